@@ -1,0 +1,29 @@
+"""Exceptions and warnings of the package.
+
+Every bad-input problem raises :class:`InputError` (a ``ValueError``), whose
+message names the argument, file, row and column involved. Numerical trouble
+during a fit is never raised: it is reported in the result and announced with a
+:class:`ConvergenceWarning`. All warnings derive from
+:class:`ScalingLawsWarning`, so ``warnings.filterwarnings("ignore",
+category=ScalingLawsWarning)`` silences the package.
+"""
+
+from __future__ import annotations
+
+__all__ = ["InputError", "ScalingLawsWarning", "ConvergenceWarning", "IdentifiabilityWarning"]
+
+
+class InputError(ValueError):
+    """Bad input: a table, column, cell, argument or file the package cannot use."""
+
+
+class ScalingLawsWarning(UserWarning):
+    """Base class of every warning this package emits."""
+
+
+class ConvergenceWarning(ScalingLawsWarning):
+    """A fit did not converge, or its optimum sits on a parameter bound."""
+
+
+class IdentifiabilityWarning(ScalingLawsWarning):
+    """The data cannot separate some parameters (ill-conditioned or strongly correlated)."""

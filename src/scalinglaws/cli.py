@@ -1,0 +1,206 @@
+"""Command-line interface: ``scalinglaws fit | predict | generate | forms``.
+
+Units everywhere: N = parameters (a count), D = training tokens, C = training
+compute in FLOP (not PF-days; C = 6·N·D unless --flops-per-token says
+otherwise), loss = cross-entropy in nats per token.
+
+Bad input prints one line on stderr and exits with status 2 (``--verbose``
+shows the traceback); a fit that did not converge exits with status 1 after
+printing its result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+
+import numpy as np
+
+from . import __version__
+from ._exceptions import InputError, ScalingLawsWarning
+
+UNITS = ("units: N = parameters (count), D = training tokens, C = training compute in FLOP "
+         "(C = k*N*D, k = 6 by default), loss = nats per token")
+
+
+def _key_values(items, arg, convert=float) -> dict:
+    out = {}
+    for item in items or []:
+        for part in item.split(","):
+            if not part.strip():
+                continue
+            if "=" not in part:
+                raise InputError(f"{arg} expects NAME=VALUE pairs, got {part!r}")
+            key, value = (s.strip() for s in part.split("=", 1))
+            try:
+                out[key] = convert(value)
+            except ValueError:
+                raise InputError(f"{arg}: {value!r} is not a number (in {part!r})") from None
+    return out
+
+
+def _add_data_options(parser):
+    parser.add_argument("path", help="runs table: .csv, .tsv, .json, .jsonl or .parquet")
+    parser.add_argument("--columns", action="append", metavar="NAME=COLUMN",
+                        help="map canonical names (N, D, C, loss) to your column names, e.g. "
+                             "--columns N=nonembedding_params,loss=val_loss")
+    parser.add_argument("--flops-per-token", type=float, default=6.0, metavar="K",
+                        help="k in C = k*N*D, used to derive D or C when one is missing (default 6)")
+    parser.add_argument("--nan-policy", choices=["raise", "omit"], default="raise",
+                        help="'omit' drops rows with missing values and says how many (default raise)")
+    parser.add_argument("--exclude-top-loss", type=int, default=0, metavar="K",
+                        help="drop the K runs with the largest loss before fitting (Epoch's "
+                             "replication drops 5 on the Chinchilla data)")
+
+
+def _load(args):
+    from .runs import load_runs
+
+    runs = load_runs(args.path, columns=_key_values(args.columns, "--columns", str) or None,
+                     flops_per_token=args.flops_per_token, nan_policy=args.nan_policy)
+    if args.exclude_top_loss:
+        runs = runs.exclude_top_loss(args.exclude_top_loss)
+    return runs
+
+
+def _cmd_fit(args) -> int:
+    from .fit import fit
+
+    runs = _load(args)
+    result = fit(runs, args.form, loss=args.loss, delta=args.delta, space=args.space,
+                 fixed=_key_values(args.fix, "--fix") or None,
+                 tied=_key_values(args.tie, "--tie", str) or None)
+    if args.json:
+        print(result.to_json())
+    else:
+        print(f"{runs!r}\n")
+        print(result.summary())
+    if args.out:
+        result.save(args.out)
+        if not args.json:
+            print(f"\nwrote {args.out}")
+    return 0 if result.success else 1
+
+
+def _cmd_predict(args) -> int:
+    from .io import load
+
+    result = load(args.fit)
+    inputs = {name: np.asarray(getattr(args, name), dtype=float)
+              for name in ("N", "D", "C") if getattr(args, name) is not None}
+    missing = [n for n in result.form.inputs if n not in inputs]
+    if missing:
+        raise InputError(f"form {result.form.name!r} needs --{' --'.join(missing)}")
+    used = {n: inputs[n] for n in result.form.inputs}
+    arrays = np.broadcast_arrays(*used.values())
+    loss = result.form.predict(result.params, **dict(zip(used, arrays)))
+    loss = np.atleast_1d(loss)
+    rows = [{**{n: float(a.ravel()[i]) for n, a in zip(used, arrays)}, "loss": float(loss.ravel()[i])}
+            for i in range(loss.size)]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print("  ".join(f"{n:>12}" for n in [*used, "loss"]))
+        for row in rows:
+            print("  ".join(f"{row[n]:>12.6g}" for n in [*used, "loss"]))
+    return 0
+
+
+def _cmd_generate(args) -> int:
+    from .synthetic import generate_sweep
+
+    runs = generate_sweep(args.form, noise=args.noise, rng=args.seed)
+    runs.to_frame().to_csv(args.out, index=False, float_format="%.10g")
+    print(f"wrote {len(runs)} runs to {args.out} (form {args.form}, noise {args.noise}, seed {args.seed})")
+    return 0
+
+
+def _cmd_forms(args) -> int:
+    from .forms import available_forms, get_form
+
+    for name in available_forms():
+        form = get_form(name)
+        print(f"{name:<18} {form.formula}   parameters: {', '.join(form.param_names)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="scalinglaws", description="Fit, reproduce and extrapolate neural scaling laws. " + UNITS,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"scalinglaws {__version__}")
+    parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("fit", help="fit a law to a table of runs and print its coefficients",
+                       description="Fit a scaling law to a table of training runs. " + UNITS)
+    _add_data_options(p)
+    p.add_argument("--form", default="chinchilla",
+                   help="law to fit (see `scalinglaws forms`; default chinchilla: "
+                        "L = E + A/N^alpha + B/D^beta)")
+    p.add_argument("--loss", default="huber", choices=["huber", "squared"],
+                   help="loss on each residual (default huber, as Hoffmann et al.)")
+    p.add_argument("--delta", type=float, default=1e-3,
+                   help="Huber threshold in residual units (default 1e-3 on log residuals)")
+    p.add_argument("--space", default="log", choices=["log", "linear"],
+                   help="residuals log(pred) - log(loss) (default) or pred - loss")
+    p.add_argument("--fix", action="append", metavar="NAME=VALUE",
+                   help="hold a parameter at a value, e.g. --fix E=1.69")
+    p.add_argument("--tie", action="append", metavar="NAME=OTHER",
+                   help="set a parameter equal to another, e.g. --tie beta=alpha")
+    p.add_argument("--out", metavar="FIT.json", help="write the fit as JSON")
+    p.add_argument("--json", action="store_true", help="print the fit as JSON instead of a table")
+    p.set_defaults(func=_cmd_fit)
+
+    p = sub.add_parser("predict", help="predict losses from a saved fit",
+                       description="Predict the loss (nats/token) of models from a fit saved "
+                                   "with `fit --out`. Give N (parameters) and D (tokens), or "
+                                   "whatever inputs the form needs; lists broadcast. " + UNITS)
+    p.add_argument("fit", help="fit JSON written by `scalinglaws fit --out`")
+    p.add_argument("--N", type=float, nargs="+", help="parameters, e.g. 7e9")
+    p.add_argument("--D", type=float, nargs="+", help="training tokens, e.g. 1.4e12")
+    p.add_argument("--C", type=float, nargs="+", help="training compute in FLOP")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("generate", help="write a synthetic IsoFLOP sweep from a known law",
+                       description="Write a synthetic IsoFLOP sweep (9 budgets 6e18..3e21 FLOP x "
+                                   "12 sizes) whose losses follow a known law. " + UNITS)
+    p.add_argument("--form", default="chinchilla")
+    p.add_argument("--noise", type=float, default=0.01,
+                   help="log-normal noise sd on the loss (default 0.01, about 1%%)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="CSV file to write")
+    p.set_defaults(func=_cmd_generate)
+
+    p = sub.add_parser("forms", help="list the laws that can be fitted")
+    p.set_defaults(func=_cmd_forms)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", ScalingLawsWarning)
+            return args.func(args)
+    except InputError as exc:
+        if args.verbose:
+            raise
+        print(f"scalinglaws: error: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, ValueError) as exc:
+        if args.verbose:
+            raise
+        print(f"scalinglaws: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

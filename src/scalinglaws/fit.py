@@ -1,0 +1,445 @@
+"""Fit a scaling-law form to a table of runs: the estimator and its frozen result.
+
+``fit(runs, form)`` minimises ``sum_i rho(r_i)`` with ``r_i`` the residual of
+run ``i`` in log space (``log f(x_i) - log L_i``, Hoffmann et al.'s choice) or
+linear space (``f(x_i) - L_i``), over the form's free parameters, from many
+starting points at once (see :mod:`scalinglaws.optimize`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from . import __version__
+from ._exceptions import ConvergenceWarning, InputError
+from .forms import Form, get_form
+from .losses import Loss, get_loss
+from .optimize import distinct_optima, multistart_minimize, polish
+from .runs import Runs, as_runs
+
+__all__ = ["LawFitter", "FitResult", "fit"]
+
+_SPACES = ("log", "linear")
+_GRADIENT_TOLERANCE = 1e-4  # relative projected gradient accepted as stationary
+_N_POLISHED = 3  # distinct optima refined with L-BFGS-B
+_SAME_OPTIMUM = 1e-7  # relative objective gap under which two polished optima are one
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A fitted scaling law. Frozen: it never refits.
+
+    Attributes
+    ----------
+    form : Form
+        The law that was fitted.
+    params : dict
+        Every parameter by name (public units: ``E``, ``A``, ``alpha``...),
+        fixed and tied ones included.
+    free_params : tuple of str
+        Parameters the optimiser varied.
+    fixed, tied : dict
+        Parameters held at a value, and parameters set equal to another.
+    objective : float
+        ``sum_i rho(r_i)`` at the optimum.
+    n_runs : int
+        Runs used.
+    success : bool
+        The optimum is a stationary point of the objective (projected
+        gradient small relative to its terms).
+    status : int
+        0 converged inside the bounds; 1 converged with a parameter on a
+        bound; 2 not converged; 3 no start gave a finite objective.
+    message : str
+        Human-readable status.
+    at_bounds : tuple of str
+        Parameters whose optimum sits on a bound.
+    n_starts : int
+        Starting points tried.
+    best_basin_starts : tuple of int
+        Indices (into the start set) of the starts that reached the best optimum.
+    local_optima : tuple of dict
+        Distinct optima found, best first: ``params``, ``objective``, ``n_starts``.
+    options : dict
+        The options that produced this fit (loss, delta, space, bounds...).
+    data_fingerprint : str
+        Hash of the input columns the fit used (see :meth:`Runs.fingerprint`).
+    nit, nfev : int
+        Batched iterations and residual evaluations (per start).
+    gradient : float
+        Relative projected gradient at the optimum.
+    package_version : str
+        Version of scalinglaws that made the fit.
+    """
+
+    form: Form
+    params: dict
+    free_params: tuple
+    fixed: dict
+    tied: dict
+    objective: float
+    n_runs: int
+    success: bool
+    status: int
+    message: str
+    at_bounds: tuple = ()
+    n_starts: int = 0
+    best_basin_starts: tuple = ()
+    local_optima: tuple = ()
+    options: dict = field(default_factory=dict)
+    data_fingerprint: str = ""
+    nit: int = 0
+    nfev: int = 0
+    gradient: float = float("nan")
+    package_version: str = __version__
+    residuals: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    # -- use -------------------------------------------------------------
+    def predict(self, **inputs) -> np.ndarray:
+        """Predicted loss at the given inputs (arrays broadcast), e.g. ``predict(N=1e9, D=2e10)``."""
+        return self.form.predict(self.params, **inputs)
+
+    @property
+    def loss(self) -> Loss:
+        """The residual loss used."""
+        return get_loss(self.options.get("loss", "huber"), self.options.get("delta", 1e-3))
+
+    def summary(self) -> str:
+        """A readable table of the fitted coefficients and fit diagnostics."""
+        lines = [f"form       {self.form.name}:  {self.form.formula}",
+                 f"objective  {self.objective:.10g}  (sum of {self.options.get('loss')} "
+                 f"loss, delta={self.options.get('delta')}, {self.options.get('space')} space)",
+                 f"runs       {self.n_runs}",
+                 f"status     {self.status}: {self.message}",
+                 f"starts     {self.n_starts} ({len(self.best_basin_starts)} reached the best optimum)",
+                 "", f"{'parameter':<12}{'value':>16}  note", "-" * 40]
+        for name in self.form.param_names:
+            note = ("fixed" if name in self.fixed else f"= {self.tied[name]}" if name in self.tied
+                    else "at bound" if name in self.at_bounds else "")
+            lines.append(f"{name:<12}{self.params[name]:>16.6g}  {note}")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.summary()
+
+    # -- export ------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """Plain-type dictionary (the JSON document, see :mod:`scalinglaws.io`)."""
+        from .io import fit_to_dict
+
+        return fit_to_dict(self)
+
+    def to_json(self, **kwargs) -> str:
+        """The fit as a JSON string; ``kwargs`` go to :func:`json.dumps`."""
+        from .io import to_json
+
+        return to_json(self, **kwargs)
+
+    def save(self, path) -> None:
+        """Write the fit to ``path`` as JSON (never pickle)."""
+        from .io import save
+
+        save(self, path)
+
+
+class LawFitter:
+    """Estimator: holds a form and fitting options; :meth:`fit` returns a :class:`FitResult`.
+
+    Parameters
+    ----------
+    form : str or Form
+        ``"chinchilla"``, ``"kaplan_n"``, ``"kaplan_nd"``... (see
+        :func:`scalinglaws.forms.available_forms`) or a :class:`Form`.
+    loss : {"huber", "squared"} or Loss
+        Loss applied to each residual. Default Huber, as Hoffmann et al.
+    delta : float
+        Huber threshold in residual units (1e-3 on log residuals, as Hoffmann).
+    space : {"log", "linear"}
+        Residuals ``log f - log L`` (default) or ``f - L``.
+    fixed : dict, optional
+        Parameters held at a value, in public units, e.g. ``{"E": 1.69}``.
+    tied : dict, optional
+        Parameters set equal to another, e.g. ``{"beta": "alpha"}``.
+    bounds : dict, optional
+        ``{name: (low, high)}`` in public units; ``None`` for either side
+        keeps the default. Defaults: exponents in [0, 10], scale parameters
+        in [e^-30, e^300].
+    starts : None, dict or array, optional
+        Starting points. ``None`` uses the form's grid (Hoffmann's 4,500-point
+        grid for Chinchilla); a dict ``{name: values}`` of public values makes
+        a product grid over the free parameters (missing ones take the form's
+        grid values); an array ``(m, n_free)`` gives the points directly.
+    max_iter : int
+        Iterations of the batched Levenberg-Marquardt loop.
+    prune_after, keep : int
+        After ``prune_after`` iterations only the ``keep`` best starts go on.
+    """
+
+    def __init__(self, form: str | Form = "chinchilla", *, loss: str | Loss = "huber",
+                 delta: float = 1e-3, space: str = "log", fixed: Mapping | None = None,
+                 tied: Mapping | None = None, bounds: Mapping | None = None, starts=None,
+                 max_iter: int = 100, prune_after: int = 3, keep: int = 64):
+        self.form = get_form(form)
+        self.loss = get_loss(loss, delta)
+        if space not in _SPACES:
+            raise InputError(f"`space` must be one of {', '.join(_SPACES)}, got {space!r}")
+        self.space = space
+        names = self.form.param_names
+        self.fixed = self._check_names(fixed, "fixed")
+        for name, value in self.fixed.items():
+            value = float(value)
+            if not np.isfinite(value) or (name in self.form.log_params and value <= 0):
+                raise InputError(f"`fixed[{name!r}]` must be finite"
+                                 + (" and positive" if name in self.form.log_params else "")
+                                 + f", got {value!r}")
+            self.fixed[name] = value
+        self.tied = self._check_names(tied, "tied")
+        for name, target in self.tied.items():
+            if target not in names or target in self.tied or target in self.fixed:
+                raise InputError(f"`tied[{name!r}]` must name a free parameter of form "
+                                 f"{self.form.name!r}, got {target!r}")
+            if (name in self.form.log_params) != (target in self.form.log_params):
+                raise InputError(f"cannot tie {name!r} to {target!r}: one is a scale and one an "
+                                 "exponent parameter")
+            if name in self.fixed:
+                raise InputError(f"parameter {name!r} is both fixed and tied")
+        self.free = tuple(n for n in names if n not in self.fixed and n not in self.tied)
+        if not self.free:
+            raise InputError("every parameter is fixed or tied: nothing to fit")
+        self.lower, self.upper = self._bounds(bounds)
+        self.starts = starts
+        for arg, value in (("max_iter", max_iter), ("keep", keep)):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise InputError(f"`{arg}` must be a positive integer, got {value!r}")
+        if not isinstance(prune_after, (int, np.integer)) or prune_after < 0:
+            raise InputError(f"`prune_after` must be a non-negative integer, got {prune_after!r}")
+        self.max_iter, self.prune_after, self.keep = int(max_iter), int(prune_after), int(keep)
+        self._bounds_arg = {k: list(v) for k, v in (bounds or {}).items()}
+
+    # -- validation helpers ------------------------------------------------
+    def _check_names(self, mapping, arg) -> dict:
+        if mapping is None:
+            return {}
+        if not isinstance(mapping, Mapping):
+            raise InputError(f"`{arg}` must be a dict of parameter names, got {type(mapping).__name__}")
+        unknown = [k for k in mapping if k not in self.form.param_names]
+        if unknown:
+            raise InputError(f"`{arg}` names unknown parameter(s) {unknown}; form "
+                             f"{self.form.name!r} has {', '.join(self.form.param_names)}")
+        return dict(mapping)
+
+    def _bounds(self, bounds):
+        lo, hi = self.form.default_bounds()
+        for name, pair in (self._check_names(bounds, "bounds")).items():
+            try:
+                low, high = pair
+            except (TypeError, ValueError):
+                raise InputError(f"`bounds[{name!r}]` must be a (low, high) pair, got {pair!r}") from None
+            i = self.form.param_names.index(name)
+            is_log = name in self.form.log_params
+            for side, value, target in (("low", low, lo), ("high", high, hi)):
+                if value is None:
+                    continue
+                value = float(value)
+                if np.isnan(value) or (is_log and value <= 0):
+                    raise InputError(f"`bounds[{name!r}]` {side} must be a number"
+                                     + (" > 0" if is_log else "") + f", got {value!r}")
+                target[i] = np.log(value) if is_log else value
+            if lo[i] >= hi[i]:
+                raise InputError(f"`bounds[{name!r}]` = {pair!r} is empty (low >= high)")
+        free_idx = [self.form.param_names.index(n) for n in self.free]
+        return lo[free_idx], hi[free_idx]
+
+    # -- parameter maps ----------------------------------------------------
+    def _expand(self, theta_free: np.ndarray) -> np.ndarray:
+        """Free internal vectors ``(k, q)`` to full internal vectors ``(k, p)``."""
+        names = self.form.param_names
+        full = np.empty((theta_free.shape[0], len(names)))
+        for i, name in enumerate(names):
+            if name in self.fixed:
+                value = self.fixed[name]
+                full[:, i] = np.log(value) if name in self.form.log_params else value
+            else:
+                source = self.tied.get(name, name)
+                full[:, i] = theta_free[:, self.free.index(source)]
+        return full
+
+    def _contract(self, jac_full: np.ndarray) -> np.ndarray:
+        """Jacobian w.r.t. full internal params ``(k, p, n)`` to free params ``(k, q, n)``."""
+        names = self.form.param_names
+        out = np.zeros((jac_full.shape[0], len(self.free), jac_full.shape[2]))
+        for i, name in enumerate(names):
+            if name in self.fixed:
+                continue
+            out[:, self.free.index(self.tied.get(name, name))] += jac_full[:, i]
+        return out
+
+    def _start_points(self, X, loss) -> np.ndarray:
+        grid_full = self.form.start_grid(X, loss)
+        free_idx = [self.form.param_names.index(n) for n in self.free]
+        if self.starts is None:
+            points = grid_full[:, free_idx]
+        elif isinstance(self.starts, Mapping):
+            unknown = [k for k in self.starts if k not in self.free]
+            if unknown:
+                raise InputError(f"`starts` names {unknown}, which are not free parameters "
+                                 f"({', '.join(self.free)})")
+            axes = []
+            for name, column in zip(self.free, grid_full[:, free_idx].T):
+                if name in self.starts:
+                    values = np.atleast_1d(np.asarray(self.starts[name], dtype=float))
+                    if name in self.form.log_params:
+                        values = np.log(values)
+                    axes.append(values)
+                else:
+                    axes.append(np.unique(column))
+            points = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(axes), -1).T
+        else:
+            values = np.asarray(self.starts, dtype=float)
+            if values.ndim == 1:
+                values = values[None, :]
+            if values.ndim != 2 or values.shape[1] != len(self.free):
+                raise InputError(f"`starts` must have shape (m, {len(self.free)}) for the free "
+                                 f"parameters {', '.join(self.free)}, got {values.shape}")
+            log_cols = np.array([n in self.form.log_params for n in self.free])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                points = np.where(log_cols, np.log(values), values)
+        points = points[np.all(np.isfinite(points), axis=1)]
+        if len(points) == 0:
+            raise InputError("`starts` holds no finite starting point")
+        # fixing parameters collapses grid points onto each other
+        _, first = np.unique(points, axis=0, return_index=True)
+        return points[np.sort(first)]
+
+    def options(self) -> dict:
+        """Plain-type record of the options (stored in the result and the JSON)."""
+        return {"loss": self.loss.name, "delta": getattr(self.loss, "delta", None),
+                "space": self.space, "fixed": dict(self.fixed), "tied": dict(self.tied),
+                "bounds": self._bounds_arg,
+                "starts": "default" if self.starts is None else "user",
+                "max_iter": self.max_iter, "prune_after": self.prune_after, "keep": self.keep}
+
+    # -- fitting -------------------------------------------------------------
+    def residual_function(self, runs: Runs):
+        """``theta_free (k, q) -> (residuals (k, n), Jacobian (k, q, n))`` for these runs."""
+        X = runs.inputs(self.form.inputs)
+        target = runs.loss
+        log_target = np.log(target)
+
+        def residuals(theta_free):
+            full = self._expand(theta_free)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                if self.space == "log":
+                    value, jac = self.form.log_value_and_jacobian(full, X)
+                    r = value - log_target
+                else:
+                    value, jac = self.form.value_and_jacobian(full, X)
+                    r = value - target
+            return r, self._contract(jac)
+
+        return residuals
+
+    def fit(self, runs, **load_kwargs) -> FitResult:
+        """Fit the form to ``runs`` (a :class:`Runs`, DataFrame or path)."""
+        runs = as_runs(runs, **load_kwargs)
+        runs.inputs(self.form.inputs)  # raises InputError naming a missing column
+        if len(runs) < len(self.free):
+            raise InputError(f"{len(runs)} runs cannot determine {len(self.free)} free parameters "
+                             f"({', '.join(self.free)}) of form {self.form.name!r}")
+        residuals = self.residual_function(runs)
+        x0 = self._start_points(runs.inputs(self.form.inputs), runs.loss)
+        search = multistart_minimize(residuals, x0, self.loss, self.lower, self.upper,
+                                     max_iter=self.max_iter, prune_after=self.prune_after,
+                                     keep=self.keep)
+        return self._result(runs, residuals, search, len(x0))
+
+    def _result(self, runs, residuals, search, n_starts) -> FitResult:
+        groups = distinct_optima(search) if np.isfinite(search.fun).any() else []
+        common = dict(form=self.form, free_params=self.free, fixed=dict(self.fixed),
+                      tied=dict(self.tied), n_runs=len(runs), n_starts=n_starts,
+                      options=self.options(), nit=search.nit, nfev=search.nfev,
+                      data_fingerprint=runs.fingerprint(self.form.inputs + ("loss",)))
+        if not groups:
+            nan_params = {n: float("nan") for n in self.form.param_names}
+            result = FitResult(params=nan_params, objective=float("inf"), success=False, status=3,
+                               message="no starting point gave a finite objective", **common)
+            _warn(result)
+            return result
+        # Polish the best few optima; a polished point can fall into a better basin,
+        # so optima are merged by their polished objective afterwards.
+        candidates = []
+        for group in groups[:_N_POLISHED]:
+            rep = group[np.argmin(search.fun[group])]
+            x, f, _, gradient = polish(residuals, search.x[rep], self.loss, self.lower, self.upper)
+            for cand in candidates:
+                if abs(cand["f"] - f) <= _SAME_OPTIMUM * abs(cand["f"]):
+                    cand["starts"] = np.concatenate([cand["starts"], group])
+                    break
+            else:
+                candidates.append({"x": x, "f": f, "gradient": gradient, "starts": group})
+        for group in groups[_N_POLISHED:]:
+            if search.converged[group].all():
+                candidates.append({"x": search.x[group[0]], "f": search.fun[group[0]],
+                                   "gradient": float("nan"), "starts": group})
+        candidates.sort(key=lambda c: c["f"])
+        best = candidates[0]
+        x_best, f_best, gradient = best["x"], best["f"], best["gradient"]
+        full_public = self.form.to_public(self._expand(x_best[None, :])[0])
+        params = {n: float(v) for n, v in zip(self.form.param_names, full_public)}
+        span = np.maximum(self.upper - self.lower, 1.0)
+        on_bound = (np.abs(x_best - self.lower) <= 1e-8 * span) | (
+            np.abs(x_best - self.upper) <= 1e-8 * span)
+        at_bounds = tuple(n for n, b in zip(self.free, on_bound) if b)
+        converged = gradient <= _GRADIENT_TOLERANCE
+        if not converged:
+            status, message = 2, (f"did not converge: relative gradient {gradient:.2g} at the best "
+                                  "point; try more starts, max_iter or other bounds")
+        elif at_bounds:
+            status, message = 1, (f"optimum on a bound for {', '.join(at_bounds)}; the fit is "
+                                  "constrained there, widen `bounds` or fix the parameter")
+        else:
+            status, message = 0, "converged"
+        local = []
+        for cand in candidates[:20]:
+            values = self.form.to_public(self._expand(cand["x"][None, :])[0])
+            local.append({"params": {n: float(v) for n, v in zip(self.form.param_names, values)},
+                          "objective": float(cand["f"]), "n_starts": int(len(cand["starts"]))})
+        basin = best["starts"]
+        r, _ = residuals(x_best[None, :])
+        result = FitResult(params=params, objective=float(f_best), success=bool(converged),
+                           status=status, message=message, at_bounds=at_bounds,
+                           best_basin_starts=tuple(int(i) for i in np.sort(basin)),
+                           local_optima=tuple(local), gradient=float(gradient),
+                           residuals=r[0], **common)
+        _warn(result)
+        return result
+
+
+def _warn(result: FitResult) -> None:
+    if result.status != 0:
+        warnings.warn(f"{result.form.name} fit: {result.message}", ConvergenceWarning, stacklevel=3)
+
+
+def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
+    """Fit a scaling law to a table of runs.
+
+    Shorthand for ``LawFitter(form, **options).fit(runs)``; options that are
+    not fitting options (``columns``, ``flops_per_token``, ``nan_policy``) go
+    to :func:`scalinglaws.load_runs`.
+
+    Examples
+    --------
+    >>> from scalinglaws import fit, generate_sweep
+    >>> runs = generate_sweep(rng=0)
+    >>> result = fit(runs, "chinchilla")
+    >>> sorted(result.params)
+    ['A', 'B', 'E', 'alpha', 'beta']
+    """
+    load_keys = {"columns", "flops_per_token", "nan_policy", "format"}
+    load_kwargs = {k: options.pop(k) for k in list(options) if k in load_keys}
+    return LawFitter(form, **options).fit(runs, **load_kwargs)
