@@ -397,29 +397,39 @@ def test_epoch_chinchilla_file(epoch_csv):
 # ----------------------------------------------------------------------------- property
 
 
-_CELLS = st.one_of(
-    st.floats(allow_nan=True, allow_infinity=True),
+_GOOD_CELLS = st.one_of(
     st.floats(min_value=1e-3, max_value=1e12),
+    st.sampled_from(["70M", "1.4B", "3,000,000", "1.2 G", "500k", "2e9"]),
+)
+_BAD_CELLS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=1e300),
     st.integers(min_value=-(10**20), max_value=10**400),
-    st.sampled_from(["70M", "1.4B", "", "abc", "-3", "1e400", "3,000,000", "nan", "1.2 G", "0"]),
+    st.sampled_from(["", "abc", "-3", "1e400", "nan", "0", "1,2", "5e-400"]),
     st.text(max_size=6),
     st.none(),
     st.booleans(),
 )
+# Mostly good cells, so that a fair share of tables load and get their values checked.
+_CELLS = st.integers(0, 9).flatmap(lambda draw: _GOOD_CELLS if draw < 8 else _BAD_CELLS)
+_HEADERS = [("N", "params", None), ("D", "tokens", None), ("C", None), ("label", None)]
 
 
 @settings(max_examples=200, derandomize=True, deadline=None)
 @given(
-    headers=st.lists(st.sampled_from(["N", "params", "D", "tokens", "C", "loss", "label"]),
-                     min_size=1, max_size=4, unique=True),
-    n_rows=st.integers(min_value=0, max_value=5),
+    headers=st.tuples(*(st.sampled_from(choices) for choices in _HEADERS)),
+    extra_loss=st.sampled_from([None, "loss", "val_loss"]),
+    n_rows=st.integers(min_value=0, max_value=4),
     cells=st.lists(_CELLS, min_size=20, max_size=20),
     nan_policy=st.sampled_from(["raise", "omit"]),
 )
-def test_load_runs_either_validates_or_raises_input_error(headers, n_rows, cells, nan_policy):
+def test_load_runs_either_validates_or_raises_input_error(
+    headers, extra_loss, n_rows, cells, nan_policy
+):
+    chosen = [header for header in (*headers, "loss", extra_loss) if header is not None]
     table = pd.DataFrame({
-        header: pd.Series(cells[column * 5:column * 5 + n_rows], dtype=object)
-        for column, header in enumerate(headers)
+        header: pd.Series(cells[column * 4:column * 4 + n_rows], dtype=object)
+        for column, header in enumerate(dict.fromkeys(chosen))
     })
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScalingLawsWarning)
@@ -433,4 +443,3 @@ def test_load_runs_either_validates_or_raises_input_error(headers, n_rows, cells
             assert values.dtype == np.float64
             assert np.all(np.isfinite(values)) and np.all(values > 0)
     assert len(runs) == len(runs.row_numbers) > 0
-

@@ -178,12 +178,16 @@ class LawFitter:
         Iterations of the batched Levenberg-Marquardt loop.
     prune_after, keep : int
         After ``prune_after`` iterations only the ``keep`` best starts go on.
+    polish : bool
+        Refine the best few optima with L-BFGS-B on the exact objective
+        (default). Without it the batched search's end points are reported.
     """
 
     def __init__(self, form: str | Form = "chinchilla", *, loss: str | Loss = "huber",
                  delta: float = 1e-3, space: str = "log", fixed: Mapping | None = None,
                  tied: Mapping | None = None, bounds: Mapping | None = None, starts=None,
-                 max_iter: int = 100, prune_after: int = 3, keep: int = 64):
+                 max_iter: int = 100, prune_after: int = 3, keep: int = 64,
+                 polish: bool = True):
         self.form = get_form(form)
         self.loss = get_loss(loss, delta)
         if space not in _SPACES:
@@ -219,6 +223,7 @@ class LawFitter:
         if not isinstance(prune_after, (int, np.integer)) or prune_after < 0:
             raise InputError(f"`prune_after` must be a non-negative integer, got {prune_after!r}")
         self.max_iter, self.prune_after, self.keep = int(max_iter), int(prune_after), int(keep)
+        self.polish = bool(polish)
         self._bounds_arg = {k: list(v) for k, v in (bounds or {}).items()}
 
     # -- validation helpers ------------------------------------------------
@@ -322,7 +327,8 @@ class LawFitter:
                 "space": self.space, "fixed": dict(self.fixed), "tied": dict(self.tied),
                 "bounds": self._bounds_arg,
                 "starts": "default" if self.starts is None else "user",
-                "max_iter": self.max_iter, "prune_after": self.prune_after, "keep": self.keep}
+                "max_iter": self.max_iter, "prune_after": self.prune_after, "keep": self.keep,
+                "polish": self.polish}
 
     # -- fitting -------------------------------------------------------------
     def residual_function(self, runs: Runs):
@@ -375,7 +381,8 @@ class LawFitter:
         candidates = []
         for group in groups[:_N_POLISHED]:
             rep = group[np.argmin(search.fun[group])]
-            x, f, _, gradient = polish(residuals, search.x[rep], self.loss, self.lower, self.upper)
+            x, f, _, gradient = polish(residuals, search.x[rep], self.loss, self.lower, self.upper,
+                                       max_iter=2000 if self.polish else 0)
             for cand in candidates:
                 if abs(cand["f"] - f) <= _SAME_OPTIMUM * abs(cand["f"]):
                     cand["starts"] = np.concatenate([cand["starts"], group])

@@ -62,8 +62,9 @@ class MultiStartResult:
         return int(np.nanargmin(np.where(np.isfinite(self.fun), self.fun, np.inf)))
 
 
-def _objective(loss: Loss, r: np.ndarray) -> np.ndarray:
-    out = loss.rho(r).sum(axis=-1)
+def _objective(loss: Loss, r: np.ndarray, weights=None) -> np.ndarray:
+    terms = loss.rho(r)
+    out = (terms if weights is None else terms * weights).sum(axis=-1)
     return np.where(np.isfinite(out), out, np.inf)
 
 
@@ -79,6 +80,8 @@ def multistart_minimize(
     xtol: float = 1e-8,
     prune_after: int = 3,
     keep: int = 64,
+    weights: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
 ) -> MultiStartResult:
     """Minimise ``sum(loss.rho(residuals(x)))`` from every row of ``x0`` at once.
 
@@ -104,12 +107,21 @@ def multistart_minimize(
         Iteration after which only the ``keep`` best starts continue
         (``prune_after=0`` disables pruning).
     keep : int
-        Number of starts kept after pruning.
+        Number of starts kept after pruning (per group when ``groups`` is given).
+    weights : ndarray, shape (n,) or (m, n), optional
+        Non-negative weight of each residual, per start when 2-D: the
+        objective is ``sum_i w_i rho(r_i)``. A bootstrap resample is a weight
+        vector of run multiplicities, so many resamples are fitted in one batch.
+    groups : ndarray of int, shape (m,), optional
+        Group label of each start (e.g. its resample); pruning keeps the
+        ``keep`` best starts of every group.
     """
     x = np.clip(np.array(x0, dtype=float), lower, upper)
     m, p = x.shape
+    if weights is not None:
+        weights = np.broadcast_to(np.asarray(weights, dtype=float), (m, weights.shape[-1]))
     r, jac = residuals(x)
-    f = _objective(loss, r)
+    f = _objective(loss, r, weights)
     lam = np.full(m, 1e-3)
     converged = np.zeros(m, bool)
     pruned = ~np.isfinite(f)
@@ -119,15 +131,19 @@ def multistart_minimize(
     for nit in range(1, max_iter + 1):
         if prune_after and nit == prune_after + 1:
             live = np.flatnonzero(~pruned & ~converged)
-            if live.size > keep:
-                order = live[np.argsort(f[live], kind="stable")]
-                pruned[order[keep:]] = True
+            labels = np.zeros(m, int) if groups is None else np.asarray(groups)
+            order = live[np.lexsort((f[live], labels[live]))]
+            rank = np.arange(order.size) - np.searchsorted(labels[order], labels[order])
+            pruned[order[rank >= keep]] = True
         idx = np.flatnonzero(~pruned & ~converged)
         if idx.size == 0:
             break
         xa, ra, ja, fa = x[idx], r[idx], jac[idx], f[idx]
         w = loss.weights(ra)
-        grad = np.einsum("kn,kpn->kp", loss.psi(ra), ja)
+        psi = loss.psi(ra)
+        if weights is not None:
+            w, psi = w * weights[idx], psi * weights[idx]
+        grad = np.einsum("kn,kpn->kp", psi, ja)
         hess = np.matmul(ja * w[:, None, :], np.swapaxes(ja, 1, 2))
         blocked = ((xa <= lower) & (grad > 0)) | ((xa >= upper) & (grad < 0))
         diag = np.diagonal(hess, axis1=1, axis2=2)
@@ -143,7 +159,7 @@ def multistart_minimize(
         step = np.where(np.isfinite(step), step, 0.0)
         xn = np.clip(xa + step, lower, upper)
         rn, jn = residuals(xn)
-        fn = _objective(loss, rn)
+        fn = _objective(loss, rn, None if weights is None else weights[idx])
         nfev += idx.size
         accept = fn < fa
         moved = np.abs(xn - xa) / (1.0 + np.abs(xa))
@@ -160,15 +176,17 @@ def multistart_minimize(
     return MultiStartResult(x=x, fun=f, converged=converged, pruned=pruned, nit=nit, nfev=nfev)
 
 
-def distinct_optima(result: MultiStartResult, *, rtol_fun: float = 1e-6, xtol: float = 1e-3):
-    """Group the unpruned starts into distinct optima, best first.
+def distinct_optima(result: MultiStartResult, *, rtol_fun: float = 1e-6, xtol: float = 1e-3,
+                    limit: int = 256):
+    """Group the best unpruned starts into distinct optima, best first.
 
     Two end points belong to the same optimum when their objectives agree to
     ``rtol_fun`` (relative) and their parameters to ``xtol`` (relative to
-    ``1 + |x|``). Returns a list of index arrays (starts of each optimum).
+    ``1 + |x|``). Only the ``limit`` best end points are grouped. Returns a
+    list of index arrays (starts of each optimum).
     """
     idx = np.flatnonzero(~result.pruned & np.isfinite(result.fun))
-    idx = idx[np.argsort(result.fun[idx], kind="stable")]
+    idx = idx[np.argsort(result.fun[idx], kind="stable")][:limit]
     groups: list[list[int]] = []
     reps: list[int] = []
     for i in idx:
@@ -185,7 +203,7 @@ def distinct_optima(result: MultiStartResult, *, rtol_fun: float = 1e-6, xtol: f
 
 
 def polish(residuals: ResidualFn, x: np.ndarray, loss: Loss, lower, upper, *,
-           gtol: float = 1e-13, max_iter: int = 2000):
+           gtol: float = 1e-13, max_iter: int = 2000, weights: np.ndarray | None = None):
     """Refine one point with L-BFGS-B on the exact objective and gradient.
 
     Returns ``(x, fun, ok, relative_gradient)``. ``relative_gradient`` is the
@@ -194,21 +212,29 @@ def polish(residuals: ResidualFn, x: np.ndarray, loss: Loss, lower, upper, *,
     stationary point and 1 when nothing cancels, whatever the scale of the
     objective.
     """
+    w = 1.0 if weights is None else np.asarray(weights, dtype=float)
 
     def fun(theta):
         r, jac = residuals(theta[None, :])
-        value = float(_objective(loss, r)[0])
-        grad = jac[0] @ loss.psi(r[0])
+        value = float(_objective(loss, r, weights)[0])
+        grad = jac[0] @ (w * loss.psi(r[0]))
         return value, grad
 
     f0, _ = fun(x)
-    res = sopt.minimize(fun, x, jac=True, method="L-BFGS-B", bounds=list(zip(lower, upper)),
-                        options={"ftol": 1e-15, "gtol": gtol, "maxiter": max_iter,
-                                 "maxcor": 30})
+    if max_iter == 0:  # only measure the gradient at x
+        res = sopt.OptimizeResult(x=x, fun=f0, success=False)
+    else:
+        res = sopt.minimize(fun, x, jac=True, method="L-BFGS-B", bounds=list(zip(lower, upper)),
+                            options={"ftol": 1e-15, "gtol": gtol, "maxiter": max_iter,
+                                     "maxcor": 30})
     xb, fb = (res.x, float(res.fun)) if res.fun <= f0 else (x, f0)
     r, jac = residuals(xb[None, :])
-    psi = loss.psi(r[0])
+    psi = w * loss.psi(r[0])
     grad = jac[0] @ psi
-    gross = np.abs(jac[0]) @ np.abs(psi) + 1e-300
+    gross = np.abs(jac[0]) @ np.abs(psi)
     projected = np.where((xb <= lower) & (grad > 0) | (xb >= upper) & (grad < 0), 0.0, grad)
-    return xb, fb, bool(res.success), float(np.max(np.abs(projected) / gross, initial=0.0))
+    if fb <= 1e-24 * r.size:
+        # an exact fit of a non-negative objective is a global minimum
+        return xb, fb, True, 0.0
+    return xb, fb, bool(res.success), float(np.max(np.abs(projected) / (gross + 1e-300),
+                                                   initial=0.0))

@@ -18,7 +18,7 @@ import numbers
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -226,7 +226,9 @@ def _check_options(flops_per_token: Any, nan_policy: Any) -> float:
         or not math.isfinite(flops_per_token)
         or flops_per_token <= 0
     ):
-        raise InputError(f"flops_per_token must be a finite positive number, got {flops_per_token!r}")
+        raise InputError(
+            f"flops_per_token must be a finite positive number, got {flops_per_token!r}"
+        )
     if nan_policy not in ("raise", "omit"):
         raise InputError(f"nan_policy must be 'raise' or 'omit', got {nan_policy!r}")
     return float(flops_per_token)
@@ -302,17 +304,10 @@ def _bad_cells_message(bad: dict, table: pd.DataFrame, mapping: dict, source: st
     else:
         what = f"value {shown} is not positive"
     message = f"{_where(source, row, first_line)}, column '{mapping[name]}' ({name}): {what}"
-    rest = {mapping[key]: int(mask.sum()) - (key == name) for key, mask in bad.items()}
-    rest = {column: count for column, count in rest.items() if count}
-    if rest:
-        total = sum(rest.values())
-        cells = "cell" if total == 1 else "cells"
-        if len(rest) == 1:
-            message += f"; and {total} more bad {cells} in column '{next(iter(rest))}'"
-        else:
-            detail = ", ".join(f"{count} in column '{column}'" for column, count in rest.items())
-            message += f"; and {total} more bad {cells} ({detail})"
-    return message
+    counts = [(mapping[key], int(mask.sum()) - (key == name)) for key, mask in bad.items()]
+    others = [f"{count} more bad cell{'s' * (count > 1)} in column '{column}'"
+              for column, count in counts if count]
+    return message + ("; and " + ", ".join(others) if others else "")
 
 
 def _build_runs(table: pd.DataFrame, source: str, first_line: int | None, columns: Mapping | None,
@@ -329,8 +324,8 @@ def _build_runs(table: pd.DataFrame, source: str, first_line: int | None, column
                if column in ALIASES and column not in mapping.values()]
     if clashes:
         raise InputError(
-            f"{source}: column '{clashes[0]}' is not the one used as {clashes[0]!r} "
-            f"(columns= chose '{mapping.get(clashes[0], 'none')}'); rename or drop it"
+            f"{source}: column '{clashes[0]}' has a canonical name but columns= maps "
+            f"{clashes[0]!r} elsewhere; rename or drop that column"
         )
     numeric = [name for name in _NUMERIC if name in mapping]
     raw = {name: _to_float(table[mapping[name]]) for name in numeric}
@@ -375,7 +370,7 @@ def _build_runs(table: pd.DataFrame, source: str, first_line: int | None, column
         n_dropped=len(dropped),
         dropped_rows=dropped,
         row_numbers=tuple(int(row) for row in np.flatnonzero(keep)),
-        source_columns={name: mapping[name] for name in mapping},
+        source_columns=dict(mapping),
         first_line=first_line,
     )
 
@@ -400,7 +395,7 @@ def _derive(frame: pd.DataFrame, k: float, source: str, first_line: int | None,
             raise InputError(
                 f"{_where(source, row, first_line)}: derived {name} = {formula} = "
                 f"{_number_text(values[broken[0]])} is not a finite positive number "
-                f"({broken.size} such rows); the inputs overflow float64"
+                f"({broken.size} such rows): float64 over- or underflows"
             )
         frame[name] = values
         return (name,)
