@@ -120,25 +120,26 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
     extra = [k for k in params if k not in form.param_names]
     if extra:
         raise InputError(f"{source}: unknown parameter(s) {extra} for form {name!r}")
-    loss = doc.get("loss") or {}
-    if not isinstance(loss, dict):
-        raise InputError(f"{source}: key 'loss' must be an object")
-    options = dict(doc.get("options") or {})
+    loss = _optional(doc, "loss", dict, source)
+    options = dict(_optional(doc, "options", dict, source))
     options.setdefault("loss", loss.get("name"))
     options.setdefault("delta", loss.get("delta"))
     options.setdefault("space", doc.get("space"))
-    optimizer = doc.get("optimizer") or {}
+    optimizer = _optional(doc, "optimizer", dict, source)
     try:
         return FitResult(
             form=form, params=values,
-            free_params=tuple(doc.get("free_params") or form.param_names),
-            fixed=dict(doc.get("fixed") or {}), tied=dict(doc.get("tied") or {}),
-            objective=_number(doc.get("objective")), n_runs=int(_require(doc, "n_runs", int, source)),
+            free_params=tuple(_optional(doc, "free_params", list, source) or form.param_names),
+            fixed=dict(_optional(doc, "fixed", dict, source)),
+            tied=dict(_optional(doc, "tied", dict, source)),
+            objective=_number(doc.get("objective")),
+            n_runs=int(_require(doc, "n_runs", int, source)),
             success=bool(doc.get("success", False)), status=int(doc.get("status", 2)),
-            message=str(doc.get("message", "")), at_bounds=tuple(doc.get("at_bounds") or ()),
+            message=str(doc.get("message", "")),
+            at_bounds=tuple(_optional(doc, "at_bounds", list, source)),
             n_starts=int(optimizer.get("n_starts", 0)),
             best_basin_starts=tuple(optimizer.get("best_basin_starts") or ()),
-            local_optima=tuple(doc.get("local_optima") or ()), options=options,
+            local_optima=tuple(_optional(doc, "local_optima", list, source)), options=options,
             data_fingerprint=str(doc.get("data_fingerprint", "")),
             nit=int(optimizer.get("nit", 0)), nfev=int(optimizer.get("nfev", 0)),
             gradient=_number(optimizer.get("gradient")),
@@ -148,6 +149,16 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
         if isinstance(exc, InputError):
             raise
         raise InputError(f"{source}: malformed field ({exc})") from None
+
+
+def _optional(doc: dict, key: str, kind, source: str):
+    """An optional field: absent or null gives an empty ``kind``; a wrong type raises."""
+    value = doc.get(key)
+    if value is None:
+        return kind()
+    if not isinstance(value, kind):
+        raise InputError(f"{source}: key {key!r} must be {kind.__name__}, got {type(value).__name__}")
+    return value
 
 
 def _number(value) -> float:
