@@ -8,6 +8,7 @@ starting points at once (see :mod:`scalinglaws.optimize`).
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,17 +17,18 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from ._exceptions import ConvergenceWarning, InputError
+from ._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .forms import Form, get_form
 from .losses import Loss, get_loss
-from .optimize import distinct_optima, multistart_minimize, polish
-from .runs import Runs, as_runs
+from .optimize import distinct_optima, information_diagnostics, multistart_minimize, polish
+from .runs import Runs, as_runs, fingerprint_arrays
 
 __all__ = ["LawFitter", "FitResult", "fit"]
 
 _SPACES = ("log", "linear")
-_GRADIENT_TOLERANCE = 1e-4  # relative projected gradient accepted as stationary
+GRADIENT_TOLERANCE = 1e-4  # relative projected gradient accepted as stationary
 _N_POLISHED = 3  # distinct optima refined with L-BFGS-B
+_ILL_CONDITIONED = 1e8  # condition number of the scaled J J^T beyond which we warn
 _SAME_OPTIMUM = 1e-7  # relative objective gap under which two polished optima are one
 
 
@@ -75,6 +77,13 @@ class FitResult:
         Relative projected gradient at the optimum.
     package_version : str
         Version of scalinglaws that made the fit.
+    diagnostics : dict
+        Identifiability: ``condition_number`` of the correlation-scaled
+        design ``J J^T`` at the optimum, the ``most_correlated`` pair of
+        estimates and ``identifiable`` (condition number <= 1e8; otherwise an
+        :class:`IdentifiabilityWarning` was emitted).
+    bootstrap : BootstrapResult or None
+        Bootstrap draws attached with :meth:`with_bootstrap` (saved in the JSON).
     """
 
     form: Form
@@ -98,11 +107,20 @@ class FitResult:
     gradient: float = float("nan")
     package_version: str = __version__
     residuals: np.ndarray | None = field(default=None, repr=False, compare=False)
+    bootstrap: Any = field(default=None, repr=False, compare=False)
+    diagnostics: dict = field(default_factory=dict, repr=False, compare=False)
 
     # -- use -------------------------------------------------------------
     def predict(self, **inputs) -> np.ndarray:
         """Predicted loss at the given inputs (arrays broadcast), e.g. ``predict(N=1e9, D=2e10)``."""
         return self.form.predict(self.params, **inputs)
+
+    def with_bootstrap(self, bootstrap) -> FitResult:
+        """A copy of this result carrying ``bootstrap`` (exported with the fit's JSON)."""
+        if bootstrap is not None and (bootstrap.form != self.form
+                                      or dict(bootstrap.point) != dict(self.params)):
+            raise InputError("`bootstrap` was not computed from this fit")
+        return dataclasses.replace(self, bootstrap=bootstrap)
 
     @property
     def loss(self) -> Loss:
@@ -115,12 +133,24 @@ class FitResult:
                  f"objective  {self.objective:.10g}  (sum of {self.options.get('loss')} "
                  f"loss, delta={self.options.get('delta')}, {self.options.get('space')} space)",
                  f"runs       {self.n_runs}",
+                 *([f"identify   condition number {self.diagnostics['condition_number']:.3g}"
+                    + ("" if self.diagnostics.get("identifiable", True)
+                       else "  (ILL-CONDITIONED: parameters not separable)")]
+                   if self.diagnostics else []),
                  f"status     {self.status}: {self.message}",
                  f"starts     {self.n_starts} ({len(self.best_basin_starts)} reached the best optimum)",
                  "", f"{'parameter':<12}{'value':>16}  note", "-" * 40]
+        intervals = self.bootstrap.intervals if self.bootstrap is not None else {}
+        if intervals:
+            b = self.bootstrap
+            lines[-2] = (f"{'parameter':<12}{'value':>16}  [{100 * b.confidence_level:g}% {b.method} "
+                         f"interval, {b.n_resamples} resamples, {b.n_failed} failed]")
         for name in self.form.param_names:
             note = ("fixed" if name in self.fixed else f"= {self.tied[name]}" if name in self.tied
                     else "at bound" if name in self.at_bounds else "")
+            if name in intervals and name not in self.fixed and name not in self.tied:
+                low, high = intervals[name]
+                note = f"[{low:.6g}, {high:.6g}]  {note}".rstrip()
             lines.append(f"{name:<12}{self.params[name]:>16.6g}  {note}")
         return "\n".join(lines)
 
@@ -333,18 +363,21 @@ class LawFitter:
     # -- fitting -------------------------------------------------------------
     def residual_function(self, runs: Runs):
         """``theta_free (k, q) -> (residuals (k, n), Jacobian (k, q, n))`` for these runs."""
-        X = runs.inputs(self.form.inputs)
-        target = runs.loss
-        log_target = np.log(target)
+        return self.array_residual_function(runs.inputs(self.form.inputs), runs.loss)
+
+    def array_residual_function(self, inputs, target):
+        """The residual function for input arrays ``inputs`` (dict) and observed ``target``."""
+        target = np.asarray(target, dtype=float)
+        log_target = np.log(target) if self.space == "log" else None
 
         def residuals(theta_free):
             full = self._expand(theta_free)
             with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
                 if self.space == "log":
-                    value, jac = self.form.log_value_and_jacobian(full, X)
+                    value, jac = self.form.log_value_and_jacobian(full, inputs)
                     r = value - log_target
                 else:
-                    value, jac = self.form.value_and_jacobian(full, X)
+                    value, jac = self.form.value_and_jacobian(full, inputs)
                     r = value - target
             return r, self._contract(jac)
 
@@ -353,23 +386,58 @@ class LawFitter:
     def fit(self, runs, **load_kwargs) -> FitResult:
         """Fit the form to ``runs`` (a :class:`Runs`, DataFrame or path)."""
         runs = as_runs(runs, **load_kwargs)
-        runs.inputs(self.form.inputs)  # raises InputError naming a missing column
-        if len(runs) < len(self.free):
-            raise InputError(f"{len(runs)} runs cannot determine {len(self.free)} free parameters "
-                             f"({', '.join(self.free)}) of form {self.form.name!r}")
-        residuals = self.residual_function(runs)
-        x0 = self._start_points(runs.inputs(self.form.inputs), runs.loss)
+        inputs = runs.inputs(self.form.inputs)  # raises InputError naming a missing column
+        return self.fit_arrays(inputs, runs.loss,
+                               fingerprint=runs.fingerprint(self.form.inputs + ("loss",)))
+
+    def fit_arrays(self, inputs, target, *, fingerprint: str | None = None) -> FitResult:
+        """Fit to plain arrays: ``inputs`` maps the form's input names to arrays, ``target``
+        is the observed value (the loss). The path for data that is not a table of runs,
+        e.g. NIST's reference problems with an input ``x`` and a response ``y``.
+        """
+        inputs, target = self._check_arrays(inputs, target)
+        if len(target) < len(self.free):
+            raise InputError(f"{len(target)} runs cannot determine {len(self.free)} free "
+                             f"parameters ({', '.join(self.free)}) of form {self.form.name!r}")
+        if fingerprint is None:
+            fingerprint = fingerprint_arrays([*inputs.items(), ("loss", target)])
+        residuals = self.array_residual_function(inputs, target)
+        x0 = self._start_points(inputs, target)
         search = multistart_minimize(residuals, x0, self.loss, self.lower, self.upper,
                                      max_iter=self.max_iter, prune_after=self.prune_after,
                                      keep=self.keep)
-        return self._result(runs, residuals, search, len(x0))
+        return self._result(len(target), fingerprint, residuals, search, len(x0))
 
-    def _result(self, runs, residuals, search, n_starts) -> FitResult:
+    def _check_arrays(self, inputs, target):
+        if not isinstance(inputs, Mapping):
+            raise InputError(f"`inputs` must be a dict of arrays named {', '.join(self.form.inputs)}")
+        missing = [n for n in self.form.inputs if n not in inputs]
+        if missing:
+            raise InputError(f"`inputs` lacks {', '.join(missing)} needed by form {self.form.name!r}")
+        target = np.asarray(target, dtype=float).ravel()
+        arrays = {}
+        for name in self.form.inputs:
+            arr = np.asarray(inputs[name], dtype=float).ravel()
+            if arr.shape != target.shape:
+                raise InputError(f"input {name!r} has {arr.size} values but the target has "
+                                 f"{target.size}")
+            if not np.all(np.isfinite(arr)):
+                raise InputError(f"input {name!r} has a non-finite value at row "
+                                 f"{int(np.flatnonzero(~np.isfinite(arr))[0])}")
+            arrays[name] = arr
+        bad = ~np.isfinite(target) | ((target <= 0) if self.space == "log" else False)
+        if np.any(bad):
+            raise InputError(f"target value at row {int(np.flatnonzero(bad)[0])} is "
+                             + ("not finite and positive (needed in log space)"
+                                if self.space == "log" else "not finite"))
+        return arrays, target
+
+    def _result(self, n_runs, fingerprint, residuals, search, n_starts) -> FitResult:
         groups = distinct_optima(search) if np.isfinite(search.fun).any() else []
         common = dict(form=self.form, free_params=self.free, fixed=dict(self.fixed),
-                      tied=dict(self.tied), n_runs=len(runs), n_starts=n_starts,
+                      tied=dict(self.tied), n_runs=n_runs, n_starts=n_starts,
                       options=self.options(), nit=search.nit, nfev=search.nfev,
-                      data_fingerprint=runs.fingerprint(self.form.inputs + ("loss",)))
+                      data_fingerprint=fingerprint)
         if not groups:
             nan_params = {n: float("nan") for n in self.form.param_names}
             result = FitResult(params=nan_params, objective=float("inf"), success=False, status=3,
@@ -398,11 +466,10 @@ class LawFitter:
         x_best, f_best, gradient = best["x"], best["f"], best["gradient"]
         full_public = self.form.to_public(self._expand(x_best[None, :])[0])
         params = {n: float(v) for n, v in zip(self.form.param_names, full_public)}
-        span = np.maximum(self.upper - self.lower, 1.0)
-        on_bound = (np.abs(x_best - self.lower) <= 1e-8 * span) | (
-            np.abs(x_best - self.upper) <= 1e-8 * span)
+        on_bound = (np.isfinite(self.lower) & (x_best <= self.lower + 1e-8 * (1 + np.abs(self.lower)))) | (
+            np.isfinite(self.upper) & (x_best >= self.upper - 1e-8 * (1 + np.abs(self.upper))))
         at_bounds = tuple(n for n, b in zip(self.free, on_bound) if b)
-        converged = gradient <= _GRADIENT_TOLERANCE
+        converged = gradient <= GRADIENT_TOLERANCE
         if not converged:
             status, message = 2, (f"did not converge: relative gradient {gradient:.2g} at the best "
                                   "point; try more starts, max_iter or other bounds")
@@ -417,19 +484,47 @@ class LawFitter:
             local.append({"params": {n: float(v) for n, v in zip(self.form.param_names, values)},
                           "objective": float(cand["f"]), "n_starts": int(len(cand["starts"]))})
         basin = best["starts"]
-        r, _ = residuals(x_best[None, :])
+        r, jac = residuals(x_best[None, :])
+        diagnostics = _identifiability(jac[0], self.free)
         result = FitResult(params=params, objective=float(f_best), success=bool(converged),
                            status=status, message=message, at_bounds=at_bounds,
                            best_basin_starts=tuple(int(i) for i in np.sort(basin)),
                            local_optima=tuple(local), gradient=float(gradient),
-                           residuals=r[0], **common)
+                           residuals=r[0], diagnostics=diagnostics, **common)
         _warn(result)
         return result
+
+
+def _identifiability(jac: np.ndarray, names: tuple) -> dict:
+    """How well the runs separate the free parameters: condition number of the
+    correlation-scaled design ``J J^T`` and the strongest correlation it implies."""
+    info, condition = information_diagnostics(jac, np.ones(jac.shape[1]))
+    out = {"condition_number": condition, "most_correlated": None, "identifiable": True}
+    if len(names) > 1:
+        scale = np.sqrt(np.clip(np.diag(info), 1e-300, None))
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            cov = np.linalg.pinv(info / np.outer(scale, scale), hermitian=True)
+            sd = np.sqrt(np.clip(np.abs(np.diag(cov)), 1e-300, None))
+            corr = np.clip(cov / np.outer(sd, sd), -1.0, 1.0)
+        np.fill_diagonal(corr, 0.0)
+        i, j = np.unravel_index(np.argmax(np.abs(np.nan_to_num(corr))), corr.shape)
+        out["most_correlated"] = {"params": [names[i], names[j]], "correlation": float(corr[i, j])}
+    out["identifiable"] = bool(condition <= _ILL_CONDITIONED)
+    return out
 
 
 def _warn(result: FitResult) -> None:
     if result.status != 0:
         warnings.warn(f"{result.form.name} fit: {result.message}", ConvergenceWarning, stacklevel=3)
+    diagnostics = result.diagnostics or {}
+    if not diagnostics.get("identifiable", True):
+        pair = diagnostics.get("most_correlated") or {}
+        warnings.warn(f"{result.form.name} fit: the runs cannot separate the parameters "
+                      f"(condition number {diagnostics['condition_number']:.3g}"
+                      + (f"; {' and '.join(pair['params'])} correlate at "
+                         f"{pair['correlation']:+.6f}" if pair else "")
+                      + "): vary N and D independently, add sizes, or fix a parameter",
+                      IdentifiabilityWarning, stacklevel=3)
 
 
 def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:

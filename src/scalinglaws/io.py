@@ -65,11 +65,10 @@ def fit_to_dict(result) -> dict:
                       "best_basin_starts": list(result.best_basin_starts),
                       "nit": result.nit, "nfev": result.nfev, "gradient": result.gradient},
         "local_optima": list(result.local_optima),
+        "diagnostics": result.diagnostics,
         "options": result.options,
     }
-    extra = getattr(result, "extra_json", None)
-    if extra:
-        doc.update(extra)
+    doc["bootstrap"] = None if result.bootstrap is None else result.bootstrap.to_dict()
     return _plain(doc)
 
 
@@ -126,8 +125,9 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
     options.setdefault("delta", loss.get("delta"))
     options.setdefault("space", doc.get("space"))
     optimizer = _optional(doc, "optimizer", dict, source)
+    boot = _optional(doc, "bootstrap", dict, source)
     try:
-        return FitResult(
+        result = FitResult(
             form=form, params=values,
             free_params=tuple(_optional(doc, "free_params", list, source) or form.param_names),
             fixed=dict(_optional(doc, "fixed", dict, source)),
@@ -143,12 +143,18 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
             data_fingerprint=str(doc.get("data_fingerprint", "")),
             nit=int(optimizer.get("nit", 0)), nfev=int(optimizer.get("nfev", 0)),
             gradient=_number(optimizer.get("gradient")),
+            diagnostics=dict(_optional(doc, "diagnostics", dict, source)),
             package_version=str(doc.get("package_version", "")),
         )
     except (TypeError, ValueError, AttributeError) as exc:
         if isinstance(exc, InputError):
             raise
         raise InputError(f"{source}: malformed field ({exc})") from None
+    if boot:
+        from .bootstrap import BootstrapResult
+
+        result = result.with_bootstrap(BootstrapResult.from_dict(boot, form, values, source))
+    return result
 
 
 def _optional(doc: dict, key: str, kind, source: str):

@@ -25,7 +25,8 @@ from scipy import optimize as sopt
 
 from .losses import Loss
 
-__all__ = ["MultiStartResult", "multistart_minimize", "distinct_optima", "polish"]
+__all__ = ["MultiStartResult", "multistart_minimize", "distinct_optima", "polish",
+           "information_diagnostics"]
 
 ResidualFn = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
@@ -202,9 +203,41 @@ def distinct_optima(result: MultiStartResult, *, rtol_fun: float = 1e-6, xtol: f
     return [np.array(g) for g in groups]
 
 
+def _least_squares(residuals, x, loss, lower, upper, w):
+    """scipy's trust-region least squares on the same objective, or None if it fails.
+
+    scipy's ``loss="huber"`` with ``f_scale=delta`` is exactly Huber_delta
+    (``0.5 f_scale^2 rho(r^2 / f_scale^2)`` = ``r^2/2`` or ``delta(|r| - delta/2)``);
+    weights enter as ``sqrt(w)`` on the residuals, exact for squared loss and
+    for Huber only when every weight is 0 or 1, so weighted Huber is skipped.
+    """
+    weighted = not np.isscalar(w)
+    if loss.name == "huber" and weighted and np.any((w != 0) & (w != 1)):
+        return None
+    root = np.sqrt(w) if weighted else 1.0
+    kwargs = {"loss": "huber", "f_scale": loss.delta} if loss.name == "huber" else {}
+    lo = np.where(np.isfinite(lower), lower, -np.inf)
+    hi = np.where(np.isfinite(upper), upper, np.inf)
+    start = np.clip(x, lo, hi)
+    inside = (start > lo) & (start < hi)
+    if not np.all(inside):  # least_squares needs a strictly feasible start
+        start = np.where(inside, start, np.clip(start, lo + 1e-10 * (1 + np.abs(lo)),
+                                                hi - 1e-10 * (1 + np.abs(hi))))
+    try:
+        res = sopt.least_squares(lambda t: root * residuals(t[None, :])[0][0], start,
+                                 jac=lambda t: (root * residuals(t[None, :])[1][0]).T,
+                                 bounds=(lo, hi), method="trf", xtol=1e-15, ftol=1e-15,
+                                 gtol=1e-15, max_nfev=2000, **kwargs)
+    except (ValueError, np.linalg.LinAlgError):
+        return None
+    r, _ = residuals(res.x[None, :])
+    res.fun = float(_objective(loss, r, None if not weighted else w)[0])
+    return res
+
+
 def polish(residuals: ResidualFn, x: np.ndarray, loss: Loss, lower, upper, *,
            gtol: float = 1e-13, max_iter: int = 2000, weights: np.ndarray | None = None):
-    """Refine one point with L-BFGS-B on the exact objective and gradient.
+    """Refine one point with scipy's trust-region least squares and L-BFGS-B; keep the best.
 
     Returns ``(x, fun, ok, relative_gradient)``. ``relative_gradient`` is the
     largest ratio, over free parameters, of the projected gradient to the sum
@@ -221,20 +254,36 @@ def polish(residuals: ResidualFn, x: np.ndarray, loss: Loss, lower, upper, *,
         return value, grad
 
     f0, _ = fun(x)
-    if max_iter == 0:  # only measure the gradient at x
-        res = sopt.OptimizeResult(x=x, fun=f0, success=False)
-    else:
-        res = sopt.minimize(fun, x, jac=True, method="L-BFGS-B", bounds=list(zip(lower, upper)),
-                            options={"ftol": 1e-15, "gtol": gtol, "maxiter": max_iter,
-                                     "maxcor": 30})
-    xb, fb = (res.x, float(res.fun)) if res.fun <= f0 else (x, f0)
+    xb, fb, ok = x, f0, False
+    if max_iter:
+        for candidate in (_least_squares(residuals, x, loss, lower, upper, w),
+                          sopt.minimize(fun, x, jac=True, method="L-BFGS-B",
+                                        bounds=list(zip(lower, upper)),
+                                        options={"ftol": 1e-15, "gtol": gtol,
+                                                 "maxiter": max_iter, "maxcor": 30})):
+            if candidate is not None and np.isfinite(candidate.fun) and candidate.fun <= fb:
+                xb, fb, ok = candidate.x, float(candidate.fun), bool(candidate.success)
     r, jac = residuals(xb[None, :])
     psi = w * loss.psi(r[0])
     grad = jac[0] @ psi
     gross = np.abs(jac[0]) @ np.abs(psi)
-    projected = np.where((xb <= lower) & (grad > 0) | (xb >= upper) & (grad < 0), 0.0, grad)
+    # least_squares stays strictly inside the box, so "on a bound" needs a tolerance
+    near_lower = xb <= lower + 1e-8 * (1 + np.abs(lower))
+    near_upper = xb >= upper - 1e-8 * (1 + np.abs(upper))
+    projected = np.where(near_lower & (grad > 0) | near_upper & (grad < 0), 0.0, grad)
     if fb <= 1e-24 * r.size:
         # an exact fit of a non-negative objective is a global minimum
         return xb, fb, True, 0.0
-    return xb, fb, bool(res.success), float(np.max(np.abs(projected) / (gross + 1e-300),
+    return xb, fb, ok, float(np.max(np.abs(projected) / (gross + 1e-300),
                                                    initial=0.0))
+
+
+def information_diagnostics(jac: np.ndarray, weights: np.ndarray):
+    """Information matrix ``sum_i w_i J_i J_i^T`` and the condition number of its
+    correlation-scaled form (1 for orthogonal parameters; huge when the data
+    cannot separate some of them)."""
+    info = (jac * weights) @ jac.T
+    scale = np.sqrt(np.clip(np.diag(info), 1e-300, None))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        condition = float(np.linalg.cond(info / np.outer(scale, scale)))
+    return info, condition if np.isfinite(condition) else float("inf")

@@ -405,6 +405,17 @@ def _derive(frame: pd.DataFrame, k: float, source: str, first_line: int | None,
 # ----------------------------------------------------------------------------- public API
 
 
+def fingerprint_arrays(named_arrays: Iterable[tuple[str, Any]]) -> str:
+    """``"sha256:<hex>"`` of ``(name, array)`` pairs: for each, the UTF-8 text
+    ``"<name>:<count>\\n"`` then the values as little-endian float64 bytes."""
+    digest = hashlib.sha256()
+    for name, values in named_arrays:
+        values = np.ascontiguousarray(values, dtype="<f8")
+        digest.update(f"{name}:{len(values)}\n".encode())
+        digest.update(values.tobytes())
+    return "sha256:" + digest.hexdigest()
+
+
 def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: float = 6.0,
               nan_policy: str = "raise", format: str | None = None) -> Runs:
     """Read and validate a table of training runs.
@@ -614,14 +625,10 @@ class Runs:
         text ``"<name>:<count>\\n"`` and then the column as little-endian
         float64 bytes. Absent names are skipped; extra columns never count.
         """
-        digest = hashlib.sha256()
         for name in names:
             if name not in _NUMERIC:
                 raise InputError(f"fingerprint: {name!r} is not one of {list(_NUMERIC)}")
-            if self.has(name):
-                digest.update(f"{name}:{len(self)}\n".encode())
-                digest.update(self._array(name).astype("<f8").tobytes())
-        return "sha256:" + digest.hexdigest()
+        return fingerprint_arrays((name, self._array(name)) for name in names if self.has(name))
 
     def select(self, mask: Any) -> Runs:
         """Runs where ``mask`` (booleans, or a callable frame → booleans) is True."""

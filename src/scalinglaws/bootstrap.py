@@ -1,0 +1,429 @@
+"""Bootstrap confidence intervals for fitted laws, with re-optimisation of every resample.
+
+A resample draws whole runs with replacement (optionally within groups, e.g.
+per compute budget). Drawing runs with replacement is the same as weighting
+each run by its multiplicity, so all resamples share one residual function
+and are refitted together as one batch of the engine (resample x start rows,
+each with its own weight vector): no Python loop over scipy calls.
+
+Each resample is re-optimised from the full-data optimum *and* from the other
+distinct local optima the full fit found (plus a few of the best grid starts),
+and keeps its best; how often the best start is not the full-data optimum is
+recorded, as is every resample whose refit failed.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from ._exceptions import ConvergenceWarning, InputError
+from .fit import GRADIENT_TOLERANCE, FitResult, LawFitter
+from .forms import Form, get_form
+from .optimize import multistart_minimize, polish
+from .runs import Runs, as_runs
+
+__all__ = ["BootstrapResult", "bootstrap", "resample_counts", "METHODS"]
+
+METHODS = ("percentile", "basic", "bca")
+_CHUNK_ROWS = 4096  # engine rows (resamples x starts) per batch: bounds memory
+
+
+def _check_level(confidence_level) -> float:
+    level = float(confidence_level)
+    if not 0 < level < 1:
+        raise InputError(f"`confidence_level` must be in (0, 1), got {confidence_level!r}")
+    return level
+
+
+def _check_method(method) -> str:
+    if method not in METHODS:
+        raise InputError(f"`method` must be one of {', '.join(METHODS)}, got {method!r}")
+    return method
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Bootstrap distribution of a fitted law's parameters. Frozen.
+
+    Attributes
+    ----------
+    form : Form
+        The fitted law.
+    point : dict
+        The full-data estimate (public units).
+    draws : ndarray, shape (n_ok, p)
+        Parameters of every successful resample, columns in
+        ``form.param_names`` order.
+    objectives : ndarray, shape (n_ok,)
+        Objective reached by each successful resample.
+    n_resamples : int
+        Resamples drawn.
+    n_failed : int
+        Resamples whose refit did not converge or was not finite; they are
+        excluded from ``draws`` and counted here (never dropped silently).
+    n_best_start_changed : int
+        Successful resamples whose best start was not the full-data optimum.
+    confidence_level : float
+    method : {"percentile", "basic", "bca"}
+    seed : int or None
+        The integer seed, when one was given.
+    groups : str or None
+        Column resampled within (None: plain resampling of runs).
+    jackknife : ndarray or None, shape (n, p)
+        Leave-one-run-out estimates, used by the BCa method.
+    """
+
+    form: Form
+    point: dict
+    draws: np.ndarray = field(repr=False)
+    objectives: np.ndarray = field(repr=False)
+    n_resamples: int
+    n_failed: int
+    n_best_start_changed: int
+    confidence_level: float = 0.95
+    method: str = "percentile"
+    seed: int | None = None
+    groups: str | None = None
+    jackknife: np.ndarray | None = field(default=None, repr=False)
+
+    # -- derived quantities ------------------------------------------------
+    def _params(self, values: np.ndarray) -> dict:
+        return {name: values[..., i] for i, name in enumerate(self.form.param_names)}
+
+    def interval(self, statistic: Callable[[dict], np.ndarray], *, confidence_level=None,
+                 method=None):
+        """Estimate and interval of any function of the parameters.
+
+        Parameters
+        ----------
+        statistic : callable
+            ``statistic(params)`` with ``params`` a dict of arrays (one value
+            per draw) returning an array of the same length (it must
+            broadcast, e.g. ``lambda p: p["beta"] / (p["alpha"] + p["beta"])``).
+        confidence_level, method
+            Override the bootstrap's.
+
+        Returns
+        -------
+        (estimate, low, high) : tuple of float
+        """
+        level = _check_level(self.confidence_level if confidence_level is None else confidence_level)
+        method = _check_method(self.method if method is None else method)
+        point = self.form.params_vector(self.point)
+        estimate = float(np.asarray(statistic(self._params(point))))
+        values = np.asarray(statistic(self._params(self.draws)), dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size < 2:
+            return estimate, float("nan"), float("nan")
+        alpha = (1 - level) / 2
+        if method == "percentile":
+            low, high = np.quantile(values, [alpha, 1 - alpha])
+        elif method == "basic":
+            q_low, q_high = np.quantile(values, [alpha, 1 - alpha])
+            low, high = 2 * estimate - q_high, 2 * estimate - q_low
+        else:
+            if self.jackknife is None:
+                raise InputError("method='bca' needs the jackknife: run bootstrap(..., "
+                                 "method='bca') or jackknife=True")
+            jack = np.asarray(statistic(self._params(self.jackknife)), dtype=float)
+            jack = jack[np.isfinite(jack)]
+            # Efron's bias correction z0 and acceleration a (scipy.stats.bootstrap's BCa)
+            z0 = stats.norm.ppf((np.sum(values < estimate) + 0.5 * np.sum(values == estimate))
+                                / values.size)
+            spread = jack.mean() - jack
+            denominator = 6 * np.sum(spread**2) ** 1.5
+            accel = np.sum(spread**3) / denominator if denominator > 0 else 0.0
+            z = stats.norm.ppf([alpha, 1 - alpha])
+            adjusted = stats.norm.cdf(z0 + (z0 + z) / (1 - accel * (z0 + z)))
+            low, high = np.quantile(values, np.clip(adjusted, 0, 1))
+        return estimate, float(low), float(high)
+
+    @property
+    def intervals(self) -> dict:
+        """``{name: (low, high)}`` for every parameter."""
+        out = {}
+        for i, name in enumerate(self.form.param_names):
+            _, low, high = self.interval(lambda p, name=name: p[name])
+            out[name] = (low, high)
+        return out
+
+    @property
+    def standard_errors(self) -> dict:
+        """Bootstrap standard deviation of each parameter."""
+        sd = np.std(self.draws, axis=0, ddof=1) if len(self.draws) > 1 else np.full(
+            self.form.n_params, np.nan)
+        return {name: float(v) for name, v in zip(self.form.param_names, sd)}
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """Bootstrap covariance matrix of the parameters (``form.param_names`` order)."""
+        return np.cov(self.draws, rowvar=False)
+
+    def allocation_exponents(self) -> dict:
+        """Intervals of Chinchilla's compute-optimal exponents a = β/(α+β), b = α/(α+β).
+
+        ``N_opt ∝ C^a`` and ``D_opt ∝ C^b`` (Hoffmann et al. 2022, Eq. 4).
+        """
+        if self.form.name != "chinchilla":
+            raise InputError("allocation exponents in closed form exist for the chinchilla form "
+                             "only; use scalinglaws.extrapolate.compute_optimal with draws")
+        return {"a": self.interval(lambda p: p["beta"] / (p["alpha"] + p["beta"])),
+                "b": self.interval(lambda p: p["alpha"] / (p["alpha"] + p["beta"]))}
+
+    def tokens_per_parameter(self, compute: float, flops_per_token: float = 6.0):
+        """Interval of D_opt/N_opt at a compute budget (Chinchilla closed form)."""
+        if self.form.name != "chinchilla":
+            raise InputError("use scalinglaws.extrapolate.compute_optimal with draws for "
+                             f"form {self.form.name!r}")
+        if not np.isfinite(compute) or compute <= 0:
+            raise InputError(f"`compute` must be a positive number of FLOP, got {compute!r}")
+
+        def ratio(p):
+            g = (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1 / (p["alpha"] + p["beta"]))
+            a = p["beta"] / (p["alpha"] + p["beta"])
+            n_opt = g * (compute / flops_per_token) ** a
+            return compute / (flops_per_token * n_opt**2)
+
+        return self.interval(ratio)
+
+    def predict(self, **inputs):
+        """Interval of the predicted loss at one point, e.g. ``predict(N=7e10, D=1.4e12)``."""
+        scalar = {k: float(np.asarray(v)) for k, v in inputs.items()}
+
+        def loss(p):
+            theta = np.stack([np.atleast_1d(p[n]) for n in self.form.param_names], axis=-1)
+            internal = self.form.to_internal(theta)
+            logf, _ = self.form.log_value_and_jacobian(
+                internal, {k: np.array([v]) for k, v in scalar.items()})
+            out = np.exp(logf[:, 0])
+            return out if np.ndim(p[self.form.param_names[0]]) else out[0]
+
+        return self.interval(loss)
+
+    def summary(self) -> str:
+        """Value [low, high] per parameter."""
+        level = f"{100 * self.confidence_level:g}%"
+        lines = [f"bootstrap: {self.n_resamples} resamples ({self.method}, {level}), "
+                 f"{self.n_failed} failed, best start differed in {self.n_best_start_changed}"]
+        for name, (low, high) in self.intervals.items():
+            lines.append(f"{name:<12}{self.point[name]:>14.6g}  [{low:.6g}, {high:.6g}]")
+        return "\n".join(lines)
+
+    def to_dict(self, *, include_draws: bool = True) -> dict:
+        """Plain-type summary (stored under ``"bootstrap"`` in the fit JSON)."""
+        doc = {"method": self.method, "n_resamples": self.n_resamples,
+               "confidence_level": self.confidence_level, "seed": self.seed,
+               "groups": self.groups, "n_failed": self.n_failed,
+               "n_best_start_changed": self.n_best_start_changed,
+               "intervals": {k: list(v) for k, v in self.intervals.items()},
+               "standard_errors": self.standard_errors,
+               "param_names": list(self.form.param_names)}
+        if include_draws:
+            doc["draws"] = self.draws.tolist()
+            if self.jackknife is not None:
+                doc["jackknife"] = self.jackknife.tolist()
+        return doc
+
+    @classmethod
+    def from_dict(cls, doc: Mapping, form: Form, point: Mapping, source: str = "fit JSON"):
+        """Rebuild from :meth:`to_dict` output (needs the draws)."""
+        try:
+            draws = np.asarray(doc["draws"], dtype=float)
+            names = list(doc.get("param_names", form.param_names))
+            if names != list(form.param_names) or draws.ndim != 2 or draws.shape[1] != len(names):
+                raise ValueError("draws do not match the form's parameters")
+            jack = doc.get("jackknife")
+            return cls(form=form, point=dict(point), draws=draws,
+                       objectives=np.full(len(draws), np.nan),
+                       n_resamples=int(doc["n_resamples"]), n_failed=int(doc["n_failed"]),
+                       n_best_start_changed=int(doc.get("n_best_start_changed", 0)),
+                       confidence_level=_check_level(doc["confidence_level"]),
+                       method=_check_method(doc["method"]),
+                       seed=None if doc.get("seed") is None else int(doc["seed"]),
+                       groups=doc.get("groups"),
+                       jackknife=None if jack is None else np.asarray(jack, dtype=float))
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise InputError(f"{source}: malformed bootstrap section ({exc})") from None
+
+
+def resample_counts(n_runs: int, n_resamples: int, rng, groups=None) -> np.ndarray:
+    """Multiplicity of each run in each resample, ``(n_resamples, n_runs)``.
+
+    Within ``groups`` (an array of labels), each group is resampled to its own
+    size, so every resample keeps the design (e.g. runs per compute budget).
+    """
+    if groups is None:
+        picks = rng.integers(0, n_runs, size=(n_resamples, n_runs))
+        counts = np.zeros((n_resamples, n_runs))
+        np.add.at(counts, (np.arange(n_resamples)[:, None], picks), 1)
+        return counts
+    counts = np.zeros((n_resamples, n_runs))
+    labels = np.asarray(groups)
+    for label in sorted(set(labels.tolist()), key=str):
+        members = np.flatnonzero(labels == label)
+        picks = members[rng.integers(0, members.size, size=(n_resamples, members.size))]
+        np.add.at(counts, (np.arange(n_resamples)[:, None], picks), 1)
+    return counts
+
+
+def _starts(result: FitResult, fitter: LawFitter, runs: Runs, extra_grid_starts: int):
+    """Full-data optimum first, then the other distinct optima, then a few grid starts."""
+    free_idx = [result.form.param_names.index(n) for n in fitter.free]
+    points = [result.form.to_internal(result.form.params_vector(result.params))[free_idx]]
+    for optimum in result.local_optima[1:]:
+        values = [optimum["params"][n] for n in result.form.param_names]
+        if all(v is not None and np.isfinite(v) for v in values):
+            points.append(result.form.to_internal(np.array(values, dtype=float))[free_idx])
+    points = [p for p in points if np.all(np.isfinite(p))]
+    if extra_grid_starts:
+        grid = fitter._start_points(runs.inputs(fitter.form.inputs), runs.loss)
+        step = max(1, len(grid) // extra_grid_starts)
+        points.extend(grid[::step][:extra_grid_starts])
+    return np.clip(np.array(points), fitter.lower, fitter.upper)
+
+
+def _refit_chunk(fitter: LawFitter, inputs, target, starts, counts, max_iter):
+    """Refit a block of resamples (rows of ``counts``) from every start; best per resample."""
+    residuals = fitter.array_residual_function(inputs, target)
+    n_res, n_starts = counts.shape[0], starts.shape[0]
+    x0 = np.tile(starts, (n_res, 1))
+    weights = np.repeat(counts, n_starts, axis=0)
+    labels = np.repeat(np.arange(n_res), n_starts)
+    out = multistart_minimize(residuals, x0, fitter.loss, fitter.lower, fitter.upper,
+                              max_iter=max_iter, prune_after=0, weights=weights, groups=labels)
+    fun = np.where(np.isfinite(out.fun), out.fun, np.inf).reshape(n_res, n_starts)
+    best = np.argmin(fun, axis=1)
+    rows = np.arange(n_res) * n_starts + best
+    x, best_fun = out.x[rows], fun[np.arange(n_res), best]
+    ok = np.isfinite(best_fun) & out.converged[rows]
+    # The batched search creeps along flat valleys for a few resamples; finish
+    # those one by one rather than call them failed.
+    for i in np.flatnonzero(~ok & np.isfinite(best_fun)):
+        x[i], best_fun[i], _, gradient = polish(residuals, x[i], fitter.loss, fitter.lower,
+                                                fitter.upper, weights=counts[i])
+        ok[i] = gradient <= GRADIENT_TOLERANCE
+    return x, best_fun, ok, best
+
+
+def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_level: float = 0.95,
+              method: str = "percentile", rng=None, groups: str | None = None,
+              n_jobs: int = 1, backend: str | None = None, progress: bool | None = None,
+              extra_starts: int = 0, max_iter: int = 200, jackknife: bool | None = None,
+              chunk_size: int | None = None) -> BootstrapResult:
+    """Bootstrap a fit by resampling whole runs and re-optimising every resample.
+
+    Parameters
+    ----------
+    result : FitResult
+        The full-data fit (its options are reused for every resample).
+    runs : Runs, DataFrame or path
+        The runs the fit was made on (checked against its data fingerprint).
+    n_resamples : int
+        Number of bootstrap resamples.
+    confidence_level : float
+        Two-sided level of the intervals.
+    method : {"percentile", "basic", "bca"}
+        Interval method (BCa uses a leave-one-run-out jackknife, also
+        computed in one batch).
+    rng : None, int or numpy.random.Generator
+        Source of randomness; the same seed gives the same draws whatever ``n_jobs``.
+    groups : str, optional
+        Column of ``runs`` to resample within (e.g. ``"budget"``).
+    n_jobs : int
+        Parallel workers (joblib) over blocks of resamples.
+    backend : str, optional
+        joblib backend, e.g. ``"dask"`` inside ``with dask.distributed.Client(...)``.
+    progress : bool, optional
+        tqdm progress bar; default on only for an interactive terminal and
+        more than 200 resamples.
+    extra_starts : int
+        Grid starts added to the full-data optimum and local optima.
+    max_iter : int
+        Iterations of the batched search per resample.
+    jackknife : bool, optional
+        Compute the leave-one-out estimates (default: only for BCa).
+    chunk_size : int, optional
+        Resamples per batch (default: as many as keep a batch near 4,096 rows).
+
+    Returns
+    -------
+    BootstrapResult
+    """
+    runs = as_runs(runs)
+    if not isinstance(result, FitResult):
+        raise InputError(f"`result` must be a FitResult, got {type(result).__name__}")
+    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 2:
+        raise InputError(f"`n_resamples` must be an integer >= 2, got {n_resamples!r}")
+    level = _check_level(confidence_level)
+    method = _check_method(method)
+    if not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
+        raise InputError(f"`n_jobs` must be a non-zero integer, got {n_jobs!r}")
+    options = {k: v for k, v in result.options.items() if k in (
+        "loss", "delta", "space", "fixed", "tied", "bounds", "max_iter", "prune_after", "keep")}
+    fitter = LawFitter(get_form(result.form), **options)
+    fingerprint = runs.fingerprint(fitter.form.inputs + ("loss",))
+    if result.data_fingerprint and fingerprint != result.data_fingerprint:
+        raise InputError("`runs` are not the data `result` was fitted on (data fingerprints "
+                         "differ); pass the same runs, after the same exclusions")
+    labels = None
+    if groups is not None:
+        if groups not in runs.columns:
+            raise InputError(f"`groups` column {groups!r} is not in the runs "
+                             f"(columns: {', '.join(map(str, runs.columns))})")
+        labels = runs.frame[groups].to_numpy()
+    seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
+    generator = np.random.default_rng(rng)
+    counts = resample_counts(len(runs), n_resamples, generator, labels)
+    starts = _starts(result, fitter, runs, extra_starts)
+    inputs, target = runs.inputs(fitter.form.inputs), runs.loss
+    per_chunk = chunk_size or max(1, _CHUNK_ROWS // len(starts))
+    blocks = [counts[i:i + per_chunk] for i in range(0, n_resamples, per_chunk)]
+    show = (sys.stderr.isatty() and n_resamples > 200) if progress is None else bool(progress)
+    outputs = _run_blocks(fitter, inputs, target, starts, blocks, max_iter, n_jobs, backend, show)
+    x = np.concatenate([o[0] for o in outputs])
+    fun = np.concatenate([o[1] for o in outputs])
+    ok = np.concatenate([o[2] for o in outputs])
+    best_start = np.concatenate([o[3] for o in outputs])
+    draws = fitter.form.to_public(fitter._expand(x[ok]))
+    jack = None
+    if jackknife or (jackknife is None and method == "bca"):
+        loo = 1.0 - np.eye(len(runs))
+        jx, _, jok, _ = _refit_chunk(fitter, inputs, target, starts[:1], loo, max_iter)
+        jack = fitter.form.to_public(fitter._expand(jx))
+        jack[~jok] = np.nan
+    n_failed = int(np.sum(~ok))
+    if n_failed:
+        warnings.warn(f"bootstrap: {n_failed} of {n_resamples} resamples failed to converge and "
+                      "are excluded from the intervals (see n_failed)", ConvergenceWarning,
+                      stacklevel=2)
+    return BootstrapResult(form=fitter.form, point=dict(result.params), draws=draws,
+                           objectives=fun[ok], n_resamples=int(n_resamples), n_failed=n_failed,
+                           n_best_start_changed=int(np.sum(best_start[ok] != 0)),
+                           confidence_level=level, method=method, seed=seed, groups=groups,
+                           jackknife=jack)
+
+
+def _run_blocks(fitter, inputs, target, starts, blocks, max_iter, n_jobs, backend, show):
+    from tqdm.auto import tqdm
+
+    if n_jobs == 1 and backend is None:
+        return [_refit_chunk(fitter, inputs, target, starts, block, max_iter)
+                for block in tqdm(blocks, disable=not show, desc="bootstrap", unit="block")]
+    from joblib import Parallel, delayed, parallel_backend
+
+    tasks = (delayed(_refit_chunk)(fitter, inputs, target, starts, block, max_iter)
+             for block in blocks)
+    if backend is None:
+        return Parallel(n_jobs=n_jobs)(tqdm(tasks, total=len(blocks), disable=not show,
+                                            desc="bootstrap", unit="block"))
+    with parallel_backend(backend, n_jobs=n_jobs):
+        return Parallel()(tqdm(tasks, total=len(blocks), disable=not show, desc="bootstrap",
+                               unit="block"))
