@@ -3,16 +3,16 @@ r"""Extrapolation and allocation: predictions, compute-optimal models, under-tra
 Every function takes a fitted law ``fit`` (a :class:`~scalinglaws.FitResult`, or anything
 with ``.form`` and ``.params``) and answers one question about it:
 
-=========================  ==========================================================
-:func:`predict`            the loss at given inputs
+===========================  ==========================================================
+:func:`predict`              the loss at given inputs
 :func:`chinchilla_frontier`  Hoffmann's efficient-frontier coefficients G, a, b
-:func:`compute_optimal`    the model size and tokens minimising the loss at a budget C
-:func:`compute_for_loss`   the smallest budget (and its N, D) that reaches a loss
-:func:`tokens_for_loss`    the tokens a model of N parameters needs to reach a loss
-:func:`iso_loss_curve`     every (N, D) reaching one loss
-:func:`diagnose`           how far an existing (N, D) is from compute-optimal
-:func:`inference_optimal`  the allocation minimising training plus inference compute
-=========================  ==========================================================
+:func:`compute_optimal`      the model size and tokens minimising the loss at a budget C
+:func:`compute_for_loss`     the smallest budget (and its N, D) that reaches a loss
+:func:`tokens_for_loss`      the tokens a model of N parameters needs to reach a loss
+:func:`iso_loss_curve`       every (N, D) reaching one loss
+:func:`diagnose`             how far an existing (N, D) is from compute-optimal
+:func:`inference_optimal`    the allocation minimising training plus inference compute
+===========================  ==========================================================
 
 Compute is counted as ``C = k N D`` with ``k = flops_per_token`` (6 by default:
 Kaplan et al. 2020 Sec 2.1, Hoffmann et al. 2022 Sec 3). For the Chinchilla form
@@ -37,6 +37,7 @@ Results are frozen dataclasses with ``to_dict()`` (plain JSON-safe types) and
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import warnings
 from collections.abc import Callable, Mapping
@@ -71,7 +72,7 @@ __all__ = [
 _METHODS = ("auto", "closed_form", "numerical")
 _TOKENS_PER_PARAM_BOUNDS = (1e-6, 1e8)  # default D/N range searched numerically
 _N_GRID = 401  # points of the dense log-N grid that brackets each optimum
-_N_GOLDEN = 30  # golden-section steps: shrink the 2-cell bracket ~1e-6-fold
+_N_GOLDEN = 30  # golden-section steps: shrink the 2-cell bracket 0.618**30 ~ 5e-7-fold
 _N_NEWTON = 2  # finite-difference Newton steps after the golden section
 _FD_STEP = 1e-4  # log-space step of the Newton finite differences
 _N_BISECT = 64  # bisection steps on a log scale (width / 2**64 is below float resolution)
@@ -79,7 +80,8 @@ _COMPUTE_SEARCH = (1.0, 1e70)  # FLOP range searched when inverting the frontier
 _TOKENS_SEARCH = (1e-10, 1e90)  # tokens searched when solving L(N, D) = target for D
 _PARAMS_SEARCH = (1e-10, 1e90)  # parameters searched for the asymptote of an iso-loss curve
 _UNLIMITED = 1e100  # stands for N or D -> infinity when taking a law's limits
-_ASYMPTOTE_GAP = (1e-9, 10.0)  # iso-loss search: N / N_asymptote - 1 from 1e-9 to 10 N_opt
+_NEAREST_ASYMPTOTE = 1e-9  # inference search starts at N = N_asymptote (1 + 1e-9)
+_BEYOND_OPTIMAL = 10.0  # ... and ends at 10x the compute-optimal N for the target loss
 _GOLDEN = (math.sqrt(5.0) - 1.0) / 2.0
 _FLOAT_MAX = np.finfo(float).max
 _ROWS_PER_CHUNK_ELEMENTS = 2_000_000  # bounds the (draws x points) Jacobian memory in predict
@@ -95,7 +97,8 @@ def _check_fit(fit) -> tuple[Form, np.ndarray]:
                          f"mapping), got {type(fit).__name__}")
     vector = form.params_vector(params)
     if not np.all(np.isfinite(vector)):
-        raise InputError(f"`fit.params` must all be finite, got {dict(zip(form.param_names, vector))}")
+        raise InputError("`fit.params` must all be finite, got "
+                         f"{dict(zip(form.param_names, vector))}")
     return form, vector
 
 
@@ -124,7 +127,8 @@ def _check_level(confidence_level) -> float:
     try:
         level = float(confidence_level)
     except (TypeError, ValueError):
-        raise InputError(f"`confidence_level` must be a number in (0, 1), got {confidence_level!r}") from None
+        raise InputError("`confidence_level` must be a number in (0, 1), got "
+                         f"{confidence_level!r}") from None
     if not 0.0 < level < 1.0:
         raise InputError(f"`confidence_level` must be in (0, 1), got {confidence_level!r}")
     return level
@@ -137,7 +141,8 @@ def _check_array(name: str, value, *, allow_zero: bool = False) -> np.ndarray:
     try:
         array = np.asarray(value, dtype=float)
     except (TypeError, ValueError):
-        raise InputError(f"`{name}` must be a number or an array of numbers, got {value!r}") from None
+        raise InputError(f"`{name}` must be a number or an array of numbers, "
+                         f"got {value!r}") from None
     if array.size == 0:
         raise InputError(f"`{name}` must not be empty")
     if not np.all(np.isfinite(array)):
@@ -179,9 +184,11 @@ def _check_ratio_bounds(bounds) -> tuple[float, float]:
     try:
         low, high = (float(b) for b in bounds)
     except (TypeError, ValueError):
-        raise InputError(f"`tokens_per_param_bounds` must be a (low, high) pair, got {bounds!r}") from None
+        raise InputError("`tokens_per_param_bounds` must be a (low, high) pair, "
+                         f"got {bounds!r}") from None
     if not (0 < low < high < np.inf):
-        raise InputError(f"`tokens_per_param_bounds` must satisfy 0 < low < high < inf, got {bounds!r}")
+        raise InputError("`tokens_per_param_bounds` must satisfy 0 < low < high < inf, "
+                         f"got {bounds!r}")
     return low, high
 
 
@@ -189,7 +196,8 @@ def _check_flops(flops) -> Callable | None:
     if flops is None:
         return None
     if not callable(flops):
-        raise InputError(f"`flops` must be a callable flops(N, D) -> FLOP, got {type(flops).__name__}")
+        raise InputError("`flops` must be a callable flops(N, D) -> FLOP, "
+                         f"got {type(flops).__name__}")
     probe = np.asarray(flops(np.array([1e9, 2e9]), np.array([2e10, 4e10])), dtype=float)
     if probe.shape != (2,) or not np.all(np.isfinite(probe)) or np.any(probe <= 0):
         raise InputError("`flops(N, D)` must return finite positive FLOP broadcast over array "
@@ -278,7 +286,7 @@ def _require_frontier(form: Form, point: np.ndarray) -> None:
         values = dict(zip(form.param_names, point))
         bad = [n for n in ("A", "B", "alpha", "beta") if not values[n] > 0]
         if bad:
-            raise InputError(f"compute-optimal allocation needs A, B, alpha, beta > 0; the fit has "
+            raise InputError("compute-optimal allocation needs A, B, alpha, beta > 0; the fit has "
                              + ", ".join(f"{n}={values[n]!r}" for n in bad))
 
 
@@ -335,7 +343,7 @@ def _minimise_1d(objective, lower, upper, *, polish=True):
                 slope = (plus - minus) / (2 * _FD_STEP)
                 curvature = (plus - 2 * centre + minus) / _FD_STEP ** 2
                 step = -slope / curvature
-            # the golden bracket already holds the minimum to ~1e-6: a longer step is noise
+            # the golden bracket already holds the minimum to ~1e-7: a longer step is noise
             usable = np.isfinite(step) & (curvature > 0) & (np.abs(step) < 1e-3)
             x = np.clip(x + np.where(usable, step, 0.0), lower, upper)
     return np.where(found, x, np.nan), at_edge
@@ -877,11 +885,11 @@ for _cls in (Prediction, FrontierCoefficients, Allocation, IsoLossCurve, Diagnos
 
 
 def _count(x) -> str:
-    """175e9 -> '175B', 1.4e12 -> '1.4T' (3 significant digits)."""
+    """175e9 -> '175B', 1.4e12 -> '1.4T' (3 significant digits); 1e15 and up as 1e+15."""
     x = float(x)
-    if not math.isfinite(x):
-        return "nan"
-    for scale, suffix in ((1e15, "Q"), (1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+    if not math.isfinite(x) or abs(x) >= 1e15:
+        return f"{x:.3g}"
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
         if abs(x) >= scale:
             return f"{x / scale:.3g}{suffix}"
     return f"{x:.3g}"
@@ -900,6 +908,18 @@ def _loss_fmt(x) -> str:
 
 
 # =========================================================================== public API
+# Unreachable targets are carried as inf and failed draws as nan on purpose (inf / inf ->
+# nan, log(0) -> -inf); numpy's floating-point warnings about them are noise here.
+def _quiet(function):
+    @functools.wraps(function)
+    def quiet(*args, **kwargs):
+        with np.errstate(all="ignore"):  # a fresh context per call: safe to nest
+            return function(*args, **kwargs)
+
+    return quiet
+
+
+@_quiet
 def irreducible_loss(fit) -> float:
     """Infimum of the law over N and D: ``E`` for Chinchilla, ``L(1e100, 1e100)`` otherwise.
 
@@ -913,6 +933,7 @@ def irreducible_loss(fit) -> float:
     return float(values.get("E", 0.0))
 
 
+@_quiet
 def predict(fit, draws=None, confidence_level=0.95, **inputs) -> Prediction:
     """Predicted loss at broadcast inputs, with percentile intervals over ``draws``.
 
@@ -938,7 +959,7 @@ def predict(fit, draws=None, confidence_level=0.95, **inputs) -> Prediction:
     ...                 beta=0.28), free_params=(), fixed={}, tied={}, objective=0.0, n_runs=0,
     ...                 success=True, status=0, message="")
     >>> round(predict(law, N=70e9, D=1.4e12).loss, 4)
-    1.9372
+    1.9366
     """
     form, point = _check_fit(fit)
     rows, n_draws = _parameter_rows(form, point, draws)
@@ -957,6 +978,7 @@ def predict(fit, draws=None, confidence_level=0.95, **inputs) -> Prediction:
                       n_failed_draws=failed)
 
 
+@_quiet
 def chinchilla_frontier(fit, draws=None, confidence_level=0.95) -> FrontierCoefficients:
     r"""Efficient-frontier coefficients of a Chinchilla law (Hoffmann et al. 2022 Eq 4).
 
@@ -990,6 +1012,7 @@ def chinchilla_frontier(fit, draws=None, confidence_level=0.95) -> FrontierCoeff
                                 n_draws=n_draws, n_failed_draws=failed)
 
 
+@_quiet
 def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="auto",
                     tokens_per_param_bounds=_TOKENS_PER_PARAM_BOUNDS, draws=None,
                     confidence_level=0.95) -> Allocation:
@@ -1088,6 +1111,7 @@ def _check_target(form, point, target_loss, name="target_loss") -> np.ndarray:
     return target
 
 
+@_quiet
 def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
                      tokens_per_param_bounds=_TOKENS_PER_PARAM_BOUNDS, draws=None,
                      confidence_level=0.95) -> Allocation:
@@ -1151,6 +1175,7 @@ def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
                       n_failed_draws=failed)
 
 
+@_quiet
 def tokens_for_loss(fit, target_loss, n_params, *, flops_per_token=6.0, draws=None,
                     confidence_level=0.95) -> Allocation:
     r"""Training tokens a model of ``n_params`` parameters needs to reach a loss.
@@ -1211,6 +1236,7 @@ def tokens_for_loss(fit, target_loss, n_params, *, flops_per_token=6.0, draws=No
                       n_failed_draws=failed)
 
 
+@_quiet
 def iso_loss_curve(fit, target_loss, n_params=None, n_points=50, *, flops_per_token=6.0,
                    draws=None, confidence_level=0.95) -> IsoLossCurve:
     r"""The (N, D) pairs that reach one loss: the iso-loss trade-off.
@@ -1246,7 +1272,8 @@ def iso_loss_curve(fit, target_loss, n_params=None, n_points=50, *, flops_per_to
     _check_allocatable(form)
     target = _check_target(form, point, target_loss)
     if target.ndim != 0:
-        raise InputError(f"`target_loss` must be a single number for one curve, got {target_loss!r}")
+        raise InputError("`target_loss` must be a single number for one curve, "
+                         f"got {target_loss!r}")
     if isinstance(n_points, (bool, np.bool_)) or not isinstance(n_points, (int, np.integer)) \
             or n_points < 2:
         raise InputError(f"`n_points` must be an integer >= 2, got {n_points!r}")
@@ -1263,7 +1290,8 @@ def iso_loss_curve(fit, target_loss, n_params=None, n_points=50, *, flops_per_to
     else:
         sizes = _check_array("n_params", n_params)
         if sizes.ndim > 1:
-            raise InputError(f"`n_params` must be one number or a 1-D array, got shape {sizes.shape}")
+            raise InputError("`n_params` must be one number or a 1-D array, "
+                             f"got shape {sizes.shape}")
         if np.any(sizes <= asymptote):
             raise InputError(f"`n_params` must all exceed {asymptote:.4g}: a smaller model never "
                              f"reaches `target_loss` = {float(target):.6g}")
@@ -1280,6 +1308,7 @@ def iso_loss_curve(fit, target_loss, n_params=None, n_points=50, *, flops_per_to
                         n_failed_draws=failed)
 
 
+@_quiet
 def diagnose(fit, n_params, n_tokens, *, flops_per_token=6.0, method="auto", draws=None,
              confidence_level=0.95) -> Diagnosis:
     r"""Under-training diagnosis of an existing model (N, D).
@@ -1324,12 +1353,14 @@ def diagnose(fit, n_params, n_tokens, *, flops_per_token=6.0, method="auto", dra
     try:
         n, d = np.broadcast_arrays(n, d)
     except ValueError:
-        raise InputError(f"`n_params` {n.shape} and `n_tokens` {d.shape} do not broadcast") from None
+        raise InputError(f"`n_params` {n.shape} and `n_tokens` {d.shape} "
+                         "do not broadcast") from None
     shape = n.shape
     n_row, d_row = n.reshape(1, -1), d.reshape(1, -1)
     compute = k * n_row * d_row
     loss = _loss(form, rows, n_row, d_row)
-    optimal_n, optimal_d, optimal_loss, edge_1 = _optimal_for_compute(form, rows, compute, k, method)
+    optimal_n, optimal_d, optimal_loss, edge_1 = _optimal_for_compute(form, rows, compute, k,
+                                                                      method)
     optimal_c_for_n = _optimal_compute_for_params(form, rows, n_row, k, method)
     optimal_d_for_n = optimal_c_for_n / (k * n_row)
     same_c, same_n, same_d, edge_2 = _compute_for_loss(form, rows, loss, k, method)
@@ -1356,6 +1387,7 @@ def diagnose(fit, n_params, n_tokens, *, flops_per_token=6.0, method="auto", dra
                      n_draws=n_draws, n_failed_draws=failed)
 
 
+@_quiet
 def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0,
                       inference_flops_per_token=2.0, draws=None,
                       confidence_level=0.95) -> InferenceAllocation:
@@ -1417,8 +1449,8 @@ def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0
     asymptote = _params_asymptote(form, rows, target_row)
     # search t = log(N/N_inf - 1): N -> N_inf needs unbounded data, so resolve it on a log scale
     with np.errstate(all="ignore"):
-        lower = np.full(asymptote.shape, math.log(_ASYMPTOTE_GAP[0]))
-        upper = np.log(_ASYMPTOTE_GAP[1] * optimal_n / asymptote - 1.0)
+        lower = np.full(asymptote.shape, math.log(_NEAREST_ASYMPTOTE))
+        upper = np.log(_BEYOND_OPTIMAL * optimal_n / asymptote - 1.0)
 
     def sizes(t):
         return asymptote[..., None] * (1.0 + np.exp(t))
