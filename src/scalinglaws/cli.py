@@ -72,6 +72,13 @@ def _cmd_fit(args) -> int:
     result = fit(runs, args.form, loss=args.loss, delta=args.delta, space=args.space,
                  fixed=_key_values(args.fix, "--fix") or None,
                  tied=_key_values(args.tie, "--tie", str) or None)
+    if args.bootstrap:
+        from .bootstrap import bootstrap
+
+        draws = bootstrap(result, runs, args.bootstrap, rng=args.seed, n_jobs=args.jobs,
+                          method=args.ci_method, confidence_level=args.confidence_level,
+                          groups=args.groups, progress=None if not args.json else False)
+        result = result.with_bootstrap(draws)
     if args.json:
         print(result.to_json())
     else:
@@ -84,7 +91,16 @@ def _cmd_fit(args) -> int:
     return 0 if result.success else 1
 
 
+def _print_table(frame, as_json: bool) -> None:
+    """Print a result table readably, or as JSON records."""
+    if as_json:
+        print(json.dumps(json.loads(frame.to_json(orient="records")), indent=2))
+    else:
+        print(frame.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+
+
 def _cmd_predict(args) -> int:
+    from .extrapolate import predict
     from .io import load
 
     result = load(args.fit)
@@ -93,18 +109,32 @@ def _cmd_predict(args) -> int:
     missing = [n for n in result.form.inputs if n not in inputs]
     if missing:
         raise InputError(f"form {result.form.name!r} needs --{' --'.join(missing)}")
-    used = {n: inputs[n] for n in result.form.inputs}
-    arrays = np.broadcast_arrays(*used.values())
-    loss = result.form.predict(result.params, **dict(zip(used, arrays)))
-    loss = np.atleast_1d(loss)
-    rows = [{**{n: float(a.ravel()[i]) for n, a in zip(used, arrays)}, "loss": float(loss.ravel()[i])}
-            for i in range(loss.size)]
-    if args.json:
-        print(json.dumps(rows, indent=2))
-    else:
-        print("  ".join(f"{n:>12}" for n in [*used, "loss"]))
-        for row in rows:
-            print("  ".join(f"{row[n]:>12.6g}" for n in [*used, "loss"]))
+    used = dict(zip(result.form.inputs,
+                    np.broadcast_arrays(*(inputs[n] for n in result.form.inputs))))
+    prediction = predict(result, draws=result.bootstrap, **used)
+    _print_table(prediction.to_frame(), args.json)
+    return 0
+
+
+def _cmd_optimal(args) -> int:
+    from .extrapolate import compute_optimal
+    from .io import load
+
+    result = load(args.fit)
+    allocation = compute_optimal(result, np.asarray(args.compute, dtype=float),
+                                 flops_per_token=args.flops_per_token, draws=result.bootstrap)
+    _print_table(allocation.to_frame(), args.json)
+    return 0
+
+
+def _cmd_diagnose(args) -> int:
+    from .extrapolate import diagnose
+    from .io import load
+
+    result = load(args.fit)
+    diagnosis = diagnose(result, args.N, args.D, flops_per_token=args.flops_per_token,
+                         draws=result.bootstrap)
+    print(json.dumps(diagnosis.to_dict(), indent=2) if args.json else diagnosis)
     return 0
 
 
@@ -150,6 +180,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="hold a parameter at a value, e.g. --fix E=1.69")
     p.add_argument("--tie", action="append", metavar="NAME=OTHER",
                    help="set a parameter equal to another, e.g. --tie beta=alpha")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                   help="bootstrap N resamples of the runs (each re-optimised) and print "
+                        "value [low, high] per parameter; the draws are saved in the JSON")
+    p.add_argument("--seed", type=int, default=None, help="seed of the bootstrap (same seed, same JSON)")
+    p.add_argument("--jobs", type=int, default=1, help="parallel workers for the bootstrap")
+    p.add_argument("--ci-method", default="percentile", choices=["percentile", "basic", "bca"],
+                   help="bootstrap interval method (default percentile)")
+    p.add_argument("--confidence-level", type=float, default=0.95,
+                   help="two-sided level of the intervals (default 0.95)")
+    p.add_argument("--groups", metavar="COLUMN",
+                   help="resample runs within groups of this column (e.g. a compute-budget label)")
     p.add_argument("--out", metavar="FIT.json", help="write the fit as JSON")
     p.add_argument("--json", action="store_true", help="print the fit as JSON instead of a table")
     p.set_defaults(func=_cmd_fit)
@@ -164,6 +205,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--C", type=float, nargs="+", help="training compute in FLOP")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_predict)
+
+    p = sub.add_parser("optimal", help="compute-optimal N and D for compute budgets",
+                       description="Compute-optimal model size N (parameters), tokens D and the "
+                                   "loss there for each budget C in FLOP (e.g. 5.76e23, Gopher's); "
+                                   "intervals when the fit JSON holds a bootstrap. " + UNITS)
+    p.add_argument("fit", help="fit JSON written by `scalinglaws fit --out`")
+    p.add_argument("--compute", type=float, nargs="+", required=True, metavar="FLOP",
+                   help="training budgets in FLOP (1 PF-day = 8.64e19 FLOP)")
+    p.add_argument("--flops-per-token", type=float, default=6.0, metavar="K",
+                   help="k in C = k*N*D (default 6)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_optimal)
+
+    p = sub.add_parser("diagnose", help="is a trained model compute-optimal? (under-training)",
+                       description="Diagnose a trained model of N parameters and D tokens: its "
+                                   "compute, the optimal model for that compute, the budget at "
+                                   "which N would be optimal and the compute an optimal model "
+                                   "needs for the same loss. " + UNITS)
+    p.add_argument("fit", help="fit JSON written by `scalinglaws fit --out`")
+    p.add_argument("--N", type=float, required=True, help="parameters, e.g. 175e9")
+    p.add_argument("--D", type=float, required=True, help="training tokens, e.g. 300e9")
+    p.add_argument("--flops-per-token", type=float, default=6.0, metavar="K")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_diagnose)
 
     p = sub.add_parser("generate", help="write a synthetic IsoFLOP sweep from a known law",
                        description="Write a synthetic IsoFLOP sweep (9 budgets 6e18..3e21 FLOP x "
