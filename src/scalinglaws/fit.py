@@ -29,7 +29,8 @@ _SPACES = ("log", "linear")
 GRADIENT_TOLERANCE = 1e-4  # relative projected gradient accepted as stationary
 _N_POLISHED = 3  # distinct optima refined with L-BFGS-B
 _ILL_CONDITIONED = 1e8  # condition number of the scaled J J^T beyond which we warn
-_SAME_OPTIMUM = 1e-7  # relative objective gap under which two polished optima are one
+_SAME_OPTIMUM = 1e-7
+_SAME_BASIN = 1e-6  # same for unpolished end points, which stop short of the optimum  # relative objective gap under which two polished optima are one
 
 
 @dataclass(frozen=True)
@@ -458,8 +459,16 @@ class LawFitter:
             else:
                 candidates.append({"x": x, "f": f, "gradient": gradient, "starts": group})
         for group in groups[_N_POLISHED:]:
-            if search.converged[group].all():
-                candidates.append({"x": search.x[group[0]], "f": search.fun[group[0]],
+            if not search.converged[group].all():
+                continue
+            f = search.fun[group[0]]
+            # converged end points spread along flat valleys: same objective, same optimum
+            for cand in candidates:
+                if abs(cand["f"] - f) <= _SAME_BASIN * abs(cand["f"]):
+                    cand["starts"] = np.concatenate([cand["starts"], group])
+                    break
+            else:
+                candidates.append({"x": search.x[group[0]], "f": f,
                                    "gradient": float("nan"), "starts": group})
         candidates.sort(key=lambda c: c["f"])
         best = candidates[0]
