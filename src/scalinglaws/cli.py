@@ -138,6 +138,19 @@ def _cmd_diagnose(args) -> int:
     return 0
 
 
+def _cmd_reproduce(args) -> int:
+    from . import reproduce
+
+    function = getattr(reproduce, f"reproduce_{args.study}")
+    kwargs = {"n_resamples": args.bootstrap, "rng": args.seed, "n_jobs": args.jobs} \
+        if args.study == "hoffmann" else {}
+    report = function(args.data, **kwargs)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report)
+    if args.out and report.fit is not None:
+        report.fit.save(args.out)
+    return 0
+
+
 def _cmd_generate(args) -> int:
     from .synthetic import generate_sweep
 
@@ -229,6 +242,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flops-per-token", type=float, default=6.0, metavar="K")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_diagnose)
+
+    p = sub.add_parser("reproduce", help="reproduce published coefficients from public data",
+                       description="Refit published scaling laws on public data and compare with "
+                                   "the papers. hoffmann: Approach 3 on Epoch AI's digitised "
+                                   "Chinchilla runs (downloaded from Epoch's repository with a "
+                                   "SHA-256 check and cached, or --data PATH); kaplan: Approach 2 "
+                                   "on Porian et al.'s IsoFLOP sweeps (--data PATH required); "
+                                   "muennighoff: the data-constrained law on the datablations runs "
+                                   "(--data PATH required). " + UNITS)
+    p.add_argument("study", choices=["hoffmann", "kaplan", "muennighoff"])
+    p.add_argument("--data", metavar="PATH", help="the public data file (or its folder)")
+    p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
+                   help="bootstrap resamples for intervals (hoffmann; default 1000, 0 = none)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--jobs", type=int, default=1)
+    p.add_argument("--out", metavar="FIT.json", help="write the refitted law as JSON")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_reproduce)
 
     p = sub.add_parser("generate", help="write a synthetic IsoFLOP sweep from a known law",
                        description="Write a synthetic IsoFLOP sweep (9 budgets 6e18..3e21 FLOP x "

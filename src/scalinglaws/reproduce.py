@@ -1,0 +1,146 @@
+"""Reproductions of published scaling-law results from public data.
+
+Each ``reproduce_*`` function loads the public data (a path the user gives, or
+a checked download, see :mod:`scalinglaws.datasets`), refits, and returns a
+report object whose ``str()`` is a side-by-side comparison with the published
+numbers and whose ``tables`` hold the same as DataFrames.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import published as pub
+from ._exceptions import ScalingLawsWarning
+from .bootstrap import bootstrap
+from .extrapolate import compute_optimal, diagnose
+from .fit import FitResult, fit
+from .forms import Chinchilla
+
+__all__ = ["Reproduction", "reproduce_hoffmann", "HOFFMANN_TABLE3"]
+
+#: Hoffmann et al. (2022) Table 3 (Approach 1 projections): parameters, FLOPs, tokens.
+HOFFMANN_TABLE3 = pd.DataFrame({
+    "params": [400e6, 1e9, 10e9, 67e9, 175e9, 280e9, 520e9, 1e12, 10e12],
+    "flops": [1.92e19, 1.21e20, 1.23e22, 5.76e23, 3.85e24, 9.90e24, 3.43e25, 1.27e26, 1.30e28],
+    "tokens": [8.0e9, 20.2e9, 205.1e9, 1.5e12, 3.7e12, 5.9e12, 11.0e12, 21.2e12, 216.2e12],
+})
+
+
+@dataclass(frozen=True)
+class Reproduction:
+    """A reproduction: the fit(s), comparison tables and a printable report."""
+
+    title: str
+    fit: FitResult | None
+    tables: dict = field(default_factory=dict)
+    notes: tuple = ()
+
+    def __str__(self) -> str:
+        lines = [self.title, "=" * len(self.title)]
+        for name, table in self.tables.items():
+            lines += ["", name, "-" * len(name),
+                      table.to_string(index=False, float_format=lambda v: f"{v:.4g}")]
+        if self.notes:
+            lines += ["", *self.notes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        import json
+
+        return {"title": self.title, "notes": list(self.notes),
+                "tables": {k: json.loads(v.to_json(orient="records")) for k, v in
+                           self.tables.items()},
+                "fit": None if self.fit is None else self.fit.to_dict()}
+
+
+def _law(params: dict) -> FitResult:
+    return FitResult(form=Chinchilla(), params=dict(params), free_params=tuple(params), fixed={},
+                     tied={}, objective=float("nan"), n_runs=0, success=True, status=0,
+                     message="published values")
+
+
+def reproduce_hoffmann(path=None, *, n_resamples: int = 1000, rng=0, download: bool = True,
+                       n_jobs: int = 1, progress=None) -> Reproduction:
+    """Hoffmann et al. (2022) Approach 3 on Epoch AI's digitised runs, with bootstrap intervals.
+
+    Compares the fit with Hoffmann's coefficients (rounded and unrounded) and
+    Besiroglu et al.'s refit, scores every set on the same objective, gives the
+    compute-optimal exponents and allocations, and Hoffmann's Table 3 beside
+    what the fitted law implies for the same model sizes.
+    """
+    from .datasets import epoch_chinchilla
+
+    runs = epoch_chinchilla(path, download=download)
+    result = fit(runs, "chinchilla")
+    boot = None
+    if n_resamples:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default", ScalingLawsWarning)
+            boot = bootstrap(result, runs, n_resamples, rng=rng, n_jobs=n_jobs, progress=progress)
+        result = result.with_bootstrap(boot)
+    sets = {"this fit": result.params, "Besiroglu 2024 Table 1": pub.BESIROGLU_2024_TABLE1,
+            "Hoffmann 2022 (TeX)": pub.HOFFMANN_2022_TEX,
+            "Hoffmann 2022 (printed)": pub.HOFFMANN_2022_ROUNDED}
+    rows = []
+    for name in Chinchilla.param_names:
+        row = {"parameter": name}
+        for label, params in sets.items():
+            row[label] = params[name]
+        if boot is not None:
+            row["95% low"], row["95% high"] = boot.intervals[name]
+        row["Besiroglu 95%"] = "[{:.4g}, {:.4g}]".format(*pub.BESIROGLU_2024_INTERVALS[name])
+        rows.append(row)
+    coefficients = pd.DataFrame(rows)
+    loss = result.loss
+    objective_rows = []
+    for label, params in sets.items():
+        pred = Chinchilla().predict(params, N=runs.N, D=runs.D)
+        objective_rows.append({"coefficients": label, "sum of Huber(1e-3) on 240 runs":
+                               float(np.sum(loss.rho(np.log(pred) - np.log(runs.loss))))})
+    exponent_rows = []
+    for label, params in sets.items():
+        a = params["beta"] / (params["alpha"] + params["beta"])
+        exponent_rows.append({"coefficients": label, "a (N_opt ~ C^a)": a, "b": 1 - a})
+    exponents = pd.DataFrame(exponent_rows)
+    if boot is not None:
+        _, low, high = boot.allocation_exponents()["a"]
+        exponents["a 95% low"] = [low] + [np.nan] * (len(sets) - 1)
+        exponents["a 95% high"] = [high] + [np.nan] * (len(sets) - 1)
+    budgets = np.array([1e21, pub.GOPHER_BUDGET, pub.CHINCHILLA_BUDGET_6ND, 1e25])
+    allocation_rows = []
+    for label, params in sets.items():
+        alloc = compute_optimal(_law(params) if label != "this fit" else result, budgets,
+                                draws=boot if label == "this fit" else None)
+        for i, c in enumerate(budgets):
+            allocation_rows.append({"coefficients": label, "compute (FLOP)": c,
+                                    "N_opt": alloc.n_params[i], "D_opt": alloc.n_tokens[i],
+                                    "tokens/param": alloc.tokens_per_param[i]})
+    table3 = HOFFMANN_TABLE3.copy()
+    implied = diagnose(result, table3["params"].to_numpy(), table3["tokens"].to_numpy())
+    table3["FLOPs (this fit)"] = implied.optimal_compute_for_n_params
+    table3["tokens (this fit)"] = implied.optimal_tokens_for_n_params
+    table3["tokens/param (paper)"] = table3["tokens"] / table3["params"]
+    table3["tokens/param (this fit)"] = table3["tokens (this fit)"] / table3["params"]
+    notes = (
+        "Data: Epoch AI's 245 points digitised from Hoffmann et al. Fig. 4, 5 highest-loss runs "
+        "dropped (240).",
+        "Objective: sum of Huber(delta=1e-3) on log residuals, Hoffmann's 4,500-start grid "
+        "(App. D.2); Besiroglu's Table 1 comes from a Huber likelihood with a fitted scale, "
+        "hence the 3rd-significant-figure spread in A and B.",
+        "Only the unrounded TeX coefficients reproduce Hoffmann's '40B at the Gopher budget'; "
+        "the printed ones give 32B.",
+        "Table 3 is Approach 1; the Approach-3 law implies fewer tokens per parameter here "
+        "(about 20 at Chinchilla's budget in Epoch's refit).",
+    )
+    return Reproduction(
+        title="Hoffmann et al. (2022) Approach 3, refitted on Epoch's digitised runs",
+        fit=result, notes=notes,
+        tables={"coefficients": coefficients, "objective of each set":
+                pd.DataFrame(objective_rows), "compute-optimal exponents": exponents,
+                "allocation": pd.DataFrame(allocation_rows),
+                "Hoffmann Table 3 vs this fit": table3})
