@@ -308,12 +308,15 @@ class LawFitter:
     def _contract(self, jac_full: np.ndarray) -> np.ndarray:
         """Jacobian w.r.t. full internal params ``(k, p, n)`` to free params ``(k, q, n)``."""
         names = self.form.param_names
-        out = np.zeros((jac_full.shape[0], len(self.free), jac_full.shape[2]))
-        for i, name in enumerate(names):
-            if name in self.fixed:
-                continue
-            out[:, self.free.index(self.tied.get(name, name))] += jac_full[:, i]
-        return out
+        if self.free == names:
+            return jac_full
+        # a tied parameter adds its derivative to its source's; a fixed one drops out
+        columns = [[i for i, name in enumerate(names)
+                    if name not in self.fixed and self.tied.get(name, name) == free]
+                   for free in self.free]
+        if all(len(c) == 1 for c in columns):
+            return jac_full[:, [c[0] for c in columns]]
+        return np.stack([jac_full[:, c].sum(axis=1) for c in columns], axis=1)
 
     def _start_points(self, X, loss) -> np.ndarray:
         grid_full = self.form.start_grid(X, loss)

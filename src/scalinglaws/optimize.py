@@ -256,26 +256,37 @@ def polish(residuals: ResidualFn, x: np.ndarray, loss: Loss, lower, upper, *,
     f0, _ = fun(x)
     xb, fb, ok = x, f0, False
     if max_iter:
-        for candidate in (_least_squares(residuals, x, loss, lower, upper, w),
-                          sopt.minimize(fun, x, jac=True, method="L-BFGS-B",
-                                        bounds=list(zip(lower, upper)),
-                                        options={"ftol": 1e-15, "gtol": gtol,
-                                                 "maxiter": max_iter, "maxcor": 30})):
-            if candidate is not None and np.isfinite(candidate.fun) and candidate.fun <= fb:
+        # least_squares (Gauss-Newton trust region) is fast and precise on these
+        # problems; L-BFGS-B is the fallback when it is skipped, fails or stops
+        # short of a stationary point.
+        candidate = _least_squares(residuals, x, loss, lower, upper, w)
+        if candidate is not None and np.isfinite(candidate.fun) and candidate.fun <= fb:
+            xb, fb, ok = candidate.x, float(candidate.fun), bool(candidate.success)
+        if not ok or _relative_gradient(residuals, xb, loss, lower, upper, w) > 1e-6:
+            candidate = sopt.minimize(fun, xb, jac=True, method="L-BFGS-B",
+                                      bounds=list(zip(lower, upper)),
+                                      options={"ftol": 1e-15, "gtol": gtol, "maxiter": max_iter,
+                                               "maxcor": 30})
+            if np.isfinite(candidate.fun) and candidate.fun <= fb:
                 xb, fb, ok = candidate.x, float(candidate.fun), bool(candidate.success)
-    r, jac = residuals(xb[None, :])
+    r, _ = residuals(xb[None, :])
+    if fb <= 1e-24 * r.size:
+        # an exact fit of a non-negative objective is a global minimum
+        return xb, fb, True, 0.0
+    return xb, fb, ok, _relative_gradient(residuals, xb, loss, lower, upper, w)
+
+
+def _relative_gradient(residuals, x, loss, lower, upper, w=1.0) -> float:
+    """Largest ratio of the projected gradient to the summed magnitude of its per-run terms."""
+    r, jac = residuals(x[None, :])
     psi = w * loss.psi(r[0])
     grad = jac[0] @ psi
     gross = np.abs(jac[0]) @ np.abs(psi)
     # least_squares stays strictly inside the box, so "on a bound" needs a tolerance
-    near_lower = xb <= lower + 1e-8 * (1 + np.abs(lower))
-    near_upper = xb >= upper - 1e-8 * (1 + np.abs(upper))
+    near_lower = x <= lower + 1e-8 * (1 + np.abs(lower))
+    near_upper = x >= upper - 1e-8 * (1 + np.abs(upper))
     projected = np.where(near_lower & (grad > 0) | near_upper & (grad < 0), 0.0, grad)
-    if fb <= 1e-24 * r.size:
-        # an exact fit of a non-negative objective is a global minimum
-        return xb, fb, True, 0.0
-    return xb, fb, ok, float(np.max(np.abs(projected) / (gross + 1e-300),
-                                                   initial=0.0))
+    return float(np.max(np.abs(projected) / (gross + 1e-300), initial=0.0))
 
 
 def information_diagnostics(jac: np.ndarray, weights: np.ndarray):
