@@ -23,7 +23,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO_ROOT / "tests"))  # nist_models lives beside the tests
 
-from nist_models import REQUIRED_DIGITS, SETTINGS, load_problems, solve  # noqa: E402
+from nist_models import REQUIRED_DIGITS, SETTINGS, load_problems, solve
 
 DEFAULT_NIST_DIR = REPO_ROOT.parent / "shared" / "reference" / "nist_strd"
 

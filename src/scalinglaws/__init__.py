@@ -13,6 +13,8 @@ Importing the package does not import matplotlib.
 __version__ = "0.1.0"
 
 from ._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError, ScalingLawsWarning
+from .backtest import BacktestResult, backtest
+from .custom import Param, UserForm, define_form
 from .fit import FitResult, LawFitter, fit
 from .forms import Chinchilla, Form, KaplanND, PowerLaw, available_forms, get_form, register_form
 from .io import from_json, load, save, to_json
@@ -25,6 +27,7 @@ __all__ = [
     "InputError", "ScalingLawsWarning", "ConvergenceWarning", "IdentifiabilityWarning",
     "load_runs", "Runs",
     "Form", "Chinchilla", "PowerLaw", "KaplanND", "get_form", "register_form", "available_forms",
+    "define_form", "Param", "UserForm", "backtest", "BacktestResult",
     "Huber", "Squared",
     "fit", "LawFitter", "FitResult",
     "to_json", "from_json", "save", "load",

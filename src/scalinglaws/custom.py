@@ -230,12 +230,14 @@ class UserForm(Form):
 
         \frac{\partial f}{\partial \theta_j} \approx
         \frac{f(\theta + h_j e_j) - f(\theta - h_j e_j)}{2 h_j},\qquad
-        h_j = \epsilon^{1/3} \max(|\theta_j|, 1),
+        h_j = \epsilon^{1/3} \max(|\theta_j|, s_j),
 
-    (scipy's rule) with all ``2 p`` perturbations of all ``k`` starts in one
-    call of the function, one-sided where a perturbed value is not finite.
-    A parameter much smaller than 1 whose scale matters (say ``1e-8``) should
-    be declared ``log=True`` or given an analytic ``jacobian``.
+    with all ``2 p`` perturbations of all ``k`` starts in one call of the
+    function, one-sided where a perturbed value is not finite. The floor
+    :math:`s_j` is the parameter's typical size: 1 for a log-stored parameter
+    (the step is then relative in :math:`p_j`), otherwise the largest
+    magnitude among its declared starts (1 if they are all 0), so a
+    parameter of size ``1e-7`` is not differenced with a step of ``1e-5``.
 
     Attributes
     ----------
@@ -298,6 +300,8 @@ class UserForm(Form):
         self.inputs = inputs
         self.param_names = tuple(self.params)
         self.log_params = frozenset(n for n, d in self.params.items() if d.log)
+        typical = [1.0 if d.log else max(abs(v) for v in d.start) for d in self.params.values()]
+        self._typical_size = np.array([t if t > 0 else 1.0 for t in typical])
         self.formula = formula
 
     # -- parametrisation -------------------------------------------------
@@ -337,15 +341,18 @@ class UserForm(Form):
                              f"not broadcast to (starts, runs) = {shape}; write it with numpy "
                              "operations that broadcast") from None
 
+    def _public_values(self, public: np.ndarray, X) -> np.ndarray:
+        n = len(np.asarray(X[self.inputs[0]]).ravel())
+        return self._shaped(self._call(self.function, public, X), (public.shape[0], n),
+                            "the function's value")
+
     def _values(self, theta: np.ndarray, X) -> np.ndarray:
         theta = np.atleast_2d(np.asarray(theta, dtype=float))
-        n = len(np.asarray(X[self.inputs[0]]).ravel())
-        return self._shaped(self._call(self.function, self.to_public(theta), X),
-                            (theta.shape[0], n), "the function's value")
+        return self._public_values(self.to_public(theta), X)
 
     def _finite_difference_jacobian(self, theta, X, value):
         k, p = theta.shape
-        step = _FD_RELATIVE_STEP * np.maximum(np.abs(theta), 1.0)
+        step = _FD_RELATIVE_STEP * np.maximum(np.abs(theta), self._typical_size)
         # (2, p, k, p): +h and -h along each parameter, for every start, in one call
         shifts = np.eye(p)[None, :, None, :] * step[None, None, :, :] * np.array([1.0, -1.0])[
             :, None, None, None]
@@ -404,8 +411,8 @@ class UserForm(Form):
         prediction may be any real number.
         """
         X, shape = self._broadcast_inputs(inputs)
-        theta = self.to_internal(self.params_vector(params))[None, :]
-        out = np.array(self._values(theta, X)[0]).reshape(shape)
+        # public values straight to the function: no exp(log(p)) round trip
+        out = np.array(self._public_values(self.params_vector(params)[None, :], X)[0]).reshape(shape)
         return out[()] if out.ndim == 0 else out
 
     def _broadcast_inputs(self, inputs):

@@ -20,7 +20,8 @@ from . import __version__
 from ._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .forms import Form, get_form
 from .losses import Loss, get_loss
-from .optimize import distinct_optima, information_diagnostics, multistart_minimize, polish
+from .optimize import (_bound_tolerance, distinct_optima, information_diagnostics,
+                       multistart_minimize, polish)
 from .runs import Runs, as_runs, fingerprint_arrays
 
 __all__ = ["LawFitter", "FitResult", "fit"]
@@ -451,9 +452,15 @@ class LawFitter:
         # Polish the best few optima; a polished point can fall into a better basin,
         # so optima are merged by their polished objective afterwards.
         candidates = []
-        for group in groups[:_N_POLISHED]:
-            rep = group[np.argmin(search.fun[group])]
-            x, f, _, gradient = polish(residuals, search.x[rep], self.loss, self.lower, self.upper,
+        seeds = [(group, search.x[group[np.argmin(search.fun[group])]])
+                 for group in groups[:_N_POLISHED]]
+        if self.polish and n_starts <= _N_POLISHED:
+            # With a few explicit starts (NIST's certified ones, say) the batched loop
+            # can stray into a flat region; the trust-region polish from the raw
+            # start is a second, independent attempt.
+            seeds += [(np.array([i]), x) for i, x in enumerate(search.x0)]
+        for group, start in seeds:
+            x, f, _, gradient = polish(residuals, start, self.loss, self.lower, self.upper,
                                        max_iter=2000 if self.polish else 0)
             for cand in candidates:
                 if abs(cand["f"] - f) <= _SAME_OPTIMUM * abs(cand["f"]):
@@ -478,8 +485,8 @@ class LawFitter:
         x_best, f_best, gradient = best["x"], best["f"], best["gradient"]
         full_public = self.form.to_public(self._expand(x_best[None, :])[0])
         params = {n: float(v) for n, v in zip(self.form.param_names, full_public)}
-        on_bound = (np.isfinite(self.lower) & (x_best <= self.lower + 1e-8 * (1 + np.abs(self.lower)))) | (
-            np.isfinite(self.upper) & (x_best >= self.upper - 1e-8 * (1 + np.abs(self.upper))))
+        on_bound = (np.isfinite(self.lower) & (x_best <= self.lower + _bound_tolerance(self.lower))) | (
+            np.isfinite(self.upper) & (x_best >= self.upper - _bound_tolerance(self.upper)))
         at_bounds = tuple(n for n, b in zip(self.free, on_bound) if b)
         converged = gradient <= GRADIENT_TOLERANCE
         if not converged:

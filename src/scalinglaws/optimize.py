@@ -49,6 +49,8 @@ class MultiStartResult:
         Iterations of the batched loop.
     nfev : int
         Residual evaluations, counted per start.
+    x0 : ndarray, shape (m, p)
+        The starting points (clipped into the bounds).
     """
 
     x: np.ndarray
@@ -57,6 +59,7 @@ class MultiStartResult:
     pruned: np.ndarray
     nit: int
     nfev: int
+    x0: np.ndarray | None = None
 
     @property
     def best(self) -> int:
@@ -118,6 +121,7 @@ def multistart_minimize(
         ``keep`` best starts of every group.
     """
     x = np.clip(np.array(x0, dtype=float), lower, upper)
+    starts = x.copy()
     m, p = x.shape
     if weights is not None:
         weights = np.broadcast_to(np.asarray(weights, dtype=float), (m, weights.shape[-1]))
@@ -174,7 +178,8 @@ def multistart_minimize(
         x[upd], r[upd], jac[upd], f[upd] = xn[accept], rn[accept], jn[accept], fn[accept]
         lam[idx] = np.where(accept, np.maximum(lam[idx] * 0.3, 1e-12), lam[idx] * 4.0)
         converged[idx[small | stuck]] = True
-    return MultiStartResult(x=x, fun=f, converged=converged, pruned=pruned, nit=nit, nfev=nfev)
+    return MultiStartResult(x=x, fun=f, converged=converged, pruned=pruned, nit=nit, nfev=nfev,
+                            x0=starts)
 
 
 def distinct_optima(result: MultiStartResult, *, rtol_fun: float = 1e-6, xtol: float = 1e-3,
@@ -221,8 +226,8 @@ def _least_squares(residuals, x, loss, lower, upper, w):
     start = np.clip(x, lo, hi)
     inside = (start > lo) & (start < hi)
     if not np.all(inside):  # least_squares needs a strictly feasible start
-        start = np.where(inside, start, np.clip(start, lo + 1e-10 * (1 + np.abs(lo)),
-                                                hi - 1e-10 * (1 + np.abs(hi))))
+        start = np.where(inside, start, np.clip(start, lo + _bound_tolerance(lo, 1e-10),
+                                                hi - _bound_tolerance(hi, 1e-10)))
     try:
         res = sopt.least_squares(lambda t: root * residuals(t[None, :])[0][0], start,
                                  jac=lambda t: (root * residuals(t[None, :])[1][0]).T,
@@ -276,6 +281,13 @@ def polish(residuals: ResidualFn, x: np.ndarray, loss: Loss, lower, upper, *,
     return xb, fb, ok, _relative_gradient(residuals, xb, loss, lower, upper, w)
 
 
+def _bound_tolerance(bound, relative: float = 1e-8):
+    """Distance within which a point counts as on ``bound`` (0 for an infinite bound)."""
+    bound = np.asarray(bound, dtype=float)
+    finite = np.isfinite(bound)
+    return np.where(finite, relative * (1 + np.abs(np.where(finite, bound, 0.0))), 0.0)
+
+
 def _relative_gradient(residuals, x, loss, lower, upper, w=1.0) -> float:
     """Largest ratio of the projected gradient to the summed magnitude of its per-run terms."""
     r, jac = residuals(x[None, :])
@@ -283,8 +295,8 @@ def _relative_gradient(residuals, x, loss, lower, upper, w=1.0) -> float:
     grad = jac[0] @ psi
     gross = np.abs(jac[0]) @ np.abs(psi)
     # least_squares stays strictly inside the box, so "on a bound" needs a tolerance
-    near_lower = x <= lower + 1e-8 * (1 + np.abs(lower))
-    near_upper = x >= upper - 1e-8 * (1 + np.abs(upper))
+    near_lower = x <= lower + _bound_tolerance(lower)
+    near_upper = x >= upper - _bound_tolerance(upper)
     projected = np.where(near_lower & (grad > 0) | near_upper & (grad < 0), 0.0, grad)
     return float(np.max(np.abs(projected) / (gross + 1e-300), initial=0.0))
 
