@@ -69,3 +69,33 @@ def test_help_explains_units():
                             capture_output=True, text=True, check=True)
     assert "FLOP" in result.stdout and "nats per token" in result.stdout
     assert "tokens" in result.stdout and "parameters" in result.stdout
+
+
+def test_backtest_command(epoch_csv, capsys):
+    assert main(["backtest", str(epoch_csv), "--exclude-top-loss", "5", "--threshold", "1e21",
+                 "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["summary"]["n_held_out"] == 23
+    assert doc["summary"]["median_relative_error"] < 0.012
+
+
+def test_optimal_and_diagnose_commands(tmp_path, capsys):
+    out = tmp_path / "fit.json"
+    main(["fit", str(DEFAULT_DATA), "--bootstrap", "30", "--seed", "1", "--out", str(out)])
+    capsys.readouterr()
+    assert main(["optimal", str(out), "--compute", "5.76e23", "1e24", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 2 and rows[0]["n_params_low"] < rows[0]["n_params"] < rows[0]["n_params_high"]
+    assert main(["diagnose", str(out), "--N", "175e9", "--D", "300e9"]) == 0
+    assert "under-trained" in capsys.readouterr().out
+    assert main(["predict", str(out), "--N", "7e10", "--D", "1.4e12", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)[0]
+    assert row["loss_low"] < row["loss"] < row["loss_high"]
+
+
+def test_same_seed_same_json_from_cli(tmp_path):
+    paths = [tmp_path / "a.json", tmp_path / "b.json"]
+    for path, jobs in zip(paths, ("1", "2")):
+        main(["fit", str(DEFAULT_DATA), "--bootstrap", "40", "--seed", "7", "--jobs", jobs,
+              "--out", str(path)])
+    assert paths[0].read_text() == paths[1].read_text()

@@ -138,6 +138,16 @@ def _cmd_diagnose(args) -> int:
     return 0
 
 
+def _cmd_backtest(args) -> int:
+    from .backtest import backtest
+
+    runs = _load(args)
+    result = backtest(runs, args.form, holdout=args.holdout, threshold=args.threshold,
+                      fraction=args.fraction, group=args.group)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result.summary())
+    return 0
+
+
 def _cmd_reproduce(args) -> int:
     from . import reproduce
 
@@ -242,6 +252,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flops-per-token", type=float, default=6.0, metavar="K")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_diagnose)
+
+    p = sub.add_parser("backtest", help="fit on the smaller runs, predict the larger ones",
+                       description="Back-test extrapolation: fit the law on the runs below a "
+                                   "threshold of C (FLOP), N (parameters) or D (tokens), or "
+                                   "leave one group out, and report the relative error of the "
+                                   "predicted loss on the held-out runs. " + UNITS)
+    _add_data_options(p)
+    p.add_argument("--form", default="chinchilla", help="law to fit (default chinchilla)")
+    p.add_argument("--holdout", default="C", choices=["C", "N", "D", "group"],
+                   help="hold out by compute (default), parameters, tokens, or by group")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="hold out runs above this value (FLOP, parameters or tokens)")
+    p.add_argument("--fraction", type=float, default=0.25,
+                   help="without --threshold, hold out this top fraction (default 0.25)")
+    p.add_argument("--group", metavar="COLUMN", help="group column for --holdout group")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_backtest)
 
     p = sub.add_parser("reproduce", help="reproduce published coefficients from public data",
                        description="Refit published scaling laws on public data and compare with "
