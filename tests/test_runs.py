@@ -443,3 +443,24 @@ def test_load_runs_either_validates_or_raises_input_error(
             assert values.dtype == np.float64
             assert np.all(np.isfinite(values)) and np.all(values > 0)
     assert len(runs) == len(runs.row_numbers) > 0
+
+
+_TEXT_PIECES = st.sampled_from(["N", "D", "loss", "params", ",", "\t", "\n", "1e9", "70M", "-1",
+                                "nan", "inf", '"', "{", "}", "[", "]", ":", "abc", "0", " ",
+                                '"loss"', "2.5", "\x00", "é"])
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(pieces=st.lists(_TEXT_PIECES, max_size=40),
+       suffix=st.sampled_from([".csv", ".tsv", ".json", ".jsonl"]))
+def test_fuzzed_files_load_or_raise_input_error(tmp_path_factory, pieces, suffix):
+    """Malformed, truncated or binary-ish files: a valid Runs or InputError, nothing else."""
+    path = tmp_path_factory.mktemp("fuzz") / f"runs{suffix}"
+    path.write_text("".join(pieces), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScalingLawsWarning)
+        try:
+            runs = load_runs(path)
+        except InputError:
+            return
+    assert len(runs) > 0 and np.all(np.isfinite(runs.loss)) and np.all(runs.loss > 0)
