@@ -10,20 +10,21 @@ Both approaches estimate the exponents of
 instead of fitting a law ``L(N, D)`` and differentiating it (Approach 3,
 :func:`scalinglaws.fit` then :func:`scalinglaws.extrapolate.chinchilla_frontier`).
 
-=============================  ==============================================================
-:func:`isoflop_fit`            Approach 2, IsoFLOP profiles: per compute budget, fit the loss
-                               against log N, take its minimum N*, then regress log N* on log C
-:func:`envelope_fit`           Approach 1, minimum over training curves: the lower envelope of
-                               loss against compute across runs, the size attaining it, then
-                               log N on log C
-:func:`synthetic_training_curves`  per-checkpoint training curves from a known law, for tests
-=============================  ==============================================================
+==================================  =========================================================
+:func:`isoflop_fit`                 Approach 2, IsoFLOP profiles: per compute budget, fit the
+                                    loss against log N, take its minimum N*, then regress
+                                    log N* on log C
+:func:`envelope_fit`                Approach 1, minimum over training curves: the lower
+                                    envelope of loss against compute across runs, the size
+                                    attaining it, then log N on log C
+:func:`synthetic_training_curves`   per-checkpoint training curves from a known law (tests)
+==================================  =========================================================
 
 Compute is ``C = k N D`` with ``k = flops_per_token`` (6, Hoffmann et al. Sec 3 and
 App F), so at a fixed budget ``D* = C / (k N*)`` and, budget by budget,
 ``ln D* = ln C - ln k - ln N*``: the two regressions share their residuals and
-``b = 1 - a`` exactly (Hoffmann's Table 2 reports a and b separately only because
-their bootstrap intervals were computed separately).
+``b = 1 - a`` exactly (as in Hoffmann et al.'s Table 2 for Approaches 1 and 2:
+0.50 + 0.50 and 0.49 + 0.51).
 
 Both log-log regressions use statsmodels (OLS, or WLS for Approach 2 with
 ``weighted=True``); their intervals are t intervals at ``confidence_level``. The
@@ -54,13 +55,15 @@ from .forms import Form, get_form
 from .runs import Runs, as_runs
 
 __all__ = [
-    "IsoFLOPResult",
-    "EnvelopeResult",
-    "isoflop_fit",
-    "envelope_fit",
-    "synthetic_training_curves",
     "CURVES",
+    "DEFAULT_CURVE_SIZES",
+    "DEFAULT_HORIZONS",
     "STATUSES",
+    "EnvelopeResult",
+    "IsoFLOPResult",
+    "envelope_fit",
+    "isoflop_fit",
+    "synthetic_training_curves",
 ]
 
 #: Curves :func:`isoflop_fit` can fit to each IsoFLOP profile.
@@ -159,7 +162,7 @@ def _loglog(log_c: np.ndarray, log_y: np.ndarray, weights: np.ndarray | None,
         "df_resid": float(res.df_resid),
         "r_squared": r2,
         "residual_sd": float(np.sqrt(res.scale)) if res.df_resid > 0 else math.nan,
-        "n": int(len(y)),
+        "n": len(y),
     }
 
 
@@ -217,7 +220,11 @@ class _AllocationMixin:
             One row per budget: ``C``, ``N_opt``, ``N_opt_low``, ``N_opt_high``,
             ``D_opt``, ``D_opt_low``, ``D_opt_high``, ``tokens_per_param``.
         """
-        c = np.atleast_1d(np.asarray(compute, dtype=float)).ravel()
+        try:
+            c = np.atleast_1d(np.asarray(compute, dtype=float)).ravel()
+        except (TypeError, ValueError):
+            raise InputError(f"`compute` must be finite positive FLOP counts, got {compute!r}") \
+                from None
         if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c <= 0):
             raise InputError(f"`compute` must be finite positive FLOP counts, got {compute!r}")
         x = np.column_stack([np.ones_like(c), np.log(c)])
@@ -362,8 +369,8 @@ class IsoFLOPResult(_AllocationMixin):
             "IsoFLOP profiles (Hoffmann et al. 2022, Approach 2)",
             f"curve      {curve} of {'ln loss' if o['log_loss'] else 'loss'} against ln N"
             + (f", {o['window']} points around the lowest" if o.get("window") else ""),
-            f"budgets    {self.n_budgets_used} used, {self.n_budgets_excluded} excluded "
-            f"(grouped by {o['budget']}); {self.n_runs} runs; minima SE: {o['se_method']}",
+            (f"budgets    {self.n_budgets_used} used, {self.n_budgets_excluded} excluded "
+            f"(grouped by {o['budget']}); {self.n_runs} runs; minima SE: {o['se_method']}"),
             f"regression {'WLS (1/SE^2)' if o['weighted'] else 'OLS'} of ln N_opt on ln C",
             "",
             f"{'C':>10} {'n':>3} {'N_opt':>10} {'±ln':>6} {'D_opt':>10} {'loss_opt':>9}  status",
@@ -566,6 +573,11 @@ def _fit_profile(x, y, *, curve, degree, window, bracket, n_resamples, seed_nois
             resid = (ys - fitted) * math.sqrt(n / max(n - degree - 1, 1))
             Y = fitted[:, None] + resid[generator.integers(0, n, (n, n_resamples))]
         draws, draw_status, _ = minima(Y)
+        if bracket:  # the resampled lowest loss at an end of the profile: not bracketed
+            lowest_draw = np.argmin(Y, axis=0)
+            draw_status = np.where(((lowest_draw == 0) & (part.start == 0))
+                                   | ((lowest_draw == n - 1) & (part.stop == len(x))),
+                                   1, draw_status)
         draws = np.where(draw_status == 0, draws, np.nan)
         valid = np.isfinite(draws)
         out["edge_fraction"] = float(1 - valid.mean())
@@ -616,8 +628,8 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
     curve : {"parabola", "poly", "akima"}
         ``"parabola"`` (default, Hoffmann et al.): least-squares quadratic in
         ln N. ``"poly"``: polynomial of ``degree``. ``"akima"``: the Akima
-        interpolant of the profile (Porian et al. 2024, Sec 3 and their
-        ``analysis.interpolation``): it passes through every point, is local
+        interpolant of the profile (Porian et al. 2024; ``interpolation`` in
+        their released ``analysis.py``): it passes through every point, is local
         (each piece depends on the neighbouring points only, so the far tails of
         a wide, asymmetric sweep do not pull the minimum) and is minimised on a
         2001-point grid refined by a three-point parabola.
@@ -646,10 +658,12 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
     n_resamples : int
         With ``n_resamples > 0`` each budget's profile is resampled that many
         times and re-minimised: by adding log-normal seed noise of relative size
-        ``seed_noise`` to every loss (Porian et al.'s bootstrap) or, for
+        ``seed_noise`` to every loss (a simplified form of Porian et al.'s
+        bootstrap, whose noise SD grows with the loss) or, for
         polynomials without ``seed_noise``, by a residual bootstrap. The minima's
         SD replaces the delta-method SE, a budget whose resampled minimum falls
-        outside its sizes in more than half of the resamples is excluded
+        outside its sizes (or, with ``bracket``, whose resampled lowest loss is
+        at an end) in more than half of the resamples is excluded
         (``"unstable"``), and the regression is repeated per resample to give
         ``a_bootstrap_interval``.
     seed_noise : float, optional
@@ -683,8 +697,9 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
     -----
     *Guard rails.* A budget enters the regression only if it has at least
     ``min_points`` runs, its lowest sampled loss is not at its smallest or
-    largest size (``bracket``), the fitted curve has an interior minimum (a parabola opening
-    upward) strictly inside the sizes it was fitted to, and (with resampling)
+    largest size (``bracket``), the fitted curve has an interior minimum (a
+    parabola opening upward) strictly inside the sizes it was fitted to, and
+    (with resampling)
     that stays so in at least half of the resamples. Others are reported in
     :attr:`IsoFLOPResult.budgets` and never extrapolated.
 
@@ -698,7 +713,7 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
 
     *Shape bias.* Around its minimum an IsoFLOP profile of the Chinchilla law is
     ``A N^-α + B (C/kN)^-β`` (plus E), not a parabola in ln N: a parabola fitted
-    over a wide, off-centre sweep shifts the minimum towards the flatter side.
+    over a wide or off-centre sweep puts its vertex away from the true minimum.
     The shift is the same at every budget when the sweeps sit at the same
     offset from the optimum, so it biases ``G_N`` but not ``a``; it biases
     ``a`` when the offset drifts with C. ``window`` or ``curve="akima"`` make
@@ -709,8 +724,11 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
     Hoffmann et al. (2022), "Training Compute-Optimal Large Language Models",
     Sec 3.2, Fig 3, Table 2 (a = 0.49, b = 0.51). Porian et al. (2024),
     "Resolving Discrepancies in Compute-Optimal Scaling of Language Models",
-    Sec 3 and App (Akima interpolation, seed-noise bootstrap, edge budgets
-    dropped).
+    arXiv:2406.19146, and their code (github.com/formll/resolving-scaling-law-
+    discrepancies, ``analysis.py``): Akima interpolation of ln loss against
+    ln N per budget, a bootstrap adding seed noise to the losses, budgets whose
+    minimum is at the end of the grid dropped, then (weighted) least squares of
+    ln N* on ln C.
 
     Examples
     --------
@@ -755,7 +773,7 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
         member = np.asarray(keys == key)
         order = np.argsort(N[member], kind="stable")
         n_b, l_b, c_b = N[member][order], L[member][order], C[member]
-        c_value = float(np.exp(np.mean(np.log(c_b))))
+        c_value = float(c_b[0] if c_b.min() == c_b.max() else np.exp(np.mean(np.log(c_b))))
         row = {"budget": key.item() if isinstance(key, np.generic) else key, "C": c_value,
                "C_spread_dex": float(np.log10(c_b.max() / c_b.min())),
                "n_points": int(member.sum()), "n_fitted": 0,
@@ -842,7 +860,410 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
         a_se=reg_n["exponent_se"], b=reg_d["exponent"], b_interval=reg_d["exponent_interval"],
         b_se=reg_d["exponent_se"], N_coef=reg_n["coef"], N_coef_interval=reg_n["coef_interval"],
         D_coef=reg_d["coef"], D_coef_interval=reg_d["coef_interval"],
-        n_budgets_used=int(len(used)), n_budgets_excluded=int(len(excluded)),
+        n_budgets_used=len(used), n_budgets_excluded=len(excluded),
         n_runs=len(runs), confidence_level=level, flops_per_token=k, options=options,
         regression={"N": reg_n, "D": reg_d}, a_bootstrap_interval=a_boot,
         b_bootstrap_interval=b_boot)
+
+
+# =========================================================================== Approach 1
+@dataclass(frozen=True, eq=False)
+class EnvelopeResult(_AllocationMixin):
+    r"""Hoffmann et al. (2022) Approach 1: the loss-compute envelope and its power laws. Frozen.
+
+    Attributes
+    ----------
+    envelope : pandas.DataFrame
+        One row per grid compute value: ``C``, ``loss`` (the lowest
+        interpolated loss of any run at C), ``N`` (size of the run attaining
+        it), ``D`` (= C/(k N)), ``run`` (its run id), ``n_covering`` (runs whose
+        checkpoints span C) and ``used`` (entered the regression: with
+        ``bracket``, some run reaching C is smaller and some larger than N).
+    a, b, a_interval, b_interval, a_se, b_se, N_coef, D_coef, N_coef_interval, D_coef_interval
+        As in :class:`IsoFLOPResult`, from OLS over the used envelope points.
+        These t intervals treat the grid points as independent, which they are
+        not (see :func:`envelope_fit`): they are far too narrow.
+    a_bootstrap_interval, b_bootstrap_interval : tuple of float or None
+        Percentile intervals from resampling whole runs (``n_resamples > 0``).
+    n_points_used : int
+        Envelope points in the regression.
+    n_runs, n_sizes, n_checkpoints : int
+        Training runs, distinct sizes and rows (checkpoints) read.
+    confidence_level, flops_per_token, options, regression
+        As in :class:`IsoFLOPResult`.
+    """
+
+    envelope: pd.DataFrame
+    a: float
+    a_interval: tuple
+    a_se: float
+    b: float
+    b_interval: tuple
+    b_se: float
+    N_coef: float
+    N_coef_interval: tuple
+    D_coef: float
+    D_coef_interval: tuple
+    n_points_used: int
+    n_runs: int
+    n_sizes: int
+    n_checkpoints: int
+    confidence_level: float
+    flops_per_token: float
+    options: dict = field(default_factory=dict)
+    regression: dict = field(default_factory=dict, repr=False)
+    a_bootstrap_interval: tuple | None = None
+    b_bootstrap_interval: tuple | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of the envelope table."""
+        return self.envelope.copy()
+
+    def sizes(self) -> pd.DataFrame:
+        """Per size on the envelope: the compute range where it is the best run.
+
+        Columns ``N``, ``C_from``, ``C_to``, ``n_points`` (envelope points it
+        attains) and ``n_used`` (of those, points in the regression).
+        """
+        env = self.envelope.dropna(subset=["N"])
+        grouped = env.groupby("N", sort=True)
+        return pd.DataFrame({"C_from": grouped["C"].min(), "C_to": grouped["C"].max(),
+                             "n_points": grouped.size(), "n_used": grouped["used"].sum()}
+                            ).reset_index()
+
+    def to_dict(self) -> dict:
+        """Every field as plain types; ``envelope`` as a dict of columns."""
+        doc = {
+            "approach": "envelope",
+            "a": self.a, "a_interval": list(self.a_interval), "a_se": self.a_se,
+            "b": self.b, "b_interval": list(self.b_interval), "b_se": self.b_se,
+            "N_coef": self.N_coef, "N_coef_interval": list(self.N_coef_interval),
+            "D_coef": self.D_coef, "D_coef_interval": list(self.D_coef_interval),
+            "a_bootstrap_interval": self.a_bootstrap_interval,
+            "b_bootstrap_interval": self.b_bootstrap_interval,
+            "n_points_used": self.n_points_used, "n_runs": self.n_runs,
+            "n_sizes": self.n_sizes, "n_checkpoints": self.n_checkpoints,
+            "confidence_level": self.confidence_level,
+            "flops_per_token": self.flops_per_token,
+            "options": dict(self.options),
+            "regression": self.regression,
+            "envelope": {c: self.envelope[c].tolist() for c in self.envelope.columns},
+        }
+        return _plain(doc)
+
+    def summary(self) -> str:
+        """A readable report: the sizes along the envelope and the fitted exponents."""
+        used = self.envelope.loc[self.envelope["used"], "C"]
+        lines = [
+            "Minimum over training curves (Hoffmann et al. 2022, Approach 1)",
+            f"runs       {self.n_runs} ({self.n_sizes} sizes, {self.n_checkpoints} checkpoints)",
+            (f"envelope   {len(self.envelope)} log-spaced compute values, {self.n_points_used} "
+            f"used (C {used.min():.3g}-{used.max():.3g})"),
+            "regression OLS of ln N on ln C over the envelope points (dependent points: the "
+            "t intervals are too narrow" + ("; see the bootstrap intervals)"
+                                           if self.a_bootstrap_interval is not None else ")"),
+            "", f"{'N':>10} {'C from':>10} {'C to':>10} {'points':>7} {'used':>5}",
+        ]
+        for row in self.sizes().itertuples():
+            lines.append(f"{row.N:>10.4g} {row.C_from:>10.3g} {row.C_to:>10.3g} "
+                         f"{row.n_points:>7d} {row.n_used:>5d}")
+        lines += ["", *self._scalar_lines()]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+
+def _envelope(matrix: np.ndarray, sizes: np.ndarray, rows: np.ndarray, bracket: bool):
+    """Lower envelope of the ``rows`` of ``matrix`` (runs x grid).
+
+    Returns (loss, run index, N, used mask) per grid point; NaN / -1 where no
+    selected run covers the point. With ``bracket`` a point is used only if some
+    run reaching that compute is smaller, and some larger, than the one attaining
+    the envelope.
+    """
+    sub = matrix[rows]
+    finite = np.isfinite(sub)
+    covered = finite.any(axis=0)
+    best = np.argmin(np.where(finite, sub, np.inf), axis=0)
+    run = np.where(covered, rows[best], -1)
+    loss = np.where(covered, sub[best, np.arange(sub.shape[1])], np.nan)
+    n = np.where(covered, sizes[np.maximum(run, 0)], np.nan)
+    used = covered.copy()
+    if bracket:
+        reach = sizes[rows][:, None]
+        smallest = np.where(finite, reach, np.inf).min(axis=0)
+        largest = np.where(finite, reach, -np.inf).max(axis=0)
+        used &= (n > smallest) & (n < largest)
+    return loss, run, n, used
+
+
+def envelope_fit(runs: Any, *, run_column: str = "run_id", n_points: int = 1500,
+                 bracket: bool = True, n_resamples: int = 0, rng=None,
+                 confidence_level: float = 0.95,
+                 flops_per_token: float | None = None) -> EnvelopeResult:
+    r"""Hoffmann et al. (2022) Approach 1: fit N_opt ∝ C^a from the minimum over training curves.
+
+    Every row is a checkpoint of a training run: its run id, the run's size
+    ``N``, the tokens seen so far ``D`` and the loss there, so compute so far
+    is ``C = k N D`` (or the ``C`` column when given). Following Hoffmann et
+    al. (Sec 3.1, Fig 2; App D.1):
+
+    1. each run's loss curve is linearly interpolated against ``ln C`` onto
+       ``n_points`` log-spaced compute values spanning all checkpoints (a run
+       contributes only between its first and last checkpoint: no
+       extrapolation);
+    2. at every grid value the lowest loss across runs is the envelope, and
+       the size of the run attaining it is ``N(C)``, with ``D(C) = C/(k N)``;
+    3. ``ln N = ln G_N + a ln C`` and ``ln D = ln G_D + b ln C`` are fitted by
+       OLS (statsmodels) over the envelope points (``b = 1 - a``).
+
+    Parameters
+    ----------
+    runs : Runs, DataFrame, dict or path
+        Checkpoint rows with ``N``, ``loss``, tokens ``D`` (or ``C``) and the
+        run id column.
+    run_column : str
+        Column identifying the run of each checkpoint (``N`` must be constant
+        within a run).
+    n_points : int
+        Log-spaced compute values of the envelope (1,500 as Hoffmann et al.).
+    bracket : bool
+        Use only envelope points whose size is bracketed (default): some run
+        that reaches that compute is smaller, and some larger, than the run
+        attaining the envelope. Elsewhere the envelope is pinned to the
+        smallest or largest size available there (at the lowest compute, say,
+        only the early checkpoints of a few runs exist), which says nothing
+        about the optimum; this is Approach 2's edge rule applied per compute.
+    n_resamples : int
+        Bootstrap over runs: resample the runs with replacement this many
+        times, rebuild the envelope and refit, giving percentile intervals
+        ``a_bootstrap_interval`` and ``b_bootstrap_interval``.
+    rng : None, int or numpy.random.Generator
+        Randomness of the bootstrap.
+    confidence_level : float
+        Two-sided level of every interval.
+    flops_per_token : float, optional
+        ``k``, for loading ``runs`` and ``D = C/(k N)``; default that of the runs.
+
+    Returns
+    -------
+    EnvelopeResult
+
+    Raises
+    ------
+    InputError
+        For a bad argument, a missing run column, a run whose ``N`` changes, or
+        an envelope attained by fewer than two sizes inside the edges.
+
+    Warns
+    -----
+    ScalingLawsWarning
+        When runs with a single checkpoint are skipped (they cannot be
+        interpolated).
+
+    Notes
+    -----
+    *Dependence.* The envelope's N is a step function of C (one step per
+    trained size) evaluated at ~1,500 points, and neighbouring points share
+    the same runs. OLS treats them as 1,500 independent observations, so its
+    intervals understate the uncertainty by roughly the square root of the
+    points per step; they are reported because they are what a naive fit
+    gives, but the bootstrap over runs (``n_resamples``) is the honest
+    interval. Hoffmann et al. bootstrap 80% subsamples of the runs for Table 2.
+
+    *Discreteness.* With sizes spaced by a factor r the envelope N is off by up
+    to a factor sqrt(r) from the continuous optimum; the regression through the
+    staircase recovers the exponent when several steps are used.
+
+    References
+    ----------
+    Hoffmann et al. (2022), "Training Compute-Optimal Large Language Models",
+    Sec 3.1, Fig 2, Table 2 (a = 0.50, b = 0.50), App D.1.
+    """
+    runs = _load(runs, flops_per_token)
+    if not isinstance(run_column, str) or run_column not in runs.frame.columns:
+        raise InputError(f"`run_column`: no column {run_column!r} identifying the run of each "
+                         f"checkpoint; columns: {runs.columns}")
+    n_points = _check_int("n_points", n_points, 10)
+    bracket = _check_bool("bracket", bracket)
+    n_resamples = _check_int("n_resamples", n_resamples, 0)
+    level = _check_level(confidence_level)
+    generator = np.random.default_rng(rng)
+    k = runs.flops_per_token
+    ids = runs.frame[run_column]
+    if ids.isna().any():
+        row = int(np.flatnonzero(ids.isna().to_numpy())[0])
+        raise InputError(f"`run_column`: column {run_column!r} is missing at {runs.row_label(row)}")
+    N, C, L = runs.N, runs.C, runs.loss
+    log_c = np.log(C)
+    grid = np.linspace(log_c.min(), log_c.max(), n_points)
+    curves, sizes, names, single = [], [], [], []
+    for key, index in runs.frame.groupby(run_column, sort=True).indices.items():
+        key = key.item() if isinstance(key, np.generic) else key
+        n_run = N[index]
+        if not np.all(n_run == n_run[0]):
+            raise InputError(f"`run_column`: run {key!r} has several sizes N "
+                             f"({n_run.min():.4g}-{n_run.max():.4g}); column {run_column!r} must "
+                             "identify one training run")
+        order = np.argsort(log_c[index], kind="stable")
+        x, y = log_c[index][order], L[index][order]
+        if np.unique(x).size < 2:
+            single.append(key)
+            continue
+        x, first = np.unique(x, return_index=True)  # repeated C: keep the first checkpoint
+        curves.append(np.interp(grid, x, y[first], left=np.nan, right=np.nan))
+        sizes.append(n_run[0])
+        names.append(key)
+    if single:
+        warnings.warn(f"envelope_fit: skipped {len(single)} run(s) with a single checkpoint "
+                      f"(cannot interpolate): {single[:5]}{' ...' if len(single) > 5 else ''}",
+                      ScalingLawsWarning, stacklevel=2)
+    if len(curves) < 2:
+        raise InputError(f"envelope_fit needs at least two runs with two or more checkpoints, "
+                         f"found {len(curves)}")
+    matrix, sizes = np.vstack(curves), np.asarray(sizes, float)
+    all_rows = np.arange(len(sizes))
+    loss, run, n_env, used = _envelope(matrix, sizes, all_rows, bracket)
+    c_grid = np.exp(grid)
+    covering = np.isfinite(matrix).sum(axis=0)
+    table = pd.DataFrame({"C": c_grid, "loss": loss, "N": n_env, "D": c_grid / (k * n_env),
+                          "run": [names[i] if i >= 0 else None for i in run],
+                          "n_covering": covering, "used": used})
+    on_envelope = np.unique(n_env[used])
+    if on_envelope.size < 2:
+        raise InputError(
+            f"envelope_fit: the bracketed envelope is attained by "
+            f"{on_envelope.size} size(s); at least two are needed for a slope (train more sizes, "
+            "longer runs, or pass bracket=False)")
+    log_cu = grid[used]
+    reg_n = _loglog(log_cu, np.log(n_env[used]), None, level)
+    reg_d = _loglog(log_cu, np.log(c_grid[used] / (k * n_env[used])), None, level)
+
+    a_boot = b_boot = None
+    if n_resamples:
+        slopes = np.full(n_resamples, np.nan)
+        for r in range(n_resamples):
+            rows = np.unique(generator.integers(0, len(sizes), len(sizes)))
+            _, _, n_r, used_r = _envelope(matrix, sizes, rows, bracket)
+            if np.unique(n_r[used_r]).size >= 2:
+                x = grid[used_r]
+                y = np.log(n_r[used_r])
+                slopes[r] = np.polyfit(x, y, 1)[0]
+        a_boot = _percentile_interval(slopes, level)
+        b_boot = _percentile_interval(1.0 - slopes, level)
+
+    options = {"run_column": run_column, "n_points": n_points,
+               "bracket": bracket, "n_resamples": n_resamples,
+               "interpolation": "linear loss against ln C"}
+    return EnvelopeResult(
+        envelope=table, a=reg_n["exponent"], a_interval=reg_n["exponent_interval"],
+        a_se=reg_n["exponent_se"], b=reg_d["exponent"], b_interval=reg_d["exponent_interval"],
+        b_se=reg_d["exponent_se"], N_coef=reg_n["coef"], N_coef_interval=reg_n["coef_interval"],
+        D_coef=reg_d["coef"], D_coef_interval=reg_d["coef_interval"],
+        n_points_used=int(used.sum()), n_runs=len(sizes), n_sizes=int(np.unique(sizes).size),
+        n_checkpoints=len(runs), confidence_level=level, flops_per_token=k, options=options,
+        regression={"N": reg_n, "D": reg_d}, a_bootstrap_interval=a_boot,
+        b_bootstrap_interval=b_boot)
+
+
+# =========================================================================== synthetic data
+#: Default sizes of :func:`synthetic_training_curves`: 70M to 10B, as Hoffmann's Approach 1.
+DEFAULT_CURVE_SIZES = tuple(np.geomspace(7e7, 1e10, 12).tolist())
+#: Default horizons, tokens per parameter at the end of the cosine schedule: four
+#: spanning 16x, as Hoffmann et al. (App D.1).
+DEFAULT_HORIZONS = tuple(np.geomspace(5.0, 80.0, 4).tolist())
+
+
+def synthetic_training_curves(form: str | Form = "chinchilla",
+                              params: Mapping[str, float] | None = None, *,
+                              sizes: Sequence[float] = DEFAULT_CURVE_SIZES,
+                              horizons: Sequence[float] = DEFAULT_HORIZONS,
+                              n_checkpoints: int = 40, first_fraction: float = 0.01,
+                              noise: float = 0.005, flops_per_token: float = 6.0,
+                              rng=None) -> Runs:
+    r"""Per-checkpoint training curves from a known law (input for :func:`envelope_fit`).
+
+    For every size ``N`` in ``sizes`` and horizon ``h`` in ``horizons`` there is
+    one run trained to ``D_H = h N`` tokens, logged at ``n_checkpoints``
+    log-spaced fractions ``t`` of its horizon from ``first_fraction`` to 1.
+    The checkpoint at ``D_t = t D_H`` gets the loss ``L(N, D_t)`` of the law
+    times log-normal noise of relative SD ``noise`` (independent per
+    checkpoint).
+
+    Parameters
+    ----------
+    form : str or Form
+        The true law; its inputs must be ``N`` and ``D`` (e.g. ``"chinchilla"``).
+    params : dict, optional
+        True parameters; default :data:`scalinglaws.synthetic.DEFAULT_TRUTH`.
+    sizes : sequence of float
+        Model sizes (default 12 from 70M to 10B).
+    horizons : sequence of float
+        Tokens per parameter at the end of each run (default 5 to 80).
+    n_checkpoints : int
+        Checkpoints per run.
+    first_fraction : float
+        Fraction of the horizon at the first checkpoint, in (0, 1).
+    noise : float
+        Relative SD of the multiplicative noise on each checkpoint's loss.
+    flops_per_token : float
+        ``k`` in ``C = k N D``.
+    rng : None, int or numpy.random.Generator
+        Source of the noise.
+
+    Returns
+    -------
+    Runs
+        Columns ``N``, ``D``, ``C``, ``loss``, ``step`` (checkpoint index),
+        ``run_id`` and ``horizon`` (the run's final tokens ``D_H``).
+
+    Notes
+    -----
+    Simplification: a checkpoint at fraction ``t`` of a cosine schedule is
+    given the loss of a run *trained to* ``t D_H`` with its own matched
+    schedule, which is what the law describes (Hoffmann et al. fit it to
+    final losses). Real mid-schedule checkpoints are worse, since their
+    learning rate has not decayed, which is why Hoffmann et al. train several
+    horizons per size and take the envelope (Sec 3.1, App D.1); here the
+    horizons only set how far each run reaches, and the envelope is
+    ``min_i L(N_i, C/(k N_i))`` over the sizes that reach C, whose optimum
+    follows ``N_opt ∝ C^{β/(α+β)}`` for the Chinchilla law.
+    """
+    form = get_form(form)
+    if set(form.inputs) != {"N", "D"}:
+        raise InputError(f"`form` {form.name!r} has inputs {form.inputs}; training curves need "
+                         "a law of N and D")
+    if params is None:
+        from .synthetic import DEFAULT_TRUTH
+
+        if form.name not in DEFAULT_TRUTH:
+            raise InputError(f"no default parameters for form {form.name!r}; pass `params`")
+        params = DEFAULT_TRUTH[form.name]
+    arrays = {}
+    for name, value in (("sizes", sizes), ("horizons", horizons)):
+        array = np.asarray(value, dtype=float).ravel()
+        if array.size == 0 or not np.all(np.isfinite(array)) or np.any(array <= 0):
+            raise InputError(f"`{name}` must be a non-empty list of positive numbers, got {value!r}")
+        arrays[name] = array
+    n_checkpoints = _check_int("n_checkpoints", n_checkpoints, 2)
+    first_fraction = _check_positive("first_fraction", first_fraction)
+    if first_fraction >= 1:
+        raise InputError(f"`first_fraction` must be in (0, 1), got {first_fraction!r}")
+    if (isinstance(noise, (bool, np.bool_)) or not isinstance(noise, numbers.Real)
+            or not math.isfinite(noise) or noise < 0):
+        raise InputError(f"`noise` must be a finite number >= 0, got {noise!r}")
+    k = _check_positive("flops_per_token", flops_per_token)
+    generator = np.random.default_rng(rng)
+    fractions = np.geomspace(first_fraction, 1.0, n_checkpoints)
+    size, horizon, fraction = np.meshgrid(arrays["sizes"], arrays["horizons"], fractions,
+                                          indexing="ij")
+    n_runs = arrays["sizes"].size * arrays["horizons"].size
+    N = size.ravel()
+    final = (horizon * size).ravel()
+    D = fraction.ravel() * final
+    clean = form.predict(dict(params), N=N, D=D)
+    loss = clean * np.exp(noise * generator.standard_normal(N.size))
+    return Runs.from_arrays(N=N, D=D, C=k * N * D, loss=loss, flops_per_token=k,
+                            run_id=np.repeat(np.arange(n_runs), n_checkpoints),
+                            step=np.tile(np.arange(n_checkpoints), n_runs), horizon=final)
