@@ -464,3 +464,12 @@ def test_fuzzed_files_load_or_raise_input_error(tmp_path_factory, pieces, suffix
         except InputError:
             return
     assert len(runs) > 0 and np.all(np.isfinite(runs.loss)) and np.all(runs.loss > 0)
+
+
+def test_exact_canonical_name_wins_over_alias():
+    table = pd.DataFrame({"N": [1e8, 1e9], "param_count": ["kaplan", "kaplan"],
+                          "D": [1e9, 1e10], "loss": [3.0, 2.8]})
+    runs = load_runs(table)
+    assert runs.source_columns["N"] == "N" and "param_count" in runs.columns
+    with pytest.raises(InputError, match="both look like 'N'"):
+        load_runs(table.rename(columns={"N": "params"}).assign(param_count=[1e8, 1e9]))

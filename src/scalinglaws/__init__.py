@@ -18,6 +18,7 @@ from .custom import Param, UserForm, define_form
 from .fit import FitResult, LawFitter, fit
 from .forms import Chinchilla, Form, KaplanND, PowerLaw, available_forms, get_form, register_form
 from .io import from_json, load, save, to_json
+from .isoflop import EnvelopeResult, IsoFLOPResult, envelope_fit, isoflop_fit
 from .losses import Huber, Squared
 from .runs import Runs, load_runs
 from .synthetic import generate_sweep
@@ -32,4 +33,5 @@ __all__ = [
     "fit", "LawFitter", "FitResult",
     "to_json", "from_json", "save", "load",
     "generate_sweep",
+    "isoflop_fit", "envelope_fit", "IsoFLOPResult", "EnvelopeResult",
 ]

@@ -262,9 +262,14 @@ def _resolve_columns(table: pd.DataFrame, columns: Mapping | None, source: str) 
     }
     if len(set(mapping.values())) < len(mapping):
         raise InputError(f"columns=: several canonical names map to one column: {mapping}")
-    for column in available:
+    # A column named exactly like a canonical name ("N", "loss") wins over alias
+    # matches ("param_count"), which then stay as ordinary extra columns.
+    exact = [c for c in available if isinstance(c, str) and c in ALIASES]
+    for column in exact + [c for c in available if c not in exact]:
         name = _ALIAS_TO_NAME.get(_normalise(column))
         if name is None or name in explicit or column in mapping.values():
+            continue
+        if name in mapping and mapping[name] in exact:
             continue
         if name in mapping:
             raise InputError(
