@@ -9,7 +9,7 @@ X = {"N": np.geomspace(1e7, 1e11, 7), "D": np.geomspace(1e9, 1e12, 7)[::-1],
      "C": np.geomspace(1e18, 1e23, 7)}
 
 
-@pytest.mark.parametrize("name", available_forms())
+@pytest.mark.parametrize("name", sorted(DEFAULT_TRUTH))
 @pytest.mark.parametrize("space", ["log", "linear"])
 def test_jacobian_matches_finite_differences(name, space):
     form = get_form(name)

@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 from ._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError, ScalingLawsWarning
 from .backtest import BacktestResult, backtest
 from .custom import Param, UserForm, define_form
+from .datablations import MUENNIGHOFF_2023, DataConstrained, data_constrained_optimal
 from .fit import FitResult, LawFitter, fit
 from .forms import Chinchilla, Form, KaplanND, PowerLaw, available_forms, get_form, register_form
 from .io import from_json, load, save, to_json
@@ -34,4 +35,5 @@ __all__ = [
     "to_json", "from_json", "save", "load",
     "generate_sweep",
     "isoflop_fit", "envelope_fit", "IsoFLOPResult", "EnvelopeResult",
+    "DataConstrained", "MUENNIGHOFF_2023", "data_constrained_optimal",
 ]

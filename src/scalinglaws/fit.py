@@ -112,6 +112,23 @@ class FitResult:
     bootstrap: Any = field(default=None, repr=False, compare=False)
     diagnostics: dict = field(default_factory=dict, repr=False, compare=False)
 
+    @classmethod
+    def from_params(cls, form: str | Form, params: Mapping[str, float]) -> FitResult:
+        """A result holding given parameters (e.g. a paper's published coefficients), not a fit.
+
+        Examples
+        --------
+        >>> hoffmann = FitResult.from_params("chinchilla", dict(E=1.69, A=406.4, B=410.7,
+        ...                                                     alpha=0.34, beta=0.28))
+        >>> round(float(hoffmann.predict(N=70e9, D=1.4e12)), 4)
+        1.9366
+        """
+        form = get_form(form)
+        values = dict(zip(form.param_names, map(float, form.params_vector(params))))
+        return cls(form=form, params=values, free_params=form.param_names, fixed={}, tied={},
+                   objective=float("nan"), n_runs=0, success=True, status=0,
+                   message="parameters given, not fitted")
+
     # -- use -------------------------------------------------------------
     def predict(self, **inputs) -> np.ndarray:
         """Predicted loss at the given inputs (arrays broadcast), e.g. ``predict(N=1e9, D=2e10)``."""

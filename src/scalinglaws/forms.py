@@ -5,7 +5,8 @@ predicted loss. For fitting, every form is evaluated in an *internal*
 parametrisation where scale parameters (``E``, ``A``, ``B``, ``N_c``...) are
 stored as natural logs; the optimiser works on a batch of internal parameter
 vectors at once (``theta`` of shape ``(k, p)``) and needs the log-prediction and
-its Jacobian, both of shape ``(k, n)`` and ``(k, n, p)``.
+its Jacobian, of shapes ``(k, n)`` and ``(k, p, n)`` (parameters before runs,
+so that each parameter's derivative is a contiguous block).
 
 Forms are referred to by name in JSON files; :func:`get_form` looks them up.
 """

@@ -58,12 +58,6 @@ class Reproduction:
                 "fit": None if self.fit is None else self.fit.to_dict()}
 
 
-def _law(params: dict) -> FitResult:
-    return FitResult(form=Chinchilla(), params=dict(params), free_params=tuple(params), fixed={},
-                     tied={}, objective=float("nan"), n_runs=0, success=True, status=0,
-                     message="published values")
-
-
 def reproduce_hoffmann(path=None, *, n_resamples: int = 1000, rng=0, download: bool = True,
                        n_jobs: int = 1, progress=None) -> Reproduction:
     """Hoffmann et al. (2022) Approach 3 on Epoch AI's digitised runs, with bootstrap intervals.
@@ -114,7 +108,8 @@ def reproduce_hoffmann(path=None, *, n_resamples: int = 1000, rng=0, download: b
     budgets = np.array([1e21, pub.GOPHER_BUDGET, pub.CHINCHILLA_BUDGET_6ND, 1e25])
     allocation_rows = []
     for label, params in sets.items():
-        alloc = compute_optimal(_law(params) if label != "this fit" else result, budgets,
+        law = result if label == "this fit" else FitResult.from_params("chinchilla", params)
+        alloc = compute_optimal(law, budgets,
                                 draws=boot if label == "this fit" else None)
         for i, c in enumerate(budgets):
             allocation_rows.append({"coefficients": label, "compute (FLOP)": c,
