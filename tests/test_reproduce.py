@@ -35,3 +35,34 @@ def test_cli_reproduce_hoffmann(epoch_csv, tmp_path, capsys):
                  "--out", str(out), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["fit"]["n_runs"] == 240 and json.loads(out.read_text())["bootstrap"]
+
+
+def test_kaplan_reproduction_on_porian(shared_dir):
+    from scalinglaws.published import PORIAN_2024_A
+    from scalinglaws.reproduce import reproduce_kaplan
+
+    rep = reproduce_kaplan(shared_dir / "datasets" / "porian2024")
+    laws = rep.tables["Kaplan's laws at the seed's points"]
+    assert laws["value"].iloc[0] == pytest.approx(2.376, abs=5e-4)
+    table = rep.tables["Approach 2 per setting (Porian et al. data)"].set_index("setting")
+    assert set(table.index) == set(PORIAN_2024_A)
+    assert (table["difference"].abs() <= 0.03).all()
+    assert table.loc["rw/base/long/kaplan/kaplan/train", "a"] == pytest.approx(0.835, abs=0.03)
+    assert table.loc["rw/tuned/short/const/standard/val", "a"] == pytest.approx(0.5, abs=0.03)
+
+
+def test_muennighoff_reproduction(shared_dir, capsys):
+    from scalinglaws.reproduce import reproduce_muennighoff
+
+    rep = reproduce_muennighoff(shared_dir / "datasets" / "muennighoff2023_datablations")
+    decays = rep.tables["decay constants (A, B, E, alpha = beta fixed)"].set_index("fit")
+    paper_grid = decays.loc["paper's start grid, most starts"]
+    assert paper_grid["R_D*"] == pytest.approx(15.4, rel=0.1)
+    assert paper_grid["R_N*"] == pytest.approx(5.3, rel=0.1)
+    # the global optimum of the same objective is lower, elsewhere on a flat valley
+    assert decays.loc["default grid, global optimum", "objective"] <= paper_grid["objective"]
+    checks = rep.tables["worked predictions"]
+    assert (abs(checks["published"] - checks["this package"]) < 1e-9).all()
+    assert main(["reproduce", "muennighoff", "--data",
+                 str(shared_dir / "datasets" / "muennighoff2023_datablations")]) == 0
+    assert "R_D*" in capsys.readouterr().out

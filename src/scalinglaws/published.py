@@ -11,7 +11,7 @@ import math
 
 __all__ = ["HOFFMANN_2022_ROUNDED", "HOFFMANN_2022_TEX", "BESIROGLU_2024_TABLE1",
            "BESIROGLU_2024_INTERVALS", "KAPLAN_2020", "KAPLAN_2020_ND", "KAPLAN_2020_FRONTIER",
-           "GOPHER_BUDGET", "CHINCHILLA_BUDGET_6ND"]
+           "GOPHER_BUDGET", "CHINCHILLA_BUDGET_6ND", "PORIAN_2024_A"]
 
 #: Hoffmann et al. (2022), arXiv 2203.15556, App. D.2 Eq. 10, as printed.
 HOFFMANN_2022_ROUNDED = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
@@ -39,6 +39,27 @@ KAPLAN_2020_ND = {"N_c": 6.4e13, "D_c": 1.8e13, "alpha_N": 0.076, "alpha_D": 0.1
 #: Kaplan et al. (2020) Table 6: N_opt = 1.3e9 * C_min^0.73, C_min in PF-days,
 #: non-embedding parameters.
 KAPLAN_2020_FRONTIER = {"N_e": 1.3e9, "p_N": 0.73}
+
+#: Porian et al. (2024), arXiv 2406.19146: exponent a of N_opt ~ C^a per setting, the
+#: authors' weighted bootstrap-median fits stored in formll/resolving-scaling-law-discrepancies
+#: (match their Table 1 as quoted by secondary summaries).
+PORIAN_2024_A = {
+    "rw/base/long/kaplan/kaplan/train": 0.835,
+    "rw/base/long/kaplan/standard/val": 0.706,
+    "rw/base/short/kaplan/standard/val": 0.602,
+    "rw/base/short/chinchilla/standard/val": 0.571,
+    "rw/tuned/short/const/standard/val": 0.497,
+    "owt2/base/long/kaplan/kaplan/train": 0.864,
+    "owt2/base/long/kaplan/standard/val": 0.699,
+    "owt2/base/short/kaplan/standard/val": 0.603,
+    "owt2/base/short/chinchilla/standard/val": 0.574,
+    "owt2/tuned/short/const/standard/val": 0.518,
+    "rw/base/long/kaplan/attention/train": 0.717,
+    "rw/base/short/kaplan/attention/train": 0.622,
+    "rw/base/short/chinchilla/attention/train": 0.577,
+    "rw/tuned/short/const/attention/train": 0.505,
+    "rw/tuned/long/const/kaplan/train": 0.711,
+}
 
 #: Training compute of Gopher and Chinchilla as reported by Rae et al. (Hoffmann Fig. 2), FLOP.
 GOPHER_BUDGET = 5.76e23
