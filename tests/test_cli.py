@@ -99,3 +99,13 @@ def test_same_seed_same_json_from_cli(tmp_path):
         main(["fit", str(DEFAULT_DATA), "--bootstrap", "40", "--seed", "7", "--jobs", jobs,
               "--out", str(path)])
     assert paths[0].read_text() == paths[1].read_text()
+
+
+def test_isoflop_command(capsys, shared_dir):
+    assert main(["isoflop", str(DEFAULT_DATA), "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert 0.45 < doc["a"] < 0.58
+    porian = shared_dir / "datasets" / "porian2024" / "porian2024_isoflop.csv"
+    assert main(["isoflop", str(porian), "--by", "setting", "--curve", "akima", "--json"]) == 0
+    docs = json.loads(capsys.readouterr().out)
+    assert len(docs) == 15

@@ -138,6 +138,27 @@ def _cmd_diagnose(args) -> int:
     return 0
 
 
+def _cmd_isoflop(args) -> int:
+    from .isoflop import isoflop_fit
+
+    runs = _load(args)
+    groups = runs.groupby(args.by) if args.by else [(None, runs)]
+    documents = []
+    for key, subset in groups:
+        result = isoflop_fit(subset, budget=args.budget_column, curve=args.curve,
+                             degree=args.degree, min_points=args.min_points,
+                             n_resamples=args.bootstrap, rng=args.seed)
+        if args.json:
+            documents.append({"group": key, **result.to_dict()})
+        else:
+            if key is not None:
+                print(f"\n== {args.by} = {key}")
+            print(result.summary())
+    if args.json:
+        print(json.dumps(documents if args.by else documents[0], indent=2))
+    return 0
+
+
 def _cmd_backtest(args) -> int:
     from .backtest import backtest
 
@@ -252,6 +273,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--flops-per-token", type=float, default=6.0, metavar="K")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_diagnose)
+
+    p = sub.add_parser("isoflop", help="Hoffmann's Approach 2: IsoFLOP profiles -> N_opt ~ C^a",
+                       description="Group runs by compute budget, fit loss against log N per "
+                                   "budget, take each minimum, and fit N_opt ~ C^a and "
+                                   "D_opt ~ C^b with intervals. Budgets whose minimum is not "
+                                   "inside their sampled sizes are reported and excluded. "
+                                   + UNITS)
+    _add_data_options(p)
+    p.add_argument("--budget-column", default=None, metavar="COLUMN",
+                   help="column naming each run's budget (default: group by distinct C; "
+                        "'bin' bins log C)")
+    p.add_argument("--curve", default="parabola", choices=["parabola", "poly", "akima"],
+                   help="per-budget curve of loss against log N (default parabola)")
+    p.add_argument("--degree", type=int, default=2, help="polynomial degree for --curve poly")
+    p.add_argument("--min-points", type=int, default=5, help="fewest runs a budget needs")
+    p.add_argument("--by", metavar="COLUMN", help="analyse each value of this column separately "
+                                                  "(e.g. setting)")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="N",
+                   help="resample each budget's runs N times for the minima's uncertainty")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_isoflop)
 
     p = sub.add_parser("backtest", help="fit on the smaller runs, predict the larger ones",
                        description="Back-test extrapolation: fit the law on the runs below a "
