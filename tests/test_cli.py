@@ -109,3 +109,19 @@ def test_isoflop_command(capsys, shared_dir):
     assert main(["isoflop", str(porian), "--by", "setting", "--curve", "akima", "--json"]) == 0
     docs = json.loads(capsys.readouterr().out)
     assert len(docs) == 15
+
+
+def test_plot_and_report_commands(tmp_path, capsys):
+    fit_path = tmp_path / "fit.json"
+    main(["fit", str(DEFAULT_DATA), "--bootstrap", "30", "--seed", "0", "--out", str(fit_path)])
+    for kind in ("fit", "residuals", "frontier", "landscape", "corner", "isoflop"):
+        out = tmp_path / f"{kind}.png"
+        assert main(["plot", kind, str(fit_path), "--data", str(DEFAULT_DATA),
+                     "--out", str(out)]) == 0
+        assert out.stat().st_size > 10_000
+    html = tmp_path / "report.html"
+    assert main(["report", str(fit_path), "--data", str(DEFAULT_DATA), "--out", str(html)]) == 0
+    assert html.read_text().count("data:image/png;base64,") >= 5
+    capsys.readouterr()
+    assert main(["plot", "fit", str(fit_path), "--out", str(tmp_path / "x.png")]) == 2
+    assert "needs the runs" in capsys.readouterr().err

@@ -41,8 +41,9 @@ def _key_values(items, arg, convert=float) -> dict:
     return out
 
 
-def _add_data_options(parser):
-    parser.add_argument("path", help="runs table: .csv, .tsv, .json, .jsonl or .parquet")
+def _add_data_options(parser, positional: bool = True):
+    if positional:
+        parser.add_argument("path", help="runs table: .csv, .tsv, .json, .jsonl or .parquet")
     parser.add_argument("--columns", action="append", metavar="NAME=COLUMN",
                         help="map canonical names (N, D, C, loss) to your column names, e.g. "
                              "--columns N=nonembedding_params,loss=val_loss")
@@ -179,6 +180,42 @@ def _cmd_reproduce(args) -> int:
     print(json.dumps(report.to_dict(), indent=2) if args.json else report)
     if args.out and report.fit is not None:
         report.fit.save(args.out)
+    return 0
+
+
+def _load_optional_runs(args):
+    """The runs of ``--data`` (with the usual loading options), or None."""
+    if not args.data:
+        return None
+    args.path = args.data
+    return _load(args)
+
+
+def _cmd_plot(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .io import load
+    from .report import save_figure
+
+    result = load(args.fit)
+    kwargs = {"x": args.x} if args.kind == "fit" and args.x else {}
+    print(save_figure(args.kind, result, _load_optional_runs(args), args.out or f"{args.kind}.png",
+                      dpi=args.dpi, **kwargs))
+    return 0
+
+
+def _cmd_report(args) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from .io import load
+    from .report import DEFAULT_BUDGETS, make_report
+
+    result = load(args.fit)
+    budgets = DEFAULT_BUDGETS if not args.budgets else [float(b) for b in args.budgets]
+    print(make_report(result, _load_optional_runs(args), args.out, budgets=budgets,
+                      title=args.title))
     return 0
 
 
@@ -330,6 +367,39 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", metavar="FIT.json", help="write the refitted law as JSON")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=_cmd_reproduce)
+
+    kinds = ["fit", "residuals", "frontier", "landscape", "corner", "isoflop"]
+    p = sub.add_parser("plot", help="draw one figure of a saved fit",
+                       description="Draw a figure of a fit saved with `fit --out`: fit (loss vs "
+                                   "N with the fitted curves), residuals (log residuals vs N, D, "
+                                   "C with the Huber band), frontier (N_opt vs compute with the "
+                                   "bootstrap band, published frontiers and known models), "
+                                   "landscape (loss contours over N, D with iso-compute lines), "
+                                   "corner (bootstrap draws), isoflop (Approach 2 profiles). "
+                                   + UNITS)
+    p.add_argument("kind", choices=kinds)
+    p.add_argument("fit", help="fit JSON written by `scalinglaws fit --out`")
+    p.add_argument("--data", metavar="PATH",
+                   help="runs table (needed by fit, residuals and isoflop; drawn on landscape)")
+    _add_data_options(p, positional=False)
+    p.add_argument("--out", default=None, help="image file; format from the suffix (.png, .pdf, "
+                                                ".svg); default KIND.png")
+    p.add_argument("--dpi", type=int, default=150)
+    p.add_argument("--x", choices=["N", "D", "C"], help="horizontal axis of `fit` (default N)")
+    p.set_defaults(func=_cmd_plot)
+
+    p = sub.add_parser("report", help="one self-contained HTML report of a saved fit",
+                       description="Write an HTML page (images embedded) with the coefficients "
+                                   "and intervals, the figures, an allocation table for a few "
+                                   "budgets and the fit diagnostics. " + UNITS)
+    p.add_argument("fit", help="fit JSON written by `scalinglaws fit --out`")
+    p.add_argument("--data", metavar="PATH", help="the runs the fit was made on")
+    _add_data_options(p, positional=False)
+    p.add_argument("--out", default="report.html", help="HTML file to write (default report.html)")
+    p.add_argument("--title", default=None)
+    p.add_argument("--budgets", nargs="+", metavar="FLOP",
+                   help="compute budgets of the allocation table (FLOP)")
+    p.set_defaults(func=_cmd_report)
 
     p = sub.add_parser("generate", help="write a synthetic IsoFLOP sweep from a known law",
                        description="Write a synthetic IsoFLOP sweep (9 budgets 6e18..3e21 FLOP x "

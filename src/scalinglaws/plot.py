@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -32,17 +32,17 @@ import numpy as np
 from ._exceptions import InputError
 
 __all__ = [
-    "fit_vs_data",
-    "residuals",
-    "efficient_frontier",
-    "loss_landscape",
-    "bootstrap_corner",
-    "isoflop_profiles",
-    "isoflop_frontier",
-    "known_models_table",
-    "kaplan_frontier",
-    "hoffmann_frontier",
     "LABELS",
+    "bootstrap_corner",
+    "efficient_frontier",
+    "fit_vs_data",
+    "hoffmann_frontier",
+    "isoflop_frontier",
+    "isoflop_profiles",
+    "kaplan_frontier",
+    "known_models_table",
+    "loss_landscape",
+    "residuals",
 ]
 
 #: Axis labels with units, by canonical column.
@@ -64,7 +64,7 @@ KAPLAN_FRONTIER = {"N_e": 1.3e9, "p_N": 0.73}
 HOFFMANN_FRONTIER = {"G": 1.3000, "a": 0.4565, "k": 6.0}
 
 _CANONICAL = ("N", "D", "C")
-_REPO_KNOWN_MODELS = Path(__file__).resolve().parents[2] / "datasets" / "known_models.csv"
+_KNOWN_MODELS = Path(__file__).resolve().parent / "data" / "known_models.csv"
 
 
 # =========================================================================== helpers
@@ -78,7 +78,7 @@ def _new_axes(ax, figsize=(6.4, 4.6)):
     """``ax`` checked, or the Axes of a new constrained-layout figure."""
     if ax is None:
         plt = _pyplot()
-        fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+        _fig, ax = plt.subplots(figsize=figsize, layout="constrained")
         return ax
     from matplotlib.axes import Axes
 
@@ -367,7 +367,7 @@ def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, grou
     ax.set_ylabel(LABELS["loss"])
     colorbar = ax.figure.colorbar(points, ax=ax, pad=0.02)
     colorbar.set_label(LABELS.get(color_by, color_by))
-    ax.legend(loc="upper right", fontsize="small", framealpha=0.9)
+    ax.legend(loc="lower left", fontsize="small", framealpha=0.9)
     ax.set_title(f"{form.name} fit to {len(runs)} runs", fontsize="medium")
     ax.grid(True, which="major", alpha=0.3)
     return ax
@@ -401,7 +401,7 @@ def residuals(result, runs, axes=None, *, color_by: str | None = "loss"):
     runs = _check_runs(runs)
     plt = _pyplot()
     if axes is None:
-        fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharey=True, layout="constrained")
+        _fig, axes = plt.subplots(1, 3, figsize=(13, 4.2), sharey=True, layout="constrained")
     else:
         from matplotlib.axes import Axes
 
@@ -432,8 +432,9 @@ def residuals(result, runs, axes=None, *, color_by: str | None = "loss"):
     for ax, name in zip(axes, _CANONICAL):
         if not runs.has(name):
             ax.text(0.5, 0.5, f"no {name} column in the runs", ha="center", va="center",
-                    transform=ax.transAxes)
+                    transform=ax.transAxes, color="0.4")
             ax.set_xlabel(LABELS[name])
+            ax.tick_params(axis="x", bottom=False, labelbottom=False)
             continue
         values = runs.inputs(name)[name]
         if huber:
@@ -485,8 +486,8 @@ def known_models_table(models=None):
     ----------
     models : DataFrame, path or None
         A table with columns ``name``, ``params``, ``tokens`` and optionally ``flops``
-        (``#`` comment lines allowed). None reads ``datasets/known_models.csv`` of the
-        source checkout when it exists, else returns None.
+        (``#`` comment lines allowed). None reads the table shipped with the package
+        (``scalinglaws/data/known_models.csv``, typed in from the papers it cites).
 
     Returns
     -------
@@ -496,9 +497,9 @@ def known_models_table(models=None):
     import pandas as pd
 
     if models is None:
-        if not _REPO_KNOWN_MODELS.is_file():
+        if not _KNOWN_MODELS.is_file():
             return None
-        models = _REPO_KNOWN_MODELS
+        models = _KNOWN_MODELS
     if isinstance(models, (str, os.PathLike)):
         try:
             models = pd.read_csv(models, comment="#", skipinitialspace=True)
@@ -525,59 +526,80 @@ def known_models_table(models=None):
     return table.reset_index(drop=True)
 
 
-def _place_labels(ax, xs, ys, texts, colors=None, fontsize=8):
-    """Annotate points, choosing for each label the offset that overlaps least with the
-    labels already placed, the points and the axes edge (greedy)."""
+def _place_labels(ax, xs, ys, texts, fontsize=8):
+    """Annotate points with their names without (much) overlap.
+
+    Points whose markers coincide on screen share one label (``"GPT-3 / Jurassic"``).
+    Each label then takes, greedily from left to right, the offset that overlaps least
+    with the labels already placed, the markers, the legend and the axes edge; a label
+    set away from its point gets a thin leader line.
+    """
     fig = ax.figure
     try:
         fig.draw_without_rendering()  # apply the layout so positions are final
         renderer = fig.canvas.get_renderer()
     except AttributeError:  # a backend without a renderer: plain offsets
         renderer = None
+    xs, ys = np.asarray(xs, float), np.asarray(ys, float)
+    pixels = ax.transData.transform(np.column_stack([xs, ys]))
+    radius = 4.5 * fig.dpi / 72  # about a marker
+    # merge points that sit on each other
+    groups, assigned = [], np.full(len(xs), -1)
+    for i in np.argsort(xs):
+        if assigned[i] >= 0:
+            continue
+        close = np.flatnonzero((np.hypot(*(pixels - pixels[i]).T) < 1.6 * radius)
+                               & (assigned < 0))
+        assigned[close] = len(groups)
+        groups.append(close)
     candidates = [(6, 5, "left", "bottom"), (6, -5, "left", "top"), (-6, 5, "right", "bottom"),
-                  (-6, -5, "right", "top"), (8, 0, "left", "center"),
-                  (-8, 0, "right", "center"), (0, 9, "center", "bottom"),
-                  (0, -9, "center", "top"), (14, 16, "left", "bottom"),
-                  (-14, 16, "right", "bottom"), (14, -16, "left", "top"),
-                  (-14, -16, "right", "top"), (0, 24, "center", "bottom"),
-                  (0, -24, "center", "top"), (26, 0, "left", "center"),
-                  (-26, 0, "right", "center")]
-    placed, annotations = [], []
-    point_boxes = []
+                  (-6, -5, "right", "top"), (9, 0, "left", "center"),
+                  (-9, 0, "right", "center"), (0, 9, "center", "bottom"),
+                  (0, -9, "center", "top"), (16, 16, "left", "bottom"),
+                  (-16, 16, "right", "bottom"), (16, -16, "left", "top"),
+                  (-16, -16, "right", "top"), (0, 26, "center", "bottom"),
+                  (0, -26, "center", "top"), (28, 0, "left", "center"),
+                  (-28, 0, "right", "center")]
+    obstacles, annotations = [], []
     if renderer is not None:
         from matplotlib.transforms import Bbox
 
-        pixels = ax.transData.transform(np.column_stack([xs, ys]))
-        r = 4 * fig.dpi / 72
-        point_boxes = [Bbox([[px - r, py - r], [px + r, py + r]]) for px, py in pixels]
+        markers = [Bbox([[px - radius, py - radius], [px + radius, py + radius]])
+                   for px, py in pixels]
         axes_box = ax.get_window_extent(renderer)
-    order = np.argsort(xs)
-    for i in order:
-        color = "black" if colors is None else colors[i]
+        legend = ax.get_legend()
+        legend_box = legend.get_window_extent(renderer) if legend is not None else None
+    for members in groups:
+        x, y = np.exp(np.log(xs[members]).mean()), np.exp(np.log(ys[members]).mean())
+        text = " / ".join(texts[i] for i in members)
         best = None
         for dx, dy, ha, va in candidates if renderer is not None else candidates[:1]:
             far = abs(dx) > 10 or abs(dy) > 12
-            ann = ax.annotate(texts[i], (xs[i], ys[i]), xytext=(dx, dy), textcoords="offset points",
-                              ha=ha, va=va, fontsize=fontsize, color=color, zorder=6,
-                              arrowprops=dict(arrowstyle="-", lw=0.5, color="0.4",
-                                              shrinkA=0, shrinkB=3) if far else None)
+            ann = ax.annotate(text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                              ha=ha, va=va, fontsize=fontsize, zorder=6,
+                              bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                                    "alpha": 0.75},
+                              arrowprops={"arrowstyle": "-", "lw": 0.5, "color": "0.35",
+                                          "shrinkA": 0, "shrinkB": 3} if far else None)
             if renderer is None:
-                best = (0, ann)
+                best = (0.0, ann, None)
                 break
             box = ann.get_window_extent(renderer)
-            cost = sum(_overlap(box, other) for other in placed)
-            cost += 0.5 * sum(_overlap(box, other) for j, other in enumerate(point_boxes))
-            inside = _overlap(box, axes_box)
-            cost += 4 * (box.width * box.height - inside)
-            cost += 0.02 * box.width * box.height * (abs(dx) + abs(dy)) / 10
+            area = box.width * box.height
+            cost = 2.0 * sum(_overlap(box, other) for other in obstacles)
+            cost += sum(_overlap(box, m) for m in markers)
+            if legend_box is not None:
+                cost += 3.0 * _overlap(box, legend_box)
+            cost += 4.0 * (area - _overlap(box, axes_box))
+            cost += 0.004 * area * (abs(dx) + abs(dy))  # prefer labels close to the point
             if best is None or cost < best[0]:
                 if best is not None:
                     best[1].remove()
                 best = (cost, ann, box)
             else:
                 ann.remove()
-        if renderer is not None:
-            placed.append(best[2])
+        if best[2] is not None:
+            obstacles.append(best[2])
         annotations.append(best[1])
     return annotations
 
@@ -614,8 +636,7 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
         ``N_opt = 1.3000 * (C/6)^0.4565`` (unrounded Approach-3 coefficients).
     models : DataFrame or path, optional
         Table with ``name``, ``params``, ``tokens`` and optionally ``flops`` (else 6ND).
-        Default: ``datasets/known_models.csv`` of the source checkout when present (no
-        models otherwise).
+        Default: the table shipped with the package (``scalinglaws/data/known_models.csv``).
     confidence_level : float
         Coverage of the band.
     label_models : bool
@@ -756,9 +777,11 @@ def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=Non
 
     halo = [patheffects.withStroke(linewidth=1.6, foreground="black")]
     top = float(np.quantile(finite, 0.97))
+    # round levels from just below the lowest predicted loss
     contour_levels = MaxNLocator(levels).tick_values(float(finite.min()), top)
-    contour_levels = contour_levels[(contour_levels > finite.min()) & (contour_levels <= top)]
-    contour_levels = np.concatenate([[float(finite.min())], contour_levels])
+    contour_levels = contour_levels[(contour_levels <= top)
+                                    & (contour_levels > contour_levels[0] - 1)]
+    contour_levels = contour_levels[np.searchsorted(contour_levels, finite.min(), "right") - 1:]
     filled = ax.contourf(NN, DD, loss, levels=contour_levels, cmap=cmap, extend="max")
     lines = ax.contour(NN, DD, loss, levels=contour_levels[2::3], colors="white",
                        linewidths=0.6, alpha=0.8)
@@ -881,13 +904,11 @@ def bootstrap_corner(bootstrap_result, params=None, fig=None, *, bins: int = 25,
     else:
         fig.clear()
     axes = np.asarray(fig.subplots(p, p, squeeze=False), dtype=object)
-    keep = np.ones(len(draws), bool)
     finite = np.all(np.isfinite(draws[:, [names.index(n) for n in params]]), axis=1)
     rng = np.random.default_rng(0)
     scatter_rows = np.flatnonzero(finite)
     if scatter_rows.size > max_points:
         scatter_rows = np.sort(rng.choice(scatter_rows, max_points, replace=False))
-    del keep
 
     def transformed(name):
         values = columns[name][finite]
@@ -929,8 +950,8 @@ def bootstrap_corner(bootstrap_result, params=None, fig=None, *, bins: int = 25,
                 rho = (float(np.corrcoef(a, b)[0, 1]) if np.std(a) > 0 and np.std(b) > 0
                        else float("nan"))
                 ax.text(0.04, 0.94, f"ρ = {rho:+.2f}", transform=ax.transAxes, fontsize=8,
-                        va="top", bbox=dict(boxstyle="round,pad=0.2", fc="white", ec="none",
-                                            alpha=0.8))
+                        va="top", bbox={"boxstyle": "round,pad=0.2", "fc": "white", "ec": "none",
+                                            "alpha": 0.8})
                 if log_scale[row_name]:
                     ax.set_yscale("log")
             if log_scale[col_name]:
@@ -983,17 +1004,212 @@ def _corner_ticks(ax, values, which, log):
 
 
 # =========================================================================== IsoFLOP
-def isoflop_profiles(isoflop_result, ax=None):
-    """IsoFLOP valleys: loss against N per budget with the fitted curve and its minimum.
+def _check_isoflop(isoflop_result):
+    table = getattr(isoflop_result, "budgets", None)
+    needed = {"C", "N_opt", "loss_opt", "status"}
+    if table is None or not hasattr(table, "columns") or not needed <= set(table.columns):
+        raise InputError("`isoflop_result` must be an IsoFLOPResult of "
+                         "scalinglaws.isoflop.isoflop_fit (with a per-budget `budgets` table), "
+                         f"got {type(isoflop_result).__name__}")
+    return table
 
-    Needs :mod:`scalinglaws.isoflop` (not available yet in this version).
+
+def _budget_members(isoflop_result, table, runs):
+    """For each row of the budget table, the mask of the runs in that budget."""
+    grouping = str((getattr(isoflop_result, "options", {}) or {}).get("budget", ""))
+    if grouping.startswith("column '") and grouping.endswith("'"):
+        column = grouping[len("column '"):-1]
+        if column in runs.frame.columns:
+            keys = runs.frame[column].to_numpy()
+            return [keys == key for key in table["budget"]]
+    # exact C values or bins: each run goes to the budget of nearest log compute
+    log_c = np.log(runs.C)
+    centres = np.log(table["C"].to_numpy(float))
+    nearest = np.argmin(np.abs(log_c[:, None] - centres[None, :]), axis=1)
+    return [nearest == i for i in range(len(table))]
+
+
+def _profile_curve(log_n, y, options):
+    """The curve :func:`~scalinglaws.isoflop.isoflop_fit` fitted to one profile, on a grid.
+
+    ``log_n`` sorted with distinct values, ``y`` the losses. Returns ``(N, loss)``.
     """
-    raise InputError("isoflop_profiles needs scalinglaws.isoflop, which this version lacks")
+    curve = options.get("curve", "parabola")
+    degree = int(options.get("degree", 2) or 2)
+    window = options.get("window")
+    log_loss = bool(options.get("log_loss", curve == "akima"))
+    values = np.log(y) if log_loss else y
+    if curve == "akima":
+        from scipy.interpolate import Akima1DInterpolator
+
+        grid = np.linspace(log_n[0], log_n[-1], 200)
+        fitted = Akima1DInterpolator(log_n, values)(grid)
+    else:
+        lo, hi = 0, len(log_n)
+        if window is not None and window < len(log_n):
+            lo = min(max(int(np.argmin(values)) - window // 2, 0), len(log_n) - window)
+            hi = lo + window
+        x, v = log_n[lo:hi], values[lo:hi]
+        centre = x.mean()
+        coefs = np.polyfit(x - centre, v, degree)
+        grid = np.linspace(x[0], x[-1], 200)
+        fitted = np.polyval(coefs, grid - centre)
+    return np.exp(grid), (np.exp(fitted) if log_loss else fitted)
 
 
-def isoflop_frontier(isoflop_result, ax=None):
-    """N_opt(C) and D_opt(C) from IsoFLOP minima with their intervals.
+def isoflop_profiles(isoflop_result, runs=None, ax=None, *, cmap: str = "viridis"):
+    """IsoFLOP valleys (Hoffmann et al. 2022 Fig 3 left): loss against N per budget.
 
-    Needs :mod:`scalinglaws.isoflop` (not available yet in this version).
+    Each budget's runs are drawn as points coloured by compute, with the curve
+    :func:`scalinglaws.isoflop.isoflop_fit` fitted to them (same curve, degree, window and
+    loss scale) and its minimum ``(N_opt, loss_opt)`` marked. Budgets left out of the
+    regression are drawn hollow, without a minimum, and named in the legend.
+
+    Parameters
+    ----------
+    isoflop_result : IsoFLOPResult
+        From :func:`scalinglaws.isoflop.isoflop_fit`.
+    runs : Runs, DataFrame or path, optional
+        The runs it was fitted to. Without them only the minima are drawn.
+    ax : matplotlib Axes, optional
+    cmap : str
+        Colour map of the budgets.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
     """
-    raise InputError("isoflop_frontier needs scalinglaws.isoflop, which this version lacks")
+    from matplotlib.colors import LogNorm
+
+    table = _check_isoflop(isoflop_result)
+    options = getattr(isoflop_result, "options", {}) or {}
+    run_table = _check_runs(runs) if runs is not None else None
+    plt = _pyplot()
+    ax = _new_axes(ax, figsize=(7.0, 5.0))
+    colormap = plt.get_cmap(cmap)
+    c_values = table["C"].to_numpy(float)
+    norm = LogNorm(c_values.min(), c_values.max() if c_values.max() > c_values.min()
+                   else c_values.min() * 10)
+    members = _budget_members(isoflop_result, table, run_table) if run_table is not None else None
+    excluded = []
+    for i, row in enumerate(table.itertuples(index=False)):
+        colour = colormap(norm(row.C))
+        used = bool(getattr(row, "used", row.status == "ok"))
+        if not used:
+            excluded.append(f"C = {_sci(row.C)} ({row.status})")
+        if members is not None and members[i].any():
+            n, loss = run_table.N[members[i]], run_table.loss[members[i]]
+            ax.scatter(n, loss, s=18, zorder=3, color=colour if used else "none",
+                       edgecolors=colour, linewidths=0.8)
+            order = np.argsort(n)
+            n, loss = n[order], loss[order]
+            sizes, _first = np.unique(n, return_index=True)
+            best = np.array([loss[n == value].min() for value in sizes])
+            if used and sizes.size >= max(3, int(options.get("degree", 2) or 2) + 1):
+                grid, curve = _profile_curve(np.log(sizes), best, options)
+                ax.plot(grid, curve, color=colour, lw=1.3, zorder=2)
+        if used and np.isfinite(row.N_opt) and np.isfinite(row.loss_opt):
+            ax.plot(row.N_opt, row.loss_opt, marker="D", ms=6, color=colour,
+                    markeredgecolor="black", markeredgewidth=0.7, zorder=4)
+    used_rows = table.loc[table["status"] == "ok"].sort_values("C")
+    if len(used_rows) > 1:
+        ax.plot(used_rows["N_opt"], used_rows["loss_opt"], color="0.3", ls=":", lw=1.0,
+                zorder=1)
+    # legend proxies
+    ax.plot([], [], marker="D", ls="none", color="0.6", markeredgecolor="black",
+            label="minimum of the fitted curve (N_opt)")
+    if members is not None:
+        curve = options.get("curve", "parabola")
+        scale = "ln loss" if options.get("log_loss") else "loss"
+        ax.plot([], [], color="0.4", lw=1.3, label=f"{curve} fit of {scale} against ln N")
+        ax.scatter([], [], s=18, color="0.6", label="runs")
+    if excluded:
+        ax.scatter([], [], s=18, color="none", edgecolors="0.4",
+                   label="excluded: " + "; ".join(excluded[:3])
+                   + (f"; +{len(excluded) - 3} more" if len(excluded) > 3 else ""))
+    ax.set_xscale("log")
+    ax.set_xlabel(LABELS["N"])
+    ax.set_ylabel(LABELS["loss"])
+    mappable = plt.cm.ScalarMappable(norm=norm, cmap=colormap)
+    bar = ax.figure.colorbar(mappable, ax=ax, pad=0.02)
+    bar.set_label(LABELS["C"] + ", budget")
+    ax.legend(loc="lower left", fontsize="small", framealpha=0.9)
+    ax.grid(True, alpha=0.3)
+    ax.set_title(f"IsoFLOP profiles: {int((table['status'] == 'ok').sum())} of {len(table)} "
+                 "budgets used", fontsize="medium")
+    return ax
+
+
+def isoflop_frontier(isoflop_result, ax=None, *, compute=None):
+    """N_opt(C) and D_opt(C) from IsoFLOP minima (Hoffmann et al. 2022 Fig 3 centre, right).
+
+    The per-budget minima are drawn with error bars (``±1.96`` standard errors of
+    ``ln N_opt`` when known; excluded budgets hollow) and the fitted power laws
+    ``N_opt = G_N C^a`` and ``D_opt = G_D C^b`` with the confidence band of the
+    regression line (:meth:`~scalinglaws.isoflop.IsoFLOPResult.predict_optimal`).
+
+    Parameters
+    ----------
+    isoflop_result : IsoFLOPResult
+        From :func:`scalinglaws.isoflop.isoflop_fit`.
+    ax : matplotlib Axes, optional
+    compute : array_like, optional
+        Budgets (FLOP) of the fitted lines; default the budgets' range widened 3x.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    table = _check_isoflop(isoflop_result)
+    if not hasattr(isoflop_result, "predict_optimal"):
+        raise InputError("`isoflop_result` has no predict_optimal(): pass an IsoFLOPResult")
+    c_values = table["C"].to_numpy(float)
+    if compute is None:
+        compute = np.geomspace(c_values.min() / 3, c_values.max() * 3, 100)
+    compute = np.sort(_positive_array("compute", compute))
+    lines = isoflop_result.predict_optimal(compute)
+    ax = _new_axes(ax, figsize=(6.6, 4.8))
+    level = getattr(isoflop_result, "confidence_level", 0.95)
+    used = (table["used"] if "used" in table.columns else table["status"] == "ok").to_numpy(bool)
+    se = (table["ln_N_opt_se"].to_numpy(float) if "ln_N_opt_se" in table.columns
+          else np.full(len(table), np.nan))
+    z = 1.959963984540054
+    for name, colour, exponent, interval, unit in (
+            ("N", "tab:blue", "a", "a_interval", "parameters"),
+            ("D", "tab:orange", "b", "b_interval", "tokens")):
+        value = table[f"{name}_opt"].to_numpy(float)
+        finite = np.isfinite(value)
+        # ln D* = ln C - ln k - ln N*: the same standard error in log space
+        err = np.where(np.isfinite(se), se, 0.0)
+        yerr = np.vstack([value - value * np.exp(-z * err), value * np.exp(z * err) - value])
+        keep = finite & used
+        ax.errorbar(c_values[keep], value[keep], yerr=yerr[:, keep], fmt="o", color=colour,
+                    ms=5, capsize=2, lw=1, zorder=4)
+        if (finite & ~used).any():
+            ax.scatter(c_values[finite & ~used], value[finite & ~used], s=28, color="none",
+                       edgecolors=colour, zorder=4)
+        low, high = getattr(isoflop_result, interval, (np.nan, np.nan))
+        a_value = getattr(isoflop_result, exponent, np.nan)
+        text = (f"{name}_opt ∝ C^{a_value:.3f}"
+                + (f" [{low:.3f}, {high:.3f}]" if np.isfinite(low) and np.isfinite(high) else "")
+                + f" ({unit})")
+        ax.plot(compute, lines[f"{name}_opt"], color=colour, lw=1.8, label=text, zorder=3)
+        band_low, band_high = lines[f"{name}_opt_low"], lines[f"{name}_opt_high"]
+        if np.all(np.isfinite(band_low)) and np.all(np.isfinite(band_high)):
+            ax.fill_between(compute, band_low, band_high, color=colour, alpha=0.18, lw=0,
+                            zorder=2)
+    ax.fill_between([], [], [], color="0.5", alpha=0.3,
+                    label=f"{100 * level:g}% interval of the fitted line")
+    ax.errorbar([], [], yerr=[], fmt="o", color="0.4", ms=5, capsize=2,
+                label="IsoFLOP minima (±1.96 SE)")
+    if not used.all():
+        ax.scatter([], [], s=28, color="none", edgecolors="0.4", label="excluded budgets")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlim(compute.min(), compute.max())
+    ax.set_xlabel(LABELS["C"])
+    ax.set_ylabel("compute-optimal N_opt (parameters), D_opt (tokens)")
+    ax.legend(loc="upper left", fontsize="small", framealpha=0.9)
+    ax.grid(True, which="major", alpha=0.3)
+    ax.set_title("IsoFLOP allocation (Hoffmann et al. 2022, Approach 2)", fontsize="medium")
+    return ax

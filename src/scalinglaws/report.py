@@ -23,7 +23,7 @@ import numpy as np
 from . import __version__
 from ._exceptions import InputError
 
-__all__ = ["make_report", "save_figure", "FIGURE_KINDS", "DEFAULT_BUDGETS"]
+__all__ = ["DEFAULT_BUDGETS", "FIGURE_KINDS", "make_report", "save_figure"]
 
 #: Budgets (FLOP) of the report's allocation table; 5.76e23 is Gopher/Chinchilla's.
 DEFAULT_BUDGETS = (1e21, 1e22, 1e23, 5.76e23, 1e24, 1e25)
@@ -68,15 +68,23 @@ def _draw(kind: str, result, runs, **kwargs):
             raise InputError("figure 'corner' needs bootstrap draws: fit with --bootstrap N "
                              "(or attach them with result.with_bootstrap)")
         return plot.bootstrap_corner(boot, **kwargs)[0, 0].figure
-    # isoflop
+    # isoflop: the valleys and the allocation they imply, side by side
     _needs_runs(kind, runs)
     try:
-        from . import isoflop
+        from .isoflop import isoflop_fit
     except ImportError:
         raise InputError("figure 'isoflop' needs scalinglaws.isoflop, which this version "
                          "lacks") from None
-    analysis = isoflop.isoflop_fit(runs)
-    return plot.isoflop_profiles(analysis, **kwargs).figure
+    options = dict(kwargs.pop("isoflop_options", None) or {})
+    if "budget" not in options and runs.has("budget"):
+        options["budget"] = "budget"
+    analysis = isoflop_fit(runs, **options)
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13.5, 5.0), layout="constrained")
+    plot.isoflop_profiles(analysis, runs, ax=left, **kwargs)
+    plot.isoflop_frontier(analysis, ax=right)
+    return fig
 
 
 def save_figure(kind: str, result, runs=None, out="figure.png", *, dpi: int = 150,
@@ -96,7 +104,9 @@ def save_figure(kind: str, result, runs=None, out="figure.png", *, dpi: int = 15
     dpi : int
         Resolution of raster output.
     **kwargs
-        Passed to the plotting function (e.g. ``x="C"`` for ``fit``).
+        Passed to the plotting function (e.g. ``x="C"`` for ``fit``). For ``isoflop``,
+        ``isoflop_options={...}`` go to :func:`scalinglaws.isoflop.isoflop_fit` (by default
+        ``budget="budget"`` when the runs have a ``budget`` column, else exact C values).
 
     Returns
     -------
@@ -276,13 +286,13 @@ def _diagnostics(result, runs) -> str:
     condition = diagnostics.get("condition_number")
     rows = [
         ("form", f"{result.form.name}: {result.form.formula}"),
-        ("objective", f"{_num(result.objective, 10)} (sum of {options.get('loss', '?')} loss, "
-                      f"δ = {options.get('delta')}, {options.get('space', '?')} space)"),
+        ("objective", (f"{_num(result.objective, 10)} (sum of {options.get('loss', '?')} loss, "
+                      f"δ = {options.get('delta')}, {options.get('space', '?')} space)")),
         ("status", f"{result.status}: {result.message}"),
         ("converged", "yes" if result.success else "no"),
         ("runs", result.n_runs),
-        ("starts", f"{getattr(result, 'n_starts', 0)} "
-                   f"({len(getattr(result, 'best_basin_starts', ()))} reached the best optimum)"),
+        ("starts", (f"{getattr(result, 'n_starts', 0)} "
+                   f"({len(getattr(result, 'best_basin_starts', ()))} reached the best optimum)")),
         ("distinct optima", len(getattr(result, "local_optima", ()) or ())),
         ("relative gradient", _num(getattr(result, "gradient", float("nan")), 3)),
         ("condition number", ("—" if condition is None else _num(condition, 4)
@@ -321,24 +331,38 @@ code { background: #f4f4f4; padding: 0 0.2em; }
 """
 
 
+def _looks_isoflop(runs) -> bool:
+    """Runs grouped by compute budget (a ``budget`` column, or few distinct C values)."""
+    if runs.has("budget"):
+        return True
+    if not runs.has("C"):
+        return False
+    distinct = np.unique(np.round(np.log10(runs.C), 6)).size
+    return 2 <= distinct <= len(runs) / 3
+
+
 def _figure_plan(result, runs):
     """(kind, caption) of the figures that apply to this law and data."""
     allocatable = set(result.form.inputs) == {"N", "D"}
     plan = [("fit", "Observed losses (points) and the fitted law through each group of runs."),
-            ("residuals", "Residuals against N, D and C; the shaded band is the Huber loss's "
-                          "quadratic zone ±δ (points outside count as outliers).")]
+            ("residuals", ("Residuals against N, D and C; the shaded band is the Huber loss's "
+                          "quadratic zone ±δ (points outside count as outliers)."))]
     if runs is not None and runs.has("C") and "N" in result.form.inputs and allocatable:
-        plan.insert(1, ("fit_c", "The same runs against compute, with the fit's "
-                                 "compute-optimal loss L*(C)."))
+        plan.insert(1, ("fit_c", ("The same runs against compute, with the fit's "
+                                 "compute-optimal loss L*(C).")))
     if allocatable:
-        plan += [("frontier", "Compute-optimal model size against compute, with the published "
+        plan += [("frontier", ("Compute-optimal model size against compute, with the published "
                               "frontiers; models above the fit's line have more parameters than "
-                              "their compute warrants (under-trained)."),
-                 ("landscape", "Predicted loss over (N, D); dashed: iso-compute lines C = 6ND; "
-                               "red: the compute-optimal path.")]
+                              "their compute warrants (under-trained).")),
+                 ("landscape", ("Predicted loss over (N, D); dashed: iso-compute lines C = 6ND; "
+                               "red: the compute-optimal path."))]
+    if runs is not None and _looks_isoflop(runs):
+        plan.append(("isoflop", ("IsoFLOP profiles (Hoffmann et al. 2022 Approach 2, independent "
+                                "of the fitted law): a parabola per budget, its minimum, and "
+                                "the power laws N_opt ∝ C^a, D_opt ∝ C^b through the minima.")))
     if getattr(result, "bootstrap", None) is not None:
-        plan.append(("corner", "Bootstrap draws: histograms and pairwise scatter with "
-                               "correlations (scale parameters on log axes)."))
+        plan.append(("corner", ("Bootstrap draws: histograms and pairwise scatter with "
+                               "correlations (scale parameters on log axes).")))
     return plan
 
 
@@ -397,14 +421,19 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
     with matplotlib.rc_context({"figure.max_open_warning": 0}):
         figures = []
         for kind, caption in _figure_plan(result, runs):
-            try:
-                if kind == "fit_c":
-                    fig = _draw("fit", result, runs, x="C")
-                else:
-                    fig = _draw(kind, result, runs)
-                figures.append((kind, caption, _png_base64(fig, dpi), None))
-            except InputError as error:
-                figures.append((kind, caption, None, str(error)))
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    if kind == "fit_c":
+                        fig = _draw("fit", result, runs, x="C")
+                    else:
+                        fig = _draw(kind, result, runs)
+                    image, error = _png_base64(fig, dpi), None
+                except InputError as problem:
+                    image, error = None, str(problem)
+            notes = [str(w.message) for w in caught
+                     if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
+            figures.append((kind, caption, image, error, notes))
 
     parts = [
         "<!DOCTYPE html>",
@@ -412,22 +441,23 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_e(title)}</h1>",
-        f'<p class="note"><code>{_e(result.form.formula)}</code> fitted to '
+        (f'<p class="note"><code>{_e(result.form.formula)}</code> fitted to '
         f"{_e(result.n_runs)} runs. Units: N = parameters, D = training tokens, C = training "
         "compute in FLOP, loss in nats per token. Generated "
         f"{_e(datetime.datetime.now().strftime('%Y-%m-%d %H:%M'))} by scalinglaws "
-        f"{_e(__version__)}.</p>",
+        f"{_e(__version__)}.</p>"),
         "<h2>Coefficients</h2>",
         _coefficients(result),
         "<h2>Figures</h2>",
     ]
-    for kind, caption, data, error in figures:
+    for kind, caption, data, error, notes in figures:
         if data is None:
             parts.append(f'<p class="warn">Figure <code>{_e(kind)}</code> not drawn: '
                          f"{_e(error)}</p>")
             continue
         parts.append(f'<figure id="fig-{_e(kind)}"><img src="data:image/png;base64,{data}" '
                      f'alt="{_e(kind)} figure"><figcaption>{_e(caption)}</figcaption></figure>')
+        parts += [f'<p class="warn">Warning: {_e(note)}</p>' for note in notes]
     parts += ["<h2>Compute-optimal allocation</h2>", _allocation(result, budgets),
               "<h2>Fit diagnostics</h2>", _diagnostics(result, runs), "</body></html>"]
     try:
