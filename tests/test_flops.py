@@ -262,7 +262,10 @@ def test_hoffmann_params_chinchilla_gopher():
 
 # --------------------------------------------------------------------------- known models
 def test_known_models_table():
-    km = _read("known_models.csv")
+    # shipped inside the package, so installed copies can plot it
+    import scalinglaws
+
+    km = pd.read_csv(Path(scalinglaws.__file__).parent / "data" / "known_models.csv", comment="#")
     assert km.source.notna().all() and km.name.is_unique
     assert (km.params > 1e9).all() and (km.tokens > 1e11).all()
     chin = km.set_index("name").loc["Chinchilla"]
