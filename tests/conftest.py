@@ -53,3 +53,26 @@ def published(shared_dir: Path) -> dict:
     import json
 
     return json.loads((shared_dir / "reference" / "published_coefficients.json").read_text())
+
+
+# A synthetic IsoFLOP sweep, its Chinchilla fit, and the fit with 100 bootstrap draws:
+# shared by the plot and report tests.
+@pytest.fixture(scope="session")
+def runs():
+    from scalinglaws import generate_sweep
+
+    return generate_sweep(rng=0)
+
+
+@pytest.fixture(scope="session")
+def plain_result(runs):
+    from scalinglaws import fit
+
+    return fit(runs, "chinchilla")
+
+
+@pytest.fixture(scope="session")
+def result(plain_result, runs):
+    from scalinglaws.bootstrap import bootstrap
+
+    return plain_result.with_bootstrap(bootstrap(plain_result, runs, 100, rng=0))

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from scipy import optimize as sopt
 
-from scalinglaws import (ConvergenceWarning, InputError, LawFitter, Runs, available_forms, fit,
+from scalinglaws import (ConvergenceWarning, InputError, LawFitter, Runs, fit,
                          generate_sweep, get_form, load_runs)
 from scalinglaws.synthetic import DEFAULT_TRUTH
 

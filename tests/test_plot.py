@@ -22,26 +22,9 @@ from scalinglaws import (
     InputError,
     Runs,
     fit,
-    generate_sweep,
     plot,
 )
-from scalinglaws.bootstrap import bootstrap
 from scalinglaws.extrapolate import compute_optimal
-
-
-@pytest.fixture(scope="module")
-def runs():
-    return generate_sweep(rng=0)
-
-
-@pytest.fixture(scope="module")
-def plain_result(runs):
-    return fit(runs, "chinchilla")
-
-
-@pytest.fixture(scope="module")
-def result(plain_result, runs):
-    return plain_result.with_bootstrap(bootstrap(plain_result, runs, 100, rng=0))
 
 
 @pytest.fixture(autouse=True)

@@ -11,26 +11,10 @@ matplotlib.use("Agg")
 
 import pytest
 
-from scalinglaws import InputError, fit, generate_sweep, load, save
-from scalinglaws.bootstrap import bootstrap
+from scalinglaws import InputError, fit, load, save
 from scalinglaws.report import FIGURE_KINDS, make_report, save_figure
 
 IMG = '<img src="data:image/png;base64,'
-
-
-@pytest.fixture(scope="module")
-def runs():
-    return generate_sweep(rng=0)
-
-
-@pytest.fixture(scope="module")
-def plain_result(runs):
-    return fit(runs, "chinchilla")
-
-
-@pytest.fixture(scope="module")
-def result(plain_result, runs):
-    return plain_result.with_bootstrap(bootstrap(plain_result, runs, 100, rng=0))
 
 
 def test_report_holds_every_figure_and_table(result, runs, tmp_path):
