@@ -1133,7 +1133,7 @@ def isoflop_profiles(isoflop_result, runs=None, ax=None, *, cmap: str = "viridis
     mappable = plt.cm.ScalarMappable(norm=norm, cmap=colormap)
     bar = ax.figure.colorbar(mappable, ax=ax, pad=0.02)
     bar.set_label(LABELS["C"] + ", budget")
-    ax.legend(loc="lower left", fontsize="small", framealpha=0.9)
+    ax.legend(loc="best", fontsize="small", framealpha=0.9)
     ax.grid(True, alpha=0.3)
     ax.set_title(f"IsoFLOP profiles: {int((table['status'] == 'ok').sum())} of {len(table)} "
                  "budgets used", fontsize="medium")
