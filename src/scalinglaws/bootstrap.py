@@ -32,6 +32,7 @@ __all__ = ["BootstrapResult", "bootstrap", "resample_counts", "METHODS"]
 
 METHODS = ("percentile", "basic", "bca")
 _CHUNK_ROWS = 4096  # engine rows (resamples x starts) per batch: bounds memory
+_SAME_BASIN = 1e-8  # relative objective gain below which two starts reached one optimum
 
 
 def _check_level(confidence_level) -> float:
@@ -68,7 +69,9 @@ class BootstrapResult:
         Resamples whose refit did not converge or was not finite; they are
         excluded from ``draws`` and counted here (never dropped silently).
     n_best_start_changed : int
-        Successful resamples whose best start was not the full-data optimum.
+        Successful resamples where a start other than the full-data optimum
+        reached an objective lower by more than 1e-8 (relative): a different
+        optimum, not the same one reached a rounding error lower.
     confidence_level : float
     method : {"percentile", "basic", "bca"}
     seed : int or None
@@ -301,6 +304,10 @@ def _refit_chunk(fitter: LawFitter, inputs, target, starts, counts, max_iter):
                               max_iter=max_iter, prune_after=0, weights=weights, groups=labels)
     fun = np.where(np.isfinite(out.fun), out.fun, np.inf).reshape(n_res, n_starts)
     best = np.argmin(fun, axis=1)
+    # Another start "wins" only if it reached a genuinely lower objective than the
+    # full-data optimum's start, not the same basin a rounding error lower.
+    same_basin = fun[np.arange(n_res), best] >= fun[:, 0] * (1 - _SAME_BASIN)
+    best = np.where(same_basin, 0, best)
     rows = np.arange(n_res) * n_starts + best
     x, best_fun = out.x[rows], fun[np.arange(n_res), best]
     ok = np.isfinite(best_fun) & out.converged[rows]
