@@ -23,6 +23,7 @@ import numpy as np
 from scipy import stats
 
 from ._exceptions import ConvergenceWarning, InputError
+from ._validation import check_confidence_level as _check_level
 from .fit import GRADIENT_TOLERANCE, FitResult, LawFitter
 from .forms import Form, get_form
 from .optimize import multistart_minimize, polish
@@ -33,13 +34,6 @@ __all__ = ["BootstrapResult", "bootstrap", "resample_counts", "METHODS"]
 METHODS = ("percentile", "basic", "bca")
 _CHUNK_ROWS = 4096  # engine rows (resamples x starts) per batch: bounds memory
 _SAME_BASIN = 1e-8  # relative objective gain below which two starts reached one optimum
-
-
-def _check_level(confidence_level) -> float:
-    level = float(confidence_level)
-    if not 0 < level < 1:
-        raise InputError(f"`confidence_level` must be in (0, 1), got {confidence_level!r}")
-    return level
 
 
 def _check_method(method) -> str:

@@ -47,6 +47,8 @@ from typing import Any
 import numpy as np
 
 from ._exceptions import ConvergenceWarning, InputError
+from ._validation import check_confidence_level as _check_level
+from ._validation import to_plain as _plain
 from .flops import PF_DAY, critical_batch_size  # noqa: F401  (critical_batch_size re-exported)
 from .forms import Chinchilla, Form, KaplanND
 
@@ -121,17 +123,6 @@ def _parameter_rows(form: Form, point: np.ndarray, draws) -> tuple[np.ndarray, i
         raise InputError(f"`draws` must have shape (n_draws, {form.n_params}) with columns "
                          f"{', '.join(form.param_names)}; got shape {values.shape}")
     return np.vstack([point[None, :], values]), values.shape[0]
-
-
-def _check_level(confidence_level) -> float:
-    try:
-        level = float(confidence_level)
-    except (TypeError, ValueError):
-        raise InputError("`confidence_level` must be a number in (0, 1), got "
-                         f"{confidence_level!r}") from None
-    if not 0.0 < level < 1.0:
-        raise InputError(f"`confidence_level` must be in (0, 1), got {confidence_level!r}")
-    return level
 
 
 def _check_array(name: str, value, *, allow_zero: bool = False) -> np.ndarray:
@@ -533,19 +524,6 @@ def _warn_edge(at_edge, what: str, remedy: str) -> None:
         warnings.warn(f"{what} lies at the edge of the searched range for "
                       f"{int(np.sum(at_edge))} element(s); {remedy}", ConvergenceWarning,
                       stacklevel=3)
-
-
-def _plain(value: Any) -> Any:
-    """Numpy values to JSON-safe plain types (non-finite floats become None)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "tolist"):
-        return _plain(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 class _ResultMixin:

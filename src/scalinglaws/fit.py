@@ -20,8 +20,13 @@ from . import __version__
 from ._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .forms import Form, get_form
 from .losses import Loss, get_loss
-from .optimize import (_bound_tolerance, distinct_optima, information_diagnostics,
-                       multistart_minimize, polish)
+from .optimize import (
+    _bound_tolerance,
+    distinct_optima,
+    information_diagnostics,
+    multistart_minimize,
+    polish,
+)
 from .runs import Runs, as_runs, fingerprint_arrays
 
 __all__ = ["LawFitter", "FitResult", "fit"]

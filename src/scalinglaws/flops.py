@@ -20,7 +20,6 @@ argument.
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from ._exceptions import InputError

@@ -11,13 +11,13 @@ be registered again: code is never read from a file).
 from __future__ import annotations
 
 import json
-import math
 import os
 from importlib import resources
 from typing import Any
 
 from . import __version__
 from ._exceptions import InputError
+from ._validation import to_plain as _plain
 from .forms import get_form
 
 __all__ = ["SCHEMA_VERSION", "fit_to_dict", "fit_from_dict", "to_json", "from_json", "save",
@@ -25,19 +25,6 @@ __all__ = ["SCHEMA_VERSION", "fit_to_dict", "fit_from_dict", "to_json", "from_js
 
 SCHEMA_VERSION = 1
 _KIND = "scalinglaws.fit"
-
-
-def _plain(value: Any) -> Any:
-    """Convert numpy scalars/arrays and non-finite floats to JSON-safe plain types."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if hasattr(value, "tolist"):
-        return _plain(value.tolist())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def fit_to_dict(result) -> dict:

@@ -51,6 +51,8 @@ import pandas as pd
 from scipy import stats
 
 from ._exceptions import InputError, ScalingLawsWarning
+from ._validation import check_confidence_level as _check_level
+from ._validation import to_plain as _plain
 from .forms import Form, get_form
 from .runs import Runs, as_runs
 
@@ -92,13 +94,6 @@ def _check_positive(name: str, value: Any) -> float:
     return float(value)
 
 
-def _check_level(value: Any) -> float:
-    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
-            or not 0 < value < 1):
-        raise InputError(f"`confidence_level` must be in (0, 1), got {value!r}")
-    return float(value)
-
-
 def _check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         raise InputError(f"`{name}` must be True or False, got {value!r}")
@@ -109,21 +104,6 @@ def _load(runs: Any, flops_per_token: Any) -> Runs:
     if flops_per_token is None:
         return as_runs(runs)
     return as_runs(runs, flops_per_token=_check_positive("flops_per_token", flops_per_token))
-
-
-def _plain(value: Any) -> Any:
-    """Numpy / pandas values to JSON-safe plain types (non-finite floats become None)."""
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _plain(value.tolist())
-    if isinstance(value, np.generic):
-        return _plain(value.item())
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 # =========================================================================== regression
