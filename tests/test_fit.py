@@ -4,8 +4,16 @@ import numpy as np
 import pytest
 from scipy import optimize as sopt
 
-from scalinglaws import (ConvergenceWarning, InputError, LawFitter, Runs, fit,
-                         generate_sweep, get_form, load_runs)
+from scalinglaws import (
+    ConvergenceWarning,
+    InputError,
+    LawFitter,
+    Runs,
+    fit,
+    generate_sweep,
+    get_form,
+    load_runs,
+)
 from scalinglaws.synthetic import DEFAULT_TRUTH
 
 # Besiroglu et al. (2024) Table 1 (published_coefficients.md §3)

@@ -26,6 +26,7 @@ from scalinglaws.isoflop import (
     isoflop_fit,
     synthetic_training_curves,
 )
+from scalinglaws.published import PORIAN_2024_A
 from scalinglaws.synthetic import DEFAULT_TRUTH
 
 TRUTH = DEFAULT_TRUTH["chinchilla"]
@@ -34,23 +35,7 @@ A_TRUE = TRUTH["beta"] / (TRUTH["alpha"] + TRUTH["beta"])  # 0.5126
 # Porian et al. (2024): the authors' weighted bootstrap-median exponents a (N_opt ∝ C^a)
 # as stored in their repository (README of shared/datasets/porian2024, and reference
 # sheet §6.2); b where the README lists it.
-PORIAN_A = {
-    "rw/base/long/kaplan/kaplan/train": 0.835,
-    "rw/base/long/kaplan/standard/val": 0.706,
-    "rw/base/short/kaplan/standard/val": 0.602,
-    "rw/base/short/chinchilla/standard/val": 0.571,
-    "rw/tuned/short/const/standard/val": 0.497,
-    "owt2/base/long/kaplan/kaplan/train": 0.864,
-    "owt2/base/long/kaplan/standard/val": 0.699,
-    "owt2/base/short/kaplan/standard/val": 0.603,
-    "owt2/base/short/chinchilla/standard/val": 0.574,
-    "owt2/tuned/short/const/standard/val": 0.518,
-    "rw/base/long/kaplan/attention/train": 0.717,
-    "rw/base/short/kaplan/attention/train": 0.622,
-    "rw/base/short/chinchilla/attention/train": 0.577,
-    "rw/tuned/short/const/attention/train": 0.505,
-    "rw/tuned/long/const/kaplan/train": 0.711,
-}
+PORIAN_A = PORIAN_2024_A  # the authors' exponents, typed in once (scalinglaws.published)
 PORIAN_B = {
     "rw/base/long/kaplan/kaplan/train": 0.163,
     "rw/base/long/kaplan/standard/val": 0.294,

@@ -32,3 +32,16 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def check_ratio_bounds(bounds) -> tuple[float, float]:
+    """``tokens_per_param_bounds`` as ``(low, high)`` with ``0 < low < high < inf``."""
+    try:
+        low, high = (float(b) for b in bounds)
+    except (TypeError, ValueError):
+        raise InputError("`tokens_per_param_bounds` must be a (low, high) pair, "
+                         f"got {bounds!r}") from None
+    if not (0 < low < high < np.inf):
+        raise InputError("`tokens_per_param_bounds` must satisfy 0 < low < high < inf, "
+                         f"got {bounds!r}")
+    return low, high

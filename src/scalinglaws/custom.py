@@ -251,6 +251,8 @@ class UserForm(Form):
         Parameters declared with ``fixed``: passed to the function, never fitted.
     """
 
+    positive_inputs = False  # inputs may be zero or negative (e.g. NIST's x)
+
     def __init__(self, name: str, function: Callable, inputs: Sequence[str],
                  params: Mapping[str, Param], *, jacobian: Callable | None = None,
                  formula: str = ""):
@@ -414,20 +416,6 @@ class UserForm(Form):
         # public values straight to the function: no exp(log(p)) round trip
         out = np.array(self._public_values(self.params_vector(params)[None, :], X)[0]).reshape(shape)
         return out[()] if out.ndim == 0 else out
-
-    def _broadcast_inputs(self, inputs):
-        missing = [name for name in self.inputs if inputs.get(name) is None]
-        if missing:
-            raise InputError(f"form {self.name!r} needs inputs {', '.join(self.inputs)}; "
-                             f"missing {', '.join(missing)}")
-        try:
-            arrays = np.broadcast_arrays(*(np.asarray(inputs[n], dtype=float) for n in self.inputs))
-        except ValueError as exc:
-            raise InputError(f"inputs {', '.join(self.inputs)} do not broadcast: {exc}") from None
-        for name, arr in zip(self.inputs, arrays):
-            if not np.all(np.isfinite(arr)):
-                raise InputError(f"input {name} must be finite")
-        return {n: a.ravel() for n, a in zip(self.inputs, arrays)}, arrays[0].shape
 
     def jacobian_error(self, params, **inputs) -> float:
         r"""Largest disagreement between the analytic Jacobian and finite differences.

@@ -75,6 +75,7 @@ from typing import Any
 import numpy as np
 
 from ._exceptions import InputError
+from ._validation import check_ratio_bounds
 from .forms import Form, _jacobian, _logsumexp, register_form
 
 __all__ = [
@@ -572,14 +573,7 @@ def data_constrained_optimal(params, compute, unique_tokens, flops_per_token=6.0
     if np.ndim(flops_per_token) != 0:
         raise InputError(f"`flops_per_token` must be a scalar, got {flops_per_token!r}")
     k = float(_positive("flops_per_token", flops_per_token))
-    try:
-        low, high = (float(v) for v in tokens_per_param_bounds)
-    except (TypeError, ValueError):
-        raise InputError("`tokens_per_param_bounds` must be a (low, high) pair of positive "
-                         f"numbers, got {tokens_per_param_bounds!r}") from None
-    if not (0 < low < high < np.inf):
-        raise InputError("`tokens_per_param_bounds` must satisfy 0 < low < high < inf, got "
-                         f"{tokens_per_param_bounds!r}")
+    low, high = check_ratio_bounds(tokens_per_param_bounds)
     try:
         budgets, unique = np.broadcast_arrays(budgets, unique)
     except ValueError:

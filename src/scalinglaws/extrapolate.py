@@ -48,6 +48,7 @@ import numpy as np
 
 from ._exceptions import ConvergenceWarning, InputError
 from ._validation import check_confidence_level as _check_level
+from ._validation import check_ratio_bounds as _check_ratio_bounds
 from ._validation import to_plain as _plain
 from .flops import PF_DAY, critical_batch_size  # noqa: F401  (critical_batch_size re-exported)
 from .forms import Chinchilla, Form, KaplanND
@@ -169,18 +170,6 @@ def _check_allocatable(form: Form) -> None:
     if set(form.inputs) != {"N", "D"}:
         raise InputError(f"form {form.name!r} has inputs ({', '.join(form.inputs)}); allocating "
                          "compute between parameters and tokens needs a law in both N and D")
-
-
-def _check_ratio_bounds(bounds) -> tuple[float, float]:
-    try:
-        low, high = (float(b) for b in bounds)
-    except (TypeError, ValueError):
-        raise InputError("`tokens_per_param_bounds` must be a (low, high) pair, "
-                         f"got {bounds!r}") from None
-    if not (0 < low < high < np.inf):
-        raise InputError("`tokens_per_param_bounds` must satisfy 0 < low < high < inf, "
-                         f"got {bounds!r}")
-    return low, high
 
 
 def _check_flops(flops) -> Callable | None:

@@ -68,6 +68,8 @@ class Form:
     param_names: tuple[str, ...] = ()
     log_params: frozenset = frozenset()
     formula: str = ""
+    #: built-in laws take logs of their inputs; a user-defined one may accept any real input
+    positive_inputs: bool = True
 
     # -- parametrisation -------------------------------------------------
     @property
@@ -153,7 +155,9 @@ class Form:
         except ValueError as exc:
             raise InputError(f"inputs {', '.join(self.inputs)} do not broadcast: {exc}") from None
         for name, arr in zip(self.inputs, arrays):
-            if not np.all(np.isfinite(arr)) or np.any(arr <= 0):
+            if not np.all(np.isfinite(arr)):
+                raise InputError(f"input {name} must be finite")
+            if self.positive_inputs and np.any(arr <= 0):
                 raise InputError(f"input {name} must be finite and positive")
         shape = arrays[0].shape if arrays else ()
         return {n: a.ravel() for n, a in zip(self.inputs, arrays)}, shape
