@@ -22,7 +22,7 @@ import numpy as np
 from scipy import optimize, special
 
 import scalinglaws as sl
-from scalinglaws.bootstrap import bootstrap, resample_counts
+from scalinglaws.uncertainty.bootstrap import bootstrap, resample_counts
 
 DEFAULT_DATA = (Path(__file__).resolve().parents[2] / "shared" / "datasets" / "chinchilla_epoch"
                 / "svg_extracted_data.csv")

@@ -17,8 +17,8 @@ import warnings
 import numpy as np
 
 import scalinglaws as sl
-from scalinglaws.bootstrap import bootstrap
-from scalinglaws.synthetic import DEFAULT_TRUTH
+from scalinglaws.uncertainty.bootstrap import bootstrap
+from scalinglaws.laws.synthetic import DEFAULT_TRUTH
 
 
 def main():

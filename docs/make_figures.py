@@ -36,7 +36,7 @@ from scalinglaws import (
     load_runs,
     plot,
 )
-from scalinglaws.bootstrap import bootstrap
+from scalinglaws.uncertainty.bootstrap import bootstrap
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "figures"

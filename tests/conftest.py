@@ -73,6 +73,6 @@ def plain_result(runs):
 
 @pytest.fixture(scope="session")
 def result(plain_result, runs):
-    from scalinglaws.bootstrap import bootstrap
+    from scalinglaws.uncertainty.bootstrap import bootstrap
 
     return plain_result.with_bootstrap(bootstrap(plain_result, runs, 100, rng=0))

@@ -2,38 +2,76 @@
 
 The main entry points::
 
-    runs = load_runs("sweep.csv")            # validated table of runs
-    result = fit(runs, "chinchilla")         # frozen FitResult
-    result.predict(N=70e9, D=1.4e12)
-    result.save("fit.json"); load("fit.json")
+    import scalinglaws as sl
+    runs = sl.load_runs("sweep.csv")          # validated table of runs
+    result = sl.fit(runs, "chinchilla")       # frozen FitResult
+    sl.predict(result, N=70e9, D=1.4e12)
+    sl.save(result, "fit.json"); sl.load("fit.json")
 
-Importing the package does not import matplotlib.
+The package is organised by pipeline stage (see ``docs/architecture.md``)::
+
+    data -> laws -> fitting -> uncertainty -> analysis -> outputs
+
+Names are imported on first use, so ``import scalinglaws`` is instant and does not
+import scipy, pandas or matplotlib.
 """
 
-__version__ = "0.1.0"
+from __future__ import annotations
 
+import importlib
+
+from . import _moved
 from ._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError, ScalingLawsWarning
-from .backtest import BacktestResult, backtest
-from .custom import Param, UserForm, define_form
-from .datablations import MUENNIGHOFF_2023, DataConstrained, data_constrained_optimal
-from .fit import FitResult, LawFitter, fit
-from .forms import Chinchilla, Form, KaplanND, PowerLaw, available_forms, get_form, register_form
-from .io import from_json, load, save, to_json
-from .isoflop import EnvelopeResult, IsoFLOPResult, envelope_fit, isoflop_fit
-from .losses import Huber, Squared
-from .runs import Runs, load_runs
-from .synthetic import generate_sweep
+from ._version import __version__
 
-__all__ = [
-    "__version__",
-    "InputError", "ScalingLawsWarning", "ConvergenceWarning", "IdentifiabilityWarning",
-    "load_runs", "Runs",
-    "Form", "Chinchilla", "PowerLaw", "KaplanND", "get_form", "register_form", "available_forms",
-    "define_form", "Param", "UserForm", "backtest", "BacktestResult",
-    "Huber", "Squared",
-    "fit", "LawFitter", "FitResult",
-    "to_json", "from_json", "save", "load",
-    "generate_sweep",
-    "isoflop_fit", "envelope_fit", "IsoFLOPResult", "EnvelopeResult",
-    "DataConstrained", "MUENNIGHOFF_2023", "data_constrained_optimal",
-]
+#: public name -> module (relative to the package) that defines it
+_PUBLIC = {
+    # data
+    "load_runs": "data.runs", "Runs": "data.runs",
+    # laws
+    "define_form": "laws.custom", "Param": "laws.custom",
+    "get_form": "laws.forms", "register_form": "laws.forms", "available_forms": "laws.forms",
+    "Form": "laws.forms",
+    "generate_sweep": "laws.synthetic",
+    # fitting
+    "fit": "fitting.estimator", "LawFitter": "fitting.estimator", "FitResult": "fitting.estimator",
+    "isoflop_fit": "fitting.isoflop", "envelope_fit": "fitting.isoflop",
+    # uncertainty
+    "bootstrap": "uncertainty.bootstrap", "BootstrapResult": "uncertainty.bootstrap",
+    "backtest": "uncertainty.backtest",
+    # analysis
+    "predict": "analysis.extrapolate", "compute_optimal": "analysis.extrapolate",
+    # outputs
+    "load": "outputs.io", "save": "outputs.io", "to_json": "outputs.io", "from_json": "outputs.io",
+}
+
+#: names the top level used to export; still importable, no longer advertised
+_FORMER = {
+    "Chinchilla": "laws.forms", "PowerLaw": "laws.forms", "KaplanND": "laws.forms",
+    "UserForm": "laws.custom", "Huber": "laws.losses", "Squared": "laws.losses",
+    "DataConstrained": "laws.datablations", "MUENNIGHOFF_2023": "laws.datablations",
+    "data_constrained_optimal": "laws.datablations",
+    "BacktestResult": "uncertainty.backtest",
+    "IsoFLOPResult": "fitting.isoflop", "EnvelopeResult": "fitting.isoflop",
+}
+
+__all__ = ["__version__", "InputError", "ScalingLawsWarning", "ConvergenceWarning",
+           "IdentifiabilityWarning", *_PUBLIC]
+
+
+def __getattr__(name: str):
+    module = _PUBLIC.get(name) or _FORMER.get(name)
+    if module is None:
+        if name in _moved.MOVED:  # `from scalinglaws import extrapolate` (a module)
+            return importlib.import_module(f"{__name__}.{name}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
+
+
+_moved.install(__name__, verbs=("fit", "backtest", "bootstrap"))

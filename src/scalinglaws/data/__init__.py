@@ -1,0 +1,2 @@
+"""Stage 1, data: reading and validating what users have (tables of runs) and public
+datasets by path or checked download."""

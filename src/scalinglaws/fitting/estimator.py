@@ -1,0 +1,437 @@
+"""Fit a scaling-law form to a table of runs: the estimator and its frozen result.
+
+``fit(runs, form)`` minimises ``sum_i rho(r_i)`` with ``r_i`` the residual of
+run ``i`` in log space (``log f(x_i) - log L_i``, Hoffmann et al.'s choice) or
+linear space (``f(x_i) - L_i``), over the form's free parameters, from many
+starting points at once (see :mod:`scalinglaws.optimize`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
+from ..laws.forms import Form, get_form
+from ..laws.losses import Loss, get_loss
+from .engine import _bound_tolerance, distinct_optima, multistart_minimize, polish
+from .identifiability import identifiability
+from .result import FitResult
+from ..data.runs import Runs, as_runs, fingerprint_arrays
+
+__all__ = ["LawFitter", "FitResult", "fit"]
+
+_SPACES = ("log", "linear")
+GRADIENT_TOLERANCE = 1e-4  # relative projected gradient accepted as stationary
+_N_POLISHED = 3  # distinct optima refined with L-BFGS-B
+_SAME_OPTIMUM = 1e-7
+_SAME_BASIN = 1e-6  # same for unpolished end points, which stop short of the optimum  # relative objective gap under which two polished optima are one
+
+
+class LawFitter:
+    """Estimator: holds a form and fitting options; :meth:`fit` returns a :class:`FitResult`.
+
+    Parameters
+    ----------
+    form : str or Form
+        ``"chinchilla"``, ``"kaplan_n"``, ``"kaplan_nd"``... (see
+        :func:`scalinglaws.forms.available_forms`) or a :class:`Form`.
+    loss : {"huber", "squared"} or Loss
+        Loss applied to each residual. Default Huber, as Hoffmann et al.
+    delta : float
+        Huber threshold in residual units (1e-3 on log residuals, as Hoffmann).
+    space : {"log", "linear"}
+        Residuals ``log f - log L`` (default) or ``f - L``.
+    fixed : dict, optional
+        Parameters held at a value, in public units, e.g. ``{"E": 1.69}``.
+    tied : dict, optional
+        Parameters set equal to another, e.g. ``{"beta": "alpha"}``.
+    bounds : dict, optional
+        ``{name: (low, high)}`` in public units; ``None`` for either side
+        keeps the default. Defaults: exponents in [0, 10], scale parameters
+        in [e^-30, e^300].
+    starts : None, dict or array, optional
+        Starting points. ``None`` uses the form's grid (Hoffmann's 4,500-point
+        grid for Chinchilla); a dict ``{name: values}`` of public values makes
+        a product grid over the free parameters (missing ones take the form's
+        grid values); an array ``(m, n_free)`` gives the points directly.
+    max_iter : int
+        Iterations of the batched Levenberg-Marquardt loop.
+    prune_after, keep : int
+        After ``prune_after`` iterations only the ``keep`` best starts go on.
+    polish : bool
+        Refine the best few optima with L-BFGS-B on the exact objective
+        (default). Without it the batched search's end points are reported.
+    """
+
+    def __init__(self, form: str | Form = "chinchilla", *, loss: str | Loss = "huber",
+                 delta: float = 1e-3, space: str = "log", fixed: Mapping | None = None,
+                 tied: Mapping | None = None, bounds: Mapping | None = None, starts=None,
+                 max_iter: int = 100, prune_after: int = 3, keep: int = 64,
+                 polish: bool = True):
+        self.form = get_form(form)
+        self.loss = get_loss(loss, delta)
+        if space not in _SPACES:
+            raise InputError(f"`space` must be one of {', '.join(_SPACES)}, got {space!r}")
+        self.space = space
+        names = self.form.param_names
+        self.fixed = self._check_names(fixed, "fixed")
+        for name, value in self.fixed.items():
+            value = float(value)
+            if not np.isfinite(value) or (name in self.form.log_params and value <= 0):
+                raise InputError(f"`fixed[{name!r}]` must be finite"
+                                 + (" and positive" if name in self.form.log_params else "")
+                                 + f", got {value!r}")
+            self.fixed[name] = value
+        self.tied = self._check_names(tied, "tied")
+        for name, target in self.tied.items():
+            if target not in names or target in self.tied or target in self.fixed:
+                raise InputError(f"`tied[{name!r}]` must name a free parameter of form "
+                                 f"{self.form.name!r}, got {target!r}")
+            if (name in self.form.log_params) != (target in self.form.log_params):
+                raise InputError(f"cannot tie {name!r} to {target!r}: one is a scale and one an "
+                                 "exponent parameter")
+            if name in self.fixed:
+                raise InputError(f"parameter {name!r} is both fixed and tied")
+        self.free = tuple(n for n in names if n not in self.fixed and n not in self.tied)
+        if not self.free:
+            raise InputError("every parameter is fixed or tied: nothing to fit")
+        self.lower, self.upper = self._bounds(bounds)
+        self.starts = starts
+        for arg, value in (("max_iter", max_iter), ("keep", keep)):
+            if not isinstance(value, (int, np.integer)) or value < 1:
+                raise InputError(f"`{arg}` must be a positive integer, got {value!r}")
+        if not isinstance(prune_after, (int, np.integer)) or prune_after < 0:
+            raise InputError(f"`prune_after` must be a non-negative integer, got {prune_after!r}")
+        self.max_iter, self.prune_after, self.keep = int(max_iter), int(prune_after), int(keep)
+        self.polish = bool(polish)
+        self._bounds_arg = {k: list(v) for k, v in (bounds or {}).items()}
+
+    # -- validation helpers ------------------------------------------------
+    def _check_names(self, mapping, arg) -> dict:
+        if mapping is None:
+            return {}
+        if not isinstance(mapping, Mapping):
+            raise InputError(f"`{arg}` must be a dict of parameter names, got {type(mapping).__name__}")
+        unknown = [k for k in mapping if k not in self.form.param_names]
+        if unknown:
+            raise InputError(f"`{arg}` names unknown parameter(s) {unknown}; form "
+                             f"{self.form.name!r} has {', '.join(self.form.param_names)}")
+        return dict(mapping)
+
+    def _bounds(self, bounds):
+        lo, hi = self.form.default_bounds()
+        for name, pair in (self._check_names(bounds, "bounds")).items():
+            try:
+                low, high = pair
+            except (TypeError, ValueError):
+                raise InputError(f"`bounds[{name!r}]` must be a (low, high) pair, got {pair!r}") from None
+            i = self.form.param_names.index(name)
+            is_log = name in self.form.log_params
+            for side, value, target in (("low", low, lo), ("high", high, hi)):
+                if value is None:
+                    continue
+                value = float(value)
+                if np.isnan(value) or (is_log and value <= 0):
+                    raise InputError(f"`bounds[{name!r}]` {side} must be a number"
+                                     + (" > 0" if is_log else "") + f", got {value!r}")
+                target[i] = np.log(value) if is_log else value
+            if lo[i] >= hi[i]:
+                raise InputError(f"`bounds[{name!r}]` = {pair!r} is empty (low >= high)")
+        free_idx = [self.form.param_names.index(n) for n in self.free]
+        return lo[free_idx], hi[free_idx]
+
+    # -- parameter maps ----------------------------------------------------
+    def _expand(self, theta_free: np.ndarray) -> np.ndarray:
+        """Free internal vectors ``(k, q)`` to full internal vectors ``(k, p)``."""
+        names = self.form.param_names
+        full = np.empty((theta_free.shape[0], len(names)))
+        for i, name in enumerate(names):
+            if name in self.fixed:
+                value = self.fixed[name]
+                full[:, i] = np.log(value) if name in self.form.log_params else value
+            else:
+                source = self.tied.get(name, name)
+                full[:, i] = theta_free[:, self.free.index(source)]
+        return full
+
+    def _contract(self, jac_full: np.ndarray) -> np.ndarray:
+        """Jacobian w.r.t. full internal params ``(k, p, n)`` to free params ``(k, q, n)``."""
+        names = self.form.param_names
+        if self.free == names:
+            return jac_full
+        # a tied parameter adds its derivative to its source's; a fixed one drops out
+        columns = [[i for i, name in enumerate(names)
+                    if name not in self.fixed and self.tied.get(name, name) == free]
+                   for free in self.free]
+        if all(len(c) == 1 for c in columns):
+            return jac_full[:, [c[0] for c in columns]]
+        return np.stack([jac_full[:, c].sum(axis=1) for c in columns], axis=1)
+
+    def _start_points(self, X, loss) -> np.ndarray:
+        grid_full = self.form.start_grid(X, loss)
+        free_idx = [self.form.param_names.index(n) for n in self.free]
+        if self.starts is None:
+            points = grid_full[:, free_idx]
+        elif isinstance(self.starts, Mapping):
+            unknown = [k for k in self.starts if k not in self.free]
+            if unknown:
+                raise InputError(f"`starts` names {unknown}, which are not free parameters "
+                                 f"({', '.join(self.free)})")
+            axes = []
+            for name, column in zip(self.free, grid_full[:, free_idx].T):
+                if name in self.starts:
+                    values = np.atleast_1d(np.asarray(self.starts[name], dtype=float))
+                    if name in self.form.log_params:
+                        values = np.log(values)
+                    axes.append(values)
+                else:
+                    axes.append(np.unique(column))
+            points = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(axes), -1).T
+        else:
+            values = np.asarray(self.starts, dtype=float)
+            if values.ndim == 1:
+                values = values[None, :]
+            if values.ndim != 2 or values.shape[1] != len(self.free):
+                raise InputError(f"`starts` must have shape (m, {len(self.free)}) for the free "
+                                 f"parameters {', '.join(self.free)}, got {values.shape}")
+            log_cols = np.array([n in self.form.log_params for n in self.free])
+            with np.errstate(divide="ignore", invalid="ignore"):
+                points = np.where(log_cols, np.log(values), values)
+        points = points[np.all(np.isfinite(points), axis=1)]
+        if len(points) == 0:
+            raise InputError("`starts` holds no finite starting point")
+        # fixing parameters collapses grid points onto each other
+        _, first = np.unique(points, axis=0, return_index=True)
+        return points[np.sort(first)]
+
+    def options(self) -> dict:
+        """Plain-type record of the options (stored in the result and the JSON)."""
+        return {"loss": self.loss.name, "delta": getattr(self.loss, "delta", None),
+                "space": self.space, "fixed": dict(self.fixed), "tied": dict(self.tied),
+                "bounds": self._bounds_arg,
+                "starts": "default" if self.starts is None else "user",
+                "max_iter": self.max_iter, "prune_after": self.prune_after, "keep": self.keep,
+                "polish": self.polish}
+
+    # -- fitting -------------------------------------------------------------
+    def residual_function(self, runs: Runs):
+        """``theta_free (k, q) -> (residuals (k, n), Jacobian (k, q, n))`` for these runs."""
+        return self.array_residual_function(runs.inputs(self.form.inputs), runs.loss)
+
+    def array_residual_function(self, inputs, target):
+        """The residual function for input arrays ``inputs`` (dict) and observed ``target``."""
+        target = np.asarray(target, dtype=float)
+        log_target = np.log(target) if self.space == "log" else None
+
+        def residuals(theta_free):
+            full = self._expand(theta_free)
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                if self.space == "log":
+                    value, jac = self.form.log_value_and_jacobian(full, inputs)
+                    r = value - log_target
+                else:
+                    value, jac = self.form.value_and_jacobian(full, inputs)
+                    r = value - target
+            return r, self._contract(jac)
+
+        return residuals
+
+    def fit(self, runs, *, weights=None, **load_kwargs) -> FitResult:
+        """Fit the form to ``runs`` (a :class:`Runs`, DataFrame or path).
+
+        ``weights`` (optional) is a non-negative weight per run, or the name of a column
+        of ``runs`` holding them: the objective becomes ``sum_i w_i rho(r_i)``.
+        """
+        runs = as_runs(runs, **load_kwargs)
+        inputs = runs.inputs(self.form.inputs)  # raises InputError naming a missing column
+        if isinstance(weights, str):
+            if weights not in runs.columns:
+                raise InputError(f"`weights` names column {weights!r}, which the runs do not "
+                                 f"have; columns: {list(runs.columns)}")
+            weights = runs.frame[weights].to_numpy(dtype=float)
+        return self.fit_arrays(inputs, runs.loss, weights=weights,
+                               fingerprint=runs.fingerprint(self.form.inputs + ("loss",)))
+
+    def fit_arrays(self, inputs, target, *, weights=None,
+                   fingerprint: str | None = None) -> FitResult:
+        """Fit to plain arrays: ``inputs`` maps the form's input names to arrays, ``target``
+        is the observed value (the loss), ``weights`` an optional non-negative weight per
+        value. The path for data that is not a table of runs, e.g. NIST's reference
+        problems with an input ``x`` and a response ``y``.
+        """
+        inputs, target = self._check_arrays(inputs, target)
+        weights = _check_weights(weights, len(target))
+        if weights is not None:
+            fingerprint = None if fingerprint is None else f"{fingerprint}+weights"
+        if len(target) < len(self.free):
+            raise InputError(f"{len(target)} runs cannot determine {len(self.free)} free "
+                             f"parameters ({', '.join(self.free)}) of form {self.form.name!r}")
+        if fingerprint is None:
+            fingerprint = fingerprint_arrays([*inputs.items(), ("loss", target)]
+                                             + ([("weights", weights)] if weights is not None else []))
+        residuals = self.array_residual_function(inputs, target)
+        x0 = self._start_points(inputs, target)
+        search = multistart_minimize(residuals, x0, self.loss, self.lower, self.upper,
+                                     max_iter=self.max_iter, prune_after=self.prune_after,
+                                     keep=self.keep, weights=weights)
+        return self._result(len(target), fingerprint, residuals, search, len(x0), weights)
+
+    def _check_arrays(self, inputs, target):
+        if not isinstance(inputs, Mapping):
+            raise InputError(f"`inputs` must be a dict of arrays named {', '.join(self.form.inputs)}")
+        missing = [n for n in self.form.inputs if n not in inputs]
+        if missing:
+            raise InputError(f"`inputs` lacks {', '.join(missing)} needed by form {self.form.name!r}")
+        target = np.asarray(target, dtype=float).ravel()
+        arrays = {}
+        for name in self.form.inputs:
+            arr = np.asarray(inputs[name], dtype=float).ravel()
+            if arr.shape != target.shape:
+                raise InputError(f"input {name!r} has {arr.size} values but the target has "
+                                 f"{target.size}")
+            if not np.all(np.isfinite(arr)):
+                raise InputError(f"input {name!r} has a non-finite value at row "
+                                 f"{int(np.flatnonzero(~np.isfinite(arr))[0])}")
+            arrays[name] = arr
+        bad = ~np.isfinite(target) | ((target <= 0) if self.space == "log" else False)
+        if np.any(bad):
+            raise InputError(f"target value at row {int(np.flatnonzero(bad)[0])} is "
+                             + ("not finite and positive (needed in log space)"
+                                if self.space == "log" else "not finite"))
+        return arrays, target
+
+    def _result(self, n_runs, fingerprint, residuals, search, n_starts,
+                weights=None) -> FitResult:
+        groups = distinct_optima(search) if np.isfinite(search.fun).any() else []
+        common = dict(form=self.form, free_params=self.free, fixed=dict(self.fixed),
+                      tied=dict(self.tied), n_runs=n_runs, n_starts=n_starts,
+                      options={**self.options(), "weighted": weights is not None},
+                      nit=search.nit, nfev=search.nfev,
+                      data_fingerprint=fingerprint)
+        if not groups:
+            nan_params = {n: float("nan") for n in self.form.param_names}
+            result = FitResult(params=nan_params, objective=float("inf"), success=False, status=3,
+                               message="no starting point gave a finite objective", **common)
+            _warn(result)
+            return result
+        # Polish the best few optima; a polished point can fall into a better basin,
+        # so optima are merged by their polished objective afterwards.
+        candidates = []
+        seeds = [(group, search.x[group[np.argmin(search.fun[group])]])
+                 for group in groups[:_N_POLISHED]]
+        if self.polish and n_starts <= _N_POLISHED:
+            # With a few explicit starts (NIST's certified ones, say) the batched loop
+            # can stray into a flat region; the trust-region polish from the raw
+            # start is a second, independent attempt.
+            seeds += [(np.array([i]), x) for i, x in enumerate(search.x0)]
+        for group, start in seeds:
+            x, f, _, gradient = polish(residuals, start, self.loss, self.lower, self.upper,
+                                       max_iter=2000 if self.polish else 0, weights=weights)
+            for cand in candidates:
+                if abs(cand["f"] - f) <= _SAME_OPTIMUM * abs(cand["f"]):
+                    cand["starts"] = np.concatenate([cand["starts"], group])
+                    break
+            else:
+                candidates.append({"x": x, "f": f, "gradient": gradient, "starts": group})
+        for group in groups[_N_POLISHED:]:
+            if not search.converged[group].all():
+                continue
+            f = search.fun[group[0]]
+            # converged end points spread along flat valleys: same objective, same optimum
+            for cand in candidates:
+                if abs(cand["f"] - f) <= _SAME_BASIN * abs(cand["f"]):
+                    cand["starts"] = np.concatenate([cand["starts"], group])
+                    break
+            else:
+                candidates.append({"x": search.x[group[0]], "f": f,
+                                   "gradient": float("nan"), "starts": group})
+        candidates.sort(key=lambda c: c["f"])
+        best = candidates[0]
+        x_best, f_best, gradient = best["x"], best["f"], best["gradient"]
+        full_public = self.form.to_public(self._expand(x_best[None, :])[0])
+        params = {n: float(v) for n, v in zip(self.form.param_names, full_public)}
+        on_bound = (np.isfinite(self.lower) & (x_best <= self.lower + _bound_tolerance(self.lower))) | (
+            np.isfinite(self.upper) & (x_best >= self.upper - _bound_tolerance(self.upper)))
+        at_bounds = tuple(n for n, b in zip(self.free, on_bound) if b)
+        converged = gradient <= GRADIENT_TOLERANCE
+        if not converged:
+            status, message = 2, (f"did not converge: relative gradient {gradient:.2g} at the best "
+                                  "point; try more starts, max_iter or other bounds")
+        elif at_bounds:
+            status, message = 1, (f"optimum on a bound for {', '.join(at_bounds)}; the fit is "
+                                  "constrained there, widen `bounds` or fix the parameter")
+        else:
+            status, message = 0, "converged"
+        local = []
+        for cand in candidates[:20]:
+            values = self.form.to_public(self._expand(cand["x"][None, :])[0])
+            local.append({"params": {n: float(v) for n, v in zip(self.form.param_names, values)},
+                          "objective": float(cand["f"]), "n_starts": int(len(cand["starts"]))})
+        basin = best["starts"]
+        r, jac = residuals(x_best[None, :])
+        diagnostics = identifiability(jac[0], self.free)
+        result = FitResult(params=params, objective=float(f_best), success=bool(converged),
+                           status=status, message=message, at_bounds=at_bounds,
+                           best_basin_starts=tuple(int(i) for i in np.sort(basin)),
+                           local_optima=tuple(local), gradient=float(gradient),
+                           residuals=r[0], diagnostics=diagnostics, **common)
+        _warn(result)
+        return result
+
+
+def _check_weights(weights, n: int):
+    """``weights`` as a float array of ``n`` finite non-negative values (not all 0), or None."""
+    if weights is None:
+        return None
+    try:
+        values = np.asarray(weights, dtype=float).ravel()
+    except (TypeError, ValueError):
+        raise InputError(f"`weights` must be numbers, got {weights!r:.80}") from None
+    if values.shape != (n,):
+        raise InputError(f"`weights` must have one value per run ({n}), got {values.size}")
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        raise InputError(f"`weights` must be finite and non-negative; row {int(np.flatnonzero(bad)[0])} "
+                         f"has {values[bad][0]!r}")
+    if not values.any():
+        raise InputError("`weights` are all zero")
+    return values
+
+
+def _warn(result: FitResult) -> None:
+    if result.status != 0:
+        warnings.warn(f"{result.form.name} fit: {result.message}", ConvergenceWarning, stacklevel=3)
+    diagnostics = result.diagnostics or {}
+    if not diagnostics.get("identifiable", True):
+        pair = diagnostics.get("most_correlated") or {}
+        warnings.warn(f"{result.form.name} fit: the runs cannot separate the parameters "
+                      f"(condition number {diagnostics['condition_number']:.3g}"
+                      + (f"; {' and '.join(pair['params'])} correlate at "
+                         f"{pair['correlation']:+.6f}" if pair else "")
+                      + "): vary N and D independently, add sizes, or fix a parameter",
+                      IdentifiabilityWarning, stacklevel=3)
+
+
+def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
+    """Fit a scaling law to a table of runs.
+
+    Shorthand for ``LawFitter(form, **options).fit(runs)``; options that are
+    not fitting options (``columns``, ``flops_per_token``, ``nan_policy``) go
+    to :func:`scalinglaws.load_runs`.
+
+    Examples
+    --------
+    >>> from scalinglaws import fit, generate_sweep
+    >>> runs = generate_sweep(rng=0)
+    >>> result = fit(runs, "chinchilla")
+    >>> sorted(result.params)
+    ['A', 'B', 'E', 'alpha', 'beta']
+    """
+    load_keys = {"columns", "flops_per_token", "nan_policy", "format"}
+    load_kwargs = {k: options.pop(k) for k in list(options) if k in load_keys}
+    weights = options.pop("weights", None)
+    return LawFitter(form, **options).fit(runs, weights=weights, **load_kwargs)

@@ -1,0 +1,179 @@
+"""The frozen result of a fit: parameters, objective, status and diagnostics."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._exceptions import InputError
+from .._version import __version__
+from ..laws.forms import Form, get_form
+from ..laws.losses import Loss, get_loss
+
+__all__ = ["FitResult"]
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """A fitted scaling law. Frozen: it never refits.
+
+    Attributes
+    ----------
+    form : Form
+        The law that was fitted.
+    params : dict
+        Every parameter by name (public units: ``E``, ``A``, ``alpha``...),
+        fixed and tied ones included.
+    free_params : tuple of str
+        Parameters the optimiser varied.
+    fixed, tied : dict
+        Parameters held at a value, and parameters set equal to another.
+    objective : float
+        ``sum_i rho(r_i)`` at the optimum.
+    n_runs : int
+        Runs used.
+    success : bool
+        The optimum is a stationary point of the objective (projected
+        gradient small relative to its terms).
+    status : int
+        0 converged inside the bounds; 1 converged with a parameter on a
+        bound; 2 not converged; 3 no start gave a finite objective.
+    message : str
+        Human-readable status.
+    at_bounds : tuple of str
+        Parameters whose optimum sits on a bound.
+    n_starts : int
+        Starting points tried.
+    best_basin_starts : tuple of int
+        Indices (into the start set) of the starts that reached the best optimum.
+    local_optima : tuple of dict
+        Distinct optima found, best first: ``params``, ``objective``, ``n_starts``.
+    options : dict
+        The options that produced this fit (loss, delta, space, bounds...).
+    data_fingerprint : str
+        Hash of the input columns the fit used (see :meth:`Runs.fingerprint`).
+    nit, nfev : int
+        Batched iterations and residual evaluations (per start).
+    gradient : float
+        Relative projected gradient at the optimum.
+    package_version : str
+        Version of scalinglaws that made the fit.
+    diagnostics : dict
+        Identifiability: ``condition_number`` of the correlation-scaled
+        design ``J J^T`` at the optimum, the ``most_correlated`` pair of
+        estimates and ``identifiable`` (condition number <= 1e8; otherwise an
+        :class:`IdentifiabilityWarning` was emitted).
+    bootstrap : BootstrapResult or None
+        Bootstrap draws attached with :meth:`with_bootstrap` (saved in the JSON).
+    """
+
+    form: Form
+    params: dict
+    free_params: tuple
+    fixed: dict
+    tied: dict
+    objective: float
+    n_runs: int
+    success: bool
+    status: int
+    message: str
+    at_bounds: tuple = ()
+    n_starts: int = 0
+    best_basin_starts: tuple = ()
+    local_optima: tuple = ()
+    options: dict = field(default_factory=dict)
+    data_fingerprint: str = ""
+    nit: int = 0
+    nfev: int = 0
+    gradient: float = float("nan")
+    package_version: str = __version__
+    residuals: np.ndarray | None = field(default=None, repr=False, compare=False)
+    bootstrap: Any = field(default=None, repr=False, compare=False)
+    diagnostics: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_params(cls, form: str | Form, params: Mapping[str, float]) -> FitResult:
+        """A result holding given parameters (e.g. a paper's published coefficients), not a fit.
+
+        Examples
+        --------
+        >>> hoffmann = FitResult.from_params("chinchilla", dict(E=1.69, A=406.4, B=410.7,
+        ...                                                     alpha=0.34, beta=0.28))
+        >>> round(float(hoffmann.predict(N=70e9, D=1.4e12)), 4)
+        1.9366
+        """
+        form = get_form(form)
+        values = dict(zip(form.param_names, map(float, form.params_vector(params))))
+        return cls(form=form, params=values, free_params=form.param_names, fixed={}, tied={},
+                   objective=float("nan"), n_runs=0, success=True, status=0,
+                   message="parameters given, not fitted")
+
+    # -- use -------------------------------------------------------------
+    def predict(self, **inputs) -> np.ndarray:
+        """Predicted loss at the given inputs (arrays broadcast), e.g. ``predict(N=1e9, D=2e10)``."""
+        return self.form.predict(self.params, **inputs)
+
+    def with_bootstrap(self, bootstrap) -> FitResult:
+        """A copy of this result carrying ``bootstrap`` (exported with the fit's JSON)."""
+        if bootstrap is not None and (bootstrap.form != self.form
+                                      or dict(bootstrap.point) != dict(self.params)):
+            raise InputError("`bootstrap` was not computed from this fit")
+        return dataclasses.replace(self, bootstrap=bootstrap)
+
+    @property
+    def loss(self) -> Loss:
+        """The residual loss used."""
+        return get_loss(self.options.get("loss", "huber"), self.options.get("delta", 1e-3))
+
+    def summary(self) -> str:
+        """A readable table of the fitted coefficients and fit diagnostics."""
+        lines = [f"form       {self.form.name}:  {self.form.formula}",
+                 f"objective  {self.objective:.10g}  (sum of {self.options.get('loss')} "
+                 f"loss, delta={self.options.get('delta')}, {self.options.get('space')} space)",
+                 f"runs       {self.n_runs}",
+                 *([f"identify   condition number {self.diagnostics['condition_number']:.3g}"
+                    + ("" if self.diagnostics.get("identifiable", True)
+                       else "  (ILL-CONDITIONED: parameters not separable)")]
+                   if self.diagnostics else []),
+                 f"status     {self.status}: {self.message}",
+                 f"starts     {self.n_starts} ({len(self.best_basin_starts)} reached the best optimum)",
+                 "", f"{'parameter':<12}{'value':>16}  note", "-" * 40]
+        intervals = self.bootstrap.intervals if self.bootstrap is not None else {}
+        if intervals:
+            b = self.bootstrap
+            lines[-2] = (f"{'parameter':<12}{'value':>16}  [{100 * b.confidence_level:g}% {b.method} "
+                         f"interval, {b.n_resamples} resamples, {b.n_failed} failed]")
+        for name in self.form.param_names:
+            note = ("fixed" if name in self.fixed else f"= {self.tied[name]}" if name in self.tied
+                    else "at bound" if name in self.at_bounds else "")
+            if name in intervals and name not in self.fixed and name not in self.tied:
+                low, high = intervals[name]
+                note = f"[{low:.6g}, {high:.6g}]  {note}".rstrip()
+            lines.append(f"{name:<12}{self.params[name]:>16.6g}  {note}")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.summary()
+
+    # -- export ------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """Plain-type dictionary (the JSON document, see :mod:`scalinglaws.io`)."""
+        from ..outputs.io import fit_to_dict
+
+        return fit_to_dict(self)
+
+    def to_json(self, **kwargs) -> str:
+        """The fit as a JSON string; ``kwargs`` go to :func:`json.dumps`."""
+        from ..outputs.io import to_json
+
+        return to_json(self, **kwargs)
+
+    def save(self, path) -> None:
+        """Write the fit to ``path`` as JSON (never pickle)."""
+        from ..outputs.io import save
+
+        save(self, path)

@@ -1,0 +1,509 @@
+"""Compute accounting: FLOPs, parameter counts, PF-days and critical batch size.
+
+Conventions
+-----------
+* One multiply-accumulate is 2 FLOPs; the backward pass costs 2x the forward
+  pass, so training costs 3x forward, i.e. about ``6 N`` FLOPs per token.
+* One PF-day is ``1e15 * 24 * 3600 = 8.64e19`` FLOP (Brown et al. 2020,
+  App D; Kaplan et al. 2020).
+* **Kaplan's N excludes embeddings; Hoffmann's N includes them.**
+  :func:`kaplan_params` follows Kaplan et al. 2020 (arXiv 2001.08361) Eq 2.1;
+  :func:`hoffmann_params` reproduces the totals of Hoffmann et al. 2022
+  (arXiv 2203.15556) Table A9.
+
+Every function takes scalars or array-likes (broadcast with numpy) and returns a
+``float`` for scalar input, an ``ndarray`` otherwise. Integer arguments are
+converted to float64 before multiplying, so large configurations do not
+overflow. Invalid arguments raise :class:`~scalinglaws.InputError` naming the
+argument.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._exceptions import InputError
+
+__all__ = [
+    "PF_DAY",
+    "KAPLAN_B_STAR",
+    "KAPLAN_B_STAR_TABLE5",
+    "KAPLAN_ALPHA_B",
+    "flops_to_pf_days",
+    "pf_days_to_flops",
+    "training_flops",
+    "tokens_for_compute",
+    "params_for_compute",
+    "kaplan_params",
+    "kaplan_forward_flops_per_token",
+    "kaplan_training_flops_per_token",
+    "hoffmann_forward_flops",
+    "hoffmann_training_flops",
+    "hoffmann_params",
+    "inference_flops_per_token",
+    "critical_batch_size",
+    "min_steps",
+    "min_compute",
+]
+
+PF_DAY = 8.64e19
+"""FLOP in one petaflop/s-day: 1e15 FLOP/s x 86400 s."""
+
+KAPLAN_B_STAR = 2e8
+"""Kaplan et al. 2020 critical-batch scale B* in tokens, as in Eq 1.4 / 5.3 (default here)."""
+
+KAPLAN_B_STAR_TABLE5 = 2.1e8
+"""The same constant as printed in Kaplan et al. 2020 App A Table 5."""
+
+KAPLAN_ALPHA_B = 0.21
+"""Kaplan et al. 2020 critical-batch exponent alpha_B (Eq 1.4, Table 5)."""
+
+
+# --------------------------------------------------------------------------- validation
+def _check(name, value, *, integer=False, allow_zero=False):
+    """Return ``value`` as a float64 array after checking it (finite, > 0 or >= 0, whole)."""
+    if isinstance(value, (bool, np.bool_)) or isinstance(value, (str, bytes)):
+        raise InputError(f"{name} must be a number, got {value!r}")
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"{name} must be a number or an array of numbers, got {value!r}") from None
+    if arr.size == 0:
+        raise InputError(f"{name} must not be empty")
+    if not np.all(np.isfinite(arr)):
+        raise InputError(f"{name} must be finite, got {value!r}")
+    if allow_zero:
+        if np.any(arr < 0):
+            raise InputError(f"{name} must be non-negative, got {value!r}")
+    elif np.any(arr <= 0):
+        raise InputError(f"{name} must be positive, got {value!r}")
+    if integer and np.any(arr != np.round(arr)):
+        raise InputError(f"{name} must be a whole number, got {value!r}")
+    return arr
+
+
+def _out(x):
+    """Return a Python float for 0-d results, the array otherwise."""
+    x = np.asarray(x, dtype=float)
+    return float(x) if x.ndim == 0 else x
+
+
+def _check_flag(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+# --------------------------------------------------------------------------- units
+def flops_to_pf_days(flops):
+    """Convert FLOP to PF-days.
+
+    ``pf_days = flops / 8.64e19`` (Brown et al. 2020, App D Table D.1 caption;
+    Kaplan et al. 2020 Sec 1.3).
+
+    Parameters
+    ----------
+    flops : float or array_like
+        Compute in FLOP (non-negative, finite).
+
+    Returns
+    -------
+    float or ndarray
+        Compute in PF-days.
+    """
+    return _out(_check("flops", flops, allow_zero=True) / PF_DAY)
+
+
+def pf_days_to_flops(pf_days):
+    """Convert PF-days to FLOP: ``flops = pf_days * 8.64e19``.
+
+    Parameters
+    ----------
+    pf_days : float or array_like
+        Compute in PF-days (non-negative, finite).
+
+    Returns
+    -------
+    float or ndarray
+        Compute in FLOP.
+    """
+    return _out(_check("pf_days", pf_days, allow_zero=True) * PF_DAY)
+
+
+# --------------------------------------------------------------------------- C = k N D
+def training_flops(n_params, n_tokens, flops_per_param_token=6.0):
+    """Training compute ``C = k * N * D``.
+
+    ``k = 6`` (2 FLOPs per multiply-accumulate x 3 for forward + backward) is
+    Kaplan et al. 2020 Sec 2.1 (``C = 6NBS``) and Hoffmann et al. 2022; Brown et
+    al. 2020 Table D.1 uses ``k = 3`` for T5 (half the parameters active).
+
+    Parameters
+    ----------
+    n_params : float or array_like
+        Parameters N (positive).
+    n_tokens : float or array_like
+        Training tokens D (positive).
+    flops_per_param_token : float or array_like, default 6.0
+        FLOPs per parameter per token k (positive).
+
+    Returns
+    -------
+    float or ndarray
+        Training FLOPs.
+    """
+    n = _check("n_params", n_params)
+    d = _check("n_tokens", n_tokens)
+    k = _check("flops_per_param_token", flops_per_param_token)
+    return _out(k * n * d)
+
+
+def tokens_for_compute(compute, n_params, flops_per_param_token=6.0):
+    """Tokens affordable with a compute budget: ``D = C / (k * N)``.
+
+    Parameters
+    ----------
+    compute : float or array_like
+        Budget C in FLOP (positive).
+    n_params : float or array_like
+        Parameters N (positive).
+    flops_per_param_token : float or array_like, default 6.0
+        k in ``C = k N D``.
+
+    Returns
+    -------
+    float or ndarray
+        Tokens D.
+    """
+    c = _check("compute", compute)
+    n = _check("n_params", n_params)
+    k = _check("flops_per_param_token", flops_per_param_token)
+    return _out(c / (k * n))
+
+
+def params_for_compute(compute, n_tokens, flops_per_param_token=6.0):
+    """Model size affordable with a compute budget: ``N = C / (k * D)``.
+
+    Parameters
+    ----------
+    compute : float or array_like
+        Budget C in FLOP (positive).
+    n_tokens : float or array_like
+        Training tokens D (positive).
+    flops_per_param_token : float or array_like, default 6.0
+        k in ``C = k N D``.
+
+    Returns
+    -------
+    float or ndarray
+        Parameters N.
+    """
+    c = _check("compute", compute)
+    d = _check("n_tokens", n_tokens)
+    k = _check("flops_per_param_token", flops_per_param_token)
+    return _out(c / (k * d))
+
+
+# --------------------------------------------------------------------------- Kaplan 2020
+def kaplan_params(n_layer, d_model, d_attn=None, d_ff=None, n_vocab=None, n_ctx=None,
+                  include_embeddings=False):
+    """Non-embedding parameter count of Kaplan et al. 2020 (Sec 2.1, Eq 2.1, Table 1).
+
+    ``N = 2 * d_model * n_layer * (2 * d_attn + d_ff)``, which is
+    ``12 * n_layer * d_model**2`` with the defaults ``d_attn = d_model`` and
+    ``d_ff = 4 * d_model``. Biases and layer norms are neglected. With
+    ``include_embeddings=True`` the embedding matrices ``(n_vocab + n_ctx) * d_model``
+    (token + learned position) are added; Kaplan's N excludes them.
+
+    Parameters
+    ----------
+    n_layer, d_model : int or array_like
+        Number of layers and residual width (positive whole numbers).
+    d_attn, d_ff : int or array_like, optional
+        Attention and feed-forward widths; default ``d_model`` and ``4 * d_model``.
+    n_vocab, n_ctx : int or array_like, optional
+        Vocabulary size and context length; both required with
+        ``include_embeddings=True``.
+    include_embeddings : bool, default False
+        Add the embedding parameters.
+
+    Returns
+    -------
+    float or ndarray
+        Parameter count.
+
+    Examples
+    --------
+    >>> round(kaplan_params(48, 1600) / 1e9, 3)   # GPT-2 1.5B shape
+    1.475
+    """
+    include_embeddings = _check_flag("include_embeddings", include_embeddings)
+    n_layer = _check("n_layer", n_layer, integer=True)
+    d_model = _check("d_model", d_model, integer=True)
+    d_attn = d_model if d_attn is None else _check("d_attn", d_attn, integer=True)
+    d_ff = 4.0 * d_model if d_ff is None else _check("d_ff", d_ff, integer=True)
+    n = 2.0 * d_model * n_layer * (2.0 * d_attn + d_ff)
+    if include_embeddings:
+        if n_vocab is None or n_ctx is None:
+            missing = "n_vocab" if n_vocab is None else "n_ctx"
+            raise InputError(f"{missing} is required when include_embeddings=True")
+        n = n + (_check("n_vocab", n_vocab, integer=True)
+                 + _check("n_ctx", n_ctx, integer=True)) * d_model
+    return _out(n)
+
+
+def kaplan_forward_flops_per_token(n_params, n_layer, n_ctx, d_attn):
+    """Forward-pass FLOPs per token, Kaplan et al. 2020 Eq 2.2 (Table 1).
+
+    ``C_forward = 2 N + 2 * n_layer * n_ctx * d_attn`` -- 2 FLOPs per non-embedding
+    parameter plus the attention-logit/value context term (Table 1 writes
+    ``d_attn``; Eq 2.2 ``d_model``, equal in their models).
+
+    Parameters
+    ----------
+    n_params : float or array_like
+        Non-embedding parameters N.
+    n_layer, n_ctx, d_attn : int or array_like
+        Layers, context length, attention width.
+
+    Returns
+    -------
+    float or ndarray
+        FLOPs per token for one forward pass.
+    """
+    n = _check("n_params", n_params)
+    ctx = (_check("n_layer", n_layer, integer=True) * _check("n_ctx", n_ctx, integer=True)
+           * _check("d_attn", d_attn, integer=True))
+    return _out(2.0 * n + 2.0 * ctx)
+
+
+def kaplan_training_flops_per_token(n_params, n_layer, n_ctx, d_attn):
+    """Training FLOPs per token, ``3 * C_forward`` ~ ``6 N`` (Kaplan et al. 2020 Sec 2.1).
+
+    The backward pass costs twice the forward pass (Sec 2.1); Kaplan drop the
+    context term because ``d_model >> n_ctx / 12`` for their models, giving
+    ``C = 6 N B S``. Arguments as in :func:`kaplan_forward_flops_per_token`.
+
+    Returns
+    -------
+    float or ndarray
+        FLOPs per training token.
+    """
+    return _out(3.0 * np.asarray(kaplan_forward_flops_per_token(n_params, n_layer, n_ctx, d_attn)))
+
+
+# --------------------------------------------------------------------------- Hoffmann 2022
+def hoffmann_forward_flops(seq_len, vocab_size, d_model, n_layers, n_heads, kv_size, ffw_size,
+                           include_embeddings=True):
+    """Forward-pass FLOPs per sequence, Hoffmann et al. 2022 App F.
+
+    With ``a = kv_size * n_heads`` and ``s = seq_len``::
+
+        embeddings      2 s V d_model
+        per layer:
+          QKV           2 * 3 s d_model a
+          KQ logits     2 s^2 a
+          softmax       3 n_heads s^2
+          softmax @ V   2 s^2 a
+          out proj      2 s a d_model
+          dense block   2 s (d_model ffw + d_model ffw)
+        final logits    2 s d_model V
+
+        forward = embeddings + n_layers * (attention + dense) + final logits
+
+    Parameters
+    ----------
+    seq_len, vocab_size, d_model, n_layers, n_heads, kv_size, ffw_size : int or array_like
+        Model and sequence shape (positive whole numbers).
+    include_embeddings : bool, default True
+        Count the embedding **and** final-logit terms (the literal App F formula).
+        Note: Table A4's ratios to 6ND are reproduced within +-0.01 (seq_len 2048,
+        N from Table A9) only with ``False``; the literal formula with V = 32,000
+        gives 1.03-1.58 instead of the printed 0.99-1.10. The paper does not say
+        which convention Table A4 used.
+
+    Returns
+    -------
+    float or ndarray
+        FLOPs for one forward pass over one sequence of ``seq_len`` tokens.
+    """
+    include_embeddings = _check_flag("include_embeddings", include_embeddings)
+    s = _check("seq_len", seq_len, integer=True)
+    v = _check("vocab_size", vocab_size, integer=True)
+    d = _check("d_model", d_model, integer=True)
+    layers = _check("n_layers", n_layers, integer=True)
+    h = _check("n_heads", n_heads, integer=True)
+    a = _check("kv_size", kv_size, integer=True) * h
+    f = _check("ffw_size", ffw_size, integer=True)
+    attention = (2 * 3 * s * d * a + 2 * s * s * a + 3 * h * s * s + 2 * s * s * a
+                 + 2 * s * a * d)
+    dense = 2 * s * (d * f + d * f)
+    total = layers * (attention + dense)
+    if include_embeddings:
+        total = total + 2 * s * v * d + 2 * s * d * v
+    return _out(total)
+
+
+def hoffmann_training_flops(seq_len, vocab_size, d_model, n_layers, n_heads, kv_size, ffw_size,
+                            include_embeddings=True):
+    """Training FLOPs per sequence: 3 x :func:`hoffmann_forward_flops` (App F).
+
+    The backward pass costs twice the forward pass (App F).
+
+    Same arguments as :func:`hoffmann_forward_flops`; multiply by the number of
+    sequences for a run. Returns a float (or array) of FLOPs per sequence.
+    """
+    fwd = hoffmann_forward_flops(seq_len, vocab_size, d_model, n_layers, n_heads, kv_size,
+                                 ffw_size, include_embeddings=include_embeddings)
+    return _out(3.0 * np.asarray(fwd))
+
+
+def hoffmann_params(d_model, ffw_size, kv_size, n_heads, n_layers, vocab_size=32000):
+    """Total parameter count reproducing Hoffmann et al. 2022 Table A9 (embeddings included).
+
+    ``N = n_layers * (5 * d_model * n_heads * kv_size + 2 * d_model * ffw_size)
+    + vocab_size * d_model``.
+
+    This is an empirical (derived) count, not a formula printed in the paper: it
+    matches all 50 rows of Table A9 within -0.8 % ... +0.44 % and gives 70.06B for
+    Chinchilla and 279.7B for Gopher (Table 4 shapes). The textbook count with
+    ``4 * d_model * n_heads * kv_size`` (Q, K, V, output) is 4.8-7.7 % low. The
+    fifth ``d_model x (n_heads * kv_size)`` matrix is plausibly the position-key
+    projection of the Transformer-XL relative position encoding that Gopher and
+    Chinchilla use (our interpretation, unconfirmed). A single (tied) embedding
+    matrix is counted; biases and norms are neglected.
+
+    Parameters
+    ----------
+    d_model, ffw_size, kv_size, n_heads, n_layers : int or array_like
+        Table A9 columns (positive whole numbers).
+    vocab_size : int or array_like, default 32000
+        Vocabulary (Chinchilla's SentencePiece vocabulary, App I).
+
+    Returns
+    -------
+    float or ndarray
+        Parameter count.
+    """
+    d = _check("d_model", d_model, integer=True)
+    f = _check("ffw_size", ffw_size, integer=True)
+    a = _check("kv_size", kv_size, integer=True) * _check("n_heads", n_heads, integer=True)
+    layers = _check("n_layers", n_layers, integer=True)
+    v = _check("vocab_size", vocab_size, integer=True)
+    return _out(layers * (5.0 * d * a + 2.0 * d * f) + v * d)
+
+
+# --------------------------------------------------------------------------- inference
+def inference_flops_per_token(n_params, n_layer=None, n_ctx=None, d_attn=None):
+    """Forward (inference) FLOPs per generated token, ``2 N [+ 2 n_layer n_ctx d_attn]``.
+
+    One multiply-accumulate per parameter (kipply, "Transformer Inference
+    Arithmetic"; secondary) plus, when the shape is given, Kaplan et al. 2020
+    Eq 2.2's attention context term. Used e.g. for the ``2 N D_inf`` term of
+    Sardana et al. 2024 (arXiv 2401.00448).
+
+    Parameters
+    ----------
+    n_params : float or array_like
+        Parameters N.
+    n_layer, n_ctx, d_attn : int or array_like, optional
+        Give all three to add the context term, or none.
+
+    Returns
+    -------
+    float or ndarray
+        FLOPs per token.
+    """
+    shape = {"n_layer": n_layer, "n_ctx": n_ctx, "d_attn": d_attn}
+    given = [k for k, v in shape.items() if v is not None]
+    if not given:
+        return _out(2.0 * _check("n_params", n_params))
+    if len(given) != 3:
+        missing = ", ".join(k for k in shape if k not in given)
+        raise InputError(f"give all of n_layer, n_ctx, d_attn or none; missing {missing}")
+    return kaplan_forward_flops_per_token(n_params, n_layer, n_ctx, d_attn)
+
+
+# --------------------------------------------------------------------------- critical batch
+def critical_batch_size(loss, b_star=KAPLAN_B_STAR, alpha_b=KAPLAN_ALPHA_B):
+    """Critical batch size in tokens, ``B_crit(L) = B* / L**(1 / alpha_B)``.
+
+    Kaplan et al. 2020 Eq 1.4 / 5.3, after McCandlish et al. 2018 (arXiv
+    1812.06162). Eq 1.4 and 5.3 give ``B* ~ 2e8`` tokens while App A Table 5
+    prints ``2.1e8`` (:data:`KAPLAN_B_STAR_TABLE5`); we default to ``2e8``.
+    ``alpha_B = 0.21``. Examples: B_crit(3.0) ~ 1.07e6, B_crit(2.0) ~ 7.37e6.
+
+    Parameters
+    ----------
+    loss : float or array_like
+        Loss L in nats per token (positive).
+    b_star : float, default 2e8
+        Scale B* in tokens.
+    alpha_b : float, default 0.21
+        Exponent alpha_B.
+
+    Returns
+    -------
+    float or ndarray
+        B_crit in tokens.
+    """
+    loss = _check("loss", loss)
+    b_star = _check("b_star", b_star)
+    alpha_b = _check("alpha_b", alpha_b)
+    return _out(b_star / loss ** (1.0 / alpha_b))
+
+
+def min_steps(steps, batch_size, loss, b_star=KAPLAN_B_STAR, alpha_b=KAPLAN_ALPHA_B):
+    """Minimum steps to reach ``loss``, ``S_min = S / (1 + B_crit(L) / B)`` (Kaplan Eq 5.4).
+
+    ``S_min`` is approached when training with ``B >> B_crit``; at ``B = B_crit``
+    ``S = 2 S_min``.
+
+    Parameters
+    ----------
+    steps : float or array_like
+        Steps S actually taken at batch size B.
+    batch_size : float or array_like
+        Batch size B in tokens.
+    loss : float or array_like
+        Loss reached (nats/token), sets B_crit via :func:`critical_batch_size`.
+    b_star, alpha_b : float
+        See :func:`critical_batch_size`.
+
+    Returns
+    -------
+    float or ndarray
+        S_min.
+    """
+    s = _check("steps", steps)
+    b = _check("batch_size", batch_size)
+    b_crit = np.asarray(critical_batch_size(loss, b_star, alpha_b))
+    return _out(s / (1.0 + b_crit / b))
+
+
+def min_compute(compute, batch_size, loss, b_star=KAPLAN_B_STAR, alpha_b=KAPLAN_ALPHA_B):
+    """Minimum compute to reach ``loss``, ``C_min = C / (1 + B / B_crit(L))`` (Kaplan Eq 5.5).
+
+    ``C_min`` is approached when training with ``B << B_crit``; at ``B = B_crit``
+    ``C = 2 C_min``. Here ``C = 6 N B S``.
+
+    Parameters
+    ----------
+    compute : float or array_like
+        Compute C actually used (FLOP or PF-days; the result has the same unit).
+    batch_size : float or array_like
+        Batch size B in tokens.
+    loss : float or array_like
+        Loss reached (nats/token).
+    b_star, alpha_b : float
+        See :func:`critical_batch_size`.
+
+    Returns
+    -------
+    float or ndarray
+        C_min.
+    """
+    c = _check("compute", compute)
+    b = _check("batch_size", batch_size)
+    b_crit = np.asarray(critical_batch_size(loss, b_star, alpha_b))
+    return _out(c / (1.0 + b / b_crit))

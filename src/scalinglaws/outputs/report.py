@@ -1,0 +1,467 @@
+"""A self-contained HTML report of a fit, and single figures written to files.
+
+:func:`make_report` writes one HTML page (figures embedded as base64 PNG, no external
+files) with the fitted coefficients and their bootstrap intervals, the figures of
+:mod:`scalinglaws.plot` that apply to the law, the compute-optimal allocation at a few
+budgets and the fit's diagnostics. :func:`save_figure` writes one figure (the
+``scalinglaws plot`` command). Importing this module does not import matplotlib.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import html
+import io
+import math
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .._version import __version__
+from .._exceptions import InputError
+
+__all__ = ["DEFAULT_BUDGETS", "FIGURE_KINDS", "make_report", "save_figure"]
+
+#: Budgets (FLOP) of the report's allocation table; 5.76e23 is Gopher/Chinchilla's.
+DEFAULT_BUDGETS = (1e21, 1e22, 1e23, 5.76e23, 1e24, 1e25)
+
+#: Kinds of :func:`save_figure`, with what each shows.
+FIGURE_KINDS = {
+    "fit": "loss against N: the runs and the fitted law through them",
+    "residuals": "residuals against N, D and C with the Huber band",
+    "frontier": "compute-optimal N against compute, published frontiers and known models",
+    "landscape": "predicted loss over (N, D) with iso-compute lines and the optimal path",
+    "corner": "pairwise scatter of the bootstrap draws",
+    "isoflop": "IsoFLOP valleys: loss against N per budget with the fitted minima",
+}
+
+
+# =========================================================================== figures
+def _needs_runs(kind, runs):
+    if runs is None:
+        raise InputError(f"figure {kind!r} needs the runs (--data PATH)")
+
+
+def _draw(kind: str, result, runs, **kwargs):
+    """Draw figure ``kind`` on a new figure; return the Figure."""
+    from . import plot
+
+    if kind not in FIGURE_KINDS:
+        raise InputError(f"unknown figure kind {kind!r}; choose one of {', '.join(FIGURE_KINDS)}")
+    if kind == "fit":
+        _needs_runs(kind, runs)
+        return plot.fit_vs_data(result, runs, **kwargs).figure
+    if kind == "residuals":
+        _needs_runs(kind, runs)
+        return plot.residuals(result, runs, **kwargs)[0].figure
+    if kind == "frontier":
+        return plot.efficient_frontier(result, **kwargs).figure
+    if kind == "landscape":
+        kwargs.setdefault("runs", runs)
+        return plot.loss_landscape(result, **kwargs).figure
+    if kind == "corner":
+        boot = kwargs.pop("bootstrap", None) or getattr(result, "bootstrap", None)
+        if boot is None:
+            raise InputError("figure 'corner' needs bootstrap draws: fit with --bootstrap N "
+                             "(or attach them with result.with_bootstrap)")
+        return plot.bootstrap_corner(boot, **kwargs)[0, 0].figure
+    # isoflop: the valleys and the allocation they imply, side by side
+    _needs_runs(kind, runs)
+    try:
+        from ..fitting.isoflop import isoflop_fit
+    except ImportError:
+        raise InputError("figure 'isoflop' needs scalinglaws.isoflop, which this version "
+                         "lacks") from None
+    options = dict(kwargs.pop("isoflop_options", None) or {})
+    if "budget" not in options and runs.has("budget"):
+        options["budget"] = "budget"
+    analysis = isoflop_fit(runs, **options)
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13.5, 5.0), layout="constrained")
+    plot.isoflop_profiles(analysis, runs, ax=left, **kwargs)
+    plot.isoflop_frontier(analysis, ax=right)
+    return fig
+
+
+def save_figure(kind: str, result, runs=None, out="figure.png", *, dpi: int = 150,
+                **kwargs) -> Path:
+    """Draw one figure of a fit and write it to ``out``.
+
+    Parameters
+    ----------
+    kind : {"fit", "residuals", "frontier", "landscape", "corner", "isoflop"}
+        See :data:`FIGURE_KINDS`.
+    result : FitResult
+        The fit (e.g. :func:`scalinglaws.load` of a fit JSON).
+    runs : Runs, DataFrame, path or None
+        The runs; needed by ``fit``, ``residuals`` and ``isoflop``, drawn on ``landscape``.
+    out : str or path
+        Output file; the format follows the suffix (``.png``, ``.pdf``, ``.svg``).
+    dpi : int
+        Resolution of raster output.
+    **kwargs
+        Passed to the plotting function (e.g. ``x="C"`` for ``fit``). For ``isoflop``,
+        ``isoflop_options={...}`` go to :func:`scalinglaws.isoflop.isoflop_fit` (by default
+        ``budget="budget"`` when the runs have a ``budget`` column, else exact C values).
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    if kind not in FIGURE_KINDS:
+        raise InputError(f"unknown figure kind {kind!r}; choose one of {', '.join(FIGURE_KINDS)}")
+    out = Path(out)
+    suffix = out.suffix.lower().lstrip(".")
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if suffix not in formats:
+        raise InputError(f"{out}: cannot tell the image format from the suffix; use one of "
+                         f"{', '.join('.' + f for f in sorted(formats))}")
+    if not isinstance(dpi, (int, np.integer)) or dpi < 10:
+        raise InputError(f"`dpi` must be an integer >= 10, got {dpi!r}")
+    if runs is not None:
+        from ..data.runs import as_runs
+
+        runs = as_runs(runs)
+    fig = _draw(kind, result, runs, **kwargs)
+    try:
+        fig.savefig(out, dpi=dpi, bbox_inches="tight")
+    except OSError as error:
+        raise InputError(f"{out}: cannot write the figure ({error.strerror or error})") from None
+    finally:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+    return out
+
+
+def _png_base64(fig, dpi) -> str:
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    try:
+        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+# =========================================================================== HTML pieces
+def _e(value) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def _num(value, digits=6) -> str:
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        return _e(value)
+    if not math.isfinite(value):
+        return "—" if math.isnan(value) else ("∞" if value > 0 else "−∞")
+    return f"{value:.{digits}g}"
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") -> str:
+    """An HTML table; cells are taken as already-escaped HTML."""
+    head = "".join(f"<th>{h}</th>" for h in header)
+    body = "\n".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table>'
+
+
+def _coefficients(result) -> str:
+    form = result.form
+    boot = getattr(result, "bootstrap", None)
+    intervals = boot.intervals if boot is not None else {}
+    fixed = getattr(result, "fixed", {}) or {}
+    tied = getattr(result, "tied", {}) or {}
+    at_bounds = getattr(result, "at_bounds", ()) or ()
+    header = ["parameter", "value"]
+    if intervals:
+        header += [f"{100 * boot.confidence_level:g}% interval low", "high"]
+    header.append("note")
+    rows = []
+    for name in form.param_names:
+        note = ("fixed" if name in fixed else f"tied to {tied[name]}" if name in tied
+                else "on a bound" if name in at_bounds else "")
+        row = [f"<code>{_e(name)}</code>", _num(result.params[name])]
+        if intervals:
+            low, high = intervals.get(name, (float("nan"), float("nan")))
+            varied = name not in fixed and name not in tied
+            row += [_num(low) if varied else "", _num(high) if varied else ""]
+        row.append(_e(note))
+        rows.append(row)
+    text = _table(header, rows, "coefficients")
+    if boot is not None:
+        text += (f'<p class="note">Bootstrap: {_e(boot.n_resamples)} resamples '
+                 f"({_e(boot.method)}), {_e(boot.n_failed)} failed"
+                 + (f", resampled within <code>{_e(boot.groups)}</code>" if boot.groups else "")
+                 + (f", seed {_e(boot.seed)}" if boot.seed is not None else "") + ".</p>")
+    else:
+        text += ('<p class="note">No bootstrap draws attached: fit with <code>--bootstrap N'
+                 "</code> (or <code>result.with_bootstrap(bootstrap(result, runs))</code>) for "
+                 "intervals.</p>")
+    if form.name == "chinchilla":
+        from ..analysis.extrapolate import chinchilla_frontier
+
+        try:
+            coef = chinchilla_frontier(result, draws=None if boot is None else boot.draws)
+        except InputError:
+            coef = None
+        if coef is not None:
+            rows = []
+            for name, meaning in (("G", "N_opt = G (C/6)^a"), ("a", "N_opt ∝ C^a"),
+                                  ("b", "D_opt ∝ C^b")):
+                row = [f"<code>{name}</code>", _num(getattr(coef, name)), _e(meaning)]
+                if coef.intervals:
+                    low, high = coef.intervals[name]
+                    row.insert(2, f"[{_num(low)}, {_num(high)}]")
+                rows.append(row)
+            header = ["frontier", "value"] + (["interval"] if coef.intervals else []) + ["meaning"]
+            text += ("<h3>Efficient frontier (Hoffmann et al. 2022, Eq 4)</h3>"
+                     + _table(header, rows, "coefficients"))
+    return text
+
+
+def _allocation(result, budgets) -> str:
+    from ..analysis.extrapolate import compute_optimal
+
+    if set(result.form.inputs) != {"N", "D"}:
+        return (f'<p class="note">The {_e(result.form.name)} law has inputs '
+                f"({_e(', '.join(result.form.inputs))}): it cannot split compute between "
+                "parameters and tokens, so there is no allocation table.</p>")
+    boot = getattr(result, "bootstrap", None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            alloc = compute_optimal(result, budgets, draws=None if boot is None else boot.draws)
+        except InputError as error:
+            return f'<p class="note">No allocation: {_e(error)}</p>'
+    intervals = alloc.intervals
+
+    def cell(name, i, fmt):
+        value = fmt(np.atleast_1d(getattr(alloc, name))[i])
+        if name in intervals:
+            low, high = (np.atleast_1d(b)[i] for b in intervals[name])
+            value += f' <span class="ci">[{fmt(low)}, {fmt(high)}]</span>'
+        return value
+
+    rows = []
+    for i, budget in enumerate(budgets):
+        rows.append([_num(budget, 3), cell("n_params", i, lambda v: _num(v, 3)),
+                     cell("n_tokens", i, lambda v: _num(v, 3)),
+                     cell("tokens_per_param", i, lambda v: _num(v, 3)),
+                     cell("loss", i, lambda v: _num(v, 4))])
+    header = ["compute C (FLOP)", "N_opt (parameters)", "D_opt (tokens)", "D/N",
+              "loss (nats/token)"]
+    text = _table(header, rows, "allocation")
+    note = (f"C = {alloc.flops_per_token:g}·N·D; {_e(alloc.method)} solution"
+            + (f"; brackets: {100 * alloc.confidence_level:g}% interval over "
+               f"{alloc.n_draws} bootstrap draws ({alloc.n_failed_draws} failed)"
+               if intervals else "; no intervals without bootstrap draws") + ".")
+    text += f'<p class="note">{note}</p>'
+    for warning in caught:
+        text += f'<p class="warn">Warning: {_e(warning.message)}</p>'
+    return text
+
+
+def _diagnostics(result, runs) -> str:
+    diagnostics = getattr(result, "diagnostics", {}) or {}
+    options = getattr(result, "options", {}) or {}
+    fingerprint = getattr(result, "data_fingerprint", "")
+    match = ""
+    if runs is not None and fingerprint:
+        try:
+            mine = runs.fingerprint(tuple(result.form.inputs) + ("loss",))
+            match = (" (matches the runs shown)" if mine == fingerprint else
+                     " (DIFFERS from the runs shown: the figures use other data than the fit)")
+        except InputError:
+            match = ""
+    pair = diagnostics.get("most_correlated") or {}
+    condition = diagnostics.get("condition_number")
+    rows = [
+        ("form", f"{result.form.name}: {result.form.formula}"),
+        ("objective", (f"{_num(result.objective, 10)} (sum of {options.get('loss', '?')} loss, "
+                      f"δ = {options.get('delta')}, {options.get('space', '?')} space)")),
+        ("status", f"{result.status}: {result.message}"),
+        ("converged", "yes" if result.success else "no"),
+        ("runs", result.n_runs),
+        ("starts", (f"{getattr(result, 'n_starts', 0)} "
+                   f"({len(getattr(result, 'best_basin_starts', ()))} reached the best optimum)")),
+        ("distinct optima", len(getattr(result, "local_optima", ()) or ())),
+        ("relative gradient", _num(getattr(result, "gradient", float("nan")), 3)),
+        ("condition number", ("—" if condition is None else _num(condition, 4)
+                              + ("" if diagnostics.get("identifiable", True)
+                                 else " (ILL-CONDITIONED: parameters not separable)"))),
+        ("most correlated", (f"{' and '.join(pair['params'])}: {pair['correlation']:+.4f}"
+                             if pair else "—")),
+        ("data fingerprint", f"{fingerprint}{match}"),
+        ("fitted with", f"scalinglaws {getattr(result, 'package_version', '?')}"),
+        ("report made with", f"scalinglaws {__version__}"),
+    ]
+    if runs is not None:
+        rows.insert(5, ("data", f"{runs.source} ({len(runs)} runs)"))
+    body = [[f"<th>{_e(k)}</th>", _e(v)] for k, v in rows]
+    return ('<table class="diagnostics"><tbody>'
+            + "".join(f"<tr>{k}<td>{v}</td></tr>" for k, v in body) + "</tbody></table>")
+
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; max-width: 1100px;
+       margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 1.8em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.92em; }
+th, td { border: 1px solid #ddd; padding: 0.3em 0.7em; text-align: left; }
+thead th { background: #f2f2f2; }
+td { font-variant-numeric: tabular-nums; }
+.diagnostics th { background: #f7f7f7; font-weight: 600; white-space: nowrap; }
+.ci { color: #666; font-size: 0.9em; }
+.note { color: #555; font-size: 0.9em; }
+.warn { color: #a40; font-size: 0.9em; }
+figure { margin: 1.2em 0; }
+figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 0.9em; }
+code { background: #f4f4f4; padding: 0 0.2em; }
+"""
+
+
+def _looks_isoflop(runs) -> bool:
+    """Runs grouped by compute budget (a ``budget`` column, or few distinct C values)."""
+    if runs.has("budget"):
+        return True
+    if not runs.has("C"):
+        return False
+    distinct = np.unique(np.round(np.log10(runs.C), 6)).size
+    return 2 <= distinct <= len(runs) / 3
+
+
+def _figure_plan(result, runs):
+    """(kind, caption) of the figures that apply to this law and data."""
+    allocatable = set(result.form.inputs) == {"N", "D"}
+    plan = [("fit", "Observed losses (points) and the fitted law through each group of runs."),
+            ("residuals", ("Residuals against N, D and C; the shaded band is the Huber loss's "
+                          "quadratic zone ±δ (points outside count as outliers)."))]
+    if runs is not None and runs.has("C") and "N" in result.form.inputs and allocatable:
+        plan.insert(1, ("fit_c", ("The same runs against compute, with the fit's "
+                                 "compute-optimal loss L*(C).")))
+    if allocatable:
+        plan += [("frontier", ("Compute-optimal model size against compute, with the published "
+                              "frontiers; models above the fit's line have more parameters than "
+                              "their compute warrants (under-trained).")),
+                 ("landscape", ("Predicted loss over (N, D); dashed: iso-compute lines C = 6ND; "
+                               "red: the compute-optimal path."))]
+    if runs is not None and _looks_isoflop(runs):
+        plan.append(("isoflop", ("IsoFLOP profiles (Hoffmann et al. 2022 Approach 2, independent "
+                                "of the fitted law): a parabola per budget, its minimum, and "
+                                "the power laws N_opt ∝ C^a, D_opt ∝ C^b through the minima.")))
+    if getattr(result, "bootstrap", None) is not None:
+        plan.append(("corner", ("Bootstrap draws: histograms and pairwise scatter with "
+                               "correlations (scale parameters on log axes).")))
+    return plan
+
+
+def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=None, *,
+                dpi: int = 110) -> Path:
+    """Write a self-contained HTML report of a fit.
+
+    The page holds the coefficients (with bootstrap intervals when ``result.bootstrap`` is
+    attached), the figures that apply to the law (all of them for a law in N and D; the
+    fit and residuals for a single-variable law; the corner plot when there are draws),
+    the compute-optimal allocation at ``budgets`` and the fit's diagnostics. Images are
+    embedded as base64 PNG: the file stands alone. All text is HTML-escaped.
+
+    Parameters
+    ----------
+    result : FitResult
+        The fit.
+    runs : Runs, DataFrame, path or None
+        The runs it was fitted to (None: no data figures).
+    out : str or path
+        The HTML file to write.
+    budgets : sequence of float
+        Compute budgets (FLOP) of the allocation table.
+    title : str, optional
+        Page title; default names the law and the data.
+    dpi : int
+        Resolution of the embedded figures.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    from ..analysis.extrapolate import _check_fit
+
+    _check_fit(result)  # InputError for anything that is not a fitted law
+    if runs is not None:
+        from ..data.runs import as_runs
+
+        runs = as_runs(runs)
+    budgets = np.atleast_1d(np.asarray(budgets, dtype=float)) if budgets is not None else None
+    if budgets is None or budgets.ndim != 1 or budgets.size == 0 or not np.all(
+            np.isfinite(budgets)) or np.any(budgets <= 0):
+        raise InputError(f"`budgets` must be a non-empty list of positive FLOP counts, "
+                         f"got {budgets!r}")
+    if not isinstance(dpi, (int, np.integer)) or dpi < 10:
+        raise InputError(f"`dpi` must be an integer >= 10, got {dpi!r}")
+    out = Path(out)
+    if title is None:
+        source = (f" — {Path(runs.source).name}" if runs is not None
+                  and not runs.source.startswith("<") else "")
+        title = f"Scaling-law fit: {result.form.name}{source}"
+
+    import matplotlib
+
+    with matplotlib.rc_context({"figure.max_open_warning": 0}):
+        figures = []
+        for kind, caption in _figure_plan(result, runs):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    if kind == "fit_c":
+                        fig = _draw("fit", result, runs, x="C")
+                    else:
+                        fig = _draw(kind, result, runs)
+                    image, error = _png_base64(fig, dpi), None
+                except InputError as problem:
+                    image, error = None, str(problem)
+            notes = [str(w.message) for w in caught
+                     if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
+            figures.append((kind, caption, image, error, notes))
+
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{_e(title)}</h1>",
+        (f'<p class="note"><code>{_e(result.form.formula)}</code> fitted to '
+        f"{_e(result.n_runs)} runs. Units: N = parameters, D = training tokens, C = training "
+        "compute in FLOP, loss in nats per token. Generated "
+        f"{_e(datetime.datetime.now().strftime('%Y-%m-%d %H:%M'))} by scalinglaws "
+        f"{_e(__version__)}.</p>"),
+        "<h2>Coefficients</h2>",
+        _coefficients(result),
+        "<h2>Figures</h2>",
+    ]
+    for kind, caption, data, error, notes in figures:
+        if data is None:
+            parts.append(f'<p class="warn">Figure <code>{_e(kind)}</code> not drawn: '
+                         f"{_e(error)}</p>")
+            continue
+        parts.append(f'<figure id="fig-{_e(kind)}"><img src="data:image/png;base64,{data}" '
+                     f'alt="{_e(kind)} figure"><figcaption>{_e(caption)}</figcaption></figure>')
+        parts += [f'<p class="warn">Warning: {_e(note)}</p>' for note in notes]
+    parts += ["<h2>Compute-optimal allocation</h2>", _allocation(result, budgets),
+              "<h2>Fit diagnostics</h2>", _diagnostics(result, runs), "</body></html>"]
+    try:
+        out.write_text("\n".join(parts) + "\n", encoding="utf-8")
+    except OSError as error:
+        raise InputError(f"{out}: cannot write the report ({error.strerror or error})") from None
+    return out

@@ -1,0 +1,2 @@
+"""Stage 4, uncertainty: bootstrap with re-optimisation, asymptotic covariance,
+back-tests."""

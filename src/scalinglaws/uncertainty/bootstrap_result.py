@@ -1,0 +1,233 @@
+"""The frozen result of a bootstrap: the parameter draws and the intervals they give."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._exceptions import InputError
+from .._validation import check_confidence_level as _check_level
+from ..laws.forms import Form
+
+__all__ = ["BootstrapResult", "METHODS"]
+
+METHODS = ("percentile", "basic", "bca")
+
+
+def _check_method(method) -> str:
+    if method not in METHODS:
+        raise InputError(f"`method` must be one of {', '.join(METHODS)}, got {method!r}")
+    return method
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Bootstrap distribution of a fitted law's parameters. Frozen.
+
+    Attributes
+    ----------
+    form : Form
+        The fitted law.
+    point : dict
+        The full-data estimate (public units).
+    draws : ndarray, shape (n_ok, p)
+        Parameters of every successful resample, columns in
+        ``form.param_names`` order.
+    objectives : ndarray, shape (n_ok,)
+        Objective reached by each successful resample.
+    n_resamples : int
+        Resamples drawn.
+    n_failed : int
+        Resamples whose refit did not converge or was not finite; they are
+        excluded from ``draws`` and counted here (never dropped silently).
+    n_best_start_changed : int
+        Successful resamples where a start other than the full-data optimum
+        reached an objective lower by more than 1e-8 (relative): a different
+        optimum, not the same one reached a rounding error lower.
+    confidence_level : float
+    method : {"percentile", "basic", "bca"}
+    seed : int or None
+        The integer seed, when one was given.
+    groups : str or None
+        Column resampled within (None: plain resampling of runs).
+    jackknife : ndarray or None, shape (n, p)
+        Leave-one-run-out estimates, used by the BCa method.
+    """
+
+    form: Form
+    point: dict
+    draws: np.ndarray = field(repr=False)
+    objectives: np.ndarray = field(repr=False)
+    n_resamples: int
+    n_failed: int
+    n_best_start_changed: int
+    confidence_level: float = 0.95
+    method: str = "percentile"
+    seed: int | None = None
+    groups: str | None = None
+    jackknife: np.ndarray | None = field(default=None, repr=False)
+
+    # -- derived quantities ------------------------------------------------
+    def _params(self, values: np.ndarray) -> dict:
+        return {name: values[..., i] for i, name in enumerate(self.form.param_names)}
+
+    def interval(self, statistic: Callable[[dict], np.ndarray], *, confidence_level=None,
+                 method=None):
+        """Estimate and interval of any function of the parameters.
+
+        Parameters
+        ----------
+        statistic : callable
+            ``statistic(params)`` with ``params`` a dict of arrays (one value
+            per draw) returning an array of the same length (it must
+            broadcast, e.g. ``lambda p: p["beta"] / (p["alpha"] + p["beta"])``).
+        confidence_level, method
+            Override the bootstrap's.
+
+        Returns
+        -------
+        (estimate, low, high) : tuple of float
+        """
+        level = _check_level(self.confidence_level if confidence_level is None else confidence_level)
+        method = _check_method(self.method if method is None else method)
+        point = self.form.params_vector(self.point)
+        estimate = float(np.asarray(statistic(self._params(point))))
+        values = np.asarray(statistic(self._params(self.draws)), dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size < 2:
+            return estimate, float("nan"), float("nan")
+        alpha = (1 - level) / 2
+        if method == "percentile":
+            low, high = np.quantile(values, [alpha, 1 - alpha])
+        elif method == "basic":
+            q_low, q_high = np.quantile(values, [alpha, 1 - alpha])
+            low, high = 2 * estimate - q_high, 2 * estimate - q_low
+        else:
+            if self.jackknife is None:
+                raise InputError("method='bca' needs the jackknife: run bootstrap(..., "
+                                 "method='bca') or jackknife=True")
+            jack = np.asarray(statistic(self._params(self.jackknife)), dtype=float)
+            jack = jack[np.isfinite(jack)]
+            from scipy import stats
+
+            # Efron's bias correction z0 and acceleration a (scipy.stats.bootstrap's BCa)
+            z0 = stats.norm.ppf((np.sum(values < estimate) + 0.5 * np.sum(values == estimate))
+                                / values.size)
+            spread = jack.mean() - jack
+            denominator = 6 * np.sum(spread**2) ** 1.5
+            accel = np.sum(spread**3) / denominator if denominator > 0 else 0.0
+            z = stats.norm.ppf([alpha, 1 - alpha])
+            adjusted = stats.norm.cdf(z0 + (z0 + z) / (1 - accel * (z0 + z)))
+            low, high = np.quantile(values, np.clip(adjusted, 0, 1))
+        return estimate, float(low), float(high)
+
+    @property
+    def intervals(self) -> dict:
+        """``{name: (low, high)}`` for every parameter."""
+        out = {}
+        for i, name in enumerate(self.form.param_names):
+            _, low, high = self.interval(lambda p, name=name: p[name])
+            out[name] = (low, high)
+        return out
+
+    @property
+    def standard_errors(self) -> dict:
+        """Bootstrap standard deviation of each parameter."""
+        sd = np.std(self.draws, axis=0, ddof=1) if len(self.draws) > 1 else np.full(
+            self.form.n_params, np.nan)
+        return {name: float(v) for name, v in zip(self.form.param_names, sd)}
+
+    @property
+    def covariance(self) -> np.ndarray:
+        """Bootstrap covariance matrix of the parameters (``form.param_names`` order)."""
+        return np.cov(self.draws, rowvar=False)
+
+    def allocation_exponents(self) -> dict:
+        """Intervals of Chinchilla's compute-optimal exponents a = β/(α+β), b = α/(α+β).
+
+        ``N_opt ∝ C^a`` and ``D_opt ∝ C^b`` (Hoffmann et al. 2022, Eq. 4).
+        """
+        if self.form.name != "chinchilla":
+            raise InputError("allocation exponents in closed form exist for the chinchilla form "
+                             "only; use scalinglaws.extrapolate.compute_optimal with draws")
+        return {"a": self.interval(lambda p: p["beta"] / (p["alpha"] + p["beta"])),
+                "b": self.interval(lambda p: p["alpha"] / (p["alpha"] + p["beta"]))}
+
+    def tokens_per_parameter(self, compute: float, flops_per_token: float = 6.0):
+        """Interval of D_opt/N_opt at a compute budget (Chinchilla closed form)."""
+        if self.form.name != "chinchilla":
+            raise InputError("use scalinglaws.extrapolate.compute_optimal with draws for "
+                             f"form {self.form.name!r}")
+        if not np.isfinite(compute) or compute <= 0:
+            raise InputError(f"`compute` must be a positive number of FLOP, got {compute!r}")
+
+        def ratio(p):
+            g = (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1 / (p["alpha"] + p["beta"]))
+            a = p["beta"] / (p["alpha"] + p["beta"])
+            n_opt = g * (compute / flops_per_token) ** a
+            return compute / (flops_per_token * n_opt**2)
+
+        return self.interval(ratio)
+
+    def predict(self, **inputs):
+        """Interval of the predicted loss at one point, e.g. ``predict(N=7e10, D=1.4e12)``."""
+        scalar = {k: float(np.asarray(v)) for k, v in inputs.items()}
+
+        def loss(p):
+            theta = np.stack([np.atleast_1d(p[n]) for n in self.form.param_names], axis=-1)
+            internal = self.form.to_internal(theta)
+            logf, _ = self.form.log_value_and_jacobian(
+                internal, {k: np.array([v]) for k, v in scalar.items()})
+            out = np.exp(logf[:, 0])
+            return out if np.ndim(p[self.form.param_names[0]]) else out[0]
+
+        return self.interval(loss)
+
+    def summary(self) -> str:
+        """Value [low, high] per parameter."""
+        level = f"{100 * self.confidence_level:g}%"
+        lines = [f"bootstrap: {self.n_resamples} resamples ({self.method}, {level}), "
+                 f"{self.n_failed} failed, best start differed in {self.n_best_start_changed}"]
+        for name, (low, high) in self.intervals.items():
+            lines.append(f"{name:<12}{self.point[name]:>14.6g}  [{low:.6g}, {high:.6g}]")
+        return "\n".join(lines)
+
+    def to_dict(self, *, include_draws: bool = True) -> dict:
+        """Plain-type summary (stored under ``"bootstrap"`` in the fit JSON)."""
+        doc = {"method": self.method, "n_resamples": self.n_resamples,
+               "confidence_level": self.confidence_level, "seed": self.seed,
+               "groups": self.groups, "n_failed": self.n_failed,
+               "n_best_start_changed": self.n_best_start_changed,
+               "intervals": {k: list(v) for k, v in self.intervals.items()},
+               "standard_errors": self.standard_errors,
+               "param_names": list(self.form.param_names)}
+        if include_draws:
+            doc["draws"] = self.draws.tolist()
+            if self.jackknife is not None:
+                doc["jackknife"] = self.jackknife.tolist()
+        return doc
+
+    @classmethod
+    def from_dict(cls, doc: Mapping, form: Form, point: Mapping, source: str = "fit JSON"):
+        """Rebuild from :meth:`to_dict` output (needs the draws)."""
+        try:
+            draws = np.asarray(doc["draws"], dtype=float)
+            names = list(doc.get("param_names", form.param_names))
+            if names != list(form.param_names) or draws.ndim != 2 or draws.shape[1] != len(names):
+                raise ValueError("draws do not match the form's parameters")
+            jack = doc.get("jackknife")
+            return cls(form=form, point=dict(point), draws=draws,
+                       objectives=np.full(len(draws), np.nan),
+                       n_resamples=int(doc["n_resamples"]), n_failed=int(doc["n_failed"]),
+                       n_best_start_changed=int(doc.get("n_best_start_changed", 0)),
+                       confidence_level=_check_level(doc["confidence_level"]),
+                       method=_check_method(doc["method"]),
+                       seed=None if doc.get("seed") is None else int(doc["seed"]),
+                       groups=doc.get("groups"),
+                       jackknife=None if jack is None else np.asarray(jack, dtype=float))
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, InputError):
+                raise
+            raise InputError(f"{source}: malformed bootstrap section ({exc})") from None

@@ -1,0 +1,475 @@
+"""Tests of scalinglaws.runs: reading, validating and slicing tables of runs."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scalinglaws._exceptions import InputError, ScalingLawsWarning
+from scalinglaws.data.runs import Runs, as_runs, load_runs
+
+
+def write(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+SIMPLE = {"N": [1e8, 2e8, 4e8], "D": [2e9, 4e9, 8e9], "loss": [3.0, 2.8, 2.6]}
+
+
+# ----------------------------------------------------------------------------- columns
+
+
+@pytest.mark.parametrize("header", ["N", "params", "n_params", "Num-Params", "parameters",
+                                    "Model Size", " model_size ", "param_count", "n"])
+def test_parameter_aliases(header):
+    runs = load_runs({header: [1e8, 2e8], "D": [1e9, 2e9], "loss": [3.0, 2.9]})
+    assert runs.N.tolist() == [1e8, 2e8]
+    assert header not in runs.columns or header == "N"
+
+
+@pytest.mark.parametrize("header", ["D", "tokens", "n_tokens", "Training Tokens",
+                                    "train_tokens", "data"])
+def test_token_aliases(header):
+    assert load_runs({"N": [1e8], header: [2e9], "loss": [3.0]}).D.tolist() == [2e9]
+
+
+@pytest.mark.parametrize("header", ["C", "FLOPs", "flop", "compute", "Training FLOP",
+                                    "training-flops", "train_flops"])
+def test_compute_aliases(header):
+    runs = load_runs({"N": [1e8], header: [1.2e18], "loss": [3.0]})
+    assert runs.C.tolist() == [1.2e18]
+
+
+@pytest.mark.parametrize("header", ["loss", "val_loss", "Eval Loss", "validation loss",
+                                    "final_loss", "train-loss"])
+def test_loss_aliases(header):
+    assert load_runs({"N": [1e8], header: [2.5]}).loss.tolist() == [2.5]
+
+
+def test_optional_canonical_columns():
+    runs = load_runs({"N": [1e8, 2e8], "D": [1e9, 1e9], "loss": [3, 2.9],
+                      "unique_tokens": [5e8, 5e8], "Run ID": ["a", "b"], "group": [1, 1],
+                      "step": [10, 20]})
+    assert runs.U.tolist() == [5e8, 5e8]
+    assert runs.columns[:8] == ["N", "D", "C", "loss", "U", "step", "group", "run_id"]
+    assert runs.frame["run_id"].tolist() == ["a", "b"]
+
+
+def test_explicit_mapping_overrides_detection():
+    table = pd.DataFrame({"params": [1e9, 2e9], "nonembedding_params": [8e8, 1.6e9],
+                          "tokens": [1e10, 2e10], "ppl_loss": [2.5, 2.4]})
+    runs = load_runs(table, {"N": "nonembedding_params", "loss": "ppl_loss"})
+    assert runs.N.tolist() == [8e8, 1.6e9]
+    assert runs.frame["params"].tolist() == [1e9, 2e9]  # kept as an extra
+    assert runs.source_columns["N"] == "nonembedding_params"
+
+
+def test_explicit_mapping_errors():
+    with pytest.raises(InputError, match=r"no column 'nope'.*available columns"):
+        load_runs(SIMPLE, {"N": "nope"})
+    with pytest.raises(InputError, match=r"unknown canonical name.*'tokenz'"):
+        load_runs(SIMPLE, {"tokenz": "D"})
+
+
+def test_duplicated_meaning_names_both_columns():
+    table = {"params": [1e8], "Model Size": [1e8], "tokens": [1e9], "loss": [3.0]}
+    with pytest.raises(InputError, match=r"'params' and 'Model Size' both look like 'N'.*columns="):
+        load_runs(table)
+    assert load_runs(table, {"N": "Model Size"}).frame["params"].tolist() == [1e8]
+
+
+def test_missing_loss_column_lists_columns_and_names():
+    with pytest.raises(InputError, match=r"no loss column.*'params'.*val_loss"):
+        load_runs({"params": [1e8], "tokens": [1e9]})
+
+
+def test_extra_columns_kept_with_original_names():
+    runs = load_runs({"N": [1e8, 2e8], "D": [1e9, 2e9], "loss": [3, 2.9],
+                      "Setting Label": ["a", "b"], "seed": [0, 1]})
+    assert runs.columns == ["N", "D", "C", "loss", "Setting Label", "seed"]
+    assert runs.frame["Setting Label"].tolist() == ["a", "b"]
+
+
+# ----------------------------------------------------------------------------- values
+
+
+@pytest.mark.parametrize("text, value", [
+    ("70M", 7e7), ("70m", 7e7), ("1.4B", 1.4e9), ("2T", 2e12), ("500k", 5e5), ("500K", 5e5),
+    ("1.5e9", 1.5e9), ("3,000,000", 3e6), ("1.2 G", 1.2e9), ("1P", 1e15), (" 42 ", 42.0),
+])
+def test_unit_suffixes(text, value):
+    assert load_runs({"N": [text], "loss": [3.0]}).N[0] == value
+
+
+def test_unit_suffixes_in_csv(tmp_path):
+    path = write(tmp_path, "runs.csv", 'params,tokens,loss\n70M,1.4B,3.1\n"3,000,000",2T,2.9\n')
+    runs = load_runs(path)
+    assert runs.N.tolist() == [7e7, 3e6]
+    assert runs.D.tolist() == [1.4e9, 2e12]
+
+
+def test_text_cell_names_file_row_line_and_column(tmp_path):
+    path = write(tmp_path, "runs.csv", "params,loss\n1e8,3\n70 million,2.9\n")
+    with pytest.raises(InputError, match=r"runs.csv: row 1 \(line 3\), column 'params' \(N\): "
+                                         r"value '70 million' is not a number"):
+        load_runs(path)
+
+
+@pytest.mark.parametrize("bad, message", [
+    ("-3", "value -3 is not positive"),
+    ("0", "value 0 is not positive"),
+    ("inf", "value inf is not finite"),
+    ("", "value is missing"),
+    ("nan", "value is missing"),
+])
+def test_bad_numbers_name_row_line_and_column(tmp_path, bad, message):
+    rows = ["1e8,3.0"] * 7 + [f"{bad},3.0"]
+    path = write(tmp_path, "runs.csv", "Model Size,loss\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError, match=rf"runs.csv: row 7 \(line 9\), column 'Model Size' \(N\): "
+                                         rf"{message}"):
+        load_runs(path)
+
+
+def test_dataframe_source_has_no_line():
+    frame = pd.DataFrame({"N": [1e8, -3.0], "loss": [3.0, 2.0]})
+    with pytest.raises(InputError, match=r"^<DataFrame>: row 1, column 'N' \(N\): value -3 is"):
+        load_runs(frame)
+
+
+def test_several_bad_cells_reports_first_and_counts_rest():
+    frame = pd.DataFrame({"N": [1e8] * 6, "loss": [3.0, -1.0, 0.0, -2.0, np.inf, -5.0]})
+    with pytest.raises(InputError, match=r"row 1, column 'loss'.*and 4 more bad cells in column "
+                                         r"'loss'"):
+        load_runs(frame)
+
+
+def test_boolean_cells_are_not_numbers():
+    with pytest.raises(InputError, match="value True is not a number"):
+        load_runs({"N": [True], "loss": [3.0]})
+
+
+def test_empty_table(tmp_path):
+    with pytest.raises(InputError, match="no runs"):
+        load_runs(write(tmp_path, "runs.csv", "N,D,loss\n"))
+    with pytest.raises(InputError, match="no runs"):
+        load_runs(write(tmp_path, "empty.csv", ""))
+    with pytest.raises(InputError, match="no runs"):
+        load_runs(pd.DataFrame({"N": [], "loss": []}))
+
+
+def test_nan_policy_omit_drops_and_warns(tmp_path):
+    path = write(tmp_path, "runs.csv", "N,D,loss\n1e8,1e9,3\n2e8,,2.9\n4e8,4e9,\n8e8,8e9,2.5\n")
+    with pytest.warns(ScalingLawsWarning, match="dropped 2 of 4 rows"):
+        runs = load_runs(path, nan_policy="omit")
+    assert len(runs) == 2
+    assert runs.n_dropped == 2
+    assert runs.dropped_rows == (1, 2)
+    assert runs.row_numbers == (0, 3)
+    assert runs.row_label(1) == f"row 3 (line 5) of {path}"
+
+
+def test_nan_policy_omit_still_rejects_other_bad_values():
+    with pytest.raises(InputError, match="row 2, column 'N' .* is not positive"):
+        load_runs({"N": [1e8, np.nan, -1.0], "loss": [3, 3, 3]}, nan_policy="omit")
+    with pytest.raises(InputError, match="no runs left"):
+        load_runs({"N": [np.nan], "loss": [3.0]}, nan_policy="omit")
+
+
+@pytest.mark.parametrize("kwargs, argument", [
+    ({"nan_policy": "drop"}, "nan_policy"),
+    ({"flops_per_token": 0}, "flops_per_token"),
+    ({"flops_per_token": math.inf}, "flops_per_token"),
+    ({"flops_per_token": "6"}, "flops_per_token"),
+    ({"format": "xlsx"}, "format"),
+])
+def test_bad_arguments_are_named(kwargs, argument):
+    with pytest.raises(InputError, match=argument):
+        load_runs(SIMPLE if "format" not in kwargs else "runs.csv", **kwargs)
+
+
+# ----------------------------------------------------------------------------- derivation
+
+
+def test_derive_tokens_from_compute():
+    runs = load_runs({"N": [1e9, 2e9], "C": [6e19, 3e20], "loss": [2.5, 2.4]})
+    assert runs.derived == ("D",)
+    np.testing.assert_allclose(runs.D, [1e10, 2.5e10], rtol=1e-15)
+    runs8 = load_runs({"N": [1e9], "C": [8e19], "loss": [2.5]}, flops_per_token=8)
+    np.testing.assert_allclose(runs8.D, [1e10], rtol=1e-15)
+
+
+def test_derive_compute_and_parameters():
+    runs = load_runs(SIMPLE)
+    assert runs.derived == ("C",)
+    np.testing.assert_allclose(runs.C, 6 * runs.N * runs.D)
+    runs = load_runs({"C": [6e19], "D": [1e10], "loss": [2.5]})
+    assert runs.derived == ("N",)
+    np.testing.assert_allclose(runs.N, [1e9])
+
+
+def test_all_three_given_are_kept_and_mismatch_reported():
+    runs = load_runs({"N": [1e9, 1e9], "D": [1e10, 1e10], "C": [6e19, 6.6e19], "loss": [2, 2]})
+    assert runs.derived == ()
+    assert runs.C.tolist() == [6e19, 6.6e19]
+    assert runs.compute_mismatch() == pytest.approx(0.1 / 1.1)
+
+
+def test_absent_column_message():
+    runs = load_runs({"N": [1e8], "loss": [3.0]}, format=None)
+    assert not runs.has("D")
+    with pytest.raises(InputError, match=r"runs from <dict> have no 'D' column \(tokens\); "
+                                         "give tokens or compute"):
+        runs.D
+    with pytest.raises(InputError, match="no 'C' column"):
+        runs.inputs(["N", "C"])
+    assert set(runs.inputs(["N", "loss"])) == {"N", "loss"}
+
+
+# ----------------------------------------------------------------------------- formats
+
+
+def test_formats_give_same_runs(tmp_path):
+    frame = pd.DataFrame({"params": [1e8, 2e8], "tokens": [1e9, 2e9], "loss": [3.0, 2.9],
+                          "label": ["a", "b"]})
+    paths = {
+        "csv": tmp_path / "runs.csv", "tsv": tmp_path / "runs.tsv", "tab": tmp_path / "runs.tab",
+        "records": tmp_path / "records.json", "columns": tmp_path / "columns.json",
+        "jsonl": tmp_path / "runs.jsonl", "parquet": tmp_path / "runs.parquet",
+    }
+    frame.to_csv(paths["csv"], index=False)
+    frame.to_csv(paths["tsv"], sep="\t", index=False)
+    frame.to_csv(paths["tab"], sep="\t", index=False)
+    frame.to_json(paths["records"], orient="records")
+    frame.to_json(paths["columns"], orient="columns")
+    frame.to_json(paths["jsonl"], orient="records", lines=True)
+    pytest.importorskip("pyarrow")
+    frame.to_parquet(paths["parquet"])
+    expected = load_runs(frame).fingerprint()
+    for path in paths.values():
+        runs = load_runs(path)
+        assert runs.fingerprint() == expected, path
+        assert runs.frame["label"].tolist() == ["a", "b"]
+    assert load_runs(frame.to_dict(orient="list")).fingerprint() == expected
+
+
+def test_format_override_and_file_errors(tmp_path):
+    path = write(tmp_path, "runs.txt", "N\tloss\n1e8\t3\n")
+    with pytest.raises(InputError, match=r"runs.txt: cannot tell the format.*format="):
+        load_runs(path)
+    assert load_runs(path, format="tsv").N.tolist() == [1e8]
+    with pytest.raises(InputError, match=r"missing.csv: no such file"):
+        load_runs(tmp_path / "missing.csv")
+    with pytest.raises(InputError, match=r"bad.json: cannot read it as JSON"):
+        load_runs(write(tmp_path, "bad.json", "{not json"))
+    with pytest.raises(InputError, match=r"bad.jsonl: line 2 is not valid JSON"):
+        load_runs(write(tmp_path, "bad.jsonl", '{"N": 1, "loss": 2}\n{oops\n'))
+    with pytest.raises(InputError, match="data must be"):
+        load_runs(42)
+
+
+def test_json_row_has_no_line(tmp_path):
+    path = write(tmp_path, "runs.json", json.dumps([{"N": 1e8, "loss": 3}, {"N": 0, "loss": 3}]))
+    with pytest.raises(InputError, match=r"runs.json: row 1, column 'N' \(N\): value 0"):
+        load_runs(path)
+
+
+def test_parquet_without_pyarrow(tmp_path, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def fake_import(name, *args, **kwargs):
+        if name == "pyarrow":
+            raise ImportError("no pyarrow")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", fake_import)
+    path = write(tmp_path, "runs.parquet", "")
+    with pytest.raises(InputError, match=r"pip install pyarrow.*scalinglaws\[parquet\]"):
+        load_runs(path)
+
+
+# ----------------------------------------------------------------------------- Runs API
+
+
+def sweep() -> Runs:
+    return load_runs(pd.DataFrame({
+        "N": [1e8, 2e8, 4e8, 8e8, 1.6e9],
+        "D": [1e9, 2e9, 4e9, 8e9, 1.6e10],
+        "loss": [3.5, 3.0, 2.9, 2.7, 4.0],
+        "family": ["a", "b", "a", "b", "a"],
+    }))
+
+
+def test_select_query_and_row_numbers():
+    runs = sweep()
+    small = runs.select(runs.N < 5e8)
+    assert len(small) == 3 and small.row_numbers == (0, 1, 2)
+    assert runs.select(lambda frame: frame["family"] == "b").row_numbers == (1, 3)
+    assert runs.query("N > 1e8 and family == 'a'").row_numbers == (2, 4)
+    assert small.select(small.loss < 3.2).row_numbers == (1, 2)
+    with pytest.raises(InputError, match="keeps none"):
+        runs.select(runs.N > 1e12)
+    with pytest.raises(InputError, match="5 booleans"):
+        runs.select([True, False])
+    with pytest.raises(InputError, match="query"):
+        runs.query("nonexistent > 3")
+
+
+def test_exclude_top_loss():
+    runs = sweep()
+    assert runs.exclude_top_loss(0) is runs
+    assert runs.exclude_top_loss(2).row_numbers == (1, 2, 3)
+    with pytest.raises(InputError, match="k=5"):
+        runs.exclude_top_loss(5)
+    with pytest.raises(InputError, match="non-negative"):
+        runs.exclude_top_loss(-1)
+
+
+def test_groupby():
+    groups = sweep().groupby("family")
+    assert [key for key, _ in groups] == ["a", "b"]
+    assert [part.row_numbers for _, part in groups] == [(0, 2, 4), (1, 3)]
+    with pytest.raises(InputError, match="no column 'nope'"):
+        sweep().groupby("nope")
+
+
+def test_fingerprint_stable_and_sensitive():
+    first, second = sweep(), sweep()
+    assert first.fingerprint() == second.fingerprint()
+    assert first.fingerprint().startswith("sha256:") and len(first.fingerprint()) == 7 + 64
+    changed = sweep().to_frame()
+    changed.loc[3, "loss"] = np.nextafter(changed.loc[3, "loss"], 10)
+    assert load_runs(changed).fingerprint() != first.fingerprint()
+    assert first.fingerprint(("N",)) != first.fingerprint(("D",))
+    # extra columns do not count
+    relabelled = sweep().to_frame().assign(family="z")
+    assert load_runs(relabelled).fingerprint() == first.fingerprint()
+
+
+def test_arrays_are_read_only_and_repr():
+    runs = sweep()
+    with pytest.raises(ValueError):
+        runs.N[0] = 1.0
+    assert repr(runs).startswith("Runs(5 runs from <DataFrame>; N 1e8–1.6e9, D 1e9–1.6e10")
+    assert runs.to_frame() is not runs.frame
+
+
+def test_from_arrays_and_as_runs():
+    runs = Runs.from_arrays(N=[1e8, 2e8], D=[1e9, 2e9], loss=[3.0, 2.9], tokens=[5, 6])
+    assert runs.derived == ("C",) and runs.frame["tokens"].tolist() == [5, 6]
+    assert as_runs(runs) is runs
+    assert len(as_runs(SIMPLE)) == 3
+    with pytest.raises(InputError, match="flops_per_token"):
+        as_runs(runs, flops_per_token=8.0)
+    with pytest.raises(InputError, match="same length"):
+        Runs.from_arrays(N=[1e8, 2e8], loss=[3.0])
+
+
+# ----------------------------------------------------------------------------- real data
+
+
+def test_epoch_chinchilla_file(epoch_csv):
+    runs = load_runs(epoch_csv)
+    assert len(runs) == 245
+    assert runs.source_columns["N"] == "Model Size"
+    assert runs.source_columns["C"] == "Training FLOP"
+    assert runs.derived == ("D",)
+    np.testing.assert_allclose(runs.D, runs.C / (6 * runs.N))
+    assert runs.D.min() == pytest.approx(2.45e8, rel=1e-3)
+    assert runs.D.max() == pytest.approx(3.18e11, rel=1e-3)
+    assert {"x", "y", "color"} <= set(runs.columns)
+    trimmed = runs.exclude_top_loss(5)
+    assert len(trimmed) == 240
+    assert trimmed.loss.max() < 3.447
+    assert set(range(245)) - set(trimmed.row_numbers) == {0, 1, 2, 3, 4}
+
+
+# ----------------------------------------------------------------------------- property
+
+
+_GOOD_CELLS = st.one_of(
+    st.floats(min_value=1e-3, max_value=1e12),
+    st.sampled_from(["70M", "1.4B", "3,000,000", "1.2 G", "500k", "2e9"]),
+)
+_BAD_CELLS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.floats(min_value=1e300),
+    st.integers(min_value=-(10**20), max_value=10**400),
+    st.sampled_from(["", "abc", "-3", "1e400", "nan", "0", "1,2", "5e-400"]),
+    st.text(max_size=6),
+    st.none(),
+    st.booleans(),
+)
+# Mostly good cells, so that a fair share of tables load and get their values checked.
+_CELLS = st.integers(0, 9).flatmap(lambda draw: _GOOD_CELLS if draw < 8 else _BAD_CELLS)
+_HEADERS = [("N", "params", None), ("D", "tokens", None), ("C", None), ("label", None)]
+
+
+@settings(max_examples=200, derandomize=True, deadline=None)
+@given(
+    headers=st.tuples(*(st.sampled_from(choices) for choices in _HEADERS)),
+    extra_loss=st.sampled_from([None, "loss", "val_loss"]),
+    n_rows=st.integers(min_value=0, max_value=4),
+    cells=st.lists(_CELLS, min_size=20, max_size=20),
+    nan_policy=st.sampled_from(["raise", "omit"]),
+)
+def test_load_runs_either_validates_or_raises_input_error(
+    headers, extra_loss, n_rows, cells, nan_policy
+):
+    chosen = [header for header in (*headers, "loss", extra_loss) if header is not None]
+    table = pd.DataFrame({
+        header: pd.Series(cells[column * 4:column * 4 + n_rows], dtype=object)
+        for column, header in enumerate(dict.fromkeys(chosen))
+    })
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScalingLawsWarning)
+        try:
+            runs = load_runs(table, nan_policy=nan_policy)
+        except InputError:
+            return
+    for name in ("N", "D", "C", "loss"):
+        if runs.has(name):
+            values = getattr(runs, name)
+            assert values.dtype == np.float64
+            assert np.all(np.isfinite(values)) and np.all(values > 0)
+    assert len(runs) == len(runs.row_numbers) > 0
+
+
+_TEXT_PIECES = st.sampled_from(["N", "D", "loss", "params", ",", "\t", "\n", "1e9", "70M", "-1",
+                                "nan", "inf", '"', "{", "}", "[", "]", ":", "abc", "0", " ",
+                                '"loss"', "2.5", "\x00", "é"])
+
+
+@settings(max_examples=150, derandomize=True, deadline=None)
+@given(pieces=st.lists(_TEXT_PIECES, max_size=40),
+       suffix=st.sampled_from([".csv", ".tsv", ".json", ".jsonl"]))
+def test_fuzzed_files_load_or_raise_input_error(tmp_path_factory, pieces, suffix):
+    """Malformed, truncated or binary-ish files: a valid Runs or InputError, nothing else."""
+    path = tmp_path_factory.mktemp("fuzz") / f"runs{suffix}"
+    path.write_text("".join(pieces), encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScalingLawsWarning)
+        try:
+            runs = load_runs(path)
+        except InputError:
+            return
+    assert len(runs) > 0 and np.all(np.isfinite(runs.loss)) and np.all(runs.loss > 0)
+
+
+def test_exact_canonical_name_wins_over_alias():
+    table = pd.DataFrame({"N": [1e8, 1e9], "param_count": ["kaplan", "kaplan"],
+                          "D": [1e9, 1e10], "loss": [3.0, 2.8]})
+    runs = load_runs(table)
+    assert runs.source_columns["N"] == "N" and "param_count" in runs.columns
+    with pytest.raises(InputError, match="both look like 'N'"):
+        load_runs(table.rename(columns={"N": "params"}).assign(param_count=[1e8, 1e9]))

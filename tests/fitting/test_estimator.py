@@ -1,0 +1,230 @@
+"""Fits checked against independent truths: published values, synthetic truth, brute force."""
+
+import numpy as np
+import pytest
+from scipy import optimize as sopt
+
+from scalinglaws import (
+    ConvergenceWarning,
+    InputError,
+    LawFitter,
+    Runs,
+    fit,
+    generate_sweep,
+    get_form,
+    load_runs,
+)
+from scalinglaws.laws.synthetic import DEFAULT_TRUTH
+
+# Besiroglu et al. (2024) Table 1 (published_coefficients.md §3)
+EPOCH_TABLE1 = {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658}
+
+
+@pytest.fixture(scope="module")
+def epoch_runs(epoch_csv):
+    return load_runs(epoch_csv).exclude_top_loss(5)
+
+
+@pytest.fixture(scope="module")
+def epoch_fit(epoch_runs):
+    return fit(epoch_runs, "chinchilla")
+
+
+def _objective_at(runs, params, form="chinchilla"):
+    """Sum-of-Huber objective of given public parameters, computed independently of the engine."""
+    pred = get_form(form).predict(params, **runs.inputs(get_form(form).inputs))
+    r = np.log(pred) - np.log(runs.loss)
+    a = np.abs(r)
+    return float(np.sum(np.where(a <= 1e-3, 0.5 * r**2, 1e-3 * (a - 0.5e-3))))
+
+
+def test_epoch_reproduces_published_table1(epoch_runs, epoch_fit):
+    assert len(epoch_runs) == 240
+    assert epoch_fit.success and epoch_fit.status == 0
+    for name in ("E", "alpha", "beta"):
+        assert epoch_fit.params[name] == pytest.approx(EPOCH_TABLE1[name], rel=0.005), name
+    for name in ("A", "B"):
+        assert epoch_fit.params[name] == pytest.approx(EPOCH_TABLE1[name], rel=0.03), name
+    # the objective is no higher than that of the published values
+    assert epoch_fit.objective <= _objective_at(epoch_runs, EPOCH_TABLE1)
+    # ...and no higher than Epoch's L-BFGS grid run (0.0010182740346, chinchilla_epoch README);
+    # the best objective independent re-implementations report is 0.00101827402
+    assert epoch_fit.objective <= 0.0010182740346
+    assert epoch_fit.objective == pytest.approx(0.00101827402, rel=1e-8)
+    assert epoch_fit.objective == pytest.approx(_objective_at(epoch_runs, epoch_fit.params),
+                                                rel=1e-12)
+
+
+def test_epoch_published_objectives_match_reference(epoch_runs):
+    # reference sheet §3: Hoffmann rounded 0.00412, Hoffmann TeX 0.00123, Table 1 0.00102
+    rounded = dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+    tex = dict(E=np.exp(0.5267228), A=np.exp(6.0073404), B=np.exp(6.0179186), alpha=0.33917084,
+               beta=0.2849083)
+    assert _objective_at(epoch_runs, rounded) == pytest.approx(0.00412, abs=5e-6)
+    assert _objective_at(epoch_runs, tex) == pytest.approx(0.00123, abs=5e-6)
+    # Epoch's unrounded log-space estimate (reference §3) scores 0.00101864
+    epoch = dict(E=np.exp(0.59711196), A=np.exp(6.17795598), B=np.exp(7.64273236),
+                 alpha=0.34781303, beta=0.36585412)
+    assert _objective_at(epoch_runs, epoch) == pytest.approx(0.00101864, rel=1e-5)
+
+
+def test_result_records_search(epoch_fit, epoch_runs):
+    assert epoch_fit.n_starts == 4500  # Hoffmann's grid
+    assert len(epoch_fit.best_basin_starts) >= 5
+    assert epoch_fit.local_optima[0]["objective"] == epoch_fit.objective
+    assert epoch_fit.data_fingerprint == epoch_runs.fingerprint(("N", "D", "loss"))
+    assert epoch_fit.options["delta"] == 1e-3 and epoch_fit.options["space"] == "log"
+    assert epoch_fit.n_runs == 240
+    assert "converged" in epoch_fit.summary()
+
+
+def _brute_force(fitter, runs, n_starts, rng):
+    """Best objective of scipy L-BFGS-B (numerical gradients) from random starts."""
+    lo, hi = fitter.lower, fitter.upper
+    residuals = fitter.residual_function(runs)
+    grid = fitter._start_points(runs.inputs(fitter.form.inputs), runs.loss)
+    low, high = grid.min(axis=0), grid.max(axis=0)
+    best = np.inf
+    for x0 in rng.uniform(low, high, size=(n_starts, len(low))):
+        def f(theta):
+            r, _ = residuals(theta[None, :])
+            return float(np.sum(fitter.loss.rho(r[0])))
+        res = sopt.minimize(f, x0, method="L-BFGS-B", bounds=list(zip(lo, hi)))
+        best = min(best, res.fun)
+    return best
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dataset", ["epoch", "epoch_small_compute", "synthetic"])
+def test_no_lower_objective_from_brute_force(dataset, epoch_runs):
+    if dataset == "epoch":
+        runs = epoch_runs
+    elif dataset == "epoch_small_compute":
+        runs = epoch_runs.select(epoch_runs.C < 1e21)
+    else:
+        runs = generate_sweep(noise=0.02, rng=7)
+    fitter = LawFitter("chinchilla")
+    result = fitter.fit(runs)
+    brute = _brute_force(fitter, runs, 60, np.random.default_rng(1))
+    assert result.objective <= brute * (1 + 1e-9)
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULT_TRUTH))
+def test_noise_free_recovery_every_form(name):
+    truth = DEFAULT_TRUTH[name]
+    runs = generate_sweep(name, noise=0.0, rng=0)
+    result = fit(runs, name)
+    assert result.objective < 1e-12
+    for p, value in truth.items():
+        assert result.params[p] == pytest.approx(value, rel=1e-4), p
+
+
+@pytest.mark.parametrize("name", ["chinchilla", "kaplan_n", "kaplan_nd", "kaplan_c_offset"])
+def test_noisy_recovery(name):
+    # 0.2% log-normal noise on 108 runs: exponents are pinned to a few percent
+    # (their sampling spread here, measured over seeds, is well under 1%).
+    truth = DEFAULT_TRUTH[name]
+    result = fit(generate_sweep(name, noise=0.002, rng=3), name)
+    for p, value in truth.items():
+        tol = 0.03 if p.startswith("alpha") or p in ("beta", "E") else 0.5
+        if name == "kaplan_n" and p == "N_c":
+            tol = 0.3
+        assert result.params[p] == pytest.approx(value, rel=tol), p
+
+
+def test_kaplan_sweep_recovers_alpha_and_scale():
+    truth = DEFAULT_TRUTH["kaplan_n"]
+    rng = np.random.default_rng(5)
+    n = np.geomspace(1e6, 1e10, 40)
+    loss = (truth["N_c"] / n) ** truth["alpha_N"] * np.exp(0.003 * rng.standard_normal(40))
+    result = fit(Runs.from_arrays(N=n, loss=loss), "kaplan_n", loss="squared")
+    # OLS on log L vs log N is exact for this form: compare with numpy's fit
+    slope, intercept = np.polyfit(np.log(n), np.log(loss), 1)
+    assert result.params["alpha_N"] == pytest.approx(-slope, rel=1e-7)
+    assert np.log(result.params["N_c"]) == pytest.approx(intercept / -slope, rel=1e-7)
+    assert result.params["alpha_N"] == pytest.approx(0.076, rel=0.05)
+
+
+def test_fixed_and_tied_parameters():
+    runs = generate_sweep(noise=0.005, rng=1)
+    tied = fit(runs, tied={"beta": "alpha"})
+    assert tied.params["beta"] == tied.params["alpha"]
+    assert tied.free_params == ("E", "A", "B", "alpha")
+    fixed = fit(runs, fixed={"E": 1.8172})
+    assert fixed.params["E"] == 1.8172
+    free = fit(runs)
+    assert free.objective <= fixed.objective and free.objective <= tied.objective
+    with pytest.raises(InputError, match="both fixed and tied"):
+        LawFitter(fixed={"beta": 0.3}, tied={"beta": "alpha"})
+    with pytest.raises(InputError, match="unknown parameter"):
+        LawFitter(fixed={"gamma": 1})
+    with pytest.raises(InputError, match="scale and one an exponent"):
+        LawFitter(tied={"A": "alpha"})
+
+
+def test_linear_space_and_squared_loss_reach_their_own_optimum():
+    runs = generate_sweep(noise=0.01, rng=2)
+    result = fit(runs, loss="squared", space="linear")
+    assert result.success
+    pred = result.predict(N=runs.N, D=runs.D)
+    objective = 0.5 * np.sum((pred - runs.loss) ** 2)
+    assert result.objective == pytest.approx(objective, rel=1e-10)
+    # the optimum is stationary: small moves of each parameter do not lower it
+    for name in ("E", "A", "alpha"):
+        for step in (0.999, 1.001):
+            moved = dict(result.params, **{name: result.params[name] * step})
+            other = 0.5 * np.sum((get_form("chinchilla").predict(moved, N=runs.N, D=runs.D)
+                                  - runs.loss) ** 2)
+            assert other >= objective
+
+
+def test_bound_is_reported_and_warns():
+    # a pure power law has no irreducible loss: E runs to its lower bound
+    n = np.geomspace(1e6, 1e10, 30)
+    runs = Runs.from_arrays(N=n, loss=(8.8e13 / n) ** 0.076)
+    with pytest.warns(ConvergenceWarning, match="bound"):
+        result = fit(runs, "kaplan_n_offset", bounds={"E": (1e-6, None)})
+    assert result.status == 1 and "E" in result.at_bounds
+    assert result.params["E"] == pytest.approx(1e-6)
+
+
+def test_non_convergence_is_reported_and_warns():
+    runs = generate_sweep(noise=0.01, rng=4)
+    with pytest.warns(ConvergenceWarning, match="did not converge"):
+        result = fit(runs, max_iter=2, polish=False)
+    assert not result.success and result.status == 2
+
+
+def test_bad_arguments():
+    runs = generate_sweep(rng=0)
+    with pytest.raises(InputError, match="`space`"):
+        fit(runs, space="cube")
+    with pytest.raises(InputError, match="`loss`"):
+        fit(runs, loss="l1")
+    with pytest.raises(InputError, match="bounds"):
+        fit(runs, bounds={"alpha": (1, 0)})
+    with pytest.raises(InputError, match="cannot determine 5 free parameters"):
+        fit(runs.select(np.arange(len(runs)) < 4))
+    with pytest.raises(InputError, match="'D'"):
+        fit(Runs.from_arrays(N=[1e8, 1e9, 1e10, 1e11, 1e12, 1e13], loss=[3, 2.9, 2.8, 2.7, 2.6, 2.5]))
+    with pytest.raises(InputError, match="`starts` must have shape"):
+        fit(runs, starts=np.ones((3, 2)))
+
+
+def test_user_starts_grid_and_array():
+    runs = generate_sweep(noise=0.005, rng=6)
+    default = fit(runs)
+    by_dict = fit(runs, starts={"alpha": [0.3, 0.5], "beta": [0.3, 0.5]})
+    assert by_dict.objective == pytest.approx(default.objective, rel=1e-8)
+    start = [[1.8, 480.0, 2000.0, 0.35, 0.36]]
+    by_array = fit(runs, starts=start)
+    assert by_array.n_starts == 1
+    assert by_array.objective == pytest.approx(default.objective, rel=1e-8)
+
+
+def test_loader_options_pass_through(tmp_path):
+    path = tmp_path / "runs.csv"
+    generate_sweep(rng=0).to_frame().rename(columns={"loss": "val_loss"}).drop(columns="D").to_csv(
+        path, index=False)
+    result = fit(path, flops_per_token=6.0)
+    assert result.n_runs == 108 and result.success

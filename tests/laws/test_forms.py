@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from scalinglaws import Chinchilla, InputError, KaplanND, PowerLaw, available_forms, get_form
+from scalinglaws.laws.synthetic import DEFAULT_TRUTH
+
+RNG = np.random.default_rng(0)
+X = {"N": np.geomspace(1e7, 1e11, 7), "D": np.geomspace(1e9, 1e12, 7)[::-1],
+     "C": np.geomspace(1e18, 1e23, 7)}
+
+
+@pytest.mark.parametrize("name", sorted(DEFAULT_TRUTH))
+@pytest.mark.parametrize("space", ["log", "linear"])
+def test_jacobian_matches_finite_differences(name, space):
+    form = get_form(name)
+    theta = form.to_internal(form.params_vector(DEFAULT_TRUTH[name]))[None, :]
+    evaluate = form.log_value_and_jacobian if space == "log" else form.value_and_jacobian
+    value, jac = evaluate(theta, X)
+    assert jac.shape == (1, form.n_params, 7)
+    for i in range(form.n_params):
+        h = 1e-6 * max(1.0, abs(theta[0, i]))
+        up, down = theta.copy(), theta.copy()
+        up[0, i] += h
+        down[0, i] -= h
+        numeric = (evaluate(up, X)[0] - evaluate(down, X)[0]) / (2 * h)
+        np.testing.assert_allclose(jac[0, i], numeric[0], rtol=1e-5, atol=1e-8 * np.abs(value).max())
+
+
+def test_chinchilla_formula_and_broadcasting():
+    params = dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+    n, d = np.array([1e9, 7e10])[:, None], np.array([2e10, 1.4e12])[None, :]
+    expected = 1.69 + 406.4 / n**0.34 + 410.7 / d**0.28
+    np.testing.assert_allclose(Chinchilla().predict(params, N=n, D=d), expected, rtol=1e-13)
+    assert Chinchilla().predict(params, N=1e9, D=2e10).shape == ()
+
+
+def test_kaplan_seed_numbers():
+    # Kaplan et al. (2020) Eq 1.1: L(N) = (8.8e13 / N)^0.076
+    assert PowerLaw("N").predict({"N_c": 8.8e13, "alpha_N": 0.076}, N=1e9) == pytest.approx(
+        (8.8e13 / 1e9) ** 0.076)
+    assert (8.8e13 / 1e9) ** 0.076 == pytest.approx(2.376, abs=5e-4)
+    # Eq 1.2: data law
+    assert PowerLaw("D").predict({"D_c": 5.4e13, "alpha_D": 0.095}, D=2.3e10) == pytest.approx(
+        (5.4e13 / 2.3e10) ** 0.095)
+    # Eq 1.5 with Table 2 constants; D -> infinity recovers (N_c/N)^alpha_N
+    joint = KaplanND()
+    p = {"N_c": 6.4e13, "D_c": 1.8e13, "alpha_N": 0.076, "alpha_D": 0.103}
+    assert joint.predict(p, N=1e9, D=1e30) == pytest.approx((6.4e13 / 1e9) ** 0.076, rel=1e-9)
+    expected = ((6.4e13 / 1e9) ** (0.076 / 0.103) + 1.8e13 / 2e10) ** 0.103
+    assert joint.predict(p, N=1e9, D=2e10) == pytest.approx(expected, rel=1e-12)
+    # doubling N lowers the loss by 2^-0.076 ~ 0.95 (Sec 1.2)
+    law = PowerLaw("N")
+    ratio = law.predict({"N_c": 8.8e13, "alpha_N": 0.076}, N=2e9) / law.predict(
+        {"N_c": 8.8e13, "alpha_N": 0.076}, N=1e9)
+    assert ratio == pytest.approx(0.9487, abs=1e-4)
+
+
+def test_offset_power_law():
+    law = PowerLaw("C", offset=True)
+    assert law.param_names == ("E", "C_c", "alpha_C")
+    assert law.predict({"E": 1.7, "C_c": 1e20, "alpha_C": 0.2}, C=1e21) == pytest.approx(
+        1.7 + 0.1**0.2)
+
+
+def test_registry_and_errors():
+    assert {"chinchilla", "kaplan_n", "kaplan_nd", "kaplan_c_offset"} <= set(available_forms())
+    assert get_form("Chinchilla") is get_form("chinchilla")
+    with pytest.raises(InputError, match="`form` must be one of"):
+        get_form("nope")
+    with pytest.raises(InputError, match="missing D"):
+        Chinchilla().predict(DEFAULT_TRUTH["chinchilla"], N=1e9)
+    with pytest.raises(InputError, match="missing"):
+        Chinchilla().predict({"E": 1}, N=1e9, D=1e9)
+    with pytest.raises(InputError, match="finite and positive"):
+        Chinchilla().predict(DEFAULT_TRUTH["chinchilla"], N=-1, D=1e9)
+    with pytest.raises(InputError, match="`variable`"):
+        PowerLaw("Q")
