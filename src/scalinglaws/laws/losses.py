@@ -11,7 +11,7 @@ import numpy as np
 
 from .._exceptions import InputError
 
-__all__ = ["Loss", "Huber", "Squared", "get_loss"]
+__all__ = ["Loss", "Huber", "Squared", "AsymmetricHuber", "get_loss"]
 
 
 class Loss:
@@ -106,10 +106,98 @@ class Squared(Loss):
         return "Squared()"
 
 
-def get_loss(loss: str | Loss = "huber", delta: float = 1e-3) -> Loss:
-    """Turn a loss name (``"huber"`` or ``"squared"``) or a :class:`Loss` into a :class:`Loss`."""
+class AsymmetricHuber(Loss):
+    r"""Huber loss that weighs over-estimates ``ratio`` times more than under-estimates.
+
+    .. math::
+
+        \rho(r) = w(r)\,\rho_\delta(r), \qquad
+        w(r) = \begin{cases} \text{ratio} & r > 0 \\ 1 & r \le 0 \end{cases}
+
+    with :math:`\rho_\delta` the :class:`Huber` loss and ``r = prediction -
+    observation`` (log or linear space), so ``r > 0`` is a law that over-estimates the
+    loss of a run. ``psi(r) = w(r) clip(r, -delta, delta)`` is continuous (both sides
+    vanish at 0), so the objective stays once differentiable. ``delta=inf`` gives the
+    asymmetric squared loss (an expectile regression).
+
+    Why: the observed loss of a run is the law plus scatter, but also plus any
+    shortfall of that run's recipe (a learning rate, a schedule or a shape off its
+    optimum) which only ever raises the loss. Penalising over-estimates more pulls the
+    law toward the lower envelope of the runs, the best-tuned ones; ``ratio < 1`` does
+    the opposite.
+
+    Parameters
+    ----------
+    delta : float
+        Positive Huber threshold in residual units (``inf`` for squared loss).
+    ratio : float
+        Positive weight of a positive residual relative to a negative one.
+    """
+
+    name = "asymmetric_huber"
+
+    def __init__(self, delta: float = 1e-3, ratio: float = 2.0):
+        delta, ratio = float(delta), float(ratio)
+        if np.isnan(delta) or delta <= 0:
+            raise InputError(f"`delta` must be a positive number (or inf), got {delta!r}")
+        if not np.isfinite(ratio) or ratio <= 0:
+            raise InputError(f"`ratio` must be a finite positive number, got {ratio!r}")
+        self.delta, self.ratio = delta, ratio
+
+    def _side(self, r):
+        return np.where(np.asarray(r) > 0, self.ratio, 1.0)
+
+    def rho(self, r):
+        a = np.abs(r)
+        core = (0.5 * r * r if np.isinf(self.delta)
+                else np.where(a <= self.delta, 0.5 * r * r, self.delta * (a - 0.5 * self.delta)))
+        return self._side(r) * core
+
+    def psi(self, r):
+        return self._side(r) * np.clip(r, -self.delta, self.delta)
+
+    def psi_deriv(self, r):
+        return self._side(r) * (np.abs(r) <= self.delta)
+
+    def weights(self, r):
+        a = np.abs(r)
+        return self._side(r) * np.minimum(1.0, self.delta / np.maximum(a, 1e-300))
+
+    def to_dict(self):
+        return {"name": self.name, "delta": self.delta, "ratio": self.ratio}
+
+    def __repr__(self):
+        return f"AsymmetricHuber(delta={self.delta:g}, ratio={self.ratio:g})"
+
+
+def get_loss(loss: str | Loss | dict = "huber", delta: float = 1e-3) -> Loss:
+    """Turn a loss name, a :meth:`Loss.to_dict` dictionary or a :class:`Loss` into a :class:`Loss`.
+
+    Names: ``"huber"``, ``"squared"`` and ``"asymmetric_huber"`` (default ``ratio``;
+    pass the instance or its ``to_dict()`` for another). ``delta`` applies to the
+    Huber losses when a name is given.
+    """
     if isinstance(loss, Loss):
         return loss
-    if not isinstance(loss, str) or loss.lower() not in ("huber", "squared", "l2", "least_squares"):
-        raise InputError(f"`loss` must be one of 'huber', 'squared', got {loss!r}")
-    return Huber(delta) if loss.lower() == "huber" else Squared()
+    if isinstance(loss, dict):
+        options = {k: v for k, v in loss.items() if k != "name"}
+        cls = _BY_NAME.get(str(loss.get("name", "")).lower())
+        if cls is None:
+            raise InputError(f"`loss` must name one of {', '.join(_BY_NAME)}, got {loss!r}")
+        try:
+            return cls(**options)
+        except TypeError:
+            raise InputError(f"`loss` {loss!r} has options {cls.__name__} does not take") from None
+    names = ("huber", "squared", "l2", "least_squares", "asymmetric_huber")
+    if not isinstance(loss, str) or loss.lower() not in names:
+        raise InputError(f"`loss` must be one of 'huber', 'squared', 'asymmetric_huber', "
+                         f"got {loss!r}")
+    name = loss.lower()
+    if name == "huber":
+        return Huber(delta)
+    if name == "asymmetric_huber":
+        return AsymmetricHuber(delta)
+    return Squared()
+
+
+_BY_NAME = {"huber": Huber, "squared": Squared, "asymmetric_huber": AsymmetricHuber}
