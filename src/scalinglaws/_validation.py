@@ -45,3 +45,34 @@ def check_ratio_bounds(bounds) -> tuple[float, float]:
         raise InputError("`tokens_per_param_bounds` must satisfy 0 < low < high < inf, "
                          f"got {bounds!r}")
     return low, high
+
+
+def check_int(name: str, value: Any, minimum: int = 0) -> int:
+    """``value`` as an int ``>= minimum`` (bools refused), else :class:`InputError` naming ``name``."""
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral)
+            or value < minimum):
+        raise InputError(f"`{name}` must be an integer >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def check_positive(name: str, value: Any) -> float:
+    """``value`` as a finite float ``> 0`` (bools refused), else :class:`InputError`."""
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
+            or not math.isfinite(value) or value <= 0):
+        raise InputError(f"`{name}` must be a finite positive number, got {value!r}")
+    return float(value)
+
+
+def check_nonnegative(name: str, value: Any) -> float:
+    """``value`` as a finite float ``>= 0`` (bools refused), else :class:`InputError`."""
+    if (isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real)
+            or not math.isfinite(value) or value < 0):
+        raise InputError(f"`{name}` must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` as a bool (Python or numpy), else :class:`InputError` naming ``name``."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise InputError(f"`{name}` must be True or False, got {value!r}")
+    return bool(value)
