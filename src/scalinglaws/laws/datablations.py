@@ -77,6 +77,7 @@ import numpy as np
 from .._exceptions import InputError
 from .._validation import check_ratio_bounds
 from .forms import Form, _jacobian, _logsumexp, register_form
+from .frontier import log_optimal_n_for_tokens
 
 __all__ = [
     "MUENNIGHOFF_2023",
@@ -138,11 +139,6 @@ MUENNIGHOFF_2023 = _frozen({
 
 
 # -- the law's building blocks --------------------------------------------------------------
-
-def _log_n_opt(log_alpha, log_beta, a, b, alpha, beta, log_tokens):
-    r"""``log N_opt(D)`` of the base law, :math:`[\log(\alpha A/\beta B) + \beta\log D]/\alpha`."""
-    return (log_alpha - log_beta + a - b + beta * log_tokens) / alpha
-
 
 def _effective(log_total, log_unique, rstar, *, derivatives: bool):
     r"""``log X'`` for ``X' = U + U R* (1 - exp(-R/R*))``, ``R = X/U - 1 >= 0``.
@@ -262,9 +258,8 @@ class DataConstrained(Form):
             rd_star = np.exp(rho_d) if self.log_decay else rho_d
             rn_star = np.exp(rho_n) if self.log_decay else rho_n
         with np.errstate(divide="ignore", invalid="ignore"):
-            log_alpha, log_beta = np.log(alpha), np.log(beta)
             ln_ud = np.minimum(lnU, lnD)
-            ell = _log_n_opt(log_alpha, log_beta, a, b, alpha, beta, ln_ud)
+            ell = log_optimal_n_for_tokens(a, b, alpha, beta, ln_ud)
             over = ell < lnN  # excess parameters: U_N = N_opt(U_D) < N
             ln_un = np.where(over, ell, lnN)
         if not jacobian:
@@ -395,8 +390,8 @@ def compute_optimal_n(params, tokens):
     """
     p = _public_params(params, ("A", "B", "alpha", "beta"))
     d = _positive("tokens", tokens)
-    log_n = _log_n_opt(math.log(p["alpha"]), math.log(p["beta"]), math.log(p["A"]),
-                       math.log(p["B"]), p["alpha"], p["beta"], np.log(d))
+    log_n = log_optimal_n_for_tokens(math.log(p["A"]), math.log(p["B"]), p["alpha"], p["beta"],
+                                     np.log(d))
     out = np.exp(log_n)
     return out[()] if out.ndim == 0 else out
 

@@ -10,6 +10,7 @@ import numpy as np
 from .._exceptions import InputError
 from .._validation import check_confidence_level as _check_level
 from ..laws.forms import Form
+from ..laws.frontier import tokens_per_parameter as frontier_ratio
 
 __all__ = ["BootstrapResult", "METHODS"]
 
@@ -164,10 +165,8 @@ class BootstrapResult:
             raise InputError(f"`compute` must be a positive number of FLOP, got {compute!r}")
 
         def ratio(p):
-            g = (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1 / (p["alpha"] + p["beta"]))
-            a = p["beta"] / (p["alpha"] + p["beta"])
-            n_opt = g * (compute / flops_per_token) ** a
-            return compute / (flops_per_token * n_opt**2)
+            rows = np.column_stack([np.ravel(p[n]) for n in self.form.param_names])
+            return frontier_ratio(rows, compute, flops_per_token).reshape(np.shape(p["A"]))
 
         return self.interval(ratio)
 

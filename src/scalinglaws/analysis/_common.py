@@ -1,0 +1,243 @@
+"""What every analysis function shares: argument checks, evaluating a law for many
+parameter rows at once, and summarising the rows (point estimate + draws) into values
+and percentile intervals."""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from .._exceptions import ConvergenceWarning, InputError
+from ..laws.forms import Chinchilla, Form, KaplanND
+
+_METHODS = ("auto", "closed_form", "numerical")
+TOKENS_PER_PARAMETER_BOUNDS = (1e-6, 1e8)  # default D/N range searched numerically
+COMPUTE_SEARCH = (1.0, 1e70)  # FLOP range searched when inverting the frontier numerically
+TOKENS_SEARCH = (1e-10, 1e90)  # tokens searched when solving L(N, D) = target for D
+PARAMS_SEARCH = (1e-10, 1e90)  # parameters searched for the asymptote of an iso-loss curve
+UNLIMITED = 1e100  # stands for N or D -> infinity when taking a law's limits
+NEAREST_ASYMPTOTE = 1e-9  # inference search starts at N = N_asymptote (1 + 1e-9)
+BEYOND_OPTIMAL = 10.0  # ... and ends at 10x the compute-optimal N for the target loss
+_FLOAT_MAX = np.finfo(float).max
+_ROWS_PER_CHUNK_ELEMENTS = 2_000_000  # bounds the (draws x points) Jacobian memory in predict
+
+
+def check_fit(fit) -> tuple[Form, np.ndarray]:
+    """The form and the finite public parameter vector of ``fit``."""
+    form = getattr(fit, "form", None)
+    params = getattr(fit, "params", None)
+    if not isinstance(form, Form) or params is None:
+        raise InputError("`fit` must be a FitResult (or have a Form `.form` and a `.params` "
+                         f"mapping), got {type(fit).__name__}")
+    vector = form.params_vector(params)
+    if not np.all(np.isfinite(vector)):
+        raise InputError("`fit.params` must all be finite, got "
+                         f"{dict(zip(form.param_names, vector))}")
+    return form, vector
+
+
+def parameter_rows(form: Form, point: np.ndarray, draws) -> tuple[np.ndarray, int]:
+    """Stack the point estimate (row 0) on the draws (rows 1..m); also return m."""
+    if draws is None:
+        return point[None, :], 0
+    draws = getattr(draws, "draws", draws)  # a Bootstrap object passes through
+    columns = getattr(draws, "columns", None)
+    if columns is not None:  # a DataFrame: pick the columns by name
+        missing = [n for n in form.param_names if n not in columns]
+        if missing:
+            raise InputError(f"`draws` lacks column(s) {missing} of form {form.name!r}")
+        draws = draws[list(form.param_names)]
+    try:
+        values = np.asarray(draws, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("`draws` must be a numeric 2-D array of parameter vectors") from None
+    if values.ndim != 2 or values.shape[1] != form.n_params or values.shape[0] < 1:
+        raise InputError(f"`draws` must have shape (n_draws, {form.n_params}) with columns "
+                         f"{', '.join(form.param_names)}; got shape {values.shape}")
+    return np.vstack([point[None, :], values]), values.shape[0]
+
+
+def check_array(name: str, value, *, allow_zero: bool = False) -> np.ndarray:
+    """``value`` as a float array, finite and positive (or non-negative)."""
+    if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
+        raise InputError(f"`{name}` must be a number or an array of numbers, got {value!r}")
+    try:
+        array = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"`{name}` must be a number or an array of numbers, "
+                         f"got {value!r}") from None
+    if array.size == 0:
+        raise InputError(f"`{name}` must not be empty")
+    if not np.all(np.isfinite(array)):
+        raise InputError(f"`{name}` must be finite, got {value!r}")
+    if np.any(array < 0) if allow_zero else np.any(array <= 0):
+        raise InputError(f"`{name}` must be {'non-negative' if allow_zero else 'positive'}, "
+                         f"got {value!r}")
+    return array
+
+
+def check_scalar(name: str, value) -> float:
+    array = check_array(name, value)
+    if array.ndim != 0:
+        raise InputError(f"`{name}` must be a single number, got {value!r}")
+    return float(array)
+
+
+def check_method(method: str, form: Form, flops=None) -> str:
+    """Resolve ``method`` to "closed_form" or "numerical" for this form."""
+    if method not in _METHODS:
+        raise InputError(f"`method` must be one of {', '.join(_METHODS)}, got {method!r}")
+    closed_available = isinstance(form, Chinchilla) and flops is None
+    if method == "closed_form" and not closed_available:
+        why = "a user `flops` function" if flops is not None else f"form {form.name!r}"
+        raise InputError(f"`method='closed_form'` is only available for the chinchilla form with "
+                         f"C = k N D, not with {why}; use method='numerical'")
+    if method == "auto":
+        return "closed_form" if closed_available else "numerical"
+    return method
+
+
+def check_allocatable(form: Form) -> None:
+    if set(form.inputs) != {"N", "D"}:
+        raise InputError(f"form {form.name!r} has inputs ({', '.join(form.inputs)}); allocating "
+                         "compute between parameters and tokens needs a law in both N and D")
+
+
+def check_flops(flops) -> Callable | None:
+    if flops is None:
+        return None
+    if not callable(flops):
+        raise InputError("`flops` must be a callable flops(N, D) -> FLOP, "
+                         f"got {type(flops).__name__}")
+    probe = np.asarray(flops(np.array([1e9, 2e9]), np.array([2e10, 4e10])), dtype=float)
+    if probe.shape != (2,) or not np.all(np.isfinite(probe)) or np.any(probe <= 0):
+        raise InputError("`flops(N, D)` must return finite positive FLOP broadcast over array "
+                         f"inputs; flops([1e9, 2e9], [2e10, 4e10]) gave {probe!r}")
+    return flops
+
+
+def check_target(form, point, target_loss, name="target_loss") -> np.ndarray:
+    """Target losses, each above the law's infimum (InputError otherwise)."""
+    target = check_array(name, target_loss)
+    floor = float(irreducible(form, point[None, :])[0, 0])
+    if np.any(target <= floor):
+        what = (f"the irreducible loss E = {floor:.6g}" if isinstance(form, Chinchilla)
+                else f"the infimum of the law (~{floor:.3g})")
+        raise InputError(f"`{name}` must be above {what}: no finite model reaches "
+                         f"{np.min(target):.6g}")
+    return target
+
+
+def law_loss(form: Form, params: np.ndarray, N, D) -> np.ndarray:
+    """Loss of each parameter row ``params[i]`` at its own inputs ``N[i], D[i]``.
+
+    ``params`` is ``(m, p)``; ``N`` and ``D`` broadcast to ``(m, ...)`` (leading axis 1 or
+    m). Rows with non-finite parameters or inputs give nan.
+    """
+    N, D = np.broadcast_arrays(np.asarray(N, dtype=float), np.asarray(D, dtype=float))
+    m = params.shape[0]
+    shape = (m,) + N.shape[1:]
+    with np.errstate(all="ignore"):
+        # The two built-in laws in (N, D) are written out, vectorised over rows: a form's own
+        # evaluation shares one set of points across parameter rows, which the per-row
+        # searches here cannot use, and a Python loop over draws is ~100x slower.
+        # tests/test_extrapolate.py checks both against Form.predict.
+        columns = params.reshape(params.shape + (1,) * (N.ndim - 1))
+        if isinstance(form, Chinchilla):
+            E, A, B, alpha, beta = (columns[:, i] for i in range(5))
+            return E + A * N ** -alpha + B * D ** -beta
+        if isinstance(form, KaplanND):
+            N_c, D_c, alpha_N, alpha_D = (columns[:, i] for i in range(4))
+            return ((N_c / N) ** (alpha_N / alpha_D) + D_c / D) ** alpha_D
+        out = np.full(shape, np.nan)
+        N, D = np.broadcast_to(N, shape), np.broadcast_to(D, shape)
+        theta = form.to_internal(params)
+        for i in np.flatnonzero(np.all(np.isfinite(theta), axis=1)):
+            X = {"N": N[i].ravel(), "D": D[i].ravel()}
+            log_value, _ = form.log_value_and_jacobian(theta[i:i + 1], X)
+            out[i] = np.exp(log_value[0]).reshape(shape[1:])
+    return out
+
+
+def loss_at_shared_inputs(form: Form, params: np.ndarray, X: Mapping[str, np.ndarray]) -> np.ndarray:
+    """Loss ``(m, n)`` of every parameter row at the same ``n`` points (chunked over rows)."""
+    n_points = len(next(iter(X.values()))) if X else 1
+    rows_per_chunk = max(1, _ROWS_PER_CHUNK_ELEMENTS // max(1, n_points * form.n_params))
+    out = np.empty((params.shape[0], n_points))
+    with np.errstate(all="ignore"):
+        theta = form.to_internal(params)
+        for start in range(0, params.shape[0], rows_per_chunk):
+            chunk = theta[start:start + rows_per_chunk]
+            log_value, _ = form.log_value_and_jacobian(chunk, X)
+            out[start:start + rows_per_chunk] = np.exp(log_value)
+    return out
+
+
+def require_frontier(form: Form, point: np.ndarray) -> None:
+    """Raise when the point estimate has no compute-optimal frontier."""
+    if isinstance(form, Chinchilla):
+        values = dict(zip(form.param_names, point))
+        bad = [n for n in ("A", "B", "alpha", "beta") if not values[n] > 0]
+        if bad:
+            raise InputError("compute-optimal allocation needs A, B, alpha, beta > 0; the fit has "
+                             + ", ".join(f"{n}={values[n]!r}" for n in bad))
+
+
+def irreducible(form: Form, params: np.ndarray) -> np.ndarray:
+    """Infimum of the law per row ``(m, 1)``: E for Chinchilla, else L(N, D) at N = D = 1e100."""
+    if isinstance(form, Chinchilla):
+        return params[:, :1].copy()
+    return law_loss(form, params, np.full((1, 1), UNLIMITED), np.full((1, 1), UNLIMITED))
+
+
+def shaped(values: np.ndarray, shape: tuple):
+    array = np.asarray(values, dtype=float).reshape(shape)
+    return float(array) if array.ndim == 0 else array
+
+
+def summarise(values: Mapping[str, np.ndarray], shape: tuple, level: float, n_draws: int):
+    """Point estimates (row 0), percentile intervals over rows 1.., and failed-draw count."""
+    point = {name: shaped(v[0], shape) for name, v in values.items()}
+    if n_draws == 0:
+        return point, {}, 0
+    failed = np.zeros(n_draws, bool)
+    intervals = {}
+    tail = 50.0 * (1.0 - level)
+    for name, v in values.items():
+        samples = np.asarray(v[1:], dtype=float).reshape(n_draws, -1)
+        failed |= ~np.isfinite(samples).all(axis=1)
+        # +-inf is a real answer ("never reached under this draw") and must widen the
+        # interval; numpy interpolates inf to nan, so stand in the largest float and map
+        # anything interpolated towards it back to inf (real values stay far below 1e298).
+        stand_in = np.clip(samples, -_FLOAT_MAX, _FLOAT_MAX)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all draws nan: nan interval
+            low, high = np.nanpercentile(stand_in, [tail, 100 - tail], axis=0)
+        low, high = (np.where(np.abs(b) > _FLOAT_MAX * 1e-10, np.sign(b) * np.inf, b)
+                     for b in (low, high))
+        intervals[name] = (shaped(low, shape), shaped(high, shape))
+    return point, intervals, int(failed.sum())
+
+
+def warn_edge(at_edge, what: str, remedy: str) -> None:
+    if np.any(at_edge):
+        warnings.warn(f"{what} lies at the edge of the searched range for "
+                      f"{int(np.sum(at_edge))} element(s); {remedy}", ConvergenceWarning,
+                      stacklevel=3)
+
+
+def edge_out(flags, shape):
+    array = np.asarray(flags, bool).reshape(shape)
+    return bool(array) if array.ndim == 0 else array
+
+
+def quiet(function):
+    @functools.wraps(function)
+    def quiet(*args, **kwargs):
+        with np.errstate(all="ignore"):  # a fresh context per call: safe to nest
+            return function(*args, **kwargs)
+
+    return quiet

@@ -1,0 +1,406 @@
+"""Compute-optimal allocation: the model size and tokens for a budget, the budget for a
+loss, the tokens a model needs, iso-loss curves, and inference-aware allocation."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._exceptions import InputError
+from .._numeric import minimise_1d
+from .._validation import check_confidence_level as _check_level
+from .._validation import check_ratio_bounds as _check_ratio_bounds
+from ..laws.forms import Chinchilla
+from ._common import (BEYOND_OPTIMAL, COMPUTE_SEARCH, NEAREST_ASYMPTOTE, TOKENS_PER_PARAMETER_BOUNDS, check_allocatable, check_array, check_fit,
+                      check_flops, check_method, check_scalar, check_target, edge_out,
+                      law_loss, parameter_rows, quiet,
+                      require_frontier, shaped, summarise, warn_edge)
+from .results import Allocation, InferenceAllocation, IsoLossCurve
+from .solvers import (compute_for_loss_rows, optimal_for_compute, params_asymptote,
+                      tokens_for_loss_rows)
+
+__all__ = ["compute_optimal", "compute_for_loss", "tokens_for_loss", "iso_loss_curve",
+           "inference_optimal"]
+
+
+@quiet
+def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="auto",
+                    tokens_per_param_bounds=TOKENS_PER_PARAMETER_BOUNDS, draws=None,
+                    confidence_level=0.95) -> Allocation:
+    r"""Model size and tokens that minimise the loss at a compute budget.
+
+    Minimises :math:`L(N, D)` subject to :math:`C = kND` (or ``flops(N, D) = C``).
+
+    * Chinchilla, ``method="closed_form"``: Hoffmann et al. 2022 Sec 3.3 Eq 4,
+      :math:`N_{opt} = G (C/k)^a`, :math:`D_{opt} = G^{-1} (C/k)^b` (see
+      :func:`chinchilla_frontier`).
+    * Any law in (N, D), ``method="numerical"``: minimise :math:`L(N, C/(kN))` over
+      :math:`\log N` with :math:`D/N` in ``tokens_per_param_bounds``: a dense log grid
+      brackets the minimum for every budget at once, then a vectorised golden section
+      and finite-difference Newton steps refine it (agrees with the closed form to
+      ~1e-9 relative).
+    * ``flops(N, D)``: a user FLOP count (vectorised, increasing in D); D is solved from
+      ``flops(N, D) = C`` for each N by bisection. Always numerical.
+
+    Parameters
+    ----------
+    fit : FitResult
+        A law with inputs ``N`` and ``D``.
+    compute : float or array_like
+        Budgets C in FLOP (positive).
+    flops_per_token : float, default 6
+        ``k`` in ``C = k N D``; also the guide for the search range with ``flops``.
+    flops : callable, optional
+        ``flops(N, D) -> FLOP`` replacing ``k N D``.
+    method : {"auto", "closed_form", "numerical"}
+        ``"auto"`` uses the closed form when it exists (Chinchilla without ``flops``).
+    tokens_per_param_bounds : (float, float), default (1e-6, 1e8)
+        Range of D/N searched numerically. An optimum on its edge is flagged in
+        ``at_search_edge`` and announced with a :class:`~scalinglaws.ConvergenceWarning`;
+        draws whose optimum is on the edge count as failed.
+    draws, confidence_level :
+        See :func:`predict`.
+
+    Returns
+    -------
+    Allocation
+        ``compute, n_params, n_tokens, loss, tokens_per_param`` shaped like ``compute``.
+
+    Raises
+    ------
+    InputError
+        Bad arguments; a law with a single input (it cannot allocate); ``closed_form``
+        requested where it does not exist.
+
+    Examples
+    --------
+    Hoffmann's unrounded coefficients give N_opt = 4.04e10 at the Gopher budget 5.76e23
+    (Fig 4 caption: ~40B); the printed, rounded ones give 3.22e10.
+    """
+    form, point = check_fit(fit)
+    check_allocatable(form)
+    budgets = check_array("compute", compute)
+    k = check_scalar("flops_per_token", flops_per_token)
+    flops = check_flops(flops)
+    method = check_method(method, form, flops)
+    ratio_bounds = _check_ratio_bounds(tokens_per_param_bounds)
+    rows, n_draws = parameter_rows(form, point, draws)
+    level = _check_level(confidence_level)
+    if method == "closed_form":
+        require_frontier(form, point)
+    shape = budgets.shape
+    n_params, n_tokens, loss, at_edge = optimal_for_compute(
+        form, rows, budgets.reshape(1, -1), k, method, flops=flops, ratio_bounds=ratio_bounds)
+    # an optimum on the search edge is the range's, not the law's: not a usable draw
+    edge_free = np.where(at_edge, np.nan, 1.0)
+    edge_free[0] = 1.0
+    values = {"n_params": n_params * edge_free, "n_tokens": n_tokens * edge_free,
+              "loss": loss * edge_free, "tokens_per_param": n_tokens / n_params * edge_free}
+    point_values, intervals, failed = summarise(values, shape, level, n_draws)
+    warn_edge(at_edge[0], "the compute-optimal model size",
+               "widen `tokens_per_param_bounds` (the optimum of the law lies outside it)")
+    return Allocation(question="compute_optimal", compute=shaped(budgets, shape),
+                      **point_values, method=method, flops_per_token=k,
+                      at_search_edge=edge_out(at_edge[0], shape), intervals=intervals,
+                      confidence_level=level, n_draws=n_draws, n_failed_draws=failed)
+
+
+@quiet
+def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
+                     tokens_per_param_bounds=TOKENS_PER_PARAMETER_BOUNDS, draws=None,
+                     confidence_level=0.95) -> Allocation:
+    r"""Smallest training compute that reaches a loss, and its compute-optimal N, D.
+
+    The frontier loss :math:`L^*(C) = \min_{kND=C} L(N, D)` decreases with C, so the
+    answer is its inverse. For Chinchilla it is closed (Hoffmann et al. 2022 Eq 4
+    substituted into Eq 2): :math:`L^*(C) = E + K (C/k)^{-\gamma}`, so
+    :math:`C = k \left(K / (L - E)\right)^{1/\gamma}` with
+    :math:`\gamma = \alpha\beta/(\alpha+\beta)`, :math:`K = A G^{-\alpha} + B G^\beta`.
+    Otherwise a vectorised bisection on :math:`\log C` over 1 to 1e70 FLOP.
+
+    Parameters
+    ----------
+    fit : FitResult
+        A law with inputs ``N`` and ``D``.
+    target_loss : float or array_like
+        Losses to reach; each must be above the irreducible loss (E for Chinchilla; the
+        law's infimum otherwise).
+    flops_per_token, method, tokens_per_param_bounds, draws, confidence_level :
+        See :func:`compute_optimal`. A draw whose irreducible loss is above the
+        target counts as failed.
+
+    Returns
+    -------
+    Allocation
+
+    Raises
+    ------
+    InputError
+        A target at or below the irreducible loss, or unreachable below 1e70 FLOP.
+    """
+    form, point = check_fit(fit)
+    check_allocatable(form)
+    target = check_target(form, point, target_loss)
+    k = check_scalar("flops_per_token", flops_per_token)
+    method = check_method(method, form)
+    ratio_bounds = _check_ratio_bounds(tokens_per_param_bounds)
+    rows, n_draws = parameter_rows(form, point, draws)
+    level = _check_level(confidence_level)
+    if method == "closed_form":
+        require_frontier(form, point)
+    shape = target.shape
+    compute, n_params, n_tokens, at_edge = compute_for_loss_rows(form, rows, target.reshape(1, -1),
+                                                             k, method, ratio_bounds)
+    if not np.all(np.isfinite(compute[0])):
+        raise InputError(f"`target_loss` {target.min():.6g} is not reached with less than "
+                         f"{COMPUTE_SEARCH[1]:.0e} FLOP")
+    edge_free = np.where(at_edge, np.nan, 1.0)
+    edge_free[0] = 1.0
+    loss = law_loss(form, rows, n_params, n_tokens)
+    values = {"compute": compute * edge_free, "n_params": n_params * edge_free,
+              "n_tokens": n_tokens * edge_free, "loss": loss * edge_free,
+              "tokens_per_param": n_tokens / n_params * edge_free}
+    point_values, intervals, failed = summarise(values, shape, level, n_draws)
+    warn_edge(at_edge[0], "the compute-optimal model for this loss",
+               "widen `tokens_per_param_bounds` or check the target loss")
+    return Allocation(question="compute_for_loss", **point_values, method=method,
+                      flops_per_token=k, at_search_edge=edge_out(at_edge[0], shape),
+                      intervals=intervals, confidence_level=level, n_draws=n_draws,
+                      n_failed_draws=failed)
+
+
+@quiet
+def tokens_for_loss(fit, target_loss, n_params, *, flops_per_token=6.0, draws=None,
+                    confidence_level=0.95) -> Allocation:
+    r"""Training tokens a model of ``n_params`` parameters needs to reach a loss.
+
+    Answers "if I halve N, how many tokens do I need?". For Chinchilla
+    :math:`D = \left(B / (L - E - A N^{-\alpha})\right)^{1/\beta}`, which needs
+    :math:`N > (A/(L-E))^{1/\alpha}`; otherwise a bisection on :math:`\log D`.
+
+    Parameters
+    ----------
+    fit : FitResult
+        A law with inputs ``N`` and ``D``.
+    target_loss, n_params : float or array_like
+        Broadcast together.
+    flops_per_token : float, default 6
+        ``k`` for the reported compute ``k N D``.
+    draws, confidence_level :
+        See :func:`predict`; a draw for which N cannot reach the loss counts as failed.
+
+    Returns
+    -------
+    Allocation
+
+    Raises
+    ------
+    InputError
+        N too small to ever reach the target (with any amount of data).
+    """
+    form, point = check_fit(fit)
+    check_allocatable(form)
+    target = check_target(form, point, target_loss)
+    n = check_array("n_params", n_params)
+    k = check_scalar("flops_per_token", flops_per_token)
+    rows, n_draws = parameter_rows(form, point, draws)
+    level = _check_level(confidence_level)
+    try:
+        target, n = np.broadcast_arrays(target, n)
+    except ValueError:
+        raise InputError(f"`target_loss` {target.shape} and `n_params` {n.shape} do not "
+                         "broadcast") from None
+    shape = target.shape
+    n_tokens = tokens_for_loss_rows(form, rows, target.reshape(1, -1), n.reshape(1, -1))
+    if not np.all(np.isfinite(n_tokens[0])):
+        asymptote = params_asymptote(form, rows[:1], target.reshape(1, -1))[0]
+        bad = np.flatnonzero(~np.isfinite(n_tokens[0]))[0]
+        raise InputError(f"`n_params` = {n.ravel()[bad]:.4g} cannot reach `target_loss` = "
+                         f"{target.ravel()[bad]:.6g} with any number of tokens: it needs "
+                         f"N > {asymptote[bad]:.4g}")
+    n_rows = np.broadcast_to(n.reshape(1, -1), n_tokens.shape)
+    values = {"compute": k * n_rows * n_tokens, "n_tokens": n_tokens,
+              "tokens_per_param": n_tokens / n_rows}
+    point_values, intervals, failed = summarise(values, shape, level, n_draws)
+    return Allocation(question="tokens_for_loss", n_params=shaped(n, shape),
+                      loss=shaped(target, shape), **point_values, method=(
+                          "closed_form" if isinstance(form, Chinchilla) else "numerical"),
+                      flops_per_token=k, at_search_edge=edge_out(np.zeros(shape, bool), shape),
+                      intervals=intervals, confidence_level=level, n_draws=n_draws,
+                      n_failed_draws=failed)
+
+
+@quiet
+def iso_loss_curve(fit, target_loss, n_params=None, n_points=50, *, flops_per_token=6.0,
+                   draws=None, confidence_level=0.95) -> IsoLossCurve:
+    r"""The (N, D) pairs that reach one loss: the iso-loss trade-off.
+
+    For Chinchilla :math:`D(N) = \left(B / (L - E - A N^{-\alpha})\right)^{1/\beta}` for N
+    above the asymptote :math:`N_\infty = (A/(L-E))^{1/\alpha}` (Hoffmann et al. 2022
+    Sec 3.3 Eq 2 solved for D); other laws are solved numerically. The cheapest point of
+    the curve in ``k N D`` is the compute-optimal model (:func:`compute_for_loss`).
+
+    Parameters
+    ----------
+    fit : FitResult
+        A law with inputs ``N`` and ``D``.
+    target_loss : float
+        One loss, above the irreducible loss.
+    n_params : array_like, optional
+        Model sizes at which to evaluate the curve; each must exceed the asymptote. By
+        default ``n_points`` log-spaced sizes from ``max(N_opt/20, 1.02 N_inf)`` to
+        ``20 N_opt``.
+    n_points : int, default 50
+        Points of the default grid.
+    flops_per_token : float, default 6
+        ``k`` in ``C = k N D``.
+    draws, confidence_level :
+        See :func:`predict`. Intervals are for ``n_tokens``, ``compute`` and
+        ``tokens_per_param`` at the given sizes.
+
+    Returns
+    -------
+    IsoLossCurve
+    """
+    form, point = check_fit(fit)
+    check_allocatable(form)
+    target = check_target(form, point, target_loss)
+    if target.ndim != 0:
+        raise InputError("`target_loss` must be a single number for one curve, "
+                         f"got {target_loss!r}")
+    if isinstance(n_points, (bool, np.bool_)) or not isinstance(n_points, (int, np.integer)) \
+            or n_points < 2:
+        raise InputError(f"`n_points` must be an integer >= 2, got {n_points!r}")
+    k = check_scalar("flops_per_token", flops_per_token)
+    rows, n_draws = parameter_rows(form, point, draws)
+    level = _check_level(confidence_level)
+    method = check_method("auto", form)
+    target_row = np.full((1, 1), float(target))
+    optimal_c, optimal_n, optimal_d, _ = compute_for_loss_rows(form, rows[:1], target_row, k, method)
+    asymptote = float(params_asymptote(form, rows[:1], target_row)[0, 0])
+    if n_params is None:
+        low = max(float(optimal_n[0, 0]) / 20.0, 1.02 * asymptote)
+        sizes = np.geomspace(low, 20.0 * float(optimal_n[0, 0]), int(n_points))
+    else:
+        sizes = check_array("n_params", n_params)
+        if sizes.ndim > 1:
+            raise InputError("`n_params` must be one number or a 1-D array, "
+                             f"got shape {sizes.shape}")
+        if np.any(sizes <= asymptote):
+            raise InputError(f"`n_params` must all exceed {asymptote:.4g}: a smaller model never "
+                             f"reaches `target_loss` = {float(target):.6g}")
+    shape = sizes.shape
+    n_tokens = tokens_for_loss_rows(form, rows, target_row, sizes.reshape(1, -1))
+    values = {"n_tokens": n_tokens, "compute": k * sizes.reshape(1, -1) * n_tokens,
+              "tokens_per_param": n_tokens / sizes.reshape(1, -1)}
+    point_values, intervals, failed = summarise(values, shape, level, n_draws)
+    return IsoLossCurve(target_loss=float(target), n_params=shaped(sizes, shape), **point_values,
+                        n_params_asymptote=asymptote, optimal_n_params=float(optimal_n[0, 0]),
+                        optimal_n_tokens=float(optimal_d[0, 0]),
+                        optimal_compute=float(optimal_c[0, 0]), flops_per_token=k,
+                        intervals=intervals, confidence_level=level, n_draws=n_draws,
+                        n_failed_draws=failed)
+
+
+@quiet
+def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0,
+                      inference_flops_per_token=2.0, draws=None,
+                      confidence_level=0.95) -> InferenceAllocation:
+    r"""Allocation minimising training plus inference compute at a target loss.
+
+    Sardana et al. 2024 (arXiv 2401.00448, Sec 2): choose N and training tokens D to
+
+    .. math::
+
+        \min_{N, D}\; k N D + k_{inf} N D_{inf}
+        \quad\text{subject to}\quad L(N, D) = L_{target},
+
+    with ``k = flops_per_token`` (6) and ``k_inf = inference_flops_per_token`` (2 FLOP per
+    parameter per token, :func:`scalinglaws.flops.inference_flops_per_token`). Along the
+    iso-loss curve D is a function of N (:func:`tokens_for_loss`), leaving a 1-D
+    minimisation over N between the asymptote N_inf and 10x the compute-optimal N (the
+    inference term grows with N, so the optimum is never above the compute-optimal N).
+    For Chinchilla the optimum satisfies (with k = 6, k_inf = 2)
+    :math:`\alpha A N^{-\alpha} = \beta B D^{-\beta} (1 + D_{inf}/(3D))`; with
+    ``inference_tokens = 0`` it is the compute-optimal model.
+
+    Parameters
+    ----------
+    fit : FitResult
+        A law with inputs ``N`` and ``D``.
+    target_loss : float or array_like
+        Loss to reach, above the irreducible loss.
+    inference_tokens : float or array_like
+        Tokens processed at inference over the model's life (non-negative); broadcast
+        with ``target_loss``.
+    flops_per_token, inference_flops_per_token : float
+        Training and inference FLOP per parameter per token.
+    draws, confidence_level :
+        See :func:`predict`.
+
+    Returns
+    -------
+    InferenceAllocation
+    """
+    form, point = check_fit(fit)
+    check_allocatable(form)
+    target = check_target(form, point, target_loss)
+    inference = check_array("inference_tokens", inference_tokens, allow_zero=True)
+    k = check_scalar("flops_per_token", flops_per_token)
+    k_inf = check_scalar("inference_flops_per_token", inference_flops_per_token)
+    rows, n_draws = parameter_rows(form, point, draws)
+    level = _check_level(confidence_level)
+    method = check_method("auto", form)
+    if method == "closed_form":
+        require_frontier(form, point)
+    try:
+        target, inference = np.broadcast_arrays(target, inference)
+    except ValueError:
+        raise InputError(f"`target_loss` {target.shape} and `inference_tokens` "
+                         f"{inference.shape} do not broadcast") from None
+    shape = target.shape
+    target_row, inference_row = target.reshape(1, -1), inference.reshape(1, -1)
+    _, optimal_n, optimal_d, _ = compute_for_loss_rows(form, rows, target_row, k, method)
+    asymptote = params_asymptote(form, rows, target_row)
+    # search t = log(N/N_inf - 1): N -> N_inf needs unbounded data, so resolve it on a log scale
+    with np.errstate(all="ignore"):
+        lower = np.full(asymptote.shape, math.log(NEAREST_ASYMPTOTE))
+        upper = np.log(BEYOND_OPTIMAL * optimal_n / asymptote - 1.0)
+
+    def sizes(t):
+        return asymptote[..., None] * (1.0 + np.exp(t))
+
+    def log_total_cost(t):
+        n = sizes(t)
+        d = tokens_for_loss_rows(form, rows, target_row[..., None], n)
+        with np.errstate(all="ignore"):
+            return np.log(n) + np.log(k * d + k_inf * inference_row[..., None])
+
+    t, at_edge = minimise_1d(log_total_cost, lower, upper)
+    n_params = sizes(t[..., None])[..., 0]
+    n_tokens = tokens_for_loss_rows(form, rows, target_row, n_params)
+    training = k * n_params * n_tokens
+    serving = k_inf * n_params * inference_row
+    total = training + serving
+    chinchilla_total = k * optimal_n * optimal_d + k_inf * optimal_n * inference_row
+    saving = chinchilla_total - total
+    # The compute-optimal model is itself on the iso-loss curve, so the true minimum never
+    # costs more; a deficit at rounding level (D_inf = 0) is reported as no saving.
+    saving = np.where((saving < 0) & (saving > -1e-9 * chinchilla_total), 0.0, saving)
+    edge_free = np.where(at_edge, np.nan, 1.0)
+    edge_free[0] = 1.0
+    values = {"n_params": n_params, "n_tokens": n_tokens, "training_compute": training,
+              "inference_compute": serving, "total_compute": total,
+              "chinchilla_n_params": optimal_n, "chinchilla_n_tokens": optimal_d,
+              "chinchilla_total_compute": chinchilla_total, "saving": saving,
+              "saving_fraction": saving / chinchilla_total}
+    values = {name: v * edge_free for name, v in values.items()}
+    point_values, intervals, failed = summarise(values, shape, level, n_draws)
+    warn_edge(at_edge[0], "the inference-aware model size",
+               "the inference demand pushes N to the asymptote of the target loss")
+    return InferenceAllocation(target_loss=shaped(target, shape),
+                               inference_tokens=shaped(inference, shape), **point_values,
+                               flops_per_token=k, inference_flops_per_token=k_inf,
+                               at_search_edge=edge_out(at_edge[0], shape), intervals=intervals,
+                               confidence_level=level, n_draws=n_draws, n_failed_draws=failed)

@@ -1,0 +1,94 @@
+"""How far a trained model is from compute-optimal (under- or over-training)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._exceptions import InputError
+from .._validation import check_confidence_level as _check_level
+from ._common import (check_allocatable, check_array, check_fit,
+                      check_method, check_scalar, law_loss, parameter_rows, quiet,
+                      require_frontier, shaped, summarise, warn_edge)
+from .results import Diagnosis
+from .solvers import compute_for_loss_rows, optimal_compute_for_params, optimal_for_compute
+
+__all__ = ["diagnose"]
+
+
+@quiet
+def diagnose(fit, n_params, n_tokens, *, flops_per_token=6.0, method="auto", draws=None,
+             confidence_level=0.95) -> Diagnosis:
+    r"""Under-training diagnosis of an existing model (N, D).
+
+    With ``C = k N D`` the model's compute, reports:
+
+    * the compute-optimal model for C (:func:`compute_optimal`);
+    * :math:`C^*(N)`, the budget at which N parameters are compute-optimal, and
+      :math:`D^*(N) = C^*(N)/(kN)`. For Chinchilla, inverting Hoffmann et al. 2022 Eq 4
+      :math:`N = G (C/k)^a` gives :math:`C^*(N) = k (N/G)^{1/a}`;
+    * the ratios :math:`C^*(N)/(kND)` and :math:`D^*(N)/D` (equal under C = kND): above 1
+      the model is under-trained for its size (Hoffmann et al. 2022 Sec 1 and 3.4 make
+      this case for GPT-3 and Gopher);
+    * the compute a compute-optimal model needs for the same predicted loss
+      (:func:`compute_for_loss`) and the saving factor ``kND`` / that compute.
+
+    ``str(result)`` prints a readable report.
+
+    Parameters
+    ----------
+    fit : FitResult
+        A law with inputs ``N`` and ``D``.
+    n_params, n_tokens : float or array_like
+        The model(s); broadcast together.
+    flops_per_token, method, draws, confidence_level :
+        See :func:`compute_optimal`.
+
+    Returns
+    -------
+    Diagnosis
+    """
+    form, point = check_fit(fit)
+    check_allocatable(form)
+    n = check_array("n_params", n_params)
+    d = check_array("n_tokens", n_tokens)
+    k = check_scalar("flops_per_token", flops_per_token)
+    method = check_method(method, form)
+    rows, n_draws = parameter_rows(form, point, draws)
+    level = _check_level(confidence_level)
+    if method == "closed_form":
+        require_frontier(form, point)
+    try:
+        n, d = np.broadcast_arrays(n, d)
+    except ValueError:
+        raise InputError(f"`n_params` {n.shape} and `n_tokens` {d.shape} "
+                         "do not broadcast") from None
+    shape = n.shape
+    n_row, d_row = n.reshape(1, -1), d.reshape(1, -1)
+    compute = k * n_row * d_row
+    loss = law_loss(form, rows, n_row, d_row)
+    optimal_n, optimal_d, optimal_loss, edge_1 = optimal_for_compute(form, rows, compute, k,
+                                                                      method)
+    optimal_c_for_n = optimal_compute_for_params(form, rows, n_row, k, method)
+    optimal_d_for_n = optimal_c_for_n / (k * n_row)
+    same_c, same_n, same_d, edge_2 = compute_for_loss_rows(form, rows, loss, k, method)
+    at_edge = edge_1 | edge_2
+    edge_free = np.where(at_edge, np.nan, 1.0)
+    edge_free[0] = 1.0
+    compute_rows = np.broadcast_to(compute, loss.shape)
+    values = {
+        "loss": loss, "optimal_n_params": optimal_n, "optimal_n_tokens": optimal_d,
+        "optimal_loss": optimal_loss, "optimal_compute_for_n_params": optimal_c_for_n,
+        "optimal_tokens_for_n_params": optimal_d_for_n,
+        "compute_ratio": optimal_c_for_n / compute_rows,
+        "tokens_ratio": optimal_d_for_n / d_row,
+        "compute_for_same_loss": same_c, "n_params_for_same_loss": same_n,
+        "n_tokens_for_same_loss": same_d, "compute_saving_factor": compute_rows / same_c,
+    }
+    values = {name: v * edge_free for name, v in values.items()}
+    point_values, intervals, failed = summarise(values, shape, level, n_draws)
+    warn_edge(at_edge[0], "a compute-optimal model in the diagnosis",
+               "the law's optimum lies outside the default tokens-per-parameter range")
+    return Diagnosis(n_params=shaped(n, shape), n_tokens=shaped(d, shape),
+                     compute=shaped(compute, shape), **point_values, flops_per_token=k,
+                     method=method, form=form.name, intervals=intervals, confidence_level=level,
+                     n_draws=n_draws, n_failed_draws=failed)

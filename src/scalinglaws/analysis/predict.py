@@ -1,0 +1,109 @@
+"""Predictions of a fitted law, with percentile intervals over parameter draws."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._exceptions import InputError
+from .._validation import check_confidence_level as _check_level
+from ..laws.forms import Chinchilla
+from ..laws.frontier import frontier_terms
+from ._common import (check_fit,
+                      irreducible, loss_at_shared_inputs, parameter_rows, quiet,
+                      require_frontier, shaped, summarise)
+from .results import FrontierCoefficients, Prediction
+
+__all__ = ["predict", "chinchilla_frontier", "irreducible_loss"]
+
+
+@quiet
+def irreducible_loss(fit) -> float:
+    """Infimum of the law over N and D: ``E`` for Chinchilla, ``L(1e100, 1e100)`` otherwise.
+
+    For a law without an offset (Kaplan's) the infimum is 0 and the value returned is
+    the law at N = D = 1e100, a tiny positive number.
+    """
+    form, point = check_fit(fit)
+    if set(form.inputs) == {"N", "D"}:
+        return float(irreducible(form, point[None, :])[0, 0])
+    values = dict(zip(form.param_names, point))
+    return float(values.get("E", 0.0))
+
+
+@quiet
+def predict(fit, draws=None, confidence_level=0.95, **inputs) -> Prediction:
+    """Predicted loss at broadcast inputs, with percentile intervals over ``draws``.
+
+    Parameters
+    ----------
+    fit : FitResult
+        The law (``.form`` and ``.params``).
+    draws : array (m, p), optional
+        Parameter vectors in ``fit.form.param_names`` order (e.g. ``bootstrap.draws``).
+    confidence_level : float, default 0.95
+        Coverage of the intervals: the ``(1 - level)/2`` and ``(1 + level)/2`` percentiles.
+    **inputs : array_like
+        The form's inputs by name (``N=..., D=...``); arrays broadcast.
+
+    Returns
+    -------
+    Prediction
+
+    Examples
+    --------
+    >>> from scalinglaws import Chinchilla, FitResult
+    >>> law = FitResult(form=Chinchilla(), params=dict(E=1.69, A=406.4, B=410.7, alpha=0.34,
+    ...                 beta=0.28), free_params=(), fixed={}, tied={}, objective=0.0, n_runs=0,
+    ...                 success=True, status=0, message="")
+    >>> round(predict(law, N=70e9, D=1.4e12).loss, 4)
+    1.9366
+    """
+    form, point = check_fit(fit)
+    rows, n_draws = parameter_rows(form, point, draws)
+    level = _check_level(confidence_level)
+    unknown = [name for name in inputs if name not in form.inputs]
+    if unknown:
+        raise InputError(f"form {form.name!r} takes inputs {', '.join(form.inputs)}; "
+                         f"unknown input(s) {', '.join(unknown)}")
+    X, shape = form._broadcast_inputs(inputs)
+    values = loss_at_shared_inputs(form, rows, X)
+    point_values, intervals, failed = summarise({"loss": values}, shape, level, n_draws)
+    low, high = intervals.get("loss", (None, None))
+    broadcast = {name: shaped(X[name], shape) for name in form.inputs}
+    return Prediction(inputs=broadcast, loss=point_values["loss"], low=low, high=high,
+                      intervals=intervals, confidence_level=level, n_draws=n_draws,
+                      n_failed_draws=failed)
+
+
+@quiet
+def chinchilla_frontier(fit, draws=None, confidence_level=0.95) -> FrontierCoefficients:
+    r"""Efficient-frontier coefficients of a Chinchilla law (Hoffmann et al. 2022 Eq 4).
+
+    .. math::
+
+        N_{opt}(C) = G \left(\frac{C}{k}\right)^a,\quad
+        D_{opt}(C) = G^{-1} \left(\frac{C}{k}\right)^b,\quad
+        G = \left(\frac{\alpha A}{\beta B}\right)^{\frac{1}{\alpha+\beta}},\quad
+        a = \frac{\beta}{\alpha+\beta},\quad b = \frac{\alpha}{\alpha+\beta}
+
+    and the frontier loss :math:`L^*(C) = E + K (C/k)^{-\gamma}` with
+    :math:`\gamma = \alpha\beta/(\alpha+\beta)`, :math:`K = A G^{-\alpha} + B G^{\beta}`.
+
+    Examples
+    --------
+    With Hoffmann's printed coefficients (App D.2 Eq 10) ``G = 1.3447, a = 0.4516``; with
+    the unrounded TeX values ``G = 1.3000, a = 0.4565``.
+    """
+    form, point = check_fit(fit)
+    if not isinstance(form, Chinchilla):
+        raise InputError(f"`fit` must use the chinchilla form for its closed-form frontier, "
+                         f"got form {form.name!r}; use compute_optimal(..., method='numerical')")
+    require_frontier(form, point)
+    rows, n_draws = parameter_rows(form, point, draws)
+    level = _check_level(confidence_level)
+    terms = frontier_terms(rows)
+    values = {"G": np.exp(terms["log_G"]), "a": terms["a"], "b": terms["b"],
+              "gamma": terms["gamma"], "K": np.exp(terms["log_K"])}
+    point_values, intervals, failed = summarise(values, (), level, n_draws)
+    return FrontierCoefficients(**point_values, intervals=intervals, confidence_level=level,
+                                n_draws=n_draws, n_failed_draws=failed)

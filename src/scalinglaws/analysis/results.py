@@ -1,0 +1,372 @@
+"""The frozen results of the analysis functions, and their text and table forms."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._exceptions import InputError
+from .._validation import to_plain as _plain
+from ..laws.flops import PF_DAY
+
+
+class _ResultMixin:
+    """``to_dict``, ``to_frame`` and ``interval`` shared by the result dataclasses.
+
+    Subclasses list their per-element fields in ``_ELEMENT_FIELDS``; those become the
+    columns of :meth:`to_frame`, followed by ``<name>_low`` / ``<name>_high``.
+    """
+
+    _ELEMENT_FIELDS: tuple = ()
+
+    def interval(self, name: str):
+        """``(low, high)`` percentile interval of quantity ``name`` (needs draws)."""
+        if name not in self.intervals:
+            raise InputError(f"no interval for {name!r}: pass `draws` to get intervals"
+                             if not self.intervals else
+                             f"no interval for {name!r}; available: {', '.join(self.intervals)}")
+        return self.intervals[name]
+
+    def to_dict(self) -> dict:
+        """Every field as plain types (lists, floats, None for non-finite), for ``--json``."""
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "intervals":
+                value = {k: {"low": lo, "high": hi} for k, (lo, hi) in value.items()}
+            out[f.name] = value
+        return _plain(out)
+
+    def to_frame(self):
+        """One row per element: the per-element quantities and their interval bounds."""
+        import pandas as pd
+
+        columns = {name: getattr(self, name) for name in self._ELEMENT_FIELDS}
+        for name, (low, high) in self.intervals.items():
+            columns[f"{name}_low"], columns[f"{name}_high"] = low, high
+        arrays = np.broadcast_arrays(*(np.asarray(v) for v in columns.values()))
+        return pd.DataFrame({k: a.ravel() for k, a in zip(columns, arrays)})
+
+
+_INTERVAL_FIELDS_DOC = """intervals : dict
+        ``{quantity: (low, high)}`` percentile intervals over the draws (empty without draws).
+    confidence_level : float
+        Coverage of the intervals.
+    n_draws, n_failed_draws : int
+        Draws used, and draws for which some quantity was not finite (ignored)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction(_ResultMixin):
+    """Predicted loss at broadcast inputs (see :func:`predict`).
+
+    Attributes
+    ----------
+    inputs : dict
+        The broadcast inputs by name (``N``, ``D``...).
+    loss : float or ndarray
+        Predicted loss at the point estimate.
+    low, high : float or ndarray or None
+        Percentile interval of the loss over the draws (None without draws).
+    """
+
+    inputs: dict
+    loss: Any
+    low: Any = None
+    high: Any = None
+    intervals: dict = field(default_factory=dict)
+    confidence_level: float = 0.95
+    n_draws: int = 0
+    n_failed_draws: int = 0
+
+    def to_frame(self):
+        import pandas as pd
+
+        columns = dict(self.inputs, loss=self.loss)
+        if self.low is not None:
+            columns.update(loss_low=self.low, loss_high=self.high)
+        arrays = np.broadcast_arrays(*(np.asarray(v) for v in columns.values()))
+        return pd.DataFrame({k: a.ravel() for k, a in zip(columns, arrays)})
+
+
+@dataclass(frozen=True, eq=False)
+class FrontierCoefficients(_ResultMixin):
+    r"""Hoffmann et al. 2022 Eq 4 efficient frontier of a Chinchilla law.
+
+    ``N_opt = G (C/k)^a``, ``D_opt = G^-1 (C/k)^b`` and, along it,
+    ``L*(C) = E + K (C/k)^-gamma``.
+
+    Attributes
+    ----------
+    G, a, b : float
+        ``G = (alpha A/(beta B))^(1/(alpha+beta))``, ``a = beta/(alpha+beta)``,
+        ``b = alpha/(alpha+beta)``.
+    gamma, K : float
+        ``gamma = alpha beta/(alpha+beta)``, ``K = A G^-alpha + B G^beta``.
+    """
+
+    G: float
+    a: float
+    b: float
+    gamma: float
+    K: float
+    intervals: dict = field(default_factory=dict)
+    confidence_level: float = 0.95
+    n_draws: int = 0
+    n_failed_draws: int = 0
+    _ELEMENT_FIELDS = ("G", "a", "b", "gamma", "K")
+
+
+@dataclass(frozen=True, eq=False)
+class Allocation(_ResultMixin):
+    """A point (C, N, D, loss) on or off the frontier.
+
+    Returned by :func:`compute_optimal` (given C), :func:`compute_for_loss` (given the
+    loss) and :func:`tokens_for_loss` (given the loss and N).
+
+    Attributes
+    ----------
+    question : str
+        ``"compute_optimal"``, ``"compute_for_loss"`` or ``"tokens_for_loss"``.
+    compute : float or ndarray
+        Training FLOP (``k N D``, or ``flops(N, D)`` for a user function).
+    n_params, n_tokens : float or ndarray
+        Parameters N and training tokens D.
+    loss : float or ndarray
+        Predicted loss at (N, D).
+    tokens_per_param : float or ndarray
+        ``D / N``.
+    method : str
+        ``"closed_form"`` or ``"numerical"``.
+    flops_per_token : float
+        ``k`` in ``C = k N D``.
+    at_search_edge : bool or ndarray
+        The numerical optimum sits at the edge of the searched range (not an optimum of
+        the law; widen ``tokens_per_param_bounds``).
+    """
+
+    question: str
+    compute: Any
+    n_params: Any
+    n_tokens: Any
+    loss: Any
+    tokens_per_param: Any
+    method: str
+    flops_per_token: float
+    at_search_edge: Any = False
+    intervals: dict = field(default_factory=dict)
+    confidence_level: float = 0.95
+    n_draws: int = 0
+    n_failed_draws: int = 0
+    _ELEMENT_FIELDS = ("compute", "n_params", "n_tokens", "loss", "tokens_per_param",
+                       "at_search_edge")
+
+
+@dataclass(frozen=True, eq=False)
+class IsoLossCurve(_ResultMixin):
+    """The (N, D) pairs that reach one loss (see :func:`iso_loss_curve`).
+
+    Attributes
+    ----------
+    target_loss : float
+    n_params, n_tokens, compute, tokens_per_param : ndarray
+        Points of the curve; ``compute = k N D``.
+    n_params_asymptote : float
+        N below which no amount of data reaches the loss.
+    optimal_n_params, optimal_n_tokens, optimal_compute : float
+        The cheapest point of the curve (the compute-optimal model for this loss).
+    """
+
+    target_loss: float
+    n_params: Any
+    n_tokens: Any
+    compute: Any
+    tokens_per_param: Any
+    n_params_asymptote: float
+    optimal_n_params: float
+    optimal_n_tokens: float
+    optimal_compute: float
+    flops_per_token: float
+    intervals: dict = field(default_factory=dict)
+    confidence_level: float = 0.95
+    n_draws: int = 0
+    n_failed_draws: int = 0
+    _ELEMENT_FIELDS = ("n_params", "n_tokens", "compute", "tokens_per_param")
+
+
+@dataclass(frozen=True, eq=False)
+class Diagnosis(_ResultMixin):
+    """How far a model (N, D) is from compute-optimal (see :func:`diagnose`).
+
+    Attributes
+    ----------
+    n_params, n_tokens, compute, loss :
+        The model, its training compute ``k N D`` and its predicted loss.
+    optimal_n_params, optimal_n_tokens, optimal_loss :
+        The compute-optimal model for the same compute.
+    optimal_compute_for_n_params :
+        ``C*(N)``: the budget at which N parameters would be compute-optimal.
+    optimal_tokens_for_n_params :
+        ``D*(N) = C*(N) / (k N)``: the tokens that budget implies.
+    compute_ratio, tokens_ratio :
+        ``C*(N) / (k N D)`` and ``D*(N) / D`` (equal under ``C = k N D``); above 1 the
+        model is under-trained for its size, below 1 over-trained.
+    compute_for_same_loss, n_params_for_same_loss, n_tokens_for_same_loss :
+        The compute-optimal model reaching the model's predicted loss.
+    compute_saving_factor :
+        ``k N D / compute_for_same_loss`` (at least 1).
+    """
+
+    n_params: Any
+    n_tokens: Any
+    compute: Any
+    loss: Any
+    optimal_n_params: Any
+    optimal_n_tokens: Any
+    optimal_loss: Any
+    optimal_compute_for_n_params: Any
+    optimal_tokens_for_n_params: Any
+    compute_ratio: Any
+    tokens_ratio: Any
+    compute_for_same_loss: Any
+    n_params_for_same_loss: Any
+    n_tokens_for_same_loss: Any
+    compute_saving_factor: Any
+    flops_per_token: float
+    method: str
+    form: str = ""
+    intervals: dict = field(default_factory=dict)
+    confidence_level: float = 0.95
+    n_draws: int = 0
+    n_failed_draws: int = 0
+    _ELEMENT_FIELDS = ("n_params", "n_tokens", "compute", "loss", "optimal_n_params",
+                       "optimal_n_tokens", "optimal_loss", "optimal_compute_for_n_params",
+                       "optimal_tokens_for_n_params", "compute_ratio", "tokens_ratio",
+                       "compute_for_same_loss", "n_params_for_same_loss",
+                       "n_tokens_for_same_loss", "compute_saving_factor")
+
+    def _range(self, name: str, index, fmt) -> str:
+        if name not in self.intervals:
+            return ""
+        low, high = (np.ravel(v)[index] for v in self.intervals[name])
+        return f" [{fmt(low)}, {fmt(high)}]"
+
+    def __str__(self) -> str:
+        k = self.flops_per_token
+        elements = np.broadcast_arrays(*(np.asarray(getattr(self, n), float)
+                                         for n in self._ELEMENT_FIELDS))
+        rows = [dict(zip(self._ELEMENT_FIELDS, (e.ravel()[i] for e in elements)))
+                for i in range(elements[0].size)]
+        blocks = []
+        for i, row in enumerate(rows):
+            r = lambda name, fmt: self._range(name, i, fmt)  # noqa: E731
+            state = ("under-trained" if row["tokens_ratio"] > 1.0 else "over-trained"
+                     if row["tokens_ratio"] < 1.0 else "compute-optimal")
+            lines = [
+                f"Compute-optimality diagnosis ({self.form or 'law'}, C = {k:g} N D, "
+                f"{self.method.replace('_', ' ')})",
+                f"  model                  N = {fmt_count(row['n_params'])} parameters, "
+                f"D = {fmt_count(row['n_tokens'])} tokens "
+                f"({row['n_tokens'] / row['n_params']:.3g} tokens/parameter)",
+                f"  training compute       C = {fmt_flop(row['compute'])} "
+                f"({row['compute'] / PF_DAY:,.4g} PF-days)",
+                f"  predicted loss         {row['loss']:.4f}{r('loss', fmt_loss)}",
+                f"  optimal at this C      N = {fmt_count(row['optimal_n_params'])}"
+                f"{r('optimal_n_params', fmt_count)}, D = {fmt_count(row['optimal_n_tokens'])}"
+                f"{r('optimal_n_tokens', fmt_count)}, loss {row['optimal_loss']:.4f}",
+                f"  N would be optimal at  C*(N) = {fmt_flop(row['optimal_compute_for_n_params'])}"
+                f"{r('optimal_compute_for_n_params', fmt_flop)} with D*(N) = "
+                f"{fmt_count(row['optimal_tokens_for_n_params'])} tokens"
+                f"{r('optimal_tokens_for_n_params', fmt_count)}",
+                f"  ratios                 C*(N)/C = {row['compute_ratio']:.3g}"
+                f"{r('compute_ratio', fmt_ratio)}, D*(N)/D = {row['tokens_ratio']:.3g}"
+                f"{r('tokens_ratio', fmt_ratio)}  -> {state}",
+                f"  same loss, optimally   C = {fmt_flop(row['compute_for_same_loss'])}"
+                f"{r('compute_for_same_loss', fmt_flop)} (N = "
+                f"{fmt_count(row['n_params_for_same_loss'])}, D = "
+                f"{fmt_count(row['n_tokens_for_same_loss'])}): "
+                f"{row['compute_saving_factor']:.3g}x less compute"
+                f"{r('compute_saving_factor', fmt_ratio)}",
+            ]
+            if self.n_draws:
+                lines.append(f"  intervals              {100 * self.confidence_level:g}% over "
+                             f"{self.n_draws} draws ({self.n_failed_draws} failed)")
+            blocks.append("\n".join(lines))
+        return "\n\n".join(blocks)
+
+
+@dataclass(frozen=True, eq=False)
+class InferenceAllocation(_ResultMixin):
+    """Training plus inference compute minimised at a target loss (Sardana et al. 2024).
+
+    Attributes
+    ----------
+    target_loss, inference_tokens :
+        The loss to reach and the tokens processed at inference over the model's life.
+    n_params, n_tokens :
+        The chosen model and its training tokens.
+    training_compute, inference_compute, total_compute :
+        ``k N D``, ``k_inf N D_inf`` and their sum.
+    chinchilla_n_params, chinchilla_n_tokens, chinchilla_total_compute :
+        The compute-optimal model for the same loss and its training plus inference cost.
+    saving, saving_fraction :
+        ``chinchilla_total_compute - total_compute`` and its ratio to the former.
+    at_search_edge :
+        The optimum sits at the edge of the searched N range.
+    """
+
+    target_loss: Any
+    inference_tokens: Any
+    n_params: Any
+    n_tokens: Any
+    training_compute: Any
+    inference_compute: Any
+    total_compute: Any
+    chinchilla_n_params: Any
+    chinchilla_n_tokens: Any
+    chinchilla_total_compute: Any
+    saving: Any
+    saving_fraction: Any
+    flops_per_token: float
+    inference_flops_per_token: float
+    at_search_edge: Any = False
+    intervals: dict = field(default_factory=dict)
+    confidence_level: float = 0.95
+    n_draws: int = 0
+    n_failed_draws: int = 0
+    _ELEMENT_FIELDS = ("target_loss", "inference_tokens", "n_params", "n_tokens",
+                       "training_compute", "inference_compute", "total_compute",
+                       "chinchilla_n_params", "chinchilla_n_tokens", "chinchilla_total_compute",
+                       "saving", "saving_fraction", "at_search_edge")
+
+
+for _cls in (Prediction, FrontierCoefficients, Allocation, IsoLossCurve, Diagnosis,
+             InferenceAllocation):
+    _cls.__doc__ = _cls.__doc__.rstrip() + "\n    " + _INTERVAL_FIELDS_DOC + "\n    "
+
+
+def fmt_count(x) -> str:
+    """175e9 -> '175B', 1.4e12 -> '1.4T' (3 significant digits); 1e15 and up as 1e+15."""
+    x = float(x)
+    if not math.isfinite(x) or abs(x) >= 1e15:
+        return f"{x:.3g}"
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= scale:
+            return f"{x / scale:.3g}{suffix}"
+    return f"{x:.3g}"
+
+
+def fmt_flop(x) -> str:
+    return f"{float(x):.3g} FLOP" if math.isfinite(float(x)) else "nan"
+
+
+def fmt_ratio(x) -> str:
+    return f"{float(x):.3g}"
+
+
+def fmt_loss(x) -> str:
+    return f"{float(x):.4f}"
