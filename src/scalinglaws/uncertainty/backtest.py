@@ -11,7 +11,9 @@ held-out runs and reports the relative errors
     e_i = \\frac{|\\hat L_i - L_i|}{L_i}
 
 and, given an ``interval`` hook, how often the held-out loss falls inside its
-prediction interval.
+prediction interval. ``rollout=True`` repeats this over several cuts (expanding
+windows, see :mod:`scalinglaws.uncertainty.rollout`) and returns a
+:class:`~scalinglaws.uncertainty.rollout.RolloutResult`.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .._exceptions import InputError
 from ..fitting.estimator import FitResult, LawFitter
 from ..laws.forms import Form
 from ..data.runs import Runs, as_runs
+from .rollout import RolloutResult, check_interval_bounds, rollout as run_rollout
 
 __all__ = ["HOLDOUTS", "BacktestResult", "backtest"]
 
@@ -201,27 +204,11 @@ def _cut(values: np.ndarray, threshold, fraction: float, column: str) -> float:
     return float(np.sort(values)[::-1][n_held])
 
 
-def _interval(hook, fit_result, train, inputs, n_test, label):
-    try:
-        low, high = hook(fit_result, train, inputs)
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(f"`interval` must return a (low, high) pair of arrays ({exc})") from None
-    try:
-        low = np.broadcast_to(np.asarray(low, dtype=float), (n_test,)).copy()
-        high = np.broadcast_to(np.asarray(high, dtype=float), (n_test,)).copy()
-    except ValueError:
-        raise InputError(f"`interval` returned bounds of shapes {np.shape(low)} and "
-                         f"{np.shape(high)} for the {n_test} held-out runs of fold {label}") from None
-    if np.any(low > high):
-        raise InputError(f"`interval` returned low > high for fold {label}")
-    return low, high
-
-
 def backtest(runs, form: str | Form = "chinchilla", holdout: str = "C", threshold=None,
              fraction: float = 0.25, group: str | None = None, fit_options: Mapping | None = None,
-             interval: IntervalHook | None = None) -> BacktestResult:
+             interval: IntervalHook | None = None, *, rollout: bool = False,
+             axis: str | None = None, intervals: Mapping | None = None,
+             **rollout_options) -> BacktestResult | RolloutResult:
     r"""Fit a law on the smaller runs and predict the held-out larger ones.
 
     Parameters
@@ -252,10 +239,22 @@ def backtest(runs, form: str | Form = "chinchilla", holdout: str = "C", threshol
         arrays by the form's input names), e.g. from a bootstrap of the fit.
         Adds ``low``, ``high``, ``covered`` to the table and the coverage
         :math:`\frac{1}{m}\sum_i [\,low_i \le L_i \le high_i\,]`.
+    rollout : bool, default False
+        Expanding windows instead of one cut: fit below each of several cuts
+        along ``axis`` and predict every run above (see
+        :func:`scalinglaws.uncertainty.rollout.rollout`, which takes the other
+        keyword arguments: ``cuts``, ``n_cuts``, ``min_train``, ``min_test``,
+        ``weights``, ``label``, ``progress``). ``threshold``, ``fraction`` and
+        ``group`` do not apply.
+    axis : {"C", "N", "D"}, optional
+        The rollout's axis (default: ``holdout``).
+    intervals : dict, optional
+        Rollout only: ``{kind: hook}`` interval hooks (``interval=`` is the kind
+        ``"interval"``).
 
     Returns
     -------
-    BacktestResult
+    BacktestResult, or RolloutResult when ``rollout=True``
 
     Notes
     -----
@@ -288,6 +287,13 @@ def backtest(runs, form: str | Form = "chinchilla", holdout: str = "C", threshol
     >>> bool(result.max_relative_error < 1e-6)
     True
     """
+    if rollout:
+        return _rollout(runs, form, holdout, threshold, fraction, group, fit_options, interval,
+                        axis, intervals, rollout_options)
+    if axis is not None or intervals is not None or rollout_options:
+        given = ["axis"] * (axis is not None) + ["intervals"] * (intervals is not None)
+        raise InputError(f"{', '.join(map(repr, given + sorted(rollout_options)))} "
+                         "apply only with rollout=True")
     runs = as_runs(runs)
     if holdout not in HOLDOUTS:
         raise InputError(f"`holdout` must be one of {', '.join(map(repr, HOLDOUTS))}, "
@@ -357,7 +363,7 @@ def backtest(runs, form: str | Form = "chinchilla", holdout: str = "C", threshol
                              "relative_error": np.abs(predicted - loss) / loss,
                              "signed_relative_error": (predicted - loss) / loss})
         if interval is not None:
-            low, high = _interval(interval, result, train, inputs, len(held), label)
+            low, high = check_interval_bounds(interval, result, train, inputs, len(held), label)
             part["low"], part["high"] = low, high
             part["covered"] = (low <= loss) & (loss <= high)
         fits.append(result)
@@ -380,3 +386,22 @@ def backtest(runs, form: str | Form = "chinchilla", holdout: str = "C", threshol
                  "interval": None if interval is None else getattr(interval, "__name__",
                                                                     type(interval).__name__)},
     )
+
+
+def _rollout(runs, form, holdout, threshold, fraction, group, fit_options, interval, axis,
+             intervals, options) -> RolloutResult:
+    """``backtest(..., rollout=True)``: check what does not apply, then run the rollout."""
+    if threshold is not None or group is not None or fraction != 0.25:
+        raise InputError("`threshold`, `fraction` and `group` do not apply with rollout=True "
+                         "(the cuts are chosen by `cuts`, `n_cuts`, `min_train`)")
+    if holdout == "group":
+        raise InputError('rollout=True needs an axis "C", "N" or "D", not holdout="group"')
+    hooks = dict(intervals or {})
+    if interval is not None:
+        if not callable(interval):
+            raise InputError(f"`interval` must be callable or None, got {type(interval).__name__}")
+        if "interval" in hooks:
+            raise InputError("`interval` and `intervals['interval']` are both given")
+        hooks["interval"] = interval
+    return run_rollout(runs, form, axis=holdout if axis is None else axis,
+                       fit_options=fit_options, intervals=hooks or None, **options)

@@ -1,0 +1,535 @@
+r"""Rollout back-tests: fit below a cut, predict everything above, for several cuts.
+
+A scaling law is fitted on small runs to predict a much larger one, so the test of
+an estimator is how well it predicts runs beyond the ones it saw, as a function of
+how far beyond. :func:`rollout` sorts the runs along an axis (``C``, ``N`` or ``D``),
+and for each of several cuts :math:`c_k` fits the law on every run with
+:math:`x \le c_k` (expanding windows) and predicts every run with :math:`x > c_k`.
+Each held-out run of each fold is one record: the cut, the predicted loss, the signed
+relative error :math:`(\hat L - L)/L`, its absolute value, the log error
+:math:`\log \hat L - \log L`, and the extrapolation factor :math:`x / \max_{train} x`
+(its C over the largest fitted C, or N, or D). Interval hooks add, per kind, the
+interval and whether it covered the observed loss. A run above several cuts appears
+once per fold, with the factor of that fold.
+
+How cuts are chosen (:func:`rollout_cuts`): the distinct values of the axis (values
+within ``rtol`` of each other are one level, so an IsoFLOP budget is never split
+between fit and test); every level that leaves at least ``min_train`` runs at or below
+it and at least ``min_test`` above is admissible; if more than ``n_cuts`` are, the
+cuts are the admissible levels nearest to ``n_cuts`` points evenly spaced in log
+between the smallest and the largest admissible level (both ends included).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+import numpy as np
+
+from .._exceptions import InputError
+from .._validation import to_plain
+from ..data.runs import Runs, as_runs
+from ..fitting.estimator import FitResult, LawFitter
+from ..laws.forms import Form
+
+__all__ = ["AXES", "RolloutResult", "rollout", "rollout_cuts", "check_interval_bounds"]
+
+AXES = ("C", "N", "D")
+
+#: ``hook(fit_result, runs_train, inputs) -> (low, high)``: bounds of an interval of the
+#: loss at ``inputs`` (the held-out runs' input arrays by the form's input names).
+IntervalHook = Callable[[FitResult, Runs, dict], tuple]
+
+#: Edges of the extrapolation-factor bins of :meth:`RolloutResult.by_factor`.
+FACTOR_EDGES = (1.0, 2.0, 4.0, 10.0, 30.0, 100.0, math.inf)
+
+
+def _frozen(values, dtype=float) -> np.ndarray:
+    array = np.array(values, dtype=dtype)
+    array.flags.writeable = False
+    return array
+
+
+@dataclass(frozen=True)
+class RolloutResult:
+    """Outcome of :func:`rollout`: one record per (fold, held-out run). Frozen.
+
+    Attributes
+    ----------
+    form : Form
+        The law fitted.
+    axis : {"C", "N", "D"}
+        The axis the runs were cut along.
+    label : str
+        Name of the estimator (for tables and figures).
+    cuts : tuple of float
+        The cut of each fold: fitted on runs with ``axis <= cut``.
+    n_train : tuple of int
+        Training runs of each fold.
+    fits : tuple of FitResult
+        The fit of each fold.
+    fold : ndarray of int
+        Fold index of each record (into ``cuts``).
+    row : ndarray of int
+        Source row of each record's run (position in the table the runs came from).
+    inputs : mapping of str to ndarray
+        ``N``, ``D``, ``C`` of each record's run (those the runs have).
+    loss, predicted : ndarray
+        Observed and predicted loss.
+    relative_error, signed_relative_error, log_error : ndarray
+        ``|predicted - loss| / loss``, ``(predicted - loss) / loss`` (positive: the
+        law over-predicts the loss) and ``log(predicted) - log(loss)``.
+    factor : ndarray
+        Extrapolation factor: the run's ``axis`` value over the largest ``axis``
+        value of its fold's training runs (> 1 for every record).
+    intervals : mapping of str to (low, high)
+        Per interval kind, the bounds for each record.
+    options : mapping
+        The settings (plain types).
+    """
+
+    form: Form
+    axis: str
+    label: str
+    cuts: tuple
+    n_train: tuple
+    fits: tuple = field(repr=False)
+    fold: np.ndarray = field(repr=False)
+    row: np.ndarray = field(repr=False)
+    inputs: Mapping = field(repr=False)
+    loss: np.ndarray = field(repr=False)
+    predicted: np.ndarray = field(repr=False)
+    relative_error: np.ndarray = field(repr=False)
+    signed_relative_error: np.ndarray = field(repr=False)
+    log_error: np.ndarray = field(repr=False)
+    factor: np.ndarray = field(repr=False)
+    intervals: Mapping = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    options: Mapping = field(default_factory=lambda: MappingProxyType({}), repr=False)
+
+    # -- summaries ---------------------------------------------------------
+    @property
+    def n_records(self) -> int:
+        """Held-out (fold, run) records, over every fold."""
+        return int(self.loss.size)
+
+    @property
+    def mean_relative_error(self) -> float:
+        """Mean of ``relative_error`` over every record."""
+        return float(np.mean(self.relative_error))
+
+    @property
+    def max_relative_error(self) -> float:
+        """Largest ``relative_error`` over every record."""
+        return float(np.max(self.relative_error))
+
+    @property
+    def bias(self) -> float:
+        """Mean ``signed_relative_error``: positive when the law over-predicts."""
+        return float(np.mean(self.signed_relative_error))
+
+    def covered(self, kind: str) -> np.ndarray:
+        """Whether each record's loss lies in its ``kind`` interval (bounds included)."""
+        if kind not in self.intervals:
+            raise InputError(f"no interval kind {kind!r}; this rollout has "
+                             f"{sorted(self.intervals) or 'none'}")
+        low, high = self.intervals[kind]
+        return (low <= self.loss) & (self.loss <= high)
+
+    @property
+    def coverage(self) -> dict:
+        """Fraction of records covered, per interval kind."""
+        return {kind: float(np.mean(self.covered(kind))) for kind in self.intervals}
+
+    def by_factor(self, edges=FACTOR_EDGES):
+        """Errors, bias and coverage in bins of the extrapolation factor.
+
+        Returns a DataFrame, one row per non-empty bin ``[low, high)``: ``n``,
+        ``mean_relative_error``, ``median_relative_error``, ``max_relative_error``,
+        ``bias`` and ``coverage_<kind>`` per interval kind.
+        """
+        import pandas as pd
+
+        edges = np.asarray(edges, dtype=float)
+        if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
+            raise InputError("`edges` must be at least two increasing factor values")
+        rows = []
+        for low, high in zip(edges[:-1], edges[1:]):
+            inside = (self.factor >= low) & (self.factor < high)
+            if not inside.any():
+                continue
+            errors = self.relative_error[inside]
+            row = {"factor_low": low, "factor_high": high, "n": int(inside.sum()),
+                   "mean_relative_error": float(errors.mean()),
+                   "median_relative_error": float(np.median(errors)),
+                   "max_relative_error": float(errors.max()),
+                   "bias": float(self.signed_relative_error[inside].mean())}
+            for kind in self.intervals:
+                row[f"coverage_{kind}"] = float(self.covered(kind)[inside].mean())
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def to_frame(self):
+        """One row per record: ``fold``, ``cut``, ``row``, inputs, ``loss``,
+        ``predicted``, the three errors, ``factor``, ``label`` and per interval kind
+        ``<kind>_low``, ``<kind>_high``, ``<kind>_covered``."""
+        import pandas as pd
+
+        columns = {"fold": self.fold, "cut": np.asarray(self.cuts, dtype=float)[self.fold],
+                   "row": self.row, **self.inputs, "loss": self.loss,
+                   "predicted": self.predicted, "relative_error": self.relative_error,
+                   "signed_relative_error": self.signed_relative_error,
+                   "log_error": self.log_error, "factor": self.factor}
+        frame = pd.DataFrame({k: np.array(v) for k, v in columns.items()})
+        frame["label"] = self.label
+        for kind, (low, high) in self.intervals.items():
+            frame[f"{kind}_low"], frame[f"{kind}_high"] = np.array(low), np.array(high)
+            frame[f"{kind}_covered"] = self.covered(kind)
+        return frame
+
+    def to_dict(self) -> dict:
+        """Plain-type dictionary: settings, summary, per-fold fits and every record."""
+        return to_plain({
+            "form": self.form.to_dict(), "axis": self.axis, "label": self.label,
+            "options": dict(self.options),
+            "summary": {"n_records": self.n_records,
+                        "mean_relative_error": self.mean_relative_error,
+                        "max_relative_error": self.max_relative_error, "bias": self.bias,
+                        "coverage": self.coverage},
+            "folds": [{"cut": cut, "n_train": n, "fit": fit.to_dict()}
+                      for cut, n, fit in zip(self.cuts, self.n_train, self.fits)],
+            "records": self.to_frame().drop(columns="label").to_dict(orient="list"),
+        })
+
+    def summary(self, edges=FACTOR_EDGES) -> str:
+        """Readable account: folds, overall errors, and errors by extrapolation factor."""
+        lines = [f"rollout of {self.form.name} ({self.label}) along {self.axis}: "
+                 f"{len(self.cuts)} folds, {self.n_records} held-out records",
+                 f"relative error |predicted - loss| / loss: mean {_percent(self.mean_relative_error)}, "
+                 f"max {_percent(self.max_relative_error)}; bias (mean signed) "
+                 f"{_percent(self.bias, sign=True)}"]
+        for kind, value in self.coverage.items():
+            lines.append(f"{kind} interval coverage {value:.1%} "
+                         f"({int(self.covered(kind).sum())} of {self.n_records})")
+        lines += ["", f"{'fold':>4}  {'cut':>10}{'train':>7}{'held':>6}{'mean err':>10}"
+                      f"{'max err':>9}{'bias':>9}"]
+        for k, (cut, n) in enumerate(zip(self.cuts, self.n_train)):
+            inside = self.fold == k
+            lines.append(f"{k:>4}  {cut:>10.4g}{n:>7}{int(inside.sum()):>6}"
+                         f"{_percent(self.relative_error[inside].mean()):>10}"
+                         f"{_percent(self.relative_error[inside].max()):>9}"
+                         f"{_percent(self.signed_relative_error[inside].mean(), True):>9}")
+        table = self.by_factor(edges)
+        lines += ["", f"{'factor':>14}{'n':>6}{'mean err':>10}{'max err':>9}{'bias':>9}"
+                  + "".join(f"{'cover ' + k:>14}" for k in self.intervals)]
+        for _, row in table.iterrows():
+            span = f"[{row.factor_low:g}, {row.factor_high:g})"
+            lines.append(f"{span:>14}{int(row.n):>6}{_percent(row.mean_relative_error):>10}"
+                         f"{_percent(row.max_relative_error):>9}{_percent(row.bias, True):>9}"
+                         + "".join(f"{row[f'coverage_{k}']:>14.1%}" for k in self.intervals))
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.summary()
+
+
+def _percent(fraction: float, sign: bool = False) -> str:
+    return f"{100 * fraction:{'+' if sign else ''}.3g}%"
+
+
+# -- cuts ---------------------------------------------------------------------------
+def _levels(values: np.ndarray, rtol: float) -> np.ndarray:
+    """Sorted distinct values; a value within ``rtol`` (relative) of the level it follows
+    joins that level, which keeps its largest member."""
+    ordered = np.sort(values)
+    levels = [ordered[0]]
+    start = ordered[0]
+    for value in ordered[1:]:
+        if value <= start * (1 + rtol):
+            levels[-1] = value
+        else:
+            levels.append(value)
+            start = value
+    return np.array(levels)
+
+
+def rollout_cuts(values, *, n_cuts: int = 5, min_train: int = 10, min_test: int = 1,
+                 rtol: float = 1e-6) -> np.ndarray:
+    """The cuts of a rollout along ``values`` (see the module notes for the rule).
+
+    Parameters
+    ----------
+    values : array of positive float
+        The axis value of every run.
+    n_cuts : int
+        Most cuts returned.
+    min_train, min_test : int
+        Fewest runs at or below a cut, and above it.
+    rtol : float
+        Values within this relative distance are one level (never split).
+
+    Returns
+    -------
+    ndarray
+        Increasing cut values (each the largest value of its level).
+
+    Examples
+    --------
+    >>> rollout_cuts([1, 1, 2, 2, 4, 4, 8, 8, 16], n_cuts=2, min_train=4)
+    array([2., 8.])
+    """
+    values = np.asarray(values, dtype=float).ravel()
+    if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values <= 0):
+        raise InputError("`values` must be finite positive numbers")
+    for name, value, least in (("n_cuts", n_cuts, 1), ("min_train", min_train, 1),
+                               ("min_test", min_test, 1)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
+            raise InputError(f"`{name}` must be an integer >= {least}, got {value!r}")
+    if isinstance(rtol, bool) or not (isinstance(rtol, (int, float)) and 0 <= rtol < 1):
+        raise InputError(f"`rtol` must be a number in [0, 1), got {rtol!r}")
+    levels = _levels(values, float(rtol))
+    n_below = np.searchsorted(np.sort(values), levels, side="right")
+    admissible = levels[(n_below >= min_train) & (values.size - n_below >= min_test)]
+    if admissible.size == 0:
+        raise InputError(f"no cut leaves {min_train} runs to fit and {min_test} to predict: "
+                         f"there are {values.size} runs on {levels.size} distinct levels")
+    if admissible.size <= n_cuts:
+        return admissible
+    targets = np.linspace(np.log(admissible[0]), np.log(admissible[-1]), n_cuts)
+    nearest = np.abs(np.log(admissible)[None, :] - targets[:, None]).argmin(axis=1)
+    return admissible[np.unique(nearest)]
+
+
+# -- intervals ---------------------------------------------------------------------
+def check_interval_bounds(hook, fit_result, train, inputs, n_test, where, name="interval"):
+    """Call an interval ``hook`` and return its ``(low, high)`` as arrays of ``n_test``;
+    :class:`InputError` (naming ``name`` and the fold ``where``) for a bad return."""
+    try:
+        low, high = hook(fit_result, train, inputs)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"`{name}` must return a (low, high) pair of arrays ({exc})") from None
+    try:
+        low = np.broadcast_to(np.asarray(low, dtype=float), (n_test,)).copy()
+        high = np.broadcast_to(np.asarray(high, dtype=float), (n_test,)).copy()
+    except ValueError:
+        raise InputError(f"`{name}` returned bounds of shapes {np.shape(low)} and "
+                         f"{np.shape(high)} for the {n_test} held-out runs of fold {where}") from None
+    if np.any(low > high):
+        raise InputError(f"`{name}` returned low > high for fold {where}")
+    return low, high
+
+
+def _check_intervals(intervals) -> dict:
+    if intervals is None:
+        return {}
+    if not isinstance(intervals, Mapping):
+        raise InputError("`intervals` must be a dict {kind: hook(fit, runs_train, inputs) -> "
+                         f"(low, high)}}, got {type(intervals).__name__}")
+    for kind, hook in intervals.items():
+        if not isinstance(kind, str) or not kind:
+            raise InputError(f"`intervals` keys must be non-empty strings, got {kind!r}")
+        if not callable(hook):
+            raise InputError(f"`intervals[{kind!r}]` must be callable, got {type(hook).__name__}")
+    return dict(intervals)
+
+
+def _weights_for(weights, runs: Runs, train: np.ndarray):
+    """Fit weights of the training runs: from a column name, an array over all runs, or a
+    callable ``weights(runs_train) -> array``."""
+    if weights is None:
+        return None
+    if isinstance(weights, str):
+        if weights not in runs.columns:
+            raise InputError(f"`weights` names column {weights!r}, which the runs do not have; "
+                             f"columns: {list(runs.columns)}")
+        return runs.frame[weights].to_numpy(dtype=float)[train]
+    if callable(weights):
+        return weights(runs.select(train))
+    values = np.asarray(weights, dtype=float)
+    if values.shape != (len(runs),):
+        raise InputError(f"`weights` must have one value per run ({len(runs)}), got shape "
+                         f"{values.shape}")
+    return values[train]
+
+
+def _label(fitter: LawFitter, weights) -> str:
+    options = fitter.options()
+    loss = fitter.loss
+    text = f"{fitter.form.name}, {options['space']} {loss.name}"
+    if getattr(loss, "delta", None) is not None and np.isfinite(loss.delta):
+        text += f" delta={loss.delta:g}"
+    if getattr(loss, "ratio", None) is not None:
+        text += f" ratio={loss.ratio:g}"
+    for kind in ("fixed", "tied"):
+        if options[kind]:
+            text += f", {kind} " + ", ".join(f"{k}={v}" for k, v in options[kind].items())
+    if weights is not None:
+        text += f", weights={weights if isinstance(weights, str) else getattr(weights, '__name__', 'given')}"
+    return text
+
+
+# -- the rollout ---------------------------------------------------------------------
+def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None,
+            n_cuts: int = 5, min_train: int | None = None, min_test: int = 1,
+            rtol: float = 1e-6, fit_options: Mapping | None = None, weights=None,
+            intervals: Mapping | None = None, label: str | None = None,
+            progress: bool | None = None, **fit_kwargs) -> RolloutResult:
+    r"""Expanding-window back-test: for each cut, fit on runs at or below it, predict those above.
+
+    Parameters
+    ----------
+    runs : Runs, DataFrame or path
+        The runs (see :func:`scalinglaws.load_runs`).
+    form : str or Form
+        The law to fit.
+    axis : {"C", "N", "D"}
+        The column the runs are cut along.
+    cuts : sequence of float, optional
+        Explicit cut values (fit on ``axis <= cut``). Default: :func:`rollout_cuts`.
+    n_cuts : int, default 5
+        Most cuts chosen when ``cuts`` is None.
+    min_train : int, optional
+        Fewest training runs of a fold; default ``max(2 (q + 1), ceil(n / 3))`` for a
+        law with ``q`` free parameters and ``n`` runs, so the first fold already
+        fits on a third of the sweep.
+    min_test : int, default 1
+        Fewest held-out runs of a fold.
+    rtol : float, default 1e-6
+        Axis values within this relative distance are one level, never split.
+    fit_options : dict, optional
+        :class:`~scalinglaws.LawFitter` options (``loss``, ``delta``, ``space``,
+        ``tied``, ``fixed``, ``bounds``, ``starts``...), the same for every fold;
+        keyword arguments (``**fit_kwargs``) are merged into them.
+    weights : str, array or callable, optional
+        Fit weights: a column name, one value per run, or ``weights(runs_train) ->
+        array`` (e.g. ``lambda r: r.C / r.C.max()`` to weigh runs by compute).
+    intervals : dict, optional
+        ``{kind: hook(fit_result, runs_train, inputs) -> (low, high)}``, evaluated
+        per fold on the held-out ``inputs``; records ``intervals[kind]`` and
+        ``coverage[kind]``.
+    label : str, optional
+        Name of the estimator in tables and figures (default: from the options).
+    progress : bool, optional
+        tqdm progress bar over folds; default on for an interactive terminal and
+        more than 3 folds.
+
+    Returns
+    -------
+    RolloutResult
+
+    Raises
+    ------
+    InputError
+        A bad argument, a missing column, or no cut that leaves ``min_train`` runs
+        to fit and ``min_test`` to predict.
+
+    Examples
+    --------
+    >>> from scalinglaws import generate_sweep
+    >>> result = rollout(generate_sweep(rng=0, noise=0.0), axis="C", n_cuts=3)
+    >>> len(result.cuts), bool(result.max_relative_error < 1e-6), bool(result.factor.min() > 1)
+    (3, True, True)
+    """
+    runs = as_runs(runs)
+    if axis not in AXES:
+        raise InputError(f"`axis` must be one of {', '.join(map(repr, AXES))}, got {axis!r}")
+    if fit_options is not None and not isinstance(fit_options, Mapping):
+        raise InputError(f"`fit_options` must be a dict of LawFitter options, got "
+                         f"{type(fit_options).__name__}")
+    options = {**(fit_options or {}), **fit_kwargs}
+    if "form" in options:
+        raise InputError("`fit_options` must not contain 'form'; pass form= to rollout")
+    if "weights" in options:
+        raise InputError("pass `weights` to rollout itself, not inside `fit_options`")
+    hooks = _check_intervals(intervals)
+    if weights is not None and not (isinstance(weights, str) or callable(weights)):
+        weights = np.asarray(weights, dtype=float)
+    fitter = LawFitter(form, **options)  # validates the options once, up front
+    runs.inputs(fitter.form.inputs)  # InputError naming a column the law needs
+    values = runs.inputs((axis,))[axis]
+    if min_train is None:
+        min_train = max(2 * (len(fitter.free) + 1), math.ceil(len(runs) / 3))
+    elif isinstance(min_train, bool) or not isinstance(min_train, (int, np.integer)) \
+            or min_train <= len(fitter.free):
+        raise InputError(f"`min_train` must be an integer > {len(fitter.free)} (the free "
+                         f"parameters of {fitter.form.name}), got {min_train!r}")
+    if cuts is None:
+        cut_values = rollout_cuts(values, n_cuts=n_cuts, min_train=int(min_train),
+                                  min_test=min_test, rtol=rtol)
+    else:
+        cut_values = _check_cuts(cuts, values, len(fitter.free) + 1, axis)
+    label = _label(fitter, weights) if label is None else str(label)
+
+    show = (sys.stderr.isatty() and len(cut_values) > 3) if progress is None else bool(progress)
+    from tqdm.auto import tqdm
+
+    shown = [c for c in ("N", "D", "C") if runs.has(c)]
+    parts, fits, n_train = [], [], []
+    for k, cut in enumerate(tqdm(cut_values, disable=not show, desc=f"rollout {label}",
+                                 unit="fold")):
+        train = values <= cut  # a chosen cut is the largest value of its level
+        train_runs, held = runs.select(train), runs.select(~train)
+        fit = fitter.fit(train_runs, weights=_weights_for(weights, runs, train))
+        inputs = held.inputs(fitter.form.inputs)
+        predicted = np.asarray(fit.predict(**inputs), dtype=float).reshape(len(held))
+        part = {"fold": np.full(len(held), k), "row": np.asarray(held.row_numbers),
+                "loss": held.loss, "predicted": predicted,
+                "factor": held.inputs((axis,))[axis] / values[train].max(),
+                **{c: held.inputs((c,))[c] for c in shown}}
+        for kind, hook in hooks.items():
+            part[kind] = check_interval_bounds(hook, fit, train_runs, inputs, len(held),
+                                               f"{k} ({axis} > {cut:.4g})", f"intervals[{kind!r}]")
+        parts.append(part)
+        fits.append(fit)
+        n_train.append(int(train.sum()))
+
+    def joined(key):
+        return np.concatenate([p[key] for p in parts])
+
+    loss, predicted = joined("loss"), joined("predicted")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_error = np.log(predicted) - np.log(loss)
+    return RolloutResult(
+        form=fitter.form, axis=axis, label=label,
+        cuts=tuple(float(c) for c in cut_values), n_train=tuple(n_train), fits=tuple(fits),
+        fold=_frozen(joined("fold"), int), row=_frozen(joined("row"), int),
+        inputs=MappingProxyType({c: _frozen(joined(c)) for c in shown}),
+        loss=_frozen(loss), predicted=_frozen(predicted),
+        relative_error=_frozen(np.abs(predicted - loss) / loss),
+        signed_relative_error=_frozen((predicted - loss) / loss),
+        log_error=_frozen(log_error), factor=_frozen(joined("factor")),
+        intervals=MappingProxyType({kind: (_frozen(np.concatenate([p[kind][0] for p in parts])),
+                                           _frozen(np.concatenate([p[kind][1] for p in parts])))
+                                    for kind in hooks}),
+        options=MappingProxyType({
+            "form": fitter.form.name, "axis": axis, "cuts": None if cuts is None else "given",
+            "n_cuts": n_cuts, "min_train": int(min_train), "min_test": min_test, "rtol": rtol,
+            "fit_options": fitter.options(),
+            "weights": None if weights is None else (
+                weights if isinstance(weights, str)
+                else getattr(weights, "__name__", "callable") if callable(weights) else "given"),
+            "intervals": sorted(hooks)}),
+    )
+
+
+def _check_cuts(cuts, values, needed, axis) -> np.ndarray:
+    try:
+        cut_values = np.unique(np.asarray(cuts, dtype=float).ravel())
+    except (TypeError, ValueError):
+        raise InputError(f"`cuts` must be numbers, got {cuts!r:.80}") from None
+    if cut_values.size == 0 or not np.all(np.isfinite(cut_values)):
+        raise InputError(f"`cuts` must be finite numbers, got {cuts!r:.80}")
+    for cut in cut_values:
+        n_below = int(np.sum(values <= cut))
+        if n_below < needed:
+            raise InputError(f"`cuts` value {cut:.6g} leaves {n_below} runs with {axis} <= "
+                             f"{cut:.6g} to fit; the law needs at least {needed}")
+        if n_below == values.size:
+            raise InputError(f"`cuts` value {cut:.6g} holds out no run: the largest {axis} is "
+                             f"{values.max():.6g}")
+    return cut_values
