@@ -1,0 +1,308 @@
+"""The fit against its data: :func:`fit_vs_data` (loss against N, D or C with the law
+through each group of runs) and :func:`residuals` (against N, D and C, with the Huber band).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..._exceptions import InputError
+from ._checks import (allocatable, check_ax, check_cmap, check_figsize, check_flag,
+                      check_result, check_runs, require_allocatable)
+from ._style import CANONICAL, LABELS, log_norm_or_linear, new_axes, ordered_unique, pyplot, sci
+
+__all__ = ["fit_vs_data", "residuals"]
+
+
+def _group_labels(runs, groups):
+    """Labels of the runs' groups (an array), or None when the runs form no groups."""
+    frame = runs.frame
+    if groups is not None:
+        if isinstance(groups, str):
+            if groups in CANONICAL and runs.has(groups):
+                return np.round(np.log10(runs.inputs(groups)[groups]), 3)
+            if groups not in frame.columns:
+                raise InputError(f"`groups` names no column of the runs: {groups!r}; columns: "
+                                 f"{list(frame.columns)}")
+            return frame[groups].to_numpy()
+        labels = np.asarray(groups)
+        if labels.shape != (len(runs),):
+            raise InputError(f"`groups` must name a column or give {len(runs)} labels, got "
+                             f"shape {labels.shape}")
+        return labels
+    for column in ("budget", "group"):
+        if column in frame.columns:
+            return frame[column].to_numpy()
+    for name in ("C", "D"):  # an IsoFLOP (few compute values) or fixed-data sweep
+        if runs.has(name):
+            keys = np.round(np.log10(runs.inputs(name)[name]), 3)
+            unique, counts = np.unique(keys, return_counts=True)
+            if 2 <= unique.size <= max(3, len(runs) // 3) and counts.min() >= 3:
+                return keys
+    return None
+
+
+def _auto_color_by(runs, labels) -> str:
+    """Colour by compute for groups of one budget each, else by tokens."""
+    if labels is not None and runs.has("C"):
+        C = runs.C
+        same = all(np.ptp(np.log10(C[labels == key])) < 1e-3 for key in ordered_unique(labels))
+        if same:
+            return "C"
+    return "D" if runs.has("D") else ("C" if runs.has("C") else "N")
+
+
+def _curve_inputs(form, runs, x, mask, grid):
+    """Inputs of the law along ``grid`` of ``x`` for the runs in ``mask``: each other input
+    follows the runs' own log-linear relation to ``x`` (exact for C = kND budgets)."""
+    values = {}
+    log_x = np.log(runs.inputs(x)[x][mask])
+    for name in form.inputs:
+        if name == x:
+            values[name] = grid
+            continue
+        log_v = np.log(runs.inputs(name)[name][mask])
+        if np.ptp(log_v) < 1e-12:
+            values[name] = np.full_like(grid, math.exp(log_v[0]))
+        else:
+            slope, intercept = np.polyfit(log_x, log_v, 1)
+            values[name] = np.exp(intercept + slope * np.log(grid))
+    return values
+
+
+def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, groups=None,
+                frontier: bool | None = None, cmap: str = "viridis", ax=None, figsize=None):
+    """Observed losses and the fitted law through them.
+
+    The runs are drawn as points coloured by ``color_by`` (with a colour bar); the law is
+    drawn through each group of runs (an IsoFLOP budget, a ``group`` column, or runs sharing
+    C or D), along that group's own range of ``x``, with the group's other inputs following
+    the runs (e.g. ``D = C/(kN)`` inside a budget). A law of ``x`` alone is one curve.
+
+    Parameters
+    ----------
+    result : FitResult
+        The fitted law.
+    runs : Runs, DataFrame or path
+        The runs (usually those the law was fitted to).
+    x : {"N", "D", "C"}
+        Horizontal axis (log scale).
+    color_by : str, optional
+        ``"D"``, ``"C"``, ``"N"``, ``"loss"`` or any numeric column of ``runs.frame``. By
+        default ``"C"`` when each group is one compute budget, else ``"D"`` (``"N"`` when
+        ``x="C"``).
+    groups : str or array, optional
+        Column (or labels) grouping the runs into curves. By default a ``budget`` or
+        ``group`` column, else C or D when the runs take a few distinct values of it.
+    frontier : bool, optional
+        Also draw the compute-optimal loss ``L*(C)`` (laws in N and D only; with
+        ``x="C"``). Default: when ``x="C"`` and the law is in N and D.
+    cmap : str
+        Matplotlib colour map of the points.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure when None.
+    figsize : (float, float), optional
+        Size in inches of the new figure (default 6.4 x 4.6); not with ``ax``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from scalinglaws import fit, generate_sweep, plot
+    >>> runs = generate_sweep(rng=0)
+    >>> ax = plot.fit_vs_data(fit(runs, "chinchilla"), runs)
+    >>> ax.get_xlabel()
+    'parameters N'
+    """
+    form = check_result(result)
+    runs = check_runs(runs)
+    if not isinstance(x, str) or x not in CANONICAL:
+        raise InputError(f"`x` must be one of N, D, C, got {x!r}")
+    frontier = check_flag("frontier", frontier, allow_none=True)
+    check_cmap("cmap", cmap)
+    check_ax(ax)
+    figsize = check_figsize(figsize, given=ax)
+    xs = runs.inputs(x)[x]  # InputError names a missing column
+    inputs = runs.inputs(form.inputs)
+    labels = _group_labels(runs, groups)
+    if color_by is None:
+        color_by = "N" if x == "C" else _auto_color_by(runs, labels)
+    frame = runs.frame
+    if not isinstance(color_by, str):
+        raise InputError(f"`color_by` must be N, D, C, loss or a column of the runs, got "
+                         f"{color_by!r}")
+    if color_by in CANONICAL or color_by == "loss":
+        colors = runs.inputs(color_by)[color_by] if color_by != "loss" else runs.loss
+    elif isinstance(color_by, str) and color_by in frame.columns:
+        try:
+            colors = frame[color_by].to_numpy(dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(f"`color_by` column {color_by!r} must be numeric") from None
+    else:
+        raise InputError(f"`color_by` must be N, D, C, loss or a column of the runs, got "
+                         f"{color_by!r}; columns: {list(frame.columns)}")
+    if frontier is None:
+        frontier = x == "C" and allocatable(form)
+    if frontier:
+        require_allocatable(form, "the compute-optimal frontier")
+
+    plt = pyplot()
+    ax = new_axes(ax, figsize)
+    colormap = plt.get_cmap(cmap)
+    norm = log_norm_or_linear(colors)
+    points = ax.scatter(xs, runs.loss, c=colors, cmap=colormap, norm=norm, s=22,
+                        edgecolors="white", linewidths=0.4, zorder=3, label=f"runs ({len(runs)})")
+    label = f"fit: {form.name}"
+    x_low, x_high = xs.min(), xs.max()
+    if form.inputs == (x,):
+        grid = np.geomspace(x_low / 1.5, x_high * 1.5, 200)
+        ax.plot(grid, result.predict(**{x: grid}), color="black", lw=1.6, label=label, zorder=2)
+    elif set(form.inputs) <= set(CANONICAL) | {"U"}:
+        groups_list = ([(key, labels == key) for key in ordered_unique(labels)]
+                       if labels is not None else [])
+        drawn = 0
+        for key, mask in groups_list:
+            group_x = xs[mask]
+            if mask.sum() < 2 or np.ptp(np.log(group_x)) < 1e-9:
+                continue  # one x value: no curve along x
+            grid = np.geomspace(group_x.min(), group_x.max(), 120)
+            along = _curve_inputs(form, runs, x, mask, grid)
+            shade = colormap(norm(np.median(colors[mask])))
+            ax.plot(grid, result.predict(**along), color=shade, lw=1.4, zorder=2,
+                    label=label if drawn == 0 else None)
+            drawn += 1
+        if drawn == 0 and not frontier and "D" in form.inputs and x != "D":
+            # no groups: iso-D lines at a few token counts across the range
+            for q in (0.1, 0.5, 0.9):
+                d_value = float(np.quantile(inputs["D"], q))
+                grid = np.geomspace(x_low, x_high, 120)
+                mask = np.ones(len(runs), bool)
+                along = _curve_inputs(form, runs, x, mask, grid)
+                along["D"] = np.full_like(grid, d_value)
+                shade = colormap(norm(d_value)) if color_by == "D" else "0.3"
+                ax.plot(grid, result.predict(**along), color=shade, lw=1.4, zorder=2,
+                        label=f"fit at D = {sci(d_value, 2)} tokens")
+        elif drawn == 0 and not frontier:
+            grid = np.geomspace(x_low, x_high, 200)
+            along = _curve_inputs(form, runs, x, np.ones(len(runs), bool), grid)
+            ax.plot(grid, result.predict(**along), color="black", lw=1.4, label=label)
+    if frontier:
+        from ...analysis.extrapolate import compute_optimal
+
+        budgets = np.geomspace(runs.C.min() / 1.5, runs.C.max() * 1.5, 120)
+        alloc = compute_optimal(result, budgets, flops_per_token=runs.flops_per_token)
+        if x == "C":
+            curve_x = budgets
+        else:
+            curve_x = alloc.n_params if x == "N" else alloc.n_tokens
+        ax.plot(curve_x, alloc.loss, color="black", ls="--", lw=1.4, zorder=2,
+                label="compute-optimal loss L*(C) (fit)")
+    ax.set_xscale("log")
+    ax.set_xlabel(LABELS[x])
+    ax.set_ylabel(LABELS["loss"])
+    colorbar = ax.figure.colorbar(points, ax=ax, pad=0.02)
+    colorbar.set_label(LABELS.get(color_by, color_by))
+    ax.legend(loc="lower left", fontsize="small", framealpha=0.9)
+    ax.set_title(f"{form.name} fit to {len(runs)} runs", fontsize="medium")
+    ax.grid(True, which="major", alpha=0.3)
+    return ax
+
+
+# =========================================================================== residuals
+def residuals(result, runs, axes=None, *, color_by: str | None = "loss", figsize=None):
+    """Residuals of the fit against N, D and C (three panels).
+
+    In log space (the default fit) the residual is ``log L_fit - log L_obs`` (about the
+    relative error); in linear space ``L_fit - L_obs`` in nats/token. With the Huber loss
+    the band ``±delta`` (where the loss is quadratic) is shaded: points outside it count
+    linearly, i.e. as outliers.
+
+    Parameters
+    ----------
+    result : FitResult
+    runs : Runs, DataFrame or path
+        The runs (usually those the law was fitted to).
+    axes : sequence of 3 Axes, optional
+        Panels for N, D and C; a new 1x3 figure when None. A panel whose column the runs
+        lack says so.
+    color_by : str or None
+        Colour of the points (``"loss"`` by default; None for one colour).
+    figsize : (float, float), optional
+        Size in inches of the new figure (default 13 x 4.2); not with ``axes``.
+
+    Returns
+    -------
+    numpy.ndarray of Axes, shape (3,)
+    """
+    form = check_result(result)
+    runs = check_runs(runs)
+    if axes is not None:
+        from matplotlib.axes import Axes
+
+        axes = np.asarray(axes, dtype=object).ravel()
+        if axes.size != 3 or not all(isinstance(a, Axes) for a in axes):
+            raise InputError("`axes` must be a sequence of 3 matplotlib Axes (N, D, C panels)")
+    figsize = check_figsize(figsize, given=axes, given_name="axes")
+    observed = runs.loss
+    colors = None
+    if color_by is not None:
+        if not isinstance(color_by, str):
+            raise InputError(f"`color_by` must be N, D, C, loss, a column or None, got "
+                             f"{color_by!r}")
+        if color_by == "loss" or color_by in CANONICAL:
+            colors = observed if color_by == "loss" else runs.inputs(color_by)[color_by]
+        elif color_by in runs.frame.columns:
+            try:
+                colors = runs.frame[color_by].to_numpy(dtype=float)
+            except (TypeError, ValueError):
+                raise InputError(f"`color_by` column {color_by!r} must be numeric") from None
+        else:
+            raise InputError(f"`color_by` must be N, D, C, loss, a column or None, got "
+                             f"{color_by!r}; columns: {list(runs.frame.columns)}")
+    if axes is None:
+        _fig, axes = pyplot().subplots(1, 3, figsize=figsize or (13, 4.2), sharey=True,
+                                       layout="constrained")
+    axes = np.asarray(axes, dtype=object).ravel()
+    options = getattr(result, "options", {}) or {}
+    space = options.get("space", "log")
+    predicted = result.predict(**runs.inputs(form.inputs))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.log(predicted) - np.log(observed) if space == "log" else predicted - observed
+    delta = options.get("delta")
+    huber = options.get("loss") == "huber" and delta is not None
+    ylabel = ("log residual  log L_fit − log L_obs" if space == "log"
+              else "residual  L_fit − L_obs (nats/token)")
+    scatter = None
+    for ax, name in zip(axes, CANONICAL):
+        if not runs.has(name):
+            ax.text(0.5, 0.5, f"no {name} column in the runs", ha="center", va="center",
+                    transform=ax.transAxes, color="0.4")
+            ax.set_xlabel(LABELS[name])
+            ax.tick_params(axis="x", bottom=False, labelbottom=False)
+            continue
+        values = runs.inputs(name)[name]
+        if huber:
+            ax.axhspan(-delta, delta, color="tab:orange", alpha=0.25, lw=0,
+                       label=f"Huber quadratic zone ±δ (δ = {delta:g})")
+        ax.axhline(0.0, color="black", lw=0.8)
+        scatter = ax.scatter(values, r, c=colors if colors is not None else "tab:blue",
+                             cmap="viridis" if colors is not None else None, s=16,
+                             edgecolors="none", label="runs")
+        ax.set_xscale("log")
+        ax.set_xlabel(LABELS[name])
+        ax.grid(True, alpha=0.3)
+    axes[0].set_ylabel(ylabel)
+    axes[0].legend(loc="best", fontsize="small")
+    if colors is not None and scatter is not None:
+        bar = axes[-1].figure.colorbar(scatter, ax=list(axes), pad=0.01)
+        bar.set_label(LABELS.get(color_by, color_by))
+    rms = float(np.sqrt(np.nanmean(r**2)))
+    axes[1].set_title(f"{form.name}: residuals of {len(runs)} runs (rms {rms:.3g}, "
+                      f"{options.get('loss', '?')} loss, {space} space)", fontsize="medium")
+    return axes
+
