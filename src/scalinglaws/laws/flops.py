@@ -20,9 +20,11 @@ argument.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from .._exceptions import InputError
+from .._exceptions import InputError, ScalingLawsWarning
 
 __all__ = [
     "PF_DAY",
@@ -32,6 +34,7 @@ __all__ = [
     "flops_to_pf_days",
     "pf_days_to_flops",
     "training_flops",
+    "training_flops_per_token",
     "tokens_for_compute",
     "params_for_compute",
     "kaplan_params",
@@ -60,8 +63,12 @@ KAPLAN_ALPHA_B = 0.21
 
 
 # --------------------------------------------------------------------------- validation
-def _check(name, value, *, integer=False, allow_zero=False):
-    """Return ``value`` as a float64 array after checking it (finite, > 0 or >= 0, whole)."""
+def check_quantity(name, value, *, integer=False, allow_zero=False):
+    """``value`` as a float64 array after checking it (finite, > 0 or >= 0, whole).
+
+    Shared by the laws stage (:mod:`.kaplan`, :mod:`.gradient_noise`); raises
+    :class:`~scalinglaws.InputError` naming ``name``.
+    """
     if isinstance(value, (bool, np.bool_)) or isinstance(value, (str, bytes)):
         raise InputError(f"{name} must be a number, got {value!r}")
     try:
@@ -82,16 +89,36 @@ def _check(name, value, *, integer=False, allow_zero=False):
     return arr
 
 
-def _out(x):
-    """Return a Python float for 0-d results, the array otherwise."""
+_check = check_quantity
+
+
+def as_output(x):
+    """A Python float for 0-d results, the array otherwise."""
     x = np.asarray(x, dtype=float)
     return float(x) if x.ndim == 0 else x
+
+
+_out = as_output
 
 
 def _check_flag(name, value):
     if not isinstance(value, (bool, np.bool_)):
         raise InputError(f"{name} must be True or False, got {value!r}")
     return bool(value)
+
+
+def _renamed(old, new, old_value, new_value, default):
+    """Value of a renamed keyword: ``new`` wins; ``old`` (deprecated) warns once per call."""
+    if old_value is None:
+        return default if new_value is None else new_value
+    if new_value is not None:
+        raise InputError(f"give {new} (not also the deprecated {old})")
+    warnings.warn(f"`{old}` is deprecated; use `{new}`", _DeprecatedName, stacklevel=3)
+    return old_value
+
+
+class _DeprecatedName(ScalingLawsWarning, DeprecationWarning):
+    """An argument was passed under its old name (still accepted)."""
 
 
 # --------------------------------------------------------------------------- units
@@ -131,77 +158,165 @@ def pf_days_to_flops(pf_days):
 
 
 # --------------------------------------------------------------------------- C = k N D
-def training_flops(n_params, n_tokens, flops_per_param_token=6.0):
-    """Training compute ``C = k * N * D``.
+def training_flops(N=None, D=None, flops_per_token=None, *, batch_size=None, steps=None,
+                   n_params=None, n_tokens=None, flops_per_param_token=None):
+    """Training compute ``C = k N D``, or ``C = k N B S`` from the batch and the steps.
 
-    ``k = 6`` (2 FLOPs per multiply-accumulate x 3 for forward + backward) is
-    Kaplan et al. 2020 Sec 2.1 (``C = 6NBS``) and Hoffmann et al. 2022; Brown et
-    al. 2020 Table D.1 uses ``k = 3`` for T5 (half the parameters active).
+    ``k = 6`` (2 FLOPs per multiply-accumulate x 3 for forward + backward) is Kaplan et
+    al. 2020 Sec 2.1 (``C = 6 N B S``, with ``B`` the batch in tokens and ``S`` the
+    steps) and Hoffmann et al. 2022; Brown et al. 2020 Table D.1 uses ``k = 3`` for T5
+    (half the parameters active). Give either ``D`` or both ``batch_size`` and ``steps``
+    (then ``D = B S``).
 
     Parameters
     ----------
-    n_params : float or array_like
-        Parameters N (positive).
-    n_tokens : float or array_like
-        Training tokens D (positive).
-    flops_per_param_token : float or array_like, default 6.0
-        FLOPs per parameter per token k (positive).
+    N : float or array_like
+        Parameters (positive). Kaplan count non-embedding parameters, Hoffmann all.
+    D : float or array_like, optional
+        Training tokens (positive).
+    flops_per_token : float or array_like, default 6.0
+        FLOPs per parameter per token, k (positive).
+    batch_size, steps : float or array_like, optional
+        Batch size B in tokens and optimisation steps S, instead of ``D``.
+    n_params, n_tokens, flops_per_param_token :
+        Deprecated names of ``N``, ``D`` and ``flops_per_token``.
 
     Returns
     -------
     float or ndarray
         Training FLOPs.
+
+    Examples
+    --------
+    >>> training_flops(70e9, 1.4e12)                       # Chinchilla: 5.88e23
+    5.88e+23
+    >>> training_flops(1.5e9, batch_size=2**19, steps=2.5e5) == 6 * 1.5e9 * 2**19 * 2.5e5
+    True
     """
-    n = _check("n_params", n_params)
-    d = _check("n_tokens", n_tokens)
-    k = _check("flops_per_param_token", flops_per_param_token)
-    return _out(k * n * d)
+    N = _renamed("n_params", "N", n_params, N, None)
+    D = _renamed("n_tokens", "D", n_tokens, D, None)
+    k = _renamed("flops_per_param_token", "flops_per_token", flops_per_param_token,
+                 flops_per_token, 6.0)
+    if N is None:
+        raise InputError("N (parameters) is required")
+    n = _check("N", N)
+    k = _check("flops_per_token", k)
+    if D is not None:
+        if batch_size is not None or steps is not None:
+            raise InputError("give D, or batch_size and steps, not both")
+        return _out(k * n * _check("D", D))
+    if batch_size is None or steps is None:
+        missing = "D" if batch_size is None and steps is None else (
+            "steps" if steps is None else "batch_size")
+        raise InputError(f"{missing} is required (give D, or batch_size and steps)")
+    b = _check("batch_size", batch_size)
+    s = _check("steps", steps)
+    return _out(k * n * b * s)
 
 
-def tokens_for_compute(compute, n_params, flops_per_param_token=6.0):
+def tokens_for_compute(compute, N=None, flops_per_token=None, *, n_params=None,
+                       flops_per_param_token=None):
     """Tokens affordable with a compute budget: ``D = C / (k * N)``.
 
     Parameters
     ----------
     compute : float or array_like
         Budget C in FLOP (positive).
-    n_params : float or array_like
-        Parameters N (positive).
-    flops_per_param_token : float or array_like, default 6.0
+    N : float or array_like
+        Parameters (positive).
+    flops_per_token : float or array_like, default 6.0
         k in ``C = k N D``.
+    n_params, flops_per_param_token :
+        Deprecated names of ``N`` and ``flops_per_token``.
 
     Returns
     -------
     float or ndarray
         Tokens D.
     """
+    N = _renamed("n_params", "N", n_params, N, None)
+    k = _renamed("flops_per_param_token", "flops_per_token", flops_per_param_token,
+                 flops_per_token, 6.0)
     c = _check("compute", compute)
-    n = _check("n_params", n_params)
-    k = _check("flops_per_param_token", flops_per_param_token)
+    n = _check("N", N)
+    k = _check("flops_per_token", k)
     return _out(c / (k * n))
 
 
-def params_for_compute(compute, n_tokens, flops_per_param_token=6.0):
+def params_for_compute(compute, D=None, flops_per_token=None, *, n_tokens=None,
+                       flops_per_param_token=None):
     """Model size affordable with a compute budget: ``N = C / (k * D)``.
 
     Parameters
     ----------
     compute : float or array_like
         Budget C in FLOP (positive).
-    n_tokens : float or array_like
-        Training tokens D (positive).
-    flops_per_param_token : float or array_like, default 6.0
+    D : float or array_like
+        Training tokens (positive).
+    flops_per_token : float or array_like, default 6.0
         k in ``C = k N D``.
+    n_tokens, flops_per_param_token :
+        Deprecated names of ``D`` and ``flops_per_token``.
 
     Returns
     -------
     float or ndarray
         Parameters N.
     """
+    D = _renamed("n_tokens", "D", n_tokens, D, None)
+    k = _renamed("flops_per_param_token", "flops_per_token", flops_per_param_token,
+                 flops_per_token, 6.0)
     c = _check("compute", compute)
-    d = _check("n_tokens", n_tokens)
-    k = _check("flops_per_param_token", flops_per_param_token)
+    d = _check("D", D)
+    k = _check("flops_per_token", k)
     return _out(c / (k * d))
+
+
+def training_flops_per_token(N, *, d_model=None, n_vocab=None, n_layer=None, n_ctx=None):
+    """Training FLOPs per token with or without the output layer and the attention context.
+
+    ``6 N`` counts the non-embedding parameters only (Kaplan et al. 2020 Sec 2.1: they
+    exclude embeddings from N and from C). Giving ``d_model`` and ``n_vocab`` adds the
+    output (unembedding) matrix, ``6 n_vocab d_model``: the "count the last layer"
+    correction of Porian et al. 2024 (the input embedding is a lookup and costs no
+    multiply). Giving ``n_layer`` and ``n_ctx`` (with ``d_model``) adds Kaplan's Eq 2.2
+    context term times 3, ``6 n_layer n_ctx d_model``, which is Porian et al.'s
+    attention accounting.
+
+    Parameters
+    ----------
+    N : float or array_like
+        Non-embedding parameters.
+    d_model, n_vocab, n_layer, n_ctx : int or array_like, optional
+        Shape; see above.
+
+    Returns
+    -------
+    float or ndarray
+        FLOPs per training token.
+
+    Examples
+    --------
+    >>> n = kaplan_params(48, 1600)
+    >>> training_flops_per_token(n) / 1e9                            # 6 N
+    8.84736
+    >>> round(training_flops_per_token(n, d_model=1600, n_vocab=50257) / 6 / n, 4)
+    1.0545
+    """
+    n = _check("N", N)
+    total = 6.0 * n
+    if n_vocab is not None or (n_layer is not None or n_ctx is not None):
+        if d_model is None:
+            raise InputError("d_model is required with n_vocab or n_layer/n_ctx")
+        d = _check("d_model", d_model, integer=True)
+        if n_vocab is not None:
+            total = total + 6.0 * _check("n_vocab", n_vocab, integer=True) * d
+        if (n_layer is None) != (n_ctx is None):
+            raise InputError("give both n_layer and n_ctx for the context term, or neither")
+        if n_layer is not None:
+            total = total + 6.0 * (_check("n_layer", n_layer, integer=True)
+                                   * _check("n_ctx", n_ctx, integer=True) * d)
+    return _out(total)
 
 
 # --------------------------------------------------------------------------- Kaplan 2020
@@ -252,7 +367,8 @@ def kaplan_params(n_layer, d_model, d_attn=None, d_ff=None, n_vocab=None, n_ctx=
     return _out(n)
 
 
-def kaplan_forward_flops_per_token(n_params, n_layer, n_ctx, d_attn):
+def kaplan_forward_flops_per_token(N=None, n_layer=None, n_ctx=None, d_attn=None, *,
+                                   n_params=None):
     """Forward-pass FLOPs per token, Kaplan et al. 2020 Eq 2.2 (Table 1).
 
     ``C_forward = 2 N + 2 * n_layer * n_ctx * d_attn`` -- 2 FLOPs per non-embedding
@@ -261,8 +377,8 @@ def kaplan_forward_flops_per_token(n_params, n_layer, n_ctx, d_attn):
 
     Parameters
     ----------
-    n_params : float or array_like
-        Non-embedding parameters N.
+    N : float or array_like
+        Non-embedding parameters (``n_params`` is its deprecated name).
     n_layer, n_ctx, d_attn : int or array_like
         Layers, context length, attention width.
 
@@ -271,13 +387,18 @@ def kaplan_forward_flops_per_token(n_params, n_layer, n_ctx, d_attn):
     float or ndarray
         FLOPs per token for one forward pass.
     """
-    n = _check("n_params", n_params)
+    N = _renamed("n_params", "N", n_params, N, None)
+    for name, value in (("N", N), ("n_layer", n_layer), ("n_ctx", n_ctx), ("d_attn", d_attn)):
+        if value is None:
+            raise InputError(f"{name} is required")
+    n = _check("N", N)
     ctx = (_check("n_layer", n_layer, integer=True) * _check("n_ctx", n_ctx, integer=True)
            * _check("d_attn", d_attn, integer=True))
     return _out(2.0 * n + 2.0 * ctx)
 
 
-def kaplan_training_flops_per_token(n_params, n_layer, n_ctx, d_attn):
+def kaplan_training_flops_per_token(N=None, n_layer=None, n_ctx=None, d_attn=None, *,
+                                    n_params=None):
     """Training FLOPs per token, ``3 * C_forward`` ~ ``6 N`` (Kaplan et al. 2020 Sec 2.1).
 
     The backward pass costs twice the forward pass (Sec 2.1); Kaplan drop the
@@ -289,7 +410,8 @@ def kaplan_training_flops_per_token(n_params, n_layer, n_ctx, d_attn):
     float or ndarray
         FLOPs per training token.
     """
-    return _out(3.0 * np.asarray(kaplan_forward_flops_per_token(n_params, n_layer, n_ctx, d_attn)))
+    N = _renamed("n_params", "N", n_params, N, None)
+    return _out(3.0 * np.asarray(kaplan_forward_flops_per_token(N, n_layer, n_ctx, d_attn)))
 
 
 # --------------------------------------------------------------------------- Hoffmann 2022
@@ -394,7 +516,7 @@ def hoffmann_params(d_model, ffw_size, kv_size, n_heads, n_layers, vocab_size=32
 
 
 # --------------------------------------------------------------------------- inference
-def inference_flops_per_token(n_params, n_layer=None, n_ctx=None, d_attn=None):
+def inference_flops_per_token(N=None, n_layer=None, n_ctx=None, d_attn=None, *, n_params=None):
     """Forward (inference) FLOPs per generated token, ``2 N [+ 2 n_layer n_ctx d_attn]``.
 
     One multiply-accumulate per parameter (kipply, "Transformer Inference
@@ -404,8 +526,8 @@ def inference_flops_per_token(n_params, n_layer=None, n_ctx=None, d_attn=None):
 
     Parameters
     ----------
-    n_params : float or array_like
-        Parameters N.
+    N : float or array_like
+        Parameters (``n_params`` is its deprecated name).
     n_layer, n_ctx, d_attn : int or array_like, optional
         Give all three to add the context term, or none.
 
@@ -414,14 +536,15 @@ def inference_flops_per_token(n_params, n_layer=None, n_ctx=None, d_attn=None):
     float or ndarray
         FLOPs per token.
     """
+    N = _renamed("n_params", "N", n_params, N, None)
     shape = {"n_layer": n_layer, "n_ctx": n_ctx, "d_attn": d_attn}
     given = [k for k, v in shape.items() if v is not None]
     if not given:
-        return _out(2.0 * _check("n_params", n_params))
+        return _out(2.0 * _check("N", N))
     if len(given) != 3:
         missing = ", ".join(k for k in shape if k not in given)
         raise InputError(f"give all of n_layer, n_ctx, d_attn or none; missing {missing}")
-    return kaplan_forward_flops_per_token(n_params, n_layer, n_ctx, d_attn)
+    return kaplan_forward_flops_per_token(N, n_layer, n_ctx, d_attn)
 
 
 # --------------------------------------------------------------------------- critical batch
