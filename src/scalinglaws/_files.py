@@ -1,37 +1,110 @@
-"""Writing files safely: atomically, never over an input, never over another kind of file.
+"""Files, safely: atomic writes, never over an input or another kind of file, bounded JSON.
 
-Every file the package writes goes through :func:`atomic_write`: the content goes to a
-temporary file in the destination folder, is flushed to disk and renamed into place, so
-a reader sees the old file or the new one, never a truncated one, and a write that
-fails part-way leaves the old file untouched. :func:`check_output_path` is called
-*before* any work by every command that writes a file.
+Every file the package writes goes through :func:`atomic_write` (content in memory) or
+:func:`atomic_output` (a writer that wants a path, such as ``savefig``): the content goes
+to a temporary file in the destination folder, is flushed to disk (``fsync``) and renamed
+into place. A reader therefore sees the old file or the new one, never a truncated one;
+a write that fails part-way leaves the old file untouched; two writers racing leave one
+complete file. :func:`check_output_path` is called *before* any work by every command
+that writes a file. :func:`parse_json` reads JSON with a nesting limit, refusing
+duplicate keys and, for fit files, ``NaN``/``Infinity`` literals.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from ._exceptions import InputError
 
-__all__ = ["atomic_write", "check_output_path", "file_kind"]
+__all__ = ["atomic_write", "atomic_output", "check_output_path", "file_kind", "parse_json",
+           "MAX_JSON_DEPTH"]
 
 #: suffix -> kind of file; an existing file is only replaced by one of the same kind
-_KINDS = {".json": "json", ".csv": "table", ".tsv": "table", ".jsonl": "table",
-          ".parquet": "table", ".html": "html", ".htm": "html", ".png": "image",
-          ".pdf": "image", ".svg": "image"}
+_KINDS = {".json": "json", ".csv": "table", ".tsv": "table", ".tab": "table",
+          ".jsonl": "table", ".ndjson": "table", ".parquet": "table", ".pq": "table",
+          ".html": "html", ".htm": "html", ".png": "image", ".pdf": "image", ".svg": "image",
+          ".jpg": "image", ".jpeg": "image"}
+#: deepest nesting of arrays/objects accepted in a JSON file (a fit file needs 6)
+MAX_JSON_DEPTH = 64
+
+
+def _target(path) -> Path:
+    """The file a write to ``path`` should replace: a symlink is followed to its target."""
+    path = Path(os.fspath(path))
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def _folder(path: Path) -> Path:
+    return path.parent if str(path.parent) else Path(".")
+
+
+def _check_destination(path: Path, shown: str) -> Path:
+    folder = _folder(path)
+    if path.is_dir():
+        raise InputError(f"{shown}: is a folder, not a file")
+    if not folder.is_dir():
+        raise InputError(f"{shown}: folder {os.fspath(folder)!r} does not exist")
+    return folder
+
+
+@contextlib.contextmanager
+def atomic_output(path) -> Iterator[Path]:
+    """Context manager yielding a temporary path to write; renamed onto ``path`` on success.
+
+    For writers that want a path rather than bytes (``fig.savefig(tmp)``,
+    ``frame.to_parquet(tmp)``). The temporary file sits in the destination folder (so the
+    rename is atomic) and keeps the destination's suffix (writers that infer the format
+    from it still work). On an exception, including ``KeyboardInterrupt``, it is removed
+    and the destination is untouched.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "notes.txt"
+    >>> with atomic_output(out) as tmp:
+    ...     _ = tmp.write_text("done")
+    >>> out.read_text()
+    'done'
+    """
+    shown = os.fspath(path)
+    target = _target(path)
+    folder = _check_destination(target, shown)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{target.suffix}",
+                                   dir=folder)
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot write here ({exc.strerror})") from None
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        with open(tmp, "rb+") as handle:  # the writer may not have flushed to disk
+            os.fsync(handle.fileno())
+        _set_mode(tmp, target)
+        os.replace(tmp, target)
+        _sync_folder(folder)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(exc, OSError) and not isinstance(exc, InputError):
+            raise InputError(f"{shown}: cannot write it ({exc.strerror or exc})") from None
+        raise
 
 
 def atomic_write(path, data: str | bytes, *, encoding: str = "utf-8") -> Path:
-    """Write ``data`` to ``path`` atomically (temporary file in the same folder, then rename).
+    """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync, rename).
 
     Parameters
     ----------
     path : str or os.PathLike
-        Destination. Its folder must exist.
+        Destination. Its folder must exist. A symlink is followed: its target is
+        replaced, the link kept. An existing file's permissions are kept.
     data : str or bytes
         Content; text is encoded with ``encoding``.
 
@@ -39,50 +112,94 @@ def atomic_write(path, data: str | bytes, *, encoding: str = "utf-8") -> Path:
     -------
     pathlib.Path
         The destination.
+
+    Raises
+    ------
+    InputError
+        When the folder does not exist, the path is a folder, or the file cannot be
+        written (the message names the path and the reason); the old file is untouched.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "fit.json"
+    >>> _ = atomic_write(out, '{"ok": true}')
+    >>> out.read_text()
+    '{"ok": true}'
     """
-    path = Path(os.fspath(path))
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise InputError(f"{os.fspath(path)}: folder {os.fspath(folder)!r} does not exist")
+    if not isinstance(data, (str, bytes, bytearray, memoryview)):
+        raise InputError(f"atomic_write: data must be text or bytes, got {type(data).__name__}")
     payload = data.encode(encoding) if isinstance(data, str) else bytes(data)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    with atomic_output(path) as tmp, open(tmp, "wb") as handle:
+        handle.write(payload)
+    return Path(os.fspath(path))
+
+
+def _set_mode(tmp: str, target: Path) -> None:
+    """Give the new file the old file's permissions, or the usual ones (0666 & ~umask)."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists():  # keep the permissions of the file being replaced
-            os.chmod(tmp, path.stat().st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+        mode = target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    os.chmod(tmp, mode)
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); harmless where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ----------------------------------------------------------------------------- kinds
+
+
+def _sniff(head: bytes) -> str | None:
+    """Kind of a file from its first bytes (None when it says nothing)."""
+    start = head.lstrip()[:512].lower()
+    if head.startswith(b"\x89PNG") or head.startswith(b"%PDF") or head.startswith(b"\xff\xd8"):
+        return "image"
+    if start.startswith(b"<svg") or (start.startswith(b"<?xml") and b"<svg" in start):
+        return "image"
+    if start.startswith((b"<!doctype html", b"<html")):
+        return "html"
+    if head.startswith(b"PAR1"):
+        return "table"
+    if b'"scalinglaws.fit"' in head:
+        return "fit"
+    return None
 
 
 def file_kind(path) -> str | None:
-    """The kind of an existing file (``json``, ``table``, ``html``, ``image``) or None.
+    """The kind of a file: ``fit``, ``json``, ``table``, ``html`` or ``image``; None if unknown.
 
-    A ``.json`` file that is a fit file says so (``fit``); other JSON is ``json``.
+    An existing file is recognised by its content first (PNG/PDF/JPEG/SVG, HTML, Parquet,
+    a scalinglaws fit), then by its suffix; a missing file by its suffix alone.
     """
     path = Path(os.fspath(path))
-    kind = _KINDS.get(path.suffix.lower())
-    if kind == "json" and path.is_file():
-        try:
-            with open(path, encoding="utf-8") as handle:
-                head = handle.read(4096)
-            if '"scalinglaws.fit"' in head or json.loads(head).get("kind") == "scalinglaws.fit":
-                return "fit"
-        except (OSError, ValueError, AttributeError):
-            pass
-    return kind
+    by_suffix = _KINDS.get(path.suffix.lower())
+    if not path.is_file():
+        return by_suffix
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return by_suffix
+    sniffed = _sniff(head)
+    if sniffed is not None:
+        return sniffed
+    if by_suffix is None and head.lstrip()[:1] in (b"{", b"["):
+        return "json"
+    return by_suffix
 
 
 def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
@@ -94,7 +211,8 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
     out : str or os.PathLike
         Where the command will write.
     inputs : iterable of paths
-        Files the command reads; writing over any of them is always refused.
+        Files the command reads; writing over any of them is always refused, ``force``
+        or not (compared after resolving symlinks and hard links).
     kind : str, optional
         Kind of file about to be written (``fit``, ``json``, ``table``, ``html``,
         ``image``). An existing file of another kind is refused unless ``force``.
@@ -107,26 +225,102 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
     -------
     pathlib.Path
         ``out`` as a path.
+
+    Raises
+    ------
+    InputError
+        Naming the option, the path and, for a clash, the input or the kind it holds.
     """
     path = Path(os.fspath(out))
-    folder = path.parent if str(path.parent) else Path(".")
+    shown = os.fspath(path)
     if path.is_dir():
-        raise InputError(f"{argument} {os.fspath(path)!r} is a folder, not a file")
+        raise InputError(f"{argument} {shown!r} is a folder, not a file")
+    target = _target(path)
+    folder = _folder(target)
     if not folder.is_dir():
-        raise InputError(f"{argument} {os.fspath(path)!r}: folder {os.fspath(folder)!r} does not "
-                         "exist")
+        raise InputError(f"{argument} {shown!r}: folder {os.fspath(folder)!r} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(f"{argument} {shown!r}: folder {os.fspath(folder)!r} is not writable")
     for source in inputs:
         if source is None:
             continue
         source = Path(os.fspath(source))
-        same = (path.exists() and source.exists() and os.path.samefile(path, source)) or \
-            path.resolve() == source.resolve()
+        same = path.resolve() == source.resolve()
+        with contextlib.suppress(OSError):
+            same = same or os.path.samefile(path, source)
         if same:
-            raise InputError(f"{argument} {os.fspath(path)!r} is also an input of this command "
+            raise InputError(f"{argument} {shown!r} is also an input of this command "
                              f"({os.fspath(source)!r}); refusing to overwrite it")
     if path.exists() and kind is not None and not force:
         existing = file_kind(path)
         if existing is not None and existing != kind:
-            raise InputError(f"{argument} {os.fspath(path)!r} exists and holds a {existing} file, "
+            raise InputError(f"{argument} {shown!r} exists and holds a {existing} file, "
                              f"not a {kind} file; choose another name or pass --force")
     return path
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+def _no_duplicates(pairs: list) -> dict:
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"key {key!r} appears twice in one object")
+        seen[key] = value
+    return seen
+
+
+def _walk(value: Any, finite: bool, max_depth: int) -> tuple[int, str | None]:
+    """Nesting depth of arrays/objects (counted up to just past ``max_depth``) and, with
+    ``finite``, the path of the first non-finite number; iterative, so a deep document
+    cannot recurse."""
+    deepest, stack = 0, [(value, 1, "")]
+    while stack:
+        node, depth, path = stack.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, depth)
+            if deepest > max_depth:
+                return deepest, None
+            items = node.items() if isinstance(node, dict) else enumerate(node)
+            children = [(child, depth + 1, _path(path, key) if finite else "")
+                        for key, child in items]
+            stack.extend(reversed(children))  # depth first, in document order
+        elif finite and isinstance(node, float) and not math.isfinite(node):
+            return deepest, path
+    return deepest, None
+
+
+def _path(path: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def parse_json(text: str | bytes, source: str, *, finite: bool = True,
+               max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """Parse JSON text; any problem is an :class:`InputError` naming ``source``.
+
+    Refuses objects with a repeated key, nesting deeper than ``max_depth`` (instead of a
+    ``RecursionError``) and, with ``finite``, the non-standard literals ``NaN``,
+    ``Infinity``, ``-Infinity`` and numbers that overflow a float (``1e400``), naming
+    the field that holds one (``params.E``).
+    """
+    try:
+        value = json.loads(text, object_pairs_hook=_no_duplicates)
+    except RecursionError:
+        raise InputError(f"{source}: JSON nested more than {max_depth} levels deep") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{source}: not valid JSON ({exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except (ValueError, TypeError) as exc:
+        raise InputError(f"{source}: not valid JSON ({exc})") from None
+    depth, bad = _walk(value, finite, max_depth)
+    if depth > max_depth:
+        raise InputError(f"{source}: JSON nested more than {max_depth} levels deep")
+    if bad is not None:
+        raise InputError(f"{source}: field {bad or '(the document)'} is not a finite number "
+                         "(NaN, Infinity and numbers beyond a 64-bit float are not JSON; write "
+                         "null for a missing value)")
+    return value

@@ -1,0 +1,150 @@
+"""Which column holds what: recognised headers, the ``columns`` mapping, suggestions.
+
+:func:`resolve_columns` maps each canonical name (``N``, ``D``, ``C``, ``loss``, ``U``,
+``step``, ``group``, ``run_id``) to the table's column holding it. An explicit mapping
+always wins; otherwise a header is recognised by :data:`ALIASES` (ignoring case,
+surrounding whitespace and ``_``/``-``/space differences). Two columns that both look
+like one quantity are an error naming both, unless one of them holds no number at all
+(a label such as Porian et al.'s ``param_count`` = "kaplan"). Messages are plain words,
+the same in Python and on the command line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from .._exceptions import InputError
+from .._validation import MISSING_TEXT, parse_quantity
+
+__all__ = ["ALIASES", "resolve_columns", "unused_name", "normalise"]
+
+#: Header names recognised for each canonical column, after normalisation
+#: (lower case, surrounding whitespace removed, ``_``/``-``/spaces as one space).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "N": ("n", "params", "n params", "num params", "parameters", "model size", "param count"),
+    "D": ("d", "tokens", "n tokens", "training tokens", "train tokens", "data"),
+    "C": ("c", "flops", "flop", "compute", "training flop", "training flops", "train flops"),
+    "loss": ("loss", "val loss", "eval loss", "validation loss", "final loss", "train loss"),
+    "U": ("u", "unique tokens"),
+    "step": ("step",),
+    "group": ("group",),
+    "run_id": ("run id", "run"),
+}
+_ALIAS_TO_NAME = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
+MEANING = {"N": "parameters", "D": "tokens", "C": "compute", "loss": "loss",
+           "U": "unique tokens", "step": "step", "group": "group", "run_id": "run id"}
+
+
+def normalise(header: Any) -> str:
+    """A header as compared with :data:`ALIASES`: lower case, one space for ``_``/``-``."""
+    return re.sub(r"[\s_\-]+", " ", str(header).strip().lower()).strip()
+
+
+def _listing(columns: list) -> str:
+    shown = ", ".join(str(column) for column in columns[:20])
+    return shown + (f", ... ({len(columns)} in all)" if len(columns) > 20 else "")
+
+
+def _close(wanted: str, candidates: list) -> list:
+    """Columns whose normalised name is close to ``wanted`` (best first)."""
+    by_key: dict = {}
+    for column in candidates:
+        by_key.setdefault(normalise(column), column)
+    keys = difflib.get_close_matches(normalise(wanted), list(by_key), n=3, cutoff=0.6)
+    return [by_key[key] for key in keys]
+
+
+def _did_you_mean(columns: list) -> str:
+    if not columns:
+        return ""
+    quoted = " or ".join(repr(str(column)) for column in columns)
+    return f" Did you mean {quoted}?"
+
+
+def _find(wanted: Any, available: list, source: str, name: str) -> Any:
+    if wanted in available:
+        return wanted
+    matches = [column for column in available if normalise(column) == normalise(wanted)]
+    if len(matches) == 1:
+        return matches[0]
+    raise InputError(f"{source}: the columns option maps {name} to {str(wanted)!r}, but there is "
+                     f"no such column.{_did_you_mean(_close(str(wanted), available))} "
+                     f"Columns: {_listing(available)}")
+
+
+def _holds_numbers(series) -> bool:
+    """Whether any cell of a column reads as a number (a column of labels does not)."""
+    import pandas as pd
+
+    if pd.api.types.is_numeric_dtype(series.dtype) and not pd.api.types.is_bool_dtype(
+            series.dtype):
+        return True
+    for cell in series.head(1000).tolist():
+        if isinstance(cell, str) and cell.strip().lower() not in MISSING_TEXT:
+            number = parse_quantity(cell)
+            if number is not None:
+                return True
+        elif isinstance(cell, (int, float)) and not isinstance(cell, bool):
+            return True
+    return False
+
+
+def unused_name(column: str, taken) -> str:
+    """The name under which a column called like a canonical name, but not used as it,
+    stays in the table (``N`` -> ``N_unused``)."""
+    candidate, number = f"{column}_unused", 2
+    while candidate in taken:
+        candidate, number = f"{column}_unused{number}", number + 1
+    return candidate
+
+
+def resolve_columns(table, columns: Mapping | None, source: str, hint: str = "") -> dict:
+    """Map each canonical name present to the table's column holding it.
+
+    ``columns`` (canonical name -> column, or None for "no such column") wins over
+    recognised headers. ``hint`` is added to a "no loss column" message.
+    """
+    available = list(table.columns)
+    if columns is not None and not isinstance(columns, Mapping):
+        raise InputError(f"the columns option must map canonical names to columns, such as "
+                         f"N to params; got {columns!r}")
+    explicit = dict(columns or {})
+    unknown = [key for key in explicit if key not in ALIASES]
+    if unknown:
+        raise InputError(f"the columns option names {', '.join(map(repr, map(str, unknown)))}, "
+                         f"not one of {', '.join(ALIASES)}")
+    mapping = {name: _find(column, available, source, name)
+               for name, column in explicit.items() if column is not None}
+    used: dict = {}
+    for name, column in mapping.items():
+        if column in used:
+            raise InputError(f"{source}: the columns option maps both {used[column]} and {name} "
+                             f"to column {str(column)!r}")
+        used[column] = name
+    candidates: dict = {}
+    for column in available:
+        name = _ALIAS_TO_NAME.get(normalise(column))
+        if name is not None and name not in explicit and column not in used:
+            candidates.setdefault(name, []).append(column)
+    for name, found in candidates.items():
+        if len(found) > 1:  # a column of labels cannot hold the quantity: it stays an extra
+            numeric = [column for column in found if _holds_numbers(table[column])]
+            found = numeric or [column for column in found if column == name] or found[:1]
+        if len(found) > 1:
+            choices = " or ".join(f"{name}={column}" for column in found)
+            raise InputError(
+                f"{source}: columns {' and '.join(repr(str(c)) for c in found)} both look like "
+                f"{name} ({MEANING[name]}); say which to use with the columns option ({choices})")
+        mapping[name] = found[0]
+    if "loss" not in mapping:
+        near = [column for column in available
+                if difflib.get_close_matches(normalise(column), ALIASES["loss"], n=1, cutoff=0.75)]
+        recognised = ", ".join(alias.replace(" ", "_") for alias in ALIASES["loss"])
+        raise InputError(
+            f"{source}: no loss column.{_did_you_mean(near)} Columns: {_listing(available)}. "
+            f"Recognised names for the loss: {recognised} (any case); or say which column "
+            f"holds it with the columns option (loss=<column>)" + (f". Hint: {hint}" if hint else ""))
+    return mapping

@@ -1,0 +1,286 @@
+"""Reading tables of runs from files: formats, delimiters, line numbers, size limits.
+
+:func:`read_table` turns a path into a :class:`Table`: a pandas DataFrame plus the line of
+the file each row came from, so messages can name it. CSV/TSV files get a structural pass
+with the :mod:`csv` module before pandas parses the values: it finds repeated header names,
+rows with more fields than the header, and the true line of each record (blank lines
+and quoted fields that span lines included), and it recognises a file separated by
+``;``, tab or ``|`` when the suffix says CSV. JSON is parsed with a nesting limit and
+refuses repeated keys. A file too large to hold in memory is refused before it is read.
+Validating the values is :mod:`scalinglaws.data.runs`' job.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .._exceptions import InputError
+from .._files import parse_json
+from .._validation import check_fits_in_memory
+
+__all__ = ["Table", "read_table", "table_from_json", "table_from_mapping", "FORMATS"]
+
+#: file suffix (or ``format=`` value) -> reader
+FORMATS = {
+    "csv": "csv", "tsv": "tsv", "tab": "tsv", "json": "json", "jsonl": "jsonl",
+    "ndjson": "jsonl", "parquet": "parquet", "pq": "parquet",
+}  # fmt: skip
+_KINDS = sorted(set(FORMATS.values()))
+# Bytes of memory per byte of file while reading and validating it (text kept once,
+# parsed cells, Python objects per JSON record); only absurd files trip the check.
+_MEMORY_PER_FILE_BYTE = {"csv": 6, "tsv": 6, "json": 12, "jsonl": 12, "parquet": 8}
+_SNIFFED = (";", "\t", "|", ",")
+_SAMPLE_LINES = 50
+
+
+@dataclass(frozen=True)
+class Table:
+    """What a reader got from a file.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The cells, one row per record, columns under the file's names.
+    lines : numpy.ndarray or None
+        Line number (1-based) in the file where each row starts; None when lines do not
+        apply (JSON, Parquet) or could not be matched to pandas' rows.
+    thousands : bool
+        Whether a comma inside a number is a thousands separator (False in a
+        ``;``-separated file, where it may be a decimal mark).
+    hint : str
+        Advice to add to a "no such column" message (e.g. about the delimiter), or "".
+    """
+
+    frame: Any
+    lines: np.ndarray | None = None
+    thousands: bool = True
+    hint: str = ""
+
+
+def _names(delimiter: str) -> str:
+    return {"\t": "tab", ",": "','", ";": "';'", "|": "'|'"}.get(delimiter, repr(delimiter))
+
+
+def table_from_mapping(data: Mapping, source: str):
+    """A DataFrame of a dict of columns (lists, arrays, or dicts of row -> value)."""
+    import pandas as pd
+
+    try:
+        return pd.DataFrame(dict(data))
+    except (ValueError, TypeError) as error:
+        raise InputError(f"{source}: cannot make a table of these columns: {error}") from error
+
+
+def table_from_json(obj: Any, source: str):
+    """A DataFrame of parsed JSON: a list of records, an object of columns, or pandas'
+    ``split`` orient (``{"columns": [...], "data": [[...], ...]}``)."""
+    import pandas as pd
+
+    if isinstance(obj, list):
+        for position, record in enumerate(obj):
+            if not isinstance(record, dict):
+                raise InputError(f"{source}: record {position} is a {type(record).__name__}; "
+                                 "expected one JSON object per run")
+        return pd.DataFrame(obj)
+    if isinstance(obj, dict):
+        if {"columns", "data"} <= obj.keys():  # pandas "split" orient
+            columns = obj["columns"]
+            if not isinstance(columns, list) or not isinstance(obj["data"], list):
+                raise InputError(f"{source}: 'columns' and 'data' must be lists")
+            repeated = sorted({str(c) for c in columns if columns.count(c) > 1})
+            if repeated:
+                raise InputError(f"{source}: column {repeated[0]!r} is named twice in 'columns'")
+            try:
+                return pd.DataFrame(obj["data"], columns=columns)
+            except (ValueError, TypeError) as error:
+                raise InputError(f"{source}: cannot make a table of 'data': {error}") from None
+        return table_from_mapping(obj, source)
+    raise InputError(f"{source}: expected a list of records or an object of columns")
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def _kind(path: str, format: Any, sep: Any) -> str:
+    if format is not None:
+        kind = FORMATS.get(str(format).lower().lstrip("."))
+        if kind is None:
+            raise InputError(f"format {format!r} is not one of {', '.join(_KINDS)}")
+        return kind
+    suffix = Path(path).suffix.lower()
+    kind = FORMATS.get(suffix.lstrip("."))
+    if kind is None and sep is not None:
+        return "csv"  # a delimiter was given: a delimited text file whatever its suffix
+    if kind is None:
+        what = f"the suffix {suffix!r}" if suffix else "a name without a suffix"
+        raise InputError(f"{path}: cannot tell the format from {what}; give the format, one "
+                         f"of {', '.join(_KINDS)}")
+    return kind
+
+
+def _check_path(path: str) -> None:
+    if os.path.isdir(path):
+        tables = sorted(entry.name for entry in os.scandir(path)
+                        if entry.is_file() and Path(entry.name).suffix.lower().lstrip(".")
+                        in FORMATS)
+        inside = (f"; it holds {', '.join(tables[:5])}{', ...' if len(tables) > 5 else ''}"
+                  if tables else "; it holds no table file")
+        raise InputError(f"{path}: is a folder, not a file: give the path of one table of "
+                         f"runs{inside}")
+    if not os.path.exists(path):
+        raise InputError(f"{path}: no such file")
+    if not os.path.isfile(path):
+        raise InputError(f"{path}: not a regular file")
+
+
+def _check_size(path: str, kind: str, available: int | None = None) -> None:
+    """Refuse, before reading, a file that cannot be held in memory."""
+    size = os.path.getsize(path)
+    if size < 2**26:  # 64 MiB never needs checking
+        return
+    with open(path, "rb") as handle:
+        sample = handle.read(2**20)
+    per_row = len(sample) / max(sample.count(b"\n"), 1) if kind != "parquet" else 64
+    check_fits_in_memory(
+        max(int(size / per_row), 1), per_row * _MEMORY_PER_FILE_BYTE[kind], what="runs",
+        task="reading the file", where=path, available=available,
+        advice="A scaling-law fit needs thousands of runs, not millions: keep the runs you "
+               "will fit (for example the last checkpoint of each run) or split the file.")
+
+
+def read_table(path: str, *, format: str | None = None, sep: str | None = None) -> Table:
+    """Read a table of runs from ``path`` (see :func:`scalinglaws.load_runs`)."""
+    if sep is not None and (not isinstance(sep, str) or len(sep) != 1 or sep in "\"\r\n"):
+        raise InputError(f"sep must be one character such as ',' ';' or a tab, got {sep!r}")
+    if format is not None and FORMATS.get(str(format).lower().lstrip(".")) is None:
+        raise InputError(f"format {format!r} is not one of {', '.join(_KINDS)}")
+    _check_path(path)
+    kind = _kind(path, format, sep)
+    if sep is not None and kind not in ("csv", "tsv"):
+        raise InputError(f"{path}: sep applies to CSV and TSV files, not to {kind.upper()}")
+    _check_size(path, kind)
+    if kind == "parquet":
+        return Table(_read_parquet(path))
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise InputError(f"{path}: cannot read it ({error.strerror})") from None
+    if kind == "json":
+        return Table(table_from_json(parse_json(raw, path, finite=False), path))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InputError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); "
+                         "save it as UTF-8") from None
+    if kind == "jsonl":
+        return _read_jsonl(text, path)
+    return _read_delimited(text, path, sep or ("\t" if kind == "tsv" else ","), sep is None)
+
+
+def _read_parquet(path: str):
+    import pandas as pd
+
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise InputError(f"{path}: reading Parquet needs pyarrow; install it with `pip install "
+                         "pyarrow` or `pip install 'scalinglaws[parquet]'`") from None
+    try:
+        return pd.read_parquet(path, engine="pyarrow")
+    except (OSError, ValueError) as error:  # Arrow errors derive from these
+        raise InputError(f"{path}: cannot read it as Parquet: {error}") from None
+
+
+def _read_jsonl(text: str, path: str) -> Table:
+    records, lines = [], []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            record = parse_json(line, f"{path}: line {number}", finite=False)
+            if not isinstance(record, dict):
+                raise InputError(f"{path}: line {number} is a JSON {type(record).__name__}; "
+                                 "expected one JSON object per run")
+            records.append(record)
+            lines.append(number)
+    return Table(table_from_json(records, path), np.array(lines, dtype=np.int64))
+
+
+def _sniff_delimiter(text: str, delimiter: str) -> str:
+    """The delimiter of a text table when the expected one splits nothing but another
+    splits every sampled line into the same number (>= 2) of fields."""
+    sample = [line for line in text.splitlines()[:_SAMPLE_LINES] if line.strip()]
+    if not sample or delimiter in sample[0]:
+        return delimiter
+    for candidate in _SNIFFED:
+        if candidate == delimiter:
+            continue
+        counts = {len(next(csv.reader([line], delimiter=candidate))) for line in sample}
+        if len(counts) == 1 and counts.pop() >= 2:
+            return candidate
+    return delimiter
+
+
+def _read_delimited(text: str, path: str, delimiter: str, sniff: bool) -> Table:
+    import pandas as pd
+
+    if sniff:
+        delimiter = _sniff_delimiter(text, delimiter)
+    header, header_line, lines, end = None, 0, [], 0
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                        skipinitialspace=True)
+    try:
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            if not record or (len(record) == 1 and not record[0].strip()):
+                continue  # a blank line, as pandas skips it
+            if header is None:
+                header, header_line = [name.strip() for name in record], start
+                _check_header(header, header_line, path)
+                continue
+            if len(record) > len(header):
+                raise InputError(
+                    f"{path}: line {start} has {len(record)} fields but the header (line "
+                    f"{header_line}) has {len(header)}; remove the extra "
+                    f"field{'s' * (len(record) - len(header) > 1)} or name "
+                    f"{'them' if len(record) - len(header) > 1 else 'it'} in the header")
+            lines.append(start)
+    except csv.Error as error:
+        raise InputError(f"{path}: line {reader.line_num}: cannot read it as delimited text "
+                         f"({error})") from None
+    if header is None:
+        raise InputError(f"{path}: no runs (the file is empty)")
+    hint = ""
+    if len(header) == 1:
+        found = [d for d in _SNIFFED if d != delimiter and d in header[0]]
+        if found:
+            hint = (f"the header is one column {header[0]!r}: if the file is separated by "
+                    f"{_names(found[0])}, set sep to {_names(found[0])}")
+    try:
+        frame = pd.read_csv(io.StringIO(text, newline=""), sep=delimiter,
+                            skipinitialspace=True, index_col=False)
+    except pd.errors.EmptyDataError:
+        raise InputError(f"{path}: no runs (the file is empty)") from None
+    except (ValueError, OSError) as error:  # ParserError and friends
+        raise InputError(f"{path}: cannot read it as {_names(delimiter)}-separated text: "
+                         f"{error}") from None
+    matched = np.array(lines, dtype=np.int64) if len(lines) == len(frame) else None
+    return Table(frame, matched, thousands=delimiter != ";", hint=hint)
+
+
+def _check_header(header: list, line: int, path: str) -> None:
+    seen: dict = {}
+    for position, name in enumerate(header, start=1):
+        if not name:
+            continue
+        if name in seen:
+            raise InputError(f"{path}: the header (line {line}) names column {name!r} twice "
+                             f"(fields {seen[name]} and {position}); rename or remove one")
+        seen[name] = position

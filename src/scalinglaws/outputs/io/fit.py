@@ -1,0 +1,253 @@
+"""JSON export and import of fitted laws (plain types only; never pickle).
+
+A fit file is one JSON object with ``schema_version``, the package version, the form (by
+registered name and constructor config), every parameter, the loss settings, the data
+fingerprint and the fit diagnostics, described by the JSON Schema shipped as
+``scalinglaws/schema/fit.schema.json``. Writing is atomic (a reader never sees a
+truncated file; a failed save leaves the old file intact). Reading checks the document
+against that schema and then its meaning (:mod:`.validate`) before building a result:
+a hand-edited or hostile file gets an :class:`~scalinglaws.InputError` naming the file
+and the field, never a result that predicts NaN. Loading needs the form to be registered
+(the package's own forms always are; a user-defined form must be registered again: code
+is never read from a file).
+
+The ``"bootstrap"`` section is written by ``BootstrapResult.to_dict`` and read by
+``BootstrapResult.from_dict`` (uncertainty serialisation will live in its own module).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from ..._exceptions import InputError
+from ..._files import atomic_write, parse_json
+from ..._validation import to_plain as _plain
+from ..._version import __version__
+from ...laws.forms import get_form
+from .validate import builtin_forms_registered, check_fit_semantics, check_json_schema
+
+__all__ = ["SCHEMA_VERSION", "SUPPORTED_VERSIONS", "fit_to_dict", "fit_from_dict", "to_json",
+           "from_json", "save", "load", "schema"]
+
+#: version written; :data:`SUPPORTED_VERSIONS` are read
+SCHEMA_VERSION = 1
+SUPPORTED_VERSIONS = (1,)
+_KIND = "scalinglaws.fit"
+#: a fit file is a few kB (plus bootstrap draws); anything this large is not one
+_MAX_BYTES = 2**30
+
+
+def fit_to_dict(result) -> dict:
+    """The JSON document of a :class:`~scalinglaws.FitResult` as a dict of plain types."""
+    loss = {"name": result.options.get("loss"), "delta": result.options.get("delta")}
+    if result.options.get("ratio") is not None:
+        loss["ratio"] = result.options["ratio"]
+    doc = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": _KIND,
+        "package_version": result.package_version,
+        "form": result.form.to_dict(),
+        "params": result.params,
+        "free_params": list(result.free_params),
+        "fixed": result.fixed,
+        "tied": result.tied,
+        "loss": loss,
+        "space": result.options.get("space"),
+        "objective": result.objective,
+        "n_runs": result.n_runs,
+        "data_fingerprint": result.data_fingerprint,
+        "success": result.success,
+        "status": result.status,
+        "message": result.message,
+        "at_bounds": list(result.at_bounds),
+        "optimizer": {"n_starts": result.n_starts,
+                      "n_best_basin": len(result.best_basin_starts),
+                      "best_basin_starts": list(result.best_basin_starts),
+                      "nit": result.nit, "nfev": result.nfev, "gradient": result.gradient},
+        "local_optima": list(result.local_optima),
+        "diagnostics": result.diagnostics,
+        "options": result.options,
+    }
+    doc["bootstrap"] = None if result.bootstrap is None else result.bootstrap.to_dict()
+    return _plain(doc)
+
+
+@lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return resources.files("scalinglaws").joinpath("schema/fit.schema.json").read_text("utf-8")
+
+
+def schema() -> dict:
+    """The JSON Schema of fit files (``scalinglaws/schema/fit.schema.json``), a fresh copy."""
+    return json.loads(_schema_text())
+
+
+@lru_cache(maxsize=1)
+def _cached_schema() -> dict:
+    return json.loads(_schema_text())
+
+
+def _check_version(doc: dict, source: str) -> None:
+    """A readable message for a version this package does not read (before the schema)."""
+    version = doc.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) \
+            and version not in SUPPORTED_VERSIONS:
+        raise InputError(f"{source}: schema_version {version} is not supported (this is "
+                         f"scalinglaws {__version__}, which reads version"
+                         f"{'s' * (len(SUPPORTED_VERSIONS) > 1)} "
+                         f"{', '.join(map(str, SUPPORTED_VERSIONS))})")
+
+
+def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
+    """Rebuild a :class:`~scalinglaws.FitResult` from its JSON document.
+
+    Raises
+    ------
+    InputError
+        Naming ``source`` and the field, for a document that is not a fit, has another
+        schema version, breaks the shipped schema (types, enums, ranges, unknown
+        fields, non-finite numbers), names an unregistered form, or whose numbers do
+        not make sense for the form (a parameter outside the fit's bounds, a tied
+        parameter not equal to its target, counts that disagree...).
+    """
+    from ...fitting.result import FitResult
+
+    if not isinstance(doc, dict):
+        raise InputError(f"{source}: expected a JSON object, got {type(doc).__name__}")
+    _check_version(doc, source)
+    check_json_schema(doc, _cached_schema(), source)
+    builtin_forms_registered()
+    form_doc = doc["form"]
+    try:
+        form = get_form(form_doc["name"])
+    except InputError as exc:
+        raise InputError(f"{source}: field form.name: {exc}") from None
+    if form_doc["config"] and form.config() != form_doc["config"]:
+        raise InputError(f"{source}: field form.config: form {form.name!r} registered here has "
+                         f"config {form.config()}, the file has {form_doc['config']}")
+    check_fit_semantics(doc, form, source)
+    values = {name: float(doc["params"][name]) for name in form.param_names}
+    loss = doc["loss"]
+    options = dict(doc.get("options") or {})
+    options.setdefault("loss", loss.get("name"))
+    options.setdefault("delta", loss.get("delta"))
+    options.setdefault("space", doc.get("space"))
+    if "ratio" in loss:
+        options.setdefault("ratio", loss["ratio"])
+    optimizer = doc.get("optimizer") or {}
+    result = FitResult(
+        form=form, params=values,
+        free_params=tuple(doc.get("free_params") or form.param_names),
+        fixed={k: float(v) for k, v in (doc.get("fixed") or {}).items()},
+        tied=dict(doc.get("tied") or {}),
+        objective=_number(doc["objective"]), n_runs=int(doc["n_runs"]),
+        success=doc["success"], status=int(doc["status"]), message=doc["message"],
+        at_bounds=tuple(doc.get("at_bounds") or ()),
+        n_starts=int(optimizer.get("n_starts", 0)),
+        best_basin_starts=tuple(int(i) for i in optimizer.get("best_basin_starts") or ()),
+        local_optima=tuple(doc.get("local_optima") or ()), options=options,
+        data_fingerprint=doc["data_fingerprint"],
+        nit=int(optimizer.get("nit", 0)), nfev=int(optimizer.get("nfev", 0)),
+        gradient=_number(optimizer.get("gradient")),
+        diagnostics=_diagnostics(doc.get("diagnostics") or {}),
+        package_version=doc["package_version"],
+    )
+    if doc.get("bootstrap"):
+        from ...uncertainty.bootstrap_result import BootstrapResult
+
+        result = result.with_bootstrap(
+            BootstrapResult.from_dict(doc["bootstrap"], form, values, source))
+    return result
+
+
+def _number(value) -> float:
+    return float("nan") if value is None else float(value)
+
+
+def _diagnostics(doc: dict) -> dict:
+    """Diagnostics as the fit made them: a null number was a NaN (JSON has none)."""
+    out = dict(doc)
+    if "condition_number" in out:
+        out["condition_number"] = _number(out["condition_number"])
+    if isinstance(out.get("most_correlated"), dict):
+        pair = dict(out["most_correlated"])
+        pair["correlation"] = _number(pair.get("correlation"))
+        out["most_correlated"] = pair
+    return out
+
+
+def _unencodable(value: Any, path: str = "") -> str:
+    """Where the first value JSON cannot encode sits, e.g. ``options.callback (function)``."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path or 'the document'} (key {key!r} is not text)"
+            found = _unencodable(item, f"{path}.{key}" if path else key)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unencodable(item, f"{path}[{index}]")
+            if found:
+                return found
+    elif value is not None and not isinstance(value, (str, int, float, bool)):
+        return f"{path} ({type(value).__name__})"
+    return ""
+
+
+def to_json(result, **kwargs) -> str:
+    """Serialise a fit to a JSON string (non-finite numbers become null; ``kwargs`` go to
+    :func:`json.dumps`). A value JSON cannot hold raises :class:`InputError` naming it."""
+    kwargs.setdefault("indent", 2)
+    doc = fit_to_dict(result)
+    try:
+        return json.dumps(doc, allow_nan=False, **kwargs)
+    except (TypeError, ValueError) as exc:
+        where = _unencodable(doc) or str(exc)
+        raise InputError(f"cannot write the fit as JSON: {where} is not a JSON value") from None
+
+
+def from_json(text: str | bytes, *, source: str = "fit JSON"):
+    """Parse a fit from a JSON string, raising :class:`~scalinglaws.InputError` on any problem."""
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise InputError(f"{source}: expected JSON text, got {type(text).__name__}")
+    return fit_from_dict(parse_json(text, source, finite=True), source=source)
+
+
+def save(result, path: str | os.PathLike) -> None:
+    """Write ``result`` as JSON to ``path``, atomically.
+
+    The document is built and encoded first, then written to a temporary file beside
+    ``path`` and renamed into place: a save that fails (a value JSON cannot hold, a full
+    disk, Ctrl-C) leaves any previous file at ``path`` intact, and a concurrent reader
+    sees the old file or the new one, never a mixture.
+    """
+    from ...fitting.result import FitResult
+
+    if not isinstance(result, FitResult):
+        raise InputError(f"`result` must be a FitResult, got {type(result).__name__}")
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"`path` must be a file path, got {type(path).__name__}")
+    atomic_write(path, to_json(result) + "\n")
+
+
+def load(path: str | os.PathLike):
+    """Read a fit written by :func:`save` (or ``scalinglaws fit --out``), checking it first."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise InputError(f"`path` must be a file path, got {type(path).__name__}")
+    source = os.fspath(path)
+    if os.path.isdir(source):
+        raise InputError(f"{source}: is a folder, not a fit file")
+    try:
+        size = os.path.getsize(source)
+        if size > _MAX_BYTES:
+            raise InputError(f"{source}: {size / 2**30:.3g} GiB is far too large for a fit file")
+        with open(source, "rb") as handle:
+            text = handle.read()
+    except OSError as exc:
+        raise InputError(f"{source}: cannot read fit file ({exc.strerror})") from None
+    return from_json(text, source=source)

@@ -1,0 +1,342 @@
+"""Checking a fit document before it becomes a result: its JSON Schema, then its meaning.
+
+:func:`check_json_schema` implements the subset of JSON Schema (draft 2020-12) that the
+shipped schemas use, so the loader checks exactly what ``fit.schema.json`` says (a schema
+using any other keyword is refused: it cannot promise more than is checked).
+:func:`check_fit_semantics` then checks what a schema cannot say: that the parameters
+belong to the registered form and lie inside the fit's bounds, that fixed and tied values
+hold, that counts and indices agree. Every failure is an
+:class:`~scalinglaws.InputError` naming the file and the field.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from ..._exceptions import InputError
+
+__all__ = ["check_json_schema", "check_fit_semantics", "builtin_forms_registered"]
+
+
+def _shown(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+# The subset of JSON Schema (draft 2020-12) that check_json_schema implements; a schema
+# using any other keyword is refused, so a shipped schema cannot say more than the loader
+# checks. Annotations (title, description...) are ignored.
+_ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "$defs",
+                          "default", "examples"})
+_KEYWORDS = frozenset({"$ref", "type", "enum", "const", "required", "properties",
+                       "additionalProperties", "minProperties", "maxProperties", "items", "minItems", "maxItems",
+                       "uniqueItems", "minimum", "maximum", "exclusiveMinimum",
+                       "exclusiveMaximum", "minLength", "pattern", "allOf", "anyOf", "if",
+                       "then", "else"})
+_TYPE_WORDS = {"object": "an object", "array": "a list", "string": "text", "number": "a number",
+               "integer": "an integer", "boolean": "true or false", "null": "null"}
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, numbers.Integral):
+        return "integer"
+    if isinstance(value, numbers.Real):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, (list, tuple)):
+        return "array"
+    return type(value).__name__
+
+
+def _has_type(value: Any, wanted: str) -> bool:
+    kind = _json_type(value)
+    if wanted == "number":
+        return kind in ("integer", "number")
+    if wanted == "integer":  # JSON Schema: 2.0 is an integer
+        return kind == "integer" or (kind == "number" and float(value).is_integer())
+    return kind == wanted
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if _json_type(a) in ("integer", "number") and _json_type(b) in ("integer", "number"):
+        return a == b
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b))
+    return type(a) is type(b) and a == b
+
+
+def _child(path: str, key: Any) -> str:
+    return f"{path}[{key}]" if isinstance(key, int) else (f"{path}.{key}" if path else str(key))
+
+
+def _json_problem(value: Any, schema: Mapping, path: str, root: Mapping) -> tuple | None:
+    """The first (path, problem) where ``value`` breaks ``schema``, or None."""
+    if schema is True or schema == {}:
+        return None
+    if schema is False:
+        return path, "is not allowed here"
+    unknown = set(schema) - _KEYWORDS - _ANNOTATIONS
+    if unknown:
+        raise ValueError(f"schema keyword(s) {sorted(unknown)} are not supported")
+    if "$ref" in schema:
+        target = root
+        for part in schema["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        found = _json_problem(value, target, path, root)
+        if found:
+            return found
+    kind = _json_type(value)
+    if kind == "number" and not math.isfinite(value):
+        return path, f"must be a finite number, got {value!r}"
+    if "type" in schema:
+        wanted = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+        if not any(_has_type(value, w) for w in wanted):
+            words = " or ".join(_TYPE_WORDS[w] for w in wanted)
+            return path, f"must be {words}, got {_TYPE_WORDS.get(kind, kind)} {_shown(value, 40)}"
+    if "const" in schema and not _json_equal(value, schema["const"]):
+        return path, f"must be {schema['const']!r}, got {_shown(value, 40)}"
+    if "enum" in schema and not any(_json_equal(value, option) for option in schema["enum"]):
+        options = ", ".join("null" if o is None else repr(o) for o in schema["enum"])
+        return path, f"must be one of {options}, got {_shown(value, 40)}"
+    if kind in ("integer", "number"):
+        for word, fails, relation in (("minimum", lambda x, b: x < b, ">="),
+                                      ("maximum", lambda x, b: x > b, "<="),
+                                      ("exclusiveMinimum", lambda x, b: x <= b, ">"),
+                                      ("exclusiveMaximum", lambda x, b: x >= b, "<")):
+            if word in schema and fails(value, schema[word]):
+                return path, f"must be {relation} {schema[word]}, got {_shown(value)}"
+    if kind == "string":
+        if len(value) < schema.get("minLength", 0):
+            return path, "must not be empty" if schema["minLength"] == 1 else "is too short"
+        if "pattern" in schema and not re.search(schema["pattern"], value):
+            return path, f"is not of the expected form ({schema['pattern']}), got {_shown(value)}"
+    if kind == "array":
+        if len(value) < schema.get("minItems", 0):
+            return path, f"must have at least {schema['minItems']} items, got {len(value)}"
+        if "maxItems" in schema and len(value) > schema["maxItems"]:
+            return path, f"must have at most {schema['maxItems']} items, got {len(value)}"
+        if schema.get("uniqueItems"):
+            for i, item in enumerate(value):
+                if any(_json_equal(item, other) for other in value[:i]):
+                    return _child(path, i), f"repeats {_shown(item, 40)}"
+        if "items" in schema:
+            for i, item in enumerate(value):
+                found = _json_problem(item, schema["items"], _child(path, i), root)
+                if found:
+                    return found
+    if kind == "object":
+        for key in schema.get("required", ()):
+            if key not in value:
+                return _child(path, key), "is missing"
+        if len(value) < schema.get("minProperties", 0):
+            return path, "must not be empty"
+        if "maxProperties" in schema and len(value) > schema["maxProperties"]:
+            return path, f"must have at most {schema['maxProperties']} fields"
+        properties = schema.get("properties", {})
+        extra = schema.get("additionalProperties", True)
+        for key, item in value.items():
+            if key in properties:
+                found = _json_problem(item, properties[key], _child(path, key), root)
+            elif extra is False:
+                found = _child(path, key), "is not a known field"
+            else:
+                found = _json_problem(item, extra, _child(path, key), root)
+            if found:
+                return found
+    for part in schema.get("allOf", ()):
+        found = _json_problem(value, part, path, root)
+        if found:
+            return found
+    if "anyOf" in schema:
+        problems = [_json_problem(value, part, path, root) for part in schema["anyOf"]]
+        if all(problems):
+            return problems[0]
+    if "if" in schema:
+        branch = "then" if _json_problem(value, schema["if"], path, root) is None else "else"
+        found = _json_problem(value, schema.get(branch, True), path, root)
+        if found:
+            return found
+    return None
+
+
+def check_json_schema(value: Any, schema: Mapping, source: str) -> None:
+    """Check parsed JSON against a JSON Schema; :class:`InputError` names ``source`` and the field.
+
+    Implements the subset of draft 2020-12 that the package's schemas use (types, enum,
+    const, required, properties, additionalProperties, items, sizes, numeric limits,
+    pattern, allOf/anyOf, if/then/else, local ``$ref``); numbers must be finite. A
+    schema using another keyword is refused, so it cannot promise more than is checked.
+
+    Examples
+    --------
+    >>> check_json_schema({"n_runs": -5}, {"properties": {"n_runs": {"type": "integer",
+    ...                   "minimum": 0}}}, "fit.json")
+    Traceback (most recent call last):
+    ...
+    scalinglaws._exceptions.InputError: fit.json: field n_runs must be >= 0, got -5
+    """
+    found = _json_problem(value, schema, "", schema)
+    if found:
+        path, problem = found
+        where = f"field {path}" if path else "the document"
+        raise InputError(f"{source}: {where} {problem}")
+
+
+# ----------------------------------------------------------------------------- meaning
+
+#: laws modules that register forms of the package's own; a fit file may name any of them
+_BUILTIN_FORM_MODULES = ("datablations", "kaplan")
+
+
+def builtin_forms_registered() -> None:
+    """Import the modules that register the package's own forms, so that loading a fit of
+    (say) the data-constrained law works in a fresh process."""
+    import importlib
+    import importlib.util
+
+    for name in _BUILTIN_FORM_MODULES:
+        module = f"scalinglaws.laws.{name}"
+        if importlib.util.find_spec(module) is not None:
+            importlib.import_module(module)
+
+
+def _fail(source: str, field: str, problem: str):
+    raise InputError(f"{source}: field {field} {problem}")
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-12, abs_tol=0.0)
+
+
+def _check_names(doc: Mapping, form, source: str) -> None:
+    names, label = list(form.param_names), f"form {form.name!r}"
+    declared = doc["form"]
+    if list(declared["param_names"]) != names:
+        _fail(source, "form.param_names", f"must be {names} for {label}, got "
+              f"{declared['param_names']}")
+    if "inputs" in declared and list(declared["inputs"]) != list(form.inputs):
+        _fail(source, "form.inputs", f"must be {list(form.inputs)} for {label}, got "
+              f"{declared['inputs']}")
+    params = doc["params"]
+    missing = [name for name in names if name not in params]
+    if missing:
+        _fail(source, f"params.{missing[0]}", f"is missing ({label} has {', '.join(names)})")
+    for name in params:
+        if name not in names:
+            _fail(source, f"params.{name}", f"is not a parameter of {label} ({', '.join(names)})")
+    for index, optimum in enumerate(doc.get("local_optima") or ()):
+        if sorted(optimum["params"]) != sorted(names):
+            _fail(source, f"local_optima[{index}].params", f"must name exactly {', '.join(names)}")
+    correlated = (doc.get("diagnostics") or {}).get("most_correlated")
+    for index, name in enumerate((correlated or {}).get("params") or ()):
+        if name not in names:
+            _fail(source, f"diagnostics.most_correlated.params[{index}]",
+                  f"= {name!r} is not a parameter of {label}")
+
+
+def _check_constraints(doc: Mapping, form, source: str) -> list:
+    """Fixed and tied values hold; return the free parameters."""
+    names, params = list(form.param_names), doc["params"]
+    fixed, tied = doc.get("fixed") or {}, doc.get("tied") or {}
+    for name, value in fixed.items():
+        if name not in names:
+            _fail(source, f"fixed.{name}", f"is not a parameter of form {form.name!r}")
+        if not _same(params[name], value):
+            _fail(source, f"params.{name}", f"= {params[name]!r} differs from its fixed value "
+                  f"{value!r}")
+    for name, target in tied.items():
+        if name not in names or target not in names or name == target or name in fixed:
+            _fail(source, f"tied.{name}", f"= {target!r} does not tie a parameter of form "
+                  f"{form.name!r} to another one")
+        if not _same(params[name], params[target]):
+            _fail(source, f"params.{name}", f"= {params[name]!r} differs from {target} = "
+                  f"{params[target]!r}, to which it is tied")
+    free = [name for name in names if name not in fixed and name not in tied]
+    if "free_params" in doc and list(doc["free_params"]) != free:
+        _fail(source, "free_params", f"must be {free} (the parameters neither fixed nor tied), "
+              f"got {doc['free_params']}")
+    for name in doc.get("at_bounds") or ():
+        if name not in free:
+            _fail(source, "at_bounds", f"names {name!r}, which is not a free parameter")
+    return free
+
+
+def _check_bounds(doc: Mapping, form, free: list, source: str) -> None:
+    """Log-stored parameters are positive; free ones lie inside the fit's bounds."""
+    names, params = list(form.param_names), doc["params"]
+    for name in names:
+        if name in form.log_params and params[name] <= 0:
+            _fail(source, f"params.{name}", f"must be > 0 (form {form.name!r} takes its "
+                  f"logarithm), got {params[name]!r}")
+    low, high = (np.array(side, dtype=float) for side in form.default_bounds())
+    for name, pair in ((doc.get("options") or {}).get("bounds") or {}).items():
+        if name not in names:
+            _fail(source, f"options.bounds.{name}", f"is not a parameter of form {form.name!r}")
+        index, is_log = names.index(name), name in form.log_params
+        for side, value, target in (("low", pair[0], low), ("high", pair[1], high)):
+            if value is None:
+                continue
+            if is_log and value <= 0:
+                _fail(source, f"options.bounds.{name}", f"{side} must be > 0, got {value!r}")
+            target[index] = math.log(value) if is_log else value
+        if low[index] >= high[index]:
+            _fail(source, f"options.bounds.{name}", f"= {pair} is empty (low >= high)")
+    for index, name in enumerate(names):
+        if name not in free:
+            continue
+        value = params[name]
+        internal = math.log(value) if name in form.log_params else value
+        slack = 1e-9 * max(1.0, abs(low[index]), abs(high[index]))
+        if not low[index] - slack <= internal <= high[index] + slack:
+            shown = [math.exp(b) if name in form.log_params else b
+                     for b in (low[index], high[index])]
+            _fail(source, f"params.{name}", f"= {value!r} lies outside the fit's bounds "
+                  f"[{shown[0]:.6g}, {shown[1]:.6g}]")
+
+
+def _check_optimizer_and_options(doc: Mapping, source: str) -> None:
+    optimizer = doc.get("optimizer") or {}
+    starts = optimizer.get("best_basin_starts") or []
+    if "n_best_basin" in optimizer and optimizer["n_best_basin"] != len(starts):
+        _fail(source, "optimizer.n_best_basin", f"= {optimizer['n_best_basin']} but "
+              f"best_basin_starts lists {len(starts)} starts")
+    if "n_starts" in optimizer:
+        for index, start in enumerate(starts):
+            if start >= optimizer["n_starts"]:
+                _fail(source, f"optimizer.best_basin_starts[{index}]", f"= {start} is not below "
+                      f"n_starts = {optimizer['n_starts']}")
+    options, loss = doc.get("options") or {}, doc["loss"]
+    for key, stated, field in (("loss", loss.get("name"), "loss.name"),
+                               ("delta", loss.get("delta"), "loss.delta"),
+                               ("space", doc.get("space"), "space"),
+                               ("fixed", doc.get("fixed") or {}, "fixed"),
+                               ("tied", doc.get("tied") or {}, "tied")):
+        if key in options and options[key] != stated and not (
+                key in ("fixed", "tied") and not options[key] and not stated):
+            _fail(source, f"options.{key}", f"= {options[key]!r} disagrees with {field} = "
+                  f"{stated!r}")
+
+
+def check_fit_semantics(doc: Mapping, form, source: str) -> None:
+    """What the schema cannot say about a fit document (see the schema's ``$comment``)."""
+    _check_names(doc, form, source)
+    free = _check_constraints(doc, form, source)
+    _check_bounds(doc, form, free, source)
+    _check_optimizer_and_options(doc, source)
