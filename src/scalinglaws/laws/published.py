@@ -202,3 +202,8 @@ PORIAN_2024_SHAPE = {"n_vocab": 50432, "seq_len": 2048}
 #: Hoffmann et al. (2022) Sec. 3.4 text for a 175B model: 4.41e24 FLOP and 4.2T tokens
 #: (Table 3, Approach 1, prints 3.85e24 FLOP and 3.7T tokens for the same size).
 HOFFMANN_2022_SEC34_175B = {"flops": 4.41e24, "tokens": 4.2e12}
+
+#: Besiroglu et al. (2024) unrounded estimate from the authors' notebook (log-space a, b, e;
+#: verified-code): E = 1.81686, A = 482.006, B = 2085.43; Table 1 prints these rounded.
+BESIROGLU_2024_NOTEBOOK = {"E": math.exp(0.59711196), "A": math.exp(6.17795598),
+                           "B": math.exp(7.64273236), "alpha": 0.34781303, "beta": 0.36585412}
