@@ -1,0 +1,242 @@
+r"""Power laws through compute-optimal points, shared by Hoffmann's Approaches 1 and 2.
+
+Both approaches end the same way: a set of compute-optimal points ``(C, N*, D*)`` and
+the log-log regressions
+
+.. math:: \ln N^* = \ln G_N + a \ln C, \qquad \ln D^* = \ln G_D + b \ln C
+
+(Hoffmann et al. 2022, Sec 3.1-3.2, Table 2). This module holds that shared end: the
+regression (statsmodels OLS or WLS, t intervals), the vectorised slope of resampled
+optima, percentile intervals, the :class:`OptimaMixin` giving both results
+``predict_optimal``, and the allocation table with the package's one vocabulary
+(``C``, ``N``, ``D``, ``tokens_per_parameter``, ``N_low``...), whose former column
+names (``N_opt``, ``tokens_per_param``...) still work with a ``FutureWarning``.
+"""
+
+from __future__ import annotations
+
+import math
+import types
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._exceptions import InputError
+
+#: former column names of ``predict_optimal`` -> the package's vocabulary
+DEPRECATED_COLUMNS = types.MappingProxyType({
+    "N_opt": "N", "N_opt_low": "N_low", "N_opt_high": "N_high",
+    "D_opt": "D", "D_opt_low": "D_low", "D_opt_high": "D_high",
+    "tokens_per_param": "tokens_per_parameter",
+})
+
+
+# =========================================================================== frozen data
+def frozen_mapping(value: Mapping) -> Mapping:
+    """A read-only deep copy of a mapping: nested mappings read-only, lists as tuples."""
+    def freeze(item):
+        if isinstance(item, Mapping):
+            return types.MappingProxyType({k: freeze(v) for k, v in item.items()})
+        if isinstance(item, (list, tuple)):
+            return tuple(freeze(v) for v in item)
+        if isinstance(item, np.ndarray):
+            return frozen_array(item)
+        return item
+    return freeze(value)
+
+
+def frozen_array(value: Any) -> np.ndarray | None:
+    """A read-only float copy of ``value`` (None stays None)."""
+    if value is None:
+        return None
+    array = np.array(value, dtype=float)
+    array.flags.writeable = False
+    return array
+
+
+# =========================================================================== regression
+def loglog_regression(log_c: np.ndarray, log_y: np.ndarray, weights: np.ndarray | None,
+                      level: float) -> dict:
+    """Regress ``ln y`` on ``ln C`` (statsmodels OLS, or WLS with ``weights``).
+
+    Returns plain numbers: ``exponent``, ``exponent_se``, ``exponent_interval``,
+    ``coef`` (= e^intercept), ``coef_interval``, ``params`` [intercept, slope],
+    ``cov`` (2x2), ``df_resid``, ``r_squared``, ``residual_sd``, ``n``.
+    With two points the line is exact and every interval is NaN.
+    """
+    import statsmodels.api as sm
+
+    X = sm.add_constant(np.asarray(log_c, float), has_constant="add")
+    y = np.asarray(log_y, float)
+    model = sm.OLS(y, X) if weights is None else sm.WLS(y, X, weights=weights)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # statsmodels divides by df_resid = 0 for 2 points
+        res = model.fit()
+        params = np.asarray(res.params, float)
+        if res.df_resid > 0:
+            cov = np.asarray(res.cov_params(), float)
+            ci = np.asarray(res.conf_int(alpha=1 - level), float)
+            r2 = float(res.rsquared)
+        else:
+            cov, ci, r2 = np.full((2, 2), np.nan), np.full((2, 2), np.nan), 1.0
+    return {
+        "exponent": float(params[1]),
+        "exponent_se": float(np.sqrt(cov[1, 1])),
+        "exponent_interval": (float(ci[1, 0]), float(ci[1, 1])),
+        "coef": float(np.exp(params[0])),
+        "coef_interval": (float(np.exp(ci[0, 0])), float(np.exp(ci[0, 1]))),
+        "params": params.tolist(),
+        "cov": cov.tolist(),
+        "df_resid": float(res.df_resid),
+        "r_squared": r2,
+        "residual_sd": float(np.sqrt(res.scale)) if res.df_resid > 0 else math.nan,
+        "n": len(y),
+    }
+
+
+def bootstrap_slopes(log_c: np.ndarray, draws: np.ndarray,
+                     weights: np.ndarray | None) -> np.ndarray:
+    """Slope of the (weighted) least-squares line of every column of ``draws`` on ``log_c``.
+
+    ``draws`` is ``(n_points, R)`` with NaN for a missing draw; a column with fewer
+    than two finite entries gives NaN. Vectorised over the R columns.
+    """
+    valid = np.isfinite(draws)
+    w = valid * (1.0 if weights is None else weights[:, None])
+    y = np.where(valid, draws, 0.0)
+    x = log_c[:, None]
+    sw = w.sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        xm = (w * x).sum(axis=0) / sw
+        ym = (w * y).sum(axis=0) / sw
+        sxx = (w * (x - xm) ** 2).sum(axis=0)
+        sxy = (w * (x - xm) * (y - ym)).sum(axis=0)
+        slope = sxy / sxx
+    slope[(valid.sum(axis=0) < 2) | ~(sxx > 0)] = np.nan
+    return slope
+
+
+def percentile_interval(values: np.ndarray, level: float) -> tuple[float, float]:
+    """Equal-tailed percentile interval of the finite ``values`` (NaNs if none)."""
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return (math.nan, math.nan)
+    tail = 50.0 * (1.0 - level)
+    low, high = np.percentile(values, [tail, 100.0 - tail])
+    return (float(low), float(high))
+
+
+# =========================================================================== the allocation table
+def _current_name(key: Any, columns) -> Any:
+    if isinstance(key, str) and key in DEPRECATED_COLUMNS and key not in columns:
+        new = DEPRECATED_COLUMNS[key]
+        warnings.warn(f"column {key!r} of predict_optimal() is now {new!r} (the package's "
+                      f"vocabulary: C, N, D, tokens_per_parameter); {key!r} will be removed",
+                      FutureWarning, stacklevel=3)
+        return new
+    return key
+
+
+class AllocationFrame(pd.DataFrame):
+    """A :class:`pandas.DataFrame` whose former column names still work, with a warning.
+
+    ``table["N_opt"]`` and ``table.N_opt`` return the ``N`` column and emit a
+    ``FutureWarning``; every operation returns a plain DataFrame.
+    """
+
+    @property
+    def _constructor(self):
+        return pd.DataFrame
+
+    def __getitem__(self, key):
+        if isinstance(key, list):
+            key = [_current_name(k, self.columns) for k in key]
+        else:
+            key = _current_name(key, self.columns)
+        return super().__getitem__(key)
+
+    def __getattr__(self, name):
+        if name in DEPRECATED_COLUMNS:
+            return self[name]
+        return super().__getattr__(name)
+
+
+class OptimaMixin:
+    """``predict_optimal``, the scalar part of ``to_dict`` and the summary lines of the
+    results of Approaches 1 and 2 (which hold ``regression``, ``a``, ``b``, intervals...)."""
+
+    def predict_optimal(self, compute: Any) -> pd.DataFrame:
+        r"""Compute-optimal N and D at ``compute`` from the fitted power laws.
+
+        ``N = G_N C^a`` and ``D = G_D C^b`` with t confidence intervals of the
+        regression line at ``confidence_level``: for ``x = [1, ln C]``,
+        ``ln N ± t_{df} sqrt(x' V x)`` with ``V`` the covariance of the
+        intercept and slope. These are intervals for the fitted *line* (the
+        expected log-optimum), not for a new budget's noisy minimum; far outside
+        the fitted budgets they rest entirely on the power law holding there.
+
+        Parameters
+        ----------
+        compute : float or array_like
+            Budgets C in FLOP (finite, positive).
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per budget: ``C``, ``N``, ``N_low``, ``N_high``, ``D``,
+            ``D_low``, ``D_high``, ``tokens_per_parameter`` (= D/N). The former
+            names (``N_opt``, ``N_opt_low``, ``D_opt``..., ``tokens_per_param``)
+            still select the same columns, with a ``FutureWarning``.
+        """
+        from scipy import stats
+
+        try:
+            c = np.atleast_1d(np.asarray(compute, dtype=float)).ravel()
+        except (TypeError, ValueError):
+            raise InputError(f"`compute` must be finite positive FLOP counts, got {compute!r}") \
+                from None
+        if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c <= 0):
+            raise InputError(f"`compute` must be finite positive FLOP counts, got {compute!r}")
+        x = np.column_stack([np.ones_like(c), np.log(c)])
+        out = {"C": c}
+        for name in ("N", "D"):
+            reg = self.regression[name]
+            params, cov = np.asarray(reg["params"]), np.asarray(reg["cov"])
+            centre = x @ params
+            se = np.sqrt(np.einsum("ij,jk,ik->i", x, cov, x))
+            t = stats.t.ppf(0.5 + self.confidence_level / 2, reg["df_resid"]) \
+                if reg["df_resid"] > 0 else math.nan
+            out[name] = np.exp(centre)
+            out[f"{name}_low"] = np.exp(centre - t * se)
+            out[f"{name}_high"] = np.exp(centre + t * se)
+        out["tokens_per_parameter"] = out["D"] / out["N"]
+        return AllocationFrame(out)
+
+    def _scalar_dict(self) -> dict:
+        """The exponents, coefficients and their intervals as plain values."""
+        return {
+            "a": self.a, "a_interval": list(self.a_interval), "a_se": self.a_se,
+            "b": self.b, "b_interval": list(self.b_interval), "b_se": self.b_se,
+            "N_coef": self.N_coef, "N_coef_interval": list(self.N_coef_interval),
+            "D_coef": self.D_coef, "D_coef_interval": list(self.D_coef_interval),
+            "a_bootstrap_interval": self.a_bootstrap_interval,
+            "b_bootstrap_interval": self.b_bootstrap_interval,
+            "a_bootstrap": self.a_bootstrap, "b_bootstrap": self.b_bootstrap,
+        }
+
+    def _scalar_lines(self) -> list[str]:
+        level = f"{100 * self.confidence_level:g}%"
+        lines = [f"{'':<10}{'value':>10}  {level} interval"]
+        for name, value, interval, boot in (
+                ("a", self.a, self.a_interval, self.a_bootstrap_interval),
+                ("b", self.b, self.b_interval, self.b_bootstrap_interval)):
+            lines.append(f"{name:<10}{value:>10.4f}  [{interval[0]:.4f}, {interval[1]:.4f}]"
+                         + (f"   bootstrap [{boot[0]:.4f}, {boot[1]:.4f}]"
+                            if boot is not None else ""))
+        for name, value, interval in (("G_N", self.N_coef, self.N_coef_interval),
+                                      ("G_D", self.D_coef, self.D_coef_interval)):
+            lines.append(f"{name:<10}{value:>10.4g}  [{interval[0]:.4g}, {interval[1]:.4g}]")
+        return lines

@@ -1,0 +1,173 @@
+r"""One IsoFLOP profile: fit a curve of the loss against ln N and find its minimum.
+
+Used by :func:`scalinglaws.fitting.isoflop.isoflop_fit` (Hoffmann et al. 2022,
+Approach 2) for every compute budget. The curve is a least-squares polynomial in
+``x = ln N`` (the parabola of Hoffmann et al., any degree, optionally on a window of
+sizes around the lowest loss) or the Akima interpolant of Porian et al. (2024); its
+minimum comes with a standard error (delta method, or the spread over resampled
+profiles) and a status saying whether it can be trusted.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: Curves :func:`scalinglaws.isoflop_fit` can fit to each IsoFLOP profile.
+CURVES = ("parabola", "poly", "akima")
+
+_GRID = 2001  # evaluation points for the minimum of an Akima interpolant / high-degree poly
+_UNSTABLE = 0.5  # budgets whose resampled minimum is on the edge more often are excluded
+
+
+def _design(x: np.ndarray, degree: int) -> np.ndarray:
+    return np.vander(x, degree + 1, increasing=True)
+
+
+def _poly_minimum(coefs: np.ndarray, lo: float, hi: float, degree: int):
+    """Minimum of polynomials (columns of ``coefs``, increasing powers) on [lo, hi].
+
+    Returns ``(x_star, status)`` per column; status 0 interior minimum, 1 the
+    lowest point of [lo, hi] is an end (the minimum is not inside), 2 a parabola
+    opening downward (or flat). NaN ``x_star`` unless status is 0.
+    """
+    if degree == 2:
+        c1, c2 = coefs[1], coefs[2]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            x = -c1 / (2 * c2)
+        status = np.where(~(c2 > 0), 2, np.where((x > lo) & (x < hi), 0, 1))
+        return np.where(status == 0, x, np.nan), status
+    grid = np.linspace(lo, hi, _GRID)
+    x_star, status = _grid_minimum(grid, _design(grid, degree) @ coefs)
+    # Newton steps on p'(x) = 0 polish the grid minimum (the grid brackets it).
+    powers = np.arange(degree + 1)[:, None]
+    for _ in range(3):
+        d1 = (powers[1:] * coefs[1:] * x_star ** (powers[1:] - 1)).sum(axis=0)
+        d2 = (powers[2:] * (powers[2:] - 1) * coefs[2:] * x_star ** (powers[2:] - 2)).sum(axis=0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(d2 > 0, d1 / d2, 0.0)
+        x_star = np.clip(x_star - np.nan_to_num(step), lo, hi)
+    return np.where(status == 0, x_star, np.nan), status
+
+
+def _grid_minimum(grid: np.ndarray, values: np.ndarray):
+    """Argmin of each column on ``grid``, refined by the parabola through its neighbours."""
+    index = np.nanargmin(values, axis=0)
+    cols = np.arange(values.shape[1])
+    edge = (index == 0) | (index == len(grid) - 1)
+    inner = np.clip(index, 1, len(grid) - 2)
+    y0, y1, y2 = values[inner - 1, cols], values[inner, cols], values[inner + 1, cols]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shift = 0.5 * (y0 - y2) / (y0 - 2 * y1 + y2)
+    shift = np.where(np.isfinite(shift), np.clip(shift, -1, 1), 0.0)
+    step = grid[1] - grid[0]
+    x = grid[inner] + shift * step
+    return np.where(edge, grid[index], x), edge.astype(int)
+
+
+def _window(x: np.ndarray, y: np.ndarray, window: int | None) -> slice:
+    """The ``window`` consecutive points centred on the lowest one (all points if None)."""
+    n = len(x)
+    if window is None or window >= n:
+        return slice(0, n)
+    low = int(np.argmin(y)) - window // 2
+    low = min(max(low, 0), n - window)
+    return slice(low, low + window)
+
+
+def fit_profile(x, y, *, curve, degree, window, bracket, n_resamples, seed_noise, log_loss,
+                 generator) -> dict:
+    """Fit one IsoFLOP profile (x = ln N sorted, y = loss or ln loss) and find its minimum.
+
+    Returns a dict: ``x`` (ln N*, NaN unless the status is ok), ``se`` (its standard
+    error: delta method, or the SD of the resampled minima), ``y`` (the curve at its
+    minimum), ``status`` and ``reason`` (see :data:`scalinglaws.fitting.isoflop.STATUSES`),
+    ``n_fitted`` (points the curve used), ``draws`` (ln N* per resample, NaN where the
+    resampled minimum was not interior; None without resampling) and ``edge_fraction``.
+    Options as in :func:`scalinglaws.isoflop_fit`.
+    """
+    out = {"x": math.nan, "se": math.nan, "y": math.nan, "status": "ok", "reason": "",
+           "n_fitted": len(x), "draws": None, "edge_fraction": math.nan}
+    lowest = int(np.argmin(y))
+    if bracket and lowest in (0, len(x) - 1):
+        side = "smallest" if lowest == 0 else "largest"
+        out.update(status="edge_minimum",
+                   reason=f"lowest sampled loss at the {side} size (N = {np.exp(x[lowest]):.4g}); "
+                          "the minimum is not bracketed")
+        return out
+    part = _window(x, y, window if curve != "akima" else None)
+    xs, ys = x[part], y[part]
+    out["n_fitted"] = len(xs)
+    lo, hi = xs[0], xs[-1]
+    centre = xs.mean()
+    u = xs - centre
+
+    def minima(Y):
+        """(x*, status, y*) for every column of Y (n, R)."""
+        if curve == "akima":
+            from scipy.interpolate import Akima1DInterpolator
+
+            grid = np.linspace(lo, hi, _GRID)
+            spline = Akima1DInterpolator(xs, Y, axis=0)
+            x_star, status = _grid_minimum(grid, spline(grid))
+            y_star = spline(x_star[0])[:1] if Y.shape[1] == 1 else None
+            return x_star, status, y_star
+        coefs = np.linalg.lstsq(_design(u, degree), Y, rcond=None)[0]
+        u_star, status = _poly_minimum(coefs, lo - centre, hi - centre, degree)
+        y_star = (_design(np.nan_to_num(u_star), degree) * coefs.T).sum(axis=1)
+        return u_star + centre, status, y_star
+
+    x_star, status, y_star = (v[0] for v in minima(ys[:, None]))
+    if status == 2:
+        out.update(status="not_convex", reason="the fitted parabola opens downward (no minimum)")
+        return out
+    if status == 1:
+        out.update(status="edge_minimum",
+                   reason=f"the fitted minimum lies outside the sampled sizes "
+                          f"{np.exp(lo):.4g}-{np.exp(hi):.4g}")
+        return out
+    out.update(x=float(x_star), y=float(y_star))
+
+    if curve != "akima":  # delta method, from the OLS covariance of the coefficients
+        p = degree + 1
+        V = _design(u, degree)
+        coefs = np.linalg.lstsq(V, ys, rcond=None)[0]
+        resid = ys - V @ coefs
+        if len(xs) > p:
+            sigma2 = float(resid @ resid) / (len(xs) - p)
+            cov = sigma2 * np.linalg.inv(V.T @ V)
+            us = x_star - centre
+            powers = np.arange(p)
+            curvature = float(np.sum(powers[2:] * (powers[2:] - 1) * coefs[2:]
+                                     * us ** (powers[2:] - 2)))
+            grad_x = -powers * np.where(powers > 0, us ** np.maximum(powers - 1, 0), 0) / curvature
+            out["se"] = float(np.sqrt(grad_x @ cov @ grad_x))
+
+    if n_resamples:
+        n = len(xs)
+        if seed_noise is not None:
+            z = generator.standard_normal((n, n_resamples))
+            Y = ys[:, None] + seed_noise * z if log_loss else ys[:, None] * np.exp(seed_noise * z)
+        else:  # residual bootstrap, residuals rescaled for the p fitted coefficients
+            V = _design(u, degree)
+            fitted = V @ np.linalg.lstsq(V, ys, rcond=None)[0]
+            resid = (ys - fitted) * math.sqrt(n / max(n - degree - 1, 1))
+            Y = fitted[:, None] + resid[generator.integers(0, n, (n, n_resamples))]
+        draws, draw_status, _ = minima(Y)
+        if bracket:  # the resampled lowest loss at an end of the profile: not bracketed
+            lowest_draw = np.argmin(Y, axis=0)
+            draw_status = np.where(((lowest_draw == 0) & (part.start == 0))
+                                   | ((lowest_draw == n - 1) & (part.stop == len(x))),
+                                   1, draw_status)
+        draws = np.where(draw_status == 0, draws, np.nan)
+        valid = np.isfinite(draws)
+        out["edge_fraction"] = float(1 - valid.mean())
+        out["draws"] = draws
+        out["se"] = float(np.std(draws[valid], ddof=1)) if valid.sum() > 1 else math.nan
+        if 1 - valid.mean() > _UNSTABLE:
+            out.update(status="unstable",
+                       reason=f"the minimum falls outside the sampled sizes in "
+                              f"{100 * (1 - valid.mean()):.0f}% of resamples")
+    return out
+
