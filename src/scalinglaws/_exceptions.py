@@ -10,7 +10,8 @@ category=ScalingLawsWarning)`` silences the package.
 
 from __future__ import annotations
 
-__all__ = ["InputError", "ScalingLawsWarning", "ConvergenceWarning", "IdentifiabilityWarning"]
+__all__ = ["InputError", "ScalingLawsWarning", "ConvergenceWarning", "IdentifiabilityWarning",
+           "ExtrapolationWarning"]
 
 
 class InputError(ValueError):
@@ -27,3 +28,7 @@ class ConvergenceWarning(ScalingLawsWarning):
 
 class IdentifiabilityWarning(ScalingLawsWarning):
     """The data cannot separate some parameters (ill-conditioned or strongly correlated)."""
+
+
+class ExtrapolationWarning(ScalingLawsWarning):
+    """A prediction lies beyond the range its uncertainty was calibrated on."""

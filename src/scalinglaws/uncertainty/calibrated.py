@@ -1,0 +1,350 @@
+r"""A fitted law with everything needed for honest intervals: :func:`calibrate`.
+
+Two kinds of interval answer two questions:
+
+* a **confidence interval** says where the *law* (the mean loss of a model at those
+  inputs) is: parameter uncertainty only (bootstrap percentiles when the bootstrap was
+  run, else the delta method);
+* a **prediction interval** says where the loss of *one new run* will land: parameter
+  uncertainty, plus the run-to-run scatter (:mod:`.scatter`), plus the extrapolation
+  error measured on the sweep's own rollout (:mod:`.calibration`).
+
+On log loss, the prediction interval at level :math:`1-\alpha` is
+
+.. math::
+
+    \log \hat L(x) \pm q\, \sqrt{s_\theta(x)^2 + s_\varepsilon(x)^2
+        + [u(x) > 0]\,(\tau^2 + \kappa^2 u(x)^2)},
+    \qquad u(x) = \max\!\big(0, \log(x_{\text{axis}} / x_{\max})\big),
+
+with :math:`s_\theta` the delta-method parameter standard deviation (:mod:`.delta`),
+:math:`s_\varepsilon` the scatter, :math:`\tau`, :math:`\kappa` and the multiplier :math:`q` from the
+rollout (conformal when the rollout has enough held-out runs, else Student's t with the
+scatter's degrees of freedom), and :math:`x_{\max}` the largest value of the axis among
+the fitted runs. Beyond the largest extrapolation the rollout saw, the interval is
+flagged and an :class:`~scalinglaws.ExtrapolationWarning` says so.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+import numpy as np
+
+from .._exceptions import ExtrapolationWarning, InputError
+from .._validation import check_confidence_level
+from ..data.runs import as_runs
+from ..fitting.result import FitResult
+from .bootstrap_result import BootstrapResult
+from .calibration import ExtrapolationCalibration, calibrate_extrapolation
+from .delta import draws_log_predictions, log_prediction_sd, parameter_covariance
+from .scatter import Scatter, estimate_scatter
+
+__all__ = ["CalibratedFit", "calibrate", "IntervalBounds"]
+
+_AXES = ("C", "N", "D")
+
+
+@dataclass(frozen=True)
+class IntervalBounds:
+    """Bounds of an interval of the loss at broadcast inputs. Frozen.
+
+    Attributes
+    ----------
+    kind : {"confidence", "prediction"}
+    low, high : ndarray
+        Bounds of the loss.
+    confidence_level : float
+    method : str
+        How the bounds were made (``bootstrap percentile``, ``delta method``,
+        ``conformal`` or ``t``).
+    log_factor : ndarray
+        ``log(x / x_max)`` along the calibration axis (negative inside the fitted range).
+    beyond_calibration : ndarray of bool
+        Prediction intervals beyond the largest extrapolation the rollout measured (or,
+        without a calibration, beyond the fitted range).
+    """
+
+    kind: str
+    low: np.ndarray
+    high: np.ndarray
+    confidence_level: float
+    method: str
+    log_factor: np.ndarray
+    beyond_calibration: np.ndarray
+
+
+def _readonly(array) -> np.ndarray:
+    out = np.array(array, dtype=float)
+    out.flags.writeable = False
+    return out
+
+
+@dataclass(frozen=True)
+class CalibratedFit:
+    """A fitted law with its parameter covariance, scatter, extrapolation calibration and
+    (optionally) bootstrap draws. Made by :func:`calibrate`; frozen.
+
+    Attributes
+    ----------
+    fit : FitResult
+        The point estimate.
+    scatter : Scatter
+        Run-to-run scatter of log loss.
+    covariance : ndarray, shape (p, p)
+        Delta-method covariance of the internal parameters (read-only).
+    fitted_range : mapping
+        ``{axis: (min, max)}`` of the fitted runs for N, D and C.
+    flops_per_token : float
+        Median ``C / (N D)`` of the fitted runs (used to place a prediction given by N
+        and D on the compute axis).
+    calibration : ExtrapolationCalibration or None
+        The rollout calibration (None when it was not run or the sweep is too small).
+    bootstrap : BootstrapResult or None
+        Bootstrap draws for confidence intervals.
+    """
+
+    fit: FitResult
+    scatter: Scatter
+    covariance: np.ndarray
+    fitted_range: Mapping
+    flops_per_token: float = 6.0
+    calibration: ExtrapolationCalibration | None = None
+    bootstrap: BootstrapResult | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "covariance", _readonly(self.covariance))
+        object.__setattr__(self, "fitted_range", MappingProxyType(
+            {k: (float(lo), float(hi)) for k, (lo, hi) in dict(self.fitted_range).items()}))
+
+    # the law itself, so a CalibratedFit can stand where a FitResult is expected
+    @property
+    def form(self):
+        return self.fit.form
+
+    @property
+    def params(self):
+        return self.fit.params
+
+    @property
+    def axis(self) -> str:
+        """The extrapolation axis of the calibration (the scatter's axis without one)."""
+        return self.calibration.axis if self.calibration is not None else self.scatter.axis
+
+    def predict(self, **inputs) -> np.ndarray:
+        """Predicted loss (the point estimate) at the given inputs."""
+        return self.fit.predict(**inputs)
+
+    # -- intervals ---------------------------------------------------------
+    def _axis_values(self, X: Mapping, extra: Mapping) -> np.ndarray:
+        axis = self.axis
+        if axis in X:
+            return np.asarray(X[axis], dtype=float)
+        if axis in extra and extra[axis] is not None:
+            return np.asarray(extra[axis], dtype=float)
+        if axis == "C" and "N" in X and "D" in X:
+            return self.flops_per_token * np.asarray(X["N"]) * np.asarray(X["D"])
+        raise InputError(f"the calibration axis is {axis}; give {axis}= with the inputs")
+
+    def interval(self, kind: str = "prediction", confidence_level: float = 0.95, *,
+                 warn: bool = True, **inputs) -> IntervalBounds:
+        """Confidence or prediction interval of the loss at broadcast ``inputs``.
+
+        ``inputs`` are the form's inputs (``N=..., D=...``); ``C=`` may be added to
+        place a prediction on the compute axis when the runs' compute is not
+        ``flops_per_token * N * D``.
+        """
+        if kind not in ("confidence", "prediction"):
+            raise InputError(f"`interval` must be 'confidence' or 'prediction', got {kind!r}")
+        level = check_confidence_level(confidence_level)
+        form = self.fit.form
+        extra = {k: inputs.pop(k) for k in list(inputs) if k not in form.inputs}
+        unknown = [k for k in extra if k not in _AXES]
+        if unknown:
+            raise InputError(f"form {form.name!r} takes inputs {', '.join(form.inputs)}; "
+                             f"unknown input(s) {', '.join(unknown)}")
+        X, shape = form._broadcast_inputs(inputs)
+        log_point = np.log(np.asarray(self.fit.predict(**X), dtype=float))
+        x_axis = np.broadcast_to(self._axis_values(X, {k: np.ravel(v) for k, v in extra.items()}),
+                                 log_point.shape)
+        log_factor = np.log(x_axis / self.fitted_range[self.axis][1])
+        u = np.clip(log_factor, 0.0, None)
+        if self.calibration is not None:
+            beyond = u > self.calibration.max_log_factor
+        else:
+            beyond = u > 0
+        if kind == "confidence":
+            if self.bootstrap is not None and len(self.bootstrap.draws) > 1:
+                logs = draws_log_predictions(form, self.bootstrap.draws, X)
+                tail = 50.0 * (1.0 - level)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    lo, hi = np.nanpercentile(logs, [tail, 100 - tail], axis=0)
+                method = "bootstrap percentile"
+            else:
+                from scipy import stats
+
+                sd = log_prediction_sd(self.fit, self.covariance, X)
+                z = float(stats.norm.ppf(0.5 + level / 2))
+                lo, hi = log_point - z * sd, log_point + z * sd
+                method = "delta method"
+        else:
+            sd = np.sqrt(log_prediction_sd(self.fit, self.covariance, X) ** 2
+                         + self.scatter.sd({**X, self.scatter.axis: self._scatter_axis(X, x_axis)}) ** 2
+                         + (0.0 if self.calibration is None
+                            else self.calibration.extra_sd(log_factor)) ** 2)
+            # inside the fitted range the classical t quantile is right for a correct law;
+            # beyond it, the rollout's conformal multiplier (when there are enough runs)
+            from scipy import stats
+
+            q_t = float(stats.t.ppf(0.5 + level / 2, df=max(self.scatter.dof, 1.0)))
+            q_out = None if self.calibration is None else self.calibration.multiplier(level)
+            q = np.where(log_factor > 0, q_t if q_out is None else q_out, q_t)
+            method = "t" if q_out is None else "t inside the fitted range, conformal beyond"
+            lo, hi = log_point - q * sd, log_point + q * sd
+            if warn and np.any(beyond):
+                what = ("the largest extrapolation its rollout measured "
+                        f"({np.exp(self.calibration.max_log_factor):.3g}x)"
+                        if self.calibration is not None else
+                        "the fitted runs (no rollout calibration: the interval has no "
+                        "extrapolation term)")
+                warnings.warn(f"{int(np.sum(beyond))} prediction(s) lie beyond {what} along "
+                              f"{self.axis}; their intervals are themselves extrapolated",
+                              ExtrapolationWarning, stacklevel=3)
+
+        def out(values):
+            return np.asarray(values, dtype=float).reshape(shape)
+
+        return IntervalBounds(kind=kind, low=out(np.exp(lo)), high=out(np.exp(hi)),
+                              confidence_level=level, method=method,
+                              log_factor=out(log_factor), beyond_calibration=out(beyond).astype(bool))
+
+    def _scatter_axis(self, X, x_axis):
+        """The scatter's axis values at the inputs (the calibration axis may differ)."""
+        if self.scatter.axis == self.axis:
+            return x_axis
+        return self._axis_values_for(self.scatter.axis, X)
+
+    def _axis_values_for(self, axis, X):
+        if axis in X:
+            return np.asarray(X[axis], dtype=float)
+        if axis == "C" and "N" in X and "D" in X:
+            return self.flops_per_token * np.asarray(X["N"]) * np.asarray(X["D"])
+        raise InputError(f"the scatter scales with {axis}; give {axis}= with the inputs")
+
+    def summary(self) -> str:
+        """The fit's summary followed by the uncertainty model."""
+        lines = [self.fit.summary(), "", "uncertainty"]
+        s = self.scatter
+        shape = {"constant": "", "power": f" x ({s.axis}/{s.reference:.3g})^{s.coefficient:.3g}",
+                 "ratio": f" x exp({s.coefficient:.3g} (log(D/N) - {s.ratio_center:.3g})^2)"}
+        lines.append(f"  scatter       sd(log loss) = {s.sigma:.4g}{shape[s.model]}"
+                     f"  ({s.source}, {s.dof:.0f} dof, {s.n_outliers} outliers set aside)")
+        if self.calibration is not None:
+            c = self.calibration
+            q = c.multiplier(0.95)
+            lines.append(f"  extrapolation tau = {c.tau:.4g}, kappa = {c.kappa:.4g} per unit "
+                         f"log({c.axis}/{c.axis}_max); "
+                         f"rollout of {c.n_folds} folds, {c.n_points} held-out runs, up to "
+                         f"{np.exp(c.max_log_factor):.3g}x; 95% multiplier "
+                         + (f"{q:.3g} (conformal)" if q is not None else "from Student's t"))
+        else:
+            lines.append("  extrapolation not calibrated (no rollout)")
+        if self.bootstrap is not None:
+            b = self.bootstrap
+            lines.append(f"  bootstrap     {b.n_resamples} resamples ({b.n_failed} failed), "
+                         f"{b.method} intervals")
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.summary()
+
+
+def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
+              axis: str = "C", scatter: str | None = None, replicates: str | None = None,
+              rollout: bool = True, n_cuts: int = 5, n_jobs: int = 1,
+              progress: bool | None = None) -> CalibratedFit:
+    """Everything a fit needs for honest intervals: scatter, extrapolation, bootstrap.
+
+    Parameters
+    ----------
+    result : FitResult
+        The fitted law.
+    runs : Runs, DataFrame or path
+        The runs it was fitted on.
+    n_resamples : int, default 1000
+        Bootstrap resamples for confidence intervals (0 skips the bootstrap;
+        confidence intervals then use the delta method).
+    rng : seed or numpy Generator, optional
+        Randomness of the bootstrap.
+    axis : {"C", "N", "D"}
+        Axis along which extrapolation is measured and calibrated.
+    scatter : {"ratio", "constant", "power"}, optional
+        Scatter model (see :func:`~.scatter.estimate_scatter`). Default ``"ratio"``
+        (scatter growing away from the sweep's typical tokens per parameter; it reduces
+        to constant scatter when the residuals do not grow) for laws in N and D, else
+        ``"constant"``.
+    replicates : str, optional
+        Column of seed labels: the scatter then comes from replicas.
+    rollout : bool, default True
+        Calibrate the extrapolation error with a rollout of the same estimator.
+    n_cuts : int
+        Folds of the rollout.
+    n_jobs : int
+        Workers of the bootstrap.
+    progress : bool, optional
+        Progress bars.
+
+    Returns
+    -------
+    CalibratedFit
+
+    Examples
+    --------
+    >>> import scalinglaws as sl
+    >>> runs = sl.generate_sweep(rng=0)
+    >>> law = sl.calibrate(sl.fit(runs), runs, n_resamples=0)
+    >>> bounds = law.interval("prediction", N=1e9, D=2e10)
+    >>> bool(bounds.low < law.predict(N=1e9, D=2e10) < bounds.high)
+    True
+    """
+    runs = as_runs(runs)
+    if axis not in _AXES:
+        raise InputError(f"`axis` must be one of {', '.join(_AXES)}, got {axis!r}")
+    if not isinstance(result, FitResult):
+        raise InputError(f"`result` must be a FitResult, got {type(result).__name__}")
+    fingerprint = runs.fingerprint(result.form.inputs + ("loss",))
+    if result.data_fingerprint and fingerprint != result.data_fingerprint:
+        raise InputError("`runs` are not the data `result` was fitted on (data fingerprints "
+                         "differ); pass the same runs, after the same exclusions")
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) \
+            or n_resamples < 0:
+        raise InputError(f"`n_resamples` must be a non-negative integer, got {n_resamples!r}")
+    if scatter is None:
+        scatter = "ratio" if {"N", "D"} <= set(runs.columns) else "constant"
+    spread = estimate_scatter(result, runs, model=scatter, axis=axis, replicates=replicates)
+    covariance = parameter_covariance(result, runs, spread)
+    fitted_range = {c: (float(np.min(v)), float(np.max(v)))
+                    for c in _AXES if c in runs.columns
+                    for v in [np.asarray(runs.frame[c], dtype=float)]}
+    if axis not in fitted_range:
+        raise InputError(f"the runs have no {axis} column to calibrate along")
+    k = 6.0
+    if {"C", "N", "D"} <= set(runs.columns):
+        frame = runs.frame
+        k = float(np.median(frame["C"] / (frame["N"] * frame["D"])))
+    calibration = None
+    if rollout:
+        calibration = calibrate_extrapolation(result, runs, axis=axis, model=scatter,
+                                              n_cuts=n_cuts, progress=progress)
+    boot = None
+    if n_resamples:
+        from .bootstrap import bootstrap
+
+        boot = bootstrap(result, runs, n_resamples, rng=rng, n_jobs=n_jobs, progress=progress)
+    return CalibratedFit(fit=result, scatter=spread, covariance=covariance,
+                         fitted_range=fitted_range, flops_per_token=k,
+                         calibration=calibration, bootstrap=boot)

@@ -1,0 +1,155 @@
+r"""Parameter uncertainty of a prediction by the delta method.
+
+For the parameter vector :math:`\theta` (internal units: scale parameters as logs) the
+estimator's covariance is taken as the Gauss-Newton one scaled by the robust loss's
+asymptotic efficiency,
+
+.. math::
+
+    \widehat{\operatorname{Cov}}(\hat\theta) = v(c)\,
+    \Big(\sum_i \frac{g_i g_i^\top}{\operatorname{sd}_i^2}\Big)^{-1},\qquad
+    g_i = \frac{\partial \log f(x_i; \theta)}{\partial \theta},
+
+where :math:`\operatorname{sd}_i` is the run-to-run scatter (:mod:`.scatter`) and
+:math:`v(c) = E[\psi_c^2] / E[\psi_c']^2` the variance factor of Huber's
+:math:`\psi_c` under normal errors with :math:`c = \delta / \sigma` (1 for squared loss;
+:math:`\pi/2` when :math:`\delta \ll \sigma`, the least-absolute-deviation limit that
+Hoffmann's :math:`\delta = 10^{-3}` is close to). The variance of a log-prediction is
+then :math:`g(x)^\top \widehat{\operatorname{Cov}}\, g(x)`.
+
+This is the parameter term of the prediction interval: cheap enough to recompute in
+every fold of a rollout, which is how the extrapolation term is calibrated
+(:mod:`.calibration`). The bootstrap (:func:`scalinglaws.bootstrap`) remains the
+reference for confidence intervals of the law.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._exceptions import InputError
+from ..data.runs import Runs
+from ..fitting.estimator import LawFitter
+
+__all__ = ["huber_variance_factor", "parameter_covariance", "log_prediction_sd",
+           "draws_log_predictions"]
+
+_DRAW_CHUNK_ELEMENTS = 2_000_000  # bounds the (draws x points x params) Jacobian memory
+
+
+def huber_variance_factor(c: float) -> float:
+    r"""Asymptotic variance of Huber's M-estimate relative to least squares, normal errors.
+
+    :math:`v(c) = E[\psi_c(Z)^2] / E[\psi_c'(Z)]^2` with :math:`\psi_c(z) = \max(-c, \min(c, z))`:
+    :math:`E[\psi_c'] = 2\Phi(c) - 1` and
+    :math:`E[\psi_c^2] = 2\Phi(c) - 1 - 2c\phi(c) + 2c^2(1 - \Phi(c))`.
+
+    Examples
+    --------
+    >>> round(huber_variance_factor(1.345), 3)   # Huber's 95%-efficiency constant
+    1.053
+    >>> round(huber_variance_factor(1e-9), 4)    # the median: pi / 2
+    1.5708
+    """
+    if not c > 0:
+        raise InputError(f"the Huber threshold over the scatter must be positive, got {c!r}")
+    if c > 40:
+        return 1.0
+    cdf = 0.5 * (1.0 + math.erf(c / math.sqrt(2.0)))
+    pdf = math.exp(-0.5 * c * c) / math.sqrt(2.0 * math.pi)
+    inside = 2.0 * cdf - 1.0
+    if inside < 1e-12:  # c -> 0: the ratio tends to 1 / (4 phi(0)^2) = pi / 2
+        return math.pi / 2.0
+    second = inside - 2.0 * c * pdf + 2.0 * c * c * (1.0 - cdf)
+    return second / inside ** 2
+
+
+def _expansion(result) -> np.ndarray:
+    """Matrix ``T (p, q)`` mapping free internal parameters to the full internal vector."""
+    names = result.form.param_names
+    free = list(result.free_params)
+    T = np.zeros((len(names), len(free)))
+    for i, name in enumerate(names):
+        if name in result.fixed:
+            continue
+        T[i, free.index(result.tied.get(name, name))] = 1.0
+    return T
+
+
+def parameter_covariance(result, runs: Runs, scatter) -> np.ndarray:
+    """Delta-method covariance ``(p, p)`` of the full internal parameter vector.
+
+    Parameters
+    ----------
+    result : FitResult
+        The fitted law.
+    runs : Runs
+        The runs it was fitted on.
+    scatter : Scatter
+        Run-to-run scatter (the residual scale).
+
+    Returns
+    -------
+    ndarray, shape (p, p)
+        In ``result.form.param_names`` order, internal units (logs of scale
+        parameters); fixed parameters have zero variance, tied ones equal their source.
+    """
+    form = result.form
+    fitter = LawFitter.from_result(result, space="log")
+    inputs = runs.inputs(form.inputs)
+    theta = form.to_internal(form.params_vector(result.params))
+    free_idx = [form.param_names.index(n) for n in fitter.free]
+    residuals = fitter.array_residual_function(inputs, runs.loss)
+    _, jac = residuals(theta[free_idx][None, :])
+    g = jac[0]  # (q, n)
+    columns = {c: np.asarray(runs.frame[c], dtype=float) for c in ("N", "D", "C")
+               if c in runs.columns}
+    sd = np.asarray(scatter.sd({**columns, **inputs}), dtype=float)
+    if not np.all(np.isfinite(g)) or not np.all(sd > 0):
+        raise InputError("the law's Jacobian or the scatter is not finite at the optimum: no "
+                         "delta-method covariance")
+    information = (g / sd**2) @ g.T
+    factor = 1.0
+    options = result.options or {}
+    if options.get("loss", "huber") == "huber" and options.get("delta") is not None:
+        # Huber's threshold is in log-residual units when the fit was in log space; in
+        # linear space it is in loss units, i.e. about delta / L in log units
+        delta = float(options["delta"])
+        if options.get("space", "log") == "linear":
+            delta = delta / float(np.median(runs.loss))
+        factor = huber_variance_factor(delta / float(np.median(sd)))
+    with np.errstate(all="ignore"):
+        cov_free = factor * np.linalg.pinv(information, hermitian=True)
+    T = _expansion(result)
+    return T @ cov_free @ T.T
+
+
+def log_prediction_sd(result, covariance: np.ndarray, inputs) -> np.ndarray:
+    """Standard deviation of ``log f(x; theta_hat)`` from the parameter covariance.
+
+    ``inputs`` maps the form's input names to arrays of equal length (already
+    broadcast); returns one value per element.
+    """
+    form = result.form
+    theta = form.to_internal(form.params_vector(result.params))[None, :]
+    with np.errstate(all="ignore"):
+        _, jac = form.log_value_and_jacobian(theta, inputs)
+        g = jac[0]  # (p, n)
+        variance = np.einsum("pn,pq,qn->n", g, covariance, g)
+    return np.sqrt(np.clip(variance, 0.0, None))
+
+
+def draws_log_predictions(form, draws: np.ndarray, inputs) -> np.ndarray:
+    """``log f(x; theta_b)`` for every draw (rows, public units) at shared ``inputs``."""
+    draws = np.asarray(draws, dtype=float)
+    n_points = len(next(iter(inputs.values()))) if inputs else 1
+    chunk = max(1, _DRAW_CHUNK_ELEMENTS // max(1, n_points * form.n_params))
+    out = np.empty((draws.shape[0], n_points))
+    with np.errstate(all="ignore"):
+        theta = form.to_internal(draws)
+        for start in range(0, draws.shape[0], chunk):
+            out[start:start + chunk], _ = form.log_value_and_jacobian(
+                theta[start:start + chunk], inputs)
+    return out
