@@ -160,8 +160,8 @@ def fetch(name: str, path=None, *, download: bool = True,
     if cached.is_file() and (info.sha256 is None or _sha256(cached) == info.sha256):
         return cached
     if info.url is None:
-        raise InputError(f"dataset {name} has no downloadable table; pass its path "
-                         f"(--data PATH): {info.how_to_get}")
+        raise InputError(f"dataset {name} has no downloadable table; pass its path: "
+                         f"{info.how_to_get}")
     if not download:
         raise InputError(f"dataset {name} is not in the cache ({cached}); pass its path or "
                          "allow the download")
