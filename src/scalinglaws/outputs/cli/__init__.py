@@ -5,61 +5,178 @@ compute in FLOP (not PF-days; C = 6·N·D unless --flops-per-token says
 otherwise), loss = cross-entropy in nats per token.
 
 Each module of this package registers a group of subcommands (``register(sub)``);
-:data:`COMMAND_MODULES` lists them in the order ``--help`` shows them. Bad input
-prints one line on stderr and exits with status 2 (``--verbose`` shows the
-traceback); a fit that did not converge exits with status 1 after printing its
-result.
+:data:`COMMAND_MODULES` lists them in the order ``--help`` shows them. They share one
+flag vocabulary (:mod:`._common`). Every command:
+
+- prints bad input as one line on stderr and exits with status 2 (``--verbose``,
+  accepted anywhere on the line, shows the traceback); a fit that did not converge
+  exits with status 1 after printing its result;
+- checks ``--out`` before any work (never an input, never another kind of file
+  unless ``--force``) and writes it atomically;
+- prints warnings as ``scalinglaws: warning: ...`` (naming the group with ``--by``);
+- ends on Ctrl-C (SIGINT) or SIGTERM with one line, ``scalinglaws: interrupted``, exit
+  status 130 or 143, no partial output file and no worker process left behind.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import re
+import signal
 import sys
 import warnings
 
 from ..._exceptions import InputError, ScalingLawsWarning
 from ..._version import __version__
-from ._common import UNITS
+from ._common import UNITS, check_out, current_group
 
 #: modules of this package that add subcommands, in help order
 COMMAND_MODULES = ("fitting", "approaches", "present")
 
+#: exit status after SIGINT / SIGTERM (128 + signal number, the shell's convention)
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+
+class _Parser(argparse.ArgumentParser):
+    """One-line errors (``scalinglaws: error: ...``), and ``-7e9`` read as a value (so
+    that ``--N -7e9`` says the value must be positive instead of "expected one argument")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # No option of ours looks like a number: any "-<digit>" or "-.<digit>" is a value.
+        self._negative_number_matcher = re.compile(r"^-\.?\d")
+
+    def error(self, message):
+        self.exit(2, f"scalinglaws: error: {message} (see `{self.prog} --help`)\n")
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread like KeyboardInterrupt for SIGINT."""
+
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``scalinglaws`` argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="scalinglaws", description="Fit, reproduce and extrapolate neural scaling laws. " + UNITS,
+        epilog="Run `scalinglaws COMMAND --help` for a command's flags. Flags mean the same in "
+               "every command: --N/--D/--C take lists with unit suffixes (7B, 1.4T, 1e24), "
+               "--out is checked before any work, --seed defaults to 0, --json prints JSON, "
+               "--verbose shows tracebacks.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"scalinglaws {__version__}")
     parser.add_argument("--verbose", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(f"{__name__}.{name}").register(sub)
+    _accept_verbose_everywhere(sub)
     return parser
+
+
+def _accept_verbose_everywhere(sub) -> None:
+    # SUPPRESS as the default keeps `scalinglaws --verbose fit ...` working: a
+    # subcommand's default would otherwise overwrite the value parsed before it.
+    for command in set(sub.choices.values()):
+        if "--verbose" not in command._option_string_actions:
+            command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS,
+                                 help="show tracebacks on errors")
+        for action in command._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _accept_verbose_everywhere(action)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """``scalinglaws: warning: [group: ]message``, once per group and message."""
+    group = current_group()
+    text = str(message).strip()
+    if not issubclass(category, ScalingLawsWarning):
+        text = f"{category.__name__}: {text}"
+    if group:
+        text = f"{group}: {text}"
+    if text in _shown:
+        return
+    _shown.add(text)
+    print(f"scalinglaws: warning: {text}", file=sys.stderr if file is None else file)
+
+
+_shown: set[str] = set()
+
+
+def _stop_workers() -> None:
+    """End the worker processes a parallel bootstrap may have left (joblib's loky)."""
+    module = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(module, "_executor", None) if module else None
+    if executor is not None:
+        try:
+            executor.shutdown(wait=True, kill_workers=True)
+        except Exception:  # pragma: no cover - best effort on the way out
+            pass
 
 
 def main(argv=None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if not args.command:
-        parser.print_help()
-        return 2
+    previous_term = None
+    if _in_main_thread():
+        previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
+    _shown.clear()
     try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version, or a one-line usage error
+            return exc.code if isinstance(exc.code, int) else 2
+        if not args.command:
+            parser.print_help()
+            return 2
         with warnings.catch_warnings():
-            warnings.simplefilter("default", ScalingLawsWarning)
-            return args.func(args)
+            warnings.simplefilter("always", ScalingLawsWarning)
+            if not args.verbose:
+                warnings.showwarning = _show_warning
+            return _run(args)
+    except KeyboardInterrupt:
+        _stop_workers()
+        print("scalinglaws: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except _Terminated:
+        _stop_workers()
+        print("scalinglaws: interrupted", file=sys.stderr)
+        return EXIT_TERMINATED
+    except BrokenPipeError:  # `scalinglaws ... | head`: the reader left; no traceback
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    finally:
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
+
+
+def _run(args) -> int:
+    try:
+        check_out(args)  # before any work
+        return args.func(args)
     except InputError as exc:
         if args.verbose:
             raise
         print(f"scalinglaws: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise
     except (OSError, ValueError) as exc:
         if args.verbose:
             raise
         print(f"scalinglaws: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
+
+
+def _in_main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _raise_terminated(signum, frame):
+    raise _Terminated()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,17 +1,180 @@
-"""What every subcommand shares: the units line, NAME=VALUE parsing, loading a runs
-table with the common data options, printing a table."""
+"""The flag vocabulary every subcommand shares, and the helpers behind it.
+
+One dialect for every command (``scalinglaws COMMAND --help`` lists the flags a
+command takes; the README section "The command line" shows the same table)::
+
+    PATH                  a runs table: .csv .tsv .json .jsonl .parquet (positional)
+    FIT                   a fit file written by `scalinglaws fit --out` (positional)
+    --data PATH           the runs table, for commands whose first input is a fit
+    --columns NAME=COL    map canonical names (N, D, C, loss, U, ...) to your headers
+    --flops-per-token K   k in C = k*N*D (default 6)
+    --nan-policy P        raise (default) | omit
+    --exclude-top-loss K  drop the K runs with the largest loss
+    --form NAME           the law (default chinchilla; `scalinglaws forms` lists them)
+    --N/--D/--C V [V ..]  lists of positive numbers with unit suffixes (7B, 1.4T, 1e24);
+                          lists of equal length pair up, a single value broadcasts
+    --group COLUMN        the column labelling groups of runs inside one analysis
+                          (bootstrap strata, the held-out group)
+    --by COLUMN           repeat the analysis for each value of COLUMN
+    --bootstrap N         resamples (0 = none)
+    --confidence-level P  two-sided level of intervals (default 0.95)
+    --seed S              seed of everything random (default 0: same seed, same output)
+    --jobs J              worker processes (default 1; -1 = every core; capped at the cores)
+    --out PATH            where the result goes; checked before any work: never an input
+                          of the command, never another kind of file unless --force
+    --force               allow --out to replace an existing file of another kind
+    --json                print JSON instead of a table
+    --verbose             show tracebacks; accepted before or after the command
+
+A command module builds its parser from the ``add_*`` functions below and, in its
+handler, uses :func:`runs_from_args`, :func:`quantities`, :func:`for_each_group`,
+:func:`output_file` / :func:`write_output` and :func:`activity`. Handlers import
+their heavy dependencies (scipy, pandas, matplotlib, the fitting engine) inside the
+handler, so ``scalinglaws --help`` stays instant.
+"""
 
 from __future__ import annotations
 
+import argparse
+import contextlib
 import json
+import math
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
 
 from ..._exceptions import InputError
+
+__all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "nonnegative_int",
+           "positive_float", "probability", "jobs", "add_data_options", "add_fit_argument",
+           "add_form_option", "add_quantity_options", "add_group_option", "add_by_option",
+           "add_bootstrap_options", "add_seed_option", "add_jobs_option", "add_output_options",
+           "runs_from_args", "optional_runs_from_args", "quantities", "for_each_group",
+           "group_label", "current_group", "check_out", "output_file", "write_output",
+           "print_table", "format_table", "activity", "show_progress"]
 
 UNITS = ("units: N = parameters (count), D = training tokens, C = training compute in FLOP "
          "(C = k*N*D, k = 6 by default), loss = nats per token")
 
+#: the one default seed of every command: without --seed a command is reproducible
+DEFAULT_SEED = 0
+
+#: attributes of the parsed arguments that name files a command reads; --out may be none
+INPUT_ATTRIBUTES = ("path", "fit", "data")
+
+#: suffix -> kind of file a result table or document is written as
+_RESULT_SUFFIXES = {".csv": "table", ".tsv": "table", ".json": "json"}
+
+
+# ------------------------------------------------------------------ value types
+def _type(function, metavar_text: str):
+    """An argparse ``type=`` from a checker; its message is printed after the flag name."""
+    def convert(text):
+        try:
+            return function(text)
+        except (TypeError, ValueError) as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+    convert.__name__ = metavar_text
+    return convert
+
+
+def _parse_number(text: str) -> float:
+    # One parser of numbers-with-suffix for CSV cells and flags (runs.py owns it).
+    from ...data.runs import _parse_cell
+
+    value = _parse_cell(text)
+    if value is None or math.isnan(value):
+        raise ValueError(f"{text!r} is not a number (digits, optionally with a k/M/B/T/P "
+                         "suffix: 7B, 1.4T, 1e24)")
+    return value
+
+
+def _quantity(text: str) -> float:
+    value = _parse_number(text)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{text!r} must be a finite positive number")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    return _quantity(text)
+
+
+def _int(text: str, minimum: int) -> int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number") from None
+    if not value.is_integer():
+        raise ValueError(f"{text!r} is not a whole number")
+    if value < minimum:
+        raise ValueError(f"{text!r} must be at least {minimum}")
+    return int(value)
+
+
+def _probability(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not 0 < value < 1:
+        raise ValueError(f"{text!r} must be strictly between 0 and 1 (e.g. 0.95)")
+    return value
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number (-1 = every core)") from None
+    if value == 0 or value < -1:
+        raise ValueError(f"{text!r}: give a positive number of workers, or -1 for every core")
+    return value
+
+
+#: ``type=`` of a list flag of positive numbers with unit suffixes (``7B``, ``1e24``)
+quantity = _type(_quantity, "quantity")
+#: ``type=`` of a positive number (unit suffixes allowed)
+positive_float = _type(_positive_float, "positive number")
+#: ``type=`` of an integer >= 1
+positive_int = _type(lambda text: _int(text, 1), "integer >= 1")
+#: ``type=`` of an integer >= 0
+nonnegative_int = _type(lambda text: _int(text, 0), "integer >= 0")
+#: ``type=`` of a number strictly between 0 and 1
+probability = _type(_probability, "number in (0, 1)")
+#: ``type=`` of --jobs: a positive count or -1 (see :func:`worker_count` for the cap)
+jobs = _type(_jobs, "workers")
+
+
+def worker_count(requested: int) -> int:
+    """``--jobs`` as a number of workers: -1 is every core; more than the cores is capped
+    at the cores with a warning (more processes than cores only cost memory)."""
+    cores = _cores()
+    if requested == -1:
+        return cores
+    if requested > cores:
+        import warnings
+
+        from ..._exceptions import ScalingLawsWarning
+
+        warnings.warn(f"--jobs {requested} is more than the {cores} cores of this machine; "
+                      f"using {cores}", ScalingLawsWarning, stacklevel=2)
+        return cores
+    return requested
+
 
 def key_values(items, arg, convert=float) -> dict:
+    """``["a=1,b=2", "c=3"]`` -> ``{"a": 1.0, "b": 2.0, "c": 3.0}``; ``arg`` names the flag."""
     out = {}
     for item in items or []:
         for part in item.split(","):
@@ -27,42 +190,345 @@ def key_values(items, arg, convert=float) -> dict:
     return out
 
 
-def add_data_options(parser, positional: bool = True):
+# ------------------------------------------------------------------ flags
+def add_data_options(parser, positional: bool = True) -> None:
+    """PATH (or, with ``positional=False``, ``--data PATH``) and the loading options."""
     if positional:
-        parser.add_argument("path", help="runs table: .csv, .tsv, .json, .jsonl or .parquet")
+        parser.add_argument("path", metavar="PATH",
+                            help="runs table: .csv, .tsv, .json, .jsonl or .parquet")
+    elif not _has_option(parser, "--data"):
+        parser.add_argument("--data", metavar="PATH", help="the runs table (optional)")
     parser.add_argument("--columns", action="append", metavar="NAME=COLUMN",
                         help="map canonical names (N, D, C, loss) to your column names, e.g. "
                              "--columns N=nonembedding_params,loss=val_loss")
-    parser.add_argument("--flops-per-token", type=float, default=6.0, metavar="K",
-                        help="k in C = k*N*D, used to derive D or C when one is missing (default 6)")
+    parser.add_argument("--flops-per-token", type=positive_float, default=6.0, metavar="K",
+                        help="k in C = k*N*D, used to derive D or C when one is missing "
+                             "(default 6)")
     parser.add_argument("--nan-policy", choices=["raise", "omit"], default="raise",
-                        help="'omit' drops rows with missing values and says how many (default raise)")
-    parser.add_argument("--exclude-top-loss", type=int, default=0, metavar="K",
+                        help="'omit' drops rows with missing values and says how many "
+                             "(default raise)")
+    parser.add_argument("--exclude-top-loss", type=nonnegative_int, default=0, metavar="K",
                         help="drop the K runs with the largest loss before fitting (Epoch's "
                              "replication drops 5 on the Chinchilla data)")
 
 
-def runs_from_args(args):
+def add_fit_argument(parser) -> None:
+    """The positional FIT: a fit file written by ``scalinglaws fit --out``."""
+    parser.add_argument("fit", metavar="FIT", help="fit JSON written by `scalinglaws fit --out`")
+
+
+def add_form_option(parser, default: str = "chinchilla") -> None:
+    parser.add_argument("--form", default=default, metavar="NAME",
+                        help=f"law to fit (see `scalinglaws forms`; default {default})")
+
+
+_QUANTITY_HELP = {"N": "parameters, e.g. 7B or 7e9", "D": "training tokens, e.g. 1.4T",
+                  "C": "training compute in FLOP, e.g. 1e24 (1 PF-day = 8.64e19 FLOP)"}
+
+
+def add_quantity_options(parser, names=("N", "D", "C"), *, required=(), help=None) -> None:
+    """List flags ``--N``, ``--D``, ``--C`` (``--compute`` is ``--C``) with unit suffixes.
+
+    Read them back with :func:`quantities`, which pairs lists of equal length and
+    broadcasts single values.
+    """
+    help = help or {}
+    for name in names:
+        flags = ["--C", "--compute"] if name == "C" else [f"--{name}"]
+        parser.add_argument(*flags, dest=name, type=quantity, nargs="+",
+                            required=name in required, metavar="FLOP" if name == "C" else name,
+                            help=help.get(name, _QUANTITY_HELP.get(name, name)))
+    parser.set_defaults(quantity_names=tuple(names))
+
+
+def add_group_option(parser, help: str) -> None:
+    """``--group COLUMN`` (``--groups`` still accepted)."""
+    parser.add_argument("--group", metavar="COLUMN", help=help)
+    parser.add_argument("--groups", dest="group", help=argparse.SUPPRESS)
+
+
+def add_by_option(parser) -> None:
+    parser.add_argument("--by", metavar="COLUMN",
+                        help="repeat the analysis for each value of this column (e.g. setting); "
+                             "warnings name the group")
+
+
+def add_bootstrap_options(parser, *, default: int = 0, what: str = "the runs") -> None:
+    parser.add_argument("--bootstrap", type=nonnegative_int, default=default, metavar="N",
+                        help=f"bootstrap N resamples of {what}, each re-optimised, for intervals "
+                             f"(default {default}{', none' if not default else ''})")
+    parser.add_argument("--confidence-level", type=probability, default=0.95, metavar="P",
+                        help="two-sided level of the intervals (default 0.95)")
+
+
+def add_seed_option(parser) -> None:
+    parser.add_argument("--seed", type=nonnegative_int, default=DEFAULT_SEED, metavar="S",
+                        help=f"seed of everything random (default {DEFAULT_SEED}; the same seed "
+                             "gives the same output)")
+
+
+def add_jobs_option(parser) -> None:
+    parser.add_argument("--jobs", type=jobs, default=1, metavar="J",
+                        help="worker processes (default 1; -1 = every core; more than the cores "
+                             "is capped at the cores)")
+
+
+def add_output_options(parser, kind: str | None, *, default: str | None = None,
+                       what: str = "the result", json_flag: bool = True,
+                       required: bool = False) -> None:
+    """``--out`` (checked before any work), ``--force`` and, optionally, ``--json``.
+
+    ``kind`` is the kind of file written (``fit``, ``json``, ``table``, ``html``,
+    ``image``), or None for a result written as a table (.csv, .tsv) or JSON (.json)
+    by the suffix of ``--out``.
+    """
+    if kind is None:
+        text = f"write {what} to a file: .csv or .tsv (table) or .json"
+    else:
+        text = f"write {what} to this file"
+    if default:
+        text += f" (default {default})"
+    parser.add_argument("--out", default=default, metavar="PATH", help=text, required=required)
+    parser.add_argument("--force", action="store_true",
+                        help="let --out replace an existing file of another kind")
+    if json_flag:
+        parser.add_argument("--json", action="store_true",
+                            help="print JSON instead of a readable table")
+    parser.set_defaults(out_kind=kind)
+
+
+def _has_option(parser, flag: str) -> bool:
+    return flag in parser._option_string_actions
+
+
+# ------------------------------------------------------------------ reading
+def runs_from_args(args, path=None):
+    """The runs of PATH (or ``path``) with the loading options of :func:`add_data_options`."""
     from ...data.runs import load_runs
 
-    runs = load_runs(args.path, columns=key_values(args.columns, "--columns", str) or None,
+    runs = load_runs(path if path is not None else args.path,
+                     columns=key_values(args.columns, "--columns", str) or None,
                      flops_per_token=args.flops_per_token, nan_policy=args.nan_policy)
     if args.exclude_top_loss:
         runs = runs.exclude_top_loss(args.exclude_top_loss)
     return runs
 
 
+def optional_runs_from_args(args):
+    """The runs of ``--data`` (with the usual loading options), or None."""
+    if not getattr(args, "data", None):
+        return None
+    return runs_from_args(args, args.data)
+
+
+def quantities(args, names=None, *, required=()) -> dict:
+    """The list flags ``names`` as float arrays of one common length.
+
+    Lists of equal length pair up; a single value is repeated. Lengths that differ
+    otherwise raise an :class:`InputError` naming both flags. A name in ``required``
+    that was not given raises an :class:`InputError` naming the flag.
+    """
+    import numpy as np
+
+    names = tuple(names if names is not None else getattr(args, "quantity_names", ()))
+    given = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    missing = [n for n in required if n not in given]
+    if missing:
+        raise InputError(f"{' and '.join('--' + n for n in missing)} required")
+    lengths = {n: len(v) for n, v in given.items()}
+    longest = max(lengths.values(), default=1)
+    for name, length in lengths.items():
+        if length not in (1, longest):
+            other = next(n for n, k in lengths.items() if k == longest)
+            raise InputError(f"--{name} has {length} value{'s' * (length != 1)} but --{other} "
+                             f"has {longest}: give one value, or as many as --{other}")
+    return {n: np.resize(np.asarray(v, dtype=float), longest) for n, v in given.items()}
+
+
+# ------------------------------------------------------------------ groups and warnings
+_GROUPS: list[str] = []
+
+
+@contextlib.contextmanager
+def group_label(label: str):
+    """Warnings raised inside name ``label`` (``scalinglaws: warning: setting=x: ...``)."""
+    _GROUPS.append(label)
+    try:
+        yield
+    finally:
+        _GROUPS.pop()
+
+
+def current_group() -> str | None:
+    return ": ".join(_GROUPS) if _GROUPS else None
+
+
+def for_each_group(args, runs):
+    """``(key, runs)`` per value of ``--by`` (or ``(None, runs)`` without it); warnings
+    raised while the caller works on a group name it."""
+    if not getattr(args, "by", None):
+        yield None, runs
+        return
+    for key, subset in runs.groupby(args.by):
+        with group_label(f"{args.by}={key}"):
+            yield key, subset
+
+
+# ------------------------------------------------------------------ writing
+def check_out(args, path=None):
+    """Refuse ``--out`` (or ``path``) before any work (see ``scalinglaws._files``).
+
+    It may not be any input of the command (PATH, FIT, --data), and it may replace an
+    existing file only of the same kind unless ``--force``. Returns the path, or None
+    without ``--out``.
+    """
+    from ..._files import check_output_path
+
+    out = path if path is not None else getattr(args, "out", None)
+    if out is None:
+        return None
+    kind = getattr(args, "out_kind", None)
+    if kind is None:
+        kind = _RESULT_SUFFIXES.get(Path(out).suffix.lower())
+        if kind is None:
+            raise InputError(f"--out {os.fspath(out)!r}: end the name with .csv, .tsv or .json")
+    inputs = [getattr(args, name, None) for name in INPUT_ATTRIBUTES]
+    return check_output_path(out, inputs=[p for p in inputs if p], kind=kind,
+                             force=getattr(args, "force", False))
+
+
+@contextlib.contextmanager
+def output_file(out):
+    """A temporary path beside ``out`` (same suffix) that becomes ``out`` only on success.
+
+    Whatever writes to it (``result.save``, ``savefig``, an HTML writer) never leaves a
+    partial ``out`` behind: on an error or an interrupt the temporary file is removed.
+    """
+    out = Path(os.fspath(out))
+    folder = out.parent if str(out.parent) else Path(".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=folder)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        if out.exists():  # keep the permissions of the file being replaced
+            os.chmod(tmp, out.stat().st_mode & 0o7777)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, out)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def write_output(args, result) -> Path | None:
+    """Write a result (a DataFrame, or a JSON-able document) to ``--out``, atomically.
+
+    Tables go to .csv/.tsv as written by pandas (full precision) or to .json as records.
+    """
+    if not getattr(args, "out", None):
+        return None
+    out = Path(args.out)
+    suffix = out.suffix.lower()
+    if hasattr(result, "to_csv"):
+        if suffix in (".csv", ".tsv"):
+            text = result.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",",
+                                 float_format="%.10g")
+        else:
+            text = json.dumps(json.loads(result.to_json(orient="records")), indent=2) + "\n"
+    else:
+        if suffix != ".json":
+            raise InputError(f"--out {args.out!r}: this result is a JSON document; end the "
+                             "name with .json")
+        text = json.dumps(result, indent=2) + "\n"
+    with output_file(out) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return out
+
+
+# ------------------------------------------------------------------ printing
+def format_table(frame) -> str:
+    """A result table for a terminal: each ``X`` with ``X_low``/``X_high`` becomes one
+    column ``X [low, high]``; counts read as 7B / 1.4T, compute in FLOP as 1.2e+24; a
+    yes/no column that is "no" everywhere is left out."""
+    from ...analysis.results import fmt_count
+
+    columns = list(frame.columns)
+    shown: dict[str, list[str]] = {}
+    for name in columns:
+        if name.endswith(("_low", "_high")) and name.rsplit("_", 1)[0] in columns:
+            continue
+        values = frame[name].tolist()
+        if values and all(v is False for v in values):
+            continue  # a flag that is false everywhere (still in --json and --out)
+        fmt = _formatter(name, values, fmt_count)
+        cells = [fmt(v) for v in values]
+        if f"{name}_low" in columns and f"{name}_high" in columns:
+            cells = [f"{c} [{fmt(lo)}, {fmt(hi)}]" for c, lo, hi in
+                     zip(cells, frame[f"{name}_low"].tolist(), frame[f"{name}_high"].tolist())]
+        shown[name] = cells
+    widths = {n: max(len(n), *(len(c) for c in cells)) if cells else len(n)
+              for n, cells in shown.items()}
+    lines = ["  ".join(n.rjust(widths[n]) for n in shown)]
+    for i in range(len(frame)):
+        lines.append("  ".join(shown[n][i].rjust(widths[n]) for n in shown))
+    return "\n".join(lines)
+
+
+def _formatter(name: str, values, fmt_count):
+    if all(isinstance(v, bool) for v in values):
+        return lambda v: "yes" if v else "no"
+    if not all(isinstance(v, (int, float)) for v in values):
+        return str
+    base = name.lower()
+    if base in ("c", "compute", "flops") or base.startswith(("c_", "compute")):
+        return lambda v: f"{v:.3g}"
+    if base in ("n", "d", "u") or base.startswith(("n_", "d_", "n_params", "n_tokens")):
+        return fmt_count
+    if "loss" in base:
+        return lambda v: f"{v:.4f}"
+    return lambda v: f"{v:.4g}"
+
+
 def print_table(frame, as_json: bool) -> None:
-    """Print a result table readably, or as JSON records."""
+    """Print a result table readably (:func:`format_table`), or as JSON records."""
     if as_json:
         print(json.dumps(json.loads(frame.to_json(orient="records")), indent=2))
     else:
-        print(frame.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+        print(format_table(frame))
 
 
-def optional_runs_from_args(args):
-    """The runs of ``--data`` (with the usual loading options), or None."""
-    if not args.data:
-        return None
-    args.path = args.data
-    return runs_from_args(args)
+# ------------------------------------------------------------------ progress
+def show_progress() -> bool:
+    """Whether to draw progress: only when stderr is a terminal (never into a log file)."""
+    return sys.stderr.isatty()
+
+
+@contextlib.contextmanager
+def activity(label: str, *, every: float = 0.5, force: bool | None = None):
+    """Show ``scalinglaws: LABEL ... 12 s`` on stderr, updated while the block runs.
+
+    For steps that cannot report a fraction done (writing a report, drawing a
+    figure); only on a terminal unless ``force``. The line is cleared at the end.
+    """
+    if not (show_progress() if force is None else force):
+        yield
+        return
+    stop = threading.Event()
+    start = time.monotonic()
+
+    def tick():
+        while not stop.wait(every):
+            sys.stderr.write(f"\rscalinglaws: {label} ... {time.monotonic() - start:.0f} s")
+            sys.stderr.flush()
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        sys.stderr.write("\r\033[K")
+        sys.stderr.flush()

@@ -2,40 +2,70 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
+from ..._exceptions import InputError
+from ._common import (UNITS, add_bootstrap_options, add_by_option, add_data_options,
+                      add_form_option, add_group_option, add_output_options, add_seed_option,
+                      for_each_group, positive_float, positive_int, probability,
+                      runs_from_args, write_output)
 
-from ._common import (UNITS, add_data_options, runs_from_args)
+
+def _budget_options(args) -> dict:
+    """``--budget``, ``--n-bins``, ``--bin-width-dex`` as isoflop_fit's keyword arguments."""
+    if (args.n_bins is not None or args.bin_width_dex is not None) and args.budget not in (
+            None, "bin"):
+        raise InputError(f"--n-bins and --bin-width-dex group runs by log compute: use them "
+                         f"with --budget bin, not --budget {args.budget}")
+    if args.n_bins is not None and args.bin_width_dex is not None:
+        raise InputError("give --n-bins or --bin-width-dex, not both")
+    budget = args.budget
+    if budget is None and (args.n_bins is not None or args.bin_width_dex is not None):
+        budget = "bin"
+    return {"budget": budget, "n_bins": args.n_bins, "bin_width_dex": args.bin_width_dex}
 
 
 def cmd_isoflop(args) -> int:
     from ...fitting.isoflop import isoflop_fit
 
+    budget = _budget_options(args)
     runs = runs_from_args(args)
-    groups = runs.groupby(args.by) if args.by else [(None, runs)]
     documents = []
-    for key, subset in groups:
-        result = isoflop_fit(subset, budget=args.budget_column, curve=args.curve,
-                             degree=args.degree, min_points=args.min_points,
-                             n_resamples=args.bootstrap, rng=args.seed)
-        if args.json:
-            documents.append({"group": key, **result.to_dict()})
-        else:
+    for key, subset in for_each_group(args, runs):
+        try:
+            result = isoflop_fit(subset, **budget, curve=args.curve, degree=args.degree,
+                                 min_points=args.min_points, n_resamples=args.bootstrap,
+                                 confidence_level=args.confidence_level, rng=args.seed,
+                                 flops_per_token=args.flops_per_token)
+        except InputError as exc:
+            if "budget='bin'" in str(exc):  # the library names its keywords; say the flags
+                raise InputError(f"{exc} (on the command line: --budget bin with --n-bins K or "
+                                 "--bin-width-dex W, or --budget COLUMN)") from None
+            raise
+        documents.append({"group": key, **result.to_dict()} if args.by else result.to_dict())
+        if not args.json:
             if key is not None:
                 print(f"\n== {args.by} = {key}")
             print(result.summary())
+    document = documents if args.by else documents[0]
     if args.json:
-        print(json.dumps(documents if args.by else documents[0], indent=2))
+        print(json.dumps(document, indent=2))
+    write_output(args, document)
     return 0
 
 
 def cmd_backtest(args) -> int:
     from ...uncertainty.backtest import backtest
 
+    if args.holdout == "group" and not args.group:
+        raise InputError("--holdout group needs --group COLUMN")
     runs = runs_from_args(args)
     result = backtest(runs, args.form, holdout=args.holdout, threshold=args.threshold,
                       fraction=args.fraction, group=args.group)
-    print(json.dumps(result.to_dict(), indent=2) if args.json else result.summary())
+    document = result.to_dict()
+    print(json.dumps(document, indent=2) if args.json else result.summary())
+    write_output(args, document)
     return 0
 
 
@@ -46,21 +76,30 @@ def register(sub) -> None:
                                    "budget, take each minimum, and fit N_opt ~ C^a and "
                                    "D_opt ~ C^b with intervals. Budgets whose minimum is not "
                                    "inside their sampled sizes are reported and excluded. "
-                                   + UNITS)
+                                   "Continuous compute values (every run its own C) need "
+                                   "--budget bin with --n-bins or --bin-width-dex. " + UNITS)
     add_data_options(p)
-    p.add_argument("--budget-column", default=None, metavar="COLUMN",
-                   help="column naming each run's budget (default: group by distinct C; "
-                        "'bin' bins log C)")
+    p.add_argument("--budget", metavar="C|bin|COLUMN", default=None,
+                   help="how runs form budgets: C (runs with the same compute), bin (bins of "
+                        "log10 C, see --n-bins / --bin-width-dex), or a column holding each "
+                        "run's budget label (default: C, refusing continuous compute)")
+    p.add_argument("--budget-column", dest="budget", help=argparse.SUPPRESS)
+    p.add_argument("--n-bins", type=positive_int, default=None, metavar="K",
+                   help="with --budget bin: K equal bins of log10 C between the smallest and "
+                        "largest compute")
+    p.add_argument("--bin-width-dex", type=positive_float, default=None, metavar="W",
+                   help="with --budget bin: bins W decades wide from the smallest compute "
+                        "(e.g. 0.1)")
     p.add_argument("--curve", default="parabola", choices=["parabola", "poly", "akima"],
                    help="per-budget curve of loss against log N (default parabola)")
-    p.add_argument("--degree", type=int, default=2, help="polynomial degree for --curve poly")
-    p.add_argument("--min-points", type=int, default=5, help="fewest runs a budget needs")
-    p.add_argument("--by", metavar="COLUMN", help="analyse each value of this column separately "
-                                                  "(e.g. setting)")
-    p.add_argument("--bootstrap", type=int, default=0, metavar="N",
-                   help="resample each budget's runs N times for the minima's uncertainty")
-    p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--degree", type=positive_int, default=2,
+                   help="polynomial degree for --curve poly (default 2)")
+    p.add_argument("--min-points", type=positive_int, default=5,
+                   help="fewest runs a budget needs (default 5)")
+    add_by_option(p)
+    add_bootstrap_options(p, what="each budget's runs")
+    add_seed_option(p)
+    add_output_options(p, "json", what="the analysis (JSON)")
     p.set_defaults(func=cmd_isoflop)
 
     p = sub.add_parser("backtest", help="fit on the smaller runs, predict the larger ones",
@@ -69,13 +108,14 @@ def register(sub) -> None:
                                    "leave one group out, and report the relative error of the "
                                    "predicted loss on the held-out runs. " + UNITS)
     add_data_options(p)
-    p.add_argument("--form", default="chinchilla", help="law to fit (default chinchilla)")
+    add_form_option(p)
     p.add_argument("--holdout", default="C", choices=["C", "N", "D", "group"],
                    help="hold out by compute (default), parameters, tokens, or by group")
-    p.add_argument("--threshold", type=float, default=None,
-                   help="hold out runs above this value (FLOP, parameters or tokens)")
-    p.add_argument("--fraction", type=float, default=0.25,
+    p.add_argument("--threshold", type=positive_float, default=None,
+                   help="hold out runs above this value (FLOP, parameters or tokens; unit "
+                        "suffixes allowed)")
+    p.add_argument("--fraction", type=probability, default=0.25,
                    help="without --threshold, hold out this top fraction (default 0.25)")
-    p.add_argument("--group", metavar="COLUMN", help="group column for --holdout group")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_group_option(p, help="the group column of --holdout group")
+    add_output_options(p, "json", what="the back-test (JSON)")
     p.set_defaults(func=cmd_backtest)

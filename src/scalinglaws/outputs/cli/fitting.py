@@ -3,27 +3,31 @@
 from __future__ import annotations
 
 import json
-
-import numpy as np
+import textwrap
 
 from ..._exceptions import InputError
-from ._common import (UNITS, add_data_options, key_values, runs_from_args,
-                      print_table)
+from ._common import (UNITS, add_bootstrap_options, add_data_options, add_fit_argument,
+                      add_form_option, add_group_option, add_jobs_option, add_output_options,
+                      add_quantity_options, add_seed_option, key_values, output_file,
+                      positive_float, print_table, quantities, runs_from_args, show_progress,
+                      worker_count, write_output)
 
 
 def cmd_fit(args) -> int:
     from ...fitting.estimator import fit
 
+    fixed = key_values(args.fix, "--fix") or None
+    tied = key_values(args.tie, "--tie", str) or None
     runs = runs_from_args(args)
     result = fit(runs, args.form, loss=args.loss, delta=args.delta, space=args.space,
-                 fixed=key_values(args.fix, "--fix") or None,
-                 tied=key_values(args.tie, "--tie", str) or None)
+                 fixed=fixed, tied=tied)
     if args.bootstrap:
         from ...uncertainty.bootstrap import bootstrap
 
-        draws = bootstrap(result, runs, args.bootstrap, rng=args.seed, n_jobs=args.jobs,
-                          method=args.ci_method, confidence_level=args.confidence_level,
-                          groups=args.groups, progress=None if not args.json else False)
+        draws = bootstrap(result, runs, args.bootstrap, rng=args.seed,
+                          n_jobs=worker_count(args.jobs), method=args.ci_method,
+                          confidence_level=args.confidence_level, groups=args.group,
+                          progress=show_progress())
         result = result.with_bootstrap(draws)
     if args.json:
         print(result.to_json())
@@ -31,48 +35,67 @@ def cmd_fit(args) -> int:
         print(f"{runs!r}\n")
         print(result.summary())
     if args.out:
-        result.save(args.out)
+        with output_file(args.out) as tmp:
+            result.save(tmp)
         if not args.json:
             print(f"\nwrote {args.out}")
     return 0 if result.success else 1
 
 
-def cmd_predict(args) -> int:
-    from ...analysis.extrapolate import predict
+def _load_fit(args):
     from ..io import load
 
-    result = load(args.fit)
-    inputs = {name: np.asarray(getattr(args, name), dtype=float)
-              for name in ("N", "D", "C") if getattr(args, name) is not None}
-    missing = [n for n in result.form.inputs if n not in inputs]
+    return load(args.fit)
+
+
+def cmd_predict(args) -> int:
+    from ...analysis.predict import predict
+
+    result = _load_fit(args)
+    missing = [n for n in result.form.inputs if getattr(args, n, None) is None]
     if missing:
         raise InputError(f"form {result.form.name!r} needs --{' --'.join(missing)}")
-    used = dict(zip(result.form.inputs,
-                    np.broadcast_arrays(*(inputs[n] for n in result.form.inputs))))
+    unused = [n for n in ("N", "D", "C") if getattr(args, n, None) is not None
+              and n not in result.form.inputs]
+    if unused:
+        raise InputError(f"form {result.form.name!r} takes {', '.join(result.form.inputs)}, not "
+                         f"--{' --'.join(unused)}")
+    used = quantities(args, result.form.inputs)
     prediction = predict(result, draws=result.bootstrap, **used)
-    print_table(prediction.to_frame(), args.json)
+    frame = prediction.to_frame()
+    print_table(frame, args.json)
+    write_output(args, frame)
     return 0
 
 
 def cmd_optimal(args) -> int:
-    from ...analysis.extrapolate import compute_optimal
-    from ..io import load
+    from ...analysis.allocation import compute_optimal
 
-    result = load(args.fit)
-    allocation = compute_optimal(result, np.asarray(args.compute, dtype=float),
-                                 flops_per_token=args.flops_per_token, draws=result.bootstrap)
-    print_table(allocation.to_frame(), args.json)
+    result = _load_fit(args)
+    budgets = quantities(args, ("C",), required=("C",))["C"]
+    allocation = compute_optimal(result, budgets, flops_per_token=args.flops_per_token,
+                                 draws=result.bootstrap)
+    frame = allocation.to_frame()
+    print_table(frame, args.json)
+    write_output(args, frame)
     return 0
 
 
 def cmd_diagnose(args) -> int:
-    from ...analysis.extrapolate import diagnose
-    from ..io import load
+    from ...analysis.diagnose import diagnose
 
-    result = load(args.fit)
-    diagnosis = diagnose(result, args.N, args.D, flops_per_token=args.flops_per_token,
-                         draws=result.bootstrap)
-    print(json.dumps(diagnosis.to_dict(), indent=2) if args.json else diagnosis)
+    result = _load_fit(args)
+    models = quantities(args, ("N", "D"), required=("N", "D"))
+    diagnoses = [diagnose(result, n, d, flops_per_token=args.flops_per_token,
+                          draws=result.bootstrap)
+                 for n, d in zip(models["N"], models["D"])]
+    documents = [d.to_dict() for d in diagnoses]
+    document = documents[0] if len(documents) == 1 else documents
+    if args.json:
+        print(json.dumps(document, indent=2))
+    else:
+        print("\n\n".join(str(d) for d in diagnoses))
+    write_output(args, document)
     return 0
 
 
@@ -80,18 +103,52 @@ def cmd_generate(args) -> int:
     from ...laws.synthetic import generate_sweep
 
     runs = generate_sweep(args.form, noise=args.noise, rng=args.seed)
-    runs.to_frame().to_csv(args.out, index=False, float_format="%.10g")
-    print(f"wrote {len(runs)} runs to {args.out} (form {args.form}, noise {args.noise}, seed {args.seed})")
+    with output_file(args.out) as tmp:
+        runs.to_frame().to_csv(tmp, index=False, float_format="%.10g")
+    print(f"wrote {len(runs)} runs to {args.out} (form {args.form}, noise {args.noise}, "
+          f"seed {args.seed})")
     return 0
 
 
 def cmd_forms(args) -> int:
     from ...laws.forms import available_forms, get_form
 
-    for name in available_forms():
-        form = get_form(name)
-        print(f"{name:<18} {form.formula}   parameters: {', '.join(form.param_names)}")
+    try:  # the data-constrained forms register themselves when their module is imported
+        from ...laws import datablations  # noqa: F401
+    except ImportError:  # pragma: no cover
+        pass
+    forms = [get_form(name) for name in available_forms()]
+    if args.json:
+        print(json.dumps([{"name": f.name, "inputs": list(f.inputs),
+                           "parameters": list(f.param_names), "formula": f.formula}
+                          for f in forms], indent=2))
+        return 0
+    print(_forms_table(forms))
     return 0
+
+
+def _forms_table(forms, width: int = 100) -> str:
+    """name, inputs, parameters and the law, aligned; long laws wrap under their column."""
+    rows = [("name", "inputs", "parameters", "law")]
+    first_with: dict[str, str] = {}
+    for form in forms:
+        law = form.formula
+        if law in first_with:  # same law, other settings (e.g. a parameter's search scale)
+            config = getattr(form, "config", lambda: {})()
+            settings = ", ".join(f"{k}={v}" for k, v in config.items())
+            law = f"as {first_with[law]}" + (f", with {settings}" if settings else "")
+        else:
+            first_with[law] = form.name
+        rows.append((form.name, ",".join(form.inputs), ", ".join(form.param_names), law))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    indent = sum(widths) + 6
+    lines = []
+    for row in rows:
+        head = "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths))
+        law = textwrap.wrap(row[3], max(40, width - indent), break_long_words=False) or [""]
+        lines.append(f"{head}  {law[0]}")
+        lines += [" " * indent + more for more in law[1:]]
+    return "\n".join(lines)
 
 
 def register(sub) -> None:
@@ -99,12 +156,10 @@ def register(sub) -> None:
     p = sub.add_parser("fit", help="fit a law to a table of runs and print its coefficients",
                        description="Fit a scaling law to a table of training runs. " + UNITS)
     add_data_options(p)
-    p.add_argument("--form", default="chinchilla",
-                   help="law to fit (see `scalinglaws forms`; default chinchilla: "
-                        "L = E + A/N^alpha + B/D^beta)")
+    add_form_option(p)
     p.add_argument("--loss", default="huber", choices=["huber", "squared"],
                    help="loss on each residual (default huber, as Hoffmann et al.)")
-    p.add_argument("--delta", type=float, default=1e-3,
+    p.add_argument("--delta", type=positive_float, default=1e-3,
                    help="Huber threshold in residual units (default 1e-3 on log residuals)")
     p.add_argument("--space", default="log", choices=["log", "linear"],
                    help="residuals log(pred) - log(loss) (default) or pred - loss")
@@ -112,65 +167,62 @@ def register(sub) -> None:
                    help="hold a parameter at a value, e.g. --fix E=1.69")
     p.add_argument("--tie", action="append", metavar="NAME=OTHER",
                    help="set a parameter equal to another, e.g. --tie beta=alpha")
-    p.add_argument("--bootstrap", type=int, default=0, metavar="N",
-                   help="bootstrap N resamples of the runs (each re-optimised) and print "
-                        "value [low, high] per parameter; the draws are saved in the JSON")
-    p.add_argument("--seed", type=int, default=None, help="seed of the bootstrap (same seed, same JSON)")
-    p.add_argument("--jobs", type=int, default=1, help="parallel workers for the bootstrap")
+    add_bootstrap_options(p)
     p.add_argument("--ci-method", default="percentile", choices=["percentile", "basic", "bca"],
                    help="bootstrap interval method (default percentile)")
-    p.add_argument("--confidence-level", type=float, default=0.95,
-                   help="two-sided level of the intervals (default 0.95)")
-    p.add_argument("--groups", metavar="COLUMN",
-                   help="resample runs within groups of this column (e.g. a compute-budget label)")
-    p.add_argument("--out", metavar="FIT.json", help="write the fit as JSON")
-    p.add_argument("--json", action="store_true", help="print the fit as JSON instead of a table")
+    add_group_option(p, help="resample runs within each value of this column (e.g. a "
+                             "compute-budget label)")
+    add_seed_option(p)
+    add_jobs_option(p)
+    add_output_options(p, "fit", what="the fit (JSON, with the bootstrap draws)")
     p.set_defaults(func=cmd_fit)
 
     p = sub.add_parser("predict", help="predict losses from a saved fit",
                        description="Predict the loss (nats/token) of models from a fit saved "
                                    "with `fit --out`. Give N (parameters) and D (tokens), or "
-                                   "whatever inputs the form needs; lists broadcast. " + UNITS)
-    p.add_argument("fit", help="fit JSON written by `scalinglaws fit --out`")
-    p.add_argument("--N", type=float, nargs="+", help="parameters, e.g. 7e9")
-    p.add_argument("--D", type=float, nargs="+", help="training tokens, e.g. 1.4e12")
-    p.add_argument("--C", type=float, nargs="+", help="training compute in FLOP")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+                                   "whatever inputs the form needs; lists of equal length pair "
+                                   "up, a single value broadcasts; intervals when the fit holds "
+                                   "a bootstrap. " + UNITS)
+    add_fit_argument(p)
+    add_quantity_options(p)
+    add_output_options(p, None, what="the predictions")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("optimal", help="compute-optimal N and D for compute budgets",
                        description="Compute-optimal model size N (parameters), tokens D and the "
                                    "loss there for each budget C in FLOP (e.g. 5.76e23, Gopher's); "
                                    "intervals when the fit JSON holds a bootstrap. " + UNITS)
-    p.add_argument("fit", help="fit JSON written by `scalinglaws fit --out`")
-    p.add_argument("--compute", type=float, nargs="+", required=True, metavar="FLOP",
-                   help="training budgets in FLOP (1 PF-day = 8.64e19 FLOP)")
-    p.add_argument("--flops-per-token", type=float, default=6.0, metavar="K",
+    add_fit_argument(p)
+    add_quantity_options(p, ("C",), required=("C",),
+                         help={"C": "training budgets in FLOP (1 PF-day = 8.64e19 FLOP)"})
+    p.add_argument("--flops-per-token", type=positive_float, default=6.0, metavar="K",
                    help="k in C = k*N*D (default 6)")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_output_options(p, None, what="the allocation table")
     p.set_defaults(func=cmd_optimal)
 
     p = sub.add_parser("diagnose", help="is a trained model compute-optimal? (under-training)",
-                       description="Diagnose a trained model of N parameters and D tokens: its "
+                       description="Diagnose trained models of N parameters and D tokens: "
                                    "compute, the optimal model for that compute, the budget at "
                                    "which N would be optimal and the compute an optimal model "
                                    "needs for the same loss. " + UNITS)
-    p.add_argument("fit", help="fit JSON written by `scalinglaws fit --out`")
-    p.add_argument("--N", type=float, required=True, help="parameters, e.g. 175e9")
-    p.add_argument("--D", type=float, required=True, help="training tokens, e.g. 300e9")
-    p.add_argument("--flops-per-token", type=float, default=6.0, metavar="K")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_fit_argument(p)
+    add_quantity_options(p, ("N", "D"), required=("N", "D"),
+                         help={"N": "parameters, e.g. 175B", "D": "training tokens, e.g. 300B"})
+    p.add_argument("--flops-per-token", type=positive_float, default=6.0, metavar="K",
+                   help="k in C = k*N*D (default 6)")
+    add_output_options(p, "json", what="the diagnosis (JSON)")
     p.set_defaults(func=cmd_diagnose)
 
     p = sub.add_parser("generate", help="write a synthetic IsoFLOP sweep from a known law",
                        description="Write a synthetic IsoFLOP sweep (9 budgets 6e18..3e21 FLOP x "
                                    "12 sizes) whose losses follow a known law. " + UNITS)
-    p.add_argument("--form", default="chinchilla")
+    add_form_option(p)
     p.add_argument("--noise", type=float, default=0.01,
                    help="log-normal noise sd on the loss (default 0.01, about 1%%)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", required=True, help="CSV file to write")
+    add_seed_option(p)
+    add_output_options(p, "table", what="the runs (CSV)", json_flag=False, required=True)
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("forms", help="list the laws that can be fitted")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.set_defaults(func=cmd_forms)

@@ -2,22 +2,41 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
+from ._common import (UNITS, activity, add_bootstrap_options, add_data_options, add_fit_argument,
+                      add_jobs_option, add_output_options, add_seed_option, check_out,
+                      optional_runs_from_args, output_file, quantity, show_progress,
+                      worker_count)
 
-from ._common import (UNITS, add_data_options, optional_runs_from_args)
+
+def _dpi(text: str) -> int:
+    """``--dpi``: an integer within the figure module's limits (a raster of a sane size)."""
+    from ..plot._checks import check_dpi
+    from ..._exceptions import InputError
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    try:
+        return check_dpi(int(value) if value.is_integer() else value, "--dpi")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def cmd_reproduce(args) -> int:
     from .. import reproduce
 
     function = getattr(reproduce, f"reproduce_{args.study}")
-    kwargs = {"n_resamples": args.bootstrap, "rng": args.seed, "n_jobs": args.jobs} \
-        if args.study == "hoffmann" else {}
+    kwargs = {"n_resamples": args.bootstrap, "rng": args.seed, "n_jobs": worker_count(args.jobs),
+              "progress": show_progress()} if args.study == "hoffmann" else {}
     report = function(args.data, **kwargs)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report)
     if args.out and report.fit is not None:
-        report.fit.save(args.out)
+        with output_file(args.out) as tmp:
+            report.fit.save(tmp)
     return 0
 
 
@@ -28,10 +47,13 @@ def cmd_plot(args) -> int:
     from ..io import load
     from ..report import save_figure
 
+    out = check_out(args, args.out or f"{args.kind}.png")
     result = load(args.fit)
+    runs = optional_runs_from_args(args)
     kwargs = {"x": args.x} if args.kind == "fit" and args.x else {}
-    print(save_figure(args.kind, result, optional_runs_from_args(args), args.out or f"{args.kind}.png",
-                      dpi=args.dpi, **kwargs))
+    with activity(f"drawing {args.kind}"), output_file(out) as tmp:
+        save_figure(args.kind, result, runs, tmp, dpi=args.dpi, **kwargs)
+    print(out)
     return 0
 
 
@@ -43,9 +65,11 @@ def cmd_report(args) -> int:
     from ..report import DEFAULT_BUDGETS, make_report
 
     result = load(args.fit)
-    budgets = DEFAULT_BUDGETS if not args.budgets else [float(b) for b in args.budgets]
-    print(make_report(result, optional_runs_from_args(args), args.out, budgets=budgets,
-                      title=args.title))
+    runs = optional_runs_from_args(args)
+    budgets = DEFAULT_BUDGETS if not args.C else args.C
+    with activity("writing the report"), output_file(args.out) as tmp:
+        make_report(result, runs, tmp, budgets=budgets, title=args.title)
+    print(args.out)
     return 0
 
 
@@ -61,12 +85,10 @@ def register(sub) -> None:
                                    "(--data PATH required). " + UNITS)
     p.add_argument("study", choices=["hoffmann", "kaplan", "muennighoff"])
     p.add_argument("--data", metavar="PATH", help="the public data file (or its folder)")
-    p.add_argument("--bootstrap", type=int, default=1000, metavar="N",
-                   help="bootstrap resamples for intervals (hoffmann; default 1000, 0 = none)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--jobs", type=int, default=1)
-    p.add_argument("--out", metavar="FIT.json", help="write the refitted law as JSON")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    add_bootstrap_options(p, default=1000, what="the runs (hoffmann)")
+    add_seed_option(p)
+    add_jobs_option(p)
+    add_output_options(p, "fit", what="the refitted law (JSON)")
     p.set_defaults(func=cmd_reproduce)
 
     kinds = ["fit", "residuals", "frontier", "landscape", "corner", "isoflop"]
@@ -79,13 +101,14 @@ def register(sub) -> None:
                                    "corner (bootstrap draws), isoflop (Approach 2 profiles). "
                                    + UNITS)
     p.add_argument("kind", choices=kinds)
-    p.add_argument("fit", help="fit JSON written by `scalinglaws fit --out`")
+    add_fit_argument(p)
     p.add_argument("--data", metavar="PATH",
                    help="runs table (needed by fit, residuals and isoflop; drawn on landscape)")
     add_data_options(p, positional=False)
-    p.add_argument("--out", default=None, help="image file; format from the suffix (.png, .pdf, "
-                                                ".svg); default KIND.png")
-    p.add_argument("--dpi", type=int, default=150)
+    add_output_options(p, "image", what="the figure (format from the suffix: .png, .pdf, "
+                                        ".svg); default KIND.png", json_flag=False)
+    p.add_argument("--dpi", type=_dpi, default=150,
+                   help="resolution of raster images, 10 to 2400 dots per inch (default 150)")
     p.add_argument("--x", choices=["N", "D", "C"], help="horizontal axis of `fit` (default N)")
     p.set_defaults(func=cmd_plot)
 
@@ -93,11 +116,11 @@ def register(sub) -> None:
                        description="Write an HTML page (images embedded) with the coefficients "
                                    "and intervals, the figures, an allocation table for a few "
                                    "budgets and the fit diagnostics. " + UNITS)
-    p.add_argument("fit", help="fit JSON written by `scalinglaws fit --out`")
+    add_fit_argument(p)
     p.add_argument("--data", metavar="PATH", help="the runs the fit was made on")
     add_data_options(p, positional=False)
-    p.add_argument("--out", default="report.html", help="HTML file to write (default report.html)")
-    p.add_argument("--title", default=None)
-    p.add_argument("--budgets", nargs="+", metavar="FLOP",
-                   help="compute budgets of the allocation table (FLOP)")
+    add_output_options(p, "html", default="report.html", what="the HTML report", json_flag=False)
+    p.add_argument("--title", default=None, help="page title (default names the law and data)")
+    p.add_argument("--C", "--compute", "--budgets", dest="C", type=quantity, nargs="+",
+                   metavar="FLOP", help="compute budgets of the allocation table (FLOP)")
     p.set_defaults(func=cmd_report)

@@ -1,0 +1,146 @@
+"""Subcommand kaplan: Kaplan et al.'s allocation and overfitting rule, and the gradient noise
+scale from logged gradient norms.
+
+    scalinglaws kaplan allocate --C 8.64e21 8.64e23          Table 6 at these C_min (FLOP)
+    scalinglaws kaplan overfit --N 1e9 [--D 2.3e10]           Eq. 4.3-4.4
+    scalinglaws kaplan noise LOG.csv --small-batch 16 --big-batch 128
+"""
+
+from __future__ import annotations
+
+import json
+
+from ._common import UNITS
+
+
+def _positive_number(text: str) -> float:
+    import argparse
+    import math
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def _print(frame, as_json: bool, notes=()) -> None:
+    if as_json:
+        print(json.dumps({"rows": json.loads(frame.to_json(orient="records")),
+                          "notes": list(notes)}, indent=2))
+        return
+    print(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    for note in notes:
+        print(note)
+
+
+def cmd_allocate(args) -> int:
+    import numpy as np
+
+    from ...laws.kaplan import compute_efficient
+
+    frame = compute_efficient(np.array(args.C)).to_frame()
+    frame = frame.rename(columns={"compute": "C_min (FLOP)", "compute_pf_days": "C_min (PF-days)",
+                                  "batch_size": "B_crit (tokens)", "min_steps": "S_min"})
+    _print(frame, args.json, ["Kaplan et al. (2020) Table 6: N non-embedding; train at B_crit "
+                              "(2 S_min steps, 2 C_min FLOP) and stop early."])
+    return 0
+
+
+def cmd_overfit(args) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from ..._exceptions import InputError
+    from ...laws.kaplan import overfitting, overfitting_rule
+
+    rule = overfitting_rule(threshold=args.threshold)
+    n = np.array(args.N, dtype=float)
+    frame = pd.DataFrame({"N": n, f"D for delta L = {args.threshold:g}": rule.tokens(n)})
+    if args.D is not None:
+        d = np.array(args.D, dtype=float)
+        if d.size not in (1, n.size):
+            raise InputError(f"--D has {d.size} values and --N {n.size}: give one or as many")
+        frame["D"] = np.broadcast_to(d, n.shape)
+        frame["delta L (Eq. 4.3)"] = overfitting(n, frame["D"].to_numpy())
+    _print(frame, args.json, [f"Eq. 4.4 from Eq. 4.3: D >~ {rule.prefactor:.4g} N^{rule.exponent:.4f}"
+                              " (printed: 5e3 N^0.74); Table 2 constants."])
+    return 0
+
+
+def _read_log(path: str):
+    import pandas as pd
+
+    from ..._exceptions import InputError
+
+    suffix = path.lower().rsplit(".", 1)[-1]
+    try:
+        if suffix in ("parquet", "pq"):
+            return pd.read_parquet(path)
+        if suffix in ("json", "jsonl", "ndjson"):
+            return pd.read_json(path, lines=suffix != "json")
+        return pd.read_csv(path, sep=None, engine="python")  # CSV or TSV, sniffed
+    except (OSError, ValueError, ImportError) as exc:
+        raise InputError(f"{path}: cannot read the log ({exc})") from None
+
+
+def cmd_noise(args) -> int:
+    from ..._exceptions import InputError
+    from ...laws.gradient_noise import gradient_noise_scale
+
+    table = _read_log(args.log)
+    for column in (args.small_column, args.big_column):
+        if column not in table.columns:
+            raise InputError(f"{args.log}: no column {column!r}; columns: {list(table.columns)}")
+    result = gradient_noise_scale(table[args.small_column].to_numpy(float),
+                                  table[args.big_column].to_numpy(float), args.small_batch,
+                                  args.big_batch, confidence_level=args.confidence_level)
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result)
+    return 0
+
+
+def register(sub) -> None:
+    """Add the ``kaplan`` subcommand group to the parser's subparsers."""
+    # The kaplan_ns form registers itself on import: building the parser lists it in `forms`.
+    from ...laws import kaplan  # noqa: F401  (numpy only; keeps --help fast)
+
+    p = sub.add_parser("kaplan", help="Kaplan et al. (2020) allocation, overfitting rule; "
+                                      "gradient noise scale",
+                       description="Kaplan et al. (2020) at the paper's constants (N counts "
+                                   "non-embedding parameters; C is C_min, the compute well below "
+                                   "the critical batch), and McCandlish et al.'s (2018) gradient "
+                                   "noise scale from logged gradient norms. " + UNITS)
+    group = p.add_subparsers(dest="kaplan_command", metavar="WHAT", required=True)
+
+    q = group.add_parser("allocate", help="Table 6: N, B_crit, S_min, D and the loss at C_min")
+    q.add_argument("--C", nargs="+", type=_positive_number, required=True, metavar="FLOP",
+                   help="C_min budgets in FLOP (1 PF-day = 8.64e19)")
+    q.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    q.set_defaults(func=cmd_allocate)
+
+    q = group.add_parser("overfit", help="Eq. 4.3-4.4: tokens that keep overfitting at bay")
+    q.add_argument("--N", nargs="+", type=_positive_number, required=True,
+                   help="non-embedding parameters")
+    q.add_argument("--D", nargs="+", type=_positive_number, help="tokens (adds delta L)")
+    q.add_argument("--threshold", type=_positive_number, default=0.02,
+                   help="largest acceptable delta L (default 0.02, Kaplan's seed noise)")
+    q.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    q.set_defaults(func=cmd_overfit)
+
+    q = group.add_parser("noise", help="B_simple = tr(Sigma)/|G|^2 from gradient norms at two "
+                                       "batch sizes (McCandlish et al. 2018)")
+    q.add_argument("log", metavar="PATH", help="table of logged steps (CSV, TSV, JSON, Parquet)")
+    q.add_argument("--small-batch", type=_positive_number, required=True,
+                   help="batch size of the small-batch gradient (e.g. one worker's)")
+    q.add_argument("--big-batch", type=_positive_number, required=True,
+                   help="batch size of the big-batch gradient (e.g. the all-reduced one)")
+    q.add_argument("--small-column", default="norm_sq_small",
+                   help="column of squared small-batch gradient norms (default norm_sq_small)")
+    q.add_argument("--big-column", default="norm_sq_big",
+                   help="column of squared big-batch gradient norms (default norm_sq_big)")
+    q.add_argument("--confidence-level", type=float, default=0.95,
+                   help="two-sided level of the interval (default 0.95)")
+    q.add_argument("--json", action="store_true", help="print JSON instead of text")
+    q.set_defaults(func=cmd_noise)
