@@ -87,9 +87,9 @@ def test_bootstrap_is_reproducible_and_as_wide_as_the_dependence_says():
 @pytest.mark.slow
 def test_bootstrap_interval_covers_the_truth_and_ols_does_not():
     # 100 sets of curves at the default 0.5% noise. Monte-Carlo SE of a 95% rate: 2.2%.
-    # Measured: the bootstrap over runs covered 200 of 200 (it is conservative: resampling
+    # Measured: the bootstrap over runs covered 100 of 100 (it is conservative: resampling
     # runs with replacement drops sizes, so each resample's envelope is coarser); the OLS
-    # interval covered 84 of 200 (README).
+    # interval covered 39 of 100 (README).
     n, boot, ols = 100, 0, 0
     for seed in range(n):
         result = envelope_fit(synthetic_training_curves(rng=seed), n_resamples=100, rng=seed)
