@@ -333,6 +333,7 @@ def compute_efficient(compute) -> KaplanAllocation:
     table = pub.KAPLAN_2020_TABLE6
     law = pub.KAPLAN_2020["C_min_pf_days"]
     values = {key: coefficient * c ** exponent for key, (coefficient, exponent) in table.items()}
+    values["N"] = pub.kaplan_2020_frontier(c * PF_DAY)  # Eq. 6.1, the frontier the plots draw
     return KaplanAllocation(compute=c * PF_DAY, compute_pf_days=c, N=values["N"],
                             batch_size=values["B"], min_steps=values["S_min"], D=values["D"],
                             loss=(law["C_c"] / c) ** law["alpha_C"],
