@@ -479,3 +479,64 @@ def test_exact_canonical_name_wins_over_alias():
     assert runs.source_columns["N"] == "N" and "param_count" in runs.columns
     with pytest.raises(InputError, match="both look like N"):
         load_runs(table.rename(columns={"N": "params"}).assign(param_count=[1e8, 1e9]))
+
+
+# ----------------------------------------------------------------------------- frozen
+
+
+def test_frame_is_a_copy_and_everything_is_read_only():
+    runs = sweep()
+    fingerprint = runs.fingerprint()
+    frame = runs.frame
+    frame.loc[0, "loss"] = 99.0
+    frame["N"] = 1.0
+    assert runs.loss[0] == 3.5 and runs.N[0] == 1e8
+    assert runs.frame is not runs.frame
+    with pytest.raises(ValueError):
+        runs.frame["loss"].to_numpy()[0] = 99.0
+    assert runs.fingerprint() == fingerprint
+    with pytest.raises(TypeError):
+        runs.source_columns["N"] = "other"
+    path_runs = load_runs({"N": [1e8], "loss": [3.0]})
+    assert path_runs.source_lines is None and path_runs.first_line is None
+    with pytest.raises(AttributeError):
+        runs.source = "elsewhere"
+
+
+def test_file_lines_are_read_only(tmp_path):
+    runs = load_runs(write(tmp_path, "runs.csv", "N,loss\n1e8,3\n"))
+    assert runs.first_line == 2
+    with pytest.raises(ValueError):
+        runs.source_lines[0] = 7
+
+
+# ----------------------------------------------------------------------------- compute
+
+
+def test_compute_far_from_k_n_d_warns_naming_rows(tmp_path):
+    path = write(tmp_path, "runs.csv", "N,D,C,loss\n1e9,1e10,6e19,2.5\n1e9,2e10,1.2e23,2.4\n"
+                                       "2e9,2e10,2.4e20,2.3\n\n4e9,1e10,2.4e17,2.2\n")
+    with pytest.warns(ScalingLawsWarning, match=(
+            r"runs.csv: C differs from 6·N·D by more than a factor 2 in 2 of 4 rows \(row 1 "
+            r"\(line 3\), row 3 \(line 6\); the largest gap is C/\(6·N·D\) = 1e\+03 at row 1 "
+            r"\(line 3\)\)\. The C column is used as given wherever compute is needed")):
+        runs = load_runs(path)
+    assert runs.C.tolist() == [6e19, 1.2e23, 2.4e20, 2.4e17]  # kept as given, as it says
+
+
+def test_compute_within_a_factor_2_is_quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        runs = load_runs({"N": [1e9, 1e9], "D": [1e10, 1e10], "C": [1.19e20, 0.31e20],
+                          "loss": [2.5, 2.4]})
+    assert runs.compute_mismatch() == pytest.approx((6e19 - 0.31e20) / 0.31e20)
+
+
+def test_an_absurd_in_memory_table_is_refused(monkeypatch):
+    from scalinglaws import _validation
+
+    monkeypatch.setattr(_validation, "available_memory", lambda: 500)
+    with pytest.raises(InputError, match=r"<dict>: 3 runs need about 576 bytes of memory for "
+                                         r"validating the table, and about 500 bytes is "
+                                         r"available: at most about 2 runs fit"):
+        load_runs(SIMPLE)

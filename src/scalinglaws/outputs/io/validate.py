@@ -43,7 +43,14 @@ _TYPE_WORDS = {"object": "an object", "array": "a list", "string": "text", "numb
                "integer": "an integer", "boolean": "true or false", "null": "null"}
 
 
+_PLAIN_TYPES = {type(None): "null", bool: "boolean", int: "integer", float: "number",
+                str: "string", dict: "object", list: "array"}
+
+
 def _json_type(value: Any) -> str:
+    kind = _PLAIN_TYPES.get(type(value))  # what json.loads makes: no ABC checks needed
+    if kind is not None:
+        return kind
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -92,9 +99,6 @@ def _json_problem(value: Any, schema: Mapping, path: str, root: Mapping) -> tupl
         return None
     if schema is False:
         return path, "is not allowed here"
-    unknown = set(schema) - _KEYWORDS - _ANNOTATIONS
-    if unknown:
-        raise ValueError(f"schema keyword(s) {sorted(unknown)} are not supported")
     if "$ref" in schema:
         target = root
         for part in schema["$ref"].removeprefix("#/").split("/"):
@@ -176,6 +180,24 @@ def _json_problem(value: Any, schema: Mapping, path: str, root: Mapping) -> tupl
     return None
 
 
+def _check_keywords(schema: Any) -> None:
+    """Refuse a schema that uses a keyword :func:`_json_problem` does not implement."""
+    stack = [schema]
+    while stack:
+        node = stack.pop()
+        if not isinstance(node, Mapping):
+            continue
+        unknown = set(node) - _KEYWORDS - _ANNOTATIONS
+        if unknown:
+            raise ValueError(f"schema keyword(s) {sorted(unknown)} are not supported")
+        for word in ("items", "additionalProperties", "if", "then", "else"):
+            stack.append(node.get(word))
+        for word in ("properties", "$defs"):
+            stack.extend((node.get(word) or {}).values())
+        for word in ("allOf", "anyOf"):
+            stack.extend(node.get(word) or ())
+
+
 def check_json_schema(value: Any, schema: Mapping, source: str) -> None:
     """Check parsed JSON against a JSON Schema; :class:`InputError` names ``source`` and the field.
 
@@ -192,6 +214,7 @@ def check_json_schema(value: Any, schema: Mapping, source: str) -> None:
     ...
     scalinglaws._exceptions.InputError: fit.json: field n_runs must be >= 0, got -5
     """
+    _check_keywords(schema)
     found = _json_problem(value, schema, "", schema)
     if found:
         path, problem = found

@@ -1,0 +1,85 @@
+"""Tests of scalinglaws.data.columns: which column holds what, and plain-words messages."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from scalinglaws import InputError, load_runs
+
+
+def test_two_numeric_columns_with_one_meaning_are_named():
+    table = {"N": [1e8, 2e8], "params": [1.2e8, 2.2e8], "D": [1e9, 2e9], "loss": [3.0, 2.9]}
+    with pytest.raises(InputError, match=r"<dict>: columns 'N' and 'params' both look like N "
+                                         r"\(parameters\); say which to use with the columns "
+                                         r"option \(N=N or N=params\)"):
+        load_runs(table)
+    runs = load_runs(table, {"N": "params"})
+    assert runs.N.tolist() == [1.2e8, 2.2e8]
+    assert runs.frame["N_unused"].tolist() == [1e8, 2e8]
+
+
+def test_csv_with_n_and_params(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_text("N,params,D,loss\n1e8,5,1e9,3\n2e8,5,2e9,2.9\n")
+    with pytest.raises(InputError, match=r"runs.csv: columns 'N' and 'params' both look like N"):
+        load_runs(path)
+
+
+def test_a_column_of_labels_is_not_a_second_meaning():
+    """Porian et al.'s table has N and param_count = "kaplan"/"standard": a label, kept."""
+    table = pd.DataFrame({"N": [1e8, 1e9], "param_count": ["kaplan", "standard"],
+                          "D": [1e9, 1e10], "loss": [3.0, 2.8]})
+    runs = load_runs(table)
+    assert runs.source_columns["N"] == "N"
+    assert runs.frame["param_count"].tolist() == ["kaplan", "standard"]
+
+
+def test_explicit_mapping_wins_over_a_column_called_like_the_name():
+    """Issue 10: columns={"N": "N_no_embed"} with a column N present used to raise."""
+    table = pd.DataFrame({"N": [1e9, 2e9], "N_no_embed": [8e8, 1.6e9], "D": [1e10, 2e10],
+                          "loss": [2.5, 2.4]})
+    runs = load_runs(table, columns={"N": "N_no_embed"})
+    assert runs.N.tolist() == [8e8, 1.6e9]
+    assert runs.frame["N_unused"].tolist() == [1e9, 2e9]  # the other column stays, renamed
+    assert runs.source_columns["N"] == "N_no_embed"
+    assert runs.C.tolist() == [6 * 8e8 * 1e10, 6 * 1.6e9 * 2e10]
+
+
+def test_a_column_declared_absent_does_not_clash_with_the_derived_one():
+    table = {"N": [1e9], "D": [1e10], "C": [1.0], "loss": [2.5]}  # a broken C column
+    runs = load_runs(table, columns={"C": None})
+    assert runs.derived == ("C",) and runs.C.tolist() == [6e19]
+    assert runs.frame["C_unused"].tolist() == [1.0]
+
+
+@pytest.mark.parametrize("columns, message", [
+    ({"D": "tokns"}, r"the columns option maps D to 'tokns', but there is no such column\. "
+                     r"Did you mean 'tokens'\? Columns: N, tokens, loss$"),
+    ({"N": "nothing"}, r"maps N to 'nothing', but there is no such column\. Columns: N, "),
+    ({"tokens": "D"}, r"the columns option names 'tokens', not one of N, D, C, loss"),
+    ({"N": "N", "D": "N"}, r"the columns option maps both N and D to column 'N'"),
+])
+def test_mapping_mistakes_in_plain_words(columns, message):
+    with pytest.raises(InputError, match=message) as caught:
+        load_runs({"N": [1e8], "tokens": [1e9], "loss": [3.0]}, columns)
+    assert "{" not in str(caught.value) and "columns=" not in str(caught.value)
+
+
+def test_missing_loss_suggests_a_close_header():
+    with pytest.raises(InputError, match=r"no loss column\. Did you mean 'val_los'\? Columns: "
+                                         r"N, val_los\. Recognised names for the loss: loss, "
+                                         r"val_loss") as caught:
+        load_runs({"N": [1e8], "val_los": [3.0]})
+    assert "{" not in str(caught.value) and "columns=" not in str(caught.value)
+
+
+def test_mapping_must_be_a_mapping():
+    with pytest.raises(InputError, match="the columns option must map canonical names"):
+        load_runs({"N": [1e8], "loss": [3.0]}, ["N"])
+
+
+def test_long_header_lists_are_shortened():
+    table = {f"c{i}": [1.0] for i in range(30)}
+    with pytest.raises(InputError, match=r"Columns: c0, c1, .*c19, \.\.\. \(30 in all\)"):
+        load_runs(table)

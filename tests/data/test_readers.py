@@ -1,0 +1,230 @@
+"""Tests of scalinglaws.data.readers: file formats, delimiters, line numbers, size limits."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from scalinglaws import InputError, load_runs
+from scalinglaws.data import readers
+from scalinglaws.data.readers import read_table
+
+
+def write(tmp_path, name: str, text: str):
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ----------------------------------------------------------------------------- structure
+
+
+@pytest.mark.parametrize("header, column, fields", [
+    ("N,D,loss,loss", "loss", "3 and 4"),
+    ("N,N,D,loss", "N", "1 and 2"),
+    ("N, D ,loss,D", "D", "2 and 4"),
+])
+def test_repeated_header_names_the_column_and_fields(tmp_path, header, column, fields):
+    path = write(tmp_path, "runs.csv", f"{header}\n1e8,1e9,3,4\n")
+    with pytest.raises(InputError, match=rf"runs.csv: the header \(line 1\) names column "
+                                         rf"'{column}' twice \(fields {fields}\)"):
+        load_runs(path)
+
+
+@pytest.mark.parametrize("text, line", [
+    ("N,D,loss\n1e8,1e9,3,7\n2e8,2e9,2.9\n", 2),  # pandas alone would make N the index
+    ("N,D,loss\n1e8,1e9,3\n2e8,2e9,2.9,7\n", 3),
+    ('N,D,loss\n\n1e8,1e9,"3\n"\n\n2e8,2e9,2.9,7,8\n', 6),
+])
+def test_row_with_more_fields_than_the_header_names_its_line(tmp_path, text, line):
+    path = write(tmp_path, "runs.csv", text)
+    with pytest.raises(InputError, match=rf"runs.csv: line {line} has \d fields but the header "
+                                         r"\(line 1\) has 3"):
+        load_runs(path)
+
+
+def test_row_with_fewer_fields_is_a_missing_value_on_its_line(tmp_path):
+    path = write(tmp_path, "runs.csv", "N,D,loss\n1e8,1e9,3\n2e8,2e9\n")
+    with pytest.raises(InputError, match=r"row 1 \(line 3\), column 'loss' \(loss\): value is "
+                                         "missing"):
+        load_runs(path)
+
+
+@pytest.mark.parametrize("text, row, line", [
+    ("N,D,loss\n\n1e8,1e9,3\n\n\n2e8,abc,2.9\n", 1, 6),                # blank lines
+    ('N,D,loss,note\n1e8,1e9,3,"two\nlines"\n2e8,abc,2.9,x\n', 1, 4),   # a quoted newline
+    ('N,D,loss,note\n1e8,1e9,3,"a\n\nb"\n   \n2e8,abc,2.9,x\n', 1, 6),  # both, and spaces
+    ("\n\nN,D,loss\n1e8,abc,3\n", 0, 4),                                # blank lines first
+    ("N,D,loss\r\n1e8,1e9,3\r\n2e8,abc,2.9\r\n", 1, 3),                 # Windows line ends
+])
+def test_line_numbers_count_blank_lines_and_quoted_newlines(tmp_path, text, row, line):
+    path = write(tmp_path, "runs.csv", text)
+    with pytest.raises(InputError, match=rf"runs.csv: row {row} \(line {line}\), column 'D'"):
+        load_runs(path)
+
+
+def test_line_numbers_survive_dropping_rows(tmp_path):
+    path = write(tmp_path, "runs.csv", "N,D,loss\n\n1e8,1e9,3\n\n2e8,,2.9\n4e8,4e9,2.8\n")
+    with pytest.warns(UserWarning, match=r"the first is row 1 \(line 5\)"):
+        runs = load_runs(path, nan_policy="omit")
+    assert runs.row_label(1) == f"row 2 (line 6) of {path}"
+    assert runs.source_lines.tolist() == [3, 5, 6]
+
+
+def test_jsonl_rows_name_their_lines(tmp_path):
+    path = write(tmp_path, "runs.jsonl", '{"N": 1e8, "loss": 3}\n\n{"N": -1, "loss": 3}\n')
+    with pytest.raises(InputError, match=r"runs.jsonl: row 1 \(line 3\), column 'N'"):
+        load_runs(path)
+    with pytest.raises(InputError, match=r"line 1 is a JSON list; expected one JSON object"):
+        load_runs(write(tmp_path, "list.jsonl", "[1, 2]\n"))
+
+
+# ----------------------------------------------------------------------------- delimiters
+
+
+@pytest.mark.parametrize("delimiter", [";", "\t", "|"])
+def test_other_delimiters_in_a_csv_are_recognised(tmp_path, delimiter):
+    rows = ["N", "D", "loss"], ["1e8", "1e9", "3.0"], ["2e8", "2e9", "2.9"]
+    path = write(tmp_path, "runs.csv", "\n".join(delimiter.join(r) for r in rows) + "\n")
+    runs = load_runs(path)
+    assert runs.N.tolist() == [1e8, 2e8] and runs.loss.tolist() == [3.0, 2.9]
+
+
+def test_semicolon_file_refuses_commas_in_numbers(tmp_path):
+    """In a ';'-separated file "2,500" may mean 2.5: refused, never read as 2500."""
+    path = write(tmp_path, "runs.csv", "N;D;loss\n1e8;1e9;2,500\n")
+    with pytest.raises(InputError, match=r"value '2,500' is not a number.*a comma may be a "
+                                         "decimal mark"):
+        load_runs(path)
+    comma = write(tmp_path, "comma.csv", 'N,D,loss\n"3,000,000",1e9,2.5\n')
+    assert load_runs(comma).N.tolist() == [3e6]  # in a ','-separated file it is thousands
+
+
+def test_unrecognised_delimiter_gets_a_hint(tmp_path):
+    """Lines that do not split evenly are not guessed at: the message says what to do."""
+    path = write(tmp_path, "runs.csv", "N;D;C;loss;budget\n1e8;1e9;6e17;3\n")
+    with pytest.raises(InputError, match=r"no loss column\..*Hint: the header is one column "
+                                         r"'N;D;C;loss;budget': if the file is separated by "
+                                         r"';', set sep to ';'"):
+        load_runs(path)
+
+
+def test_sep_and_format_arguments(tmp_path):
+    path = write(tmp_path, "runs.txt", "N;D;loss\n1e8;1e9;3\n")
+    assert load_runs(path, sep=";").N.tolist() == [1e8]  # a delimiter implies delimited text
+    assert load_runs(path, format="csv", sep=";").N.tolist() == [1e8]
+    tsv = write(tmp_path, "runs.dat", "N\tloss\n1e8\t3\n")
+    assert load_runs(tsv, format="tsv").N.tolist() == [1e8]
+    with pytest.raises(InputError, match=r"sep must be one character"):
+        load_runs(path, sep=";;")
+    with pytest.raises(InputError, match=r"sep applies to CSV and TSV files, not to JSON"):
+        load_runs(write(tmp_path, "runs.json", "[]"), sep=";")
+    with pytest.raises(InputError, match=r"sep=';' applies only when data is a file path"):
+        load_runs({"N": [1e8], "loss": [3.0]}, sep=";")
+    with pytest.raises(InputError, match=r"format 'xlsx' is not one of csv, json"):
+        load_runs(path, format="xlsx")
+
+
+def test_a_folder_names_the_tables_inside(tmp_path):
+    write(tmp_path, "b.csv", "N,loss\n1,2\n")
+    write(tmp_path, "a.json", "[]")
+    write(tmp_path, "notes.txt", "x")
+    with pytest.raises(InputError, match=rf"{tmp_path}: is a folder, not a file: give the path "
+                                         r"of one table of runs; it holds a.json, b.csv$"):
+        load_runs(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(InputError, match="it holds no table file"):
+        load_runs(empty)
+
+
+def test_no_suffix_gives_a_plain_message(tmp_path):
+    path = write(tmp_path, "runs", "N,loss\n1,2\n")
+    with pytest.raises(InputError, match=r"cannot tell the format from a name without a suffix; "
+                                         r"give the format, one of csv, json"):
+        load_runs(path)
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+@pytest.mark.parametrize("name, text", [
+    ("deep.json", "[" * 100_000 + "]" * 100_000),
+    ("deep.jsonl", "[" * 100_000 + "]" * 100_000 + "\n"),
+    ("deep_cell.json", '[{"N": 1, "loss": ' + "[" * 70 + "]" * 70 + "}]"),
+])
+def test_deep_json_is_an_input_error(tmp_path, name, text):
+    with pytest.raises(InputError, match=r"JSON nested more than 64 levels deep"):
+        load_runs(write(tmp_path, name, text))
+
+
+def test_repeated_key_in_a_json_record(tmp_path):
+    path = write(tmp_path, "runs.json", '[{"N": 1e8, "loss": 3, "loss": 4}]')
+    with pytest.raises(InputError, match=r"runs.json: not valid JSON \(key 'loss' appears twice"):
+        load_runs(path)
+    split = write(tmp_path, "split.json", json.dumps({"columns": ["N", "N", "loss"],
+                                                      "data": [[1, 2, 3]]}))
+    with pytest.raises(InputError, match=r"column 'N' is named twice"):
+        load_runs(split)
+
+
+def test_json_keeps_nan_as_a_missing_cell(tmp_path):
+    path = write(tmp_path, "runs.json", '[{"N": 1e8, "loss": 3}, {"N": NaN, "loss": 3}]')
+    with pytest.raises(InputError, match=r"row 1, column 'N' \(N\): value is missing"):
+        load_runs(path)
+
+
+def test_not_utf8(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_bytes(b"N,loss\n1e8,3\xff\n")
+    with pytest.raises(InputError, match=r"runs.csv: not UTF-8 text .* save it as UTF-8"):
+        load_runs(path)
+
+
+# ----------------------------------------------------------------------------- size
+
+
+def test_a_file_too_large_for_memory_is_refused_before_reading(tmp_path):
+    """1 TiB (sparse: no disk used) is refused from its size, in well under a second."""
+    path = tmp_path / "huge.csv"
+    with open(path, "wb") as handle:
+        handle.write(b"N,D,loss\n" + b"1000000000,20000000000,2.5\n" * 1000)
+        handle.truncate(2**40)
+    with pytest.raises(InputError, match=r"huge.csv: [\d,]+ runs need about [\d.]+ TiB of memory "
+                                         r"for reading the file, and about .* is available: at "
+                                         r"most about [\d,]+ runs fit\. A scaling-law fit needs"):
+        load_runs(path)
+
+
+def test_size_message_counts_the_runs_that_fit(tmp_path, monkeypatch):
+    from scalinglaws import _validation
+
+    path = tmp_path / "big.csv"
+    row = b"1000000000,20000000000,2.5\n"  # 27 bytes a run
+    n_rows = 2**26 // len(row) + 1000  # just past the 64 MiB below which nothing is checked
+    path.write_bytes(b"N,D,loss\n" + row * n_rows)
+    # Reading costs 6 bytes of memory per byte of CSV: 162 bytes a run here.
+    monkeypatch.setattr(_validation, "available_memory", lambda: 162 * 1_000_000)
+    with pytest.raises(InputError) as caught:
+        read_table(str(path))
+    message = str(caught.value)
+    match = re.fullmatch(r".*big.csv: ([\d,]+) runs need about 384 MiB of memory for reading "
+                         r"the file, and about 154 MiB is available: at most about ([\d,]+) runs "
+                         r"fit\. A scaling-law fit needs thousands of runs, not millions: .*",
+                         message)
+    assert match, message
+    counted, fitting = (int(group.replace(",", "")) for group in match.groups())
+    assert counted == pytest.approx(n_rows, rel=1e-3)  # estimated from the first MiB
+    assert fitting == pytest.approx(1_000_000, rel=1e-3)
+
+
+def test_tables_of_ordinary_size_are_not_checked(tmp_path, monkeypatch):
+    from scalinglaws import _validation
+
+    monkeypatch.setattr(_validation, "available_memory", lambda: 1)
+    path = write(tmp_path, "runs.csv", "N,D,loss\n1e8,1e9,3\n")
+    assert len(read_table(str(path)).frame) == 1
+    assert np.array_equal(read_table(str(path)).lines, [2])

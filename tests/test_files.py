@@ -1,0 +1,219 @@
+"""Tests of scalinglaws._files: atomic writes, output-path checks, file kinds, bounded JSON."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+import time
+
+import pytest
+
+from scalinglaws import InputError
+from scalinglaws._files import (MAX_JSON_DEPTH, atomic_output, atomic_write, check_output_path,
+                                file_kind, parse_json)
+
+# ----------------------------------------------------------------------------- atomic_write
+
+
+def test_atomic_write_replaces_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "out.json"
+    assert atomic_write(path, "one") == path
+    atomic_write(path, b"two")
+    assert path.read_text() == "two"
+    assert os.listdir(tmp_path) == ["out.json"]
+
+
+def test_atomic_write_keeps_permissions_and_uses_the_umask(tmp_path):
+    path = tmp_path / "out.txt"
+    atomic_write(path, "x")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+    path.chmod(0o640)
+    atomic_write(path, "y")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_atomic_write_follows_a_symlink(tmp_path):
+    target = tmp_path / "real.json"
+    target.write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    atomic_write(link, "new")
+    assert link.is_symlink() and target.read_text() == "new"
+
+
+def test_a_failed_write_leaves_the_old_file(tmp_path):
+    path = tmp_path / "out.txt"
+    path.write_text("old")
+    with pytest.raises(RuntimeError), atomic_output(path) as tmp:
+        tmp.write_text("half")
+        raise RuntimeError("writer died")
+    with pytest.raises(KeyboardInterrupt), atomic_output(path) as tmp:
+        tmp.write_text("half")
+        raise KeyboardInterrupt
+    assert path.read_text() == "old"
+    assert os.listdir(tmp_path) == ["out.txt"]
+
+
+def test_atomic_output_keeps_the_suffix_for_writers_that_read_it(tmp_path):
+    with atomic_output(tmp_path / "plot.png") as tmp:
+        assert tmp.suffix == ".png" and tmp.parent == tmp_path
+        tmp.write_bytes(b"\x89PNG")
+    assert (tmp_path / "plot.png").read_bytes() == b"\x89PNG"
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p / "missing" / "out.json", r"folder '.*missing' does not exist"),
+    (lambda p: p, r"is a folder, not a file"),
+])
+def test_atomic_write_bad_destinations(tmp_path, make, message):
+    with pytest.raises(InputError, match=message):
+        atomic_write(make(tmp_path), "x")
+
+
+def test_atomic_write_unwritable_folder(tmp_path, monkeypatch):
+    """As a user without write permission sees it (simulated: the tests may run as root)."""
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(InputError, match=r"out.json: cannot write here \(Permission denied\)"):
+        atomic_write(tmp_path / "out.json", "x")
+
+
+def test_a_failing_rename_is_an_input_error_and_cleans_up(tmp_path, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(InputError, match=r"out.json: cannot write it \(No space left on device\)"):
+        atomic_write(tmp_path / "out.json", "x")
+    assert os.listdir(tmp_path) == []
+
+
+def test_atomic_write_refuses_other_data():
+    with pytest.raises(InputError, match="data must be text or bytes"):
+        atomic_write("x.json", {"a": 1})
+
+
+WRITER = r"""
+import sys, time
+from scalinglaws._files import atomic_write
+path, seconds = sys.argv[1], float(sys.argv[2])
+small, large = "s" * 10, "L" * 300_000
+end, n = time.time() + seconds, 0
+while time.time() < end:
+    atomic_write(path, small if n % 2 else large)
+    n += 1
+print(n)
+"""
+
+
+def test_readers_never_see_a_partial_file(tmp_path):
+    """Two processes rewrite one file in a loop while this one reads it."""
+    path = tmp_path / "shared.txt"
+    atomic_write(path, "s" * 10)
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(path), "1.5"],
+                                stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    reads, bad = 0, []
+    while any(w.poll() is None for w in writers):
+        text = path.read_text()
+        reads += 1
+        if text not in ("s" * 10, "L" * 300_000):
+            bad.append(len(text))
+    writes = sum(int(w.communicate()[0]) for w in writers)
+    assert all(w.returncode == 0 for w in writers)
+    assert bad == [] and reads > 50 and writes > 50, (reads, writes)
+    assert os.listdir(tmp_path) == ["shared.txt"]
+
+
+# ----------------------------------------------------------------------------- output paths
+
+
+def test_output_over_an_input_is_refused_even_with_force(tmp_path):
+    runs = tmp_path / "runs.csv"
+    runs.write_text("N,loss\n1,2\n")
+    for out in (runs, tmp_path / "." / "runs.csv"):
+        with pytest.raises(InputError, match=r"--out .* is also an input of this command"):
+            check_output_path(out, inputs=[runs], kind="fit", force=True)
+    link = tmp_path / "alias.csv"
+    link.symlink_to(runs)
+    hard = tmp_path / "hard.csv"
+    os.link(runs, hard)
+    for out in (link, hard):
+        with pytest.raises(InputError, match="is also an input"):
+            check_output_path(out, inputs=[runs])
+
+
+def test_output_over_another_kind_needs_force(tmp_path):
+    table = tmp_path / "runs.csv"
+    table.write_text("N,loss\n1,2\n")
+    with pytest.raises(InputError, match=r"--out '.*runs.csv' exists and holds a table file, not "
+                                         r"a fit file; choose another name or pass --force"):
+        check_output_path(table, kind="fit")
+    assert check_output_path(table, kind="fit", force=True) == table
+    fit_file = tmp_path / "fit.json"
+    fit_file.write_text('{"schema_version": 1, "kind": "scalinglaws.fit"}')
+    with pytest.raises(InputError, match="holds a fit file, not a html file"):
+        check_output_path(fit_file, kind="html", argument="--report")
+    assert check_output_path(fit_file, kind="fit") == fit_file
+    assert check_output_path(tmp_path / "new.json", kind="fit") == tmp_path / "new.json"
+
+
+def test_output_folder_problems(tmp_path):
+    with pytest.raises(InputError, match="is a folder, not a file"):
+        check_output_path(tmp_path)
+    with pytest.raises(InputError, match=r"--plot '.*/nope/a.png': folder '.*nope' does not exist"):
+        check_output_path(tmp_path / "nope" / "a.png", argument="--plot")
+
+
+@pytest.mark.parametrize("name, content, kind", [
+    ("a.png", b"\x89PNG\r\n", "image"),
+    ("a", b"\x89PNG\r\n", "image"),
+    ("plot.json", b"%PDF-1.4", "image"),
+    ("r", b"<!DOCTYPE html><html>", "html"),
+    ("fit.txt", b'{"schema_version": 1, "kind": "scalinglaws.fit"}', "fit"),
+    ("x.json", b'[{"N": 1}]', "json"),
+    ("notes", b"[1, 2]", "json"),
+    ("t.parquet", b"PAR1....", "table"),
+    ("runs.csv", b"N,loss\n", "table"),
+    ("notes.txt", b"hello", None),
+])
+def test_file_kind_reads_content_before_suffix(tmp_path, name, content, kind):
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert file_kind(path) == kind
+    assert file_kind(tmp_path / "missing.html") == "html"
+
+
+# ----------------------------------------------------------------------------- JSON
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"a": NaN}', r"field a is not a finite number"),
+    ('{"a": {"b": [1, Infinity]}}', r"field a.b\[1\] is not a finite number"),
+    ('{"a": -Infinity}', r"field a is not a finite number"),
+    ('{"a": 1e400}', r"field a is not a finite number"),
+    ('{"a": 1, "a": 2}', r"key 'a' appears twice"),
+    ("[" * 100_000 + "]" * 100_000, r"nested more than 64 levels deep"),
+    ("[" * (MAX_JSON_DEPTH + 1) + "]" * (MAX_JSON_DEPTH + 1), r"nested more than 64 levels"),
+    ("{", r"not valid JSON"),
+    (b"\xff", r"not UTF-8 text|not valid JSON"),
+], ids=["nan", "infinity-in-list", "minus-infinity", "overflow", "repeated-key", "very-deep",
+        "just-too-deep", "truncated", "not-utf8"])
+def test_parse_json_refusals(text, message):
+    with pytest.raises(InputError, match=r"^f.json: .*(" + message + ")"):
+        parse_json(text, "f.json")
+
+
+def test_parse_json_accepts_what_it_should():
+    assert parse_json("[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH, "f") is not None
+    assert parse_json('{"a": NaN}', "f", finite=False)["a"] != 0  # runs files keep NaN cells
+    start = time.perf_counter()
+    parse_json("[" + ",".join(["1.5"] * 200_000) + "]", "f")
+    assert time.perf_counter() - start < 5  # linear, not quadratic
