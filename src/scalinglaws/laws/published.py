@@ -14,7 +14,11 @@ from pathlib import Path
 __all__ = ["HOFFMANN_2022_ROUNDED", "HOFFMANN_2022_TEX", "BESIROGLU_2024_TABLE1",
            "BESIROGLU_2024_INTERVALS", "KAPLAN_2020", "KAPLAN_2020_ND", "KAPLAN_2020_FRONTIER",
            "GOPHER_BUDGET", "CHINCHILLA_BUDGET_6ND", "PORIAN_2024_A", "KNOWN_MODELS_CSV",
-           "kaplan_2020_frontier", "known_models"]
+           "kaplan_2020_frontier", "known_models",
+           # Kaplan et al. (2020) beyond the single laws, and the papers that explain them
+           "KAPLAN_2020_NS", "KAPLAN_2020_TABLE6", "KAPLAN_2020_EQ_6_7", "KAPLAN_2020_CONTRADICTION",
+           "KAPLAN_2020_OVERFITTING", "KAPLAN_2020_THEORY", "PEARCE_SONG_2024", "PORIAN_2024_SHAPE",
+           "HOFFMANN_2022_SEC34_175B", "BESIROGLU_2024_NOTEBOOK"]
 
 #: Hoffmann et al. (2022), arXiv 2203.15556, App. D.2 Eq. 10, as printed.
 HOFFMANN_2022_ROUNDED = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
