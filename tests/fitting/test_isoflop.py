@@ -166,12 +166,14 @@ def test_exponent_intervals_cover_the_truth_at_the_nominal_rate():
             hits[name] += low < A_TRUE < high
     for name, count in hits.items():
         assert abs(count / n - 0.95) < 3 * math.sqrt(0.95 * 0.05 / n), (name, count)
+    assert hits == {"ols": 371, "wls": 369}  # as the README states
     m, boot = 100, 0
     for seed in range(m):
         low, high = isoflop_fit(sl.generate_sweep(rng=seed), budget="budget", n_resamples=200,
                                 rng=seed).a_bootstrap_interval
         boot += low < A_TRUE < high
     assert abs(boot / m - 0.95) < 3 * math.sqrt(0.95 * 0.05 / m), boot
+    assert boot == 95  # as the README states
 
 
 # ----------------------------------------------------------------------------- Porian et al.
