@@ -21,7 +21,8 @@ from __future__ import annotations
 import importlib
 
 from . import _moved
-from ._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError, ScalingLawsWarning
+from ._exceptions import (ConvergenceWarning, ExtrapolationWarning, IdentifiabilityWarning,
+                          InputError, ScalingLawsWarning)
 from ._version import __version__
 
 #: public name -> module (relative to the package) that defines it
@@ -39,6 +40,7 @@ _PUBLIC = {
     # uncertainty
     "bootstrap": "uncertainty.bootstrap", "BootstrapResult": "uncertainty.bootstrap",
     "backtest": "uncertainty.backtest",
+    "calibrate": "uncertainty.calibrated", "CalibratedFit": "uncertainty.calibrated",
     # analysis
     "predict": "analysis.extrapolate", "compute_optimal": "analysis.extrapolate",
     # outputs
@@ -56,7 +58,7 @@ _FORMER = {
 }
 
 __all__ = ["__version__", "InputError", "ScalingLawsWarning", "ConvergenceWarning",
-           "IdentifiabilityWarning", *_PUBLIC]
+           "IdentifiabilityWarning", "ExtrapolationWarning", *_PUBLIC]
 
 
 def __getattr__(name: str):

@@ -31,19 +31,30 @@ def irreducible_loss(fit) -> float:
 
 
 @quiet
-def predict(fit, draws=None, confidence_level=0.95, **inputs) -> Prediction:
-    """Predicted loss at broadcast inputs, with percentile intervals over ``draws``.
+def predict(fit, draws=None, confidence_level=0.95, *, interval: str | None = None,
+            **inputs) -> Prediction:
+    """Predicted loss at broadcast inputs, with a confidence or a prediction interval.
 
     Parameters
     ----------
-    fit : FitResult
-        The law (``.form`` and ``.params``).
+    fit : FitResult or CalibratedFit
+        The law. A :class:`~scalinglaws.uncertainty.calibrated.CalibratedFit` (from
+        :func:`scalinglaws.calibrate`) also gives prediction intervals, and its
+        bootstrap draws are used for confidence intervals.
     draws : array (m, p), optional
-        Parameter vectors in ``fit.form.param_names`` order (e.g. ``bootstrap.draws``).
+        Parameter vectors in ``fit.form.param_names`` order (e.g. ``bootstrap.draws``):
+        percentile confidence intervals over them.
     confidence_level : float, default 0.95
-        Coverage of the intervals: the ``(1 - level)/2`` and ``(1 + level)/2`` percentiles.
+        Coverage of the intervals.
+    interval : {"confidence", "prediction"}, optional
+        Which interval ``low``/``high`` hold. Default: ``"prediction"`` for a
+        CalibratedFit, ``"confidence"`` otherwise. A confidence interval says where the
+        law (the mean loss at those inputs) is; a prediction interval says where one
+        new run will land (parameter uncertainty, run-to-run scatter and the
+        extrapolation error measured on the sweep's own rollout).
     **inputs : array_like
-        The form's inputs by name (``N=..., D=...``); arrays broadcast.
+        The form's inputs by name (``N=..., D=...``); arrays broadcast. With a
+        CalibratedFit, ``C=`` may be added to place the prediction on the compute axis.
 
     Returns
     -------
@@ -58,6 +69,16 @@ def predict(fit, draws=None, confidence_level=0.95, **inputs) -> Prediction:
     >>> round(predict(law, N=70e9, D=1.4e12).loss, 4)
     1.9366
     """
+    from ..uncertainty.calibrated import CalibratedFit
+
+    if interval not in (None, "confidence", "prediction"):
+        raise InputError(f"`interval` must be 'confidence' or 'prediction', got {interval!r}")
+    if isinstance(fit, CalibratedFit):
+        return _calibrated_prediction(fit, draws, confidence_level, interval, inputs)
+    if interval == "prediction":
+        raise InputError("prediction intervals need the run-to-run scatter and the "
+                         "extrapolation calibration: pass scalinglaws.calibrate(result, runs) "
+                         "instead of the fit")
     form, point = check_fit(fit)
     rows, n_draws = parameter_rows(form, point, draws)
     level = _check_level(confidence_level)
@@ -72,7 +93,40 @@ def predict(fit, draws=None, confidence_level=0.95, **inputs) -> Prediction:
     broadcast = {name: shaped(X[name], shape) for name in form.inputs}
     return Prediction(inputs=broadcast, loss=point_values["loss"], low=low, high=high,
                       intervals=intervals, confidence_level=level, n_draws=n_draws,
-                      n_failed_draws=failed)
+                      n_failed_draws=failed, interval="confidence" if n_draws else None,
+                      method="bootstrap percentile" if n_draws else "")
+
+
+def _calibrated_prediction(law, draws, confidence_level, interval, inputs) -> Prediction:
+    """Both intervals of a CalibratedFit; ``low``/``high`` hold the kind asked for."""
+    level = _check_level(confidence_level)
+    form = law.form
+    predicted = law.interval("prediction", level, **dict(inputs))
+    if draws is None:
+        confident = law.interval("confidence", level, warn=False, **dict(inputs))
+        n_draws = 0 if law.bootstrap is None else len(law.bootstrap.draws)
+    else:  # explicit draws replace the law's own bootstrap
+        confident = predict(law.fit, draws, level, **{k: v for k, v in inputs.items()
+                                                      if k in form.inputs})
+        n_draws = confident.n_draws
+    kind = interval or "prediction"
+    chosen = predicted if kind == "prediction" else confident
+    X, shape = form._broadcast_inputs({k: v for k, v in inputs.items() if k in form.inputs})
+    loss = shaped(np.asarray(law.fit.predict(**X), dtype=float), shape)
+
+    def out(values):
+        return shaped(np.asarray(values), shape)
+
+    return Prediction(inputs={name: shaped(X[name], shape) for name in form.inputs}, loss=loss,
+                      low=out(chosen.low), high=out(chosen.high),
+                      intervals={"loss": (out(chosen.low), out(chosen.high))},
+                      confidence_level=level, n_draws=n_draws, interval=kind,
+                      confidence_low=out(confident.low), confidence_high=out(confident.high),
+                      prediction_low=out(predicted.low), prediction_high=out(predicted.high),
+                      extrapolation_factor=out(np.exp(predicted.log_factor)),
+                      beyond_calibration=np.asarray(predicted.beyond_calibration).reshape(shape)
+                      if shape else bool(predicted.beyond_calibration),
+                      method=getattr(chosen, "method", "") or "bootstrap percentile")
 
 
 @quiet

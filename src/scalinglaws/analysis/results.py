@@ -71,7 +71,20 @@ class Prediction(_ResultMixin):
     loss : float or ndarray
         Predicted loss at the point estimate.
     low, high : float or ndarray or None
-        Percentile interval of the loss over the draws (None without draws).
+        The interval of the kind asked for (``interval``); None without one.
+    interval : {"confidence", "prediction"} or None
+        Kind of ``low``/``high``: a confidence interval is where the law (the mean loss
+        at those inputs) is; a prediction interval is where one new run will land.
+    confidence_low, confidence_high, prediction_low, prediction_high : ndarray or None
+        Both kinds when available (prediction intervals need a
+        :class:`~scalinglaws.uncertainty.calibrated.CalibratedFit`).
+    extrapolation_factor : ndarray or None
+        ``x / x_max`` along the calibration axis (below 1 inside the fitted range).
+    beyond_calibration : ndarray of bool or None
+        Prediction intervals that lie beyond the largest extrapolation the rollout
+        measured (an :class:`~scalinglaws.ExtrapolationWarning` was emitted).
+    method : str
+        How the interval was made.
     """
 
     inputs: dict
@@ -82,13 +95,25 @@ class Prediction(_ResultMixin):
     confidence_level: float = 0.95
     n_draws: int = 0
     n_failed_draws: int = 0
+    interval: str | None = None
+    confidence_low: Any = None
+    confidence_high: Any = None
+    prediction_low: Any = None
+    prediction_high: Any = None
+    extrapolation_factor: Any = None
+    beyond_calibration: Any = None
+    method: str = ""
 
     def to_frame(self):
         import pandas as pd
 
         columns = dict(self.inputs, loss=self.loss)
-        if self.low is not None:
+        if self.confidence_low is None and self.prediction_low is None and self.low is not None:
             columns.update(loss_low=self.low, loss_high=self.high)
+        for name in ("confidence_low", "confidence_high", "prediction_low", "prediction_high",
+                     "extrapolation_factor", "beyond_calibration"):
+            if getattr(self, name) is not None:
+                columns[name] = getattr(self, name)
         arrays = np.broadcast_arrays(*(np.asarray(v) for v in columns.values()))
         return pd.DataFrame({k: a.ravel() for k, a in zip(columns, arrays)})
 

@@ -1,0 +1,62 @@
+"""Delta-method parameter uncertainty: Huber's efficiency and the Monte-Carlo spread."""
+
+import math
+
+import numpy as np
+import pytest
+
+import scalinglaws as sl
+from scalinglaws.laws.synthetic import DEFAULT_TRUTH, isoflop_grid
+from scalinglaws.uncertainty.delta import (huber_variance_factor, log_prediction_sd,
+                                           parameter_covariance)
+from scalinglaws.uncertainty.scatter import estimate_scatter
+
+TRUTH = DEFAULT_TRUTH["chinchilla"]
+
+
+def test_huber_variance_factor_matches_known_values_and_monte_carlo():
+    # c = 1.345 is Huber's constant for 95% efficiency under normal errors (Huber 1981)
+    assert 1 / huber_variance_factor(1.345) == pytest.approx(0.95, abs=0.001)
+    assert huber_variance_factor(1e-12) == pytest.approx(math.pi / 2)  # the median
+    assert huber_variance_factor(50.0) == 1.0
+    # E[psi^2] / E[psi']^2 by simulation at c = 0.5: 2e6 normals give ~0.2% precision
+    z = np.random.default_rng(0).standard_normal(2_000_000)
+    psi = np.clip(z, -0.5, 0.5)
+    simulated = np.mean(psi**2) / np.mean(np.abs(z) < 0.5) ** 2
+    assert huber_variance_factor(0.5) == pytest.approx(simulated, rel=0.01)
+    with pytest.raises(sl.InputError):
+        huber_variance_factor(0.0)
+
+
+def test_fixed_parameters_have_no_variance_and_tied_ones_share_it():
+    runs = sl.generate_sweep(rng=0)
+    result = sl.fit(runs, fixed={"E": 1.8}, tied={"beta": "alpha"})
+    cov = parameter_covariance(result, runs, estimate_scatter(result, runs))
+    names = result.form.param_names
+    e, a, b = (names.index(n) for n in ("E", "alpha", "beta"))
+    assert np.all(cov[e] == 0) and np.all(cov[:, e] == 0)
+    assert cov[a, a] == pytest.approx(cov[b, b]) == pytest.approx(cov[a, b])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss", ["squared", "huber"])
+def test_delta_sd_matches_the_spread_of_predictions_over_simulated_sweeps(loss):
+    """The delta-method sd of a log-prediction at 10x the largest budget agrees with the
+    standard deviation of that prediction over 60 independent sweeps of the same design."""
+    rng = np.random.default_rng(7)
+    grid = isoflop_grid()
+    N, D, C = (grid[c].to_numpy() for c in ("N", "D", "C"))
+    mean = TRUTH["E"] + TRUTH["A"] / N ** TRUTH["alpha"] + TRUTH["B"] / D ** TRUTH["beta"]
+    target = {"N": np.array([2.2e10]), "D": np.array([2.3e11])}  # ~3e22 FLOP, near optimal
+    predictions, deltas = [], []
+    for _ in range(60):
+        runs = sl.Runs.from_arrays(N=N, D=D, C=C,
+                                   loss=mean * np.exp(0.01 * rng.standard_normal(N.size)))
+        result = sl.fit(runs, loss=loss)
+        cov = parameter_covariance(result, runs, estimate_scatter(result, runs, model="constant"))
+        predictions.append(np.log(result.predict(**target))[0])
+        deltas.append(log_prediction_sd(result, cov, target)[0])
+    spread = np.std(predictions, ddof=1)
+    # 60 sweeps: the sample sd has a relative sampling error of 1/sqrt(2 * 59) = 9%, so
+    # 20% is about two of its standard errors (measured here: 1.04 for both losses)
+    assert np.median(deltas) == pytest.approx(spread, rel=0.2)
