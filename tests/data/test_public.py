@@ -64,7 +64,7 @@ def test_unreachable_source_says_what_to_do(monkeypatch, tmp_path):
 class _Trickle(http.server.BaseHTTPRequestHandler):
     """Announces 10 kB, then sends a byte every 20 ms (a download that never ends in time)."""
 
-    def do_GET(self):  # noqa: N802 - the http.server name
+    def do_GET(self):
         self.send_response(200)
         self.send_header("Content-Length", "10000")
         self.end_headers()

@@ -44,8 +44,14 @@ import numpy as np
 
 from .._exceptions import InputError
 from . import published as pub
-from .flops import (KAPLAN_ALPHA_B, KAPLAN_B_STAR, PF_DAY, as_output, check_quantity,
-                    critical_batch_size)
+from .flops import (
+    KAPLAN_ALPHA_B,
+    KAPLAN_B_STAR,
+    PF_DAY,
+    as_output,
+    check_quantity,
+    critical_batch_size,
+)
 from .forms import Form, _jacobian, _logsumexp, register_form
 
 __all__ = ["KaplanNS", "overfitting", "tokens_to_avoid_overfitting", "OverfittingRule",

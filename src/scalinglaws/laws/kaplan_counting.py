@@ -213,7 +213,7 @@ def nonembedding_frontier(params, compute, *, omega=None, n_vocab=None, aspect_r
 
     .. math::
 
-        eta B D^{-eta} = lpha A\, N\, N_T'(N)\, N_T^{-lpha - 1},
+        \beta B D^{-\beta} = \alpha A\, N\, N_T'(N)\, N_T^{-\alpha - 1},
         \qquad D = C / (6 N),
 
     solved here by bisection on ``log N`` (``C`` grows with ``N`` along this curve). The

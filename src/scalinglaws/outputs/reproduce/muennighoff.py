@@ -21,8 +21,8 @@ def reproduce_muennighoff(path=None) -> Reproduction:
     Chinchilla's C4 curves), R*_D and R*_N are refitted on the 182 runs of the paper's fit
     set, from the paper's start grid and from the package's default grid.
     """
-    from ...laws.datablations import MUENNIGHOFF_2023, DataConstrained, data_constrained_optimal
     from ...data.public import muennighoff2023
+    from ...laws.datablations import MUENNIGHOFF_2023, DataConstrained, data_constrained_optimal
 
     runs = muennighoff2023(path, fit_set_only=True)
     paper = MUENNIGHOFF_2023["params"]
