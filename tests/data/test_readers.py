@@ -118,13 +118,13 @@ def test_sep_and_format_arguments(tmp_path):
     assert load_runs(path, format="csv", sep=";").N.tolist() == [1e8]
     tsv = write(tmp_path, "runs.dat", "N\tloss\n1e8\t3\n")
     assert load_runs(tsv, format="tsv").N.tolist() == [1e8]
-    with pytest.raises(InputError, match=r"sep must be one character"):
+    with pytest.raises(InputError, match=r"`sep` must be one character"):
         load_runs(path, sep=";;")
-    with pytest.raises(InputError, match=r"sep applies to CSV and TSV files, not to JSON"):
+    with pytest.raises(InputError, match=r"`sep` applies to CSV and TSV files, not to JSON"):
         load_runs(write(tmp_path, "runs.json", "[]"), sep=";")
-    with pytest.raises(InputError, match=r"sep=';' applies only when data is a file path"):
+    with pytest.raises(InputError, match=r"`sep`=';' applies only when data is a file path"):
         load_runs({"N": [1e8], "loss": [3.0]}, sep=";")
-    with pytest.raises(InputError, match=r"format 'xlsx' is not one of csv, json"):
+    with pytest.raises(InputError, match=r"`format` must be one of csv, json, jsonl, parquet, tsv, got 'xlsx'"):
         load_runs(path, format="xlsx")
 
 

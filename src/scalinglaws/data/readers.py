@@ -113,7 +113,7 @@ def _kind(path: str, format: Any, sep: Any) -> str:
     if format is not None:
         kind = FORMATS.get(str(format).lower().lstrip("."))
         if kind is None:
-            raise InputError(f"format {format!r} is not one of {', '.join(_KINDS)}")
+            raise InputError(f"`format` must be one of {', '.join(_KINDS)}, got {format!r}")
         return kind
     suffix = Path(path).suffix.lower()
     kind = FORMATS.get(suffix.lstrip("."))
@@ -159,13 +159,13 @@ def _check_size(path: str, kind: str, available: int | None = None) -> None:
 def read_table(path: str, *, format: str | None = None, sep: str | None = None) -> Table:
     """Read a table of runs from ``path`` (see :func:`scalinglaws.load_runs`)."""
     if sep is not None and (not isinstance(sep, str) or len(sep) != 1 or sep in "\"\r\n"):
-        raise InputError(f"sep must be one character such as ',' ';' or a tab, got {sep!r}")
+        raise InputError(f"`sep` must be one character such as ',' ';' or a tab, got {sep!r}")
     if format is not None and FORMATS.get(str(format).lower().lstrip(".")) is None:
-        raise InputError(f"format {format!r} is not one of {', '.join(_KINDS)}")
+        raise InputError(f"`format` must be one of {', '.join(_KINDS)}, got {format!r}")
     _check_path(path)
     kind = _kind(path, format, sep)
     if sep is not None and kind not in ("csv", "tsv"):
-        raise InputError(f"{path}: sep applies to CSV and TSV files, not to {kind.upper()}")
+        raise InputError(f"{path}: `sep` applies to CSV and TSV files, not to {kind.upper()}")
     _check_size(path, kind)
     if kind == "parquet":
         return Table(_read_parquet(path))

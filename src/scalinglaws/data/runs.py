@@ -343,7 +343,7 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
                          f"not {type(data).__name__}")
     for option, value in (("format", format), ("sep", sep)):
         if value is not None:
-            raise InputError(f"{option}={value!r} applies only when data is a file path")
+            raise InputError(f"`{option}`={value!r} applies only when data is a file path")
     return _build_runs(frame, source, columns, k, nan_policy)
 
 
