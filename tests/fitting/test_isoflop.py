@@ -435,8 +435,9 @@ def test_result_exports_and_is_frozen(sweep):
 
 
 def test_old_import_paths_still_work():
-    from scalinglaws.isoflop import (EnvelopeResult, envelope_fit,  # noqa: F401
-                                     isoflop_fit as old_isoflop_fit, synthetic_training_curves)
+    from scalinglaws.isoflop import EnvelopeResult, envelope_fit, synthetic_training_curves  # noqa: F401
+    from scalinglaws.isoflop import isoflop_fit as old_isoflop_fit
+
     from scalinglaws.fitting import envelope
     from scalinglaws.laws import synthetic
 

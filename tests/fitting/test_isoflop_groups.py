@@ -89,7 +89,7 @@ def test_stacked_budgets_and_json(grouped):
 
 def test_resampled_exponents_are_independent_per_group_and_reproducible(porian):
     subset = porian.select(porian.frame["setting"].isin([KAPLAN, TUNED]).to_numpy())
-    options = dict(groups="setting", curve="akima", n_resamples=200, seed_noise=0.005)
+    options = {"groups": "setting", "curve": "akima", "n_resamples": 200, "seed_noise": 0.005}
     first = quiet(isoflop_fit, subset, rng=0, **options)
     again = quiet(isoflop_fit, subset, rng=0, **options)
     for setting in (KAPLAN, TUNED):

@@ -7,8 +7,14 @@ import pytest
 
 from scalinglaws import InputError, generate_sweep
 from scalinglaws.laws.forms import get_form
-from scalinglaws.laws.synthetic import (DEFAULT_BUDGETS, DEFAULT_CURVE_SIZES, DEFAULT_HORIZONS,
-                                        DEFAULT_TRUTH, isoflop_grid, synthetic_training_curves)
+from scalinglaws.laws.synthetic import (
+    DEFAULT_BUDGETS,
+    DEFAULT_CURVE_SIZES,
+    DEFAULT_HORIZONS,
+    DEFAULT_TRUTH,
+    isoflop_grid,
+    synthetic_training_curves,
+)
 
 
 def test_isoflop_layout():

@@ -7,8 +7,8 @@ the log-log regressions
 
 (Hoffmann et al. 2022, Sec 3.1-3.2, Table 2). This module holds that shared end: the
 regression (statsmodels OLS or WLS, t intervals), the vectorised slope of resampled
-optima, percentile intervals, the :class:`OptimaMixin` giving both results
-``predict_optimal``, and the allocation table with the package's one vocabulary
+optima, percentile intervals, :class:`OptimaResult` (the fields and methods both
+results share, ``predict_optimal`` among them), and the allocation table with the package's one vocabulary
 (``C``, ``N``, ``D``, ``tokens_per_parameter``, ``N_low``...), whose former column
 names (``N_opt``, ``tokens_per_param``...) still work with a ``FutureWarning``.
 """
@@ -19,6 +19,7 @@ import math
 import types
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -164,9 +165,39 @@ class AllocationFrame(pd.DataFrame):
         return super().__getattr__(name)
 
 
-class OptimaMixin:
-    """``predict_optimal``, the scalar part of ``to_dict`` and the summary lines of the
-    results of Approaches 1 and 2 (which hold ``regression``, ``a``, ``b``, intervals...)."""
+@dataclass(frozen=True, eq=False, kw_only=True)
+class OptimaResult:
+    """What the results of Approaches 1 and 2 share: the power laws through the optima.
+
+    Frozen, with read-only mappings and arrays. The attributes are documented on
+    :class:`~scalinglaws.fitting.isoflop.IsoFLOPResult`; the methods here are
+    ``predict_optimal``, the scalar part of ``to_dict`` and the summary lines.
+    """
+
+    a: float
+    a_interval: tuple
+    a_se: float
+    b: float
+    b_interval: tuple
+    b_se: float
+    N_coef: float
+    N_coef_interval: tuple
+    D_coef: float
+    D_coef_interval: tuple
+    confidence_level: float
+    flops_per_token: float
+    options: Mapping = field(default_factory=dict)
+    regression: Mapping = field(default_factory=dict, repr=False)
+    a_bootstrap_interval: tuple | None = None
+    b_bootstrap_interval: tuple | None = None
+    a_bootstrap: np.ndarray | None = field(default=None, repr=False)
+    b_bootstrap: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "options", frozen_mapping(self.options))
+        object.__setattr__(self, "regression", frozen_mapping(self.regression))
+        for name in ("a_bootstrap", "b_bootstrap"):
+            object.__setattr__(self, name, frozen_array(getattr(self, name)))
 
     def predict_optimal(self, compute: Any) -> pd.DataFrame:
         r"""Compute-optimal N and D at ``compute`` from the fitted power laws.
@@ -225,6 +256,8 @@ class OptimaMixin:
             "a_bootstrap_interval": self.a_bootstrap_interval,
             "b_bootstrap_interval": self.b_bootstrap_interval,
             "a_bootstrap": self.a_bootstrap, "b_bootstrap": self.b_bootstrap,
+            "confidence_level": self.confidence_level, "flops_per_token": self.flops_per_token,
+            "options": self.options, "regression": self.regression,
         }
 
     def _scalar_lines(self) -> list[str]:

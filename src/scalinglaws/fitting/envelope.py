@@ -21,18 +21,15 @@ import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import check_bool, check_confidence_level, check_int, check_positive, to_plain
-from ..data.runs import Runs, as_runs
-from ._optima import (OptimaMixin, frozen_array, frozen_mapping, loglog_regression,
-                      percentile_interval)
+from ..data.runs import as_runs
+from ._budgets import EXACT_FLOPS_RTOL
+from ._optima import OptimaResult, loglog_regression, percentile_interval
 
 __all__ = ["EnvelopeResult", "envelope_fit"]
 
-#: largest relative gap |C - k N D| / C for which the runs count as C = k N D exactly
-EXACT_FLOPS_RTOL = 1e-6
 
-
-@dataclass(frozen=True, eq=False)
-class EnvelopeResult(OptimaMixin):
+@dataclass(frozen=True, eq=False, kw_only=True)
+class EnvelopeResult(OptimaResult):
     r"""Hoffmann et al. (2022) Approach 1: the loss-compute envelope and its power laws. Frozen.
 
     Attributes
@@ -67,36 +64,15 @@ class EnvelopeResult(OptimaMixin):
     """
 
     _envelope: pd.DataFrame = field(repr=False)
-    a: float
-    a_interval: tuple
-    a_se: float
-    b: float
-    b_interval: tuple
-    b_se: float
-    N_coef: float
-    N_coef_interval: tuple
-    D_coef: float
-    D_coef_interval: tuple
     n_points_used: int
     n_runs: int
     n_sizes: int
     n_checkpoints: int
-    confidence_level: float
-    flops_per_token: float
-    options: dict = field(default_factory=dict)
-    regression: dict = field(default_factory=dict, repr=False)
-    a_bootstrap_interval: tuple | None = None
-    b_bootstrap_interval: tuple | None = None
-    a_bootstrap: np.ndarray | None = field(default=None, repr=False)
-    b_bootstrap: np.ndarray | None = field(default=None, repr=False)
     flop_model: str = "C = k N D"
 
     def __post_init__(self):
+        super().__post_init__()
         object.__setattr__(self, "_envelope", self._envelope.copy())
-        object.__setattr__(self, "options", frozen_mapping(self.options))
-        object.__setattr__(self, "regression", frozen_mapping(self.regression))
-        for name in ("a_bootstrap", "b_bootstrap"):
-            object.__setattr__(self, name, frozen_array(getattr(self, name)))
 
     @property
     def envelope(self) -> pd.DataFrame:
@@ -126,11 +102,7 @@ class EnvelopeResult(OptimaMixin):
             **self._scalar_dict(),
             "n_points_used": self.n_points_used, "n_runs": self.n_runs,
             "n_sizes": self.n_sizes, "n_checkpoints": self.n_checkpoints,
-            "confidence_level": self.confidence_level,
-            "flops_per_token": self.flops_per_token,
             "flop_model": self.flop_model,
-            "options": self.options,
-            "regression": self.regression,
             "envelope": {c: self._envelope[c].tolist() for c in self._envelope.columns},
         }
         return to_plain(doc)

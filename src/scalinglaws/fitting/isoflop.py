@@ -46,8 +46,13 @@ from .._validation import check_bool, check_confidence_level, check_int, check_p
 from ..data.runs import Runs, as_runs
 from ..laws.synthetic import DEFAULT_CURVE_SIZES, DEFAULT_HORIZONS, synthetic_training_curves
 from ._budgets import BUDGET_RTOL, TokenModel, group_budgets
-from ._optima import (OptimaMixin, bootstrap_slopes, frozen_array, frozen_mapping,
-                      loglog_regression, percentile_interval)
+from ._optima import (
+    OptimaResult,
+    bootstrap_slopes,
+    frozen_array,
+    loglog_regression,
+    percentile_interval,
+)
 from ._profile import CURVES, fit_profile
 from .envelope import EnvelopeResult, envelope_fit
 from .isoflop_groups import GroupedIsoFLOPResult
@@ -74,8 +79,8 @@ STATUSES = ("ok", "too_few_points", "edge_minimum", "not_convex", "unstable")
 FLOP_MODELS = ("flops_per_token", "runs", "flops")
 
 
-@dataclass(frozen=True, eq=False)
-class IsoFLOPResult(OptimaMixin):
+@dataclass(frozen=True, eq=False, kw_only=True)
+class IsoFLOPResult(OptimaResult):
     r"""Hoffmann et al. (2022) Approach 2: IsoFLOP minima and their power laws. Frozen.
 
     Attributes
@@ -140,36 +145,16 @@ class IsoFLOPResult(OptimaMixin):
     """
 
     _budgets: pd.DataFrame = field(repr=False)
-    a: float
-    a_interval: tuple
-    a_se: float
-    b: float
-    b_interval: tuple
-    b_se: float
-    N_coef: float
-    N_coef_interval: tuple
-    D_coef: float
-    D_coef_interval: tuple
     n_budgets_used: int
     n_budgets_excluded: int
     n_runs: int
-    confidence_level: float
-    flops_per_token: float
-    options: dict = field(default_factory=dict)
-    regression: dict = field(default_factory=dict, repr=False)
-    a_bootstrap_interval: tuple | None = None
-    b_bootstrap_interval: tuple | None = None
-    a_bootstrap: np.ndarray | None = field(default=None, repr=False)
-    b_bootstrap: np.ndarray | None = field(default=None, repr=False)
     log_N_opt_draws: np.ndarray | None = field(default=None, repr=False)
     flop_model: str = "flops_per_token"
 
     def __post_init__(self):
+        super().__post_init__()
         object.__setattr__(self, "_budgets", self._budgets.copy())
-        object.__setattr__(self, "options", frozen_mapping(self.options))
-        object.__setattr__(self, "regression", frozen_mapping(self.regression))
-        for name in ("a_bootstrap", "b_bootstrap", "log_N_opt_draws"):
-            object.__setattr__(self, name, frozen_array(getattr(self, name)))
+        object.__setattr__(self, "log_N_opt_draws", frozen_array(self.log_N_opt_draws))
 
     @property
     def budgets(self) -> pd.DataFrame:
@@ -194,11 +179,7 @@ class IsoFLOPResult(OptimaMixin):
             "n_budgets_used": self.n_budgets_used,
             "n_budgets_excluded": self.n_budgets_excluded,
             "n_runs": self.n_runs,
-            "confidence_level": self.confidence_level,
-            "flops_per_token": self.flops_per_token,
             "flop_model": self.flop_model,
-            "options": self.options,
-            "regression": self.regression,
             "budgets": self._budgets.to_dict(orient="records"),
         }
         return to_plain(doc)
@@ -418,8 +399,8 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
                              min_points=min_points, bracket=bracket, weighted=weighted,
                              n_resamples=n_resamples, seed_noise=seed_noise)
     level = check_confidence_level(confidence_level)
-    grouping = dict(budget=budget, n_bins=n_bins, bin_width_dex=bin_width_dex,
-                    budget_rtol=budget_rtol)
+    grouping = {"budget": budget, "n_bins": n_bins, "bin_width_dex": bin_width_dex,
+                "budget_rtol": budget_rtol}
     generator = np.random.default_rng(rng)
     if groups is None:
         return _fit_one(runs, grouping, options, level, flops, generator, "isoflop_fit")
@@ -467,9 +448,9 @@ def _check_options(*, curve, degree, window, log_loss, min_points, bracket, weig
     if weighted and curve == "akima" and not n_resamples:
         raise InputError("`weighted`=True needs standard errors of the minima; with "
                          "curve='akima' pass `n_resamples` and `seed_noise`")
-    return dict(curve=curve, degree=degree, window=window, log_loss=log_loss,
-                min_points=min_points, bracket=bracket, weighted=weighted,
-                n_resamples=n_resamples, seed_noise=seed_noise)
+    return {"curve": curve, "degree": degree, "window": window, "log_loss": log_loss,
+            "min_points": min_points, "bracket": bracket, "weighted": weighted,
+            "n_resamples": n_resamples, "seed_noise": seed_noise}
 
 
 def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator,

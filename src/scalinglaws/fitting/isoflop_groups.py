@@ -123,13 +123,13 @@ class GroupedIsoFLOPResult:
         """The exponents of every group with their intervals."""
         level = f"{100 * self.confidence_level:g}%"
         width = max(len("group"), *(len(str(g)) for g in self.results))
-        lines = [f"IsoFLOP profiles per {self.group_column!r} (Hoffmann et al. 2022, "
-                 f"Approach 2): {len(self)} groups, {self.n_runs} runs",
-                 "",
-                 f"{'group':<{width}}  {'a':>7} {level + ' interval':>18}  {'b':>7} "
-                 f"{level + ' interval':>18}  budgets"]
+        title = (f"IsoFLOP profiles per {self.group_column!r} (Hoffmann et al. 2022, "
+                 f"Approach 2): {len(self)} groups, {self.n_runs} runs")
+        header = (f"{'group':<{width}}  {'a':>7} {level + ' interval':>18}  {'b':>7} "
+                  f"{level + ' interval':>18}  budgets")
+        lines = [title, "", header]
         for row in self.exponents.itertuples():
-            lines.append(f"{str(row.group):<{width}}  {row.a:>7.4f} "
+            lines.append(f"{row.group!s:<{width}}  {row.a:>7.4f} "
                          f"{f'[{row.a_low:.4f}, {row.a_high:.4f}]':>18}  {row.b:>7.4f} "
                          f"{f'[{row.b_low:.4f}, {row.b_high:.4f}]':>18}  "
                          f"{row.n_budgets_used} used, {row.n_budgets_excluded} excluded")

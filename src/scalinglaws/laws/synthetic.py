@@ -20,8 +20,8 @@ import pandas as pd
 
 from .._exceptions import InputError
 from .._validation import check_int, check_nonnegative, check_positive
-from .forms import Form, get_form
 from ..data.runs import Runs
+from .forms import Form, get_form
 
 __all__ = ["DEFAULT_BUDGETS", "DEFAULT_CURVE_SIZES", "DEFAULT_HORIZONS", "DEFAULT_TRUTH",
            "generate_sweep", "isoflop_grid", "synthetic_training_curves"]
