@@ -20,7 +20,7 @@ LO, HI = np.array([-10.0, 0.0, -10.0]), np.array([10.0, 10.0, 10.0])
 
 def test_all_starts_reach_truth_on_a_clean_problem():
     starts = np.random.default_rng(0).uniform([0, 0.1, -1], [5, 5, 1], size=(50, 3))
-    out = multistart_minimize(exp_residuals, starts, Squared(), LO, HI, prune_after=0)
+    out = multistart_minimize(exp_residuals, starts, Squared(), LO, HI, prune_after=0, stall=0)
     np.testing.assert_allclose(out.x[out.best], [2.5, 1.3, 0.4], rtol=1e-6)
     assert out.converged.sum() >= 45
 

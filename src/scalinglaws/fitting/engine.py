@@ -1,23 +1,34 @@
 """The fitting engine: vectorised multi-start minimisation of a robust objective.
 
 Every form and every bootstrap resample needs the same thing: the global
-minimum of ``sum_i rho(r_i(theta))`` over a handful of parameters, from many
-starting points. Instead of a Python loop of scipy calls, all starts are
-stepped together as one ``(starts, runs)`` array:
+minimum of ``sum_i w_i rho(r_i(theta))`` over a handful of parameters, from many
+starting points. Instead of a Python loop of scipy calls, starts are stepped
+together as arrays:
 
-* each iteration is a Levenberg-Marquardt step on the IRLS majoriser of the
-  loss (weights ``psi(r) / r``; the right-hand side is the exact gradient),
-  with Marquardt's diagonal scaling and a per-start damping factor;
+* **rank before you iterate**: one value-only pass scores every start (in
+  blocks of starts and rows, so memory does not grow with either); only the
+  ``rank`` best starts of each group go on;
+* each iteration is then a Levenberg-Marquardt step on the IRLS majoriser of
+  the loss (weights ``psi(r) / r``; the right-hand side is the exact
+  gradient), with Marquardt's diagonal scaling and a per-start damping
+  factor. ``J^T W J`` and ``J^T psi`` are accumulated over blocks of rows, so
+  a million rows cost time, not memory;
 * box bounds are handled by projection, freezing a parameter for a step when
   it sits on a bound and the gradient pushes outward;
-* after a few iterations the clearly losing starts are pruned;
-* the best few distinct optima are then polished with scipy's L-BFGS-B on the
-  exact objective and gradient (a handful of calls, not thousands).
+* after ``prune_after`` iterations only the ``keep`` best starts of a group go
+  on, and a group stops when its best objective has not improved by a
+  relative ``1e-12`` for ``stall`` iterations (a *stall*, reported apart from
+  convergence);
+* the caller polishes the best optima with scipy (:func:`polish`).
+
+Reductions are plain sums along rows in a fixed block layout (no BLAS), so a
+start's path depends only on its own data: the same start gives the same bits
+whatever else is in the batch and however many BLAS threads run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,10 +36,18 @@ from scipy import optimize as sopt
 
 from ..laws.losses import Loss
 
-__all__ = ["MultiStartResult", "multistart_minimize", "distinct_optima", "polish",
-           "information_diagnostics"]
+__all__ = ["MultiStartResult", "multistart_minimize", "evaluate_starts", "distinct_optima",
+           "polish", "row_blocks", "ROWS_PER_BLOCK"]
 
 ResidualFn = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+#: rows per block of the residual function (fixed by the number of rows only, so
+#: the sums, and hence every result, do not depend on how starts are batched)
+ROWS_PER_BLOCK = 8192
+_VALUE_ELEMENTS = 1 << 16  # starts x rows per block of the value-only pass (cache-sized)
+_JACOBIAN_ELEMENTS = 1 << 18  # starts x parameters x rows per block of the LM pass
+_STALL_RTOL = 1e-12  # relative gain below which an iteration does not count as progress
+_EXACT_FIT = 1e-24  # objective per row below which a fit is exact (as in polish)
 
 
 @dataclass(frozen=True)
@@ -42,15 +61,23 @@ class MultiStartResult:
     fun : ndarray, shape (m,)
         Objective at ``x``.
     converged : ndarray of bool, shape (m,)
-        The start met the convergence test.
+        The start met the convergence test (small relative projected gradient,
+        or a step that no longer moves it).
     pruned : ndarray of bool, shape (m,)
-        The start was abandoned as clearly losing.
+        The start was abandoned as clearly losing (ranked out by the value
+        pass or by the pruning after ``prune_after`` iterations).
     nit : int
         Iterations of the batched loop.
     nfev : int
-        Residual evaluations, counted per start.
+        Residual evaluations, counted per start (the value pass counts one each).
     x0 : ndarray, shape (m, p)
         The starting points (clipped into the bounds).
+    stalled : ndarray of bool, shape (m,)
+        The start stopped because its group's best objective stopped improving
+        (or it ran out of iterations) before the convergence test was met.
+    gradient : ndarray, shape (m,)
+        Relative projected gradient at ``x`` (see :func:`polish`); NaN where
+        not computed (pruned starts).
     """
 
     x: np.ndarray
@@ -60,10 +87,32 @@ class MultiStartResult:
     nit: int
     nfev: int
     x0: np.ndarray | None = None
+    stalled: np.ndarray | None = None
+    gradient: np.ndarray | None = None
 
     @property
     def best(self) -> int:
         return int(np.nanargmin(np.where(np.isfinite(self.fun), self.fun, np.inf)))
+
+
+def row_blocks(make_residuals: Callable[[slice], ResidualFn], n_rows: int,
+               rows_per_block: int = ROWS_PER_BLOCK) -> list:
+    """Split a residual function into blocks of rows: ``[(residuals_for_rows, rows), ...]``.
+
+    ``make_residuals(rows)`` returns the residual function of the rows in the
+    slice ``rows``. The layout depends only on ``n_rows``.
+    """
+    if n_rows <= rows_per_block:
+        return [(make_residuals(slice(0, n_rows)), slice(0, n_rows))]
+    return [(make_residuals(slice(i, min(i + rows_per_block, n_rows))),
+             slice(i, min(i + rows_per_block, n_rows)))
+            for i in range(0, n_rows, rows_per_block)]
+
+
+def _as_blocks(residuals) -> list:
+    if callable(residuals):
+        return [(residuals, slice(None))]
+    return list(residuals)
 
 
 def _objective(loss: Loss, r: np.ndarray, weights=None) -> np.ndarray:
@@ -72,8 +121,116 @@ def _objective(loss: Loss, r: np.ndarray, weights=None) -> np.ndarray:
     return np.where(np.isfinite(out), out, np.inf)
 
 
+def _batch(fn, rows, x, elements_per_row, budget):
+    """Starts per call so that a call holds about ``budget`` elements."""
+    if rows.stop is not None:
+        n = rows.stop - (rows.start or 0)
+    else:
+        n = fn(x[:1])[0].shape[1]
+    return max(1, budget // max(elements_per_row * n, 1))
+
+
+def evaluate_starts(residuals, x: np.ndarray, loss: Loss, weights=None) -> np.ndarray:
+    """Objective of every row of ``x`` (value-only pass, blocks of starts and of rows).
+
+    ``residuals`` is a residual function or a list of ``(function, rows)``
+    blocks (:func:`row_blocks`); ``weights`` is ``None``, ``(n,)`` or ``(m, n)``.
+    """
+    blocks = _as_blocks(residuals)
+    m = x.shape[0]
+    if weights is not None:
+        weights = np.broadcast_to(np.asarray(weights, dtype=float), (m, weights.shape[-1]))
+    f = np.zeros(m)
+    for fn, rows in blocks:
+        step = _batch(fn, rows, x, 1, _VALUE_ELEMENTS)
+        lo = 0
+        while lo < m:
+            sel = slice(lo, min(lo + step, m))
+            r, _ = fn(x[sel])
+            f[sel] += _objective(loss, r, None if weights is None else weights[sel, rows])
+            lo = sel.stop
+    return np.where(np.isfinite(f), f, np.inf)
+
+
+def _pass(blocks, x, loss, weights, idx):
+    """Objective, gradient ``J^T psi``, Gauss-Newton Hessian ``J^T diag(psi') J``, the
+    diagonal of the IRLS majoriser ``J^T diag(psi / r) J`` (always positive: it scales
+    the damping) and the gross gradient ``|J|^T |psi|`` of the starts ``x`` (rows
+    ``idx`` of the weights), accumulated over row blocks."""
+    k, p = x.shape
+    f = np.zeros(k)
+    grad = np.zeros((k, p))
+    gross = np.zeros((k, p))
+    hess = np.zeros((k, p, p))
+    scale = np.zeros((k, p))
+    n_rows = 0
+    for fn, rows in blocks:
+        step = _batch(fn, rows, x, p, _JACOBIAN_ELEMENTS)
+        lo = 0
+        while lo < k:
+            sel = slice(lo, min(lo + step, k))
+            r, jac = fn(x[sel])
+            terms, psi, curv, irls = loss.rho(r), loss.psi(r), loss.psi_deriv(r), loss.weights(r)
+            if weights is not None:
+                w_run = weights[idx[sel]][:, rows]
+                terms, psi, curv, irls = terms * w_run, psi * w_run, curv * w_run, irls * w_run
+            f[sel] += terms.sum(axis=-1)
+            grad[sel] += (jac * psi[:, None, :]).sum(axis=-1)
+            gross[sel] += (np.abs(jac) * np.abs(psi)[:, None, :]).sum(axis=-1)
+            squared = jac * jac
+            scale[sel] += (squared * irls[:, None, :]).sum(axis=-1)
+            weighted = jac * curv[:, None, :]
+            for i in range(p):
+                hess[sel, i, i] += (squared[:, i, :] * curv).sum(axis=-1)
+                for j in range(i + 1, p):
+                    hess[sel, i, j] += (weighted[:, i, :] * jac[:, j, :]).sum(axis=-1)
+            n_rows += r.shape[1] if lo == 0 else 0
+            lo = sel.stop
+    iu = np.triu_indices(p, 1)
+    hess[:, iu[1], iu[0]] = hess[:, iu[0], iu[1]]
+    bad = ~np.isfinite(f) | ~np.all(np.isfinite(grad), axis=1) | ~np.all(
+        np.isfinite(hess), axis=(1, 2)) | ~np.all(np.isfinite(scale), axis=1)
+    f[bad] = np.inf
+    # an exact fit (residuals at rounding level) of a non-negative objective is a global
+    # minimum, where the relative gradient is rounding noise: report it as stationary
+    gross[f <= _EXACT_FIT * n_rows] = np.inf
+    return f, grad, hess, gross, scale
+
+
+def _relative(grad, gross, x, lower, upper):
+    """Largest ratio of projected gradient to gross gradient, per start."""
+    near_lower = x <= lower + _bound_tolerance(lower)
+    near_upper = x >= upper - _bound_tolerance(upper)
+    projected = np.where(near_lower & (grad > 0) | near_upper & (grad < 0), 0.0, grad)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ratio = np.abs(projected) / (gross + 1e-300)
+    return np.max(ratio, axis=1, initial=0.0)
+
+
+def _solve(system, rhs):
+    """Batched solve; a singular system is solved alone by least squares (so a start's
+    step never depends on whether another start's system was singular)."""
+    try:
+        return np.linalg.solve(system, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        out = np.empty_like(rhs)
+        for i, (s, g) in enumerate(zip(system, rhs)):
+            try:
+                out[i] = np.linalg.solve(s, g)
+            except np.linalg.LinAlgError:
+                out[i] = np.linalg.lstsq(s, g, rcond=None)[0]
+        return out
+
+
+def _top_per_group(score, labels, candidates, count):
+    """Indices among ``candidates`` that are the ``count`` lowest ``score`` of their group."""
+    order = candidates[np.lexsort((candidates, score[candidates], labels[candidates]))]
+    rank = np.arange(order.size) - np.searchsorted(labels[order], labels[order])
+    return order[rank < count], order[rank >= count]
+
+
 def multistart_minimize(
-    residuals: ResidualFn,
+    residuals,
     x0: np.ndarray,
     loss: Loss,
     lower: np.ndarray,
@@ -82,18 +239,23 @@ def multistart_minimize(
     max_iter: int = 100,
     ftol: float = 1e-10,
     xtol: float = 1e-8,
+    gtol: float = 1e-10,
+    rank: int | None = None,
+    scores: np.ndarray | None = None,
     prune_after: int = 3,
     keep: int = 64,
+    stall: int = 5,
     weights: np.ndarray | None = None,
     groups: np.ndarray | None = None,
 ) -> MultiStartResult:
-    """Minimise ``sum(loss.rho(residuals(x)))`` from every row of ``x0`` at once.
+    """Minimise ``sum(w * loss.rho(residuals(x)))`` from every row of ``x0`` at once.
 
     Parameters
     ----------
-    residuals : callable
+    residuals : callable or list of (callable, slice)
         ``residuals(theta)`` with ``theta`` of shape ``(k, p)`` returns the
-        residuals ``(k, n)`` and their Jacobian ``(k, p, n)``.
+        residuals ``(k, n)`` and their Jacobian ``(k, p, n)``; or a list of
+        such functions, each for a block of rows (:func:`row_blocks`).
     x0 : ndarray, shape (m, p)
         Starting points (clipped into the bounds).
     loss : Loss
@@ -102,84 +264,124 @@ def multistart_minimize(
         Box bounds.
     max_iter : int
         Iterations of the batched loop.
-    ftol, xtol : float
-        A start has converged when an accepted step lowers the objective by
-        less than ``ftol`` relative and either moves every parameter by less
-        than ``xtol`` (relative to ``1 + |x|``) or was taken with little
-        damping, or when no damped step lowers the objective at all.
+    ftol, xtol, gtol : float
+        A start has converged when its relative projected gradient (see
+        :func:`polish`) is at most ``gtol``, or when an accepted step lowers
+        the objective by less than ``ftol`` relative and moves every parameter
+        by less than ``xtol`` (relative to ``1 + |x|``), or when no damped step
+        lowers the objective at all and the gradient is below ``1e-6``.
+    rank : int, optional
+        Score every start with one value-only pass and iterate only the
+        ``rank`` best of each group (``None``: iterate all).
+    scores : ndarray, shape (m,), optional
+        Scores to rank by instead of the value pass (e.g. the objective on a
+        subsample of rows).
     prune_after : int
-        Iteration after which only the ``keep`` best starts continue
-        (``prune_after=0`` disables pruning).
+        Iteration after which only the ``keep`` best starts of each group
+        continue (``prune_after=0`` disables this pruning).
     keep : int
-        Number of starts kept after pruning (per group when ``groups`` is given).
+        Number of starts per group kept after pruning.
+    stall : int
+        A group stops when its best objective has not improved by a relative
+        1e-12 for this many iterations (0 disables the test).
     weights : ndarray, shape (n,) or (m, n), optional
         Non-negative weight of each residual, per start when 2-D: the
         objective is ``sum_i w_i rho(r_i)``. A bootstrap resample is a weight
         vector of run multiplicities, so many resamples are fitted in one batch.
     groups : ndarray of int, shape (m,), optional
-        Group label of each start (e.g. its resample); pruning keeps the
-        ``keep`` best starts of every group.
+        Group label of each start (e.g. its resample); ranking, pruning and
+        the stall test act within each group.
     """
+    blocks = _as_blocks(residuals)
     x = np.clip(np.array(x0, dtype=float), lower, upper)
     starts = x.copy()
     m, p = x.shape
     if weights is not None:
         weights = np.broadcast_to(np.asarray(weights, dtype=float), (m, weights.shape[-1]))
-    r, jac = residuals(x)
-    f = _objective(loss, r, weights)
+    labels = np.zeros(m, int) if groups is None else np.asarray(groups)
+    _, group_of = np.unique(labels, return_inverse=True)
+    n_groups = int(group_of.max()) + 1 if m else 0
+    pruned = np.zeros(m, bool)
+    nfev = 0
+    f = np.full(m, np.inf)
+    if rank is not None and np.bincount(group_of).max() > rank:
+        if scores is None:
+            scores = evaluate_starts(blocks, x, loss, weights)
+            nfev += m
+        scores = np.where(np.isfinite(scores), scores, np.inf)
+        _, out = _top_per_group(scores, group_of, np.flatnonzero(np.isfinite(scores)), rank)
+        pruned[out] = True
+        pruned[~np.isfinite(scores)] = True
+        f = scores.copy()
+    live = np.flatnonzero(~pruned)
+    grad = np.zeros((m, p))
+    gross = np.zeros((m, p))
+    hess = np.zeros((m, p, p))
+    damping = np.zeros((m, p))
+    gradient = np.full(m, np.nan)
+    if live.size:
+        f[live], grad[live], hess[live], gross[live], damping[live] = _pass(
+            blocks, x[live], loss, weights, live)
+        nfev += live.size
+        gradient[live] = _relative(grad[live], gross[live], x[live], lower, upper)
+    pruned |= ~np.isfinite(f)
     lam = np.full(m, 1e-3)
     converged = np.zeros(m, bool)
-    pruned = ~np.isfinite(f)
-    nfev = m
+    stalled = np.zeros(m, bool)
+    group_best = np.full(n_groups, np.inf)
+    np.minimum.at(group_best, group_of[~pruned], f[~pruned])
+    since_gain = np.zeros(n_groups, int)
     eye = np.eye(p)
     nit = 0
     for nit in range(1, max_iter + 1):
         if prune_after and nit == prune_after + 1:
-            live = np.flatnonzero(~pruned & ~converged)
-            labels = np.zeros(m, int) if groups is None else np.asarray(groups)
-            order = live[np.lexsort((f[live], labels[live]))]
-            rank = np.arange(order.size) - np.searchsorted(labels[order], labels[order])
-            pruned[order[rank >= keep]] = True
-        idx = np.flatnonzero(~pruned & ~converged)
+            _, out = _top_per_group(f, group_of, np.flatnonzero(~pruned & ~converged & ~stalled),
+                                    keep)
+            pruned[out] = True
+        idx = np.flatnonzero(~pruned & ~converged & ~stalled)
         if idx.size == 0:
             break
-        xa, ra, ja, fa = x[idx], r[idx], jac[idx], f[idx]
-        w = loss.weights(ra)
-        psi = loss.psi(ra)
-        if weights is not None:
-            w, psi = w * weights[idx], psi * weights[idx]
-        grad = np.einsum("kn,kpn->kp", psi, ja)
-        hess = np.matmul(ja * w[:, None, :], np.swapaxes(ja, 1, 2))
-        blocked = ((xa <= lower) & (grad > 0)) | ((xa >= upper) & (grad < 0))
-        diag = np.diagonal(hess, axis1=1, axis2=2)
+        xa, fa, ga, ha = x[idx], f[idx], grad[idx], hess[idx]
+        blocked = ((xa <= lower) & (ga > 0)) | ((xa >= upper) & (ga < 0))
+        diag = damping[idx]
         scale = np.maximum(diag, 1e-12 * np.maximum(diag.max(axis=1, keepdims=True), 1e-300))
-        system = hess + (lam[idx, None] * scale)[:, :, None] * eye
+        system = ha + (lam[idx, None] * scale)[:, :, None] * eye
         free = ~blocked
         system = system * (free[:, :, None] & free[:, None, :]) + blocked[:, :, None] * eye
-        rhs = np.where(blocked, 0.0, -grad)
-        try:
-            step = np.linalg.solve(system, rhs[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            step = np.stack([np.linalg.lstsq(s, g, rcond=None)[0] for s, g in zip(system, rhs)])
+        rhs = np.where(blocked, 0.0, -ga)
+        step = _solve(system, rhs)
         step = np.where(np.isfinite(step), step, 0.0)
         xn = np.clip(xa + step, lower, upper)
-        rn, jn = residuals(xn)
-        fn = _objective(loss, rn, None if weights is None else weights[idx])
+        fn, gn, hn, grn, dn = _pass(blocks, xn, loss, weights, idx)
         nfev += idx.size
         accept = fn < fa
         moved = np.abs(xn - xa) / (1.0 + np.abs(xa))
-        # IRLS creeps along flat valleys (A and B trading off against alpha and beta),
-        # so a tiny objective change with little damping counts as converged even if
-        # x still moves; the polish step finishes those.
         tiny_gain = (fa - fn) <= ftol * np.abs(fa)
-        small = accept & tiny_gain & ((moved.max(axis=1) <= xtol) | (lam[idx] < 1.0))
-        stuck = ~accept & (lam[idx] > 1e10)
         upd = idx[accept]
-        x[upd], r[upd], jac[upd], f[upd] = xn[accept], rn[accept], jn[accept], fn[accept]
+        x[upd], f[upd], grad[upd], hess[upd], gross[upd], damping[upd] = (
+            xn[accept], fn[accept], gn[accept], hn[accept], grn[accept], dn[accept])
+        gradient[upd] = _relative(gn[accept], grn[accept], xn[accept], lower, upper)
         lam[idx] = np.where(accept, np.maximum(lam[idx] * 0.3, 1e-12), lam[idx] * 4.0)
-        converged[idx[small | stuck]] = True
+        small = accept & tiny_gain & (moved.max(axis=1) <= xtol)
+        flat = gradient[idx] <= gtol
+        stuck = ~accept & (lam[idx] > 1e10)
+        converged[idx[small | flat | (stuck & (gradient[idx] <= 1e-6))]] = True
+        stalled[idx[stuck & ~(gradient[idx] <= 1e-6)]] = True
+        if stall:
+            best_now = np.full(n_groups, np.inf)
+            np.minimum.at(best_now, group_of[idx], f[idx])
+            touched = np.unique(group_of[idx])
+            gained = best_now[touched] < group_best[touched] - _STALL_RTOL * np.abs(
+                group_best[touched])
+            since_gain[touched] = np.where(gained, 0, since_gain[touched] + 1)
+            group_best[touched] = np.minimum(group_best[touched], best_now[touched])
+            done = np.zeros(n_groups, bool)
+            done[touched[since_gain[touched] >= stall]] = True
+            stop = idx[done[group_of[idx]] & ~converged[idx]]
+            stalled[stop] = True
+    stalled |= ~pruned & ~converged & np.isfinite(f)
     return MultiStartResult(x=x, fun=f, converged=converged, pruned=pruned, nit=nit, nfev=nfev,
-                            x0=starts)
+                            x0=starts, stalled=stalled, gradient=gradient)
 
 
 def distinct_optima(result: MultiStartResult, *, rtol_fun: float = 1e-6, xtol: float = 1e-3,
@@ -275,7 +477,7 @@ def polish(residuals: ResidualFn, x: np.ndarray, loss: Loss, lower, upper, *,
             if np.isfinite(candidate.fun) and candidate.fun <= fb:
                 xb, fb, ok = candidate.x, float(candidate.fun), bool(candidate.success)
     r, _ = residuals(xb[None, :])
-    if fb <= 1e-24 * r.size:
+    if fb <= _EXACT_FIT * r.size:
         # an exact fit of a non-negative objective is a global minimum
         return xb, fb, True, 0.0
     return xb, fb, ok, _relative_gradient(residuals, xb, loss, lower, upper, w)
@@ -294,19 +496,4 @@ def _relative_gradient(residuals, x, loss, lower, upper, w=1.0) -> float:
     psi = w * loss.psi(r[0])
     grad = jac[0] @ psi
     gross = np.abs(jac[0]) @ np.abs(psi)
-    # least_squares stays strictly inside the box, so "on a bound" needs a tolerance
-    near_lower = x <= lower + _bound_tolerance(lower)
-    near_upper = x >= upper - _bound_tolerance(upper)
-    projected = np.where(near_lower & (grad > 0) | near_upper & (grad < 0), 0.0, grad)
-    return float(np.max(np.abs(projected) / (gross + 1e-300), initial=0.0))
-
-
-def information_diagnostics(jac: np.ndarray, weights: np.ndarray):
-    """Information matrix ``sum_i w_i J_i J_i^T`` and the condition number of its
-    correlation-scaled form (1 for orthogonal parameters; huge when the data
-    cannot separate some of them)."""
-    info = (jac * weights) @ jac.T
-    scale = np.sqrt(np.clip(np.diag(info), 1e-300, None))
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        condition = float(np.linalg.cond(info / np.outer(scale, scale)))
-    return info, condition if np.isfinite(condition) else float("inf")
+    return float(_relative(grad[None], gross[None], x[None], lower, upper)[0])

@@ -1,25 +1,76 @@
-"""Identifiability of a fit: how well the runs separate the free parameters."""
+"""Identifiability of a fit: how well the runs separate the free parameters.
+
+One routine, used by the fit's diagnostics and by the sandwich covariance
+(:mod:`scalinglaws.uncertainty.asymptotic`), so "condition number" has one
+meaning in the package: the 2-norm condition number of the *correlation-scaled*
+information matrix
+
+.. math::
+
+    I = \\sum_i w_i J_i J_i^\\top, \\qquad
+    \\kappa = \\operatorname{cond}(S^{-1} I S^{-1}), \\quad S = \\operatorname{diag}(I)^{1/2},
+
+with ``J_i`` the gradient of run ``i``'s residual in the internal parameters
+(logs of scale parameters). It is 1 for parameters the runs separate perfectly
+and grows without bound as two parameters become interchangeable; scaling by
+the diagonal makes it independent of the parameters' units. What differs between
+callers is only the weights ``w``, and each says which it uses: the fit's
+diagnostics use ``w = 1`` (the design, ``J J^T``), the sandwich uses Huber's
+``psi'(r)`` (the bread ``A``: only runs in the quadratic zone carry information).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-from .engine import information_diagnostics
+__all__ = ["identifiability", "information_matrix", "scaled_condition_number",
+           "ILL_CONDITIONED"]
 
-__all__ = ["identifiability", "ILL_CONDITIONED"]
-
-ILL_CONDITIONED = 1e8  # condition number of the scaled J J^T beyond which we warn
+ILL_CONDITIONED = 1e8  # condition number of the scaled information matrix beyond which we warn
 
 
-def identifiability(jac: np.ndarray, names: tuple) -> dict:
-    """How well the runs separate the free parameters: condition number of the
-    correlation-scaled design ``J J^T`` and the strongest correlation it implies."""
-    info, condition = information_diagnostics(jac, np.ones(jac.shape[1]))
+def information_matrix(jac: np.ndarray, weights=None) -> np.ndarray:
+    """``sum_i w_i J_i J_i^T`` for a Jacobian ``(p, n)`` and weights ``(n,)`` (default 1)."""
+    jac = np.asarray(jac, dtype=float)
+    weighted = jac if weights is None else jac * np.asarray(weights, dtype=float)
+    return weighted @ jac.T
+
+
+def _scaled(info: np.ndarray) -> np.ndarray:
+    scale = np.sqrt(np.clip(np.diag(info), 1e-300, None))
+    return info / np.outer(scale, scale)
+
+
+def scaled_condition_number(info: np.ndarray) -> float:
+    """Condition number of the correlation-scaled ``info`` (``inf`` when singular)."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        condition = float(np.linalg.cond(_scaled(info)))
+    return condition if np.isfinite(condition) else float("inf")
+
+
+def identifiability(jac: np.ndarray, names: tuple, weights=None) -> dict:
+    """How well the runs separate the free parameters ``names``.
+
+    Returns a plain dict: ``condition_number`` (of the correlation-scaled
+    information matrix, see the module docstring), ``most_correlated`` (the pair
+    of estimates whose implied correlation is strongest, or None with one
+    parameter), ``identifiable`` (condition number at most 1e8).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.linspace(1, 2, 20)
+    >>> identifiability(np.stack([x, -x]), ("a", "b"))["identifiable"]  # a - b only
+    False
+    >>> identifiability(np.stack([x, x**2 - 3 * x]), ("a", "b"))["identifiable"]
+    True
+    """
+    info = information_matrix(jac, weights)
+    condition = scaled_condition_number(info)
     out = {"condition_number": condition, "most_correlated": None, "identifiable": True}
     if len(names) > 1:
-        scale = np.sqrt(np.clip(np.diag(info), 1e-300, None))
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            cov = np.linalg.pinv(info / np.outer(scale, scale), hermitian=True)
+            cov = np.linalg.pinv(_scaled(info), hermitian=True)
             sd = np.sqrt(np.clip(np.abs(np.diag(cov)), 1e-300, None))
             corr = np.clip(cov / np.outer(sd, sd), -1.0, 1.0)
         np.fill_diagonal(corr, 0.0)

@@ -26,7 +26,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from ..fitting.estimator import FitResult, LawFitter
-from ..fitting.engine import information_diagnostics
+from ..fitting.identifiability import information_matrix, scaled_condition_number
 from ..data.runs import as_runs
 
 __all__ = ["AsymptoticResult", "asymptotic_covariance", "identifiability"]
@@ -87,7 +87,8 @@ def asymptotic_covariance(result: FitResult, runs) -> AsymptoticResult:
         raise InputError("`runs` are not the data `result` was fitted on (fingerprints differ)")
     loss = fitter.loss
     psi = loss.psi(r)
-    bread, condition = information_diagnostics(jac, loss.psi_deriv(r))
+    bread = information_matrix(jac, loss.psi_deriv(r))
+    condition = scaled_condition_number(bread)
     meat = (jac * psi**2) @ jac.T
     inverse = np.linalg.pinv(bread)
     cov = inverse @ meat @ inverse
