@@ -423,3 +423,38 @@ def to_plain(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+class FrozenDict(dict):
+    """A ``dict`` that refuses changes: the mappings inside frozen results.
+
+    It is a real ``dict`` (JSON, ``dict(...)``, ``{**m}`` and pickling work) whose
+    mutating methods raise ``TypeError``, so ``result.params["E"] = 0`` cannot change
+    what a frozen result predicts.
+    """
+
+    __slots__ = ()
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError("this mapping belongs to a frozen result and cannot be changed; "
+                        "copy it with dict(...) first")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _read_only
+    __ior__ = _read_only
+
+    def __reduce__(self):
+        return (FrozenDict, (dict(self),))
+
+
+def deep_freeze(value: Any) -> Any:
+    """``value`` with every dict made a :class:`FrozenDict`, every list a tuple and every
+    array a read-only copy, recursively."""
+    if isinstance(value, Mapping):
+        return FrozenDict({k: deep_freeze(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(deep_freeze(v) for v in value)
+    if isinstance(value, np.ndarray):
+        out = np.array(value)
+        out.flags.writeable = False
+        return out
+    return value

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import deep_freeze
 from .._version import __version__
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
@@ -94,6 +95,12 @@ class FitResult:
     residuals: np.ndarray | None = field(default=None, repr=False, compare=False)
     bootstrap: Any = field(default=None, repr=False, compare=False)
     diagnostics: dict = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self):
+        # deeply frozen: no mapping, list or array of a result can be changed in place
+        for name in ("params", "fixed", "tied", "options", "diagnostics", "local_optima",
+                     "best_basin_starts", "at_bounds", "free_params", "residuals"):
+            object.__setattr__(self, name, deep_freeze(getattr(self, name)))
 
     @classmethod
     def from_params(cls, form: str | Form, params: Mapping[str, float]) -> FitResult:
