@@ -1,47 +1,87 @@
-"""Tests of scalinglaws.report: the self-contained HTML report and save_figure."""
+"""Tests of scalinglaws.report: the self-contained HTML report and save_figure.
+
+The report's numbers are checked against values computed here (Hoffmann et al. 2022 Eq 4
+from the fitted parameters, the bootstrap percentiles); the limits, the fingerprint
+warning, the progress bar and the file-safety rules each have a test.
+"""
 
 from __future__ import annotations
 
 import base64
 import re
+import warnings
 
 import matplotlib
 
 matplotlib.use("Agg")
 
+import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
-from scalinglaws import InputError, fit, load, save
-from scalinglaws.outputs.report import FIGURE_KINDS, make_report, save_figure
+from scalinglaws import InputError, Runs, ScalingLawsWarning, __version__, fit, load, save
+from scalinglaws.outputs.report import (FIGURE_KINDS, DataMismatchWarning, make_report,
+                                        save_figure)
 
 IMG = '<img src="data:image/png;base64,'
 
 
-def test_report_holds_every_figure_and_table(result, runs, tmp_path):
-    out = make_report(result, runs, tmp_path / "report.html", dpi=40)
-    assert out == tmp_path / "report.html"
-    text = out.read_text(encoding="utf-8")
+@pytest.fixture(autouse=True)
+def _close_figures():
+    plt.close("all")
+    yield
+    plt.close("all")
+
+
+def _section(text, heading):
+    return text.split(f"<h2>{heading}</h2>")[1].split("<h2>")[0]
+
+
+def _eq4(params, compute):
+    """Hoffmann et al. 2022 Eq 4 (C = 6ND): N_opt, D_opt."""
+    A, B, alpha, beta = (params[k] for k in ("A", "B", "alpha", "beta"))
+    G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))
+    x = np.asarray(compute) / 6
+    return G * x ** (beta / (alpha + beta)), x ** (alpha / (alpha + beta)) / G
+
+
+@pytest.fixture(scope="module")
+def report_text(result, runs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("report") / "report.html"
+    assert make_report(result, runs, out, dpi=40) == out
+    return out.read_text(encoding="utf-8")
+
+
+def test_report_holds_every_figure(report_text):
+    text = report_text
     assert text.startswith("<!DOCTYPE html>")
-    # fit (against N and C), residuals, frontier, landscape, IsoFLOP, corner
+    # fit (against N and C), residuals, frontier, landscape, IsoFLOP, corner, in that order
+    idents = re.findall(r'<figure id="fig-([a-z_]+)">', text)
+    assert idents == ["fit", "fit_c", "residuals", "frontier", "landscape", "isoflop", "corner"]
     assert text.count(IMG) == 7
-    for ident in ("fit", "fit_c", "residuals", "frontier", "landscape", "isoflop", "corner"):
-        assert f'id="fig-{ident}"' in text
     images = re.findall(r'data:image/png;base64,([A-Za-z0-9+/=]+)"', text)
     assert all(base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n" for data in images)
-    coefficients = text.split("<h2>Coefficients</h2>")[1].split("<h2>")[0]
+    assert 'src="http' not in text and "<script" not in text  # self-contained, no scripts
+
+
+def test_report_tables_carry_the_fit(report_text, result):
+    coefficients = _section(report_text, "Coefficients")
     for name in result.form.param_names:
-        assert f"<code>{name}</code>" in coefficients
+        assert f"<td><code>{name}</code></td><td>{result.params[name]:.6g}</td>" in coefficients
     assert "95% interval low" in coefficients
     low, high = result.bootstrap.intervals["alpha"]
-    assert f"{low:.6g}" in coefficients and f"{high:.6g}" in coefficients
-    allocation = text.split("<h2>Compute-optimal allocation</h2>")[1].split("<h2>")[0]
-    assert "5.76e+23" in allocation and allocation.count("<tr>") == 7  # header + 6 budgets
-    assert 'class="ci"' in allocation
-    diagnostics = text.split("<h2>Fit diagnostics</h2>")[1]
+    assert f"<td>{low:.6g}</td><td>{high:.6g}</td>" in coefficients
+    allocation = _section(report_text, "Compute-optimal allocation")
+    assert allocation.count("<tr>") == 7  # header + the 6 default budgets
+    # the Gopher budget's row: N_opt and D_opt of Eq 4 from the fitted parameters
+    n_opt, d_opt = _eq4(result.params, 5.76e23)
+    row = next(r for r in allocation.split("<tr>") if r.startswith("<td>5.76e+23</td>"))
+    assert f"<td>{n_opt:.3g} " in row and f"<td>{d_opt:.3g} " in row
+    assert 'class="ci"' in row
+    diagnostics = report_text.split("<h2>Fit diagnostics</h2>")[1]
     for word in ("objective", "status", "condition number", "data fingerprint",
-                 "matches the runs shown", result.data_fingerprint, "scalinglaws 0.1.0"):
+                 "matches the runs shown", result.data_fingerprint, f"scalinglaws {__version__}"):
         assert word in diagnostics
-    assert "src=\"http" not in text and "<script" not in text  # self-contained, no scripts
 
 
 def test_report_escapes_text_and_single_variable_law(runs, tmp_path):
@@ -51,8 +91,8 @@ def test_report_escapes_text_and_single_variable_law(runs, tmp_path):
     text = out.read_text(encoding="utf-8")
     assert "<script>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in text
-    assert text.count(IMG) == 3  # fit vs data, residuals and the (law-free) IsoFLOP figure
-    assert 'id="fig-frontier"' not in text and 'id="fig-landscape"' not in text
+    # fit vs data, residuals and the (law-free) IsoFLOP figure; no allocation
+    assert re.findall(r'<figure id="fig-([a-z_]+)">', text) == ["fit", "residuals", "isoflop"]
     assert "no allocation table" in text
     for name in kaplan.form.param_names:
         assert f"<code>{name}</code>" in text
@@ -63,31 +103,162 @@ def test_report_of_a_loaded_fit_without_bootstrap(plain_result, runs, tmp_path):
     loaded = load(tmp_path / "fit.json")
     # without runs: only the figures of the law itself, no corner plot without draws
     text = make_report(loaded, None, tmp_path / "r.html", budgets=[1e22], dpi=40).read_text("utf-8")
-    assert text.count(IMG) == 2
-    assert 'id="fig-frontier"' in text and 'id="fig-landscape"' in text
+    assert re.findall(r'<figure id="fig-([a-z_]+)">', text) == ["frontier", "landscape"]
     assert "No bootstrap draws" in text
-    assert "1e+22" in text
-    with pytest.raises(InputError, match="budgets"):
-        make_report(plain_result, runs, tmp_path / "r.html", budgets=[-1])
-    with pytest.raises(InputError):
-        make_report("not a fit", runs, tmp_path / "r.html")
+    assert "<td>1e+22</td>" in text
 
 
+def test_report_arguments_are_checked_first(plain_result, runs, tmp_path):
+    out = tmp_path / "r.html"
+    for kwargs, argument in (({"budgets": [-1]}, "`budgets`"), ({"budgets": "big"}, "`budgets`"),
+                             ({"dpi": 100000}, "`dpi`"), ({"dpi": 5}, "`dpi`"),
+                             ({"title": 3}, "`title`"), ({"progress": "yes"}, "`progress`"),
+                             ({"force": 1}, "`force`")):
+        with pytest.raises(InputError, match=argument):
+            make_report(plain_result, runs, out, **kwargs)
+        assert not out.exists() and plt.get_fignums() == []
+    with pytest.raises(InputError, match="`result` must be a FitResult"):
+        make_report("not a fit", runs, out)
+    with pytest.raises(InputError, match="folder .* does not exist"):
+        make_report(plain_result, runs, tmp_path / "missing" / "r.html")
+
+
+# ------------------------------------------------------------------ data fingerprints
+def _other_runs(runs):
+    """The same sweep with one loss changed by 1%: another data set to the fit."""
+    loss = runs.loss.copy()
+    loss[0] *= 1.01
+    return Runs.from_arrays(N=runs.N, D=runs.D, loss=loss)
+
+
+def test_runs_that_are_not_the_fits_data_warn(plain_result, runs, tmp_path):
+    assert issubclass(DataMismatchWarning, ScalingLawsWarning)
+    other = _other_runs(runs)
+    with pytest.warns(DataMismatchWarning, match="108 runs.*not the data this fit was made on"):
+        text = make_report(plain_result, other, tmp_path / "r.html", dpi=40).read_text("utf-8")
+    assert "DIFFERS from the runs shown" in text
+    with pytest.warns(DataMismatchWarning):
+        save_figure("fit", plain_result, other, tmp_path / "fit.png", dpi=40)
+    # the law-free IsoFLOP figure and the runs-free frontier do not compare data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataMismatchWarning)
+        save_figure("frontier", plain_result, other, tmp_path / "f.png", dpi=40,
+                    known_models=False)
+        # the fit's own data: silent
+        save_figure("residuals", plain_result, runs, tmp_path / "res.png", dpi=40)
+        # a weighted fit's fingerprint is the data's plus "+weights": still the same data
+        weighted = fit(runs, "chinchilla", weights=np.ones(len(runs)))
+        assert weighted.data_fingerprint.endswith("+weights")
+        save_figure("fit", weighted, runs, tmp_path / "w.png", dpi=40)
+
+
+def test_the_warning_names_the_data_file(plain_result, runs, tmp_path):
+    path = tmp_path / "other.csv"
+    _other_runs(runs).frame.to_csv(path, index=False)
+    with pytest.warns(DataMismatchWarning, match=re.escape(str(path))):
+        save_figure("fit", plain_result, path, tmp_path / "fit.png", dpi=40)
+
+
+# ------------------------------------------------------------------ progress
+def test_report_progress_moves_over_the_figures(result, runs, tmp_path, capsys):
+    make_report(result, runs, tmp_path / "r.html", dpi=30, progress=True)
+    err = capsys.readouterr().err
+    # 7 figures then the tables: 8 steps, each shown as it completes
+    for step in range(9):
+        assert f"{step}/8" in err
+    assert "report" in err
+    law_only = result.with_bootstrap(None)  # two figures: enough to see a bar or not
+    make_report(law_only, None, tmp_path / "q.html", dpi=30, progress=False)
+    assert capsys.readouterr().err == ""
+    make_report(law_only, None, tmp_path / "s.html", dpi=30)  # default: off when not a terminal
+    assert capsys.readouterr().err == ""
+
+
+# ------------------------------------------------------------------ save_figure
 @pytest.mark.parametrize("kind", sorted(FIGURE_KINDS))
 def test_save_figure_every_kind(kind, result, runs, tmp_path):
     out = save_figure(kind, result, runs, tmp_path / f"{kind}.png", dpi=50)
-    assert out.stat().st_size > 2000
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = (int.from_bytes(out.read_bytes()[i:i + 4], "big") for i in (16, 20))
+    assert 100 < width < 2000 and 100 < height < 2000  # 50 dpi, figures of 6-14 inches
+    assert plt.get_fignums() == []  # closed after writing
 
 
 def test_save_figure_errors(plain_result, runs, tmp_path):
-    with pytest.raises(InputError, match="unknown figure kind"):
+    with pytest.raises(InputError, match="unknown figure kind 'pie'"):
         save_figure("pie", plain_result, runs, tmp_path / "x.png")
     with pytest.raises(InputError, match="suffix"):
         save_figure("fit", plain_result, runs, tmp_path / "x.nope")
-    with pytest.raises(InputError, match="bootstrap"):
+    with pytest.raises(InputError, match="needs bootstrap draws"):
         save_figure("corner", plain_result, runs, tmp_path / "x.png")
-    with pytest.raises(InputError, match="runs"):
+    with pytest.raises(InputError, match="needs the runs"):
         save_figure("fit", plain_result, None, tmp_path / "x.png")
     out = save_figure("frontier", plain_result, None, tmp_path / "f.svg", known_models=False)
     assert out.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    out = save_figure("fit", plain_result, runs, tmp_path / "sized.png", dpi=20, figsize=(5, 3))
+    width = int.from_bytes(out.read_bytes()[16:20], "big")
+    # bbox_inches="tight" trims to the drawn content and pads 0.1 inch each side
+    assert 4 * 20 <= width <= (5 + 2 * 0.1) * 20
+
+
+def test_save_figure_refuses_huge_images_before_drawing(plain_result, runs, tmp_path,
+                                                        monkeypatch):
+    from matplotlib.figure import Figure
+
+    def no_savefig(*args, **kwargs):
+        raise AssertionError("savefig reached: the limit was not checked first")
+
+    monkeypatch.setattr(Figure, "savefig", no_savefig)
+    out = tmp_path / "x.png"
+    # issue 19: `plot --dpi 100000` died with MemoryError: std::bad_alloc
+    with pytest.raises(InputError, match="`dpi` must be an integer from 10 to 2400"):
+        save_figure("fit", plain_result, runs, out, dpi=100000)
+    assert plt.get_fignums() == []  # refused before any figure existed
+    with pytest.raises(InputError, match="`figsize` sides must be numbers from 1 to 100"):
+        save_figure("fit", plain_result, runs, out, figsize=(1000, 1000))
+    assert plt.get_fignums() == []
+    with pytest.raises(InputError, match="`dpi` = 2000 makes this 40 x 30 inch figure"):
+        save_figure("fit", plain_result, runs, out, dpi=2000, figsize=(40, 30))
+    assert plt.get_fignums() == []
+    # the default 13.5 x 5 inch IsoFLOP figure at 2400 dpi: 389M pixels, refused after
+    # drawing (its size is known then) but before savefig allocates the image
+    with pytest.raises(InputError, match="`dpi` = 2400 makes this 13.5 x 5 inch figure"):
+        save_figure("isoflop", plain_result, runs, out, dpi=2400)
+    assert plt.get_fignums() == [] and not out.exists()
+
+
+def test_cli_plot_with_absurd_dpi_is_a_clean_error(plain_result, runs, tmp_path, capsys):
+    from scalinglaws.outputs.cli import main
+
+    save(plain_result, tmp_path / "fit.json")
+    runs.frame.to_csv(tmp_path / "runs.csv", index=False)
+    status = main(["plot", "fit", str(tmp_path / "fit.json"), "--data", str(tmp_path / "runs.csv"),
+                   "--dpi", "100000", "--out", str(tmp_path / "fit.png")])
+    assert status == 2
+    assert "dpi` must be an integer from 10 to 2400, got 100000" in capsys.readouterr().err
+    assert not (tmp_path / "fit.png").exists()
+
+
+def test_outputs_never_replace_an_input_or_another_kind(plain_result, runs, tmp_path):
+    table = tmp_path / "runs.csv"
+    runs.frame.to_csv(table, index=False)
+    before = table.read_bytes()
+    with pytest.raises(InputError, match="image format"):  # a table is never an image
+        save_figure("fit", plain_result, table, table)
+    with pytest.raises(InputError, match="also an input"):
+        make_report(plain_result, table, table)
+    assert table.read_bytes() == before
+    fit_file = tmp_path / "fit.json"
+    save(plain_result, fit_file)
+    with pytest.raises(InputError, match="holds a fit file, not a html file"):
+        make_report(plain_result, runs, fit_file)
+    assert load(fit_file).params == plain_result.params
+    # an existing report or image is replaced (same kind), another kind only with force
+    make_report(plain_result, None, tmp_path / "r.html", dpi=30)
+    make_report(plain_result, None, tmp_path / "r.html", dpi=30)
+    png = tmp_path / "x.png"
+    png.write_bytes(b"not really")
+    save_figure("frontier", plain_result, None, png, dpi=30, known_models=False)
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    make_report(plain_result, None, fit_file, dpi=30, force=True)
+    assert fit_file.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")

@@ -157,7 +157,9 @@ def known_models(models=None):
     table["flops"] = flops
     bad = ~(np.isfinite(params) & (params > 0) & np.isfinite(flops) & (flops > 0))
     if bad.any():
-        raise InputError(f"models table row(s) {list(np.flatnonzero(bad))} lack positive params "
+        rows = np.flatnonzero(bad).tolist()
+        names = table["name"].astype(str).to_numpy()[bad].tolist()
+        raise InputError(f"models table row(s) {rows} ({', '.join(names)}) lack positive params "
                          "and tokens/flops")
     return table.reset_index(drop=True)
 

@@ -4,7 +4,11 @@
 files) with the fitted coefficients and their bootstrap intervals, the figures of
 :mod:`scalinglaws.plot` that apply to the law, the compute-optimal allocation at a few
 budgets and the fit's diagnostics. :func:`save_figure` writes one figure (the
-``scalinglaws plot`` command). Importing this module does not import matplotlib.
+``scalinglaws plot`` command). Both write atomically, refuse to write over their input
+table or over a file of another kind (``force=True`` allows the latter), check the
+resolution and figure size before drawing, and warn with :class:`DataMismatchWarning`
+when the runs given are not the data the fit was made on. Importing this module does not
+import matplotlib.
 """
 
 from __future__ import annotations
@@ -14,29 +18,33 @@ import datetime
 import html
 import io
 import math
+import os
+import sys
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from .._exceptions import InputError, ScalingLawsWarning
+from .._files import atomic_write, check_output_path
 from .._version import __version__
-from .._exceptions import InputError
+from . import plot
+from .plot._checks import (check_dpi, check_figsize, check_flag, check_raster_size,
+                           check_result)
 
-__all__ = ["DEFAULT_BUDGETS", "FIGURE_KINDS", "make_report", "save_figure"]
+__all__ = ["DEFAULT_BUDGETS", "FIGURE_KINDS", "DataMismatchWarning", "make_report",
+           "save_figure"]
+
+
+class DataMismatchWarning(ScalingLawsWarning):
+    """The runs given to a figure or report are not the data the fit was made on (their
+    fingerprints differ): the figures show other data than the fit's."""
+
 
 #: Budgets (FLOP) of the report's allocation table; 5.76e23 is Gopher/Chinchilla's.
 DEFAULT_BUDGETS = (1e21, 1e22, 1e23, 5.76e23, 1e24, 1e25)
 
-#: Kinds of :func:`save_figure`, with what each shows.
-FIGURE_KINDS = {
-    "fit": "loss against N: the runs and the fitted law through them",
-    "residuals": "residuals against N, D and C with the Huber band",
-    "frontier": "compute-optimal N against compute, published frontiers and known models",
-    "landscape": "predicted loss over (N, D) with iso-compute lines and the optimal path",
-    "corner": "pairwise scatter of the bootstrap draws",
-    "isoflop": "IsoFLOP valleys: loss against N per budget with the fitted minima",
-}
 
 
 # =========================================================================== figures
@@ -45,50 +53,113 @@ def _needs_runs(kind, runs):
         raise InputError(f"figure {kind!r} needs the runs (--data PATH)")
 
 
-def _draw(kind: str, result, runs, **kwargs):
-    """Draw figure ``kind`` on a new figure; return the Figure."""
-    from . import plot
+def _draw_fit(result, runs, **kwargs):
+    _needs_runs("fit", runs)
+    return plot.fit_vs_data(result, runs, **kwargs).figure
 
-    if kind not in FIGURE_KINDS:
-        raise InputError(f"unknown figure kind {kind!r}; choose one of {', '.join(FIGURE_KINDS)}")
-    if kind == "fit":
-        _needs_runs(kind, runs)
-        return plot.fit_vs_data(result, runs, **kwargs).figure
-    if kind == "residuals":
-        _needs_runs(kind, runs)
-        return plot.residuals(result, runs, **kwargs)[0].figure
-    if kind == "frontier":
-        return plot.efficient_frontier(result, **kwargs).figure
-    if kind == "landscape":
-        kwargs.setdefault("runs", runs)
-        return plot.loss_landscape(result, **kwargs).figure
-    if kind == "corner":
-        boot = kwargs.pop("bootstrap", None) or getattr(result, "bootstrap", None)
-        if boot is None:
-            raise InputError("figure 'corner' needs bootstrap draws: fit with --bootstrap N "
-                             "(or attach them with result.with_bootstrap)")
-        return plot.bootstrap_corner(boot, **kwargs)[0, 0].figure
-    # isoflop: the valleys and the allocation they imply, side by side
-    _needs_runs(kind, runs)
-    try:
-        from ..fitting.isoflop import isoflop_fit
-    except ImportError:
-        raise InputError("figure 'isoflop' needs scalinglaws.isoflop, which this version "
-                         "lacks") from None
+
+def _draw_residuals(result, runs, **kwargs):
+    _needs_runs("residuals", runs)
+    return plot.residuals(result, runs, **kwargs)[0].figure
+
+
+def _draw_frontier(result, runs, **kwargs):
+    return plot.efficient_frontier(result, **kwargs).figure
+
+
+def _draw_landscape(result, runs, **kwargs):
+    kwargs.setdefault("runs", runs)
+    return plot.loss_landscape(result, **kwargs).figure
+
+
+def _draw_corner(result, runs, **kwargs):
+    boot = kwargs.pop("bootstrap", None) or getattr(result, "bootstrap", None)
+    if boot is None:
+        raise InputError("figure 'corner' needs bootstrap draws: fit with --bootstrap N "
+                         "(or attach them with result.with_bootstrap)")
+    return plot.bootstrap_corner(boot, **kwargs)[0, 0].figure
+
+
+def _draw_isoflop(result, runs, **kwargs):
+    """The valleys and the allocation they imply, side by side."""
+    from ..fitting.isoflop import isoflop_fit
+
+    _needs_runs("isoflop", runs)
     options = dict(kwargs.pop("isoflop_options", None) or {})
+    figsize = check_figsize(kwargs.pop("figsize", None)) or (13.5, 5.0)
     if "budget" not in options and runs.has("budget"):
         options["budget"] = "budget"
     analysis = isoflop_fit(runs, **options)
     import matplotlib.pyplot as plt
 
-    fig, (left, right) = plt.subplots(1, 2, figsize=(13.5, 5.0), layout="constrained")
-    plot.isoflop_profiles(analysis, runs, ax=left, **kwargs)
-    plot.isoflop_frontier(analysis, ax=right)
+    fig, (left, right) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
+    try:
+        plot.isoflop_profiles(analysis, runs, ax=left, **kwargs)
+        plot.isoflop_frontier(analysis, ax=right)
+    except BaseException:
+        plt.close(fig)
+        raise
     return fig
 
 
+#: Kinds of :func:`save_figure`: what each shows, and the function that draws it on a
+#: new figure, ``draw(result, runs, **kwargs) -> Figure``. A new figure is one entry here.
+_FIGURES = {
+    "fit": ("loss against N: the runs and the fitted law through them", _draw_fit),
+    "residuals": ("residuals against N, D and C with the Huber band", _draw_residuals),
+    "frontier": ("compute-optimal N against compute, published frontiers and known models",
+                 _draw_frontier),
+    "landscape": ("predicted loss over (N, D) with iso-compute lines and the optimal path",
+                  _draw_landscape),
+    "corner": ("pairwise scatter of the bootstrap draws", _draw_corner),
+    "isoflop": ("IsoFLOP valleys: loss against N per budget with the fitted minima",
+                _draw_isoflop),
+}
+
+#: Kinds that draw the fit through the runs (the others use the fit or the runs alone).
+_FIT_WITH_RUNS = {"fit", "residuals", "landscape"}
+
+#: Kinds of :func:`save_figure`, with what each shows.
+FIGURE_KINDS = {kind: text for kind, (text, _draw) in _FIGURES.items()}
+
+
+def _check_kind(kind):
+    if not isinstance(kind, str) or kind not in _FIGURES:
+        raise InputError(f"unknown figure kind {kind!r}; choose one of {', '.join(_FIGURES)}")
+    return kind
+
+
+def _draw(kind: str, result, runs, **kwargs):
+    """Draw figure ``kind`` on a new figure; return the Figure."""
+    return _FIGURES[_check_kind(kind)][1](result, runs, **kwargs)
+
+
+def _source_path(runs):
+    """The file the runs were read from, when they were read from one."""
+    source = getattr(runs, "source", "") or ""
+    return None if not source or source.startswith("<") else source
+
+
+def _warn_if_other_data(result, runs, *, stacklevel: int = 3) -> None:
+    """Warn when ``runs`` are not the data ``result`` was fitted on (fingerprints of the
+    columns the form uses differ). A weighted fit's fingerprint ends in ``+weights``."""
+    stored = (getattr(result, "data_fingerprint", "") or "").split("+")[0]
+    if runs is None or not stored:
+        return
+    try:
+        given = runs.fingerprint(tuple(result.form.inputs) + ("loss",))
+    except InputError:  # a form whose inputs are not run columns: nothing to compare
+        return
+    if given != stored:
+        where = _source_path(runs) or "the runs given"
+        warnings.warn(f"{where} ({len(runs)} runs) is not the data this fit was made on "
+                      f"(data fingerprint {given[:19]}... vs the fit's {stored[:19]}...): the "
+                      "figures show other runs than the fit's", DataMismatchWarning,
+                      stacklevel=stacklevel)
+
+
 def save_figure(kind: str, result, runs=None, out="figure.png", *, dpi: int = 150,
-                **kwargs) -> Path:
+                force: bool = False, **kwargs) -> Path:
     """Draw one figure of a fit and write it to ``out``.
 
     Parameters
@@ -99,45 +170,65 @@ def save_figure(kind: str, result, runs=None, out="figure.png", *, dpi: int = 15
         The fit (e.g. :func:`scalinglaws.load` of a fit JSON).
     runs : Runs, DataFrame, path or None
         The runs; needed by ``fit``, ``residuals`` and ``isoflop``, drawn on ``landscape``.
+        Runs that are not the fit's data (by fingerprint) draw a
+        :class:`DataMismatchWarning`.
     out : str or path
-        Output file; the format follows the suffix (``.png``, ``.pdf``, ``.svg``).
+        Output file; the format follows the suffix (``.png``, ``.pdf``, ``.svg``). Never
+        the runs' own file; an existing file of another kind only with ``force``.
     dpi : int
-        Resolution of raster output.
+        Resolution of raster output, 10 to 2400; the image may hold at most 1e8 pixels
+        (32,768 a side).
+    force : bool
+        Replace an existing file of another kind (e.g. a ``.json`` named ``out``).
     **kwargs
-        Passed to the plotting function (e.g. ``x="C"`` for ``fit``). For ``isoflop``,
-        ``isoflop_options={...}`` go to :func:`scalinglaws.isoflop.isoflop_fit` (by default
-        ``budget="budget"`` when the runs have a ``budget`` column, else exact C values).
+        Passed to the plotting function (e.g. ``x="C"`` for ``fit``, ``figsize=(8, 6)``
+        inches). For ``isoflop``, ``isoflop_options={...}`` go to
+        :func:`scalinglaws.isoflop_fit` (by default ``budget="budget"`` when the runs have
+        a ``budget`` column, else exact C values).
 
     Returns
     -------
     pathlib.Path
-        The file written.
+        The file written (atomically: a failed write leaves no partial file).
     """
     from matplotlib.backend_bases import FigureCanvasBase
 
-    if kind not in FIGURE_KINDS:
-        raise InputError(f"unknown figure kind {kind!r}; choose one of {', '.join(FIGURE_KINDS)}")
+    _check_kind(kind)
+    check_result(result)
+    dpi = check_dpi(dpi)
+    force = check_flag("force", force)
+    figsize = check_figsize(kwargs.get("figsize"))
+    if figsize is not None:
+        check_raster_size(figsize, dpi)
+    if not isinstance(out, (str, os.PathLike)):
+        raise InputError(f"`out` must be a file path, got {type(out).__name__}")
     out = Path(out)
     suffix = out.suffix.lower().lstrip(".")
     formats = FigureCanvasBase.get_supported_filetypes()
     if suffix not in formats:
         raise InputError(f"{out}: cannot tell the image format from the suffix; use one of "
                          f"{', '.join('.' + f for f in sorted(formats))}")
-    if not isinstance(dpi, (int, np.integer)) or dpi < 10:
-        raise InputError(f"`dpi` must be an integer >= 10, got {dpi!r}")
     if runs is not None:
         from ..data.runs import as_runs
 
         runs = as_runs(runs)
+    check_output_path(out, inputs=[_source_path(runs)], kind="image", force=force,
+                      argument="`out`")
+    if kind in _FIT_WITH_RUNS:
+        _warn_if_other_data(result, runs)
     fig = _draw(kind, result, runs, **kwargs)
+    import matplotlib.pyplot as plt
+
     try:
-        fig.savefig(out, dpi=dpi, bbox_inches="tight")
+        check_raster_size(fig.get_size_inches(), dpi)
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=suffix, dpi=dpi, bbox_inches="tight")
+    finally:
+        plt.close(fig)
+    try:
+        atomic_write(out, buffer.getvalue())
     except OSError as error:
         raise InputError(f"{out}: cannot write the figure ({error.strerror or error})") from None
-    finally:
-        import matplotlib.pyplot as plt
-
-        plt.close(fig)
     return out
 
 
@@ -146,6 +237,7 @@ def _png_base64(fig, dpi) -> str:
 
     buffer = io.BytesIO()
     try:
+        check_raster_size(fig.get_size_inches(), dpi)
         fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     finally:
         plt.close(fig)
@@ -342,32 +434,69 @@ def _looks_isoflop(runs) -> bool:
 
 
 def _figure_plan(result, runs):
-    """(kind, caption) of the figures that apply to this law and data."""
+    """``(ident, kind, kwargs, caption)`` of the figures that apply to this law and data,
+    in page order. A new figure of the report is one entry here (and one in ``_FIGURES``)."""
     allocatable = set(result.form.inputs) == {"N", "D"}
-    plan = [("fit", "Observed losses (points) and the fitted law through each group of runs."),
-            ("residuals", ("Residuals against N, D and C; the shaded band is the Huber loss's "
-                          "quadratic zone ±δ (points outside count as outliers)."))]
+    plan = [("fit", "fit", {},
+             "Observed losses (points) and the fitted law through each group of runs."),
+            ("residuals", "residuals", {},
+             "Residuals against N, D and C; the shaded band is the Huber loss's quadratic "
+             "zone ±δ (points outside count as outliers).")]
     if runs is not None and runs.has("C") and "N" in result.form.inputs and allocatable:
-        plan.insert(1, ("fit_c", ("The same runs against compute, with the fit's "
-                                 "compute-optimal loss L*(C).")))
+        plan.insert(1, ("fit_c", "fit", {"x": "C"},
+                        "The same runs against compute, with the fit's compute-optimal loss "
+                        "L*(C)."))
     if allocatable:
-        plan += [("frontier", ("Compute-optimal model size against compute, with the published "
-                              "frontiers; models above the fit's line have more parameters than "
-                              "their compute warrants (under-trained).")),
-                 ("landscape", ("Predicted loss over (N, D); dashed: iso-compute lines C = 6ND; "
-                               "red: the compute-optimal path."))]
+        plan += [("frontier", "frontier", {},
+                  "Compute-optimal model size against compute, with the published frontiers; "
+                  "models above the fit's line have more parameters than their compute "
+                  "warrants (under-trained)."),
+                 ("landscape", "landscape", {},
+                  "Predicted loss over (N, D); dashed: iso-compute lines C = 6ND; red: the "
+                  "compute-optimal path.")]
     if runs is not None and _looks_isoflop(runs):
-        plan.append(("isoflop", ("IsoFLOP profiles (Hoffmann et al. 2022 Approach 2, independent "
-                                "of the fitted law): a parabola per budget, its minimum, and "
-                                "the power laws N_opt ∝ C^a, D_opt ∝ C^b through the minima.")))
+        plan.append(("isoflop", "isoflop", {},
+                     "IsoFLOP profiles (Hoffmann et al. 2022 Approach 2, independent of the "
+                     "fitted law): a parabola per budget, its minimum, and the power laws "
+                     "N_opt ∝ C^a, D_opt ∝ C^b through the minima."))
     if getattr(result, "bootstrap", None) is not None:
-        plan.append(("corner", ("Bootstrap draws: histograms and pairwise scatter with "
-                               "correlations (scale parameters on log axes).")))
+        plan.append(("corner", "corner", {},
+                     "Bootstrap draws: histograms and pairwise scatter with correlations "
+                     "(scale parameters on log axes)."))
     return plan
 
 
+def _render(plan, result, runs, dpi, show_progress, budgets):
+    """Each figure of ``plan`` as ``(ident, caption, base64 PNG or None, error, notes)``,
+    with a progress bar over the figures (one step per figure, then one for the tables)."""
+    import matplotlib
+    from tqdm import tqdm
+
+    figures = []
+    with matplotlib.rc_context({"figure.max_open_warning": 0}), \
+            tqdm(total=len(plan) + 1, desc="report", unit="figure", disable=not show_progress,
+                 file=sys.stderr, mininterval=0) as bar:  # a few slow steps: show each
+        for ident, kind, kwargs, caption in plan:
+            bar.set_postfix_str(ident)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                try:
+                    image, error = _png_base64(_draw(kind, result, runs, **kwargs), dpi), None
+                except InputError as problem:
+                    image, error = None, str(problem)
+            notes = [str(w.message) for w in caught
+                     if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
+            figures.append((ident, caption, image, error, notes))
+            bar.update()
+        bar.set_postfix_str("tables")
+        tables = (_coefficients(result), _allocation(result, budgets),
+                  _diagnostics(result, runs))
+        bar.update()
+    return figures, tables
+
+
 def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=None, *,
-                dpi: int = 110) -> Path:
+                dpi: int = 110, progress: bool | None = None, force: bool = False) -> Path:
     """Write a self-contained HTML report of a fit.
 
     The page holds the coefficients (with bootstrap intervals when ``result.bootstrap`` is
@@ -381,59 +510,58 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
     result : FitResult
         The fit.
     runs : Runs, DataFrame, path or None
-        The runs it was fitted to (None: no data figures).
+        The runs it was fitted to (None: no data figures). Runs that are not the fit's
+        data (by fingerprint) draw a :class:`DataMismatchWarning`, and the diagnostics say
+        so.
     out : str or path
-        The HTML file to write.
+        The HTML file to write (atomically). Never the runs' own file; an existing file of
+        another kind only with ``force``.
     budgets : sequence of float
         Compute budgets (FLOP) of the allocation table.
     title : str, optional
         Page title; default names the law and the data.
     dpi : int
-        Resolution of the embedded figures.
+        Resolution of the embedded figures, 10 to 2400 (at most 1e8 pixels a figure).
+    progress : bool, optional
+        A tqdm bar over the figures on stderr; default on only for an interactive
+        terminal.
+    force : bool
+        Replace an existing file of another kind.
 
     Returns
     -------
     pathlib.Path
         The file written.
     """
-    from ..analysis.extrapolate import _check_fit
-
-    _check_fit(result)  # InputError for anything that is not a fitted law
+    check_result(result)
     if runs is not None:
         from ..data.runs import as_runs
 
         runs = as_runs(runs)
-    budgets = np.atleast_1d(np.asarray(budgets, dtype=float)) if budgets is not None else None
+    try:
+        budgets = np.atleast_1d(np.asarray(budgets, dtype=float))
+    except (TypeError, ValueError):
+        budgets = None
     if budgets is None or budgets.ndim != 1 or budgets.size == 0 or not np.all(
             np.isfinite(budgets)) or np.any(budgets <= 0):
         raise InputError(f"`budgets` must be a non-empty list of positive FLOP counts, "
                          f"got {budgets!r}")
-    if not isinstance(dpi, (int, np.integer)) or dpi < 10:
-        raise InputError(f"`dpi` must be an integer >= 10, got {dpi!r}")
-    out = Path(out)
+    dpi = check_dpi(dpi)
+    if title is not None and not isinstance(title, str):
+        raise InputError(f"`title` must be text or None, got {type(title).__name__}")
+    progress = check_flag("progress", progress, allow_none=True)
+    force = check_flag("force", force)
+    if not isinstance(out, (str, os.PathLike)):
+        raise InputError(f"`out` must be a file path, got {type(out).__name__}")
+    out = check_output_path(out, inputs=[_source_path(runs)], kind="html", force=force,
+                            argument="`out`")
     if title is None:
-        source = (f" — {Path(runs.source).name}" if runs is not None
-                  and not runs.source.startswith("<") else "")
+        source = f" — {Path(_source_path(runs)).name}" if _source_path(runs) else ""
         title = f"Scaling-law fit: {result.form.name}{source}"
-
-    import matplotlib
-
-    with matplotlib.rc_context({"figure.max_open_warning": 0}):
-        figures = []
-        for kind, caption in _figure_plan(result, runs):
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always")
-                try:
-                    if kind == "fit_c":
-                        fig = _draw("fit", result, runs, x="C")
-                    else:
-                        fig = _draw(kind, result, runs)
-                    image, error = _png_base64(fig, dpi), None
-                except InputError as problem:
-                    image, error = None, str(problem)
-            notes = [str(w.message) for w in caught
-                     if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
-            figures.append((kind, caption, image, error, notes))
+    _warn_if_other_data(result, runs)
+    show_progress = sys.stderr.isatty() if progress is None else progress
+    figures, (coefficients, allocation, diagnostics) = _render(
+        _figure_plan(result, runs), result, runs, dpi, show_progress, budgets)
 
     parts = [
         "<!DOCTYPE html>",
@@ -447,7 +575,7 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
         f"{_e(datetime.datetime.now().strftime('%Y-%m-%d %H:%M'))} by scalinglaws "
         f"{_e(__version__)}.</p>"),
         "<h2>Coefficients</h2>",
-        _coefficients(result),
+        coefficients,
         "<h2>Figures</h2>",
     ]
     for kind, caption, data, error, notes in figures:
@@ -458,10 +586,10 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
         parts.append(f'<figure id="fig-{_e(kind)}"><img src="data:image/png;base64,{data}" '
                      f'alt="{_e(kind)} figure"><figcaption>{_e(caption)}</figcaption></figure>')
         parts += [f'<p class="warn">Warning: {_e(note)}</p>' for note in notes]
-    parts += ["<h2>Compute-optimal allocation</h2>", _allocation(result, budgets),
-              "<h2>Fit diagnostics</h2>", _diagnostics(result, runs), "</body></html>"]
+    parts += ["<h2>Compute-optimal allocation</h2>", allocation,
+              "<h2>Fit diagnostics</h2>", diagnostics, "</body></html>"]
     try:
-        out.write_text("\n".join(parts) + "\n", encoding="utf-8")
+        atomic_write(out, "\n".join(parts) + "\n")
     except OSError as error:
         raise InputError(f"{out}: cannot write the report ({error.strerror or error})") from None
     return out

@@ -1,0 +1,154 @@
+"""Tests of scalinglaws.outputs.plot.fits: fit_vs_data and residuals.
+
+Drawn with Agg on the synthetic IsoFLOP sweep of tests/conftest.py; what is drawn is read
+back from the Axes and compared with quantities computed here independently (the law
+along each budget, a brute-force compute-optimal loss, the log residuals).
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from scipy.optimize import minimize_scalar
+from test_plot import _close_figures, colorbar_labels, legend_texts, save  # noqa: F401
+
+from scalinglaws import InputError, Runs, fit, plot
+
+
+# ------------------------------------------------------------------ fit_vs_data
+def test_fit_vs_data_draws_the_law_along_every_budget(result, runs, tmp_path):
+    ax = plot.fit_vs_data(result, runs)
+    save(ax, tmp_path, "fit")
+    assert ax.get_xscale() == "log"
+    assert ax.get_xlabel() == "parameters N" and ax.get_ylabel() == "loss (nats/token)"
+    budgets = runs.frame["budget"].to_numpy()
+    lines = ax.get_lines()
+    assert len(lines) == len(np.unique(budgets))
+    points = ax.collections[0]
+    np.testing.assert_array_equal(points.get_offsets(), np.column_stack([runs.N, runs.loss]))
+    assert colorbar_labels(ax.figure) == ["training compute C (FLOP)"]
+    texts = legend_texts(ax)
+    assert "runs (108)" in texts and "fit: chinchilla" in texts
+    # each curve is the law inside one budget, D = C / (6 N), over that budget's sizes
+    for line, key in zip(lines, sorted(np.unique(budgets))):
+        n, loss = line.get_data()
+        inside = budgets == key
+        budget = runs.C[inside][0]
+        np.testing.assert_allclose([n.min(), n.max()], [runs.N[inside].min(), runs.N[inside].max()],
+                                   rtol=1e-12)
+        np.testing.assert_allclose(loss, result.predict(N=n, D=budget / (6 * n)), rtol=1e-9)
+
+
+def _brute_force_optimal_loss(result, compute):
+    """min over N of L(N, C/(6N)), by a bounded 1-D search on ln N (independent of
+    scalinglaws.compute_optimal)."""
+    losses = []
+    for c in compute:
+        def loss(log_n, c=c):
+            n = np.exp(log_n)
+            return float(result.predict(N=n, D=c / (6 * n)))
+        best = minimize_scalar(loss, bounds=(np.log(1e3), np.log(c / 6 / 1e3)), method="bounded",
+                               options={"xatol": 1e-10})
+        losses.append(best.fun)
+    return np.array(losses)
+
+
+def test_fit_vs_data_against_compute_shows_the_optimal_loss(result, runs, tmp_path):
+    ax = plot.fit_vs_data(result, runs, x="C")
+    save(ax, tmp_path, "fit_c")
+    assert ax.get_xlabel() == "training compute C (FLOP)"
+    assert "compute-optimal loss L*(C) (fit)" in legend_texts(ax)
+    assert colorbar_labels(ax.figure) == ["parameters N"]
+    c, loss = ax.get_lines()[-1].get_data()
+    assert c.min() == pytest.approx(runs.C.min() / 1.5) and c.max() == pytest.approx(runs.C.max() * 1.5)
+    # a bounded search to xatol 1e-10 in ln N pins the minimum loss far below 1e-9
+    every = slice(None, None, 10)
+    np.testing.assert_allclose(loss[every], _brute_force_optimal_loss(result, c[every]), rtol=1e-9)
+
+
+def test_fit_vs_data_single_variable_law_and_unstructured_sweep(runs, tmp_path):
+    kaplan = fit(runs, "kaplan_n")
+    ax = plot.fit_vs_data(kaplan, runs)
+    save(ax, tmp_path, "kaplan")
+    (line,) = ax.get_lines()
+    n, loss = line.get_data()
+    np.testing.assert_allclose(loss, kaplan.predict(N=n), rtol=1e-12)
+    # an unstructured sweep (no groups): iso-D lines at the 10/50/90% quantiles of D
+    rng = np.random.default_rng(1)
+    N = 10 ** rng.uniform(7, 10, 40)
+    D = 10 ** rng.uniform(9, 12, 40)
+    loose = Runs.from_arrays(N=N, D=D, loss=1.8 + 480 / N**0.35 + 2000 / D**0.37)
+    law = fit(loose, "chinchilla")
+    ax = plot.fit_vs_data(law, loose)
+    lines = [line for line in ax.get_lines() if "tokens" in line.get_label()]
+    assert len(lines) == 3
+    for line, q in zip(lines, (0.1, 0.5, 0.9)):
+        n, loss = line.get_data()
+        np.testing.assert_allclose(loss, law.predict(N=n, D=np.quantile(D, q)), rtol=1e-12)
+    assert colorbar_labels(ax.figure) == ["training tokens D"]
+
+
+def test_fit_vs_data_on_given_axes_and_errors(result, runs):
+    _fig, ax = plt.subplots()
+    assert plot.fit_vs_data(result, runs, color_by="budget", ax=ax) is ax
+    assert colorbar_labels(ax.figure) == ["budget"]
+    with pytest.raises(InputError, match="`x` must be one of N, D, C"):
+        plot.fit_vs_data(result, runs, x="loss")
+    with pytest.raises(InputError, match="`color_by` must be N, D, C, loss or a column"):
+        plot.fit_vs_data(result, runs, color_by="nope")
+    with pytest.raises(InputError, match="`ax` must be a matplotlib Axes"):
+        plot.fit_vs_data(result, runs, ax="not axes")
+    with pytest.raises(InputError, match="`result` must be a FitResult"):
+        plot.fit_vs_data({"E": 1}, runs)
+    with pytest.raises(InputError, match="`groups` names no column"):
+        plot.fit_vs_data(result, runs, groups="nope")
+    with pytest.raises(InputError, match="in N and D"):
+        plot.fit_vs_data(fit(runs, "kaplan_n"), runs, frontier=True)
+
+
+# ------------------------------------------------------------------ residuals
+def test_residuals_three_panels_with_huber_band(result, runs, tmp_path):
+    axes = plot.residuals(result, runs)
+    save(axes[0], tmp_path, "residuals")
+    assert axes.shape == (3,)
+    expected = np.log(result.predict(N=runs.N, D=runs.D)) - np.log(runs.loss)
+    for ax, name, label in zip(axes, "NDC", ("parameters N", "training tokens D",
+                                             "training compute C (FLOP)")):
+        assert ax.get_xscale() == "log" and ax.get_xlabel() == label
+        offsets = ax.collections[0].get_offsets()
+        np.testing.assert_array_equal(offsets[:, 0], getattr(runs, name))
+        np.testing.assert_allclose(offsets[:, 1], expected, rtol=1e-12, atol=1e-15)
+    assert axes[0].get_ylabel().startswith("log residual")
+    # the band is the Huber loss's quadratic zone, ±delta = ±1e-3 (the fit's option)
+    assert result.options["delta"] == 1e-3
+    (band,) = axes[0].patches
+    extent = band.get_path().get_extents(band.get_transform())
+    low, high = axes[0].transData.inverted().transform([[0, extent.y0], [0, extent.y1]])[:, 1]
+    np.testing.assert_allclose([low, high], [-1e-3, 1e-3], rtol=1e-9)
+    assert "Huber quadratic zone ±δ (δ = 0.001)" in legend_texts(axes[0])
+    rms = np.sqrt(np.mean(expected**2))
+    assert f"rms {rms:.3g}" in axes[1].get_title()
+
+
+def test_residuals_squared_loss_has_no_band_and_accepts_axes(runs):
+    squared = fit(runs, "chinchilla", loss="squared")
+    _fig, given = plt.subplots(1, 3)
+    axes = plot.residuals(squared, runs, axes=given)
+    assert list(axes) == list(given)
+    assert not axes[0].patches
+    with pytest.raises(InputError, match="3 matplotlib Axes"):
+        plot.residuals(squared, runs, axes=given[:2])
+
+
+def test_residuals_panel_for_a_missing_column(runs):
+    only_n = Runs.from_arrays(N=runs.N, loss=runs.loss)
+    kaplan = fit(only_n, "kaplan_n")
+    axes = plot.residuals(kaplan, only_n)
+    assert [t.get_text() for t in axes[1].texts] == ["no D column in the runs"]
+    assert [t.get_text() for t in axes[2].texts] == ["no C column in the runs"]
+    assert len(axes[0].collections[0].get_offsets()) == len(only_n)

@@ -1,0 +1,84 @@
+"""Tests of scalinglaws.outputs.plot.isoflop: IsoFLOP profiles and the allocation through
+their minima.
+
+Each drawn profile curve is refitted here with a parabola in ln N: its vertex must be the
+minimum the IsoFLOP analysis reports (the figure draws the curve the analysis fitted).
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from test_plot import _close_figures, colorbar_labels, legend_texts, save  # noqa: F401
+
+from scalinglaws import InputError, plot
+from scalinglaws.fitting.isoflop import isoflop_fit
+
+
+@pytest.fixture(scope="module")
+def isoflop_result(runs):
+    return isoflop_fit(runs, budget="budget")
+
+
+def test_isoflop_profiles(isoflop_result, runs, tmp_path):
+    ax = plot.isoflop_profiles(isoflop_result, runs)
+    save(ax, tmp_path, "isoflop_profiles")
+    assert ax.get_xscale() == "log"
+    assert ax.get_xlabel() == "parameters N" and ax.get_ylabel() == "loss (nats/token)"
+    assert colorbar_labels(ax.figure) == ["training compute C (FLOP), budget"]
+    table = isoflop_result.budgets
+    assert (table["status"] == "ok").all()
+    minima = [line for line in ax.get_lines() if line.get_marker() == "D" and len(line.get_xdata())]
+    assert len(minima) == len(table)
+    np.testing.assert_allclose(sorted(float(m.get_xdata()[0]) for m in minima),
+                               sorted(table["N_opt"]), rtol=1e-12)
+    # each drawn curve is a parabola in ln N whose vertex is the reported (N_opt, loss_opt)
+    curves = [line for line in ax.get_lines() if len(line.get_xdata()) == 200]
+    assert len(curves) == len(table)
+    vertices = []
+    for curve in curves:
+        n, loss = curve.get_data()
+        c2, c1, c0 = np.polyfit(np.log(n), loss, 2)
+        ln_n = -c1 / (2 * c2)
+        vertices.append((np.exp(ln_n), c0 + c1 * ln_n + c2 * ln_n**2))
+    vertices.sort()
+    expected = table.sort_values("N_opt")[["N_opt", "loss_opt"]].to_numpy()
+    np.testing.assert_allclose(vertices, expected, rtol=1e-8)
+    assert len(ax.collections) >= len(table)  # the runs of every budget
+    assert "minimum of the fitted curve (N_opt)" in legend_texts(ax)
+    assert "parabola fit of loss against ln N" in legend_texts(ax)
+    # without runs: the minima only
+    ax = plot.isoflop_profiles(isoflop_result)
+    assert not [line for line in ax.get_lines() if len(line.get_xdata()) == 200]
+
+
+def test_isoflop_frontier(isoflop_result, tmp_path):
+    ax = plot.isoflop_frontier(isoflop_result)
+    save(ax, tmp_path, "isoflop_frontier")
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "training compute C (FLOP)"
+    assert ax.get_ylabel() == "compute-optimal N_opt (parameters), D_opt (tokens)"
+    texts = legend_texts(ax)
+    low, high = isoflop_result.a_interval
+    assert (f"N_opt ∝ C^{isoflop_result.a:.3f} [{low:.3f}, {high:.3f}] (parameters)") in texts
+    assert any(t.startswith(f"D_opt ∝ C^{isoflop_result.b:.3f}") for t in texts)
+    # the lines are the fitted power laws through the minima: a straight line in log-log
+    # whose slopes are a and b
+    n_line, d_line = (line for line in ax.get_lines() if len(line.get_xdata()) == 100)
+    for line, slope in ((n_line, isoflop_result.a), (d_line, isoflop_result.b)):
+        c, value = line.get_data()
+        fitted = np.polyfit(np.log(c), np.log(value), 1)[0]
+        assert fitted == pytest.approx(slope, rel=1e-9)
+    table = isoflop_result.budgets
+    points = [col for col in ax.containers]  # the two errorbar containers: N, then D
+    np.testing.assert_allclose(points[0][0].get_xdata(), table["C"], rtol=1e-12)
+    np.testing.assert_allclose(points[0][0].get_ydata(), table["N_opt"], rtol=1e-12)
+    np.testing.assert_allclose(points[1][0].get_ydata(), table["D_opt"], rtol=1e-12)
+    with pytest.raises(InputError, match="`isoflop_result` must be an IsoFLOPResult"):
+        plot.isoflop_frontier(object())
+    with pytest.raises(InputError, match="`isoflop_result` must be an IsoFLOPResult"):
+        plot.isoflop_profiles({"a": 0.5})

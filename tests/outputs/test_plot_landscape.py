@@ -1,0 +1,81 @@
+"""Tests of scalinglaws.outputs.plot.landscape: the predicted loss over (N, D).
+
+The compute-optimal path and points are checked against Hoffmann et al. 2022 Eq 4 typed in
+here; the iso-compute lines against C = 6ND; the contours against the law itself.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+from matplotlib.contour import ContourSet
+from test_plot import _close_figures, colorbar_labels, legend_texts, save  # noqa: F401
+
+from scalinglaws import InputError, fit, plot
+
+
+def _eq4(params, compute):
+    """(N_opt, D_opt) of Hoffmann et al. 2022 Eq 4 under C = 6ND."""
+    A, B, alpha, beta = (params[k] for k in ("A", "B", "alpha", "beta"))
+    G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))
+    x = np.asarray(compute) / 6
+    return G * x ** (beta / (alpha + beta)), x ** (alpha / (alpha + beta)) / G
+
+
+def test_loss_landscape(result, runs, tmp_path):
+    budgets = [1e19, 1e21, 1e23]
+    ax = plot.loss_landscape(result, budgets=budgets, runs=runs)
+    save(ax, tmp_path, "landscape")
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert ax.get_xlabel() == "parameters N" and ax.get_ylabel() == "training tokens D"
+    assert colorbar_labels(ax.figure) == ["predicted loss (nats/token)"]
+    # default window: the runs' sizes and tokens, a third below and 30x above
+    assert ax.get_xlim() == pytest.approx((runs.N.min() / 3, runs.N.max() * 30))
+    assert ax.get_ylim() == pytest.approx((runs.D.min() / 3, runs.D.max() * 30))
+    labels = [t.get_text() for t in ax.texts if "FLOP" in t.get_text()]
+    assert labels == ["C = 1e19 FLOP", "C = 1e21 FLOP", "C = 1e23 FLOP"]
+    # the compute-optimal path: every point is Eq 4's (N_opt, D_opt) at its own C = 6ND
+    path = next(line for line in ax.get_lines() if line.get_label().startswith("compute-optimal"))
+    n, d = path.get_data()
+    n_opt, d_opt = _eq4(result.params, 6 * n * d)
+    np.testing.assert_allclose(n, n_opt, rtol=1e-8)
+    np.testing.assert_allclose(d, d_opt, rtol=1e-8)
+    # the budgets' optimal points, and their iso-compute lines D = C / (6 N)
+    (points,) = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    n_opt, d_opt = _eq4(result.params, budgets)
+    np.testing.assert_allclose(points.get_xdata(), n_opt, rtol=1e-9)
+    np.testing.assert_allclose(points.get_ydata(), d_opt, rtol=1e-9)
+    dashed = [line for line in ax.get_lines() if line.get_linestyle() == "--"
+              and len(line.get_xdata())]
+    assert len(dashed) == 3
+    for line, budget in zip(dashed, budgets):
+        n, d = line.get_data()
+        np.testing.assert_allclose(6 * n * d, budget, rtol=1e-12)
+    assert "iso-compute C = 6ND" in legend_texts(ax)
+    assert "runs (108)" in legend_texts(ax)
+    # the filled contours start at or below the lowest loss in the window
+    (filled,) = [c for c in ax.collections if isinstance(c, ContourSet) and c.filled]
+    grid_n = np.geomspace(*ax.get_xlim(), 240)
+    grid_d = np.geomspace(*ax.get_ylim(), 240)
+    lowest = result.predict(N=grid_n[-1], D=grid_d[-1])  # the loss falls with N and D
+    assert filled.levels[0] <= lowest < filled.levels[1]
+
+
+def test_loss_landscape_defaults_and_errors(result, runs):
+    ax = plot.loss_landscape(result)
+    assert ax.get_xlim() == pytest.approx((1e7, 1e12))
+    assert ax.get_ylim() == pytest.approx((1e9, 1e14))
+    # every other decade inside [6 * 1e7 * 1e9, 6 * 1e12 * 1e14], one decade in from each end
+    assert [t.get_text() for t in ax.texts if "FLOP" in t.get_text()] == [
+        "C = 1e18 FLOP", "C = 1e20 FLOP", "C = 1e22 FLOP", "C = 1e24 FLOP"]
+    ax = plot.loss_landscape(result, n_range=(1e8, 1e10), d_range=(1e10, 1e12),
+                             flops_per_token=3, levels=5)
+    assert "iso-compute C = 3ND" in legend_texts(ax)
+    with pytest.raises(InputError, match="`n_range` must satisfy 0 < low < high"):
+        plot.loss_landscape(result, n_range=(1e9, 1e8))
+    with pytest.raises(InputError, match="in N and D"):
+        plot.loss_landscape(fit(runs, "kaplan_n"))
