@@ -13,6 +13,7 @@ Forms are referred to by name in JSON files; :func:`get_form` looks them up.
 
 from __future__ import annotations
 
+import importlib
 import itertools
 from collections.abc import Mapping
 
@@ -349,8 +350,23 @@ for _form in (Chinchilla(), KaplanND(),
     register_form(_form)
 
 
+#: modules of this stage whose forms register themselves when imported; looked up by
+#: name on first use, so that importing the forms module stays light and acyclic
+_BUILTIN_MODULES = ("datablations", "kaplan")
+_builtins_loaded = False
+
+
+def _load_builtins() -> None:
+    global _builtins_loaded
+    if not _builtins_loaded:
+        _builtins_loaded = True
+        for name in _BUILTIN_MODULES:
+            importlib.import_module(f"{__package__}.{name}")
+
+
 def available_forms() -> list[str]:
     """Names accepted by :func:`get_form`."""
+    _load_builtins()
     return sorted(_REGISTRY)
 
 
@@ -359,6 +375,8 @@ def get_form(form: str | Form) -> Form:
     if isinstance(form, Form):
         return form
     key = str(form).strip().lower()
+    if key not in _REGISTRY:
+        _load_builtins()
     if key not in _REGISTRY:
         raise InputError(f"`form` must be one of {', '.join(available_forms())}, got {form!r}"
                          " (a user-defined form must be registered with register_form first)")
