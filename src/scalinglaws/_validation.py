@@ -23,6 +23,9 @@ checker                    accepts
 ``check_fits_in_memory``   a count of items whose working memory fits in what is free
 ``check_confidence_level`` a number in (0, 1)
 =========================  =============================================================
+
+:class:`FrozenDict` and :func:`deep_freeze` make the read-only (and picklable) mappings
+of frozen results.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from ._exceptions import InputError
 __all__ = ["check_confidence_level", "check_ratio_bounds", "check_int", "check_positive",
            "check_nonnegative", "check_finite", "check_bool", "check_choice", "check_rng",
            "check_numbers", "check_number_mapping", "check_bounds", "check_fits_in_memory",
-           "available_memory", "parse_quantity", "to_plain"]
+           "available_memory", "parse_quantity", "to_plain", "FrozenDict", "deep_freeze"]
 
 
 def _is_number(value: Any) -> bool:

@@ -19,14 +19,14 @@ import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
-from .._validation import check_choice, check_fits_in_memory, check_positive, parse_quantity
+from .._validation import (FrozenDict, check_choice, check_fits_in_memory, check_positive,
+                           parse_quantity)
 from .columns import ALIASES, MEANING, resolve_columns, unused_name
 from .readers import Table, read_table, table_from_mapping
 
@@ -194,7 +194,7 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
     return Runs(_frame=frame, source=source, flops_per_token=flops_per_token, derived=derived,
                 n_dropped=len(dropped), dropped_rows=dropped,
                 row_numbers=tuple(int(row) for row in rows),
-                source_columns=MappingProxyType(dict(mapping)), source_lines=lines)
+                source_columns=FrozenDict(mapping), source_lines=lines)
 
 
 def _derive(frame: pd.DataFrame, k: float, source: str, lines: np.ndarray | None,
@@ -402,7 +402,7 @@ class Runs:
     n_dropped: int = 0
     dropped_rows: tuple[int, ...] = ()
     row_numbers: tuple[int, ...] = ()
-    source_columns: Mapping = field(default_factory=lambda: MappingProxyType({}))
+    source_columns: Mapping = field(default_factory=FrozenDict)
     source_lines: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
