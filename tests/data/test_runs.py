@@ -510,6 +510,21 @@ def test_file_lines_are_read_only(tmp_path):
         runs.source_lines[0] = 7
 
 
+def test_runs_pickle_and_stay_frozen(tmp_path):
+    """Parallel backends pickle runs; the copy is the same data, as frozen."""
+    import copy
+    import pickle
+
+    runs = load_runs(write(tmp_path, "runs.csv", "N,D,loss\n1e8,1e9,3\n\n2e8,2e9,2.9\n"))
+    for twin in (pickle.loads(pickle.dumps(runs)), copy.deepcopy(runs)):
+        assert twin.fingerprint() == runs.fingerprint()
+        assert twin.row_label(1) == runs.row_label(1) == f"row 1 (line 4) of {runs.source}"
+        with pytest.raises(TypeError):
+            twin.source_columns["N"] = "x"
+        with pytest.raises(ValueError):
+            twin.source_lines[0] = 7
+
+
 # ----------------------------------------------------------------------------- compute
 
 

@@ -411,6 +411,12 @@ class Runs:
         if len(self.row_numbers) != len(self._frame):
             raise InputError("row_numbers must give one source row per run")
 
+    def __setstate__(self, state: dict) -> None:
+        # Unpickled arrays come back writeable: keep a copy as frozen as the original.
+        self.__dict__.update(state)
+        if self.source_lines is not None:
+            self.source_lines.flags.writeable = False
+
     @property
     def frame(self) -> pd.DataFrame:
         """The table (a copy: writing to it leaves the runs unchanged)."""
