@@ -88,6 +88,9 @@ def main():
     parser.add_argument("--write", help="write the objectives to this JSON file")
     parser.add_argument("--compare", help="compare with the objectives in this JSON file")
     parser.add_argument("--rtol", type=float, default=1e-12)
+    parser.add_argument("--exact", type=float, default=1e-26,
+                        help="objectives below this are exact fits (residuals at rounding "
+                             "level) and count as equal")
     args = parser.parse_args()
     record = json.loads(Path(args.compare).read_text()) if args.compare else {}
     out, worse, began = {}, [], time.perf_counter()
@@ -99,7 +102,8 @@ def main():
             if name in record:
                 ref = record[name]
                 gap = (value - ref) / max(abs(ref), 1e-300)
-                flag = "HIGHER" if value > ref + args.rtol * abs(ref) + 1e-300 else ""
+                exact = value <= args.exact and ref <= args.exact
+                flag = "HIGHER" if value > ref + args.rtol * abs(ref) and not exact else ""
                 if flag:
                     worse.append(name)
                 print(f"{name:<60} {value:.15g}  ref {ref:.15g}  rel {gap:+.2e} {flag}")

@@ -373,7 +373,17 @@ def multistart_minimize(
             touched = np.unique(group_of[idx])
             gained = best_now[touched] < group_best[touched] - _STALL_RTOL * np.abs(
                 group_best[touched])
-            since_gain[touched] = np.where(gained, 0, since_gain[touched] + 1)
+            # a group whose leading start is still raising its damping (its step was
+            # rejected) is searching, not stalled: the count waits for it
+            live_all = np.flatnonzero(~pruned)
+            order = live_all[np.lexsort((f[live_all], group_of[live_all]))]
+            first = np.r_[True, group_of[order][1:] != group_of[order][:-1]]
+            lead = np.full(n_groups, -1)
+            lead[group_of[order[first]]] = order[first]
+            rejected = np.zeros(m + 1, bool)
+            rejected[idx[~accept]] = True
+            holding = rejected[lead[touched]]
+            since_gain[touched] = np.where(gained, 0, since_gain[touched] + ~holding)
             group_best[touched] = np.minimum(group_best[touched], best_now[touched])
             done = np.zeros(n_groups, bool)
             done[touched[since_gain[touched] >= stall]] = True
