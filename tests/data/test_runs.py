@@ -555,3 +555,23 @@ def test_an_absurd_in_memory_table_is_refused(monkeypatch):
                                          r"validating the table, and about 500 bytes is "
                                          r"available: at most about 2 runs fit"):
         load_runs(SIMPLE)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda r: r.groupby(["family"]), r"groupby: no column \['family'\]"),
+    (lambda r: r.select(lambda frame: frame["nope"]), r"select: the mask function failed on "
+                                                      r"runs.frame: KeyError"),
+    (lambda r: r.inputs(3), r"inputs: expected a column name or a list of them, got 3"),
+    (lambda r: r.row_label(99), r"row_label: i must be an integer index of the 5 runs"),
+    (lambda r: r.fingerprint(5), r"fingerprint: expected a column name"),
+    (lambda r: r.query(None), r"query: expr must be text"),
+])
+def test_hostile_arguments_to_runs_methods(call, message):
+    with pytest.raises(InputError, match=message):
+        call(sweep())
+    assert sweep().fingerprint("loss") == sweep().fingerprint(["loss"])
+
+
+def test_declaring_no_loss_column_is_refused_plainly():
+    with pytest.raises(InputError, match=r"says the table has no loss column \(loss=None\)"):
+        load_runs({"N": [1.0], "loss": [2.0]}, {"loss": None})

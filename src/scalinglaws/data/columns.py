@@ -116,6 +116,9 @@ def resolve_columns(table, columns: Mapping | None, source: str, hint: str = "")
     if unknown:
         raise InputError(f"the columns option names {', '.join(map(repr, map(str, unknown)))}, "
                          f"not one of {', '.join(ALIASES)}")
+    if "loss" in explicit and explicit["loss"] is None:
+        raise InputError("the columns option says the table has no loss column (loss=None), "
+                         "but every fit needs one")
     mapping = {name: _find(column, available, source, name)
                for name, column in explicit.items() if column is not None}
     used: dict = {}

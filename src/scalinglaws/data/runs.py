@@ -243,6 +243,17 @@ def _warn_compute_mismatch(frame: pd.DataFrame, k: float, source: str,
         ScalingLawsWarning, stacklevel=4)
 
 
+def _names_of(names: Any, where: str) -> tuple:
+    """Column names as a tuple: one name, or an iterable of names."""
+    if isinstance(names, str):
+        return (names,)
+    try:
+        return tuple(names)
+    except TypeError:
+        raise InputError(f"{where}: expected a column name or a list of them, got "
+                         f"{names!r}") from None
+
+
 # ----------------------------------------------------------------------------- public API
 
 
@@ -481,11 +492,15 @@ class Runs:
 
     def inputs(self, names: Iterable[str]) -> dict[str, np.ndarray]:
         """Arrays for the canonical ``names`` a law needs; InputError names a missing one."""
-        names = (names,) if isinstance(names, str) else tuple(names)
+        names = _names_of(names, "inputs")
         return {name: self._array(name) for name in names}
 
     def row_label(self, i: int) -> str:
         """Human label of run ``i``, e.g. ``"row 7 (line 9) of runs.csv"``."""
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, numbers.Integral) \
+                or not -len(self) <= i < len(self):
+            raise InputError(f"row_label: i must be an integer index of the {len(self)} runs, "
+                             f"got {i!r}")
         return f"{_row_text(self.row_numbers[i], self.source_lines)} of {self.source}"
 
     def to_frame(self) -> pd.DataFrame:
@@ -504,6 +519,7 @@ class Runs:
         text ``"<name>:<count>\\n"`` and then the column as little-endian
         float64 bytes. Absent names are skipped; extra columns never count.
         """
+        names = _names_of(names, "fingerprint")
         for name in names:
             if name not in _NUMERIC:
                 raise InputError(f"fingerprint: {name!r} is not one of {list(_NUMERIC)}")
@@ -512,7 +528,11 @@ class Runs:
     def select(self, mask: Any) -> Runs:
         """Runs where ``mask`` (booleans, or a callable frame → booleans) is True."""
         if callable(mask):
-            mask = mask(self.frame)
+            try:
+                mask = mask(self.frame)
+            except Exception as error:  # the user's function: say where it failed
+                raise InputError(f"select: the mask function failed on runs.frame: "
+                                 f"{type(error).__name__}: {error}") from error
         if isinstance(mask, pd.Series) and not mask.index.equals(self._frame.index):
             raise InputError("select: the mask Series is not indexed like runs.frame")
         keep = np.asarray(mask)
@@ -549,7 +569,7 @@ class Runs:
 
     def groupby(self, column: str) -> list[tuple[Any, Runs]]:
         """``(key, runs)`` for each value of ``column``, sorted by key (NaN keys kept)."""
-        if column not in self._frame.columns:
+        if not isinstance(column, str) or column not in self._frame.columns:
             raise InputError(f"groupby: no column {column!r}; columns: {self.columns}")
         return [
             (key, self.select(self._frame.index.isin(part.index)))
