@@ -179,10 +179,13 @@ def write(tmp_path, name, text):
     ("N,N,D,loss\n1e8,5,1e9,3\n", r"names column 'N' twice"),
     ("N,params,D,loss\n1e8,5,1e9,3\n", r"columns 'N' and 'params' both look like N"),
     ("N,D,loss\n1e8,1e9,3,7\n2e8,2e9,2.9\n", r"line 2 has 4 fields but the header"),
+    # every row one field longer: pandas made the first field the index and shifted the
+    # rest, so N read the tokens and D the losses, silently
+    ("N,D,loss\n1e8,1e9,3,7\n2e8,2e9,2.9,8\n", r"line 2 has 4 fields but the header"),
     ("N,D,loss\n\n1e8,1e9,3\n\n2e8,abc,2.9\n", r"row 1 \(line 5\), column 'D'"),
     ('N,D,loss,note\n1e8,1e9,3,"a\nb"\n2e8,abc,2.9,x\n', r"row 1 \(line 4\), column 'D'"),
-], ids=["loss-twice", "N-twice", "N-and-params", "extra-field", "blank-lines",
-        "quoted-newline"])
+], ids=["loss-twice", "N-twice", "N-and-params", "extra-field", "extra-field-every-row",
+        "blank-lines", "quoted-newline"])
 def test_hostile_csv(tmp_path, text, message):
     with pytest.raises(InputError, match=r"runs.csv: .*" + message):
         sl.load_runs(write(tmp_path, "runs.csv", text))
