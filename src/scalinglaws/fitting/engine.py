@@ -172,22 +172,18 @@ def _pass(blocks, x, loss, weights, idx):
             r, jac = fn(x[sel])
             terms, psi, curv, irls = loss.rho(r), loss.psi(r), loss.psi_deriv(r), loss.weights(r)
             if weights is not None:
-                w_run = weights[idx[sel]][:, rows]
+                w_run = weights[idx[sel]] if rows == slice(0, weights.shape[1]) or \
+                    rows == slice(None) else weights[idx[sel]][:, rows]
                 terms, psi, curv, irls = terms * w_run, psi * w_run, curv * w_run, irls * w_run
             f[sel] += terms.sum(axis=-1)
-            grad[sel] += (jac * psi[:, None, :]).sum(axis=-1)
-            gross[sel] += (np.abs(jac) * np.abs(psi)[:, None, :]).sum(axis=-1)
-            squared = jac * jac
-            scale[sel] += (squared * irls[:, None, :]).sum(axis=-1)
-            weighted = jac * curv[:, None, :]
-            for i in range(p):
-                hess[sel, i, i] += (squared[:, i, :] * curv).sum(axis=-1)
-                for j in range(i + 1, p):
-                    hess[sel, i, j] += (weighted[:, i, :] * jac[:, j, :]).sum(axis=-1)
+            # einsum without `optimize` runs numpy's own loops (never BLAS): each
+            # start's sums come out the same whatever the batch and the BLAS threads
+            grad[sel] += np.einsum("kpn,kn->kp", jac, psi)
+            gross[sel] += np.einsum("kpn,kn->kp", np.abs(jac), np.abs(psi))
+            scale[sel] += np.einsum("kpn,kpn,kn->kp", jac, jac, irls)
+            hess[sel] += np.einsum("kin,kjn->kij", jac * curv[:, None, :], jac)
             n_rows += r.shape[1] if lo == 0 else 0
             lo = sel.stop
-    iu = np.triu_indices(p, 1)
-    hess[:, iu[1], iu[0]] = hess[:, iu[0], iu[1]]
     bad = ~np.isfinite(f) | ~np.all(np.isfinite(grad), axis=1) | ~np.all(
         np.isfinite(hess), axis=(1, 2)) | ~np.all(np.isfinite(scale), axis=1)
     f[bad] = np.inf
@@ -222,6 +218,19 @@ def _solve(system, rhs):
         return out
 
 
+def _group_min(values, labels, n_groups):
+    """Per-group minimum of ``values`` and the position (in ``values``) that attains it
+    (``inf`` and ``-1`` for a group with no value)."""
+    best = np.full(n_groups, np.inf)
+    where = np.full(n_groups, -1)
+    if values.size:
+        order = np.lexsort((values, labels))
+        first = np.r_[True, labels[order][1:] != labels[order][:-1]]
+        best[labels[order[first]]] = values[order[first]]
+        where[labels[order[first]]] = order[first]
+    return best, where
+
+
 def _top_per_group(score, labels, candidates, count):
     """Indices among ``candidates`` that are the ``count`` lowest ``score`` of their group."""
     order = candidates[np.lexsort((candidates, score[candidates], labels[candidates]))]
@@ -237,8 +246,7 @@ def multistart_minimize(
     upper: np.ndarray,
     *,
     max_iter: int = 100,
-    ftol: float = 1e-10,
-    xtol: float = 1e-8,
+    ftol: float = 1e-14,
     gtol: float = 1e-10,
     rank: int | None = None,
     scores: np.ndarray | None = None,
@@ -264,12 +272,13 @@ def multistart_minimize(
         Box bounds.
     max_iter : int
         Iterations of the batched loop.
-    ftol, xtol, gtol : float
-        A start has converged when its relative projected gradient (see
-        :func:`polish`) is at most ``gtol``, or when an accepted step lowers
-        the objective by less than ``ftol`` relative and moves every parameter
-        by less than ``xtol`` (relative to ``1 + |x|``), or when no damped step
-        lowers the objective at all and the gradient is below ``1e-6``.
+    ftol, gtol : float
+        A start has converged when the quadratic model at its point (exact
+        gradient, Gauss-Newton curvature, damping below 1) predicts that the
+        next step would lower the objective by at most ``ftol`` relative, or
+        when its relative projected gradient (see :func:`polish`) is at most
+        ``gtol``, or when no damped step lowers the objective at all and the
+        gradient is below ``1e-6``.
     rank : int, optional
         Score every start with one value-only pass and iterate only the
         ``rank`` best of each group (``None``: iterate all).
@@ -329,7 +338,7 @@ def multistart_minimize(
     converged = np.zeros(m, bool)
     stalled = np.zeros(m, bool)
     group_best = np.full(n_groups, np.inf)
-    np.minimum.at(group_best, group_of[~pruned], f[~pruned])
+    group_best, _ = _group_min(f[~pruned], group_of[~pruned], n_groups)
     since_gain = np.zeros(n_groups, int)
     eye = np.eye(p)
     nit = 0
@@ -351,35 +360,39 @@ def multistart_minimize(
         rhs = np.where(blocked, 0.0, -ga)
         step = _solve(system, rhs)
         step = np.where(np.isfinite(step), step, 0.0)
+        # Converged when the local quadratic model (exact gradient, Gauss-Newton
+        # curvature) predicts that a step would gain less than `ftol` of the objective:
+        # near an optimum the model is accurate, so this bounds the distance to it.
+        predicted = -((ga * step).sum(axis=1) + 0.5 * (step * (ha * step[:, None, :]).sum(
+            axis=-1)).sum(axis=1))
+        settled = (lam[idx] <= 1.0) & (predicted <= ftol * np.abs(fa))
+        converged[idx[settled]] = True
+        idx, xa, fa, step = idx[~settled], xa[~settled], fa[~settled], step[~settled]
+        if idx.size == 0:
+            continue
         xn = np.clip(xa + step, lower, upper)
         fn, gn, hn, grn, dn = _pass(blocks, xn, loss, weights, idx)
         nfev += idx.size
         accept = fn < fa
-        moved = np.abs(xn - xa) / (1.0 + np.abs(xa))
-        tiny_gain = (fa - fn) <= ftol * np.abs(fa)
         upd = idx[accept]
         x[upd], f[upd], grad[upd], hess[upd], gross[upd], damping[upd] = (
             xn[accept], fn[accept], gn[accept], hn[accept], grn[accept], dn[accept])
         gradient[upd] = _relative(gn[accept], grn[accept], xn[accept], lower, upper)
         lam[idx] = np.where(accept, np.maximum(lam[idx] * 0.3, 1e-12), lam[idx] * 4.0)
-        small = accept & tiny_gain & (moved.max(axis=1) <= xtol)
         flat = gradient[idx] <= gtol
         stuck = ~accept & (lam[idx] > 1e10)
-        converged[idx[small | flat | (stuck & (gradient[idx] <= 1e-6))]] = True
+        converged[idx[flat | (stuck & (gradient[idx] <= 1e-6))]] = True
         stalled[idx[stuck & ~(gradient[idx] <= 1e-6)]] = True
         if stall:
-            best_now = np.full(n_groups, np.inf)
-            np.minimum.at(best_now, group_of[idx], f[idx])
+            best_now, _ = _group_min(f[idx], group_of[idx], n_groups)
             touched = np.unique(group_of[idx])
             gained = best_now[touched] < group_best[touched] - _STALL_RTOL * np.abs(
                 group_best[touched])
             # a group whose leading start is still raising its damping (its step was
             # rejected) is searching, not stalled: the count waits for it
             live_all = np.flatnonzero(~pruned)
-            order = live_all[np.lexsort((f[live_all], group_of[live_all]))]
-            first = np.r_[True, group_of[order][1:] != group_of[order][:-1]]
-            lead = np.full(n_groups, -1)
-            lead[group_of[order[first]]] = order[first]
+            _, lead = _group_min(f[live_all], group_of[live_all], n_groups)
+            lead = np.where(lead >= 0, live_all[np.maximum(lead, 0)], -1)
             rejected = np.zeros(m + 1, bool)
             rejected[idx[~accept]] = True
             holding = rejected[lead[touched]]
