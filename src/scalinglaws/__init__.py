@@ -22,7 +22,7 @@ import importlib
 
 from . import _moved
 from ._exceptions import (ConvergenceWarning, ExtrapolationWarning, IdentifiabilityWarning,
-                          InputError, ScalingLawsWarning)
+                          InputError, ScalingLawsDeprecationWarning, ScalingLawsWarning)
 from ._version import __version__
 
 #: public name -> module (relative to the package) that defines it
@@ -36,7 +36,7 @@ _PUBLIC = {
     "generate_sweep": "laws.synthetic",
     # fitting
     "fit": "fitting.estimator", "LawFitter": "fitting.estimator", "FitResult": "fitting.estimator",
-    "isoflop_fit": "fitting.isoflop", "envelope_fit": "fitting.isoflop",
+    "isoflop_fit": "fitting.isoflop", "envelope_fit": "fitting.envelope",
     # uncertainty
     "bootstrap": "uncertainty.bootstrap", "BootstrapResult": "uncertainty.bootstrap",
     "backtest": "uncertainty.backtest",
@@ -54,11 +54,13 @@ _FORMER = {
     "DataConstrained": "laws.datablations", "MUENNIGHOFF_2023": "laws.datablations",
     "data_constrained_optimal": "laws.datablations",
     "BacktestResult": "uncertainty.backtest",
-    "IsoFLOPResult": "fitting.isoflop", "EnvelopeResult": "fitting.isoflop",
+    "IsoFLOPResult": "fitting.isoflop", "EnvelopeResult": "fitting.envelope",
+    "GroupedIsoFLOPResult": "fitting.isoflop_groups",
 }
 
 __all__ = ["__version__", "InputError", "ScalingLawsWarning", "ConvergenceWarning",
-           "IdentifiabilityWarning", "ExtrapolationWarning", *_PUBLIC]
+           "IdentifiabilityWarning", "ExtrapolationWarning", "ScalingLawsDeprecationWarning",
+           *_PUBLIC]
 
 
 def __getattr__(name: str):

@@ -11,7 +11,7 @@ category=ScalingLawsWarning)`` silences the package.
 from __future__ import annotations
 
 __all__ = ["InputError", "ScalingLawsWarning", "ConvergenceWarning", "IdentifiabilityWarning",
-           "ExtrapolationWarning"]
+           "ExtrapolationWarning", "ScalingLawsDeprecationWarning"]
 
 
 class InputError(ValueError):
@@ -32,3 +32,8 @@ class IdentifiabilityWarning(ScalingLawsWarning):
 
 class ExtrapolationWarning(ScalingLawsWarning):
     """A prediction lies beyond the range its uncertainty was calibrated on."""
+
+
+class ScalingLawsDeprecationWarning(ScalingLawsWarning, FutureWarning):
+    """A name (argument, attribute, column) was used under its former spelling; it still
+    works, and will be removed. A ``FutureWarning``, so users see it by default."""

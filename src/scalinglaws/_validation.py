@@ -31,6 +31,7 @@ of frozen results.
 from __future__ import annotations
 
 import math
+import warnings
 import numbers
 import os
 import re
@@ -39,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from ._exceptions import InputError
+from ._exceptions import InputError, ScalingLawsDeprecationWarning
 
 __all__ = ["check_confidence_level", "check_ratio_bounds", "check_int", "check_positive",
            "check_nonnegative", "check_finite", "check_bool", "check_choice", "check_rng",
@@ -69,14 +70,14 @@ def check_confidence_level(value: Any) -> float:
 
 
 def check_ratio_bounds(bounds) -> tuple[float, float]:
-    """``tokens_per_param_bounds`` as ``(low, high)`` with ``0 < low < high < inf``."""
+    """``tokens_per_parameter_bounds`` as ``(low, high)`` with ``0 < low < high < inf``."""
     try:
         low, high = (float(b) for b in bounds)
     except (TypeError, ValueError):
-        raise InputError("`tokens_per_param_bounds` must be a (low, high) pair, "
+        raise InputError("`tokens_per_parameter_bounds` must be a (low, high) pair, "
                          f"got {bounds!r}") from None
     if not (0 < low < high < np.inf):
-        raise InputError("`tokens_per_param_bounds` must satisfy 0 < low < high < inf, "
+        raise InputError("`tokens_per_parameter_bounds` must satisfy 0 < low < high < inf, "
                          f"got {bounds!r}")
     return low, high
 
@@ -461,3 +462,18 @@ def deep_freeze(value: Any) -> Any:
         out.flags.writeable = False
         return out
     return value
+
+
+def renamed_argument(old: str, new: str, old_value: Any, new_value: Any, default: Any = None):
+    """The value of an argument that was renamed from ``old`` to ``new``.
+
+    ``new`` wins; a value given under ``old`` still works with a
+    :class:`~scalinglaws.ScalingLawsDeprecationWarning`; both at once is an error.
+    """
+    if old_value is None:
+        return default if new_value is None else new_value
+    if new_value is not None:
+        raise InputError(f"give `{new}`, not also its former name `{old}`")
+    warnings.warn(f"`{old}` is now `{new}`; the old name will be removed",
+                  ScalingLawsDeprecationWarning, stacklevel=3)
+    return old_value

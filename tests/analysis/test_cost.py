@@ -43,7 +43,7 @@ def test_equal_utilisations_give_the_flop_optimum():
     flat = Hardware(peak_flops=1e15, price_per_hour=3.0, training_utilisation=0.4)
     result = cost_optimal(LAW, 2.0, flat, input_tokens=1e12, output_tokens=1e12)
     reference = inference_optimal(LAW, 2.0, 2e12)
-    assert result.cheapest.N == pytest.approx(float(reference.n_params), rel=1e-12)
+    assert result.cheapest.N == pytest.approx(float(reference.N), rel=1e-12)
     assert result.cheapest.N == pytest.approx(result.flop_optimal.N, rel=1e-12)
     assert result.effective_inference_tokens == pytest.approx(2e12, rel=1e-14)
     # dollars are FLOP times one price here
@@ -57,7 +57,7 @@ def test_dear_decoding_favours_smaller_models_and_beats_a_brute_force_grid():
     assert result.saving > 0 and 0 < result.saving_fraction < 1
     # brute force: dollars along the iso-loss curve on a fine grid of N
     sizes = np.geomspace(result.cheapest.N / 1.8, result.compute_optimal.N * 1.5, 4001)
-    tokens = tokens_for_loss(LAW, 2.0, sizes).n_tokens
+    tokens = tokens_for_loss(LAW, 2.0, sizes).D
     dollars = lifetime_cost(sizes, tokens, GPU, input_tokens=1e12, output_tokens=1e12).total_dollars
     assert result.cheapest.total_dollars <= dollars.min() * (1 + 1e-9)
     assert result.cheapest.N == pytest.approx(sizes[np.argmin(dollars)], rel=2e-3)

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalinglaws import Chinchilla, ConvergenceWarning, FitResult, InputError, KaplanND, PowerLaw
+from scalinglaws import (Chinchilla, ConvergenceWarning, FitResult, InputError, KaplanND, PowerLaw,
+                         ScalingLawsDeprecationWarning)
 from scalinglaws import extrapolate as X
 from scalinglaws.laws.forms import Form
 
@@ -138,9 +139,9 @@ def test_confidence_level_widens_interval(besiroglu):
     draws = perturbed_draws(BESIROGLU, 0.02)
     r50 = X.compute_optimal(besiroglu, 1e22, draws=draws, confidence_level=0.5)
     r95 = X.compute_optimal(besiroglu, 1e22, draws=draws, confidence_level=0.95)
-    low50, high50 = r50.interval("n_params")
-    low95, high95 = r95.interval("n_params")
-    assert low95 < low50 < r50.n_params < high50 < high95
+    low50, high50 = r50.interval("N")
+    low95, high95 = r95.interval("N")
+    assert low95 < low50 < r50.N < high50 < high95
 
 
 # =========================================================================== frontier (Eq 4)
@@ -166,21 +167,21 @@ def test_hoffmann_frontier_at_gopher_budget(published, which):
 
     result = X.compute_optimal(fit, budget)
     assert result.method == "closed_form"
-    assert result.n_params == pytest.approx(G * (budget / 6) ** a, rel=1e-12)
-    assert result.n_tokens == pytest.approx((budget / 6) ** b / G, rel=1e-12)
-    assert result.n_params == pytest.approx(expected["N_opt_at_5.76e23"], rel=5e-3)
-    assert result.n_tokens == pytest.approx(expected["D_opt_at_5.76e23"], rel=5e-3)
+    assert result.N == pytest.approx(G * (budget / 6) ** a, rel=1e-12)
+    assert result.D == pytest.approx((budget / 6) ** b / G, rel=1e-12)
+    assert result.N == pytest.approx(expected["N_opt_at_5.76e23"], rel=5e-3)
+    assert result.D == pytest.approx(expected["D_opt_at_5.76e23"], rel=5e-3)
     # the sheet's D/N carries 3 figures (92.7 rounded; G^-2 (C/6)^(b-a) gives 92.65)
-    assert result.tokens_per_param == pytest.approx(expected["D_over_N_at_5.76e23"], rel=1e-3)
-    assert result.compute == pytest.approx(6 * result.n_params * result.n_tokens, rel=1e-12)
+    assert result.tokens_per_parameter == pytest.approx(expected["D_over_N_at_5.76e23"], rel=1e-3)
+    assert result.C == pytest.approx(6 * result.N * result.D, rel=1e-12)
 
 
 def test_only_unrounded_coefficients_give_fig4_40b(published, rounded, tex):
     # Hoffmann Fig 4 caption: ~40B parameters at the Gopher budget (sheet §2.1, §9.10)
     fig4 = published["hoffmann2022_approach3"]["efficient_frontier"][
         "gopher_budget_optimal_N_from_fig4"]["value"]
-    assert X.compute_optimal(tex, GOPHER_FLOPS).n_params == pytest.approx(fig4, rel=0.02)
-    assert X.compute_optimal(rounded, GOPHER_FLOPS).n_params < 0.85 * fig4
+    assert X.compute_optimal(tex, GOPHER_FLOPS).N == pytest.approx(fig4, rel=0.02)
+    assert X.compute_optimal(rounded, GOPHER_FLOPS).N < 0.85 * fig4
 
 
 @pytest.mark.parametrize("params", [ROUNDED, TEX, BESIROGLU], ids=["rounded", "tex", "besiroglu"])
@@ -190,12 +191,12 @@ def test_closed_form_and_numerical_agree(params):
     closed = X.compute_optimal(fit, budgets, method="closed_form")
     numerical = X.compute_optimal(fit, budgets, method="numerical")
     assert numerical.method == "numerical" and not np.any(numerical.at_search_edge)
-    for name in ("n_params", "n_tokens", "loss", "tokens_per_param"):
+    for name in ("N", "D", "loss", "tokens_per_parameter"):
         np.testing.assert_allclose(getattr(numerical, name), getattr(closed, name), rtol=1e-6)
     # the generic (user-form) path, one law evaluation per parameter row, agrees too
     generic = X.compute_optimal(law(ChinchillaByHand(), **params), budgets)
     assert generic.method == "numerical"
-    np.testing.assert_allclose(generic.n_params, closed.n_params, rtol=1e-6)
+    np.testing.assert_allclose(generic.N, closed.N, rtol=1e-6)
 
 
 def test_besiroglu_tokens_per_parameter(published, besiroglu):
@@ -205,15 +206,15 @@ def test_besiroglu_tokens_per_parameter(published, besiroglu):
     assert X.chinchilla_frontier(fit).G == pytest.approx(expected["G"], abs=1e-4)
     assert X.chinchilla_frontier(fit).a == pytest.approx(expected["a"], abs=1e-4)
     result = X.compute_optimal(fit, [1e21, CHINCHILLA_FLOPS, 1e25])
-    np.testing.assert_allclose(result.tokens_per_param,
+    np.testing.assert_allclose(result.tokens_per_parameter,
                                [expected["tokens_per_param_at_1e21"],
                                 expected["tokens_per_param_at_5.88e23"],
                                 expected["tokens_per_param_at_1e25"]], atol=0.05)
-    assert result.n_params[1] == pytest.approx(expected["N_opt_at_5.88e23"], rel=5e-3)
-    assert result.n_tokens[1] == pytest.approx(expected["D_opt_at_5.88e23"], rel=5e-3)
+    assert result.N[1] == pytest.approx(expected["N_opt_at_5.88e23"], rel=5e-3)
+    assert result.D[1] == pytest.approx(expected["D_opt_at_5.88e23"], rel=5e-3)
     # D/N = G^-2 (C/6)^(b - a), by hand
     G, a, b = frontier_by_hand(**BESIROGLU)
-    assert result.tokens_per_param[1] == pytest.approx(G ** -2 * (CHINCHILLA_FLOPS / 6) ** (b - a))
+    assert result.tokens_per_parameter[1] == pytest.approx(G ** -2 * (CHINCHILLA_FLOPS / 6) ** (b - a))
 
 
 def test_frontier_intervals(besiroglu):
@@ -230,7 +231,7 @@ def test_kaplan_allocation_matches_brute_force_grid(kaplan):
     budgets = np.array([1e19, 1e21, 1e24])
     result = X.compute_optimal(kaplan, budgets)
     assert result.method == "numerical"
-    for budget, n_opt in zip(budgets, result.n_params):
+    for budget, n_opt in zip(budgets, result.N):
         # dense grid: 2e5 sizes over 6 decades around the answer (step 7e-5 in log N)
         sizes = np.geomspace(n_opt / 1e3, n_opt * 1e3, 200_001)
         losses = KaplanND().predict(KAPLAN, N=sizes, D=budget / (6 * sizes))
@@ -241,16 +242,16 @@ def test_kaplan_allocation_matches_brute_force_grid(kaplan):
     # N^(1+r) = r N_c^r C / (6 D_c)
     r = KAPLAN["alpha_N"] / KAPLAN["alpha_D"]
     by_hand = (r * KAPLAN["N_c"] ** r * budgets / (6 * KAPLAN["D_c"])) ** (1 / (1 + r))
-    np.testing.assert_allclose(result.n_params, by_hand, rtol=1e-7)
+    np.testing.assert_allclose(result.N, by_hand, rtol=1e-7)
 
 
 def test_kaplan_compute_for_loss_and_diagnosis(kaplan):
     inverse = X.compute_for_loss(kaplan, [2.5, 2.2])
-    again = X.compute_optimal(kaplan, inverse.compute)
+    again = X.compute_optimal(kaplan, inverse.C)
     np.testing.assert_allclose(again.loss, [2.5, 2.2], rtol=1e-9)
     diagnosis = X.diagnose(kaplan, 1e9, 2e10)
     # C*(N) is the budget whose optimum is N
-    assert X.compute_optimal(kaplan, diagnosis.optimal_compute_for_n_params).n_params == \
+    assert X.compute_optimal(kaplan, diagnosis.optimal_C_for_N).N == \
         pytest.approx(1e9, rel=1e-7)
     assert diagnosis.compute_saving_factor >= 1.0
 
@@ -260,8 +261,8 @@ def test_user_flops_function(rounded):
     plain = X.compute_optimal(rounded, [1e21, 1e23], flops=lambda N, D: 6 * N * D)
     closed = X.compute_optimal(rounded, [1e21, 1e23])
     assert plain.method == "numerical"
-    np.testing.assert_allclose(plain.n_params, closed.n_params, rtol=1e-6)
-    np.testing.assert_allclose(plain.n_tokens, closed.n_tokens, rtol=1e-6)
+    np.testing.assert_allclose(plain.N, closed.N, rtol=1e-6)
+    np.testing.assert_allclose(plain.D, closed.D, rtol=1e-6)
 
     # a count with a fixed 1B-parameter cost outside N (e.g. embeddings): the constraint
     # holds and no nearby size on the constraint does better
@@ -270,25 +271,25 @@ def test_user_flops_function(rounded):
 
     budget = 1e22
     result = X.compute_optimal(rounded, budget, flops=flops)
-    assert flops(result.n_params, result.n_tokens) == pytest.approx(budget, rel=1e-12)
-    sizes = result.n_params * np.geomspace(0.9, 1.1, 2001)
+    assert flops(result.N, result.D) == pytest.approx(budget, rel=1e-12)
+    sizes = result.N * np.geomspace(0.9, 1.1, 2001)
     losses = rounded.predict(N=sizes, D=budget / (6 * (sizes + 1e9)))
     assert result.loss <= losses.min() + 1e-12
-    assert result.n_params < closed.n_params[0] * 10  # sanity: same order as 6ND
+    assert result.N < closed.N[0] * 10  # sanity: same order as 6ND
 
 
 def test_search_edge_is_flagged(rounded):
     # the optimum at 1e21 is ~50 tokens per parameter: outside (1e3, 1e4)
     with pytest.warns(ConvergenceWarning, match="edge"):
         result = X.compute_optimal(rounded, [1e21, 1e22], method="numerical",
-                                   tokens_per_param_bounds=(1e3, 1e4))
+                                   tokens_per_parameter_bounds=(1e3, 1e4))
     assert np.all(result.at_search_edge)
-    assert result.tokens_per_param == pytest.approx([1e3, 1e3], rel=1e-3)
+    assert result.tokens_per_parameter == pytest.approx([1e3, 1e3], rel=1e-3)
     # draws whose optimum lands on the edge count as failed
     draws = perturbed_draws(ROUNDED, 0.01, n=20)
     with pytest.warns(ConvergenceWarning):
         edge = X.compute_optimal(rounded, 1e21, method="numerical",
-                                 tokens_per_param_bounds=(1e3, 1e4), draws=draws)
+                                 tokens_per_parameter_bounds=(1e3, 1e4), draws=draws)
     assert edge.n_failed_draws == 20
 
 
@@ -299,15 +300,15 @@ def test_compute_for_loss_inverts_the_frontier(params):
     targets = np.array([2.4, 2.0, params["E"] + 0.05])
     closed = X.compute_for_loss(fit, targets)
     numerical = X.compute_for_loss(fit, targets, method="numerical")
-    np.testing.assert_allclose(numerical.compute, closed.compute, rtol=1e-6)
+    np.testing.assert_allclose(numerical.C, closed.C, rtol=1e-6)
     np.testing.assert_allclose(closed.loss, targets, rtol=1e-12)
-    np.testing.assert_allclose(X.compute_optimal(fit, closed.compute).loss, targets, rtol=1e-12)
+    np.testing.assert_allclose(X.compute_optimal(fit, closed.C).loss, targets, rtol=1e-12)
     # by hand: L*(C) = E + K (C/6)^-gamma
     G, a, b = frontier_by_hand(**params)
     alpha, beta = params["alpha"], params["beta"]
     K = params["A"] * G ** -alpha + params["B"] * G ** beta
     gamma = alpha * beta / (alpha + beta)
-    np.testing.assert_allclose(closed.compute, 6 * (K / (targets - params["E"])) ** (1 / gamma),
+    np.testing.assert_allclose(closed.C, 6 * (K / (targets - params["E"])) ** (1 / gamma),
                                rtol=1e-10)
 
 
@@ -328,8 +329,8 @@ def test_compute_for_loss_draws_out_of_reach_give_infinite_bound(besiroglu):
     result = X.compute_for_loss(besiroglu, BESIROGLU["E"] + 0.01, draws=draws)
     unreachable = int(np.sum(draws[:, 0] >= BESIROGLU["E"] + 0.01))
     assert unreachable > 10 and result.n_failed_draws == unreachable
-    assert result.interval("compute")[1] == np.inf
-    assert np.isfinite(result.compute)
+    assert result.interval("C")[1] == np.inf
+    assert np.isfinite(result.C)
 
 
 # =========================================================================== diagnosis
@@ -344,9 +345,9 @@ def test_gpt3_is_under_trained(published, params, expected_ratio):
     # by hand: N = G (C/6)^a  =>  C*(N) = 6 (N/G)^(1/a)
     G, a, _ = frontier_by_hand(**params)
     c_star = 6 * (N / G) ** (1 / a)
-    assert result.compute == pytest.approx(6 * N * D)
-    assert result.optimal_compute_for_n_params == pytest.approx(c_star, rel=1e-12)
-    assert result.optimal_tokens_for_n_params == pytest.approx(c_star / (6 * N), rel=1e-12)
+    assert result.C == pytest.approx(6 * N * D)
+    assert result.optimal_C_for_N == pytest.approx(c_star, rel=1e-12)
+    assert result.optimal_D_for_N == pytest.approx(c_star / (6 * N), rel=1e-12)
     assert result.compute_ratio == pytest.approx(result.tokens_ratio, rel=1e-12)
     assert result.compute_ratio == pytest.approx(expected_ratio, abs=0.01)
     assert result.compute_ratio > 10 and result.tokens_ratio > 10
@@ -355,16 +356,16 @@ def test_gpt3_is_under_trained(published, params, expected_ratio):
     # rounded 2.45e25 / 23.3T (ratio 78). Table A3's Approach-3 175B row (12.0T tokens)
     # sits within ~15% of the TeX value, as the sheet says (§2.4).
     text = published["hoffmann2022_table3"]["text_examples_sec_3_4"]["value"]["175B"]
-    assert result.optimal_compute_for_n_params > 3 * text["flops"]
+    assert result.optimal_C_for_N > 3 * text["flops"]
     assert text["flops"] / (6 * N * D) == pytest.approx(14.0, abs=0.1)
     if params is TEX:
         table_a3 = {r["params"]: r for r in published["hoffmann2022_table_a3"]["rows"]}
-        assert result.optimal_tokens_for_n_params == pytest.approx(
+        assert result.optimal_D_for_N == pytest.approx(
             table_a3[175e9]["approach3_tokens"], rel=0.15)
     # the same loss for less compute with a compute-optimal model
     same = X.compute_for_loss(fit, result.loss)
-    assert result.compute_for_same_loss == pytest.approx(same.compute, rel=1e-12)
-    assert result.compute_saving_factor == pytest.approx(6 * N * D / same.compute, rel=1e-12)
+    assert result.C_for_same_loss == pytest.approx(same.C, rel=1e-12)
+    assert result.compute_saving_factor == pytest.approx(6 * N * D / same.C, rel=1e-12)
     assert result.compute_saving_factor > 2
     assert result.optimal_loss < result.loss
 
@@ -389,7 +390,7 @@ def test_diagnosis_numerical_matches_closed_form_and_broadcasts(tex):
     sizes, tokens = np.array([175e9, 70e9, 280e9]), np.array([300e9, 1.4e12, 300e9])
     closed = X.diagnose(tex, sizes, tokens)
     numerical = X.diagnose(tex, sizes, tokens, method="numerical")
-    for name in ("optimal_n_params", "optimal_compute_for_n_params", "compute_for_same_loss",
+    for name in ("optimal_N", "optimal_C_for_N", "C_for_same_loss",
                  "compute_saving_factor"):
         np.testing.assert_allclose(getattr(numerical, name), getattr(closed, name), rtol=1e-6)
     assert closed.compute_ratio.shape == (3,) and len(closed.to_frame()) == 3
@@ -398,7 +399,7 @@ def test_diagnosis_numerical_matches_closed_form_and_broadcasts(tex):
 
 def test_diagnosis_intervals(besiroglu):
     result = X.diagnose(besiroglu, 175e9, 300e9, draws=perturbed_draws(BESIROGLU, 0.01))
-    for name in ("loss", "compute_ratio", "compute_for_same_loss", "optimal_n_params"):
+    for name in ("loss", "compute_ratio", "C_for_same_loss", "optimal_N"):
         low, high = result.interval(name)
         assert low < getattr(result, name) < high
     assert "intervals" in str(result) and "[" in str(result)
@@ -408,48 +409,48 @@ def test_diagnosis_intervals(besiroglu):
 def test_iso_loss_curve(rounded):
     target = 2.0
     curve = X.iso_loss_curve(rounded, target, n_points=40)
-    assert curve.n_params.shape == (40,)
-    np.testing.assert_allclose(rounded.predict(N=curve.n_params, D=curve.n_tokens), target,
+    assert curve.N.shape == (40,)
+    np.testing.assert_allclose(rounded.predict(N=curve.N, D=curve.D), target,
                                rtol=1e-12)
     # by hand: D = (B / (L - E - A/N^alpha))^(1/beta), above N_inf = (A/(L-E))^(1/alpha)
     E, A, B, alpha, beta = ROUNDED.values()
-    np.testing.assert_allclose(curve.n_tokens,
-                               (B / (target - E - A / curve.n_params ** alpha)) ** (1 / beta))
-    assert curve.n_params_asymptote == pytest.approx((A / (target - E)) ** (1 / alpha))
+    np.testing.assert_allclose(curve.D,
+                               (B / (target - E - A / curve.N ** alpha)) ** (1 / beta))
+    assert curve.N_asymptote == pytest.approx((A / (target - E)) ** (1 / alpha))
     # the cheapest point of the curve is the compute-optimal model for that loss
     optimal = X.compute_for_loss(rounded, target)
-    assert curve.optimal_compute == pytest.approx(optimal.compute)
-    assert np.all(curve.compute >= curve.optimal_compute * (1 - 1e-12))
-    assert np.all(np.diff(curve.n_tokens) < 0)  # more parameters, fewer tokens
-    assert list(curve.to_frame().columns) == ["n_params", "n_tokens", "compute", "tokens_per_param"]
+    assert curve.optimal_C == pytest.approx(optimal.C)
+    assert np.all(curve.C >= curve.optimal_C * (1 - 1e-12))
+    assert np.all(np.diff(curve.D) < 0)  # more parameters, fewer tokens
+    assert list(curve.to_frame().columns) == ["N", "D", "C", "tokens_per_parameter"]
 
 
 def test_tokens_for_loss_halving_the_model(rounded):
     optimal = X.compute_for_loss(rounded, 2.0)
-    half = X.tokens_for_loss(rounded, 2.0, optimal.n_params / 2)
+    half = X.tokens_for_loss(rounded, 2.0, optimal.N / 2)
     assert half.question == "tokens_for_loss"
-    assert rounded.predict(N=half.n_params, D=half.n_tokens) == pytest.approx(2.0, rel=1e-12)
-    assert half.n_tokens > 2 * optimal.n_tokens  # half the model needs more than twice the data
-    assert half.compute > optimal.compute
+    assert rounded.predict(N=half.N, D=half.D) == pytest.approx(2.0, rel=1e-12)
+    assert half.D > 2 * optimal.D  # half the model needs more than twice the data
+    assert half.C > optimal.C
     broadcast = X.tokens_for_loss(rounded, np.array([[2.0], [2.1]]), [1e10, 2e10, 4e10])
-    assert broadcast.n_tokens.shape == (2, 3)
+    assert broadcast.D.shape == (2, 3)
     with pytest.raises(InputError, match="cannot reach `target_loss`"):
         X.tokens_for_loss(rounded, 2.0, 1e8)
     with pytest.raises(InputError, match="must all exceed"):
-        X.iso_loss_curve(rounded, 2.0, n_params=[1e8, 1e10])
+        X.iso_loss_curve(rounded, 2.0, N=[1e8, 1e10])
 
 
 def test_tokens_for_loss_generic_law_and_infinite_draws(kaplan, besiroglu):
     result = X.tokens_for_loss(kaplan, 2.4, 1e9)
-    assert KaplanND().predict(KAPLAN, N=1e9, D=result.n_tokens) == pytest.approx(2.4, rel=1e-12)
+    assert KaplanND().predict(KAPLAN, N=1e9, D=result.D) == pytest.approx(2.4, rel=1e-12)
     curve = X.iso_loss_curve(kaplan, 2.4, n_points=10)
-    np.testing.assert_allclose(KaplanND().predict(KAPLAN, N=curve.n_params, D=curve.n_tokens), 2.4,
+    np.testing.assert_allclose(KaplanND().predict(KAPLAN, N=curve.N, D=curve.D), 2.4,
                                rtol=1e-10)
     # under some draws a small model cannot reach the loss at all: an infinite upper bound
-    asymptote = X.iso_loss_curve(besiroglu, 2.0, n_points=2).n_params_asymptote
+    asymptote = X.iso_loss_curve(besiroglu, 2.0, n_points=2).N_asymptote
     draws = X.tokens_for_loss(besiroglu, 2.0, 1.2 * asymptote,
                               draws=perturbed_draws(BESIROGLU, 0.02, n=200))
-    assert draws.n_failed_draws > 0 and draws.interval("n_tokens")[1] == np.inf
+    assert draws.n_failed_draws > 0 and draws.interval("D")[1] == np.inf
 
 
 # =========================================================================== inference-aware
@@ -457,7 +458,7 @@ def test_inference_optimal_first_order_condition(rounded):
     E, A, B, alpha, beta = ROUNDED.values()
     demand = np.array([1e11, 1e12, 1e13, 1e14])
     result = X.inference_optimal(rounded, 2.0, demand)
-    N, D = result.n_params, result.n_tokens
+    N, D = result.N, result.D
     np.testing.assert_allclose(rounded.predict(N=N, D=D), 2.0, rtol=1e-12)
     # Sardana et al. 2024 Lagrangian with k = 6, k_inf = 2 (sheet §7):
     # alpha A N^-alpha = beta B D^-beta (1 + D_inf / (3 D))
@@ -474,25 +475,25 @@ def test_inference_optimal_first_order_condition(rounded):
 def test_inference_optimal_without_inference_is_compute_optimal(rounded, kaplan):
     result = X.inference_optimal(rounded, [2.0, 2.2], 0.0)
     optimal = X.compute_for_loss(rounded, [2.0, 2.2])
-    np.testing.assert_allclose(result.n_params, optimal.n_params, rtol=1e-6)
-    np.testing.assert_allclose(result.n_tokens, optimal.n_tokens, rtol=1e-6)
-    np.testing.assert_allclose(result.saving, 0.0, atol=1e-6 * optimal.compute.max())
+    np.testing.assert_allclose(result.N, optimal.N, rtol=1e-6)
+    np.testing.assert_allclose(result.D, optimal.D, rtol=1e-6)
+    np.testing.assert_allclose(result.saving, 0.0, atol=1e-6 * optimal.C.max())
     # Kaplan's law, solved fully numerically, too
     generic = X.inference_optimal(kaplan, 2.4, 0.0)
-    assert generic.n_params == pytest.approx(X.compute_for_loss(kaplan, 2.4).n_params, rel=1e-5)
+    assert generic.N == pytest.approx(X.compute_for_loss(kaplan, 2.4).N, rel=1e-5)
 
 
 def test_inference_optimal_beats_nearby_models(rounded):
     result = X.inference_optimal(rounded, 2.0, 1e13)
-    sizes = result.n_params * np.geomspace(0.8, 1.25, 1001)
-    tokens = X.tokens_for_loss(rounded, 2.0, sizes).n_tokens
+    sizes = result.N * np.geomspace(0.8, 1.25, 1001)
+    tokens = X.tokens_for_loss(rounded, 2.0, sizes).D
     assert result.total_compute <= np.min(6 * sizes * tokens + 2 * sizes * 1e13) * (1 + 1e-12)
 
 
 def test_inference_optimal_intervals(besiroglu):
     result = X.inference_optimal(besiroglu, 2.0, 1e13, draws=perturbed_draws(BESIROGLU, 0.01))
-    low, high = result.interval("n_params")
-    assert low < result.n_params < high
+    low, high = result.interval("N")
+    assert low < result.N < high
     assert json.dumps(result.to_dict(), allow_nan=False)
 
 
@@ -500,13 +501,13 @@ def test_inference_optimal_intervals(besiroglu):
 def test_compute_optimal_keeps_input_shape_and_exports(rounded):
     budgets = np.array([[1e20, 1e21], [1e22, 1e23]])
     result = X.compute_optimal(rounded, budgets, draws=perturbed_draws(ROUNDED, 0.01, n=50))
-    assert result.n_params.shape == (2, 2) and result.interval("n_params")[0].shape == (2, 2)
+    assert result.N.shape == (2, 2) and result.interval("N")[0].shape == (2, 2)
     frame = result.to_frame()
-    assert len(frame) == 4 and {"n_params_low", "n_params_high", "at_search_edge"} <= set(frame)
+    assert len(frame) == 4 and {"N_low", "N_high", "at_search_edge"} <= set(frame)
     document = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     assert document["question"] == "compute_optimal" and document["n_draws"] == 50
-    assert np.shape(document["intervals"]["n_tokens"]["low"]) == (2, 2)
-    assert isinstance(X.compute_optimal(rounded, 1e21).n_params, float)
+    assert np.shape(document["intervals"]["D"]["low"]) == (2, 2)
+    assert isinstance(X.compute_optimal(rounded, 1e21).N, float)
 
 
 def test_critical_batch_size_is_reexported():
@@ -540,8 +541,8 @@ def test_bad_fit_and_params(rounded):
     (dict(flops="6ND"), "`flops` must be a callable"),
     (dict(flops=lambda N, D: -N), "`flops\\(N, D\\)` must return"),
     (dict(flops=lambda N, D: 6 * N * D, method="closed_form"), "user `flops` function"),
-    (dict(tokens_per_param_bounds=(10, 1)), "`tokens_per_param_bounds`"),
-    (dict(tokens_per_param_bounds=5), "`tokens_per_param_bounds`"),
+    (dict(tokens_per_parameter_bounds=(10, 1)), "`tokens_per_parameter_bounds`"),
+    (dict(tokens_per_parameter_bounds=5), "`tokens_per_parameter_bounds`"),
     (dict(draws=np.ones((3, 4))), "`draws` must have shape \\(n_draws, 5\\)"),
     (dict(draws=np.ones(5)), "`draws` must have shape"),
     (dict(draws=[["a"] * 5]), "`draws` must be a numeric"),
@@ -567,9 +568,9 @@ def test_other_bad_arguments(rounded):
         X.predict(rounded, N=1e9, D=1e10, C=1e20)
     with pytest.raises(InputError, match="missing D"):
         X.predict(rounded, N=1e9)
-    with pytest.raises(InputError, match="`n_params` must be positive"):
+    with pytest.raises(InputError, match="`N` must be positive"):
         X.diagnose(rounded, -1.0, 1e10)
-    with pytest.raises(InputError, match="`n_tokens` must be finite"):
+    with pytest.raises(InputError, match="`D` must be finite"):
         X.diagnose(rounded, 1e9, float("inf"))
     with pytest.raises(InputError, match="do not broadcast"):
         X.diagnose(rounded, [1e9, 2e9], [1e10, 2e10, 3e10])
@@ -586,4 +587,16 @@ def test_other_bad_arguments(rounded):
     with pytest.raises(InputError, match="irreducible"):
         X.tokens_for_loss(rounded, 1.69, 1e10)
     with pytest.raises(InputError, match="pass `draws`"):
-        X.compute_optimal(rounded, 1e21).interval("n_params")
+        X.compute_optimal(rounded, 1e21).interval("N")
+
+
+def test_former_names_still_work_and_warn(rounded):
+    result = X.compute_optimal(rounded, 1e21)
+    with pytest.warns(FutureWarning, match="`n_params` is now `N`"):
+        assert result.n_params == result.N
+    with pytest.warns(ScalingLawsDeprecationWarning, match="tokens_per_param_bounds"):
+        X.compute_optimal(rounded, 1e21, tokens_per_param_bounds=(1, 1e4))
+    with pytest.warns(ScalingLawsDeprecationWarning, match="`n_params` is now `N`"):
+        assert X.diagnose(rounded, n_params=1e9, D=2e10).N == 1e9
+    with pytest.raises(InputError, match="not also"):
+        X.tokens_for_loss(rounded, 2.0, 1e9, n_params=1e9)

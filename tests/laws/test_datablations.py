@@ -232,7 +232,7 @@ def test_decay_constants_sit_on_a_flat_ridge(dl, paper, fit_set):
     assert best.objective < NOTEBOOK_OBJECTIVE
     assert best.objective > (1 - 5e-3) * NOTEBOOK_OBJECTIVE
     assert best.params["R_D_star"] > 30 and best.params["R_N_star"] < 3
-    assert best.diagnostics["most_correlated"]["params"] == ["R_D_star", "R_N_star"]
+    assert list(best.diagnostics["most_correlated"]["params"]) == ["R_D_star", "R_N_star"]
     assert best.diagnostics["most_correlated"]["correlation"] < -0.5
     # resampling the runs: R*_D is bounded below only (95% interval ~[5, the 1e10 bound])
     from scalinglaws.uncertainty.bootstrap import bootstrap
@@ -369,8 +369,8 @@ def test_allocation_accepts_a_fit_and_validates_arguments(dl, paper):
         dl.data_constrained_optimal(paper.params, 1e21, 1e9, flops_per_token=0)
     with pytest.raises(InputError, match="`flops_per_token` must be a scalar"):
         dl.data_constrained_optimal(paper.params, 1e21, 1e9, flops_per_token=[6, 6])
-    with pytest.raises(InputError, match="`tokens_per_param_bounds`"):
-        dl.data_constrained_optimal(paper.params, 1e21, 1e9, tokens_per_param_bounds=(10, 1))
+    with pytest.raises(InputError, match="`tokens_per_parameter_bounds`"):
+        dl.data_constrained_optimal(paper.params, 1e21, 1e9, tokens_per_parameter_bounds=(10, 1))
     with pytest.raises(InputError, match=r"`params\['alpha'\]`"):
         dl.compute_optimal_n(dict(paper.base, alpha=-0.3), 1e9)
     with pytest.raises(InputError, match="`R_D_star`"):

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalinglaws import InputError
+from scalinglaws import InputError, ScalingLawsDeprecationWarning
 from scalinglaws import flops as F
 
 DATASETS = Path(__file__).resolve().parents[2] / "datasets"
@@ -85,15 +85,16 @@ def test_training_flops_from_batch_and_steps():
 
 
 def test_deprecated_argument_names_still_work_and_warn():
-    with pytest.warns(DeprecationWarning, match="flops_per_param_token"):
+    with pytest.warns(ScalingLawsDeprecationWarning, match="flops_per_param_token"):
         assert F.training_flops(1e9, 1e9, flops_per_param_token=3) == 3e18
-    with pytest.warns(DeprecationWarning, match="n_params"):
+    with pytest.warns(ScalingLawsDeprecationWarning) as record:
         assert F.training_flops(n_params=1e9, n_tokens=1e9) == 6e18
-    with pytest.warns(DeprecationWarning, match="n_params"):
+    assert sorted(str(w.message).split("`")[1] for w in record) == ["n_params", "n_tokens"]
+    with pytest.warns(ScalingLawsDeprecationWarning, match="n_params"):
         assert F.tokens_for_compute(6e18, n_params=1e9) == 1e9
-    with pytest.warns(DeprecationWarning, match="n_tokens"):
+    with pytest.warns(ScalingLawsDeprecationWarning, match="n_tokens"):
         assert F.params_for_compute(6e18, n_tokens=1e9) == 1e9
-    with pytest.warns(DeprecationWarning, match="n_params"):
+    with pytest.warns(ScalingLawsDeprecationWarning, match="n_params"):
         assert F.inference_flops_per_token(n_params=7e9) == 1.4e10
     with pytest.raises(InputError, match="not also"):
         F.training_flops(1e9, 1e9, flops_per_token=6, flops_per_param_token=6)

@@ -261,7 +261,7 @@ def test_nd_form_allocation_exponent_is_not_kaplans_073():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ScalingLawsWarning)
         alloc = compute_optimal(law, budgets)
-    slope = np.polyfit(np.log(budgets), np.log(alloc.n_params), 1)[0]
+    slope = np.polyfit(np.log(budgets), np.log(alloc.N), 1)[0]
     assert slope == pytest.approx(a, abs=1e-4)  # the numerical optimiser, independently
     assert abs(slope - 0.73) > 0.15
 

@@ -11,6 +11,7 @@ from .._exceptions import InputError
 from .._numeric import minimise_1d
 from .._validation import check_confidence_level as _check_level
 from .._validation import check_ratio_bounds as _check_ratio_bounds
+from .._validation import renamed_argument
 from ..laws.forms import Chinchilla
 from ._common import (BEYOND_OPTIMAL, COMPUTE_SEARCH, NEAREST_ASYMPTOTE, TOKENS_PER_PARAMETER_BOUNDS, check_allocatable, check_array, check_fit,
                       check_flops, check_method, check_scalar, check_target, edge_out,
@@ -26,8 +27,8 @@ __all__ = ["compute_optimal", "compute_for_loss", "tokens_for_loss", "iso_loss_c
 
 @quiet
 def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="auto",
-                    tokens_per_param_bounds=TOKENS_PER_PARAMETER_BOUNDS, draws=None,
-                    confidence_level=0.95) -> Allocation:
+                    tokens_per_parameter_bounds=None, draws=None, confidence_level=0.95,
+                    tokens_per_param_bounds=None) -> Allocation:
     r"""Model size and tokens that minimise the loss at a compute budget.
 
     Minimises :math:`L(N, D)` subject to :math:`C = kND` (or ``flops(N, D) = C``).
@@ -36,7 +37,7 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
       :math:`N_{opt} = G (C/k)^a`, :math:`D_{opt} = G^{-1} (C/k)^b` (see
       :func:`chinchilla_frontier`).
     * Any law in (N, D), ``method="numerical"``: minimise :math:`L(N, C/(kN))` over
-      :math:`\log N` with :math:`D/N` in ``tokens_per_param_bounds``: a dense log grid
+      :math:`\log N` with :math:`D/N` in ``tokens_per_parameter_bounds``: a dense log grid
       brackets the minimum for every budget at once, then a vectorised golden section
       and finite-difference Newton steps refine it (agrees with the closed form to
       ~1e-9 relative).
@@ -55,7 +56,7 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
         ``flops(N, D) -> FLOP`` replacing ``k N D``.
     method : {"auto", "closed_form", "numerical"}
         ``"auto"`` uses the closed form when it exists (Chinchilla without ``flops``).
-    tokens_per_param_bounds : (float, float), default (1e-6, 1e8)
+    tokens_per_parameter_bounds : (float, float), default (1e-6, 1e8)
         Range of D/N searched numerically. An optimum on its edge is flagged in
         ``at_search_edge`` and announced with a :class:`~scalinglaws.ConvergenceWarning`;
         draws whose optimum is on the edge count as failed.
@@ -65,7 +66,7 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
     Returns
     -------
     Allocation
-        ``compute, n_params, n_tokens, loss, tokens_per_param`` shaped like ``compute``.
+        ``compute, N, D, loss, tokens_per_parameter`` shaped like ``compute``.
 
     Raises
     ------
@@ -84,23 +85,25 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
     k = check_scalar("flops_per_token", flops_per_token)
     flops = check_flops(flops)
     method = check_method(method, form, flops)
-    ratio_bounds = _check_ratio_bounds(tokens_per_param_bounds)
+    ratio_bounds = _check_ratio_bounds(renamed_argument(
+        "tokens_per_param_bounds", "tokens_per_parameter_bounds", tokens_per_param_bounds,
+        tokens_per_parameter_bounds, TOKENS_PER_PARAMETER_BOUNDS))
     rows, n_draws = parameter_rows(form, point, draws)
     level = _check_level(confidence_level)
     if method == "closed_form":
         require_frontier(form, point)
     shape = budgets.shape
-    n_params, n_tokens, loss, at_edge = optimal_for_compute(
+    N, D, loss, at_edge = optimal_for_compute(
         form, rows, budgets.reshape(1, -1), k, method, flops=flops, ratio_bounds=ratio_bounds)
     # an optimum on the search edge is the range's, not the law's: not a usable draw
     edge_free = np.where(at_edge, np.nan, 1.0)
     edge_free[0] = 1.0
-    values = {"n_params": n_params * edge_free, "n_tokens": n_tokens * edge_free,
-              "loss": loss * edge_free, "tokens_per_param": n_tokens / n_params * edge_free}
+    values = {"N": N * edge_free, "D": D * edge_free,
+              "loss": loss * edge_free, "tokens_per_parameter": D / N * edge_free}
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
     warn_edge(at_edge[0], "the compute-optimal model size",
-               "widen `tokens_per_param_bounds` (the optimum of the law lies outside it)")
-    return Allocation(question="compute_optimal", compute=shaped(budgets, shape),
+               "widen `tokens_per_parameter_bounds` (the optimum of the law lies outside it)")
+    return Allocation(question="compute_optimal", C=shaped(budgets, shape),
                       **point_values, method=method, flops_per_token=k,
                       at_search_edge=edge_out(at_edge[0], shape), intervals=intervals,
                       confidence_level=level, n_draws=n_draws, n_failed_draws=failed)
@@ -108,8 +111,8 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
 
 @quiet
 def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
-                     tokens_per_param_bounds=TOKENS_PER_PARAMETER_BOUNDS, draws=None,
-                     confidence_level=0.95) -> Allocation:
+                     tokens_per_parameter_bounds=None, draws=None, confidence_level=0.95,
+                     tokens_per_param_bounds=None) -> Allocation:
     r"""Smallest training compute that reaches a loss, and its compute-optimal N, D.
 
     The frontier loss :math:`L^*(C) = \min_{kND=C} L(N, D)` decreases with C, so the
@@ -126,7 +129,7 @@ def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
     target_loss : float or array_like
         Losses to reach; each must be above the irreducible loss (E for Chinchilla; the
         law's infimum otherwise).
-    flops_per_token, method, tokens_per_param_bounds, draws, confidence_level :
+    flops_per_token, method, tokens_per_parameter_bounds, draws, confidence_level :
         See :func:`compute_optimal`. A draw whose irreducible loss is above the
         target counts as failed.
 
@@ -144,26 +147,28 @@ def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
     target = check_target(form, point, target_loss)
     k = check_scalar("flops_per_token", flops_per_token)
     method = check_method(method, form)
-    ratio_bounds = _check_ratio_bounds(tokens_per_param_bounds)
+    ratio_bounds = _check_ratio_bounds(renamed_argument(
+        "tokens_per_param_bounds", "tokens_per_parameter_bounds", tokens_per_param_bounds,
+        tokens_per_parameter_bounds, TOKENS_PER_PARAMETER_BOUNDS))
     rows, n_draws = parameter_rows(form, point, draws)
     level = _check_level(confidence_level)
     if method == "closed_form":
         require_frontier(form, point)
     shape = target.shape
-    compute, n_params, n_tokens, at_edge = compute_for_loss_rows(form, rows, target.reshape(1, -1),
+    compute, N, D, at_edge = compute_for_loss_rows(form, rows, target.reshape(1, -1),
                                                              k, method, ratio_bounds)
     if not np.all(np.isfinite(compute[0])):
         raise InputError(f"`target_loss` {target.min():.6g} is not reached with less than "
                          f"{COMPUTE_SEARCH[1]:.0e} FLOP")
     edge_free = np.where(at_edge, np.nan, 1.0)
     edge_free[0] = 1.0
-    loss = law_loss(form, rows, n_params, n_tokens)
-    values = {"compute": compute * edge_free, "n_params": n_params * edge_free,
-              "n_tokens": n_tokens * edge_free, "loss": loss * edge_free,
-              "tokens_per_param": n_tokens / n_params * edge_free}
+    loss = law_loss(form, rows, N, D)
+    values = {"C": compute * edge_free, "N": N * edge_free,
+              "D": D * edge_free, "loss": loss * edge_free,
+              "tokens_per_parameter": D / N * edge_free}
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
     warn_edge(at_edge[0], "the compute-optimal model for this loss",
-               "widen `tokens_per_param_bounds` or check the target loss")
+               "widen `tokens_per_parameter_bounds` or check the target loss")
     return Allocation(question="compute_for_loss", **point_values, method=method,
                       flops_per_token=k, at_search_edge=edge_out(at_edge[0], shape),
                       intervals=intervals, confidence_level=level, n_draws=n_draws,
@@ -171,9 +176,9 @@ def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
 
 
 @quiet
-def tokens_for_loss(fit, target_loss, n_params, *, flops_per_token=6.0, draws=None,
-                    confidence_level=0.95) -> Allocation:
-    r"""Training tokens a model of ``n_params`` parameters needs to reach a loss.
+def tokens_for_loss(fit, target_loss, N=None, *, flops_per_token=6.0, draws=None,
+                    confidence_level=0.95, n_params=None) -> Allocation:
+    r"""Training tokens a model of ``N`` parameters needs to reach a loss.
 
     Answers "if I halve N, how many tokens do I need?". For Chinchilla
     :math:`D = \left(B / (L - E - A N^{-\alpha})\right)^{1/\beta}`, which needs
@@ -183,7 +188,7 @@ def tokens_for_loss(fit, target_loss, n_params, *, flops_per_token=6.0, draws=No
     ----------
     fit : FitResult
         A law with inputs ``N`` and ``D``.
-    target_loss, n_params : float or array_like
+    target_loss, N : float or array_like
         Broadcast together.
     flops_per_token : float, default 6
         ``k`` for the reported compute ``k N D``.
@@ -202,28 +207,28 @@ def tokens_for_loss(fit, target_loss, n_params, *, flops_per_token=6.0, draws=No
     form, point = check_fit(fit)
     check_allocatable(form)
     target = check_target(form, point, target_loss)
-    n = check_array("n_params", n_params)
+    n = check_array("N", renamed_argument("n_params", "N", n_params, N))
     k = check_scalar("flops_per_token", flops_per_token)
     rows, n_draws = parameter_rows(form, point, draws)
     level = _check_level(confidence_level)
     try:
         target, n = np.broadcast_arrays(target, n)
     except ValueError:
-        raise InputError(f"`target_loss` {target.shape} and `n_params` {n.shape} do not "
+        raise InputError(f"`target_loss` {target.shape} and `N` {n.shape} do not "
                          "broadcast") from None
     shape = target.shape
-    n_tokens = tokens_for_loss_rows(form, rows, target.reshape(1, -1), n.reshape(1, -1))
-    if not np.all(np.isfinite(n_tokens[0])):
+    D = tokens_for_loss_rows(form, rows, target.reshape(1, -1), n.reshape(1, -1))
+    if not np.all(np.isfinite(D[0])):
         asymptote = params_asymptote(form, rows[:1], target.reshape(1, -1))[0]
-        bad = np.flatnonzero(~np.isfinite(n_tokens[0]))[0]
-        raise InputError(f"`n_params` = {n.ravel()[bad]:.4g} cannot reach `target_loss` = "
+        bad = np.flatnonzero(~np.isfinite(D[0]))[0]
+        raise InputError(f"`N` = {n.ravel()[bad]:.4g} cannot reach `target_loss` = "
                          f"{target.ravel()[bad]:.6g} with any number of tokens: it needs "
                          f"N > {asymptote[bad]:.4g}")
-    n_rows = np.broadcast_to(n.reshape(1, -1), n_tokens.shape)
-    values = {"compute": k * n_rows * n_tokens, "n_tokens": n_tokens,
-              "tokens_per_param": n_tokens / n_rows}
+    n_rows = np.broadcast_to(n.reshape(1, -1), D.shape)
+    values = {"C": k * n_rows * D, "D": D,
+              "tokens_per_parameter": D / n_rows}
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
-    return Allocation(question="tokens_for_loss", n_params=shaped(n, shape),
+    return Allocation(question="tokens_for_loss", N=shaped(n, shape),
                       loss=shaped(target, shape), **point_values, method=(
                           "closed_form" if isinstance(form, Chinchilla) else "numerical"),
                       flops_per_token=k, at_search_edge=edge_out(np.zeros(shape, bool), shape),
@@ -232,8 +237,8 @@ def tokens_for_loss(fit, target_loss, n_params, *, flops_per_token=6.0, draws=No
 
 
 @quiet
-def iso_loss_curve(fit, target_loss, n_params=None, n_points=50, *, flops_per_token=6.0,
-                   draws=None, confidence_level=0.95) -> IsoLossCurve:
+def iso_loss_curve(fit, target_loss, N=None, n_points=50, *, flops_per_token=6.0,
+                   draws=None, confidence_level=0.95, n_params=None) -> IsoLossCurve:
     r"""The (N, D) pairs that reach one loss: the iso-loss trade-off.
 
     For Chinchilla :math:`D(N) = \left(B / (L - E - A N^{-\alpha})\right)^{1/\beta}` for N
@@ -247,7 +252,7 @@ def iso_loss_curve(fit, target_loss, n_params=None, n_points=50, *, flops_per_to
         A law with inputs ``N`` and ``D``.
     target_loss : float
         One loss, above the irreducible loss.
-    n_params : array_like, optional
+    N : array_like, optional
         Model sizes at which to evaluate the curve; each must exceed the asymptote. By
         default ``n_points`` log-spaced sizes from ``max(N_opt/20, 1.02 N_inf)`` to
         ``20 N_opt``.
@@ -256,8 +261,8 @@ def iso_loss_curve(fit, target_loss, n_params=None, n_points=50, *, flops_per_to
     flops_per_token : float, default 6
         ``k`` in ``C = k N D``.
     draws, confidence_level :
-        See :func:`predict`. Intervals are for ``n_tokens``, ``compute`` and
-        ``tokens_per_param`` at the given sizes.
+        See :func:`predict`. Intervals are for ``D``, ``compute`` and
+        ``tokens_per_parameter`` at the given sizes.
 
     Returns
     -------
@@ -279,26 +284,27 @@ def iso_loss_curve(fit, target_loss, n_params=None, n_points=50, *, flops_per_to
     target_row = np.full((1, 1), float(target))
     optimal_c, optimal_n, optimal_d, _ = compute_for_loss_rows(form, rows[:1], target_row, k, method)
     asymptote = float(params_asymptote(form, rows[:1], target_row)[0, 0])
-    if n_params is None:
+    N = renamed_argument("n_params", "N", n_params, N)
+    if N is None:
         low = max(float(optimal_n[0, 0]) / 20.0, 1.02 * asymptote)
         sizes = np.geomspace(low, 20.0 * float(optimal_n[0, 0]), int(n_points))
     else:
-        sizes = check_array("n_params", n_params)
+        sizes = check_array("N", N)
         if sizes.ndim > 1:
-            raise InputError("`n_params` must be one number or a 1-D array, "
+            raise InputError("`N` must be one number or a 1-D array, "
                              f"got shape {sizes.shape}")
         if np.any(sizes <= asymptote):
-            raise InputError(f"`n_params` must all exceed {asymptote:.4g}: a smaller model never "
+            raise InputError(f"`N` must all exceed {asymptote:.4g}: a smaller model never "
                              f"reaches `target_loss` = {float(target):.6g}")
     shape = sizes.shape
-    n_tokens = tokens_for_loss_rows(form, rows, target_row, sizes.reshape(1, -1))
-    values = {"n_tokens": n_tokens, "compute": k * sizes.reshape(1, -1) * n_tokens,
-              "tokens_per_param": n_tokens / sizes.reshape(1, -1)}
+    D = tokens_for_loss_rows(form, rows, target_row, sizes.reshape(1, -1))
+    values = {"D": D, "C": k * sizes.reshape(1, -1) * D,
+              "tokens_per_parameter": D / sizes.reshape(1, -1)}
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
-    return IsoLossCurve(target_loss=float(target), n_params=shaped(sizes, shape), **point_values,
-                        n_params_asymptote=asymptote, optimal_n_params=float(optimal_n[0, 0]),
-                        optimal_n_tokens=float(optimal_d[0, 0]),
-                        optimal_compute=float(optimal_c[0, 0]), flops_per_token=k,
+    return IsoLossCurve(target_loss=float(target), N=shaped(sizes, shape), **point_values,
+                        N_asymptote=asymptote, optimal_N=float(optimal_n[0, 0]),
+                        optimal_D=float(optimal_d[0, 0]),
+                        optimal_C=float(optimal_c[0, 0]), flops_per_token=k,
                         intervals=intervals, confidence_level=level, n_draws=n_draws,
                         n_failed_draws=failed)
 
@@ -378,10 +384,10 @@ def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0
             return np.log(n) + np.log(k * d + k_inf * inference_row[..., None])
 
     t, at_edge = minimise_1d(log_total_cost, lower, upper)
-    n_params = sizes(t[..., None])[..., 0]
-    n_tokens = tokens_for_loss_rows(form, rows, target_row, n_params)
-    training = k * n_params * n_tokens
-    serving = k_inf * n_params * inference_row
+    N = sizes(t[..., None])[..., 0]
+    D = tokens_for_loss_rows(form, rows, target_row, N)
+    training = k * N * D
+    serving = k_inf * N * inference_row
     total = training + serving
     chinchilla_total = k * optimal_n * optimal_d + k_inf * optimal_n * inference_row
     saving = chinchilla_total - total
@@ -390,9 +396,9 @@ def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0
     saving = np.where((saving < 0) & (saving > -1e-9 * chinchilla_total), 0.0, saving)
     edge_free = np.where(at_edge, np.nan, 1.0)
     edge_free[0] = 1.0
-    values = {"n_params": n_params, "n_tokens": n_tokens, "training_compute": training,
+    values = {"N": N, "D": D, "training_compute": training,
               "inference_compute": serving, "total_compute": total,
-              "chinchilla_n_params": optimal_n, "chinchilla_n_tokens": optimal_d,
+              "chinchilla_N": optimal_n, "chinchilla_D": optimal_d,
               "chinchilla_total_compute": chinchilla_total, "saving": saving,
               "saving_fraction": saving / chinchilla_total}
     values = {name: v * edge_free for name, v in values.items()}

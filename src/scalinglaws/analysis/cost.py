@@ -313,9 +313,9 @@ aspect_ratio, inference_hardware :
     flops = inference_optimal(fit, float(target), d_in + d_out, **options)
     costed = {"hardware": hardware, "input_tokens": d_in, "output_tokens": d_out,
               "aspect_ratio": aspect_ratio, "inference_hardware": inference_hardware, **options}
-    cheapest = lifetime_cost(dollars.n_params, dollars.n_tokens, **costed)
-    chinchilla = lifetime_cost(dollars.chinchilla_n_params, dollars.chinchilla_n_tokens, **costed)
-    flop_optimal = lifetime_cost(flops.n_params, flops.n_tokens, **costed)
+    cheapest = lifetime_cost(dollars.N, dollars.D, **costed)
+    chinchilla = lifetime_cost(dollars.chinchilla_N, dollars.chinchilla_D, **costed)
+    flop_optimal = lifetime_cost(flops.N, flops.D, **costed)
     saving = chinchilla.total_dollars - cheapest.total_dollars
     return CostOptimal(target_loss=float(target), cheapest=cheapest, compute_optimal=chinchilla,
                        flop_optimal=flop_optimal, saving=float(saving),

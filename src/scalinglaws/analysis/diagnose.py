@@ -6,6 +6,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._validation import check_confidence_level as _check_level
+from .._validation import renamed_argument
 from ._common import (check_allocatable, check_array, check_fit,
                       check_method, check_scalar, law_loss, parameter_rows, quiet,
                       require_frontier, shaped, summarise, warn_edge)
@@ -16,8 +17,8 @@ __all__ = ["diagnose"]
 
 
 @quiet
-def diagnose(fit, n_params, n_tokens, *, flops_per_token=6.0, method="auto", draws=None,
-             confidence_level=0.95) -> Diagnosis:
+def diagnose(fit, N=None, D=None, *, flops_per_token=6.0, method="auto", draws=None,
+             confidence_level=0.95, n_params=None, n_tokens=None) -> Diagnosis:
     r"""Under-training diagnosis of an existing model (N, D).
 
     With ``C = k N D`` the model's compute, reports:
@@ -38,7 +39,7 @@ def diagnose(fit, n_params, n_tokens, *, flops_per_token=6.0, method="auto", dra
     ----------
     fit : FitResult
         A law with inputs ``N`` and ``D``.
-    n_params, n_tokens : float or array_like
+    N, D : float or array_like
         The model(s); broadcast together.
     flops_per_token, method, draws, confidence_level :
         See :func:`compute_optimal`.
@@ -49,8 +50,8 @@ def diagnose(fit, n_params, n_tokens, *, flops_per_token=6.0, method="auto", dra
     """
     form, point = check_fit(fit)
     check_allocatable(form)
-    n = check_array("n_params", n_params)
-    d = check_array("n_tokens", n_tokens)
+    n = check_array("N", renamed_argument("n_params", "N", n_params, N))
+    d = check_array("D", renamed_argument("n_tokens", "D", n_tokens, D))
     k = check_scalar("flops_per_token", flops_per_token)
     method = check_method(method, form)
     rows, n_draws = parameter_rows(form, point, draws)
@@ -60,7 +61,7 @@ def diagnose(fit, n_params, n_tokens, *, flops_per_token=6.0, method="auto", dra
     try:
         n, d = np.broadcast_arrays(n, d)
     except ValueError:
-        raise InputError(f"`n_params` {n.shape} and `n_tokens` {d.shape} "
+        raise InputError(f"`N` {n.shape} and `D` {d.shape} "
                          "do not broadcast") from None
     shape = n.shape
     n_row, d_row = n.reshape(1, -1), d.reshape(1, -1)
@@ -76,19 +77,19 @@ def diagnose(fit, n_params, n_tokens, *, flops_per_token=6.0, method="auto", dra
     edge_free[0] = 1.0
     compute_rows = np.broadcast_to(compute, loss.shape)
     values = {
-        "loss": loss, "optimal_n_params": optimal_n, "optimal_n_tokens": optimal_d,
-        "optimal_loss": optimal_loss, "optimal_compute_for_n_params": optimal_c_for_n,
-        "optimal_tokens_for_n_params": optimal_d_for_n,
+        "loss": loss, "optimal_N": optimal_n, "optimal_D": optimal_d,
+        "optimal_loss": optimal_loss, "optimal_C_for_N": optimal_c_for_n,
+        "optimal_D_for_N": optimal_d_for_n,
         "compute_ratio": optimal_c_for_n / compute_rows,
         "tokens_ratio": optimal_d_for_n / d_row,
-        "compute_for_same_loss": same_c, "n_params_for_same_loss": same_n,
-        "n_tokens_for_same_loss": same_d, "compute_saving_factor": compute_rows / same_c,
+        "C_for_same_loss": same_c, "N_for_same_loss": same_n,
+        "D_for_same_loss": same_d, "compute_saving_factor": compute_rows / same_c,
     }
     values = {name: v * edge_free for name, v in values.items()}
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
     warn_edge(at_edge[0], "a compute-optimal model in the diagnosis",
                "the law's optimum lies outside the default tokens-per-parameter range")
-    return Diagnosis(n_params=shaped(n, shape), n_tokens=shaped(d, shape),
-                     compute=shaped(compute, shape), **point_values, flops_per_token=k,
+    return Diagnosis(N=shaped(n, shape), D=shaped(d, shape),
+                     C=shaped(compute, shape), **point_values, flops_per_token=k,
                      method=method, form=form.name, intervals=intervals, confidence_level=level,
                      n_draws=n_draws, n_failed_draws=failed)

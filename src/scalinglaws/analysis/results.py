@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,9 +23,29 @@ class _ResultMixin:
     """
 
     _ELEMENT_FIELDS: tuple = ()
+    #: former field names (before the one N, D, C vocabulary) -> current ones
+    _FORMER_NAMES = {
+        "n_params": "N", "n_tokens": "D", "compute": "C",
+        "tokens_per_param": "tokens_per_parameter", "n_params_asymptote": "N_asymptote",
+        "optimal_n_params": "optimal_N", "optimal_n_tokens": "optimal_D",
+        "optimal_compute": "optimal_C", "optimal_compute_for_n_params": "optimal_C_for_N",
+        "optimal_tokens_for_n_params": "optimal_D_for_N",
+        "compute_for_same_loss": "C_for_same_loss", "n_params_for_same_loss": "N_for_same_loss",
+        "n_tokens_for_same_loss": "D_for_same_loss", "chinchilla_n_params": "chinchilla_N",
+        "chinchilla_n_tokens": "chinchilla_D",
+    }
+
+    def __getattr__(self, name: str):
+        current = type(self)._FORMER_NAMES.get(name)
+        if current is None or current not in {f.name for f in dataclasses.fields(self)}:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        warnings.warn(f"`{name}` is now `{current}` (one vocabulary: N, D, C); the old name "
+                      "will be removed", FutureWarning, stacklevel=2)
+        return getattr(self, current)
 
     def interval(self, name: str):
         """``(low, high)`` percentile interval of quantity ``name`` (needs draws)."""
+        name = type(self)._FORMER_NAMES.get(name, name) if name not in self.intervals else name
         if name not in self.intervals:
             raise InputError(f"no interval for {name!r}: pass `draws` to get intervals"
                              if not self.intervals else
@@ -157,13 +178,13 @@ class Allocation(_ResultMixin):
     ----------
     question : str
         ``"compute_optimal"``, ``"compute_for_loss"`` or ``"tokens_for_loss"``.
-    compute : float or ndarray
+    C : float or ndarray
         Training FLOP (``k N D``, or ``flops(N, D)`` for a user function).
-    n_params, n_tokens : float or ndarray
+    N, D : float or ndarray
         Parameters N and training tokens D.
     loss : float or ndarray
         Predicted loss at (N, D).
-    tokens_per_param : float or ndarray
+    tokens_per_parameter : float or ndarray
         ``D / N``.
     method : str
         ``"closed_form"`` or ``"numerical"``.
@@ -171,15 +192,15 @@ class Allocation(_ResultMixin):
         ``k`` in ``C = k N D``.
     at_search_edge : bool or ndarray
         The numerical optimum sits at the edge of the searched range (not an optimum of
-        the law; widen ``tokens_per_param_bounds``).
+        the law; widen ``tokens_per_parameter_bounds``).
     """
 
     question: str
-    compute: Any
-    n_params: Any
-    n_tokens: Any
+    C: Any
+    N: Any
+    D: Any
     loss: Any
-    tokens_per_param: Any
+    tokens_per_parameter: Any
     method: str
     flops_per_token: float
     at_search_edge: Any = False
@@ -187,7 +208,7 @@ class Allocation(_ResultMixin):
     confidence_level: float = 0.95
     n_draws: int = 0
     n_failed_draws: int = 0
-    _ELEMENT_FIELDS = ("compute", "n_params", "n_tokens", "loss", "tokens_per_param",
+    _ELEMENT_FIELDS = ("C", "N", "D", "loss", "tokens_per_parameter",
                        "at_search_edge")
 
 
@@ -198,29 +219,29 @@ class IsoLossCurve(_ResultMixin):
     Attributes
     ----------
     target_loss : float
-    n_params, n_tokens, compute, tokens_per_param : ndarray
-        Points of the curve; ``compute = k N D``.
-    n_params_asymptote : float
+    N, D, C, tokens_per_parameter : ndarray
+        Points of the curve; ``C = k N D``.
+    N_asymptote : float
         N below which no amount of data reaches the loss.
-    optimal_n_params, optimal_n_tokens, optimal_compute : float
+    optimal_N, optimal_D, optimal_C : float
         The cheapest point of the curve (the compute-optimal model for this loss).
     """
 
     target_loss: float
-    n_params: Any
-    n_tokens: Any
-    compute: Any
-    tokens_per_param: Any
-    n_params_asymptote: float
-    optimal_n_params: float
-    optimal_n_tokens: float
-    optimal_compute: float
+    N: Any
+    D: Any
+    C: Any
+    tokens_per_parameter: Any
+    N_asymptote: float
+    optimal_N: float
+    optimal_D: float
+    optimal_C: float
     flops_per_token: float
     intervals: dict = field(default_factory=dict)
     confidence_level: float = 0.95
     n_draws: int = 0
     n_failed_draws: int = 0
-    _ELEMENT_FIELDS = ("n_params", "n_tokens", "compute", "tokens_per_param")
+    _ELEMENT_FIELDS = ("N", "D", "C", "tokens_per_parameter")
 
 
 @dataclass(frozen=True, eq=False)
@@ -229,37 +250,37 @@ class Diagnosis(_ResultMixin):
 
     Attributes
     ----------
-    n_params, n_tokens, compute, loss :
+    N, D, C, loss :
         The model, its training compute ``k N D`` and its predicted loss.
-    optimal_n_params, optimal_n_tokens, optimal_loss :
+    optimal_N, optimal_D, optimal_loss :
         The compute-optimal model for the same compute.
-    optimal_compute_for_n_params :
+    optimal_C_for_N :
         ``C*(N)``: the budget at which N parameters would be compute-optimal.
-    optimal_tokens_for_n_params :
+    optimal_D_for_N :
         ``D*(N) = C*(N) / (k N)``: the tokens that budget implies.
     compute_ratio, tokens_ratio :
         ``C*(N) / (k N D)`` and ``D*(N) / D`` (equal under ``C = k N D``); above 1 the
         model is under-trained for its size, below 1 over-trained.
-    compute_for_same_loss, n_params_for_same_loss, n_tokens_for_same_loss :
+    C_for_same_loss, N_for_same_loss, D_for_same_loss :
         The compute-optimal model reaching the model's predicted loss.
     compute_saving_factor :
-        ``k N D / compute_for_same_loss`` (at least 1).
+        ``k N D / C_for_same_loss`` (at least 1).
     """
 
-    n_params: Any
-    n_tokens: Any
-    compute: Any
+    N: Any
+    D: Any
+    C: Any
     loss: Any
-    optimal_n_params: Any
-    optimal_n_tokens: Any
+    optimal_N: Any
+    optimal_D: Any
     optimal_loss: Any
-    optimal_compute_for_n_params: Any
-    optimal_tokens_for_n_params: Any
+    optimal_C_for_N: Any
+    optimal_D_for_N: Any
     compute_ratio: Any
     tokens_ratio: Any
-    compute_for_same_loss: Any
-    n_params_for_same_loss: Any
-    n_tokens_for_same_loss: Any
+    C_for_same_loss: Any
+    N_for_same_loss: Any
+    D_for_same_loss: Any
     compute_saving_factor: Any
     flops_per_token: float
     method: str
@@ -268,11 +289,11 @@ class Diagnosis(_ResultMixin):
     confidence_level: float = 0.95
     n_draws: int = 0
     n_failed_draws: int = 0
-    _ELEMENT_FIELDS = ("n_params", "n_tokens", "compute", "loss", "optimal_n_params",
-                       "optimal_n_tokens", "optimal_loss", "optimal_compute_for_n_params",
-                       "optimal_tokens_for_n_params", "compute_ratio", "tokens_ratio",
-                       "compute_for_same_loss", "n_params_for_same_loss",
-                       "n_tokens_for_same_loss", "compute_saving_factor")
+    _ELEMENT_FIELDS = ("N", "D", "C", "loss", "optimal_N",
+                       "optimal_D", "optimal_loss", "optimal_C_for_N",
+                       "optimal_D_for_N", "compute_ratio", "tokens_ratio",
+                       "C_for_same_loss", "N_for_same_loss",
+                       "D_for_same_loss", "compute_saving_factor")
 
     def _range(self, name: str, index, fmt) -> str:
         if name not in self.intervals:
@@ -294,26 +315,26 @@ class Diagnosis(_ResultMixin):
             lines = [
                 f"Compute-optimality diagnosis ({self.form or 'law'}, C = {k:g} N D, "
                 f"{self.method.replace('_', ' ')})",
-                f"  model                  N = {fmt_count(row['n_params'])} parameters, "
-                f"D = {fmt_count(row['n_tokens'])} tokens "
-                f"({row['n_tokens'] / row['n_params']:.3g} tokens/parameter)",
-                f"  training compute       C = {fmt_flop(row['compute'])} "
-                f"({row['compute'] / PF_DAY:,.4g} PF-days)",
+                f"  model                  N = {fmt_count(row['N'])} parameters, "
+                f"D = {fmt_count(row['D'])} tokens "
+                f"({row['D'] / row['N']:.3g} tokens/parameter)",
+                f"  training compute       C = {fmt_flop(row['C'])} "
+                f"({row['C'] / PF_DAY:,.4g} PF-days)",
                 f"  predicted loss         {row['loss']:.4f}{r('loss', fmt_loss)}",
-                f"  optimal at this C      N = {fmt_count(row['optimal_n_params'])}"
-                f"{r('optimal_n_params', fmt_count)}, D = {fmt_count(row['optimal_n_tokens'])}"
-                f"{r('optimal_n_tokens', fmt_count)}, loss {row['optimal_loss']:.4f}",
-                f"  N would be optimal at  C*(N) = {fmt_flop(row['optimal_compute_for_n_params'])}"
-                f"{r('optimal_compute_for_n_params', fmt_flop)} with D*(N) = "
-                f"{fmt_count(row['optimal_tokens_for_n_params'])} tokens"
-                f"{r('optimal_tokens_for_n_params', fmt_count)}",
+                f"  optimal at this C      N = {fmt_count(row['optimal_N'])}"
+                f"{r('optimal_N', fmt_count)}, D = {fmt_count(row['optimal_D'])}"
+                f"{r('optimal_D', fmt_count)}, loss {row['optimal_loss']:.4f}",
+                f"  N would be optimal at  C*(N) = {fmt_flop(row['optimal_C_for_N'])}"
+                f"{r('optimal_C_for_N', fmt_flop)} with D*(N) = "
+                f"{fmt_count(row['optimal_D_for_N'])} tokens"
+                f"{r('optimal_D_for_N', fmt_count)}",
                 f"  ratios                 C*(N)/C = {row['compute_ratio']:.3g}"
                 f"{r('compute_ratio', fmt_ratio)}, D*(N)/D = {row['tokens_ratio']:.3g}"
                 f"{r('tokens_ratio', fmt_ratio)}  -> {state}",
-                f"  same loss, optimally   C = {fmt_flop(row['compute_for_same_loss'])}"
-                f"{r('compute_for_same_loss', fmt_flop)} (N = "
-                f"{fmt_count(row['n_params_for_same_loss'])}, D = "
-                f"{fmt_count(row['n_tokens_for_same_loss'])}): "
+                f"  same loss, optimally   C = {fmt_flop(row['C_for_same_loss'])}"
+                f"{r('C_for_same_loss', fmt_flop)} (N = "
+                f"{fmt_count(row['N_for_same_loss'])}, D = "
+                f"{fmt_count(row['D_for_same_loss'])}): "
                 f"{row['compute_saving_factor']:.3g}x less compute"
                 f"{r('compute_saving_factor', fmt_ratio)}",
             ]
@@ -332,11 +353,11 @@ class InferenceAllocation(_ResultMixin):
     ----------
     target_loss, inference_tokens :
         The loss to reach and the tokens processed at inference over the model's life.
-    n_params, n_tokens :
+    N, D :
         The chosen model and its training tokens.
     training_compute, inference_compute, total_compute :
         ``k N D``, ``k_inf N D_inf`` and their sum.
-    chinchilla_n_params, chinchilla_n_tokens, chinchilla_total_compute :
+    chinchilla_N, chinchilla_D, chinchilla_total_compute :
         The compute-optimal model for the same loss and its training plus inference cost.
     saving, saving_fraction :
         ``chinchilla_total_compute - total_compute`` and its ratio to the former.
@@ -346,13 +367,13 @@ class InferenceAllocation(_ResultMixin):
 
     target_loss: Any
     inference_tokens: Any
-    n_params: Any
-    n_tokens: Any
+    N: Any
+    D: Any
     training_compute: Any
     inference_compute: Any
     total_compute: Any
-    chinchilla_n_params: Any
-    chinchilla_n_tokens: Any
+    chinchilla_N: Any
+    chinchilla_D: Any
     chinchilla_total_compute: Any
     saving: Any
     saving_fraction: Any
@@ -363,9 +384,9 @@ class InferenceAllocation(_ResultMixin):
     confidence_level: float = 0.95
     n_draws: int = 0
     n_failed_draws: int = 0
-    _ELEMENT_FIELDS = ("target_loss", "inference_tokens", "n_params", "n_tokens",
+    _ELEMENT_FIELDS = ("target_loss", "inference_tokens", "N", "D",
                        "training_compute", "inference_compute", "total_compute",
-                       "chinchilla_n_params", "chinchilla_n_tokens", "chinchilla_total_compute",
+                       "chinchilla_N", "chinchilla_D", "chinchilla_total_compute",
                        "saving", "saving_fraction", "at_search_edge")
 
 

@@ -75,7 +75,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import check_ratio_bounds
+from .._validation import check_ratio_bounds, renamed_argument
 from .forms import Form, _jacobian, _logsumexp, register_form
 from .frontier import log_optimal_n_for_tokens
 
@@ -321,7 +321,9 @@ class DataConstrained(Form):
         return np.log(value) if self.log_decay else np.asarray(value, dtype=float)
 
 
-for _form in (DataConstrained(), DataConstrained(log_decay=False)):
+#: the forms this module adds to the registry (see ``forms._BUILTIN_MODULES``)
+BUILTIN_FORMS = (DataConstrained(), DataConstrained(log_decay=False))
+for _form in BUILTIN_FORMS:
     register_form(_form)
 
 
@@ -498,7 +500,7 @@ class DataConstrainedAllocation:
         ``k``.
     at_search_edge : bool or ndarray
         The minimum sits on the edge of the searched ``D/N`` range (widen
-        ``tokens_per_param_bounds``).
+        ``tokens_per_parameter_bounds``).
     """
 
     N: Any
@@ -524,14 +526,15 @@ class DataConstrainedAllocation:
 
 
 def data_constrained_optimal(params, compute, unique_tokens, flops_per_token=6.0, *,
-                             tokens_per_param_bounds=_SEARCH_RANGE) -> DataConstrainedAllocation:
+                             tokens_per_parameter_bounds=None,
+                             tokens_per_param_bounds=None) -> DataConstrainedAllocation:
     r"""Allocation minimising the data-constrained loss at a budget, given ``U`` unique tokens.
 
     Minimises :math:`L(N, D, U)` subject to :math:`k N D = C` (Muennighoff et al. 2023,
     the allocation behind their Fig. 1; the README finds it by a 1,000-point multiplicative grid
     search around a base configuration). Here: for every (budget, ``U``) pair at once,
     a dense grid of 1,201 points over :math:`\log N` with ``D/N`` in
-    ``tokens_per_param_bounds`` brackets the minimum, then a vectorised golden-section
+    ``tokens_per_parameter_bounds`` brackets the minimum, then a vectorised golden-section
     search narrows the bracket ~1e-10-fold.
 
     Parameters
@@ -545,7 +548,7 @@ def data_constrained_optimal(params, compute, unique_tokens, flops_per_token=6.0
         Unique tokens ``U`` available; broadcast against ``compute``.
     flops_per_token : float, default 6
         ``k`` in ``C = k N D``.
-    tokens_per_param_bounds : (float, float)
+    tokens_per_parameter_bounds : (float, float)
         Range of ``D/N`` searched.
 
     Returns
@@ -568,7 +571,9 @@ def data_constrained_optimal(params, compute, unique_tokens, flops_per_token=6.0
     if np.ndim(flops_per_token) != 0:
         raise InputError(f"`flops_per_token` must be a scalar, got {flops_per_token!r}")
     k = float(_positive("flops_per_token", flops_per_token))
-    low, high = check_ratio_bounds(tokens_per_param_bounds)
+    low, high = check_ratio_bounds(renamed_argument(
+        "tokens_per_param_bounds", "tokens_per_parameter_bounds", tokens_per_param_bounds,
+        tokens_per_parameter_bounds, _SEARCH_RANGE))
     try:
         budgets, unique = np.broadcast_arrays(budgets, unique)
     except ValueError:

@@ -20,11 +20,11 @@ argument.
 
 from __future__ import annotations
 
-import warnings
 
 import numpy as np
 
-from .._exceptions import InputError, ScalingLawsWarning
+from .._exceptions import InputError
+from .._validation import renamed_argument
 
 __all__ = [
     "PF_DAY",
@@ -107,20 +107,6 @@ def _check_flag(name, value):
     return bool(value)
 
 
-def _renamed(old, new, old_value, new_value, default):
-    """Value of a renamed keyword: ``new`` wins; ``old`` (deprecated) warns once per call."""
-    if old_value is None:
-        return default if new_value is None else new_value
-    if new_value is not None:
-        raise InputError(f"give {new} (not also the deprecated {old})")
-    warnings.warn(f"`{old}` is deprecated; use `{new}`", _DeprecatedName, stacklevel=3)
-    return old_value
-
-
-class _DeprecatedName(ScalingLawsWarning, DeprecationWarning):
-    """An argument was passed under its old name (still accepted)."""
-
-
 # --------------------------------------------------------------------------- units
 def flops_to_pf_days(flops):
     """Convert FLOP to PF-days.
@@ -193,9 +179,9 @@ def training_flops(N=None, D=None, flops_per_token=None, *, batch_size=None, ste
     >>> training_flops(1.5e9, batch_size=2**19, steps=2.5e5) == 6 * 1.5e9 * 2**19 * 2.5e5
     True
     """
-    N = _renamed("n_params", "N", n_params, N, None)
-    D = _renamed("n_tokens", "D", n_tokens, D, None)
-    k = _renamed("flops_per_param_token", "flops_per_token", flops_per_param_token,
+    N = renamed_argument("n_params", "N", n_params, N, None)
+    D = renamed_argument("n_tokens", "D", n_tokens, D, None)
+    k = renamed_argument("flops_per_param_token", "flops_per_token", flops_per_param_token,
                  flops_per_token, 6.0)
     if N is None:
         raise InputError("N (parameters) is required")
@@ -234,8 +220,8 @@ def tokens_for_compute(compute, N=None, flops_per_token=None, *, n_params=None,
     float or ndarray
         Tokens D.
     """
-    N = _renamed("n_params", "N", n_params, N, None)
-    k = _renamed("flops_per_param_token", "flops_per_token", flops_per_param_token,
+    N = renamed_argument("n_params", "N", n_params, N, None)
+    k = renamed_argument("flops_per_param_token", "flops_per_token", flops_per_param_token,
                  flops_per_token, 6.0)
     c = _check("compute", compute)
     n = _check("N", N)
@@ -263,8 +249,8 @@ def params_for_compute(compute, D=None, flops_per_token=None, *, n_tokens=None,
     float or ndarray
         Parameters N.
     """
-    D = _renamed("n_tokens", "D", n_tokens, D, None)
-    k = _renamed("flops_per_param_token", "flops_per_token", flops_per_param_token,
+    D = renamed_argument("n_tokens", "D", n_tokens, D, None)
+    k = renamed_argument("flops_per_param_token", "flops_per_token", flops_per_param_token,
                  flops_per_token, 6.0)
     c = _check("compute", compute)
     d = _check("D", D)
@@ -387,7 +373,7 @@ def kaplan_forward_flops_per_token(N=None, n_layer=None, n_ctx=None, d_attn=None
     float or ndarray
         FLOPs per token for one forward pass.
     """
-    N = _renamed("n_params", "N", n_params, N, None)
+    N = renamed_argument("n_params", "N", n_params, N, None)
     for name, value in (("N", N), ("n_layer", n_layer), ("n_ctx", n_ctx), ("d_attn", d_attn)):
         if value is None:
             raise InputError(f"{name} is required")
@@ -410,7 +396,7 @@ def kaplan_training_flops_per_token(N=None, n_layer=None, n_ctx=None, d_attn=Non
     float or ndarray
         FLOPs per training token.
     """
-    N = _renamed("n_params", "N", n_params, N, None)
+    N = renamed_argument("n_params", "N", n_params, N, None)
     return _out(3.0 * np.asarray(kaplan_forward_flops_per_token(N, n_layer, n_ctx, d_attn)))
 
 
@@ -536,7 +522,7 @@ def inference_flops_per_token(N=None, n_layer=None, n_ctx=None, d_attn=None, *, 
     float or ndarray
         FLOPs per token.
     """
-    N = _renamed("n_params", "N", n_params, N, None)
+    N = renamed_argument("n_params", "N", n_params, N, None)
     shape = {"n_layer": n_layer, "n_ctx": n_ctx, "d_attn": d_attn}
     given = [k for k, v in shape.items() if v is not None]
     if not given:

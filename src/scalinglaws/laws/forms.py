@@ -350,18 +350,16 @@ for _form in (Chinchilla(), KaplanND(),
     register_form(_form)
 
 
-#: modules of this stage whose forms register themselves when imported; looked up by
-#: name on first use, so that importing the forms module stays light and acyclic
+#: modules of this stage that define more built-in forms (in ``BUILTIN_FORMS``); imported
+#: by name on first lookup, so importing this module stays light and acyclic
 _BUILTIN_MODULES = ("datablations", "kaplan")
-_builtins_loaded = False
 
 
 def _load_builtins() -> None:
-    global _builtins_loaded
-    if not _builtins_loaded:
-        _builtins_loaded = True
-        for name in _BUILTIN_MODULES:
-            importlib.import_module(f"{__package__}.{name}")
+    for name in _BUILTIN_MODULES:
+        module = importlib.import_module(f"{__package__}.{name}")
+        for form in getattr(module, "BUILTIN_FORMS", ()):
+            _REGISTRY.setdefault(form.name, form)
 
 
 def available_forms() -> list[str]:

@@ -113,7 +113,9 @@ class KaplanNS(Form):
         return np.array(starts, dtype=float)
 
 
-register_form(KaplanNS())
+#: the forms this module adds to the registry (see ``forms._BUILTIN_MODULES``)
+BUILTIN_FORMS = (KaplanNS(),)
+register_form(BUILTIN_FORMS[0])
 
 
 # --------------------------------------------------------------------------- overfitting

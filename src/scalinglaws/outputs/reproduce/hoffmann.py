@@ -81,13 +81,13 @@ def reproduce_hoffmann(path=None, *, n_resamples: int = 1000, rng=0, download: b
                                 draws=boot if label == "this fit" else None)
         for i, c in enumerate(budgets):
             allocation_rows.append({"coefficients": label, "compute (FLOP)": c,
-                                    "N_opt": alloc.n_params[i], "D_opt": alloc.n_tokens[i],
-                                    "tokens/param": alloc.tokens_per_param[i]})
+                                    "N_opt": alloc.N[i], "D_opt": alloc.D[i],
+                                    "tokens/param": alloc.tokens_per_parameter[i]})
     gpt3 = _gpt3_rows(sets, result)
     table3 = HOFFMANN_TABLE3.copy()
     implied = diagnose(result, table3["params"].to_numpy(), table3["tokens"].to_numpy())
-    table3["FLOPs (this fit)"] = implied.optimal_compute_for_n_params
-    table3["tokens (this fit)"] = implied.optimal_tokens_for_n_params
+    table3["FLOPs (this fit)"] = implied.optimal_C_for_N
+    table3["tokens (this fit)"] = implied.optimal_D_for_N
     table3["tokens/param (paper)"] = table3["tokens"] / table3["params"]
     table3["tokens/param (this fit)"] = table3["tokens (this fit)"] / table3["params"]
     notes = (
@@ -122,9 +122,9 @@ def _gpt3_rows(sets, result) -> pd.DataFrame:
     for label, params in sets.items():
         law = result if label == "this fit" else FitResult.from_params("chinchilla", params)
         d = diagnose(law, 175e9, 300e9)
-        rows.append({"coefficients": label, "C*(N) (FLOP)": float(d.optimal_compute_for_n_params),
-                     "D*(N) (tokens)": float(d.optimal_tokens_for_n_params),
-                     "C*(N)/C = D*(N)/D": float(d.optimal_tokens_for_n_params) / 300e9})
+        rows.append({"coefficients": label, "C*(N) (FLOP)": float(d.optimal_C_for_N),
+                     "D*(N) (tokens)": float(d.optimal_D_for_N),
+                     "C*(N)/C = D*(N)/D": float(d.optimal_D_for_N) / 300e9})
     table3 = HOFFMANN_TABLE3.set_index("params").loc[175e9]
     rows.append({"coefficients": "Hoffmann 2022 Table 3 (Approach 1)",
                  "C*(N) (FLOP)": float(table3["flops"]), "D*(N) (tokens)": float(table3["tokens"]),
