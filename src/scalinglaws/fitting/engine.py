@@ -434,17 +434,24 @@ def distinct_optima(result: MultiStartResult, *, rtol_fun: float = 1e-6, xtol: f
 
 
 def _least_squares(residuals, x, loss, lower, upper, w):
-    """scipy's trust-region least squares on the same objective, or None if it fails.
+    """scipy's trust-region least squares on the same objective, or None if it cannot.
 
     scipy's ``loss="huber"`` with ``f_scale=delta`` is exactly Huber_delta
-    (``0.5 f_scale^2 rho(r^2 / f_scale^2)`` = ``r^2/2`` or ``delta(|r| - delta/2)``);
-    weights enter as ``sqrt(w)`` on the residuals, exact for squared loss and
-    for Huber only when every weight is 0 or 1, so weighted Huber is skipped.
+    (``0.5 f_scale^2 rho(r^2 / f_scale^2)`` = ``r^2/2`` or ``delta(|r| - delta/2)``).
+    Weights enter as ``sqrt(w)`` on the residuals, exact for squared loss; for Huber
+    that is exact only for weights 0 or 1, so integer weights (a bootstrap resample's
+    multiplicities) repeat each residual ``w`` times instead, and other weights skip
+    this method.
     """
     weighted = not np.isscalar(w)
-    if loss.name == "huber" and weighted and np.any((w != 0) & (w != 1)):
-        return None
-    root = np.sqrt(w) if weighted else 1.0
+    repeat = None
+    root = 1.0
+    if weighted and loss.name == "huber" and np.any((w != 0) & (w != 1)):
+        if not np.all(w == np.round(w)) or w.sum() > 50 * w.size:
+            return None
+        repeat = np.repeat(np.arange(w.size), w.astype(int))
+    elif weighted:
+        root = np.sqrt(w)
     kwargs = {"loss": "huber", "f_scale": loss.delta} if loss.name == "huber" else {}
     lo = np.where(np.isfinite(lower), lower, -np.inf)
     hi = np.where(np.isfinite(upper), upper, np.inf)
@@ -453,11 +460,21 @@ def _least_squares(residuals, x, loss, lower, upper, w):
     if not np.all(inside):  # least_squares needs a strictly feasible start
         start = np.where(inside, start, np.clip(start, lo + _bound_tolerance(lo, 1e-10),
                                                 hi - _bound_tolerance(hi, 1e-10)))
+    if repeat is None:
+        def fun(t):
+            return root * residuals(t[None, :])[0][0]
+
+        def jac(t):
+            return (root * residuals(t[None, :])[1][0]).T
+    else:
+        def fun(t):
+            return residuals(t[None, :])[0][0][repeat]
+
+        def jac(t):
+            return residuals(t[None, :])[1][0][:, repeat].T
     try:
-        res = sopt.least_squares(lambda t: root * residuals(t[None, :])[0][0], start,
-                                 jac=lambda t: (root * residuals(t[None, :])[1][0]).T,
-                                 bounds=(lo, hi), method="trf", xtol=1e-15, ftol=1e-15,
-                                 gtol=1e-15, max_nfev=2000, **kwargs)
+        res = sopt.least_squares(fun, start, jac=jac, bounds=(lo, hi), method="trf",
+                                 xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=2000, **kwargs)
     except (ValueError, np.linalg.LinAlgError):
         return None
     r, _ = residuals(res.x[None, :])

@@ -9,28 +9,46 @@ each with its own weight vector): no Python loop over scipy calls.
 Each resample is re-optimised from the full-data optimum *and* from the other
 distinct local optima the full fit found (plus a few of the best grid starts),
 and keeps its best; how often the best start is not the full-data optimum is
-recorded, as is every resample whose refit failed.
+recorded, as is every resample whose refit failed. A draw is kept only when the
+engine's convergence test holds (its quadratic model predicts less than 1e-14
+relative to gain) or, for the few that stall, after a polish with scipy's
+trust-region least squares on the resample (each run repeated as often as it
+was drawn, so the Huber objective is exactly the resample's).
+
+Determinism: resamples are split into blocks by ``chunk_size`` alone, and a
+resample's refit depends only on its own weights (the engine's sums are plain
+numpy loops, never BLAS), so the same seed gives the same draws, bit for bit,
+whatever ``n_jobs``, the backend or the number of BLAS threads.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import warnings
 
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
-from .._validation import check_confidence_level as _check_level
+from .._validation import check_bool, check_confidence_level as _check_level, check_int, check_rng
 from ..fitting.estimator import GRADIENT_TOLERANCE, FitResult, LawFitter
 from ..laws.forms import get_form
 from ..fitting.engine import multistart_minimize, polish
 from ..data.runs import Runs, as_runs
 from .bootstrap_result import METHODS, BootstrapResult, _check_method
 
-__all__ = ["BootstrapResult", "bootstrap", "resample_counts", "METHODS"]
+__all__ = ["BootstrapResult", "bootstrap", "resample_counts", "plan_workers", "METHODS"]
 
 _CHUNK_ROWS = 4096  # engine rows (resamples x starts) per batch: bounds memory
 _SAME_BASIN = 1e-8  # relative objective gain below which two starts reached one optimum
+# Worker processes pay off only when each has more work than starting one costs (a
+# fresh interpreter importing numpy, scipy and the package, then receiving the data).
+# Measured on the 2-core machine of the README's benchmarks: a first joblib/loky call
+# costs 1.5-6 s before any work (bench/bench_bootstrap.py --sweep-jobs prints it), and a
+# resample costs about 1.3 us per run and start; below this many estimated seconds per
+# worker the bootstrap runs in-process.
+PROCESS_CROSSOVER_SECONDS = 8.0
+SECONDS_PER_RESAMPLE_RUN_START = 1.3e-6
 
 
 def resample_counts(n_runs: int, n_resamples: int, rng, groups=None) -> np.ndarray:
@@ -39,18 +57,18 @@ def resample_counts(n_runs: int, n_resamples: int, rng, groups=None) -> np.ndarr
     Within ``groups`` (an array of labels), each group is resampled to its own
     size, so every resample keeps the design (e.g. runs per compute budget).
     """
+    rows = np.arange(n_resamples)[:, None] * n_runs
     if groups is None:
         picks = rng.integers(0, n_runs, size=(n_resamples, n_runs))
-        counts = np.zeros((n_resamples, n_runs))
-        np.add.at(counts, (np.arange(n_resamples)[:, None], picks), 1)
-        return counts
-    counts = np.zeros((n_resamples, n_runs))
+        return np.bincount((rows + picks).ravel(), minlength=n_resamples * n_runs).reshape(
+            n_resamples, n_runs).astype(float)
+    counts = np.zeros(n_resamples * n_runs)
     labels = np.asarray(groups)
     for label in sorted(set(labels.tolist()), key=str):
         members = np.flatnonzero(labels == label)
         picks = members[rng.integers(0, members.size, size=(n_resamples, members.size))]
-        np.add.at(counts, (np.arange(n_resamples)[:, None], picks), 1)
-    return counts
+        counts += np.bincount((rows + picks).ravel(), minlength=n_resamples * n_runs)
+    return counts.reshape(n_resamples, n_runs)
 
 
 def _starts(result: FitResult, fitter: LawFitter, runs: Runs, extra_grid_starts: int):
@@ -76,8 +94,11 @@ def _refit_chunk(fitter: LawFitter, inputs, target, starts, counts, max_iter):
     x0 = np.tile(starts, (n_res, 1))
     weights = np.repeat(counts, n_starts, axis=0)
     labels = np.repeat(np.arange(n_res), n_starts)
+    # stall=0: every start of a resample runs to its own convergence, so a start from
+    # another optimum is never cut short while it is still heading somewhere lower
     out = multistart_minimize(residuals, x0, fitter.loss, fitter.lower, fitter.upper,
-                              max_iter=max_iter, prune_after=0, weights=weights, groups=labels)
+                              max_iter=max_iter, prune_after=0, stall=0, weights=weights,
+                              groups=labels)
     fun = np.where(np.isfinite(out.fun), out.fun, np.inf).reshape(n_res, n_starts)
     best = np.argmin(fun, axis=1)
     # Another start "wins" only if it reached a genuinely lower objective than the
@@ -87,13 +108,39 @@ def _refit_chunk(fitter: LawFitter, inputs, target, starts, counts, max_iter):
     rows = np.arange(n_res) * n_starts + best
     x, best_fun = out.x[rows], fun[np.arange(n_res), best]
     ok = np.isfinite(best_fun) & out.converged[rows]
-    # The batched search creeps along flat valleys for a few resamples; finish
-    # those one by one rather than call them failed.
+    # A resample whose search stalled is finished on its own (exact objective, see the
+    # module docstring) rather than reported short of its optimum or called failed.
     for i in np.flatnonzero(~ok & np.isfinite(best_fun)):
         x[i], best_fun[i], _, gradient = polish(residuals, x[i], fitter.loss, fitter.lower,
                                                 fitter.upper, weights=counts[i])
         ok[i] = gradient <= GRADIENT_TOLERANCE
     return x, best_fun, ok, best
+
+
+def plan_workers(n_jobs: int, n_blocks: int, seconds: float, backend: str | None = None,
+                 cpu_count: int | None = None) -> int:
+    """Worker processes (or ``backend`` workers) a bootstrap will use; 1 means in-process.
+
+    ``n_jobs`` follows joblib (``-1`` = every core, ``-2`` = all but one); the count is
+    capped by the cores and the number of blocks (``n_jobs=1000`` on 2 cores with 3
+    blocks gives 2 workers, never 1000). Without an explicit ``backend``, processes are
+    used only when the estimated in-process time ``seconds`` per worker exceeds
+    :data:`PROCESS_CROSSOVER_SECONDS`, the start-up cost measured on this machine.
+
+    Examples
+    --------
+    >>> plan_workers(1000, 3, seconds=600.0, cpu_count=2)
+    2
+    >>> plan_workers(2, 10, seconds=0.5, cpu_count=2)   # 0.5 s of work: not worth a process
+    1
+    """
+    cores = cpu_count or os.cpu_count() or 1
+    wanted = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
+    local = backend in (None, "loky", "multiprocessing", "threading")
+    workers = max(1, min(wanted, n_blocks, cores if local else wanted))
+    if backend is None and seconds / workers < PROCESS_CROSSOVER_SECONDS:
+        return 1
+    return workers
 
 
 def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_level: float = 0.95,
@@ -117,38 +164,61 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
         Interval method (BCa uses a leave-one-run-out jackknife, also
         computed in one batch).
     rng : None, int or numpy.random.Generator
-        Source of randomness; the same seed gives the same draws whatever ``n_jobs``.
+        Source of randomness; the same seed gives the same draws, bit for bit,
+        whatever ``n_jobs``, ``backend``, ``chunk_size`` and the number of BLAS
+        threads.
     groups : str, optional
         Column of ``runs`` to resample within (e.g. ``"budget"``).
     n_jobs : int
-        Parallel workers (joblib) over blocks of resamples.
+        Workers over blocks of resamples (joblib's convention: ``-1`` = every
+        core). Capped by the cores and the blocks; without ``backend``, worker
+        processes are started only when the work per worker outweighs their
+        start-up (:func:`plan_workers`), otherwise the bootstrap runs in-process.
     backend : str, optional
-        joblib backend, e.g. ``"dask"`` inside ``with dask.distributed.Client(...)``.
+        joblib backend to use as given, e.g. ``"loky"`` (processes),
+        ``"threading"``, or ``"dask"`` inside ``with dask.distributed.Client(...)``.
     progress : bool, optional
         tqdm progress bar; default on only for an interactive terminal and
         more than 200 resamples.
     extra_starts : int
-        Grid starts added to the full-data optimum and local optima.
+        Grid starts added to the full-data optimum and local optima (>= 0).
     max_iter : int
         Iterations of the batched search per resample.
     jackknife : bool, optional
         Compute the leave-one-out estimates (default: only for BCa).
     chunk_size : int, optional
-        Resamples per batch (default: as many as keep a batch near 4,096 rows).
+        Resamples per block (default: as many as keep a block near 4,096
+        engine rows). Blocks are the unit of parallel work.
 
     Returns
     -------
     BootstrapResult
+
+    Examples
+    --------
+    >>> import scalinglaws as sl
+    >>> runs = sl.generate_sweep(noise=0.01, rng=5)
+    >>> boot = bootstrap(sl.fit(runs), runs, 50, rng=0)
+    >>> boot.draws.shape, boot.n_failed
+    ((50, 5), 0)
     """
     runs = as_runs(runs)
     if not isinstance(result, FitResult):
         raise InputError(f"`result` must be a FitResult, got {type(result).__name__}")
-    if not isinstance(n_resamples, (int, np.integer)) or n_resamples < 2:
-        raise InputError(f"`n_resamples` must be an integer >= 2, got {n_resamples!r}")
+    n_resamples = check_int("n_resamples", n_resamples, 2)
     level = _check_level(confidence_level)
     method = _check_method(method)
-    if not isinstance(n_jobs, (int, np.integer)) or n_jobs == 0:
-        raise InputError(f"`n_jobs` must be a non-zero integer, got {n_jobs!r}")
+    generator = check_rng("rng", rng)
+    n_jobs = check_int("n_jobs", n_jobs, -(os.cpu_count() or 1))
+    if n_jobs == 0:
+        raise InputError("`n_jobs` must be a non-zero integer (-1 = every core), got 0")
+    if backend is not None and not isinstance(backend, str):
+        raise InputError(f"`backend` must be None or the name of a joblib backend, got {backend!r}")
+    progress = None if progress is None else check_bool("progress", progress)
+    jackknife = None if jackknife is None else check_bool("jackknife", jackknife)
+    extra_starts = check_int("extra_starts", extra_starts, 0)
+    max_iter = check_int("max_iter", max_iter, 1)
+    chunk_size = None if chunk_size is None else check_int("chunk_size", chunk_size, 1)
     options = {k: v for k, v in result.options.items() if k in (
         "loss", "delta", "space", "fixed", "tied", "bounds", "max_iter", "prune_after", "keep")}
     fitter = LawFitter(get_form(result.form), **options)
@@ -163,14 +233,16 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
                              f"(columns: {', '.join(map(str, runs.columns))})")
         labels = runs.frame[groups].to_numpy()
     seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
-    generator = np.random.default_rng(rng)
     counts = resample_counts(len(runs), n_resamples, generator, labels)
     starts = _starts(result, fitter, runs, extra_starts)
     inputs, target = runs.inputs(fitter.form.inputs), runs.loss
     per_chunk = chunk_size or max(1, _CHUNK_ROWS // len(starts))
     blocks = [counts[i:i + per_chunk] for i in range(0, n_resamples, per_chunk)]
-    show = (sys.stderr.isatty() and n_resamples > 200) if progress is None else bool(progress)
-    outputs = _run_blocks(fitter, inputs, target, starts, blocks, max_iter, n_jobs, backend, show)
+    show = (sys.stderr.isatty() and n_resamples > 200) if progress is None else progress
+    seconds = n_resamples * len(starts) * len(runs) * SECONDS_PER_RESAMPLE_RUN_START
+    workers = plan_workers(n_jobs, len(blocks), seconds, backend)
+    outputs = _run_blocks(fitter, inputs, target, starts, blocks, max_iter, workers, backend,
+                          show)
     x = np.concatenate([o[0] for o in outputs])
     fun = np.concatenate([o[1] for o in outputs])
     ok = np.concatenate([o[2] for o in outputs])
@@ -194,19 +266,28 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
                            jackknife=jack)
 
 
-def _run_blocks(fitter, inputs, target, starts, blocks, max_iter, n_jobs, backend, show):
+def _run_blocks(fitter, inputs, target, starts, blocks, max_iter, workers, backend, show):
+    """Refit every block, in-process or on ``workers`` joblib workers; results in block order."""
     from tqdm.auto import tqdm
 
-    if n_jobs == 1 and backend is None:
+    if workers == 1 and backend is None:
         return [_refit_chunk(fitter, inputs, target, starts, block, max_iter)
                 for block in tqdm(blocks, disable=not show, desc="bootstrap", unit="block")]
     from joblib import Parallel, delayed, parallel_backend
 
     tasks = (delayed(_refit_chunk)(fitter, inputs, target, starts, block, max_iter)
              for block in blocks)
-    if backend is None:
-        return Parallel(n_jobs=n_jobs)(tqdm(tasks, total=len(blocks), disable=not show,
-                                            desc="bootstrap", unit="block"))
-    with parallel_backend(backend, n_jobs=n_jobs):
-        return Parallel()(tqdm(tasks, total=len(blocks), disable=not show, desc="bootstrap",
-                               unit="block"))
+    try:
+        with parallel_backend(backend or "loky", n_jobs=workers):
+            return Parallel()(tqdm(tasks, total=len(blocks), disable=not show,
+                                   desc="bootstrap", unit="block"))
+    except KeyboardInterrupt:
+        # joblib stops feeding tasks; make sure no worker process outlives the interrupt
+        # (loky keeps an idle pool alive for reuse otherwise)
+        if backend in (None, "loky"):
+            from joblib.externals.loky import reusable_executor
+
+            pool = getattr(reusable_executor, "_executor", None)
+            if pool is not None:
+                pool.shutdown(wait=False, kill_workers=True)
+        raise
