@@ -324,3 +324,33 @@ def parse_json(text: str | bytes, source: str, *, finite: bool = True,
                          "(NaN, Infinity and numbers beyond a 64-bit float are not JSON; write "
                          "null for a missing value)")
     return value
+
+
+def _unencodable(value: Any, path: str = "") -> str:
+    """Where the first value JSON cannot encode sits, e.g. ``options.callback (function)``."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return f"{path or 'the document'} (key {key!r} is not text)"
+            found = _unencodable(item, f"{path}.{key}" if path else key)
+            if found:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            found = _unencodable(item, f"{path}[{index}]")
+            if found:
+                return found
+    elif value is not None and not isinstance(value, (str, int, float, bool)):
+        return f"{path} ({type(value).__name__})"
+    return ""
+
+
+def json_text(doc: Any, *, what: str = "the document", **kwargs) -> str:
+    """``doc`` as JSON text (indent 2 unless given); a value JSON cannot hold raises
+    :class:`InputError` naming where it sits."""
+    kwargs.setdefault("indent", 2)
+    try:
+        return json.dumps(doc, allow_nan=False, **kwargs)
+    except (TypeError, ValueError) as exc:
+        where = _unencodable(doc) or str(exc)
+        raise InputError(f"cannot write {what} as JSON: {where} is not a JSON value") from None

@@ -10,12 +10,17 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import deep_freeze
+from .._files import atomic_write, json_text
+from .._validation import deep_freeze, to_plain
 from .._version import __version__
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
 
-__all__ = ["FitResult"]
+__all__ = ["FitResult", "SCHEMA_VERSION", "DOCUMENT_KIND"]
+
+#: version of the fit document written (see outputs/io for the versions read)
+SCHEMA_VERSION = 1
+DOCUMENT_KIND = "scalinglaws.fit"
 
 
 @dataclass(frozen=True)
@@ -168,19 +173,47 @@ class FitResult:
 
     # -- export ------------------------------------------------------------
     def to_dict(self) -> dict:
-        """Plain-type dictionary (the JSON document, see :mod:`scalinglaws.io`)."""
-        from ..outputs.io import fit_to_dict
-
-        return fit_to_dict(self)
+        """The fit as a document of plain types: what a fit file holds (the JSON Schema
+        ``scalinglaws/schema/fit.schema.json``; reading it back, with every check, is
+        :func:`scalinglaws.load` / :func:`scalinglaws.from_json`)."""
+        options = self.options
+        loss = {"name": options.get("loss"), "delta": options.get("delta")}
+        if options.get("ratio") is not None:
+            loss["ratio"] = options["ratio"]
+        doc = {
+            "schema_version": SCHEMA_VERSION,
+            "kind": DOCUMENT_KIND,
+            "package_version": self.package_version,
+            "form": self.form.to_dict(),
+            "params": self.params,
+            "free_params": list(self.free_params),
+            "fixed": self.fixed,
+            "tied": self.tied,
+            "loss": loss,
+            "space": options.get("space"),
+            "objective": self.objective,
+            "n_runs": self.n_runs,
+            "data_fingerprint": self.data_fingerprint,
+            "success": self.success,
+            "status": self.status,
+            "message": self.message,
+            "at_bounds": list(self.at_bounds),
+            "optimizer": {"n_starts": self.n_starts,
+                          "n_best_basin": len(self.best_basin_starts),
+                          "best_basin_starts": list(self.best_basin_starts),
+                          "nit": self.nit, "nfev": self.nfev, "gradient": self.gradient},
+            "local_optima": list(self.local_optima),
+            "diagnostics": self.diagnostics,
+            "options": options,
+            "bootstrap": None if self.bootstrap is None else self.bootstrap.to_dict(),
+        }
+        return to_plain(doc)
 
     def to_json(self, **kwargs) -> str:
-        """The fit as a JSON string; ``kwargs`` go to :func:`json.dumps`."""
-        from ..outputs.io import to_json
-
-        return to_json(self, **kwargs)
+        """The fit's document as JSON text; ``kwargs`` go to :func:`json.dumps`."""
+        return json_text(self.to_dict(), what="the fit", **kwargs)
 
     def save(self, path) -> None:
-        """Write the fit to ``path`` as JSON (never pickle)."""
-        from ..outputs.io import save
-
-        save(self, path)
+        """Write the fit to ``path`` as JSON, atomically (the same as
+        ``scalinglaws.save(result, path)``; never pickle)."""
+        atomic_write(path, self.to_json() + "\n")

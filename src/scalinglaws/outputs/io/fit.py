@@ -24,9 +24,10 @@ from importlib import resources
 from typing import Any
 
 from ..._exceptions import InputError
-from ..._files import atomic_write, parse_json
+from ..._files import atomic_write, json_text, parse_json
 from ..._validation import to_plain as _plain
 from ..._version import __version__
+from ...fitting.result import DOCUMENT_KIND, SCHEMA_VERSION, FitResult
 from ...laws.forms import get_form
 from .validate import builtin_forms_registered, check_fit_semantics, check_json_schema
 
@@ -34,46 +35,28 @@ __all__ = ["SCHEMA_VERSION", "SUPPORTED_VERSIONS", "fit_to_dict", "fit_from_dict
            "from_json", "save", "load", "schema"]
 
 #: version written; :data:`SUPPORTED_VERSIONS` are read
-SCHEMA_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
-_KIND = "scalinglaws.fit"
+_KIND = DOCUMENT_KIND
 #: a fit file is a few kB (plus bootstrap draws); anything this large is not one
 _MAX_BYTES = 2**30
 
 
 def fit_to_dict(result) -> dict:
-    """The JSON document of a :class:`~scalinglaws.FitResult` as a dict of plain types."""
-    loss = {"name": result.options.get("loss"), "delta": result.options.get("delta")}
-    if result.options.get("ratio") is not None:
-        loss["ratio"] = result.options["ratio"]
-    doc = {
-        "schema_version": SCHEMA_VERSION,
-        "kind": _KIND,
-        "package_version": result.package_version,
-        "form": result.form.to_dict(),
-        "params": result.params,
-        "free_params": list(result.free_params),
-        "fixed": result.fixed,
-        "tied": result.tied,
-        "loss": loss,
-        "space": result.options.get("space"),
-        "objective": result.objective,
-        "n_runs": result.n_runs,
-        "data_fingerprint": result.data_fingerprint,
-        "success": result.success,
-        "status": result.status,
-        "message": result.message,
-        "at_bounds": list(result.at_bounds),
-        "optimizer": {"n_starts": result.n_starts,
-                      "n_best_basin": len(result.best_basin_starts),
-                      "best_basin_starts": list(result.best_basin_starts),
-                      "nit": result.nit, "nfev": result.nfev, "gradient": result.gradient},
-        "local_optima": list(result.local_optima),
-        "diagnostics": result.diagnostics,
-        "options": result.options,
-    }
-    doc["bootstrap"] = None if result.bootstrap is None else result.bootstrap.to_dict()
-    return _plain(doc)
+    """The document of a fit (:meth:`FitResult.to_dict`), or of a CalibratedFit: its fit's
+    document with the bootstrap and the ``"uncertainty"`` section (:mod:`.uncertainty`)."""
+    from ...uncertainty.calibrated import CalibratedFit
+
+    if isinstance(result, CalibratedFit):
+        from .uncertainty import uncertainty_to_dict
+
+        doc = result.fit.to_dict()
+        doc["bootstrap"] = None if result.bootstrap is None else _plain(result.bootstrap.to_dict())
+        doc["uncertainty"] = _plain(uncertainty_to_dict(result))
+        return doc
+    if not isinstance(result, FitResult):
+        raise InputError(f"`result` must be a FitResult or a CalibratedFit, got "
+                         f"{type(result).__name__}")
+    return result.to_dict()
 
 
 @lru_cache(maxsize=1)
@@ -114,8 +97,6 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
         not make sense for the form (a parameter outside the fit's bounds, a tied
         parameter not equal to its target, counts that disagree...).
     """
-    from ...fitting.result import FitResult
-
     if not isinstance(doc, dict):
         raise InputError(f"{source}: expected a JSON object, got {type(doc).__name__}")
     _check_version(doc, source)
@@ -156,12 +137,16 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
         diagnostics=_diagnostics(doc.get("diagnostics") or {}),
         package_version=doc["package_version"],
     )
+    bootstrap = None
     if doc.get("bootstrap"):
         from ...uncertainty.bootstrap_result import BootstrapResult
 
-        result = result.with_bootstrap(
-            BootstrapResult.from_dict(doc["bootstrap"], form, values, source))
-    return result
+        bootstrap = BootstrapResult.from_dict(doc["bootstrap"], form, values, source)
+    if doc.get("uncertainty") is not None:
+        from .uncertainty import calibrated_from_dict
+
+        return calibrated_from_dict(doc["uncertainty"], result, bootstrap, source=source)
+    return result if bootstrap is None else result.with_bootstrap(bootstrap)
 
 
 def _number(value) -> float:
@@ -180,35 +165,10 @@ def _diagnostics(doc: dict) -> dict:
     return out
 
 
-def _unencodable(value: Any, path: str = "") -> str:
-    """Where the first value JSON cannot encode sits, e.g. ``options.callback (function)``."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return f"{path or 'the document'} (key {key!r} is not text)"
-            found = _unencodable(item, f"{path}.{key}" if path else key)
-            if found:
-                return found
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            found = _unencodable(item, f"{path}[{index}]")
-            if found:
-                return found
-    elif value is not None and not isinstance(value, (str, int, float, bool)):
-        return f"{path} ({type(value).__name__})"
-    return ""
-
-
 def to_json(result, **kwargs) -> str:
     """Serialise a fit to a JSON string (non-finite numbers become null; ``kwargs`` go to
     :func:`json.dumps`). A value JSON cannot hold raises :class:`InputError` naming it."""
-    kwargs.setdefault("indent", 2)
-    doc = fit_to_dict(result)
-    try:
-        return json.dumps(doc, allow_nan=False, **kwargs)
-    except (TypeError, ValueError) as exc:
-        where = _unencodable(doc) or str(exc)
-        raise InputError(f"cannot write the fit as JSON: {where} is not a JSON value") from None
+    return json_text(fit_to_dict(result), what="the fit", **kwargs)
 
 
 def from_json(text: str | bytes, *, source: str = "fit JSON"):
@@ -219,17 +179,14 @@ def from_json(text: str | bytes, *, source: str = "fit JSON"):
 
 
 def save(result, path: str | os.PathLike) -> None:
-    """Write ``result`` as JSON to ``path``, atomically.
+    """Write ``result`` (a FitResult, or a CalibratedFit with its uncertainty) as JSON to
+    ``path``, atomically.
 
     The document is built and encoded first, then written to a temporary file beside
     ``path`` and renamed into place: a save that fails (a value JSON cannot hold, a full
     disk, Ctrl-C) leaves any previous file at ``path`` intact, and a concurrent reader
     sees the old file or the new one, never a mixture.
     """
-    from ...fitting.result import FitResult
-
-    if not isinstance(result, FitResult):
-        raise InputError(f"`result` must be a FitResult, got {type(result).__name__}")
     if not isinstance(path, (str, os.PathLike)):
         raise InputError(f"`path` must be a file path, got {type(path).__name__}")
     atomic_write(path, to_json(result) + "\n")

@@ -38,7 +38,7 @@ def uncertainty_to_dict(law: CalibratedFit) -> dict:
 
 
 def _fail(source: str, field: str, problem: str):
-    raise InputError(f"{source}: field 'uncertainty.{field}' {problem}")
+    raise InputError(f"{source}: field uncertainty.{field} {problem}")
 
 
 def _number(section: Mapping, key: str, source: str, where: str, *, positive=False,
@@ -110,7 +110,7 @@ def _calibration(doc: Mapping, source: str) -> ExtrapolationCalibration | None:
 def calibrated_from_dict(doc, fit, bootstrap=None, *, source: str = "fit JSON") -> CalibratedFit:
     """Rebuild a CalibratedFit from the ``"uncertainty"`` section of a fit file."""
     if not isinstance(doc, Mapping):
-        raise InputError(f"{source}: field 'uncertainty' must be an object")
+        raise InputError(f"{source}: field uncertainty must be an object")
     p = fit.form.n_params
     covariance = doc.get("covariance")
     try:
