@@ -13,6 +13,7 @@ and returns what it drew on:
 :func:`bootstrap_corner`   pairwise scatter of bootstrap draws (the alpha-A, beta-B ridges)
 :func:`isoflop_profiles`   IsoFLOP valleys: loss against N per budget
 :func:`isoflop_frontier`   N_opt(C) and D_opt(C) from the IsoFLOP minima
+:func:`rollout_errors`     rollout back-tests: prediction error against extrapolation factor
 =========================  ===============================================================
 
 Units on every axis: N = parameters, D = training tokens, C = training compute in FLOP,
@@ -29,6 +30,7 @@ from .fits import fit_vs_data, residuals  # noqa: F401
 from .frontier import efficient_frontier, hoffmann_frontier, kaplan_frontier, known_models_table  # noqa: F401,E501
 from .isoflop import isoflop_frontier, isoflop_profiles  # noqa: F401
 from .landscape import loss_landscape  # noqa: F401
+from .rollout import rollout_errors  # noqa: F401
 
 # Every public name imported above (functions and LABELS), so an added line needs no
 # second edit here.

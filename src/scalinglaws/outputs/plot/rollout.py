@@ -1,0 +1,97 @@
+"""How prediction error grows with extrapolation: rollout back-tests, one or more estimators."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..._exceptions import InputError
+from ._checks import check_ax, check_figsize
+from ._style import new_axes
+
+__all__ = ["rollout_errors"]
+
+
+def _rollouts(rollout):
+    """One rollout result or a sequence of them (each with a distinct ``label``)."""
+    from ...uncertainty.rollout import RolloutResult
+
+    items = [rollout] if isinstance(rollout, RolloutResult) else list(rollout) \
+        if isinstance(rollout, (list, tuple)) else None
+    if not items or not all(isinstance(r, RolloutResult) for r in items):
+        raise InputError("`rollout` must be a RolloutResult (from backtest(..., rollout=True) "
+                         "or rollout(...)) or a list of them")
+    labels = [r.label for r in items]
+    if len(set(labels)) != len(labels):
+        raise InputError(f"the rollouts must have distinct labels to be told apart, got {labels}")
+    return items
+
+
+def rollout_errors(rollout, ax=None, *, interval: str | None = None, n_bins: int = 8,
+                   figsize=None):
+    """Signed prediction error of held-out runs against the extrapolation factor.
+
+    Every held-out (fold, run) record is a point: horizontally its extrapolation factor
+    (its compute, or N or D, over the largest the fold was fitted on), vertically
+    ``(predicted - observed) / observed`` in percent (above zero: the law over-predicts
+    the loss). The line through each estimator's points is the median error in bins of
+    the factor, and the band its central 80%. With ``interval`` (a kind the rollout
+    recorded, e.g. ``"prediction"``), records outside their interval are ringed.
+
+    Parameters
+    ----------
+    rollout : RolloutResult or list of RolloutResult
+        One rollout, or several (each estimator in its own colour, by ``label``).
+    ax : matplotlib Axes, optional
+    interval : str, optional
+        Interval kind whose misses are marked.
+    n_bins : int
+        Bins of the log factor for the median line.
+    figsize : (float, float), optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    items = _rollouts(rollout)
+    check_ax(ax)
+    figsize = check_figsize(figsize, given=ax)
+    if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
+        raise InputError(f"`n_bins` must be a positive integer, got {n_bins!r}")
+    if interval is not None:
+        missing = [r.label for r in items if interval not in r.intervals]
+        if missing:
+            raise InputError(f"`interval` {interval!r} was not recorded by rollout(s) {missing}")
+    ax = new_axes(ax, figsize, default=(7.0, 4.6))
+    colours = [f"C{i % 10}" for i in range(len(items))]
+    factors = np.concatenate([np.asarray(r.factor, float) for r in items])
+    edges = np.geomspace(factors.min(), factors.max() * (1 + 1e-9), n_bins + 1)
+    for r, colour in zip(items, colours):
+        factor = np.asarray(r.factor, float)
+        error = 100 * np.asarray(r.signed_relative_error, float)
+        ax.scatter(factor, error, s=12, alpha=0.45, color=colour, linewidths=0,
+                   label=f"{r.label}: mean |error| {100 * r.mean_relative_error:.2g}%")
+        if interval is not None:
+            missed = ~r.covered(interval)
+            ax.scatter(factor[missed], error[missed], s=40, facecolors="none",
+                       edgecolors=colour, linewidths=1.0)
+        centres, median, low, high = [], [], [], []
+        for a, b in zip(edges[:-1], edges[1:]):
+            inside = (factor >= a) & (factor < b)
+            if inside.sum() >= 3:
+                centres.append(np.sqrt(a * b))
+                q10, q50, q90 = np.percentile(error[inside], [10, 50, 90])
+                median.append(q50), low.append(q10), high.append(q90)
+        if centres:
+            ax.plot(centres, median, color=colour, lw=2.0)
+            ax.fill_between(centres, low, high, color=colour, alpha=0.15, linewidth=0)
+    ax.axhline(0.0, color="0.3", lw=0.8)
+    ax.set_xscale("log")
+    axis = items[0].axis
+    ax.set_xlabel(f"extrapolation factor ({axis} / largest fitted {axis})")
+    ax.set_ylabel("signed error of predicted loss (%)")
+    title = "rollout back-test: fit below each cut, predict above"
+    if interval is not None:
+        title += f"\n(ringed: outside the {interval} interval)"
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="best", frameon=False)
+    return ax
