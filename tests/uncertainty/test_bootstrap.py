@@ -79,11 +79,158 @@ def test_coverage_on_simulated_sweeps():
 def test_same_seed_same_draws_and_json_whatever_n_jobs(synthetic):
     runs, result = synthetic
     one = bootstrap(result, runs, 60, rng=3)
-    two = bootstrap(result, runs, 60, rng=3, n_jobs=2, chunk_size=16)
-    assert np.array_equal(one.draws, two.draws)
-    assert result.with_bootstrap(one).to_json() == result.with_bootstrap(two).to_json()
-    other = bootstrap(result, runs, 60, rng=4)
-    assert not np.array_equal(one.draws, other.draws)
+    reference = result.with_bootstrap(one).to_json()
+    # worker processes forced (backend="loky"), other block layouts and thread workers:
+    # the same bytes, since a resample's refit depends only on its own weights
+    for n_jobs, chunk_size, backend in ((2, 16, "loky"), (4, 7, "loky"), (2, 60, None),
+                                        (2, 5, "threading"), (-1, 1, None)):
+        other = bootstrap(result, runs, 60, rng=3, n_jobs=n_jobs, chunk_size=chunk_size,
+                          backend=backend)
+        assert np.array_equal(one.draws, other.draws), (n_jobs, chunk_size, backend)
+        assert result.with_bootstrap(other).to_json() == reference, (n_jobs, chunk_size, backend)
+    different = bootstrap(result, runs, 60, rng=4)
+    assert not np.array_equal(one.draws, different.draws)
+
+
+_BLAS_CHILD = """
+import sys, scalinglaws as sl
+from scalinglaws.uncertainty.bootstrap import bootstrap
+runs = sl.generate_sweep(noise=0.01, rng=5)
+result = sl.fit(runs)
+sys.stdout.write(result.with_bootstrap(bootstrap(result, runs, 40, rng=11)).to_json())
+"""
+
+
+def test_same_json_with_one_or_two_blas_threads():
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for threads in ("1", "2"):
+        env = dict(os.environ, OPENBLAS_NUM_THREADS=threads, OMP_NUM_THREADS=threads,
+                   MKL_NUM_THREADS=threads)
+        done = subprocess.run([sys.executable, "-c", _BLAS_CHILD], env=env, capture_output=True,
+                              text=True, timeout=300, check=True)
+        outputs.append(done.stdout)
+    assert outputs[0] == outputs[1] and '"bootstrap"' in outputs[0]
+
+
+def test_workers_capped_by_cores_and_blocks_and_worth_starting():
+    from scalinglaws.uncertainty.bootstrap import PROCESS_CROSSOVER_SECONDS, plan_workers
+
+    assert plan_workers(1000, 1, seconds=1e6, cpu_count=2) == 1  # one block: one worker
+    assert plan_workers(1000, 50, seconds=1e6, cpu_count=2) == 2  # never 1000 processes
+    assert plan_workers(-1, 50, seconds=1e6, cpu_count=2) == 2
+    assert plan_workers(-2, 50, seconds=1e6, cpu_count=4) == 3
+    # too little work per worker to pay for starting processes: in-process
+    assert plan_workers(2, 50, seconds=PROCESS_CROSSOVER_SECONDS, cpu_count=2) == 1
+    assert plan_workers(2, 50, seconds=4 * PROCESS_CROSSOVER_SECONDS, cpu_count=2) == 2
+    # an explicit backend is obeyed (a dask cluster may have more workers than local cores)
+    assert plan_workers(8, 50, seconds=0.1, backend="dask", cpu_count=2) == 8
+    assert plan_workers(8, 50, seconds=0.1, backend="loky", cpu_count=2) == 2
+
+
+_INTERRUPTED_CHILD = """
+import sys, time, scalinglaws as sl
+from scalinglaws.uncertainty.bootstrap import bootstrap
+runs = sl.generate_sweep(noise=0.01, rng=5)
+result = sl.fit(runs)
+print("ready", flush=True)
+try:
+    bootstrap(result, runs, 200000, rng=0, n_jobs=2, backend="loky", chunk_size=2000)
+except KeyboardInterrupt:
+    print("interrupted", flush=True)
+    time.sleep(1.0)
+    sys.exit(130)
+"""
+
+
+def _children(pid):
+    import os
+
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not __import__("os").path.isdir("/proc"), reason="reads /proc")
+def test_no_worker_process_outlives_a_keyboard_interrupt():
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", _INTERRUPTED_CHILD], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        workers = []
+        for _ in range(120):  # wait until the worker processes exist
+            time.sleep(0.25)
+            workers = _children(child.pid)
+            if len(workers) >= 2:
+                break
+        assert len(workers) >= 2, workers
+        time.sleep(1.0)
+        child.send_signal(signal.SIGINT)
+        out, _ = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert "interrupted" in out and child.returncode == 130
+    deadline = time.time() + 10
+    while any(_alive(w) for w in workers) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not [w for w in workers if _alive(w)]
+
+
+def test_every_draw_reaches_its_resamples_optimum(epoch, synthetic):
+    """Each draw's objective is no higher than an independent optimum of its resample:
+    scipy's least_squares (Huber, f_scale = delta) on the runs repeated as drawn, from the
+    draw and from the full-data optimum (issue: 1 of 40 draws stopped 2.5e-7 above)."""
+    from scipy import optimize
+
+    for runs, result in (epoch[:2], synthetic):
+        boot = bootstrap(result, runs, 40, rng=17)
+        counts = resample_counts(len(runs), 40, np.random.default_rng(17))
+        ln_n, ln_d, ln_l = np.log(runs.N), np.log(runs.D), np.log(runs.loss)
+        point = np.log([result.params[k] for k in ("E", "A", "B")] +
+                       [np.exp(result.params["alpha"]), np.exp(result.params["beta"])])
+        assert boot.n_failed == 0
+        for i in range(40):
+            rows = np.repeat(np.arange(len(runs)), counts[i].astype(int))
+
+            def residuals(t, rows=rows):
+                e, a, b, alpha, beta = t
+                pred = np.logaddexp(np.logaddexp(a - alpha * ln_n[rows], b - beta * ln_d[rows]), e)
+                return pred - ln_l[rows]
+
+            draw = boot.draws[i]
+            mine = np.concatenate([np.log(draw[:3]), draw[3:]])
+            best = np.inf
+            for x0 in (mine, point):
+                fit = optimize.least_squares(residuals, x0, loss="huber", f_scale=1e-3,
+                                             xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=5000)
+                r = residuals(fit.x)
+                best = min(best, np.sum(np.where(np.abs(r) <= 1e-3, 0.5 * r**2,
+                                                 1e-3 * (np.abs(r) - 0.5e-3))))
+            assert boot.objectives[i] <= best * (1 + 1e-10), (i, boot.objectives[i], best)
 
 
 def test_dask_cluster_gives_the_same_draws(synthetic):
@@ -187,3 +334,51 @@ def test_bad_arguments(synthetic):
         bootstrap(result, sl.generate_sweep(rng=99), 10)
     with pytest.raises(InputError, match="`groups` column"):
         bootstrap(result, runs, 10, groups="seed")
+    # issue 19: each of these was a raw numpy error or silently accepted
+    for kwargs, name in (({"rng": -1}, "rng"), ({"rng": "seed"}, "rng"), ({"rng": 1.5}, "rng"),
+                         ({"chunk_size": -1}, "chunk_size"), ({"chunk_size": 2.5}, "chunk_size"),
+                         ({"chunk_size": 0}, "chunk_size"), ({"extra_starts": -1}, "extra_starts"),
+                         ({"extra_starts": 1.0}, "extra_starts"), ({"n_jobs": 0}, "n_jobs"),
+                         ({"n_jobs": 1.5}, "n_jobs"), ({"n_jobs": "2"}, "n_jobs"),
+                         ({"n_jobs": -1000}, "n_jobs"), ({"max_iter": 0}, "max_iter"),
+                         ({"progress": "yes"}, "progress"), ({"jackknife": 1}, "jackknife"),
+                         ({"backend": 3}, "backend")):
+        with pytest.raises(InputError, match=f"`{name}`"):
+            bootstrap(result, runs, 10, **kwargs)
+
+
+def test_bca_matches_scipy_given_the_same_draws(synthetic):
+    """Our BCa interval equals scipy.stats.bootstrap(method="BCa") fed the same resamples.
+
+    scipy draws its resamples with ``rng.integers(0, n, (n_resamples, n))``, the call
+    :func:`resample_counts` makes, so with the same seed both see the same resamples;
+    scipy's statistic is then answered from our draws (and our jackknife)."""
+    from scipy import stats
+
+    runs, result = synthetic
+    n, n_resamples = len(runs), 300
+    boot = bootstrap(result, runs, n_resamples, rng=2, method="bca")
+    assert boot.n_failed == 0
+    counts = resample_counts(n, n_resamples, np.random.default_rng(2))
+    by_counts = {row.astype(int).tobytes(): i for i, row in enumerate(counts)}
+    column = list(result.form.param_names).index("alpha")
+
+    def one(indices):
+        if len(indices) == n - 1:  # a leave-one-out sample of scipy's jackknife
+            left_out = np.setdiff1d(np.arange(n), indices)[0]
+            return boot.jackknife[left_out, column]
+        row = np.bincount(indices, minlength=n)
+        if np.all(row == 1):
+            return result.params["alpha"]
+        return boot.draws[by_counts[row.tobytes()], column]
+
+    def statistic(indices, axis=-1):
+        flat = indices.reshape(-1, indices.shape[-1])
+        return np.array([one(r) for r in flat]).reshape(indices.shape[:-1])
+
+    theirs = stats.bootstrap((np.arange(n),), statistic, n_resamples=n_resamples,
+                             method="BCa", vectorized=True, rng=np.random.default_rng(2))
+    estimate, low, high = boot.interval(lambda p: p["alpha"], method="bca")
+    assert low == pytest.approx(theirs.confidence_interval.low, rel=1e-12)
+    assert high == pytest.approx(theirs.confidence_interval.high, rel=1e-12)
+    assert low < estimate < high
