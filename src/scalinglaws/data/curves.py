@@ -1,0 +1,639 @@
+"""Training curves: the loss of each run at many steps, with the learning rate of every step.
+
+:func:`load_curves` reads a CSV/TSV/JSON/JSON-lines/Parquet table (long format: one row
+per logged point), a Weights & Biases export (the API's ``run.history()`` with ``_step``,
+``train/loss``, ``lr``... or the web UI's wide ``"<run> - <metric>"`` panel export), a
+TensorBoard event directory (needs ``tbparse``) or an MLflow tracking store (needs
+``mlflow``), a DataFrame or a dict of columns, and returns a :class:`Curves`: a validated,
+frozen table whose canonical columns are
+
+==========  ============================================================================
+run_id      which run the point belongs to (text)
+step        optimizer step, 0-based (integer >= 0)
+loss        the logged loss, nats/token (> 0)
+lr          the LR used at that step, where logged (NaN elsewhere)
+tokens      training tokens seen at that step (given, or step x ``tokens_per_step``)
+N           parameters of the run (one value per run)
+==========  ============================================================================
+
+plus every other column under its own name. A curve law needs the LR of *every* step;
+:meth:`Curves.lr_array` gives it from a schedule attached with
+:meth:`Curves.with_schedules`, or from the logged ``lr`` column when it covers every step
+(or, with ``lr_policy="interpolate"``, by linear interpolation between logged values).
+
+What the logs get wrong, and what happens (each an explicit policy):
+
+* a bad cell (text, inf, a negative step, a loss <= 0) always raises, naming file, row,
+  line and column;
+* a missing loss raises (``nan_policy="raise"``) or the row is dropped and counted
+  (``"omit"``; the default for W&B exports, which log each metric at its own steps);
+* a step logged twice in a run raises (``duplicates="raise"``) or keeps the ``"first"``
+  or ``"last"`` logged value or their ``"mean"``;
+* steps that go backwards (a restarted run) raise (``unsorted="raise"``) or are sorted
+  (``"sort"``; with ``duplicates="last"`` a restart's re-logged steps win);
+* a loss spike (more than ``spike_threshold`` above the medians of its 3 neighbours on
+  either side) is kept with a warning (``spikes="warn"``), kept silently, dropped or raises.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._exceptions import InputError, ScalingLawsWarning
+from .._validation import check_choice, check_positive
+from .curve_logs import (CURVE_ALIASES, from_wide, is_wandb, resolve_curve_columns,
+                         sniff_directory)
+from .readers import read_table, table_from_mapping
+from .runs import _row_text, _to_float, fingerprint_arrays
+
+__all__ = ["Curves", "load_curves", "CURVE_ALIASES"]
+
+_CANONICAL = tuple(CURVE_ALIASES)
+_NEIGHBOURS = 3  # spikes are judged against the median of 3 points on each side
+
+
+@dataclass(frozen=True, eq=False)
+class Curves:
+    """Validated training curves; build them with :func:`load_curves`.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        One row per point, sorted by run (in order of first appearance) then step:
+        ``run_id`` (str), ``step`` (int64), ``loss`` (float64) and, when known, ``lr``,
+        ``tokens``, ``N`` (float64), then the other columns. Read-only: use
+        :meth:`to_frame` for a copy.
+    source : str
+        The file(s), or ``"<DataFrame>"``/``"<dict>"``.
+    schedules : mapping
+        Run id -> its per-step LR array (read-only), attached with
+        :meth:`with_schedules`.
+    lr_log : mapping
+        Run id -> ``(steps, lr)`` of every logged LR, rows without a loss included (a
+        W&B history logs the LR at every step and the validation loss at few).
+    row_numbers : tuple of int
+        Source row of each point (for messages).
+    n_dropped : int
+        Rows dropped by the missing-value, duplicate and spike policies.
+    notes : tuple of str
+        What the policies did, in words.
+    lr_policy : str
+        ``"exact"`` or ``"interpolate"`` (see :meth:`lr_array`).
+    """
+
+    _frame: pd.DataFrame
+    source: str = "<DataFrame>"
+    schedules: Mapping = field(default_factory=dict)
+    lr_log: Mapping = field(default_factory=dict)
+    row_numbers: tuple = ()
+    n_dropped: int = 0
+    notes: tuple = ()
+    lr_policy: str = "exact"
+
+    def __post_init__(self):
+        object.__setattr__(self, "schedules", MappingProxyType(dict(self.schedules)))
+        object.__setattr__(self, "lr_log", MappingProxyType(dict(self.lr_log)))
+
+    # -- views -----------------------------------------------------------------------
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The points (a read-only view; :meth:`to_frame` gives a copy)."""
+        return self._frame
+
+    def to_frame(self) -> pd.DataFrame:
+        """A copy of the points."""
+        return self._frame.copy()
+
+    @property
+    def runs(self) -> tuple[str, ...]:
+        """Run ids, in order."""
+        return tuple(pd.unique(self._frame["run_id"]))
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    def has(self, name: str) -> bool:
+        """Whether the points have column ``name`` with at least one value."""
+        return name in self._frame.columns and bool(self._frame[name].notna().any())
+
+    def _rows(self, run: str) -> np.ndarray:
+        rows = np.flatnonzero(self._frame["run_id"].to_numpy() == run)
+        if not rows.size:
+            raise InputError(f"no run {run!r}; runs: {', '.join(self.runs)}")
+        return rows
+
+    def steps(self, run: str) -> np.ndarray:
+        """Logged steps of ``run``."""
+        return self._frame["step"].to_numpy()[self._rows(run)]
+
+    def loss(self, run: str) -> np.ndarray:
+        """Logged losses of ``run``."""
+        return self._frame["loss"].to_numpy()[self._rows(run)]
+
+    def run_value(self, run: str, column: str) -> float | None:
+        """The run's value of a per-run column such as ``N`` (None when absent)."""
+        if not self.has(column):
+            return None
+        values = self._frame[column].to_numpy()[self._rows(run)]
+        return None if np.all(pd.isna(values)) else values[0]
+
+    def __repr__(self) -> str:
+        last = self._frame.groupby("run_id", sort=False)["step"].max()
+        return (f"Curves({len(self.runs)} runs, {len(self)} points from "
+                f"{Path(self.source).name if os.sep in self.source else self.source}; "
+                f"steps up to {int(last.max()):,}; loss {self._frame['loss'].min():.4g}–"
+                f"{self._frame['loss'].max():.4g}"
+                + (f"; {self.n_dropped} rows dropped" if self.n_dropped else "") + ")")
+
+    # -- the LR of every step --------------------------------------------------------
+    def lr_array(self, run: str) -> np.ndarray:
+        """The LR of every step ``0 … T-1`` of ``run`` (read-only).
+
+        From the attached schedule if any; else from the logged ``lr`` column when it
+        covers every step up to the last logged one; else, with
+        ``lr_policy="interpolate"``, linearly between logged values (which must
+        include step 0) and constant after the last. Otherwise :class:`InputError`.
+        """
+        if run in self.schedules:
+            return self.schedules[run]
+        rows = self._rows(run)
+        last = int(self._frame["step"].to_numpy()[rows].max())
+        if run not in self.lr_log:
+            raise InputError(f"run {run!r}: no learning rates: a curve law needs the LR of "
+                             "every step; attach the run's schedule with "
+                             "curves.with_schedules({run: schedule}) (or --schedules)")
+        steps, lr = self.lr_log[run]
+        steps, lr = steps[steps <= last], lr[steps <= last]
+        if len(steps) == last + 1:
+            out = np.empty(last + 1)
+            out[steps] = lr
+        elif self.lr_policy == "interpolate" and len(steps) and steps[0] == 0:
+            out = np.interp(np.arange(last + 1), steps, lr)
+        else:
+            advice = ("give its schedule with curves.with_schedules({run: schedule}) (or "
+                      "--schedules)")
+            if self.lr_policy != "interpolate":
+                advice += ", or load with lr_policy='interpolate'"
+            elif not len(steps) or steps[0] != 0:
+                advice += "; interpolation needs the LR of step 0"
+            raise InputError(f"run {run!r} logs the LR at {len(steps):,} of its {last + 1:,} "
+                             f"steps 0 … {last:,}; a curve law needs the LR of every step: "
+                             + advice)
+        out.flags.writeable = False
+        return out
+
+    def with_schedules(self, schedules: Mapping, *, check: bool = True,
+                       rtol: float = 1e-6) -> Curves:
+        """Curves with the per-step LR of some runs given.
+
+        ``schedules`` maps a run id to an array of the LR of every step, or to an object
+        with an ``lr_array()`` method (a :class:`~scalinglaws.laws.schedules.Schedule`).
+        The array must cover the run's last logged step; with ``check``, where the run
+        logs its LR, the schedule must agree to ``rtol`` (this catches a schedule that is
+        off by one step, or the wrong run's).
+        """
+        if not isinstance(schedules, Mapping):
+            raise InputError("`schedules` must map run ids to LR arrays or schedules")
+        attached = dict(self.schedules)
+        for run, schedule in schedules.items():
+            rows = self._rows(run)
+            lr = schedule.lr_array() if hasattr(schedule, "lr_array") else schedule
+            try:
+                lr = np.array(lr, dtype=float)
+            except (TypeError, ValueError):
+                raise InputError(f"schedule of run {run!r} is not an array of numbers") from None
+            last = int(self._frame["step"].to_numpy()[rows].max())
+            if lr.ndim != 1 or len(lr) <= last:
+                raise InputError(f"the schedule of run {run!r} has {lr.size:,} steps but the run "
+                                 f"logs step {last:,}")
+            if not np.all(np.isfinite(lr)) or np.any(lr < 0):
+                raise InputError(f"the schedule of run {run!r} has a negative or non-finite LR")
+            if check and "lr" in self._frame.columns:
+                steps = self._frame["step"].to_numpy()[rows]
+                logged = self._frame["lr"].to_numpy(dtype=float)[rows]
+                known = np.isfinite(logged)
+                gap = np.abs(lr[steps[known]] - logged[known]) > rtol * np.abs(logged[known]) + 1e-300
+                if gap.any():
+                    i = int(np.flatnonzero(gap)[0])
+                    raise InputError(
+                        f"the schedule of run {run!r} gives LR {lr[steps[known][i]]:.6g} at step "
+                        f"{int(steps[known][i])} but the run logged {logged[known][i]:.6g} there "
+                        f"({int(gap.sum())} disagreements); is it the right schedule, with step "
+                        "t holding the LR used at step t?")
+            lr.flags.writeable = False
+            attached[run] = lr
+        return replace(self, schedules=attached)
+
+    # -- selections ---------------------------------------------------------------------
+    def select(self, runs=None, *, mask=None) -> Curves:
+        """The curves of some ``runs`` (ids), or the points where ``mask`` is True."""
+        keep = np.ones(len(self), bool)
+        if runs is not None:
+            runs = [runs] if isinstance(runs, str) else list(runs)
+            for run in runs:
+                self._rows(run)
+            keep &= self._frame["run_id"].isin(runs).to_numpy()
+        if mask is not None:
+            mask = mask(self._frame) if callable(mask) else mask
+            mask = np.asarray(mask)
+            if mask.dtype != bool or mask.shape != (len(self),):
+                raise InputError(f"`mask` must be {len(self)} booleans")
+            keep &= mask
+        if not keep.any():
+            raise InputError("the selection keeps no point")
+        frame = self._frame.loc[keep].reset_index(drop=True)
+        kept = set(frame["run_id"])
+        return replace(self, _frame=_readonly(frame),
+                       row_numbers=tuple(np.asarray(self.row_numbers)[keep].tolist()),
+                       schedules={r: a for r, a in self.schedules.items() if r in kept},
+                       lr_log={r: v for r, v in self.lr_log.items() if r in kept})
+
+    def truncate(self, fraction: float | None = None, *, max_step: int | None = None) -> Curves:
+        """Each run's points up to ``max_step``, or up to ``fraction`` of its last step
+        (a run part-way through); schedules keep their full length."""
+        if (fraction is None) == (max_step is None):
+            raise InputError("give exactly one of `fraction` and `max_step`")
+        steps = self._frame["step"].to_numpy()
+        if fraction is not None:
+            fraction = check_positive("fraction", fraction)
+            last = self._frame.groupby("run_id", sort=False)["step"].transform("max").to_numpy()
+            return self.select(mask=steps <= fraction * last)
+        return self.select(mask=steps <= max_step)
+
+    def fingerprint(self) -> str:
+        """``"sha256:<hex>"`` of run ids, steps, losses and the LR arrays used."""
+        parts = [("step", self._frame["step"].to_numpy(dtype=float)),
+                 ("loss", self._frame["loss"].to_numpy(dtype=float))]
+        codes = pd.factorize(self._frame["run_id"])[0].astype(float)
+        parts.append(("run", codes))
+        for run in self.runs:
+            if run in self.schedules:
+                parts.append((f"lr:{run}", self.schedules[run]))
+        return fingerprint_arrays(parts)
+
+
+def _readonly(frame: pd.DataFrame) -> pd.DataFrame:
+    for column in frame.columns:
+        values = frame[column].to_numpy()
+        if isinstance(values, np.ndarray) and values.dtype != object:
+            try:
+                values.flags.writeable = False
+            except ValueError:  # pandas may hand out a copy; nothing to protect then
+                pass
+    return frame
+
+
+# ----------------------------------------------------------------------------- building
+
+
+def _numbers(table, column, name, source, lines, thousands):
+    values, not_number = _to_float(table[column], thousands)
+    bad = not_number | np.isinf(values)
+    if name == "step":
+        with np.errstate(invalid="ignore"):
+            bad |= (values < 0) | (np.isfinite(values) & (values != np.round(values)))
+    elif name in ("loss", "N", "tokens"):
+        with np.errstate(invalid="ignore"):
+            bad |= values <= 0 if name != "tokens" else values < 0
+    elif name == "lr":
+        with np.errstate(invalid="ignore"):
+            bad |= values < 0
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        cell = table[column].iloc[row]
+        what = {"step": "a whole number >= 0", "loss": "a finite number > 0",
+                "N": "a finite number > 0", "tokens": "a finite number >= 0",
+                "lr": "a finite number >= 0"}.get(name, "a number")
+        raise InputError(f"{source}: {_row_text(row, lines)}, column '{column}' ({name}): value "
+                         f"{cell!r} is not {what}"
+                         + (f"; and {int(bad.sum()) - 1} more" if bad.sum() > 1 else ""))
+    return values
+
+
+def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns, metric, lr,
+           run, N, tokens_per_step, nan_policy, duplicates, unsorted, spikes,
+           spike_threshold, lr_policy, wandb: bool) -> Curves:
+    if table.columns.has_duplicates:
+        repeated = sorted({str(c) for c in table.columns[table.columns.duplicated()]})
+        raise InputError(f"{source}: column {repeated[0]!r} appears twice")
+    if len(table) == 0:
+        raise InputError(f"{source}: no points (the table is empty)")
+    table = table.reset_index(drop=True)
+    columns = dict(columns or {})
+    for name, given in (("loss", metric), ("lr", lr)):
+        if given is not None:
+            if name in columns:
+                raise InputError(f"give the {name} column once (columns= or "
+                                 f"{'metric' if name == 'loss' else 'lr'}=)")
+            columns[name] = given
+    mapping = resolve_curve_columns(table, columns, source)
+    values = {name: _numbers(table, column, name, source, lines, thousands)
+              for name, column in mapping.items() if name != "run_id"}
+    policy = nan_policy if nan_policy != "auto" else ("omit" if wandb else "raise")
+    missing = np.isnan(values["loss"]) | np.isnan(values["step"])
+    notes = []
+    if missing.any():
+        row = int(np.flatnonzero(missing)[0])
+        if policy == "raise":
+            raise InputError(f"{source}: {_row_text(row, lines)}: no "
+                             f"{'loss' if np.isnan(values['loss'][row]) else 'step'} value "
+                             f"({int(missing.sum())} such rows); to drop them set nan_policy "
+                             "to 'omit'")
+        notes.append(f"dropped {int(missing.sum())} rows without a loss or step value (first: "
+                     f"{_row_text(row, lines)})")
+    if "run_id" in mapping:
+        labels = table[mapping["run_id"]]
+        if labels.isna().any():
+            row = int(np.flatnonzero(labels.isna().to_numpy())[0])
+            raise InputError(f"{source}: {_row_text(row, lines)}: no run id in column "
+                             f"'{mapping['run_id']}'")
+        runs = labels.astype(str).to_numpy(dtype=object)
+    else:
+        runs = np.full(len(table), run or Path(source).stem or "run", dtype=object)
+    frame = pd.DataFrame({"run_id": runs, "step": values["step"], "loss": values["loss"]})
+    for name in ("lr", "tokens", "N"):
+        if name in values:
+            frame[name] = values[name]
+    extras = [c for c in table.columns if c not in mapping.values()]
+    for column in extras:
+        frame[column if column not in frame.columns else f"{column}_unused"] = table[column]
+    frame["_row"] = np.arange(len(table))
+    lr_log = _lr_log(frame) if "lr" in frame.columns else {}
+    frame = frame.loc[~missing].reset_index(drop=True)
+    if frame.empty:
+        raise InputError(f"{source}: no points left after dropping rows without a loss")
+    frame["step"] = frame["step"].astype(np.int64)
+    frame, dropped = _order(frame, source, lines, duplicates, unsorted, notes)
+    frame, spiked = _spikes(frame, source, lines, spikes, spike_threshold, notes)
+    frame = _run_level(frame, N, tokens_per_step, source)
+    rows = tuple(int(r) for r in frame.pop("_row"))
+    ordered = [c for c in _CANONICAL if c in frame.columns]
+    frame = frame[ordered + [c for c in frame.columns if c not in ordered]]
+    for note in notes:
+        if "spike" in note and spikes == "warn":
+            warnings.warn(f"{source}: {note}", ScalingLawsWarning, stacklevel=3)
+    return Curves(_frame=_readonly(frame), source=source, row_numbers=rows, lr_log=lr_log,
+                  n_dropped=int(missing.sum()) + dropped + spiked, notes=tuple(notes),
+                  lr_policy=lr_policy)
+
+
+def _lr_log(frame) -> dict:
+    """Every logged LR per run, by step (a step logged twice keeps its last value)."""
+    known = frame.loc[np.isfinite(frame["lr"].to_numpy()) & np.isfinite(
+        frame["step"].to_numpy(dtype=float)), ["run_id", "step", "lr"]]
+    log = {}
+    for run, part in known.groupby("run_id", sort=False):
+        part = part.drop_duplicates("step", keep="last").sort_values("step", kind="stable")
+        steps = part["step"].to_numpy(dtype=np.int64)
+        lr = part["lr"].to_numpy(dtype=float)
+        steps.flags.writeable = lr.flags.writeable = False
+        log[run] = (steps, lr)
+    return log
+
+
+def _order(frame, source, lines, duplicates, unsorted, notes):
+    """Sort by run (first appearance) and step, applying the duplicate/order policies."""
+    order_of_run = {r: i for i, r in enumerate(pd.unique(frame["run_id"]))}
+    run_code = frame["run_id"].map(order_of_run).to_numpy()
+    steps = frame["step"].to_numpy()
+    backwards = np.zeros(len(frame), bool)
+    same_run = run_code[1:] == run_code[:-1]
+    backwards[1:] = same_run & (steps[1:] < steps[:-1])
+    if backwards.any() and unsorted == "raise":
+        at = int(np.flatnonzero(backwards)[0])
+        raise InputError(f"{source}: {_row_text(int(frame['_row'].iloc[at]), lines)}: step "
+                         f"{steps[at]} of run {frame['run_id'].iloc[at]!r} comes after step "
+                         f"{steps[at - 1]} (a restarted run?); set unsorted to 'sort' (and "
+                         "duplicates to 'last' to keep a restart's values)")
+    if backwards.any():
+        notes.append(f"sorted {int(backwards.sum())} out-of-order steps")
+    position = np.lexsort((np.arange(len(frame)), steps, run_code))  # stable: log order kept
+    frame = frame.iloc[position].reset_index(drop=True)
+    key = frame["run_id"].astype(str) + "\x00" + frame["step"].astype(str)
+    repeated = key.duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return frame, 0
+    if duplicates == "raise":
+        at = int(np.flatnonzero(repeated)[0])
+        raise InputError(f"{source}: {_row_text(int(frame['_row'].iloc[at]), lines)}: run "
+                         f"{frame['run_id'].iloc[at]!r} logs step {frame['step'].iloc[at]} more "
+                         f"than once ({int(repeated.sum())} rows); set duplicates to 'first', "
+                         "'last' or 'mean'")
+    before = len(frame)
+    if duplicates == "mean":
+        numeric = [c for c in ("loss", "lr", "tokens", "N") if c in frame.columns]
+        means = frame.groupby(["run_id", "step"], sort=False)[numeric].transform("mean")
+        frame[numeric] = means
+        frame = frame.loc[~key.duplicated(keep="first").to_numpy()]
+    else:
+        frame = frame.loc[~key.duplicated(keep=duplicates).to_numpy()]
+    frame = frame.reset_index(drop=True)
+    notes.append(f"merged {before - len(frame)} repeated steps (duplicates={duplicates!r})")
+    return frame, before - len(frame)
+
+
+def _spikes(frame, source, lines, policy, threshold, notes):
+    """Flag points far above the median of their neighbours; apply the spike policy."""
+    if policy == "keep" or len(frame) < 3:
+        return frame, 0
+    loss = frame["loss"].to_numpy()
+    flagged = np.zeros(len(frame), bool)
+    for _, rows in frame.groupby("run_id", sort=False).indices.items():
+        values = loss[rows]
+        # a spike stands above both sides: on a falling curve the left side is higher
+        for i in range(1, len(values) - 1):
+            left = values[max(0, i - _NEIGHBOURS):i]
+            right = values[i + 1:i + 1 + _NEIGHBOURS]
+            if values[i] > (1 + threshold) * max(np.median(left), np.median(right)):
+                flagged[rows[i]] = True
+    if not flagged.any():
+        return frame, 0
+    first = int(np.flatnonzero(flagged)[0])
+    where = (f"run {frame['run_id'].iloc[first]!r} step {int(frame['step'].iloc[first])}, "
+             f"{_row_text(int(frame['_row'].iloc[first]), lines)}")
+    if policy == "raise":
+        raise InputError(f"{source}: {int(flagged.sum())} loss spikes (more than "
+                         f"{threshold:.0%} above the median of their neighbours), the first at "
+                         f"{where}; set spikes to 'keep', 'warn' or 'omit'")
+    if policy == "omit":
+        notes.append(f"dropped {int(flagged.sum())} loss spikes (first at {where})")
+        return frame.loc[~flagged].reset_index(drop=True), int(flagged.sum())
+    notes.append(f"{int(flagged.sum())} loss spikes kept (more than {threshold:.0%} above the "
+                 f"median of their neighbours; first at {where}); set spikes to 'omit' to drop "
+                 "them or 'keep' to silence this")
+    return frame, 0
+
+
+def _run_level(frame, N, tokens_per_step, source):
+    """One N per run (column, scalar or mapping); tokens from tokens_per_step if asked."""
+    if N is not None:
+        if "N" in frame.columns:
+            raise InputError("N is both a column and an argument; give it once")
+        if isinstance(N, Mapping):
+            unknown = [r for r in N if r not in set(frame["run_id"])]
+            if unknown:
+                raise InputError(f"`N` names unknown runs {unknown}")
+            frame["N"] = frame["run_id"].map({r: check_positive(f"N[{r!r}]", v)
+                                              for r, v in N.items()}).astype(float)
+        else:
+            frame["N"] = check_positive("N", N)
+    if "N" in frame.columns:
+        spread = frame.groupby("run_id", sort=False)["N"].agg(["min", "max"])
+        varying = spread.index[(spread["min"] != spread["max"]).to_numpy()]
+        if len(varying):
+            raise InputError(f"{source}: run {varying[0]!r} has several values of N; N is one "
+                             "value per run")
+    if tokens_per_step is not None:
+        if "tokens" in frame.columns:
+            raise InputError("tokens is both a column and tokens_per_step; give it once")
+        frame["tokens"] = frame["step"].to_numpy(dtype=float) * check_positive(
+            "tokens_per_step", tokens_per_step)
+    return frame
+
+
+# ----------------------------------------------------------------------------- entry point
+
+_LOG_FORMATS = ("tensorboard", "mlflow")
+
+
+def load_curves(data: Any, columns: Mapping | None = None, *, format: str | None = None,
+                metric: str | None = None, lr: str | None = None, run: str | None = None,
+                N=None, tokens_per_step: float | None = None, schedules: Mapping | None = None,
+                nan_policy: str = "auto", duplicates: str = "raise", unsorted: str = "raise",
+                spikes: str = "warn", spike_threshold: float = 0.2,
+                lr_policy: str = "exact") -> Curves:
+    """Read and validate training curves (see the module docstring for the formats).
+
+    Parameters
+    ----------
+    data : path, list of paths, DataFrame or dict
+        A table file, a list of them (a run per file unless they hold a run column), a
+        TensorBoard log directory or an MLflow store (``format=`` says which; a
+        directory holding ``*.tfevents.*`` files is read as TensorBoard, one holding
+        ``meta.yaml`` files as MLflow), a DataFrame or a dict of columns.
+    columns : mapping, optional
+        Canonical name (``run_id``, ``step``, ``loss``, ``lr``, ``tokens``, ``N``) ->
+        column, tag or metric name; wins over recognised headers (:data:`CURVE_ALIASES`).
+    format : str, optional
+        ``csv``, ``tsv``, ``json``, ``jsonl``, ``parquet``, ``tensorboard`` or ``mlflow``.
+    metric, lr : str, optional
+        The column/tag/metric holding the loss and the LR (shorthands for ``columns``).
+    run : str, optional
+        Run id for a table without a run column (default: the file name).
+    N : float or mapping, optional
+        Parameters of every run, or per run id.
+    tokens_per_step : float, optional
+        Tokens per optimizer step (batch size x sequence length): ``tokens = step x``.
+    schedules : mapping, optional
+        Run id -> LR array or schedule, as :meth:`Curves.with_schedules`.
+    nan_policy : {"auto", "raise", "omit"}
+        Rows without a loss: raise or drop (``auto``: drop for W&B exports and
+        TensorBoard/MLflow logs, where metrics are logged at different steps; raise
+        otherwise).
+    duplicates : {"raise", "first", "last", "mean"}
+        A step logged twice in one run.
+    unsorted : {"raise", "sort"}
+        Steps that go backwards within a run.
+    spikes : {"warn", "keep", "omit", "raise"}
+        Losses more than ``spike_threshold`` (relative) above the median of their
+        neighbours.
+    lr_policy : {"exact", "interpolate"}
+        How :meth:`Curves.lr_array` fills steps whose LR was not logged.
+
+    Returns
+    -------
+    Curves
+
+    Examples
+    --------
+    >>> curves = load_curves({"step": [0, 1, 2], "loss": [4.0, 3.5, 3.2],
+    ...                       "lr": [1e-4, 2e-4, 2e-4]}, run="demo")
+    >>> curves.runs, curves.lr_array("demo").tolist()
+    (('demo',), [0.0001, 0.0002, 0.0002])
+    """
+    nan_policy = check_choice("nan_policy", nan_policy, ("auto", "raise", "omit"))
+    duplicates = check_choice("duplicates", duplicates, ("raise", "first", "last", "mean"))
+    unsorted = check_choice("unsorted", unsorted, ("raise", "sort"))
+    spikes = check_choice("spikes", spikes, ("warn", "keep", "omit", "raise"))
+    lr_policy = check_choice("lr_policy", lr_policy, ("exact", "interpolate"))
+    spike_threshold = check_positive("spike_threshold", spike_threshold)
+    if columns is not None and not isinstance(columns, Mapping):
+        raise InputError(f"`columns` must map canonical names to columns, got {columns!r}")
+    options = dict(columns=columns, metric=metric, lr=lr, run=run, N=N,
+                   tokens_per_step=tokens_per_step, nan_policy=nan_policy,
+                   duplicates=duplicates, unsorted=unsorted, spikes=spikes,
+                   spike_threshold=spike_threshold, lr_policy=lr_policy)
+    if isinstance(data, (list, tuple)) and data and all(
+            isinstance(d, (str, os.PathLike)) for d in data):
+        curves = _load_many(list(data), format, options)
+    elif isinstance(data, (str, os.PathLike)):
+        curves = _load_path(os.fspath(data), format, options)
+    else:
+        if format is not None:
+            raise InputError(f"`format`={format!r} applies only when data is a path")
+        if isinstance(data, pd.DataFrame):
+            table, source = data, "<DataFrame>"
+        elif isinstance(data, Mapping):
+            table, source = table_from_mapping(data, "<dict>"), "<dict>"
+        else:
+            raise InputError("`data` must be a path, a list of paths, a DataFrame or a dict of "
+                             f"columns, not {type(data).__name__}")
+        curves = _build(table, source, None, True, wandb=is_wandb(table), **options)
+    return curves.with_schedules(schedules) if schedules else curves
+
+
+def _load_path(path: str, format: str | None, options: dict) -> Curves:
+    kind = (format or "").lower() or None
+    if kind is None and os.path.isdir(path):
+        kind = sniff_directory(path)
+    if kind in _LOG_FORMATS:
+        from .curve_logs import read_mlflow, read_tensorboard  # optional extras
+
+        reader = read_tensorboard if kind == "tensorboard" else read_mlflow
+        table = reader(path, metric=options["metric"], lr=options["lr"])
+        if options["columns"]:
+            raise InputError(f"{path}: name the loss and LR of {kind} logs with metric= and lr=, "
+                             "not columns=")
+        given = {k: v for k, v in options.items() if k not in ("metric", "lr", "columns")}
+        fixed = {"run_id": "run_id", "step": "step", "loss": "loss",
+                 **({"lr": "lr"} if "lr" in table.columns else {}),
+                 **({"N": "N"} if "N" in table.columns else {})}
+        return _build(table, path, None, True, columns=fixed, metric=None, lr=None, wandb=True,
+                      **given)
+    table = read_table(path, format=format)
+    frame = table.frame
+    wide = from_wide(frame, options["metric"], path) if options["columns"] is None else None
+    if wide is not None:
+        given = dict(options, metric=None, lr=None)
+        return _build(wide, path, None, table.thousands, wandb=True, **given)
+    return _build(frame, path, table.lines, table.thousands, wandb=is_wandb(frame), **options)
+
+
+def _load_many(paths: Sequence, format: str | None, options: dict) -> Curves:
+    loaded = []
+    for path in paths:
+        single = dict(options, run=options["run"] or Path(os.fspath(path)).stem)
+        loaded.append(_load_path(os.fspath(path), format, single))
+    frames = [c._frame for c in loaded]
+    runs = [r for c in loaded for r in c.runs]
+    if len(runs) != len(set(runs)):
+        repeated = sorted({r for r in runs if runs.count(r) > 1})
+        raise InputError(f"run {repeated[0]!r} appears in several files; give each file its "
+                         "own run ids")
+    frame = pd.concat(frames, ignore_index=True)
+    return Curves(_frame=_readonly(frame), source=", ".join(map(os.fspath, paths)),
+                  lr_log={r: v for c in loaded for r, v in c.lr_log.items()},
+                  row_numbers=tuple(r for c in loaded for r in c.row_numbers),
+                  n_dropped=sum(c.n_dropped for c in loaded),
+                  notes=tuple(n for c in loaded for n in c.notes),
+                  lr_policy=options["lr_policy"])
+
