@@ -140,17 +140,23 @@ def _source_path(runs):
     return None if not source or source.startswith("<") else source
 
 
-def _warn_if_other_data(result, runs, *, stacklevel: int = 3) -> None:
-    """Warn when ``runs`` are not the data ``result`` was fitted on (fingerprints of the
-    columns the form uses differ). A weighted fit's fingerprint ends in ``+weights``."""
+def _fingerprints(result, runs):
+    """``(runs', fit's)`` data fingerprints of the columns the form uses, or None when there
+    is nothing to compare. A weighted fit's fingerprint is the data's plus ``+weights``."""
     stored = (getattr(result, "data_fingerprint", "") or "").split("+")[0]
     if runs is None or not stored:
-        return
+        return None
     try:
-        given = runs.fingerprint(tuple(result.form.inputs) + ("loss",))
-    except InputError:  # a form whose inputs are not run columns: nothing to compare
-        return
-    if given != stored:
+        return runs.fingerprint(tuple(result.form.inputs) + ("loss",)), stored
+    except InputError:  # a form whose inputs are not run columns
+        return None
+
+
+def _warn_if_other_data(result, runs, *, stacklevel: int = 3) -> None:
+    """Warn when ``runs`` are not the data ``result`` was fitted on."""
+    pair = _fingerprints(result, runs)
+    if pair is not None and pair[0] != pair[1]:
+        given, stored = pair
         where = _source_path(runs) or "the runs given"
         warnings.warn(f"{where} ({len(runs)} runs) is not the data this fit was made on "
                       f"(data fingerprint {given[:19]}... vs the fit's {stored[:19]}...): the "
@@ -345,9 +351,9 @@ def _allocation(result, budgets) -> str:
 
     rows = []
     for i, budget in enumerate(budgets):
-        rows.append([_num(budget, 3), cell("n_params", i, lambda v: _num(v, 3)),
-                     cell("n_tokens", i, lambda v: _num(v, 3)),
-                     cell("tokens_per_param", i, lambda v: _num(v, 3)),
+        rows.append([_num(budget, 3), cell("N", i, lambda v: _num(v, 3)),
+                     cell("D", i, lambda v: _num(v, 3)),
+                     cell("tokens_per_parameter", i, lambda v: _num(v, 3)),
                      cell("loss", i, lambda v: _num(v, 4))])
     header = ["compute C (FLOP)", "N_opt (parameters)", "D_opt (tokens)", "D/N",
               "loss (nats/token)"]
@@ -366,14 +372,9 @@ def _diagnostics(result, runs) -> str:
     diagnostics = getattr(result, "diagnostics", {}) or {}
     options = getattr(result, "options", {}) or {}
     fingerprint = getattr(result, "data_fingerprint", "")
-    match = ""
-    if runs is not None and fingerprint:
-        try:
-            mine = runs.fingerprint(tuple(result.form.inputs) + ("loss",))
-            match = (" (matches the runs shown)" if mine == fingerprint else
-                     " (DIFFERS from the runs shown: the figures use other data than the fit)")
-        except InputError:
-            match = ""
+    pair = _fingerprints(result, runs)
+    match = ("" if pair is None else " (matches the runs shown)" if pair[0] == pair[1]
+             else " (DIFFERS from the runs shown: the figures use other data than the fit)")
     pair = diagnostics.get("most_correlated") or {}
     condition = diagnostics.get("condition_number")
     rows = [

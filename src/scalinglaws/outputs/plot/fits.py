@@ -199,7 +199,7 @@ def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, grou
         if x == "C":
             curve_x = budgets
         else:
-            curve_x = alloc.n_params if x == "N" else alloc.n_tokens
+            curve_x = alloc.N if x == "N" else alloc.D
         ax.plot(curve_x, alloc.loss, color="black", ls="--", lw=1.4, zorder=2,
                 label="compute-optimal loss L*(C) (fit)")
     ax.set_xscale("log")

@@ -41,7 +41,7 @@ def hoffmann_frontier(compute):
     :data:`~scalinglaws.laws.published.HOFFMANN_2022_TEX` (about ``1.3000 (C/6)^0.4565``)."""
     from ...analysis.extrapolate import compute_optimal
 
-    return compute_optimal(_hoffmann_fit(), compute).n_params
+    return compute_optimal(_hoffmann_fit(), compute).N
 
 
 def efficient_frontier(result, compute=None, draws=None, known_models=True, published=True, *,
@@ -106,21 +106,21 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
     rows = draw_rows(result, draws)
     alloc = compute_optimal(result, compute, draws=rows, confidence_level=confidence_level)
     if table is not None and len(table):
-        predicted = np.asarray(compute_optimal(result, table["flops"].to_numpy(float)).n_params,
+        predicted = np.asarray(compute_optimal(result, table["flops"].to_numpy(float)).N,
                                dtype=float)
 
     ax = new_axes(ax, figsize, default=(7.2, 5.4))
-    ax.plot(compute, alloc.n_params, color="tab:blue", lw=2.2, zorder=4,
+    ax.plot(compute, alloc.N, color="tab:blue", lw=2.2, zorder=4,
             label=f"this fit ({form.name}): N_opt(C)")
-    if "n_params" in alloc.intervals:
-        low, high = alloc.intervals["n_params"]
+    if "N" in alloc.intervals:
+        low, high = alloc.intervals["N"]
         ax.fill_between(compute, low, high, color="tab:blue", alpha=0.2, lw=0, zorder=3,
                         label=f"{100 * alloc.confidence_level:g}% bootstrap interval "
                               f"({alloc.n_draws} draws)")
     if published:
         hoffmann = _hoffmann_fit()
         coefficients = chinchilla_frontier(hoffmann)
-        ax.plot(compute, compute_optimal(hoffmann, compute).n_params, color="tab:green",
+        ax.plot(compute, compute_optimal(hoffmann, compute).N, color="tab:green",
                 ls="--", lw=1.5, zorder=3,
                 label=f"Hoffmann et al. 2022: {coefficients.G:.2f}·(C/6)^{coefficients.a:.4f}")
         ax.plot(compute, kaplan_2020_frontier(compute), color="tab:purple", ls=":", lw=1.8,

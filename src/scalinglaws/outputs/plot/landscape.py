@@ -115,10 +115,10 @@ def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=Non
     c_low, c_high = k * n_range[0] * d_range[0], k * n_range[1] * d_range[1]
     path_c = np.geomspace(c_low, c_high, 200)
     path = compute_optimal(result, path_c, flops_per_token=k)
-    ax.plot(path.n_params, path.n_tokens, color="tab:red", lw=2.0, zorder=4,
+    ax.plot(path.N, path.D, color="tab:red", lw=2.0, zorder=4,
             label="compute-optimal path (N_opt, D_opt)")
     optimal = compute_optimal(result, budgets, flops_per_token=k)
-    ax.plot(np.atleast_1d(optimal.n_params), np.atleast_1d(optimal.n_tokens), "o",
+    ax.plot(np.atleast_1d(optimal.N), np.atleast_1d(optimal.D), "o",
             color="tab:red", markeredgecolor="white", ms=6, zorder=5)
     for budget in budgets:
         d_line = budget / (k * n_grid)
