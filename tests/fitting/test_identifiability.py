@@ -1,0 +1,66 @@
+"""Identifiability: the condition number of the correlation-scaled information matrix,
+and the IdentifiabilityWarning on a design where it must fire and one where it must not."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import scalinglaws as sl
+from scalinglaws import IdentifiabilityWarning
+from scalinglaws.fitting.identifiability import (ILL_CONDITIONED, identifiability,
+                                                 information_matrix, scaled_condition_number)
+from scalinglaws.laws.forms import get_form
+from scalinglaws.laws.synthetic import DEFAULT_TRUTH
+
+
+def test_condition_number_of_known_matrices():
+    # orthogonal columns: 1; the scaled matrix of two columns with correlation c has
+    # eigenvalues 1 +- c, so its condition number is (1 + c) / (1 - c)
+    x = np.linspace(-1, 1, 41)
+    assert scaled_condition_number(information_matrix(np.stack([x, np.ones_like(x)]))) == \
+        pytest.approx(1.0, abs=1e-12)
+    y = x + 0.1
+    c = np.dot(x, y) / np.sqrt(np.dot(x, x) * np.dot(y, y))
+    assert scaled_condition_number(information_matrix(np.stack([x, y]))) == pytest.approx(
+        (1 + c) / (1 - c), rel=1e-10)
+    # units do not matter: rescaling a parameter leaves the condition number unchanged
+    assert scaled_condition_number(information_matrix(np.stack([1e6 * x, y]))) == \
+        pytest.approx((1 + c) / (1 - c), rel=1e-10)
+    # weights: a run with zero weight carries no information
+    weights = np.r_[np.ones(40), 0.0]
+    assert information_matrix(np.stack([x, y]), weights)[0, 0] == pytest.approx(
+        np.dot(x[:40], x[:40]))
+
+
+def test_interchangeable_parameters_are_flagged():
+    x = np.linspace(1, 2, 20)
+    out = identifiability(np.stack([x, -x, x**2]), ("a", "b", "c"))
+    assert not out["identifiable"] and out["condition_number"] > ILL_CONDITIONED
+    assert set(out["most_correlated"]["params"]) == {"a", "b"}
+
+
+def _runs_at_one_ratio(tokens_per_parameter=20.0, seed=0):
+    n = np.geomspace(1e7, 1e10, 30)
+    d = tokens_per_parameter * n
+    loss = get_form("chinchilla").predict(DEFAULT_TRUTH["chinchilla"], N=n, D=d)
+    return sl.Runs.from_arrays(N=n, D=d, loss=loss * np.exp(
+        np.random.default_rng(seed).normal(0, 0.005, n.size)))
+
+
+def test_warning_fires_when_every_run_has_the_same_tokens_per_parameter():
+    # N and D move together, so A/N^alpha and B/D^beta are two power laws of one variable
+    # plus a constant: the data cannot separate E, A, B, alpha and beta
+    with pytest.warns(IdentifiabilityWarning, match="cannot separate the parameters"):
+        result = sl.fit(_runs_at_one_ratio())
+    assert not result.diagnostics["identifiable"]
+    assert result.diagnostics["condition_number"] > ILL_CONDITIONED
+
+
+def test_no_warning_on_an_isoflop_sweep():
+    runs = sl.generate_sweep(noise=0.005, rng=0)  # sizes vary within each budget
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IdentifiabilityWarning)
+        result = sl.fit(runs)
+    assert result.diagnostics["identifiable"]
+    assert result.diagnostics["condition_number"] < 1e6
