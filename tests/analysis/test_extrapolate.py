@@ -533,7 +533,7 @@ def test_bad_fit_and_params(rounded):
 @pytest.mark.parametrize("kwargs, match", [
     (dict(compute=-1.0), "`compute` must be positive"),
     (dict(compute=float("nan")), "`compute` must be finite"),
-    (dict(compute="1e21"), "`compute` must be a number"),
+    (dict(compute="1e21 FLOP"), "`compute` must be a number"),
     (dict(compute=[]), "`compute` must not be empty"),
     (dict(flops_per_token=0.0), "`flops_per_token` must be positive"),
     (dict(flops_per_token=[6.0, 8.0]), "`flops_per_token` must be a single number"),

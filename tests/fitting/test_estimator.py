@@ -157,7 +157,7 @@ def test_fixed_and_tied_parameters():
     assert free.objective <= fixed.objective and free.objective <= tied.objective
     with pytest.raises(InputError, match="both fixed and tied"):
         LawFitter(fixed={"beta": 0.3}, tied={"beta": "alpha"})
-    with pytest.raises(InputError, match="unknown parameter"):
+    with pytest.raises(InputError, match="unknown key 'gamma'"):
         LawFitter(fixed={"gamma": 1})
     with pytest.raises(InputError, match="scale and one an exponent"):
         LawFitter(tied={"A": "alpha"})

@@ -375,7 +375,7 @@ def test_allocation_accepts_a_fit_and_validates_arguments(dl, paper):
         dl.compute_optimal_n(dict(paper.base, alpha=-0.3), 1e9)
     with pytest.raises(InputError, match="`R_D_star`"):
         dl.effective_data(1e10, 1e9, 0.0)
-    with pytest.raises(InputError, match="input U"):
+    with pytest.raises(InputError, match="`U` must be positive"):
         dl.DataConstrained().predict(paper.params, N=1e9, D=1e10, U=-1)
     with pytest.raises(InputError, match="`log_decay`"):
         dl.DataConstrained(log_decay="yes")

@@ -71,7 +71,7 @@ def test_registry_and_errors():
         Chinchilla().predict(DEFAULT_TRUTH["chinchilla"], N=1e9)
     with pytest.raises(InputError, match="missing"):
         Chinchilla().predict({"E": 1}, N=1e9, D=1e9)
-    with pytest.raises(InputError, match="finite and positive"):
+    with pytest.raises(InputError, match="`N` must be positive"):
         Chinchilla().predict(DEFAULT_TRUTH["chinchilla"], N=-1, D=1e9)
     with pytest.raises(InputError, match="`variable`"):
         PowerLaw("Q")

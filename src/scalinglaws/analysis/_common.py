@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
+from .._validation import check_numbers
 from ..laws.forms import Chinchilla, Form, KaplanND
 
 _METHODS = ("auto", "closed_form", "numerical")
@@ -61,22 +62,9 @@ def parameter_rows(form: Form, point: np.ndarray, draws) -> tuple[np.ndarray, in
 
 
 def check_array(name: str, value, *, allow_zero: bool = False) -> np.ndarray:
-    """``value`` as a float array, finite and positive (or non-negative)."""
-    if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
-        raise InputError(f"`{name}` must be a number or an array of numbers, got {value!r}")
-    try:
-        array = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"`{name}` must be a number or an array of numbers, "
-                         f"got {value!r}") from None
-    if array.size == 0:
-        raise InputError(f"`{name}` must not be empty")
-    if not np.all(np.isfinite(array)):
-        raise InputError(f"`{name}` must be finite, got {value!r}")
-    if np.any(array < 0) if allow_zero else np.any(array <= 0):
-        raise InputError(f"`{name}` must be {'non-negative' if allow_zero else 'positive'}, "
-                         f"got {value!r}")
-    return array
+    """``value`` (numbers, or text such as ``"7B"``) as a float array, finite and positive
+    (or non-negative with ``allow_zero``); the package's one check of numeric arguments."""
+    return check_numbers(name, value, positive=True, allow_zero=allow_zero)
 
 
 def check_scalar(name: str, value) -> float:

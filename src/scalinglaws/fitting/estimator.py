@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
+from .._validation import check_bounds, check_number_mapping
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
 from .engine import (_bound_tolerance, distinct_optima, evaluate_starts, multistart_minimize,
@@ -89,14 +90,8 @@ class LawFitter:
             raise InputError(f"`space` must be one of {', '.join(_SPACES)}, got {space!r}")
         self.space = space
         names = self.form.param_names
-        self.fixed = self._check_names(fixed, "fixed")
-        for name, value in self.fixed.items():
-            value = float(value)
-            if not np.isfinite(value) or (name in self.form.log_params and value <= 0):
-                raise InputError(f"`fixed[{name!r}]` must be finite"
-                                 + (" and positive" if name in self.form.log_params else "")
-                                 + f", got {value!r}")
-            self.fixed[name] = value
+        self.fixed = check_number_mapping("fixed", fixed, keys=names,
+                                          positive=self.form.log_params)
         self.tied = self._check_names(tied, "tied")
         for name, target in self.tied.items():
             if target not in names or target in self.tied or target in self.fixed:
@@ -148,23 +143,17 @@ class LawFitter:
 
     def _bounds(self, bounds):
         lo, hi = self.form.default_bounds()
-        for name, pair in (self._check_names(bounds, "bounds")).items():
-            try:
-                low, high = pair
-            except (TypeError, ValueError):
-                raise InputError(f"`bounds[{name!r}]` must be a (low, high) pair, got {pair!r}") from None
+        checked = check_bounds("bounds", bounds, keys=self.form.param_names,
+                               positive=self.form.log_params)
+        for name, (low, high) in checked.items():
             i = self.form.param_names.index(name)
             is_log = name in self.form.log_params
-            for side, value, target in (("low", low, lo), ("high", high, hi)):
-                if value is None:
-                    continue
-                value = float(value)
-                if np.isnan(value) or (is_log and value <= 0):
-                    raise InputError(f"`bounds[{name!r}]` {side} must be a number"
-                                     + (" > 0" if is_log else "") + f", got {value!r}")
-                target[i] = np.log(value) if is_log else value
+            for value, target in ((low, lo), (high, hi)):
+                if value is not None:
+                    target[i] = np.log(value) if is_log else value
             if lo[i] >= hi[i]:
-                raise InputError(f"`bounds[{name!r}]` = {pair!r} is empty (low >= high)")
+                raise InputError(f"`bounds[{name!r}]` = {bounds[name]!r} is empty with the "
+                                 "default on its open side (low >= high)")
         free_idx = [self.form.param_names.index(n) for n in self.free]
         return lo[free_idx], hi[free_idx]
 

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import check_numbers
 
 __all__ = [
     "Form",
@@ -150,16 +151,13 @@ class Form:
         if missing:
             raise InputError(f"form {self.name!r} needs inputs {', '.join(self.inputs)}; "
                              f"missing {', '.join(missing)}")
-        arrays = [np.asarray(inputs[name], dtype=float) for name in self.inputs]
+        # numbers or text such as "7B"; finite, and positive where the law takes logs
+        arrays = [check_numbers(name, inputs[name], positive=self.positive_inputs)
+                  for name in self.inputs]
         try:
             arrays = np.broadcast_arrays(*arrays)
         except ValueError as exc:
             raise InputError(f"inputs {', '.join(self.inputs)} do not broadcast: {exc}") from None
-        for name, arr in zip(self.inputs, arrays):
-            if not np.all(np.isfinite(arr)):
-                raise InputError(f"input {name} must be finite")
-            if self.positive_inputs and np.any(arr <= 0):
-                raise InputError(f"input {name} must be finite and positive")
         shape = arrays[0].shape if arrays else ()
         return {n: a.ravel() for n, a in zip(self.inputs, arrays)}, shape
 
