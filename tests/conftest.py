@@ -1,19 +1,110 @@
-"""Shared fixtures.
+"""Shared fixtures, and the rules that keep the suite honest.
 
 ``shared_dir`` finds the public reference material that lives beside the
 project (``../shared``) or at ``$SCALINGLAWS_SHARED``. Files there are read in
 place, never copied. Outside CI a missing folder skips the tests that need it;
-under ``CI=true`` it is an error.
+under ``CI=true`` (which ``.ci/run`` exports itself) it is an error.
+
+Rules enforced here:
+
+- Tests marked ``slow`` (long statistical simulations) are deselected unless
+  ``--slow`` is given; ``.ci/run`` gives it, so CI runs every test.
+- Under ``CI=true`` a skipped test fails the run: nothing may vanish as a skip.
+- A skip from ``pytest.importorskip`` of the package itself or of a declared
+  dependency (``pyproject.toml``: the dependencies and the ``test`` extra) is a
+  failure anywhere: a broken import must not look like a missing optional package.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def in_ci() -> bool:
+    """``CI=true`` in the environment (``.ci/run`` exports it)."""
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--slow", action="store_true", default=False,
+                     help="also run the tests marked slow (long statistical simulations); "
+                          ".ci/run does")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--slow"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if slow:
+        items[:] = [item for item in items if item.get_closest_marker("slow") is None]
+        config.hook.pytest_deselected(items=slow)
+
+
+def _declared_modules() -> set[str]:
+    """Top-level names of the package and of its declared runtime and test dependencies."""
+    from importlib.metadata import PackageNotFoundError, requires
+
+    try:
+        requirements = requires("scalinglaws") or []
+    except PackageNotFoundError:  # pragma: no cover - the package is installed to test it
+        requirements = []
+    names = {"scalinglaws"}
+    for requirement in requirements:
+        if "extra ==" in requirement and not re.search(r"extra\s*==\s*[\"']test[\"']",
+                                                       requirement):
+            continue
+        match = re.match(r"[A-Za-z0-9_.\-]+", requirement)
+        if match:
+            names.add(match.group().lower().replace("-", "_"))
+    return names
+
+
+_IMPORTORSKIP = re.compile(r"could not import '([^']+)'")
+
+
+def _fail_hidden_import_error(report) -> None:
+    if not report.skipped or not isinstance(report.longrepr, tuple):
+        return
+    match = _IMPORTORSKIP.search(str(report.longrepr[2]))
+    if match and match.group(1).split(".")[0].lower() in _declared_modules():
+        report.outcome = "failed"
+        report.longrepr = (f"{match.group(1)!r} is the package or a declared dependency "
+                           f"(pyproject.toml): import it instead of importorskip; the import "
+                           f"failed: {report.longrepr[2]}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    _fail_hidden_import_error(outcome.get_result())
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    _fail_hidden_import_error(outcome.get_result())
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not in_ci():
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter is not None else []
+    if skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        lines = [f"  {r.nodeid}: {r.longrepr[2] if isinstance(r.longrepr, tuple) else r.longrepr}"
+                 for r in skipped]
+        if reporter is not None:
+            reporter.write_line(f"CI=true: {len(skipped)} test(s) skipped, which CI does not "
+                                "allow:", red=True)
+            for line in lines:
+                reporter.write_line(line)
 
 
 def _find_shared() -> Path | None:
@@ -35,7 +126,7 @@ def shared_dir() -> Path:
             "shared reference folder not found: put it at ../shared beside the project "
             "or set SCALINGLAWS_SHARED"
         )
-        if os.environ.get("CI", "").lower() == "true":
+        if in_ci():
             pytest.fail(message)
         pytest.skip(message)
     return path

@@ -96,6 +96,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     if text in _shown:
         return
     _shown.add(text)
+    sys.stdout.flush()  # keep the warning after what was printed before it
     print(f"scalinglaws: warning: {text}", file=sys.stderr if file is None else file)
 
 

@@ -54,7 +54,7 @@ __all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "n
            "add_bootstrap_options", "add_seed_option", "add_jobs_option", "add_output_options",
            "runs_from_args", "optional_runs_from_args", "quantities", "for_each_group",
            "group_label", "current_group", "check_out", "output_file", "write_output",
-           "print_table", "format_table", "activity", "show_progress"]
+           "print_table", "format_table", "activity", "show_progress", "worker_count"]
 
 UNITS = ("units: N = parameters (count), D = training tokens, C = training compute in FLOP "
          "(C = k*N*D, k = 6 by default), loss = nats per token")
@@ -425,18 +425,17 @@ def output_file(out):
 def write_output(args, result) -> Path | None:
     """Write a result (a DataFrame, or a JSON-able document) to ``--out``, atomically.
 
-    Tables go to .csv/.tsv as written by pandas (full precision) or to .json as records.
+    Tables go to .csv/.tsv or to .json as records, at full precision.
     """
     if not getattr(args, "out", None):
         return None
     out = Path(args.out)
     suffix = out.suffix.lower()
     if hasattr(result, "to_csv"):
-        if suffix in (".csv", ".tsv"):
-            text = result.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",",
-                                 float_format="%.10g")
+        if suffix in (".csv", ".tsv"):  # full precision: pandas writes each float's repr
+            text = result.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",")
         else:
-            text = json.dumps(json.loads(result.to_json(orient="records")), indent=2) + "\n"
+            text = json.dumps(_records(result), indent=2) + "\n"
     else:
         if suffix != ".json":
             raise InputError(f"--out {args.out!r}: this result is a JSON document; end the "
@@ -494,9 +493,16 @@ def _formatter(name: str, values, fmt_count):
 def print_table(frame, as_json: bool) -> None:
     """Print a result table readably (:func:`format_table`), or as JSON records."""
     if as_json:
-        print(json.dumps(json.loads(frame.to_json(orient="records")), indent=2))
+        print(json.dumps(_records(frame), indent=2))
     else:
         print(format_table(frame))
+
+
+def _records(frame) -> list:
+    """A table as JSON records at full precision (pandas' to_json keeps 10 digits)."""
+    from ..._validation import to_plain
+
+    return to_plain(frame.to_dict(orient="records"))
 
 
 # ------------------------------------------------------------------ progress

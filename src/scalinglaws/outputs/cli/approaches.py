@@ -33,6 +33,8 @@ def cmd_isoflop(args) -> int:
     runs = runs_from_args(args)
     documents = []
     for key, subset in for_each_group(args, runs):
+        if key is not None and not args.json:
+            print(f"\n== {args.by} = {key}", flush=True)
         try:
             result = isoflop_fit(subset, **budget, curve=args.curve, degree=args.degree,
                                  min_points=args.min_points, n_resamples=args.bootstrap,
@@ -45,8 +47,6 @@ def cmd_isoflop(args) -> int:
             raise
         documents.append({"group": key, **result.to_dict()} if args.by else result.to_dict())
         if not args.json:
-            if key is not None:
-                print(f"\n== {args.by} = {key}")
             print(result.summary())
     document = documents if args.by else documents[0]
     if args.json:
