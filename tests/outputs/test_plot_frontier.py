@@ -25,7 +25,7 @@ from scalinglaws.laws import published
 def _eq4_n_opt(params, compute):
     """Hoffmann et al. 2022 Eq 4: N_opt = G (C/6)^a, G = (alpha A/(beta B))^(1/(alpha+beta)),
     a = beta/(alpha+beta)."""
-    E, A, B, alpha, beta = (params[k] for k in ("E", "A", "B", "alpha", "beta"))
+    A, B, alpha, beta = (params[k] for k in ("A", "B", "alpha", "beta"))
     G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))
     return G * (np.asarray(compute) / 6) ** (beta / (alpha + beta))
 

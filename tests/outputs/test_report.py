@@ -20,8 +20,7 @@ import numpy as np
 import pytest
 
 from scalinglaws import InputError, Runs, ScalingLawsWarning, __version__, fit, load, save
-from scalinglaws.outputs.report import (FIGURE_KINDS, DataMismatchWarning, make_report,
-                                        save_figure)
+from scalinglaws.outputs.report import FIGURE_KINDS, DataMismatchWarning, make_report, save_figure
 
 IMG = '<img src="data:image/png;base64,'
 

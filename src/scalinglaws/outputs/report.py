@@ -1,22 +1,20 @@
-"""A self-contained HTML report of a fit, and single figures written to files.
+"""A self-contained HTML report of a fit.
 
 :func:`make_report` writes one HTML page (figures embedded as base64 PNG, no external
 files) with the fitted coefficients and their bootstrap intervals, the figures of
 :mod:`scalinglaws.plot` that apply to the law, the compute-optimal allocation at a few
-budgets and the fit's diagnostics. :func:`save_figure` writes one figure (the
-``scalinglaws plot`` command). Both write atomically, refuse to write over their input
-table or over a file of another kind (``force=True`` allows the latter), check the
-resolution and figure size before drawing, and warn with :class:`DataMismatchWarning`
-when the runs given are not the data the fit was made on. Importing this module does not
-import matplotlib.
+budgets and the fit's diagnostics. It writes atomically, refuses to write over its input
+table or over a file of another kind (``force=True`` allows the latter), checks the
+resolution before drawing, and warns with :class:`DataMismatchWarning` when the runs
+given are not the data the fit was made on. Single figures are written by
+:func:`save_figure` (:mod:`scalinglaws.outputs.figures`, re-exported here: the
+``scalinglaws plot`` command). Importing this module does not import matplotlib.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime
 import html
-import io
 import math
 import os
 import sys
@@ -26,228 +24,26 @@ from pathlib import Path
 
 import numpy as np
 
-from .._exceptions import InputError, ScalingLawsWarning
+from .._exceptions import InputError
 from .._files import atomic_write, check_output_path
 from .._version import __version__
-from . import plot
-from .plot._checks import (check_dpi, check_figsize, check_flag, check_raster_size,
-                           check_result)
+from .figures import (
+    FIGURE_KINDS,
+    DataMismatchWarning,
+    _draw,
+    _fingerprints,
+    _png_base64,
+    _source_path,
+    _warn_if_other_data,
+    save_figure,
+)
+from .plot._checks import check_dpi, check_flag, check_result
 
 __all__ = ["DEFAULT_BUDGETS", "FIGURE_KINDS", "DataMismatchWarning", "make_report",
            "save_figure"]
 
-
-class DataMismatchWarning(ScalingLawsWarning):
-    """The runs given to a figure or report are not the data the fit was made on (their
-    fingerprints differ): the figures show other data than the fit's."""
-
-
 #: Budgets (FLOP) of the report's allocation table; 5.76e23 is Gopher/Chinchilla's.
 DEFAULT_BUDGETS = (1e21, 1e22, 1e23, 5.76e23, 1e24, 1e25)
-
-
-
-# =========================================================================== figures
-def _needs_runs(kind, runs):
-    if runs is None:
-        raise InputError(f"figure {kind!r} needs the runs (--data PATH)")
-
-
-def _draw_fit(result, runs, **kwargs):
-    _needs_runs("fit", runs)
-    return plot.fit_vs_data(result, runs, **kwargs).figure
-
-
-def _draw_residuals(result, runs, **kwargs):
-    _needs_runs("residuals", runs)
-    return plot.residuals(result, runs, **kwargs)[0].figure
-
-
-def _draw_frontier(result, runs, **kwargs):
-    return plot.efficient_frontier(result, **kwargs).figure
-
-
-def _draw_landscape(result, runs, **kwargs):
-    kwargs.setdefault("runs", runs)
-    return plot.loss_landscape(result, **kwargs).figure
-
-
-def _draw_corner(result, runs, **kwargs):
-    boot = kwargs.pop("bootstrap", None) or getattr(result, "bootstrap", None)
-    if boot is None:
-        raise InputError("figure 'corner' needs bootstrap draws: fit with --bootstrap N "
-                         "(or attach them with result.with_bootstrap)")
-    return plot.bootstrap_corner(boot, **kwargs)[0, 0].figure
-
-
-def _draw_isoflop(result, runs, **kwargs):
-    """The valleys and the allocation they imply, side by side."""
-    from ..fitting.isoflop import isoflop_fit
-
-    _needs_runs("isoflop", runs)
-    options = dict(kwargs.pop("isoflop_options", None) or {})
-    figsize = check_figsize(kwargs.pop("figsize", None)) or (13.5, 5.0)
-    if "budget" not in options and runs.has("budget"):
-        options["budget"] = "budget"
-    analysis = isoflop_fit(runs, **options)
-    import matplotlib.pyplot as plt
-
-    fig, (left, right) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
-    try:
-        plot.isoflop_profiles(analysis, runs, ax=left, **kwargs)
-        plot.isoflop_frontier(analysis, ax=right)
-    except BaseException:
-        plt.close(fig)
-        raise
-    return fig
-
-
-#: Kinds of :func:`save_figure`: what each shows, and the function that draws it on a
-#: new figure, ``draw(result, runs, **kwargs) -> Figure``. A new figure is one entry here.
-_FIGURES = {
-    "fit": ("loss against N: the runs and the fitted law through them", _draw_fit),
-    "residuals": ("residuals against N, D and C with the Huber band", _draw_residuals),
-    "frontier": ("compute-optimal N against compute, published frontiers and known models",
-                 _draw_frontier),
-    "landscape": ("predicted loss over (N, D) with iso-compute lines and the optimal path",
-                  _draw_landscape),
-    "corner": ("pairwise scatter of the bootstrap draws", _draw_corner),
-    "isoflop": ("IsoFLOP valleys: loss against N per budget with the fitted minima",
-                _draw_isoflop),
-}
-
-#: Kinds that draw the fit through the runs (the others use the fit or the runs alone).
-_FIT_WITH_RUNS = {"fit", "residuals", "landscape"}
-
-#: Kinds of :func:`save_figure`, with what each shows.
-FIGURE_KINDS = {kind: text for kind, (text, _draw) in _FIGURES.items()}
-
-
-def _check_kind(kind):
-    if not isinstance(kind, str) or kind not in _FIGURES:
-        raise InputError(f"unknown figure kind {kind!r}; choose one of {', '.join(_FIGURES)}")
-    return kind
-
-
-def _draw(kind: str, result, runs, **kwargs):
-    """Draw figure ``kind`` on a new figure; return the Figure."""
-    return _FIGURES[_check_kind(kind)][1](result, runs, **kwargs)
-
-
-def _source_path(runs):
-    """The file the runs were read from, when they were read from one."""
-    source = getattr(runs, "source", "") or ""
-    return None if not source or source.startswith("<") else source
-
-
-def _fingerprints(result, runs):
-    """``(runs', fit's)`` data fingerprints of the columns the form uses, or None when there
-    is nothing to compare. A weighted fit's fingerprint is the data's plus ``+weights``."""
-    stored = (getattr(result, "data_fingerprint", "") or "").split("+")[0]
-    if runs is None or not stored:
-        return None
-    try:
-        return runs.fingerprint(tuple(result.form.inputs) + ("loss",)), stored
-    except InputError:  # a form whose inputs are not run columns
-        return None
-
-
-def _warn_if_other_data(result, runs, *, stacklevel: int = 3) -> None:
-    """Warn when ``runs`` are not the data ``result`` was fitted on."""
-    pair = _fingerprints(result, runs)
-    if pair is not None and pair[0] != pair[1]:
-        given, stored = pair
-        where = _source_path(runs) or "the runs given"
-        warnings.warn(f"{where} ({len(runs)} runs) is not the data this fit was made on "
-                      f"(data fingerprint {given[:19]}... vs the fit's {stored[:19]}...): the "
-                      "figures show other runs than the fit's", DataMismatchWarning,
-                      stacklevel=stacklevel)
-
-
-def save_figure(kind: str, result, runs=None, out="figure.png", *, dpi: int = 150,
-                force: bool = False, **kwargs) -> Path:
-    """Draw one figure of a fit and write it to ``out``.
-
-    Parameters
-    ----------
-    kind : {"fit", "residuals", "frontier", "landscape", "corner", "isoflop"}
-        See :data:`FIGURE_KINDS`.
-    result : FitResult
-        The fit (e.g. :func:`scalinglaws.load` of a fit JSON).
-    runs : Runs, DataFrame, path or None
-        The runs; needed by ``fit``, ``residuals`` and ``isoflop``, drawn on ``landscape``.
-        Runs that are not the fit's data (by fingerprint) draw a
-        :class:`DataMismatchWarning`.
-    out : str or path
-        Output file; the format follows the suffix (``.png``, ``.pdf``, ``.svg``). Never
-        the runs' own file; an existing file of another kind only with ``force``.
-    dpi : int
-        Resolution of raster output, 10 to 2400; the image may hold at most 1e8 pixels
-        (32,768 a side).
-    force : bool
-        Replace an existing file of another kind (e.g. a ``.json`` named ``out``).
-    **kwargs
-        Passed to the plotting function (e.g. ``x="C"`` for ``fit``, ``figsize=(8, 6)``
-        inches). For ``isoflop``, ``isoflop_options={...}`` go to
-        :func:`scalinglaws.isoflop_fit` (by default ``budget="budget"`` when the runs have
-        a ``budget`` column, else exact C values).
-
-    Returns
-    -------
-    pathlib.Path
-        The file written (atomically: a failed write leaves no partial file).
-    """
-    from matplotlib.backend_bases import FigureCanvasBase
-
-    _check_kind(kind)
-    check_result(result)
-    dpi = check_dpi(dpi)
-    force = check_flag("force", force)
-    figsize = check_figsize(kwargs.get("figsize"))
-    if figsize is not None:
-        check_raster_size(figsize, dpi)
-    if not isinstance(out, (str, os.PathLike)):
-        raise InputError(f"`out` must be a file path, got {type(out).__name__}")
-    out = Path(out)
-    suffix = out.suffix.lower().lstrip(".")
-    formats = FigureCanvasBase.get_supported_filetypes()
-    if suffix not in formats:
-        raise InputError(f"{out}: cannot tell the image format from the suffix; use one of "
-                         f"{', '.join('.' + f for f in sorted(formats))}")
-    if runs is not None:
-        from ..data.runs import as_runs
-
-        runs = as_runs(runs)
-    check_output_path(out, inputs=[_source_path(runs)], kind="image", force=force,
-                      argument="`out`")
-    if kind in _FIT_WITH_RUNS:
-        _warn_if_other_data(result, runs)
-    fig = _draw(kind, result, runs, **kwargs)
-    import matplotlib.pyplot as plt
-
-    try:
-        check_raster_size(fig.get_size_inches(), dpi)
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format=suffix, dpi=dpi, bbox_inches="tight")
-    finally:
-        plt.close(fig)
-    try:
-        atomic_write(out, buffer.getvalue())
-    except OSError as error:
-        raise InputError(f"{out}: cannot write the figure ({error.strerror or error})") from None
-    return out
-
-
-def _png_base64(fig, dpi) -> str:
-    import matplotlib.pyplot as plt
-
-    buffer = io.BytesIO()
-    try:
-        check_raster_size(fig.get_size_inches(), dpi)
-        fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
-    finally:
-        plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 # =========================================================================== HTML pieces
@@ -434,37 +230,40 @@ def _looks_isoflop(runs) -> bool:
     return 2 <= distinct <= len(runs) / 3
 
 
+#: Caption of each figure of the report, by its id on the page.
+_CAPTIONS = {
+    "fit": "Observed losses (points) and the fitted law through each group of runs.",
+    "fit_c": ("The same runs against compute, with the fit's compute-optimal loss L*(C)."),
+    "residuals": ("Residuals against N, D and C; the shaded band is the Huber loss's quadratic "
+                  "zone ±δ (points outside count as outliers)."),
+    "frontier": ("Compute-optimal model size against compute, with the published frontiers; "
+                 "models above the fit's line have more parameters than their compute warrants "
+                 "(under-trained)."),
+    "landscape": ("Predicted loss over (N, D); dashed: iso-compute lines C = 6ND; red: the "
+                  "compute-optimal path."),
+    "isoflop": ("IsoFLOP profiles (Hoffmann et al. 2022 Approach 2, independent of the fitted "
+                "law): a parabola per budget, its minimum, and the power laws N_opt ∝ C^a, "
+                "D_opt ∝ C^b through the minima."),
+    "corner": ("Bootstrap draws: histograms and pairwise scatter with correlations (scale "
+               "parameters on log axes)."),
+}
+
+
 def _figure_plan(result, runs):
     """``(ident, kind, kwargs, caption)`` of the figures that apply to this law and data,
-    in page order. A new figure of the report is one entry here (and one in ``_FIGURES``)."""
+    in page order. A new figure of the report is an entry here and in ``_CAPTIONS`` (its
+    kind one in :data:`scalinglaws.outputs.figures.FIGURE_KINDS`)."""
     allocatable = set(result.form.inputs) == {"N", "D"}
-    plan = [("fit", "fit", {},
-             "Observed losses (points) and the fitted law through each group of runs."),
-            ("residuals", "residuals", {},
-             "Residuals against N, D and C; the shaded band is the Huber loss's quadratic "
-             "zone ±δ (points outside count as outliers).")]
+    plan = [("fit", "fit", {}), ("residuals", "residuals", {})]
     if runs is not None and runs.has("C") and "N" in result.form.inputs and allocatable:
-        plan.insert(1, ("fit_c", "fit", {"x": "C"},
-                        "The same runs against compute, with the fit's compute-optimal loss "
-                        "L*(C)."))
+        plan.insert(1, ("fit_c", "fit", {"x": "C"}))
     if allocatable:
-        plan += [("frontier", "frontier", {},
-                  "Compute-optimal model size against compute, with the published frontiers; "
-                  "models above the fit's line have more parameters than their compute "
-                  "warrants (under-trained)."),
-                 ("landscape", "landscape", {},
-                  "Predicted loss over (N, D); dashed: iso-compute lines C = 6ND; red: the "
-                  "compute-optimal path.")]
+        plan += [("frontier", "frontier", {}), ("landscape", "landscape", {})]
     if runs is not None and _looks_isoflop(runs):
-        plan.append(("isoflop", "isoflop", {},
-                     "IsoFLOP profiles (Hoffmann et al. 2022 Approach 2, independent of the "
-                     "fitted law): a parabola per budget, its minimum, and the power laws "
-                     "N_opt ∝ C^a, D_opt ∝ C^b through the minima."))
+        plan.append(("isoflop", "isoflop", {}))
     if getattr(result, "bootstrap", None) is not None:
-        plan.append(("corner", "corner", {},
-                     "Bootstrap draws: histograms and pairwise scatter with correlations "
-                     "(scale parameters on log axes)."))
-    return plan
+        plan.append(("corner", "corner", {}))
+    return [(ident, kind, kwargs, _CAPTIONS[ident]) for ident, kind, kwargs in plan]
 
 
 def _render(plan, result, runs, dpi, show_progress, budgets):
@@ -533,6 +332,15 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
     -------
     pathlib.Path
         The file written.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, matplotlib; matplotlib.use("Agg")
+    >>> from scalinglaws import fit, generate_sweep
+    >>> runs = generate_sweep(rng=0)
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "report.html"
+    >>> make_report(fit(runs, "chinchilla"), runs, out, dpi=30).read_text()[:15]
+    '<!DOCTYPE html>'
     """
     check_result(result)
     if runs is not None:

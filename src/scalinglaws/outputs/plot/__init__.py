@@ -27,12 +27,13 @@ module adds one line).
 from ._style import LABELS  # noqa: F401
 from .corner import bootstrap_corner  # noqa: F401
 from .fits import fit_vs_data, residuals  # noqa: F401
-from .frontier import efficient_frontier, hoffmann_frontier, kaplan_frontier, known_models_table  # noqa: F401,E501
+from .frontier import efficient_frontier, hoffmann_frontier, kaplan_frontier  # noqa: F401
+from .frontier import known_models_table  # noqa: F401  (laws.published.known_models)
 from .isoflop import isoflop_frontier, isoflop_profiles  # noqa: F401
 from .landscape import loss_landscape  # noqa: F401
 from .rollout import rollout_errors  # noqa: F401
 
 # Every public name imported above (functions and LABELS), so an added line needs no
 # second edit here.
-__all__ = sorted(name for name, value in dict(globals()).items()
-                 if not name.startswith("_") and (callable(value) or name == "LABELS"))
+__all__ = [name for name, value in sorted(globals().items())
+           if not name.startswith("_") and (callable(value) or name == "LABELS")]

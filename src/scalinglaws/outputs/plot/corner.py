@@ -44,6 +44,16 @@ def bootstrap_corner(bootstrap_result, params=None, fig=None, *, bins: int = 25,
     -------
     numpy.ndarray of Axes, shape (p, p)
         Upper-triangle panels are hidden.
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from scalinglaws import bootstrap, fit, generate_sweep, plot
+    >>> runs = generate_sweep(rng=0)
+    >>> result = fit(runs, "chinchilla")
+    >>> axes = plot.bootstrap_corner(bootstrap(result, runs, 20, rng=0))
+    >>> axes.shape
+    (5, 5)
     """
     boot = bootstrap_result
     if boot is not None and not hasattr(boot, "draws") and hasattr(boot, "bootstrap"):

@@ -9,8 +9,16 @@ import math
 import numpy as np
 
 from ..._exceptions import InputError
-from ._checks import (allocatable, check_ax, check_cmap, check_figsize, check_flag,
-                      check_result, check_runs, require_allocatable)
+from ._checks import (
+    allocatable,
+    check_ax,
+    check_cmap,
+    check_figsize,
+    check_flag,
+    check_result,
+    check_runs,
+    require_allocatable,
+)
 from ._style import CANONICAL, LABELS, log_norm_or_linear, new_axes, ordered_unique, pyplot, sci
 
 __all__ = ["fit_vs_data", "residuals"]
@@ -238,6 +246,15 @@ def residuals(result, runs, axes=None, *, color_by: str | None = "loss", figsize
     Returns
     -------
     numpy.ndarray of Axes, shape (3,)
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from scalinglaws import fit, generate_sweep, plot
+    >>> runs = generate_sweep(rng=0)
+    >>> axes = plot.residuals(fit(runs, "chinchilla"), runs)
+    >>> [ax.get_xlabel() for ax in axes]
+    ['parameters N', 'training tokens D', 'training compute C (FLOP)']
     """
     form = check_result(result)
     runs = check_runs(runs)

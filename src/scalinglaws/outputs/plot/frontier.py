@@ -12,18 +12,26 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..._validation import check_confidence_level
 from ...laws.published import KAPLAN_2020_FRONTIER, kaplan_2020_frontier
 from ...laws.published import known_models as known_models_table
-from ..._validation import check_confidence_level
-from ._checks import (check_ax, check_figsize, check_flag, check_result, draw_rows,
-                      positive_array, require_allocatable)
+from ._checks import (
+    check_ax,
+    check_figsize,
+    check_flag,
+    check_result,
+    draw_rows,
+    positive_array,
+    require_allocatable,
+)
 from ._labels import place_labels
 from ._style import LABELS, new_axes, sci
 
-__all__ = ["efficient_frontier", "hoffmann_frontier", "kaplan_frontier", "known_models_table"]
+__all__ = ["efficient_frontier", "hoffmann_frontier", "kaplan_frontier"]
 
 #: Kept for code that used ``plot.kaplan_frontier`` (and ``plot.known_models_table``,
-#: imported above); the implementations live in :mod:`scalinglaws.laws.published`.
+#: imported above and re-exported by the package); the implementations live in
+#: :mod:`scalinglaws.laws.published`.
 kaplan_frontier = kaplan_2020_frontier
 
 
@@ -84,6 +92,14 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from scalinglaws import fit, generate_sweep, plot
+    >>> ax = plot.efficient_frontier(fit(generate_sweep(rng=0), "chinchilla"))
+    >>> ax.get_legend().get_texts()[1].get_text()
+    'Hoffmann et al. 2022: 1.30·(C/6)^0.4565'
     """
     from ...analysis.extrapolate import chinchilla_frontier, compute_optimal
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._exceptions import InputError
-from ._checks import (check_ax, check_cmap, check_figsize, check_isoflop, check_runs,
-                      positive_array)
+from ._checks import check_ax, check_cmap, check_figsize, check_isoflop, check_runs, positive_array
 from ._style import LABELS, new_axes, pyplot, sci
 
 __all__ = ["isoflop_frontier", "isoflop_profiles"]
@@ -58,6 +57,12 @@ def _profile_curve(log_n, y, options):
     return np.exp(grid), (np.exp(fitted) if log_loss else fitted)
 
 
+def _column(lines, name, suffix=""):
+    """Column ``N``/``D`` (+ suffix) of ``predict_optimal()``; ``N_opt``... before 0.2."""
+    new = f"{name}{suffix}"
+    return lines[new] if new in lines.columns else lines[f"{name}_opt{suffix}"]
+
+
 def isoflop_profiles(isoflop_result, runs=None, ax=None, *, cmap: str = "viridis",
                      figsize=None):
     """IsoFLOP valleys (Hoffmann et al. 2022 Fig 3 left): loss against N per budget.
@@ -82,6 +87,15 @@ def isoflop_profiles(isoflop_result, runs=None, ax=None, *, cmap: str = "viridis
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from scalinglaws import generate_sweep, isoflop_fit, plot
+    >>> runs = generate_sweep(rng=0)
+    >>> ax = plot.isoflop_profiles(isoflop_fit(runs), runs)
+    >>> ax.get_title()
+    'IsoFLOP profiles: 9 of 9 budgets used'
     """
     from matplotlib.colors import LogNorm
 
@@ -169,6 +183,14 @@ def isoflop_frontier(isoflop_result, ax=None, *, compute=None, figsize=None):
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from scalinglaws import generate_sweep, isoflop_fit, plot
+    >>> ax = plot.isoflop_frontier(isoflop_fit(generate_sweep(rng=0)))
+    >>> ax.get_yscale()
+    'log'
     """
     table = check_isoflop(isoflop_result)
     if not hasattr(isoflop_result, "predict_optimal"):
@@ -205,8 +227,8 @@ def isoflop_frontier(isoflop_result, ax=None, *, compute=None, figsize=None):
         text = (f"{name}_opt ∝ C^{a_value:.3f}"
                 + (f" [{low:.3f}, {high:.3f}]" if np.isfinite(low) and np.isfinite(high) else "")
                 + f" ({unit})")
-        ax.plot(compute, lines[f"{name}_opt"], color=colour, lw=1.8, label=text, zorder=3)
-        band_low, band_high = lines[f"{name}_opt_low"], lines[f"{name}_opt_high"]
+        ax.plot(compute, _column(lines, name), color=colour, lw=1.8, label=text, zorder=3)
+        band_low, band_high = _column(lines, name, "_low"), _column(lines, name, "_high")
         if np.all(np.isfinite(band_low)) and np.all(np.isfinite(band_high)):
             ax.fill_between(compute, band_low, band_high, color=colour, alpha=0.18, lw=0,
                             zorder=2)

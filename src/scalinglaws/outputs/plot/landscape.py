@@ -8,9 +8,18 @@ import math
 import numpy as np
 
 from ..._exceptions import InputError
-from ._checks import (check_ax, check_cmap, check_figsize, check_int, check_positive,
-                      check_result, check_runs, positive_array, positive_range,
-                      require_allocatable)
+from ._checks import (
+    check_ax,
+    check_cmap,
+    check_figsize,
+    check_int,
+    check_positive,
+    check_result,
+    check_runs,
+    positive_array,
+    positive_range,
+    require_allocatable,
+)
 from ._style import LABELS, new_axes, sci
 
 __all__ = ["loss_landscape"]
@@ -58,6 +67,14 @@ def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=Non
     Returns
     -------
     matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> from scalinglaws import fit, generate_sweep, plot
+    >>> ax = plot.loss_landscape(fit(generate_sweep(rng=0), "chinchilla"), budgets=[1e21])
+    >>> [t.get_text() for t in ax.texts if "FLOP" in t.get_text()]
+    ['C = 1e21 FLOP']
     """
     from ...analysis.extrapolate import compute_optimal
 
