@@ -10,8 +10,9 @@ Figures (PNG, 130 dpi):
   ``datasets/synthetic_chinchilla_sweep.csv`` (9 budgets x 12 sizes, known truth): the runs
   coloured by compute and the fitted law through each budget.
 * ``efficient_frontier.png`` — compute-optimal N against compute with a 95% bootstrap band
-  (200 resamples, seed 0), Kaplan's and Hoffmann's published frontiers and the models of
-  ``datasets/known_models.csv``. The fit is to Epoch AI's 245 digitised Chinchilla runs
+  (200 resamples, seed 0), Kaplan's and Hoffmann's published frontiers
+  (``scalinglaws.laws.published``) and the models of ``known_models()`` (the table shipped
+  as ``src/scalinglaws/data/known_models.csv``). The fit is to Epoch AI's 245 digitised Chinchilla runs
   (``../shared/datasets/chinchilla_epoch/svg_extracted_data.csv``, or ``$SCALINGLAWS_SHARED``;
   the 5 largest losses dropped, as Epoch's replication) when that file exists, else to the
   synthetic sweep; the script prints which, and the figure's title says so.
