@@ -118,6 +118,11 @@ def test_report_arguments_are_checked_first(plain_result, runs, tmp_path):
         assert not out.exists() and plt.get_fignums() == []
     with pytest.raises(InputError, match="`result` must be a FitResult"):
         make_report("not a fit", runs, out)
+    # 2,000 dpi on the 7.2 x 5.4 inch frontier is 14,400 x 10,800 pixels: refused, not a
+    # page of missing figures
+    with pytest.raises(InputError, match="`dpi` = 2000 makes this 7.2 x 5.4 inch figure"):
+        make_report(plain_result, None, out, dpi=2000)
+    assert not out.exists() and plt.get_fignums() == []
     with pytest.raises(InputError, match="folder .* does not exist"):
         make_report(plain_result, runs, tmp_path / "missing" / "r.html")
 

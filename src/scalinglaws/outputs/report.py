@@ -280,10 +280,12 @@ def _render(plan, result, runs, dpi, show_progress, budgets):
             bar.set_postfix_str(ident)
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                try:
-                    image, error = _png_base64(_draw(kind, result, runs, **kwargs), dpi), None
+                try:  # a figure that does not apply is noted on the page...
+                    figure = _draw(kind, result, runs, **kwargs)
                 except InputError as problem:
                     image, error = None, str(problem)
+                else:  # ...an image too large for `dpi` stops the report
+                    image, error = _png_base64(figure, dpi), None
             notes = [str(w.message) for w in caught
                      if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))]
             figures.append((ident, caption, image, error, notes))
