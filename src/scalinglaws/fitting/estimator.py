@@ -18,7 +18,7 @@ from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .._validation import check_bounds, check_number_mapping
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
-from .engine import (_bound_tolerance, distinct_optima, evaluate_starts, multistart_minimize,
+from .engine import (MultiStartResult, _bound_tolerance, distinct_optima, multistart_minimize,
                      polish, row_blocks)
 from .identifiability import identifiability
 from .varpro import separable_starts
@@ -36,9 +36,11 @@ _N_POLISHED = 3  # at most this many distinct optima are polished with scipy
 _POLISH_WITHIN = 2e-2
 _SAME_OPTIMUM = 1e-7  # relative objective gap under which two polished optima are one
 _SAME_BASIN = 1e-6  # same for unpolished end points, which stop short of the optimum
-# Above this many rows the value pass ranks the starts on an evenly spaced subsample of
-# rows (ranking only picks which starts iterate; every iteration uses every row).
-_RANK_ROWS = 16384
+# Above this many rows the search runs first on an evenly spaced subsample of this many
+# rows, and only its distinct end points iterate on every row (no dataset of the tests
+# or of ../shared is that large: each is fitted exactly as before).
+_RANK_ROWS = 2048
+_REFINED = 8  # distinct end points of the subsample search refined on every row
 
 
 class LawFitter:
@@ -288,26 +290,36 @@ class LawFitter:
                                              + ([("weights", weights)] if weights is not None else []))
         residuals = self.array_residual_function(inputs, target)
         x0 = self._start_points(inputs, target)
+        n = len(target)
+        # Above _RANK_ROWS rows the whole search first runs on an evenly spaced subsample
+        # of rows; its distinct end points are then refined on every row. Memory stays
+        # bounded (row blocks) and the cost of the many starts does not grow with rows.
+        coarse = n > _RANK_ROWS
+        sample = np.unique(np.linspace(0, n - 1, _RANK_ROWS).round().astype(int)) \
+            if coarse else slice(None)
+        sub_inputs = {k: v[sample] for k, v in inputs.items()}
+        sub_weights = None if weights is None else weights[sample]
         if self.starts is None and self.form.name == "chinchilla" and \
                 self.free == self.form.param_names:
             # variable projection: the best cells of an exhaustive exponent grid, each
             # with its inner least-squares (E, A, B), join Hoffmann's grid
-            x0 = np.concatenate([x0, separable_starts(inputs, target, space=self.space,
-                                                      weights=weights)])
-        n = len(target)
+            x0 = np.concatenate([x0, separable_starts(sub_inputs, target[sample],
+                                                      space=self.space, weights=sub_weights)])
         blocks = row_blocks(lambda rows: self.array_residual_function(
             {k: v[rows] for k, v in inputs.items()}, target[rows]), n)
-        scores = None
-        if n > _RANK_ROWS and len(x0) > self.rank:
-            sample = np.unique(np.linspace(0, n - 1, _RANK_ROWS).round().astype(int))
-            sampled = self.array_residual_function({k: v[sample] for k, v in inputs.items()},
-                                                   target[sample])
-            scores = evaluate_starts(sampled, x0, self.loss,
-                                     None if weights is None else weights[sample])
-        search = multistart_minimize(blocks, x0, self.loss, self.lower, self.upper,
-                                     max_iter=self.max_iter, rank=self.rank, scores=scores,
-                                     prune_after=self.prune_after, keep=self.keep,
-                                     weights=weights)
+        options = dict(max_iter=self.max_iter, prune_after=self.prune_after, keep=self.keep)
+        if not coarse:
+            search = multistart_minimize(blocks, x0, self.loss, self.lower, self.upper,
+                                         rank=self.rank, weights=weights, **options)
+        else:
+            sampled = self.array_residual_function(sub_inputs, target[sample])
+            first = multistart_minimize(sampled, x0, self.loss, self.lower, self.upper,
+                                        rank=self.rank, weights=sub_weights, **options)
+            chosen = np.array([g[0] for g in distinct_optima(first)][:_REFINED])
+            fine = multistart_minimize(blocks, first.x[chosen], self.loss, self.lower,
+                                       self.upper, weights=weights, max_iter=self.max_iter,
+                                       prune_after=0)
+            search = _merge(first, fine, chosen)
         return self._result(n, fingerprint, residuals, search, len(x0), weights)
 
     def _check_arrays(self, inputs, target):
@@ -413,6 +425,23 @@ class LawFitter:
                            residuals=r[0], diagnostics=diagnostics, **common)
         _warn(result)
         return result
+
+
+def _merge(first: MultiStartResult, fine: MultiStartResult, chosen) -> MultiStartResult:
+    """The subsample search with its ``chosen`` starts replaced by their refinement on every
+    row; every other start counts as pruned (start indices stay those of the grid)."""
+    x, fun = first.x.copy(), np.full(len(first.fun), np.inf)
+    x[chosen], fun[chosen] = fine.x, fine.fun
+    pruned = np.ones(len(fun), bool)
+    pruned[chosen] = fine.pruned
+    flags = {}
+    for name in ("converged", "stalled"):
+        flags[name] = np.zeros(len(fun), bool)
+        flags[name][chosen] = getattr(fine, name)
+    gradient = np.full(len(fun), np.nan)
+    gradient[chosen] = fine.gradient
+    return MultiStartResult(x=x, fun=fun, pruned=pruned, nit=first.nit + fine.nit,
+                            nfev=first.nfev + fine.nfev, x0=first.x0, gradient=gradient, **flags)
 
 
 def _check_weights(weights, n: int):

@@ -35,6 +35,7 @@ __all__ = ["linear_inner_solve", "separable_starts", "profile_objective", "Profi
 #: default exponent grid of the start generator (covers Hoffmann's 0..2 in steps of 0.05)
 EXPONENT_GRID = np.round(np.arange(0.0, 2.0001, 0.05), 10)
 _LOG_FLOOR = -30.0  # internal lower bound of a log-stored scale: stands for a zero scale
+_ROWS_PER_BLOCK = 256
 _SUBSETS = [s for k in (1, 2, 3) for s in itertools.combinations(range(3), k)]
 
 
@@ -81,7 +82,10 @@ def linear_inner_solve(N, D, L, alphas, betas, weights=None):
     sy = np.broadcast_to(wy.sum(axis=1)[None, :], (ga, gb))
     sxx = np.broadcast_to((wx * x).sum(axis=1)[:, None], (ga, gb))
     syy = np.broadcast_to((wy * y).sum(axis=1)[None, :], (ga, gb))
-    sxy = (wx[:, None, :] * y[None, :, :]).sum(axis=-1)
+    sxy = np.zeros((ga, gb))
+    for lo in range(0, len(L), _ROWS_PER_BLOCK):  # blocks of rows bound the (Ga, Gb, rows) product
+        sxy += (wx[:, None, lo:lo + _ROWS_PER_BLOCK] * y[None, :, lo:lo + _ROWS_PER_BLOCK]).sum(
+            axis=-1)
     gram = np.stack([np.stack([s1, sx, sy], -1), np.stack([sx, sxx, sxy], -1),
                      np.stack([sy, sxy, syy], -1)], -2)  # (Ga, Gb, 3, 3)
     rhs = np.stack([np.full((ga, gb), (w * L).sum()),
