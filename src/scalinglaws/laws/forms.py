@@ -350,7 +350,7 @@ for _form in (Chinchilla(), KaplanND(),
 
 #: modules of this stage that define more built-in forms (in ``BUILTIN_FORMS``); imported
 #: by name on first lookup, so importing this module stays light and acyclic
-_BUILTIN_MODULES = ("datablations", "kaplan")
+_BUILTIN_MODULES = ("datablations", "kaplan", "tasks")
 
 
 def _load_builtins() -> None:

@@ -1,0 +1,578 @@
+"""Tables of downstream evaluations: task loss and accuracy per checkpoint, per task.
+
+:func:`load_tasks` reads a long table (one row per run, checkpoint and task) and returns a
+:class:`TaskTable`, validated like :func:`~scalinglaws.load_runs` (same readers, same
+header recognition for ``N``, ``D``, ``C``, ``step`` and ``run_id``, same messages
+naming file, row, line and column). Its canonical columns:
+
+===============  ===========================================================================
+``run_id``       the training run (without a run column, each distinct (N, D) is a run)
+``N, D, C``      parameters, tokens seen at the checkpoint, FLOP (C = k·N·D when absent)
+``step``         optimizer step, if the table has one
+``checkpoint``   0, 1, 2... : the checkpoint's place in its run (ordered by D, then step)
+``task``         the task's name
+``task_loss``    the task loss (e.g. bits per byte of the correct answer), if given
+``accuracy``     in [0, 1]
+``chance``       the task's chance accuracy, if known (NaN otherwise)
+``source_row``   the row of the source (0-based) each row came from
+===============  ===========================================================================
+
+Processing is explicit and recorded in :attr:`TaskTable.history`: :meth:`TaskTable.aggregate`
+(a weighted mean of task subsets, e.g. MMLU's four), :meth:`~TaskTable.drop_early` (the
+first fraction of each run's checkpoints), :meth:`~TaskTable.moving_average` (trailing,
+per run) and :meth:`~TaskTable.last` (the mean of each run's last k checkpoints).
+:data:`scalinglaws.analysis.downstream_preset.LADDER` records the OLMo ladder's choices
+(Bhagia et al. 2024) as a preset of these options and of the fits.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._exceptions import InputError, ScalingLawsWarning
+from .._validation import FrozenDict, check_choice, check_finite, check_int
+from .columns import _close, _did_you_mean, _find, _listing, normalise, resolve_columns
+from .readers import read_table, table_from_mapping
+from .runs import Runs, _build_runs, _check_options, _row_text, _to_float
+
+__all__ = ["TaskTable", "load_tasks", "TASK_ALIASES", "MMLU_TEST_WEIGHTS"]
+
+#: Header names recognised for the task columns (compared after :func:`normalise`).
+TASK_ALIASES: dict[str, tuple[str, ...]] = {
+    "task": ("task", "task name", "benchmark"),
+    "task_loss": ("task loss", "task bpb", "bpb", "task ce", "task nll"),
+    "accuracy": ("accuracy", "acc", "task accuracy", "score"),
+    "chance": ("chance", "chance level", "chance accuracy", "task minimum"),
+}
+_REQUIRED = ("task", "accuracy")
+_ORDER = ("run_id", "N", "D", "C", "step", "checkpoint", "task", "task_loss", "accuracy",
+          "chance", "source_row")
+
+
+def _located(source: str, row: int, lines) -> str:
+    return f"{source}: {_row_text(row, lines)}"
+
+
+def _resolve_task_columns(frame: pd.DataFrame, explicit: Mapping, source: str) -> dict:
+    """Map ``task``, ``task_loss``, ``accuracy`` and ``chance`` to the table's columns."""
+    available = list(frame.columns)
+    mapping = {name: _find(column, available, source, name)
+               for name, column in explicit.items() if column is not None}
+    for name, aliases in TASK_ALIASES.items():
+        if name in explicit:
+            continue
+        found = [column for column in available if normalise(column) in aliases
+                 and column not in mapping.values()]
+        if len(found) > 1:
+            choices = " or ".join(f"{name}={column}" for column in found)
+            raise InputError(f"{source}: columns {' and '.join(repr(str(c)) for c in found)} "
+                             f"both look like {name}; say which with the columns option "
+                             f"({choices})")
+        if found:
+            mapping[name] = found[0]
+    for name in _REQUIRED:
+        if name not in mapping:
+            near = _close(name, [c for c in available if c not in mapping.values()])
+            recognised = ", ".join(a.replace(" ", "_") for a in TASK_ALIASES[name])
+            raise InputError(f"{source}: no {name} column.{_did_you_mean(near)} Columns: "
+                             f"{_listing(available)}. Recognised names: {recognised} (any "
+                             f"case); or say which column holds it with the columns option "
+                             f"({name}=<column>)")
+    return mapping
+
+
+def _fraction_column(frame, column: str, name: str, source: str, lines, thousands: bool,
+                     missing_ok: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A column of numbers in [0, 1]: (values, missing mask); a bad cell raises."""
+    values, not_number = _to_float(frame[column], thousands)
+    missing = np.isnan(values) & ~not_number
+    with np.errstate(invalid="ignore"):
+        bad = not_number | np.isinf(values) | (values < 0) | (values > 1)
+    if not missing_ok:
+        bad |= missing
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        cell = frame[column].iloc[row]
+        what = ("is missing; to drop rows with missing values instead, set nan_policy to omit"
+                if missing[row] else f"{cell!r} is not a number" if not_number[row]
+                else f"{values[row]!r} is not in [0, 1]")
+        extra = int(bad.sum()) - 1
+        raise InputError(f"{_located(source, row, lines)}, column '{column}' ({name}): value "
+                         f"{what}" + (f"; and {extra} more bad cells in column '{column}'"
+                                      if extra else ""))
+    return values, missing
+
+
+def _task_labels(frame, column: str, source: str, lines, nan_policy: str) -> np.ndarray:
+    labels = frame[column].astype(object).to_numpy()
+    missing = np.array([cell is None or (isinstance(cell, float) and math.isnan(cell))
+                        or (isinstance(cell, str) and not cell.strip()) for cell in labels])
+    if missing.any() and nan_policy == "raise":
+        row = int(np.flatnonzero(missing)[0])
+        raise InputError(f"{_located(source, row, lines)}, column '{column}' (task): value is "
+                         "missing; to drop rows with missing values instead, set nan_policy "
+                         "to omit")
+    return np.array([None if gone else str(cell).strip() for cell, gone in zip(labels, missing)],
+                    dtype=object)
+
+
+def _chance_levels(chance: Any, tasks) -> dict:
+    if isinstance(chance, Mapping):
+        levels = {str(k): check_finite(f"chance[{k!r}]", v, minimum=0.0, maximum=1.0)
+                  for k, v in chance.items()}
+        return {task: levels.get(task, math.nan) for task in tasks}
+    level = check_finite("chance", chance, minimum=0.0, maximum=1.0)
+    return {task: level for task in tasks}
+
+
+def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
+               flops_per_token: float = 6.0, nan_policy: str = "raise",
+               zero_tokens: str = "raise", format: str | None = None,
+               sep: str | None = None) -> TaskTable:
+    """Read and validate a long table of downstream evaluations.
+
+    Parameters
+    ----------
+    data : str, os.PathLike, pandas.DataFrame or dict
+        A file (any format :func:`~scalinglaws.load_runs` reads), a DataFrame or a dict
+        of columns, with one row per run, checkpoint and task.
+    columns : mapping, optional
+        Canonical name -> the table's column: ``task``, ``task_loss``, ``accuracy``,
+        ``chance`` (see :data:`TASK_ALIASES` for the headers recognised without it) and
+        those of :func:`~scalinglaws.load_runs` (``N``, ``D``, ``C``, ``step``,
+        ``run_id``). ``None`` as a value means "no such column". Required: task,
+        accuracy, N and D (or C); the task loss is needed for two-step fits only.
+    chance : float or mapping, optional
+        Chance accuracy, for all tasks or per task, when the table has no chance column.
+    flops_per_token : float
+        The k of C = k·N·D, to derive the one of N, D, C that is absent.
+    nan_policy : {"raise", "omit"}
+        Missing N, D, C, task loss, accuracy or task: raise, or drop the row with a
+        warning. A missing chance level is allowed (NaN: "no single chance level").
+    zero_tokens : {"raise", "drop"}
+        Rows at D = 0 (the untrained initial checkpoint that some logs hold, e.g. the
+        OLMo 2 7B and 13B logs): raise, as for any non-positive D, or drop them with a
+        warning saying how many.
+    format, sep
+        As in :func:`~scalinglaws.load_runs`.
+
+    Returns
+    -------
+    TaskTable
+
+    Raises
+    ------
+    InputError
+        Naming the file, row, line and column of a bad cell (an accuracy or chance
+        outside [0, 1] included), a missing required column, two checkpoints of one run
+        and task at the same D and step, a run whose N changes, or a bad argument.
+
+    Examples
+    --------
+    >>> table = load_tasks({"run": ["a", "a", "b", "b"], "N": [1e8, 1e8, 4e8, 4e8],
+    ...                     "tokens": [1e9, 2e9, 1e9, 2e9], "task": "piqa",
+    ...                     "bpb": [1.1, 1.0, 0.95, 0.9], "acc": [0.6, 0.62, 0.64, 0.66]},
+    ...                    chance=0.5)
+    >>> table.tasks, table.run_ids, table.frame["checkpoint"].tolist()
+    (('piqa',), ('a', 'b'), [0, 1, 0, 1])
+    """
+    k = _check_options(flops_per_token, nan_policy)
+    check_choice("zero_tokens", zero_tokens, ("raise", "drop"))
+    if columns is not None and not isinstance(columns, Mapping):
+        raise InputError(f"the columns option must map canonical names to columns, such as "
+                         f"accuracy to acc_norm; got {columns!r}")
+    lines, thousands, hint = None, True, ""
+    if isinstance(data, (str, os.PathLike)):
+        source = os.fspath(data)
+        table = read_table(source, format=format, sep=sep)
+        frame, lines, thousands, hint = table.frame, table.lines, table.thousands, table.hint
+    else:
+        for option, value in (("format", format), ("sep", sep)):
+            if value is not None:
+                raise InputError(f"`{option}`={value!r} applies only when data is a file path")
+        if isinstance(data, pd.DataFrame):
+            frame, source = data, "<DataFrame>"
+        elif isinstance(data, Mapping):
+            frame, source = table_from_mapping(data, "<dict>"), "<dict>"
+        else:
+            raise InputError(f"data must be a file path, a pandas DataFrame or a dict of "
+                             f"columns, not {type(data).__name__}")
+    if frame.columns.has_duplicates:
+        duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        raise InputError(f"{source}: column {duplicated[0]!r} appears twice; rename or drop one")
+    if len(frame) == 0:
+        raise InputError(f"{source}: no rows (the table is empty)")
+    frame = frame.reset_index(drop=True)
+    explicit = dict(columns or {})
+    task_explicit = {name: explicit.pop(name) for name in list(explicit) if name in TASK_ALIASES}
+    mapping = _resolve_task_columns(frame, task_explicit, source)
+    if chance is not None and "chance" in mapping:
+        raise InputError(f"{source}: the table has a chance column ({mapping['chance']!r}); "
+                         "give chance levels once (drop the chance argument, or map chance to "
+                         "None in columns)")
+    labels = _task_labels(frame, mapping["task"], source, lines, nan_policy)
+    accuracy, lost = _fraction_column(frame, mapping["accuracy"], "accuracy", source, lines,
+                                      thousands, missing_ok=nan_policy == "omit")
+    levels = (_fraction_column(frame, mapping["chance"], "chance", source, lines, thousands,
+                               missing_ok=True)[0] if "chance" in mapping else None)
+    lost |= np.array([label is None for label in labels])
+    # The task loss stands in as the "loss" of the runs table, so that load_runs' own checks
+    # (positive, finite, missing, C = k·N·D) apply to it with its messages; without a task
+    # loss a column of ones stands in and is dropped afterwards.
+    work = frame.copy()
+    loss_column = mapping.get("task_loss")
+    if loss_column is None:
+        loss_column = "__no_task_loss__"
+        work[loss_column] = 1.0
+    if lost.any():  # rows dropped for a missing accuracy or task: load_runs counts them
+        work[loss_column] = work[loss_column].astype(object).where(~lost, np.nan)
+    work["__accuracy__"], work["__task__"] = accuracy, labels
+    work["__chance__"] = levels if levels is not None else np.nan
+    work["__row__"] = np.arange(len(work))
+    for column in mapping.values():  # the originals are replaced by the checked copies
+        work = work.drop(columns=column) if column != loss_column else work
+    untrained = _untrained_rows(work, {**explicit, "loss": loss_column}, source, hint,
+                                thousands) if zero_tokens == "drop" else None
+    runs = _build_runs(work, source, {**explicit, "loss": loss_column}, k, nan_policy,
+                       lines=lines, thousands=thousands, hint=hint)
+    out = runs.frame.rename(columns={"loss": "task_loss", "__accuracy__": "accuracy",
+                                     "__task__": "task", "__chance__": "chance",
+                                     "__row__": "source_row"})
+    if mapping.get("task_loss") is None:
+        out = out.drop(columns="task_loss")
+    n_dropped = runs.n_dropped
+    if untrained is not None:
+        gone = out["source_row"].isin(untrained).to_numpy()
+        if gone.all():
+            raise InputError(f"{source}: no rows left: every row is at D = 0")
+        out, n_dropped = out.loc[~gone].reset_index(drop=True), n_dropped + int(gone.sum())
+        if gone.any():
+            warnings.warn(f"{source}: dropped {int(gone.sum())} rows at D = 0 (untrained "
+                          f"checkpoints; zero_tokens='drop'); the first is "
+                          f"{_row_text(int(min(untrained)), lines)}", ScalingLawsWarning,
+                          stacklevel=2)
+    if chance is not None:
+        out["chance"] = out["task"].map(_chance_levels(chance, out["task"].unique()))
+    out["chance"] = out["chance"].astype(float)
+    if "run_id" not in out.columns:
+        out["run_id"] = [f"N={n:.6g},D={d:.6g}" for n, d in zip(out["N"], out["D"])]
+    out["run_id"] = out["run_id"].astype(str)
+    result = TaskTable(_frame=_ordered(out), source=source, flops_per_token=k,
+                       derived=runs.derived, n_dropped=n_dropped, source_lines=lines)
+    result._check_consistent()
+    return result
+
+
+def _untrained_rows(work: pd.DataFrame, columns: Mapping, source: str, hint: str,
+                    thousands: bool) -> list:
+    """Source rows whose tokens (or, without a token column, compute) are exactly 0; their
+    cell is set to 1 in ``work`` so that validation passes, and the rows go afterwards."""
+    mapping = resolve_columns(work, columns, source, hint)
+    column = mapping.get("D", mapping.get("C"))
+    if column is None:
+        return []
+    values, _ = _to_float(work[column], thousands)
+    zero = values == 0
+    rows = work.loc[zero, "__row__"].tolist()
+    if zero.any():
+        work[column] = work[column].astype(object).where(~zero, 1.0)
+        other = mapping.get("C") if column == mapping.get("D") else None
+        if other is not None:
+            work[other] = work[other].astype(object).where(~zero, 1.0)
+    return rows
+
+
+def _ordered(frame: pd.DataFrame) -> pd.DataFrame:
+    """Sorted by task, run (both in order of first appearance), D and step; checkpoint
+    numbered within each run and task; canonical columns first."""
+    frame = frame.copy()
+    task_code = pd.factorize(frame["task"])[0]
+    run_code = pd.factorize(frame["run_id"])[0]
+    step = frame["step"] if "step" in frame.columns else pd.Series(0.0, index=frame.index)
+    order = np.lexsort((pd.to_numeric(step, errors="coerce").to_numpy(dtype=float),
+                        frame["D"].to_numpy(), run_code, task_code))
+    frame = frame.iloc[order].reset_index(drop=True)
+    frame["checkpoint"] = frame.groupby(["task", "run_id"], sort=False).cumcount()
+    ordered = [name for name in _ORDER if name in frame.columns]
+    return frame[ordered + [c for c in frame.columns if c not in ordered]]
+
+
+#: MMLU's four test subsets and the weights the ladder's repository averages them with
+#: (``WEIGHT_BY_KEY`` in ``src/scaling/task_utils.py`` of allenai/OLMo-ladder)
+MMLU_TEST_WEIGHTS = FrozenDict({"mmlu_stem_test": 0.215, "mmlu_humanities_test": 0.335,
+                                "mmlu_social_sciences_test": 0.219, "mmlu_other_test": 0.231})
+
+@dataclass(frozen=True, eq=False)
+class TaskTable:
+    """A validated long table of downstream evaluations; build it with :func:`load_tasks`.
+
+    Frozen: every method returns a new table, recording what it did in :attr:`history`.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame
+        The rows (a copy), canonical columns first (see the module docstring).
+    source : str
+    flops_per_token : float
+    derived : tuple of str
+        Which of N, D, C were derived from C = k·N·D.
+    n_dropped : int
+        Rows dropped at loading for missing values (``nan_policy="omit"``).
+    history : tuple of str
+        The processing applied since loading, in order.
+    source_lines : numpy.ndarray or None
+        Line in the file of each source row, for messages.
+    """
+
+    _frame: pd.DataFrame = field(repr=False)
+    source: str = "<DataFrame>"
+    flops_per_token: float = 6.0
+    derived: tuple = ()
+    n_dropped: int = 0
+    history: tuple = ()
+    source_lines: np.ndarray | None = field(default=None, repr=False)
+
+    # -- looking ---------------------------------------------------------
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self._frame.copy()
+
+    def __len__(self) -> int:
+        return len(self._frame)
+
+    def __repr__(self) -> str:
+        return (f"TaskTable({len(self)} rows from {os.path.basename(self.source)}: "
+                f"{len(self.run_ids)} runs, {len(self.tasks)} tasks"
+                + (f"; {'; '.join(self.history)}" if self.history else "") + ")")
+
+    @property
+    def tasks(self) -> tuple:
+        """Task names, in order of first appearance."""
+        return tuple(pd.unique(self._frame["task"]).tolist())
+
+    @property
+    def run_ids(self) -> tuple:
+        """Run names, in order of first appearance."""
+        return tuple(pd.unique(self._frame["run_id"]).tolist())
+
+    @property
+    def has_task_loss(self) -> bool:
+        return "task_loss" in self._frame.columns
+
+    def chance(self, task: str) -> float:
+        """The chance accuracy of ``task`` (NaN when unknown)."""
+        rows = self._rows_of(task)
+        return float(rows["chance"].iloc[0])
+
+    def _rows_of(self, task: str) -> pd.DataFrame:
+        rows = self._frame[self._frame["task"] == task]
+        if rows.empty:
+            raise InputError(f"no task {task!r} in {self.source}; tasks: "
+                             f"{_listing(list(self.tasks))}")
+        return rows
+
+    def _row_label(self, source_row: int) -> str:
+        return _located(self.source, int(source_row), self.source_lines)
+
+    def _check_consistent(self) -> None:
+        frame = self._frame
+        step = frame["step"] if "step" in frame.columns else pd.Series(0.0, index=frame.index)
+        keys = pd.DataFrame({"run": frame["run_id"], "task": frame["task"], "D": frame["D"],
+                             "step": pd.to_numeric(step, errors="coerce")})
+        twice = keys.duplicated(keep=False).to_numpy()
+        if twice.any():
+            first, second = frame.loc[twice, "source_row"].to_numpy()[:2]
+            row = frame.loc[twice].iloc[0]
+            raise InputError(f"{self._row_label(first)} and {_row_text(int(second), self.source_lines)}"
+                             f" are the same checkpoint of run {row['run_id']!r} on task "
+                             f"{row['task']!r} (D = {row['D']:.6g}); remove one, or give them "
+                             "different run names")
+        sizes = frame.groupby("run_id", sort=False)["N"].nunique()
+        if (sizes > 1).any():
+            run = sizes.index[np.argmax(sizes.to_numpy() > 1)]
+            values = sorted(frame.loc[frame["run_id"] == run, "N"].unique())
+            raise InputError(f"{self.source}: run {run!r} has {len(values)} values of N "
+                             f"({values[0]:.6g}, {values[1]:.6g}...): a run has one size; "
+                             "give each model its own run name")
+
+    def _derive(self, frame: pd.DataFrame, step: str) -> TaskTable:
+        return replace(self, _frame=_ordered(frame), history=self.history + (step,))
+
+    # -- selecting -------------------------------------------------------
+    def select(self, mask: Any) -> TaskTable:
+        """Rows where ``mask`` (booleans, or a callable frame -> booleans) is True."""
+        if callable(mask):
+            mask = mask(self.frame)
+        keep = np.asarray(mask)
+        if keep.dtype != bool or keep.shape != (len(self),):
+            raise InputError(f"select: mask must be {len(self)} booleans, got dtype "
+                             f"{keep.dtype} and shape {keep.shape}")
+        if not keep.any():
+            raise InputError(f"select: the mask keeps none of the {len(self)} rows")
+        return replace(self, _frame=_ordered(self._frame.loc[keep]))
+
+    def query(self, expr: str) -> TaskTable:
+        """Rows matching a :meth:`pandas.DataFrame.query` expression, e.g.
+        ``"paper_role == 'ladder_fit'"``."""
+        if not isinstance(expr, str):
+            raise InputError(f"query: expr must be text such as \"N < 2e9\", got {expr!r}")
+        try:
+            picked = self._frame.query(expr)
+        except Exception as error:  # pandas raises many unrelated types
+            raise InputError(f"query {expr!r} failed: {error}; columns: "
+                             f"{list(self._frame.columns)}") from error
+        return self.select(self._frame.index.isin(picked.index))
+
+    def only(self, tasks=None, runs=None) -> TaskTable:
+        """The rows of the named ``tasks`` and/or ``runs`` (names must exist)."""
+        frame = self._frame
+        keep = np.ones(len(frame), dtype=bool)
+        for what, names, column, known in (("task", tasks, "task", self.tasks),
+                                           ("run", runs, "run_id", self.run_ids)):
+            if names is None:
+                continue
+            names = [names] if isinstance(names, str) else list(names)
+            unknown = [n for n in names if n not in known]
+            if unknown:
+                raise InputError(f"no {what} {unknown[0]!r} in {self.source}; {what}s: "
+                                 f"{_listing(list(known))}")
+            keep &= frame[column].isin(names).to_numpy()
+        return self.select(keep)
+
+    # -- processing ------------------------------------------------------
+    def aggregate(self, name: str, weights: Mapping, *, chance: float | None = None,
+                  keep_subsets: bool = True) -> TaskTable:
+        """Add task ``name``: the weighted mean of the tasks in ``weights`` at each checkpoint.
+
+        Task loss and accuracy (and chance, unless given) are averaged as
+        ``sum(w_i x_i) / sum(w_i)``. Every checkpoint must have every subset. Other
+        columns are kept where the subsets agree.
+
+        Examples
+        --------
+        >>> table = load_tasks({"run": "a", "N": 1e8, "D": [1e9, 1e9], "task": ["x", "y"],
+        ...                     "task_loss": [1.0, 2.0], "acc": [0.3, 0.6]}, chance=0.25)
+        >>> table.aggregate("xy", {"x": 1, "y": 3}).only(tasks="xy").frame["accuracy"].round(3).tolist()
+        [0.525]
+        """
+        if not isinstance(name, str) or not name or name in self.tasks:
+            raise InputError(f"aggregate: name must be a new task name, got {name!r}")
+        if not isinstance(weights, Mapping) or not weights:
+            raise InputError("aggregate: weights must map subset tasks to weights, e.g. "
+                             "{'mmlu_stem_test': 0.215, ...}")
+        w = {str(k): check_finite(f"weights[{k!r}]", v, minimum=0.0) for k, v in weights.items()}
+        if sum(w.values()) <= 0:
+            raise InputError("aggregate: the weights are all zero")
+        subsets = self.only(tasks=list(w))._frame
+        key = ["run_id", "D"] + (["step"] if "step" in subsets.columns else [])
+        grouped = subsets.groupby(key, sort=False, dropna=False)
+        counts = grouped["task"].nunique()
+        if (counts < len(w)).any():
+            where = counts.index[np.argmax(counts.to_numpy() < len(w))]
+            have = set(grouped.get_group(where)["task"])
+            missing = sorted(set(w) - have)
+            raise InputError(f"aggregate {name!r}: run {where[0]!r} at D = {where[1]:.6g} has "
+                             f"no row for {', '.join(missing)}; every checkpoint needs every "
+                             "subset")
+        weight = subsets["task"].map(w).to_numpy(dtype=float)
+        values = {"__w__": weight}
+        averaged = ["accuracy", "chance"] + (["task_loss"] if self.has_task_loss else [])
+        for column in averaged:
+            values[column] = subsets[column].to_numpy(dtype=float) * weight
+        sums = pd.DataFrame(values).groupby(grouped.ngroup().to_numpy()).sum()
+        first = grouped.head(1).reset_index(drop=True)
+        for column in averaged:
+            first[column] = (sums[column] / sums["__w__"]).to_numpy()
+        if chance is not None:
+            first["chance"] = check_finite("chance", chance, minimum=0.0, maximum=1.0)
+        for column in first.columns:
+            if column in _ORDER or column in averaged:
+                continue
+            agree = grouped[column].nunique(dropna=False).to_numpy() <= 1
+            if not agree.all():
+                first[column] = first[column].where(agree)
+        first["task"] = name
+        frame = self._frame if keep_subsets else self._frame[~self._frame["task"].isin(list(w))]
+        text = " + ".join(f"{v:g} {k}" for k, v in w.items())
+        return self._derive(pd.concat([frame, first], ignore_index=True),
+                            f"aggregate {name} = ({text}) / {sum(w.values()):g}")
+
+    def _positions(self):
+        frame = self._frame
+        groups = frame.groupby(["task", "run_id"], sort=False)
+        position = groups.cumcount().to_numpy()
+        size = groups["task"].transform("size").to_numpy()
+        return position, size
+
+    def drop_early(self, fraction: float) -> TaskTable:
+        """Drop the first ``ceil(fraction * n)`` of each run's n checkpoints (per task)."""
+        fraction = check_finite("fraction", fraction, minimum=0.0, maximum=1.0)
+        if fraction >= 1:
+            raise InputError("drop_early: fraction must be below 1 (it would drop every "
+                             "checkpoint)")
+        position, size = self._positions()
+        cut = np.ceil(fraction * size)
+        return self._derive(self._frame.loc[position >= cut],
+                            f"drop_early(fraction={fraction:g})")
+
+    def moving_average(self, window: int, *, partial: bool = True) -> TaskTable:
+        """Trailing mean over ``window`` checkpoints of task loss and accuracy, per run.
+
+        The value at a checkpoint averages it and the ``window - 1`` before it (N, D, C
+        and step stay the checkpoint's own). The first ``window - 1`` checkpoints of a run
+        average what is available when ``partial`` (the ladder's choice), else are dropped.
+        """
+        window = check_int("window", window, 1)
+        position, _ = self._positions()
+        frame = self._frame.copy()
+        span = np.minimum(position + 1, window)
+        rows = np.arange(len(frame))
+        for column in ("task_loss", "accuracy") if self.has_task_loss else ("accuracy",):
+            totals = np.concatenate([[0.0], np.cumsum(frame[column].to_numpy(dtype=float))])
+            frame[column] = (totals[rows + 1] - totals[rows + 1 - span]) / span
+        if not partial:
+            frame = frame.loc[position >= window - 1]
+        return self._derive(frame, f"moving_average(window={window}, partial={partial})")
+
+    def last(self, k: int) -> TaskTable:
+        """One row per run and task: the mean task loss and accuracy of its last ``k``
+        checkpoints (all of them when it has fewer), at its last checkpoint's N, D, C."""
+        k = check_int("k", k, 1)
+        position, size = self._positions()
+        tail = self._frame.loc[position >= size - k]
+        groups = tail.groupby(["task", "run_id"], sort=False)
+        out = groups.tail(1).reset_index(drop=True)
+        columns = ["task_loss", "accuracy"] if self.has_task_loss else ["accuracy"]
+        means = groups[columns].mean().reset_index()
+        out = out.drop(columns=columns).merge(means, on=["task", "run_id"], how="left")
+        return self._derive(out, f"last(k={k})")
+
+    # -- handing on ------------------------------------------------------
+    def to_runs(self, task: str) -> Runs:
+        """The rows of ``task`` as :class:`~scalinglaws.Runs` (loss = task loss), for a
+        step-1 fit with :func:`scalinglaws.fit`."""
+        if not self.has_task_loss:
+            raise InputError(f"{self.source} has no task loss column: step 1 needs one "
+                             "(map it with columns={'task_loss': ...})")
+        rows = self._rows_of(task)
+        extra = {name: rows[name].to_numpy() for name in ("run_id", "step") if name in rows}
+        return Runs.from_arrays(N=rows["N"].to_numpy(), D=rows["D"].to_numpy(),
+                                C=rows["C"].to_numpy(), loss=rows["task_loss"].to_numpy(),
+                                flops_per_token=self.flops_per_token, **extra)
+
+    def arrays(self, task: str) -> dict:
+        """Columns of ``task`` as float arrays (``N``, ``D``, ``C``, ``accuracy``,
+        ``task_loss`` when present) plus ``run_id``: what step-2 and direct fits take."""
+        rows = self._rows_of(task)
+        out = {name: rows[name].to_numpy(dtype=float)
+               for name in ("N", "D", "C", "task_loss", "accuracy") if name in rows}
+        out["run_id"] = rows["run_id"].to_numpy(dtype=object)
+        return out
