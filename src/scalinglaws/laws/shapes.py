@@ -110,28 +110,25 @@ class ModelShape:
         """``d_model / n_layer``."""
         return self.d_model / self.n_layer
 
+    def _counts(self) -> dict:
+        return _counts(self.accounting, self.n_layer, self.d_model, self.n_heads, self.d_head,
+                       self.d_ff, self.n_vocab, self.n_ctx, self.learned_positions, self.d_attn)
+
     @property
     def embedding_params(self) -> float:
         """Parameters in the embeddings: one ``n_vocab x d_model`` matrix (input and output
         tied, the matrix Hoffmann's count holds), plus learned positions if any."""
-        n_ctx = self.n_ctx if self.learned_positions else 0
-        return float(embedding_params(self.d_model, self.n_vocab, n_ctx))
+        return float(self._counts()["embedding"])
 
     @property
     def total_params(self) -> float:
         """All parameters (Hoffmann et al.'s N)."""
-        if self.accounting == "hoffmann":
-            return float(F.hoffmann_params(self.d_model, self.d_ff, self.d_head, self.n_heads,
-                                           self.n_layer, self.n_vocab))
-        return self.non_embedding_params + self.embedding_params
+        return float(self._counts()["total"])
 
     @property
     def non_embedding_params(self) -> float:
         """Parameters outside the embeddings (Kaplan et al.'s N)."""
-        if self.accounting == "hoffmann":
-            return self.total_params - self.embedding_params
-        d_attn = self.n_heads * self.d_head if self.d_attn is None else self.d_attn
-        return float(F.kaplan_params(self.n_layer, self.d_model, d_attn=d_attn, d_ff=self.d_ff))
+        return float(self._counts()["non_embedding"])
 
     def params(self, include_embeddings: bool = True) -> float:
         """The total or the non-embedding count."""
@@ -140,14 +137,7 @@ class ModelShape:
     @property
     def flops_per_token(self) -> float:
         """Training FLOP per token under this shape's accounting (module notes)."""
-        if self.accounting == "hoffmann":
-            per_sequence = F.hoffmann_training_flops(self.n_ctx, self.n_vocab, self.d_model,
-                                                     self.n_layer, self.n_heads, self.d_head,
-                                                     self.d_ff, include_embeddings=True)
-            return float(per_sequence) / self.n_ctx
-        return float(F.training_flops_per_token(self.non_embedding_params, d_model=self.d_model,
-                                                n_vocab=self.n_vocab, n_layer=self.n_layer,
-                                                n_ctx=self.n_ctx))
+        return float(self._counts()["flops_per_token"])
 
     def to_dict(self) -> dict:
         """The shape and its counts as plain numbers (one row of a :class:`ShapeTable`)."""
@@ -159,6 +149,31 @@ class ModelShape:
                 "aspect_ratio": self.aspect_ratio,
                 "non_embedding_params": self.non_embedding_params,
                 "total_params": self.total_params, "flops_per_token": self.flops_per_token}
+
+
+def _counts(accounting, n_layer, d_model, n_heads, d_head, d_ff, n_vocab, n_ctx,
+            learned_positions, d_attn=None) -> dict:
+    """Embedding, non-embedding and total parameters and training FLOP per token, from
+    :mod:`.flops` (module notes); arrays broadcast (the enumeration passes every width)."""
+    embedding = np.asarray(embedding_params(d_model, n_vocab,
+                                            n_ctx if learned_positions else 0), dtype=float)
+    if accounting == "hoffmann":
+        total = np.asarray(F.hoffmann_params(d_model, d_ff, d_head, n_heads, n_layer, n_vocab),
+                           dtype=float)
+        non_embedding = total - embedding
+        per_token = np.asarray(F.hoffmann_training_flops(
+            n_ctx, n_vocab, d_model, n_layer, n_heads, d_head, d_ff,
+            include_embeddings=True), dtype=float) / n_ctx
+    else:
+        attention = np.asarray(n_heads, dtype=float) * d_head if d_attn is None else d_attn
+        non_embedding = np.asarray(F.kaplan_params(n_layer, d_model, d_attn=attention, d_ff=d_ff),
+                                   dtype=float)
+        total = non_embedding + embedding
+        per_token = np.asarray(F.training_flops_per_token(
+            non_embedding, d_model=d_model, n_vocab=n_vocab, n_layer=n_layer, n_ctx=n_ctx),
+            dtype=float)
+    return {"embedding": embedding, "non_embedding": non_embedding, "total": total,
+            "flops_per_token": per_token}
 
 
 @dataclass(frozen=True)
@@ -236,29 +251,35 @@ def _check_range(name, value) -> tuple[float, float]:
     return low, high
 
 
-def _candidates(target, value, *, accounting, n_vocab, n_ctx, d_head, ffw_ratio, multiple,
-                aspects, learned_positions):
-    """Shapes whose width is a multiple of ``multiple``, with the two depths whose
-    ``value(shape)`` brackets ``target``, inside the aspect-ratio range.
+def _candidates(target, quantity, tokens, *, accounting, n_vocab, n_ctx, d_head, ffw_ratio,
+                multiple, aspects, learned_positions):
+    """``(n_layer, d_model, value)`` arrays of the shapes whose width is a multiple of
+    ``multiple``, with the two depths whose ``value`` (``quantity``: ``"total"`` or
+    ``"non_embedding"`` parameters, or ``"flops"``, training FLOP on ``tokens``) brackets
+    ``target``, inside the aspect-ratio range.
 
-    ``value`` (a parameter count, or training FLOP on the run's tokens) is affine in
-    ``n_layer`` at fixed width under both accountings, so two depths give the exact depth.
+    Every quantity is affine in ``n_layer`` at fixed width under both accountings, so the
+    counts at one and two layers give the exact depth for every width at once.
     """
-    def shape(n_layer, width):
-        return ModelShape(n_layer, width, width // d_head, d_head, ffw_ratio * width, n_vocab,
-                          n_ctx, accounting, learned_positions)
+    def value(n_layer, width):
+        counts = _counts(accounting, n_layer, width, width // d_head, d_head, ffw_ratio * width,
+                         n_vocab, n_ctx, learned_positions)
+        return counts["flops_per_token"] * tokens if quantity == "flops" else counts[quantity]
 
-    out = []
-    for width in range(multiple, multiple * _MAX_WIDTHS + 1, multiple):
-        one, two = value(shape(1, width)), value(shape(2, width))
-        depth = 1.0 + (target - one) / (two - one)
-        shallowest = max(1, math.ceil(width / aspects[1]))
-        if depth < shallowest - 1:  # every allowed depth at this width (and wider) overshoots
-            break
-        for n_layer in {max(1, math.floor(depth)), max(1, math.ceil(depth))}:
-            if aspects[0] <= width / n_layer <= aspects[1]:
-                out.append(shape(n_layer, width))
-    return out
+    width = np.arange(1, _MAX_WIDTHS + 1, dtype=float) * multiple
+    one, two = value(1.0, width), value(2.0, width)
+    depth = 1.0 + (target - one) / (two - one)
+    shallowest = np.maximum(1.0, np.ceil(width / aspects[1]))
+    overshoot = np.flatnonzero(depth < shallowest - 1)  # every allowed depth overshoots,
+    last = overshoot[0] if overshoot.size else width.size  # and so does every wider model
+    width, depth = width[:last], depth[:last]
+    layers = np.concatenate([np.maximum(1.0, np.floor(depth)), np.maximum(1.0, np.ceil(depth))])
+    widths = np.concatenate([width, width])
+    keep = (widths / layers >= aspects[0]) & (widths / layers <= aspects[1])
+    pairs = np.unique(np.column_stack([layers[keep], widths[keep]]), axis=0)
+    if pairs.size == 0:
+        return pairs[:, 0], pairs[:, 1], pairs[:, 0]
+    return pairs[:, 0], pairs[:, 1], value(pairs[:, 0], pairs[:, 1])
 
 
 def propose_shapes(N=None, *, compute=None, D=None, accounting: str = "hoffmann",
@@ -356,26 +377,27 @@ def propose_shapes(N=None, *, compute=None, D=None, accounting: str = "hoffmann"
     multiple = math.lcm(ints["width_multiple"], ints["d_head"] * ints["heads_multiple"])
 
     if budget is not None:  # match training FLOP on D tokens, exact accounting
-        def value(s):
-            return s.flops_per_token * tokens
+        quantity, goal = "flops", budget
     else:
-        def value(s):
-            return s.params(count)
-    goal = target if budget is None else budget
-    shapes = _candidates(goal, value, accounting=accounting, n_vocab=ints["n_vocab"],
-                         n_ctx=ints["n_ctx"], d_head=ints["d_head"],
-                         ffw_ratio=ints["ffw_ratio"], multiple=multiple, aspects=aspects,
-                         learned_positions=learned_positions)
-    if not shapes:
+        quantity, goal = ("total" if count else "non_embedding"), target
+    layers, widths, values = _candidates(
+        goal, quantity, tokens, accounting=accounting, n_vocab=ints["n_vocab"],
+        n_ctx=ints["n_ctx"], d_head=ints["d_head"], ffw_ratio=ints["ffw_ratio"],
+        multiple=multiple, aspects=aspects, learned_positions=learned_positions)
+    if layers.size == 0:
         raise InputError(f"no shape with d_model a multiple of {multiple} and aspect ratio in "
                          f"{aspects} comes near {target:.4g} parameters; widen `aspect_ratio` "
                          "or lower `width_multiple`/`d_head`")
     middle = math.sqrt(aspects[0] * aspects[1])
-    distance = [abs(value(s) / goal - 1.0) for s in shapes]
-    order = sorted(range(len(shapes)), key=lambda i: (
-        distance[i] > tolerance, 0.0 if distance[i] <= tolerance else distance[i],
-        abs(math.log(shapes[i].aspect_ratio / middle)), distance[i]))
-    chosen = [shapes[i] for i in order[:ints["n_shapes"]]]
+    distance = np.abs(values / goal - 1.0)
+    matching = distance <= tolerance
+    # matching shapes first, by aspect ratio; then the rest, closest first
+    order = np.lexsort((distance, np.abs(np.log(widths / layers / middle)),
+                        np.where(matching, 0.0, distance), ~matching))
+    chosen = [ModelShape(int(layers[i]), int(widths[i]), int(widths[i]) // ints["d_head"],
+                         ints["d_head"], ints["ffw_ratio"] * int(widths[i]), ints["n_vocab"],
+                         ints["n_ctx"], accounting, learned_positions)
+              for i in order[:ints["n_shapes"]]]
     rows = [_row(s, count, None if budget is not None else target, tokens, budget, batch,
                  expected_loss, speed) for s in chosen]
     options = {"N": N if N is None else float(N), "compute": budget, "D": tokens,
