@@ -21,8 +21,9 @@ from __future__ import annotations
 import importlib
 
 from . import _moved
-from ._exceptions import (ConvergenceWarning, ExtrapolationWarning, IdentifiabilityWarning,
-                          InputError, ScalingLawsDeprecationWarning, ScalingLawsWarning)
+from ._exceptions import (ConvergenceWarning, DataMismatchWarning, ExtrapolationWarning,
+                          IdentifiabilityWarning, InputError, ScalingLawsDeprecationWarning,
+                          ScalingLawsWarning)
 from ._version import __version__
 
 #: public name -> module (relative to the package) that defines it
@@ -60,7 +61,7 @@ _FORMER = {
 
 __all__ = ["__version__", "InputError", "ScalingLawsWarning", "ConvergenceWarning",
            "IdentifiabilityWarning", "ExtrapolationWarning", "ScalingLawsDeprecationWarning",
-           *_PUBLIC]
+           "DataMismatchWarning", *_PUBLIC]
 
 
 def __getattr__(name: str):

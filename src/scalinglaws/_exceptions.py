@@ -11,7 +11,8 @@ category=ScalingLawsWarning)`` silences the package.
 from __future__ import annotations
 
 __all__ = ["InputError", "ScalingLawsWarning", "ConvergenceWarning", "IdentifiabilityWarning",
-           "ExtrapolationWarning", "ScalingLawsDeprecationWarning"]
+           "ExtrapolationWarning", "ScalingLawsDeprecationWarning",
+           "DataMismatchWarning"]
 
 
 class InputError(ValueError):
@@ -37,3 +38,8 @@ class ExtrapolationWarning(ScalingLawsWarning):
 class ScalingLawsDeprecationWarning(ScalingLawsWarning, FutureWarning):
     """A name (argument, attribute, column) was used under its former spelling; it still
     works, and will be removed. A ``FutureWarning``, so users see it by default."""
+
+
+class DataMismatchWarning(ScalingLawsWarning):
+    """The runs given to a figure, report or uncertainty step are not the data the fit was
+    made on (their fingerprints differ)."""

@@ -16,17 +16,12 @@ import os
 import warnings
 from pathlib import Path
 
-from .._exceptions import InputError, ScalingLawsWarning
+from .._exceptions import DataMismatchWarning, InputError
 from .._files import atomic_write, check_output_path
 from . import plot
 from .plot._checks import check_dpi, check_figsize, check_flag, check_raster_size, check_result
 
 __all__ = ["FIGURE_KINDS", "DataMismatchWarning", "save_figure"]
-
-
-class DataMismatchWarning(ScalingLawsWarning):
-    """The runs given to a figure or report are not the data the fit was made on (their
-    fingerprints differ): the figures show other data than the fit's."""
 
 
 def _needs_runs(kind, runs):
