@@ -370,7 +370,8 @@ def schedule_sums(lr_arrays, steps, *, grading: str = "area", ratio: float = 2.0
     lr_ratio : float
         Blocks are also cut where the LR crosses a power of this (> 1; ``inf`` for never).
     nodes : int
-        Gauss nodes per block and sign (1 to 3).
+        Gauss nodes per block and sign (1 to 3; 0 for no loss-drop nodes at all, when a
+        law uses only the per-point quantities).
     exact : bool
         One node per LR change instead (the exact sum; memory grows as points x steps).
     warmup : {"include", "exclude"}
@@ -387,7 +388,7 @@ def schedule_sums(lr_arrays, steps, *, grading: str = "area", ratio: float = 2.0
     lr_ratio = float("inf") if lr_ratio == float("inf") else check_positive("lr_ratio", lr_ratio)
     if ratio <= 1 or lr_ratio <= 1:
         raise InputError(f"`ratio` and `lr_ratio` must be > 1, got {ratio!r} and {lr_ratio!r}")
-    nodes = check_int("nodes", nodes, 1, 3)
+    nodes = check_int("nodes", nodes, 0, 3)
     if len(lr_arrays) != len(steps):
         raise InputError(f"{len(lr_arrays)} LR arrays but {len(steps)} arrays of steps")
     parts = []
@@ -408,7 +409,9 @@ def _run_nodes(run, lr, points, grading, ratio, lr_ratio, n_nodes, exact, warmup
     area = np.cumsum(lr)
     gaps = _gaps(lr, warmup)
     before = np.concatenate([[0.0], area[:-1]])  # S1(k-1), the area before step k
-    if exact:
+    if n_nodes == 0 and not exact:
+        point, position, weight = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+    elif exact:
         count = int(np.searchsorted(np.flatnonzero(gaps), points, side="right").sum())
         check_fits_in_memory(count, _NODE_BYTES, what="nodes", task="exact loss-drop sums",
                              advice="use the default quadrature (exact=False)")

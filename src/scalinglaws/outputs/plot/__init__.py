@@ -26,6 +26,7 @@ module adds one line).
 
 from ._style import LABELS  # noqa: F401
 from .corner import bootstrap_corner  # noqa: F401
+from .curves import curve_band, learning_curves  # noqa: F401
 from .fits import fit_vs_data, residuals  # noqa: F401
 from .frontier import efficient_frontier, hoffmann_frontier, kaplan_frontier  # noqa: F401
 from .frontier import known_models_table  # noqa: F401  (laws.published.known_models)

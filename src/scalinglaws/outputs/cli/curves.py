@@ -1,0 +1,219 @@
+"""Subcommands ``curves fit`` and ``curves predict``: learning-curve laws from training logs.
+
+``scalinglaws curves fit PATH [--law mpl|momentum] --out FIT.json`` reads curves (a table,
+a W&B export, a TensorBoard log folder or an MLflow store), fits the law and prints its
+parameters and per-curve scores; ``scalinglaws curves predict FIT.json --schedule wsd
+--steps 24000 ...`` prints the loss the fitted law predicts for a schedule not yet trained.
+"""
+
+from __future__ import annotations
+
+from ..._exceptions import InputError
+from ._common import (add_bootstrap_options, add_output_options, add_seed_option, key_values,
+                      nonnegative_int, output_file, positive_float, positive_int, print_table,
+                      quantity, show_progress, write_output)
+
+_LAWS = ("mpl", "momentum")
+
+
+def _load(args):
+    from ...data.curves import load_curves
+    from ...laws.schedules import read_schedules
+
+    curves = load_curves(args.path, format=args.format, metric=args.metric, lr=args.lr,
+                         run=args.run, N=args.N, tokens_per_step=args.tokens_per_step,
+                         columns=key_values(args.columns, "--columns", str) or None,
+                         nan_policy=args.nan_policy, duplicates=args.duplicates,
+                         unsorted=args.unsorted, spikes=args.spikes, lr_policy=args.lr_policy)
+    for condition in args.where or []:
+        if "=" not in condition:
+            raise InputError(f"--where expects COLUMN=VALUE, got {condition!r}")
+        column, value = (part.strip() for part in condition.split("=", 1))
+        if column not in curves.frame.columns:
+            raise InputError(f"--where: no column {column!r}; columns: "
+                             f"{', '.join(map(str, curves.frame.columns))}")
+        curves = curves.select(mask=(curves.frame[column].astype(str) == value).to_numpy())
+    if args.schedules:
+        if not args.schedule_key:
+            raise InputError("--schedules needs --schedule-key: the column naming each run's "
+                             "schedule (in both tables), or run_id")
+        table = read_schedules(args.schedules, key=args.schedule_key)
+        key = args.schedule_key
+        names = {run: (run if key in ("run_id", "run") or key not in curves.frame.columns
+                       else str(curves.run_value(run, key))) for run in curves.runs}
+        missing = sorted({name for name in names.values() if name not in table})
+        if missing:
+            raise InputError(f"{args.schedules}: no schedule for {', '.join(missing[:5])}")
+        curves = curves.with_schedules({run: table[name] for run, name in names.items()})
+    return curves
+
+
+def cmd_fit(args) -> int:
+    from ...analysis.curves import curve_scores
+    from ...fitting.curves import fit_curves
+    from ..io.curves import curve_fit_to_dict, save_curve_fit
+
+    curves = _load(args)
+    result = fit_curves(curves, args.law, warmup=args.warmup,
+                        fixed=key_values(args.fix, "--fix") or None,
+                        tied=key_values(args.tie, "--tie", str) or None,
+                        quadrature={"exact": True} if args.exact else None)
+    draws = None
+    if args.bootstrap:
+        from ...uncertainty.curves import bootstrap_curves
+
+        draws = bootstrap_curves(result, curves, args.bootstrap, method=args.method,
+                                 confidence_level=args.confidence_level, rng=args.seed,
+                                 progress=show_progress())
+    scores = curve_scores(result, curves)
+    if args.json:
+        import json
+
+        print(json.dumps(curve_fit_to_dict(result, draws), indent=2))
+    else:
+        print(f"{curves!r}\n")
+        print(result.summary())
+        if draws is not None:
+            print(f"\n{100 * draws.confidence_level:g}% bootstrap intervals ({draws.method}, "
+                  f"{draws.n_resamples} resamples, {draws.n_failed} failed):")
+            for name, (low, high) in draws.intervals.items():
+                print(f"  {name:<10} [{low:.6g}, {high:.6g}]")
+        print("\nper-curve scores on the fitted curves (loss scale):")
+        print_table(scores, False)
+    if args.out:
+        with output_file(args.out) as tmp:
+            save_curve_fit(result, tmp, draws)
+        if not args.json:
+            print(f"\nwrote {args.out}")
+    return 0 if result.success else 1
+
+
+def cmd_predict(args) -> int:
+    from ...analysis.curves import predict_curve
+    from ...laws.schedules import Schedule
+    from ..io.curves import load_curve_bootstrap, load_curve_fit
+
+    result = load_curve_fit(args.fit)
+    spec = {"kind": args.schedule, "total_steps": args.steps, "peak_lr": args.peak_lr,
+            "warmup_steps": args.warmup_steps, "final_lr": args.final_lr,
+            "decay_start": args.decay_start, "decay_shape": args.decay_shape,
+            "milestones": args.milestones, "factor": args.factor}
+    if args.decay_steps is not None:
+        if args.decay_start is not None:
+            raise InputError("give --decay-start or --decay-steps, not both")
+        spec["decay_start"] = args.steps - args.decay_steps
+    if args.schedule == "wsd" and spec["decay_shape"] is None:
+        spec["decay_shape"] = "linear"
+    schedule = Schedule.from_spec({k: v for k, v in spec.items() if v is not None},
+                                  where="the schedule options")
+    steps = None
+    if args.at:
+        steps = sorted(set(args.at))
+    elif args.every:
+        steps = sorted(set(range(args.every, args.steps, args.every)) | {args.steps - 1})
+    draws = load_curve_bootstrap(args.fit)
+    prediction = predict_curve(result, schedule, steps=steps, N=args.N, draws=draws)
+    frame = prediction.to_frame()
+    if "low" in frame.columns:
+        frame = frame.rename(columns={"low": "loss_low", "high": "loss_high"})
+    print_table(frame, args.json)
+    write_output(args, frame)
+    return 0
+
+
+def _help(parser):
+    def show(args) -> int:
+        parser.print_help()
+        return 2
+    return show
+
+
+def register(sub) -> None:
+    """Add ``curves fit`` and ``curves predict``."""
+    p = sub.add_parser("curves", help="learning curves: fit a schedule-aware law (Multi-Power "
+                                      "Law, momentum law) and predict new schedules",
+                       description="Fit learning-curve laws to training logs and predict the "
+                                   "loss of schedules and runs not yet trained. Loss in "
+                                   "nats/token; steps are optimizer steps.")
+    p.set_defaults(func=_help(p))
+    actions = p.add_subparsers(dest="curves_command", metavar="ACTION")
+
+    f = actions.add_parser("fit", help="fit a curve law to training curves",
+                           description="Fit the Multi-Power Law (Luo et al. 2025) or the "
+                                       "momentum law (Tissue et al. 2024) by Huber(1e-3) on log "
+                                       "loss to every logged point of every curve.")
+    f.add_argument("path", metavar="PATH",
+                   help="curves: a table (.csv .tsv .json .jsonl .parquet, W&B export), a "
+                        "TensorBoard log folder or an MLflow store")
+    f.add_argument("--law", choices=_LAWS, default="mpl", help="the law (default mpl)")
+    f.add_argument("--warmup", choices=["include", "exclude"],
+                   help="whether the warmup's LR rise enters the loss-drop sum (default: mpl "
+                        "include, as Luo et al.'s code; momentum exclude)")
+    f.add_argument("--format", help="csv, tsv, json, jsonl, parquet, tensorboard or mlflow "
+                                    "(default: from the path)")
+    f.add_argument("--metric", help="the column, tag or metric holding the loss")
+    f.add_argument("--lr", help="the column, tag or metric holding the learning rate")
+    f.add_argument("--columns", action="append", metavar="NAME=COLUMN",
+                   help="map canonical names (run_id, step, loss, lr, tokens, N) to columns")
+    f.add_argument("--run", help="run id of a table without a run column")
+    f.add_argument("--N", type=quantity, help="parameters of every run (e.g. 100M)")
+    f.add_argument("--tokens-per-step", type=positive_float, metavar="K",
+                   help="tokens per optimizer step, when there is no tokens column")
+    f.add_argument("--schedules", metavar="TABLE",
+                   help="a table of schedules (kind, total_steps, peak_lr, warmup_steps, "
+                        "final_lr, decay_start, decay_shape...), one row per schedule")
+    f.add_argument("--schedule-key", metavar="COLUMN",
+                   help="the column naming each run's schedule, in both tables (run_id: by "
+                        "run id)")
+    f.add_argument("--where", action="append", metavar="COLUMN=VALUE",
+                   help="keep only the points where COLUMN equals VALUE (repeatable)")
+    f.add_argument("--fix", action="append", metavar="NAME=VALUE",
+                   help="hold a parameter at a value, e.g. --fix lambda=0.999")
+    f.add_argument("--tie", action="append", metavar="NAME=OTHER",
+                   help="set a parameter equal to another, e.g. --tie gamma=beta")
+    f.add_argument("--exact", action="store_true",
+                   help="exact loss-drop sums (slow) instead of the default quadrature")
+    f.add_argument("--nan-policy", choices=["auto", "raise", "omit"], default="auto",
+                   help="rows without a loss: raise, or omit (auto: omit for W&B and "
+                        "TensorBoard/MLflow logs, raise otherwise)")
+    f.add_argument("--duplicates", choices=["raise", "first", "last", "mean"], default="raise",
+                   help="a step logged twice in a run (default raise)")
+    f.add_argument("--unsorted", choices=["raise", "sort"], default="raise",
+                   help="steps that go backwards in a run (default raise)")
+    f.add_argument("--spikes", choices=["warn", "keep", "omit", "raise"], default="warn",
+                   help="losses well above their neighbours (default warn and keep)")
+    f.add_argument("--lr-policy", choices=["exact", "interpolate"], default="exact",
+                   help="steps whose LR was not logged: refuse, or interpolate")
+    add_bootstrap_options(f, what="blocks of points (or whole curves, --method)")
+    f.add_argument("--method", choices=["blocks", "curves", "points"], default="blocks",
+                   help="what the bootstrap resamples (default blocks of consecutive points)")
+    add_seed_option(f)
+    add_output_options(f, "json", what="the fit (JSON, with the bootstrap draws)")
+    f.set_defaults(func=cmd_fit)
+
+    q = actions.add_parser("predict", help="predict the curve of a schedule from a curve fit",
+                           description="Predict the loss (nats/token) at steps of a schedule "
+                                       "from a curve fit saved with `curves fit --out`.")
+    q.add_argument("fit", metavar="FIT", help="curve fit JSON written by `curves fit --out`")
+    q.add_argument("--schedule", required=True,
+                   choices=["constant", "cosine", "linear", "wsd", "two_stage", "step"])
+    q.add_argument("--steps", type=positive_int, required=True, metavar="T",
+                   help="total optimizer steps of the run")
+    q.add_argument("--peak-lr", type=positive_float, required=True, metavar="LR")
+    q.add_argument("--final-lr", type=float, metavar="LR",
+                   help="LR the decay ends at (cosine, linear, wsd) or of the second stage")
+    q.add_argument("--warmup-steps", type=nonnegative_int, default=0, metavar="W")
+    q.add_argument("--decay-start", type=nonnegative_int, metavar="STEP")
+    q.add_argument("--decay-steps", type=nonnegative_int, metavar="STEPS",
+                   help="wsd: length of the decay at the end of the run")
+    q.add_argument("--decay-shape", choices=["exponential", "linear", "cosine", "sqrt"])
+    q.add_argument("--milestones", type=nonnegative_int, nargs="+", metavar="STEP")
+    q.add_argument("--factor", type=positive_float)
+    q.add_argument("--N", type=quantity, help="model size, for a size-scaled law")
+    where = q.add_mutually_exclusive_group()
+    where.add_argument("--every", type=positive_int, metavar="K",
+                       help="predict every K steps and at the last step")
+    where.add_argument("--at", type=nonnegative_int, nargs="+", metavar="STEP",
+                       help="predict at these steps (default: every 1%% of the run)")
+    add_output_options(q, None, what="the predicted curve")
+    q.set_defaults(func=cmd_predict)

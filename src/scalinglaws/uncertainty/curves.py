@@ -1,0 +1,256 @@
+"""Bootstrap intervals for curve-law fits: resample whole curves, or blocks of points.
+
+The points of a training curve are not independent: its residuals from any law are
+autocorrelated (a slow misfit of the curve's shape, correlated evaluation noise), so
+resampling single points pretends to far more information than the curve holds and gives
+intervals that are too narrow. Two resampling schemes respect the dependence:
+
+* ``method="curves"``: draw whole curves with replacement (the unit is the run; sensible
+  with many curves, crude with three);
+* ``method="blocks"`` (default): a moving-block bootstrap within each curve: each curve is
+  rebuilt from randomly placed runs of ``block_length`` consecutive points, long enough to
+  carry the residuals' correlation (by default twice the integrated autocorrelation time
+  of the fit's residuals, and at least the cube root of the curve's length);
+
+``method="points"`` (single points, for comparison only) is what not to do. Every resample
+is a vector of point multiplicities, so all are refitted together by the batched engine,
+each from the full-data optimum (as :func:`scalinglaws.bootstrap` does).
+
+The intervals are percentile intervals of the refitted parameters and of anything
+computed from them (a predicted curve, a final loss): they describe the uncertainty of
+the fitted law, not the scatter of one logged loss around it.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._exceptions import ConvergenceWarning, InputError
+from .._validation import check_choice, check_confidence_level, check_int, check_rng
+from ..data.curves import Curves
+from ..fitting.curves import CurveFitResult, _weights
+from ..fitting.engine import multistart_minimize, polish
+from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
+
+__all__ = ["CurveBootstrap", "bootstrap_curves", "block_counts", "residual_block_length"]
+
+_NODE_ROWS = 4_000_000  # resamples x nodes per batch: bounds the engine's working memory
+
+
+@dataclass(frozen=True)
+class CurveBootstrap:
+    """Refitted parameters of a curve law under resampling.
+
+    Attributes
+    ----------
+    law : CurveLaw
+    point : dict
+        The full-data fit's parameters.
+    draws : ndarray, shape (n_ok, p)
+        Public parameter vectors of the resamples that converged (read-only).
+    n_resamples, n_failed : int
+    method : str
+        ``"blocks"``, ``"curves"`` or ``"points"``.
+    block_lengths : dict
+        Points per block of each curve (``"blocks"`` only).
+    confidence_level : float
+    seed : int or None
+    """
+
+    law: object
+    point: dict
+    draws: np.ndarray = field(repr=False)
+    n_resamples: int
+    n_failed: int
+    method: str
+    block_lengths: dict
+    confidence_level: float
+    seed: int | None = None
+
+    @property
+    def intervals(self) -> dict:
+        """Percentile interval of every parameter at :attr:`confidence_level`."""
+        tail = 50 * (1 - self.confidence_level)
+        low, high = np.nanpercentile(self.draws, [tail, 100 - tail], axis=0)
+        return {n: (float(a), float(b)) for n, a, b in zip(self.law.param_names, low, high)}
+
+    def interval(self, function, confidence_level: float | None = None):
+        """Percentile interval of ``function(params)`` over the draws; ``params`` maps each
+        name to an array of draws."""
+        level = self.confidence_level if confidence_level is None else \
+            check_confidence_level(confidence_level)
+        values = np.asarray(function({n: self.draws[:, i]
+                                      for i, n in enumerate(self.law.param_names)}), dtype=float)
+        tail = 50 * (1 - level)
+        low, high = np.nanpercentile(values, [tail, 100 - tail], axis=0)
+        return low, high
+
+
+def residual_block_length(residuals, n: int) -> int:
+    """Block length for a curve of ``n`` points: twice the integrated autocorrelation time
+    of its ``residuals`` (summed until the autocorrelation first turns negative), at least
+    ``n**(1/3)`` and at most ``n // 2``."""
+    r = np.asarray(residuals, dtype=float) - np.mean(residuals)
+    variance = np.dot(r, r)
+    tau = 1.0
+    if variance > 0 and len(r) > 2:
+        for lag in range(1, len(r) // 2):
+            rho = np.dot(r[:-lag], r[lag:]) / variance
+            if rho <= 0:
+                break
+            tau += 2 * rho
+    return int(min(max(np.ceil(2 * tau), np.ceil(n ** (1 / 3)), 1), max(n // 2, 1)))
+
+
+def block_counts(n: int, block_length: int, n_resamples: int, rng) -> np.ndarray:
+    """Multiplicity of each of ``n`` points in ``n_resamples`` moving-block resamples
+    (blocks of ``block_length`` consecutive points, placed uniformly, until ``n``)."""
+    block_length = min(max(int(block_length), 1), n)
+    n_blocks = int(np.ceil(n / block_length))
+    starts = rng.integers(0, n - block_length + 1, size=(n_resamples, n_blocks))
+    picks = (starts[:, :, None] + np.arange(block_length)[None, None, :]).reshape(n_resamples, -1)
+    picks = picks[:, :n]
+    counts = np.zeros((n_resamples, n))
+    np.add.at(counts, (np.arange(n_resamples)[:, None], picks), 1.0)
+    return counts
+
+
+def _counts(curves: Curves, method, block_length, residuals, n_resamples, rng):
+    runs = curves.frame["run_id"].to_numpy()
+    counts = np.zeros((n_resamples, len(curves)))
+    lengths = {}
+    if method == "curves":
+        picks = rng.integers(0, len(curves.runs), size=(n_resamples, len(curves.runs)))
+        for j, run in enumerate(curves.runs):
+            counts[:, runs == run] = (picks == j).sum(axis=1)[:, None]
+        return counts, lengths
+    for run in curves.runs:
+        rows = np.flatnonzero(runs == run)
+        if method == "points":
+            picks = rng.integers(0, len(rows), size=(n_resamples, len(rows)))
+            part = np.zeros((n_resamples, len(rows)))
+            np.add.at(part, (np.arange(n_resamples)[:, None], picks), 1.0)
+        else:
+            length = block_length if block_length is not None else residual_block_length(
+                residuals[rows] if residuals is not None else np.zeros(len(rows)), len(rows))
+            lengths[run] = int(length)
+            part = block_counts(len(rows), length, n_resamples, rng)
+        counts[:, rows] = part
+    return counts, lengths
+
+
+def _relative_gradients(fitter, residuals, x, weights) -> np.ndarray:
+    """Projected gradient of each row's objective relative to the magnitude of its terms."""
+    r, jac = residuals(x)
+    psi = weights * fitter.loss.psi(r)
+    grad = np.einsum("kpn,kn->kp", jac, psi)
+    gross = np.einsum("kpn,kn->kp", np.abs(jac), np.abs(psi)) + 1e-300
+    tolerance = 1e-8 * (1 + np.abs(x))
+    blocked = ((x <= fitter.lower + tolerance) & (grad > 0)) | (
+        (x >= fitter.upper - tolerance) & (grad < 0))
+    return np.max(np.where(blocked, 0.0, np.abs(grad)) / gross, axis=1)
+
+
+def _refit(fitter, residuals, start, counts, max_iter):
+    """Refit every resample (a row of point multiplicities) from the full-data optimum in
+    one batch; a resample the batch leaves short of a stationary point is polished."""
+    n = counts.shape[0]
+    out = multistart_minimize(residuals, np.repeat(start, n, axis=0), fitter.loss,
+                              fitter.lower, fitter.upper, max_iter=max_iter, prune_after=0,
+                              weights=counts, groups=np.arange(n))
+    x = np.array(out.x)
+    finite = np.isfinite(out.fun)
+    gradient = np.full(n, np.inf)
+    if finite.any():
+        gradient[finite] = _relative_gradients(fitter, residuals, x[finite], counts[finite])
+    ok = finite & (gradient <= GRADIENT_TOLERANCE)
+    for i in np.flatnonzero(finite & ~ok):
+        x[i], _, _, g = polish(residuals, x[i], fitter.loss, fitter.lower, fitter.upper,
+                               weights=counts[i])
+        ok[i] = g <= GRADIENT_TOLERANCE
+    return x, ok
+
+
+def bootstrap_curves(result: CurveFitResult, curves: Curves, n_resamples: int = 200, *,
+                     method: str = "blocks", block_length: int | None = None,
+                     confidence_level: float = 0.95, rng=None, max_iter: int = 100,
+                     progress: bool | None = None) -> CurveBootstrap:
+    """Bootstrap a curve-law fit by resampling curves or blocks of points, refitting each.
+
+    Parameters
+    ----------
+    result : CurveFitResult
+        The full-data fit (its options are reused).
+    curves : Curves
+        The curves it was fitted on (checked against its data fingerprint).
+    n_resamples : int
+    method : {"blocks", "curves", "points"}
+    block_length : int, optional
+        Points per block (default: per curve, from the residuals' autocorrelation).
+    confidence_level : float
+    rng : None, int or Generator
+        The same seed gives the same draws.
+    max_iter : int
+        Iterations of the batched search per resample.
+    progress : bool, optional
+        tqdm bar over batches (default: in a terminal, above 200 resamples).
+    """
+    from tqdm.auto import tqdm
+
+    if not isinstance(result, CurveFitResult):
+        raise InputError(f"`result` must be a CurveFitResult, got {type(result).__name__}")
+    if not isinstance(curves, Curves):
+        raise InputError(f"`curves` must be Curves, got {type(curves).__name__}")
+    n_resamples = check_int("n_resamples", n_resamples, 2)
+    method = check_choice("method", method, ("blocks", "curves", "points"))
+    level = check_confidence_level(confidence_level)
+    if block_length is not None:
+        block_length = check_int("block_length", block_length, 1)
+    seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
+    generator = check_rng("rng", rng)
+    law = result.law
+    sums = law.prepare(curves, quadrature=result.options.get("quadrature"))
+    quad = result.options.get("quadrature") or {}
+    fingerprint = f"{curves.fingerprint()}+{sorted(quad.items())}"
+    if result.data_fingerprint and fingerprint != result.data_fingerprint:
+        raise InputError("`curves` are not the curves `result` was fitted on (fingerprints "
+                         "differ); pass the same curves, with the same schedules")
+    if method == "curves" and len(curves.runs) < 2:
+        raise InputError("resampling whole curves needs at least 2 curves")
+    counts, lengths = _counts(curves, method, block_length, result.residuals, n_resamples,
+                              generator)
+    if result.options.get("weights") == "curve":  # keep the fit's per-point weights
+        counts = counts * _weights("curve", curves)[None, :]
+    elif result.options.get("weights") not in (None, "curve"):
+        raise InputError("a fit with per-point weights cannot be bootstrapped here")
+    options = {k: v for k, v in result.options.items()
+               if k in ("loss", "delta", "fixed", "tied", "bounds")}
+    fitter = LawFitter(law.bind(sums), space="log", fixed=result.fixed, tied=result.tied,
+                       **{k: v for k, v in options.items() if k not in ("fixed", "tied")})
+    free = [law.param_names.index(n) for n in fitter.free]
+    start = law.to_internal(law.params_vector(result.params))[free][None, :]
+    target = curves.frame["loss"].to_numpy(dtype=float)
+    inputs = {"point": np.arange(sums.n_points, dtype=float)}
+    per_batch = max(1, int(_NODE_ROWS // max(sums.n_nodes + sums.n_points, 1)))
+    batches = [counts[i:i + per_batch] for i in range(0, n_resamples, per_batch)]
+    show = (sys.stderr.isatty() and n_resamples > 200) if progress is None else bool(progress)
+    residuals = fitter.array_residual_function(inputs, target)
+    xs, oks = [], []
+    for batch in tqdm(batches, disable=not show, desc="curve bootstrap", unit="batch"):
+        x, ok = _refit(fitter, residuals, start, batch, max_iter)
+        xs.append(x)
+        oks.append(ok)
+    x, ok = np.concatenate(xs), np.concatenate(oks)
+    draws = law.to_public(fitter._expand(x[ok]))
+    draws.flags.writeable = False
+    n_failed = int(np.sum(~ok))
+    if n_failed:
+        warnings.warn(f"curve bootstrap: {n_failed} of {n_resamples} resamples did not converge "
+                      "and are left out of the intervals", ConvergenceWarning, stacklevel=2)
+    return CurveBootstrap(law=law, point=dict(result.params), draws=draws,
+                          n_resamples=n_resamples, n_failed=n_failed, method=method,
+                          block_lengths=lengths, confidence_level=level, seed=seed)
