@@ -1,0 +1,266 @@
+r"""Plan a sweep: which runs to train, so the prediction at the target scale is as sure as
+possible per FLOP spent.
+
+:func:`plan_sweep` puts the pieces together for one target compute and one sweep budget:
+
+1. the **standard** IsoFLOP grid habit gives (Hoffmann et al.'s layout scaled to the
+   budget, :func:`~.designs.standard_design`);
+2. the **planned** IsoFLOP grid: centred on the prior's optimum, bracketing it at every
+   budget, the layout chosen to pin the target down (:func:`~.designs.planned_design`);
+3. the **active** design: runs chosen one at a time for the largest variance reduction
+   per FLOP (:func:`~.active.active_design`), and the share of the budget it needs to
+   match the standard grid's predicted width;
+4. optionally, real model **shapes** for every run (:func:`~scalinglaws.laws.shapes.
+   propose_shapes`): layers, width, heads, batch, steps, exact FLOP and hours.
+
+Every predicted width is linearised (:mod:`.prior`): :file:`bench/bench_plan.py` simulates
+the sweeps, refits them and reports how far the predictions hold (README, "Planning a
+sweep").
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._exceptions import InputError
+from .._validation import FrozenDict, check_confidence_level, check_positive, to_plain
+from ..laws.shapes import propose_shapes
+from .active import ActiveDesign, active_design
+from .designs import Design, design_sd, planned_design, standard_design
+from .prior import Prior, Target, normal_quantile
+
+__all__ = ["SweepPlan", "plan_sweep", "shapes_for_runs"]
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """Three designs of one sweep, compared at equal compute, with shapes. Frozen.
+
+    Attributes
+    ----------
+    target : Target
+    prior : Prior
+    sweep_budget : float
+    confidence_level : float
+    standard, planned : Design
+        The habitual and the planned IsoFLOP grids (``predicted_sd`` filled in).
+    active : ActiveDesign
+    active_compute_to_match : float
+        Compute the active design needs for the standard grid's predicted sd (NaN if it
+        never gets there).
+    shapes : pandas.DataFrame or None
+        One row per run of the active design and of the planned grid (column ``design``)
+        with its best real shape and training plan; ``n_layer`` empty where no shape with
+        the vocabulary and width rules holds so few parameters.
+    """
+
+    target: Target
+    prior: Prior = field(repr=False)
+    sweep_budget: float
+    confidence_level: float
+    standard: Design = field(repr=False)
+    planned: Design = field(repr=False)
+    active: ActiveDesign = field(repr=False)
+    active_compute_to_match: float
+    _shapes: object = field(default=None, repr=False)
+    options: FrozenDict = field(default_factory=FrozenDict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "options", FrozenDict(self.options))
+        if self._shapes is not None:
+            object.__setattr__(self, "_shapes", self._shapes.copy())
+
+    @property
+    def shapes(self):
+        return None if self._shapes is None else self._shapes.copy()
+
+    def comparison(self):
+        """One row per design: runs, compute, predicted sd and interval width."""
+        import pandas as pd
+
+        z = normal_quantile(self.confidence_level)
+        rows = []
+        for name, design, sd in (("standard", self.standard, self.standard.predicted_sd),
+                                 ("planned", self.planned, self.planned.predicted_sd),
+                                 ("active", self.active.design(), self.active.sd_after)):
+            width = 2 * z * sd
+            rows.append({"design": name, "n_runs": design.n_runs,
+                         "compute": design.total_compute, "predicted_sd": sd,
+                         "width": width,
+                         "width_factor": math.exp(width) if self.target.log_scale else math.nan})
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        centre, low, high = self.prior.target_interval(self.target, self.confidence_level)
+        return to_plain({
+            "target": self.target.to_dict(), "sweep_budget": self.sweep_budget,
+            "confidence_level": self.confidence_level,
+            "prior": {"source": self.prior.source, "params": dict(self.prior.params),
+                      "scatter": self.prior.scatter.sigma, "fresh": self.prior.fresh,
+                      "target": centre, "target_interval": [low, high]},
+            "comparison": self.comparison().to_dict(orient="records"),
+            "active_compute_to_match_standard": self.active_compute_to_match,
+            "standard": self.standard.to_dict(), "planned": self.planned.to_dict(),
+            "active": self.active.to_dict(),
+            "shapes": None if self._shapes is None else self._shapes.to_dict(orient="records"),
+            "options": dict(self.options)})
+
+    def summary(self) -> str:
+        t = self.target
+        centre, low, high = self.prior.target_interval(t, self.confidence_level)
+        shown = (lambda v: f"{math.exp(v):.4g}") if t.kind in ("N_opt", "loss") else \
+            (lambda v: f"{v:.4g}")
+        level = f"{100 * self.confidence_level:g}%"
+        lines = [f"Sweep plan: {t.describe()}, sweep budget {self.sweep_budget:.4g} FLOP",
+                 f"prior        {self.prior.source}",
+                 (f"             {t.kind} = {shown(centre)} ({level} over the prior's draws "
+                 f"{shown(low)} ... {shown(high)})"), "",
+                 f"{'design':<10} {'runs':>5} {'compute':>10} {'pred. sd':>9} {level + ' width':>14}"]
+        for row in self.comparison().itertuples():
+            width = f"x{row.width_factor:.3g}" if t.log_scale else f"{row.width:.4g}"
+            lines.append(f"{row.design:<10} {row.n_runs:>5d} {row.compute:>10.4g} "
+                         f"{row.predicted_sd:>9.4g} {width:>14}")
+        match = self.active_compute_to_match
+        lines += ["", "active design matches the standard grid's predicted width with "
+                  + (f"{match:.4g} FLOP ({match / self.sweep_budget:.0%} of the budget)"
+                     if np.isfinite(match) else "no prefix of its runs")]
+        brackets = self.planned.brackets
+        if brackets is not None:
+            lines.append(f"planned grid: {len(brackets)} budgets, all usable by isoflop_fit on "
+                         "the prior's losses" if (brackets["status"] == "ok").all() else
+                         "planned grid: some budgets fail isoflop_fit's guard rails (see "
+                         "planned.brackets)")
+        if self._shapes is not None:
+            missing = int(self._shapes["n_layer"].isna().sum())
+            lines.append(f"shapes: {len(self._shapes)} runs"
+                         + (f", {missing} too small for any shape with this vocabulary"
+                            if missing else ""))
+        lines += ["", ("Widths are linearised predictions (Gauss-Newton information averaged "
+                  "over the prior's draws); the active design leans on the law's form at the "
+                  "cheapest runs and the ends of each profile (README: 'Planning a sweep').")]
+        return "\n".join(lines)
+
+    def __str__(self):
+        return self.summary()
+
+
+def shapes_for_runs(N, D, *, loss=None, **shape_options):
+    """The best real shape and training plan for each run ``(N, D)``: a DataFrame, one row
+    per run (``N_planned``, ``D_planned`` and the :class:`~scalinglaws.laws.shapes.ShapeTable`
+    columns); runs no shape can hold get empty shape columns.
+
+    ``loss`` (one per run, or None) sets the critical batch; ``shape_options`` go to
+    :func:`~scalinglaws.laws.shapes.propose_shapes` (``n_shapes`` is 1).
+    """
+    import pandas as pd
+
+    N = np.asarray(N, dtype=float).ravel()
+    D = np.asarray(D, dtype=float).ravel()
+    losses = np.full(N.size, np.nan) if loss is None else np.broadcast_to(
+        np.asarray(loss, dtype=float), N.shape)
+    cache, rows = {}, []
+    for n, d, value in zip(N, D, losses):
+        key = (float(n), float(d), float(value))
+        if key not in cache:
+            try:
+                table = propose_shapes(n, D=d, loss=None if not np.isfinite(value) else value,
+                                       n_shapes=1, **shape_options)
+                cache[key] = dict(table.rows[0])
+            except InputError as error:
+                if "no shape" not in str(error):
+                    raise
+                cache[key] = {}
+        rows.append({"N_planned": n, "D_planned": d, **cache[key]})
+    frame = pd.DataFrame(rows)
+    if "n_layer" not in frame.columns:
+        frame["n_layer"] = np.nan
+    return frame
+
+
+def plan_sweep(prior: Prior, *, target_compute: float, sweep_budget: float,
+               target: Target | None = None, shapes: bool = False, shape_options=None,
+               max_run_compute: float | None = None, confidence_level: float = 0.95,
+               max_draws: int | None = 200, rng=0, progress: bool | None = None) -> SweepPlan:
+    """Compare the standard, planned and active designs of a sweep at equal compute.
+
+    Parameters
+    ----------
+    prior : Prior
+        :func:`~.prior.published_prior` or :func:`~.prior.prior_from_fit`.
+    target_compute : float
+        The budget (FLOP) of the model the sweep is for.
+    sweep_budget : float
+        Compute (FLOP) the sweep may spend.
+    target : Target, optional
+        Default ``Target.make("N_opt", C=target_compute)``.
+    shapes : bool
+        Propose a real shape and training plan for every run of the planned and active
+        designs (the loss for the critical batch from the prior's centre).
+    shape_options : mapping, optional
+        Options of :func:`~scalinglaws.laws.shapes.propose_shapes` (``accounting``,
+        ``n_vocab``, ``n_ctx``, ``d_head``, ``throughput``...).
+    max_run_compute : float, optional
+        Largest single run of the active design's candidates (default ``sweep_budget / 20``).
+    confidence_level : float
+    max_draws : int, optional
+        Prior draws the criteria average over.
+    rng : seed
+        Randomness of the subset of draws.
+    progress : bool, optional
+        Progress bar of the active design.
+
+    Returns
+    -------
+    SweepPlan
+
+    Examples
+    --------
+    >>> from scalinglaws.analysis.prior import published_prior
+    >>> plan = plan_sweep(published_prior("epoch", n_draws=100), target_compute=1e24,
+    ...                   sweep_budget=1e21, max_draws=50)
+    >>> bool(plan.active.sd_after < plan.standard.predicted_sd)
+    True
+    """
+    if not isinstance(prior, Prior):
+        raise InputError(f"`prior` must be a Prior, got {type(prior).__name__}")
+    target_compute = check_positive("target_compute", target_compute)
+    sweep_budget = check_positive("sweep_budget", sweep_budget)
+    level = check_confidence_level(confidence_level)
+    if target is None:
+        target = Target.make("N_opt", C=target_compute)
+    elif not isinstance(target, Target):
+        raise InputError(f"`target` must be a Target, got {type(target).__name__}")
+    if not isinstance(shapes, (bool, np.bool_)):
+        raise InputError(f"`shapes` must be True or False, got {shapes!r}")
+    shape_options = dict(shape_options or {})
+    standard = standard_design(sweep_budget, flops_per_token=target.flops_per_token)
+    standard = Design(kind=standard.kind, _runs=standard.runs, options=standard.options,
+                      predicted_sd=design_sd(standard, prior, target, max_draws=max_draws,
+                                             rng=rng))
+    planned = planned_design(prior, target, sweep_budget, max_draws=max_draws, rng=rng,
+                             flops_per_token=target.flops_per_token)
+    active = active_design(prior, target, sweep_budget=sweep_budget,
+                           max_run_compute=max_run_compute, confidence_level=level,
+                           max_draws=max_draws, rng=rng, progress=progress,
+                           flops_per_token=target.flops_per_token)
+    match = active.compute_to_reach(standard.predicted_sd)
+    table = None
+    if shapes:
+        import pandas as pd
+
+        parts = []
+        law = prior.law()
+        for name, design in (("active", active.design()), ("planned", planned)):
+            loss = law.predict(N=design.N, D=design.D)
+            part = shapes_for_runs(design.N, design.D, loss=loss, **shape_options)
+            part.insert(0, "design", name)
+            parts.append(part)
+        table = pd.concat(parts, ignore_index=True)
+    options = {"target_compute": target_compute, "max_run_compute": max_run_compute,
+               "max_draws": max_draws, "shapes": bool(shapes), "shape_options": shape_options}
+    return SweepPlan(target=target, prior=prior, sweep_budget=sweep_budget,
+                     confidence_level=level, standard=standard, planned=planned, active=active,
+                     active_compute_to_match=match, _shapes=table, options=options)
