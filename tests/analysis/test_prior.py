@@ -9,8 +9,14 @@ import pytest
 
 import scalinglaws as sl
 from scalinglaws import InputError
-from scalinglaws.analysis.prior import (Target, prior_from_fit, published_prior, target_gradients,
-                                        target_values, target_variance)
+from scalinglaws.analysis.prior import (
+    Target,
+    prior_from_fit,
+    published_prior,
+    target_gradients,
+    target_values,
+    target_variance,
+)
 from scalinglaws.laws import published as pub
 from scalinglaws.laws.forms import get_form
 from scalinglaws.laws.kaplan import kaplan_nd_allocation_exponent
@@ -189,7 +195,7 @@ def test_prior_from_fit_with_a_fixed_parameter():
 
 
 def test_prior_from_fit_needs_draws_and_scatter(tmp_path, sweep_fit):
-    runs, result, boot = sweep_fit
+    _, result, boot = sweep_fit
     with pytest.raises(InputError, match="no bootstrap draws"):
         prior_from_fit(result)
     path = tmp_path / "fit.json"
