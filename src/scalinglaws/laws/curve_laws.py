@@ -187,6 +187,42 @@ class CurveLaw(Form):
         value, _ = self.evaluate(theta, sums)
         return value[0]
 
+    def predict_runs(self, params, lr_arrays, steps, *, point_inputs=None, quadrature=None,
+                     max_nodes: int = 2_000_000) -> np.ndarray:
+        """Predicted loss at ``steps`` of runs with per-step ``lr_arrays`` (concatenated in
+        run order). Exact sums (``quadrature={"exact": True}``) are made a chunk of points
+        at a time, at most about ``max_nodes`` nodes each, so memory stays bounded."""
+        exact = bool((quadrature or {}).get("exact"))
+        inputs = {k: np.asarray(v, dtype=float) for k, v in (point_inputs or {}).items()}
+        out, offset = [], 0
+        for lr, points in zip(lr_arrays, steps):
+            points = np.asarray(points, dtype=np.int64)
+            if exact:
+                changes = np.flatnonzero(np.diff(np.asarray(lr, dtype=float))) + 1
+                cost = np.searchsorted(changes, points, side="right") + 1
+                bounds = np.searchsorted(np.cumsum(cost), np.arange(max_nodes, cost.sum(),
+                                                                    max_nodes))
+                chunks = np.split(np.arange(len(points)), np.unique(bounds))
+            else:
+                chunks = [np.arange(len(points))]
+            for rows in chunks:
+                if not len(rows):
+                    continue
+                part = {k: v[offset + rows] for k, v in inputs.items()}
+                sums = self.make_sums([lr], [points[rows]], point_inputs=part,
+                                      quadrature=quadrature)
+                out.append(self.predict(params, sums))
+            offset += len(points)
+        return np.concatenate(out) if out else np.zeros(0)
+
+    def predict_curves(self, params, curves, *, quadrature=None) -> np.ndarray:
+        """Predicted loss at every point of ``curves`` (in their order)."""
+        inputs = {name: curves.frame[name].to_numpy(dtype=float) for name in ("N", "tokens")
+                  if curves.has(name)}
+        return self.predict_runs(params, [curves.lr_array(r) for r in curves.runs],
+                                 [curves.steps(r) for r in curves.runs], point_inputs=inputs,
+                                 quadrature=quadrature)
+
     # -- starting points ---------------------------------------------------------------
     def _basis(self, nonlinear: np.ndarray, sums: ScheduleSums) -> np.ndarray:
         """Columns ``(g, n, 3)`` multiplying :attr:`linear_params` at each of ``g`` values of

@@ -44,7 +44,7 @@ import numpy as np
 from .._exceptions import InputError
 from .._validation import check_choice, check_int, check_nonnegative, check_positive
 
-__all__ = ["Schedule", "KINDS", "DECAY_SHAPES", "read_schedules"]
+__all__ = ["Schedule", "KINDS", "DECAY_SHAPES", "read_schedules", "attach_schedules"]
 
 KINDS = ("constant", "cosine", "linear", "wsd", "two_stage", "step")
 DECAY_SHAPES = ("exponential", "linear", "cosine", "sqrt")
@@ -347,3 +347,32 @@ def read_schedules(path, *, key: str, format: str | None = None) -> dict[str, Sc
     if not schedules:
         raise InputError(f"{path}: no schedules (the table is empty)")
     return schedules
+
+
+def attach_schedules(curves, schedules, *, key: str = "run_id", check: bool = True):
+    """``curves`` with each run's schedule attached from a table (a path, as
+    :func:`read_schedules`) or a mapping of schedules, looked up by the run's value of
+    column ``key`` (``"run_id"``: by run id).
+
+    Examples
+    --------
+    >>> from scalinglaws.data.curves import load_curves
+    >>> curves = load_curves({"run_id": ["a", "a"], "step": [5, 9], "loss": [3.0, 2.9],
+    ...                       "plan": ["short", "short"]})
+    >>> plans = {"short": Schedule.constant(10, 1e-3, warmup_steps=2)}
+    >>> attach_schedules(curves, plans, key="plan").lr_array("a")[:3].tolist()
+    [0.0, 0.001, 0.001]
+    """
+    table = read_schedules(schedules, key=key) if not isinstance(schedules, Mapping) \
+        else schedules
+    if key not in ("run_id", "run") and key not in curves.frame.columns:
+        raise InputError(f"the curves have no column {key!r} naming each run's schedule; "
+                         f"columns: {', '.join(map(str, curves.frame.columns))}")
+    names = {run: run if key in ("run_id", "run") else str(curves.run_value(run, key))
+             for run in curves.runs}
+    missing = sorted({name for name in names.values() if name not in table})
+    if missing:
+        raise InputError(f"no schedule for {', '.join(map(repr, missing[:5]))}"
+                         + (f" ({len(missing)} in all)" if len(missing) > 5 else ""))
+    return curves.with_schedules({run: table[name] for run, name in names.items()},
+                                 check=check)

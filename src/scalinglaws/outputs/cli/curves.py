@@ -18,7 +18,7 @@ _LAWS = ("mpl", "momentum")
 
 def _load(args):
     from ...data.curves import load_curves
-    from ...laws.schedules import read_schedules
+    from ...laws.schedules import attach_schedules
 
     curves = load_curves(args.path, format=args.format, metric=args.metric, lr=args.lr,
                          run=args.run, N=args.N, tokens_per_step=args.tokens_per_step,
@@ -37,14 +37,7 @@ def _load(args):
         if not args.schedule_key:
             raise InputError("--schedules needs --schedule-key: the column naming each run's "
                              "schedule (in both tables), or run_id")
-        table = read_schedules(args.schedules, key=args.schedule_key)
-        key = args.schedule_key
-        names = {run: (run if key in ("run_id", "run") or key not in curves.frame.columns
-                       else str(curves.run_value(run, key))) for run in curves.runs}
-        missing = sorted({name for name in names.values() if name not in table})
-        if missing:
-            raise InputError(f"{args.schedules}: no schedule for {', '.join(missing[:5])}")
-        curves = curves.with_schedules({run: table[name] for run, name in names.items()})
+        curves = attach_schedules(curves, args.schedules, key=args.schedule_key)
     return curves
 
 

@@ -1,0 +1,202 @@
+"""Loading training curves: tables, W&B exports, TensorBoard and MLflow logs written here,
+and the explicit policies for what logs get wrong."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scalinglaws import InputError, ScalingLawsWarning
+from scalinglaws.data.curves import load_curves
+from scalinglaws.laws.schedules import Schedule
+
+
+def _table(**extra):
+    return {"run_id": ["a"] * 4 + ["b"] * 3, "step": [0, 10, 20, 30, 0, 10, 20],
+            "loss": [4.0, 3.5, 3.3, 3.2, 4.1, 3.6, 3.4],
+            "lr": [0.0, 1e-4, 1e-4, 1e-4, 0.0, 2e-4, 2e-4], **extra}
+
+
+def test_long_table_in_every_file_format(tmp_path):
+    frame = pd.DataFrame(_table(N=["70M"] * 4 + ["1.4B"] * 3))
+    paths = [tmp_path / "c.csv", tmp_path / "c.jsonl", tmp_path / "c.parquet"]
+    frame.to_csv(paths[0], index=False)
+    frame.to_json(paths[1], orient="records", lines=True)
+    frame.assign(N=[7e7] * 4 + [1.4e9] * 3).to_parquet(paths[2])
+    for path in paths:
+        curves = load_curves(path)
+        assert curves.runs == ("a", "b") and len(curves) == 7
+        assert curves.run_value("b", "N") == 1.4e9
+        np.testing.assert_array_equal(curves.steps("a"), [0, 10, 20, 30])
+        assert curves.frame["step"].dtype == np.int64
+    with pytest.raises(ValueError):  # read-only view
+        curves.frame["loss"].to_numpy()[0] = 1.0
+
+
+def test_wandb_history_export_keeps_lr_of_rows_without_loss(tmp_path):
+    path = tmp_path / "myrun.csv"
+    pd.DataFrame({"_step": [0, 1, 2, 3, 4], "_runtime": [1, 2, 3, 4, 5],
+                  "_timestamp": [9, 9, 9, 9, 9], "train/loss": [4.0, None, 3.5, None, 3.1],
+                  "lr": [1e-4, 2e-4, 3e-4, 3e-4, 3e-4]}).to_csv(path, index=False)
+    curves = load_curves(path)  # nan_policy auto: W&B logs metrics at their own steps
+    assert curves.runs == ("myrun",) and len(curves) == 3 and curves.n_dropped == 2
+    np.testing.assert_array_equal(curves.lr_array("myrun"), [1e-4, 2e-4, 3e-4, 3e-4, 3e-4])
+    with pytest.raises(InputError, match=r"row 1 \(line 3\): no loss value"):
+        load_curves(path, nan_policy="raise")
+
+
+def test_wandb_panel_export_is_read_as_long(tmp_path):
+    path = tmp_path / "panel.csv"
+    pd.DataFrame({"Step": [0, 10, 20], "r1 - train/loss": [4, 3.5, 3.2],
+                  "r1 - train/loss__MIN": [4, 3.5, 3.2], "r2 - train/loss": [4.1, 3.6, 3.3],
+                  "r2 - train/loss__MAX": [4.1, 3.6, 3.3]}).to_csv(path, index=False)
+    curves = load_curves(path)
+    assert curves.runs == ("r1", "r2")
+    np.testing.assert_array_equal(curves.loss("r2"), [4.1, 3.6, 3.3])
+
+
+def _write_tensorboard(folder):
+    pytest.importorskip("tbparse")
+    writer_module = pytest.importorskip("tensorboard.summary.writer.event_file_writer")
+    from tensorboard.compat.proto.event_pb2 import Event
+    from tensorboard.compat.proto.summary_pb2 import Summary
+
+    for run, start in (("small", 4.0), ("large", 3.8)):
+        writer = writer_module.EventFileWriter(str(folder / run))
+        for step in range(0, 60):
+            values = [Summary.Value(tag="lr", simple_value=3e-4 * min(1.0, (step + 1) / 10))]
+            if step % 10 == 9:
+                values.append(Summary.Value(tag="val/loss", simple_value=start - 0.01 * step))
+            writer.add_event(Event(wall_time=time.time(), step=step,
+                                   summary=Summary(value=values)))
+        writer.close()
+
+
+def test_tensorboard_event_directory(tmp_path):
+    _write_tensorboard(tmp_path / "tb")
+    curves = load_curves(tmp_path / "tb")
+    assert set(curves.runs) == {"small", "large"}
+    np.testing.assert_allclose(curves.loss("small"), 4.0 - 0.01 * np.arange(9, 60, 10),
+                               rtol=1e-6)
+    lr = curves.lr_array("large")  # logged at every step, so the LR array is exact
+    assert len(lr) == 60
+    np.testing.assert_allclose(lr, 3e-4 * np.minimum(1.0, (np.arange(60) + 1) / 10), rtol=1e-6)
+    with pytest.raises(InputError, match="no loss named 'eval/loss'"):
+        load_curves(tmp_path / "tb", metric="eval/loss")
+
+
+def _write_mlflow(folder):
+    pytest.importorskip("mlflow")
+    from mlflow.tracking import MlflowClient
+
+    os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"  # MLflow 3 refuses new file stores
+    try:
+        client = MlflowClient(tracking_uri="file:" + str(folder))
+        experiment = client.create_experiment("sweep")
+        for name, size in (("m1", "25M"), ("m2", "100M")):
+            run = client.create_run(experiment, run_name=name).info.run_id
+            for step in range(0, 40):
+                client.log_metric(run, "lr", 1e-4, step=step)
+            for step in range(0, 40, 5):
+                client.log_metric(run, "val_loss", 4.0 - 0.01 * step, step=step)
+            client.log_param(run, "n_params", size)
+            client.set_terminated(run)
+    finally:
+        del os.environ["MLFLOW_ALLOW_FILE_STORE"]
+
+
+def test_mlflow_file_store(tmp_path):
+    _write_mlflow(tmp_path / "mlruns")
+    curves = load_curves(tmp_path / "mlruns")
+    assert set(curves.runs) == {"m1", "m2"}
+    assert curves.run_value("m2", "N") == 1e8
+    np.testing.assert_allclose(curves.loss("m1"), 4.0 - 0.01 * np.arange(0, 40, 5))
+    assert len(curves.lr_array("m1")) == 36
+    assert "MLFLOW_ALLOW_FILE_STORE" not in os.environ  # the reader restores the environment
+
+
+@pytest.mark.parametrize("table, kwargs, message", [
+    (_table(loss=[4.0, "abc", 3.3, 3.2, 4.1, 3.6, 3.4]), {},
+     r"row 1, column 'loss' \(loss\): value 'abc' is not a finite number > 0"),
+    (_table(step=[0, 10, -20, 30, 0, 10, 20]), {}, r"row 2, column 'step'"),
+    (_table(step=[0, 10.5, 20, 30, 0, 10, 20]), {}, "not a whole number >= 0"),
+    (_table(loss=[4.0, 0.0, 3.3, 3.2, 4.1, 3.6, 3.4]), {}, "not a finite number > 0"),
+    (_table(loss=[4.0, np.nan, 3.3, 3.2, 4.1, 3.6, 3.4]), {}, r"row 1: no loss value"),
+    (_table(step=[0, 10, 10, 30, 0, 10, 20]), {}, "logs step 10 more than once"),
+    (_table(step=[0, 20, 10, 30, 0, 10, 20]), {}, "comes after step 20"),
+    ({"step": [0, 1], "val_loss": [3, 2], "train_loss": [3, 2]}, {}, "all look like loss"),
+    ({"step": [0, 1], "perplexity": [3, 2]}, {}, "no loss column"),
+    (_table(), {"columns": {"loss": "nll"}}, "not a column"),
+    (_table(), {"N": -1}, "`N` must be a finite positive"),
+    (_table(N=[1, 1, 2, 2, 5, 5, 5]), {}, "several values of N"),
+    (_table(), {"duplicates": "newest"}, "`duplicates` must be one of"),
+])
+def test_bad_curves_raise_naming_row_and_column(table, kwargs, message):
+    with pytest.raises(InputError, match=message):
+        load_curves(table, **kwargs)
+
+
+def test_csv_messages_name_the_line(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("run_id,step,loss\na,0,4.0\na,10,x\n")
+    with pytest.raises(InputError, match=r"bad\.csv: row 1 \(line 3\), column 'loss'"):
+        load_curves(path)
+
+
+def test_policies_for_repeats_restarts_missing_values_and_spikes():
+    restarted = _table(step=[0, 10, 20, 10, 0, 10, 20], loss=[4.0, 3.5, 3.3, 3.45, 4.1, 3.6, 3.4])
+    curves = load_curves(restarted, unsorted="sort", duplicates="last")
+    np.testing.assert_array_equal(curves.loss("a"), [4.0, 3.45, 3.3])  # the restart wins
+    assert load_curves(restarted, unsorted="sort", duplicates="first").loss("a")[1] == 3.5
+    assert load_curves(restarted, unsorted="sort", duplicates="mean").loss("a")[1] == 3.475
+    missing = load_curves(_table(loss=[4.0, np.nan, 3.3, 3.2, 4.1, 3.6, 3.4]), nan_policy="omit")
+    assert len(missing) == 6 and missing.n_dropped == 1
+    spiky = {"step": np.arange(9), "loss": [4, 3.8, 3.7, 3.6, 5.5, 3.5, 3.45, 3.4, 3.38]}
+    with pytest.warns(ScalingLawsWarning, match="1 loss spikes kept"):
+        load_curves(spiky)
+    assert len(load_curves(spiky, spikes="omit")) == 8
+    with pytest.raises(InputError, match="1 loss spikes"):
+        load_curves(spiky, spikes="raise")
+    falling = {"step": np.arange(6), "loss": [9.0, 6.0, 4.5, 4.0, 3.8, 3.7]}
+    assert len(load_curves(falling, spikes="raise")) == 6  # a falling start is no spike
+
+
+def test_lr_arrays_from_logs_schedules_and_interpolation():
+    curves = load_curves(_table())
+    with pytest.raises(InputError, match="logs the LR at 4 of its 31 steps"):
+        curves.lr_array("a")
+    interpolated = load_curves(_table(), lr_policy="interpolate").lr_array("a")
+    assert len(interpolated) == 31 and interpolated[5] == pytest.approx(5e-5)
+    schedule = Schedule.constant(40, 1e-4, warmup_steps=2)
+    attached = curves.with_schedules({"a": schedule})
+    assert len(attached.lr_array("a")) == 40
+    with pytest.raises(InputError, match="gives LR 0.0001 at step 0 but the run logged 0"):
+        curves.with_schedules({"a": Schedule.constant(40, 1e-4)})
+    with pytest.raises(InputError, match="has 20 steps but the run logs step 30"):
+        curves.with_schedules({"a": Schedule.constant(20, 1e-4, warmup_steps=1)})
+    with pytest.raises(InputError, match="no learning rates"):
+        load_curves({"step": [1, 2], "loss": [3.0, 2.9]}, run="x").lr_array("x")
+
+
+def test_selection_truncation_tokens_and_fingerprint():
+    curves = load_curves(_table(), tokens_per_step=1000.0, N=1e8)
+    assert curves.frame["tokens"].tolist()[:2] == [0.0, 10_000.0]
+    half = curves.truncate(0.5)
+    assert half.steps("a").tolist() == [0, 10] and half.steps("b").tolist() == [0, 10]
+    assert curves.select(["b"]).runs == ("b",)
+    assert curves.fingerprint() == load_curves(_table(), tokens_per_step=1000.0,
+                                               N=1e8).fingerprint()
+    assert curves.fingerprint() != half.fingerprint()
+    with pytest.raises(InputError, match="no run 'c'"):
+        curves.select(["c"])
+
+
+def test_several_files_are_one_run_each(tmp_path):
+    for name, loss in (("r1", [4.0, 3.0]), ("r2", [4.2, 3.1])):
+        pd.DataFrame({"step": [1, 2], "loss": loss}).to_csv(tmp_path / f"{name}.csv", index=False)
+    curves = load_curves([tmp_path / "r1.csv", tmp_path / "r2.csv"])
+    assert curves.runs == ("r1", "r2")
