@@ -136,8 +136,9 @@ class Form:
 
         Examples
         --------
-        >>> Chinchilla().predict(dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28),
-        ...                      N=70e9, D=1.4e12).round(4)
+        >>> loss = Chinchilla().predict(dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28),
+        ...                             N=70e9, D=1.4e12)
+        >>> round(float(loss), 4)
         1.9366
         """
         X, shape = self._broadcast_inputs(inputs)
