@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
-from .._exceptions import ConvergenceWarning, InputError
+from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .._validation import FrozenDict, check_numbers, deep_freeze
 from ..data.runs import Runs
 from ..data.tasks import TaskTable
@@ -76,6 +76,19 @@ def _trouble(result: FitResult, ceiling_ok: bool) -> str | None:
     return None
 
 
+def _announce(task: str, what: str, result: FitResult, *, ceiling_ok: bool) -> None:
+    """One warning per fit in trouble, naming the task (the fit's own were kept as notes)."""
+    problem = _trouble(result, ceiling_ok)
+    if problem:
+        warnings.warn(f"{task}: {what} ({result.form.name}): {problem}", ConvergenceWarning,
+                      stacklevel=5)
+    diagnostics = result.diagnostics or {}
+    if not diagnostics.get("identifiable", True):
+        warnings.warn(f"{task}: {what} ({result.form.name}): the points cannot separate the "
+                      f"parameters (condition number {diagnostics['condition_number']:.3g})",
+                      IdentifiabilityWarning, stacklevel=5)
+
+
 @dataclass(frozen=True)
 class TaskFit:
     """The two fits of one task. Frozen.
@@ -94,6 +107,8 @@ class TaskFit:
     step2_data : mapping
         The points step 2 fitted: ``task_loss``, ``accuracy``, ``run_id`` (read-only
         arrays; the anchor point, if any, is the last and has run ``"<anchor>"``).
+    step1_weights : ndarray or None
+        The weight of each step-1 point (None: all alike).
     notes : tuple of str
         Warnings raised while fitting.
     """
@@ -104,10 +119,12 @@ class TaskFit:
     step2: FitResult
     step1_runs: Runs = field(repr=False)
     step2_data: Mapping = field(repr=False)
+    step1_weights: np.ndarray | None = field(default=None, repr=False)
     notes: tuple = ()
 
     def __post_init__(self):
         object.__setattr__(self, "step2_data", deep_freeze(dict(self.step2_data)))
+        object.__setattr__(self, "step1_weights", deep_freeze(self.step1_weights))
 
     def predict_loss(self, N, D) -> np.ndarray:
         """Step 1: the task loss at (N, D)."""
@@ -204,7 +221,8 @@ def _fit_task(table: TaskTable, step1_table: TaskTable, step2_table: TaskTable, 
     chance = table.chance(task)
     runs = step1_table.to_runs(task)
     fitter1 = LawFitter(preset.step1_form, **dict(preset.step1_options))
-    step1 = _fit_quietly(lambda: fitter1.fit(runs), "step 1", notes)
+    weights = runs.N / runs.N.max() if preset.step1_weights == "N" else None
+    step1 = _fit_quietly(lambda: fitter1.fit(runs, weights=weights), "step 1", notes)
     data = step2_table.arrays(task)
     x, y, run_id = data["task_loss"], data["accuracy"], data["run_id"]
     if preset.anchor is not None:
@@ -214,14 +232,11 @@ def _fit_task(table: TaskTable, step1_table: TaskTable, step2_table: TaskTable, 
     fitter2 = _step2_fitter(preset, chance)
     fitter2.starts = _step2_starts(fitter2.form, fitter2, x, y, chance, preset)
     step2 = _fit_quietly(lambda: fitter2.fit_arrays({TASK_INPUT: x}, y), "step 2", notes)
-    for what, result, ceiling_ok in (("step 1", step1, False), ("step 2", step2, True)):
-        problem = _trouble(result, ceiling_ok)
-        if problem:
-            warnings.warn(f"{task}: {what} ({result.form.name}): {problem}", ConvergenceWarning,
-                          stacklevel=4)
+    _announce(task, "step 1", step1, ceiling_ok=False)
+    _announce(task, "step 2", step2, ceiling_ok=True)
     return TaskFit(task=task, chance=chance, step1=step1, step2=step2, step1_runs=runs,
                    step2_data={"task_loss": x, "accuracy": y, "run_id": run_id},
-                   notes=tuple(notes))
+                   step1_weights=weights, notes=tuple(notes))
 
 
 def _fit_rows(table: TaskTable, preset: DownstreamPreset, tasks) -> tuple[TaskTable, tuple]:
@@ -263,6 +278,8 @@ def fit_downstream(table: TaskTable, preset: DownstreamPreset | None = None, *, 
     ConvergenceWarning
         Per task, when a fit did not converge or sits on a bound (other than the
         step-2 ceiling at 1, where the anchor point puts it).
+    IdentifiabilityWarning
+        Per task, when a fit's points cannot separate its parameters.
 
     Examples
     --------
@@ -303,14 +320,20 @@ class DirectFit:
     preset : DownstreamPreset
     fits : mapping of str to FitResult
         Per task, the law of ``-log(accuracy)``.
+    flops_per_token : float
+        The k of C = k·N·D for a law in C.
+    notes : mapping of str to tuple of str
+        Per task, the warnings its fit raised.
     """
 
     preset: DownstreamPreset
     fits: Mapping
     flops_per_token: float = 6.0
+    notes: Mapping = field(default_factory=FrozenDict)
 
     def __post_init__(self):
         object.__setattr__(self, "fits", FrozenDict(self.fits))
+        object.__setattr__(self, "notes", deep_freeze(dict(self.notes)))
 
     @property
     def tasks(self) -> tuple:
@@ -341,7 +364,7 @@ def fit_direct(table: TaskTable, preset: DownstreamPreset | None = None, *, task
     preset = preset_with(preset, **overrides)
     rows, tasks = _fit_rows(table, preset, tasks)
     points = preset.step1_table(rows)
-    fits = {}
+    fits, notes = {}, {}
     fitter = LawFitter(form, **dict(options or {}))
     for task in tasks:
         data = points.arrays(task)
@@ -351,6 +374,10 @@ def fit_direct(table: TaskTable, preset: DownstreamPreset | None = None, *, task
                              "and 1 (it fits -log(accuracy))")
         inputs = {"N": data["N"], "D": data["D"],
                   "C": table.flops_per_token * data["N"] * data["D"]}
-        fits[task] = fitter.fit_arrays({k: inputs[k] for k in fitter.form.inputs},
-                                       -np.log(accuracy))
-    return DirectFit(preset=preset, fits=fits, flops_per_token=table.flops_per_token)
+        kept: list = []
+        fits[task] = _fit_quietly(lambda: fitter.fit_arrays(
+            {k: inputs[k] for k in fitter.form.inputs}, -np.log(accuracy)), "direct", kept)
+        notes[task] = tuple(kept)
+        _announce(task, "direct law", fits[task], ceiling_ok=False)
+    return DirectFit(preset=preset, fits=fits, flops_per_token=table.flops_per_token,
+                     notes=notes)

@@ -172,8 +172,8 @@ def predict_tasks(fit: DownstreamFit, N=None, D=None, *, run: str | None = None,
     rng : None, int or numpy.random.Generator
     confidence_level : float
     verdicts : None, True or mapping of str to Verdict
-        ``True`` computes them (:func:`~scalinglaws.analysis.downstream_verdict.
-        predictability` on the fitted runs); a mapping gives them.
+        ``True`` computes them for this target's N (:func:`~scalinglaws.analysis.
+        downstream_verdict.predictability` on the fitted runs); a mapping gives them.
     tolerance : float
         Of the verdicts computed here, in accuracy points.
     progress : bool, optional
@@ -205,17 +205,18 @@ def predict_tasks(fit: DownstreamFit, N=None, D=None, *, run: str | None = None,
     target, full = _target(fit, N, D, run, table)
     if verdicts is True:
         verdicts = predictability(fit.table, fit.preset, tasks=fit.tasks, fit_runs=None,
-                                  tolerance=tolerance)
+                                  target_N=target["N"], tolerance=tolerance)
     elif verdicts is not None and not isinstance(verdicts, Mapping):
         raise InputError("`verdicts` must be None, True or a mapping of task to Verdict")
     boots, n_failed = {}, 0
     if n_resamples:
-        run_ids = tuple(str(r) for r in fit[fit.tasks[0]].step1_runs.frame["run_id"])
+        run_ids = tuple(dict.fromkeys(str(r) for r in fit[fit.tasks[0]].step1_runs.frame["run_id"]))
         counts = draw_runs(len(run_ids), n_resamples, check_rng("rng", rng))
         for task in fit.tasks:
             part = fit[task]
             boots[task] = bootstrap_two_step(part.step1, part.step1_runs, part.step2,
                                              part.step2_data, counts=counts, run_ids=run_ids,
+                                             step1_weights=part.step1_weights,
                                              confidence_level=level, progress=progress)
             n_failed = max(n_failed, boots[task].n_failed)
     rows = []

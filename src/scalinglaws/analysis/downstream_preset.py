@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from .._exceptions import InputError
 from .._validation import FrozenDict, deep_freeze
 from ..data.tasks import MMLU_TEST_WEIGHTS, TaskTable
 
@@ -34,6 +35,13 @@ class DownstreamPreset:
     step1_last : int
         Step 1 fits one point per run: the mean of its last ``step1_last`` checkpoints'
         task loss, at the last checkpoint's D.
+    step1_drop_fraction : float or None
+        Instead, fit step 1 on every checkpoint of each run after dropping the first
+        ``ceil(fraction * n)`` (smoothed as step 2's): more points, but an intermediate
+        checkpoint of a decaying learning-rate schedule is not the end of a shorter run.
+    step1_weights : None or "N"
+        Weight each step-1 point by its run's N over the largest N (the rungs nearest the
+        target count most); None weighs all alike.
     step2_drop_fraction, step2_window, partial_windows
         Step 2 fits every checkpoint of the fitted runs after dropping the first
         ``ceil(fraction * n)`` of each run, then a trailing ``step2_window``-point moving
@@ -56,6 +64,8 @@ class DownstreamPreset:
     tasks: tuple = ()
     fit_runs: str | None = None
     step1_last: int = 5
+    step1_drop_fraction: float | None = None
+    step1_weights: str | None = None
     step2_drop_fraction: float = 0.0
     step2_window: int = 1
     partial_windows: bool = True
@@ -71,18 +81,32 @@ class DownstreamPreset:
         for name in ("aggregates", "step1_options", "step2_options"):
             object.__setattr__(self, name, deep_freeze(dict(getattr(self, name))))
         object.__setattr__(self, "tasks", tuple(self.tasks))
+        if self.step1_weights not in (None, "N"):
+            raise InputError(f"`step1_weights` must be None or 'N', got {self.step1_weights!r}")
 
     def prepare(self, table: TaskTable, tasks=None) -> TaskTable:
         """``table`` with this preset's aggregate tasks added (those among ``tasks``, or
         all of them)."""
         for name, weights in self.aggregates.items():
             if name not in table.tasks and (tasks is None or name in tasks):
+                missing = [task for task in weights if task not in table.tasks]
+                if missing:
+                    raise InputError(f"task {name!r} of preset {self.name!r} is the weighted "
+                                     f"mean of {', '.join(weights)}, but the table has no "
+                                     f"{missing[0]!r}; choose the tasks (tasks=...) or give "
+                                     "them")
                 table = table.aggregate(name, weights)
         return table
 
     def step1_table(self, table: TaskTable) -> TaskTable:
-        """One row per fitted run and task: the mean of its last checkpoints."""
-        return table.last(self.step1_last)
+        """Step 1's points: one per run and task (the mean of its last checkpoints), or,
+        with ``step1_drop_fraction``, its later checkpoints smoothed."""
+        if self.step1_drop_fraction is None:
+            return table.last(self.step1_last)
+        table = table.drop_early(self.step1_drop_fraction)
+        if self.step2_window > 1:
+            table = table.moving_average(self.step2_window, partial=self.partial_windows)
+        return table
 
     def step2_table(self, table: TaskTable) -> TaskTable:
         """The checkpoints step 2 fits: early ones dropped, then smoothed."""
@@ -95,7 +119,9 @@ class DownstreamPreset:
     def to_dict(self) -> dict:
         return {"name": self.name, "aggregates": {k: dict(v) for k, v in self.aggregates.items()},
                 "tasks": list(self.tasks), "fit_runs": self.fit_runs,
-                "step1_last": self.step1_last, "step2_drop_fraction": self.step2_drop_fraction,
+                "step1_last": self.step1_last,
+                "step1_drop_fraction": self.step1_drop_fraction,
+                "step1_weights": self.step1_weights, "step2_drop_fraction": self.step2_drop_fraction,
                 "step2_window": self.step2_window, "partial_windows": self.partial_windows,
                 "target_window": self.target_window, "step1_form": self.step1_form,
                 "step1_options": dict(self.step1_options), "step2_form": self.step2_form,

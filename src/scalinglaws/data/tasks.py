@@ -103,7 +103,7 @@ def _fraction_column(frame, column: str, name: str, source: str, lines, thousand
         cell = frame[column].iloc[row]
         what = ("is missing; to drop rows with missing values instead, set nan_policy to omit"
                 if missing[row] else f"{cell!r} is not a number" if not_number[row]
-                else f"{values[row]!r} is not in [0, 1]")
+                else f"{float(values[row])!r} is not in [0, 1]")
         extra = int(bad.sum()) - 1
         raise InputError(f"{_located(source, row, lines)}, column '{column}' ({name}): value "
                          f"{what}" + (f"; and {extra} more bad cells in column '{column}'"

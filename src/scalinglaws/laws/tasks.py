@@ -252,9 +252,20 @@ class DirectND(Form):
         return value, _jacobian([s_a, s_b, -s_a * lnN, -s_b * lnD], value.shape)
 
     def start_grid(self, X, loss):
+        """For each (alpha, beta) of a grid, the least-squares (A, B) of the linear model
+        ``-log acc = A N^-alpha + B D^-beta`` (variable projection), plus Hoffmann-style
+        grid points: a start near the optimum whatever the scale of A and B."""
+        lnN, lnD = np.log(X["N"]), np.log(X["D"])
+        target = np.asarray(loss, dtype=float)
+        starts = []
+        for alpha, beta in itertools.product(np.linspace(0.05, 1.5, 16), repeat=2):
+            design = np.stack([np.exp(-alpha * lnN), np.exp(-beta * lnD)], axis=1)
+            coef = np.linalg.lstsq(design, target, rcond=None)[0]
+            coef = np.maximum(coef, 1e-6 * np.max(target) / np.max(design, axis=0))
+            starts.append([np.log(coef[0]), np.log(coef[1]), alpha, beta])
         grid = itertools.product(np.arange(0, 26, 5), np.arange(0, 26, 5),
                                  np.arange(0, 2.01, 0.5), np.arange(0, 2.01, 0.5))
-        return np.array(list(grid), dtype=float)
+        return np.concatenate([np.array(starts), np.array(list(grid), dtype=float)])
 
 
 #: forms of this module, registered on first lookup (``forms._BUILTIN_MODULES``)

@@ -132,6 +132,7 @@ def _refit(result: FitResult, inputs: Mapping, target: np.ndarray, weights: np.n
 
 def bootstrap_two_step(step1: FitResult, step1_runs: Runs, step2: FitResult, step2_data: Mapping,
                        n_resamples: int = 1000, *, rng=None, counts: np.ndarray | None = None,
+                       step1_weights=None,
                        run_ids=None, confidence_level: float = 0.95, extra_starts: int = 2,
                        max_iter: int = 1000, progress: bool | None = None) -> TwoStepBootstrap:
     """Bootstrap both steps of a two-step prediction over runs, jointly.
@@ -139,7 +140,7 @@ def bootstrap_two_step(step1: FitResult, step1_runs: Runs, step2: FitResult, ste
     Parameters
     ----------
     step1, step1_runs : FitResult, Runs
-        The step-1 fit and its points (one per run, with a ``run_id`` column).
+        The step-1 fit and its points (with a ``run_id`` column; usually one per run).
     step2, step2_data : FitResult, mapping
         The step-2 fit and its points: arrays ``task_loss``, ``accuracy`` and ``run_id``
         (a point whose run is ``"<anchor>"`` is kept in every resample).
@@ -150,6 +151,8 @@ def bootstrap_two_step(step1: FitResult, step1_runs: Runs, step2: FitResult, ste
         :func:`draw_runs`), to share one draw between tasks; drawn from ``rng`` if None.
     run_ids : sequence of str, optional
         The order of the columns of ``counts`` (default: the step-1 runs' order).
+    step1_weights : array, optional
+        The step-1 fit's weight of each point (they multiply the resampling counts).
     confidence_level : float
     extra_starts : int
         Grid starts added to step 1's refits (its optimum is often poorly identified).
@@ -175,12 +178,11 @@ def bootstrap_two_step(step1: FitResult, step1_runs: Runs, step2: FitResult, ste
         raise InputError("`step1_runs` must be Runs with a run_id column")
     level = check_confidence_level(confidence_level)
     step1_names = [str(r) for r in step1_runs.frame["run_id"]]
-    run_ids = tuple(step1_names if run_ids is None else (str(r) for r in run_ids))
+    run_ids = tuple(dict.fromkeys(step1_names) if run_ids is None else (str(r) for r in run_ids))
     index = {run: i for i, run in enumerate(run_ids)}
     missing = sorted(set(step1_names) - set(index))
-    if missing or len(set(step1_names)) != len(step1_names):
-        raise InputError(f"the step-1 points must be one per run of `run_ids`; "
-                         f"{'unknown run ' + repr(missing[0]) if missing else 'a run repeats'}")
+    if missing:
+        raise InputError(f"step-1 point of run {missing[0]!r}, which is not in `run_ids`")
     step2_runs = [str(r) for r in step2_data["run_id"]]
     unknown = sorted({r for r in step2_runs if r != ANCHOR_RUN and r not in index})
     if unknown:
@@ -193,6 +195,8 @@ def bootstrap_two_step(step1: FitResult, step1_runs: Runs, step2: FitResult, ste
         raise InputError(f"`counts` must have shape (n_resamples, {len(run_ids)})")
     n_resamples = counts.shape[0]
     weights1 = counts[:, [index[r] for r in step1_names]]
+    if step1_weights is not None:
+        weights1 = weights1 * np.asarray(step1_weights, dtype=float)[None, :]
     column = np.array([index.get(r, -1) for r in step2_runs])
     weights2 = np.where(column >= 0, counts[:, np.maximum(column, 0)], 1.0)
     bar = _bar(progress, 2 * n_resamples)

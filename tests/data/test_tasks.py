@@ -1,0 +1,259 @@
+"""load_tasks and TaskTable: validation with located messages, and each processing step
+checked against a computation written independently here (pandas, by hand)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scalinglaws import InputError, ScalingLawsWarning
+from scalinglaws.data.tasks import MMLU_TEST_WEIGHTS, TaskTable, load_tasks
+
+
+def _frame(n_runs=3, n_checkpoints=7, tasks=("x", "y"), seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for r in range(n_runs):
+        for c in range(n_checkpoints):
+            for task in tasks:
+                rows.append({"run": f"r{r}", "params": 1e8 * (r + 1), "tokens": 1e9 * (c + 1),
+                             "step": 100 * (c + 1), "task": task,
+                             "bpb": 1.5 - 0.05 * c + 0.01 * rng.normal(),
+                             "acc": 0.3 + 0.02 * c + 0.01 * rng.normal(), "chance": 0.25})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def table():
+    # rows shuffled: the table orders checkpoints by D itself
+    return load_tasks(_frame().sample(frac=1.0, random_state=1))
+
+
+def test_canonical_columns_and_order(table):
+    frame = table.frame
+    assert list(frame.columns[:11]) == ["run_id", "N", "D", "C", "step", "checkpoint", "task",
+                                        "task_loss", "accuracy", "chance", "source_row"]
+    assert table.tasks == ("y", "x") or set(table.tasks) == {"x", "y"}
+    for _, run in frame.groupby(["task", "run_id"]):
+        assert np.all(np.diff(run["D"].to_numpy()) > 0)
+        assert run["checkpoint"].tolist() == list(range(len(run)))
+    np.testing.assert_allclose(frame["C"], 6 * frame["N"] * frame["D"])
+    assert table.derived == ("C",)
+
+
+def test_values_survive_loading_unchanged():
+    raw = _frame()
+    table = load_tasks(raw)
+    back = table.frame.sort_values("source_row")
+    np.testing.assert_array_equal(back["task_loss"].to_numpy(), raw["bpb"].to_numpy())
+    np.testing.assert_array_equal(back["accuracy"].to_numpy(), raw["acc"].to_numpy())
+
+
+def test_accuracy_outside_zero_one_names_file_row_line_and_column(tmp_path):
+    raw = _frame()
+    raw.loc[4, "acc"] = 1.7
+    path = tmp_path / "evals.csv"
+    raw.to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"evals.csv: row 4 \(line 6\), column 'acc' "
+                                         r"\(accuracy\): value 1.7 is not in \[0, 1\]"):
+        load_tasks(path)
+
+
+def test_bad_task_loss_reports_like_load_runs(tmp_path):
+    raw = _frame()
+    raw["bpb"] = raw["bpb"].astype(object)
+    raw.loc[2, "bpb"] = "abc"
+    path = tmp_path / "evals.csv"
+    raw.to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"row 2 \(line 4\), column 'bpb'.*'abc' is not a "
+                                         "number"):
+        load_tasks(path)
+
+
+def test_missing_accuracy_column_lists_columns_and_names():
+    raw = _frame().drop(columns="acc")
+    with pytest.raises(InputError, match="no accuracy column.*Columns: run, params.*"
+                                         "Recognised names: accuracy, acc"):
+        load_tasks(raw)
+
+
+def test_explicit_columns_win_and_misspelling_is_suggested():
+    raw = _frame().rename(columns={"acc": "acc_norm", "bpb": "answer_bits"})
+    table = load_tasks(raw, columns={"accuracy": "acc_norm", "task_loss": "answer_bits"})
+    assert table.has_task_loss
+    with pytest.raises(InputError, match="Did you mean 'acc_norm'"):
+        load_tasks(raw, columns={"accuracy": "acc_nrm"})
+
+
+def test_missing_values_raise_or_are_dropped_with_a_count():
+    raw = _frame()
+    raw.loc[5, "acc"] = np.nan
+    with pytest.raises(InputError, match=r"row 5, column 'acc' \(accuracy\): value is missing"):
+        load_tasks(raw)
+    with pytest.warns(ScalingLawsWarning, match="dropped 1 of 42 rows"):
+        table = load_tasks(raw, nan_policy="omit")
+    assert len(table) == 41 and table.n_dropped == 1
+
+
+def test_missing_chance_is_allowed_but_bad_chance_is_not():
+    raw = _frame()
+    raw["chance"] = raw["chance"].astype(float)
+    raw.loc[0, "chance"] = np.nan
+    assert math.isnan(load_tasks(raw).frame.sort_values("source_row")["chance"].iloc[0])
+    raw.loc[0, "chance"] = -0.1
+    with pytest.raises(InputError, match="column 'chance'.*not in"):
+        load_tasks(raw)
+
+
+def test_chance_argument_per_task_and_given_twice():
+    raw = _frame().drop(columns="chance")
+    table = load_tasks(raw, chance={"x": 0.5, "y": 0.2})
+    assert table.chance("x") == 0.5 and table.chance("y") == 0.2
+    assert math.isnan(load_tasks(raw).chance("x"))
+    with pytest.raises(InputError, match="give chance levels once"):
+        load_tasks(_frame(), chance=0.25)
+    with pytest.raises(InputError, match=r"`chance\['x'\]` must be in \[0, 1\]"):
+        load_tasks(raw, chance={"x": 2})
+
+
+def test_duplicate_checkpoint_and_changing_size_are_refused():
+    raw = _frame()
+    twice = pd.concat([raw, raw.iloc[[3]]], ignore_index=True)
+    with pytest.raises(InputError, match="row 3 and row 42 are the same checkpoint of run 'r0'"):
+        load_tasks(twice)
+    raw.loc[raw.index[-1], "params"] = 5e9
+    with pytest.raises(InputError, match="run 'r2' has 2 values of N"):
+        load_tasks(raw)
+
+
+def test_zero_tokens_raise_or_drop():
+    raw = _frame()
+    raw.loc[raw["step"] == 100, "tokens"] = 0
+    with pytest.raises(InputError, match="column 'tokens' \\(D\\): value 0 is not positive"):
+        load_tasks(raw)
+    with pytest.warns(ScalingLawsWarning, match="dropped 6 rows at D = 0"):
+        table = load_tasks(raw, zero_tokens="drop")
+    assert len(table) == 36 and table.frame["D"].min() == 2e9
+    with pytest.raises(InputError, match="`zero_tokens` must be one of"):
+        load_tasks(raw, zero_tokens="keep")
+
+
+def test_no_task_loss_is_allowed_and_said_when_needed():
+    table = load_tasks(_frame().drop(columns="bpb"))
+    assert not table.has_task_loss
+    with pytest.raises(InputError, match="no task loss column"):
+        table.to_runs("x")
+
+
+def test_without_a_run_column_each_n_d_is_a_run():
+    raw = _frame().drop(columns=["run", "step"])
+    table = load_tasks(raw)
+    assert len(table.run_ids) == 21  # 3 sizes x 7 token counts
+
+
+def test_bad_arguments_name_themselves():
+    with pytest.raises(InputError, match="`nan_policy`"):
+        load_tasks(_frame(), nan_policy="drop")
+    with pytest.raises(InputError, match="data must be a file path"):
+        load_tasks([1, 2])
+    with pytest.raises(InputError, match="`sep`.*applies only when data is a file path"):
+        load_tasks(_frame(), sep=";")
+
+
+# ----------------------------------------------------------------------------- processing
+
+
+def test_aggregate_is_the_weighted_mean_of_the_subsets(table):
+    out = table.aggregate("xy", {"x": 1.0, "y": 3.0})
+    frame = table.frame
+    x = frame[frame.task == "x"].set_index(["run_id", "D"])
+    y = frame[frame.task == "y"].set_index(["run_id", "D"])
+    mine = out.only(tasks="xy").frame.set_index(["run_id", "D"]).sort_index()
+    expected = ((x["accuracy"] + 3 * y["accuracy"]) / 4).sort_index()
+    np.testing.assert_allclose(mine["accuracy"], expected, rtol=1e-15)
+    expected_loss = ((x["task_loss"] + 3 * y["task_loss"]) / 4).sort_index()
+    np.testing.assert_allclose(mine["task_loss"], expected_loss, rtol=1e-15)
+    assert "aggregate xy" in out.history[-1] and len(out.tasks) == 3
+
+
+def test_aggregate_needs_every_subset_at_every_checkpoint(table):
+    partial = table.select(~((table.frame["task"] == "y") & (table.frame["D"] == 3e9)
+                             & (table.frame["run_id"] == "r1")).to_numpy())
+    with pytest.raises(InputError, match="run 'r1' at D = 3e\\+09 has no row for y"):
+        partial.aggregate("xy", {"x": 1, "y": 1})
+    with pytest.raises(InputError, match="no task 'z'"):
+        table.aggregate("xz", {"x": 1, "z": 1})
+
+
+def test_drop_early_drops_ceil_fraction_of_each_run(table):
+    out = table.drop_early(0.1)  # 7 checkpoints: ceil(0.7) = 1 dropped per run and task
+    assert len(out) == len(table) - 6
+    assert out.frame.groupby(["task", "run_id"])["D"].min().eq(2e9).all()
+    assert len(table.drop_early(0.3)) == len(table) - 6 * 3  # ceil(2.1) = 3
+
+
+def test_moving_average_is_pandas_rolling_per_run(table):
+    frame = table.frame
+    expected = (frame.groupby(["task", "run_id"], sort=False)["accuracy"]
+                .transform(lambda s: s.rolling(3, min_periods=1).mean()))
+    out = table.moving_average(3)
+    np.testing.assert_allclose(out.frame["accuracy"], expected, rtol=1e-12)
+    strict = table.moving_average(3, partial=False).frame
+    full = (frame.groupby(["task", "run_id"], sort=False)["task_loss"]
+            .transform(lambda s: s.rolling(3).mean())).dropna()
+    np.testing.assert_allclose(strict["task_loss"], full, rtol=1e-12)
+
+
+def test_last_k_is_the_mean_of_the_last_checkpoints(table):
+    out = table.last(3).frame.set_index(["task", "run_id"]).sort_index()
+    frame = table.frame
+    tail = frame.groupby(["task", "run_id"]).tail(3).groupby(["task", "run_id"])
+    np.testing.assert_allclose(out["accuracy"], tail["accuracy"].mean().sort_index())
+    assert (out["D"] == 7e9).all()
+    assert len(table.last(50)) == 6  # fewer checkpoints than k: all of them
+
+
+def test_tables_are_frozen(table):
+    frame = table.frame
+    frame.loc[0, "accuracy"] = 0.99
+    assert table.frame.loc[0, "accuracy"] != 0.99
+    with pytest.raises(Exception):
+        table.source = "x"
+    assert isinstance(table.drop_early(0.5), TaskTable)
+
+
+def test_query_and_only(table):
+    assert table.query("N > 1.5e8").run_ids == ("r1", "r2")
+    with pytest.raises(InputError, match="query 'nonsense ==' failed"):
+        table.query("nonsense ==")
+    with pytest.raises(InputError, match="no run 'r9'"):
+        table.only(runs=["r9"])
+
+
+# ----------------------------------------------------------------------------- the ladder
+
+
+@pytest.fixture(scope="module")
+def ladder(shared_dir):
+    with pytest.warns(ScalingLawsWarning, match="dropped 40 rows at D = 0"):
+        return load_tasks(shared_dir / "datasets" / "downstream_evals" / "olmo_ladder_tasks.csv",
+                          zero_tokens="drop")
+
+
+def test_the_ladder_file_loads(ladder):
+    # 77,000 rows in the file (data README), 40 of them the 7B/13B step-0 checkpoints
+    assert len(ladder) == 77_000 - 40
+    assert len(ladder.run_ids) == 33 and len(ladder.tasks) == 20
+    assert ladder.chance("piqa_val") == 0.5 and ladder.chance("socialiqa_val") == pytest.approx(1 / 3)
+
+
+def test_mmlu_aggregate_reproduces_the_observed_13b_task_loss(ladder):
+    # The data README's "actual bpb" of the 13B on mmlu_avg_test: 0.7488 (the mean of its
+    # last 5 checkpoints of the weighted MMLU average), to its 4 printed decimals.
+    mmlu = ladder.aggregate("mmlu_avg_test", MMLU_TEST_WEIGHTS)
+    last5 = mmlu.only(tasks="mmlu_avg_test", runs="olmo2-13B-5T").last(5).frame
+    assert last5["task_loss"].iloc[0] == pytest.approx(0.7488, abs=5e-5)
+    assert last5["accuracy"].iloc[0] == pytest.approx(0.5161, abs=5e-5)
