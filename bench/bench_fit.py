@@ -16,7 +16,7 @@ Hoffmann et al. App. D.2), measured in this one process:
 Prints every time, the ratios (fit / floor, loops / fit) and the objectives, then the
 peak traced memory of a fit. Ratios are what to compare across machines.
 
-    python bench/bench_fit.py [--data PATH] [--repeats 7] [--fd-starts 300] [--exact-starts 4500]
+    python bench/bench_fit.py [--data PATH] [--repeats 7] [--fd-starts 100] [--exact-starts 500]
 """
 
 from __future__ import annotations
@@ -114,9 +114,9 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA), help="Epoch svg_extracted_data.csv")
     parser.add_argument("--repeats", type=int, default=7, help="timed repeats of fit and floor")
-    parser.add_argument("--fd-starts", type=int, default=300,
+    parser.add_argument("--fd-starts", type=int, default=100,
                         help="grid starts timed for the finite-difference loop (scaled to 4500)")
-    parser.add_argument("--exact-starts", type=int, default=4500,
+    parser.add_argument("--exact-starts", type=int, default=500,
                         help="grid starts timed for the exact-gradient loop (scaled to 4500)")
     args = parser.parse_args()
     print(f"machine: {machine()}")
