@@ -1,0 +1,113 @@
+"""Using a fitted curve law: scores, curves of new schedules, final losses, anytime points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scalinglaws import InputError
+from scalinglaws.analysis.curves import anytime_points, curve_scores, predict_curve, predict_final
+from scalinglaws.fitting.curves import CurveFitResult, fit_curves
+from scalinglaws.laws.curve_laws import SizeScaled
+from scalinglaws.laws.curve_synthetic import LUO_2025_MPL, default_schedules, synthetic_curves
+from scalinglaws.laws.schedules import Schedule
+
+TRUTH = CurveFitResult.from_params("mpl", LUO_2025_MPL["25M"])
+
+
+def test_scores_are_luo_et_al_s_formulas():
+    curves, _ = synthetic_curves("mpl", noise=0.0)
+    exact = curve_scores(TRUTH, curves)
+    assert np.allclose(exact["R2"], 1.0) and np.allclose(exact["PredE"], 0.0, atol=1e-12)
+    # every loss 1% high: |L - L_hat| / L = 0.01 / 1.01 exactly, MAE = 0.01 * mean(L_hat)
+    shifted, _ = synthetic_curves("mpl", noise=0.0)
+    frame = shifted.to_frame()
+    from scalinglaws.data.curves import load_curves
+
+    high = load_curves(frame.assign(loss=frame["loss"] * 1.01)).with_schedules(shifted.schedules)
+    scores = curve_scores(TRUTH, high).set_index("run_id")
+    for run in shifted.runs:
+        clean = shifted.loss(run)
+        assert scores.loc[run, "PredE"] == pytest.approx(0.01 / 1.01, rel=1e-9)
+        assert scores.loc[run, "WorstE"] == pytest.approx(0.01 / 1.01, rel=1e-9)
+        assert scores.loc[run, "MAE"] == pytest.approx(0.01 * clean.mean(), rel=1e-9)
+        assert scores.loc[run, "RMSE"] == pytest.approx(0.01 * np.sqrt(np.mean(clean ** 2)),
+                                                        rel=1e-9)
+        expected_r2 = 1 - np.sum((0.01 * clean) ** 2) / np.sum((1.01 * (clean - clean.mean())) ** 2)
+        assert scores.loc[run, "R2"] == pytest.approx(expected_r2, rel=1e-12)
+
+
+def test_predicted_curve_is_the_law_on_the_schedule():
+    wsd = Schedule.wsd(24000, 3e-4, final_lr=3e-5, decay_start=20000, warmup_steps=2160,
+                       decay_shape="exponential")
+    prediction = predict_curve(TRUTH, wsd, steps=[5000, 23999])
+    law = TRUTH.law
+    expected = law.predict(TRUTH.params, law.make_sums([wsd.lr_array()], [[5000, 23999]],
+                                                       quadrature={"exact": True}))
+    np.testing.assert_allclose(prediction.loss, expected, atol=1e-5)
+    assert prediction.lr.tolist() == [3e-4, wsd.lr_array()[23999]]
+    default = predict_curve(TRUTH, wsd)
+    assert default.steps[0] == 1 and default.steps[-1] == 23999 and len(default.steps) == 101
+    with pytest.raises(InputError, match="`steps` must lie in"):
+        predict_curve(TRUTH, wsd, steps=[24000])
+    scaled = CurveFitResult.from_params(
+        SizeScaled("mpl", scaled=("L0",), reference_N=1e8), {**LUO_2025_MPL["25M"], "L0_N": 0.0})
+    with pytest.raises(InputError, match="needs N="):
+        predict_curve(scaled, wsd)
+
+
+def test_final_loss_of_runs_part_way_through():
+    # noise-free curves of known parameters, cut at 40%: the law fitted elsewhere (here: the
+    # truth, with L0 shifted) refits L0 on the first 40% and predicts the last step exactly
+    curves, truth = synthetic_curves("mpl", noise=0.0)
+    part = curves.truncate(0.4)
+    prior = CurveFitResult.from_params("mpl", {**truth, "L0": truth["L0"] + 0.05})
+    table = predict_final(prior, part)
+    for row in table.itertuples():
+        lr = curves.lr_array(row.run_id)
+        final = TRUTH.predict(lr, [len(lr) - 1])[0]
+        assert row.final_step == len(lr) - 1
+        assert row.final_loss == pytest.approx(final, rel=1e-8)
+        assert row.refit_L0 == pytest.approx(truth["L0"], rel=1e-8)
+    unrefit = predict_final(prior, part, refit=())
+    assert np.allclose(unrefit["final_loss"] - table["final_loss"], 0.05, atol=1e-9)
+    with pytest.raises(InputError, match="`refit` names"):
+        predict_final(prior, part, refit=("E",))
+
+
+def test_anytime_points():
+    schedules = default_schedules()
+    curves, _ = synthetic_curves("mpl", schedules=schedules, noise=0.0, N=1e8)
+    ends = anytime_points(curves, tokens_per_step=524288.0)
+    # a gradual decay that ends the run gives its last point; constant LR and an abrupt
+    # two-stage drop give none
+    assert sorted(ends.frame["run_id"]) == ["cosine", "wsd"]
+    for row in ends.frame.itertuples():
+        assert row.step == curves.steps(row.run_id)[-1]
+        assert row.D == row.step * 524288.0 and row.N == 1e8
+    finals = anytime_points(curves, kind="final", tokens_per_step=1.0)
+    assert len(finals) == 4
+    cooled = anytime_points(curves.select(["constant"]), kind="cooled", result=TRUTH,
+                            tokens_per_step=1.0, cooldown_fraction=0.2)
+    row = cooled.frame.iloc[-1]
+    s = int(row["step"])
+    lr = schedules["constant"].lr_array()[:s + 1].copy()
+    start = int(round(s * 0.8))
+    lr[start:] = np.linspace(lr[s], 0.1 * lr[s], s + 1 - start)
+    assert row["loss"] == pytest.approx(TRUTH.predict(lr, [s])[0], rel=1e-12)
+    assert row["loss"] < curves.loss("constant")[-1]  # cooling lowers the loss
+    with pytest.raises(InputError, match="tokens_per_step"):
+        anytime_points(curves)
+    with pytest.raises(InputError, match="`kind` must be one of"):
+        anytime_points(curves, kind="best", tokens_per_step=1.0)
+
+
+def test_fit_then_predict_a_held_out_schedule():
+    # fit on constant + cosine + two-stage (noise-free), predict WSD: the truth comes back
+    schedules = default_schedules()
+    held = schedules.pop("wsd")
+    curves, truth = synthetic_curves("momentum", schedules=schedules, noise=0.0)
+    fit = fit_curves(curves, "momentum")
+    predicted = predict_curve(fit, held, steps=[held.total_steps - 1]).loss[0]
+    expected = CurveFitResult.from_params("momentum", truth).predict(held, [held.total_steps - 1])
+    assert predicted == pytest.approx(expected[0], rel=1e-8)
