@@ -32,7 +32,10 @@ from .active import ActiveDesign, active_design
 from .designs import Design, design_sd, planned_design, standard_design
 from .prior import Prior, Target, normal_quantile
 
-__all__ = ["SweepPlan", "plan_sweep", "shapes_for_runs"]
+__all__ = ["SHAPE_TOLERANCE", "SweepPlan", "plan_sweep", "shapes_for_runs"]
+
+#: A run whose best shape misses its planned size by more than this is flagged.
+SHAPE_TOLERANCE = 0.05
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,8 @@ class SweepPlan:
         never gets there).
     shapes : pandas.DataFrame or None
         One row per run of the active design and of the planned grid (column ``design``)
-        with its best real shape and training plan; ``n_layer`` empty where no shape with
-        the vocabulary and width rules holds so few parameters.
+        with its best real shape and training plan (``N_error``: how far the shape's count
+        is from the planned N); ``n_layer`` empty where no shape comes within a factor 2.
     """
 
     target: Target
@@ -134,10 +137,13 @@ class SweepPlan:
                          "planned grid: some budgets fail isoflop_fit's guard rails (see "
                          "planned.brackets)")
         if self._shapes is not None:
-            missing = int(self._shapes["n_layer"].isna().sum())
+            error = self._shapes["N_error"].abs().fillna(np.inf) if "N_error" in \
+                self._shapes else np.full(len(self._shapes), np.inf)
+            off = int(np.sum(error > SHAPE_TOLERANCE))
             lines.append(f"shapes: {len(self._shapes)} runs"
-                         + (f", {missing} too small for any shape with this vocabulary"
-                            if missing else ""))
+                         + (f", {off} with no shape within {SHAPE_TOLERANCE:.0%} of the planned "
+                            "size (the embeddings of the smallest width weigh too much)"
+                            if off else ""))
         lines += ["", ("Widths are linearised predictions (Gauss-Newton information averaged "
                   "over the prior's draws); the active design leans on the law's form at the "
                   "cheapest runs and the ends of each profile (README: 'Planning a sweep').")]
@@ -150,7 +156,8 @@ class SweepPlan:
 def shapes_for_runs(N, D, *, loss=None, **shape_options):
     """The best real shape and training plan for each run ``(N, D)``: a DataFrame, one row
     per run (``N_planned``, ``D_planned`` and the :class:`~scalinglaws.laws.shapes.ShapeTable`
-    columns); runs no shape can hold get empty shape columns.
+    columns, ``N_error`` the shape's miss); runs no shape comes within a factor 2 of get empty
+    shape columns.
 
     ``loss`` (one per run, or None) sets the critical batch; ``shape_options`` go to
     :func:`~scalinglaws.laws.shapes.propose_shapes` (``n_shapes`` is 1).

@@ -223,11 +223,10 @@ class ShapeTable:
         precision) or ``.json`` (:meth:`to_dict`). An existing file of another kind is
         replaced only with ``force=True``. Returns the path."""
         import json
-
-        from .._files import atomic_write, check_output_path
-
         import os
         from pathlib import Path
+
+        from .._files import atomic_write, check_output_path
 
         suffix = Path(os.fspath(path)).suffix.lower().lstrip(".")
         if suffix not in ("csv", "tsv", "json"):
@@ -256,7 +255,7 @@ def _candidates(target, quantity, tokens, *, accounting, n_vocab, n_ctx, d_head,
     """``(n_layer, d_model, value)`` arrays of the shapes whose width is a multiple of
     ``multiple``, with the two depths whose ``value`` (``quantity``: ``"total"`` or
     ``"non_embedding"`` parameters, or ``"flops"``, training FLOP on ``tokens``) brackets
-    ``target``, inside the aspect-ratio range.
+    ``target``, each clamped into the depths the aspect-ratio range allows.
 
     Every quantity is affine in ``n_layer`` at fixed width under both accountings, so the
     counts at one and two layers give the exact depth for every width at once.
@@ -270,13 +269,19 @@ def _candidates(target, quantity, tokens, *, accounting, n_vocab, n_ctx, d_head,
     one, two = value(1.0, width), value(2.0, width)
     depth = 1.0 + (target - one) / (two - one)
     shallowest = np.maximum(1.0, np.ceil(width / aspects[1]))
-    overshoot = np.flatnonzero(depth < shallowest - 1)  # every allowed depth overshoots,
-    last = overshoot[0] if overshoot.size else width.size  # and so does every wider model
+    deepest = np.floor(width / aspects[0])
+    overshoot = np.flatnonzero(depth < shallowest)  # even the shallowest allowed overshoots,
+    last = overshoot[0] + 1 if overshoot.size else width.size  # as at every wider width
     width, depth = width[:last], depth[:last]
-    layers = np.concatenate([np.maximum(1.0, np.floor(depth)), np.maximum(1.0, np.ceil(depth))])
+    shallowest, deepest = shallowest[:last], deepest[:last]
+    # the exact depth rounded both ways, clamped into the allowed depths: the value is monotone
+    # in depth, so these are the closest allowed shapes at each width
+    layers = np.concatenate([np.clip(np.floor(depth), shallowest, deepest),
+                             np.clip(np.ceil(depth), shallowest, deepest)])
     widths = np.concatenate([width, width])
-    keep = (widths / layers >= aspects[0]) & (widths / layers <= aspects[1])
-    pairs = np.unique(np.column_stack([layers[keep], widths[keep]]), axis=0)
+    keep = np.concatenate([shallowest <= deepest, shallowest <= deepest])
+    layers, widths = layers[keep], widths[keep]
+    pairs = np.unique(np.column_stack([layers, widths]), axis=0)
     if pairs.size == 0:
         return pairs[:, 0], pairs[:, 1], pairs[:, 0]
     return pairs[:, 0], pairs[:, 1], value(pairs[:, 0], pairs[:, 1])
@@ -384,12 +389,14 @@ def propose_shapes(N=None, *, compute=None, D=None, accounting: str = "hoffmann"
         goal, quantity, tokens, accounting=accounting, n_vocab=ints["n_vocab"],
         n_ctx=ints["n_ctx"], d_head=ints["d_head"], ffw_ratio=ints["ffw_ratio"],
         multiple=multiple, aspects=aspects, learned_positions=learned_positions)
-    if layers.size == 0:
-        raise InputError(f"no shape with d_model a multiple of {multiple} and aspect ratio in "
-                         f"{aspects} comes near {target:.4g} parameters; widen `aspect_ratio` "
-                         "or lower `width_multiple`/`d_head`")
-    middle = math.sqrt(aspects[0] * aspects[1])
     distance = np.abs(values / goal - 1.0)
+    if layers.size == 0 or not np.min(distance) < 1.0:  # nothing within a factor 2
+        what = "training FLOP" if budget is not None else "parameters"
+        raise InputError(f"no shape with d_model a multiple of {multiple} and aspect ratio in "
+                         f"{aspects} comes within a factor 2 of {goal:.4g} {what} (with "
+                         f"n_vocab {ints['n_vocab']} the embeddings alone may be larger); widen "
+                         "`aspect_ratio` or lower `width_multiple`/`d_head`")
+    middle = math.sqrt(aspects[0] * aspects[1])
     matching = distance <= tolerance
     # matching shapes first, by aspect ratio; then the rest, closest first
     order = np.lexsort((distance, np.abs(np.log(widths / layers / middle)),
