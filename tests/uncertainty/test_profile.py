@@ -96,3 +96,12 @@ def test_coverage_on_simulated_sweeps():
             hits[name] += intervals[name].low <= truth[name] <= intervals[name].high
     for name, count in hits.items():
         assert 0.83 <= count / n_sweeps <= 1.0, (name, count)
+
+
+def test_epoch_profile_intervals_as_the_readme_states(epoch_csv):
+    runs = sl.load_runs(epoch_csv).exclude_top_loss(5)
+    result = sl.fit(runs)
+    intervals = profile_intervals(result, runs)
+    # README, "Profile-likelihood intervals": alpha [0.323, 0.369], beta [0.346, 0.388]
+    assert (round(intervals["alpha"].low, 3), round(intervals["alpha"].high, 3)) == (0.323, 0.369)
+    assert (round(intervals["beta"].low, 3), round(intervals["beta"].high, 3)) == (0.346, 0.388)
