@@ -132,7 +132,9 @@ def test_duplicate_checkpoint_and_changing_size_are_refused():
 def test_zero_tokens_raise_or_drop():
     raw = _frame()
     raw.loc[raw["step"] == 100, "tokens"] = 0
-    with pytest.raises(InputError, match="column 'tokens' \\(D\\): value 0 is not positive"):
+    with pytest.raises(InputError, match=r"row 0, column 'tokens': value 0 \(an untrained "
+                                         r"checkpoint\? 6 rows are at 0\); set zero_tokens to "
+                                         "drop"):
         load_tasks(raw)
     with pytest.warns(ScalingLawsWarning, match="dropped 6 rows at D = 0"):
         table = load_tasks(raw, zero_tokens="drop")

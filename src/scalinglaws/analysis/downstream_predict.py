@@ -95,22 +95,35 @@ class TaskPredictions:
         if target.get("run_id"):
             head += f" (run {target['run_id']})"
         lines = [head]
-        if self.confidence_level is not None:
-            lines.append(f"  intervals: {self.confidence_level:.0%} {self.interval_kind} "
-                         f"({self.n_resamples} resamples, {self.n_failed} left out)")
-        width = max(len(t) for t in self.tasks)
-        title = (f"  {'task':<{width}}  task loss  accuracy" + " " * (21 if
-                 self.confidence_level is not None else 0) + "  observed  error  verdict")
-        lines.append(title)
-        for row in self.rows:
-            interval = (f" [{row['accuracy_low']:.3f}, {row['accuracy_high']:.3f}]"
-                        if self.confidence_level is not None else "")
-            seen = row["observed_accuracy"]
-            seen_text = f"{seen:8.4f}" if _known(seen) else " " * 8
-            error_text = f"{row['error']:+5.1f}" if _known(row["error"]) else " " * 5
-            lines.append(f"  {row['task']:<{width}}  {row['task_loss']:9.4f}  "
-                         f"{row['accuracy']:8.4f}{interval}  {seen_text}  {error_text}  "
-                         f"{row['verdict'] or ''}")
+        interval = self.confidence_level is not None
+        if interval:
+            lines.append(f"  accuracy intervals: {self.confidence_level:.0%} bootstrap "
+                         f"percentile over runs ({self.n_resamples} resamples, {self.n_failed} "
+                         "left out): the chained law's parameter uncertainty, not a new run's "
+                         "scatter")
+        seen = any(_known(row["observed_accuracy"]) for row in self.rows)
+        judged = any(row["verdict"] for row in self.rows)
+        columns = [("task", "<", [row["task"] for row in self.rows]),
+                   ("task loss", ">", [f"{row['task_loss']:.4f}" for row in self.rows]),
+                   ("accuracy", ">", [f"{row['accuracy']:.4f}" for row in self.rows])]
+        if interval:
+            columns.append(("interval", ">", [f"[{row['accuracy_low']:.3f}, "
+                                              f"{row['accuracy_high']:.3f}]"
+                                              for row in self.rows]))
+        if seen:
+            columns.append(("observed", ">", [_text(row["observed_accuracy"], ".4f")
+                                              for row in self.rows]))
+            columns.append(("error", ">", [_text(row["error"], "+.1f") for row in self.rows]))
+        if judged:
+            columns.append(("verdict", "<", [row["verdict"] or "" for row in self.rows]))
+        widths = [max(len(title), *(len(cell) for cell in cells)) for title, _, cells in columns]
+        lines.append("  " + "  ".join(f"{title:{align}{width}}" for (title, align, _), width
+                                      in zip(columns, widths)).rstrip())
+        for i in range(len(self.rows)):
+            lines.append("  " + "  ".join(f"{cells[i]:{align}{width}}" for (_, align, cells),
+                                          width in zip(columns, widths)).rstrip())
+        if seen:
+            lines.append("  error = predicted - observed, in accuracy points")
         reasons = [f"  {row['task']}: {row['reason']}" for row in self.rows if row["reason"]]
         if reasons:
             lines.append("why:")
@@ -123,6 +136,10 @@ class TaskPredictions:
 
 def _known(value) -> bool:
     return value is not None and isinstance(value, float) and math.isfinite(value)
+
+
+def _text(value, spec: str) -> str:
+    return format(value, spec) if _known(value) else ""
 
 
 def _target(fit: DownstreamFit, N, D, run, table) -> tuple[dict, TaskTable | None]:
@@ -192,8 +209,8 @@ def predict_tasks(fit: DownstreamFit, N=None, D=None, *, run: str | None = None,
     ...                      step1_options={"bounds": {"E": (0.1, None)}})
     >>> print(predict_tasks(fit, N=7e9, D=1.4e11).summary())  # doctest: +ELLIPSIS
     Downstream predictions at N = 7e+09, D = 1.4e+11
-      task       task loss  accuracy  observed  error  verdict
-      synthetic     0.6... 0.7...
+      task       task loss  accuracy
+      synthetic     0.6...    0.7...
     """
     if not isinstance(fit, DownstreamFit):
         raise InputError(f"`fit` must be a DownstreamFit (see fit_downstream), got "

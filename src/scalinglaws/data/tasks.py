@@ -240,7 +240,7 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     for column in mapping.values():  # the originals are replaced by the checked copies
         work = work.drop(columns=column) if column != loss_column else work
     untrained = _untrained_rows(work, {**explicit, "loss": loss_column}, source, hint,
-                                thousands) if zero_tokens == "drop" else None
+                                thousands, drop=zero_tokens == "drop", lines=lines)
     runs = _build_runs(work, source, {**explicit, "loss": loss_column}, k, nan_policy,
                        lines=lines, thousands=thousands, hint=hint)
     out = runs.frame.rename(columns={"loss": "task_loss", "__accuracy__": "accuracy",
@@ -272,16 +272,23 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
 
 
 def _untrained_rows(work: pd.DataFrame, columns: Mapping, source: str, hint: str,
-                    thousands: bool) -> list:
-    """Source rows whose tokens (or, without a token column, compute) are exactly 0; their
-    cell is set to 1 in ``work`` so that validation passes, and the rows go afterwards."""
+                    thousands: bool, drop: bool, lines=None) -> list | None:
+    """Source rows whose tokens (or, without a token column, compute) are exactly 0. To drop
+    them, their cell is set to 1 in ``work`` so that validation passes, and the rows go
+    afterwards; otherwise the first raises, saying how to drop them."""
     mapping = resolve_columns(work, columns, source, hint)
     column = mapping.get("D", mapping.get("C"))
     if column is None:
-        return []
+        return [] if drop else None
     values, _ = _to_float(work[column], thousands)
     zero = values == 0
     rows = work.loc[zero, "__row__"].tolist()
+    if not drop:
+        if rows:
+            raise InputError(f"{_located(source, int(rows[0]), lines)}, column '{column}': "
+                             f"value 0 (an untrained checkpoint? {len(rows)} rows are at 0); "
+                             "set zero_tokens to drop to drop them")
+        return None
     if zero.any():
         work[column] = work[column].astype(object).where(~zero, 1.0)
         other = mapping.get("C") if column == mapping.get("D") else None

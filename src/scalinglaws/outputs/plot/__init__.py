@@ -34,6 +34,7 @@ from .isoflop import isoflop_frontier, isoflop_profiles  # noqa: F401
 from .landscape import loss_landscape  # noqa: F401
 from .profile import profile  # noqa: F401
 from .rollout import rollout_errors  # noqa: F401
+from .tasks import task_accuracy, task_accuracy_grid  # noqa: F401
 
 # Every public name imported above (functions and LABELS), so an added line needs no
 # second edit here.

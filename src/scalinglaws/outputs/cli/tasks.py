@@ -1,0 +1,133 @@
+"""Subcommand tasks: predict downstream task accuracy with a two-step law.
+
+    scalinglaws tasks fit PATH --target N=13.2B,D=5T [--preset ladder] [--bootstrap 200]
+    scalinglaws tasks fit PATH --target-run olmo2-13B-5T --verdicts --out preds.json
+
+PATH is a long table of evaluations (one row per run, checkpoint and task: task loss,
+accuracy, chance; see ``scalinglaws.data.tasks.load_tasks``).
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..._exceptions import InputError
+from ._common import (_quantity, add_bootstrap_options, add_data_options, add_output_options,
+                      add_seed_option, key_values, output_file, positive_float, show_progress,
+                      write_output)
+
+_DESCRIPTION = (
+    "Predict the accuracy of a target model on downstream tasks from a ladder of small runs: "
+    "step 1 fits the task loss as a law of (N, D), step 2 the accuracy as a function of the "
+    "task loss, and the prediction chains them. The preset says which runs, points and laws "
+    "(ladder: the OLMo ladder's procedure, Bhagia et al. 2024). Accuracies are fractions, "
+    "errors points (100 x fraction); N = parameters, D = training tokens.")
+
+
+def _table(args):
+    from ...data.tasks import load_tasks
+
+    if args.exclude_top_loss:
+        raise InputError("--exclude-top-loss applies to tables of runs, not to task tables")
+    return load_tasks(args.path, columns=key_values(args.columns, "--columns", str) or None,
+                      flops_per_token=args.flops_per_token, nan_policy=args.nan_policy,
+                      zero_tokens=args.zero_tokens)
+
+
+def _target(args) -> dict:
+    target = key_values(args.target, "--target", _quantity)
+    unknown = sorted(set(target) - {"N", "D"})
+    if unknown:
+        raise InputError(f"--target takes N=... and D=..., not {unknown[0]}")
+    if args.target_run is None and set(target) != {"N", "D"}:
+        raise InputError("give --target N=...,D=... (e.g. N=13.2B,D=5T) or --target-run RUN")
+    return target
+
+
+def cmd_tasks_fit(args) -> int:
+    from ...analysis.downstream import fit_downstream
+    from ...analysis.downstream_predict import predict_tasks
+    from ...analysis.downstream_preset import PRESETS
+
+    target = _target(args)
+    if args.figure:
+        from ..._files import check_output_path
+
+        check_output_path(args.figure, inputs=[args.path], kind="image", force=args.force,
+                          argument="--figure")
+    table = _table(args)
+    overrides = {}
+    if args.fit_runs is not None:
+        overrides["fit_runs"] = args.fit_runs or None
+    fit = fit_downstream(table, PRESETS[args.preset], tasks=args.tasks, **overrides)
+    predictions = predict_tasks(fit, target.get("N"), target.get("D"), run=args.target_run,
+                                table=table if args.target_run else None,
+                                n_resamples=args.bootstrap, rng=args.seed,
+                                confidence_level=args.confidence_level,
+                                verdicts=True if args.verdicts else None,
+                                tolerance=args.tolerance, progress=show_progress())
+    from ..io.tasks import predictions_to_dict, save_predictions
+
+    if args.json:
+        print(json.dumps(predictions_to_dict(predictions), indent=2))
+    else:
+        print(f"{table!r}\n")
+        print(predictions.summary())
+    if args.out:
+        if args.out.lower().endswith(".json"):
+            with output_file(args.out) as tmp:
+                save_predictions(predictions, tmp, force=True)
+        else:
+            write_output(args, predictions.frame)
+        if not args.json:
+            print(f"\nwrote {args.out}")
+    if args.figure:
+        from ..plot.tasks import task_accuracy_grid
+
+        figure = task_accuracy_grid(fit, predictions=predictions)
+        with output_file(args.figure) as tmp:
+            figure.savefig(tmp, dpi=110)
+        if not args.json:
+            print(f"wrote {args.figure}")
+    failed = [task for task, part in fit.fits.items()
+              if part.step1.status >= 2 or part.step2.status >= 2]
+    return 1 if failed else 0
+
+
+def register(sub) -> None:
+    """Add the ``tasks`` group of subcommands."""
+    from ...analysis.downstream_preset import PRESETS
+
+    group = sub.add_parser("tasks", help="predict downstream task accuracy (two-step laws)",
+                           description=_DESCRIPTION)
+    commands = group.add_subparsers(dest="tasks_command", metavar="COMMAND")
+    commands.required = True
+    p = commands.add_parser("fit", help="fit both steps on a ladder and predict a target",
+                            description=_DESCRIPTION)
+    add_data_options(p)
+    p.add_argument("--zero-tokens", choices=["raise", "drop"], default="raise",
+                   help="rows at D = 0 (untrained checkpoints): raise (default) or drop them")
+    p.add_argument("--target", action="append", metavar="N=...,D=...",
+                   help="the target model: parameters and tokens with unit suffixes, e.g. "
+                        "--target N=13.2B,D=5T")
+    p.add_argument("--target-run", metavar="RUN",
+                   help="a run of the table to compare with (its N and D unless --target "
+                        "gives them): what it reached, and the errors")
+    p.add_argument("--preset", choices=sorted(PRESETS), default="ladder",
+                   help="the procedure (default ladder: Bhagia et al. 2024)")
+    p.add_argument("--tasks", nargs="+", metavar="TASK",
+                   help="the tasks to predict (default: the preset's)")
+    p.add_argument("--fit-runs", metavar="EXPR",
+                   help="which runs to fit, as a query on the table's columns (default: the "
+                        "preset's, e.g. \"paper_role == 'ladder_fit'\"; '' fits every run)")
+    add_bootstrap_options(p, what="the ladder's runs (each with its block of checkpoints)")
+    p.add_argument("--verdicts", action="store_true",
+                   help="judge each task's predictability (a rollout inside the ladder and "
+                        "checkpoint noise)")
+    p.add_argument("--tolerance", type=positive_float, default=2.0, metavar="POINTS",
+                   help="accuracy points a prediction may miss by, for the verdicts (default 2)")
+    add_seed_option(p)
+    p.add_argument("--figure", metavar="PNG",
+                   help="also draw accuracy against task loss, one panel per task")
+    add_output_options(p, None, what="the prediction table")
+    p.set_defaults(func=cmd_tasks_fit)
