@@ -37,6 +37,9 @@ __all__ = ["SHAPE_TOLERANCE", "SweepPlan", "plan_sweep", "shapes_for_runs"]
 #: A run whose best shape misses its planned size by more than this is flagged.
 SHAPE_TOLERANCE = 0.05
 
+_INTEGER_COLUMNS = ("n_layer", "d_model", "n_heads", "d_head", "d_ff", "n_vocab", "n_ctx",
+                    "d_attn", "batch_sequences", "steps")
+
 
 @dataclass(frozen=True)
 class SweepPlan:
@@ -80,6 +83,20 @@ class SweepPlan:
     def shapes(self):
         return None if self._shapes is None else self._shapes.copy()
 
+    def shape_costs(self):
+        """``(design, exact FLOP of its shapes, FLOP planned as k N D)`` per design with
+        shapes: 6 N D leaves out the output layer and attention, which weigh most at small
+        scale (runs without a shape are left out of both sums)."""
+        if self._shapes is None or "C" not in self._shapes:
+            return []
+        out = []
+        for name, part in self._shapes.groupby("design", sort=False):
+            part = part.dropna(subset=["C"])
+            nominal = float((self.target.flops_per_token * part["N_planned"]
+                             * part["D_planned"]).sum())
+            out.append((name, float(part["C"].sum()), nominal))
+        return out
+
     def comparison(self):
         """One row per design: runs, compute, predicted sd and interval width."""
         import pandas as pd
@@ -109,6 +126,8 @@ class SweepPlan:
             "standard": self.standard.to_dict(), "planned": self.planned.to_dict(),
             "active": self.active.to_dict(),
             "shapes": None if self._shapes is None else self._shapes.to_dict(orient="records"),
+            "shape_costs": [{"design": d, "exact_flops": e, "planned_flops": n}
+                            for d, e, n in self.shape_costs()],
             "options": dict(self.options)})
 
     def summary(self) -> str:
@@ -144,6 +163,9 @@ class SweepPlan:
                          + (f", {off} with no shape within {SHAPE_TOLERANCE:.0%} of the planned "
                             "size (the embeddings of the smallest width weigh too much)"
                             if off else ""))
+            for name, exact, nominal in self.shape_costs():
+                lines.append(f"  {name:<8} exact training FLOP of the shapes {exact:.4g}, "
+                             f"{exact / nominal:.3g}x the {nominal:.4g} planned as k N D")
         lines += ["", ("Widths are linearised predictions (Gauss-Newton information averaged "
                   "over the prior's draws); the active design leans on the law's form at the "
                   "cheapest runs and the ends of each profile (README: 'Planning a sweep').")]
@@ -184,6 +206,9 @@ def shapes_for_runs(N, D, *, loss=None, **shape_options):
     frame = pd.DataFrame(rows)
     if "n_layer" not in frame.columns:
         frame["n_layer"] = np.nan
+    for column in _INTEGER_COLUMNS:  # whole numbers for a launcher, empty where no shape
+        if column in frame.columns:
+            frame[column] = frame[column].astype("Int64")
     return frame
 
 

@@ -47,6 +47,11 @@ def _prior(args):
 
     if args.fit is None:
         return published_prior(args.prior, scatter=args.scatter or 0.01, rng=args.seed)
+    import os
+
+    if not os.path.exists(args.fit):
+        raise InputError(f"--prior {args.fit!r}: neither a published prior "
+                         f"({', '.join(_PUBLISHED)}) nor an existing fit file")
     from ..io import load
 
     law = load(args.fit)

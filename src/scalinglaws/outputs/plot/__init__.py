@@ -32,6 +32,7 @@ from .frontier import efficient_frontier, hoffmann_frontier, kaplan_frontier  # 
 from .frontier import known_models_table  # noqa: F401  (laws.published.known_models)
 from .isoflop import isoflop_frontier, isoflop_profiles  # noqa: F401
 from .landscape import loss_landscape  # noqa: F401
+from .plan import sweep_plan  # noqa: F401
 from .profile import profile  # noqa: F401
 from .rollout import rollout_errors  # noqa: F401
 from .tasks import task_accuracy, task_accuracy_grid  # noqa: F401

@@ -74,8 +74,8 @@ def sweep_plan(plan, *, designs=("standard", "planned", "active"), n_range=None,
     shown = [tables[name] for name in designs]
     all_n = np.concatenate([t["N"].to_numpy() for t in shown] + [[goal_n]])
     all_d = np.concatenate([t["D"].to_numpy() for t in shown] + [[goal_d]])
-    n_range = positive_range("n_range", n_range, (all_n.min() / 3, all_n.max() * 3))
-    d_range = positive_range("d_range", d_range, (all_d.min() / 3, all_d.max() * 3))
+    n_range = positive_range("n_range", n_range, (all_n.min() / 3, all_n.max() * 10))
+    d_range = positive_range("d_range", d_range, (all_d.min() / 3, all_d.max() * 10))
     largest = max(float(t["C"].max()) for t in tables.values())
     ax = loss_landscape(law, n_range, d_range, budgets=sorted({largest, budget}),
                         flops_per_token=k, levels=levels, ax=ax,
