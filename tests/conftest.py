@@ -108,9 +108,10 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def _find_shared() -> Path | None:
+    # $SCALINGLAWS_SHARED, when set, is the only place looked at: a wrong path is an
+    # absent folder, not a silent fall-back to ../shared.
     env = os.environ.get("SCALINGLAWS_SHARED")
-    candidates = [Path(env)] if env else []
-    candidates.append(PROJECT_ROOT.parent / "shared")
+    candidates = [Path(env)] if env else [PROJECT_ROOT.parent / "shared"]
     for path in candidates:
         if (path / "datasets").is_dir() and (path / "reference").is_dir():
             return path

@@ -231,6 +231,19 @@ def test_quick_start_fit_command_runs(tmp_path):
     assert (tmp_path / "fit.json").is_file() and "alpha" in done.stdout
 
 
+@pytest.mark.parametrize("ci, status, outcome", [("true", 1, "1 error"),
+                                                 ("", 0, "1 skipped")])
+def test_missing_shared_folder_fails_under_ci_and_skips_otherwise(ci, status, outcome):
+    """The quick start's promise about ../shared (tests/conftest.py)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header",
+         "--durations=0", "tests/outputs/test_cli.py::test_fit_options"],
+        cwd=ROOT, capture_output=True, text=True,
+        env=dict(os.environ, CI=ci, SCALINGLAWS_SHARED=str(ROOT / "no-such-folder")))
+    assert done.returncode == status, done.stdout[-2000:]
+    assert outcome in done.stdout and "shared reference folder not found" in done.stdout
+
+
 # ------------------------------------------------------------------ the extractor itself
 SAMPLE = """intro
 ```python

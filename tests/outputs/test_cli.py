@@ -199,18 +199,49 @@ def test_jobs_beyond_the_cores_are_capped_with_a_warning(capsys):
 
 
 def test_plot_and_report_commands(boot_file, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(_common, "show_progress", lambda: True)
     out = tmp_path / "frontier.png"
     assert main(["plot", "frontier", str(boot_file), "--out", str(out)]) == 0
     assert out.stat().st_size > 10_000
-    html = tmp_path / "report.html"
-    assert main(["report", str(boot_file), "--data", str(DEFAULT_DATA), "--out", str(html)]) == 0
-    assert html.read_text().count("data:image/png;base64,") >= 5
-    err = capsys.readouterr().err
-    assert "scalinglaws: writing the report ... " in err  # progress that moves
     assert main(["plot", "fit", str(boot_file), "--out", str(tmp_path / "x.png")]) == 2
     assert "needs the runs" in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+    # The report's own content is tested in test_report.py (and the README's report command
+    # runs in test_readme.py); here: the command's arguments, progress and atomic write.
+    from scalinglaws.outputs import report
+
+    seen = {}
+
+    def fake_report(result, runs, out, budgets, title, **kwargs):
+        seen.update(n_runs=len(runs), budgets=list(budgets), title=title, out=Path(out),
+                    **kwargs)
+        Path(out).write_text("<html></html>")
+        return Path(out)
+
+    monkeypatch.setattr(report, "make_report", fake_report)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # as on a terminal
+    html = tmp_path / "report.html"
+    assert main(["report", str(boot_file), "--data", str(DEFAULT_DATA), "--C", "1e22", "1e23",
+                 "--title", "T", "--out", str(html)]) == 0
+    assert html.read_text() == "<html></html>"
+    assert seen["n_runs"] == 108 and seen["budgets"] == [1e22, 1e23] and seen["title"] == "T"
+    assert seen["out"].parent == tmp_path and seen["out"] != html  # written beside, renamed
+    assert seen["progress"] is True  # the report's bar over its figures, on a terminal
     assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+
+
+def test_plot_shows_progress_that_moves(boot_file, tmp_path, capsys, monkeypatch):
+    import time
+
+    from scalinglaws.outputs import report
+
+    def slow_figure(kind, result, runs, out, **kwargs):
+        time.sleep(1.2)
+        Path(out).write_bytes(b"png")
+
+    monkeypatch.setattr(report, "save_figure", slow_figure)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # as on a terminal
+    assert main(["plot", "corner", str(boot_file), "--out", str(tmp_path / "c.png")]) == 0
+    assert capsys.readouterr().err.count("scalinglaws: drawing corner ... ") >= 2
 
 
 # ------------------------------------------------------------------ the vocabulary
@@ -350,4 +381,10 @@ def test_quantities_broadcast_and_name_both_flags():
 def test_closed_pipe_is_quiet():
     done = subprocess.run(f"{sys.executable} -m scalinglaws forms | head -1", shell=True,
                           capture_output=True, text=True)
-    assert done.stdout.startswith("name") and "Traceback" not in done.stderr
+    assert done.stdout.startswith("name") and done.stderr == ""
+
+
+def test_fit_bootstrap_shows_its_progress_bar_on_a_terminal(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # as on a terminal
+    assert main(["fit", str(DEFAULT_DATA), "--bootstrap", "20"]) == 0
+    assert "bootstrap" in capsys.readouterr().err  # tqdm's bar, even for a short bootstrap

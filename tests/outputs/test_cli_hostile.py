@@ -169,11 +169,18 @@ def _alive(pids) -> list[int]:
     return [p for p in pids if Path(f"/proc/{p}").exists()]
 
 
-#: run the CLI with worker processes even for a bootstrap that would run in-process (the
-#: engine starts processes only when each worker gets more than a few seconds of work)
-_CLI_WITH_WORKERS = ("import sys\n"
+#: the CLI with worker processes even for a bootstrap that would run in-process (the engine
+#: starts processes only when each worker gets more than a few seconds of work), touching
+#: the file named by $STARTED when the bootstrap's blocks start
+_CLI_WITH_WORKERS = ("import os, sys\n"
+                     "from pathlib import Path\n"
                      "import scalinglaws.uncertainty.bootstrap as engine\n"
                      "engine.PROCESS_CROSSOVER_SECONDS = 0.0\n"
+                     "run_blocks = engine._run_blocks\n"
+                     "def started(*args, **kwargs):\n"
+                     "    Path(os.environ['STARTED']).touch()\n"
+                     "    return run_blocks(*args, **kwargs)\n"
+                     "engine._run_blocks = started\n"
                      "from scalinglaws.outputs.cli import main\n"
                      "sys.exit(main(sys.argv[1:]))\n")
 
@@ -184,18 +191,22 @@ _CLI_WITH_WORKERS = ("import sys\n"
     # worker processes take ~5 s to start on 2 busy cores: in the full (--slow) run
     pytest.param(signal.SIGINT, 130, "2", marks=pytest.mark.slow),
     pytest.param(signal.SIGTERM, 143, "2", marks=pytest.mark.slow)])
-def test_a_signal_ends_the_command_with_one_line(signum, status, jobs, tmp_path):
+def test_a_signal_ends_the_command_with_one_line(signum, status, jobs, tmp_path,
+                                                 tmp_path_factory):
     out = tmp_path / "fit.json"
+    marker = tmp_path_factory.mktemp("marker") / "started"
     process = subprocess.Popen(
         [sys.executable, "-c", _CLI_WITH_WORKERS, "fit", str(DEFAULT_DATA),
          "--bootstrap", "100000", "--jobs", jobs, "--out", str(out)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, STARTED=str(marker)))
     start = time.monotonic()
     children: list[int] = []
-    while time.monotonic() < start + 60:  # until the bootstrap is under way
+    while time.monotonic() < start + 120:  # until the bootstrap is under way
         children = _children(process.pid)
-        if len(children) >= 2 or (jobs == "1" and time.monotonic() > start + 2.5):
+        if marker.exists() and (jobs == "1" or len(children) >= 2):
             break
+        assert process.poll() is None, process.communicate()
         time.sleep(0.1)
     time.sleep(1.0)
     children = sorted(set(children) | set(_children(process.pid)))

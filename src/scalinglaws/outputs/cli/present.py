@@ -67,8 +67,9 @@ def cmd_report(args) -> int:
     result = load(args.fit)
     runs = optional_runs_from_args(args)
     budgets = DEFAULT_BUDGETS if not args.C else args.C
-    with activity("writing the report"), output_file(args.out) as tmp:
-        make_report(result, runs, tmp, budgets=budgets, title=args.title)
+    with output_file(args.out) as tmp:  # a bar over the figures on a terminal
+        make_report(result, runs, tmp, budgets=budgets, title=args.title,
+                    progress=show_progress())
     print(args.out)
     return 0
 
