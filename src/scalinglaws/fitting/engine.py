@@ -16,9 +16,9 @@ together as arrays:
 * box bounds are handled by projection, freezing a parameter for a step when
   it sits on a bound and the gradient pushes outward;
 * after ``prune_after`` iterations only the ``keep`` best starts of a group go
-  on, and a group stops when its best objective has not improved by a
-  relative ``1e-12`` for ``stall`` iterations (a *stall*, reported apart from
-  convergence);
+  on; a start stops when its quadratic model predicts a gain below ``ftol``
+  (converged) or when its objective has not improved by a relative ``1e-12``
+  for ``stall`` accepted steps (a *stall*, reported apart from convergence);
 * the caller polishes the best optima with scipy (:func:`polish`).
 
 Reductions are plain sums along rows in a fixed block layout (no BLAS), so a
@@ -218,19 +218,6 @@ def _solve(system, rhs):
         return out
 
 
-def _group_min(values, labels, n_groups):
-    """Per-group minimum of ``values`` and the position (in ``values``) that attains it
-    (``inf`` and ``-1`` for a group with no value)."""
-    best = np.full(n_groups, np.inf)
-    where = np.full(n_groups, -1)
-    if values.size:
-        order = np.lexsort((values, labels))
-        first = np.r_[True, labels[order][1:] != labels[order][:-1]]
-        best[labels[order[first]]] = values[order[first]]
-        where[labels[order[first]]] = order[first]
-    return best, where
-
-
 def _top_per_group(score, labels, candidates, count):
     """Indices among ``candidates`` that are the ``count`` lowest ``score`` of their group."""
     order = candidates[np.lexsort((candidates, score[candidates], labels[candidates]))]
@@ -291,15 +278,15 @@ def multistart_minimize(
     keep : int
         Number of starts per group kept after pruning.
     stall : int
-        A group stops when its best objective has not improved by a relative
-        1e-12 for this many iterations (0 disables the test).
+        A start stops (``stalled``) when its objective has not improved by a
+        relative 1e-12 on this many accepted steps in a row (0 disables the test).
     weights : ndarray, shape (n,) or (m, n), optional
         Non-negative weight of each residual, per start when 2-D: the
         objective is ``sum_i w_i rho(r_i)``. A bootstrap resample is a weight
         vector of run multiplicities, so many resamples are fitted in one batch.
     groups : ndarray of int, shape (m,), optional
-        Group label of each start (e.g. its resample); ranking, pruning and
-        the stall test act within each group.
+        Group label of each start (e.g. its resample); ranking and pruning act
+        within each group.
     """
     blocks = _as_blocks(residuals)
     x = np.clip(np.array(x0, dtype=float), lower, upper)
@@ -309,7 +296,6 @@ def multistart_minimize(
         weights = np.broadcast_to(np.asarray(weights, dtype=float), (m, weights.shape[-1]))
     labels = np.zeros(m, int) if groups is None else np.asarray(groups)
     _, group_of = np.unique(labels, return_inverse=True)
-    n_groups = int(group_of.max()) + 1 if m else 0
     pruned = np.zeros(m, bool)
     nfev = 0
     f = np.full(m, np.inf)
@@ -337,9 +323,7 @@ def multistart_minimize(
     lam = np.full(m, 1e-3)
     converged = np.zeros(m, bool)
     stalled = np.zeros(m, bool)
-    group_best = np.full(n_groups, np.inf)
-    group_best, _ = _group_min(f[~pruned], group_of[~pruned], n_groups)
-    since_gain = np.zeros(n_groups, int)
+    since_gain = np.zeros(m, int)
     eye = np.eye(p)
     nit = 0
     for nit in range(1, max_iter + 1):
@@ -384,24 +368,12 @@ def multistart_minimize(
         converged[idx[flat | (stuck & (gradient[idx] <= 1e-6))]] = True
         stalled[idx[stuck & ~(gradient[idx] <= 1e-6)]] = True
         if stall:
-            best_now, _ = _group_min(f[idx], group_of[idx], n_groups)
-            touched = np.unique(group_of[idx])
-            gained = best_now[touched] < group_best[touched] - _STALL_RTOL * np.abs(
-                group_best[touched])
-            # a group whose leading start is still raising its damping (its step was
-            # rejected) is searching, not stalled: the count waits for it
-            live_all = np.flatnonzero(~pruned)
-            _, lead = _group_min(f[live_all], group_of[live_all], n_groups)
-            lead = np.where(lead >= 0, live_all[np.maximum(lead, 0)], -1)
-            rejected = np.zeros(m + 1, bool)
-            rejected[idx[~accept]] = True
-            holding = rejected[lead[touched]]
-            since_gain[touched] = np.where(gained, 0, since_gain[touched] + ~holding)
-            group_best[touched] = np.minimum(group_best[touched], best_now[touched])
-            done = np.zeros(n_groups, bool)
-            done[touched[since_gain[touched] >= stall]] = True
-            stop = idx[done[group_of[idx]] & ~converged[idx]]
-            stalled[stop] = True
+            # a start whose own objective gains less than 1e-12 (relative) on `stall`
+            # accepted steps in a row stops; a rejected step (the damping is still
+            # rising) neither counts nor resets
+            gained = accept & (fa - fn > _STALL_RTOL * np.abs(fa))
+            since_gain[idx] = np.where(gained, 0, since_gain[idx] + accept)
+            stalled[idx[(since_gain[idx] >= stall) & ~converged[idx]]] = True
     stalled |= ~pruned & ~converged & np.isfinite(f)
     return MultiStartResult(x=x, fun=f, converged=converged, pruned=pruned, nit=nit, nfev=nfev,
                             x0=starts, stalled=stalled, gradient=gradient)
