@@ -388,3 +388,22 @@ def test_fit_bootstrap_shows_its_progress_bar_on_a_terminal(capsys, monkeypatch)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # as on a terminal
     assert main(["fit", str(DEFAULT_DATA), "--bootstrap", "20"]) == 0
     assert "bootstrap" in capsys.readouterr().err  # tqdm's bar, even for a short bootstrap
+
+
+def test_every_flag_of_every_command_has_help():
+    import argparse
+
+    from scalinglaws.outputs.cli import build_parser
+
+    missing = []
+
+    def walk(parser, name):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_name, sub in action.choices.items():
+                    walk(sub, f"{name} {sub_name}".strip())
+            elif action.help is None and action.dest != "help":
+                missing.append(f"{name}: {'/'.join(action.option_strings) or action.dest}")
+
+    walk(build_parser(), "")
+    assert missing == []

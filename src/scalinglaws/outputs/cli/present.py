@@ -84,7 +84,9 @@ def register(sub) -> None:
                                    "on Porian et al.'s IsoFLOP sweeps (--data PATH required); "
                                    "muennighoff: the data-constrained law on the datablations runs "
                                    "(--data PATH required). " + UNITS)
-    p.add_argument("study", choices=["hoffmann", "kaplan", "muennighoff"])
+    p.add_argument("study", choices=["hoffmann", "kaplan", "muennighoff"],
+                   help="which paper: hoffmann (Approach 3), kaplan (Approach 2 per setting), "
+                        "muennighoff (data-constrained law)")
     p.add_argument("--data", metavar="PATH", help="the public data file (or its folder)")
     add_bootstrap_options(p, default=1000, what="the runs (hoffmann)")
     add_seed_option(p)
@@ -101,7 +103,7 @@ def register(sub) -> None:
                                    "landscape (loss contours over N, D with iso-compute lines), "
                                    "corner (bootstrap draws), isoflop (Approach 2 profiles). "
                                    + UNITS)
-    p.add_argument("kind", choices=kinds)
+    p.add_argument("kind", choices=kinds, help="which figure (see above)")
     add_fit_argument(p)
     p.add_argument("--data", metavar="PATH",
                    help="runs table (needed by fit, residuals and isoflop; drawn on landscape)")
