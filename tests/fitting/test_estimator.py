@@ -229,3 +229,48 @@ def test_loader_options_pass_through(tmp_path):
         path, index=False)
     result = fit(path, flops_per_token=6.0)
     assert result.n_runs == 108 and result.success
+
+
+def _many_runs(n, seed=0):
+    rng = np.random.default_rng(seed)
+    N = np.exp(rng.uniform(np.log(1e7), np.log(1e10), n))
+    D = np.exp(rng.uniform(np.log(1e9), np.log(1e12), n))
+    loss = get_form("chinchilla").predict(DEFAULT_TRUTH["chinchilla"], N=N, D=D)
+    return {"N": N, "D": D}, loss * np.exp(rng.normal(0, 0.01, n))
+
+
+def test_many_runs_fit_in_bounded_memory():
+    # issue 19: 20,000 runs raised MemoryError (one (4500, 20000) array alone is 687 MiB);
+    # the engine now works in blocks of starts and rows
+    import tracemalloc
+
+    inputs, loss = _many_runs(20000)
+    tracemalloc.start()
+    try:
+        result = LawFitter("chinchilla").fit_arrays(inputs, loss)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert result.success and peak < 100 * 2**20, peak / 2**20
+    assert result.params["alpha"] == pytest.approx(DEFAULT_TRUTH["chinchilla"]["alpha"], rel=0.02)
+    # the subsample search and the refinement on every row reach the full search's optimum
+    import scalinglaws.fitting.estimator as estimator
+
+    inputs, loss = _many_runs(3000, seed=1)
+    coarse = LawFitter("chinchilla").fit_arrays(inputs, loss)
+    full_rows = estimator._RANK_ROWS
+    try:
+        estimator._RANK_ROWS = 10**9
+        full = LawFitter("chinchilla").fit_arrays(inputs, loss)
+    finally:
+        estimator._RANK_ROWS = full_rows
+    assert coarse.objective <= full.objective * (1 + 1e-12)
+
+
+def test_too_many_runs_for_the_memory_are_refused_by_name(monkeypatch):
+    import scalinglaws._validation as validation
+
+    monkeypatch.setattr(validation, "available_memory", lambda: 5 * 2**20)
+    inputs, loss = _many_runs(20000)
+    with pytest.raises(InputError, match=r"20,000 runs need about .* at most about [\d,]+ runs"):
+        LawFitter("chinchilla").fit_arrays(inputs, loss)

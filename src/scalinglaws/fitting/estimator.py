@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
-from .._validation import check_bounds, check_number_mapping
+from .._validation import check_bounds, check_fits_in_memory, check_number_mapping
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
 from .engine import (MultiStartResult, _bound_tolerance, distinct_optima, multistart_minimize,
@@ -41,6 +41,9 @@ _SAME_BASIN = 1e-6  # same for unpolished end points, which stop short of the op
 # or of ../shared is that large: each is fitted exactly as before).
 _RANK_ROWS = 2048
 _REFINED = 8  # distinct end points of the subsample search refined on every row
+# Memory a fit needs per run on top of the data, five free parameters: 1,000,000 runs
+# peaked about 330 MB above the data (bench/bench_rows.py); with a margin
+_BYTES_PER_RUN = 600
 
 
 class LawFitter:
@@ -288,9 +291,14 @@ class LawFitter:
         if fingerprint is None:
             fingerprint = fingerprint_arrays([*inputs.items(), ("loss", target)]
                                              + ([("weights", weights)] if weights is not None else []))
+        n = len(target)
+        # what the fit holds per run beyond the data (the polish's Jacobian and its copies,
+        # residuals): refuse up front rather than fail with a raw MemoryError part-way
+        check_fits_in_memory(n, _BYTES_PER_RUN * (1 + len(self.free) / 5), what="runs",
+                             task="the fit", advice="fit an evenly spaced subsample of the "
+                             "runs, or group them (e.g. one row per run's final checkpoint)")
         residuals = self.array_residual_function(inputs, target)
         x0 = self._start_points(inputs, target)
-        n = len(target)
         # Above _RANK_ROWS rows the whole search first runs on an evenly spaced subsample
         # of rows; its distinct end points are then refined on every row. Memory stays
         # bounded (row blocks) and the cost of the many starts does not grow with rows.
