@@ -16,6 +16,7 @@ For the two IsoFLOP designs Approach 2 (``isoflop_fit`` + ``predict_optimal``) i
 reported. Every seed is fixed: the same command prints the same table.
 
     python bench/bench_plan.py [--sweeps 100] [--resamples 200] [--truth exact]
+    python bench/bench_plan.py --extend 30 --sweeps 40     # next runs of a fitted sweep
 """
 
 from __future__ import annotations
@@ -84,7 +85,13 @@ def main():
     parser.add_argument("--noise", type=float, default=0.01)
     parser.add_argument("--fractions", default="1,0.5,0.25",
                         help="fractions of the sweep budget given to the active design")
+    parser.add_argument("--extend", type=int, default=0, metavar="K",
+                        help="instead: fit small sweeps, choose K more runs with the active "
+                             "design, simulate and refit them, and compare the predicted and "
+                             "realised shrink of the bootstrap sd of ln N_opt")
     args = parser.parse_args()
+    if args.extend:
+        return extend(args)
     fractions = [float(f) for f in args.fractions.split(",")]
     S, C = args.sweep_budget, args.target_compute
     print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
@@ -148,6 +155,62 @@ def main():
           "median 95% interval as a factor high/low (A3: bootstrap percentile; A2: t interval of "
           "the fitted line); cover: share of intervals containing the true N_opt; fail: sweeps "
           f"the analysis refused. {time.perf_counter() - start:.0f} s in all.")
+
+
+def extend(args):
+    """Predicted against realised shrink when K active-design runs join a fitted sweep."""
+    from scalinglaws.analysis.prior import prior_from_fit, target_values
+
+    C = args.target_compute
+    target = Target.make("N_opt", C=C)
+    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+          f"Python {platform.python_version()}; {datetime.date.today()}")
+    print(f"{args.sweeps} fitted sweeps (4 budgets 1e18..3e19 x 12 sizes, noise "
+          f"{args.noise}), {args.extend} more runs each (largest 1e20 FLOP), "
+          f"{args.resamples} bootstrap resamples, target ln N_opt at {C:.3g} FLOP")
+    start = time.perf_counter()
+    form = sl.get_form("chinchilla")
+    from scalinglaws.laws.synthetic import DEFAULT_TRUTH
+
+    law = DEFAULT_TRUTH["chinchilla"]
+
+    def sd_of_target(boot):
+        values = target_values(target, form, boot.draws)
+        return float(np.std(values[np.isfinite(values)], ddof=1))
+
+    predicted, realised, added_compute = [], [], []
+    for seed in range(args.sweeps):
+        runs = sl.generate_sweep(noise=args.noise, rng=100 + seed,
+                                 budgets=(1e18, 3e18, 1e19, 3e19))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = sl.fit(runs)
+            boot = sl.bootstrap(result, runs, args.resamples, rng=seed)
+        prior = prior_from_fit(result.with_bootstrap(boot))
+        plan = active_design(prior, target, k=args.extend, max_run_compute=1e20, max_draws=100)
+        added = plan.design()
+        generator = np.random.default_rng([seed, 2])
+        new = form.predict(law, N=added.N, D=added.D) * np.exp(
+            args.noise * generator.standard_normal(added.n_runs))
+        frame = runs.to_frame()
+        both = Runs.from_arrays(N=np.concatenate([frame["N"], added.N]),
+                                D=np.concatenate([frame["D"], added.D]),
+                                loss=np.concatenate([frame["loss"], new]))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            refit = sl.fit(both)
+            after = sd_of_target(sl.bootstrap(refit, both, args.resamples, rng=seed))
+        predicted.append(plan.shrink)
+        realised.append(after / sd_of_target(boot))
+        added_compute.append(added.total_compute)
+    predicted, realised = np.array(predicted), np.array(realised)
+    print(f"added compute per sweep: median {np.median(added_compute):.3g} FLOP "
+          f"(the fitted sweep: {sum(12 * c for c in (1e18, 3e18, 1e19, 3e19)):.3g})")
+    print(f"shrink of the sd of ln N_opt: predicted mean {predicted.mean():.3f} "
+          f"(range {predicted.min():.3f}-{predicted.max():.3f}), realised mean "
+          f"{realised.mean():.3f} (range {realised.min():.3f}-{realised.max():.3f}, "
+          f"sd of the mean {realised.std(ddof=1) / np.sqrt(realised.size):.3f}); "
+          f"{time.perf_counter() - start:.0f} s")
 
 
 if __name__ == "__main__":

@@ -233,7 +233,9 @@ def plan_sweep(prior: Prior, *, target_compute: float, sweep_budget: float,
         designs (the loss for the critical batch from the prior's centre).
     shape_options : mapping, optional
         Options of :func:`~scalinglaws.laws.shapes.propose_shapes` (``accounting``,
-        ``n_vocab``, ``n_ctx``, ``d_head``, ``throughput``...).
+        ``n_vocab``, ``n_ctx``, ``d_head``, ``throughput``...). ``include_embeddings``
+        defaults to True whatever the accounting: the planned N is the law's, and the
+        Chinchilla law counts every parameter.
     max_run_compute : float, optional
         Largest single run of the active design's candidates (default ``sweep_budget / 20``).
     confidence_level : float
@@ -268,6 +270,8 @@ def plan_sweep(prior: Prior, *, target_compute: float, sweep_budget: float,
     if not isinstance(shapes, (bool, np.bool_)):
         raise InputError(f"`shapes` must be True or False, got {shapes!r}")
     shape_options = dict(shape_options or {})
+    # the planned N is the law's N: the Chinchilla law (and Hoffmann's fits) count embeddings
+    shape_options.setdefault("include_embeddings", True)
     standard = standard_design(sweep_budget, flops_per_token=target.flops_per_token)
     standard = Design(kind=standard.kind, _runs=standard.runs, options=standard.options,
                       predicted_sd=design_sd(standard, prior, target, max_draws=max_draws,
