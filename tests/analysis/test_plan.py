@@ -7,6 +7,7 @@ import math
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import scalinglaws as sl
@@ -51,7 +52,8 @@ def test_plan_compares_three_designs_at_equal_compute(plan):
                                rtol=1e-6)
     assert plan.active_compute_to_match < 0.5 * S
     assert "Sweep plan" in plan.summary()
-    doc = json.loads(json.dumps(plan.to_dict()))
+    doc = json.loads(json.dumps(plan.to_dict()))  # shapes with empty (NA) cells included
+    assert len(doc["shapes"]) == len(plan.shapes)
     assert doc["comparison"][2]["design"] == "active" and len(doc["active"]["runs"]) == \
         plan.active.n_runs
 
@@ -86,7 +88,8 @@ def test_plan_shapes_are_real_models(plan):
 def test_shapes_for_runs_caches_and_reports():
     frame = shapes_for_runs([1e9, 1e9, 1e6], [2e10, 2e10, 2e7], loss=[2.6, 2.6, 4.0])
     # 1e6 parameters: the narrowest model's 32,000 x 128 embedding alone holds 4.1e6
-    assert frame.loc[0].equals(frame.loc[1]) and math.isnan(frame.loc[2, "n_layer"])
+    assert frame.loc[0].equals(frame.loc[1]) and pd.isna(frame.loc[2, "n_layer"])
+    assert str(frame["n_layer"].dtype) == "Int64"  # whole numbers for a launcher
 
 
 def test_plan_of_the_loss_of_a_model():

@@ -121,6 +121,10 @@ def test_shapes_table_for_a_launcher(tmp_path, capsys):
         assert row.C == pytest.approx(row.flops_per_token * row.D, rel=1e-12)
         assert row.accelerator_hours == pytest.approx(row.C / 4e14 / 3600, rel=1e-12)
         assert row.D == row.steps * row.batch_size
+    doc = tmp_path / "plan.json"  # the same as JSON: cells without a shape are null
+    assert main(BASE + ["--shapes", "--out", str(doc)]) == 0
+    shapes = json.loads(doc.read_text())["shapes"]
+    assert len(shapes) == len(pd.read_csv(out)) and any(r["n_layer"] is None for r in shapes)
 
 
 @pytest.mark.parametrize("extra, message", [

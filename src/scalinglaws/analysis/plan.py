@@ -125,7 +125,8 @@ class SweepPlan:
             "active_compute_to_match_standard": self.active_compute_to_match,
             "standard": self.standard.to_dict(), "planned": self.planned.to_dict(),
             "active": self.active.to_dict(),
-            "shapes": None if self._shapes is None else self._shapes.to_dict(orient="records"),
+            "shapes": None if self._shapes is None else self._shapes.astype(object).where(
+                self._shapes.notna(), None).to_dict(orient="records"),
             "shape_costs": [{"design": d, "exact_flops": e, "planned_flops": n}
                             for d, e, n in self.shape_costs()],
             "options": dict(self.options)})
