@@ -190,15 +190,40 @@ def print_tables(all_rows: dict, labels) -> None:
         for group, test in (("public", lambda n: not n.startswith("synthetic")),
                             ("synthetic", lambda n: n.startswith("synthetic"))):
             names = [n for n in all_rows if test(n)]
-            if key == "coverage" or not names:
+            if not names:
                 continue
             cells = ""
             for lab in labels:
-                values = [all_rows[n][lab][key] for n in names if lab in all_rows[n]]
-                values = [abs(v) if signed else v for v in values]
-                cells += f"{_cell(np.mean(values)) if len(values) == len(names) else '—':>10}"
-            label = f"mean {group}" + (" |bias|" if signed else "")
+                rows = [all_rows[n][lab] for n in names if lab in all_rows[n]]
+                if key == "coverage":  # pooled over records
+                    pairs = [(r[key], r["n"]) for r in rows if r[key] is not None]
+                    value = (sum(c * n for c, n in pairs) / sum(n for _, n in pairs)
+                             if len(pairs) == len(names) else None)
+                else:
+                    values = [abs(r[key]) if signed else r[key] for r in rows]
+                    value = np.mean(values) if len(values) == len(names) else None
+                cells += f"{_cell(value):>10}"
+            label = (f"pooled {group}" if key == "coverage"
+                     else f"mean {group}" + (" |bias|" if signed else ""))
             print(f"{label:<{width}}{'':>10}{cells}")
+        if key == "mean":
+            sources = {"epoch": ["epoch"], "datablations": ["datablations"], "olmo": ["olmo"],
+                       "porian": [n for n in all_rows if n.startswith("porian")]}
+            sources = {k: [n for n in v if n in all_rows] for k, v in sources.items()}
+            sources = {k: v for k, v in sources.items() if v}
+            if sources:
+                cells = "".join(
+                    f"{_cell(np.mean([np.mean([all_rows[n][lab]['mean'] for n in v]) for v in sources.values()])) if all(lab in all_rows[n] for v in sources.values() for n in v) else '—':>10}"
+                    for lab in labels)
+                print(f"{'mean per source':<{width}}{'':>10}{cells}")
+            for group, test in (("public", lambda n: not n.startswith("synthetic")),
+                                ("synthetic", lambda n: n.startswith("synthetic"))):
+                names = [n for n in all_rows if test(n)]
+                cells = "".join(
+                    f"{sum(all_rows[n][lab]['mean'] < all_rows[n]['huber1e-3']['mean'] for n in names if lab in all_rows[n]):>10}"
+                    for lab in labels)
+                if names:
+                    print(f"{'beats default, ' + group:<{width}}{'':>10}{cells}")
     print("\n## mean |relative error| by extrapolation factor, public sweeps pooled by sweep mean, %")
     bins = [f"mean_{a:g}-{b:g}" for a, b in zip(BINS[:-1], BINS[1:])]
     print(f"{'estimator':<12}" + "".join(f"{b[5:] + 'x':>12}" for b in bins))
@@ -252,9 +277,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sweeps", nargs="*", help="only sweeps whose name contains one of these")
     parser.add_argument("--json", help="write every number to this JSON file")
+    parser.add_argument("--from-json", help="print the tables of a saved --json run")
     parser.add_argument("--check-starts", action="store_true",
                         help="only compare the default's objective from the subset and the full grid")
     args = parser.parse_args()
+    labels = list(ESTIMATORS) + ["nonemb", "select"]
+    if args.from_json:
+        return print_tables(json.loads(Path(args.from_json).read_text()), labels)
     sweeps = sweeps_module.all_sweeps()
     if args.sweeps:
         sweeps = {k: v for k, v in sweeps.items() if any(s in k for s in args.sweeps)}
@@ -275,7 +304,6 @@ def main():
         all_rows[name] = rows
         print(f"  {name}: {len(runs)} runs, cuts {', '.join(f'{c:.3g}' for c in cuts)}, "
               f"{time.perf_counter() - began:.0f} s", file=sys.stderr, flush=True)
-    labels = list(ESTIMATORS) + ["nonemb", "select"]
     print_tables(all_rows, labels)
     print(f"\n(wall time {time.perf_counter() - start:.0f} s)")
     if args.json:
