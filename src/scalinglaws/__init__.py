@@ -40,7 +40,7 @@ _PUBLIC = {
     "isoflop_fit": "fitting.isoflop", "envelope_fit": "fitting.envelope",
     # uncertainty
     "bootstrap": "uncertainty.bootstrap", "BootstrapResult": "uncertainty.bootstrap",
-    "backtest": "uncertainty.backtest",
+    "backtest": "uncertainty.backtest", "rollout": "uncertainty.rollout",
     "calibrate": "uncertainty.calibrated", "CalibratedFit": "uncertainty.calibrated",
     # analysis
     "predict": "analysis.extrapolate", "compute_optimal": "analysis.extrapolate",
@@ -54,7 +54,8 @@ _FORMER = {
     "UserForm": "laws.custom", "Huber": "laws.losses", "Squared": "laws.losses",
     "DataConstrained": "laws.datablations", "MUENNIGHOFF_2023": "laws.datablations",
     "data_constrained_optimal": "laws.datablations",
-    "BacktestResult": "uncertainty.backtest",
+    "BacktestResult": "uncertainty.backtest", "RolloutResult": "uncertainty.rollout",
+    "rollout_cuts": "uncertainty.rollout", "AsymmetricHuber": "laws.losses",
     "IsoFLOPResult": "fitting.isoflop", "EnvelopeResult": "fitting.envelope",
     "GroupedIsoFLOPResult": "fitting.isoflop_groups",
 }
