@@ -34,7 +34,7 @@ _PUBLIC = {
     "define_form": "laws.custom", "Param": "laws.custom",
     "get_form": "laws.forms", "register_form": "laws.forms", "available_forms": "laws.forms",
     "Form": "laws.forms",
-    "generate_sweep": "laws.synthetic",
+    "generate_sweep": "laws.synthetic", "propose_shapes": "laws.shapes",
     # fitting
     "fit": "fitting.estimator", "LawFitter": "fitting.estimator", "FitResult": "fitting.estimator",
     "isoflop_fit": "fitting.isoflop", "envelope_fit": "fitting.envelope",
@@ -44,6 +44,8 @@ _PUBLIC = {
     "calibrate": "uncertainty.calibrated", "CalibratedFit": "uncertainty.calibrated",
     # analysis
     "predict": "analysis.extrapolate", "compute_optimal": "analysis.extrapolate",
+    "plan_sweep": "analysis.plan", "published_prior": "analysis.prior",
+    "prior_from_fit": "analysis.prior", "active_design": "analysis.active",
     # outputs
     "load": "outputs.io", "save": "outputs.io", "to_json": "outputs.io", "from_json": "outputs.io",
 }

@@ -58,7 +58,7 @@ from ..fitting.estimator import FitResult
 from ..laws import published
 from ..laws.forms import Chinchilla, Form, get_form
 from ..laws.synthetic import DEFAULT_BUDGETS, isoflop_grid
-from ..uncertainty.delta import _expansion, huber_variance_factor
+from ..uncertainty.delta import free_parameter_expansion, huber_variance_factor
 from ..uncertainty.scatter import Scatter
 from ._common import check_allocatable, check_method
 from .solvers import optimal_for_compute
@@ -443,7 +443,7 @@ def prior_from_fit(law, *, draws=None, scatter=None, fresh: bool = False) -> Pri
         raise InputError(f"`draws` must have shape (n_draws >= 3, {form.n_params}), got "
                          f"{values.shape}")
     values = values[np.all(np.isfinite(values), axis=1)]
-    expansion = _expansion(fit)
+    expansion = free_parameter_expansion(fit)
     free = tuple(fit.free_params)
     internal = form.to_internal(values)[:, _free_columns(form, free)]
     covariance = np.atleast_2d(np.cov(internal, rowvar=False))

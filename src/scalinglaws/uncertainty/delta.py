@@ -34,7 +34,7 @@ from ..data.runs import Runs
 from ..fitting.estimator import LawFitter
 
 __all__ = ["huber_variance_factor", "parameter_covariance", "log_prediction_sd",
-           "draws_log_predictions"]
+           "draws_log_predictions", "free_parameter_expansion"]
 
 _DRAW_CHUNK_ELEMENTS = 2_000_000  # bounds the (draws x points x params) Jacobian memory
 
@@ -66,7 +66,7 @@ def huber_variance_factor(c: float) -> float:
     return second / inside ** 2
 
 
-def _expansion(result) -> np.ndarray:
+def free_parameter_expansion(result) -> np.ndarray:
     """Matrix ``T (p, q)`` mapping free internal parameters to the full internal vector."""
     names = result.form.param_names
     free = list(result.free_params)
@@ -122,7 +122,7 @@ def parameter_covariance(result, runs: Runs, scatter) -> np.ndarray:
         factor = huber_variance_factor(delta / float(np.median(sd)))
     with np.errstate(all="ignore"):
         cov_free = factor * np.linalg.pinv(information, hermitian=True)
-    T = _expansion(result)
+    T = free_parameter_expansion(result)
     return T @ cov_free @ T.T
 
 

@@ -14,6 +14,7 @@ and returns what it drew on:
 :func:`isoflop_profiles`   IsoFLOP valleys: loss against N per budget
 :func:`isoflop_frontier`   N_opt(C) and D_opt(C) from the IsoFLOP minima
 :func:`rollout_errors`     rollout back-tests: prediction error against extrapolation factor
+:func:`sweep_plan`         a planned sweep's runs over the prior's loss landscape
 =========================  ===============================================================
 
 Units on every axis: N = parameters, D = training tokens, C = training compute in FLOP,
