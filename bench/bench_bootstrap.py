@@ -17,6 +17,13 @@ On the 240 Epoch AI Chinchilla runs, measured in this one process:
 
 from __future__ import annotations
 
+import os
+
+# one BLAS thread, as the issue measured: on a busy 2-core machine OpenBLAS threads
+# spin-wait and slow the scipy loops by an order of magnitude
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 import argparse
 import time
 import tracemalloc

@@ -21,9 +21,15 @@ peak traced memory of a fit. Ratios are what to compare across machines.
 
 from __future__ import annotations
 
+import os
+
+# one BLAS thread, as the issue measured: on a busy 2-core machine OpenBLAS threads
+# spin-wait and slow the scipy loops by an order of magnitude
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 import argparse
 import itertools
-import os
 import platform
 import time
 import tracemalloc
@@ -53,12 +59,18 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}; load average {load:.2f} at start"
 
 
-def best_of(function, repeats):
-    times = []
+CPU = {}  # label -> CPU seconds of each call (robust to other processes on the machine)
+
+
+def best_of(function, repeats, label=None):
+    times, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         value = function()
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    if label:
+        CPU[label] = cpu
     return value, times
 
 
@@ -127,15 +139,16 @@ def main():
     from scalinglaws.fitting.engine import evaluate_starts
 
     residuals = fitter.residual_function(runs)
-    floor_value, floor_times = best_of(lambda: floor_vectorised(ln_n, ln_d, ln_l), args.repeats)
+    floor_value, floor_times = best_of(lambda: floor_vectorised(ln_n, ln_d, ln_l), args.repeats,
+                                       "floor")
     blocked_value, blocked_times = best_of(lambda: floor_blocked(ln_n, ln_d, ln_l), args.repeats)
     _, engine_times = best_of(lambda: evaluate_starts(residuals, GRID, fitter.loss), args.repeats)
     assert np.allclose(floor_value, blocked_value, rtol=1e-9)
-    result, fit_times = best_of(lambda: sl.fit(runs), args.repeats)
+    result, fit_times = best_of(lambda: sl.fit(runs), args.repeats, "fit")
     fd_grid = GRID[np.linspace(0, len(GRID) - 1, min(args.fd_starts, len(GRID))).astype(int)]
     exact_grid = GRID[np.linspace(0, len(GRID) - 1, min(args.exact_starts, len(GRID))).astype(int)]
-    fd_best, fd_time = best_of(lambda: loop(ln_n, ln_d, ln_l, fd_grid, False), 1)
-    exact_best, exact_time = best_of(lambda: loop(ln_n, ln_d, ln_l, exact_grid, True), 1)
+    fd_best, fd_time = best_of(lambda: loop(ln_n, ln_d, ln_l, fd_grid, False), 1, "fd")
+    exact_best, exact_time = best_of(lambda: loop(ln_n, ln_d, ln_l, exact_grid, True), 1, "exact")
     fd_full = fd_time[0] * len(GRID) / len(fd_grid)
     exact_full = exact_time[0] * len(GRID) / len(exact_grid)
     tracemalloc.start()
@@ -162,6 +175,12 @@ def main():
           f" ({(result.objective - fd_best.fun) / fd_best.fun:+.2e} rel), exact gradient "
           f"{result.objective - exact_best.fun:+.3e} "
           f"({(result.objective - exact_best.fun) / exact_best.fun:+.2e} rel)")
+    fit_cpu, floor_cpu = float(np.median(CPU["fit"])), min(CPU["floor"])
+    fd_cpu = CPU["fd"][0] * len(GRID) / len(fd_grid)
+    exact_cpu = CPU["exact"][0] * len(GRID) / len(exact_grid)
+    print(f"the same in CPU seconds     : fit {fit_cpu * 1e3:.1f} ms, floor {floor_cpu * 1e3:.1f} ms"
+          f" (ratio {fit_cpu / floor_cpu:.2f}); loops {fd_cpu:.1f} s and {exact_cpu:.1f} s "
+          f"(speed-ups {fd_cpu / fit_cpu:.0f} x and {exact_cpu / fit_cpu:.0f} x)")
     print(f"peak traced memory of a fit : {peak / 2**20:.1f} MiB")
     print("params (fit)                : " + ", ".join(f"{k}={v:.6g}"
                                                       for k, v in result.params.items()))

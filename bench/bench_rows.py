@@ -13,6 +13,13 @@ fitted exponents, then the log-log slope of time against rows.
 
 from __future__ import annotations
 
+import os
+
+# one BLAS thread, as the issue measured: on a busy 2-core machine OpenBLAS threads
+# spin-wait and slow the scipy loops by an order of magnitude
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
 import argparse
 import json
 import subprocess
