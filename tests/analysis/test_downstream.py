@@ -336,3 +336,8 @@ def test_variants_chosen_on_7b_and_reported_on_13b(ladder):
     chosen = frame.loc[frame["chosen"], "variant"].iloc[0]
     assert chosen == "step 1 weighted by N"
     assert mean.loc[chosen].tolist() == [2.40, 2.85]
+    assert mean.loc["every ladder run"].tolist() == [3.00, 3.11]
+    assert mean.loc["direct law"].tolist() == [3.48, 3.38]
+    errors = frame[frame["chosen"]].set_index("task")["13B_error"].abs().round(1)
+    assert errors[["arc_challenge_test", "arc_easy_test", "hellaswag_val",
+                   "socialiqa_val"]].tolist() == [1.8, 6.3, 4.4, 2.6]

@@ -9,8 +9,13 @@ import pytest
 import scalinglaws as sl
 from scalinglaws import InputError, LawFitter
 from scalinglaws.laws.forms import get_form
-from scalinglaws.laws.tasks import (STEP2_FORMS, SYNTHETIC_STEP1, SYNTHETIC_STEP2, TASK_INPUT,
-                                    synthetic_task_table)
+from scalinglaws.laws.tasks import (
+    STEP2_FORMS,
+    SYNTHETIC_STEP1,
+    SYNTHETIC_STEP2,
+    TASK_INPUT,
+    synthetic_task_table,
+)
 
 X = {TASK_INPUT: np.array([0.0, 0.3, 0.6, 0.75, 0.9, 1.2, 2.0])}
 TRUTH = {
@@ -43,7 +48,7 @@ def test_jacobian_matches_finite_differences(name, space):
     inputs = {TASK_INPUT: X[TASK_INPUT][1:]}
     theta = form.to_internal(form.params_vector(TRUTH[name]))[None, :]
     evaluate = form.log_value_and_jacobian if space == "log" else form.value_and_jacobian
-    value, jac = evaluate(theta, inputs)
+    _, jac = evaluate(theta, inputs)
     for i in range(form.n_params):
         h = 1e-6 * max(1.0, abs(theta[0, i]))
         up, down = theta.copy(), theta.copy()
@@ -60,7 +65,7 @@ def test_direct_law_formula_and_jacobian():
     np.testing.assert_allclose(form.predict(p, N=N, D=D),
                                40 / N ** 0.25 + 300 / D ** 0.3, rtol=1e-13)
     theta = form.to_internal(form.params_vector(p))[None, :]
-    value, jac = form.log_value_and_jacobian(theta, {"N": N, "D": D})
+    _, jac = form.log_value_and_jacobian(theta, {"N": N, "D": D})
     for i in range(4):
         up, down = theta.copy(), theta.copy()
         up[0, i] += 1e-6

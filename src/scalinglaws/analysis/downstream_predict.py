@@ -21,7 +21,7 @@ from ..uncertainty.downstream import bootstrap_two_step, draw_runs
 from .downstream import DownstreamFit, observed
 from .downstream_verdict import Verdict, predictability
 
-__all__ = ["TaskPredictions", "predict_tasks", "COLUMNS", "INTERVAL_KIND"]
+__all__ = ["COLUMNS", "INTERVAL_KIND", "TaskPredictions", "predict_tasks"]
 
 #: the columns of :attr:`TaskPredictions.frame`, in order
 COLUMNS = ("task", "N", "D", "task_loss", "task_loss_low", "task_loss_high", "accuracy",
@@ -202,15 +202,14 @@ def predict_tasks(fit: DownstreamFit, N=None, D=None, *, run: str | None = None,
 
     Examples
     --------
-    >>> import warnings
     >>> from scalinglaws.laws.tasks import synthetic_task_table
     >>> from scalinglaws.analysis.downstream import fit_downstream
-    >>> fit = fit_downstream(synthetic_task_table(rng=0), tasks=["synthetic"], fit_runs=None,
-    ...                      step1_options={"bounds": {"E": (0.1, None)}})
+    >>> fit = fit_downstream(synthetic_task_table(run_sd=0.001, rng=0),
+    ...                      tasks=["synthetic"], fit_runs=None)
     >>> print(predict_tasks(fit, N=7e9, D=1.4e11).summary())  # doctest: +ELLIPSIS
     Downstream predictions at N = 7e+09, D = 1.4e+11
       task       task loss  accuracy
-      synthetic     0.6...    0.7...
+      synthetic     0.70...   0.76...
     """
     if not isinstance(fit, DownstreamFit):
         raise InputError(f"`fit` must be a DownstreamFit (see fit_downstream), got "

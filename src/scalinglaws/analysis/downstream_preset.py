@@ -16,7 +16,7 @@ from .._exceptions import InputError
 from .._validation import FrozenDict, deep_freeze
 from ..data.tasks import MMLU_TEST_WEIGHTS, TaskTable
 
-__all__ = ["DownstreamPreset", "LADDER", "PRESETS"]
+__all__ = ["LADDER", "PRESETS", "DownstreamPreset"]
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,8 @@ class DownstreamPreset:
                 "tasks": list(self.tasks), "fit_runs": self.fit_runs,
                 "step1_last": self.step1_last,
                 "step1_drop_fraction": self.step1_drop_fraction,
-                "step1_weights": self.step1_weights, "step2_drop_fraction": self.step2_drop_fraction,
+                "step1_weights": self.step1_weights,
+                "step2_drop_fraction": self.step2_drop_fraction,
                 "step2_window": self.step2_window, "partial_windows": self.partial_windows,
                 "target_window": self.target_window, "step1_form": self.step1_form,
                 "step1_options": dict(self.step1_options), "step2_form": self.step2_form,

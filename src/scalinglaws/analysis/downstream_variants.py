@@ -86,7 +86,7 @@ def compare_variants(table: TaskTable, targets: Mapping, *, choose_on: str,
             predict = fitted.predict_task
         else:
             fitted = fit_downstream(table, preset, tasks=tasks, **overrides)
-            predict = lambda task, N, D, fitted=fitted: fitted[task].predict(N, D)  # noqa: E731
+            predict = lambda task, N, D, fitted=fitted: fitted[task].predict(N, D)
         for task in tasks:
             row = {"variant": name, "task": task}
             for label, reached in seen.items():

@@ -45,7 +45,7 @@ from ..data.tasks import TaskTable
 from .downstream import fit_downstream, observed, preset_with
 from .downstream_preset import DownstreamPreset
 
-__all__ = ["Verdict", "predictability", "checkpoint_noise", "VERDICTS"]
+__all__ = ["VERDICTS", "Verdict", "checkpoint_noise", "predictability"]
 
 VERDICTS = ("predictable", "noisy", "not predictable")
 
@@ -141,14 +141,14 @@ def _classify(error: float, noise: float, window: int, scale: float,
     expected = math.hypot(systematic, window_noise)
     where = "at the target" if scale != 1.0 else "at the held-out rung"
     if expected <= tolerance:
-        return ("predictable", f"expected miss {where} {expected:.1f} points, within the "
-                f"{tolerance:g}-point tolerance", expected)
+        return ("predictable", (f"expected miss {where} {expected:.1f} points, within the "
+                                f"{tolerance:g}-point tolerance"), expected)
     if noise >= rollout_systematic:
-        return ("noisy", f"expected miss {where} {expected:.1f} points; the rollout's miss "
-                f"({rollout_systematic:.1f}) is within the checkpoint noise", expected)
-    return ("not predictable", f"expected miss {where} {expected:.1f} points, systematic: "
-            f"the rollout's miss ({rollout_systematic:.1f}) exceeds the checkpoint noise",
-            expected)
+        return ("noisy", (f"expected miss {where} {expected:.1f} points; the rollout's miss "
+                          f"({rollout_systematic:.1f}) is within the checkpoint noise"), expected)
+    return ("not predictable", (f"expected miss {where} {expected:.1f} points, systematic: "
+                                f"the rollout's miss ({rollout_systematic:.1f}) exceeds the "
+                                "checkpoint noise"), expected)
 
 
 def predictability(table: TaskTable, preset: DownstreamPreset | None = None, *, tasks=None,
@@ -162,8 +162,9 @@ def predictability(table: TaskTable, preset: DownstreamPreset | None = None, *, 
     table : TaskTable
         Every checkpoint of the ladder (the preset's ``fit_runs`` picks the ladder).
     preset : DownstreamPreset, optional
-        The procedure to judge (default :data:`~scalinglaws.analysis.downstream_preset.LADDER`), with
-        ``**overrides`` as in :func:`~scalinglaws.analysis.downstream.fit_downstream`.
+        The procedure to judge (default :data:`~scalinglaws.analysis.downstream_preset.
+        LADDER`), with ``**overrides`` as in :func:`~scalinglaws.analysis.downstream.
+        fit_downstream`.
     tasks : sequence of str, optional
     target_N : float, optional
         The size of the target: the rollout's systematic error is projected to its

@@ -43,7 +43,7 @@ from .columns import _close, _did_you_mean, _find, _listing, normalise, resolve_
 from .readers import read_table, table_from_mapping
 from .runs import Runs, _build_runs, _check_options, _row_text, _to_float
 
-__all__ = ["TaskTable", "load_tasks", "TASK_ALIASES", "MMLU_TEST_WEIGHTS"]
+__all__ = ["MMLU_TEST_WEIGHTS", "TASK_ALIASES", "TaskTable", "load_tasks"]
 
 #: Header names recognised for the task columns (compared after :func:`normalise`).
 TASK_ALIASES: dict[str, tuple[str, ...]] = {
@@ -398,7 +398,8 @@ class TaskTable:
         if twice.any():
             first, second = frame.loc[twice, "source_row"].to_numpy()[:2]
             row = frame.loc[twice].iloc[0]
-            raise InputError(f"{self._row_label(first)} and {_row_text(int(second), self.source_lines)}"
+            other = _row_text(int(second), self.source_lines)
+            raise InputError(f"{self._row_label(first)} and {other}"
                              f" are the same checkpoint of run {row['run_id']!r} on task "
                              f"{row['task']!r} (D = {row['D']:.6g}); remove one, or give them "
                              "different run names")
@@ -467,7 +468,8 @@ class TaskTable:
         --------
         >>> table = load_tasks({"run": "a", "N": 1e8, "D": [1e9, 1e9], "task": ["x", "y"],
         ...                     "task_loss": [1.0, 2.0], "acc": [0.3, 0.6]}, chance=0.25)
-        >>> table.aggregate("xy", {"x": 1, "y": 3}).only(tasks="xy").frame["accuracy"].round(3).tolist()
+        >>> mean = table.aggregate("xy", {"x": 1, "y": 3}).only(tasks="xy").frame
+        >>> mean["accuracy"].round(3).tolist()
         [0.525]
         """
         if not isinstance(name, str) or not name or name in self.tasks:

@@ -35,9 +35,18 @@ import numpy as np
 
 from .forms import Form, _jacobian, _logsumexp, register_form
 
-__all__ = ["TaskSigmoid", "TaskSigmoidFloor", "TaskLogisticLog", "DirectND", "BUILTIN_FORMS",
-           "TASK_INPUT", "STEP2_FORMS", "synthetic_task_table", "SYNTHETIC_STEP1",
-           "SYNTHETIC_STEP2"]
+__all__ = [
+    "BUILTIN_FORMS",
+    "STEP2_FORMS",
+    "SYNTHETIC_STEP1",
+    "SYNTHETIC_STEP2",
+    "TASK_INPUT",
+    "DirectND",
+    "TaskLogisticLog",
+    "TaskSigmoid",
+    "TaskSigmoidFloor",
+    "synthetic_task_table",
+]
 
 #: the input name of the step-2 forms
 TASK_INPUT = "task_loss"
@@ -73,9 +82,8 @@ class _Logistic(Form):
 
         Examples
         --------
-        >>> TaskSigmoid().predict(dict(a=-0.742, x0=0.616, k=4.83, b=1.0),
-        ...                       task_loss=0.7502).round(4)
-        np.float64(0.5127)
+        >>> TaskSigmoid().predict(dict(a=-0.75, x0=0.6, k=5.0, b=1.0), task_loss=[0.6, 2.0])
+        array([0.625     , 0.25068329])
         """
         X, shape = self._broadcast_inputs(inputs)
         theta = self.to_internal(self.params_vector(params))[None, :]

@@ -46,8 +46,8 @@ def tasks_html(predictions, fit=None, *, dpi: int = 90) -> str:
     >>> from scalinglaws.analysis.downstream import fit_downstream
     >>> from scalinglaws.analysis.downstream_predict import predict_tasks
     >>> from scalinglaws.laws.tasks import synthetic_task_table
-    >>> fit = fit_downstream(synthetic_task_table(rng=0), tasks=["synthetic"], fit_runs=None,
-    ...                      step1_options={"bounds": {"E": (0.1, None)}})
+    >>> fit = fit_downstream(synthetic_task_table(run_sd=0.001, rng=0),
+    ...                      tasks=["synthetic"], fit_runs=None)
     >>> page = tasks_html(predict_tasks(fit, N=7e9, D=1.4e11))
     >>> page.startswith('<section id="downstream">'), "<td>synthetic</td>" in page
     (True, True)
@@ -78,8 +78,8 @@ def tasks_html(predictions, fit=None, *, dpi: int = 90) -> str:
         rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     head = "".join(f"<th>{_e(h)}</th>" for h in header)
     parts = ['<section id="downstream">', "<h2>Downstream tasks</h2>",
-             f"<p>Two-step predictions at {_e(where)}: step 1 the task loss of (N, D), "
-             "step 2 the accuracy of the task loss, chained.</p>"]
+             (f"<p>Two-step predictions at {_e(where)}: step 1 the task loss of (N, D), "
+              "step 2 the accuracy of the task loss, chained.</p>")]
     if interval:
         parts.append(f"<p>Intervals: {_e(predictions.interval_kind)} "
                      f"({predictions.n_resamples} resamples, {predictions.n_failed} left "

@@ -31,7 +31,7 @@ from ..laws.forms import Form
 from ..laws.tasks import TASK_INPUT
 from .bootstrap import _refit_chunk, _starts, resample_counts
 
-__all__ = ["TwoStepBootstrap", "bootstrap_two_step", "draw_runs", "ANCHOR_RUN"]
+__all__ = ["ANCHOR_RUN", "TwoStepBootstrap", "bootstrap_two_step", "draw_runs"]
 
 #: the run name of a step-2 point that belongs to no run (kept in every resample)
 ANCHOR_RUN = "<anchor>"

@@ -12,9 +12,18 @@ from __future__ import annotations
 import json
 
 from ..._exceptions import InputError
-from ._common import (_quantity, add_bootstrap_options, add_data_options, add_output_options,
-                      add_seed_option, key_values, output_file, positive_float, show_progress,
-                      write_output)
+from ._common import (
+    _quantity,
+    add_bootstrap_options,
+    add_data_options,
+    add_output_options,
+    add_seed_option,
+    key_values,
+    output_file,
+    positive_float,
+    show_progress,
+    write_output,
+)
 
 _DESCRIPTION = (
     "Predict the accuracy of a target model on downstream tasks from a ladder of small runs: "

@@ -24,9 +24,17 @@ from ..._version import __version__
 from ...analysis.downstream_predict import COLUMNS, TaskPredictions
 from .validate import check_json_schema
 
-__all__ = ["SCHEMA_VERSION", "KIND", "predictions_to_dict", "predictions_from_dict",
-           "predictions_to_json", "predictions_from_json", "save_predictions",
-           "load_predictions", "schema"]
+__all__ = [
+    "KIND",
+    "SCHEMA_VERSION",
+    "load_predictions",
+    "predictions_from_dict",
+    "predictions_from_json",
+    "predictions_to_dict",
+    "predictions_to_json",
+    "save_predictions",
+    "schema",
+]
 
 SCHEMA_VERSION = 1
 KIND = "scalinglaws.tasks"

@@ -71,8 +71,8 @@ def task_accuracy(fit, task: str | None = None, *, predictions=None, ax=None, fi
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from scalinglaws.analysis.downstream import fit_downstream
     >>> from scalinglaws.laws.tasks import synthetic_task_table
-    >>> fit = fit_downstream(synthetic_task_table(rng=0), tasks=["synthetic"], fit_runs=None,
-    ...                      step1_options={"bounds": {"E": (0.1, None)}})
+    >>> fit = fit_downstream(synthetic_task_table(run_sd=0.001, rng=0),
+    ...                      tasks=["synthetic"], fit_runs=None)
     >>> ax = task_accuracy(fit, "synthetic")
     >>> ax.get_xlabel()
     'task loss'
