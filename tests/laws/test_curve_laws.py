@@ -63,13 +63,13 @@ def test_authors_parameters_reproduce_their_scores_to_the_printed_digits(luo, si
 
 
 def test_fast_sums_give_the_same_scores_and_per_curve_worst_errors(luo):
-    # The default quadrature, not the exact sums: every test score rounds to within 1e-5
-    # of the printed value (the quadrature moves a prediction by at most 1e-5 nats)...
+    # The default quadrature, not the exact sums: every test score rounds to within 2e-5
+    # of the printed value (the quadrature moves a prediction by at most 2e-5 nats)...
     for size in ("25M", "100M", "400M"):
         published = CurveFitResult.from_params("mpl", LUO_2025_MPL[size])
         ours = _means(published, _part(luo, size, "test"))
         for value, printed, digits in zip(ours, PUBLISHED_SCORES[size, "test"], DIGITS):
-            assert abs(value - printed) <= 0.5 * 10.0 ** -digits + 1e-5, (size, value, printed)
+            assert abs(value - printed) <= 0.5 * 10.0 ** -digits + 2e-5, (size, value, printed)
     # ...and the 400M log's per-curve WorstE to the printed digits.
     table = curve_scores(CurveFitResult.from_params("mpl", LUO_2025_MPL["400M"]),
                          _part(luo, "400M", "test"))
@@ -78,13 +78,13 @@ def test_fast_sums_give_the_same_scores_and_per_curve_worst_errors(luo):
 
 
 @pytest.mark.slow
-def test_fast_sums_within_1e5_nats_of_the_exact_rule_on_every_published_curve(luo):
+def test_fast_sums_within_2e5_nats_of_the_exact_rule_on_every_published_curve(luo):
     law = MultiPowerLaw()
     for size in ("25M", "100M", "400M"):
         curves = luo.select(mask=(luo.frame["model_size"] == size).to_numpy())
         fast = law.predict_curves(LUO_2025_MPL[size], curves)
         exact = law.predict_curves(LUO_2025_MPL[size], curves, quadrature={"exact": True})
-        assert np.max(np.abs(fast - exact)) <= 1e-5
+        assert np.max(np.abs(fast - exact)) <= 2e-5
 
 
 def _momentum_by_recurrence(lr, steps, L0, A, alpha, C, lam, start=0):

@@ -32,7 +32,8 @@ from ..laws.curve_laws import CurveLaw, SizeScaled, get_curve_law
 from ..laws.losses import get_loss
 from .estimator import LawFitter
 
-__all__ = ["CurveFitResult", "fit_curves", "fit_size_scaled", "curve_objective"]
+__all__ = ["CurveFitResult", "fit_curves", "fit_size_scaled", "curve_objective",
+           "data_fingerprint"]
 
 
 @dataclass(frozen=True)
@@ -164,6 +165,14 @@ def _weights(weights, curves: Curves):
     return values
 
 
+def data_fingerprint(curves: Curves, quadrature: Mapping) -> str:
+    """The fingerprint a fit records: the curves' and the quadrature's (infinity written as
+    None, as JSON holds it)."""
+    plain = sorted((k, None if isinstance(v, float) and not np.isfinite(v) else v)
+                   for k, v in quadrature.items())
+    return f"{curves.fingerprint()}+{plain}"
+
+
 def curve_objective(law, params: Mapping, curves, *, delta: float = 1e-3, quadrature=None,
                     **config) -> float:
     """Sum of Huber(log residual) of ``params`` on ``curves`` (e.g. a paper's parameters),
@@ -181,7 +190,7 @@ def curve_objective(law, params: Mapping, curves, *, delta: float = 1e-3, quadra
 def fit_curves(curves, law: str | CurveLaw = "mpl", *, delta: float = 1e-3,
                fixed: Mapping | None = None, tied: Mapping | None = None,
                bounds: Mapping | None = None, starts=None, quadrature: Mapping | None = None,
-               weights=None, max_iter: int = 100, polish: bool = True,
+               weights=None, max_iter: int = 100, keep: int = 4, polish: bool = True,
                warmup: str | None = None, load: Mapping | None = None) -> CurveFitResult:
     """Fit a learning-curve law to training curves.
 
@@ -201,8 +210,10 @@ def fit_curves(curves, law: str | CurveLaw = "mpl", *, delta: float = 1e-3,
     weights : None, "curve" or array
         Per-point weights; ``"curve"`` gives every curve the same total weight (the
         papers weigh every point alike, the default).
-    max_iter, polish
-        Engine options.
+    max_iter, keep, polish
+        Engine options: iterations of the batched search, starts it keeps after two
+        iterations (the separable starts are good: 4 reach the optimum on every curve set
+        we tried, 16 cost 2.5x the time for the same optimum), polishing.
     warmup : {"include", "exclude"}, optional
         The law's warmup convention (default: the law's own).
     load : dict, optional
@@ -225,11 +236,12 @@ def fit_curves(curves, law: str | CurveLaw = "mpl", *, delta: float = 1e-3,
     sums = law.prepare(curves, quadrature=quadrature)
     bound = law.bind(sums)
     fitter = LawFitter(bound, loss="huber", delta=delta, space="log", fixed=fixed, tied=tied,
-                       bounds=bounds, starts=starts, max_iter=max_iter, polish=polish)
+                       bounds=bounds, starts=starts, max_iter=max_iter, keep=keep,
+                       polish=polish)
     target = curves.frame["loss"].to_numpy(dtype=float)
     point_weights = _weights(weights, curves)
     quad = {**law.quadrature, **(quadrature or {})}
-    fingerprint = f"{curves.fingerprint()}+{sorted(quad.items())}"
+    fingerprint = data_fingerprint(curves, quad)
     fit = fitter.fit_arrays({"point": np.arange(sums.n_points, dtype=float)}, target,
                             weights=point_weights, fingerprint=fingerprint)
     residuals = None if fit.residuals is None else np.array(fit.residuals, dtype=float)

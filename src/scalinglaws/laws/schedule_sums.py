@@ -29,10 +29,10 @@ per parameter vector: 36,000 terms for a point half-way through a 72,000-step co
 
 A block's rule is exact when the kernel is a polynomial of degree ``2 nodes - 1`` across
 it; the kernel is analytic at distance at least the block's width, so the error falls
-geometrically with ``nodes``. On the 27 published curves of Luo et al. (2025) the default
-(``ratio=2``, ``lr_ratio=4``, ``nodes=2``) uses 25 nodes per point instead of up to
-72,000 terms and predicts every point to within 1e-5 nats of the exact sum (tested);
-``exact=True`` gives the exact sum (one node per LR change).
+geometrically with ``nodes``. On the 27 published curves of Luo et al. (2025) the
+Multi-Power Law's options (``ratio=2``, ``lr_ratio=4``, ``nodes=2``) use 25 nodes per point
+instead of up to 72,000 terms and predict every point to within 1e-5 nats of the exact sum
+(tested); ``exact=True`` gives the exact sum (one node per LR change).
 """
 
 from __future__ import annotations
@@ -368,7 +368,8 @@ def schedule_sums(lr_arrays, steps, *, grading: str = "area", ratio: float = 2.0
     ratio : float
         Growth of the block widths (> 1); smaller is more accurate and slower.
     lr_ratio : float
-        Blocks are also cut where the LR crosses a power of this (> 1; ``inf`` for never).
+        Blocks are also cut where the LR crosses a power of this (> 1; ``inf`` or None
+        for never).
     nodes : int
         Gauss nodes per block and sign (1 to 3; 0 for no loss-drop nodes at all, when a
         law uses only the per-point quantities).
@@ -385,7 +386,9 @@ def schedule_sums(lr_arrays, steps, *, grading: str = "area", ratio: float = 2.0
     grading = check_choice("grading", grading, GRADINGS)
     warmup = check_choice("warmup", warmup, ("include", "exclude"))
     ratio = check_positive("ratio", ratio)
-    lr_ratio = float("inf") if lr_ratio == float("inf") else check_positive("lr_ratio", lr_ratio)
+    # None (how JSON holds infinity) and inf both mean: no LR bands
+    lr_ratio = float("inf") if lr_ratio is None or lr_ratio == float("inf") else \
+        check_positive("lr_ratio", lr_ratio)
     if ratio <= 1 or lr_ratio <= 1:
         raise InputError(f"`ratio` and `lr_ratio` must be > 1, got {ratio!r} and {lr_ratio!r}")
     nodes = check_int("nodes", nodes, 0, 3)

@@ -9,8 +9,9 @@ intervals that are too narrow. Two resampling schemes respect the dependence:
   with many curves, crude with three);
 * ``method="blocks"`` (default): a moving-block bootstrap within each curve: each curve is
   rebuilt from randomly placed runs of ``block_length`` consecutive points, long enough to
-  carry the residuals' correlation (by default twice the integrated autocorrelation time
-  of the fit's residuals, and at least the cube root of the curve's length);
+  carry the residuals' correlation (by default 4 times the integrated autocorrelation time
+  of the fit's residuals, at least the cube root of the curve's length: in the coverage
+  simulation of the tests, 2 times gave 81% coverage at 90% nominal, 4 times 89%);
 
 ``method="points"`` (single points, for comparison only) is what not to do. Every resample
 is a vector of point multiplicities, so all are refitted together by the batched engine,
@@ -32,7 +33,7 @@ import numpy as np
 from .._exceptions import ConvergenceWarning, InputError
 from .._validation import check_choice, check_confidence_level, check_int, check_rng
 from ..data.curves import Curves
-from ..fitting.curves import CurveFitResult, _weights
+from ..fitting.curves import CurveFitResult, _weights, data_fingerprint
 from ..fitting.engine import multistart_minimize, polish
 from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
 
@@ -90,10 +91,10 @@ class CurveBootstrap:
         return low, high
 
 
-def residual_block_length(residuals, n: int) -> int:
-    """Block length for a curve of ``n`` points: twice the integrated autocorrelation time
-    of its ``residuals`` (summed until the autocorrelation first turns negative), at least
-    ``n**(1/3)`` and at most ``n // 2``."""
+def residual_block_length(residuals, n: int, multiple: float = 4.0) -> int:
+    """Block length for a curve of ``n`` points: ``multiple`` times the integrated
+    autocorrelation time of its ``residuals`` (summed until the autocorrelation first turns
+    negative), at least ``n**(1/3)`` and at most ``n // 2``."""
     r = np.asarray(residuals, dtype=float) - np.mean(residuals)
     variance = np.dot(r, r)
     tau = 1.0
@@ -103,7 +104,7 @@ def residual_block_length(residuals, n: int) -> int:
             if rho <= 0:
                 break
             tau += 2 * rho
-    return int(min(max(np.ceil(2 * tau), np.ceil(n ** (1 / 3)), 1), max(n // 2, 1)))
+    return int(min(max(np.ceil(multiple * tau), np.ceil(n ** (1 / 3)), 1), max(n // 2, 1)))
 
 
 def block_counts(n: int, block_length: int, n_resamples: int, rng) -> np.ndarray:
@@ -214,8 +215,7 @@ def bootstrap_curves(result: CurveFitResult, curves: Curves, n_resamples: int = 
     generator = check_rng("rng", rng)
     law = result.law
     sums = law.prepare(curves, quadrature=result.options.get("quadrature"))
-    quad = result.options.get("quadrature") or {}
-    fingerprint = f"{curves.fingerprint()}+{sorted(quad.items())}"
+    fingerprint = data_fingerprint(curves, result.options.get("quadrature") or {})
     if result.data_fingerprint and fingerprint != result.data_fingerprint:
         raise InputError("`curves` are not the curves `result` was fitted on (fingerprints "
                          "differ); pass the same curves, with the same schedules")

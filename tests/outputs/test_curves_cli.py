@@ -1,0 +1,169 @@
+"""Curve fits on the command line, their JSON (round trip and schema), and the figure."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from scalinglaws import InputError
+from scalinglaws.fitting.curves import CurveFitResult, fit_curves
+from scalinglaws.laws.curve_synthetic import LUO_2025_MPL, synthetic_curves
+from scalinglaws.outputs.cli import main
+from scalinglaws.outputs.io.curves import (curve_fit_from_dict, curve_fit_from_json,
+                                           curve_fit_to_dict, curve_fit_to_json, curves_schema,
+                                           load_curve_bootstrap, load_curve_fit, save_curve_fit)
+from scalinglaws.uncertainty.curves import bootstrap_curves
+
+
+@pytest.fixture(scope="module")
+def synthetic(tmp_path_factory):
+    """Noise-free momentum-law curves logged with their LR at every step, as a CSV."""
+    folder = tmp_path_factory.mktemp("curves")
+    curves, truth = synthetic_curves("momentum", rng=0, noise=0.0, every=512)
+    rows = []
+    for run in curves.runs:
+        lr = curves.lr_array(run)
+        loss = dict(zip(curves.steps(run).tolist(), curves.loss(run).tolist()))
+        rows += [{"run": run, "step": s, "lr": lr[s], "val_loss": loss.get(s, "")}
+                 for s in range(len(lr))]
+    import pandas as pd
+
+    path = folder / "logs.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path, truth
+
+
+def test_fit_then_predict_from_the_shell(synthetic, tmp_path, capsys):
+    path, truth = synthetic
+    out = tmp_path / "fit.json"
+    assert main(["curves", "fit", str(path), "--law", "momentum", "--nan-policy", "omit",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "status     0: converged" in printed and "per-curve scores" in printed
+    fit = load_curve_fit(out)
+    for name, value in truth.items():
+        assert fit.params[name] == pytest.approx(value, rel=1e-6)
+    assert main(["curves", "predict", str(out), "--schedule", "wsd", "--steps", "24000",
+                 "--peak-lr", "3e-4", "--final-lr", "3e-5", "--warmup-steps", "2160",
+                 "--decay-steps", "4000", "--decay-shape", "exponential", "--at", "23999",
+                 "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    from scalinglaws.laws.curve_synthetic import default_schedules
+
+    wsd = default_schedules()["wsd"]
+    expected = CurveFitResult.from_params("momentum", truth).predict(wsd, [23999])[0]
+    assert table[0]["step"] == 23999 and table[0]["loss"] == pytest.approx(expected, rel=1e-6)
+
+
+def test_fit_with_bootstrap_writes_draws_and_predict_prints_the_band(synthetic, tmp_path, capsys):
+    path, _ = synthetic
+    out = tmp_path / "boot.json"
+    assert main(["curves", "fit", str(path), "--law", "momentum", "--nan-policy", "omit",
+                 "--bootstrap", "20", "--seed", "3", "--out", str(out)]) == 0
+    assert "95% bootstrap intervals (blocks, 20 resamples" in capsys.readouterr().out
+    draws = load_curve_bootstrap(out)
+    assert draws is not None and draws.draws.shape[1] == 5
+    csv = tmp_path / "curve.csv"
+    assert main(["curves", "predict", str(out), "--schedule", "cosine", "--steps", "10000",
+                 "--peak-lr", "3e-4", "--final-lr", "3e-5", "--every", "2500",
+                 "--out", str(csv)]) == 0
+    text = csv.read_text().splitlines()
+    assert text[0] == "step,lr,loss,loss_low,loss_high" and len(text) == 5
+
+
+def test_luo_schedules_from_the_shell(shared_dir, tmp_path, capsys):
+    folder = shared_dir / "datasets" / "lr_schedule_curves"
+    out = tmp_path / "mpl25.json"
+    assert main(["curves", "fit", str(folder / "mpl_luo2025_curves.csv"),
+                 "--schedules", str(folder / "mpl_luo2025_schedules.csv"),
+                 "--schedule-key", "schedule_file", "--where", "model_size=25M",
+                 "--where", "paper_split=train", "--columns", "N=n_params",
+                 "--out", str(out)]) == 0
+    fit = load_curve_fit(out)
+    assert fit.n_points == 437 and len(fit.runs) == 3 and fit.status == 0
+    assert set(fit.run_N.values()) == {89e6}
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["curves", "predict", "missing.json", "--schedule", "constant", "--steps", "10",
+      "--peak-lr", "1e-3"], "cannot read curve fit file"),
+    (["curves", "fit", "nowhere.csv"], "no such file"),
+])
+def test_bad_input_exits_2_with_one_line(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_predict_needs_a_complete_schedule(synthetic, tmp_path, capsys):
+    path, _ = synthetic
+    out = tmp_path / "fit.json"
+    main(["curves", "fit", str(path), "--law", "momentum", "--nan-policy", "omit",
+          "--out", str(out)])
+    capsys.readouterr()
+    assert main(["curves", "predict", str(out), "--schedule", "cosine", "--steps", "100",
+                 "--peak-lr", "1e-3"]) == 2
+    assert "needs `final_lr`" in capsys.readouterr().err
+
+
+def test_json_round_trip_and_schema(tmp_path):
+    jsonschema = pytest.importorskip("jsonschema")
+    curves, _ = synthetic_curves("momentum", rng=2, noise=0.001, every=512)
+    fit = fit_curves(curves, "momentum", fixed={"lambda": 0.999})
+    draws = bootstrap_curves(fit, curves, 10, rng=0)
+    doc = curve_fit_to_dict(fit, draws)
+    jsonschema.validate(doc, curves_schema())
+    again, again_draws = curve_fit_from_dict(json.loads(json.dumps(doc)))
+    assert again.params == fit.params and again.fixed == {"lambda": 0.999}
+    assert again.law == fit.law and again.objective == fit.objective
+    np.testing.assert_array_equal(again_draws.draws, draws.draws)
+    path = tmp_path / "fit.json"
+    save_curve_fit(fit, path)
+    loaded = load_curve_fit(path)
+    np.testing.assert_array_equal(loaded.predict(curves.lr_array("cosine"), [100, 20000]),
+                                  fit.predict(curves.lr_array("cosine"), [100, 20000]))
+    published = CurveFitResult.from_params("mpl", LUO_2025_MPL["25M"])
+    assert curve_fit_from_json(curve_fit_to_json(published)).params == published.params
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(kind="scalinglaws.fit"), "is not 'scalinglaws.curve_fit'"),
+    (lambda d: d.update(schema_version=9), "schema_version 9 is not supported"),
+    (lambda d: d["params"].pop("alpha"), "parameter 'alpha'"),
+    (lambda d: d["params"].update(E=1.0), "unknown parameter"),
+    (lambda d: d["law"].update(name="nope"), "`law` must be one of"),
+    (lambda d: d.update(bootstrap={"draws": [[1, 2]]}), "must have 7 values"),
+])
+def test_malformed_documents_raise_naming_the_problem(change, message):
+    doc = curve_fit_to_dict(CurveFitResult.from_params("mpl", LUO_2025_MPL["25M"]))
+    change(doc)
+    with pytest.raises(InputError, match=message):
+        curve_fit_from_dict(doc)
+    with pytest.raises(InputError, match="not valid JSON"):
+        curve_fit_from_json("{")
+
+
+def test_learning_curve_figure(tmp_path):
+    pytest.importorskip("matplotlib")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from scalinglaws.analysis.curves import predict_curve
+    from scalinglaws.outputs import plot
+
+    curves, _ = synthetic_curves("momentum", rng=0, noise=0.001, every=512)
+    fit = fit_curves(curves.select(["constant", "cosine"]), "momentum")
+    ax = plot.learning_curves(fit, curves.select(["constant", "cosine"]),
+                              curves.select(["wsd", "two_stage"]), stride=2)
+    assert len(ax.lines) == 4 and len(ax.lr_axes.lines) == 4
+    styles = [line.get_linestyle() for line in ax.lines]
+    assert styles == ["-", "-", "--", "--"]
+    ax.figure.savefig(tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
+    band = plot.curve_band(predict_curve(fit, curves.lr_array("wsd"),
+                                         draws=bootstrap_curves(fit, curves.select(
+                                             ["constant", "cosine"]), 10, rng=0)))
+    assert len(band.collections) == 1
+    with pytest.raises(InputError, match="give `curves`, `heldout` or both"):
+        plot.learning_curves(fit)

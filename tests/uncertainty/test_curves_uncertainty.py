@@ -1,0 +1,119 @@
+"""Bootstrap intervals of curve-law fits: the resampling schemes, reproducibility, and a
+coverage simulation with autocorrelated noise (the README quotes its figures)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scalinglaws import InputError
+from scalinglaws.analysis.curves import predict_curve
+from scalinglaws.fitting.curves import CurveFitResult, fit_curves
+from scalinglaws.laws.curve_synthetic import default_schedules, synthetic_curves
+from scalinglaws.uncertainty.curves import (block_counts, bootstrap_curves,
+                                            residual_block_length)
+
+
+def test_block_counts_are_runs_of_consecutive_points():
+    rng = np.random.default_rng(0)
+    counts = block_counts(50, 7, 200, rng)
+    assert counts.shape == (200, 50) and np.all(counts.sum(axis=1) == 50)
+    one = block_counts(20, 5, 1, np.random.default_rng(3))[0]
+    covered = np.flatnonzero(one)
+    # every point drawn belongs to a drawn block: runs of covered points are >= 5 long,
+    # except where a block was cut at the end of the resample
+    edges = np.flatnonzero(np.diff(np.r_[-2, covered]) > 1)
+    lengths = np.diff(np.r_[edges, len(covered)])
+    assert np.sum(lengths < 5) <= 1
+    assert np.all(block_counts(10, 1, 3, rng).sum(axis=1) == 10)
+
+
+def test_block_length_follows_the_residual_autocorrelation():
+    rng = np.random.default_rng(1)
+    for rho, low, high in ((0.0, 7, 9), (0.8, 24, 80)):
+        noise = np.empty(500)
+        state = 0.0
+        for i in range(500):
+            state = rho * state + rng.normal()
+            noise[i] = state
+        # integrated autocorrelation time of AR(1): (1 + rho) / (1 - rho) (9 at 0.8); 4x
+        # of it, at least n^(1/3) = 8
+        assert low <= residual_block_length(noise, 500) <= high
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    curves, truth = synthetic_curves("momentum", rng=5, noise=0.001, autocorrelation=0.7,
+                                     every=256)
+    return curves, truth, fit_curves(curves, "momentum")
+
+
+def test_same_seed_same_draws_and_intervals_contain_the_estimate(fitted):
+    curves, _, fit = fitted
+    first = bootstrap_curves(fit, curves, 30, rng=7)
+    again = bootstrap_curves(fit, curves, 30, rng=7)
+    np.testing.assert_array_equal(first.draws, again.draws)
+    assert not np.array_equal(first.draws, bootstrap_curves(fit, curves, 30, rng=8).draws)
+    assert first.n_failed == 0 and first.draws.shape == (30, 5) and not first.draws.flags.writeable
+    for name, (low, high) in first.intervals.items():
+        assert low <= fit.params[name] <= high, name
+    low, high = first.interval(lambda p: p["L0"] + p["A"])
+    assert low < fit.params["L0"] + fit.params["A"] < high
+    assert set(first.block_lengths) == set(curves.runs)
+
+
+def test_every_method_runs_and_blocks_are_wider_than_points(fitted):
+    curves, _, fit = fitted
+    widths = {}
+    for method in ("points", "blocks", "curves"):
+        draws = bootstrap_curves(fit, curves, 40, method=method, rng=1)
+        low, high = draws.intervals["alpha"]
+        widths[method] = high - low
+    assert widths["blocks"] > widths["points"]  # correlated points carry less information
+
+
+def test_refuses_other_data_and_bad_options(fitted):
+    curves, _, fit = fitted
+    other, _ = synthetic_curves("momentum", rng=6, noise=0.001, every=256)
+    with pytest.raises(InputError, match="fingerprints differ"):
+        bootstrap_curves(fit, other, 10)
+    with pytest.raises(InputError, match="`method` must be one of"):
+        bootstrap_curves(fit, curves, 10, method="residuals")
+    with pytest.raises(InputError, match="`n_resamples` must be an integer >= 2"):
+        bootstrap_curves(fit, curves, 1)
+    with pytest.raises(InputError, match="must be a CurveFitResult"):
+        bootstrap_curves(None, curves, 10)
+
+
+def _coverage(method, replicates, resamples, rho=0.7, level=0.9):
+    """How often the bootstrap interval of a held-out schedule's final loss (WSD, fitted on
+    constant, cosine and two-stage curves of ~170 points with AR(1) log noise of standard
+    deviation 0.1%) contains the true final loss."""
+    schedules = default_schedules()
+    held = schedules.pop("wsd")
+    last = [held.total_steps - 1]
+    hits = 0
+    for replicate in range(replicates):
+        curves, truth = synthetic_curves("momentum", schedules=schedules, rng=replicate,
+                                         noise=0.001, autocorrelation=rho)
+        fit = fit_curves(curves, "momentum")
+        draws = bootstrap_curves(fit, curves, resamples, method=method, rng=replicate,
+                                 max_iter=200)
+        band = predict_curve(fit, held, steps=last, draws=draws, confidence_level=level)
+        true_final = CurveFitResult.from_params("momentum", truth).predict(held, last)[0]
+        hits += band.low[0] <= true_final <= band.high[0]
+    return hits / replicates
+
+
+@pytest.mark.slow
+def test_block_intervals_cover_and_point_intervals_do_not():
+    # 60 simulated data sets, AR(1) log noise with coefficient 0.7 (the lag-1 autocorrelation
+    # of the residuals of fits to Luo et al.'s curves ranges 0 to 0.8), nominal 90%:
+    # resampling blocks covers the true final loss of the held-out schedule at about the
+    # nominal rate (89% in the README's 100-replicate run, `python bench/bench_curves.py
+    # --coverage`); resampling single points covers far less (56% there).
+    blocks = _coverage("blocks", 60, 80)
+    points = _coverage("points", 60, 80)
+    assert blocks >= 0.80  # binomial standard error at 0.9 with 60 replicates: 0.039
+    assert points <= 0.75
+    assert blocks - points >= 0.15
