@@ -341,3 +341,20 @@ def test_variants_chosen_on_7b_and_reported_on_13b(ladder):
     errors = frame[frame["chosen"]].set_index("task")["13B_error"].abs().round(1)
     assert errors[["arc_challenge_test", "arc_easy_test", "hellaswag_val",
                    "socialiqa_val"]].tolist() == [1.8, 6.3, 4.4, 2.6]
+
+
+def test_the_readme_example_says_what_the_readme_says():
+    """The README's example (a synthetic ladder): truth 0.7353 at 7B / 140B tokens; the fit
+    says 0.7491 [0.734, 0.765] (200 resamples, seed 0), predictable."""
+    from scalinglaws.analysis.downstream_predict import predict_tasks
+
+    frame = synthetic_task_table(run_sd=0.001, checkpoint_sd=0.001, rng=0).frame
+    table = load_tasks(frame[["run_id", "N", "D", "task", "task_loss", "accuracy", "chance"]])
+    fit = fit_downstream(table, tasks=["synthetic"], fit_runs=None)
+    row = predict_tasks(fit, N=7e9, D=1.4e11, n_resamples=200, rng=0, verdicts=True)["synthetic"]
+    truth = get_form("task_sigmoid").predict(
+        SYNTHETIC_STEP2, task_loss=get_form("chinchilla").predict(SYNTHETIC_STEP1, N=7e9, D=1.4e11))
+    assert round(float(truth), 4) == 0.7353
+    assert (round(row["accuracy"], 4), round(row["accuracy_low"], 3),
+            round(row["accuracy_high"], 3)) == (0.7491, 0.734, 0.765)
+    assert row["verdict"] == "predictable"

@@ -101,10 +101,19 @@ def test_missing_values_raise_or_are_dropped_with_a_count():
 def test_missing_chance_is_allowed_but_bad_chance_is_not():
     raw = _frame()
     raw["chance"] = raw["chance"].astype(float)
-    raw.loc[0, "chance"] = np.nan
-    assert math.isnan(load_tasks(raw).frame.sort_values("source_row")["chance"].iloc[0])
+    raw.loc[0, "chance"] = np.nan  # takes its task's level
+    assert load_tasks(raw).frame.sort_values("source_row")["chance"].iloc[0] == 0.25
+    raw["chance"] = np.nan
+    assert math.isnan(load_tasks(raw).chance("x"))
     raw.loc[0, "chance"] = -0.1
     with pytest.raises(InputError, match="column 'chance'.*not in"):
+        load_tasks(raw)
+
+
+def test_a_task_has_one_chance_level():
+    raw = _frame()
+    raw.loc[(raw["task"] == "y") & (raw["run"] == "r1"), "chance"] = 0.5
+    with pytest.raises(InputError, match="task 'y' has 2 chance levels \\(0.25, 0.5\\)"):
         load_tasks(raw)
 
 

@@ -11,6 +11,7 @@ other target judges the pick without having tuned it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 
 import numpy as np
@@ -41,7 +42,7 @@ LADDER_VARIANTS = FrozenDict({
 
 def compare_variants(table: TaskTable, targets: Mapping, *, choose_on: str,
                      preset: DownstreamPreset | None = None, variants: Mapping | None = None,
-                     tasks=None):
+                     tasks=None, progress: bool | None = None):
     """Score procedures on target runs; choose the best on ``choose_on`` only.
 
     Parameters
@@ -57,6 +58,8 @@ def compare_variants(table: TaskTable, targets: Mapping, *, choose_on: str,
     variants : mapping, optional
         Name -> overrides (default :data:`LADDER_VARIANTS`).
     tasks : sequence of str, optional
+    progress : bool, optional
+        A tqdm bar over the variants (default: on a terminal).
 
     Returns
     -------
@@ -78,7 +81,14 @@ def compare_variants(table: TaskTable, targets: Mapping, *, choose_on: str,
     seen = {label: {task: observed(full, run, task, window) for task in tasks}
             for label, run in targets.items()}
     rows = []
-    for name, overrides in (variants or LADDER_VARIANTS).items():
+    chosen_variants = dict(variants or LADDER_VARIANTS)
+    names = list(chosen_variants)
+    if sys.stderr.isatty() if progress is None else progress:
+        from tqdm.auto import tqdm
+
+        names = tqdm(names, desc="variants", leave=False)
+    for name in names:
+        overrides = chosen_variants[name]
         overrides = dict(overrides)
         direct = overrides.pop("direct", False)
         if direct:

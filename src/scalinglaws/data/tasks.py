@@ -262,6 +262,14 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     if chance is not None:
         out["chance"] = out["task"].map(_chance_levels(chance, out["task"].unique()))
     out["chance"] = out["chance"].astype(float)
+    levels = out.groupby("task", sort=False)["chance"].nunique()
+    if (levels > 1).any():
+        task = levels.index[np.argmax(levels.to_numpy() > 1)]
+        values = out.loc[out["task"] == task, "chance"].dropna().unique()
+        raise InputError(f"{source}: task {task!r} has {len(values)} chance levels "
+                         f"({', '.join(f'{v:.4g}' for v in values[:3])}); a task has one")
+    # a missing chance cell takes its task's level
+    out["chance"] = out.groupby("task", sort=False)["chance"].transform("first")
     if "run_id" not in out.columns:
         out["run_id"] = [f"N={n:.6g},D={d:.6g}" for n, d in zip(out["N"], out["D"])]
     out["run_id"] = out["run_id"].astype(str)
