@@ -521,7 +521,10 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
 
     Shorthand for ``LawFitter(form, **options).fit(runs)``; options that are
     not fitting options (``columns``, ``flops_per_token``, ``nan_policy``) go
-    to :func:`scalinglaws.load_runs`.
+    to :func:`scalinglaws.load_runs`. With ``groups="column"`` (and optionally
+    ``shared=["alpha", "beta"]``) every group of runs is fitted at once and a
+    :class:`~scalinglaws.fitting.grouped.GroupedFitResult` is returned
+    (:func:`scalinglaws.fitting.grouped.fit`).
 
     Examples
     --------
@@ -531,6 +534,12 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
     >>> sorted(result.params)
     ['A', 'B', 'E', 'alpha', 'beta']
     """
+    if options.get("groups") is not None or options.get("shared"):
+        from .grouped import fit as fit_groups  # groups of runs, some parameters shared
+
+        return fit_groups(runs, form, estimator=LawFitter, **options)
+    options.pop("groups", None)
+    options.pop("shared", None)
     load_keys = {"columns", "flops_per_token", "nan_policy", "format", "sep"}
     load_kwargs = {k: options.pop(k) for k in list(options) if k in load_keys}
     weights = options.pop("weights", None)

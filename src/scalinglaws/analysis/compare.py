@@ -1,0 +1,354 @@
+r"""Compare recipes: effective-compute multipliers, exponent differences and a test of
+shared exponents, each with its uncertainty.
+
+``compare(runs, "baseline", groups="recipe")`` fits the law to every group (separately,
+and with ``shared`` parameters common to all groups if asked), bootstraps the fits by
+resampling runs within each group, and reports:
+
+(a) the **effective-compute multiplier** of each group over the reference at compute
+    budgets ``C`` (or at losses): the compute the reference needs to reach the loss the
+    group reaches with ``C``, divided by ``C``,
+
+    .. math:: M_g(C) = C^*_{\mathrm{ref}}\big(L^*_g(C)\big) / C,
+              \qquad M_g(L) = C^*_{\mathrm{ref}}(L) / C^*_g(L),
+
+    with ``L*`` the compute-optimal loss and ``C*`` its inverse (the package's
+    allocation solvers, :mod:`scalinglaws.analysis.solvers`; the Chinchilla frontier
+    in closed form). ``M = 2``: the group is worth twice the compute. With shared
+    exponents and ``E`` the multiplier does not depend on ``C``;
+(b) the **differences of exponents** (``alpha``, ``beta``) and of the compute-optimal
+    allocation exponents ``a = beta/(alpha+beta)``, ``b = alpha/(alpha+beta)`` from the
+    separate fits, each with a percentile interval of its paired bootstrap draws, a
+    p-value and Holm's correction over the comparisons of each quantity;
+(c) a **test** that every group shares the exponents (Wald's heterogeneity test with
+    the bootstrap covariances, :mod:`._compare_stats`), one test for all groups.
+
+``compare(isoflop_fit(runs, groups=...), reference)`` makes the same comparisons for
+Approach 2: the exponent ``a`` of ``N_opt ∝ C^a`` and ``N_opt`` at budgets
+(:mod:`.compare_isoflop`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._exceptions import InputError
+from .._validation import check_choice, check_confidence_level, check_int, check_numbers
+from ..data.runs import as_runs
+from ..fitting.estimator import LawFitter
+from ..fitting.grouped import GroupedFitResult
+from ..fitting.grouped import fit as _fit_groups
+from ..fitting.isoflop_groups import GroupedIsoFLOPResult
+from ..laws.frontier import frontier_terms
+from ..uncertainty.grouped import GroupedBootstrapResult, bootstrap_groups
+from ._common import check_allocatable, check_method, summarise
+from ._compare_stats import difference, holm, wald_heterogeneity
+from .compare_result import Comparison
+from .solvers import compute_for_loss_rows, optimal_for_compute
+
+__all__ = ["compare", "effective_compute_multiplier", "Comparison"]
+
+_LOAD_KEYS = ("columns", "flops_per_token", "nan_policy", "format", "sep")
+_MIN_RESAMPLES = 20
+
+
+def fit_groups(runs, form, **options) -> GroupedFitResult:
+    """:func:`scalinglaws.fit` with ``groups`` (the grouped fit with the package's estimator)."""
+    return _fit_groups(runs, form, estimator=LawFitter, **options)
+
+
+def exponent_names(form, per_group) -> tuple:
+    """The exponents compared: per-group parameters that are not scales."""
+    return tuple(n for n in per_group if n not in form.log_params)
+
+
+def quantities(form, rows: np.ndarray, names) -> dict:
+    """``{name: values (m,)}`` of the compared quantities for parameter rows ``(m, p)``:
+    the exponents ``names`` and, for Chinchilla, the allocation exponents ``a``, ``b``
+    (Hoffmann et al. 2022 Eq 4, :func:`scalinglaws.laws.frontier.frontier_terms`)."""
+    out = {n: rows[:, form.param_names.index(n)] for n in names}
+    if form.name == "chinchilla":
+        terms = frontier_terms(rows)
+        out["a"], out["b"] = terms["a"][:, 0], terms["b"][:, 0]
+    return out
+
+
+def _rows(form, draws: GroupedBootstrapResult | None, group, point) -> np.ndarray:
+    """Point (row 0) and the group's draws (rows 1..R, NaN where failed)."""
+    vector = np.array([point[n] for n in form.param_names], dtype=float)[None, :]
+    if draws is None:
+        return vector
+    return np.vstack([vector, draws.draws[:, draws.index(group)]])
+
+
+def effective_compute_multiplier(fit: GroupedFitResult, group, reference, *, compute=None,
+                                 loss=None, draws: GroupedBootstrapResult | None = None,
+                                 flops_per_token: float = 6.0,
+                                 confidence_level: float = 0.95) -> dict:
+    r"""Effective-compute multiplier of ``group`` over ``reference``, with an interval.
+
+    At budgets ``compute`` (FLOP): ``M(C) = C*_ref(L*_group(C)) / C``; at losses
+    ``loss``: ``M(L) = C*_ref(L) / C*_group(L)`` (module docstring). Draw ``r`` of
+    the group and of the reference come from the same resample; a draw under which
+    the reference never reaches the group's loss gives ``inf``.
+
+    Returns a dict: ``multiplier`` (array like the budgets or losses), ``low``,
+    ``high`` (percentile interval over the draws; NaN without draws) and
+    ``n_failed_draws``.
+    """
+    form = fit.form
+    check_allocatable(form)
+    if (compute is None) == (loss is None):
+        raise InputError("give `compute` (budgets in FLOP) or `loss` (target losses), not both")
+    level = check_confidence_level(confidence_level)
+    k = float(check_numbers("flops_per_token", flops_per_token, positive=True))
+    method = check_method("auto", form)
+    group_rows = _rows(form, draws, group, fit.group_of(group).params)
+    ref_rows = _rows(form, draws, reference, fit.group_of(reference).params)
+    n_draws = group_rows.shape[0] - 1
+    with np.errstate(all="ignore"):
+        if compute is not None:
+            budgets = check_numbers("compute", compute, positive=True)
+            grid = budgets.reshape(1, -1)
+            _, _, reached, edge_g = optimal_for_compute(form, group_rows, grid, k, method)
+            needed, _, _, edge_r = compute_for_loss_rows(form, ref_rows, reached, k, method)
+            value = needed / grid
+            shape = budgets.shape
+        else:
+            targets = check_numbers("loss", loss, positive=True)
+            grid = targets.reshape(1, -1)
+            own, _, _, edge_g = compute_for_loss_rows(form, group_rows, grid, k, method)
+            needed, _, _, edge_r = compute_for_loss_rows(form, ref_rows, grid, k, method)
+            value = needed / own
+            shape = targets.shape
+    value = np.where(edge_g | edge_r, np.nan, value)
+    point, intervals, failed = summarise({"multiplier": value}, shape, level, n_draws)
+    low, high = intervals.get("multiplier", (np.full(shape, np.nan), np.full(shape, np.nan)))
+    return {"multiplier": np.asarray(point["multiplier"]), "low": np.asarray(low),
+            "high": np.asarray(high), "n_failed_draws": failed}
+
+
+def _differences(values: dict, groups, pairs, level: float) -> list[dict]:
+    """Rows of the differences table: every pair, every quantity, Holm per quantity."""
+    rows = []
+    names = next(iter(values.values())).keys()
+    for name in names:
+        block = []
+        for group, versus in pairs:
+            a, b = values[group][name], values[versus][name]
+            row = difference(a[0] - b[0], a[1:] - b[1:] if a.size > 1 else None, level)
+            block.append({"group": group, "versus": versus, "quantity": name,
+                          "difference": row["difference"], "difference_low": row["low"],
+                          "difference_high": row["high"], "se": row["se"],
+                          "p_value": row["p_value"]})
+        adjusted = holm([r["p_value"] for r in block])
+        for r, p in zip(block, adjusted):
+            r["p_adjusted"] = float(p)
+            r["differs"] = bool(np.isfinite(p) and p < 1.0 - level)
+        rows.extend(block)
+    return rows
+
+
+def _estimates(values: dict, level: float) -> list[dict]:
+    rows = []
+    tail = (1.0 - level) / 2.0
+    for group, named in values.items():
+        for name, v in named.items():
+            draws = v[1:][np.isfinite(v[1:])]
+            low, high = (np.quantile(draws, [tail, 1 - tail]) if draws.size >= 2
+                         else (np.nan, np.nan))
+            rows.append({"group": group, "quantity": name, "value": float(v[0]),
+                         "value_low": float(low), "value_high": float(high),
+                         "se": float(np.std(draws, ddof=1)) if draws.size >= 2 else np.nan})
+    return rows
+
+
+def _pairs(groups, reference, pairs):
+    if pairs == "reference":
+        return [(g, reference) for g in groups if g != reference]
+    return [(groups[j], groups[i]) for i in range(len(groups)) for j in range(i + 1, len(groups))]
+
+
+def _shared_test(separate: GroupedFitResult, draws: GroupedBootstrapResult, names, level,
+                 model: GroupedFitResult) -> dict:
+    form = separate.form
+    index = [form.param_names.index(n) for n in names]
+    estimates, covariances = [], []
+    for group in separate.groups:
+        values = draws.draws[:, draws.index(group)][:, index]
+        values = values[np.all(np.isfinite(values), axis=1)]
+        if len(values) < len(index) + 2:
+            raise InputError(f"group {group!r}: too few successful bootstrap resamples "
+                             f"({len(values)}) for the test; increase `n_resamples`")
+        estimates.append([separate[group].params[n] for n in names])
+        covariances.append(np.atleast_2d(np.cov(values, rowvar=False)))
+    out = wald_heterogeneity(np.array(estimates), np.array(covariances))
+    return {"method": "Wald test of one value for every group, bootstrap covariances",
+            "quantities": list(names), "statistic": out["statistic"], "df": out["df"],
+            "p_value": out["p_value"], "rejected": bool(out["p_value"] < 1.0 - level),
+            "pooled": dict(zip(names, out["pooled"])),
+            "objective_separate": separate.objective,
+            "objective_shared": model.objective if model.shared else None}
+
+
+def compare(data, reference=None, *, groups: str | None = None, form="chinchilla",
+            shared=(), budgets=None, losses=None, runs=None,
+            bootstrap: GroupedBootstrapResult | None = None, n_resamples: int = 200,
+            confidence_level: float = 0.95, rng=None, pairs: str = "reference",
+            flops_per_token: float = 6.0, n_jobs: int = 1, backend: str | None = None,
+            progress: bool | None = None, **fit_options) -> Comparison:
+    """Compare groups of runs (recipes, settings, data mixtures) with a reference group.
+
+    Parameters
+    ----------
+    data : Runs, DataFrame, path, GroupedFitResult or GroupedIsoFLOPResult
+        The runs (then ``groups`` names their group column and the law is fitted here),
+        a grouped fit (:func:`scalinglaws.fit` with ``groups``; pass its ``runs`` for the
+        bootstrap), or an Approach 2 analysis by group
+        (:func:`scalinglaws.isoflop_fit` with ``groups``; its own resampled minima give
+        the intervals).
+    reference : optional
+        The group the others are compared with (default: the first, sorted).
+    groups : str
+        The group column, when ``data`` are runs.
+    form : str or Form
+        The law fitted to runs (default Chinchilla).
+    shared : sequence of str
+        Parameters common to every group in the fit the multipliers come from (e.g.
+        ``["E", "alpha", "beta"]``: one multiplier at every budget). The exponent
+        comparisons and the test always use separate fits.
+    budgets, losses : array_like, optional
+        Compute budgets (FLOP) and/or losses at which to give the multipliers (Approach
+        2: budgets for ``N_opt``). Default: the largest compute among the runs.
+    runs : Runs, DataFrame or path, optional
+        The runs of a ``GroupedFitResult`` given as ``data``.
+    bootstrap : GroupedBootstrapResult, optional
+        Resamples of the fit given as ``data`` (else drawn here).
+    n_resamples : int
+        Bootstrap resamples (runs resampled within each group), at least 20.
+    confidence_level : float
+        Level of every interval; decisions (``differs``, the test) are made at
+        ``1 - confidence_level``.
+    rng : None, int or numpy.random.Generator
+        Randomness of the resampling; the same seed gives the same result.
+    pairs : {"reference", "all"}
+        Compare each group with the reference, or every pair of groups.
+    flops_per_token : float
+        ``k`` in ``C = k N D`` for the allocation.
+    n_jobs, backend, progress :
+        Parallel fits and resamples, as :func:`scalinglaws.fit` and the bootstrap.
+    **fit_options
+        Options of the fits (``loss``, ``delta``, ``fixed``, ``bounds``...) and of
+        loading the runs.
+
+    Returns
+    -------
+    Comparison
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from scalinglaws import generate_sweep
+    >>> frame = pd.concat([generate_sweep(rng=i).to_frame().assign(recipe=name)
+    ...                    for i, name in enumerate(["baseline", "new"])])
+    >>> result = compare(frame, "baseline", groups="recipe", budgets=[1e21], n_resamples=50,
+    ...                  rng=0)
+    >>> result.table_multipliers.columns[:6].tolist()
+    ['group', 'reference', 'at', 'C', 'loss', 'multiplier']
+    """
+    level = check_confidence_level(confidence_level)
+    pairs = check_choice("pairs", pairs, ("reference", "all"))
+    if isinstance(data, GroupedIsoFLOPResult):
+        from .compare_isoflop import compare_isoflop
+
+        return compare_isoflop(data, reference, budgets=budgets, confidence_level=level,
+                               pairs=pairs)
+    n_resamples = check_int("n_resamples", n_resamples, _MIN_RESAMPLES)
+    load = {k: fit_options.pop(k) for k in list(fit_options) if k in _LOAD_KEYS}
+    fit_kwargs = {"n_jobs": n_jobs, "backend": backend, "progress": progress}
+    if isinstance(data, GroupedFitResult):
+        if runs is None and (bootstrap is None or data.shared):
+            raise InputError("`runs` are needed to bootstrap the grouped fit given as `data`")
+        model = data
+        runs = None if runs is None else as_runs(runs, **load)
+        options = {k: v for k, v in data.options.items()
+                   if k in ("loss", "delta", "space", "fixed", "tied", "bounds", "max_iter",
+                            "prune_after", "keep", "polish", "rank")}
+        separate = model if not model.shared else fit_groups(
+            runs, data.form, groups=data.group_column, **options, **fit_kwargs)
+    else:
+        if groups is None:
+            raise InputError("`groups` must name the column of `data` that defines the groups")
+        runs = as_runs(data, **load)
+        separate = fit_groups(runs, form, groups=groups, **fit_options, **fit_kwargs)
+        model = separate if not shared else fit_groups(runs, form, groups=groups, shared=shared,
+                                                        **fit_options, **fit_kwargs)
+    group_list = separate.groups
+    reference = group_list[0] if reference is None else reference
+    if reference not in group_list:
+        raise InputError(f"`reference` {reference!r} is not a group of column "
+                         f"{separate.group_column!r}; groups: {list(group_list)}")
+    if len(group_list) < 2:
+        raise InputError("a comparison needs at least two groups")
+    if budgets is None and losses is None and runs is not None:
+        budgets = [float(np.max(runs.C))] if runs.has("C") else None
+    generator = np.random.default_rng(rng)
+    seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
+    separate_stream, model_stream = generator.spawn(2)
+    boot_kwargs = {"n_jobs": n_jobs, "backend": backend, "progress": progress,
+                   "confidence_level": level}
+    if bootstrap is not None and not model.shared:
+        separate_draws = bootstrap
+    else:
+        separate_draws = bootstrap_groups(separate, runs, n_resamples, rng=separate_stream,
+                                          **boot_kwargs)
+    if model is separate:
+        model_draws = separate_draws
+    elif bootstrap is not None:
+        model_draws = bootstrap
+    else:
+        model_draws = bootstrap_groups(model, runs, n_resamples, rng=model_stream, **boot_kwargs)
+
+    names = exponent_names(separate.form, separate.per_group)
+    values = {g: quantities(separate.form, _rows(separate.form, separate_draws, g,
+                                                 separate[g].params), names)
+              for g in group_list}
+    estimates = _estimates(values, level)
+    differences = _differences(values, group_list, _pairs(group_list, reference, pairs), level)
+    test = _shared_test(separate, separate_draws, names, level, model) if names else {}
+    multipliers = []
+    if set(model.form.inputs) == {"N", "D"}:
+        for what, grid in (("C", budgets), ("loss", losses)):
+            if grid is None:
+                continue
+            grid = check_numbers("budgets" if what == "C" else "losses", grid,
+                                 positive=True).ravel()
+            for group in group_list:
+                if group == reference:
+                    continue
+                out = effective_compute_multiplier(
+                    model, group, reference, draws=model_draws, confidence_level=level,
+                    flops_per_token=flops_per_token,
+                    **({"compute": grid} if what == "C" else {"loss": grid}))
+                for i, at in enumerate(grid):
+                    multipliers.append({
+                        "group": group, "reference": reference, "at": what,
+                        "C": float(at) if what == "C" else np.nan,
+                        "loss": float(at) if what == "loss" else np.nan,
+                        "multiplier": float(out["multiplier"].ravel()[i]),
+                        "multiplier_low": float(out["low"].ravel()[i]),
+                        "multiplier_high": float(out["high"].ravel()[i]),
+                        "n_failed_draws": int(out["n_failed_draws"])})
+    notes = []
+    if model.shared:
+        notes.append(f"multipliers from the fit with {', '.join(model.shared)} shared by every "
+                     "group; exponent comparisons and the test from separate fits")
+    return Comparison(
+        approach="parametric", group_column=separate.group_column, groups=group_list,
+        reference=reference, confidence_level=level, correction="holm", estimates=estimates,
+        differences=differences, multipliers=multipliers, test=test, n_resamples=n_resamples,
+        seed=seed, fit=model, separate=separate, draws=model_draws,
+        options={"form": separate.form.name, "shared": list(model.shared), "pairs": pairs,
+                 "flops_per_token": float(flops_per_token), "interval": "percentile bootstrap, "
+                 "runs resampled within groups"},
+        notes=tuple(notes))

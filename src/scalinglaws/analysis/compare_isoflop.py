@@ -1,0 +1,183 @@
+r"""Compare groups through Hoffmann's Approach 2: the exponent ``a`` and ``N_opt`` at budgets.
+
+The input is :func:`scalinglaws.isoflop_fit` with ``groups=`` (a
+:class:`~scalinglaws.fitting.isoflop_groups.GroupedIsoFLOPResult`). With resampling
+(``n_resamples > 0``) every group keeps its resampled exponents ``a_bootstrap`` and its
+resampled minima ``log_N_opt_draws`` (budgets x resamples); groups are resampled with
+independent streams, so the draws of two groups pair by index into draws of their
+difference. Then
+
+* ``a`` and ``b`` per group, and their differences, get percentile intervals of those
+  draws, p-values from the bootstrap standard error and Holm's correction;
+* ``N_opt(C)`` of each resample is its own least-squares line through the resampled
+  minima (the same weights as the fit) evaluated at ``C``, and the ratio
+  ``N_opt(group) / N_opt(reference)`` gets a percentile interval;
+* one value of ``a`` for every group is tested by Wald's heterogeneity test with the
+  bootstrap variances.
+
+Without resampling the regression's standard errors give normal intervals (``a_se``;
+for ``log N_opt(C)`` the line's covariance).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .._exceptions import InputError
+from .._validation import check_numbers
+from ..fitting._optima import bootstrap_slopes
+from ._compare_stats import difference, holm, wald_heterogeneity
+from .compare_result import Comparison
+
+__all__ = ["compare_isoflop", "log_n_opt_draws"]
+
+
+def _used(result):
+    table = result.budgets
+    used = table[table["used"]]
+    weights = 1.0 / used["ln_N_opt_se"].to_numpy() ** 2 if result.options.get("weighted") \
+        else None
+    return np.log(used["C"].to_numpy()), weights
+
+
+def log_n_opt_draws(result, compute: np.ndarray) -> np.ndarray | None:
+    """``ln N_opt`` at ``compute`` of every resample's line, ``(R, n_budgets)`` (None
+    without resampling): the slope from :func:`~scalinglaws.fitting._optima.bootstrap_slopes`
+    and the line through the (weighted) mean of each resample's minima."""
+    if result.log_N_opt_draws is None:
+        return None
+    log_c, weights = _used(result)
+    draws = np.asarray(result.log_N_opt_draws, dtype=float)  # (budgets, R)
+    slope = bootstrap_slopes(log_c, draws, weights)
+    valid = np.isfinite(draws)
+    w = valid * (1.0 if weights is None else weights[:, None])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        x_mean = (w * log_c[:, None]).sum(axis=0) / w.sum(axis=0)
+        y_mean = (w * np.where(valid, draws, 0.0)).sum(axis=0) / w.sum(axis=0)
+    target = np.log(np.asarray(compute, dtype=float))
+    return y_mean[:, None] + slope[:, None] * (target[None, :] - x_mean[:, None])
+
+
+def _line_se(result, compute: np.ndarray) -> np.ndarray:
+    """Standard error of the fitted ``ln N_opt`` at ``compute`` (the regression line)."""
+    reg = result.regression["N"]
+    cov = np.asarray(reg["cov"], dtype=float)
+    x = np.column_stack([np.ones(compute.size), np.log(compute)])
+    return np.sqrt(np.einsum("ij,jk,ik->i", x, cov, x))
+
+
+def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: float = 0.95,
+                    pairs: str = "reference") -> Comparison:
+    """Approach 2 comparisons of a :class:`GroupedIsoFLOPResult` (see the module docstring).
+
+    Called by :func:`scalinglaws.analysis.compare.compare`; ``budgets`` default to the
+    largest budget any group used.
+    """
+    level = confidence_level
+    groups = tuple(result.groups)
+    reference = groups[0] if reference is None else reference
+    if reference not in groups:
+        raise InputError(f"`reference` {reference!r} is not a group of column "
+                         f"{result.group_column!r}; groups: {list(groups)}")
+    if len(groups) < 2:
+        raise InputError("a comparison needs at least two groups")
+    resampled = all(result[g].a_bootstrap is not None for g in groups)
+    if budgets is None:
+        budgets = [max(float(result[g].budgets.loc[result[g].budgets["used"], "C"].max())
+                       for g in groups)]
+    budgets = check_numbers("budgets", budgets, positive=True).ravel()
+    tail = (1 - level) / 2
+
+    values = {}
+    for g in groups:
+        r = result[g]
+        values[g] = {"a": (r.a, None if r.a_bootstrap is None else np.asarray(r.a_bootstrap),
+                           r.a_se),
+                     "b": (r.b, None if r.b_bootstrap is None else np.asarray(r.b_bootstrap),
+                           r.b_se)}
+    estimates = []
+    for g in groups:
+        for name, (value, draws, se) in values[g].items():
+            if draws is not None and np.isfinite(draws).sum() >= 2:
+                finite = draws[np.isfinite(draws)]
+                low, high = np.quantile(finite, [tail, 1 - tail])
+                spread = float(np.std(finite, ddof=1))
+            else:
+                interval = getattr(result[g], f"{name}_interval")
+                low, high, spread = interval[0], interval[1], se
+            estimates.append({"group": g, "quantity": name, "value": float(value),
+                              "value_low": float(low), "value_high": float(high),
+                              "se": float(spread)})
+    if pairs == "reference":
+        chosen = [(g, reference) for g in groups if g != reference]
+    else:
+        chosen = [(groups[j], groups[i]) for i in range(len(groups))
+                  for j in range(i + 1, len(groups))]
+    differences = []
+    for name in ("a", "b"):
+        block = []
+        for g, versus in chosen:
+            (va, da, sa), (vb, db, sb) = values[g][name], values[versus][name]
+            paired = None if da is None or db is None else da - db
+            row = difference(va - vb, paired, level, se=math.hypot(sa, sb))
+            block.append({"group": g, "versus": versus, "quantity": name,
+                          "difference": row["difference"], "difference_low": row["low"],
+                          "difference_high": row["high"], "se": row["se"],
+                          "p_value": row["p_value"]})
+        for r, p in zip(block, holm([r["p_value"] for r in block])):
+            r["p_adjusted"] = float(p)
+            r["differs"] = bool(np.isfinite(p) and p < 1 - level)
+        differences.extend(block)
+
+    variances, points = [], []
+    for g in groups:
+        value, draws, se = values[g]["a"]
+        finite = None if draws is None else draws[np.isfinite(draws)]
+        variances.append(np.var(finite, ddof=1) if finite is not None and finite.size >= 2
+                         else se ** 2)
+        points.append(value)
+    wald = wald_heterogeneity(np.array(points)[:, None], np.array(variances)[:, None, None])
+    test = {"method": "Wald test of one value for every group, "
+                      + ("bootstrap variances" if resampled else "regression standard errors"),
+            "quantities": ["a"], "statistic": wald["statistic"], "df": wald["df"],
+            "p_value": wald["p_value"], "rejected": bool(wald["p_value"] < 1 - level),
+            "pooled": {"a": wald["pooled"][0]}}
+
+    multipliers = []
+    ref_point = np.log(result[reference].predict_optimal(budgets)["N"].to_numpy())
+    ref_draws = log_n_opt_draws(result[reference], budgets)
+    for g in groups:
+        if g == reference:
+            continue
+        point = np.log(result[g].predict_optimal(budgets)["N"].to_numpy())
+        draws = log_n_opt_draws(result[g], budgets)
+        for i, c in enumerate(budgets):
+            if draws is not None and ref_draws is not None:
+                row = difference(point[i] - ref_point[i], draws[:, i] - ref_draws[:, i], level)
+            else:
+                se = math.hypot(_line_se(result[g], budgets)[i],
+                                _line_se(result[reference], budgets)[i])
+                row = difference(point[i] - ref_point[i], None, level, se=se)
+            failed = 0 if draws is None else int(np.sum(~np.isfinite(
+                draws[:, i] - ref_draws[:, i])))
+            multipliers.append({"group": g, "reference": reference, "at": "C", "C": float(c),
+                                "loss": np.nan, "multiplier": math.exp(row["difference"]),
+                                "multiplier_low": math.exp(row["low"]),
+                                "multiplier_high": math.exp(row["high"]),
+                                "n_failed_draws": failed})
+    notes = ["groups are resampled independently: groups that reuse the same training runs "
+             "(e.g. one sweep with different parameter counts) are dependent, and their "
+             "intervals and tests ignore it"]
+    n_resamples = 0
+    if resampled:
+        n_resamples = int(min(len(result[g].a_bootstrap) for g in groups))
+    return Comparison(
+        approach="isoflop", group_column=result.group_column, groups=groups,
+        reference=reference, confidence_level=level, correction="holm", estimates=estimates,
+        differences=differences, multipliers=multipliers, test=test, n_resamples=n_resamples,
+        fit=result, separate=result, draws=None,
+        options={"pairs": pairs, "interval": "percentile of the groups' resampled exponents "
+                 "and minima" if resampled else "normal, regression standard errors"},
+        notes=tuple(notes))

@@ -1,0 +1,196 @@
+"""The frozen result of a comparison between groups: tables, the test, text and JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from .._validation import deep_freeze, to_plain
+from .._version import __version__
+
+__all__ = ["Comparison", "MULTIPLIER_COLUMNS", "DIFFERENCE_COLUMNS", "ESTIMATE_COLUMNS"]
+
+_KIND = "scalinglaws.comparison"
+
+#: columns of :attr:`Comparison.multipliers`
+MULTIPLIER_COLUMNS = ("group", "reference", "at", "C", "loss", "multiplier", "multiplier_low",
+                      "multiplier_high", "n_failed_draws")
+#: columns of :attr:`Comparison.estimates`
+ESTIMATE_COLUMNS = ("group", "quantity", "value", "value_low", "value_high", "se")
+#: columns of :attr:`Comparison.differences`
+DIFFERENCE_COLUMNS = ("group", "versus", "quantity", "difference", "difference_low",
+                      "difference_high", "se", "p_value", "p_adjusted", "differs")
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Groups of runs compared with a reference group. Frozen.
+
+    Attributes
+    ----------
+    approach : {"parametric", "isoflop"}
+        Compared through fitted laws (Approach 3, :func:`scalinglaws.fit` with
+        ``groups``) or through Approach 2 power laws of IsoFLOP minima.
+    group_column : str
+    groups : tuple
+        Every group, sorted.
+    reference : object
+        The group the others are compared with.
+    confidence_level : float
+        Level of every interval; ``1 - confidence_level`` is the level of every
+        decision (``differs``, the test).
+    correction : str
+        Multiple-comparison correction of ``p_adjusted`` (``"holm"``, within each
+        quantity over the comparisons made).
+    estimates : list of dict
+        Rows of :attr:`estimates`.
+    differences : list of dict
+        Rows of :attr:`differences`.
+    multipliers : list of dict
+        Rows of :attr:`multipliers` (parametric), or of the compute-optimal model size
+        ratio ``N_opt(group) / N_opt(reference)`` (isoflop, in the same columns).
+    test : Mapping
+        The test that every group shares the compared exponents: ``method``,
+        ``quantities``, ``statistic``, ``df``, ``p_value``, ``rejected`` and, for
+        parametric fits, ``objective_separate`` and ``objective_shared``.
+    n_resamples : int
+        Bootstrap resamples behind the intervals (0: standard errors, normal intervals).
+    seed : int or None
+    fit : object
+        The fit the multipliers come from (a ``GroupedFitResult`` or
+        ``GroupedIsoFLOPResult``), kept for figures.
+    separate : object
+        The separate fits behind the exponent comparisons and the test.
+    draws : object
+        The ``GroupedBootstrapResult`` of ``fit`` (None without resampling).
+    options : Mapping
+        How the comparison was made (form, shared parameters, flops per token...).
+    notes : tuple of str
+        What a reader of the numbers must know (e.g. dependent groups).
+    """
+
+    approach: str
+    group_column: str
+    groups: tuple
+    reference: Any
+    confidence_level: float
+    correction: str
+    estimates: tuple
+    differences: tuple
+    multipliers: tuple
+    test: Mapping
+    n_resamples: int
+    seed: int | None = None
+    fit: Any = field(default=None, repr=False)
+    separate: Any = field(default=None, repr=False)
+    draws: Any = field(default=None, repr=False)
+    options: Mapping = field(default_factory=dict, repr=False)
+    notes: tuple = ()
+    package_version: str = __version__
+
+    def __post_init__(self):
+        for name in ("groups", "estimates", "differences", "multipliers", "test", "options",
+                     "notes"):
+            object.__setattr__(self, name, deep_freeze(getattr(self, name)))
+
+    # -- tables ------------------------------------------------------------------
+    @staticmethod
+    def _frame(rows, columns):
+        import pandas as pd
+
+        return pd.DataFrame([dict(r) for r in rows], columns=list(columns))
+
+    @property
+    def table_estimates(self):
+        """One row per group and quantity (exponents; allocation exponents ``a``, ``b``):
+        ``value`` with its interval and bootstrap standard error. A new DataFrame."""
+        return self._frame(self.estimates, ESTIMATE_COLUMNS)
+
+    @property
+    def table_differences(self):
+        """One row per comparison and quantity: the difference (group minus ``versus``),
+        its interval, standard error, p-value, Holm-adjusted p-value and ``differs``
+        (adjusted p-value below ``1 - confidence_level``). A new DataFrame."""
+        return self._frame(self.differences, DIFFERENCE_COLUMNS)
+
+    @property
+    def table_multipliers(self):
+        """Parametric: the effective-compute multiplier of each group over the reference
+        at each budget (``at="C"``) or loss (``at="loss"``), with its interval. Isoflop:
+        ``N_opt(group) / N_opt(reference)`` at each budget. A new DataFrame."""
+        return self._frame(self.multipliers, MULTIPLIER_COLUMNS)
+
+    def differing_pairs(self, quantity: str) -> list[tuple]:
+        """The comparisons of ``quantity`` whose adjusted p-value is below the level."""
+        return [(r["group"], r["versus"]) for r in self.differences
+                if r["quantity"] == quantity and r["differs"]]
+
+    # -- text ----------------------------------------------------------------------
+    def summary(self) -> str:
+        """The multipliers, the exponent differences and the test, as text."""
+        level = f"{100 * self.confidence_level:g}%"
+        lines = [f"comparison of {len(self.groups)} groups ({self.group_column!r}) with "
+                 f"{self.reference!r} [{self.approach}; {level} intervals, "
+                 + (f"{self.n_resamples} bootstrap resamples" if self.n_resamples
+                    else "normal intervals from standard errors")
+                 + f"; p-values adjusted by {self.correction}]"]
+        if self.multipliers:
+            what = ("effective-compute multiplier (compute the reference needs for the "
+                    "group's loss / the group's compute)" if self.approach == "parametric"
+                    else "compute-optimal model size N_opt(group) / N_opt(reference)")
+            lines += ["", what]
+            for row in self.multipliers:
+                where = (f"C = {row['C']:.3g} FLOP" if row["at"] == "C"
+                         else f"loss = {row['loss']:.4g}")
+                lines.append(f"  {row['group']!s:<24} {where:<22} {row['multiplier']:.4g} "
+                             f"[{row['multiplier_low']:.4g}, {row['multiplier_high']:.4g}]")
+        if self.differences:
+            lines += ["", "differences (group - versus)"]
+            for row in self.differences:
+                flag = "differs" if row["differs"] else ""
+                lines.append(f"  {row['quantity']:<6} {row['group']!s:<24} - {row['versus']!s:<24} "
+                             f"{row['difference']:+.4f} [{row['difference_low']:+.4f}, "
+                             f"{row['difference_high']:+.4f}]  p_adj = {row['p_adjusted']:.3g}  "
+                             f"{flag}".rstrip())
+        if self.test:
+            t = self.test
+            lines += ["", f"test of one {', '.join(t['quantities'])} for every group "
+                          f"({t['method']}): statistic {t['statistic']:.4g}, df {t['df']}, "
+                          f"p = {t['p_value']:.3g}"
+                      + (" -> they differ" if t["rejected"] else " -> no evidence they differ")]
+        for note in self.notes:
+            lines.append(f"note: {note}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    # -- export --------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        """Plain types: the settings, the three tables (row records), the test and notes."""
+        doc = {"kind": _KIND, "package_version": self.package_version,
+               "approach": self.approach, "group_column": self.group_column,
+               "groups": list(self.groups), "reference": self.reference,
+               "confidence_level": self.confidence_level, "correction": self.correction,
+               "n_resamples": self.n_resamples, "seed": self.seed,
+               "options": dict(self.options), "estimates": [dict(r) for r in self.estimates],
+               "differences": [dict(r) for r in self.differences],
+               "multipliers": [dict(r) for r in self.multipliers],
+               "test": dict(self.test), "notes": list(self.notes)}
+        if self.fit is not None and hasattr(self.fit, "to_dict"):
+            doc["fit"] = self.fit.to_dict()
+        return to_plain(doc)
+
+    def to_json(self, **kwargs) -> str:
+        """:meth:`to_dict` as JSON text (``kwargs`` go to :func:`json.dumps`)."""
+        return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
+
+    def save(self, path) -> None:
+        """Write :meth:`to_dict` to ``path`` as JSON, atomically (never over another kind
+        of file)."""
+        from .._files import atomic_write, check_output_path
+
+        target = check_output_path(path, kind="json", argument="`path`")
+        atomic_write(target, self.to_json(indent=2) + "\n")

@@ -1,0 +1,373 @@
+r"""Many groups of runs in one batch: stacked residuals and the block Levenberg-Marquardt step.
+
+A grouped fit (:mod:`scalinglaws.fitting.grouped`) minimises one objective over ``G``
+groups of runs, some parameters ``u`` shared by every group and the others ``v_g`` per
+group:
+
+.. math:: F(u, v_1, \dots, v_G) = \sum_g \sum_{i \in g} w_i\, \rho(r_i(u, v_g)).
+
+Group ``g``'s residuals depend on ``u`` and ``v_g`` only, so the Gauss-Newton matrix
+``J^T W J`` is an *arrowhead*: a shared block, one small block per group, and the
+couplings between the shared block and each group's. :func:`block_lm` takes the
+Levenberg-Marquardt step of the batched engine (:mod:`.engine`: Gauss-Newton curvature
+``J^T diag(psi') J``, Marquardt damping scaled by the diagonal of the IRLS majoriser,
+box bounds by freezing and projection) and solves it through the Schur complement of
+the group blocks: ``G`` solves of the per-group size and one of the shared size, so a
+step costs time linear in the number of groups instead of cubic in the total number
+of parameters.
+
+:class:`StackedGroups` lays the runs out as ``(G, n_max)`` (shorter groups padded with
+rows whose residual and Jacobian are zero, so they add nothing) and evaluates every
+group at its own parameters. :func:`labelled_residuals` exposes the same data to the
+batched multi-start engine, whose residual function sees only parameter vectors: the
+group of a start rides along as an extra parameter column with a zero Jacobian, which
+the engine therefore never moves (the device :mod:`.varpro` uses to hold exponents).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..laws.losses import Loss
+from .engine import _relative
+
+__all__ = ["StackedGroups", "labelled_residuals", "block_lm"]
+
+_SINGULAR_FLOOR = 1e-12  # damping scale floor relative to the largest diagonal (as the engine)
+_STALL_RTOL = 1e-12  # relative gain below which an iteration does not count as progress
+
+
+class StackedGroups:
+    """The runs of ``G`` groups as padded ``(G, n_max)`` arrays, evaluated per group.
+
+    Parameters
+    ----------
+    fitter : LawFitter
+        Supplies the residual function of each group (form, space, fixed and tied
+        parameters); parameter vectors are its free internal vectors ``(q,)``.
+    inputs : sequence of dict
+        Per group, the form's input arrays.
+    targets : sequence of ndarray
+        Per group, the observed losses.
+    weights : sequence of ndarray, optional
+        Per group, a non-negative weight per run (default 1).
+    """
+
+    def __init__(self, fitter, inputs: Sequence[dict], targets: Sequence[np.ndarray],
+                 weights: Sequence[np.ndarray] | None = None):
+        self.fitter = fitter
+        self.n_groups = len(targets)
+        self.counts = np.array([len(t) for t in targets], dtype=int)
+        self.n_max = int(self.counts.max())
+        self.q = len(fitter.free)
+        self.functions = [fitter.array_residual_function(x, t) for x, t in zip(inputs, targets)]
+        self.weighted = weights is not None
+        self.weights = np.zeros((self.n_groups, self.n_max))
+        for g, count in enumerate(self.counts):
+            self.weights[g, :count] = 1.0 if weights is None else weights[g]
+        self._designs(inputs, targets)
+
+    def _designs(self, inputs, targets):
+        """Groups measured at the same inputs (the same runs scored on several tasks or
+        domains) share one call of the form: a residual is ``value - target`` (``log f -
+        log L`` or ``f - L``), so group ``g``'s residuals are the first member's plus
+        ``offset_g = target_first - target_g`` (in the fit's space), with the same
+        Jacobian."""
+        keys: dict = {}
+        self.design = np.empty(self.n_groups, dtype=int)
+        for g, x in enumerate(inputs):
+            key = tuple(np.ascontiguousarray(x[name], dtype=float).tobytes() for name in sorted(x))
+            self.design[g] = keys.setdefault(key, len(keys))
+        first = [int(np.flatnonzero(self.design == d)[0]) for d in range(len(keys))]
+        self.design_functions = [self.functions[g] for g in first]
+
+        def space(t):
+            t = np.asarray(t, dtype=float)
+            return np.log(t) if self.fitter.space == "log" else t
+
+        self.offsets = np.zeros((self.n_groups, self.n_max))
+        for g, t in enumerate(targets):
+            self.offsets[g, :self.counts[g]] = space(targets[first[self.design[g]]]) - space(t)
+
+    def spread(self, per_group: np.ndarray) -> np.ndarray:
+        """Per-run values ``(K, N_total)`` (runs in group order) as ``(K, G, n_max)``."""
+        out = np.zeros(per_group.shape[:1] + (self.n_groups, self.n_max))
+        start = 0
+        for g, count in enumerate(self.counts):
+            out[:, g, :count] = per_group[:, start:start + count]
+            start += count
+        return out
+
+    def evaluate(self, theta: np.ndarray, groups: np.ndarray | None = None):
+        """Residuals ``(K, G', n_max)`` and Jacobian ``(K, G', q, n_max)`` of ``theta``
+        ``(K, G', q)``: every group (or those listed in ``groups``) at its own parameters."""
+        groups = np.arange(self.n_groups) if groups is None else np.asarray(groups)
+        k = theta.shape[0]
+        r = np.zeros((k, len(groups), self.n_max))
+        jac = np.zeros((k, len(groups), self.q, self.n_max))
+        designs = self.design[groups]
+        for d in np.unique(designs):
+            members = np.flatnonzero(designs == d)
+            count = self.counts[groups[members[0]]]
+            values, derivative = self.design_functions[d](
+                theta[:, members].reshape(k * members.size, self.q))
+            r[:, members, :count] = values.reshape(k, members.size, count) + \
+                self.offsets[groups[members], :count]
+            jac[:, members, :, :count] = derivative.reshape(k, members.size, self.q, count)
+        return r, jac
+
+    def labelled(self, theta: np.ndarray, labels: np.ndarray, extra_rows: int = 0):
+        """Residuals ``(k, n_max)`` and Jacobian ``(k, q + extra_rows, n_max)`` of starts
+        ``theta`` ``(k, q)``, start ``i`` on the runs of group ``labels[i]``."""
+        k = theta.shape[0]
+        r = np.zeros((k, self.n_max))
+        jac = np.zeros((k, self.q + extra_rows, self.n_max))
+        designs = self.design[labels]
+        for d in np.unique(designs):
+            rows = np.flatnonzero(designs == d)
+            count = self.counts[labels[rows[0]]]
+            values, derivative = self.design_functions[d](theta[rows])
+            r[rows, :count] = values + self.offsets[labels[rows], :count]
+            jac[rows, :self.q, :count] = derivative
+        return r, jac
+
+
+def labelled_residuals(stack: StackedGroups):
+    """Residual function for the engine: ``theta (k, q + 1)`` whose last column is the
+    group of each start (its Jacobian column is zero, so the engine never moves it;
+    rounding makes the label exact even so)."""
+    last = stack.n_groups - 1
+
+    def residuals(theta):
+        labels = np.clip(np.rint(theta[:, -1]), 0, last).astype(int)
+        return stack.labelled(theta[:, :-1], labels, extra_rows=1)
+
+    return residuals
+
+
+def _moments(stack: StackedGroups, theta, loss: Loss, weights, groups=None):
+    """Per (start, group): objective, gradient, Gauss-Newton matrix, IRLS diagonal and
+    gross gradient ``|J|^T |psi|`` at ``theta`` ``(K, G', q)`` (groups ``groups``)."""
+    r, jac = stack.evaluate(theta, groups)
+    with np.errstate(over="ignore", invalid="ignore"):
+        f = (loss.rho(r) * weights).sum(axis=-1)
+        psi = loss.psi(r) * weights
+        curvature = loss.psi_deriv(r) * weights
+        irls = loss.weights(r) * weights
+        grad = np.einsum("kgpn,kgn->kgp", jac, psi)
+        gross = np.einsum("kgpn,kgn->kgp", np.abs(jac), np.abs(psi))
+        hess = np.einsum("kgpn,kgn,kgqn->kgpq", jac, curvature, jac)
+        scale = np.einsum("kgpn,kgn->kgp", jac * jac, irls)
+    bad = (~np.isfinite(f) | ~np.all(np.isfinite(grad), axis=-1)
+           | ~np.all(np.isfinite(hess), axis=(-1, -2)))
+    f = np.where(bad, np.inf, f)
+    return f, grad, hess, scale, gross
+
+
+def _solve(system, rhs):
+    """Batched solve ``system @ x = rhs`` (rhs ``(..., n, m)``); singular systems alone by
+    least squares."""
+    try:
+        return np.linalg.solve(system, rhs)
+    except np.linalg.LinAlgError:
+        flat_s = system.reshape((-1,) + system.shape[-2:])
+        flat_r = rhs.reshape((-1,) + rhs.shape[-2:])
+        out = np.empty_like(flat_r)
+        for i, (s, b) in enumerate(zip(flat_s, flat_r)):
+            try:
+                out[i] = np.linalg.solve(s, b)
+            except np.linalg.LinAlgError:
+                out[i] = np.linalg.lstsq(s, b, rcond=None)[0]
+        return out.reshape(rhs.shape)
+
+
+def _blocked(x, grad, lower, upper):
+    """Parameters on a bound whose gradient pushes outward: frozen for this step."""
+    return ((x <= lower) & (grad > 0)) | ((x >= upper) & (grad < 0))
+
+
+def block_lm(stack: StackedGroups, theta0: np.ndarray, loss: Loss, lower: np.ndarray,
+             upper: np.ndarray, shared: Sequence[int], *, hold_shared: bool = False,
+             weights: np.ndarray | None = None, max_iter: int = 200, gtol: float = 1e-10,
+             ftol: float = 1e-12, xtol: float = 1e-10) -> dict:
+    """Levenberg-Marquardt on the grouped objective from ``theta0`` ``(K, G, q)``.
+
+    ``K`` independent problems are stepped together (joint starts, or bootstrap
+    resamples with ``weights`` ``(K, G, n_max)``). The parameters at positions
+    ``shared`` are one value per problem (``theta0[k, g, shared]`` must agree across
+    ``g``); with ``hold_shared`` they stay where they are and the groups decouple.
+
+    Coupled problems (shared parameters free) accept or reject a step for the whole
+    problem; decoupled ones (no shared parameter, or ``hold_shared``) per group, each
+    with its own damping, exactly as separate fits.
+
+    Returns a dict: ``theta`` ``(K, G, q)``, ``f`` ``(K, G)`` (each group's part of the
+    objective), ``converged`` and ``gradient`` (relative projected gradient) per
+    problem ``(K,)`` when coupled or per group ``(K, G)`` when decoupled, ``nit``,
+    ``nfev``.
+    """
+    shared = np.asarray(shared, dtype=int)
+    q = stack.q
+    per = np.setdiff1d(np.arange(q), shared)
+    coupled = shared.size > 0 and not hold_shared
+    k, n_groups = theta0.shape[:2]
+    w = np.broadcast_to(stack.weights if weights is None else weights,
+                        (k, n_groups, stack.n_max))
+    theta = np.clip(np.array(theta0, dtype=float), lower, upper)
+    f, grad, hess, scale, gross = _moments(stack, theta, loss, w)
+    units = (k,) if coupled else (k, n_groups)
+    # a joint start is far from the joint optimum (its shared values are a compromise):
+    # start cautious there; separate fits start from the engine's end points
+    lam = np.full(units, 1.0 if coupled else 1e-3)
+    nu = np.full(units, 2.0)
+    converged = np.zeros(units, bool)
+    done = np.zeros(units, bool)
+    best = _total(f, coupled)
+    since_gain = np.zeros(units, int)
+    gradient = _gradient(grad, gross, theta, lower, upper, shared, per, coupled)
+    converged |= gradient <= gtol
+    done |= converged | ~np.isfinite(best)
+    nfev, nit = 1, 0
+    for nit in range(1, max_iter + 1):
+        if done.all():
+            break
+        # decoupled groups that are done drop out of the batch: stragglers cost only themselves
+        live = np.arange(n_groups) if coupled else np.flatnonzero((~done).any(axis=0))
+        active = ~done
+        act = np.broadcast_to(active[:, None] if coupled else active[:, live], (k, live.size))
+        step = _step(theta[:, live], grad[:, live], hess[:, live], scale[:, live],
+                     lam if coupled else lam[:, live], lower, upper, shared, per, coupled)
+        trial = np.clip(theta[:, live] + np.where(act[..., None], step, 0.0), lower, upper)
+        taken = trial - theta[:, live]
+        model = -(np.einsum("kgp,kgp->kg", grad[:, live], taken)
+                  + 0.5 * np.einsum("kgp,kgpq,kgq->kg", taken, hess[:, live], taken))
+        fn, gn, hn, sn, grn = _moments(stack, trial, loss, w[:, live], live)
+        nfev += 1
+        if coupled:
+            old, new = f.sum(axis=1), fn.sum(axis=1)
+            accept = active & (new < old)
+            keep = np.broadcast_to(accept[:, None], (k, live.size))
+        else:
+            old, new = f[:, live], fn
+            accept = act & (new < old)
+            keep = accept
+        sel = keep[..., None]
+        theta[:, live] = np.where(sel, trial, theta[:, live])
+        f[:, live] = np.where(keep, fn, f[:, live])
+        grad[:, live] = np.where(sel, gn, grad[:, live])
+        gross[:, live] = np.where(sel, grn, gross[:, live])
+        scale[:, live] = np.where(sel, sn, scale[:, live])
+        hess[:, live] = np.where(sel[..., None], hn, hess[:, live])
+        if coupled:
+            lam, nu = _damping(lam, nu, accept, active, old - new, model.sum(axis=1))
+            moved = (np.abs(step) / (1.0 + np.abs(theta))).max(axis=(1, 2))
+        else:
+            lam[:, live], nu[:, live] = _damping(lam[:, live], nu[:, live], accept, act,
+                                                 old - new, model)
+            accept_all = np.zeros((k, n_groups), bool)
+            accept_all[:, live] = accept
+            accept, old, new = accept_all, _widen(old, live, n_groups), _widen(new, live, n_groups)
+            moved = _widen((np.abs(step) / (1.0 + np.abs(theta[:, live]))).max(axis=2), live,
+                           n_groups, fill=np.inf)
+        gradient = _gradient(grad, gross, theta, lower, upper, shared, per, coupled)
+        tiny_gain = (old - new) <= ftol * np.abs(old)
+        small = accept & tiny_gain & (moved <= xtol)
+        stuck = active & ~accept & (lam > 1e10)
+        now = _total(f, coupled)
+        gained = now < best - _STALL_RTOL * np.abs(best)
+        since_gain = np.where(gained, 0, since_gain + active)
+        best = np.minimum(best, now)
+        converged |= active & (small | (gradient <= gtol) | (stuck & (gradient <= 1e-6)))
+        done |= converged | stuck | (since_gain >= 8)
+    return {"theta": theta, "f": f, "converged": converged, "gradient": gradient,
+            "nit": nit, "nfev": nfev}
+
+
+def _total(f, coupled):
+    return f.sum(axis=1) if coupled else f
+
+
+def _damping(lam, nu, accept, active, actual, predicted):
+    """Nielsen's update of the damping from the gain ratio ``actual / predicted``: shrink it
+    up to 3x after a step the quadratic model predicted well, grow it (2x, 4x, 8x...)
+    after each rejected step."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(predicted > 0, actual / predicted, 0.0)
+    factor = np.maximum(1.0 / 3.0, 1.0 - (2.0 * ratio - 1.0) ** 3)
+    lam = np.where(accept, np.maximum(lam * factor, 1e-12),
+                   np.where(active, np.minimum(lam * nu, 1e16), lam))
+    nu = np.where(accept, 2.0, np.where(active, nu * 2.0, nu))
+    return lam, nu
+
+
+def _widen(values, live, n_groups, fill=0.0):
+    """``(K, G')`` values of the groups ``live`` as ``(K, G)`` (``fill`` elsewhere)."""
+    out = np.full((values.shape[0], n_groups), fill, dtype=float)
+    out[:, live] = values
+    return out
+
+
+def _gradient(grad, gross, theta, lower, upper, shared, per, coupled):
+    """Relative projected gradient (the engine's measure) per problem or per group."""
+    k, n_groups, q = grad.shape
+    if not coupled:
+        free = per
+        flat = _relative(grad[..., free].reshape(-1, free.size),
+                         gross[..., free].reshape(-1, free.size),
+                         theta[..., free].reshape(-1, free.size), lower[free], upper[free])
+        return flat.reshape(k, n_groups)
+    joint_grad = np.concatenate([grad[:, :, shared].sum(axis=1),
+                                 grad[:, :, per].reshape(k, -1)], axis=1)
+    joint_gross = np.concatenate([gross[:, :, shared].sum(axis=1),
+                                  gross[:, :, per].reshape(k, -1)], axis=1)
+    joint_x = np.concatenate([theta[:, 0, shared], theta[:, :, per].reshape(k, -1)], axis=1)
+    low = np.concatenate([lower[shared], np.tile(lower[per], n_groups)])
+    high = np.concatenate([upper[shared], np.tile(upper[per], n_groups)])
+    return _relative(joint_grad, joint_gross, joint_x, low, high)
+
+
+def _step(theta, grad, hess, scale, lam, lower, upper, shared, per, coupled):
+    """The damped Gauss-Newton step ``(K, G, q)``: per group, or through the Schur
+    complement of the group blocks when the shared parameters move."""
+    k, n_groups, q = theta.shape
+    step = np.zeros_like(theta)
+    blocked = _blocked(theta, grad, lower, upper)
+    top = np.maximum(scale.max(axis=(1, 2)) if coupled else scale.max(axis=2), 1e-300)
+    floor = _SINGULAR_FLOOR * (top[:, None, None] if coupled else top[..., None])
+    damping = np.maximum(scale, floor)
+    lam_g = (lam[:, None, None] if coupled else lam[..., None]) * damping
+
+    # per-group blocks, damped and with frozen parameters replaced by identity rows
+    hp = hess[..., per[:, None], per[None, :]]
+    fp = ~blocked[..., per]
+    system = hp + np.eye(per.size) * lam_g[..., per][..., None, :]
+    system = system * (fp[..., :, None] & fp[..., None, :]) + np.eye(per.size) * (~fp)[..., None, :]
+    rhs_p = np.where(fp, -grad[..., per], 0.0)
+    if not coupled:
+        step[..., per] = _solve(system, rhs_p[..., None])[..., 0]
+        return step
+
+    grad_s = grad[..., shared].sum(axis=1)
+    blocked_s = ((theta[:, 0, shared] <= lower[shared]) & (grad_s > 0)) | (
+        (theta[:, 0, shared] >= upper[shared]) & (grad_s < 0))
+    fs = ~blocked_s
+    coupling = hess[..., shared[:, None], per[None, :]]  # (K, G, s, p)
+    coupling = coupling * fs[:, None, :, None] * fp[..., None, :]
+    # A_g^-1 [H_PS, rhs_P] in one batched solve
+    solved = _solve(system, np.concatenate([np.swapaxes(coupling, -1, -2), rhs_p[..., None]],
+                                           axis=-1))
+    a_inv_h, a_inv_g = solved[..., :shared.size], solved[..., shared.size]
+    damping_s = np.maximum(scale[..., shared].sum(axis=1), floor[:, 0, :1])
+    hs = hess[..., shared[:, None], shared[None, :]].sum(axis=1)
+    hs = hs + np.eye(shared.size) * (lam[:, None] * damping_s)[:, None, :]
+    schur = hs - np.einsum("kgsp,kgpt->kst", coupling, a_inv_h)
+    rhs_s = np.where(fs, -grad_s, 0.0) - np.einsum("kgsp,kgp->ks", coupling, a_inv_g)
+    schur = schur * (fs[:, :, None] & fs[:, None, :]) + np.eye(shared.size) * (~fs)[:, None, :]
+    rhs_s = np.where(fs, rhs_s, 0.0)
+    du = _solve(schur, rhs_s[..., None])[..., 0]
+    dv = a_inv_g - np.einsum("kgps,ks->kgp", a_inv_h, du)
+    step[..., per] = np.where(fp, dv, 0.0)
+    step[..., shared] = du[:, None, :]
+    return step

@@ -1,0 +1,479 @@
+r"""Fit one law to many groups of runs at once, some parameters shared by every group.
+
+``fit(runs, "chinchilla", groups="setting", shared=["alpha", "beta"])`` minimises one
+objective over all groups,
+
+.. math:: F = \sum_g \sum_{i \in g} \rho\big(\log f(x_i; u, v_g) - \log L_i\big),
+
+with ``u`` the shared parameters (one value for every group) and ``v_g`` the others (one
+value per group); ``shared=()`` fits every group separately, in one batch.
+
+How the search scales with the number of groups ``G`` (Hoffmann's 4,500-point grid per
+group, jointly, would be a grid in ``3G + 2`` dimensions):
+
+1. **every group separately, in one batch of the engine**
+   (:func:`~scalinglaws.fitting.engine.multistart_minimize`): each group's starts (a
+   thinned start grid of the form plus, for Chinchilla, the best cells of a coarse
+   variable-projection grid) are labelled with their group, ranked by one value-only
+   pass, and the best ``rank`` of each group iterate, all groups together;
+2. each group's best end point, and the median of all groups' optima, are finished by
+   the block Levenberg-Marquardt step (:func:`~scalinglaws.fitting._stacked.block_lm`),
+   giving the separate optima;
+3. with shared parameters, joint starts put them at the median and the quartiles of
+   their separate estimates across groups; each group's own parameters are re-fitted
+   with the shared ones held there, and then everything moves together by block
+   Levenberg-Marquardt, whose step solves the arrowhead system ``J^T W J`` through the
+   Schur complement of the group blocks (time linear in ``G``); the best joint start
+   wins, and small problems (at most 60 joint parameters) are polished once more by
+   the engine's :func:`~scalinglaws.fitting.engine.polish` on the full objective.
+
+With ``n_jobs``/``backend`` the separate fits of steps 1-2 run in blocks of groups on
+joblib workers (``backend="dask"`` inside a ``dask.distributed.Client``: a cluster);
+step 3 couples all groups and runs in the calling process.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import numpy as np
+
+from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
+from .._validation import check_numbers
+from ..data.runs import as_runs, fingerprint_arrays
+from .engine import _bound_tolerance, multistart_minimize, polish
+from .grouped_result import GroupedFitResult
+from .identifiability import identifiability
+from .result import FitResult
+from .varpro import separable_starts
+from ._stacked import StackedGroups, block_lm, labelled_residuals
+
+__all__ = ["GroupedFitter", "GroupedFitResult", "fit", "group_rows"]
+
+#: relative projected gradient accepted as stationary: the estimator's GRADIENT_TOLERANCE
+#: (this module cannot import the estimator, whose ``fit`` dispatches here; a test keeps
+#: the two equal)
+GRADIENT_TOLERANCE = 1e-4
+_GRID_STARTS = 128  # thinned start grid per group (Hoffmann's grid has 4,500 points)
+_VARPRO_GRID = np.round(np.arange(0.0, 2.0001, 0.25), 10)  # coarse exponent grid per group
+_VARPRO_STARTS = 8
+_POLISH_PARAMS = 60
+_OWN_CANDIDATES = 3  # up to this many groups, each one's shared values is a joint start
+_SEARCH_ITERATIONS = 25  # batched search per group; the block LM finishes from its best  # joint problems this small get the engine's scipy polish as well
+_GROUPS_PER_BLOCK = 50  # groups per parallel task
+_LOAD_KEYS = ("columns", "flops_per_token", "nan_policy", "format", "sep")
+
+
+def group_rows(runs, column: str):
+    """Sorted group values and, for each, the indices of its rows (in table order).
+
+    Raises :class:`InputError` for a missing column or a missing value (naming the row).
+    """
+    import pandas as pd
+
+    if not isinstance(column, str) or column not in runs.frame.columns:
+        raise InputError(f"`groups`: no column {column!r}; columns: {runs.columns}")
+    values = runs.frame[column]
+    if values.isna().any():
+        row = int(np.flatnonzero(values.isna().to_numpy())[0])
+        raise InputError(f"`groups`: column {column!r} is missing at {runs.row_label(row)}")
+    codes, uniques = pd.factorize(values, sort=True)
+    keys = tuple(k.item() if isinstance(k, np.generic) else k for k in uniques)
+    return keys, [np.flatnonzero(codes == i) for i in range(len(keys))]
+
+
+class GroupedFitter:
+    """Estimator of a law over groups of runs; :meth:`fit` returns a :class:`GroupedFitResult`.
+
+    Parameters
+    ----------
+    fitter : LawFitter
+        The estimator of one group (form and every fitting option: ``loss``, ``delta``,
+        ``space``, ``fixed``, ``tied``, ``bounds``, ``starts``, ``max_iter``...), the
+        same for every group.
+    shared : sequence of str
+        Free parameters with one value for every group (e.g. ``["alpha", "beta"]``);
+        the other free parameters take one value per group. Empty: separate fits.
+    rank : int
+        Starts per group that iterate after the value-only pass (default 8).
+    """
+
+    def __init__(self, fitter, *, shared=(), rank: int = 8):
+        self.fitter = fitter
+        if isinstance(shared, str):
+            shared = [shared]
+        try:
+            shared = tuple(shared)
+        except TypeError:
+            raise InputError(f"`shared` must be a list of parameter names, got {shared!r}") from None
+        free = self.fitter.free
+        for name in shared:
+            if name in free:
+                continue
+            why = ("is fixed" if name in self.fitter.fixed
+                   else f"is tied to {self.fitter.tied[name]!r}: share that one"
+                   if name in self.fitter.tied else "is not a parameter of form "
+                   f"{self.fitter.form.name!r} ({', '.join(self.fitter.form.param_names)})")
+            raise InputError(f"`shared` names {name!r}, which {why}")
+        if len(set(shared)) != len(shared):
+            raise InputError(f"`shared` names a parameter twice: {list(shared)}")
+        if set(shared) == set(free):
+            raise InputError("`shared` names every free parameter: that is one fit of all "
+                             "the runs pooled; call fit(runs, form) without `groups`")
+        self.shared = tuple(n for n in free if n in shared)  # in the form's order
+        self.shared_index = np.array([free.index(n) for n in self.shared], dtype=int)
+        self.per_group = tuple(n for n in free if n not in shared)
+        if not isinstance(rank, (int, np.integer)) or isinstance(rank, bool) or rank < 1:
+            raise InputError(f"`rank` must be a positive integer, got {rank!r}")
+        self.rank = int(rank)
+
+    def options(self) -> dict:
+        return {**self.fitter.options(), "shared": list(self.shared), "rank": self.rank}
+
+    # -- data ---------------------------------------------------------------
+    def _split(self, runs, column, weights):
+        keys, rows = group_rows(runs, column)
+        inputs = runs.inputs(self.fitter.form.inputs)
+        target = runs.loss
+        q = len(self.per_group)
+        for key, index in zip(keys, rows):
+            if len(index) < q:
+                raise InputError(f"group {column}={key!r} has {len(index)} runs, fewer than its "
+                                 f"{q} own parameters ({', '.join(self.per_group)})")
+        if len(target) < q * len(keys) + len(self.shared):
+            raise InputError(f"{len(target)} runs cannot determine {q * len(keys) + len(self.shared)} "
+                             "parameters")
+        per_inputs = [{k: v[index] for k, v in inputs.items()} for index in rows]
+        per_target = [target[index] for index in rows]
+        for g, (x, t) in enumerate(zip(per_inputs, per_target)):
+            self.fitter._check_arrays(x, t)  # finite, positive where logs are taken
+        per_weights = None if weights is None else [weights[index] for index in rows]
+        names = self.fitter.form.inputs
+        prints = [fingerprint_arrays([*((n, x[n]) for n in names), ("loss", t)]
+                                     + ([("weights", w)] if per_weights is not None else []))
+                  for x, t, w in zip(per_inputs, per_target, per_weights or [None] * len(keys))]
+        return keys, rows, per_inputs, per_target, per_weights, prints
+
+    # -- fitting ------------------------------------------------------------
+    def fit(self, runs, *, groups: str, weights=None, n_jobs: int = 1, backend: str | None = None,
+            progress: bool | None = None, **load_kwargs) -> GroupedFitResult:
+        """Fit every group of ``runs`` (a :class:`Runs`, DataFrame or path) at once.
+
+        ``groups`` names the column whose values define the groups; ``weights`` is a
+        weight per run or the name of a column holding them.
+        """
+        runs = as_runs(runs, **load_kwargs)
+        if isinstance(weights, str):
+            if weights not in runs.columns:
+                raise InputError(f"`weights` names column {weights!r}, which the runs do not "
+                                 f"have; columns: {list(runs.columns)}")
+            weights = runs.frame[weights].to_numpy(dtype=float)
+        weights = check_weights(weights, len(runs))
+        if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs == 0:
+            raise InputError(f"`n_jobs` must be a non-zero integer, got {n_jobs!r}")
+        keys, rows, inputs, targets, per_weights, prints = self._split(runs, groups, weights)
+        stack = StackedGroups(self.fitter, inputs, targets, per_weights)
+        show = (sys.stderr.isatty() and len(keys) > 100) if progress is None else bool(progress)
+        theta, f_sep, n_starts, nfev = _separate_fits(self, inputs, targets, per_weights,
+                                                      n_jobs, backend, show)
+        separate = theta.copy()
+        nit = 0
+        if self.shared:
+            theta, joint_nit, joint_nfev = self._joint(stack, theta)
+            nit += joint_nit
+            nfev += joint_nfev
+        final = block_lm(stack, theta[None], self.fitter.loss, self.fitter.lower,
+                         self.fitter.upper, self.shared_index, max_iter=0)
+        return self._result(stack, keys, rows, prints, separate, f_sep, final, n_starts, nit,
+                            nfev, groups, per_weights is not None)
+
+    def _joint(self, stack, separate):
+        """Steps 3 of the module docstring: shared starts, conditional refits, joint LM."""
+        loss, lower, upper = self.fitter.loss, self.fitter.lower, self.fitter.upper
+        values = separate[:, self.shared_index]
+        candidates = [np.median(values, axis=0)]
+        if len(separate) <= _OWN_CANDIDATES:  # few groups: each group's own values as well
+            candidates += list(values)
+        candidates = np.unique(np.array(candidates), axis=0)
+        theta0 = np.repeat(separate[None], len(candidates), axis=0)
+        theta0[:, :, self.shared_index] = candidates[:, None, :]
+        joint = block_lm(stack, theta0, loss, lower, upper, self.shared_index, max_iter=500)
+        best = int(np.argmin(np.where(np.isfinite(joint["f"].sum(1)), joint["f"].sum(1), np.inf)))
+        theta = joint["theta"][best]
+        nit, nfev = joint["nit"], joint["nfev"]
+        p_total = len(self.shared) + len(separate) * len(self.per_group)
+        if self.fitter.polish and p_total <= _POLISH_PARAMS:
+            theta = _dense_polish(self, stack, theta, joint["f"][best].sum())
+        return theta, nit, nfev
+
+    def _result(self, stack, keys, rows, prints, separate, f_sep, final, n_starts, nit, nfev,
+                column, weighted):
+        form, fitter = self.fitter.form, self.fitter
+        theta = final["theta"][0]
+        f_groups = final["f"][0]
+        coupled = bool(self.shared)
+        gradient = (np.full(len(keys), float(final["gradient"][0])) if coupled
+                    else final["gradient"][0])
+        r, jac = (a[0] for a in stack.evaluate(theta[None]))
+        per_index = [fitter.free.index(n) for n in self.per_group]
+        options = {**fitter.options(), "weighted": weighted}
+        grouping = {"groups": column, "shared": list(self.shared)}
+        results, separate_results, problems = {}, {}, []
+        on_lower = theta <= fitter.lower + _bound_tolerance(fitter.lower)
+        on_upper = theta >= fitter.upper - _bound_tolerance(fitter.upper)
+        bound = (np.isfinite(fitter.lower) & on_lower) | (np.isfinite(fitter.upper) & on_upper)
+        for g, key in enumerate(keys):
+            count = stack.counts[g]
+            at_bounds = tuple(n for n, b in zip(fitter.free, bound[g]) if b)
+            status, message = _status(float(gradient[g]), at_bounds, f_groups[g])
+            if status:
+                problems.append(f"{key!r} ({message})")
+            public = form.to_public(fitter._expand(theta[g][None])[0])
+            diagnostics = identifiability(jac[g][per_index][:, :count], self.per_group)
+            results[key] = FitResult(
+                form=form, params=dict(zip(form.param_names, map(float, public))),
+                free_params=fitter.free, fixed=dict(fitter.fixed), tied=dict(fitter.tied),
+                objective=float(f_groups[g]), n_runs=int(count), success=status == 0,
+                status=status, message=message, at_bounds=at_bounds, n_starts=int(n_starts[g]),
+                options={**options, **grouping, "group": key}, data_fingerprint=prints[g],
+                nit=int(nit), nfev=int(nfev), gradient=float(gradient[g]),
+                residuals=r[g, :count], diagnostics=diagnostics)
+            if coupled:
+                values = form.to_public(fitter._expand(separate[g][None])[0])
+                separate_results[key] = FitResult.from_params(form, dict(zip(form.param_names,
+                                                                            map(float, values))))
+        shared_params = {n: float(form.to_public(fitter._expand(theta[:1])[0])[
+            form.param_names.index(n)]) for n in self.shared}
+        messages = []
+        if problems:
+            messages.append(f"grouped {form.name} fit: {len(problems)} of {len(keys)} groups did "
+                            f"not converge cleanly: " + "; ".join(problems[:5])
+                            + (" ..." if len(problems) > 5 else ""))
+        unidentified = [repr(k) for k, res in results.items()
+                        if not res.diagnostics.get("identifiable", True)]
+        if unidentified:
+            messages.append(f"grouped {form.name} fit: the runs of {len(unidentified)} group(s) "
+                            f"cannot separate their own parameters ({', '.join(self.per_group)}): "
+                            + ", ".join(unidentified[:5]))
+        worst = max((res.status for res in results.values()), default=0)
+        overall = float(np.max(gradient)) if len(gradient) else float("nan")
+        status, message = (0, "converged") if worst == 0 else (
+            worst, f"{len(problems)} of {len(keys)} groups: " + problems[0])
+        result = GroupedFitResult(
+            form=form, group_column=column, results=results, shared=self.shared,
+            shared_params=shared_params, objective=float(np.sum(f_groups)),
+            separate_objective=float(np.sum(f_sep)), separate=separate_results,
+            n_runs=int(stack.counts.sum()), success=worst == 0, status=int(worst),
+            message=message, gradient=overall, options={**options, **self.options(),
+                                                        "groups": column},
+            nit=int(nit), nfev=int(nfev), warnings=tuple(messages),
+            group_rows={k: tuple(int(i) for i in idx) for k, idx in zip(keys, rows)})
+        for text in messages:
+            category = ConvergenceWarning if "converge" in text else IdentifiabilityWarning
+            warnings.warn(text, category, stacklevel=4)
+        return result
+
+
+def check_weights(weights, n: int):
+    """``weights`` as ``n`` finite non-negative floats, not all zero (or None)."""
+    if weights is None:
+        return None
+    values = np.ravel(check_numbers("weights", weights, positive=True, allow_zero=True))
+    if values.shape != (n,):
+        raise InputError(f"`weights` must have one value per run ({n}), got {values.size}")
+    if not values.any():
+        raise InputError("`weights` are all zero")
+    return values
+
+
+def _status(gradient: float, at_bounds, objective) -> tuple[int, str]:
+    if not np.isfinite(objective):
+        return 3, "no starting point gave a finite objective"
+    if not gradient <= GRADIENT_TOLERANCE:
+        return 2, (f"did not converge: relative gradient {gradient:.2g} at the best point; try "
+                   "more starts (rank), max_iter or other bounds")
+    if at_bounds:
+        return 1, (f"optimum on a bound for {', '.join(at_bounds)}; widen `bounds` or fix the "
+                   "parameter")
+    return 0, "converged"
+
+
+# ---------------------------------------------------------------------------- separate fits
+def _group_starts(gf: GroupedFitter, x, t, w, chinchilla: bool):
+    """Internal starts ``(m, q)`` of one group. Chinchilla with every parameter free: the
+    best cells of a coarse variable-projection grid (exponents in steps of 0.25, each
+    with its inner least-squares E, A, B); otherwise the form's start grid, thinned."""
+    fitter = gf.fitter
+    if chinchilla:
+        return separable_starts(x, t, space=fitter.space, weights=w, alphas=_VARPRO_GRID,
+                                betas=_VARPRO_GRID, count=_VARPRO_STARTS)
+    points = fitter._start_points(x, t)
+    if len(points) > _GRID_STARTS:
+        points = points[np.linspace(0, len(points) - 1, _GRID_STARTS).round().astype(int)]
+    return points
+
+
+def _separate_block(gf: GroupedFitter, inputs, targets, weights):
+    """Steps 1-2 for a list of groups: their separate optima ``(G, q)`` and objectives."""
+    fitter = gf.fitter
+    stack = StackedGroups(fitter, inputs, targets, weights)
+    chinchilla = (fitter.starts is None and fitter.form.name == "chinchilla"
+                  and fitter.free == fitter.form.param_names)
+    starts = [_group_starts(gf, x, t, None if weights is None else weights[g], chinchilla)
+              for g, (x, t) in enumerate(zip(inputs, targets))]
+    labels = np.concatenate([np.full(len(s), g) for g, s in enumerate(starts)])
+    x0 = np.column_stack([np.concatenate(starts), labels])
+    lower = np.append(fitter.lower, 0.0)
+    upper = np.append(fitter.upper, float(stack.n_groups - 1))
+    per_start = None if weights is None else stack.weights[labels]
+    search = multistart_minimize(labelled_residuals(stack), x0, fitter.loss, lower, upper,
+                                 max_iter=min(fitter.max_iter, _SEARCH_ITERATIONS), rank=gf.rank,
+                                 prune_after=fitter.prune_after, keep=min(fitter.keep, 4),
+                                 weights=per_start, groups=labels)
+    fun = np.where(np.isfinite(search.fun) & ~search.pruned, search.fun, np.inf)
+    theta = np.empty((stack.n_groups, stack.q))
+    for g in range(stack.n_groups):
+        members = np.flatnonzero(labels == g)
+        theta[g] = search.x[members[np.argmin(fun[members])], :-1]
+    finished = block_lm(stack, theta[None], fitter.loss, fitter.lower, fitter.upper, [],
+                        max_iter=500)
+    f = np.where(np.isfinite(finished["f"][0]), finished["f"][0], np.inf)
+    best = finished["theta"][0]
+    # A group the batch leaves unconverged or on a bound (a flat valley, a coefficient
+    # running to zero) is refitted alone by the full single-fit search (Hoffmann's grid,
+    # variable projection, polish); the better of the two is kept.
+    on_bound = np.any((best <= fitter.lower + _bound_tolerance(fitter.lower))
+                      | (best >= fitter.upper - _bound_tolerance(fitter.upper)), axis=1)
+    again = np.flatnonzero(~(finished["gradient"][0] <= GRADIENT_TOLERANCE) | on_bound)
+    for g in again:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            alone = fitter.fit_arrays(inputs[g], targets[g],
+                                      weights=None if weights is None else weights[g])
+        if np.isfinite(alone.objective) and not alone.objective > f[g]:
+            free = [fitter.form.param_names.index(n) for n in fitter.free]
+            best[g] = fitter.form.to_internal(fitter.form.params_vector(alone.params))[free]
+            f[g] = alone.objective
+    counts = np.bincount(labels, minlength=stack.n_groups)
+    return best, f, counts, search.nfev + finished["nfev"]
+
+
+def _separate_fits(gf, inputs, targets, weights, n_jobs, backend, show):
+    """Steps 1-2 for every group, in blocks of groups (parallel with ``n_jobs``/``backend``)."""
+    from tqdm.auto import tqdm
+
+    n = len(targets)
+    size = n if (n_jobs == 1 and backend is None and not show) else _GROUPS_PER_BLOCK
+    blocks = [slice(i, min(i + size, n)) for i in range(0, n, size)]
+    args = [(gf, inputs[b], targets[b], None if weights is None else weights[b]) for b in blocks]
+    if n_jobs == 1 and backend is None:
+        outputs = [_separate_block(*a) for a in tqdm(args, disable=not show,
+                                                      desc="grouped fit", unit="block")]
+    else:
+        from joblib import Parallel, delayed, parallel_backend
+
+        tasks = (delayed(_separate_block)(*a) for a in args)
+        if backend is None:
+            outputs = Parallel(n_jobs=n_jobs)(tqdm(tasks, total=len(args), disable=not show,
+                                                   desc="grouped fit", unit="block"))
+        else:
+            with parallel_backend(backend, n_jobs=n_jobs):
+                outputs = Parallel()(tqdm(tasks, total=len(args), disable=not show,
+                                          desc="grouped fit", unit="block"))
+    theta = np.concatenate([o[0] for o in outputs])
+    f = np.concatenate([o[1] for o in outputs])
+    counts = np.concatenate([o[2] for o in outputs])
+    return theta, f, counts, int(sum(o[3] for o in outputs))
+
+
+def _dense_polish(gf: GroupedFitter, stack: StackedGroups, theta, f_block):
+    """The engine's scipy polish on the whole joint vector (small problems only)."""
+    fitter = gf.fitter
+    shared, per = gf.shared_index, np.array([fitter.free.index(n) for n in gf.per_group])
+    n_groups, s, p = stack.n_groups, shared.size, per.size
+    rows = np.concatenate([np.arange(c) + g * stack.n_max for g, c in enumerate(stack.counts)])
+
+    def unpack(vector):
+        full = np.empty((vector.shape[0], n_groups, stack.q))
+        full[:, :, shared] = vector[:, None, :s]
+        full[:, :, per] = vector[:, s:].reshape(-1, n_groups, p)
+        return full
+
+    def residuals(vector):
+        r, jac = stack.evaluate(unpack(vector))
+        k = vector.shape[0]
+        dense = np.zeros((k, s + n_groups * p, n_groups, stack.n_max))
+        dense[:, :s] = np.moveaxis(jac[:, :, shared], 2, 1)
+        for g in range(n_groups):
+            dense[:, s + g * p:s + (g + 1) * p, g] = jac[:, g, per]
+        return (r.reshape(k, -1)[:, rows],
+                dense.reshape(k, s + n_groups * p, -1)[:, :, rows])
+
+    vector = np.concatenate([theta[0, shared], theta[:, per].ravel()])
+    lower = np.concatenate([fitter.lower[shared], np.tile(fitter.lower[per], n_groups)])
+    upper = np.concatenate([fitter.upper[shared], np.tile(fitter.upper[per], n_groups)])
+    weights = stack.weights.ravel()[rows] if stack.weighted else None
+    x, f, _, _ = polish(residuals, vector, fitter.loss, lower, upper, weights=weights)
+    if np.isfinite(f) and f < f_block:
+        return unpack(x[None])[0]
+    return theta
+
+
+def fit(runs, form="chinchilla", *, estimator, groups: str | None = None, shared=(),
+        weights=None, n_jobs: int = 1, backend: str | None = None,
+        progress: bool | None = None, rank: int = 8, **options) -> GroupedFitResult:
+    """Fit a law to every group of runs at once, ``shared`` parameters common to all groups.
+
+    Called by :func:`scalinglaws.fit` when it is given ``groups`` (which passes
+    ``estimator``); use that.
+
+    Parameters
+    ----------
+    runs : Runs, DataFrame or path
+        The runs, with a column naming each run's group.
+    form : str or Form
+        The law (default Chinchilla).
+    estimator : type
+        The estimator of one group, :class:`~scalinglaws.LawFitter`.
+    groups : str
+        Column whose values define the groups (a setting, a recipe, a data mixture).
+    shared : sequence of str
+        Free parameters with one value for every group (``["alpha", "beta"]``: common
+        exponents, per-group coefficients). Default none: separate fits, one batch.
+    weights : array or str, optional
+        Weight per run, or the column holding them.
+    n_jobs, backend : optional
+        Parallel workers (joblib) for the separate fits, in blocks of groups;
+        ``backend="dask"`` inside a ``dask.distributed.Client`` spreads them over a cluster.
+    progress : bool, optional
+        tqdm bar over the blocks (default: a terminal and more than 100 groups).
+    rank : int
+        Starts per group that iterate after ranking (default 8).
+    **options
+        Fitting options of :class:`~scalinglaws.LawFitter` (loss, delta, space, fixed,
+        tied, bounds, ...) and loading options of :func:`~scalinglaws.load_runs`.
+
+    Returns
+    -------
+    GroupedFitResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import scalinglaws as sl
+    >>> frame = pd.concat([sl.generate_sweep(rng=i).to_frame().assign(recipe=name)
+    ...                    for i, name in enumerate(["baseline", "new"])])
+    >>> joint = sl.fit(frame, "chinchilla", groups="recipe", shared=["alpha", "beta"])
+    >>> joint.groups, sorted(joint.shared_params)
+    (('baseline', 'new'), ['alpha', 'beta'])
+    >>> bool(joint["new"].params["alpha"] == joint["baseline"].params["alpha"])
+    True
+    """
+    if groups is None:
+        raise InputError("`groups` must name the column that defines the groups"
+                         + (" (`shared` needs groups)" if shared else ""))
+    load_kwargs = {k: options.pop(k) for k in list(options) if k in _LOAD_KEYS}
+    fitter = GroupedFitter(estimator(form, **options), shared=shared, rank=rank)
+    return fitter.fit(runs, groups=groups, weights=weights, n_jobs=n_jobs, backend=backend,
+                      progress=progress, **load_kwargs)

@@ -1,0 +1,281 @@
+"""Bootstrap of a grouped fit: runs resampled within each group, every resample refitted.
+
+Each resample draws, in every group, as many runs as the group has, with replacement
+(:func:`~scalinglaws.uncertainty.bootstrap.resample_counts` with the group column as
+strata), so every resample keeps every group and its size. As in the single-fit
+bootstrap, drawing runs is weighting them by their multiplicity, so all resamples
+share the residual functions and are refitted together: each from the full-data
+optimum, by the block Levenberg-Marquardt step of the grouped fit
+(:func:`scalinglaws.fitting._stacked.block_lm`), in chunks of resamples (parallel with
+``n_jobs``; ``backend="dask"`` inside a ``dask.distributed.Client`` runs the chunks on a
+cluster). Without shared parameters the groups decouple and each group's refit is its own
+problem; with shared parameters a resample is one joint problem.
+
+The draws of resample ``r`` for all groups come from the same resample, so any function
+of several groups' parameters (a difference of exponents, an effective-compute
+multiplier) has its bootstrap distribution by evaluating it draw by draw.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._exceptions import ConvergenceWarning, InputError
+from .._validation import check_confidence_level, check_int, deep_freeze
+from ..data.runs import as_runs
+from ..fitting._stacked import StackedGroups, block_lm
+from ..fitting.engine import polish
+from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
+from ..fitting.grouped import GroupedFitter, GroupedFitResult, check_weights
+from .bootstrap import resample_counts
+from .bootstrap_result import BootstrapResult
+
+__all__ = ["GroupedBootstrapResult", "bootstrap_groups"]
+
+_CHUNK_ELEMENTS = 1 << 22  # resamples x groups x parameters x runs per batch: bounds memory
+
+
+@dataclass(frozen=True, eq=False)
+class GroupedBootstrapResult:
+    """Bootstrap draws of a grouped fit, paired across groups by resample. Frozen.
+
+    Attributes
+    ----------
+    form : Form
+    group_column : str
+    groups : tuple
+        The group values, in the order of the second axis of ``draws``.
+    shared : tuple of str
+        Parameters shared by every group in the fit that was resampled.
+    point : Mapping
+        Group value -> the full-data parameters (public units).
+    draws : ndarray, shape (n_resamples, n_groups, n_params)
+        Parameters of every resample and group (``form.param_names`` order); NaN where
+        the refit failed (the whole resample with shared parameters, else one group).
+        Read-only.
+    n_resamples : int
+    n_failed : Mapping
+        Group value -> resamples whose refit failed for it (excluded, never dropped
+        silently).
+    confidence_level : float
+    seed : int or None
+    method : str
+        ``"percentile"``.
+    """
+
+    form: object
+    group_column: str
+    groups: tuple
+    shared: tuple
+    point: Mapping
+    draws: np.ndarray = field(repr=False)
+    n_resamples: int
+    n_failed: Mapping
+    confidence_level: float = 0.95
+    seed: int | None = None
+    method: str = "percentile"
+
+    def __post_init__(self):
+        for name in ("groups", "shared", "point", "draws", "n_failed"):
+            object.__setattr__(self, name, deep_freeze(getattr(self, name)))
+
+    def index(self, group) -> int:
+        """Position of ``group`` on the second axis of ``draws``."""
+        try:
+            return self.groups.index(group)
+        except ValueError:
+            raise InputError(f"no group {group!r}; groups: {list(self.groups)}") from None
+
+    def group(self, group) -> BootstrapResult:
+        """The draws of one group as a :class:`~scalinglaws.BootstrapResult` (its failed
+        resamples left out), usable as ``draws=`` of every analysis function."""
+        values = self.draws[:, self.index(group)]
+        ok = np.all(np.isfinite(values), axis=1)
+        return BootstrapResult(form=self.form, point=dict(self.point[group]), draws=values[ok],
+                               objectives=np.full(int(ok.sum()), np.nan),
+                               n_resamples=self.n_resamples, n_failed=int((~ok).sum()),
+                               n_best_start_changed=0, confidence_level=self.confidence_level,
+                               method="percentile", seed=self.seed, groups=self.group_column)
+
+    def parameters(self, group) -> dict:
+        """``{name: array (n_resamples,)}`` of one group's draws (NaN where failed)."""
+        values = self.draws[:, self.index(group)]
+        return {name: values[:, i] for i, name in enumerate(self.form.param_names)}
+
+    def interval(self, statistic: Callable[[Mapping], np.ndarray], *,
+                 confidence_level: float | None = None) -> tuple[float, float, float]:
+        """Estimate and percentile interval of ``statistic(params)``, where ``params``
+        maps each group to ``{name: values}`` (floats for the estimate, arrays of one
+        value per resample for the interval). Resamples giving NaN are left out."""
+        level = check_confidence_level(self.confidence_level if confidence_level is None
+                                       else confidence_level)
+        estimate = float(np.asarray(statistic({g: dict(self.point[g]) for g in self.groups})))
+        values = np.asarray(statistic({g: self.parameters(g) for g in self.groups}), dtype=float)
+        values = values[np.isfinite(values)]
+        if values.size < 2:
+            return estimate, float("nan"), float("nan")
+        tail = (1 - level) / 2
+        low, high = np.quantile(values, [tail, 1 - tail])
+        return estimate, float(low), float(high)
+
+    def to_dict(self, *, include_draws: bool = False) -> dict:
+        """Plain types: the settings, the failures per group and (optionally) the draws."""
+        doc = {"method": self.method, "n_resamples": self.n_resamples,
+               "confidence_level": self.confidence_level, "seed": self.seed,
+               "group_column": self.group_column, "shared": list(self.shared),
+               "n_failed": [{"group": g, "n_failed": int(self.n_failed[g])} for g in self.groups],
+               "param_names": list(self.form.param_names)}
+        if include_draws:
+            doc["draws"] = [{"group": g, "draws": np.where(np.isfinite(self.draws[:, i]),
+                                                           self.draws[:, i], None).tolist()}
+                            for i, g in enumerate(self.groups)]
+        return doc
+
+
+def _refit_chunk(fitter, shared_index, inputs, targets, weights, theta0, counts, max_iter):
+    """Refit a chunk of resamples (``counts`` ``(K, G, n_max)`` multiplicities)."""
+    stack = StackedGroups(fitter, inputs, targets, weights)
+    scaled = counts * stack.weights[None]
+    k = counts.shape[0]
+    out = block_lm(stack, np.repeat(theta0[None], k, axis=0), fitter.loss, fitter.lower,
+                   fitter.upper, shared_index, weights=scaled, max_iter=max_iter)
+    theta = out["theta"]
+    ok = np.broadcast_to((out["gradient"] <= GRADIENT_TOLERANCE).reshape(
+        (k, -1)), (k, stack.n_groups)).copy()
+    ok &= np.isfinite(out["f"])
+    if shared_index.size == 0:
+        # the few resamples the batch leaves creeping along a flat valley: polish alone
+        for i, g in zip(*np.nonzero(~ok)):
+            count = stack.counts[g]
+            x, value, _, gradient = polish(stack.functions[g], theta[i, g], fitter.loss,
+                                           fitter.lower, fitter.upper,
+                                           weights=scaled[i, g, :count])
+            if np.isfinite(value) and gradient <= GRADIENT_TOLERANCE:
+                theta[i, g], ok[i, g] = x, True
+    return theta, ok
+
+
+def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
+                     confidence_level: float = 0.95, rng=None, weights=None, n_jobs: int = 1,
+                     backend: str | None = None, progress: bool | None = None,
+                     max_iter: int = 200, chunk_size: int | None = None) -> GroupedBootstrapResult:
+    """Bootstrap a grouped fit by resampling runs within each group.
+
+    Parameters
+    ----------
+    result : GroupedFitResult
+        The full-data fit (its options and shared parameters are reused).
+    runs : Runs, DataFrame or path
+        The runs it was fitted on (each group checked against its data fingerprint).
+    n_resamples : int
+        Resamples (each one draws every group anew).
+    confidence_level : float
+        Level of the percentile intervals.
+    rng : None, int or numpy.random.Generator
+        Source of randomness; the same seed gives the same draws whatever ``n_jobs``.
+    weights : array or str, optional
+        The per-run weights the fit used, if any.
+    n_jobs, backend :
+        Parallel workers (joblib) over chunks of resamples; ``backend="dask"`` inside a
+        ``dask.distributed.Client`` runs them on a cluster.
+    progress : bool, optional
+        tqdm bar (default: a terminal and more than 200 resamples).
+    max_iter : int
+        Block Levenberg-Marquardt iterations per resample.
+    chunk_size : int, optional
+        Resamples per batch (default: as many as keep a batch near 4M numbers).
+
+    Returns
+    -------
+    GroupedBootstrapResult
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from scalinglaws import fit, generate_sweep
+    >>> frame = pd.concat([generate_sweep(rng=i).to_frame().assign(recipe=name)
+    ...                    for i, name in enumerate(["baseline", "new"])])
+    >>> joint = fit(frame, "chinchilla", groups="recipe", shared=["alpha", "beta"])
+    >>> boot = bootstrap_groups(joint, frame, n_resamples=50, rng=0)
+    >>> boot.draws.shape
+    (50, 2, 5)
+    """
+    if not isinstance(result, GroupedFitResult):
+        raise InputError(f"`result` must be a GroupedFitResult, got {type(result).__name__}")
+    runs = as_runs(runs)
+    n_resamples = check_int("n_resamples", n_resamples, 2)
+    level = check_confidence_level(confidence_level)
+    max_iter = check_int("max_iter", max_iter, 1)
+    if chunk_size is not None:
+        chunk_size = check_int("chunk_size", chunk_size, 1)
+    if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs == 0:
+        raise InputError(f"`n_jobs` must be a non-zero integer, got {n_jobs!r}")
+    options = {k: v for k, v in result.options.items() if k in LawFitter.REFIT_OPTIONS}
+    grouped = GroupedFitter(LawFitter(result.form, **options), shared=result.shared)
+    fitter = grouped.fitter
+    if isinstance(weights, str):
+        if weights not in runs.columns:
+            raise InputError(f"`weights` names column {weights!r}, which the runs do not have")
+        weights = runs.frame[weights].to_numpy(dtype=float)
+    weights = check_weights(weights, len(runs))
+    keys, rows, inputs, targets, per_weights, prints = grouped._split(
+        runs, result.group_column, weights)
+    if tuple(keys) != result.groups:
+        raise InputError(f"`runs` have groups {list(keys)} in column {result.group_column!r}, "
+                         f"the fit has {list(result.groups)}")
+    for key, fingerprint in zip(keys, prints):
+        if result[key].data_fingerprint and fingerprint != result[key].data_fingerprint:
+            raise InputError(f"`runs` of group {result.group_column}={key!r} are not the data "
+                             "the fit was made on (data fingerprints differ)")
+    seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
+    generator = np.random.default_rng(rng)
+    labels = runs.frame[result.group_column].to_numpy()
+    counts = resample_counts(len(runs), n_resamples, generator, labels)
+    stack = StackedGroups(fitter, inputs, targets, per_weights)
+    spread = stack.spread(counts[:, np.concatenate(rows)])  # (R, G, n_max), group order
+    free = [fitter.form.param_names.index(n) for n in fitter.free]
+    theta0 = np.array([fitter.form.to_internal(fitter.form.params_vector(result[k].params))[free]
+                       for k in keys])
+    per_chunk = chunk_size or max(1, _CHUNK_ELEMENTS // (len(keys) * stack.q * stack.n_max))
+    chunks = [spread[i:i + per_chunk] for i in range(0, n_resamples, per_chunk)]
+    show = (sys.stderr.isatty() and n_resamples > 200) if progress is None else bool(progress)
+    args = (fitter, grouped.shared_index, inputs, targets, per_weights, theta0)
+    outputs = _run_chunks(args, chunks, max_iter, n_jobs, backend, show)
+    theta = np.concatenate([o[0] for o in outputs])
+    ok = np.concatenate([o[1] for o in outputs])
+    draws = fitter.form.to_public(fitter._expand(theta.reshape(-1, stack.q))).reshape(
+        n_resamples, len(keys), -1)
+    draws[~ok] = np.nan
+    failed = {k: int((~ok[:, g]).sum()) for g, k in enumerate(keys)}
+    if any(failed.values()):
+        worst = sum(failed.values())
+        warnings.warn(f"grouped bootstrap: {worst} group refits (of {n_resamples * len(keys)}) "
+                      "failed to converge and are excluded from the intervals (see n_failed)",
+                      ConvergenceWarning, stacklevel=2)
+    return GroupedBootstrapResult(
+        form=fitter.form, group_column=result.group_column, groups=tuple(keys),
+        shared=result.shared, point={k: dict(result[k].params) for k in keys}, draws=draws,
+        n_resamples=n_resamples, n_failed=failed, confidence_level=level, seed=seed)
+
+
+def _run_chunks(args, chunks, max_iter, n_jobs, backend, show):
+    from tqdm.auto import tqdm
+
+    if n_jobs == 1 and backend is None:
+        return [_refit_chunk(*args, chunk, max_iter)
+                for chunk in tqdm(chunks, disable=not show, desc="grouped bootstrap",
+                                  unit="chunk")]
+    from joblib import Parallel, delayed, parallel_backend
+
+    tasks = (delayed(_refit_chunk)(*args, chunk, max_iter) for chunk in chunks)
+    if backend is None:
+        return Parallel(n_jobs=n_jobs)(tqdm(tasks, total=len(chunks), disable=not show,
+                                            desc="grouped bootstrap", unit="chunk"))
+    with parallel_backend(backend, n_jobs=n_jobs):
+        return Parallel()(tqdm(tasks, total=len(chunks), disable=not show,
+                               desc="grouped bootstrap", unit="chunk"))
