@@ -240,7 +240,7 @@ def test_quick_start_fit_command_runs(tmp_path):
 def test_missing_shared_folder_fails_under_ci_and_skips_otherwise(ci, status, outcome):
     """The quick start's promise about ../shared (tests/conftest.py)."""
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--no-header",
+        [sys.executable, "-m", "pytest", "-q", "-n", "0", "-p", "no:cacheprovider", "--no-header",
          "--durations=0", "tests/outputs/test_cli.py::test_fit_options"],
         cwd=ROOT, capture_output=True, text=True,
         env=dict(os.environ, CI=ci, SCALINGLAWS_SHARED=str(ROOT / "no-such-folder")))
