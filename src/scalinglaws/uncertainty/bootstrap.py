@@ -43,10 +43,11 @@ _CHUNK_ROWS = 4096  # engine rows (resamples x starts) per batch: bounds memory
 _SAME_BASIN = 1e-8  # relative objective gain below which two starts reached one optimum
 # Worker processes pay off only when each has more work than starting one costs (a
 # fresh interpreter importing numpy, scipy and the package, then receiving the data).
-# Measured on the 2-core machine of the README's benchmarks: a first joblib/loky call
-# costs 1.5-6 s before any work (bench/bench_bootstrap.py --sweep-jobs prints it), and a
-# resample costs about 1.3 us per run and start; below this many estimated seconds per
-# worker the bootstrap runs in-process.
+# Measured on the README's 2-core machine: starting two loky workers cost 0.5-8 s
+# depending on the machine's load, and 10,000 resamples of the 240 Epoch runs took
+# 5.1-5.4 s in-process against 11.2 s on two fresh workers and 6.4 s on a warm pool
+# (bench/bench_bootstrap.py); a resample costs about 1.3-2.2 us per run and start. Below
+# this many estimated seconds per worker the bootstrap runs in-process.
 PROCESS_CROSSOVER_SECONDS = 8.0
 SECONDS_PER_RESAMPLE_RUN_START = 1.3e-6
 

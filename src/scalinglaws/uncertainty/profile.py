@@ -229,9 +229,9 @@ def profile_interval(result: FitResult, runs, parameter: str = "alpha", *,
             continue
         # continuation from the last point inside keeps the inner solves in the basin
         profile(inside)
-        # the end point to 1e-7 relative: far below the interval's own sampling error
+        # the end point to 1e-6 relative: far below the interval's own sampling error
         root = optimize.brentq(gap, min(inside, closed), max(inside, closed),
-                               xtol=1e-7 * max(abs(inside), 1e-3), rtol=1e-7, maxiter=100)
+                               xtol=1e-6 * max(abs(inside), 1e-3), rtol=1e-6, maxiter=100)
         sides[direction] = (float(to_public(root)), False)
     if any(side[1] for side in sides.values()):
         import warnings
