@@ -105,3 +105,21 @@ def test_epoch_profile_intervals_as_the_readme_states(epoch_csv):
     # README, "Profile-likelihood intervals": alpha [0.323, 0.369], beta [0.346, 0.388]
     assert (round(intervals["alpha"].low, 3), round(intervals["alpha"].high, 3)) == (0.323, 0.369)
     assert (round(intervals["beta"].low, 3), round(intervals["beta"].high, 3)) == (0.346, 0.388)
+
+
+def test_profile_map_is_the_scaled_rise_of_the_profile_objective():
+    from scalinglaws.uncertainty.profile import profile_map
+
+    runs = sl.generate_sweep(noise=0.01, rng=5)
+    result = sl.fit(runs)
+    alpha, beta = result.params["alpha"], result.params["beta"]
+    grid = profile_map(result, runs, [alpha - 0.02, alpha, alpha + 0.02], [beta])
+    assert grid.minimum == pytest.approx(result.objective, rel=1e-12)
+    assert grid.scale == pytest.approx(profile_scale(result, runs), rel=1e-12)
+    assert grid.statistic[1, 0] == pytest.approx(0.0, abs=1e-6)
+    np.testing.assert_allclose(grid.statistic, 2 * (grid.objective - grid.minimum) / grid.scale,
+                               rtol=1e-12, atol=1e-12)
+    # the rise off the optimum matches the independent profile over (e, a, b) at alpha +- 0.02
+    # with beta free there, so the 2-D cell (beta held) is at least as high
+    for row, value in ((0, alpha - 0.02), (2, alpha + 0.02)):
+        assert grid.objective[row, 0] >= _independent_profile(runs, value) * (1 - 1e-9)

@@ -23,14 +23,11 @@ depend on the number of BLAS threads.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
-
 import numpy as np
 
 from .engine import multistart_minimize, row_blocks
 
-__all__ = ["linear_inner_solve", "separable_starts", "profile_objective", "ProfileGrid",
-           "EXPONENT_GRID"]
+__all__ = ["linear_inner_solve", "separable_starts", "profile_objective", "EXPONENT_GRID"]
 
 #: default exponent grid of the start generator (covers Hoffmann's 0..2 in steps of 0.05)
 EXPONENT_GRID = np.round(np.arange(0.0, 2.0001, 0.05), 10)
@@ -134,29 +131,6 @@ def separable_starts(inputs, target, *, space: str = "log", weights=None,
     order = np.argsort(sse.ravel(), kind="stable")
     order = order[np.isfinite(sse.ravel()[order])][:count]
     return points[order]
-
-
-@dataclass(frozen=True)
-class ProfileGrid:
-    """The profile objective of a Chinchilla fit over a grid of exponents. Frozen.
-
-    Attributes
-    ----------
-    alphas, betas : ndarray
-        The grid axes.
-    objective : ndarray, shape (len(alphas), len(betas))
-        ``min over (E, A, B)`` of the fit's objective with ``(alpha, beta)`` held.
-    scales : ndarray, shape (len(alphas), len(betas), 3)
-        The minimising ``log(E), log(A), log(B)`` of each cell.
-    optimum : dict
-        The fit's ``alpha``, ``beta`` and ``objective``.
-    """
-
-    alphas: np.ndarray = field(repr=False)
-    betas: np.ndarray = field(repr=False)
-    objective: np.ndarray = field(repr=False)
-    scales: np.ndarray = field(repr=False)
-    optimum: dict
 
 
 def _held_residuals(residuals, held):

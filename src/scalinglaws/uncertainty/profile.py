@@ -34,9 +34,10 @@ from .._validation import check_confidence_level
 from ..data.runs import as_runs
 from ..fitting.engine import multistart_minimize, polish
 from ..fitting.estimator import FitResult, LawFitter
-from ..fitting.varpro import EXPONENT_GRID, linear_inner_solve
+from ..fitting.varpro import EXPONENT_GRID, linear_inner_solve, profile_objective
 
-__all__ = ["ProfileInterval", "profile_interval", "profile_intervals", "profile_scale"]
+__all__ = ["ProfileInterval", "ProfileMap", "profile_interval", "profile_intervals",
+           "profile_map", "profile_scale"]
 
 _MAX_STEPS = 40  # outward steps (doubling) before an interval side is declared open
 
@@ -254,3 +255,50 @@ def profile_intervals(result: FitResult, runs, parameters=("alpha", "beta"), *,
     runs = as_runs(runs)
     return {name: profile_interval(result, runs, name, confidence_level=confidence_level)
             for name in parameters}
+
+
+@dataclass(frozen=True)
+class ProfileMap:
+    """The profile objective of a Chinchilla fit over a grid of exponents. Frozen.
+
+    Attributes
+    ----------
+    alphas, betas : ndarray
+        The grid axes.
+    objective : ndarray, shape (len(alphas), len(betas))
+        ``min over (E, A, B)`` of the fit's objective with ``(alpha, beta)`` held.
+    statistic : ndarray, same shape
+        The robust likelihood-ratio statistic ``2 [objective - minimum] / scale``
+        (chi-square with 2 degrees of freedom for the joint region).
+    minimum, scale : float
+        The fit's objective and ``c`` of the module docstring.
+    """
+
+    alphas: np.ndarray = field(repr=False)
+    betas: np.ndarray = field(repr=False)
+    objective: np.ndarray = field(repr=False)
+    statistic: np.ndarray = field(repr=False)
+    minimum: float
+    scale: float
+
+    def __post_init__(self):
+        for name in ("alphas", "betas", "objective", "statistic"):
+            array = np.array(getattr(self, name), dtype=float)
+            array.flags.writeable = False
+            object.__setattr__(self, name, array)
+
+
+def profile_map(result: FitResult, runs, alphas, betas) -> ProfileMap:
+    """The profile objective and its robust likelihood-ratio statistic over ``alphas x betas``
+    (variable projection: ``E, A, B`` solved in every cell by the batched engine)."""
+    runs = as_runs(runs)
+    fitter, theta, inputs, target = _setup(result, runs)
+    alphas = np.asarray(alphas, dtype=float).ravel()
+    betas = np.asarray(betas, dtype=float).ravel()
+    objective, _ = profile_objective(fitter, inputs, target, alphas, betas)
+    r, _ = fitter.array_residual_function(inputs, target)(theta[None, :])
+    minimum = float(fitter.loss.rho(r[0]).sum())
+    scale = _scale(fitter, r[0])
+    statistic = 2.0 * np.maximum(objective - minimum, 0.0) / scale
+    return ProfileMap(alphas=alphas, betas=betas, objective=objective, statistic=statistic,
+                      minimum=minimum, scale=scale)

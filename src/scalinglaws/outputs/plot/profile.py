@@ -61,8 +61,7 @@ def profile(result, runs, *, alphas=None, betas=None, size: int = 41,
 
     from ..._validation import check_confidence_level
     from ...data.runs import as_runs
-    from ...fitting.varpro import profile_objective
-    from ...uncertainty.profile import _setup, _scale, profile_intervals
+    from ...uncertainty.profile import profile_intervals, profile_map
 
     check_result(result)
     runs = as_runs(check_runs(runs))
@@ -73,8 +72,7 @@ def profile(result, runs, *, alphas=None, betas=None, size: int = 41,
     check_cmap("cmap", cmap)
     check_figsize(figsize, given=ax)
     check_ax(ax)
-    fitter, theta, inputs, target = _setup(result, runs)
-    if fitter.form.name != "chinchilla" or fitter.free != fitter.form.param_names:
+    if result.form.name != "chinchilla" or tuple(result.free_params) != result.form.param_names:
         raise InputError("`result` must be a chinchilla fit with every parameter free")
     axes = []
     for name, given in (("alphas", alphas), ("betas", betas)):
@@ -87,11 +85,7 @@ def profile(result, runs, *, alphas=None, betas=None, size: int = 41,
             raise InputError(f"`{name}` must be at least 2 finite increasing values")
         axes.append(given)
     alphas, betas = axes
-    objective, _ = profile_objective(fitter, inputs, target, alphas, betas)
-    r, _ = fitter.array_residual_function(inputs, target)(theta[None, :])
-    best = float(fitter.loss.rho(r[0]).sum())
-    scale = _scale(fitter, r[0])
-    statistic = 2.0 * np.maximum(objective - best, 0.0) / scale
+    statistic = profile_map(result, runs, alphas, betas).statistic
     import matplotlib.colors as mcolors
 
     ax = new_axes(ax, figsize, default=(6.4, 5.2))
