@@ -103,8 +103,6 @@ def cmd_noise(args) -> int:
 
 def register(sub) -> None:
     """Add the ``kaplan`` subcommand group to the parser's subparsers."""
-    # The kaplan_ns form registers itself on import: building the parser lists it in `forms`.
-    from ...laws import kaplan  # noqa: F401  (numpy only; keeps --help fast)
 
     p = sub.add_parser("kaplan", help="Kaplan et al. (2020) allocation, overfitting rule; "
                                       "gradient noise scale",
