@@ -116,7 +116,7 @@ def test_predict_intervals_contain_point_and_narrow(besiroglu):
         assert np.all(result.low < result.loss) and np.all(result.loss < result.high)
         assert result.n_draws == 400 and result.n_failed_draws == 0
     assert np.all(narrow.high - narrow.low < 0.5 * (wide.high - wide.low))
-    assert set(wide.to_frame().columns) == {"N", "D", "loss", "loss_low", "loss_high"}
+    assert set(wide.to_frame().columns) == {"N", "D", "loss", "confidence_low", "confidence_high"}
 
 
 def test_draws_with_failures_are_counted_and_ignored(besiroglu):

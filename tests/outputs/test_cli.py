@@ -136,7 +136,7 @@ def test_optimal_and_diagnose_commands(boot_file, capsys):
     assert "under-trained" in capsys.readouterr().out
     assert main(["predict", str(boot_file), "--N", "7e10", "--D", "1.4e12", "--json"]) == 0
     row = _json(capsys)[0]
-    assert row["loss_low"] < row["loss"] < row["loss_high"]
+    assert row["confidence_low"] < row["loss"] < row["confidence_high"]
 
 
 def test_same_seed_same_json_from_cli(tmp_path):

@@ -94,6 +94,7 @@ def predict(fit, draws=None, confidence_level=0.95, *, interval: str | None = No
     return Prediction(inputs=broadcast, loss=point_values["loss"], low=low, high=high,
                       intervals=intervals, confidence_level=level, n_draws=n_draws,
                       n_failed_draws=failed, interval="confidence" if n_draws else None,
+                      confidence_low=low, confidence_high=high,
                       method="bootstrap percentile" if n_draws else "")
 
 

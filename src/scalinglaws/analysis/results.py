@@ -129,8 +129,6 @@ class Prediction(_ResultMixin):
         import pandas as pd
 
         columns = dict(self.inputs, loss=self.loss)
-        if self.confidence_low is None and self.prediction_low is None and self.low is not None:
-            columns.update(loss_low=self.low, loss_high=self.high)
         for name in ("confidence_low", "confidence_high", "prediction_low", "prediction_high",
                      "extrapolation_factor", "beyond_calibration"):
             if getattr(self, name) is not None:

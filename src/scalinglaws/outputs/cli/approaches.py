@@ -6,10 +6,11 @@ import argparse
 import json
 
 from ..._exceptions import InputError
+from ..._files import check_output_path
 from ._common import (UNITS, add_bootstrap_options, add_by_option, add_data_options,
                       add_form_option, add_group_option, add_output_options, add_seed_option,
-                      for_each_group, positive_float, positive_int, probability,
-                      runs_from_args, write_output)
+                      for_each_group, output_file, positive_float, positive_int, probability,
+                      runs_from_args, show_progress, write_output)
 
 
 def _budget_options(args) -> dict:
@@ -60,12 +61,33 @@ def cmd_backtest(args) -> int:
 
     if args.holdout == "group" and not args.group:
         raise InputError("--holdout group needs --group COLUMN")
+    if args.plot and not args.rollout:
+        raise InputError("--plot draws a rollout: add --rollout")
+    if args.plot:
+        check_output_path(args.plot, inputs=[args.path], kind="image", force=args.force,
+                          argument="--plot")
     runs = runs_from_args(args)
-    result = backtest(runs, args.form, holdout=args.holdout, threshold=args.threshold,
-                      fraction=args.fraction, group=args.group)
+    if args.rollout:
+        result = backtest(runs, args.form, rollout=True, axis=args.axis, n_cuts=args.cuts,
+                          fit_options={"preset": args.preset}, progress=show_progress())
+    else:
+        result = backtest(runs, args.form, holdout=args.holdout, threshold=args.threshold,
+                          fraction=args.fraction, group=args.group,
+                          fit_options={"preset": args.preset})
     document = result.to_dict()
     print(json.dumps(document, indent=2) if args.json else result.summary())
     write_output(args, document)
+    if args.plot:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .. import plot
+
+        ax = plot.rollout_errors(result)
+        with output_file(args.plot) as tmp:
+            ax.figure.savefig(tmp, dpi=150, format=args.plot.rsplit(".", 1)[-1].lower())
+        if not args.json:
+            print(f"wrote {args.plot}")
     return 0
 
 
@@ -117,5 +139,18 @@ def register(sub) -> None:
     p.add_argument("--fraction", type=probability, default=0.25,
                    help="without --threshold, hold out this top fraction (default 0.25)")
     add_group_option(p, help="the group column of --holdout group")
+    p.add_argument("--rollout", action="store_true",
+                   help="rollout: repeat the back-test with expanding windows (fit below each "
+                        "of several cuts, predict everything above) and report error and bias "
+                        "against the extrapolation factor")
+    p.add_argument("--axis", default="C", choices=["C", "N", "D"],
+                   help="with --rollout: the column the runs are cut along (default C)")
+    p.add_argument("--cuts", type=positive_int, default=5, metavar="K",
+                   help="with --rollout: most cuts (default 5)")
+    p.add_argument("--preset", default="hoffmann", choices=["hoffmann", "extrapolate"],
+                   help="the estimator to back-test (see `fit --preset`)")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="with --rollout: draw the errors against the extrapolation factor "
+                        "(.png, .pdf or .svg)")
     add_output_options(p, "json", what="the back-test (JSON)")
     p.set_defaults(func=cmd_backtest)

@@ -9,8 +9,8 @@ from ..._exceptions import InputError
 from ._common import (UNITS, add_bootstrap_options, add_data_options, add_fit_argument,
                       add_form_option, add_group_option, add_jobs_option, add_output_options,
                       add_quantity_options, add_seed_option, key_values, output_file,
-                      positive_float, print_table, quantities, runs_from_args, show_progress,
-                      worker_count, write_output)
+                      nonnegative_int, positive_float, print_table, probability, quantities,
+                      runs_from_args, show_progress, worker_count, write_output)
 
 
 def cmd_fit(args) -> int:
@@ -20,7 +20,28 @@ def cmd_fit(args) -> int:
     tied = key_values(args.tie, "--tie", str) or None
     runs = runs_from_args(args)
     result = fit(runs, args.form, loss=args.loss, delta=args.delta, space=args.space,
-                 fixed=fixed, tied=tied)
+                 fixed=fixed, tied=tied, preset=args.preset)
+    if args.uncertainty:
+        from ...uncertainty.calibrated import calibrate
+
+        law = calibrate(result, runs, n_resamples=args.resamples, rng=args.seed,
+                        axis=args.axis, scatter=args.scatter, replicates=args.replicates,
+                        n_jobs=worker_count(args.jobs), progress=show_progress())
+        if args.json:
+            from ..io import to_json
+
+            print(to_json(law))
+        else:
+            print(f"{runs!r}\n")
+            print(law.summary())
+        if args.out:
+            from ..io import save
+
+            with output_file(args.out) as tmp:
+                save(law, tmp)
+            if not args.json:
+                print(f"\nwrote {args.out}")
+        return 0 if result.success else 1
     if args.bootstrap:
         from ...uncertainty.bootstrap import bootstrap
 
@@ -48,6 +69,13 @@ def _load_fit(args):
     return load(args.fit)
 
 
+def _calibrated(result) -> bool:
+    """A fit saved with ``fit --uncertainty`` (it knows its prediction intervals)."""
+    from ...uncertainty.calibrated import CalibratedFit
+
+    return isinstance(result, CalibratedFit)
+
+
 def cmd_predict(args) -> int:
     from ...analysis.predict import predict
 
@@ -61,7 +89,8 @@ def cmd_predict(args) -> int:
         raise InputError(f"form {result.form.name!r} takes {', '.join(result.form.inputs)}, not "
                          f"--{' --'.join(unused)}")
     used = quantities(args, result.form.inputs)
-    prediction = predict(result, draws=result.bootstrap, **used)
+    prediction = predict(result, draws=None if _calibrated(result) else result.bootstrap,
+                         confidence_level=args.level, **used)
     frame = prediction.to_frame()
     print_table(frame, args.json)
     write_output(args, frame)
@@ -167,6 +196,25 @@ def register(sub) -> None:
                    help="hold a parameter at a value, e.g. --fix E=1.69")
     p.add_argument("--tie", action="append", metavar="NAME=OTHER",
                    help="set a parameter equal to another, e.g. --tie beta=alpha")
+    p.add_argument("--preset", default="hoffmann", choices=["hoffmann", "extrapolate"],
+                   help="named estimator: hoffmann (Hoffmann et al.'s objective, the default) or "
+                        "extrapolate (exponents tied, beta = alpha: the better extrapolator in "
+                        "the README's rollout study)")
+    p.add_argument("--uncertainty", action="store_true",
+                   help="also calibrate prediction intervals: bootstrap (--resamples), "
+                        "run-to-run scatter and the extrapolation error measured by a rollout "
+                        "of this estimator on these runs; all saved in --out")
+    p.add_argument("--resamples", type=nonnegative_int, default=1000, metavar="N",
+                   help="bootstrap resamples with --uncertainty (default 1000; 0 = delta-method "
+                        "confidence intervals)")
+    p.add_argument("--axis", default="C", choices=["C", "N", "D"],
+                   help="with --uncertainty: the axis extrapolation is measured along (default C)")
+    p.add_argument("--scatter", default=None, choices=["ratio", "constant", "power"],
+                   help="with --uncertainty: scatter model (default ratio: grows away from the "
+                        "runs' typical tokens per parameter)")
+    p.add_argument("--replicates", metavar="COLUMN",
+                   help="with --uncertainty: column of seed labels; the scatter then comes from "
+                        "the replicas")
     add_bootstrap_options(p)
     p.add_argument("--ci-method", default="percentile", choices=["percentile", "basic", "bca"],
                    help="bootstrap interval method (default percentile)")
@@ -181,10 +229,14 @@ def register(sub) -> None:
                        description="Predict the loss (nats/token) of models from a fit saved "
                                    "with `fit --out`. Give N (parameters) and D (tokens), or "
                                    "whatever inputs the form needs; lists of equal length pair "
-                                   "up, a single value broadcasts; intervals when the fit holds "
-                                   "a bootstrap. " + UNITS)
+                                   "up, a single value broadcasts. A fit saved with `fit "
+                                   "--uncertainty` gives confidence_low/high (where the law is) "
+                                   "and prediction_low/high (where one new run will land); a fit "
+                                   "with a bootstrap gives confidence_low/high. " + UNITS)
     add_fit_argument(p)
     add_quantity_options(p)
+    p.add_argument("--level", type=probability, default=0.95, metavar="P",
+                   help="two-sided level of the intervals (default 0.95)")
     add_output_options(p, None, what="the predictions")
     p.set_defaults(func=cmd_predict)
 

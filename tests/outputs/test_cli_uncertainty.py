@@ -1,0 +1,82 @@
+"""The CLI of issue 10: `fit --uncertainty`, prediction intervals in `predict`, presets and
+`backtest --rollout`."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import scalinglaws as sl
+from scalinglaws.outputs.cli import main
+
+DATA = Path(__file__).resolve().parents[2] / "datasets" / "synthetic_chinchilla_sweep.csv"
+
+
+@pytest.fixture(scope="module")
+def law_file(tmp_path_factory):
+    out = tmp_path_factory.mktemp("law") / "fit.json"
+    assert main(["fit", str(DATA), "--uncertainty", "--resamples", "40", "--seed", "3",
+                 "--out", str(out)]) == 0
+    return out
+
+
+def _rows(capsys):
+    return json.loads(capsys.readouterr().out)
+
+
+def test_fit_uncertainty_saves_a_calibrated_fit(law_file, capsys):
+    law = sl.load(law_file)
+    assert isinstance(law, sl.CalibratedFit)
+    assert law.bootstrap is not None and len(law.bootstrap.draws) == 40
+    assert law.calibration is not None and law.calibration.n_folds == 5
+    # the same numbers as the library with the same settings
+    runs = sl.load_runs(DATA)
+    again = sl.calibrate(sl.fit(runs), runs, n_resamples=40, rng=3, progress=False)
+    assert law.scatter == again.scatter and law.calibration == again.calibration
+    np.testing.assert_array_equal(law.bootstrap.draws, again.bootstrap.draws)
+
+
+def test_predict_prints_both_intervals_at_the_level_asked(law_file, capsys):
+    assert main(["predict", str(law_file), "--N", "1B", "7B", "--D", "20B", "140B",
+                 "--json"]) == 0
+    rows = _rows(capsys)
+    assert [r["N"] for r in rows] == [1e9, 7e9]
+    for row in rows:
+        assert row["prediction_low"] < row["confidence_low"] < row["loss"] \
+            < row["confidence_high"] < row["prediction_high"]
+    law = sl.load(law_file)
+    expected = sl.predict(law, N=[1e9, 7e9], D=[2e10, 1.4e11], confidence_level=0.8)
+    assert main(["predict", str(law_file), "--N", "1B", "7B", "--D", "20B", "140B",
+                 "--level", "0.8", "--json"]) == 0
+    narrow = _rows(capsys)
+    assert [r["prediction_high"] for r in narrow] == pytest.approx(
+        list(expected.prediction_high), rel=1e-12)
+    assert narrow[1]["prediction_high"] < rows[1]["prediction_high"]
+
+
+def test_predict_with_a_plain_fit_has_no_prediction_columns(tmp_path, capsys):
+    out = tmp_path / "plain.json"
+    assert main(["fit", str(DATA), "--out", str(out), "--json"]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(out), "--N", "1B", "--D", "20B", "--json"]) == 0
+    assert set(_rows(capsys)[0]) == {"N", "D", "loss"}
+
+
+def test_preset_extrapolate_ties_the_exponents(tmp_path, capsys):
+    out = tmp_path / "tied.json"
+    assert main(["fit", str(DATA), "--preset", "extrapolate", "--out", str(out), "--json"]) == 0
+    result = sl.load(out)
+    assert result.params["alpha"] == result.params["beta"]
+    assert result.options["preset"] == "extrapolate"
+
+
+def test_backtest_rollout_with_a_figure(tmp_path, capsys):
+    figure = tmp_path / "rollout.png"
+    assert main(["backtest", str(DATA), "--rollout", "--cuts", "3", "--plot", str(figure),
+                 "--json"]) == 0
+    document = _rows(capsys)
+    assert document["axis"] == "C" and len(document["folds"]) == 3
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["backtest", str(DATA), "--plot", str(tmp_path / "x.png")]) == 2
+    assert "add --rollout" in capsys.readouterr().err
