@@ -122,3 +122,14 @@ def test_calibrate_checks_its_arguments():
         calibrate(result, runs, n_resamples=-1)
     with pytest.raises(sl.InputError, match="FitResult"):
         calibrate("fit.json", runs)
+
+
+def test_too_few_runs_for_a_rollout_warns_and_goes_on_without_calibration():
+    runs = sl.generate_sweep(rng=0)
+    small = runs.select(runs.C <= runs.C.min())  # one budget: no cut to roll out along
+    with pytest.warns(sl.ExtrapolationWarning, match="not calibrated"):
+        law = calibrate(sl.fit(small), small, n_resamples=0)
+    assert law.calibration is None
+    with pytest.warns(sl.ExtrapolationWarning, match="no rollout calibration"):
+        bounds = law.interval("prediction", N=1e10, D=2e11)
+    assert bool(bounds.beyond_calibration)

@@ -338,8 +338,13 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
         k = float(np.median(frame["C"] / (frame["N"] * frame["D"])))
     calibration = None
     if rollout:
-        calibration = calibrate_extrapolation(result, runs, axis=axis, model=scatter,
-                                              n_cuts=n_cuts, progress=progress)
+        try:
+            calibration = calibrate_extrapolation(result, runs, axis=axis, model=scatter,
+                                                  n_cuts=n_cuts, progress=progress)
+        except InputError as exc:  # too few runs or levels for a rollout of this law
+            warnings.warn(f"the extrapolation error was not calibrated ({exc}); prediction "
+                          "intervals beyond the fitted range have no extrapolation term and "
+                          "are flagged", ExtrapolationWarning, stacklevel=2)
     boot = None
     if n_resamples:
         from .bootstrap import bootstrap
