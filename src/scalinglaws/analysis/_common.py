@@ -12,6 +12,7 @@ import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
 from .._validation import check_numbers
+from ..uncertainty.delta import draws_log_predictions
 from ..laws.forms import Chinchilla, Form, KaplanND
 
 _METHODS = ("auto", "closed_form", "numerical")
@@ -23,7 +24,6 @@ UNLIMITED = 1e100  # stands for N or D -> infinity when taking a law's limits
 NEAREST_ASYMPTOTE = 1e-9  # inference search starts at N = N_asymptote (1 + 1e-9)
 BEYOND_OPTIMAL = 10.0  # ... and ends at 10x the compute-optimal N for the target loss
 _FLOAT_MAX = np.finfo(float).max
-_ROWS_PER_CHUNK_ELEMENTS = 2_000_000  # bounds the (draws x points) Jacobian memory in predict
 
 
 def check_fit(fit) -> tuple[Form, np.ndarray]:
@@ -152,16 +152,7 @@ def law_loss(form: Form, params: np.ndarray, N, D) -> np.ndarray:
 
 def loss_at_shared_inputs(form: Form, params: np.ndarray, X: Mapping[str, np.ndarray]) -> np.ndarray:
     """Loss ``(m, n)`` of every parameter row at the same ``n`` points (chunked over rows)."""
-    n_points = len(next(iter(X.values()))) if X else 1
-    rows_per_chunk = max(1, _ROWS_PER_CHUNK_ELEMENTS // max(1, n_points * form.n_params))
-    out = np.empty((params.shape[0], n_points))
-    with np.errstate(all="ignore"):
-        theta = form.to_internal(params)
-        for start in range(0, params.shape[0], rows_per_chunk):
-            chunk = theta[start:start + rows_per_chunk]
-            log_value, _ = form.log_value_and_jacobian(chunk, X)
-            out[start:start + rows_per_chunk] = np.exp(log_value)
-    return out
+    return np.exp(draws_log_predictions(form, params, X))
 
 
 def require_frontier(form: Form, point: np.ndarray) -> None:
