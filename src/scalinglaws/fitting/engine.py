@@ -141,6 +141,13 @@ def evaluate_starts(residuals, x: np.ndarray, loss: Loss, weights=None) -> np.nd
     if weights is not None:
         weights = np.broadcast_to(np.asarray(weights, dtype=float), (m, weights.shape[-1]))
     f = np.zeros(m)
+    with np.errstate(all="ignore"):  # a start far off overflows: its objective is inf
+        _value_pass(blocks, x, loss, weights, f)
+    return np.where(np.isfinite(f), f, np.inf)
+
+
+def _value_pass(blocks, x, loss, weights, f):
+    m = x.shape[0]
     for fn, rows in blocks:
         step = _batch(fn, rows, x, 1, _VALUE_ELEMENTS)
         lo = 0
@@ -149,10 +156,16 @@ def evaluate_starts(residuals, x: np.ndarray, loss: Loss, weights=None) -> np.nd
             r, _ = fn(x[sel])
             f[sel] += _objective(loss, r, None if weights is None else weights[sel, rows])
             lo = sel.stop
-    return np.where(np.isfinite(f), f, np.inf)
 
 
 def _pass(blocks, x, loss, weights, idx):
+    """:func:`_accumulate` with floating-point warnings silenced: a trial point far off
+    overflows, and its objective is then set to inf (rejected)."""
+    with np.errstate(all="ignore"):
+        return _accumulate(blocks, x, loss, weights, idx)
+
+
+def _accumulate(blocks, x, loss, weights, idx):
     """Objective, gradient ``J^T psi``, Gauss-Newton Hessian ``J^T diag(psi') J``, the
     diagonal of the IRLS majoriser ``J^T diag(psi / r) J`` (always positive: it scales
     the damping) and the gross gradient ``|J|^T |psi|`` of the starts ``x`` (rows
