@@ -92,7 +92,7 @@ def timing():
               f"{fit.n_starts}  iterations {fit.nit}")
     print(f"scalinglaws.fit_curves : {cpu:7.2f} s CPU ({wall:.2f} s wall) for 27 curves "
           f"({len(curves):,} points), 3 fits, loading the schedule sums included")
-    budget = int(os.environ.get("BENCH_SCIPY_EVALUATIONS", 60))
+    budget = int(os.environ.get("BENCH_SCIPY_EVALUATIONS", "60"))
     cpu_loop = time.process_time()
     seconds, evaluations, result = _scipy_loop(parts["25M"], budget)
     cpu_loop = time.process_time() - cpu_loop

@@ -92,7 +92,7 @@ def test_anytime_points():
     row = cooled.frame.iloc[-1]
     s = int(row["step"])
     lr = schedules["constant"].lr_array()[:s + 1].copy()
-    start = int(round(s * 0.8))
+    start = round(s * 0.8)
     lr[start:] = np.linspace(lr[s], 0.1 * lr[s], s + 1 - start)
     assert row["loss"] == pytest.approx(TRUTH.predict(lr, [s])[0], rel=1e-12)
     assert row["loss"] < curves.loss("constant")[-1]  # cooling lowers the loss

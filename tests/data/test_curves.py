@@ -67,7 +67,7 @@ def _write_tensorboard(folder):
 
     for run, start in (("small", 4.0), ("large", 3.8)):
         writer = writer_module.EventFileWriter(str(folder / run))
-        for step in range(0, 60):
+        for step in range(60):
             values = [Summary.Value(tag="lr", simple_value=3e-4 * min(1.0, (step + 1) / 10))]
             if step % 10 == 9:
                 values.append(Summary.Value(tag="val/loss", simple_value=start - 0.01 * step))
@@ -99,7 +99,7 @@ def _write_mlflow(folder):
         experiment = client.create_experiment("sweep")
         for name, size in (("m1", "25M"), ("m2", "100M")):
             run = client.create_run(experiment, run_name=name).info.run_id
-            for step in range(0, 40):
+            for step in range(40):
                 client.log_metric(run, "lr", 1e-4, step=step)
             for step in range(0, 40, 5):
                 client.log_metric(run, "val_loss", 4.0 - 0.01 * step, step=step)

@@ -8,8 +8,7 @@ import pytest
 from scalinglaws import ConvergenceWarning, InputError
 from scalinglaws.analysis.curves import curve_scores
 from scalinglaws.data.curves import load_curves
-from scalinglaws.fitting.curves import (CurveFitResult, curve_objective, fit_curves,
-                                        fit_size_scaled)
+from scalinglaws.fitting.curves import CurveFitResult, curve_objective, fit_curves, fit_size_scaled
 from scalinglaws.laws.curve_synthetic import LUO_2025_MPL, default_schedules, synthetic_curves
 from scalinglaws.laws.schedules import attach_schedules
 
@@ -92,7 +91,7 @@ def test_momentum_law_matches_the_papers_table_1(luo, size):
 
 
 def test_fixed_tied_and_bounded_parameters():
-    curves, truth = synthetic_curves("momentum", rng=3, noise=0.001)
+    curves, _ = synthetic_curves("momentum", rng=3, noise=0.001)
     fixed = fit_curves(curves, "momentum", fixed={"lambda": 0.998})
     assert fixed.params["lambda"] == 0.998 and "lambda" not in fixed.free_params
     tied = fit_curves(synthetic_curves("mpl", rng=3, noise=0.0)[0], "mpl",

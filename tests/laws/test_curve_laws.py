@@ -12,8 +12,13 @@ from scalinglaws.analysis.curves import curve_scores
 from scalinglaws.data.curves import load_curves
 from scalinglaws.fitting.curves import CurveFitResult, fit_curves
 from scalinglaws.laws.curve_custom import Param, define_curve_law
-from scalinglaws.laws.curve_laws import (MomentumLaw, MultiPowerLaw, SizeScaled,
-                                         get_curve_law, register_curve_law)
+from scalinglaws.laws.curve_laws import (
+    MomentumLaw,
+    MultiPowerLaw,
+    SizeScaled,
+    get_curve_law,
+    register_curve_law,
+)
 from scalinglaws.laws.curve_synthetic import LUO_2025_MPL, default_schedules, synthetic_curves
 from scalinglaws.laws.schedules import attach_schedules
 

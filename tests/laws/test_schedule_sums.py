@@ -41,7 +41,7 @@ def _fast(sums, kernel):
 def test_exact_nodes_equal_the_brute_force_sum(schedule):
     lr = schedule.lr_array()
     sums = schedule_sums([lr], [STEPS], exact=True)
-    kernel = lambda l, a, d: _mpl_kernel(l, a)  # noqa: E731
+    kernel = lambda l, a, d: _mpl_kernel(l, a)
     np.testing.assert_allclose(_fast(sums, kernel), _brute(lr, STEPS, kernel), rtol=1e-12,
                                atol=1e-16)
     assert np.array_equal(sums.lr_area, np.cumsum(lr)[STEPS])
@@ -54,11 +54,11 @@ def test_quadrature_matches_the_brute_force_sum(schedule):
     # et al.'s B ~ 400, at points inside the warmup too; the momentum kernel on the step
     # grading (3 nodes): within 1e-6 of its scale.
     lr = schedule.lr_array()
-    mpl = lambda l, a, d: _mpl_kernel(l, a)  # noqa: E731
+    mpl = lambda l, a, d: _mpl_kernel(l, a)
     fast = schedule_sums([lr], [STEPS], grading="area", ratio=2, lr_ratio=4, nodes=2)
     exact = _brute(lr, STEPS, mpl)
     assert np.max(np.abs(_fast(fast, mpl) - exact)) <= 1e-4 * 3e-4
-    momentum = lambda l, a, d: -np.expm1(d * np.log(0.999)) / 0.001  # noqa: E731
+    momentum = lambda l, a, d: -np.expm1(d * np.log(0.999)) / 0.001
     fast = schedule_sums([lr], [STEPS], grading="steps", ratio=2, lr_ratio=np.inf, nodes=3)
     exact = _brute(lr, STEPS, momentum)
     assert np.max(np.abs(_fast(fast, momentum) - exact)) <= 1e-6 * 3e-4 * 1000
@@ -90,7 +90,7 @@ def test_subset_and_several_runs():
     assert np.array_equal(sums.run, np.repeat([0, 1, 2], [len(s) for s in steps]))
     pick = np.array([30, 2, 17])
     part = sums.subset(pick)
-    kernel = lambda l, a, d: _mpl_kernel(l, a)  # noqa: E731
+    kernel = lambda l, a, d: _mpl_kernel(l, a)
     np.testing.assert_array_equal(_fast(part, kernel), _fast(sums, kernel)[pick])
 
 

@@ -11,9 +11,16 @@ from scalinglaws import InputError
 from scalinglaws.fitting.curves import CurveFitResult, fit_curves
 from scalinglaws.laws.curve_synthetic import LUO_2025_MPL, synthetic_curves
 from scalinglaws.outputs.cli import main
-from scalinglaws.outputs.io.curves import (curve_fit_from_dict, curve_fit_from_json,
-                                           curve_fit_to_dict, curve_fit_to_json, curves_schema,
-                                           load_curve_bootstrap, load_curve_fit, save_curve_fit)
+from scalinglaws.outputs.io.curves import (
+    curve_fit_from_dict,
+    curve_fit_from_json,
+    curve_fit_to_dict,
+    curve_fit_to_json,
+    curves_schema,
+    load_curve_bootstrap,
+    load_curve_fit,
+    save_curve_fit,
+)
 from scalinglaws.uncertainty.curves import bootstrap_curves
 
 

@@ -10,8 +10,7 @@ from scalinglaws import InputError
 from scalinglaws.analysis.curves import predict_curve
 from scalinglaws.fitting.curves import CurveFitResult, fit_curves
 from scalinglaws.laws.curve_synthetic import default_schedules, synthetic_curves
-from scalinglaws.uncertainty.curves import (block_counts, bootstrap_curves,
-                                            residual_block_length)
+from scalinglaws.uncertainty.curves import block_counts, bootstrap_curves, residual_block_length
 
 
 def test_block_counts_are_runs_of_consecutive_points():

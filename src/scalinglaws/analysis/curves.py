@@ -27,8 +27,13 @@ from ..data.curves import Curves
 from ..fitting.curves import CurveFitResult, fit_curves
 from ..laws.curve_laws import SizeScaled
 
-__all__ = ["curve_scores", "CurvePrediction", "predict_curve", "predict_final",
-           "anytime_points"]
+__all__ = [
+    "CurvePrediction",
+    "anytime_points",
+    "curve_scores",
+    "predict_curve",
+    "predict_final",
+]
 
 
 def _check_result(result) -> CurveFitResult:
@@ -270,7 +275,7 @@ def anytime_points(curves: Curves, *, kind: str = "decay_end", result=None,
             lr = curves.lr_array(run)
             cooled_lrs, ends = [], []
             for i, s in enumerate(steps):
-                start = int(round(s * (1 - cooldown_fraction)))
+                start = round(s * (1 - cooldown_fraction))
                 if s < 2 or not np.all(lr[start:s + 1] == lr[s]):
                     continue
                 new = lr[:s + 1].copy()

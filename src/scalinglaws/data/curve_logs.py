@@ -29,8 +29,15 @@ import numpy as np
 from .._exceptions import InputError
 from .columns import normalise
 
-__all__ = ["CURVE_ALIASES", "resolve_curve_columns", "read_tensorboard", "read_mlflow",
-           "from_wide", "is_wandb", "sniff_directory"]
+__all__ = [
+    "CURVE_ALIASES",
+    "from_wide",
+    "is_wandb",
+    "read_mlflow",
+    "read_tensorboard",
+    "resolve_curve_columns",
+    "sniff_directory",
+]
 
 #: Header names recognised for each canonical column, after :func:`normalise` (lower
 #: case, ``_``/``-``/spaces as one space; ``/`` kept, so ``train/loss`` stays itself).
@@ -226,7 +233,7 @@ def read_mlflow(path: str, *, metric: str | None = None, lr: str | None = None):
             experiments = client.search_experiments()
             runs = client.search_runs([e.experiment_id for e in experiments]) if experiments \
                 else []
-        except Exception as error:  # mlflow raises its own exception types
+        except Exception as error:  # noqa: BLE001 - mlflow raises many unrelated types
             raise InputError(f"{path}: cannot read it as an MLflow store: {error}") from None
         if not runs:
             raise InputError(f"{path}: the MLflow store holds no runs")

@@ -50,12 +50,11 @@ import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import check_choice, check_positive
-from .curve_logs import (CURVE_ALIASES, from_wide, is_wandb, resolve_curve_columns,
-                         sniff_directory)
+from .curve_logs import CURVE_ALIASES, from_wide, is_wandb, resolve_curve_columns, sniff_directory
 from .readers import read_table, table_from_mapping
 from .runs import _row_text, _to_float, fingerprint_arrays
 
-__all__ = ["Curves", "load_curves", "CURVE_ALIASES"]
+__all__ = ["CURVE_ALIASES", "Curves", "load_curves"]
 
 _CANONICAL = tuple(CURVE_ALIASES)
 _NEIGHBOURS = 3  # spikes are judged against the median of 3 points on each side
@@ -447,7 +446,7 @@ def _spikes(frame, source, lines, policy, threshold, notes):
         return frame, 0
     loss = frame["loss"].to_numpy()
     flagged = np.zeros(len(frame), bool)
-    for _, rows in frame.groupby("run_id", sort=False).indices.items():
+    for rows in frame.groupby("run_id", sort=False).indices.values():
         values = loss[rows]
         # a spike stands above both sides: on a falling curve the left side is higher
         for i in range(1, len(values) - 1):

@@ -32,8 +32,13 @@ from ..laws.curve_laws import CurveLaw, SizeScaled, get_curve_law
 from ..laws.losses import get_loss
 from .estimator import LawFitter
 
-__all__ = ["CurveFitResult", "fit_curves", "fit_size_scaled", "curve_objective",
-           "data_fingerprint"]
+__all__ = [
+    "CurveFitResult",
+    "curve_objective",
+    "data_fingerprint",
+    "fit_curves",
+    "fit_size_scaled",
+]
 
 
 @dataclass(frozen=True)
@@ -124,12 +129,12 @@ class CurveFitResult:
 
     def summary(self) -> str:
         """A readable table of the fitted parameters and the fit's status."""
-        lines = [f"law        {self.law.name}  (warmup {self.law.warmup}d in the drop sum)"
-                 if hasattr(self.law, "warmup") else f"law        {self.law.name}",
+        lines = [(f"law        {self.law.name}  (warmup {self.law.warmup}d in the drop sum)"
+                  if hasattr(self.law, "warmup") else f"law        {self.law.name}"),
                  f"formula    {self.law.formula}",
-                 f"objective  {self.objective:.10g}  (sum of Huber(delta="
-                 f"{self.options.get('delta')}) on log loss over {self.n_points} points of "
-                 f"{len(self.runs)} curves)",
+                 (f"objective  {self.objective:.10g}  (sum of Huber(delta="
+                  f"{self.options.get('delta')}) on log loss over {self.n_points} points of "
+                  f"{len(self.runs)} curves)"),
                  f"status     {self.status}: {self.message}", "",
                  f"{'parameter':<12}{'value':>16}  note", "-" * 40]
         for name in self.law.param_names:

@@ -33,6 +33,7 @@ derivatives come from ``jacobian`` or central finite differences, as for user fo
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 
 import numpy as np
 
@@ -40,7 +41,7 @@ from .._exceptions import InputError
 from .curve_laws import CurveLaw, register_curve_law
 from .custom import Param, UserForm
 
-__all__ = ["FEATURES", "UserCurveLaw", "define_curve_law", "Param"]
+__all__ = ["FEATURES", "Param", "UserCurveLaw", "define_curve_law"]
 
 FEATURES = ("step", "lr", "lr_area", "lr_peak", "N", "tokens")
 
@@ -48,7 +49,7 @@ FEATURES = ("step", "lr", "lr_area", "lr_peak", "N", "tokens")
 class UserCurveLaw(CurveLaw):
     """A curve law given as a function of schedule features; see :func:`define_curve_law`."""
 
-    quadrature = {"nodes": 0}  # no loss-drop sum: only per-point features
+    quadrature = MappingProxyType({"nodes": 0})  # no loss-drop sum: only per-point features
 
     def __init__(self, name: str, function: Callable, params: Mapping[str, Param], *,
                  features: Sequence[str] = ("lr_area",), jacobian: Callable | None = None,

@@ -18,7 +18,7 @@ from .._validation import check_finite, check_int, check_nonnegative, check_rng
 from .curve_laws import SizeScaled, get_curve_law
 from .schedules import Schedule
 
-__all__ = ["LUO_2025_MPL", "synthetic_curves", "default_schedules"]
+__all__ = ["LUO_2025_MPL", "default_schedules", "synthetic_curves"]
 
 #: Luo et al. (2025) Multi-Power Law fits (their repository's README / ``src/config.py``,
 #: commit 8da9f19; the fits behind ``logs/{25,100,400}.log``), repository convention

@@ -45,7 +45,7 @@ import numpy as np
 from .._exceptions import InputError
 from .._validation import check_choice, check_fits_in_memory, check_int, check_positive
 
-__all__ = ["ScheduleSums", "schedule_sums", "GRADINGS", "DEFAULT_QUADRATURE"]
+__all__ = ["DEFAULT_QUADRATURE", "GRADINGS", "ScheduleSums", "schedule_sums"]
 
 GRADINGS = ("area", "steps")
 #: the quadrature options used unless a law or a user says otherwise

@@ -44,7 +44,7 @@ import numpy as np
 from .._exceptions import InputError
 from .._validation import check_choice, check_int, check_nonnegative, check_positive
 
-__all__ = ["Schedule", "KINDS", "DECAY_SHAPES", "read_schedules", "attach_schedules"]
+__all__ = ["DECAY_SHAPES", "KINDS", "Schedule", "attach_schedules", "read_schedules"]
 
 KINDS = ("constant", "cosine", "linear", "wsd", "two_stage", "step")
 DECAY_SHAPES = ("exponential", "linear", "cosine", "sqrt")

@@ -38,7 +38,7 @@ from ..fitting.curves import CurveFitResult, _weights, data_fingerprint
 from ..fitting.engine import multistart_minimize, polish
 from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
 
-__all__ = ["CurveBootstrap", "bootstrap_curves", "block_counts", "residual_block_length"]
+__all__ = ["CurveBootstrap", "block_counts", "bootstrap_curves", "residual_block_length"]
 
 _NODE_ROWS = 4_000_000  # resamples x nodes per batch: bounds the engine's working memory
 

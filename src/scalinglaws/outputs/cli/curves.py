@@ -9,9 +9,20 @@ parameters and per-curve scores; ``scalinglaws curves predict FIT.json --schedul
 from __future__ import annotations
 
 from ..._exceptions import InputError
-from ._common import (add_bootstrap_options, add_output_options, add_seed_option, key_values,
-                      nonnegative_int, output_file, positive_float, positive_int, print_table,
-                      quantity, show_progress, write_output)
+from ._common import (
+    add_bootstrap_options,
+    add_output_options,
+    add_seed_option,
+    key_values,
+    nonnegative_int,
+    output_file,
+    positive_float,
+    positive_int,
+    print_table,
+    quantity,
+    show_progress,
+    write_output,
+)
 
 _LAWS = ("mpl", "momentum")
 
@@ -72,7 +83,7 @@ def cmd_fit(args) -> int:
             for name, (low, high) in draws.intervals.items():
                 print(f"  {name:<10} [{low:.6g}, {high:.6g}]")
         print("\nper-curve scores on the fitted curves (loss scale):")
-        print_table(scores, False)
+        print(_text(scores))
     if args.out:
         with output_file(args.out) as tmp:
             save_curve_fit(result, tmp, draws)
@@ -109,9 +120,18 @@ def cmd_predict(args) -> int:
     frame = prediction.to_frame()
     if "low" in frame.columns:
         frame = frame.rename(columns={"low": "loss_low", "high": "loss_high"})
-    print_table(frame, args.json)
+    if args.json:
+        print_table(frame, True)
+    else:
+        print(_text(frame))
     write_output(args, frame)
     return 0
+
+
+def _text(frame) -> str:
+    """A table for the terminal: steps and counts as integers, scores to 6 digits (R² of
+    0.99993 stays 0.99993)."""
+    return frame.to_string(index=False, float_format=lambda v: f"{v:.6g}")
 
 
 def _help(parser):

@@ -32,9 +32,17 @@ from ..._files import atomic_write
 from ..._validation import to_plain
 from ..._version import __version__
 
-__all__ = ["CURVE_SCHEMA_VERSION", "curve_fit_to_dict", "curve_fit_from_dict",
-           "curve_fit_to_json", "curve_fit_from_json", "save_curve_fit", "load_curve_fit",
-           "load_curve_bootstrap", "curves_schema"]
+__all__ = [
+    "CURVE_SCHEMA_VERSION",
+    "curve_fit_from_dict",
+    "curve_fit_from_json",
+    "curve_fit_to_dict",
+    "curve_fit_to_json",
+    "curves_schema",
+    "load_curve_bootstrap",
+    "load_curve_fit",
+    "save_curve_fit",
+]
 
 CURVE_SCHEMA_VERSION = 1
 _KIND = "scalinglaws.curve_fit"

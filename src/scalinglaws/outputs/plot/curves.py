@@ -15,7 +15,7 @@ import numpy as np
 from ..._exceptions import InputError
 from ._style import LABELS, new_axes, pyplot
 
-__all__ = ["learning_curves", "curve_band"]
+__all__ = ["curve_band", "learning_curves"]
 
 
 def _check(result, curves, name):
