@@ -111,3 +111,19 @@ def test_fit_then_predict_a_held_out_schedule():
     predicted = predict_curve(fit, held, steps=[held.total_steps - 1]).loss[0]
     expected = CurveFitResult.from_params("momentum", truth).predict(held, [held.total_steps - 1])
     assert predicted == pytest.approx(expected[0], rel=1e-8)
+
+
+def test_anytime_points_feed_a_scaling_law_fit():
+    # one long constant-LR run, cooled down (by the law) at every logged point: a loss-vs-D
+    # curve that scalinglaws.fit takes as a table of runs
+    from scalinglaws import fit
+
+    constant = {"long": Schedule.constant(60000, 3e-4, warmup_steps=2160)}
+    curves, _ = synthetic_curves("mpl", schedules=constant, noise=0.0, N=1e8, every=2048)
+    points = anytime_points(curves, kind="cooled", result=TRUTH, tokens_per_step=524288.0)
+    # every point whose last 20% of steps ran at constant LR (not the one ending warmup)
+    assert len(points) == len(curves) - 1 and points.frame["step"].min() > 1.25 * 2160
+    assert np.all(np.diff(points.loss) < 0)
+    law = fit(points, "kaplan_d_offset")
+    assert law.status == 0
+    assert np.max(np.abs(law.predict(D=points.D) / points.loss - 1)) < 5e-3
