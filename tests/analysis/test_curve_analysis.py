@@ -47,7 +47,7 @@ def test_predicted_curve_is_the_law_on_the_schedule():
     np.testing.assert_allclose(prediction.loss, expected, atol=1e-5)
     assert prediction.lr.tolist() == [3e-4, wsd.lr_array()[23999]]
     default = predict_curve(TRUTH, wsd)
-    assert default.steps[0] == 1 and default.steps[-1] == 23999 and len(default.steps) == 101
+    assert default.steps[0] == 2159 and default.steps[-1] == 23999 and len(default.steps) == 101
     with pytest.raises(InputError, match="`steps` must lie in"):
         predict_curve(TRUTH, wsd, steps=[24000])
     scaled = CurveFitResult.from_params(

@@ -112,8 +112,8 @@ def _lr(schedule) -> np.ndarray:
 
 def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws=None,
                   confidence_level: float | None = None) -> CurvePrediction:
-    """The loss ``result``'s law predicts at ``steps`` (default: every 1% of the run and the
-    last step) of ``schedule`` (a :class:`~scalinglaws.laws.schedules.Schedule` or an LR
+    """The loss ``result``'s law predicts at ``steps`` (default: 101 steps evenly from the end
+    of warmup to the last step) of ``schedule`` (a :class:`~scalinglaws.laws.schedules.Schedule` or an LR
     array); ``N`` for a size-scaled law. With ``draws`` (a
     :class:`~scalinglaws.uncertainty.curves.CurveBootstrap`), ``low``/``high`` are the
     percentile band of the draws' curves at ``confidence_level`` (default: the draws').
@@ -131,8 +131,10 @@ def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws
     """
     result = _check_result(result)
     lr = _lr(schedule)
-    if steps is None:
-        steps = np.unique(np.r_[np.linspace(1, len(lr) - 1, 101).round(), len(lr) - 1])
+    if steps is None:  # from the end of warmup (the first peak of the LR): a law fitted
+        # on logged curves says nothing about the first steps
+        first = max(int(np.argmax(lr)), 1)
+        steps = np.unique(np.r_[np.linspace(first, len(lr) - 1, 101).round(), len(lr) - 1])
     steps = np.asarray(steps, dtype=np.int64)
     if steps.ndim != 1 or np.any(steps < 0) or np.any(steps >= len(lr)):
         raise InputError(f"`steps` must lie in 0 … {len(lr) - 1}")

@@ -227,6 +227,7 @@ def register(sub) -> None:
     where.add_argument("--every", type=positive_int, metavar="K",
                        help="predict every K steps and at the last step")
     where.add_argument("--at", type=nonnegative_int, nargs="+", metavar="STEP",
-                       help="predict at these steps (default: every 1%% of the run)")
+                       help="predict at these steps (default: 101 steps from the end of "
+                            "warmup to the last step)")
     add_output_options(q, None, what="the predicted curve")
     q.set_defaults(func=cmd_predict)
