@@ -11,6 +11,10 @@ from both certified starts. Also prints the wall time of all the fits.
 
     python bench/bench_objectives.py --write record.json       # record (e.g. PYTHONPATH=old/src)
     python bench/bench_objectives.py --compare record.json     # check this version against it
+
+``bench/objectives_record.json`` is the record of the engine before issue 18 (commit
+13d945e, run with ``PYTHONPATH=<that checkout>/src``): ``--compare
+bench/objectives_record.json`` checks the guarantee.
 """
 
 from __future__ import annotations
