@@ -209,19 +209,27 @@ def register(sub) -> None:
                                        "from a curve fit saved with `curves fit --out`.")
     q.add_argument("fit", metavar="FIT", help="curve fit JSON written by `curves fit --out`")
     q.add_argument("--schedule", required=True,
-                   choices=["constant", "cosine", "linear", "wsd", "two_stage", "step"])
+                   choices=["constant", "cosine", "linear", "wsd", "two_stage", "step"],
+                   help="the schedule's kind (LR after a linear warmup from 0)")
     q.add_argument("--steps", type=positive_int, required=True, metavar="T",
                    help="total optimizer steps of the run")
-    q.add_argument("--peak-lr", type=positive_float, required=True, metavar="LR")
+    q.add_argument("--peak-lr", type=positive_float, required=True, metavar="LR",
+                   help="the LR after warmup")
     q.add_argument("--final-lr", type=float, metavar="LR",
                    help="LR the decay ends at (cosine, linear, wsd) or of the second stage")
-    q.add_argument("--warmup-steps", type=nonnegative_int, default=0, metavar="W")
-    q.add_argument("--decay-start", type=nonnegative_int, metavar="STEP")
+    q.add_argument("--warmup-steps", type=nonnegative_int, default=0, metavar="W",
+                   help="steps of linear warmup from 0 (default 0)")
+    q.add_argument("--decay-start", type=nonnegative_int, metavar="STEP",
+                   help="wsd: step where the decay starts; two_stage: where the second "
+                        "stage starts")
     q.add_argument("--decay-steps", type=nonnegative_int, metavar="STEPS",
                    help="wsd: length of the decay at the end of the run")
-    q.add_argument("--decay-shape", choices=["exponential", "linear", "cosine", "sqrt"])
-    q.add_argument("--milestones", type=nonnegative_int, nargs="+", metavar="STEP")
-    q.add_argument("--factor", type=positive_float)
+    q.add_argument("--decay-shape", choices=["exponential", "linear", "cosine", "sqrt"],
+                   help="wsd: shape of the decay (default linear)")
+    q.add_argument("--milestones", type=nonnegative_int, nargs="+", metavar="STEP",
+                   help="step: the steps where the LR is multiplied by --factor")
+    q.add_argument("--factor", type=positive_float,
+                   help="step: the multiplier at each milestone")
     q.add_argument("--N", type=quantity, help="model size, for a size-scaled law")
     where = q.add_mutually_exclusive_group()
     where.add_argument("--every", type=positive_int, metavar="K",
