@@ -12,6 +12,7 @@ the evaluation count; its objective is printed beside ours.
 Run from the repository root with ``../shared`` beside it (or $SCALINGLAWS_SHARED)::
 
     python bench/bench_curves.py              # the timing (state the machine: nproc)
+    BENCH_SCIPY_EVALUATIONS=400 python bench/bench_curves.py   # the README's baseline budget
     python bench/bench_curves.py --coverage   # the README's coverage simulation (100 x 100)
 """
 
