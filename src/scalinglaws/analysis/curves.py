@@ -127,7 +127,7 @@ def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws
     >>> wsd = Schedule.wsd(24000, 3e-4, final_lr=3e-5, decay_start=20000, warmup_steps=2160,
     ...                    decay_shape="exponential")
     >>> round(float(predict_curve(fit, wsd, steps=[23999]).loss[0]), 3)
-    3.303
+    3.266
     """
     result = _check_result(result)
     lr = _lr(schedule)

@@ -357,7 +357,8 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
                              f"'{mapping['run_id']}'")
         runs = labels.astype(str).to_numpy(dtype=object)
     else:
-        runs = np.full(len(table), run or Path(source).stem or "run", dtype=object)
+        default = "run" if source.startswith("<") else Path(source).stem
+        runs = np.full(len(table), run or default or "run", dtype=object)
     frame = pd.DataFrame({"run_id": runs, "step": values["step"], "loss": values["loss"]})
     for name in ("lr", "tokens", "N"):
         if name in values:

@@ -75,6 +75,12 @@ def synthetic_curves(law="mpl", params: Mapping | None = None, *, schedules=None
     -------
     (Curves, dict)
         The curves (schedules attached) and the true parameters.
+
+    Examples
+    --------
+    >>> curves, truth = synthetic_curves("mpl", rng=0)
+    >>> curves.runs, len(curves), truth["alpha"]
+    (('constant', 'cosine', 'wsd', 'two_stage'), 622, 0.50786857)
     """
     from ..data.curves import load_curves
 
@@ -83,7 +89,8 @@ def synthetic_curves(law="mpl", params: Mapping | None = None, *, schedules=None
         if isinstance(law, SizeScaled) or law.name not in ("mpl", "momentum"):
             raise InputError("give `params` for this law")
         params = LUO_2025_MPL["25M"] if law.name == "mpl" else _MOMENTUM_DEMO
-    params = dict(zip(law.param_names, law.params_vector(params)))
+    params = {name: float(value) for name, value in zip(law.param_names,
+                                                         law.params_vector(params))}
     schedules = default_schedules() if schedules is None else dict(schedules)
     every = check_int("every", every, 1)
     noise = check_nonnegative("noise", noise)

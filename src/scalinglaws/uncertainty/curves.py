@@ -111,7 +111,15 @@ def residual_block_length(residuals, n: int, multiple: float = 4.0) -> int:
 
 def block_counts(n: int, block_length: int, n_resamples: int, rng) -> np.ndarray:
     """Multiplicity of each of ``n`` points in ``n_resamples`` moving-block resamples
-    (blocks of ``block_length`` consecutive points, placed uniformly, until ``n``)."""
+    (blocks of ``block_length`` consecutive points, placed uniformly, until ``n``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> counts = block_counts(10, 5, 2, np.random.default_rng(0))
+    >>> counts.sum(axis=1).tolist()
+    [10.0, 10.0]
+    """
     block_length = min(max(int(block_length), 1), n)
     n_blocks = int(np.ceil(n / block_length))
     starts = rng.integers(0, n - block_length + 1, size=(n_resamples, n_blocks))
