@@ -207,7 +207,7 @@ def test_refit_from_the_paper_starts_recovers_published_decays(dl, paper, fit_se
                     starts={"R_D_star": grid, "R_N_star": grid})
     assert result.n_runs == 182 and result.options["delta"] == 1e-3
     popular = max(result.local_optima, key=lambda o: o["n_starts"])
-    assert popular["n_starts"] >= 6  # most of the paper's starts end in the published basin
+    assert popular["n_starts"] >= 5  # most of the paper's starts end in the published basin
     assert popular["params"]["R_D_star"] == pytest.approx(15.387756, rel=0.10)
     assert popular["params"]["R_N_star"] == pytest.approx(5.309743, rel=0.10)
     assert popular["objective"] == pytest.approx(NOTEBOOK_OBJECTIVE, rel=1e-5)

@@ -248,7 +248,7 @@ class LawFitter:
                 "bounds": self._bounds_arg,
                 "starts": "default" if self.starts is None else "user",
                 "max_iter": self.max_iter, "prune_after": self.prune_after, "keep": self.keep,
-                "polish": self.polish, "preset": self.preset,
+                "polish": self.polish, "preset": self.preset, "rank": self.rank,
                 **({"ratio": self.loss.ratio} if hasattr(self.loss, "ratio") else {})}
 
     # -- fitting -------------------------------------------------------------
@@ -370,6 +370,34 @@ class LawFitter:
                                 if self.space == "log" else "not finite"))
         return arrays, target
 
+    def _flat_to_bound(self, residuals, x, f, on_bound, weights):
+        """Free parameters whose bound is reached with no rise of the objective.
+
+        A law can trade a parameter for another along a flat valley that runs into the
+        parameter's bound (E -> 0 when A / N^alpha is nearly constant over the sizes): the
+        search then stops anywhere on the flat stretch, short of the bound test. Each free
+        parameter not on a bound is moved to each finite bound in turn; if the objective
+        there is no higher (within 1e-12 relative), the optimum is on that bound and the
+        parameter is not identified. Returns the (possibly moved) point and those indices.
+        """
+        flat = []
+        x = np.array(x, dtype=float)
+        for i in range(x.size):
+            if on_bound[i]:
+                continue
+            for bound in (self.lower[i], self.upper[i]):
+                if not np.isfinite(bound):
+                    continue
+                trial = x.copy()
+                trial[i] = bound
+                r, _ = residuals(trial[None, :])
+                terms = self.loss.rho(r[0])
+                value = float(np.sum(terms if weights is None else terms * weights))
+                if np.isfinite(value) and value <= f + 1e-12 * abs(f):
+                    x, flat = trial, flat + [i]
+                    break
+        return x, flat
+
     def _result(self, n_runs, fingerprint, residuals, search, n_starts,
                 weights=None) -> FitResult:
         groups = distinct_optima(search) if np.isfinite(search.fun).any() else []
@@ -424,6 +452,11 @@ class LawFitter:
         params = {n: float(v) for n, v in zip(self.form.param_names, full_public)}
         on_bound = (np.isfinite(self.lower) & (x_best <= self.lower + _bound_tolerance(self.lower))) | (
             np.isfinite(self.upper) & (x_best >= self.upper - _bound_tolerance(self.upper)))
+        x_best, flat = self._flat_to_bound(residuals, x_best, f_best, on_bound, weights)
+        if flat:
+            on_bound = on_bound | np.isin(np.arange(len(self.free)), flat)
+            full_public = self.form.to_public(self._expand(x_best[None, :])[0])
+            params = {n: float(v) for n, v in zip(self.form.param_names, full_public)}
         at_bounds = tuple(n for n, b in zip(self.free, on_bound) if b)
         converged = gradient <= GRADIENT_TOLERANCE
         if not converged:
@@ -432,6 +465,10 @@ class LawFitter:
         elif at_bounds:
             status, message = 1, (f"optimum on a bound for {', '.join(at_bounds)}; the fit is "
                                   "constrained there, widen `bounds` or fix the parameter")
+            if flat:
+                names = ", ".join(self.free[i] for i in flat)
+                message += (f" ({names}: the objective is flat from the fitted value to the "
+                            "bound, so the runs do not identify it)")
         else:
             status, message = 0, "converged"
         local = []
@@ -442,6 +479,9 @@ class LawFitter:
         basin = best["starts"]
         r, jac = residuals(x_best[None, :])
         diagnostics = identifiability(jac[0], self.free)
+        if flat:
+            diagnostics = {**diagnostics, "flat_to_bound": [self.free[i] for i in flat],
+                           "identifiable": False}
         result = FitResult(params=params, objective=float(f_best), success=bool(converged),
                            status=status, message=message, at_bounds=at_bounds,
                            best_basin_starts=tuple(int(i) for i in np.sort(basin)),
@@ -506,7 +546,12 @@ def _warn(result: FitResult) -> None:
     if result.status != 0:
         warnings.warn(f"{result.form.name} fit: {result.message}", ConvergenceWarning, stacklevel=3)
     diagnostics = result.diagnostics or {}
-    if not diagnostics.get("identifiable", True):
+    if diagnostics.get("flat_to_bound"):
+        names = ", ".join(diagnostics["flat_to_bound"])
+        warnings.warn(f"{result.form.name} fit: {names} not identified: the objective does not "
+                      f"change from the fitted value to the bound; fix {names} or add runs that "
+                      "separate it", IdentifiabilityWarning, stacklevel=3)
+    elif not diagnostics.get("identifiable", True):
         pair = diagnostics.get("most_correlated") or {}
         warnings.warn(f"{result.form.name} fit: the runs cannot separate the parameters "
                       f"(condition number {diagnostics['condition_number']:.3g}"

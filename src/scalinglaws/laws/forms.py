@@ -354,7 +354,8 @@ for _form in (Chinchilla(), KaplanND(),
 _BUILTIN_MODULES = ("datablations", "kaplan", "tasks")
 
 
-def _load_builtins() -> None:
+def load_builtin_forms() -> None:
+    """Register every built-in form (those defined in other modules of this stage too)."""
     for name in _BUILTIN_MODULES:
         module = importlib.import_module(f"{__package__}.{name}")
         for form in getattr(module, "BUILTIN_FORMS", ()):
@@ -363,7 +364,7 @@ def _load_builtins() -> None:
 
 def available_forms() -> list[str]:
     """Names accepted by :func:`get_form`."""
-    _load_builtins()
+    load_builtin_forms()
     return sorted(_REGISTRY)
 
 
@@ -373,7 +374,7 @@ def get_form(form: str | Form) -> Form:
         return form
     key = str(form).strip().lower()
     if key not in _REGISTRY:
-        _load_builtins()
+        load_builtin_forms()
     if key not in _REGISTRY:
         raise InputError(f"`form` must be one of {', '.join(available_forms())}, got {form!r}"
                          " (a user-defined form must be registered with register_form first)")

@@ -224,20 +224,12 @@ def check_json_schema(value: Any, schema: Mapping, source: str) -> None:
 
 # ----------------------------------------------------------------------------- meaning
 
-#: laws modules that register forms of the package's own; a fit file may name any of them
-_BUILTIN_FORM_MODULES = ("datablations", "kaplan")
-
-
 def builtin_forms_registered() -> None:
-    """Import the modules that register the package's own forms, so that loading a fit of
-    (say) the data-constrained law works in a fresh process."""
-    import importlib
-    import importlib.util
+    """Register the package's own forms (the data-constrained, Kaplan and task laws too), so
+    that loading a fit of any of them works in a fresh process."""
+    from ...laws.forms import load_builtin_forms
 
-    for name in _BUILTIN_FORM_MODULES:
-        module = f"scalinglaws.laws.{name}"
-        if importlib.util.find_spec(module) is not None:
-            importlib.import_module(module)
+    load_builtin_forms()
 
 
 def _fail(source: str, field: str, problem: str):
