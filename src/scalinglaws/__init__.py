@@ -22,14 +22,15 @@ import importlib
 
 from . import _moved
 from ._exceptions import (ConvergenceWarning, DataMismatchWarning, ExtrapolationWarning,
-                          IdentifiabilityWarning, InputError, ScalingLawsDeprecationWarning,
-                          ScalingLawsWarning)
+                          IdentifiabilityWarning, InputError, SandwichWarning,
+                          ScalingLawsDeprecationWarning, ScalingLawsWarning)
 from ._version import __version__
 
 #: public name -> module (relative to the package) that defines it
 _PUBLIC = {
     # data
     "load_runs": "data.runs", "Runs": "data.runs",
+    "load_tasks": "data.tasks", "TaskTable": "data.tasks",
     # laws
     "define_form": "laws.custom", "Param": "laws.custom",
     "get_form": "laws.forms", "register_form": "laws.forms", "available_forms": "laws.forms",
@@ -42,9 +43,15 @@ _PUBLIC = {
     "bootstrap": "uncertainty.bootstrap", "BootstrapResult": "uncertainty.bootstrap",
     "backtest": "uncertainty.backtest", "rollout": "uncertainty.rollout",
     "calibrate": "uncertainty.calibrated", "CalibratedFit": "uncertainty.calibrated",
+    "profile_intervals": "uncertainty.profile", "profile_interval": "uncertainty.profile",
+    "profile_map": "uncertainty.profile",
     # analysis
     "predict": "analysis.extrapolate", "compute_optimal": "analysis.extrapolate",
     "plan_sweep": "analysis.plan", "published_prior": "analysis.prior",
+    "fit_downstream": "analysis.downstream", "DownstreamFit": "analysis.downstream",
+    "predict_tasks": "analysis.downstream_predict",
+    "TaskPredictions": "analysis.downstream_predict",
+    "predictability": "analysis.downstream_verdict", "LADDER": "analysis.downstream_preset",
     "prior_from_fit": "analysis.prior", "active_design": "analysis.active",
     # outputs
     "load": "outputs.io", "save": "outputs.io", "to_json": "outputs.io", "from_json": "outputs.io",
@@ -64,7 +71,7 @@ _FORMER = {
 
 __all__ = ["__version__", "InputError", "ScalingLawsWarning", "ConvergenceWarning",
            "IdentifiabilityWarning", "ExtrapolationWarning", "ScalingLawsDeprecationWarning",
-           "DataMismatchWarning", *_PUBLIC]
+           "DataMismatchWarning", "SandwichWarning", *_PUBLIC]
 
 
 def __getattr__(name: str):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 __all__ = ["InputError", "ScalingLawsWarning", "ConvergenceWarning", "IdentifiabilityWarning",
            "ExtrapolationWarning", "ScalingLawsDeprecationWarning",
-           "DataMismatchWarning"]
+           "DataMismatchWarning", "SandwichWarning"]
 
 
 class InputError(ValueError):
@@ -43,3 +43,7 @@ class ScalingLawsDeprecationWarning(ScalingLawsWarning, FutureWarning):
 class DataMismatchWarning(ScalingLawsWarning):
     """The runs given to a figure, report or uncertainty step are not the data the fit was
     made on (their fingerprints differ)."""
+
+
+class SandwichWarning(ScalingLawsWarning):
+    """The sandwich covariance rests on too few runs in Huber's quadratic zone."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._exceptions import InputError, ScalingLawsWarning
+from .._exceptions import InputError, SandwichWarning
 from .._validation import check_choice
 from ..data.runs import as_runs
 from ..fitting.estimator import FitResult, LawFitter
@@ -44,10 +44,6 @@ CORRECTIONS = ("HC0", "HC1")
 #: the sandwich warns when fewer than this many runs per free parameter sit in
 #: Huber's quadratic zone (A is then estimated from a handful of runs)
 MIN_QUADRATIC_PER_PARAMETER = 3
-
-
-class SandwichWarning(ScalingLawsWarning):
-    """The sandwich covariance rests on too few runs in Huber's quadratic zone."""
 
 
 @dataclass(frozen=True)
