@@ -15,6 +15,11 @@ and returns what it drew on:
 :func:`isoflop_frontier`   N_opt(C) and D_opt(C) from the IsoFLOP minima
 :func:`rollout_errors`     rollout back-tests: prediction error against extrapolation factor
 :func:`sweep_plan`         a planned sweep's runs over the prior's loss landscape
+:func:`profile`            profile objective over (alpha, beta), optimum, 95% region
+:func:`learning_curves`    training curves, observed and fitted, with the LR schedule
+:func:`curve_band`         a predicted curve with its interval band
+:func:`task_accuracy`      one task: accuracy against task loss, checkpoints, fit, target
+:func:`task_accuracy_grid` every task of a downstream fit on one figure
 =========================  ===============================================================
 
 Units on every axis: N = parameters, D = training tokens, C = training compute in FLOP,
