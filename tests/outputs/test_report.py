@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
+import scalinglaws as sl  # noqa: E402
 from scalinglaws import InputError, Runs, ScalingLawsWarning, __version__, fit, load, save
 from scalinglaws.outputs.report import FIGURE_KINDS, DataMismatchWarning, make_report, save_figure
 
@@ -266,3 +267,15 @@ def test_outputs_never_replace_an_input_or_another_kind(plain_result, runs, tmp_
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     make_report(plain_result, None, fit_file, dpi=30, force=True)
     assert fit_file.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+
+
+def test_report_of_a_calibrated_fit_with_a_rollout(runs, tmp_path):
+    law = sl.calibrate(sl.fit(runs), runs, n_resamples=20, rng=0, progress=False)
+    page = make_report(law, runs, tmp_path / "law.html", dpi=30, rollout=True,
+                       progress=False).read_text()
+    assert "<h2>Uncertainty of predictions</h2>" in page
+    assert f"tau = {law.calibration.tau:.4g}" in page
+    assert 'id="fig-rollout"' in page and "<h2>Rollout back-test</h2>" in page
+    assert 'id="fig-corner"' in page  # the calibrated fit's bootstrap draws
+    with pytest.raises(sl.InputError, match="`rollout`"):
+        make_report(law, runs, tmp_path / "bad.html", rollout="yes")

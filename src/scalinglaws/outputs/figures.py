@@ -78,6 +78,25 @@ def _draw_isoflop(result, runs, **kwargs):
     return fig
 
 
+def _draw_rollout(result, runs, **kwargs):
+    back = kwargs.pop("rollout", None)
+    if back is None:
+        _needs_runs("rollout", runs)
+        from ..uncertainty.rollout import rollout
+
+        back = rollout(runs, result.form, fit_options=_refit_options(result), progress=False)
+    return plot.rollout_errors(back, **kwargs).figure
+
+
+def _refit_options(result) -> dict:
+    """The fitting options of ``result`` that a rollout of the same estimator reuses."""
+    from ..fitting.estimator import LawFitter
+
+    recorded = getattr(result, "options", None) or {}
+    return {k: v for k, v in recorded.items() if k in LawFitter.REFIT_OPTIONS
+            and k not in ("max_iter", "prune_after", "keep", "rank", "polish")}
+
+
 #: Kinds of :func:`save_figure`: what each shows, and the function that draws it on a
 #: new figure, ``draw(result, runs, **kwargs) -> Figure``. A new figure is one entry here.
 _FIGURES = {
@@ -90,6 +109,8 @@ _FIGURES = {
     "corner": ("pairwise scatter of the bootstrap draws", _draw_corner),
     "isoflop": ("IsoFLOP valleys: loss against N per budget with the fitted minima",
                 _draw_isoflop),
+    "rollout": ("rollout back-test: prediction error against extrapolation factor",
+                _draw_rollout),
 }
 
 #: Kinds that draw the fit through the runs (the others use the fit or the runs alone).

@@ -246,7 +246,76 @@ _CAPTIONS = {
                 "D_opt ∝ C^b through the minima."),
     "corner": ("Bootstrap draws: histograms and pairwise scatter with correlations (scale "
                "parameters on log axes)."),
+    "rollout": ("Rollout back-test: fitted below each cut, the law predicts every larger run; "
+                "signed error against how far it extrapolates (median and central 80% per bin)."),
 }
+
+
+def _is_calibrated(result) -> bool:
+    from ..uncertainty.calibrated import CalibratedFit
+
+    return isinstance(result, CalibratedFit)
+
+
+def _rollouts(rollout, result, runs) -> list:
+    """The rollout(s) to show: none, given ones, or one run here (``True``)."""
+    if rollout is None or rollout is False:
+        return []
+    if rollout is True:
+        if runs is None:
+            raise InputError("`rollout=True` needs the runs")
+        from ..uncertainty.rollout import rollout as run_rollout
+        from .figures import _refit_options
+
+        return [run_rollout(runs, result.form, fit_options=_refit_options(result),
+                            progress=False)]
+    from ..uncertainty.rollout import RolloutResult
+
+    items = [rollout] if isinstance(rollout, RolloutResult) else list(rollout) \
+        if isinstance(rollout, (list, tuple)) else []
+    if not items or not all(isinstance(r, RolloutResult) for r in items):
+        raise InputError("`rollout` must be True, a RolloutResult or a list of them, got "
+                         f"{type(rollout).__name__}")
+    return items
+
+
+def _rollout_tables(rollouts) -> str:
+    parts = []
+    for back in rollouts:
+        table = back.by_factor()
+        rows = [[f"{row.factor_low:g}–{row.factor_high:g}", _e(int(row.n)),
+                 f"{100 * row.mean_relative_error:.3g}%", f"{100 * row.max_relative_error:.3g}%",
+                 f"{100 * row.bias:+.3g}%"] for row in table.itertuples()]
+        parts.append(f'<p class="note">{_e(back.label)}: {len(back.cuts)} folds along '
+                     f"{_e(back.axis)}, {back.n_records} held-out records; mean error "
+                     f"{100 * back.mean_relative_error:.3g}%, bias {100 * back.bias:+.3g}%.</p>")
+        parts.append(_table(["extrapolation factor", "records", "mean error", "max error",
+                             "bias"], rows))
+    return "\n".join(parts)
+
+
+def _uncertainty(law) -> str:
+    """The uncertainty model of a CalibratedFit, as a table."""
+    s, c = law.scatter, law.calibration
+    rows = [["run-to-run scatter", f"sd(log loss) = {s.sigma:.4g} ({_e(s.model)}"
+             + (f", coefficient {s.coefficient:.3g}" if s.coefficient else "")
+             + f"; {s.dof:.0f} dof, {s.n_outliers} outliers set aside)"],
+            ["parameters", "delta-method covariance"
+             + (f"; bootstrap of {law.bootstrap.n_resamples} resamples for confidence intervals"
+                if law.bootstrap is not None else "")]]
+    if c is not None:
+        q = c.multiplier(0.95)
+        rows.append(["extrapolation", f"tau = {c.tau:.4g}, kappa = {c.kappa:.4g} per unit "
+                     f"log({_e(c.axis)}/{_e(c.axis)}_max); rollout of {c.n_folds} folds, "
+                     f"{c.n_points} held-out runs, up to {np.exp(c.max_log_factor):.3g}x; 95% "
+                     + (f"multiplier {q:.3g} (conformal)" if q is not None else
+                        "multiplier from Student's t")])
+    else:
+        rows.append(["extrapolation", "not calibrated: prediction intervals beyond the fitted "
+                                      "range have no extrapolation term"])
+    return _table(["part", "model"], rows) + (
+        '<p class="note">Prediction intervals (where one new run will land) combine all three; '
+        "confidence intervals (where the law is) use the parameter part only.</p>")
 
 
 def _figure_plan(result, runs):
@@ -298,7 +367,8 @@ def _render(plan, result, runs, dpi, show_progress, budgets):
 
 
 def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=None, *,
-                dpi: int = 110, progress: bool | None = None, force: bool = False) -> Path:
+                dpi: int = 110, progress: bool | None = None, force: bool = False,
+                rollout=None, tasks=None) -> Path:
     """Write a self-contained HTML report of a fit.
 
     The page holds the coefficients (with bootstrap intervals when ``result.bootstrap`` is
@@ -329,6 +399,14 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
         terminal.
     force : bool
         Replace an existing file of another kind.
+    rollout : bool, RolloutResult or list of RolloutResult, optional
+        A rollout back-test to show (error against extrapolation factor, and its table by
+        factor); ``True`` runs one of the fit's own estimator on ``runs``.
+    tasks : TaskPredictions or (TaskPredictions, DownstreamFit), optional
+        Downstream task predictions to add (table and, with the fit, one figure per task).
+
+    When ``result`` is a :class:`~scalinglaws.uncertainty.calibrated.CalibratedFit`, the
+    page also describes its uncertainty model (scatter, extrapolation term, bootstrap).
 
     Returns
     -------
@@ -371,8 +449,12 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
         title = f"Scaling-law fit: {result.form.name}{source}"
     _warn_if_other_data(result, runs)
     show_progress = sys.stderr.isatty() if progress is None else progress
+    rollouts = _rollouts(rollout, result, runs)
+    plan = _figure_plan(result, runs)
+    if rollouts:
+        plan.append(("rollout", "rollout", {"rollout": rollouts}, _CAPTIONS["rollout"]))
     figures, (coefficients, allocation, diagnostics) = _render(
-        _figure_plan(result, runs), result, runs, dpi, show_progress, budgets)
+        plan, result, runs, dpi, show_progress, budgets)
 
     parts = [
         "<!DOCTYPE html>",
@@ -397,8 +479,17 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
         parts.append(f'<figure id="fig-{_e(kind)}"><img src="data:image/png;base64,{data}" '
                      f'alt="{_e(kind)} figure"><figcaption>{_e(caption)}</figcaption></figure>')
         parts += [f'<p class="warn">Warning: {_e(note)}</p>' for note in notes]
-    parts += ["<h2>Compute-optimal allocation</h2>", allocation,
-              "<h2>Fit diagnostics</h2>", diagnostics, "</body></html>"]
+    parts += ["<h2>Compute-optimal allocation</h2>", allocation]
+    if _is_calibrated(result):
+        parts += ["<h2>Uncertainty of predictions</h2>", _uncertainty(result)]
+    if rollouts:
+        parts += ["<h2>Rollout back-test</h2>", _rollout_tables(rollouts)]
+    if tasks is not None:
+        from .report_tasks import tasks_html
+
+        predictions, task_fit = tasks if isinstance(tasks, tuple) else (tasks, None)
+        parts.append(tasks_html(predictions, task_fit))
+    parts += ["<h2>Fit diagnostics</h2>", diagnostics, "</body></html>"]
     try:
         atomic_write(out, "\n".join(parts) + "\n")
     except OSError as error:

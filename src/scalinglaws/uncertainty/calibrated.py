@@ -30,12 +30,11 @@ from __future__ import annotations
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import numpy as np
 
 from .._exceptions import ExtrapolationWarning, InputError
-from .._validation import check_confidence_level
+from .._validation import FrozenDict, check_confidence_level
 from ..data.runs import as_runs
 from ..fitting.result import FitResult
 from .bootstrap_result import BootstrapResult
@@ -117,7 +116,7 @@ class CalibratedFit:
 
     def __post_init__(self):
         object.__setattr__(self, "covariance", _readonly(self.covariance))
-        object.__setattr__(self, "fitted_range", MappingProxyType(
+        object.__setattr__(self, "fitted_range", FrozenDict(
             {k: (float(lo), float(hi)) for k, (lo, hi) in dict(self.fitted_range).items()}))
 
     # the law itself, so a CalibratedFit can stand where a FitResult is expected
@@ -128,6 +127,12 @@ class CalibratedFit:
     @property
     def params(self):
         return self.fit.params
+
+    def __getattr__(self, name: str):
+        # what is not about uncertainty is the fit's (fixed, tied, status, options...)
+        if name.startswith("__") or name in ("fit", "scatter", "calibration", "bootstrap"):
+            raise AttributeError(name)
+        return getattr(self.fit, name)
 
     @property
     def axis(self) -> str:

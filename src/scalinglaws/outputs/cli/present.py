@@ -69,7 +69,7 @@ def cmd_report(args) -> int:
     budgets = DEFAULT_BUDGETS if not args.C else args.C
     with output_file(args.out) as tmp:  # a bar over the figures on a terminal
         make_report(result, runs, tmp, budgets=budgets, title=args.title,
-                    progress=show_progress())
+                    progress=show_progress(), rollout=args.rollout or None)
     print(args.out)
     return 0
 
@@ -124,6 +124,9 @@ def register(sub) -> None:
     add_data_options(p, positional=False)
     add_output_options(p, "html", default="report.html", what="the HTML report", json_flag=False)
     p.add_argument("--title", default=None, help="page title (default names the law and data)")
+    p.add_argument("--rollout", action="store_true",
+                   help="add a rollout back-test of the fit's estimator on --data (error "
+                        "against extrapolation factor; takes a few fits)")
     p.add_argument("--C", "--compute", "--budgets", dest="C", type=quantity, nargs="+",
                    metavar="FLOP", help="compute budgets of the allocation table (FLOP)")
     p.set_defaults(func=cmd_report)
