@@ -31,6 +31,7 @@ module adds one line).
 """
 
 from ._style import LABELS  # noqa: F401
+from .compare import compare_groups  # noqa: F401
 from .corner import bootstrap_corner  # noqa: F401
 from .curves import curve_band, learning_curves  # noqa: F401
 from .fits import fit_vs_data, residuals  # noqa: F401

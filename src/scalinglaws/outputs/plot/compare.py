@@ -1,0 +1,174 @@
+"""Comparisons between groups of runs: loss against compute per group with the fitted
+frontiers, and the effective-compute multiplier against compute with its band.
+
+The figure only draws. The frontier of each group is
+:func:`scalinglaws.compute_optimal`'s loss; the multiplier and its band are
+:func:`scalinglaws.analysis.compare.effective_compute_multiplier` over the comparison's
+bootstrap draws (Approach 2: the ratio of the compute-optimal model sizes,
+:func:`scalinglaws.analysis.compare_isoflop.log_n_opt_draws`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..._exceptions import InputError
+from ._checks import check_ax, check_figsize, positive_array
+from ._style import LABELS, pyplot
+
+__all__ = ["compare_groups"]
+
+
+def _compute_grid(comparison, runs, compute):
+    if compute is not None:
+        return np.sort(positive_array("compute", compute, minimum_size=2))
+    if runs is not None and runs.has("C"):
+        low, high = float(np.min(runs.C)), float(np.max(runs.C))
+    else:
+        budgets = [r["C"] for r in comparison.multipliers if np.isfinite(r["C"])]
+        low, high = (min(budgets) / 100, max(budgets)) if budgets else (1e18, 1e22)
+    return np.geomspace(low / 3, high * 30, 61)
+
+
+def compare_groups(comparison, runs=None, *, compute=None, axes=None, figsize=None):
+    """Two panels: each group's runs and fitted frontier, and each group's multiplier.
+
+    Parametric comparisons: loss against compute ``C`` (the runs, if given, and each
+    group's compute-optimal loss ``L*(C)``), then the effective-compute multiplier of each
+    group over the reference against ``C`` with its bootstrap band (a horizontal line
+    at 1 is the reference). Approach 2 comparisons: the IsoFLOP minima ``N_opt`` and
+    each group's fitted ``N_opt ∝ C^a``, then ``N_opt(group) / N_opt(reference)``.
+
+    Parameters
+    ----------
+    comparison : Comparison
+        The result of :func:`scalinglaws.analysis.compare.compare`.
+    runs : Runs, DataFrame or path, optional
+        The runs, drawn on the left panel (parametric) with the group column.
+    compute : array_like, optional
+        Budgets in FLOP for the lines (default: the runs' range, a third below to 30x
+        above).
+    axes : pair of matplotlib Axes, optional
+        Where to draw; default a new figure of two panels.
+    figsize : (float, float), optional
+        Size of the new figure in inches (default 11 x 4.6); not with ``axes``.
+
+    Returns
+    -------
+    tuple of matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib; matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from scalinglaws import generate_sweep
+    >>> from scalinglaws.analysis.compare import compare
+    >>> frame = pd.concat([generate_sweep(rng=i).to_frame().assign(recipe=name)
+    ...                    for i, name in enumerate(["baseline", "new"])])
+    >>> result = compare(frame, "baseline", groups="recipe", n_resamples=30, rng=0)
+    >>> left, right = compare_groups(result, frame)
+    >>> right.get_ylabel()
+    'effective-compute multiplier over baseline'
+    """
+    from ...analysis.compare_result import Comparison
+
+    if not isinstance(comparison, Comparison):
+        raise InputError(f"`comparison` must be a Comparison, got {type(comparison).__name__}")
+    if axes is not None:
+        try:
+            left, right = axes
+        except (TypeError, ValueError):
+            raise InputError("`axes` must be a pair of matplotlib Axes") from None
+        check_ax(left, "axes[0]")
+        check_ax(right, "axes[1]")
+    figsize = check_figsize(figsize, given=axes, given_name="axes")
+    if runs is not None:
+        from ...data.runs import as_runs
+
+        runs = as_runs(runs)
+        if comparison.group_column not in runs.columns:
+            raise InputError(f"`runs` lack the group column {comparison.group_column!r}")
+    grid = _compute_grid(comparison, runs, compute)
+    if axes is None:
+        fig, (left, right) = pyplot().subplots(1, 2, figsize=figsize or (11, 4.6),
+                                               layout="constrained")
+    colours = pyplot().rcParams["axes.prop_cycle"].by_key()["color"]
+    colour = {g: colours[i % len(colours)] for i, g in enumerate(comparison.groups)}
+    if comparison.approach == "parametric":
+        _parametric(comparison, runs, grid, left, right, colour)
+    else:
+        _isoflop(comparison, grid, left, right, colour)
+    right.axhline(1.0, color=colour[comparison.reference], lw=1, ls="--",
+                  label=f"{comparison.reference} (reference)")
+    from matplotlib.ticker import FuncFormatter
+
+    plain = FuncFormatter(lambda value, _: f"{value:g}")
+    # label the minor ticks 2, 3 and 5 of each decade (the others would crowd)
+    some = FuncFormatter(lambda value, _: f"{value:g}" if f"{value:.0e}"[0] in "235" else "")
+    for ax in (left, right):
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(some)
+        ax.set_xscale("log")
+        ax.set_xlabel(LABELS["C"])
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=8)
+    return left, right
+
+
+def _parametric(comparison, runs, grid, left, right, colour):
+    from ...analysis.compare import effective_compute_multiplier
+    from ...analysis.extrapolate import compute_optimal
+
+    fit, draws, level = comparison.fit, comparison.draws, comparison.confidence_level
+    for group in comparison.groups:
+        if runs is not None:
+            mask = runs.frame[comparison.group_column].to_numpy() == group
+            left.scatter(runs.C[mask], runs.loss[mask], s=9, alpha=0.5, color=colour[group])
+        left.plot(grid, compute_optimal(fit[group], grid).loss, color=colour[group], lw=1.8,
+                  label=f"{group}: L*(C)")
+        if group == comparison.reference:
+            continue
+        out = effective_compute_multiplier(fit, group, comparison.reference, compute=grid,
+                                           draws=draws, confidence_level=level)
+        right.plot(grid, out["multiplier"], color=colour[group], lw=1.8, label=str(group))
+        if draws is not None:
+            high = np.where(np.isfinite(out["high"]), out["high"], np.nan)
+            right.fill_between(grid, out["low"], high, color=colour[group], alpha=0.2, lw=0,
+                               label=f"{100 * level:g}% bootstrap interval")
+    left.set_yscale("log")
+    left.set_ylabel(LABELS["loss"])
+    left.set_title("runs and each group's compute-optimal loss", fontsize=10)
+    right.set_yscale("log")
+    right.set_ylabel(f"effective-compute multiplier over {comparison.reference}")
+    right.set_title("compute the reference needs for the group's loss / C", fontsize=10)
+
+
+def _isoflop(comparison, grid, left, right, colour):
+    from ...analysis.compare_isoflop import log_n_opt_draws
+
+    result, level = comparison.fit, comparison.confidence_level
+    reference = comparison.reference
+    ref_line = np.log(result[reference].predict_optimal(grid)["N"].to_numpy())
+    ref_draws = log_n_opt_draws(result[reference], grid)
+    tail = 50 * (1 - level)
+    for group in comparison.groups:
+        table = result[group].budgets
+        used = table[table["used"]]
+        line = np.log(result[group].predict_optimal(grid)["N"].to_numpy())
+        left.scatter(used["C"], used["N_opt"], s=16, color=colour[group])
+        left.plot(grid, np.exp(line), color=colour[group], lw=1.5,
+                  label=f"{group}: a = {result[group].a:.3f}")
+        if group == reference:
+            continue
+        right.plot(grid, np.exp(line - ref_line), color=colour[group], lw=1.8, label=str(group))
+        draws = log_n_opt_draws(result[group], grid)
+        if draws is not None and ref_draws is not None:
+            low, high = np.nanpercentile(draws - ref_draws, [tail, 100 - tail], axis=0)
+            right.fill_between(grid, np.exp(low), np.exp(high), color=colour[group], alpha=0.2,
+                               lw=0, label=f"{100 * level:g}% bootstrap interval")
+    left.set_yscale("log")
+    left.set_ylabel("compute-optimal " + LABELS["N"])
+    left.set_title("IsoFLOP minima and N_opt ∝ C^a per group", fontsize=10)
+    right.set_yscale("log")
+    right.set_ylabel(f"N_opt(group) / N_opt({reference})")
+    right.set_title("compute-optimal model size relative to the reference", fontsize=10)
