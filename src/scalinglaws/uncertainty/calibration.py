@@ -167,7 +167,8 @@ def calibrate_extrapolation(result, runs, *, axis: str = "C", model: str = "cons
     model : {"constant", "power"}
         Scatter model in each fold (see :func:`~.scatter.estimate_scatter`).
     n_cuts, min_train : int
-        Rollout folds (see :func:`~scalinglaws.uncertainty.rollout.rollout`).
+        Rollout folds (see :func:`~scalinglaws.uncertainty.rollout.rollout`); by default
+        the first fold fits ``max(q + 3, n / 3)`` runs (``q`` free parameters).
     progress : bool, optional
         Progress bar over folds.
 
@@ -180,6 +181,11 @@ def calibrate_extrapolation(result, runs, *, axis: str = "C", model: str = "cons
         raise InputError("`runs` must be a table of runs")
     options = {k: v for k, v in (result.options or {}).items()
                if k in ("loss", "delta", "space", "fixed", "tied", "bounds")}
+    if min_train is None:
+        # smaller first folds than a plain rollout's (which wants 2 (q + 1) runs): a
+        # calibration needs some held-out runs even on a small sweep, and a fold fitted on
+        # few runs errs more, which only widens the extrapolation term
+        min_train = max(len(result.free_params) + 3, math.ceil(len(runs) / 3))
     back = rollout(runs, result.form, axis=axis, n_cuts=n_cuts, min_train=min_train,
                    fit_options=options, intervals={"sd": _fold_sd_hook(model, axis)},
                    progress=progress, label="calibration")
