@@ -80,3 +80,16 @@ def test_backtest_rollout_with_a_figure(tmp_path, capsys):
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["backtest", str(DATA), "--plot", str(tmp_path / "x.png")]) == 2
     assert "add --rollout" in capsys.readouterr().err
+
+
+def test_plot_kinds_are_the_figure_kinds(law_file, tmp_path):
+    from scalinglaws.outputs.cli import build_parser
+    from scalinglaws.outputs.figures import FIGURE_KINDS
+
+    parser = build_parser()
+    plot = parser._subparsers._group_actions[0].choices["plot"]
+    kind = next(a for a in plot._actions if a.dest == "kind")
+    assert set(kind.choices) == set(FIGURE_KINDS)
+    out = tmp_path / "rollout.png"
+    assert main(["plot", "rollout", str(law_file), "--data", str(DATA), "--out", str(out)]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"

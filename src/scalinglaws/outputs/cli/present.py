@@ -94,14 +94,18 @@ def register(sub) -> None:
     add_output_options(p, "fit", what="the refitted law (JSON)")
     p.set_defaults(func=cmd_reproduce)
 
-    kinds = ["fit", "residuals", "frontier", "landscape", "corner", "isoflop"]
+    # the kinds of outputs.figures.FIGURE_KINDS, typed here so that --help imports no
+    # plotting code (a test checks the two lists agree)
+    kinds = ["fit", "residuals", "frontier", "landscape", "corner", "isoflop", "rollout"]
     p = sub.add_parser("plot", help="draw one figure of a saved fit",
                        description="Draw a figure of a fit saved with `fit --out`: fit (loss vs "
                                    "N with the fitted curves), residuals (log residuals vs N, D, "
                                    "C with the Huber band), frontier (N_opt vs compute with the "
                                    "bootstrap band, published frontiers and known models), "
                                    "landscape (loss contours over N, D with iso-compute lines), "
-                                   "corner (bootstrap draws), isoflop (Approach 2 profiles). "
+                                   "corner (bootstrap draws), isoflop (Approach 2 profiles), "
+                                   "rollout (back-test error against extrapolation factor; "
+                                   "needs --data). "
                                    + UNITS)
     p.add_argument("kind", choices=kinds, help="which figure (see above)")
     add_fit_argument(p)
