@@ -20,7 +20,7 @@ from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
 from .engine import (MultiStartResult, _bound_tolerance, distinct_optima, multistart_minimize,
                      polish, row_blocks)
-from .identifiability import identifiability
+from .identifiability import ILL_CONDITIONED, identifiability
 from .varpro import separable_starts
 from .result import FitResult
 from ..data.runs import Runs, as_runs, fingerprint_arrays
@@ -551,7 +551,7 @@ def _warn(result: FitResult) -> None:
         warnings.warn(f"{result.form.name} fit: {names} not identified: the objective does not "
                       f"change from the fitted value to the bound; fix {names} or add runs that "
                       "separate it", IdentifiabilityWarning, stacklevel=3)
-    elif not diagnostics.get("identifiable", True):
+    if diagnostics.get("condition_number", 0) > ILL_CONDITIONED:
         pair = diagnostics.get("most_correlated") or {}
         warnings.warn(f"{result.form.name} fit: the runs cannot separate the parameters "
                       f"(condition number {diagnostics['condition_number']:.3g}"
