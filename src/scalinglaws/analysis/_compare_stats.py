@@ -83,7 +83,8 @@ def wald_heterogeneity(estimates: np.ndarray, covariances: np.ndarray) -> dict:
     """Wald test that every group has the same value (see the module docstring).
 
     ``estimates`` ``(G, d)``, ``covariances`` ``(G, d, d)``. Returns ``statistic``,
-    ``df``, ``p_value`` and the precision-weighted ``pooled`` value.
+    ``df``, ``p_value`` and the precision-weighted ``pooled`` value (NaN when a
+    covariance is singular: draws that do not vary cannot test anything).
 
     Examples
     --------
@@ -96,10 +97,14 @@ def wald_heterogeneity(estimates: np.ndarray, covariances: np.ndarray) -> dict:
 
     theta = np.asarray(estimates, dtype=float)
     cov = np.asarray(covariances, dtype=float)
-    precision = np.linalg.inv(cov)
-    pooled = np.linalg.solve(precision.sum(axis=0), np.einsum("gij,gj->i", precision, theta))
+    df = int((theta.shape[0] - 1) * theta.shape[1])
+    try:
+        precision = np.linalg.inv(cov)
+        pooled = np.linalg.solve(precision.sum(axis=0), np.einsum("gij,gj->i", precision, theta))
+    except np.linalg.LinAlgError:  # a group whose draws do not vary (noise-free runs)
+        nan = float("nan")
+        return {"statistic": nan, "df": df, "p_value": nan, "pooled": [nan] * theta.shape[1]}
     gaps = theta - pooled
     statistic = float(np.einsum("gi,gij,gj->", gaps, precision, gaps))
-    df = int((theta.shape[0] - 1) * theta.shape[1])
     return {"statistic": statistic, "df": df, "p_value": float(stats.chi2.sf(statistic, df)),
             "pooled": pooled.tolist()}

@@ -185,7 +185,8 @@ def _shared_test(separate: GroupedFitResult, draws: GroupedBootstrapResult, name
     out = wald_heterogeneity(np.array(estimates), np.array(covariances))
     return {"method": "Wald test of one value for every group, bootstrap covariances",
             "quantities": list(names), "statistic": out["statistic"], "df": out["df"],
-            "p_value": out["p_value"], "rejected": bool(out["p_value"] < 1.0 - level),
+            "p_value": out["p_value"],
+            "rejected": bool(np.isfinite(out["p_value"]) and out["p_value"] < 1.0 - level),
             "pooled": dict(zip(names, out["pooled"])),
             "objective_separate": separate.objective,
             "objective_shared": model.objective if model.shared else None}

@@ -142,7 +142,8 @@ def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: f
     test = {"method": "Wald test of one value for every group, "
                       + ("bootstrap variances" if resampled else "regression standard errors"),
             "quantities": ["a"], "statistic": wald["statistic"], "df": wald["df"],
-            "p_value": wald["p_value"], "rejected": bool(wald["p_value"] < 1 - level),
+            "p_value": wald["p_value"],
+            "rejected": bool(np.isfinite(wald["p_value"]) and wald["p_value"] < 1 - level),
             "pooled": {"a": wald["pooled"][0]}}
 
     multipliers = []

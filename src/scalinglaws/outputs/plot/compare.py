@@ -106,13 +106,23 @@ def compare_groups(comparison, runs=None, *, compute=None, axes=None, figsize=No
     # label the minor ticks 2, 3 and 5 of each decade (the others would crowd)
     some = FuncFormatter(lambda value, _: f"{value:g}" if f"{value:.0e}"[0] in "235" else "")
     for ax in (left, right):
-        ax.yaxis.set_major_formatter(plain)
-        ax.yaxis.set_minor_formatter(some)
+        low, high = ax.get_ylim()
+        if 0 < low and high / low < 100:  # short log axes read better in plain numbers
+            ax.yaxis.set_major_formatter(plain)
+            ax.yaxis.set_minor_formatter(some)
         ax.set_xscale("log")
         ax.set_xlabel(LABELS["C"])
         ax.grid(True, which="major", alpha=0.3)
         ax.legend(fontsize=8)
     return left, right
+
+
+def _band_label(ax, level):
+    """The band's legend entry, once per panel."""
+    if getattr(ax, "_scalinglaws_band", False):
+        return None
+    ax._scalinglaws_band = True
+    return f"{100 * level:g}% bootstrap intervals (shaded)"
 
 
 def _parametric(comparison, runs, grid, left, right, colour):
@@ -134,7 +144,7 @@ def _parametric(comparison, runs, grid, left, right, colour):
         if draws is not None:
             high = np.where(np.isfinite(out["high"]), out["high"], np.nan)
             right.fill_between(grid, out["low"], high, color=colour[group], alpha=0.2, lw=0,
-                               label=f"{100 * level:g}% bootstrap interval")
+                               label=_band_label(right, level))
     left.set_yscale("log")
     left.set_ylabel(LABELS["loss"])
     left.set_title("runs and each group's compute-optimal loss", fontsize=10)
@@ -165,7 +175,7 @@ def _isoflop(comparison, grid, left, right, colour):
         if draws is not None and ref_draws is not None:
             low, high = np.nanpercentile(draws - ref_draws, [tail, 100 - tail], axis=0)
             right.fill_between(grid, np.exp(low), np.exp(high), color=colour[group], alpha=0.2,
-                               lw=0, label=f"{100 * level:g}% bootstrap interval")
+                               lw=0, label=_band_label(right, level))
     left.set_yscale("log")
     left.set_ylabel("compute-optimal " + LABELS["N"])
     left.set_title("IsoFLOP minima and N_opt ∝ C^a per group", fontsize=10)

@@ -1,0 +1,283 @@
+"""Comparisons between groups (scalinglaws.analysis.compare, compare_isoflop, _compare_stats).
+
+Checked against independent truths: statsmodels' Holm correction, the two-group z test,
+synthetic groups with a known effective-compute multiplier (noise-free exactly; with
+noise, the coverage of the 95% interval in simulation), the false-positive rate of the
+shared-exponent test in simulation, a brute-force allocation with scipy, and Porian et
+al.'s settings (the Kaplan-style and the tuned setting's published exponents, 0.835 and
+0.497, differ)."""
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize as sopt
+from scipy import stats
+
+import scalinglaws as sl
+from scalinglaws import InputError, ScalingLawsWarning
+from scalinglaws.analysis._compare_stats import difference, holm, wald_heterogeneity
+from scalinglaws.analysis.compare import (Comparison, _shared_test, compare,
+                                          effective_compute_multiplier)
+from scalinglaws.fitting.isoflop import isoflop_fit
+from scalinglaws.laws.synthetic import DEFAULT_TRUTH, generate_sweep
+from scalinglaws.uncertainty.grouped import bootstrap_groups
+
+TRUTH = DEFAULT_TRUTH["chinchilla"]
+KAPLAN = "rw/base/long/kaplan/kaplan/train"
+TUNED = "rw/tuned/short/const/standard/val"
+
+
+def doubled(truth=TRUTH, factor=2.0):
+    """The law of a recipe worth ``factor`` times the compute: L*_B(C) = L*_A(factor C).
+
+    Scaling A and B by s keeps G (the allocation) and scales K by s, and
+    L* = E + K (C/6)^-gamma, so s = factor^-gamma."""
+    gamma = truth["alpha"] * truth["beta"] / (truth["alpha"] + truth["beta"])
+    s = factor ** -gamma
+    return dict(truth, A=truth["A"] * s, B=truth["B"] * s)
+
+
+def two_recipes(rng, noise=0.01, better=None):
+    return pd.concat([generate_sweep(params=TRUTH, noise=noise, rng=rng).to_frame()
+                      .assign(recipe="A"),
+                      generate_sweep(params=better or doubled(), noise=noise, rng=rng)
+                      .to_frame().assign(recipe="B")], ignore_index=True)
+
+
+def quiet(function, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ScalingLawsWarning)
+        return function(*args, **kwargs)
+
+
+# ----------------------------------------------------------------------------- statistics
+def test_holm_matches_statsmodels():
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.random.default_rng(0).uniform(0, 0.2, 30) ** 2
+    np.testing.assert_allclose(holm(p), multipletests(p, method="holm")[1], rtol=1e-12)
+    assert np.isnan(holm([0.01, np.nan])[1]) and holm([0.01, np.nan])[0] == 0.01
+
+
+def test_wald_test_of_two_groups_is_the_z_test():
+    out = wald_heterogeneity(np.array([[0.31], [0.37]]), np.array([[[0.02**2]], [[0.015**2]]]))
+    z = 0.06 / math.hypot(0.02, 0.015)
+    assert out["statistic"] == pytest.approx(z * z, rel=1e-12) and out["df"] == 1
+    assert out["p_value"] == pytest.approx(2 * stats.norm.sf(z), rel=1e-10)
+    row = difference(0.06, None, 0.95, se=math.hypot(0.02, 0.015))
+    assert row["p_value"] == pytest.approx(out["p_value"], rel=1e-10)
+    assert row["high"] - row["low"] == pytest.approx(2 * 1.959964 * math.hypot(0.02, 0.015),
+                                                     rel=1e-6)
+
+
+# ----------------------------------------------------------------------------- multipliers
+@pytest.fixture(scope="module")
+def exact():
+    """Two noise-free recipes, B worth twice A's compute."""
+    frame = two_recipes(0, noise=0.0)
+    return frame, quiet(compare, frame, "A", groups="recipe", budgets=[1e19, 1e21, 1e23],
+                        losses=[2.3, 2.0], n_resamples=20, rng=0)
+
+
+def test_noise_free_multiplier_is_two_everywhere(exact):
+    _, result = exact
+    table = result.table_multipliers
+    assert list(table["group"]) == ["B"] * 5 and list(table["at"]) == ["C"] * 3 + ["loss"] * 2
+    np.testing.assert_allclose(table["multiplier"], 2.0, rtol=1e-5)
+    np.testing.assert_allclose(table[["multiplier_low", "multiplier_high"]], 2.0, rtol=1e-5)
+    differences = result.table_differences
+    np.testing.assert_allclose(differences["difference"], 0.0, atol=1e-6)
+
+
+def test_multiplier_matches_a_brute_force_allocation(exact):
+    # C_ref for B's loss, solved with scipy on the fitted laws (not the package's solvers)
+    _, result = exact
+    fit = result.fit
+
+    def frontier_loss(params, compute):
+        law = lambda log_n: (params["E"] + params["A"] * np.exp(-params["alpha"] * log_n)
+                             + params["B"] * (compute / (6 * np.exp(log_n))) ** -params["beta"])
+        return sopt.minimize_scalar(law, bounds=(5, 40), method="bounded",
+                                    options={"xatol": 1e-12}).fun
+
+    budget = 1e21
+    target = frontier_loss(fit["B"].params, budget)
+    needed = math.exp(sopt.brentq(lambda log_c: frontier_loss(fit["A"].params,
+                                                              math.exp(log_c)) - target,
+                                  math.log(1e19), math.log(1e24), xtol=1e-12))
+    out = effective_compute_multiplier(fit, "B", "A", compute=[budget])
+    assert out["multiplier"][0] == pytest.approx(needed / budget, rel=1e-6)
+
+
+def test_shared_exponents_give_one_multiplier_at_every_budget():
+    frame = two_recipes(1)
+    result = quiet(compare, frame, "A", groups="recipe", shared=["E", "alpha", "beta"],
+                   budgets=[1e19, 1e22, 1e25], n_resamples=40, rng=1)
+    table = result.table_multipliers
+    assert table["multiplier"].nunique() == 1 or np.ptp(table["multiplier"]) < 1e-9
+    assert result.fit.shared == ("E", "alpha", "beta") and result.separate.shared == ()
+    assert "shared by every group" in result.notes[0]
+
+
+@pytest.mark.slow
+def test_multiplier_interval_covers_the_truth_at_the_nominal_rate():
+    # 200 simulated pairs of sweeps (1% noise), B worth 2x A's compute; E, alpha, beta
+    # shared; 200 resamples each. README: 195 of 200 (97.5%); Monte Carlo SE of a 95%
+    # rate over 200 sets is 1.5 points, so 88-98% is the nominal rate within ~4 SE below
+    # and ~2 SE above.
+    covered = 0
+    for i in range(200):
+        rng = np.random.default_rng(1000 + i)
+        frame = two_recipes(rng)
+        joint = quiet(sl.fit, frame, "chinchilla", groups="recipe", shared=["E", "alpha", "beta"])
+        draws = quiet(bootstrap_groups, joint, frame, 200, rng=rng)
+        out = effective_compute_multiplier(joint, "B", "A", compute=[1e21], draws=draws)
+        covered += out["low"][0] <= 2.0 <= out["high"][0]
+    assert covered == 195
+    assert 176 <= covered <= 196
+
+
+@pytest.mark.slow
+def test_shared_exponent_test_keeps_its_false_positive_rate():
+    # 200 pairs of sweeps from one law: the Wald test at level 0.05 rejects 13 (6.5%);
+    # binomial(200, 0.05) puts 99% of counts in 3..19.
+    rejected = 0
+    for i in range(200):
+        rng = np.random.default_rng(1000 + i)
+        frame = pd.concat([generate_sweep(params=TRUTH, rng=rng).to_frame().assign(recipe=g)
+                           for g in "AB"], ignore_index=True)
+        separate = quiet(sl.fit, frame, "chinchilla", groups="recipe")
+        draws = quiet(bootstrap_groups, separate, frame, 200, rng=rng)
+        rejected += _shared_test(separate, draws, ("alpha", "beta"), 0.95, separate)["rejected"]
+    assert rejected == 13
+    assert 3 <= rejected <= 19
+
+
+def test_different_exponents_are_told_apart():
+    steeper = dict(TRUTH, alpha=0.45)
+    frame = two_recipes(2, noise=0.005, better=steeper)
+    result = quiet(compare, frame, "A", groups="recipe", n_resamples=100, rng=2)
+    row = result.table_differences.query("quantity == 'alpha'").iloc[0]
+    assert row["difference_low"] > 0 and row["differs"]
+    assert row["difference"] == pytest.approx(0.45 - TRUTH["alpha"], abs=4 * row["se"])
+    assert result.test["rejected"] and result.test["df"] == 2
+
+
+# ----------------------------------------------------------------------------- the result
+@pytest.fixture(scope="module")
+def three():
+    frame = pd.concat([generate_sweep(rng=i).to_frame().assign(recipe=name)
+                       for i, name in enumerate(["base", "new", "other"])], ignore_index=True)
+    return frame, quiet(compare, frame, "base", groups="recipe", n_resamples=30, rng=5,
+                        pairs="all")
+
+
+def test_tables_json_and_reproducibility(three, tmp_path):
+    frame, result = three
+    assert isinstance(result, Comparison) and result.groups == ("base", "new", "other")
+    differences = result.table_differences
+    assert len(differences) == 3 * 4  # three pairs, alpha beta a b
+    for name, block in differences.groupby("quantity"):
+        np.testing.assert_allclose(block["p_adjusted"], holm(block["p_value"]))
+    doc = json.loads(result.to_json())
+    assert doc["kind"] == "scalinglaws.comparison" and doc["correction"] == "holm"
+    assert doc["fit"]["n_groups"] == 3
+    again = quiet(compare, frame, "base", groups="recipe", n_resamples=30, rng=5, pairs="all")
+    assert again.to_json() == result.to_json()
+    path = tmp_path / "comparison.json"
+    result.save(path)
+    assert json.loads(path.read_text())["reference"] == "base"
+    assert "p-values adjusted by holm" in result.summary()
+    with pytest.raises(TypeError):
+        result.test["p_value"] = 0.0
+
+
+def test_a_grouped_fit_with_its_bootstrap(three):
+    frame, _ = three
+    separate = quiet(sl.fit, frame, "chinchilla", groups="recipe")
+    draws = quiet(bootstrap_groups, separate, frame, 30, rng=3)
+    result = compare(separate, "new", bootstrap=draws, budgets=[1e21])
+    assert result.draws is draws and result.reference == "new"
+    with pytest.raises(InputError, match="`runs` are needed"):
+        compare(separate, "new")
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"reference": "nope"}, "`reference` 'nope' is not a group of column 'recipe'"),
+    ({"n_resamples": 5}, "`n_resamples` must be"),
+    ({"pairs": "some"}, "`pairs` must be one of"),
+    ({"groups": None}, "`groups` must name the column"),
+])
+def test_bad_arguments_are_named(three, kwargs, message):
+    frame, _ = three
+    options = {"reference": "base", "groups": "recipe", "n_resamples": 20, **kwargs}
+    with pytest.raises(InputError, match=message):
+        compare(frame, options.pop("reference"), **options)
+
+
+# ----------------------------------------------------------------------------- Approach 2
+@pytest.fixture(scope="module")
+def porian(shared_dir):
+    runs = sl.load_runs(shared_dir / "datasets" / "porian2024" / "porian2024_isoflop.csv",
+                        columns={"N": "N"})
+    grouped = quiet(isoflop_fit, runs, groups="setting", curve="akima", n_resamples=200,
+                    seed_noise=0.005, rng=0)
+    return runs, grouped
+
+
+def test_porian_kaplan_setting_differs_from_the_tuned_one(porian, shared_dir):
+    runs, grouped = porian
+    fits = pd.read_csv(shared_dir / "datasets" / "porian2024" / "porian2024_repo_fits.csv")
+    published = fits[fits["fit_variant"] == "bs_median_weighted"].set_index("setting")
+    result = compare(grouped, TUNED, budgets=[1e19])
+    estimates = result.table_estimates.query("quantity == 'a'").set_index("group")
+    for setting in grouped.groups:
+        # the grouped analysis reproduces each setting's exponent (README: within 0.02)
+        assert estimates.loc[setting, "value"] == grouped[setting].a
+        assert abs(grouped[setting].a - published.loc[setting, "a_Nopt_exponent"]) < 0.02
+    row = result.table_differences.query("quantity == 'a' and group == @KAPLAN").iloc[0]
+    # published: 0.835 - 0.497 = 0.338
+    assert row["difference"] == pytest.approx(0.835 - 0.497, abs=0.02)
+    assert row["difference_low"] > 0 and row["differs"] and row["p_adjusted"] < 1e-6
+    assert result.test["rejected"] and result.test["df"] == 14
+    assert result.approach == "isoflop" and "dependent" in result.notes[0]
+
+
+def test_porian_pairs_that_differ_are_the_readme_table(porian):
+    _, grouped = porian
+    result = compare(grouped, TUNED, pairs="all")
+    table = result.table_differences.query("quantity == 'a'")
+    assert len(table) == 15 * 14 // 2
+    differing = {frozenset(p) for p in result.differing_pairs("a")}
+    assert len(differing) == PORIAN_DIFFERING_COUNT
+    for pair in PORIAN_SAME:
+        assert frozenset(pair) not in differing, pair
+    for pair in PORIAN_DIFFER:
+        assert frozenset(pair) in differing, pair
+
+
+def test_approach_two_without_resampling_uses_standard_errors(porian):
+    runs, _ = porian
+    subset = runs.select(runs.frame["setting"].isin([KAPLAN, TUNED]).to_numpy())
+    grouped = quiet(isoflop_fit, subset, groups="setting", curve="parabola")
+    result = compare(grouped, TUNED, budgets=[1e18, 1e19])
+    row = result.table_differences.query("quantity == 'a'").iloc[0]
+    assert row["se"] == pytest.approx(math.hypot(grouped[KAPLAN].a_se, grouped[TUNED].a_se))
+    assert result.n_resamples == 0 and "standard errors" in result.test["method"]
+    assert len(result.table_multipliers) == 2
+
+
+# The README's table (section "Comparing recipes"): with Holm's correction at 0.05 over
+# the 105 pairs of Porian et al.'s 15 settings, 53 differ; among those that do not:
+PORIAN_DIFFERING_COUNT = 53
+PORIAN_SAME = ((KAPLAN, "owt2/base/long/kaplan/kaplan/train"),
+               (TUNED, "rw/tuned/short/const/attention/train"),
+               (TUNED, "owt2/tuned/short/const/standard/val"),
+               ("rw/base/long/kaplan/standard/val", "rw/tuned/long/const/kaplan/train"))
+PORIAN_DIFFER = ((KAPLAN, TUNED), ("owt2/base/long/kaplan/kaplan/train",
+                                   "owt2/tuned/short/const/standard/val"),
+                 ("rw/base/long/kaplan/standard/val", "rw/base/short/chinchilla/standard/val"))

@@ -1,0 +1,91 @@
+"""`scalinglaws compare`: the same numbers as the library, the shared flag vocabulary
+(--group, alias --group-column), JSON and figure outputs, and errors in one line."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from scalinglaws.analysis.compare import compare
+from scalinglaws.laws.synthetic import DEFAULT_TRUTH, generate_sweep
+from scalinglaws.outputs.cli import main
+
+TRUTH = DEFAULT_TRUTH["chinchilla"]
+KAPLAN = "rw/base/long/kaplan/kaplan/train"
+TUNED = "rw/tuned/short/const/standard/val"
+
+
+@pytest.fixture(scope="module")
+def recipes(tmp_path_factory):
+    """Two recipes, the second worth twice the compute (see tests/analysis/test_compare.py)."""
+    gamma = TRUTH["alpha"] * TRUTH["beta"] / (TRUTH["alpha"] + TRUTH["beta"])
+    better = dict(TRUTH, A=TRUTH["A"] * 2 ** -gamma, B=TRUTH["B"] * 2 ** -gamma)
+    frame = pd.concat([generate_sweep(params=TRUTH, rng=1).to_frame().assign(recipe="baseline"),
+                       generate_sweep(params=better, rng=2).to_frame().assign(recipe="better")],
+                      ignore_index=True)
+    path = tmp_path_factory.mktemp("compare") / "recipes.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def test_json_is_the_librarys_comparison(recipes, capsys):
+    path, frame = recipes
+    args = ["compare", str(path), "--group-column", "recipe", "--reference", "baseline",
+            "--budgets", "1e20", "1e22", "--shared", "E,alpha,beta", "--bootstrap", "30",
+            "--json"]
+    assert main(args) == 0
+    doc = json.loads(capsys.readouterr().out)
+    library = compare(frame, "baseline", groups="recipe", budgets=[1e20, 1e22],
+                      shared=["E", "alpha", "beta"], n_resamples=30, rng=0)
+    assert doc["multipliers"] == json.loads(library.to_json())["multipliers"]
+    assert doc["multipliers"][0]["multiplier"] == pytest.approx(2.0, rel=0.05)
+    assert doc["options"]["shared"] == ["E", "alpha", "beta"]
+
+
+def test_group_flag_table_out_and_figure(recipes, tmp_path, capsys):
+    path, _ = recipes
+    out, figure = tmp_path / "comparison.json", tmp_path / "comparison.png"
+    assert main(["compare", str(path), "--group", "recipe", "--bootstrap", "20", "--losses",
+                 "2.2", "--out", str(out), "--figure", str(figure)]) == 0
+    printed = capsys.readouterr().out
+    assert "effective-compute multiplier" in printed and "loss = 2.2" in printed
+    assert json.loads(out.read_text())["reference"] == "baseline"  # the first group
+    assert figure.read_bytes()[:4] == b"\x89PNG"
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--group", "recipe", "--reference", "nope"],
+     "--reference 'nope' is not a value of column 'recipe'; values: baseline, better"),
+    ([], "--group COLUMN required"),
+    (["--group", "recipe", "--bootstrap", "5"], "give at least 20 resamples"),
+    (["--group", "nope"], "--group: no column 'nope'"),
+    (["--group", "recipe", "--approach", "isoflop", "--bootstrap", "10"],
+     "give --seed-noise SD"),
+])
+def test_errors_are_one_line(recipes, capsys, extra, message):
+    path, _ = recipes
+    assert main(["compare", str(path), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("scalinglaws: error:") and message in err and err.count("\n") == 1
+
+
+def test_out_over_the_input_is_refused(recipes, capsys):
+    path, _ = recipes
+    assert main(["compare", str(path), "--group", "recipe", "--out", str(path)]) == 2
+    assert "is also an input" in capsys.readouterr().err
+
+
+def test_approach_two_on_porian_settings(shared_dir, tmp_path, capsys):
+    frame = pd.read_csv(shared_dir / "datasets" / "porian2024" / "porian2024_isoflop.csv")
+    path = tmp_path / "two_settings.csv"
+    frame[frame["setting"].isin([KAPLAN, TUNED])].drop(columns=["param_count"]).to_csv(
+        path, index=False)
+    figure = tmp_path / "isoflop.png"
+    assert main(["compare", str(path), "--group", "setting", "--reference", TUNED,
+                 "--approach", "isoflop", "--seed-noise", "0.005", "--bootstrap", "100",
+                 "--json", "--figure", str(figure)]) == 0
+    doc = json.loads(capsys.readouterr().out.split("\n" + str(figure))[0])
+    row = [r for r in doc["differences"] if r["quantity"] == "a"][0]
+    assert doc["approach"] == "isoflop" and row["group"] == KAPLAN
+    assert row["difference_low"] > 0 and row["differs"]
+    assert figure.read_bytes()[:4] == b"\x89PNG"
