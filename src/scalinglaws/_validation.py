@@ -12,7 +12,7 @@ checker                    accepts
 ``check_positive``         a finite number > 0
 ``check_nonnegative``      a finite number >= 0
 ``check_finite``           a finite number, optionally within bounds
-``check_bool``             True or False
+``check_bool``             True or False (or None, when allowed)
 ``check_choice``           one of a few strings
 ``check_rng``              None, a non-negative integer seed, a SeedSequence, a
                            BitGenerator or a ``numpy.random.Generator``
@@ -137,10 +137,14 @@ def check_finite(name: str, value: Any, *, minimum: float | None = None,
     return float(value)
 
 
-def check_bool(name: str, value: Any) -> bool:
-    """``value`` as a bool (Python or numpy), else :class:`InputError` naming ``name``."""
+def check_bool(name: str, value: Any, *, allow_none: bool = False) -> bool | None:
+    """``value`` as a bool (Python or numpy), else :class:`InputError` naming ``name``;
+    with ``allow_none``, None (an "automatic" choice) is kept."""
+    if value is None and allow_none:
+        return None
     if not isinstance(value, (bool, np.bool_)):
-        raise InputError(f"`{name}` must be True or False, got {_shown(value)}")
+        allowed = "True, False or None" if allow_none else "True or False"
+        raise InputError(f"`{name}` must be {allowed}, got {_shown(value)}")
     return bool(value)
 
 

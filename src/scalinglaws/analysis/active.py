@@ -39,7 +39,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import FrozenDict, check_confidence_level, check_int, check_positive, check_rng
+from .._validation import (
+    FrozenDict,
+    check_bool,
+    check_confidence_level,
+    check_int,
+    check_positive,
+    check_rng,
+)
 from .designs import Design, prior_optimal_size
 from .prior import FRESH_PRIOR_WEIGHT, Prior, Target, information, normal_quantile, target_gradients
 
@@ -365,9 +372,7 @@ def active_design(prior: Prior, target: Target, *, sweep_budget: float | None = 
 
 def _show_progress(progress, budget, limit, cost) -> bool:
     if progress is not None:
-        if not isinstance(progress, (bool, np.bool_)):
-            raise InputError(f"`progress` must be True, False or None, got {progress!r}")
-        return bool(progress)
+        return check_bool("progress", progress, allow_none=True)
     import sys
 
     picks = limit if limit is not None else budget / float(np.min(cost))

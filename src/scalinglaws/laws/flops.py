@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import renamed_argument
+from .._validation import check_bool, renamed_argument
 
 __all__ = [
     "PF_DAY",
@@ -99,12 +99,6 @@ def as_output(x):
 
 
 _out = as_output
-
-
-def _check_flag(name, value):
-    if not isinstance(value, (bool, np.bool_)):
-        raise InputError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
 
 
 # --------------------------------------------------------------------------- units
@@ -338,7 +332,7 @@ def kaplan_params(n_layer, d_model, d_attn=None, d_ff=None, n_vocab=None, n_ctx=
     >>> round(kaplan_params(48, 1600) / 1e9, 3)   # GPT-2 1.5B shape
     1.475
     """
-    include_embeddings = _check_flag("include_embeddings", include_embeddings)
+    include_embeddings = check_bool("include_embeddings", include_embeddings)
     n_layer = _check("n_layer", n_layer, integer=True)
     d_model = _check("d_model", d_model, integer=True)
     d_attn = d_model if d_attn is None else _check("d_attn", d_attn, integer=True)
@@ -435,7 +429,7 @@ def hoffmann_forward_flops(seq_len, vocab_size, d_model, n_layers, n_heads, kv_s
     float or ndarray
         FLOPs for one forward pass over one sequence of ``seq_len`` tokens.
     """
-    include_embeddings = _check_flag("include_embeddings", include_embeddings)
+    include_embeddings = check_bool("include_embeddings", include_embeddings)
     s = _check("seq_len", seq_len, integer=True)
     v = _check("vocab_size", vocab_size, integer=True)
     d = _check("d_model", d_model, integer=True)

@@ -22,8 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import check_bool
 from . import published as pub
-from .flops import _check_flag, as_output, check_quantity
+from .flops import as_output, check_quantity
 
 __all__ = ["embedding_params", "embedding_coefficient", "depth_for_params",
            "params_with_embeddings", "params_without_embeddings", "NonEmbeddingFrontier",
@@ -43,7 +44,7 @@ def embedding_params(d_model, n_vocab, n_ctx=0, *, untied=False):
     >>> embedding_params(1600, 50257, 1024)      # GPT-2 1.5B: (50257 + 1024) * 1600
     82049600.0
     """
-    untied = _check_flag("untied", untied)
+    untied = check_bool("untied", untied)
     d = check_quantity("d_model", d_model, integer=True)
     v = check_quantity("n_vocab", n_vocab, integer=True)
     ctx = check_quantity("n_ctx", n_ctx, integer=True, allow_zero=True)
@@ -64,7 +65,7 @@ def embedding_coefficient(n_vocab, aspect_ratio, n_ctx=0, *, untied=False):
     >>> round(embedding_coefficient(32000, 39.2))
     47481
     """
-    untied = _check_flag("untied", untied)
+    untied = check_bool("untied", untied)
     v = check_quantity("n_vocab", n_vocab, integer=True)
     r = check_quantity("aspect_ratio", aspect_ratio)
     ctx = check_quantity("n_ctx", n_ctx, integer=True, allow_zero=True)

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from .._exceptions import DataMismatchWarning, InputError
 from .._files import atomic_write, check_output_path
+from .._validation import check_bool
 from . import plot
-from .plot._checks import check_dpi, check_figsize, check_flag, check_raster_size, check_result
+from .plot._checks import check_dpi, check_figsize, check_raster_size, check_result
 
 __all__ = ["FIGURE_KINDS", "DataMismatchWarning", "save_figure"]
 
@@ -208,7 +209,7 @@ def save_figure(kind: str, result, runs=None, out="figure.png", *, dpi: int = 15
     _check_kind(kind)
     check_result(result)
     dpi = check_dpi(dpi)
-    force = check_flag("force", force)
+    force = check_bool("force", force)
     figsize = check_figsize(kwargs.get("figsize"))
     if figsize is not None:
         check_raster_size(figsize, dpi)

@@ -26,6 +26,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._files import atomic_write, check_output_path
+from .._validation import check_bool
 from .._version import __version__
 from .figures import (
     FIGURE_KINDS,
@@ -37,7 +38,7 @@ from .figures import (
     _warn_if_other_data,
     save_figure,
 )
-from .plot._checks import check_dpi, check_flag, check_result
+from .plot._checks import check_dpi, check_result
 
 __all__ = ["DEFAULT_BUDGETS", "FIGURE_KINDS", "DataMismatchWarning", "make_report",
            "save_figure"]
@@ -438,8 +439,8 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
     dpi = check_dpi(dpi)
     if title is not None and not isinstance(title, str):
         raise InputError(f"`title` must be text or None, got {type(title).__name__}")
-    progress = check_flag("progress", progress, allow_none=True)
-    force = check_flag("force", force)
+    progress = check_bool("progress", progress, allow_none=True)
+    force = check_bool("force", force)
     if not isinstance(out, (str, os.PathLike)):
         raise InputError(f"`out` must be a file path, got {type(out).__name__}")
     out = check_output_path(out, inputs=[_source_path(runs)], kind="html", force=force,

@@ -1,7 +1,8 @@
 """Argument checks shared by the figure functions and by :mod:`scalinglaws.report`.
 
-Every public figure function checks all of its arguments here, before it creates a
-figure, and each failure is an :class:`~scalinglaws.InputError` naming the argument.
+Every public figure function checks all of its arguments here (and with the package's
+scalar checks, :mod:`scalinglaws._validation`), before it creates a figure, and each
+failure is an :class:`~scalinglaws.InputError` naming the argument.
 The resolution and size limits keep ``savefig`` from asking for gigabytes: a figure of
 ``w x h`` inches at ``dpi`` is a raster of ``w*dpi x h*dpi`` pixels (4 bytes each), and
 ``dpi=100000`` on a 6.4-inch figure asked matplotlib for a 640,000-pixel-wide canvas.
@@ -36,36 +37,6 @@ def _is_number(value) -> bool:
 
 
 # ------------------------------------------------------------------ scalars
-def check_flag(name: str, value, *, allow_none: bool = False):
-    """``value`` as a bool (``None`` kept when allowed)."""
-    if value is None and allow_none:
-        return None
-    if not isinstance(value, (bool, np.bool_)):
-        allowed = "True, False or None" if allow_none else "True or False"
-        raise InputError(f"`{name}` must be {allowed}, got {value!r}")
-    return bool(value)
-
-
-def check_int(name: str, value, minimum: int) -> int:
-    """``value`` as an int ``>= minimum``."""
-    if not _is_int(value) or value < minimum:
-        raise InputError(f"`{name}` must be an integer >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def check_positive(name: str, value) -> float:
-    """``value`` as a finite float > 0."""
-    if not _is_number(value) or not math.isfinite(value) or value <= 0:
-        raise InputError(f"`{name}` must be a finite positive number, got {value!r}")
-    return float(value)
-
-
-def check_choice(name: str, value, choices):
-    if not isinstance(value, str) or value not in choices:
-        raise InputError(f"`{name}` must be one of {', '.join(choices)}, got {value!r}")
-    return value
-
-
 def positive_range(name: str, value, default):
     """``value`` as ``(low, high)`` with ``0 < low < high`` finite; ``default`` when None."""
     if value is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..._exceptions import InputError
-from ._checks import check_figsize, check_int
+from ..._validation import check_int
+from ._checks import check_figsize
 from ._style import GREEK, pyplot
 
 __all__ = ["bootstrap_corner"]

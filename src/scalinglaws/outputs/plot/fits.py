@@ -9,12 +9,12 @@ import math
 import numpy as np
 
 from ..._exceptions import InputError
+from ..._validation import check_bool
 from ._checks import (
     allocatable,
     check_ax,
     check_cmap,
     check_figsize,
-    check_flag,
     check_result,
     check_runs,
     require_allocatable,
@@ -131,7 +131,7 @@ def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, grou
     runs = check_runs(runs)
     if not isinstance(x, str) or x not in CANONICAL:
         raise InputError(f"`x` must be one of N, D, C, got {x!r}")
-    frontier = check_flag("frontier", frontier, allow_none=True)
+    frontier = check_bool("frontier", frontier, allow_none=True)
     check_cmap("cmap", cmap)
     check_ax(ax)
     figsize = check_figsize(figsize, given=ax)

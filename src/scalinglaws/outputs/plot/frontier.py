@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import check_confidence_level
+from ..._validation import check_bool, check_confidence_level
 from ...laws.published import KAPLAN_2020_FRONTIER, kaplan_2020_frontier
 from ...laws.published import known_models as known_models_table
 from ._checks import (
     check_ax,
     check_figsize,
-    check_flag,
     check_result,
     draw_rows,
     positive_array,
@@ -105,9 +104,9 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
 
     form = check_result(result)
     require_allocatable(form, "the efficient frontier")
-    show_models = check_flag("known_models", known_models)
-    published = check_flag("published", published)
-    label_models = check_flag("label_models", label_models)
+    show_models = check_bool("known_models", known_models)
+    published = check_bool("published", published)
+    label_models = check_bool("label_models", label_models)
     confidence_level = check_confidence_level(confidence_level)
     check_ax(ax)
     figsize = check_figsize(figsize, given=ax)

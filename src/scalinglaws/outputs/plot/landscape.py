@@ -8,12 +8,11 @@ import math
 import numpy as np
 
 from ..._exceptions import InputError
+from ..._validation import check_int, check_positive
 from ._checks import (
     check_ax,
     check_cmap,
     check_figsize,
-    check_int,
-    check_positive,
     check_result,
     check_runs,
     positive_array,

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..._exceptions import InputError
-from ._checks import check_ax, check_figsize, check_int, positive_range
+from ..._validation import check_int
+from ._checks import check_ax, check_figsize, positive_range
 from .landscape import MAX_LEVELS, loss_landscape
 
 __all__ = ["sweep_plan"]

@@ -6,7 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..._exceptions import InputError
-from ._checks import check_ax, check_cmap, check_figsize, check_int, check_result, check_runs
+from ..._validation import check_confidence_level, check_int
+from ._checks import check_ax, check_cmap, check_figsize, check_result, check_runs
 from ._style import new_axes
 
 __all__ = ["profile"]
@@ -59,7 +60,6 @@ def profile(result, runs, *, alphas=None, betas=None, size: int = 41,
     """
     from scipy import stats
 
-    from ..._validation import check_confidence_level
     from ...data.runs import as_runs
     from ...uncertainty.profile import profile_intervals, profile_map
 
