@@ -112,6 +112,13 @@ def check_ax(ax, name: str = "ax"):
     return ax
 
 
+def check_canvas(ax, figsize):
+    """Check where a single-Axes figure is drawn: ``ax`` (None or a matplotlib Axes) and
+    ``figsize`` (the size of a new figure, so not with ``ax``); returns ``figsize``."""
+    check_ax(ax)
+    return check_figsize(figsize, given=ax)
+
+
 def check_dpi(dpi, name: str = "dpi") -> int:
     """A resolution from :data:`MIN_DPI` to :data:`MAX_DPI` dots per inch."""
     if not _is_int(dpi) or not MIN_DPI <= dpi <= MAX_DPI:

@@ -12,7 +12,7 @@ from ..._exceptions import InputError
 from ..._validation import check_bool
 from ._checks import (
     allocatable,
-    check_ax,
+    check_canvas,
     check_cmap,
     check_figsize,
     check_result,
@@ -133,8 +133,7 @@ def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, grou
         raise InputError(f"`x` must be one of N, D, C, got {x!r}")
     frontier = check_bool("frontier", frontier, allow_none=True)
     check_cmap("cmap", cmap)
-    check_ax(ax)
-    figsize = check_figsize(figsize, given=ax)
+    figsize = check_canvas(ax, figsize)
     xs = runs.inputs(x)[x]  # InputError names a missing column
     inputs = runs.inputs(form.inputs)
     labels = _group_labels(runs, groups)

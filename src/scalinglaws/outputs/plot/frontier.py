@@ -15,14 +15,7 @@ import numpy as np
 from ..._validation import check_bool, check_confidence_level
 from ...laws.published import KAPLAN_2020_FRONTIER, kaplan_2020_frontier
 from ...laws.published import known_models as known_models_table
-from ._checks import (
-    check_ax,
-    check_figsize,
-    check_result,
-    draw_rows,
-    positive_array,
-    require_allocatable,
-)
+from ._checks import check_canvas, check_result, draw_rows, positive_array, require_allocatable
 from ._labels import place_labels
 from ._style import LABELS, new_axes, sci
 
@@ -108,8 +101,7 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
     published = check_bool("published", published)
     label_models = check_bool("label_models", label_models)
     confidence_level = check_confidence_level(confidence_level)
-    check_ax(ax)
-    figsize = check_figsize(figsize, given=ax)
+    figsize = check_canvas(ax, figsize)
     table = known_models_table(models) if show_models else None
     if compute is None:
         low, high = 1e18, 1e26

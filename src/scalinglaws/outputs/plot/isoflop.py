@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._exceptions import InputError
-from ._checks import check_ax, check_cmap, check_figsize, check_isoflop, check_runs, positive_array
+from ._checks import check_canvas, check_cmap, check_isoflop, check_runs, positive_array
 from ._style import LABELS, new_axes, pyplot, sci
 
 __all__ = ["isoflop_frontier", "isoflop_profiles"]
@@ -103,8 +103,7 @@ def isoflop_profiles(isoflop_result, runs=None, ax=None, *, cmap: str = "viridis
     options = getattr(isoflop_result, "options", {}) or {}
     run_table = check_runs(runs) if runs is not None else None
     check_cmap("cmap", cmap)
-    check_ax(ax)
-    figsize = check_figsize(figsize, given=ax)
+    figsize = check_canvas(ax, figsize)
     plt = pyplot()
     ax = new_axes(ax, figsize, default=(7.0, 5.0))
     colormap = plt.get_cmap(cmap)
@@ -199,8 +198,7 @@ def isoflop_frontier(isoflop_result, ax=None, *, compute=None, figsize=None):
     if compute is None:
         compute = np.geomspace(c_values.min() / 3, c_values.max() * 3, 100)
     compute = np.sort(positive_array("compute", compute, minimum_size=2))
-    check_ax(ax)
-    figsize = check_figsize(figsize, given=ax)
+    figsize = check_canvas(ax, figsize)
     lines = isoflop_result.predict_optimal(compute)
     ax = new_axes(ax, figsize, default=(6.6, 4.8))
     level = getattr(isoflop_result, "confidence_level", 0.95)

@@ -10,9 +10,8 @@ import numpy as np
 from ..._exceptions import InputError
 from ..._validation import check_int, check_positive
 from ._checks import (
-    check_ax,
+    check_canvas,
     check_cmap,
-    check_figsize,
     check_result,
     check_runs,
     positive_array,
@@ -84,8 +83,7 @@ def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=Non
     if levels > MAX_LEVELS:
         raise InputError(f"`levels` must be at most {MAX_LEVELS}, got {levels!r}")
     check_cmap("cmap", cmap)
-    check_ax(ax)
-    figsize = check_figsize(figsize, given=ax)
+    figsize = check_canvas(ax, figsize)
     run_table = check_runs(runs) if runs is not None else None
     default_n, default_d = (1e7, 1e12), (1e9, 1e14)
     if run_table is not None:

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..._exceptions import InputError
 from ..._validation import check_int
-from ._checks import check_ax, check_figsize, positive_range
+from ._checks import check_canvas, positive_range
 from .landscape import MAX_LEVELS, loss_landscape
 
 __all__ = ["sweep_plan"]
@@ -59,8 +59,7 @@ def sweep_plan(plan, *, designs=("standard", "planned", "active"), n_range=None,
     levels = check_int("levels", levels, 2)
     if levels > MAX_LEVELS:
         raise InputError(f"`levels` must be at most {MAX_LEVELS}, got {levels!r}")
-    check_ax(ax)
-    figsize = check_figsize(figsize, given=ax)
+    figsize = check_canvas(ax, figsize)
     target = plan.target
     law = plan.prior.law()
     k = target.flops_per_token

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..._exceptions import InputError
 from ..._validation import check_confidence_level, check_int
-from ._checks import check_ax, check_cmap, check_figsize, check_result, check_runs
+from ._checks import check_canvas, check_cmap, check_result, check_runs
 from ._style import new_axes
 
 __all__ = ["profile"]
@@ -70,8 +70,7 @@ def profile(result, runs, *, alphas=None, betas=None, size: int = 41,
     if size > 201:
         raise InputError(f"`size` must be at most 201 (a {size}x{size} grid is slow), got {size}")
     check_cmap("cmap", cmap)
-    check_figsize(figsize, given=ax)
-    check_ax(ax)
+    check_canvas(ax, figsize)
     if result.form.name != "chinchilla" or tuple(result.free_params) != result.form.param_names:
         raise InputError("`result` must be a chinchilla fit with every parameter free")
     axes = []

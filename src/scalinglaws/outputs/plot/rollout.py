@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._exceptions import InputError
-from ._checks import check_ax, check_figsize
+from ._checks import check_canvas
 from ._style import new_axes
 
 __all__ = ["rollout_errors"]
@@ -53,8 +53,7 @@ def rollout_errors(rollout, ax=None, *, interval: str | None = None, n_bins: int
     matplotlib Axes
     """
     items = _rollouts(rollout)
-    check_ax(ax)
-    figsize = check_figsize(figsize, given=ax)
+    figsize = check_canvas(ax, figsize)
     if isinstance(n_bins, bool) or not isinstance(n_bins, (int, np.integer)) or n_bins < 1:
         raise InputError(f"`n_bins` must be a positive integer, got {n_bins!r}")
     if interval is not None:

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ..._exceptions import InputError
-from ._checks import check_ax, check_figsize
+from ._checks import check_canvas, check_figsize
 from ._style import new_axes, pyplot, sci
 
 __all__ = ["task_accuracy", "task_accuracy_grid"]
@@ -80,8 +80,7 @@ def task_accuracy(fit, task: str | None = None, *, predictions=None, ax=None, fi
     from matplotlib.colors import LogNorm
 
     part = _task_fit(fit, task)
-    check_ax(ax)
-    figsize = check_figsize(figsize, given=ax)
+    figsize = check_canvas(ax, figsize)
     row = _row(predictions, part.task)
     ax = new_axes(ax, figsize, default=(5.2, 4.0))
     data = part.step2_data
