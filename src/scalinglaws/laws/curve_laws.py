@@ -289,7 +289,7 @@ class MultiPowerLaw(CurveLaw):
 
     name = "mpl"
     # within 1e-5 nats of the exact sums on Luo et al.'s curves (tested)
-    quadrature = MappingProxyType({"ratio": 2.0, "lr_ratio": 4.0, "nodes": 2})
+    quadrature = MappingProxyType({"ratio": 2.0, "lr_ratio": 8.0, "nodes": 2})
     param_names = ("L0", "A", "alpha", "B", "C", "beta", "gamma")
     log_params = frozenset({"L0", "A", "B", "C"})
     linear_params = ("L0", "A", "B")
