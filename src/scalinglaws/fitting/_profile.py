@@ -76,6 +76,27 @@ def _window(x: np.ndarray, y: np.ndarray, window: int | None) -> slice:
     return slice(low, low + window)
 
 
+def profile_curve(x, y, *, curve, degree, window, points: int = 200):
+    """The curve :func:`fit_profile` fits to one profile, evaluated on ``points`` values of
+    ``x`` spanning the points it uses (for figures).
+
+    ``x`` is ln N (sorted, distinct) and ``y`` the loss or ln loss, as for
+    :func:`fit_profile`; the window, centring and least squares are the fit's own.
+    Returns ``(grid, values)``, both on the scales of ``x`` and ``y``.
+    """
+    if curve == "akima":
+        from scipy.interpolate import Akima1DInterpolator
+
+        grid = np.linspace(x[0], x[-1], points)
+        return grid, Akima1DInterpolator(x, y)(grid)
+    part = _window(x, y, window)
+    xs, ys = x[part], y[part]
+    centre = xs.mean()
+    coefs = np.linalg.lstsq(_design(xs - centre, degree), ys, rcond=None)[0]
+    grid = np.linspace(xs[0], xs[-1], points)
+    return grid, _design(grid - centre, degree) @ coefs
+
+
 def fit_profile(x, y, *, curve, degree, window, bracket, n_resamples, seed_noise, log_loss,
                  generator) -> dict:
     """Fit one IsoFLOP profile (x = ln N sorted, y = loss or ln loss) and find its minimum.

@@ -30,30 +30,18 @@ def _budget_members(isoflop_result, table, runs):
 
 
 def _profile_curve(log_n, y, options):
-    """The curve :func:`~scalinglaws.isoflop.isoflop_fit` fitted to one profile, on a grid.
+    """The curve :func:`~scalinglaws.isoflop.isoflop_fit` fitted to one profile, on a grid
+    (:func:`scalinglaws.fitting._profile.profile_curve` with the options the result records).
 
     ``log_n`` sorted with distinct values, ``y`` the losses. Returns ``(N, loss)``.
     """
-    curve = options.get("curve", "parabola")
-    degree = int(options.get("degree", 2) or 2)
-    window = options.get("window")
-    log_loss = bool(options.get("log_loss", curve == "akima"))
-    values = np.log(y) if log_loss else y
-    if curve == "akima":
-        from scipy.interpolate import Akima1DInterpolator
+    from ...fitting._profile import profile_curve
 
-        grid = np.linspace(log_n[0], log_n[-1], 200)
-        fitted = Akima1DInterpolator(log_n, values)(grid)
-    else:
-        lo, hi = 0, len(log_n)
-        if window is not None and window < len(log_n):
-            lo = min(max(int(np.argmin(values)) - window // 2, 0), len(log_n) - window)
-            hi = lo + window
-        x, v = log_n[lo:hi], values[lo:hi]
-        centre = x.mean()
-        coefs = np.polyfit(x - centre, v, degree)
-        grid = np.linspace(x[0], x[-1], 200)
-        fitted = np.polyval(coefs, grid - centre)
+    curve = options.get("curve", "parabola")
+    log_loss = bool(options.get("log_loss", curve == "akima"))
+    grid, fitted = profile_curve(log_n, np.log(y) if log_loss else y, curve=curve,
+                                 degree=int(options.get("degree", 2) or 2),
+                                 window=options.get("window"))
     return np.exp(grid), (np.exp(fitted) if log_loss else fitted)
 
 
