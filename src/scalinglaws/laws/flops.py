@@ -217,10 +217,7 @@ def tokens_for_compute(compute, N=None, flops_per_token=None, *, n_params=None,
     N = renamed_argument("n_params", "N", n_params, N, None)
     k = renamed_argument("flops_per_param_token", "flops_per_token", flops_per_param_token,
                  flops_per_token, 6.0)
-    c = _check("compute", compute)
-    n = _check("N", N)
-    k = _check("flops_per_token", k)
-    return _out(c / (k * n))
+    return _other_factor(compute, "N", N, k)
 
 
 def params_for_compute(compute, D=None, flops_per_token=None, *, n_tokens=None,
@@ -246,10 +243,16 @@ def params_for_compute(compute, D=None, flops_per_token=None, *, n_tokens=None,
     D = renamed_argument("n_tokens", "D", n_tokens, D, None)
     k = renamed_argument("flops_per_param_token", "flops_per_token", flops_per_param_token,
                  flops_per_token, 6.0)
+    return _other_factor(compute, "D", D, k)
+
+
+def _other_factor(compute, name, value, flops_per_token):
+    """``C = k N D`` solved for the factor not given: ``C / (k * value)``, ``value`` being
+    ``N`` or ``D`` (named ``name``); checked in the order compute, ``name``, k."""
     c = _check("compute", compute)
-    d = _check("D", D)
-    k = _check("flops_per_token", k)
-    return _out(c / (k * d))
+    x = _check(name, value)
+    k = _check("flops_per_token", flops_per_token)
+    return _out(c / (k * x))
 
 
 def training_flops_per_token(N, *, d_model=None, n_vocab=None, n_layer=None, n_ctx=None):
