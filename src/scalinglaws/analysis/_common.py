@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
-from .._validation import check_numbers
+from .._validation import check_confidence_level, check_numbers
 from ..uncertainty.delta import draws_log_predictions
 from ..laws.forms import Chinchilla, Form, KaplanND
 
@@ -59,6 +59,26 @@ def parameter_rows(form: Form, point: np.ndarray, draws) -> tuple[np.ndarray, in
         raise InputError(f"`draws` must have shape (n_draws, {form.n_params}) with columns "
                          f"{', '.join(form.param_names)}; got shape {values.shape}")
     return np.vstack([point[None, :], values]), values.shape[0]
+
+
+def rows_and_level(form: Form, point: np.ndarray, draws, confidence_level, *,
+                   needs_frontier: bool = False) -> tuple[np.ndarray, int, float]:
+    """:func:`parameter_rows`, and the checked ``confidence_level`` of the intervals over
+    them; with ``needs_frontier`` (the closed form), the point must have a frontier."""
+    rows, n_draws = parameter_rows(form, point, draws)
+    level = check_confidence_level(confidence_level)
+    if needs_frontier:
+        require_frontier(form, point)
+    return rows, n_draws, level
+
+
+def edge_free(at_edge: np.ndarray) -> np.ndarray:
+    """1 where a row's optimum is inside the searched range, NaN on its edge: such an
+    optimum is the range's, not the law's, so it is no usable draw. Row 0 (the point
+    estimate) is always kept; its edge is flagged and warned about instead."""
+    mask = np.where(at_edge, np.nan, 1.0)
+    mask[0] = 1.0
+    return mask
 
 
 def check_array(name: str, value, *, allow_zero: bool = False) -> np.ndarray:

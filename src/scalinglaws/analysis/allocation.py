@@ -9,14 +9,30 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._numeric import minimise_1d
-from .._validation import check_confidence_level as _check_level
 from .._validation import check_ratio_bounds as _check_ratio_bounds
 from .._validation import renamed_argument
 from ..laws.forms import Chinchilla
-from ._common import (BEYOND_OPTIMAL, COMPUTE_SEARCH, NEAREST_ASYMPTOTE, TOKENS_PER_PARAMETER_BOUNDS, check_allocatable, check_array, check_fit,
-                      check_flops, check_method, check_scalar, check_target, edge_out,
-                      law_loss, parameter_rows, quiet,
-                      require_frontier, shaped, summarise, warn_edge)
+from ._common import (
+    BEYOND_OPTIMAL,
+    COMPUTE_SEARCH,
+    NEAREST_ASYMPTOTE,
+    TOKENS_PER_PARAMETER_BOUNDS,
+    check_allocatable,
+    check_array,
+    check_fit,
+    check_flops,
+    check_method,
+    check_scalar,
+    check_target,
+    edge_free,
+    edge_out,
+    law_loss,
+    quiet,
+    rows_and_level,
+    shaped,
+    summarise,
+    warn_edge,
+)
 from .results import Allocation, InferenceAllocation, IsoLossCurve
 from .solvers import (compute_for_loss_rows, optimal_for_compute, params_asymptote,
                       tokens_for_loss_rows)
@@ -88,18 +104,14 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
     ratio_bounds = _check_ratio_bounds(renamed_argument(
         "tokens_per_param_bounds", "tokens_per_parameter_bounds", tokens_per_param_bounds,
         tokens_per_parameter_bounds, TOKENS_PER_PARAMETER_BOUNDS))
-    rows, n_draws = parameter_rows(form, point, draws)
-    level = _check_level(confidence_level)
-    if method == "closed_form":
-        require_frontier(form, point)
+    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level,
+                                          needs_frontier=method == "closed_form")
     shape = budgets.shape
     N, D, loss, at_edge = optimal_for_compute(
         form, rows, budgets.reshape(1, -1), k, method, flops=flops, ratio_bounds=ratio_bounds)
-    # an optimum on the search edge is the range's, not the law's: not a usable draw
-    edge_free = np.where(at_edge, np.nan, 1.0)
-    edge_free[0] = 1.0
-    values = {"N": N * edge_free, "D": D * edge_free,
-              "loss": loss * edge_free, "tokens_per_parameter": D / N * edge_free}
+    usable = edge_free(at_edge)
+    values = {"N": N * usable, "D": D * usable,
+              "loss": loss * usable, "tokens_per_parameter": D / N * usable}
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
     warn_edge(at_edge[0], "the compute-optimal model size",
                "widen `tokens_per_parameter_bounds` (the optimum of the law lies outside it)")
@@ -150,22 +162,19 @@ def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
     ratio_bounds = _check_ratio_bounds(renamed_argument(
         "tokens_per_param_bounds", "tokens_per_parameter_bounds", tokens_per_param_bounds,
         tokens_per_parameter_bounds, TOKENS_PER_PARAMETER_BOUNDS))
-    rows, n_draws = parameter_rows(form, point, draws)
-    level = _check_level(confidence_level)
-    if method == "closed_form":
-        require_frontier(form, point)
+    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level,
+                                          needs_frontier=method == "closed_form")
     shape = target.shape
     compute, N, D, at_edge = compute_for_loss_rows(form, rows, target.reshape(1, -1),
                                                              k, method, ratio_bounds)
     if not np.all(np.isfinite(compute[0])):
         raise InputError(f"`target_loss` {target.min():.6g} is not reached with less than "
                          f"{COMPUTE_SEARCH[1]:.0e} FLOP")
-    edge_free = np.where(at_edge, np.nan, 1.0)
-    edge_free[0] = 1.0
+    usable = edge_free(at_edge)
     loss = law_loss(form, rows, N, D)
-    values = {"C": compute * edge_free, "N": N * edge_free,
-              "D": D * edge_free, "loss": loss * edge_free,
-              "tokens_per_parameter": D / N * edge_free}
+    values = {"C": compute * usable, "N": N * usable,
+              "D": D * usable, "loss": loss * usable,
+              "tokens_per_parameter": D / N * usable}
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
     warn_edge(at_edge[0], "the compute-optimal model for this loss",
                "widen `tokens_per_parameter_bounds` or check the target loss")
@@ -209,8 +218,7 @@ def tokens_for_loss(fit, target_loss, N=None, *, flops_per_token=6.0, draws=None
     target = check_target(form, point, target_loss)
     n = check_array("N", renamed_argument("n_params", "N", n_params, N))
     k = check_scalar("flops_per_token", flops_per_token)
-    rows, n_draws = parameter_rows(form, point, draws)
-    level = _check_level(confidence_level)
+    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level)
     try:
         target, n = np.broadcast_arrays(target, n)
     except ValueError:
@@ -278,8 +286,7 @@ def iso_loss_curve(fit, target_loss, N=None, n_points=50, *, flops_per_token=6.0
             or n_points < 2:
         raise InputError(f"`n_points` must be an integer >= 2, got {n_points!r}")
     k = check_scalar("flops_per_token", flops_per_token)
-    rows, n_draws = parameter_rows(form, point, draws)
-    level = _check_level(confidence_level)
+    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level)
     method = check_method("auto", form)
     target_row = np.full((1, 1), float(target))
     optimal_c, optimal_n, optimal_d, _ = compute_for_loss_rows(form, rows[:1], target_row, k, method)
@@ -355,11 +362,9 @@ def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0
     inference = check_array("inference_tokens", inference_tokens, allow_zero=True)
     k = check_scalar("flops_per_token", flops_per_token)
     k_inf = check_scalar("inference_flops_per_token", inference_flops_per_token)
-    rows, n_draws = parameter_rows(form, point, draws)
-    level = _check_level(confidence_level)
     method = check_method("auto", form)
-    if method == "closed_form":
-        require_frontier(form, point)
+    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level,
+                                          needs_frontier=method == "closed_form")
     try:
         target, inference = np.broadcast_arrays(target, inference)
     except ValueError:
@@ -394,14 +399,13 @@ def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0
     # The compute-optimal model is itself on the iso-loss curve, so the true minimum never
     # costs more; a deficit at rounding level (D_inf = 0) is reported as no saving.
     saving = np.where((saving < 0) & (saving > -1e-9 * chinchilla_total), 0.0, saving)
-    edge_free = np.where(at_edge, np.nan, 1.0)
-    edge_free[0] = 1.0
+    usable = edge_free(at_edge)
     values = {"N": N, "D": D, "training_compute": training,
               "inference_compute": serving, "total_compute": total,
               "chinchilla_N": optimal_n, "chinchilla_D": optimal_d,
               "chinchilla_total_compute": chinchilla_total, "saving": saving,
               "saving_fraction": saving / chinchilla_total}
-    values = {name: v * edge_free for name, v in values.items()}
+    values = {name: v * usable for name, v in values.items()}
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
     warn_edge(at_edge[0], "the inference-aware model size",
                "the inference demand pushes N to the asymptote of the target loss")

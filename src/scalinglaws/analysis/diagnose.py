@@ -5,11 +5,21 @@ from __future__ import annotations
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import check_confidence_level as _check_level
 from .._validation import renamed_argument
-from ._common import (check_allocatable, check_array, check_fit,
-                      check_method, check_scalar, law_loss, parameter_rows, quiet,
-                      require_frontier, shaped, summarise, warn_edge)
+from ._common import (
+    check_allocatable,
+    check_array,
+    check_fit,
+    check_method,
+    check_scalar,
+    edge_free,
+    law_loss,
+    quiet,
+    rows_and_level,
+    shaped,
+    summarise,
+    warn_edge,
+)
 from .results import Diagnosis
 from .solvers import compute_for_loss_rows, optimal_compute_for_params, optimal_for_compute
 
@@ -54,10 +64,8 @@ def diagnose(fit, N=None, D=None, *, flops_per_token=6.0, method="auto", draws=N
     d = check_array("D", renamed_argument("n_tokens", "D", n_tokens, D))
     k = check_scalar("flops_per_token", flops_per_token)
     method = check_method(method, form)
-    rows, n_draws = parameter_rows(form, point, draws)
-    level = _check_level(confidence_level)
-    if method == "closed_form":
-        require_frontier(form, point)
+    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level,
+                                          needs_frontier=method == "closed_form")
     try:
         n, d = np.broadcast_arrays(n, d)
     except ValueError:
@@ -73,8 +81,7 @@ def diagnose(fit, N=None, D=None, *, flops_per_token=6.0, method="auto", draws=N
     optimal_d_for_n = optimal_c_for_n / (k * n_row)
     same_c, same_n, same_d, edge_2 = compute_for_loss_rows(form, rows, loss, k, method)
     at_edge = edge_1 | edge_2
-    edge_free = np.where(at_edge, np.nan, 1.0)
-    edge_free[0] = 1.0
+    usable = edge_free(at_edge)
     compute_rows = np.broadcast_to(compute, loss.shape)
     values = {
         "loss": loss, "optimal_N": optimal_n, "optimal_D": optimal_d,
@@ -85,7 +92,7 @@ def diagnose(fit, N=None, D=None, *, flops_per_token=6.0, method="auto", draws=N
         "C_for_same_loss": same_c, "N_for_same_loss": same_n,
         "D_for_same_loss": same_d, "compute_saving_factor": compute_rows / same_c,
     }
-    values = {name: v * edge_free for name, v in values.items()}
+    values = {name: v * usable for name, v in values.items()}
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
     warn_edge(at_edge[0], "a compute-optimal model in the diagnosis",
                "the law's optimum lies outside the default tokens-per-parameter range")

@@ -8,9 +8,16 @@ from .._exceptions import InputError
 from .._validation import check_confidence_level as _check_level
 from ..laws.forms import Chinchilla
 from ..laws.frontier import frontier_terms
-from ._common import (check_fit,
-                      irreducible, loss_at_shared_inputs, parameter_rows, quiet,
-                      require_frontier, shaped, summarise)
+from ._common import (
+    check_fit,
+    irreducible,
+    loss_at_shared_inputs,
+    quiet,
+    require_frontier,
+    rows_and_level,
+    shaped,
+    summarise,
+)
 from .results import FrontierCoefficients, Prediction
 
 __all__ = ["predict", "chinchilla_frontier", "irreducible_loss"]
@@ -80,8 +87,7 @@ def predict(fit, draws=None, confidence_level=0.95, *, interval: str | None = No
                          "extrapolation calibration: pass scalinglaws.calibrate(result, runs) "
                          "instead of the fit")
     form, point = check_fit(fit)
-    rows, n_draws = parameter_rows(form, point, draws)
-    level = _check_level(confidence_level)
+    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level)
     unknown = [name for name in inputs if name not in form.inputs]
     if unknown:
         raise InputError(f"form {form.name!r} takes inputs {', '.join(form.inputs)}; "
@@ -154,8 +160,7 @@ def chinchilla_frontier(fit, draws=None, confidence_level=0.95) -> FrontierCoeff
         raise InputError(f"`fit` must use the chinchilla form for its closed-form frontier, "
                          f"got form {form.name!r}; use compute_optimal(..., method='numerical')")
     require_frontier(form, point)
-    rows, n_draws = parameter_rows(form, point, draws)
-    level = _check_level(confidence_level)
+    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level)
     terms = frontier_terms(rows)
     values = {"G": np.exp(terms["log_G"]), "a": terms["a"], "b": terms["b"],
               "gamma": terms["gamma"], "K": np.exp(terms["log_K"])}
