@@ -18,6 +18,7 @@ checker                    accepts
                            BitGenerator or a ``numpy.random.Generator``
 ``check_numbers``          a number or array of numbers (text like ``"7B"`` read with
                            unit suffixes), finite, optionally positive
+``broadcast_together``     two arrays of one shape once broadcast
 ``check_number_mapping``   ``{"E": 1.69}``: names from a known set, finite numbers
 ``check_bounds``           ``{"E": (1.0, None)}``: (low, high) pairs, None = unbounded
 ``check_fits_in_memory``   a count of items whose working memory fits in what is free
@@ -45,7 +46,7 @@ from ._exceptions import InputError, ScalingLawsDeprecationWarning
 __all__ = ["check_confidence_level", "check_ratio_bounds", "check_int", "check_positive",
            "check_nonnegative", "check_finite", "check_bool", "check_choice", "check_rng",
            "check_numbers", "check_number_mapping", "check_bounds", "check_fits_in_memory",
-           "available_memory", "parse_quantity", "to_plain", "FrozenDict", "deep_freeze"]
+           "available_memory", "broadcast_together", "parse_quantity", "to_plain", "FrozenDict", "deep_freeze"]
 
 
 def _is_number(value: Any) -> bool:
@@ -276,6 +277,16 @@ def check_numbers(name: str, value: Any, *, positive: bool = False,
         raise InputError(f"`{name}` must be {'non-negative' if allow_zero else 'positive'}, "
                          f"got {_shown(value)}")
     return array
+
+
+def broadcast_together(name_a: str, a: np.ndarray, name_b: str, b: np.ndarray):
+    """``a`` and ``b`` broadcast to one shape, else :class:`InputError` naming both
+    arguments with their shapes."""
+    try:
+        return np.broadcast_arrays(a, b)
+    except ValueError:
+        raise InputError(f"`{name_a}` {np.shape(a)} and `{name_b}` {np.shape(b)} do not "
+                         "broadcast") from None
 
 
 def check_number_mapping(name: str, value: Any, *, keys: Iterable[str] | None = None,

@@ -10,7 +10,7 @@ import numpy as np
 from .._exceptions import InputError
 from .._numeric import minimise_1d
 from .._validation import check_ratio_bounds as _check_ratio_bounds
-from .._validation import renamed_argument
+from .._validation import broadcast_together, renamed_argument
 from ..laws.forms import Chinchilla
 from ._common import (
     BEYOND_OPTIMAL,
@@ -219,11 +219,7 @@ def tokens_for_loss(fit, target_loss, N=None, *, flops_per_token=6.0, draws=None
     n = check_array("N", renamed_argument("n_params", "N", n_params, N))
     k = check_scalar("flops_per_token", flops_per_token)
     rows, n_draws, level = rows_and_level(form, point, draws, confidence_level)
-    try:
-        target, n = np.broadcast_arrays(target, n)
-    except ValueError:
-        raise InputError(f"`target_loss` {target.shape} and `N` {n.shape} do not "
-                         "broadcast") from None
+    target, n = broadcast_together("target_loss", target, "N", n)
     shape = target.shape
     D = tokens_for_loss_rows(form, rows, target.reshape(1, -1), n.reshape(1, -1))
     if not np.all(np.isfinite(D[0])):
@@ -365,11 +361,7 @@ def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0
     method = check_method("auto", form)
     rows, n_draws, level = rows_and_level(form, point, draws, confidence_level,
                                           needs_frontier=method == "closed_form")
-    try:
-        target, inference = np.broadcast_arrays(target, inference)
-    except ValueError:
-        raise InputError(f"`target_loss` {target.shape} and `inference_tokens` "
-                         f"{inference.shape} do not broadcast") from None
+    target, inference = broadcast_together("target_loss", target, "inference_tokens", inference)
     shape = target.shape
     target_row, inference_row = target.reshape(1, -1), inference.reshape(1, -1)
     _, optimal_n, optimal_d, _ = compute_for_loss_rows(form, rows, target_row, k, method)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._exceptions import InputError
-from .._validation import renamed_argument
+from .._validation import broadcast_together, renamed_argument
 from ._common import (
     check_allocatable,
     check_array,
@@ -66,11 +65,7 @@ def diagnose(fit, N=None, D=None, *, flops_per_token=6.0, method="auto", draws=N
     method = check_method(method, form)
     rows, n_draws, level = rows_and_level(form, point, draws, confidence_level,
                                           needs_frontier=method == "closed_form")
-    try:
-        n, d = np.broadcast_arrays(n, d)
-    except ValueError:
-        raise InputError(f"`N` {n.shape} and `D` {d.shape} "
-                         "do not broadcast") from None
+    n, d = broadcast_together("N", n, "D", d)
     shape = n.shape
     n_row, d_row = n.reshape(1, -1), d.reshape(1, -1)
     compute = k * n_row * d_row

@@ -75,7 +75,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import check_ratio_bounds, renamed_argument
+from .._validation import broadcast_together, check_ratio_bounds, renamed_argument
 from .forms import Form, _jacobian, _logsumexp, register_form
 from .frontier import log_optimal_n_for_tokens
 
@@ -574,11 +574,7 @@ def data_constrained_optimal(params, compute, unique_tokens, flops_per_token=6.0
     low, high = check_ratio_bounds(renamed_argument(
         "tokens_per_param_bounds", "tokens_per_parameter_bounds", tokens_per_param_bounds,
         tokens_per_parameter_bounds, _SEARCH_RANGE))
-    try:
-        budgets, unique = np.broadcast_arrays(budgets, unique)
-    except ValueError:
-        raise InputError(f"`compute` {np.shape(budgets)} and `unique_tokens` "
-                         f"{np.shape(unique)} do not broadcast") from None
+    budgets, unique = broadcast_together("compute", budgets, "unique_tokens", unique)
     shape = budgets.shape
     ln_c = np.log(budgets.ravel() / k)[:, None]  # log(N D)
     ln_u = np.log(unique.ravel())[:, None]
