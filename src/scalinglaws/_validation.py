@@ -26,7 +26,7 @@ checker                    accepts
 =========================  =============================================================
 
 :class:`FrozenDict` and :func:`deep_freeze` make the read-only (and picklable) mappings
-of frozen results.
+of frozen results, :func:`readonly_array` and :func:`freeze_array_fields` their arrays.
 """
 
 from __future__ import annotations
@@ -46,7 +46,8 @@ from ._exceptions import InputError, ScalingLawsDeprecationWarning
 __all__ = ["check_confidence_level", "check_ratio_bounds", "check_int", "check_positive",
            "check_nonnegative", "check_finite", "check_bool", "check_choice", "check_rng",
            "check_numbers", "check_number_mapping", "check_bounds", "check_fits_in_memory",
-           "available_memory", "broadcast_together", "parse_quantity", "to_plain", "FrozenDict", "deep_freeze"]
+           "available_memory", "broadcast_together", "parse_quantity", "to_plain", "FrozenDict",
+           "deep_freeze", "readonly_array", "freeze_array_fields"]
 
 
 def _is_number(value: Any) -> bool:
@@ -465,6 +466,21 @@ class FrozenDict(dict):
         return (FrozenDict, (dict(self),))
 
 
+def readonly_array(value: Any, dtype: Any = float) -> np.ndarray:
+    """A read-only copy of ``value`` as an array of ``dtype`` (None: the input's own): the
+    arrays of frozen results."""
+    array = np.array(value, dtype=dtype)
+    array.flags.writeable = False
+    return array
+
+
+def freeze_array_fields(result: Any, names: Iterable[str]) -> None:
+    """Replace the fields ``names`` of a frozen dataclass by read-only float copies
+    (:func:`readonly_array`); called from its ``__post_init__``."""
+    for name in names:
+        object.__setattr__(result, name, readonly_array(getattr(result, name)))
+
+
 def deep_freeze(value: Any) -> Any:
     """``value`` with every dict made a :class:`FrozenDict`, every list a tuple and every
     array a read-only copy, recursively."""
@@ -473,9 +489,7 @@ def deep_freeze(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return tuple(deep_freeze(v) for v in value)
     if isinstance(value, np.ndarray):
-        out = np.array(value)
-        out.flags.writeable = False
-        return out
+        return readonly_array(value, dtype=None)
     return value
 
 

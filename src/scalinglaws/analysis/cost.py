@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import readonly_array
 from ..laws.flops import check_quantity
 from ..laws.kaplan_counting import depth_for_params
 from .extrapolate import inference_optimal
@@ -153,8 +154,7 @@ class CostBreakdown:
 
 
 def _readonly(value):
-    array = np.array(value, dtype=float)
-    array.flags.writeable = False
+    array = readonly_array(value)
     return float(array) if array.ndim == 0 else array
 
 

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError
+from .._validation import readonly_array
 
 #: former column names of ``predict_optimal`` -> the package's vocabulary
 DEPRECATED_COLUMNS = types.MappingProxyType({
@@ -51,11 +52,7 @@ def frozen_mapping(value: Mapping) -> Mapping:
 
 def frozen_array(value: Any) -> np.ndarray | None:
     """A read-only float copy of ``value`` (None stays None)."""
-    if value is None:
-        return None
-    array = np.array(value, dtype=float)
-    array.flags.writeable = False
-    return array
+    return None if value is None else readonly_array(value)
 
 
 # =========================================================================== regression

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import freeze_array_fields
 from . import published as pub
 from .flops import (
     KAPLAN_ALPHA_B,
@@ -242,12 +243,6 @@ def overfitting_rule(*, threshold=0.02, params=None) -> OverfittingRule:
 
 
 # --------------------------------------------------------------------------- allocation
-def _field_array(value):
-    array = np.array(value, dtype=float)
-    array.flags.writeable = False
-    return array
-
-
 @dataclass(frozen=True)
 class KaplanAllocation:
     """A compute-efficient allocation in Kaplan's sense (non-embedding N, compute C_min).
@@ -282,8 +277,7 @@ class KaplanAllocation:
     notes: tuple = field(default=())
 
     def __post_init__(self):
-        for name in ("compute", "compute_pf_days", "N", "batch_size", "min_steps", "D", "loss"):
-            object.__setattr__(self, name, _field_array(getattr(self, name)))
+        freeze_array_fields(self, self._COLUMNS)
 
     _COLUMNS = ("compute", "compute_pf_days", "N", "batch_size", "min_steps", "D", "loss")
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import check_bool
+from .._validation import check_bool, freeze_array_fields
 from . import published as pub
 from .flops import as_output, check_quantity
 
@@ -188,10 +188,7 @@ class NonEmbeddingFrontier:
     large_scale_exponent: float
 
     def __post_init__(self):
-        for name in ("compute", "N", "N_total", "D"):
-            value = np.array(getattr(self, name), dtype=float)
-            value.flags.writeable = False
-            object.__setattr__(self, name, value)
+        freeze_array_fields(self, ("compute", "N", "N_total", "D"))
 
     def local_exponent(self) -> float:
         """Least-squares slope of log N on log C over these budgets (Pearce & Song's fit)."""

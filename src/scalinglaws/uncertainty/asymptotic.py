@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import InputError, SandwichWarning
-from .._validation import check_choice
+from .._validation import check_choice, freeze_array_fields
 from ..data.runs import as_runs
 from ..fitting.estimator import FitResult, LawFitter
 from ..fitting.identifiability import identifiability as _identifiability
@@ -83,10 +83,7 @@ class AsymptoticResult:
     n_runs: int = 0
 
     def __post_init__(self):
-        for name in ("covariance_internal", "correlation"):
-            array = np.array(getattr(self, name), dtype=float)
-            array.flags.writeable = False
-            object.__setattr__(self, name, array)
+        freeze_array_fields(self, ("covariance_internal", "correlation"))
 
     def most_correlated(self):
         """``(name_i, name_j, correlation)`` of the most strongly correlated pair."""

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._exceptions import ExtrapolationWarning, InputError
-from .._validation import FrozenDict, check_confidence_level
+from .._validation import FrozenDict, check_confidence_level, readonly_array
 from ..data.runs import as_runs
 from ..fitting.result import FitResult
 from .bootstrap_result import BootstrapResult
@@ -76,12 +76,6 @@ class IntervalBounds:
     beyond_calibration: np.ndarray
 
 
-def _readonly(array) -> np.ndarray:
-    out = np.array(array, dtype=float)
-    out.flags.writeable = False
-    return out
-
-
 @dataclass(frozen=True)
 class CalibratedFit:
     """A fitted law with its parameter covariance, scatter, extrapolation calibration and
@@ -115,7 +109,7 @@ class CalibratedFit:
     bootstrap: BootstrapResult | None = None
 
     def __post_init__(self):
-        object.__setattr__(self, "covariance", _readonly(self.covariance))
+        object.__setattr__(self, "covariance", readonly_array(self.covariance))
         object.__setattr__(self, "fitted_range", FrozenDict(
             {k: (float(lo), float(hi)) for k, (lo, hi) in dict(self.fitted_range).items()}))
 

@@ -24,7 +24,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
-from .._validation import check_confidence_level, check_int, check_numbers, check_rng
+from .._validation import (
+    check_confidence_level,
+    check_int,
+    check_numbers,
+    check_rng,
+    freeze_array_fields,
+)
 from ..data.runs import Runs
 from ..fitting.estimator import FitResult, LawFitter
 from ..laws.forms import Form
@@ -38,12 +44,6 @@ ANCHOR_RUN = "<anchor>"
 # engine rows (resamples x starts) times data rows times parameters per refit block: keeps
 # the Jacobian of one block near 32 MB
 _BLOCK_ELEMENTS = 1 << 22
-
-
-def _frozen(values) -> np.ndarray:
-    array = np.array(values, dtype=float)
-    array.flags.writeable = False
-    return array
 
 
 @dataclass(frozen=True)
@@ -74,8 +74,7 @@ class TwoStepBootstrap:
     run_ids: tuple = ()
 
     def __post_init__(self):
-        object.__setattr__(self, "step1_draws", _frozen(self.step1_draws))
-        object.__setattr__(self, "step2_draws", _frozen(self.step2_draws))
+        freeze_array_fields(self, ("step1_draws", "step2_draws"))
 
     def predict_loss(self, N, D) -> np.ndarray:
         """Draws of the step-1 task loss at (N, D): shape ``(n_ok,) + shape of N, D``."""

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
-from .._validation import check_confidence_level
+from .._validation import check_confidence_level, freeze_array_fields
 from ..data.runs import as_runs
 from ..fitting.engine import multistart_minimize, polish
 from ..fitting.estimator import FitResult, LawFitter
@@ -77,10 +77,7 @@ class ProfileInterval:
     open_high: bool = False
 
     def __post_init__(self):
-        for name in ("values", "objectives"):
-            array = np.array(getattr(self, name), dtype=float)
-            array.flags.writeable = False
-            object.__setattr__(self, name, array)
+        freeze_array_fields(self, ("values", "objectives"))
 
 
 def profile_scale(result: FitResult, runs) -> float:
@@ -282,10 +279,7 @@ class ProfileMap:
     scale: float
 
     def __post_init__(self):
-        for name in ("alphas", "betas", "objective", "statistic"):
-            array = np.array(getattr(self, name), dtype=float)
-            array.flags.writeable = False
-            object.__setattr__(self, name, array)
+        freeze_array_fields(self, ("alphas", "betas", "objective", "statistic"))
 
 
 def profile_map(result: FitResult, runs, alphas, betas) -> ProfileMap:

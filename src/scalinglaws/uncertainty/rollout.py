@@ -31,7 +31,7 @@ from types import MappingProxyType
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import to_plain
+from .._validation import readonly_array, to_plain
 from ..data.runs import Runs, as_runs
 from ..fitting.estimator import FitResult, LawFitter
 from ..laws.forms import Form
@@ -46,12 +46,6 @@ IntervalHook = Callable[[FitResult, Runs, dict], tuple]
 
 #: Edges of the extrapolation-factor bins of :meth:`RolloutResult.by_factor`.
 FACTOR_EDGES = (1.0, 2.0, 4.0, 10.0, 30.0, 100.0, math.inf)
-
-
-def _frozen(values, dtype=float) -> np.ndarray:
-    array = np.array(values, dtype=dtype)
-    array.flags.writeable = False
-    return array
 
 
 @dataclass(frozen=True)
@@ -497,14 +491,14 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
     return RolloutResult(
         form=fitter.form, axis=axis, label=label,
         cuts=tuple(float(c) for c in cut_values), n_train=tuple(n_train), fits=tuple(fits),
-        fold=_frozen(joined("fold"), int), row=_frozen(joined("row"), int),
-        inputs=MappingProxyType({c: _frozen(joined(c)) for c in shown}),
-        loss=_frozen(loss), predicted=_frozen(predicted),
-        relative_error=_frozen(np.abs(predicted - loss) / loss),
-        signed_relative_error=_frozen((predicted - loss) / loss),
-        log_error=_frozen(log_error), factor=_frozen(joined("factor")),
-        intervals=MappingProxyType({kind: (_frozen(np.concatenate([p[kind][0] for p in parts])),
-                                           _frozen(np.concatenate([p[kind][1] for p in parts])))
+        fold=readonly_array(joined("fold"), int), row=readonly_array(joined("row"), int),
+        inputs=MappingProxyType({c: readonly_array(joined(c)) for c in shown}),
+        loss=readonly_array(loss), predicted=readonly_array(predicted),
+        relative_error=readonly_array(np.abs(predicted - loss) / loss),
+        signed_relative_error=readonly_array((predicted - loss) / loss),
+        log_error=readonly_array(log_error), factor=readonly_array(joined("factor")),
+        intervals=MappingProxyType({kind: (readonly_array(np.concatenate([p[kind][0] for p in parts])),
+                                           readonly_array(np.concatenate([p[kind][1] for p in parts])))
                                     for kind in hooks}),
         options=MappingProxyType({
             "form": fitter.form.name, "axis": axis, "cuts": None if cuts is None else "given",
