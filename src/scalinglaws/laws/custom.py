@@ -39,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._exceptions import InputError
-from .forms import Form, register_form
+from .forms import Form, log_from_linear, register_form
 
 __all__ = ["Param", "UserForm", "define_form"]
 
@@ -400,11 +400,7 @@ class UserForm(Form):
 
     def log_value_and_jacobian(self, theta, X):
         """``log f`` ``(k, n)`` and ``J / f`` ``(k, p, n)``; NaN where ``f <= 0``."""
-        value, jac = self.value_and_jacobian(theta, X)
-        positive = value > 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_value = np.where(positive, np.log(np.where(positive, value, 1.0)), np.nan)
-            return log_value, np.where(positive[:, None, :], jac / value[:, None, :], np.nan)
+        return log_from_linear(*self.value_and_jacobian(theta, X))
 
     def predict(self, params, **inputs) -> np.ndarray:
         """The function at public ``params`` (mapping or vector) and broadcast ``inputs``.

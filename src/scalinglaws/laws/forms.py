@@ -57,6 +57,15 @@ def _jacobian(columns, shape):
     return jac
 
 
+def log_from_linear(value, jac):
+    """``log f`` ``(k, n)`` and ``J / f`` ``(k, p, n)`` of a law evaluated in linear space
+    (``f`` and its Jacobian ``J``); NaN where ``f <= 0``."""
+    positive = value > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_value = np.where(positive, np.log(np.where(positive, value, 1.0)), np.nan)
+        return log_value, np.where(positive[:, None, :], jac / value[:, None, :], np.nan)
+
+
 class Form:
     """Base class of a scaling-law form.
 

@@ -33,7 +33,7 @@ import itertools
 
 import numpy as np
 
-from .forms import Form, _jacobian, _logsumexp, register_form
+from .forms import Form, _jacobian, _logsumexp, log_from_linear, register_form
 
 __all__ = [
     "BUILTIN_FORMS",
@@ -71,11 +71,7 @@ class _Logistic(Form):
 
     def log_value_and_jacobian(self, theta, X):
         """``log f`` ``(k, n)`` and ``J / f`` ``(k, p, n)``; NaN where ``f <= 0``."""
-        value, jac = self.value_and_jacobian(theta, X)
-        positive = value > 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_value = np.where(positive, np.log(np.where(positive, value, 1.0)), np.nan)
-            return log_value, np.where(positive[:, None, :], jac / value[:, None, :], np.nan)
+        return log_from_linear(*self.value_and_jacobian(theta, X))
 
     def predict(self, params, **inputs) -> np.ndarray:
         """Predicted accuracy for public ``params`` at broadcast ``task_loss`` values.
