@@ -26,7 +26,8 @@ from .._exceptions import InputError
 from .._files import parse_json
 from .._validation import check_fits_in_memory
 
-__all__ = ["Table", "read_table", "table_from_json", "table_from_mapping", "FORMATS"]
+__all__ = ["Table", "read_data", "read_table", "table_from_json", "table_from_mapping",
+           "checked_frame", "FORMATS"]
 
 #: file suffix (or ``format=`` value) -> reader
 FORMATS = {
@@ -77,6 +78,39 @@ def table_from_mapping(data: Mapping, source: str):
         return pd.DataFrame(dict(data))
     except (ValueError, TypeError) as error:
         raise InputError(f"{source}: cannot make a table of these columns: {error}") from error
+
+
+def read_data(data: Any, *, format: str | None = None, sep: str | None = None):
+    """``(table, source)`` of what a loader was given: a file path (read with
+    :func:`read_table`), a pandas DataFrame or a dict of columns (a :class:`Table` without
+    line numbers). ``format`` and ``sep`` apply only to a path."""
+    import pandas as pd
+
+    if isinstance(data, (str, os.PathLike)):
+        source = os.fspath(data)
+        return read_table(source, format=format, sep=sep), source
+    if isinstance(data, pd.DataFrame):
+        table, source = Table(data), "<DataFrame>"
+    elif isinstance(data, Mapping):
+        table, source = Table(table_from_mapping(data, "<dict>")), "<dict>"
+    else:
+        raise InputError(f"data must be a file path, a pandas DataFrame or a dict of columns, "
+                         f"not {type(data).__name__}")
+    for option, value in (("format", format), ("sep", sep)):
+        if value is not None:
+            raise InputError(f"`{option}`={value!r} applies only when data is a file path")
+    return table, source
+
+
+def checked_frame(frame, source: str, what: str):
+    """``frame`` with a fresh index, after refusing a column named twice and an empty table
+    (no ``what``, e.g. "runs", in it)."""
+    if frame.columns.has_duplicates:
+        duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+        raise InputError(f"{source}: column {duplicated[0]!r} appears twice; rename or drop one")
+    if len(frame) == 0 or len(frame.columns) == 0:
+        raise InputError(f"{source}: no {what} (the table is empty)")
+    return frame.reset_index(drop=True)
 
 
 def table_from_json(obj: Any, source: str):

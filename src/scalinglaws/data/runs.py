@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import math
 import numbers
-import os
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -28,7 +27,7 @@ from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import (FrozenDict, check_choice, check_fits_in_memory, check_positive,
                            parse_quantity)
 from .columns import ALIASES, MEANING, resolve_columns, unused_name
-from .readers import Table, read_table, table_from_mapping
+from .readers import checked_frame, read_data, table_from_mapping
 
 __all__ = ["Runs", "load_runs", "as_runs", "ALIASES", "fingerprint_arrays",
            "COMPUTE_TOLERANCE"]
@@ -137,15 +136,10 @@ def _bad_cells_message(bad: dict, table: pd.DataFrame, mapping: dict, source: st
 def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
                 flops_per_token: float, nan_policy: str, *, lines: np.ndarray | None = None,
                 thousands: bool = True, hint: str = "") -> Runs:
-    if table.columns.has_duplicates:
-        duplicated = sorted({str(c) for c in table.columns[table.columns.duplicated()]})
-        raise InputError(f"{source}: column {duplicated[0]!r} appears twice; rename or drop one")
-    if len(table) == 0 or len(table.columns) == 0:
-        raise InputError(f"{source}: no runs (the table is empty)")
+    table = checked_frame(table, source, "runs")
     # The copies made while validating: only an absurd table trips this.
     check_fits_in_memory(len(table), 64.0 * len(table.columns), task="validating the table",
                          where=source, advice="Keep the runs you will fit, or split the table.")
-    table = table.reset_index(drop=True)
     mapping = resolve_columns(table, columns, source, hint)
     numeric = [name for name in _NUMERIC if name in mapping]
     raw = {name: _to_float(table[mapping[name]], thousands) for name in numeric}
@@ -340,22 +334,9 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
     ([70000000.0, 1400000000.0], ('C',))
     """
     k = _check_options(flops_per_token, nan_policy)
-    if isinstance(data, (str, os.PathLike)):
-        source = os.fspath(data)
-        table: Table = read_table(source, format=format, sep=sep)
-        return _build_runs(table.frame, source, columns, k, nan_policy, lines=table.lines,
-                           thousands=table.thousands, hint=table.hint)
-    if isinstance(data, pd.DataFrame):
-        frame, source = data, "<DataFrame>"
-    elif isinstance(data, Mapping):
-        frame, source = table_from_mapping(data, "<dict>"), "<dict>"
-    else:
-        raise InputError(f"data must be a file path, a pandas DataFrame or a dict of columns, "
-                         f"not {type(data).__name__}")
-    for option, value in (("format", format), ("sep", sep)):
-        if value is not None:
-            raise InputError(f"`{option}`={value!r} applies only when data is a file path")
-    return _build_runs(frame, source, columns, k, nan_policy)
+    table, source = read_data(data, format=format, sep=sep)
+    return _build_runs(table.frame, source, columns, k, nan_policy, lines=table.lines,
+                       thousands=table.thousands, hint=table.hint)
 
 
 def as_runs(data: Any, **kwargs: Any) -> Runs:

@@ -40,7 +40,7 @@ import pandas as pd
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import FrozenDict, check_choice, check_finite, check_int
 from .columns import _close, _did_you_mean, _find, _listing, normalise, resolve_columns
-from .readers import read_table, table_from_mapping
+from .readers import checked_frame, read_data
 from .runs import Runs, _build_runs, _check_options, _row_text, _to_float
 
 __all__ = ["MMLU_TEST_WEIGHTS", "TASK_ALIASES", "TaskTable", "load_tasks"]
@@ -189,28 +189,9 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     if columns is not None and not isinstance(columns, Mapping):
         raise InputError(f"the columns option must map canonical names to columns, such as "
                          f"accuracy to acc_norm; got {columns!r}")
-    lines, thousands, hint = None, True, ""
-    if isinstance(data, (str, os.PathLike)):
-        source = os.fspath(data)
-        table = read_table(source, format=format, sep=sep)
-        frame, lines, thousands, hint = table.frame, table.lines, table.thousands, table.hint
-    else:
-        for option, value in (("format", format), ("sep", sep)):
-            if value is not None:
-                raise InputError(f"`{option}`={value!r} applies only when data is a file path")
-        if isinstance(data, pd.DataFrame):
-            frame, source = data, "<DataFrame>"
-        elif isinstance(data, Mapping):
-            frame, source = table_from_mapping(data, "<dict>"), "<dict>"
-        else:
-            raise InputError(f"data must be a file path, a pandas DataFrame or a dict of "
-                             f"columns, not {type(data).__name__}")
-    if frame.columns.has_duplicates:
-        duplicated = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
-        raise InputError(f"{source}: column {duplicated[0]!r} appears twice; rename or drop one")
-    if len(frame) == 0:
-        raise InputError(f"{source}: no rows (the table is empty)")
-    frame = frame.reset_index(drop=True)
+    table, source = read_data(data, format=format, sep=sep)
+    lines, thousands, hint = table.lines, table.thousands, table.hint
+    frame = checked_frame(table.frame, source, "rows")
     explicit = dict(columns or {})
     task_explicit = {name: explicit.pop(name) for name in list(explicit) if name in TASK_ALIASES}
     mapping = _resolve_task_columns(frame, task_explicit, source)
