@@ -50,7 +50,8 @@ from ..._exceptions import InputError
 
 __all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "nonnegative_int",
            "positive_float", "probability", "jobs", "add_data_options", "add_fit_argument",
-           "add_form_option", "add_quantity_options", "add_group_option", "add_by_option",
+           "add_form_option", "add_quantity_options", "add_flops_per_token_option",
+           "add_json_option", "add_group_option", "add_by_option",
            "add_bootstrap_options", "add_seed_option", "add_jobs_option", "add_output_options",
            "runs_from_args", "optional_runs_from_args", "quantities", "for_each_group",
            "group_label", "current_group", "check_out", "output_file", "write_output",
@@ -201,15 +202,25 @@ def add_data_options(parser, positional: bool = True) -> None:
     parser.add_argument("--columns", action="append", metavar="NAME=COLUMN",
                         help="map canonical names (N, D, C, loss) to your column names, e.g. "
                              "--columns N=nonembedding_params,loss=val_loss")
-    parser.add_argument("--flops-per-token", type=positive_float, default=6.0, metavar="K",
-                        help="k in C = k*N*D, used to derive D or C when one is missing "
-                             "(default 6)")
+    add_flops_per_token_option(parser, "k in C = k*N*D, used to derive D or C when one is "
+                                       "missing (default 6)")
     parser.add_argument("--nan-policy", choices=["raise", "omit"], default="raise",
                         help="'omit' drops rows with missing values and says how many "
                              "(default raise)")
     parser.add_argument("--exclude-top-loss", type=nonnegative_int, default=0, metavar="K",
                         help="drop the K runs with the largest loss before fitting (Epoch's "
                              "replication drops 5 on the Chinchilla data)")
+
+
+def add_flops_per_token_option(parser, help: str = "k in C = k*N*D (default 6)") -> None:
+    """``--flops-per-token K``: k in C = k*N*D (default 6)."""
+    parser.add_argument("--flops-per-token", type=positive_float, default=6.0, metavar="K",
+                        help=help)
+
+
+def add_json_option(parser, help: str = "print JSON instead of a table") -> None:
+    """``--json``: print JSON instead of a readable table (or text)."""
+    parser.add_argument("--json", action="store_true", help=help)
 
 
 def add_fit_argument(parser) -> None:
@@ -292,8 +303,7 @@ def add_output_options(parser, kind: str | None, *, default: str | None = None,
     parser.add_argument("--force", action="store_true",
                         help="let --out replace an existing file of another kind")
     if json_flag:
-        parser.add_argument("--json", action="store_true",
-                            help="print JSON instead of a readable table")
+        add_json_option(parser, "print JSON instead of a readable table")
     parser.set_defaults(out_kind=kind)
 
 

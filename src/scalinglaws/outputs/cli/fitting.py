@@ -7,7 +7,8 @@ import textwrap
 
 from ..._exceptions import InputError
 from ._common import (UNITS, add_bootstrap_options, add_data_options, add_fit_argument,
-                      add_form_option, add_group_option, add_jobs_option, add_output_options,
+                      add_flops_per_token_option, add_form_option, add_group_option,
+                      add_jobs_option, add_json_option, add_output_options,
                       add_quantity_options, add_seed_option, key_values, output_file,
                       nonnegative_int, positive_float, print_table, probability, quantities,
                       runs_from_args, show_progress, worker_count, write_output)
@@ -247,8 +248,7 @@ def register(sub) -> None:
     add_fit_argument(p)
     add_quantity_options(p, ("C",), required=("C",),
                          help={"C": "training budgets in FLOP (1 PF-day = 8.64e19 FLOP)"})
-    p.add_argument("--flops-per-token", type=positive_float, default=6.0, metavar="K",
-                   help="k in C = k*N*D (default 6)")
+    add_flops_per_token_option(p)
     add_output_options(p, None, what="the allocation table")
     p.set_defaults(func=cmd_optimal)
 
@@ -260,8 +260,7 @@ def register(sub) -> None:
     add_fit_argument(p)
     add_quantity_options(p, ("N", "D"), required=("N", "D"),
                          help={"N": "parameters, e.g. 175B", "D": "training tokens, e.g. 300B"})
-    p.add_argument("--flops-per-token", type=positive_float, default=6.0, metavar="K",
-                   help="k in C = k*N*D (default 6)")
+    add_flops_per_token_option(p)
     add_output_options(p, "json", what="the diagnosis (JSON)")
     p.set_defaults(func=cmd_diagnose)
 
@@ -276,5 +275,5 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("forms", help="list the laws that can be fitted")
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_json_option(p)
     p.set_defaults(func=cmd_forms)

@@ -10,20 +10,7 @@ from __future__ import annotations
 
 import json
 
-from ._common import UNITS
-
-
-def _positive_number(text: str) -> float:
-    import argparse
-    import math
-
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
-    return value
+from ._common import UNITS, add_json_option, add_quantity_options, positive_float, probability
 
 
 def _print(frame, as_json: bool, notes=()) -> None:
@@ -113,32 +100,31 @@ def register(sub) -> None:
     group = p.add_subparsers(dest="kaplan_command", metavar="WHAT", required=True)
 
     q = group.add_parser("allocate", help="Table 6: N, B_crit, S_min, D and the loss at C_min")
-    q.add_argument("--C", nargs="+", type=_positive_number, required=True, metavar="FLOP",
-                   help="C_min budgets in FLOP (1 PF-day = 8.64e19)")
-    q.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_quantity_options(q, ("C",), required=("C",),
+                         help={"C": "C_min budgets in FLOP (1 PF-day = 8.64e19)"})
+    add_json_option(q)
     q.set_defaults(func=cmd_allocate)
 
     q = group.add_parser("overfit", help="Eq. 4.3-4.4: tokens that keep overfitting at bay")
-    q.add_argument("--N", nargs="+", type=_positive_number, required=True,
-                   help="non-embedding parameters")
-    q.add_argument("--D", nargs="+", type=_positive_number, help="tokens (adds delta L)")
-    q.add_argument("--threshold", type=_positive_number, default=0.02,
+    add_quantity_options(q, ("N", "D"), required=("N",),
+                         help={"N": "non-embedding parameters", "D": "tokens (adds delta L)"})
+    q.add_argument("--threshold", type=positive_float, default=0.02,
                    help="largest acceptable delta L (default 0.02, Kaplan's seed noise)")
-    q.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_json_option(q)
     q.set_defaults(func=cmd_overfit)
 
     q = group.add_parser("noise", help="B_simple = tr(Sigma)/|G|^2 from gradient norms at two "
                                        "batch sizes (McCandlish et al. 2018)")
     q.add_argument("log", metavar="PATH", help="table of logged steps (CSV, TSV, JSON, Parquet)")
-    q.add_argument("--small-batch", type=_positive_number, required=True,
+    q.add_argument("--small-batch", type=positive_float, required=True,
                    help="batch size of the small-batch gradient (e.g. one worker's)")
-    q.add_argument("--big-batch", type=_positive_number, required=True,
+    q.add_argument("--big-batch", type=positive_float, required=True,
                    help="batch size of the big-batch gradient (e.g. the all-reduced one)")
     q.add_argument("--small-column", default="norm_sq_small",
                    help="column of squared small-batch gradient norms (default norm_sq_small)")
     q.add_argument("--big-column", default="norm_sq_big",
                    help="column of squared big-batch gradient norms (default norm_sq_big)")
-    q.add_argument("--confidence-level", type=float, default=0.95,
+    q.add_argument("--confidence-level", type=probability, default=0.95, metavar="P",
                    help="two-sided level of the interval (default 0.95)")
-    q.add_argument("--json", action="store_true", help="print JSON instead of text")
+    add_json_option(q, "print JSON instead of text")
     q.set_defaults(func=cmd_noise)

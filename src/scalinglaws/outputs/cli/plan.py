@@ -15,6 +15,7 @@ import json
 from ._common import (
     UNITS,
     activity,
+    add_flops_per_token_option,
     add_output_options,
     add_quantity_options,
     add_seed_option,
@@ -164,8 +165,7 @@ def register(sub) -> None:
                    help="prior draws the criteria average over (default 200)")
     p.add_argument("--confidence-level", type=probability, default=0.95, metavar="P",
                    help="level of the widths (default 0.95)")
-    p.add_argument("--flops-per-token", type=positive_float, default=6.0, metavar="K",
-                   help="k in C = k*N*D (default 6)")
+    add_flops_per_token_option(p)
     shapes = p.add_argument_group("shapes (with --shapes)")
     shapes.add_argument("--shapes", action="store_true",
                         help="propose a real shape (layers, width, heads, batch, steps, exact "
