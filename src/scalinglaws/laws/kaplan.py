@@ -334,7 +334,8 @@ def compute_efficient(compute) -> KaplanAllocation:
     c = _compute_pf_days(compute)
     table = pub.KAPLAN_2020_TABLE6
     law = pub.KAPLAN_2020["C_min_pf_days"]
-    values = {key: coefficient * c ** exponent for key, (coefficient, exponent) in table.items()}
+    values = {key: coefficient * c ** exponent for key, (coefficient, exponent) in table.items()
+              if key != "N"}
     values["N"] = pub.kaplan_2020_frontier(c * PF_DAY)  # Eq. 6.1, the frontier the plots draw
     return KaplanAllocation(compute=c * PF_DAY, compute_pf_days=c, N=values["N"],
                             batch_size=values["B"], min_steps=values["S_min"], D=values["D"],
@@ -492,9 +493,9 @@ def contradiction_point(data_law: str = "table6") -> ContradictionPoint:
     d_c, a_d = data["D_c"], data["alpha_D"]
     log_c = (a_c * math.log(c_c) - a_d * math.log(d_c / d_e)) / (a_c - a_d * p_d)
     c_star = math.exp(log_c)
-    n_e, p_n = pub.KAPLAN_2020_TABLE6["N"]
     return ContradictionPoint(compute=c_star * PF_DAY, compute_pf_days=c_star,
-                              N=n_e * c_star ** p_n, D=d_e * c_star ** p_d,
+                              N=float(pub.kaplan_2020_frontier(c_star * PF_DAY)),
+                              D=d_e * c_star ** p_d,
                               loss=(c_c / c_star) ** a_c, data_law=label)
 
 
