@@ -37,6 +37,10 @@ __all__ = ["StackedGroups", "labelled_residuals", "block_lm"]
 
 _SINGULAR_FLOOR = 1e-12  # damping scale floor relative to the largest diagonal (as the engine)
 _STALL_RTOL = 1e-12  # relative gain below which an iteration does not count as progress
+#: ...and this many such iterations in a row end a problem (a stall): a joint problem
+#: stops soon once it no longer improves; a separate group creeping along a flat valley
+#: gets longer (its alternative is a refit alone, which costs far more)
+_STALL_ITERATIONS = {True: 4, False: 12}
 
 
 class StackedGroups:
@@ -280,7 +284,7 @@ def block_lm(stack: StackedGroups, theta0: np.ndarray, loss: Loss, lower: np.nda
         since_gain = np.where(gained, 0, since_gain + active)
         best = np.minimum(best, now)
         converged |= active & (small | (gradient <= gtol) | (stuck & (gradient <= 1e-6)))
-        done |= converged | stuck | (since_gain >= 8)
+        done |= converged | stuck | (since_gain >= _STALL_ITERATIONS[coupled])
     return {"theta": theta, "f": f, "converged": converged, "gradient": gradient,
             "nit": nit, "nfev": nfev}
 

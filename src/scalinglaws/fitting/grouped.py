@@ -60,7 +60,8 @@ _VARPRO_GRID = np.round(np.arange(0.0, 2.0001, 0.25), 10)  # coarse exponent gri
 _VARPRO_STARTS = 8
 _POLISH_PARAMS = 60
 _OWN_CANDIDATES = 3  # up to this many groups, each one's shared values is a joint start
-_SEARCH_ITERATIONS = 25  # batched search per group; the block LM finishes from its best  # joint problems this small get the engine's scipy polish as well
+_MEDIAN_CANDIDATE = 10  # ...and up to this many, the median of the groups' values is one too
+_SEARCH_ITERATIONS = 12  # batched search per group; the block LM finishes from its best  # joint problems this small get the engine's scipy polish as well
 _GROUPS_PER_BLOCK = 50  # groups per parallel task
 _LOAD_KEYS = ("columns", "flops_per_token", "nan_policy", "format", "sep")
 
@@ -192,12 +193,18 @@ class GroupedFitter:
         """Steps 3 of the module docstring: shared starts, conditional refits, joint LM."""
         loss, lower, upper = self.fitter.loss, self.fitter.lower, self.fitter.upper
         values = separate[:, self.shared_index]
-        candidates = [np.median(values, axis=0)]
+        pooled = _pooled_start(stack, separate, self.shared_index, loss)
+        starts = [] if pooled is None else [pooled]
+        if pooled is None or len(separate) <= _MEDIAN_CANDIDATE:
+            median = separate.copy()
+            median[:, self.shared_index] = np.median(values, axis=0)
+            starts.append(median)
         if len(separate) <= _OWN_CANDIDATES:  # few groups: each group's own values as well
-            candidates += list(values)
-        candidates = np.unique(np.array(candidates), axis=0)
-        theta0 = np.repeat(separate[None], len(candidates), axis=0)
-        theta0[:, :, self.shared_index] = candidates[:, None, :]
+            for own in values:
+                start = separate.copy()
+                start[:, self.shared_index] = own
+                starts.append(start)
+        theta0 = np.array(starts)
         joint = block_lm(stack, theta0, loss, lower, upper, self.shared_index, max_iter=500)
         best = int(np.argmin(np.where(np.isfinite(joint["f"].sum(1)), joint["f"].sum(1), np.inf)))
         theta = joint["theta"][best]
@@ -285,6 +292,33 @@ def check_weights(weights, n: int):
     if not values.any():
         raise InputError("`weights` are all zero")
     return values
+
+
+def _pooled_start(stack, separate, shared, loss):
+    """A joint start from the separate optima: each group's shared estimates weighted by
+    the information it has about them once its own parameters are profiled out (the
+    Schur complement of its IRLS information matrix), and each group's own parameters
+    moved along with them to first order. None when an information matrix is singular."""
+    r, jac = stack.evaluate(separate[None])
+    weights = loss.weights(r[0]) * stack.weights
+    info = np.einsum("gpn,gn,gqn->gpq", jac[0], weights, jac[0])
+    per = np.setdiff1d(np.arange(stack.q), shared)
+    h_ss = info[:, shared[:, None], shared[None, :]]
+    h_sp = info[:, shared[:, None], per[None, :]]
+    h_pp = info[:, per[:, None], per[None, :]]
+    try:
+        coupling = np.linalg.solve(h_pp, np.swapaxes(h_sp, 1, 2))  # H_PP^-1 H_PS
+        schur = h_ss - h_sp @ coupling
+        values = separate[:, shared]
+        pooled = np.linalg.solve(schur.sum(axis=0), np.einsum("gij,gj->i", schur, values))
+    except np.linalg.LinAlgError:
+        return None
+    if not np.all(np.isfinite(pooled)):
+        return None
+    start = separate.copy()
+    start[:, shared] = pooled
+    start[:, per] = separate[:, per] - np.einsum("gps,gs->gp", coupling, pooled - values)
+    return start
 
 
 def _status(gradient: float, at_bounds, objective) -> tuple[int, str]:
