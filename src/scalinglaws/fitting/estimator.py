@@ -133,9 +133,10 @@ class LawFitter:
         self.polish = bool(polish)
         self._bounds_arg = {k: list(v) for k, v in (bounds or {}).items()}
 
+    #: options of a FitResult that define its objective: the law, loss, space, constraints
+    OBJECTIVE_OPTIONS = ("loss", "delta", "space", "fixed", "tied", "bounds")
     #: options of a FitResult that rebuild the estimator that made it
-    REFIT_OPTIONS = ("loss", "delta", "space", "fixed", "tied", "bounds", "max_iter",
-                     "prune_after", "keep", "polish", "preset")
+    REFIT_OPTIONS = OBJECTIVE_OPTIONS + ("max_iter", "prune_after", "keep", "polish", "preset")
 
     @classmethod
     def from_result(cls, result, **overrides) -> LawFitter:

@@ -16,11 +16,21 @@ from .._version import __version__
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
 
-__all__ = ["FitResult", "SCHEMA_VERSION", "DOCUMENT_KIND"]
+__all__ = ["FitResult", "SCHEMA_VERSION", "DOCUMENT_KIND", "check_fitted_on"]
 
 #: version of the fit document written (see outputs/io for the versions read)
 SCHEMA_VERSION = 1
 DOCUMENT_KIND = "scalinglaws.fit"
+
+
+def check_fitted_on(result, runs) -> str:
+    """The fingerprint of ``runs`` (the law's inputs and the loss), after checking that they
+    are the data ``result`` was fitted on (a result without a fingerprint takes any runs)."""
+    fingerprint = runs.fingerprint(result.form.inputs + ("loss",))
+    if result.data_fingerprint and fingerprint != result.data_fingerprint:
+        raise InputError("`runs` are not the data `result` was fitted on (data fingerprints "
+                         "differ); pass the same runs, after the same exclusions")
+    return fingerprint
 
 
 @dataclass(frozen=True)

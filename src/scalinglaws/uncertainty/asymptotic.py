@@ -30,12 +30,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._exceptions import InputError, SandwichWarning
+from .._exceptions import SandwichWarning
 from .._validation import check_choice, freeze_array_fields
 from ..data.runs import as_runs
 from ..fitting.estimator import FitResult, LawFitter
 from ..fitting.identifiability import identifiability as _identifiability
 from ..fitting.identifiability import information_matrix, scaled_condition_number
+from ..fitting.result import check_fitted_on
 
 __all__ = ["AsymptoticResult", "SandwichWarning", "asymptotic_covariance", "identifiability",
            "CORRECTIONS", "MIN_QUADRATIC_PER_PARAMETER"]
@@ -95,17 +96,21 @@ class AsymptoticResult:
         return self.names[i], self.names[j], float(corr[i, j])
 
 
-def _jacobian_and_residuals(result: FitResult, runs):
-    options = {k: v for k, v in result.options.items() if k in (
-        "loss", "delta", "space", "fixed", "tied", "bounds")}
+def fitted_objective(result: FitResult, runs):
+    """The estimator of ``result``'s objective (its recorded objective options) and the
+    internal vector of its free parameters at the fit, after checking that ``runs`` are
+    the data it was fitted on."""
+    options = {k: v for k, v in result.options.items() if k in LawFitter.OBJECTIVE_OPTIONS}
     fitter = LawFitter(result.form, **options)
-    if result.data_fingerprint and runs.fingerprint(fitter.form.inputs + ("loss",)) != \
-            result.data_fingerprint:
-        raise InputError("`runs` are not the data `result` was fitted on (fingerprints differ)")
-    residuals = fitter.residual_function(runs)
+    check_fitted_on(result, runs)
     free_idx = [result.form.param_names.index(n) for n in fitter.free]
     theta = result.form.to_internal(result.form.params_vector(result.params))[free_idx]
-    r, jac = residuals(theta[None, :])
+    return fitter, theta
+
+
+def _jacobian_and_residuals(result: FitResult, runs):
+    fitter, theta = fitted_objective(result, runs)
+    r, jac = fitter.residual_function(runs)(theta[None, :])
     return fitter, theta, r[0], jac[0]
 
 

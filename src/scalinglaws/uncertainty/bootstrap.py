@@ -32,6 +32,7 @@ import numpy as np
 from .._exceptions import ConvergenceWarning, InputError
 from .._validation import check_bool, check_confidence_level as _check_level, check_int, check_rng
 from ..fitting.estimator import GRADIENT_TOLERANCE, FitResult, LawFitter
+from ..fitting.result import check_fitted_on
 from ..laws.forms import get_form
 from ..fitting.engine import multistart_minimize, polish
 from ..data.runs import Runs, as_runs
@@ -220,13 +221,10 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
     extra_starts = check_int("extra_starts", extra_starts, 0)
     max_iter = check_int("max_iter", max_iter, 1)
     chunk_size = None if chunk_size is None else check_int("chunk_size", chunk_size, 1)
-    options = {k: v for k, v in result.options.items() if k in (
-        "loss", "delta", "space", "fixed", "tied", "bounds", "max_iter", "prune_after", "keep")}
+    options = {k: v for k, v in result.options.items()
+               if k in LawFitter.OBJECTIVE_OPTIONS + ("max_iter", "prune_after", "keep")}
     fitter = LawFitter(get_form(result.form), **options)
-    fingerprint = runs.fingerprint(fitter.form.inputs + ("loss",))
-    if result.data_fingerprint and fingerprint != result.data_fingerprint:
-        raise InputError("`runs` are not the data `result` was fitted on (data fingerprints "
-                         "differ); pass the same runs, after the same exclusions")
+    check_fitted_on(result, runs)
     labels = None
     if groups is not None:
         if groups not in runs.columns:

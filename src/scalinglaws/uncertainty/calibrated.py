@@ -36,7 +36,7 @@ import numpy as np
 from .._exceptions import ExtrapolationWarning, InputError
 from .._validation import FrozenDict, check_confidence_level, readonly_array
 from ..data.runs import as_runs
-from ..fitting.result import FitResult
+from ..fitting.result import FitResult, check_fitted_on
 from .bootstrap_result import BootstrapResult
 from .calibration import ExtrapolationCalibration, calibrate_extrapolation
 from .delta import draws_log_predictions, log_prediction_sd, parameter_covariance
@@ -315,10 +315,7 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
         raise InputError(f"`axis` must be one of {', '.join(_AXES)}, got {axis!r}")
     if not isinstance(result, FitResult):
         raise InputError(f"`result` must be a FitResult, got {type(result).__name__}")
-    fingerprint = runs.fingerprint(result.form.inputs + ("loss",))
-    if result.data_fingerprint and fingerprint != result.data_fingerprint:
-        raise InputError("`runs` are not the data `result` was fitted on (data fingerprints "
-                         "differ); pass the same runs, after the same exclusions")
+    check_fitted_on(result, runs)
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) \
             or n_resamples < 0:
         raise InputError(f"`n_resamples` must be a non-negative integer, got {n_resamples!r}")

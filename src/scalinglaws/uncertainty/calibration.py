@@ -41,6 +41,7 @@ import numpy as np
 from .._exceptions import InputError
 from .._validation import check_confidence_level
 from ..data.runs import Runs, as_runs
+from ..fitting.estimator import LawFitter
 from .delta import log_prediction_sd, parameter_covariance
 from .rollout import rollout
 from .scatter import estimate_scatter
@@ -180,7 +181,7 @@ def calibrate_extrapolation(result, runs, *, axis: str = "C", model: str = "cons
     if not isinstance(runs, Runs):  # pragma: no cover - as_runs always returns Runs
         raise InputError("`runs` must be a table of runs")
     options = {k: v for k, v in (result.options or {}).items()
-               if k in ("loss", "delta", "space", "fixed", "tied", "bounds")}
+               if k in LawFitter.OBJECTIVE_OPTIONS}
     if min_train is None:
         # smaller first folds than a plain rollout's (which wants 2 (q + 1) runs): a
         # calibration needs some held-out runs even on a small sweep, and a fold fitted on

@@ -33,8 +33,9 @@ from .._exceptions import ConvergenceWarning, InputError
 from .._validation import check_confidence_level, freeze_array_fields
 from ..data.runs import as_runs
 from ..fitting.engine import multistart_minimize, polish
-from ..fitting.estimator import FitResult, LawFitter
+from ..fitting.estimator import FitResult
 from ..fitting.varpro import EXPONENT_GRID, linear_inner_solve, profile_objective
+from .asymptotic import fitted_objective
 
 __all__ = ["ProfileInterval", "ProfileMap", "profile_interval", "profile_intervals",
            "profile_map", "profile_scale"]
@@ -99,14 +100,7 @@ def _scale(fitter, r):
 def _setup(result, runs):
     if not isinstance(result, FitResult):
         raise InputError(f"`result` must be a FitResult, got {type(result).__name__}")
-    options = {k: v for k, v in result.options.items() if k in (
-        "loss", "delta", "space", "fixed", "tied", "bounds")}
-    fitter = LawFitter(result.form, **options)
-    if result.data_fingerprint and runs.fingerprint(fitter.form.inputs + ("loss",)) != \
-            result.data_fingerprint:
-        raise InputError("`runs` are not the data `result` was fitted on (fingerprints differ)")
-    free_idx = [result.form.param_names.index(n) for n in fitter.free]
-    theta = result.form.to_internal(result.form.params_vector(result.params))[free_idx]
+    fitter, theta = fitted_objective(result, runs)
     return fitter, theta, runs.inputs(fitter.form.inputs), runs.loss
 
 
