@@ -31,16 +31,13 @@ from collections.abc import Sequence
 import numpy as np
 
 from ..laws.losses import Loss
-from .engine import _relative
+from .engine import _relative, solve_each
 
 __all__ = ["StackedGroups", "labelled_residuals", "block_lm"]
 
 _SINGULAR_FLOOR = 1e-12  # damping scale floor relative to the largest diagonal (as the engine)
 _STALL_RTOL = 1e-12  # relative gain below which an iteration does not count as progress
-#: ...and this many such iterations in a row end a problem (a stall): a joint problem
-#: stops soon once it no longer improves; a separate group creeping along a flat valley
-#: gets longer (its alternative is a refit alone, which costs far more)
-_STALL_ITERATIONS = {True: 4, False: 12}
+_STALL_ITERATIONS = 12  # ...and this many such iterations in a row end a problem (a stall)
 
 
 class StackedGroups:
@@ -170,23 +167,6 @@ def _moments(stack: StackedGroups, theta, loss: Loss, weights, groups=None):
     return f, grad, hess, scale, gross
 
 
-def _solve(system, rhs):
-    """Batched solve ``system @ x = rhs`` (rhs ``(..., n, m)``); singular systems alone by
-    least squares."""
-    try:
-        return np.linalg.solve(system, rhs)
-    except np.linalg.LinAlgError:
-        flat_s = system.reshape((-1,) + system.shape[-2:])
-        flat_r = rhs.reshape((-1,) + rhs.shape[-2:])
-        out = np.empty_like(flat_r)
-        for i, (s, b) in enumerate(zip(flat_s, flat_r)):
-            try:
-                out[i] = np.linalg.solve(s, b)
-            except np.linalg.LinAlgError:
-                out[i] = np.linalg.lstsq(s, b, rcond=None)[0]
-        return out.reshape(rhs.shape)
-
-
 def _blocked(x, grad, lower, upper):
     """Parameters on a bound whose gradient pushes outward: frozen for this step."""
     return ((x <= lower) & (grad > 0)) | ((x >= upper) & (grad < 0))
@@ -195,13 +175,17 @@ def _blocked(x, grad, lower, upper):
 def block_lm(stack: StackedGroups, theta0: np.ndarray, loss: Loss, lower: np.ndarray,
              upper: np.ndarray, shared: Sequence[int], *, hold_shared: bool = False,
              weights: np.ndarray | None = None, max_iter: int = 200, gtol: float = 1e-10,
-             ftol: float = 1e-12, xtol: float = 1e-10) -> dict:
+             ftol: float = 1e-10, xtol: float = 1e-8) -> dict:
     """Levenberg-Marquardt on the grouped objective from ``theta0`` ``(K, G, q)``.
 
     ``K`` independent problems are stepped together (joint starts, or bootstrap
     resamples with ``weights`` ``(K, G, n_max)``). The parameters at positions
     ``shared`` are one value per problem (``theta0[k, g, shared]`` must agree across
     ``g``); with ``hold_shared`` they stay where they are and the groups decouple.
+
+    Convergence is the engine's test (:func:`~scalinglaws.fitting.engine.multistart_minimize`,
+    same defaults): a relative projected gradient at most ``gtol``, or an accepted step
+    that gains less than ``ftol`` (relative) and moves no parameter by more than ``xtol``.
 
     Coupled problems (shared parameters free) accept or reject a step for the whole
     problem; decoupled ones (no shared parameter, or ``hold_shared``) per group, each
@@ -284,7 +268,7 @@ def block_lm(stack: StackedGroups, theta0: np.ndarray, loss: Loss, lower: np.nda
         since_gain = np.where(gained, 0, since_gain + active)
         best = np.minimum(best, now)
         converged |= active & (small | (gradient <= gtol) | (stuck & (gradient <= 1e-6)))
-        done |= converged | stuck | (since_gain >= _STALL_ITERATIONS[coupled])
+        done |= converged | stuck | (since_gain >= _STALL_ITERATIONS)
     return {"theta": theta, "f": f, "converged": converged, "gradient": gradient,
             "nit": nit, "nfev": nfev}
 
@@ -350,7 +334,7 @@ def _step(theta, grad, hess, scale, lam, lower, upper, shared, per, coupled):
     system = system * (fp[..., :, None] & fp[..., None, :]) + np.eye(per.size) * (~fp)[..., None, :]
     rhs_p = np.where(fp, -grad[..., per], 0.0)
     if not coupled:
-        step[..., per] = _solve(system, rhs_p[..., None])[..., 0]
+        step[..., per] = solve_each(system, rhs_p[..., None])[..., 0]
         return step
 
     grad_s = grad[..., shared].sum(axis=1)
@@ -360,7 +344,7 @@ def _step(theta, grad, hess, scale, lam, lower, upper, shared, per, coupled):
     coupling = hess[..., shared[:, None], per[None, :]]  # (K, G, s, p)
     coupling = coupling * fs[:, None, :, None] * fp[..., None, :]
     # A_g^-1 [H_PS, rhs_P] in one batched solve
-    solved = _solve(system, np.concatenate([np.swapaxes(coupling, -1, -2), rhs_p[..., None]],
+    solved = solve_each(system, np.concatenate([np.swapaxes(coupling, -1, -2), rhs_p[..., None]],
                                            axis=-1))
     a_inv_h, a_inv_g = solved[..., :shared.size], solved[..., shared.size]
     damping_s = np.maximum(scale[..., shared].sum(axis=1), floor[:, 0, :1])
@@ -370,7 +354,7 @@ def _step(theta, grad, hess, scale, lam, lower, upper, shared, per, coupled):
     rhs_s = np.where(fs, -grad_s, 0.0) - np.einsum("kgsp,kgp->ks", coupling, a_inv_g)
     schur = schur * (fs[:, :, None] & fs[:, None, :]) + np.eye(shared.size) * (~fs)[:, None, :]
     rhs_s = np.where(fs, rhs_s, 0.0)
-    du = _solve(schur, rhs_s[..., None])[..., 0]
+    du = solve_each(schur, rhs_s[..., None])[..., 0]
     dv = a_inv_g - np.einsum("kgps,ks->kgp", a_inv_h, du)
     step[..., per] = np.where(fp, dv, 0.0)
     step[..., shared] = du[:, None, :]

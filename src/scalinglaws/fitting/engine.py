@@ -216,19 +216,22 @@ def _relative(grad, gross, x, lower, upper):
     return np.max(ratio, axis=1, initial=0.0)
 
 
-def _solve(system, rhs):
-    """Batched solve; a singular system is solved alone by least squares (so a start's
-    step never depends on whether another start's system was singular)."""
+def solve_each(system, rhs):
+    """Batched solve ``system @ x = rhs`` (``system`` ``(..., n, n)``, ``rhs`` ``(..., n,
+    m)``); if one system is singular, each is solved alone and the singular ones by least
+    squares (so a start's step never depends on whether another start's was singular)."""
     try:
-        return np.linalg.solve(system, rhs[..., None])[..., 0]
+        return np.linalg.solve(system, rhs)
     except np.linalg.LinAlgError:
-        out = np.empty_like(rhs)
-        for i, (s, g) in enumerate(zip(system, rhs)):
+        flat_s = system.reshape((-1,) + system.shape[-2:])
+        flat_r = rhs.reshape((-1,) + rhs.shape[-2:])
+        out = np.empty_like(flat_r)
+        for i, (s, b) in enumerate(zip(flat_s, flat_r)):
             try:
-                out[i] = np.linalg.solve(s, g)
+                out[i] = np.linalg.solve(s, b)
             except np.linalg.LinAlgError:
-                out[i] = np.linalg.lstsq(s, g, rcond=None)[0]
-        return out
+                out[i] = np.linalg.lstsq(s, b, rcond=None)[0]
+        return out.reshape(rhs.shape)
 
 
 def _top_per_group(score, labels, candidates, count):
@@ -355,7 +358,7 @@ def multistart_minimize(
         free = ~blocked
         system = system * (free[:, :, None] & free[:, None, :]) + blocked[:, :, None] * eye
         rhs = np.where(blocked, 0.0, -ga)
-        step = _solve(system, rhs)
+        step = solve_each(system, rhs[..., None])[..., 0]
         step = np.where(np.isfinite(step), step, 0.0)
         # Converged when the local quadratic model (exact gradient, Gauss-Newton
         # curvature) predicts that a step would gain less than `ftol` of the objective:
