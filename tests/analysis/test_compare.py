@@ -281,3 +281,14 @@ PORIAN_SAME = ((KAPLAN, "owt2/base/long/kaplan/kaplan/train"),
 PORIAN_DIFFER = ((KAPLAN, TUNED), ("owt2/base/long/kaplan/kaplan/train",
                                    "owt2/tuned/short/const/standard/val"),
                  ("rw/base/long/kaplan/standard/val", "rw/base/short/chinchilla/standard/val"))
+
+
+def test_weights_reach_the_fits_and_the_resamples(three):
+    frame, _ = three
+    frame = frame.assign(w=1.0 + np.arange(len(frame)) % 3)
+    result = quiet(compare, frame, "base", groups="recipe", weights="w", n_resamples=20, rng=0)
+    part = frame[frame["recipe"] == "new"]
+    single = quiet(sl.fit, part.drop(columns=["recipe", "w"]), "chinchilla",
+                   weights=part["w"].to_numpy())
+    assert result.separate["new"].objective == pytest.approx(single.objective, rel=1e-8)
+    assert result.draws.n_resamples == 20

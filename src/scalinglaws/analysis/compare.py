@@ -266,7 +266,9 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
                                pairs=pairs)
     n_resamples = check_int("n_resamples", n_resamples, _MIN_RESAMPLES)
     load = {k: fit_options.pop(k) for k in list(fit_options) if k in _LOAD_KEYS}
-    fit_kwargs = {"n_jobs": n_jobs, "backend": backend, "progress": progress}
+    weights = fit_options.pop("weights", None)
+    fit_kwargs = {"n_jobs": n_jobs, "backend": backend, "progress": progress,
+                  "weights": weights}
     if isinstance(data, GroupedFitResult):
         if runs is None and (bootstrap is None or data.shared):
             raise InputError("`runs` are needed to bootstrap the grouped fit given as `data`")
@@ -297,7 +299,7 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
     seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
     separate_stream, model_stream = generator.spawn(2)
     boot_kwargs = {"n_jobs": n_jobs, "backend": backend, "progress": progress,
-                   "confidence_level": level}
+                   "confidence_level": level, "weights": weights}
     if bootstrap is not None and not model.shared:
         separate_draws = bootstrap
     else:
