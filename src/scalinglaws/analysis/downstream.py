@@ -246,7 +246,9 @@ def _fit_task(table: TaskTable, step1_table: TaskTable, step2_table: TaskTable, 
                    step1_weights=weights, notes=tuple(notes))
 
 
-def _fit_rows(table: TaskTable, preset: DownstreamPreset, tasks) -> tuple[TaskTable, tuple]:
+def fit_rows(table: TaskTable, preset: DownstreamPreset, tasks) -> tuple[TaskTable, tuple]:
+    """The rows of ``tasks`` (default: the preset's, else the table's) the preset fits:
+    prepared by it and restricted to its ``fit_runs``; and the tasks, as a tuple."""
     if not isinstance(table, TaskTable):
         raise InputError(f"`table` must be a TaskTable (see load_tasks), got "
                          f"{type(table).__name__}")
@@ -297,7 +299,7 @@ def fit_downstream(table: TaskTable, preset: DownstreamPreset | None = None, *, 
     np.float64(0.76)
     """
     preset = preset_with(preset, **overrides)
-    rows, tasks = _fit_rows(table, preset, tasks)
+    rows, tasks = fit_rows(table, preset, tasks)
     step1_rows, step2_rows = preset.step1_table(rows), preset.step2_table(rows)
     fits = {task: _fit_task(rows, step1_rows, step2_rows, task, preset) for task in tasks}
     return DownstreamFit(preset=preset, fits=fits, table=rows)
@@ -370,7 +372,7 @@ def fit_direct(table: TaskTable, preset: DownstreamPreset | None = None, *, task
     ``options`` (default: Huber on log residuals, as step 1).
     """
     preset = preset_with(preset, **overrides)
-    rows, tasks = _fit_rows(table, preset, tasks)
+    rows, tasks = fit_rows(table, preset, tasks)
     points = preset.step1_table(rows)
     fits, notes = {}, {}
     fitter = LawFitter(form, **dict(options or {}))

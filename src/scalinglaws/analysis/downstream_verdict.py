@@ -42,7 +42,7 @@ import numpy as np
 from .._exceptions import InputError
 from .._validation import check_finite, check_int
 from ..data.tasks import TaskTable
-from .downstream import fit_downstream, observed, preset_with
+from .downstream import fit_downstream, fit_rows, observed, preset_with
 from .downstream_preset import DownstreamPreset
 
 __all__ = ["VERDICTS", "Verdict", "checkpoint_noise", "predictability"]
@@ -186,13 +186,7 @@ def predictability(table: TaskTable, preset: DownstreamPreset | None = None, *, 
     if tolerance <= 0:
         raise InputError("`tolerance` must be positive (accuracy points)")
     preset = preset_with(preset, **overrides)
-    if isinstance(tasks, str):
-        tasks = (tasks,)
-    tasks = tuple(tasks if tasks is not None else (preset.tasks or table.tasks))
-    rows = preset.prepare(table, tasks)
-    if preset.fit_runs:
-        rows = rows.query(preset.fit_runs)
-    rows = rows.only(tasks=list(tasks))
+    rows, tasks = fit_rows(table, preset, tasks)
     rungs = np.unique(rows.frame["N"].to_numpy(dtype=float))
     if rungs.size < 4:
         raise InputError(f"a rollout needs at least 4 sizes N among the fitted runs (3 to fit, "
