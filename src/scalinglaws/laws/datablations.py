@@ -416,12 +416,8 @@ def effective_data(tokens, unique_tokens, R_D_star):
     float or ndarray
         ``D'`` in tokens.
     """
-    d = _positive("tokens", tokens)
-    u = _positive("unique_tokens", unique_tokens)
-    r = _positive("R_D_star", R_D_star)
-    ln_d = np.log(d)
-    out = np.exp(_effective(ln_d, np.minimum(np.log(u), ln_d), r, derivatives=False))
-    return out[()] if out.ndim == 0 else out
+    return _effective_amount(("tokens", tokens), ("unique_tokens", unique_tokens),
+                             ("R_D_star", R_D_star))
 
 
 def effective_params(params_count, unique_params, R_N_star):
@@ -445,11 +441,17 @@ def effective_params(params_count, unique_params, R_N_star):
     float or ndarray
         ``N'``.
     """
-    n = _positive("params_count", params_count)
-    un = _positive("unique_params", unique_params)
-    r = _positive("R_N_star", R_N_star)
-    ln_n = np.log(n)
-    out = np.exp(_effective(ln_n, np.minimum(np.log(un), ln_n), r, derivatives=False))
+    return _effective_amount(("params_count", params_count), ("unique_params", unique_params),
+                             ("R_N_star", R_N_star))
+
+
+def _effective_amount(amount, unique, decay):
+    """Muennighoff's one formula for both :func:`effective_data` and
+    :func:`effective_params`: ``U + U R* (1 - exp(-R/R*))`` with ``U = min(amount, unique)``
+    and ``R = amount/U - 1``; each argument a ``(name, value)`` pair, checked positive."""
+    x, cap, r = (_positive(name, value) for name, value in (amount, unique, decay))
+    ln_x = np.log(x)
+    out = np.exp(_effective(ln_x, np.minimum(np.log(cap), ln_x), r, derivatives=False))
     return out[()] if out.ndim == 0 else out
 
 
