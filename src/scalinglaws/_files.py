@@ -24,7 +24,7 @@ from typing import Any
 from ._exceptions import InputError
 
 __all__ = ["atomic_write", "atomic_output", "check_output_path", "file_kind", "parse_json",
-           "MAX_JSON_DEPTH"]
+           "read_bounded", "MAX_JSON_DEPTH"]
 
 #: suffix -> kind of file; an existing file is only replaced by one of the same kind
 _KINDS = {".json": "json", ".csv": "table", ".tsv": "table", ".tab": "table",
@@ -295,6 +295,23 @@ def _path(path: str, key: Any) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
     return f"{path}.{key}" if path else str(key)
+
+
+def read_bounded(path, *, what: str, max_bytes: int) -> tuple[str, bytes]:
+    """``(source, content)`` of the file at ``path``, read whole; a folder, a file over
+    ``max_bytes`` or an unreadable one is an :class:`InputError` naming the file and
+    ``what`` it should be (e.g. ``"fit file"``)."""
+    source = os.fspath(path)
+    if os.path.isdir(source):
+        raise InputError(f"{source}: is a folder, not a {what}")
+    try:
+        size = os.path.getsize(source)
+        if size > max_bytes:
+            raise InputError(f"{source}: {size / 2**30:.3g} GiB is far too large for a {what}")
+        with open(source, "rb") as handle:
+            return source, handle.read()
+    except OSError as exc:
+        raise InputError(f"{source}: cannot read {what} ({exc.strerror})") from None
 
 
 def parse_json(text: str | bytes, source: str, *, finite: bool = True,

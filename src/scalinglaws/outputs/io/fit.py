@@ -24,7 +24,7 @@ from importlib import resources
 from typing import Any
 
 from ..._exceptions import InputError
-from ..._files import atomic_write, json_text, parse_json
+from ..._files import atomic_write, json_text, parse_json, read_bounded
 from ..._validation import to_plain as _plain
 from ..._version import __version__
 from ...fitting.result import DOCUMENT_KIND, SCHEMA_VERSION, FitResult
@@ -196,15 +196,5 @@ def load(path: str | os.PathLike):
     """Read a fit written by :func:`save` (or ``scalinglaws fit --out``), checking it first."""
     if not isinstance(path, (str, os.PathLike)):
         raise InputError(f"`path` must be a file path, got {type(path).__name__}")
-    source = os.fspath(path)
-    if os.path.isdir(source):
-        raise InputError(f"{source}: is a folder, not a fit file")
-    try:
-        size = os.path.getsize(source)
-        if size > _MAX_BYTES:
-            raise InputError(f"{source}: {size / 2**30:.3g} GiB is far too large for a fit file")
-        with open(source, "rb") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise InputError(f"{source}: cannot read fit file ({exc.strerror})") from None
+    source, text = read_bounded(path, what="fit file", max_bytes=_MAX_BYTES)
     return from_json(text, source=source)

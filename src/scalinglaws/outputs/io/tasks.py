@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from ..._exceptions import InputError
-from ..._files import atomic_write, check_output_path, parse_json
+from ..._files import atomic_write, check_output_path, parse_json, read_bounded
 from ..._validation import to_plain
 from ..._version import __version__
 from ...analysis.downstream_predict import COLUMNS, TaskPredictions
@@ -185,14 +184,5 @@ def save_predictions(predictions: TaskPredictions, path, *, inputs=(),
 
 def load_predictions(path) -> TaskPredictions:
     """Read and check a task prediction file written by :func:`save_predictions`."""
-    source = os.fspath(path)
-    if os.path.isdir(source):
-        raise InputError(f"{source}: is a folder, not a task prediction file")
-    try:
-        if os.path.getsize(source) > _MAX_BYTES:
-            raise InputError(f"{source}: far too large for a task prediction file")
-        with open(source, "rb") as handle:
-            text = handle.read()
-    except OSError as exc:
-        raise InputError(f"{source}: cannot read it ({exc.strerror})") from None
+    source, text = read_bounded(path, what="task prediction file", max_bytes=_MAX_BYTES)
     return predictions_from_json(text, source=source)
