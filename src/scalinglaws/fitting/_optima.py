@@ -257,6 +257,9 @@ class OptimaResult:
             "options": self.options, "regression": self.regression,
         }
 
+    def __str__(self) -> str:
+        return self.summary()
+
     def _scalar_lines(self) -> list[str]:
         level = f"{100 * self.confidence_level:g}%"
         lines = [f"{'':<10}{'value':>10}  {level} interval"]

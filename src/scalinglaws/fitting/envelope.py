@@ -123,11 +123,7 @@ class EnvelopeResult(OptimaResult):
         for row in self.sizes().itertuples():
             lines.append(f"{row.N:>10.4g} {row.C_from:>10.3g} {row.C_to:>10.3g} "
                          f"{row.n_points:>7d} {row.n_used:>5d}")
-        lines += ["", *self._scalar_lines()]
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
+        return "\n".join(lines + ["", *self._scalar_lines()])
 
 
 def _envelope(matrix: np.ndarray, sizes: np.ndarray, rows: np.ndarray, bracket: bool):

@@ -207,11 +207,7 @@ class IsoFLOPResult(OptimaResult):
             status = row.status + (f": {row.reason}" if row.reason else "")
             lines.append(f"{row.C:>10.4g} {row.n_points:>3d} {n_opt:>10} {se:>6} {d_opt:>10} "
                          f"{loss:>9}  {status}")
-        lines += ["", *self._scalar_lines()]
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.summary()
+        return "\n".join(lines + ["", *self._scalar_lines()])
 
 
 def _merged(lines) -> str:
