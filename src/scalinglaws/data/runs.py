@@ -548,6 +548,19 @@ class Runs:
         keep[np.argsort(-self.loss, kind="stable")[:k]] = False
         return self.select(keep)
 
+    def labels(self, column: str, argument: str) -> np.ndarray:
+        """The values of ``column``, which the argument ``argument`` names (groups,
+        budgets, run ids): :class:`InputError` naming it when there is no such column or a
+        value is missing (naming the row)."""
+        if not isinstance(column, str) or column not in self._frame.columns:
+            raise InputError(f"`{argument}`: no column {column!r}; columns: {self.columns}")
+        values = self._frame[column]
+        if values.isna().any():
+            row = int(np.flatnonzero(values.isna().to_numpy())[0])
+            raise InputError(f"`{argument}`: column {column!r} is missing at "
+                             f"{self.row_label(row)}")
+        return values.to_numpy()
+
     def groupby(self, column: str) -> list[tuple[Any, Runs]]:
         """``(key, runs)`` for each value of ``column``, sorted by key (NaN keys kept)."""
         if not isinstance(column, str) or column not in self._frame.columns:

@@ -94,13 +94,7 @@ def group_budgets(runs: Runs, budget: Any, n_bins: Any, bin_width_dex: Any,
         raise InputError(f"`budget` must be None, 'C', 'bin' or a column name, got {budget!r}")
     if n_bins is not None or bin_width_dex is not None:
         raise InputError("`n_bins`/`bin_width_dex` apply only with budget='bin'")
-    if budget not in runs.frame.columns:
-        raise InputError(f"`budget`: no column {budget!r}; columns: {runs.columns}")
-    keys = runs.frame[budget]
-    if keys.isna().any():
-        row = int(np.flatnonzero(keys.isna().to_numpy())[0])
-        raise InputError(f"`budget`: column {budget!r} is missing at {runs.row_label(row)}")
-    return keys.to_numpy(), f"column {budget!r}"
+    return runs.labels(budget, "budget"), f"column {budget!r}"
 
 
 class TokenModel:

@@ -264,10 +264,7 @@ def envelope_fit(runs: Any, *, run_column: str = "run_id", n_points: int = 1500,
     level = check_confidence_level(confidence_level)
     generator = np.random.default_rng(rng)
     k = runs.flops_per_token
-    ids = runs.frame[run_column]
-    if ids.isna().any():
-        row = int(np.flatnonzero(ids.isna().to_numpy())[0])
-        raise InputError(f"`run_column`: column {run_column!r} is missing at {runs.row_label(row)}")
+    runs.labels(run_column, "run_column")
     N, C, L = runs.N, runs.C, runs.loss
     exact = runs.compute_mismatch() <= EXACT_FLOPS_RTOL
     log_c = np.log(C)

@@ -400,12 +400,7 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
     generator = np.random.default_rng(rng)
     if groups is None:
         return _fit_one(runs, grouping, options, level, flops, generator, "isoflop_fit")
-    if not isinstance(groups, str) or groups not in runs.frame.columns:
-        raise InputError(f"`groups`: no column {groups!r}; columns: {runs.columns}")
-    keys = runs.frame[groups]
-    if keys.isna().any():
-        row = int(np.flatnonzero(keys.isna().to_numpy())[0])
-        raise InputError(f"`groups`: column {groups!r} is missing at {runs.row_label(row)}")
+    runs.labels(groups, "groups")
     parts = runs.groupby(groups)
     streams = generator.spawn(len(parts))
     results = {}
