@@ -26,8 +26,9 @@ BEYOND_OPTIMAL = 10.0  # ... and ends at 10x the compute-optimal N for the targe
 _FLOAT_MAX = np.finfo(float).max
 
 
-def check_fit(fit) -> tuple[Form, np.ndarray]:
-    """The form and the finite public parameter vector of ``fit``."""
+def check_fit(fit, *, allocatable: bool = False) -> tuple[Form, np.ndarray]:
+    """The form and the finite public parameter vector of ``fit``; with ``allocatable``,
+    the law must be in N and D (:func:`check_allocatable`)."""
     form = getattr(fit, "form", None)
     params = getattr(fit, "params", None)
     if not isinstance(form, Form) or params is None:
@@ -37,6 +38,8 @@ def check_fit(fit) -> tuple[Form, np.ndarray]:
     if not np.all(np.isfinite(vector)):
         raise InputError("`fit.params` must all be finite, got "
                          f"{dict(zip(form.param_names, vector))}")
+    if allocatable:
+        check_allocatable(form)
     return form, vector
 
 

@@ -17,7 +17,6 @@ from ._common import (
     COMPUTE_SEARCH,
     NEAREST_ASYMPTOTE,
     TOKENS_PER_PARAMETER_BOUNDS,
-    check_allocatable,
     check_array,
     check_fit,
     check_flops,
@@ -95,8 +94,7 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
     Hoffmann's unrounded coefficients give N_opt = 4.04e10 at the Gopher budget 5.76e23
     (Fig 4 caption: ~40B); the printed, rounded ones give 3.22e10.
     """
-    form, point = check_fit(fit)
-    check_allocatable(form)
+    form, point = check_fit(fit, allocatable=True)
     budgets = check_array("compute", compute)
     k = check_scalar("flops_per_token", flops_per_token)
     flops = check_flops(flops)
@@ -154,8 +152,7 @@ def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
     InputError
         A target at or below the irreducible loss, or unreachable below 1e70 FLOP.
     """
-    form, point = check_fit(fit)
-    check_allocatable(form)
+    form, point = check_fit(fit, allocatable=True)
     target = check_target(form, point, target_loss)
     k = check_scalar("flops_per_token", flops_per_token)
     method = check_method(method, form)
@@ -213,8 +210,7 @@ def tokens_for_loss(fit, target_loss, N=None, *, flops_per_token=6.0, draws=None
     InputError
         N too small to ever reach the target (with any amount of data).
     """
-    form, point = check_fit(fit)
-    check_allocatable(form)
+    form, point = check_fit(fit, allocatable=True)
     target = check_target(form, point, target_loss)
     n = check_array("N", renamed_argument("n_params", "N", n_params, N))
     k = check_scalar("flops_per_token", flops_per_token)
@@ -272,8 +268,7 @@ def iso_loss_curve(fit, target_loss, N=None, n_points=50, *, flops_per_token=6.0
     -------
     IsoLossCurve
     """
-    form, point = check_fit(fit)
-    check_allocatable(form)
+    form, point = check_fit(fit, allocatable=True)
     target = check_target(form, point, target_loss)
     if target.ndim != 0:
         raise InputError("`target_loss` must be a single number for one curve, "
@@ -352,8 +347,7 @@ def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0
     -------
     InferenceAllocation
     """
-    form, point = check_fit(fit)
-    check_allocatable(form)
+    form, point = check_fit(fit, allocatable=True)
     target = check_target(form, point, target_loss)
     inference = check_array("inference_tokens", inference_tokens, allow_zero=True)
     k = check_scalar("flops_per_token", flops_per_token)

@@ -6,7 +6,6 @@ import numpy as np
 
 from .._validation import broadcast_together, renamed_argument
 from ._common import (
-    check_allocatable,
     check_array,
     check_fit,
     check_method,
@@ -57,8 +56,7 @@ def diagnose(fit, N=None, D=None, *, flops_per_token=6.0, method="auto", draws=N
     -------
     Diagnosis
     """
-    form, point = check_fit(fit)
-    check_allocatable(form)
+    form, point = check_fit(fit, allocatable=True)
     n = check_array("N", renamed_argument("n_params", "N", n_params, N))
     d = check_array("D", renamed_argument("n_tokens", "D", n_tokens, D))
     k = check_scalar("flops_per_token", flops_per_token)
