@@ -301,12 +301,18 @@ def test_register_refuses_a_different_form_under_the_same_name(registry):
         define_form("chinchilla", shifted, inputs=("N",), params=shifted_params(), register=True)
 
 
-def test_json_round_trip_needs_the_form_registered_again(registry, tmp_path):
+def _registered_fit_saved(tmp_path):
+    """A fit of the registered user form ``shifted_power``, and the file it was saved to."""
     form = shifted_form()
     sl.register_form(form)
     result = LawFitter(form).fit_arrays({"N": N_GRID}, shifted(N_GRID, **TRUTH))
     path = tmp_path / "fit.json"
     result.save(path)
+    return result, path
+
+
+def test_json_round_trip_needs_the_form_registered_again(registry, tmp_path):
+    result, path = _registered_fit_saved(tmp_path)
     text = path.read_text()
     assert "def shifted" not in text and "lambda" not in text  # a name, never code
 
@@ -322,11 +328,7 @@ def test_json_round_trip_needs_the_form_registered_again(registry, tmp_path):
 
 
 def test_json_load_detects_a_differently_declared_form(registry, tmp_path):
-    form = shifted_form()
-    sl.register_form(form)
-    result = LawFitter(form).fit_arrays({"N": N_GRID}, shifted(N_GRID, **TRUTH))
-    path = tmp_path / "fit.json"
-    result.save(path)
+    result, path = _registered_fit_saved(tmp_path)
     sl.register_form(shifted_form(alpha=Param(bounds=(0, 2), start=0.3)), overwrite=True)
     with pytest.raises(InputError, match="config"):
         sl.load(path)
