@@ -39,14 +39,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import (
-    FrozenDict,
-    check_bool,
-    check_confidence_level,
-    check_int,
-    check_positive,
-    check_rng,
-)
+from .._validation import (FrozenDict, check_bool, check_confidence_level, check_int,
+                           check_positive, check_rng)
 from .designs import Design, prior_optimal_size
 from .prior import FRESH_PRIOR_WEIGHT, Prior, Target, information, normal_quantile, target_gradients
 

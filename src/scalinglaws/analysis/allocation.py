@@ -12,26 +12,10 @@ from .._numeric import minimise_1d
 from .._validation import check_ratio_bounds as _check_ratio_bounds
 from .._validation import broadcast_together, renamed_argument
 from ..laws.forms import Chinchilla
-from ._common import (
-    BEYOND_OPTIMAL,
-    COMPUTE_SEARCH,
-    NEAREST_ASYMPTOTE,
-    TOKENS_PER_PARAMETER_BOUNDS,
-    check_array,
-    check_fit,
-    check_flops,
-    check_method,
-    check_scalar,
-    check_target,
-    edge_free,
-    edge_out,
-    law_loss,
-    quiet,
-    rows_and_level,
-    shaped,
-    summarise,
-    warn_edge,
-)
+from ._common import (BEYOND_OPTIMAL, COMPUTE_SEARCH, NEAREST_ASYMPTOTE,
+                      TOKENS_PER_PARAMETER_BOUNDS, check_array, check_fit, check_flops,
+                      check_method, check_scalar, check_target, edge_free, edge_out, law_loss,
+                      quiet, rows_and_level, shaped, summarise, warn_edge)
 from .results import Allocation, InferenceAllocation, IsoLossCurve
 from .solvers import (compute_for_loss_rows, optimal_for_compute, params_asymptote,
                       tokens_for_loss_rows)

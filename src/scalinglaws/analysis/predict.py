@@ -8,16 +8,8 @@ from .._exceptions import InputError
 from .._validation import check_confidence_level as _check_level
 from ..laws.forms import Chinchilla
 from ..laws.frontier import frontier_terms
-from ._common import (
-    check_fit,
-    irreducible,
-    loss_at_shared_inputs,
-    quiet,
-    require_frontier,
-    rows_and_level,
-    shaped,
-    summarise,
-)
+from ._common import (check_fit, irreducible, loss_at_shared_inputs, quiet, require_frontier,
+                      rows_and_level, shaped, summarise)
 from .results import FrontierCoefficients, Prediction
 
 __all__ = ["predict", "chinchilla_frontier", "irreducible_loss"]

@@ -24,13 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
-from .._validation import (
-    check_confidence_level,
-    check_int,
-    check_numbers,
-    check_rng,
-    freeze_array_fields,
-)
+from .._validation import (check_confidence_level, check_int, check_numbers, check_rng,
+                           freeze_array_fields)
 from ..data.runs import Runs
 from ..fitting.estimator import FitResult, LawFitter
 from ..laws.forms import Form
