@@ -27,7 +27,7 @@ from .._files import parse_json
 from .._validation import check_fits_in_memory
 
 __all__ = ["Table", "read_data", "read_table", "table_from_json", "table_from_mapping",
-           "checked_frame", "FORMATS"]
+           "checked_frame", "checked_mask", "FORMATS"]
 
 #: file suffix (or ``format=`` value) -> reader
 FORMATS = {
@@ -100,6 +100,18 @@ def read_data(data: Any, *, format: str | None = None, sep: str | None = None):
         if value is not None:
             raise InputError(f"`{option}`={value!r} applies only when data is a file path")
     return table, source
+
+
+def checked_mask(mask: Any, length: int, what: str) -> np.ndarray:
+    """``mask`` as the booleans of a ``select`` over ``length`` rows (of ``what``, e.g.
+    "runs"), keeping at least one of them."""
+    keep = np.asarray(mask)
+    if keep.dtype != bool or keep.shape != (length,):
+        raise InputError(f"select: mask must be {length} booleans, got dtype {keep.dtype} "
+                         f"and shape {keep.shape}")
+    if not keep.any():
+        raise InputError(f"select: the mask keeps none of the {length} {what}")
+    return keep
 
 
 def checked_frame(frame, source: str, what: str):

@@ -27,7 +27,7 @@ from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import (FrozenDict, check_choice, check_fits_in_memory, check_positive,
                            parse_quantity)
 from .columns import ALIASES, MEANING, resolve_columns, unused_name
-from .readers import checked_frame, read_data, table_from_mapping
+from .readers import checked_frame, checked_mask, read_data, table_from_mapping
 
 __all__ = ["Runs", "load_runs", "as_runs", "ALIASES", "fingerprint_arrays",
            "COMPUTE_TOLERANCE"]
@@ -516,12 +516,7 @@ class Runs:
                                  f"{type(error).__name__}: {error}") from error
         if isinstance(mask, pd.Series) and not mask.index.equals(self._frame.index):
             raise InputError("select: the mask Series is not indexed like runs.frame")
-        keep = np.asarray(mask)
-        if keep.dtype != bool or keep.shape != (len(self),):
-            raise InputError(f"select: mask must be {len(self)} booleans, got dtype {keep.dtype} "
-                             f"and shape {keep.shape}")
-        if not keep.any():
-            raise InputError(f"select: the mask keeps none of the {len(self)} runs")
+        keep = checked_mask(mask, len(self), "runs")
         return replace(self, _frame=self._frame.loc[keep].reset_index(drop=True),
                        row_numbers=tuple(np.asarray(self.row_numbers)[keep].tolist()))
 

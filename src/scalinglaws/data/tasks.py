@@ -40,7 +40,7 @@ import pandas as pd
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import FrozenDict, check_choice, check_finite, check_int
 from .columns import _close, _did_you_mean, _find, _listing, normalise, resolve_columns
-from .readers import checked_frame, read_data
+from .readers import checked_frame, checked_mask, read_data
 from .runs import Runs, _build_runs, _check_options, _row_text, _to_float
 
 __all__ = ["MMLU_TEST_WEIGHTS", "TASK_ALIASES", "TaskTable", "load_tasks"]
@@ -408,12 +408,7 @@ class TaskTable:
         """Rows where ``mask`` (booleans, or a callable frame -> booleans) is True."""
         if callable(mask):
             mask = mask(self.frame)
-        keep = np.asarray(mask)
-        if keep.dtype != bool or keep.shape != (len(self),):
-            raise InputError(f"select: mask must be {len(self)} booleans, got dtype "
-                             f"{keep.dtype} and shape {keep.shape}")
-        if not keep.any():
-            raise InputError(f"select: the mask keeps none of the {len(self)} rows")
+        keep = checked_mask(mask, len(self), "rows")
         return replace(self, _frame=_ordered(self._frame.loc[keep]))
 
     def query(self, expr: str) -> TaskTable:
