@@ -31,24 +31,29 @@ _PUBLIC = {
     # data
     "load_runs": "data.runs", "Runs": "data.runs",
     "load_tasks": "data.tasks", "TaskTable": "data.tasks",
+    "load_curves": "data.curves", "Curves": "data.curves",
     # laws
     "define_form": "laws.custom", "Param": "laws.custom",
     "get_form": "laws.forms", "register_form": "laws.forms", "available_forms": "laws.forms",
     "Form": "laws.forms",
     "generate_sweep": "laws.synthetic", "propose_shapes": "laws.shapes",
+    "Schedule": "laws.schedules", "define_curve_law": "laws.curve_custom",
     # fitting
     "fit": "fitting.estimator", "LawFitter": "fitting.estimator", "FitResult": "fitting.estimator",
     "isoflop_fit": "fitting.isoflop", "envelope_fit": "fitting.envelope",
+    "fit_curves": "fitting.curves", "CurveFitResult": "fitting.curves",
     # uncertainty
     "bootstrap": "uncertainty.bootstrap", "BootstrapResult": "uncertainty.bootstrap",
     "backtest": "uncertainty.backtest", "rollout": "uncertainty.rollout",
     "calibrate": "uncertainty.calibrated", "CalibratedFit": "uncertainty.calibrated",
     "profile_intervals": "uncertainty.profile", "profile_interval": "uncertainty.profile",
-    "profile_map": "uncertainty.profile",
+    "profile_map": "uncertainty.profile", "bootstrap_curves": "uncertainty.curves",
     # analysis
     "predict": "analysis.extrapolate", "compute_optimal": "analysis.extrapolate",
     "plan_sweep": "analysis.plan", "published_prior": "analysis.prior",
     "fit_downstream": "analysis.downstream", "DownstreamFit": "analysis.downstream",
+    "predict_curve": "analysis.curves", "predict_final": "analysis.curves",
+    "anytime_points": "analysis.curves", "curve_scores": "analysis.curves",
     "predict_tasks": "analysis.downstream_predict",
     "TaskPredictions": "analysis.downstream_predict",
     "predictability": "analysis.downstream_verdict", "LADDER": "analysis.downstream_preset",
