@@ -20,17 +20,9 @@ from .schedules import Schedule
 
 __all__ = ["LUO_2025_MPL", "default_schedules", "synthetic_curves"]
 
-#: Luo et al. (2025) Multi-Power Law fits (their repository's README / ``src/config.py``,
-#: commit 8da9f19; the fits behind ``logs/{25,100,400}.log``), repository convention
-#: (warmup included in the loss-drop sum), by non-embedding size label.
-LUO_2025_MPL = {
-    "25M": {"L0": 3.04045406, "A": 0.52468604, "alpha": 0.50786857, "B": 363.78751622,
-            "C": 2.06560812, "beta": 0.58279013, "gamma": 0.64142257},
-    "100M": {"L0": 2.6514477, "A": 0.60115152, "alpha": 0.45295811, "B": 437.9464276,
-             "C": 2.13245612, "beta": 0.59785199, "gamma": 0.65523644},
-    "400M": {"L0": 2.37474466, "A": 0.65421216, "alpha": 0.42878731, "B": 523.42464371,
-             "C": 2.02462735, "beta": 0.59350493, "gamma": 0.63472457},
-}
+# typed in once, in published.py; re-exported here where the curve tests and examples look
+from .published import LUO_2025_MPL  # noqa: E402
+
 _MOMENTUM_DEMO = {"L0": 3.0, "A": 0.55, "alpha": 0.5, "C": 0.4, "lambda": 0.999}
 
 

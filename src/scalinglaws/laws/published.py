@@ -18,7 +18,7 @@ __all__ = ["HOFFMANN_2022_ROUNDED", "HOFFMANN_2022_TEX", "BESIROGLU_2024_TABLE1"
            # Kaplan et al. (2020) beyond the single laws, and the papers that explain them
            "KAPLAN_2020_NS", "KAPLAN_2020_TABLE6", "KAPLAN_2020_EQ_6_7", "KAPLAN_2020_CONTRADICTION",
            "KAPLAN_2020_OVERFITTING", "KAPLAN_2020_THEORY", "PEARCE_SONG_2024", "PORIAN_2024_SHAPE",
-           "HOFFMANN_2022_SEC34_175B", "BESIROGLU_2024_NOTEBOOK"]
+           "HOFFMANN_2022_SEC34_175B", "BESIROGLU_2024_NOTEBOOK", "LUO_2025_MPL"]
 
 #: Hoffmann et al. (2022), arXiv 2203.15556, App. D.2 Eq. 10, as printed.
 HOFFMANN_2022_ROUNDED = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
@@ -213,3 +213,16 @@ HOFFMANN_2022_SEC34_175B = {"flops": 4.41e24, "tokens": 4.2e12}
 #: verified-code): E = 1.81686, A = 482.006, B = 2085.43; Table 1 prints these rounded.
 BESIROGLU_2024_NOTEBOOK = {"E": math.exp(0.59711196), "A": math.exp(6.17795598),
                            "B": math.exp(7.64273236), "alpha": 0.34781303, "beta": 0.36585412}
+
+
+#: Luo et al. (2025) Multi-Power Law fits (their repository's README / ``src/config.py``,
+#: commit 8da9f19; the fits behind ``logs/{25,100,400}.log``), repository convention
+#: (warmup included in the loss-drop sum), by non-embedding size label.
+LUO_2025_MPL = {
+    "25M": {"L0": 3.04045406, "A": 0.52468604, "alpha": 0.50786857, "B": 363.78751622,
+            "C": 2.06560812, "beta": 0.58279013, "gamma": 0.64142257},
+    "100M": {"L0": 2.6514477, "A": 0.60115152, "alpha": 0.45295811, "B": 437.9464276,
+             "C": 2.13245612, "beta": 0.59785199, "gamma": 0.65523644},
+    "400M": {"L0": 2.37474466, "A": 0.65421216, "alpha": 0.42878731, "B": 523.42464371,
+             "C": 2.02462735, "beta": 0.59350493, "gamma": 0.63472457},
+}
