@@ -497,6 +497,8 @@ def _formatter(name: str, values, fmt_count):
         return fmt_count
     if "loss" in base:
         return lambda v: f"{v:.4f}"
+    if all(float(v).is_integer() and abs(v) < 1e12 for v in values):
+        return lambda v: f"{int(v)}"  # steps, counts: 12000, not 1.2e+04
     return lambda v: f"{v:.4g}"
 
 
