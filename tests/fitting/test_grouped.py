@@ -186,7 +186,7 @@ def test_schur_step_solves_the_full_system():
     theta = np.array([[[0.6, 6.0, 7.5, 0.35, 0.36], [0.55, 6.2, 7.4, 0.35, 0.36],
                        [0.62, 5.9, 7.8, 0.35, 0.36]]])
     shared, per = np.array([3, 4]), np.array([0, 1, 2])
-    f, grad, hess, scale, _ = _moments(stack, theta, fitter.loss, stack.weights[None])
+    f, grad, hess, scale, _, _ = _moments(stack, theta, fitter.loss, stack.weights[None])
     lam = np.array([0.5])
     step = _step(theta, grad, hess, scale, lam, fitter.lower, fitter.upper, shared, per, True)
     # dense arrowhead system: shared first, then each group's own parameters

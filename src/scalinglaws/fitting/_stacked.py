@@ -37,6 +37,7 @@ __all__ = ["StackedGroups", "labelled_residuals", "block_lm"]
 
 _SINGULAR_FLOOR = 1e-12  # damping scale floor relative to the largest diagonal (as the engine)
 _STALL_RTOL = 1e-12  # relative gain below which an iteration does not count as progress
+_SWITCH_RTOL = 1e-3  # relative gain below which a problem switches to Gauss-Newton steps
 _STALL_ITERATIONS = 12  # ...and this many such iterations in a row end a problem (a stall)
 
 
@@ -149,8 +150,9 @@ def labelled_residuals(stack: StackedGroups):
 
 
 def _moments(stack: StackedGroups, theta, loss: Loss, weights, groups=None):
-    """Per (start, group): objective, gradient, Gauss-Newton matrix, IRLS diagonal and
-    gross gradient ``|J|^T |psi|`` at ``theta`` ``(K, G', q)`` (groups ``groups``)."""
+    """Per (start, group): objective, gradient, Gauss-Newton matrix ``J^T diag(psi') J``,
+    IRLS diagonal, gross gradient ``|J|^T |psi|`` and the IRLS majoriser
+    ``J^T diag(psi / r) J`` at ``theta`` ``(K, G', q)`` (groups ``groups``)."""
     r, jac = stack.evaluate(theta, groups)
     with np.errstate(over="ignore", invalid="ignore"):
         f = (loss.rho(r) * weights).sum(axis=-1)
@@ -160,11 +162,13 @@ def _moments(stack: StackedGroups, theta, loss: Loss, weights, groups=None):
         grad = np.einsum("kgpn,kgn->kgp", jac, psi)
         gross = np.einsum("kgpn,kgn->kgp", np.abs(jac), np.abs(psi))
         hess = np.einsum("kgpn,kgn,kgqn->kgpq", jac, curvature, jac)
-        scale = np.einsum("kgpn,kgn->kgp", jac * jac, irls)
+        majoriser = np.einsum("kgpn,kgn,kgqn->kgpq", jac, irls, jac)
+        scale = np.einsum("kgpp->kgp", majoriser)
     bad = (~np.isfinite(f) | ~np.all(np.isfinite(grad), axis=-1)
-           | ~np.all(np.isfinite(hess), axis=(-1, -2)))
+           | ~np.all(np.isfinite(hess), axis=(-1, -2)) | ~np.all(np.isfinite(majoriser),
+                                                               axis=(-1, -2)))
     f = np.where(bad, np.inf, f)
-    return f, grad, hess, scale, gross
+    return f, grad, hess, scale, gross, majoriser
 
 
 def _blocked(x, grad, lower, upper):
@@ -204,8 +208,15 @@ def block_lm(stack: StackedGroups, theta0: np.ndarray, loss: Loss, lower: np.nda
     w = np.broadcast_to(stack.weights if weights is None else weights,
                         (k, n_groups, stack.n_max))
     theta = np.clip(np.array(theta0, dtype=float), lower, upper)
-    f, grad, hess, scale, gross = _moments(stack, theta, loss, w)
+    f, grad, newton, scale, gross, majoriser = _moments(stack, theta, loss, w)
     units = (k,) if coupled else (k, n_groups)
+    # Far from the optimum the Gauss-Newton matrix of a robust loss sees only the runs in
+    # its quadratic zone and overshoots; the IRLS majoriser sees every run and only
+    # descends. Separate groups (left mid-way by the batched search) step with the
+    # majoriser until a step gains less than _SWITCH_RTOL (relative), then with
+    # Gauss-Newton, which converges fast near the end; joint problems, started close to
+    # their optimum (the pooled start), use Gauss-Newton throughout.
+    careful = np.full(units, not coupled)
     # a joint start is far from the joint optimum (its shared values are a compromise):
     # start cautious there; separate fits start from the engine's end points
     lam = np.full(units, 1.0 if coupled else 1e-3)
@@ -225,13 +236,15 @@ def block_lm(stack: StackedGroups, theta0: np.ndarray, loss: Loss, lower: np.nda
         live = np.arange(n_groups) if coupled else np.flatnonzero((~done).any(axis=0))
         active = ~done
         act = np.broadcast_to(active[:, None] if coupled else active[:, live], (k, live.size))
-        step = _step(theta[:, live], grad[:, live], hess[:, live], scale[:, live],
+        mode = careful[:, None] if coupled else careful[:, live]
+        hess = np.where(mode[..., None, None], majoriser[:, live], newton[:, live])
+        step = _step(theta[:, live], grad[:, live], hess, scale[:, live],
                      lam if coupled else lam[:, live], lower, upper, shared, per, coupled)
         trial = np.clip(theta[:, live] + np.where(act[..., None], step, 0.0), lower, upper)
         taken = trial - theta[:, live]
         model = -(np.einsum("kgp,kgp->kg", grad[:, live], taken)
-                  + 0.5 * np.einsum("kgp,kgpq,kgq->kg", taken, hess[:, live], taken))
-        fn, gn, hn, sn, grn = _moments(stack, trial, loss, w[:, live], live)
+                  + 0.5 * np.einsum("kgp,kgpq,kgq->kg", taken, hess, taken))
+        fn, gn, hn, sn, grn, mn = _moments(stack, trial, loss, w[:, live], live)
         nfev += 1
         if coupled:
             old, new = f.sum(axis=1), fn.sum(axis=1)
@@ -247,7 +260,8 @@ def block_lm(stack: StackedGroups, theta0: np.ndarray, loss: Loss, lower: np.nda
         grad[:, live] = np.where(sel, gn, grad[:, live])
         gross[:, live] = np.where(sel, grn, gross[:, live])
         scale[:, live] = np.where(sel, sn, scale[:, live])
-        hess[:, live] = np.where(sel[..., None], hn, hess[:, live])
+        newton[:, live] = np.where(sel[..., None], hn, newton[:, live])
+        majoriser[:, live] = np.where(sel[..., None], mn, majoriser[:, live])
         if coupled:
             lam, nu = _damping(lam, nu, accept, active, old - new, model.sum(axis=1))
             moved = (np.abs(step) / (1.0 + np.abs(theta))).max(axis=(1, 2))
@@ -261,6 +275,7 @@ def block_lm(stack: StackedGroups, theta0: np.ndarray, loss: Loss, lower: np.nda
                            n_groups, fill=np.inf)
         gradient = _gradient(grad, gross, theta, lower, upper, shared, per, coupled)
         tiny_gain = (old - new) <= ftol * np.abs(old)
+        careful &= ~(accept & ((old - new) <= _SWITCH_RTOL * np.abs(old)))
         small = accept & tiny_gain & (moved <= xtol)
         stuck = active & ~accept & (lam > 1e10)
         now = _total(f, coupled)
