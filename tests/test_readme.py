@@ -117,6 +117,10 @@ class Session:
             target = shared.joinpath(*parts) if shared is not None else None
             if target is not None and target.exists():
                 (folder / name).symlink_to(target)
+        # commands that name ../shared/... as the README's reader has it beside the project
+        beside = folder.parent / "shared"
+        if shared is not None and not beside.exists():
+            beside.symlink_to(shared)
         bin_dir = Path(sys.executable).parent
         self.env = dict(os.environ, MPLBACKEND="Agg",
                         PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
@@ -199,7 +203,7 @@ def session(tmp_path_factory):
 # ------------------------------------------------------------------ the tests
 @pytest.mark.parametrize("block", RUN, ids=[b.id for b in RUN])
 def test_readme_block_runs(block, session, request):
-    if any(name in block.text for name in SHARED_FILES):
+    if "../shared" in block.text or any(name in block.text for name in SHARED_FILES):
         request.getfixturevalue("shared_dir")  # skips without ../shared, fails under CI
     with warnings.catch_warnings():
         # A reader sees the package's warnings; they are not errors in a README example.
