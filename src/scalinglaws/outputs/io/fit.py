@@ -44,19 +44,19 @@ _MAX_BYTES = 2**30
 def fit_to_dict(result) -> dict:
     """The document of a fit (:meth:`FitResult.to_dict`), or of a CalibratedFit: its fit's
     document with the bootstrap and the ``"uncertainty"`` section (:mod:`.uncertainty`)."""
+    if isinstance(result, FitResult):  # the common case needs no later stage imported
+        return result.to_dict()
     from ...uncertainty.calibrated import CalibratedFit
 
-    if isinstance(result, CalibratedFit):
-        from .uncertainty import uncertainty_to_dict
-
-        doc = result.fit.to_dict()
-        doc["bootstrap"] = None if result.bootstrap is None else _plain(result.bootstrap.to_dict())
-        doc["uncertainty"] = _plain(uncertainty_to_dict(result))
-        return doc
-    if not isinstance(result, FitResult):
+    if not isinstance(result, CalibratedFit):
         raise InputError(f"`result` must be a FitResult or a CalibratedFit, got "
                          f"{type(result).__name__}")
-    return result.to_dict()
+    from .uncertainty import uncertainty_to_dict
+
+    doc = result.fit.to_dict()
+    doc["bootstrap"] = None if result.bootstrap is None else _plain(result.bootstrap.to_dict())
+    doc["uncertainty"] = _plain(uncertainty_to_dict(result))
+    return doc
 
 
 @lru_cache(maxsize=1)
