@@ -12,20 +12,26 @@ How the search scales with the number of groups ``G`` (Hoffmann's 4,500-point gr
 group, jointly, would be a grid in ``3G + 2`` dimensions):
 
 1. **every group separately, in one batch of the engine**
-   (:func:`~scalinglaws.fitting.engine.multistart_minimize`): each group's starts (a
-   thinned start grid of the form plus, for Chinchilla, the best cells of a coarse
-   variable-projection grid) are labelled with their group, ranked by one value-only
-   pass, and the best ``rank`` of each group iterate, all groups together;
-2. each group's best end point, and the median of all groups' optima, are finished by
-   the block Levenberg-Marquardt step (:func:`~scalinglaws.fitting._stacked.block_lm`),
-   giving the separate optima;
-3. with shared parameters, joint starts put them at the median and the quartiles of
-   their separate estimates across groups; each group's own parameters are re-fitted
-   with the shared ones held there, and then everything moves together by block
-   Levenberg-Marquardt, whose step solves the arrowhead system ``J^T W J`` through the
-   Schur complement of the group blocks (time linear in ``G``); the best joint start
-   wins, and small problems (at most 60 joint parameters) are polished once more by
-   the engine's :func:`~scalinglaws.fitting.engine.polish` on the full objective.
+   (:func:`~scalinglaws.fitting.engine.multistart_minimize`, groups of starts): each
+   group's starts (for Chinchilla the best cells of a coarse variable-projection grid,
+   exponents in steps of 0.25 with their inner least-squares E, A, B; otherwise the
+   form's start grid, thinned) are labelled with their group and stepped together for a
+   few iterations, the engine ranking and pruning within each group;
+2. each group's best end point is finished by the block Levenberg-Marquardt step
+   (:func:`~scalinglaws.fitting._stacked.block_lm`), groups decoupled; a group left
+   unconverged or on a bound is refitted alone by the full single-fit search (Hoffmann's
+   grid, variable projection, polish), keeping the better optimum. These are the
+   separate optima;
+3. with shared parameters, the joint start weights each group's shared estimates by the
+   information it has about them once its own parameters are profiled out (the Schur
+   complement of its IRLS information matrix) and moves each group's own parameters
+   along to first order; with at most 10 groups the median of the estimates is a second
+   start, with at most 3 each group's own estimates are more. All parameters then move
+   together by block Levenberg-Marquardt, whose step solves the arrowhead system
+   ``J^T W J`` through the Schur complement of the group blocks (time linear in ``G``);
+   the best start wins, and problems of at most 60 joint parameters are polished once
+   more by the engine's :func:`~scalinglaws.fitting.engine.polish` on the whole
+   objective.
 
 With ``n_jobs``/``backend`` the separate fits of steps 1-2 run in blocks of groups on
 joblib workers (``backend="dask"`` inside a ``dask.distributed.Client``: a cluster);
@@ -190,7 +196,7 @@ class GroupedFitter:
                             nfev, groups, per_weights is not None)
 
     def _joint(self, stack, separate):
-        """Steps 3 of the module docstring: shared starts, conditional refits, joint LM."""
+        """Step 3 of the module docstring: the joint starts and the joint block LM."""
         loss, lower, upper = self.fitter.loss, self.fitter.lower, self.fitter.upper
         values = separate[:, self.shared_index]
         pooled = _pooled_start(stack, separate, self.shared_index, loss)
