@@ -69,12 +69,14 @@ def main():
         # one group: the median time of scalinglaws.fit over the first ten groups
         ones = [frame[frame["task"] == g].drop(columns="task") for g in range(10)]
         sl.fit(ones[0], "chinchilla")  # warm up imports and caches
-        single = float(np.median([timed(lambda: sl.fit(one, "chinchilla"), args.repeats)[0]
-                                  for one in ones]))
-        joint, result = timed(lambda: sl.fit(frame, "chinchilla", groups="task",
-                                             shared=["alpha", "beta"]), args.repeats)
-        separate, _ = timed(lambda: sl.fit(frame, "chinchilla", groups="task"), args.repeats)
-        lone, _ = timed(lambda: sl.fit(frame[frame["task"] == 0], "chinchilla", groups="task"),
+        single = float(np.median([timed(lambda one=one: sl.fit(one, "chinchilla"),
+                                        args.repeats)[0] for one in ones]))
+        joint, result = timed(lambda frame=frame: sl.fit(frame, "chinchilla", groups="task",
+                                                         shared=["alpha", "beta"]), args.repeats)
+        separate, _ = timed(lambda frame=frame: sl.fit(frame, "chinchilla", groups="task"),
+                            args.repeats)
+        first = frame[frame["task"] == 0]
+        lone, _ = timed(lambda first=first: sl.fit(first, "chinchilla", groups="task"),
                         args.repeats)
         print(f"\n{label}: {args.groups} groups, {len(frame)} runs")
         print(f"  one group, scalinglaws.fit (median of 10 groups) {single:8.3f} s")

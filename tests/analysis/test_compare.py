@@ -20,8 +20,12 @@ from scipy import stats
 import scalinglaws as sl
 from scalinglaws import InputError, ScalingLawsWarning
 from scalinglaws.analysis._compare_stats import difference, holm, wald_heterogeneity
-from scalinglaws.analysis.compare import (Comparison, _shared_test, compare,
-                                          effective_compute_multiplier)
+from scalinglaws.analysis.compare import (
+    Comparison,
+    _shared_test,
+    compare,
+    effective_compute_multiplier,
+)
 from scalinglaws.fitting.isoflop import isoflop_fit
 from scalinglaws.laws.synthetic import DEFAULT_TRUTH, generate_sweep
 from scalinglaws.uncertainty.grouped import bootstrap_groups
@@ -230,7 +234,7 @@ def porian(shared_dir):
 
 
 def test_porian_kaplan_setting_differs_from_the_tuned_one(porian, shared_dir):
-    runs, grouped = porian
+    _, grouped = porian
     fits = pd.read_csv(shared_dir / "datasets" / "porian2024" / "porian2024_repo_fits.csv")
     published = fits[fits["fit_variant"] == "bs_median_weighted"].set_index("setting")
     result = compare(grouped, TUNED, budgets=[1e19])

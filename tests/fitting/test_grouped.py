@@ -16,7 +16,7 @@ from scalinglaws import ConvergenceWarning, InputError
 from scalinglaws.fitting import estimator, grouped
 from scalinglaws.fitting._stacked import StackedGroups, _moments, _step, block_lm
 from scalinglaws.fitting.estimator import LawFitter
-from scalinglaws.fitting.grouped import GroupedFitter, GroupedFitResult
+from scalinglaws.fitting.grouped import GroupedFitResult, GroupedFitter
 from scalinglaws.laws.synthetic import DEFAULT_TRUTH, generate_sweep
 from scalinglaws.uncertainty.grouped import bootstrap_groups
 
@@ -186,7 +186,7 @@ def test_schur_step_solves_the_full_system():
     theta = np.array([[[0.6, 6.0, 7.5, 0.35, 0.36], [0.55, 6.2, 7.4, 0.35, 0.36],
                        [0.62, 5.9, 7.8, 0.35, 0.36]]])
     shared, per = np.array([3, 4]), np.array([0, 1, 2])
-    f, grad, hess, scale, _, _ = _moments(stack, theta, fitter.loss, stack.weights[None])
+    _, grad, hess, scale, _, _ = _moments(stack, theta, fitter.loss, stack.weights[None])
     lam = np.array([0.5])
     step = _step(theta, grad, hess, scale, lam, fitter.lower, fitter.upper, shared, per, True)
     # dense arrowhead system: shared first, then each group's own parameters
@@ -234,8 +234,9 @@ def test_hard_groups_are_refitted_alone_and_match_their_single_fits():
     # random truths whose sweeps barely identify E against B (coefficients run to 0):
     # the batched search leaves some unconverged or on a bound; they are refitted alone
     rng = np.random.default_rng(1)
-    params = [dict(E=rng.uniform(1, 3), A=np.exp(rng.uniform(3, 9)), B=np.exp(rng.uniform(3, 9)),
-                   alpha=rng.uniform(0.2, 0.8), beta=rng.uniform(0.2, 0.8)) for _ in range(4)]
+    params = [{"E": rng.uniform(1, 3), "A": np.exp(rng.uniform(3, 9)),
+               "B": np.exp(rng.uniform(3, 9)), "alpha": rng.uniform(0.2, 0.8),
+               "beta": rng.uniform(0.2, 0.8)} for _ in range(4)]
     frames = [generate_sweep(params=p, noise=n, rng=i).to_frame().assign(recipe=f"r{i}")
               for i, (p, n) in enumerate(zip(params, rng.uniform(0.002, 0.03, 4)))]
     with warnings.catch_warnings():

@@ -85,7 +85,7 @@ def test_approach_two_on_porian_settings(shared_dir, tmp_path, capsys):
                  "--approach", "isoflop", "--seed-noise", "0.005", "--bootstrap", "100",
                  "--json", "--figure", str(figure)]) == 0
     doc = json.loads(capsys.readouterr().out.split("\n" + str(figure))[0])
-    row = [r for r in doc["differences"] if r["quantity"] == "a"][0]
+    row = next(r for r in doc["differences"] if r["quantity"] == "a")
     assert doc["approach"] == "isoflop" and row["group"] == KAPLAN
     assert row["difference_low"] > 0 and row["differs"]
     assert figure.read_bytes()[:4] == b"\x89PNG"

@@ -24,7 +24,7 @@ import math
 
 import numpy as np
 
-__all__ = ["holm", "difference", "wald_heterogeneity"]
+__all__ = ["difference", "holm", "wald_heterogeneity"]
 
 
 def holm(p_values) -> np.ndarray:

@@ -46,7 +46,7 @@ from ._compare_stats import difference, holm, wald_heterogeneity
 from .compare_result import Comparison
 from .solvers import compute_for_loss_rows, optimal_for_compute
 
-__all__ = ["compare", "effective_compute_multiplier", "Comparison"]
+__all__ = ["Comparison", "compare", "effective_compute_multiplier"]
 
 _LOAD_KEYS = ("columns", "flops_per_token", "nan_policy", "format", "sep")
 _MIN_RESAMPLES = 20

@@ -168,9 +168,9 @@ def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: f
                                 "multiplier_low": math.exp(row["low"]),
                                 "multiplier_high": math.exp(row["high"]),
                                 "n_failed_draws": failed})
-    notes = ["groups are resampled independently: groups that reuse the same training runs "
-             "(e.g. one sweep with different parameter counts) are dependent, and their "
-             "intervals and tests ignore it"]
+    notes = [("groups are resampled independently: groups that reuse the same training runs "
+              "(e.g. one sweep with different parameter counts) are dependent, and their "
+              "intervals and tests ignore it")]
     n_resamples = 0
     if resampled:
         n_resamples = int(min(len(result[g].a_bootstrap) for g in groups))

@@ -10,7 +10,7 @@ from typing import Any
 from .._validation import deep_freeze, to_plain
 from .._version import __version__
 
-__all__ = ["Comparison", "MULTIPLIER_COLUMNS", "DIFFERENCE_COLUMNS", "ESTIMATE_COLUMNS"]
+__all__ = ["DIFFERENCE_COLUMNS", "ESTIMATE_COLUMNS", "MULTIPLIER_COLUMNS", "Comparison"]
 
 _KIND = "scalinglaws.comparison"
 

@@ -33,7 +33,7 @@ import numpy as np
 from ..laws.losses import Loss
 from .engine import _relative, solve_each
 
-__all__ = ["StackedGroups", "labelled_residuals", "block_lm"]
+__all__ = ["StackedGroups", "block_lm", "labelled_residuals"]
 
 _SINGULAR_FLOOR = 1e-12  # damping scale floor relative to the largest diagonal (as the engine)
 _STALL_RTOL = 1e-12  # relative gain below which an iteration does not count as progress
@@ -314,7 +314,7 @@ def _widen(values, live, n_groups, fill=0.0):
 
 def _gradient(grad, gross, theta, lower, upper, shared, per, coupled):
     """Relative projected gradient (the engine's measure) per problem or per group."""
-    k, n_groups, q = grad.shape
+    k, n_groups = grad.shape[:2]
     if not coupled:
         free = per
         flat = _relative(grad[..., free].reshape(-1, free.size),
@@ -334,7 +334,6 @@ def _gradient(grad, gross, theta, lower, upper, shared, per, coupled):
 def _step(theta, grad, hess, scale, lam, lower, upper, shared, per, coupled):
     """The damped Gauss-Newton step ``(K, G, q)``: per group, or through the Schur
     complement of the group blocks when the shared parameters move."""
-    k, n_groups, q = theta.shape
     step = np.zeros_like(theta)
     blocked = _blocked(theta, grad, lower, upper)
     top = np.maximum(scale.max(axis=(1, 2)) if coupled else scale.max(axis=2), 1e-300)

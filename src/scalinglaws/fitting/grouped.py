@@ -48,14 +48,14 @@ import numpy as np
 from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .._validation import check_numbers
 from ..data.runs import as_runs, fingerprint_arrays
+from ._stacked import StackedGroups, block_lm, labelled_residuals
 from .engine import _bound_tolerance, multistart_minimize, polish
 from .grouped_result import GroupedFitResult
 from .identifiability import identifiability
 from .result import FitResult
 from .varpro import separable_starts
-from ._stacked import StackedGroups, block_lm, labelled_residuals
 
-__all__ = ["GroupedFitter", "GroupedFitResult", "fit", "group_rows"]
+__all__ = ["GroupedFitResult", "GroupedFitter", "fit", "group_rows"]
 
 #: relative projected gradient accepted as stationary: the estimator's GRADIENT_TOLERANCE
 #: (this module cannot import the estimator, whose ``fit`` dispatches here; a test keeps

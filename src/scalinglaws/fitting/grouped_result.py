@@ -137,11 +137,11 @@ class GroupedFitResult:
         width = max(len("group"), *(len(str(g)) for g in self.results))
         shared = (", ".join(f"{n} = {v:.6g}" for n, v in self.shared_params.items())
                   or "none (separate fits)")
-        lines = [f"grouped fit of {self.form.name} ({self.form.formula}) by {self.group_column!r}:"
-                 f" {len(self)} groups, {self.n_runs} runs",
+        lines = [(f"grouped fit of {self.form.name} ({self.form.formula}) by "
+                  f"{self.group_column!r}: {len(self)} groups, {self.n_runs} runs"),
                  f"shared      {shared}",
-                 f"objective   {self.objective:.10g}  (separate fits: "
-                 f"{self.separate_objective:.10g})",
+                 (f"objective   {self.objective:.10g}  (separate fits: "
+                  f"{self.separate_objective:.10g})"),
                  f"status      {self.status}: {self.message}", "",
                  f"{'group':<{width}}  " + "  ".join(f"{n:>11}" for n in names) + "  status"]
         for key, result in self.results.items():

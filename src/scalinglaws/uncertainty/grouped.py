@@ -31,7 +31,7 @@ from ..data.runs import as_runs
 from ..fitting._stacked import StackedGroups, block_lm
 from ..fitting.engine import polish
 from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
-from ..fitting.grouped import GroupedFitter, GroupedFitResult, check_weights
+from ..fitting.grouped import GroupedFitResult, GroupedFitter, check_weights
 from .bootstrap import resample_counts
 from .bootstrap_result import BootstrapResult
 

@@ -90,7 +90,7 @@ def compare_groups(comparison, runs=None, *, compute=None, axes=None, figsize=No
             raise InputError(f"`runs` lack the group column {comparison.group_column!r}")
     grid = _compute_grid(comparison, runs, compute)
     if axes is None:
-        fig, (left, right) = pyplot().subplots(1, 2, figsize=figsize or (11, 4.6),
+        _, (left, right) = pyplot().subplots(1, 2, figsize=figsize or (11, 4.6),
                                                layout="constrained")
     colours = pyplot().rcParams["axes.prop_cycle"].by_key()["color"]
     colour = {g: colours[i % len(colours)] for i, g in enumerate(comparison.groups)}
