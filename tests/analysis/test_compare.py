@@ -20,12 +20,8 @@ from scipy import stats
 import scalinglaws as sl
 from scalinglaws import InputError, ScalingLawsWarning
 from scalinglaws.analysis._compare_stats import difference, holm, wald_heterogeneity
-from scalinglaws.analysis.compare import (
-    Comparison,
-    _shared_test,
-    compare,
-    effective_compute_multiplier,
-)
+from scalinglaws.analysis.compare import (Comparison, _shared_test, compare,
+                                          effective_compute_multiplier)
 from scalinglaws.fitting.isoflop import isoflop_fit
 from scalinglaws.laws.synthetic import DEFAULT_TRUTH, generate_sweep
 from scalinglaws.uncertainty.grouped import bootstrap_groups

@@ -6,22 +6,10 @@ import argparse
 import json
 
 from ..._exceptions import InputError
-from ._common import (
-    UNITS,
-    add_bootstrap_options,
-    add_data_options,
-    add_form_option,
-    add_group_option,
-    add_jobs_option,
-    add_output_options,
-    add_seed_option,
-    output_file,
-    positive_float,
-    quantity,
-    runs_from_args,
-    show_progress,
-    worker_count,
-)
+from ._common import (UNITS, add_bootstrap_options, add_data_options, add_form_option,
+                      add_group_option, add_jobs_option, add_output_options, add_seed_option,
+                      output_file, positive_float, quantity, runs_from_args, show_progress,
+                      worker_count)
 
 
 def _names(text: str | None) -> list[str]:
