@@ -39,6 +39,9 @@ from ..laws.losses import Loss
 __all__ = ["MultiStartResult", "multistart_minimize", "evaluate_starts", "distinct_optima",
            "polish", "row_blocks", "ROWS_PER_BLOCK"]
 
+#: relative projected gradient accepted as stationary (every fit's convergence test)
+GRADIENT_TOLERANCE = 1e-4
+
 ResidualFn = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 #: rows per block of the residual function (fixed by the number of rows only, so

@@ -18,7 +18,7 @@ from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .._validation import check_bounds, check_fits_in_memory, check_number_mapping
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
-from .engine import (MultiStartResult, _bound_tolerance, distinct_optima, multistart_minimize,
+from .engine import (GRADIENT_TOLERANCE, MultiStartResult, _bound_tolerance, distinct_optima, multistart_minimize,
                      polish, row_blocks)
 from .identifiability import ILL_CONDITIONED, identifiability
 from .varpro import separable_starts
@@ -28,7 +28,6 @@ from ..data.runs import Runs, as_runs, fingerprint_arrays
 __all__ = ["LawFitter", "FitResult", "fit"]
 
 _SPACES = ("log", "linear")
-GRADIENT_TOLERANCE = 1e-4  # relative projected gradient accepted as stationary
 _N_POLISHED = 3  # at most this many distinct optima are polished with scipy
 # ...and only those whose batched-search objective is within this relative gap of the
 # best: the search stops near each optimum, and polishing never moved an optimum that

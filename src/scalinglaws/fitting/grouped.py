@@ -49,7 +49,7 @@ from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .._validation import check_numbers
 from ..data.runs import as_runs, fingerprint_arrays
 from ._stacked import StackedGroups, block_lm, labelled_residuals
-from .engine import _bound_tolerance, multistart_minimize, polish
+from .engine import GRADIENT_TOLERANCE, _bound_tolerance, multistart_minimize, polish
 from .grouped_result import GroupedFitResult
 from .identifiability import identifiability
 from .result import FitResult
@@ -57,10 +57,6 @@ from .varpro import separable_starts
 
 __all__ = ["GroupedFitResult", "GroupedFitter", "fit", "group_rows"]
 
-#: relative projected gradient accepted as stationary: the estimator's GRADIENT_TOLERANCE
-#: (this module cannot import the estimator, whose ``fit`` dispatches here; a test keeps
-#: the two equal)
-GRADIENT_TOLERANCE = 1e-4
 _GRID_STARTS = 128  # thinned start grid per group (Hoffmann's grid has 4,500 points)
 _VARPRO_GRID = np.round(np.arange(0.0, 2.0001, 0.25), 10)  # coarse exponent grid per group
 _VARPRO_STARTS = 8
