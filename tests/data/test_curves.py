@@ -140,6 +140,23 @@ def test_bad_curves_raise_naming_row_and_column(table, kwargs, message):
         load_curves(table, **kwargs)
 
 
+def test_table_checks_are_the_loaders_of_runs_and_tasks():
+    """What a loader is given and the table's shape are checked as load_runs and load_tasks
+    check them (readers.read_data, readers.checked_frame); the curves' own inputs (a
+    list of paths, a log folder) keep their own words."""
+    twice = pd.DataFrame([[0, 4.0, 3.9]], columns=["step", "loss", "loss"])
+    with pytest.raises(InputError, match=r"<DataFrame>: column 'loss' appears twice; rename"):
+        load_curves(twice)
+    with pytest.raises(InputError, match=r"<dict>: no points \(the table is empty\)"):
+        load_curves({"step": [], "loss": []})
+    with pytest.raises(InputError, match="a path, a list of paths, a DataFrame or a dict of "):
+        load_curves(42)
+    with pytest.raises(InputError, match="`format`='csv' applies only when data is a path"):
+        load_curves(_table(), format="csv")
+    curves = load_curves(pd.DataFrame(_table(), index=range(10, 17)))
+    assert curves.frame.index.tolist() == list(range(7))  # a fresh index
+
+
 def test_csv_messages_name_the_line(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("run_id,step,loss\na,0,4.0\na,10,x\n")

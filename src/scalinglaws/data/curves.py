@@ -51,7 +51,7 @@ import pandas as pd
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import check_choice, check_positive
 from .curve_logs import CURVE_ALIASES, from_wide, is_wandb, resolve_curve_columns, sniff_directory
-from .readers import read_table, table_from_mapping
+from .readers import checked_frame, read_data, read_table
 from .runs import _row_text, _to_float, fingerprint_arrays
 
 __all__ = ["CURVE_ALIASES", "Curves", "load_curves"]
@@ -321,12 +321,7 @@ def _numbers(table, column, name, source, lines, thousands):
 def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns, metric, lr,
            run, N, tokens_per_step, nan_policy, duplicates, unsorted, spikes,
            spike_threshold, lr_policy, wandb: bool) -> Curves:
-    if table.columns.has_duplicates:
-        repeated = sorted({str(c) for c in table.columns[table.columns.duplicated()]})
-        raise InputError(f"{source}: column {repeated[0]!r} appears twice")
-    if len(table) == 0:
-        raise InputError(f"{source}: no points (the table is empty)")
-    table = table.reset_index(drop=True)
+    table = checked_frame(table, source, "points")
     columns = dict(columns or {})
     for name, given in (("loss", metric), ("lr", lr)):
         if given is not None:
@@ -580,14 +575,11 @@ def load_curves(data: Any, columns: Mapping | None = None, *, format: str | None
     else:
         if format is not None:
             raise InputError(f"`format`={format!r} applies only when data is a path")
-        if isinstance(data, pd.DataFrame):
-            table, source = data, "<DataFrame>"
-        elif isinstance(data, Mapping):
-            table, source = table_from_mapping(data, "<dict>"), "<dict>"
-        else:
+        if not isinstance(data, (pd.DataFrame, Mapping)):
             raise InputError("`data` must be a path, a list of paths, a DataFrame or a dict of "
                              f"columns, not {type(data).__name__}")
-        curves = _build(table, source, None, True, wandb=is_wandb(table), **options)
+        table, source = read_data(data)
+        curves = _build(table.frame, source, None, True, wandb=is_wandb(table.frame), **options)
     return curves.with_schedules(schedules) if schedules else curves
 
 
