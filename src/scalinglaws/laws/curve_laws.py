@@ -47,7 +47,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._validation import check_choice, check_positive
-from .forms import Form
+from .forms import Form, log_from_linear
 from .schedule_sums import DEFAULT_QUADRATURE, ScheduleSums, schedule_sums
 
 __all__ = [
@@ -181,11 +181,7 @@ class CurveLaw(Form):
 
     def log_value_and_jacobian(self, theta, X):
         """``log L`` and ``J / L``; NaN where the prediction is not positive."""
-        value, jac = self.value_and_jacobian(theta, X)
-        positive = value > 0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_value = np.where(positive, np.log(np.where(positive, value, 1.0)), np.nan)
-            return log_value, np.where(positive[:, None, :], jac / value[:, None, :], np.nan)
+        return log_from_linear(*self.value_and_jacobian(theta, X))
 
     def predict(self, params, sums: ScheduleSums | None = None, **inputs) -> np.ndarray:
         """Predicted loss at every point of ``sums`` (default: the bound sums) for public
