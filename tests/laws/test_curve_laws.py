@@ -185,6 +185,27 @@ def test_size_scaled_law_recovers_its_power_laws():
         assert fit.params[name] == pytest.approx(value, rel=1e-5, abs=1e-7), name
 
 
+def test_a_different_law_under_a_registered_name_needs_overwrite(monkeypatch):
+    """The registry rule of register_form too (laws/forms.register_named): the same law
+    again is a no-op; another one under the name replaces it only with overwrite."""
+    from scalinglaws.laws import curve_laws
+
+    monkeypatch.setattr(curve_laws, "_REGISTRY", {})
+
+    def probe(start):
+        return define_curve_law("registry_probe", lambda lr_area, L0, A: L0 + A / lr_area,
+                                params={"L0": Param(bounds=(0, None), start=start),
+                                        "A": Param(bounds=(0, None), start=1.0)})
+
+    first = register_curve_law(probe(2.0))
+    assert register_curve_law(probe(2.0)) == first  # an equal law: no overwrite needed
+    with pytest.raises(InputError, match="a different curve law named 'registry_probe' is "
+                                         "already registered; pass overwrite=True"):
+        register_curve_law(probe(3.0))
+    replaced = register_curve_law(probe(3.0), overwrite=True)
+    assert get_curve_law("registry_probe") is replaced
+
+
 def test_user_defined_law_fits_by_finite_differences():
     law = define_curve_law(
         "area_and_gap",

@@ -47,7 +47,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._validation import check_choice, check_positive
-from .forms import Form, log_from_linear
+from .forms import Form, log_from_linear, register_named
 from .schedule_sums import DEFAULT_QUADRATURE, ScheduleSums, schedule_sums
 
 __all__ = [
@@ -513,11 +513,7 @@ def register_curve_law(law: CurveLaw, *, overwrite: bool = False) -> CurveLaw:
         raise InputError(f"`law` must be a CurveLaw, got {type(law).__name__}")
     if law.name in _BUILT_IN:
         raise InputError(f"{law.name!r} is a built-in curve law")
-    if law.name in _REGISTRY and not overwrite and _REGISTRY[law.name] != law:
-        raise InputError(f"a different curve law named {law.name!r} is registered; pass "
-                         "overwrite=True to replace it")
-    _REGISTRY[law.name] = law
-    return law
+    return register_named(_REGISTRY, law, overwrite=overwrite, what="curve law")
 
 
 def available_curve_laws() -> list[str]:

@@ -342,15 +342,22 @@ class KaplanND(Form):
 _REGISTRY: dict[str, Form] = {}
 
 
+def register_named(registry: dict, item, *, overwrite: bool, what: str):
+    """Put ``item`` in ``registry`` under ``item.name``: the same item again is a no-op, a
+    different one under that name replaces it only with ``overwrite`` (the rule of the
+    form and the curve-law registries; ``what`` names the kind in the message)."""
+    if item.name in registry and not overwrite and registry[item.name] != item:
+        raise InputError(f"a different {what} named {item.name!r} is already registered; "
+                         "pass overwrite=True to replace it")
+    registry[item.name] = item
+    return item
+
+
 def register_form(form: Form, *, overwrite: bool = False) -> Form:
     """Make ``form`` available by its name (to :func:`get_form` and JSON loading)."""
     if not isinstance(form, Form):
         raise InputError(f"`form` must be a Form instance, got {type(form).__name__}")
-    if form.name in _REGISTRY and not overwrite and _REGISTRY[form.name] != form:
-        raise InputError(f"a different form named {form.name!r} is already registered; "
-                         "pass overwrite=True to replace it")
-    _REGISTRY[form.name] = form
-    return form
+    return register_named(_REGISTRY, form, overwrite=overwrite, what="form")
 
 
 for _form in (Chinchilla(), KaplanND(),
