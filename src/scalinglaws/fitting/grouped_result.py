@@ -19,8 +19,25 @@ __all__ = ["GroupedFitResult"]
 _KIND = "scalinglaws.grouped_fit"
 
 
+class ByGroup:
+    """Iteration, length and ``groups`` of a result whose ``results`` maps each group value
+    (sorted) to that group's result: :class:`GroupedFitResult` and
+    :class:`~scalinglaws.fitting.isoflop_groups.GroupedIsoFLOPResult`."""
+
+    def __iter__(self) -> Iterator:
+        return iter(self.results)
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    @property
+    def groups(self) -> tuple:
+        """The group values, sorted."""
+        return tuple(self.results)
+
+
 @dataclass(frozen=True, eq=False)
-class GroupedFitResult:
+class GroupedFitResult(ByGroup):
     """A law fitted to many groups of runs at once, some parameters shared. Frozen.
 
     Attributes
@@ -98,17 +115,6 @@ class GroupedFitResult:
             return self.results[group]
         except KeyError:
             raise KeyError(f"no group {group!r}; groups: {list(self.results)}") from None
-
-    def __iter__(self) -> Iterator:
-        return iter(self.results)
-
-    def __len__(self) -> int:
-        return len(self.results)
-
-    @property
-    def groups(self) -> tuple:
-        """The group values, sorted."""
-        return tuple(self.results)
 
     @property
     def per_group(self) -> tuple:

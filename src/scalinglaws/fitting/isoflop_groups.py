@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 import types
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from .._validation import to_plain
+from .grouped_result import ByGroup
 
 __all__ = ["GroupedIsoFLOPResult"]
 
@@ -29,7 +30,7 @@ EXPONENT_COLUMNS = ("group", "a", "a_low", "a_high", "a_se", "b", "b_low", "b_hi
 
 
 @dataclass(frozen=True, eq=False)
-class GroupedIsoFLOPResult:
+class GroupedIsoFLOPResult(ByGroup):
     """Hoffmann et al. (2022) Approach 2 fitted separately to each group of runs. Frozen.
 
     Attributes
@@ -67,17 +68,6 @@ class GroupedIsoFLOPResult:
 
     def __getitem__(self, group: Any):
         return self.results[group]
-
-    def __iter__(self) -> Iterator:
-        return iter(self.results)
-
-    def __len__(self) -> int:
-        return len(self.results)
-
-    @property
-    def groups(self) -> tuple:
-        """The group values, sorted."""
-        return tuple(self.results)
 
     @property
     def exponents(self) -> pd.DataFrame:
