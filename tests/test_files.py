@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 import subprocess
@@ -11,8 +12,8 @@ import time
 import pytest
 
 from scalinglaws import InputError
-from scalinglaws._files import (MAX_JSON_DEPTH, atomic_output, atomic_write, check_output_path,
-                                file_kind, parse_json)
+from scalinglaws._files import (MAX_JSON_DEPTH, JsonDocument, atomic_output, atomic_write,
+                                check_output_path, file_kind, parse_json)
 
 # ----------------------------------------------------------------------------- atomic_write
 
@@ -163,6 +164,38 @@ def test_output_over_another_kind_needs_force(tmp_path):
         check_output_path(fit_file, kind="html", argument="--report")
     assert check_output_path(fit_file, kind="fit") == fit_file
     assert check_output_path(tmp_path / "new.json", kind="fit") == tmp_path / "new.json"
+
+
+class _Document(JsonDocument):
+    _document = "the probe"
+
+    def __init__(self, doc):
+        self.doc = doc
+
+    def to_dict(self):
+        return self.doc
+
+
+def test_json_document_writes_its_dict_compactly_or_indented_and_safely(tmp_path):
+    """The to_json/save of the grouped fit and the comparison: compact text unless an
+    indent is given, a saved file indented by 2 with a final newline, written atomically
+    and never over another kind of file; a value JSON cannot hold is named."""
+    doc = {"a": [1, 2.5], "b": {"c": None}}
+    document = _Document(doc)
+    assert document.to_json() == '{"a": [1, 2.5], "b": {"c": null}}'
+    assert document.to_json(indent=1, sort_keys=True) == json.dumps(doc, indent=1,
+                                                                    sort_keys=True)
+    out = tmp_path / "doc.json"
+    document.save(out)
+    assert out.read_text() == json.dumps(doc, indent=2) + "\n"
+    table = tmp_path / "runs.csv"
+    table.write_text("N,loss\n1,2\n")
+    with pytest.raises(InputError, match=r"`path` '.*runs.csv' exists and holds a table file"):
+        document.save(table)
+    assert table.read_text() == "N,loss\n1,2\n"
+    with pytest.raises(InputError, match=r"cannot write the probe as JSON: .*x.* \(object\) is "
+                                         r"not a JSON value"):
+        _Document({"x": object()}).to_json()
 
 
 def test_output_folder_problems(tmp_path):

@@ -371,3 +371,21 @@ def json_text(doc: Any, *, what: str = "the document", **kwargs) -> str:
     except (TypeError, ValueError) as exc:
         where = _unencodable(doc) or str(exc)
         raise InputError(f"cannot write {what} as JSON: {where} is not a JSON value") from None
+
+
+class JsonDocument:
+    """``to_json`` and ``save`` of a frozen result whose ``to_dict`` is its plain document
+    (the grouped fit, the comparison); ``_document`` names it in messages."""
+
+    _document = "the document"
+
+    def to_json(self, **kwargs) -> str:
+        """:meth:`to_dict` as JSON text (``kwargs`` go to :func:`json.dumps`; no indent
+        unless given). A value JSON cannot hold raises :class:`InputError` naming it."""
+        return json_text(self.to_dict(), what=self._document, **{"indent": None, **kwargs})
+
+    def save(self, path) -> None:
+        """Write :meth:`to_dict` to ``path`` as JSON, atomically (never over another kind
+        of file)."""
+        target = check_output_path(path, kind="json", argument="`path`")
+        atomic_write(target, self.to_json(indent=2) + "\n")

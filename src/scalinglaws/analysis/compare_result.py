@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._files import JsonDocument
 from .._validation import deep_freeze, to_plain
 from .._version import __version__
 
@@ -25,7 +25,7 @@ DIFFERENCE_COLUMNS = ("group", "versus", "quantity", "difference", "difference_l
 
 
 @dataclass(frozen=True, eq=False)
-class Comparison:
+class Comparison(JsonDocument):
     """Groups of runs compared with a reference group. Frozen.
 
     Attributes
@@ -89,6 +89,8 @@ class Comparison:
     options: Mapping = field(default_factory=dict, repr=False)
     notes: tuple = ()
     package_version: str = __version__
+
+    _document = "the comparison"  # named in to_json's messages (JsonDocument)
 
     def __post_init__(self):
         for name in ("groups", "estimates", "differences", "multipliers", "test", "options",
@@ -183,14 +185,3 @@ class Comparison:
             doc["fit"] = self.fit.to_dict()
         return to_plain(doc)
 
-    def to_json(self, **kwargs) -> str:
-        """:meth:`to_dict` as JSON text (``kwargs`` go to :func:`json.dumps`)."""
-        return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
-
-    def save(self, path) -> None:
-        """Write :meth:`to_dict` to ``path`` as JSON, atomically (never over another kind
-        of file)."""
-        from .._files import atomic_write, check_output_path
-
-        target = check_output_path(path, kind="json", argument="`path`")
-        atomic_write(target, self.to_json(indent=2) + "\n")

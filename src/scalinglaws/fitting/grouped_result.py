@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
+from .._files import JsonDocument
 from .._validation import deep_freeze, to_plain
 from .._version import __version__
 from ..laws.forms import Form
@@ -37,7 +37,7 @@ class ByGroup:
 
 
 @dataclass(frozen=True, eq=False)
-class GroupedFitResult(ByGroup):
+class GroupedFitResult(ByGroup, JsonDocument):
     """A law fitted to many groups of runs at once, some parameters shared. Frozen.
 
     Attributes
@@ -102,6 +102,8 @@ class GroupedFitResult(ByGroup):
     warnings: tuple = ()
     group_rows: Mapping = field(default_factory=dict, repr=False)
     package_version: str = __version__
+
+    _document = "the grouped fit"  # named in to_json's messages (JsonDocument)
 
     def __post_init__(self):
         for name in ("results", "separate"):
@@ -185,18 +187,6 @@ class GroupedFitResult(ByGroup):
             doc["separate"] = [{"group": k, "params": dict(r.params)}
                                for k, r in self.separate.items()]
         return to_plain(doc)
-
-    def to_json(self, **kwargs) -> str:
-        """:meth:`to_dict` as JSON text (``kwargs`` go to :func:`json.dumps`)."""
-        return json.dumps(self.to_dict(), allow_nan=False, **kwargs)
-
-    def save(self, path) -> None:
-        """Write :meth:`to_dict` to ``path`` as JSON, atomically (never over another kind
-        of file)."""
-        from .._files import atomic_write, check_output_path
-
-        target = check_output_path(path, kind="json", argument="`path`")
-        atomic_write(target, self.to_json(indent=2) + "\n")
 
     def group_of(self, key: Any):
         """Alias of ``result[key]`` that raises :class:`InputError` for an unknown group."""
