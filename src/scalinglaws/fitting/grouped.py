@@ -75,13 +75,8 @@ def group_rows(runs, column: str):
     """
     import pandas as pd
 
-    if not isinstance(column, str) or column not in runs.frame.columns:
-        raise InputError(f"`groups`: no column {column!r}; columns: {runs.columns}")
-    values = runs.frame[column]
-    if values.isna().any():
-        row = int(np.flatnonzero(values.isna().to_numpy())[0])
-        raise InputError(f"`groups`: column {column!r} is missing at {runs.row_label(row)}")
-    codes, uniques = pd.factorize(values, sort=True)
+    runs.labels(column, "groups")  # no such column, or a missing value (naming its row)
+    codes, uniques = pd.factorize(runs.frame[column], sort=True)
     keys = tuple(k.item() if isinstance(k, np.generic) else k for k in uniques)
     return keys, [np.flatnonzero(codes == i) for i in range(len(keys))]
 
