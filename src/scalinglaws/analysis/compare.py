@@ -49,6 +49,9 @@ from .solvers import compute_for_loss_rows, optimal_for_compute
 __all__ = ["Comparison", "compare", "effective_compute_multiplier"]
 
 _LOAD_KEYS = ("columns", "flops_per_token", "nan_policy", "format", "sep")
+#: options of a grouped fit, beyond its objective, that its separate refit keeps (the
+#: grouped search's ``rank``; no ``preset``: its ties are in ``tied`` already)
+_REFIT_ENGINE_OPTIONS = ("max_iter", "prune_after", "keep", "polish", "rank")
 _MIN_RESAMPLES = 20
 
 
@@ -275,8 +278,7 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
         model = data
         runs = None if runs is None else as_runs(runs, **load)
         options = {k: v for k, v in data.options.items()
-                   if k in ("loss", "delta", "space", "fixed", "tied", "bounds", "max_iter",
-                            "prune_after", "keep", "polish", "rank")}
+                   if k in LawFitter.OBJECTIVE_OPTIONS + _REFIT_ENGINE_OPTIONS}
         separate = model if not model.shared else fit_groups(
             runs, data.form, groups=data.group_column, **options, **fit_kwargs)
     else:
