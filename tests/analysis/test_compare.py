@@ -19,7 +19,8 @@ from scipy import stats
 
 import scalinglaws as sl
 from scalinglaws import InputError, ScalingLawsWarning
-from scalinglaws.analysis._compare_stats import difference, holm, wald_heterogeneity
+from scalinglaws.analysis._compare_stats import (compared_pairs, difference, holm,
+                                                 wald_heterogeneity)
 from scalinglaws.analysis.compare import (Comparison, _shared_test, compare,
                                           effective_compute_multiplier)
 from scalinglaws.fitting.isoflop import isoflop_fit
@@ -72,6 +73,20 @@ def test_wald_test_of_two_groups_is_the_z_test():
     assert row["p_value"] == pytest.approx(out["p_value"], rel=1e-10)
     assert row["high"] - row["low"] == pytest.approx(2 * 1.959964 * math.hypot(0.02, 0.015),
                                                      rel=1e-6)
+
+
+def test_compared_pairs_are_one_choice_for_both_approaches():
+    """The reference and the pairs of compare and compare_isoflop: by hand for three groups."""
+    groups = ("a", "b", "c")
+    assert compared_pairs(groups, None, "reference", "recipe") == ("a", [("b", "a"), ("c", "a")])
+    assert compared_pairs(groups, "b", "reference", "recipe") == ("b", [("a", "b"), ("c", "b")])
+    assert compared_pairs(groups, "b", "all", "recipe") == ("b", [("b", "a"), ("c", "a"),
+                                                                  ("c", "b")])
+    with pytest.raises(InputError, match=r"`reference` 'z' is not a group of column 'recipe'; "
+                                         r"groups: \['a', 'b', 'c'\]"):
+        compared_pairs(groups, "z", "reference", "recipe")
+    with pytest.raises(InputError, match="a comparison needs at least two groups"):
+        compared_pairs(("a",), None, "reference", "recipe")
 
 
 # ----------------------------------------------------------------------------- multipliers

@@ -1,5 +1,6 @@
-r"""The statistics of comparisons between groups: differences with bootstrap intervals,
-their p-values with Holm's correction, and the Wald test of one value for every group.
+r"""The statistics of comparisons between groups: which pairs are compared, differences
+with bootstrap intervals, their p-values with Holm's correction, and the Wald test of one
+value for every group.
 
 * A **difference** ``d = θ_g - θ_ref`` gets the percentile interval of its paired
   bootstrap draws ``d*_r = θ*_{g,r} - θ*_{ref,r}`` and a two-sided p-value from the
@@ -24,7 +25,25 @@ import math
 
 import numpy as np
 
-__all__ = ["difference", "holm", "wald_heterogeneity"]
+from .._exceptions import InputError
+
+__all__ = ["compared_pairs", "difference", "holm", "wald_heterogeneity"]
+
+
+def compared_pairs(groups: tuple, reference, pairs: str, group_column: str) -> tuple:
+    """``(reference, [(group, versus), ...])``: the reference (default: the first group,
+    sorted), checked to be one of at least two ``groups``, and the pairs compared, each
+    group with the reference (``pairs="reference"``) or every pair of groups (``"all"``)."""
+    reference = groups[0] if reference is None else reference
+    if reference not in groups:
+        raise InputError(f"`reference` {reference!r} is not a group of column "
+                         f"{group_column!r}; groups: {list(groups)}")
+    if len(groups) < 2:
+        raise InputError("a comparison needs at least two groups")
+    if pairs == "reference":
+        return reference, [(g, reference) for g in groups if g != reference]
+    return reference, [(groups[j], groups[i]) for i in range(len(groups))
+                       for j in range(i + 1, len(groups))]
 
 
 def holm(p_values) -> np.ndarray:

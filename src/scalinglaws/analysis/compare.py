@@ -42,7 +42,7 @@ from ..fitting.isoflop_groups import GroupedIsoFLOPResult
 from ..laws.frontier import frontier_terms
 from ..uncertainty.grouped import GroupedBootstrapResult, bootstrap_groups
 from ._common import check_allocatable, check_method, summarise
-from ._compare_stats import difference, holm, wald_heterogeneity
+from ._compare_stats import compared_pairs, difference, holm, wald_heterogeneity
 from .compare_result import Comparison
 from .solvers import compute_for_loss_rows, optimal_for_compute
 
@@ -166,12 +166,6 @@ def _estimates(values: dict, level: float) -> list[dict]:
     return rows
 
 
-def _pairs(groups, reference, pairs):
-    if pairs == "reference":
-        return [(g, reference) for g in groups if g != reference]
-    return [(groups[j], groups[i]) for i in range(len(groups)) for j in range(i + 1, len(groups))]
-
-
 def _shared_test(separate: GroupedFitResult, draws: GroupedBootstrapResult, names, level,
                  model: GroupedFitResult) -> dict:
     form = separate.form
@@ -289,12 +283,7 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
         model = separate if not shared else fit_groups(runs, form, groups=groups, shared=shared,
                                                         **fit_options, **fit_kwargs)
     group_list = separate.groups
-    reference = group_list[0] if reference is None else reference
-    if reference not in group_list:
-        raise InputError(f"`reference` {reference!r} is not a group of column "
-                         f"{separate.group_column!r}; groups: {list(group_list)}")
-    if len(group_list) < 2:
-        raise InputError("a comparison needs at least two groups")
+    reference, chosen = compared_pairs(group_list, reference, pairs, separate.group_column)
     if budgets is None and losses is None and runs is not None:
         budgets = [float(np.max(runs.C))] if runs.has("C") else None
     generator = np.random.default_rng(rng)
@@ -319,7 +308,7 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
                                                  separate[g].params), names)
               for g in group_list}
     estimates = _estimates(values, level)
-    differences = _differences(values, group_list, _pairs(group_list, reference, pairs), level)
+    differences = _differences(values, group_list, chosen, level)
     test = _shared_test(separate, separate_draws, names, level, model) if names else {}
     multipliers = []
     if set(model.form.inputs) == {"N", "D"}:

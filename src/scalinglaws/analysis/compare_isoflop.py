@@ -25,10 +25,9 @@ import math
 
 import numpy as np
 
-from .._exceptions import InputError
 from .._validation import check_numbers
 from ..fitting._optima import bootstrap_slopes
-from ._compare_stats import difference, holm, wald_heterogeneity
+from ._compare_stats import compared_pairs, difference, holm, wald_heterogeneity
 from .compare_result import Comparison
 
 __all__ = ["compare_isoflop", "log_n_opt_draws"]
@@ -77,12 +76,7 @@ def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: f
     """
     level = confidence_level
     groups = tuple(result.groups)
-    reference = groups[0] if reference is None else reference
-    if reference not in groups:
-        raise InputError(f"`reference` {reference!r} is not a group of column "
-                         f"{result.group_column!r}; groups: {list(groups)}")
-    if len(groups) < 2:
-        raise InputError("a comparison needs at least two groups")
+    reference, chosen = compared_pairs(groups, reference, pairs, result.group_column)
     resampled = all(result[g].a_bootstrap is not None for g in groups)
     if budgets is None:
         budgets = [max(float(result[g].budgets.loc[result[g].budgets["used"], "C"].max())
@@ -110,11 +104,6 @@ def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: f
             estimates.append({"group": g, "quantity": name, "value": float(value),
                               "value_low": float(low), "value_high": float(high),
                               "se": float(spread)})
-    if pairs == "reference":
-        chosen = [(g, reference) for g in groups if g != reference]
-    else:
-        chosen = [(groups[j], groups[i]) for i in range(len(groups))
-                  for j in range(i + 1, len(groups))]
     differences = []
     for name in ("a", "b"):
         block = []
