@@ -110,20 +110,19 @@ def effective_compute_multiplier(fit: GroupedFitResult, group, reference, *, com
     ref_rows = _rows(form, draws, reference, fit.group_of(reference).params)
     n_draws = group_rows.shape[0] - 1
     with np.errstate(all="ignore"):
+        # One formula, M = C*_ref(L) / C_group at the loss L the group reaches: with a
+        # budget, C_group = C and L = L*_group(C); at a loss, C_group = C*_group(L).
         if compute is not None:
-            budgets = check_numbers("compute", compute, positive=True)
-            grid = budgets.reshape(1, -1)
-            _, _, reached, edge_g = optimal_for_compute(form, group_rows, grid, k, method)
-            needed, _, _, edge_r = compute_for_loss_rows(form, ref_rows, reached, k, method)
-            value = needed / grid
-            shape = budgets.shape
+            given = check_numbers("compute", compute, positive=True)
+            own = given.reshape(1, -1)
+            _, _, reached, edge_g = optimal_for_compute(form, group_rows, own, k, method)
         else:
-            targets = check_numbers("loss", loss, positive=True)
-            grid = targets.reshape(1, -1)
-            own, _, _, edge_g = compute_for_loss_rows(form, group_rows, grid, k, method)
-            needed, _, _, edge_r = compute_for_loss_rows(form, ref_rows, grid, k, method)
-            value = needed / own
-            shape = targets.shape
+            given = check_numbers("loss", loss, positive=True)
+            reached = given.reshape(1, -1)
+            own, _, _, edge_g = compute_for_loss_rows(form, group_rows, reached, k, method)
+        needed, _, _, edge_r = compute_for_loss_rows(form, ref_rows, reached, k, method)
+        value = needed / own
+    shape = given.shape
     value = np.where(edge_g | edge_r, np.nan, value)
     point, intervals, failed = summarise({"multiplier": value}, shape, level, n_draws)
     low, high = intervals.get("multiplier", (np.full(shape, np.nan), np.full(shape, np.nan)))
