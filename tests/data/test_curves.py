@@ -197,6 +197,11 @@ def test_lr_arrays_from_logs_schedules_and_interpolation():
         curves.with_schedules({"a": Schedule.constant(20, 1e-4, warmup_steps=1)})
     with pytest.raises(InputError, match="no learning rates"):
         load_curves({"step": [1, 2], "loss": [3.0, 2.9]}, run="x").lr_array("x")
+    logged = load_curves(_table(step=[0, 1, 2, 3, 0, 1, 2]))
+    frozen = [interpolated, attached.lr_array("a"), attached.schedules["a"],
+              logged.lr_array("a"), *logged.lr_log["a"]]
+    assert not any(array.flags.writeable for array in frozen)  # read-only, all of them
+    assert logged.lr_log["a"][0].dtype == np.int64
 
 
 def test_selection_truncation_tokens_and_fingerprint():

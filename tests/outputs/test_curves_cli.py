@@ -71,7 +71,7 @@ def test_fit_with_bootstrap_writes_draws_and_predict_prints_the_band(synthetic, 
                  "--bootstrap", "20", "--seed", "3", "--out", str(out)]) == 0
     assert "95% bootstrap intervals (blocks, 20 resamples" in capsys.readouterr().out
     draws = load_curve_bootstrap(out)
-    assert draws is not None and draws.draws.shape[1] == 5
+    assert draws is not None and draws.draws.shape[1] == 5 and not draws.draws.flags.writeable
     csv = tmp_path / "curve.csv"
     assert main(["curves", "predict", str(out), "--schedule", "cosine", "--steps", "10000",
                  "--peak-lr", "3e-4", "--final-lr", "3e-5", "--every", "2500",

@@ -54,6 +54,7 @@ def test_same_seed_same_draws_and_intervals_contain_the_estimate(fitted):
     np.testing.assert_array_equal(first.draws, again.draws)
     assert not np.array_equal(first.draws, bootstrap_curves(fit, curves, 30, rng=8).draws)
     assert first.n_failed == 0 and first.draws.shape == (30, 5) and not first.draws.flags.writeable
+    assert not fit.residuals.flags.writeable
     for name, (low, high) in first.intervals.items():
         assert low <= fit.params[name] <= high, name
     low, high = first.interval(lambda p: p["L0"] + p["A"])

@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
-from .._validation import check_choice, check_positive
+from .._validation import check_choice, check_positive, readonly_array
 from .curve_logs import CURVE_ALIASES, from_wide, is_wandb, resolve_curve_columns, sniff_directory
 from .readers import checked_frame, read_data, read_table
 from .runs import _row_text, _to_float, fingerprint_arrays
@@ -187,8 +187,7 @@ class Curves:
             raise InputError(f"run {run!r} logs the LR at {len(steps):,} of its {last + 1:,} "
                              f"steps 0 … {last:,}; a curve law needs the LR of every step: "
                              + advice)
-        out.flags.writeable = False
-        return out
+        return readonly_array(out)
 
     def with_schedules(self, schedules: Mapping, *, check: bool = True,
                        rtol: float = 1e-6) -> Curves:
@@ -207,7 +206,7 @@ class Curves:
             rows = self._rows(run)
             lr = schedule.lr_array() if hasattr(schedule, "lr_array") else schedule
             try:
-                lr = np.array(lr, dtype=float)
+                lr = readonly_array(lr)
             except (TypeError, ValueError):
                 raise InputError(f"schedule of run {run!r} is not an array of numbers") from None
             last = int(self._frame["step"].to_numpy()[rows].max())
@@ -228,7 +227,6 @@ class Curves:
                         f"{int(steps[known][i])} but the run logged {logged[known][i]:.6g} there "
                         f"({int(gap.sum())} disagreements); is it the right schedule, with step "
                         "t holding the LR used at step t?")
-            lr.flags.writeable = False
             attached[run] = lr
         return replace(self, schedules=attached)
 
@@ -388,10 +386,7 @@ def _lr_log(frame) -> dict:
     log = {}
     for run, part in known.groupby("run_id", sort=False):
         part = part.drop_duplicates("step", keep="last").sort_values("step", kind="stable")
-        steps = part["step"].to_numpy(dtype=np.int64)
-        lr = part["lr"].to_numpy(dtype=float)
-        steps.flags.writeable = lr.flags.writeable = False
-        log[run] = (steps, lr)
+        log[run] = (readonly_array(part["step"], np.int64), readonly_array(part["lr"]))
     return log
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import check_choice
+from .._validation import check_choice, readonly_array
 from .._version import __version__
 from ..data.curves import Curves, load_curves
 from ..laws.curve_laws import CurveLaw, SizeScaled, get_curve_law
@@ -249,9 +249,7 @@ def fit_curves(curves, law: str | CurveLaw = "mpl", *, delta: float = 1e-3,
     fingerprint = data_fingerprint(curves, quad)
     fit = fitter.fit_arrays({"point": np.arange(sums.n_points, dtype=float)}, target,
                             weights=point_weights, fingerprint=fingerprint)
-    residuals = None if fit.residuals is None else np.array(fit.residuals, dtype=float)
-    if residuals is not None:
-        residuals.flags.writeable = False
+    residuals = None if fit.residuals is None else readonly_array(fit.residuals)
     run_N = {}
     if curves.has("N"):
         run_N = {run: float(curves.run_value(run, "N")) for run in curves.runs}

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
-from .._validation import check_choice, check_confidence_level, check_int, check_rng
+from .._validation import (check_choice, check_confidence_level, check_int, check_rng,
+                           freeze_array_fields)
 from ..data.curves import Curves
 from ..fitting.curves import CurveFitResult, _weights, data_fingerprint
 from ..fitting.engine import multistart_minimize, polish
@@ -72,6 +73,9 @@ class CurveBootstrap:
     block_lengths: dict
     confidence_level: float
     seed: int | None = None
+
+    def __post_init__(self):
+        freeze_array_fields(self, ("draws",))
 
     @property
     def intervals(self) -> dict:
@@ -256,7 +260,6 @@ def bootstrap_curves(result: CurveFitResult, curves: Curves, n_resamples: int = 
         oks.append(ok)
     x, ok = np.concatenate(xs), np.concatenate(oks)
     draws = law.to_public(fitter._expand(x[ok]))
-    draws.flags.writeable = False
     n_failed = int(np.sum(~ok))
     if n_failed:
         warnings.warn(f"curve bootstrap: {n_failed} of {n_resamples} resamples did not converge "

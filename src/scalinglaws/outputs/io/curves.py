@@ -182,7 +182,6 @@ def curve_fit_from_dict(doc: Any, *, source: str = "curve fit JSON"):
         raise InputError(f"{source}: bootstrap draws must be a list of parameter vectors") from None
     if draws.ndim != 2 or draws.shape[1] != law.n_params:
         raise InputError(f"{source}: bootstrap draws must have {law.n_params} values each")
-    draws.flags.writeable = False
     bootstrap = CurveBootstrap(law=law, point=dict(values), draws=draws,
                                n_resamples=int(boot.get("n_resamples", len(draws))),
                                n_failed=int(boot.get("n_failed", 0)),
