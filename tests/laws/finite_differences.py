@@ -1,5 +1,5 @@
 """The finite-difference check every analytic Jacobian of a law is held to (test_forms,
-test_datablations, test_task_laws, test_custom)."""
+test_datablations, test_task_laws, test_custom, test_curve_laws)."""
 
 from __future__ import annotations
 
