@@ -217,6 +217,21 @@ def test_selection_truncation_tokens_and_fingerprint():
         curves.select(["c"])
 
 
+def test_curves_pickle_with_their_mappings_read_only():
+    """Schedules and the LR log are FrozenDicts (a MappingProxyType cannot be pickled)."""
+    import pickle
+
+    curves = load_curves(_table()).with_schedules(
+        {"a": Schedule.constant(40, 1e-4, warmup_steps=2)})
+    twin = pickle.loads(pickle.dumps(curves))
+    assert twin.fingerprint() == curves.fingerprint() and twin.runs == curves.runs
+    np.testing.assert_array_equal(twin.lr_array("a"), curves.lr_array("a"))
+    np.testing.assert_array_equal(twin.lr_log["b"][1], curves.lr_log["b"][1])
+    for mapping in (twin.schedules, twin.lr_log):
+        with pytest.raises(TypeError):
+            mapping["c"] = None
+
+
 def test_several_files_are_one_run_each(tmp_path):
     for name, loss in (("r1", [4.0, 3.0]), ("r2", [4.2, 3.1])):
         pd.DataFrame({"step": [1, 2], "loss": loss}).to_csv(tmp_path / f"{name}.csv", index=False)

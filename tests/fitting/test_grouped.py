@@ -148,6 +148,22 @@ def test_per_group_results_predict_save_and_load(four, tmp_path):
         joint["r9"]
 
 
+def test_grouped_result_pickles(four):
+    """Parallel backends pickle results: a pickled or deep-copied grouped fit gives the
+    same document and predictions, and its mappings still refuse changes."""
+    import copy
+    import pickle
+
+    _, _, joint = four
+    for twin in (pickle.loads(pickle.dumps(joint)), copy.deepcopy(joint)):
+        assert twin.to_json() == joint.to_json() and twin.groups == joint.groups
+        assert twin.predict("r1", N=7e9, D=1.4e11) == joint.predict("r1", N=7e9, D=1.4e11)
+        with pytest.raises(TypeError):
+            twin.results["r9"] = None
+        with pytest.raises(TypeError):
+            twin.shared_params["alpha"] = 0.0
+
+
 def test_weighted_groups_are_weighted_single_fits():
     frame = _recipes(2)
     frame["w"] = np.random.default_rng(0).integers(0, 3, len(frame)).astype(float)

@@ -87,6 +87,20 @@ def test_stacked_budgets_and_json(grouped):
     assert "15 groups" in summary and KAPLAN in summary and f"{grouped[KAPLAN].a:.4f}" in summary
 
 
+def test_grouped_isoflop_result_pickles(grouped):
+    """Its mappings, and its groups' results' mappings, are FrozenDicts (a MappingProxyType
+    cannot be pickled): a pickled copy gives the same document and stays read-only."""
+    import pickle
+
+    twin = pickle.loads(pickle.dumps(grouped))
+    assert json.dumps(twin.to_dict()) == json.dumps(grouped.to_dict())
+    pd.testing.assert_frame_equal(twin.exponents, grouped.exponents)
+    with pytest.raises(TypeError):
+        twin.results["x"] = None
+    with pytest.raises(TypeError):
+        twin.options["curve"] = "poly"
+
+
 def test_resampled_exponents_are_independent_per_group_and_reproducible(porian):
     subset = porian.select(porian.frame["setting"].isin([KAPLAN, TUNED]).to_numpy())
     options = {"groups": "setting", "curve": "akima", "n_resamples": 200, "seed_noise": 0.005}

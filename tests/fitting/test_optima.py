@@ -69,6 +69,23 @@ def test_former_column_names_still_work_with_a_future_warning(result):
     assert type(derived) is pd.DataFrame and isinstance(table, AllocationFrame)
 
 
+def test_isoflop_result_pickles_with_its_mappings_read_only(result):
+    """Parallel backends pickle results: the mappings are FrozenDicts (MappingProxyType,
+    used before, cannot be pickled), a copy gives the same document and stays read-only."""
+    import copy
+    import json
+    import pickle
+
+    for twin in (pickle.loads(pickle.dumps(result)), copy.deepcopy(result)):
+        assert json.dumps(twin.to_dict()) == json.dumps(result.to_dict())
+        assert str(twin) == str(result)
+        with pytest.raises(TypeError):
+            twin.options["weighted"] = False
+        with pytest.raises(TypeError):
+            twin.regression["N"]["exponent"] = 0.0
+    assert dict(result.options)["weighted"] is True  # a plain dict of it, as FrozenDict allows
+
+
 def test_predict_optimal_validates(result):
     from scalinglaws import InputError
 

@@ -182,6 +182,19 @@ def test_size_scaled_law_recovers_its_power_laws():
         assert fit.params[name] == pytest.approx(value, rel=1e-5, abs=1e-7), name
 
 
+def test_laws_pickle_with_their_quadrature():
+    """A size-scaled law keeps its base's quadrature options on the instance: a FrozenDict
+    (a MappingProxyType cannot be pickled), so fits of it can go to parallel workers."""
+    import pickle
+
+    for law in (MultiPowerLaw(), MomentumLaw(), SizeScaled("mpl", scaled=("L0",),
+                                                            reference_N=1e8)):
+        twin = pickle.loads(pickle.dumps(law))
+        assert twin.config() == law.config() and dict(twin.quadrature) == dict(law.quadrature)
+        with pytest.raises(TypeError):
+            twin.quadrature["nodes"] = 1
+
+
 def test_a_different_law_under_a_registered_name_needs_overwrite(monkeypatch):
     """The registry rule of register_form too (laws/forms.register_named): the same law
     again is a no-op; another one under the name replaces it only with overwrite."""

@@ -188,6 +188,20 @@ def test_result_is_frozen_and_exports(clean):
     assert "[2, 4)" in text or "[1, 2)" in text
 
 
+def test_rollout_result_pickles_and_keeps_its_mappings_read_only(clean):
+    """Its mappings are FrozenDicts (a MappingProxyType cannot be pickled): a pickled or
+    deep-copied rollout gives the same document, its mappings still refuse changes."""
+    import copy
+    import pickle
+
+    result = rollout(clean, n_cuts=2, starts=FEW_STARTS, label="default")
+    for twin in (pickle.loads(pickle.dumps(result)), copy.deepcopy(result)):
+        assert json.dumps(twin.to_dict()) == json.dumps(result.to_dict())
+        for mapping in (twin.inputs, twin.options, twin.options["fit_options"]):
+            with pytest.raises(TypeError):
+                mapping["C"] = None
+
+
 def test_backtest_rollout_is_the_rollout(clean):
     noisy = sl.generate_sweep(rng=3, noise=0.01)
 

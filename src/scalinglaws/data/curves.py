@@ -42,14 +42,13 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
-from .._validation import check_choice, check_positive, readonly_array
+from .._validation import FrozenDict, check_choice, check_positive, readonly_array
 from .curve_logs import CURVE_ALIASES, from_wide, is_wandb, resolve_curve_columns, sniff_directory
 from .readers import checked_frame, read_data, read_table
 from .runs import _row_text, _to_float, fingerprint_arrays
@@ -99,8 +98,8 @@ class Curves:
     lr_policy: str = "exact"
 
     def __post_init__(self):
-        object.__setattr__(self, "schedules", MappingProxyType(dict(self.schedules)))
-        object.__setattr__(self, "lr_log", MappingProxyType(dict(self.lr_log)))
+        object.__setattr__(self, "schedules", FrozenDict(self.schedules))
+        object.__setattr__(self, "lr_log", FrozenDict(self.lr_log))
 
     # -- views -----------------------------------------------------------------------
     @property

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError
-from .._validation import readonly_array
+from .._validation import deep_freeze, readonly_array
 
 #: former column names of ``predict_optimal`` -> the package's vocabulary
 DEPRECATED_COLUMNS = types.MappingProxyType({
@@ -37,19 +37,6 @@ DEPRECATED_COLUMNS = types.MappingProxyType({
 
 
 # =========================================================================== frozen data
-def frozen_mapping(value: Mapping) -> Mapping:
-    """A read-only deep copy of a mapping: nested mappings read-only, lists as tuples."""
-    def freeze(item):
-        if isinstance(item, Mapping):
-            return types.MappingProxyType({k: freeze(v) for k, v in item.items()})
-        if isinstance(item, (list, tuple)):
-            return tuple(freeze(v) for v in item)
-        if isinstance(item, np.ndarray):
-            return frozen_array(item)
-        return item
-    return freeze(value)
-
-
 def frozen_array(value: Any) -> np.ndarray | None:
     """A read-only float copy of ``value`` (None stays None)."""
     return None if value is None else readonly_array(value)
@@ -191,8 +178,8 @@ class OptimaResult:
     b_bootstrap: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "options", frozen_mapping(self.options))
-        object.__setattr__(self, "regression", frozen_mapping(self.regression))
+        object.__setattr__(self, "options", deep_freeze(self.options))
+        object.__setattr__(self, "regression", deep_freeze(self.regression))
         for name in ("a_bootstrap", "b_bootstrap"):
             object.__setattr__(self, name, frozen_array(getattr(self, name)))
 

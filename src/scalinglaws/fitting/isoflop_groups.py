@@ -11,14 +11,13 @@ group's resampled exponents (``a_bootstrap``, ``b_bootstrap``) and resampled min
 from __future__ import annotations
 
 import math
-import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from .._validation import to_plain
+from .._validation import FrozenDict, deep_freeze, to_plain
 from .grouped_result import ByGroup
 
 __all__ = ["GroupedIsoFLOPResult"]
@@ -63,8 +62,8 @@ class GroupedIsoFLOPResult(ByGroup):
     options: Mapping = field(default_factory=dict, repr=False)
 
     def __post_init__(self):
-        object.__setattr__(self, "results", types.MappingProxyType(dict(self.results)))
-        object.__setattr__(self, "options", types.MappingProxyType(dict(self.options)))
+        object.__setattr__(self, "results", FrozenDict(self.results))
+        object.__setattr__(self, "options", deep_freeze(dict(self.options)))
 
     def __getitem__(self, group: Any):
         return self.results[group]

@@ -33,11 +33,11 @@ derivatives come from ``jacobian`` or central finite differences, as for user fo
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from types import MappingProxyType
 
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import FrozenDict
 from .curve_laws import CurveLaw, register_curve_law
 from .custom import Param, UserForm
 
@@ -49,7 +49,7 @@ FEATURES = ("step", "lr", "lr_area", "lr_peak", "N", "tokens")
 class UserCurveLaw(CurveLaw):
     """A curve law given as a function of schedule features; see :func:`define_curve_law`."""
 
-    quadrature = MappingProxyType({"nodes": 0})  # no loss-drop sum: only per-point features
+    quadrature = FrozenDict({"nodes": 0})  # no loss-drop sum: only per-point features
 
     def __init__(self, name: str, function: Callable, params: Mapping[str, Param], *,
                  features: Sequence[str] = ("lr_area",), jacobian: Callable | None = None,

@@ -41,12 +41,11 @@ from __future__ import annotations
 
 import copy
 import itertools
-from types import MappingProxyType
 
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import check_choice, check_positive
+from .._validation import FrozenDict, check_choice, check_positive
 from .forms import Form, log_from_linear, register_named
 from .schedule_sums import DEFAULT_QUADRATURE, ScheduleSums, schedule_sums
 
@@ -76,7 +75,7 @@ class CurveLaw(Form):
     positive_inputs = False
     grading = "area"
     #: this law's quadrature options (see :func:`~scalinglaws.laws.schedule_sums.schedule_sums`)
-    quadrature = MappingProxyType({})
+    quadrature = FrozenDict({})
     default_warmup = "include"
     linear_params: tuple = ()
     _sums: ScheduleSums | None = None
@@ -285,7 +284,7 @@ class MultiPowerLaw(CurveLaw):
 
     name = "mpl"
     # within 1e-5 nats of the exact sums on Luo et al.'s curves (tested)
-    quadrature = MappingProxyType({"ratio": 2.0, "lr_ratio": 8.0, "nodes": 2})
+    quadrature = FrozenDict({"ratio": 2.0, "lr_ratio": 8.0, "nodes": 2})
     param_names = ("L0", "A", "alpha", "B", "C", "beta", "gamma")
     log_params = frozenset({"L0", "A", "B", "C"})
     linear_params = ("L0", "A", "B")
@@ -358,7 +357,7 @@ class MomentumLaw(CurveLaw):
 
     name = "momentum"
     # the kernel does not depend on the LR: no LR bands; 3 nodes (within 1e-6, tested)
-    quadrature = MappingProxyType({"ratio": 2.0, "lr_ratio": float("inf"), "nodes": 3})
+    quadrature = FrozenDict({"ratio": 2.0, "lr_ratio": float("inf"), "nodes": 3})
     default_warmup = "exclude"
     param_names = ("L0", "A", "alpha", "C", "lambda")
     log_params = frozenset({"L0", "A", "C"})

@@ -26,12 +26,11 @@ import math
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import readonly_array, to_plain
+from .._validation import FrozenDict, deep_freeze, readonly_array, to_plain
 from ..data.runs import Runs, as_runs
 from ..fitting.estimator import FitResult, LawFitter
 from ..laws.forms import Form
@@ -101,8 +100,8 @@ class RolloutResult:
     signed_relative_error: np.ndarray = field(repr=False)
     log_error: np.ndarray = field(repr=False)
     factor: np.ndarray = field(repr=False)
-    intervals: Mapping = field(default_factory=lambda: MappingProxyType({}), repr=False)
-    options: Mapping = field(default_factory=lambda: MappingProxyType({}), repr=False)
+    intervals: Mapping = field(default_factory=FrozenDict, repr=False)
+    options: Mapping = field(default_factory=FrozenDict, repr=False)
 
     # -- summaries ---------------------------------------------------------
     @property
@@ -492,15 +491,15 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
         form=fitter.form, axis=axis, label=label,
         cuts=tuple(float(c) for c in cut_values), n_train=tuple(n_train), fits=tuple(fits),
         fold=readonly_array(joined("fold"), int), row=readonly_array(joined("row"), int),
-        inputs=MappingProxyType({c: readonly_array(joined(c)) for c in shown}),
+        inputs=FrozenDict({c: readonly_array(joined(c)) for c in shown}),
         loss=readonly_array(loss), predicted=readonly_array(predicted),
         relative_error=readonly_array(np.abs(predicted - loss) / loss),
         signed_relative_error=readonly_array((predicted - loss) / loss),
         log_error=readonly_array(log_error), factor=readonly_array(joined("factor")),
-        intervals=MappingProxyType({kind: (readonly_array(np.concatenate([p[kind][0] for p in parts])),
-                                           readonly_array(np.concatenate([p[kind][1] for p in parts])))
-                                    for kind in hooks}),
-        options=MappingProxyType({
+        intervals=FrozenDict({kind: (readonly_array(np.concatenate([p[kind][0] for p in parts])),
+                                     readonly_array(np.concatenate([p[kind][1] for p in parts])))
+                              for kind in hooks}),
+        options=deep_freeze({
             "form": fitter.form.name, "axis": axis, "cuts": None if cuts is None else "given",
             "n_cuts": n_cuts, "min_train": int(min_train), "min_test": min_test, "rtol": rtol,
             "fit_options": fitter.options(),
