@@ -27,7 +27,7 @@ import numpy as np
 
 from .._exceptions import InputError
 
-__all__ = ["compared_pairs", "difference", "holm", "wald_heterogeneity"]
+__all__ = ["compared_pairs", "difference", "difference_rows", "holm", "wald_heterogeneity"]
 
 
 def compared_pairs(groups: tuple, reference, pairs: str, group_column: str) -> tuple:
@@ -127,3 +127,19 @@ def wald_heterogeneity(estimates: np.ndarray, covariances: np.ndarray) -> dict:
     statistic = float(np.einsum("gi,gij,gj->", gaps, precision, gaps))
     return {"statistic": statistic, "df": df, "p_value": float(stats.chi2.sf(statistic, df)),
             "pooled": pooled.tolist()}
+
+
+def difference_rows(name: str, pairs, level: float) -> list[dict]:
+    """Rows of a differences table for one quantity ``name``, Holm-adjusted as one family.
+
+    ``pairs`` yields ``(group, versus, row)`` with ``row`` from :func:`difference`; each
+    row gets ``p_adjusted`` and ``differs`` (adjusted p below ``1 - level``).
+    """
+    block = [{"group": group, "versus": versus, "quantity": name,
+              "difference": row["difference"], "difference_low": row["low"],
+              "difference_high": row["high"], "se": row["se"], "p_value": row["p_value"]}
+             for group, versus, row in pairs]
+    for r, p in zip(block, holm([r["p_value"] for r in block])):
+        r["p_adjusted"] = float(p)
+        r["differs"] = bool(np.isfinite(p) and p < 1.0 - level)
+    return block

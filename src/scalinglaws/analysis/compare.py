@@ -42,7 +42,7 @@ from ..fitting.isoflop_groups import GroupedIsoFLOPResult
 from ..laws.frontier import frontier_terms
 from ..uncertainty.grouped import GroupedBootstrapResult, bootstrap_groups
 from ._common import check_allocatable, check_method, summarise
-from ._compare_stats import compared_pairs, difference, holm, wald_heterogeneity
+from ._compare_stats import compared_pairs, difference, difference_rows, wald_heterogeneity
 from .compare_result import Comparison
 from .solvers import compute_for_loss_rows, optimal_for_compute
 
@@ -135,19 +135,13 @@ def _differences(values: dict, groups, pairs, level: float) -> list[dict]:
     rows = []
     names = next(iter(values.values())).keys()
     for name in names:
-        block = []
-        for group, versus in pairs:
-            a, b = values[group][name], values[versus][name]
-            row = difference(a[0] - b[0], a[1:] - b[1:] if a.size > 1 else None, level)
-            block.append({"group": group, "versus": versus, "quantity": name,
-                          "difference": row["difference"], "difference_low": row["low"],
-                          "difference_high": row["high"], "se": row["se"],
-                          "p_value": row["p_value"]})
-        adjusted = holm([r["p_value"] for r in block])
-        for r, p in zip(block, adjusted):
-            r["p_adjusted"] = float(p)
-            r["differs"] = bool(np.isfinite(p) and p < 1.0 - level)
-        rows.extend(block)
+        def pair_rows(name=name):
+            for group, versus in pairs:
+                a, b = values[group][name], values[versus][name]
+                yield group, versus, difference(a[0] - b[0], a[1:] - b[1:] if a.size > 1
+                                                else None, level)
+
+        rows.extend(difference_rows(name, pair_rows(), level))
     return rows
 
 

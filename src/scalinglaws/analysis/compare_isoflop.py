@@ -27,7 +27,7 @@ import numpy as np
 
 from .._validation import check_numbers
 from ..fitting._optima import bootstrap_slopes
-from ._compare_stats import compared_pairs, difference, holm, wald_heterogeneity
+from ._compare_stats import compared_pairs, difference, difference_rows, wald_heterogeneity
 from .compare_result import Comparison
 
 __all__ = ["compare_isoflop", "log_n_opt_draws"]
@@ -106,19 +106,13 @@ def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: f
                               "se": float(spread)})
     differences = []
     for name in ("a", "b"):
-        block = []
-        for g, versus in chosen:
-            (va, da, sa), (vb, db, sb) = values[g][name], values[versus][name]
-            paired = None if da is None or db is None else da - db
-            row = difference(va - vb, paired, level, se=math.hypot(sa, sb))
-            block.append({"group": g, "versus": versus, "quantity": name,
-                          "difference": row["difference"], "difference_low": row["low"],
-                          "difference_high": row["high"], "se": row["se"],
-                          "p_value": row["p_value"]})
-        for r, p in zip(block, holm([r["p_value"] for r in block])):
-            r["p_adjusted"] = float(p)
-            r["differs"] = bool(np.isfinite(p) and p < 1 - level)
-        differences.extend(block)
+        def pair_rows(name=name):
+            for g, versus in chosen:
+                (va, da, sa), (vb, db, sb) = values[g][name], values[versus][name]
+                paired = None if da is None or db is None else da - db
+                yield g, versus, difference(va - vb, paired, level, se=math.hypot(sa, sb))
+
+        differences.extend(difference_rows(name, pair_rows(), level))
 
     variances, points = [], []
     for g in groups:
