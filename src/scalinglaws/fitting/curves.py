@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import check_choice, readonly_array
+from .._validation import check_choice, deep_freeze, readonly_array
 from .._version import __version__
 from ..data.curves import Curves, load_curves
 from ..laws.curve_laws import CurveLaw, SizeScaled, get_curve_law
@@ -103,6 +103,12 @@ class CurveFitResult:
     run_N: dict = field(default_factory=dict)
     residuals: np.ndarray | None = field(default=None, repr=False, compare=False)
     package_version: str = __version__
+
+    def __post_init__(self):
+        # deeply frozen, as every result: mappings read-only, arrays read-only
+        for name in ("params", "fixed", "tied", "options", "diagnostics", "run_N",
+                     "local_optima", "residuals"):
+            object.__setattr__(self, name, deep_freeze(getattr(self, name)))
 
     @classmethod
     def from_params(cls, law, params: Mapping, **config) -> CurveFitResult:

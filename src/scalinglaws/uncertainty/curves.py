@@ -32,8 +32,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
-from .._validation import (check_choice, check_confidence_level, check_int, check_rng,
-                           freeze_array_fields)
+from .._validation import (
+    check_choice,
+    check_confidence_level,
+    check_int,
+    check_rng,
+    deep_freeze,
+    freeze_array_fields,
+)
 from ..data.curves import Curves
 from ..fitting.curves import CurveFitResult, _weights, data_fingerprint
 from ..fitting.engine import multistart_minimize, polish
@@ -76,6 +82,8 @@ class CurveBootstrap:
 
     def __post_init__(self):
         freeze_array_fields(self, ("draws",))
+        for name in ("point", "block_lengths"):
+            object.__setattr__(self, name, deep_freeze(getattr(self, name)))
 
     @property
     def intervals(self) -> dict:
