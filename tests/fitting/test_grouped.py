@@ -17,6 +17,7 @@ from scalinglaws.fitting import estimator, grouped
 from scalinglaws.fitting._stacked import StackedGroups, _moments, _step, block_lm
 from scalinglaws.fitting.estimator import LawFitter
 from scalinglaws.fitting.grouped import GroupedFitResult, GroupedFitter
+from scalinglaws.laws.forms import Form
 from scalinglaws.laws.synthetic import DEFAULT_TRUTH, generate_sweep
 from scalinglaws.uncertainty.grouped import bootstrap_groups
 
@@ -190,6 +191,56 @@ def test_groups_measured_on_the_same_runs_share_one_evaluation():
         alone_r, alone_jac = fitter.array_residual_function(inputs[g], targets[g])(theta[:, g])
         np.testing.assert_allclose(r[0, g], alone_r[0], rtol=0, atol=1e-14)
         np.testing.assert_array_equal(jac[0, g], alone_jac[0])
+
+
+class _MeanScaled(Form):
+    """A law whose value at a run depends on the other runs (N over the sweep's mean N):
+    legal, but not computed run by run, so it must not be evaluated in one call for
+    several groups."""
+
+    name = "mean_scaled_test"
+    inputs = ("N",)
+    param_names = ("A", "alpha")
+    log_params = frozenset({"A"})
+
+    def log_value_and_jacobian(self, theta, X):
+        ln_n = np.log(X["N"] / np.mean(X["N"]))[None, :]
+        value = theta[:, :1] - theta[:, 1:] * ln_n
+        return value, np.stack(np.broadcast_arrays(np.ones_like(value), -ln_n), axis=1)
+
+    def start_grid(self, X, loss):
+        return np.array([[0.0, 0.3]])
+
+
+@pytest.mark.parametrize("form, n_groups", [("chinchilla", 5), ("kaplan_nd", 3),
+                                            (_MeanScaled(), 3)])
+def test_groups_with_their_own_runs_are_each_evaluated_at_their_own_parameters(form, n_groups):
+    # groups of different sizes, each with its own runs: evaluated in one call of the form
+    # when it computes run by run (the built-in forms), else one call per group; either way
+    # bit for bit what each group's own residual function gives, zero past a group's runs
+    fitter = LawFitter(form)
+    parts = [generate_sweep(rng=g, n_sizes=8 + g, span=8.0 + g).to_frame()
+             for g in range(n_groups)]
+    inputs = [{k: p[k].to_numpy() for k in fitter.form.inputs} for p in parts]
+    targets = [p["loss"].to_numpy() for p in parts]
+    stack = StackedGroups(fitter, inputs, targets)
+    assert stack.paired == (not isinstance(form, _MeanScaled))
+    assert len(set(stack.counts)) == n_groups  # every group a different size
+    rng = np.random.default_rng(0)
+    start = {"chinchilla": [0.5, 6.0, 7.0, 0.3, 0.35], "kaplan_nd": [30.0, 23.0, 0.08, 0.1]}
+    centre = np.array(start.get(fitter.form.name, [1.0, 0.3]))
+    theta = centre + 0.05 * rng.standard_normal((2, n_groups, stack.q))
+    r, jac = stack.evaluate(theta)
+    labelled_r, labelled_jac = stack.labelled(theta[1], np.arange(n_groups), extra_rows=1)
+    for g in range(n_groups):
+        count = stack.counts[g]
+        alone_r, alone_jac = fitter.array_residual_function(inputs[g], targets[g])(theta[:, g])
+        np.testing.assert_array_equal(r[:, g, :count], alone_r)
+        np.testing.assert_array_equal(jac[:, g, :, :count], alone_jac)
+        np.testing.assert_array_equal(labelled_r[g, :count], alone_r[1])
+        np.testing.assert_array_equal(labelled_jac[g, :stack.q, :count], alone_jac[1])
+        assert not r[:, g, count:].any() and not jac[:, g, :, count:].any()
+        assert not labelled_jac[g, stack.q:].any() and not labelled_r[g, count:].any()
 
 
 def test_schur_step_solves_the_full_system():

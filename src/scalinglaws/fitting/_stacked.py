@@ -18,7 +18,9 @@ of parameters.
 
 :class:`StackedGroups` lays the runs out as ``(G, n_max)`` (shorter groups padded with
 rows whose residual and Jacobian are zero, so they add nothing) and evaluates every
-group at its own parameters. :func:`labelled_residuals` exposes the same data to the
+group at its own parameters, in one call of the form when the form computes run by run
+(every built-in form; see :class:`_RowInputs`) and otherwise in one call per distinct
+set of inputs. :func:`labelled_residuals` exposes the same data to the
 batched multi-start engine, whose residual function sees only parameter vectors: the
 group of a start rides along as an extra parameter column with a zero Jacobian, which
 the engine therefore never moves (the device :mod:`.varpro` uses to hold exponents).
@@ -26,6 +28,7 @@ the engine therefore never moves (the device :mod:`.varpro` uses to hold exponen
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -70,6 +73,7 @@ class StackedGroups:
         for g, count in enumerate(self.counts):
             self.weights[g, :count] = 1.0 if weights is None else weights[g]
         self._designs(inputs, targets)
+        self._row_layout(inputs, targets)
 
     def _designs(self, inputs, targets):
         """Groups measured at the same inputs (the same runs scored on several tasks or
@@ -93,6 +97,60 @@ class StackedGroups:
         for g, t in enumerate(targets):
             self.offsets[g, :self.counts[g]] = space(targets[first[self.design[g]]]) - space(t)
 
+    def _row_layout(self, inputs, targets):
+        """The inputs as ``(G, n_max)`` arrays (a short group padded with copies of its last
+        run, so the form sees only valid inputs; those columns are zeroed afterwards) for
+        :meth:`_rows`, used when a probe shows that the form gives, bit for bit, what the
+        per-design calls give."""
+        self.valid = np.arange(self.n_max)[None, :] < self.counts[:, None]
+        last = np.minimum(np.arange(self.n_max)[None, :], self.counts[:, None] - 1)
+        names = sorted(inputs[0])
+        self.row_inputs = {name: np.array([np.take(np.asarray(x[name], dtype=float), row)
+                                           for x, row in zip(inputs, last)]) for name in names}
+        first = [int(np.flatnonzero(self.design == d)[0]) for d in range(len(self.design_functions))]
+        targets_first = [np.asarray(targets[first[self.design[g]]], dtype=float)
+                         for g in range(self.n_groups)]
+        padded_targets = np.array([np.take(t, row) for t, row in zip(targets_first, last)])
+        # the target of each group's design in the fit's space, subtracted as the per-design
+        # residual function subtracts it (value - log target), then the design's offset
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.row_targets = (np.log(padded_targets) if self.fitter.space == "log"
+                                else padded_targets)
+        self.paired = self._rows_agree()
+
+    def _rows_agree(self) -> bool:
+        """Whether one call of the form on :class:`_RowInputs` gives the per-design calls'
+        residuals and Jacobian exactly, at a probe point on a few groups of distinct inputs."""
+        groups = np.array([int(np.flatnonzero(self.design == d)[0])
+                           for d in range(min(len(self.design_functions), 4))])
+        lower, upper = self.fitter.lower, self.fitter.upper
+        spread = 0.3 + 0.1 * (np.arange(self.q) % 3) + 0.07 * np.arange(len(groups))[:, None]
+        probe = np.clip(spread, lower, upper)[None]
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                r, jac = self._rows(probe[0], groups)
+                r_each, jac_each = self._each(probe, groups)
+        except Exception:  # noqa: BLE001 - a form that cannot take row inputs: one call per design
+            return False
+        return (r.shape == r_each[0].shape and jac.shape == jac_each[0].shape
+                and np.array_equal(r, r_each[0], equal_nan=True)
+                and np.array_equal(jac, jac_each[0], equal_nan=True))
+
+    def _rows(self, theta: np.ndarray, groups: np.ndarray):
+        """Residuals ``(m, n_max)`` and Jacobian ``(m, q, n_max)`` of ``theta`` ``(m, q)``, row
+        ``i`` on the runs of group ``groups[i]``, in one call of the form."""
+        inputs = {name: values[groups].view(_RowInputs) for name, values in self.row_inputs.items()}
+        # against a zero target (log 1 = 0) the residual function returns the form's value
+        # itself; the group's target and offset are then subtracted as in the per-design path
+        function = self.fitter.array_residual_function(
+            inputs, 1.0 if self.fitter.space == "log" else 0.0)
+        value, jac = function(theta)
+        valid = self.valid[groups]
+        with np.errstate(invalid="ignore", over="ignore"):
+            r = (np.asarray(value) - self.row_targets[groups]) + self.offsets[groups]
+        return np.where(valid, r, 0.0), np.where(valid[:, None, :], np.asarray(jac), 0.0)
+
     def spread(self, per_group: np.ndarray) -> np.ndarray:
         """Per-run values ``(K, N_total)`` (runs in group order) as ``(K, G, n_max)``."""
         out = np.zeros(per_group.shape[:1] + (self.n_groups, self.n_max))
@@ -106,6 +164,14 @@ class StackedGroups:
         """Residuals ``(K, G', n_max)`` and Jacobian ``(K, G', q, n_max)`` of ``theta``
         ``(K, G', q)``: every group (or those listed in ``groups``) at its own parameters."""
         groups = np.arange(self.n_groups) if groups is None else np.asarray(groups)
+        if not self.paired:
+            return self._each(theta, groups)
+        k, m = theta.shape[:2]
+        r, jac = self._rows(theta.reshape(k * m, self.q), np.tile(groups, k))
+        return r.reshape(k, m, self.n_max), jac.reshape(k, m, self.q, self.n_max)
+
+    def _each(self, theta: np.ndarray, groups: np.ndarray):
+        """:meth:`evaluate` by one call of the form per distinct set of inputs."""
         k = theta.shape[0]
         r = np.zeros((k, len(groups), self.n_max))
         jac = np.zeros((k, len(groups), self.q, self.n_max))
@@ -124,6 +190,13 @@ class StackedGroups:
         """Residuals ``(k, n_max)`` and Jacobian ``(k, q + extra_rows, n_max)`` of starts
         ``theta`` ``(k, q)``, start ``i`` on the runs of group ``labels[i]``."""
         k = theta.shape[0]
+        if self.paired:
+            r, derivative = self._rows(theta, labels)
+            if not extra_rows:
+                return r, derivative
+            jac = np.zeros((k, self.q + extra_rows, self.n_max))
+            jac[:, :self.q] = derivative
+            return r, jac
         r = np.zeros((k, self.n_max))
         jac = np.zeros((k, self.q + extra_rows, self.n_max))
         designs = self.design[labels]
@@ -134,6 +207,25 @@ class StackedGroups:
             r[rows, :count] = values + self.offsets[labels[rows], :count]
             jac[rows, :self.q, :count] = derivative
         return r, jac
+
+
+class _RowInputs(np.ndarray):
+    """An input array ``(m, n)`` holding one row of runs per parameter vector.
+
+    A form evaluates parameter vectors ``theta`` ``(m, p)`` on inputs ``(n,)`` by lining
+    them up as ``theta[:, i:i+1]`` against ``x[None, :]``: every vector on every run. Here
+    ``x[None, :]`` returns the ``(m, n)`` array unchanged, so the same elementwise code
+    pairs vector ``i`` with row ``i`` only: many groups, each with its own runs, in one
+    call. A form written otherwise (a reshape, a sum over runs) gives other shapes or
+    values; :meth:`StackedGroups._rows_agree` checks that and falls back to one call per
+    group.
+    """
+
+    def __getitem__(self, key):
+        if (type(key) is tuple and len(key) == 2 and key[0] is None
+                and isinstance(key[1], slice) and key[1] == slice(None)):
+            return self
+        return super().__getitem__(key)
 
 
 def labelled_residuals(stack: StackedGroups):
