@@ -481,6 +481,35 @@ def freeze_array_fields(result: Any, names: Iterable[str]) -> None:
         object.__setattr__(result, name, readonly_array(getattr(result, name)))
 
 
+def _lock_arrays(value: Any) -> None:
+    """Make every array inside ``value`` (through mappings, lists and tuples) read-only."""
+    if isinstance(value, np.ndarray):
+        value.flags.writeable = False
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            _lock_arrays(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _lock_arrays(item)
+
+
+class FrozenOnUnpickle:
+    """Mixin for frozen result dataclasses: unpickling keeps their arrays read-only.
+
+    numpy rebuilds a pickled array writeable, and unpickling fills a dataclass without
+    running ``__post_init__``, so a result sent to a worker process or read back from a
+    cache would come back with arrays one could change in place. This ``__setstate__``
+    locks them again (the mappings are :class:`FrozenDict`, which pickles as itself).
+    """
+
+    __slots__ = ()
+
+    def __setstate__(self, state: dict) -> None:
+        for name, value in state.items():
+            _lock_arrays(value)
+            object.__setattr__(self, name, value)
+
+
 def deep_freeze(value: Any) -> Any:
     """``value`` with every dict made a :class:`FrozenDict`, every list a tuple and every
     array a read-only copy, recursively."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._files import JsonDocument
+from .._validation import FrozenOnUnpickle
 from .._validation import deep_freeze, to_plain
 from .._version import __version__
 
@@ -25,7 +26,7 @@ DIFFERENCE_COLUMNS = ("group", "versus", "quantity", "difference", "difference_l
 
 
 @dataclass(frozen=True, eq=False)
-class Comparison(JsonDocument):
+class Comparison(JsonDocument, FrozenOnUnpickle):
     """Groups of runs compared with a reference group. Frozen.
 
     Attributes

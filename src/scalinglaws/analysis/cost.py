@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import FrozenOnUnpickle
 from .._validation import readonly_array
 from ..laws.flops import check_quantity
 from ..laws.kaplan_counting import depth_for_params
@@ -122,7 +123,7 @@ def _plain(value):
 
 
 @dataclass(frozen=True)
-class CostBreakdown:
+class CostBreakdown(FrozenOnUnpickle):
     """Lifetime cost of a model: FLOP, accelerator-hours and dollars per phase.
 
     Attributes are floats (or arrays for array input): ``N``, ``D``; ``training_flops``,

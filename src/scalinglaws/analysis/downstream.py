@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
+from .._validation import FrozenOnUnpickle
 from .._validation import FrozenDict, check_numbers, deep_freeze
 from ..data.runs import Runs
 from ..data.tasks import TaskTable
@@ -97,7 +98,7 @@ def _announce(task: str, what: str, result: FitResult, *, ceiling_ok: bool) -> N
 
 
 @dataclass(frozen=True)
-class TaskFit:
+class TaskFit(FrozenOnUnpickle):
     """The two fits of one task. Frozen.
 
     Attributes

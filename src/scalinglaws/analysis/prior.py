@@ -46,6 +46,7 @@ from statistics import NormalDist
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import FrozenOnUnpickle
 from .._validation import (
     FrozenDict,
     check_choice,
@@ -204,7 +205,7 @@ def target_gradients(target: Target, form: Form, theta: np.ndarray,
 
 
 @dataclass(frozen=True)
-class Prior:
+class Prior(FrozenOnUnpickle):
     """A law known roughly: centre, draws, covariance, scatter of new runs. Frozen.
 
     Make one with :func:`published_prior` or :func:`prior_from_fit`.

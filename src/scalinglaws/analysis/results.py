@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import FrozenOnUnpickle
 from .._validation import to_plain as _plain
 from ..laws.flops import PF_DAY
 
@@ -82,7 +83,7 @@ _INTERVAL_FIELDS_DOC = """intervals : dict
 
 
 @dataclass(frozen=True, eq=False)
-class Prediction(_ResultMixin):
+class Prediction(_ResultMixin, FrozenOnUnpickle):
     """Predicted loss at broadcast inputs (see :func:`predict`).
 
     Attributes
@@ -166,7 +167,7 @@ class FrontierCoefficients(_ResultMixin):
 
 
 @dataclass(frozen=True, eq=False)
-class Allocation(_ResultMixin):
+class Allocation(_ResultMixin, FrozenOnUnpickle):
     """A point (C, N, D, loss) on or off the frontier.
 
     Returned by :func:`compute_optimal` (given C), :func:`compute_for_loss` (given the
@@ -211,7 +212,7 @@ class Allocation(_ResultMixin):
 
 
 @dataclass(frozen=True, eq=False)
-class IsoLossCurve(_ResultMixin):
+class IsoLossCurve(_ResultMixin, FrozenOnUnpickle):
     """The (N, D) pairs that reach one loss (see :func:`iso_loss_curve`).
 
     Attributes
@@ -243,7 +244,7 @@ class IsoLossCurve(_ResultMixin):
 
 
 @dataclass(frozen=True, eq=False)
-class Diagnosis(_ResultMixin):
+class Diagnosis(_ResultMixin, FrozenOnUnpickle):
     """How far a model (N, D) is from compute-optimal (see :func:`diagnose`).
 
     Attributes
@@ -344,7 +345,7 @@ class Diagnosis(_ResultMixin):
 
 
 @dataclass(frozen=True, eq=False)
-class InferenceAllocation(_ResultMixin):
+class InferenceAllocation(_ResultMixin, FrozenOnUnpickle):
     """Training plus inference compute minimised at a target loss (Sardana et al. 2024).
 
     Attributes

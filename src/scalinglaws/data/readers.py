@@ -24,7 +24,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._files import parse_json
-from .._validation import check_fits_in_memory
+from .._validation import FrozenOnUnpickle, check_fits_in_memory
 
 __all__ = ["Table", "read_data", "read_table", "table_from_json", "table_from_mapping",
            "checked_frame", "checked_mask", "FORMATS"]
@@ -43,7 +43,7 @@ _SAMPLE_LINES = 50
 
 
 @dataclass(frozen=True)
-class Table:
+class Table(FrozenOnUnpickle):
     """What a reader got from a file.
 
     Attributes

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
-from .._validation import (FrozenDict, check_choice, check_fits_in_memory, check_positive,
-                           parse_quantity)
+from .._validation import (FrozenDict, FrozenOnUnpickle, check_choice, check_fits_in_memory,
+                           check_positive, parse_quantity)
 from .columns import ALIASES, MEANING, resolve_columns, unused_name
 from .readers import checked_frame, checked_mask, read_data, table_from_mapping
 
@@ -359,7 +359,7 @@ def as_runs(data: Any, **kwargs: Any) -> Runs:
 
 
 @dataclass(frozen=True, eq=False)
-class Runs:
+class Runs(FrozenOnUnpickle):
     """A validated, deeply frozen table of training runs; build it with :func:`load_runs`.
 
     Attributes
@@ -402,12 +402,6 @@ class Runs:
             object.__setattr__(self, "row_numbers", tuple(range(len(self._frame))))
         if len(self.row_numbers) != len(self._frame):
             raise InputError("row_numbers must give one source row per run")
-
-    def __setstate__(self, state: dict) -> None:
-        # Unpickled arrays come back writeable: keep a copy as frozen as the original.
-        self.__dict__.update(state)
-        if self.source_lines is not None:
-            self.source_lines.flags.writeable = False
 
     @property
     def frame(self) -> pd.DataFrame:

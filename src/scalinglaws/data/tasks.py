@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
-from .._validation import FrozenDict, check_choice, check_finite, check_int
+from .._validation import FrozenDict, FrozenOnUnpickle, check_choice, check_finite, check_int
 from .columns import _close, _did_you_mean, _find, _listing, normalise, resolve_columns
 from .readers import checked_frame, checked_mask, read_data
 from .runs import Runs, _build_runs, _check_options, _row_text, _to_float
@@ -307,7 +307,7 @@ MMLU_TEST_WEIGHTS = FrozenDict({"mmlu_stem_test": 0.215, "mmlu_humanities_test":
                                 "mmlu_social_sciences_test": 0.219, "mmlu_other_test": 0.231})
 
 @dataclass(frozen=True, eq=False)
-class TaskTable:
+class TaskTable(FrozenOnUnpickle):
     """A validated long table of downstream evaluations; build it with :func:`load_tasks`.
 
     Frozen: every method returns a new table, recording what it did in :attr:`history`.

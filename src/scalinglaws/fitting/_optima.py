@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError
+from .._validation import FrozenOnUnpickle
 from .._validation import deep_freeze, readonly_array
 
 #: former column names of ``predict_optimal`` -> the package's vocabulary
@@ -150,7 +151,7 @@ class AllocationFrame(pd.DataFrame):
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class OptimaResult:
+class OptimaResult(FrozenOnUnpickle):
     """What the results of Approaches 1 and 2 share: the power laws through the optima.
 
     Frozen, with read-only mappings and arrays. The attributes are documented on

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
+from .._validation import FrozenOnUnpickle
 from .._validation import check_bool, check_confidence_level, check_int, check_positive, to_plain
 from ..data.runs import as_runs
 from ._budgets import EXACT_FLOPS_RTOL
@@ -29,7 +30,7 @@ __all__ = ["EnvelopeResult", "envelope_fit"]
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class EnvelopeResult(OptimaResult):
+class EnvelopeResult(OptimaResult, FrozenOnUnpickle):
     r"""Hoffmann et al. (2022) Approach 1: the loss-compute envelope and its power laws. Frozen.
 
     Attributes

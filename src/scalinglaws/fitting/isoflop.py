@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
+from .._validation import FrozenOnUnpickle
 from .._validation import check_bool, check_confidence_level, check_int, check_positive, to_plain
 from ..data.runs import Runs, as_runs
 from ..laws.synthetic import DEFAULT_CURVE_SIZES, DEFAULT_HORIZONS, synthetic_training_curves
@@ -80,7 +81,7 @@ FLOP_MODELS = ("flops_per_token", "runs", "flops")
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
-class IsoFLOPResult(OptimaResult):
+class IsoFLOPResult(OptimaResult, FrozenOnUnpickle):
     r"""Hoffmann et al. (2022) Approach 2: IsoFLOP minima and their power laws. Frozen.
 
     Attributes

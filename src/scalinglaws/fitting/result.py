@@ -11,6 +11,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._files import atomic_write, json_text
+from .._validation import FrozenOnUnpickle
 from .._validation import deep_freeze, to_plain
 from .._version import __version__
 from ..laws.forms import Form, get_form
@@ -34,7 +35,7 @@ def check_fitted_on(result, runs) -> str:
 
 
 @dataclass(frozen=True)
-class FitResult:
+class FitResult(FrozenOnUnpickle):
     """A fitted scaling law. Frozen: it never refits.
 
     Attributes

@@ -75,6 +75,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import FrozenOnUnpickle
 from .._validation import broadcast_together, check_ratio_bounds, renamed_argument
 from .forms import Form, _jacobian, _logsumexp, register_form
 from .frontier import log_optimal_n_for_tokens
@@ -485,7 +486,7 @@ def repeated_data_value(epochs, R_D_star=MUENNIGHOFF_2023["R_D_star"]):
 # -- allocation under a unique-token limit --------------------------------------------------
 
 @dataclass(frozen=True)
-class DataConstrainedAllocation:
+class DataConstrainedAllocation(FrozenOnUnpickle):
     """The loss-minimising ``(N, D)`` at a compute budget with ``U`` unique tokens available.
 
     Attributes

@@ -43,6 +43,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import FrozenOnUnpickle
 from .._validation import freeze_array_fields
 from . import published as pub
 from .flops import (
@@ -244,7 +245,7 @@ def overfitting_rule(*, threshold=0.02, params=None) -> OverfittingRule:
 
 # --------------------------------------------------------------------------- allocation
 @dataclass(frozen=True)
-class KaplanAllocation:
+class KaplanAllocation(FrozenOnUnpickle):
     """A compute-efficient allocation in Kaplan's sense (non-embedding N, compute C_min).
 
     Attributes

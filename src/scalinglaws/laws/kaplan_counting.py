@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import FrozenOnUnpickle
 from .._validation import check_bool, freeze_array_fields
 from . import published as pub
 from .flops import as_output, check_quantity
@@ -163,7 +164,7 @@ def _chinchilla(params):
 
 
 @dataclass(frozen=True)
-class NonEmbeddingFrontier:
+class NonEmbeddingFrontier(FrozenOnUnpickle):
     """The compute-optimal models of a total-parameter law, counted without embeddings.
 
     Attributes

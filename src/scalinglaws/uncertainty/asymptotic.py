@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import SandwichWarning
+from .._validation import FrozenOnUnpickle
 from .._validation import check_choice, freeze_array_fields
 from ..data.runs import as_runs
 from ..fitting.estimator import FitResult, LawFitter
@@ -48,7 +49,7 @@ MIN_QUADRATIC_PER_PARAMETER = 3
 
 
 @dataclass(frozen=True)
-class AsymptoticResult:
+class AsymptoticResult(FrozenOnUnpickle):
     """Sandwich covariance of the free parameters and derived diagnostics. Frozen.
 
     Attributes

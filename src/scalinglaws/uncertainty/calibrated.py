@@ -34,6 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._exceptions import ExtrapolationWarning, InputError
+from .._validation import FrozenOnUnpickle
 from .._validation import FrozenDict, check_confidence_level, readonly_array
 from ..data.runs import as_runs
 from ..fitting.result import FitResult, check_fitted_on
@@ -48,7 +49,7 @@ _AXES = ("C", "N", "D")
 
 
 @dataclass(frozen=True)
-class IntervalBounds:
+class IntervalBounds(FrozenOnUnpickle):
     """Bounds of an interval of the loss at broadcast inputs. Frozen.
 
     Attributes
@@ -77,7 +78,7 @@ class IntervalBounds:
 
 
 @dataclass(frozen=True)
-class CalibratedFit:
+class CalibratedFit(FrozenOnUnpickle):
     """A fitted law with its parameter covariance, scatter, extrapolation calibration and
     (optionally) bootstrap draws. Made by :func:`calibrate`; frozen.
 

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
+from .._validation import FrozenOnUnpickle
 from .._validation import (
     check_choice,
     check_confidence_level,
@@ -51,7 +52,7 @@ _NODE_ROWS = 4_000_000  # resamples x nodes per batch: bounds the engine's worki
 
 
 @dataclass(frozen=True)
-class CurveBootstrap:
+class CurveBootstrap(FrozenOnUnpickle):
     """Refitted parameters of a curve law under resampling.
 
     Attributes

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
+from .._validation import FrozenOnUnpickle
 from .._validation import (check_confidence_level, check_int, check_numbers, check_rng,
                            freeze_array_fields)
 from ..data.runs import Runs
@@ -42,7 +43,7 @@ _BLOCK_ELEMENTS = 1 << 22
 
 
 @dataclass(frozen=True)
-class TwoStepBootstrap:
+class TwoStepBootstrap(FrozenOnUnpickle):
     """Joint bootstrap draws of the two steps of one task. Frozen.
 
     Attributes

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
+from .._validation import FrozenOnUnpickle
 from .._validation import check_confidence_level, check_int, deep_freeze
 from ..data.runs import as_runs
 from ..fitting._stacked import StackedGroups, block_lm
@@ -41,7 +42,7 @@ _CHUNK_ELEMENTS = 1 << 22  # resamples x groups x parameters x runs per batch: b
 
 
 @dataclass(frozen=True, eq=False)
-class GroupedBootstrapResult:
+class GroupedBootstrapResult(FrozenOnUnpickle):
     """Bootstrap draws of a grouped fit, paired across groups by resample. Frozen.
 
     Attributes

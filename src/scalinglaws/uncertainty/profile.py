@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
+from .._validation import FrozenOnUnpickle
 from .._validation import check_confidence_level, freeze_array_fields
 from ..data.runs import as_runs
 from ..fitting.engine import multistart_minimize, polish
@@ -44,7 +45,7 @@ _MAX_STEPS = 40  # outward steps (doubling) before an interval side is declared 
 
 
 @dataclass(frozen=True)
-class ProfileInterval:
+class ProfileInterval(FrozenOnUnpickle):
     """A profile-likelihood interval of one parameter. Frozen.
 
     Attributes
@@ -249,7 +250,7 @@ def profile_intervals(result: FitResult, runs, parameters=("alpha", "beta"), *,
 
 
 @dataclass(frozen=True)
-class ProfileMap:
+class ProfileMap(FrozenOnUnpickle):
     """The profile objective of a Chinchilla fit over a grid of exponents. Frozen.
 
     Attributes

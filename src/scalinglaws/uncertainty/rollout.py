@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import FrozenOnUnpickle
 from .._validation import FrozenDict, deep_freeze, readonly_array, to_plain
 from ..data.runs import Runs, as_runs
 from ..fitting.estimator import FitResult, LawFitter
@@ -48,7 +49,7 @@ FACTOR_EDGES = (1.0, 2.0, 4.0, 10.0, 30.0, 100.0, math.inf)
 
 
 @dataclass(frozen=True)
-class RolloutResult:
+class RolloutResult(FrozenOnUnpickle):
     """Outcome of :func:`rollout`: one record per (fold, held-out run). Frozen.
 
     Attributes
