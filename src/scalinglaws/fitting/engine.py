@@ -21,6 +21,15 @@ together as arrays:
   for ``stall`` accepted steps (a *stall*, reported apart from convergence);
 * the caller polishes the best optima with scipy (:func:`polish`).
 
+``refine=True`` is the mode for many weight vectors refitted from a few shared
+points near an optimum (bootstrap resamples): the first pass is made once per
+distinct start and contracted with each row's weights; the model adds to the
+Gauss-Newton curvature the residuals' own second derivatives at the start
+(``sum_i w_i psi_i d2r_i``, central differences of the Jacobian), which the
+Huber runs outside ``delta`` make far from negligible; each later pass computes
+only the objective, gradient and curvature, the latter over the residuals inside
+the curvature's support only.
+
 Reductions are plain sums along rows in a fixed block layout (no BLAS), so a
 start's path depends only on its own data: the same start gives the same bits
 whatever else is in the batch and however many BLAS threads run.
@@ -209,6 +218,148 @@ def _accumulate(blocks, x, loss, weights, idx):
     return f, grad, hess, gross, scale
 
 
+class _NewtonModel:
+    """Per-run data at the distinct starts of ``refine`` mode, and its lean passes.
+
+    For each row block and each distinct start ``s``: the first-pass terms (objective,
+    gradient, Gauss-Newton curvature, IRLS diagonal, second-order curvature) per run,
+    so a row's first pass is one contraction with its weights; and the residuals'
+    second derivatives ``d2r_i`` (upper triangle, central differences of the analytic
+    Jacobian), which later passes weight by ``w_i psi(r_i)`` at the row's point.
+    """
+
+    def __init__(self, blocks, x, live, loss):
+        self.blocks, self.loss, self.p = blocks, loss, x.shape[1]
+        self.upper = np.triu_indices(self.p)
+        points, inverse = np.unique(x[live], axis=0, return_inverse=True)
+        self.n_starts = len(points)
+        self.start_of = np.full(x.shape[0], -1)
+        self.start_of[live] = inverse.ravel()
+        self.first, self.curvature = [], []
+        iu, ju = self.upper
+        for fn, _ in blocks:
+            with np.errstate(all="ignore"):
+                r, jac = fn(points)
+                second = _second_derivatives(fn, points, jac)[:, iu, ju]  # (s, t, n)
+                second = np.where(np.isfinite(second), second, 0.0)
+                psi = loss.psi(r)[:, None, :]
+                self.first.append(np.concatenate([
+                    loss.rho(r)[:, None, :], jac * psi,
+                    (jac[:, iu] * jac[:, ju]) * loss.psi_deriv(r)[:, None, :],
+                    jac * jac * loss.weights(r)[:, None, :], second * psi], axis=1))
+            self.curvature.append(second)
+
+    def _unpack(self, packed):
+        out = np.empty(packed.shape[:-1] + (self.p, self.p))
+        out[..., self.upper[0], self.upper[1]] = packed
+        out[..., self.upper[1], self.upper[0]] = packed
+        return out
+
+    def _by_start(self, rows, contract):
+        """``contract(sub_rows, s)`` for each distinct start ``s`` among ``rows``."""
+        starts = self.start_of[rows]
+        for s in np.unique(starts):
+            sub = np.flatnonzero(starts == s)
+            contract(sub, s)
+
+    def first_pass(self, weights, rows):
+        """Objective, gradient, Newton and Gauss-Newton curvature, IRLS diagonal of
+        ``rows`` at their starts: each a contraction of the row's weights."""
+        p, t = self.p, len(self.upper[0])
+        out = np.zeros((rows.size, 1 + 2 * p + 2 * t))
+        for (_, cols), terms in zip(self.blocks, self.first):
+            def contract(sub, s, terms=terms, cols=cols):
+                w = np.ones((sub.size, terms.shape[-1])) if weights is None else \
+                    weights[rows[sub]][:, cols]
+                out[sub] += _contract(w, terms[s])
+            with np.errstate(all="ignore"):
+                self._by_start(rows, contract)
+        f, grad = out[:, 0], out[:, 1:1 + p]
+        gauss_newton = out[:, 1 + p:1 + p + t]
+        scale, second = out[:, 1 + p + t:1 + 2 * p + t], out[:, 1 + 2 * p + t:]
+        return self._finish(f, grad, gauss_newton, second) + (scale,)
+
+    def lean_pass(self, x, weights, rows):
+        """Objective, gradient, Newton and Gauss-Newton curvature at the points ``x`` of
+        ``rows`` (blocks of starts and of rows, like :func:`_accumulate`)."""
+        k, p = x.shape
+        t = len(self.upper[0])
+        f, grad = np.zeros(k), np.zeros((k, p))
+        gauss_newton, second = np.zeros((k, t)), np.zeros((k, t))
+        for (fn, cols), curvature in zip(self.blocks, self.curvature):
+            step = max(1, _JACOBIAN_ELEMENTS // max(p * curvature.shape[-1], 1))
+            for lo in range(0, k, step):
+                sel = slice(lo, min(lo + step, k))
+                with np.errstate(all="ignore"):
+                    r, jac = fn(x[sel])
+                    jac = np.ascontiguousarray(jac)
+                    w = np.ones(r.shape) if weights is None else weights[rows[sel]][:, cols]
+                    f[sel] += np.einsum("kn,kn->k", w, self.loss.rho(r))
+                    weighted_psi = w * self.loss.psi(r)
+                    grad[sel] += np.einsum("kpn,kn->kp", jac, weighted_psi)
+                    gauss_newton[sel] += _sparse_outer(jac, w * self.loss.psi_deriv(r), self.upper)
+
+                    def contract(sub, s, weighted_psi=weighted_psi, curvature=curvature,
+                                 offset=lo):
+                        second[offset + sub] += _contract(weighted_psi[sub], curvature[s])
+                    self._by_start(rows[sel], contract)
+        return self._finish(f, grad, gauss_newton, second)
+
+    def _finish(self, f, grad, gauss_newton, second):
+        hess_gn = self._unpack(gauss_newton)
+        hess = self._unpack(gauss_newton + second)
+        bad = ~np.isfinite(f) | ~np.all(np.isfinite(grad), axis=1) | ~np.all(
+            np.isfinite(hess), axis=(1, 2))
+        f = np.where(bad, np.inf, f)
+        # where the approximate second-order term leaves the model indefinite, it is
+        # dropped (Gauss-Newton): LM would otherwise spend rejected passes raising lambda
+        with np.errstate(all="ignore"):
+            ok = ~bad
+            if ok.any():
+                low = np.linalg.eigvalsh(np.where(ok[:, None, None], hess, np.eye(hess.shape[1])))
+                indefinite = low[:, 0] <= 1e-12 * np.abs(low[:, -1])
+                hess[indefinite] = hess_gn[indefinite]
+        return f, grad, hess, hess_gn
+
+
+def _contract(weights, terms):
+    """``(k, n) x (q, n) -> (k, q)``: numpy's own sum-of-products loop, never BLAS."""
+    return np.einsum("kn,qn->kq", weights, terms)
+
+
+def _sparse_outer(jac, curvature, upper):
+    """Upper triangle of ``sum_n c[k, n] J[k, :, n] J[k, :, n]^T`` over the pairs with
+    ``c != 0`` only (most Huber residuals lie outside ``delta``): each row's sum runs
+    over its own terms alone, so it does not depend on the other rows."""
+    k, p, n = jac.shape
+    out = np.zeros((k, len(upper[0])))
+    flat = np.flatnonzero(curvature != 0)
+    if flat.size:
+        rows = flat // n
+        picked = np.take(jac, flat + rows * ((p - 1) * n) + (np.arange(p) * n)[:, None])
+        weighted = picked * curvature.ravel()[flat]
+        terms = np.empty((len(upper[0]), flat.size))
+        for q, (i, j) in enumerate(zip(*upper)):
+            np.multiply(weighted[i], picked[j], out=terms[q])
+        first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        out[rows[first]] = np.add.reduceat(terms, first, axis=1).T
+    return out
+
+
+def _second_derivatives(fn, points, jac, relative=1e-5):
+    """``d2 r_i / d theta^2`` ``(s, p, p, n)`` at ``points`` by central differences of the
+    analytic Jacobian ``jac`` (symmetrised)."""
+    s, p = points.shape
+    out = np.zeros((s, p, p, jac.shape[-1]))
+    for j in range(p):
+        h = relative * (1 + np.abs(points[:, j]))
+        up, down = points.copy(), points.copy()
+        up[:, j] += h
+        down[:, j] -= h
+        out[:, :, j] = (fn(up)[1] - fn(down)[1]) / (2 * h)[:, None, None]
+    return 0.5 * (out + out.transpose(0, 2, 1, 3))
+
+
 def _relative(grad, gross, x, lower, upper):
     """Largest ratio of projected gradient to gross gradient, per start."""
     near_lower = x <= lower + _bound_tolerance(lower)
@@ -261,6 +412,8 @@ def multistart_minimize(
     stall: int = 5,
     weights: np.ndarray | None = None,
     groups: np.ndarray | None = None,
+    damping: float = 1e-3,
+    refine: bool = False,
 ) -> MultiStartResult:
     """Minimise ``sum(w * loss.rho(residuals(x)))`` from every row of ``x0`` at once.
 
@@ -306,6 +459,15 @@ def multistart_minimize(
     groups : ndarray of int, shape (m,), optional
         Group label of each start (e.g. its resample); ranking and pruning act
         within each group.
+    damping : float
+        Initial Levenberg-Marquardt factor of every start (relative to the
+        diagonal of the IRLS majoriser).
+    refine : bool
+        Starts are a few distinct points near optima shared by many rows (see the
+        module docstring): shared first pass, Newton model, lean passes. A start
+        then converges when both its Newton and its Gauss-Newton model predict a
+        gain of at most ``ftol``; ``gtol``, ``stall`` and the gradient test are not
+        used (``gradient`` is NaN).
     """
     blocks = _as_blocks(residuals)
     x = np.clip(np.array(x0, dtype=float), lower, upper)
@@ -331,15 +493,23 @@ def multistart_minimize(
     grad = np.zeros((m, p))
     gross = np.zeros((m, p))
     hess = np.zeros((m, p, p))
-    damping = np.zeros((m, p))
     gradient = np.full(m, np.nan)
-    if live.size:
-        f[live], grad[live], hess[live], gross[live], damping[live] = _pass(
+    scaling = np.zeros((m, p))
+    model = None
+    if refine:
+        hess_gn = np.zeros((m, p, p))
+        model = _NewtonModel(blocks, x, live, loss)
+        if live.size:
+            f[live], grad[live], hess[live], hess_gn[live], scaling[live] = model.first_pass(
+                weights, live)
+            nfev += model.n_starts
+    elif live.size:
+        f[live], grad[live], hess[live], gross[live], scaling[live] = _pass(
             blocks, x[live], loss, weights, live)
         nfev += live.size
         gradient[live] = _relative(grad[live], gross[live], x[live], lower, upper)
     pruned |= ~np.isfinite(f)
-    lam = np.full(m, 1e-3)
+    lam = np.full(m, float(damping))
     converged = np.zeros(m, bool)
     stalled = np.zeros(m, bool)
     since_gain = np.zeros(m, int)
@@ -355,7 +525,7 @@ def multistart_minimize(
             break
         xa, fa, ga, ha = x[idx], f[idx], grad[idx], hess[idx]
         blocked = ((xa <= lower) & (ga > 0)) | ((xa >= upper) & (ga < 0))
-        diag = damping[idx]
+        diag = scaling[idx]
         scale = np.maximum(diag, 1e-12 * np.maximum(diag.max(axis=1, keepdims=True), 1e-300))
         system = ha + (lam[idx, None] * scale)[:, :, None] * eye
         free = ~blocked
@@ -369,16 +539,38 @@ def multistart_minimize(
         predicted = -((ga * step).sum(axis=1) + 0.5 * (step * (ha * step[:, None, :]).sum(
             axis=-1)).sum(axis=1))
         settled = (lam[idx] <= 1.0) & (predicted <= ftol * np.abs(fa))
+        if refine:
+            # the Newton model's curvature is approximate: the Gauss-Newton model (exact
+            # curvature of the residuals' linearisation) must predict as little
+            settled &= predicted >= 0
+            sub = np.flatnonzero(settled)
+            if sub.size:
+                gn_system = system[sub] + (hess_gn[idx[sub]] - ha[sub]) * (
+                    free[sub, :, None] & free[sub, None, :])
+                gn_step = solve_each(gn_system, rhs[sub, :, None])[..., 0]
+                gn_step = np.where(np.isfinite(gn_step), gn_step, 0.0)
+                gn_gain = -((ga[sub] * gn_step).sum(axis=1) + 0.5 * (gn_step * (
+                    hess_gn[idx[sub]] * gn_step[:, None, :]).sum(axis=-1)).sum(axis=1))
+                settled[sub] = gn_gain <= ftol * np.abs(fa[sub])
         converged[idx[settled]] = True
         idx, xa, fa, step = idx[~settled], xa[~settled], fa[~settled], step[~settled]
         if idx.size == 0:
             continue
         xn = np.clip(xa + step, lower, upper)
-        fn, gn, hn, grn, dn = _pass(blocks, xn, loss, weights, idx)
         nfev += idx.size
+        if refine:
+            fn, gn, hn, hgn = model.lean_pass(xn, weights, idx)
+            accept = fn < fa
+            upd = idx[accept]
+            x[upd], f[upd], grad[upd], hess[upd], hess_gn[upd] = (
+                xn[accept], fn[accept], gn[accept], hn[accept], hgn[accept])
+            lam[idx] = np.where(accept, np.maximum(lam[idx] * 0.3, 1e-12), lam[idx] * 4.0)
+            stalled[idx[~accept & (lam[idx] > 1e10)]] = True
+            continue
+        fn, gn, hn, grn, dn = _pass(blocks, xn, loss, weights, idx)
         accept = fn < fa
         upd = idx[accept]
-        x[upd], f[upd], grad[upd], hess[upd], gross[upd], damping[upd] = (
+        x[upd], f[upd], grad[upd], hess[upd], gross[upd], scaling[upd] = (
             xn[accept], fn[accept], gn[accept], hn[accept], grn[accept], dn[accept])
         gradient[upd] = _relative(gn[accept], grn[accept], xn[accept], lower, upper)
         lam[idx] = np.where(accept, np.maximum(lam[idx] * 0.3, 1e-12), lam[idx] * 4.0)
