@@ -278,7 +278,9 @@ class LawFitter:
         """Fit the form to ``runs`` (a :class:`Runs`, DataFrame or path).
 
         ``weights`` (optional) is a non-negative weight per run, or the name of a column
-        of ``runs`` holding them: the objective becomes ``sum_i w_i rho(r_i)``.
+        of ``runs`` holding them: the objective becomes ``sum_i w_i rho(r_i)``. The
+        result does not keep the weights, so the uncertainty stage (bootstrap,
+        calibrate, the sandwich covariance) refuses a weighted fit with an InputError.
         """
         runs = as_runs(runs, **load_kwargs)
         inputs = runs.inputs(self.form.inputs)  # raises InputError naming a missing column

@@ -28,6 +28,12 @@ def check_fitted_on(result, runs) -> str:
     """The fingerprint of ``runs`` (the law's inputs and the loss), after checking that they
     are the data ``result`` was fitted on (a result without a fingerprint takes any runs)."""
     fingerprint = runs.fingerprint(result.form.inputs + ("loss",))
+    if result.data_fingerprint == f"{fingerprint}+weights":
+        # The result does not keep its weights, so a resample or a covariance would be
+        # that of an unweighted fit: refuse rather than answer another question.
+        raise InputError("`result` was fitted with `weights`; bootstrap, calibrate and the "
+                         "sandwich covariance take unweighted fits only: refit without "
+                         "`weights`, or repeat each run in `runs` as often as its weight")
     if result.data_fingerprint and fingerprint != result.data_fingerprint:
         raise InputError("`runs` are not the data `result` was fitted on (data fingerprints "
                          "differ); pass the same runs, after the same exclusions")
