@@ -311,14 +311,6 @@ class _NewtonModel:
         bad = ~np.isfinite(f) | ~np.all(np.isfinite(grad), axis=1) | ~np.all(
             np.isfinite(hess), axis=(1, 2))
         f = np.where(bad, np.inf, f)
-        # where the approximate second-order term leaves the model indefinite, it is
-        # dropped (Gauss-Newton): LM would otherwise spend rejected passes raising lambda
-        with np.errstate(all="ignore"):
-            ok = ~bad
-            if ok.any():
-                low = np.linalg.eigvalsh(np.where(ok[:, None, None], hess, np.eye(hess.shape[1])))
-                indefinite = low[:, 0] <= 1e-12 * np.abs(low[:, -1])
-                hess[indefinite] = hess_gn[indefinite]
         return f, grad, hess, hess_gn
 
 
@@ -498,6 +490,7 @@ def multistart_minimize(
     model = None
     if refine:
         hess_gn = np.zeros((m, p, p))
+        shrink, last_step = np.full(m, np.nan), np.zeros((m, p))
         model = _NewtonModel(blocks, x, live, loss)
         if live.size:
             f[live], grad[live], hess[live], hess_gn[live], scaling[live] = model.first_pass(
@@ -533,6 +526,20 @@ def multistart_minimize(
         rhs = np.where(blocked, 0.0, -ga)
         step = solve_each(system, rhs[..., None])[..., 0]
         step = np.where(np.isfinite(step), step, 0.0)
+        if refine:
+            # where the approximate second-order term bends the model the wrong way along
+            # the step (an indefinite Newton model), take the Gauss-Newton step instead
+            along = (step * (ha * step[:, None, :]).sum(axis=-1)).sum(axis=1)
+            wrong = np.flatnonzero((along <= 0) | ((ga * step).sum(axis=1) >= 0))
+            if wrong.size:
+                ha[wrong] = hess_gn[idx[wrong]]
+                system[wrong] = (ha[wrong] + (lam[idx[wrong], None] * scale[wrong])[:, :, None]
+                                 * eye) * (free[wrong, :, None] & free[wrong, None, :]) + \
+                    blocked[wrong, :, None] * eye
+                fixed = solve_each(system[wrong], rhs[wrong, :, None])[..., 0]
+                step[wrong] = np.where(np.isfinite(fixed), fixed, 0.0)
+            retry = np.isfinite(shrink[idx])
+            step[retry] = shrink[idx[retry], None] * last_step[idx[retry]]
         # Converged when the local quadratic model (exact gradient, Gauss-Newton
         # curvature) predicts that a step would gain less than `ftol` of the objective:
         # near an optimum the model is accurate, so this bounds the distance to it.
@@ -542,7 +549,7 @@ def multistart_minimize(
         if refine:
             # the Newton model's curvature is approximate: the Gauss-Newton model (exact
             # curvature of the residuals' linearisation) must predict as little
-            settled &= predicted >= 0
+            settled &= (predicted >= 0) & ~retry
             sub = np.flatnonzero(settled)
             if sub.size:
                 gn_system = system[sub] + (hess_gn[idx[sub]] - ha[sub]) * (
@@ -553,7 +560,8 @@ def multistart_minimize(
                     hess_gn[idx[sub]] * gn_step[:, None, :]).sum(axis=-1)).sum(axis=1))
                 settled[sub] = gn_gain <= ftol * np.abs(fa[sub])
         converged[idx[settled]] = True
-        idx, xa, fa, step = idx[~settled], xa[~settled], fa[~settled], step[~settled]
+        idx, xa, fa, ga, step = (idx[~settled], xa[~settled], fa[~settled], ga[~settled],
+                                 step[~settled])
         if idx.size == 0:
             continue
         xn = np.clip(xa + step, lower, upper)
@@ -566,6 +574,17 @@ def multistart_minimize(
                 xn[accept], fn[accept], gn[accept], hn[accept], hgn[accept])
             lam[idx] = np.where(accept, np.maximum(lam[idx] * 0.3, 1e-12), lam[idx] * 4.0)
             stalled[idx[~accept & (lam[idx] > 1e10)]] = True
+            # a rejected step is retried shorter, to the minimum of the parabola through
+            # f(0), f'(0) and f(1) along it (clamped to [0.1, 0.5]): raising the damping
+            # alone barely shortens a Newton step whose damping is tiny
+            taken = xn - xa
+            slope = (ga * taken).sum(axis=1)
+            with np.errstate(all="ignore"):
+                t = np.clip(-slope / (2 * (fn - fa - slope)), 0.1, 0.5)
+            # once only: a shortened step that fails too goes back to raising the damping
+            again = ~accept & ~retry[~settled] & (slope < 0)
+            shrink[idx] = np.where(again, np.where(np.isfinite(t), t, 0.5), np.nan)
+            last_step[idx] = taken
             continue
         fn, gn, hn, grn, dn = _pass(blocks, xn, loss, weights, idx)
         accept = fn < fa
