@@ -146,10 +146,18 @@ class StackedGroups:
         function = self.fitter.array_residual_function(
             inputs, 1.0 if self.fitter.space == "log" else 0.0)
         value, jac = function(theta)
-        valid = self.valid[groups]
         with np.errstate(invalid="ignore", over="ignore"):
-            r = (np.asarray(value) - self.row_targets[groups]) + self.offsets[groups]
-        return np.where(valid, r, 0.0), np.where(valid[:, None, :], np.asarray(jac), 0.0)
+            r = np.asarray(value) - self.row_targets[groups]
+            if self.offsets.any():
+                r += self.offsets[groups]
+        jac = np.array(jac, copy=None)
+        if not (jac.flags.writeable and jac.flags.owndata):
+            jac = jac.copy()
+        padding = ~self.valid[groups]
+        if padding.any():
+            r[padding] = 0.0
+            np.copyto(jac, 0.0, where=padding[:, None, :])
+        return r, jac
 
     def spread(self, per_group: np.ndarray) -> np.ndarray:
         """Per-run values ``(K, N_total)`` (runs in group order) as ``(K, G, n_max)``."""
@@ -241,10 +249,11 @@ def labelled_residuals(stack: StackedGroups):
     return residuals
 
 
-def _moments(stack: StackedGroups, theta, loss: Loss, weights, groups=None):
+def _moments(stack: StackedGroups, theta, loss: Loss, weights, groups=None, majoriser=True):
     """Per (start, group): objective, gradient, Gauss-Newton matrix ``J^T diag(psi') J``,
     IRLS diagonal, gross gradient ``|J|^T |psi|`` and the IRLS majoriser
-    ``J^T diag(psi / r) J`` at ``theta`` ``(K, G', q)`` (groups ``groups``)."""
+    ``J^T diag(psi / r) J`` at ``theta`` ``(K, G', q)`` (groups ``groups``); with
+    ``majoriser=False`` only its diagonal (the same numbers) and None for the matrix."""
     r, jac = stack.evaluate(theta, groups)
     with np.errstate(over="ignore", invalid="ignore"):
         f = (loss.rho(r) * weights).sum(axis=-1)
@@ -254,13 +263,18 @@ def _moments(stack: StackedGroups, theta, loss: Loss, weights, groups=None):
         grad = np.einsum("kgpn,kgn->kgp", jac, psi)
         gross = np.einsum("kgpn,kgn->kgp", np.abs(jac), np.abs(psi))
         hess = np.einsum("kgpn,kgn,kgqn->kgpq", jac, curvature, jac)
-        majoriser = np.einsum("kgpn,kgn,kgqn->kgpq", jac, irls, jac)
-        scale = np.einsum("kgpp->kgp", majoriser)
+        if majoriser:
+            matrix = np.einsum("kgpn,kgn,kgqn->kgpq", jac, irls, jac)
+            scale = np.einsum("kgpp->kgp", matrix)
+            finite = np.all(np.isfinite(matrix), axis=(-1, -2))
+        else:
+            matrix = None
+            scale = np.einsum("kgpn,kgn,kgpn->kgp", jac, irls, jac)
+            finite = np.all(np.isfinite(scale), axis=-1)
     bad = (~np.isfinite(f) | ~np.all(np.isfinite(grad), axis=-1)
-           | ~np.all(np.isfinite(hess), axis=(-1, -2)) | ~np.all(np.isfinite(majoriser),
-                                                               axis=(-1, -2)))
+           | ~np.all(np.isfinite(hess), axis=(-1, -2)) | ~finite)
     f = np.where(bad, np.inf, f)
-    return f, grad, hess, scale, gross, majoriser
+    return f, grad, hess, scale, gross, matrix
 
 
 def _blocked(x, grad, lower, upper):
@@ -300,7 +314,9 @@ def block_lm(stack: StackedGroups, theta0: np.ndarray, loss: Loss, lower: np.nda
     w = np.broadcast_to(stack.weights if weights is None else weights,
                         (k, n_groups, stack.n_max))
     theta = np.clip(np.array(theta0, dtype=float), lower, upper)
-    f, grad, newton, scale, gross, majoriser = _moments(stack, theta, loss, w)
+    # joint problems step with Gauss-Newton only (below): of the majoriser they need the diagonal
+    f, grad, newton, scale, gross, majoriser = _moments(stack, theta, loss, w,
+                                                        majoriser=not coupled)
     units = (k,) if coupled else (k, n_groups)
     # Far from the optimum the Gauss-Newton matrix of a robust loss sees only the runs in
     # its quadratic zone and overshoots; the IRLS majoriser sees every run and only
@@ -329,14 +345,19 @@ def block_lm(stack: StackedGroups, theta0: np.ndarray, loss: Loss, lower: np.nda
         active = ~done
         act = np.broadcast_to(active[:, None] if coupled else active[:, live], (k, live.size))
         mode = careful[:, None] if coupled else careful[:, live]
-        hess = np.where(mode[..., None, None], majoriser[:, live], newton[:, live])
+        hess = newton[:, live] if coupled else np.where(mode[..., None, None],
+                                                        majoriser[:, live], newton[:, live])
         step = _step(theta[:, live], grad[:, live], hess, scale[:, live],
                      lam if coupled else lam[:, live], lower, upper, shared, per, coupled)
         trial = np.clip(theta[:, live] + np.where(act[..., None], step, 0.0), lower, upper)
         taken = trial - theta[:, live]
         model = -(np.einsum("kgp,kgp->kg", grad[:, live], taken)
                   + 0.5 * np.einsum("kgp,kgpq,kgq->kg", taken, hess, taken))
-        fn, gn, hn, sn, grn, mn = _moments(stack, trial, loss, w[:, live], live)
+        # the majoriser matrix serves only groups still stepping carefully (never again
+        # once they switch), so it is computed only while one of them is live
+        wanted = not coupled and bool(careful[:, live].any())
+        fn, gn, hn, sn, grn, mn = _moments(stack, trial, loss, w[:, live], live,
+                                           majoriser=wanted)
         nfev += 1
         if coupled:
             old, new = f.sum(axis=1), fn.sum(axis=1)
@@ -353,7 +374,8 @@ def block_lm(stack: StackedGroups, theta0: np.ndarray, loss: Loss, lower: np.nda
         gross[:, live] = np.where(sel, grn, gross[:, live])
         scale[:, live] = np.where(sel, sn, scale[:, live])
         newton[:, live] = np.where(sel[..., None], hn, newton[:, live])
-        majoriser[:, live] = np.where(sel[..., None], mn, majoriser[:, live])
+        if wanted:
+            majoriser[:, live] = np.where(sel[..., None], mn, majoriser[:, live])
         if coupled:
             lam, nu = _damping(lam, nu, accept, active, old - new, model.sum(axis=1))
             moved = (np.abs(step) / (1.0 + np.abs(theta))).max(axis=(1, 2))

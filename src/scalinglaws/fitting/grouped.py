@@ -174,7 +174,7 @@ class GroupedFitter:
         stack = StackedGroups(self.fitter, inputs, targets, per_weights)
         show = (sys.stderr.isatty() and len(keys) > 100) if progress is None else bool(progress)
         theta, f_sep, n_starts, nfev = _separate_fits(self, inputs, targets, per_weights,
-                                                      n_jobs, backend, show)
+                                                      n_jobs, backend, show, stack)
         separate = theta.copy()
         nit = 0
         if self.shared:
@@ -272,7 +272,7 @@ class GroupedFitter:
             message=message, gradient=overall, options={**options, **self.options(),
                                                         "groups": column},
             nit=int(nit), nfev=int(nfev), warnings=tuple(messages),
-            group_rows={k: tuple(int(i) for i in idx) for k, idx in zip(keys, rows)})
+            group_rows={k: tuple(idx.tolist()) for k, idx in zip(keys, rows)})
         for text in messages:
             category = ConvergenceWarning if "converge" in text else IdentifiabilityWarning
             warnings.warn(text, category, stacklevel=4)
@@ -345,10 +345,11 @@ def _group_starts(gf: GroupedFitter, x, t, w, chinchilla: bool):
     return points
 
 
-def _separate_block(gf: GroupedFitter, inputs, targets, weights):
-    """Steps 1-2 for a list of groups: their separate optima ``(G, q)`` and objectives."""
+def _separate_block(gf: GroupedFitter, inputs, targets, weights, stack=None):
+    """Steps 1-2 for a list of groups (laid out as ``stack`` when given): their separate
+    optima ``(G, q)`` and objectives."""
     fitter = gf.fitter
-    stack = StackedGroups(fitter, inputs, targets, weights)
+    stack = StackedGroups(fitter, inputs, targets, weights) if stack is None else stack
     chinchilla = (fitter.starts is None and fitter.form.name == "chinchilla"
                   and fitter.free == fitter.form.param_names)
     starts = [_group_starts(gf, x, t, None if weights is None else weights[g], chinchilla)
@@ -390,14 +391,16 @@ def _separate_block(gf: GroupedFitter, inputs, targets, weights):
     return best, f, counts, search.nfev + finished["nfev"]
 
 
-def _separate_fits(gf, inputs, targets, weights, n_jobs, backend, show):
-    """Steps 1-2 for every group, in blocks of groups (parallel with ``n_jobs``/``backend``)."""
+def _separate_fits(gf, inputs, targets, weights, n_jobs, backend, show, stack=None):
+    """Steps 1-2 for every group, in blocks of groups (parallel with ``n_jobs``/``backend``);
+    one block reuses ``stack``, the layout of every group."""
     from tqdm.auto import tqdm
 
     n = len(targets)
     size = n if (n_jobs == 1 and backend is None and not show) else _GROUPS_PER_BLOCK
     blocks = [slice(i, min(i + size, n)) for i in range(0, n, size)]
-    args = [(gf, inputs[b], targets[b], None if weights is None else weights[b]) for b in blocks]
+    args = [(gf, inputs[b], targets[b], None if weights is None else weights[b])
+            + ((stack,) if len(blocks) == 1 and stack is not None else ()) for b in blocks]
     if n_jobs == 1 and backend is None:
         outputs = [_separate_block(*a) for a in tqdm(args, disable=not show,
                                                       desc="grouped fit", unit="block")]

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._files import JsonDocument
-from .._validation import deep_freeze, to_plain
+from .._validation import FrozenDict, deep_freeze, to_plain
 from .._version import __version__
 from ..laws.forms import Form
 
@@ -108,8 +108,12 @@ class GroupedFitResult(ByGroup, JsonDocument):
     def __post_init__(self):
         for name in ("results", "separate"):
             object.__setattr__(self, name, deep_freeze(dict(getattr(self, name))))
-        for name in ("shared", "shared_params", "options", "warnings", "group_rows"):
+        for name in ("shared", "shared_params", "options", "warnings"):
             object.__setattr__(self, name, deep_freeze(getattr(self, name)))
+        # flat sequences of run indices (every run of the table): a tuple each, as
+        # deep_freeze makes them, without visiting each index
+        object.__setattr__(self, "group_rows", FrozenDict(
+            {key: tuple(rows) for key, rows in dict(self.group_rows).items()}))
 
     # -- access ----------------------------------------------------------------
     def __getitem__(self, group: Any):
