@@ -77,15 +77,20 @@ def resample_counts(n_runs: int, n_resamples: int, rng, groups=None) -> np.ndarr
     return counts.reshape(n_resamples, n_runs)
 
 
-def _starts(result: FitResult, fitter: LawFitter, runs: Runs, extra_grid_starts: int):
-    """Full-data optimum first, then the other distinct optima, then a few grid starts."""
+def _optima(result: FitResult, fitter: LawFitter) -> list:
+    """The full-data optimum, then the other distinct optima (internal free parameters)."""
     free_idx = [result.form.param_names.index(n) for n in fitter.free]
     points = [result.form.to_internal(result.form.params_vector(result.params))[free_idx]]
     for optimum in result.local_optima[1:]:
         values = [optimum["params"][n] for n in result.form.param_names]
         if all(v is not None and np.isfinite(v) for v in values):
             points.append(result.form.to_internal(np.array(values, dtype=float))[free_idx])
-    points = [p for p in points if np.all(np.isfinite(p))]
+    return [p for p in points if np.all(np.isfinite(p))]
+
+
+def _starts(result: FitResult, fitter: LawFitter, runs: Runs, extra_grid_starts: int):
+    """Full-data optimum first, then the other distinct optima, then a few grid starts."""
+    points = _optima(result, fitter)
     if extra_grid_starts:
         grid = fitter._start_points(runs.inputs(fitter.form.inputs), runs.loss)
         step = max(1, len(grid) // extra_grid_starts)
@@ -93,27 +98,42 @@ def _starts(result: FitResult, fitter: LawFitter, runs: Runs, extra_grid_starts:
     return np.clip(np.array(points), fitter.lower, fitter.upper)
 
 
-def _refit_chunk(fitter: LawFitter, inputs, target, starts, counts, max_iter):
-    """Refit a block of resamples (rows of ``counts``) from every start; best per resample."""
+def _refit_chunk(fitter: LawFitter, inputs, target, starts, counts, max_iter, n_optima=1):
+    """Refit a block of resamples (rows of ``counts``) from every start; best per resample.
+
+    The first ``n_optima`` starts are optima of the full data, refitted in
+    the engine's ``refine`` mode (a shared first pass and a Newton model, see
+    :func:`~scalinglaws.fitting.engine.multistart_minimize`); grid starts, far from any
+    optimum, take the engine's default search.
+    """
     residuals = fitter.array_residual_function(inputs, target)
-    n_res, n_starts = counts.shape[0], starts.shape[0]
-    x0 = np.tile(starts, (n_res, 1))
-    weights = np.repeat(counts, n_starts, axis=0)
-    labels = np.repeat(np.arange(n_res), n_starts)
-    # stall=0: every start of a resample runs to its own convergence, so a start from
-    # another optimum is never cut short while it is still heading somewhere lower
-    out = multistart_minimize(residuals, x0, fitter.loss, fitter.lower, fitter.upper,
-                              max_iter=max_iter, prune_after=0, stall=0, weights=weights,
-                              groups=labels, damping=_DAMPING, refine=True)
-    fun = np.where(np.isfinite(out.fun), out.fun, np.inf).reshape(n_res, n_starts)
+    n_res, (n_starts, p) = counts.shape[0], starts.shape
+    n_optima = min(n_optima, n_starts)
+    fun = np.full((n_res, n_starts), np.inf)
+    x_all = np.zeros((n_res, n_starts, p))
+    converged = np.zeros((n_res, n_starts), bool)
+    for cols, refine in ((slice(0, n_optima), True), (slice(n_optima, n_starts), False)):
+        width = cols.stop - cols.start
+        if width == 0:
+            continue
+        # stall=0: every start of a resample runs to its own convergence, so a start from
+        # another optimum is never cut short while it is still heading somewhere lower
+        out = multistart_minimize(residuals, np.tile(starts[cols], (n_res, 1)), fitter.loss,
+                                  fitter.lower, fitter.upper, max_iter=max_iter, prune_after=0,
+                                  stall=0, weights=np.repeat(counts, width, axis=0),
+                                  groups=np.repeat(np.arange(n_res), width),
+                                  **({"damping": _DAMPING, "refine": True} if refine else {}))
+        fun[:, cols] = np.where(np.isfinite(out.fun), out.fun, np.inf).reshape(n_res, width)
+        x_all[:, cols] = out.x.reshape(n_res, width, p)
+        converged[:, cols] = out.converged.reshape(n_res, width)
+    every = np.arange(n_res)
     best = np.argmin(fun, axis=1)
     # Another start "wins" only if it reached a genuinely lower objective than the
     # full-data optimum's start, not the same basin a rounding error lower.
-    same_basin = fun[np.arange(n_res), best] >= fun[:, 0] * (1 - _SAME_BASIN)
+    same_basin = fun[every, best] >= fun[:, 0] * (1 - _SAME_BASIN)
     best = np.where(same_basin, 0, best)
-    rows = np.arange(n_res) * n_starts + best
-    x, best_fun = out.x[rows], fun[np.arange(n_res), best]
-    ok = np.isfinite(best_fun) & out.converged[rows]
+    x, best_fun = x_all[every, best], fun[every, best]
+    ok = np.isfinite(best_fun) & converged[every, best]
     # A resample whose search stalled is finished on its own (exact objective, see the
     # module docstring) rather than reported short of its optimum or called failed.
     for i in np.flatnonzero(~ok & np.isfinite(best_fun)):
@@ -238,14 +258,15 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
     seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
     counts = resample_counts(len(runs), n_resamples, generator, labels)
     starts = _starts(result, fitter, runs, extra_starts)
+    n_optima = len(_optima(result, fitter))
     inputs, target = runs.inputs(fitter.form.inputs), runs.loss
     per_chunk = chunk_size or max(1, _CHUNK_ROWS // len(starts))
     blocks = [counts[i:i + per_chunk] for i in range(0, n_resamples, per_chunk)]
     show = (sys.stderr.isatty() and n_resamples > 200) if progress is None else progress
     seconds = n_resamples * len(starts) * len(runs) * SECONDS_PER_RESAMPLE_RUN_START
     workers = plan_workers(n_jobs, len(blocks), seconds, backend)
-    outputs = _run_blocks(fitter, inputs, target, starts, blocks, max_iter, workers, backend,
-                          show)
+    outputs = _run_blocks(fitter, inputs, target, (starts, n_optima), blocks, max_iter, workers,
+                          backend, show)
     x = np.concatenate([o[0] for o in outputs])
     fun = np.concatenate([o[1] for o in outputs])
     ok = np.concatenate([o[2] for o in outputs])
@@ -270,15 +291,17 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
 
 
 def _run_blocks(fitter, inputs, target, starts, blocks, max_iter, workers, backend, show):
-    """Refit every block, in-process or on ``workers`` joblib workers; results in block order."""
+    """Refit every block, in-process or on ``workers`` joblib workers; results in block order.
+    ``starts`` is ``(points, n_optima)`` as :func:`_starts` returns it."""
     from tqdm.auto import tqdm
 
+    starts, n_optima = starts
     if workers == 1 and backend is None:
-        return [_refit_chunk(fitter, inputs, target, starts, block, max_iter)
+        return [_refit_chunk(fitter, inputs, target, starts, block, max_iter, n_optima)
                 for block in tqdm(blocks, disable=not show, desc="bootstrap", unit="block")]
     from joblib import Parallel, delayed, parallel_backend
 
-    tasks = (delayed(_refit_chunk)(fitter, inputs, target, starts, block, max_iter)
+    tasks = (delayed(_refit_chunk)(fitter, inputs, target, starts, block, max_iter, n_optima)
              for block in blocks)
     try:
         with parallel_backend(backend or "loky", n_jobs=workers):
