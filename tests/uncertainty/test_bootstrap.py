@@ -233,6 +233,41 @@ def test_every_draw_reaches_its_resamples_optimum(epoch, synthetic):
             assert boot.objectives[i] <= best * (1 + 1e-10), (i, boot.objectives[i], best)
 
 
+def _default_search(result, runs, counts, extra_starts=0):
+    """Each resample refitted by the engine's default search (Gauss-Newton LM, every pass
+    in full), from the same starts: the path the bootstrap took before refine mode."""
+    from scalinglaws.fitting.engine import multistart_minimize
+    from scalinglaws.fitting.estimator import LawFitter
+    from scalinglaws.laws.forms import get_form
+    from scalinglaws.uncertainty.bootstrap import _starts
+
+    options = {k: v for k, v in result.options.items() if k in LawFitter.OBJECTIVE_OPTIONS}
+    fitter = LawFitter(get_form(result.form), **options)
+    starts = _starts(result, fitter, runs, extra_starts)
+    residuals = fitter.array_residual_function(runs.inputs(fitter.form.inputs), runs.loss)
+    n = len(counts)
+    out = multistart_minimize(residuals, np.tile(starts, (n, 1)), fitter.loss, fitter.lower,
+                              fitter.upper, max_iter=200, prune_after=0, stall=0,
+                              weights=np.repeat(counts, len(starts), axis=0),
+                              groups=np.repeat(np.arange(n), len(starts)))
+    return out.fun.reshape(n, len(starts)).min(axis=1)
+
+
+def test_draws_no_higher_than_the_default_search(epoch, synthetic):
+    """Refine mode (bootstrap's refits) against the engine's default search on the same
+    resamples: no objective higher by more than 1e-12 relative (Epoch: the full-data
+    optimum alone; synthetic: plus 4 grid starts, which keep the default search)."""
+    runs, _, boot = epoch
+    counts = resample_counts(len(runs), 1000, np.random.default_rng(42))[:300]
+    default = _default_search(epoch[1], runs, counts)
+    assert np.all(boot.objectives[:300] <= default * (1 + 1e-12))
+    runs, result = synthetic
+    with_grid = bootstrap(result, runs, 30, rng=2, extra_starts=4)
+    counts = resample_counts(len(runs), 30, np.random.default_rng(2))
+    assert with_grid.n_failed == 0
+    assert np.all(with_grid.objectives <= _default_search(result, runs, counts, 4) * (1 + 1e-12))
+
+
 def test_dask_cluster_gives_the_same_draws(synthetic):
     distributed = pytest.importorskip("dask.distributed")
     runs, result = synthetic
