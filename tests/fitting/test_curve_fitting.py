@@ -67,9 +67,28 @@ def test_mpl_fit_predicts_held_out_schedules_within_30_percent_of_the_authors(lu
     assert all(ours[run] < theirs[run] for run in wsd)
 
 
-@pytest.mark.xfail(strict=True, reason="the optimum of the papers' objective (2-13x below the "
-                   "objective of the authors' AdamW solution) predicts the 72k-step cosine "
-                   "and 3e-5 two-stage curves worse: PredE 1.16-1.29x the authors' (README)")
+@pytest.mark.parametrize("size", SIZES)
+def test_the_authors_parameters_are_in_the_basin_of_our_optimum(luo, mpl_fits, size):
+    # Started from Luo et al.'s parameters, the engine descends to the optimum it finds from
+    # its own starts (measured: objective equal to 1e-13, parameters to 3e-7): their point,
+    # where their AdamW run stopped early (bench/study_mpl_authors.py re-runs it), is on
+    # the slope of the same basin, not a second local optimum of the objective.
+    train, _ = _split(luo, size)
+    ours = mpl_fits[size]
+    start = np.array([[LUO_2025_MPL[size][name] for name in ours.law.param_names]])
+    from_theirs = fit_curves(train, "mpl", starts=start)
+    assert from_theirs.status == 0
+    assert from_theirs.objective == pytest.approx(ours.objective, rel=1e-9)
+    for name, value in ours.params.items():
+        assert from_theirs.params[name] == pytest.approx(value, rel=1e-5)
+
+
+@pytest.mark.xfail(strict=True, reason="Luo et al.'s parameters are where their AdamW run "
+                   "(lr 5e-2/5e-3, weight decay 0.01, 20 steps' patience) stopped after "
+                   "91-108 steps, not an optimum: bench/study_mpl_authors.py re-runs their code "
+                   "and gets their parameters to every digit. The optimum of the same data, "
+                   "objective and law, reached from their parameters too, has a 2-13x lower "
+                   "objective and PredE 1.16-1.29x theirs (README)")
 def test_mpl_fit_predicts_within_10_percent_of_the_authors(luo, mpl_fits):
     for size in SIZES:
         _, test = _split(luo, size)

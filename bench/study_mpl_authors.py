@@ -1,0 +1,315 @@
+"""Study: why our Multi-Power Law fit predicts Luo et al.'s held-out curves worse than theirs.
+
+Luo et al. (2025) fit the MPL on 3 train curves per size and score it on 6 test curves.
+Our fit (``fit_curves(train, "mpl")``) reaches a 2-13x lower value of their objective, yet
+its test PredE is 1.16-1.29x theirs. This script re-does their fit step by step, written
+from their public code (github thu-yao-01-luo/MultiPowerLaw: ``src/fitting.py``
+``initialize_params``/``generate_init_params``/``mpl_adam_fit``, ``src/models.py`` ``MPL``,
+``src/utils.py`` ``preprocess_data``/``compute_loss``/``torch_huber``, ``src/config.py``
+FIT_* constants, ``src/data_loader.py``), and measures the objective and the test PredE
+
+1. of their two-stage fit re-run here (grid + L-BFGS-B on a 4-parameter surrogate, then
+   200 steps of ``torch.optim.AdamW`` with its default weight decay 0.01, early stopping),
+   against their published parameters;
+2. along the same AdamW run (and Adam without weight decay) continued past their stop;
+3. along the descent (L-BFGS-B iterates) from their parameters to our optimum;
+4. of our engine started from their parameters / their AdamW start only;
+5. of our fit with the other data/objective conventions one could suspect
+   (per-curve weights, the paper's warmup convention).
+
+Everything is the same objective: sum over every logged point of the 3 train curves of
+Huber_{1e-3}(log L - log L_hat) (their ``torch_huber``), with the exact loss-drop sums for
+the 200-step reproduction and the package's quadrature (within 1e-5 nats) elsewhere.
+PredE is the mean over the 6 test curves of mean |L - L_hat| / L.
+
+Run from the repository root with ``../shared`` beside it (or $SCALINGLAWS_SHARED)::
+
+    python bench/study_mpl_authors.py            # all sizes (about 5 min on one core)
+    python bench/study_mpl_authors.py 100M       # one size
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from scalinglaws.data.curves import load_curves
+from scalinglaws.fitting.curves import fit_curves
+from scalinglaws.laws.curve_laws import get_curve_law
+from scalinglaws.laws.curve_synthetic import LUO_2025_MPL
+from scalinglaws.laws.schedules import attach_schedules
+
+SHARED = Path(os.environ.get("SCALINGLAWS_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+FOLDER = SHARED / "datasets" / "lr_schedule_curves"
+SIZES = ("25M", "100M", "400M")
+NAMES = ("L0", "A", "alpha", "B", "C", "beta", "gamma")
+DELTA = 1e-3
+# src/config.py of their repository: FIT_LR1 (L0, A, B, C), FIT_LR2 (alpha, beta, gamma),
+# FIT_MAX_STEPS, FIT_PATIENCE, FIT_GRAD_NORM_THR, FIT_LOSS_THR; torch.optim.AdamW defaults
+# (betas 0.9/0.999, eps 1e-8, weight_decay 0.01), which mpl_adam_fit does not override.
+LR_GROUPS = np.array([5e-2, 5e-2, 5e-3, 5e-2, 5e-2, 5e-3, 5e-3])
+MAX_STEPS, PATIENCE, GRAD_NORM_THR, LOSS_THR = 200, 20, 1e-5, 0.0
+WEIGHT_DECAY, BETAS, EPS = 0.01, (0.9, 0.999), 1e-8
+PEAK_LR = 3e-4
+
+
+def _curves():
+    curves = load_curves(FOLDER / "mpl_luo2025_curves.csv", columns={"N": "n_params"})
+    return attach_schedules(curves, FOLDER / "mpl_luo2025_schedules.csv", key="schedule_file")
+
+
+def _split(curves, size):
+    frame = curves.frame
+    rows = (frame["model_size"] == size).to_numpy()
+    train = (frame["paper_split"] == "train").to_numpy()
+    return curves.select(mask=rows & train), curves.select(mask=rows & ~train)
+
+
+class Objective:
+    """Sum of Huber(log L - log L_hat) over ``curves`` and its gradient in the public
+    (untransformed) parameters, as their ``MPL.forward`` computes it."""
+
+    def __init__(self, curves, *, exact: bool, warmup: str = "include"):
+        self.law = get_curve_law("mpl", warmup=warmup)
+        self.sums = self.law.prepare(curves, quadrature={"exact": True} if exact else None)
+        # their preprocess_data stores the loss as float32
+        loss = curves.frame["loss"].to_numpy(dtype=float).astype(np.float32)
+        self.log_loss = np.log(loss).astype(float)
+
+    def predict(self, params):
+        return self.law.predict(np.asarray(params, dtype=float), self.sums)
+
+    def __call__(self, params, gradient: bool = False):
+        params = np.asarray(params, dtype=float)
+        if np.any(params[[0, 1, 3, 4]] <= 0):
+            return (np.inf, np.full(7, np.nan)) if gradient else np.inf
+        theta = self.law.to_internal(params)[None, :]
+        value, jac = self.law.evaluate(theta, self.sums)
+        pred = value[0]
+        if np.any(~np.isfinite(pred)) or np.any(pred <= 0):
+            return (np.inf, np.full(7, np.nan)) if gradient else np.inf
+        r = self.log_loss - np.log(pred)
+        small = np.abs(r) < DELTA
+        total = float(np.sum(np.where(small, 0.5 * r * r, DELTA * (np.abs(r) - 0.5 * DELTA))))
+        if not gradient:
+            return total
+        psi = np.where(small, r, DELTA * np.sign(r))
+        grad_internal = jac[0] @ (-psi / pred)
+        # d/dp = d/dlog p / p for the parameters the law stores as logs
+        is_log = np.array([n in self.law.log_params for n in NAMES])
+        return total, np.where(is_log, grad_internal / params, grad_internal)
+
+
+def test_prede(params, law, test_sums, test_loss, test_runs):
+    pred = law.predict(np.asarray(params, dtype=float), test_sums)
+    error = np.abs(test_loss - pred) / test_loss
+    return float(np.mean([error[test_runs == run].mean() for run in np.unique(test_runs)]))
+
+
+def authors_initialisation(train):
+    """Their ``initialize_params`` + ``generate_init_params``: a log-log regression fixes a
+    grid over L0, A, alpha (B in 100..1000), each cell minimised by L-BFGS-B on the
+    surrogate L0 + A S1^-alpha - B (peak - lr); then C = 1, beta = gamma = 0.5."""
+    from scipy.optimize import minimize
+    from scipy.special import huber
+    from scipy.stats import linregress
+
+    data = []
+    for run in train.runs:
+        lr = train.lr_array(run)
+        steps = train.steps(run)
+        data.append((np.cumsum(lr)[steps], lr[steps], train.loss(run)))
+    min_loss = min(loss.min() for _, _, loss in data)
+    slope, intercept, *_ = linregress(np.concatenate([np.log(a) for a, _, _ in data]),
+                                      np.concatenate([np.log(y - min_loss + 0.01)
+                                                      for _, _, y in data]))
+
+    def surrogate(p):
+        L0, A, alpha, B = p
+        total = 0.0
+        for area, lr, loss in data:
+            pred = L0 + A * area ** (-alpha) - B * (PEAK_LR - lr)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                total += huber(DELTA, np.log(loss) - np.log(pred)).sum()
+        return total
+
+    grid = [(a, b, c, d) for a in np.linspace(min_loss - 0.2, min_loss + 0.2, 5)
+            for b in np.linspace(np.exp(intercept) - 0.1, np.exp(intercept) + 0.1, 3)
+            for c in np.linspace(-slope - 0.1, -slope + 0.1, 3)
+            for d in np.linspace(100, 1000, 3)]
+    best, best_value = None, np.inf
+    for start in grid:
+        res = minimize(surrogate, start, method="L-BFGS-B", bounds=[(0, np.inf)] * 4,
+                       options={"maxiter": 100000, "ftol": 1e-9, "gtol": 1e-6, "eps": 1e-8})
+        if res.fun < best_value:
+            best, best_value = res.x, res.fun
+    return np.array([*best, 1.0, 0.5, 0.5])
+
+
+def adamw(objective, start, max_steps, *, early_stopping=True, record_every=0,
+          weight_decay=WEIGHT_DECAY):
+    """Their ``mpl_adam_fit`` loop with torch.optim.AdamW's update written in numpy.
+
+    As in their code, the loss is evaluated before each step and the parameters kept as
+    the best are those *after* the step that followed the best loss. Returns the kept
+    parameters, the best loss, the steps run and (every ``record_every`` steps) the
+    parameters before the step.
+    """
+    p = np.array(start, dtype=float)
+    m, v = np.zeros(7), np.zeros(7)
+    best, best_loss, min_loss, no_improve = None, np.inf, np.inf, 0
+    path = []
+    for step in range(max_steps):
+        loss, g = objective(p, gradient=True)
+        if record_every and step % record_every == 0:
+            path.append((step, p.copy(), loss))
+        if not np.isfinite(loss):
+            break
+        # torch.optim.AdamW: decoupled decay, then the bias-corrected Adam step
+        t = step + 1
+        p = p * (1 - LR_GROUPS * weight_decay)
+        m = BETAS[0] * m + (1 - BETAS[0]) * g
+        v = BETAS[1] * v + (1 - BETAS[1]) * g * g
+        m_hat, v_hat = m / (1 - BETAS[0] ** t), v / (1 - BETAS[1] ** t)
+        p = p - LR_GROUPS * m_hat / (np.sqrt(v_hat) + EPS)
+        if early_stopping:
+            if loss < min_loss - LOSS_THR:
+                min_loss, no_improve = loss, 0
+            else:
+                no_improve += 1
+            if step > PATIENCE and no_improve >= PATIENCE:
+                break
+            if np.linalg.norm(g) < GRAD_NORM_THR:
+                break
+        if loss < best_loss:
+            best_loss, best = loss, p.copy()
+    return best, best_loss, step + 1, path
+
+
+def descent(objective, start, levels=(1.0, 0.9, 0.75, 0.5, 0.25, 0.1)):
+    """Iterates of L-BFGS-B from ``start`` (L0, A, B, C as logs, as our engine steps them):
+    the first iterate at or below each fraction ``levels`` of the start's objective, and
+    the last one."""
+    from scipy.optimize import minimize
+
+    is_log = np.array([n in ("L0", "A", "B", "C") for n in NAMES])
+
+    def public(x):
+        return np.where(is_log, np.exp(x), x)
+
+    def value_grad(x):
+        value, grad = objective(public(x), gradient=True)
+        if not np.isfinite(value):
+            return 1e3, np.zeros_like(x)
+        return value, np.where(is_log, grad * public(x), grad)
+
+    iterates = []
+    x0 = np.where(is_log, np.log(start), start)
+    minimize(value_grad, x0, jac=True, method="L-BFGS-B",
+             callback=lambda x: iterates.append((objective(public(x)), public(x))),
+             options={"maxiter": 2000, "ftol": 1e-15, "gtol": 1e-12})
+    first = objective(start)
+    chosen = []
+    for level in levels:
+        below = [it for it in iterates if it[0] <= level * first]
+        if below and (not chosen or below[0][0] < chosen[-1][0]):
+            chosen.append(below[0])
+    return chosen + [iterates[-1]]
+
+
+def _fmt(params):
+    return " ".join(f"{n}={x:.4g}" for n, x in zip(NAMES, params))
+
+
+def study(curves, size, out=print):
+    train, test = _split(curves, size)
+    published = np.array([LUO_2025_MPL[size][n] for n in NAMES])
+    exact = Objective(train, exact=True)
+    quad = Objective(train, exact=False)
+    law = quad.law
+    test_sums = law.prepare(test)
+    test_loss = test.frame["loss"].to_numpy(dtype=float)
+    test_runs = test.frame["run_id"].to_numpy()
+
+    def report(label, params, objective=exact):
+        out(f"  {label:<44} objective {objective(params):.3e}  PredE "
+            f"{test_prede(params, law, test_sums, test_loss, test_runs):.5f}")
+
+    out(f"\n=== {size} ===")
+    report("their published parameters", published)
+    ours = fit_curves(train, "mpl")
+    ours_p = np.array([ours.params[n] for n in NAMES])
+    report("our fit (default starts)", ours_p)
+    out(f"    ours:   {_fmt(ours_p)}\n    theirs: {_fmt(published)}")
+
+    began = time.process_time()
+    init = authors_initialisation(train)
+    out(f"  their initialisation re-run: {_fmt(init)}")
+    report("  its objective and PredE", init)
+    kept, best_loss, n_steps, path = adamw(exact, init, MAX_STEPS, record_every=1)
+    out(f"  their AdamW re-run: {n_steps} steps, best loss {best_loss:.3e} "
+        f"({time.process_time() - began:.0f} s CPU)")
+    losses = np.array([loss for _, _, loss in path])
+    best_step = int(np.argmin(losses))
+    report(f"  iterate of the best loss (step {best_step})", path[best_step][1])
+    last = [test_prede(params, law, test_sums, test_loss, test_runs)
+            for _, params, _ in path[-40:]]
+    out(f"    the last 40 iterates: objective {losses[-40:].min():.3e} to "
+        f"{losses[-40:].max():.3e}, PredE {min(last):.5f} to {max(last):.5f}")
+    out(f"    kept:   {_fmt(kept)}")
+    out("    relative difference from published: "
+        + " ".join(f"{n}={(a - b) / b:+.1%}" for n, a, b in zip(NAMES, kept, published)))
+    report("their pipeline re-run (200 AdamW steps)", kept)
+    # the same recipe on the objective with our quadrature (within 1e-5 nats of the exact
+    # sums at every point): how sensitive is the point where it stops?
+    perturbed, _, perturbed_steps, _ = adamw(quad, init, MAX_STEPS)
+    report(f"  same, quadrature sums ({perturbed_steps} steps)", perturbed)
+
+    # the same optimiser, not stopped: with their weight decay, and without it (Adam)
+    for label, decay in (("AdamW (decay 0.01)", WEIGHT_DECAY), ("Adam (no decay)", 0.0)):
+        _, _, _, path = adamw(quad, init, 20001, early_stopping=False, record_every=1,
+                              weight_decay=decay)
+        for step, params, loss in path:
+            if step in (100, 200, 1000, 5000, 20000):
+                report(f"  {label}, not stopped, step {step}", params, quad)
+    report("  (our optimum, same quadrature)", ours_p, quad)
+
+    # our engine from their points: the local optimum of the same objective
+    for label, start in (("our engine from their parameters", published),
+                         ("our engine from their AdamW start", init)):
+        fit = fit_curves(train, "mpl", starts=start[None, :])
+        report(label, [fit.params[n] for n in NAMES])
+
+    # the descent from their parameters to the optimum (L-BFGS-B iterates, log parameters)
+    out("  descent from their parameters (L-BFGS-B on log L0, A, B, C):")
+    for objective, params in descent(quad, published):
+        report(f"    objective/theirs {objective / quad(published):.2f}", params, quad)
+
+    # other conventions one might suspect
+    for label, options in (("per-curve weights (weights='curve')", {"weights": "curve"}),
+                           ("paper's warmup convention", {"warmup": "exclude"})):
+        fit = fit_curves(train, "mpl", **options)
+        params = [fit.params[n] for n in NAMES]
+        other = Objective(train, exact=False, warmup=options.get("warmup", "include"))
+        sums = other.law.prepare(test)
+        prede = float(np.mean([(np.abs(test_loss - other.law.predict(np.array(params), sums))
+                                / test_loss)[test_runs == r].mean()
+                               for r in np.unique(test_runs)]))
+        out(f"  {label:<44} objective {other(params):.3e}  PredE {prede:.5f}  "
+            f"(own convention/weights in the fit)")
+
+
+def main():
+    sizes = [a for a in sys.argv[1:] if a in SIZES] or list(SIZES)
+    curves = _curves()
+    print(f"machine: {os.cpu_count()} cores (shared)")
+    for size in sizes:
+        study(curves, size)
+
+
+if __name__ == "__main__":
+    main()
