@@ -22,13 +22,20 @@ together as arrays:
 * the caller polishes the best optima with scipy (:func:`polish`).
 
 ``refine=True`` is the mode for many weight vectors refitted from a few shared
-points near an optimum (bootstrap resamples): the first pass is made once per
-distinct start and contracted with each row's weights; the model adds to the
-Gauss-Newton curvature the residuals' own second derivatives at the start
-(``sum_i w_i psi_i d2r_i``, central differences of the Jacobian), which the
-Huber runs outside ``delta`` make far from negligible; each later pass computes
-only the objective, gradient and curvature, the latter over the residuals inside
-the curvature's support only.
+points near an optimum (bootstrap resamples):
+
+* the first pass is made once per distinct start and contracted with each row's
+  weights (a bootstrap's first pass is then almost free);
+* the model's curvature adds to Gauss-Newton's the residuals' own second
+  derivatives at the start, weighted by ``w_i psi(r_i)`` at the current point
+  (central differences of the analytic Jacobian, once): with Huber most runs lie
+  outside ``delta``, where ``psi`` is not small, and Gauss-Newton alone converges
+  only linearly once the inliers are settled;
+* later passes compute the objective, gradient and curvature only (the
+  Gauss-Newton sum over the residuals with ``psi' != 0`` alone); the damping keeps
+  the first pass's scale; a rejected step is retried once at the minimum of the
+  parabola along it; where the Newton model curves the wrong way along its step,
+  the Gauss-Newton step is taken instead.
 
 Reductions are plain sums along rows in a fixed block layout (no BLAS), so a
 start's path depends only on its own data: the same start gives the same bits

@@ -9,11 +9,16 @@ each with its own weight vector): no Python loop over scipy calls.
 Each resample is re-optimised from the full-data optimum *and* from the other
 distinct local optima the full fit found (plus a few of the best grid starts),
 and keeps its best; how often the best start is not the full-data optimum is
-recorded, as is every resample whose refit failed. A draw is kept only when the
-engine's convergence test holds (its quadratic model predicts less than 1e-14
-relative to gain) or, for the few that stall, after a polish with scipy's
-trust-region least squares on the resample (each run repeated as often as it
-was drawn, so the Huber objective is exactly the resample's).
+recorded, as is every resample whose refit failed. The optima are refitted in
+the engine's ``refine`` mode (one first pass per optimum shared by every
+resample, then Newton steps whose curvature adds the residuals' second
+derivatives at the optimum to Gauss-Newton's; see
+:func:`~scalinglaws.fitting.engine.multistart_minimize`); grid starts take the
+default search. A draw is kept only when the engine's convergence test holds
+(both the Newton and the Gauss-Newton model predict less than 1e-14 relative to
+gain) or, for the few that stall, after a polish with scipy's trust-region least
+squares on the resample (each run repeated as often as it was drawn, so the
+Huber objective is exactly the resample's).
 
 Determinism: resamples are split into blocks by ``chunk_size`` alone, and a
 resample's refit depends only on its own weights (the engine's sums are plain
