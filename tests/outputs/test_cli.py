@@ -96,6 +96,23 @@ def test_bad_cell_names_row_and_column(tmp_path, capsys):
     assert "row 1" in err and "line 3" in err and "'D'" in err
 
 
+def test_format_and_sep_read_a_table_the_suffix_does_not_name(fit_file, tmp_path, capsys):
+    text = DEFAULT_DATA.read_text()
+    semicolons = tmp_path / "runs.data"
+    semicolons.write_text(text.replace(",", ";"))
+    tabs = tmp_path / "runs.txt"
+    tabs.write_text(text.replace(",", "\t"))
+    assert main(["fit", str(semicolons)]) == 2
+    assert "--format on the command line" in capsys.readouterr().err
+    expected = json.loads(fit_file.read_text())["params"]
+    for path, sep in ((semicolons, ";"), (tabs, "tab")):
+        out = tmp_path / f"{path.stem}-{path.suffix[1:]}.json"
+        assert main(["fit", str(path), "--format", "csv", "--sep", sep, "--out", str(out)]) == 0
+        assert json.loads(out.read_text())["params"] == expected  # the same runs, the same fit
+    assert main(["fit", str(tabs), "--format", "csv", "--sep", "||"]) == 2
+    assert "--sep takes one character" in capsys.readouterr().err
+
+
 def test_help_explains_units():
     result = subprocess.run([sys.executable, "-m", "scalinglaws", "fit", "--help"],
                             capture_output=True, text=True, check=True)

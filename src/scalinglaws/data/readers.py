@@ -168,7 +168,8 @@ def _kind(path: str, format: Any, sep: Any) -> str:
     if kind is None:
         what = f"the suffix {suffix!r}" if suffix else "a name without a suffix"
         raise InputError(f"{path}: cannot tell the format from {what}; give the format, one "
-                         f"of {', '.join(_KINDS)}")
+                         f"of {', '.join(_KINDS)} (format= in Python, --format on the command "
+                         "line)")
     return kind
 
 

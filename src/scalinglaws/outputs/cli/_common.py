@@ -7,6 +7,8 @@ command takes; the README section "The command line" shows the same table)::
     FIT                   a fit file written by `scalinglaws fit --out` (positional)
     --data PATH           the runs table, for commands whose first input is a fit
     --columns NAME=COL    map canonical names (N, D, C, loss, U, ...) to your headers
+    --format F            csv | tsv | json | jsonl | parquet (default: from the suffix)
+    --sep CHAR            field delimiter of a text table (default: , or sniffed ; tab |)
     --flops-per-token K   k in C = k*N*D (default 6)
     --nan-policy P        raise (default) | omit
     --exclude-top-loss K  drop the K runs with the largest loss
@@ -53,7 +55,7 @@ __all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "n
            "add_form_option", "add_quantity_options", "add_flops_per_token_option",
            "add_json_option", "add_group_option", "add_by_option",
            "add_bootstrap_options", "add_seed_option", "add_jobs_option", "add_output_options",
-           "runs_from_args", "optional_runs_from_args", "quantities", "for_each_group",
+           "runs_from_args", "optional_runs_from_args", "delimiter", "quantities", "for_each_group",
            "group_label", "current_group", "check_out", "output_file", "write_output",
            "print_table", "format_table", "activity", "show_progress", "worker_count"]
 
@@ -202,6 +204,13 @@ def add_data_options(parser, positional: bool = True) -> None:
     parser.add_argument("--columns", action="append", metavar="NAME=COLUMN",
                         help="map canonical names (N, D, C, loss) to your column names, e.g. "
                              "--columns N=nonembedding_params,loss=val_loss")
+    parser.add_argument("--format", choices=["csv", "tsv", "json", "jsonl", "parquet"],
+                        help="format of the table (default: from the file's suffix; needed for "
+                             "a name like runs.txt or runs.data)")
+    parser.add_argument("--sep", metavar="CHAR",
+                        help="field delimiter of a text table, e.g. ';' (default ',', tab for "
+                             ".tsv; a header without ',' that splits evenly on ';', tab or '|' "
+                             "is read with that delimiter)")
     add_flops_per_token_option(parser, "k in C = k*N*D, used to derive D or C when one is "
                                        "missing (default 6)")
     parser.add_argument("--nan-policy", choices=["raise", "omit"], default="raise",
@@ -318,10 +327,21 @@ def runs_from_args(args, path=None):
 
     runs = load_runs(path if path is not None else args.path,
                      columns=key_values(args.columns, "--columns", str) or None,
-                     flops_per_token=args.flops_per_token, nan_policy=args.nan_policy)
+                     flops_per_token=args.flops_per_token, nan_policy=args.nan_policy,
+                     format=args.format, sep=delimiter(args.sep))
     if args.exclude_top_loss:
         runs = runs.exclude_top_loss(args.exclude_top_loss)
     return runs
+
+
+def delimiter(sep):
+    """``--sep``: one character, with the shell-friendly names ``tab`` and ``\\t``."""
+    if sep is None:
+        return None
+    sep = {"tab": "\t", "\\t": "\t"}.get(sep, sep)
+    if len(sep) != 1:
+        raise InputError(f"--sep takes one character (or 'tab'), got {sep!r}")
+    return sep
 
 
 def optional_runs_from_args(args):

@@ -18,6 +18,7 @@ from ._common import (
     add_data_options,
     add_output_options,
     add_seed_option,
+    delimiter,
     key_values,
     output_file,
     positive_float,
@@ -40,7 +41,8 @@ def _table(args):
         raise InputError("--exclude-top-loss applies to tables of runs, not to task tables")
     return load_tasks(args.path, columns=key_values(args.columns, "--columns", str) or None,
                       flops_per_token=args.flops_per_token, nan_policy=args.nan_policy,
-                      zero_tokens=args.zero_tokens)
+                      zero_tokens=args.zero_tokens, format=args.format,
+                      sep=delimiter(args.sep))
 
 
 def _target(args) -> dict:
