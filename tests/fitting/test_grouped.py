@@ -14,9 +14,16 @@ from scipy import optimize as sopt
 import scalinglaws as sl
 from scalinglaws import ConvergenceWarning, InputError
 from scalinglaws.fitting import estimator, grouped
-from scalinglaws.fitting._stacked import StackedGroups, _moments, _step, block_lm
+from scalinglaws.fitting._stacked import (
+    StackedGroups,
+    _moments,
+    _step,
+    block_lm,
+    separable_starts_by_group,
+)
 from scalinglaws.fitting.estimator import LawFitter
 from scalinglaws.fitting.grouped import GroupedFitResult, GroupedFitter
+from scalinglaws.fitting.varpro import separable_starts
 from scalinglaws.laws.forms import Form
 from scalinglaws.laws.synthetic import DEFAULT_TRUTH, generate_sweep
 from scalinglaws.uncertainty.grouped import bootstrap_groups
@@ -241,6 +248,26 @@ def test_groups_with_their_own_runs_are_each_evaluated_at_their_own_parameters(f
         np.testing.assert_array_equal(labelled_jac[g, :stack.q, :count], alone_jac[1])
         assert not r[:, g, count:].any() and not jac[:, g, :, count:].any()
         assert not labelled_jac[g, stack.q:].any() and not labelled_r[g, count:].any()
+
+
+@pytest.mark.parametrize("space, weighted", [("log", False), ("linear", False), ("log", True)])
+def test_batched_starts_are_each_groups_variable_projection_starts(space, weighted):
+    # the start generator of many groups (groups of equal size in one batched pass) gives
+    # varpro.separable_starts of each group alone, bit for bit: same starts, same fits
+    rng = np.random.default_rng(5)
+    parts = [generate_sweep(params=dict(TRUTH, A=TRUTH["A"] * rng.uniform(0.5, 2)), rng=g,
+                            n_sizes=(8, 8, 11, 8, 11, 13)[g]).to_frame() for g in range(6)]
+    inputs = [{k: p[k].to_numpy() for k in ("N", "D")} for p in parts]
+    targets = [p["loss"].to_numpy() for p in parts]
+    weights = [rng.integers(0, 3, len(t)).astype(float) for t in targets] if weighted else None
+    batched = separable_starts_by_group(inputs, targets, space=space, weights=weights,
+                                        alphas=grouped._VARPRO_GRID, betas=grouped._VARPRO_GRID,
+                                        count=8)
+    for g, (x, t) in enumerate(zip(inputs, targets)):
+        alone = separable_starts(x, t, space=space, weights=None if weights is None else weights[g],
+                                 alphas=grouped._VARPRO_GRID, betas=grouped._VARPRO_GRID, count=8)
+        assert alone.shape == (8, 5)
+        np.testing.assert_array_equal(batched[g], alone)
 
 
 def test_schur_step_solves_the_full_system():

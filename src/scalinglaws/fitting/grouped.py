@@ -14,9 +14,11 @@ group, jointly, would be a grid in ``3G + 2`` dimensions):
 1. **every group separately, in one batch of the engine**
    (:func:`~scalinglaws.fitting.engine.multistart_minimize`, groups of starts): each
    group's starts (for Chinchilla the best cells of a coarse variable-projection grid,
-   exponents in steps of 0.25 with their inner least-squares E, A, B; otherwise the
-   form's start grid, thinned) are labelled with their group and stepped together for a
-   few iterations, the engine ranking and pruning within each group;
+   exponents in steps of 0.25 with their inner least-squares E, A, B, solved for all the
+   groups of the same size in one batched pass; otherwise the form's start grid, thinned)
+   are labelled with their group and stepped together for a few iterations, the engine
+   ranking and pruning within each group; the form evaluates all groups' runs in one
+   call when it computes run by run (:class:`~scalinglaws.fitting._stacked.StackedGroups`);
 2. each group's best end point is finished by the block Levenberg-Marquardt step
    (:func:`~scalinglaws.fitting._stacked.block_lm`), groups decoupled; a group left
    unconverged or on a bound is refitted alone by the full single-fit search (Hoffmann's
@@ -48,12 +50,11 @@ import numpy as np
 from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .._validation import check_numbers
 from ..data.runs import as_runs, fingerprint_arrays
-from ._stacked import StackedGroups, block_lm, labelled_residuals
+from ._stacked import StackedGroups, block_lm, labelled_residuals, separable_starts_by_group
 from .engine import GRADIENT_TOLERANCE, _bound_tolerance, multistart_minimize, polish
 from .grouped_result import GroupedFitResult
 from .identifiability import identifiability
 from .result import FitResult
-from .varpro import separable_starts
 
 __all__ = ["GroupedFitResult", "GroupedFitter", "fit", "group_rows"]
 
@@ -331,18 +332,24 @@ def _status(gradient: float, at_bounds, objective) -> tuple[int, str]:
 
 
 # ---------------------------------------------------------------------------- separate fits
-def _group_starts(gf: GroupedFitter, x, t, w, chinchilla: bool):
-    """Internal starts ``(m, q)`` of one group. Chinchilla with every parameter free: the
+def _group_starts(gf: GroupedFitter, inputs, targets, weights) -> list:
+    """Internal starts ``(m, q)`` of each group. Chinchilla with every parameter free: the
     best cells of a coarse variable-projection grid (exponents in steps of 0.25, each
-    with its inner least-squares E, A, B); otherwise the form's start grid, thinned."""
+    with its inner least-squares E, A, B), for all groups in batched passes; otherwise the
+    form's start grid, thinned."""
     fitter = gf.fitter
-    if chinchilla:
-        return separable_starts(x, t, space=fitter.space, weights=w, alphas=_VARPRO_GRID,
-                                betas=_VARPRO_GRID, count=_VARPRO_STARTS)
-    points = fitter._start_points(x, t)
-    if len(points) > _GRID_STARTS:
-        points = points[np.linspace(0, len(points) - 1, _GRID_STARTS).round().astype(int)]
-    return points
+    if (fitter.starts is None and fitter.form.name == "chinchilla"
+            and fitter.free == fitter.form.param_names):
+        return separable_starts_by_group(inputs, targets, space=fitter.space, weights=weights,
+                                         alphas=_VARPRO_GRID, betas=_VARPRO_GRID,
+                                         count=_VARPRO_STARTS)
+    starts = []
+    for x, t in zip(inputs, targets):
+        points = fitter._start_points(x, t)
+        if len(points) > _GRID_STARTS:
+            points = points[np.linspace(0, len(points) - 1, _GRID_STARTS).round().astype(int)]
+        starts.append(points)
+    return starts
 
 
 def _separate_block(gf: GroupedFitter, inputs, targets, weights, stack=None):
@@ -350,10 +357,7 @@ def _separate_block(gf: GroupedFitter, inputs, targets, weights, stack=None):
     optima ``(G, q)`` and objectives."""
     fitter = gf.fitter
     stack = StackedGroups(fitter, inputs, targets, weights) if stack is None else stack
-    chinchilla = (fitter.starts is None and fitter.form.name == "chinchilla"
-                  and fitter.free == fitter.form.param_names)
-    starts = [_group_starts(gf, x, t, None if weights is None else weights[g], chinchilla)
-              for g, (x, t) in enumerate(zip(inputs, targets))]
+    starts = _group_starts(gf, inputs, targets, weights)
     labels = np.concatenate([np.full(len(s), g) for g, s in enumerate(starts)])
     x0 = np.column_stack([np.concatenate(starts), labels])
     lower = np.append(fitter.lower, 0.0)
