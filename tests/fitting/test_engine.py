@@ -4,6 +4,7 @@ import pytest
 from scalinglaws.laws.losses import Huber, Squared
 from scalinglaws.fitting.engine import (distinct_optima, evaluate_starts, multistart_minimize,
                                         polish, row_blocks)
+from scalinglaws.uncertainty.bootstrap import ResampleModel
 
 X = np.linspace(0.0, 4.0, 30)
 Y = 2.5 * np.exp(-1.3 * X) + 0.4
@@ -159,7 +160,8 @@ def _resampled_problem(n_rows=40, seed=11):
 
 
 def test_refine_mode_reaches_the_default_searchs_optimum():
-    """Refine mode (shared first pass, Newton model, lean passes) ends no higher than the
+    """Refine mode (with the bootstrap's model: shared first pass, Newton curvature, lean
+    passes) ends no higher than the
     default search, an independent path (Gauss-Newton LM with every pass in full), from
     the same optimum of the full data, to 1e-12 relative, on every weight vector."""
     residuals, optimum, weights = _resampled_problem()
@@ -167,7 +169,7 @@ def test_refine_mode_reaches_the_default_searchs_optimum():
     options = dict(weights=weights, groups=np.arange(len(weights)), prune_after=0, stall=0)
     default = multistart_minimize(residuals, x0, Huber(0.02), LO, HI, **options)
     refined = multistart_minimize(residuals, x0, Huber(0.02), LO, HI, damping=1e-5,
-                                  refine=True, **options)
+                                  refine=ResampleModel, **options)
     assert default.converged.all() and refined.converged.all()
     assert np.all(refined.fun <= default.fun * (1 + 1e-12))
     assert refined.nfev < default.nfev  # one shared first pass, fewer passes after it
@@ -184,37 +186,9 @@ def test_refine_mode_gives_the_same_bits_alone_or_in_a_batch():
     residuals, optimum, weights = _resampled_problem(n_rows=24, seed=12)
     x0 = np.where(np.arange(24)[:, None] % 2 == 0, optimum, optimum * 1.01)
     batch = multistart_minimize(residuals, x0, Huber(0.02), LO, HI, weights=weights,
-                                groups=np.arange(24), prune_after=0, stall=0, refine=True)
+                                groups=np.arange(24), prune_after=0, stall=0, refine=ResampleModel)
     for i in (0, 5, 23):
         alone = multistart_minimize(residuals, x0[i:i + 1], Huber(0.02), LO, HI,
                                     weights=weights[i:i + 1], prune_after=0, stall=0,
-                                    refine=True)
+                                    refine=ResampleModel)
         assert np.array_equal(alone.x[0], batch.x[i]) and alone.fun[0] == batch.fun[i]
-
-
-def test_second_derivatives_of_the_residuals_match_the_analytic_ones():
-    from scalinglaws.fitting.engine import _second_derivatives
-
-    points = np.array([[2.5, 1.3, 0.4], [1.0, 0.5, -0.2]])
-    numeric = _second_derivatives(exp_residuals, points, exp_residuals(points)[1])
-    for (a, b, _), d2 in zip(points, numeric):
-        e = np.exp(-b * X)
-        # r = a e^{-bx} + c - y: d2r/da db = -x e^{-bx}, d2r/db2 = a x^2 e^{-bx}, else 0
-        exact = np.zeros((3, 3, X.size))
-        exact[0, 1] = exact[1, 0] = -X * e
-        exact[1, 1] = a * X**2 * e
-        np.testing.assert_allclose(d2, exact, rtol=1e-7, atol=1e-9)
-
-
-def test_sparse_outer_products_equal_the_dense_sum():
-    from scalinglaws.fitting.engine import _sparse_outer
-
-    rng = np.random.default_rng(4)
-    jac = rng.normal(size=(6, 4, 50))
-    curvature = rng.integers(0, 3, (6, 50)) * (rng.random((6, 50)) < 0.2)
-    curvature[2] = 0  # a row with no residual inside the loss's quadratic part
-    upper = np.triu_indices(4)
-    dense = np.einsum("kin,kjn,kn->kij", jac, jac, curvature)[:, upper[0], upper[1]]
-    sparse = _sparse_outer(jac, curvature.astype(float), upper)
-    np.testing.assert_allclose(sparse, dense, rtol=1e-13, atol=1e-13)
-    assert np.all(sparse[2] == 0)

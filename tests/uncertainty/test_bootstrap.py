@@ -417,3 +417,42 @@ def test_bca_matches_scipy_given_the_same_draws(synthetic):
     assert low == pytest.approx(theirs.confidence_interval.low, rel=1e-12)
     assert high == pytest.approx(theirs.confidence_interval.high, rel=1e-12)
     assert low < estimate < high
+
+
+_X = np.linspace(0.0, 4.0, 30)
+
+
+def _exp_residuals(theta):
+    """``a exp(-b x) + c - y`` and its Jacobian, whose second derivatives are known."""
+    a, b, c = theta[:, :1], theta[:, 1:2], theta[:, 2:3]
+    e = np.exp(-b * _X)
+    r = a * e + c - (2.5 * np.exp(-1.3 * _X) + 0.4)
+    return r, np.stack([e, -a * _X * e, np.ones_like(e)], axis=1)
+
+
+def test_second_derivatives_of_the_residuals_match_the_analytic_ones():
+    from scalinglaws.uncertainty.bootstrap import _second_derivatives
+
+    points = np.array([[2.5, 1.3, 0.4], [1.0, 0.5, -0.2]])
+    numeric = _second_derivatives(_exp_residuals, points, _exp_residuals(points)[1])
+    for (a, b, _), d2 in zip(points, numeric):
+        e = np.exp(-b * _X)
+        # r = a e^{-bx} + c - y: d2r/da db = -x e^{-bx}, d2r/db2 = a x^2 e^{-bx}, else 0
+        exact = np.zeros((3, 3, _X.size))
+        exact[0, 1] = exact[1, 0] = -_X * e
+        exact[1, 1] = a * _X**2 * e
+        np.testing.assert_allclose(d2, exact, rtol=1e-7, atol=1e-9)
+
+
+def test_sparse_outer_products_equal_the_dense_sum():
+    from scalinglaws.uncertainty.bootstrap import _sparse_outer
+
+    rng = np.random.default_rng(4)
+    jac = rng.normal(size=(6, 4, 50))
+    curvature = rng.integers(0, 3, (6, 50)) * (rng.random((6, 50)) < 0.2)
+    curvature[2] = 0  # a row with no residual inside the loss's quadratic part
+    upper = np.triu_indices(4)
+    dense = np.einsum("kin,kjn,kn->kij", jac, jac, curvature)[:, upper[0], upper[1]]
+    sparse = _sparse_outer(jac, curvature.astype(float), upper)
+    np.testing.assert_allclose(sparse, dense, rtol=1e-13, atol=1e-13)
+    assert np.all(sparse[2] == 0)

@@ -21,21 +21,16 @@ together as arrays:
   for ``stall`` accepted steps (a *stall*, reported apart from convergence);
 * the caller polishes the best optima with scipy (:func:`polish`).
 
-``refine=True`` is the mode for many weight vectors refitted from a few shared
-points near an optimum (bootstrap resamples):
-
-* the first pass is made once per distinct start and contracted with each row's
-  weights (a bootstrap's first pass is then almost free);
-* the model's curvature adds to Gauss-Newton's the residuals' own second
-  derivatives at the start, weighted by ``w_i psi(r_i)`` at the current point
-  (central differences of the analytic Jacobian, once): with Huber most runs lie
-  outside ``delta``, where ``psi`` is not small, and Gauss-Newton alone converges
-  only linearly once the inliers are settled;
-* later passes compute the objective, gradient and curvature only (the
-  Gauss-Newton sum over the residuals with ``psi' != 0`` alone); the damping keeps
-  the first pass's scale; a rejected step is retried once at the minimum of the
-  parabola along it; where the Newton model curves the wrong way along its step,
-  the Gauss-Newton step is taken instead.
+Refine mode (``refine=``) is for many weight vectors refitted from a few shared
+points near an optimum (bootstrap resamples). The caller's model makes the passes:
+the first one once per distinct start, contracted with each row's weights; a
+Newton curvature (Gauss-Newton's plus the residuals' second derivatives, which
+matter with Huber: most runs lie outside ``delta``, where ``psi`` is not small);
+lean passes with the objective, gradient and curvature only. The loop keeps the
+first pass's damping scale, retries a rejected step once at the minimum of the
+parabola along it (raising a tiny damping barely shortens a Newton step), and
+takes the Gauss-Newton step where the Newton model curves the wrong way along its
+step.
 
 Reductions are plain sums along rows in a fixed block layout (no BLAS), so a
 start's path depends only on its own data: the same start gives the same bits
@@ -225,140 +220,6 @@ def _accumulate(blocks, x, loss, weights, idx):
     return f, grad, hess, gross, scale
 
 
-class _NewtonModel:
-    """Per-run data at the distinct starts of ``refine`` mode, and its lean passes.
-
-    For each row block and each distinct start ``s``: the first-pass terms (objective,
-    gradient, Gauss-Newton curvature, IRLS diagonal, second-order curvature) per run,
-    so a row's first pass is one contraction with its weights; and the residuals'
-    second derivatives ``d2r_i`` (upper triangle, central differences of the analytic
-    Jacobian), which later passes weight by ``w_i psi(r_i)`` at the row's point.
-    """
-
-    def __init__(self, blocks, x, live, loss):
-        self.blocks, self.loss, self.p = blocks, loss, x.shape[1]
-        self.upper = np.triu_indices(self.p)
-        points, inverse = np.unique(x[live], axis=0, return_inverse=True)
-        self.n_starts = len(points)
-        self.start_of = np.full(x.shape[0], -1)
-        self.start_of[live] = inverse.ravel()
-        self.first, self.curvature = [], []
-        iu, ju = self.upper
-        for fn, _ in blocks:
-            with np.errstate(all="ignore"):
-                r, jac = fn(points)
-                second = _second_derivatives(fn, points, jac)[:, iu, ju]  # (s, t, n)
-                second = np.where(np.isfinite(second), second, 0.0)
-                psi = loss.psi(r)[:, None, :]
-                self.first.append(np.concatenate([
-                    loss.rho(r)[:, None, :], jac * psi,
-                    (jac[:, iu] * jac[:, ju]) * loss.psi_deriv(r)[:, None, :],
-                    jac * jac * loss.weights(r)[:, None, :], second * psi], axis=1))
-            self.curvature.append(second)
-
-    def _unpack(self, packed):
-        out = np.empty(packed.shape[:-1] + (self.p, self.p))
-        out[..., self.upper[0], self.upper[1]] = packed
-        out[..., self.upper[1], self.upper[0]] = packed
-        return out
-
-    def _by_start(self, rows, contract):
-        """``contract(sub_rows, s)`` for each distinct start ``s`` among ``rows``."""
-        starts = self.start_of[rows]
-        for s in np.unique(starts):
-            sub = np.flatnonzero(starts == s)
-            contract(sub, s)
-
-    def first_pass(self, weights, rows):
-        """Objective, gradient, Newton and Gauss-Newton curvature, IRLS diagonal of
-        ``rows`` at their starts: each a contraction of the row's weights."""
-        p, t = self.p, len(self.upper[0])
-        out = np.zeros((rows.size, 1 + 2 * p + 2 * t))
-        for (_, cols), terms in zip(self.blocks, self.first):
-            def contract(sub, s, terms=terms, cols=cols):
-                w = np.ones((sub.size, terms.shape[-1])) if weights is None else \
-                    weights[rows[sub]][:, cols]
-                out[sub] += _contract(w, terms[s])
-            with np.errstate(all="ignore"):
-                self._by_start(rows, contract)
-        f, grad = out[:, 0], out[:, 1:1 + p]
-        gauss_newton = out[:, 1 + p:1 + p + t]
-        scale, second = out[:, 1 + p + t:1 + 2 * p + t], out[:, 1 + 2 * p + t:]
-        return self._finish(f, grad, gauss_newton, second) + (scale,)
-
-    def lean_pass(self, x, weights, rows):
-        """Objective, gradient, Newton and Gauss-Newton curvature at the points ``x`` of
-        ``rows`` (blocks of starts and of rows, like :func:`_accumulate`)."""
-        k, p = x.shape
-        t = len(self.upper[0])
-        f, grad = np.zeros(k), np.zeros((k, p))
-        gauss_newton, second = np.zeros((k, t)), np.zeros((k, t))
-        for (fn, cols), curvature in zip(self.blocks, self.curvature):
-            step = max(1, _JACOBIAN_ELEMENTS // max(p * curvature.shape[-1], 1))
-            for lo in range(0, k, step):
-                sel = slice(lo, min(lo + step, k))
-                with np.errstate(all="ignore"):
-                    r, jac = fn(x[sel])
-                    jac = np.ascontiguousarray(jac)
-                    w = np.ones(r.shape) if weights is None else weights[rows[sel]][:, cols]
-                    f[sel] += np.einsum("kn,kn->k", w, self.loss.rho(r))
-                    weighted_psi = w * self.loss.psi(r)
-                    grad[sel] += np.einsum("kpn,kn->kp", jac, weighted_psi)
-                    gauss_newton[sel] += _sparse_outer(jac, w * self.loss.psi_deriv(r), self.upper)
-
-                    def contract(sub, s, weighted_psi=weighted_psi, curvature=curvature,
-                                 offset=lo):
-                        second[offset + sub] += _contract(weighted_psi[sub], curvature[s])
-                    self._by_start(rows[sel], contract)
-        return self._finish(f, grad, gauss_newton, second)
-
-    def _finish(self, f, grad, gauss_newton, second):
-        hess_gn = self._unpack(gauss_newton)
-        hess = self._unpack(gauss_newton + second)
-        bad = ~np.isfinite(f) | ~np.all(np.isfinite(grad), axis=1) | ~np.all(
-            np.isfinite(hess), axis=(1, 2))
-        f = np.where(bad, np.inf, f)
-        return f, grad, hess, hess_gn
-
-
-def _contract(weights, terms):
-    """``(k, n) x (q, n) -> (k, q)``: numpy's own sum-of-products loop, never BLAS."""
-    return np.einsum("kn,qn->kq", weights, terms)
-
-
-def _sparse_outer(jac, curvature, upper):
-    """Upper triangle of ``sum_n c[k, n] J[k, :, n] J[k, :, n]^T`` over the pairs with
-    ``c != 0`` only (most Huber residuals lie outside ``delta``): each row's sum runs
-    over its own terms alone, so it does not depend on the other rows."""
-    k, p, n = jac.shape
-    out = np.zeros((k, len(upper[0])))
-    flat = np.flatnonzero(curvature != 0)
-    if flat.size:
-        rows = flat // n
-        picked = np.take(jac, flat + rows * ((p - 1) * n) + (np.arange(p) * n)[:, None])
-        weighted = picked * curvature.ravel()[flat]
-        terms = np.empty((len(upper[0]), flat.size))
-        for q, (i, j) in enumerate(zip(*upper)):
-            np.multiply(weighted[i], picked[j], out=terms[q])
-        first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-        out[rows[first]] = np.add.reduceat(terms, first, axis=1).T
-    return out
-
-
-def _second_derivatives(fn, points, jac, relative=1e-5):
-    """``d2 r_i / d theta^2`` ``(s, p, p, n)`` at ``points`` by central differences of the
-    analytic Jacobian ``jac`` (symmetrised)."""
-    s, p = points.shape
-    out = np.zeros((s, p, p, jac.shape[-1]))
-    for j in range(p):
-        h = relative * (1 + np.abs(points[:, j]))
-        up, down = points.copy(), points.copy()
-        up[:, j] += h
-        down[:, j] -= h
-        out[:, :, j] = (fn(up)[1] - fn(down)[1]) / (2 * h)[:, None, None]
-    return 0.5 * (out + out.transpose(0, 2, 1, 3))
-
-
 def _relative(grad, gross, x, lower, upper):
     """Largest ratio of projected gradient to gross gradient, per start."""
     near_lower = x <= lower + _bound_tolerance(lower)
@@ -412,7 +273,7 @@ def multistart_minimize(
     weights: np.ndarray | None = None,
     groups: np.ndarray | None = None,
     damping: float = 1e-3,
-    refine: bool = False,
+    refine: Callable | None = None,
 ) -> MultiStartResult:
     """Minimise ``sum(w * loss.rho(residuals(x)))`` from every row of ``x0`` at once.
 
@@ -461,12 +322,16 @@ def multistart_minimize(
     damping : float
         Initial Levenberg-Marquardt factor of every start (relative to the
         diagonal of the IRLS majoriser).
-    refine : bool
-        Starts are a few distinct points near optima shared by many rows (see the
-        module docstring): shared first pass, Newton model, lean passes. A start
-        then converges when both its Newton and its Gauss-Newton model predict a
-        gain of at most ``ftol``; ``gtol``, ``stall`` and the gradient test are not
-        used (``gradient`` is NaN).
+    refine : callable, optional
+        Refine mode (see the module docstring) with the model
+        ``refine(blocks, x, live, loss)``: an object with ``n_starts`` (residual
+        evaluations of its first pass), ``first_pass(weights, rows)`` returning the
+        objective, gradient, Newton and Gauss-Newton curvature and the damping's scale
+        of ``rows`` at their starts, and ``lean_pass(x, weights, rows)`` returning the
+        first four at the points ``x`` (the bootstrap's ``ResampleModel``). A start
+        then converges when both its Newton and its Gauss-Newton model predict a gain
+        of at most ``ftol``; ``gtol``, ``stall`` and the gradient test are not used
+        (``gradient`` is NaN).
     """
     blocks = _as_blocks(residuals)
     x = np.clip(np.array(x0, dtype=float), lower, upper)
@@ -498,7 +363,7 @@ def multistart_minimize(
     if refine:
         hess_gn = np.zeros((m, p, p))
         shrink, last_step = np.full(m, np.nan), np.zeros((m, p))
-        model = _NewtonModel(blocks, x, live, loss)
+        model = refine(blocks, x, live, loss)
         if live.size:
             f[live], grad[live], hess[live], hess_gn[live], scaling[live] = model.first_pass(
                 weights, live)

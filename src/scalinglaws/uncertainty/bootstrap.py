@@ -10,9 +10,9 @@ Each resample is re-optimised from the full-data optimum *and* from the other
 distinct local optima the full fit found (plus a few of the best grid starts),
 and keeps its best; how often the best start is not the full-data optimum is
 recorded, as is every resample whose refit failed. The optima are refitted in
-the engine's ``refine`` mode (one first pass per optimum shared by every
-resample, then Newton steps whose curvature adds the residuals' second
-derivatives at the optimum to Gauss-Newton's; see
+the engine's refine mode with :class:`ResampleModel` (one first pass per optimum
+shared by every resample, then Newton steps whose curvature adds the residuals'
+second derivatives at the optimum to Gauss-Newton's; see
 :func:`~scalinglaws.fitting.engine.multistart_minimize`); grid starts take the
 default search. A draw is kept only when the engine's convergence test holds
 (both the Newton and the Gauss-Newton model predict less than 1e-14 relative to
@@ -39,7 +39,7 @@ from .._validation import check_bool, check_confidence_level as _check_level, ch
 from ..fitting.estimator import GRADIENT_TOLERANCE, FitResult, LawFitter
 from ..fitting.result import check_fitted_on
 from ..laws.forms import get_form
-from ..fitting.engine import multistart_minimize, polish
+from ..fitting.engine import _JACOBIAN_ELEMENTS, multistart_minimize, polish
 from ..data.runs import Runs, as_runs
 from .bootstrap_result import METHODS, BootstrapResult, _check_method
 
@@ -103,6 +103,143 @@ def _starts(result: FitResult, fitter: LawFitter, runs: Runs, extra_grid_starts:
     return np.clip(np.array(points), fitter.lower, fitter.upper)
 
 
+class ResampleModel:
+    """The engine's refine-mode model for resamples: per-run data at the distinct
+    starts, shared by every resample, and the lean passes.
+
+    For each row block and each distinct start ``s``: the first-pass terms (objective,
+    gradient, Gauss-Newton curvature, IRLS diagonal, second-order curvature) per run,
+    so a row's first pass is one contraction with its weights; and the residuals'
+    second derivatives ``d2r_i`` (upper triangle, central differences of the analytic
+    Jacobian), which later passes weight by ``w_i psi(r_i)`` at the row's point. Use
+    it as ``multistart_minimize(..., refine=ResampleModel)``; it lives here because
+    the fitting stage may not import this one.
+    """
+
+    def __init__(self, blocks, x, live, loss):
+        self.blocks, self.loss, self.p = blocks, loss, x.shape[1]
+        self.upper = np.triu_indices(self.p)
+        points, inverse = np.unique(x[live], axis=0, return_inverse=True)
+        self.n_starts = len(points)
+        self.start_of = np.full(x.shape[0], -1)
+        self.start_of[live] = inverse.ravel()
+        self.first, self.curvature = [], []
+        iu, ju = self.upper
+        for fn, _ in blocks:
+            with np.errstate(all="ignore"):
+                r, jac = fn(points)
+                second = _second_derivatives(fn, points, jac)[:, iu, ju]  # (s, t, n)
+                second = np.where(np.isfinite(second), second, 0.0)
+                psi = loss.psi(r)[:, None, :]
+                self.first.append(np.concatenate([
+                    loss.rho(r)[:, None, :], jac * psi,
+                    (jac[:, iu] * jac[:, ju]) * loss.psi_deriv(r)[:, None, :],
+                    jac * jac * loss.weights(r)[:, None, :], second * psi], axis=1))
+            self.curvature.append(second)
+
+    def _unpack(self, packed):
+        out = np.empty(packed.shape[:-1] + (self.p, self.p))
+        out[..., self.upper[0], self.upper[1]] = packed
+        out[..., self.upper[1], self.upper[0]] = packed
+        return out
+
+    def _by_start(self, rows, contract):
+        """``contract(sub_rows, s)`` for each distinct start ``s`` among ``rows``."""
+        starts = self.start_of[rows]
+        for s in np.unique(starts):
+            sub = np.flatnonzero(starts == s)
+            contract(sub, s)
+
+    def first_pass(self, weights, rows):
+        """Objective, gradient, Newton and Gauss-Newton curvature, IRLS diagonal of
+        ``rows`` at their starts: each a contraction of the row's weights."""
+        p, t = self.p, len(self.upper[0])
+        out = np.zeros((rows.size, 1 + 2 * p + 2 * t))
+        for (_, cols), terms in zip(self.blocks, self.first):
+            def contract(sub, s, terms=terms, cols=cols):
+                w = np.ones((sub.size, terms.shape[-1])) if weights is None else \
+                    weights[rows[sub]][:, cols]
+                out[sub] += _contract(w, terms[s])
+            with np.errstate(all="ignore"):
+                self._by_start(rows, contract)
+        f, grad = out[:, 0], out[:, 1:1 + p]
+        gauss_newton = out[:, 1 + p:1 + p + t]
+        scale, second = out[:, 1 + p + t:1 + 2 * p + t], out[:, 1 + 2 * p + t:]
+        return self._finish(f, grad, gauss_newton, second) + (scale,)
+
+    def lean_pass(self, x, weights, rows):
+        """Objective, gradient, Newton and Gauss-Newton curvature at the points ``x`` of
+        ``rows`` (blocks of starts and of rows, like the engine's own passes)."""
+        k, p = x.shape
+        t = len(self.upper[0])
+        f, grad = np.zeros(k), np.zeros((k, p))
+        gauss_newton, second = np.zeros((k, t)), np.zeros((k, t))
+        for (fn, cols), curvature in zip(self.blocks, self.curvature):
+            step = max(1, _JACOBIAN_ELEMENTS // max(p * curvature.shape[-1], 1))
+            for lo in range(0, k, step):
+                sel = slice(lo, min(lo + step, k))
+                with np.errstate(all="ignore"):
+                    r, jac = fn(x[sel])
+                    jac = np.ascontiguousarray(jac)
+                    w = np.ones(r.shape) if weights is None else weights[rows[sel]][:, cols]
+                    f[sel] += np.einsum("kn,kn->k", w, self.loss.rho(r))
+                    weighted_psi = w * self.loss.psi(r)
+                    grad[sel] += np.einsum("kpn,kn->kp", jac, weighted_psi)
+                    gauss_newton[sel] += _sparse_outer(jac, w * self.loss.psi_deriv(r), self.upper)
+
+                    def contract(sub, s, weighted_psi=weighted_psi, curvature=curvature,
+                                 offset=lo):
+                        second[offset + sub] += _contract(weighted_psi[sub], curvature[s])
+                    self._by_start(rows[sel], contract)
+        return self._finish(f, grad, gauss_newton, second)
+
+    def _finish(self, f, grad, gauss_newton, second):
+        hess_gn = self._unpack(gauss_newton)
+        hess = self._unpack(gauss_newton + second)
+        bad = ~np.isfinite(f) | ~np.all(np.isfinite(grad), axis=1) | ~np.all(
+            np.isfinite(hess), axis=(1, 2))
+        f = np.where(bad, np.inf, f)
+        return f, grad, hess, hess_gn
+
+
+def _contract(weights, terms):
+    """``(k, n) x (q, n) -> (k, q)``: numpy's own sum-of-products loop, never BLAS."""
+    return np.einsum("kn,qn->kq", weights, terms)
+
+
+def _sparse_outer(jac, curvature, upper):
+    """Upper triangle of ``sum_n c[k, n] J[k, :, n] J[k, :, n]^T`` over the pairs with
+    ``c != 0`` only (most Huber residuals lie outside ``delta``): each row's sum runs
+    over its own terms alone, so it does not depend on the other rows."""
+    k, p, n = jac.shape
+    out = np.zeros((k, len(upper[0])))
+    flat = np.flatnonzero(curvature != 0)
+    if flat.size:
+        rows = flat // n
+        picked = np.take(jac, flat + rows * ((p - 1) * n) + (np.arange(p) * n)[:, None])
+        weighted = picked * curvature.ravel()[flat]
+        terms = np.empty((len(upper[0]), flat.size))
+        for q, (i, j) in enumerate(zip(*upper)):
+            np.multiply(weighted[i], picked[j], out=terms[q])
+        first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        out[rows[first]] = np.add.reduceat(terms, first, axis=1).T
+    return out
+
+
+def _second_derivatives(fn, points, jac, relative=1e-5):
+    """``d2 r_i / d theta^2`` ``(s, p, p, n)`` at ``points`` by central differences of the
+    analytic Jacobian ``jac`` (symmetrised)."""
+    s, p = points.shape
+    out = np.zeros((s, p, p, jac.shape[-1]))
+    for j in range(p):
+        h = relative * (1 + np.abs(points[:, j]))
+        up, down = points.copy(), points.copy()
+        up[:, j] += h
+        down[:, j] -= h
+        out[:, :, j] = (fn(up)[1] - fn(down)[1]) / (2 * h)[:, None, None]
+    return 0.5 * (out + out.transpose(0, 2, 1, 3))
+
+
 def _refit_chunk(fitter: LawFitter, inputs, target, starts, counts, max_iter, n_optima=1):
     """Refit a block of resamples (rows of ``counts``) from every start; best per resample.
 
@@ -127,7 +264,8 @@ def _refit_chunk(fitter: LawFitter, inputs, target, starts, counts, max_iter, n_
                                   fitter.lower, fitter.upper, max_iter=max_iter, prune_after=0,
                                   stall=0, weights=np.repeat(counts, width, axis=0),
                                   groups=np.repeat(np.arange(n_res), width),
-                                  **({"damping": _DAMPING, "refine": True} if refine else {}))
+                                  **({"damping": _DAMPING, "refine": ResampleModel}
+                                     if refine else {}))
         fun[:, cols] = np.where(np.isfinite(out.fun), out.fun, np.inf).reshape(n_res, width)
         x_all[:, cols] = out.x.reshape(n_res, width, p)
         converged[:, cols] = out.converged.reshape(n_res, width)
