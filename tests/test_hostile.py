@@ -106,6 +106,29 @@ def test_repeated_key_in_a_fit_file(fit_file):
         sl.load(fit_file)
 
 
+def test_draws_and_covariance_of_other_parameters_are_refused(fitted, tmp_path):
+    # A hand edit of params would otherwise print a loss outside its own stored interval.
+    runs = sl.generate_sweep(noise=0.01, rng=0)
+    boot = sl.bootstrap(fitted, runs, 10, rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        calibrated = sl.calibrate(fitted, runs, n_resamples=0, rollout=False)
+    cases = {"bootstrap": (fitted.with_bootstrap(boot), "bootstrap.point.E"),
+             "uncertainty": (calibrated, "uncertainty.point.E")}
+    for name, (law, field) in cases.items():
+        path = tmp_path / f"{name}.json"
+        sl.save(law, path)
+        sl.load(path)  # as written: loads
+        _rewrite(path, lambda d: d["params"].update(E=d["params"]["E"] * 1.01))
+        with pytest.raises(InputError, match=rf"^{path}: field {field} is .* but params.E is"):
+            sl.load(path)
+    # a file written before the point was kept has nothing to compare: it still loads
+    path = tmp_path / "old.json"
+    sl.save(fitted.with_bootstrap(boot), path)
+    _rewrite(path, lambda d: d["bootstrap"].pop("point"))
+    assert sl.load(path).bootstrap.n_resamples == 10
+
+
 # ----------------------------------------------------------------------------- writes
 
 

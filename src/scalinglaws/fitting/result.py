@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,7 +18,7 @@ from .._version import __version__
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
 
-__all__ = ["FitResult", "SCHEMA_VERSION", "DOCUMENT_KIND", "check_fitted_on"]
+__all__ = ["FitResult", "SCHEMA_VERSION", "DOCUMENT_KIND", "check_fitted_on", "check_same_point"]
 
 #: version of the fit document written (see outputs/io for the versions read)
 SCHEMA_VERSION = 1
@@ -38,6 +39,29 @@ def check_fitted_on(result, runs) -> str:
         raise InputError("`runs` are not the data `result` was fitted on (data fingerprints "
                          "differ); pass the same runs, after the same exclusions")
     return fingerprint
+
+
+def check_same_point(stored, params, source: str, field: str) -> None:
+    """Refuse a section of a fit file (bootstrap draws, a covariance) computed at another
+    point estimate than the file's ``params``: after a hand edit of the parameters, the
+    stored intervals would no longer belong to the law that predicts.
+
+    ``stored`` is the section's own copy of the parameters (None in files written before
+    it was kept: nothing to compare). Values must agree to 1e-12 relative (a JSON round
+    trip is exact; the margin is for files rewritten by other tools).
+    """
+    if stored is None:
+        return
+    if not isinstance(stored, Mapping) or set(stored) != set(params):
+        raise InputError(f"{source}: field {field} must name the parameters "
+                         f"{', '.join(params)}")
+    for name, value in params.items():
+        kept = stored[name]
+        if isinstance(kept, bool) or not isinstance(kept, (int, float)) or not math.isclose(
+                float(kept), float(value), rel_tol=1e-12, abs_tol=0.0):
+            raise InputError(f"{source}: field {field}.{name} is {kept!r} but params.{name} "
+                             f"is {value!r}: the section was computed for other parameters "
+                             "(edited by hand?); refit, or remove the section")
 
 
 @dataclass(frozen=True)

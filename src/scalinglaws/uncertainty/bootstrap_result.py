@@ -9,6 +9,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._validation import check_confidence_level as _check_level
+from ..fitting.result import check_same_point
 from ..laws.forms import Form
 from ..laws.frontier import tokens_per_parameter as frontier_ratio
 
@@ -201,7 +202,10 @@ class BootstrapResult:
                "n_best_start_changed": self.n_best_start_changed,
                "intervals": {k: list(v) for k, v in self.intervals.items()},
                "standard_errors": self.standard_errors,
-               "param_names": list(self.form.param_names)}
+               "param_names": list(self.form.param_names),
+               # the point estimate the draws belong to: a loader refuses them under other
+               # parameters (fitting/result.check_same_point)
+               "point": {k: float(v) for k, v in self.point.items()}}
         if include_draws:
             doc["draws"] = self.draws.tolist()
             if self.jackknife is not None:
@@ -211,6 +215,7 @@ class BootstrapResult:
     @classmethod
     def from_dict(cls, doc: Mapping, form: Form, point: Mapping, source: str = "fit JSON"):
         """Rebuild from :meth:`to_dict` output (needs the draws)."""
+        check_same_point(doc.get("point"), point, source, "bootstrap.point")
         try:
             draws = np.asarray(doc["draws"], dtype=float)
             names = list(doc.get("param_names", form.param_names))

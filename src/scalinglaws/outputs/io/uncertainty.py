@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..._exceptions import InputError
+from ...fitting.result import check_same_point
 from ...uncertainty.calibrated import CalibratedFit
 from ...uncertainty.calibration import ExtrapolationCalibration
 from ...uncertainty.scatter import MODELS, Scatter
@@ -34,6 +35,8 @@ def uncertainty_to_dict(law: CalibratedFit) -> dict:
         "fitted_range": {k: [float(lo), float(hi)] for k, (lo, hi) in law.fitted_range.items()},
         "flops_per_token": float(law.flops_per_token),
         "calibration": None if law.calibration is None else law.calibration.to_dict(),
+        # the point estimate the covariance was computed at (checked on loading)
+        "point": {k: float(v) for k, v in law.fit.params.items()},
     }
 
 
@@ -111,6 +114,7 @@ def calibrated_from_dict(doc, fit, bootstrap=None, *, source: str = "fit JSON") 
     """Rebuild a CalibratedFit from the ``"uncertainty"`` section of a fit file."""
     if not isinstance(doc, Mapping):
         raise InputError(f"{source}: field uncertainty must be an object")
+    check_same_point(doc.get("point"), fit.params, source, "uncertainty.point")
     p = fit.form.n_params
     covariance = doc.get("covariance")
     try:
