@@ -377,6 +377,7 @@ def test_diagnosis_report_and_export(rounded):
                    "C*(N) = 2.45e+25 FLOP", "D*(N) = 23.3T tokens", "under-trained",
                    "less compute"):
         assert phrase in report
+    assert repr(result) == report  # a bare diagnose(...) in a REPL shows the report
     document = json.loads(json.dumps(result.to_dict(), allow_nan=False))
     assert document["compute_ratio"] == pytest.approx(result.compute_ratio)
     assert len(result.to_frame()) == 1

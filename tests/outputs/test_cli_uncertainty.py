@@ -37,6 +37,19 @@ def test_fit_uncertainty_saves_a_calibrated_fit(law_file, capsys):
     np.testing.assert_array_equal(law.bootstrap.draws, again.bootstrap.draws)
 
 
+def test_bootstrap_and_resamples_name_one_number(tmp_path, capsys):
+    # --bootstrap N with --uncertainty is the number of resamples (it was silently ignored)
+    out = tmp_path / "law.json"
+    assert main(["fit", str(DATA), "--uncertainty", "--bootstrap", "12", "--out", str(out)]) == 0
+    assert sl.load(out).bootstrap.n_resamples == 12
+    capsys.readouterr()
+    argv = ["fit", str(DATA), "--uncertainty", "--bootstrap", "50", "--resamples", "20"]
+    assert main(argv) == 2
+    assert "two numbers of resamples" in capsys.readouterr().err
+    assert main(["fit", str(DATA), "--resamples", "20"]) == 2
+    assert "--resamples goes with --uncertainty" in capsys.readouterr().err
+
+
 def test_predict_prints_both_intervals_at_the_level_asked(law_file, capsys):
     assert main(["predict", str(law_file), "--N", "1B", "7B", "--D", "20B", "140B",
                  "--json"]) == 0

@@ -300,6 +300,10 @@ class Diagnosis(_ResultMixin, FrozenOnUnpickle):
         low, high = (np.ravel(v)[index] for v in self.intervals[name])
         return f" [{fmt(low)}, {fmt(high)}]"
 
+    def __repr__(self) -> str:
+        # the report, not a dump of fifteen arrays (a bare ``diagnose(...)`` in a REPL)
+        return str(self)
+
     def __str__(self) -> str:
         k = self.flops_per_token
         elements = np.broadcast_arrays(*(np.asarray(getattr(self, n), float)

@@ -22,10 +22,17 @@ def cmd_fit(args) -> int:
     runs = runs_from_args(args)
     result = fit(runs, args.form, loss=args.loss, delta=args.delta, space=args.space,
                  fixed=fixed, tied=tied, preset=args.preset)
+    resamples = args.resamples
+    if resamples is not None and not args.uncertainty:
+        raise InputError("--resamples goes with --uncertainty; without it, use --bootstrap N")
     if args.uncertainty:
         from ...uncertainty.calibrated import calibrate
 
-        law = calibrate(result, runs, n_resamples=args.resamples, rng=args.seed,
+        if args.bootstrap and resamples is not None and resamples != args.bootstrap:
+            raise InputError(f"--bootstrap {args.bootstrap} and --resamples {resamples} ask for "
+                             "two numbers of resamples; with --uncertainty give one of them")
+        resamples = args.bootstrap or (1000 if resamples is None else resamples)
+        law = calibrate(result, runs, n_resamples=resamples, rng=args.seed,
                         axis=args.axis, scatter=args.scatter, replicates=args.replicates,
                         n_jobs=worker_count(args.jobs), progress=show_progress())
         if args.json:
@@ -205,9 +212,9 @@ def register(sub) -> None:
                    help="also calibrate prediction intervals: bootstrap (--resamples), "
                         "run-to-run scatter and the extrapolation error measured by a rollout "
                         "of this estimator on these runs; all saved in --out")
-    p.add_argument("--resamples", type=nonnegative_int, default=1000, metavar="N",
-                   help="bootstrap resamples with --uncertainty (default 1000; 0 = delta-method "
-                        "confidence intervals)")
+    p.add_argument("--resamples", type=nonnegative_int, metavar="N",
+                   help="bootstrap resamples with --uncertainty (default 1000, or --bootstrap's "
+                        "N; 0 = delta-method confidence intervals)")
     p.add_argument("--axis", default="C", choices=["C", "N", "D"],
                    help="with --uncertainty: the axis extrapolation is measured along (default C)")
     p.add_argument("--scatter", default=None, choices=["ratio", "constant", "power"],
