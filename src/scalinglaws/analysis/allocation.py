@@ -43,6 +43,12 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
     * ``flops(N, D)``: a user FLOP count (vectorised, increasing in D); D is solved from
       ``flops(N, D) = C`` for each N by bisection. Always numerical.
 
+    On Kaplan's ``kaplan_nd`` form this is the optimum *of that law* at C = kND:
+    N grows as C^0.575 with Kaplan's exponents
+    (:func:`~scalinglaws.laws.kaplan.kaplan_nd_allocation_exponent`), not as Kaplan's
+    C^0.73, which comes from training at the critical batch size and stopping early
+    (Table 6: :func:`~scalinglaws.laws.kaplan.compute_efficient`).
+
     Parameters
     ----------
     fit : FitResult
