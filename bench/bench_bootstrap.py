@@ -72,6 +72,12 @@ def default_search(result, runs, counts):
     return out.fun, seconds
 
 
+def cpu_timed(function, *args, **kwargs):
+    start = time.process_time()
+    value = function(*args, **kwargs)
+    return value, time.process_time() - start
+
+
 def timed(function, *args, **kwargs):
     start = time.perf_counter()
     value = function(*args, **kwargs)
@@ -96,7 +102,10 @@ def main():
     bootstrap(result, runs, 20, rng=1)  # warm-up
     fit_times = [timed(sl.fit, runs)[1] for _ in range(5)]
     fit_time = float(np.median(fit_times))
-    print(f"data: {len(runs)} runs; one fit: {fit_time * 1e3:.1f} ms (median of 5)")
+    # CPU seconds too: on a shared machine they move less with the load than wall time
+    fit_cpu = float(np.median([cpu_timed(sl.fit, runs)[1] for _ in range(5)]))
+    print(f"data: {len(runs)} runs; one fit: {fit_time * 1e3:.1f} ms (median of 5; "
+          f"CPU {fit_cpu * 1e3:.1f} ms)")
     reference = {}
     for n in args.resamples:
         for jobs in args.jobs:
@@ -117,6 +126,10 @@ def main():
             from joblib.externals.loky import get_reusable_executor
 
             get_reusable_executor().shutdown(wait=True)  # the next size pays start-up again
+    for n in args.resamples:  # in-process: the process's CPU seconds are the bootstrap's
+        _, cpu = cpu_timed(bootstrap, result, runs, n, rng=args.seed)
+        print(f"bootstrap {n:>6} resamples, n_jobs=1, CPU time: {cpu:7.2f} s = "
+              f"{cpu / fit_cpu:6.1f} x one fit's CPU time")
     n = args.resamples[0]
     tracemalloc.start()  # a separate run: tracing slows numpy down
     bootstrap(result, runs, n, rng=args.seed)
