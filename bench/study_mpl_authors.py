@@ -268,6 +268,9 @@ def study(curves, size, out=print):
     # sums at every point): how sensitive is the point where it stops?
     perturbed, _, perturbed_steps, _ = adamw(quad, init, MAX_STEPS)
     report(f"  same, quadrature sums ({perturbed_steps} steps)", perturbed)
+    # the recipe without its weight decay does not give their parameters
+    no_decay, _, no_decay_steps, _ = adamw(exact, init, MAX_STEPS, weight_decay=0.0)
+    out(f"    same, no weight decay ({no_decay_steps} steps): {_fmt(no_decay)}")
 
     # the same optimiser, not stopped: with their weight decay, and without it (Adam)
     for label, decay in (("AdamW (decay 0.01)", WEIGHT_DECAY), ("Adam (no decay)", 0.0)):
