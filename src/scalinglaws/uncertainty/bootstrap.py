@@ -54,12 +54,13 @@ _DAMPING = 1e-5
 # Worker processes pay off only when each has more work than starting one costs (a
 # fresh interpreter importing numpy, scipy and the package, then receiving the data).
 # Measured on the README's 2-core machine: starting two loky workers cost 0.5-8 s
-# depending on the machine's load, and 10,000 resamples of the 240 Epoch runs took
-# 5.1-5.4 s in-process against 11.2 s on two fresh workers and 6.4 s on a warm pool
-# (bench/bench_bootstrap.py); a resample costs about 1.3-2.2 us per run and start. Below
-# this many estimated seconds per worker the bootstrap runs in-process.
+# depending on the machine's load; with refine mode, 10,000 resamples of the 240 Epoch
+# runs took 1.2 s in-process against 2.5 s on two fresh workers and 0.84 s on a warm
+# pool (bench/bench_bootstrap.py, load average 2.7); a resample costs about 0.5 us per
+# run and start (1.3-2.2 us before refine mode). Below this many estimated seconds per
+# worker the bootstrap runs in-process.
 PROCESS_CROSSOVER_SECONDS = 8.0
-SECONDS_PER_RESAMPLE_RUN_START = 1.3e-6
+SECONDS_PER_RESAMPLE_RUN_START = 0.5e-6
 
 
 def resample_counts(n_runs: int, n_resamples: int, rng, groups=None) -> np.ndarray:
