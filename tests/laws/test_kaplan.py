@@ -240,6 +240,10 @@ def test_contradiction_point_eq_6_8():
     assert l_compute == pytest.approx(l_data, rel=1e-12)
     assert point.loss == pytest.approx(l_compute, rel=1e-12)
     assert point.N == pytest.approx(float(K.compute_efficient(point.compute).N), rel=1e-12)
+    # the README's figures, at the digits it prints (the property above makes them the
+    # crossing of Kaplan's own Eq. 1.2/1.3 and Table 6, not a value of this code's choosing)
+    assert [f"{point.compute_pf_days:.3g}", f"{point.N:.3g}", f"{point.D:.3g}",
+            f"{point.loss:.4g}"] == ["1.12e+04", "1.17e+12", "2.48e+11", "1.668"]
 
 
 def test_contradiction_point_with_eq_6_7_as_printed():
