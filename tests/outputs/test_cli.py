@@ -407,6 +407,26 @@ def test_fit_bootstrap_shows_its_progress_bar_on_a_terminal(capsys, monkeypatch)
     assert "bootstrap" in capsys.readouterr().err  # tqdm's bar, even for a short bootstrap
 
 
+def test_a_figure_is_asked_for_with_figure_in_every_command():
+    import argparse
+
+    from scalinglaws.outputs.cli import build_parser
+
+    spellings = {}
+
+    def walk(parser, name):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_name, sub in action.choices.items():
+                    walk(sub, f"{name} {sub_name}".strip())
+            elif {"--plot", "--figure"} & set(action.option_strings):
+                spellings[name] = action.option_strings[0]
+
+    walk(build_parser(), "")
+    assert {"backtest", "compare", "plan", "tasks fit"} <= set(spellings)
+    assert set(spellings.values()) == {"--figure"}, spellings
+
+
 def test_every_flag_of_every_command_has_help():
     import argparse
 

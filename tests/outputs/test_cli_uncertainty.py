@@ -86,13 +86,13 @@ def test_preset_extrapolate_ties_the_exponents(tmp_path, capsys):
 
 def test_backtest_rollout_with_a_figure(tmp_path, capsys):
     figure = tmp_path / "rollout.png"
-    assert main(["backtest", str(DATA), "--rollout", "--cuts", "3", "--plot", str(figure),
+    assert main(["backtest", str(DATA), "--rollout", "--cuts", "3", "--figure", str(figure),
                  "--json"]) == 0
     document = _rows(capsys)
     assert document["axis"] == "C" and len(document["folds"]) == 3
     assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert main(["backtest", str(DATA), "--plot", str(tmp_path / "x.png")]) == 2
-    assert "add --rollout" in capsys.readouterr().err
+    assert main(["backtest", str(DATA), "--plot", str(tmp_path / "x.png")]) == 2  # former name
+    assert "--figure draws a rollout: add --rollout" in capsys.readouterr().err
 
 
 def test_plot_kinds_are_the_figure_kinds(law_file, tmp_path):

@@ -62,10 +62,10 @@ def cmd_backtest(args) -> int:
     if args.holdout == "group" and not args.group:
         raise InputError("--holdout group needs --group COLUMN")
     if args.plot and not args.rollout:
-        raise InputError("--plot draws a rollout: add --rollout")
+        raise InputError("--figure draws a rollout: add --rollout")
     if args.plot:
         check_output_path(args.plot, inputs=[args.path], kind="image", force=args.force,
-                          argument="--plot")
+                          argument="--figure")
     runs = runs_from_args(args)
     if args.rollout:
         result = backtest(runs, args.form, rollout=True, axis=args.axis, n_cuts=args.cuts,
@@ -149,8 +149,8 @@ def register(sub) -> None:
                    help="with --rollout: most cuts (default 5)")
     p.add_argument("--preset", default="hoffmann", choices=["hoffmann", "extrapolate"],
                    help="the estimator to back-test (see `fit --preset`)")
-    p.add_argument("--plot", metavar="FILE.png",
+    p.add_argument("--figure", "--plot", dest="plot", metavar="FILE.png",
                    help="with --rollout: draw the errors against the extrapolation factor "
-                        "(.png, .pdf or .svg)")
+                        "(.png, .pdf or .svg; --plot is the former name)")
     add_output_options(p, "json", what="the back-test (JSON)")
     p.set_defaults(func=cmd_backtest)
