@@ -268,6 +268,24 @@ def test_draws_no_higher_than_the_default_search(epoch, synthetic):
     assert np.all(with_grid.objectives <= _default_search(result, runs, counts, 4) * (1 + 1e-12))
 
 
+def test_an_exact_fit_needs_no_polish(monkeypatch):
+    """On noiseless runs every resample's optimum is an exact fit (objective ~0), where
+    the relative model test can never hold: it must be recognised as converged, not
+    stalled and sent to scipy one resample at a time."""
+    import scalinglaws.uncertainty.bootstrap as module
+
+    runs = sl.generate_sweep(noise=0.0, rng=1)
+    result = sl.fit(runs)
+
+    def no_polish(*args, **kwargs):
+        raise AssertionError("a resample was polished")
+
+    monkeypatch.setattr(module, "polish", no_polish)
+    boot = bootstrap(result, runs, 50, rng=0)
+    assert boot.n_failed == 0
+    np.testing.assert_allclose(boot.draws[:, 3], result.params["alpha"], rtol=1e-8)
+
+
 def test_dask_cluster_gives_the_same_draws(synthetic):
     distributed = pytest.importorskip("dask.distributed")
     runs, result = synthetic

@@ -325,7 +325,8 @@ def multistart_minimize(
     refine : callable, optional
         Refine mode (see the module docstring) with the model
         ``refine(blocks, x, live, loss)``: an object with ``n_starts`` (residual
-        evaluations of its first pass), ``first_pass(weights, rows)`` returning the
+        evaluations of its first pass), ``n_rows`` (residuals per start),
+        ``first_pass(weights, rows)`` returning the
         objective, gradient, Newton and Gauss-Newton curvature and the damping's scale
         of ``rows`` at their starts, and ``lean_pass(x, weights, rows)`` returning the
         first four at the points ``x`` (the bootstrap's ``ResampleModel``). A start
@@ -431,6 +432,8 @@ def multistart_minimize(
                 gn_gain = -((ga[sub] * gn_step).sum(axis=1) + 0.5 * (gn_step * (
                     hess_gn[idx[sub]] * gn_step[:, None, :]).sum(axis=-1)).sum(axis=1))
                 settled[sub] = gn_gain <= ftol * np.abs(fa[sub])
+            # an exact fit of a non-negative objective is a global minimum (as in _accumulate)
+            settled |= fa <= _EXACT_FIT * model.n_rows
         converged[idx[settled]] = True
         idx, xa, fa, ga, step = (idx[~settled], xa[~settled], fa[~settled], ga[~settled],
                                  step[~settled])

@@ -137,6 +137,7 @@ class ResampleModel:
                     (jac[:, iu] * jac[:, ju]) * loss.psi_deriv(r)[:, None, :],
                     jac * jac * loss.weights(r)[:, None, :], second * psi], axis=1))
             self.curvature.append(second)
+        self.n_rows = sum(c.shape[-1] for c in self.curvature)
 
     def _unpack(self, packed):
         out = np.empty(packed.shape[:-1] + (self.p, self.p))
