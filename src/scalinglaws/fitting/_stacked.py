@@ -24,6 +24,8 @@ set of inputs. :func:`labelled_residuals` exposes the same data to the
 batched multi-start engine, whose residual function sees only parameter vectors: the
 group of a start rides along as an extra parameter column with a zero Jacobian, which
 the engine therefore never moves (the device :mod:`.varpro` uses to hold exponents).
+:func:`separable_starts_by_group` gives the Chinchilla starts of many groups (variable
+projection on an exponent grid) in batched passes, the same as one group at a time.
 """
 
 from __future__ import annotations
