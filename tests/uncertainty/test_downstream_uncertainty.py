@@ -5,6 +5,7 @@ the propagated interval in simulation, and the honest table on the OLMo ladder."
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,10 +150,20 @@ def test_interval_coverage_of_the_ladder_targets(shared_dir):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         ladder = fit_downstream(table)
+        cells = {}
         for run, expected in README_COVERED.items():
             table_of = predict_tasks(ladder, run=run, table=table, n_resamples=200, rng=0)
             covered = {row["task"]: row["covered"] for row in table_of.rows}
             assert covered == expected, (run, covered)
+            for row in table_of.rows:
+                cells.setdefault(row["task"], []).extend([
+                    f"{row['accuracy']:.3f} [{row['accuracy_low']:.3f}, "
+                    f"{row['accuracy_high']:.3f}]",
+                    f"{row['observed_accuracy']:.3f}" + ("" if row["covered"] else " (outside)")])
+    # the README's per-task table is this run, cell for cell
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for task, expected in cells.items():
+        assert f"| {task} | " + " | ".join(expected) + " |" in readme, task
     # the intervals the README quotes (13B): ARC-Easy missed, ARC-Challenge held
     arc_easy, arc_challenge = table_of["arc_easy_test"], table_of["arc_challenge_test"]
     assert (round(arc_easy["accuracy_low"], 3), round(arc_easy["accuracy_high"], 3)) == \
