@@ -84,3 +84,18 @@ def test_no_inference_gives_the_compute_optimal_model():
 def test_bad_arguments(call, name):
     with pytest.raises(InputError, match=name):
         call()
+
+
+def test_the_readme_example_at_the_digits_it_prints():
+    # README (section kaplan, "Dollars and latency"): the cheapest model at loss 2.0 has
+    # 19.5B parameters, 3.19T tokens, $0.90M, 46 layers; FLOP-optimal 29.6B, $1.04M;
+    # compute-optimal 46.9B, $1.45M, 62 layers (the optimum itself is checked against a
+    # brute-force grid above)
+    result = cost_optimal(LAW, 2.0, GPU, input_tokens=1e12, output_tokens=1e12,
+                          aspect_ratio=128)
+    cheap, flop, compute = result.cheapest, result.flop_optimal, result.compute_optimal
+    assert (f"{cheap.N / 1e9:.1f}", f"{cheap.D / 1e12:.2f}") == ("19.5", "3.19")
+    assert (f"{cheap.total_dollars / 1e6:.2f}", round(float(cheap.n_layer))) == ("0.90", 46)
+    assert (f"{flop.N / 1e9:.1f}", f"{flop.total_dollars / 1e6:.2f}") == ("29.6", "1.04")
+    assert (f"{compute.N / 1e9:.1f}", f"{compute.total_dollars / 1e6:.2f}",
+            round(float(compute.n_layer))) == ("46.9", "1.45", 62)
