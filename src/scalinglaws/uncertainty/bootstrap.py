@@ -146,11 +146,13 @@ class ResampleModel:
         return out
 
     def _by_start(self, rows, contract):
-        """``contract(sub_rows, s)`` for each distinct start ``s`` among ``rows``."""
+        """``contract(sub, s)`` for each distinct start ``s`` among ``rows`` (``sub`` indexes
+        the rows that have it)."""
+        if self.n_starts == 1:
+            return contract(slice(None), 0)
         starts = self.start_of[rows]
         for s in np.unique(starts):
-            sub = np.flatnonzero(starts == s)
-            contract(sub, s)
+            contract(np.flatnonzero(starts == s), s)
 
     def first_pass(self, weights, rows):
         """Objective, gradient, Newton and Gauss-Newton curvature, IRLS diagonal of
@@ -159,7 +161,7 @@ class ResampleModel:
         out = np.zeros((rows.size, 1 + 2 * p + 2 * t))
         for (_, cols), terms in zip(self.blocks, self.first):
             def contract(sub, s, terms=terms, cols=cols):
-                w = np.ones((sub.size, terms.shape[-1])) if weights is None else \
+                w = np.ones((rows[sub].size, terms.shape[-1])) if weights is None else \
                     weights[rows[sub]][:, cols]
                 out[sub] += _contract(w, terms[s])
             with np.errstate(all="ignore"):
@@ -190,8 +192,8 @@ class ResampleModel:
                     gauss_newton[sel] += _sparse_outer(jac, w * self.loss.psi_deriv(r), self.upper)
 
                     def contract(sub, s, weighted_psi=weighted_psi, curvature=curvature,
-                                 offset=lo):
-                        second[offset + sub] += _contract(weighted_psi[sub], curvature[s])
+                                 rows_second=second[sel]):
+                        rows_second[sub] += _contract(weighted_psi[sub], curvature[s])
                     self._by_start(rows[sel], contract)
         return self._finish(f, grad, gauss_newton, second)
 
@@ -219,11 +221,8 @@ def _sparse_outer(jac, curvature, upper):
     if flat.size:
         rows = flat // n
         picked = np.take(jac, flat + rows * ((p - 1) * n) + (np.arange(p) * n)[:, None])
-        weighted = picked * curvature.ravel()[flat]
-        terms = np.empty((len(upper[0]), flat.size))
-        for q, (i, j) in enumerate(zip(*upper)):
-            np.multiply(weighted[i], picked[j], out=terms[q])
-        first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
+        terms = (picked * curvature.ravel()[flat])[upper[0]] * picked[upper[1]]
+        first = np.concatenate(([0], np.flatnonzero(rows[1:] != rows[:-1]) + 1))
         out[rows[first]] = np.add.reduceat(terms, first, axis=1).T
     return out
 
