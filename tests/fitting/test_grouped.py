@@ -13,7 +13,7 @@ from scipy import optimize as sopt
 
 import scalinglaws as sl
 from scalinglaws import ConvergenceWarning, InputError
-from scalinglaws.fitting import estimator, grouped
+from scalinglaws.fitting import _stacked, estimator, grouped
 from scalinglaws.fitting._stacked import (
     StackedGroups,
     _moments,
@@ -219,12 +219,16 @@ class _MeanScaled(Form):
         return np.array([[0.0, 0.3]])
 
 
-@pytest.mark.parametrize("form, n_groups", [("chinchilla", 5), ("kaplan_nd", 3),
-                                            (_MeanScaled(), 3)])
-def test_groups_with_their_own_runs_are_each_evaluated_at_their_own_parameters(form, n_groups):
+@pytest.mark.parametrize("form, n_groups, row_elements", [
+    ("chinchilla", 5, None), ("chinchilla", 5, 250), ("kaplan_nd", 3, None), (_MeanScaled(), 3, None)])
+def test_groups_with_their_own_runs_are_each_evaluated_at_their_own_parameters(
+        form, n_groups, row_elements, monkeypatch):
     # groups of different sizes, each with its own runs: evaluated in one call of the form
-    # when it computes run by run (the built-in forms), else one call per group; either way
-    # bit for bit what each group's own residual function gives, zero past a group's runs
+    # when it computes run by run (the built-in forms; in blocks of rows when there are
+    # many), else one call per group; either way bit for bit what each group's own
+    # residual function gives, zero past a group's runs
+    if row_elements is not None:  # 108 runs at most: blocks of two rows (the last of one)
+        monkeypatch.setattr(_stacked, "_ROW_ELEMENTS", row_elements)
     fitter = LawFitter(form)
     parts = [generate_sweep(rng=g, n_sizes=8 + g, span=8.0 + g).to_frame()
              for g in range(n_groups)]
@@ -250,10 +254,15 @@ def test_groups_with_their_own_runs_are_each_evaluated_at_their_own_parameters(f
         assert not labelled_jac[g, stack.q:].any() and not labelled_r[g, count:].any()
 
 
-@pytest.mark.parametrize("space, weighted", [("log", False), ("linear", False), ("log", True)])
-def test_batched_starts_are_each_groups_variable_projection_starts(space, weighted):
-    # the start generator of many groups (groups of equal size in one batched pass) gives
-    # varpro.separable_starts of each group alone, bit for bit: same starts, same fits
+@pytest.mark.parametrize("space, weighted, start_elements", [
+    ("log", False, None), ("linear", False, None), ("log", True, None), ("log", False, 1)])
+def test_batched_starts_are_each_groups_variable_projection_starts(space, weighted,
+                                                                   start_elements, monkeypatch):
+    # the start generator of many groups (groups of equal size in one batched pass, or
+    # one group per pass when memory is short) gives varpro.separable_starts of each
+    # group alone, bit for bit: same starts, same fits
+    if start_elements is not None:
+        monkeypatch.setattr(_stacked, "_START_ELEMENTS", start_elements)
     rng = np.random.default_rng(5)
     parts = [generate_sweep(params=dict(TRUTH, A=TRUTH["A"] * rng.uniform(0.5, 2)), rng=g,
                             n_sizes=(8, 8, 11, 8, 11, 13)[g]).to_frame() for g in range(6)]

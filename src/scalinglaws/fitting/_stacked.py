@@ -37,6 +37,7 @@ import numpy as np
 
 from ..laws.losses import Loss
 from .engine import _relative, solve_each
+from .varpro import _LOG_FLOOR, _ROWS_PER_BLOCK, _SUBSETS
 
 __all__ = ["StackedGroups", "block_lm", "labelled_residuals"]
 
@@ -44,6 +45,8 @@ _SINGULAR_FLOOR = 1e-12  # damping scale floor relative to the largest diagonal 
 _STALL_RTOL = 1e-12  # relative gain below which an iteration does not count as progress
 _SWITCH_RTOL = 1e-3  # relative gain below which a problem switches to Gauss-Newton steps
 _STALL_ITERATIONS = 12  # ...and this many such iterations in a row end a problem (a stall)
+_ROW_ELEMENTS = 1 << 18  # runs x parameter vectors per call of the form on row inputs
+_START_ELEMENTS = 1 << 22  # groups x exponent cells x runs per batched start pass
 
 
 class StackedGroups:
@@ -141,7 +144,19 @@ class StackedGroups:
 
     def _rows(self, theta: np.ndarray, groups: np.ndarray):
         """Residuals ``(m, n_max)`` and Jacobian ``(m, q, n_max)`` of ``theta`` ``(m, q)``, row
-        ``i`` on the runs of group ``groups[i]``, in one call of the form."""
+        ``i`` on the runs of group ``groups[i]``: one call of the form per block of rows
+        (about ``_ROW_ELEMENTS`` values each, which bounds the form's temporaries)."""
+        m, step = len(groups), max(1, _ROW_ELEMENTS // self.n_max)
+        if m <= step:
+            return self._row_block(theta, groups)
+        r, jac = np.empty((m, self.n_max)), np.empty((m, self.q, self.n_max))
+        for lo in range(0, m, step):
+            r[lo:lo + step], jac[lo:lo + step] = self._row_block(theta[lo:lo + step],
+                                                                groups[lo:lo + step])
+        return r, jac
+
+    def _row_block(self, theta: np.ndarray, groups: np.ndarray):
+        """:meth:`_rows` in one call of the form."""
         inputs = {name: values[groups].view(_RowInputs) for name, values in self.row_inputs.items()}
         # against a zero target (log 1 = 0) the residual function returns the form's value
         # itself; the group's target and offset are then subtracted as in the per-design path
@@ -508,8 +523,12 @@ def separable_starts_by_group(inputs: Sequence[dict], targets: Sequence[np.ndarr
     counts = np.array([len(t) for t in targets])
     out = [None] * len(targets)
     aa, bb = np.meshgrid(alphas, betas, indexing="ij")
-    for n in np.unique(counts):
-        members = np.flatnonzero(counts == n)
+    batches = []
+    for n in np.unique(counts):  # groups of n runs, so many at a time that memory stays bounded
+        same = np.flatnonzero(counts == n)
+        size = max(1, _START_ELEMENTS // (len(alphas) * len(betas) * min(int(n), _ROWS_PER_BLOCK)))
+        batches += [same[i:i + size] for i in range(0, len(same), size)]
+    for members in batches:
         L = np.array([np.asarray(targets[g], dtype=float).ravel() for g in members])
         w = np.ones_like(L) if weights is None else np.array(
             [np.asarray(weights[g], dtype=float).ravel() for g in members])
@@ -532,8 +551,6 @@ def _inner_solve_by_group(N, D, L, alphas, betas, w):
     """:func:`~scalinglaws.fitting.varpro.linear_inner_solve` for ``B`` groups of ``n`` runs
     each (``N``, ``D``, ``L``, ``w`` of shape ``(B, n)``): log-scales ``(B, Ga, Gb, 3)``
     and weighted sums of squares ``(B, Ga, Gb)``, operation for operation the same."""
-    from .varpro import _LOG_FLOOR, _ROWS_PER_BLOCK, _SUBSETS
-
     def basis(log_input, exponents):  # (B, G, n) rows scaled to max 1, and the scales
         log_terms = -(exponents[None, :, None] * log_input[:, None, :])
         top = log_terms.max(axis=-1, keepdims=True)
