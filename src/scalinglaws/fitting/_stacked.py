@@ -37,7 +37,7 @@ import numpy as np
 
 from ..laws.losses import Loss
 from .engine import _relative, solve_each
-from .varpro import _LOG_FLOOR, _ROWS_PER_BLOCK, _SUBSETS
+from .varpro import _ROWS_PER_BLOCK, linear_inner_solve
 
 __all__ = ["StackedGroups", "block_lm", "labelled_residuals"]
 
@@ -514,9 +514,8 @@ def separable_starts_by_group(inputs: Sequence[dict], targets: Sequence[np.ndarr
     runs over one group's runs in the same order; the 3x3 solves are LAPACK's, one system
     at a time). ``weights`` is None or one array per group. Returns a list of ``(m, 5)``.
 
-    The variable-projection solve itself is :func:`~scalinglaws.fitting.varpro.linear_inner_solve`
-    with a leading axis of groups (:func:`_inner_solve_by_group`); a test checks that the
-    two agree exactly.
+    The variable-projection solve is :func:`~scalinglaws.fitting.varpro.linear_inner_solve`
+    with a leading axis of groups.
     """
     alphas = np.atleast_1d(np.asarray(alphas, float))
     betas = np.atleast_1d(np.asarray(betas, float))
@@ -536,7 +535,7 @@ def separable_starts_by_group(inputs: Sequence[dict], targets: Sequence[np.ndarr
             w = w / (L * L)
         columns = [np.array([np.asarray(inputs[g][name], dtype=float).ravel() for g in members])
                    for name in ("N", "D")]
-        logs, sse = _inner_solve_by_group(*columns, L, alphas, betas, w)
+        logs, sse = linear_inner_solve(*columns, L, alphas, betas, w)
         exponents = np.broadcast_to(np.stack([aa, bb], axis=-1), logs.shape[:-1] + (2,))
         points = np.concatenate([logs, exponents], axis=-1).reshape(len(members), -1, 5)
         flat = sse.reshape(len(members), -1)
@@ -546,54 +545,3 @@ def separable_starts_by_group(inputs: Sequence[dict], targets: Sequence[np.ndarr
             out[g] = points[i][chosen]
     return out
 
-
-def _inner_solve_by_group(N, D, L, alphas, betas, w):
-    """:func:`~scalinglaws.fitting.varpro.linear_inner_solve` for ``B`` groups of ``n`` runs
-    each (``N``, ``D``, ``L``, ``w`` of shape ``(B, n)``): log-scales ``(B, Ga, Gb, 3)``
-    and weighted sums of squares ``(B, Ga, Gb)``, operation for operation the same."""
-    def basis(log_input, exponents):  # (B, G, n) rows scaled to max 1, and the scales
-        log_terms = -(exponents[None, :, None] * log_input[:, None, :])
-        top = log_terms.max(axis=-1, keepdims=True)
-        return np.exp(log_terms - top), top[..., 0]
-
-    x, log_x = basis(np.log(N), alphas)
-    y, log_y = basis(np.log(D), betas)
-    b_, ga, gb = len(L), len(alphas), len(betas)
-    shape = (b_, ga, gb)
-    wx, wy = w[:, None, :] * x, w[:, None, :] * y
-    s1 = np.broadcast_to(w.sum(axis=-1)[:, None, None], shape)
-    sx = np.broadcast_to(wx.sum(axis=-1)[:, :, None], shape)
-    sy = np.broadcast_to(wy.sum(axis=-1)[:, None, :], shape)
-    sxx = np.broadcast_to((wx * x).sum(axis=-1)[:, :, None], shape)
-    syy = np.broadcast_to((wy * y).sum(axis=-1)[:, None, :], shape)
-    sxy = np.zeros(shape)
-    for lo in range(0, L.shape[1], _ROWS_PER_BLOCK):
-        hi = lo + _ROWS_PER_BLOCK
-        sxy += (wx[:, :, None, lo:hi] * y[:, None, :, lo:hi]).sum(axis=-1)
-    gram = np.stack([np.stack([s1, sx, sy], -1), np.stack([sx, sxx, sxy], -1),
-                     np.stack([sy, sxy, syy], -1)], -2)
-    rhs = np.stack([np.broadcast_to((w * L).sum(axis=-1)[:, None, None], shape),
-                    np.broadcast_to((wx * L[:, None, :]).sum(axis=-1)[:, :, None], shape),
-                    np.broadcast_to((wy * L[:, None, :]).sum(axis=-1)[:, None, :], shape)], -1)
-    total = (w * L * L).sum(axis=-1)[:, None, None]
-    best_sse = np.full(shape, np.inf)
-    best = np.zeros(shape + (3,))
-    for subset in _SUBSETS:
-        sub = list(subset)
-        g = gram[..., sub, :][..., :, sub]
-        b = rhs[..., sub]
-        with np.errstate(all="ignore"):
-            ridge = 1e-13 * np.trace(g, axis1=-2, axis2=-1)[..., None, None] * np.eye(len(sub))
-            coef = np.linalg.solve(g + ridge, b[..., None])[..., 0]
-            sse = total - 2 * (coef * b).sum(-1) + np.einsum("...i,...ij,...j->...", coef, g, coef)
-        ok = np.all(coef > 0, axis=-1) & np.isfinite(sse) & (sse < best_sse)
-        full = np.zeros(shape + (3,))
-        full[..., sub] = coef
-        best = np.where(ok[..., None], full, best)
-        best_sse = np.where(ok, sse, best_sse)
-    with np.errstate(divide="ignore"):
-        logs = np.log(best)
-    logs[..., 1] -= log_x[:, :, None]
-    logs[..., 2] -= log_y[:, None, :]
-    logs = np.where(best > 0, logs, _LOG_FLOOR)
-    return logs, np.maximum(best_sse, 0.0)

@@ -37,24 +37,27 @@ _SUBSETS = [s for k in (1, 2, 3) for s in itertools.combinations(range(3), k)]
 
 
 def _basis(log_input, exponents):
-    """``exp(-exponent * log_input)``, shape (G, n), each row scaled to max 1 (and the scales)."""
-    log_terms = -np.outer(exponents, log_input)
-    top = log_terms.max(axis=1, keepdims=True)
-    return np.exp(log_terms - top), top[:, 0]
+    """``exp(-exponent * log_input)``, shape (B, G, n), each row scaled to max 1 (and the
+    scales, shape (B, G))."""
+    log_terms = -(exponents[None, :, None] * log_input[:, None, :])
+    top = log_terms.max(axis=-1, keepdims=True)
+    return np.exp(log_terms - top), top[..., 0]
 
 
 def linear_inner_solve(N, D, L, alphas, betas, weights=None):
     """Best non-negative ``(E, A, B)`` for every ``(alpha, beta)`` cell, by weighted least squares.
 
     Minimises ``sum_i w_i (E + A N_i^-alpha + B D_i^-beta - L_i)^2`` with ``E, A, B >= 0``
-    for each cell of the grid ``alphas x betas``.
+    for each cell of the grid ``alphas x betas``. ``N``, ``D``, ``L`` (and ``weights``) may
+    carry a leading axis of groups, shape ``(B, n)``: every group is solved in the same
+    pass, operation for operation as on its own (the grouped fits' starts).
 
     Returns
     -------
-    log_scales : ndarray, shape (Ga, Gb, 3)
+    log_scales : ndarray, shape (Ga, Gb, 3), or (B, Ga, Gb, 3) for groups
         ``log(E), log(A), log(B)``; a coefficient at zero is ``-30`` (the
         internal lower bound).
-    sse : ndarray, shape (Ga, Gb)
+    sse : ndarray, shape (Ga, Gb), or (B, Ga, Gb) for groups
         The weighted residual sum of squares at the solution.
 
     Examples
@@ -66,31 +69,35 @@ def linear_inner_solve(N, D, L, alphas, betas, weights=None):
     >>> np.exp(scales[0, 0]).round(6).tolist(), bool(sse[0, 0] < 1e-20)
     ([1.7, 400.0, 1000.0], True)
     """
-    N, D, L = (np.asarray(v, dtype=float).ravel() for v in (N, D, L))
+    N, D, L = (np.asarray(v, dtype=float) for v in (N, D, L))
+    grouped = L.ndim == 2
+    if not grouped:
+        N, D, L = (v.ravel()[None, :] for v in (N, D, L))
     alphas, betas = np.atleast_1d(np.asarray(alphas, float)), np.atleast_1d(np.asarray(betas, float))
-    w = np.ones_like(L) if weights is None else np.asarray(weights, dtype=float).ravel()
-    x, log_x = _basis(np.log(N), alphas)  # (Ga, n), scale exp(log_x)
-    y, log_y = _basis(np.log(D), betas)  # (Gb, n)
-    ga, gb = len(alphas), len(betas)
-    wx, wy = w * x, w * y
+    w = (np.ones_like(L) if weights is None
+         else np.asarray(weights, dtype=float).reshape(L.shape))
+    x, log_x = _basis(np.log(N), alphas)  # (B, Ga, n), scale exp(log_x)
+    y, log_y = _basis(np.log(D), betas)  # (B, Gb, n)
+    shape = (len(L), len(alphas), len(betas))
+    wx, wy = w[:, None, :] * x, w[:, None, :] * y
     # the 3x3 normal equations of every cell: [1, x, y] against itself and against L
-    s1 = np.full((ga, gb), w.sum())
-    sx = np.broadcast_to(wx.sum(axis=1)[:, None], (ga, gb))
-    sy = np.broadcast_to(wy.sum(axis=1)[None, :], (ga, gb))
-    sxx = np.broadcast_to((wx * x).sum(axis=1)[:, None], (ga, gb))
-    syy = np.broadcast_to((wy * y).sum(axis=1)[None, :], (ga, gb))
-    sxy = np.zeros((ga, gb))
-    for lo in range(0, len(L), _ROWS_PER_BLOCK):  # blocks of rows bound the (Ga, Gb, rows) product
-        sxy += (wx[:, None, lo:lo + _ROWS_PER_BLOCK] * y[None, :, lo:lo + _ROWS_PER_BLOCK]).sum(
-            axis=-1)
+    s1 = np.broadcast_to(w.sum(axis=-1)[:, None, None], shape)
+    sx = np.broadcast_to(wx.sum(axis=-1)[:, :, None], shape)
+    sy = np.broadcast_to(wy.sum(axis=-1)[:, None, :], shape)
+    sxx = np.broadcast_to((wx * x).sum(axis=-1)[:, :, None], shape)
+    syy = np.broadcast_to((wy * y).sum(axis=-1)[:, None, :], shape)
+    sxy = np.zeros(shape)
+    for lo in range(0, L.shape[1], _ROWS_PER_BLOCK):  # blocks of rows bound the product
+        hi = lo + _ROWS_PER_BLOCK
+        sxy += (wx[:, :, None, lo:hi] * y[:, None, :, lo:hi]).sum(axis=-1)
     gram = np.stack([np.stack([s1, sx, sy], -1), np.stack([sx, sxx, sxy], -1),
-                     np.stack([sy, sxy, syy], -1)], -2)  # (Ga, Gb, 3, 3)
-    rhs = np.stack([np.full((ga, gb), (w * L).sum()),
-                    np.broadcast_to((wx * L).sum(axis=1)[:, None], (ga, gb)),
-                    np.broadcast_to((wy * L).sum(axis=1)[None, :], (ga, gb))], -1)
-    total = (w * L * L).sum()
-    best_sse = np.full((ga, gb), np.inf)
-    best = np.zeros((ga, gb, 3))
+                     np.stack([sy, sxy, syy], -1)], -2)  # (B, Ga, Gb, 3, 3)
+    rhs = np.stack([np.broadcast_to((w * L).sum(axis=-1)[:, None, None], shape),
+                    np.broadcast_to((wx * L[:, None, :]).sum(axis=-1)[:, :, None], shape),
+                    np.broadcast_to((wy * L[:, None, :]).sum(axis=-1)[:, None, :], shape)], -1)
+    total = (w * L * L).sum(axis=-1)[:, None, None]
+    best_sse = np.full(shape, np.inf)
+    best = np.zeros(shape + (3,))
     for subset in _SUBSETS:
         sub = list(subset)
         g = gram[..., sub, :][..., :, sub]
@@ -101,16 +108,17 @@ def linear_inner_solve(N, D, L, alphas, betas, weights=None):
             coef = np.linalg.solve(g + ridge, b[..., None])[..., 0]
             sse = total - 2 * (coef * b).sum(-1) + np.einsum("...i,...ij,...j->...", coef, g, coef)
         ok = np.all(coef > 0, axis=-1) & np.isfinite(sse) & (sse < best_sse)
-        full = np.zeros((ga, gb, 3))
+        full = np.zeros(shape + (3,))
         full[..., sub] = coef
         best = np.where(ok[..., None], full, best)
         best_sse = np.where(ok, sse, best_sse)
     with np.errstate(divide="ignore"):
         logs = np.log(best)
-    logs[..., 1] -= log_x[:, None]
-    logs[..., 2] -= log_y[None, :]
+    logs[..., 1] -= log_x[:, :, None]
+    logs[..., 2] -= log_y[:, None, :]
     logs = np.where(best > 0, logs, _LOG_FLOOR)
-    return logs, np.maximum(best_sse, 0.0)
+    sse = np.maximum(best_sse, 0.0)
+    return (logs, sse) if grouped else (logs[0], sse[0])
 
 
 def _grid_points(log_scales, alphas, betas):
