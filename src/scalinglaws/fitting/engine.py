@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize as sopt
 
+from .._validation import FrozenOnUnpickle
 from ..laws.losses import Loss
 
 __all__ = ["MultiStartResult", "multistart_minimize", "evaluate_starts", "distinct_optima",
@@ -65,7 +66,7 @@ _EXACT_FIT = 1e-24  # objective per row below which a fit is exact (as in polish
 
 
 @dataclass(frozen=True)
-class MultiStartResult:
+class MultiStartResult(FrozenOnUnpickle):
     """Outcome of :func:`multistart_minimize` for every start.
 
     Attributes

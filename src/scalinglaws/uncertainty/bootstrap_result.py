@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import FrozenOnUnpickle, deep_freeze, freeze_array_fields
 from .._validation import check_confidence_level as _check_level
 from ..fitting.result import check_same_point
 from ..laws.forms import Form
@@ -25,7 +26,7 @@ def _check_method(method) -> str:
 
 
 @dataclass(frozen=True)
-class BootstrapResult:
+class BootstrapResult(FrozenOnUnpickle):
     """Bootstrap distribution of a fitted law's parameters. Frozen.
 
     Attributes
@@ -70,6 +71,12 @@ class BootstrapResult:
     seed: int | None = None
     groups: str | None = None
     jackknife: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        # deeply frozen like every result: read-only draws, a mapping that refuses changes
+        object.__setattr__(self, "point", deep_freeze(dict(self.point)))
+        freeze_array_fields(self, ("draws", "objectives")
+                            + (("jackknife",) if self.jackknife is not None else ()))
 
     # -- derived quantities ------------------------------------------------
     def _params(self, values: np.ndarray) -> dict:
