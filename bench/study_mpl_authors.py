@@ -26,6 +26,7 @@ Run from the repository root with ``../shared`` beside it (or $SCALINGLAWS_SHARE
 
     python bench/study_mpl_authors.py            # all sizes (about 5 min on one core)
     python bench/study_mpl_authors.py 100M       # one size
+    python bench/study_mpl_authors.py --plot study.png   # and the figure
 """
 
 from __future__ import annotations
@@ -192,8 +193,8 @@ def adamw(objective, start, max_steps, *, early_stopping=True, record_every=0,
 
 def descent(objective, start, levels=(1.0, 0.9, 0.75, 0.5, 0.25, 0.1)):
     """Iterates of L-BFGS-B from ``start`` (L0, A, B, C as logs, as our engine steps them):
-    the first iterate at or below each fraction ``levels`` of the start's objective, and
-    the last one."""
+    the first iterate at or below each fraction ``levels`` of the start's objective and
+    the last one, then every iterate."""
     from scipy.optimize import minimize
 
     is_log = np.array([n in ("L0", "A", "B", "C") for n in NAMES])
@@ -218,7 +219,7 @@ def descent(objective, start, levels=(1.0, 0.9, 0.75, 0.5, 0.25, 0.1)):
         below = [it for it in iterates if it[0] <= level * first]
         if below and (not chosen or below[0][0] < chosen[-1][0]):
             chosen.append(below[0])
-    return chosen + [iterates[-1]]
+    return chosen + [iterates[-1]], iterates
 
 
 def _fmt(params):
@@ -226,6 +227,7 @@ def _fmt(params):
 
 
 def study(curves, size, out=print):
+    """Print the measurements for one size; return the points for the figure."""
     train, test = _split(curves, size)
     published = np.array([LUO_2025_MPL[size][n] for n in NAMES])
     exact = Objective(train, exact=True)
@@ -250,14 +252,14 @@ def study(curves, size, out=print):
     init = authors_initialisation(train)
     out(f"  their initialisation re-run: {_fmt(init)}")
     report("  its objective and PredE", init)
-    kept, best_loss, n_steps, path = adamw(exact, init, MAX_STEPS, record_every=1)
+    kept, best_loss, n_steps, their_path = adamw(exact, init, MAX_STEPS, record_every=1)
     out(f"  their AdamW re-run: {n_steps} steps, best loss {best_loss:.3e} "
         f"({time.process_time() - began:.0f} s CPU)")
-    losses = np.array([loss for _, _, loss in path])
+    losses = np.array([loss for _, _, loss in their_path])
     best_step = int(np.argmin(losses))
-    report(f"  iterate of the best loss (step {best_step})", path[best_step][1])
+    report(f"  iterate of the best loss (step {best_step})", their_path[best_step][1])
     last = [test_prede(params, law, test_sums, test_loss, test_runs)
-            for _, params, _ in path[-40:]]
+            for _, params, _ in their_path[-40:]]
     out(f"    the last 40 iterates: objective {losses[-40:].min():.3e} to "
         f"{losses[-40:].max():.3e}, PredE {min(last):.5f} to {max(last):.5f}")
     out(f"    kept:   {_fmt(kept)}")
@@ -273,9 +275,11 @@ def study(curves, size, out=print):
     out(f"    same, no weight decay ({no_decay_steps} steps): {_fmt(no_decay)}")
 
     # the same optimiser, not stopped: with their weight decay, and without it (Adam)
+    running = {}
     for label, decay in (("AdamW (decay 0.01)", WEIGHT_DECAY), ("Adam (no decay)", 0.0)):
         _, _, _, path = adamw(quad, init, 20001, early_stopping=False, record_every=1,
                               weight_decay=decay)
+        running[decay] = path
         for step, params, loss in path:
             if step in (100, 200, 1000, 5000, 20000):
                 report(f"  {label}, not stopped, step {step}", params, quad)
@@ -289,8 +293,18 @@ def study(curves, size, out=print):
 
     # the descent from their parameters to the optimum (L-BFGS-B iterates, log parameters)
     out("  descent from their parameters (L-BFGS-B on log L0, A, B, C):")
-    for objective, params in descent(quad, published):
+    chosen, iterates = descent(quad, published)
+    for objective, params in chosen:
         report(f"    objective/theirs {objective / quad(published):.2f}", params, quad)
+
+    def prede(params):
+        return test_prede(params, law, test_sums, test_loss, test_runs)
+
+    figure = {"adamw": [(loss, prede(params)) for _, params, loss in their_path[1:]],
+              "adam": [(loss, prede(params)) for _, params, loss in running[0.0][200::20]],
+              "descent": [(value, prede(params)) for value, params in iterates],
+              "theirs": (exact(published), prede(published)),
+              "ours": (exact(ours_p), prede(ours_p))}
 
     # other conventions one might suspect
     for label, options in (("per-curve weights (weights='curve')", {"weights": "curve"}),
@@ -304,14 +318,59 @@ def study(curves, size, out=print):
                                for r in np.unique(test_runs)]))
         out(f"  {label:<44} objective {other(params):.3e}  PredE {prede:.5f}  "
             f"(own convention/weights in the fit)")
+    return figure
+
+
+def plot(figures, path):
+    """Train objective against test PredE: every iterate of their AdamW run, of Adam
+    without decay left running, of the L-BFGS-B descent from their parameters; their
+    parameters and our optimum."""
+    import matplotlib
+    import matplotlib.ticker
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(figures), figsize=(4.6 * len(figures), 4.2),
+                             squeeze=False)
+    for ax, (size, data) in zip(axes[0], figures.items()):
+        for key, style, label in (("adam", {"c": "0.6", "s": 5},
+                                   "Adam, no decay, not stopped (steps 200-20,000)"),
+                                  ("adamw", {"c": "tab:orange", "s": 12},
+                                   "their AdamW run (re-run), every step"),
+                                  ("descent", {"c": "tab:blue", "s": 9},
+                                   "L-BFGS-B from their parameters")):
+            x, y = np.array(data[key]).T
+            keep = x < 3e-3
+            ax.scatter(x[keep], y[keep], label=label, alpha=0.7, **style)
+        ax.scatter(*data["theirs"], marker="*", s=220, c="tab:red", zorder=3,
+                   label="their published parameters")
+        ax.scatter(*data["ours"], marker="X", s=120, c="black", zorder=3,
+                   label="our optimum")
+        ax.set_xscale("log")
+        ax.xaxis.set_minor_locator(matplotlib.ticker.LogLocator(subs=(2.0, 5.0)))
+        ax.xaxis.set_minor_formatter(matplotlib.ticker.FuncFormatter(
+            lambda value, _: f"{value:.0e}".replace("e-0", "e-")))
+        ax.set_xlabel("train objective (sum of Huber on log loss, 3 curves)")
+        ax.set_ylabel("test PredE (mean over 6 curves)")
+        ax.set_title(f"Multi-Power Law, {size}")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def main():
-    sizes = [a for a in sys.argv[1:] if a in SIZES] or list(SIZES)
+    args = sys.argv[1:]
+    sizes = [a for a in args if a in SIZES] or list(SIZES)
+    figure_path = args[args.index("--plot") + 1] if "--plot" in args else None
     curves = _curves()
     print(f"machine: {os.cpu_count()} cores (shared)")
-    for size in sizes:
-        study(curves, size)
+    figures = {size: study(curves, size) for size in sizes}
+    if figure_path:
+        plot(figures, figure_path)
+        print(f"figure: {figure_path}")
 
 
 if __name__ == "__main__":
