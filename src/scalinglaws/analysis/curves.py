@@ -22,7 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import check_choice, check_confidence_level, check_positive
+from .._validation import (FrozenOnUnpickle, check_choice, check_confidence_level,
+                           check_positive)
 from ..data.curves import Curves
 from ..fitting.curves import CurveFitResult, fit_curves
 from ..laws.curve_laws import SizeScaled
@@ -69,7 +70,7 @@ def curve_scores(result, curves: Curves, *, quadrature=None):
 
 
 @dataclass(frozen=True)
-class CurvePrediction:
+class CurvePrediction(FrozenOnUnpickle):
     """A predicted learning curve.
 
     Attributes

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import check_choice, deep_freeze, readonly_array
+from .._validation import FrozenOnUnpickle, check_choice, deep_freeze, readonly_array
 from .._version import __version__
 from ..data.curves import Curves, load_curves
 from ..laws.curve_laws import CurveLaw, SizeScaled, get_curve_law
@@ -42,7 +42,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class CurveFitResult:
+class CurveFitResult(FrozenOnUnpickle):
     """A learning-curve law fitted to curves. Frozen: it never refits.
 
     Attributes

@@ -43,7 +43,8 @@ from math import comb
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import check_choice, check_fits_in_memory, check_int, check_positive
+from .._validation import (FrozenOnUnpickle, check_choice, check_fits_in_memory, check_int,
+                           check_positive)
 
 __all__ = ["DEFAULT_QUADRATURE", "GRADINGS", "ScheduleSums", "schedule_sums"]
 
@@ -55,7 +56,7 @@ _EXACT_LIMIT = 20_000_000  # nodes; beyond that exact sums are made in chunks of
 
 
 @dataclass(frozen=True, eq=False)
-class ScheduleSums:
+class ScheduleSums(FrozenOnUnpickle):
     """Schedule quantities at evaluation points, and the nodes of their loss-drop sums.
 
     Points are numbered ``0 … n-1`` in the order given; nodes are stored point by point
