@@ -474,3 +474,29 @@ def test_sparse_outer_products_equal_the_dense_sum():
     sparse = _sparse_outer(jac, curvature.astype(float), upper)
     np.testing.assert_allclose(sparse, dense, rtol=1e-13, atol=1e-13)
     assert np.all(sparse[2] == 0)
+
+
+def test_a_resample_refine_mode_leaves_unconverged_gets_the_default_search(monkeypatch):
+    # refine mode is a fast path: what it cannot finish (1 of 100 datablations resamples,
+    # tests/laws/test_datablations.py) is refitted by the default search, not dropped
+    from scalinglaws.uncertainty import bootstrap as module
+
+    runs = sl.generate_sweep(noise=0.01, rng=5)
+    result = sl.fit(runs)
+    honest = bootstrap(result, runs, 8, rng=0)
+    refit_once = module._refit_once
+    calls = []
+
+    def refine_fails_on_the_first_resample(fitter, residuals, starts, counts, max_iter, n_optima):
+        x, fun, ok, best = refit_once(fitter, residuals, starts, counts, max_iter, n_optima)
+        calls.append((len(counts), n_optima))
+        if n_optima:
+            ok = ok.copy()
+            ok[0] = False
+        return x, fun, ok, best
+
+    monkeypatch.setattr(module, "_refit_once", refine_fails_on_the_first_resample)
+    boot = bootstrap(result, runs, 8, rng=0)
+    assert calls == [(8, 1), (1, 0)]  # the whole block in refine mode, then one retry
+    assert boot.n_failed == 0
+    np.testing.assert_allclose(boot.draws, honest.draws, rtol=1e-6)

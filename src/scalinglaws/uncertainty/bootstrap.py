@@ -250,6 +250,19 @@ def _refit_chunk(fitter: LawFitter, inputs, target, starts, counts, max_iter, n_
     optimum, take the engine's default search.
     """
     residuals = fitter.array_residual_function(inputs, target)
+    x, best_fun, ok, best = _refit_once(fitter, residuals, starts, counts, max_iter, n_optima)
+    # Refine mode is a fast path, not the only one: a resample it leaves unconverged (even
+    # after the polish) gets the engine's default search from the same starts before it is
+    # counted as failed (measured: 1 of 100 datablations resamples, R*_D on its flat ridge).
+    retry = np.flatnonzero(~ok)
+    if n_optima and retry.size:
+        rx, rfun, rok, rbest = _refit_once(fitter, residuals, starts, counts[retry], max_iter, 0)
+        x[retry], best_fun[retry], ok[retry], best[retry] = rx, rfun, rok, rbest
+    return x, best_fun, ok, best
+
+
+def _refit_once(fitter, residuals, starts, counts, max_iter, n_optima):
+    """One pass of :func:`_refit_chunk`: the first ``n_optima`` starts in refine mode."""
     n_res, (n_starts, p) = counts.shape[0], starts.shape
     n_optima = min(n_optima, n_starts)
     fun = np.full((n_res, n_starts), np.inf)
