@@ -69,14 +69,13 @@ import itertools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import Any
 
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import FrozenOnUnpickle
-from .._validation import broadcast_together, check_ratio_bounds, renamed_argument
+from .._validation import (FrozenOnUnpickle, broadcast_together, check_ratio_bounds,
+                           deep_freeze, renamed_argument)
 from .forms import Form, _jacobian, _logsumexp, register_form
 from .frontier import log_optimal_n_for_tokens
 
@@ -101,11 +100,6 @@ _N_GOLDEN = 48  # golden-section steps: the 2-cell bracket shrinks 0.618**48 ~ 1
 _EXP_LIMIT = 700.0  # exp(-x) is taken as 0 beyond this (x e^-x underflows anyway)
 
 
-def _frozen(mapping: Mapping) -> MappingProxyType:
-    return MappingProxyType({k: _frozen(v) if isinstance(v, Mapping) else v
-                             for k, v in mapping.items()})
-
-
 _LOG_CONSTANTS = {"a": 6.255414, "b": 7.3049974, "e": 0.6254804,
                   "alpha": 0.3526596, "beta": 0.3526596}
 
@@ -123,7 +117,7 @@ _LOG_CONSTANTS = {"a": 6.255414, "b": 7.3049974, "e": 0.6254804,
 #:
 #: The paper's rounded form (App. A, per secondary sources) is
 #: ``L = 521/N'^0.35 + 1488/D'^0.35 + 1.87`` with ``R*_D = 15.4``, ``R*_N = 5.3``.
-MUENNIGHOFF_2023 = _frozen({
+MUENNIGHOFF_2023 = deep_freeze({
     **_LOG_CONSTANTS,
     "R_D_star": 15.387756,
     "R_N_star": 5.309743,
