@@ -45,3 +45,8 @@ def test_notebook_runs(path, shared_dir, monkeypatch):
     errors = [o for cell in notebook.cells for o in cell.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors
+    # no progress bar falls back to text with a warning in a notebook (progress is on only
+    # for a terminal; a notebook without ipywidgets printed "TqdmWarning: IProgress not found")
+    streams = "".join(o.get("text", "") for cell in notebook.cells
+                      for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+    assert "TqdmWarning" not in streams and "IProgress" not in streams
