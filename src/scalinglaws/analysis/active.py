@@ -376,6 +376,6 @@ def _show_progress(progress, budget, limit, cost) -> bool:
 def _bar(show: bool):
     if not show:
         return None
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar as tqdm
 
     return tqdm(desc="active design", unit="run")

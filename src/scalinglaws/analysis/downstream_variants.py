@@ -84,7 +84,7 @@ def compare_variants(table: TaskTable, targets: Mapping, *, choose_on: str,
     chosen_variants = dict(variants or LADDER_VARIANTS)
     names = list(chosen_variants)
     if sys.stderr.isatty() if progress is None else progress:
-        from tqdm.auto import tqdm
+        from .._progress import progress_bar as tqdm
 
         names = tqdm(names, desc="variants", leave=False)
     for name in names:

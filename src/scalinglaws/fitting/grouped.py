@@ -398,7 +398,7 @@ def _separate_block(gf: GroupedFitter, inputs, targets, weights, stack=None):
 def _separate_fits(gf, inputs, targets, weights, n_jobs, backend, show, stack=None):
     """Steps 1-2 for every group, in blocks of groups (parallel with ``n_jobs``/``backend``);
     one block reuses ``stack``, the layout of every group."""
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar as tqdm
 
     n = len(targets)
     size = n if (n_jobs == 1 and backend is None and not show) else _GROUPS_PER_BLOCK

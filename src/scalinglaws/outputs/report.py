@@ -340,7 +340,7 @@ def _render(plan, result, runs, dpi, show_progress, budgets):
     """Each figure of ``plan`` as ``(ident, caption, base64 PNG or None, error, notes)``,
     with a progress bar over the figures (one step per figure, then one for the tables)."""
     import matplotlib
-    from tqdm import tqdm
+    from .._progress import progress_bar as tqdm
 
     figures = []
     with matplotlib.rc_context({"figure.max_open_warning": 0}), \

@@ -450,7 +450,7 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
 def _run_blocks(fitter, inputs, target, starts, blocks, max_iter, workers, backend, show):
     """Refit every block, in-process or on ``workers`` joblib workers; results in block order.
     ``starts`` is ``(points, n_optima)`` as :func:`_starts` returns it."""
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar as tqdm
 
     starts, n_optima = starts
     if workers == 1 and backend is None:

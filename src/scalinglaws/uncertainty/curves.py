@@ -223,7 +223,7 @@ def bootstrap_curves(result: CurveFitResult, curves: Curves, n_resamples: int = 
     progress : bool, optional
         tqdm bar over batches (default: in a terminal, above 200 resamples).
     """
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar as tqdm
 
     if not isinstance(result, CurveFitResult):
         raise InputError(f"`result` must be a CurveFitResult, got {type(result).__name__}")

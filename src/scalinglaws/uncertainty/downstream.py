@@ -225,6 +225,6 @@ def _bar(progress, total: int):
     show = (sys.stderr.isatty() and total > 400) if progress is None else bool(progress)
     if not show:
         return None
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar as tqdm
 
     return tqdm(total=total, desc="two-step bootstrap", unit="refit", leave=False)

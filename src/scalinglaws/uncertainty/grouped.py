@@ -265,7 +265,7 @@ def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
 
 
 def _run_chunks(args, chunks, max_iter, n_jobs, backend, show):
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar as tqdm
 
     if n_jobs == 1 and backend is None:
         return [_refit_chunk(*args, chunk, max_iter)

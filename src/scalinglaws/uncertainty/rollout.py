@@ -460,7 +460,7 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
     label = _label(fitter, weights) if label is None else str(label)
 
     show = (sys.stderr.isatty() and len(cut_values) > 3) if progress is None else bool(progress)
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar as tqdm
 
     shown = [c for c in ("N", "D", "C") if runs.has(c)]
     parts, fits, n_train = [], [], []
