@@ -171,8 +171,11 @@ def _alive(pids) -> list[int]:
 
 #: the CLI with worker processes even for a bootstrap that would run in-process (the engine
 #: starts processes only when each worker gets more than a few seconds of work), touching
-#: the file named by $STARTED when the bootstrap's blocks start
-_CLI_WITH_WORKERS = ("import os, sys\n"
+#: the file named by $STARTED when the bootstrap's blocks start. Ctrl-C's handler is
+#: installed explicitly: a test run launched in the background (``cmd &``) starts with
+#: SIGINT ignored, which every child inherits (POSIX), and the test would then measure that
+_CLI_WITH_WORKERS = ("import os, signal, sys\n"
+                     "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
                      "from pathlib import Path\n"
                      "import scalinglaws.uncertainty.bootstrap as engine\n"
                      "engine.PROCESS_CROSSOVER_SECONDS = 0.0\n"

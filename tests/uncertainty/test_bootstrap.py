@@ -132,7 +132,8 @@ def test_workers_capped_by_cores_and_blocks_and_worth_starting():
 
 
 _INTERRUPTED_CHILD = """
-import sys, time, scalinglaws as sl
+import signal, sys, time, scalinglaws as sl
+signal.signal(signal.SIGINT, signal.default_int_handler)  # even if launched with it ignored
 from scalinglaws.uncertainty.bootstrap import bootstrap
 runs = sl.generate_sweep(noise=0.01, rng=5)
 result = sl.fit(runs)
