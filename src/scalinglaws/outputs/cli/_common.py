@@ -303,7 +303,7 @@ def add_output_options(parser, kind: str | None, *, default: str | None = None,
     by the suffix of ``--out``.
     """
     if kind is None:
-        text = f"write {what} to a file: .csv or .tsv (table) or .json"
+        text = f"write {what} to a file: .csv or .tsv (a table) or .json (the whole result)"
     else:
         text = f"write {what} to this file"
     if default:

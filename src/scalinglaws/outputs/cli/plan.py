@@ -183,7 +183,7 @@ def register(sub) -> None:
     shapes.add_argument("--throughput", type=positive_float, default=None, metavar="FLOP/S",
                         help="achieved training FLOP/s per accelerator, for accelerator-hours")
     add_seed_option(p)
-    add_output_options(p, None, what="the plan (.json) or its runs (.csv, .tsv)")
+    add_output_options(p, None, what="the plan or its runs")
     p.add_argument("--figure", metavar="PATH",
                    help="draw the runs over the prior's loss landscape (.png, .pdf, .svg)")
     p.set_defaults(func=cmd_plan)
