@@ -220,3 +220,23 @@ def test_bad_shapes():
         ModelShape(0, 768, 12, 64, 3072, 50257, 2048)
     with pytest.raises(InputError, match="d_attn"):
         ModelShape(12, 768, 12, 64, 3072, 50257, 2048, "hoffmann", d_attn=768)
+
+
+@pytest.mark.parametrize("accounting", ["kaplan", "hoffmann"])
+def test_the_other_embedding_choice_counts_the_other_n(accounting):
+    # the non-default choice of each accounting: Kaplan's shapes counted with their
+    # embedding (n_vocab x d_model added to Kaplan's Eq. 2.1 count), Hoffmann's without it
+    # (his count minus the same matrix); the target is met in the count asked for
+    default = accounting == "hoffmann"
+    table = propose_shapes(1e9, accounting=accounting, include_embeddings=not default,
+                           n_vocab=50257, d_head=64, width_multiple=64, n_shapes=4)
+    assert table.options["include_embeddings"] is (not default)
+    for shape, row in zip(table.shapes, table.rows):
+        embedding = 50257 * shape.d_model
+        if accounting == "kaplan":
+            expected = F.kaplan_params(shape.n_layer, shape.d_model) + embedding
+        else:
+            expected = F.hoffmann_params(shape.d_model, shape.d_ff, shape.d_head,
+                                         shape.n_heads, shape.n_layer, 50257) - embedding
+        assert row["N"] == expected
+    assert abs(table.rows[0]["N_error"]) <= 0.01
