@@ -95,6 +95,10 @@ def test_kaplan_reproduction_on_porian(shared_dir):
                               "owt2/base/long/kaplan/kaplan/train": (0.66, 0.72)}.items():
         assert low <= recount.loc[runs, column] <= high
         assert recount.loc[runs, "a, non-embedding N (as run)"] - recount.loc[runs, column] > 0.1
+    # the README's digits (section kaplan, "Counting parameters")
+    assert [f"{recount.loc[runs, column]:.3f}" for runs in (
+        "rw/base/long/kaplan/kaplan/train", "owt2/base/long/kaplan/kaplan/train")] == \
+        ["0.705", "0.694"]
     text = str(rep)
     assert "above Kaplan's 0.73" in text and "close to Kaplan" not in text
 
