@@ -19,6 +19,7 @@ from scalinglaws.analysis.prior import (
 )
 from scalinglaws.laws import published as pub
 from scalinglaws.laws.forms import get_form
+from scalinglaws.laws.frontier import frontier_terms
 from scalinglaws.laws.kaplan import kaplan_nd_allocation_exponent
 
 CHINCHILLA = get_form("chinchilla")
@@ -141,6 +142,12 @@ def test_published_prior_against_a_bootstrap_of_epochs_data(epoch_prior, epoch_c
     # bootstrap; independent marginals would make it several times wider
     ratio = a_prior.std() / a_boot.std()
     assert 0.65 < ratio < 0.95
+    assert (f"{a_prior.std():.3f}", f"{a_boot.std():.3f}") == ("0.015", "0.019")
+    # and the README's 95% ranges of N_opt at 1e24 FLOP: 71-129B against 70-157B
+    for draws, expected in ((epoch_prior.draws, [71, 129]), (boot.draws, [70, 157])):
+        terms = frontier_terms(np.asarray(draws))
+        n_opt = np.exp(terms["log_G"][:, 0] + terms["a"][:, 0] * np.log(1e24 / 6))
+        assert np.round(np.percentile(n_opt, [2.5, 97.5]) / 1e9).tolist() == expected
 
 
 def test_hoffmann_prior_centre():
