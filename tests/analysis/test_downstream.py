@@ -338,6 +338,10 @@ def test_variants_chosen_on_7b_and_reported_on_13b(ladder):
     assert mean.loc[chosen].tolist() == [2.40, 2.85]
     assert mean.loc["every ladder run"].tolist() == [3.00, 3.11]
     assert mean.loc["direct law"].tolist() == [3.48, 3.38]
+    # the three other rows of the README table
+    assert mean.loc["every ladder run, direct law"].tolist() == [3.39, 3.45]
+    assert mean.loc["step 1 on checkpoints"].tolist() == [3.64, 3.95]
+    assert mean.loc["floor at chance"].tolist() == [3.51, 4.31]
     errors = frame[frame["chosen"]].set_index("task")["13B_error"].abs().round(1)
     assert errors[["arc_challenge_test", "arc_easy_test", "hellaswag_val",
                    "socialiqa_val"]].tolist() == [1.8, 6.3, 4.4, 2.6]
