@@ -39,7 +39,7 @@ whatever else is in the batch and however many BLAS threads run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -249,6 +249,14 @@ def solve_each(system, rhs):
         return out.reshape(rhs.shape)
 
 
+def _damped(hess, lam, scale, free, blocked):
+    """The Levenberg-Marquardt system of each start: ``hess + lam * diag(scale)`` on its free
+    parameters, the identity on those held at a bound (their step is zero)."""
+    eye = np.eye(hess.shape[-1])
+    system = hess + (lam[:, None] * scale)[:, :, None] * eye
+    return system * (free[:, :, None] & free[:, None, :]) + blocked[:, :, None] * eye
+
+
 def _top_per_group(score, labels, candidates, count):
     """Indices among ``candidates`` that are the ``count`` lowest ``score`` of their group."""
     order = candidates[np.lexsort((candidates, score[candidates], labels[candidates]))]
@@ -380,7 +388,6 @@ def multistart_minimize(
     converged = np.zeros(m, bool)
     stalled = np.zeros(m, bool)
     since_gain = np.zeros(m, int)
-    eye = np.eye(p)
     nit = 0
     for nit in range(1, max_iter + 1):
         if prune_after and nit == prune_after + 1:
@@ -394,9 +401,8 @@ def multistart_minimize(
         blocked = ((xa <= lower) & (ga > 0)) | ((xa >= upper) & (ga < 0))
         diag = scaling[idx]
         scale = np.maximum(diag, 1e-12 * np.maximum(diag.max(axis=1, keepdims=True), 1e-300))
-        system = ha + (lam[idx, None] * scale)[:, :, None] * eye
         free = ~blocked
-        system = system * (free[:, :, None] & free[:, None, :]) + blocked[:, :, None] * eye
+        system = _damped(ha, lam[idx], scale, free, blocked)
         rhs = np.where(blocked, 0.0, -ga)
         step = solve_each(system, rhs[..., None])[..., 0]
         step = np.where(np.isfinite(step), step, 0.0)
@@ -407,9 +413,8 @@ def multistart_minimize(
             wrong = np.flatnonzero((along <= 0) | ((ga * step).sum(axis=1) >= 0))
             if wrong.size:
                 ha[wrong] = hess_gn[idx[wrong]]
-                system[wrong] = (ha[wrong] + (lam[idx[wrong], None] * scale[wrong])[:, :, None]
-                                 * eye) * (free[wrong, :, None] & free[wrong, None, :]) + \
-                    blocked[wrong, :, None] * eye
+                system[wrong] = _damped(ha[wrong], lam[idx[wrong]], scale[wrong], free[wrong],
+                                        blocked[wrong])
                 fixed = solve_each(system[wrong], rhs[wrong, :, None])[..., 0]
                 step[wrong] = np.where(np.isfinite(fixed), fixed, 0.0)
             retry = np.isfinite(shrink[idx])
