@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from scalinglaws import Chinchilla, InputError, KaplanND, PowerLaw, available_forms, get_form
+from scalinglaws.laws.forms import _logsumexp
 from scalinglaws.laws.synthetic import DEFAULT_TRUTH
 from finite_differences import central_differences
 
@@ -29,6 +30,38 @@ def test_chinchilla_formula_and_broadcasting():
     expected = 1.69 + 406.4 / n**0.34 + 410.7 / d**0.28
     np.testing.assert_allclose(Chinchilla().predict(params, N=n, D=d), expected, rtol=1e-13)
     assert Chinchilla().predict(params, N=1e9, D=2e10).shape == ()
+
+
+def test_chinchilla_log_value_is_accurate_on_every_path():
+    """The divided-by-E evaluation (E not small), the stable log-sum-exp (small E) and the
+    overflow fallback, against log(E + A N^-alpha + B D^-beta) in extended precision."""
+    rng = np.random.default_rng(1)
+    inputs = {"N": 10 ** rng.uniform(6, 11, 40), "D": 10 ** rng.uniform(8, 13, 40)}
+    theta = np.column_stack([rng.uniform(-6, 4, 600), rng.uniform(0, 30, 600),
+                             rng.uniform(0, 30, 600), rng.uniform(0, 2, 600),
+                             rng.uniform(0, 2, 600)])
+    theta[:2] = [[-0.5, 300.0, 2.0, 0.0, 0.1], [2.0, 5.0, 750.0, 0.5, 0.0]]  # p_a, p_b overflow
+    value, jac = Chinchilla().log_value_and_jacobian(theta, inputs)
+    t = theta.astype(np.longdouble)
+    ln_n, ln_d = (np.log(inputs[k].astype(np.longdouble)) for k in ("N", "D"))
+    logs = [t[:, :1] + 0 * ln_n, t[:, 1:2] - t[:, 3:4] * ln_n, t[:, 2:3] - t[:, 4:5] * ln_d]
+    terms = [np.exp(term) for term in logs]
+    total = terms[0] + terms[1] + terms[2]
+    exact = np.log(total)
+    # a few units in the last place of the largest log-term (the stable log-sum-exp's own
+    # error scale) or of |log E| (log1p(p_a + p_b) + e errs by about 1e-16 (2 |e| + |log L|);
+    # only rows with e >= -1 take it)
+    scale = np.finfo(float).eps * np.maximum.reduce([np.abs(exact)] + [np.abs(x) for x in logs])
+    error = np.max(np.abs(value - exact) / scale)
+    # the general stable log-sum-exp in double precision, as the form evaluated it before
+    ln_n, ln_d = np.log(inputs["N"]), np.log(inputs["D"])
+    stable, _ = _logsumexp(theta[:, 1:2] - theta[:, 3:4] * ln_n,
+                           theta[:, 2:3] - theta[:, 4:5] * ln_d, theta[:, :1])
+    assert error <= 2 * np.max(np.abs(stable - exact) / scale) and error <= 10  # 7.5 and 6.3
+    softmax = [term / total for term in terms]
+    expected = np.stack([softmax[0], softmax[1], softmax[2], -softmax[1] * ln_n,
+                         -softmax[2] * ln_d], axis=1)
+    np.testing.assert_allclose(jac, expected.astype(float), rtol=1e-13, atol=1e-300)
 
 
 def test_kaplan_seed_numbers():

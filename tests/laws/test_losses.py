@@ -32,6 +32,19 @@ def test_psi_deriv_is_derivative_of_psi_away_from_the_kinks(loss):
     np.testing.assert_allclose(loss.psi_deriv(r), numeric, atol=1e-5)
 
 
+def test_huber_rho_and_psi_share_work_bit_for_bit():
+    """``psi (r - psi / 2)`` equals the two branches of rho exactly, kinks and infinities too."""
+    loss = Huber(1e-3)
+    r = np.concatenate([np.random.default_rng(0).normal(0, 3e-3, 10_000),
+                        [1e-3, -1e-3, 0.0, np.inf, -np.inf, 1e300, -1e300, 5e-324]])
+    rho, psi = loss.rho_and_psi(r)
+    a = np.abs(r)
+    with np.errstate(over="ignore"):  # 0.5 r r of the unused branch at r = 1e300
+        branches = np.where(a <= 1e-3, 0.5 * r * r, 1e-3 * (a - 0.5e-3))
+    assert np.array_equal(rho, branches) and np.array_equal(psi, loss.psi(r))
+    assert np.array_equal(loss.rho(r), rho)
+
+
 def test_huber_matches_scipy_convention():
     np.testing.assert_allclose(Huber(1e-3).rho(R), special.huber(1e-3, R))
 

@@ -198,7 +198,7 @@ def _accumulate(blocks, x, loss, weights, idx):
         while lo < k:
             sel = slice(lo, min(lo + step, k))
             r, jac = fn(x[sel])
-            terms, psi, curv, irls = loss.rho(r), loss.psi(r), loss.psi_deriv(r), loss.weights(r)
+            (terms, psi), curv, irls = loss.rho_and_psi(r), loss.psi_deriv(r), loss.weights(r)
             if weights is not None:
                 w_run = weights[idx[sel]] if rows == slice(0, weights.shape[1]) or \
                     rows == slice(None) else weights[idx[sel]][:, rows]

@@ -34,6 +34,9 @@ __all__ = [
 
 _LOG_BOUNDS = (-30.0, 300.0)  # internal bounds of a log-stored scale parameter
 _EXPONENT_BOUNDS = (0.0, 10.0)
+# Chinchilla rows with log E at least this take the divided-by-E evaluation: its error in
+# log L is about 1e-16 (2|e| + |log L|), within twice the stable log-sum-exp's from here up
+_DIVIDE_BY_E_FROM = -1.0
 
 
 def _logsumexp(*terms):
@@ -55,6 +58,36 @@ def _jacobian(columns, shape):
     for i, column in enumerate(columns):
         jac[:, i, :] = column
     return jac
+
+
+def _chinchilla_divided_by_e(theta, lnN, lnD):
+    """Chinchilla's ``log L`` and Jacobian as ``e + log1p(p_a + p_b)``, every term divided by
+    ``E`` (overflows far off; see :meth:`Chinchilla.log_value_and_jacobian`)."""
+    e = theta[:, 0:1]
+    jac = np.empty((theta.shape[0], 5, lnN.shape[1]))
+    s_e, p_a, p_b = jac[:, 0], jac[:, 1], jac[:, 2]
+    np.multiply(theta[:, 3:4], lnN, out=p_a)
+    np.subtract(theta[:, 1:2] - e, p_a, out=p_a)
+    np.exp(p_a, out=p_a)
+    np.multiply(theta[:, 4:5], lnD, out=p_b)
+    np.subtract(theta[:, 2:3] - e, p_b, out=p_b)
+    np.exp(p_b, out=p_b)
+    total = p_a + p_b
+    value = np.log1p(total)
+    value += e
+    total += 1.0
+    np.divide(1.0, total, out=s_e)
+    p_a *= s_e  # now the softmax weights s_a, s_b
+    p_b *= s_e
+    np.multiply(p_a, -lnN, out=jac[:, 3])
+    np.multiply(p_b, -lnD, out=jac[:, 4])
+    return value, jac
+
+
+def _rows_of(inputs, rows):
+    """``inputs`` ``(1, n)`` as they are, or the ``rows`` of per-row inputs ``(m, n)`` (a
+    grouped fit evaluates each parameter vector on its own row of runs)."""
+    return inputs if inputs.shape[0] == 1 else np.asarray(inputs)[rows]
 
 
 def log_from_linear(value, jac):
@@ -220,9 +253,29 @@ class Chinchilla(Form):
     def log_value_and_jacobian(self, theta, X):
         lnN = np.log(X["N"])[None, :]
         lnD = np.log(X["D"])[None, :]
-        e, a, b, alpha, beta = (theta[:, i:i + 1] for i in range(5))
-        value, (s_a, s_b, s_e) = _logsumexp(a - alpha * lnN, b - beta * lnD, e)
-        return value, _jacobian([s_e, s_a, s_b, -s_a * lnN, -s_b * lnD], value.shape)
+        # log L = e + log1p(p_a + p_b) with p_a = exp(a - e - alpha lnN): about half the
+        # array passes of the general log-sum-exp, written in place into the Jacobian
+        # (the form is evaluated millions of times in a fit and a bootstrap). Its rounding
+        # error grows with |e|, so rows with a small E (e < -1), and rows where p_a or p_b
+        # overflow (an iterate far off), take the stable log-sum-exp instead.
+        divide = theta[:, 0] >= _DIVIDE_BY_E_FROM
+        with np.errstate(over="ignore", invalid="ignore"):
+            if divide.all():
+                value, jac = _chinchilla_divided_by_e(theta, lnN, lnD)
+            else:
+                value = np.empty((theta.shape[0], lnN.shape[1]))
+                jac = np.empty((theta.shape[0], 5, lnN.shape[1]))
+                rows = np.flatnonzero(divide)
+                value[rows], jac[rows] = _chinchilla_divided_by_e(
+                    theta[rows], _rows_of(lnN, rows), _rows_of(lnD, rows))
+        stable = np.flatnonzero(~divide | ~np.isfinite(value).all(axis=1))
+        if stable.size:
+            ln_n, ln_d = _rows_of(lnN, stable), _rows_of(lnD, stable)
+            e, a, b, alpha, beta = (theta[stable, i:i + 1] for i in range(5))
+            value[stable], (s_a, s_b, s_e) = _logsumexp(a - alpha * ln_n, b - beta * ln_d, e)
+            jac[stable] = _jacobian([s_e, s_a, s_b, -s_a * ln_n, -s_b * ln_d],
+                                    value[stable].shape)
+        return value, jac
 
     def start_grid(self, X, loss):
         grid = itertools.product(np.arange(-1, 1.01, 0.5), np.arange(0, 26, 5),

@@ -186,8 +186,9 @@ class ResampleModel:
                     r, jac = fn(x[sel])
                     jac = np.ascontiguousarray(jac)
                     w = np.ones(r.shape) if weights is None else weights[rows[sel]][:, cols]
-                    f[sel] += np.einsum("kn,kn->k", w, self.loss.rho(r))
-                    weighted_psi = w * self.loss.psi(r)
+                    rho, psi = self.loss.rho_and_psi(r)
+                    f[sel] += np.einsum("kn,kn->k", w, rho)
+                    weighted_psi = w * psi
                     grad[sel] += np.einsum("kpn,kn->kp", jac, weighted_psi)
                     gauss_newton[sel] += _sparse_outer(jac, w * self.loss.psi_deriv(r), self.upper)
 
