@@ -339,6 +339,17 @@ def test_failed_resamples_are_counted_and_reported(synthetic, monkeypatch):
     assert "10 failed" in boot.summary().splitlines()[0]
 
 
+@pytest.mark.parametrize("n_runs, n_resamples", [(240, 1500), (7, 20_001), (1, 3)])
+def test_counts_are_the_multiplicities_of_one_draw_of_every_pick(n_runs, n_resamples):
+    """Drawn in blocks, the counts are still those of one (n_resamples, n_runs) draw of run
+    indices (so a seed gives the draws it always gave), and every resample has n_runs runs."""
+    picks = np.random.default_rng(5).integers(0, n_runs, size=(n_resamples, n_runs))
+    expected = np.stack([np.bincount(row, minlength=n_runs) for row in picks])
+    counts = resample_counts(n_runs, n_resamples, np.random.default_rng(5))
+    assert counts.dtype == float and np.array_equal(counts, expected)
+    assert np.all(counts.sum(axis=1) == n_runs)
+
+
 def test_grouped_resampling_keeps_group_sizes():
     labels = np.repeat([0, 1, 2], [5, 7, 9])
     counts = resample_counts(21, 30, np.random.default_rng(0), labels)

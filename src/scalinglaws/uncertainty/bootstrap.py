@@ -46,6 +46,7 @@ from .bootstrap_result import METHODS, BootstrapResult, _check_method
 __all__ = ["BootstrapResult", "bootstrap", "resample_counts", "plan_workers", "METHODS"]
 
 _CHUNK_ROWS = 4096  # engine rows (resamples x starts) per batch: bounds memory
+_COUNT_BLOCK = 1 << 17  # runs x resamples drawn at a time by resample_counts
 _SAME_BASIN = 1e-8  # relative objective gain below which two starts reached one optimum
 # Initial Levenberg-Marquardt factor of a refit: resamples start at an optimum, where the
 # Newton model is good; on the 240 Epoch runs 1e-5 took the fewest passes (1e-3 to 1e-7
@@ -71,9 +72,17 @@ def resample_counts(n_runs: int, n_resamples: int, rng, groups=None) -> np.ndarr
     """
     rows = np.arange(n_resamples)[:, None] * n_runs
     if groups is None:
-        picks = rng.integers(0, n_runs, size=(n_resamples, n_runs))
-        return np.bincount((rows + picks).ravel(), minlength=n_resamples * n_runs).reshape(
-            n_resamples, n_runs).astype(float)
+        # in blocks of resamples: the same draws as one call (the generator's stream does
+        # not depend on how it is split), without four (n_resamples, n_runs) temporaries,
+        # whose fresh pages cost more than the counting (10,000 x 240: 130 ms against 30)
+        counts = np.empty((n_resamples, n_runs))
+        block = max(1, _COUNT_BLOCK // max(n_runs, 1))
+        for lo in range(0, n_resamples, block):
+            hi = min(lo + block, n_resamples)
+            picks = rng.integers(0, n_runs, size=(hi - lo, n_runs)) + rows[:hi - lo]
+            counts[lo:hi] = np.bincount(picks.ravel(), minlength=(hi - lo) * n_runs).reshape(
+                hi - lo, n_runs)
+        return counts
     counts = np.zeros(n_resamples * n_runs)
     labels = np.asarray(groups)
     for label in sorted(set(labels.tolist()), key=str):
