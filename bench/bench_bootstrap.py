@@ -72,6 +72,44 @@ def default_search(result, runs, counts):
     return out.fun, seconds
 
 
+def pass_floor(result, runs, fit_cpu, n=2000, seed=0):
+    """Passes per resample, the CPU cost of one pass in rows of the fit's value pass, and
+    the ratio to one fit that 10,000 resamples would reach at 5 passes and no other cost."""
+    from scalinglaws.fitting.engine import evaluate_starts
+    from scalinglaws.fitting.estimator import LawFitter
+    from scalinglaws.laws.forms import get_form
+    from scalinglaws.uncertainty import bootstrap as module
+
+    options = {k: v for k, v in result.options.items() if k in LawFitter.OBJECTIVE_OPTIONS}
+    fitter = LawFitter(get_form(result.form), **options)
+    inputs = runs.inputs(fitter.form.inputs)
+    residuals = fitter.array_residual_function(inputs, runs.loss)
+    grid = fitter._start_points(inputs, runs.loss)
+    _, value_pass = cpu_timed(evaluate_starts, residuals, grid, fitter.loss)
+    rows, seconds = [0], [0.0]
+    lean = module.ResampleModel.lean_pass
+
+    def counted(self, x, weights, idx):
+        out, spent = cpu_timed(lean, self, x, weights, idx)
+        rows[0] += len(idx)
+        seconds[0] += spent
+        return out
+
+    module.ResampleModel.lean_pass = counted
+    try:
+        bootstrap(result, runs, n, rng=seed)
+    finally:
+        module.ResampleModel.lean_pass = lean
+    per_row = value_pass / len(grid)
+    passes, cost = rows[0] / n, seconds[0] / rows[0] / per_row
+    floor = 10_000 * 5 * cost * per_row / fit_cpu
+    print(f"refine mode on {n} resamples: {passes:.2f} passes per resample; a pass costs "
+          f"{cost:.2f} rows of the fit's value pass ({seconds[0] / rows[0] * 1e6:.1f} us "
+          f"against {per_row * 1e6:.1f} us); one fit = {fit_cpu / value_pass:.2f} value passes "
+          f"over {len(grid)} starts; 10,000 resamples at 5 passes and no other cost: "
+          f"{floor:.1f} x one fit's CPU time")
+
+
 def cpu_timed(function, *args, **kwargs):
     start = time.process_time()
     value = function(*args, **kwargs)
@@ -130,6 +168,7 @@ def main():
         _, cpu = cpu_timed(bootstrap, result, runs, n, rng=args.seed)
         print(f"bootstrap {n:>6} resamples, n_jobs=1, CPU time: {cpu:7.2f} s = "
               f"{cpu / fit_cpu:6.1f} x one fit's CPU time")
+    pass_floor(result, runs, fit_cpu)
     n = args.resamples[0]
     tracemalloc.start()  # a separate run: tracing slows numpy down
     bootstrap(result, runs, n, rng=args.seed)
