@@ -354,9 +354,18 @@ def test_hard_groups_are_refitted_alone_and_match_their_single_fits():
 def test_parallel_blocks_and_dask_give_the_same_fit():
     frame = _recipes(60, noise=0.01)
     one = sl.fit(frame, "chinchilla", groups="recipe", shared=["alpha", "beta"])
+    # n_jobs=2 alone runs in-process here (the work would not pay for processes);
+    # backend="loky" forces worker processes
     two = sl.fit(frame, "chinchilla", groups="recipe", shared=["alpha", "beta"], n_jobs=2)
-    assert one.objective == two.objective
-    assert [one[g].params for g in one.groups] == [two[g].params for g in two.groups]
+    forced = sl.fit(frame, "chinchilla", groups="recipe", shared=["alpha", "beta"], n_jobs=2,
+                    backend="loky")
+    for other in (two, forced):
+        assert one.objective == other.objective
+        assert [one[g].params for g in one.groups] == [other[g].params for g in other.groups]
+    boot = bootstrap_groups(one, frame, 24, rng=0, chunk_size=6)
+    on_workers = bootstrap_groups(one, frame, 24, rng=0, chunk_size=6, n_jobs=2,
+                                  backend="loky")
+    assert np.array_equal(boot.draws, on_workers.draws, equal_nan=True)
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster, \
             distributed.Client(cluster):

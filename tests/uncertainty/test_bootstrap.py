@@ -116,21 +116,6 @@ def test_same_json_with_one_or_two_blas_threads():
     assert outputs[0] == outputs[1] and '"bootstrap"' in outputs[0]
 
 
-def test_workers_capped_by_cores_and_blocks_and_worth_starting():
-    from scalinglaws.uncertainty.bootstrap import PROCESS_CROSSOVER_SECONDS, plan_workers
-
-    assert plan_workers(1000, 1, seconds=1e6, cpu_count=2) == 1  # one block: one worker
-    assert plan_workers(1000, 50, seconds=1e6, cpu_count=2) == 2  # never 1000 processes
-    assert plan_workers(-1, 50, seconds=1e6, cpu_count=2) == 2
-    assert plan_workers(-2, 50, seconds=1e6, cpu_count=4) == 3
-    # too little work per worker to pay for starting processes: in-process
-    assert plan_workers(2, 50, seconds=PROCESS_CROSSOVER_SECONDS, cpu_count=2) == 1
-    assert plan_workers(2, 50, seconds=4 * PROCESS_CROSSOVER_SECONDS, cpu_count=2) == 2
-    # an explicit backend is obeyed (a dask cluster may have more workers than local cores)
-    assert plan_workers(8, 50, seconds=0.1, backend="dask", cpu_count=2) == 8
-    assert plan_workers(8, 50, seconds=0.1, backend="loky", cpu_count=2) == 2
-
-
 _INTERRUPTED_CHILD = """
 import signal, sys, time, scalinglaws as sl
 signal.signal(signal.SIGINT, signal.default_int_handler)  # even if launched with it ignored

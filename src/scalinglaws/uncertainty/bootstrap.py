@@ -35,6 +35,7 @@ import warnings
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
+from .._parallel import map_blocks, plan_workers
 from .._validation import check_bool, check_confidence_level as _check_level, check_int, check_rng
 from ..fitting.estimator import GRADIENT_TOLERANCE, FitResult, LawFitter
 from ..fitting.result import check_fitted_on
@@ -52,15 +53,11 @@ _SAME_BASIN = 1e-8  # relative objective gain below which two starts reached one
 # Newton model is good; on the 240 Epoch runs 1e-5 took the fewest passes (1e-3 to 1e-7
 # tried: larger factors creep, smaller ones overshoot and are rejected)
 _DAMPING = 1e-5
-# Worker processes pay off only when each has more work than starting one costs (a
-# fresh interpreter importing numpy, scipy and the package, then receiving the data).
-# Measured on the README's 2-core machine: starting two loky workers cost 0.5-8 s
-# depending on the machine's load; with refine mode, 10,000 resamples of the 240 Epoch
-# runs took 1.2 s in-process against 2.5 s on two fresh workers and 0.84 s on a warm
-# pool (bench/bench_bootstrap.py, load average 2.7); a resample costs about 0.5 us per
-# run and start (1.3-2.2 us before refine mode). Below this many estimated seconds per
-# worker the bootstrap runs in-process.
-PROCESS_CROSSOVER_SECONDS = 8.0
+# Estimated in-process cost of a resample per run and start, to decide whether worker
+# processes pay (:func:`~scalinglaws._parallel.plan_workers`). Measured on the README's
+# 2-core machine with refine mode: 10,000 resamples of the 240 Epoch runs took 1.2 s
+# in-process against 2.5 s on two fresh workers and 0.84 s on a warm pool
+# (bench/bench_bootstrap.py, load average 2.7); about 0.5 us per run and start.
 SECONDS_PER_RESAMPLE_RUN_START = 0.5e-6
 
 
@@ -310,32 +307,6 @@ def _refit_once(fitter, residuals, starts, counts, max_iter, n_optima):
     return x, best_fun, ok, best
 
 
-def plan_workers(n_jobs: int, n_blocks: int, seconds: float, backend: str | None = None,
-                 cpu_count: int | None = None) -> int:
-    """Worker processes (or ``backend`` workers) a bootstrap will use; 1 means in-process.
-
-    ``n_jobs`` follows joblib (``-1`` = every core, ``-2`` = all but one); the count is
-    capped by the cores and the number of blocks (``n_jobs=1000`` on 2 cores with 3
-    blocks gives 2 workers, never 1000). Without an explicit ``backend``, processes are
-    used only when the estimated in-process time ``seconds`` per worker exceeds
-    :data:`PROCESS_CROSSOVER_SECONDS`, the start-up cost measured on this machine.
-
-    Examples
-    --------
-    >>> plan_workers(1000, 3, seconds=600.0, cpu_count=2)
-    2
-    >>> plan_workers(2, 10, seconds=0.5, cpu_count=2)   # 0.5 s of work: not worth a process
-    1
-    """
-    cores = cpu_count or os.cpu_count() or 1
-    wanted = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
-    local = backend in (None, "loky", "multiprocessing", "threading")
-    workers = max(1, min(wanted, n_blocks, cores if local else wanted))
-    if backend is None and seconds / workers < PROCESS_CROSSOVER_SECONDS:
-        return 1
-    return workers
-
-
 def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_level: float = 0.95,
               method: str = "percentile", rng=None, groups: str | None = None,
               n_jobs: int = 1, backend: str | None = None, progress: bool | None = None,
@@ -460,27 +431,8 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
 def _run_blocks(fitter, inputs, target, starts, blocks, max_iter, workers, backend, show):
     """Refit every block, in-process or on ``workers`` joblib workers; results in block order.
     ``starts`` is ``(points, n_optima)`` as :func:`_starts` returns it."""
-    from .._progress import progress_bar as tqdm
-
     starts, n_optima = starts
-    if workers == 1 and backend is None:
-        return [_refit_chunk(fitter, inputs, target, starts, block, max_iter, n_optima)
-                for block in tqdm(blocks, disable=not show, desc="bootstrap", unit="block")]
-    from joblib import Parallel, delayed, parallel_backend
-
-    tasks = (delayed(_refit_chunk)(fitter, inputs, target, starts, block, max_iter, n_optima)
-             for block in blocks)
-    try:
-        with parallel_backend(backend or "loky", n_jobs=workers):
-            return Parallel()(tqdm(tasks, total=len(blocks), disable=not show,
-                                   desc="bootstrap", unit="block"))
-    except KeyboardInterrupt:
-        # joblib stops feeding tasks; make sure no worker process outlives the interrupt
-        # (loky keeps an idle pool alive for reuse otherwise)
-        if backend in (None, "loky"):
-            from joblib.externals.loky import reusable_executor
-
-            pool = getattr(reusable_executor, "_executor", None)
-            if pool is not None:
-                pool.shutdown(wait=False, kill_workers=True)
-        raise
+    tasks = [(fitter, inputs, target, starts, block, max_iter, n_optima) for block in blocks]
+    # `workers` was planned by the caller: map_blocks re-plans nothing when it is 1
+    return map_blocks(_refit_chunk, tasks, n_jobs=workers, backend=backend,
+                      seconds=float("inf"), show=show, desc="bootstrap")

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
+from .._parallel import map_blocks
 from .._validation import FrozenOnUnpickle
 from .._validation import check_confidence_level, check_int, deep_freeze
 from ..data.runs import as_runs
@@ -182,7 +183,9 @@ def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
     weights : array or str, optional
         The per-run weights the fit used, if any.
     n_jobs, backend :
-        Parallel workers (joblib) over chunks of resamples; ``backend="dask"`` inside a
+        Parallel workers (joblib) over chunks of resamples; without ``backend``, processes
+        start only when the first chunk, timed in-process, shows that the work per worker
+        pays for them (else in-process); ``backend="dask"`` inside a
         ``dask.distributed.Client`` runs them on a cluster.
     progress : bool, optional
         tqdm bar (default: a terminal and more than 200 resamples).
@@ -265,18 +268,8 @@ def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
 
 
 def _run_chunks(args, chunks, max_iter, n_jobs, backend, show):
-    from .._progress import progress_bar as tqdm
-
-    if n_jobs == 1 and backend is None:
-        return [_refit_chunk(*args, chunk, max_iter)
-                for chunk in tqdm(chunks, disable=not show, desc="grouped bootstrap",
-                                  unit="chunk")]
-    from joblib import Parallel, delayed, parallel_backend
-
-    tasks = (delayed(_refit_chunk)(*args, chunk, max_iter) for chunk in chunks)
-    if backend is None:
-        return Parallel(n_jobs=n_jobs)(tqdm(tasks, total=len(chunks), disable=not show,
-                                            desc="grouped bootstrap", unit="chunk"))
-    with parallel_backend(backend, n_jobs=n_jobs):
-        return Parallel()(tqdm(tasks, total=len(chunks), disable=not show,
-                               desc="grouped bootstrap", unit="chunk"))
+    """Refit every chunk of resamples: in-process unless the work per worker pays for
+    starting processes (the first chunk, timed in-process, tells) or ``backend`` is given."""
+    return map_blocks(_refit_chunk, [args + (chunk, max_iter) for chunk in chunks],
+                      n_jobs=n_jobs, backend=backend, show=show, desc="grouped bootstrap",
+                      unit="chunk")
