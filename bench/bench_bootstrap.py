@@ -180,6 +180,11 @@ def main():
     base_fun, base_time = timed(baseline, runs, subset)
     base_time *= n / len(subset)
     default_fun, default_time = default_search(result, runs, counts[:1000])
+    # boot.objectives holds the converged resamples only: they line up with the
+    # resamples only when none failed
+    if boot.n_failed:
+        raise SystemExit(f"{boot.n_failed} resamples failed: the objective comparisons below "
+                         "would not line up")
     change = boot.objectives[:len(default_fun)] / default_fun - 1
     diff = boot.objectives[:len(subset)] - base_fun
     print(f"peak traced memory, {n} resamples in-process: {peak / 2**20:.1f} MiB")

@@ -57,6 +57,9 @@ def main():
     parser.add_argument("--rows", type=int, nargs="+",
                         default=[240, 2400, 24000, 240000, 1000000])
     args = parser.parse_args()
+    from bench_fit import machine
+
+    print(f"machine: {machine()}")
     out = []
     for n in args.rows:
         done = subprocess.run([sys.executable, "-c", CHILD, str(n)], capture_output=True,

@@ -274,3 +274,18 @@ def test_too_many_runs_for_the_memory_are_refused_by_name(monkeypatch):
     inputs, loss = _many_runs(20000)
     with pytest.raises(InputError, match=r"20,000 runs need about .* at most about [\d,]+ runs"):
         LawFitter("chinchilla").fit_arrays(inputs, loss)
+
+
+def test_arrays_a_log_form_cannot_take_are_refused_by_name():
+    inputs = {"N": np.array([1e8, 0.0, 1e9]), "D": np.array([1e10, 1e10, 1e11])}
+    with pytest.raises(InputError, match=r"input 'N' has a value <= 0 at row 1; form "
+                                          r"'chinchilla' takes its logarithm"):
+        LawFitter("chinchilla").fit_arrays(inputs, np.array([3.0, 2.9, 2.5]))
+    # a user form may take any real input (NIST's x can be zero or negative)
+    from scalinglaws.laws.custom import Param, define_form
+
+    line = define_form("line_through_zero", lambda x, a, b: a + b * x, ["x"],
+                       {"a": Param(start=[0.0]), "b": Param(start=[0.5])})
+    result = LawFitter(line, space="linear", loss="squared").fit_arrays(
+        {"x": np.array([-1.0, 0.0, 1.0, 2.0])}, np.array([1.0, 2.0, 3.0, 4.0]))
+    assert result.params["a"] == pytest.approx(2.0) and result.params["b"] == pytest.approx(1.0)

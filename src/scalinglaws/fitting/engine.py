@@ -88,8 +88,9 @@ class MultiStartResult(FrozenOnUnpickle):
     x0 : ndarray, shape (m, p)
         The starting points (clipped into the bounds).
     stalled : ndarray of bool, shape (m,)
-        The start stopped because its group's best objective stopped improving
-        (or it ran out of iterations) before the convergence test was met.
+        The start stopped because its own objective stopped improving (the stall
+        test), its damping ran away, or it ran out of iterations, before the convergence
+        test was met.
     gradient : ndarray, shape (m,)
         Relative projected gradient at ``x`` (see :func:`polish`); NaN where
         not computed (pruned starts).

@@ -364,6 +364,10 @@ class LawFitter:
             if not np.all(np.isfinite(arr)):
                 raise InputError(f"input {name!r} has a non-finite value at row "
                                  f"{int(np.flatnonzero(~np.isfinite(arr))[0])}")
+            if self.form.positive_inputs and np.any(arr <= 0):
+                raise InputError(f"input {name!r} has a value <= 0 at row "
+                                 f"{int(np.flatnonzero(arr <= 0)[0])}; form "
+                                 f"{self.form.name!r} takes its logarithm")
             arrays[name] = arr
         bad = ~np.isfinite(target) | ((target <= 0) if self.space == "log" else False)
         if np.any(bad):

@@ -21,7 +21,8 @@ command takes; the README section "The command line" shows the same table)::
     --bootstrap N         resamples (0 = none)
     --confidence-level P  two-sided level of intervals (default 0.95)
     --seed S              seed of everything random (default 0: same seed, same output)
-    --jobs J              worker processes (default 1; -1 = every core; capped at the cores)
+    --jobs J              workers (default 1; -1 = every core; capped at the cores; in-process
+                          unless the work pays for starting processes)
     --out PATH            where the result goes; checked before any work: never an input
                           of the command, never another kind of file unless --force
     --force               allow --out to replace an existing file of another kind
@@ -289,8 +290,9 @@ def add_seed_option(parser) -> None:
 
 def add_jobs_option(parser) -> None:
     parser.add_argument("--jobs", type=jobs, default=1, metavar="J",
-                        help="worker processes (default 1; -1 = every core; more than the cores "
-                             "is capped at the cores)")
+                        help="workers (default 1; -1 = every core; more than the cores is "
+                             "capped at the cores); processes start only when the work per "
+                             "worker pays for them, otherwise the work runs in-process")
 
 
 def add_output_options(parser, kind: str | None, *, default: str | None = None,
