@@ -14,13 +14,17 @@ from both certified starts. Also prints the wall time of all the fits.
 
 ``bench/objectives_record.json`` is the record of the engine before issue 18 (commit
 13d945e, run with ``PYTHONPATH=<that checkout>/src``): ``--compare
-bench/objectives_record.json`` checks the guarantee.
+bench/objectives_record.json`` checks the guarantee (``tests/test_bench_records.py`` runs
+it). The OLMo checkpoint case, the one dataset above the engine's 2,048-row subsample
+threshold, was added later and recorded with the same commit (its fit there: 29 s and
+4.5 GB of peak RSS).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import warnings
@@ -31,7 +35,14 @@ import numpy as np
 import scalinglaws as sl
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("SCALINGLAWS_SHARED") or ROOT.parent / "shared")
+
+
+# Cases at their rounding floor, with the relative tolerance their arithmetic allows:
+# NIST Lanczos2's objective computed in double differs from its exact decimal RSS by
+# 7.5e-11 to 9.3e-11 relative, and a one-ulp change of the parameters moves it by
+# 1.2e-10 to 1.9e-10 (both starts land within 3.7e-12 of NIST's certified RSS)
+ROUNDING_FLOOR = {"nist/Lanczos2/1": 2e-10, "nist/Lanczos2/2": 2e-10}
 
 
 def _fit(runs, form="chinchilla", **options):
@@ -53,6 +64,14 @@ def cases():
     yield "epoch/tied", lambda: _fit(epoch, tied={"beta": "alpha"})
     yield "epoch/C<1e21", lambda: _fit(epoch.select(epoch.C < 1e21))
     yield "epoch/kaplan_nd", lambda: _fit(epoch, "kaplan_nd")
+    # checkpoint-level: 3,848 rows, so the search runs on a subsample first
+    import pandas as pd
+
+    olmo = pd.read_csv(SHARED / "datasets" / "downstream_evals" / "olmo_ladder_checkpoints.csv")
+    olmo = olmo[(olmo["tokens"] > 0) & olmo["c4_en_loss"].notna()]
+    olmo = sl.load_runs(pd.DataFrame({"N": olmo["n_params"], "D": olmo["tokens"],
+                                      "loss": olmo["c4_en_loss"]}))
+    yield "olmo/checkpoints-c4", lambda: _fit(olmo)
     porian = sl.load_runs(SHARED / "datasets" / "porian2024" / "porian2024_isoflop.csv")
     for setting in sorted(set(porian.frame["setting"])):
         group = porian.select(porian.frame["setting"].to_numpy() == setting)
@@ -107,7 +126,8 @@ def main():
                 ref = record[name]
                 gap = (value - ref) / max(abs(ref), 1e-300)
                 exact = value <= args.exact and ref <= args.exact
-                flag = "HIGHER" if value > ref + args.rtol * abs(ref) and not exact else ""
+                rtol = max(args.rtol, ROUNDING_FLOOR.get(name, 0.0))
+                flag = "HIGHER" if value > ref + rtol * abs(ref) and not exact else ""
                 if flag:
                     worse.append(name)
                 print(f"{name:<60} {value:.15g}  ref {ref:.15g}  rel {gap:+.2e} {flag}")

@@ -91,3 +91,19 @@ def test_pooled_public_coverage_is_the_record():
     confidence = sum(v["confidence"] * v["records"] for v in public) / records
     assert _row(f"all {records:,} public records, pooled") == [f"{100 * pooled:.1f}%",
                                                               f"{100 * confidence:.0f}%"]
+
+
+def test_every_fit_reaches_the_objective_of_the_engine_before_it(shared_dir):
+    """Issue 18's guarantee: on every dataset of the tests and of ../shared (153 fits) the
+    objective is no higher than the pre-issue-18 engine's record to 1e-12 relative (NIST
+    Lanczos2 to its rounding floor, see ROUNDING_FLOOR in the bench)."""
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_objectives.py"),
+                           "--compare", str(ROOT / "bench" / "objectives_record.json")],
+                          capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "SCALINGLAWS_SHARED": str(shared_dir)})
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "compared 153: higher than the record (rtol 1e-12) in 0" in done.stdout

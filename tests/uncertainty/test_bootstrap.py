@@ -1,6 +1,7 @@
 """Bootstrap: coverage on known truth, published Epoch intervals, reproducibility, parallelism."""
 
 import json
+from pathlib import Path
 import warnings
 
 import numpy as np
@@ -43,6 +44,16 @@ def test_epoch_intervals_match_the_replication(epoch):
     estimate, low, high = boot.allocation_exponents()["a"]
     assert low < 0.5 < high
     assert estimate == pytest.approx(0.514, abs=0.002)
+    # the README's intervals (seed 42), at the digits it prints
+    printed = {"E": ("%.3f", "[1.772, 1.870]"), "A": ("%.0f", "[295, 722]"),
+               "B": ("%.0f", "[1014, 5984]"), "alpha": ("%.3f", "[0.319, 0.372]"),
+               "beta": ("%.3f", "[0.331, 0.417]")}
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    symbols = {"alpha": "α", "beta": "β"}
+    for name, (digits, text) in printed.items():
+        assert f"[{digits % boot.intervals[name][0]}, {digits % boot.intervals[name][1]}]" == text
+        assert f"{symbols.get(name, name)} {text}" in readme, name
+    assert f"[{low:.3f}, {high:.3f}]" == "[0.481, 0.555]" and "interval [0.481, 0.555]" in readme
     # notebook: bootstrap SD of a = 0.020
     a_draws = boot.draws[:, 4] / (boot.draws[:, 3] + boot.draws[:, 4])
     assert np.std(a_draws) == pytest.approx(0.020, rel=0.25)
