@@ -422,9 +422,7 @@ class LawFitter:
         # Polish the best few optima; a polished point can fall into a better basin,
         # so optima are merged by their polished objective afterwards.
         candidates = []
-        best_found = search.fun[groups[0][0]]
-        near = [g for g in groups[:_N_POLISHED]
-                if search.fun[g[0]] <= best_found + _POLISH_WITHIN * abs(best_found)]
+        near = _worth_polishing(groups, search.fun)
         seeds = [(group, search.x[group[np.argmin(search.fun[group])]]) for group in near]
         if self.polish and n_starts <= _N_POLISHED:
             # With a few explicit starts (NIST's certified ones, say) the batched loop
@@ -566,6 +564,13 @@ def _warn(result: FitResult) -> None:
                          f"{pair['correlation']:+.6f}" if pair else "")
                       + "): vary N and D independently, add sizes, or fix a parameter",
                       IdentifiabilityWarning, stacklevel=3)
+
+
+def _worth_polishing(groups, fun) -> list:
+    """The distinct optima (groups of starts, best first) that get scipy's polish: at most
+    :data:`_N_POLISHED`, and only those within :data:`_POLISH_WITHIN` of the best."""
+    best = fun[groups[0][0]]
+    return [g for g in groups[:_N_POLISHED] if fun[g[0]] <= best + _POLISH_WITHIN * abs(best)]
 
 
 def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
