@@ -104,6 +104,41 @@ def test_reproduce_out_over_its_data_is_refused(runs_csv, capsys):
     _one_line_error(capsys, "is also an input")
 
 
+def test_curves_fit_out_over_its_schedules_is_refused(tmp_path, capsys):
+    schedules = tmp_path / "schedules.json"
+    schedules.write_text('{"cosine_24000": {"kind": "cosine", "total_steps": 24000, '
+                         '"peak_lr": 3e-4, "warmup_steps": 2160}}')
+    curves = tmp_path / "curves.csv"
+    curves.write_text("run_id,schedule_file,step,loss\nr,cosine_24000,2200,3.9\n")
+    before = schedules.read_text()
+    assert main(["curves", "fit", str(curves), "--schedules", str(schedules),
+                 "--schedule-key", "schedule_file", "--out", str(schedules)]) == 2
+    _one_line_error(capsys, "is also an input")
+    assert schedules.read_text() == before
+
+
+def test_every_file_a_command_reads_is_protected_from_out():
+    """Each option or argument that names a file to read is one --out may not be."""
+    import argparse
+
+    from scalinglaws.outputs.cli import build_parser
+    from scalinglaws.outputs.cli._common import INPUT_ATTRIBUTES
+
+    readers = set()
+    top = build_parser()
+    commands = [a for a in top._actions if isinstance(a, argparse._SubParsersAction)]
+    stack = [parser for action in commands for parser in action.choices.values()]
+    while stack:
+        parser = stack.pop()
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+            elif action.metavar in ("PATH", "TABLE", "FIT", "FILE", "CSV") and \
+                    action.dest not in ("out", "figure"):
+                readers.add(action.dest)
+    assert readers and readers <= set(INPUT_ATTRIBUTES), readers - set(INPUT_ATTRIBUTES)
+
+
 # ------------------------------------------------------------------ arguments
 @pytest.mark.parametrize("argv, fragments", [
     (["predict", "FIT", "--N", "-7e9", "--D", "1e12"], ["--N", "'-7e9'", "positive"]),

@@ -67,7 +67,7 @@ UNITS = ("units: N = parameters (count), D = training tokens, C = training compu
 DEFAULT_SEED = 0
 
 #: attributes of the parsed arguments that name files a command reads; --out may be none
-INPUT_ATTRIBUTES = ("path", "fit", "data")
+INPUT_ATTRIBUTES = ("path", "fit", "data", "schedules", "log")
 
 #: suffix -> kind of file a result table or document is written as
 _RESULT_SUFFIXES = {".csv": "table", ".tsv": "table", ".json": "json"}
