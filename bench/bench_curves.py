@@ -14,6 +14,8 @@ Run from the repository root with ``../shared`` beside it (or $SCALINGLAWS_SHARE
     python bench/bench_curves.py              # the timing (state the machine: nproc)
     BENCH_SCIPY_EVALUATIONS=400 python bench/bench_curves.py   # the README's baseline budget
     python bench/bench_curves.py --coverage   # the README's coverage simulation (100 x 100)
+    python bench/bench_curves.py --coverage --law mpl --method blocks --replicates 40
+    python bench/bench_curves.py --coverage --method blocks --quantity params
 """
 
 from __future__ import annotations
@@ -108,8 +110,18 @@ def timing():
           "reached the optimum")
 
 
-def coverage(replicates: int = 100, resamples: int = 100, rho: float = 0.7, level=0.9):
-    """The coverage simulation behind the README (the test runs 60 replicates)."""
+def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str = "final",
+             replicates: int = 100, resamples: int = 100, rho: float = 0.7, level=0.9):
+    """The coverage simulations behind the README (the tests run shorter versions).
+
+    ``law`` simulates and fits that law; ``quantity`` is ``"final"`` (the interval
+    ``predict_curve`` prints for the final loss of a held-out WSD run) or ``"params"`` (the
+    interval of every parameter, as ``scalinglaws curves fit --bootstrap`` prints them).
+    Beside the coverage it counts the resamples that did not converge and the replicates
+    whose full-data fit sits on a bound (status 1).
+    """
+    import warnings
+
     from scalinglaws.analysis.curves import predict_curve
     from scalinglaws.fitting.curves import CurveFitResult
     from scalinglaws.laws.curve_synthetic import default_schedules, synthetic_curves
@@ -118,28 +130,69 @@ def coverage(replicates: int = 100, resamples: int = 100, rho: float = 0.7, leve
     schedules = default_schedules()
     held = schedules.pop("wsd")
     last = [held.total_steps - 1]
-    for method in ("blocks", "points"):
-        hits, widths, began = 0, [], time.process_time()
+    print(f"{law}, {replicates} data sets x {resamples} resamples, AR(1) rho {rho}, nominal "
+          f"{100 * level:g}%, {quantity}")
+    for method in methods:
+        hits, widths, began = None, [], time.process_time()
+        failed, short, on_bound, hits_bound, distinct = 0, 0, 0, 0, []
         for replicate in range(replicates):
-            curves, truth = synthetic_curves("momentum", schedules=schedules, rng=replicate,
+            curves, truth = synthetic_curves(law, schedules=schedules, rng=replicate,
                                              noise=0.001, autocorrelation=rho)
-            fit = fit_curves(curves, "momentum")
-            draws = bootstrap_curves(fit, curves, resamples, method=method, rng=replicate,
-                                     max_iter=200)
-            band = predict_curve(fit, held, steps=last, draws=draws, confidence_level=level)
-            true_final = CurveFitResult.from_params("momentum", truth).predict(held, last)[0]
-            hits += band.low[0] <= true_final <= band.high[0]
-            widths.append(band.high[0] - band.low[0])
-        print(f"{method:>6}: {100 * level:g}% intervals of the held-out WSD final loss covered "
-              f"the truth {hits}/{replicates} times; median width {np.median(widths):.4f} nats "
-              f"({time.process_time() - began:.0f} s CPU)")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                fit = fit_curves(curves, law)
+                draws = bootstrap_curves(fit, curves, resamples, method=method, rng=replicate,
+                                         max_iter=200, confidence_level=level)
+            failed += draws.n_failed
+            short += draws.n_failed > 0
+            distinct.append(draws.n_distinct)
+            if quantity == "final":
+                band = predict_curve(fit, held, steps=last, draws=draws, confidence_level=level)
+                true_final = CurveFitResult.from_params(law, truth).predict(held, last)[0]
+                hit = band.low[0] <= true_final <= band.high[0]
+                widths.append(band.high[0] - band.low[0])
+                hits = (hits or 0) + hit
+                if fit.status == 1:
+                    on_bound += 1
+                    hits_bound += hit
+            else:
+                intervals = draws.intervals
+                if hits is None:
+                    hits = dict.fromkeys(intervals, 0)
+                for name, (low, high) in intervals.items():
+                    hits[name] += low <= truth[name] <= high
+        seconds = time.process_time() - began
+        if quantity == "final":
+            print(f"{method:>6}: {100 * level:g}% intervals of the held-out WSD final loss "
+                  f"covered the truth {hits}/{replicates} times; median width "
+                  f"{np.median(widths):.4f} nats; full-data fit on a bound in {on_bound} "
+                  f"(covered {hits_bound}), the others covered {hits - hits_bound}/"
+                  f"{replicates - on_bound}")
+        else:
+            print(f"{method:>6}: {100 * level:g}% parameter intervals covered the truth: "
+                  + ", ".join(f"{name} {count}/{replicates}" for name, count in hits.items()))
+        print(f"        {failed} of {replicates * resamples} resamples failed to converge "
+              f"(in {short} data sets); distinct resamples per data set: median "
+              f"{int(np.median(distinct))}, min {min(distinct)} ({seconds:.0f} s CPU)")
 
 
 def main():
-    import sys
+    import argparse
 
-    if "--coverage" in sys.argv:
-        coverage()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--coverage", action="store_true",
+                        help="the coverage simulation instead of the timing")
+    parser.add_argument("--law", choices=["momentum", "mpl"], default="momentum")
+    parser.add_argument("--method", choices=["blocks", "curves", "points"], action="append",
+                        help="resampling scheme (repeatable; default blocks and points)")
+    parser.add_argument("--quantity", choices=["final", "params"], default="final",
+                        help="held-out WSD final loss, or every parameter")
+    parser.add_argument("--replicates", type=int, default=100)
+    parser.add_argument("--resamples", type=int, default=100)
+    args = parser.parse_args()
+    if args.coverage:
+        coverage(args.law, tuple(args.method or ("blocks", "points")), args.quantity,
+                 args.replicates, args.resamples)
     else:
         timing()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scalinglaws import InputError
+from scalinglaws import InputError, load_curves
 from scalinglaws.analysis.curves import anytime_points, curve_scores, predict_curve, predict_final
 from scalinglaws.fitting.curves import CurveFitResult, fit_curves
 from scalinglaws.laws.curve_laws import SizeScaled
@@ -73,6 +73,10 @@ def test_final_loss_of_runs_part_way_through():
     assert np.allclose(unrefit["final_loss"] - table["final_loss"], 0.05, atol=1e-9)
     with pytest.raises(InputError, match="`refit` names"):
         predict_final(prior, part, refit=("E",))
+    # a run logged with its LR but no planned schedule: its end is unknown, not its last step
+    logged = load_curves(part.frame[["run_id", "step", "loss"]].assign(lr=3e-4))
+    with pytest.raises(InputError, match="has no planned schedule"):
+        predict_final(prior, logged)
 
 
 def test_anytime_points():

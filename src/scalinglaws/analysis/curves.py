@@ -180,6 +180,14 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None):
         raise InputError(f"`refit` names {unknown}; the law has {', '.join(result.law.param_names)}")
     if schedules:
         curves = curves.with_schedules(schedules)
+    unplanned = [run for run in curves.runs if run not in curves.schedules]
+    if unplanned:
+        # without the planned schedule the LR array ends at the last logged step, and the
+        # "final" loss would be the loss there, not at the run's end
+        raise InputError(f"run {unplanned[0]!r} has no planned schedule: predict_final needs "
+                         "the LR the run will follow to its end; attach it with "
+                         "curves.with_schedules({run: schedule}) or give `schedules` "
+                         f"({len(unplanned)} of {len(curves.runs)} runs have none)")
     rows = []
     for run in curves.runs:
         part = curves.select([run])
