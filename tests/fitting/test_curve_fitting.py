@@ -98,15 +98,16 @@ def test_mpl_fit_predicts_within_10_percent_of_the_authors(luo, mpl_fits):
 @pytest.mark.parametrize("size", SIZES)
 def test_momentum_law_matches_the_papers_table_1(luo, size):
     # Fitted on the 3 train curves (lambda free, the paper grid-searched it), scored on the
-    # 6 test curves: every error no more than 10% above Table 1's, R2 no lower.
+    # 6 test curves: at or better than Table 1 on every score, at the 4 decimals it prints
+    # (the README's claim).
     train, test = _split(luo, size)
     fit = fit_curves(train, "momentum")
     assert fit.status == 0
     scores = curve_scores(fit, test)[["R2", "MAE", "RMSE", "PredE", "WorstE"]].mean()
     r2, *errors = TABLE1_MOMENTUM[size]
-    assert scores["R2"] >= r2 - 5e-5
+    assert round(scores["R2"], 4) >= r2
     for ours, table in zip(scores.iloc[1:], errors):
-        assert ours <= 1.1 * table
+        assert round(ours, 4) <= table
 
 
 def test_fixed_tied_and_bounded_parameters():

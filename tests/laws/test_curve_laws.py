@@ -84,13 +84,13 @@ def test_fast_sums_give_the_same_scores_and_per_curve_worst_errors(luo):
 
 
 @pytest.mark.slow
-def test_fast_sums_within_2e5_nats_of_the_exact_rule_on_every_published_curve(luo):
+def test_fast_sums_within_1e5_nats_of_the_exact_rule_on_every_published_curve(luo):
     law = MultiPowerLaw()
     for size in ("25M", "100M", "400M"):
         curves = luo.select(mask=(luo.frame["model_size"] == size).to_numpy())
         fast = law.predict_curves(LUO_2025_MPL[size], curves)
         exact = law.predict_curves(LUO_2025_MPL[size], curves, quadrature={"exact": True})
-        assert np.max(np.abs(fast - exact)) <= 2e-5
+        assert np.max(np.abs(fast - exact)) <= 1e-5  # README: within 1e-5 nats (8.9e-6)
 
 
 def _momentum_by_recurrence(lr, steps, L0, A, alpha, C, lam, start=0):
