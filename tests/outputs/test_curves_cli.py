@@ -128,6 +128,13 @@ def test_json_round_trip_and_schema(tmp_path):
     path = tmp_path / "fit.json"
     save_curve_fit(fit, path)
     loaded = load_curve_fit(path)
+    table = tmp_path / "curves.csv"
+    table.write_text("run_id,step,loss\n")
+    with pytest.raises(InputError, match="path"):  # another kind of file: refused unless force
+        save_curve_fit(fit, table)
+    with pytest.raises(InputError, match="path"):  # one of the inputs: refused, force or not
+        save_curve_fit(fit, path, inputs=[path], force=True)
+    assert table.read_text() == "run_id,step,loss\n"
     np.testing.assert_array_equal(loaded.predict(curves.lr_array("cosine"), [100, 20000]),
                                   fit.predict(curves.lr_array("cosine"), [100, 20000]))
     published = CurveFitResult.from_params("mpl", LUO_2025_MPL["25M"])

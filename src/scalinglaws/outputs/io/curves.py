@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from ..._exceptions import InputError
-from ..._files import atomic_write
+from ..._files import atomic_write, check_output_path
 from ..._validation import to_plain
 from ..._version import __version__
 
@@ -212,9 +212,12 @@ def curve_fit_from_json(text: str | bytes, *, source: str = "curve fit JSON"):
     return curve_fit_from_dict(_parse(text, source), source=source)[0]
 
 
-def save_curve_fit(result, path, bootstrap=None) -> None:
-    """Write the fit (and draws) as JSON to ``path``, atomically."""
-    atomic_write(path, curve_fit_to_json(result, bootstrap) + "\n")
+def save_curve_fit(result, path, bootstrap=None, *, inputs=(), force: bool = False) -> None:
+    """Write the fit (and draws) as JSON to ``path``, atomically; never over one of
+    ``inputs`` (e.g. the curves it was fitted on) or another kind of file unless ``force``."""
+    text = curve_fit_to_json(result, bootstrap) + "\n"
+    check_output_path(path, inputs=inputs, kind="json", force=force, argument="path")
+    atomic_write(path, text)
 
 
 def _read(path):
