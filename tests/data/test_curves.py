@@ -180,6 +180,72 @@ def test_policies_for_repeats_restarts_missing_values_and_spikes():
         load_curves(spiky, spikes="raise")
     falling = {"step": np.arange(6), "loss": [9.0, 6.0, 4.5, 4.0, 3.8, 3.7]}
     assert len(load_curves(falling, spikes="raise")) == 6  # a falling start is no spike
+    last = {"run_id": ["a"] * 6 + ["b"] * 3, "step": [*range(6), *range(3)],
+            "loss": [4.0, 3.8, 3.7, 3.6, 3.5, 9.0, 4.1, 3.9, 3.8]}
+    with pytest.raises(InputError, match=r"1 loss spikes .* the first at run 'a' step 5, row 5"):
+        load_curves(last, spikes="raise")  # the last point, against its left side only
+    assert load_curves(last, spikes="omit").loss("a")[-1] == 3.5
+    assert len(load_curves(dict(last, loss=last["loss"][:5] + [4.1] + last["loss"][6:]),
+                           spikes="raise")) == 9  # 4.1 is within 20% of median(3.7, 3.6, 3.5)
+
+
+def _spikes_one_point_at_a_time(loss, runs, threshold):
+    """The rule as the docstring states it, point by point, with np.median (the reference
+    for the vectorised version)."""
+    flagged = np.zeros(len(loss), bool)
+    for run in dict.fromkeys(runs):
+        rows = np.flatnonzero(np.asarray(runs) == run)
+        values = np.asarray(loss)[rows]
+        for i in range(1, len(values)):  # the first point of a run is not judged
+            sides = [values[max(0, i - 3):i], values[i + 1:i + 4]]
+            reference = max(np.median(side) for side in sides if len(side))
+            flagged[rows[i]] = values[i] > (1 + threshold) * reference
+    return flagged
+
+
+def test_vectorised_spike_rule_is_the_point_by_point_rule():
+    from scalinglaws.data.curve_logs import spike_flags
+
+    rng = np.random.default_rng(12)
+    flagged = last_flagged = judged = 0
+    for _ in range(40):
+        sizes = rng.integers(1, 9, size=rng.integers(1, 5))
+        runs = np.repeat([f"r{i}" for i in range(len(sizes))], sizes)
+        loss = 4.0 * np.exp(rng.normal(0, 0.12, runs.size))  # spikes of 20% are common
+        expected = _spikes_one_point_at_a_time(loss, runs, 0.2)
+        got = spike_flags(loss, pd.factorize(runs)[0], 0.2)
+        np.testing.assert_array_equal(got, expected)
+        ends = np.cumsum(sizes) - 1
+        flagged, last_flagged = flagged + expected.sum(), last_flagged + expected[ends].sum()
+        judged += runs.size - len(sizes)
+    assert 0 < flagged < judged and last_flagged > 0  # the comparison saw both outcomes
+    many = {"step": np.arange(200_000), "loss": 4.0 - 1e-6 * np.arange(200_000)}
+    many["loss"][[0, 100_000, 199_999]] *= [3.0, 1.5, 1.5]
+    with pytest.raises(InputError, match="2 loss spikes .* first at run 'run' step 100000"):
+        load_curves(many, spikes="raise")
+
+
+def test_frame_is_a_copy_and_messages_show_plain_numbers():
+    curves = load_curves(_table())
+    fingerprint = curves.fingerprint()
+    frame = curves.frame
+    frame["loss"] = 1.0
+    frame.loc[0, "step"] = 99
+    assert curves.frame["loss"].tolist() == [4.0, 3.5, 3.3, 3.2, 4.1, 3.6, 3.4]
+    assert curves.steps("a")[0] == 0 and curves.fingerprint() == fingerprint
+    with pytest.raises(InputError, match=r"row 2, column 'loss' \(loss\): value inf is not a "
+                                         r"finite number > 0$"):
+        load_curves(pd.DataFrame(_table(loss=[4.0, 3.5, np.inf, 3.2, 4.1, 3.6, 3.4])))
+    with pytest.raises(InputError, match=r"value -20 is not a whole number >= 0"):
+        load_curves(pd.DataFrame(_table(step=[0, 10, -20, 30, 0, 10, 20])))
+
+
+def test_steps_going_back_are_seen_within_a_run_when_runs_interleave():
+    interleaved = {"run_id": ["a", "b", "a", "b", "a"], "step": [0, 0, 10, 10, 5],
+                   "loss": [4.0, 4.1, 3.5, 3.6, 3.7]}
+    with pytest.raises(InputError, match=r"row 4: step 5 of run 'a' comes after step 10"):
+        load_curves(interleaved)
+    assert load_curves(interleaved, unsorted="sort").steps("a").tolist() == [0, 5, 10]
 
 
 def test_lr_arrays_from_logs_schedules_and_interpolation():

@@ -4,17 +4,25 @@
 (:data:`CURVE_ALIASES`); :func:`is_wandb` recognises a W&B ``run.history()`` export and
 :func:`from_wide` turns the web UI's ``"<run> - <metric>"`` panel export into a long table.
 The log readers return a long table (``run_id``, ``step``, ``loss`` and, when found,
-``lr`` and ``N``) that :func:`scalinglaws.data.curves.load_curves` validates like any
-other; their libraries are optional extras (``pip install 'scalinglaws[curves]'``),
-imported only inside them.
+``lr`` and ``N``), one row per logged point in the order logged, repeats included (a run
+resumed from a checkpoint logs some steps twice), that
+:func:`scalinglaws.data.curves.load_curves` orders and validates like any other; their
+libraries are optional extras (``pip install 'scalinglaws[curves]'``), imported only
+inside them.
 
-* TensorBoard: every sub-folder holding event files is a run (``tbparse``); ``metric`` and
+* TensorBoard: every sub-folder holding event files is a run (read with ``tensorboard``'s
+  event-file loader, which ``tbparse`` installs); ``metric`` and
   ``lr`` are scalar tags (recognised names such as ``val/loss`` or ``lr`` are found
   without them).
 * MLflow: a file store folder (``mlruns``) or a SQLite database file (``mlflow.db``); every
   run of every experiment is a run, named by its run name (its id when names repeat);
   ``metric`` and ``lr`` are metric keys; a parameter called like ``N`` (``n_params``,
   ``params``...) gives the run's N.
+
+What logs get wrong is judged here too, the same way whatever the source:
+:func:`order_points` applies ``duplicates=``/``unsorted=`` (:func:`logged_lr` to the
+logged LRs), :func:`apply_spike_policy` ``spikes=``; :class:`Places` words where a bad
+row is (row and line of a file, run and step of a log).
 """
 
 from __future__ import annotations
@@ -23,20 +31,28 @@ import os
 import re
 from collections.abc import Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import numpy as np
 
 from .._exceptions import InputError
 from .columns import normalise
+from .runs import _number_text, _row_text
 
 __all__ = [
     "CURVE_ALIASES",
+    "Places",
+    "apply_spike_policy",
+    "cell_text",
     "from_wide",
     "is_wandb",
+    "logged_lr",
+    "order_points",
     "read_mlflow",
     "read_tensorboard",
     "resolve_curve_columns",
     "sniff_directory",
+    "spike_flags",
 ]
 
 #: Header names recognised for each canonical column, after :func:`normalise` (lower
@@ -55,6 +71,8 @@ CURVE_ALIASES: dict[str, tuple[str, ...]] = {
           "n parameters", "num parameters"),
 }
 _ALIAS_TO_NAME = {alias: name for name, aliases in CURVE_ALIASES.items() for alias in aliases}
+
+_NEIGHBOURS = 3  # spikes are judged against the median of 3 points on each side
 
 _WIDE = re.compile(r"^(?P<run>.+?) - (?P<metric>.+?)(?:__(?:MIN|MAX|min|max))?$")
 
@@ -147,8 +165,6 @@ def from_wide(table, metric: str | None, source: str):
     return pd.concat(parts, ignore_index=True)
 
 
-
-
 def _pick(names, wanted, kind, aliases, source):
     """The tag/metric holding ``kind``: the one asked for, or the one recognised name."""
     names = sorted(set(names))
@@ -169,32 +185,93 @@ def _pick(names, wanted, kind, aliases, source):
                      "say which with metric=<name>")
 
 
+def _pair_in_log_order(points):
+    """One row per run, step and time that step was logged, in the order first logged.
+
+    ``points`` holds one row per logged value (``run_id``, ``column``, ``step``,
+    ``value``, ``position``: a total order of logging, runs one after another). The k-th
+    loss logged at a step pairs with the k-th LR logged at that step, so a run restarted
+    from an earlier step keeps both of its passes, each with its own LR; nothing is
+    merged here: the policies of :func:`~scalinglaws.data.curves.load_curves` decide.
+    """
+    points = points.sort_values("position", kind="stable")
+    points["k"] = points.groupby(["run_id", "column", "step"], sort=False).cumcount()
+    keys = ["run_id", "step", "k"]
+    values = points.pivot(index=keys, columns="column", values="value")
+    first = points.groupby(keys)["position"].min()
+    table = values.join(first).sort_values("position", kind="stable").reset_index()
+    table.columns.name = None
+    return table[["run_id", "step"] + [c for c in ("loss", "lr") if c in table.columns]]
+
+
+def _event_scalars(path: str):
+    """Every scalar of every event file under ``path`` as (run, tag, step, value), in log
+    order: run folders in sorted order, a folder's files by name (the name starts with the
+    writer's start time), events in file order."""
+    from tensorboard.backend.event_processing.event_file_loader import LegacyEventFileLoader
+    from tensorboard.util import tensor_util
+
+    root = os.path.basename(os.path.normpath(path))
+    logged = []
+    for folder, subfolders, files in os.walk(path):
+        subfolders.sort()
+        names = sorted(name for name in files if ".tfevents." in name)
+        relative = os.path.relpath(folder, path)
+        run = root if relative == "." else relative.replace(os.sep, "/")
+        scalar_tags: set = set()  # TF2 writes a tag's plugin metadata with its first value only
+        for name in names:
+            for event in LegacyEventFileLoader(os.path.join(folder, name)).Load():
+                if not event.HasField("summary"):
+                    continue
+                for value in event.summary.value:
+                    kind = value.WhichOneof("value")
+                    if value.metadata.plugin_data.plugin_name == "scalars":
+                        scalar_tags.add(value.tag)
+                    if kind == "simple_value":
+                        number = value.simple_value
+                    elif kind == "tensor" and value.tag in scalar_tags:
+                        array = tensor_util.make_ndarray(value.tensor)
+                        if array.size != 1:
+                            continue
+                        number = array.item()
+                    else:
+                        continue
+                    logged.append((run, value.tag, int(event.step), float(number)))
+    return logged
+
+
 def read_tensorboard(path: str, *, metric: str | None = None, lr: str | None = None):
-    """Scalars of a TensorBoard log directory as a long table (one row per run and step)."""
+    """Scalars of a TensorBoard log directory as a long table, one row per logged point.
+
+    Every folder holding event files is a run. Rows come in the order they were logged,
+    repeats included (a run resumed from a checkpoint logs some steps twice), so that
+    ``duplicates=`` and ``unsorted=`` of :func:`~scalinglaws.data.curves.load_curves`
+    apply. The events are read in file order with tensorboard's own loader (tbparse,
+    which installs it, sorts the points of a file by step and so hides a restart).
+    """
     try:
-        from tbparse import SummaryReader
+        import tensorboard  # noqa: F401
     except ImportError:
-        raise InputError(f"{path}: reading TensorBoard logs needs tbparse; install it with "
-                         "`pip install tbparse` or `pip install 'scalinglaws[curves]'`") from None
+        raise InputError(f"{path}: reading TensorBoard logs needs tensorboard; install it with "
+                         "`pip install tensorboard` or `pip install 'scalinglaws[curves]'`"
+                         ) from None
+    import pandas as pd
+
     if not os.path.isdir(path):
         raise InputError(f"{path}: not a folder of TensorBoard event files")
-    scalars = SummaryReader(path, pivot=False, extra_columns={"dir_name"}).scalars
-    if scalars is None or scalars.empty:
+    logged = _event_scalars(path)
+    if not logged:
         raise InputError(f"{path}: no scalar summaries in the event files")
+    scalars = pd.DataFrame(logged, columns=["run_id", "tag", "step", "value"])
     tags = scalars["tag"].unique().tolist()
     loss_tag = _pick(tags, metric, "loss", CURVE_ALIASES["loss"], path)
     lr_tag = _pick(tags, lr, "lr", CURVE_ALIASES["lr"], path)
     wanted = {loss_tag: "loss", **({lr_tag: "lr"} if lr_tag else {})}
-    part = scalars[scalars["tag"].isin(list(wanted))].copy()
-    part["dir_name"] = part["dir_name"].fillna("").astype(str)
-    root = os.path.basename(os.path.normpath(path))
-    part["run_id"] = part["dir_name"].where(part["dir_name"] != "", root)
-    # the last value logged for a (run, step, tag) wins, as TensorBoard shows it
-    table = part.pivot_table(index=["run_id", "step"], columns="tag", values="value",
-                             aggfunc="last").reset_index()
-    table = table.rename(columns=wanted)
-    table.columns.name = None
-    return table[["run_id", "step"] + [c for c in ("loss", "lr") if c in table.columns]]
+    points = scalars[scalars["tag"].isin(list(wanted))]
+    points = pd.DataFrame({"run_id": points["run_id"], "column": points["tag"].map(wanted),
+                           "step": points["step"].astype(np.int64), "value": points["value"],
+                           "position": np.arange(len(points))})
+    return _pair_in_log_order(points)
 
 
 @contextmanager
@@ -212,7 +289,8 @@ def _file_store_allowed():
 
 
 def read_mlflow(path: str, *, metric: str | None = None, lr: str | None = None):
-    """Metric histories of every run in an MLflow store as a long table."""
+    """Metric histories of every run in an MLflow store as a long table, one row per
+    logged point, repeats included, in the order logged (see :func:`read_tensorboard`)."""
     import pandas as pd
 
     try:
@@ -239,29 +317,201 @@ def read_mlflow(path: str, *, metric: str | None = None, lr: str | None = None):
             raise InputError(f"{path}: the MLflow store holds no runs")
         names = [r.info.run_name or r.info.run_id for r in runs]
         repeated = {n for n in names if names.count(n) > 1}
-        parts = []
+        parts, sizes, offset = [], {}, 0
         for record, name in zip(runs, names):
             keys = list(record.data.metrics)
             loss_key = _pick(keys, metric, "loss", CURVE_ALIASES["loss"], f"{path}: run {name!r}")
             lr_key = _pick(keys, lr, "lr", CURVE_ALIASES["lr"], f"{path}: run {name!r}") \
                 if keys else None
             run_id = record.info.run_id if name in repeated else name
-            series = {}
-            for key, column in ((loss_key, "loss"), (lr_key, "lr")):
-                if key is None:
-                    continue
-                history = client.get_metric_history(record.info.run_id, key)
-                series[column] = pd.Series({int(m.step): float(m.value) for m in history},
-                                           dtype=float)
-            part = pd.DataFrame(series)
-            part.index.name = "step"
-            part = part.reset_index()
+            logged = [(column, int(m.step), float(m.value), int(m.timestamp))
+                      for key, column in ((loss_key, "loss"), (lr_key, "lr")) if key is not None
+                      for m in client.get_metric_history(record.info.run_id, key)]
+            part = pd.DataFrame(logged, columns=["column", "step", "value", "timestamp"])
+            # log order is time order (a file store's history is already in it; ties keep it)
+            part = part.sort_values("timestamp", kind="stable")
             part.insert(0, "run_id", run_id)
-            sizes = [v for k, v in record.data.params.items()
+            part["position"] = offset + np.arange(len(part))
+            offset += len(part)
+            parts.append(part.drop(columns="timestamp"))
+            found = [v for k, v in record.data.params.items()
                      if normalise(k) in CURVE_ALIASES["N"]]
-            if len(sizes) == 1:
-                part["N"] = sizes[0]
-            parts.append(part)
-    table = pd.concat(parts, ignore_index=True)
-    table["step"] = table["step"].astype(np.int64)
+            if len(found) == 1:
+                sizes[run_id] = found[0]
+    points = pd.concat(parts, ignore_index=True)
+    points["step"] = points["step"].astype(np.int64)
+    table = _pair_in_log_order(points)
+    if sizes:
+        table["N"] = table["run_id"].map(sizes)
     return table
+
+
+# ------------------------------------------------- what logs get wrong: the policies' rules
+#
+# load_curves (curves.py) reads every source into one long table in log order; these
+# apply its duplicates/unsorted/spikes policies to it, whatever the source.
+
+
+@dataclass(frozen=True)
+class Places:
+    """Where a row of the table read came from, in words the user can find: its row and
+    line in a file, or, in a TensorBoard/MLflow log, whose rows are the reader's, its run
+    and step."""
+
+    lines: np.ndarray | None = None
+    runs: np.ndarray | None = None
+    steps: np.ndarray | None = None
+
+    @property
+    def log(self) -> bool:
+        return self.runs is not None
+
+    def point(self, row: int) -> str:
+        """``row 3 (line 5)``, or ``run 'a' step 30`` in a log."""
+        if not self.log:
+            return _row_text(row, self.lines)
+        return f"run {self.runs[row]!r} step {cell_text(self.steps[row])}"
+
+    def cell(self, row: int, column, name: str) -> str:
+        """The point and the column (a log's columns are the reader's names)."""
+        return f"{self.point(row)}, " + (name if self.log else f"column '{column}' ({name})")
+
+    def row(self, row: int) -> str:
+        """``row 3 (line 5): `` before a message that names the run and step; in a log,
+        nothing (its rows are the reader's)."""
+        return "" if self.log else f"{_row_text(row, self.lines)}: "
+
+
+def cell_text(cell) -> str:
+    """A cell as the user wrote it: text quoted, numbers plain (``inf``, not
+    ``np.float64(inf)``)."""
+    if isinstance(cell, str):
+        return repr(cell)
+    if isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
+        return _number_text(float(cell))
+    return str(cell)[:40]
+
+
+def logged_lr(frame, source, places, duplicates, unsorted, notes) -> dict:
+    """Every logged LR per run, by step, a step logged twice (a restart) treated by the
+    same policies as the losses."""
+    from .._validation import readonly_array
+
+    known = frame.loc[np.isfinite(frame["lr"].to_numpy()) & np.isfinite(
+        frame["step"].to_numpy(dtype=float)), ["run_id", "step", "lr", "_row"]]
+    if known.empty:
+        return {}
+    known = known.astype({"step": np.int64}).reset_index(drop=True)
+    said = []
+    known, _ = order_points(known, source, places, duplicates, unsorted, said, what="the LR of ")
+    notes.extend(f"LR log: {note}" for note in said if note not in notes)  # once is enough
+    log = {}
+    for run, part in known.groupby("run_id", sort=False):
+        log[run] = (readonly_array(part["step"], np.int64), readonly_array(part["lr"]))
+    return log
+
+
+def order_points(frame, source, places, duplicates, unsorted, notes, what=""):
+    """Sort by run (first appearance) and step, applying the duplicate/order policies.
+
+    ``frame`` is in log order; a step below the one logged before it *in the same run*
+    (other runs' rows may come between) goes backwards.
+    """
+    import pandas as pd
+
+    order_of_run = {r: i for i, r in enumerate(pd.unique(frame["run_id"]))}
+    run_code = frame["run_id"].map(order_of_run).to_numpy()
+    steps = frame["step"].to_numpy()
+    by_run = np.argsort(run_code, kind="stable")  # each run's rows, still in log order
+    backwards = np.zeros(len(frame), bool)
+    backwards[1:] = ((run_code[by_run][1:] == run_code[by_run][:-1])
+                     & (steps[by_run][1:] < steps[by_run][:-1]))
+    if backwards.any() and unsorted == "raise":
+        first = int(np.flatnonzero(backwards)[0])
+        at, before = by_run[first], by_run[first - 1]
+        raise InputError(f"{source}: {places.row(int(frame['_row'].iloc[at]))}{what}step "
+                         f"{steps[at]} of run {frame['run_id'].iloc[at]!r} comes after step "
+                         f"{steps[before]} (a restarted run?); set unsorted to 'sort' (and "
+                         "duplicates to 'last' to keep a restart's values)")
+    if backwards.any():
+        notes.append(f"sorted {int(backwards.sum())} out-of-order steps")
+    position = np.lexsort((np.arange(len(frame)), steps, run_code))  # stable: log order kept
+    frame = frame.iloc[position].reset_index(drop=True)
+    key = frame["run_id"].astype(str) + "\x00" + frame["step"].astype(str)
+    repeated = key.duplicated(keep=False).to_numpy()
+    if not repeated.any():
+        return frame, 0
+    if duplicates == "raise":
+        at = int(np.flatnonzero(repeated)[0])
+        raise InputError(f"{source}: {places.row(int(frame['_row'].iloc[at]))}run "
+                         f"{frame['run_id'].iloc[at]!r} logs {what}step "
+                         f"{frame['step'].iloc[at]} more than once ({int(repeated.sum())} "
+                         "rows; a restarted run?); set duplicates to 'first', 'last' or 'mean'")
+    before = len(frame)
+    if duplicates == "mean":
+        numeric = [c for c in ("loss", "lr", "tokens", "N") if c in frame.columns]
+        means = frame.groupby(["run_id", "step"], sort=False)[numeric].transform("mean")
+        frame[numeric] = means
+        frame = frame.loc[~key.duplicated(keep="first").to_numpy()]
+    else:
+        frame = frame.loc[~key.duplicated(keep=duplicates).to_numpy()]
+    frame = frame.reset_index(drop=True)
+    notes.append(f"merged {before - len(frame)} repeated steps (duplicates={duplicates!r})")
+    return frame, before - len(frame)
+
+
+def _side_medians(values, run_code, side):
+    """Median of the (up to) ``_NEIGHBOURS`` points of the same run on one side of each
+    point (``side`` -1: before, +1: after); NaN where there is none."""
+    n = len(values)
+    neighbours = np.arange(n)[:, None] + side * np.arange(1, _NEIGHBOURS + 1)
+    inside = (neighbours >= 0) & (neighbours < n)
+    neighbours = np.clip(neighbours, 0, n - 1)
+    inside &= run_code[neighbours] == run_code[:, None]
+    window = np.sort(np.where(inside, values[neighbours], np.nan), axis=1)  # NaN last
+    count = inside.sum(axis=1)
+    rows = np.arange(n)
+    # the middle one or two of the `count` known values (np.median's rule)
+    low = window[rows, np.maximum(count - 1, 0) // 2]
+    high = window[rows, np.minimum(count // 2, _NEIGHBOURS - 1)]
+    return np.where(count > 0, (low + high) / 2, np.nan)
+
+
+def spike_flags(loss, run_code, threshold):
+    """Points more than ``threshold`` above the medians of their neighbours on both sides.
+
+    A spike stands above both sides (on a falling curve the left side is higher); the
+    last point of a run has only its left side, which suffices; the first has only its
+    right, which on a falling curve is lower, so it is not judged.
+    """
+    left = _side_medians(loss, run_code, -1)
+    right = _side_medians(loss, run_code, +1)
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(left) & (loss > (1 + threshold) * np.fmax(left, right))
+
+
+def apply_spike_policy(frame, source, places, policy, threshold, notes):
+    """Flag points far above the median of their neighbours; apply the spike policy."""
+    import pandas as pd
+
+    if policy == "keep" or len(frame) < 2:
+        return frame, 0
+    run_code = pd.factorize(frame["run_id"])[0]
+    flagged = spike_flags(frame["loss"].to_numpy(dtype=float), run_code, threshold)
+    if not flagged.any():
+        return frame, 0
+    first = int(np.flatnonzero(flagged)[0])
+    row = int(frame["_row"].iloc[first])
+    where = (f"run {frame['run_id'].iloc[first]!r} step {int(frame['step'].iloc[first])}"
+             + ("" if places.log else f", {_row_text(row, places.lines)}"))
+    if policy == "raise":
+        raise InputError(f"{source}: {int(flagged.sum())} loss spikes (more than "
+                         f"{threshold:.0%} above the median of their neighbours), the first at "
+                         f"{where}; set spikes to 'keep', 'warn' or 'omit'")
+    if policy == "omit":
+        notes.append(f"dropped {int(flagged.sum())} loss spikes (first at {where})")
+        return frame.loc[~flagged].reset_index(drop=True), int(flagged.sum())
+    notes.append(f"{int(flagged.sum())} loss spikes kept (more than {threshold:.0%} above the "
+                 f"median of their neighbours; first at {where}); set spikes to 'omit' to drop "
+                 "them or 'keep' to silence this")
+    return frame, 0

@@ -32,7 +32,14 @@ What the logs get wrong, and what happens (each an explicit policy):
 * steps that go backwards (a restarted run) raise (``unsorted="raise"``) or are sorted
   (``"sort"``; with ``duplicates="last"`` a restart's re-logged steps win);
 * a loss spike (more than ``spike_threshold`` above the medians of its 3 neighbours on
-  either side) is kept with a warning (``spikes="warn"``), kept silently, dropped or raises.
+  either side; the last point of a run against its left side only) is kept with a
+  warning (``spikes="warn"``), kept silently, dropped or raises. The first point of a run
+  is not judged: with neighbours on one side only, a spike there looks like the falling
+  start every curve has.
+
+TensorBoard and MLflow logs are read point by point in the order logged, repeats included,
+so these policies see a resumed run's re-logged steps as they see a table's; their
+messages name the run and step instead of a row.
 """
 
 from __future__ import annotations
@@ -49,14 +56,24 @@ import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import FrozenDict, check_choice, check_positive, readonly_array
-from .curve_logs import CURVE_ALIASES, from_wide, is_wandb, resolve_curve_columns, sniff_directory
+from .curve_logs import (
+    CURVE_ALIASES,
+    Places,
+    apply_spike_policy,
+    cell_text,
+    from_wide,
+    is_wandb,
+    logged_lr,
+    order_points,
+    resolve_curve_columns,
+    sniff_directory,
+)
 from .readers import checked_frame, read_data, read_table
-from .runs import _row_text, _to_float, fingerprint_arrays
+from .runs import _PANDAS_COPY_ON_WRITE, _row_text, _to_float, fingerprint_arrays
 
 __all__ = ["CURVE_ALIASES", "Curves", "load_curves"]
 
 _CANONICAL = tuple(CURVE_ALIASES)
-_NEIGHBOURS = 3  # spikes are judged against the median of 3 points on each side
 
 
 @dataclass(frozen=True, eq=False)
@@ -68,8 +85,8 @@ class Curves:
     frame : pandas.DataFrame
         One row per point, sorted by run (in order of first appearance) then step:
         ``run_id`` (str), ``step`` (int64), ``loss`` (float64) and, when known, ``lr``,
-        ``tokens``, ``N`` (float64), then the other columns. Read-only: use
-        :meth:`to_frame` for a copy.
+        ``tokens``, ``N`` (float64), then the other columns. A copy: writing to it
+        leaves the curves unchanged.
     source : str
         The file(s), or ``"<DataFrame>"``/``"<dict>"``.
     schedules : mapping
@@ -104,8 +121,9 @@ class Curves:
     # -- views -----------------------------------------------------------------------
     @property
     def frame(self) -> pd.DataFrame:
-        """The points (a read-only view; :meth:`to_frame` gives a copy)."""
-        return self._frame
+        """The points (a copy, as :attr:`Runs.frame`: writing to it leaves the curves and
+        their fingerprint unchanged; cheap under pandas' copy-on-write)."""
+        return self._frame.copy(deep=not _PANDAS_COPY_ON_WRITE)
 
     def to_frame(self) -> pd.DataFrame:
         """A copy of the points."""
@@ -291,7 +309,7 @@ def _readonly(frame: pd.DataFrame) -> pd.DataFrame:
 # ----------------------------------------------------------------------------- building
 
 
-def _numbers(table, column, name, source, lines, thousands):
+def _numbers(table, column, name, source, places, thousands):
     values, not_number = _to_float(table[column], thousands)
     bad = not_number | np.isinf(values)
     if name == "step":
@@ -309,15 +327,15 @@ def _numbers(table, column, name, source, lines, thousands):
         what = {"step": "a whole number >= 0", "loss": "a finite number > 0",
                 "N": "a finite number > 0", "tokens": "a finite number >= 0",
                 "lr": "a finite number >= 0"}.get(name, "a number")
-        raise InputError(f"{source}: {_row_text(row, lines)}, column '{column}' ({name}): value "
-                         f"{cell!r} is not {what}"
+        raise InputError(f"{source}: {places.cell(row, column, name)}: value "
+                         f"{cell_text(cell)} is not {what}"
                          + (f"; and {int(bad.sum()) - 1} more" if bad.sum() > 1 else ""))
     return values
 
 
 def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns, metric, lr,
            run, N, tokens_per_step, nan_policy, duplicates, unsorted, spikes,
-           spike_threshold, lr_policy, wandb: bool) -> Curves:
+           spike_threshold, lr_policy, wandb: bool, log: bool = False) -> Curves:
     table = checked_frame(table, source, "points")
     columns = dict(columns or {})
     for name, given in (("loss", metric), ("lr", lr)):
@@ -327,7 +345,9 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
                                  f"{'metric' if name == 'loss' else 'lr'}=)")
             columns[name] = given
     mapping = resolve_curve_columns(table, columns, source)
-    values = {name: _numbers(table, column, name, source, lines, thousands)
+    places = (Places(runs=table[mapping["run_id"]].astype(str).to_numpy(dtype=object),
+                      steps=table[mapping["step"]].to_numpy()) if log else Places(lines))
+    values = {name: _numbers(table, column, name, source, places, thousands)
               for name, column in mapping.items() if name != "run_id"}
     policy = nan_policy if nan_policy != "auto" else ("omit" if wandb else "raise")
     missing = np.isnan(values["loss"]) | np.isnan(values["step"])
@@ -335,12 +355,12 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
         if policy == "raise":
-            raise InputError(f"{source}: {_row_text(row, lines)}: no "
+            raise InputError(f"{source}: {places.point(row)}: no "
                              f"{'loss' if np.isnan(values['loss'][row]) else 'step'} value "
                              f"({int(missing.sum())} such rows); to drop them set nan_policy "
                              "to 'omit'")
         notes.append(f"dropped {int(missing.sum())} rows without a loss or step value (first: "
-                     f"{_row_text(row, lines)})")
+                     f"{places.point(row)})")
     if "run_id" in mapping:
         labels = table[mapping["run_id"]]
         if labels.isna().any():
@@ -359,13 +379,15 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
     for column in extras:
         frame[column if column not in frame.columns else f"{column}_unused"] = table[column]
     frame["_row"] = np.arange(len(table))
-    lr_log = _lr_log(frame) if "lr" in frame.columns else {}
+    logged = frame  # with the rows without a loss, which may log an LR
     frame = frame.loc[~missing].reset_index(drop=True)
     if frame.empty:
         raise InputError(f"{source}: no points left after dropping rows without a loss")
     frame["step"] = frame["step"].astype(np.int64)
-    frame, dropped = _order(frame, source, lines, duplicates, unsorted, notes)
-    frame, spiked = _spikes(frame, source, lines, spikes, spike_threshold, notes)
+    frame, dropped = order_points(frame, source, places, duplicates, unsorted, notes)
+    lr_log = (logged_lr(logged, source, places, duplicates, unsorted, notes)
+              if "lr" in logged.columns else {})
+    frame, spiked = apply_spike_policy(frame, source, places, spikes, spike_threshold, notes)
     frame = _run_level(frame, N, tokens_per_step, source)
     rows = tuple(int(r) for r in frame.pop("_row"))
     ordered = [c for c in _CANONICAL if c in frame.columns]
@@ -376,90 +398,6 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
     return Curves(_frame=_readonly(frame), source=source, row_numbers=rows, lr_log=lr_log,
                   n_dropped=int(missing.sum()) + dropped + spiked, notes=tuple(notes),
                   lr_policy=lr_policy)
-
-
-def _lr_log(frame) -> dict:
-    """Every logged LR per run, by step (a step logged twice keeps its last value)."""
-    known = frame.loc[np.isfinite(frame["lr"].to_numpy()) & np.isfinite(
-        frame["step"].to_numpy(dtype=float)), ["run_id", "step", "lr"]]
-    log = {}
-    for run, part in known.groupby("run_id", sort=False):
-        part = part.drop_duplicates("step", keep="last").sort_values("step", kind="stable")
-        log[run] = (readonly_array(part["step"], np.int64), readonly_array(part["lr"]))
-    return log
-
-
-def _order(frame, source, lines, duplicates, unsorted, notes):
-    """Sort by run (first appearance) and step, applying the duplicate/order policies."""
-    order_of_run = {r: i for i, r in enumerate(pd.unique(frame["run_id"]))}
-    run_code = frame["run_id"].map(order_of_run).to_numpy()
-    steps = frame["step"].to_numpy()
-    backwards = np.zeros(len(frame), bool)
-    same_run = run_code[1:] == run_code[:-1]
-    backwards[1:] = same_run & (steps[1:] < steps[:-1])
-    if backwards.any() and unsorted == "raise":
-        at = int(np.flatnonzero(backwards)[0])
-        raise InputError(f"{source}: {_row_text(int(frame['_row'].iloc[at]), lines)}: step "
-                         f"{steps[at]} of run {frame['run_id'].iloc[at]!r} comes after step "
-                         f"{steps[at - 1]} (a restarted run?); set unsorted to 'sort' (and "
-                         "duplicates to 'last' to keep a restart's values)")
-    if backwards.any():
-        notes.append(f"sorted {int(backwards.sum())} out-of-order steps")
-    position = np.lexsort((np.arange(len(frame)), steps, run_code))  # stable: log order kept
-    frame = frame.iloc[position].reset_index(drop=True)
-    key = frame["run_id"].astype(str) + "\x00" + frame["step"].astype(str)
-    repeated = key.duplicated(keep=False).to_numpy()
-    if not repeated.any():
-        return frame, 0
-    if duplicates == "raise":
-        at = int(np.flatnonzero(repeated)[0])
-        raise InputError(f"{source}: {_row_text(int(frame['_row'].iloc[at]), lines)}: run "
-                         f"{frame['run_id'].iloc[at]!r} logs step {frame['step'].iloc[at]} more "
-                         f"than once ({int(repeated.sum())} rows); set duplicates to 'first', "
-                         "'last' or 'mean'")
-    before = len(frame)
-    if duplicates == "mean":
-        numeric = [c for c in ("loss", "lr", "tokens", "N") if c in frame.columns]
-        means = frame.groupby(["run_id", "step"], sort=False)[numeric].transform("mean")
-        frame[numeric] = means
-        frame = frame.loc[~key.duplicated(keep="first").to_numpy()]
-    else:
-        frame = frame.loc[~key.duplicated(keep=duplicates).to_numpy()]
-    frame = frame.reset_index(drop=True)
-    notes.append(f"merged {before - len(frame)} repeated steps (duplicates={duplicates!r})")
-    return frame, before - len(frame)
-
-
-def _spikes(frame, source, lines, policy, threshold, notes):
-    """Flag points far above the median of their neighbours; apply the spike policy."""
-    if policy == "keep" or len(frame) < 3:
-        return frame, 0
-    loss = frame["loss"].to_numpy()
-    flagged = np.zeros(len(frame), bool)
-    for rows in frame.groupby("run_id", sort=False).indices.values():
-        values = loss[rows]
-        # a spike stands above both sides: on a falling curve the left side is higher
-        for i in range(1, len(values) - 1):
-            left = values[max(0, i - _NEIGHBOURS):i]
-            right = values[i + 1:i + 1 + _NEIGHBOURS]
-            if values[i] > (1 + threshold) * max(np.median(left), np.median(right)):
-                flagged[rows[i]] = True
-    if not flagged.any():
-        return frame, 0
-    first = int(np.flatnonzero(flagged)[0])
-    where = (f"run {frame['run_id'].iloc[first]!r} step {int(frame['step'].iloc[first])}, "
-             f"{_row_text(int(frame['_row'].iloc[first]), lines)}")
-    if policy == "raise":
-        raise InputError(f"{source}: {int(flagged.sum())} loss spikes (more than "
-                         f"{threshold:.0%} above the median of their neighbours), the first at "
-                         f"{where}; set spikes to 'keep', 'warn' or 'omit'")
-    if policy == "omit":
-        notes.append(f"dropped {int(flagged.sum())} loss spikes (first at {where})")
-        return frame.loc[~flagged].reset_index(drop=True), int(flagged.sum())
-    notes.append(f"{int(flagged.sum())} loss spikes kept (more than {threshold:.0%} above the "
-                 f"median of their neighbours; first at {where}); set spikes to 'omit' to drop "
-                 "them or 'keep' to silence this")
-    return frame, 0
 
 
 def _run_level(frame, N, tokens_per_step, source):
@@ -594,7 +532,7 @@ def _load_path(path: str, format: str | None, options: dict) -> Curves:
                  **({"lr": "lr"} if "lr" in table.columns else {}),
                  **({"N": "N"} if "N" in table.columns else {})}
         return _build(table, path, None, True, columns=fixed, metric=None, lr=None, wandb=True,
-                      **given)
+                      log=True, **given)
     table = read_table(path, format=format)
     frame = table.frame
     wide = from_wide(frame, options["metric"], path) if options["columns"] is None else None
