@@ -111,7 +111,8 @@ def timing():
 
 
 def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str = "final",
-             replicates: int = 100, resamples: int = 100, rho: float = 0.7, level=0.9):
+             replicates: int = 100, resamples: int = 100, rho: float = 0.7, level=0.9,
+             block_length: int | None = None):
     """The coverage simulations behind the README (the tests run shorter versions).
 
     ``law`` simulates and fits that law; ``quantity`` is ``"final"`` (the interval
@@ -131,7 +132,8 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
     held = schedules.pop("wsd")
     last = [held.total_steps - 1]
     print(f"{law}, {replicates} data sets x {resamples} resamples, AR(1) rho {rho}, nominal "
-          f"{100 * level:g}%, {quantity}")
+          f"{100 * level:g}%, {quantity}, blocks of "
+          f"{block_length or 'the default length'} points")
     for method in methods:
         hits, widths, began = None, [], time.process_time()
         failed, short, on_bound, hits_bound, distinct = 0, 0, 0, 0, []
@@ -142,7 +144,8 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
                 warnings.simplefilter("ignore")
                 fit = fit_curves(curves, law)
                 draws = bootstrap_curves(fit, curves, resamples, method=method, rng=replicate,
-                                         max_iter=200, confidence_level=level)
+                                         max_iter=200, confidence_level=level,
+                                         block_length=block_length)
             failed += draws.n_failed
             short += draws.n_failed > 0
             distinct.append(draws.n_distinct)
@@ -189,10 +192,13 @@ def main():
                         help="held-out WSD final loss, or every parameter")
     parser.add_argument("--replicates", type=int, default=100)
     parser.add_argument("--resamples", type=int, default=100)
+    parser.add_argument("--rho", type=float, default=0.7, help="AR(1) coefficient of the noise")
+    parser.add_argument("--block-length", type=int, help="points per block (default: from "
+                                                         "the residuals' autocorrelation)")
     args = parser.parse_args()
     if args.coverage:
         coverage(args.law, tuple(args.method or ("blocks", "points")), args.quantity,
-                 args.replicates, args.resamples)
+                 args.replicates, args.resamples, args.rho, block_length=args.block_length)
     else:
         timing()
 

@@ -1,16 +1,27 @@
-"""Bootstrap intervals of curve-law fits: the resampling schemes, reproducibility, and a
-coverage simulation with autocorrelated noise (the README quotes its figures)."""
+"""Bootstrap intervals of curve-law fits: the resampling schemes, reproducibility, the
+warnings of the weak schemes, and coverage simulations with autocorrelated noise for every
+interval the package prints (the README quotes their figures; `python bench/bench_curves.py
+--coverage ...` runs the README's longer versions)."""
 
 from __future__ import annotations
+
+import itertools
+import warnings
 
 import numpy as np
 import pytest
 
-from scalinglaws import InputError
+from scalinglaws import ConvergenceWarning, InputError
 from scalinglaws.analysis.curves import predict_curve
 from scalinglaws.fitting.curves import CurveFitResult, fit_curves
 from scalinglaws.laws.curve_synthetic import default_schedules, synthetic_curves
-from scalinglaws.uncertainty.curves import block_counts, bootstrap_curves, residual_block_length
+from scalinglaws.uncertainty.curves import (
+    CurveResamplingWarning,
+    block_counts,
+    bootstrap_curves,
+    distinct_curve_resamples,
+    residual_block_length,
+)
 
 
 def test_block_counts_are_runs_of_consecutive_points():
@@ -66,7 +77,9 @@ def test_every_method_runs_and_blocks_are_wider_than_points(fitted):
     curves, _, fit = fitted
     widths = {}
     for method in ("points", "blocks", "curves"):
-        draws = bootstrap_curves(fit, curves, 40, method=method, rng=1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", CurveResamplingWarning)  # tested below
+            draws = bootstrap_curves(fit, curves, 40, method=method, rng=1)
         low, high = draws.intervals["alpha"]
         widths[method] = high - low
     assert widths["blocks"] > widths["points"]  # correlated points carry less information
@@ -83,6 +96,64 @@ def test_refuses_other_data_and_bad_options(fitted):
         bootstrap_curves(fit, curves, 1)
     with pytest.raises(InputError, match="must be a CurveFitResult"):
         bootstrap_curves(None, curves, 10)
+
+
+def test_distinct_curve_resamples_counts_multisets():
+    # brute force: every ordered draw of k curves with replacement, as a multiset
+    for k in range(1, 6):
+        draws = {tuple(sorted(d)) for d in itertools.product(range(k), repeat=k)}
+        assert distinct_curve_resamples(k) == len(draws)
+    assert distinct_curve_resamples(3) == 10
+
+
+def test_few_curves_and_single_points_warn(fitted):
+    curves, _, fit = fitted  # 4 curves
+    with pytest.warns(CurveResamplingWarning, match=r"only 4 curves \(35 distinct"):
+        draws = bootstrap_curves(fit, curves, 40, method="curves", rng=0)
+    assert draws.n_curves == 4 and draws.n_distinct <= 35
+    assert "only 4 curves" in draws.describe()
+    three = curves.select(mask=(curves.frame["run_id"] != "wsd").to_numpy())
+    fit3 = fit_curves(three, "momentum")
+    with pytest.warns(CurveResamplingWarning, match=r"only 3 curves \(10 distinct"):
+        draws = bootstrap_curves(fit3, three, 40, method="curves", rng=0)
+    assert draws.n_distinct <= 10 and f"{draws.n_distinct} distinct" in draws.describe()
+    with pytest.warns(CurveResamplingWarning, match="correlated, so the interval is too narrow"):
+        draws = bootstrap_curves(fit, curves, 10, method="points", rng=0)
+    assert "too narrow" in draws.describe()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CurveResamplingWarning)
+        bootstrap_curves(fit, curves, 10, method="blocks", rng=0)
+
+
+def test_eight_curves_resample_without_warning():
+    schedules = {f"{name}_{steps}": schedule
+                 for steps in (24000, 12000)
+                 for name, schedule in default_schedules(total_steps=steps).items()}
+    curves, _ = synthetic_curves("momentum", schedules=schedules, rng=2, noise=0.001,
+                                 every=512)
+    fit = fit_curves(curves, "momentum")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CurveResamplingWarning)
+        draws = bootstrap_curves(fit, curves, 10, method="curves", rng=0)
+    assert draws.n_curves == 8 and "distinct resamples possible" not in draws.describe()
+
+
+def test_failed_resamples_are_counted_left_out_and_said():
+    # The Multi-Power Law on constant + cosine + two-stage curves: 2 of these 40 refits run
+    # along a ridge (log C growing to 15-37 from 0.9) with no finite optimum; polishing
+    # them again from the full-data optimum does not help. They must be counted, announced
+    # and named in the text printed with the intervals, not silently dropped.
+    schedules = default_schedules()
+    schedules.pop("wsd")
+    curves, _ = synthetic_curves("mpl", schedules=schedules, rng=2, noise=0.001,
+                                 autocorrelation=0.7)
+    fit = fit_curves(curves, "mpl")
+    with pytest.warns(ConvergenceWarning, match="of 40 resamples did not converge"):
+        draws = bootstrap_curves(fit, curves, 40, rng=2, max_iter=200)
+    assert draws.n_failed >= 1
+    assert draws.n_draws == draws.draws.shape[0] == 40 - draws.n_failed
+    assert (f"40 resamples, {draws.n_failed} failed): percentile intervals of the fitted law "
+            f"over the {draws.n_draws} converged refits") in draws.describe()
 
 
 def _coverage(method, replicates, resamples, rho=0.7, level=0.9):

@@ -78,8 +78,7 @@ def cmd_fit(args) -> int:
         print(f"{curves!r}\n")
         print(result.summary())
         if draws is not None:
-            print(f"\n{100 * draws.confidence_level:g}% bootstrap intervals ({draws.method}, "
-                  f"{draws.n_resamples} resamples, {draws.n_failed} failed):")
+            print(f"\n{draws.describe()}")
             for name, (low, high) in draws.intervals.items():
                 print(f"  {name:<10} [{low:.6g}, {high:.6g}]")
         print("\nper-curve scores on the fitted curves (loss scale):")
@@ -124,6 +123,8 @@ def cmd_predict(args) -> int:
         print_table(frame, True)
     else:
         print(_text(frame))
+        if draws is not None:
+            print(f"\nloss_low, loss_high: {draws.describe()}")
     write_output(args, frame)
     return 0
 
@@ -199,7 +200,10 @@ def register(sub) -> None:
                    help="steps whose LR was not logged: refuse, or interpolate")
     add_bootstrap_options(f, what="blocks of points (or whole curves, --method)")
     f.add_argument("--method", choices=["blocks", "curves", "points"], default="blocks",
-                   help="what the bootstrap resamples (default blocks of consecutive points)")
+                   help="what the bootstrap resamples: blocks of consecutive points (the "
+                        "default), whole curves (warns below 8 curves: few distinct "
+                        "resamples) or single points (warns: correlated points, too narrow; "
+                        "for comparison only)")
     add_seed_option(f)
     add_output_options(f, "json", what="the fit (JSON, with the bootstrap draws)")
     f.set_defaults(func=cmd_fit)
