@@ -246,8 +246,8 @@ def read_tensorboard(path: str, *, metric: str | None = None, lr: str | None = N
     Every folder holding event files is a run. Rows come in the order they were logged,
     repeats included (a run resumed from a checkpoint logs some steps twice), so that
     ``duplicates=`` and ``unsorted=`` of :func:`~scalinglaws.data.curves.load_curves`
-    apply. The events are read in file order with tensorboard's own loader (tbparse,
-    which installs it, sorts the points of a file by step and so hides a restart).
+    apply. The events are read in file order with tensorboard's own loader (tbparse
+    sorts the points of a file by step and so hides a restart).
     """
     try:
         import tensorboard  # noqa: F401

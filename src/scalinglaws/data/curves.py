@@ -3,7 +3,7 @@
 :func:`load_curves` reads a CSV/TSV/JSON/JSON-lines/Parquet table (long format: one row
 per logged point), a Weights & Biases export (the API's ``run.history()`` with ``_step``,
 ``train/loss``, ``lr``... or the web UI's wide ``"<run> - <metric>"`` panel export), a
-TensorBoard event directory (needs ``tbparse``) or an MLflow tracking store (needs
+TensorBoard event directory (needs ``tensorboard``) or an MLflow tracking store (needs
 ``mlflow``), a DataFrame or a dict of columns, and returns a :class:`Curves`: a validated,
 frozen table whose canonical columns are
 
