@@ -100,6 +100,17 @@ def test_anytime_points():
     lr[start:] = np.linspace(lr[s], 0.1 * lr[s], s + 1 - start)
     assert row["loss"] == pytest.approx(TRUTH.predict(lr, [s])[0], rel=1e-12)
     assert row["loss"] < curves.loss("constant")[-1]  # cooling lowers the loss
+    # predicted in batches of cooled LR arrays (bounded memory): the batch does not matter
+    import scalinglaws.analysis.curves as module
+
+    original = module._COOLED_ELEMENTS
+    try:
+        module._COOLED_ELEMENTS = 1
+        one_by_one = anytime_points(curves.select(["constant"]), kind="cooled", result=TRUTH,
+                                    tokens_per_step=1.0, cooldown_fraction=0.2)
+    finally:
+        module._COOLED_ELEMENTS = original
+    np.testing.assert_allclose(one_by_one.loss, cooled.loss, rtol=1e-12)
     with pytest.raises(InputError, match="tokens_per_step"):
         anytime_points(curves)
     with pytest.raises(InputError, match="`kind` must be one of"):

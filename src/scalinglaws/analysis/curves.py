@@ -37,6 +37,8 @@ __all__ = [
 ]
 
 
+_COOLED_ELEMENTS = 1 << 21  # LR steps of the cooled runs predicted at a time (16 MB)
+
 def _check_result(result) -> CurveFitResult:
     if not isinstance(result, CurveFitResult):
         raise InputError(f"`result` must be a CurveFitResult (fit_curves, or "
@@ -284,21 +286,25 @@ def anytime_points(curves: Curves, *, kind: str = "decay_end", result=None,
                 values.append(loss[i])
         else:
             lr = curves.lr_array(run)
-            cooled_lrs, ends = [], []
-            for i, s in enumerate(steps):
+            ends = [i for i, s in enumerate(steps)
+                    if s >= 2 and np.all(lr[round(s * (1 - cooldown_fraction)):s + 1] == lr[s])]
+            picks, values = ends, []
+            # the cooled LR arrays in batches of about _COOLED_ELEMENTS steps: one per point
+            # of a 72k-step run would hold 150 MB at once
+            batch = []
+            for k, i in enumerate(ends):
+                s = int(steps[i])
                 start = round(s * (1 - cooldown_fraction))
-                if s < 2 or not np.all(lr[start:s + 1] == lr[s]):
-                    continue
                 new = lr[:s + 1].copy()
                 new[start:] = np.linspace(lr[s], final_lr_fraction * lr[s], s + 1 - start)
-                cooled_lrs.append(new)
-                ends.append(i)
-            if ends:
-                law = result.law
-                sums = law.make_sums(cooled_lrs, [[len(a) - 1] for a in cooled_lrs],
-                                     point_inputs={"N": float(curves.run_value(run, "N"))},
-                                     quadrature=result.options.get("quadrature"))
-                picks, values = ends, list(law.predict(result.params, sums))
+                batch.append(new)
+                if k == len(ends) - 1 or sum(map(len, batch)) >= _COOLED_ELEMENTS:
+                    sums = result.law.make_sums(
+                        batch, [[len(a) - 1] for a in batch],
+                        point_inputs={"N": float(curves.run_value(run, "N"))},
+                        quadrature=result.options.get("quadrature"))
+                    values.extend(result.law.predict(result.params, sums))
+                    batch = []
         for i, value in zip(picks, values):
             records["N"].append(float(curves.run_value(run, "N")))
             records["D"].append(float(tokens[i]))
