@@ -284,10 +284,12 @@ def fit_size_scaled(curves, base: str = "mpl", *, scaled=None, reference_N: floa
                     **options: Any) -> CurveFitResult:
     """Fit ``base`` with parameters that are power laws in N to curves of several sizes.
 
-    Each size is fitted alone first; the power laws through those per-size parameters
-    (least squares in log N) start the joint fit, beside the law's own grid. ``scaled``
-    names the parameters that depend on N (default: all); ``reference_N`` defaults to the
-    geometric mean of the sizes.
+    Each size is fitted alone first (with the law's default starts and bounds, and only
+    the ``delta``, ``quadrature``, ``weights`` and ``max_iter`` of ``options``); the power
+    laws through those per-size parameters (least squares in log N) are then the one start
+    of the joint fit, unless ``starts`` is given. ``fixed``, ``tied`` and ``bounds`` apply
+    to the joint fit only. ``scaled`` names the parameters that depend on N (default: all);
+    ``reference_N`` defaults to the geometric mean of the sizes.
     """
     curves = _as_curves(curves, dict(options.pop("load", None) or {}))
     if not curves.has("N"):
