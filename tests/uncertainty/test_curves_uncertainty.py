@@ -156,24 +156,78 @@ def test_failed_resamples_are_counted_left_out_and_said():
             f"over the {draws.n_draws} converged refits") in draws.describe()
 
 
-def _coverage(method, replicates, resamples, rho=0.7, level=0.9):
+def test_a_fit_on_a_bound_is_said():
+    # Multi-Power Law data set 0 of the coverage simulation: C, beta and gamma of the fit end
+    # on their bounds (the constant, cosine and two-stage curves do not pin the loss-drop
+    # term down); its refits all start there.
+    schedules = default_schedules()
+    schedules.pop("wsd")
+    curves, _ = synthetic_curves("mpl", schedules=schedules, rng=0, noise=0.001,
+                                 autocorrelation=0.7)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fit's own bound and identifiability warnings
+        fit = fit_curves(curves, "mpl")
+    assert fit.status == 1 and "gamma" in fit.at_bounds
+    with pytest.warns(CurveResamplingWarning, match="the fit is on a bound for .*gamma"):
+        draws = bootstrap_curves(fit, curves, 20, rng=0, max_iter=200)
+    assert draws.at_bounds == fit.at_bounds
+    assert f"on a bound for {', '.join(fit.at_bounds)}" in draws.describe()
+
+
+def _coverage(method, replicates, resamples, rho=0.7, level=0.9, *, law="momentum",
+              quantity="final", first_seed=0):
     """How often the bootstrap interval of a held-out schedule's final loss (WSD, fitted on
     constant, cosine and two-stage curves of ~170 points with AR(1) log noise of standard
-    deviation 0.1%) contains the true final loss."""
+    deviation 0.1%) contains the true final loss; with ``quantity="params"``, how often each
+    parameter's interval contains the true parameter (a dict). The same simulation as
+    `python bench/bench_curves.py --coverage`, on data sets ``first_seed`` onwards."""
     schedules = default_schedules()
     held = schedules.pop("wsd")
     last = [held.total_steps - 1]
-    hits = 0
-    for replicate in range(replicates):
-        curves, truth = synthetic_curves("momentum", schedules=schedules, rng=replicate,
+    hits = 0 if quantity == "final" else {}
+    for replicate in range(first_seed, first_seed + replicates):
+        curves, truth = synthetic_curves(law, schedules=schedules, rng=replicate,
                                          noise=0.001, autocorrelation=rho)
-        fit = fit_curves(curves, "momentum")
-        draws = bootstrap_curves(fit, curves, resamples, method=method, rng=replicate,
-                                 max_iter=200)
-        band = predict_curve(fit, held, steps=last, draws=draws, confidence_level=level)
-        true_final = CurveFitResult.from_params("momentum", truth).predict(held, last)[0]
-        hits += band.low[0] <= true_final <= band.high[0]
-    return hits / replicates
+        with warnings.catch_warnings():
+            # bounds, failed resamples and the weak schemes are announced; counted here
+            warnings.simplefilter("ignore")
+            fit = fit_curves(curves, law)
+            draws = bootstrap_curves(fit, curves, resamples, method=method, rng=replicate,
+                                     max_iter=200, confidence_level=level)
+        if quantity == "final":
+            band = predict_curve(fit, held, steps=last, draws=draws, confidence_level=level)
+            true_final = CurveFitResult.from_params(law, truth).predict(held, last)[0]
+            hits += band.low[0] <= true_final <= band.high[0]
+        else:
+            for name, (low, high) in draws.intervals.items():
+                hits[name] = hits.get(name, 0) + (low <= truth[name] <= high)
+    if quantity == "final":
+        return hits / replicates
+    return {name: count / replicates for name, count in hits.items()}
+
+
+def _band(p, n_test, n_readme=100, z=2.5):
+    """Half-width of a Monte Carlo band for a coverage measured on ``n_test`` data sets
+    against the README's figure ``p`` measured on ``n_readme`` other ones: both are
+    binomial proportions, so their difference has standard error
+    sqrt(p (1 - p) (1/n_test + 1/n_readme)); 2.5 of them keep a 5-parameter check at a
+    false-alarm rate near 6% (1.2% each)."""
+    return z * np.sqrt(p * (1 - p) * (1 / n_test + 1 / n_readme))
+
+
+@pytest.mark.slow
+def test_momentum_parameter_intervals_cover_as_the_readme_says():
+    # The intervals `scalinglaws curves fit --bootstrap` prints (momentum law, blocks): the
+    # README's 100-data-set run (`python bench/bench_curves.py --coverage --method blocks
+    # --quantity params`, data sets 0-99) covered L0 91, A 92, alpha 88, C 82, lambda 81 of
+    # 100 at 90% nominal. Here 100 other data sets (100-199): each within its Monte Carlo
+    # band of the README's figure; C and lambda, fixed by the short annealing stretches
+    # where the noise's correlation is longest, below nominal.
+    readme = {"L0": 0.91, "A": 0.92, "alpha": 0.88, "C": 0.82, "lambda": 0.81}
+    covered = _coverage("blocks", 100, 100, quantity="params", first_seed=100)
+    for name, p in readme.items():
+        assert abs(covered[name] - p) <= _band(p, 100), (name, covered[name])
+    assert max(covered["C"], covered["lambda"]) < 0.9
 
 
 @pytest.mark.slow
