@@ -16,6 +16,8 @@ Run from the repository root with ``../shared`` beside it (or $SCALINGLAWS_SHARE
     python bench/bench_curves.py --coverage   # the README's coverage simulation (100 x 100)
     python bench/bench_curves.py --coverage --law mpl --method blocks --replicates 40
     python bench/bench_curves.py --coverage --method blocks --quantity params
+    python bench/bench_curves.py --coverage --method curves      # 3 curves: 10 resamples
+    (--rho 0: independent noise; --block-length K: fixed blocks; --resamples, --replicates)
 """
 
 from __future__ import annotations
@@ -132,11 +134,11 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
     held = schedules.pop("wsd")
     last = [held.total_steps - 1]
     print(f"{law}, {replicates} data sets x {resamples} resamples, AR(1) rho {rho}, nominal "
-          f"{100 * level:g}%, {quantity}, blocks of "
-          f"{block_length or 'the default length'} points")
+          f"{100 * level:g}%, {quantity}, block length "
+          f"{block_length or 'from the residuals'}")
     for method in methods:
         hits, widths, began = None, [], time.process_time()
-        failed, short, on_bound, hits_bound, distinct = 0, 0, 0, 0, []
+        failed, short, on_bound, hits_bound, distinct, errors = 0, 0, 0, 0, [], []
         for replicate in range(replicates):
             curves, truth = synthetic_curves(law, schedules=schedules, rng=replicate,
                                              noise=0.001, autocorrelation=rho)
@@ -155,6 +157,7 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
                 hit = band.low[0] <= true_final <= band.high[0]
                 widths.append(band.high[0] - band.low[0])
                 hits = (hits or 0) + hit
+                errors.append((fit.status == 1, fit.predict(held, last)[0] - true_final))
                 if fit.status == 1:
                     on_bound += 1
                     hits_bound += hit
@@ -171,6 +174,11 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
                   f"{np.median(widths):.4f} nats; full-data fit on a bound in {on_bound} "
                   f"(covered {hits_bound}), the others covered {hits - hits_bound}/"
                   f"{replicates - on_bound}")
+            bound, error = np.array(errors).T
+            bound = bound.astype(bool)
+            parts = [f"{label} {error[m].mean():+.5f} (sd {error[m].std():.5f})"
+                     for label, m in (("on a bound", bound), ("the others", ~bound)) if m.any()]
+            print("        fitted minus true final loss, mean: " + "; ".join(parts))
         else:
             print(f"{method:>6}: {100 * level:g}% parameter intervals covered the truth: "
                   + ", ".join(f"{name} {count}/{replicates}" for name, count in hits.items()))
