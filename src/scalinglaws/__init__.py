@@ -21,9 +21,9 @@ from __future__ import annotations
 import importlib
 
 from . import _moved
-from ._exceptions import (ConvergenceWarning, DataMismatchWarning, ExtrapolationWarning,
-                          IdentifiabilityWarning, InputError, SandwichWarning,
-                          ScalingLawsDeprecationWarning, ScalingLawsWarning)
+from ._exceptions import (ConvergenceWarning, CurveResamplingWarning, DataMismatchWarning,
+                          ExtrapolationWarning, IdentifiabilityWarning, InputError,
+                          SandwichWarning, ScalingLawsDeprecationWarning, ScalingLawsWarning)
 from ._version import __version__
 
 #: public name -> module (relative to the package) that defines it
@@ -79,7 +79,7 @@ _FORMER = {
 
 __all__ = ["__version__", "InputError", "ScalingLawsWarning", "ConvergenceWarning",
            "IdentifiabilityWarning", "ExtrapolationWarning", "ScalingLawsDeprecationWarning",
-           "DataMismatchWarning", "SandwichWarning", *_PUBLIC]
+           "DataMismatchWarning", "SandwichWarning", "CurveResamplingWarning", *_PUBLIC]
 
 
 def __getattr__(name: str):

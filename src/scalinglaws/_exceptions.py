@@ -47,3 +47,8 @@ class DataMismatchWarning(ScalingLawsWarning):
 
 class SandwichWarning(ScalingLawsWarning):
     """The sandwich covariance rests on too few runs in Huber's quadratic zone."""
+
+
+class CurveResamplingWarning(ScalingLawsWarning):
+    """A learning-curve bootstrap cannot give its interval at the nominal coverage: single
+    correlated points, too few curves to resample, or a fit on a bound."""

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import FrozenOnUnpickle
 from .columns import normalise
 from .runs import _number_text, _row_text
 
@@ -353,14 +354,22 @@ def read_mlflow(path: str, *, metric: str | None = None, lr: str | None = None):
 
 
 @dataclass(frozen=True)
-class Places:
+class Places(FrozenOnUnpickle):
     """Where a row of the table read came from, in words the user can find: its row and
     line in a file, or, in a TensorBoard/MLflow log, whose rows are the reader's, its run
-    and step."""
+    and step. Frozen, its arrays read-only."""
 
     lines: np.ndarray | None = None
     runs: np.ndarray | None = None
     steps: np.ndarray | None = None
+
+    def __post_init__(self):
+        for name in ("lines", "runs", "steps"):
+            value = getattr(self, name)
+            if value is not None:
+                value = np.array(value)
+                value.setflags(write=False)
+                object.__setattr__(self, name, value)
 
     @property
     def log(self) -> bool:

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._exceptions import ConvergenceWarning, InputError, ScalingLawsWarning
+from .._exceptions import ConvergenceWarning, CurveResamplingWarning, InputError
 from .._validation import (
     FrozenOnUnpickle,
     check_choice,
@@ -68,10 +68,6 @@ __all__ = ["CurveBootstrap", "CurveResamplingWarning", "block_counts", "bootstra
 # (`python bench/bench_curves.py --coverage --method curves`).
 MIN_CURVES = 8
 
-
-class CurveResamplingWarning(ScalingLawsWarning):
-    """The resampling scheme cannot give an interval at its nominal coverage (single
-    correlated points, or too few curves to resample)."""
 
 _NODE_ROWS = 4_000_000  # resamples x nodes per batch: bounds the engine's working memory
 
