@@ -125,6 +125,10 @@ def test_json_round_trip_and_schema(tmp_path):
     assert again.params == fit.params and again.fixed == {"lambda": 0.999}
     assert again.law == fit.law and again.objective == fit.objective
     np.testing.assert_array_equal(again_draws.draws, draws.draws)
+    # what the intervals rest on comes back too (so a loaded fit's bands say it)
+    assert (again_draws.n_distinct, again_draws.n_curves, again_draws.at_bounds) == (
+        draws.n_distinct, draws.n_curves, draws.at_bounds)
+    assert again_draws.describe() == draws.describe()
     path = tmp_path / "fit.json"
     save_curve_fit(fit, path)
     loaded = load_curve_fit(path)

@@ -85,6 +85,8 @@ def curve_fit_to_dict(result, bootstrap=None) -> dict:
                             "n_failed": bootstrap.n_failed,
                             "confidence_level": bootstrap.confidence_level,
                             "seed": bootstrap.seed, "block_lengths": dict(bootstrap.block_lengths),
+                            "n_distinct": bootstrap.n_distinct, "n_curves": bootstrap.n_curves,
+                            "at_bounds": list(bootstrap.at_bounds),
                             "draws": np.asarray(bootstrap.draws).tolist()}
     return to_plain(doc)
 
@@ -188,8 +190,17 @@ def curve_fit_from_dict(doc: Any, *, source: str = "curve fit JSON"):
                                method=str(boot.get("method", "blocks")),
                                block_lengths=dict(boot.get("block_lengths") or {}),
                                confidence_level=float(boot.get("confidence_level", 0.95)),
-                               seed=boot.get("seed"))
+                               seed=boot.get("seed"),
+                               # what the intervals rest on (absent from files of before
+                               # these were recorded: unknown, not zero)
+                               n_distinct=_optional_int(boot.get("n_distinct")),
+                               n_curves=_optional_int(boot.get("n_curves")),
+                               at_bounds=tuple(str(n) for n in boot.get("at_bounds") or ()))
     return result, bootstrap
+
+
+def _optional_int(value):
+    return None if value is None else int(value)
 
 
 def curve_fit_to_json(result, bootstrap=None, **kwargs) -> str:
