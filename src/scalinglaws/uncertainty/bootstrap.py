@@ -402,9 +402,8 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
     blocks = [counts[i:i + per_chunk] for i in range(0, n_resamples, per_chunk)]
     show = (sys.stderr.isatty() and n_resamples > 200) if progress is None else progress
     seconds = n_resamples * len(starts) * len(runs) * SECONDS_PER_RESAMPLE_RUN_START
-    workers = plan_workers(n_jobs, len(blocks), seconds, backend)
-    outputs = _run_blocks(fitter, inputs, target, (starts, n_optima), blocks, max_iter, workers,
-                          backend, show)
+    outputs = _run_blocks(fitter, inputs, target, (starts, n_optima), blocks, max_iter, n_jobs,
+                          backend, show, seconds)
     x = np.concatenate([o[0] for o in outputs])
     fun = np.concatenate([o[1] for o in outputs])
     ok = np.concatenate([o[2] for o in outputs])
@@ -428,11 +427,12 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
                            jackknife=jack)
 
 
-def _run_blocks(fitter, inputs, target, starts, blocks, max_iter, workers, backend, show):
-    """Refit every block, in-process or on ``workers`` joblib workers; results in block order.
-    ``starts`` is ``(points, n_optima)`` as :func:`_starts` returns it."""
+def _run_blocks(fitter, inputs, target, starts, blocks, max_iter, n_jobs, backend, show,
+                seconds):
+    """Refit every block, in-process or on joblib workers (:func:`plan_workers` decides from
+    the estimated in-process ``seconds``); results in block order. ``starts`` is
+    ``(points, n_optima)`` as :func:`_starts` returns it."""
     starts, n_optima = starts
     tasks = [(fitter, inputs, target, starts, block, max_iter, n_optima) for block in blocks]
-    # `workers` was planned by the caller: map_blocks re-plans nothing when it is 1
-    return map_blocks(_refit_chunk, tasks, n_jobs=workers, backend=backend,
-                      seconds=float("inf"), show=show, desc="bootstrap")
+    return map_blocks(_refit_chunk, tasks, n_jobs=n_jobs, backend=backend, seconds=seconds,
+                      show=show, desc="bootstrap")
