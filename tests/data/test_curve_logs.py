@@ -67,6 +67,24 @@ def _write_events(folder, passes, *, separate_events=False, tensors=False):
             time.sleep(1.05)  # the next file's name (its start time in seconds) sorts after
 
 
+def _restart_meets_the_policies(logs, source, rtol):
+    """The resumed run of a log folder: each order/duplicate policy raises naming the run
+    and step, or keeps the pass it says, losses and LRs alike. Returns the curves read
+    with ``duplicates`` last and first."""
+    with pytest.raises(InputError, match=rf"{source}: step 3 of run 'resumed' comes after "
+                                         r"step 5 \(a restarted run\?\)"):
+        load_curves(logs, duplicates="raise", unsorted="raise")
+    with pytest.raises(InputError, match=rf"{source}: run 'resumed' logs step 3 more than once"):
+        load_curves(logs, duplicates="raise", unsorted="sort")
+    read = {}
+    for policy, expected in (("last", LAST), ("first", FIRST)):
+        curves = read[policy] = load_curves(logs, duplicates=policy, unsorted="sort")
+        np.testing.assert_array_equal(curves.steps("resumed"), np.arange(7))
+        np.testing.assert_allclose(curves.loss("resumed"), expected["loss"], rtol=rtol)
+        np.testing.assert_allclose(curves.lr_array("resumed"), expected["lr"], rtol=rtol)
+    return read
+
+
 @pytest.mark.parametrize("layout", ["one file", "a file per pass", "torch-style events",
                                     "tensor scalars"])
 def test_tensorboard_restart_meets_the_policies(tmp_path, layout):
@@ -76,16 +94,9 @@ def test_tensorboard_restart_meets_the_policies(tmp_path, layout):
     _write_events(folder, passes, separate_events=layout == "torch-style events",
                   tensors=layout == "tensor scalars")
     logs = tmp_path / "tb"
-    with pytest.raises(InputError, match=r"tb: step 3 of run 'resumed' comes after step 5 "
-                                         r"\(a restarted run\?\)"):
-        load_curves(logs, duplicates="raise", unsorted="raise")
-    with pytest.raises(InputError, match=r"tb: run 'resumed' logs step 3 more than once"):
-        load_curves(logs, duplicates="raise", unsorted="sort")
-    for policy, expected in (("last", LAST), ("first", FIRST)):
-        curves = load_curves(logs, duplicates=policy, unsorted="sort")
-        np.testing.assert_array_equal(curves.steps("resumed"), np.arange(7))
-        np.testing.assert_allclose(curves.loss("resumed"), expected["loss"], rtol=1e-6)
-        np.testing.assert_allclose(curves.lr_array("resumed"), expected["lr"], rtol=1e-6)
+    # float32 event values: 1e-6
+    for policy, curves in _restart_meets_the_policies(logs, "tb", rtol=1e-6).items():
+        expected = {"last": LAST, "first": FIRST}[policy]
         np.testing.assert_allclose(curves.frame["lr"], expected["lr"], rtol=1e-6)
         assert f"merged 3 repeated steps (duplicates='{policy}')" in curves.notes
     mean = load_curves(logs, duplicates="mean", unsorted="sort")
@@ -156,15 +167,7 @@ def test_mlflow_restart_meets_the_policies(tmp_path):
 
     store = tmp_path / "mlruns"
     _mlflow_store(store, log)
-    with pytest.raises(InputError, match=r"mlruns: step 3 of run 'resumed' comes after step 5"):
-        load_curves(store, duplicates="raise", unsorted="raise")
-    with pytest.raises(InputError, match=r"mlruns: run 'resumed' logs step 3 more than once"):
-        load_curves(store, duplicates="raise", unsorted="sort")
-    for policy, expected in (("last", LAST), ("first", FIRST)):
-        curves = load_curves(store, duplicates=policy, unsorted="sort")
-        np.testing.assert_array_equal(curves.steps("resumed"), np.arange(7))
-        np.testing.assert_allclose(curves.loss("resumed"), expected["loss"])
-        np.testing.assert_allclose(curves.lr_array("resumed"), expected["lr"])
+    for curves in _restart_meets_the_policies(store, "mlruns", rtol=1e-7).values():
         np.testing.assert_allclose(curves.loss("clean"), 4.2 - 0.01 * np.arange(7))
 
 
