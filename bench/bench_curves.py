@@ -17,6 +17,7 @@ Run from the repository root with ``../shared`` beside it (or $SCALINGLAWS_SHARE
     python bench/bench_curves.py --coverage --law mpl --method blocks --replicates 40
     python bench/bench_curves.py --coverage --method blocks --quantity params
     python bench/bench_curves.py --coverage --method curves      # 3 curves: 10 resamples
+    python bench/bench_curves.py --coverage --method blocks --quantity partway   # predict_final
     (--rho 0: independent noise; --block-length K: fixed blocks; --resamples, --replicates)
 """
 
@@ -118,8 +119,10 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
     """The coverage simulations behind the README (the tests run shorter versions).
 
     ``law`` simulates and fits that law; ``quantity`` is ``"final"`` (the interval
-    ``predict_curve`` prints for the final loss of a held-out WSD run) or ``"params"`` (the
-    interval of every parameter, as ``scalinglaws curves fit --bootstrap`` prints them).
+    ``predict_curve`` prints for the final loss of a held-out WSD run), ``"params"`` (the
+    interval of every parameter, as ``scalinglaws curves fit --bootstrap`` prints them) or
+    ``"partway"`` (the interval ``predict_final`` gives for a WSD run seen up to 25%, 50%
+    and 75% of its steps, whose L0 is 0.05 nats above the fitted runs'; L0 refitted).
     Beside the coverage it counts the resamples that did not converge and the replicates
     whose full-data fit sits on a bound (status 1).
     """
@@ -136,6 +139,9 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
     print(f"{law}, {replicates} data sets x {resamples} resamples, AR(1) rho {rho}, nominal "
           f"{100 * level:g}%, {quantity}, block length "
           f"{block_length or 'from the residuals'}")
+    if quantity == "partway":
+        return _partway_coverage(law, schedules, held, methods, replicates, resamples, rho,
+                                 level, block_length)
     for method in methods:
         hits, widths, began = None, [], time.process_time()
         failed, short, on_bound, hits_bound, distinct, errors = 0, 0, 0, 0, [], []
@@ -187,6 +193,61 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
               f"{int(np.median(distinct))}, min {min(distinct)} ({seconds:.0f} s CPU)")
 
 
+PARTWAY_FRACTIONS = (0.25, 0.5, 0.75)
+PARTWAY_OFFSET = 0.05  # the part-way run's L0 above the fitted runs' (another data mix)
+
+
+def partway_replicate(law, schedules, held, method, replicate, resamples, rho=0.7, level=0.9,
+                      block_length=None, fractions=PARTWAY_FRACTIONS):
+    """One data set of the ``predict_final`` coverage simulation: the law fitted and
+    bootstrapped on ``schedules``' curves (seed ``replicate``), a ``held`` run with L0 raised
+    by :data:`PARTWAY_OFFSET` (seed ``10_000 + replicate``) cut at each fraction of its
+    steps. Returns ``{fraction: (covered, width, error)}`` and the fit's status."""
+    import warnings
+
+    from scalinglaws.analysis.curves import predict_final
+    from scalinglaws.fitting.curves import CurveFitResult
+    from scalinglaws.laws.curve_synthetic import synthetic_curves
+    from scalinglaws.uncertainty.curves import bootstrap_curves
+
+    curves, truth = synthetic_curves(law, schedules=schedules, rng=replicate, noise=0.001,
+                                     autocorrelation=rho)
+    shifted = {**truth, "L0": truth["L0"] + PARTWAY_OFFSET}
+    run, _ = synthetic_curves(law, shifted, schedules={"heldout": held},
+                              rng=10_000 + replicate, noise=0.001, autocorrelation=rho)
+    true_final = CurveFitResult.from_params(law, shifted).predict(held, [held.total_steps - 1])[0]
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # bounds and failed refits are counted by the caller
+        fit = fit_curves(curves, law)
+        draws = bootstrap_curves(fit, curves, resamples, method=method, rng=replicate,
+                                 max_iter=200, confidence_level=level)
+        for fraction in fractions:
+            row = predict_final(fit, run.truncate(fraction), draws=draws, rng=replicate,
+                                block_length=block_length).iloc[0]
+            out[fraction] = (bool(row.final_low <= true_final <= row.final_high),
+                             row.final_high - row.final_low, row.final_loss - true_final)
+    return out, fit.status
+
+
+def _partway_coverage(law, schedules, held, methods, replicates, resamples, rho, level,
+                      block_length):
+    for method in methods:
+        began = time.process_time()
+        results = [partway_replicate(law, schedules, held, method, r, resamples, rho, level,
+                                     block_length) for r in range(replicates)]
+        bound = np.array([status == 1 for _, status in results])
+        for fraction in PARTWAY_FRACTIONS:
+            hit, width, error = (np.array(v, dtype=float) for v in
+                                 zip(*(out[fraction] for out, _ in results)))
+            print(f"{method:>6}: run seen to {fraction:.0%}: {100 * level:g}% intervals of its "
+                  f"final loss covered the truth {int(hit.sum())}/{replicates} times (fits on a "
+                  f"bound: {int(hit[bound].sum())}/{int(bound.sum())}); median width "
+                  f"{np.median(width):.4f} nats; error {error.mean():+.5f} "
+                  f"(sd {error.std():.5f})")
+        print(f"        ({time.process_time() - began:.0f} s CPU)")
+
+
 def main():
     import argparse
 
@@ -196,8 +257,9 @@ def main():
     parser.add_argument("--law", choices=["momentum", "mpl"], default="momentum")
     parser.add_argument("--method", choices=["blocks", "curves", "points"], action="append",
                         help="resampling scheme (repeatable; default blocks and points)")
-    parser.add_argument("--quantity", choices=["final", "params"], default="final",
-                        help="held-out WSD final loss, or every parameter")
+    parser.add_argument("--quantity", choices=["final", "params", "partway"], default="final",
+                        help="held-out WSD final loss, every parameter, or the final loss "
+                             "predict_final gives for a WSD run part-way through")
     parser.add_argument("--replicates", type=int, default=100)
     parser.add_argument("--resamples", type=int, default=100)
     parser.add_argument("--rho", type=float, default=0.7, help="AR(1) coefficient of the noise")

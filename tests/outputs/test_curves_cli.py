@@ -185,3 +185,43 @@ def test_learning_curve_figure(tmp_path):
     assert len(band.collections) == 1
     with pytest.raises(InputError, match="give `curves`, `heldout` or both"):
         plot.learning_curves(fit)
+
+
+def test_final_prints_where_a_run_part_way_through_will_end(synthetic, tmp_path, capsys):
+    # the fit (with draws) from the finished runs; a run logged to step 12,000 of a planned
+    # 24,000-step WSD schedule, given in a schedules table keyed by run id
+    path, truth = synthetic
+    out = tmp_path / "boot.json"
+    assert main(["curves", "fit", str(path), "--law", "momentum", "--nan-policy", "omit",
+                 "--bootstrap", "20", "--seed", "3", "--out", str(out)]) == 0
+    capsys.readouterr()
+    import pandas as pd
+
+    logs = pd.read_csv(path)
+    part = logs[(logs["run"] == "wsd") & (logs["step"] <= 12000)].assign(run="new")
+    part_path = tmp_path / "partway.csv"
+    part.to_csv(part_path, index=False)
+    plans = tmp_path / "plans.csv"
+    plans.write_text("run_id,kind,total_steps,peak_lr,final_lr,warmup_steps,decay_start,"
+                     "decay_shape\nnew,wsd,24000,3e-4,3e-5,2160,20000,exponential\n")
+    args = ["curves", "final", str(out), str(part_path), "--schedules", str(plans),
+            "--schedule-key", "run_id", "--nan-policy", "omit", "--seed", "1"]
+    assert main(args + ["--json"]) == 0
+    row = json.loads(capsys.readouterr().out)[0]
+    from scalinglaws.laws.curve_synthetic import default_schedules
+
+    expected = CurveFitResult.from_params("momentum", truth).predict(
+        default_schedules()["wsd"], [23999])[0]
+    assert row["run_id"] == "new" and row["final_step"] == 23999
+    assert row["last_logged_step"] <= 12000
+    assert row["final_loss"] == pytest.approx(expected, rel=1e-6)  # noise-free curves
+    assert row["final_low"] <= row["final_loss"] <= row["final_high"] and row["n_draws"] == 20
+    assert main(args) == 0  # the table, and what the interval is
+    printed = capsys.readouterr().out
+    assert "final_low, final_high: 95% bootstrap intervals" in printed
+    assert "L0 refitted on blocks of the run's own points" in printed
+    assert main(args + ["--json"]) == 0  # the same seed, the same interval
+    assert json.loads(capsys.readouterr().out)[0] == row
+    # no planned schedule: refused in one line
+    assert main(["curves", "final", str(out), str(part_path), "--nan-policy", "omit"]) == 2
+    assert "has no planned schedule" in capsys.readouterr().err

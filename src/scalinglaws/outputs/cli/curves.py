@@ -1,9 +1,11 @@
-"""Subcommands ``curves fit`` and ``curves predict``: learning-curve laws from training logs.
+"""Subcommands ``curves fit``, ``predict`` and ``final``: learning-curve laws from training logs.
 
 ``scalinglaws curves fit PATH [--law mpl|momentum] --out FIT.json`` reads curves (a table,
 a W&B export, a TensorBoard log folder or an MLflow store), fits the law and prints its
 parameters and per-curve scores; ``scalinglaws curves predict FIT.json --schedule wsd
---steps 24000 ...`` prints the loss the fitted law predicts for a schedule not yet trained.
+--steps 24000 ...`` prints the loss the fitted law predicts for a schedule not yet trained;
+``scalinglaws curves final FIT.json PATH --schedules TABLE --schedule-key COLUMN`` where runs
+part-way through will end (with intervals when the fit file holds bootstrap draws).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from ._common import (
     positive_float,
     positive_int,
     print_table,
+    probability,
     quantity,
     show_progress,
     write_output,
@@ -129,6 +132,34 @@ def cmd_predict(args) -> int:
     return 0
 
 
+def cmd_final(args) -> int:
+    from ...analysis.curves import predict_final
+    from ..io.curves import load_curve_bootstrap, load_curve_fit
+
+    result = load_curve_fit(args.fit)
+    draws = load_curve_bootstrap(args.fit)
+    curves = _load(args)
+    if args.seen is not None:
+        curves = curves.truncate(args.seen)
+    refit = () if args.no_refit else tuple(args.refit)
+    frame = predict_final(result, curves, refit=refit, draws=draws,
+                          confidence_level=args.confidence_level, rng=args.seed)
+    if args.json:
+        print_table(frame, True)
+    else:
+        print(_text(frame))
+        if draws is not None:
+            refitted = (f"; each draw's {', '.join(refit)} refitted on blocks of the run's "
+                        "own points") if refit else ""
+            print(f"\nfinal_low, final_high: {draws.describe()}{refitted} (an interval for "
+                  "the law's final loss, not for one logged value)")
+        else:
+            print("\nno interval: the fit file holds no bootstrap draws "
+                  "(`curves fit --bootstrap N --out FIT`)")
+    write_output(args, frame)
+    return 0
+
+
 def _text(frame) -> str:
     """A table for the terminal: steps and counts as integers, scores to 6 digits (R² of
     0.99993 stays 0.99993)."""
@@ -142,27 +173,11 @@ def _help(parser):
     return show
 
 
-def register(sub) -> None:
-    """Add ``curves fit`` and ``curves predict``."""
-    p = sub.add_parser("curves", help="learning curves: fit a schedule-aware law (Multi-Power "
-                                      "Law, momentum law) and predict new schedules",
-                       description="Fit learning-curve laws to training logs and predict the "
-                                   "loss of schedules and runs not yet trained. Loss in "
-                                   "nats/token; steps are optimizer steps.")
-    p.set_defaults(func=_help(p))
-    actions = p.add_subparsers(dest="curves_command", metavar="ACTION")
-
-    f = actions.add_parser("fit", help="fit a curve law to training curves",
-                           description="Fit the Multi-Power Law (Luo et al. 2025) or the "
-                                       "momentum law (Tissue et al. 2024) by Huber(1e-3) on log "
-                                       "loss to every logged point of every curve.")
+def _add_load_options(f) -> None:
+    """PATH and the options that read curves and attach their schedules (fit, final)."""
     f.add_argument("path", metavar="PATH",
                    help="curves: a table (.csv .tsv .json .jsonl .parquet, W&B export), a "
                         "TensorBoard log folder or an MLflow store")
-    f.add_argument("--law", choices=_LAWS, default="mpl", help="the law (default mpl)")
-    f.add_argument("--warmup", choices=["include", "exclude"],
-                   help="whether the warmup's LR rise enters the loss-drop sum (default: mpl "
-                        "include, as Luo et al.'s code; momentum exclude)")
     f.add_argument("--format", help="csv, tsv, json, jsonl, parquet, tensorboard or mlflow "
                                     "(default: from the path)")
     f.add_argument("--metric", help="the column, tag or metric holding the loss")
@@ -181,12 +196,6 @@ def register(sub) -> None:
                         "run id)")
     f.add_argument("--where", action="append", metavar="COLUMN=VALUE",
                    help="keep only the points where COLUMN equals VALUE (repeatable)")
-    f.add_argument("--fix", action="append", metavar="NAME=VALUE",
-                   help="hold a parameter at a value, e.g. --fix lambda=0.999")
-    f.add_argument("--tie", action="append", metavar="NAME=OTHER",
-                   help="set a parameter equal to another, e.g. --tie gamma=beta")
-    f.add_argument("--exact", action="store_true",
-                   help="exact loss-drop sums (slow) instead of the default quadrature")
     f.add_argument("--nan-policy", choices=["auto", "raise", "omit"], default="auto",
                    help="rows without a loss: raise, or omit (auto: omit for W&B and "
                         "TensorBoard/MLflow logs, raise otherwise)")
@@ -198,6 +207,33 @@ def register(sub) -> None:
                    help="losses well above their neighbours (default warn and keep)")
     f.add_argument("--lr-policy", choices=["exact", "interpolate"], default="exact",
                    help="steps whose LR was not logged: refuse, or interpolate")
+
+
+def register(sub) -> None:
+    """Add ``curves fit``, ``curves predict`` and ``curves final``."""
+    p = sub.add_parser("curves", help="learning curves: fit a schedule-aware law (Multi-Power "
+                                      "Law, momentum law) and predict new schedules",
+                       description="Fit learning-curve laws to training logs and predict the "
+                                   "loss of schedules and runs not yet trained. Loss in "
+                                   "nats/token; steps are optimizer steps.")
+    p.set_defaults(func=_help(p))
+    actions = p.add_subparsers(dest="curves_command", metavar="ACTION")
+
+    f = actions.add_parser("fit", help="fit a curve law to training curves",
+                           description="Fit the Multi-Power Law (Luo et al. 2025) or the "
+                                       "momentum law (Tissue et al. 2024) by Huber(1e-3) on log "
+                                       "loss to every logged point of every curve.")
+    _add_load_options(f)
+    f.add_argument("--law", choices=_LAWS, default="mpl", help="the law (default mpl)")
+    f.add_argument("--warmup", choices=["include", "exclude"],
+                   help="whether the warmup's LR rise enters the loss-drop sum (default: mpl "
+                        "include, as Luo et al.'s code; momentum exclude)")
+    f.add_argument("--fix", action="append", metavar="NAME=VALUE",
+                   help="hold a parameter at a value, e.g. --fix lambda=0.999")
+    f.add_argument("--tie", action="append", metavar="NAME=OTHER",
+                   help="set a parameter equal to another, e.g. --tie gamma=beta")
+    f.add_argument("--exact", action="store_true",
+                   help="exact loss-drop sums (slow) instead of the default quadrature")
     add_bootstrap_options(f, what="blocks of points (or whole curves, --method)")
     f.add_argument("--method", choices=["blocks", "curves", "points"], default="blocks",
                    help="what the bootstrap resamples: blocks of consecutive points (the "
@@ -243,3 +279,28 @@ def register(sub) -> None:
                             "warmup to the last step)")
     add_output_options(q, None, what="the predicted curve")
     q.set_defaults(func=cmd_predict)
+
+    e = actions.add_parser("final", help="where runs part-way through will end",
+                           description="Predict the final loss (nats/token) of runs part-way "
+                                       "through: the law of a curve fit (`curves fit --out`, "
+                                       "fitted on finished runs), with --refit parameters "
+                                       "(default L0, a run-specific offset) refitted on each "
+                                       "run's points so far, at the last step of the run's "
+                                       "planned schedule (--schedules). With bootstrap draws "
+                                       "in FIT, a percentile interval per run.")
+    e.add_argument("fit", metavar="FIT", help="curve fit JSON written by `curves fit --out` "
+                                              "(with --bootstrap N for intervals)")
+    _add_load_options(e)
+    e.add_argument("--refit", nargs="+", default=["L0"], metavar="NAME",
+                   help="parameters refitted on each run's own points (default L0)")
+    e.add_argument("--seen", type=probability, metavar="F",
+                   help="keep only each run's points up to this fraction of its last logged "
+                        "step, e.g. 0.5: a back-test on finished runs, whose final loss is "
+                        "known")
+    e.add_argument("--no-refit", action="store_true",
+                   help="refit nothing: the law's parameters as fitted")
+    e.add_argument("--confidence-level", type=probability, metavar="P",
+                   help="two-sided level of the intervals (default: the fit file's draws')")
+    add_seed_option(e)
+    add_output_options(e, None, what="the table of final losses")
+    e.set_defaults(func=cmd_final)
