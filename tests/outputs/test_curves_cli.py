@@ -177,12 +177,29 @@ def test_learning_curve_figure(tmp_path):
     assert len(ax.lines) == 4 and len(ax.lr_axes.lines) == 4
     styles = [line.get_linestyle() for line in ax.lines]
     assert styles == ["-", "-", "--", "--"]
+    # the panel below: each curve's points relative to the law, in %
+    residual_lines = ax.residual_axes.lines[:4]
+    assert [line.get_linestyle() for line in residual_lines] == styles
+    wsd = curves.select(["wsd"])
+    law = fit.law.predict(fit.params, fit.law.prepare(wsd))
+    np.testing.assert_allclose(residual_lines[2].get_ydata(), 100 * (wsd.loss("wsd") / law - 1),
+                               rtol=1e-12)
+    with pytest.raises(InputError, match="`residuals=True` draws its own panel"):
+        plot.learning_curves(fit, curves, ax=ax, residuals=True)
     ax.figure.savefig(tmp_path / "curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 10_000
-    band = plot.curve_band(predict_curve(fit, curves.lr_array("wsd"),
-                                         draws=bootstrap_curves(fit, curves.select(
-                                             ["constant", "cosine"]), 10, rng=0)))
+    prediction = predict_curve(fit, curves.lr_array("wsd"), draws=bootstrap_curves(
+        fit, curves.select(["constant", "cosine"]), 10, rng=0))
+    band = plot.curve_band(prediction)
     assert len(band.collections) == 1
+    # the band relative to the prediction, in an inset scaled to a power of 10 of nats
+    (relative,) = band.band_axes.collections
+    power = int(np.floor(np.log10(np.max(np.abs(np.r_[prediction.low - prediction.loss,
+                                                       prediction.high - prediction.loss])))))
+    assert f"$10^{{{power}}}$ nats" in band.band_axes.get_title()
+    lowest = relative.get_paths()[0].vertices[:, 1].min()
+    assert lowest == pytest.approx(np.min(prediction.low - prediction.loss) / 10.0 ** power)
+    assert not hasattr(plot.curve_band(prediction, inset=False), "band_axes")
     with pytest.raises(InputError, match="give `curves`, `heldout` or both"):
         plot.learning_curves(fit)
 

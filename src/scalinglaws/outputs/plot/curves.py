@@ -3,8 +3,10 @@
 :func:`learning_curves` draws each fitted curve's points (filled) and the law's curve
 through them (solid line), each held-out curve's points (hollow) and the law's prediction
 for its schedule (dashed), in one colour per run, with the learning rate of every run on
-a twin axis (thin lines, right). :func:`curve_band` draws a
-:class:`~scalinglaws.analysis.curves.CurvePrediction` with its bootstrap band.
+a twin axis (thin lines, right) and, in a panel below, each curve's points relative to the
+law (%). :func:`curve_band` draws a
+:class:`~scalinglaws.analysis.curves.CurvePrediction` with its bootstrap band, and the band
+relative to the prediction in an inset.
 Matplotlib is imported only when a figure is drawn.
 """
 
@@ -28,7 +30,7 @@ def _check(result, curves, name):
         raise InputError(f"`{name}` must be Curves, got {type(curves).__name__}")
 
 
-def _draw(ax, lr_ax, result, curves, style, colours, start, x, stride):
+def _draw(ax, lr_ax, res_ax, result, curves, style, colours, start, x, stride):
     law = result.law
     predicted = law.predict(result.params, law.prepare(curves,
                                                        quadrature=result.options.get("quadrature")))
@@ -46,6 +48,9 @@ def _draw(ax, lr_ax, result, curves, style, colours, start, x, stride):
         ax.plot(where, predicted[mask], color=colour, lw=1.6,
                 ls="-" if style == "fit" else "--",
                 label=f"{run} ({'fitted' if style == 'fit' else 'predicted'})")
+        if res_ax is not None:  # where the points leave the law, in % of the loss
+            res_ax.plot(where, 100 * (curves.loss(run) / predicted[mask] - 1), color=colour,
+                        lw=0.9, ls="-" if style == "fit" else "--")
         if lr_ax is not None:
             lr = curves.lr_array(run)
             grid = np.arange(len(lr))
@@ -54,7 +59,8 @@ def _draw(ax, lr_ax, result, curves, style, colours, start, x, stride):
 
 
 def learning_curves(result, curves=None, heldout=None, *, ax=None, x: str = "step",
-                    show_lr: bool = True, stride: int = 1, figsize=None, legend: bool = True):
+                    show_lr: bool = True, stride: int = 1, figsize=None, legend: bool = True,
+                    residuals: bool | None = None):
     """Observed against fitted curves, held-out schedules in another style, LR on a twin axis.
 
     Parameters
@@ -71,11 +77,16 @@ def learning_curves(result, curves=None, heldout=None, *, ax=None, x: str = "ste
         Draw every run's LR on a twin axis.
     stride : int
         Draw every ``stride``-th point (lines use every point).
+    residuals : bool, optional
+        A panel below the curves with each curve's points relative to the law,
+        ``100 (observed / law - 1)`` %: the curves overlap and fall by a nat, their misfits
+        are tenths of a percent (default: when the figure is made here, not with ``ax``).
 
     Returns
     -------
     matplotlib Axes
-        The loss axes (the LR axes is ``ax.lr_axes`` when drawn).
+        The loss axes (the LR axes is ``ax.lr_axes`` when drawn, the residual panel
+        ``ax.residual_axes``).
     """
     if curves is None and heldout is None:
         raise InputError("give `curves`, `heldout` or both")
@@ -88,16 +99,29 @@ def learning_curves(result, curves=None, heldout=None, *, ax=None, x: str = "ste
             raise InputError("x='tokens' needs curves with a tokens column")
     if not isinstance(stride, (int, np.integer)) or stride < 1:
         raise InputError(f"`stride` must be a positive integer, got {stride!r}")
+    if residuals and ax is not None:
+        raise InputError("`residuals=True` draws its own panel below the curves: give no "
+                         "`ax`, or residuals=False")
+    res_ax = None
+    if ax is None and residuals is not False:
+        _fig, (ax, res_ax) = pyplot().subplots(2, 1, sharex=True, height_ratios=(3, 1.3),
+                                               figsize=figsize or (7.5, 7.5),
+                                               layout="constrained")
     ax = new_axes(ax, figsize, default=(7.5, 6.0))
     lr_ax = ax.twinx() if show_lr else None
     colours = pyplot().get_cmap("tab10")
     start = 0
     for part, style in ((curves, "fit"), (heldout, "heldout")):
         if part is not None:
-            _draw(ax, lr_ax, result, part, style, colours, start, x, stride)
+            _draw(ax, lr_ax, res_ax, result, part, style, colours, start, x, stride)
             start += len(part.runs)
-    ax.set_xlabel("optimizer step" if x == "step" else LABELS["D"])
+    (ax if res_ax is None else res_ax).set_xlabel("optimizer step" if x == "step"
+                                                  else LABELS["D"])
     ax.set_ylabel(LABELS["loss"])
+    if res_ax is not None:
+        res_ax.axhline(0.0, color="0.3", lw=0.8)
+        res_ax.set_ylabel("observed / law − 1 (%)")
+        ax.residual_axes = res_ax
     ax.set_title(f"{result.law.name}: solid = fitted, dashed = predicted for held-out "
                  "schedules", fontsize=9)
     if lr_ax is not None:
@@ -107,13 +131,23 @@ def learning_curves(result, curves=None, heldout=None, *, ax=None, x: str = "ste
         ax.patch.set_visible(False)
         ax.lr_axes = lr_ax
     if legend:  # below the axes: the curves fill the plot
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13),
-                  ncol=2 if start > 3 else 1, frameon=False)
+        below = ax if res_ax is None else res_ax
+        handles, labels = ax.get_legend_handles_labels()
+        below.legend(handles, labels, fontsize=7, loc="upper center",
+                     bbox_to_anchor=(0.5, -0.13 if res_ax is None else -0.32),
+                     ncol=2 if start > 3 else 1, frameon=False)
     return ax
 
 
-def curve_band(prediction, *, ax=None, label: str | None = None, color=None, figsize=None):
-    """A predicted curve and, when it has one, its bootstrap band (fitted-curve uncertainty)."""
+def curve_band(prediction, *, ax=None, label: str | None = None, color=None, figsize=None,
+               inset: bool = True):
+    """A predicted curve and, when it has one, its bootstrap band (fitted-curve uncertainty).
+
+    The band is a few thousandths of a nat around a curve that falls by a nat or more, too
+    thin to see on the curve's own axis: with ``inset`` (default) an inset in the upper
+    right draws it relative to the prediction (``band - predicted``, nats), at every step;
+    it is returned as ``ax.band_axes``.
+    """
     from ...analysis.curves import CurvePrediction
 
     if not isinstance(prediction, CurvePrediction):
@@ -121,9 +155,21 @@ def curve_band(prediction, *, ax=None, label: str | None = None, color=None, fig
     ax = new_axes(ax, figsize)
     line, = ax.plot(prediction.steps, prediction.loss, color=color, lw=1.6, label=label)
     if prediction.low is not None:
+        band = f"{100 * prediction.confidence_level:g}% bootstrap band"
         ax.fill_between(prediction.steps, prediction.low, prediction.high, alpha=0.25,
-                        color=line.get_color(), lw=0,
-                        label=f"{100 * prediction.confidence_level:g}% bootstrap band")
+                        color=line.get_color(), lw=0, label=band)
+        if inset:
+            low, high = prediction.low - prediction.loss, prediction.high - prediction.loss
+            largest = np.nanmax(np.abs(np.r_[low, high])) if np.any(np.isfinite(low)) else 0.0
+            power = int(np.floor(np.log10(largest))) if largest > 0 else 0
+            unit = "nats" if power == 0 else f"$10^{{{power}}}$ nats"
+            width = ax.inset_axes([0.5, 0.56, 0.47, 0.38])
+            width.fill_between(prediction.steps, low / 10.0 ** power, high / 10.0 ** power,
+                               alpha=0.35, color=line.get_color(), lw=0)
+            width.axhline(0.0, color=line.get_color(), lw=1.0)
+            width.set_title(f"{band} − predicted ({unit})", fontsize=7)
+            width.tick_params(labelsize=6)
+            ax.band_axes = width
     ax.set_xlabel("optimizer step")
     ax.set_ylabel(LABELS["loss"])
     return ax
