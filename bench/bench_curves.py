@@ -18,6 +18,7 @@ Run from the repository root with ``../shared`` beside it (or $SCALINGLAWS_SHARE
     python bench/bench_curves.py --coverage --method blocks --quantity params
     python bench/bench_curves.py --coverage --method curves      # 3 curves: 10 resamples
     python bench/bench_curves.py --coverage --method blocks --quantity partway   # predict_final
+    python bench/bench_curves.py --coverage --quantity partway --parts   # where it falls short
     (--rho 0: independent noise; --block-length K: fixed blocks; --resamples, --replicates)
 """
 
@@ -202,7 +203,8 @@ def partway_replicate(law, schedules, held, method, replicate, resamples, rho=0.
     """One data set of the ``predict_final`` coverage simulation: the law fitted and
     bootstrapped on ``schedules``' curves (seed ``replicate``), a ``held`` run with L0 raised
     by :data:`PARTWAY_OFFSET` (seed ``10_000 + replicate``) cut at each fraction of its
-    steps. Returns ``{fraction: (covered, width, error)}`` and the fit's status."""
+    steps. Returns ``{fraction: (covered, width, error, points seen, block length)}`` and
+    the fit's status."""
     import warnings
 
     from scalinglaws.analysis.curves import predict_final
@@ -223,10 +225,12 @@ def partway_replicate(law, schedules, held, method, replicate, resamples, rho=0.
         draws = bootstrap_curves(fit, curves, resamples, method=method, rng=replicate,
                                  max_iter=200, confidence_level=level)
         for fraction in fractions:
-            row = predict_final(fit, run.truncate(fraction), draws=draws, rng=replicate,
+            seen = run.truncate(fraction)
+            row = predict_final(fit, seen, draws=draws, rng=replicate,
                                 block_length=block_length).iloc[0]
             out[fraction] = (bool(row.final_low <= true_final <= row.final_high),
-                             row.final_high - row.final_low, row.final_loss - true_final)
+                             row.final_high - row.final_low, row.final_loss - true_final,
+                             len(seen), int(row.block_length))
     return out, fit.status
 
 
@@ -238,14 +242,72 @@ def _partway_coverage(law, schedules, held, methods, replicates, resamples, rho,
                                      block_length) for r in range(replicates)]
         bound = np.array([status == 1 for _, status in results])
         for fraction in PARTWAY_FRACTIONS:
-            hit, width, error = (np.array(v, dtype=float) for v in
-                                 zip(*(out[fraction] for out, _ in results)))
+            hit, width, error, points, length = (np.array(v, dtype=float) for v in
+                                                 zip(*(out[fraction] for out, _ in results)))
             print(f"{method:>6}: run seen to {fraction:.0%}: {100 * level:g}% intervals of its "
                   f"final loss covered the truth {int(hit.sum())}/{replicates} times (fits on a "
                   f"bound: {int(hit[bound].sum())}/{int(bound.sum())}); median width "
                   f"{np.median(width):.4f} nats; error {error.mean():+.5f} "
-                  f"(sd {error.std():.5f})")
+                  f"(sd {error.std():.5f}); {int(points.min())}-{int(points.max())} points "
+                  f"seen in blocks of {int(length.min())}-{int(length.max())}")
         print(f"        ({time.process_time() - began:.0f} s CPU)")
+
+
+def partway_parts(law="momentum", replicates=100, resamples=100, fraction=0.5, rho=0.7,
+                  level=0.9):
+    """Where the part-way intervals fall short (the README's decomposition): on the
+    simulation's data sets, the actual spread of the final-loss error that comes from the
+    run's own noise (L0 refitted on the noisy run, the law at the truth) and from the law
+    (the fitted law, L0 refitted on the noise-free run), each beside the spread the
+    bootstrap gives it (interval width / (2 z), z the normal quantile of ``level``: the
+    run's blocks with every draw at the truth; the law's draws with the noise-free run
+    not resampled)."""
+    import dataclasses
+    import warnings
+    from statistics import NormalDist
+
+    from scalinglaws.analysis.curves import predict_final
+    from scalinglaws.fitting.curves import CurveFitResult
+    from scalinglaws.laws.curve_synthetic import default_schedules, synthetic_curves
+    from scalinglaws.uncertainty.curves import bootstrap_curves
+
+    schedules = default_schedules()
+    held = schedules.pop("wsd")
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    errors, spreads = {"run": [], "law": []}, {"run": [], "law": []}
+    began = time.process_time()
+    for replicate in range(replicates):
+        curves, truth = synthetic_curves(law, schedules=schedules, rng=replicate, noise=0.001,
+                                         autocorrelation=rho)
+        shifted = {**truth, "L0": truth["L0"] + PARTWAY_OFFSET}
+        noisy, _ = synthetic_curves(law, shifted, schedules={"heldout": held},
+                                    rng=10_000 + replicate, noise=0.001, autocorrelation=rho)
+        clean, _ = synthetic_curves(law, shifted, schedules={"heldout": held}, noise=0.0)
+        true_final = CurveFitResult.from_params(law, shifted).predict(
+            held, [held.total_steps - 1])[0]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            fit = fit_curves(curves, law)
+            draws = bootstrap_curves(fit, curves, resamples, rng=replicate, max_iter=200,
+                                     confidence_level=level)
+            exact = CurveFitResult.from_params(law, truth)
+            at_truth = dataclasses.replace(draws, point=dict(exact.params), draws=np.repeat(
+                [[truth[n] for n in fit.law.param_names]], resamples, axis=0))
+            seen, seen_clean = noisy.truncate(fraction), clean.truncate(fraction)
+            run = predict_final(exact, seen, draws=at_truth, rng=replicate).iloc[0]
+            lawn = predict_final(fit, seen_clean, draws=draws, rng=replicate,
+                                 block_length=len(seen_clean)).iloc[0]
+        for part, row in (("run", run), ("law", lawn)):
+            errors[part].append(row.final_loss - true_final)
+            spreads[part].append((row.final_high - row.final_low) / (2 * z))
+    print(f"{law}, run seen to {fraction:.0%}, {replicates} data sets x {resamples} resamples:")
+    for part, what in (("run", "the run's own noise (law at the truth)"),
+                       ("law", "the law (noise-free run)")):
+        actual = np.std(errors[part])
+        boot = np.sqrt(np.mean(np.square(spreads[part])))
+        print(f"  {what}: actual sd {actual:.5f} nats, bootstrap {boot:.5f} "
+              f"({boot / actual:.2f} of it)")
+    print(f"  ({time.process_time() - began:.0f} s CPU)")
 
 
 def main():
@@ -265,8 +327,13 @@ def main():
     parser.add_argument("--rho", type=float, default=0.7, help="AR(1) coefficient of the noise")
     parser.add_argument("--block-length", type=int, help="points per block (default: from "
                                                          "the residuals' autocorrelation)")
+    parser.add_argument("--parts", action="store_true",
+                        help="with --quantity partway: where the intervals fall short (the "
+                             "run's noise against the law's share)")
     args = parser.parse_args()
-    if args.coverage:
+    if args.coverage and args.quantity == "partway" and args.parts:
+        partway_parts(args.law, args.replicates, args.resamples, rho=args.rho)
+    elif args.coverage:
         coverage(args.law, tuple(args.method or ("blocks", "points")), args.quantity,
                  args.replicates, args.resamples, args.rho, block_length=args.block_length)
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from scalinglaws import InputError, load_curves
@@ -92,13 +93,13 @@ def partway():
     draws = bootstrap_curves(fit, curves, 30, rng=1, max_iter=200, confidence_level=0.9)
     run, _ = synthetic_curves("momentum", {**truth, "L0": truth["L0"] + 0.05},
                               schedules={"new": held}, rng=7, noise=0.001, autocorrelation=0.7)
-    return fit, draws, run.truncate(0.5), held
+    return fit, draws, run.truncate(0.5), held, curves
 
 
 def test_final_interval_without_refit_is_the_band_of_the_draws(partway):
     # refitting nothing, each draw predicts the final loss itself: the interval is the band
     # predict_curve draws at the last step (another code path)
-    fit, draws, part, held = partway
+    fit, draws, part, held, _ = partway
     table = predict_final(fit, part, refit=(), draws=draws)
     band = predict_curve(fit, held, steps=[held.total_steps - 1], draws=draws)
     assert table.final_low[0] == pytest.approx(band.low[0], rel=1e-12)
@@ -109,7 +110,7 @@ def test_final_interval_without_refit_is_the_band_of_the_draws(partway):
 def test_final_interval_refits_l0_for_every_draw(partway):
     # one block as long as the run: every resample is the run itself, so each draw's
     # interval member is fit_curves with the draw's other parameters held, run by hand
-    fit, draws, part, held = partway
+    fit, draws, part, held, _ = partway
     table = predict_final(fit, part, draws=draws, block_length=len(part), confidence_level=0.8)
     finals = []
     for draw in draws.draws:
@@ -133,6 +134,57 @@ def test_final_interval_refits_l0_for_every_draw(partway):
         predict_final(fit, part, draws=draws.draws)
 
 
+def test_final_refits_by_the_fit_s_own_objective(partway):
+    # the point and every draw are refitted with the fit's delta, bounds and ties; checked
+    # against fit_curves run by hand with the same options
+    fit, draws, part, held, curves = partway
+    last = [held.total_steps - 1]
+
+    def by_hand(law_fit, refit=("L0",), **options):
+        held_params = {k: v for k, v in law_fit.params.items()
+                       if k not in refit and k not in options.get("tied", {})}
+        again = fit_curves(part, "momentum", fixed=held_params,
+                           starts={p: [law_fit.params[p]] for p in refit}, **options)
+        return again.predict(held, last)[0], again.params
+
+    narrow = fit_curves(curves, "momentum", delta=1e-5)
+    expected, _ = by_hand(narrow, delta=1e-5)
+    assert predict_final(narrow, part).final_loss[0] == pytest.approx(expected, rel=1e-10)
+    assert abs(expected - predict_final(fit, part).final_loss[0]) > 1e-5  # delta matters
+    with pytest.warns(UserWarning):  # the fit sits on its L0 bound, and says so
+        bounded = fit_curves(curves, "momentum", bounds={"L0": (2.9, 2.99)})
+    assert predict_final(bounded, part).refit_L0[0] == pytest.approx(2.99, abs=1e-12)
+    tied = fit_curves(curves, "momentum", tied={"C": "A"})
+    expected, params = by_hand(tied, refit=("L0", "A"), tied={"C": "A"})
+    table = predict_final(tied, part, refit=("A", "L0"))  # any order: the law's is used
+    assert table.final_loss[0] == pytest.approx(expected, rel=1e-9)
+    assert table.refit_A[0] == pytest.approx(params["A"], rel=1e-8)
+    assert list(table.columns[-2:]) == ["refit_L0", "refit_A"]
+    for refit, message in ((("L0", "L0"), "'L0' more than once"), (("C",), "tied to 'A'"),
+                           (("alpha",), "held fixed")):
+        source = fit_curves(curves, "momentum", fixed={"alpha": 0.5}) \
+            if refit == ("alpha",) else tied
+        with pytest.raises(InputError, match=message):
+            predict_final(source, part, refit=refit)
+    assert predict_final(fit, part, refit="L0").equals(predict_final(fit, part))
+    # the draws' refits too: the names' order does not matter, the interval holds the point
+    swapped = predict_final(fit, part, refit=("A", "L0"), draws=draws, rng=1)
+    assert swapped.equals(predict_final(fit, part, refit=("L0", "A"), draws=draws, rng=1))
+    assert swapped.final_low[0] < swapped.final_loss[0] < swapped.final_high[0]
+
+
+def test_final_interval_of_a_run_does_not_depend_on_the_other_runs(partway):
+    fit, draws, part, held, curves = partway
+    other = curves.select(["cosine"]).truncate(0.3)
+    both = load_curves(pd.concat([part.frame, other.frame])).with_schedules(
+        {"new": held, "cosine": curves.schedules["cosine"]})
+    alone = predict_final(fit, part, draws=draws, rng=5).iloc[0]
+    together = predict_final(fit, both, draws=draws, rng=5).set_index("run_id").loc["new"]
+    assert together.final_low == alone.final_low and together.final_high == alone.final_high
+    with pytest.raises(InputError, match="confidence_level"):
+        predict_final(fit, part, confidence_level=7)
+
+
 def _bench_curves():
     """``bench/bench_curves.py`` as a module: the coverage simulation lives there once."""
     import importlib.util
@@ -148,7 +200,7 @@ def _bench_curves():
 @pytest.mark.slow
 def test_final_intervals_cover_as_the_readme_says():
     # `python bench/bench_curves.py --coverage --method blocks --quantity partway` (momentum
-    # law, data sets 0-99, 100 resamples) covered 75 of 100 at 90% nominal with the run seen
+    # law, data sets 0-99, 100 resamples) covered 77 of 100 at 90% nominal with the run seen
     # to half its steps. Here 60 other data sets (100-159), 80 resamples each: within 2.5
     # standard errors of the difference of the two binomial proportions. Below nominal:
     # the run's own short, correlated stretch gives few blocks, whose resamples understate
@@ -159,10 +211,9 @@ def test_final_intervals_cover_as_the_readme_says():
     hits = [bench.partway_replicate("momentum", schedules, held, "blocks", r, 80,
                                     fractions=(0.5,))[0][0.5][0] for r in range(100, 160)]
     covered = np.mean(hits)
-    readme = 0.75
+    readme = 0.77
     assert abs(covered - readme) <= 2.5 * np.sqrt(readme * (1 - readme) * (1 / 60 + 1 / 100)), \
         covered
-    assert covered < 0.9
 
 
 def test_anytime_points():

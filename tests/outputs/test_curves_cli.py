@@ -204,13 +204,22 @@ def test_learning_curve_figure(tmp_path):
         plot.learning_curves(fit)
 
 
-def test_final_prints_where_a_run_part_way_through_will_end(synthetic, tmp_path, capsys):
+@pytest.fixture(scope="module")
+def boot_fit(synthetic, tmp_path_factory):
+    """The synthetic curves' momentum fit with 20 bootstrap draws, as `curves fit` writes it."""
+    path, _ = synthetic
+    out = tmp_path_factory.mktemp("boot") / "boot.json"
+    assert main(["curves", "fit", str(path), "--law", "momentum", "--nan-policy", "omit",
+                 "--bootstrap", "20", "--seed", "3", "--out", str(out)]) == 0
+    return out
+
+
+def test_final_prints_where_a_run_part_way_through_will_end(synthetic, boot_fit, tmp_path,
+                                                           capsys):
     # the fit (with draws) from the finished runs; a run logged to step 12,000 of a planned
     # 24,000-step WSD schedule, given in a schedules table keyed by run id
     path, truth = synthetic
-    out = tmp_path / "boot.json"
-    assert main(["curves", "fit", str(path), "--law", "momentum", "--nan-policy", "omit",
-                 "--bootstrap", "20", "--seed", "3", "--out", str(out)]) == 0
+    out = boot_fit
     capsys.readouterr()
     import pandas as pd
 
@@ -242,3 +251,40 @@ def test_final_prints_where_a_run_part_way_through_will_end(synthetic, tmp_path,
     # no planned schedule: refused in one line
     assert main(["curves", "final", str(out), str(part_path), "--nan-policy", "omit"]) == 2
     assert "has no planned schedule" in capsys.readouterr().err
+
+
+def test_final_back_test_from_the_shell_is_the_library_s(synthetic, boot_fit, tmp_path,
+                                                         capsys):
+    # --seen cuts each finished run and predicts its last logged step; the table is
+    # predict_final's on the same cut, with the same seed, level and block length
+    from scalinglaws.analysis.curves import predict_final
+    from scalinglaws.data.curves import load_curves
+
+    path, _ = synthetic
+    out = boot_fit
+    capsys.readouterr()
+    table = tmp_path / "final.csv"
+    args = ["curves", "final", str(out), str(path), "--nan-policy", "omit", "--seen", "0.5",
+            "--refit", "A", "L0", "--confidence-level", "0.8", "--block-length", "3",
+            "--seed", "9"]
+    assert main(args + ["--out", str(table)]) == 0
+    printed = capsys.readouterr().out
+    assert "final_low, final_high: 80% bootstrap intervals" in printed
+    assert "back-test: each run seen to 0.5" in printed
+    import pandas as pd
+
+    shell = pd.read_csv(table)
+    curves = load_curves(path, nan_policy="omit")
+    cut = curves.with_schedules({r: curves.lr_array(r)[:curves.steps(r)[-1] + 1]
+                                 for r in curves.runs}).truncate(0.5)
+    library = predict_final(load_curve_fit(out), cut, refit=("L0", "A"),
+                            draws=load_curve_bootstrap(out), confidence_level=0.8,
+                            block_length=3, rng=9)
+    for column in ("final_loss", "final_low", "final_high", "refit_L0", "refit_A"):
+        np.testing.assert_allclose(shell[column], library[column], rtol=1e-12)
+    assert (shell["final_step"] == [curves.steps(r)[-1] for r in curves.runs]).all()
+    logged = [curves.loss(r)[-1] for r in curves.runs]
+    np.testing.assert_allclose(shell["logged_loss"], logged, rtol=1e-12)
+    np.testing.assert_allclose(shell["error"], shell["final_loss"] / logged - 1, rtol=1e-9)
+    assert main(args + ["--no-refit"]) == 2  # --refit and --no-refit exclude each other
+    assert "not allowed with argument" in capsys.readouterr().err

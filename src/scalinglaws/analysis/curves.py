@@ -5,8 +5,8 @@ of a run part-way through, and "anytime" scaling points.
   WorstE = max |L - L_hat| / L, on the loss (not its log), as Luo et al. (2025) score.
 * :func:`predict_curve`: the predicted loss at every step of a schedule not yet trained,
   with a bootstrap band when draws are given.
-* :func:`predict_final`: where runs that are part-way through will end: the law fitted on
-  other runs, with ``refit`` parameters (default ``L0``, a run-specific offset) refitted
+* :func:`predict_final` (from :mod:`.curve_final`): where runs that are part-way through
+  will end: the law fitted on other runs, with ``refit`` parameters (default ``L0``, a run-specific offset) refitted
   on each run's points so far, predicts its loss at the last step of its schedule; with
   bootstrap draws of the law, a percentile interval that also resamples blocks of the
   run's own points.
@@ -19,17 +19,15 @@ of a run part-way through, and "anytime" scaling points.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._exceptions import ConvergenceWarning, InputError
-from .._validation import (FrozenOnUnpickle, check_choice, check_confidence_level, check_int,
-                           check_positive, check_rng)
+from .._exceptions import InputError
+from .._validation import FrozenOnUnpickle, check_choice, check_confidence_level, check_positive
 from ..data.curves import Curves
-from ..fitting.curves import CurveFitResult, fit_curves
 from ..laws.curve_laws import SizeScaled
+from .curve_final import _check_result, predict_final
 
 __all__ = [
     "CurvePrediction",
@@ -41,13 +39,6 @@ __all__ = [
 
 
 _COOLED_ELEMENTS = 1 << 21  # LR steps of the cooled runs predicted at a time (16 MB)
-
-def _check_result(result) -> CurveFitResult:
-    if not isinstance(result, CurveFitResult):
-        raise InputError(f"`result` must be a CurveFitResult (fit_curves, or "
-                         f"CurveFitResult.from_params), got {type(result).__name__}")
-    return result
-
 
 def curve_scores(result, curves: Curves, *, quadrature=None):
     """Per-curve scores of ``result``'s law and parameters on ``curves`` (a DataFrame:
@@ -164,168 +155,6 @@ def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws
         low, high = np.nanpercentile(curves, [tail, 100 - tail], axis=0)
     return CurvePrediction(steps=steps, lr=lr[steps], loss=loss, low=low, high=high,
                            confidence_level=level)
-
-
-def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draws=None,
-                  confidence_level: float | None = None, block_length: int | None = None,
-                  rng=None):
-    """Where each run of ``curves`` (part-way through) ends, by ``result``'s law.
-
-    For each run, the parameters in ``refit`` are fitted on the run's points so far
-    (the others held at ``result``'s values; ``refit=()`` refits nothing) and the law
-    predicts the loss at the last step of the run's LR array (attach the *planned*
-    schedule with ``curves.with_schedules`` or give ``schedules``).
-
-    Parameters
-    ----------
-    result : CurveFitResult
-        The law, fitted on *other* runs (finished ones).
-    curves : Curves
-        The runs part-way through.
-    refit : tuple of str
-        Parameters refitted on each run's own points (default ``("L0",)``: a run-specific
-        offset, e.g. another data mix).
-    schedules : mapping, optional
-        Run id -> planned :class:`~scalinglaws.laws.schedules.Schedule` or LR array.
-    draws : CurveBootstrap, optional
-        Bootstrap draws of ``result`` (:func:`~scalinglaws.uncertainty.curves.bootstrap_curves`
-        on the curves it was fitted on). With them each run gets a percentile interval of its
-        final loss: for every draw, the draw's parameters, with ``refit`` refitted on a
-        moving-block resample of the run's own points (blocks as ``bootstrap_curves`` sizes
-        them, from the autocorrelation of the run's residuals), predict the final loss. The
-        interval holds both the law's uncertainty and the noise of the run's points so far;
-        it is an interval for the law's final loss, not for one noisy logged value.
-    confidence_level : float, optional
-        Default: the draws'.
-    block_length : int, optional
-        Points per block of the run's resamples (default: from its residuals).
-    rng : None, int or Generator
-        For the run's resamples; the same seed gives the same interval.
-
-    Returns
-    -------
-    DataFrame
-        ``run_id``, ``last_logged_step``, ``last_logged_loss``, ``final_step``,
-        ``final_loss``, the refitted values (``refit_<name>``) and, with ``draws``,
-        ``final_low``, ``final_high`` and ``n_draws`` (the draws whose refit converged; the
-        others are left out and announced with ``ConvergenceWarning``).
-    """
-    import pandas as pd
-
-    result = _check_result(result)
-    refit = tuple(refit)
-    unknown = [p for p in refit if p not in result.law.param_names]
-    if unknown:
-        raise InputError(f"`refit` names {unknown}; the law has {', '.join(result.law.param_names)}")
-    if draws is not None:
-        _check_draws(draws, result)
-        level = draws.confidence_level if confidence_level is None else \
-            check_confidence_level(confidence_level)
-        if block_length is not None:
-            block_length = check_int("block_length", block_length, 1)
-        generator = check_rng("rng", rng)
-    if schedules:
-        curves = curves.with_schedules(schedules)
-    unplanned = [run for run in curves.runs if run not in curves.schedules]
-    if unplanned:
-        # without the planned schedule the LR array ends at the last logged step, and the
-        # "final" loss would be the loss there, not at the run's end
-        raise InputError(f"run {unplanned[0]!r} has no planned schedule: predict_final needs "
-                         "the LR the run will follow to its end; attach it with "
-                         "curves.with_schedules({run: schedule}) or give `schedules` "
-                         f"({len(unplanned)} of {len(curves.runs)} runs have none)")
-    rows = []
-    for run in curves.runs:
-        part = curves.select([run])
-        params = dict(result.params)
-        if refit and len(part) > len(refit):
-            fixed = {k: v for k, v in params.items() if k not in refit}
-            fit = fit_curves(part, result.law, fixed=fixed,
-                             starts={p: [params[p]] for p in refit},
-                             quadrature=result.options.get("quadrature"))
-            params = dict(fit.params)
-        lr = part.lr_array(run)
-        N = part.run_value(run, "N")
-        final = CurveFitResult.from_params(result.law, params).predict(
-            lr, [len(lr) - 1], N=N, quadrature=result.options.get("quadrature"))
-        steps = part.steps(run)
-        row = {"run_id": run, "last_logged_step": int(steps[-1]),
-               "last_logged_loss": float(part.loss(run)[-1]),
-               "final_step": len(lr) - 1, "final_loss": float(final[0]),
-               **{f"refit_{p}": params[p] for p in refit}}
-        if draws is not None:
-            finals = _final_draws(result, part, params, refit if len(part) > len(refit) else (),
-                                  draws, block_length, generator)
-            tail = 50 * (1 - level)
-            low, high = np.nanpercentile(finals, [tail, 100 - tail]) if finals.size else \
-                (np.nan, np.nan)
-            row.update(final_low=float(low), final_high=float(high), n_draws=int(finals.size))
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def _check_draws(draws, result: CurveFitResult) -> None:
-    from ..uncertainty.curves import CurveBootstrap
-
-    if not isinstance(draws, CurveBootstrap):
-        raise InputError(f"`draws` must be a CurveBootstrap (bootstrap_curves), got "
-                         f"{type(draws).__name__}")
-    if draws.law.name != result.law.name or any(
-            not np.isclose(draws.point[name], value, rtol=1e-12, atol=0.0)
-            for name, value in result.params.items()):
-        raise InputError("`draws` are not draws of `result` (another law or other "
-                         "parameters): bootstrap this fit with bootstrap_curves")
-    if draws.n_draws == 0:
-        raise InputError("`draws` hold no converged refit: no interval can rest on them")
-
-
-def _final_draws(result, part: Curves, params: dict, refit: tuple, draws, block_length, rng):
-    """The final loss of ``part``'s one run under every draw of the law: the draw's
-    parameters with ``refit`` refitted, by the fit's objective, on a moving-block resample
-    of the run's own points (from the run's point estimate ``params``). Draws whose refit
-    does not reach a stationary point are left out and announced."""
-    from ..fitting.engine import polish
-    from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
-    from ..uncertainty.curves import block_counts, residual_block_length
-
-    law = result.law
-    quadrature = result.options.get("quadrature")
-    run = part.runs[0]
-    theta = law.to_internal(np.asarray(draws.draws, dtype=float))
-    ok = np.ones(len(theta), dtype=bool)
-    if refit:
-        sums = law.prepare(part, quadrature=quadrature)
-        bound = law.bind(sums)
-        target = part.frame["loss"].to_numpy(dtype=float)
-        inputs = {"point": np.arange(sums.n_points, dtype=float)}
-        residuals = np.log(law.predict(params, sums)) - np.log(target)
-        length = block_length or residual_block_length(residuals, len(target))
-        counts = block_counts(len(target), length, len(theta), rng)
-        index = [law.param_names.index(p) for p in refit]
-        start = law.to_internal(law.params_vector(params))[index]
-        objective = {"loss": result.options.get("loss", "huber"),
-                     "delta": result.options.get("delta", 1e-3)}
-        for k, draw in enumerate(np.asarray(draws.draws, dtype=float)):
-            fixed = {n: float(v) for n, v in zip(law.param_names, draw) if n not in refit}
-            fitter = LawFitter(bound, space="log", fixed=fixed, **objective)
-            x, _, _, gradient = polish(fitter.array_residual_function(inputs, target), start,
-                                       fitter.loss, fitter.lower, fitter.upper,
-                                       weights=counts[k])
-            ok[k] = gradient <= GRADIENT_TOLERANCE
-            theta[k, index] = x
-        failed = int(np.sum(~ok))
-        if failed:
-            warnings.warn(f"predict_final: the refit of {', '.join(refit)} on run {run!r} did "
-                          f"not converge for {failed} of {len(theta)} draws; they are left out "
-                          "of its interval", ConvergenceWarning, stacklevel=3)
-    lr = part.lr_array(run)
-    inputs = {}
-    if isinstance(law, SizeScaled):
-        inputs["N"] = float(part.run_value(run, "N"))
-    final_sums = law.make_sums([lr], [[len(lr) - 1]], point_inputs=inputs,
-                               quadrature=quadrature)
-    values, _ = law.evaluate(theta[ok], final_sums)
-    return values[:, 0]
 
 
 def _decays(lr: np.ndarray, min_drop: float, min_length: float):

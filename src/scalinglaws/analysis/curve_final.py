@@ -1,0 +1,284 @@
+"""Where runs that are part-way through will end, with intervals.
+
+:func:`predict_final` takes a curve law fitted on finished runs, refits a few parameters
+(default ``L0``, a run-specific offset) on each new run's points so far, and predicts the
+loss at the last step of the run's planned schedule. With bootstrap draws of the law
+(:func:`~scalinglaws.uncertainty.curves.bootstrap_curves`), each run gets a percentile
+interval: every draw's parameters, with the same parameters refitted on a moving-block
+resample of the run's own points, predict the final loss, so the interval holds both the
+law's uncertainty and the noise of the run's points so far.
+
+The point estimate and every draw are refitted by one function with the fit's own
+objective (loss, delta, bounds, and ties among refitted parameters), so they answer the
+same question.
+"""
+
+from __future__ import annotations
+
+import warnings
+import zlib
+from collections.abc import Mapping
+
+import numpy as np
+
+from .._exceptions import ConvergenceWarning, InputError
+from .._validation import check_confidence_level, check_int, check_rng
+from ..data.curves import Curves
+from ..fitting.curves import CurveFitResult
+from ..laws.curve_laws import SizeScaled
+
+__all__ = ["predict_final"]
+
+
+def _check_result(result) -> CurveFitResult:
+    if not isinstance(result, CurveFitResult):
+        raise InputError(f"`result` must be a CurveFitResult (fit_curves, or "
+                         f"CurveFitResult.from_params), got {type(result).__name__}")
+    return result
+
+
+def _check_refit(result: CurveFitResult, refit) -> tuple:
+    """``refit`` as names in the law's own order (the order the fitter solves them in)."""
+    if isinstance(refit, str):
+        refit = (refit,)
+    try:
+        refit = tuple(refit)
+    except TypeError:
+        raise InputError(f"`refit` must be parameter names, e.g. ('L0',), got {refit!r}") from None
+    names = result.law.param_names
+    unknown = [p for p in refit if p not in names]
+    if unknown:
+        raise InputError(f"`refit` names {unknown}; the law has {', '.join(names)}")
+    repeated = sorted({p for p in refit if refit.count(p) > 1})
+    if repeated:
+        raise InputError(f"`refit` names {', '.join(map(repr, repeated))} more than once")
+    for p in refit:
+        if p in result.fixed:
+            raise InputError(f"`refit` names {p!r}, which the fit held fixed at "
+                             f"{result.fixed[p]:g}: a run cannot refit what the law fixes")
+        if p in result.tied:
+            raise InputError(f"`refit` names {p!r}, which the fit tied to "
+                             f"{result.tied[p]!r}: refit {result.tied[p]!r} instead")
+    return tuple(p for p in names if p in refit)
+
+
+def _check_draws(draws, result: CurveFitResult) -> None:
+    from ..uncertainty.curves import CurveBootstrap
+
+    if not isinstance(draws, CurveBootstrap):
+        raise InputError(f"`draws` must be a CurveBootstrap (bootstrap_curves), got "
+                         f"{type(draws).__name__}")
+    if draws.law.name != result.law.name or any(
+            not np.isclose(draws.point[name], value, rtol=1e-12, atol=0.0)
+            for name, value in result.params.items()):
+        raise InputError("`draws` are not draws of `result` (another law or other "
+                         "parameters): bootstrap this fit with bootstrap_curves")
+    if draws.n_draws == 0:
+        raise InputError("`draws` hold no converged refit: no interval can rest on them")
+
+
+def _seed_entropy(rng) -> int:
+    """One integer from ``rng``: each run's resamples are seeded by it and the run id, so a
+    run's interval does not depend on which other runs are in the table."""
+    generator = check_rng("rng", rng)  # validates every accepted form
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return int(rng)
+    return int(generator.integers(2 ** 63))
+
+
+def _run_generator(entropy: int, run) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(
+        entropy, spawn_key=(zlib.crc32(str(run).encode()),)))
+
+
+class _RunRefit:
+    """Refits ``refit`` on one run's points by the fit's objective, the other parameters
+    held at given values (a tied parameter whose source is refitted follows it; the fit's
+    bounds apply)."""
+
+    def __init__(self, result: CurveFitResult, part: Curves, refit: tuple):
+        law = result.law
+        self.law, self.refit = law, refit
+        self.sums = law.prepare(part, quadrature=result.options.get("quadrature"))
+        self.bound = law.bind(self.sums)
+        self.target = part.frame["loss"].to_numpy(dtype=float)
+        self.inputs = {"point": np.arange(self.sums.n_points, dtype=float)}
+        self.tied = {k: v for k, v in result.tied.items() if v in refit}
+        bounds = result.options.get("bounds") or {}
+        self.bounds = {k: v for k, v in bounds.items() if k in refit}
+        self.objective = {"loss": result.options.get("loss", "huber"),
+                          "delta": result.options.get("delta", 1e-3)}
+
+    def __call__(self, params: Mapping, weights=None, start: Mapping | None = None):
+        """``(params with the refitted values, converged)``: from ``start``'s values of
+        the refitted parameters (default ``params``')."""
+        from ..fitting.engine import polish
+        from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
+
+        law, names = self.law, self.law.param_names
+        fixed = {n: float(params[n]) for n in names
+                 if n not in self.refit and n not in self.tied}
+        fitter = LawFitter(self.bound, space="log", fixed=fixed, tied=self.tied,
+                           bounds=self.bounds, **self.objective)
+        free = [names.index(n) for n in fitter.free]  # == self.refit, in the law's order
+        origin = law.to_internal(law.params_vector({**params, **(start or {})}))[free]
+        origin = np.clip(origin, fitter.lower, fitter.upper)
+        x, _, _, gradient = polish(fitter.array_residual_function(self.inputs, self.target),
+                                   origin, fitter.loss, fitter.lower, fitter.upper,
+                                   weights=weights)
+        full = law.to_public(fitter._expand(x[None, :]))[0]
+        return dict(zip(names, map(float, full))), bool(gradient <= GRADIENT_TOLERANCE)
+
+    def residuals(self, params: Mapping) -> np.ndarray:
+        """Log residuals of the run's points at ``params``."""
+        return np.log(self.law.predict(params, self.sums)) - np.log(self.target)
+
+
+def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draws=None,
+                  confidence_level: float | None = None, block_length: int | None = None,
+                  rng=None):
+    """Where each run of ``curves`` (part-way through) ends, by ``result``'s law.
+
+    For each run, the parameters in ``refit`` are fitted on the run's points so far, by
+    the fit's own objective (loss, delta, bounds; a parameter tied to a refitted one
+    follows it), the others held at ``result``'s values (``refit=()`` refits nothing),
+    and the law predicts the loss at the last step of the run's LR array (attach the
+    *planned* schedule with ``curves.with_schedules`` or give ``schedules``).
+
+    Parameters
+    ----------
+    result : CurveFitResult
+        The law, fitted on *other* runs (finished ones).
+    curves : Curves
+        The runs part-way through.
+    refit : str or tuple of str
+        Parameters refitted on each run's own points (default ``("L0",)``: a run-specific
+        offset, e.g. another data mix); not ones the fit fixed or tied.
+    schedules : mapping, optional
+        Run id -> planned :class:`~scalinglaws.laws.schedules.Schedule` or LR array.
+    draws : CurveBootstrap, optional
+        Bootstrap draws of ``result`` (:func:`~scalinglaws.uncertainty.curves.bootstrap_curves`
+        on the curves it was fitted on). With them each run gets a percentile interval of its
+        final loss: for every draw, the draw's parameters, with ``refit`` refitted on a
+        moving-block resample of the run's own points (blocks as ``bootstrap_curves`` sizes
+        them, from the autocorrelation of the run's residuals), predict the final loss. The
+        interval holds both the law's uncertainty and the noise of the run's points so far;
+        it is an interval for the law's final loss, not for one noisy logged value, and it
+        covers less than nominal (README: a part-way run's few correlated points).
+    confidence_level : float, optional
+        Default: the draws'.
+    block_length : int, optional
+        Points per block of the run's resamples (default: from its residuals).
+    rng : None, int or Generator
+        For the runs' resamples: each run's are seeded by ``rng`` and its run id, so the
+        same seed gives the same interval for a run whatever other runs are in ``curves``.
+
+    Returns
+    -------
+    DataFrame
+        ``run_id``, ``last_logged_step``, ``last_logged_loss``, ``final_step``,
+        ``final_loss``, the refitted values (``refit_<name>``) and, with ``draws``,
+        ``final_low``, ``final_high``, ``n_draws`` (the draws whose refit converged; the
+        others are left out and announced with ``ConvergenceWarning``) and
+        ``block_length`` (points per block of the run's resamples; 0 when nothing is
+        refitted).
+    """
+    import pandas as pd
+
+    result = _check_result(result)
+    if not isinstance(curves, Curves):
+        raise InputError(f"`curves` must be Curves, got {type(curves).__name__}")
+    refit = _check_refit(result, refit)
+    if confidence_level is not None:
+        confidence_level = check_confidence_level(confidence_level)
+    if block_length is not None:
+        block_length = check_int("block_length", block_length, 1)
+    entropy = _seed_entropy(rng)
+    if draws is not None:
+        _check_draws(draws, result)
+        level = draws.confidence_level if confidence_level is None else confidence_level
+    if schedules:
+        curves = curves.with_schedules(schedules)
+    unplanned = [run for run in curves.runs if run not in curves.schedules]
+    if unplanned:
+        # without the planned schedule the LR array ends at the last logged step, and the
+        # "final" loss would be the loss there, not at the run's end
+        raise InputError(f"run {unplanned[0]!r} has no planned schedule: predict_final needs "
+                         "the LR the run will follow to its end; attach it with "
+                         "curves.with_schedules({run: schedule}) or give `schedules` "
+                         f"({len(unplanned)} of {len(curves.runs)} runs have none)")
+    rows = []
+    for run in curves.runs:
+        part = curves.select([run])
+        params = dict(result.params)
+        # a run with no more points than refitted parameters keeps the law's values
+        run_refit = refit if len(part) > len(refit) else ()
+        refitter = _RunRefit(result, part, run_refit) if run_refit else None
+        if refitter is not None:
+            params, converged = refitter(params)
+            if not converged:
+                warnings.warn(f"predict_final: the refit of {', '.join(run_refit)} on run "
+                              f"{run!r} did not reach a stationary point", ConvergenceWarning,
+                              stacklevel=2)
+        lr = part.lr_array(run)
+        final = _final_losses(result, part, np.array([[params[n] for n in
+                                                       result.law.param_names]]))
+        steps = part.steps(run)
+        row = {"run_id": run, "last_logged_step": int(steps[-1]),
+               "last_logged_loss": float(part.loss(run)[-1]),
+               "final_step": len(lr) - 1, "final_loss": float(final[0]),
+               **{f"refit_{p}": params[p] for p in refit}}
+        if draws is not None:
+            finals, length = _final_draws(result, part, params, refitter, draws,
+                                          block_length, _run_generator(entropy, run))
+            tail = 50 * (1 - level)
+            low, high = np.nanpercentile(finals, [tail, 100 - tail]) if finals.size else \
+                (np.nan, np.nan)
+            row.update(final_low=float(low), final_high=float(high), n_draws=int(finals.size),
+                       block_length=length)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _final_losses(result, part: Curves, public: np.ndarray) -> np.ndarray:
+    """The loss at the last step of ``part``'s one run for each row of public parameters."""
+    law = result.law
+    run = part.runs[0]
+    lr = part.lr_array(run)
+    inputs = {}
+    if isinstance(law, SizeScaled):
+        inputs["N"] = float(part.run_value(run, "N"))
+    sums = law.make_sums([lr], [[len(lr) - 1]], point_inputs=inputs,
+                         quadrature=result.options.get("quadrature"))
+    values, _ = law.evaluate(law.to_internal(public), sums)
+    return values[:, 0]
+
+
+def _final_draws(result, part: Curves, params: dict, refitter, draws, block_length, rng):
+    """The final loss of ``part``'s one run under every draw of the law: the draw's
+    parameters with ``refitter``'s parameters refitted on a moving-block resample of the
+    run's own points (from the run's point estimate ``params``). Draws whose refit does not
+    reach a stationary point are left out and announced. Returns the final losses and the
+    block length (0: nothing refitted, the run's points are not resampled)."""
+    from ..uncertainty.curves import block_counts, residual_block_length
+
+    names = result.law.param_names
+    public = np.array(draws.draws, dtype=float)
+    ok = np.ones(len(public), dtype=bool)
+    length = 0
+    if refitter is not None:
+        n = len(refitter.target)
+        length = min(block_length or residual_block_length(refitter.residuals(params), n), n)
+        counts = block_counts(n, length, len(public), rng)
+        start = {p: params[p] for p in refitter.refit}
+        for k in range(len(public)):
+            refitted, ok[k] = refitter(dict(zip(names, public[k])), weights=counts[k],
+                                       start=start)
+            public[k] = [refitted[name] for name in names]
+        failed = int(np.sum(~ok))
+        if failed:
+            warnings.warn(f"predict_final: the refit of {', '.join(refitter.refit)} on run "
+                          f"{part.runs[0]!r} did not converge for {failed} of {len(public)} "
+                          "draws; they are left out of its interval", ConvergenceWarning,
+                          stacklevel=3)
+    return _final_losses(result, part, public[ok]), int(length)
