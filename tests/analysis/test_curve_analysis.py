@@ -167,6 +167,10 @@ def test_final_refits_by_the_fit_s_own_objective(partway):
         with pytest.raises(InputError, match=message):
             predict_final(source, part, refit=refit)
     assert predict_final(fit, part, refit="L0").equals(predict_final(fit, part))
+    one_point = part.select(mask=np.arange(len(part)) == 0)
+    with pytest.warns(UserWarning, match="1 point.*keeps the law's L0"):
+        kept = predict_final(fit, one_point)
+    assert kept.refit_L0[0] == fit.params["L0"]
     # the draws' refits too: the names' order does not matter, the interval holds the point
     swapped = predict_final(fit, part, refit=("A", "L0"), draws=draws, rng=1)
     assert swapped.equals(predict_final(fit, part, refit=("L0", "A"), draws=draws, rng=1))

@@ -213,6 +213,10 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
         params = dict(result.params)
         # a run with no more points than refitted parameters keeps the law's values
         run_refit = refit if len(part) > len(refit) else ()
+        if refit and not run_refit:
+            warnings.warn(f"predict_final: run {run!r} has {len(part)} point(s), no more than "
+                          f"the {len(refit)} refitted parameter(s): it keeps the law's "
+                          f"{', '.join(refit)}", UserWarning, stacklevel=2)
         refitter = _RunRefit(result, part, run_refit) if run_refit else None
         if refitter is not None:
             params, converged = refitter(params)
