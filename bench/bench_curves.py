@@ -198,16 +198,14 @@ PARTWAY_FRACTIONS = (0.25, 0.5, 0.75)
 PARTWAY_OFFSET = 0.05  # the part-way run's L0 above the fitted runs' (another data mix)
 
 
-def partway_replicate(law, schedules, held, method, replicate, resamples, rho=0.7, level=0.9,
-                      block_length=None, fractions=PARTWAY_FRACTIONS):
-    """One data set of the ``predict_final`` coverage simulation: the law fitted and
-    bootstrapped on ``schedules``' curves (seed ``replicate``), a ``held`` run with L0 raised
-    by :data:`PARTWAY_OFFSET` (seed ``10_000 + replicate``) cut at each fraction of its
-    steps. Returns ``{fraction: (covered, width, error, points seen, block length)}`` and
-    the fit's status."""
+def _partway_data(law, schedules, held, replicate, resamples, rho, level, method="blocks"):
+    """One data set of the part-way simulations: the law fitted and bootstrapped on
+    ``schedules``' curves (seed ``replicate``) and a ``held`` run with L0 raised by
+    :data:`PARTWAY_OFFSET` (seed ``10_000 + replicate``). Returns ``(fit, draws, truth,
+    shifted, run, true_final)``: the true and shifted parameters, the run's curve and its
+    noise-free final loss."""
     import warnings
 
-    from scalinglaws.analysis.curves import predict_final
     from scalinglaws.fitting.curves import CurveFitResult
     from scalinglaws.laws.curve_synthetic import synthetic_curves
     from scalinglaws.uncertainty.curves import bootstrap_curves
@@ -218,12 +216,28 @@ def partway_replicate(law, schedules, held, method, replicate, resamples, rho=0.
     run, _ = synthetic_curves(law, shifted, schedules={"heldout": held},
                               rng=10_000 + replicate, noise=0.001, autocorrelation=rho)
     true_final = CurveFitResult.from_params(law, shifted).predict(held, [held.total_steps - 1])[0]
-    out = {}
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # bounds and failed refits are counted by the caller
+        warnings.simplefilter("ignore")  # bounds and failed refits are counted by the callers
         fit = fit_curves(curves, law)
         draws = bootstrap_curves(fit, curves, resamples, method=method, rng=replicate,
                                  max_iter=200, confidence_level=level)
+    return fit, draws, truth, shifted, run, true_final
+
+
+def partway_replicate(law, schedules, held, method, replicate, resamples, rho=0.7, level=0.9,
+                      block_length=None, fractions=PARTWAY_FRACTIONS):
+    """One data set of the ``predict_final`` coverage simulation (:func:`_partway_data`),
+    the held-out run cut at each fraction of its steps. Returns ``{fraction: (covered,
+    width, error, points seen, block length)}`` and the fit's status."""
+    import warnings
+
+    from scalinglaws.analysis.curves import predict_final
+
+    fit, draws, _, _, run, true_final = _partway_data(law, schedules, held, replicate,
+                                                      resamples, rho, level, method)
+    out = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # failed refits are left out of the interval
         for fraction in fractions:
             seen = run.truncate(fraction)
             row = predict_final(fit, seen, draws=draws, rng=replicate,
@@ -269,7 +283,6 @@ def partway_parts(law="momentum", replicates=100, resamples=100, fraction=0.5, r
     from scalinglaws.analysis.curves import predict_final
     from scalinglaws.fitting.curves import CurveFitResult
     from scalinglaws.laws.curve_synthetic import default_schedules, synthetic_curves
-    from scalinglaws.uncertainty.curves import bootstrap_curves
 
     schedules = default_schedules()
     held = schedules.pop("wsd")
@@ -277,19 +290,11 @@ def partway_parts(law="momentum", replicates=100, resamples=100, fraction=0.5, r
     errors, spreads = {"run": [], "law": []}, {"run": [], "law": []}
     began = time.process_time()
     for replicate in range(replicates):
-        curves, truth = synthetic_curves(law, schedules=schedules, rng=replicate, noise=0.001,
-                                         autocorrelation=rho)
-        shifted = {**truth, "L0": truth["L0"] + PARTWAY_OFFSET}
-        noisy, _ = synthetic_curves(law, shifted, schedules={"heldout": held},
-                                    rng=10_000 + replicate, noise=0.001, autocorrelation=rho)
+        fit, draws, truth, shifted, noisy, true_final = _partway_data(
+            law, schedules, held, replicate, resamples, rho, level)
         clean, _ = synthetic_curves(law, shifted, schedules={"heldout": held}, noise=0.0)
-        true_final = CurveFitResult.from_params(law, shifted).predict(
-            held, [held.total_steps - 1])[0]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = fit_curves(curves, law)
-            draws = bootstrap_curves(fit, curves, resamples, rng=replicate, max_iter=200,
-                                     confidence_level=level)
             exact = CurveFitResult.from_params(law, truth)
             at_truth = dataclasses.replace(draws, point=dict(exact.params), draws=np.repeat(
                 [[truth[n] for n in fit.law.param_names]], resamples, axis=0))

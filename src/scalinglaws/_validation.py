@@ -466,6 +466,17 @@ class FrozenDict(dict):
         return (FrozenDict, (dict(self),))
 
 
+def as_names(value: Any, message: str) -> tuple:
+    """One name or an iterable of names as a tuple; otherwise an InputError reading
+    ``"{message}, got {value!r}"``."""
+    if isinstance(value, str):
+        return (value,)
+    try:
+        return tuple(value)
+    except TypeError:
+        raise InputError(f"{message}, got {value!r}") from None
+
+
 def readonly_array(value: Any, dtype: Any = float) -> np.ndarray:
     """A read-only copy of ``value`` as an array of ``dtype`` (None: the input's own): the
     arrays of frozen results."""

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
-from .._validation import check_confidence_level, check_int, check_rng
+from .._validation import as_names, check_confidence_level, check_int, check_rng
 from ..data.curves import Curves
 from ..fitting.curves import CurveFitResult
 from ..laws.curve_laws import SizeScaled
@@ -39,12 +39,7 @@ def _check_result(result) -> CurveFitResult:
 
 def _check_refit(result: CurveFitResult, refit) -> tuple:
     """``refit`` as names in the law's own order (the order the fitter solves them in)."""
-    if isinstance(refit, str):
-        refit = (refit,)
-    try:
-        refit = tuple(refit)
-    except TypeError:
-        raise InputError(f"`refit` must be parameter names, e.g. ('L0',), got {refit!r}") from None
+    refit = as_names(refit, "`refit` must be parameter names, e.g. ('L0',)")
     names = result.law.param_names
     unknown = [p for p in refit if p not in names]
     if unknown:
@@ -224,16 +219,17 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
                 warnings.warn(f"predict_final: the refit of {', '.join(run_refit)} on run "
                               f"{run!r} did not reach a stationary point", ConvergenceWarning,
                               stacklevel=2)
-        lr = part.lr_array(run)
-        final = _final_losses(result, part, np.array([[params[n] for n in
-                                                       result.law.param_names]]))
+        final_step = len(part.lr_array(run)) - 1
+        final_sums = _final_sums(result, part)
+        final = _final_losses(result.law, final_sums, np.array(
+            [[params[n] for n in result.law.param_names]]))
         steps = part.steps(run)
         row = {"run_id": run, "last_logged_step": int(steps[-1]),
                "last_logged_loss": float(part.loss(run)[-1]),
-               "final_step": len(lr) - 1, "final_loss": float(final[0]),
+               "final_step": final_step, "final_loss": float(final[0]),
                **{f"refit_{p}": params[p] for p in refit}}
         if draws is not None:
-            finals, length = _final_draws(result, part, params, refitter, draws,
+            finals, length = _final_draws(result, part, final_sums, params, refitter, draws,
                                           block_length, _run_generator(entropy, run))
             tail = 50 * (1 - level)
             low, high = np.nanpercentile(finals, [tail, 100 - tail]) if finals.size else \
@@ -244,26 +240,32 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
     return pd.DataFrame(rows)
 
 
-def _final_losses(result, part: Curves, public: np.ndarray) -> np.ndarray:
-    """The loss at the last step of ``part``'s one run for each row of public parameters."""
+def _final_sums(result, part: Curves):
+    """The law's sums at the last step of ``part``'s one run (its planned schedule's end)."""
     law = result.law
     run = part.runs[0]
     lr = part.lr_array(run)
     inputs = {}
     if isinstance(law, SizeScaled):
         inputs["N"] = float(part.run_value(run, "N"))
-    sums = law.make_sums([lr], [[len(lr) - 1]], point_inputs=inputs,
+    return law.make_sums([lr], [[len(lr) - 1]], point_inputs=inputs,
                          quadrature=result.options.get("quadrature"))
+
+
+def _final_losses(law, sums, public: np.ndarray) -> np.ndarray:
+    """The loss at the one point of ``sums`` for each row of public parameters."""
     values, _ = law.evaluate(law.to_internal(public), sums)
     return values[:, 0]
 
 
-def _final_draws(result, part: Curves, params: dict, refitter, draws, block_length, rng):
-    """The final loss of ``part``'s one run under every draw of the law: the draw's
-    parameters with ``refitter``'s parameters refitted on a moving-block resample of the
-    run's own points (from the run's point estimate ``params``). Draws whose refit does not
-    reach a stationary point are left out and announced. Returns the final losses and the
-    block length (0: nothing refitted, the run's points are not resampled)."""
+def _final_draws(result, part: Curves, final_sums, params: dict, refitter, draws,
+                 block_length, rng):
+    """The final loss of ``part``'s one run (at ``final_sums``) under every draw of the
+    law: the draw's parameters with ``refitter``'s parameters refitted on a moving-block
+    resample of the run's own points (from the run's point estimate ``params``). Draws
+    whose refit does not reach a stationary point are left out and announced. Returns the
+    final losses and the block length (0: nothing refitted, the run's points are not
+    resampled)."""
     from ..uncertainty.curves import block_counts, residual_block_length
 
     names = result.law.param_names
@@ -285,4 +287,4 @@ def _final_draws(result, part: Curves, params: dict, refitter, draws, block_leng
                           f"{part.runs[0]!r} did not converge for {failed} of {len(public)} "
                           "draws; they are left out of its interval", ConvergenceWarning,
                           stacklevel=3)
-    return _final_losses(result, part, public[ok]), int(length)
+    return _final_losses(result.law, final_sums, public[ok]), int(length)

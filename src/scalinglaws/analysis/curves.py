@@ -6,10 +6,10 @@ of a run part-way through, and "anytime" scaling points.
 * :func:`predict_curve`: the predicted loss at every step of a schedule not yet trained,
   with a bootstrap band when draws are given.
 * :func:`predict_final` (from :mod:`.curve_final`): where runs that are part-way through
-  will end: the law fitted on other runs, with ``refit`` parameters (default ``L0``, a run-specific offset) refitted
-  on each run's points so far, predicts its loss at the last step of its schedule; with
-  bootstrap draws of the law, a percentile interval that also resamples blocks of the
-  run's own points.
+  will end: the law fitted on other runs, with ``refit`` parameters (default ``L0``, a
+  run-specific offset) refitted on each run's points so far, predicts its loss at the
+  last step of its schedule; with bootstrap draws of the law, a percentile interval that
+  also resamples blocks of the run's own points.
 * :func:`anytime_points`: points of the curves that can stand for a separately trained
   run, as a table of runs for :func:`scalinglaws.fit`: the end of every LR decay
   (Hägele et al. 2024 cool a constant-LR run down from several checkpoints), the final
@@ -39,6 +39,7 @@ __all__ = [
 
 
 _COOLED_ELEMENTS = 1 << 21  # LR steps of the cooled runs predicted at a time (16 MB)
+
 
 def curve_scores(result, curves: Curves, *, quadrature=None):
     """Per-curve scores of ``result``'s law and parameters on ``curves`` (a DataFrame:

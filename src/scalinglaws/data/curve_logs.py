@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import FrozenOnUnpickle
+from .._validation import FrozenOnUnpickle, readonly_array
 from .columns import normalise
 from .runs import _number_text, _row_text
 
@@ -367,9 +367,7 @@ class Places(FrozenOnUnpickle):
         for name in ("lines", "runs", "steps"):
             value = getattr(self, name)
             if value is not None:
-                value = np.array(value)
-                value.setflags(write=False)
-                object.__setattr__(self, name, value)
+                object.__setattr__(self, name, readonly_array(value, dtype=None))
 
     @property
     def log(self) -> bool:

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
-from .._validation import (FrozenDict, FrozenOnUnpickle, check_choice, check_fits_in_memory,
-                           check_positive, parse_quantity)
+from .._validation import (FrozenDict, FrozenOnUnpickle, as_names, check_choice,
+                           check_fits_in_memory, check_positive, parse_quantity)
 from .columns import ALIASES, MEANING, resolve_columns, unused_name
 from .readers import checked_frame, checked_mask, read_data, table_from_mapping
 
@@ -239,13 +239,7 @@ def _warn_compute_mismatch(frame: pd.DataFrame, k: float, source: str,
 
 def _names_of(names: Any, where: str) -> tuple:
     """Column names as a tuple: one name, or an iterable of names."""
-    if isinstance(names, str):
-        return (names,)
-    try:
-        return tuple(names)
-    except TypeError:
-        raise InputError(f"{where}: expected a column name or a list of them, got "
-                         f"{names!r}") from None
+    return as_names(names, f"{where}: expected a column name or a list of them")
 
 
 # ----------------------------------------------------------------------------- public API

@@ -52,7 +52,7 @@ import numpy as np
 
 from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .._parallel import map_blocks
-from .._validation import check_numbers
+from .._validation import as_names, check_numbers
 from ..data.runs import as_runs, fingerprint_arrays
 from ._stacked import StackedGroups, block_lm, labelled_residuals, separable_starts_by_group
 from .engine import GRADIENT_TOLERANCE, _bound_tolerance, multistart_minimize, polish
@@ -104,12 +104,7 @@ class GroupedFitter:
 
     def __init__(self, fitter, *, shared=(), rank: int = 8):
         self.fitter = fitter
-        if isinstance(shared, str):
-            shared = [shared]
-        try:
-            shared = tuple(shared)
-        except TypeError:
-            raise InputError(f"`shared` must be a list of parameter names, got {shared!r}") from None
+        shared = as_names(shared, "`shared` must be a list of parameter names")
         free = self.fitter.free
         for name in shared:
             if name in free:

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import as_names
 from .forms import Form, log_from_linear, register_form
 
 __all__ = ["Param", "UserForm", "define_form"]
@@ -266,12 +267,7 @@ class UserForm(Form):
             raise InputError(f"`jacobian` must be callable or None, got {type(jacobian).__name__}")
         if not isinstance(formula, str):
             raise InputError(f"`formula` must be a string, got {type(formula).__name__}")
-        if isinstance(inputs, str):
-            inputs = (inputs,)
-        try:
-            inputs = tuple(inputs)
-        except TypeError:
-            raise InputError(f"`inputs` must be a sequence of names, got {inputs!r}") from None
+        inputs = as_names(inputs, "`inputs` must be a sequence of names")
         if not inputs:
             raise InputError("`inputs` must name at least one input")
         for input_name in inputs:

@@ -29,7 +29,8 @@ loss at about the nominal rate for the momentum law but below it for the Multi-P
 100 data sets the fit ends on a bound, biased (-0.0026 nats on average), with refits that
 stay there (12 of those 22 covered; a fit on a bound warns); the momentum law's
 C and lambda, fixed by the short annealing stretches, are covered below nominal with
-blocks of 12 points, the default length or 40 (with independent noise, near nominal). These are properties of the method on such data, not numerical failures.
+blocks of 12 points, the default length or 40 (with independent noise, near nominal).
+These are properties of the method on such data, not numerical failures.
 
 The intervals are percentile intervals of the refitted parameters and of anything
 computed from them (a predicted curve, a final loss): they describe the uncertainty of
