@@ -166,6 +166,57 @@ def test_output_over_another_kind_needs_force(tmp_path):
     assert check_output_path(tmp_path / "new.json", kind="fit") == tmp_path / "new.json"
 
 
+def test_an_existing_table_or_foreign_json_is_replaced_only_with_force(tmp_path):
+    # the package cannot tell its own tables from a user's sweep: a second `predict --out
+    # predictions.csv`, or predictions written over runs.csv, must not destroy data unasked
+    table = tmp_path / "runs.csv"
+    table.write_text("N,D,loss\n1e8,2e9,3.1\n")
+    with pytest.raises(InputError, match=r"--out '.*runs.csv' exists and holds a table that "
+                                         r"may be data .* pass --force to replace it"):
+        check_output_path(table, kind="table")
+    assert check_output_path(table, kind="table", force=True) == table
+    records = tmp_path / "runs.json"
+    records.write_text('[{"N": 1e8, "D": 2e9, "loss": 3.1}]')
+    with pytest.raises(InputError, match="holds a json that may be data"):
+        check_output_path(records, kind="json")
+    ours = tmp_path / "comparison.json"
+    ours.write_text('{"kind": "scalinglaws.comparison", "rows": []}')
+    assert check_output_path(ours, kind="json") == ours
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")  # nothing to lose (e.g. a temporary file made for the output)
+    assert check_output_path(empty, kind="table") == empty
+
+
+def test_a_new_file_named_like_another_kind_is_refused(tmp_path):
+    # `fit --out fit.csv` would leave JSON under a table's name for the next tool to misread
+    with pytest.raises(InputError, match=r"--out '.*fit.csv': a fit file is written here, but "
+                                         r"the name ends like a table file; end it with .json"):
+        check_output_path(tmp_path / "fit.csv", kind="fit")
+    with pytest.raises(InputError, match=r"end it with .png, .pdf or .svg"):
+        check_output_path(tmp_path / "plot.html", kind="image")
+    for name, kind in (("fit.json", "fit"), ("out.json", "json"), ("t.tsv", "table"),
+                       ("t.parquet", "table"), ("f.svg", "image"), ("noext", "fit")):
+        assert check_output_path(tmp_path / name, kind=kind) == tmp_path / name
+    assert check_output_path(tmp_path / "fit.csv", kind="fit", force=True) == tmp_path / "fit.csv"
+
+
+def test_saving_a_fit_never_replaces_a_table(tmp_path, plain_result):
+    import scalinglaws as sl
+
+    table = tmp_path / "runs.csv"
+    table.write_text("N,D,loss\n1e8,2e9,3.1\n")
+    for save in (plain_result.save, lambda path, **kw: sl.save(plain_result, path, **kw)):
+        with pytest.raises(InputError, match=r"`path` .* holds a table file, not a fit file"):
+            save(table)
+        assert table.read_text() == "N,D,loss\n1e8,2e9,3.1\n"
+    fit_file = tmp_path / "fit.json"
+    plain_result.save(fit_file)
+    sl.save(plain_result, fit_file)  # a fit replaces a fit
+    assert sl.load(fit_file).params == plain_result.params
+    sl.save(plain_result, table, force=True)
+    assert sl.load(table).params == plain_result.params
+
+
 class _Document(JsonDocument):
     _document = "the probe"
 

@@ -31,6 +31,9 @@ _KINDS = {".json": "json", ".csv": "table", ".tsv": "table", ".tab": "table",
           ".jsonl": "table", ".ndjson": "table", ".parquet": "table", ".pq": "table",
           ".html": "html", ".htm": "html", ".png": "image", ".pdf": "image", ".svg": "image",
           ".jpg": "image", ".jpeg": "image"}
+#: the usual suffix of each kind, for messages
+_SUFFIX_OF = {"fit": ".json", "json": ".json", "table": ".csv", "html": ".html",
+              "image": ".png, .pdf or .svg"}
 #: deepest nesting of arrays/objects accepted in a JSON file (a fit file needs 6)
 MAX_JSON_DEPTH = 64
 
@@ -217,7 +220,9 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
         Kind of file about to be written (``fit``, ``json``, ``table``, ``html``,
         ``image``). An existing file of another kind is refused unless ``force``.
     force : bool
-        Allow replacing an existing file of another kind.
+        Allow replacing an existing file of another kind, or an existing table or JSON
+        file that is not a scalinglaws document (without ``force`` those are refused:
+        they may be the user's data).
     argument : str
         Name of the option, for messages.
 
@@ -251,12 +256,45 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
         if same:
             raise InputError(f"{argument} {shown!r} is also an input of this command "
                              f"({os.fspath(source)!r}); refusing to overwrite it")
-    if path.exists() and kind is not None and not force:
+    if path.exists() and kind is not None and not force and not _empty(path):
         existing = file_kind(path)
         if existing is not None and existing != kind:
             raise InputError(f"{argument} {shown!r} exists and holds a {existing} file, "
                              f"not a {kind} file; choose another name or pass --force")
+        if existing in ("table", "json") and not _written_by_us(path):
+            # a table or a JSON file may be somebody's data (a sweep, a log export): the
+            # package cannot tell its own tables from them, so it replaces none unasked
+            raise InputError(f"{argument} {shown!r} exists and holds a {existing} that may "
+                             f"be data (scalinglaws replaces only its own fit, report, figure "
+                             f"and JSON files unasked); choose another name or pass --force "
+                             f"to replace it")
+    named = _KINDS.get(path.suffix.lower())
+    if (kind is not None and named is not None and named != kind and not force
+            and {named, kind} != {"json", "fit"}):
+        # `fit --out fit.csv` would write JSON under a table's name, for the next tool to
+        # misread
+        raise InputError(f"{argument} {shown!r}: a {kind} file is written here, but the name "
+                         f"ends like a {named} file; end it with {_SUFFIX_OF[kind]} (or pass "
+                         f"--force)")
     return path
+
+
+def _empty(path: Path) -> bool:
+    """An empty file (e.g. a temporary file made for the output) holds nothing to lose."""
+    try:
+        return path.is_file() and path.stat().st_size == 0
+    except OSError:
+        return False
+
+
+def _written_by_us(path: Path) -> bool:
+    """Whether ``path`` is a JSON document the package wrote (its ``kind`` names it)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return b'"scalinglaws.' in head
 
 
 # ----------------------------------------------------------------------------- JSON

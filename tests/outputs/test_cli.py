@@ -327,6 +327,42 @@ def test_out_on_every_command_that_produces_a_result(fit_file, tmp_path, capsys)
         assert "--out" in sub.choices[command]._option_string_actions, command
 
 
+def test_out_never_replaces_a_table_unasked(fit_file, tmp_path, capsys):
+    # a user's sweep replaced by one prediction row, or by a synthetic sweep, is data lost
+    sweep = tmp_path / "mysweep.csv"
+    original = DEFAULT_DATA.read_text()
+    sweep.write_text(original)
+    for argv in (["predict", str(fit_file), "--N", "7B", "--D", "1T"],
+                 ["optimal", str(fit_file), "--C", "1e22"], ["generate"]):
+        assert main([*argv, "--out", str(sweep)]) == 2, argv
+        assert "may be data" in capsys.readouterr().err
+        assert sweep.read_text() == original
+    assert main(["predict", str(fit_file), "--N", "7B", "--D", "1T", "--out", str(sweep),
+                 "--force"]) == 0
+    assert sweep.read_text().count("\n") == 2  # header and one prediction
+    fit_again = tmp_path / "fit.json"
+    for _ in range(2):  # a fit file (the package's own) is replaced by a new fit
+        assert main(["fit", str(DEFAULT_DATA), "--out", str(fit_again)]) == 0
+
+
+def test_level_flags_of_the_commands_that_read_a_fit(boot_file, capsys):
+    # the level defaults to the one the fit's bootstrap was made at; --level is the old
+    # spelling of --confidence-level
+    import scalinglaws as sl
+
+    assert sl.load(boot_file).bootstrap.confidence_level == 0.95
+    rows = {}
+    for argv in (["--confidence-level", "0.8"], ["--level", "0.8"], []):
+        assert main(["optimal", str(boot_file), "--C", "1e22", "--json", *argv]) == 0
+        rows[tuple(argv)] = _json(capsys)[0]
+    assert rows[("--confidence-level", "0.8")] == rows[("--level", "0.8")]
+    assert rows[()]["N_high"] > rows[("--level", "0.8")]["N_high"]
+    for command in ("predict", "diagnose"):
+        assert main([command, str(boot_file), "--N", "7B", "--D", "1T", "--json",
+                     "--confidence-level", "0.8"]) == 0, command
+        capsys.readouterr()
+
+
 def test_one_group_flag(tmp_path, capsys):
     """--group is the group column everywhere (fit's old --groups still works)."""
     a = tmp_path / "a.json"

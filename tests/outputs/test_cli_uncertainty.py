@@ -61,7 +61,7 @@ def test_predict_prints_both_intervals_at_the_level_asked(law_file, capsys):
     law = sl.load(law_file)
     expected = sl.predict(law, N=[1e9, 7e9], D=[2e10, 1.4e11], confidence_level=0.8)
     assert main(["predict", str(law_file), "--N", "1B", "7B", "--D", "20B", "140B",
-                 "--level", "0.8", "--json"]) == 0
+                 "--confidence-level", "0.8", "--json"]) == 0
     narrow = _rows(capsys)
     assert [r["prediction_high"] for r in narrow] == pytest.approx(
         list(expected.prediction_high), rel=1e-12)

@@ -80,7 +80,7 @@ def test_prediction_intervals_cover_new_runs_of_a_correct_law():
 
 @pytest.mark.slow
 def test_80_and_90_percent_prediction_intervals_cover_at_their_level():
-    """`predict --level`: for the correct law (40 sweeps), 80% intervals cover 0.803
+    """`predict --confidence-level`: for the correct law (40 sweeps), 80% intervals cover 0.803
     (Monte Carlo error 0.007) of new runs in range and 0.800 (0.029) at 10x; 90% intervals
     0.905 (0.006) and 0.915 (0.019)."""
     rng = np.random.default_rng(11)

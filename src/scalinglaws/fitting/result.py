@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
-from .._files import atomic_write, json_text
+from .._files import atomic_write, check_output_path, json_text
 from .._validation import FrozenOnUnpickle
 from .._validation import deep_freeze, to_plain
 from .._version import __version__
@@ -254,7 +254,9 @@ class FitResult(FrozenOnUnpickle):
         """The fit's document as JSON text; ``kwargs`` go to :func:`json.dumps`."""
         return json_text(self.to_dict(), what="the fit", **kwargs)
 
-    def save(self, path) -> None:
+    def save(self, path, *, force: bool = False) -> None:
         """Write the fit to ``path`` as JSON, atomically (the same as
-        ``scalinglaws.save(result, path)``; never pickle)."""
-        atomic_write(path, self.to_json() + "\n")
+        ``scalinglaws.save(result, path)``; never pickle). An existing file that is not a
+        fit (a table of runs, say) is replaced only with ``force=True``."""
+        target = check_output_path(path, kind="fit", force=force, argument="`path`")
+        atomic_write(target, self.to_json() + "\n")

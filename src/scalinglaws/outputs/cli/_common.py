@@ -24,8 +24,9 @@ command takes; the README section "The command line" shows the same table)::
     --jobs J              workers (default 1; -1 = every core; capped at the cores; in-process
                           unless the work pays for starting processes)
     --out PATH            where the result goes; checked before any work: never an input
-                          of the command, never another kind of file unless --force
-    --force               allow --out to replace an existing file of another kind
+                          of the command, never another kind of file, and never an existing
+                          table or JSON file scalinglaws did not write, unless --force
+    --force               allow --out to replace such a file
     --json                print JSON instead of a table
     --verbose             show tracebacks; accepted before or after the command
 
@@ -278,8 +279,22 @@ def add_bootstrap_options(parser, *, default: int = 0, what: str = "the runs") -
     parser.add_argument("--bootstrap", type=nonnegative_int, default=default, metavar="N",
                         help=f"bootstrap N resamples of {what}, each re-optimised, for intervals "
                              f"(default {default}{', none' if not default else ''})")
-    parser.add_argument("--confidence-level", type=probability, default=0.95, metavar="P",
-                        help="two-sided level of the intervals (default 0.95)")
+    add_confidence_level_option(parser)
+
+
+def add_confidence_level_option(parser, *, from_fit: bool = False) -> None:
+    """``--confidence-level P``; with ``from_fit`` (commands reading a saved fit) it
+    defaults to the level the fit's bootstrap was made at, else 0.95 (``--level`` is
+    accepted as an old spelling, unlisted)."""
+    if not from_fit:
+        parser.add_argument("--confidence-level", type=probability, default=0.95, metavar="P",
+                            help="two-sided level of the intervals (default 0.95)")
+        return
+    parser.add_argument("--confidence-level", type=probability, default=None, metavar="P",
+                        help="two-sided level of the intervals (default: the level the fit's "
+                             "bootstrap was made at, else 0.95)")
+    parser.add_argument("--level", type=probability, dest="confidence_level",
+                        help=argparse.SUPPRESS)
 
 
 def add_seed_option(parser) -> None:
@@ -312,7 +327,8 @@ def add_output_options(parser, kind: str | None, *, default: str | None = None,
         text += f" (default {default})"
     parser.add_argument("--out", default=default, metavar="PATH", help=text, required=required)
     parser.add_argument("--force", action="store_true",
-                        help="let --out replace an existing file of another kind")
+                        help="let --out replace an existing file of another kind, or a table "
+                             "or JSON file scalinglaws did not write (it may be data)")
     if json_flag:
         add_json_option(parser, "print JSON instead of a readable table")
     parser.set_defaults(out_kind=kind)

@@ -6,11 +6,12 @@ import json
 import textwrap
 
 from ..._exceptions import InputError
-from ._common import (UNITS, add_bootstrap_options, add_data_options, add_fit_argument,
+from ._common import (UNITS, add_bootstrap_options, add_confidence_level_option,
+                      add_data_options, add_fit_argument,
                       add_flops_per_token_option, add_form_option, add_group_option,
                       add_jobs_option, add_json_option, add_output_options,
                       add_quantity_options, add_seed_option, key_values, output_file,
-                      nonnegative_int, positive_float, print_table, probability, quantities,
+                      nonnegative_int, positive_float, print_table, quantities,
                       runs_from_args, show_progress, worker_count, write_output)
 
 
@@ -77,13 +78,6 @@ def _load_fit(args):
     return load(args.fit)
 
 
-def _calibrated(result) -> bool:
-    """A fit saved with ``fit --uncertainty`` (it knows its prediction intervals)."""
-    from ...uncertainty.calibrated import CalibratedFit
-
-    return isinstance(result, CalibratedFit)
-
-
 def cmd_predict(args) -> int:
     from ...analysis.predict import predict
 
@@ -97,8 +91,7 @@ def cmd_predict(args) -> int:
         raise InputError(f"form {result.form.name!r} takes {', '.join(result.form.inputs)}, not "
                          f"--{' --'.join(unused)}")
     used = quantities(args, result.form.inputs)
-    prediction = predict(result, draws=None if _calibrated(result) else result.bootstrap,
-                         confidence_level=args.level, **used)
+    prediction = predict(result, confidence_level=args.confidence_level, **used)
     frame = prediction.to_frame()
     print_table(frame, args.json)
     write_output(args, frame)
@@ -111,7 +104,7 @@ def cmd_optimal(args) -> int:
     result = _load_fit(args)
     budgets = quantities(args, ("C",), required=("C",))["C"]
     allocation = compute_optimal(result, budgets, flops_per_token=args.flops_per_token,
-                                 draws=result.bootstrap)
+                                 confidence_level=args.confidence_level)
     frame = allocation.to_frame()
     print_table(frame, args.json)
     write_output(args, frame)
@@ -124,7 +117,7 @@ def cmd_diagnose(args) -> int:
     result = _load_fit(args)
     models = quantities(args, ("N", "D"), required=("N", "D"))
     diagnoses = [diagnose(result, n, d, flops_per_token=args.flops_per_token,
-                          draws=result.bootstrap)
+                          confidence_level=args.confidence_level)
                  for n, d in zip(models["N"], models["D"])]
     documents = [d.to_dict() for d in diagnoses]
     document = documents[0] if len(documents) == 1 else documents
@@ -243,8 +236,7 @@ def register(sub) -> None:
                                    "with a bootstrap gives confidence_low/high. " + UNITS)
     add_fit_argument(p)
     add_quantity_options(p)
-    p.add_argument("--level", type=probability, default=0.95, metavar="P",
-                   help="two-sided level of the intervals (default 0.95)")
+    add_confidence_level_option(p, from_fit=True)
     add_output_options(p, None, what="the predictions")
     p.set_defaults(func=cmd_predict)
 
@@ -256,6 +248,7 @@ def register(sub) -> None:
     add_quantity_options(p, ("C",), required=("C",),
                          help={"C": "training budgets in FLOP (1 PF-day = 8.64e19 FLOP)"})
     add_flops_per_token_option(p)
+    add_confidence_level_option(p, from_fit=True)
     add_output_options(p, None, what="the allocation table")
     p.set_defaults(func=cmd_optimal)
 
@@ -268,6 +261,7 @@ def register(sub) -> None:
     add_quantity_options(p, ("N", "D"), required=("N", "D"),
                          help={"N": "parameters, e.g. 175B", "D": "training tokens, e.g. 300B"})
     add_flops_per_token_option(p)
+    add_confidence_level_option(p, from_fit=True)
     add_output_options(p, "json", what="the diagnosis (JSON)")
     p.set_defaults(func=cmd_diagnose)
 

@@ -24,7 +24,7 @@ from importlib import resources
 from typing import Any
 
 from ..._exceptions import InputError
-from ..._files import atomic_write, json_text, parse_json, read_bounded
+from ..._files import atomic_write, check_output_path, json_text, parse_json, read_bounded
 from ..._validation import to_plain as _plain
 from ..._version import __version__
 from ...fitting.result import DOCUMENT_KIND, SCHEMA_VERSION, FitResult
@@ -178,18 +178,22 @@ def from_json(text: str | bytes, *, source: str = "fit JSON"):
     return fit_from_dict(parse_json(text, source, finite=True), source=source)
 
 
-def save(result, path: str | os.PathLike) -> None:
+def save(result, path: str | os.PathLike, *, force: bool = False) -> None:
     """Write ``result`` (a FitResult, or a CalibratedFit with its uncertainty) as JSON to
     ``path``, atomically.
 
     The document is built and encoded first, then written to a temporary file beside
     ``path`` and renamed into place: a save that fails (a value JSON cannot hold, a full
     disk, Ctrl-C) leaves any previous file at ``path`` intact, and a concurrent reader
-    sees the old file or the new one, never a mixture.
+    sees the old file or the new one, never a mixture. An existing fit file is
+    replaced; any other existing file (a table of runs, an image) only with
+    ``force=True``.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise InputError(f"`path` must be a file path, got {type(path).__name__}")
-    atomic_write(path, to_json(result) + "\n")
+    text = to_json(result) + "\n"
+    target = check_output_path(path, kind="fit", force=force, argument="`path`")
+    atomic_write(target, text)
 
 
 def load(path: str | os.PathLike):
