@@ -152,3 +152,28 @@ def test_residuals_panel_for_a_missing_column(runs):
     assert [t.get_text() for t in axes[1].texts] == ["no D column in the runs"]
     assert [t.get_text() for t in axes[2].texts] == ["no C column in the runs"]
     assert len(axes[0].collections[0].get_offsets()) == len(only_n)
+
+
+# ------------------------------------------------------------------ tick labels
+def _overlapping_labels(ax):
+    """Pairs of visible x tick labels whose boxes overlap, after drawing the figure."""
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    ticks = ax.xaxis.get_major_ticks() + ax.xaxis.get_minor_ticks()
+    boxes = sorted((t.label1.get_window_extent(renderer) for t in ticks
+                    if t.label1.get_visible() and t.label1.get_text()), key=lambda b: b.x0)
+    return [(a, b) for a, b in zip(boxes, boxes[1:]) if a.x1 > b.x0]
+
+
+def test_x_labels_of_a_short_log_axis_do_not_overlap(result, runs):
+    # a sweep over 1.6 decades of N: matplotlib labels every minor tick (2x10^7, 3x10^7,
+    # ...) and they overlapped; now the decades and the 2s and 5s, as 20M, 50M, 100M
+    short = runs.select(mask=(runs.N >= 2e7) & (runs.N <= 8e8))
+    ax = plot.fit_vs_data(result, short)
+    assert _overlapping_labels(ax) == []
+    shown = [t.label1.get_text() for t in ax.xaxis.get_major_ticks() + ax.xaxis.get_minor_ticks()
+             if t.label1.get_visible() and t.label1.get_text()
+             and ax.get_xlim()[0] <= t.get_loc() <= ax.get_xlim()[1]]
+    assert {"50M", "100M", "200M", "500M"} <= set(shown)
+    for ax in plot.residuals(result, short):
+        assert _overlapping_labels(ax) == []

@@ -38,6 +38,39 @@ def new_axes(ax, figsize, default=(6.4, 4.6)):
     return ax
 
 
+def readable_log_ticks(ax, which: str = "x", counts: bool = True) -> None:
+    """On a log axis spanning under about two decades, label the decades and the 2s and 5s
+    between them compactly (``20M``, ``50M``, ``100M``; compute as ``2e+19``): matplotlib
+    labels every minor tick there, and on a figure's width its ``2x10^7 3x10^7 ...``
+    overlap. Wider axes keep matplotlib's labels (decades only)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    from ...analysis.results import fmt_count
+
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    low, high = ax.get_xlim() if which == "x" else ax.get_ylim()
+    if not (0 < low < high) or high / low > 300:
+        return
+
+    def label(value, _):
+        if value <= 0:
+            return ""
+        return fmt_count(value) if counts else f"{value:.3g}"
+
+    def some(value, _):
+        mantissa = f"{value:.0e}"[0] if value > 0 else ""
+        return label(value, _) if mantissa in "25" else ""
+
+    axis.set_major_formatter(FuncFormatter(label))
+    axis.set_minor_locator(LogLocator(base=10, subs=(2, 3, 4, 5, 6, 7, 8, 9)))
+    axis.set_minor_formatter(FuncFormatter(some))
+    # minor ticks are shorter: pad their labels so all labels sit on one line
+    rc = pyplot().rcParams
+    key = "xtick" if which == "x" else "ytick"
+    axis.set_tick_params(which="minor", pad=rc[f"{key}.major.pad"] + rc[f"{key}.major.size"]
+                         - rc[f"{key}.minor.size"])
+
+
 def sci(value: float, digits: int = 3) -> str:
     """Compact scientific text: 1e21, 5.76e23."""
     text = f"{value:.{digits}g}"

@@ -19,7 +19,8 @@ from ._checks import (
     check_runs,
     require_allocatable,
 )
-from ._style import CANONICAL, LABELS, log_norm_or_linear, new_axes, ordered_unique, pyplot, sci
+from ._style import (CANONICAL, LABELS, log_norm_or_linear, new_axes, ordered_unique, pyplot,
+                     readable_log_ticks, sci)
 
 __all__ = ["fit_vs_data", "residuals"]
 
@@ -210,6 +211,7 @@ def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, grou
         ax.plot(curve_x, alloc.loss, color="black", ls="--", lw=1.4, zorder=2,
                 label="compute-optimal loss L*(C) (fit)")
     ax.set_xscale("log")
+    readable_log_ticks(ax, counts=x != "C")
     ax.set_xlabel(LABELS[x])
     ax.set_ylabel(LABELS["loss"])
     colorbar = ax.figure.colorbar(points, ax=ax, pad=0.02)
@@ -310,6 +312,7 @@ def residuals(result, runs, axes=None, *, color_by: str | None = "loss", figsize
                              cmap="viridis" if colors is not None else None, s=16,
                              edgecolors="none", label="runs")
         ax.set_xscale("log")
+        readable_log_ticks(ax, counts=name != "C")
         ax.set_xlabel(LABELS[name])
         ax.grid(True, alpha=0.3)
     axes[0].set_ylabel(ylabel)
