@@ -32,3 +32,14 @@ def test_a_weighted_fit_is_refused_with_the_reason_not_as_other_data(runs):
         sl.bootstrap(weighted, runs, 10, rng=0)
     with pytest.raises(InputError, match="fitted with `weights`"):
         sl.calibrate(weighted, runs)
+
+
+def test_repr_is_one_line_with_the_parameters(plain_result, result):
+    # a notebook shows repr(); the dataclass default ran past 1,000 characters
+    text = repr(plain_result)
+    assert "\n" not in text and len(text) < 200
+    assert text.startswith("FitResult(form='chinchilla', E=")
+    for name, value in plain_result.params.items():
+        assert f"{name}={value:.6g}" in text
+    assert f"n_runs={plain_result.n_runs}" in text and "bootstrap" not in text
+    assert repr(result).endswith(f", bootstrap={len(result.bootstrap.draws)} draws)")

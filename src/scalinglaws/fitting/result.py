@@ -212,6 +212,15 @@ class FitResult(FrozenOnUnpickle):
     def __str__(self):
         return self.summary()
 
+    def __repr__(self):
+        # one line a notebook can show (the dataclass default ran to 1,000+ characters of
+        # diagnostics); print(result) or result.summary() gives the table
+        params = ", ".join(f"{k}={v:.6g}" for k, v in self.params.items())
+        draws = "" if self.bootstrap is None else \
+            f", bootstrap={len(self.bootstrap.draws)} draws"
+        return (f"FitResult(form={self.form.name!r}, {params}, objective={self.objective:.6g}, "
+                f"n_runs={self.n_runs}, status={self.status}{draws})")
+
     # -- export ------------------------------------------------------------
     def to_dict(self) -> dict:
         """The fit as a document of plain types: what a fit file holds (the JSON Schema
