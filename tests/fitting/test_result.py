@@ -1,4 +1,5 @@
-"""fitting/result.check_fitted_on: the uncertainty stage refuses data a fit was not made on."""
+"""fitting/result: check_fitted_on (the uncertainty stage refuses data a fit was not made on)
+and the result's repr."""
 
 from __future__ import annotations
 
@@ -34,8 +35,12 @@ def test_a_weighted_fit_is_refused_with_the_reason_not_as_other_data(runs):
         sl.calibrate(weighted, runs)
 
 
-def test_repr_is_one_line_with_the_parameters(plain_result, result):
+def test_repr_is_one_line_with_the_parameters(runs):
     # a notebook shows repr(); the dataclass default ran past 1,000 characters
+    from scalinglaws.uncertainty.bootstrap import bootstrap
+
+    plain_result = sl.fit(runs)
+    result = plain_result.with_bootstrap(bootstrap(plain_result, runs, 10, rng=0))
     text = repr(plain_result)
     assert "\n" not in text and len(text) < 200
     assert text.startswith("FitResult(form='chinchilla', E=")
