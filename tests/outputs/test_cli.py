@@ -77,7 +77,7 @@ def test_generate_reproduces_bundled_default_data(tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["fit", "missing.csv"], "missing.csv"),
-    (["fit", str(DEFAULT_DATA), "--form", "nope"], "`form` must be one of"),
+    (["fit", str(DEFAULT_DATA), "--form", "nope"], "--form must be one of"),
     (["fit", str(DEFAULT_DATA), "--fix", "E"], "NAME=VALUE"),
     (["fit", str(DEFAULT_DATA), "--columns", "N=nothing"], "nothing"),
     (["predict", "missing.json", "--N", "1e9"], "missing.json"),
@@ -480,3 +480,22 @@ def test_every_flag_of_every_command_has_help():
 
     walk(build_parser(), "")
     assert missing == []
+
+
+def test_errors_name_the_flags_the_user_typed(capsys):
+    import argparse
+
+    from scalinglaws.outputs.cli import in_flags
+
+    args = argparse.Namespace(fix=None, tie=None, form="chinchilla", scatter=None,
+                              lr_policy="raise")
+    assert in_flags("`fixed` names unknown key 'Q'", args) == "--fix names unknown key 'Q'"
+    assert in_flags("`tied['beta']` must name", args) == "--tie beta must name"
+    assert in_flags("pass `scatter=` (sd of log loss)", args) == "pass --scatter (sd of log loss)"
+    assert in_flags("or load with lr_policy='interpolate'", args) == \
+        "or load with --lr-policy interpolate"
+    # names that are no flag of this command stay as they are
+    assert in_flags("`runs` are not the data; n_params='x'", args) == \
+        "`runs` are not the data; n_params='x'"
+    assert main(["fit", str(DEFAULT_DATA), "--fix", "Q=1"]) == 2
+    assert capsys.readouterr().err.startswith("scalinglaws: error: --fix names unknown key 'Q'")

@@ -111,7 +111,7 @@ def test_predict_needs_a_complete_schedule(synthetic, tmp_path, capsys):
     capsys.readouterr()
     assert main(["curves", "predict", str(out), "--schedule", "cosine", "--steps", "100",
                  "--peak-lr", "1e-3"]) == 2
-    assert "needs `final_lr`" in capsys.readouterr().err
+    assert "needs --final-lr" in capsys.readouterr().err
 
 
 def test_json_round_trip_and_schema(tmp_path):

@@ -70,7 +70,7 @@ def test_prior_from_a_fit_file(capsys, fit_file):
     assert main(BASE + ["--prior", str(bare)]) == 2
     assert "no bootstrap draws" in capsys.readouterr().err
     assert main(BASE + ["--prior", str(with_draws)]) == 2  # a loaded fit keeps no residuals
-    assert "pass `scatter=`" in capsys.readouterr().err
+    assert "pass --scatter (sd of log loss" in capsys.readouterr().err
     assert main(BASE + ["--prior", "chinchilla"]) == 2
     assert "neither a published prior" in capsys.readouterr().err
     # --out may not replace the fit it reads, checked before any work

@@ -160,7 +160,7 @@ def _run(args) -> int:
     except InputError as exc:
         if args.verbose:
             raise
-        print(f"scalinglaws: error: {exc}", file=sys.stderr)
+        print(f"scalinglaws: error: {in_flags(str(exc), args)}", file=sys.stderr)
         return 2
     except BrokenPipeError:
         raise
@@ -169,6 +169,39 @@ def _run(args) -> int:
             raise
         print(f"scalinglaws: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
+
+
+#: Python argument names whose flag is spelt otherwise (the destination of the flag)
+_FLAG_OF = {"fixed": "fix", "tied": "tie", "n_resamples": "bootstrap", "rng": "seed",
+            "n_jobs": "jobs"}
+
+
+def in_flags(message: str, args) -> str:
+    """``message`` with the Python argument names it quotes (`` `fixed` ``, `` `tied['beta']` ``,
+    `` `scatter=` ``, ``lr_policy='interpolate'``) spelt as this command's flags (``--fix``,
+    ``--tie beta``, ``--scatter``, ``--lr-policy interpolate``), so an error read on the
+    command line names what the user typed. Names that are no flag of the command stay."""
+    import re
+
+    given = vars(args)
+
+    def flag(name):
+        dest = _FLAG_OF.get(name, name)
+        return "--" + dest.replace("_", "-") if dest in given else None
+
+    def quoted(match):
+        name, key = match.group(1), match.group(2)
+        spelt = flag(name)
+        if spelt is None:
+            return match.group(0)
+        return f"{spelt} {key}" if key else spelt
+
+    def bare(match):
+        spelt = flag(match.group(1))
+        return match.group(0) if spelt is None else f"{spelt} {match.group(2)}"
+
+    message = re.sub(r"`([A-Za-z_]\w*)(?:\[['\"]?([^'\"\]]*)['\"]?\])?(=)?`", quoted, message)
+    return re.sub(r"\b([a-z]+_[a-z_]+)='([^']*)'", bare, message)
 
 
 def _in_main_thread() -> bool:
