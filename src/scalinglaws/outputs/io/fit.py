@@ -188,6 +188,16 @@ def save(result, path: str | os.PathLike, *, force: bool = False) -> None:
     sees the old file or the new one, never a mixture. An existing fit file is
     replaced; any other existing file (a table of runs, an image) only with
     ``force=True``.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import scalinglaws as sl
+    >>> result = sl.fit(sl.generate_sweep(rng=0))
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     sl.save(result, os.path.join(folder, "fit.json"))
+    ...     print(sl.load(os.path.join(folder, "fit.json")).params == result.params)
+    True
     """
     if not isinstance(path, (str, os.PathLike)):
         raise InputError(f"`path` must be a file path, got {type(path).__name__}")
@@ -197,7 +207,26 @@ def save(result, path: str | os.PathLike, *, force: bool = False) -> None:
 
 
 def load(path: str | os.PathLike):
-    """Read a fit written by :func:`save` (or ``scalinglaws fit --out``), checking it first."""
+    """Read a fit written by :func:`save` (or ``scalinglaws fit --out``), checking it first.
+
+    The document is checked against the schema and for meaning (positive scales, draws
+    made at the file's own parameters) before anything is built; a file that fails
+    raises :class:`~scalinglaws.InputError` naming the file and the field. A fit saved
+    with its bootstrap comes back with it, so predictions from the loaded fit carry the
+    same intervals.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import scalinglaws as sl
+    >>> runs = sl.generate_sweep(rng=0)
+    >>> result = sl.fit(runs)
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     result.save(os.path.join(folder, "fit.json"))
+    ...     loaded = sl.load(os.path.join(folder, "fit.json"))
+    >>> float(loaded.predict(N=7e10, D=1.4e12)) == float(result.predict(N=7e10, D=1.4e12))
+    True
+    """
     if not isinstance(path, (str, os.PathLike)):
         raise InputError(f"`path` must be a file path, got {type(path).__name__}")
     source, text = read_bounded(path, what="fit file", max_bytes=_MAX_BYTES)
