@@ -24,6 +24,7 @@ UNLIMITED = 1e100  # stands for N or D -> infinity when taking a law's limits
 NEAREST_ASYMPTOTE = 1e-9  # inference search starts at N = N_asymptote (1 + 1e-9)
 BEYOND_OPTIMAL = 10.0  # ... and ends at 10x the compute-optimal N for the target loss
 _FLOAT_MAX = np.finfo(float).max
+DEFAULT_LEVEL = 0.95  # the level of intervals not drawn from a bootstrap with its own
 
 
 def check_fit(fit, *, allocatable: bool = False) -> tuple[Form, np.ndarray]:
@@ -43,8 +44,48 @@ def check_fit(fit, *, allocatable: bool = False) -> tuple[Form, np.ndarray]:
     return form, vector
 
 
+def check_draws(draws):
+    """``draws`` as given, after the up-front check of its kind: None (the fit's own
+    bootstrap), False (no intervals), a bootstrap result, a DataFrame or an array."""
+    if isinstance(draws, (bool, np.bool_)) and draws:
+        raise InputError("`draws` must be None (the fit's own bootstrap, if any), False (no "
+                         "intervals), a bootstrap result or an array (n_draws, n_params) of "
+                         "parameter vectors; got True")
+    return draws
+
+
+def chosen_draws(fit, draws, confidence_level):
+    """The draws the intervals rest on and the level to use, by the package's one rule.
+
+    * ``draws=None``: the bootstrap attached to ``fit`` (``fit.bootstrap``, saved with
+      the fit), else no draws;
+    * ``draws=False``: no draws, hence no intervals;
+    * anything else: those draws (a bootstrap result, a DataFrame or an array).
+
+    ``confidence_level=None`` is the bootstrap's own ``confidence_level`` when the draws
+    are a bootstrap result (attached or passed), else 0.95; a number always wins.
+    Returns ``(draws or None, level)``.
+    """
+    draws = check_draws(draws)
+    if draws is None:
+        attached = getattr(fit, "bootstrap", None)
+        if attached is not None and len(getattr(attached, "draws", ())) > 0:
+            draws = attached
+    elif draws is False or isinstance(draws, np.bool_):
+        draws = None
+    if confidence_level is None:
+        bootstrap_level = (getattr(draws, "confidence_level", None)
+                           if draws is not None and hasattr(draws, "draws") else None)
+        confidence_level = DEFAULT_LEVEL if bootstrap_level is None else bootstrap_level
+    return draws, check_confidence_level(confidence_level)
+
+
 def parameter_rows(form: Form, point: np.ndarray, draws) -> tuple[np.ndarray, int]:
-    """Stack the point estimate (row 0) on the draws (rows 1..m); also return m."""
+    """Stack the point estimate (row 0) on the draws (rows 1..m); also return m.
+
+    ``draws`` is None (no draws), a bootstrap result (its ``.draws``), a DataFrame (its
+    columns picked by parameter name) or an array ``(m, p)``.
+    """
     if draws is None:
         return point[None, :], 0
     draws = getattr(draws, "draws", draws)  # a Bootstrap object passes through
@@ -60,16 +101,18 @@ def parameter_rows(form: Form, point: np.ndarray, draws) -> tuple[np.ndarray, in
         raise InputError("`draws` must be a numeric 2-D array of parameter vectors") from None
     if values.ndim != 2 or values.shape[1] != form.n_params or values.shape[0] < 1:
         raise InputError(f"`draws` must have shape (n_draws, {form.n_params}) with columns "
-                         f"{', '.join(form.param_names)}; got shape {values.shape}")
+                         f"{', '.join(form.param_names)}; got shape {values.shape} (pass "
+                         "draws=False for no intervals)")
     return np.vstack([point[None, :], values]), values.shape[0]
 
 
-def rows_and_level(form: Form, point: np.ndarray, draws, confidence_level, *,
+def rows_and_level(fit, form: Form, point: np.ndarray, draws, confidence_level, *,
                    needs_frontier: bool = False) -> tuple[np.ndarray, int, float]:
-    """:func:`parameter_rows`, and the checked ``confidence_level`` of the intervals over
-    them; with ``needs_frontier`` (the closed form), the point must have a frontier."""
+    """:func:`parameter_rows` of the draws :func:`chosen_draws` picks for ``fit`` (its own
+    bootstrap by default), and the checked level of the intervals over them; with
+    ``needs_frontier`` (the closed form), the point must have a frontier."""
+    draws, level = chosen_draws(fit, draws, confidence_level)
     rows, n_draws = parameter_rows(form, point, draws)
-    level = check_confidence_level(confidence_level)
     if needs_frontier:
         require_frontier(form, point)
     return rows, n_draws, level

@@ -26,7 +26,7 @@ __all__ = ["compute_optimal", "compute_for_loss", "tokens_for_loss", "iso_loss_c
 
 @quiet
 def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="auto",
-                    tokens_per_parameter_bounds=None, draws=None, confidence_level=0.95,
+                    tokens_per_parameter_bounds=None, draws=None, confidence_level=None,
                     tokens_per_param_bounds=None) -> Allocation:
     r"""Model size and tokens that minimise the loss at a compute budget.
 
@@ -65,13 +65,19 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
         Range of D/N searched numerically. An optimum on its edge is flagged in
         ``at_search_edge`` and announced with a :class:`~scalinglaws.ConvergenceWarning`;
         draws whose optimum is on the edge count as failed.
-    draws, confidence_level :
-        See :func:`predict`.
+    draws : None, False, BootstrapResult, DataFrame or array (m, p), optional
+        Parameter draws for percentile intervals of every quantity. ``None`` (default):
+        the bootstrap saved with the fit (``fit.bootstrap``), if any; ``False``: no
+        intervals; otherwise the draws to use (see :func:`predict`).
+    confidence_level : float, optional
+        Coverage of the intervals; by default the bootstrap's own level when the draws
+        are a bootstrap result, else 0.95 (see :func:`predict`).
 
     Returns
     -------
     Allocation
-        ``compute, N, D, loss, tokens_per_parameter`` shaped like ``compute``.
+        ``compute, N, D, loss, tokens_per_parameter`` shaped like ``compute``, with
+        ``intervals`` and the ``confidence_level`` they were made at.
 
     Raises
     ------
@@ -83,6 +89,19 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
     --------
     Hoffmann's unrounded coefficients give N_opt = 4.04e10 at the Gopher budget 5.76e23
     (Fig 4 caption: ~40B); the printed, rounded ones give 3.22e10.
+
+    A fit that carries a bootstrap gives intervals at the bootstrap's level by itself:
+
+    >>> import scalinglaws as sl
+    >>> runs = sl.generate_sweep(rng=0)
+    >>> result = sl.fit(runs)
+    >>> result = result.with_bootstrap(sl.bootstrap(result, runs, 100, rng=0,
+    ...                                             confidence_level=0.8, progress=False))
+    >>> allocation = compute_optimal(result, [1e22, 1e23])
+    >>> allocation.confidence_level, sorted(allocation.intervals)
+    (0.8, ['D', 'N', 'loss', 'tokens_per_parameter'])
+    >>> compute_optimal(result, 1e22, draws=False).intervals
+    {}
     """
     form, point = check_fit(fit, allocatable=True)
     budgets = check_array("compute", compute)
@@ -92,7 +111,7 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
     ratio_bounds = _check_ratio_bounds(renamed_argument(
         "tokens_per_param_bounds", "tokens_per_parameter_bounds", tokens_per_param_bounds,
         tokens_per_parameter_bounds, TOKENS_PER_PARAMETER_BOUNDS))
-    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level,
+    rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level,
                                           needs_frontier=method == "closed_form")
     shape = budgets.shape
     N, D, loss, at_edge = optimal_for_compute(
@@ -111,7 +130,7 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
 
 @quiet
 def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
-                     tokens_per_parameter_bounds=None, draws=None, confidence_level=0.95,
+                     tokens_per_parameter_bounds=None, draws=None, confidence_level=None,
                      tokens_per_param_bounds=None) -> Allocation:
     r"""Smallest training compute that reaches a loss, and its compute-optimal N, D.
 
@@ -149,7 +168,7 @@ def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
     ratio_bounds = _check_ratio_bounds(renamed_argument(
         "tokens_per_param_bounds", "tokens_per_parameter_bounds", tokens_per_param_bounds,
         tokens_per_parameter_bounds, TOKENS_PER_PARAMETER_BOUNDS))
-    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level,
+    rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level,
                                           needs_frontier=method == "closed_form")
     shape = target.shape
     compute, N, D, at_edge = compute_for_loss_rows(form, rows, target.reshape(1, -1),
@@ -173,7 +192,7 @@ def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
 
 @quiet
 def tokens_for_loss(fit, target_loss, N=None, *, flops_per_token=6.0, draws=None,
-                    confidence_level=0.95, n_params=None) -> Allocation:
+                    confidence_level=None, n_params=None) -> Allocation:
     r"""Training tokens a model of ``N`` parameters needs to reach a loss.
 
     Answers "if I halve N, how many tokens do I need?". For Chinchilla
@@ -189,7 +208,8 @@ def tokens_for_loss(fit, target_loss, N=None, *, flops_per_token=6.0, draws=None
     flops_per_token : float, default 6
         ``k`` for the reported compute ``k N D``.
     draws, confidence_level :
-        See :func:`predict`; a draw for which N cannot reach the loss counts as failed.
+        See :func:`compute_optimal` (by default the fit's own bootstrap, at its level);
+        a draw for which N cannot reach the loss counts as failed.
 
     Returns
     -------
@@ -204,7 +224,7 @@ def tokens_for_loss(fit, target_loss, N=None, *, flops_per_token=6.0, draws=None
     target = check_target(form, point, target_loss)
     n = check_array("N", renamed_argument("n_params", "N", n_params, N))
     k = check_scalar("flops_per_token", flops_per_token)
-    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level)
+    rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level)
     target, n = broadcast_together("target_loss", target, "N", n)
     shape = target.shape
     D = tokens_for_loss_rows(form, rows, target.reshape(1, -1), n.reshape(1, -1))
@@ -228,7 +248,7 @@ def tokens_for_loss(fit, target_loss, N=None, *, flops_per_token=6.0, draws=None
 
 @quiet
 def iso_loss_curve(fit, target_loss, N=None, n_points=50, *, flops_per_token=6.0,
-                   draws=None, confidence_level=0.95, n_params=None) -> IsoLossCurve:
+                   draws=None, confidence_level=None, n_params=None) -> IsoLossCurve:
     r"""The (N, D) pairs that reach one loss: the iso-loss trade-off.
 
     For Chinchilla :math:`D(N) = \left(B / (L - E - A N^{-\alpha})\right)^{1/\beta}` for N
@@ -251,7 +271,8 @@ def iso_loss_curve(fit, target_loss, N=None, n_points=50, *, flops_per_token=6.0
     flops_per_token : float, default 6
         ``k`` in ``C = k N D``.
     draws, confidence_level :
-        See :func:`predict`. Intervals are for ``D``, ``compute`` and
+        See :func:`compute_optimal` (by default the fit's own bootstrap, at its level).
+        Intervals are for ``D``, ``compute`` and
         ``tokens_per_parameter`` at the given sizes.
 
     Returns
@@ -267,7 +288,7 @@ def iso_loss_curve(fit, target_loss, N=None, n_points=50, *, flops_per_token=6.0
             or n_points < 2:
         raise InputError(f"`n_points` must be an integer >= 2, got {n_points!r}")
     k = check_scalar("flops_per_token", flops_per_token)
-    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level)
+    rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level)
     method = check_method("auto", form)
     target_row = np.full((1, 1), float(target))
     optimal_c, optimal_n, optimal_d, _ = compute_for_loss_rows(form, rows[:1], target_row, k, method)
@@ -300,7 +321,7 @@ def iso_loss_curve(fit, target_loss, N=None, n_points=50, *, flops_per_token=6.0
 @quiet
 def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0,
                       inference_flops_per_token=2.0, draws=None,
-                      confidence_level=0.95) -> InferenceAllocation:
+                      confidence_level=None) -> InferenceAllocation:
     r"""Allocation minimising training plus inference compute at a target loss.
 
     Sardana et al. 2024 (arXiv 2401.00448, Sec 2): choose N and training tokens D to
@@ -331,7 +352,7 @@ def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0
     flops_per_token, inference_flops_per_token : float
         Training and inference FLOP per parameter per token.
     draws, confidence_level :
-        See :func:`predict`.
+        See :func:`compute_optimal` (by default the fit's own bootstrap, at its level).
 
     Returns
     -------
@@ -343,7 +364,7 @@ def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0
     k = check_scalar("flops_per_token", flops_per_token)
     k_inf = check_scalar("inference_flops_per_token", inference_flops_per_token)
     method = check_method("auto", form)
-    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level,
+    rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level,
                                           needs_frontier=method == "closed_form")
     target, inference = broadcast_together("target_loss", target, "inference_tokens", inference)
     shape = target.shape

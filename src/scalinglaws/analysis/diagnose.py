@@ -15,7 +15,7 @@ __all__ = ["diagnose"]
 
 @quiet
 def diagnose(fit, N=None, D=None, *, flops_per_token=6.0, method="auto", draws=None,
-             confidence_level=0.95, n_params=None, n_tokens=None) -> Diagnosis:
+             confidence_level=None, n_params=None, n_tokens=None) -> Diagnosis:
     r"""Under-training diagnosis of an existing model (N, D).
 
     With ``C = k N D`` the model's compute, reports:
@@ -39,18 +39,32 @@ def diagnose(fit, N=None, D=None, *, flops_per_token=6.0, method="auto", draws=N
     N, D : float or array_like
         The model(s); broadcast together.
     flops_per_token, method, draws, confidence_level :
-        See :func:`compute_optimal`.
+        See :func:`compute_optimal`: by default the intervals come from the bootstrap
+        saved with the fit, at its level; ``draws=False`` gives none.
 
     Returns
     -------
     Diagnosis
+        Its ``verdict`` is ``"under-trained"`` or ``"over-trained"`` only when the
+        point estimate and the whole interval of ``tokens_ratio`` lie on that side of
+        1, and ``"undetermined"`` when the interval includes 1 (without draws, the
+        point estimate's side). ``str(result)`` says the same.
+
+    Examples
+    --------
+    >>> import scalinglaws as sl
+    >>> hoffmann = sl.FitResult.from_params("chinchilla", dict(
+    ...     E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28))   # Hoffmann et al. 2022 Eq 10
+    >>> d = diagnose(hoffmann, 175e9, 300e9)                     # GPT-3
+    >>> round(float(d.tokens_ratio), 1), d.verdict
+    (77.7, 'under-trained')
     """
     form, point = check_fit(fit, allocatable=True)
     n = check_array("N", renamed_argument("n_params", "N", n_params, N))
     d = check_array("D", renamed_argument("n_tokens", "D", n_tokens, D))
     k = check_scalar("flops_per_token", flops_per_token)
     method = check_method(method, form)
-    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level,
+    rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level,
                                           needs_frontier=method == "closed_form")
     n, d = broadcast_together("N", n, "D", d)
     shape = n.shape

@@ -8,7 +8,9 @@ from .._exceptions import InputError
 from .._validation import check_confidence_level as _check_level
 from ..laws.forms import Chinchilla
 from ..laws.frontier import frontier_terms
-from ._common import (check_fit, irreducible, loss_at_shared_inputs, quiet, require_frontier,
+from ..uncertainty.delta import draws_log_predictions
+from ._common import (DEFAULT_LEVEL, check_draws, check_fit, chosen_draws, irreducible,
+                      loss_at_shared_inputs, parameter_rows, quiet, require_frontier,
                       rows_and_level, shaped, summarise)
 from .results import FrontierCoefficients, Prediction
 
@@ -30,7 +32,7 @@ def irreducible_loss(fit) -> float:
 
 
 @quiet
-def predict(fit, draws=None, confidence_level=0.95, *, interval: str | None = None,
+def predict(fit, draws=None, confidence_level=None, *, interval: str | None = None,
             **inputs) -> Prediction:
     """Predicted loss at broadcast inputs, with a confidence or a prediction interval.
 
@@ -40,17 +42,26 @@ def predict(fit, draws=None, confidence_level=0.95, *, interval: str | None = No
         The law. A :class:`~scalinglaws.uncertainty.calibrated.CalibratedFit` (from
         :func:`scalinglaws.calibrate`) also gives prediction intervals, and its
         bootstrap draws are used for confidence intervals.
-    draws : array (m, p), optional
-        Parameter vectors in ``fit.form.param_names`` order (e.g. ``bootstrap.draws``):
-        percentile confidence intervals over them.
-    confidence_level : float, default 0.95
-        Coverage of the intervals.
+    draws : None, False, BootstrapResult, DataFrame or array (m, p), optional
+        The parameter draws the confidence interval is taken over (percentiles of
+        their predictions). ``None`` (default): the bootstrap that travels with the fit
+        (``fit.bootstrap``, from :meth:`~scalinglaws.FitResult.with_bootstrap`, ``fit
+        --bootstrap`` or :func:`scalinglaws.calibrate`), or no interval when it has none.
+        ``False``: no interval (the point estimate only). Otherwise the draws to use
+        instead: a bootstrap result, a DataFrame with a column per parameter, or an
+        array of parameter vectors in ``fit.form.param_names`` order.
+    confidence_level : float, optional
+        Coverage of the intervals. Default: the bootstrap's own ``confidence_level``
+        when the draws are a bootstrap result (the fit's own, or one passed as
+        ``draws``), else 0.95. A number always wins. The result's
+        ``confidence_level`` is the level used.
     interval : {"confidence", "prediction"}, optional
         Which interval ``low``/``high`` hold. Default: ``"prediction"`` for a
         CalibratedFit, ``"confidence"`` otherwise. A confidence interval says where the
         law (the mean loss at those inputs) is; a prediction interval says where one
         new run will land (parameter uncertainty, run-to-run scatter and the
-        extrapolation error measured on the sweep's own rollout).
+        extrapolation error measured on the sweep's own rollout) and always contains
+        the confidence interval at the same level.
     **inputs : array_like
         The form's inputs by name (``N=..., D=...``); arrays broadcast. With a
         CalibratedFit, ``C=`` may be added to place the prediction on the compute axis.
@@ -58,6 +69,12 @@ def predict(fit, draws=None, confidence_level=0.95, *, interval: str | None = No
     Returns
     -------
     Prediction
+
+    Raises
+    ------
+    InputError
+        ``draws=True`` or draws of the wrong shape; ``interval`` with ``draws=False``;
+        ``interval="prediction"`` for a fit that is not calibrated.
 
     Examples
     --------
@@ -67,11 +84,29 @@ def predict(fit, draws=None, confidence_level=0.95, *, interval: str | None = No
     ...                 success=True, status=0, message="")
     >>> round(predict(law, N=70e9, D=1.4e12).loss, 4)
     1.9366
+
+    A fit with a bootstrap gives its interval at the bootstrap's level, unless asked
+    otherwise:
+
+    >>> import scalinglaws as sl
+    >>> runs = sl.generate_sweep(rng=0)
+    >>> result = sl.fit(runs)
+    >>> result = result.with_bootstrap(sl.bootstrap(result, runs, 100, rng=0,
+    ...                                             confidence_level=0.8, progress=False))
+    >>> p = predict(result, N=7e10, D=1.4e12)
+    >>> p.confidence_level, p.n_draws, bool(p.low < p.loss < p.high)
+    (0.8, 100, True)
+    >>> predict(result, N=7e10, D=1.4e12, draws=False).low is None
+    True
     """
     from ..uncertainty.calibrated import CalibratedFit
 
     if interval not in (None, "confidence", "prediction"):
         raise InputError(f"`interval` must be 'confidence' or 'prediction', got {interval!r}")
+    draws = check_draws(draws)
+    if interval is not None and draws is False:
+        raise InputError(f"`interval={interval!r}` asks for an interval and `draws=False` "
+                         "for none: drop one")
     if isinstance(fit, CalibratedFit):
         return _calibrated_prediction(fit, draws, confidence_level, interval, inputs)
     if interval == "prediction":
@@ -79,7 +114,7 @@ def predict(fit, draws=None, confidence_level=0.95, *, interval: str | None = No
                          "extrapolation calibration: pass scalinglaws.calibrate(result, runs) "
                          "instead of the fit")
     form, point = check_fit(fit)
-    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level)
+    rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level)
     unknown = [name for name in inputs if name not in form.inputs]
     if unknown:
         raise InputError(f"form {form.name!r} takes inputs {', '.join(form.inputs)}; "
@@ -97,39 +132,48 @@ def predict(fit, draws=None, confidence_level=0.95, *, interval: str | None = No
 
 
 def _calibrated_prediction(law, draws, confidence_level, interval, inputs) -> Prediction:
-    """Both intervals of a CalibratedFit; ``low``/``high`` hold the kind asked for."""
-    level = _check_level(confidence_level)
+    """Both intervals of a CalibratedFit; ``low``/``high`` hold the kind asked for.
+
+    The confidence interval is over the chosen draws (the law's bootstrap by default),
+    or by the delta method without any; the prediction interval contains it."""
     form = law.form
-    predicted = law.interval("prediction", level, **dict(inputs))
-    if draws is None:
-        confident = law.interval("confidence", level, warn=False, **dict(inputs))
-        n_draws = 0 if law.bootstrap is None else len(law.bootstrap.draws)
-    else:  # explicit draws replace the law's own bootstrap
-        confident = predict(law.fit, draws, level, **{k: v for k, v in inputs.items()
-                                                      if k in form.inputs})
-        n_draws = confident.n_draws
-    kind = interval or "prediction"
-    chosen = predicted if kind == "prediction" else confident
-    X, shape = form._broadcast_inputs({k: v for k, v in inputs.items() if k in form.inputs})
+    own = {k: v for k, v in inputs.items() if k in form.inputs}
+    X, shape = form._broadcast_inputs(own)
     loss = shaped(np.asarray(law.fit.predict(**X), dtype=float), shape)
+    broadcast = {name: shaped(X[name], shape) for name in form.inputs}
+    if draws is False:
+        level = _check_level(DEFAULT_LEVEL if confidence_level is None else confidence_level)
+        return Prediction(inputs=broadcast, loss=loss, confidence_level=level)
+    chosen, level = chosen_draws(law, draws, confidence_level)
+    rows, n_draws = parameter_rows(form, np.asarray(form.params_vector(law.params)), chosen)
+    array = rows[1:] if n_draws else None
+    predicted = law.interval("prediction", level, draws=array, **dict(inputs))
+    confident = law.interval("confidence", level, warn=False, draws=array, **dict(inputs))
+    kind = interval or "prediction"
+    chosen_bounds = predicted if kind == "prediction" else confident
+    failed = 0
+    if n_draws:
+        logs = draws_log_predictions(form, array, X)
+        failed = int((~np.isfinite(logs).all(axis=1)).sum())
 
     def out(values):
         return shaped(np.asarray(values), shape)
 
-    return Prediction(inputs={name: shaped(X[name], shape) for name in form.inputs}, loss=loss,
-                      low=out(chosen.low), high=out(chosen.high),
-                      intervals={"loss": (out(chosen.low), out(chosen.high))},
-                      confidence_level=level, n_draws=n_draws, interval=kind,
+    return Prediction(inputs=broadcast, loss=loss,
+                      low=out(chosen_bounds.low), high=out(chosen_bounds.high),
+                      intervals={"loss": (out(chosen_bounds.low), out(chosen_bounds.high))},
+                      confidence_level=level, n_draws=n_draws, n_failed_draws=failed,
+                      interval=kind,
                       confidence_low=out(confident.low), confidence_high=out(confident.high),
                       prediction_low=out(predicted.low), prediction_high=out(predicted.high),
                       extrapolation_factor=out(np.exp(predicted.log_factor)),
                       beyond_calibration=np.asarray(predicted.beyond_calibration).reshape(shape)
                       if shape else bool(predicted.beyond_calibration),
-                      method=getattr(chosen, "method", "") or "bootstrap percentile")
+                      method=chosen_bounds.method)
 
 
 @quiet
-def chinchilla_frontier(fit, draws=None, confidence_level=0.95) -> FrontierCoefficients:
+def chinchilla_frontier(fit, draws=None, confidence_level=None) -> FrontierCoefficients:
     r"""Efficient-frontier coefficients of a Chinchilla law (Hoffmann et al. 2022 Eq 4).
 
     .. math::
@@ -142,6 +186,18 @@ def chinchilla_frontier(fit, draws=None, confidence_level=0.95) -> FrontierCoeff
     and the frontier loss :math:`L^*(C) = E + K (C/k)^{-\gamma}` with
     :math:`\gamma = \alpha\beta/(\alpha+\beta)`, :math:`K = A G^{-\alpha} + B G^{\beta}`.
 
+    Parameters
+    ----------
+    fit : FitResult
+        A Chinchilla law.
+    draws, confidence_level :
+        See :func:`predict`: by default the bootstrap saved with the fit, at its level;
+        ``draws=False`` gives no intervals.
+
+    Returns
+    -------
+    FrontierCoefficients
+
     Examples
     --------
     With Hoffmann's printed coefficients (App D.2 Eq 10) ``G = 1.3447, a = 0.4516``; with
@@ -152,7 +208,7 @@ def chinchilla_frontier(fit, draws=None, confidence_level=0.95) -> FrontierCoeff
         raise InputError(f"`fit` must use the chinchilla form for its closed-form frontier, "
                          f"got form {form.name!r}; use compute_optimal(..., method='numerical')")
     require_frontier(form, point)
-    rows, n_draws, level = rows_and_level(form, point, draws, confidence_level)
+    rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level)
     terms = frontier_terms(rows)
     values = {"G": np.exp(terms["log_G"]), "a": terms["a"], "b": terms["b"],
               "gamma": terms["gamma"], "K": np.exp(terms["log_K"])}

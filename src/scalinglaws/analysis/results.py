@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import FrozenOnUnpickle
+from .._validation import FrozenOnUnpickle, readonly_array
 from .._validation import to_plain as _plain
 from ..laws.flops import PF_DAY
 
@@ -264,6 +264,13 @@ class Diagnosis(_ResultMixin, FrozenOnUnpickle):
         The compute-optimal model reaching the model's predicted loss.
     compute_saving_factor :
         ``k N D / C_for_same_loss`` (at least 1).
+    verdict : str or ndarray of str
+        What the data say, per model (:func:`training_verdict`): ``"under-trained"``
+        (``tokens_ratio`` above 1), ``"over-trained"`` (below 1), ``"compute-optimal"``
+        (exactly 1) or, with draws, ``"undetermined"`` when the interval of
+        ``tokens_ratio`` includes 1 (or could not be computed): the model may then be
+        compute-optimal, whatever side the point estimate is on. Without draws the
+        verdict is the point estimate's. ``str(result)`` prints the same verdict.
     """
 
     N: Any
@@ -288,11 +295,20 @@ class Diagnosis(_ResultMixin, FrozenOnUnpickle):
     confidence_level: float = 0.95
     n_draws: int = 0
     n_failed_draws: int = 0
-    _ELEMENT_FIELDS = ("N", "D", "C", "loss", "optimal_N",
-                       "optimal_D", "optimal_loss", "optimal_C_for_N",
-                       "optimal_D_for_N", "compute_ratio", "tokens_ratio",
-                       "C_for_same_loss", "N_for_same_loss",
-                       "D_for_same_loss", "compute_saving_factor")
+    verdict: Any = field(default=None, init=False)
+    _NUMBER_FIELDS = ("N", "D", "C", "loss", "optimal_N",
+                      "optimal_D", "optimal_loss", "optimal_C_for_N",
+                      "optimal_D_for_N", "compute_ratio", "tokens_ratio",
+                      "C_for_same_loss", "N_for_same_loss",
+                      "D_for_same_loss", "compute_saving_factor")
+    _ELEMENT_FIELDS = _NUMBER_FIELDS + ("verdict",)
+
+    def __post_init__(self):
+        # the verdict follows from the ratio and its interval, never given apart from them
+        interval = self.intervals.get("tokens_ratio") if self.intervals else None
+        verdict = training_verdict(self.tokens_ratio, interval)
+        object.__setattr__(self, "verdict", verdict if isinstance(verdict, str)
+                           else readonly_array(verdict, dtype=None))
 
     def _range(self, name: str, index, fmt) -> str:
         if name not in self.intervals:
@@ -307,14 +323,24 @@ class Diagnosis(_ResultMixin, FrozenOnUnpickle):
     def __str__(self) -> str:
         k = self.flops_per_token
         elements = np.broadcast_arrays(*(np.asarray(getattr(self, n), float)
-                                         for n in self._ELEMENT_FIELDS))
-        rows = [dict(zip(self._ELEMENT_FIELDS, (e.ravel()[i] for e in elements)))
+                                         for n in self._NUMBER_FIELDS))
+        verdicts = np.broadcast_to(np.asarray(self.verdict), elements[0].shape).ravel()
+        rows = [dict(zip(self._NUMBER_FIELDS, (e.ravel()[i] for e in elements)))
                 for i in range(elements[0].size)]
         blocks = []
         for i, row in enumerate(rows):
             r = lambda name, fmt: self._range(name, i, fmt)  # noqa: E731
-            state = ("under-trained" if row["tokens_ratio"] > 1.0 else "over-trained"
-                     if row["tokens_ratio"] < 1.0 else "compute-optimal")
+            state = str(verdicts[i])
+            if state == "undetermined":
+                leaning = training_verdict(row["tokens_ratio"])
+                bounds = [np.ravel(b)[i] for b in self.intervals["tokens_ratio"]]
+                state += (f"\n{'':25}({leaning} by the point estimate, but the "
+                          f"{100 * self.confidence_level:g}% interval "
+                          + ("could not be computed)" if np.any(np.isnan(bounds))
+                             else "includes 1: it may be compute-optimal)"))
+            elif self.n_draws and state != "compute-optimal":
+                state += (f" ({100 * self.confidence_level:g}% interval "
+                          f"{'above' if state == 'under-trained' else 'below'} 1)")
             lines = [
                 f"Compute-optimality diagnosis ({self.form or 'law'}, C = {k:g} N D, "
                 f"{self.method.replace('_', ' ')})",
@@ -396,6 +422,34 @@ class InferenceAllocation(_ResultMixin, FrozenOnUnpickle):
 for _cls in (Prediction, FrontierCoefficients, Allocation, IsoLossCurve, Diagnosis,
              InferenceAllocation):
     _cls.__doc__ = _cls.__doc__.rstrip() + "\n    " + _INTERVAL_FIELDS_DOC + "\n    "
+
+
+def training_verdict(tokens_ratio, interval=None):
+    """Under- or over-trained, from ``D*(N)/D`` and, when given, its ``(low, high)``.
+
+    ``"under-trained"`` above 1, ``"over-trained"`` below 1, ``"compute-optimal"`` at
+    exactly 1; with an interval, a side is stated only when the point estimate and the
+    whole interval are on it, else ``"undetermined"`` (an interval that includes 1, or
+    a nan bound: the data cannot tell). Element-wise over arrays; a str
+    for a single model.
+
+    Examples
+    --------
+    >>> training_verdict(1.58), training_verdict(1.58, (0.421, 4.7))
+    ('under-trained', 'undetermined')
+    >>> training_verdict(0.5, (0.3, 0.8))
+    'over-trained'
+    """
+    ratio = np.asarray(tokens_ratio, dtype=float)
+    verdict = np.where(ratio > 1.0, "under-trained",
+                       np.where(ratio < 1.0, "over-trained", "compute-optimal"))
+    if interval is not None:
+        low, high = (np.asarray(b, dtype=float) for b in interval)
+        with np.errstate(invalid="ignore"):
+            decided = (((ratio > 1.0) & (low > 1.0) & ~np.isnan(high))
+                       | ((ratio < 1.0) & (high < 1.0) & ~np.isnan(low)))
+        verdict = np.where(decided, verdict, "undetermined")
+    return str(verdict) if verdict.ndim == 0 else verdict
 
 
 def fmt_count(x) -> str:

@@ -23,6 +23,22 @@ rollout (conformal when the rollout has enough held-out runs, else Student's t w
 scatter's degrees of freedom), and :math:`x_{\max}` the largest value of the axis among
 the fitted runs. Beyond the largest extrapolation the rollout saw, the interval is
 flagged and an :class:`~scalinglaws.ExtrapolationWarning` says so.
+
+A new run varies more than the mean loss, so the prediction interval holds the confidence
+interval at the same level: on each side the parameter term :math:`q\, s_\theta` is
+replaced by the confidence interval's half-width on that side (in log loss) where that is
+wider, and the scatter and extrapolation terms are added to it in quadrature,
+
+.. math::
+
+    \log \hat L \mp \sqrt{\max(q\, s_\theta,\, h_\mp)^2
+        + q^2 \big(s_\varepsilon^2 + [u > 0](\tau^2 + \kappa^2 u^2)\big)},
+
+with :math:`h_-, h_+` the distances from :math:`\log \hat L` to the confidence bounds.
+The bootstrap's percentiles are asymmetric and, far out, wider than the delta method's
+(conservative: tests/uncertainty/test_calibrated.py), and a conformal :math:`q` can be
+below the normal quantile of the delta-method confidence interval; only then does a
+side differ from the first formula, and only by widening.
 """
 
 from __future__ import annotations
@@ -150,16 +166,26 @@ class CalibratedFit(FrozenOnUnpickle):
         raise InputError(f"the calibration axis is {axis}; give {axis}= with the inputs")
 
     def interval(self, kind: str = "prediction", confidence_level: float = 0.95, *,
-                 warn: bool = True, **inputs) -> IntervalBounds:
+                 warn: bool = True, draws=None, **inputs) -> IntervalBounds:
         """Confidence or prediction interval of the loss at broadcast ``inputs``.
 
         ``inputs`` are the form's inputs (``N=..., D=...``); ``C=`` may be added to
         place a prediction on the compute axis when the runs' compute is not
-        ``flops_per_token * N * D``.
+        ``flops_per_token * N * D``. ``draws`` (an array ``(m, p)`` of parameter vectors
+        in ``form.param_names`` order) replaces the bootstrap's draws: the confidence
+        interval is then their percentiles. The prediction interval always contains the
+        confidence interval at the same level (module notes).
         """
         if kind not in ("confidence", "prediction"):
             raise InputError(f"`interval` must be 'confidence' or 'prediction', got {kind!r}")
         level = check_confidence_level(confidence_level)
+        if draws is None and self.bootstrap is not None:
+            draws = self.bootstrap.draws
+        if draws is not None:
+            draws = np.asarray(draws, dtype=float)
+            if draws.ndim != 2 or draws.shape[1] != self.fit.form.n_params:
+                raise InputError(f"`draws` must have shape (n_draws, {self.fit.form.n_params}),"
+                                 f" got {draws.shape}")
         form = self.fit.form
         extra = {k: inputs.pop(k) for k in list(inputs) if k not in form.inputs}
         unknown = [k for k in extra if k not in _AXES]
@@ -176,26 +202,13 @@ class CalibratedFit(FrozenOnUnpickle):
             beyond = u > self.calibration.max_log_factor
         else:
             beyond = u > 0
-        if kind == "confidence":
-            if self.bootstrap is not None and len(self.bootstrap.draws) > 1:
-                logs = draws_log_predictions(form, self.bootstrap.draws, X)
-                tail = 50.0 * (1.0 - level)
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore", RuntimeWarning)
-                    lo, hi = np.nanpercentile(logs, [tail, 100 - tail], axis=0)
-                method = "bootstrap percentile"
-            else:
-                from scipy import stats
-
-                sd = log_prediction_sd(self.fit, self.covariance, X)
-                z = float(stats.norm.ppf(0.5 + level / 2))
-                lo, hi = log_point - z * sd, log_point + z * sd
-                method = "delta method"
-        else:
-            sd = np.sqrt(log_prediction_sd(self.fit, self.covariance, X) ** 2
-                         + self.scatter.sd({**X, self.scatter.axis: self._scatter_axis(X, x_axis)}) ** 2
-                         + (0.0 if self.calibration is None
-                            else self.calibration.extra_sd(log_factor)) ** 2)
+        parameter_sd = log_prediction_sd(self.fit, self.covariance, X)
+        lo, hi, method = self._log_confidence(X, log_point, parameter_sd, level, draws)
+        if kind == "prediction":
+            rest_sd = np.sqrt(
+                self.scatter.sd({**X, self.scatter.axis: self._scatter_axis(X, x_axis)}) ** 2
+                + (0.0 if self.calibration is None
+                   else self.calibration.extra_sd(log_factor)) ** 2)
             # inside the fitted range the classical t quantile is right for a correct law;
             # beyond it, the rollout's conformal multiplier (when there are enough runs)
             from scipy import stats
@@ -204,7 +217,13 @@ class CalibratedFit(FrozenOnUnpickle):
             q_out = None if self.calibration is None else self.calibration.multiplier(level)
             q = np.where(log_factor > 0, q_t if q_out is None else q_out, q_t)
             method = "t" if q_out is None else "t inside the fitted range, conformal beyond"
-            lo, hi = log_point - q * sd, log_point + q * sd
+            # a new run varies more than the mean: each side's parameter term is at least
+            # the confidence interval's half-width there (fmax: a side the draws could not
+            # bound keeps the delta method's term)
+            below = np.fmax(q * parameter_sd, log_point - lo)
+            above = np.fmax(q * parameter_sd, hi - log_point)
+            lo = log_point - np.sqrt(below**2 + (q * rest_sd) ** 2)
+            hi = log_point + np.sqrt(above**2 + (q * rest_sd) ** 2)
             if warn and np.any(beyond):
                 what = ("the largest extrapolation its rollout measured "
                         f"({np.exp(self.calibration.max_log_factor):.3g}x)"
@@ -221,6 +240,21 @@ class CalibratedFit(FrozenOnUnpickle):
         return IntervalBounds(kind=kind, low=out(np.exp(lo)), high=out(np.exp(hi)),
                               confidence_level=level, method=method,
                               log_factor=out(log_factor), beyond_calibration=out(beyond).astype(bool))
+
+    def _log_confidence(self, X, log_point, parameter_sd, level, draws):
+        """Log bounds of the confidence interval and how they were made: percentiles of
+        the draws' predictions, or the delta method without (enough) draws."""
+        if draws is not None and len(draws) > 1:
+            logs = draws_log_predictions(self.fit.form, draws, X)
+            tail = 50.0 * (1.0 - level)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                lo, hi = np.nanpercentile(logs, [tail, 100 - tail], axis=0)
+            return lo, hi, "bootstrap percentile"
+        from scipy import stats
+
+        z = float(stats.norm.ppf(0.5 + level / 2))
+        return log_point - z * parameter_sd, log_point + z * parameter_sd, "delta method"
 
     def _scatter_axis(self, X, x_axis):
         """The scatter's axis values at the inputs (the calibration axis may differ)."""
