@@ -23,7 +23,8 @@ import importlib
 from . import _moved
 from ._exceptions import (ConvergenceWarning, CurveResamplingWarning, DataMismatchWarning,
                           ExtrapolationWarning, IdentifiabilityWarning, InputError,
-                          SandwichWarning, ScalingLawsDeprecationWarning, ScalingLawsWarning)
+                          SandwichWarning, ScalingLawsDeprecationWarning, ScalingLawsWarning,
+                          UnitsWarning)
 from ._version import __version__
 
 #: public name -> module (relative to the package) that defines it
@@ -79,7 +80,8 @@ _FORMER = {
 
 __all__ = ["__version__", "InputError", "ScalingLawsWarning", "ConvergenceWarning",
            "IdentifiabilityWarning", "ExtrapolationWarning", "ScalingLawsDeprecationWarning",
-           "DataMismatchWarning", "SandwichWarning", "CurveResamplingWarning", *_PUBLIC]
+           "DataMismatchWarning", "SandwichWarning", "CurveResamplingWarning", "UnitsWarning",
+           *_PUBLIC]
 
 
 def __getattr__(name: str):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 __all__ = ["InputError", "ScalingLawsWarning", "ConvergenceWarning", "IdentifiabilityWarning",
            "ExtrapolationWarning", "ScalingLawsDeprecationWarning",
-           "DataMismatchWarning", "SandwichWarning"]
+           "DataMismatchWarning", "SandwichWarning", "UnitsWarning"]
 
 
 class InputError(ValueError):
@@ -52,3 +52,9 @@ class SandwichWarning(ScalingLawsWarning):
 class CurveResamplingWarning(ScalingLawsWarning):
     """A learning-curve bootstrap cannot give its interval at the nominal coverage: single
     correlated points, too few curves to resample, or a fit on a bound."""
+
+
+class UnitsWarning(ScalingLawsWarning):
+    """A table of runs looks like it is not in the package's units (N in parameters, D in
+    tokens, C in FLOP, loss in nats per token): a loss column named or sized like a
+    perplexity or bits, or parameters, tokens or compute written in millions or billions."""

@@ -6,7 +6,8 @@ table whose canonical columns are ``N`` (parameters), ``D`` (training tokens), `
 (training compute, FLOP) and ``loss`` (nats/token), plus the optional ``U`` (unique
 tokens), ``step``, ``group`` and ``run_id`` (which column is which: :mod:`.columns`).
 Every other column is kept under its original name. Problems raise
-:class:`~scalinglaws.InputError` naming the file, row, line and column.
+:class:`~scalinglaws.InputError` naming the file, row, line and column; numbers that look
+like other units warn, and repeated rows are announced (:mod:`._plausibility`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ import pandas as pd
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import (FrozenDict, FrozenOnUnpickle, as_names, check_choice,
                            check_fits_in_memory, check_positive, parse_quantity)
-from .columns import ALIASES, MEANING, resolve_columns, unused_name
-from .readers import checked_frame, checked_mask, read_data, table_from_mapping
+from ._hints import loss_hint, missing_column_message, read_explained
+from ._plausibility import DUPLICATES, LOSS_UNITS, repeated_rows, to_nats, warn_units
+from .columns import ALIASES, resolve_columns, unused_name
+from .readers import checked_frame, checked_mask, table_from_mapping
 
 __all__ = ["Runs", "load_runs", "as_runs", "ALIASES", "fingerprint_arrays",
            "COMPUTE_TOLERANCE"]
@@ -135,11 +138,16 @@ def _bad_cells_message(bad: dict, table: pd.DataFrame, mapping: dict, source: st
 
 def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
                 flops_per_token: float, nan_policy: str, *, lines: np.ndarray | None = None,
-                thousands: bool = True, hint: str = "") -> Runs:
+                thousands: bool = True, hint: str = "", checked: bool = False,
+                loss_units: str | None = None, duplicates: str = "keep") -> Runs:
+    """Runs of a table; ``checked`` adds the units checks of :mod:`._plausibility` (with
+    ``loss_units``, None when not given) and ``duplicates`` the policy on repeated rows."""
     table = checked_frame(table, source, "runs")
     # The copies made while validating: only an absurd table trips this.
     check_fits_in_memory(len(table), 64.0 * len(table.columns), task="validating the table",
                          where=source, advice="Keep the runs you will fit, or split the table.")
+    if checked:
+        hint = "; ".join(text for text in (loss_hint(table, columns), hint) if text)
     mapping = resolve_columns(table, columns, source, hint)
     numeric = [name for name in _NUMERIC if name in mapping]
     raw = {name: _to_float(table[mapping[name]], thousands) for name in numeric}
@@ -155,6 +163,9 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
     if bad:
         raise InputError(_bad_cells_message(bad, table, mapping, source, lines, raw, nan_policy,
                                             thousands))
+    if loss_units not in (None, "nats"):
+        raw["loss"] = (to_nats(raw["loss"][0], loss_units, source, mapping["loss"],
+                               lambda row: _row_text(row, lines)), raw["loss"][1])
 
     keep = ~np.logical_or.reduce(list(missing.values()))
     dropped = tuple(int(row) for row in np.flatnonzero(~keep))
@@ -177,7 +188,14 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
     for name in numeric:
         frame[name] = raw[name][0][keep]
     rows = np.flatnonzero(keep)
+    label = lambda i: _row_text(int(rows[i]), lines)  # the rows kept so far
+    copies = repeated_rows(frame, duplicates, source, label)
+    if copies.size:
+        dropped = tuple(sorted((*dropped, *(int(rows[i]) for i in copies))))
+        frame, rows = frame.drop(index=copies).reset_index(drop=True), np.delete(rows, copies)
     derived = _derive(frame, flops_per_token, source, lines, rows)
+    if checked:
+        warn_units(frame, mapping, derived, source, label, loss_units=loss_units, stacklevel=4)
     if not derived and {"N", "D", "C"} <= set(frame.columns):
         _warn_compute_mismatch(frame, flops_per_token, source, lines, rows)
     ordered = [name for name in ALIASES if name in frame.columns]
@@ -256,15 +274,19 @@ def fingerprint_arrays(named_arrays: Iterable[tuple[str, Any]]) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _check_options(flops_per_token: Any, nan_policy: Any) -> float:
+def _check_options(flops_per_token: Any, nan_policy: Any, loss_units: Any = None,
+                   duplicates: Any = "keep") -> float:
     k = check_positive("flops_per_token", flops_per_token)
     check_choice("nan_policy", nan_policy, ("raise", "omit"))
+    if loss_units is not None:
+        check_choice("loss_units", loss_units, LOSS_UNITS)
+    check_choice("duplicates", duplicates, DUPLICATES)
     return k
 
 
 def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: float = 6.0,
-              nan_policy: str = "raise", format: str | None = None,
-              sep: str | None = None) -> Runs:
+              nan_policy: str = "raise", format: str | None = None, sep: str | None = None,
+              loss_units: str | None = None, duplicates: str = "warn") -> Runs:
     """Read and validate a table of training runs.
 
     Parameters
@@ -299,6 +321,15 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
         line evenly on ``;``, tab or ``|`` is read with that delimiter. In a
         ``;``-separated file a comma inside a number is refused (it may be a decimal
         mark).
+    loss_units : {"nats", "bits", "perplexity"}, optional
+        What the loss column holds, converted to nats per token (bits × ln 2,
+        ln(perplexity)). Giving it, even ``"nats"``, silences the warning about a loss
+        column named like a perplexity or bits (ppl, bpb, bpc...).
+    duplicates : {"warn", "keep", "drop", "raise"}, default "warn"
+        A row repeating an earlier row in every column (a log appended twice) counts as
+        one more run: keep it with a warning naming both rows, keep it quietly, drop it
+        (the first of each stays; ``dropped_rows`` lists the rest) or raise. Runs that
+        share N and D but differ in loss (seeds) are not repeats.
 
     Returns
     -------
@@ -310,8 +341,19 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
         For an unreadable or unknown file, a folder, an empty table, a header naming
         a column twice, a row with more fields than the header, a missing loss
         column, two columns with one meaning, a bad cell (the message names the row,
-        the line of a CSV/TSV/JSON-lines file and the column), or a file too large to
-        read into memory.
+        the line of a CSV/TSV/JSON-lines file and the column), a file too large to
+        read into memory, a scalinglaws fit (or other) file, a JSON object that is not
+        a table (the message shows the shapes expected), or a repeated row with
+        ``duplicates="raise"``.
+
+    Warns
+    -----
+    UnitsWarning
+        A loss column named like a perplexity or bits (unless ``loss_units`` is given), a
+        loss above 14.45 nats, every N < 1e4, D < 1e6 or C < 6e10, a median D/N outside
+        0.01 to 1e5 (why: :mod:`scalinglaws.data._plausibility`); naming file and column.
+    ScalingLawsWarning
+        Rows dropped or repeated (``nan_policy``, ``duplicates``); C far from k·N·D.
 
     Notes
     -----
@@ -326,23 +368,31 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
     ...                   "loss": [3.9, 2.9]})
     >>> runs.N.tolist(), runs.derived
     ([70000000.0, 1400000000.0], ('C',))
+
+    A perplexity column, converted to nats per token:
+
+    >>> runs = load_runs({"N": [7e7, 1.4e9], "D": [1.4e9, 2.8e10], "val_ppl": [49.4, 18.2]},
+    ...                  columns={"loss": "val_ppl"}, loss_units="perplexity")
+    >>> runs.loss.round(3).tolist()
+    [3.9, 2.901]
     """
-    k = _check_options(flops_per_token, nan_policy)
-    table, source = read_data(data, format=format, sep=sep)
+    k = _check_options(flops_per_token, nan_policy, loss_units, duplicates)
+    table, source = read_explained(data, format=format, sep=sep)
     return _build_runs(table.frame, source, columns, k, nan_policy, lines=table.lines,
-                       thousands=table.thousands, hint=table.hint)
+                       thousands=table.thousands, hint=table.hint, checked=True,
+                       loss_units=loss_units, duplicates=duplicates)
 
 
 def as_runs(data: Any, **kwargs: Any) -> Runs:
     """Return ``data`` if it is already :class:`Runs`, else ``load_runs(data, **kwargs)``.
 
-    Reading options (``columns``, ``format``, ``sep``) cannot apply to loaded runs and
-    raise :class:`InputError`, as does a ``flops_per_token`` different from the
-    one the runs were loaded with; ``nan_policy`` is ignored.
+    Reading options (``columns``, ``format``, ``sep``, ``loss_units``) cannot apply to
+    loaded runs and raise :class:`InputError`, as does a ``flops_per_token`` different
+    from the one the runs were loaded with; ``nan_policy`` and ``duplicates`` are ignored.
     """
     if not isinstance(data, Runs):
         return load_runs(data, **kwargs)
-    for option in ("columns", "format", "sep"):
+    for option in ("columns", "format", "sep", "loss_units"):
         if kwargs.get(option) is not None:
             raise InputError(f"{option}= applies when loading a table, not to loaded Runs")
     k = kwargs.get("flops_per_token")
@@ -371,7 +421,8 @@ class Runs(FrozenOnUnpickle):
     derived : tuple of str
         Canonical columns computed from C = k·N·D rather than read.
     n_dropped, dropped_rows : int, tuple of int
-        Rows (0-based positions in the source) dropped for missing values.
+        Rows (0-based positions in the source) dropped for missing values
+        (``nan_policy="omit"``) or as repeats of an earlier row (``duplicates="drop"``).
     row_numbers : tuple of int
         Source position of each kept row, so messages can name the user's row.
     source_columns : mapping (read-only)
@@ -438,8 +489,8 @@ class Runs(FrozenOnUnpickle):
         if name not in _NUMERIC:
             raise InputError(f"unknown input {name!r}; the canonical inputs are {list(_NUMERIC)}")
         if name not in self._frame.columns:
-            raise InputError(f"runs from {self.source} have no {name!r} column ({MEANING[name]}); "
-                             f"{_HOW_TO_GET[name]}")
+            raise InputError(missing_column_message(name, self.source, self.columns,
+                                                    _HOW_TO_GET[name]))
         values = self._frame[name].to_numpy(dtype=np.float64, copy=True)
         values.flags.writeable = False
         return values

@@ -1,0 +1,216 @@
+"""Messages for input that does not fit: which column was meant, and what a file is.
+
+* :func:`close_columns` finds the columns that probably hold a canonical quantity under
+  another name (``N (params)``, ``num_tokens``, ``params_M``, ``loss (nats)``), ignoring
+  case, spacing, units in brackets and a trailing unit word;
+* :func:`missing_column_message` says a required column is absent, lists the columns
+  present, suggests the close ones and shows the mapping in Python and on the command line;
+* :func:`refuse_document` refuses a JSON document the package wrote (a fit, a comparison)
+  given where a table of runs is expected, and :func:`json_shape_message` says what shape
+  a JSON table must have when an object could not be read as one.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+from .._exceptions import InputError
+from .._files import parse_json
+from ._plausibility import NAMED_LIKE, loss_name_units
+from .columns import ALIASES, MEANING, normalise
+from .readers import read_data
+
+__all__ = ["close_columns", "how_to_map", "missing_column_message", "loss_hint",
+           "read_explained", "refuse_document", "json_shape_message", "EXPECTED_JSON"]
+
+#: The JSON shapes a table of runs may take.
+EXPECTED_JSON = ('a list of records ([{"N": 7e7, "D": 1.4e9, "loss": 3.9}, ...]), an object '
+                 'of equal-length columns ({"N": [...], "D": [...], "loss": [...]}), or '
+                 'pandas\' split orient ({"columns": [...], "data": [[...], ...]})')
+_BRACKETS = re.compile(r"[(\[{][^)\]}]*[)\]}]")
+# A unit word at the end of a header: params_M, tokens (B), num_params_millions.
+_UNIT_WORDS = {"k", "m", "b", "g", "t", "mn", "bn", "thousands", "millions", "billions",
+               "trillions", "nats", "flop", "flops", "count", "total", "num"}
+_CUTOFF = 0.8
+
+
+def _variants(column: Any) -> set:
+    """A header as it may name a quantity: whole, without its bracketed units, the
+    bracketed text alone, and without unit words at either end."""
+    text = str(column)
+    found = {normalise(text), normalise(_BRACKETS.sub(" ", text))}
+    found |= {normalise(inner) for inner in re.findall(r"[(\[{]([^)\]}]*)[)\]}]", text)}
+    for variant in list(found):
+        words = variant.split()
+        while words and words[-1] in _UNIT_WORDS:
+            words = words[:-1]
+        while words and words[0] in _UNIT_WORDS:
+            words = words[1:]
+        found.add(" ".join(words))
+    return {variant for variant in found if variant}
+
+
+def _score(column: Any, name: str) -> float:
+    """How well ``column`` matches the recognised names of canonical ``name`` (0 to 1)."""
+    best = 0.0
+    for variant in _variants(column):
+        for alias in ALIASES[name]:
+            if variant == alias:
+                return 1.0
+            ratio = difflib.SequenceMatcher(None, variant, alias).ratio()
+            # An alias of 4+ letters contained as whole words ("non embedding params").
+            if len(alias) >= 4 and re.search(rf"(?:^| ){re.escape(alias)}(?:$| )", variant):
+                ratio = max(ratio, _CUTOFF)
+            best = max(best, ratio)
+    return best
+
+
+def close_columns(name: str, available: list) -> list:
+    """Up to three of ``available`` that probably hold canonical ``name``, best first."""
+    scored = [(_score(column, name), position, column)
+              for position, column in enumerate(available)]
+    return [column for score, _, column in sorted(scored, key=lambda item: (-item[0], item[1]))
+            if score >= _CUTOFF][:3]
+
+
+def how_to_map(name: str, column: Any = None) -> str:
+    """``the columns option (N='N (params)')``: the mapping of ``column`` to canonical
+    ``name`` in the plain words every message uses, the same in Python
+    (``columns={"N": "N (params)"}``) and on the command line (``--columns``); the column
+    is quoted as the shell needs it; without a column, ``<column>`` stands for it."""
+    shown = "<column>" if column is None else shlex.quote(str(column))
+    return f"the columns option ({name}={shown})"
+
+
+def _listing(columns: list) -> str:
+    shown = ", ".join(str(column) for column in columns[:20])
+    return shown + (f", ... ({len(columns)} in all)" if len(columns) > 20 else "")
+
+
+def missing_column_message(name: str, source: str, columns: list, how_to_get: str) -> str:
+    """``runs from SOURCE have no NAME column``, the ``columns`` present, the close ones
+    among those not holding a canonical quantity, and how to map one."""
+    close = close_columns(name, [column for column in columns if column not in ALIASES])
+    recognised = ", ".join(alias.replace(" ", "_") for alias in ALIASES[name])
+    message = (f"runs from {source} have no {name!r} column ({MEANING[name]}); {how_to_get}. "
+               f"Columns: {_listing(columns)}.")
+    if close:
+        message += f" Did you mean {' or '.join(repr(str(column)) for column in close)}?"
+    return (f"{message} Recognised names for {name}: {recognised} (any case); or say which "
+            f"column holds it with {how_to_map(name, close[0] if close else None)}")
+
+
+def loss_hint(table, columns: Mapping | None) -> str:
+    """Advice for a table without a recognised loss column (neither mapped in ``columns``
+    nor named by an alias): the columns that may hold it (``loss (nats)``, ``val_ppl``) and
+    how to map them, or records nested under a key; "" when a loss column is there."""
+    available = list(table.columns)
+    if "loss" in (columns or {}) or any(normalise(c) in ALIASES["loss"] for c in available):
+        return ""
+    nested = [column for column in available if table[column].dtype == object
+              and table[column].map(lambda cell: isinstance(cell, Mapping)).all()]
+    if nested:
+        return (f"the runs seem to be nested under {str(nested[0])!r}; give the table itself: "
+                f"{EXPECTED_JSON}")
+    named = [column for column in available if loss_name_units(column)]
+    close = close_columns("loss", [column for column in available if column not in named])
+    hints = [f"to use {str(column)!r}, set {how_to_map('loss', column)}" for column in close]
+    hints += [f"{str(column)!r} looks like {NAMED_LIKE[loss_name_units(column)]}: set "
+              f"{how_to_map('loss', column)}, and set loss_units to 'nats', 'bits' or "
+              f"'perplexity' to say what it holds" for column in named[:2]]
+    return "; ".join(hints)
+
+
+# ----------------------------------------------------------------------------- documents
+
+
+def read_explained(data: Any, *, format: str | None, sep: str | None):
+    """:func:`~.readers.read_data`, refusing a scalinglaws document first and explaining a
+    JSON object (or dict) that is not a table of columns."""
+    refuse_document(data)
+    try:
+        return read_data(data, format=format, sep=sep)
+    except InputError:
+        is_json = (isinstance(data, (str, os.PathLike))
+                   and str(format or os.path.splitext(data)[1]).lower().lstrip(".") == "json")
+        shape = (json_shape_message(data, os.fspath(data) if is_json else "<dict>")
+                 if is_json or isinstance(data, Mapping) else None)
+        if shape is None:
+            raise
+        raise InputError(shape) from None
+
+
+
+_KIND = re.compile(rb'"kind"\s*:\s*"(scalinglaws\.[A-Za-z_.]+)"')
+
+
+def _path_of(data: Any) -> str | None:
+    if isinstance(data, (str, os.PathLike)) and os.path.isfile(data):
+        return os.fspath(data)
+    return None
+
+
+def refuse_document(data: Any) -> None:
+    """Raise :class:`InputError` when ``data`` is the path of a JSON document the package
+    wrote (its top-level ``"kind"`` is ``"scalinglaws.<something>"``)."""
+    path = _path_of(data)
+    if path is None:
+        return
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return  # the reader says why it cannot be read
+    if not head.lstrip().startswith(b"{") or not _KIND.search(head):
+        return
+    try:
+        with open(path, "rb") as handle:
+            document = parse_json(handle.read(), path, finite=False)
+    except (OSError, InputError):
+        return
+    kind = document.get("kind") if isinstance(document, dict) else None
+    if not isinstance(kind, str) or not kind.startswith("scalinglaws."):
+        return
+    what = {"scalinglaws.fit": "fit", "scalinglaws.curve_fit": "learning-curve fit",
+            "scalinglaws.grouped_fit": "grouped fit",
+            "scalinglaws.comparison": "comparison"}.get(kind, "results")
+    raise InputError(
+        f"{path}: this is a scalinglaws {what} file (kind {kind!r}), not a table of runs; "
+        f"give the table of runs (CSV, TSV, JSON records, JSON lines or Parquet). A fit file "
+        f"is read with scalinglaws.load, and on the command line it is the FIT argument of "
+        f"commands such as `scalinglaws predict FIT`")
+
+
+def json_shape_message(data: Any, source: str) -> str | None:
+    """What is wrong with a JSON object (a file at path ``data``) or a dict of columns that
+    could not be read as a table, and the shapes expected; None when it is not such."""
+    path = _path_of(data)
+    if path is not None:
+        try:
+            with open(path, "rb") as handle:
+                data = parse_json(handle.read(), path, finite=False)
+        except (OSError, InputError):
+            return None
+    if not isinstance(data, Mapping) or {"columns", "data"} <= set(data):
+        return None
+    problems, lengths = [], {}
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            problems.append(f"{str(key)!r} holds an object")
+        elif isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+            problems.append(f"{str(key)!r} holds a single value")
+        else:
+            lengths[str(key)] = len(value)
+    if len(set(lengths.values())) > 1:
+        problems.append("the lists differ in length (" + ", ".join(
+            f"{key!r}: {length}" for key, length in list(lengths.items())[:5]) + ")")
+    if not problems:
+        return None  # another problem: the reader's own message says it
+    found = "; ".join(problems[:4]) + ("; ..." if len(problems) > 4 else "")
+    return (f"{source}: an object is read as a table of columns, each key holding a list of "
+            f"values, all of one length, but here {found}. Expected {EXPECTED_JSON}")

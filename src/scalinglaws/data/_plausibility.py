@@ -1,0 +1,226 @@
+"""Whether a table of runs is in the package's units and holds each run once.
+
+:func:`load_runs <scalinglaws.data.runs.load_runs>` reads numbers; these checks ask whether
+they are the numbers a fit needs. Units mistakes read cleanly and fit without a word
+otherwise (parameters written in millions give A = 4.09 instead of 668), so each is
+announced with a :class:`~scalinglaws.UnitsWarning` naming the file and column and saying
+what to do. A warning, never an error: toy models and odd sweeps exist.
+
+* the loss column is named like a perplexity or a loss in bits (the package fits nats per
+  token): :func:`loss_name_units`; ``loss_units=`` converts on loading (:func:`to_nats`);
+* a loss above any cross-entropy a language model reaches (:data:`MAX_PLAUSIBLE_LOSS`);
+* parameters, tokens or compute whose largest value is too small for any sweep
+  (:data:`MIN_LARGEST`), or tokens per parameter far outside every published sweep
+  (:data:`TOKENS_PER_PARAMETER`): values in millions, billions or PF-days.
+
+:func:`repeated_rows` finds rows that repeat an earlier row in every column (a log
+appended twice), which would count as extra runs (``duplicates=``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import warnings
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from .._exceptions import InputError, ScalingLawsWarning, UnitsWarning
+
+__all__ = ["LOSS_UNITS", "DUPLICATES", "MAX_PLAUSIBLE_LOSS", "MIN_LARGEST",
+           "TOKENS_PER_PARAMETER", "NAMED_LIKE", "loss_name_units", "to_nats", "warn_units",
+           "repeated_rows"]
+
+#: Values of ``loss_units``: what the loss column holds, converted to nats per token.
+LOSS_UNITS = ("nats", "bits", "perplexity")
+#: Values of ``duplicates``: what to do with rows that repeat an earlier row exactly.
+DUPLICATES = ("warn", "keep", "drop", "raise")
+
+#: A loss above this many nats per token is not a language model's cross-entropy. A model
+#: at initialisation predicts about uniformly, loss ≈ ln V, and training only lowers it;
+#: the largest vocabularies in use have about 256k tokens (Gemma: 256,000, ln = 12.45).
+#: Initial logits are not exactly uniform: OLMo-2 13B's step-0 checkpoint has 12.58 nats
+#: with V = 100,278 (ln V = 11.52; /work/shared olmo_ladder_checkpoints.csv), 1.06 above,
+#: so 2 nats of margin. Perplexities above e^14.45 ≈ 1.9e6 escape this check; a
+#: perplexity sweep (typically 5 to 100s) does not.
+MAX_PLAUSIBLE_LOSS = math.log(256_000) + 2.0
+
+#: A sweep whose largest value is below these is written in other units (or is a toy:
+#: hence a warning). N: Kaplan et al. (2020) go down to 768 non-embedding parameters,
+#: but every language-model sweep reaches far beyond 1e4 (the public ones in /work/shared:
+#: 5e8 to 4e11); papers' tables give millions or billions (Hoffmann et al. Table A9,
+#: Brown et al. Table D.1). D: 1e6 tokens is 500 steps of one 2048-token sequence
+#: (Kaplan's smallest data set is 22M tokens; tables give billions). C: the compute of a
+#: run at those two floors, 6·1e4·1e6; Kaplan et al. give compute in PF-days (8.64e19 FLOP).
+MIN_LARGEST = {"N": 1e4, "D": 1e6, "C": 6e10}
+_UNIT_ADVICE = {
+    "N": "parameters written in millions or billions (a 70M model as 70)",
+    "D": "tokens written in millions or billions (1.4T tokens as 1400)",
+    "C": "compute in PF-days (1 PF-day = 8.64e19 FLOP) or in units of 1e18 FLOP",
+}
+
+#: The median tokens per parameter D/N of a sweep lies in this range. Public sweeps have
+#: medians 8 to 214 (/work/shared: Porian et al. 8.2, Muennighoff et al. 20, Epoch's
+#: Chinchilla 22, OLMo ladder 17, Luo et al. 46, Ruan et al.'s base models 214) and the
+#: most overtrained sweeps reach 1e4 (Sardana et al. 2024): ranges 100x wider on each
+#: side. N or D in millions or billions moves the median by 1e6 or 1e9.
+TOKENS_PER_PARAMETER = (1e-2, 1e5)
+
+_PERPLEXITY = re.compile(r"perplexit|(?:^|[^a-z])(ppl|ppx)(?:$|[^a-z])")
+_PER_BYTE = re.compile(r"(?:^|[^a-z])(bpb|bpc|bits? per (?:byte|char))")
+_BITS = re.compile(r"(?:^|[^a-z])(bits?|bpt|log2)(?:$|[^a-z])")
+#: How a loss column named like each units reads, and the loss_units that converts it.
+NAMED_LIKE = {"perplexity": "a perplexity", "bits": "a loss in bits",
+               "bits per byte": "bits per byte (or character)"}
+_SILENCE = ("if the values are right, silence this with warnings.filterwarnings('ignore', "
+            "category=scalinglaws.UnitsWarning)")
+
+
+def loss_name_units(column: object) -> str | None:
+    """``"perplexity"``, ``"bits per byte"`` or ``"bits"`` when a loss column's name says
+    so (``val_ppl``, ``Perplexity``, ``loss_bits``, ``bpb``), else None."""
+    name = re.sub(r"[\s_\-/]+", " ", str(column).lower())
+    if _PERPLEXITY.search(name):
+        return "perplexity"
+    if _PER_BYTE.search(name):
+        return "bits per byte"
+    if _BITS.search(name):
+        return "bits"
+    return None
+
+
+def to_nats(values: np.ndarray, units: str, source: str, column: str,
+            where: Callable[[int], str]) -> np.ndarray:
+    """Loss values given in ``units`` (one of :data:`LOSS_UNITS`) as nats per token:
+    bits × ln 2, ln(perplexity). A perplexity not above 1 (a loss not positive) raises,
+    naming the file and, with ``where(row)``, the row; missing values stay missing."""
+    if units == "bits":
+        return values * math.log(2.0)
+    if units == "perplexity":
+        with np.errstate(invalid="ignore"):
+            low = np.flatnonzero(values <= 1.0)
+        if low.size:
+            raise InputError(
+                f"{source}: {where(int(low[0]))}, column {column!r} (loss): perplexity "
+                f"{values[low[0]]:.6g} is not above 1, so its loss ln(perplexity) is not "
+                f"positive ({low.size} such row{'s' * (low.size > 1)}); does the column "
+                f"hold perplexities, as loss_units says?")
+        return np.log(values)
+    return values
+
+
+def _loss_name_advice(column: str, units: str) -> str:
+    if units == "perplexity":
+        return ("nats = ln(perplexity): set loss_units to 'perplexity' to convert it, or to "
+                "'nats' if it already holds nats")
+    if units == "bits":
+        return ("nats = bits × ln 2 (0.693): set loss_units to 'bits' to convert it, or to "
+                "'nats' if it already holds nats")
+    return ("bits per byte (or character) are per byte, not per token: nats per token = "
+            "bpb × ln 2 × the tokenizer's bytes per token, which only you know; convert it "
+            "and map the new column, or set loss_units to 'bits' to fit nats per byte "
+            "knowingly (the fit's E and every loss it prints are then per byte)")
+
+
+def warn_units(frame, mapping: Mapping, derived: tuple, source: str,
+               where: Callable[[int], str], *, loss_units: str | None,
+               stacklevel: int) -> None:
+    """Warn (:class:`UnitsWarning`) about every sign that ``frame``'s canonical columns
+    are not parameters, tokens, FLOP and nats per token. ``mapping`` is canonical name →
+    source column, ``derived`` the names computed from C = k·N·D, ``loss_units`` the
+    caller's ``loss_units=`` (None when not given), ``where(i)`` labels row ``i``."""
+    def column_of(name: str) -> str:
+        return (f"column {mapping[name]!r} ({name})" if name in mapping
+                else f"{name} (derived from C = k·N·D)")
+
+    def warn(text: str) -> None:
+        warnings.warn(f"{source}: {text}", UnitsWarning, stacklevel=stacklevel + 1)
+
+    named = loss_name_units(mapping["loss"])
+    if named is not None and loss_units is None:
+        warn(f"{column_of('loss')} is named like {NAMED_LIKE[named]}, but losses are fitted "
+             f"and reported in nats per token; {_loss_name_advice(mapping['loss'], named)}")
+    loss = frame["loss"].to_numpy(dtype=np.float64)
+    high = np.flatnonzero(loss > MAX_PLAUSIBLE_LOSS)
+    if high.size and not (named == "perplexity" and loss_units is None):  # said just above
+        worst = int(high[np.argmax(loss[high])])
+        warn(f"{column_of('loss')} exceeds {MAX_PLAUSIBLE_LOSS:.2f} nats per token "
+             f"in {high.size} of {len(loss)} rows (largest {loss[worst]:.4g}, at "
+             f"{where(worst)}), more than a model's loss at initialisation, about "
+             f"ln(vocabulary size) (ln 256,000 = 12.45). Is it a perplexity (set loss_units "
+             f"to 'perplexity': nats = ln(perplexity)), or a sum over a sequence "
+             f"rather than a mean per token? {_SILENCE[0].upper()}{_SILENCE[1:]}")
+    flagged: set = set()
+    # Given columns first: a derived one inherits their units, and is checked only when
+    # none of them was flagged (one mistake, one warning).
+    for name in sorted(MIN_LARGEST, key=lambda name: name in derived):
+        floor = MIN_LARGEST[name]
+        if name not in frame.columns or (name in derived and flagged):
+            continue
+        values = frame[name].to_numpy(dtype=np.float64)
+        if values.max() < floor:
+            flagged.add(name)
+            warn(f"every value of {column_of(name)} is below {_power(floor)} (largest "
+                 f"{values.max():.4g}, at {where(int(np.argmax(values)))}): "
+                 f"{_UNIT_ADVICE[name]}? Write the values in {_WHAT[name]}, as numbers or "
+                 f"with a suffix (70M, 1.4B, 2T); {_SILENCE} (a toy sweep)")
+    if {"N", "D"} <= set(frame.columns) and not flagged:
+        ratio = float(np.median(frame["D"].to_numpy() / frame["N"].to_numpy()))
+        low, high_ratio = TOKENS_PER_PARAMETER
+        if not low <= ratio <= high_ratio:
+            warn(f"the median tokens per parameter D/N is {ratio:.3g}, outside the "
+                 f"{low:g} to {high_ratio:g} of every published sweep (Chinchilla-optimal "
+                 f"is about 20): is {column_of('N' if ratio > high_ratio else 'D')} in "
+                 f"millions or billions, or {column_of('D' if ratio > high_ratio else 'N')} "
+                 f"in other units? Write N in parameters and D in tokens; {_SILENCE}")
+
+
+_WHAT = {"N": "parameters", "D": "tokens", "C": "FLOP"}
+
+
+def _power(value: float) -> str:
+    """1e4, 6e10: a limit as it reads in the README."""
+    return re.sub(r"e\+0*", "e", f"{value:.0e}")
+
+
+def repeated_rows(frame, policy: str, source: str,
+                  where: Callable[[int], str]) -> np.ndarray:
+    """Positions of the rows of ``frame`` that repeat an earlier row in every column,
+    after applying ``policy`` (one of :data:`DUPLICATES`): ``"warn"`` warns
+    (:class:`~scalinglaws.ScalingLawsWarning`) and keeps them, ``"keep"`` keeps them
+    quietly, ``"raise"`` raises :class:`~scalinglaws.InputError`; the positions
+    returned are the rows to drop (empty unless ``policy`` is ``"drop"``)."""
+    none = np.zeros(0, dtype=np.int64)
+    if policy == "keep" or len(frame) < 2:
+        return none
+    try:
+        groups = frame.groupby(list(frame.columns), dropna=False, sort=False).ngroup()
+    except TypeError:  # unhashable cells (lists or objects from JSON): compare their text
+        groups = frame.map(repr).groupby(list(frame.columns), sort=False).ngroup()
+    _, first_index, inverse = np.unique(groups.to_numpy(), return_index=True,
+                                        return_inverse=True)
+    first_of = first_index[inverse]  # each row's first occurrence
+    copies = np.flatnonzero(first_of != np.arange(len(frame)))
+    if not copies.size:
+        return none
+    pairs = "; ".join(f"{where(int(i))} repeats {where(int(first_of[i]))}"
+                      for i in copies[:3])
+    what = (f"{source}: {copies.size} {'rows repeat' if copies.size > 1 else 'row repeats'} "
+            f"an earlier row in "
+            f"every column ({pairs}{'; ...' if copies.size > 3 else ''}), so each would count "
+            f"as one more run")
+    if policy == "raise":
+        raise InputError(f"{what}; set duplicates to 'drop' to keep the first of each, or to "
+                         f"'keep' if they are separate runs that happen to agree")
+    if policy == "warn":
+        warnings.warn(f"{what}. If they are copies (a log appended twice), set duplicates to "
+                      f"'drop'; if they are separate runs that agree, set it to 'keep' (or add "
+                      f"a column that tells them apart, such as a seed)",
+                      ScalingLawsWarning, stacklevel=4)
+        return none
+    warnings.warn(f"{source}: dropped {copies.size} row{'s' * (copies.size > 1)} that "
+                  f"repeat{'s' * (copies.size == 1)} an earlier row in every column (duplicates='drop'); the first is "
+                  f"{where(int(copies[0]))}, a copy of {where(int(first_of[copies[0]]))}",
+                  ScalingLawsWarning, stacklevel=4)
+    return copies

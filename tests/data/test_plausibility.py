@@ -1,0 +1,328 @@
+"""Tests of scalinglaws.data._plausibility: units warnings, loss_units and duplicates."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import scalinglaws as sl
+from scalinglaws._exceptions import InputError, ScalingLawsWarning, UnitsWarning
+from scalinglaws.data._plausibility import loss_name_units
+from scalinglaws.data.runs import load_runs
+
+
+def sweep() -> pd.DataFrame:
+    """40 runs of a Chinchilla-like law on five IsoFLOP budgets (N, D, C, loss in nats)."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for C in [1e18, 3e18, 1e19, 3e19, 1e20]:
+        for N in np.geomspace(2e7, 8e8, 8):
+            D = C / (6 * N)
+            loss = (1.82 + 482.0 / N**0.348 + 2085.0 / D**0.366) * np.exp(rng.normal(0, 0.01))
+            rows.append((N, D, C, loss))
+    return pd.DataFrame(rows, columns=["N", "D", "C", "loss"])
+
+
+def units_warnings(caught) -> list:
+    return [str(w.message) for w in caught if issubclass(w.category, UnitsWarning)]
+
+
+def quiet_load(*args, **kwargs):
+    """load_runs, returning the runs and the messages of the UnitsWarnings it gave."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runs = load_runs(*args, **kwargs)
+    return runs, units_warnings(caught)
+
+
+def test_units_warning_is_a_package_warning_exported_at_the_top():
+    assert issubclass(sl.UnitsWarning, sl.ScalingLawsWarning)
+    assert "UnitsWarning" in sl.__all__
+
+
+def test_the_sweep_in_its_units_is_quiet(tmp_path):
+    path = tmp_path / "sweep.csv"
+    sweep().to_csv(path, index=False)
+    runs, said = quiet_load(path)
+    assert said == [] and len(runs) == 40
+
+
+# ----------------------------------------------------------------------------- N, D, C
+
+
+def test_parameters_in_millions_without_compute_warn_naming_file_and_column(tmp_path):
+    table = sweep().drop(columns="C")
+    table["N"] = table["N"] / 1e6  # 20 .. 800, as a paper's table gives them
+    path = tmp_path / "millions.csv"
+    table.to_csv(path, index=False)
+    with pytest.warns(UnitsWarning, match=r"millions\.csv: every value of column 'N' \(N\) is "
+                                          r"below 1e4 \(largest 800, at row 7 \(line 9\)\)"):
+        runs = load_runs(path)
+    assert runs.N.max() == 800  # a warning: the values are kept as given
+
+
+def test_parameters_in_millions_with_compute_blame_n_once():
+    table = sweep()
+    table["N"] = table["N"] / 1e6
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        load_runs(table)
+    said = units_warnings(caught)
+    assert len(said) == 1 and "column 'N' (N)" in said[0]
+    # the C = 6ND check still says C disagrees
+    assert any("C differs from 6·N·D" in str(w.message) for w in caught)
+
+
+def test_tokens_in_billions_warn_about_d():
+    table = sweep().drop(columns="C")
+    table["D"] = table["D"] / 1e9
+    said = quiet_load(table)[1]
+    assert len(said) == 1 and "every value of column 'D' (D) is below 1e6" in said[0]
+    assert "tokens written in millions or billions" in said[0]
+
+
+def test_compute_in_pf_days_blames_the_given_column_not_the_derived_one():
+    table = sweep().drop(columns="D")
+    table["C"] = table["C"] / 8.64e19  # PF-days
+    runs, said = quiet_load(table)
+    assert runs.derived == ("D",)
+    assert len(said) == 1 and "column 'C' (C)" in said[0] and "PF-days" in said[0]
+
+
+def test_a_sweep_to_70b_in_millions_is_caught_by_tokens_per_parameter():
+    # The largest N (7e4 "millions") passes the 1e4 floor; D/N is 1e6 times too large.
+    N = np.geomspace(1e8, 7e10, 12)
+    table = pd.DataFrame({"N": N / 1e6, "D": 20 * N, "loss": np.linspace(3.5, 2.0, 12)})
+    said = quiet_load(table)[1]
+    assert len(said) == 1
+    assert "median tokens per parameter D/N is 2e+07" in said[0]
+    assert "is column 'N' (N) in millions or billions" in said[0]
+    said = quiet_load(table.assign(N=N))[1]  # in parameters: quiet
+    assert said == []
+
+
+def test_tokens_in_millions_are_caught_by_tokens_per_parameter():
+    N = np.geomspace(1e8, 7e10, 12)
+    table = pd.DataFrame({"N": N, "D": 20 * N / 1e6, "loss": np.linspace(3.5, 2.0, 12)})
+    assert table["D"].max() > 1e6  # above the D floor: only the ratio can tell
+    said = quiet_load(table)[1]
+    assert len(said) == 1 and "is column 'D' (D) in millions or billions" in said[0]
+
+
+@pytest.mark.parametrize("name, floor", [("N", 1e4), ("D", 1e6), ("C", 6e10)])
+def test_the_floors_are_strict(name, floor):
+    said = quiet_load({name: [floor / 2, floor], "loss": [3.0, 2.9]})[1]
+    assert said == []  # the largest value at the floor is quiet
+    said = quiet_load({name: [floor / 2, floor * 0.999], "loss": [3.0, 2.9]})[1]
+    assert len(said) == 1 and f"every value of column '{name}'" in said[0]
+
+
+def test_toy_sweeps_are_warned_not_refused():
+    # Kaplan-style tiny models (768 parameters) with everything small: loads, warns.
+    table = {"N": [768, 3072], "D": [1e5, 2e5], "loss": [5.0, 4.8]}
+    with pytest.warns(UnitsWarning):
+        runs = load_runs(table)
+    assert runs.N.tolist() == [768, 3072]
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UnitsWarning)  # as the message says
+        load_runs(table)
+
+
+# ----------------------------------------------------------------------------- loss
+
+
+def test_perplexity_saved_as_loss_warns_on_its_values(tmp_path):
+    table = sweep()
+    table["loss"] = np.exp(table["loss"])  # 12.9 .. 60.9
+    path = tmp_path / "ppl_as_loss.csv"
+    table.to_csv(path, index=False)
+    with pytest.warns(UnitsWarning, match=r"ppl_as_loss\.csv: column 'loss' \(loss\) exceeds "
+                                          r"14\.45 nats per token in 36 of 40 rows \(largest "
+                                          r"60\.91, at row 7 \(line 9\)\).*loss_units to "
+                                          r"'perplexity'"):
+        load_runs(path)
+
+
+def test_the_loss_limit_sits_above_a_real_model_at_initialisation():
+    # OLMo-2 13B at step 0: 12.58 nats (shared olmo_ladder_checkpoints.csv); limit ln(256k)+2
+    base = {"N": [1e8, 2e8], "D": [1e10, 2e10]}
+    assert quiet_load({**base, "loss": [12.58, 3.0]})[1] == []
+    assert quiet_load({**base, "loss": [math.log(256_000) + 1.99, 3.0]})[1] == []
+    assert len(quiet_load({**base, "loss": [math.log(256_000) + 2.01, 3.0]})[1]) == 1
+
+
+@pytest.mark.parametrize("column, units", [
+    ("perplexity", "perplexity"), ("val_ppl", "perplexity"), ("Val PPL", "perplexity"),
+    ("eval/perplexity", "perplexity"), ("loss_bits", "bits"), ("bits", "bits"),
+    ("loss (bits)", "bits"), ("bpt", "bits"), ("bpb", "bits per byte"),
+    ("val_bpc", "bits per byte"), ("bits_per_byte", "bits per byte"),
+    ("loss", None), ("val_loss", None), ("loss (nats)", None), ("orbit_loss", None),
+    ("habits", None), ("pplx_free", None),
+])
+def test_loss_names_that_say_other_units(column, units):
+    assert loss_name_units(column) == units
+
+
+@pytest.mark.parametrize("column, advice", [
+    ("perplexity", r"nats = ln\(perplexity\): set loss_units to 'perplexity'"),
+    ("loss_bits", r"nats = bits × ln 2 \(0\.693\): set loss_units to 'bits'"),
+    ("bpb", "bits per byte .* are per byte, not per token"),
+])
+def test_a_mapped_loss_named_in_other_units_warns(column, advice):
+    table = sweep().rename(columns={"loss": column})
+    with pytest.warns(UnitsWarning, match=rf"<DataFrame>: column '{column}' \(loss\) is named "
+                                          rf"like .*{advice}"):
+        load_runs(table, columns={"loss": column})
+
+
+def test_loss_units_convert_to_nats_as_the_truth():
+    truth = sweep()
+    nats = truth["loss"].to_numpy()
+    in_bits = truth.assign(loss=nats / math.log(2)).rename(columns={"loss": "loss_bits"})
+    runs, said = quiet_load(in_bits, columns={"loss": "loss_bits"}, loss_units="bits")
+    assert said == []  # saying the units silences the name warning
+    np.testing.assert_allclose(runs.loss, nats, rtol=1e-14)
+    as_ppl = truth.assign(loss=np.exp(nats)).rename(columns={"loss": "perplexity"})
+    runs, said = quiet_load(as_ppl, columns={"loss": "perplexity"}, loss_units="perplexity")
+    assert said == []
+    np.testing.assert_allclose(runs.loss, nats, rtol=1e-14)
+    # "nats" says the column already holds nats: kept, quiet
+    runs, said = quiet_load(truth.rename(columns={"loss": "ppl"}), columns={"loss": "ppl"},
+                            loss_units="nats")
+    assert said == [] and runs.loss.tolist() == nats.tolist()
+
+
+def test_a_perplexity_not_above_one_is_refused_naming_the_cell(tmp_path):
+    path = tmp_path / "ppl.csv"
+    path.write_text("N,D,perplexity\n1e8,1e10,20\n2e8,2e10,0.9\n")
+    with pytest.raises(InputError, match=r"ppl\.csv: row 1 \(line 3\), column 'perplexity' "
+                                         r"\(loss\): perplexity 0\.9 is not above 1"):
+        load_runs(path, columns={"loss": "perplexity"}, loss_units="perplexity")
+
+
+def test_perplexity_with_missing_cells_omitted():
+    table = {"N": [1e8, 2e8, 4e8], "D": [1e10, 2e10, 4e10], "ppl": [30.0, None, 20.0]}
+    with pytest.warns(ScalingLawsWarning, match="dropped 1 of 3 rows"):
+        runs = load_runs(table, columns={"loss": "ppl"}, loss_units="perplexity",
+                         nan_policy="omit")
+    np.testing.assert_allclose(runs.loss, np.log([30.0, 20.0]))
+
+
+@pytest.mark.parametrize("kwargs, argument", [
+    ({"loss_units": "nat"}, "loss_units"), ({"loss_units": "Bits"}, "loss_units"),
+    ({"duplicates": "first"}, "duplicates"), ({"duplicates": None}, "duplicates"),
+])
+def test_bad_options_are_named(kwargs, argument):
+    with pytest.raises(InputError, match=argument):
+        load_runs({"N": [1e8], "D": [1e10], "loss": [3.0]}, **kwargs)
+
+
+def test_loss_units_cannot_apply_to_loaded_runs():
+    runs = load_runs({"N": [1e8], "D": [1e10], "loss": [3.0]})
+    with pytest.raises(InputError, match="loss_units= applies when loading a table"):
+        sl.data.runs.as_runs(runs, loss_units="bits")
+
+
+# ----------------------------------------------------------------------------- duplicates
+
+
+def test_exact_copies_warn_naming_rows_and_lines(tmp_path):
+    table = sweep()
+    path = tmp_path / "dups.csv"
+    pd.concat([table, table.iloc[:5]]).to_csv(path, index=False)
+    with pytest.warns(ScalingLawsWarning, match=r"dups\.csv: 5 rows repeat an earlier row in "
+                                                r"every column \(row 40 \(line 42\) repeats row "
+                                                r"0 \(line 2\); row 41 \(line 43\) repeats row 1"):
+        runs = load_runs(path)
+    assert len(runs) == 45  # kept, as the warning says
+
+
+def test_duplicates_drop_keeps_the_first_of_each(tmp_path):
+    table = sweep()
+    path = tmp_path / "dups.csv"
+    pd.concat([table.iloc[:3], table, table.iloc[[7]]]).to_csv(path, index=False)
+    with pytest.warns(ScalingLawsWarning, match=r"dropped 4 rows that repeat an earlier row .*"
+                                                r"the first is row 3 \(line 5\), a copy of row 0"):
+        runs = load_runs(path, duplicates="drop")
+    assert len(runs) == 40 and runs.n_dropped == 4
+    assert runs.dropped_rows == (3, 4, 5, 43)
+    assert runs.row_numbers[:4] == (0, 1, 2, 6)
+    assert runs.row_label(3) == f"row 6 (line 8) of {path}"
+    assert runs.fingerprint() == load_runs(table).fingerprint()  # the sweep, once
+
+
+def test_duplicates_raise_and_keep():
+    table = pd.concat([sweep(), sweep().iloc[[0]]])
+    with pytest.raises(InputError, match=r"<DataFrame>: 1 row repeats an earlier row in every "
+                                         r"column \(row 40 repeats row 0\).*set duplicates "
+                                         r"to 'drop'"):
+        load_runs(table, duplicates="raise")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(load_runs(table, duplicates="keep")) == 41
+
+
+def test_seeds_are_not_duplicates():
+    # same N and D, different loss (seeds): legitimate, quiet
+    table = {"N": [1e8, 1e8, 2e8], "D": [1e10, 1e10, 2e10], "loss": [3.01, 3.02, 2.9]}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(load_runs(table)) == 3
+        # same values, told apart by a seed column
+        assert len(load_runs({**table, "loss": [3.0, 3.0, 2.9], "seed": [0, 1, 0]})) == 3
+
+
+def test_copies_after_parsing_are_copies_and_missing_rows_are_not_counted():
+    # "70M" and 70000000 are the same number; the NaN row is dropped first (omit)
+    table = {"N": ["70M", 70_000_000, 1e8, 1e8], "D": [1.4e9, 1.4e9, None, 2e9],
+             "loss": [3.9, 3.9, 3.5, 3.4]}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runs = load_runs(table, nan_policy="omit", duplicates="drop")
+    assert len(runs) == 2 and runs.dropped_rows == (1, 2) and runs.row_numbers == (0, 3)
+    assert sum("an earlier row in every column" in str(w.message) for w in caught) == 1
+
+
+def test_unhashable_cells_from_json_records(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    path.write_text('{"N": 1e8, "D": 1e10, "loss": 3.0, "tags": ["a"]}\n'
+                    '{"N": 1e8, "D": 1e10, "loss": 3.0, "tags": ["a"]}\n'
+                    '{"N": 1e8, "D": 1e10, "loss": 3.0, "tags": ["b"]}\n')
+    with pytest.warns(ScalingLawsWarning, match=r"1 row repeats an earlier row in every column "
+                                                r"\(row 1 \(line 2\) repeats row 0 \(line 1\)\)"):
+        assert len(load_runs(path)) == 3
+
+
+# ----------------------------------------------------------------------------- real data
+
+
+def test_public_tables_raise_no_units_or_duplicate_warning(shared_dir):
+    from scalinglaws.data import public
+
+    root = shared_dir / "datasets"
+    loads = [
+        lambda: public.epoch_chinchilla(root / "chinchilla_epoch" / "svg_extracted_data.csv"),
+        lambda: load_runs(root / "chinchilla_epoch" / "svg_extracted_data.csv"),
+        lambda: public.porian2024(root / "porian2024" / "porian2024_isoflop.csv"),
+        lambda: public.muennighoff2023(
+            root / "muennighoff2023_datablations" / "datablations_c4_runs.csv"),
+        lambda: load_runs(root / "lr_schedule_curves" / "mpl_luo2025_curves.csv",
+                          columns={"N": "n_params", "D": "tokens"}),
+        lambda: load_runs(pd.read_csv(root / "downstream_evals" / "olmo_ladder_checkpoints.csv")
+                          .query("tokens > 0"),
+                          columns={"N": "n_params", "D": "tokens", "C": "flops",
+                                   "loss": "c4_en_loss"}),
+    ]
+    project = Path(__file__).resolve().parents[2]
+    loads.append(lambda: load_runs(project / "datasets" / "synthetic_chinchilla_sweep.csv"))
+    for load in loads:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            load()
+        assert units_warnings(caught) == []
+        assert not [w for w in caught if "an earlier row in every column" in str(w.message)]
