@@ -230,10 +230,10 @@ def test_anytime_points():
     for row in ends.frame.itertuples():
         assert row.step == curves.steps(row.run_id)[-1]
         assert row.D == row.step * 524288.0 and row.N == 1e8
-    finals = anytime_points(curves, kind="final", tokens_per_step=1.0)
+    finals = anytime_points(curves, kind="final", tokens_per_step=524288.0)
     assert len(finals) == 4
     cooled = anytime_points(curves.select(["constant"]), kind="cooled", result=TRUTH,
-                            tokens_per_step=1.0, cooldown_fraction=0.2)
+                            tokens_per_step=524288.0, cooldown_fraction=0.2)
     row = cooled.frame.iloc[-1]
     s = int(row["step"])
     lr = schedules["constant"].lr_array()[:s + 1].copy()
@@ -248,14 +248,14 @@ def test_anytime_points():
     try:
         module._COOLED_ELEMENTS = 1
         one_by_one = anytime_points(curves.select(["constant"]), kind="cooled", result=TRUTH,
-                                    tokens_per_step=1.0, cooldown_fraction=0.2)
+                                    tokens_per_step=524288.0, cooldown_fraction=0.2)
     finally:
         module._COOLED_ELEMENTS = original
     np.testing.assert_allclose(one_by_one.loss, cooled.loss, rtol=1e-12)
     with pytest.raises(InputError, match="tokens_per_step"):
         anytime_points(curves)
     with pytest.raises(InputError, match="`kind` must be one of"):
-        anytime_points(curves, kind="best", tokens_per_step=1.0)
+        anytime_points(curves, kind="best", tokens_per_step=524288.0)
 
 
 def test_fit_then_predict_a_held_out_schedule():
