@@ -499,3 +499,26 @@ def test_errors_name_the_flags_the_user_typed(capsys):
         "`runs` are not the data; n_params='x'"
     assert main(["fit", str(DEFAULT_DATA), "--fix", "Q=1"]) == 2
     assert capsys.readouterr().err.startswith("scalinglaws: error: --fix names unknown key 'Q'")
+
+
+def test_loss_units_and_duplicates_flags(tmp_path, capsys):
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.read_csv(DEFAULT_DATA)
+    bits = tmp_path / "bits.csv"
+    frame.assign(loss=frame["loss"] / np.log(2)).to_csv(bits, index=False)
+    assert main(["fit", str(DEFAULT_DATA), "--json"]) == 0
+    nats = json.loads(capsys.readouterr().out)["params"]
+    assert main(["fit", str(bits), "--loss-units", "bits", "--json"]) == 0
+    converted = json.loads(capsys.readouterr().out)["params"]
+    assert converted["E"] == pytest.approx(nats["E"], rel=1e-6)
+    twice = tmp_path / "twice.csv"
+    pd.concat([frame, frame.iloc[:5]]).to_csv(twice, index=False)
+    assert main(["fit", str(twice), "--json"]) == 0
+    out = capsys.readouterr()
+    assert json.loads(out.out)["n_runs"] == len(frame) + 5 and "repeat an earlier row" in out.err
+    assert main(["fit", str(twice), "--duplicates", "drop", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_runs"] == len(frame)
+    assert main(["fit", str(twice), "--duplicates", "raise"]) == 2
+    assert "repeat" in capsys.readouterr().err

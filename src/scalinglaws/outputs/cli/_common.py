@@ -17,6 +17,9 @@ command takes; the README section "The command line" shows the same table)::
                           lists of equal length pair up, a single value broadcasts
     --group COLUMN        the column labelling groups of runs inside one analysis
                           (bootstrap strata, the held-out group)
+    --loss-units U        nats (default) | bits | perplexity: the loss column's units,
+                          converted to nats
+    --duplicates P        warn (default) | keep | drop | raise: rows repeating an earlier row
     --by COLUMN           repeat the analysis for each value of COLUMN
     --bootstrap N         resamples (0 = none)
     --confidence-level P  two-sided level of intervals (default 0.95)
@@ -221,6 +224,16 @@ def add_data_options(parser, positional: bool = True) -> None:
     parser.add_argument("--exclude-top-loss", type=nonnegative_int, default=0, metavar="K",
                         help="drop the K runs with the largest loss before fitting (Epoch's "
                              "replication drops 5 on the Chinchilla data)")
+    parser.add_argument("--loss-units", choices=["nats", "bits", "perplexity"],
+                        help="what the loss column holds, converted to nats per token "
+                             "(bits x ln 2, ln(perplexity)); giving it silences the warning "
+                             "about a loss column named like a perplexity or bits (default: "
+                             "nats)")
+    parser.add_argument("--duplicates", choices=["warn", "keep", "drop", "raise"],
+                        default="warn",
+                        help="rows repeating an earlier row in every column: warn and keep "
+                             "them (default), keep them quietly, drop all but the first (with "
+                             "a warning), or refuse")
 
 
 def add_flops_per_token_option(parser, help: str = "k in C = k*N*D (default 6)") -> None:
@@ -346,7 +359,9 @@ def runs_from_args(args, path=None):
     runs = load_runs(path if path is not None else args.path,
                      columns=key_values(args.columns, "--columns", str) or None,
                      flops_per_token=args.flops_per_token, nan_policy=args.nan_policy,
-                     format=args.format, sep=delimiter(args.sep))
+                     format=args.format, sep=delimiter(args.sep),
+                     loss_units=getattr(args, "loss_units", None),
+                     duplicates=getattr(args, "duplicates", "warn"))
     if args.exclude_top_loss:
         runs = runs.exclude_top_loss(args.exclude_top_loss)
     return runs
