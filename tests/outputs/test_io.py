@@ -86,6 +86,26 @@ def test_file_validates_against_shipped_schema(result):
     assert doc["data_fingerprint"].startswith("sha256:")
 
 
+def test_the_fitted_range_travels_with_the_fit(result, runs, tmp_path):
+    # the smallest and largest of each input, checked against the runs themselves
+    assert set(result.fitted_range) == {"N", "D"}
+    for name in ("N", "D"):
+        values = runs.inputs((name,))[name]
+        assert result.fitted_range[name] == (values.min(), values.max())
+    path = tmp_path / "fit.json"
+    save(result, path)
+    assert load(path).fitted_range == result.fitted_range
+    doc = json.loads(path.read_text())
+    doc["fitted_range"] = {"N": [2e7, 1e7]}
+    with pytest.raises(InputError, match=r"field fitted_range.N must be \[smallest, largest\]"):
+        from_json(json.dumps(doc))
+    doc["fitted_range"] = {"Q": [1, 2]}
+    with pytest.raises(InputError, match="field fitted_range.Q: form 'chinchilla' takes inputs"):
+        from_json(json.dumps(doc))
+    del doc["fitted_range"]  # files written before it was kept load with an empty range
+    assert from_json(json.dumps(doc)).fitted_range == {}
+
+
 def test_given_parameters_round_trip_and_validate():
     """A result of published coefficients (not fitted: n_runs 0, no loss) is a valid file."""
     from scalinglaws import FitResult

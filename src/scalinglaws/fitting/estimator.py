@@ -347,7 +347,8 @@ class LawFitter:
                                        self.upper, weights=weights, max_iter=self.max_iter,
                                        prune_after=0)
             search = _merge(first, fine, chosen)
-        return self._result(n, fingerprint, residuals, search, len(x0), weights)
+        fitted_range = {k: (float(np.min(v)), float(np.max(v))) for k, v in inputs.items()}
+        return self._result(n, fingerprint, residuals, search, len(x0), weights, fitted_range)
 
     def _check_arrays(self, inputs, target):
         if not isinstance(inputs, Mapping):
@@ -406,13 +407,13 @@ class LawFitter:
         return x, flat
 
     def _result(self, n_runs, fingerprint, residuals, search, n_starts,
-                weights=None) -> FitResult:
+                weights=None, fitted_range=None) -> FitResult:
         groups = distinct_optima(search) if np.isfinite(search.fun).any() else []
         common = dict(form=self.form, free_params=self.free, fixed=dict(self.fixed),
                       tied=dict(self.tied), n_runs=n_runs, n_starts=n_starts,
                       options={**self.options(), "weighted": weights is not None},
                       nit=search.nit, nfev=search.nfev,
-                      data_fingerprint=fingerprint)
+                      data_fingerprint=fingerprint, fitted_range=fitted_range or {})
         if not groups:
             nan_params = {n: float("nan") for n in self.form.param_names}
             result = FitResult(params=nan_params, objective=float("inf"), success=False, status=3,

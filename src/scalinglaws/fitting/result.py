@@ -109,6 +109,9 @@ class FitResult(FrozenOnUnpickle):
         Relative projected gradient at the optimum.
     package_version : str
         Version of scalinglaws that made the fit.
+    fitted_range : dict
+        ``{input: (smallest, largest)}`` of the fitted runs (empty for given parameters
+        and for fit files written before it was kept); predictions far beyond it warn.
     diagnostics : dict
         Identifiability: ``condition_number`` of the correlation-scaled
         design ``J J^T`` at the optimum, the ``most_correlated`` pair of
@@ -138,6 +141,7 @@ class FitResult(FrozenOnUnpickle):
     nfev: int = 0
     gradient: float = float("nan")
     package_version: str = __version__
+    fitted_range: dict = field(default_factory=dict, compare=False)
     residuals: np.ndarray | None = field(default=None, repr=False, compare=False)
     bootstrap: Any = field(default=None, repr=False, compare=False)
     diagnostics: dict = field(default_factory=dict, repr=False, compare=False)
@@ -145,7 +149,8 @@ class FitResult(FrozenOnUnpickle):
     def __post_init__(self):
         # deeply frozen: no mapping, list or array of a result can be changed in place
         for name in ("params", "fixed", "tied", "options", "diagnostics", "local_optima",
-                     "best_basin_starts", "at_bounds", "free_params", "residuals"):
+                     "best_basin_starts", "at_bounds", "free_params", "residuals",
+                     "fitted_range"):
             object.__setattr__(self, name, deep_freeze(getattr(self, name)))
 
     @classmethod
@@ -244,6 +249,7 @@ class FitResult(FrozenOnUnpickle):
             "objective": self.objective,
             "n_runs": self.n_runs,
             "data_fingerprint": self.data_fingerprint,
+            "fitted_range": {k: list(v) for k, v in self.fitted_range.items()},
             "success": self.success,
             "status": self.status,
             "message": self.message,

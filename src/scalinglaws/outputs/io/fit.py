@@ -18,6 +18,7 @@ The ``"bootstrap"`` section is written by ``BootstrapResult.to_dict`` and read b
 from __future__ import annotations
 
 import json
+import math
 import os
 from functools import lru_cache
 from importlib import resources
@@ -132,6 +133,7 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
         best_basin_starts=tuple(int(i) for i in optimizer.get("best_basin_starts") or ()),
         local_optima=tuple(doc.get("local_optima") or ()), options=options,
         data_fingerprint=doc["data_fingerprint"],
+        fitted_range=_fitted_range(doc.get("fitted_range") or {}, form, source),
         nit=int(optimizer.get("nit", 0)), nfev=int(optimizer.get("nfev", 0)),
         gradient=_number(optimizer.get("gradient")),
         diagnostics=_diagnostics(doc.get("diagnostics") or {}),
@@ -176,6 +178,21 @@ def from_json(text: str | bytes, *, source: str = "fit JSON"):
     if not isinstance(text, (str, bytes, bytearray)):
         raise InputError(f"{source}: expected JSON text, got {type(text).__name__}")
     return fit_from_dict(parse_json(text, source, finite=True), source=source)
+
+
+def _fitted_range(ranges: dict, form, source: str) -> dict:
+    """``fitted_range`` of a fit file: the form's inputs, each (smallest, largest) > 0."""
+    out = {}
+    for name, pair in ranges.items():
+        if name not in form.inputs:
+            raise InputError(f"{source}: field fitted_range.{name}: form {form.name!r} takes "
+                             f"inputs {', '.join(form.inputs)}")
+        low, high = (float(v) for v in pair)
+        if not (0 < low <= high and math.isfinite(high)):
+            raise InputError(f"{source}: field fitted_range.{name} must be [smallest, largest] "
+                             f"with 0 < smallest <= largest, got {list(pair)}")
+        out[name] = (low, high)
+    return out
 
 
 def save(result, path: str | os.PathLike, *, force: bool = False) -> None:
