@@ -103,6 +103,36 @@ def test_80_and_90_percent_prediction_intervals_cover_at_their_level():
     assert 0.86 <= mean[2] <= 0.94 and 0.84 <= mean[3] <= 0.96  # 90%
 
 
+@pytest.mark.slow
+def test_prediction_intervals_with_a_bootstrap_cover_new_runs_of_a_correct_law():
+    """`fit --uncertainty` attaches a bootstrap, whose percentiles then set the parameter
+    term of the prediction interval wherever they are wider than the delta method's (the
+    interval holds the confidence interval). Measured (40 sweeps, 200 resamples each):
+    0.955 (Monte Carlo error 0.004) of new runs in range and 0.930 (0.018) at 10x, with
+    intervals a median 0.5% and 1.5% wider than with the delta-method term alone (0.952
+    and 0.925 over the same runs)."""
+    rng = np.random.default_rng(11)
+    rows = []
+    for _ in range(N_SWEEPS):
+        runs = misspecified_sweep("exact", rng=rng)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+            law = calibrate(sl.fit(runs), runs, n_resamples=200, rng=rng, progress=False)
+            inside = misspecified_sweep("exact", rng=rng)
+            far = misspecified_sweep("exact", budgets=[3e22], n_sizes=5, span=3.0, rng=rng)
+            row = []
+            for new in (inside, far):
+                inputs = dict(N=new.N, D=new.D, C=new.C)
+                booted = law.interval("prediction", **inputs)
+                delta = law.interval("prediction", draws=np.empty((0, 5)), **inputs)
+                row += [np.mean(_covered(booted, new.loss)),
+                        np.median((booted.high - booted.low) / (delta.high - delta.low))]
+            rows.append(row)
+    mean = np.array(rows).mean(axis=0)
+    assert 0.90 <= mean[0] <= 0.98 and 0.87 <= mean[2] <= 0.98
+    assert 0.98 <= mean[1] < 1.05 and 0.98 <= mean[3] < 1.10  # about as wide as delta alone
+
+
 def _confidence_coverage(n_resamples, rng):
     """Per sweep of the correct law: how often the 95% confidence interval holds the true
     mean loss, in range and at 10x (delta method, or bootstrap percentiles)."""
