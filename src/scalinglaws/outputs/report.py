@@ -105,7 +105,7 @@ def _coefficients(result) -> str:
         from ..analysis.extrapolate import chinchilla_frontier
 
         try:
-            coef = chinchilla_frontier(result, draws=None if boot is None else boot.draws)
+            coef = chinchilla_frontier(result)
         except InputError:
             coef = None
         if coef is not None:
@@ -130,11 +130,10 @@ def _allocation(result, budgets) -> str:
         return (f'<p class="note">The {_e(result.form.name)} law has inputs '
                 f"({_e(', '.join(result.form.inputs))}): it cannot split compute between "
                 "parameters and tokens, so there is no allocation table.</p>")
-    boot = getattr(result, "bootstrap", None)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            alloc = compute_optimal(result, budgets, draws=None if boot is None else boot.draws)
+            alloc = compute_optimal(result, budgets)
         except InputError as error:
             return f'<p class="note">No allocation: {_e(error)}</p>'
     intervals = alloc.intervals

@@ -94,8 +94,19 @@ def cmd_predict(args) -> int:
     prediction = predict(result, confidence_level=args.confidence_level, **used)
     frame = prediction.to_frame()
     print_table(frame, args.json)
+    _print_level(args, prediction.confidence_level, prediction.n_draws,
+                 "prediction and confidence" if prediction.interval == "prediction" else None)
     write_output(args, frame)
     return 0
+
+
+def _print_level(args, level, n_draws, kind=None) -> None:
+    """Under a table with intervals, the level they are at (a 0.8 interval looks like a
+    0.95 one otherwise)."""
+    if args.json or not (n_draws or kind):
+        return
+    source = f"over {n_draws} bootstrap draws" if n_draws else "delta method"
+    print(f"\n{kind or 'confidence'} intervals: {100 * level:g}% two-sided ({source})")
 
 
 def cmd_optimal(args) -> int:
@@ -107,6 +118,7 @@ def cmd_optimal(args) -> int:
                                  confidence_level=args.confidence_level)
     frame = allocation.to_frame()
     print_table(frame, args.json)
+    _print_level(args, allocation.confidence_level, allocation.n_draws)
     write_output(args, frame)
     return 0
 

@@ -134,8 +134,8 @@ def _parametric(comparison, runs, grid, left, right, colour):
         if runs is not None:
             mask = runs.frame[comparison.group_column].to_numpy() == group
             left.scatter(runs.C[mask], runs.loss[mask], s=9, alpha=0.5, color=colour[group])
-        left.plot(grid, compute_optimal(fit[group], grid).loss, color=colour[group], lw=1.8,
-                  label=f"{group}: L*(C)")
+        left.plot(grid, compute_optimal(fit[group], grid, draws=False).loss,
+                  color=colour[group], lw=1.8, label=f"{group}: L*(C)")
         if group == comparison.reference:
             continue
         out = effective_compute_multiplier(fit, group, comparison.reference, compute=grid,

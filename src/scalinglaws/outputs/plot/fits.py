@@ -203,7 +203,8 @@ def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, grou
         from ...analysis.extrapolate import compute_optimal
 
         budgets = np.geomspace(runs.C.min() / 1.5, runs.C.max() * 1.5, 120)
-        alloc = compute_optimal(result, budgets, flops_per_token=runs.flops_per_token)
+        alloc = compute_optimal(result, budgets, flops_per_token=runs.flops_per_token,
+                                draws=False)
         if x == "C":
             curve_x = budgets
         else:

@@ -41,7 +41,7 @@ def hoffmann_frontier(compute):
     :data:`~scalinglaws.laws.published.HOFFMANN_2022_TEX` (about ``1.3000 (C/6)^0.4565``)."""
     from ...analysis.extrapolate import compute_optimal
 
-    return compute_optimal(_hoffmann_fit(), compute).N
+    return compute_optimal(_hoffmann_fit(), compute, draws=False).N
 
 
 def efficient_frontier(result, compute=None, draws=None, known_models=True, published=True, *,
@@ -113,7 +113,8 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
     rows = draw_rows(result, draws)
     alloc = compute_optimal(result, compute, draws=rows, confidence_level=confidence_level)
     if table is not None and len(table):
-        predicted = np.asarray(compute_optimal(result, table["flops"].to_numpy(float)).N,
+        predicted = np.asarray(compute_optimal(result, table["flops"].to_numpy(float),
+                                               draws=False).N,
                                dtype=float)
 
     ax = new_axes(ax, figsize, default=(7.2, 5.4))

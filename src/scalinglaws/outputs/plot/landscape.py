@@ -128,10 +128,10 @@ def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=Non
     # compute-optimal path across the window
     c_low, c_high = k * n_range[0] * d_range[0], k * n_range[1] * d_range[1]
     path_c = np.geomspace(c_low, c_high, 200)
-    path = compute_optimal(result, path_c, flops_per_token=k)
+    path = compute_optimal(result, path_c, flops_per_token=k, draws=False)
     ax.plot(path.N, path.D, color="tab:red", lw=2.0, zorder=4,
             label="compute-optimal path (N_opt, D_opt)")
-    optimal = compute_optimal(result, budgets, flops_per_token=k)
+    optimal = compute_optimal(result, budgets, flops_per_token=k, draws=False)
     ax.plot(np.atleast_1d(optimal.N), np.atleast_1d(optimal.D), "o",
             color="tab:red", markeredgecolor="white", ms=6, zorder=5)
     for budget in budgets:

@@ -67,7 +67,7 @@ def sweep_plan(plan, *, designs=("standard", "planned", "active"), n_range=None,
     if target.kind == "loss":
         goal_n, goal_d = target.N, target.D
     else:
-        optimum = compute_optimal(law, budget, flops_per_token=k)
+        optimum = compute_optimal(law, budget, flops_per_token=k, draws=False)
         goal_n, goal_d = float(optimum.N), float(optimum.D)
     tables = {"standard": plan.standard.runs, "planned": plan.planned.runs,
               "active": plan.active.runs}
