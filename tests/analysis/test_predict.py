@@ -185,3 +185,21 @@ def test_a_calibrated_law_takes_draws_false_and_its_bootstraps_level(calibrated)
         full = predict(booted, N=7e10, D=1.4e12)
     assert full.confidence_level == booted.bootstrap.confidence_level == 0.95
     assert full.n_draws == 200 and full.method.startswith("t")
+
+
+def test_a_plain_fit_warns_far_beyond_its_runs(sweep):
+    # the reviewer's case: a fit up to 8e8 parameters asked for 70B/1.4T printed nothing
+    runs, result = sweep[0], sweep[1]
+    n_max, d_max = result.fitted_range["N"][1], result.fitted_range["D"][1]
+    assert (n_max, d_max) == (runs.N.max(), runs.D.max())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        predict(result, N=[n_max, 10 * n_max], D=[d_max, 10 * d_max])  # 100x: no warning
+    with pytest.warns(sl.ExtrapolationWarning, match=r"up to 120x beyond the fitted runs "
+                                                     r"\(N up to 12x, D up to 10x"):
+        predict(result, N=[n_max, 12 * n_max], D=[d_max, 10 * d_max])
+    # a fit without a recorded range (given parameters, older files) cannot tell: no warning
+    given = sl.FitResult.from_params("chinchilla", result.params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        predict(given, N=1e15, D=1e16)

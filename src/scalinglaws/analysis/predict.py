@@ -120,6 +120,7 @@ def predict(fit, draws=None, confidence_level=None, *, interval: str | None = No
         raise InputError(f"form {form.name!r} takes inputs {', '.join(form.inputs)}; "
                          f"unknown input(s) {', '.join(unknown)}")
     X, shape = form._broadcast_inputs(inputs)
+    _warn_far_beyond(fit, X)
     values = loss_at_shared_inputs(form, rows, X)
     point_values, intervals, failed = summarise({"loss": values}, shape, level, n_draws)
     low, high = intervals.get("loss", (None, None))
@@ -129,6 +130,36 @@ def predict(fit, draws=None, confidence_level=None, *, interval: str | None = No
                       n_failed_draws=failed, interval="confidence" if n_draws else None,
                       confidence_low=low, confidence_high=high,
                       method="bootstrap percentile" if n_draws else "")
+
+
+#: extrapolation (the product over inputs of value / largest fitted value, about C / C_max
+#: for N and D) beyond which a plain fit's prediction warns: the rollouts behind the README's
+#: studies measured laws up to 100x beyond their runs, no further
+FAR_BEYOND = 100.0
+
+
+def _warn_far_beyond(fit, X) -> None:
+    """Warn when a plain fit predicts more than :data:`FAR_BEYOND` times beyond its runs."""
+    import warnings
+
+    from .._exceptions import ExtrapolationWarning
+
+    ranges = getattr(fit, "fitted_range", None) or {}
+    if not ranges or any(name not in ranges for name in X):
+        return
+    factor = np.ones(np.broadcast_shapes(*(np.shape(v) for v in X.values())))
+    for name, values in X.items():
+        factor = factor * np.maximum(np.asarray(values, dtype=float) / ranges[name][1], 1.0)
+    worst = float(np.max(factor)) if factor.size else 1.0
+    if worst > FAR_BEYOND:
+        beyond = ", ".join(f"{name} up to {np.max(values) / ranges[name][1]:.3g}x"
+                           for name, values in X.items() if np.max(values) > ranges[name][1])
+        warnings.warn(f"predicting up to {worst:.3g}x beyond the fitted runs ({beyond} their "
+                      f"largest), further than any back-test measured ({FAR_BEYOND:g}x); a "
+                      "confidence interval holds the parameters' uncertainty only, not the "
+                      "law's own error out there: scalinglaws.calibrate(result, runs) gives "
+                      "prediction intervals and flags what it cannot vouch for",
+                      ExtrapolationWarning, stacklevel=4)  # the caller of predict
 
 
 def _calibrated_prediction(law, draws, confidence_level, interval, inputs) -> Prediction:
