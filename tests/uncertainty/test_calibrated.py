@@ -243,3 +243,15 @@ def test_too_few_runs_for_a_rollout_warns_and_goes_on_without_calibration():
     with pytest.warns(sl.ExtrapolationWarning, match="no rollout calibration"):
         bounds = law.interval("prediction", N=1e10, D=2e11)
     assert bool(bounds.beyond_calibration)
+
+
+def test_summary_shows_the_bootstraps_parameter_intervals():
+    # `fit --uncertainty --resamples 200` printed the parameters without their intervals
+    runs = sl.generate_sweep(rng=0)
+    result = sl.fit(runs)
+    law = calibrate(result, runs, n_resamples=30, rng=0, progress=False)
+    assert law.fit.bootstrap is None and law.bootstrap is not None
+    text = law.summary()
+    assert "[95% percentile interval, 30 resamples" in text
+    low, high = law.bootstrap.intervals["alpha"]
+    assert f"[{low:.6g}, {high:.6g}]" in text

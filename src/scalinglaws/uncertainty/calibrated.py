@@ -270,8 +270,12 @@ class CalibratedFit(FrozenOnUnpickle):
         raise InputError(f"the scatter scales with {axis}; give {axis}= with the inputs")
 
     def summary(self) -> str:
-        """The fit's summary followed by the uncertainty model."""
-        lines = [self.fit.summary(), "", "uncertainty"]
+        """The fit's summary (with the bootstrap's parameter intervals) followed by the
+        uncertainty model."""
+        fit = self.fit
+        if fit.bootstrap is None and self.bootstrap is not None:
+            fit = fit.with_bootstrap(self.bootstrap)
+        lines = [fit.summary(), "", "uncertainty"]
         s = self.scatter
         shape = {"constant": "", "power": f" x ({s.axis}/{s.reference:.3g})^{s.coefficient:.3g}",
                  "ratio": f" x exp({s.coefficient:.3g} (log(D/N) - {s.ratio_center:.3g})^2)"}
