@@ -88,7 +88,15 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
     Examples
     --------
     Hoffmann's unrounded coefficients give N_opt = 4.04e10 at the Gopher budget 5.76e23
-    (Fig 4 caption: ~40B); the printed, rounded ones give 3.22e10.
+    (Fig 4 caption: ~40B); the printed, rounded ones give 3.22e10:
+
+    >>> from scalinglaws import FitResult
+    >>> from scalinglaws.laws.published import HOFFMANN_2022_ROUNDED, HOFFMANN_2022_TEX
+    >>> for coefficients in (HOFFMANN_2022_TEX, HOFFMANN_2022_ROUNDED):
+    ...     law = FitResult.from_params("chinchilla", coefficients)
+    ...     print(f"{float(compute_optimal(law, 5.76e23).N):.3g}")
+    4.04e+10
+    3.22e+10
 
     A fit that carries a bootstrap gives intervals at the bootstrap's level by itself:
 

@@ -78,10 +78,9 @@ def predict(fit, draws=None, confidence_level=None, *, interval: str | None = No
 
     Examples
     --------
-    >>> from scalinglaws import Chinchilla, FitResult
-    >>> law = FitResult(form=Chinchilla(), params=dict(E=1.69, A=406.4, B=410.7, alpha=0.34,
-    ...                 beta=0.28), free_params=(), fixed={}, tied={}, objective=0.0, n_runs=0,
-    ...                 success=True, status=0, message="")
+    >>> from scalinglaws import FitResult
+    >>> law = FitResult.from_params("chinchilla", dict(E=1.69, A=406.4, B=410.7, alpha=0.34,
+    ...                                                beta=0.28))  # Hoffmann et al.'s, printed
     >>> round(predict(law, N=70e9, D=1.4e12).loss, 4)
     1.9366
 
