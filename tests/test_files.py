@@ -177,8 +177,20 @@ def test_an_existing_table_or_foreign_json_is_replaced_only_with_force(tmp_path)
     assert check_output_path(table, kind="table", force=True) == table
     records = tmp_path / "runs.json"
     records.write_text('[{"N": 1e8, "D": 2e9, "loss": 3.1}]')
-    with pytest.raises(InputError, match="holds a json that may be data"):
+    with pytest.raises(InputError, match="holds a JSON file that may be data"):
         check_output_path(records, kind="json")
+    # a file of no known kind (runs.txt, a name without suffix) is no safer to replace
+    for name in ("runs.txt", "runs"):
+        other = tmp_path / name
+        other.write_text("N,D,loss\n1e8,2e9,3.1\n")
+        with pytest.raises(InputError, match="holds a file that may be data"):
+            check_output_path(other, kind="fit")
+    # a document that quotes a fit (a back-test holding its folds' fits) is not a fit, but
+    # it is the package's own: replaced unasked by a document of its kind
+    backtest = tmp_path / "backtest.json"
+    backtest.write_text('{"kind": "scalinglaws.backtest", "folds": [{"kind": "scalinglaws.fit"}]}')
+    assert file_kind(backtest) == "json"
+    assert check_output_path(backtest, kind="json") == backtest
     ours = tmp_path / "comparison.json"
     ours.write_text('{"kind": "scalinglaws.comparison", "rows": []}')
     assert check_output_path(ours, kind="json") == ours

@@ -177,9 +177,29 @@ def _sniff(head: bytes) -> str | None:
         return "html"
     if head.startswith(b"PAR1"):
         return "table"
-    if b'"scalinglaws.fit"' in head:
-        return "fit"
     return None
+
+
+#: largest JSON file read whole to learn its top-level ``kind``
+_KIND_READ_LIMIT = 256 * 2**20
+
+
+def _document_kind(path: Path) -> str | None:
+    """The top-level ``kind`` of a JSON object the package wrote (``scalinglaws.fit``,
+    ``scalinglaws.comparison``...), else None. Read whole: a document that merely quotes a
+    fit (a back-test holding its fold fits) is not a fit."""
+    try:
+        if path.stat().st_size > _KIND_READ_LIMIT:
+            return None
+        with open(path, "rb") as handle:
+            text = handle.read()
+        if not text.lstrip()[:1] == b"{":
+            return None
+        doc = json.loads(text)
+    except (OSError, ValueError, RecursionError):
+        return None
+    kind = doc.get("kind") if isinstance(doc, dict) else None
+    return kind if isinstance(kind, str) and kind.startswith("scalinglaws.") else None
 
 
 def file_kind(path) -> str | None:
@@ -200,6 +220,8 @@ def file_kind(path) -> str | None:
     sniffed = _sniff(head)
     if sniffed is not None:
         return sniffed
+    if _document_kind(path) == "scalinglaws.fit":
+        return "fit"
     if by_suffix is None and head.lstrip()[:1] in (b"{", b"["):
         return "json"
     return by_suffix
@@ -261,13 +283,15 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
         if existing is not None and existing != kind:
             raise InputError(f"{argument} {shown!r} exists and holds a {existing} file, "
                              f"not a {kind} file; choose another name or pass --force")
-        if existing in ("table", "json") and not _written_by_us(path):
-            # a table or a JSON file may be somebody's data (a sweep, a log export): the
-            # package cannot tell its own tables from them, so it replaces none unasked
-            raise InputError(f"{argument} {shown!r} exists and holds a {existing} that may "
-                             f"be data (scalinglaws replaces only its own fit, report, figure "
-                             f"and JSON files unasked); choose another name or pass --force "
-                             f"to replace it")
+        if existing in ("table", "json", None) and not _written_by_us(path):
+            # a table, a JSON file or a file of no known kind may be somebody's data (a
+            # sweep, a log export): the package cannot tell its own tables from them, so it
+            # replaces none unasked
+            what = {"table": "a table", "json": "a JSON file", None: "a file"}[existing]
+            raise InputError(f"{argument} {shown!r} exists and holds {what} that may be data "
+                             f"(scalinglaws replaces unasked only the files it can tell it "
+                             f"wrote: fits and its other JSON documents, reports, figures); "
+                             f"choose another name or pass --force to replace it")
     named = _KINDS.get(path.suffix.lower())
     if (kind is not None and named is not None and named != kind and not force
             and {named, kind} != {"json", "fit"}):
@@ -288,13 +312,9 @@ def _empty(path: Path) -> bool:
 
 
 def _written_by_us(path: Path) -> bool:
-    """Whether ``path`` is a JSON document the package wrote (its ``kind`` names it)."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
-    except OSError:
-        return False
-    return b'"scalinglaws.' in head
+    """Whether ``path`` is a JSON document the package wrote (its top-level ``kind`` says
+    so)."""
+    return _document_kind(path) is not None
 
 
 # ----------------------------------------------------------------------------- JSON
@@ -422,8 +442,8 @@ class JsonDocument:
         unless given). A value JSON cannot hold raises :class:`InputError` naming it."""
         return json_text(self.to_dict(), what=self._document, **{"indent": None, **kwargs})
 
-    def save(self, path) -> None:
+    def save(self, path, *, force: bool = False) -> None:
         """Write :meth:`to_dict` to ``path`` as JSON, atomically (never over another kind
-        of file)."""
-        target = check_output_path(path, kind="json", argument="`path`")
+        of file, or a JSON file the package did not write, unless ``force``)."""
+        target = check_output_path(path, kind="json", force=force, argument="`path`")
         atomic_write(target, self.to_json(indent=2) + "\n")

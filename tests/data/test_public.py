@@ -304,3 +304,11 @@ def test_command_line_converter(shared_dir, raw_dicts, tmp_path, capsys):
     assert len(pd.read_csv(out)) == 317
     assert ds.main(["convert", "muennighoff2023", str(notebook), "--out", str(notebook)]) == 2
     assert "also an input" in capsys.readouterr().err
+    # converting again over the table it wrote asks for --force (a CSV cannot say who wrote
+    # it), which the converter takes; the Python function checks the path the same way
+    assert ds.main(["convert", "muennighoff2023", str(notebook), "--out", str(out)]) == 2
+    assert "pass --force" in capsys.readouterr().err
+    assert ds.main(["convert", "muennighoff2023", str(notebook), "--out", str(out),
+                    "--force"]) == 0
+    with pytest.raises(ds.InputError, match="also an input"):
+        ds.convert_muennighoff2023(notebook, notebook, force=True)

@@ -146,3 +146,15 @@ def test_efficient_frontier_options(plain_result, result, runs):
     with pytest.raises(InputError, match="`compute` must hold at least 2 values"):
         plot.efficient_frontier(result, compute=[1e20])
     assert math.isfinite(float(ax.get_lines()[0].get_ydata()[0]))
+
+
+def test_the_band_is_at_the_level_of_the_fits_bootstrap(plain_result, runs):
+    # a report printed 80% tables beside a 95% frontier band for a fit bootstrapped at 0.8
+    from scalinglaws.uncertainty.bootstrap import bootstrap
+
+    boot = bootstrap(plain_result, runs, 20, rng=0, confidence_level=0.8, progress=False)
+    ax = plot.efficient_frontier(plain_result.with_bootstrap(boot), known_models=False)
+    assert "80% bootstrap interval (20 draws)" in legend_texts(ax)
+    ax = plot.efficient_frontier(plain_result.with_bootstrap(boot), known_models=False,
+                                 confidence_level=0.9)
+    assert "90% bootstrap interval (20 draws)" in legend_texts(ax)

@@ -283,12 +283,16 @@ def _check_fingerprint(name: str, frame, columns, out) -> None:
                       "may differ from the documented ones", ScalingLawsWarning, stacklevel=3)
 
 
-def _write_table(frame, out) -> None:
+def _write_table(frame, out, inputs=(), force: bool = False) -> None:
+    """Write ``frame`` to ``out`` atomically: never over one of ``inputs``, and over an
+    existing table or another kind of file only with ``force``."""
     if out is None:
         return
-    from .._files import atomic_write
+    from .._files import atomic_write, check_output_path
 
-    atomic_write(out, frame.to_csv(index=False, float_format="%.8g"))
+    target = check_output_path(out, inputs=inputs, kind="table", force=force,
+                               argument="`out`")
+    atomic_write(target, frame.to_csv(index=False, float_format="%.8g"))
 
 
 #: (module, name) pairs a Porian pickle may name: what pandas and numpy need to rebuild
@@ -385,7 +389,7 @@ def _porian_rows(summary, source: str) -> list:
     return rows
 
 
-def convert_porian2024(sources, out=None):
+def convert_porian2024(sources, out=None, *, force: bool = False):
     """Porian et al.'s summary pickles to the IsoFLOP table, without running the pickles.
 
     Parameters
@@ -393,7 +397,10 @@ def convert_porian2024(sources, out=None):
     sources : path or sequence of paths
         The ``summary_df*.pickle.xz`` files (or a folder holding them).
     out : path, optional
-        CSV to write (atomically).
+        CSV to write (atomically; never over a source, nor over an existing table unless
+        ``force``).
+    force : bool
+        Replace an existing file at ``out``.
 
     Returns
     -------
@@ -420,7 +427,7 @@ def convert_porian2024(sources, out=None):
     frame = pd.DataFrame(rows)
     frame = frame.drop_duplicates(["setting", "C", "N"], keep="first").reset_index(drop=True)
     _check_fingerprint("porian2024", frame, ["setting", "N", "D", "C", "loss"], out)
-    _write_table(frame, out)
+    _write_table(frame, out, sources, force)
     return frame
 
 
@@ -494,7 +501,7 @@ def _parse_run(name: str, params: dict, tokens: dict):
     return key, total, unique, variant
 
 
-def convert_muennighoff2023(notebook, out=None):
+def convert_muennighoff2023(notebook, out=None, *, force: bool = False):
     """The datablations runs from ``utils/parametric_fit.ipynb``, read as data.
 
     Cell 1 of the notebook (commit 13701315) holds ``NAMES_TO_VAL_LOSSES`` (317 run names
@@ -546,7 +553,7 @@ def convert_muennighoff2023(notebook, out=None):
     frame = pd.DataFrame(rows)
     _check_fingerprint("muennighoff2023", frame,
                        ["run_name", "N", "D", "U", "loss", "in_paper_fit_set"], out)
-    _write_table(frame, out)
+    _write_table(frame, out, [notebook], force)
     return frame
 
 
@@ -566,12 +573,14 @@ def main(argv=None) -> int:
     convert.add_argument("name", choices=["porian2024", "muennighoff2023"])
     convert.add_argument("source", nargs="+", help="the authors' file(s), or their folder")
     convert.add_argument("--out", required=True, help="CSV to write")
+    convert.add_argument("--force", action="store_true",
+                         help="replace an existing file at --out (never a source)")
     args = parser.parse_args(argv)
     try:
         from .._files import check_output_path
 
         sources = [Path(s) for s in args.source]
-        check_output_path(args.out, inputs=sources, kind="table")
+        check_output_path(args.out, inputs=sources, kind="table", force=args.force)
         for source in sources:
             files = sorted(source.glob(DATASETS[args.name].raw_pattern)) if source.is_dir() \
                 else [source]
@@ -581,9 +590,10 @@ def main(argv=None) -> int:
         with warnings.catch_warnings():
             warnings.simplefilter("always", ScalingLawsWarning)
             if args.name == "porian2024":
-                frame = convert_porian2024(sources if len(sources) > 1 else sources[0], args.out)
+                frame = convert_porian2024(sources if len(sources) > 1 else sources[0],
+                                           args.out, force=args.force)
             else:
-                frame = convert_muennighoff2023(sources[0], args.out)
+                frame = convert_muennighoff2023(sources[0], args.out, force=args.force)
     except InputError as exc:
         print(f"scalinglaws: error: {exc}", file=sys.stderr)
         return 2

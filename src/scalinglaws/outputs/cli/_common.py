@@ -503,6 +503,10 @@ def write_output(args, result) -> Path | None:
         if suffix != ".json":
             raise InputError(f"--out {args.out!r}: this result is a JSON document; end the "
                              "name with .json")
+        if isinstance(result, dict) and "kind" not in result:
+            # named inside, so that running the command again may replace it unasked
+            result = {"kind": f"scalinglaws.{getattr(args, 'command', None) or 'result'}",
+                      **result}
         text = json.dumps(result, indent=2) + "\n"
     with output_file(out) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -176,15 +176,6 @@ def require_allocatable(form, what: str) -> None:
                          f"{form.name!r} has inputs ({', '.join(form.inputs)})")
 
 
-def draw_rows(result, draws):
-    """The bootstrap draws to use: ``draws`` (array, DataFrame or BootstrapResult) or the
-    fit's attached bootstrap, or None."""
-    if draws is None:
-        boot = getattr(result, "bootstrap", None)
-        return None if boot is None else boot.draws
-    return getattr(draws, "draws", draws)
-
-
 def check_isoflop(isoflop_result, name: str = "isoflop_result"):
     """The per-budget table of an IsoFLOP result."""
     table = getattr(isoflop_result, "budgets", None)

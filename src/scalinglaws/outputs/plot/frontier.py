@@ -15,7 +15,7 @@ import numpy as np
 from ..._validation import check_bool, check_confidence_level
 from ...laws.published import KAPLAN_2020_FRONTIER, kaplan_2020_frontier
 from ...laws.published import known_models as known_models_table
-from ._checks import check_canvas, check_result, draw_rows, positive_array, require_allocatable
+from ._checks import check_canvas, check_result, positive_array, require_allocatable
 from ._labels import place_labels
 from ._style import LABELS, new_axes, sci
 
@@ -45,7 +45,8 @@ def hoffmann_frontier(compute):
 
 
 def efficient_frontier(result, compute=None, draws=None, known_models=True, published=True, *,
-                       models=None, confidence_level: float = 0.95, label_models: bool = True,
+                       models=None, confidence_level: float | None = None,
+                       label_models: bool = True,
                        ax=None, figsize=None):
     """Compute-optimal model size N_opt against training compute, with comparisons.
 
@@ -73,8 +74,9 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
     models : DataFrame or path, optional
         Table with ``name``, ``params``, ``tokens`` and optionally ``flops`` (else 6ND).
         Default: the table shipped with the package (``scalinglaws/data/known_models.csv``).
-    confidence_level : float
-        Coverage of the band.
+    confidence_level : float, optional
+        Coverage of the band (default: the level the fit's bootstrap was made at, else
+        0.95).
     label_models : bool
         Write each model's name beside its marker.
     ax : matplotlib Axes, optional
@@ -100,7 +102,8 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
     show_models = check_bool("known_models", known_models)
     published = check_bool("published", published)
     label_models = check_bool("label_models", label_models)
-    confidence_level = check_confidence_level(confidence_level)
+    if confidence_level is not None:
+        confidence_level = check_confidence_level(confidence_level)
     figsize = check_canvas(ax, figsize)
     table = known_models_table(models) if show_models else None
     if compute is None:
@@ -110,8 +113,8 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
             high = max(high, table["flops"].max() * 3)
         compute = np.geomspace(low, high, 81)
     compute = np.sort(positive_array("compute", compute, minimum_size=2))
-    rows = draw_rows(result, draws)
-    alloc = compute_optimal(result, compute, draws=rows, confidence_level=confidence_level)
+    # draws as given (None: the fit's own bootstrap, at its level), as compute_optimal reads them
+    alloc = compute_optimal(result, compute, draws=draws, confidence_level=confidence_level)
     if table is not None and len(table):
         predicted = np.asarray(compute_optimal(result, table["flops"].to_numpy(float),
                                                draws=False).N,
