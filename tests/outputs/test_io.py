@@ -87,11 +87,12 @@ def test_file_validates_against_shipped_schema(result):
 
 
 def test_the_fitted_range_travels_with_the_fit(result, runs, tmp_path):
-    # the smallest and largest of each input, checked against the runs themselves
-    assert set(result.fitted_range) == {"N", "D"}
+    # the smallest and largest of each input and of N*D, checked against the runs themselves
+    assert set(result.fitted_range) == {"N", "D", "N*D"}
     for name in ("N", "D"):
         values = runs.inputs((name,))[name]
         assert result.fitted_range[name] == (values.min(), values.max())
+    assert result.fitted_range["N*D"][1] == np.max(runs.N * runs.D)
     path = tmp_path / "fit.json"
     save(result, path)
     assert load(path).fitted_range == result.fitted_range
@@ -104,6 +105,24 @@ def test_the_fitted_range_travels_with_the_fit(result, runs, tmp_path):
         from_json(json.dumps(doc))
     del doc["fitted_range"]  # files written before it was kept load with an empty range
     assert from_json(json.dumps(doc)).fitted_range == {}
+
+
+def test_a_law_of_signed_inputs_keeps_its_range_through_a_file(tmp_path):
+    # a user-defined law over x in [-2, 3] (custom forms take signed inputs) saved a range
+    # its own loader refused
+    import scalinglaws as sl
+
+    form = sl.define_form("slope_signed_io", lambda x, a, b: a + b * x, inputs=("x",),
+                          params={"a": sl.Param(start=[0.0, 1.0]),
+                                  "b": sl.Param(start=[0.0, 1.0])},
+                          register=True, overwrite=True)
+    x = np.linspace(-2.0, 3.0, 12)
+    result = sl.LawFitter(form, loss="squared", space="linear").fit_arrays(
+        {"x": x}, 1.5 + 0.5 * x + 0.01 * np.sin(7 * x))
+    assert result.fitted_range == {"x": (-2.0, 3.0)}
+    path = tmp_path / "signed.json"
+    save(result, path)
+    assert load(path).fitted_range == {"x": (-2.0, 3.0)}
 
 
 def test_given_parameters_round_trip_and_validate():

@@ -92,10 +92,10 @@ def predict(fit, draws=None, confidence_level=None, *, interval: str | None = No
     >>> result = sl.fit(runs)
     >>> result = result.with_bootstrap(sl.bootstrap(result, runs, 100, rng=0,
     ...                                             confidence_level=0.8, progress=False))
-    >>> p = predict(result, N=7e10, D=1.4e12)
+    >>> p = predict(result, N=3e10, D=6e11)
     >>> p.confidence_level, p.n_draws, bool(p.low < p.loss < p.high)
     (0.8, 100, True)
-    >>> predict(result, N=7e10, D=1.4e12, draws=False).low is None
+    >>> predict(result, N=3e10, D=6e11, draws=False).low is None
     True
     """
     from ..uncertainty.calibrated import CalibratedFit
@@ -131,9 +131,9 @@ def predict(fit, draws=None, confidence_level=None, *, interval: str | None = No
                       method="bootstrap percentile" if n_draws else "")
 
 
-#: extrapolation (the product over inputs of value / largest fitted value, about C / C_max
-#: for N and D) beyond which a plain fit's prediction warns: the rollouts behind the README's
-#: studies measured laws up to 100x beyond their runs, no further
+#: how far beyond its runs a plain fit may predict before it warns: N*D over the largest
+#: N*D of a run (= C / C_max for any k in C = k N D), or x / x_max for a one-input law; the
+#: rollouts behind the README's studies measured laws up to 100x beyond their runs
 FAR_BEYOND = 100.0
 
 
@@ -144,21 +144,24 @@ def _warn_far_beyond(fit, X) -> None:
     from .._exceptions import ExtrapolationWarning
 
     ranges = getattr(fit, "fitted_range", None) or {}
-    if not ranges or any(name not in ranges for name in X):
+    if "N*D" in ranges and {"N", "D"} <= set(X):
+        scale = np.asarray(X["N"], dtype=float) * np.asarray(X["D"], dtype=float)
+        largest, what = ranges["N*D"][1], "compute (C = k N D)"
+    elif len(X) == 1 and next(iter(X)) in ranges:
+        (name, values), = X.items()
+        scale, largest, what = np.asarray(values, dtype=float), ranges[name][1], name
+    else:
         return
-    factor = np.ones(np.broadcast_shapes(*(np.shape(v) for v in X.values())))
-    for name, values in X.items():
-        factor = factor * np.maximum(np.asarray(values, dtype=float) / ranges[name][1], 1.0)
-    worst = float(np.max(factor)) if factor.size else 1.0
+    if largest <= 0 or scale.size == 0:
+        return  # a law of signed inputs: no ratio to speak of
+    worst = float(np.max(scale)) / largest
     if worst > FAR_BEYOND:
-        beyond = ", ".join(f"{name} up to {np.max(values) / ranges[name][1]:.3g}x"
-                           for name, values in X.items() if np.max(values) > ranges[name][1])
-        warnings.warn(f"predicting up to {worst:.3g}x beyond the fitted runs ({beyond} their "
-                      f"largest), further than any back-test measured ({FAR_BEYOND:g}x); a "
+        warnings.warn(f"predicting at up to {worst:.3g}x the largest {what} of the fitted "
+                      f"runs, further than any back-test measured ({FAR_BEYOND:g}x); a "
                       "confidence interval holds the parameters' uncertainty only, not the "
-                      "law's own error out there: scalinglaws.calibrate(result, runs) gives "
-                      "prediction intervals and flags what it cannot vouch for",
-                      ExtrapolationWarning, stacklevel=4)  # the caller of predict
+                      "law's own error out there: scalinglaws.calibrate(result, runs) (fit "
+                      "--uncertainty) gives prediction intervals and flags what it cannot "
+                      "vouch for", ExtrapolationWarning, stacklevel=4)  # predict's caller
 
 
 def _calibrated_prediction(law, draws, confidence_level, interval, inputs) -> Prediction:

@@ -348,6 +348,11 @@ class LawFitter:
                                        prune_after=0)
             search = _merge(first, fine, chosen)
         fitted_range = {k: (float(np.min(v)), float(np.max(v))) for k, v in inputs.items()}
+        if {"N", "D"} <= set(inputs):
+            # the largest N and the largest D come from different runs of an IsoFLOP sweep:
+            # how far a prediction reaches is measured in N*D (C / k), run by run
+            product = np.asarray(inputs["N"], dtype=float) * np.asarray(inputs["D"], dtype=float)
+            fitted_range["N*D"] = (float(np.min(product)), float(np.max(product)))
         return self._result(n, fingerprint, residuals, search, len(x0), weights, fitted_range)
 
     def _check_arrays(self, inputs, target):

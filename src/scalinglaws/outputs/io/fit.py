@@ -181,16 +181,21 @@ def from_json(text: str | bytes, *, source: str = "fit JSON"):
 
 
 def _fitted_range(ranges: dict, form, source: str) -> dict:
-    """``fitted_range`` of a fit file: the form's inputs, each (smallest, largest) > 0."""
+    """``fitted_range`` of a fit file: the form's inputs (and ``N*D`` for a form of N and
+    D), each [smallest, largest], positive for a form of positive inputs."""
+    known = set(form.inputs) | ({"N*D"} if {"N", "D"} <= set(form.inputs) else set())
+    positive = getattr(form, "positive_inputs", True)
     out = {}
     for name, pair in ranges.items():
-        if name not in form.inputs:
+        if name not in known:
             raise InputError(f"{source}: field fitted_range.{name}: form {form.name!r} takes "
                              f"inputs {', '.join(form.inputs)}")
         low, high = (float(v) for v in pair)
-        if not (0 < low <= high and math.isfinite(high)):
+        if not (low <= high and math.isfinite(low) and math.isfinite(high)) or \
+                (positive and low <= 0):
+            bound = "0 < smallest <= largest" if positive else "smallest <= largest"
             raise InputError(f"{source}: field fitted_range.{name} must be [smallest, largest] "
-                             f"with 0 < smallest <= largest, got {list(pair)}")
+                             f"with {bound}, got {list(pair)}")
         out[name] = (low, high)
     return out
 
