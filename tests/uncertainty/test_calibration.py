@@ -62,3 +62,21 @@ def test_correct_law_needs_little_extrapolation_term_and_misspecified_needs_more
     assert calm.extra_sd(calm.max_log_factor) < 0.01
     assert rough.extra_sd(rough.max_log_factor) > 2 * calm.extra_sd(calm.max_log_factor)
     assert calm.to_dict()["axis"] == "C"
+
+
+def test_the_first_fold_sees_three_sizes_and_three_token_counts():
+    # an OLMo calibration fold of 8 runs at 2 model sizes left E and alpha unidentified (two
+    # optima, one objective, chosen by rounding): the first fold now grows until every
+    # input has taken 3 distinct values, in order along the axis
+    from scalinglaws.uncertainty.calibration import _runs_to_vary_every_input
+
+    N = np.array([1e8, 1e8, 2e8, 2e8, 1e8, 2e8, 4e8, 4e8, 8e8])
+    D = np.array([1e9, 2e9, 1e9, 2e9, 4e9, 4e9, 1e9, 2e9, 1e9])
+    runs = sl.Runs.from_arrays(N=N, D=D, loss=np.full(9, 3.0))
+    order = np.argsort(6 * N * D, kind="stable")
+    needed = _runs_to_vary_every_input(runs, ("N", "D"), "C")
+    first = order[:needed]
+    assert len(np.unique(N[first])) >= 3 and len(np.unique(D[first])) >= 3
+    assert len(np.unique(N[order[:needed - 1]])) < 3 or len(np.unique(D[order[:needed - 1]])) < 3
+    # a table that never varies an input that much asks nothing more
+    assert _runs_to_vary_every_input(runs.select(mask=N < 4e8), ("N", "D"), "C") == 0

@@ -149,6 +149,27 @@ def _fit_components(errors: np.ndarray, base_sd: np.ndarray, log_factor: np.ndar
     return tau, kappa
 
 
+#: distinct values of each input the first fold of a calibration must see: a law's term
+#: in one input (A / N^alpha) is not identified by fewer (an OLMo fold of 8 runs at 2
+#: sizes gave E 2.97 or 2.62, alpha 1.00 or 0.30, at one objective, as rounding fell)
+MIN_DISTINCT = 3
+
+
+def _runs_to_vary_every_input(runs, inputs, axis) -> int:
+    """Runs, in order along ``axis``, until every input of the law has taken
+    :data:`MIN_DISTINCT` distinct values (0 if the whole table never does)."""
+    values = runs.inputs(tuple(inputs) + (axis,))
+    order = np.argsort(np.asarray(values[axis], dtype=float), kind="stable")
+    needed = 0
+    for name in inputs:
+        column = np.asarray(values[name], dtype=float)[order]
+        _, first = np.unique(column, return_index=True)
+        if len(first) < MIN_DISTINCT:
+            return 0
+        needed = max(needed, int(np.sort(first)[MIN_DISTINCT - 1]) + 1)
+    return needed
+
+
 def calibrate_extrapolation(result, runs, *, axis: str = "C", model: str = "constant",
                             n_cuts: int = 5, min_train: int | None = None,
                             progress: bool | None = None) -> ExtrapolationCalibration:
@@ -169,7 +190,8 @@ def calibrate_extrapolation(result, runs, *, axis: str = "C", model: str = "cons
         Scatter model in each fold (see :func:`~.scatter.estimate_scatter`).
     n_cuts, min_train : int
         Rollout folds (see :func:`~scalinglaws.uncertainty.rollout.rollout`); by default
-        the first fold fits ``max(q + 3, n / 3)`` runs (``q`` free parameters).
+        the first fold fits ``max(q + 3, n / 3)`` runs (``q`` free parameters), and more if
+        that many have not yet taken 3 distinct values of every input of the law.
     progress : bool, optional
         Progress bar over folds.
 
@@ -186,7 +208,8 @@ def calibrate_extrapolation(result, runs, *, axis: str = "C", model: str = "cons
         # smaller first folds than a plain rollout's (which wants 2 (q + 1) runs): a
         # calibration needs some held-out runs even on a small sweep, and a fold fitted on
         # few runs errs more, which only widens the extrapolation term
-        min_train = max(len(result.free_params) + 3, math.ceil(len(runs) / 3))
+        min_train = max(len(result.free_params) + 3, math.ceil(len(runs) / 3),
+                        _runs_to_vary_every_input(runs, result.form.inputs, axis))
     back = rollout(runs, result.form, axis=axis, n_cuts=n_cuts, min_train=min_train,
                    fit_options=options, intervals={"sd": _fold_sd_hook(model, axis)},
                    progress=progress, label="calibration")
