@@ -489,7 +489,7 @@ def test_every_flag_of_every_command_has_help():
     assert missing == []
 
 
-def test_errors_name_the_flags_the_user_typed(capsys):
+def test_errors_name_the_flags_the_user_typed(capsys, tmp_path):
     import argparse
 
     from scalinglaws.outputs.cli import in_flags
@@ -506,6 +506,27 @@ def test_errors_name_the_flags_the_user_typed(capsys):
         "`runs` are not the data; n_params='x'"
     assert main(["fit", str(DEFAULT_DATA), "--fix", "Q=1"]) == 2
     assert capsys.readouterr().err.startswith("scalinglaws: error: --fix names unknown key 'Q'")
+    # advice to set an option reads as the flag; a positional argument is no flag
+    args = argparse.Namespace(loss_units=None, duplicates="warn", fit="f.json", path="r.csv")
+    assert in_flags("set loss_units to 'bits' to convert it", args) == \
+        "pass --loss-units bits to convert it"
+    from scalinglaws.outputs.cli import _running
+
+    _running.update(positional=frozenset({"fit", "path"}))
+    try:
+        assert in_flags("`fit` must use the chinchilla form; `path` is a folder", args) == \
+            "`fit` must use the chinchilla form; `path` is a folder"
+    finally:
+        _running.update(positional=frozenset())
+    # warnings on the command line read in flags too
+    import pandas as pd
+
+    frame = pd.read_csv(DEFAULT_DATA)
+    twice = tmp_path / "twice.csv"
+    pd.concat([frame, frame.iloc[:2]]).to_csv(twice, index=False)
+    capsys.readouterr()
+    assert main(["fit", str(twice)]) == 0
+    assert "pass --duplicates drop" in capsys.readouterr().err
 
 
 def test_loss_units_and_duplicates_flags(tmp_path, capsys):

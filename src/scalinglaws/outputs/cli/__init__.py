@@ -90,6 +90,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
     """``scalinglaws: warning: [group: ]message``, once per group and message."""
     group = current_group()
     text = str(message).strip()
+    if _running["args"] is not None:
+        text = in_flags(text, _running["args"])
     if not issubclass(category, ScalingLawsWarning):
         text = f"{category.__name__}: {text}"
     if group:
@@ -102,6 +104,8 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 _shown: set[str] = set()
+#: the command being run, for messages spelt in its flags; positional arguments' names
+_running: dict = {"args": None, "positional": frozenset()}
 
 
 def _stop_workers() -> None:
@@ -130,6 +134,7 @@ def main(argv=None) -> int:
         if not args.command:
             parser.print_help()
             return 2
+        _running.update(args=args, positional=_positional_dests(parser))
         with warnings.catch_warnings():
             warnings.simplefilter("always", ScalingLawsWarning)
             if not args.verbose:
@@ -149,8 +154,24 @@ def main(argv=None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     finally:
+        _running.update(args=None)
         if previous_term is not None:
             signal.signal(signal.SIGTERM, previous_term)
+
+
+def _positional_dests(parser) -> frozenset:
+    """Names of the positional arguments of ``parser`` and its subcommands (``path``,
+    ``fit``, ``kind``...): no flag spells them."""
+    import argparse
+
+    names, stack = set(), [parser]
+    while stack:
+        for action in stack.pop()._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                stack.extend(action.choices.values())
+            elif not action.option_strings:
+                names.add(action.dest)
+    return frozenset(names)
 
 
 def _run(args) -> int:
@@ -184,10 +205,13 @@ def in_flags(message: str, args) -> str:
     import re
 
     given = vars(args)
+    positional = _running["positional"]
 
     def flag(name):
         dest = _FLAG_OF.get(name, name)
-        return "--" + dest.replace("_", "-") if dest in given else None
+        if dest not in given or dest in positional:
+            return None
+        return "--" + dest.replace("_", "-")
 
     def quoted(match):
         name, key = match.group(1), match.group(2)
@@ -200,7 +224,12 @@ def in_flags(message: str, args) -> str:
         spelt = flag(match.group(1))
         return match.group(0) if spelt is None else f"{spelt} {match.group(2)}"
 
+    def setting(match):
+        spelt = flag(match.group(1))
+        return match.group(0) if spelt is None else f"pass {spelt} {match.group(2)}"
+
     message = re.sub(r"`([A-Za-z_]\w*)(?:\[['\"]?([^'\"\]]*)['\"]?\])?(=)?`", quoted, message)
+    message = re.sub(r"\bset ([a-z_]+) to '([^']*)'", setting, message)
     return re.sub(r"\b([a-z]+_[a-z_]+)='([^']*)'", bare, message)
 
 
