@@ -21,7 +21,7 @@ from ..laws.losses import Loss, get_loss
 __all__ = ["FitResult", "SCHEMA_VERSION", "DOCUMENT_KIND", "check_fitted_on", "check_same_point"]
 
 #: version of the fit document written (see outputs/io for the versions read)
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: fitted_range (version 1 files are read: no range)
 DOCUMENT_KIND = "scalinglaws.fit"
 
 
