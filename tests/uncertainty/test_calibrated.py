@@ -128,8 +128,12 @@ def test_prediction_intervals_with_a_bootstrap_cover_new_runs_of_a_correct_law()
                 row += [np.mean(_covered(booted, new.loss)),
                         np.median((booted.high - booted.low) / (delta.high - delta.low))]
             rows.append(row)
-    mean = np.array(rows).mean(axis=0)
-    assert 0.90 <= mean[0] <= 0.98 and 0.87 <= mean[2] <= 0.98
+    rows = np.array(rows)
+    mean, error = rows.mean(axis=0), rows.std(axis=0, ddof=1) / np.sqrt(len(rows))
+    # the nominal 95% within 3 Monte Carlo errors of what was measured (0.004 in range,
+    # 0.018 at 10x: the README's claim), not merely "near 95%"
+    assert error[0] < 0.01 and error[2] < 0.03
+    assert abs(mean[0] - 0.95) <= 3 * error[0] and abs(mean[2] - 0.95) <= 3 * error[2]
     assert 0.98 <= mean[1] < 1.05 and 0.98 <= mean[3] < 1.10  # about as wide as delta alone
 
 
