@@ -482,3 +482,21 @@ def test_schema_interpreter_refuses_keywords_it_does_not_implement():
     with pytest.raises(ValueError, match="not supported"):
         check_json_schema({"a": 1}, {"properties": {"a": {"multipleOf": 2}}}, "x")
     check_json_schema(json.loads(V1_FILE), schema(), "v1")  # every keyword used is implemented
+
+
+def test_a_fit_from_one_explicit_start_round_trips(tmp_path):
+    # with few explicit starts each raw start is polished too, and the same start joined
+    # the best basin twice: the file said best_basin_starts [0, 0] and its loader refused it
+    import scalinglaws as sl
+
+    form = sl.define_form("exp_one_start_io", lambda x, a, b: a * np.exp(b * x), inputs=("x",),
+                          params={"a": sl.Param(bounds=(0, None), start=1.0),
+                                  "b": sl.Param(bounds=(-5, 5), start=0.1)},
+                          register=True, overwrite=True)
+    x = np.linspace(-2, 3, 30)
+    y = 2 * np.exp(0.4 * x) * np.exp(np.random.default_rng(0).normal(0, 0.01, 30))
+    result = sl.LawFitter(form).fit_arrays({"x": x}, y)
+    assert result.n_starts == 1 and result.best_basin_starts == (0,)
+    path = tmp_path / "one_start.json"
+    save(result, path)
+    assert load(path).params == result.params

@@ -440,7 +440,9 @@ class LawFitter:
                                        max_iter=2000 if self.polish else 0, weights=weights)
             for cand in candidates:
                 if abs(cand["f"] - f) <= _SAME_OPTIMUM * abs(cand["f"]):
-                    cand["starts"] = np.concatenate([cand["starts"], group])
+                    # a start polished twice (as a group's best and as a raw start)
+                    # counts once: a fit file refuses repeated start indices
+                    cand["starts"] = np.union1d(cand["starts"], group)
                     break
             else:
                 candidates.append({"x": x, "f": f, "gradient": gradient, "starts": group})
@@ -451,7 +453,7 @@ class LawFitter:
             # converged end points spread along flat valleys: same objective, same optimum
             for cand in candidates:
                 if abs(cand["f"] - f) <= _SAME_BASIN * abs(cand["f"]):
-                    cand["starts"] = np.concatenate([cand["starts"], group])
+                    cand["starts"] = np.union1d(cand["starts"], group)
                     break
             else:
                 candidates.append({"x": search.x[group[0]], "f": f,
