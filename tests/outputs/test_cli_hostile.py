@@ -256,7 +256,14 @@ def test_a_signal_ends_the_command_with_one_line(signum, status, jobs, tmp_path,
         process.kill()
         raise
     assert process.returncode == status, stderr
-    assert stderr.strip().splitlines()[-1] == "scalinglaws: interrupted", stderr
+    # joblib's loky resource tracker is a separate process that can outlive ours on a busy
+    # machine and report the interrupted pool's semaphore ("leaked semlock objects") on the
+    # shared stderr after our last line (seen once in a full CI run at load ~3): its lines
+    # are not ours
+    ours = [line for line in stderr.strip().splitlines()
+            if "resource_tracker" not in line and line.strip() != "warnings.warn("
+            and not line.strip().startswith("warnings.warn('resource_tracker")]
+    assert ours[-1] == "scalinglaws: interrupted", stderr
     assert "Traceback" not in stderr and "KeyboardInterrupt" not in stderr
     assert not out.exists() and os.listdir(tmp_path) == []  # no partial or temporary file
     if jobs != "1":
