@@ -192,10 +192,10 @@ def _document_kind(path: Path) -> str | None:
         if path.stat().st_size > _KIND_READ_LIMIT:
             return None
         with open(path, "rb") as handle:
-            text = handle.read()
-        if not text.lstrip()[:1] == b"{":
-            return None
-        doc = json.loads(text)
+            head = handle.read(4096)
+            if head.lstrip()[:1] != b"{":
+                return None  # a table, an image...: not read whole to learn nothing
+            doc = json.loads(head + handle.read())
     except (OSError, ValueError, RecursionError):
         return None
     kind = doc.get("kind") if isinstance(doc, dict) else None
