@@ -46,20 +46,31 @@ def test_epoch_runs_above_1e21_flop_fall_inside_their_prediction_intervals(epoch
         assert f"{100 * np.mean(relative):.2f}" == error
 
 
-def _simulate(kind, rng):
-    """Per sweep: coverage of new runs in range and at 10x, by prediction and confidence."""
-    truth = true_loss(kind)
-    rows = []
+def _sweeps(kind, rng, n_resamples=0):
+    """``N_SWEEPS`` times: a sweep's calibrated law, new runs of the same design and new
+    runs at 10x the largest budget, drawn from ``rng`` in that order (the simulations'
+    seeds fix what they measured). The package's warnings are silenced while the caller
+    works on each one (the generator is suspended inside the ``with``)."""
     for _ in range(N_SWEEPS):
         runs = misspecified_sweep(kind, rng=rng)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", sl.ScalingLawsWarning)
-            law = calibrate(sl.fit(runs), runs, n_resamples=0, progress=False)
+            extra = {"rng": rng} if n_resamples else {}
+            law = calibrate(sl.fit(runs), runs, n_resamples=n_resamples, progress=False,
+                            **extra)
             inside = misspecified_sweep(kind, rng=rng)  # new runs of the same design
             far = misspecified_sweep(kind, budgets=[3e22], n_sizes=5, span=3.0, rng=rng)
-            p_in = law.interval("prediction", N=inside.N, D=inside.D, C=inside.C)
-            p_far = law.interval("prediction", N=far.N, D=far.D, C=far.C)
-            c_far = law.interval("confidence", N=far.N, D=far.D, C=far.C)
+            yield law, inside, far
+
+
+def _simulate(kind, rng):
+    """Per sweep: coverage of new runs in range and at 10x, by prediction and confidence."""
+    truth = true_loss(kind)
+    rows = []
+    for law, inside, far in _sweeps(kind, rng):
+        p_in = law.interval("prediction", N=inside.N, D=inside.D, C=inside.C)
+        p_far = law.interval("prediction", N=far.N, D=far.D, C=far.C)
+        c_far = law.interval("confidence", N=far.N, D=far.D, C=far.C)
         rows.append((np.mean(_covered(p_in, inside.loss)), np.mean(_covered(p_far, far.loss)),
                      np.mean(_covered(c_far, far.loss)),
                      np.mean(_covered(c_far, truth(far.N, far.D)))))
@@ -86,18 +97,11 @@ def test_80_and_90_percent_prediction_intervals_cover_at_their_level():
     confidence interval, 0.800 and 0.915 at 10x: where the rollout's conformal multiplier
     is below the normal quantile, the delta-method half-width now sets the parameter
     term.)"""
-    rng = np.random.default_rng(11)
     rows = []
-    for _ in range(N_SWEEPS):
-        runs = misspecified_sweep("exact", rng=rng)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", sl.ScalingLawsWarning)
-            law = calibrate(sl.fit(runs), runs, n_resamples=0, progress=False)
-            inside = misspecified_sweep("exact", rng=rng)
-            far = misspecified_sweep("exact", budgets=[3e22], n_sizes=5, span=3.0, rng=rng)
-            rows.append([np.mean(_covered(law.interval("prediction", N=t.N, D=t.D, C=t.C,
-                                                       confidence_level=level), t.loss))
-                         for level in (0.8, 0.9) for t in (inside, far)])
+    for law, inside, far in _sweeps("exact", np.random.default_rng(11)):
+        rows.append([np.mean(_covered(law.interval("prediction", N=t.N, D=t.D, C=t.C,
+                                                   confidence_level=level), t.loss))
+                     for level in (0.8, 0.9) for t in (inside, far)])
     mean = np.array(rows).mean(axis=0)
     assert 0.75 <= mean[0] <= 0.85 and 0.72 <= mean[1] <= 0.88  # 80%: in range, at 10x
     assert 0.86 <= mean[2] <= 0.94 and 0.84 <= mean[3] <= 0.96  # 90%
@@ -111,23 +115,16 @@ def test_prediction_intervals_with_a_bootstrap_cover_new_runs_of_a_correct_law()
     0.955 (Monte Carlo error 0.004) of new runs in range and 0.930 (0.018) at 10x, with
     intervals a median 0.5% and 1.5% wider than with the delta-method term alone (0.952
     and 0.925 over the same runs)."""
-    rng = np.random.default_rng(11)
     rows = []
-    for _ in range(N_SWEEPS):
-        runs = misspecified_sweep("exact", rng=rng)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", sl.ScalingLawsWarning)
-            law = calibrate(sl.fit(runs), runs, n_resamples=200, rng=rng, progress=False)
-            inside = misspecified_sweep("exact", rng=rng)
-            far = misspecified_sweep("exact", budgets=[3e22], n_sizes=5, span=3.0, rng=rng)
-            row = []
-            for new in (inside, far):
-                inputs = dict(N=new.N, D=new.D, C=new.C)
-                booted = law.interval("prediction", **inputs)
-                delta = law.interval("prediction", draws=np.empty((0, 5)), **inputs)
-                row += [np.mean(_covered(booted, new.loss)),
-                        np.median((booted.high - booted.low) / (delta.high - delta.low))]
-            rows.append(row)
+    for law, inside, far in _sweeps("exact", np.random.default_rng(11), n_resamples=200):
+        row = []
+        for new in (inside, far):
+            inputs = dict(N=new.N, D=new.D, C=new.C)
+            booted = law.interval("prediction", **inputs)
+            delta = law.interval("prediction", draws=np.empty((0, 5)), **inputs)
+            row += [np.mean(_covered(booted, new.loss)),
+                    np.median((booted.high - booted.low) / (delta.high - delta.low))]
+        rows.append(row)
     rows = np.array(rows)
     mean, error = rows.mean(axis=0), rows.std(axis=0, ddof=1) / np.sqrt(len(rows))
     # the nominal 95% within 3 Monte Carlo errors of what was measured (0.004 in range,
