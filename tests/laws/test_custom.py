@@ -117,6 +117,8 @@ def test_fixed_param_is_a_constant_of_the_form():
     ({"params": {"E": Param(fixed=-2.0, log=True)}}, "E.fixed"),
     ({"params": {"E": Param(fixed=1.0)}}, "every parameter is fixed"),
     ({"params": {"E": 1.0}}, "params['E']"),
+    ({"params": {"E": {"bound": (0, 1)}}}, "unknown keys ['bound']"),
+    ({"params": {"E": {"bounds": (3, 1)}}}, "E.bounds"),
     ({"params": {}}, "`params`"),
     ({"params": {"x": Param()}}, "also an input"),
     ({"params": {"E": Param(log="yes")}}, "E.log"),
@@ -133,6 +135,14 @@ def test_bad_declarations_raise_naming_the_problem(kwargs, message):
     arguments.update(kwargs)
     with pytest.raises(InputError, match=message.replace("(", r"\(").replace("[", r"\[")):
         define_form(**arguments)
+
+
+def test_a_dict_of_param_keywords_declares_the_same_form():
+    as_dicts = {"E": {"bounds": (0, 10), "start": [1.0, 2.0]},
+                "A": {"bounds": (0, None), "start": [10, 1000], "log": True},
+                "alpha": {"bounds": (0, 3), "start": [0.1, 0.3, 0.6]}, "N0": {"start": 0.0}}
+    from_dicts = define_form("shifted_power", shifted, ("N",), as_dicts)
+    assert from_dicts == define_form("shifted_power", shifted, ("N",), shifted_params())
 
 
 def test_function_arguments_must_be_exactly_inputs_and_params():

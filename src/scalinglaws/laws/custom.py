@@ -281,9 +281,16 @@ class UserForm(Form):
             _check_identifier(param_name, "parameter")
             if param_name in inputs:
                 raise InputError(f"parameter {param_name!r} is also an input")
+            if isinstance(declaration, Mapping):
+                # a dict of Param's keywords, as a JSON-minded user writes it
+                unknown = sorted(set(declaration) - {"bounds", "start", "log", "fixed"})
+                if unknown:
+                    raise InputError(f"`params[{param_name!r}]` has unknown keys {unknown}; a "
+                                     "declaration takes bounds, start, log and fixed")
+                declaration = Param(**declaration)
             if not isinstance(declaration, Param):
-                raise InputError(f"`params[{param_name!r}]` must be a Param, got "
-                                 f"{type(declaration).__name__}")
+                raise InputError(f"`params[{param_name!r}]` must be a Param or a dict of its "
+                                 f"keywords, got {type(declaration).__name__}")
             checked[param_name] = declaration.checked(param_name)
         self.params = {n: d for n, d in checked.items() if d.fixed is None}
         self.constants = {n: d.fixed for n, d in checked.items() if d.fixed is not None}
@@ -473,8 +480,10 @@ def define_form(name: str, function: Callable, inputs: Sequence[str],
         Names of the inputs, e.g. ``("N", "D")``; to fit a table of runs they
         must be its columns (``N``, ``D``, ``C``, ``U``); :meth:`LawFitter.fit_arrays`
         takes any names.
-    params : dict of str to Param
-        The parameters, in the order used by the engine and the results.
+    params : dict of str to Param or to dict
+        The parameters, in the order used by the engine and the results. A
+        parameter may also be declared by a dict of :class:`Param`'s keywords,
+        e.g. ``{"bounds": (0, 2), "start": 0.3}``.
     jacobian : callable, optional
         ``jacobian(**inputs, **params)`` returning ``{param: df/dparam}``
         (public units, shapes broadcasting to ``(k, n)``) for every fitted
