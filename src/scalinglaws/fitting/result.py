@@ -172,7 +172,13 @@ class FitResult(FrozenOnUnpickle):
 
     # -- use -------------------------------------------------------------
     def predict(self, **inputs) -> np.ndarray:
-        """Predicted loss at the given inputs (arrays broadcast), e.g. ``predict(N=1e9, D=2e10)``."""
+        """Predicted loss at the given inputs (arrays broadcast), e.g. ``predict(N=1e9, D=2e10)``.
+
+        The law evaluated, nothing more: no intervals and no range check, so library
+        code (back-tests, calibration) can evaluate a law anywhere without noise. Use
+        :func:`scalinglaws.predict` for intervals and for the
+        :class:`~scalinglaws.ExtrapolationWarning` beyond 100x the fitted runs.
+        """
         return self.form.predict(self.params, **inputs)
 
     def with_bootstrap(self, bootstrap) -> FitResult:
