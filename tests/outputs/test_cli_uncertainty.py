@@ -16,7 +16,7 @@ DATA = Path(__file__).resolve().parents[2] / "datasets" / "synthetic_chinchilla_
 @pytest.fixture(scope="module")
 def law_file(tmp_path_factory):
     out = tmp_path_factory.mktemp("law") / "fit.json"
-    assert main(["fit", str(DATA), "--uncertainty", "--resamples", "40", "--seed", "3",
+    assert main(["fit", str(DATA), "--uncertainty", "--bootstrap", "40", "--seed", "3",
                  "--out", str(out)]) == 0
     return out
 
@@ -46,8 +46,13 @@ def test_bootstrap_and_resamples_name_one_number(tmp_path, capsys):
     argv = ["fit", str(DATA), "--uncertainty", "--bootstrap", "50", "--resamples", "20"]
     assert main(argv) == 2
     assert "two numbers of resamples" in capsys.readouterr().err
-    assert main(["fit", str(DATA), "--resamples", "20"]) == 2
-    assert "--resamples goes with --uncertainty" in capsys.readouterr().err
+    # --resamples is --bootstrap's old spelling: alone it bootstraps too
+    assert main(["fit", str(DATA), "--resamples", "20", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["bootstrap"]["n_resamples"] == 20
+    # --bootstrap 0 with --uncertainty asks for the delta method (it used to mean 1000)
+    assert main(["fit", str(DATA), "--uncertainty", "--bootstrap", "0", "--out", str(out),
+                 "--force"]) == 0
+    assert sl.load(out).bootstrap is None
 
 
 def test_predict_prints_both_intervals_at_the_level_asked(law_file, capsys):

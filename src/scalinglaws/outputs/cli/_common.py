@@ -288,10 +288,14 @@ def add_by_option(parser) -> None:
                              "warnings name the group")
 
 
-def add_bootstrap_options(parser, *, default: int = 0, what: str = "the runs") -> None:
+def add_bootstrap_options(parser, *, default: int | None = 0, what: str = "the runs") -> None:
+    """``--bootstrap N`` and ``--confidence-level``; ``default=None`` leaves "not given"
+    to the command (``fit``: none, or 1000 with ``--uncertainty``)."""
+    shown = ("none; 1000 with --uncertainty" if default is None
+             else f"{default}{', none' if not default else ''}")
     parser.add_argument("--bootstrap", type=nonnegative_int, default=default, metavar="N",
                         help=f"bootstrap N resamples of {what}, each re-optimised, for intervals "
-                             f"(default {default}{', none' if not default else ''})")
+                             f"(default {shown})")
     add_confidence_level_option(parser)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import textwrap
 
@@ -18,21 +19,20 @@ from ._common import (UNITS, add_bootstrap_options, add_confidence_level_option,
 def cmd_fit(args) -> int:
     from ...fitting.estimator import fit
 
+    # --resamples is the old spelling of --bootstrap (unlisted): one number of resamples
+    if None not in (args.bootstrap, args.resamples) and args.bootstrap != args.resamples:
+        raise InputError(f"--bootstrap {args.bootstrap} and --resamples {args.resamples} ask for "
+                         "two numbers of resamples; give --bootstrap N alone")
+    resamples = args.bootstrap if args.bootstrap is not None else args.resamples
     fixed = key_values(args.fix, "--fix") or None
     tied = key_values(args.tie, "--tie", str) or None
     runs = runs_from_args(args)
     result = fit(runs, args.form, loss=args.loss, delta=args.delta, space=args.space,
                  fixed=fixed, tied=tied, preset=args.preset)
-    resamples = args.resamples
-    if resamples is not None and not args.uncertainty:
-        raise InputError("--resamples goes with --uncertainty; without it, use --bootstrap N")
     if args.uncertainty:
         from ...uncertainty.calibrated import calibrate
 
-        if args.bootstrap and resamples is not None and resamples != args.bootstrap:
-            raise InputError(f"--bootstrap {args.bootstrap} and --resamples {resamples} ask for "
-                             "two numbers of resamples; with --uncertainty give one of them")
-        resamples = args.bootstrap or (1000 if resamples is None else resamples)
+        resamples = 1000 if resamples is None else resamples
         law = calibrate(result, runs, n_resamples=resamples, rng=args.seed,
                         axis=args.axis, scatter=args.scatter, replicates=args.replicates,
                         n_jobs=worker_count(args.jobs), progress=show_progress())
@@ -51,10 +51,10 @@ def cmd_fit(args) -> int:
             if not args.json:
                 print(f"\nwrote {args.out}")
         return 0 if result.success else 1
-    if args.bootstrap:
+    if resamples:
         from ...uncertainty.bootstrap import bootstrap
 
-        draws = bootstrap(result, runs, args.bootstrap, rng=args.seed,
+        draws = bootstrap(result, runs, resamples, rng=args.seed,
                           n_jobs=worker_count(args.jobs), method=args.ci_method,
                           confidence_level=args.confidence_level, groups=args.group,
                           progress=show_progress())
@@ -214,12 +214,11 @@ def register(sub) -> None:
                         "extrapolate (exponents tied, beta = alpha: the better extrapolator in "
                         "the README's rollout study)")
     p.add_argument("--uncertainty", action="store_true",
-                   help="also calibrate prediction intervals: bootstrap (--resamples), "
-                        "run-to-run scatter and the extrapolation error measured by a rollout "
-                        "of this estimator on these runs; all saved in --out")
-    p.add_argument("--resamples", type=nonnegative_int, metavar="N",
-                   help="bootstrap resamples with --uncertainty (default 1000, or --bootstrap's "
-                        "N; 0 = delta-method confidence intervals)")
+                   help="also calibrate prediction intervals: bootstrap (--bootstrap N, default "
+                        "1000 here; 0 = delta-method confidence intervals), run-to-run scatter "
+                        "and the extrapolation error measured by a rollout of this estimator on "
+                        "these runs; all saved in --out")
+    p.add_argument("--resamples", type=nonnegative_int, help=argparse.SUPPRESS)
     p.add_argument("--axis", default="C", choices=["C", "N", "D"],
                    help="with --uncertainty: the axis extrapolation is measured along (default C)")
     p.add_argument("--scatter", default=None, choices=["ratio", "constant", "power"],
@@ -228,7 +227,7 @@ def register(sub) -> None:
     p.add_argument("--replicates", metavar="COLUMN",
                    help="with --uncertainty: column of seed labels; the scatter then comes from "
                         "the replicas")
-    add_bootstrap_options(p)
+    add_bootstrap_options(p, default=None)
     p.add_argument("--ci-method", default="percentile", choices=["percentile", "basic", "bca"],
                    help="bootstrap interval method (default percentile)")
     add_group_option(p, help="resample runs within each value of this column (e.g. a "
