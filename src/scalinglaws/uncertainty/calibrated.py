@@ -21,7 +21,10 @@ with :math:`s_\theta` the delta-method parameter standard deviation (:mod:`.delt
 :math:`s_\varepsilon` the scatter, :math:`\tau`, :math:`\kappa` and the multiplier :math:`q` from the
 rollout (conformal when the rollout has enough held-out runs, else Student's t with the
 scatter's degrees of freedom), and :math:`x_{\max}` the largest value of the axis among
-the fitted runs. Beyond the largest extrapolation the rollout saw, the interval is
+the fitted runs. Beyond the fitted range a side is never narrower than the in-range
+rule (Student's t, no extrapolation term) gives at the same point, so an interval does
+not shrink as a run steps past the largest fitted one when the conformal :math:`q` is
+below t's. Beyond the largest extrapolation the rollout saw, the interval is
 flagged and an :class:`~scalinglaws.ExtrapolationWarning` says so.
 
 A new run varies more than the mean loss, so the prediction interval holds the confidence
@@ -205,25 +208,37 @@ class CalibratedFit(FrozenOnUnpickle):
         parameter_sd = log_prediction_sd(self.fit, self.covariance, X)
         lo, hi, method = self._log_confidence(X, log_point, parameter_sd, level, draws)
         if kind == "prediction":
-            rest_sd = np.sqrt(
-                self.scatter.sd({**X, self.scatter.axis: self._scatter_axis(X, x_axis)}) ** 2
-                + (0.0 if self.calibration is None
-                   else self.calibration.extra_sd(log_factor)) ** 2)
+            scatter_sd = self.scatter.sd({**X, self.scatter.axis: self._scatter_axis(X, x_axis)})
+            extra_sd = (0.0 if self.calibration is None
+                        else self.calibration.extra_sd(log_factor))
             # inside the fitted range the classical t quantile is right for a correct law;
             # beyond it, the rollout's conformal multiplier (when there are enough runs)
             from scipy import stats
 
             q_t = float(stats.t.ppf(0.5 + level / 2, df=max(self.scatter.dof, 1.0)))
             q_out = None if self.calibration is None else self.calibration.multiplier(level)
-            q = np.where(log_factor > 0, q_t if q_out is None else q_out, q_t)
             method = "t" if q_out is None else "t inside the fitted range, conformal beyond"
-            # a new run varies more than the mean: each side's parameter term is at least
-            # the confidence interval's half-width there (fmax: a side the draws could not
-            # bound keeps the delta method's term)
-            below = np.fmax(q * parameter_sd, log_point - lo)
-            above = np.fmax(q * parameter_sd, hi - log_point)
-            lo = log_point - np.sqrt(below**2 + (q * rest_sd) ** 2)
-            hi = log_point + np.sqrt(above**2 + (q * rest_sd) ** 2)
+
+            def half_widths(q, rest_sd):
+                # a new run varies more than the mean: each side's parameter term is at
+                # least the confidence interval's half-width there (fmax: a side the draws
+                # could not bound keeps the delta method's term)
+                below = np.fmax(q * parameter_sd, log_point - lo)
+                above = np.fmax(q * parameter_sd, hi - log_point)
+                return np.sqrt(below**2 + (q * rest_sd) ** 2), np.sqrt(above**2 + (q * rest_sd) ** 2)
+
+            below, above = half_widths(q_t, np.sqrt(scatter_sd**2 + extra_sd**2))
+            if q_out is not None:
+                # beyond the range the conformal multiplier (it can be below t's) applies,
+                # but never narrower than the in-range rule at the same point: otherwise a
+                # run just past the largest fitted one got a narrower interval than one
+                # just inside it (the law's own error beyond the range only adds)
+                out_below, out_above = half_widths(q_out, np.sqrt(scatter_sd**2 + extra_sd**2))
+                in_below, in_above = half_widths(q_t, scatter_sd)
+                past = log_factor > 0
+                below = np.where(past, np.fmax(out_below, in_below), in_below)
+                above = np.where(past, np.fmax(out_above, in_above), in_above)
+            lo, hi = log_point - below, log_point + above
             if warn and np.any(beyond):
                 what = ("the largest extrapolation its rollout measured "
                         f"({np.exp(self.calibration.max_log_factor):.3g}x)"
