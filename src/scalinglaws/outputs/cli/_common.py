@@ -35,7 +35,7 @@ command takes; the README section "The command line" shows the same table)::
 
 A command module builds its parser from the ``add_*`` functions below and, in its
 handler, uses :func:`runs_from_args`, :func:`quantities`, :func:`for_each_group`,
-:func:`output_file` / :func:`write_output` and :func:`activity`. Handlers import
+:func:`output_file` / :func:`write_output` and :func:`activity` (tables print through :mod:`._tables`). Handlers import
 their heavy dependencies (scipy, pandas, matplotlib, the fitting engine) inside the
 handler, so ``scalinglaws --help`` stays instant.
 """
@@ -54,6 +54,7 @@ import time
 from pathlib import Path
 
 from ..._exceptions import InputError
+from ._tables import table_records
 
 __all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "nonnegative_int",
            "positive_float", "probability", "jobs", "add_data_options", "add_fit_argument",
@@ -62,7 +63,7 @@ __all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "n
            "add_bootstrap_options", "add_seed_option", "add_jobs_option", "add_output_options",
            "runs_from_args", "optional_runs_from_args", "delimiter", "quantities", "for_each_group",
            "group_label", "current_group", "check_out", "output_file", "write_output",
-           "print_table", "format_table", "activity", "show_progress", "worker_count"]
+           "activity", "show_progress", "worker_count"]
 
 UNITS = ("units: N = parameters (count), D = training tokens, C = training compute in FLOP "
          "(C = k*N*D, k = 6 by default), loss = nats per token")
@@ -502,7 +503,7 @@ def write_output(args, result) -> Path | None:
         if suffix in (".csv", ".tsv"):  # full precision: pandas writes each float's repr
             text = result.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",")
         else:
-            text = json.dumps(_records(result), indent=2) + "\n"
+            text = json.dumps(table_records(result), indent=2) + "\n"
     else:
         if suffix != ".json":
             raise InputError(f"--out {args.out!r}: this result is a JSON document; end the "
@@ -515,67 +516,6 @@ def write_output(args, result) -> Path | None:
     with output_file(out) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return out
-
-
-# ------------------------------------------------------------------ printing
-def format_table(frame) -> str:
-    """A result table for a terminal: each ``X`` with ``X_low``/``X_high`` becomes one
-    column ``X [low, high]``; counts read as 7B / 1.4T, compute in FLOP as 1.2e+24; a
-    yes/no column that is "no" everywhere is left out."""
-    from ...analysis.results import fmt_count
-
-    columns = list(frame.columns)
-    shown: dict[str, list[str]] = {}
-    for name in columns:
-        if name.endswith(("_low", "_high")) and name.rsplit("_", 1)[0] in columns:
-            continue
-        values = frame[name].tolist()
-        if values and all(v is False for v in values):
-            continue  # a flag that is false everywhere (still in --json and --out)
-        fmt = _formatter(name, values, fmt_count)
-        cells = [fmt(v) for v in values]
-        if f"{name}_low" in columns and f"{name}_high" in columns:
-            cells = [f"{c} [{fmt(lo)}, {fmt(hi)}]" for c, lo, hi in
-                     zip(cells, frame[f"{name}_low"].tolist(), frame[f"{name}_high"].tolist())]
-        shown[name] = cells
-    widths = {n: max(len(n), *(len(c) for c in cells)) if cells else len(n)
-              for n, cells in shown.items()}
-    lines = ["  ".join(n.rjust(widths[n]) for n in shown)]
-    for i in range(len(frame)):
-        lines.append("  ".join(shown[n][i].rjust(widths[n]) for n in shown))
-    return "\n".join(lines)
-
-
-def _formatter(name: str, values, fmt_count):
-    if all(isinstance(v, bool) for v in values):
-        return lambda v: "yes" if v else "no"
-    if not all(isinstance(v, (int, float)) for v in values):
-        return str
-    base = name.lower()
-    if base in ("c", "compute", "flops") or base.startswith(("c_", "compute")):
-        return lambda v: f"{v:.3g}"
-    if base in ("n", "d", "u") or base.startswith(("n_", "d_", "n_params", "n_tokens")):
-        return fmt_count
-    if "loss" in base:
-        return lambda v: f"{v:.4f}"
-    if all(float(v).is_integer() and abs(v) < 1e12 for v in values):
-        return lambda v: f"{int(v)}"  # steps, counts: 12000, not 1.2e+04
-    return lambda v: f"{v:.4g}"
-
-
-def print_table(frame, as_json: bool) -> None:
-    """Print a result table readably (:func:`format_table`), or as JSON records."""
-    if as_json:
-        print(json.dumps(_records(frame), indent=2))
-    else:
-        print(format_table(frame))
-
-
-def _records(frame) -> list:
-    """A table as JSON records at full precision (pandas' to_json keeps 10 digits)."""
-    from ..._validation import to_plain
-
-    return to_plain(frame.to_dict(orient="records"))
 
 
 # ------------------------------------------------------------------ progress

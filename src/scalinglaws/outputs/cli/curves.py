@@ -20,12 +20,12 @@ from ._common import (
     output_file,
     positive_float,
     positive_int,
-    print_table,
     probability,
     quantity,
     show_progress,
     write_output,
 )
+from ._tables import print_table
 
 _LAWS = ("mpl", "momentum")
 

@@ -12,8 +12,9 @@ from ._common import (UNITS, add_bootstrap_options, add_confidence_level_option,
                       add_flops_per_token_option, add_form_option, add_group_option,
                       add_jobs_option, add_json_option, add_output_options,
                       add_quantity_options, add_seed_option, key_values, output_file,
-                      nonnegative_int, positive_float, print_table, quantities,
+                      nonnegative_int, positive_float, quantities,
                       runs_from_args, show_progress, worker_count, write_output)
+from ._tables import print_table
 
 
 def cmd_fit(args) -> int:

@@ -1,0 +1,67 @@
+"""Result tables for a terminal, or as JSON records: how every command prints a table."""
+
+from __future__ import annotations
+
+import json
+
+__all__ = ["format_table", "print_table", "table_records"]
+
+
+def format_table(frame) -> str:
+    """A result table for a terminal: each ``X`` with ``X_low``/``X_high`` becomes one
+    column ``X [low, high]``; counts read as 7B / 1.4T, compute in FLOP as 1.2e+24; a
+    yes/no column that is "no" everywhere is left out."""
+    from ...analysis.results import fmt_count
+
+    columns = list(frame.columns)
+    shown: dict[str, list[str]] = {}
+    for name in columns:
+        if name.endswith(("_low", "_high")) and name.rsplit("_", 1)[0] in columns:
+            continue
+        values = frame[name].tolist()
+        if values and all(v is False for v in values):
+            continue  # a flag that is false everywhere (still in --json and --out)
+        fmt = _formatter(name, values, fmt_count)
+        cells = [fmt(v) for v in values]
+        if f"{name}_low" in columns and f"{name}_high" in columns:
+            cells = [f"{c} [{fmt(lo)}, {fmt(hi)}]" for c, lo, hi in
+                     zip(cells, frame[f"{name}_low"].tolist(), frame[f"{name}_high"].tolist())]
+        shown[name] = cells
+    widths = {n: max(len(n), *(len(c) for c in cells)) if cells else len(n)
+              for n, cells in shown.items()}
+    lines = ["  ".join(n.rjust(widths[n]) for n in shown)]
+    for i in range(len(frame)):
+        lines.append("  ".join(shown[n][i].rjust(widths[n]) for n in shown))
+    return "\n".join(lines)
+
+
+def _formatter(name: str, values, fmt_count):
+    if all(isinstance(v, bool) for v in values):
+        return lambda v: "yes" if v else "no"
+    if not all(isinstance(v, (int, float)) for v in values):
+        return str
+    base = name.lower()
+    if base in ("c", "compute", "flops") or base.startswith(("c_", "compute")):
+        return lambda v: f"{v:.3g}"
+    if base in ("n", "d", "u") or base.startswith(("n_", "d_", "n_params", "n_tokens")):
+        return fmt_count
+    if "loss" in base:
+        return lambda v: f"{v:.4f}"
+    if all(float(v).is_integer() and abs(v) < 1e12 for v in values):
+        return lambda v: f"{int(v)}"  # steps, counts: 12000, not 1.2e+04
+    return lambda v: f"{v:.4g}"
+
+
+def print_table(frame, as_json: bool) -> None:
+    """Print a result table readably (:func:`format_table`), or as JSON records."""
+    if as_json:
+        print(json.dumps(table_records(frame), indent=2))
+    else:
+        print(format_table(frame))
+
+
+def table_records(frame) -> list:
+    """A table as JSON records at full precision (pandas' to_json keeps 10 digits)."""
+    from ..._validation import to_plain
+
+    return to_plain(frame.to_dict(orient="records"))
