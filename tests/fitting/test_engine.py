@@ -3,7 +3,8 @@ import pytest
 
 from scalinglaws.laws.losses import Huber, Squared
 from scalinglaws.fitting.engine import (distinct_optima, evaluate_starts, multistart_minimize,
-                                        polish, row_blocks)
+                                        row_blocks)
+from scalinglaws.fitting.polish import polish
 from scalinglaws.uncertainty.bootstrap import ResampleModel
 
 X = np.linspace(0.0, 4.0, 30)

@@ -107,7 +107,7 @@ class _RunRefit:
     def __call__(self, params: Mapping, weights=None, start: Mapping | None = None):
         """``(params with the refitted values, converged)``: from ``start``'s values of
         the refitted parameters (default ``params``')."""
-        from ..fitting.engine import polish
+        from ..fitting.polish import polish
         from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
 
         law, names = self.law, self.law.param_names

@@ -19,7 +19,7 @@ together as arrays:
   on; a start stops when its quadratic model predicts a gain below ``ftol``
   (converged) or when its objective has not improved by a relative ``1e-12``
   for ``stall`` accepted steps (a *stall*, reported apart from convergence);
-* the caller polishes the best optima with scipy (:func:`polish`).
+* the caller polishes the best optima with scipy (:func:`~scalinglaws.fitting.polish.polish`).
 
 Refine mode (``refine=``) is for many weight vectors refitted from a few shared
 points near an optimum (bootstrap resamples). The caller's model makes the passes:
@@ -43,13 +43,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import optimize as sopt
 
 from .._validation import FrozenOnUnpickle
 from ..laws.losses import Loss
 
 __all__ = ["MultiStartResult", "multistart_minimize", "evaluate_starts", "distinct_optima",
-           "polish", "row_blocks", "ROWS_PER_BLOCK"]
+           "row_blocks", "ROWS_PER_BLOCK"]
 
 #: relative projected gradient accepted as stationary (every fit's convergence test)
 GRADIENT_TOLERANCE = 1e-4
@@ -517,107 +516,8 @@ def distinct_optima(result: MultiStartResult, *, rtol_fun: float = 1e-6, xtol: f
     return [np.array(g) for g in groups]
 
 
-def _least_squares(residuals, x, loss, lower, upper, w):
-    """scipy's trust-region least squares on the same objective, or None if it cannot.
-
-    scipy's ``loss="huber"`` with ``f_scale=delta`` is exactly Huber_delta
-    (``0.5 f_scale^2 rho(r^2 / f_scale^2)`` = ``r^2/2`` or ``delta(|r| - delta/2)``).
-    Weights enter as ``sqrt(w)`` on the residuals, exact for squared loss; for Huber
-    that is exact only for weights 0 or 1, so integer weights (a bootstrap resample's
-    multiplicities) repeat each residual ``w`` times instead, and other weights skip
-    this method.
-    """
-    weighted = not np.isscalar(w)
-    repeat = None
-    root = 1.0
-    if weighted and loss.name == "huber" and np.any((w != 0) & (w != 1)):
-        if not np.all(w == np.round(w)) or w.sum() > 50 * w.size:
-            return None
-        repeat = np.repeat(np.arange(w.size), w.astype(int))
-    elif weighted:
-        root = np.sqrt(w)
-    kwargs = {"loss": "huber", "f_scale": loss.delta} if loss.name == "huber" else {}
-    lo = np.where(np.isfinite(lower), lower, -np.inf)
-    hi = np.where(np.isfinite(upper), upper, np.inf)
-    start = np.clip(x, lo, hi)
-    inside = (start > lo) & (start < hi)
-    if not np.all(inside):  # least_squares needs a strictly feasible start
-        start = np.where(inside, start, np.clip(start, lo + _bound_tolerance(lo, 1e-10),
-                                                hi - _bound_tolerance(hi, 1e-10)))
-    if repeat is None:
-        def fun(t):
-            return root * residuals(t[None, :])[0][0]
-
-        def jac(t):
-            return (root * residuals(t[None, :])[1][0]).T
-    else:
-        def fun(t):
-            return residuals(t[None, :])[0][0][repeat]
-
-        def jac(t):
-            return residuals(t[None, :])[1][0][:, repeat].T
-    try:
-        res = sopt.least_squares(fun, start, jac=jac, bounds=(lo, hi), method="trf",
-                                 xtol=1e-15, ftol=1e-15, gtol=1e-15, max_nfev=2000, **kwargs)
-    except (ValueError, np.linalg.LinAlgError):
-        return None
-    r, _ = residuals(res.x[None, :])
-    res.fun = float(_objective(loss, r, None if not weighted else w)[0])
-    return res
-
-
-def polish(residuals: ResidualFn, x: np.ndarray, loss: Loss, lower, upper, *,
-           gtol: float = 1e-13, max_iter: int = 2000, weights: np.ndarray | None = None):
-    """Refine one point with scipy's trust-region least squares and L-BFGS-B; keep the best.
-
-    Returns ``(x, fun, ok, relative_gradient)``. ``relative_gradient`` is the
-    largest ratio, over free parameters, of the projected gradient to the sum
-    of the magnitudes of the per-run terms that make it up: 0 at an exact
-    stationary point and 1 when nothing cancels, whatever the scale of the
-    objective.
-    """
-    w = 1.0 if weights is None else np.asarray(weights, dtype=float)
-
-    def fun(theta):
-        r, jac = residuals(theta[None, :])
-        value = float(_objective(loss, r, weights)[0])
-        grad = jac[0] @ (w * loss.psi(r[0]))
-        return value, grad
-
-    f0, _ = fun(x)
-    xb, fb, ok = x, f0, False
-    if max_iter:
-        # least_squares (Gauss-Newton trust region) is fast and precise on these
-        # problems; L-BFGS-B is the fallback when it is skipped, fails or stops
-        # short of a stationary point.
-        candidate = _least_squares(residuals, x, loss, lower, upper, w)
-        if candidate is not None and np.isfinite(candidate.fun) and candidate.fun <= fb:
-            xb, fb, ok = candidate.x, float(candidate.fun), bool(candidate.success)
-        if not ok or _relative_gradient(residuals, xb, loss, lower, upper, w) > 1e-6:
-            candidate = sopt.minimize(fun, xb, jac=True, method="L-BFGS-B",
-                                      bounds=list(zip(lower, upper)),
-                                      options={"ftol": 1e-15, "gtol": gtol, "maxiter": max_iter,
-                                               "maxcor": 30})
-            if np.isfinite(candidate.fun) and candidate.fun <= fb:
-                xb, fb, ok = candidate.x, float(candidate.fun), bool(candidate.success)
-    r, _ = residuals(xb[None, :])
-    if fb <= _EXACT_FIT * r.size:
-        # an exact fit of a non-negative objective is a global minimum
-        return xb, fb, True, 0.0
-    return xb, fb, ok, _relative_gradient(residuals, xb, loss, lower, upper, w)
-
-
 def _bound_tolerance(bound, relative: float = 1e-8):
     """Distance within which a point counts as on ``bound`` (0 for an infinite bound)."""
     bound = np.asarray(bound, dtype=float)
     finite = np.isfinite(bound)
     return np.where(finite, relative * (1 + np.abs(np.where(finite, bound, 0.0))), 0.0)
-
-
-def _relative_gradient(residuals, x, loss, lower, upper, w=1.0) -> float:
-    """Largest ratio of the projected gradient to the summed magnitude of its per-run terms."""
-    r, jac = residuals(x[None, :])
-    psi = w * loss.psi(r[0])
-    grad = jac[0] @ psi
-    gross = np.abs(jac[0]) @ np.abs(psi)
-    return float(_relative(grad[None], gross[None], x[None], lower, upper)[0])

@@ -18,10 +18,11 @@ from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .._validation import check_bounds, check_fits_in_memory, check_number_mapping
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
-from .engine import (GRADIENT_TOLERANCE, MultiStartResult, _bound_tolerance, distinct_optima, multistart_minimize,
-                     polish, row_blocks)
+from .engine import (GRADIENT_TOLERANCE, MultiStartResult, _bound_tolerance, distinct_optima,
+                     multistart_minimize, row_blocks)
 from .identifiability import ILL_CONDITIONED, identifiability
 from .varpro import separable_starts
+from .polish import polish
 from .result import FitResult
 from ..data.runs import Runs, as_runs, fingerprint_arrays
 

@@ -32,7 +32,7 @@ group, jointly, would be a grid in ``3G + 2`` dimensions):
    together by block Levenberg-Marquardt, whose step solves the arrowhead system
    ``J^T W J`` through the Schur complement of the group blocks (time linear in ``G``);
    the best start wins, and problems of at most 60 joint parameters are polished once
-   more by the engine's :func:`~scalinglaws.fitting.engine.polish` on the whole
+   more by the engine's :func:`~scalinglaws.fitting.polish.polish` on the whole
    objective.
 
 With ``n_jobs``/``backend`` the separate fits of steps 1-2 run in blocks of groups on
@@ -55,7 +55,8 @@ from .._parallel import map_blocks
 from .._validation import as_names, check_numbers
 from ..data.runs import as_runs, fingerprint_arrays
 from ._stacked import StackedGroups, block_lm, labelled_residuals, separable_starts_by_group
-from .engine import GRADIENT_TOLERANCE, _bound_tolerance, multistart_minimize, polish
+from .engine import GRADIENT_TOLERANCE, _bound_tolerance, multistart_minimize
+from .polish import polish
 from .grouped_result import GroupedFitResult
 from .identifiability import identifiability
 from .result import FitResult

@@ -40,7 +40,8 @@ from .._validation import check_bool, check_confidence_level as _check_level, ch
 from ..fitting.estimator import GRADIENT_TOLERANCE, FitResult, LawFitter
 from ..fitting.result import check_fitted_on
 from ..laws.forms import get_form
-from ..fitting.engine import _JACOBIAN_ELEMENTS, multistart_minimize, polish
+from ..fitting.engine import _JACOBIAN_ELEMENTS, multistart_minimize
+from ..fitting.polish import polish
 from ..data.runs import Runs, as_runs
 from .bootstrap_result import METHODS, BootstrapResult, _check_method
 

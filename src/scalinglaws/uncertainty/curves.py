@@ -57,7 +57,8 @@ from .._validation import (
 )
 from ..data.curves import Curves
 from ..fitting.curves import CurveFitResult, _weights, data_fingerprint
-from ..fitting.engine import multistart_minimize, polish
+from ..fitting.engine import multistart_minimize
+from ..fitting.polish import polish
 from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
 
 __all__ = ["CurveBootstrap", "CurveResamplingWarning", "block_counts", "bootstrap_curves",

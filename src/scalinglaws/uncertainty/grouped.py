@@ -31,7 +31,7 @@ from .._validation import FrozenOnUnpickle
 from .._validation import check_confidence_level, check_int, deep_freeze
 from ..data.runs import as_runs
 from ..fitting._stacked import StackedGroups, block_lm
-from ..fitting.engine import polish
+from ..fitting.polish import polish
 from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
 from ..fitting.grouped import GroupedFitResult, GroupedFitter, check_weights
 from .bootstrap import resample_counts

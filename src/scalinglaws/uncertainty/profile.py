@@ -33,7 +33,8 @@ from .._exceptions import ConvergenceWarning, InputError
 from .._validation import FrozenOnUnpickle
 from .._validation import check_confidence_level, freeze_array_fields
 from ..data.runs import as_runs
-from ..fitting.engine import multistart_minimize, polish
+from ..fitting.engine import multistart_minimize
+from ..fitting.polish import polish
 from ..fitting.estimator import FitResult
 from ..fitting.varpro import EXPONENT_GRID, linear_inner_solve, profile_objective
 from .asymptotic import fitted_objective
