@@ -1,7 +1,7 @@
 """The README's study tables are the recorded bench runs, number for number.
 
 ``bench/extrapolation_record.json`` is the ``--json`` record of
-``bench/bench_extrapolation.py`` (22 sweeps, 11 estimators; 2,322 s) and
+``bench/bench_extrapolation.py`` (22 sweeps, 11 estimators; 844 s) and
 ``bench/prediction_intervals_record.json`` that of ``bench/bench_prediction_intervals.py``
 (137 s): too long for the test suite, so the README's tables are checked against the
 records instead (``python bench/bench_extrapolation.py --from-json

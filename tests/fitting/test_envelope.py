@@ -13,6 +13,8 @@ import math
 import numpy as np
 import pytest
 
+import scalinglaws as sl
+
 from scalinglaws import InputError, ScalingLawsWarning
 from scalinglaws.fitting.envelope import EnvelopeResult, envelope_fit
 from scalinglaws.laws.forms import get_form
@@ -90,14 +92,50 @@ def test_bootstrap_interval_covers_the_truth_and_ols_does_not():
     # Measured: the bootstrap over runs covered 100 of 100 (it is conservative: resampling
     # runs with replacement drops sizes, so each resample's envelope is coarser); the OLS
     # interval covered 39 of 100.
-    n, boot, ols = 100, 0, 0
+    # predict_optimal at 100x the largest checkpoint's compute: its default interval (the
+    # bootstrap lines' percentiles) held the true N_opt 98 times, the t interval 44 times.
+    far = 100 * float(synthetic_training_curves(rng=0).C.max())
+    n_opt = float(sl.compute_optimal(sl.FitResult.from_params("chinchilla", TRUTH), far).N)
+    n, boot, ols, boot_opt, t_opt = 100, 0, 0, 0, 0
     for seed in range(n):
         result = envelope_fit(synthetic_training_curves(rng=seed), n_resamples=100, rng=seed)
         boot += result.a_bootstrap_interval[0] < A_TRUE < result.a_bootstrap_interval[1]
         ols += result.a_interval[0] < A_TRUE < result.a_interval[1]
+        table, t_table = result.predict_optimal(far), result.predict_optimal(far, interval="t")
+        boot_opt += table.N_low[0] < n_opt < table.N_high[0]
+        t_opt += t_table.N_low[0] < n_opt < t_table.N_high[0]
     assert boot / n >= 0.95 - 3 * math.sqrt(0.95 * 0.05 / n)
-    assert ols / n < 0.7
-    assert (boot, ols) == (100, 39)  # as the README states
+    assert boot_opt / n >= 0.95 - 3 * math.sqrt(0.95 * 0.05 / n)
+    assert ols / n < 0.7 and t_opt / n < 0.7
+    assert (boot, ols, boot_opt, t_opt) == (100, 39, 98, 44)  # as the README states
+
+
+def test_predict_optimal_uses_the_bootstrap_when_there_is_one():
+    curves = synthetic_training_curves(rng=1)
+    plain, resampled = envelope_fit(curves), envelope_fit(curves, n_resamples=50, rng=3)
+    assert plain.predict_optimal(1e24).attrs["interval"].startswith("t interval")
+    table = resampled.predict_optimal(1e24)
+    assert table.attrs["interval"].startswith("bootstrap percentile")
+    assert table.attrs["confidence_level"] == 0.95
+    t_table = resampled.predict_optimal(1e24, interval="t")
+    pd_columns = ["N", "D", "tokens_per_parameter"]
+    np.testing.assert_array_equal(table[pd_columns], t_table[pd_columns])  # same point
+    np.testing.assert_array_equal(t_table[["N_low", "N_high"]],
+                                  plain.predict_optimal(1e24)[["N_low", "N_high"]])
+    # the percentiles of the resampled lines at C, recomputed here from the lines
+    lines = resampled.N_line_bootstrap[np.isfinite(resampled.N_line_bootstrap).all(axis=1)]
+    log_n = lines[:, 0] + lines[:, 1] * np.log(1e24)
+    np.testing.assert_allclose(np.log([table.N_low[0], table.N_high[0]]),
+                               np.percentile(log_n, [2.5, 97.5]), rtol=1e-12)
+    assert table.N_high[0] / table.N_low[0] > t_table.N_high[0] / t_table.N_low[0]
+    # the slopes of the lines are the exponents' draws; D's line follows from C = 6ND
+    np.testing.assert_array_equal(resampled.N_line_bootstrap[:, 1], resampled.a_bootstrap)
+    np.testing.assert_allclose(resampled.D_line_bootstrap.sum(axis=0)[1],
+                               (1 - resampled.a_bootstrap).sum(), rtol=1e-12)
+    with pytest.raises(InputError, match="`interval`"):
+        plain.predict_optimal(1e24, interval="bootstrap")
+    with pytest.raises(InputError, match="`interval`"):
+        resampled.predict_optimal(1e24, interval="percentile")
 
 
 def test_tokens_follow_each_runs_checkpoints_when_c_is_not_6nd():

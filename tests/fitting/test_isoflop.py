@@ -167,13 +167,21 @@ def test_exponent_intervals_cover_the_truth_at_the_nominal_rate():
     for name, count in hits.items():
         assert abs(count / n - 0.95) < 3 * math.sqrt(0.95 * 0.05 / n), (name, count)
     assert hits == {"ols": 371, "wls": 369}  # as the README states
-    m, boot = 100, 0
+    # and predict_optimal at 100x the largest budget (3e23): the bootstrap lines' interval
+    # (its default with resamples) and the t interval of the regression line
+    far = 100 * max(DEFAULT_BUDGETS)
+    m, boot, boot_opt, t_opt = 100, 0, 0, 0
     for seed in range(m):
-        low, high = isoflop_fit(sl.generate_sweep(rng=seed), budget="budget", n_resamples=200,
-                                rng=seed).a_bootstrap_interval
+        result = isoflop_fit(sl.generate_sweep(rng=seed), budget="budget", n_resamples=200,
+                             rng=seed)
+        low, high = result.a_bootstrap_interval
         boot += low < A_TRUE < high
-    assert abs(boot / m - 0.95) < 3 * math.sqrt(0.95 * 0.05 / m), boot
-    assert boot == 95  # as the README states
+        table, t_table = result.predict_optimal(far), result.predict_optimal(far, interval="t")
+        boot_opt += table.N_low[0] < optimum(far) < table.N_high[0]
+        t_opt += t_table.N_low[0] < optimum(far) < t_table.N_high[0]
+    for count in (boot, boot_opt, t_opt):
+        assert abs(count / m - 0.95) < 3 * math.sqrt(0.95 * 0.05 / m), count
+    assert (boot, boot_opt, t_opt) == (95, 96, 93)  # as the README states
 
 
 # ----------------------------------------------------------------------------- Porian et al.

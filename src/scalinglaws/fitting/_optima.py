@@ -29,6 +29,12 @@ from .._exceptions import InputError
 from .._validation import FrozenOnUnpickle
 from .._validation import deep_freeze, readonly_array
 
+#: what ``predict_optimal``'s interval is, by kind (the table's ``attrs["interval"]``)
+INTERVAL_KINDS = types.MappingProxyType({
+    "bootstrap": "bootstrap percentile (the resampled optima's lines)",
+    "t": "t interval of the regression line (optima taken as independent)",
+})
+
 #: former column names of ``predict_optimal`` -> the package's vocabulary
 DEPRECATED_COLUMNS = types.MappingProxyType({
     "N_opt": "N", "N_opt_low": "N_low", "N_opt_high": "N_high",
@@ -83,9 +89,10 @@ def loglog_regression(log_c: np.ndarray, log_y: np.ndarray, weights: np.ndarray 
     }
 
 
-def bootstrap_slopes(log_c: np.ndarray, draws: np.ndarray,
-                     weights: np.ndarray | None) -> np.ndarray:
-    """Slope of the (weighted) least-squares line of every column of ``draws`` on ``log_c``.
+def bootstrap_lines(log_c: np.ndarray, draws: np.ndarray,
+                    weights: np.ndarray | None) -> np.ndarray:
+    """``(R, 2)`` intercept and slope of the (weighted) least-squares line of every column
+    of ``draws`` on ``log_c``.
 
     ``draws`` is ``(n_points, R)`` with NaN for a missing draw; a column with fewer
     than two finite entries gives NaN. Vectorised over the R columns.
@@ -102,7 +109,13 @@ def bootstrap_slopes(log_c: np.ndarray, draws: np.ndarray,
         sxy = (w * (x - xm) * (y - ym)).sum(axis=0)
         slope = sxy / sxx
     slope[(valid.sum(axis=0) < 2) | ~(sxx > 0)] = np.nan
-    return slope
+    return np.column_stack([ym - slope * xm, slope])
+
+
+def bootstrap_slopes(log_c: np.ndarray, draws: np.ndarray,
+                     weights: np.ndarray | None) -> np.ndarray:
+    """Slope of :func:`bootstrap_lines` for every column of ``draws``."""
+    return bootstrap_lines(log_c, draws, weights)[:, 1]
 
 
 def percentile_interval(values: np.ndarray, level: float) -> tuple[float, float]:
@@ -177,33 +190,41 @@ class OptimaResult(FrozenOnUnpickle):
     b_bootstrap_interval: tuple | None = None
     a_bootstrap: np.ndarray | None = field(default=None, repr=False)
     b_bootstrap: np.ndarray | None = field(default=None, repr=False)
+    N_line_bootstrap: np.ndarray | None = field(default=None, repr=False)
+    D_line_bootstrap: np.ndarray | None = field(default=None, repr=False)
 
     def __post_init__(self):
         object.__setattr__(self, "options", deep_freeze(self.options))
         object.__setattr__(self, "regression", deep_freeze(self.regression))
-        for name in ("a_bootstrap", "b_bootstrap"):
+        for name in ("a_bootstrap", "b_bootstrap", "N_line_bootstrap", "D_line_bootstrap"):
             object.__setattr__(self, name, frozen_array(getattr(self, name)))
 
-    def predict_optimal(self, compute: Any) -> pd.DataFrame:
+    def predict_optimal(self, compute: Any, *, interval: str = "auto") -> pd.DataFrame:
         r"""Compute-optimal N and D at ``compute`` from the fitted power laws.
 
-        ``N = G_N C^a`` and ``D = G_D C^b`` with t confidence intervals of the
-        regression line at ``confidence_level``: for ``x = [1, ln C]``,
-        ``ln N ± t_{df} sqrt(x' V x)`` with ``V`` the covariance of the
-        intercept and slope. These are intervals for the fitted *line* (the
-        expected log-optimum), not for a new budget's noisy minimum; far outside
-        the fitted budgets they rest entirely on the power law holding there.
+        ``N = G_N C^a`` and ``D = G_D C^b``, with an interval at ``confidence_level``
+        for the fitted *line* (the expected log-optimum, not a new budget's noisy
+        minimum); far outside the fitted budgets it rests entirely on the power law
+        holding there.
 
         Parameters
         ----------
         compute : float or array_like
             Budgets C in FLOP (finite, positive).
+        interval : {"auto", "bootstrap", "t"}
+            ``"bootstrap"``: percentiles of the resampled optima's lines at each C
+            (needs ``n_resamples`` > 0 in the fit); ``"t"``: the regression's t
+            interval, ``ln N ± t_{df} sqrt(x' V x)`` for ``x = [1, ln C]`` and ``V`` the
+            covariance of intercept and slope, which treats the optima as independent
+            (too narrow for Approach 1, whose envelope points are not); ``"auto"``
+            (default): the bootstrap when the fit has one, else t.
 
         Returns
         -------
         pandas.DataFrame
             One row per budget: ``C``, ``N``, ``N_low``, ``N_high``, ``D``,
-            ``D_low``, ``D_high``, ``tokens_per_parameter`` (= D/N). The former
+            ``D_low``, ``D_high``, ``tokens_per_parameter`` (= D/N); ``attrs``
+            holds ``interval`` (which kind) and ``confidence_level``. The former
             names (``N_opt``, ``N_opt_low``, ``D_opt``..., ``tokens_per_param``)
             still select the same columns, with a ``FutureWarning``.
         """
@@ -216,20 +237,37 @@ class OptimaResult(FrozenOnUnpickle):
                 from None
         if c.size == 0 or not np.all(np.isfinite(c)) or np.any(c <= 0):
             raise InputError(f"`compute` must be finite positive FLOP counts, got {compute!r}")
+        if interval not in ("auto", "bootstrap", "t"):
+            raise InputError(f"`interval` must be 'auto', 'bootstrap' or 't', got {interval!r}")
+        resampled = self.N_line_bootstrap is not None and self.D_line_bootstrap is not None
+        if interval == "bootstrap" and not resampled:
+            raise InputError("`interval`='bootstrap' needs a fit with n_resamples > 0")
+        use_bootstrap = resampled and interval != "t"
         x = np.column_stack([np.ones_like(c), np.log(c)])
         out = {"C": c}
         for name in ("N", "D"):
             reg = self.regression[name]
             params, cov = np.asarray(reg["params"]), np.asarray(reg["cov"])
             centre = x @ params
-            se = np.sqrt(np.einsum("ij,jk,ik->i", x, cov, x))
-            t = stats.t.ppf(0.5 + self.confidence_level / 2, reg["df_resid"]) \
-                if reg["df_resid"] > 0 else math.nan
+            if use_bootstrap:
+                lines = getattr(self, f"{name}_line_bootstrap")
+                lines = lines[np.all(np.isfinite(lines), axis=1)]
+                tail = 50.0 * (1.0 - self.confidence_level)
+                low, high = (np.percentile(lines @ x.T, [tail, 100.0 - tail], axis=0)
+                             if len(lines) else (np.full(c.size, np.nan),) * 2)
+            else:
+                se = np.sqrt(np.einsum("ij,jk,ik->i", x, cov, x))
+                t = stats.t.ppf(0.5 + self.confidence_level / 2, reg["df_resid"]) \
+                    if reg["df_resid"] > 0 else math.nan
+                low, high = centre - t * se, centre + t * se
             out[name] = np.exp(centre)
-            out[f"{name}_low"] = np.exp(centre - t * se)
-            out[f"{name}_high"] = np.exp(centre + t * se)
+            out[f"{name}_low"] = np.exp(low)
+            out[f"{name}_high"] = np.exp(high)
         out["tokens_per_parameter"] = out["D"] / out["N"]
-        return AllocationFrame(out)
+        frame = AllocationFrame(out)
+        frame.attrs.update(interval=INTERVAL_KINDS["bootstrap" if use_bootstrap else "t"],
+                           confidence_level=self.confidence_level)
+        return frame
 
     def _scalar_dict(self) -> dict:
         """The exponents, coefficients and their intervals as plain values."""
@@ -241,6 +279,7 @@ class OptimaResult(FrozenOnUnpickle):
             "a_bootstrap_interval": self.a_bootstrap_interval,
             "b_bootstrap_interval": self.b_bootstrap_interval,
             "a_bootstrap": self.a_bootstrap, "b_bootstrap": self.b_bootstrap,
+            "N_line_bootstrap": self.N_line_bootstrap, "D_line_bootstrap": self.D_line_bootstrap,
             "confidence_level": self.confidence_level, "flops_per_token": self.flops_per_token,
             "options": self.options, "regression": self.regression,
         }
@@ -250,14 +289,21 @@ class OptimaResult(FrozenOnUnpickle):
 
     def _scalar_lines(self) -> list[str]:
         level = f"{100 * self.confidence_level:g}%"
-        lines = [f"{'':<10}{'value':>10}  {level} interval"]
+        t_head = f"{level} t interval (regression)"
+        rows = []
         for name, value, interval, boot in (
                 ("a", self.a, self.a_interval, self.a_bootstrap_interval),
                 ("b", self.b, self.b_interval, self.b_bootstrap_interval)):
-            lines.append(f"{name:<10}{value:>10.4f}  [{interval[0]:.4f}, {interval[1]:.4f}]"
-                         + (f"   bootstrap [{boot[0]:.4f}, {boot[1]:.4f}]"
-                            if boot is not None else ""))
+            rows.append((name, f"{value:.4f}", f"[{interval[0]:.4f}, {interval[1]:.4f}]",
+                         "" if boot is None else f"[{boot[0]:.4f}, {boot[1]:.4f}]"))
         for name, value, interval in (("G_N", self.N_coef, self.N_coef_interval),
                                       ("G_D", self.D_coef, self.D_coef_interval)):
-            lines.append(f"{name:<10}{value:>10.4g}  [{interval[0]:.4g}, {interval[1]:.4g}]")
+            rows.append((name, f"{value:.4g}", f"[{interval[0]:.4g}, {interval[1]:.4g}]", ""))
+        width = max(len(t_head), *(len(r[2]) for r in rows))
+        boot_head = (f"   {level} bootstrap percentile"
+                     if self.a_bootstrap_interval is not None else "")
+        lines = [f"{'':<10}{'value':>10}  {t_head:<{width}}{boot_head}".rstrip()]
+        for name, value, t_text, boot_text in rows:
+            lines.append(f"{name:<10}{value:>10}  {t_text:<{width}}"
+                         f"{'   ' + boot_text if boot_text else ''}".rstrip())
         return lines

@@ -53,6 +53,10 @@ class EnvelopeResult(OptimaResult, FrozenOnUnpickle):
     a_bootstrap, b_bootstrap : numpy.ndarray or None
         The exponents of every resample (read-only; NaN where a resample's
         envelope had fewer than two sizes).
+    N_line_bootstrap, D_line_bootstrap : numpy.ndarray or None
+        ``(n_resamples, 2)``: each resample's line (intercept, slope) of ln N* and
+        ln D* on ln C, read-only; :meth:`predict_optimal` takes its percentile
+        interval from them.
     n_points_used : int
         Envelope points in the regression.
     n_runs, n_sizes, n_checkpoints : int
@@ -321,17 +325,21 @@ def envelope_fit(runs: Any, *, run_column: str = "run_id", n_points: int = 1500,
     log_d_used = np.log(c_grid[used] / (k * n_env[used])) if exact else log_d_env[used]
     reg_d = loglog_regression(log_cu, log_d_used, None, level)
 
-    a_draws = b_draws = a_boot = b_boot = None
+    a_draws = b_draws = a_boot = b_boot = n_lines = d_lines = None
     if n_resamples:
-        a_draws, b_draws = np.full(n_resamples, np.nan), np.full(n_resamples, np.nan)
+        # each resample's lines (intercept, slope) of ln N* and ln D* on ln C
+        n_lines, d_lines = np.full((n_resamples, 2), np.nan), np.full((n_resamples, 2), np.nan)
         for r in range(n_resamples):
             rows = np.unique(generator.integers(0, len(sizes), len(sizes)))
             _, run_r, n_r, used_r = _envelope(matrix, sizes, rows, bracket)
             if np.unique(n_r[used_r]).size >= 2:
                 x = grid[used_r]
-                a_draws[r] = np.polyfit(x, np.log(n_r[used_r]), 1)[0]
-                b_draws[r] = 1.0 - a_draws[r] if exact else np.polyfit(
-                    x, _log_tokens(grid, run_r, n_r, log_k, token_matrix)[used_r], 1)[0]
+                n_lines[r] = np.polyfit(x, np.log(n_r[used_r]), 1)[::-1]
+                # exact: ln D* = ln C - ln k - ln N*
+                d_lines[r] = ((-log_k - n_lines[r, 0], 1.0 - n_lines[r, 1]) if exact else
+                              np.polyfit(x, _log_tokens(grid, run_r, n_r, log_k,
+                                                        token_matrix)[used_r], 1)[::-1])
+        a_draws, b_draws = n_lines[:, 1].copy(), d_lines[:, 1].copy()
         a_boot = percentile_interval(a_draws, level)
         b_boot = percentile_interval(b_draws, level)
 
@@ -347,4 +355,5 @@ def envelope_fit(runs: Any, *, run_column: str = "run_id", n_points: int = 1500,
         n_checkpoints=len(runs), confidence_level=level, flops_per_token=k, options=options,
         regression={"N": reg_n, "D": reg_d}, a_bootstrap_interval=a_boot,
         b_bootstrap_interval=b_boot, a_bootstrap=a_draws, b_bootstrap=b_draws,
+        N_line_bootstrap=n_lines, D_line_bootstrap=d_lines,
         flop_model="C = k N D" if exact else "runs")

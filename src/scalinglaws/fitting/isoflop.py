@@ -49,7 +49,7 @@ from ..laws.synthetic import DEFAULT_CURVE_SIZES, DEFAULT_HORIZONS, synthetic_tr
 from ._budgets import BUDGET_RTOL, TokenModel, group_budgets
 from ._optima import (
     OptimaResult,
-    bootstrap_slopes,
+    bootstrap_lines,
     frozen_array,
     loglog_regression,
     percentile_interval,
@@ -119,6 +119,10 @@ class IsoFLOPResult(OptimaResult, FrozenOnUnpickle):
     a_bootstrap, b_bootstrap : numpy.ndarray or None
         The slopes of every resample (read-only, NaN where fewer than two
         budgets had an interior minimum), else None.
+    N_line_bootstrap, D_line_bootstrap : numpy.ndarray or None
+        ``(n_resamples, 2)``: each resample's line (intercept, slope) of ln N* and
+        ln D* on ln C, read-only; :meth:`predict_optimal` takes its percentile
+        interval from them.
     log_N_opt_draws : numpy.ndarray or None
         ``ln N*`` of every used budget (rows, in the order of the used rows of
         ``budgets``) in every resample (columns); NaN where the resampled
@@ -533,19 +537,20 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
     reg_n = loglog_regression(log_c, log_n, weights, level)
     reg_d = loglog_regression(log_c, log_d, weights, level)
 
-    matrix = a_draws = b_draws = a_boot = b_boot = None
+    matrix = a_draws = b_draws = a_boot = b_boot = n_lines = d_lines = None
     if o["n_resamples"]:
         index = np.flatnonzero(table["used"].to_numpy())
         matrix = np.vstack([draws[i] for i in index])  # (budgets, R) of ln N*
-        a_draws = bootstrap_slopes(log_c, matrix, weights)
+        n_lines = bootstrap_lines(log_c, matrix, weights)
         if tokens.kind == "flops_per_token":  # ln D* = ln C - ln k - ln N*: b = 1 - a
-            b_draws = 1.0 - a_draws
+            d_lines = np.column_stack([-math.log(tokens.k) - n_lines[:, 0], 1.0 - n_lines[:, 1]])
         else:
             with np.errstate(invalid="ignore"):
                 log_d_draws = np.vstack([token_functions[i](matrix[j])
                                          for j, i in enumerate(index)])
-            b_draws = bootstrap_slopes(log_c, np.where(np.isfinite(matrix), log_d_draws, np.nan),
-                                       weights)
+            d_lines = bootstrap_lines(log_c, np.where(np.isfinite(matrix), log_d_draws, np.nan),
+                                      weights)
+        a_draws, b_draws = n_lines[:, 1], d_lines[:, 1]
         a_boot = percentile_interval(a_draws, level)
         b_boot = percentile_interval(b_draws, level)
 
@@ -562,4 +567,5 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
         n_runs=len(runs), confidence_level=level, flops_per_token=tokens.k, options=options,
         regression={"N": reg_n, "D": reg_d}, a_bootstrap_interval=a_boot,
         b_bootstrap_interval=b_boot, a_bootstrap=a_draws, b_bootstrap=b_draws,
+        N_line_bootstrap=n_lines, D_line_bootstrap=d_lines,
         log_N_opt_draws=matrix, flop_model=tokens.kind)
