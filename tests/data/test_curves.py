@@ -303,3 +303,31 @@ def test_several_files_are_one_run_each(tmp_path):
         pd.DataFrame({"step": [1, 2], "loss": loss}).to_csv(tmp_path / f"{name}.csv", index=False)
     curves = load_curves([tmp_path / "r1.csv", tmp_path / "r2.csv"])
     assert curves.runs == ("r1", "r2")
+
+
+def test_unrecognised_run_column_is_named_and_never_merged_by_sorting(tmp_path):
+    # a W&B export whose run column is called `experiment`: three runs, steps 0..4 each
+    path = tmp_path / "w7.csv"
+    pd.DataFrame({"experiment": np.repeat(["const", "cos", "wsd"], 5),
+                  "_step": np.tile(np.arange(5), 3),
+                  "train/loss": np.r_[np.linspace(4, 3, 5), np.linspace(4.1, 3.1, 5),
+                                      np.linspace(4.2, 3.2, 5)],
+                  "date": [f"2024-01-{d:02d}" for d in range(1, 16)]}).to_csv(path, index=False)
+    hint = (r"column 'experiment' changes value where the steps restart, as a run column does: "
+            r"say so with columns=\{'run_id': 'experiment'\} \(on the command line --columns "
+            r"run_id=experiment\)")
+    with pytest.raises(InputError, match=r"row 5 \(line 7\): step 0 comes after step 4, yet no "
+                                         r"run column was recognised.*" + hint):
+        load_curves(path)
+    for duplicates in ("first", "last", "mean"):  # what the old message led to: one curve
+        with pytest.raises(InputError, match=hint):
+            load_curves(path, unsorted="sort", duplicates=duplicates)
+    curves = load_curves(path, columns={"run_id": "experiment"})
+    assert curves.runs == ("const", "cos", "wsd") and len(curves) == 15
+    merged = load_curves(path, run="one", unsorted="sort", duplicates="mean")  # said so
+    assert merged.runs == ("one",) and len(merged) == 5
+    with pytest.raises(InputError, match=r"no run column was found \(columns: step, loss\), so "
+                                         r"the file was read as one run: if it holds several, "
+                                         r"say which column names them with columns="
+                                         r"\{'run_id': <column>\}.*otherwise, set unsorted"):
+        load_curves({"step": [0, 1, 2, 0, 1], "loss": [4.0, 3.5, 3.2, 4.1, 3.6]})

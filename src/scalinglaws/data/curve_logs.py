@@ -399,7 +399,7 @@ def cell_text(cell) -> str:
     return str(cell)[:40]
 
 
-def logged_lr(frame, source, places, duplicates, unsorted, notes) -> dict:
+def logged_lr(frame, source, places, duplicates, unsorted, notes, advice="") -> dict:
     """Every logged LR per run, by step, a step logged twice (a restart) treated by the
     same policies as the losses."""
     from .._validation import readonly_array
@@ -410,7 +410,8 @@ def logged_lr(frame, source, places, duplicates, unsorted, notes) -> dict:
         return {}
     known = known.astype({"step": np.int64}).reset_index(drop=True)
     said = []
-    known, _ = order_points(known, source, places, duplicates, unsorted, said, what="the LR of ")
+    known, _ = order_points(known, source, places, duplicates, unsorted, said, what="the LR of ",
+                            advice=advice)
     notes.extend(f"LR log: {note}" for note in said if note not in notes)  # once is enough
     log = {}
     for run, part in known.groupby("run_id", sort=False):
@@ -418,14 +419,56 @@ def logged_lr(frame, source, places, duplicates, unsorted, notes) -> dict:
     return log
 
 
-def order_points(frame, source, places, duplicates, unsorted, notes, what=""):
+def run_like_columns(frame, columns) -> list:
+    """The text columns among ``columns`` of ``frame`` (points in log order, read as one
+    run) that split it into runs whose steps each only increase, with 2 to half as many
+    values as points: the run column under a header not recognised (a per-point text,
+    such as a date, has too many values). Empty when the steps never restart or repeat."""
+    import pandas as pd
+
+    steps = frame["step"].to_numpy()
+    if len(steps) < 2 or (np.all(np.diff(steps) > 0)):
+        return []
+    found = []
+    for column in columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) or values.isna().any():
+            continue  # numbers are steps, times, losses...; a run column is text
+        codes = pd.factorize(values.astype(str))[0]
+        if not 2 <= codes.max() + 1 <= len(codes) // 2:
+            continue
+        order = np.argsort(codes, kind="stable")  # each value's points, in log order
+        same, ordered = codes[order][1:] == codes[order][:-1], steps[order]
+        if np.all(~same | (ordered[1:] > ordered[:-1])):
+            found.append(column)
+    return found
+
+
+def one_run_advice(columns, candidates) -> str:
+    """What to say when a table read as one run has steps that restart: name the run
+    column (first: a restart is rarer than a run column under another header)."""
+    if candidates:
+        named = " or ".join(repr(c) for c in candidates)
+        example = candidates[0]
+        return (f"column {named} changes value where the steps restart, as a run column "
+                f"does: say so with columns={{'run_id': {example!r}}} (on the command line "
+                f"--columns run_id={example}); if it is one restarted run, name it (set run "
+                f"to '<name>') and set unsorted to 'sort'")
+    return (f"no run column was found (columns: {', '.join(map(str, columns))}), so the file "
+            f"was read as one run: if it holds several, say which column names them with "
+            f"columns={{'run_id': <column>}} (--columns run_id=<column>)")
+
+
+def order_points(frame, source, places, duplicates, unsorted, notes, what="", advice=""):
     """Sort by run (first appearance) and step, applying the duplicate/order policies.
 
     ``frame`` is in log order; a step below the one logged before it *in the same run*
-    (other runs' rows may come between) goes backwards.
+    (other runs' rows may come between) goes backwards. ``advice`` comes first in the
+    remedies of a message (a table read as one run: :func:`one_run_advice`).
     """
     import pandas as pd
 
+    advice = f"{advice}; otherwise, " if advice else ""
     order_of_run = {r: i for i, r in enumerate(pd.unique(frame["run_id"]))}
     run_code = frame["run_id"].map(order_of_run).to_numpy()
     steps = frame["step"].to_numpy()
@@ -438,8 +481,8 @@ def order_points(frame, source, places, duplicates, unsorted, notes, what=""):
         at, before = by_run[first], by_run[first - 1]
         raise InputError(f"{source}: {places.row(int(frame['_row'].iloc[at]))}{what}step "
                          f"{steps[at]} of run {frame['run_id'].iloc[at]!r} comes after step "
-                         f"{steps[before]} (a restarted run?); set unsorted to 'sort' (and "
-                         "duplicates to 'last' to keep a restart's values)")
+                         f"{steps[before]} (a restarted run?); {advice}set unsorted to 'sort' "
+                         "(and duplicates to 'last' to keep a restart's values)")
     if backwards.any():
         notes.append(f"sorted {int(backwards.sum())} out-of-order steps")
     position = np.lexsort((np.arange(len(frame)), steps, run_code))  # stable: log order kept
@@ -453,7 +496,8 @@ def order_points(frame, source, places, duplicates, unsorted, notes, what=""):
         raise InputError(f"{source}: {places.row(int(frame['_row'].iloc[at]))}run "
                          f"{frame['run_id'].iloc[at]!r} logs {what}step "
                          f"{frame['step'].iloc[at]} more than once ({int(repeated.sum())} "
-                         "rows; a restarted run?); set duplicates to 'first', 'last' or 'mean'")
+                         f"rows; a restarted run?); {advice}set duplicates to 'first', "
+                         "'last' or 'mean'")
     before = len(frame)
     if duplicates == "mean":
         numeric = [c for c in ("loss", "lr", "tokens", "N") if c in frame.columns]

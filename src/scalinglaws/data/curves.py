@@ -64,8 +64,10 @@ from .curve_logs import (
     from_wide,
     is_wandb,
     logged_lr,
+    one_run_advice,
     order_points,
     resolve_curve_columns,
+    run_like_columns,
     sniff_directory,
 )
 from .readers import checked_frame, read_data, read_table
@@ -384,8 +386,11 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
     if frame.empty:
         raise InputError(f"{source}: no points left after dropping rows without a loss")
     frame["step"] = frame["step"].astype(np.int64)
-    frame, dropped = order_points(frame, source, places, duplicates, unsorted, notes)
-    lr_log = (logged_lr(logged, source, places, duplicates, unsorted, notes)
+    advice = "" if "run_id" in mapping or run is not None else \
+        _one_run_advice(frame, table.columns, extras, source, places)
+    frame, dropped = order_points(frame, source, places, duplicates, unsorted, notes,
+                                  advice=advice)
+    lr_log = (logged_lr(logged, source, places, duplicates, unsorted, notes, advice)
               if "lr" in logged.columns else {})
     frame, spiked = apply_spike_policy(frame, source, places, spikes, spike_threshold, notes)
     frame = _run_level(frame, N, tokens_per_step, source)
@@ -398,6 +403,29 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
     return Curves(_frame=_readonly(frame), source=source, row_numbers=rows, lr_log=lr_log,
                   n_dropped=int(missing.sum()) + dropped + spiked, notes=tuple(notes),
                   lr_policy=lr_policy)
+
+
+def _one_run_advice(frame, columns, extras, source, places) -> str:
+    """A table without a recognised run column whose steps restart or repeat: raise when a
+    text column changes value where they do (its run column under another header), else
+    the advice for the policies' messages.
+
+    Raise rather than warn, whatever ``unsorted``/``duplicates`` say: sorting would merge
+    the runs into one curve that is none of them (three W&B runs averaged point by point),
+    which fits without complaint and prints numbers nobody should cite, and the policies'
+    own message led there. The rare one run whose text column changes where it restarts
+    (a job id) is read by naming it (``run=``), which says the file is one run."""
+    candidates = run_like_columns(frame, extras)
+    if not candidates:
+        return one_run_advice(columns, [])
+    steps = frame["step"].to_numpy()
+    at = int(np.flatnonzero(np.diff(steps) <= 0)[0]) + 1
+    again = ("is logged again" if steps[at] == steps[at - 1]
+             else f"comes after step {steps[at - 1]}")
+    raise InputError(f"{source}: {places.row(int(frame['_row'].iloc[at]))}step {steps[at]} "
+                     f"{again}, yet no run column was recognised, so the file reads as one run "
+                     f"({frame['run_id'].iloc[0]!r}) and sorting would merge its runs: "
+                     + one_run_advice(columns, candidates))
 
 
 def _run_level(frame, N, tokens_per_step, source):
@@ -545,8 +573,8 @@ def _load_path(path: str, format: str | None, options: dict) -> Curves:
 def _load_many(paths: Sequence, format: str | None, options: dict) -> Curves:
     loaded = []
     for path in paths:
-        single = dict(options, run=options["run"] or Path(os.fspath(path)).stem)
-        loaded.append(_load_path(os.fspath(path), format, single))
+        # each file's run defaults to its name (in _build); `run` stays None unless given
+        loaded.append(_load_path(os.fspath(path), format, options))
     frames = [c._frame for c in loaded]
     runs = [r for c in loaded for r in c.runs]
     if len(runs) != len(set(runs)):
