@@ -331,3 +331,43 @@ def test_unrecognised_run_column_is_named_and_never_merged_by_sorting(tmp_path):
                                          r"say which column names them with columns="
                                          r"\{'run_id': <column>\}.*otherwise, set unsorted"):
         load_curves({"step": [0, 1, 2, 0, 1], "loss": [4.0, 3.5, 3.2, 4.1, 3.6]})
+
+
+def test_loss_in_perplexity_or_bits_is_announced_or_converted(shared_dir, tmp_path):
+    import warnings
+
+    from scalinglaws import UnitsWarning
+
+    nats = np.array([10.9, 6.2, 4.1, 3.6, 3.3, 3.2])  # a curve from initialisation
+    table = {"run_id": ["a"] * 6, "step": np.arange(0, 60, 10), "lr": 1e-4}
+    # a perplexity: e^10.9 = 54,176 at step 0, read as 54,176 nats without a word before
+    with pytest.warns(UnitsWarning, match=r"column 'loss' \(loss\) exceeds 14.45 nats per "
+                                          r"token in 6 of 6 rows .*set loss_units to "
+                                          r"'perplexity'"):
+        load_curves(dict(table, loss=np.exp(nats)))
+    converted = load_curves(dict(table, loss=np.exp(nats)), loss_units="perplexity")
+    np.testing.assert_allclose(converted.loss("a"), nats, rtol=1e-12)
+    bits = load_curves(dict(table, loss=nats / np.log(2)), loss_units="bits")
+    np.testing.assert_allclose(bits.loss("a"), nats, rtol=1e-12)
+    path = tmp_path / "ppl.csv"  # named like a perplexity, as a W&B export logs it
+    pd.DataFrame(dict(table, **{"train/ppl": np.exp(nats)})).to_csv(path, index=False)
+    with pytest.warns(UnitsWarning, match=r"column 'train/ppl' \(loss\) is named like a "
+                                          r"perplexity"):
+        load_curves(path, metric="train/ppl")
+    with pytest.raises(InputError, match=r"<dict>: row 0, column 'train/ppl' \(loss\): "
+                                         r"perplexity 0.5 is not above 1"):
+        load_curves(dict(table, **{"train/ppl": np.r_[0.5, np.exp(nats[1:])]}),
+                    metric="train/ppl", loss_units="perplexity")
+    with pytest.raises(InputError, match="`loss_units` must be one of"):
+        load_curves(dict(table, loss=nats), loss_units="ppl")
+    # quiet on real curves in nats: Luo et al.'s 27 curves and the synthetic ones
+    from scalinglaws.laws.curve_synthetic import synthetic_curves
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnitsWarning)
+        folder = shared_dir / "datasets" / "lr_schedule_curves"
+        assert len(load_curves(folder / "mpl_luo2025_curves.csv").runs) == 27
+        for law in ("mpl", "momentum"):
+            curves, _ = synthetic_curves(law, rng=0)
+            load_curves(curves.frame)
+    assert len(load_curves(dict(table, loss=nats))) == 6

@@ -288,3 +288,23 @@ def test_final_back_test_from_the_shell_is_the_library_s(synthetic, boot_fit, tm
     np.testing.assert_allclose(shell["error"], shell["final_loss"] / logged - 1, rtol=1e-9)
     assert main(args + ["--no-refit"]) == 2  # --refit and --no-refit exclude each other
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_loss_units_from_the_shell(synthetic, tmp_path, capsys):
+    # the synthetic logs with the loss written as a perplexity: --loss-units converts it,
+    # and the fit is the one on the nats (the truth, noise-free)
+    import pandas as pd
+
+    path, truth = synthetic
+    logs = pd.read_csv(path)
+    ppl = tmp_path / "ppl.csv"
+    logs.assign(val_loss=np.exp(logs["val_loss"])).to_csv(ppl, index=False)
+    out = tmp_path / "fit.json"
+    assert main(["curves", "fit", str(ppl), "--law", "momentum", "--nan-policy", "omit",
+                 "--loss-units", "perplexity", "--out", str(out)]) == 0
+    assert load_curve_fit(out).params["L0"] == pytest.approx(truth["L0"], rel=1e-6)
+    capsys.readouterr()
+    main(["curves", "fit", str(ppl), "--law", "momentum", "--nan-policy", "omit"])
+    said = capsys.readouterr().err
+    assert "column 'val_loss' (loss) exceeds 14.45 nats per token" in said
+    assert "pass --loss-units perplexity" in said

@@ -163,7 +163,9 @@ def from_wide(table, metric: str | None, source: str):
     if not parts:
         raise InputError(f"{source}: the W&B export has no metric {metric!r}; it has "
                          f"{', '.join(metrics)}")
-    return pd.concat(parts, ignore_index=True)
+    wide = pd.concat(parts, ignore_index=True)
+    wide.attrs["metric"] = metric  # the loss's name, for the units checks
+    return wide
 
 
 def _pick(names, wanted, kind, aliases, source):

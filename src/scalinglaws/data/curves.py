@@ -70,6 +70,7 @@ from .curve_logs import (
     run_like_columns,
     sniff_directory,
 )
+from ._plausibility import LOSS_UNITS, to_nats, warn_units
 from .readers import checked_frame, read_data, read_table
 from .runs import _PANDAS_COPY_ON_WRITE, _row_text, _to_float, fingerprint_arrays
 
@@ -337,7 +338,8 @@ def _numbers(table, column, name, source, places, thousands):
 
 def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns, metric, lr,
            run, N, tokens_per_step, nan_policy, duplicates, unsorted, spikes,
-           spike_threshold, lr_policy, wandb: bool, log: bool = False) -> Curves:
+           spike_threshold, lr_policy, loss_units=None, wandb: bool, log: bool = False,
+           loss_name=None) -> Curves:
     table = checked_frame(table, source, "points")
     columns = dict(columns or {})
     for name, given in (("loss", metric), ("lr", lr)):
@@ -351,6 +353,9 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
                       steps=table[mapping["step"]].to_numpy()) if log else Places(lines))
     values = {name: _numbers(table, column, name, source, places, thousands)
               for name, column in mapping.items() if name != "run_id"}
+    loss_name = loss_name or mapping["loss"]  # a log's metric, as the user knows it
+    if loss_units not in (None, "nats"):
+        values["loss"] = to_nats(values["loss"], loss_units, source, loss_name, places.point)
     policy = nan_policy if nan_policy != "auto" else ("omit" if wandb else "raise")
     missing = np.isnan(values["loss"]) | np.isnan(values["step"])
     notes = []
@@ -385,6 +390,10 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
     frame = frame.loc[~missing].reset_index(drop=True)
     if frame.empty:
         raise InputError(f"{source}: no points left after dropping rows without a loss")
+    # the checks load_runs makes: a loss named or sized like a perplexity or bits
+    rows = frame["_row"].to_numpy()
+    warn_units(frame[["loss"]], {"loss": loss_name}, (), source,
+               lambda i: places.point(int(rows[i])), loss_units=loss_units, stacklevel=3)
     frame["step"] = frame["step"].astype(np.int64)
     advice = "" if "run_id" in mapping or run is not None else \
         _one_run_advice(frame, table.columns, extras, source, places)
@@ -399,7 +408,7 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
     frame = frame[ordered + [c for c in frame.columns if c not in ordered]]
     for note in notes:
         if "spike" in note and spikes == "warn":
-            warnings.warn(f"{source}: {note}", ScalingLawsWarning, stacklevel=3)
+            warnings.warn(f"{source}: {note}", ScalingLawsWarning, stacklevel=2)
     return Curves(_frame=_readonly(frame), source=source, row_numbers=rows, lr_log=lr_log,
                   n_dropped=int(missing.sum()) + dropped + spiked, notes=tuple(notes),
                   lr_policy=lr_policy)
@@ -465,7 +474,7 @@ def load_curves(data: Any, columns: Mapping | None = None, *, format: str | None
                 N=None, tokens_per_step: float | None = None, schedules: Mapping | None = None,
                 nan_policy: str = "auto", duplicates: str = "raise", unsorted: str = "raise",
                 spikes: str = "warn", spike_threshold: float = 0.2,
-                lr_policy: str = "exact") -> Curves:
+                lr_policy: str = "exact", loss_units: str | None = None) -> Curves:
     """Read and validate training curves (see the module docstring for the formats).
 
     Parameters
@@ -503,6 +512,11 @@ def load_curves(data: Any, columns: Mapping | None = None, *, format: str | None
         neighbours.
     lr_policy : {"exact", "interpolate"}
         How :meth:`Curves.lr_array` fills steps whose LR was not logged.
+    loss_units : {"nats", "bits", "perplexity"}, optional
+        What the loss holds, converted to nats per token (bits x ln 2, ln perplexity).
+        Without it a loss named or sized like a perplexity or bits is announced with a
+        :class:`~scalinglaws.UnitsWarning`, as :func:`~scalinglaws.data.runs.load_runs`
+        does (:mod:`scalinglaws.data._plausibility`).
 
     Returns
     -------
@@ -521,26 +535,37 @@ def load_curves(data: Any, columns: Mapping | None = None, *, format: str | None
     spikes = check_choice("spikes", spikes, ("warn", "keep", "omit", "raise"))
     lr_policy = check_choice("lr_policy", lr_policy, ("exact", "interpolate"))
     spike_threshold = check_positive("spike_threshold", spike_threshold)
+    if loss_units is not None:
+        loss_units = check_choice("loss_units", loss_units, LOSS_UNITS)
     if columns is not None and not isinstance(columns, Mapping):
         raise InputError(f"`columns` must map canonical names to columns, got {columns!r}")
     options = dict(columns=columns, metric=metric, lr=lr, run=run, N=N,
                    tokens_per_step=tokens_per_step, nan_policy=nan_policy,
                    duplicates=duplicates, unsorted=unsorted, spikes=spikes,
-                   spike_threshold=spike_threshold, lr_policy=lr_policy)
+                   spike_threshold=spike_threshold, lr_policy=lr_policy, loss_units=loss_units)
+    # the readers' warnings are said again from here, so that they point at the caller's
+    # line (the readers are 1 to 3 calls deeper, depending on the source)
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        curves = _load_any(data, format, options)
+    for warning in said:
+        warnings.warn(warning.message, warning.category, stacklevel=2)
+    return curves.with_schedules(schedules) if schedules else curves
+
+
+def _load_any(data, format, options) -> Curves:
     if isinstance(data, (list, tuple)) and data and all(
             isinstance(d, (str, os.PathLike)) for d in data):
-        curves = _load_many(list(data), format, options)
-    elif isinstance(data, (str, os.PathLike)):
-        curves = _load_path(os.fspath(data), format, options)
-    else:
-        if format is not None:
-            raise InputError(f"`format`={format!r} applies only when data is a path")
-        if not isinstance(data, (pd.DataFrame, Mapping)):
-            raise InputError("`data` must be a path, a list of paths, a DataFrame or a dict of "
-                             f"columns, not {type(data).__name__}")
-        table, source = read_data(data)
-        curves = _build(table.frame, source, None, True, wandb=is_wandb(table.frame), **options)
-    return curves.with_schedules(schedules) if schedules else curves
+        return _load_many(list(data), format, options)
+    if isinstance(data, (str, os.PathLike)):
+        return _load_path(os.fspath(data), format, options)
+    if format is not None:
+        raise InputError(f"`format`={format!r} applies only when data is a path")
+    if not isinstance(data, (pd.DataFrame, Mapping)):
+        raise InputError("`data` must be a path, a list of paths, a DataFrame or a dict of "
+                         f"columns, not {type(data).__name__}")
+    table, source = read_data(data)
+    return _build(table.frame, source, None, True, wandb=is_wandb(table.frame), **options)
 
 
 def _load_path(path: str, format: str | None, options: dict) -> Curves:
@@ -560,13 +585,14 @@ def _load_path(path: str, format: str | None, options: dict) -> Curves:
                  **({"lr": "lr"} if "lr" in table.columns else {}),
                  **({"N": "N"} if "N" in table.columns else {})}
         return _build(table, path, None, True, columns=fixed, metric=None, lr=None, wandb=True,
-                      log=True, **given)
+                      log=True, loss_name=options["metric"], **given)
     table = read_table(path, format=format)
     frame = table.frame
     wide = from_wide(frame, options["metric"], path) if options["columns"] is None else None
     if wide is not None:
         given = dict(options, metric=None, lr=None)
-        return _build(wide, path, None, table.thousands, wandb=True, **given)
+        return _build(wide, path, None, table.thousands, wandb=True,
+                      loss_name=wide.attrs.get("metric"), **given)
     return _build(frame, path, table.lines, table.thousands, wandb=is_wandb(frame), **options)
 
 

@@ -38,7 +38,8 @@ def _load(args):
                          run=args.run, N=args.N, tokens_per_step=args.tokens_per_step,
                          columns=key_values(args.columns, "--columns", str) or None,
                          nan_policy=args.nan_policy, duplicates=args.duplicates,
-                         unsorted=args.unsorted, spikes=args.spikes, lr_policy=args.lr_policy)
+                         unsorted=args.unsorted, spikes=args.spikes, lr_policy=args.lr_policy,
+                         loss_units=args.loss_units)
     for condition in args.where or []:
         if "=" not in condition:
             raise InputError(f"--where expects COLUMN=VALUE, got {condition!r}")
@@ -201,6 +202,10 @@ def _add_load_options(f) -> None:
                                     "(default: from the path)")
     f.add_argument("--metric", help="the column, tag or metric holding the loss")
     f.add_argument("--lr", help="the column, tag or metric holding the learning rate")
+    f.add_argument("--loss-units", choices=["nats", "bits", "perplexity"],
+                   help="what the loss holds, converted to nats per token (bits x ln 2, "
+                        "ln(perplexity)); giving it silences the warning about a loss named "
+                        "or sized like a perplexity or bits (default: nats)")
     f.add_argument("--columns", action="append", metavar="NAME=COLUMN",
                    help="map canonical names (run_id, step, loss, lr, tokens, N) to columns")
     f.add_argument("--run", help="run id of a table without a run column")
