@@ -235,6 +235,26 @@ def test_bad_options_are_named():
         preset_with(LADDER, step1_weights="C")
 
 
+def test_a_rule_that_leaves_no_rows_says_which_and_why():
+    """Step 2's first-10% rule drops the one checkpoint of a run; fit_runs may select
+    nothing: each is named (it used to be "no task 'synthetic' in ...; tasks: ")."""
+    frame = synthetic_task_table(rng=0).frame
+    final = frame[frame["checkpoint"] == frame["checkpoint"].max()]
+    table = load_tasks(final[["run_id", "N", "D", "task", "task_loss", "accuracy", "chance"]])
+    with pytest.raises(InputError, match=r"step2_drop_fraction=0.1 drops the first ceil\(0.1 "
+                                         r"n\) of each run's n checkpoints, which leaves no row "
+                                         r"of task 'synthetic' in <DataFrame>: each of its 16 "
+                                         r"runs has at most 1 checkpoint\."):
+        fit_downstream(table, LADDER, tasks=["synthetic"], fit_runs=None)
+    with pytest.raises(InputError, match="step1_drop_fraction=0.5 .*set step1_drop_fraction "
+                                         "to 0"):
+        fit_downstream(table, _exact_preset(), step1_drop_fraction=0.5)
+    with pytest.raises(InputError, match=r"fit_runs \(the runs to fit, preset 'ladder'\): "
+                                         r"query 'N > 1e12' selects no row of <DataFrame>; "
+                                         "to fit every run, set fit_runs to None"):
+        fit_downstream(table, _exact_preset(), fit_runs="N > 1e12")
+
+
 def test_direct_law_recovers_accuracies_that_follow_it():
     truth = {"A": 40.0, "B": 300.0, "alpha": 0.25, "beta": 0.3}
     frame = synthetic_task_table(rng=0).frame

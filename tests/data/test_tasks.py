@@ -159,10 +159,64 @@ def test_no_task_loss_is_allowed_and_said_when_needed():
         table.to_runs("x")
 
 
-def test_without_a_run_column_each_n_d_is_a_run():
-    raw = _frame().drop(columns=["run", "step"])
-    table = load_tasks(raw)
-    assert len(table.run_ids) == 21  # 3 sizes x 7 token counts
+@pytest.mark.parametrize("header", ["run_name", "Run Name", "run-id", "name", "run_path"])
+def test_common_run_headers_name_the_run(header):
+    """The run headers load_curves recognises; each checkpoint is not a run of its own
+    (which made the ladder's intervals about 5x too narrow)."""
+    table = load_tasks(_frame().rename(columns={"run": header}))
+    assert table.run_ids == ("r0", "r1", "r2")
+
+
+def test_two_run_like_columns_must_be_chosen_unless_one_is_run_id():
+    raw = _frame().assign(name=lambda f: "m-" + f["run"])
+    with pytest.raises(InputError, match="columns 'run' and 'name' both look like the run; "
+                                         r"say which .*\(run_id=run or run_id=name\)"):
+        load_tasks(raw)
+    assert load_tasks(raw, columns={"run_id": "name"}).run_ids == ("m-r0", "m-r1", "m-r2")
+    assert load_tasks(raw.rename(columns={"run": "run_id"})).run_ids == ("r0", "r1", "r2")
+
+
+def test_checkpoints_without_a_run_column_are_refused_naming_the_candidates():
+    raw = _frame().rename(columns={"run": "model"}).assign(family="f")
+    with pytest.raises(InputError) as error:
+        load_tasks(raw)
+    message = str(error.value)
+    assert message.startswith("<DataFrame>: no run column, and N = 1e+08 has 7 values of D "
+                              "on task 'x' (row 0, row 2, row 4, ...)")
+    assert "(21 runs of 3 sizes here)" in message
+    # 'model' has one N per value; 'family' (one value) and 'task' are not runs
+    assert "(run_id=<column>): 'model' could be it (one N each)" in message
+    assert "Recognised names: run_id, run, run_name, name, run_path" in message
+    assert "run_id=None (on the command line --columns run_id=)" in message
+    # said knowingly, each (N, D) is a run
+    assert len(load_tasks(raw, columns={"run_id": None}).run_ids) == 21
+    # one D per N: a table of final evaluations, one row per run and task
+    final = raw[raw["step"] == 700].drop(columns="model")
+    assert load_tasks(final).run_ids == ("N=1e+08,D=7e+09", "N=2e+08,D=7e+09",
+                                         "N=3e+08,D=7e+09")
+
+
+def test_same_n_and_d_twice_without_a_run_column_says_to_name_it():
+    raw = _frame(n_checkpoints=1)
+    twice = pd.concat([raw, raw.assign(run="other", acc=raw["acc"] + 0.01)], ignore_index=True)
+    with pytest.raises(InputError, match="same checkpoint of run 'N=1e\\+08,D=1e\\+09'.*no run "
+                                         r"column.*\(run_id=<column>\)"):
+        load_tasks(twice.drop(columns="run"))
+
+
+def test_columns_option_messages_list_the_files_own_columns():
+    """The loader's working columns (__accuracy__, __task__...) never reach a message."""
+    with pytest.raises(InputError, match="maps run_id to 'model', but there is no such "
+                                         "column.*Columns: run, params, tokens, step, task, "
+                                         "bpb, acc, chance$") as error:
+        load_tasks(_frame(), columns={"run_id": "model"})
+    assert "__" not in str(error.value)
+    with pytest.raises(InputError, match="maps both task and run_id to column 'task'"):
+        load_tasks(_frame(), columns={"run_id": "task"})
+    with pytest.raises(InputError, match="names 'loss', not one of task, task_loss, accuracy, "
+                                         r"chance, run_id, N, D, C, step \(a task table's loss "
+                                         "is task_loss\)"):
+        load_tasks(_frame(), columns={"loss": "bpb"})
 
 
 def test_bad_arguments_name_themselves():

@@ -106,6 +106,36 @@ def test_cli_errors_are_one_line(synthetic_csv, arguments, message, capsys):
     assert code == 2 and message in error and error.count("\n") == 1, error
 
 
+def test_cli_reads_a_run_name_column_and_refuses_a_table_without_one(synthetic_csv,
+                                                                      tmp_path, capsys):
+    """A run column called run_name is the run (it made every checkpoint a run of its own,
+    and the CLI then said "no task 'synthetic' ...; tasks: " with no task listed); a run
+    column it cannot recognise is refused naming it, unless run_id= says each row is a run."""
+    import pandas as pd
+
+    frame = pd.read_csv(synthetic_csv)
+    runs = frame["run_id"].nunique()
+    arguments = ["--tasks", "synthetic", "--fit-runs", "", "--target", "N=7B,D=140B"]
+    named = tmp_path / "run_name.csv"
+    frame.rename(columns={"run_id": "run_name"}).to_csv(named, index=False)
+    assert main(["tasks", "fit", str(named)] + arguments) == 0
+    assert f"{len(frame)} rows from run_name.csv: {runs} runs, 1 tasks" in capsys.readouterr().out
+    model = tmp_path / "model.csv"
+    frame.rename(columns={"run_id": "model"}).to_csv(model, index=False)
+    assert main(["tasks", "fit", str(model)] + arguments) == 2
+    error = capsys.readouterr().err
+    assert "no run column" in error and "'model' could be it" in error
+    assert error.count("\n") == 1
+    # the last checkpoints only, each (N, D) a run, knowingly: one checkpoint per run,
+    # which step 2's first-10% rule drops entirely, and the message says so
+    final = frame[frame["D"] == frame.groupby("run_id")["D"].transform("max")]
+    final.drop(columns="run_id").to_csv(model, index=False)
+    assert main(["tasks", "fit", str(model), "--columns", "run_id="] + arguments) == 2
+    error = capsys.readouterr().err
+    assert "step2_drop_fraction=0.1 drops the first ceil(0.1 n)" in error
+    assert "at most 1 checkpoint" in error and "run column is missing or wrong" in error
+
+
 def test_cli_refuses_to_write_over_its_input(synthetic_csv, capsys):
     code = main(["tasks", "fit", str(synthetic_csv), "--target", "N=7B,D=1T", "--out",
                  str(synthetic_csv)])

@@ -258,7 +258,12 @@ def fit_rows(table: TaskTable, preset: DownstreamPreset, tasks) -> tuple[TaskTab
     tasks = tuple(tasks if tasks is not None else (preset.tasks or table.tasks))
     table = preset.prepare(table, tasks)
     if preset.fit_runs:
-        table = table.query(preset.fit_runs)
+        try:
+            table = table.query(preset.fit_runs)
+        except InputError as error:  # a preset's query on a user's table, most often
+            raise InputError(f"fit_runs (the runs to fit, preset {preset.name!r}): {error}; to "
+                             "fit every run, set fit_runs to None (on the command line "
+                             "--fit-runs '')") from None
     return table.only(tasks=list(tasks)), tasks
 
 

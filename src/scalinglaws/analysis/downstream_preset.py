@@ -103,7 +103,7 @@ class DownstreamPreset:
         with ``step1_drop_fraction``, its later checkpoints smoothed."""
         if self.step1_drop_fraction is None:
             return table.last(self.step1_last)
-        table = table.drop_early(self.step1_drop_fraction)
+        table = _drop_early(table, self.step1_drop_fraction, "step1_drop_fraction")
         if self.step2_window > 1:
             table = table.moving_average(self.step2_window, partial=self.partial_windows)
         return table
@@ -111,7 +111,7 @@ class DownstreamPreset:
     def step2_table(self, table: TaskTable) -> TaskTable:
         """The checkpoints step 2 fits: early ones dropped, then smoothed."""
         if self.step2_drop_fraction:
-            table = table.drop_early(self.step2_drop_fraction)
+            table = _drop_early(table, self.step2_drop_fraction, "step2_drop_fraction")
         if self.step2_window > 1:
             table = table.moving_average(self.step2_window, partial=self.partial_windows)
         return table
@@ -130,6 +130,24 @@ class DownstreamPreset:
                 "anchor": None if self.anchor is None else list(self.anchor),
                 "step2_start": self.step2_start}
 
+
+def _drop_early(table: TaskTable, fraction: float, option: str) -> TaskTable:
+    """:meth:`TaskTable.drop_early`, refusing to leave a task with no checkpoint (its runs
+    have one checkpoint each: a table of final evaluations, or runs not told apart)."""
+    kept = table.drop_early(fraction)
+    lost = [task for task in table.tasks if task not in kept.tasks]
+    if lost:
+        rows = table.only(tasks=lost[0]).frame
+        most = int(rows.groupby("run_id", sort=False).size().max())
+        raise InputError(
+            f"{option}={fraction:g} drops the first ceil({fraction:g} n) of each run's n "
+            f"checkpoints, which leaves no row of task {lost[0]!r} in {table.source}: each of "
+            f"its {rows['run_id'].nunique()} runs has at most {most} checkpoint"
+            f"{'s' * (most > 1)}. If the runs have more, the table's run column is missing "
+            f"or wrong (say which column names the run with the columns option, "
+            f"run_id=<column>); if the table holds one evaluation per run, set {option} to 0 (a "
+            f"keyword of fit_downstream)")
+    return kept
 
 
 #: The OLMo ladder's procedure (Bhagia et al. 2024; allenai/OLMo-ladder, scripts step1.py,

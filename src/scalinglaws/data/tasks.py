@@ -39,7 +39,9 @@ import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import FrozenDict, FrozenOnUnpickle, check_choice, check_finite, check_int
-from .columns import _close, _did_you_mean, _find, _listing, normalise, resolve_columns
+from .columns import (_close, _did_you_mean, _find, _holds_numbers, _listing, normalise,
+                      resolve_columns)
+from .curve_logs import CURVE_ALIASES
 from .readers import checked_frame, checked_mask, read_data
 from .runs import Runs, _build_runs, _check_options, _row_text, _to_float
 
@@ -52,6 +54,10 @@ TASK_ALIASES: dict[str, tuple[str, ...]] = {
     "accuracy": ("accuracy", "acc", "task accuracy", "score"),
     "chance": ("chance", "chance level", "chance accuracy", "task minimum"),
 }
+#: Header names recognised for the run column: those of :func:`~scalinglaws.load_curves`
+#: (``run_id``, ``run``, ``run_name``, ``name``, ``run_path``). A run column matters here
+#: as nowhere else: the bootstrap draws runs, each with its block of checkpoints.
+RUN_ALIASES: tuple = CURVE_ALIASES["run_id"]
 _REQUIRED = ("task", "accuracy")
 _ORDER = ("run_id", "N", "D", "C", "step", "checkpoint", "task", "task_loss", "accuracy",
           "chance", "source_row")
@@ -195,6 +201,7 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     explicit = dict(columns or {})
     task_explicit = {name: explicit.pop(name) for name in list(explicit) if name in TASK_ALIASES}
     mapping = _resolve_task_columns(frame, task_explicit, source)
+    explicit = _runs_columns(frame, explicit, mapping, source)
     if chance is not None and "chance" in mapping:
         raise InputError(f"{source}: the table has a chance column ({mapping['chance']!r}); "
                          "give chance levels once (drop the chance argument, or map chance to "
@@ -251,13 +258,84 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
                          f"({', '.join(f'{v:.4g}' for v in values[:3])}); a task has one")
     # a missing chance cell takes its task's level
     out["chance"] = out.groupby("task", sort=False)["chance"].transform("first")
-    if "run_id" not in out.columns:
+    built = "run_id" not in out.columns
+    if built:
+        if "run_id" not in explicit:  # run_id=None says "each (N, D) is a run", knowingly
+            _check_without_run_column(out, source, lines)
         out["run_id"] = [f"N={n:.6g},D={d:.6g}" for n, d in zip(out["N"], out["D"])]
     out["run_id"] = out["run_id"].astype(str)
     result = TaskTable(_frame=_ordered(out), source=source, flops_per_token=k,
                        derived=runs.derived, n_dropped=n_dropped, source_lines=lines)
-    result._check_consistent()
+    result._check_consistent(_NO_RUN_COLUMN if built else "")
     return result
+
+
+def _runs_columns(frame: pd.DataFrame, explicit: dict, taken: Mapping, source: str) -> dict:
+    """The columns option's runs-table names, checked against the file's own columns (so
+    that a message lists those), plus the run column recognised by :data:`RUN_ALIASES`."""
+    available, out = list(frame.columns), {}
+    unknown = [name for name in explicit if name not in _RUNS_NAMES]
+    if unknown:
+        raise InputError(f"the columns option names {str(unknown[0])!r}, not one of "
+                         f"{', '.join(TASK_ALIASES)}, {', '.join(_RUNS_NAMES)}"
+                         + (" (a task table's loss is task_loss)" if "loss" in unknown else ""))
+    for name, column in explicit.items():
+        if column is not None:
+            column = _find(column, available, source, name)
+            other = [task for task, used in taken.items() if used == column]
+            if other or column in out.values():
+                raise InputError(f"{source}: the columns option maps both "
+                                 f"{(other or [k for k, v in out.items() if v == column])[0]} "
+                                 f"and {name} to column {str(column)!r}")
+        out[name] = column
+    if "run_id" not in out:
+        found = [column for column in available if normalise(column) in RUN_ALIASES
+                 and column not in taken.values() and column not in out.values()]
+        found = ["run_id"] if "run_id" in found else found
+        if len(found) > 1:
+            choices = " or ".join(f"run_id={column}" for column in found)
+            raise InputError(f"{source}: columns {' and '.join(repr(str(c)) for c in found)} "
+                             f"both look like the run; say which with the columns option "
+                             f"({choices})")
+        if found:
+            out["run_id"] = found[0]
+    return out
+
+
+_RUNS_NAMES = ("run_id", "N", "D", "C", "step")
+_NO_RUN_COLUMN = ("; the table has no run column, so runs are told apart by N and D: say "
+                  "which column names the run with the columns option (run_id=<column>)")
+
+
+def _check_without_run_column(out: pd.DataFrame, source: str, lines) -> None:
+    """Without a run column each (N, D) is a run. Refuse a table where one N has several
+    D on one task (checkpoints of one run, most likely: counted as runs of their own, they
+    make the bootstrap, which draws runs, far too narrow), naming the columns that could
+    be the run: text whose every value has one N."""
+    spread = out.groupby(["task", "N"], sort=False)["D"].nunique()
+    if not (spread > 1).any():
+        return
+    task, size = spread.index[np.argmax(spread.to_numpy() > 1)]
+    rows = sorted(out.loc[(out["task"] == task) & (out["N"] == size), "source_row"])
+    shown = ", ".join(_row_text(int(row), lines) for row in rows[:3])
+    extras = [column for column in out.columns if column not in _ORDER]
+    could = sorted((column for column in extras if out[column].nunique() > 1
+                    and not pd.api.types.is_bool_dtype(out[column])
+                    and not _holds_numbers(out[column])
+                    and out.groupby(column, sort=False)["N"].nunique().max() == 1),
+                   key=lambda column: -out[column].nunique())
+    pairs, sizes = len(out.groupby(["N", "D"])), out["N"].nunique()
+    raise InputError(
+        f"{source}: no run column, and N = {size:.6g} has {int(spread.max())} values of D on "
+        f"task {task!r} ({shown}{', ...' if len(rows) > 3 else ''}): checkpoints of one run? "
+        f"Without a run column each (N, D) counts as a run of its own ({pairs} runs of "
+        f"{sizes} sizes here), and the intervals, which draw runs, come out far too narrow. "
+        f"Say which column names the run with the columns option (run_id=<column>)"
+        + (f": {' or '.join(repr(str(c)) for c in could[:3])} could be it (one N each)"
+           if could else "")
+        + f". Recognised names: {', '.join(a.replace(' ', '_') for a in RUN_ALIASES)} (any "
+        f"case). If every row is a run of its own (one evaluation per run), say so with "
+        f"run_id=None (on the command line --columns run_id=)")
 
 
 def _untrained_rows(work: pd.DataFrame, columns: Mapping, source: str, hint: str,
@@ -370,6 +448,9 @@ class TaskTable(FrozenOnUnpickle):
 
     def _rows_of(self, task: str) -> pd.DataFrame:
         rows = self._frame[self._frame["task"] == task]
+        if rows.empty and not len(self):
+            raise InputError(f"no rows of task {task!r} are left from {self.source}" + (
+                f" after {'; '.join(self.history)}" if self.history else ""))
         if rows.empty:
             raise InputError(f"no task {task!r} in {self.source}; tasks: "
                              f"{_listing(list(self.tasks))}")
@@ -378,7 +459,7 @@ class TaskTable(FrozenOnUnpickle):
     def _row_label(self, source_row: int) -> str:
         return _located(self.source, int(source_row), self.source_lines)
 
-    def _check_consistent(self) -> None:
+    def _check_consistent(self, advice: str = "") -> None:
         frame = self._frame
         step = frame["step"] if "step" in frame.columns else pd.Series(0.0, index=frame.index)
         keys = pd.DataFrame({"run": frame["run_id"], "task": frame["task"], "D": frame["D"],
@@ -391,7 +472,7 @@ class TaskTable(FrozenOnUnpickle):
             raise InputError(f"{self._row_label(first)} and {other}"
                              f" are the same checkpoint of run {row['run_id']!r} on task "
                              f"{row['task']!r} (D = {row['D']:.6g}); remove one, or give them "
-                             "different run names")
+                             f"different run names{advice}")
         sizes = frame.groupby("run_id", sort=False)["N"].nunique()
         if (sizes > 1).any():
             run = sizes.index[np.argmax(sizes.to_numpy() > 1)]
@@ -421,6 +502,8 @@ class TaskTable(FrozenOnUnpickle):
         except Exception as error:  # pandas raises many unrelated types
             raise InputError(f"query {expr!r} failed: {error}; columns: "
                              f"{list(self._frame.columns)}") from error
+        if picked.empty:
+            raise InputError(f"query {expr!r} selects no row of {self.source}")
         return self.select(self._frame.index.isin(picked.index))
 
     def only(self, tasks=None, runs=None) -> TaskTable:

@@ -39,7 +39,11 @@ def _table(args):
 
     if args.exclude_top_loss:
         raise InputError("--exclude-top-loss applies to tables of runs, not to task tables")
-    return load_tasks(args.path, columns=key_values(args.columns, "--columns", str) or None,
+    # NAME= (nothing after =) says the table has no such column: run_id= makes each (N, D)
+    # a run of its own, which load_tasks otherwise refuses when one N has several D
+    columns = {name: column or None
+               for name, column in key_values(args.columns, "--columns", str).items()}
+    return load_tasks(args.path, columns=columns or None,
                       flops_per_token=args.flops_per_token, nan_policy=args.nan_policy,
                       zero_tokens=args.zero_tokens, format=args.format,
                       sep=delimiter(args.sep))
