@@ -159,6 +159,24 @@ def test_no_task_loss_is_allowed_and_said_when_needed():
         table.to_runs("x")
 
 
+def test_a_table_without_tokens_is_refused_naming_the_column(tmp_path):
+    """No D column (nor C) raised KeyError: 'D' from inside pandas."""
+    path = tmp_path / "evals.csv"
+    _frame().drop(columns="tokens").to_csv(path, index=False)
+    with pytest.raises(InputError, match=r"evals.csv have no 'D' column \(tokens\); a task "
+                                         r"table needs N and D at every checkpoint \(or C"):
+        load_tasks(path)
+    with pytest.raises(InputError, match="Did you mean 'tokens_seen'.*columns option "
+                                         r"\(D=tokens_seen\)"):
+        load_tasks(_frame().rename(columns={"tokens": "tokens_seen"}))
+    with pytest.raises(InputError, match="no 'N' column"):
+        load_tasks(_frame().drop(columns="params"))
+    # two of N, D, C are enough: the third is derived
+    table = load_tasks(_frame().assign(C=lambda f: 6 * f["params"] * f["tokens"])
+                       .drop(columns="tokens"))
+    assert table.derived == ("D",) and table.frame["D"].min() == pytest.approx(1e9)
+
+
 @pytest.mark.parametrize("header", ["run_name", "Run Name", "run-id", "name", "run_path"])
 def test_common_run_headers_name_the_run(header):
     """The run headers load_curves recognises; each checkpoint is not a run of its own

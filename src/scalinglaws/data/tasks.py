@@ -41,6 +41,7 @@ from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import FrozenDict, FrozenOnUnpickle, check_choice, check_finite, check_int
 from .columns import (_close, _did_you_mean, _find, _holds_numbers, _listing, normalise,
                       resolve_columns)
+from ._hints import missing_column_message
 from .curve_logs import CURVE_ALIASES
 from .readers import checked_frame, checked_mask, read_data
 from .runs import Runs, _build_runs, _check_options, _row_text, _to_float
@@ -227,8 +228,10 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     work["__row__"] = np.arange(len(work))
     for column in mapping.values():  # the originals are replaced by the checked copies
         work = work.drop(columns=column) if column != loss_column else work
-    untrained = _untrained_rows(work, {**explicit, "loss": loss_column}, source, hint,
-                                thousands, drop=zero_tokens == "drop", lines=lines)
+    resolved = resolve_columns(work, {**explicit, "loss": loss_column}, source, hint)
+    _check_sizes_given(resolved, list(frame.columns), source)
+    untrained = _untrained_rows(work, resolved, source, thousands,
+                                drop=zero_tokens == "drop", lines=lines)
     runs = _build_runs(work, source, {**explicit, "loss": loss_column}, k, nan_policy,
                        lines=lines, thousands=thousands, hint=hint)
     out = runs.frame.rename(columns={"loss": "task_loss", "__accuracy__": "accuracy",
@@ -338,12 +341,21 @@ def _check_without_run_column(out: pd.DataFrame, source: str, lines) -> None:
         f"run_id=None (on the command line --columns run_id=)")
 
 
-def _untrained_rows(work: pd.DataFrame, columns: Mapping, source: str, hint: str,
-                    thousands: bool, drop: bool, lines=None) -> list | None:
+def _check_sizes_given(mapping: Mapping, available: list, source: str) -> None:
+    """Two of N, D and C (the third is C = k·N·D's): each checkpoint's size and tokens."""
+    have = [name for name in ("N", "D", "C") if name in mapping]
+    if len(have) < 2:
+        missing = next(name for name in ("N", "D") if name not in have)
+        raise InputError(missing_column_message(
+            missing, source, available, "a task table needs N and D at every checkpoint (or "
+            "C, from which the one missing is derived as C = k·N·D)"))
+
+
+def _untrained_rows(work: pd.DataFrame, mapping: Mapping, source: str, thousands: bool,
+                    drop: bool, lines=None) -> list | None:
     """Source rows whose tokens (or, without a token column, compute) are exactly 0. To drop
     them, their cell is set to 1 in ``work`` so that validation passes, and the rows go
     afterwards; otherwise the first raises, saying how to drop them."""
-    mapping = resolve_columns(work, columns, source, hint)
     column = mapping.get("D", mapping.get("C"))
     if column is None:
         return [] if drop else None
