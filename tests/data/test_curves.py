@@ -371,3 +371,34 @@ def test_loss_in_perplexity_or_bits_is_announced_or_converted(shared_dir, tmp_pa
             curves, _ = synthetic_curves(law, rng=0)
             load_curves(curves.frame)
     assert len(load_curves(dict(table, loss=nats))) == 6
+
+
+def test_tokens_read_as_steps_are_refused_before_any_array_is_sized_by_them(tmp_path):
+    from scalinglaws.data.curves import MAX_STEPS
+
+    per_step = 262_144  # a batch of 128 sequences of 2048 tokens
+    steps = np.array([0, 100, 8000, 15998])
+    path = tmp_path / "tokens.csv"
+    pd.DataFrame({"run_id": "a", "tokens": steps * per_step, "loss": [11.0, 6.0, 3.3, 3.1],
+                  "lr": [0.0, 3e-4, 3e-4, 3e-4]}).to_csv(path, index=False)
+    # what the "no step column" message used to suggest: the tokens as steps, up to 4.2e9,
+    # whose LR array (np.interp over every step) asked for 31 GiB; now refused on loading
+    with pytest.raises(InputError, match=r"row 3 \(line 5\), column 'tokens' \(step\): step "
+                                         r"4,193,779,712 is beyond 10,000,000.*is it a count of "
+                                         r"tokens\? Map it as tokens.*`tokens_per_step`"):
+        load_curves(path, columns={"step": "tokens"}, lr_policy="interpolate")
+    with pytest.raises(InputError, match=r"no step column, but tokens in column 'tokens': .*"
+                                         r"`tokens_per_step` to derive step = tokens / "
+                                         r"tokens_per_step"):
+        load_curves(path)
+    curves = load_curves(path, tokens_per_step=per_step, lr_policy="interpolate")
+    np.testing.assert_array_equal(curves.steps("a"), steps)
+    np.testing.assert_array_equal(curves.frame["tokens"], steps * per_step)
+    assert len(curves.lr_array("a")) == 15999
+    with pytest.raises(InputError, match=r"row 1 \(line 3\), column 'tokens' \(tokens\): "
+                                         r"26214400 tokens are 99.9996 steps of "
+                                         r"tokens_per_step=262145, not a whole number"):
+        load_curves(path, tokens_per_step=per_step + 1)
+    assert len(load_curves({"step": [0, MAX_STEPS], "loss": [4.0, 3.0]})) == 2  # the bound
+    with pytest.raises(InputError, match="`total_steps` is 4,193,779,712, beyond 10,000,000"):
+        Schedule.constant(int(steps[-1] * per_step), 3e-4)

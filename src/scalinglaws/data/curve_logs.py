@@ -78,8 +78,10 @@ _NEIGHBOURS = 3  # spikes are judged against the median of 3 points on each side
 _WIDE = re.compile(r"^(?P<run>.+?) - (?P<metric>.+?)(?:__(?:MIN|MAX|min|max))?$")
 
 
-def resolve_curve_columns(table, columns: Mapping | None, source: str) -> dict:
-    """Map each canonical name present to the table's column (explicit mapping wins)."""
+def resolve_curve_columns(table, columns: Mapping | None, source: str,
+                          steps_from_tokens: bool = False) -> dict:
+    """Map each canonical name present to the table's column (explicit mapping wins); with
+    ``steps_from_tokens`` a tokens column may stand in for a missing step column."""
     available = list(table.columns)
     explicit = dict(columns or {})
     unknown = [key for key in explicit if key not in CURVE_ALIASES]
@@ -109,8 +111,15 @@ def resolve_curve_columns(table, columns: Mapping | None, source: str) -> dict:
                              f"like {name}; say which with columns={{{name!r}: <column>}}"
                              + (" or metric=<column>" if name == "loss" else ""))
         mapping[name] = exact[0] if len(candidates) > 1 else candidates[0]
+    if "step" not in mapping and "tokens" in mapping and not steps_from_tokens:
+        raise InputError(f"{source}: no step column, but tokens in column "
+                         f"{mapping['tokens']!r}: the curve laws count optimizer steps; give "
+                         "the tokens per step (batch size x sequence length) with "
+                         "`tokens_per_step` to derive step = tokens / tokens_per_step, or "
+                         "say which column holds the steps with columns={'step': <column>}")
     for name in ("step", "loss"):
-        if name not in mapping:
+        if name not in mapping and not (name == "step" and steps_from_tokens
+                                        and "tokens" in mapping):
             recognised = ", ".join(CURVE_ALIASES[name])
             raise InputError(f"{source}: no {name} column; columns: "
                              f"{', '.join(map(str, available))}; recognised names: {recognised}"
@@ -421,17 +430,14 @@ def logged_lr(frame, source, places, duplicates, unsorted, notes, advice="") -> 
     return log
 
 
-def run_like_columns(frame, columns) -> list:
+def _run_like_columns(frame, columns) -> list:
     """The text columns among ``columns`` of ``frame`` (points in log order, read as one
     run) that split it into runs whose steps each only increase, with 2 to half as many
     values as points: the run column under a header not recognised (a per-point text,
-    such as a date, has too many values). Empty when the steps never restart or repeat."""
+    such as a date, has too many values)."""
     import pandas as pd
 
-    steps = frame["step"].to_numpy()
-    if len(steps) < 2 or (np.all(np.diff(steps) > 0)):
-        return []
-    found = []
+    steps, found = frame["step"].to_numpy(), []
     for column in columns:
         values = frame[column]
         if pd.api.types.is_numeric_dtype(values) or values.isna().any():
@@ -446,19 +452,36 @@ def run_like_columns(frame, columns) -> list:
     return found
 
 
-def one_run_advice(columns, candidates) -> str:
-    """What to say when a table read as one run has steps that restart: name the run
-    column (first: a restart is rarer than a run column under another header)."""
-    if candidates:
-        named = " or ".join(repr(c) for c in candidates)
-        example = candidates[0]
-        return (f"column {named} changes value where the steps restart, as a run column "
-                f"does: say so with columns={{'run_id': {example!r}}} (on the command line "
-                f"--columns run_id={example}); if it is one restarted run, name it (set run "
-                f"to '<name>') and set unsorted to 'sort'")
-    return (f"no run column was found (columns: {', '.join(map(str, columns))}), so the file "
-            f"was read as one run: if it holds several, say which column names them with "
-            f"columns={{'run_id': <column>}} (--columns run_id=<column>)")
+def one_run_advice(frame, columns, extras, source, places) -> str:
+    """What to say when a table without a recognised run column (``frame``: its points in
+    log order, read as one run) has steps that restart or repeat: first, name the run
+    column (a restart is rarer than a run column under another header).
+
+    Raises when a text column of ``extras`` changes value where they do, whatever
+    ``unsorted``/``duplicates`` say: sorting would merge the runs into one curve that is
+    none of them (three W&B runs averaged point by point), which fits without complaint
+    and prints numbers nobody should cite, and the policies' own message led there. The
+    rare one run whose text column changes where it restarts (a job id) is read by naming
+    it (``run=``), which says the file is one run. Otherwise returns the advice for the
+    policies' messages."""
+    steps = frame["step"].to_numpy()
+    restarts = np.flatnonzero(np.diff(steps) <= 0)
+    candidates = _run_like_columns(frame, extras) if restarts.size else []
+    if not candidates:
+        return (f"no run column was found (columns: {', '.join(map(str, columns))}), so the "
+                f"file was read as one run: if it holds several, say which column names them "
+                f"with columns={{'run_id': <column>}} (--columns run_id=<column>)")
+    at = int(restarts[0]) + 1
+    again = ("is logged again" if steps[at] == steps[at - 1]
+             else f"comes after step {steps[at - 1]}")
+    named, example = " or ".join(repr(c) for c in candidates), candidates[0]
+    raise InputError(f"{source}: {places.row(int(frame['_row'].iloc[at]))}step {steps[at]} "
+                     f"{again}, yet no run column was recognised, so the file reads as one run "
+                     f"({frame['run_id'].iloc[0]!r}) and sorting would merge its runs: column "
+                     f"{named} changes value where the steps restart, as a run column does: say "
+                     f"so with columns={{'run_id': {example!r}}} (on the command line --columns "
+                     f"run_id={example}); if it is one restarted run, name it (set run to "
+                     "'<name>') and set unsorted to 'sort'")
 
 
 def order_points(frame, source, places, duplicates, unsorted, notes, what="", advice=""):

@@ -9,7 +9,7 @@ frozen table whose canonical columns are
 
 ==========  ============================================================================
 run_id      which run the point belongs to (text)
-step        optimizer step, 0-based (integer >= 0)
+step        optimizer step, 0-based (integer >= 0; or tokens / ``tokens_per_step``)
 loss        the logged loss, nats/token (> 0)
 lr          the LR used at that step, where logged (NaN elsewhere)
 tokens      training tokens seen at that step (given, or step x ``tokens_per_step``)
@@ -67,7 +67,6 @@ from .curve_logs import (
     one_run_advice,
     order_points,
     resolve_curve_columns,
-    run_like_columns,
     sniff_directory,
 )
 from ._plausibility import LOSS_UNITS, to_nats, warn_units
@@ -348,11 +347,16 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
                 raise InputError(f"give the {name} column once (columns= or "
                                  f"{'metric' if name == 'loss' else 'lr'}=)")
             columns[name] = given
-    mapping = resolve_curve_columns(table, columns, source)
+    mapping = resolve_curve_columns(table, columns, source, tokens_per_step is not None)
     places = (Places(runs=table[mapping["run_id"]].astype(str).to_numpy(dtype=object),
                       steps=table[mapping["step"]].to_numpy()) if log else Places(lines))
     values = {name: _numbers(table, column, name, source, places, thousands)
               for name, column in mapping.items() if name != "run_id"}
+    if "step" not in mapping:  # the steps from a tokens column
+        values["step"] = _steps_of_tokens(values["tokens"], tokens_per_step, source, places,
+                                          mapping["tokens"])
+        tokens_per_step = None
+    _check_step_count(values["step"], source, places, mapping.get("step", mapping.get("tokens")))
     loss_name = loss_name or mapping["loss"]  # a log's metric, as the user knows it
     if loss_units not in (None, "nats"):
         values["loss"] = to_nats(values["loss"], loss_units, source, loss_name, places.point)
@@ -396,7 +400,7 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
                lambda i: places.point(int(rows[i])), loss_units=loss_units, stacklevel=3)
     frame["step"] = frame["step"].astype(np.int64)
     advice = "" if "run_id" in mapping or run is not None else \
-        _one_run_advice(frame, table.columns, extras, source, places)
+        one_run_advice(frame, table.columns, extras, source, places)
     frame, dropped = order_points(frame, source, places, duplicates, unsorted, notes,
                                   advice=advice)
     lr_log = (logged_lr(logged, source, places, duplicates, unsorted, notes, advice)
@@ -414,27 +418,44 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
                   lr_policy=lr_policy)
 
 
-def _one_run_advice(frame, columns, extras, source, places) -> str:
-    """A table without a recognised run column whose steps restart or repeat: raise when a
-    text column changes value where they do (its run column under another header), else
-    the advice for the policies' messages.
+#: Steps beyond this are refused: a curve law needs the LR of every step (8 bytes each,
+#: and as much again for each of the law's sums), and no training run has so many. The
+#: longest published pretraining runs have about 1e6 optimizer steps (BERT: 1,000,000,
+#: Devlin et al. 2019; the longest of Luo et al.'s curves here: 72k), so 1e7 leaves 10x;
+#: a column of tokens read as steps (4.2e9 for a 4B-token run) asked for 31 GiB.
+MAX_STEPS = 10_000_000
 
-    Raise rather than warn, whatever ``unsorted``/``duplicates`` say: sorting would merge
-    the runs into one curve that is none of them (three W&B runs averaged point by point),
-    which fits without complaint and prints numbers nobody should cite, and the policies'
-    own message led there. The rare one run whose text column changes where it restarts
-    (a job id) is read by naming it (``run=``), which says the file is one run."""
-    candidates = run_like_columns(frame, extras)
-    if not candidates:
-        return one_run_advice(columns, [])
-    steps = frame["step"].to_numpy()
-    at = int(np.flatnonzero(np.diff(steps) <= 0)[0]) + 1
-    again = ("is logged again" if steps[at] == steps[at - 1]
-             else f"comes after step {steps[at - 1]}")
-    raise InputError(f"{source}: {places.row(int(frame['_row'].iloc[at]))}step {steps[at]} "
-                     f"{again}, yet no run column was recognised, so the file reads as one run "
-                     f"({frame['run_id'].iloc[0]!r}) and sorting would merge its runs: "
-                     + one_run_advice(columns, candidates))
+
+def _check_step_count(steps, source, places, column) -> None:
+    """Refuse steps that no run reaches, before anything is sized by them."""
+    with np.errstate(invalid="ignore"):
+        beyond = np.flatnonzero(steps > MAX_STEPS)
+    if beyond.size:
+        row = int(beyond[np.argmax(steps[beyond])])
+        raise InputError(f"{source}: {places.cell(row, column, 'step')}: step "
+                         f"{int(steps[row]):,} is beyond {MAX_STEPS:,}, more optimizer steps "
+                         "than any training run (the longest published have about 1e6), and a "
+                         "curve law needs the LR of every step: is it a count of tokens? Map "
+                         f"it as tokens (columns={{'tokens': {column!r}}}) and give the tokens of "
+                         "one step (batch size x sequence length) with `tokens_per_step` to "
+                         "derive step = tokens / tokens_per_step")
+
+
+def _steps_of_tokens(tokens, tokens_per_step, source, places, column):
+    """step = tokens / tokens_per_step (the inverse of tokens = step x tokens_per_step),
+    which must be a whole number of steps (to 1e-6 of one step: float rounding; tokens
+    written rounded, 1.14e9, or the wrong tokens_per_step are off by far more)."""
+    per_step = check_positive("tokens_per_step", tokens_per_step)
+    steps = tokens / per_step
+    with np.errstate(invalid="ignore"):
+        off = np.flatnonzero(np.abs(steps - np.round(steps)) > 1e-6)
+    if off.size:
+        row = int(off[0])
+        raise InputError(f"{source}: {places.cell(row, column, 'tokens')}: {tokens[row]:.17g} "
+                         f"tokens are {steps[row]:.6g} steps of tokens_per_step={per_step:g}, "
+                         f"not a whole number ({off.size} such rows); is tokens_per_step the "
+                         "tokens of one optimizer step (batch size x sequence length)?")
+    return np.round(steps)
 
 
 def _run_level(frame, N, tokens_per_step, source):
@@ -496,7 +517,10 @@ def load_curves(data: Any, columns: Mapping | None = None, *, format: str | None
     N : float or mapping, optional
         Parameters of every run, or per run id.
     tokens_per_step : float, optional
-        Tokens per optimizer step (batch size x sequence length): ``tokens = step x``.
+        Tokens per optimizer step (batch size x sequence length): ``tokens = step x
+        tokens_per_step``, or, for a table with a tokens column and no step column,
+        ``step = tokens / tokens_per_step``. Steps beyond :data:`MAX_STEPS` (1e7) are
+        refused: a count of tokens read as steps.
     schedules : mapping, optional
         Run id -> LR array or schedule, as :meth:`Curves.with_schedules`.
     nan_policy : {"auto", "raise", "omit"}

@@ -115,6 +115,12 @@ class Schedule:
     def __post_init__(self):
         kind = check_choice("kind", self.kind, KINDS)
         total = check_int("total_steps", self.total_steps, 1)
+        from ..data.curves import MAX_STEPS  # lr_array() holds every step
+
+        if total > MAX_STEPS:
+            raise InputError(f"`total_steps` is {total:,}, beyond {MAX_STEPS:,}: more optimizer "
+                             "steps than any training run; is it a count of tokens (steps = "
+                             "tokens / (batch size x sequence length))?")
         peak = check_positive("peak_lr", self.peak_lr)
         warmup = check_int("warmup_steps", self.warmup_steps, 0, total)
         final, start, shape, factor = self.final_lr, self.decay_start, self.decay_shape, None

@@ -211,7 +211,9 @@ def _add_load_options(f) -> None:
     f.add_argument("--run", help="run id of a table without a run column")
     f.add_argument("--N", type=quantity, help="parameters of every run (e.g. 100M)")
     f.add_argument("--tokens-per-step", type=positive_float, metavar="K",
-                   help="tokens per optimizer step, when there is no tokens column")
+                   help="tokens per optimizer step (batch size x sequence length): tokens "
+                        "= step x K without a tokens column, step = tokens / K without a "
+                        "step column")
     f.add_argument("--schedules", metavar="TABLE",
                    help="a table of schedules (kind, total_steps, peak_lr, warmup_steps, "
                         "final_lr, decay_start, decay_shape...), one row per schedule")
