@@ -4,12 +4,13 @@ checked against a computation written independently here (pandas, by hand)."""
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from scalinglaws import InputError, ScalingLawsWarning
+from scalinglaws import InputError, ScalingLawsWarning, UnitsWarning
 from scalinglaws.data.tasks import MMLU_TEST_WEIGHTS, TaskTable, load_tasks
 
 
@@ -175,6 +176,32 @@ def test_a_table_without_tokens_is_refused_naming_the_column(tmp_path):
     table = load_tasks(_frame().assign(C=lambda f: 6 * f["params"] * f["tokens"])
                        .drop(columns="tokens"))
     assert table.derived == ("D",) and table.frame["D"].min() == pytest.approx(1e9)
+
+
+def test_sizes_in_millions_and_billions_warn_as_load_runs_does():
+    """N in millions and D in billions (the reviewer's t2: a prediction of 0.9655 against
+    0.8638) warn, as load_runs warns on the same values; the task loss is not judged."""
+    raw = _frame().assign(params=lambda f: f["params"] / 1e6, tokens=lambda f: f["tokens"] / 1e9)
+    with pytest.warns(UnitsWarning) as caught:
+        load_tasks(raw)
+    messages = [str(w.message) for w in caught if issubclass(w.category, UnitsWarning)]
+    assert len(messages) == 2
+    assert messages[0].startswith("<DataFrame>: every value of column 'params' (N) is below "
+                                  "1e4 (largest 300, at row 28)")
+    assert "column 'tokens' (D) is below 1e6 (largest 7" in messages[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnitsWarning)
+        load_tasks(_frame().rename(columns={"bpb": "task_bpb"}).assign(task_bpb=20.0))
+
+
+def test_the_shared_task_tables_raise_no_units_warning(shared_dir):
+    folder = shared_dir / "datasets" / "downstream_evals"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UnitsWarning)
+        warnings.filterwarnings("ignore", ".*dropped", ScalingLawsWarning)
+        load_tasks(folder / "olmo_ladder_tasks.csv", zero_tokens="drop")
+        load_tasks(folder / "obsscaling_base_models.csv", columns={"run_id": "model"},
+                   nan_policy="omit")
 
 
 @pytest.mark.parametrize("header", ["run_name", "Run Name", "run-id", "name", "run_path"])

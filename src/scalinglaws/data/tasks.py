@@ -42,6 +42,7 @@ from .._validation import FrozenDict, FrozenOnUnpickle, check_choice, check_fini
 from .columns import (_close, _did_you_mean, _find, _holds_numbers, _listing, normalise,
                       resolve_columns)
 from ._hints import missing_column_message
+from ._plausibility import warn_units
 from .curve_logs import CURVE_ALIASES
 from .readers import checked_frame, checked_mask, read_data
 from .runs import Runs, _build_runs, _check_options, _row_text, _to_float
@@ -261,6 +262,7 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
                          f"({', '.join(f'{v:.4g}' for v in values[:3])}); a task has one")
     # a missing chance cell takes its task's level
     out["chance"] = out.groupby("task", sort=False)["chance"].transform("first")
+    _warn_units(out, runs.source_columns, runs.derived, source, lines)
     built = "run_id" not in out.columns
     if built:
         if "run_id" not in explicit:  # run_id=None says "each (N, D) is a run", knowingly
@@ -339,6 +341,19 @@ def _check_without_run_column(out: pd.DataFrame, source: str, lines) -> None:
         + f". Recognised names: {', '.join(a.replace(' ', '_') for a in RUN_ALIASES)} (any "
         f"case). If every row is a run of its own (one evaluation per run), say so with "
         f"run_id=None (on the command line --columns run_id=)")
+
+
+def _warn_units(out: pd.DataFrame, mapping: Mapping, derived: tuple, source: str,
+                lines) -> None:
+    """:func:`~._plausibility.warn_units` on N, D and C, as load_runs checks them. Not on the
+    task loss, which is no loss per token (bits per byte of an answer, for the OLMo ladder):
+    a column of NaN stands in for the loss those checks also read, and says nothing."""
+    frame = pd.DataFrame({name: out[name].to_numpy(dtype=float) for name in ("N", "D", "C")})
+    frame["loss"] = np.nan
+    rows = out["source_row"].to_numpy()
+    sizes = {name: mapping[name] for name in ("N", "D", "C") if name in mapping}
+    warn_units(frame, {**sizes, "loss": "task loss"}, derived, source,
+               lambda i: _row_text(int(rows[i]), lines), loss_units="nats", stacklevel=4)
 
 
 def _check_sizes_given(mapping: Mapping, available: list, source: str) -> None:
