@@ -56,6 +56,10 @@ def test_predicted_curve_is_the_law_on_the_schedule():
         SizeScaled("mpl", scaled=("L0",), reference_N=1e8), {**LUO_2025_MPL["25M"], "L0_N": 0.0})
     with pytest.raises(InputError, match="needs N="):
         predict_curve(scaled, wsd)
+    # N for a law of one size was ignored: the fitted size's curve, printed as 7B's
+    with pytest.raises(InputError, match=r"`N` is given, but the fit is of the 'mpl' law for "
+                                         r"one model size.*fit_size_scaled"):
+        predict_curve(TRUTH, wsd, N=7e9)
 
 
 def test_final_loss_of_runs_part_way_through():

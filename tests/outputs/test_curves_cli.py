@@ -308,3 +308,11 @@ def test_loss_units_from_the_shell(synthetic, tmp_path, capsys):
     said = capsys.readouterr().err
     assert "column 'val_loss' (loss) exceeds 14.45 nats per token" in said
     assert "pass --loss-units perplexity" in said
+
+
+def test_predict_refuses_N_for_a_law_of_one_size(synthetic, boot_fit, capsys):
+    capsys.readouterr()
+    assert main(["curves", "predict", str(boot_fit), "--schedule", "constant", "--steps",
+                 "1000", "--peak-lr", "3e-4", "--N", "7B"]) == 2
+    assert "--N is given, but the fit is of the 'momentum' law for one model size" in \
+        capsys.readouterr().err

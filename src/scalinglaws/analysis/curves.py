@@ -141,6 +141,11 @@ def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws
         if N is None:
             raise InputError("a size-scaled law needs N= (the model size to predict)")
         inputs["N"] = check_positive("N", N)
+    elif N is not None:  # ignored, it would print the fitted size's curve as N's
+        raise InputError(f"`N` is given, but the fit is of the {result.law.name!r} law for one "
+                         "model size (the size of the curves it was fitted on), which N does not "
+                         "change; to predict other sizes, fit curves of several sizes, each "
+                         "with its N, with fit_size_scaled (a size-scaled law), or leave out N")
     law = result.law
     sums = law.make_sums([lr], [steps], point_inputs=inputs,
                          quadrature=result.options.get("quadrature"))
