@@ -133,10 +133,29 @@ def test_duplicate_checkpoint_and_changing_size_are_refused():
     raw = _frame()
     twice = pd.concat([raw, raw.iloc[[3]]], ignore_index=True)
     with pytest.raises(InputError, match="row 3 and row 42 are the same checkpoint of run 'r0'"):
-        load_tasks(twice)
+        load_tasks(twice, duplicates="keep")
+    again = twice.assign(acc=lambda f: f["acc"].where(f.index < 42, 0.9))  # not a repeat
+    with pytest.raises(InputError, match="row 3 and row 42 are the same checkpoint of run 'r0'"):
+        load_tasks(again)
     raw.loc[raw.index[-1], "params"] = 5e9
     with pytest.raises(InputError, match="run 'r2' has 2 values of N"):
         load_tasks(raw)
+
+
+def test_rows_repeated_in_every_column_raise_or_are_dropped():
+    """duplicates= as in load_runs (it was accepted by the CLI and ignored)."""
+    raw = _frame()
+    twice = pd.concat([raw, raw.iloc[[3, 5]]], ignore_index=True)
+    with pytest.raises(InputError, match=r"2 rows repeat an earlier row in every column "
+                                         r"\(row 42 repeats row 3; row 43 repeats row 5\)"):
+        load_tasks(twice)
+    with pytest.warns(ScalingLawsWarning, match="dropped 2 rows that repeat an earlier row"):
+        table = load_tasks(twice, duplicates="drop")
+    assert len(table) == len(raw) and table.n_dropped == 2
+    assert sorted(table.frame["source_row"]) == list(range(len(raw)))
+    pd.testing.assert_frame_equal(table.frame, load_tasks(raw).frame)
+    with pytest.raises(InputError, match="`duplicates` must be one of"):
+        load_tasks(raw, duplicates="first")
 
 
 def test_zero_tokens_raise_or_drop():

@@ -99,6 +99,8 @@ def test_cli_json_flag_csv_out_and_target_run(synthetic_csv, tmp_path, capsys):
     (["--target", "N=7B,C=1e24"], "--target takes N=... and D=..., not C"),
     (["--target", "N=7B,D=1T", "--exclude-top-loss", "2"], "--exclude-top-loss applies to"),
     (["--target", "N=7B,D=1T", "--tasks", "nope"], "no task 'nope'"),
+    (["--target", "N=7B,D=1T", "--loss-units", "bits"], "--loss-units converts the loss of a "
+                                                        "table of runs"),
 ])
 def test_cli_errors_are_one_line(synthetic_csv, arguments, message, capsys):
     code = main(["tasks", "fit", str(synthetic_csv), "--fit-runs", ""] + arguments)
@@ -134,6 +136,22 @@ def test_cli_reads_a_run_name_column_and_refuses_a_table_without_one(synthetic_c
     error = capsys.readouterr().err
     assert "step2_drop_fraction=0.1 drops the first ceil(0.1 n)" in error
     assert "at most 1 checkpoint" in error and "run column is missing or wrong" in error
+
+
+def test_cli_honours_duplicates(synthetic_csv, tmp_path, capsys):
+    import pandas as pd
+
+    frame = pd.read_csv(synthetic_csv)
+    twice = tmp_path / "twice.csv"
+    pd.concat([frame, frame.iloc[[7]]]).to_csv(twice, index=False)
+    arguments = ["tasks", "fit", str(twice), "--tasks", "synthetic", "--fit-runs", "",
+                 "--target", "N=7B,D=140B"]
+    assert main(arguments) == 2
+    assert "1 row repeats an earlier row in every column" in capsys.readouterr().err
+    assert main(arguments + ["--duplicates", "drop"]) == 0
+    captured = capsys.readouterr()
+    assert "dropped 1 row that repeats" in captured.err
+    assert f"({len(frame)} rows from twice.csv" in captured.out
 
 
 def test_cli_refuses_to_write_over_its_input(synthetic_csv, capsys):

@@ -42,7 +42,7 @@ from .._validation import FrozenDict, FrozenOnUnpickle, check_choice, check_fini
 from .columns import (_close, _did_you_mean, _find, _holds_numbers, _listing, normalise,
                       resolve_columns)
 from ._hints import missing_column_message
-from ._plausibility import warn_units
+from ._plausibility import repeated_rows, warn_units
 from .curve_logs import CURVE_ALIASES
 from .readers import checked_frame, checked_mask, read_data
 from .runs import Runs, _build_runs, _check_options, _row_text, _to_float
@@ -144,7 +144,7 @@ def _chance_levels(chance: Any, tasks) -> dict:
 def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
                flops_per_token: float = 6.0, nan_policy: str = "raise",
                zero_tokens: str = "raise", format: str | None = None,
-               sep: str | None = None) -> TaskTable:
+               sep: str | None = None, duplicates: str = "raise") -> TaskTable:
     """Read and validate a long table of downstream evaluations.
 
     Parameters
@@ -171,6 +171,12 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
         warning saying how many.
     format, sep
         As in :func:`~scalinglaws.load_runs`.
+    duplicates : {"raise", "drop", "warn", "keep"}, default "raise"
+        A row repeating an earlier row in every column (a log appended twice), as in
+        :func:`~scalinglaws.load_runs`: raise, or drop it with a warning (the first of each
+        stays). A repeat is a second copy of one checkpoint, which a task table refuses, so
+        ``"warn"`` and ``"keep"`` lead to that refusal (the default differs from
+        load_runs' ``"warn"`` to say so once).
 
     Returns
     -------
@@ -192,7 +198,7 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     >>> table.tasks, table.run_ids, table.frame["checkpoint"].tolist()
     (('piqa',), ('a', 'b'), [0, 1, 0, 1])
     """
-    k = _check_options(flops_per_token, nan_policy)
+    k = _check_options(flops_per_token, nan_policy, duplicates=duplicates)
     check_choice("zero_tokens", zero_tokens, ("raise", "drop"))
     if columns is not None and not isinstance(columns, Mapping):
         raise InputError(f"the columns option must map canonical names to columns, such as "
@@ -200,6 +206,7 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     table, source = read_data(data, format=format, sep=sep)
     lines, thousands, hint = table.lines, table.thousands, table.hint
     frame = checked_frame(table.frame, source, "rows")
+    copies = _repeated_rows(frame, duplicates, source, lines)
     explicit = dict(columns or {})
     task_explicit = {name: explicit.pop(name) for name in list(explicit) if name in TASK_ALIASES}
     mapping = _resolve_task_columns(frame, task_explicit, source)
@@ -251,6 +258,9 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
                           f"checkpoints; zero_tokens='drop'); the first is "
                           f"{_row_text(int(min(untrained)), lines)}", ScalingLawsWarning,
                           stacklevel=2)
+    if copies.size:  # those not dropped already (at D = 0, or for a missing value)
+        gone = out["source_row"].isin(copies).to_numpy()
+        out, n_dropped = out.loc[~gone].reset_index(drop=True), n_dropped + int(gone.sum())
     if chance is not None:
         out["chance"] = out["task"].map(_chance_levels(chance, out["task"].unique()))
     out["chance"] = out["chance"].astype(float)
@@ -341,6 +351,11 @@ def _check_without_run_column(out: pd.DataFrame, source: str, lines) -> None:
         + f". Recognised names: {', '.join(a.replace(' ', '_') for a in RUN_ALIASES)} (any "
         f"case). If every row is a run of its own (one evaluation per run), say so with "
         f"run_id=None (on the command line --columns run_id=)")
+
+
+def _repeated_rows(frame: pd.DataFrame, policy: str, source: str, lines) -> np.ndarray:
+    """:func:`~._plausibility.repeated_rows` (its warnings point at load_tasks' caller)."""
+    return repeated_rows(frame, policy, source, lambda row: _row_text(int(row), lines))
 
 
 def _warn_units(out: pd.DataFrame, mapping: Mapping, derived: tuple, source: str,
@@ -499,7 +514,8 @@ class TaskTable(FrozenOnUnpickle):
             raise InputError(f"{self._row_label(first)} and {other}"
                              f" are the same checkpoint of run {row['run_id']!r} on task "
                              f"{row['task']!r} (D = {row['D']:.6g}); remove one, or give them "
-                             f"different run names{advice}")
+                             f"different run names (or, for rows repeated in every column, "
+                             f"set duplicates to 'drop'){advice}")
         sizes = frame.groupby("run_id", sort=False)["N"].nunique()
         if (sizes > 1).any():
             run = sizes.index[np.argmax(sizes.to_numpy() > 1)]

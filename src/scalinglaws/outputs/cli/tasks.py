@@ -39,6 +39,10 @@ def _table(args):
 
     if args.exclude_top_loss:
         raise InputError("--exclude-top-loss applies to tables of runs, not to task tables")
+    if args.loss_units is not None:
+        raise InputError("--loss-units converts the loss of a table of runs to nats per token; "
+                         "a task table's task loss (bits per byte of the answer, for the OLMo "
+                         "ladder) is fitted in the units it is given")
     # NAME= (nothing after =) says the table has no such column: run_id= makes each (N, D)
     # a run of its own, which load_tasks otherwise refuses when one N has several D
     columns = {name: column or None
@@ -46,7 +50,7 @@ def _table(args):
     return load_tasks(args.path, columns=columns or None,
                       flops_per_token=args.flops_per_token, nan_policy=args.nan_policy,
                       zero_tokens=args.zero_tokens, format=args.format,
-                      sep=delimiter(args.sep))
+                      sep=delimiter(args.sep), duplicates=args.duplicates)
 
 
 def _target(args) -> dict:
@@ -121,6 +125,11 @@ def register(sub) -> None:
     p = commands.add_parser("fit", help="fit both steps on a ladder and predict a target",
                             description=_DESCRIPTION)
     add_data_options(p)
+    # a repeated row is a second copy of one checkpoint, which a task table refuses anyway
+    p.set_defaults(duplicates="raise")
+    p._option_string_actions["--duplicates"].help = (
+        "rows repeating an earlier row in every column (a log appended twice): refuse them "
+        "(default), or drop all but the first (with a warning)")
     p.add_argument("--zero-tokens", choices=["raise", "drop"], default="raise",
                    help="rows at D = 0 (untrained checkpoints): raise (default) or drop them")
     p.add_argument("--target", action="append", metavar="N=...,D=...",
