@@ -228,9 +228,27 @@ def test_bad_options_are_named():
         fit_downstream(table, step3_form="x")
     with pytest.raises(InputError, match="step2_form 'chinchilla' does not take the task loss"):
         fit_downstream(table, _exact_preset(), step2_form="chinchilla")
+    # the ladder's tasks are not in a user's table, nor its paper_role column: both said
+    # at once, with what to do (it failed on the MMLU subsets, then on the query)
+    table = load_tasks(table.frame.drop(columns=["paper_role", "checkpoint", "source_row"]))
+    with pytest.raises(InputError, match="<DataFrame> does not hold the tasks of preset "
+                                         "'ladder' \\(no 'mmlu_avg_test', 'hellaswag_val', "
+                                         "'arc_challenge_test', ...\\): choose the tasks to "
+                                         "predict with the tasks option \\(on the command line "
+                                         "--tasks TASK ...\\) among the table's: synthetic; "
+                                         "and the preset fits only the runs where paper_role "
+                                         "== 'ladder_fit', which this table cannot say: to fit "
+                                         "every run, set fit_runs to None \\(on the command "
+                                         "line --fit-runs ''\\)$"):
+        fit_downstream(table)
     with pytest.raises(InputError, match="task 'mmlu_avg_test' of preset 'ladder' is the "
                                          "weighted mean of mmlu_stem_test.*no 'mmlu_stem_test'"):
-        fit_downstream(table)  # the ladder's tasks are not in a synthetic table
+        fit_downstream(table, tasks=["mmlu_avg_test"])
+    with pytest.raises(InputError, match="fit_runs \\(the runs to fit, preset 'ladder'\\): "
+                                         "query \"paper_role == 'ladder_fit'\" failed.*set "
+                                         "fit_runs to None \\(on the command line --fit-runs "
+                                         "''\\)$"):
+        fit_downstream(table, tasks=["synthetic"])
     with pytest.raises(InputError, match="`step1_weights` must be None or 'N'"):
         preset_with(LADDER, step1_weights="C")
 

@@ -138,6 +138,16 @@ def test_cli_reads_a_run_name_column_and_refuses_a_table_without_one(synthetic_c
     assert "at most 1 checkpoint" in error and "run column is missing or wrong" in error
 
 
+def test_cli_help_speaks_of_task_tables(capsys):
+    assert main(["tasks", "fit", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "PATH task table, one row per run, checkpoint and task" in text
+    assert ("--columns NAME=COLUMN map canonical names (task, task_loss, accuracy, chance, "
+            "run_id, N, D, C, step)") in text
+    assert "--duplicates {warn,keep,drop,raise} rows repeating an earlier row" in text
+    assert "--loss-units" not in text and "--exclude-top-loss" not in text  # refused
+
+
 def test_cli_honours_duplicates(synthetic_csv, tmp_path, capsys):
     import pandas as pd
 

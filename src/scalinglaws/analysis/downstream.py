@@ -255,6 +255,8 @@ def fit_rows(table: TaskTable, preset: DownstreamPreset, tasks) -> tuple[TaskTab
                          f"{type(table).__name__}")
     if isinstance(tasks, str):
         tasks = (tasks,)
+    if tasks is None and preset.tasks:
+        _check_preset_tasks(table, preset)
     tasks = tuple(tasks if tasks is not None else (preset.tasks or table.tasks))
     table = preset.prepare(table, tasks)
     if preset.fit_runs:
@@ -265,6 +267,32 @@ def fit_rows(table: TaskTable, preset: DownstreamPreset, tasks) -> tuple[TaskTab
                              "fit every run, set fit_runs to None (on the command line "
                              "--fit-runs '')") from None
     return table.only(tasks=list(tasks)), tasks
+
+
+def _check_preset_tasks(table: TaskTable, preset: DownstreamPreset) -> None:
+    """The preset's tasks (its paper's), when none were chosen, must be in the table; if
+    not (a user's own ladder), say to choose them, and whether the preset's fit_runs
+    works on this table too."""
+    def available(task):
+        subsets = preset.aggregates.get(task)
+        return task in table.tasks or (subsets is not None
+                                       and all(name in table.tasks for name in subsets))
+
+    missing = [task for task in preset.tasks if not available(task)]
+    if not missing:
+        return
+    message = (f"{table.source} does not hold the tasks of preset {preset.name!r} (no "
+               f"{', '.join(map(repr, missing[:3]))}{', ...' if len(missing) > 3 else ''}): "
+               f"choose the tasks to predict with the tasks option (on the command line "
+               f"--tasks TASK ...) among the table's: {', '.join(table.tasks[:20])}")
+    if preset.fit_runs:
+        try:
+            table.query(preset.fit_runs)
+        except InputError:
+            message += (f"; and the preset fits only the runs where {preset.fit_runs}, which "
+                        "this table cannot say: to fit every run, set fit_runs to None (on "
+                        "the command line --fit-runs '')")
+    raise InputError(message)
 
 
 def fit_downstream(table: TaskTable, preset: DownstreamPreset | None = None, *, tasks=None,

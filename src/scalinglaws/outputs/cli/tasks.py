@@ -9,6 +9,7 @@ accuracy, chance; see ``scalinglaws.data.tasks.load_tasks``).
 
 from __future__ import annotations
 
+import argparse
 import json
 
 from ..._exceptions import InputError
@@ -125,6 +126,16 @@ def register(sub) -> None:
     p = commands.add_parser("fit", help="fit both steps on a ladder and predict a target",
                             description=_DESCRIPTION)
     add_data_options(p)
+    # the shared options speak of a runs table; say what a task table's are
+    p._option_string_actions["--columns"].help = (
+        "map canonical names (task, task_loss, accuracy, chance, run_id, N, D, C, step) to "
+        "your column names, e.g. --columns accuracy=acc_norm,run_id=model; NAME= says there "
+        "is no such column (run_id= makes each (N, D) a run of its own)")
+    next(action for action in p._actions if action.dest == "path").help = (
+        "task table, one row per run, checkpoint and task: .csv, .tsv, .json, .jsonl or "
+        ".parquet")
+    for refused in ("--exclude-top-loss", "--loss-units"):  # see _table: not listed
+        p._option_string_actions[refused].help = argparse.SUPPRESS
     # a repeated row is a second copy of one checkpoint, which a task table refuses anyway
     p.set_defaults(duplicates="raise")
     p._option_string_actions["--duplicates"].help = (
