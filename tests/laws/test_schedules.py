@@ -121,3 +121,27 @@ def test_read_schedules_names_file_and_row(tmp_path):
         read_schedules(path, key="name")
     with pytest.raises(InputError, match="no column 'run'"):
         read_schedules(path, key="run")
+
+
+def test_schedules_keyed_by_the_user_s_own_run_column(tmp_path):
+    # a W&B export's run column is `run_name`; the curves call it run_id; either name keys
+    # the schedules, whichever of the two the schedules table uses
+    from scalinglaws.data.curves import load_curves
+    from scalinglaws.laws.schedules import attach_schedules
+
+    logs = tmp_path / "half_run.csv"
+    logs.write_text("run_name,_step,lr,train/loss\nnew,0,0.0,\nnew,5,5e-4,3.5\nnew,9,1e-3,3.2\n")
+    curves = load_curves(logs)
+    assert curves.runs == ("new",) and curves.column("run_name") == "run_id"
+    expected = Schedule.constant(20, 1e-3, warmup_steps=2).lr_array()
+    for header in ("run_name", "run_id"):
+        plans = tmp_path / f"plans_{header}.csv"
+        plans.write_text(f"{header},kind,total_steps,peak_lr,warmup_steps\nnew,constant,20,"
+                         "1e-3,2\n")
+        for key in ("run_name", "run_id"):
+            attached = attach_schedules(curves, plans, key=key, check=False)
+            np.testing.assert_array_equal(attached.lr_array("new"), expected)
+    with pytest.raises(InputError, match="the curves have no column 'experiment'"):
+        attach_schedules(curves, plans, key="experiment")
+    with pytest.raises(InputError, match=r"no column 'schedule' to key the schedules by"):
+        read_schedules(plans, key="schedule")

@@ -316,3 +316,31 @@ def test_predict_refuses_N_for_a_law_of_one_size(synthetic, boot_fit, capsys):
                  "1000", "--peak-lr", "3e-4", "--N", "7B"]) == 2
     assert "--N is given, but the fit is of the 'momentum' law for one model size" in \
         capsys.readouterr().err
+
+
+def test_final_takes_the_user_s_run_column_name(synthetic, boot_fit, tmp_path, capsys):
+    # the logs call the run column run_name (read as run_id): --schedule-key and --where
+    # take that name, in the logs and in the schedules table
+    import pandas as pd
+
+    path, _ = synthetic
+    logs = pd.read_csv(path)
+    part = logs[(logs["run"] == "wsd") & (logs["step"] <= 12000)]
+    part_path = tmp_path / "half_run.csv"
+    part.rename(columns={"run": "run_name"}).to_csv(part_path, index=False)
+    plans = tmp_path / "sched.csv"
+    plans.write_text("run_name,kind,total_steps,peak_lr,final_lr,warmup_steps,decay_start,"
+                     "decay_shape\nwsd,wsd,24000,3e-4,3e-5,2160,20000,exponential\n")
+    capsys.readouterr()
+    rows = []
+    for key in ("run_name", "run_id"):
+        assert main(["curves", "final", str(boot_fit), str(part_path), "--schedules",
+                     str(plans), "--schedule-key", key, "--where", "run_name=wsd",
+                     "--nan-policy", "omit", "--no-refit", "--json"]) == 0
+        rows.append(json.loads(capsys.readouterr().out))
+    assert rows[0] == rows[1] and rows[0][0]["run_id"] == "wsd"
+    assert rows[0][0]["final_step"] == 23999
+    assert main(["curves", "final", str(boot_fit), str(part_path), "--schedules", str(plans),
+                 "--schedule-key", "run_name", "--where", "run_name=other",
+                 "--nan-policy", "omit"]) == 2
+    assert "the selection keeps no point" in capsys.readouterr().err

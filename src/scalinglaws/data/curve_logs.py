@@ -21,8 +21,9 @@ inside them.
 
 What logs get wrong is judged here too, the same way whatever the source:
 :func:`order_points` applies ``duplicates=``/``unsorted=`` (:func:`logged_lr` to the
-logged LRs), :func:`apply_spike_policy` ``spikes=``; :class:`Places` words where a bad
-row is (row and line of a file, run and step of a log).
+logged LRs), :func:`apply_spike_policy` ``spikes=``; :func:`one_run_advice` finds a run
+column under an unknown header, :func:`check_step_count` tokens read as steps;
+:class:`Places` words where a bad row is (row and line of a file, run and step of a log).
 """
 
 from __future__ import annotations
@@ -36,15 +37,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import FrozenOnUnpickle, readonly_array
+from .._validation import FrozenOnUnpickle, check_positive, readonly_array
 from .columns import normalise
 from .runs import _number_text, _row_text
 
 __all__ = [
     "CURVE_ALIASES",
+    "MAX_STEPS",
     "Places",
     "apply_spike_policy",
     "cell_text",
+    "check_step_count",
     "from_wide",
     "is_wandb",
     "logged_lr",
@@ -54,6 +57,7 @@ __all__ = [
     "resolve_curve_columns",
     "sniff_directory",
     "spike_flags",
+    "steps_of_tokens",
 ]
 
 #: Header names recognised for each canonical column, after :func:`normalise` (lower
@@ -408,6 +412,46 @@ def cell_text(cell) -> str:
     if isinstance(cell, (int, float, np.integer, np.floating)) and not isinstance(cell, bool):
         return _number_text(float(cell))
     return str(cell)[:40]
+
+
+#: Steps beyond this are refused: a curve law needs the LR of every step (8 bytes each,
+#: and as much again for each of the law's sums), and no training run has so many. The
+#: longest published pretraining runs have about 1e6 optimizer steps (BERT: 1,000,000,
+#: Devlin et al. 2019; the longest of Luo et al.'s curves here: 72k), so 1e7 leaves 10x;
+#: a column of tokens read as steps (4.2e9 for a 4B-token run) asked for 31 GiB.
+MAX_STEPS = 10_000_000
+
+
+def check_step_count(steps, source, places, column) -> None:
+    """Refuse steps that no run reaches, before anything is sized by them."""
+    with np.errstate(invalid="ignore"):
+        beyond = np.flatnonzero(steps > MAX_STEPS)
+    if beyond.size:
+        row = int(beyond[np.argmax(steps[beyond])])
+        raise InputError(f"{source}: {places.cell(row, column, 'step')}: step "
+                         f"{int(steps[row]):,} is beyond {MAX_STEPS:,}, more optimizer steps "
+                         "than any training run (the longest published have about 1e6), and a "
+                         "curve law needs the LR of every step: is it a count of tokens? Map "
+                         f"it as tokens (columns={{'tokens': {column!r}}}) and give the tokens of "
+                         "one step (batch size x sequence length) with `tokens_per_step` to "
+                         "derive step = tokens / tokens_per_step")
+
+
+def steps_of_tokens(tokens, tokens_per_step, source, places, column):
+    """step = tokens / tokens_per_step (the inverse of tokens = step x tokens_per_step),
+    which must be a whole number of steps (to 1e-6 of one step: float rounding; tokens
+    written rounded, 1.14e9, or the wrong tokens_per_step are off by far more)."""
+    per_step = check_positive("tokens_per_step", tokens_per_step)
+    steps = tokens / per_step
+    with np.errstate(invalid="ignore"):
+        off = np.flatnonzero(np.abs(steps - np.round(steps)) > 1e-6)
+    if off.size:
+        row = int(off[0])
+        raise InputError(f"{source}: {places.cell(row, column, 'tokens')}: {tokens[row]:.17g} "
+                         f"tokens are {steps[row]:.6g} steps of tokens_per_step={per_step:g}, "
+                         f"not a whole number ({off.size} such rows); is tokens_per_step the "
+                         "tokens of one optimizer step (batch size x sequence length)?")
+    return np.round(steps)
 
 
 def logged_lr(frame, source, places, duplicates, unsorted, notes, advice="") -> dict:

@@ -58,9 +58,11 @@ from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import FrozenDict, check_choice, check_positive, readonly_array
 from .curve_logs import (
     CURVE_ALIASES,
+    MAX_STEPS,
     Places,
     apply_spike_policy,
     cell_text,
+    check_step_count,
     from_wide,
     is_wandb,
     logged_lr,
@@ -68,12 +70,13 @@ from .curve_logs import (
     order_points,
     resolve_curve_columns,
     sniff_directory,
+    steps_of_tokens,
 )
 from ._plausibility import LOSS_UNITS, to_nats, warn_units
 from .readers import checked_frame, read_data, read_table
 from .runs import _PANDAS_COPY_ON_WRITE, _row_text, _to_float, fingerprint_arrays
 
-__all__ = ["CURVE_ALIASES", "Curves", "load_curves"]
+__all__ = ["CURVE_ALIASES", "MAX_STEPS", "Curves", "load_curves"]
 
 _CANONICAL = tuple(CURVE_ALIASES)
 
@@ -105,6 +108,9 @@ class Curves:
         What the policies did, in words.
     lr_policy : str
         ``"exact"`` or ``"interpolate"`` (see :meth:`lr_array`).
+    headers : mapping
+        Canonical name -> the header it was read from (``run_id`` -> ``run_name``), so
+        the user's names keep working (:meth:`column`).
     """
 
     _frame: pd.DataFrame
@@ -115,10 +121,11 @@ class Curves:
     n_dropped: int = 0
     notes: tuple = ()
     lr_policy: str = "exact"
+    headers: Mapping = field(default_factory=dict)
 
     def __post_init__(self):
-        object.__setattr__(self, "schedules", FrozenDict(self.schedules))
-        object.__setattr__(self, "lr_log", FrozenDict(self.lr_log))
+        for name in ("schedules", "lr_log", "headers"):
+            object.__setattr__(self, name, FrozenDict(getattr(self, name)))
 
     # -- views -----------------------------------------------------------------------
     @property
@@ -138,6 +145,13 @@ class Curves:
 
     def __len__(self) -> int:
         return len(self._frame)
+
+    def column(self, name) -> str | None:
+        """The column ``name`` stands for: itself, or the canonical column read from the
+        header ``name`` (``"run_name"`` -> ``"run_id"``); None when there is none."""
+        if name in self._frame.columns:
+            return name
+        return next((c for c, header in self.headers.items() if header == name), None)
 
     def has(self, name: str) -> bool:
         """Whether the points have column ``name`` with at least one value."""
@@ -353,10 +367,10 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
     values = {name: _numbers(table, column, name, source, places, thousands)
               for name, column in mapping.items() if name != "run_id"}
     if "step" not in mapping:  # the steps from a tokens column
-        values["step"] = _steps_of_tokens(values["tokens"], tokens_per_step, source, places,
-                                          mapping["tokens"])
+        values["step"] = steps_of_tokens(values["tokens"], tokens_per_step, source, places,
+                                         mapping["tokens"])
         tokens_per_step = None
-    _check_step_count(values["step"], source, places, mapping.get("step", mapping.get("tokens")))
+    check_step_count(values["step"], source, places, mapping.get("step", mapping.get("tokens")))
     loss_name = loss_name or mapping["loss"]  # a log's metric, as the user knows it
     if loss_units not in (None, "nats"):
         values["loss"] = to_nats(values["loss"], loss_units, source, loss_name, places.point)
@@ -415,47 +429,7 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
             warnings.warn(f"{source}: {note}", ScalingLawsWarning, stacklevel=2)
     return Curves(_frame=_readonly(frame), source=source, row_numbers=rows, lr_log=lr_log,
                   n_dropped=int(missing.sum()) + dropped + spiked, notes=tuple(notes),
-                  lr_policy=lr_policy)
-
-
-#: Steps beyond this are refused: a curve law needs the LR of every step (8 bytes each,
-#: and as much again for each of the law's sums), and no training run has so many. The
-#: longest published pretraining runs have about 1e6 optimizer steps (BERT: 1,000,000,
-#: Devlin et al. 2019; the longest of Luo et al.'s curves here: 72k), so 1e7 leaves 10x;
-#: a column of tokens read as steps (4.2e9 for a 4B-token run) asked for 31 GiB.
-MAX_STEPS = 10_000_000
-
-
-def _check_step_count(steps, source, places, column) -> None:
-    """Refuse steps that no run reaches, before anything is sized by them."""
-    with np.errstate(invalid="ignore"):
-        beyond = np.flatnonzero(steps > MAX_STEPS)
-    if beyond.size:
-        row = int(beyond[np.argmax(steps[beyond])])
-        raise InputError(f"{source}: {places.cell(row, column, 'step')}: step "
-                         f"{int(steps[row]):,} is beyond {MAX_STEPS:,}, more optimizer steps "
-                         "than any training run (the longest published have about 1e6), and a "
-                         "curve law needs the LR of every step: is it a count of tokens? Map "
-                         f"it as tokens (columns={{'tokens': {column!r}}}) and give the tokens of "
-                         "one step (batch size x sequence length) with `tokens_per_step` to "
-                         "derive step = tokens / tokens_per_step")
-
-
-def _steps_of_tokens(tokens, tokens_per_step, source, places, column):
-    """step = tokens / tokens_per_step (the inverse of tokens = step x tokens_per_step),
-    which must be a whole number of steps (to 1e-6 of one step: float rounding; tokens
-    written rounded, 1.14e9, or the wrong tokens_per_step are off by far more)."""
-    per_step = check_positive("tokens_per_step", tokens_per_step)
-    steps = tokens / per_step
-    with np.errstate(invalid="ignore"):
-        off = np.flatnonzero(np.abs(steps - np.round(steps)) > 1e-6)
-    if off.size:
-        row = int(off[0])
-        raise InputError(f"{source}: {places.cell(row, column, 'tokens')}: {tokens[row]:.17g} "
-                         f"tokens are {steps[row]:.6g} steps of tokens_per_step={per_step:g}, "
-                         f"not a whole number ({off.size} such rows); is tokens_per_step the "
-                         "tokens of one optimizer step (batch size x sequence length)?")
-    return np.round(steps)
+                  lr_policy=lr_policy, headers={k: str(v) for k, v in mapping.items()})
 
 
 def _run_level(frame, N, tokens_per_step, source):
@@ -637,5 +611,6 @@ def _load_many(paths: Sequence, format: str | None, options: dict) -> Curves:
                   row_numbers=tuple(r for c in loaded for r in c.row_numbers),
                   n_dropped=sum(c.n_dropped for c in loaded),
                   notes=tuple(n for c in loaded for n in c.notes),
-                  lr_policy=options["lr_policy"])
+                  lr_policy=options["lr_policy"],
+                  headers={k: v for c in loaded for k, v in c.headers.items()})
 

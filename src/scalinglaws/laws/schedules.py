@@ -329,20 +329,44 @@ def _whole(value, where: str) -> int:
     return int(number)
 
 
-def read_schedules(path, *, key: str, format: str | None = None) -> dict[str, Schedule]:
+def _key_column(columns, key: str, same_as: str | None, path) -> str:
+    """The column of a schedules table keyed by ``key``: ``key`` itself, else, when the
+    curves' column ``same_as`` is given, the one column that means it as
+    :func:`~scalinglaws.data.curves.load_curves` reads headers (``run_name`` for
+    ``run_id`` and back)."""
+    from ..data.columns import normalise
+    from ..data.curve_logs import CURVE_ALIASES
+
+    if key in columns:
+        return key
+
+    def canonical(name):
+        return next((c for c, aliases in CURVE_ALIASES.items()
+                     if name == c or normalise(name) in aliases), None)
+
+    found = [] if same_as is None else [c for c in columns if same_as in (c, canonical(c))]
+    if len(found) != 1:
+        raise InputError(f"{path}: no column {key!r} to key the schedules by; columns: "
+                         f"{', '.join(map(str, columns))}")
+    return found[0]
+
+
+def read_schedules(path, *, key: str, format: str | None = None,
+                   same_as: str | None = None) -> dict[str, Schedule]:
     """A schedule per row of a table (CSV, JSONL, Parquet...), keyed by column ``key``.
 
     The columns are the spec keys of :meth:`Schedule.from_spec` or their other names,
     so Luo et al.'s ``mpl_luo2025_schedules.csv`` reads as is with
-    ``key="schedule_file"``; other columns are ignored. Messages name the row.
+    ``key="schedule_file"``; other columns are ignored. Messages name the row. With
+    ``same_as`` (the curves' column ``key`` stands for, as :func:`attach_schedules` gives
+    it), a column read as the same curve column also keys them (``key="run_id"`` finds
+    ``run_name``, and back).
     """
     from ..data.readers import read_table
 
     table = read_table(str(path), format=format)
     frame = table.frame
-    if key not in frame.columns:
-        raise InputError(f"{path}: no column {key!r} to key the schedules by; columns: "
-                         f"{', '.join(map(str, frame.columns))}")
+    key = _key_column(frame.columns, key, same_as, path)
     schedules: dict[str, Schedule] = {}
     for row, record in enumerate(frame.to_dict(orient="records")):
         line = "" if table.lines is None else f" (line {int(table.lines[row])})"
@@ -358,7 +382,8 @@ def read_schedules(path, *, key: str, format: str | None = None) -> dict[str, Sc
 def attach_schedules(curves, schedules, *, key: str = "run_id", check: bool = True):
     """``curves`` with each run's schedule attached from a table (a path, as
     :func:`read_schedules`) or a mapping of schedules, looked up by the run's value of
-    column ``key`` (``"run_id"``: by run id).
+    column ``key`` (``"run_id"``: by run id; the header the run ids were read from, such
+    as ``"run_name"``, also means them, in both tables).
 
     Examples
     --------
@@ -369,12 +394,14 @@ def attach_schedules(curves, schedules, *, key: str = "run_id", check: bool = Tr
     >>> attach_schedules(curves, plans, key="plan").lr_array("a")[:3].tolist()
     [0.0, 0.001, 0.001]
     """
-    table = read_schedules(schedules, key=key) if not isinstance(schedules, Mapping) \
-        else schedules
-    if key not in ("run_id", "run") and key not in curves.frame.columns:
+    # the user's own header works too: run_name, read as run_id
+    column = "run_id" if key in ("run_id", "run") else curves.column(key)
+    if column is None:
         raise InputError(f"the curves have no column {key!r} naming each run's schedule; "
                          f"columns: {', '.join(map(str, curves.frame.columns))}")
-    names = {run: run if key in ("run_id", "run") else str(curves.run_value(run, key))
+    table = read_schedules(schedules, key=key, same_as=column) \
+        if not isinstance(schedules, Mapping) else schedules
+    names = {run: run if column == "run_id" else str(curves.run_value(run, column))
              for run in curves.runs}
     missing = sorted({name for name in names.values() if name not in table})
     if missing:

@@ -43,9 +43,10 @@ def _load(args):
     for condition in args.where or []:
         if "=" not in condition:
             raise InputError(f"--where expects COLUMN=VALUE, got {condition!r}")
-        column, value = (part.strip() for part in condition.split("=", 1))
-        if column not in curves.frame.columns:
-            raise InputError(f"--where: no column {column!r}; columns: "
+        given, value = (part.strip() for part in condition.split("=", 1))
+        column = curves.column(given)  # the user's header works: run_name, read as run_id
+        if column is None:
+            raise InputError(f"--where: no column {given!r}; columns: "
                              f"{', '.join(map(str, curves.frame.columns))}")
         curves = curves.select(mask=(curves.frame[column].astype(str) == value).to_numpy())
     if args.schedules:
