@@ -181,3 +181,24 @@ def test_mlflow_messages_name_run_and_step(tmp_path):
     with pytest.raises(InputError, match=r"mlruns: run 'm1' step 10, loss: value inf is not "
                                          r"a finite number > 0$"):
         load_curves(tmp_path / "mlruns")
+
+
+def test_mlflow_batch_logged_at_one_timestamp_reads_in_step_order(tmp_path):
+    # log_batch with one timestamp for every step, the LR at every step and the loss at
+    # every 5th: read in the order of the histories (loss, then LR) they went backwards
+    def log(client, experiment):
+        from mlflow.entities import Metric
+
+        run = client.create_run(experiment, run_name="batched").info.run_id
+        stamp = int(time.time() * 1000)
+        metrics = [Metric("lr", 1e-3 * min(1.0, (s + 1) / 10), stamp, s) for s in range(40)]
+        metrics += [Metric("train_loss", 4.0 - 0.02 * s, stamp, s) for s in range(0, 40, 5)]
+        client.log_batch(run, metrics=metrics)
+
+    store = tmp_path / "mlruns"
+    _mlflow_store(store, log)
+    curves = load_curves(store)
+    np.testing.assert_array_equal(curves.steps("batched"), np.arange(0, 40, 5))
+    np.testing.assert_allclose(curves.loss("batched"), 4.0 - 0.02 * np.arange(0, 40, 5))
+    np.testing.assert_allclose(curves.lr_array("batched"),
+                               1e-3 * np.minimum(1.0, (np.arange(36) + 1) / 10))

@@ -344,8 +344,10 @@ def read_mlflow(path: str, *, metric: str | None = None, lr: str | None = None):
                       for key, column in ((loss_key, "loss"), (lr_key, "lr")) if key is not None
                       for m in client.get_metric_history(record.info.run_id, key)]
             part = pd.DataFrame(logged, columns=["column", "step", "value", "timestamp"])
-            # log order is time order (a file store's history is already in it; ties keep it)
-            part = part.sort_values("timestamp", kind="stable")
+            # log order is time order, and steps logged at one time (log_batch gives a
+            # batch one timestamp) in step order: ordering by step first would hide a
+            # resumed run's second pass from the unsorted policy
+            part = part.sort_values(["timestamp", "step"], kind="stable")
             part.insert(0, "run_id", run_id)
             part["position"] = offset + np.arange(len(part))
             offset += len(part)
