@@ -228,7 +228,8 @@ def file_kind(path) -> str | None:
 
 
 def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
-                      force: bool = False, argument: str = "--out") -> Path:
+                      force: bool = False, argument: str = "--out",
+                      document: str | None = None) -> Path:
     """Refuse, before any work, an output path that would destroy something.
 
     Parameters
@@ -247,6 +248,10 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
         they may be the user's data).
     argument : str
         Name of the option, for messages.
+    document : str, optional
+        The top-level ``kind`` of the JSON document about to be written
+        (``scalinglaws.curve_fit``...): an existing scalinglaws document of another
+        kind (a fit with its bootstrap, a comparison) is refused unless ``force``.
 
     Returns
     -------
@@ -280,6 +285,13 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
                              f"({os.fspath(source)!r}); refusing to overwrite it")
     if path.exists() and kind is not None and not force and not _empty(path):
         existing = file_kind(path)
+        held = _document_kind(path) if document is not None and existing in ("json", "fit") \
+            else None
+        # (a command with actions stamped "scalinglaws.<command>" before 0.3: its own file)
+        if held is not None and held != document and not document.startswith(held + "_"):
+            raise InputError(f"{argument} {shown!r} exists and holds another scalinglaws "
+                             f"document ({held!r}, not {document!r}); choose another name or "
+                             f"pass --force to replace it")
         if existing is not None and existing != kind:
             raise InputError(f"{argument} {shown!r} exists and holds a {existing} file, "
                              f"not a {kind} file; choose another name or pass --force")

@@ -337,6 +337,46 @@ def test_concave_profile_and_too_few_points_are_reported():
     assert "opens downward" in reasons[5e19] and "`min_points` is 5" in reasons[3e21]
 
 
+def test_a_diverged_run_makes_its_budget_an_outlier_not_a_minimum():
+    # a new user's sweep: the largest model of one budget diverged (loss 7.9 where its
+    # neighbours have about 2.7); the parabola through it dipped 0.68 nats below every run
+    # of that budget and was reported "ok". Now the budget is excluded, naming the run.
+    runs = sl.generate_sweep(rng=3)
+    frame = runs.to_frame()
+    budget = sorted(set(frame["C"]))[2]
+    largest = frame.index[frame["C"] == budget][frame.loc[frame["C"] == budget, "N"].argmax()]
+    frame.loc[largest, "loss"] = 7.91234
+    with pytest.warns(ScalingLawsWarning, match=r"outlier: the run at N = .* \(loss 7\.9123\)"):
+        result = isoflop_fit(frame)
+    row = result.budgets.loc[result.budgets["C"] == budget].iloc[0]
+    assert row.status == "outlier" and np.isnan(row.N_opt) and not row.used
+    clean = isoflop_fit(runs)  # the same sweep without it: every budget is used
+    assert (clean.budgets["status"] == "ok").all()
+    # the other budgets' minima are the clean fit's
+    others = result.budgets["status"] == "ok"
+    np.testing.assert_allclose(result.budgets.loc[others, "N_opt"],
+                               clean.budgets.loc[others, "N_opt"], rtol=1e-12)
+
+
+def test_outlier_test_is_the_bonferroni_studentized_residual():
+    # against statsmodels' own outlier_test on the same least-squares fit
+    import statsmodels.api as sm
+
+    from scalinglaws.fitting._profile import _design, _outlier
+
+    rng = np.random.default_rng(0)
+    x = np.linspace(-1, 1, 9)
+    y = 3 + 0.2 * x**2 + rng.normal(0, 0.01, x.size)
+    y[6] += 0.3
+    V = _design(x, 2)
+    index, p_value = _outlier(V, y)
+    table = sm.OLS(y, V).fit().outlier_test(method="bonf")
+    assert index == int(np.argmin(table[:, 2]))
+    assert p_value == pytest.approx(table[index, 2], rel=1e-9)
+    assert _outlier(V, 3 + 0.2 * x**2) is None  # noise-free: rounding is not an outlier
+    assert _outlier(V, 3 + 0.2 * x**2 + rng.normal(0, 0.01, x.size)) is None
+
+
 def test_unstable_minimum_under_seed_noise_is_excluded():
     frame = law_runs(centred((1e19, 1e20, 1e21))).to_frame()
     # a flat three-point profile whose dip is far below the seed noise: most resamples put

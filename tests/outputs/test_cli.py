@@ -316,7 +316,22 @@ def test_out_on_every_command_that_produces_a_result(fit_file, tmp_path, capsys)
 
     table = pd.read_csv(tmp_path / "predict.csv")
     assert list(table["D"]) == [1e12, 2e12] and table["loss"].is_monotonic_decreasing
-    assert json.loads((tmp_path / "predict.json").read_text())[0]["loss"] == table["loss"][0]
+    document = json.loads((tmp_path / "predict.json").read_text())
+    assert document["kind"] == "scalinglaws.predict"
+    assert document["rows"][0]["loss"] == table["loss"][0]
+    # the interval's kind and level travel with the rows (they were lost in a bare list)
+    booted = tmp_path / "booted.json"
+    assert main(["fit", str(DEFAULT_DATA), "--bootstrap", "20", "--out", str(booted)]) == 0
+    assert main(["predict", str(booted), "--N", "7B", "--D", "1T", "--confidence-level",
+                 "0.8", "--out", str(tmp_path / "predict.json")]) == 0  # its own file again
+    document = json.loads((tmp_path / "predict.json").read_text())
+    assert (document["interval"], document["confidence_level"], document["n_draws"]) == (
+        "confidence", 0.8, 20)
+    assert document["method"] == "bootstrap percentile"
+    # a file of another scalinglaws kind is not replaced unasked
+    assert main(["optimal", str(booted), "--C", "1e22", "--out",
+                 str(tmp_path / "diagnose.json")]) == 2
+    assert "another scalinglaws document ('scalinglaws.diagnose'" in capsys.readouterr().err
     assert len(pd.read_csv(tmp_path / "optimal.csv")) == 2
     assert json.loads((tmp_path / "diagnose.json").read_text())["loss"] > 1.5
     parser_commands = {"fit", "predict", "optimal", "diagnose", "generate", "isoflop",

@@ -274,3 +274,18 @@ def test_an_interval_does_not_narrow_as_a_run_steps_past_the_largest_fitted_one(
     log_width = np.log(bounds.high / bounds.low)
     assert bounds.log_factor[0] < 0 < bounds.log_factor[1]
     assert log_width[1] >= log_width[0] * (1 - 1e-3)
+
+
+def test_a_run_the_scatter_sets_aside_stays_out_of_the_rollout():
+    """A diverged run (its loss 2.5x the law's) is a gross outlier of the scatter; held
+    out in the rollout it inflated tau (a new user's sweep: 0 -> 0.22, intervals of
+    [0.8, 5.9] nats). The calibration now leaves it out: tau stays near the clean sweep's."""
+    runs = sl.generate_sweep(rng=0)
+    frame = runs.to_frame()
+    frame.loc[frame.index[frame["C"] == frame["C"].max()][0], "loss"] *= 2.5
+    diverged = sl.load_runs(frame)
+    clean = calibrate(sl.fit(runs), runs, n_resamples=0, progress=False)
+    law = calibrate(sl.fit(diverged), diverged, n_resamples=0, progress=False)
+    assert clean.scatter.n_outliers == 0 and law.scatter.n_outliers == 1
+    assert law.calibration.n_points == clean.calibration.n_points - 5  # its 5 held-out records
+    assert law.calibration.tau < 1.1 * clean.calibration.tau + 1e-3

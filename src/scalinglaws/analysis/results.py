@@ -71,7 +71,12 @@ class _ResultMixin:
         for name, (low, high) in self.intervals.items():
             columns[f"{name}_low"], columns[f"{name}_high"] = low, high
         arrays = np.broadcast_arrays(*(np.asarray(v) for v in columns.values()))
-        return pd.DataFrame({k: a.ravel() for k, a in zip(columns, arrays)})
+        frame = pd.DataFrame({k: a.ravel() for k, a in zip(columns, arrays)})
+        if self.intervals:
+            frame.attrs.update(interval="bootstrap percentile",
+                               confidence_level=self.confidence_level,
+                               n_draws=self.n_draws, n_failed_draws=self.n_failed_draws)
+        return frame
 
 
 _INTERVAL_FIELDS_DOC = """intervals : dict
@@ -135,7 +140,12 @@ class Prediction(_ResultMixin, FrozenOnUnpickle):
             if getattr(self, name) is not None:
                 columns[name] = getattr(self, name)
         arrays = np.broadcast_arrays(*(np.asarray(v) for v in columns.values()))
-        return pd.DataFrame({k: a.ravel() for k, a in zip(columns, arrays)})
+        frame = pd.DataFrame({k: a.ravel() for k, a in zip(columns, arrays)})
+        if self.interval is not None:
+            frame.attrs.update(interval=self.interval, method=self.method,
+                               confidence_level=self.confidence_level,
+                               n_draws=self.n_draws, n_failed_draws=self.n_failed_draws)
+        return frame
 
 
 @dataclass(frozen=True, eq=False)

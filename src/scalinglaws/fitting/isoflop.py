@@ -74,7 +74,7 @@ __all__ = [
 ]
 
 #: Per-budget statuses of :func:`isoflop_fit`; only ``"ok"`` budgets enter the regression.
-STATUSES = ("ok", "too_few_points", "edge_minimum", "not_convex", "unstable")
+STATUSES = ("ok", "too_few_points", "edge_minimum", "not_convex", "unstable", "outlier")
 
 #: ``flop_model`` values: how D* was obtained from N* and the budget's C
 FLOP_MODELS = ("flops_per_token", "runs", "flops")

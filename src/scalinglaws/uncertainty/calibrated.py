@@ -60,7 +60,7 @@ from ..fitting.result import FitResult, check_fitted_on
 from .bootstrap_result import BootstrapResult
 from .calibration import ExtrapolationCalibration, calibrate_extrapolation
 from .delta import draws_log_predictions, log_prediction_sd, parameter_covariance
-from .scatter import Scatter, estimate_scatter
+from .scatter import Scatter, estimate_scatter, outlier_runs
 
 __all__ = ["CalibratedFit", "calibrate", "IntervalBounds"]
 
@@ -388,9 +388,14 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
         k = float(np.median(frame["C"] / (frame["N"] * frame["D"])))
     calibration = None
     if rollout:
+        # the runs the scatter set aside as gross outliers (a diverged run) stay out of the
+        # rollout too: held out, one such run's error alone inflated tau to 0.22 on a new
+        # user's sweep and every interval beyond the range to [0.8, 5.9] nats
+        outliers = outlier_runs(result, runs, spread)
         try:
-            calibration = calibrate_extrapolation(result, runs, axis=axis, model=scatter,
-                                                  n_cuts=n_cuts, progress=progress)
+            calibration = calibrate_extrapolation(
+                result, runs.select(~outliers) if outliers.any() else runs, axis=axis,
+                model=scatter, n_cuts=n_cuts, progress=progress)
         except InputError as exc:  # too few runs or levels for a rollout of this law
             warnings.warn(f"the extrapolation error was not calibrated ({exc}); prediction "
                           "intervals beyond the fitted range have no extrapolation term and "

@@ -44,7 +44,7 @@ import numpy as np
 from .._exceptions import InputError
 from ..data.runs import Runs, as_runs
 
-__all__ = ["Scatter", "estimate_scatter", "log_residuals", "MODELS"]
+__all__ = ["Scatter", "estimate_scatter", "log_residuals", "outlier_runs", "MODELS"]
 
 MODELS = ("constant", "power", "ratio")
 _MAD_TO_SD = 1.482602218505602  # 1 / Phi^-1(3/4): the MAD of a normal sample is 0.6745 sd
@@ -134,11 +134,26 @@ def log_residuals(result, runs: Runs) -> np.ndarray:
     return np.log(predicted) - np.log(runs.loss)
 
 
-def _trimmed_rms(z: np.ndarray, n_params: int) -> tuple[float, int, int]:
-    """RMS of ``z`` over the non-outliers, with ``n - p`` in the denominator."""
+def _gross_outliers(z: np.ndarray) -> np.ndarray:
+    """Which of ``z`` lie more than ``_OUTLIER`` robust standard deviations from the median."""
     centre = np.median(z)
     robust_sd = _MAD_TO_SD * np.median(np.abs(z - centre))
-    keep = np.abs(z - centre) <= _OUTLIER * robust_sd if robust_sd > 0 else np.ones(z.size, bool)
+    return np.abs(z - centre) > _OUTLIER * robust_sd if robust_sd > 0 else np.zeros(z.size, bool)
+
+
+def outlier_runs(result, runs, scatter: Scatter) -> np.ndarray:
+    """Which runs ``scatter`` set aside as gross outliers of ``result`` (none when it
+    came from replicas): the rollout of a calibration leaves the same runs out."""
+    runs = as_runs(runs)
+    if scatter.source != "residuals" or not scatter.n_outliers:
+        return np.zeros(len(runs), bool)
+    shape = scatter.shape({c: np.asarray(runs.frame[c], float) for c in _AXES if c in runs.columns})
+    return _gross_outliers(log_residuals(result, runs) / shape)
+
+
+def _trimmed_rms(z: np.ndarray, n_params: int) -> tuple[float, int, int]:
+    """RMS of ``z`` over the non-outliers, with ``n - p`` in the denominator."""
+    keep = ~_gross_outliers(z)
     dof = int(keep.sum()) - n_params
     if dof < 1:
         raise InputError(f"{int(keep.sum())} usable residuals leave no degrees of freedom for "

@@ -443,6 +443,23 @@ def for_each_group(args, runs):
 
 
 # ------------------------------------------------------------------ writing
+#: the JSON document a command writes with --out, by (command, action), where it is not
+#: "scalinglaws.<command>_<action>" (what write_output stamps on a plain result)
+_DOCUMENTS = {("fit", None): "scalinglaws.fit",
+              ("reproduce", None): "scalinglaws.fit",
+              ("curves", "fit"): "scalinglaws.curve_fit", ("tasks", "fit"): "scalinglaws.tasks",
+              ("compare", None): "scalinglaws.comparison"}
+
+
+def document_kind(args) -> str:
+    """The top-level ``kind`` of the JSON document ``args``' command writes."""
+    command = getattr(args, "command", None) or "result"
+    action = next((getattr(args, name) for name in vars(args)
+                   if name.endswith("_command") and getattr(args, name)), None)
+    default = f"scalinglaws.{command}" + (f"_{action}" if action else "")
+    return _DOCUMENTS.get((command, action), default)
+
+
 def check_out(args, path=None):
     """Refuse ``--out`` (or ``path``) before any work (see ``scalinglaws._files``).
 
@@ -461,8 +478,9 @@ def check_out(args, path=None):
         if kind is None:
             raise InputError(f"--out {os.fspath(out)!r}: end the name with .csv, .tsv or .json")
     inputs = [getattr(args, name, None) for name in INPUT_ATTRIBUTES]
+    document = document_kind(args) if kind in ("json", "fit") else None
     return check_output_path(out, inputs=[p for p in inputs if p], kind=kind,
-                             force=getattr(args, "force", False))
+                             force=getattr(args, "force", False), document=document)
 
 
 @contextlib.contextmanager
@@ -493,7 +511,9 @@ def output_file(out):
 def write_output(args, result) -> Path | None:
     """Write a result (a DataFrame, or a JSON-able document) to ``--out``, atomically.
 
-    Tables go to .csv/.tsv or to .json as records, at full precision.
+    Tables go to .csv/.tsv, or to .json as a document: its ``kind`` (see
+    :func:`document_kind`), the table's ``attrs`` (interval kind and level...) and its
+    ``rows`` as records, at full precision.
     """
     if not getattr(args, "out", None):
         return None
@@ -503,15 +523,19 @@ def write_output(args, result) -> Path | None:
         if suffix in (".csv", ".tsv"):  # full precision: pandas writes each float's repr
             text = result.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",")
         else:
-            text = json.dumps(table_records(result), indent=2) + "\n"
+            # the whole result: the rows and what the table's attrs say of them (the
+            # interval's kind and level...), named inside so a re-run may replace it
+            from ..._validation import to_plain
+
+            text = json.dumps({"kind": document_kind(args), **to_plain(dict(result.attrs)),
+                               "rows": table_records(result)}, indent=2) + "\n"
     else:
         if suffix != ".json":
             raise InputError(f"--out {args.out!r}: this result is a JSON document; end the "
                              "name with .json")
         if isinstance(result, dict) and "kind" not in result:
             # named inside, so that running the command again may replace it unasked
-            result = {"kind": f"scalinglaws.{getattr(args, 'command', None) or 'result'}",
-                      **result}
+            result = {"kind": document_kind(args), **result}
         text = json.dumps(result, indent=2) + "\n"
     with output_file(out) as tmp:
         tmp.write_text(text, encoding="utf-8")

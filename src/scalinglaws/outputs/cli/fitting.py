@@ -96,18 +96,22 @@ def cmd_predict(args) -> int:
     frame = prediction.to_frame()
     print_table(frame, args.json)
     _print_level(args, prediction.confidence_level, prediction.n_draws,
-                 "prediction and confidence" if prediction.interval == "prediction" else None)
+                 prediction=prediction.interval == "prediction")
     write_output(args, frame)
     return 0
 
 
-def _print_level(args, level, n_draws, kind=None) -> None:
-    """Under a table with intervals, the level they are at (a 0.8 interval looks like a
+def _print_level(args, level, n_draws, *, prediction: bool = False) -> None:
+    """Under a table with intervals, their level and kind (a 0.8 interval looks like a
     0.95 one otherwise)."""
-    if args.json or not (n_draws or kind):
+    if args.json or not (n_draws or prediction):
         return
     source = f"over {n_draws} bootstrap draws" if n_draws else "delta method"
-    print(f"\n{kind or 'confidence'} intervals: {100 * level:g}% two-sided ({source})")
+    print(f"\nconfidence intervals: {100 * level:g}% two-sided ({source})")
+    if prediction:
+        print(f"prediction intervals: {100 * level:g}% two-sided (delta-method parameter term, "
+              "or the confidence interval where wider, plus run-to-run scatter and the "
+              "rollout's extrapolation term)")
 
 
 def cmd_optimal(args) -> int:
