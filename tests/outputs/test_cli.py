@@ -187,6 +187,11 @@ def test_isoflop_command(capsys, shared_dir, tmp_path):
     assert main(["isoflop", str(porian), "--by", "setting", "--curve", "akima", "--json"]) == 0
     docs = _json(capsys)
     assert len(docs) == 15 and all("group" in d for d in docs)
+    # Akima profiles have no residuals to resample: --seed-noise (it had no flag here)
+    assert main(["isoflop", str(DEFAULT_DATA), "--curve", "akima", "--bootstrap", "20",
+                 "--seed-noise", "0.005", "--json"]) == 0
+    doc = _json(capsys)
+    assert doc["options"]["seed_noise"] == 0.005 and len(doc["a_bootstrap"]) == 20
 
 
 def test_isoflop_on_continuous_compute(epoch_csv, capsys):

@@ -39,6 +39,7 @@ def cmd_isoflop(args) -> int:
         try:
             result = isoflop_fit(subset, **budget, curve=args.curve, degree=args.degree,
                                  min_points=args.min_points, n_resamples=args.bootstrap,
+                                 seed_noise=args.seed_noise,
                                  confidence_level=args.confidence_level, rng=args.seed,
                                  flops_per_token=args.flops_per_token)
         except InputError as exc:
@@ -114,12 +115,17 @@ def register(sub) -> None:
                         "(e.g. 0.1)")
     p.add_argument("--curve", default="parabola", choices=["parabola", "poly", "akima"],
                    help="per-budget curve of loss against log N (default parabola)")
-    p.add_argument("--degree", type=positive_int, default=2,
+    p.add_argument("--degree", type=positive_int, default=2, metavar="K",
                    help="polynomial degree for --curve poly (default 2)")
-    p.add_argument("--min-points", type=positive_int, default=5,
+    p.add_argument("--min-points", type=positive_int, default=5, metavar="K",
                    help="fewest runs a budget needs (default 5)")
     add_by_option(p)
-    add_bootstrap_options(p, what="each budget's runs")
+    add_bootstrap_options(p, what="each budget's profile (residuals of the polynomial, or "
+                               "--seed-noise)")
+    p.add_argument("--seed-noise", type=positive_float, default=None, metavar="SD",
+                   help="with --bootstrap: relative seed-to-seed SD of the loss to resample "
+                        "each profile with (e.g. 0.005; needed with --curve akima, which has "
+                        "no residuals to resample)")
     add_seed_option(p)
     add_output_options(p, "json", what="the analysis (JSON)")
     p.set_defaults(func=cmd_isoflop)

@@ -50,8 +50,10 @@ def cmd_compare(args) -> int:
             raise InputError("--shared and --losses apply to --approach parametric")
         if args.curve == "akima" and args.bootstrap and args.seed_noise is None:
             raise InputError("--approach isoflop with --curve akima resamples the losses by seed "
-                             "noise: give --seed-noise SD (e.g. 0.005), or --bootstrap 0 for "
-                             "intervals from the regression's standard errors")
+                             "noise (it is the default curve here, as in Porian et al.): give "
+                             "--seed-noise SD (e.g. 0.005), --curve parabola for a residual "
+                             "bootstrap, or --bootstrap 0 for intervals from the regression's "
+                             "standard errors")
         analysis = isoflop_fit(runs, groups=args.group, curve=args.curve,
                                n_resamples=args.bootstrap, seed_noise=args.seed_noise,
                                rng=args.seed, confidence_level=args.confidence_level)
