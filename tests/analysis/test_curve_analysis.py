@@ -109,6 +109,16 @@ def test_final_interval_without_refit_is_the_band_of_the_draws(partway):
     assert table.final_low[0] == pytest.approx(band.low[0], rel=1e-12)
     assert table.final_high[0] == pytest.approx(band.high[0], rel=1e-12)
     assert table.n_draws[0] == draws.n_draws
+    # both tables say what their intervals are (a file written from them says it too)
+    common = {"interval": "confidence", "method": "bootstrap percentile",
+              "confidence_level": 0.9, "n_draws": draws.n_draws, "resampling": "blocks"}
+    assert band.to_frame().attrs == {**common, "of": "the law's curve"}
+    assert table.attrs == {**common, "of": "the law's final loss", "refit": [],
+                           "run_points": ""}
+    assert predict_final(fit, part, draws=draws, confidence_level=0.8).attrs["refit"] == ["L0"]
+    assert predict_curve(fit, held, steps=[10], draws=draws,
+                         confidence_level=0.8).to_frame().attrs["confidence_level"] == 0.8
+    assert predict_curve(fit, held, steps=[10]).to_frame().attrs == {}
 
 
 def test_final_interval_refits_l0_for_every_draw(partway):

@@ -344,3 +344,30 @@ def test_final_takes_the_user_s_run_column_name(synthetic, boot_fit, tmp_path, c
                  "--schedule-key", "run_name", "--where", "run_name=other",
                  "--nan-policy", "omit"]) == 2
     assert "the selection keeps no point" in capsys.readouterr().err
+
+
+def test_predict_and_final_files_say_the_interval_s_level_and_kind(synthetic, boot_fit,
+                                                                   tmp_path, capsys):
+    path, _ = synthetic
+    capsys.readouterr()
+    predict = ["curves", "predict", str(boot_fit), "--schedule", "cosine", "--steps", "10000",
+               "--peak-lr", "3e-4", "--final-lr", "3e-5", "--at", "9999"]
+    documents = {}
+    for level in ("0.8", None):
+        out = tmp_path / f"predict_{level}.json"
+        assert main(predict + ["--out", str(out)]
+                    + (["--confidence-level", level] if level else [])) == 0
+        documents[level] = json.loads(out.read_text())
+        printed = capsys.readouterr().out
+        assert f"loss_low, loss_high: {'80' if level else '95'}% bootstrap intervals" in printed
+        assert "a confidence band of the law's curve" in printed
+    narrow, wide = documents["0.8"], documents[None]
+    assert (narrow["interval"], narrow["confidence_level"], wide["confidence_level"]) == (
+        "confidence", 0.8, 0.95)
+    assert narrow["method"] == "bootstrap percentile" and narrow["n_draws"] == 20
+    out = tmp_path / "final.json"
+    assert main(["curves", "final", str(boot_fit), str(path), "--nan-policy", "omit",
+                 "--seen", "0.5", "--confidence-level", "0.8", "--out", str(out)]) == 0
+    final = json.loads(out.read_text())
+    assert (final["interval"], final["confidence_level"], final["of"], final["refit"]) == (
+        "confidence", 0.8, "the law's final loss", ["L0"])

@@ -129,6 +129,15 @@ class _RunRefit:
         return np.log(self.law.predict(params, self.sums)) - np.log(self.target)
 
 
+def interval_attrs(level: float, n_draws: int, resampling: str, of: str) -> dict:
+    """What a curve table's bootstrap intervals are, as its ``attrs``: a two-sided
+    confidence interval (parameter uncertainty) ``of`` a quantity of the law, not a
+    prediction interval for one noisy logged loss."""
+    return {"interval": "confidence", "method": "bootstrap percentile",
+            "confidence_level": float(level), "n_draws": int(n_draws),
+            "resampling": resampling, "of": of}
+
+
 def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draws=None,
                   confidence_level: float | None = None, block_length: int | None = None,
                   rng=None):
@@ -176,7 +185,8 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
         ``final_low``, ``final_high``, ``n_draws`` (the draws whose refit converged; the
         others are left out and announced with ``ConvergenceWarning``) and
         ``block_length`` (points per block of the run's resamples; 0 when nothing is
-        refitted).
+        refitted). With draws, ``attrs`` say what the interval is (``interval``,
+        ``method``, ``confidence_level``...).
     """
     import pandas as pd
 
@@ -237,7 +247,12 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
             row.update(final_low=float(low), final_high=float(high), n_draws=int(finals.size),
                        block_length=length)
         rows.append(row)
-    return pd.DataFrame(rows)
+    frame = pd.DataFrame(rows)
+    if draws is not None:  # what the interval is, for whoever reads a file of the table
+        frame.attrs.update(interval_attrs(level, draws.n_draws, draws.method,
+                                          "the law's final loss"),
+                           refit=list(refit), run_points="moving blocks" if refit else "")
+    return frame
 
 
 def _final_sums(result, part: Curves):

@@ -27,7 +27,7 @@ from .._exceptions import InputError
 from .._validation import FrozenOnUnpickle, check_choice, check_confidence_level, check_positive
 from ..data.curves import Curves
 from ..laws.curve_laws import SizeScaled
-from .curve_final import _check_result, predict_final
+from .curve_final import _check_result, interval_attrs, predict_final
 
 __all__ = [
     "CurvePrediction",
@@ -78,6 +78,10 @@ class CurvePrediction(FrozenOnUnpickle):
         A bootstrap percentile band of the *fitted curve* (parameter uncertainty; it is
         not an interval for the noisy logged loss), when draws were given.
     confidence_level : float or None
+    n_draws : int
+        Bootstrap draws the band rests on (0 without one).
+    resampling : str
+        What the bootstrap resampled (``"blocks"``, ``"curves"``, ``"points"``).
     """
 
     steps: np.ndarray
@@ -86,15 +90,23 @@ class CurvePrediction(FrozenOnUnpickle):
     low: np.ndarray | None = None
     high: np.ndarray | None = None
     confidence_level: float | None = None
+    n_draws: int = 0
+    resampling: str = ""
 
     def to_frame(self):
-        """A DataFrame with columns step, lr, loss (and low, high)."""
+        """A DataFrame with columns step, lr, loss (and low, high); with a band, its
+        ``attrs`` say what it is (``interval``, ``method``, ``confidence_level``...), so a
+        file written from the table says it too."""
         import pandas as pd
 
         table = {"step": self.steps, "lr": self.lr, "loss": self.loss}
         if self.low is not None:
             table.update(low=self.low, high=self.high)
-        return pd.DataFrame(table)
+        frame = pd.DataFrame(table)
+        if self.low is not None:
+            frame.attrs.update(interval_attrs(self.confidence_level, self.n_draws,
+                                              self.resampling, "the law's curve"))
+        return frame
 
 
 def _lr(schedule) -> np.ndarray:
@@ -160,7 +172,9 @@ def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws
         tail = 50 * (1 - level)
         low, high = np.nanpercentile(curves, [tail, 100 - tail], axis=0)
     return CurvePrediction(steps=steps, lr=lr[steps], loss=loss, low=low, high=high,
-                           confidence_level=level)
+                           confidence_level=level,
+                           n_draws=0 if draws is None else int(draws.n_draws),
+                           resampling="" if draws is None else str(draws.method))
 
 
 def _decays(lr: np.ndarray, min_drop: float, min_length: float):

@@ -97,6 +97,8 @@ def cmd_fit(args) -> int:
 
 
 def cmd_predict(args) -> int:
+    import dataclasses
+
     from ...analysis.curves import predict_curve
     from ...laws.schedules import Schedule
     from ..io.curves import load_curve_bootstrap, load_curve_fit
@@ -120,6 +122,8 @@ def cmd_predict(args) -> int:
     elif args.every:
         steps = sorted(set(range(args.every, args.steps, args.every)) | {args.steps - 1})
     draws = load_curve_bootstrap(args.fit)
+    if draws is not None and args.confidence_level is not None:
+        draws = dataclasses.replace(draws, confidence_level=args.confidence_level)
     prediction = predict_curve(result, schedule, steps=steps, N=args.N, draws=draws)
     frame = prediction.to_frame()
     if "low" in frame.columns:
@@ -129,7 +133,11 @@ def cmd_predict(args) -> int:
     else:
         print(_text(frame))
         if draws is not None:
-            print(f"\nloss_low, loss_high: {draws.describe()}")
+            print(f"\nloss_low, loss_high: {draws.describe()} (a confidence band of the "
+                  "law's curve: parameter uncertainty, not an interval for one logged loss)")
+        elif args.confidence_level is not None:
+            print("\nno band: the fit file holds no bootstrap draws "
+                  "(`curves fit --bootstrap N --out FIT`)")
     write_output(args, frame)
     return 0
 
@@ -304,6 +312,8 @@ def register(sub) -> None:
     where.add_argument("--at", type=nonnegative_int, nargs="+", metavar="STEP",
                        help="predict at these steps (default: 101 steps from the end of "
                             "warmup to the last step)")
+    q.add_argument("--confidence-level", type=probability, metavar="P",
+                   help="two-sided level of the band (default: the fit file's draws')")
     add_output_options(q, None, what="the predicted curve")
     q.set_defaults(func=cmd_predict)
 
