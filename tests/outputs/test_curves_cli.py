@@ -186,6 +186,16 @@ def test_learning_curve_figure(tmp_path):
                                rtol=1e-12)
     with pytest.raises(InputError, match="`residuals=True` draws its own panel"):
         plot.learning_curves(fit, curves, ax=ax, residuals=True)
+    # the loss axis shows the points after warmup (the LR's peak) up to their 90th
+    # percentile, not the first steps' losses that squeezed every curve into one line
+    after = np.concatenate([curves.loss(r)[curves.steps(r) >= np.argmax(curves.lr_array(r))]
+                            for r in curves.runs])
+    low, high = ax.get_ylim()
+    assert low < after.min() < np.percentile(after, 90) < high < curves.frame["loss"].max()
+    assert high - np.percentile(after, 90) < 0.1 * (high - low)
+    assert "solid = fitted, dashed = predicted for held-out schedules" in ax.get_title()
+    alone = plot.learning_curves(fit, curves.select(["constant", "cosine"]))
+    assert alone.get_title() == "momentum: solid = fitted"  # no held-out curves, no dashes
     ax.figure.savefig(tmp_path / "curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 10_000
     prediction = predict_curve(fit, curves.lr_array("wsd"), draws=bootstrap_curves(

@@ -30,7 +30,9 @@ def _check(result, curves, name):
         raise InputError(f"`{name}` must be Curves, got {type(curves).__name__}")
 
 
-def _draw(ax, lr_ax, res_ax, result, curves, style, colours, start, x, stride):
+def _draw(ax, lr_ax, res_ax, result, curves, style, colours, start, x, stride, shown):
+    """Draw one part (fitted or held out); add its points' and law's losses after each
+    run's warmup to ``shown`` (for the y-range)."""
     law = result.law
     predicted = law.predict(result.params, law.prepare(curves,
                                                        quadrature=result.options.get("quadrature")))
@@ -39,6 +41,9 @@ def _draw(ax, lr_ax, res_ax, result, curves, style, colours, start, x, stride):
         colour = colours(start + i)
         mask = runs == run
         steps = curves.steps(run)
+        after = steps >= int(np.argmax(curves.lr_array(run)))  # warmup ends at the LR's peak
+        shown["points"].append(curves.loss(run)[after])
+        shown["law"].append(predicted[mask][after])
         scale = 1.0 if x == "step" else curves.frame["tokens"].to_numpy()[mask] / np.maximum(
             steps, 1)
         where = steps * scale
@@ -56,6 +61,23 @@ def _draw(ax, lr_ax, res_ax, result, curves, style, colours, start, x, stride):
             grid = np.arange(len(lr))
             lr_ax.plot(grid * (scale if np.isscalar(scale) else np.median(scale)), lr,
                        color=colour, lw=0.8, alpha=0.5, ls=":")
+
+
+def _loss_range(ax, shown) -> None:
+    """The loss axis from just below the lowest point or law value after warmup to the
+    90th percentile of the points after warmup. The first logged losses (13.4 nats at
+    step 0 of a W&B run, near ln V) would otherwise set the range and squeeze what the
+    figure is for, the hundredths of a nat by which schedules differ late in training,
+    into one line; the early fall leaves through the top, as in the papers' figures."""
+    points = np.concatenate(shown["points"]) if shown["points"] else np.zeros(0)
+    law = np.concatenate(shown["law"]) if shown["law"] else np.zeros(0)
+    points, law = points[np.isfinite(points)], law[np.isfinite(law)]
+    if not points.size:
+        return
+    low = min(points.min(), law.min() if law.size else np.inf)
+    high = max(np.percentile(points, 90), points.min())
+    margin = 0.05 * (high - low) if high > low else 0.01 * abs(high)
+    ax.set_ylim(low - margin, high + margin)
 
 
 def learning_curves(result, curves=None, heldout=None, *, ax=None, x: str = "step",
@@ -81,6 +103,9 @@ def learning_curves(result, curves=None, heldout=None, *, ax=None, x: str = "ste
         A panel below the curves with each curve's points relative to the law,
         ``100 (observed / law - 1)`` %: the curves overlap and fall by a nat, their misfits
         are tenths of a percent (default: when the figure is made here, not with ``ax``).
+
+    The loss axis spans the points after warmup up to their 90th percentile (the steep
+    first steps leave through the top; ``ax.set_ylim`` shows them).
 
     Returns
     -------
@@ -110,11 +135,12 @@ def learning_curves(result, curves=None, heldout=None, *, ax=None, x: str = "ste
     ax = new_axes(ax, figsize, default=(7.5, 6.0))
     lr_ax = ax.twinx() if show_lr else None
     colours = pyplot().get_cmap("tab10")
-    start = 0
+    start, shown = 0, {"points": [], "law": []}
     for part, style in ((curves, "fit"), (heldout, "heldout")):
         if part is not None:
-            _draw(ax, lr_ax, res_ax, result, part, style, colours, start, x, stride)
+            _draw(ax, lr_ax, res_ax, result, part, style, colours, start, x, stride, shown)
             start += len(part.runs)
+    _loss_range(ax, shown)
     (ax if res_ax is None else res_ax).set_xlabel("optimizer step" if x == "step"
                                                   else LABELS["D"])
     ax.set_ylabel(LABELS["loss"])
@@ -122,8 +148,9 @@ def learning_curves(result, curves=None, heldout=None, *, ax=None, x: str = "ste
         res_ax.axhline(0.0, color="0.3", lw=0.8)
         res_ax.set_ylabel("observed / law − 1 (%)")
         ax.residual_axes = res_ax
-    ax.set_title(f"{result.law.name}: solid = fitted, dashed = predicted for held-out "
-                 "schedules", fontsize=9)
+    styles = ["solid = fitted"] * (curves is not None) + \
+        ["dashed = predicted for held-out schedules"] * (heldout is not None)
+    ax.set_title(f"{result.law.name}: {', '.join(styles)}", fontsize=9)
     if lr_ax is not None:
         lr_ax.set_ylabel("learning rate (dotted lines)")
         lr_ax.set_ylim(0, None)
