@@ -257,8 +257,15 @@ def test_lr_arrays_from_logs_schedules_and_interpolation():
     schedule = Schedule.constant(40, 1e-4, warmup_steps=2)
     attached = curves.with_schedules({"a": schedule})
     assert len(attached.lr_array("a")) == 40
-    with pytest.raises(InputError, match="gives LR 0.0001 at step 0 but the run logged 0"):
+    with pytest.raises(InputError, match="gives LR 0.0001 at step 0 but the run logged 0 there; 1 disag"):
         curves.with_schedules({"a": Schedule.constant(40, 1e-4)})
+    # off by 5e-6 (relative): the two numbers are printed with the digits that differ
+    # (at 6 digits both read 0.0001, as the old message printed them)
+    close = Schedule.constant(40, 1e-4 * (1 + 5e-6), warmup_steps=2)
+    with pytest.raises(InputError, match=r"gives LR 0.0001000005 at step 10 but the run logged "
+                                         r"0.0001 there \(relative difference 5e-06, more than "
+                                         r"rtol=1e-06\); 3 disagreements"):
+        curves.with_schedules({"a": close})
     with pytest.raises(InputError, match="has 20 steps but the run logs step 30"):
         curves.with_schedules({"a": Schedule.constant(20, 1e-4, warmup_steps=1)})
     with pytest.raises(InputError, match="no learning rates"):

@@ -381,3 +381,19 @@ def test_predict_and_final_files_say_the_interval_s_level_and_kind(synthetic, bo
     final = json.loads(out.read_text())
     assert (final["interval"], final["confidence_level"], final["of"], final["refit"]) == (
         "confidence", 0.8, "the law's final loss", ["L0"])
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--schedule", "wsd", "--decay-steps", "30000"],
+     "--decay-steps 30000 is longer than the 23800 steps after warmup (--steps 24000 minus "
+     "--warmup-steps 200)"),
+    (["--schedule", "cosine", "--decay-steps", "4000"],
+     "--decay-steps applies to a wsd schedule"),
+])
+def test_decay_steps_are_checked_in_their_own_terms(boot_fit, extra, message, capsys):
+    # they used to be refused as a --decay-start of -6000, a flag and value never typed
+    capsys.readouterr()
+    assert main(["curves", "predict", str(boot_fit), "--steps", "24000", "--peak-lr", "3e-4",
+                 "--final-lr", "3e-5", "--warmup-steps", "200", *extra]) == 2
+    said = capsys.readouterr().err
+    assert message in said and "--decay-start" not in said

@@ -255,11 +255,18 @@ class Curves:
                 gap = np.abs(lr[steps[known]] - logged[known]) > rtol * np.abs(logged[known]) + 1e-300
                 if gap.any():
                     i = int(np.flatnonzero(gap)[0])
+                    given, seen = float(lr[steps[known][i]]), float(logged[known][i])
+                    # one digit more than first shows the two apart (the check is to rtol,
+                    # 1e-6; at 6 digits both read 0.0003), so the last one is not rounded
+                    digits = next((d + 1 for d in range(6, 17)
+                                   if f"{given:.{d}g}" != f"{seen:.{d}g}"), 17)
                     raise InputError(
-                        f"the schedule of run {run!r} gives LR {lr[steps[known][i]]:.6g} at step "
-                        f"{int(steps[known][i])} but the run logged {logged[known][i]:.6g} there "
-                        f"({int(gap.sum())} disagreements); is it the right schedule, with step "
-                        "t holding the LR used at step t?")
+                        f"the schedule of run {run!r} gives LR {given:.{digits}g} at step "
+                        f"{int(steps[known][i])} but the run logged {seen:.{digits}g} there"
+                        + (f" (relative difference {abs(given / seen - 1):.2g}, more than "
+                           f"rtol={rtol:g})" if seen else "")
+                        + f"; {int(gap.sum())} disagreements; is it the right schedule, with "
+                        "step t holding the LR used at step t?")
             attached[run] = lr
         return replace(self, schedules=attached)
 

@@ -108,9 +108,18 @@ def cmd_predict(args) -> int:
             "warmup_steps": args.warmup_steps, "final_lr": args.final_lr,
             "decay_start": args.decay_start, "decay_shape": args.decay_shape,
             "milestones": args.milestones, "factor": args.factor}
-    if args.decay_steps is not None:
+    if args.decay_steps is not None:  # checked in its own terms, not as the decay_start
+        # it becomes (which the user never typed)
         if args.decay_start is not None:
             raise InputError("give --decay-start or --decay-steps, not both")
+        if args.schedule not in ("wsd", "two_stage"):
+            raise InputError(f"--decay-steps applies to a wsd schedule (the length of its "
+                             f"decay; two_stage: of its second stage), not to {args.schedule}")
+        room = args.steps - args.warmup_steps
+        if args.decay_steps > room:
+            raise InputError(f"--decay-steps {args.decay_steps} is longer than the {room} steps "
+                             f"after warmup (--steps {args.steps} minus --warmup-steps "
+                             f"{args.warmup_steps})")
         spec["decay_start"] = args.steps - args.decay_steps
     if args.schedule == "wsd" and spec["decay_shape"] is None:
         spec["decay_shape"] = "linear"
