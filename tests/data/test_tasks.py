@@ -233,7 +233,7 @@ def test_common_run_headers_name_the_run(header):
 
 def test_two_run_like_columns_must_be_chosen_unless_one_is_run_id():
     raw = _frame().assign(name=lambda f: "m-" + f["run"])
-    with pytest.raises(InputError, match="columns 'run' and 'name' both look like the run; "
+    with pytest.raises(InputError, match="columns 'run' and 'name' both look like run_id; "
                                          r"say which .*\(run_id=run or run_id=name\)"):
         load_tasks(raw)
     assert load_tasks(raw, columns={"run_id": "name"}).run_ids == ("m-r0", "m-r1", "m-r2")
@@ -275,8 +275,11 @@ def test_columns_option_messages_list_the_files_own_columns():
                                          "bpb, acc, chance$") as error:
         load_tasks(_frame(), columns={"run_id": "model"})
     assert "__" not in str(error.value)
-    with pytest.raises(InputError, match="maps both task and run_id to column 'task'"):
+    with pytest.raises(InputError, match="column 'task' would be both run_id and task; say "
+                                         "which with the columns option"):
         load_tasks(_frame(), columns={"run_id": "task"})
+    with pytest.raises(InputError, match="column 'acc' would be both task_loss and accuracy"):
+        load_tasks(_frame(), columns={"task_loss": "acc"})
     with pytest.raises(InputError, match="names 'loss', not one of task, task_loss, accuracy, "
                                          r"chance, run_id, N, D, C, step \(a task table's loss "
                                          "is task_loss\)"):

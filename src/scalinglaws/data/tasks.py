@@ -1,12 +1,13 @@
 """Tables of downstream evaluations: task loss and accuracy per checkpoint, per task.
 
 :func:`load_tasks` reads a long table (one row per run, checkpoint and task) and returns a
-:class:`TaskTable`, validated like :func:`~scalinglaws.load_runs` (same readers, same
-header recognition for ``N``, ``D``, ``C``, ``step`` and ``run_id``, same messages
-naming file, row, line and column). Its canonical columns:
+:class:`TaskTable`, validated like :func:`~scalinglaws.load_runs` (same readers, headers
+for ``N``, ``D``, ``C`` and ``step``, units checks and messages naming file, row, line and
+column; the run column also under load_curves' names, :data:`RUN_ALIASES`). Columns:
 
 ===============  ===========================================================================
-``run_id``       the training run (without a run column, each distinct (N, D) is a run)
+``run_id``       the training run (without a run column, each (N, D) is a run, if one N
+                 has one D; else the table is refused, unless ``run_id=None`` says so)
 ``N, D, C``      parameters, tokens seen at the checkpoint, FLOP (C = k·N·D when absent)
 ``step``         optimizer step, if the table has one
 ``checkpoint``   0, 1, 2... : the checkpoint's place in its run (ordered by D, then step)
@@ -57,10 +58,12 @@ TASK_ALIASES: dict[str, tuple[str, ...]] = {
     "chance": ("chance", "chance level", "chance accuracy", "task minimum"),
 }
 #: Header names recognised for the run column: those of :func:`~scalinglaws.load_curves`
-#: (``run_id``, ``run``, ``run_name``, ``name``, ``run_path``). A run column matters here
-#: as nowhere else: the bootstrap draws runs, each with its block of checkpoints.
+#: (the bootstrap draws runs: without the run column, checkpoints would count as runs).
 RUN_ALIASES: tuple = CURVE_ALIASES["run_id"]
 _REQUIRED = ("task", "accuracy")
+_RUNS_NAMES = ("run_id", "N", "D", "C", "step")  # the columns option's other names
+_NO_RUN_COLUMN = ("; the table has no run column, so runs are told apart by N and D: say "
+                  "which column names the run with the columns option (run_id=<column>)")
 _ORDER = ("run_id", "N", "D", "C", "step", "checkpoint", "task", "task_loss", "accuracy",
           "chance", "source_row")
 
@@ -69,32 +72,42 @@ def _located(source: str, row: int, lines) -> str:
     return f"{source}: {_row_text(row, lines)}"
 
 
-def _resolve_task_columns(frame: pd.DataFrame, explicit: Mapping, source: str) -> dict:
-    """Map ``task``, ``task_loss``, ``accuracy`` and ``chance`` to the table's columns."""
-    available = list(frame.columns)
-    mapping = {name: _find(column, available, source, name)
-               for name, column in explicit.items() if column is not None}
-    for name, aliases in TASK_ALIASES.items():
-        if name in explicit:
-            continue
-        found = [column for column in available if normalise(column) in aliases
-                 and column not in mapping.values()]
-        if len(found) > 1:
-            choices = " or ".join(f"{name}={column}" for column in found)
+def _task_columns(frame: pd.DataFrame, explicit: Mapping, source: str) -> tuple[dict, dict]:
+    """(task columns, runs-table columns): the columns option checked against the file's
+    own columns (so that a message lists those), then headers recognised by
+    :data:`TASK_ALIASES` and :data:`RUN_ALIASES` (``run_id`` itself preferred)."""
+    available, mapping = list(frame.columns), {}
+    for name, column in explicit.items():
+        if name not in (*TASK_ALIASES, *_RUNS_NAMES):
+            raise InputError(f"the columns option names {str(name)!r}, not one of "
+                             f"{', '.join((*TASK_ALIASES, *_RUNS_NAMES))}"
+                             + " (a task table's loss is task_loss)" * (name == "loss"))
+        mapping[name] = column if column is None else _find(column, available, source, name)
+    for name, aliases in {**TASK_ALIASES, "run_id": RUN_ALIASES}.items():
+        found = [column for column in available if normalise(column) in aliases]
+        found = ["run_id"] if name == "run_id" and "run_id" in found else found
+        if name not in mapping and len(found) > 1:
             raise InputError(f"{source}: columns {' and '.join(repr(str(c)) for c in found)} "
                              f"both look like {name}; say which with the columns option "
-                             f"({choices})")
-        if found:
+                             f"({' or '.join(f'{name}={column}' for column in found)})")
+        if name not in mapping and found:
             mapping[name] = found[0]
+    used = [column for column in mapping.values() if column is not None]
+    twice = next((column for column in used if used.count(column) > 1), None)
+    if twice is not None:
+        raise InputError(f"{source}: column {str(twice)!r} would be both "
+                         f"{' and '.join(k for k, v in mapping.items() if v == twice)}; say "
+                         f"which with the columns option")
     for name in _REQUIRED:
-        if name not in mapping:
+        if mapping.get(name) is None:
             near = _close(name, [c for c in available if c not in mapping.values()])
             recognised = ", ".join(a.replace(" ", "_") for a in TASK_ALIASES[name])
             raise InputError(f"{source}: no {name} column.{_did_you_mean(near)} Columns: "
                              f"{_listing(available)}. Recognised names: {recognised} (any "
                              f"case); or say which column holds it with the columns option "
                              f"({name}=<column>)")
-    return mapping
+    runs = {name: mapping.pop(name) for name in _RUNS_NAMES if name in mapping}
+    return {name: column for name, column in mapping.items() if column is not None}, runs
 
 
 def _fraction_column(frame, column: str, name: str, source: str, lines, thousands: bool,
@@ -156,8 +169,9 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
         Canonical name -> the table's column: ``task``, ``task_loss``, ``accuracy``,
         ``chance`` (see :data:`TASK_ALIASES` for the headers recognised without it) and
         those of :func:`~scalinglaws.load_runs` (``N``, ``D``, ``C``, ``step``,
-        ``run_id``). ``None`` as a value means "no such column". Required: task,
-        accuracy, N and D (or C); the task loss is needed for two-step fits only.
+        ``run_id``, also recognised as in :data:`RUN_ALIASES`). ``None`` as a value means
+        "no such column". Required: task, accuracy, N and D (or C); the task loss is
+        needed for two-step fits only.
     chance : float or mapping, optional
         Chance accuracy, for all tasks or per task, when the table has no chance column.
     flops_per_token : float
@@ -172,11 +186,8 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     format, sep
         As in :func:`~scalinglaws.load_runs`.
     duplicates : {"raise", "drop", "warn", "keep"}, default "raise"
-        A row repeating an earlier row in every column (a log appended twice), as in
-        :func:`~scalinglaws.load_runs`: raise, or drop it with a warning (the first of each
-        stays). A repeat is a second copy of one checkpoint, which a task table refuses, so
-        ``"warn"`` and ``"keep"`` lead to that refusal (the default differs from
-        load_runs' ``"warn"`` to say so once).
+        Rows repeating an earlier row in every column, as in :func:`~scalinglaws.load_runs`;
+        a repeat is a second copy of a checkpoint, refused anyway unless dropped.
 
     Returns
     -------
@@ -187,7 +198,13 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     InputError
         Naming the file, row, line and column of a bad cell (an accuracy or chance
         outside [0, 1] included), a missing required column, two checkpoints of one run
-        and task at the same D and step, a run whose N changes, or a bad argument.
+        and task at the same D and step, a run whose N changes, no run column where one N
+        has several D (see ``run_id`` above), a repeated row, or a bad argument.
+
+    Warns
+    -----
+    UnitsWarning
+        For N, D and C, as :func:`~scalinglaws.load_runs` (values in millions...).
 
     Examples
     --------
@@ -207,10 +224,7 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     lines, thousands, hint = table.lines, table.thousands, table.hint
     frame = checked_frame(table.frame, source, "rows")
     copies = _repeated_rows(frame, duplicates, source, lines)
-    explicit = dict(columns or {})
-    task_explicit = {name: explicit.pop(name) for name in list(explicit) if name in TASK_ALIASES}
-    mapping = _resolve_task_columns(frame, task_explicit, source)
-    explicit = _runs_columns(frame, explicit, mapping, source)
+    mapping, explicit = _task_columns(frame, dict(columns or {}), source)
     if chance is not None and "chance" in mapping:
         raise InputError(f"{source}: the table has a chance column ({mapping['chance']!r}); "
                          "give chance levels once (drop the chance argument, or map chance to "
@@ -237,7 +251,10 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     for column in mapping.values():  # the originals are replaced by the checked copies
         work = work.drop(columns=column) if column != loss_column else work
     resolved = resolve_columns(work, {**explicit, "loss": loss_column}, source, hint)
-    _check_sizes_given(resolved, list(frame.columns), source)
+    if sum(name in resolved for name in "NDC") < 2:  # the third is C = k·N·D's
+        raise InputError(missing_column_message(
+            "N" if "N" not in resolved else "D", source, list(frame.columns), "a task table "
+            "needs N and D at every checkpoint (or C, from which the one missing is derived)"))
     untrained = _untrained_rows(work, resolved, source, thousands,
                                 drop=zero_tokens == "drop", lines=lines)
     runs = _build_runs(work, source, {**explicit, "loss": loss_column}, k, nan_policy,
@@ -248,19 +265,16 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     if mapping.get("task_loss") is None:
         out = out.drop(columns="task_loss")
     n_dropped = runs.n_dropped
-    if untrained is not None:
-        gone = out["source_row"].isin(untrained).to_numpy()
+    for rows in (r for r in (untrained, copies) if r is not None and len(r)):
+        gone = out["source_row"].isin(rows).to_numpy()  # repeats: unless dropped already
         if gone.all():
             raise InputError(f"{source}: no rows left: every row is at D = 0")
         out, n_dropped = out.loc[~gone].reset_index(drop=True), n_dropped + int(gone.sum())
-        if gone.any():
+        if gone.any() and rows is untrained:
             warnings.warn(f"{source}: dropped {int(gone.sum())} rows at D = 0 (untrained "
                           f"checkpoints; zero_tokens='drop'); the first is "
                           f"{_row_text(int(min(untrained)), lines)}", ScalingLawsWarning,
                           stacklevel=2)
-    if copies.size:  # those not dropped already (at D = 0, or for a missing value)
-        gone = out["source_row"].isin(copies).to_numpy()
-        out, n_dropped = out.loc[~gone].reset_index(drop=True), n_dropped + int(gone.sum())
     if chance is not None:
         out["chance"] = out["task"].map(_chance_levels(chance, out["task"].unique()))
     out["chance"] = out["chance"].astype(float)
@@ -272,7 +286,11 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
                          f"({', '.join(f'{v:.4g}' for v in values[:3])}); a task has one")
     # a missing chance cell takes its task's level
     out["chance"] = out.groupby("task", sort=False)["chance"].transform("first")
-    _warn_units(out, runs.source_columns, runs.derived, source, lines)
+    # load_runs' units checks of N, D, C; a task loss is no loss per token (NaN stands in)
+    sizes, rows = dict(runs.source_columns), out["source_row"].to_numpy()
+    warn_units(out[["N", "D", "C"]].astype(float).reset_index(drop=True).assign(loss=np.nan),
+               {**sizes, "loss": "task loss"}, runs.derived, source,
+               lambda i: _row_text(int(rows[i]), lines), loss_units="nats", stacklevel=3)
     built = "run_id" not in out.columns
     if built:
         if "run_id" not in explicit:  # run_id=None says "each (N, D) is a run", knowingly
@@ -285,100 +303,35 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     return result
 
 
-def _runs_columns(frame: pd.DataFrame, explicit: dict, taken: Mapping, source: str) -> dict:
-    """The columns option's runs-table names, checked against the file's own columns (so
-    that a message lists those), plus the run column recognised by :data:`RUN_ALIASES`."""
-    available, out = list(frame.columns), {}
-    unknown = [name for name in explicit if name not in _RUNS_NAMES]
-    if unknown:
-        raise InputError(f"the columns option names {str(unknown[0])!r}, not one of "
-                         f"{', '.join(TASK_ALIASES)}, {', '.join(_RUNS_NAMES)}"
-                         + (" (a task table's loss is task_loss)" if "loss" in unknown else ""))
-    for name, column in explicit.items():
-        if column is not None:
-            column = _find(column, available, source, name)
-            other = [task for task, used in taken.items() if used == column]
-            if other or column in out.values():
-                raise InputError(f"{source}: the columns option maps both "
-                                 f"{(other or [k for k, v in out.items() if v == column])[0]} "
-                                 f"and {name} to column {str(column)!r}")
-        out[name] = column
-    if "run_id" not in out:
-        found = [column for column in available if normalise(column) in RUN_ALIASES
-                 and column not in taken.values() and column not in out.values()]
-        found = ["run_id"] if "run_id" in found else found
-        if len(found) > 1:
-            choices = " or ".join(f"run_id={column}" for column in found)
-            raise InputError(f"{source}: columns {' and '.join(repr(str(c)) for c in found)} "
-                             f"both look like the run; say which with the columns option "
-                             f"({choices})")
-        if found:
-            out["run_id"] = found[0]
-    return out
-
-
-_RUNS_NAMES = ("run_id", "N", "D", "C", "step")
-_NO_RUN_COLUMN = ("; the table has no run column, so runs are told apart by N and D: say "
-                  "which column names the run with the columns option (run_id=<column>)")
-
-
 def _check_without_run_column(out: pd.DataFrame, source: str, lines) -> None:
-    """Without a run column each (N, D) is a run. Refuse a table where one N has several
-    D on one task (checkpoints of one run, most likely: counted as runs of their own, they
-    make the bootstrap, which draws runs, far too narrow), naming the columns that could
-    be the run: text whose every value has one N."""
+    """Without a run column each (N, D) is a run: refuse one N at several D on a task (the
+    checkpoints of one run?), naming the text columns with one N per value."""
     spread = out.groupby(["task", "N"], sort=False)["D"].nunique()
-    if not (spread > 1).any():
-        return
-    task, size = spread.index[np.argmax(spread.to_numpy() > 1)]
-    rows = sorted(out.loc[(out["task"] == task) & (out["N"] == size), "source_row"])
-    shown = ", ".join(_row_text(int(row), lines) for row in rows[:3])
-    extras = [column for column in out.columns if column not in _ORDER]
-    could = sorted((column for column in extras if out[column].nunique() > 1
-                    and not pd.api.types.is_bool_dtype(out[column])
-                    and not _holds_numbers(out[column])
-                    and out.groupby(column, sort=False)["N"].nunique().max() == 1),
-                   key=lambda column: -out[column].nunique())
-    pairs, sizes = len(out.groupby(["N", "D"])), out["N"].nunique()
-    raise InputError(
-        f"{source}: no run column, and N = {size:.6g} has {int(spread.max())} values of D on "
-        f"task {task!r} ({shown}{', ...' if len(rows) > 3 else ''}): checkpoints of one run? "
-        f"Without a run column each (N, D) counts as a run of its own ({pairs} runs of "
-        f"{sizes} sizes here), and the intervals, which draw runs, come out far too narrow. "
-        f"Say which column names the run with the columns option (run_id=<column>)"
-        + (f": {' or '.join(repr(str(c)) for c in could[:3])} could be it (one N each)"
-           if could else "")
-        + f". Recognised names: {', '.join(a.replace(' ', '_') for a in RUN_ALIASES)} (any "
-        f"case). If every row is a run of its own (one evaluation per run), say so with "
-        f"run_id=None (on the command line --columns run_id=)")
+    if (spread > 1).any():
+        task, size = spread.index[np.argmax(spread.to_numpy() > 1)]
+        rows = sorted(out.loc[(out["task"] == task) & (out["N"] == size), "source_row"])
+        could = sorted((c for c in out.columns if c not in _ORDER and out[c].nunique() > 1
+                        and not pd.api.types.is_bool_dtype(out[c]) and not _holds_numbers(out[c])
+                        and out.groupby(c, sort=False)["N"].nunique().max() == 1),
+                       key=lambda column: -out[column].nunique())
+        could = f": {' or '.join(map(repr, map(str, could[:3])))} could be it (one N each)" \
+            if could else ""
+        raise InputError(
+            f"{source}: no run column, and N = {size:.6g} has {int(spread.max())} values of D "
+            f"on task {task!r} ({', '.join(_row_text(int(r), lines) for r in rows[:3])}"
+            f"{', ...' * (len(rows) > 3)}): checkpoints of one run? Without a run column each "
+            f"(N, D) counts as a run of its own ({len(out.groupby(['N', 'D']))} runs of "
+            f"{out['N'].nunique()} sizes here), and the intervals, which draw runs, come out "
+            f"far too narrow. Say which column names the run with the columns option "
+            f"(run_id=<column>){could}. Recognised names: "
+            f"{', '.join(a.replace(' ', '_') for a in RUN_ALIASES)} (any case). If every row is "
+            f"a run of its own (one evaluation per run), say so with run_id=None (on the "
+            f"command line --columns run_id=)")
 
 
 def _repeated_rows(frame: pd.DataFrame, policy: str, source: str, lines) -> np.ndarray:
     """:func:`~._plausibility.repeated_rows` (its warnings point at load_tasks' caller)."""
     return repeated_rows(frame, policy, source, lambda row: _row_text(int(row), lines))
-
-
-def _warn_units(out: pd.DataFrame, mapping: Mapping, derived: tuple, source: str,
-                lines) -> None:
-    """:func:`~._plausibility.warn_units` on N, D and C, as load_runs checks them. Not on the
-    task loss, which is no loss per token (bits per byte of an answer, for the OLMo ladder):
-    a column of NaN stands in for the loss those checks also read, and says nothing."""
-    frame = pd.DataFrame({name: out[name].to_numpy(dtype=float) for name in ("N", "D", "C")})
-    frame["loss"] = np.nan
-    rows = out["source_row"].to_numpy()
-    sizes = {name: mapping[name] for name in ("N", "D", "C") if name in mapping}
-    warn_units(frame, {**sizes, "loss": "task loss"}, derived, source,
-               lambda i: _row_text(int(rows[i]), lines), loss_units="nats", stacklevel=4)
-
-
-def _check_sizes_given(mapping: Mapping, available: list, source: str) -> None:
-    """Two of N, D and C (the third is C = k·N·D's): each checkpoint's size and tokens."""
-    have = [name for name in ("N", "D", "C") if name in mapping]
-    if len(have) < 2:
-        missing = next(name for name in ("N", "D") if name not in have)
-        raise InputError(missing_column_message(
-            missing, source, available, "a task table needs N and D at every checkpoint (or "
-            "C, from which the one missing is derived as C = k·N·D)"))
 
 
 def _untrained_rows(work: pd.DataFrame, mapping: Mapping, source: str, thousands: bool,
@@ -490,12 +443,11 @@ class TaskTable(FrozenOnUnpickle):
 
     def _rows_of(self, task: str) -> pd.DataFrame:
         rows = self._frame[self._frame["task"] == task]
-        if rows.empty and not len(self):
-            raise InputError(f"no rows of task {task!r} are left from {self.source}" + (
-                f" after {'; '.join(self.history)}" if self.history else ""))
         if rows.empty:
             raise InputError(f"no task {task!r} in {self.source}; tasks: "
-                             f"{_listing(list(self.tasks))}")
+                             f"{_listing(list(self.tasks))}" if len(self) else
+                             f"no rows of task {task!r} are left from {self.source}"
+                             + f" after {'; '.join(self.history)}" * bool(self.history))
         return rows
 
     def _row_label(self, source_row: int) -> str:
