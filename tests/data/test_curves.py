@@ -409,3 +409,33 @@ def test_tokens_read_as_steps_are_refused_before_any_array_is_sized_by_them(tmp_
     assert len(load_curves({"step": [0, MAX_STEPS], "loss": [4.0, 3.0]})) == 2  # the bound
     with pytest.raises(InputError, match="`total_steps` is 4,193,779,712, beyond 10,000,000"):
         Schedule.constant(int(steps[-1] * per_step), 3e-4)
+
+
+def test_rows_of_other_metrics_a_diverged_run_and_steps_counted_from_one(tmp_path):
+    # a W&B history: the LR at every step, the loss every 10; run b's loss is NaN from
+    # step 60 on (it diverged) while its rows go on to step 99
+    steps = np.arange(100)
+    loss = np.where(steps % 10 == 0, 4.0 - 0.005 * steps, np.nan)
+    frame = pd.DataFrame({"run_name": np.repeat(["a", "b"], 100), "_step": np.tile(steps, 2),
+                          "lr": 1e-3, "train/loss": np.r_[loss, np.where(steps < 60, loss,
+                                                                         np.nan)]})
+    path = tmp_path / "diverged.csv"
+    frame.to_csv(path, index=False)
+    with pytest.warns(ScalingLawsWarning, match=r"run 'b' logs no loss after step 50 but goes "
+                                                r"on to step 99 \(5 of its loss intervals\): "
+                                                r"did it diverge"):
+        curves = load_curves(path)
+    # rows of the LR alone: a's 90, b's 45 before its last loss; b's 49 after it dropped
+    assert (curves.n_lr_only, curves.n_dropped) == (135, 184)
+    assert "135 rows of other metrics; 49 rows dropped" in repr(curves)
+    assert "135 of other metrics (their LR is kept), 49 after the last loss of a run that " \
+        "diverged" in curves.notes[0]
+    healthy = load_curves(frame[frame["run_name"] == "a"])  # quiet: no tail
+    assert healthy.n_lr_only == healthy.n_dropped == 90 and "dropped" not in repr(healthy)
+    # steps counted from 1 (HF Trainer's global_step): the message says what to do
+    ones = frame[frame["run_name"] == "a"].assign(_step=steps + 1)
+    with pytest.raises(InputError, match=r"its steps count from 1 \(HF Trainer, Megatron\), a "
+                                         r"curve law's from 0: subtract 1 from column '_step'"):
+        load_curves(ones, lr_policy="interpolate").lr_array("a")
+    shifted = load_curves(ones.assign(_step=ones["_step"] - 1))
+    assert len(shifted.lr_array("a")) == 91  # to its last loss, step 90

@@ -14,7 +14,8 @@ what to do. A warning, never an error: toy models and odd sweeps exist.
   (:data:`TOKENS_PER_PARAMETER`): values in millions, billions or PF-days.
 
 :func:`repeated_rows` finds rows that repeat an earlier row in every column (a log
-appended twice), which would count as extra runs (``duplicates=``).
+appended twice), which would count as extra runs (``duplicates=``). For training curves,
+:func:`loss_tails` finds a run whose losses stop long before its rows do (it diverged).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from .._exceptions import InputError, ScalingLawsWarning, UnitsWarning
 
 __all__ = ["LOSS_UNITS", "DUPLICATES", "MAX_PLAUSIBLE_LOSS", "MIN_LARGEST",
            "TOKENS_PER_PARAMETER", "NAMED_LIKE", "loss_name_units", "to_nats", "warn_units",
-           "repeated_rows"]
+           "repeated_rows", "TAIL_INTERVALS", "loss_tails"]
 
 #: Values of ``loss_units``: what the loss column holds, converted to nats per token.
 LOSS_UNITS = ("nats", "bits", "perplexity")
@@ -224,3 +225,30 @@ def repeated_rows(frame, policy: str, source: str,
                   f"{where(int(copies[0]))}, a copy of {where(int(first_of[copies[0]]))}",
                   ScalingLawsWarning, stacklevel=4)
     return copies
+
+
+#: A run whose rows go on for more than this many of its loss intervals (the median step
+#: between its logged losses) after its last loss stopped being a curve there: a run that
+#: diverged logs NaN losses from then on. Other metrics logged after the last loss (an LR
+#: at every step of W&B's history) span less than one interval.
+TAIL_INTERVALS = 3
+
+
+def loss_tails(runs: np.ndarray, steps: np.ndarray, has_loss: np.ndarray):
+    """The runs whose rows go on for more than :data:`TAIL_INTERVALS` of their loss
+    intervals after their last loss, ``{run: (step of the last loss, last step,
+    intervals)}``, and their rows without a loss after it (a mask). Other rows without a
+    loss are another metric's (W&B logs each metric at its own steps)."""
+    after = np.zeros(len(runs), dtype=bool)
+    tails = {}
+    for run in dict.fromkeys(runs.tolist()):
+        rows = runs == run
+        logged = np.sort(steps[rows & has_loss])
+        if not logged.size:
+            continue
+        last = np.nanmax(steps[rows])
+        interval = float(np.median(np.diff(logged))) if logged.size > 1 else 0.0
+        if interval > 0 and last - logged[-1] > TAIL_INTERVALS * interval:
+            tails[run] = (int(logged[-1]), int(last), (last - logged[-1]) / interval)
+            after |= rows & ~has_loss & (steps > logged[-1])
+    return after, tails

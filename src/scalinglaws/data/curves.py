@@ -72,7 +72,7 @@ from .curve_logs import (
     sniff_directory,
     steps_of_tokens,
 )
-from ._plausibility import LOSS_UNITS, to_nats, warn_units
+from ._plausibility import LOSS_UNITS, loss_tails, to_nats, warn_units
 from .readers import checked_frame, read_data, read_table
 from .runs import _PANDAS_COPY_ON_WRITE, _row_text, _to_float, fingerprint_arrays
 
@@ -103,7 +103,10 @@ class Curves:
     row_numbers : tuple of int
         Source row of each point (for messages).
     n_dropped : int
-        Rows dropped by the missing-value, duplicate and spike policies.
+        Rows dropped by the missing-value, duplicate and spike policies, of which
+    n_lr_only : int
+        rows without a loss that are another metric's (W&B logs each at its own steps;
+        their LR is kept), not those after the last loss of a run that diverged.
     notes : tuple of str
         What the policies did, in words.
     lr_policy : str
@@ -119,6 +122,7 @@ class Curves:
     lr_log: Mapping = field(default_factory=dict)
     row_numbers: tuple = ()
     n_dropped: int = 0
+    n_lr_only: int = 0
     notes: tuple = ()
     lr_policy: str = "exact"
     headers: Mapping = field(default_factory=dict)
@@ -184,7 +188,8 @@ class Curves:
                 f"{Path(self.source).name if os.sep in self.source else self.source}; "
                 f"steps up to {int(last.max()):,}; loss {self._frame['loss'].min():.4g}–"
                 f"{self._frame['loss'].max():.4g}"
-                + (f"; {self.n_dropped} rows dropped" if self.n_dropped else "") + ")")
+                + (f"; {self.n_lr_only} rows of other metrics" if self.n_lr_only else "")
+                + (f"; {n} rows dropped" if (n := self.n_dropped - self.n_lr_only) else "") + ")")
 
     # -- the LR of every step --------------------------------------------------------
     def lr_array(self, run: str) -> np.ndarray:
@@ -217,6 +222,10 @@ class Curves:
                 advice += ", or load with lr_policy='interpolate'"
             elif not len(steps) or steps[0] != 0:
                 advice += "; interpolation needs the LR of step 0"
+            if len(steps) == last and steps[0] == 1:  # every step but 0: counted from 1
+                advice = (f"its steps count from 1 (HF Trainer, Megatron), a curve law's from 0: "
+                          f"subtract 1 from column {self.headers.get('step', 'step')!r} and load "
+                          f"again, or {advice}")
             raise InputError(f"run {run!r} logs the LR at {len(steps):,} of its {last + 1:,} "
                              f"steps 0 … {last:,}; a curve law needs the LR of every step: "
                              + advice)
@@ -391,8 +400,6 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
                              f"{'loss' if np.isnan(values['loss'][row]) else 'step'} value "
                              f"({int(missing.sum())} such rows); to drop them set nan_policy "
                              "to 'omit'")
-        notes.append(f"dropped {int(missing.sum())} rows without a loss or step value (first: "
-                     f"{places.point(row)})")
     if "run_id" in mapping:
         labels = table[mapping["run_id"]]
         if labels.isna().any():
@@ -403,6 +410,17 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
     else:
         default = "run" if source.startswith("<") else Path(source).stem
         runs = np.full(len(table), run or default or "run", dtype=object)
+    after, tails = loss_tails(runs, values["step"], ~missing)
+    if missing.any():
+        notes.append(f"dropped {int(missing.sum())} rows without a loss or step value (first: "
+                     f"{places.point(row)}): {int((missing & ~after).sum())} of other "
+                     f"metrics (their LR is kept), {int(after.sum())} after the last loss of "
+                     "a run that diverged")
+    for name, (last_loss, last, intervals) in tails.items():
+        warnings.warn(f"{source}: run {name!r} logs no loss after step {last_loss:,} but goes on "
+                      f"to step {last:,} ({intervals:.0f} of its loss intervals): did it diverge "
+                      f"(NaN losses from there)? Its curve ends at step {last_loss:,}",
+                      ScalingLawsWarning, stacklevel=2)
     frame = pd.DataFrame({"run_id": runs, "step": values["step"], "loss": values["loss"]})
     for name in ("lr", "tokens", "N"):
         if name in values:
@@ -436,6 +454,7 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
             warnings.warn(f"{source}: {note}", ScalingLawsWarning, stacklevel=2)
     return Curves(_frame=_readonly(frame), source=source, row_numbers=rows, lr_log=lr_log,
                   n_dropped=int(missing.sum()) + dropped + spiked, notes=tuple(notes),
+                  n_lr_only=int((missing & ~after).sum()),
                   lr_policy=lr_policy, headers={k: str(v) for k, v in mapping.items()})
 
 
@@ -617,6 +636,7 @@ def _load_many(paths: Sequence, format: str | None, options: dict) -> Curves:
                   lr_log={r: v for c in loaded for r, v in c.lr_log.items()},
                   row_numbers=tuple(r for c in loaded for r in c.row_numbers),
                   n_dropped=sum(c.n_dropped for c in loaded),
+                  n_lr_only=sum(c.n_lr_only for c in loaded),
                   notes=tuple(n for c in loaded for n in c.notes),
                   lr_policy=options["lr_policy"],
                   headers={k: v for c in loaded for k, v in c.headers.items()})
