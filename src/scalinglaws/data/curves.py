@@ -414,8 +414,9 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
     if missing.any():
         notes.append(f"dropped {int(missing.sum())} rows without a loss or step value (first: "
                      f"{places.point(row)}): {int((missing & ~after).sum())} of other "
-                     f"metrics (their LR is kept), {int(after.sum())} after the last loss of "
-                     "a run that diverged")
+                     "metrics (their LR is kept)" + (f", {int(after.sum())} after the last "
+                                                     "loss of a run that diverged"
+                                                     if after.any() else ""))
     for name, (last_loss, last, intervals) in tails.items():
         warnings.warn(f"{source}: run {name!r} logs no loss after step {last_loss:,} but goes on "
                       f"to step {last:,} ({intervals:.0f} of its loss intervals): did it diverge "
