@@ -206,6 +206,19 @@ def test_a_plain_fit_warns_far_beyond_its_runs(sweep):
         predict(result, N=[n, 12 * n], D=[d, 10 * d])
     with pytest.warns(sl.ExtrapolationWarning, match="up to 1e\\+04x"):
         predict(result, N=runs.N.max() * 100, D=runs.D.max())  # N_max D_max is not the mark
+    # compute_optimal and diagnose ask the law as far out: they warn alike (a reviewer's
+    # `optimal --C 1e24` and `diagnose --N 70B --D 1.4T` on a 1e20 sweep printed nothing)
+    from scalinglaws.analysis.allocation import compute_optimal
+    from scalinglaws.analysis.diagnose import diagnose
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        compute_optimal(result, 90 * runs.C.max(), draws=False)
+        diagnose(result, n, 9 * d, draws=False)
+    with pytest.warns(sl.ExtrapolationWarning, match=r"at up to 1\.2e\+03x the largest"):
+        compute_optimal(result, 1200 * runs.C.max(), draws=False)
+    with pytest.warns(sl.ExtrapolationWarning, match=r"at up to 120x the largest"):
+        diagnose(result, 12 * n, 10 * d, draws=False)
     # a fit without a recorded range (given parameters, older files) cannot tell: no warning
     given = sl.FitResult.from_params("chinchilla", result.params)
     with warnings.catch_warnings():

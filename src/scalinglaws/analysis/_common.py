@@ -4,13 +4,15 @@ and percentile intervals."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import warnings
 from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .._exceptions import ConvergenceWarning, InputError
+from .._exceptions import ConvergenceWarning, ExtrapolationWarning, InputError
 from .._validation import check_confidence_level, check_numbers
 from ..uncertainty.delta import draws_log_predictions
 from ..laws.forms import Chinchilla, Form, KaplanND
@@ -286,3 +288,50 @@ def quiet(function):
             return function(*args, **kwargs)
 
     return quiet
+
+
+#: set inside :func:`far_beyond_shown`: the caller shows the range itself
+_RANGE_SHOWN = contextvars.ContextVar("range_shown", default=False)
+
+
+@contextlib.contextmanager
+def far_beyond_shown():
+    """Within this block :func:`warn_far_beyond` is quiet: for figures and reports that
+    draw a law across a range of their own choosing and mark the fitted runs on it."""
+    token = _RANGE_SHOWN.set(True)
+    try:
+        yield
+    finally:
+        _RANGE_SHOWN.reset(token)
+
+
+#: how far beyond its runs a plain fit may predict before it warns: N*D over the largest
+#: N*D of a run (= C / C_max for any k in C = k N D), or x / x_max for a one-input law; the
+#: rollouts behind the README's studies measured laws up to 100x beyond their runs
+FAR_BEYOND = 100.0
+
+
+def warn_far_beyond(fit, X, *, stacklevel: int = 4) -> None:
+    """Warn when a plain fit predicts more than :data:`FAR_BEYOND` times beyond its runs
+    (``stacklevel``: the frame of the user's call)."""
+    if _RANGE_SHOWN.get():
+        return
+    ranges = getattr(fit, "fitted_range", None) or {}
+    if "N*D" in ranges and {"N", "D"} <= set(X):
+        scale = np.asarray(X["N"], dtype=float) * np.asarray(X["D"], dtype=float)
+        largest, what = ranges["N*D"][1], "compute (C = k N D)"
+    elif len(X) == 1 and next(iter(X)) in ranges:
+        (name, values), = X.items()
+        scale, largest, what = np.asarray(values, dtype=float), ranges[name][1], name
+    else:
+        return
+    if largest <= 0 or scale.size == 0:
+        return  # a law of signed inputs: no ratio to speak of
+    worst = float(np.max(scale)) / largest
+    if worst > FAR_BEYOND:
+        warnings.warn(f"predicting at up to {worst:.3g}x the largest {what} of the fitted "
+                      f"runs, further than any back-test measured ({FAR_BEYOND:g}x); a "
+                      "confidence interval holds the parameters' uncertainty only, not the "
+                      "law's own error out there: scalinglaws.calibrate(result, runs) (fit "
+                      "--uncertainty) gives prediction intervals and flags what it cannot "
+                      "vouch for", ExtrapolationWarning, stacklevel=stacklevel)

@@ -12,7 +12,7 @@ from .._numeric import minimise_1d
 from .._validation import check_ratio_bounds as _check_ratio_bounds
 from .._validation import broadcast_together, renamed_argument
 from ..laws.forms import Chinchilla
-from ._common import (BEYOND_OPTIMAL, COMPUTE_SEARCH, NEAREST_ASYMPTOTE,
+from ._common import (warn_far_beyond, BEYOND_OPTIMAL, COMPUTE_SEARCH, NEAREST_ASYMPTOTE,
                       TOKENS_PER_PARAMETER_BOUNDS, check_array, check_fit, check_flops,
                       check_method, check_scalar, check_target, edge_free, edge_out, law_loss,
                       quiet, rows_and_level, shaped, summarise, warn_edge)
@@ -130,6 +130,7 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
     warn_edge(at_edge[0], "the compute-optimal model size",
                "widen `tokens_per_parameter_bounds` (the optimum of the law lies outside it)")
+    warn_far_beyond(fit, {"N": N[0], "D": D[0]}, stacklevel=3)
     return Allocation(question="compute_optimal", C=shaped(budgets, shape),
                       **point_values, method=method, flops_per_token=k,
                       at_search_edge=edge_out(at_edge[0], shape), intervals=intervals,

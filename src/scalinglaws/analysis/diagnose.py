@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import broadcast_together, renamed_argument
-from ._common import (check_array, check_fit, check_method, check_scalar, edge_free, law_loss,
+from ._common import (warn_far_beyond, check_array, check_fit, check_method, check_scalar, edge_free, law_loss,
                       quiet, rows_and_level, shaped, summarise, warn_edge)
 from .results import Diagnosis
 from .solvers import compute_for_loss_rows, optimal_compute_for_params, optimal_for_compute
@@ -92,6 +92,7 @@ def diagnose(fit, N=None, D=None, *, flops_per_token=6.0, method="auto", draws=N
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
     warn_edge(at_edge[0], "a compute-optimal model in the diagnosis",
                "the law's optimum lies outside the default tokens-per-parameter range")
+    warn_far_beyond(fit, {"N": n, "D": d}, stacklevel=3)
     return Diagnosis(N=shaped(n, shape), D=shaped(d, shape),
                      C=shaped(compute, shape), **point_values, flops_per_token=k,
                      method=method, form=form.name, intervals=intervals, confidence_level=level,

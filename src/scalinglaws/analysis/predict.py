@@ -9,7 +9,7 @@ from .._validation import check_confidence_level as _check_level
 from ..laws.forms import Chinchilla
 from ..laws.frontier import frontier_terms
 from ..uncertainty.delta import draws_log_predictions
-from ._common import (DEFAULT_LEVEL, check_draws, check_fit, chosen_draws, irreducible,
+from ._common import (DEFAULT_LEVEL, warn_far_beyond, check_draws, check_fit, chosen_draws, irreducible,
                       loss_at_shared_inputs, parameter_rows, quiet, require_frontier,
                       rows_and_level, shaped, summarise)
 from .results import FrontierCoefficients, Prediction
@@ -119,7 +119,7 @@ def predict(fit, draws=None, confidence_level=None, *, interval: str | None = No
         raise InputError(f"form {form.name!r} takes inputs {', '.join(form.inputs)}; "
                          f"unknown input(s) {', '.join(unknown)}")
     X, shape = form._broadcast_inputs(inputs)
-    _warn_far_beyond(fit, X)
+    warn_far_beyond(fit, X)
     values = loss_at_shared_inputs(form, rows, X)
     point_values, intervals, failed = summarise({"loss": values}, shape, level, n_draws)
     low, high = intervals.get("loss", (None, None))
@@ -129,39 +129,6 @@ def predict(fit, draws=None, confidence_level=None, *, interval: str | None = No
                       n_failed_draws=failed, interval="confidence" if n_draws else None,
                       confidence_low=low, confidence_high=high,
                       method="bootstrap percentile" if n_draws else "")
-
-
-#: how far beyond its runs a plain fit may predict before it warns: N*D over the largest
-#: N*D of a run (= C / C_max for any k in C = k N D), or x / x_max for a one-input law; the
-#: rollouts behind the README's studies measured laws up to 100x beyond their runs
-FAR_BEYOND = 100.0
-
-
-def _warn_far_beyond(fit, X) -> None:
-    """Warn when a plain fit predicts more than :data:`FAR_BEYOND` times beyond its runs."""
-    import warnings
-
-    from .._exceptions import ExtrapolationWarning
-
-    ranges = getattr(fit, "fitted_range", None) or {}
-    if "N*D" in ranges and {"N", "D"} <= set(X):
-        scale = np.asarray(X["N"], dtype=float) * np.asarray(X["D"], dtype=float)
-        largest, what = ranges["N*D"][1], "compute (C = k N D)"
-    elif len(X) == 1 and next(iter(X)) in ranges:
-        (name, values), = X.items()
-        scale, largest, what = np.asarray(values, dtype=float), ranges[name][1], name
-    else:
-        return
-    if largest <= 0 or scale.size == 0:
-        return  # a law of signed inputs: no ratio to speak of
-    worst = float(np.max(scale)) / largest
-    if worst > FAR_BEYOND:
-        warnings.warn(f"predicting at up to {worst:.3g}x the largest {what} of the fitted "
-                      f"runs, further than any back-test measured ({FAR_BEYOND:g}x); a "
-                      "confidence interval holds the parameters' uncertainty only, not the "
-                      "law's own error out there: scalinglaws.calibrate(result, runs) (fit "
-                      "--uncertainty) gives prediction intervals and flags what it cannot "
-                      "vouch for", ExtrapolationWarning, stacklevel=4)  # predict's caller
 
 
 def _calibrated_prediction(law, draws, confidence_level, interval, inputs) -> Prediction:

@@ -10,6 +10,7 @@ The resolution and size limits keep ``savefig`` from asking for gigabytes: a fig
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Mapping
@@ -26,6 +27,20 @@ MIN_INCHES, MAX_INCHES = 1.0, 100.0
 #: Largest raster: 1e8 pixels (400 MB as RGBA) and 32,768 pixels a side (Agg's hard limit
 #: is 65,536).
 MAX_PIXELS, MAX_SIDE_PIXELS = 100_000_000, 32_768
+
+
+def range_shown(function):
+    """Decorate a figure that draws a law over a range of its own choosing (and marks the
+    fitted runs): the far-beyond-the-runs warning of the calls inside it is the figure's
+    to show, not a warning to print."""
+    @functools.wraps(function)
+    def drawn(*args, **kwargs):
+        from ...analysis._common import far_beyond_shown
+
+        with far_beyond_shown():
+            return function(*args, **kwargs)
+
+    return drawn
 
 
 def _is_int(value) -> bool:

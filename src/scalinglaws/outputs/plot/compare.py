@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._exceptions import InputError
-from ._checks import check_ax, check_figsize, positive_array
+from ._checks import range_shown, check_ax, check_figsize, positive_array
 from ._style import LABELS, pyplot
 
 __all__ = ["compare_groups"]
@@ -30,6 +30,7 @@ def _compute_grid(comparison, runs, compute):
     return np.geomspace(low / 3, high * 30, 61)
 
 
+@range_shown
 def compare_groups(comparison, runs=None, *, compute=None, axes=None, figsize=None):
     """Two panels: each group's runs and fitted frontier, and each group's multiplier.
 

@@ -11,6 +11,7 @@ import numpy as np
 from ..._exceptions import InputError
 from ..._validation import check_bool
 from ._checks import (
+    range_shown,
     allocatable,
     check_canvas,
     check_cmap,
@@ -81,6 +82,7 @@ def _curve_inputs(form, runs, x, mask, grid):
     return values
 
 
+@range_shown
 def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, groups=None,
                 frontier: bool | None = None, cmap: str = "viridis", ax=None, figsize=None):
     """Observed losses and the fitted law through them.

@@ -15,7 +15,7 @@ import numpy as np
 from ..._validation import check_bool, check_confidence_level
 from ...laws.published import KAPLAN_2020_FRONTIER, kaplan_2020_frontier
 from ...laws.published import known_models as known_models_table
-from ._checks import check_canvas, check_result, positive_array, require_allocatable
+from ._checks import range_shown, check_canvas, check_result, positive_array, require_allocatable
 from ._labels import place_labels
 from ._style import LABELS, new_axes, sci
 
@@ -35,6 +35,7 @@ def _hoffmann_fit():
     return FitResult.from_params("chinchilla", HOFFMANN_2022_TEX)
 
 
+@range_shown
 def hoffmann_frontier(compute):
     """Hoffmann et al. (2022) compute-optimal N at ``compute`` FLOP (C = 6ND, Eq 4), from the
     unrounded Approach-3 coefficients: :func:`scalinglaws.compute_optimal` of
@@ -44,6 +45,7 @@ def hoffmann_frontier(compute):
     return compute_optimal(_hoffmann_fit(), compute, draws=False).N
 
 
+@range_shown
 def efficient_frontier(result, compute=None, draws=None, known_models=True, published=True, *,
                        models=None, confidence_level: float | None = None,
                        label_models: bool = True,

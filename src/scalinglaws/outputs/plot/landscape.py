@@ -10,6 +10,7 @@ import numpy as np
 from ..._exceptions import InputError
 from ..._validation import check_int, check_positive
 from ._checks import (
+    range_shown,
     check_canvas,
     check_cmap,
     check_result,
@@ -35,6 +36,7 @@ def _default_budgets(n_range, d_range, k):
     return 10.0 ** np.arange(low, high + 1, step)
 
 
+@range_shown
 def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=None,
                    flops_per_token: float = 6.0, levels: int = 18, cmap: str = "viridis_r",
                    ax=None, figsize=None):

@@ -7,7 +7,7 @@ import numpy as np
 
 from ..._exceptions import InputError
 from ..._validation import check_int
-from ._checks import check_canvas, positive_range
+from ._checks import range_shown, check_canvas, positive_range
 from .landscape import MAX_LEVELS, loss_landscape
 
 __all__ = ["sweep_plan"]
@@ -20,6 +20,7 @@ _STYLES = {
 }
 
 
+@range_shown
 def sweep_plan(plan, *, designs=("standard", "planned", "active"), n_range=None, d_range=None,
                levels: int = 18, ax=None, figsize=None):
     """The runs of a sweep plan over the prior's predicted loss.

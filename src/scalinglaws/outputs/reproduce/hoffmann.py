@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ..._exceptions import ScalingLawsWarning
+from ...analysis._common import far_beyond_shown
 from ...analysis.extrapolate import compute_optimal, diagnose
 from ...fitting.estimator import FitResult, fit
 from ...laws import published as pub
@@ -25,6 +26,7 @@ HOFFMANN_TABLE3 = pd.DataFrame({
 })
 
 
+@far_beyond_shown()  # the paper's own budgets (to 1e25): the tables are the paper's, not a forecast
 def reproduce_hoffmann(path=None, *, n_resamples: int = 1000, rng=0, download: bool = True,
                        n_jobs: int = 1, progress=None) -> Reproduction:
     """Hoffmann et al. (2022) Approach 3 on Epoch AI's digitised runs, with bootstrap intervals.
