@@ -1,7 +1,7 @@
 r"""Two-step prediction of downstream accuracy: (N, D) -> task loss -> accuracy.
 
 The OLMo ladder's procedure (Bhagia et al. 2024) and its variants, on a
-:class:`~scalinglaws.data.tasks.TaskTable`:
+:class:`~scalinglaws.data.task_table.TaskTable`:
 
 1. **step 1** fits a loss law (``chinchilla`` by default; any form, ``fixed`` and ``tied``
    included) to the task loss, one point per run, with :class:`~scalinglaws.LawFitter`;
@@ -30,7 +30,7 @@ from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .._validation import FrozenOnUnpickle
 from .._validation import FrozenDict, check_numbers, deep_freeze
 from ..data.runs import Runs
-from ..data.tasks import TaskTable
+from ..data.task_table import TaskTable
 from ..fitting.estimator import FitResult, LawFitter
 from ..laws.forms import get_form
 from ..laws.tasks import STEP2_FORMS, TASK_INPUT

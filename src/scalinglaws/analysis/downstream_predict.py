@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from .._exceptions import InputError
 from .._validation import FrozenDict, check_confidence_level, check_int, check_rng, deep_freeze
-from ..data.tasks import TaskTable
+from ..data.task_table import TaskTable
 from ..uncertainty.downstream import bootstrap_two_step, draw_runs
 from .downstream import DownstreamFit, observed
 from .downstream_verdict import Verdict, predictability

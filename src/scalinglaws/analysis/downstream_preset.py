@@ -1,7 +1,7 @@
 """Presets of a two-step downstream prediction: which tasks, runs, points and fits.
 
 A :class:`DownstreamPreset` records every choice of the procedure in one frozen, documented
-object (the processing of :class:`~scalinglaws.data.tasks.TaskTable` and the laws and
+object (the processing of :class:`~scalinglaws.data.task_table.TaskTable` and the laws and
 options of both steps); :data:`LADDER` is the OLMo ladder's (Bhagia et al. 2024).
 :func:`scalinglaws.analysis.downstream.fit_downstream` takes a preset and overrides of any
 of its fields.
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from .._exceptions import InputError
 from .._validation import FrozenDict, deep_freeze
-from ..data.tasks import MMLU_TEST_WEIGHTS, TaskTable
+from ..data.task_table import MMLU_TEST_WEIGHTS, TaskTable
 
 __all__ = ["LADDER", "PRESETS", "DownstreamPreset"]
 

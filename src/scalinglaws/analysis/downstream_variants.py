@@ -18,7 +18,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._validation import FrozenDict
-from ..data.tasks import TaskTable
+from ..data.task_table import TaskTable
 from .downstream import fit_direct, fit_downstream, observed, preset_with
 from .downstream_preset import DownstreamPreset
 

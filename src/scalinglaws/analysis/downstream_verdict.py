@@ -41,7 +41,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._validation import check_finite, check_int
-from ..data.tasks import TaskTable
+from ..data.task_table import TaskTable
 from .downstream import fit_downstream, fit_rows, observed, preset_with
 from .downstream_preset import DownstreamPreset
 
