@@ -16,6 +16,7 @@ import contextlib
 import json
 import math
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -295,11 +296,12 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
         if existing is not None and existing != kind:
             raise InputError(f"{argument} {shown!r} exists and holds a {existing} file, "
                              f"not a {kind} file; choose another name or pass --force")
-        if existing in ("table", "json", None) and not _written_by_us(path):
+        if existing in ("table", "json", "html", "image", None) and not _written_by_us(path):
             # a table, a JSON file or a file of no known kind may be somebody's data (a
             # sweep, a log export): the package cannot tell its own tables from them, so it
             # replaces none unasked
-            what = {"table": "a table", "json": "a JSON file", None: "a file"}[existing]
+            what = {"table": "a table", "json": "a JSON file", "html": "a web page",
+                    "image": "an image", None: "a file"}[existing]
             raise InputError(f"{argument} {shown!r} exists and holds {what} that may be data "
                              f"(scalinglaws replaces unasked only the files it can tell it "
                              f"wrote: fits and its other JSON documents, reports, figures); "
@@ -323,10 +325,38 @@ def _empty(path: Path) -> bool:
         return False
 
 
+#: how the package signs the reports and figures it writes: an HTML ``<meta
+#: name="generator">`` and the figure formats' own creator field (:func:`figure_metadata`)
+GENERATOR = "scalinglaws"
+_SIGNED_READ_LIMIT = 8 * 2**20  # a figure or report larger than this is not searched
+
+
+def figure_metadata(fmt: str) -> dict:
+    """``savefig(metadata=...)`` that signs a figure of format ``fmt`` as the package's."""
+    key = {"png": "Software", "pdf": "Creator", "svg": "Creator"}.get(str(fmt).lower())
+    return {key: GENERATOR} if key else {}
+
+
+def _signed(path: Path) -> bool:
+    """Whether a report or figure carries the package's signature (see :data:`GENERATOR`)."""
+    try:
+        if path.stat().st_size > _SIGNED_READ_LIMIT:
+            return False
+        data = path.read_bytes()
+    except OSError:
+        return False
+    name = re.escape(GENERATOR.encode())
+    return re.search(b'<meta name="generator" content="' + name  # HTML
+                     + b"|Software\x00" + name                     # PNG tEXt chunk
+                     + b"|/Creator \\(" + name                   # PDF info
+                     + rb"|<dc:creator>\s*<cc:Agent>\s*<dc:title>" + name,  # SVG
+                     data) is not None
+
+
 def _written_by_us(path: Path) -> bool:
     """Whether ``path`` is a JSON document the package wrote (its top-level ``kind`` says
-    so)."""
-    return _document_kind(path) is not None
+    so), or a report or figure it signed."""
+    return _document_kind(path) is not None or _signed(path)
 
 
 # ----------------------------------------------------------------------------- JSON

@@ -258,13 +258,34 @@ def test_outputs_never_replace_an_input_or_another_kind(plain_result, runs, tmp_
     with pytest.raises(InputError, match="holds a fit file, not a html file"):
         make_report(plain_result, runs, fit_file)
     assert load(fit_file).params == plain_result.params
-    # an existing report or image is replaced (same kind), another kind only with force
+    # a report or figure the package wrote (signed) is replaced unasked; a page or picture
+    # it did not write (a reviewer's hand-written report.html was replaced) needs force
     make_report(plain_result, None, tmp_path / "r.html", dpi=30)
     make_report(plain_result, None, tmp_path / "r.html", dpi=30)
+    mine = tmp_path / "mine.html"
+    mine.write_text("<!DOCTYPE html><html><body>my notes</body></html>")
+    with pytest.raises(InputError, match="holds a web page that may be data"):
+        make_report(plain_result, None, mine, dpi=30)
+    assert "my notes" in mine.read_text()
     png = tmp_path / "x.png"
     png.write_bytes(b"not really")
-    save_figure("frontier", plain_result, None, png, dpi=30, known_models=False)
+    with pytest.raises(InputError, match="holds an image that may be data"):
+        save_figure("frontier", plain_result, None, png, dpi=30, known_models=False)
+    import matplotlib.pyplot as plt
+
+    figure = plt.figure()
+    figure.savefig(tmp_path / "theirs.png")  # a matplotlib PNG, not the package's
+    plt.close(figure)
+    with pytest.raises(InputError, match="holds an image that may be data"):
+        save_figure("frontier", plain_result, None, tmp_path / "theirs.png", dpi=30,
+                    known_models=False)
+    save_figure("frontier", plain_result, None, png, dpi=30, known_models=False, force=True)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    save_figure("frontier", plain_result, None, png, dpi=30, known_models=False)  # its own
+    for suffix in ("pdf", "svg"):  # every format is signed
+        path = save_figure("frontier", plain_result, None, tmp_path / f"f.{suffix}", dpi=30,
+                           known_models=False)
+        save_figure("frontier", plain_result, None, path, dpi=30, known_models=False)
     make_report(plain_result, None, fit_file, dpi=30, force=True)
     assert fit_file.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 

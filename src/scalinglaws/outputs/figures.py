@@ -17,7 +17,7 @@ import warnings
 from pathlib import Path
 
 from .._exceptions import DataMismatchWarning, InputError
-from .._files import atomic_write, check_output_path
+from .._files import atomic_write, check_output_path, figure_metadata
 from .._validation import check_bool
 from . import plot
 from .plot._checks import check_dpi, check_figsize, check_raster_size, check_result
@@ -235,7 +235,8 @@ def save_figure(kind: str, result, runs=None, out="figure.png", *, dpi: int = 15
     try:
         check_raster_size(fig.get_size_inches(), dpi)
         buffer = io.BytesIO()
-        fig.savefig(buffer, format=suffix, dpi=dpi, bbox_inches="tight")
+        fig.savefig(buffer, format=suffix, dpi=dpi, bbox_inches="tight",
+                    metadata=figure_metadata(suffix))
     finally:
         plt.close(fig)
     try:

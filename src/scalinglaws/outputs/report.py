@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from .._exceptions import InputError
-from .._files import atomic_write, check_output_path
+from .._files import GENERATOR, atomic_write, check_output_path
 from .._validation import check_bool
 from .._version import __version__
 from .figures import (
@@ -459,6 +459,7 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
+        f'<meta name="generator" content="{GENERATOR} {__version__}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_e(title)}</h1>",

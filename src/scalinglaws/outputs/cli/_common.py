@@ -63,7 +63,7 @@ __all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "n
            "add_bootstrap_options", "add_seed_option", "add_jobs_option", "add_output_options",
            "runs_from_args", "optional_runs_from_args", "delimiter", "quantities", "for_each_group",
            "group_label", "current_group", "check_out", "output_file", "write_output",
-           "activity", "show_progress", "worker_count"]
+           "save_figure", "activity", "show_progress", "worker_count"]
 
 UNITS = ("units: N = parameters (count), D = training tokens, C = training compute in FLOP "
          "(C = k*N*D, k = 6 by default), loss = nats per token")
@@ -506,6 +506,17 @@ def output_file(out):
     finally:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+
+
+def save_figure(fig, path, *, dpi: int = 150) -> Path:
+    """Write a matplotlib figure to ``path`` (format from its suffix) atomically, signed as
+    the package's (so a later run may replace it unasked, and nothing else)."""
+    from ..._files import figure_metadata
+
+    fmt = Path(path).suffix.lower().lstrip(".") or "png"
+    with output_file(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format=fmt, metadata=figure_metadata(fmt))
+    return Path(path)
 
 
 def write_output(args, result) -> Path | None:

@@ -9,8 +9,8 @@ from ..._exceptions import InputError
 from ..._files import check_output_path
 from ._common import (UNITS, add_bootstrap_options, add_by_option, add_data_options,
                       add_form_option, add_group_option, add_output_options, add_seed_option,
-                      for_each_group, output_file, positive_float, positive_int, probability,
-                      runs_from_args, show_progress, write_output)
+                      for_each_group, positive_float, positive_int, probability,
+                      runs_from_args, show_progress, write_output, save_figure)
 
 
 def _budget_options(args) -> dict:
@@ -85,8 +85,7 @@ def cmd_backtest(args) -> int:
         from .. import plot
 
         ax = plot.rollout_errors(result)
-        with output_file(args.plot) as tmp:
-            ax.figure.savefig(tmp, dpi=150, format=args.plot.rsplit(".", 1)[-1].lower())
+        save_figure(ax.figure, args.plot)
         if not args.json:
             print(f"wrote {args.plot}")
     return 0

@@ -9,7 +9,7 @@ from ..._exceptions import InputError
 from ._common import (UNITS, add_bootstrap_options, add_data_options, add_form_option,
                       add_group_option, add_jobs_option, add_output_options, add_seed_option,
                       output_file, positive_float, quantity, runs_from_args, show_progress,
-                      worker_count)
+                      worker_count, save_figure)
 
 
 def _names(text: str | None) -> list[str]:
@@ -82,8 +82,7 @@ def cmd_compare(args) -> int:
         from ..plot.compare import compare_groups
 
         fig = compare_groups(result, runs)[0].figure
-        with output_file(figure) as tmp:
-            fig.savefig(tmp, dpi=150)
+        save_figure(fig, figure)
         print(figure)
     return 0
 

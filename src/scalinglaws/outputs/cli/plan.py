@@ -19,14 +19,13 @@ from ._common import (
     add_output_options,
     add_quantity_options,
     add_seed_option,
-    output_file,
     positive_float,
     positive_int,
     probability,
     quantities,
     show_progress,
     write_output,
-)
+    save_figure,)
 
 #: published priors by name (scalinglaws.analysis.prior.PUBLISHED_PRIORS, kept here so that
 #: `scalinglaws --help` does not import the analysis stage)
@@ -107,9 +106,8 @@ def cmd_plan(args) -> int:
         matplotlib.use("Agg")
         from ..plot.plan import sweep_plan
 
-        with activity("drawing the plan"), output_file(args.figure) as tmp:
-            ax = sweep_plan(plan)
-            ax.figure.savefig(tmp, dpi=150)
+        with activity("drawing the plan"):
+            save_figure(sweep_plan(plan).figure, args.figure)
     return 0
 
 

@@ -25,7 +25,7 @@ from ._common import (
     positive_float,
     show_progress,
     write_output,
-)
+    save_figure,)
 
 _DESCRIPTION = (
     "Predict the accuracy of a target model on downstream tasks from a ladder of small runs: "
@@ -108,8 +108,7 @@ def cmd_tasks_fit(args) -> int:
         from ..plot.tasks import task_accuracy_grid
 
         figure = task_accuracy_grid(fit, predictions=predictions)
-        with output_file(args.figure) as tmp:
-            figure.savefig(tmp, dpi=110)
+        save_figure(figure, args.figure, dpi=110)
         if not args.json:
             print(f"wrote {args.figure}")
     failed = [task for task, part in fit.fits.items()
