@@ -500,3 +500,22 @@ def test_a_fit_from_one_explicit_start_round_trips(tmp_path):
     path = tmp_path / "one_start.json"
     save(result, path)
     assert load(path).params == result.params
+
+
+def test_load_names_what_it_was_given_when_it_is_not_a_fit(result, runs, tmp_path):
+    # a reviewer gave `optimal` an isoflop result, a comparison and a CSV and read
+    # "field schema_version is missing" and "not valid JSON"
+    other = tmp_path / "iso.json"
+    other.write_text(json.dumps({"kind": "scalinglaws.comparison", "reference": "a"}))
+    with pytest.raises(InputError, match=r"scalinglaws comparison file \(kind "
+                                         r"'scalinglaws.comparison'\), not a fit"):
+        load(other)
+    other.write_text(json.dumps({"kind": "scalinglaws.curve_fit", "law": "mpl"}))
+    with pytest.raises(InputError, match="load_curve_fit"):
+        load(other)
+    table = tmp_path / "runs.csv"
+    runs.frame.to_csv(table, index=False)
+    with pytest.raises(InputError, match=r"not a fit file .* `scalinglaws fit RUNS --out"):
+        load(table)
+    save(result, tmp_path / "fit.json")  # and a fit still loads
+    assert load(tmp_path / "fit.json").params == result.params

@@ -155,6 +155,13 @@ def _path_of(data: Any) -> str | None:
     return None
 
 
+def document_name(kind: str) -> str:
+    """What a scalinglaws JSON document of top-level ``kind`` is, for messages."""
+    return {"scalinglaws.fit": "fit", "scalinglaws.curve_fit": "learning-curve fit",
+            "scalinglaws.grouped_fit": "grouped fit", "scalinglaws.tasks": "task predictions",
+            "scalinglaws.comparison": "comparison"}.get(kind, "results")
+
+
 def refuse_document(data: Any) -> None:
     """Raise :class:`InputError` when ``data`` is the path of a JSON document the package
     wrote (its top-level ``"kind"`` is ``"scalinglaws.<something>"``)."""
@@ -176,9 +183,7 @@ def refuse_document(data: Any) -> None:
     kind = document.get("kind") if isinstance(document, dict) else None
     if not isinstance(kind, str) or not kind.startswith("scalinglaws."):
         return
-    what = {"scalinglaws.fit": "fit", "scalinglaws.curve_fit": "learning-curve fit",
-            "scalinglaws.grouped_fit": "grouped fit",
-            "scalinglaws.comparison": "comparison"}.get(kind, "results")
+    what = document_name(kind)
     raise InputError(
         f"{path}: this is a scalinglaws {what} file (kind {kind!r}), not a table of runs; "
         f"give the table of runs (CSV, TSV, JSON records, JSON lines or Parquet). A fit file "

@@ -29,6 +29,7 @@ from ..._files import atomic_write, check_output_path, json_text, parse_json, re
 from ..._validation import to_plain as _plain
 from ..._version import __version__
 from ...fitting.result import DOCUMENT_KIND, SCHEMA_VERSION, FitResult
+from ...data._hints import document_name
 from ...laws.forms import get_form
 from .validate import builtin_forms_registered, check_fit_semantics, check_json_schema
 
@@ -100,6 +101,14 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
     """
     if not isinstance(doc, dict):
         raise InputError(f"{source}: expected a JSON object, got {type(doc).__name__}")
+    kind = doc.get("kind")
+    if isinstance(kind, str) and kind.startswith("scalinglaws.") and kind != DOCUMENT_KIND:
+        raise InputError(f"{source}: this is a scalinglaws {document_name(kind)} file (kind "
+                         f"{kind!r}), not a fit; a fit file is what `scalinglaws fit --out` "
+                         "(scalinglaws.save) writes"
+                         + ("; read a learning-curve fit with "
+                            "scalinglaws.outputs.io.curves.load_curve_fit"
+                            if kind == "scalinglaws.curve_fit" else ""))
     _check_version(doc, source)
     check_json_schema(doc, _cached_schema(), source)
     builtin_forms_registered()
@@ -252,4 +261,9 @@ def load(path: str | os.PathLike):
     if not isinstance(path, (str, os.PathLike)):
         raise InputError(f"`path` must be a file path, got {type(path).__name__}")
     source, text = read_bounded(path, what="fit file", max_bytes=_MAX_BYTES)
+    start = text.lstrip()[:1]
+    if start and start not in ("{", b"{"):
+        raise InputError(f"{source}: not a fit file (a fit file is the JSON object written by "
+                         "`scalinglaws fit --out` or scalinglaws.save); a table of runs is "
+                         "fitted first: `scalinglaws fit RUNS --out fit.json`")
     return from_json(text, source=source)
