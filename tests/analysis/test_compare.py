@@ -128,6 +128,22 @@ def test_multiplier_matches_a_brute_force_allocation(exact):
     assert out["multiplier"][0] == pytest.approx(needed / budget, rel=1e-6)
 
 
+def test_draw_counts_are_per_budget_and_infinite_draws_are_not_failures():
+    # B's floor E is 0.1 below A's: at 1e26 FLOP B reaches losses A never does in some
+    # draws (an infinite multiplier, kept in the interval); at 1e21 none. One count for
+    # every budget once called 1e21's draws failed because 1e26's were infinite.
+    rng = np.random.default_rng(5)
+    frame = two_recipes(rng, better=dict(TRUTH, E=TRUTH["E"] - 0.1))
+    joint = quiet(sl.fit, frame, "chinchilla", groups="recipe")
+    draws = quiet(bootstrap_groups, joint, frame, 100, rng=rng)
+    both = effective_compute_multiplier(joint, "B", "A", compute=[1e21, 1e26], draws=draws)
+    alone = effective_compute_multiplier(joint, "B", "A", compute=[1e21], draws=draws)
+    assert both["n_failed_draws"].tolist() == [0, 0]
+    assert both["n_infinite_draws"][0] == 0 and both["n_infinite_draws"][1] > 5
+    assert np.isinf(both["high"][1]) and np.isfinite(both["high"][0])
+    assert both["high"][0] == alone["high"][0] and alone["n_infinite_draws"].tolist() == [0]
+
+
 def test_shared_exponents_give_one_multiplier_at_every_budget():
     frame = two_recipes(1)
     result = quiet(compare, frame, "A", groups="recipe", shared=["E", "alpha", "beta"],

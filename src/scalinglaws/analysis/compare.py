@@ -96,8 +96,11 @@ def effective_compute_multiplier(fit: GroupedFitResult, group, reference, *, com
     the reference never reaches the group's loss gives ``inf``.
 
     Returns a dict: ``multiplier`` (array like the budgets or losses), ``low``,
-    ``high`` (percentile interval over the draws; NaN without draws) and
-    ``n_failed_draws``.
+    ``high`` (percentile interval over the draws, infinite draws included; NaN without
+    draws), and per budget or loss ``n_failed_draws`` (draws with no answer: an optimum
+    on the edge of the search, left out) and ``n_infinite_draws`` (draws under which the
+    reference never reaches the loss, kept: they make ``high`` infinite when they pass
+    the upper tail).
     """
     form = fit.form
     check_allocatable(form)
@@ -124,10 +127,15 @@ def effective_compute_multiplier(fit: GroupedFitResult, group, reference, *, com
         value = needed / own
     shape = given.shape
     value = np.where(edge_g | edge_r, np.nan, value)
-    point, intervals, failed = summarise({"multiplier": value}, shape, level, n_draws)
+    point, intervals, _ = summarise({"multiplier": value}, shape, level, n_draws)
     low, high = intervals.get("multiplier", (np.full(shape, np.nan), np.full(shape, np.nan)))
+    # counted per budget: one count for all budgets made a budget's draws look failed
+    # because another budget's were, and counted kept infinite draws as failures
+    drawn = np.asarray(value[1:], dtype=float).reshape(n_draws, int(np.prod(shape)))
     return {"multiplier": np.asarray(point["multiplier"]), "low": np.asarray(low),
-            "high": np.asarray(high), "n_failed_draws": failed}
+            "high": np.asarray(high),
+            "n_failed_draws": np.isnan(drawn).sum(axis=0).reshape(shape),
+            "n_infinite_draws": np.isinf(drawn).sum(axis=0).reshape(shape)}
 
 
 def _differences(values: dict, groups, pairs, level: float) -> list[dict]:
@@ -325,11 +333,16 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
                         "multiplier": float(out["multiplier"].ravel()[i]),
                         "multiplier_low": float(out["low"].ravel()[i]),
                         "multiplier_high": float(out["high"].ravel()[i]),
-                        "n_failed_draws": int(out["n_failed_draws"])})
+                        "n_failed_draws": int(out["n_failed_draws"].ravel()[i]),
+                        "n_infinite_draws": int(out["n_infinite_draws"].ravel()[i])})
     notes = []
     if model.shared:
         notes.append(f"multipliers from the fit with {', '.join(model.shared)} shared by every "
                      "group; exponent comparisons and the test from separate fits")
+    if any(row["n_infinite_draws"] for row in multipliers):
+        notes.append("an infinite multiplier bound: in some draws the reference never reaches "
+                     "the group's loss at any compute (its fitted floor E lies above it); "
+                     "those draws count as infinite multipliers (n_infinite_draws)")
     return Comparison(
         approach="parametric", group_column=separate.group_column, groups=group_list,
         reference=reference, confidence_level=level, correction="holm", estimates=estimates,

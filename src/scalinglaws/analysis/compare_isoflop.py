@@ -150,7 +150,7 @@ def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: f
                                 "loss": np.nan, "multiplier": math.exp(row["difference"]),
                                 "multiplier_low": math.exp(row["low"]),
                                 "multiplier_high": math.exp(row["high"]),
-                                "n_failed_draws": failed})
+                                "n_failed_draws": failed, "n_infinite_draws": 0})
     notes = [("groups are resampled independently: groups that reuse the same training runs "
               "(e.g. one sweep with different parameter counts) are dependent, and their "
               "intervals and tests ignore it")]

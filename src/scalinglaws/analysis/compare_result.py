@@ -17,7 +17,7 @@ _KIND = "scalinglaws.comparison"
 
 #: columns of :attr:`Comparison.multipliers`
 MULTIPLIER_COLUMNS = ("group", "reference", "at", "C", "loss", "multiplier", "multiplier_low",
-                      "multiplier_high", "n_failed_draws")
+                      "multiplier_high", "n_failed_draws", "n_infinite_draws")
 #: columns of :attr:`Comparison.estimates`
 ESTIMATE_COLUMNS = ("group", "quantity", "value", "value_low", "value_high", "se")
 #: columns of :attr:`Comparison.differences`
@@ -136,8 +136,8 @@ class Comparison(JsonDocument, FrozenOnUnpickle):
         level = f"{100 * self.confidence_level:g}%"
         lines = [f"comparison of {len(self.groups)} groups ({self.group_column!r}) with "
                  f"{self.reference!r} [{self.approach}; {level} intervals, "
-                 + (f"{self.n_resamples} bootstrap resamples" if self.n_resamples
-                    else "normal intervals from standard errors")
+                 + (f"bootstrap percentile over {self.n_resamples} resamples"
+                    if self.n_resamples else "normal intervals from standard errors")
                  + f"; p-values adjusted by {self.correction}]"]
         if self.multipliers:
             what = ("effective-compute multiplier (compute the reference needs for the "
@@ -147,8 +147,10 @@ class Comparison(JsonDocument, FrozenOnUnpickle):
             for row in self.multipliers:
                 where = (f"C = {row['C']:.3g} FLOP" if row["at"] == "C"
                          else f"loss = {row['loss']:.4g}")
+                failed = row.get("n_failed_draws") or 0
                 lines.append(f"  {row['group']!s:<24} {where:<22} {row['multiplier']:.4g} "
-                             f"[{row['multiplier_low']:.4g}, {row['multiplier_high']:.4g}]")
+                             f"[{row['multiplier_low']:.4g}, {row['multiplier_high']:.4g}]"
+                             + (f"  ({failed} draws failed, left out)" if failed else ""))
         if self.differences:
             lines += ["", "differences (group - versus)"]
             for row in self.differences:
