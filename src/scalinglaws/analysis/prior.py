@@ -474,7 +474,8 @@ def _law_scatter(law, fit: FitResult, scatter) -> Scatter:
     if residuals is None or len(residuals) <= n_free:
         raise InputError("the run-to-run scatter of a new run is unknown for this fit (a loaded "
                          "fit keeps no residuals): pass `scatter=` (sd of log loss, e.g. 0.01) "
-                         "or a CalibratedFit")
+                         "or a calibrated fit, which keeps its scatter (scalinglaws.calibrate; "
+                         "on the command line a fit file written by `fit --uncertainty --out`)")
     residuals = np.asarray(residuals, dtype=float)
     sigma = float(np.sqrt(np.sum(residuals ** 2) / (residuals.size - n_free)))
     return Scatter(sigma=sigma, dof=float(residuals.size - n_free), n_runs=int(residuals.size))

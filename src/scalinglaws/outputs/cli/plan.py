@@ -155,7 +155,8 @@ def register(sub) -> None:
                                                "D": "its training tokens"})
     p.add_argument("--scatter", type=positive_float, default=None, metavar="SD",
                    help="run-to-run sd of log loss of a new run (default 0.01 for published "
-                        "priors; a fit's own scatter)")
+                        "priors, and for a fit file the scatter `fit --uncertainty` saved in "
+                        "it; a plain fit file keeps none and needs --scatter)")
     p.add_argument("--max-run-compute", type=positive_float, default=None, metavar="FLOP",
                    help="largest single run the active design may choose (default "
                         "sweep budget / 20)")
