@@ -263,14 +263,15 @@ _QUANTITY_HELP = {"N": "parameters, e.g. 7B or 7e9", "D": "training tokens, e.g.
 
 
 def add_quantity_options(parser, names=("N", "D", "C"), *, required=(), help=None) -> None:
-    """List flags ``--N``, ``--D``, ``--C`` (``--compute`` is ``--C``) with unit suffixes.
+    """List flags ``--N``, ``--D``, ``--C`` (``--compute`` and ``--budgets``, as in
+    ``compare`` and ``report``, are ``--C``) with unit suffixes.
 
     Read them back with :func:`quantities`, which pairs lists of equal length and
     broadcasts single values.
     """
     help = help or {}
     for name in names:
-        flags = ["--C", "--compute"] if name == "C" else [f"--{name}"]
+        flags = ["--C", "--compute", "--budgets"] if name == "C" else [f"--{name}"]
         parser.add_argument(*flags, dest=name, type=quantity, nargs="+",
                             required=name in required, metavar="FLOP" if name == "C" else name,
                             help=help.get(name, _QUANTITY_HELP.get(name, name)))

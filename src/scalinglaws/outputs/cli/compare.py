@@ -112,7 +112,7 @@ def register(sub) -> None:
     p.add_argument("--shared", metavar="NAMES",
                    help="parameters common to every group in the fit the multipliers come "
                         "from, e.g. E,alpha,beta (default none: separate fits)")
-    p.add_argument("--budgets", "--C", dest="budgets", type=quantity, nargs="+",
+    p.add_argument("--budgets", "--C", "--compute", dest="budgets", type=quantity, nargs="+",
                    metavar="FLOP", help="compute budgets of the multipliers (default: the "
                                         "largest compute among the runs)")
     p.add_argument("--losses", type=positive_float, nargs="+", metavar="LOSS",
