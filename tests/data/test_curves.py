@@ -204,7 +204,7 @@ def _spikes_one_point_at_a_time(loss, runs, threshold):
 
 
 def test_vectorised_spike_rule_is_the_point_by_point_rule():
-    from scalinglaws.data.curve_logs import spike_flags
+    from scalinglaws.data.curve_policies import spike_flags
 
     rng = np.random.default_rng(12)
     flagged = last_flagged = judged = 0

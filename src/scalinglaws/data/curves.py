@@ -56,22 +56,9 @@ import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import FrozenDict, check_choice, check_positive, readonly_array
-from .curve_logs import (
-    CURVE_ALIASES,
-    MAX_STEPS,
-    Places,
-    apply_spike_policy,
-    cell_text,
-    check_step_count,
-    from_wide,
-    is_wandb,
-    logged_lr,
-    one_run_advice,
-    order_points,
-    resolve_curve_columns,
-    sniff_directory,
-    steps_of_tokens,
-)
+from .curve_logs import CURVE_ALIASES, from_wide, is_wandb, resolve_curve_columns, sniff_directory
+from .curve_policies import (MAX_STEPS, Places, apply_spike_policy, cell_text, check_step_count,
+                             logged_lr, one_run_advice, order_points, steps_of_tokens)
 from ._plausibility import LOSS_UNITS, loss_tails, to_nats, warn_units
 from .readers import checked_frame, read_data, read_table
 from .runs import _PANDAS_COPY_ON_WRITE, _row_text, _to_float, fingerprint_arrays
