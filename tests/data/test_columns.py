@@ -83,3 +83,18 @@ def test_long_header_lists_are_shortened():
     table = {f"c{i}": [1.0] for i in range(30)}
     with pytest.raises(InputError, match=r"Columns: c0, c1, .*c19, \.\.\. \(30 in all\)"):
         load_runs(table)
+
+
+def test_headers_training_code_writes_are_recognised(tmp_path):
+    # a reviewer's sweep: n_params, tokens_seen, total_flops, val_loss needed --columns
+    import pandas as pd
+
+    import scalinglaws as sl
+
+    table = tmp_path / "sweep.csv"
+    pd.DataFrame({"run_name": ["a", "b"], "n_params": [1e8, 2e8],
+                  "tokens_seen": [2e9, 1e9], "total_flops": [1.2e18, 1.2e18],
+                  "val_loss": [3.1, 3.0]}).to_csv(table, index=False)
+    runs = sl.load_runs(table)
+    assert list(runs.N) == [1e8, 2e8] and list(runs.D) == [2e9, 1e9]
+    assert list(runs.C) == [1.2e18, 1.2e18] and runs.derived == ()

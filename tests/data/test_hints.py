@@ -49,7 +49,8 @@ def test_missing_tokens_lists_columns_suggests_and_shows_the_mapping(tmp_path):
     assert str(caught.value) == (
         f"runs from {path} have no 'D' column (tokens); give tokens or compute (with "
         "parameters). Columns: N, loss, num_tokens. Did you mean 'num_tokens'? Recognised "
-        "names for D: d, tokens, n_tokens, training_tokens, train_tokens, data (any case); "
+        "names for D: d, tokens, n_tokens, training_tokens, train_tokens, data, tokens_seen "
+        "(any case); "
         "or say which column holds it with the columns option (D=num_tokens)")
     assert load_runs(path, columns={"D": "num_tokens"}).D.tolist() == [1.4e9, 2.8e9]
 

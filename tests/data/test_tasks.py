@@ -186,9 +186,9 @@ def test_a_table_without_tokens_is_refused_naming_the_column(tmp_path):
     with pytest.raises(InputError, match=r"evals.csv have no 'D' column \(tokens\); a task "
                                          r"table needs N and D at every checkpoint \(or C"):
         load_tasks(path)
-    with pytest.raises(InputError, match="Did you mean 'tokens_seen'.*columns option "
-                                         r"\(D=tokens_seen\)"):
-        load_tasks(_frame().rename(columns={"tokens": "tokens_seen"}))
+    with pytest.raises(InputError, match="Did you mean 'tokens_trained'.*columns option "
+                                         r"\(D=tokens_trained\)"):
+        load_tasks(_frame().rename(columns={"tokens": "tokens_trained"}))
     with pytest.raises(InputError, match="no 'N' column"):
         load_tasks(_frame().drop(columns="params"))
     # two of N, D, C are enough: the third is derived

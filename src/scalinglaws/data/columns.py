@@ -25,8 +25,9 @@ __all__ = ["ALIASES", "resolve_columns", "unused_name", "normalise"]
 #: (lower case, surrounding whitespace removed, ``_``/``-``/spaces as one space).
 ALIASES: dict[str, tuple[str, ...]] = {
     "N": ("n", "params", "n params", "num params", "parameters", "model size", "param count"),
-    "D": ("d", "tokens", "n tokens", "training tokens", "train tokens", "data"),
-    "C": ("c", "flops", "flop", "compute", "training flop", "training flops", "train flops"),
+    "D": ("d", "tokens", "n tokens", "training tokens", "train tokens", "data", "tokens seen"),
+    "C": ("c", "flops", "flop", "compute", "training flop", "training flops", "train flops",
+          "total flops"),
     "loss": ("loss", "val loss", "eval loss", "validation loss", "final loss", "train loss"),
     "U": ("u", "unique tokens"),
     "step": ("step",),
