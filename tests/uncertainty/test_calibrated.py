@@ -289,3 +289,22 @@ def test_a_run_the_scatter_sets_aside_stays_out_of_the_rollout():
     assert clean.scatter.n_outliers == 0 and law.scatter.n_outliers == 1
     assert law.calibration.n_points == clean.calibration.n_points - 5  # its 5 held-out records
     assert law.calibration.tau < 1.1 * clean.calibration.tau + 1e-3
+
+
+def test_the_law_saves_itself_with_its_uncertainty(tmp_path):
+    """law.save / to_json / with_bootstrap were forwarded to the fit: save() wrote a plain
+    fit, and the loaded file predicted without intervals (a reviewer's D1)."""
+    runs = sl.generate_sweep(rng=0)
+    law = calibrate(sl.fit(runs), runs, n_resamples=30, rng=0, progress=False)
+    law.save(tmp_path / "law.json")
+    sl.save(law, tmp_path / "same.json")
+    assert (tmp_path / "law.json").read_text() == (tmp_path / "same.json").read_text()
+    back = sl.load(tmp_path / "law.json")
+    assert isinstance(back, CalibratedFit) and back.calibration == law.calibration
+    assert back.bootstrap is not None and len(back.bootstrap.draws) == 30
+    assert sl.predict(back, N=1e10, D=2e11).interval == "prediction"
+    assert law.to_json() == sl.to_json(law)
+    assert law.with_bootstrap(None).bootstrap is None
+    assert isinstance(law.with_bootstrap(None), CalibratedFit)
+    with pytest.raises(sl.InputError, match="`bootstrap`"):
+        law.with_bootstrap("draws")

@@ -148,6 +148,57 @@ class CalibratedFit(FrozenOnUnpickle):
             raise AttributeError(name)
         return getattr(self.fit, name)
 
+    # -- the file: the fit's document, its bootstrap and the "uncertainty" section. Defined
+    # here: forwarded to the fit, save() wrote a plain fit and the intervals were lost
+    def uncertainty_dict(self) -> dict:
+        """The ``"uncertainty"`` section of the fit file, as plain types."""
+        return {
+            "scatter": self.scatter.to_dict(),
+            "covariance": [[float(v) for v in row] for row in np.asarray(self.covariance)],
+            "fitted_range": {k: [float(lo), float(hi)]
+                             for k, (lo, hi) in self.fitted_range.items()},
+            "flops_per_token": float(self.flops_per_token),
+            "calibration": None if self.calibration is None else self.calibration.to_dict(),
+            # the point estimate the covariance was computed at (checked on loading)
+            "point": {k: float(v) for k, v in self.fit.params.items()},
+        }
+
+    def to_dict(self) -> dict:
+        """The fit file's document: the fit's (:meth:`FitResult.to_dict`) with this law's
+        bootstrap and the ``"uncertainty"`` section (read back by :func:`scalinglaws.load`)."""
+        from .._validation import to_plain
+
+        doc = self.fit.to_dict()
+        doc["bootstrap"] = None if self.bootstrap is None else to_plain(self.bootstrap.to_dict())
+        doc["uncertainty"] = to_plain(self.uncertainty_dict())
+        return doc
+
+    def to_json(self, **kwargs) -> str:
+        """The document as JSON text; ``kwargs`` go to :func:`json.dumps`."""
+        from .._files import json_text
+
+        return json_text(self.to_dict(), what="the calibrated fit", **kwargs)
+
+    def save(self, path, *, force: bool = False) -> None:
+        """Write the calibrated fit to ``path`` as JSON, atomically (the same as
+        ``scalinglaws.save(law, path)``): :func:`scalinglaws.load` gives it back with its
+        scatter, calibration and bootstrap. An existing file that is not a fit is replaced
+        only with ``force=True``."""
+        from .._files import atomic_write, check_output_path
+
+        target = check_output_path(path, kind="fit", force=force, argument="`path`")
+        atomic_write(target, self.to_json() + "\n")
+
+    def with_bootstrap(self, bootstrap) -> CalibratedFit:
+        """A copy of this law carrying ``bootstrap`` (its confidence intervals)."""
+        import dataclasses
+
+        if bootstrap is not None and not isinstance(bootstrap, BootstrapResult):
+            raise InputError(f"`bootstrap` must be a BootstrapResult or None, got "
+                             f"{type(bootstrap).__name__}")
+        self.fit.with_bootstrap(bootstrap)  # checks it was computed from this fit
+        return dataclasses.replace(self, bootstrap=bootstrap)
+
     @property
     def axis(self) -> str:
         """The extrapolation axis of the calibration (the scatter's axis without one)."""

@@ -26,7 +26,6 @@ from typing import Any
 
 from ..._exceptions import InputError
 from ..._files import atomic_write, check_output_path, json_text, parse_json, read_bounded
-from ..._validation import to_plain as _plain
 from ..._version import __version__
 from ...fitting.result import DOCUMENT_KIND, SCHEMA_VERSION, FitResult
 from ...data._hints import document_name
@@ -53,12 +52,7 @@ def fit_to_dict(result) -> dict:
     if not isinstance(result, CalibratedFit):
         raise InputError(f"`result` must be a FitResult or a CalibratedFit, got "
                          f"{type(result).__name__}")
-    from .uncertainty import uncertainty_to_dict
-
-    doc = result.fit.to_dict()
-    doc["bootstrap"] = None if result.bootstrap is None else _plain(result.bootstrap.to_dict())
-    doc["uncertainty"] = _plain(uncertainty_to_dict(result))
-    return doc
+    return result.to_dict()
 
 
 @lru_cache(maxsize=1)

@@ -28,16 +28,9 @@ _SOURCES = ("residuals", "replicates")
 
 
 def uncertainty_to_dict(law: CalibratedFit) -> dict:
-    """The ``"uncertainty"`` section of ``law`` as plain types."""
-    return {
-        "scatter": law.scatter.to_dict(),
-        "covariance": [[float(v) for v in row] for row in np.asarray(law.covariance)],
-        "fitted_range": {k: [float(lo), float(hi)] for k, (lo, hi) in law.fitted_range.items()},
-        "flops_per_token": float(law.flops_per_token),
-        "calibration": None if law.calibration is None else law.calibration.to_dict(),
-        # the point estimate the covariance was computed at (checked on loading)
-        "point": {k: float(v) for k, v in law.fit.params.items()},
-    }
+    """The ``"uncertainty"`` section of ``law`` as plain types
+    (:meth:`CalibratedFit.uncertainty_dict`)."""
+    return law.uncertainty_dict()
 
 
 def _fail(source: str, field: str, problem: str):
