@@ -37,6 +37,17 @@ def test_cli_reproduce_hoffmann(epoch_csv, tmp_path, capsys):
                  "--out", str(out), "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["fit"]["n_runs"] == 240 and json.loads(out.read_text())["bootstrap"]
+    # --confidence-level reaches the bootstrap and the column names (it printed "95%")
+    assert main(["reproduce", "hoffmann", "--data", str(epoch_csv), "--bootstrap", "20",
+                 "--confidence-level", "0.5", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    rows = doc["tables"]["coefficients"]
+    assert "50% low" in rows[0] and "95% low" not in rows[0]
+    # flags that only drive the hoffmann refit are refused elsewhere, not ignored
+    for flags in (["--out", str(tmp_path / "k.json")], ["--confidence-level", "0.5"],
+                  ["--bootstrap", "10"]):
+        assert main(["reproduce", "kaplan", *flags]) == 2
+        assert "does not use " + flags[0] in capsys.readouterr().err
 
 
 def test_kaplan_quoted_results_without_data():

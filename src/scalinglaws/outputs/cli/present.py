@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from ._common import (UNITS, activity, add_bootstrap_options, add_data_options, add_fit_argument,
+from ..._exceptions import InputError
+from ._common import (DEFAULT_SEED, UNITS, activity, add_bootstrap_options, add_data_options, add_fit_argument,
                       add_jobs_option, add_output_options, add_seed_option, check_out,
                       optional_runs_from_args, output_file, quantity, show_progress,
                       worker_count)
@@ -30,8 +31,23 @@ def cmd_reproduce(args) -> int:
     from .. import reproduce
 
     function = getattr(reproduce, f"reproduce_{args.study}")
-    kwargs = {"n_resamples": args.bootstrap, "rng": args.seed, "n_jobs": worker_count(args.jobs),
-              "progress": show_progress()} if args.study == "hoffmann" else {}
+    if args.study == "hoffmann":
+        kwargs = {"n_resamples": args.bootstrap, "rng": args.seed,
+                  "n_jobs": worker_count(args.jobs), "progress": show_progress(),
+                  "confidence_level": args.confidence_level}
+    else:
+        # these flags drive the hoffmann refit only; given here they would be ignored
+        given = [flag for flag, value, default in (
+            ("--bootstrap", args.bootstrap, 1000), ("--seed", args.seed, DEFAULT_SEED),
+            ("--jobs", args.jobs, 1), ("--confidence-level", args.confidence_level, 0.95))
+            if value != default]
+        if args.out and args.study == "kaplan":
+            given.append("--out")
+        if given:
+            raise InputError(f"reproduce {args.study} does not use {', '.join(given)} "
+                             f"(they drive the hoffmann bootstrap and fit file; use --json for "
+                             "the tables)")
+        kwargs = {}
     report = function(args.data, **kwargs)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report)
     if args.out and report.fit is not None:
@@ -81,7 +97,8 @@ def register(sub) -> None:
                                    "the papers. hoffmann: Approach 3 on Epoch AI's digitised "
                                    "Chinchilla runs (downloaded from Epoch's repository with a "
                                    "SHA-256 check and cached, or --data PATH); kaplan: Approach 2 "
-                                   "on Porian et al.'s IsoFLOP sweeps (--data PATH required); "
+                                   "on Porian et al.'s IsoFLOP sweeps (--data PATH for the Approach 2 table; "
+                                   "Kaplan's own tables need none); "
                                    "muennighoff: the data-constrained law on the datablations runs "
                                    "(--data PATH required). " + UNITS)
     p.add_argument("study", choices=["hoffmann", "kaplan", "muennighoff"],
