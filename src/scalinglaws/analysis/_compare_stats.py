@@ -72,12 +72,21 @@ def _normal_p(z):
     return float(2.0 * stats.norm.sf(abs(z))) if np.isfinite(z) else float("nan")
 
 
+def welch_df(se_a: float, df_a: float, se_b: float, df_b: float) -> float:
+    """Welch-Satterthwaite degrees of freedom of the difference of two independent
+    estimates with standard errors ``se_a``, ``se_b`` on ``df_a``, ``df_b`` degrees."""
+    num = (se_a**2 + se_b**2) ** 2
+    den = (se_a**4 / df_a if df_a > 0 else math.inf) + (se_b**4 / df_b if df_b > 0 else math.inf)
+    return num / den if den > 0 else math.inf
+
+
 def difference(estimate: float, draws: np.ndarray | None, level: float,
-               se: float | None = None) -> dict:
+               se: float | None = None, df: float | None = None) -> dict:
     """``difference``, ``low``, ``high``, ``se``, ``p_value`` of one difference.
 
     ``draws`` are its paired bootstrap draws (NaN left out); without them ``se`` (the
-    standard error of the difference) gives a normal interval.
+    standard error of the difference) gives a t interval on ``df`` degrees of freedom
+    (normal when ``df`` is None or infinite).
     """
     tail = (1.0 - level) / 2.0
     if draws is not None:
@@ -92,10 +101,13 @@ def difference(estimate: float, draws: np.ndarray | None, level: float,
     from scipy import stats
 
     se = float("nan") if se is None else float(se)
-    half = stats.norm.ppf(1.0 - tail) * se
+    t_based = df is not None and math.isfinite(df) and df > 0
+    half = (stats.t.ppf(1.0 - tail, df) if t_based else stats.norm.ppf(1.0 - tail)) * se
+    z = estimate / se if se > 0 else math.inf
+    p_value = (float(2.0 * stats.t.sf(abs(z), df)) if t_based and np.isfinite(z)
+               else _normal_p(z))
     return {"difference": float(estimate), "low": float(estimate - half),
-            "high": float(estimate + half), "se": se,
-            "p_value": _normal_p(estimate / se if se > 0 else math.inf)}
+            "high": float(estimate + half), "se": se, "p_value": p_value}
 
 
 def wald_heterogeneity(estimates: np.ndarray, covariances: np.ndarray) -> dict:

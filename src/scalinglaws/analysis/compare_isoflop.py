@@ -27,7 +27,8 @@ import numpy as np
 
 from .._validation import check_numbers
 from ..fitting._optima import bootstrap_slopes
-from ._compare_stats import compared_pairs, difference, difference_rows, wald_heterogeneity
+from ._compare_stats import (compared_pairs, difference, difference_rows, wald_heterogeneity,
+                             welch_df)
 from .compare_result import Comparison
 
 __all__ = ["compare_isoflop", "log_n_opt_draws"]
@@ -110,7 +111,13 @@ def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: f
             for g, versus in chosen:
                 (va, da, sa), (vb, db, sb) = values[g][name], values[versus][name]
                 paired = None if da is None or db is None else da - db
-                yield g, versus, difference(va - vb, paired, level, se=math.hypot(sa, sb))
+                # without draws: the regressions' t, on Welch-Satterthwaite degrees of
+                # freedom (a normal interval on ~7 df each covered 91.3% of 600 pairs)
+                reg = "N" if name == "a" else "D"
+                df = welch_df(sa, result[g].regression[reg]["df_resid"], sb,
+                              result[versus].regression[reg]["df_resid"])
+                yield g, versus, difference(va - vb, paired, level, se=math.hypot(sa, sb),
+                                            df=df)
 
         differences.extend(difference_rows(name, pair_rows(), level))
 
@@ -141,9 +148,12 @@ def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: f
             if draws is not None and ref_draws is not None:
                 row = difference(point[i] - ref_point[i], draws[:, i] - ref_draws[:, i], level)
             else:
-                se = math.hypot(_line_se(result[g], budgets)[i],
-                                _line_se(result[reference], budgets)[i])
-                row = difference(point[i] - ref_point[i], None, level, se=se)
+                se_g = _line_se(result[g], budgets)[i]
+                se_r = _line_se(result[reference], budgets)[i]
+                df = welch_df(se_g, result[g].regression["N"]["df_resid"], se_r,
+                              result[reference].regression["N"]["df_resid"])
+                row = difference(point[i] - ref_point[i], None, level,
+                                 se=math.hypot(se_g, se_r), df=df)
             failed = 0 if draws is None else int(np.sum(~np.isfinite(
                 draws[:, i] - ref_draws[:, i])))
             multipliers.append({"group": g, "reference": reference, "at": "C", "C": float(c),
@@ -163,5 +173,6 @@ def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: f
         differences=differences, multipliers=multipliers, test=test, n_resamples=n_resamples,
         fit=result, separate=result, draws=None,
         options={"pairs": pairs, "interval": "percentile of the groups' resampled exponents "
-                 "and minima" if resampled else "normal, regression standard errors"},
+                 "and minima" if resampled else "t, regression standard errors (differences "
+                 "on Welch-Satterthwaite degrees of freedom)"},
         notes=tuple(notes))

@@ -137,7 +137,8 @@ class Comparison(JsonDocument, FrozenOnUnpickle):
         lines = [f"comparison of {len(self.groups)} groups ({self.group_column!r}) with "
                  f"{self.reference!r} [{self.approach}; {level} intervals, "
                  + (f"bootstrap percentile over {self.n_resamples} resamples"
-                    if self.n_resamples else "normal intervals from standard errors")
+                    if self.n_resamples else "t intervals from the regressions' standard "
+                                             "errors")
                  + f"; p-values adjusted by {self.correction}]"]
         if self.multipliers:
             what = ("effective-compute multiplier (compute the reference needs for the "
