@@ -53,3 +53,125 @@ def test_a_diagnosis_computes_its_verdict_from_its_ratio_and_interval():
     unknown = _diagnosis(intervals={"tokens_ratio": (np.nan, np.nan)}, n_draws=10)
     assert unknown.verdict == "undetermined"
     assert "interval could not be computed" in str(unknown)
+
+
+# --------------------------------------------------------------------------- deeply frozen
+def _results():
+    """One of each result dataclass, with arrays, intervals and (Prediction) inputs."""
+    from scalinglaws.analysis.results import (Allocation, FrontierCoefficients,
+                                              InferenceAllocation, IsoLossCurve, Prediction)
+
+    two = np.array([1.0, 2.0])
+    band = {"N": (np.array([0.5, 1.5]), np.array([1.5, 2.5]))}
+    return [
+        Prediction(inputs={"N": two, "D": np.array([2e10, 2e10])}, loss=two, low=two - 0.1,
+                   high=two + 0.1, intervals={"loss": (two - 0.1, two + 0.1)},
+                   interval="confidence", confidence_low=two - 0.1, confidence_high=two + 0.1,
+                   beyond_calibration=np.array([False, True]), method="bootstrap"),
+        FrontierCoefficients(G=1.0, a=0.5, b=0.5, gamma=0.1, K=2.0,
+                             intervals={"a": (0.4, 0.6)}, n_draws=10),
+        Allocation(question="compute_optimal", C=two, N=two, D=two, loss=two,
+                   tokens_per_parameter=two, method="closed_form", flops_per_token=6.0,
+                   at_search_edge=np.array([False, True]), intervals=band, n_draws=10),
+        IsoLossCurve(target_loss=2.0, N=two, D=two, C=two, tokens_per_parameter=two,
+                     N_asymptote=0.1, optimal_N=1.0, optimal_D=1.0, optimal_C=6.0,
+                     flops_per_token=6.0, intervals=band, n_draws=10),
+        _diagnosis(intervals={"tokens_ratio": (np.array([0.4, 1.2]), np.array([4.7, 2.0]))},
+                   n_draws=10),
+        InferenceAllocation(target_loss=two, inference_tokens=two, N=two, D=two,
+                            training_compute=two, inference_compute=two, total_compute=two,
+                            chinchilla_N=two, chinchilla_D=two, chinchilla_total_compute=two,
+                            saving=two, saving_fraction=two, flops_per_token=6.0,
+                            inference_flops_per_token=2.0, intervals=band, n_draws=10),
+    ]
+
+
+def _arrays_and_mappings(value):
+    """Every ndarray and mapping inside ``value`` (through mappings, lists and tuples)."""
+    from collections.abc import Mapping
+
+    if isinstance(value, np.ndarray):
+        yield value
+    elif isinstance(value, Mapping):
+        yield value
+        for item in value.values():
+            yield from _arrays_and_mappings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _arrays_and_mappings(item)
+
+
+def _assert_deeply_frozen(result):
+    import dataclasses
+
+    from scalinglaws._validation import FrozenDict
+
+    seen = 0
+    for f in dataclasses.fields(result):
+        for inner in _arrays_and_mappings(getattr(result, f.name)):
+            seen += 1
+            if isinstance(inner, np.ndarray):
+                assert not inner.flags.writeable, f"{type(result).__name__}.{f.name}"
+            else:
+                assert isinstance(inner, FrozenDict), f"{type(result).__name__}.{f.name}"
+    assert seen, "nothing to check"
+
+
+@pytest.mark.parametrize("result", _results(), ids=lambda r: type(r).__name__)
+def test_every_result_is_deeply_frozen(result):
+    """A reviewer's D2: ``al.intervals["junk"] = 0`` broke ``to_frame`` and ``al.N[0] = 1``
+    changed the allocation in place; only the Diagnosis verdict was read-only."""
+    _assert_deeply_frozen(result)
+    with pytest.raises(TypeError, match="frozen result"):
+        result.intervals["junk"] = 0
+    if result.intervals:
+        name = next(iter(result.intervals))
+        low = result.intervals[name][0]
+        if isinstance(low, np.ndarray):
+            with pytest.raises(ValueError, match="read-only"):
+                low[0] = 0.0
+    for name in getattr(result, "_ELEMENT_FIELDS", ()):
+        value = getattr(result, name)
+        if isinstance(value, np.ndarray):
+            with pytest.raises(ValueError, match="read-only"):
+                value[0] = value[-1]
+    result.to_frame()  # still works
+    result.to_dict()
+
+
+def test_a_prediction_keeps_its_inputs():
+    prediction = _results()[0]
+    with pytest.raises(TypeError, match="frozen result"):
+        prediction.inputs["N"] = "oops"
+    with pytest.raises(ValueError, match="read-only"):
+        prediction.inputs["N"][0] = 7.0
+    with pytest.raises(ValueError, match="read-only"):
+        prediction.loss[0] = 99.0
+
+
+def test_freezing_copies_the_callers_arrays_and_keeps_scalars_and_dtypes():
+    from scalinglaws.analysis.results import Allocation
+
+    n = np.array([1.0, 2.0])
+    edge = np.array([False, True])
+    allocation = Allocation(question="compute_optimal", C=6.0, N=n, D=n, loss=2.0,
+                            tokens_per_parameter=n, method="closed_form", flops_per_token=6.0,
+                            at_search_edge=edge, intervals={"C": (5.0, 7.0)})
+    n[0] = 9.0  # the caller's array stays theirs; the result holds its own copy
+    assert allocation.N.tolist() == [1.0, 2.0] and n.flags.writeable
+    assert allocation.at_search_edge.dtype == bool
+    assert type(allocation.C) is float and type(allocation.loss) is float
+    assert allocation.interval("C") == (5.0, 7.0)
+
+
+@pytest.mark.parametrize("result", _results(), ids=lambda r: type(r).__name__)
+def test_frozen_through_pickle_and_replace(result):
+    import dataclasses
+    import pickle
+
+    again = pickle.loads(pickle.dumps(result))
+    _assert_deeply_frozen(again)
+    assert again.to_dict() == result.to_dict()
+    copied = dataclasses.replace(result, intervals=dict(result.intervals), n_draws=3)
+    _assert_deeply_frozen(copied)
+    assert copied.n_draws == 3 and copied.to_dict()["intervals"] == result.to_dict()["intervals"]

@@ -254,6 +254,27 @@ def test_contradiction_point_with_eq_6_7_as_printed():
         K.contradiction_point("table7")
 
 
+def test_contradiction_point_is_frozen_all_the_way_down():
+    """A reviewer's D2: ``point.published["L"] = 99`` rewrote the paper's figures."""
+    import dataclasses
+    import pickle
+
+    point = K.contradiction_point()
+    with pytest.raises(TypeError, match="frozen result"):
+        point.published["L"] = 99
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        point.loss = 1.0
+    assert point.published == pub.KAPLAN_2020_CONTRADICTION
+    given = {"C_pf_days": 1.0, "N": 2.0, "D": 3.0, "L": 4.0}
+    mine = dataclasses.replace(point, published=given)
+    given["L"] = 5.0  # the caller's dict stays theirs
+    assert mine.published["L"] == 4.0
+    again = pickle.loads(pickle.dumps(point))
+    assert again.to_dict() == point.to_dict()
+    with pytest.raises(TypeError, match="frozen result"):
+        again.published["L"] = 99
+
+
 # --------------------------------------------------------------------------- 0.575 vs 0.73
 def test_nd_form_allocation_exponent_is_not_kaplans_073():
     from scalinglaws.analysis.extrapolate import compute_optimal

@@ -11,17 +11,29 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import FrozenOnUnpickle, readonly_array
+from .._validation import FrozenOnUnpickle, deep_freeze, readonly_array
 from .._validation import to_plain as _plain
 from ..laws.flops import PF_DAY
 
 
-class _ResultMixin:
+class _ResultMixin(FrozenOnUnpickle):
     """``to_dict``, ``to_frame`` and ``interval`` shared by the result dataclasses.
 
     Subclasses list their per-element fields in ``_ELEMENT_FIELDS``; those become the
     columns of :meth:`to_frame`, followed by ``<name>_low`` / ``<name>_high``.
+    Every result is deeply frozen: its arrays are read-only copies and its mappings
+    (``intervals``, ``inputs``) are :class:`~scalinglaws._validation.FrozenDict`, so
+    ``result.intervals["x"] = ...`` or ``result.N[0] = ...`` cannot change what it says
+    (and stays so through pickling, :class:`~scalinglaws._validation.FrozenOnUnpickle`).
     """
+
+    __slots__ = ()
+
+    def __post_init__(self):
+        # deeply frozen like FitResult: scalars stay as they are, arrays become read-only
+        # copies (their dtype kept: bool flags, str verdicts), dicts FrozenDicts, lists tuples
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, deep_freeze(getattr(self, f.name)))
 
     _ELEMENT_FIELDS: tuple = ()
     #: former field names (before the one N, D, C vocabulary) -> current ones
@@ -88,7 +100,7 @@ _INTERVAL_FIELDS_DOC = """intervals : dict
 
 
 @dataclass(frozen=True, eq=False)
-class Prediction(_ResultMixin, FrozenOnUnpickle):
+class Prediction(_ResultMixin):
     """Predicted loss at broadcast inputs (see :func:`predict`).
 
     Attributes
@@ -177,7 +189,7 @@ class FrontierCoefficients(_ResultMixin):
 
 
 @dataclass(frozen=True, eq=False)
-class Allocation(_ResultMixin, FrozenOnUnpickle):
+class Allocation(_ResultMixin):
     """A point (C, N, D, loss) on or off the frontier.
 
     Returned by :func:`compute_optimal` (given C), :func:`compute_for_loss` (given the
@@ -222,7 +234,7 @@ class Allocation(_ResultMixin, FrozenOnUnpickle):
 
 
 @dataclass(frozen=True, eq=False)
-class IsoLossCurve(_ResultMixin, FrozenOnUnpickle):
+class IsoLossCurve(_ResultMixin):
     """The (N, D) pairs that reach one loss (see :func:`iso_loss_curve`).
 
     Attributes
@@ -254,7 +266,7 @@ class IsoLossCurve(_ResultMixin, FrozenOnUnpickle):
 
 
 @dataclass(frozen=True, eq=False)
-class Diagnosis(_ResultMixin, FrozenOnUnpickle):
+class Diagnosis(_ResultMixin):
     """How far a model (N, D) is from compute-optimal (see :func:`diagnose`).
 
     Attributes
@@ -314,6 +326,7 @@ class Diagnosis(_ResultMixin, FrozenOnUnpickle):
     _ELEMENT_FIELDS = _NUMBER_FIELDS + ("verdict",)
 
     def __post_init__(self):
+        super().__post_init__()
         # the verdict follows from the ratio and its interval, never given apart from them
         interval = self.intervals.get("tokens_ratio") if self.intervals else None
         verdict = training_verdict(self.tokens_ratio, interval)
@@ -385,7 +398,7 @@ class Diagnosis(_ResultMixin, FrozenOnUnpickle):
 
 
 @dataclass(frozen=True, eq=False)
-class InferenceAllocation(_ResultMixin, FrozenOnUnpickle):
+class InferenceAllocation(_ResultMixin):
     """Training plus inference compute minimised at a target loss (Sardana et al. 2024).
 
     Attributes

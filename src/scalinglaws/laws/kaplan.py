@@ -44,7 +44,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._validation import FrozenOnUnpickle
-from .._validation import freeze_array_fields
+from .._validation import deep_freeze, freeze_array_fields
 from . import published as pub
 from .flops import (
     KAPLAN_ALPHA_B,
@@ -450,6 +450,10 @@ class ContradictionPoint:
     loss: float
     data_law: str
     published: dict = field(default_factory=lambda: dict(pub.KAPLAN_2020_CONTRADICTION))
+
+    def __post_init__(self):
+        # frozen all the way down: ``point.published["L"] = 99`` must not rewrite the paper
+        object.__setattr__(self, "published", deep_freeze(dict(self.published)))
 
     def to_dict(self) -> dict:
         return {"compute": self.compute, "compute_pf_days": self.compute_pf_days, "N": self.N,
