@@ -1,8 +1,11 @@
 """Fits checked against independent truths: published values, synthetic truth, brute force."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import optimize as sopt
+
+import scalinglaws as sl
 
 from scalinglaws import (
     ConvergenceWarning,
@@ -210,6 +213,32 @@ def test_bad_arguments():
         fit(Runs.from_arrays(N=[1e8, 1e9, 1e10, 1e11, 1e12, 1e13], loss=[3, 2.9, 2.8, 2.7, 2.6, 2.5]))
     with pytest.raises(InputError, match="`starts` must have shape"):
         fit(runs, starts=np.ones((3, 2)))
+    # refused when the estimator is made, naming the argument (a reviewer's D6: these were
+    # accepted and failed later, or were silently read as True)
+    from scalinglaws import LawFitter
+
+    with pytest.raises(InputError, match="`starts` must have shape"):
+        LawFitter("chinchilla", starts=np.ones((3, 2)))
+    with pytest.raises(InputError, match="`starts` must be None, a dict"):
+        LawFitter("chinchilla", starts="bogus")
+    with pytest.raises(InputError, match="`polish` must be True or False"):
+        LawFitter("chinchilla", polish="no")
+    with pytest.raises(InputError, match="`params` of form 'chinchilla': E=-1.0"):
+        sl.FitResult.from_params("chinchilla", dict(E=-1, A=406.4, B=410.7, alpha=0.34,
+                                                    beta=0.28))
+
+
+def test_fit_passes_every_load_runs_option_through(tmp_path):
+    # sl.fit(path, loss_units=..., duplicates=...) raised TypeError from LawFitter
+    runs = generate_sweep(rng=0)
+    path = tmp_path / "runs.csv"
+    frame = runs.frame.copy()
+    frame["loss"] = frame["loss"] / np.log(2)  # in bits
+    pd.concat([frame, frame.iloc[:1]]).to_csv(path, index=False)  # one repeated row
+    with pytest.warns(sl.ScalingLawsWarning, match="dropped 1 row that repeats"):
+        result = fit(path, loss_units="bits", duplicates="drop")
+    assert result.n_runs == len(runs)
+    assert result.params["E"] == pytest.approx(fit(runs).params["E"], rel=1e-6)
 
 
 def test_user_starts_grid_and_array():

@@ -233,6 +233,16 @@ def test_calibrate_checks_its_arguments():
         calibrate(result, runs, n_resamples=-1)
     with pytest.raises(sl.InputError, match="FitResult"):
         calibrate("fit.json", runs)
+    # checked up front, named as passed (n_cuts=-3 became a warning and no calibration;
+    # scatter="bogus" was named `model`; rollout="no" was read as True)
+    with pytest.raises(sl.InputError, match="`n_cuts`"):
+        calibrate(result, runs, n_cuts=-3)
+    with pytest.raises(sl.InputError, match="`scatter` must be one of"):
+        calibrate(result, runs, scatter="bogus")
+    with pytest.raises(sl.InputError, match="`rollout` must be True or False"):
+        calibrate(result, runs, rollout="no")
+    with pytest.raises(sl.InputError, match="`progress`"):
+        calibrate(result, runs, progress="yes")
 
 
 def test_too_few_runs_for_a_rollout_warns_and_goes_on_without_calibration():

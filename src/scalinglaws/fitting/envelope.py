@@ -21,7 +21,8 @@ import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import FrozenOnUnpickle
-from .._validation import check_bool, check_confidence_level, check_int, check_positive, to_plain
+from .._validation import (check_bool, check_confidence_level, check_int, check_positive,
+                           check_rng, to_plain)
 from ..data.runs import as_runs
 from ._budgets import EXACT_FLOPS_RTOL
 from ._optima import OptimaResult, loglog_regression, percentile_interval
@@ -267,7 +268,7 @@ def envelope_fit(runs: Any, *, run_column: str = "run_id", n_points: int = 1500,
     bracket = check_bool("bracket", bracket)
     n_resamples = check_int("n_resamples", n_resamples, 0)
     level = check_confidence_level(confidence_level)
-    generator = np.random.default_rng(rng)
+    generator = check_rng("rng", rng)
     k = runs.flops_per_token
     runs.labels(run_column, "run_column")
     N, C, L = runs.N, runs.C, runs.loss

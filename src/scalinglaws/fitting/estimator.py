@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
-from .._validation import check_bounds, check_fits_in_memory, check_number_mapping
+from .._validation import check_bool, check_bounds, check_fits_in_memory, check_number_mapping
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
 from .engine import (GRADIENT_TOLERANCE, MultiStartResult, _bound_tolerance, distinct_optima,
@@ -123,7 +123,7 @@ class LawFitter:
         if not self.free:
             raise InputError("every parameter is fixed or tied: nothing to fit")
         self.lower, self.upper = self._bounds(bounds)
-        self.starts = starts
+        self.starts = self._check_starts(starts)
         for arg, value in (("max_iter", max_iter), ("keep", keep), ("rank", rank)):
             if not isinstance(value, (int, np.integer)) or value < 1:
                 raise InputError(f"`{arg}` must be a positive integer, got {value!r}")
@@ -131,7 +131,7 @@ class LawFitter:
             raise InputError(f"`prune_after` must be a non-negative integer, got {prune_after!r}")
         self.max_iter, self.prune_after, self.keep = int(max_iter), int(prune_after), int(keep)
         self.rank = int(rank)
-        self.polish = bool(polish)
+        self.polish = check_bool("polish", polish)
         self._bounds_arg = {k: list(v) for k, v in (bounds or {}).items()}
 
     #: options of a FitResult that define its objective: the law, loss, space, constraints
@@ -205,6 +205,28 @@ class LawFitter:
         if all(len(c) == 1 for c in columns):
             return jac_full[:, [c[0] for c in columns]]
         return np.stack([jac_full[:, c].sum(axis=1) for c in columns], axis=1)
+
+    def _check_starts(self, starts):
+        """``starts`` checked up front (a string was accepted here and failed inside fit)."""
+        if starts is None:
+            return None
+        try:
+            if isinstance(starts, Mapping):
+                for name, values in starts.items():
+                    np.asarray(values, dtype=float)
+            else:
+                values = np.asarray(starts, dtype=float)
+                if values.ndim not in (1, 2) or values.shape[-1] != len(self.free):
+                    raise InputError(f"`starts` must have shape (m, {len(self.free)}) for the "
+                                     f"free parameters {', '.join(self.free)}, got "
+                                     f"{values.shape}")
+        except InputError:
+            raise
+        except (TypeError, ValueError):
+            raise InputError("`starts` must be None, a dict of parameter name -> value(s), or "
+                             f"an (m, {len(self.free)}) array of numbers, got "
+                             f"{type(starts).__name__} {str(starts)[:40]!r}") from None
+        return starts
 
     def _start_points(self, X, loss) -> np.ndarray:
         grid_full = self.form.start_grid(X, loss)
@@ -606,7 +628,8 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
         return fit_groups(runs, form, estimator=LawFitter, **options)
     options.pop("groups", None)
     options.pop("shared", None)
-    load_keys = {"columns", "flops_per_token", "nan_policy", "format", "sep"}
+    load_keys = {"columns", "flops_per_token", "nan_policy", "format", "sep", "loss_units",
+                 "duplicates"}
     load_kwargs = {k: options.pop(k) for k in list(options) if k in load_keys}
     weights = options.pop("weights", None)
     return LawFitter(form, **options).fit(runs, weights=weights, **load_kwargs)

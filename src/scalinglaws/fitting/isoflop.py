@@ -43,7 +43,8 @@ import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import FrozenOnUnpickle
-from .._validation import check_bool, check_confidence_level, check_int, check_positive, to_plain
+from .._validation import (check_bool, check_confidence_level, check_int, check_positive,
+                           check_rng, to_plain)
 from ..data.runs import Runs, as_runs
 from ..laws.synthetic import DEFAULT_CURVE_SIZES, DEFAULT_HORIZONS, synthetic_training_curves
 from ._budgets import BUDGET_RTOL, TokenModel, group_budgets
@@ -402,7 +403,7 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
     level = check_confidence_level(confidence_level)
     grouping = {"budget": budget, "n_bins": n_bins, "bin_width_dex": bin_width_dex,
                 "budget_rtol": budget_rtol}
-    generator = np.random.default_rng(rng)
+    generator = check_rng("rng", rng)
     if groups is None:
         return _fit_one(runs, grouping, options, level, flops, generator, "isoflop_fit")
     runs.labels(groups, "groups")

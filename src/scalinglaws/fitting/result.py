@@ -166,6 +166,14 @@ class FitResult(FrozenOnUnpickle):
         """
         form = get_form(form)
         values = dict(zip(form.param_names, map(float, form.params_vector(params))))
+        # what a fit file would refuse on loading is refused here (a negative E or A was
+        # accepted, predicted NaN and saved a file sl.load then rejected)
+        bad = [f"{n}={v!r}" for n, v in values.items()
+               if not math.isfinite(v) or (n in form.log_params and v <= 0)]
+        if bad:
+            raise InputError(f"`params` of form {form.name!r}: {', '.join(bad)} (every value "
+                             "finite; scale parameters "
+                             f"{', '.join(sorted(form.log_params))} positive)")
         return cls(form=form, params=values, free_params=form.param_names, fixed={}, tied={},
                    objective=float("nan"), n_runs=0, success=True, status=0,
                    message="parameters given, not fitted")

@@ -54,12 +54,13 @@ import numpy as np
 
 from .._exceptions import ExtrapolationWarning, InputError
 from .._validation import FrozenOnUnpickle
-from .._validation import FrozenDict, check_confidence_level, readonly_array
+from .._validation import FrozenDict, check_bool, check_confidence_level, check_int, readonly_array
 from ..data.runs import as_runs
 from ..fitting.result import FitResult, check_fitted_on
 from .bootstrap_result import BootstrapResult
 from .calibration import ExtrapolationCalibration, calibrate_extrapolation
 from .delta import draws_log_predictions, log_prediction_sd, parameter_covariance
+from .scatter import MODELS as SCATTER_MODELS
 from .scatter import Scatter, estimate_scatter, outlier_runs
 
 __all__ = ["CalibratedFit", "calibrate", "IntervalBounds"]
@@ -424,6 +425,13 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) \
             or n_resamples < 0:
         raise InputError(f"`n_resamples` must be a non-negative integer, got {n_resamples!r}")
+    # checked here, not where used: n_cuts inside the rollout's try became a warning, and a
+    # bad scatter model was named `model`
+    rollout = check_bool("rollout", rollout)
+    progress = check_bool("progress", progress, allow_none=True)
+    n_cuts = check_int("n_cuts", n_cuts, minimum=1)
+    if scatter is not None and scatter not in SCATTER_MODELS:
+        raise InputError(f"`scatter` must be one of {', '.join(SCATTER_MODELS)}, got {scatter!r}")
     if scatter is None:
         scatter = "ratio" if {"N", "D"} <= set(runs.columns) else "constant"
     spread = estimate_scatter(result, runs, model=scatter, axis=axis, replicates=replicates)
