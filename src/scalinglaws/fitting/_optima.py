@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._exceptions import InputError
+from .._exceptions import InputError, ScalingLawsDeprecationWarning
 from .._validation import FrozenOnUnpickle
 from .._validation import deep_freeze, readonly_array
 
@@ -134,7 +134,7 @@ def _current_name(key: Any, columns) -> Any:
         new = DEPRECATED_COLUMNS[key]
         warnings.warn(f"column {key!r} of predict_optimal() is now {new!r} (the package's "
                       f"vocabulary: C, N, D, tokens_per_parameter); {key!r} will be removed",
-                      FutureWarning, stacklevel=3)
+                      ScalingLawsDeprecationWarning, stacklevel=3)
         return new
     return key
 

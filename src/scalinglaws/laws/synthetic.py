@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._exceptions import InputError
+from .._exceptions import InputError, ScalingLawsDeprecationWarning
 from .._validation import check_int, check_nonnegative, check_positive
 from ..data.runs import Runs
 from .forms import Form, get_form
@@ -68,7 +68,7 @@ def isoflop_grid(budgets: Sequence[float] = DEFAULT_BUDGETS, n_sizes: int = 12,
     """
     if tokens_per_param is not None:
         warnings.warn("`tokens_per_param` is now `tokens_per_parameter`; the old name will be "
-                      "removed", FutureWarning, stacklevel=2)
+                      "removed", ScalingLawsDeprecationWarning, stacklevel=2)
         tokens_per_parameter = tokens_per_param
     budgets = np.asarray(budgets, dtype=float)
     if budgets.ndim != 1 or budgets.size == 0 or not np.all(np.isfinite(budgets)) or np.any(budgets <= 0):
