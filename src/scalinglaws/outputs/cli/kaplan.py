@@ -109,7 +109,8 @@ def register(sub) -> None:
     add_quantity_options(q, ("N", "D"), required=("N",),
                          help={"N": "non-embedding parameters", "D": "tokens (adds delta L)"})
     q.add_argument("--threshold", type=positive_float, default=0.02,
-                   help="largest acceptable delta L (default 0.02, Kaplan's seed noise)")
+                   help="largest acceptable delta L = L(N, D) / L(N, infinite D) - 1, a "
+                        "relative excess loss, not nats (default 0.02, Kaplan's seed noise)")
     add_json_option(q)
     q.set_defaults(func=cmd_overfit)
 
@@ -117,9 +118,12 @@ def register(sub) -> None:
                                        "batch sizes (McCandlish et al. 2018)")
     q.add_argument("log", metavar="PATH", help="table of logged steps (CSV, TSV, JSON, Parquet)")
     q.add_argument("--small-batch", type=positive_float, required=True,
-                   help="batch size of the small-batch gradient (e.g. one worker's)")
+                   help="batch size of the small-batch gradient (e.g. one worker's), in "
+                        "sequences or tokens: B_simple comes out in the same unit (Kaplan's "
+                        "B_crit is in tokens)")
     q.add_argument("--big-batch", type=positive_float, required=True,
-                   help="batch size of the big-batch gradient (e.g. the all-reduced one)")
+                   help="batch size of the big-batch gradient (e.g. the all-reduced one), in "
+                        "the unit of --small-batch")
     q.add_argument("--small-column", default="norm_sq_small",
                    help="column of squared small-batch gradient norms (default norm_sq_small)")
     q.add_argument("--big-column", default="norm_sq_big",
