@@ -3,6 +3,11 @@
 These are facts from papers' tables, used as reference lines in reproductions,
 plots and comparisons. Parameters are in this package's public units and names
 (``E``, ``A``, ``B``, ``alpha``, ``beta`` for the Chinchilla form).
+
+Every table here is read-only (a :class:`~scalinglaws._validation.FrozenDict`, nested
+ones too): ``KAPLAN_2020_FRONTIER["p_N"] = 0.5`` raises ``TypeError`` instead of
+changing every later result in the session. To vary a value, copy it:
+``{**HOFFMANN_2022_TEX, "E": 1.8}`` or ``dict(KAPLAN_2020_ND)``.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+
+from .._validation import deep_freeze
 
 __all__ = ["HOFFMANN_2022_ROUNDED", "HOFFMANN_2022_TEX", "BESIROGLU_2024_TABLE1",
            "BESIROGLU_2024_INTERVALS", "KAPLAN_2020", "KAPLAN_2020_ND", "KAPLAN_2020_FRONTIER",
@@ -226,3 +233,11 @@ LUO_2025_MPL = {
     "400M": {"L0": 2.37474466, "A": 0.65421216, "alpha": 0.42878731, "B": 523.42464371,
              "C": 2.02462735, "beta": 0.59350493, "gamma": 0.63472457},
 }
+
+
+# Typed in once, read-only from here on: a table a script could edit in place would change
+# what every later call in the session quotes as the paper's value.
+for _name in __all__:
+    if isinstance(globals()[_name], dict):
+        globals()[_name] = deep_freeze(globals()[_name])
+del _name
