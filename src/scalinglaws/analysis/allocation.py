@@ -191,6 +191,8 @@ def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
               "D": D * usable, "loss": loss * usable,
               "tokens_per_parameter": D / N * usable}
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
+    # the loss reached is the target in every draw (to rounding): not an interval to show
+    intervals.pop("loss", None)
     warn_edge(at_edge[0], "the compute-optimal model for this loss",
                "widen `tokens_per_parameter_bounds` or check the target loss")
     return Allocation(question="compute_for_loss", **point_values, method=method,
