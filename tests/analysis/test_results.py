@@ -1,11 +1,13 @@
 """Tests of analysis/results.py: the under-training verdict and the Diagnosis that
-carries it."""
+carries it; every result deeply frozen (through pickle and ``dataclasses.replace``);
+``bounds(name)``, the interval lookup that does not clash with ``Prediction.interval``."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from scalinglaws import InputError
 from scalinglaws.analysis.results import Diagnosis, training_verdict
 
 
@@ -175,3 +177,30 @@ def test_frozen_through_pickle_and_replace(result):
     copied = dataclasses.replace(result, intervals=dict(result.intervals), n_draws=3)
     _assert_deeply_frozen(copied)
     assert copied.n_draws == 3 and copied.to_dict()["intervals"] == result.to_dict()["intervals"]
+
+
+# --------------------------------------------------------------------------- bounds
+def test_a_prediction_gives_its_bounds_under_a_name_that_does_not_clash():
+    """A reviewer's D3: ``Prediction.interval`` is the kind of interval (a str field), so
+    ``p.interval("loss")`` raised "'str' object is not callable"; the lookup every other
+    result has as ``interval(name)`` is ``bounds(name)`` on all of them."""
+    from scalinglaws.analysis.results import Prediction
+
+    prediction, allocation = _results()[0], _results()[2]
+    assert prediction.interval == "confidence"
+    low, high = prediction.bounds()
+    assert low.tolist() == prediction.low.tolist() and high.tolist() == prediction.high.tolist()
+    assert prediction.bounds("loss") == prediction.intervals["loss"]
+    with pytest.raises(InputError, match="no interval for 'N'; available: loss"):
+        prediction.bounds("N")
+    with pytest.raises(InputError, match="`name` must be the name of a quantity"):
+        prediction.bounds(0)
+    without = Prediction(inputs={"N": 1e9, "D": 2e10}, loss=2.5)
+    assert without.interval is None
+    with pytest.raises(InputError, match="pass `draws` to get intervals"):
+        without.bounds()
+    # the other results: bounds(name) is interval(name), the former names included
+    assert allocation.bounds("N") == allocation.interval("N") == allocation.intervals["N"]
+    with pytest.warns(FutureWarning):
+        assert allocation.n_params is allocation.N
+    assert allocation.bounds("n_params") == allocation.intervals["N"]

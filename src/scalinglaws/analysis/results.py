@@ -56,14 +56,25 @@ class _ResultMixin(FrozenOnUnpickle):
                       "will be removed", FutureWarning, stacklevel=2)
         return getattr(self, current)
 
-    def interval(self, name: str):
-        """``(low, high)`` percentile interval of quantity ``name`` (needs draws)."""
+    def bounds(self, name: str):
+        """``(low, high)`` percentile interval of quantity ``name`` (needs draws).
+
+        The same as ``interval(name)``, under a name that every result has:
+        :class:`Prediction` keeps ``interval`` for the interval's kind.
+        """
+        if not isinstance(name, str):
+            raise InputError(f"`name` must be the name of a quantity, got {name!r}")
         name = type(self)._FORMER_NAMES.get(name, name) if name not in self.intervals else name
         if name not in self.intervals:
             raise InputError(f"no interval for {name!r}: pass `draws` to get intervals"
                              if not self.intervals else
                              f"no interval for {name!r}; available: {', '.join(self.intervals)}")
         return self.intervals[name]
+
+    def interval(self, name: str):
+        """``(low, high)`` percentile interval of quantity ``name`` (needs draws); see
+        :meth:`bounds`."""
+        return self.bounds(name)
 
     def to_dict(self) -> dict:
         """Every field as plain types (lists, floats, None for non-finite), for ``--json``."""
@@ -111,9 +122,12 @@ class Prediction(_ResultMixin):
         Predicted loss at the point estimate.
     low, high : float or ndarray or None
         The interval of the kind asked for (``interval``); None without one.
+        ``bounds()`` returns the same pair and raises an ``InputError`` without one.
     interval : {"confidence", "prediction"} or None
         Kind of ``low``/``high``: a confidence interval is where the law (the mean loss
         at those inputs) is; a prediction interval is where one new run will land.
+        Here ``interval`` is this string, not the ``interval(name)`` method of the other
+        results: use ``bounds("loss")`` (or ``low``, ``high``) for the bounds.
     confidence_low, confidence_high, prediction_low, prediction_high : ndarray or None
         Both kinds when available (prediction intervals need a
         :class:`~scalinglaws.uncertainty.calibrated.CalibratedFit`).
@@ -142,6 +156,22 @@ class Prediction(_ResultMixin):
     extrapolation_factor: Any = None
     beyond_calibration: Any = None
     method: str = ""
+
+    def bounds(self, name: str = "loss"):
+        """``(low, high)`` of the predicted loss, of the kind in ``interval``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scalinglaws import FitResult, predict
+        >>> law = FitResult.from_params("chinchilla", dict(E=1.69, A=406.4, B=410.7,
+        ...                                                alpha=0.34, beta=0.28))
+        >>> draws = law.form.params_vector(law.params) * np.array([[1.0], [0.99], [1.01]])
+        >>> p = predict(law, N=70e9, D=1.4e12, draws=draws)
+        >>> p.interval, p.bounds() == (p.low, p.high)
+        ('confidence', True)
+        """
+        return super().bounds(name)
 
     def to_frame(self):
         import pandas as pd

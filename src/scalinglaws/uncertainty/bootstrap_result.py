@@ -82,13 +82,14 @@ class BootstrapResult(FrozenOnUnpickle):
     def _params(self, values: np.ndarray) -> dict:
         return {name: values[..., i] for i, name in enumerate(self.form.param_names)}
 
-    def interval(self, statistic: Callable[[dict], np.ndarray], *, confidence_level=None,
+    def interval(self, statistic: str | Callable[[dict], np.ndarray], *, confidence_level=None,
                  method=None):
-        """Estimate and interval of any function of the parameters.
+        """Estimate and interval of a parameter, or of any function of the parameters.
 
         Parameters
         ----------
-        statistic : callable
+        statistic : str or callable
+            A parameter name (``"E"``: its ``(low, high)`` is ``intervals["E"]``), or
             ``statistic(params)`` with ``params`` a dict of arrays (one value
             per draw) returning an array of the same length (it must
             broadcast, e.g. ``lambda p: p["beta"] / (p["alpha"] + p["beta"])``).
@@ -98,7 +99,35 @@ class BootstrapResult(FrozenOnUnpickle):
         Returns
         -------
         (estimate, low, high) : tuple of float
+            The full-data estimate and the interval (nan bounds when fewer than two
+            draws give a finite value).
+
+        Raises
+        ------
+        InputError
+            ``statistic`` neither a parameter name nor a callable; a bad
+            ``confidence_level`` or ``method``.
+
+        Examples
+        --------
+        >>> import scalinglaws as sl
+        >>> runs = sl.generate_sweep(rng=0)
+        >>> result = sl.fit(runs)
+        >>> boot = sl.bootstrap(result, runs, 50, rng=0, progress=False)
+        >>> estimate, low, high = boot.interval("E")
+        >>> (low, high) == boot.intervals["E"], bool(low < estimate < high)
+        (True, True)
+        >>> _, low, high = boot.interval(lambda p: p["beta"] / (p["alpha"] + p["beta"]))
         """
+        if isinstance(statistic, str):
+            if statistic not in self.form.param_names:
+                raise InputError(f"`statistic` must be a parameter of form {self.form.name!r} "
+                                 f"({', '.join(self.form.param_names)}) or a callable, got "
+                                 f"{statistic!r}")
+            statistic = (lambda p, name=statistic: p[name])
+        elif not callable(statistic):
+            raise InputError("`statistic` must be a parameter name or a callable "
+                             f"statistic(params), got {type(statistic).__name__} {statistic!r}")
         level = _check_level(self.confidence_level if confidence_level is None else confidence_level)
         method = _check_method(self.method if method is None else method)
         point = self.form.params_vector(self.point)
@@ -136,8 +165,8 @@ class BootstrapResult(FrozenOnUnpickle):
     def intervals(self) -> dict:
         """``{name: (low, high)}`` for every parameter."""
         out = {}
-        for i, name in enumerate(self.form.param_names):
-            _, low, high = self.interval(lambda p, name=name: p[name])
+        for name in self.form.param_names:
+            _, low, high = self.interval(name)
             out[name] = (low, high)
         return out
 
