@@ -71,3 +71,55 @@ def test_interval_takes_a_parameter_name(boot):
 def test_interval_refuses_anything_else_naming_the_argument(boot, statistic, match):
     with pytest.raises(InputError, match=match):
         boot.interval(statistic)
+
+
+# --------------------------------------------------------------------------- predict
+def test_predict_is_the_loss_law_over_the_draws(boot):
+    estimate, low, high = boot.predict(N=7e10, D=1.4e12)
+    assert estimate == pytest.approx(_loss(HOFFMANN_2022_ROUNDED, 7e10, 1.4e12), rel=1e-12)
+    assert (low, high) == pytest.approx(_quantiles(_loss(_columns(boot), 7e10, 1.4e12)),
+                                        rel=1e-12)
+    assert all(type(v) is float for v in (estimate, low, high))
+    # text quantities and one-element arrays are one point too
+    assert boot.predict(N="70B", D=np.array([1.4e12])) == (estimate, low, high)
+
+
+@pytest.mark.parametrize("inputs, match", [
+    (dict(N=[7e9, 7e10], D=1.4e12), "`N` must be a single number here.*scalinglaws.predict"),
+    (dict(N=7e10, D=np.full((2, 2), 1.4e12)), "`D` must be a single number here"),
+    (dict(N=7e10), "needs inputs N, D; missing D"),
+    (dict(n=7e10, D=1.4e12), "unknown input\\(s\\) n"),
+    (dict(N=-7e10, D=1.4e12), "`N` must be positive"),
+    (dict(N=7e10, D="lots"), "`D` must be a number"),
+    (dict(N=np.nan, D=1.4e12), "`N` must be finite"),
+])
+def test_predict_validates_its_inputs_up_front(boot, inputs, match):
+    """A reviewer's D4: an array for N gave a raw TypeError, a missing input a KeyError."""
+    with pytest.raises(InputError, match=match):
+        boot.predict(**inputs)
+
+
+# --------------------------------------------------------------------------- tokens_per_parameter
+def test_tokens_per_parameter_is_eq_4_over_the_draws(boot):
+    estimate, low, high = boot.tokens_per_parameter(1e24)
+    assert estimate == pytest.approx(_ratio(HOFFMANN_2022_ROUNDED, 1e24), rel=1e-12)
+    assert (low, high) == pytest.approx(_quantiles(_ratio(_columns(boot), 1e24)), rel=1e-12)
+    assert boot.tokens_per_parameter("1e24") == (estimate, low, high)
+    eight = boot.tokens_per_parameter(1e24, flops_per_token=8)
+    assert eight[0] == pytest.approx(_ratio(HOFFMANN_2022_ROUNDED, 1e24, 8.0), rel=1e-12)
+
+
+@pytest.mark.parametrize("args, match", [
+    (([1e24, 1e25],), "`compute` must be a single number here.*compute_optimal"),
+    (("a lot",), "`compute` must be a number"),
+    ((0.0,), "`compute` must be positive"),
+    ((np.inf,), "`compute` must be finite"),
+    ((1e24, -6), "`flops_per_token` must be a finite positive number"),
+    ((1e24, 0), "`flops_per_token` must be a finite positive number"),
+    ((1e24, "6"), "`flops_per_token` must be a finite positive number"),
+])
+def test_tokens_per_parameter_validates_up_front(boot, args, match):
+    """A reviewer's D4: ``"1e24"`` and arrays gave raw numpy errors, and
+    ``flops_per_token=-6`` a silent (nan, nan, nan)."""
+    with pytest.raises(InputError, match=match):
+        boot.tokens_per_parameter(*args)

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import FrozenOnUnpickle, deep_freeze, freeze_array_fields
+from .._validation import FrozenOnUnpickle, check_numbers, check_positive, deep_freeze
 from .._validation import check_confidence_level as _check_level
+from .._validation import freeze_array_fields
 from ..fitting.result import check_same_point
 from ..laws.forms import Form
 from ..laws.frontier import tokens_per_parameter as frontier_ratio
@@ -23,6 +24,18 @@ def _check_method(method) -> str:
     if method not in METHODS:
         raise InputError(f"`method` must be one of {', '.join(METHODS)}, got {method!r}")
     return method
+
+
+def _one_value(name: str, value, *, for_many: str, positive: bool = True) -> float:
+    """``value`` (a number or text such as ``"1e24"``) as one float, else an InputError
+    naming ``name``: these methods give one interval, for one point; ``for_many`` is the
+    function that takes arrays."""
+    array = check_numbers(name, value, positive=positive)
+    if array.size != 1:
+        raise InputError(f"`{name}` must be a single number here (one interval at one point), "
+                         f"got {array.size} values; for many, attach the bootstrap "
+                         f"(result.with_bootstrap(boot)) and use {for_many}")
+    return float(array.ravel()[0])
 
 
 @dataclass(frozen=True)
@@ -194,12 +207,32 @@ class BootstrapResult(FrozenOnUnpickle):
                 "b": self.interval(lambda p: p["alpha"] / (p["alpha"] + p["beta"]))}
 
     def tokens_per_parameter(self, compute: float, flops_per_token: float = 6.0):
-        """Interval of D_opt/N_opt at a compute budget (Chinchilla closed form)."""
+        """Interval of D_opt/N_opt at one compute budget (Chinchilla closed form).
+
+        Parameters
+        ----------
+        compute : float or str
+            One training budget C in FLOP (``1e24`` or ``"1e24"``).
+        flops_per_token : float
+            ``k`` in ``C = k N D``.
+
+        Returns
+        -------
+        (estimate, low, high) : tuple of float
+            As :meth:`interval`.
+
+        Raises
+        ------
+        InputError
+            A form other than ``chinchilla``; ``compute`` not one positive number;
+            ``flops_per_token`` not a positive number. For many budgets use
+            :func:`~scalinglaws.compute_optimal` with the bootstrap attached.
+        """
         if self.form.name != "chinchilla":
             raise InputError("use scalinglaws.extrapolate.compute_optimal with draws for "
                              f"form {self.form.name!r}")
-        if not np.isfinite(compute) or compute <= 0:
-            raise InputError(f"`compute` must be a positive number of FLOP, got {compute!r}")
+        compute = _one_value("compute", compute, for_many="scalinglaws.compute_optimal")
+        flops_per_token = check_positive("flops_per_token", flops_per_token)
 
         def ratio(p):
             rows = np.column_stack([np.ravel(p[n]) for n in self.form.param_names])
@@ -208,14 +241,38 @@ class BootstrapResult(FrozenOnUnpickle):
         return self.interval(ratio)
 
     def predict(self, **inputs):
-        """Interval of the predicted loss at one point, e.g. ``predict(N=7e10, D=1.4e12)``."""
-        scalar = {k: float(np.asarray(v)) for k, v in inputs.items()}
+        """Interval of the predicted loss at one point, e.g. ``predict(N=7e10, D=1.4e12)``.
+
+        Parameters
+        ----------
+        **inputs : float or str
+            One value for each of the form's inputs (``N=7e10, D="1.4T"``).
+
+        Returns
+        -------
+        (estimate, low, high) : tuple of float
+            As :meth:`interval`. For arrays of points, and prediction intervals, use
+            :func:`~scalinglaws.predict` on ``result.with_bootstrap(boot)``.
+
+        Raises
+        ------
+        InputError
+            An input missing, unknown, not a positive number, or given several values.
+        """
+        unknown = [name for name in inputs if name not in self.form.inputs]
+        if unknown:
+            raise InputError(f"form {self.form.name!r} takes inputs "
+                             f"{', '.join(self.form.inputs)}; unknown input(s) "
+                             f"{', '.join(unknown)}")
+        X, _ = self.form._broadcast_inputs(inputs)  # names a missing or non-numeric input
+        for name in self.form.inputs:
+            _one_value(name, inputs[name], for_many="scalinglaws.predict",
+                       positive=self.form.positive_inputs)
 
         def loss(p):
             theta = np.stack([np.atleast_1d(p[n]) for n in self.form.param_names], axis=-1)
             internal = self.form.to_internal(theta)
-            logf, _ = self.form.log_value_and_jacobian(
-                internal, {k: np.array([v]) for k, v in scalar.items()})
+            logf, _ = self.form.log_value_and_jacobian(internal, X)
             out = np.exp(logf[:, 0])
             return out if np.ndim(p[self.form.param_names[0]]) else out[0]
 
