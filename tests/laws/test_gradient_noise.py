@@ -62,6 +62,7 @@ def test_interval_coverage():
         low, high = gradient_noise_scale(small, big, 16, 128).confidence_interval
         hits += low <= truth <= high
     assert abs(hits / 400 - 0.95) < 0.022
+    assert hits == 384  # the README's 96.0%
 
 
 def test_noise_swamping_the_signal_is_reported():

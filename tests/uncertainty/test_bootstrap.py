@@ -85,6 +85,7 @@ def test_coverage_on_simulated_sweeps():
             hits[name] += low <= truth[name] <= high
     for name, count in hits.items():
         assert 88 <= 100 * count / n_sweeps <= 99, (name, count)
+    assert hits == {"E": 96, "alpha": 94, "beta": 96}  # as the README states
 
 
 def test_same_seed_same_draws_and_json_whatever_n_jobs(synthetic):
