@@ -215,10 +215,12 @@ def test_a_plain_fit_warns_far_beyond_its_runs(sweep):
         warnings.simplefilter("error")
         compute_optimal(result, 90 * runs.C.max(), draws=False)
         diagnose(result, n, 9 * d, draws=False)
-    with pytest.warns(sl.ExtrapolationWarning, match=r"at up to 1\.2e\+03x the largest"):
+    with pytest.warns(sl.ExtrapolationWarning, match=r"at up to 1\.2e\+03x the largest") as caught:
         compute_optimal(result, 1200 * runs.C.max(), draws=False)
-    with pytest.warns(sl.ExtrapolationWarning, match=r"at up to 120x the largest"):
+    assert caught[0].filename == __file__  # the caller's line, not the package's
+    with pytest.warns(sl.ExtrapolationWarning, match=r"at up to 120x the largest") as caught:
         diagnose(result, 12 * n, 10 * d, draws=False)
+    assert caught[0].filename == __file__
     # a fit without a recorded range (given parameters, older files) cannot tell: no warning
     given = sl.FitResult.from_params("chinchilla", result.params)
     with warnings.catch_warnings():

@@ -273,7 +273,7 @@ def warn_edge(at_edge, what: str, remedy: str) -> None:
     if np.any(at_edge):
         warnings.warn(f"{what} lies at the edge of the searched range for "
                       f"{int(np.sum(at_edge))} element(s); {remedy}", ConvergenceWarning,
-                      stacklevel=3)
+                      stacklevel=4)  # warn_edge, the @quiet function, its wrapper, the caller
 
 
 def edge_out(flags, shape):
