@@ -64,7 +64,12 @@ def test_isoflop_frontier(isoflop_result, tmp_path):
     assert ax.get_ylabel() == "compute-optimal N_opt (parameters), D_opt (tokens)"
     texts = legend_texts(ax)
     low, high = isoflop_result.a_interval
-    assert (f"N_opt ∝ C^{isoflop_result.a:.3f} [{low:.3f}, {high:.3f}] (parameters)") in texts
+    assert (f"N_opt ∝ C^{isoflop_result.a:.3f} (parameters); t interval "
+            f"[{low:.3f}, {high:.3f}]") in texts
+    # the band says what it is: the line's t interval without resamples (an audit: the
+    # legend named neither kind while the band could be the bootstrap's)
+    level = f"{100 * isoflop_result.confidence_level:g}%"
+    assert f"{level} t interval of the fitted line" in texts
     assert any(t.startswith(f"D_opt ∝ C^{isoflop_result.b:.3f}") for t in texts)
     # the lines are the fitted power laws through the minima: a straight line in log-log
     # whose slopes are a and b

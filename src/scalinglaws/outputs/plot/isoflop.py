@@ -210,16 +210,18 @@ def isoflop_frontier(isoflop_result, ax=None, *, compute=None, figsize=None):
                        edgecolors=colour, zorder=4)
         low, high = getattr(isoflop_result, interval, (np.nan, np.nan))
         a_value = getattr(isoflop_result, exponent, np.nan)
-        text = (f"{name}_opt ∝ C^{a_value:.3f}"
-                + (f" [{low:.3f}, {high:.3f}]" if np.isfinite(low) and np.isfinite(high) else "")
-                + f" ({unit})")
+        text = (f"{name}_opt ∝ C^{a_value:.3f} ({unit})"
+                + (f"; t interval [{low:.3f}, {high:.3f}]" if np.isfinite(low) and np.isfinite(high)
+                   else ""))
         ax.plot(compute, _column(lines, name), color=colour, lw=1.8, label=text, zorder=3)
         band_low, band_high = _column(lines, name, "_low"), _column(lines, name, "_high")
         if np.all(np.isfinite(band_low)) and np.all(np.isfinite(band_high)):
             ax.fill_between(compute, band_low, band_high, color=colour, alpha=0.18, lw=0,
                             zorder=2)
+    kind = ("bootstrap percentile" if str(lines.attrs.get("interval", "")).startswith("bootstrap")
+            else "t")
     ax.fill_between([], [], [], color="0.5", alpha=0.3,
-                    label=f"{100 * level:g}% interval of the fitted line")
+                    label=f"{100 * level:g}% {kind} interval of the fitted line")
     ax.errorbar([], [], yerr=[], fmt="o", color="0.4", ms=5, capsize=2,
                 label="IsoFLOP minima (±1.96 SE)")
     if not used.all():
