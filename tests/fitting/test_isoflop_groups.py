@@ -85,6 +85,14 @@ def test_stacked_budgets_and_json(grouped):
     assert doc["exponents"][0]["a"] == pytest.approx(grouped[grouped.groups[0]].a)
     summary = grouped.summary()
     assert "15 groups" in summary and KAPLAN in summary and f"{grouped[KAPLAN].a:.4f}" in summary
+    # the summary names its intervals (an audit: '95% interval' for a t interval, and the
+    # bootstrap's never shown)
+    assert "intervals at 95%: the regression's t interval" in summary
+    low, high = grouped[KAPLAN].a_interval
+    assert f"[{low:.4f}, {high:.4f}]" in summary
+    if grouped[KAPLAN].a_bootstrap_interval is not None:
+        low, high = grouped[KAPLAN].a_bootstrap_interval
+        assert "bootstrap percentile" in summary and f"[{low:.4f}, {high:.4f}]" in summary
 
 
 def test_grouped_isoflop_result_pickles(grouped):
@@ -131,3 +139,15 @@ def test_a_group_without_two_usable_budgets_is_named(porian):
     with pytest.raises(InputError, match=f"isoflop_fit \\[setting='{TUNED}'\\] needs at "
                                          "least two usable budgets, found"):
         quiet(isoflop_fit, frame, groups="setting", curve="akima")
+
+
+def test_the_summary_shows_the_bootstrap_intervals_when_resampled():
+    frame = pd.concat([sl.generate_sweep(rng=1).to_frame().assign(recipe="a"),
+                       sl.generate_sweep(rng=2).to_frame().assign(recipe="b")])
+    grouped = quiet(isoflop_fit, frame, groups="recipe", budget="budget", n_resamples=50,
+                    rng=0)
+    summary = grouped.summary()
+    assert "t interval and the bootstrap percentile interval of the resampled minima" in summary
+    for group in ("a", "b"):
+        low, high = grouped[group].a_bootstrap_interval
+        assert f"[{low:.4f}, {high:.4f}]" in summary

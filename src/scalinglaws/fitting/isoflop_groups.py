@@ -114,14 +114,26 @@ class GroupedIsoFLOPResult(ByGroup):
         width = max(len("group"), *(len(str(g)) for g in self.results))
         title = (f"IsoFLOP profiles per {self.group_column!r} (Hoffmann et al. 2022, "
                  f"Approach 2): {len(self)} groups, {self.n_runs} runs")
-        header = (f"{'group':<{width}}  {'a':>7} {level + ' interval':>18}  {'b':>7} "
-                  f"{level + ' interval':>18}  budgets")
-        lines = [title, "", header]
+        resampled = bool(self.exponents["a_bootstrap_low"].notna().any())
+        header = (f"{'group':<{width}}  {'a':>7} {'t interval':>18}"
+                  + (f" {'bootstrap':>18}" if resampled else "")
+                  + f"  {'b':>7} {'t interval':>18}"
+                  + (f" {'bootstrap':>18}" if resampled else "") + "  budgets")
+        lines = [title, f"intervals at {level}: the regression's t interval"
+                 + (" and the bootstrap percentile interval of the resampled minima"
+                    if resampled else ""), "", header]
+
+        def pair(low, high):
+            return f"{f'[{low:.4f}, {high:.4f}]':>18}"
+
         for row in self.exponents.itertuples():
-            lines.append(f"{row.group!s:<{width}}  {row.a:>7.4f} "
-                         f"{f'[{row.a_low:.4f}, {row.a_high:.4f}]':>18}  {row.b:>7.4f} "
-                         f"{f'[{row.b_low:.4f}, {row.b_high:.4f}]':>18}  "
-                         f"{row.n_budgets_used} used, {row.n_budgets_excluded} excluded")
+            lines.append(f"{row.group!s:<{width}}  {row.a:>7.4f} {pair(row.a_low, row.a_high)}"
+                         + (f" {pair(row.a_bootstrap_low, row.a_bootstrap_high)}"
+                            if resampled else "")
+                         + f"  {row.b:>7.4f} {pair(row.b_low, row.b_high)}"
+                         + (f" {pair(row.b_bootstrap_low, row.b_bootstrap_high)}"
+                            if resampled else "")
+                         + f"  {row.n_budgets_used} used, {row.n_budgets_excluded} excluded")
         return "\n".join(lines)
 
     def __str__(self) -> str:
