@@ -313,7 +313,8 @@ FAR_BEYOND = 100.0
 
 def warn_far_beyond(fit, X, *, stacklevel: int = 4) -> None:
     """Warn when a plain fit predicts more than :data:`FAR_BEYOND` times beyond its runs
-    (``stacklevel``: the frame of the user's call)."""
+    (``stacklevel``: the frame of the user's call; 4 from a :func:`quiet` function: this
+    one, the function, its wrapper, the caller)."""
     if _RANGE_SHOWN.get():
         return
     ranges = getattr(fit, "fitted_range", None) or {}

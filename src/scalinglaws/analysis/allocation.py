@@ -130,7 +130,7 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
     warn_edge(at_edge[0], "the compute-optimal model size",
                "widen `tokens_per_parameter_bounds` (the optimum of the law lies outside it)")
-    warn_far_beyond(fit, {"N": N[0], "D": D[0]}, stacklevel=4)  # @quiet adds a frame
+    warn_far_beyond(fit, {"N": N[0], "D": D[0]})
     return Allocation(question="compute_optimal", C=shaped(budgets, shape),
                       **point_values, method=method, flops_per_token=k,
                       at_search_edge=edge_out(at_edge[0], shape), intervals=intervals,

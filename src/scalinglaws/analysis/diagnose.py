@@ -92,7 +92,7 @@ def diagnose(fit, N=None, D=None, *, flops_per_token=6.0, method="auto", draws=N
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
     warn_edge(at_edge[0], "a compute-optimal model in the diagnosis",
                "the law's optimum lies outside the default tokens-per-parameter range")
-    warn_far_beyond(fit, {"N": n, "D": d}, stacklevel=4)  # @quiet adds a frame
+    warn_far_beyond(fit, {"N": n, "D": d})
     return Diagnosis(N=shaped(n, shape), D=shaped(d, shape),
                      C=shaped(compute, shape), **point_values, flops_per_token=k,
                      method=method, form=form.name, intervals=intervals, confidence_level=level,

@@ -249,12 +249,7 @@ class LawFitter:
                     axes.append(np.unique(column))
             points = np.array(np.meshgrid(*axes, indexing="ij")).reshape(len(axes), -1).T
         else:
-            values = np.asarray(self.starts, dtype=float)
-            if values.ndim == 1:
-                values = values[None, :]
-            if values.ndim != 2 or values.shape[1] != len(self.free):
-                raise InputError(f"`starts` must have shape (m, {len(self.free)}) for the free "
-                                 f"parameters {', '.join(self.free)}, got {values.shape}")
+            values = np.atleast_2d(np.asarray(self.starts, dtype=float))  # shape checked
             log_cols = np.array([n in self.form.log_params for n in self.free])
             with np.errstate(divide="ignore", invalid="ignore"):
                 points = np.where(log_cols, np.log(values), values)

@@ -279,17 +279,16 @@ class CalibratedFit(FrozenOnUnpickle):
                 above = np.fmax(q * parameter_sd, hi - log_point)
                 return np.sqrt(below**2 + (q * rest_sd) ** 2), np.sqrt(above**2 + (q * rest_sd) ** 2)
 
-            below, above = half_widths(q_t, np.sqrt(scatter_sd**2 + extra_sd**2))
-            if q_out is not None:
-                # beyond the range the conformal multiplier (it can be below t's) applies,
-                # but never narrower than the in-range rule at the same point: otherwise a
-                # run just past the largest fitted one got a narrower interval than one
-                # just inside it (the law's own error beyond the range only adds)
-                out_below, out_above = half_widths(q_out, np.sqrt(scatter_sd**2 + extra_sd**2))
-                in_below, in_above = half_widths(q_t, scatter_sd)
-                past = log_factor > 0
-                below = np.where(past, np.fmax(out_below, in_below), in_below)
-                above = np.where(past, np.fmax(out_above, in_above), in_above)
+            # inside the range: t, scatter and parameter terms (extra_sd is 0 there). Beyond
+            # it: the conformal multiplier with the extrapolation term, but never narrower
+            # than the in-range rule at the same point; otherwise a run just past the
+            # largest fitted one got a narrower interval than one just inside it
+            in_below, in_above = half_widths(q_t, scatter_sd)
+            past_below, past_above = half_widths(q_t if q_out is None else q_out,
+                                                 np.sqrt(scatter_sd**2 + extra_sd**2))
+            past = log_factor > 0
+            below = np.where(past, np.fmax(past_below, in_below), in_below)
+            above = np.where(past, np.fmax(past_above, in_above), in_above)
             lo, hi = log_point - below, log_point + above
             if warn and np.any(beyond):
                 what = ("the largest extrapolation its rollout measured "
