@@ -250,8 +250,9 @@ def test_calibrate_checks_its_arguments():
 def test_too_few_runs_for_a_rollout_warns_and_goes_on_without_calibration():
     runs = sl.generate_sweep(rng=0)
     small = runs.select(runs.C <= runs.C.min())  # one budget: no cut to roll out along
-    with pytest.warns(sl.ExtrapolationWarning, match="not calibrated"):
+    with pytest.warns(sl.ExtrapolationWarning) as caught:  # also: 2 runs off the fit
         law = calibrate(sl.fit(small), small, n_resamples=0)
+    assert any("not calibrated" in str(w.message) for w in caught)
     assert law.calibration is None
     with pytest.warns(sl.ExtrapolationWarning, match="no rollout calibration"):
         bounds = law.interval("prediction", N=1e10, D=2e11)
@@ -288,19 +289,20 @@ def test_an_interval_does_not_narrow_as_a_run_steps_past_the_largest_fitted_one(
     assert log_width[1] >= log_width[0] * (1 - 1e-3)
 
 
-def test_a_run_the_scatter_sets_aside_stays_out_of_the_rollout():
-    """A diverged run (its loss 2.5x the law's) is a gross outlier of the scatter; held
-    out in the rollout it inflated tau (a new user's sweep: 0 -> 0.22, intervals of
-    [0.8, 5.9] nats). The calibration now leaves it out: tau stays near the clean sweep's."""
+def test_a_run_the_scatter_sets_aside_is_named_and_stays_in_the_rollout():
+    """A diverged run (its loss 2.5x the law's) is a gross outlier of the scatter. Leaving
+    such runs out of the rollout took the OLMo ladder's coverage from 100% to 37% (runs the
+    law mispredicts are what the extrapolation term measures), so they stay, and a warning
+    names them for the user to drop a diverged one."""
     runs = sl.generate_sweep(rng=0)
     frame = runs.to_frame()
     frame.loc[frame.index[frame["C"] == frame["C"].max()][0], "loss"] *= 2.5
     diverged = sl.load_runs(frame)
     clean = calibrate(sl.fit(runs), runs, n_resamples=0, progress=False)
-    law = calibrate(sl.fit(diverged), diverged, n_resamples=0, progress=False)
+    with pytest.warns(sl.ExtrapolationWarning, match=r"1 run\(s\) lie more than 5 robust"):
+        law = calibrate(sl.fit(diverged), diverged, n_resamples=0, progress=False)
     assert clean.scatter.n_outliers == 0 and law.scatter.n_outliers == 1
-    assert law.calibration.n_points == clean.calibration.n_points - 5  # its 5 held-out records
-    assert law.calibration.tau < 1.1 * clean.calibration.tau + 1e-3
+    assert law.calibration.n_points == clean.calibration.n_points  # kept in the rollout
 
 
 def test_the_law_saves_itself_with_its_uncertainty(tmp_path):
