@@ -7,7 +7,8 @@ table whose canonical columns are ``N`` (parameters), ``D`` (training tokens), `
 tokens), ``step``, ``group`` and ``run_id`` (which column is which: :mod:`.columns`).
 Every other column is kept under its original name. Problems raise
 :class:`~scalinglaws.InputError` naming the file, row, line and column; numbers that look
-like other units warn, and repeated rows are announced (:mod:`._plausibility`).
+like other units warn, and repeated rows are announced (:mod:`._plausibility`); how a cell
+is read as a number and how a bad one is named: :mod:`.cells`.
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import (FrozenDict, FrozenOnUnpickle, as_names, check_choice,
-                           check_fits_in_memory, check_positive, parse_quantity)
+                           check_fits_in_memory, check_positive)
 from ._hints import loss_hint, missing_column_message, read_explained
 from ._plausibility import DUPLICATES, LOSS_UNITS, repeated_rows, to_nats, warn_units
+# cells read as numbers and the words naming rows (re-exported: the stage imports them here)
+from .cells import (_bad_cells_message, _number_text, _parse_cell, _row_text,  # noqa: F401
+                    _short, _to_float, _where)
 from .columns import ALIASES, resolve_columns, unused_name
 from .readers import checked_frame, checked_mask, table_from_mapping
 
@@ -51,89 +55,7 @@ COMPUTE_TOLERANCE = 2.0
 _PANDAS_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 
 
-def _number_text(value: float) -> str:
-    if math.isfinite(value) and value == int(value) and abs(value) < 1e16:
-        return str(int(value))
-    return repr(float(value))
-
-
-def _short(value: float, digits: int) -> str:
-    import re
-
-    return re.sub(r"e\+?(-?)0*(\d)", r"e\1\2", f"{value:.{digits}g}")
-
-
-def _row_text(row: int, lines: np.ndarray | None) -> str:
-    return f"row {row}" if lines is None else f"row {row} (line {int(lines[row])})"
-
-
-def _where(source: str, row: int, lines: np.ndarray | None) -> str:
-    return f"{source}: {_row_text(row, lines)}"
-
-
-def _parse_cell(value: Any, thousands: bool = True) -> float | None:
-    """Return a cell as a float (NaN when missing), or None when it is not a number."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return math.nan
-    if isinstance(value, (bool, np.bool_)):
-        return None  # True/False are flags, not sizes
-    if isinstance(value, numbers.Real):
-        try:
-            return float(value)
-        except OverflowError:  # a Python int beyond float64
-            return math.inf if value > 0 else -math.inf
-    if not isinstance(value, str):
-        return None
-    return parse_quantity(value, thousands=thousands)
-
-
-def _to_float(series: pd.Series, thousands: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Return (values, not_a_number mask) of a column; unparseable cells are NaN."""
-    dtype = series.dtype
-    if (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
-            and not pd.api.types.is_complex_dtype(dtype)):
-        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-        return values, np.zeros(len(values), dtype=bool)
-    parsed = [_parse_cell(cell, thousands) for cell in series.astype(object)]
-    not_number = np.array([value is None for value in parsed], dtype=bool)
-    values = np.array([math.nan if value is None else value for value in parsed], dtype=np.float64)
-    return values, not_number
-
-
 # ----------------------------------------------------------------------------- building
-
-
-def _bad_cells_message(bad: dict, table: pd.DataFrame, mapping: dict, source: str,
-                       lines: np.ndarray | None, raw: dict, nan_policy: str,
-                       thousands: bool) -> str:
-    """Describe the first bad cell (by row, then column order) and count the rest."""
-    order = list(table.columns)
-    row, name = min(
-        ((int(np.flatnonzero(mask)[0]), name) for name, mask in bad.items()),
-        key=lambda item: (item[0], order.index(mapping[item[1]])),
-    )
-    values, not_number = raw[name]
-    cell, value = table[mapping[name]].iloc[row], values[row]
-    shown = (repr(cell) if isinstance(cell, str)
-             else str(cell)[:40] if not_number[row] else _number_text(value))
-    if not_number[row]:
-        what = f"value {shown} is not a number (give digits, optionally with a k/M/B/G/T/P suffix)"
-        if not thousands and isinstance(cell, str) and "," in cell:
-            what += ("; in a ';'-separated file a comma may be a decimal mark, so write the "
-                     "number with a decimal point and no thousands separators")
-    elif math.isnan(value):
-        what = "value is missing"
-        if nan_policy == "raise":
-            what += "; to drop rows with missing values instead, set nan_policy to omit"
-    elif math.isinf(value):
-        what = f"value {shown} is not finite"
-    else:
-        what = f"value {shown} is not positive"
-    message = f"{_where(source, row, lines)}, column '{mapping[name]}' ({name}): {what}"
-    counts = [(mapping[key], int(mask.sum()) - (key == name)) for key, mask in bad.items()]
-    others = [f"{count} more bad cell{'s' * (count > 1)} in column '{column}'"
-              for column, count in counts if count]
-    return message + ("; and " + ", ".join(others) if others else "")
 
 
 def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,

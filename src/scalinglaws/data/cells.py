@@ -1,0 +1,106 @@
+"""Cells of a table read as numbers, and the words that name a row or a bad cell.
+
+Shared by the data stage's readers of runs, curves and task tables (:mod:`.runs`,
+:mod:`.curves`, :mod:`.tasks`): :func:`_parse_cell` and :func:`_to_float` read a cell or a
+column as float64 (``"70M"``, ``"1.4B"``, ``"3,000,000"``...; text that is no number is
+flagged, never guessed), :func:`_row_text` and :func:`_where` name a row and its line in
+the file, :func:`_bad_cells_message` describes the first bad cell of a table and counts the
+rest, :func:`_number_text` and :func:`_short` print numbers in messages. The names keep their
+leading underscore: they are the stage's, importable from :mod:`.runs` as before.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._validation import parse_quantity
+
+__all__ = ["_bad_cells_message", "_number_text", "_parse_cell", "_row_text", "_short",
+           "_to_float", "_where"]
+
+
+def _number_text(value: float) -> str:
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e16:
+        return str(int(value))
+    return repr(float(value))
+
+
+def _short(value: float, digits: int) -> str:
+    import re
+
+    return re.sub(r"e\+?(-?)0*(\d)", r"e\1\2", f"{value:.{digits}g}")
+
+
+def _row_text(row: int, lines: np.ndarray | None) -> str:
+    return f"row {row}" if lines is None else f"row {row} (line {int(lines[row])})"
+
+
+def _where(source: str, row: int, lines: np.ndarray | None) -> str:
+    return f"{source}: {_row_text(row, lines)}"
+
+
+def _parse_cell(value: Any, thousands: bool = True) -> float | None:
+    """Return a cell as a float (NaN when missing), or None when it is not a number."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return math.nan
+    if isinstance(value, (bool, np.bool_)):
+        return None  # True/False are flags, not sizes
+    if isinstance(value, numbers.Real):
+        try:
+            return float(value)
+        except OverflowError:  # a Python int beyond float64
+            return math.inf if value > 0 else -math.inf
+    if not isinstance(value, str):
+        return None
+    return parse_quantity(value, thousands=thousands)
+
+
+def _to_float(series: pd.Series, thousands: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Return (values, not_a_number mask) of a column; unparseable cells are NaN."""
+    dtype = series.dtype
+    if (pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype)
+            and not pd.api.types.is_complex_dtype(dtype)):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+        return values, np.zeros(len(values), dtype=bool)
+    parsed = [_parse_cell(cell, thousands) for cell in series.astype(object)]
+    not_number = np.array([value is None for value in parsed], dtype=bool)
+    values = np.array([math.nan if value is None else value for value in parsed], dtype=np.float64)
+    return values, not_number
+
+
+def _bad_cells_message(bad: dict, table: pd.DataFrame, mapping: dict, source: str,
+                       lines: np.ndarray | None, raw: dict, nan_policy: str,
+                       thousands: bool) -> str:
+    """Describe the first bad cell (by row, then column order) and count the rest."""
+    order = list(table.columns)
+    row, name = min(
+        ((int(np.flatnonzero(mask)[0]), name) for name, mask in bad.items()),
+        key=lambda item: (item[0], order.index(mapping[item[1]])),
+    )
+    values, not_number = raw[name]
+    cell, value = table[mapping[name]].iloc[row], values[row]
+    shown = (repr(cell) if isinstance(cell, str)
+             else str(cell)[:40] if not_number[row] else _number_text(value))
+    if not_number[row]:
+        what = f"value {shown} is not a number (give digits, optionally with a k/M/B/G/T/P suffix)"
+        if not thousands and isinstance(cell, str) and "," in cell:
+            what += ("; in a ';'-separated file a comma may be a decimal mark, so write the "
+                     "number with a decimal point and no thousands separators")
+    elif math.isnan(value):
+        what = "value is missing"
+        if nan_policy == "raise":
+            what += "; to drop rows with missing values instead, set nan_policy to omit"
+    elif math.isinf(value):
+        what = f"value {shown} is not finite"
+    else:
+        what = f"value {shown} is not positive"
+    message = f"{_where(source, row, lines)}, column '{mapping[name]}' ({name}): {what}"
+    counts = [(mapping[key], int(mask.sum()) - (key == name)) for key, mask in bad.items()]
+    others = [f"{count} more bad cell{'s' * (count > 1)} in column '{column}'"
+              for column, count in counts if count]
+    return message + ("; and " + ", ".join(others) if others else "")
