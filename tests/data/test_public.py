@@ -17,6 +17,7 @@ import pytest
 
 from scalinglaws import InputError, ScalingLawsWarning
 from scalinglaws.data import public as ds
+from scalinglaws.data import public_convert as convert
 
 
 @pytest.fixture
@@ -189,13 +190,13 @@ def test_datablations_notebook_code_is_never_run(raw_dicts, tmp_path):
 def test_datablations_run_names():
     params = {"2b8": 2.81e9, "1b5": 1.5173e9, "14m": 1.41e7, "4b2": 4.2465e9}
     tokens = {"1b25": 1.25, "7b5": 7.5}
-    assert ds._parse_run("2b855b11bc4seed1", params, tokens) == ("2b8", 55e9, 11e9, "c4seed1")
-    assert ds._parse_run("2b84b84b8", params, tokens) == ("2b8", 4.8e9, 4.8e9, "")
-    assert ds._parse_run("14m7b5100m", params, tokens) == ("14m", 7.5e9, 1e8, "")
-    assert ds._parse_run("2b855b1b25", params, tokens) == ("2b8", 55e9, 1.25e9, "")
-    assert ds._parse_run("4b284b12bc4opt2", params, tokens) == ("4b2", 84e9, 12e9, "c4opt2")
+    assert convert._parse_run("2b855b11bc4seed1", params, tokens) == ("2b8", 55e9, 11e9, "c4seed1")
+    assert convert._parse_run("2b84b84b8", params, tokens) == ("2b8", 4.8e9, 4.8e9, "")
+    assert convert._parse_run("14m7b5100m", params, tokens) == ("14m", 7.5e9, 1e8, "")
+    assert convert._parse_run("2b855b1b25", params, tokens) == ("2b8", 55e9, 1.25e9, "")
+    assert convert._parse_run("4b284b12bc4opt2", params, tokens) == ("4b2", 84e9, 12e9, "c4opt2")
     with pytest.raises(InputError, match="cannot read the run name"):
-        ds._parse_run("9q9", params, tokens)
+        convert._parse_run("9q9", params, tokens)
 
 
 # --------------------------------------------------------------------------- Porian pickles
