@@ -1,5 +1,5 @@
 """The house rules of docs/architecture.md, checked on the source: data flows one way
-through the stages, no import cycles, no file much over 600 lines, and importing the
+through the stages, no import cycles, no file over 600 lines, and importing the
 package stays light."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ STAGES = {"_core": 0, "data": 1, "laws": 2, "fitting": 3, "uncertainty": 4, "ana
           "outputs": 6}
 #: the package's front door and the old-path aliases sit above every stage
 TOP = {"scalinglaws", "scalinglaws._moved", "scalinglaws.__main__"}
-MAX_LINES = 650  # "under ~600 lines" with a little slack for a docstring
+MAX_LINES = 600  # "each file one job and under ~600 lines" (docs/architecture.md)
 
 
 def _module_name(path: Path) -> str:
