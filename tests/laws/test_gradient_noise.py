@@ -86,3 +86,33 @@ def test_bad_arguments(args, name):
         gradient_noise_scale(*args)
     with pytest.raises(InputError, match="confidence_level"):
         gradient_noise_scale([1.0], [1.0], 8, 64, confidence_level=95)
+
+
+def test_the_interval_names_its_kind_in_the_result_its_text_and_its_document():
+    import dataclasses
+
+    from scalinglaws.laws.gradient_noise import NoiseScale
+
+    rng = np.random.default_rng(3)
+    gradient, variances = 0.1 * rng.standard_normal(50), rng.uniform(0.5, 1.5, 50)
+    result = gradient_noise_scale(*_data_parallel_norms(rng, gradient, variances, 16, 8, 50),
+                                  16, 128, confidence_level=0.9)
+    assert result.method == "delta method"
+    assert "(90% delta method interval, 50 steps;" in str(result)
+    assert "method='delta method'" in repr(result)
+    doc = result.to_dict()
+    assert doc["method"] == "delta method"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.method = "t"
+    assert NoiseScale.from_dict(doc) == result
+    # a document written before the field existed loads, with the only kind there was
+    old = {k: v for k, v in doc.items() if k != "method"}
+    assert NoiseScale.from_dict(old) == result
+    # non-finite values were written as None and read back as nan
+    with pytest.warns(ScalingLawsWarning, match="swamps"):
+        swamped = gradient_noise_scale([10.0, 11.0], [0.10, 0.12], 8, 64)
+    back = NoiseScale.from_dict(swamped.to_dict())
+    assert np.isnan(back.b_simple) and np.isnan(back.confidence_interval[0])
+    assert back.method == "delta method"
+    with pytest.raises(InputError, match="lacks n_steps"):
+        NoiseScale.from_dict({k: v for k, v in doc.items() if k != "n_steps"})

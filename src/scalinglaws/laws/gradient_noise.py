@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,7 +42,11 @@ from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import check_confidence_level
 from .flops import check_quantity
 
-__all__ = ["NoiseScale", "gradient_noise_scale"]
+__all__ = ["INTERVAL_METHOD", "NoiseScale", "gradient_noise_scale"]
+
+#: the kind of :attr:`NoiseScale.confidence_interval`: ``b_simple -/+ z SE`` with the
+#: delta-method standard error of a ratio of two step means (a normal approximation)
+INTERVAL_METHOD = "delta method"
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,10 @@ class NoiseScale:
         Steps averaged.
     batch_small, batch_big : float
         The two batch sizes.
+    method : str
+        What kind of interval ``confidence_interval`` is: ``"delta method"``, a normal
+        approximation with the delta-method standard error (the only kind made here;
+        results saved before this field existed load with it).
     """
 
     b_simple: float
@@ -76,8 +85,10 @@ class NoiseScale:
     n_steps: int
     batch_small: float
     batch_big: float
+    method: str = INTERVAL_METHOD
 
     def to_dict(self) -> dict:
+        """Plain JSON-safe types (``None`` for a value that is not finite)."""
         def plain(x):
             return None if not math.isfinite(x) else float(x)
 
@@ -85,14 +96,40 @@ class NoiseScale:
                 "trace_sigma": plain(self.trace_sigma),
                 "standard_error": plain(self.standard_error),
                 "confidence_interval": [plain(v) for v in self.confidence_interval],
-                "confidence_level": self.confidence_level, "n_steps": self.n_steps,
-                "batch_small": self.batch_small, "batch_big": self.batch_big}
+                "confidence_level": self.confidence_level, "method": self.method,
+                "n_steps": self.n_steps, "batch_small": self.batch_small,
+                "batch_big": self.batch_big}
+
+    @classmethod
+    def from_dict(cls, doc) -> NoiseScale:
+        """The result :meth:`to_dict` wrote (``None`` reads as nan); a document written
+        before ``method`` existed gets the only kind there was, ``"delta method"``."""
+        if not isinstance(doc, Mapping):
+            raise InputError(f"a noise-scale document must be a mapping, got {type(doc).__name__}")
+        names = ("b_simple", "gradient_norm_sq", "trace_sigma", "standard_error",
+                 "confidence_interval", "confidence_level", "n_steps", "batch_small", "batch_big")
+        missing = [name for name in names if name not in doc]
+        if missing:
+            raise InputError(f"noise-scale document lacks {', '.join(missing)}")
+
+        def number(x):
+            return float("nan") if x is None else float(x)
+
+        low, high = doc["confidence_interval"]
+        return cls(b_simple=number(doc["b_simple"]),
+                   gradient_norm_sq=number(doc["gradient_norm_sq"]),
+                   trace_sigma=number(doc["trace_sigma"]),
+                   standard_error=number(doc["standard_error"]),
+                   confidence_interval=(number(low), number(high)),
+                   confidence_level=float(doc["confidence_level"]), n_steps=int(doc["n_steps"]),
+                   batch_small=float(doc["batch_small"]), batch_big=float(doc["batch_big"]),
+                   method=str(doc.get("method", INTERVAL_METHOD)))
 
     def __str__(self) -> str:
         low, high = self.confidence_interval
         return (f"B_simple = {self.b_simple:.4g} [{low:.4g}, {high:.4g}] "
-                f"({self.confidence_level:.0%}, {self.n_steps} steps; |G|^2 = "
-                f"{self.gradient_norm_sq:.4g}, tr(Sigma) = {self.trace_sigma:.4g})")
+                f"({self.confidence_level:.0%} {self.method} interval, {self.n_steps} steps; "
+                f"|G|^2 = {self.gradient_norm_sq:.4g}, tr(Sigma) = {self.trace_sigma:.4g})")
 
 
 def gradient_noise_scale(norm_sq_small, norm_sq_big, batch_small, batch_big, *,
@@ -108,7 +145,8 @@ def gradient_noise_scale(norm_sq_small, norm_sq_big, batch_small, batch_big, *,
     batch_small, batch_big : float
         The two batch sizes (``batch_small < batch_big``), in examples or tokens.
     confidence_level : float, default 0.95
-        Level of the normal-approximation interval.
+        Level of the normal-approximation interval (its kind, ``"delta method"``, is
+        recorded as :attr:`NoiseScale.method`).
 
     Returns
     -------
