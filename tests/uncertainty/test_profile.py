@@ -67,6 +67,7 @@ def test_intervals_for_both_exponents_and_bad_arguments():
     for name, interval in both.items():
         assert interval.low < result.params[name] < interval.high
         assert not interval.open_low and not interval.open_high
+        assert interval.method == "profile likelihood"  # the interval says what kind it is
         assert np.all(np.diff(interval.values) >= 0)
     narrow = profile_interval(result, runs, "beta", confidence_level=0.5)
     assert both["beta"].low < narrow.low < narrow.high < both["beta"].high
@@ -131,3 +132,28 @@ def test_profile_map_is_the_scaled_rise_of_the_profile_objective():
     # with beta free there, so the 2-D cell (beta held) is at least as high
     for row, value in ((0, alpha - 0.02), (2, alpha + 0.02)):
         assert grid.objective[row, 0] >= _independent_profile(runs, value) * (1 - 1e-9)
+
+
+def test_a_profile_interval_names_its_kind_frozen_and_in_old_pickles():
+    import dataclasses
+    import pickle
+
+    from scalinglaws.uncertainty.profile import ProfileInterval
+
+    interval = ProfileInterval(parameter="alpha", estimate=0.34, low=0.32, high=0.37,
+                               confidence_level=0.95, threshold=1e-4, scale=2e-5,
+                               values=np.array([0.32, 0.34, 0.37]),
+                               objectives=np.array([1.0, 0.9, 1.0]))
+    assert interval.method == "profile likelihood"
+    assert "method='profile likelihood'" in repr(interval)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        interval.method = "bootstrap percentile"
+    assert pickle.loads(pickle.dumps(interval)).method == "profile likelihood"
+    # an interval pickled before the field existed has no "method" in its state: unpickling
+    # (FrozenOnUnpickle.__setstate__) restores it, and it reads the one kind this module
+    # has ever made
+    state = {k: v for k, v in vars(interval).items() if k != "method"}
+    restored = ProfileInterval.__new__(ProfileInterval)
+    restored.__setstate__(state)
+    assert "method" not in vars(restored) and restored.method == "profile likelihood"
+    assert not restored.values.flags.writeable

@@ -39,8 +39,12 @@ from ..fitting.estimator import FitResult
 from ..fitting.varpro import EXPONENT_GRID, linear_inner_solve, profile_objective
 from .asymptotic import fitted_objective
 
-__all__ = ["ProfileInterval", "ProfileMap", "profile_interval", "profile_intervals",
-           "profile_map", "profile_scale"]
+__all__ = ["INTERVAL_METHOD", "ProfileInterval", "ProfileMap", "profile_interval",
+           "profile_intervals", "profile_map", "profile_scale"]
+
+#: the kind of a :class:`ProfileInterval` (Schrader & Hettmansperger's robust
+#: likelihood-ratio test inverted along the profile objective)
+INTERVAL_METHOD = "profile likelihood"
 
 _MAX_STEPS = 40  # outward steps (doubling) before an interval side is declared open
 
@@ -65,6 +69,11 @@ class ProfileInterval(FrozenOnUnpickle):
         Every profile point evaluated (parameter value, profile objective).
     open_low, open_high : bool
         The profile stayed below the threshold up to the parameter's bound.
+    method : str
+        What kind of interval this is: ``"profile likelihood"`` (the robust
+        likelihood-ratio test of the module docstring; asymptotic, homoscedastic).
+        Intervals pickled before this field existed read it as that, the only kind made
+        here.
     """
 
     parameter: str
@@ -78,6 +87,7 @@ class ProfileInterval(FrozenOnUnpickle):
     objectives: np.ndarray = field(repr=False)
     open_low: bool = False
     open_high: bool = False
+    method: str = INTERVAL_METHOD
 
     def __post_init__(self):
         freeze_array_fields(self, ("values", "objectives"))
