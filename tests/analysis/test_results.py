@@ -204,3 +204,49 @@ def test_a_prediction_gives_its_bounds_under_a_name_that_does_not_clash():
     with pytest.warns(FutureWarning):
         assert allocation.n_params is allocation.N
     assert allocation.bounds("n_params") == allocation.intervals["N"]
+
+
+def test_calling_a_predictions_interval_says_where_the_bounds_are():
+    """``p.interval("loss")``, the other results' spelling, raised Python's "'str' object is
+    not callable"; the field stays the kind (a str in equality, JSON, pickle and frames) and
+    calling it raises a TypeError that names ``bounds``."""
+    import dataclasses
+    import json
+    import pickle
+
+    from scalinglaws.analysis.results import Prediction
+
+    prediction = _results()[0]
+    with pytest.raises(TypeError, match=r"Prediction.interval is the kind of the interval "
+                                        r"\('confidence'\), not a method: its bounds are "
+                                        r"prediction.bounds\('loss'\)"):
+        prediction.interval("loss")
+    kind = prediction.interval
+    assert isinstance(kind, str) and kind == "confidence" and hash(kind) == hash("confidence")
+    assert repr(kind) == "'confidence'" and f"{kind}" == "confidence"
+    assert {"confidence": 1}[kind] == 1
+    document = prediction.to_dict()
+    assert type(document["interval"]) is str and json.loads(json.dumps(document))["interval"] \
+        == "confidence"
+    assert type(prediction.to_frame().attrs["interval"]) is str
+    again = pickle.loads(pickle.dumps(prediction))
+    assert again.interval == "confidence"
+    with pytest.raises(TypeError, match="bounds"):
+        again.interval("loss")
+    replaced = dataclasses.replace(prediction, interval="prediction")
+    assert replaced.interval == "prediction"
+    with pytest.raises(TypeError, match=r"\('prediction'\)"):
+        replaced.interval("loss")
+    assert Prediction(inputs={"N": 1e9, "D": 2e10}, loss=2.5).interval is None
+
+
+def test_a_prediction_from_predict_says_where_its_bounds_are():
+    from scalinglaws import FitResult, predict
+
+    law = FitResult.from_params("chinchilla", dict(E=1.69, A=406.4, B=410.7, alpha=0.34,
+                                                   beta=0.28))
+    draws = law.form.params_vector(law.params) * np.array([[1.0], [0.99], [1.01]])
+    p = predict(law, N=70e9, D=1.4e12, draws=draws)
+    assert p.interval == "confidence" and p.bounds() == (p.low, p.high)
+    with pytest.raises(TypeError, match=r"prediction.bounds\('loss'\)"):
+        p.interval("loss")

@@ -110,6 +110,22 @@ _INTERVAL_FIELDS_DOC = """intervals : dict
         Draws used, and draws for which some quantity was not finite (ignored)."""
 
 
+class IntervalKind(str):
+    """The kind of a :class:`Prediction`'s interval, ``"confidence"`` or ``"prediction"``.
+
+    A plain string in every way (equality, hashing, JSON, ``repr``), except that calling
+    it, as one calls ``interval(name)`` on the other results, raises a ``TypeError`` that
+    says where the bounds are instead of Python's "'str' object is not callable".
+    """
+
+    __slots__ = ()
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(f"Prediction.interval is the kind of the interval ({str(self)!r}), "
+                        "not a method: its bounds are prediction.bounds('loss'), or "
+                        "prediction.low and prediction.high")
+
+
 @dataclass(frozen=True, eq=False)
 class Prediction(_ResultMixin):
     """Predicted loss at broadcast inputs (see :func:`predict`).
@@ -126,8 +142,10 @@ class Prediction(_ResultMixin):
     interval : {"confidence", "prediction"} or None
         Kind of ``low``/``high``: a confidence interval is where the law (the mean loss
         at those inputs) is; a prediction interval is where one new run will land.
-        Here ``interval`` is this string, not the ``interval(name)`` method of the other
-        results: use ``bounds("loss")`` (or ``low``, ``high``) for the bounds.
+        Here ``interval`` is this string (an :class:`IntervalKind`), not the
+        ``interval(name)`` method of the other results: use ``bounds("loss")`` (or
+        ``low``, ``high``) for the bounds; ``p.interval("loss")`` raises a ``TypeError``
+        saying so.
     confidence_low, confidence_high, prediction_low, prediction_high : ndarray or None
         Both kinds when available (prediction intervals need a
         :class:`~scalinglaws.uncertainty.calibrated.CalibratedFit`).
@@ -157,6 +175,11 @@ class Prediction(_ResultMixin):
     beyond_calibration: Any = None
     method: str = ""
 
+    def __post_init__(self):
+        super().__post_init__()
+        if isinstance(self.interval, str):
+            object.__setattr__(self, "interval", IntervalKind(self.interval))
+
     def bounds(self, name: str = "loss"):
         """``(low, high)`` of the predicted loss, of the kind in ``interval``.
 
@@ -173,6 +196,13 @@ class Prediction(_ResultMixin):
         """
         return super().bounds(name)
 
+    def to_dict(self) -> dict:
+        """Every field as plain types (``interval`` a plain ``str``)."""
+        out = super().to_dict()
+        if self.interval is not None:
+            out["interval"] = str(self.interval)  # plain types only
+        return out
+
     def to_frame(self):
         import pandas as pd
 
@@ -184,7 +214,7 @@ class Prediction(_ResultMixin):
         arrays = np.broadcast_arrays(*(np.asarray(v) for v in columns.values()))
         frame = pd.DataFrame({k: a.ravel() for k, a in zip(columns, arrays)})
         if self.interval is not None:
-            frame.attrs.update(interval=self.interval, method=self.method,
+            frame.attrs.update(interval=str(self.interval), method=self.method,
                                confidence_level=self.confidence_level,
                                n_draws=self.n_draws, n_failed_draws=self.n_failed_draws)
         return frame
