@@ -68,9 +68,19 @@ def test_report_tables_carry_the_fit(report_text, result):
     coefficients = _section(report_text, "Coefficients")
     for name in result.form.param_names:
         assert f"<td><code>{name}</code></td><td>{result.params[name]:.6g}</td>" in coefficients
-    assert "95% interval low" in coefficients
+    # every interval column names its kind and level (an audit: the frontier's said neither)
+    assert "<th>95% bootstrap percentile interval low</th>" in coefficients
     low, high = result.bootstrap.intervals["alpha"]
     assert f"<td>{low:.6g}</td><td>{high:.6g}</td>" in coefficients
+    frontier = coefficients.split("<h3>Efficient frontier")[1]
+    boot = result.bootstrap
+    assert f"<th>95% bootstrap percentile interval ({len(boot.draws)} draws)</th>" in frontier
+    # ...and it is that: the 2.5th and 97.5th percentiles of a = beta / (alpha + beta) over
+    # the draws (Hoffmann et al. 2022 Eq 4), computed here from the draws themselves
+    names = list(result.form.param_names)
+    alpha, beta = boot.draws[:, names.index("alpha")], boot.draws[:, names.index("beta")]
+    a_low, a_high = np.percentile(beta / (alpha + beta), [2.5, 97.5])
+    assert f"<td>[{a_low:.6g}, {a_high:.6g}]</td>" in frontier
     allocation = _section(report_text, "Compute-optimal allocation")
     assert allocation.count("<tr>") == 7  # header + the 6 default budgets
     # the Gopher budget's row: N_opt and D_opt of Eq 4 from the fitted parameters
@@ -78,6 +88,7 @@ def test_report_tables_carry_the_fit(report_text, result):
     row = next(r for r in allocation.split("<tr>") if r.startswith("<td>5.76e+23</td>"))
     assert f"<td>{n_opt:.3g} " in row and f"<td>{d_opt:.3g} " in row
     assert 'class="ci"' in row
+    assert "brackets: 95% bootstrap percentile interval over 100 draws" in allocation
     diagnostics = report_text.split("<h2>Fit diagnostics</h2>")[1]
     for word in ("objective", "status", "condition number", "data fingerprint",
                  "matches the runs shown", result.data_fingerprint, f"scalinglaws {__version__}"):

@@ -69,6 +69,11 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]], cls: str = "") 
     return f'<table class="{cls}"><thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table>'
 
 
+def _bootstrap_kind(method: str) -> str:
+    """The name of a bootstrap interval method (BootstrapResult.method) in a header."""
+    return {"bca": "BCa"}.get(method, str(method))
+
+
 def _coefficients(result) -> str:
     form = result.form
     boot = getattr(result, "bootstrap", None)
@@ -78,7 +83,8 @@ def _coefficients(result) -> str:
     at_bounds = getattr(result, "at_bounds", ()) or ()
     header = ["parameter", "value"]
     if intervals:
-        header += [f"{100 * boot.confidence_level:g}% interval low", "high"]
+        header += [f"{100 * boot.confidence_level:g}% bootstrap {_bootstrap_kind(boot.method)} "
+                   "interval low", "high"]
     header.append("note")
     rows = []
     for name in form.param_names:
@@ -117,7 +123,13 @@ def _coefficients(result) -> str:
                     low, high = coef.intervals[name]
                     row.insert(2, f"[{_num(low)}, {_num(high)}]")
                 rows.append(row)
-            header = ["frontier", "value"] + (["interval"] if coef.intervals else []) + ["meaning"]
+            # the frontier's intervals are percentiles of the coefficients computed from each
+            # bootstrap draw (analysis.predict.chinchilla_frontier), whatever interval
+            # method the parameters' own intervals use
+            interval = (f"{100 * coef.confidence_level:g}% bootstrap percentile interval "
+                        f"({coef.n_draws} draws)")
+            header = (["frontier", "value"] + ([interval] if coef.intervals else [])
+                      + ["meaning"])
             text += ("<h3>Efficient frontier (Hoffmann et al. 2022, Eq 4)</h3>"
                      + _table(header, rows, "coefficients"))
     return text
@@ -155,8 +167,8 @@ def _allocation(result, budgets) -> str:
               "loss (nats/token)"]
     text = _table(header, rows, "allocation")
     note = (f"C = {alloc.flops_per_token:g}·N·D; {_e(alloc.method)} solution"
-            + (f"; brackets: {100 * alloc.confidence_level:g}% interval over "
-               f"{alloc.n_draws} bootstrap draws ({alloc.n_failed_draws} failed)"
+            + (f"; brackets: {100 * alloc.confidence_level:g}% bootstrap percentile interval "
+               f"over {alloc.n_draws} draws ({alloc.n_failed_draws} failed)"
                if intervals else "; no intervals without bootstrap draws") + ".")
     text += f'<p class="note">{note}</p>'
     for warning in caught:
