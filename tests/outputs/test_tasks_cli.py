@@ -249,7 +249,8 @@ def test_figure_draws_the_fitted_curve_and_the_target(fitted, predictions):
     points = ax.collections[0].get_offsets()
     assert len(points) == len(fit["synthetic"].step2_data["task_loss"]) - 1  # not the anchor
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "target: predicted (interval)" in labels and "target: reached" in labels
+    assert "target: predicted\n(95% bootstrap percentile interval)" in labels
+    assert "target: reached" in labels
     with pytest.raises(InputError, match="give the task to draw"):
         task_accuracy(fit)
 

@@ -39,6 +39,16 @@ def _row(predictions, task):
     return predictions[task]
 
 
+def _interval_name(predictions) -> str:
+    """Level and kind of the accuracy interval, e.g. ``"95% bootstrap percentile interval"``:
+    the kind is the head of ``predictions.interval_kind`` (the text stored with the
+    predictions, :data:`~scalinglaws.analysis.downstream_predict.INTERVAL_KIND`), whose
+    rest says how the runs were resampled."""
+    kind = str(predictions.interval_kind).split(" interval", 1)[0].strip()
+    level = predictions.confidence_level
+    return (f"{100 * level:g}% " if level is not None else "") + f"{kind or 'unnamed'} interval"
+
+
 def _finite(value) -> bool:
     return value is not None and isinstance(value, float) and math.isfinite(value)
 
@@ -49,7 +59,8 @@ def task_accuracy(fit, task: str | None = None, *, predictions=None, ax=None, fi
     Draws the checkpoints step 2 fitted (coloured by the run's N), the fitted curve over
     them and out to the target's predicted task loss, the task's chance level, and, with
     ``predictions``, the target: its predicted (task loss, accuracy) with the interval of
-    the accuracy when there is one, and what the target run reached when it is known.
+    the accuracy when there is one (the legend names its level and kind, e.g. "95%
+    bootstrap percentile interval"), and what the target run reached when it is known.
 
     Parameters
     ----------
@@ -111,7 +122,8 @@ def task_accuracy(fit, task: str | None = None, *, predictions=None, ax=None, fi
             error = [[row["accuracy"] - row["accuracy_low"]],
                      [row["accuracy_high"] - row["accuracy"]]]
             ax.errorbar([row["task_loss"]], [row["accuracy"]], yerr=error, fmt="D", ms=6,
-                        capsize=3, label="target: predicted (interval)", **kwargs)
+                        capsize=3, label=f"target: predicted\n({_interval_name(predictions)})",
+                        **kwargs)
         else:
             ax.plot([row["task_loss"]], [row["accuracy"]], "D", ms=6,
                     label="target: predicted", **kwargs)
@@ -124,7 +136,7 @@ def task_accuracy(fit, task: str | None = None, *, predictions=None, ax=None, fi
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("task loss")
     ax.set_ylabel("accuracy")
-    ax.legend(fontsize=7, loc="upper right")
+    ax.legend(fontsize=7, loc="best")  # clear of the curve and the target, wherever they are
     return ax
 
 
