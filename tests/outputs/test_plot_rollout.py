@@ -24,7 +24,11 @@ def rollouts():
 def test_one_scatter_per_estimator_and_misses_ringed(rollouts):
     ax = plot.rollout_errors(list(rollouts), interval="band")
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert [label.split(":")[0] for label in labels] == ["huber", "squared"]
+    assert [label.split(":")[0] for label in labels[:2]] == ["huber", "squared"]
+    # the line, the band (named with its kind and level) and the rings say what they are
+    assert labels[2:] == ["median error per bin of the factor",
+                          "central 80% of errors per bin (10th–90th percentile)",
+                          "outside its 'band' interval (the rollout's hook)"]
     # per estimator: the points, the ringed misses
     offsets = [c.get_offsets() for c in ax.collections if len(c.get_offsets())]
     n_records = rollouts[0].n_records
@@ -45,3 +49,23 @@ def test_arguments_are_checked(rollouts):
         plot.rollout_errors(rollouts[0], interval="prediction")
     with pytest.raises(sl.InputError, match="`n_bins`"):
         plot.rollout_errors(rollouts[0], n_bins=0)
+
+
+def test_the_band_is_the_central_80_percent_of_the_errors_in_each_bin(rollouts):
+    from matplotlib.collections import PolyCollection
+
+    ax = plot.rollout_errors(rollouts[0], n_bins=2)
+    band = next(c for c in ax.collections if isinstance(c, PolyCollection))
+    # the band's top edge over the bins with >= 3 records: their 90th percentile of the
+    # signed error in percent, computed here from the records
+    factor = np.asarray(rollouts[0].factor)
+    error = 100 * np.asarray(rollouts[0].signed_relative_error)
+    edges = np.geomspace(factor.min(), factor.max() * (1 + 1e-9), 3)
+    bins = [(factor >= a) & (factor < b) for a, b in zip(edges[:-1], edges[1:])]
+    expected = [np.percentile(error[inside], 90) for inside in bins if inside.sum() >= 3]
+    top = band.get_paths()[0].vertices[:, 1]
+    assert len(expected) == 2
+    for value in expected:
+        assert np.isclose(top, value).any()
+    assert "central 80% of errors per bin (10th–90th percentile)" in [
+        t.get_text() for t in ax.get_legend().get_texts()]

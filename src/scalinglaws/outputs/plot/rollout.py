@@ -10,6 +10,9 @@ from ._style import new_axes
 
 __all__ = ["rollout_errors"]
 
+#: percentiles of the errors in a bin that bound the shaded band (its central 80%)
+_BAND_LOW, _BAND_HIGH = 10, 90
+
 
 def _rollouts(rollout):
     """One rollout result or a sequence of them (each with a distinct ``label``)."""
@@ -34,8 +37,10 @@ def rollout_errors(rollout, ax=None, *, interval: str | None = None, n_bins: int
     (its compute, or N or D, over the largest the fold was fitted on), vertically
     ``(predicted - observed) / observed`` in percent (above zero: the law over-predicts
     the loss). The line through each estimator's points is the median error in bins of
-    the factor, and the band its central 80%. With ``interval`` (a kind the rollout
-    recorded, e.g. ``"prediction"``), records outside their interval are ringed.
+    the factor, and the band its central 80% (10th to 90th percentile of the errors in the
+    bin: their spread, not an interval estimate; the legend says so). With ``interval`` (a
+    kind the rollout recorded, e.g. ``"prediction"``), records outside their interval are
+    ringed.
 
     Parameters
     ----------
@@ -78,8 +83,8 @@ def rollout_errors(rollout, ax=None, *, interval: str | None = None, n_bins: int
             inside = (factor >= a) & (factor < b)
             if inside.sum() >= 3:
                 centres.append(np.sqrt(a * b))
-                q10, q50, q90 = np.percentile(error[inside], [10, 50, 90])
-                median.append(q50), low.append(q10), high.append(q90)
+                q_low, q50, q_high = np.percentile(error[inside], [_BAND_LOW, 50, _BAND_HIGH])
+                median.append(q50), low.append(q_low), high.append(q_high)
         if centres:
             ax.plot(centres, median, color=colour, lw=2.0)
             ax.fill_between(centres, low, high, color=colour, alpha=0.15, linewidth=0)
@@ -88,9 +93,27 @@ def rollout_errors(rollout, ax=None, *, interval: str | None = None, n_bins: int
     axis = items[0].axis
     ax.set_xlabel(f"extrapolation factor ({axis} / largest fitted {axis})")
     ax.set_ylabel("signed error of predicted loss (%)")
-    title = "rollout back-test: fit below each cut, predict above"
-    if interval is not None:
-        title += f"\n(ringed: outside the {interval} interval)"
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8, loc="best", frameon=False)
+    ax.set_title("rollout back-test: fit below each cut, predict above", fontsize=10)
+    # below the axes: inside, the longer legend hid the records it explains
+    ax.legend(*_legend(ax, interval), fontsize=8, frameon=False, ncols=2, loc="upper center",
+              bbox_to_anchor=(0.5, -0.13))
     return ax
+
+
+def _legend(ax, interval):
+    """The estimators' points, then what the lines, the bands and the rings are: the band is
+    the spread of the records' errors in a bin (their 10th to 90th percentiles), not an
+    interval estimate, and the legend says so (an audit found it unnamed)."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles, labels = ax.get_legend_handles_labels()
+    handles += [Line2D([], [], color="0.35", lw=2.0),
+                Patch(facecolor="0.35", alpha=0.25, linewidth=0)]
+    labels += ["median error per bin of the factor",
+               f"central {_BAND_HIGH - _BAND_LOW}% of errors per bin "
+               f"({_BAND_LOW}th–{_BAND_HIGH}th percentile)"]
+    if interval is not None:
+        handles.append(Line2D([], [], ls="", marker="o", ms=6, mfc="none", mec="0.35"))
+        labels.append(f"outside its {interval!r} interval (the rollout's hook)")
+    return handles, labels
