@@ -92,7 +92,7 @@ def test_efficient_frontier_draws_each_frontier(result, tmp_path):
     assert ax.get_xlabel() == "training compute C (FLOP), C = 6ND"
     texts = legend_texts(ax)
     assert "this fit (chinchilla): N_opt(C)" in texts
-    assert "95% bootstrap interval (100 draws)" in texts
+    assert "95% bootstrap percentile interval (100 draws)" in texts
     assert "Hoffmann et al. 2022: 1.30·(C/6)^0.4565" in texts
     assert "Kaplan et al. 2020: 1.3e9·C_min^0.73\n(C_min in PF-days; non-embedding N)" in texts
     fit_line, hoffmann, kaplan = ax.get_lines()[:3]
@@ -129,7 +129,7 @@ def test_efficient_frontier_options(plain_result, result, runs):
     assert not any("bootstrap" in t for t in legend_texts(ax))
     ax = plot.efficient_frontier(plain_result, draws=result.bootstrap.draws, known_models=False,
                                  confidence_level=0.8)
-    assert "80% bootstrap interval (100 draws)" in legend_texts(ax)
+    assert "80% bootstrap percentile interval (100 draws)" in legend_texts(ax)
     # the shipped table by default: every model named (coinciding markers share a label)
     ax = plot.efficient_frontier(result)
     shown = " / ".join(t.get_text() for t in ax.texts)
@@ -154,7 +154,7 @@ def test_the_band_is_at_the_level_of_the_fits_bootstrap(plain_result, runs):
 
     boot = bootstrap(plain_result, runs, 20, rng=0, confidence_level=0.8, progress=False)
     ax = plot.efficient_frontier(plain_result.with_bootstrap(boot), known_models=False)
-    assert "80% bootstrap interval (20 draws)" in legend_texts(ax)
+    assert "80% bootstrap percentile interval (20 draws)" in legend_texts(ax)
     ax = plot.efficient_frontier(plain_result.with_bootstrap(boot), known_models=False,
                                  confidence_level=0.9)
-    assert "90% bootstrap interval (20 draws)" in legend_texts(ax)
+    assert "90% bootstrap percentile interval (20 draws)" in legend_texts(ax)

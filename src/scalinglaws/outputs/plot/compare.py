@@ -123,7 +123,7 @@ def _band_label(ax, level):
     if getattr(ax, "_scalinglaws_band", False):
         return None
     ax._scalinglaws_band = True
-    return f"{100 * level:g}% bootstrap intervals (shaded)"
+    return f"{100 * level:g}% bootstrap percentile intervals (shaded)"
 
 
 def _parametric(comparison, runs, grid, left, right, colour):

@@ -190,9 +190,13 @@ def bootstrap_corner(bootstrap_result, params=None, fig=None, *, bins: int = 25,
         for jj in range(j):
             axes[j, jj].set_ylim(*lim)
     level = getattr(boot, "confidence_level", 0.95)
+    # boot.intervals are of the bootstrap's own method (percentile, basic or BCa)
+    method = getattr(boot, "method", None)
+    kind = "bootstrap " + ({"bca": "BCa"}.get(method, method) + " " if method else "")
     fig.suptitle(f"Bootstrap draws of the {boot.form.name} fit: {len(draws)} resamples "
-                 f"({getattr(boot, 'n_failed', 0)} failed); red = full-data estimate, dashed = "
-                 f"{100 * level:g}% interval", fontsize=9)
+                 f"({getattr(boot, 'n_failed', 0)} failed); red = full-data estimate"
+                 + (f", dashed = {100 * level:g}% {kind}interval" if intervals else ""),
+                 fontsize=9)
     return axes
 
 

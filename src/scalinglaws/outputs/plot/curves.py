@@ -182,7 +182,7 @@ def curve_band(prediction, *, ax=None, label: str | None = None, color=None, fig
     ax = new_axes(ax, figsize)
     line, = ax.plot(prediction.steps, prediction.loss, color=color, lw=1.6, label=label)
     if prediction.low is not None:
-        band = f"{100 * prediction.confidence_level:g}% bootstrap band"
+        band = f"{100 * prediction.confidence_level:g}% bootstrap percentile band"
         ax.fill_between(prediction.steps, prediction.low, prediction.high, alpha=0.25,
                         color=line.get_color(), lw=0, label=band)
         if inset:
