@@ -540,3 +540,137 @@ def test_isoflop_bad_tables(sweep):
         isoflop_fit(frame, groups="label")
     with pytest.raises(InputError, match="must be finite positive FLOP counts"):
         isoflop_fit(sweep).predict_optimal([1e20, -1])
+
+
+# ----------------------------------------------------------------------------- save and load
+def _round_trip(result, tmp_path, name="isoflop.json"):
+    """Save ``result``, load it back, and check that it says and predicts the same."""
+    from scalinglaws.outputs.io.isoflop import load_isoflop
+
+    path = tmp_path / name
+    result.save(path)
+    loaded = load_isoflop(path)
+    assert type(loaded) is IsoFLOPResult
+    assert loaded.to_dict() == result.to_dict()
+    assert path.read_text() == result.to_json(indent=2) + "\n"
+    pd.testing.assert_frame_equal(loaded.budgets, result.budgets)  # dtypes and NaNs too
+    budgets = [1e18, 1e21, 1e25]
+    for interval in ("t", "auto"):
+        pd.testing.assert_frame_equal(loaded.predict_optimal(budgets, interval=interval),
+                                      result.predict_optimal(budgets, interval=interval))
+    assert loaded.summary() == result.summary()
+    for name in ("a", "b", "a_se", "N_coef", "confidence_level", "flops_per_token",
+                 "n_budgets_used", "n_budgets_excluded", "n_runs", "flop_model"):
+        assert getattr(loaded, name) == getattr(result, name) or \
+            (np.isnan(getattr(loaded, name)) and np.isnan(getattr(result, name))), name
+    for name in ("a_interval", "N_coef_interval", "a_bootstrap_interval", "a_bootstrap",
+                 "N_line_bootstrap", "D_line_bootstrap", "log_N_opt_draws"):
+        mine, theirs = getattr(loaded, name), getattr(result, name)
+        assert (mine is None) == (theirs is None), name
+        if mine is not None:
+            np.testing.assert_array_equal(mine, theirs, err_msg=name)  # NaN == NaN here
+    if loaded.log_N_opt_draws is not None:
+        assert not loaded.log_N_opt_draws.flags.writeable
+    with pytest.raises(TypeError):
+        loaded.options["curve"] = "akima"
+    return loaded
+
+
+def test_save_and_load_give_the_same_numbers(sweep, tmp_path):
+    """IsoFLOPResult.save writes the document `isoflop --out` writes; load_isoflop checks
+    it and rebuilds a result equal in every number (bootstrap draws included)."""
+    resampled = isoflop_fit(sweep, budget="budget", n_resamples=30, rng=0)
+    loaded = _round_trip(resampled, tmp_path)
+    assert loaded.a_bootstrap.shape == (30,) and loaded.log_N_opt_draws.shape == (9, 30)
+    assert loaded.budgets["budget"].dtype == resampled.budgets["budget"].dtype  # int labels
+    _round_trip(isoflop_fit(sweep), tmp_path, "plain.json")  # budgets by C, no resamples
+
+
+def test_save_and_load_keep_the_nans_of_two_budgets_and_excluded_ones(tmp_path):
+    # two usable budgets (no intervals: NaN written as null) and one excluded (no N_opt)
+    layout = centred((1e19, 1e21)) + [(1e20, optimum(1e20) * np.geomspace(3, 30, 9))]
+    result = quiet(isoflop_fit, law_runs(layout))
+    assert np.isnan(result.a_interval).all() and result.n_budgets_excluded == 1
+    loaded = _round_trip(result, tmp_path)
+    assert np.isnan(loaded.a_interval).all() and np.isnan(loaded.regression["N"]["cov"][0][0])
+    assert np.isnan(loaded.excluded["N_opt"]).all()
+
+
+def test_save_and_load_an_akima_fit_of_logged_flops(porian, tmp_path):
+    # Porian's runs: text labels, C logged (not 6 N D), Akima with seed noise, edge budgets
+    runs = porian.select(porian.frame["setting"] == "rw/base/long/kaplan/standard/val")
+    result = quiet(isoflop_fit, runs, curve="akima", n_resamples=20, seed_noise=0.005, rng=0)
+    assert result.n_budgets_excluded > 0
+    _round_trip(result, tmp_path)
+
+
+def test_save_is_atomic_and_refuses_what_is_not_its_own(sweep, tmp_path):
+    result = isoflop_fit(sweep, budget="budget")
+    table, records = tmp_path / "runs.csv", tmp_path / "runs.json"
+    sweep.to_frame().to_csv(table, index=False)
+    sweep.to_frame().to_json(records, orient="records")
+    before = table.read_bytes(), records.read_bytes()
+    with pytest.raises(InputError, match="holds a table file"):
+        result.save(table)
+    with pytest.raises(InputError, match="holds a JSON file that may be data"):
+        result.save(records)
+    assert (table.read_bytes(), records.read_bytes()) == before
+    fit_file = tmp_path / "fit.json"
+    sl.fit(sweep).save(fit_file)
+    with pytest.raises(InputError, match=r"another scalinglaws document \('scalinglaws.fit'"):
+        result.save(fit_file)
+    own = tmp_path / "iso.json"
+    result.save(own)
+    result.save(own)  # its own kind of document: replaced unasked
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda d: d.update(a=0.7), r"field a must be regression.N.exponent"),
+    (lambda d: d.update(N_coef=1.0), r"field N_coef must be regression.N.coef"),
+    (lambda d: d["budgets"][0].update(used=False), r"field budgets\[0\].used must be True"),
+    (lambda d: d.update(n_budgets_used=3), r"field n_budgets_used must be the 9 used rows"),
+    (lambda d: d["regression"]["D"].update(n=8), r"field regression.D.n must be the 9 used"),
+    (lambda d: d.update(confidence_level=95), r"field confidence_level must be < 1"),
+    (lambda d: d["budgets"][2].update(status="fine"), r"field budgets\[2\].status must be one"),
+    (lambda d: d.update(extra=1), r"field extra is not a known field"),
+    (lambda d: d.pop("regression"), r"field regression is missing"),
+    (lambda d: d.update(a_bootstrap=[0.5]), r"field a_bootstrap must be null without"),
+    (lambda d: d["options"].update(n_resamples=5), r"field a_bootstrap_interval is missing"),
+    (lambda d: d.update(kind="scalinglaws.fit"), r"a scalinglaws fit file .* not an IsoFLOP "
+                                                 r"analysis.*scalinglaws.load"),
+    (lambda d: d.update(schema_version=2), r"schema_version 2 is not supported"),
+    (lambda d: d.update(flop_model="guess"), r"field flop_model must be one of"),
+])
+def test_load_refuses_a_document_whose_numbers_disagree(sweep, tmp_path, edit, message):
+    from scalinglaws.outputs.io.isoflop import load_isoflop
+
+    doc = isoflop_fit(sweep, budget="budget").to_dict()
+    edit(doc)
+    path = tmp_path / "edited.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match=rf"{path}: .*{message}"):
+        load_isoflop(path)
+
+
+def test_load_refuses_nan_literals_lists_and_other_files(sweep, tmp_path):
+    from scalinglaws.outputs.io.isoflop import isoflop_from_dict, load_isoflop
+
+    text = isoflop_fit(sweep, budget="budget").to_json()
+    path = tmp_path / "nan.json"
+    path.write_text(text.replace('"a_se": ', '"a_se": NaN, "x": ', 1))
+    with pytest.raises(InputError, match="NaN"):
+        load_isoflop(path)
+    listed = tmp_path / "groups.json"
+    listed.write_text(f"[{text}]")
+    with pytest.raises(InputError, match="a list of analyses .*--by"):
+        load_isoflop(listed)
+    with pytest.raises(InputError, match="expected a JSON object, got list"):
+        isoflop_from_dict([])
+    # the fit loader names where an IsoFLOP file is read, and sl.save where it is written
+    iso = tmp_path / "iso.json"
+    iso.write_text(text)
+    with pytest.raises(InputError, match="not a fit.*load_isoflop"):
+        sl.load(iso)
+    with pytest.raises(InputError, match=r"got IsoFLOPResult \(it saves itself"):
+        sl.save(isoflop_fit(sweep, budget="budget"), tmp_path / "other.json")

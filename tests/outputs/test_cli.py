@@ -183,6 +183,10 @@ def test_isoflop_command(capsys, shared_dir, tmp_path):
     # the sweep's true law has a = beta/(alpha+beta) = 0.3658/0.7136 = 0.5126 (laws.synthetic)
     assert doc["a_interval"][0] < 0.3658 / (0.3478 + 0.3658) < doc["a_interval"][1]
     assert json.loads(out.read_text()) == {"kind": "scalinglaws.isoflop", **doc}
+    # the file is IsoFLOPResult.save's document: it loads back with the numbers printed
+    from scalinglaws.outputs.io.isoflop import load_isoflop
+
+    assert load_isoflop(out).to_dict() == json.loads(out.read_text())
     porian = shared_dir / "datasets" / "porian2024" / "porian2024_isoflop.csv"
     assert main(["isoflop", str(porian), "--by", "setting", "--curve", "akima", "--json"]) == 0
     docs = _json(capsys)

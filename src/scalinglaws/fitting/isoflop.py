@@ -42,9 +42,11 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
+from .._files import atomic_write, check_output_path, json_text
 from .._validation import FrozenOnUnpickle
 from .._validation import (check_bool, check_confidence_level, check_int, check_positive,
                            check_rng, to_plain)
+from .._version import __version__
 from ..data.runs import Runs, as_runs
 from ..laws.synthetic import DEFAULT_CURVE_SIZES, DEFAULT_HORIZONS, synthetic_training_curves
 from ._budgets import BUDGET_RTOL, TokenModel, group_budgets
@@ -62,6 +64,8 @@ from .isoflop_groups import GroupedIsoFLOPResult
 __all__ = [
     "BUDGET_RTOL",
     "CURVES",
+    "DOCUMENT_KIND",
+    "SCHEMA_VERSION",
     "STATUSES",
     "GroupedIsoFLOPResult",
     "IsoFLOPResult",
@@ -79,6 +83,9 @@ STATUSES = ("ok", "too_few_points", "edge_minimum", "not_convex", "unstable", "o
 
 #: ``flop_model`` values: how D* was obtained from N* and the budget's C
 FLOP_MODELS = ("flops_per_token", "runs", "flops")
+
+#: ``kind`` and ``schema_version`` of :meth:`IsoFLOPResult.to_dict` (read: outputs.io.isoflop)
+DOCUMENT_KIND, SCHEMA_VERSION = "scalinglaws.isoflop", 1
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -177,9 +184,12 @@ class IsoFLOPResult(OptimaResult, FrozenOnUnpickle):
         return self._budgets.copy()
 
     def to_dict(self) -> dict:
-        """Every field as plain types; ``budgets`` as a list of row records (the
-        per-budget resampled minima ``log_N_opt_draws`` are left out)."""
+        """Every field as plain types (NaN as None; ``budgets`` as row records): the
+        document :meth:`save` writes, which ``outputs.io.isoflop`` checks and reads."""
         doc = {
+            "kind": DOCUMENT_KIND,
+            "schema_version": SCHEMA_VERSION,
+            "package_version": __version__,
             "approach": "isoflop",
             **self._scalar_dict(),
             "n_budgets_used": self.n_budgets_used,
@@ -187,8 +197,22 @@ class IsoFLOPResult(OptimaResult, FrozenOnUnpickle):
             "n_runs": self.n_runs,
             "flop_model": self.flop_model,
             "budgets": self._budgets.to_dict(orient="records"),
+            "log_N_opt_draws": self.log_N_opt_draws,
         }
         return to_plain(doc)
+
+    def to_json(self, **kwargs) -> str:
+        """:meth:`to_dict` as JSON text (``kwargs`` go to :func:`json.dumps`)."""
+        return json_text(self.to_dict(), what="the IsoFLOP result", **kwargs)
+
+    def save(self, path, *, force: bool = False) -> None:
+        """Write :meth:`to_dict` to ``path`` as JSON, atomically, as ``scalinglaws isoflop
+        --out`` does (read back by ``scalinglaws.outputs.io.isoflop.load_isoflop``); an
+        existing file that is not an IsoFLOP document is replaced only with ``force``."""
+        text = self.to_json() + "\n"
+        target = check_output_path(path, kind="json", force=force, argument="`path`",
+                                   document=DOCUMENT_KIND)
+        atomic_write(target, text)
 
     def summary(self) -> str:
         """A readable report: options, the per-budget table, and the fitted exponents."""

@@ -2,6 +2,7 @@
 
 - :mod:`.fit`: fit files (``save``, ``load``, ``to_json``, ``from_json``, the schema).
 - :mod:`.validate`: the checks a document passes before it becomes a result.
+- :mod:`.isoflop`, :mod:`.curves`, :mod:`.tasks`: the other documents (``load_isoflop``...).
 """
 
 from __future__ import annotations

@@ -38,6 +38,13 @@ __all__ = ["SCHEMA_VERSION", "SUPPORTED_VERSIONS", "fit_to_dict", "fit_from_dict
 #: version written; :data:`SUPPORTED_VERSIONS` are read
 SUPPORTED_VERSIONS = (1, 2)
 _KIND = DOCUMENT_KIND
+#: where the documents that are not fits are read, for the message of a fit loader given one
+_OTHER_LOADERS = {
+    "scalinglaws.curve_fit": "; read a learning-curve fit with "
+                             "scalinglaws.outputs.io.curves.load_curve_fit",
+    "scalinglaws.isoflop": "; read an IsoFLOP analysis with "
+                           "scalinglaws.outputs.io.isoflop.load_isoflop",
+}
 #: a fit file is a few kB (plus bootstrap draws); anything this large is not one
 _MAX_BYTES = 2**30
 
@@ -50,8 +57,10 @@ def fit_to_dict(result) -> dict:
     from ...uncertainty.calibrated import CalibratedFit
 
     if not isinstance(result, CalibratedFit):
+        saves_itself = callable(getattr(result, "save", None))
         raise InputError(f"`result` must be a FitResult or a CalibratedFit, got "
-                         f"{type(result).__name__}")
+                         f"{type(result).__name__}"
+                         + (" (it saves itself: result.save(path))" if saves_itself else ""))
     return result.to_dict()
 
 
@@ -100,9 +109,7 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
         raise InputError(f"{source}: this is a scalinglaws {document_name(kind)} file (kind "
                          f"{kind!r}), not a fit; a fit file is what `scalinglaws fit --out` "
                          "(scalinglaws.save) writes"
-                         + ("; read a learning-curve fit with "
-                            "scalinglaws.outputs.io.curves.load_curve_fit"
-                            if kind == "scalinglaws.curve_fit" else ""))
+                         + _OTHER_LOADERS.get(kind, ""))
     _check_version(doc, source)
     check_json_schema(doc, _cached_schema(), source)
     builtin_forms_registered()

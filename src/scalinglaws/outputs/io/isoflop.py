@@ -1,0 +1,304 @@
+"""JSON of an IsoFLOP analysis (Hoffmann et al.'s Approach 2): plain types, never pickle.
+
+An IsoFLOP document is the JSON object :meth:`IsoFLOPResult.save
+<scalinglaws.fitting.isoflop.IsoFLOPResult.save>` and ``scalinglaws isoflop --out`` write
+(``kind`` ``"scalinglaws.isoflop"``, :meth:`~scalinglaws.fitting.isoflop.IsoFLOPResult.to_dict`):
+the exponents and coefficients with their intervals, both log-log regressions, the options,
+the per-budget table, and with resampling every resample's lines and minima. Reading checks
+it against :data:`ISOFLOP_SCHEMA`, then what a schema cannot say (the counts agree with the
+per-budget table, the exponents are the regressions', the draws have one row per resample),
+and rebuilds a result that predicts, prints and saves exactly what the saved one did. Every
+failure is an :class:`~scalinglaws.InputError` naming the file and the field.
+
+Examples
+--------
+>>> import os, tempfile
+>>> import scalinglaws as sl
+>>> result = sl.isoflop_fit(sl.generate_sweep(rng=0), budget="budget")
+>>> with tempfile.TemporaryDirectory() as folder:
+...     result.save(os.path.join(folder, "isoflop.json"))
+...     loaded = load_isoflop(os.path.join(folder, "isoflop.json"))
+>>> loaded.a == result.a and loaded.to_dict() == result.to_dict()
+True
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any
+
+import numpy as np
+
+from ..._exceptions import InputError
+from ..._files import parse_json, read_bounded
+from ..._version import __version__
+from ...data._hints import document_name
+from ...fitting.isoflop import (CURVES, DOCUMENT_KIND, FLOP_MODELS, SCHEMA_VERSION, STATUSES,
+                                IsoFLOPResult)
+from .validate import check_json_schema
+
+__all__ = ["ISOFLOP_SCHEMA", "isoflop_from_dict", "isoflop_from_json", "isoflop_schema",
+           "load_isoflop"]
+
+#: a document is a few kB plus the resamples (budgets x resamples numbers)
+_MAX_BYTES = 2**30
+
+#: the per-budget table's columns, in order (``IsoFLOPResult.budgets``)
+BUDGET_COLUMNS = ("budget", "C", "C_spread_dex", "n_points", "n_fitted", "N_min", "N_max",
+                  "N_opt", "ln_N_opt_se", "D_opt", "flops_per_token", "loss_opt",
+                  "edge_fraction", "status", "reason", "used")
+_FLOAT_COLUMNS = ("C", "C_spread_dex", "N_min", "N_max", "N_opt", "ln_N_opt_se", "D_opt",
+                  "flops_per_token", "loss_opt", "edge_fraction")
+
+_NUMBER = {"type": "number"}
+_POSITIVE = {"type": "number", "exclusiveMinimum": 0}
+_MAYBE = {"type": ["number", "null"]}  # null: NaN when written (JSON has none)
+_PAIR = {"type": "array", "items": _MAYBE, "minItems": 2, "maxItems": 2}
+_COUNT = {"type": "integer", "minimum": 0}
+_REGRESSION = {
+    "type": "object",
+    "required": ["exponent", "exponent_se", "exponent_interval", "coef", "coef_interval",
+                 "params", "cov", "df_resid", "r_squared", "residual_sd", "n"],
+    "additionalProperties": False,
+    "properties": {
+        "exponent": _NUMBER, "exponent_se": _MAYBE, "exponent_interval": _PAIR,
+        "coef": _POSITIVE, "coef_interval": _PAIR,
+        "params": {"type": "array", "items": _NUMBER, "minItems": 2, "maxItems": 2},
+        "cov": {"type": "array", "items": _PAIR, "minItems": 2, "maxItems": 2},
+        "df_resid": {"type": "number", "minimum": 0}, "r_squared": _MAYBE,
+        "residual_sd": _MAYBE, "n": {"type": "integer", "minimum": 2},
+    },
+}
+_BUDGET_ROW = {
+    "type": "object",
+    "required": list(BUDGET_COLUMNS),
+    "additionalProperties": False,
+    "properties": {
+        "budget": {"type": ["number", "string"]}, "C": _POSITIVE,
+        "C_spread_dex": {"type": "number", "minimum": 0}, "n_points": _COUNT,
+        "n_fitted": _COUNT, "N_min": _POSITIVE, "N_max": _POSITIVE,
+        **{name: _MAYBE for name in ("N_opt", "ln_N_opt_se", "D_opt", "flops_per_token",
+                                     "loss_opt", "edge_fraction")},
+        "status": {"enum": list(STATUSES)}, "reason": {"type": "string"},
+        "used": {"type": "boolean"},
+    },
+}
+_OPTIONS = {
+    "type": "object",
+    "required": ["budget", "curve", "degree", "window", "log_loss", "min_points", "bracket",
+                 "weighted", "n_resamples", "seed_noise", "se_method", "tokens"],
+    "additionalProperties": False,
+    "properties": {
+        "budget": {"type": "string"}, "curve": {"enum": list(CURVES)},
+        "degree": {"type": "integer", "minimum": 2},
+        "window": {"type": ["integer", "null"], "minimum": 3},
+        "log_loss": {"type": "boolean"}, "min_points": {"type": "integer", "minimum": 3},
+        "bracket": {"type": "boolean"}, "weighted": {"type": "boolean"},
+        "n_resamples": _COUNT, "seed_noise": {"type": ["number", "null"], "exclusiveMinimum": 0},
+        "se_method": {"type": "string"}, "tokens": {"type": "string"},
+    },
+}
+_MAYBE_PAIR = {"type": ["array", "null"], "items": _MAYBE, "minItems": 2, "maxItems": 2}
+_MAYBE_DRAWS = {"type": ["array", "null"], "items": _MAYBE}
+
+#: The JSON Schema of IsoFLOP documents (the subset of draft 2020-12 that
+#: :func:`~scalinglaws.outputs.io.validate.check_json_schema` implements).
+ISOFLOP_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "scalinglaws IsoFLOP analysis (Hoffmann et al. 2022, Approach 2)",
+    "type": "object",
+    "required": ["kind", "schema_version", "package_version", "approach", "a", "a_interval",
+                 "a_se", "b", "b_interval", "b_se", "N_coef", "N_coef_interval", "D_coef",
+                 "D_coef_interval", "a_bootstrap_interval", "b_bootstrap_interval",
+                 "a_bootstrap", "b_bootstrap", "N_line_bootstrap", "D_line_bootstrap",
+                 "confidence_level", "flops_per_token", "options", "regression",
+                 "n_budgets_used", "n_budgets_excluded", "n_runs", "flop_model", "budgets",
+                 "log_N_opt_draws"],
+    "additionalProperties": False,
+    "properties": {
+        "kind": {"const": DOCUMENT_KIND},
+        "schema_version": {"const": SCHEMA_VERSION},
+        "package_version": {"type": "string", "minLength": 1},
+        "approach": {"const": "isoflop"},
+        "a": _NUMBER, "a_interval": _PAIR, "a_se": _MAYBE,
+        "b": _NUMBER, "b_interval": _PAIR, "b_se": _MAYBE,
+        "N_coef": _POSITIVE, "N_coef_interval": _PAIR,
+        "D_coef": _POSITIVE, "D_coef_interval": _PAIR,
+        "a_bootstrap_interval": _MAYBE_PAIR, "b_bootstrap_interval": _MAYBE_PAIR,
+        "a_bootstrap": _MAYBE_DRAWS, "b_bootstrap": _MAYBE_DRAWS,
+        "N_line_bootstrap": {"type": ["array", "null"], "items": _PAIR},
+        "D_line_bootstrap": {"type": ["array", "null"], "items": _PAIR},
+        "confidence_level": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
+        "flops_per_token": _POSITIVE,
+        "options": _OPTIONS,
+        "regression": {"type": "object", "required": ["N", "D"], "additionalProperties": False,
+                       "properties": {"N": _REGRESSION, "D": _REGRESSION}},
+        "n_budgets_used": {"type": "integer", "minimum": 2},
+        "n_budgets_excluded": _COUNT,
+        "n_runs": {"type": "integer", "minimum": 1},
+        "flop_model": {"enum": list(FLOP_MODELS)},
+        "budgets": {"type": "array", "items": _BUDGET_ROW, "minItems": 2},
+        "log_N_opt_draws": {"type": ["array", "null"],
+                            "items": {"type": "array", "items": _MAYBE}},
+    },
+}
+
+_RESAMPLED = ("a_bootstrap_interval", "b_bootstrap_interval", "a_bootstrap", "b_bootstrap",
+              "N_line_bootstrap", "D_line_bootstrap", "log_N_opt_draws")
+
+
+def isoflop_schema() -> dict:
+    """The JSON Schema of IsoFLOP documents (:data:`ISOFLOP_SCHEMA`), a fresh copy."""
+    return copy.deepcopy(ISOFLOP_SCHEMA)
+
+
+def _nan(value: Any) -> Any:
+    """A number of the document as written: null was a NaN; lists stay lists."""
+    if value is None:
+        return math.nan
+    if isinstance(value, list):
+        return [_nan(v) for v in value]
+    return float(value)
+
+
+def _pair(value) -> tuple | None:
+    return None if value is None else tuple(_nan(value))
+
+
+def _array(value) -> np.ndarray | None:
+    return None if value is None else np.asarray(_nan(value), dtype=float)
+
+
+def _fail(source: str, field: str, problem: str):
+    raise InputError(f"{source}: field {field} {problem}")
+
+
+def _check_meaning(doc: dict, source: str) -> None:
+    """What the schema cannot say: counts that agree, exponents that are the regressions',
+    and resamples present exactly when the options asked for them, one row each."""
+    rows = doc["budgets"]
+    for i, row in enumerate(rows):
+        if row["used"] != (row["status"] == "ok"):
+            _fail(source, f"budgets[{i}].used", f"must be {row['status'] == 'ok'} for status "
+                                                f"{row['status']!r}")
+        if row["N_min"] > row["N_max"]:
+            _fail(source, f"budgets[{i}].N_min", f"must be <= N_max ({row['N_max']!r}), got "
+                                                 f"{row['N_min']!r}")
+        if row["used"] and any(row[name] is None or row[name] <= 0
+                               for name in ("N_opt", "D_opt")):
+            _fail(source, f"budgets[{i}]", "is used, so its N_opt and D_opt must be positive")
+    used = sum(row["used"] for row in rows)
+    if used != doc["n_budgets_used"]:
+        _fail(source, "n_budgets_used", f"must be the {used} used rows of budgets, got "
+                                        f"{doc['n_budgets_used']}")
+    if len(rows) - used != doc["n_budgets_excluded"]:
+        _fail(source, "n_budgets_excluded", f"must be the {len(rows) - used} rows of budgets "
+                                            f"not used, got {doc['n_budgets_excluded']}")
+    for name, exponent, coef in (("N", "a", "N_coef"), ("D", "b", "D_coef")):
+        line = doc["regression"][name]
+        if line["n"] != used:
+            _fail(source, f"regression.{name}.n", f"must be the {used} used budgets, got "
+                                                  f"{line['n']}")
+        if doc[exponent] != line["exponent"] or line["params"][1] != line["exponent"]:
+            _fail(source, exponent, f"must be regression.{name}.exponent and its slope "
+                                    f"params[1] ({line['exponent']!r}), got {doc[exponent]!r}")
+        if doc[coef] != line["coef"] or not math.isclose(
+                line["coef"], math.exp(line["params"][0]), rel_tol=1e-12):
+            _fail(source, coef, f"must be regression.{name}.coef = exp(params[0]) "
+                                f"({math.exp(line['params'][0])!r}), got {doc[coef]!r}")
+    n_resamples = doc["options"]["n_resamples"]
+    for field in _RESAMPLED:
+        value = doc[field]
+        if (value is None) != (n_resamples == 0):
+            _fail(source, field, "must be null without resampling (options.n_resamples 0)"
+                  if n_resamples == 0 else
+                  f"is missing: options.n_resamples is {n_resamples}")
+        if value is None or field.endswith("_interval"):
+            continue
+        rows_expected = used if field == "log_N_opt_draws" else n_resamples
+        if len(value) != rows_expected:
+            _fail(source, field, f"must have {rows_expected} rows, got {len(value)}")
+        if field == "log_N_opt_draws" and any(len(row) != n_resamples for row in value):
+            _fail(source, field, f"must have {n_resamples} resamples in each row")
+    if n_resamples:
+        for draws, lines in (("a_bootstrap", "N_line_bootstrap"),
+                             ("b_bootstrap", "D_line_bootstrap")):
+            slopes = [pair[1] for pair in doc[lines]]
+            if not np.array_equal(_array(doc[draws]), _array(slopes), equal_nan=True):
+                _fail(source, draws, f"must be the slopes of {lines} (the second of each pair)")
+
+
+def isoflop_from_dict(doc: Any, *, source: str = "IsoFLOP JSON") -> IsoFLOPResult:
+    """Check an IsoFLOP document and rebuild its :class:`~scalinglaws.fitting.isoflop.
+    IsoFLOPResult`.
+
+    Raises
+    ------
+    InputError
+        Naming ``source`` and the field, for a document that is not an IsoFLOP analysis
+        (another scalinglaws document says which), has another schema version, breaks
+        :data:`ISOFLOP_SCHEMA` (types, enums, ranges, unknown fields, non-finite numbers)
+        or whose numbers disagree (see the module's docstring).
+    """
+    import pandas as pd
+
+    if not isinstance(doc, dict):
+        raise InputError(f"{source}: expected a JSON object, got {type(doc).__name__}")
+    kind = doc.get("kind")
+    if isinstance(kind, str) and kind.startswith("scalinglaws.") and kind != DOCUMENT_KIND:
+        raise InputError(f"{source}: this is a scalinglaws {document_name(kind)} file (kind "
+                         f"{kind!r}), not an IsoFLOP analysis; an IsoFLOP file is what "
+                         "`scalinglaws isoflop --out` (IsoFLOPResult.save) writes"
+                         + ("; read a fit with scalinglaws.load" if kind == "scalinglaws.fit"
+                            else ""))
+    version = doc.get("schema_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
+        raise InputError(f"{source}: schema_version {version} is not supported (this is "
+                         f"scalinglaws {__version__}, which reads version {SCHEMA_VERSION})")
+    check_json_schema(doc, ISOFLOP_SCHEMA, source)
+    _check_meaning(doc, source)
+    budgets = pd.DataFrame.from_records(doc["budgets"], columns=list(BUDGET_COLUMNS))
+    for name in _FLOAT_COLUMNS:
+        budgets[name] = [_nan(v) for v in budgets[name]]
+    budgets = budgets.astype({"n_points": "int64", "n_fitted": "int64", "used": bool,
+                              **{name: float for name in _FLOAT_COLUMNS}})
+    regression = {name: {key: (value if key == "n" else _nan(value))
+                         for key, value in line.items()}
+                  for name, line in doc["regression"].items()}
+    return IsoFLOPResult(
+        _budgets=budgets,
+        a=float(doc["a"]), a_interval=_pair(doc["a_interval"]), a_se=_nan(doc["a_se"]),
+        b=float(doc["b"]), b_interval=_pair(doc["b_interval"]), b_se=_nan(doc["b_se"]),
+        N_coef=float(doc["N_coef"]), N_coef_interval=_pair(doc["N_coef_interval"]),
+        D_coef=float(doc["D_coef"]), D_coef_interval=_pair(doc["D_coef_interval"]),
+        confidence_level=float(doc["confidence_level"]),
+        flops_per_token=float(doc["flops_per_token"]), options=doc["options"],
+        regression=regression,
+        a_bootstrap_interval=_pair(doc["a_bootstrap_interval"]),
+        b_bootstrap_interval=_pair(doc["b_bootstrap_interval"]),
+        a_bootstrap=_array(doc["a_bootstrap"]), b_bootstrap=_array(doc["b_bootstrap"]),
+        N_line_bootstrap=_array(doc["N_line_bootstrap"]),
+        D_line_bootstrap=_array(doc["D_line_bootstrap"]),
+        n_budgets_used=doc["n_budgets_used"], n_budgets_excluded=doc["n_budgets_excluded"],
+        n_runs=doc["n_runs"], log_N_opt_draws=_array(doc["log_N_opt_draws"]),
+        flop_model=doc["flop_model"])
+
+
+def isoflop_from_json(text: str | bytes, *, source: str = "IsoFLOP JSON") -> IsoFLOPResult:
+    """Parse and check an IsoFLOP document (see :func:`isoflop_from_dict`)."""
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise InputError(f"{source}: expected JSON text, got {type(text).__name__}")
+    return isoflop_from_dict(parse_json(text, source, finite=True), source=source)
+
+
+def load_isoflop(path) -> IsoFLOPResult:
+    """Read an IsoFLOP analysis written by :meth:`IsoFLOPResult.save
+    <scalinglaws.fitting.isoflop.IsoFLOPResult.save>` or ``scalinglaws isoflop --out``
+    (one analysis; ``--by`` writes a list of them), checking it first."""
+    source, text = read_bounded(path, what="IsoFLOP file", max_bytes=_MAX_BYTES)
+    if text.lstrip()[:1] == b"[":
+        raise InputError(f"{source}: holds a list of analyses (`scalinglaws isoflop --by` "
+                         "writes one per group); load_isoflop reads one analysis, a JSON "
+                         "object")
+    return isoflop_from_json(text, source=source)
