@@ -52,7 +52,9 @@ def test_fit_default_data_prints_table_and_writes_json(fit_file, capsys):
 def test_predict_from_saved_fit(fit_file, capsys):
     assert main(["predict", str(fit_file), "--N", "7e10", "--D", "1.4e12", "2.8e12",
                  "--json"]) == 0
-    rows = _json(capsys)
+    doc = _json(capsys)  # the document `--out x.json` writes: kind, what the rows are, rows
+    assert doc["kind"] == "scalinglaws.predict"
+    rows = doc["rows"]
     assert len(rows) == 2 and rows[0]["loss"] > rows[1]["loss"] > 1.5
 
 
@@ -143,18 +145,60 @@ def test_backtest_command(epoch_csv, capsys, tmp_path):
     # README: median relative error 0.87% on the 23 held-out Epoch runs
     assert doc["summary"]["median_relative_error"] == pytest.approx(0.0087, abs=5e-5)
     # the file names itself (so a second run may replace it unasked); otherwise as printed
-    assert json.loads(out.read_text()) == {"kind": "scalinglaws.backtest", **doc}
+    assert json.loads(out.read_text()) == doc  # the document, named inside, as printed
+    assert doc["kind"] == "scalinglaws.backtest"
 
 
 def test_optimal_and_diagnose_commands(boot_file, capsys):
     assert main(["optimal", str(boot_file), "--compute", "5.76e23", "1e24", "--json"]) == 0
-    rows = _json(capsys)
+    doc = _json(capsys)
+    rows = doc["rows"]
     assert len(rows) == 2 and rows[0]["N_low"] < rows[0]["N"] < rows[0]["N_high"]
+    assert doc["interval"] == "bootstrap percentile" and doc["n_draws"] == 30
     assert main(["diagnose", str(boot_file), "--N", "175e9", "--D", "300e9"]) == 0
     assert "under-trained" in capsys.readouterr().out
     assert main(["predict", str(boot_file), "--N", "7e10", "--D", "1.4e12", "--json"]) == 0
-    row = _json(capsys)[0]
+    doc = _json(capsys)
+    row = doc["rows"][0]
     assert row["confidence_low"] < row["loss"] < row["confidence_high"]
+    assert doc["interval"] == "confidence" and doc["confidence_level"] == 0.95
+
+
+@pytest.mark.parametrize("argv, kind", [
+    (["predict", "BOOT", "--N", "7B", "70B", "--D", "1.4T"], "scalinglaws.predict"),
+    (["predict", "FIT", "--N", "7B", "--D", "1.4T"], "scalinglaws.predict"),
+    (["optimal", "BOOT", "--C", "1e22", "1e24", "--confidence-level", "0.8"],
+     "scalinglaws.optimal"),
+    (["diagnose", "BOOT", "--N", "175B", "--D", "300B"], "scalinglaws.diagnose"),
+    (["diagnose", "FIT", "--N", "7B", "175B", "--D", "300B"], None),  # a list: one per model
+    (["isoflop", str(DEFAULT_DATA)], "scalinglaws.isoflop"),
+    (["backtest", str(DEFAULT_DATA)], "scalinglaws.backtest"),
+    (["plan", "--target-compute", "1e24", "--sweep-budget", "1e21", "--max-draws", "30"],
+     "scalinglaws.plan"),
+], ids=lambda v: " ".join(v[:2]) if isinstance(v, list) else None)
+def test_json_prints_the_document_that_out_writes(argv, kind, fit_file, boot_file, tmp_path,
+                                                  capsys):
+    """`--json` printed bare records for the tables (predict, optimal) and left out the
+    `kind` of the documents, while `--out x.json` wrote the named document with what its
+    intervals are: both are now the same document."""
+    argv = [{"BOOT": str(boot_file), "FIT": str(fit_file)}.get(a, a) for a in argv]
+    out = tmp_path / "result.json"
+    assert main(argv + ["--json", "--out", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed == json.loads(out.read_text())
+    if kind is None:
+        assert isinstance(printed, list) and len(printed) == 2
+    else:
+        assert printed["kind"] == kind
+    if argv[0] in ("predict", "optimal"):
+        assert list(printed)[0] == "kind" and list(printed)[-1] == "rows"
+        assert printed["rows"] and all(isinstance(row, dict) for row in printed["rows"])
+    if argv[1] == str(boot_file) and argv[0] in ("predict", "optimal"):
+        level = 0.8 if "0.8" in argv else 0.95
+        assert (printed["interval"], printed["confidence_level"], printed["n_draws"]) == \
+            ("bootstrap percentile" if argv[0] == "optimal" else "confidence", level, 30)
+    if kind is not None:  # a re-run replaces its own document unasked (it is named inside)
+        assert main(argv + ["--out", str(out)]) == 0
 
 
 def test_same_seed_same_json_from_cli(tmp_path):
@@ -285,7 +329,7 @@ def test_unit_suffixes_in_numeric_flags(fit_file, capsys):
     with_suffixes = _json(capsys)
     assert main(["predict", str(fit_file), "--N", "7e9", "7e10", "--D", "1.4e12", "--json"]) == 0
     assert with_suffixes == _json(capsys)
-    assert [row["N"] for row in with_suffixes] == [7e9, 7e10]
+    assert [row["N"] for row in with_suffixes["rows"]] == [7e9, 7e10]
     assert main(["optimal", str(fit_file), "--C", "1e24", "--json"]) == 0
     assert main(["optimal", str(fit_file), "--compute", "1e24", "--json"]) == 0
     first, second = _json_pair(capsys)
@@ -309,8 +353,8 @@ def test_diagnose_takes_lists_like_predict(fit_file, capsys):
     docs = _json(capsys)
     assert isinstance(docs, list) and len(docs) == 2
     assert main(["diagnose", str(fit_file), "--N", "175B", "--D", "300B", "--json"]) == 0
-    single = _json(capsys)
-    assert single == docs[1]
+    single = _json(capsys)  # one diagnosis is a document named inside, as --out writes it
+    assert single == {"kind": "scalinglaws.diagnose", **docs[1]}
 
 
 def test_out_on_every_command_that_produces_a_result(fit_file, tmp_path, capsys):
@@ -379,7 +423,7 @@ def test_level_flags_of_the_commands_that_read_a_fit(boot_file, capsys):
     rows = {}
     for argv in (["--confidence-level", "0.8"], ["--level", "0.8"], []):
         assert main(["optimal", str(boot_file), "--C", "1e22", "--json", *argv]) == 0
-        rows[tuple(argv)] = _json(capsys)[0]
+        rows[tuple(argv)] = _json(capsys)["rows"][0]
     assert rows[("--confidence-level", "0.8")] == rows[("--level", "0.8")]
     assert rows[()]["N_high"] > rows[("--level", "0.8")]["N_high"]
     for command in ("predict", "diagnose"):

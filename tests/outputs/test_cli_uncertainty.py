@@ -58,7 +58,10 @@ def test_bootstrap_and_resamples_name_one_number(tmp_path, capsys):
 def test_predict_prints_both_intervals_at_the_level_asked(law_file, capsys):
     assert main(["predict", str(law_file), "--N", "1B", "7B", "--D", "20B", "140B",
                  "--json"]) == 0
-    rows = _rows(capsys)
+    doc = _rows(capsys)
+    assert (doc["kind"], doc["interval"], doc["confidence_level"]) == \
+        ("scalinglaws.predict", "prediction", 0.95)
+    rows = doc["rows"]
     assert [r["N"] for r in rows] == [1e9, 7e9]
     for row in rows:
         assert row["prediction_low"] < row["confidence_low"] < row["loss"] \
@@ -68,6 +71,8 @@ def test_predict_prints_both_intervals_at_the_level_asked(law_file, capsys):
     assert main(["predict", str(law_file), "--N", "1B", "7B", "--D", "20B", "140B",
                  "--confidence-level", "0.8", "--json"]) == 0
     narrow = _rows(capsys)
+    assert narrow["confidence_level"] == 0.8
+    narrow = narrow["rows"]
     assert [r["prediction_high"] for r in narrow] == pytest.approx(
         list(expected.prediction_high), rel=1e-12)
     assert narrow[1]["prediction_high"] < rows[1]["prediction_high"]
@@ -78,7 +83,9 @@ def test_predict_with_a_plain_fit_has_no_prediction_columns(tmp_path, capsys):
     assert main(["fit", str(DATA), "--out", str(out), "--json"]) == 0
     capsys.readouterr()
     assert main(["predict", str(out), "--N", "1B", "--D", "20B", "--json"]) == 0
-    assert set(_rows(capsys)[0]) == {"N", "D", "loss"}
+    doc = _rows(capsys)
+    assert set(doc) == {"kind", "rows"}  # no interval: nothing to say of one
+    assert set(doc["rows"][0]) == {"N", "D", "loss"}
 
 
 def test_preset_extrapolate_ties_the_exponents(tmp_path, capsys):

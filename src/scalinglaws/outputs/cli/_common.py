@@ -54,7 +54,7 @@ import time
 from pathlib import Path
 
 from ..._exceptions import InputError
-from ._tables import table_records
+from ._tables import json_document
 
 __all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "nonnegative_int",
            "positive_float", "probability", "jobs", "add_data_options", "add_fit_argument",
@@ -62,7 +62,8 @@ __all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "n
            "add_json_option", "add_group_option", "add_by_option",
            "add_bootstrap_options", "add_seed_option", "add_jobs_option", "add_output_options",
            "runs_from_args", "optional_runs_from_args", "delimiter", "quantities", "for_each_group",
-           "group_label", "current_group", "check_out", "output_file", "write_output",
+           "group_label", "current_group", "check_out", "output_file", "print_json",
+           "write_output",
            "save_figure", "activity", "show_progress", "worker_count"]
 
 UNITS = ("units: N = parameters (count), D = training tokens, C = training compute in FLOP "
@@ -520,35 +521,30 @@ def save_figure(fig, path, *, dpi: int = 150) -> Path:
     return Path(path)
 
 
+def print_json(args, result) -> None:
+    """``--json``: print the document ``--out x.json`` writes (:func:`~._tables.json_document`
+    with the command's :func:`document_kind`)."""
+    print(json.dumps(json_document(result, document_kind(args)), indent=2))
+
+
 def write_output(args, result) -> Path | None:
     """Write a result (a DataFrame, or a JSON-able document) to ``--out``, atomically.
 
-    Tables go to .csv/.tsv, or to .json as a document: its ``kind`` (see
-    :func:`document_kind`), the table's ``attrs`` (interval kind and level...) and its
-    ``rows`` as records, at full precision.
+    Tables go to .csv/.tsv at full precision, or to .json as a document, as documents do
+    (:func:`~._tables.json_document`: what ``--json`` prints).
     """
     if not getattr(args, "out", None):
         return None
     out = Path(args.out)
     suffix = out.suffix.lower()
-    if hasattr(result, "to_csv"):
-        if suffix in (".csv", ".tsv"):  # full precision: pandas writes each float's repr
-            text = result.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",")
-        else:
-            # the whole result: the rows and what the table's attrs say of them (the
-            # interval's kind and level...), named inside so a re-run may replace it
-            from ..._validation import to_plain
-
-            text = json.dumps({"kind": document_kind(args), **to_plain(dict(result.attrs)),
-                               "rows": table_records(result)}, indent=2) + "\n"
+    if hasattr(result, "to_csv") and suffix in (".csv", ".tsv"):
+        # full precision: pandas writes each float's repr
+        text = result.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",")
     else:
-        if suffix != ".json":
+        if not hasattr(result, "to_csv") and suffix != ".json":
             raise InputError(f"--out {args.out!r}: this result is a JSON document; end the "
                              "name with .json")
-        if isinstance(result, dict) and "kind" not in result:
-            # named inside, so that running the command again may replace it unasked
-            result = {"kind": document_kind(args), **result}
-        text = json.dumps(result, indent=2) + "\n"
+        text = json.dumps(json_document(result, document_kind(args)), indent=2) + "\n"
     with output_file(out) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return out

@@ -1,10 +1,10 @@
-"""Result tables for a terminal, or as JSON records: how every command prints a table."""
+"""Result tables for a terminal, or as JSON: how every command prints a table."""
 
 from __future__ import annotations
 
 import json
 
-__all__ = ["format_table", "print_table", "table_records"]
+__all__ = ["format_table", "json_document", "print_table", "table_document", "table_records"]
 
 
 def format_table(frame) -> str:
@@ -52,12 +52,39 @@ def _formatter(name: str, values, fmt_count):
     return lambda v: f"{v:.4g}"
 
 
-def print_table(frame, as_json: bool) -> None:
-    """Print a result table readably (:func:`format_table`), or as JSON records."""
+def print_table(frame, as_json: bool, *, kind: str | None = None) -> None:
+    """Print a result table readably (:func:`format_table`), or as JSON: with ``kind``
+    the document ``--out x.json`` writes (:func:`table_document`), else bare records."""
     if as_json:
-        print(json.dumps(table_records(frame), indent=2))
+        print(json.dumps(table_records(frame) if kind is None else table_document(frame, kind),
+                         indent=2))
     else:
         print(format_table(frame))
+
+
+def json_document(result, kind: str):
+    """The JSON document of a command's result: what ``--out x.json`` writes and
+    ``--json`` prints.
+
+    A table (DataFrame) becomes :func:`table_document`; a dict is named inside by
+    ``kind`` unless it names itself (so that running the command again may replace the
+    file unasked); a list (one document per group or model) stays as it is.
+    """
+    if hasattr(result, "to_csv"):
+        return table_document(result, kind)
+    if isinstance(result, dict) and "kind" not in result:
+        return {"kind": kind, **result}
+    return result
+
+
+def table_document(frame, kind: str) -> dict:
+    """A result table as one JSON document, what ``--out x.json`` writes and ``--json``
+    prints: its ``kind`` (``scalinglaws.predict``...), what the table's ``attrs`` say of
+    its rows (``interval``, ``method``, ``confidence_level``, ``n_draws``...) and its
+    ``rows`` as records at full precision."""
+    from ..._validation import to_plain
+
+    return {"kind": kind, **to_plain(dict(frame.attrs)), "rows": table_records(frame)}
 
 
 def table_records(frame) -> list:

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from ..._exceptions import InputError
 from ..._files import check_output_path
 from ._common import (UNITS, add_bootstrap_options, add_by_option, add_data_options,
                       add_form_option, add_group_option, add_output_options, add_seed_option,
-                      for_each_group, positive_float, positive_int, probability,
+                      for_each_group, positive_float, positive_int, print_json, probability,
                       runs_from_args, show_progress, write_output, save_figure)
 
 
@@ -52,7 +51,7 @@ def cmd_isoflop(args) -> int:
             print(result.summary())
     document = documents if args.by else documents[0]
     if args.json:
-        print(json.dumps(document, indent=2))
+        print_json(args, document)
     write_output(args, document)
     return 0
 
@@ -76,7 +75,10 @@ def cmd_backtest(args) -> int:
                           fraction=args.fraction, group=args.group,
                           fit_options={"preset": args.preset})
     document = result.to_dict()
-    print(json.dumps(document, indent=2) if args.json else result.summary())
+    if args.json:
+        print_json(args, document)
+    else:
+        print(result.summary())
     write_output(args, document)
     if args.plot:
         import matplotlib

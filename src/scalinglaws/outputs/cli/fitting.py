@@ -12,9 +12,9 @@ from ._common import (UNITS, add_bootstrap_options, add_confidence_level_option,
                       add_flops_per_token_option, add_form_option, add_group_option,
                       add_jobs_option, add_json_option, add_output_options,
                       add_quantity_options, add_seed_option, key_values, output_file,
-                      nonnegative_int, positive_float, quantities,
+                      nonnegative_int, positive_float, print_json, quantities,
                       runs_from_args, show_progress, worker_count, write_output)
-from ._tables import print_table
+from ._tables import format_table
 
 
 def cmd_fit(args) -> int:
@@ -94,11 +94,19 @@ def cmd_predict(args) -> int:
     used = quantities(args, result.form.inputs)
     prediction = predict(result, confidence_level=args.confidence_level, **used)
     frame = prediction.to_frame()
-    print_table(frame, args.json)
+    _print_table(args, frame)
     _print_level(args, prediction.confidence_level, prediction.n_draws,
                  prediction=prediction.interval == "prediction")
     write_output(args, frame)
     return 0
+
+
+def _print_table(args, frame) -> None:
+    """The table readably, or with ``--json`` the document ``--out x.json`` writes."""
+    if args.json:
+        print_json(args, frame)
+    else:
+        print(format_table(frame))
 
 
 def _print_level(args, level, n_draws, *, prediction: bool = False) -> None:
@@ -122,7 +130,7 @@ def cmd_optimal(args) -> int:
     allocation = compute_optimal(result, budgets, flops_per_token=args.flops_per_token,
                                  confidence_level=args.confidence_level)
     frame = allocation.to_frame()
-    print_table(frame, args.json)
+    _print_table(args, frame)
     _print_level(args, allocation.confidence_level, allocation.n_draws)
     write_output(args, frame)
     return 0
@@ -139,7 +147,7 @@ def cmd_diagnose(args) -> int:
     documents = [d.to_dict() for d in diagnoses]
     document = documents[0] if len(documents) == 1 else documents
     if args.json:
-        print(json.dumps(document, indent=2))
+        print_json(args, document)
     else:
         print("\n\n".join(str(d) for d in diagnoses))
     write_output(args, document)

@@ -10,7 +10,6 @@ possible per FLOP (standard grid, planned grid, active design; real shapes).
 from __future__ import annotations
 
 import argparse
-import json
 
 from ._common import (
     UNITS,
@@ -21,6 +20,7 @@ from ._common import (
     add_seed_option,
     positive_float,
     positive_int,
+    print_json,
     probability,
     quantities,
     show_progress,
@@ -96,7 +96,10 @@ def cmd_plan(args) -> int:
                           shape_options=shape_options, max_run_compute=args.max_run_compute,
                           confidence_level=args.confidence_level, max_draws=args.max_draws,
                           rng=args.seed, progress=show_progress())
-    print(json.dumps(plan.to_dict(), indent=2) if args.json else plan)
+    if args.json:
+        print_json(args, plan.to_dict())
+    else:
+        print(plan)
     if args.out:
         suffix = args.out.lower().rsplit(".", 1)[-1]
         write_output(args, plan.to_dict() if suffix == "json" else _runs_table(plan))
