@@ -4,8 +4,9 @@ On the 240 Epoch AI Chinchilla runs, measured in this one process:
 
 * one default ``scalinglaws.fit`` (median of 5): the unit the bootstrap is compared with;
 * ``scalinglaws.bootstrap`` with ``--resamples`` (default 1,000 and 10,000) and
-  ``n_jobs`` 1 and 2 (the package's own choice of workers: in-process unless the work
-  per worker outweighs starting processes) and, to measure that crossover, with worker
+  ``n_jobs`` 1 and 2 (the package's own choice of workers: processes when the work per
+  worker outweighs starting them, else threads when each gets enough work, else
+  in-process) and, to measure that crossover, with worker
   processes forced (``backend="loky"``, first call and reused pool);
 * the engine's default search (Gauss-Newton LM, every pass in full: the bootstrap's
   path before its refine mode) on the first 1,000 resamples, objective by objective;

@@ -46,3 +46,36 @@ def test_blocks_go_to_workers_when_the_first_block_says_they_pay(monkeypatch):
 def test_an_explicit_backend_is_used_as_given(backend):
     out = map_blocks(_pid_after, [(0.0, i) for i in range(3)], n_jobs=2, backend=backend)
     assert [v for _, v in out] == [0, 1, 2]
+
+
+def test_threads_only_where_each_gets_enough_work():
+    from scalinglaws._parallel import THREAD_CROSSOVER_SECONDS, plan_threads
+
+    assert plan_threads(2, 4, seconds=4 * THREAD_CROSSOVER_SECONDS, cpu_count=2) == 2
+    assert plan_threads(-1, 4, seconds=4 * THREAD_CROSSOVER_SECONDS, cpu_count=2) == 2
+    assert plan_threads(8, 4, seconds=1e6, cpu_count=2) == 2  # capped by the cores
+    assert plan_threads(2, 1, seconds=1e6, cpu_count=2) == 1  # one block: one thread
+    assert plan_threads(2, 4, seconds=THREAD_CROSSOVER_SECONDS, cpu_count=2) == 1
+
+
+def _thread_after(seconds, value):
+    import threading
+    import time
+
+    time.sleep(seconds)
+    return threading.get_ident(), value
+
+
+def test_work_that_releases_the_gil_runs_on_threads_in_order(monkeypatch):
+    import threading
+
+    monkeypatch.setattr(_parallel, "THREAD_CROSSOVER_SECONDS", 0.01)
+    monkeypatch.setattr(_parallel.os, "cpu_count", lambda: 2)
+    out = map_blocks(_thread_after, [(0.05, i) for i in range(5)], n_jobs=2, threads=True)
+    idents = [ident for ident, _ in out]
+    assert [v for _, v in out] == [0, 1, 2, 3, 4]
+    # the first block is timed here; the rest ran on other threads of this process
+    assert idents[0] == threading.get_ident() and threading.get_ident() not in idents[1:]
+    # without threads=True (or with n_jobs=1) everything stays on this thread
+    out = map_blocks(_thread_after, [(0.05, i) for i in range(3)], n_jobs=1, threads=True)
+    assert {ident for ident, _ in out} == {threading.get_ident()}

@@ -104,6 +104,35 @@ def test_same_seed_same_draws_and_json_whatever_n_jobs(synthetic):
     assert not np.array_equal(one.draws, different.draws)
 
 
+def test_threads_chosen_by_the_package_give_the_same_draws(synthetic, monkeypatch):
+    """n_jobs=2 without a backend runs the blocks on threads when each gets enough work
+    (here any work: the crossover is patched to 0); balanced blocks, the same bytes."""
+    import threading
+
+    from scalinglaws import _parallel
+    from scalinglaws.uncertainty import bootstrap as module
+
+    runs, result = synthetic
+    one = bootstrap(result, runs, 60, rng=3)
+    monkeypatch.setattr(_parallel, "THREAD_CROSSOVER_SECONDS", 0.0)
+    monkeypatch.setattr(_parallel.os, "cpu_count", lambda: 2)
+    seen = set()
+    refit = module._refit_chunk
+
+    def spy(*args):
+        seen.add(threading.get_ident())
+        return refit(*args)
+
+    monkeypatch.setattr(module, "_refit_chunk", spy)
+    other = bootstrap(result, runs, 60, rng=3, n_jobs=2)
+    assert np.array_equal(one.draws, other.draws)
+    assert threading.get_ident() not in seen and len(seen) == 2  # both blocks on threads
+    # 10,000 resamples of one start on 2 threads: 4 blocks of 2,500, not 4,096 + 4,096 + 1,808
+    assert module._chunk_size(10_000, 1, 2, None, seconds=10.0) == 2500
+    assert module._chunk_size(10_000, 1, 1, None, seconds=10.0) == 3334
+    assert module._chunk_size(10_000, 1, 2, "loky", seconds=10.0) == 3334
+
+
 _BLAS_CHILD = """
 import sys, scalinglaws as sl
 from scalinglaws.uncertainty.bootstrap import bootstrap
