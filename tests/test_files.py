@@ -261,6 +261,38 @@ def test_json_document_writes_its_dict_compactly_or_indented_and_safely(tmp_path
         _Document({"x": object()}).to_json()
 
 
+def test_json_document_save_keeps_another_scalinglaws_document(tmp_path):
+    """A comparison or grouped fit saved over an IsoFLOP analysis (or another kind of
+    scalinglaws document) replaced it silently: save now tells the path check the kind its
+    document names, so only the same kind is replaced unasked."""
+    isoflop = tmp_path / "isoflop.json"
+    isoflop_text = '{"kind": "scalinglaws.isoflop", "schema_version": 1}'
+    isoflop.write_text(isoflop_text)
+    comparison = _Document({"kind": "scalinglaws.comparison", "rows": []})
+    with pytest.raises(InputError, match=r"`path` '.*isoflop.json' exists and holds another "
+                                         r"scalinglaws document \('scalinglaws.isoflop', not "
+                                         r"'scalinglaws.comparison'\)"):
+        comparison.save(isoflop)
+    assert isoflop.read_text() == isoflop_text
+    grouped = tmp_path / "grouped.json"
+    _Document({"kind": "scalinglaws.grouped_fit", "groups": {}}).save(grouped)
+    with pytest.raises(InputError, match="holds another scalinglaws document"):
+        comparison.save(grouped)
+    comparison.save(tmp_path / "comparison.json")
+    comparison.save(tmp_path / "comparison.json")  # the same kind is replaced unasked
+    comparison.save(isoflop, force=True)
+    assert json.loads(isoflop.read_text())["kind"] == "scalinglaws.comparison"
+
+
+def test_the_comparison_and_the_grouped_fit_save_through_json_document():
+    """They write their files with JsonDocument.save (tested above), not a save of their own."""
+    from scalinglaws.analysis.compare_result import Comparison
+    from scalinglaws.fitting.grouped_result import GroupedFitResult
+
+    assert Comparison.save is JsonDocument.save
+    assert GroupedFitResult.save is JsonDocument.save
+
+
 def test_output_folder_problems(tmp_path):
     with pytest.raises(InputError, match="is a folder, not a file"):
         check_output_path(tmp_path)

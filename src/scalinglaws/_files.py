@@ -486,6 +486,12 @@ class JsonDocument:
 
     def save(self, path, *, force: bool = False) -> None:
         """Write :meth:`to_dict` to ``path`` as JSON, atomically (never over another kind
-        of file, or a JSON file the package did not write, unless ``force``)."""
-        target = check_output_path(path, kind="json", force=force, argument="`path`")
-        atomic_write(target, self.to_json(indent=2) + "\n")
+        of file, a JSON file the package did not write, or another kind of scalinglaws
+        document, e.g. an IsoFLOP analysis or a fit, unless ``force``; a document of the
+        same ``kind`` is replaced)."""
+        doc = self.to_dict()
+        kind = doc.get("kind") if isinstance(doc, dict) else None
+        target = check_output_path(path, kind="json", force=force, argument="`path`",
+                                   document=kind if isinstance(kind, str) else None)
+        text = json_text(doc, what=self._document, indent=2)
+        atomic_write(target, text + "\n")
