@@ -293,6 +293,37 @@ def test_the_comparison_and_the_grouped_fit_save_through_json_document():
     assert GroupedFitResult.save is JsonDocument.save
 
 
+def test_python_saves_say_force_true_and_the_command_line_says_force(tmp_path, plain_result):
+    """A Python user passes ``force=True``, not ``--force``: the messages said ``--force``
+    to both."""
+    import scalinglaws as sl
+
+    table = tmp_path / "runs.csv"
+    table.write_text("N,D,loss\n1e8,2e9,3.1\n")
+    foreign = tmp_path / "records.json"
+    foreign.write_text('[{"N": 1e8}]')
+    isoflop = tmp_path / "isoflop.json"
+    isoflop.write_text('{"kind": "scalinglaws.isoflop"}')
+    saves = [(plain_result.save, table), (lambda p: sl.save(plain_result, p), table),
+             (plain_result.save, tmp_path / "fit.csv"),
+             (_Document({"kind": "scalinglaws.comparison"}).save, foreign),
+             (_Document({"kind": "scalinglaws.comparison"}).save, isoflop),
+             (_Document({"kind": "scalinglaws.comparison"}).save, table)]
+    for save, path in saves:
+        with pytest.raises(InputError, match=r"^`path` .*pass force=True") as caught:
+            save(path)
+        assert "--force" not in str(caught.value)
+    for path, kind, document in ((table, "fit", None), (table, "table", None),
+                                 (isoflop, "json", "scalinglaws.comparison"),
+                                 (tmp_path / "fit.csv", "fit", None)):
+        with pytest.raises(InputError, match=r"^--out .*pass --force") as caught:
+            check_output_path(path, kind=kind, document=document)
+        assert "force=True" not in str(caught.value)
+        with pytest.raises(InputError, match=r"pass --replace\b"):
+            check_output_path(path, kind=kind, document=document, argument="`path`",
+                              force_option="--replace")
+
+
 def test_output_folder_problems(tmp_path):
     with pytest.raises(InputError, match="is a folder, not a file"):
         check_output_path(tmp_path)

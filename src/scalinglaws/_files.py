@@ -230,7 +230,7 @@ def file_kind(path) -> str | None:
 
 def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
                       force: bool = False, argument: str = "--out",
-                      document: str | None = None) -> Path:
+                      document: str | None = None, force_option: str | None = None) -> Path:
     """Refuse, before any work, an output path that would destroy something.
 
     Parameters
@@ -248,11 +248,16 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
         file that is not a scalinglaws document (without ``force`` those are refused:
         they may be the user's data).
     argument : str
-        Name of the option, for messages.
+        Name of the option (``--out``) or of the Python argument (```path```), for
+        messages.
     document : str, optional
         The top-level ``kind`` of the JSON document about to be written
         (``scalinglaws.curve_fit``...): an existing scalinglaws document of another
         kind (a fit with its bootstrap, a comparison) is refused unless ``force``.
+    force_option : str, optional
+        How the caller's user asks to replace, for messages: by default ``--force`` when
+        ``argument`` is a command-line option (starts with ``-``), else ``force=True``
+        (a Python ``save(path, force=True)``).
 
     Returns
     -------
@@ -266,6 +271,8 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
     """
     path = Path(os.fspath(out))
     shown = os.fspath(path)
+    if force_option is None:
+        force_option = "--force" if argument.startswith("-") else "force=True"
     if path.is_dir():
         raise InputError(f"{argument} {shown!r} is a folder, not a file")
     target = _target(path)
@@ -292,10 +299,10 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
         if held is not None and held != document and not document.startswith(held + "_"):
             raise InputError(f"{argument} {shown!r} exists and holds another scalinglaws "
                              f"document ({held!r}, not {document!r}); choose another name or "
-                             f"pass --force to replace it")
+                             f"pass {force_option} to replace it")
         if existing is not None and existing != kind:
             raise InputError(f"{argument} {shown!r} exists and holds a {existing} file, "
-                             f"not a {kind} file; choose another name or pass --force")
+                             f"not a {kind} file; choose another name or pass {force_option}")
         if existing in ("table", "json", "html", "image", None) and not _written_by_us(path):
             # a table, a JSON file or a file of no known kind may be somebody's data (a
             # sweep, a log export): the package cannot tell its own tables from them, so it
@@ -305,7 +312,7 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
             raise InputError(f"{argument} {shown!r} exists and holds {what} that may be data "
                              f"(scalinglaws replaces unasked only the files it can tell it "
                              f"wrote: fits and its other JSON documents, reports, figures); "
-                             f"choose another name or pass --force to replace it")
+                             f"choose another name or pass {force_option} to replace it")
     named = _KINDS.get(path.suffix.lower())
     if (kind is not None and named is not None and named != kind and not force
             and {named, kind} != {"json", "fit"}):
@@ -313,7 +320,7 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
         # misread
         raise InputError(f"{argument} {shown!r}: a {kind} file is written here, but the name "
                          f"ends like a {named} file; end it with {_SUFFIX_OF[kind]} (or pass "
-                         f"--force)")
+                         f"{force_option})")
     return path
 
 

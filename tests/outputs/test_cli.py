@@ -404,7 +404,8 @@ def test_out_never_replaces_a_table_unasked(fit_file, tmp_path, capsys):
     for argv in (["predict", str(fit_file), "--N", "7B", "--D", "1T"],
                  ["optimal", str(fit_file), "--C", "1e22"], ["generate"]):
         assert main([*argv, "--out", str(sweep)]) == 2, argv
-        assert "may be data" in capsys.readouterr().err
+        err = capsys.readouterr().err
+        assert "may be data" in err and "pass --force" in err and "force=True" not in err
         assert sweep.read_text() == original
     assert main(["predict", str(fit_file), "--N", "7B", "--D", "1T", "--out", str(sweep),
                  "--force"]) == 0
