@@ -170,7 +170,7 @@ def test_optimal_and_diagnose_commands(boot_file, capsys):
     (["optimal", "BOOT", "--C", "1e22", "1e24", "--confidence-level", "0.8"],
      "scalinglaws.optimal"),
     (["diagnose", "BOOT", "--N", "175B", "--D", "300B"], "scalinglaws.diagnose"),
-    (["diagnose", "FIT", "--N", "7B", "175B", "--D", "300B"], None),  # a list: one per model
+    (["diagnose", "FIT", "--N", "7B", "175B", "--D", "300B"], "scalinglaws.diagnose"),
     (["isoflop", str(DEFAULT_DATA)], "scalinglaws.isoflop"),
     (["backtest", str(DEFAULT_DATA)], "scalinglaws.backtest"),
     (["plan", "--target-compute", "1e24", "--sweep-budget", "1e21", "--max-draws", "30"],
@@ -186,10 +186,9 @@ def test_json_prints_the_document_that_out_writes(argv, kind, fit_file, boot_fil
     assert main(argv + ["--json", "--out", str(out)]) == 0
     printed = json.loads(capsys.readouterr().out)
     assert printed == json.loads(out.read_text())
-    if kind is None:
-        assert isinstance(printed, list) and len(printed) == 2
-    else:
-        assert printed["kind"] == kind
+    assert printed["kind"] == kind
+    if "175B" in argv and "7B" in argv:  # several models: one diagnosis each, under models
+        assert len(printed["models"]) == 2 and "loss" not in printed
     if argv[0] in ("predict", "optimal"):
         assert list(printed)[0] == "kind" and list(printed)[-1] == "rows"
         assert printed["rows"] and all(isinstance(row, dict) for row in printed["rows"])
@@ -197,8 +196,8 @@ def test_json_prints_the_document_that_out_writes(argv, kind, fit_file, boot_fil
         level = 0.8 if "0.8" in argv else 0.95
         assert (printed["interval"], printed["confidence_level"], printed["n_draws"]) == \
             ("bootstrap percentile" if argv[0] == "optimal" else "confidence", level, 30)
-    if kind is not None:  # a re-run replaces its own document unasked (it is named inside)
-        assert main(argv + ["--out", str(out)]) == 0
+    # a re-run replaces its own document unasked (it is named inside; a list was not)
+    assert main(argv + ["--out", str(out)]) == 0
 
 
 def test_same_seed_same_json_from_cli(tmp_path):
@@ -221,6 +220,9 @@ def test_default_seed_is_zero_so_a_command_repeats(tmp_path):
 
 
 def test_isoflop_command(capsys, shared_dir, tmp_path):
+    import scalinglaws as sl
+    from scalinglaws import InputError
+
     out = tmp_path / "iso.json"
     assert main(["isoflop", str(DEFAULT_DATA), "--json", "--out", str(out)]) == 0
     doc = _json(capsys)
@@ -232,9 +234,29 @@ def test_isoflop_command(capsys, shared_dir, tmp_path):
 
     assert load_isoflop(out).to_dict() == json.loads(out.read_text())
     porian = shared_dir / "datasets" / "porian2024" / "porian2024_isoflop.csv"
-    assert main(["isoflop", str(porian), "--by", "setting", "--curve", "akima", "--json"]) == 0
+    grouped = tmp_path / "by_setting.json"
+    argv = ["isoflop", str(porian), "--by", "setting", "--curve", "akima"]
+    assert main([*argv, "--json", "--out", str(grouped)]) == 0
     docs = _json(capsys)
-    assert len(docs) == 15 and all("group" in d for d in docs)
+    assert docs == json.loads(grouped.read_text())
+    # one document named inside (a bare list carried no kind: a re-run asked for --force)
+    assert list(docs)[:3] == ["kind", "by", "groups"] and docs["by"] == "setting"
+    assert docs["kind"] == "scalinglaws.isoflop"
+    assert len(docs["groups"]) == 15 and all("group" in d for d in docs["groups"])
+    assert main([*argv, "--out", str(grouped)]) == 0  # the same command replaces its own file
+    capsys.readouterr()
+    # load_isoflop reads one group of it, and says how when no group is named
+    first = docs["groups"][0]
+    loaded = load_isoflop(grouped, group=first["group"])
+    assert {"group": first["group"], **loaded.to_dict()} == first
+    with pytest.raises(InputError, match=r"by_setting.json: holds 15 IsoFLOP analyses, one "
+                                         r"per value of 'setting' .*group="):
+        load_isoflop(grouped)
+    with pytest.raises(InputError, match=r"no group 'nope' among the 15 analyses .* one of 'owt2/"):
+        load_isoflop(grouped, group="nope")
+    # and it is not read as a table of runs
+    with pytest.raises(InputError, match=r"kind 'scalinglaws.isoflop'\), not a table of runs"):
+        sl.load_runs(grouped)
     # Akima profiles have no residuals to resample: --seed-noise (it had no flag here)
     assert main(["isoflop", str(DEFAULT_DATA), "--curve", "akima", "--bootstrap", "20",
                  "--seed-noise", "0.005", "--json"]) == 0
@@ -351,10 +373,11 @@ def _json_pair(capsys):
 def test_diagnose_takes_lists_like_predict(fit_file, capsys):
     assert main(["diagnose", str(fit_file), "--N", "7B", "175B", "--D", "300B", "--json"]) == 0
     docs = _json(capsys)
-    assert isinstance(docs, list) and len(docs) == 2
+    assert list(docs) == ["kind", "models"] and docs["kind"] == "scalinglaws.diagnose"
+    assert len(docs["models"]) == 2
     assert main(["diagnose", str(fit_file), "--N", "175B", "--D", "300B", "--json"]) == 0
     single = _json(capsys)  # one diagnosis is a document named inside, as --out writes it
-    assert single == {"kind": "scalinglaws.diagnose", **docs[1]}
+    assert single == {"kind": "scalinglaws.diagnose", **docs["models"][1]}
 
 
 def test_out_on_every_command_that_produces_a_result(fit_file, tmp_path, capsys):

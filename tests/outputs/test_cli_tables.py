@@ -1,5 +1,7 @@
 """Result tables as a terminal shows them (outputs/cli/_tables.py)."""
 
+import pytest
+
 from scalinglaws.outputs.cli._tables import format_table
 
 
@@ -15,7 +17,8 @@ def test_format_table_pairs_intervals_and_reads_counts():
 def test_a_table_is_printed_and_written_as_one_document():
     """``--json`` and ``--out x.json`` share json_document: a table becomes its kind, what
     its attrs say of the rows and the rows at full precision; a dict is named unless it
-    names itself; a list stays a list."""
+    names itself, several results under the list they name too; a bare list, which has no
+    place for a kind (a re-run asked for --force), is refused."""
     import pandas as pd
 
     from scalinglaws.outputs.cli._tables import json_document
@@ -30,4 +33,7 @@ def test_a_table_is_printed_and_written_as_one_document():
     assert json_document({"a": 1}, "scalinglaws.x") == {"kind": "scalinglaws.x", "a": 1}
     assert json_document({"kind": "scalinglaws.fit"}, "scalinglaws.x") == \
         {"kind": "scalinglaws.fit"}
-    assert json_document([{"a": 1}], "scalinglaws.x") == [{"a": 1}]
+    assert json_document({"models": [{"a": 1}, {"a": 2}]}, "scalinglaws.x") == \
+        {"kind": "scalinglaws.x", "models": [{"a": 1}, {"a": 2}]}
+    with pytest.raises(TypeError, match="got list"):
+        json_document([{"a": 1}], "scalinglaws.x")

@@ -68,13 +68,16 @@ def json_document(result, kind: str):
 
     A table (DataFrame) becomes :func:`table_document`; a dict is named inside by
     ``kind`` unless it names itself (so that running the command again may replace the
-    file unasked); a list (one document per group or model) stays as it is.
+    file unasked: the path check reads the ``kind``). Several results (one per model or
+    ``--by`` group) are a dict naming its list (``{"models": [...]}``), named the same
+    way; a bare list, which has no place for a kind, is refused.
     """
     if hasattr(result, "to_csv"):
         return table_document(result, kind)
-    if isinstance(result, dict) and "kind" not in result:
-        return {"kind": kind, **result}
-    return result
+    if not isinstance(result, dict):
+        raise TypeError(f"a command's JSON document is a table or a dict, got "
+                        f"{type(result).__name__} (name a list inside a dict)")
+    return result if "kind" in result else {"kind": kind, **result}
 
 
 def table_document(frame, kind: str) -> dict:

@@ -49,7 +49,9 @@ def cmd_isoflop(args) -> int:
         documents.append({"group": key, **result.to_dict()} if args.by else result.to_dict())
         if not args.json:
             print(result.summary())
-    document = documents if args.by else documents[0]
+    # --by: one document naming its groups (kind scalinglaws.isoflop, like one analysis,
+    # so that a re-run replaces it; load_isoflop(path, group=...) reads one)
+    document = {"by": args.by, "groups": documents} if args.by else documents[0]
     if args.json:
         print_json(args, document)
     write_output(args, document)

@@ -145,7 +145,8 @@ def cmd_diagnose(args) -> int:
                           confidence_level=args.confidence_level)
                  for n, d in zip(models["N"], models["D"])]
     documents = [d.to_dict() for d in diagnoses]
-    document = documents[0] if len(documents) == 1 else documents
+    # several models: one document naming its list, so that it carries the kind too
+    document = documents[0] if len(documents) == 1 else {"models": documents}
     if args.json:
         print_json(args, document)
     else:

@@ -4,7 +4,9 @@ An IsoFLOP document is the JSON object :meth:`IsoFLOPResult.save
 <scalinglaws.fitting.isoflop.IsoFLOPResult.save>` and ``scalinglaws isoflop --out`` write
 (``kind`` ``"scalinglaws.isoflop"``, :meth:`~scalinglaws.fitting.isoflop.IsoFLOPResult.to_dict`):
 the exponents and coefficients with their intervals, both log-log regressions, the options,
-the per-budget table, and with resampling every resample's lines and minima. Reading checks
+the per-budget table, and with resampling every resample's lines and minima
+(``scalinglaws isoflop --by COLUMN --out`` writes one document of the same kind holding
+one such analysis per value of COLUMN under ``groups``; ``group=`` picks one). Reading checks
 it against :data:`ISOFLOP_SCHEMA`, then what a schema cannot say (the counts agree with the
 per-budget table, the exponents are the regressions', the draws have one row per resample),
 and rebuilds a result that predicts, prints and saves exactly what the saved one did. Every
@@ -229,9 +231,53 @@ def _check_meaning(doc: dict, source: str) -> None:
                 _fail(source, draws, f"must be the slopes of {lines} (the second of each pair)")
 
 
-def isoflop_from_dict(doc: Any, *, source: str = "IsoFLOP JSON") -> IsoFLOPResult:
+def _one_group(doc: dict, group: Any, source: str) -> dict:
+    """The analysis of ``group`` in a document of ``scalinglaws isoflop --by COLUMN``
+    (``{"kind": "scalinglaws.isoflop", "by": COLUMN, "groups": [{"group": ..., ...}]}``),
+    without its ``group`` field; a document of one analysis is returned as it is."""
+    grouped = "groups" in doc and "a" not in doc
+    if not grouped:
+        if group is not None:
+            raise InputError(f"{source}: holds one IsoFLOP analysis, not one per group; "
+                             f"read it without group= (got group={group!r})")
+        return doc
+    groups, by = doc.get("groups"), doc.get("by")
+    if (not isinstance(groups, list) or not all(isinstance(g, dict) and "group" in g
+                                                for g in groups)):
+        raise InputError(f"{source}: field groups must be a list of analyses, each with its "
+                         "group")
+    labels = [g["group"] for g in groups]
+    shown = ", ".join(repr(label) for label in labels[:20]) + (", ..." if len(labels) > 20
+                                                              else "")
+    if group is None:
+        raise InputError(f"{source}: holds {len(groups)} IsoFLOP analyses, one per value of "
+                         f"{by!r} (`scalinglaws isoflop --by {by}`); read one with "
+                         f"load_isoflop(path, group=...), group one of {shown}")
+    # a label read from JSON may be a number: group=0 and group="0" both find 0
+    found = [g for g in groups if g["group"] == group] or \
+        [g for g in groups if str(g["group"]) == str(group)]
+    if not found:
+        raise InputError(f"{source}: no group {group!r} among the {len(groups)} analyses "
+                         f"(by {by!r}); group is one of {shown}")
+    return {key: value for key, value in found[0].items() if key != "group"}
+
+
+def isoflop_from_dict(doc: Any, *, source: str = "IsoFLOP JSON",
+                      group: Any = None) -> IsoFLOPResult:
     """Check an IsoFLOP document and rebuild its :class:`~scalinglaws.fitting.isoflop.
     IsoFLOPResult`.
+
+    Parameters
+    ----------
+    doc : dict
+        One analysis (``IsoFLOPResult.to_dict``), or the document of
+        ``scalinglaws isoflop --by COLUMN``: one analysis per value of COLUMN under
+        ``groups``, of which ``group`` names the one to read.
+    source : str
+        The file or text's name, for messages.
+    group : optional
+        With a ``--by`` document, the group's value (``"rw/tuned"``; a number may be
+        given as text).
 
     Raises
     ------
@@ -239,12 +285,15 @@ def isoflop_from_dict(doc: Any, *, source: str = "IsoFLOP JSON") -> IsoFLOPResul
         Naming ``source`` and the field, for a document that is not an IsoFLOP analysis
         (another scalinglaws document says which), has another schema version, breaks
         :data:`ISOFLOP_SCHEMA` (types, enums, ranges, unknown fields, non-finite numbers)
-        or whose numbers disagree (see the module's docstring).
+        or whose numbers disagree (see the module's docstring); for a ``--by`` document
+        without ``group`` (naming the groups), or a ``group`` it does not hold.
     """
     import pandas as pd
 
     if not isinstance(doc, dict):
         raise InputError(f"{source}: expected a JSON object, got {type(doc).__name__}")
+    if doc.get("kind") == DOCUMENT_KIND:
+        doc = _one_group(doc, group, source)
     kind = doc.get("kind")
     if isinstance(kind, str) and kind.startswith("scalinglaws.") and kind != DOCUMENT_KIND:
         raise InputError(f"{source}: this is a scalinglaws {document_name(kind)} file (kind "
@@ -285,20 +334,25 @@ def isoflop_from_dict(doc: Any, *, source: str = "IsoFLOP JSON") -> IsoFLOPResul
         flop_model=doc["flop_model"])
 
 
-def isoflop_from_json(text: str | bytes, *, source: str = "IsoFLOP JSON") -> IsoFLOPResult:
+def isoflop_from_json(text: str | bytes, *, source: str = "IsoFLOP JSON",
+                      group: Any = None) -> IsoFLOPResult:
     """Parse and check an IsoFLOP document (see :func:`isoflop_from_dict`)."""
     if not isinstance(text, (str, bytes, bytearray)):
         raise InputError(f"{source}: expected JSON text, got {type(text).__name__}")
-    return isoflop_from_dict(parse_json(text, source, finite=True), source=source)
+    return isoflop_from_dict(parse_json(text, source, finite=True), source=source, group=group)
 
 
-def load_isoflop(path) -> IsoFLOPResult:
+def load_isoflop(path, *, group: Any = None) -> IsoFLOPResult:
     """Read an IsoFLOP analysis written by :meth:`IsoFLOPResult.save
-    <scalinglaws.fitting.isoflop.IsoFLOPResult.save>` or ``scalinglaws isoflop --out``
-    (one analysis; ``--by`` writes a list of them), checking it first."""
+    <scalinglaws.fitting.isoflop.IsoFLOPResult.save>` or ``scalinglaws isoflop --out``,
+    checking it first.
+
+    ``scalinglaws isoflop --by COLUMN --out`` writes one document holding an analysis per
+    value of COLUMN: ``group`` names the one to read (without it the message lists them).
+    """
     source, text = read_bounded(path, what="IsoFLOP file", max_bytes=_MAX_BYTES)
-    if text.lstrip()[:1] == b"[":
+    if text.lstrip()[:1] == b"[":  # what `isoflop --by` wrote before its document had a kind
         raise InputError(f"{source}: holds a list of analyses (`scalinglaws isoflop --by` "
-                         "writes one per group); load_isoflop reads one analysis, a JSON "
-                         "object")
-    return isoflop_from_json(text, source=source)
+                         "wrote one per group before its file was one document); "
+                         "load_isoflop reads a JSON object: run the command again")
+    return isoflop_from_json(text, source=source, group=group)
