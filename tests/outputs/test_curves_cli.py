@@ -56,7 +56,9 @@ def test_fit_then_predict_from_the_shell(synthetic, tmp_path, capsys):
                  "--peak-lr", "3e-4", "--final-lr", "3e-5", "--warmup-steps", "2160",
                  "--decay-steps", "4000", "--decay-shape", "exponential", "--at", "23999",
                  "--json"]) == 0
-    table = json.loads(capsys.readouterr().out)
+    document = json.loads(capsys.readouterr().out)  # the document --out x.json writes
+    assert document["kind"] == "scalinglaws.curves_predict"
+    table = document["rows"]
     from scalinglaws.laws.curve_synthetic import default_schedules
 
     wsd = default_schedules()["wsd"]
@@ -243,7 +245,7 @@ def test_final_prints_where_a_run_part_way_through_will_end(synthetic, boot_fit,
     args = ["curves", "final", str(out), str(part_path), "--schedules", str(plans),
             "--schedule-key", "run_id", "--nan-policy", "omit", "--seed", "1"]
     assert main(args + ["--json"]) == 0
-    row = json.loads(capsys.readouterr().out)[0]
+    row = json.loads(capsys.readouterr().out)["rows"][0]
     from scalinglaws.laws.curve_synthetic import default_schedules
 
     expected = CurveFitResult.from_params("momentum", truth).predict(
@@ -257,7 +259,7 @@ def test_final_prints_where_a_run_part_way_through_will_end(synthetic, boot_fit,
     assert "final_low, final_high: 95% bootstrap intervals" in printed
     assert "L0 refitted on blocks of the run's own points" in printed
     assert main(args + ["--json"]) == 0  # the same seed, the same interval
-    assert json.loads(capsys.readouterr().out)[0] == row
+    assert json.loads(capsys.readouterr().out)["rows"][0] == row
     # no planned schedule: refused in one line
     assert main(["curves", "final", str(out), str(part_path), "--nan-policy", "omit"]) == 2
     assert "has no planned schedule" in capsys.readouterr().err
@@ -347,7 +349,7 @@ def test_final_takes_the_user_s_run_column_name(synthetic, boot_fit, tmp_path, c
         assert main(["curves", "final", str(boot_fit), str(part_path), "--schedules",
                      str(plans), "--schedule-key", key, "--where", "run_name=wsd",
                      "--nan-policy", "omit", "--no-refit", "--json"]) == 0
-        rows.append(json.loads(capsys.readouterr().out))
+        rows.append(json.loads(capsys.readouterr().out)["rows"])
     assert rows[0] == rows[1] and rows[0][0]["run_id"] == "wsd"
     assert rows[0][0]["final_step"] == 23999
     assert main(["curves", "final", str(boot_fit), str(part_path), "--schedules", str(plans),
@@ -377,10 +379,17 @@ def test_predict_and_final_files_say_the_interval_s_level_and_kind(synthetic, bo
     assert narrow["method"] == "bootstrap percentile" and narrow["n_draws"] == 20
     out = tmp_path / "final.json"
     assert main(["curves", "final", str(boot_fit), str(path), "--nan-policy", "omit",
-                 "--seen", "0.5", "--confidence-level", "0.8", "--out", str(out)]) == 0
+                 "--seen", "0.5", "--confidence-level", "0.8", "--out", str(out),
+                 "--json"]) == 0
     final = json.loads(out.read_text())
     assert (final["interval"], final["confidence_level"], final["of"], final["refit"]) == (
         "confidence", 0.8, "the law's final loss", ["L0"])
+    # --json prints that document (it printed the bare rows: no kind, level or method)
+    assert json.loads(capsys.readouterr().out) == final
+    assert final["kind"] == "scalinglaws.curves_final"
+    out = tmp_path / "predict.json"
+    assert main(predict + ["--json", "--out", str(out)]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(out.read_text()) == wide
 
 
 @pytest.mark.parametrize("extra, message", [

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-__all__ = ["format_table", "json_document", "print_table", "table_document", "table_records"]
+__all__ = ["format_table", "json_document", "table_document", "table_records"]
 
 
 def format_table(frame) -> str:
@@ -50,16 +48,6 @@ def _formatter(name: str, values, fmt_count):
     if all(float(v).is_integer() and abs(v) < 1e12 for v in values):
         return lambda v: f"{int(v)}"  # steps, counts: 12000, not 1.2e+04
     return lambda v: f"{v:.4g}"
-
-
-def print_table(frame, as_json: bool, *, kind: str | None = None) -> None:
-    """Print a result table readably (:func:`format_table`), or as JSON: with ``kind``
-    the document ``--out x.json`` writes (:func:`table_document`), else bare records."""
-    if as_json:
-        print(json.dumps(table_records(frame) if kind is None else table_document(frame, kind),
-                         indent=2))
-    else:
-        print(format_table(frame))
 
 
 def json_document(result, kind: str):

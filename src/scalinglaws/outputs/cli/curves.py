@@ -20,12 +20,12 @@ from ._common import (
     output_file,
     positive_float,
     positive_int,
+    print_json,
     probability,
     quantity,
     show_progress,
     write_output,
 )
-from ._tables import print_table
 
 _LAWS = ("mpl", "momentum")
 
@@ -138,7 +138,7 @@ def cmd_predict(args) -> int:
     if "low" in frame.columns:
         frame = frame.rename(columns={"low": "loss_low", "high": "loss_high"})
     if args.json:
-        print_table(frame, True)
+        print_json(args, frame)
     else:
         print(_text(frame))
         if draws is not None:
@@ -177,7 +177,7 @@ def cmd_final(args) -> int:
         frame["logged_loss"] = [logged[run][1] for run in frame["run_id"]]
         frame["error"] = frame["final_loss"] / frame["logged_loss"] - 1
     if args.json:
-        print_table(frame, True)
+        print_json(args, frame)
     else:
         print(_text(frame))
         if draws is not None:
