@@ -256,7 +256,9 @@ def test_final_prints_where_a_run_part_way_through_will_end(synthetic, boot_fit,
     assert row["final_low"] <= row["final_loss"] <= row["final_high"] and row["n_draws"] == 20
     assert main(args) == 0  # the table, and what the interval is
     printed = capsys.readouterr().out
-    assert "final_low, final_high: 95% bootstrap intervals" in printed
+    # the level and the kind: percentiles of the draws' final losses (curve_final)
+    assert "final_low, final_high: 95% bootstrap percentile intervals of the law's" in printed
+    assert "from the fit's bootstrap: 95% bootstrap intervals (blocks, 20 resamples" in printed
     assert "L0 refitted on blocks of the run's own points" in printed
     assert main(args + ["--json"]) == 0  # the same seed, the same interval
     assert json.loads(capsys.readouterr().out)["rows"][0] == row
@@ -281,7 +283,7 @@ def test_final_back_test_from_the_shell_is_the_library_s(synthetic, boot_fit, tm
             "--seed", "9"]
     assert main(args + ["--out", str(table)]) == 0
     printed = capsys.readouterr().out
-    assert "final_low, final_high: 80% bootstrap intervals" in printed
+    assert "final_low, final_high: 80% bootstrap percentile intervals" in printed
     assert "back-test: each run seen to 0.5" in printed
     import pandas as pd
 
@@ -371,7 +373,8 @@ def test_predict_and_final_files_say_the_interval_s_level_and_kind(synthetic, bo
                     + (["--confidence-level", level] if level else [])) == 0
         documents[level] = json.loads(out.read_text())
         printed = capsys.readouterr().out
-        assert f"loss_low, loss_high: {'80' if level else '95'}% bootstrap intervals" in printed
+        assert (f"loss_low, loss_high: {'80' if level else '95'}% bootstrap percentile "
+                "intervals") in printed
         assert "a confidence band of the law's curve" in printed
     narrow, wide = documents["0.8"], documents[None]
     assert (narrow["interval"], narrow["confidence_level"], wide["confidence_level"]) == (

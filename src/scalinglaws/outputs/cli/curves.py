@@ -30,6 +30,12 @@ from ._common import (
 _LAWS = ("mpl", "momentum")
 
 
+def _kind(frame) -> str:
+    """The level and kind of a curve table's intervals, as its ``attrs`` say
+    (``95% bootstrap percentile intervals``: percentiles of the draws' values)."""
+    return f"{100 * frame.attrs['confidence_level']:g}% {frame.attrs['method']} intervals"
+
+
 def _load(args):
     from ...data.curves import load_curves
     from ...laws.schedules import attach_schedules
@@ -142,8 +148,9 @@ def cmd_predict(args) -> int:
     else:
         print(_text(frame))
         if draws is not None:
-            print(f"\nloss_low, loss_high: {draws.describe()} (a confidence band of the "
-                  "law's curve: parameter uncertainty, not an interval for one logged loss)")
+            print(f"\nloss_low, loss_high: {_kind(frame)}, a confidence band of the law's "
+                  "curve (parameter uncertainty, not an interval for one logged loss)\n"
+                  f"  from the fit's bootstrap: {draws.describe()}")
         elif args.confidence_level is not None:
             print("\nno band: the fit file holds no bootstrap draws "
                   "(`curves fit --bootstrap N --out FIT`)")
@@ -185,9 +192,9 @@ def cmd_final(args) -> int:
                 draws = dataclasses.replace(draws, confidence_level=args.confidence_level)
             refitted = (f"; each draw's {', '.join(refit)} refitted on blocks of the run's "
                         "own points") if refit else ""
-            print(f"\nfinal_low, final_high: {draws.describe()}{refitted} (an interval for "
-                  "the law's final loss, not for one logged value; below nominal coverage "
-                  "in simulations, see the README)")
+            print(f"\nfinal_low, final_high: {_kind(frame)} of the law's final loss (not of "
+                  "one logged value; below nominal coverage in simulations, see the "
+                  f"README){refitted}\n  from the fit's bootstrap: {draws.describe()}")
         else:
             print("\nno interval: the fit file holds no bootstrap draws "
                   "(`curves fit --bootstrap N --out FIT`)")
