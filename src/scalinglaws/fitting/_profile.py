@@ -14,6 +14,9 @@ import math
 
 import numpy as np
 
+from .._exceptions import InputError
+from .._validation import check_bool, check_int, check_positive
+
 #: Curves :func:`scalinglaws.isoflop_fit` can fit to each IsoFLOP profile.
 CURVES = ("parabola", "poly", "akima")
 
@@ -30,6 +33,46 @@ _OUTLIER_ALPHA = 1e-4
 # ... and lies off its profile by more than this share of the loss: on noise-free data the
 # leave-one-out scale is rounding error, and a studentized residual of rounding is no finding
 _OUTLIER_FLOOR = 1e-3
+#: A fitted polynomial misfits its profile when its residual SD over the runs it fits
+#: exceeds this share of the loss: the loss of one configuration varies from seed to seed
+#: by well under 1%, so 3% is a curve of the wrong shape (a parabola over a wide range of
+#: sizes). Measured: Porian et al.'s full profiles, 21 of 155 budgets above 3% (up to
+#: 5.1%), whose parabola minima lie up to 0.17 nats below the lowest run; synthetic
+#: sweeps of the right shape (100 of each, 9 budgets of 12 sizes): none at 0.5% or 1%
+#: noise, 11 of 100 sweeps at 2% noise (a residual SD of 1.5 noise SDs by chance)
+MISFIT_RESIDUAL_SD = 0.03
+
+
+def check_profile_options(*, curve, degree, window, log_loss, min_points, bracket, weighted,
+                   n_resamples, seed_noise) -> dict:
+    """Every per-budget option of :func:`scalinglaws.isoflop_fit`, validated."""
+    if curve not in CURVES:
+        raise InputError(f"`curve` must be one of {', '.join(CURVES)}, got {curve!r}")
+    degree = check_int("degree", degree, 2)
+    if curve == "parabola" and degree != 2:
+        raise InputError(f"`degree`={degree} needs curve='poly' (a parabola has degree 2)")
+    if curve == "akima" and degree != 2:
+        raise InputError("`degree` applies to curve='poly', not to 'akima'")
+    min_points = check_int("min_points", min_points, max(3, degree + 1))
+    if window is not None:
+        if curve == "akima":
+            raise InputError("`window` applies to polynomial curves, not to curve='akima'")
+        window = check_int("window", window, degree + 1)
+    log_loss = (curve == "akima") if log_loss is None else check_bool("log_loss", log_loss)
+    weighted = check_bool("weighted", weighted)
+    bracket = check_bool("bracket", bracket)
+    n_resamples = check_int("n_resamples", n_resamples, 0)
+    if seed_noise is not None:
+        seed_noise = check_positive("seed_noise", seed_noise)
+    if curve == "akima" and n_resamples and seed_noise is None:
+        raise InputError("curve='akima' interpolates every point, so it has no residuals to "
+                         "resample: give `seed_noise` (relative SD of the loss) with `n_resamples`")
+    if weighted and curve == "akima" and not n_resamples:
+        raise InputError("`weighted`=True needs standard errors of the minima; with "
+                         "curve='akima' pass `n_resamples` and `seed_noise`")
+    return {"curve": curve, "degree": degree, "window": window, "log_loss": log_loss,
+            "min_points": min_points, "bracket": bracket, "weighted": weighted,
+            "n_resamples": n_resamples, "seed_noise": seed_noise}
 
 
 def _design(x: np.ndarray, degree: int) -> np.ndarray:
@@ -139,11 +182,14 @@ def fit_profile(x, y, *, curve, degree, window, bracket, n_resamples, seed_noise
     error: delta method, or the SD of the resampled minima), ``y`` (the curve at its
     minimum), ``status`` and ``reason`` (see :data:`scalinglaws.fitting.isoflop.STATUSES`),
     ``n_fitted`` (points the curve used), ``draws`` (ln N* per resample, NaN where the
-    resampled minimum was not interior; None without resampling) and ``edge_fraction``.
+    resampled minimum was not interior; None without resampling), ``edge_fraction`` and
+    ``residual_sd`` (the polynomial's residual SD as a share of the loss; NaN for Akima,
+    which passes through every run, and with no residual degrees of freedom).
     Options as in :func:`scalinglaws.isoflop_fit`.
     """
     out = {"x": math.nan, "se": math.nan, "y": math.nan, "status": "ok", "reason": "",
-           "n_fitted": len(x), "draws": None, "edge_fraction": math.nan}
+           "n_fitted": len(x), "draws": None, "edge_fraction": math.nan,
+           "residual_sd": math.nan}
     lowest = int(np.argmin(y))
     if bracket and lowest in (0, len(x) - 1):
         side = "smallest" if lowest == 0 else "largest"
@@ -200,6 +246,8 @@ def fit_profile(x, y, *, curve, degree, window, bracket, n_resamples, seed_noise
         resid = ys - V @ coefs
         if len(xs) > p:
             sigma2 = float(resid @ resid) / (len(xs) - p)
+            relative = resid if log_loss else resid / ys  # residuals as shares of the loss
+            out["residual_sd"] = float(np.sqrt(relative @ relative / (len(xs) - p)))
             cov = sigma2 * np.linalg.inv(V.T @ V)
             us = x_star - centre
             powers = np.arange(p)

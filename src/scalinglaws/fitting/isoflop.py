@@ -44,7 +44,7 @@ import pandas as pd
 from .._exceptions import InputError, ScalingLawsWarning
 from .._files import atomic_write, check_output_path, json_text
 from .._validation import FrozenOnUnpickle
-from .._validation import (check_bool, check_confidence_level, check_int, check_positive,
+from .._validation import (check_confidence_level, check_positive,
                            check_rng, to_plain)
 from .._version import __version__
 from ..data.runs import Runs, as_runs
@@ -57,7 +57,7 @@ from ._optima import (
     loglog_regression,
     percentile_interval,
 )
-from ._profile import CURVES, fit_profile
+from ._profile import CURVES, MISFIT_RESIDUAL_SD, check_profile_options, fit_profile
 from .envelope import EnvelopeResult, envelope_fit
 from .isoflop_groups import GroupedIsoFLOPResult
 
@@ -421,7 +421,7 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
     """
     runs = as_runs(runs) if flops_per_token is None else \
         as_runs(runs, flops_per_token=check_positive("flops_per_token", flops_per_token))
-    options = _check_options(curve=curve, degree=degree, window=window, log_loss=log_loss,
+    options = check_profile_options(curve=curve, degree=degree, window=window, log_loss=log_loss,
                              min_points=min_points, bracket=bracket, weighted=weighted,
                              n_resamples=n_resamples, seed_noise=seed_noise)
     level = check_confidence_level(confidence_level)
@@ -442,38 +442,6 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
                                 n_runs=len(runs), options=next(iter(results.values())).options)
 
 
-def _check_options(*, curve, degree, window, log_loss, min_points, bracket, weighted,
-                   n_resamples, seed_noise) -> dict:
-    """Every per-budget option of :func:`isoflop_fit`, validated."""
-    if curve not in CURVES:
-        raise InputError(f"`curve` must be one of {', '.join(CURVES)}, got {curve!r}")
-    degree = check_int("degree", degree, 2)
-    if curve == "parabola" and degree != 2:
-        raise InputError(f"`degree`={degree} needs curve='poly' (a parabola has degree 2)")
-    if curve == "akima" and degree != 2:
-        raise InputError("`degree` applies to curve='poly', not to 'akima'")
-    min_points = check_int("min_points", min_points, max(3, degree + 1))
-    if window is not None:
-        if curve == "akima":
-            raise InputError("`window` applies to polynomial curves, not to curve='akima'")
-        window = check_int("window", window, degree + 1)
-    log_loss = (curve == "akima") if log_loss is None else check_bool("log_loss", log_loss)
-    weighted = check_bool("weighted", weighted)
-    bracket = check_bool("bracket", bracket)
-    n_resamples = check_int("n_resamples", n_resamples, 0)
-    if seed_noise is not None:
-        seed_noise = check_positive("seed_noise", seed_noise)
-    if curve == "akima" and n_resamples and seed_noise is None:
-        raise InputError("curve='akima' interpolates every point, so it has no residuals to "
-                         "resample: give `seed_noise` (relative SD of the loss) with `n_resamples`")
-    if weighted and curve == "akima" and not n_resamples:
-        raise InputError("`weighted`=True needs standard errors of the minima; with "
-                         "curve='akima' pass `n_resamples` and `seed_noise`")
-    return {"curve": curve, "degree": degree, "window": window, "log_loss": log_loss,
-            "min_points": min_points, "bracket": bracket, "weighted": weighted,
-            "n_resamples": n_resamples, "seed_noise": seed_noise}
-
-
 def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator,
              label: str) -> IsoFLOPResult:
     """Approach 2 on one set of runs (all of them, or one group)."""
@@ -484,7 +452,7 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
     N, C, L = runs.N, runs.C, runs.loss
     D = runs.D if tokens.kind == "runs" else None
     degree = o["degree"]
-    rows, draws, token_functions = [], [], []
+    rows, draws, token_functions, misfits = [], [], [], []
     for key in pd.unique(pd.Series(keys)):
         member = np.asarray(keys == key)
         order = np.argsort(N[member], kind="stable")
@@ -519,6 +487,8 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
         row.update(status=fitted["status"], reason=fitted["reason"],
                    n_fitted=fitted["n_fitted"], edge_fraction=fitted["edge_fraction"],
                    ln_N_opt_se=fitted["se"])
+        if fitted["status"] == "ok" and fitted["residual_sd"] > MISFIT_RESIDUAL_SD:
+            misfits.append((c_value, fitted["residual_sd"], l_b.min()))
         if np.isfinite(fitted["x"]):
             n_opt = math.exp(fitted["x"])
             d_opt = tokens.tokens(log_tokens, fitted["x"], c_value, n_opt)
@@ -553,6 +523,16 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
                       ScalingLawsWarning, stacklevel=3)
     if len(used) == 2:
         warnings.warn(f"{label}: only two usable budgets; the exponents have no intervals",
+                      ScalingLawsWarning, stacklevel=3)
+    if misfits:
+        minimum = table.set_index("C")["loss_opt"]
+        warnings.warn(f"{label}: the fitted curve misses the runs by more than "
+                      f"{MISFIT_RESIDUAL_SD:.0%} of the loss (residual SD) at {len(misfits)} "
+                      f"of {len(used)} budgets, far more than seed noise: a curve of the wrong "
+                      "shape, whose minima are not to be trusted; fit fewer sizes around each "
+                      "minimum (`window`, e.g. 5) or curve='akima'. "
+                      + _merged([f"C={c:.4g} (SD {sd:.1%}; minimum {minimum[c]:.4g} vs lowest "
+                                 f"run {low:.4g})" for c, sd, low in misfits]),
                       ScalingLawsWarning, stacklevel=3)
 
     log_c = np.log(used["C"].to_numpy())
