@@ -64,6 +64,7 @@ _PUBLIC = {
     "prior_from_fit": "analysis.prior", "active_design": "analysis.active",
     # outputs
     "load": "outputs.io", "save": "outputs.io", "to_json": "outputs.io", "from_json": "outputs.io",
+    "load_isoflop": "outputs.io.isoflop",
 }
 
 #: names the top level used to export; still importable, no longer advertised

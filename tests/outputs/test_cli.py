@@ -255,7 +255,8 @@ def test_isoflop_command(capsys, shared_dir, tmp_path):
     with pytest.raises(InputError, match=r"no group 'nope' among the 15 analyses .* one of 'owt2/"):
         load_isoflop(grouped, group="nope")
     # and it is not read as a table of runs
-    with pytest.raises(InputError, match=r"kind 'scalinglaws.isoflop'\), not a table of runs"):
+    with pytest.raises(InputError, match=r"scalinglaws IsoFLOP analysis file \(kind "
+                                         r"'scalinglaws.isoflop'\), not a table of runs"):
         sl.load_runs(grouped)
     # Akima profiles have no residuals to resample: --seed-noise (it had no flag here)
     assert main(["isoflop", str(DEFAULT_DATA), "--curve", "akima", "--bootstrap", "20",

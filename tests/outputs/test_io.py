@@ -513,6 +513,13 @@ def test_load_names_what_it_was_given_when_it_is_not_a_fit(result, runs, tmp_pat
     other.write_text(json.dumps({"kind": "scalinglaws.curve_fit", "law": "mpl"}))
     with pytest.raises(InputError, match="load_curve_fit"):
         load(other)
+    # an IsoFLOP analysis is named as one (it was 'a scalinglaws results file'), with the
+    # exported loader that reads it
+    other.write_text(json.dumps({"kind": "scalinglaws.isoflop", "a": 0.5}))
+    with pytest.raises(InputError, match=r"scalinglaws IsoFLOP analysis file \(kind "
+                                         r"'scalinglaws.isoflop'\), not a fit.* read an IsoFLOP "
+                                         r"analysis with scalinglaws.load_isoflop$"):
+        load(other)
     table = tmp_path / "runs.csv"
     runs.frame.to_csv(table, index=False)
     with pytest.raises(InputError, match=r"not a fit file .* `scalinglaws fit RUNS --out"):

@@ -159,7 +159,8 @@ def document_name(kind: str) -> str:
     """What a scalinglaws JSON document of top-level ``kind`` is, for messages."""
     return {"scalinglaws.fit": "fit", "scalinglaws.curve_fit": "learning-curve fit",
             "scalinglaws.grouped_fit": "grouped fit", "scalinglaws.tasks": "task predictions",
-            "scalinglaws.comparison": "comparison"}.get(kind, "results")
+            "scalinglaws.comparison": "comparison",
+            "scalinglaws.isoflop": "IsoFLOP analysis"}.get(kind, "results")
 
 
 def refuse_document(data: Any) -> None:

@@ -42,8 +42,7 @@ _KIND = DOCUMENT_KIND
 _OTHER_LOADERS = {
     "scalinglaws.curve_fit": "; read a learning-curve fit with "
                              "scalinglaws.outputs.io.curves.load_curve_fit",
-    "scalinglaws.isoflop": "; read an IsoFLOP analysis with "
-                           "scalinglaws.outputs.io.isoflop.load_isoflop",
+    "scalinglaws.isoflop": "; read an IsoFLOP analysis with scalinglaws.load_isoflop",
 }
 #: a fit file is a few kB (plus bootstrap draws); anything this large is not one
 _MAX_BYTES = 2**30

@@ -7,7 +7,7 @@ the exponents and coefficients with their intervals, both log-log regressions, t
 the per-budget table, and with resampling every resample's lines and minima
 (``scalinglaws isoflop --by COLUMN --out`` writes one document of the same kind holding
 one such analysis per value of COLUMN under ``groups``; ``group=`` picks one). Reading checks
-it against :data:`ISOFLOP_SCHEMA`, then what a schema cannot say (the counts agree with the
+it against :data:`ISOFLOP_SCHEMA` (shipped as ``scalinglaws/schema/isoflop.schema.json``), then what a schema cannot say (the counts agree with the
 per-budget table, the exponents are the regressions', the draws have one row per resample),
 and rebuilds a result that predicts, prints and saves exactly what the saved one did. Every
 failure is an :class:`~scalinglaws.InputError` naming the file and the field.
@@ -26,8 +26,10 @@ True
 
 from __future__ import annotations
 
-import copy
+import json
 import math
+from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 import numpy as np
@@ -36,8 +38,7 @@ from ..._exceptions import InputError
 from ..._files import parse_json, read_bounded
 from ..._version import __version__
 from ...data._hints import document_name
-from ...fitting.isoflop import (CURVES, DOCUMENT_KIND, FLOP_MODELS, SCHEMA_VERSION, STATUSES,
-                                IsoFLOPResult)
+from ...fitting.isoflop import DOCUMENT_KIND, SCHEMA_VERSION, IsoFLOPResult
 from .validate import check_json_schema
 
 __all__ = ["ISOFLOP_SCHEMA", "isoflop_from_dict", "isoflop_from_json", "isoflop_schema",
@@ -53,106 +54,26 @@ BUDGET_COLUMNS = ("budget", "C", "C_spread_dex", "n_points", "n_fitted", "N_min"
 _FLOAT_COLUMNS = ("C", "C_spread_dex", "N_min", "N_max", "N_opt", "ln_N_opt_se", "D_opt",
                   "flops_per_token", "loss_opt", "edge_fraction")
 
-_NUMBER = {"type": "number"}
-_POSITIVE = {"type": "number", "exclusiveMinimum": 0}
-_MAYBE = {"type": ["number", "null"]}  # null: NaN when written (JSON has none)
-_PAIR = {"type": "array", "items": _MAYBE, "minItems": 2, "maxItems": 2}
-_COUNT = {"type": "integer", "minimum": 0}
-_REGRESSION = {
-    "type": "object",
-    "required": ["exponent", "exponent_se", "exponent_interval", "coef", "coef_interval",
-                 "params", "cov", "df_resid", "r_squared", "residual_sd", "n"],
-    "additionalProperties": False,
-    "properties": {
-        "exponent": _NUMBER, "exponent_se": _MAYBE, "exponent_interval": _PAIR,
-        "coef": _POSITIVE, "coef_interval": _PAIR,
-        "params": {"type": "array", "items": _NUMBER, "minItems": 2, "maxItems": 2},
-        "cov": {"type": "array", "items": _PAIR, "minItems": 2, "maxItems": 2},
-        "df_resid": {"type": "number", "minimum": 0}, "r_squared": _MAYBE,
-        "residual_sd": _MAYBE, "n": {"type": "integer", "minimum": 2},
-    },
-}
-_BUDGET_ROW = {
-    "type": "object",
-    "required": list(BUDGET_COLUMNS),
-    "additionalProperties": False,
-    "properties": {
-        "budget": {"type": ["number", "string"]}, "C": _POSITIVE,
-        "C_spread_dex": {"type": "number", "minimum": 0}, "n_points": _COUNT,
-        "n_fitted": _COUNT, "N_min": _POSITIVE, "N_max": _POSITIVE,
-        **{name: _MAYBE for name in ("N_opt", "ln_N_opt_se", "D_opt", "flops_per_token",
-                                     "loss_opt", "edge_fraction")},
-        "status": {"enum": list(STATUSES)}, "reason": {"type": "string"},
-        "used": {"type": "boolean"},
-    },
-}
-_OPTIONS = {
-    "type": "object",
-    "required": ["budget", "curve", "degree", "window", "log_loss", "min_points", "bracket",
-                 "weighted", "n_resamples", "seed_noise", "se_method", "tokens"],
-    "additionalProperties": False,
-    "properties": {
-        "budget": {"type": "string"}, "curve": {"enum": list(CURVES)},
-        "degree": {"type": "integer", "minimum": 2},
-        "window": {"type": ["integer", "null"], "minimum": 3},
-        "log_loss": {"type": "boolean"}, "min_points": {"type": "integer", "minimum": 3},
-        "bracket": {"type": "boolean"}, "weighted": {"type": "boolean"},
-        "n_resamples": _COUNT, "seed_noise": {"type": ["number", "null"], "exclusiveMinimum": 0},
-        "se_method": {"type": "string"}, "tokens": {"type": "string"},
-    },
-}
-_MAYBE_PAIR = {"type": ["array", "null"], "items": _MAYBE, "minItems": 2, "maxItems": 2}
-_MAYBE_DRAWS = {"type": ["array", "null"], "items": _MAYBE}
+@lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return resources.files("scalinglaws").joinpath("schema/isoflop.schema.json").read_text(
+        "utf-8")
 
-#: The JSON Schema of IsoFLOP documents (the subset of draft 2020-12 that
-#: :func:`~scalinglaws.outputs.io.validate.check_json_schema` implements).
-ISOFLOP_SCHEMA = {
-    "$schema": "https://json-schema.org/draft/2020-12/schema",
-    "title": "scalinglaws IsoFLOP analysis (Hoffmann et al. 2022, Approach 2)",
-    "type": "object",
-    "required": ["kind", "schema_version", "package_version", "approach", "a", "a_interval",
-                 "a_se", "b", "b_interval", "b_se", "N_coef", "N_coef_interval", "D_coef",
-                 "D_coef_interval", "a_bootstrap_interval", "b_bootstrap_interval",
-                 "a_bootstrap", "b_bootstrap", "N_line_bootstrap", "D_line_bootstrap",
-                 "confidence_level", "flops_per_token", "options", "regression",
-                 "n_budgets_used", "n_budgets_excluded", "n_runs", "flop_model", "budgets",
-                 "log_N_opt_draws"],
-    "additionalProperties": False,
-    "properties": {
-        "kind": {"const": DOCUMENT_KIND},
-        "schema_version": {"const": SCHEMA_VERSION},
-        "package_version": {"type": "string", "minLength": 1},
-        "approach": {"const": "isoflop"},
-        "a": _NUMBER, "a_interval": _PAIR, "a_se": _MAYBE,
-        "b": _NUMBER, "b_interval": _PAIR, "b_se": _MAYBE,
-        "N_coef": _POSITIVE, "N_coef_interval": _PAIR,
-        "D_coef": _POSITIVE, "D_coef_interval": _PAIR,
-        "a_bootstrap_interval": _MAYBE_PAIR, "b_bootstrap_interval": _MAYBE_PAIR,
-        "a_bootstrap": _MAYBE_DRAWS, "b_bootstrap": _MAYBE_DRAWS,
-        "N_line_bootstrap": {"type": ["array", "null"], "items": _PAIR},
-        "D_line_bootstrap": {"type": ["array", "null"], "items": _PAIR},
-        "confidence_level": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1},
-        "flops_per_token": _POSITIVE,
-        "options": _OPTIONS,
-        "regression": {"type": "object", "required": ["N", "D"], "additionalProperties": False,
-                       "properties": {"N": _REGRESSION, "D": _REGRESSION}},
-        "n_budgets_used": {"type": "integer", "minimum": 2},
-        "n_budgets_excluded": _COUNT,
-        "n_runs": {"type": "integer", "minimum": 1},
-        "flop_model": {"enum": list(FLOP_MODELS)},
-        "budgets": {"type": "array", "items": _BUDGET_ROW, "minItems": 2},
-        "log_N_opt_draws": {"type": ["array", "null"],
-                            "items": {"type": "array", "items": _MAYBE}},
-    },
-}
+
+#: The JSON Schema of IsoFLOP documents, shipped as ``scalinglaws/schema/isoflop.schema.json``
+#: as the fit, curve-fit and task schemas are (the subset of draft 2020-12 that
+#: :func:`~scalinglaws.outputs.io.validate.check_json_schema` implements); its enums are
+#: the package's ``CURVES``, ``STATUSES`` and ``FLOP_MODELS``.
+ISOFLOP_SCHEMA = json.loads(_schema_text())
 
 _RESAMPLED = ("a_bootstrap_interval", "b_bootstrap_interval", "a_bootstrap", "b_bootstrap",
               "N_line_bootstrap", "D_line_bootstrap", "log_N_opt_draws")
 
 
 def isoflop_schema() -> dict:
-    """The JSON Schema of IsoFLOP documents (:data:`ISOFLOP_SCHEMA`), a fresh copy."""
-    return copy.deepcopy(ISOFLOP_SCHEMA)
+    """The JSON Schema of IsoFLOP documents (``scalinglaws/schema/isoflop.schema.json``), a
+    fresh copy."""
+    return json.loads(_schema_text())
 
 
 def _nan(value: Any) -> Any:
