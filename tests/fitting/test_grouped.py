@@ -366,12 +366,40 @@ def test_parallel_blocks_and_dask_give_the_same_fit():
     on_workers = bootstrap_groups(one, frame, 24, rng=0, chunk_size=6, n_jobs=2,
                                   backend="loky")
     assert np.array_equal(boot.draws, on_workers.draws, equal_nan=True)
+    on_threads = bootstrap_groups(one, frame, 24, rng=0, chunk_size=6, n_jobs=2,
+                                  backend="threading")
+    assert np.array_equal(boot.draws, on_threads.draws, equal_nan=True)
     distributed = pytest.importorskip("dask.distributed")
     with distributed.LocalCluster(n_workers=2, processes=False, dashboard_address=None) as cluster, \
             distributed.Client(cluster):
         remote = sl.fit(frame, "chinchilla", groups="recipe", shared=["alpha", "beta"],
                         backend="dask", n_jobs=2)
     assert remote.objective == one.objective
+
+
+def test_the_grouped_bootstrap_goes_to_threads_when_each_gets_enough_work(monkeypatch):
+    import threading
+
+    from scalinglaws import _parallel
+    from scalinglaws.uncertainty import grouped as module
+
+    frame = _recipes(3, noise=0.01)
+    one = sl.fit(frame, "chinchilla", groups="recipe", shared=["alpha", "beta"])
+    boot = bootstrap_groups(one, frame, 24, rng=0, chunk_size=6)
+    monkeypatch.setattr(_parallel, "THREAD_CROSSOVER_SECONDS", 0.0)
+    monkeypatch.setattr(_parallel.os, "cpu_count", lambda: 2)
+    seen = []
+    refit = module._refit_chunk
+
+    def spy(*args):
+        seen.append(threading.get_ident())
+        return refit(*args)
+
+    monkeypatch.setattr(module, "_refit_chunk", spy)
+    threaded = bootstrap_groups(one, frame, 24, rng=0, chunk_size=6, n_jobs=2)
+    assert np.array_equal(boot.draws, threaded.draws, equal_nan=True)
+    # the first chunk is timed here, the other three ran on other threads
+    assert seen[0] == threading.get_ident() and threading.get_ident() not in seen[1:]
 
 
 def test_kaplan_form_and_fixed_parameters():
