@@ -40,6 +40,45 @@ def test_one_scatter_per_estimator_and_misses_ringed(rollouts):
     assert ax.get_xscale() == "log"
 
 
+def _described_band(level, kind="prediction", method="delta method"):
+    """A +-1% hook returning what CalibratedFit.interval returns: bounds with their kind,
+    level and method."""
+    from scalinglaws.uncertainty.calibrated import IntervalBounds
+
+    def hook(fit, train, X):
+        centre = fit.predict(**X)
+        return IntervalBounds(kind=kind, low=0.99 * centre, high=1.01 * centre,
+                              confidence_level=level, method=method,
+                              log_factor=np.zeros_like(centre),
+                              beyond_calibration=np.zeros(centre.shape, bool))
+
+    return hook
+
+
+def test_the_rings_name_the_interval_s_level_and_kind_when_the_rollout_has_them(rollouts,
+                                                                              tmp_path):
+    """The legend could only name the hook's key ('band'); a rollout whose hook said what
+    its interval is names its level and kind."""
+    runs = sl.generate_sweep(rng=0)
+    named = [rollout(runs, label=label, intervals={"band": _described_band(level)}, n_cuts=3,
+                     progress=False, **options)
+             for label, level, options in (("huber", 0.9, {}),
+                                           ("squared", 0.9, {"loss": "squared"}))]
+    ax = plot.rollout_errors(named, interval="band")
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[-1] == "outside its 90% delta method prediction interval ('band')"
+    # the rings are the same records as with bare bounds (the same +-1% band)
+    assert (named[0].covered("band") == rollouts[0].covered("band")).all()
+    ax.figure.savefig(tmp_path / "rollout_named.png", dpi=90)
+    # estimators whose hooks differ: each named
+    other = rollout(runs, label="other", intervals={"band": _described_band(0.8)}, n_cuts=3,
+                    progress=False, loss="squared")
+    ax = plot.rollout_errors([named[0], other, rollouts[1]], interval="band")
+    assert ax.get_legend().get_texts()[-1].get_text() == (
+        "outside its 'band' interval:\n  huber: 90% delta method prediction interval\n"
+        "  other: 80% delta method prediction interval\n  squared: kind not recorded")
+
+
 def test_arguments_are_checked(rollouts):
     with pytest.raises(sl.InputError, match="`rollout`"):
         plot.rollout_errors("rollout.json")

@@ -158,6 +158,85 @@ def test_interval_hooks_give_coverage_per_kind(clean):
         result.covered("other")
 
 
+def test_a_hook_returning_a_prediction_records_its_interval_s_kind_and_level():
+    """The hooks' intervals had no kind or level in the result (a figure could only name the
+    hook's key): a hook returning a result that says what its interval is (a bootstrap
+    Prediction, a CalibratedFit's IntervalBounds) has it recorded; bare bounds record none."""
+    import pickle
+
+    from scalinglaws.uncertainty.calibrated import IntervalBounds
+
+    noisy = sl.generate_sweep(rng=3, noise=0.01)
+
+    def bootstrap_prediction(fit, runs_train, inputs):
+        draws = sl.bootstrap(fit, runs_train, n_resamples=20, rng=0).draws
+        return sl.predict(fit, draws=draws, confidence_level=0.9, **inputs)
+
+    def bare(fit, runs_train, inputs):
+        prediction = bootstrap_prediction(fit, runs_train, inputs)
+        return prediction.low, prediction.high
+
+    def delta(fit, runs_train, inputs):
+        centre = fit.predict(**inputs)
+        return IntervalBounds(kind="prediction", low=0.98 * centre, high=1.02 * centre,
+                              confidence_level=0.8, method="delta method",
+                              log_factor=np.zeros_like(centre),
+                              beyond_calibration=np.zeros(centre.shape, bool))
+
+    result = rollout(noisy, n_cuts=2, starts=FEW_STARTS,
+                     intervals={"boot": bootstrap_prediction, "bare": bare, "delta": delta})
+    assert dict(result.interval_descriptions["boot"]) == {
+        "interval": "confidence", "confidence_level": 0.9, "method": "bootstrap percentile"}
+    assert result.describe_interval("boot") == "90% bootstrap percentile confidence interval"
+    assert result.describe_interval("delta") == "80% delta method prediction interval"
+    assert "bare" not in result.interval_descriptions
+    assert result.describe_interval("bare") is None
+    # the bounds are the prediction's, as when the hook returned them bare
+    for side in (0, 1):
+        np.testing.assert_array_equal(result.intervals["boot"][side],
+                                      result.intervals["bare"][side])
+    assert result.coverage["boot"] == result.coverage["bare"]
+    with pytest.raises(InputError, match="no interval kind 'other'"):
+        result.describe_interval("other")
+    text = result.summary()
+    assert "boot interval (90% bootstrap percentile confidence interval) coverage" in text
+    assert "bare interval coverage" in text
+    doc = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert doc["interval_descriptions"] == {
+        "boot": {"interval": "confidence", "confidence_level": 0.9,
+                 "method": "bootstrap percentile"},
+        "delta": {"interval": "prediction", "confidence_level": 0.8, "method": "delta method"}}
+    with pytest.raises(TypeError):
+        result.interval_descriptions["boot"]["confidence_level"] = 0.5
+    # a rollout pickled before the field existed reads back with no description
+    state = dict(result.__dict__)
+    del state["interval_descriptions"]
+    old = RolloutResult.__new__(RolloutResult)
+    old.__setstate__(state)
+    assert old.interval_descriptions == {} and old.describe_interval("boot") is None
+    assert pickle.loads(pickle.dumps(result)).describe_interval("boot") == \
+        result.describe_interval("boot")
+
+
+def test_a_hook_must_keep_one_kind_and_level_and_give_bounds(clean):
+    levels = iter([0.9, 0.8, 0.8])
+
+    def drifting(fit, runs_train, inputs):
+        return sl.predict(fit, draws=np.array([list(fit.params.values())] * 3),
+                          confidence_level=next(levels), **inputs)
+
+    with pytest.raises(InputError, match=r"`intervals\['drift'\]` returned .*confidence_level "
+                                         r"0.8.* for fold 1 .* but .*confidence_level 0.9.* "
+                                         r"before: coverage needs one kind and level"):
+        rollout(clean, n_cuts=2, starts=FEW_STARTS, intervals={"drift": drifting})
+
+    def no_draws(fit, runs_train, inputs):
+        return sl.predict(fit, **inputs)  # a point prediction: no interval
+
+    with pytest.raises(InputError, match=r"`intervals\['point'\]` returned no interval"):
+        rollout(clean, n_cuts=2, starts=FEW_STARTS, intervals={"point": no_draws})
+
+
 def test_result_is_frozen_and_exports(clean):
     result = rollout(clean, n_cuts=2, starts=FEW_STARTS, label="default")
     assert isinstance(result, RolloutResult) and result.label == "default"

@@ -41,7 +41,8 @@ __all__ = ["AXES", "RolloutResult", "rollout", "rollout_cuts", "check_interval_b
 AXES = ("C", "N", "D")
 
 #: ``hook(fit_result, runs_train, inputs) -> (low, high)``: bounds of an interval of the
-#: loss at ``inputs`` (the held-out runs' input arrays by the form's input names).
+#: loss at ``inputs`` (the held-out runs' input arrays by the form's input names), or a
+#: result with ``low``, ``high`` and what they are (a ``Prediction``).
 IntervalHook = Callable[[FitResult, Runs, dict], tuple]
 
 #: Edges of the extrapolation-factor bins of :meth:`RolloutResult.by_factor`.
@@ -81,7 +82,11 @@ class RolloutResult(FrozenOnUnpickle):
         Extrapolation factor: the run's ``axis`` value over the largest ``axis``
         value of its fold's training runs (> 1 for every record).
     intervals : mapping of str to (low, high)
-        Per interval kind, the bounds for each record.
+        Per interval kind (the hook's key), the bounds for each record.
+    interval_descriptions : mapping of str to mapping
+        Per kind whose hook returned a result saying what its interval is (a
+        ``Prediction``, an ``IntervalBounds``): its ``interval`` (``"confidence"`` or
+        ``"prediction"``), ``confidence_level`` and ``method``; see :meth:`describe_interval`.
     options : mapping
         The settings (plain types).
     """
@@ -103,6 +108,11 @@ class RolloutResult(FrozenOnUnpickle):
     factor: np.ndarray = field(repr=False)
     intervals: Mapping = field(default_factory=FrozenDict, repr=False)
     options: Mapping = field(default_factory=FrozenDict, repr=False)
+    interval_descriptions: Mapping = field(default_factory=FrozenDict, repr=False)
+
+    def __setstate__(self, state: dict) -> None:
+        # a rollout pickled before its hooks' intervals were described: none were
+        super().__setstate__({"interval_descriptions": FrozenDict(), **state})
 
     # -- summaries ---------------------------------------------------------
     @property
@@ -132,6 +142,17 @@ class RolloutResult(FrozenOnUnpickle):
                              f"{sorted(self.intervals) or 'none'}")
         low, high = self.intervals[kind]
         return (low <= self.loss) & (self.loss <= high)
+
+    def describe_interval(self, kind: str) -> str | None:
+        """What the ``kind`` hook's interval is (``"95% bootstrap percentile confidence
+        interval"``); None when the hook returned bare bounds."""
+        self.covered(kind)  # InputError naming the kinds recorded
+        described = self.interval_descriptions.get(kind)
+        if not described:
+            return None
+        level = described["confidence_level"]
+        words = [level and f"{100 * level:g}%", described["method"], described["interval"]]
+        return " ".join(word for word in [*words, "interval"] if word)
 
     @property
     def coverage(self) -> dict:
@@ -193,6 +214,8 @@ class RolloutResult(FrozenOnUnpickle):
                         "mean_relative_error": self.mean_relative_error,
                         "max_relative_error": self.max_relative_error, "bias": self.bias,
                         "coverage": self.coverage},
+            "interval_descriptions": {kind: dict(value) for kind, value
+                                      in self.interval_descriptions.items()},
             "folds": [{"cut": cut, "n_train": n, "fit": fit.to_dict()}
                       for cut, n, fit in zip(self.cuts, self.n_train, self.fits)],
             "records": self.to_frame().drop(columns="label").to_dict(orient="list"),
@@ -206,8 +229,9 @@ class RolloutResult(FrozenOnUnpickle):
                  f"max {_percent(self.max_relative_error)}; bias (mean signed) "
                  f"{_percent(self.bias, sign=True)}"]
         for kind, value in self.coverage.items():
-            lines.append(f"{kind} interval coverage {value:.1%} "
-                         f"({int(self.covered(kind).sum())} of {self.n_records})")
+            described = self.describe_interval(kind)
+            lines.append(f"{kind} interval{f' ({described})' if described else ''} coverage "
+                         f"{value:.1%} ({int(self.covered(kind).sum())} of {self.n_records})")
         lines += ["", f"{'fold':>4}  {'cut':>10}{'train':>7}{'held':>6}{'mean err':>10}"
                       f"{'max err':>9}{'bias':>9}"]
         for k, (cut, n) in enumerate(zip(self.cuts, self.n_train)):
@@ -301,12 +325,45 @@ def rollout_cuts(values, *, n_cuts: int = 5, min_train: int = 10, min_test: int 
 def check_interval_bounds(hook, fit_result, train, inputs, n_test, where, name="interval"):
     """Call an interval ``hook`` and return its ``(low, high)`` as arrays of ``n_test``;
     :class:`InputError` (naming ``name`` and the fold ``where``) for a bad return."""
+    low, high, _ = described_interval_bounds(hook, fit_result, train, inputs, n_test, where,
+                                             name)
+    return low, high
+
+
+def _description(returned) -> FrozenDict | None:
+    """What a returned ``Prediction`` (``interval``, ``confidence_level``, ``method``) or
+    ``IntervalBounds`` (``kind``...) says its interval is; None if neither kind nor level."""
+    kind = next((k for k in (getattr(returned, "interval", None), getattr(returned, "kind", None))
+                 if isinstance(k, str) and k), None)
+    level, method = getattr(returned, "confidence_level", None), getattr(returned, "method", None)
+    level = float(level) if isinstance(level, (int, float)) and not isinstance(level, bool) \
+        else None
+    if kind is None and level is None:
+        return None
+    return FrozenDict({"interval": None if kind is None else str(kind), "confidence_level": level,
+                       "method": str(method) if isinstance(method, str) and method else None})
+
+
+def described_interval_bounds(hook, fit_result, train, inputs, n_test, where,
+                              name="interval"):
+    """:func:`check_interval_bounds` and what the interval is: ``(low, high, description)``.
+    A hook returns ``(low, high)`` (description None) or a result with ``low``, ``high`` and
+    what they are: ``predict(fit, draws=..., **inputs)``, ``CalibratedFit.interval(...)``."""
     try:
-        low, high = hook(fit_result, train, inputs)
+        returned = hook(fit_result, train, inputs)
+        if not isinstance(returned, tuple) and hasattr(returned, "low") \
+                and hasattr(returned, "high"):
+            low, high, description = returned.low, returned.high, _description(returned)
+        else:
+            (low, high), description = returned, None
     except (TypeError, ValueError) as exc:
         if isinstance(exc, InputError):
             raise
-        raise InputError(f"`{name}` must return a (low, high) pair of arrays ({exc})") from None
+        raise InputError(f"`{name}` must return a (low, high) pair of arrays, or a result "
+                         f"with low and high such as a Prediction ({exc})") from None
+    if low is None or high is None:
+        raise InputError(f"`{name}` returned no interval for fold {where} (low or high is "
+                         "None: a prediction made without draws or a kind of interval?)")
     try:
         low = np.broadcast_to(np.asarray(low, dtype=float), (n_test,)).copy()
         high = np.broadcast_to(np.asarray(high, dtype=float), (n_test,)).copy()
@@ -315,7 +372,7 @@ def check_interval_bounds(hook, fit_result, train, inputs, n_test, where, name="
                          f"{np.shape(high)} for the {n_test} held-out runs of fold {where}") from None
     if np.any(low > high):
         raise InputError(f"`{name}` returned low > high for fold {where}")
-    return low, high
+    return low, high, description
 
 
 def _check_intervals(intervals) -> dict:
@@ -405,7 +462,8 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
     intervals : dict, optional
         ``{kind: hook(fit_result, runs_train, inputs) -> (low, high)}``, evaluated
         per fold on the held-out ``inputs``; records ``intervals[kind]`` and
-        ``coverage[kind]``.
+        ``coverage[kind]``. A hook returning a ``Prediction`` (or ``IntervalBounds``) has
+        its kind, level and method recorded too (``interval_descriptions``).
     label : str, optional
         Name of the estimator in tables and figures (default: from the options).
     progress : bool, optional
@@ -463,7 +521,7 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
     from .._progress import progress_bar as tqdm
 
     shown = [c for c in ("N", "D", "C") if runs.has(c)]
-    parts, fits, n_train = [], [], []
+    parts, fits, n_train, descriptions = [], [], [], {}
     for k, cut in enumerate(tqdm(cut_values, disable=not show, desc=f"rollout {label}",
                                  unit="fold")):
         train = values <= cut  # a chosen cut is the largest value of its level
@@ -476,8 +534,17 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
                 "factor": held.inputs((axis,))[axis] / values[train].max(),
                 **{c: held.inputs((c,))[c] for c in shown}}
         for kind, hook in hooks.items():
-            part[kind] = check_interval_bounds(hook, fit, train_runs, inputs, len(held),
-                                               f"{k} ({axis} > {cut:.4g})", f"intervals[{kind!r}]")
+            where = f"{k} ({axis} > {cut:.4g})"
+            low, high, described = described_interval_bounds(
+                hook, fit, train_runs, inputs, len(held), where, f"intervals[{kind!r}]")
+            part[kind] = (low, high)
+            if k and described != descriptions[kind]:
+                said = [", ".join(f"{key} {value!r}" for key, value in d.items()) if d
+                        else "bare bounds" for d in (described, descriptions[kind])]
+                raise InputError(f"`intervals[{kind!r}]` returned {said[0]} for fold {where} "
+                                 f"but {said[1]} before: coverage needs one kind and level "
+                                 "of interval per hook")
+            descriptions[kind] = described
         parts.append(part)
         fits.append(fit)
         n_train.append(int(train.sum()))
@@ -500,6 +567,8 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
         intervals=FrozenDict({kind: (readonly_array(np.concatenate([p[kind][0] for p in parts])),
                                      readonly_array(np.concatenate([p[kind][1] for p in parts])))
                               for kind in hooks}),
+        interval_descriptions=FrozenDict({kind: value for kind, value in descriptions.items()
+                                          if value is not None}),
         options=deep_freeze({
             "form": fitter.form.name, "axis": axis, "cuts": None if cuts is None else "given",
             "n_cuts": n_cuts, "min_train": int(min_train), "min_test": min_test, "rtol": rtol,

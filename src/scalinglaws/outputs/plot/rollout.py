@@ -40,7 +40,9 @@ def rollout_errors(rollout, ax=None, *, interval: str | None = None, n_bins: int
     the factor, and the band its central 80% (10th to 90th percentile of the errors in the
     bin: their spread, not an interval estimate; the legend says so). With ``interval`` (a
     kind the rollout recorded, e.g. ``"prediction"``), records outside their interval are
-    ringed.
+    ringed, and the legend names the interval's level and kind when the rollout recorded
+    them (its hook returned a ``Prediction``: "95% bootstrap percentile confidence
+    interval").
 
     Parameters
     ----------
@@ -95,12 +97,28 @@ def rollout_errors(rollout, ax=None, *, interval: str | None = None, n_bins: int
     ax.set_ylabel("signed error of predicted loss (%)")
     ax.set_title("rollout back-test: fit below each cut, predict above", fontsize=10)
     # below the axes: inside, the longer legend hid the records it explains
-    ax.legend(*_legend(ax, interval), fontsize=8, frameon=False, ncols=2, loc="upper center",
-              bbox_to_anchor=(0.5, -0.13))
+    ax.legend(*_legend(ax, interval, items), fontsize=8, frameon=False, ncols=2,
+              loc="upper center", bbox_to_anchor=(0.5, -0.13))
     return ax
 
 
-def _legend(ax, interval):
+def _missed(interval, items) -> str:
+    """What the rings mark: records outside the ``interval`` hook's interval, named by its
+    level and kind when the rollout recorded them (a hook returning a Prediction), per
+    estimator when they differ."""
+    described = {r.label: r.describe_interval(interval) for r in items}
+    kinds = set(described.values())
+    if kinds == {None}:
+        return f"outside its {interval!r} interval (the rollout's hook)"
+    if len(kinds) == 1:
+        return f"outside its {kinds.pop()} ({interval!r})"
+    # one line per estimator: on one line the legend squeezed the axes to nothing
+    return "\n".join([f"outside its {interval!r} interval:"]
+                     + [f"  {label}: {kind or 'kind not recorded'}"
+                        for label, kind in described.items()])
+
+
+def _legend(ax, interval, items):
     """The estimators' points, then what the lines, the bands and the rings are: the band is
     the spread of the records' errors in a bin (their 10th to 90th percentiles), not an
     interval estimate, and the legend says so (an audit found it unnamed)."""
@@ -115,5 +133,5 @@ def _legend(ax, interval):
                f"({_BAND_LOW}th–{_BAND_HIGH}th percentile)"]
     if interval is not None:
         handles.append(Line2D([], [], ls="", marker="o", ms=6, mfc="none", mec="0.35"))
-        labels.append(f"outside its {interval!r} interval (the rollout's hook)")
+        labels.append(_missed(interval, items))
     return handles, labels
