@@ -250,3 +250,30 @@ def test_a_prediction_from_predict_says_where_its_bounds_are():
     assert p.interval == "confidence" and p.bounds() == (p.low, p.high)
     with pytest.raises(TypeError, match=r"prediction.bounds\('loss'\)"):
         p.interval("loss")
+
+
+# --------------------------------------------------------------------------- where it lives
+def test_prediction_is_made_in_the_uncertainty_stage_and_kept_at_its_old_path():
+    """``BootstrapResult.predict`` (uncertainty stage) returns a ``Prediction``, so the class
+    lives in ``uncertainty/prediction.py`` (a stage may not import a later one); the old
+    import path gives the same class, and a Prediction pickled under the old path (before
+    the move) loads, frozen."""
+    import pickle
+
+    from scalinglaws.analysis import results
+    from scalinglaws.uncertainty import prediction as moved
+
+    assert results.Prediction is moved.Prediction
+    assert results.IntervalKind is moved.IntervalKind
+    assert results.Allocation.__mro__[1] is moved._ResultMixin
+    before = _results()[0]
+    # protocol 2 names a class by 'module\nname\n': the bytes a pickle from before the move
+    # held (the class was scalinglaws.analysis.results.Prediction)
+    old = pickle.dumps(before, protocol=2).replace(b"scalinglaws.uncertainty.prediction\n",
+                                                   b"scalinglaws.analysis.results\n")
+    assert b"scalinglaws.analysis.results\nPrediction\n" in old
+    again = pickle.loads(old)
+    assert type(again) is results.Prediction and again.to_dict() == before.to_dict()
+    _assert_deeply_frozen(again)
+    with pytest.raises(TypeError, match=r"prediction.bounds\('loss'\)"):
+        again.interval("loss")

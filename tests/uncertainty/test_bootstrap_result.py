@@ -75,13 +75,117 @@ def test_interval_refuses_anything_else_naming_the_argument(boot, statistic, mat
 
 # --------------------------------------------------------------------------- predict
 def test_predict_is_the_loss_law_over_the_draws(boot):
-    estimate, low, high = boot.predict(N=7e10, D=1.4e12)
-    assert estimate == pytest.approx(_loss(HOFFMANN_2022_ROUNDED, 7e10, 1.4e12), rel=1e-12)
-    assert (low, high) == pytest.approx(_quantiles(_loss(_columns(boot), 7e10, 1.4e12)),
-                                        rel=1e-12)
-    assert all(type(v) is float for v in (estimate, low, high))
+    prediction = boot.predict(N=7e10, D=1.4e12)
+    assert prediction.loss == pytest.approx(_loss(HOFFMANN_2022_ROUNDED, 7e10, 1.4e12),
+                                            rel=1e-12)
+    assert (prediction.low, prediction.high) == pytest.approx(
+        _quantiles(_loss(_columns(boot), 7e10, 1.4e12)), rel=1e-12)
+    assert all(type(v) is float for v in (prediction.loss, prediction.low, prediction.high))
     # text quantities and one-element arrays are one point too
-    assert boot.predict(N="70B", D=np.array([1.4e12])) == (estimate, low, high)
+    again = boot.predict(N="70B", D=np.array([1.4e12]))
+    assert (again.loss, again.low, again.high) == (prediction.loss, prediction.low,
+                                                   prediction.high)
+    assert again.inputs == {"N": 7e10, "D": 1.4e12}
+
+
+def _law():
+    from scalinglaws import FitResult
+
+    return FitResult.from_params("chinchilla", HOFFMANN_2022_ROUNDED)
+
+
+def test_predict_returns_the_prediction_that_sl_predict_returns(boot):
+    """A reviewer's finding: ``boot.predict`` gave a bare tuple where ``sl.predict`` gives a
+    ``Prediction`` (``loss``, ``low``, ``high``, ``bounds``, the interval's kind and level,
+    ``to_frame``). For the percentile method both are the percentiles of the loss over
+    the same draws, so they agree to the last digit."""
+    import pandas as pd
+
+    import scalinglaws as sl
+    from scalinglaws.analysis.results import Prediction
+
+    mine = boot.predict(N=7e10, D=1.4e12)
+    theirs = sl.predict(_law().with_bootstrap(boot), N=7e10, D=1.4e12)
+    assert isinstance(mine, Prediction) and isinstance(theirs, Prediction)
+    for name in ("loss", "low", "high", "confidence_low", "confidence_high"):
+        assert getattr(mine, name) == pytest.approx(getattr(theirs, name), rel=1e-12), name
+    for name in ("interval", "method", "confidence_level", "n_draws", "n_failed_draws"):
+        assert getattr(mine, name) == getattr(theirs, name), name
+    assert mine.interval == "confidence" and mine.method == "bootstrap percentile"
+    assert mine.confidence_level == 0.9 and mine.n_draws == 200
+    assert mine.bounds("loss") == mine.bounds() == (mine.low, mine.high)
+    assert mine.intervals == {"loss": (mine.low, mine.high)}
+    pd.testing.assert_frame_equal(mine.to_frame(), theirs.to_frame(), rtol=1e-12)
+    assert mine.to_frame().attrs == theirs.to_frame().attrs
+    assert mine.to_dict()["interval"] == "confidence"
+
+
+def test_predict_says_the_bootstraps_own_method_and_level(boot):
+    """``boot.predict`` keeps its own interval method (``sl.predict`` always takes
+    percentiles): the basic interval is ``2 * estimate - (q_high, q_low)`` by hand."""
+    import dataclasses
+
+    basic = dataclasses.replace(boot, method="basic", confidence_level=0.8)
+    prediction = basic.predict(N=7e10, D=1.4e12)
+    estimate = _loss(HOFFMANN_2022_ROUNDED, 7e10, 1.4e12)
+    q_low, q_high = _quantiles(_loss(_columns(boot), 7e10, 1.4e12), level=0.8)
+    assert (prediction.low, prediction.high) == pytest.approx(
+        (2 * estimate - q_high, 2 * estimate - q_low), rel=1e-12)
+    assert prediction.method == "bootstrap basic" == basic.interval_method
+    assert prediction.confidence_level == 0.8
+    assert prediction.to_frame().attrs["method"] == "bootstrap basic"
+    assert dataclasses.replace(boot, method="bca").interval_method == "bootstrap BCa"
+    assert boot.interval_method == "bootstrap percentile"
+
+
+def test_predict_counts_the_draws_whose_loss_is_not_finite(boot):
+    import dataclasses
+
+    draws = np.array(boot.draws)
+    draws[:3, NAMES.index("E")] = np.nan
+    prediction = dataclasses.replace(boot, draws=draws).predict(N=7e10, D=1.4e12)
+    assert prediction.n_draws == 200 and prediction.n_failed_draws == 3
+    finite = _loss(_columns(boot), 7e10, 1.4e12)[3:]
+    assert (prediction.low, prediction.high) == pytest.approx(_quantiles(finite), rel=1e-12)
+
+
+def test_unpacking_the_former_tuple_still_works_and_says_it_is_deprecated(boot):
+    """Code written for the tuple ``(estimate, low, high)`` keeps its numbers, with a
+    ``ScalingLawsDeprecationWarning`` naming what to read instead; using the
+    ``Prediction`` as one warns of nothing."""
+    import pickle
+    import warnings
+
+    from scalinglaws import ScalingLawsDeprecationWarning
+
+    prediction = boot.predict(N=7e10, D=1.4e12)
+    expected = (prediction.loss, prediction.low, prediction.high)
+    match = (r"BootstrapResult.predict returns a Prediction.*prediction.loss, prediction.low "
+             r"and prediction.high")
+    with pytest.warns(ScalingLawsDeprecationWarning, match=match):
+        estimate, low, high = prediction
+    assert (estimate, low, high) == expected
+    with pytest.warns(ScalingLawsDeprecationWarning, match=match):
+        assert prediction[0] == expected[0] and prediction[-1] == expected[2]
+    with pytest.warns(ScalingLawsDeprecationWarning, match=match):
+        assert prediction[1:] == expected[1:]
+    with pytest.warns(ScalingLawsDeprecationWarning, match=match):
+        assert prediction == expected
+    with pytest.warns(ScalingLawsDeprecationWarning, match=match):
+        assert prediction != (0.0, 0.0, 0.0)
+    with pytest.warns(ScalingLawsDeprecationWarning, match=match):
+        assert tuple(prediction) == expected
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert prediction == prediction  # noqa: PLR0124 (identity, as for any Prediction)
+        assert prediction != boot.predict(N=7e10, D=1.4e12)
+        assert bool(prediction) and hash(prediction) == hash(prediction)
+        prediction.to_frame(), prediction.to_dict(), repr(prediction)
+        again = pickle.loads(pickle.dumps(prediction))
+    assert (again.loss, again.low, again.high) == expected
+    assert type(again) is type(prediction) and again.method == "bootstrap percentile"
+    with pytest.warns(ScalingLawsDeprecationWarning, match=match):
+        assert tuple(again) == expected
 
 
 @pytest.mark.parametrize("inputs, match", [

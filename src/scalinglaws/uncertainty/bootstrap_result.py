@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._exceptions import InputError
+from .._exceptions import InputError, ScalingLawsDeprecationWarning
 from .._validation import FrozenOnUnpickle, check_numbers, check_positive, deep_freeze
 from .._validation import check_confidence_level as _check_level
 from .._validation import freeze_array_fields
 from ..fitting.result import check_same_point
 from ..laws.forms import Form
 from ..laws.frontier import tokens_per_parameter as frontier_ratio
+from .prediction import Prediction
 
-__all__ = ["BootstrapResult", "METHODS"]
+__all__ = ["BootstrapResult", "BootstrapPrediction", "METHODS"]
 
 METHODS = ("percentile", "basic", "bca")
+#: each method as tables, figures and predictions name it ("bootstrap BCa interval")
+_METHOD_NAMES = {"percentile": "percentile", "basic": "basic", "bca": "BCa"}
+
+_FORMER_TUPLE = ("BootstrapResult.predict returns a Prediction, as scalinglaws.predict does: "
+                 "read prediction.loss, prediction.low and prediction.high (or "
+                 "prediction.bounds('loss')); using it as the tuple (estimate, low, high) it "
+                 "used to be (unpacking, indexing, comparing with a tuple) is deprecated and "
+                 "will stop working")
 
 
 def _check_method(method) -> str:
@@ -36,6 +46,35 @@ def _one_value(name: str, value, *, for_many: str, positive: bool = True) -> flo
                          f"got {array.size} values; for many, attach the bootstrap "
                          f"(result.with_bootstrap(boot)) and use {for_many}")
     return float(array.ravel()[0])
+
+
+@dataclass(frozen=True, eq=False)
+class BootstrapPrediction(Prediction):
+    """The :class:`~scalinglaws.uncertainty.prediction.Prediction` that
+    :meth:`BootstrapResult.predict` returns (the class :func:`scalinglaws.predict` returns,
+    with the same fields and methods), which still reads as the tuple ``(estimate, low,
+    high)`` the method used to return: unpacking, indexing and comparing with a tuple give
+    the former numbers with a :class:`~scalinglaws.ScalingLawsDeprecationWarning`. When
+    that is removed, the method returns a plain ``Prediction``.
+    """
+
+    def _former_tuple(self) -> tuple:
+        # stacklevel 3: the warning points at the caller's line, past this and the dunder
+        warnings.warn(_FORMER_TUPLE, ScalingLawsDeprecationWarning, stacklevel=3)
+        return (self.loss, self.low, self.high)
+
+    def __iter__(self):
+        return iter(self._former_tuple())
+
+    def __getitem__(self, index):
+        return self._former_tuple()[index]
+
+    def __eq__(self, other):
+        if isinstance(other, tuple):
+            return self._former_tuple() == other
+        return NotImplemented  # otherwise identity, as for any Prediction
+
+    __hash__ = Prediction.__hash__  # defining __eq__ would otherwise drop it
 
 
 @dataclass(frozen=True)
@@ -95,6 +134,12 @@ class BootstrapResult(FrozenOnUnpickle):
     def _params(self, values: np.ndarray) -> dict:
         return {name: values[..., i] for i, name in enumerate(self.form.param_names)}
 
+    @property
+    def interval_method(self) -> str:
+        """How the intervals are made, as tables and predictions name it: ``"bootstrap
+        percentile"``, ``"bootstrap basic"`` or ``"bootstrap BCa"`` (from ``method``)."""
+        return f"bootstrap {_METHOD_NAMES[self.method]}"
+
     def interval(self, statistic: str | Callable[[dict], np.ndarray], *, confidence_level=None,
                  method=None):
         """Estimate and interval of a parameter, or of any function of the parameters.
@@ -132,6 +177,13 @@ class BootstrapResult(FrozenOnUnpickle):
         (True, True)
         >>> _, low, high = boot.interval(lambda p: p["beta"] / (p["alpha"] + p["beta"]))
         """
+        estimate, low, high, _ = self._estimate_and_interval(statistic, confidence_level,
+                                                             method)
+        return estimate, low, high
+
+    def _estimate_and_interval(self, statistic, confidence_level, method):
+        """:meth:`interval`'s ``(estimate, low, high)`` and the number of draws whose
+        statistic is not finite (left out of the interval)."""
         if isinstance(statistic, str):
             if statistic not in self.form.param_names:
                 raise InputError(f"`statistic` must be a parameter of form {self.form.name!r} "
@@ -146,9 +198,10 @@ class BootstrapResult(FrozenOnUnpickle):
         point = self.form.params_vector(self.point)
         estimate = float(np.asarray(statistic(self._params(point))))
         values = np.asarray(statistic(self._params(self.draws)), dtype=float)
+        n_not_finite = int(np.count_nonzero(~np.isfinite(values)))
         values = values[np.isfinite(values)]
         if values.size < 2:
-            return estimate, float("nan"), float("nan")
+            return estimate, float("nan"), float("nan"), n_not_finite
         alpha = (1 - level) / 2
         if method == "percentile":
             low, high = np.quantile(values, [alpha, 1 - alpha])
@@ -172,7 +225,7 @@ class BootstrapResult(FrozenOnUnpickle):
             z = stats.norm.ppf([alpha, 1 - alpha])
             adjusted = stats.norm.cdf(z0 + (z0 + z) / (1 - accel * (z0 + z)))
             low, high = np.quantile(values, np.clip(adjusted, 0, 1))
-        return estimate, float(low), float(high)
+        return estimate, float(low), float(high), n_not_finite
 
     @property
     def intervals(self) -> dict:
@@ -240,8 +293,9 @@ class BootstrapResult(FrozenOnUnpickle):
 
         return self.interval(ratio)
 
-    def predict(self, **inputs):
-        """Interval of the predicted loss at one point, e.g. ``predict(N=7e10, D=1.4e12)``.
+    def predict(self, **inputs) -> BootstrapPrediction:
+        """The predicted loss at one point and its confidence interval over the draws,
+        e.g. ``predict(N=7e10, D=1.4e12)``.
 
         Parameters
         ----------
@@ -250,14 +304,34 @@ class BootstrapResult(FrozenOnUnpickle):
 
         Returns
         -------
-        (estimate, low, high) : tuple of float
-            As :meth:`interval`. For arrays of points, and prediction intervals, use
-            :func:`~scalinglaws.predict` on ``result.with_bootstrap(boot)``.
+        Prediction
+            What :func:`scalinglaws.predict` returns: ``loss`` (the full-data estimate),
+            ``low`` and ``high`` (also ``bounds("loss")``), ``interval`` the kind
+            (``"confidence"``: where the law's mean loss is, from parameter uncertainty),
+            ``method`` how it was made (:attr:`interval_method`: this bootstrap's own
+            percentile, basic or BCa interval, at its ``confidence_level``), ``n_draws``
+            and ``n_failed_draws`` (draws with a non-finite loss, left out), ``to_frame()``.
+            For the percentile method the numbers are those of
+            ``scalinglaws.predict(result.with_bootstrap(boot), ...)``, which takes arrays
+            of points and, given :func:`~scalinglaws.calibrate`'s result, prediction
+            intervals. Unpacking it as the tuple ``(estimate, low, high)`` this method
+            returned before still works, with a
+            :class:`~scalinglaws.ScalingLawsDeprecationWarning`.
 
         Raises
         ------
         InputError
             An input missing, unknown, not a positive number, or given several values.
+
+        Examples
+        --------
+        >>> import scalinglaws as sl
+        >>> runs = sl.generate_sweep(rng=0)
+        >>> result = sl.fit(runs)
+        >>> boot = sl.bootstrap(result, runs, 50, rng=0, progress=False)
+        >>> p = boot.predict(N=7e10, D=1.4e12)
+        >>> p.interval, p.method, p.confidence_level, bool(p.low < p.loss < p.high)
+        ('confidence', 'bootstrap percentile', 0.95, True)
         """
         unknown = [name for name in inputs if name not in self.form.inputs]
         if unknown:
@@ -265,9 +339,9 @@ class BootstrapResult(FrozenOnUnpickle):
                              f"{', '.join(self.form.inputs)}; unknown input(s) "
                              f"{', '.join(unknown)}")
         X, _ = self.form._broadcast_inputs(inputs)  # names a missing or non-numeric input
-        for name in self.form.inputs:
-            _one_value(name, inputs[name], for_many="scalinglaws.predict",
-                       positive=self.form.positive_inputs)
+        point = {name: _one_value(name, inputs[name], for_many="scalinglaws.predict",
+                                  positive=self.form.positive_inputs)
+                 for name in self.form.inputs}
 
         def loss(p):
             theta = np.stack([np.atleast_1d(p[n]) for n in self.form.param_names], axis=-1)
@@ -276,7 +350,12 @@ class BootstrapResult(FrozenOnUnpickle):
             out = np.exp(logf[:, 0])
             return out if np.ndim(p[self.form.param_names[0]]) else out[0]
 
-        return self.interval(loss)
+        estimate, low, high, n_not_finite = self._estimate_and_interval(loss, None, None)
+        return BootstrapPrediction(
+            inputs=point, loss=estimate, low=low, high=high, intervals={"loss": (low, high)},
+            confidence_level=self.confidence_level, n_draws=len(self.draws),
+            n_failed_draws=n_not_finite, interval="confidence", confidence_low=low,
+            confidence_high=high, method=self.interval_method)
 
     def summary(self) -> str:
         """Value [low, high] per parameter."""

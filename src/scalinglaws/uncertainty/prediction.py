@@ -1,0 +1,231 @@
+"""The frozen :class:`Prediction` of a law's loss, with its interval, and the mixin it shares
+with the analysis results (``to_dict``, ``to_frame``, ``bounds``, deep freezing).
+
+It lives at the uncertainty stage, below the analysis that made it first, because the
+uncertainty stage returns it too (:meth:`BootstrapResult.predict
+<scalinglaws.uncertainty.bootstrap_result.BootstrapResult.predict>`) and a stage may not
+import a later one; ``scalinglaws.analysis.results`` re-exports it, so the old import path
+and pickles made under it still work.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .._exceptions import InputError
+from .._validation import FrozenOnUnpickle, deep_freeze
+from .._validation import to_plain as _plain
+
+__all__ = ["IntervalKind", "Prediction"]
+
+
+class _ResultMixin(FrozenOnUnpickle):
+    """``to_dict``, ``to_frame`` and ``interval`` shared by the result dataclasses.
+
+    Subclasses list their per-element fields in ``_ELEMENT_FIELDS``; those become the
+    columns of :meth:`to_frame`, followed by ``<name>_low`` / ``<name>_high``.
+    Every result is deeply frozen: its arrays are read-only copies and its mappings
+    (``intervals``, ``inputs``) are :class:`~scalinglaws._validation.FrozenDict`, so
+    ``result.intervals["x"] = ...`` or ``result.N[0] = ...`` cannot change what it says
+    (and stays so through pickling, :class:`~scalinglaws._validation.FrozenOnUnpickle`).
+    """
+
+    __slots__ = ()
+
+    def __post_init__(self):
+        # deeply frozen like FitResult: scalars stay as they are, arrays become read-only
+        # copies (their dtype kept: bool flags, str verdicts), dicts FrozenDicts, lists tuples
+        for f in dataclasses.fields(self):
+            object.__setattr__(self, f.name, deep_freeze(getattr(self, f.name)))
+
+    _ELEMENT_FIELDS: tuple = ()
+    #: former field names (before the one N, D, C vocabulary) -> current ones
+    _FORMER_NAMES = {
+        "n_params": "N", "n_tokens": "D", "compute": "C",
+        "tokens_per_param": "tokens_per_parameter", "n_params_asymptote": "N_asymptote",
+        "optimal_n_params": "optimal_N", "optimal_n_tokens": "optimal_D",
+        "optimal_compute": "optimal_C", "optimal_compute_for_n_params": "optimal_C_for_N",
+        "optimal_tokens_for_n_params": "optimal_D_for_N",
+        "compute_for_same_loss": "C_for_same_loss", "n_params_for_same_loss": "N_for_same_loss",
+        "n_tokens_for_same_loss": "D_for_same_loss", "chinchilla_n_params": "chinchilla_N",
+        "chinchilla_n_tokens": "chinchilla_D",
+    }
+
+    def __getattr__(self, name: str):
+        current = type(self)._FORMER_NAMES.get(name)
+        if current is None or current not in {f.name for f in dataclasses.fields(self)}:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        warnings.warn(f"`{name}` is now `{current}` (one vocabulary: N, D, C); the old name "
+                      "will be removed", FutureWarning, stacklevel=2)
+        return getattr(self, current)
+
+    def bounds(self, name: str):
+        """``(low, high)`` percentile interval of quantity ``name`` (needs draws).
+
+        The same as ``interval(name)``, under a name that every result has:
+        :class:`Prediction` keeps ``interval`` for the interval's kind.
+        """
+        if not isinstance(name, str):
+            raise InputError(f"`name` must be the name of a quantity, got {name!r}")
+        name = type(self)._FORMER_NAMES.get(name, name) if name not in self.intervals else name
+        if name not in self.intervals:
+            raise InputError(f"no interval for {name!r}: pass `draws` to get intervals"
+                             if not self.intervals else
+                             f"no interval for {name!r}; available: {', '.join(self.intervals)}")
+        return self.intervals[name]
+
+    def interval(self, name: str):
+        """``(low, high)`` percentile interval of quantity ``name`` (needs draws); see
+        :meth:`bounds`."""
+        return self.bounds(name)
+
+    def to_dict(self) -> dict:
+        """Every field as plain types (lists, floats, None for non-finite), for ``--json``."""
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "intervals":
+                value = {k: {"low": lo, "high": hi} for k, (lo, hi) in value.items()}
+            out[f.name] = value
+        return _plain(out)
+
+    def to_frame(self):
+        """One row per element: the per-element quantities and their interval bounds."""
+        import pandas as pd
+
+        columns = {name: getattr(self, name) for name in self._ELEMENT_FIELDS}
+        for name, (low, high) in self.intervals.items():
+            columns[f"{name}_low"], columns[f"{name}_high"] = low, high
+        arrays = np.broadcast_arrays(*(np.asarray(v) for v in columns.values()))
+        frame = pd.DataFrame({k: a.ravel() for k, a in zip(columns, arrays)})
+        if self.intervals:
+            frame.attrs.update(interval="bootstrap percentile",
+                               confidence_level=self.confidence_level,
+                               n_draws=self.n_draws, n_failed_draws=self.n_failed_draws)
+        return frame
+
+
+_INTERVAL_FIELDS_DOC = """intervals : dict
+        ``{quantity: (low, high)}`` percentile intervals over the draws (empty without draws).
+    confidence_level : float
+        Coverage of the intervals.
+    n_draws, n_failed_draws : int
+        Draws used, and draws for which some quantity was not finite (ignored)."""
+
+
+class IntervalKind(str):
+    """The kind of a :class:`Prediction`'s interval, ``"confidence"`` or ``"prediction"``.
+
+    A plain string in every way (equality, hashing, JSON, ``repr``), except that calling
+    it, as one calls ``interval(name)`` on the other results, raises a ``TypeError`` that
+    says where the bounds are instead of Python's "'str' object is not callable".
+    """
+
+    __slots__ = ()
+
+    def __call__(self, *args, **kwargs):
+        raise TypeError(f"Prediction.interval is the kind of the interval ({str(self)!r}), "
+                        "not a method: its bounds are prediction.bounds('loss'), or "
+                        "prediction.low and prediction.high")
+
+
+@dataclass(frozen=True, eq=False)
+class Prediction(_ResultMixin):
+    """Predicted loss at broadcast inputs (see :func:`predict`).
+
+    Attributes
+    ----------
+    inputs : dict
+        The broadcast inputs by name (``N``, ``D``...).
+    loss : float or ndarray
+        Predicted loss at the point estimate.
+    low, high : float or ndarray or None
+        The interval of the kind asked for (``interval``); None without one.
+        ``bounds()`` returns the same pair and raises an ``InputError`` without one.
+    interval : {"confidence", "prediction"} or None
+        Kind of ``low``/``high``: a confidence interval is where the law (the mean loss
+        at those inputs) is; a prediction interval is where one new run will land.
+        Here ``interval`` is this string (an :class:`IntervalKind`), not the
+        ``interval(name)`` method of the other results: use ``bounds("loss")`` (or
+        ``low``, ``high``) for the bounds; ``p.interval("loss")`` raises a ``TypeError``
+        saying so.
+    confidence_low, confidence_high, prediction_low, prediction_high : ndarray or None
+        Both kinds when available (prediction intervals need a
+        :class:`~scalinglaws.uncertainty.calibrated.CalibratedFit`).
+    extrapolation_factor : ndarray or None
+        ``x / x_max`` along the calibration axis (below 1 inside the fitted range).
+    beyond_calibration : ndarray of bool or None
+        Prediction intervals that lie beyond the largest extrapolation the rollout
+        measured (an :class:`~scalinglaws.ExtrapolationWarning` was emitted).
+    method : str
+        How the interval was made.
+    """
+
+    inputs: dict
+    loss: Any
+    low: Any = None
+    high: Any = None
+    intervals: dict = field(default_factory=dict)
+    confidence_level: float = 0.95
+    n_draws: int = 0
+    n_failed_draws: int = 0
+    interval: str | None = None
+    confidence_low: Any = None
+    confidence_high: Any = None
+    prediction_low: Any = None
+    prediction_high: Any = None
+    extrapolation_factor: Any = None
+    beyond_calibration: Any = None
+    method: str = ""
+
+    def __post_init__(self):
+        super().__post_init__()
+        if isinstance(self.interval, str):
+            object.__setattr__(self, "interval", IntervalKind(self.interval))
+
+    def bounds(self, name: str = "loss"):
+        """``(low, high)`` of the predicted loss, of the kind in ``interval``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scalinglaws import FitResult, predict
+        >>> law = FitResult.from_params("chinchilla", dict(E=1.69, A=406.4, B=410.7,
+        ...                                                alpha=0.34, beta=0.28))
+        >>> draws = law.form.params_vector(law.params) * np.array([[1.0], [0.99], [1.01]])
+        >>> p = predict(law, N=70e9, D=1.4e12, draws=draws)
+        >>> p.interval, p.bounds() == (p.low, p.high)
+        ('confidence', True)
+        """
+        return super().bounds(name)
+
+    def to_dict(self) -> dict:
+        """Every field as plain types (``interval`` a plain ``str``)."""
+        out = super().to_dict()
+        if self.interval is not None:
+            out["interval"] = str(self.interval)  # plain types only
+        return out
+
+    def to_frame(self):
+        import pandas as pd
+
+        columns = dict(self.inputs, loss=self.loss)
+        for name in ("confidence_low", "confidence_high", "prediction_low", "prediction_high",
+                     "extrapolation_factor", "beyond_calibration"):
+            if getattr(self, name) is not None:
+                columns[name] = getattr(self, name)
+        arrays = np.broadcast_arrays(*(np.asarray(v) for v in columns.values()))
+        frame = pd.DataFrame({k: a.ravel() for k, a in zip(columns, arrays)})
+        if self.interval is not None:
+            frame.attrs.update(interval=str(self.interval), method=self.method,
+                               confidence_level=self.confidence_level,
+                               n_draws=self.n_draws, n_failed_draws=self.n_failed_draws)
+        return frame
+
+
+Prediction.__doc__ = Prediction.__doc__.rstrip() + "\n    " + _INTERVAL_FIELDS_DOC + "\n    "
