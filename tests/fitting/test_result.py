@@ -48,3 +48,46 @@ def test_repr_is_one_line_with_the_parameters(runs):
         assert f"{name}={value:.6g}" in text
     assert f"n_runs={plain_result.n_runs}" in text and "bootstrap" not in text
     assert repr(result).endswith(f", bootstrap={len(result.bootstrap.draws)} draws)")
+
+
+# --------------------------------------------------------------------------- to_frame
+def test_to_frame_is_one_row_per_parameter_with_how_it_was_fitted(runs):
+    """A reviewer's finding: the other results had ``to_frame()``, the fit not. One row per
+    parameter in the form's order: its value, and whether it was fixed, tied or on a bound
+    (what ``summary()`` prints as notes)."""
+    import dataclasses
+
+    result = sl.fit(runs, fixed={"E": 1.8172}, tied={"beta": "alpha"})
+    frame = result.to_frame()
+    names = list(result.form.param_names)
+    assert list(frame.columns) == ["name", "value", "fixed", "tied_to", "at_bound"]
+    assert frame["name"].tolist() == names
+    assert frame["value"].tolist() == [result.params[n] for n in names]
+    assert frame["fixed"].tolist() == [n in result.fixed for n in names]
+    assert frame.loc[frame["name"] == "beta", "tied_to"].item() == "alpha"
+    assert frame.loc[frame["name"] != "beta", "tied_to"].isna().all()
+    assert not frame["at_bound"].any() and frame.attrs == {}
+    on_bound = dataclasses.replace(result, at_bounds=("A",)).to_frame()
+    assert on_bound["at_bound"].tolist() == [n == "A" for n in names]
+
+
+def test_to_frame_with_a_bootstrap_adds_its_intervals_and_what_they_are(runs):
+    from scalinglaws.uncertainty.bootstrap import bootstrap
+
+    plain = sl.fit(runs)
+    boot = bootstrap(plain, runs, 20, rng=0, confidence_level=0.8, progress=False)
+    frame = plain.with_bootstrap(boot).to_frame()
+    assert list(frame.columns) == ["name", "value", "fixed", "tied_to", "at_bound", "low",
+                                   "high", "standard_error"]
+    assert frame["value"].tolist() == [plain.params[n] for n in plain.form.param_names]
+    # level 0.8: the 10th and 90th percentiles of each parameter's draws, by hand
+    low, high = np.percentile(boot.draws, [10.0, 90.0], axis=0)
+    np.testing.assert_allclose(frame["low"], low, rtol=1e-12)
+    np.testing.assert_allclose(frame["high"], high, rtol=1e-12)
+    np.testing.assert_allclose(frame["standard_error"], np.std(boot.draws, axis=0, ddof=1),
+                               rtol=1e-12)
+    assert frame.attrs == {"interval": "confidence", "method": "bootstrap percentile",
+                           "confidence_level": 0.8, "n_resamples": 20,
+                           "n_draws": len(boot.draws), "n_failed": boot.n_failed,
+                           "groups": None}
+    assert frame.attrs == boot.to_frame().attrs

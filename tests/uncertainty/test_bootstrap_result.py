@@ -188,6 +188,39 @@ def test_unpacking_the_former_tuple_still_works_and_says_it_is_deprecated(boot):
         assert tuple(again) == expected
 
 
+# --------------------------------------------------------------------------- to_frame
+def test_to_frame_is_one_row_per_parameter_with_its_interval(boot):
+    """A reviewer's finding: the other results had ``to_frame()``, the bootstrap not."""
+    frame = boot.to_frame()
+    assert list(frame.columns) == ["name", "value", "low", "high", "standard_error"]
+    assert frame["name"].tolist() == list(NAMES)
+    assert frame["value"].tolist() == [boot.point[n] for n in NAMES]
+    # level 0.9: the 5th and 95th percentiles of each column of draws
+    expected = np.percentile(boot.draws, [5.0, 95.0], axis=0)
+    np.testing.assert_allclose(frame["low"], expected[0], rtol=1e-12)
+    np.testing.assert_allclose(frame["high"], expected[1], rtol=1e-12)
+    np.testing.assert_allclose(frame["standard_error"], np.std(boot.draws, axis=0, ddof=1),
+                               rtol=1e-12)
+    assert frame.attrs == {"interval": "confidence", "method": "bootstrap percentile",
+                           "confidence_level": 0.9, "n_resamples": 200, "n_draws": 200,
+                           "n_failed": 0, "groups": None}
+    frame.loc[0, "value"] = -1.0  # the table is the caller's; the result stays as it was
+    assert boot.point["E"] == HOFFMANN_2022_ROUNDED["E"]
+
+
+def test_to_frame_intervals_are_the_bootstraps_own_method(boot):
+    import dataclasses
+
+    basic = dataclasses.replace(boot, method="basic", n_failed=4, groups="budget")
+    frame = basic.to_frame()
+    q_low, q_high = np.percentile(boot.draws, [5.0, 95.0], axis=0)
+    point = np.array([boot.point[n] for n in NAMES])
+    np.testing.assert_allclose(frame["low"], 2 * point - q_high, rtol=1e-12)
+    np.testing.assert_allclose(frame["high"], 2 * point - q_low, rtol=1e-12)
+    assert frame.attrs["method"] == "bootstrap basic"
+    assert frame.attrs["n_failed"] == 4 and frame.attrs["groups"] == "budget"
+
+
 @pytest.mark.parametrize("inputs, match", [
     (dict(N=[7e9, 7e10], D=1.4e12), "`N` must be a single number here.*scalinglaws.predict"),
     (dict(N=7e10, D=np.full((2, 2), 1.4e12)), "`D` must be a single number here"),

@@ -228,6 +228,45 @@ class FitResult(FrozenOnUnpickle):
             lines.append(f"{name:<12}{self.params[name]:>16.6g}  {note}")
         return "\n".join(lines)
 
+    def to_frame(self):
+        """The parameters as a table, one row per parameter in ``form.param_names`` order.
+
+        Columns ``name``, ``value`` (``params``), ``fixed`` (held at a value), ``tied_to``
+        (the parameter it is set equal to, else missing) and ``at_bound`` (its optimum
+        sits on a bound): what :meth:`summary` prints. With a bootstrap attached
+        (:meth:`with_bootstrap`, a fit file saved with one), also its ``low``, ``high``
+        and ``standard_error``, and in ``attrs`` what the interval is (kind, method,
+        level, resamples: :meth:`BootstrapResult.to_frame
+        <scalinglaws.uncertainty.bootstrap_result.BootstrapResult.to_frame>`). A fixed
+        parameter's interval is its value: it does not vary. A new DataFrame each time.
+
+        Examples
+        --------
+        >>> hoffmann = FitResult.from_params("chinchilla", dict(E=1.69, A=406.4, B=410.7,
+        ...                                                     alpha=0.34, beta=0.28))
+        >>> hoffmann.to_frame()[["name", "value"]]
+            name   value
+        0      E    1.69
+        1      A  406.40
+        2      B  410.70
+        3  alpha    0.34
+        4   beta    0.28
+        """
+        import pandas as pd
+
+        names = list(self.form.param_names)
+        frame = pd.DataFrame({"name": names,
+                              "value": [float(self.params[n]) for n in names],
+                              "fixed": [n in self.fixed for n in names],
+                              "tied_to": [self.tied.get(n) for n in names],
+                              "at_bound": [n in self.at_bounds for n in names]})
+        if self.bootstrap is not None:
+            intervals = self.bootstrap.to_frame()  # one formula: the bootstrap's own table
+            for column in ("low", "high", "standard_error"):
+                frame[column] = intervals[column].to_numpy()
+            frame.attrs.update(intervals.attrs)
+        return frame
+
     def __str__(self):
         return self.summary()
 

@@ -366,6 +366,41 @@ class BootstrapResult(FrozenOnUnpickle):
             lines.append(f"{name:<12}{self.point[name]:>14.6g}  [{low:.6g}, {high:.6g}]")
         return "\n".join(lines)
 
+    def to_frame(self):
+        """The parameters as a table, one row per parameter in ``form.param_names`` order.
+
+        Columns ``name``, ``value`` (the full-data estimate), ``low`` and ``high`` (the
+        interval of :attr:`intervals`: this bootstrap's method at its
+        ``confidence_level``) and ``standard_error`` (:attr:`standard_errors`). Its
+        ``attrs`` say what the interval is, as the analysis tables' do: ``interval``
+        (``"confidence"``), ``method`` (:attr:`interval_method`), ``confidence_level``,
+        ``n_resamples``, ``n_draws`` (successful resamples), ``n_failed`` and ``groups``.
+        A new DataFrame each time.
+
+        Examples
+        --------
+        >>> import scalinglaws as sl
+        >>> runs = sl.generate_sweep(rng=0)
+        >>> result = sl.fit(runs)
+        >>> frame = sl.bootstrap(result, runs, 50, rng=0, progress=False).to_frame()
+        >>> list(frame.columns), frame.attrs["method"], frame.attrs["n_resamples"]
+        (['name', 'value', 'low', 'high', 'standard_error'], 'bootstrap percentile', 50)
+        """
+        import pandas as pd
+
+        names = list(self.form.param_names)
+        intervals, errors = self.intervals, self.standard_errors
+        frame = pd.DataFrame({"name": names,
+                              "value": [float(self.point[n]) for n in names],
+                              "low": [intervals[n][0] for n in names],
+                              "high": [intervals[n][1] for n in names],
+                              "standard_error": [errors[n] for n in names]})
+        frame.attrs.update(interval="confidence", method=self.interval_method,
+                           confidence_level=self.confidence_level,
+                           n_resamples=self.n_resamples, n_draws=len(self.draws),
+                           n_failed=self.n_failed, groups=self.groups)
+        return frame
+
     def to_dict(self, *, include_draws: bool = True) -> dict:
         """Plain-type summary (stored under ``"bootstrap"`` in the fit JSON)."""
         doc = {"method": self.method, "n_resamples": self.n_resamples,
