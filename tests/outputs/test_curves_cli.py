@@ -71,7 +71,7 @@ def test_fit_with_bootstrap_writes_draws_and_predict_prints_the_band(synthetic, 
     out = tmp_path / "boot.json"
     assert main(["curves", "fit", str(path), "--law", "momentum", "--nan-policy", "omit",
                  "--bootstrap", "20", "--seed", "3", "--out", str(out)]) == 0
-    assert "95% bootstrap intervals (blocks, 20 resamples" in capsys.readouterr().out
+    assert "95% bootstrap percentile intervals (blocks, 20 resamples" in capsys.readouterr().out
     draws = load_curve_bootstrap(out)
     assert draws is not None and draws.draws.shape[1] == 5 and not draws.draws.flags.writeable
     csv = tmp_path / "curve.csv"
@@ -258,7 +258,7 @@ def test_final_prints_where_a_run_part_way_through_will_end(synthetic, boot_fit,
     printed = capsys.readouterr().out
     # the level and the kind: percentiles of the draws' final losses (curve_final)
     assert "final_low, final_high: 95% bootstrap percentile intervals of the law's" in printed
-    assert "from the fit's bootstrap: 95% bootstrap intervals (blocks, 20 resamples" in printed
+    assert "from the fit's bootstrap: 95% bootstrap percentile intervals (blocks, 20 resamples" in printed
     assert "L0 refitted on blocks of the run's own points" in printed
     assert main(args + ["--json"]) == 0  # the same seed, the same interval
     assert json.loads(capsys.readouterr().out)["rows"][0] == row

@@ -63,9 +63,10 @@ def test_tokens_per_parameter_and_prediction_intervals(epoch):
     _, result, boot = epoch
     estimate, low, high = boot.tokens_per_parameter(5.88e23)
     assert estimate == pytest.approx(18.4, rel=0.05) and low < estimate < high
-    estimate, low, high = boot.predict(N=7e10, D=1.4e12)
-    assert estimate == pytest.approx(result.predict(N=7e10, D=1.4e12))
-    assert low < estimate < high and high - low < 0.2
+    prediction = boot.predict(N=7e10, D=1.4e12)
+    assert prediction.loss == pytest.approx(result.predict(N=7e10, D=1.4e12))
+    assert prediction.low < prediction.loss < prediction.high
+    assert prediction.high - prediction.low < 0.2
 
 
 @pytest.mark.slow

@@ -152,7 +152,7 @@ def test_failed_resamples_are_counted_left_out_and_said():
         draws = bootstrap_curves(fit, curves, 40, rng=2, max_iter=200)
     assert draws.n_failed >= 1
     assert draws.n_draws == draws.draws.shape[0] == 40 - draws.n_failed
-    assert (f"40 resamples, {draws.n_failed} failed): percentile intervals of the fitted law "
+    assert (f"40 resamples, {draws.n_failed} failed): percentiles of the fitted law "
             f"over the {draws.n_draws} converged refits") in draws.describe()
 
 

@@ -109,7 +109,7 @@ class CurveBootstrap(FrozenOnUnpickle):
     >>> draws.n_draws
     20
     >>> draws.describe()[:60]
-    '95% bootstrap intervals (blocks, 20 resamples, 0 failed): pe'
+    '95% bootstrap percentile intervals (blocks, 20 resamples, 0 '
 
     """
 
@@ -139,9 +139,9 @@ class CurveBootstrap(FrozenOnUnpickle):
     def describe(self) -> str:
         """One sentence saying what the intervals are and what they rest on, with the
         scheme's known weakness (printed by ``scalinglaws curves fit --bootstrap``)."""
-        text = (f"{100 * self.confidence_level:g}% bootstrap intervals ({self.method}, "
-                f"{self.n_resamples} resamples, {self.n_failed} failed): percentile "
-                f"intervals of the fitted law over the {self.n_draws} converged refits")
+        text = (f"{100 * self.confidence_level:g}% bootstrap percentile intervals "
+                f"({self.method}, {self.n_resamples} resamples, {self.n_failed} failed): "
+                f"percentiles of the fitted law over the {self.n_draws} converged refits")
         if self.n_failed:
             text += " (the failed ones are left out)"
         if self.n_distinct is not None and self.n_distinct < self.n_resamples:
