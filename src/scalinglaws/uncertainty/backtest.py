@@ -265,8 +265,11 @@ def backtest(runs, form: str | Form = "chinchilla", holdout: str = "C", threshol
 
         def bootstrap_interval(fit, runs_train, inputs):
             draws = bootstrap(fit, runs_train, n_resamples=200, rng=0).draws
-            prediction = predict(fit, draws=draws, **inputs)
-            return prediction.low, prediction.high
+            return predict(fit, draws=draws, **inputs)
+
+    A hook may return ``(low, high)``; returning the :class:`Prediction` itself lets
+    a rollout record what its intervals are (kind, method, level: the rollout's
+    ``interval_descriptions`` and the legend of ``plot.rollout_errors``).
 
     These intervals carry the uncertainty of the fitted parameters only, not
     the scatter of a single run about the law, so they under-cover held-out
