@@ -160,18 +160,24 @@ def _hits(result, kind):
 
 @functools.cache
 def simulate(variant):
-    """Per quantity, the sweeps whose interval held the truth; and per sweep, the width of
-    a's t interval, the budgets used, and the width of the default parabola's."""
+    """``counts``: per quantity, the sweeps whose interval held the truth; per sweep,
+    ``width`` of a's t interval and ``parabola_width`` (the default parabola's), ``used``
+    budgets (plain fit, resampled fit) and ``a`` (the resampled fit's a, the median and
+    the SD of its resampled a)."""
     counts = dict.fromkeys(QUANTITIES, 0)
-    widths, parabola_widths, used = [], [], []
+    width, parabola_width, used, a = [], [], [], []
     for seed in range(N_SWEEPS):
         plain, resampled = _fit(seed, variant, False), _fit(seed, variant, True)
         for name, hit in {**_hits(plain, "t"), **_hits(resampled, "bootstrap")}.items():
             counts[name] += hit
-        widths.append(plain.a_interval[1] - plain.a_interval[0])
+        width.append(plain.a_interval[1] - plain.a_interval[0])
+        parabola_width.append(_parabola_width(seed))
         used.append((plain.n_budgets_used, resampled.n_budgets_used))
-        parabola_widths.append(_parabola_width(seed))
-    return counts, np.array(widths), np.array(parabola_widths), np.array(used)
+        a.append((resampled.a, np.nanmedian(resampled.a_bootstrap),
+                  np.nanstd(resampled.a_bootstrap, ddof=1)))
+    return {"counts": counts, "width": np.array(width),
+            "parabola_width": np.array(parabola_width), "used": np.array(used),
+            "a": np.array(a)}
 
 
 def test_the_true_optimum_is_the_law_s_brute_force_minimum():
@@ -196,14 +202,15 @@ def test_the_true_optimum_is_the_law_s_brute_force_minimum():
 @pytest.mark.slow
 @pytest.mark.parametrize("variant", list(VARIANTS))
 def test_counts_are_the_measured_ones(variant):
-    counts, widths, parabola_widths, used = simulate(variant)
+    run = simulate(variant)
+    counts = run["counts"]
     assert counts == MEASURED[variant]
-    assert round(float(np.median(widths) / np.median(parabola_widths)), 1) \
+    assert round(float(np.median(run["width"]) / np.median(run["parabola_width"])), 1) \
         == WIDTH_RATIO[variant]
     # sweeps where a budget was left out (plain fits, resampled fits): the window drops an
     # edge or concave profile, and with resamples an unstable one; Akima and the cubic none
-    assert tuple(int(n) for n in (used < 9).sum(axis=0)) == EXCLUDING[variant]
-    assert used.min() >= 6
+    assert tuple(int(n) for n in (run["used"] < 9).sum(axis=0)) == EXCLUDING[variant]
+    assert run["used"].min() >= 6
     # with C = 6 N D, ln D* = ln(C/6) - ln N*: b's intervals are 1 - a's and D's are
     # C/(6N)'s, so they hold the truth in the same sweeps
     for kind in ("t", "bootstrap"):
@@ -212,18 +219,46 @@ def test_counts_are_the_measured_ones(variant):
             assert counts[f"D@{factor}x {kind}"] == counts[f"N@{factor}x {kind}"]
 
 
+@pytest.mark.slow
+def test_why_the_resampled_intervals_are_off_nominal():
+    # The README's reasons, measured on the resampled fits of the 200 sweeps.
+    def relative(variant):
+        """SD over the sweeps of the resamples' median, and each sweep's resampled SD of a,
+        each over the SD over the sweeps of the estimate of a."""
+        a = simulate(variant)["a"]
+        estimate = np.std(a[:, 0], ddof=1)
+        return np.std(a[:, 1], ddof=1) / estimate, a[:, 2] / estimate
+
+    # Akima: the resamples centre on a smoothed minimum far steadier than the estimate
+    # (their median varies 0.57 times as much), yet spread as widely as the estimate
+    # itself varies (median 1.04): a percentile interval about a steadier centre
+    centre, spread = relative("akima")
+    assert (round(float(centre), 2), round(float(np.median(spread)), 2)) == (0.57, 1.04)
+    assert centre < 0.7 and np.median(spread) > 0.95
+    # window=5: each budget's resampled minima rest on 5 points (2 residual degrees of
+    # freedom); the resampled a spreads less than the estimate varies (median 0.82), and in
+    # 80 of 200 sweeps less than 0.75 of it; the cubic's bootstrap (12 points a budget),
+    # which covers, in 5
+    _, window = relative("window5")
+    _, cubic = relative("poly3")
+    assert (round(float(np.median(window)), 2), int(np.sum(window < 0.75))) == (0.82, 80)
+    assert (round(float(np.median(cubic)), 2), int(np.sum(cubic < 0.75))) == (0.97, 5)
+    assert np.median(window) < 0.85 < 0.9 < np.median(cubic)
+
+
 def _nominal_cases():
     for variant in VARIANTS:
         for quantity in QUANTITIES:
             measured = OFF_NOMINAL.get((variant, quantity))
             marks = () if measured is None else pytest.mark.xfail(
-                strict=True, reason=f"measured {measured} of {N_SWEEPS}, outside "
-                                    f"{LOWEST}-{HIGHEST} (README says so)")
+                strict=True, raises=AssertionError,
+                reason=f"measured {measured} of {N_SWEEPS}, outside {LOWEST}-{HIGHEST} "
+                       "(README says so)")
             yield pytest.param(variant, quantity, marks=marks, id=f"{variant}-{quantity}")
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("variant", "quantity"), list(_nominal_cases()))
 def test_intervals_cover_the_truth_at_the_nominal_rate(variant, quantity):
-    count = simulate(variant)[0][quantity]
+    count = simulate(variant)["counts"][quantity]
     assert LOWEST <= count <= HIGHEST, (variant, quantity, count)
