@@ -70,7 +70,7 @@ def test_work_that_releases_the_gil_runs_on_threads_in_order(monkeypatch):
     import threading
 
     monkeypatch.setattr(_parallel, "THREAD_CROSSOVER_SECONDS", 0.01)
-    monkeypatch.setattr(_parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(_parallel, "usable_cores", lambda: 2)
     out = map_blocks(_thread_after, [(0.05, i) for i in range(5)], n_jobs=2, threads=True)
     idents = [ident for ident, _ in out]
     assert [v for _, v in out] == [0, 1, 2, 3, 4]
@@ -79,3 +79,14 @@ def test_work_that_releases_the_gil_runs_on_threads_in_order(monkeypatch):
     # without threads=True (or with n_jobs=1) everything stays on this thread
     out = map_blocks(_thread_after, [(0.05, i) for i in range(3)], n_jobs=1, threads=True)
     assert {ident for ident, _ in out} == {threading.get_ident()}
+
+
+def test_cores_are_the_ones_this_process_may_use(monkeypatch):
+    # a container or taskset may allow fewer CPUs than os.cpu_count() reports
+    if not hasattr(os, "sched_getaffinity"):
+        pytest.skip("no CPU affinity on this system")
+    monkeypatch.setattr(_parallel.os, "sched_getaffinity", lambda pid: {0})
+    monkeypatch.setattr(_parallel.os, "cpu_count", lambda: 64)
+    assert _parallel.usable_cores() == 1
+    assert _parallel.plan_threads(-1, 8, seconds=100.0) == 1
+    assert _parallel.plan_workers(-1, 8, seconds=1e6) == 1

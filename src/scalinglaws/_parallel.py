@@ -20,7 +20,7 @@ import os
 import time
 
 __all__ = ["PROCESS_CROSSOVER_SECONDS", "THREAD_CROSSOVER_SECONDS", "plan_workers",
-           "plan_threads", "map_blocks"]
+           "plan_threads", "map_blocks", "usable_cores"]
 
 # Measured on the README's 2-core machine: starting two loky workers cost 0.5-8 s
 # depending on the machine's load (bench/bench_bootstrap.py); below this many estimated
@@ -31,6 +31,15 @@ PROCESS_CROSSOVER_SECONDS = 8.0
 # medians of 7): 200 resamples of the 240 Epoch runs 0.68x, 1,000 1.05x, 3,000 1.24x,
 # 10,000 1.33-1.44x; the GIL-bound step logic between numpy calls caps the gain
 THREAD_CROSSOVER_SECONDS = 0.15
+
+
+def usable_cores() -> int:
+    """The CPUs this process may run on: its affinity where the system says (a container
+    or ``taskset`` may allow fewer than the machine has), else ``os.cpu_count()``."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # macOS and Windows have no affinity call
+        return os.cpu_count() or 1
 
 
 def plan_workers(n_jobs: int, n_blocks: int, seconds: float, backend: str | None = None,
@@ -50,7 +59,7 @@ def plan_workers(n_jobs: int, n_blocks: int, seconds: float, backend: str | None
     >>> plan_workers(2, 10, seconds=0.5, cpu_count=2)   # 0.5 s of work: not worth a process
     1
     """
-    cores = cpu_count or os.cpu_count() or 1
+    cores = cpu_count or usable_cores()
     wanted = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
     local = backend in (None, "loky", "multiprocessing", "threading")
     workers = max(1, min(wanted, n_blocks, cores if local else wanted))
@@ -72,7 +81,7 @@ def plan_threads(n_jobs: int, n_blocks: int, seconds: float, cpu_count: int | No
     >>> plan_threads(2, 3, seconds=0.01, cpu_count=2)   # 10 ms: not worth a thread
     1
     """
-    cores = cpu_count or os.cpu_count() or 1
+    cores = cpu_count or usable_cores()
     wanted = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
     workers = max(1, min(wanted, n_blocks, cores))
     return workers if seconds / workers >= THREAD_CROSSOVER_SECONDS else 1

@@ -387,7 +387,7 @@ def test_the_grouped_bootstrap_goes_to_threads_when_each_gets_enough_work(monkey
     one = sl.fit(frame, "chinchilla", groups="recipe", shared=["alpha", "beta"])
     boot = bootstrap_groups(one, frame, 24, rng=0, chunk_size=6)
     monkeypatch.setattr(_parallel, "THREAD_CROSSOVER_SECONDS", 0.0)
-    monkeypatch.setattr(_parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(_parallel, "usable_cores", lambda: 2)
     seen = []
     refit = module._refit_chunk
 

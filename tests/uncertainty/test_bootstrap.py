@@ -116,7 +116,7 @@ def test_threads_chosen_by_the_package_give_the_same_draws(synthetic, monkeypatc
     runs, result = synthetic
     one = bootstrap(result, runs, 60, rng=3)
     monkeypatch.setattr(_parallel, "THREAD_CROSSOVER_SECONDS", 0.0)
-    monkeypatch.setattr(_parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(_parallel, "usable_cores", lambda: 2)
     seen = set()
     refit = module._refit_chunk
 

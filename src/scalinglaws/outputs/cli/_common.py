@@ -136,10 +136,9 @@ def _probability(text: str) -> float:
 
 
 def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        return os.cpu_count() or 1
+    from ..._parallel import usable_cores
+
+    return usable_cores()
 
 
 def _jobs(text: str) -> int:
