@@ -1,0 +1,133 @@
+"""Coverage of ``predict_final``'s intervals at the default 95%, on curves of known truth.
+
+``predict_final(fit, part, draws=bootstrap_curves(fit, finished, ...))`` prints, for a run
+part-way through, a bootstrap percentile interval of the law's final loss
+(analysis/curve_final.py). The README's table measures it at 90% (``python
+bench/bench_curves.py --coverage --method blocks --quantity partway``); this file measures
+it at the level a user gets by default, 95%, for the fitting default, the Multi-Power Law
+(``mpl``), and for the momentum law, with a run seen to 25% and to 75% of its steps.
+
+The simulation is the bench's own (``partway_replicate`` in bench/bench_curves.py,
+imported, not copied): constant, cosine and two-stage curves of the law at known
+parameters (``synthetic_curves``, data set ``i`` from ``rng=i``; ~170 points each, AR(1) log
+noise with coefficient 0.7 and standard deviation 0.1%), fitted and bootstrapped (moving
+blocks, ``rng=i``); a WSD run whose L0 is 0.05 nats higher (another data mix; ``rng=10_000
++ i``) is cut at 25% and 75% of its steps, L0 refitted on its points, and its interval
+checked against the law's true final loss at the shifted parameters.
+
+Each count is checked against the nominal level within 3 Monte Carlo standard errors
+(binomial) and pinned exactly (same seeds, same counts). Both laws under-cover beyond that
+band, so those checks are strict xfails recording the measured counts, and the README
+says so beside ``predict_final`` (why: a part-way run's few correlated points, whose
+resampled blocks understate how far its refitted L0 can be off, and for the Multi-Power
+Law fits that end on a bound).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LEVEL = 0.95
+FRACTIONS = (0.25, 0.75)
+#: data sets and bootstrap resamples per law: the Multi-Power Law's refits cost ~0.4 s
+#: each (about 20 s a data set with 40 resamples on this 2-core machine), so it runs
+#: fewer data sets, with the README's 40 resamples for it
+DESIGN = {"momentum": {"replicates": 200, "resamples": 100},
+          "mpl": {"replicates": 60, "resamples": 40}}
+
+# Measured with the seeds above: data sets whose interval held the true final loss, per
+# fraction seen, and data sets whose full-data fit ended on a bound (status 1).
+MEASURED = {"momentum": {0.25: 169, 0.75: 178, "on a bound": 0},
+            "mpl": {0.25: 50, 0.75: 49, "on a bound": 16}}
+#: checks below the 3-standard-error band (strict xfails), with the measured count
+UNDER_COVERING = {("momentum", 0.25): 169, ("momentum", 0.75): 178,
+                  ("mpl", 0.25): 50, ("mpl", 0.75): 49}
+
+
+def band(n):
+    """Counts of ``n`` data sets within 3 Monte Carlo standard errors of the nominal level
+    (binomial): 181-199 of 200; 52-60 of 60 (where 60 of 60 cannot be too many)."""
+    error = math.sqrt(LEVEL * (1 - LEVEL) * n)
+    return math.ceil(LEVEL * n - 3 * error), min(n, math.floor(LEVEL * n + 3 * error))
+
+
+@functools.cache
+def _bench():
+    """``bench/bench_curves.py`` as a module (the bench's simulation, not a copy of it)."""
+    spec = importlib.util.spec_from_file_location("bench_curves",
+                                                  ROOT / "bench" / "bench_curves.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@functools.cache
+def simulate(law):
+    """Per fraction seen, the data sets whose interval held the truth, and the data sets
+    whose fit ended on a bound."""
+    from scalinglaws.laws.curve_synthetic import default_schedules
+
+    schedules = default_schedules()
+    held = schedules.pop("wsd")
+    design = DESIGN[law]
+    counts = dict.fromkeys(FRACTIONS, 0) | {"on a bound": 0}
+    for replicate in range(design["replicates"]):
+        out, status = _bench().partway_replicate(law, schedules, held, "blocks", replicate,
+                                                 design["resamples"], level=LEVEL,
+                                                 fractions=FRACTIONS)
+        for fraction in FRACTIONS:
+            counts[fraction] += out[fraction][0]  # (covered, width, error, points, block)
+        counts["on a bound"] += status == 1
+    return counts
+
+
+@pytest.mark.parametrize("law", list(DESIGN))
+def test_the_truth_is_the_generator_s_loss_at_the_last_step(law):
+    # The bench's truth, the law at the shifted parameters at the WSD schedule's last step
+    # (CurveFitResult.predict), is the loss the curve generator itself gives there when it
+    # logs that step with no noise: two routes through the law's sums.
+    from scalinglaws.fitting.curves import CurveFitResult
+    from scalinglaws.laws.curve_synthetic import default_schedules, synthetic_curves
+
+    bench = _bench()
+    held = default_schedules()["wsd"]
+    truth = synthetic_curves(law, rng=0, noise=0.0)[1]
+    shifted = {**truth, "L0": truth["L0"] + bench.PARTWAY_OFFSET}
+    last = held.total_steps - 1
+    clean = synthetic_curves(law, shifted, schedules={"heldout": held},
+                             every=last - held.warmup_steps, noise=0.0)[0]
+    assert clean.steps("heldout")[-1] == last
+    final = CurveFitResult.from_params(law, shifted).predict(held, [last])[0]
+    assert clean.loss("heldout")[-1] == pytest.approx(final, rel=1e-9)
+    assert bench.PARTWAY_OFFSET == 0.05  # as the README's table says
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("law", list(DESIGN))
+def test_counts_are_the_measured_ones(law):
+    assert simulate(law) == MEASURED[law]
+
+
+def _nominal_cases():
+    for law, design in DESIGN.items():
+        low, high = band(design["replicates"])
+        for fraction in FRACTIONS:
+            measured = UNDER_COVERING.get((law, fraction))
+            marks = () if measured is None else pytest.mark.xfail(
+                strict=True, raises=AssertionError,
+                reason=f"measured {measured} of {design['replicates']}, below {low} "
+                       "(README says so)")
+            yield pytest.param(law, fraction, marks=marks, id=f"{law}-{fraction:.0%}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("law", "fraction"), list(_nominal_cases()))
+def test_final_loss_intervals_cover_the_truth_at_the_nominal_rate(law, fraction):
+    low, high = band(DESIGN[law]["replicates"])
+    assert low <= simulate(law)[fraction] <= high, (law, fraction, simulate(law)[fraction])
