@@ -72,6 +72,7 @@ QUANTITIES = (
     *(f"{name}@{factor}x t" for factor in FACTORS for name in ("N", "D")),
     "a bootstrap", "b bootstrap",
     *(f"{name}@{factor}x bootstrap" for factor in FACTORS for name in ("N", "D")),
+    *(f"{name}@{factor}x auto" for factor in FACTORS for name in ("N", "D")),
 )
 
 # Measured with the seeds above (200 sweeps; N_RESAMPLES resamples for the bootstrap).
@@ -80,17 +81,20 @@ MEASURED = {
               "N@10x t": 190, "D@10x t": 190, "N@100x t": 188, "D@100x t": 188,
               "a bootstrap": 200, "b bootstrap": 200,
               "N@10x bootstrap": 200, "D@10x bootstrap": 200,
-              "N@100x bootstrap": 200, "D@100x bootstrap": 200},
+              "N@100x bootstrap": 200, "D@100x bootstrap": 200,
+              "N@10x auto": 190, "D@10x auto": 190, "N@100x auto": 188, "D@100x auto": 188},
     "poly3": {"a t": 187, "b t": 187, "G_N t": 188, "G_D t": 188,
               "N@10x t": 182, "D@10x t": 182, "N@100x t": 184, "D@100x t": 184,
               "a bootstrap": 186, "b bootstrap": 186,
               "N@10x bootstrap": 185, "D@10x bootstrap": 185,
-              "N@100x bootstrap": 184, "D@100x bootstrap": 184},
+              "N@100x bootstrap": 184, "D@100x bootstrap": 184,
+              "N@10x auto": 185, "D@10x auto": 185, "N@100x auto": 184, "D@100x auto": 184},
     "window5": {"a t": 192, "b t": 192, "G_N t": 193, "G_D t": 193,
                 "N@10x t": 190, "D@10x t": 190, "N@100x t": 190, "D@100x t": 190,
                 "a bootstrap": 176, "b bootstrap": 176,
                 "N@10x bootstrap": 175, "D@10x bootstrap": 175,
-                "N@100x bootstrap": 173, "D@100x bootstrap": 173},
+                "N@100x bootstrap": 173, "D@100x bootstrap": 173,
+                "N@10x auto": 191, "D@10x auto": 191, "N@100x auto": 191, "D@100x auto": 191},
 }
 #: checks outside LOWEST..HIGHEST (strict xfails): Akima's seed-noise bootstrap
 #: over-covers, the 5-point window's residual bootstrap under-covers
@@ -148,13 +152,21 @@ def _hits(result, kind):
         hits = {"a bootstrap": inside(result.a_bootstrap_interval, A_TRUE),
                 "b bootstrap": inside(result.b_bootstrap_interval, 1 - A_TRUE)}
     compute = [factor * max(DEFAULT_BUDGETS) for factor in FACTORS]
-    table = result.predict_optimal(compute)
-    # the default: the t interval without resamples, the bootstrap lines' with them
-    assert table.attrs == result.predict_optimal(compute, interval=kind).attrs
-    for factor, row, c in zip(FACTORS, table.itertuples(), compute):
-        n_true = float(n_opt_true(c))
-        hits[f"N@{factor}x {kind}"] = bool(row.N_low < n_true < row.N_high)
-        hits[f"D@{factor}x {kind}"] = bool(row.D_low < c / (6 * n_true) < row.D_high)
+    tables = {kind: result.predict_optimal(compute, interval=kind)}
+    if kind == "bootstrap":
+        # the default with resamples: the bootstrap lines' interval where that kind of
+        # resampling covers, else the regression's t (Akima's seed noise, 5-point windows)
+        tables["auto"] = result.predict_optimal(compute)
+        expected = "t" if result.options["curve"] == "akima" or result.options["window"] \
+            else "bootstrap"
+        assert tables["auto"].attrs["interval"].startswith(expected)
+    else:
+        assert result.predict_optimal(compute).attrs == tables["t"].attrs
+    for name, table in tables.items():
+        for factor, row, c in zip(FACTORS, table.itertuples(), compute):
+            n_true = float(n_opt_true(c))
+            hits[f"N@{factor}x {name}"] = bool(row.N_low < n_true < row.N_high)
+            hits[f"D@{factor}x {name}"] = bool(row.D_low < c / (6 * n_true) < row.D_high)
     return hits
 
 
@@ -215,6 +227,7 @@ def test_counts_are_the_measured_ones(variant):
     # C/(6N)'s, so they hold the truth in the same sweeps
     for kind in ("t", "bootstrap"):
         assert counts[f"b {kind}"] == counts[f"a {kind}"]
+    for kind in ("t", "bootstrap", "auto"):
         for factor in FACTORS:
             assert counts[f"D@{factor}x {kind}"] == counts[f"N@{factor}x {kind}"]
 
