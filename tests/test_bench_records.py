@@ -20,6 +20,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench_modules import load_bench
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 STUDY_COLUMNS = ("huber1e-3", "huber1e-4", "huber1e-2", "sq-log", "sq-lin", "w-compute",
@@ -86,16 +88,6 @@ def test_prediction_interval_rows_are_the_record(label, names, prediction, confi
     assert f"{100 * np.mean([c['confidence'] for c in chosen]):.0f}%" == confidence
 
 
-def _bench_module(name: str):
-    """``bench/<name>.py`` as a module (the bench's own code, not a copy of it)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 # Floating-point reproducibility of the OLMo rows: nudging every OLMo loss by a relative
 # 1e-12 (4 seeds; far more than rounding differences between machines or BLAS builds)
 # left every count unchanged and moved the median width by up to 2.6e-6 relative and the
@@ -115,7 +107,7 @@ def test_olmo_prediction_interval_rows_are_what_the_code_gives(shared_dir):
     reruns the bench's own ``study`` on the OLMo ladder (both estimators) and compares it
     with the record, so a change of code that moves the numbers cannot pass unseen (one
     once moved 20 bench rows while the README-vs-record tests stayed green)."""
-    bench = _bench_module("bench_prediction_intervals")  # it puts bench/ on sys.path itself
+    bench = load_bench("bench_prediction_intervals")  # it puts bench/ on sys.path itself
     recorded = _record("prediction_intervals_record.json")["olmo"]
     rows = bench.study("olmo", bench.sweeps_module.olmo(shared_dir))
     assert list(rows) == list(recorded) == ["default", "extrapolate"]

@@ -13,6 +13,7 @@ from scalinglaws.laws.curve_laws import SizeScaled
 from scalinglaws.laws.curve_synthetic import LUO_2025_MPL, default_schedules, synthetic_curves
 from scalinglaws.laws.schedules import Schedule
 from scalinglaws.uncertainty.curves import bootstrap_curves
+from bench_modules import load_bench
 
 TRUTH = CurveFitResult.from_params("mpl", LUO_2025_MPL["25M"])
 
@@ -203,18 +204,6 @@ def test_final_interval_of_a_run_does_not_depend_on_the_other_runs(partway):
         predict_final(fit, part, confidence_level=7)
 
 
-def _bench_curves():
-    """``bench/bench_curves.py`` as a module: the coverage simulation lives there once."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[2] / "bench" / "bench_curves.py"
-    spec = importlib.util.spec_from_file_location("bench_curves", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
 def test_final_intervals_cover_as_the_readme_says():
     # `python bench/bench_curves.py --coverage --method blocks --quantity partway` (momentum
@@ -223,7 +212,7 @@ def test_final_intervals_cover_as_the_readme_says():
     # standard errors of the difference of the two binomial proportions. Below nominal:
     # the run's own short, correlated stretch gives few blocks, whose resamples understate
     # its noise (README).
-    bench = _bench_curves()
+    bench = load_bench("bench_curves")
     schedules = default_schedules()
     held = schedules.pop("wsd")
     hits = [bench.partway_replicate("momentum", schedules, held, "blocks", r, 80,

@@ -26,13 +26,12 @@ Law fits that end on a bound).
 from __future__ import annotations
 
 import functools
-import importlib.util
 import math
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from bench_modules import load_bench
+
 LEVEL = 0.95
 FRACTIONS = (0.25, 0.75)
 #: data sets and bootstrap resamples per law: the Multi-Power Law's refits cost ~0.4 s
@@ -58,16 +57,6 @@ def band(n):
 
 
 @functools.cache
-def _bench():
-    """``bench/bench_curves.py`` as a module (the bench's simulation, not a copy of it)."""
-    spec = importlib.util.spec_from_file_location("bench_curves",
-                                                  ROOT / "bench" / "bench_curves.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@functools.cache
 def simulate(law):
     """Per fraction seen, the data sets whose interval held the truth, and the data sets
     whose fit ended on a bound."""
@@ -78,7 +67,7 @@ def simulate(law):
     design = DESIGN[law]
     counts = dict.fromkeys(FRACTIONS, 0) | {"on a bound": 0}
     for replicate in range(design["replicates"]):
-        out, status = _bench().partway_replicate(law, schedules, held, "blocks", replicate,
+        out, status = load_bench("bench_curves").partway_replicate(law, schedules, held, "blocks", replicate,
                                                  design["resamples"], level=LEVEL,
                                                  fractions=FRACTIONS)
         for fraction in FRACTIONS:
@@ -95,7 +84,7 @@ def test_the_truth_is_the_generator_s_loss_at_the_last_step(law):
     from scalinglaws.fitting.curves import CurveFitResult
     from scalinglaws.laws.curve_synthetic import default_schedules, synthetic_curves
 
-    bench = _bench()
+    bench = load_bench("bench_curves")
     held = default_schedules()["wsd"]
     truth = synthetic_curves(law, rng=0, noise=0.0)[1]
     shifted = {**truth, "L0": truth["L0"] + bench.PARTWAY_OFFSET}

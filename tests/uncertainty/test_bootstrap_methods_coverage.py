@@ -38,6 +38,7 @@ import pytest
 import scalinglaws as sl
 from scalinglaws.laws.synthetic import DEFAULT_TRUTH
 from scalinglaws.uncertainty.bootstrap import bootstrap
+from bench_modules import load_bench
 
 TRUTH = DEFAULT_TRUTH["chinchilla"]
 NAMES = ("E", "A", "B", "alpha", "beta")
@@ -149,17 +150,6 @@ def test_readme_states_the_measured_counts():
 
 
 
-def _bench_coverage():
-    """``bench/bench_coverage.py`` as a module (the bench's own code, not a copy of it)."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_coverage",
-                                                  ROOT / "bench" / "bench_coverage.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _coverage_record():
     return json.loads((ROOT / "bench" / "coverage_record.json").read_text())
 
@@ -180,7 +170,7 @@ def test_readme_quotes_the_coverage_record():
 def test_first_sweeps_of_the_coverage_record_are_what_the_code_gives():
     """Rerun the bench's first 10 sweeps (~1 s) and compare them with the record, sweep by
     sweep; and a record that differs is reported, not passed."""
-    bench, record = _bench_coverage(), _coverage_record()
+    bench, record = load_bench("bench_coverage"), _coverage_record()
     settings = {key: record[key] for key in bench.SETTINGS}
     rerun = bench.run(10, **settings)
     assert bench.differences(rerun, record) == []
