@@ -81,9 +81,7 @@ def plan_threads(n_jobs: int, n_blocks: int, seconds: float, cpu_count: int | No
     >>> plan_threads(2, 3, seconds=0.01, cpu_count=2)   # 10 ms: not worth a thread
     1
     """
-    cores = cpu_count or usable_cores()
-    wanted = n_jobs if n_jobs > 0 else max(1, cores + 1 + n_jobs)
-    workers = max(1, min(wanted, n_blocks, cores))
+    workers = plan_workers(n_jobs, n_blocks, seconds, "threading", cpu_count)
     return workers if seconds / workers >= THREAD_CROSSOVER_SECONDS else 1
 
 

@@ -44,7 +44,7 @@ MISFIT_RESIDUAL_SD = 0.03
 
 
 def check_profile_options(*, curve, degree, window, log_loss, min_points, bracket, weighted,
-                   n_resamples, seed_noise) -> dict:
+                          n_resamples, seed_noise) -> dict:
     """Every per-budget option of :func:`scalinglaws.isoflop_fit`, validated."""
     if curve not in CURVES:
         raise InputError(f"`curve` must be one of {', '.join(CURVES)}, got {curve!r}")

@@ -220,7 +220,7 @@ class IsoFLOPResult(OptimaResult, FrozenOnUnpickle):
         tests/fitting/test_isoflop_variants_coverage.py): not for Akima's seed-noise
         resamples (200/200 of 200, far too wide) nor for windows leaving each parabola
         under 3 residual degrees of freedom (window=5: 175/173, too narrow), where the
-        regression's t interval held it 188-190 times."""
+        regression's t interval held it 188-191 times on the same resampled fits."""
         o = self.options
         few = o.get("window") is not None and o["window"] - o.get("degree", 2) - 1 < 3
         return o.get("curve") != "akima" and not few
@@ -432,9 +432,10 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
     """
     runs = as_runs(runs) if flops_per_token is None else \
         as_runs(runs, flops_per_token=check_positive("flops_per_token", flops_per_token))
-    options = check_profile_options(curve=curve, degree=degree, window=window, log_loss=log_loss,
-                             min_points=min_points, bracket=bracket, weighted=weighted,
-                             n_resamples=n_resamples, seed_noise=seed_noise)
+    options = check_profile_options(curve=curve, degree=degree, window=window,
+                                    log_loss=log_loss, min_points=min_points, bracket=bracket,
+                                    weighted=weighted, n_resamples=n_resamples,
+                                    seed_noise=seed_noise)
     level = check_confidence_level(confidence_level)
     grouping = {"budget": budget, "n_bins": n_bins, "bin_width_dex": bin_width_dex,
                 "budget_rtol": budget_rtol}
@@ -498,13 +499,13 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
         row.update(status=fitted["status"], reason=fitted["reason"],
                    n_fitted=fitted["n_fitted"], edge_fraction=fitted["edge_fraction"],
                    ln_N_opt_se=fitted["se"])
-        if fitted["status"] == "ok" and fitted["residual_sd"] > MISFIT_RESIDUAL_SD:
-            misfits.append((c_value, fitted["residual_sd"], l_b.min()))
         if np.isfinite(fitted["x"]):
             n_opt = math.exp(fitted["x"])
             d_opt = tokens.tokens(log_tokens, fitted["x"], c_value, n_opt)
             row.update(N_opt=n_opt, D_opt=d_opt, flops_per_token=c_value / (n_opt * d_opt),
                        loss_opt=math.exp(fitted["y"]) if o["log_loss"] else fitted["y"])
+        if fitted["status"] == "ok" and fitted["residual_sd"] > MISFIT_RESIDUAL_SD:
+            misfits.append((c_value, fitted["residual_sd"], row["loss_opt"], l_b.min()))
         draws[-1] = fitted["draws"]
 
     table = pd.DataFrame(rows).sort_values("C", kind="stable")
@@ -536,14 +537,13 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
         warnings.warn(f"{label}: only two usable budgets; the exponents have no intervals",
                       ScalingLawsWarning, stacklevel=3)
     if misfits:
-        minimum = table.set_index("C")["loss_opt"]
         warnings.warn(f"{label}: the fitted curve misses the runs by more than "
                       f"{MISFIT_RESIDUAL_SD:.0%} of the loss (residual SD) at {len(misfits)} "
                       f"of {len(used)} budgets, far more than seed noise: a curve of the wrong "
                       "shape, whose minima are not to be trusted; fit fewer sizes around each "
                       "minimum (`window`, e.g. 5) or curve='akima'. "
-                      + _merged([f"C={c:.4g} (SD {sd:.1%}; minimum {minimum[c]:.4g} vs lowest "
-                                 f"run {low:.4g})" for c, sd, low in misfits]),
+                      + _merged([f"C={c:.4g} (SD {sd:.1%}; minimum {minimum:.4g} vs lowest "
+                                 f"run {low:.4g})" for c, sd, minimum, low in misfits]),
                       ScalingLawsWarning, stacklevel=3)
 
     log_c = np.log(used["C"].to_numpy())

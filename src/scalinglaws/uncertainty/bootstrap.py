@@ -440,7 +440,7 @@ def _chunk_size(n_resamples, n_starts, n_jobs, backend, seconds):
     largest = max(1, _CHUNK_ROWS // n_starts)
     n_blocks = -(-n_resamples // largest)
     threads = 1 if (n_jobs == 1 or backend is not None) else plan_threads(
-        n_jobs, max(n_resamples, 1), seconds)
+        n_jobs, n_resamples, seconds)
     if threads > 1 and plan_workers(n_jobs, n_resamples, seconds) == 1:
         n_blocks = -(-n_blocks // threads) * threads
     return max(1, -(-n_resamples // n_blocks))
@@ -448,9 +448,9 @@ def _chunk_size(n_resamples, n_starts, n_jobs, backend, seconds):
 
 def _run_blocks(fitter, inputs, target, starts, blocks, max_iter, n_jobs, backend, show,
                 seconds):
-    """Refit every block, in-process or on joblib workers (:func:`plan_workers` decides from
-    the estimated in-process ``seconds``); results in block order. ``starts`` is
-    ``(points, n_optima)`` as :func:`_starts` returns it."""
+    """Refit every block, in-process, on threads or on joblib workers (:func:`plan_workers`
+    and :func:`plan_threads` decide from the estimated in-process ``seconds``); results in
+    block order. ``starts`` is ``(points, n_optima)`` as :func:`_starts` returns it."""
     starts, n_optima = starts
     tasks = [(fitter, inputs, target, starts, block, max_iter, n_optima) for block in blocks]
     return map_blocks(_refit_chunk, tasks, n_jobs=n_jobs, backend=backend, seconds=seconds,
