@@ -260,3 +260,172 @@ def test_tokens_per_parameter_validates_up_front(boot, args, match):
     ``flops_per_token=-6`` a silent (nan, nan, nan)."""
     with pytest.raises(InputError, match=match):
         boot.tokens_per_parameter(*args)
+
+
+# --------------------------------------------------------------------------- described tuples
+def test_interval_is_the_former_tuple_and_says_what_it_is(boot):
+    """A reviewer's finding: ``interval``, ``tokens_per_parameter``,
+    ``allocation_exponents`` and ``intervals`` gave bare tuples a reader could not place
+    without the docs. They are ``Estimate`` / ``Interval`` now: the same tuples (unpack,
+    index, slice, compare, hash, JSON), which also name their kind, method and level."""
+    import json
+
+    from scalinglaws.uncertainty.prediction import Estimate
+
+    expected = _quantiles(boot.draws[:, NAMES.index("alpha")])
+    e = boot.interval("alpha")
+    assert isinstance(e, Estimate) and isinstance(e, tuple) and len(e) == 3
+    estimate, low, high = e
+    assert estimate == HOFFMANN_2022_ROUNDED["alpha"]
+    assert (low, high) == pytest.approx(expected, rel=1e-12)
+    assert e == (estimate, low, high) and hash(e) == hash((estimate, low, high))
+    assert (e[0], e[-1], e[1:]) == (estimate, high, (low, high))
+    assert type(e[1:]) is tuple and e + (1,) == (estimate, low, high, 1)
+    assert json.dumps(e) == json.dumps([estimate, low, high])
+    assert all(type(v) is float for v in e)
+    assert (e.estimate, e.low, e.high) == (estimate, low, high)
+    assert (e.kind, e.method, e.confidence_level) == ("confidence", "bootstrap percentile", 0.9)
+    assert e.describe() == "90% bootstrap percentile confidence interval"
+    assert repr(e) == (f"Estimate(estimate={estimate!r}, low={low!r}, high={high!r}; "
+                       "90% bootstrap percentile confidence interval)")
+    assert e.to_dict() == {"estimate": estimate, "low": low, "high": high,
+                           "confidence_level": 0.9, "method": "bootstrap percentile",
+                           "kind": "confidence"}
+    assert e.bounds() == (low, high) and e.bounds().describe() == e.describe()
+
+
+def test_interval_names_the_level_and_method_asked_for(boot):
+    """Overriding ``confidence_level`` and ``method`` is what the tuple says: the basic
+    interval ``2 * estimate - (q_high, q_low)`` by hand at level 0.5."""
+    e = boot.interval("E", confidence_level=0.5, method="basic")
+    q_low, q_high = _quantiles(boot.draws[:, 0], level=0.5)
+    point = HOFFMANN_2022_ROUNDED["E"]
+    assert (e.low, e.high) == pytest.approx((2 * point - q_high, 2 * point - q_low), rel=1e-12)
+    assert (e.confidence_level, e.method) == (0.5, "bootstrap basic")
+    assert "50% bootstrap basic confidence interval" in repr(e)
+    import dataclasses
+
+    bca = dataclasses.replace(boot, method="bca", jackknife=boot.draws[:40])
+    assert bca.interval("E").method == "bootstrap BCa"
+    assert bca.interval("E", method="percentile").method == "bootstrap percentile"
+
+
+def test_described_tuples_are_read_only_and_survive_pickle(boot):
+    import copy
+    import pickle
+
+    e = boot.tokens_per_parameter(1e24)
+    for name, value in (("confidence_level", 0.5), ("method", "x"), ("kind", "prediction"),
+                        ("low", 0.0), ("anything", 1)):
+        with pytest.raises(AttributeError):
+            setattr(e, name, value)
+    with pytest.raises(AttributeError):
+        del e.method
+    for again in (pickle.loads(pickle.dumps(e)), pickle.loads(pickle.dumps(e, protocol=0)),
+                  copy.deepcopy(e), e._replace()):
+        assert type(again) is type(e) and again == e and repr(again) == repr(e)
+    intervals = pickle.loads(pickle.dumps(boot.intervals))
+    assert intervals == boot.intervals
+    assert intervals["E"].describe() == "90% bootstrap percentile confidence interval"
+    moved = e._replace(low=0.0)
+    assert moved == (e[0], 0.0, e[2]) and moved.method == e.method
+
+
+def test_intervals_are_described_pairs_and_the_outputs_keep_their_shape(boot):
+    """``intervals`` values are ``Interval`` pairs; ``to_dict`` (JSON) and ``to_frame`` give
+    the same numbers and layout as with plain tuples."""
+    import json
+
+    from scalinglaws.uncertainty.prediction import Interval
+
+    expected = np.percentile(boot.draws, [5.0, 95.0], axis=0)
+    for i, name in enumerate(NAMES):
+        pair = boot.intervals[name]
+        assert isinstance(pair, Interval) and len(pair) == 2
+        low, high = pair
+        assert (low, high) == pytest.approx((expected[0, i], expected[1, i]), rel=1e-12)
+        assert (pair.kind, pair.method, pair.confidence_level) == (
+            "confidence", "bootstrap percentile", 0.9)
+        assert repr(pair) == (f"Interval(low={low!r}, high={high!r}; "
+                              "90% bootstrap percentile confidence interval)")
+    doc = json.loads(json.dumps(boot.to_dict(include_draws=False)))
+    assert list(doc["intervals"]) == list(NAMES)
+    for i, name in enumerate(NAMES):  # a plain [low, high] list, as before: no kind or level
+        assert doc["intervals"][name] == pytest.approx([expected[0, i], expected[1, i]],
+                                                       rel=1e-12)
+    assert doc["method"] == "percentile" and doc["confidence_level"] == 0.9
+    assert boot.summary().splitlines()[1].split()[-2:] == [
+        f"[{expected[0, 0]:.6g},", f"{expected[1, 0]:.6g}]"]
+
+
+def test_allocation_exponents_are_described_and_are_eq_4_over_the_draws(boot):
+    cols = _columns(boot)
+    exponents = boot.allocation_exponents()
+    a_draws = cols["beta"] / (cols["alpha"] + cols["beta"])
+    point = HOFFMANN_2022_ROUNDED
+    a, low, high = exponents["a"]
+    assert a == pytest.approx(point["beta"] / (point["alpha"] + point["beta"]), rel=1e-12)
+    assert (low, high) == pytest.approx(_quantiles(a_draws), rel=1e-12)
+    assert exponents["b"][1:] == pytest.approx(_quantiles(1 - a_draws), rel=1e-12)
+    for value in exponents.values():
+        assert value.describe() == "90% bootstrap percentile confidence interval"
+    ratio = boot.tokens_per_parameter(1e24)
+    assert (ratio.kind, ratio.method, ratio.confidence_level) == (
+        "confidence", "bootstrap percentile", 0.9)
+
+
+def test_a_statistic_of_several_values_gets_one_interval_each_as_read_only_arrays(boot):
+    """The ratio D_opt/N_opt at three budgets at once is, value by value, Eq. 4's ratio at
+    each budget: the estimate by hand and the bounds equal the one-budget intervals."""
+    budgets = np.array([1e22, 1e24, 1e26])
+
+    def ratios(p):
+        return _ratio({k: np.asarray(v)[..., None] for k, v in p.items()}, budgets)
+
+    e = boot.interval(ratios)
+    assert all(isinstance(v, np.ndarray) and v.shape == (3,) and not v.flags.writeable
+               for v in e)
+    np.testing.assert_allclose(e.estimate, _ratio(HOFFMANN_2022_ROUNDED, budgets), rtol=1e-12)
+    by_hand = np.quantile(_ratio({k: v[:, None] for k, v in _columns(boot).items()}, budgets),
+                          [0.05, 0.95], axis=0)
+    np.testing.assert_allclose(e.low, by_hand[0], rtol=1e-12)
+    np.testing.assert_allclose(e.high, by_hand[1], rtol=1e-12)
+    for j, budget in enumerate(budgets):
+        one = boot.tokens_per_parameter(budget)
+        assert (e.estimate[j], e.low[j], e.high[j]) == pytest.approx(tuple(one), rel=1e-12)
+    assert e.to_dict()["low"] == pytest.approx(by_hand[0].tolist(), rel=1e-12)
+    with pytest.raises(ValueError, match="read-only"):
+        e.low[0] = 0.0
+    import pickle
+
+    again = pickle.loads(pickle.dumps(e))
+    assert not again.low.flags.writeable and again.describe() == e.describe()
+    np.testing.assert_array_equal(again.high, e.high)
+
+
+def test_several_values_with_bca_and_non_finite_draws_are_column_by_column(boot):
+    import dataclasses
+
+    rng = np.random.default_rng(1)
+    bca = dataclasses.replace(boot, method="bca",
+                              jackknife=boot.draws[:40] * np.exp(rng.normal(0, 0.001, (40, 5))))
+    together = bca.interval(lambda p: np.stack([np.asarray(p["alpha"]),
+                                                np.asarray(p["beta"])], axis=-1))
+    for j, name in enumerate(("alpha", "beta")):
+        alone = bca.interval(name)
+        assert (together.estimate[j], together.low[j], together.high[j]) == pytest.approx(
+            tuple(alone), rel=1e-12)
+    assert together.method == "bootstrap BCa"
+    draws = np.array(boot.draws)
+    draws[:5, NAMES.index("E")] = np.nan
+    holed = dataclasses.replace(boot, draws=draws)
+    both = holed.interval(lambda p: np.stack([np.asarray(p["E"]), np.asarray(p["A"])], -1))
+    assert (both.low[0], both.high[0]) == pytest.approx(_quantiles(draws[5:, 0]), rel=1e-12)
+    assert (both.low[1], both.high[1]) == pytest.approx(_quantiles(draws[:, 1]), rel=1e-12)
+
+
+def test_a_statistic_of_several_values_must_give_one_row_per_draw(boot):
+    with pytest.raises(InputError, match=r"`statistic` gives \(2,\) values at the estimate but "
+                                         r"shape \(400,\) over the 200 draws"):
+        boot.interval(lambda p: np.concatenate([np.atleast_1d(p["E"]),
+                                                np.atleast_1d(p["A"])]))

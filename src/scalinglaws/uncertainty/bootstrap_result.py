@@ -15,7 +15,7 @@ from .._validation import freeze_array_fields
 from ..fitting.result import check_same_point
 from ..laws.forms import Form
 from ..laws.frontier import tokens_per_parameter as frontier_ratio
-from .prediction import Prediction
+from .prediction import Estimate, Interval, Prediction
 
 __all__ = ["BootstrapResult", "BootstrapPrediction", "METHODS"]
 
@@ -34,6 +34,12 @@ def _check_method(method) -> str:
     if method not in METHODS:
         raise InputError(f"`method` must be one of {', '.join(METHODS)}, got {method!r}")
     return method
+
+
+def _interval_method(method: str) -> str:
+    """``"bootstrap BCa"`` for ``method="bca"``: how tables, predictions and intervals name
+    the method."""
+    return f"bootstrap {_METHOD_NAMES[method]}"
 
 
 def _one_value(name: str, value, *, for_many: str, positive: bool = True) -> float:
@@ -138,10 +144,10 @@ class BootstrapResult(FrozenOnUnpickle):
     def interval_method(self) -> str:
         """How the intervals are made, as tables and predictions name it: ``"bootstrap
         percentile"``, ``"bootstrap basic"`` or ``"bootstrap BCa"`` (from ``method``)."""
-        return f"bootstrap {_METHOD_NAMES[self.method]}"
+        return _interval_method(self.method)
 
     def interval(self, statistic: str | Callable[[dict], np.ndarray], *, confidence_level=None,
-                 method=None):
+                 method=None) -> Estimate:
         """Estimate and interval of a parameter, or of any function of the parameters.
 
         Parameters
@@ -150,20 +156,28 @@ class BootstrapResult(FrozenOnUnpickle):
             A parameter name (``"E"``: its ``(low, high)`` is ``intervals["E"]``), or
             ``statistic(params)`` with ``params`` a dict of arrays (one value
             per draw) returning an array of the same length (it must
-            broadcast, e.g. ``lambda p: p["beta"] / (p["alpha"] + p["beta"])``).
+            broadcast, e.g. ``lambda p: p["beta"] / (p["alpha"] + p["beta"])``). A
+            statistic of several values (one per budget, say) returns, at the estimate
+            (``params`` of scalars), an array of shape ``S`` and over the draws an array
+            of shape ``(n_draws, *S)``: each value gets its own interval.
         confidence_level, method
             Override the bootstrap's.
 
         Returns
         -------
-        (estimate, low, high) : tuple of float
-            The full-data estimate and the interval (nan bounds when fewer than two
-            draws give a finite value).
+        Estimate
+            The tuple ``(estimate, low, high)``: the full-data estimate and the interval
+            (nan bounds when fewer than two draws give a finite value); floats, or
+            read-only arrays of shape ``S`` for a statistic of several values. It unpacks
+            and compares as that tuple and says what the interval is: ``kind``
+            (``"confidence"``), ``method`` (:attr:`interval_method`, or the ``method``
+            given: ``"bootstrap percentile"``...) and ``confidence_level``.
 
         Raises
         ------
         InputError
-            ``statistic`` neither a parameter name nor a callable; a bad
+            ``statistic`` neither a parameter name nor a callable, or of several values
+            whose shape over the draws is not ``(n_draws, *S)``; a bad
             ``confidence_level`` or ``method``.
 
         Examples
@@ -175,15 +189,20 @@ class BootstrapResult(FrozenOnUnpickle):
         >>> estimate, low, high = boot.interval("E")
         >>> (low, high) == boot.intervals["E"], bool(low < estimate < high)
         (True, True)
-        >>> _, low, high = boot.interval(lambda p: p["beta"] / (p["alpha"] + p["beta"]))
+        >>> a = boot.interval(lambda p: p["beta"] / (p["alpha"] + p["beta"]))
+        >>> a.kind, a.method, a.confidence_level
+        ('confidence', 'bootstrap percentile', 0.95)
         """
         estimate, low, high, _ = self._estimate_and_interval(statistic, confidence_level,
                                                              method)
-        return estimate, low, high
+        level = self.confidence_level if confidence_level is None else confidence_level
+        return Estimate(estimate, low, high, confidence_level=float(level), kind="confidence",
+                        method=_interval_method(self.method if method is None else method))
 
     def _estimate_and_interval(self, statistic, confidence_level, method):
         """:meth:`interval`'s ``(estimate, low, high)`` and the number of draws whose
-        statistic is not finite (left out of the interval)."""
+        statistic is not finite (left out of the interval); arrays of the statistic's
+        shape for a statistic of several values."""
         if isinstance(statistic, str):
             if statistic not in self.form.param_names:
                 raise InputError(f"`statistic` must be a parameter of form {self.form.name!r} "
@@ -195,13 +214,42 @@ class BootstrapResult(FrozenOnUnpickle):
                              f"statistic(params), got {type(statistic).__name__} {statistic!r}")
         level = _check_level(self.confidence_level if confidence_level is None else confidence_level)
         method = _check_method(self.method if method is None else method)
+        if method == "bca" and self.jackknife is None:
+            raise InputError("method='bca' needs the jackknife: run bootstrap(..., "
+                             "method='bca') or jackknife=True")
         point = self.form.params_vector(self.point)
-        estimate = float(np.asarray(statistic(self._params(point))))
+        estimate = np.asarray(statistic(self._params(point)), dtype=float)
         values = np.asarray(statistic(self._params(self.draws)), dtype=float)
-        n_not_finite = int(np.count_nonzero(~np.isfinite(values)))
+        jack = None if method != "bca" else np.asarray(
+            statistic(self._params(self.jackknife)), dtype=float)
+        if estimate.size == 1:  # one value: every draw's values, flattened, as always
+            low, high = self._bounds(float(estimate.ravel()[0]), values.ravel(),
+                                     None if jack is None else jack.ravel(), level, method)
+            return (float(estimate.ravel()[0]), low, high,
+                    int(np.count_nonzero(~np.isfinite(values))))
+        # several values (one per budget...): one interval per value, over its column
+        shape, n = estimate.shape, len(self.draws)
+        for name, array, rows in (("draws", values, n),
+                                  ("jackknife", jack, None if jack is None else len(jack))):
+            if array is not None and array.shape != (rows, *shape):
+                raise InputError(f"`statistic` gives {shape} values at the estimate but shape "
+                                 f"{array.shape} over the {rows} {name}; it must give "
+                                 f"{(rows, *shape)} (one row per draw)")
+        columns = values.reshape(n, -1)
+        bounds = [self._bounds(float(e), columns[:, j],
+                               None if jack is None else jack.reshape(len(jack), -1)[:, j],
+                               level, method) for j, e in enumerate(estimate.ravel())]
+        low, high = (np.reshape([b[i] for b in bounds], shape) for i in (0, 1))
+        n_not_finite = int(np.count_nonzero(~np.isfinite(columns).all(axis=1)))
+        return estimate, low, high, n_not_finite
+
+    @staticmethod
+    def _bounds(estimate: float, values: np.ndarray, jack, level: float, method: str):
+        """``(low, high)`` of one value from its ``values`` over the draws (the non-finite
+        left out) and, for BCa, its leave-one-run-out values ``jack``."""
         values = values[np.isfinite(values)]
         if values.size < 2:
-            return estimate, float("nan"), float("nan"), n_not_finite
+            return float("nan"), float("nan")
         alpha = (1 - level) / 2
         if method == "percentile":
             low, high = np.quantile(values, [alpha, 1 - alpha])
@@ -209,10 +257,6 @@ class BootstrapResult(FrozenOnUnpickle):
             q_low, q_high = np.quantile(values, [alpha, 1 - alpha])
             low, high = 2 * estimate - q_high, 2 * estimate - q_low
         else:
-            if self.jackknife is None:
-                raise InputError("method='bca' needs the jackknife: run bootstrap(..., "
-                                 "method='bca') or jackknife=True")
-            jack = np.asarray(statistic(self._params(self.jackknife)), dtype=float)
             jack = jack[np.isfinite(jack)]
             from scipy import stats
 
@@ -225,16 +269,25 @@ class BootstrapResult(FrozenOnUnpickle):
             z = stats.norm.ppf([alpha, 1 - alpha])
             adjusted = stats.norm.cdf(z0 + (z0 + z) / (1 - accel * (z0 + z)))
             low, high = np.quantile(values, np.clip(adjusted, 0, 1))
-        return estimate, float(low), float(high), n_not_finite
+        return float(low), float(high)
 
     @property
     def intervals(self) -> dict:
-        """``{name: (low, high)}`` for every parameter."""
-        out = {}
-        for name in self.form.param_names:
-            _, low, high = self.interval(name)
-            out[name] = (low, high)
-        return out
+        """``{name: (low, high)}`` for every parameter: each an
+        :class:`~scalinglaws.uncertainty.prediction.Interval`, the tuple ``(low, high)`` that
+        also says what it is (``kind`` ``"confidence"``, ``method`` :attr:`interval_method`,
+        ``confidence_level``). A new dict each time.
+
+        Examples
+        --------
+        >>> import scalinglaws as sl
+        >>> runs = sl.generate_sweep(rng=0)
+        >>> boot = sl.bootstrap(sl.fit(runs), runs, 50, rng=0, progress=False)
+        >>> low, high = boot.intervals["alpha"]
+        >>> boot.intervals["alpha"].describe()
+        '95% bootstrap percentile confidence interval'
+        """
+        return {name: self.interval(name).bounds() for name in self.form.param_names}
 
     @property
     def standard_errors(self) -> dict:
@@ -252,6 +305,26 @@ class BootstrapResult(FrozenOnUnpickle):
         """Intervals of Chinchilla's compute-optimal exponents a = β/(α+β), b = α/(α+β).
 
         ``N_opt ∝ C^a`` and ``D_opt ∝ C^b`` (Hoffmann et al. 2022, Eq. 4).
+
+        Returns
+        -------
+        dict
+            ``{"a": Estimate, "b": Estimate}``: each the tuple ``(estimate, low, high)`` of
+            :meth:`interval`, which also says what its interval is.
+
+        Raises
+        ------
+        InputError
+            A form other than ``chinchilla``.
+
+        Examples
+        --------
+        >>> import scalinglaws as sl
+        >>> runs = sl.generate_sweep(rng=0)
+        >>> boot = sl.bootstrap(sl.fit(runs), runs, 50, rng=0, progress=False)
+        >>> a, low, high = boot.allocation_exponents()["a"]
+        >>> boot.allocation_exponents()["b"].describe()
+        '95% bootstrap percentile confidence interval'
         """
         if self.form.name != "chinchilla":
             raise InputError("allocation exponents in closed form exist for the chinchilla form "
@@ -271,8 +344,9 @@ class BootstrapResult(FrozenOnUnpickle):
 
         Returns
         -------
-        (estimate, low, high) : tuple of float
-            As :meth:`interval`.
+        Estimate
+            As :meth:`interval`: the tuple ``(estimate, low, high)`` of floats, which also
+            says what its interval is (``kind``, ``method``, ``confidence_level``).
 
         Raises
         ------
@@ -280,6 +354,15 @@ class BootstrapResult(FrozenOnUnpickle):
             A form other than ``chinchilla``; ``compute`` not one positive number;
             ``flops_per_token`` not a positive number. For many budgets use
             :func:`~scalinglaws.compute_optimal` with the bootstrap attached.
+
+        Examples
+        --------
+        >>> import scalinglaws as sl
+        >>> runs = sl.generate_sweep(rng=0)
+        >>> boot = sl.bootstrap(sl.fit(runs), runs, 50, rng=0, progress=False)
+        >>> ratio = boot.tokens_per_parameter(5.88e23)
+        >>> ratio.kind, bool(ratio.low < ratio.estimate < ratio.high)
+        ('confidence', True)
         """
         if self.form.name != "chinchilla":
             raise InputError("use scalinglaws.extrapolate.compute_optimal with draws for "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -21,7 +21,7 @@ from .._exceptions import InputError
 from .._validation import FrozenOnUnpickle, deep_freeze
 from .._validation import to_plain as _plain
 
-__all__ = ["IntervalKind", "Prediction"]
+__all__ = ["Estimate", "Interval", "IntervalKind", "Prediction", "describe_interval"]
 
 
 class _ResultMixin(FrozenOnUnpickle):
@@ -229,3 +229,167 @@ class Prediction(_ResultMixin):
 
 
 Prediction.__doc__ = Prediction.__doc__.rstrip() + "\n    " + _INTERVAL_FIELDS_DOC + "\n    "
+
+
+# -- described intervals: tuples that say what they are ------------------------------------
+def describe_interval(confidence_level=None, method: str | None = None,
+                      kind: str | None = "confidence") -> str:
+    """What an interval is, in words: ``"95% bootstrap percentile confidence interval"``
+    (the parts that are None or empty are left out).
+
+    Examples
+    --------
+    >>> describe_interval(0.9, "bootstrap BCa", "confidence")
+    '90% bootstrap BCa confidence interval'
+    >>> describe_interval(None, None, "prediction")
+    'prediction interval'
+    """
+    words = [confidence_level and f"{100 * confidence_level:g}%", method, kind, "interval"]
+    return " ".join(str(word) for word in words if word)
+
+
+def _frozen_value(value):
+    """A float stays a float; an array (a statistic over several points) becomes a read-only
+    float copy, so a described interval cannot be changed in place."""
+    if isinstance(value, np.ndarray) and value.ndim:
+        array = np.array(value, dtype=float)
+        array.flags.writeable = False
+        return array
+    return value
+
+
+def _restore(cls, values, confidence_level, method, kind):
+    """Unpickle a described interval (its description is not part of the tuple)."""
+    return cls(*values, confidence_level=confidence_level, method=method, kind=kind)
+
+
+class _Described:
+    """What :class:`Estimate` and :class:`Interval` add to the tuple they are: the read-only
+    ``confidence_level``, ``method`` and ``kind`` of the interval, a ``repr`` that names
+    them, ``describe()`` and ``to_dict()``. Tuple subclasses cannot have ``__slots__``, so
+    the description sits in the instance ``__dict__``, written once in ``__new__``;
+    ``__setattr__`` refuses changes."""
+
+    def _describe_as(self, confidence_level, method, kind):
+        if confidence_level is not None:
+            confidence_level = float(confidence_level)
+        object.__setattr__(self, "_description", (confidence_level, method or "", kind))
+        return self
+
+    @property
+    def confidence_level(self) -> float | None:
+        """The interval's coverage (``0.95``); None when not known."""
+        return self._description[0]
+
+    @property
+    def method(self) -> str:
+        """How the interval was made (``"bootstrap percentile"``, ``"bootstrap BCa"``...)."""
+        return self._description[1]
+
+    @property
+    def kind(self) -> str | None:
+        """``"confidence"`` (where the quantity of the law is, from parameter uncertainty)
+        or ``"prediction"`` (where one new run will land)."""
+        return self._description[2]
+
+    def describe(self) -> str:
+        """``"95% bootstrap percentile confidence interval"``."""
+        return describe_interval(*self._description)
+
+    def to_dict(self) -> dict:
+        """The fields and the description as plain types (arrays as lists, non-finite
+        numbers as None)."""
+        return _plain({**self._asdict(), "confidence_level": self.confidence_level,
+                       "method": self.method, "kind": self.kind})
+
+    # namedtuple's _make and _replace build the tuple without __new__: go through it
+    @classmethod
+    def _make(cls, iterable):
+        return cls(*iterable)
+
+    def _replace(self, **changes):
+        return type(self)(**{**self._asdict(), **changes}, confidence_level=self.confidence_level,
+                          method=self.method, kind=self.kind)
+
+    def __setattr__(self, name, value):
+        raise AttributeError(f"{type(self).__name__} is read-only (a frozen result's "
+                             f"interval); cannot set {name!r}")
+
+    def __delattr__(self, name):
+        raise AttributeError(f"{type(self).__name__} is read-only; cannot delete {name!r}")
+
+    def __reduce__(self):
+        return (_restore, (type(self), tuple(self), *self._description))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self._asdict().items())
+        return f"{type(self).__name__}({fields}; {self.describe()})"
+
+
+class _EstimateFields(NamedTuple):
+    estimate: Any
+    low: Any
+    high: Any
+
+
+class _IntervalFields(NamedTuple):
+    low: Any
+    high: Any
+
+
+class Estimate(_Described, _EstimateFields):
+    """An estimate and its interval, ``(estimate, low, high)``, that says what the interval
+    is.
+
+    A tuple in every way: it unpacks (``estimate, low, high = boot.interval("E")``),
+    indexes, slices, compares and hashes as the plain tuple ``(estimate, low, high)``, and
+    is a list in JSON. It adds the read-only ``confidence_level``, ``method`` (how the
+    interval was made: ``"bootstrap percentile"``) and ``kind`` (``"confidence"``),
+    :meth:`bounds` (the :class:`Interval` ``(low, high)``), :meth:`describe`,
+    :meth:`to_dict` and a ``repr`` that names the interval. The fields are floats, or
+    read-only arrays for a statistic over several points.
+
+    Examples
+    --------
+    >>> e = Estimate(0.46, 0.44, 0.48, confidence_level=0.95, method="bootstrap percentile")
+    >>> e
+    Estimate(estimate=0.46, low=0.44, high=0.48; 95% bootstrap percentile confidence interval)
+    >>> estimate, low, high = e
+    >>> e == (0.46, 0.44, 0.48), e[1:], e.low, e.kind
+    (True, (0.44, 0.48), 0.44, 'confidence')
+    >>> e.bounds()
+    Interval(low=0.44, high=0.48; 95% bootstrap percentile confidence interval)
+    """
+
+    def __new__(cls, estimate, low, high, *, confidence_level=None, method: str = "",
+                kind: str | None = "confidence"):
+        self = super().__new__(cls, _frozen_value(estimate), _frozen_value(low),
+                               _frozen_value(high))
+        return self._describe_as(confidence_level, method, kind)
+
+    def bounds(self) -> Interval:
+        """``(low, high)`` as an :class:`Interval` with the same description."""
+        return Interval(self.low, self.high, confidence_level=self.confidence_level,
+                        method=self.method, kind=self.kind)
+
+
+class Interval(_Described, _IntervalFields):
+    """The bounds of an interval, ``(low, high)``, that say what the interval is.
+
+    The two-element sibling of :class:`Estimate` (a mapping ``{name: (low, high)}`` such as
+    ``BootstrapResult.intervals`` holds these): a tuple in every way, with the read-only
+    ``confidence_level``, ``method`` and ``kind``, :meth:`describe`, :meth:`to_dict` and a
+    ``repr`` that names the interval.
+
+    Examples
+    --------
+    >>> i = Interval(0.44, 0.48, confidence_level=0.9, method="bootstrap basic")
+    >>> low, high = i
+    >>> i == (0.44, 0.48), i.describe()
+    (True, '90% bootstrap basic confidence interval')
+    """
+
+    def __new__(cls, low, high, *, confidence_level=None, method: str = "",
+                kind: str | None = "confidence"):
+        self = super().__new__(cls, _frozen_value(low), _frozen_value(high))
+        return self._describe_as(confidence_level, method, kind)
