@@ -212,3 +212,97 @@ def test_too_few_runs_in_a_group_fold_is_named():
     single = sl.Runs.from_arrays(N=[1e8, 2e8], D=[1e10, 1e10], loss=[3.0, 2.9], group=["a", "a"])
     with pytest.raises(InputError, match="at least 2"):
         backtest(single, "kaplan_n", holdout="group", group="group")
+
+
+# --------------------------------------------------------------------------- described intervals
+def _spread_draws(fit, scale=(1.0, 0.99, 1.01, 0.995, 1.005)):
+    """Parameter rows about the fit (cheap stand-in for bootstrap draws)."""
+    return fit.form.params_vector(fit.params) * np.asarray(scale)[:, None]
+
+
+def test_a_hook_returning_the_prediction_records_what_its_interval_is():
+    """A reviewer's finding: the single-cut back-test took a hook returning a ``Prediction``
+    but kept only its bounds, so nothing said what kind of interval the coverage was of
+    (a rollout records it). It is kept as the rollout keeps it, and shown."""
+    from scalinglaws.analysis.extrapolate import predict
+
+    def described(fit, runs_train, inputs):
+        return predict(fit, draws=_spread_draws(fit), **inputs)
+
+    def bare(fit, runs_train, inputs):
+        prediction = described(fit, runs_train, inputs)
+        return prediction.low, prediction.high
+
+    noisy = sl.generate_sweep(rng=3, noise=0.01)
+    options = dict(holdout="C", threshold=1e21, fit_options={"starts": FEW_STARTS})
+    result = backtest(noisy, interval=described, **options)
+    twin = backtest(noisy, interval=bare, **options)
+    # the same bounds and coverage as the hook that returns bare bounds
+    pd.testing.assert_frame_equal(result.table, twin.table)
+    assert result.coverage == twin.coverage
+    assert dict(result.interval_description) == {
+        "interval": "confidence", "confidence_level": 0.95, "method": "bootstrap percentile"}
+    text = "95% bootstrap percentile confidence interval"
+    assert result.describe_interval() == text
+    assert f"interval ({text}) coverage {result.coverage:.1%}" in result.summary()
+    assert "interval_description={'interval': 'confidence'" in repr(result)
+    assert result.to_frame().attrs == {"interval": "confidence", "confidence_level": 0.95,
+                                       "method": "bootstrap percentile"}
+    doc = json.loads(json.dumps(result.to_dict(), allow_nan=False))
+    assert doc["interval_description"] == dict(result.interval_description)
+    with pytest.raises(TypeError):
+        result.interval_description["confidence_level"] = 0.5  # frozen
+    # bare bounds record nothing, and say so; without a hook the document is as before
+    assert twin.interval_description is None and twin.describe_interval() is None
+    assert twin.to_frame().attrs == {} and twin.to_dict()["interval_description"] is None
+    assert "interval coverage" in twin.summary()
+    none = backtest(noisy, **options)
+    assert "interval_description" not in none.to_dict() and none.describe_interval() is None
+
+
+def test_an_interval_bounds_hook_records_its_kind():
+    from scalinglaws.uncertainty.calibrated import IntervalBounds
+
+    def band(fit, runs_train, inputs):
+        centre = np.asarray(fit.predict(**inputs))
+        return IntervalBounds(kind="prediction", low=centre * 0.97, high=centre * 1.03,
+                              confidence_level=0.8, method="delta method",
+                              log_factor=np.zeros_like(centre),
+                              beyond_calibration=np.zeros(centre.shape, bool))
+
+    noisy = sl.generate_sweep(rng=3, noise=0.01)
+    result = backtest(noisy, threshold=1e21, interval=band, fit_options={"starts": FEW_STARTS})
+    assert result.describe_interval() == "80% delta method prediction interval"
+    table = result.table
+    np.testing.assert_allclose(table["low"], 0.97 * table["predicted"], rtol=1e-12)
+    assert result.to_frame().attrs["interval"] == "prediction"
+
+
+def test_a_hook_whose_level_changes_between_groups_is_refused(sweep):
+    """Coverage over folds of a group back-test must be of one kind and level."""
+    from scalinglaws.analysis.extrapolate import predict
+
+    calls = []
+
+    def drifting(fit, runs_train, inputs):
+        calls.append(1)
+        level = 0.95 if len(calls) == 1 else 0.8
+        return predict(fit, draws=_spread_draws(fit), confidence_level=level, **inputs)
+
+    with pytest.raises(InputError, match=r"`interval` returned interval 'confidence', "
+                                         r"confidence_level 0.8.*but interval 'confidence', "
+                                         r"confidence_level 0.95.*before"):
+        backtest(sweep, holdout="group", group="budget", interval=drifting,
+                 fit_options={"starts": FEW_STARTS})
+
+
+def test_a_backtest_pickled_before_the_description_reads_none(sweep):
+    import pickle
+
+    result = backtest(sweep, threshold=1e20, fit_options={"starts": FEW_STARTS})
+    state = dict(pickle.loads(pickle.dumps(result)).__dict__)
+    del state["interval_description"]
+    old = BacktestResult.__new__(BacktestResult)
+    old.__dict__.update(state)  # what unpickling an older result does
+    assert old.interval_description is None and old.describe_interval() is None
+    assert old.summary() == result.summary()

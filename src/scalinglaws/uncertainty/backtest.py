@@ -31,7 +31,8 @@ from .._exceptions import InputError
 from ..fitting.estimator import FitResult, LawFitter
 from ..laws.forms import Form
 from ..data.runs import Runs, as_runs
-from .rollout import RolloutResult, check_interval_bounds, rollout as run_rollout
+from .prediction import describe_interval
+from .rollout import RolloutResult, described_interval_bounds, rollout as run_rollout
 
 __all__ = ["HOLDOUTS", "BacktestResult", "backtest"]
 
@@ -39,8 +40,9 @@ HOLDOUTS = ("N", "D", "C", "group")
 
 #: ``interval(fit_result, runs_train, inputs) -> (low, high)``: prediction
 #: interval bounds of the loss at ``inputs`` (the held-out runs' input arrays,
-#: by the form's input names), each an array of one value per held-out run.
-IntervalHook = Callable[[FitResult, Runs, dict], tuple]
+#: by the form's input names), each an array of one value per held-out run; or the
+#: result that has them and says what they are (a ``Prediction``, an ``IntervalBounds``).
+IntervalHook = Callable[[FitResult, Runs, dict], object]
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,13 @@ class BacktestResult:
         interval hook).
     options : dict
         The back-test settings (plain types).
+    interval_description : mapping or None
+        What the hook's interval is, when the hook returned a result that says so (a
+        ``Prediction`` from ``predict(fit, draws=...)``, an ``IntervalBounds`` from
+        ``CalibratedFit.interval``): its ``interval`` (``"confidence"`` or
+        ``"prediction"``), ``confidence_level`` and ``method``, as a rollout's
+        ``interval_descriptions`` records them; see :meth:`describe_interval`. None
+        without a hook or when it returned bare ``(low, high)``.
     """
 
     form: Form
@@ -95,6 +104,8 @@ class BacktestResult:
     bias: float = float("nan")
     coverage: float | None = None
     options: dict = field(default_factory=dict)
+    # a class default too, so a result pickled before this field reads None
+    interval_description: Mapping | None = None
 
     @property
     def n_held_out(self) -> int:
@@ -109,9 +120,23 @@ class BacktestResult:
                              "value; use .fits")
         return self.fits[0]
 
+    def describe_interval(self) -> str | None:
+        """What the hook's interval is (``"95% bootstrap percentile confidence interval"``);
+        None without a hook or when it returned bare bounds."""
+        described = self.interval_description
+        if not described:
+            return None
+        return describe_interval(described.get("confidence_level"), described.get("method"),
+                                 described.get("interval"))
+
     def to_frame(self) -> pd.DataFrame:
-        """A copy of the per-held-out-run table."""
-        return self.table.copy()
+        """A copy of the per-held-out-run table. When the hook said what its interval is,
+        the frame's ``attrs`` say it too, as the analysis tables' do: ``interval`` (the
+        kind), ``method`` and ``confidence_level`` of ``low`` and ``high``."""
+        frame = self.table.copy()
+        if self.interval_description:
+            frame.attrs.update(dict(self.interval_description))
+        return frame
 
     def summary(self) -> str:
         """Readable account of what was held out and how well it was predicted."""
@@ -128,7 +153,9 @@ class BacktestResult:
         lines = [f"back-test of {self.form.name}: {held}", errors]
         if self.coverage is not None:
             covered = int(self.table["covered"].sum())
-            lines.append(f"interval coverage {self.coverage:.1%} ({covered} of {self.n_held_out})")
+            described = self.describe_interval()
+            lines.append(f"interval{f' ({described})' if described else ''} coverage "
+                         f"{self.coverage:.1%} ({covered} of {self.n_held_out})")
         if len(self.folds) > 1:
             lines.append("")
             lines.append(f"{'fold':<16}{'train':>7}{'held':>7}{'median err':>12}{'max err':>10}")
@@ -144,6 +171,9 @@ class BacktestResult:
     def to_dict(self) -> dict:
         """Plain-type dictionary: settings, summary statistics, the fits and the table."""
         rows = json.loads(self.table.to_json(orient="records"))  # numpy -> plain, NaN -> null
+        described = ({} if self.coverage is None else  # only with a hook: null for bare bounds
+                     {"interval_description": None if self.interval_description is None
+                      else dict(self.interval_description)})
         return {
             "form": self.form.to_dict(),
             "holdout": self.holdout,
@@ -156,6 +186,7 @@ class BacktestResult:
                         "max_relative_error": _plain_float(self.max_relative_error),
                         "bias": _plain_float(self.bias),
                         "coverage": None if self.coverage is None else float(self.coverage)},
+            **described,
             "folds": [{"label": _plain_label(label), "n_train": int(n), "fit": fit.to_dict()}
                       for label, n, fit in zip(self.folds, self.n_train, self.fits)],
             "runs": rows,
@@ -238,7 +269,10 @@ def backtest(runs, form: str | Form = "chinchilla", holdout: str = "C", threshol
         a prediction interval of the loss at the held-out ``inputs`` (a dict of
         arrays by the form's input names), e.g. from a bootstrap of the fit.
         Adds ``low``, ``high``, ``covered`` to the table and the coverage
-        :math:`\frac{1}{m}\sum_i [\,low_i \le L_i \le high_i\,]`.
+        :math:`\frac{1}{m}\sum_i [\,low_i \le L_i \le high_i\,]`. A hook that
+        returns the result itself (a ``Prediction``, an ``IntervalBounds``) has its
+        kind, method and level recorded (``interval_description``), shown by
+        ``summary()``, ``to_frame().attrs`` and ``to_dict()``.
     rollout : bool, default False
         Expanding windows instead of one cut: fit below each of several cuts
         along ``axis`` and predict every run above (see
@@ -267,9 +301,10 @@ def backtest(runs, form: str | Form = "chinchilla", holdout: str = "C", threshol
             draws = bootstrap(fit, runs_train, n_resamples=200, rng=0).draws
             return predict(fit, draws=draws, **inputs)
 
-    A hook may return ``(low, high)``; returning the :class:`Prediction` itself lets
-    a rollout record what its intervals are (kind, method, level: the rollout's
-    ``interval_descriptions`` and the legend of ``plot.rollout_errors``).
+    A hook may return ``(low, high)``; returning the :class:`Prediction` itself records
+    what its intervals are (kind, method, level): the back-test's
+    ``interval_description`` (``describe_interval()``, ``summary()``, ``to_frame().attrs``),
+    a rollout's ``interval_descriptions`` and the legend of ``plot.rollout_errors``.
 
     These intervals carry the uncertainty of the fitted parameters only, not
     the scatter of a single run about the law, so they under-cover held-out
@@ -351,7 +386,7 @@ def backtest(runs, form: str | Form = "chinchilla", holdout: str = "C", threshol
                              f"{needed} ({len(fitter.free)} free parameters + 1)")
         folds = [(f"{holdout} > {cut:.4g}", test)]
 
-    fits, labels, n_train, parts = [], [], [], []
+    fits, labels, n_train, parts, descriptions = [], [], [], [], []
     shown = [c for c in ("N", "D", "C") if runs.has(c)]
     for label, test in folds:
         train, held = runs.select(~test), runs.select(test)
@@ -366,7 +401,15 @@ def backtest(runs, form: str | Form = "chinchilla", holdout: str = "C", threshol
                              "relative_error": np.abs(predicted - loss) / loss,
                              "signed_relative_error": (predicted - loss) / loss})
         if interval is not None:
-            low, high = check_interval_bounds(interval, result, train, inputs, len(held), label)
+            low, high, described = described_interval_bounds(interval, result, train, inputs,
+                                                             len(held), label)
+            if descriptions and described != descriptions[0]:
+                said = [", ".join(f"{key} {value!r}" for key, value in d.items()) if d
+                        else "bare bounds" for d in (described, descriptions[0])]
+                raise InputError(f"`interval` returned {said[0]} for fold {label!r} but "
+                                 f"{said[1]} before: coverage needs one kind and level of "
+                                 "interval")
+            descriptions.append(described)
             part["low"], part["high"] = low, high
             part["covered"] = (low <= loss) & (loss <= high)
         fits.append(result)
@@ -388,6 +431,7 @@ def backtest(runs, form: str | Form = "chinchilla", holdout: str = "C", threshol
                  "group": group, "fit_options": fitter.options(),
                  "interval": None if interval is None else getattr(interval, "__name__",
                                                                     type(interval).__name__)},
+        interval_description=descriptions[0] if descriptions else None,
     )
 
 
