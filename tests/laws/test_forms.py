@@ -87,6 +87,14 @@ def test_kaplan_seed_numbers():
     assert ratio == pytest.approx(0.9487, abs=1e-4)
 
 
+def test_a_misspelt_form_name_suggests_the_close_one():
+    # the list of every form is long; the message must point at the one meant
+    with pytest.raises(InputError, match=r"got 'chinchila': did you mean 'chinchilla'\?"):
+        get_form("chinchila")
+    with pytest.raises(InputError, match=r"did you mean 'data_constrained'\?"):
+        get_form("Data-Constrained".replace("-", ""))
+
+
 def test_offset_power_law():
     law = PowerLaw("C", offset=True)
     assert law.param_names == ("E", "C_c", "alpha_C")
@@ -97,8 +105,9 @@ def test_offset_power_law():
 def test_registry_and_errors():
     assert {"chinchilla", "kaplan_n", "kaplan_nd", "kaplan_c_offset"} <= set(available_forms())
     assert get_form("Chinchilla") is get_form("chinchilla")
-    with pytest.raises(InputError, match="`form` must be one of"):
+    with pytest.raises(InputError, match="`form` must be one of") as caught:
         get_form("nope")
+    assert "did you mean" not in str(caught.value)
     with pytest.raises(InputError, match="missing D"):
         Chinchilla().predict(DEFAULT_TRUTH["chinchilla"], N=1e9)
     with pytest.raises(InputError, match="missing"):

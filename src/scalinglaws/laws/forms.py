@@ -445,6 +445,11 @@ def get_form(form: str | Form) -> Form:
     if key not in _REGISTRY:
         load_builtin_forms()
     if key not in _REGISTRY:
-        raise InputError(f"`form` must be one of {', '.join(available_forms())}, got {form!r}"
-                         " (a user-defined form must be registered with register_form first)")
+        import difflib
+
+        names = available_forms()
+        close = difflib.get_close_matches(key, names, n=2, cutoff=0.75)
+        mean = f": did you mean {' or '.join(map(repr, close))}?" if close else ""
+        raise InputError(f"`form` must be one of {', '.join(names)}, got {form!r}{mean} (a "
+                         "user-defined form must be registered with register_form first)")
     return _REGISTRY[key]
