@@ -322,3 +322,61 @@ def test_the_law_saves_itself_with_its_uncertainty(tmp_path):
     assert isinstance(law.with_bootstrap(None), CalibratedFit)
     with pytest.raises(sl.InputError, match="`bootstrap`"):
         law.with_bootstrap("draws")
+
+
+def test_a_tied_fits_delta_confidence_interval_adds_the_ties_bias():
+    """preset="extrapolate" ties beta = alpha: without draws the confidence interval's
+    variance is the delta method's plus the tie's squared-bias allowance (from the law
+    refitted untied), its method says so, and the prediction interval still holds it.
+    A fit without ties keeps the plain delta method."""
+    from scipy import stats
+
+    from scalinglaws.uncertainty.delta import log_prediction_sd, untied_law
+
+    runs = sl.generate_sweep(params={"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478,
+                                     "beta": 0.30}, rng=3)
+    law = calibrate(sl.fit(runs, preset="extrapolate"), runs, n_resamples=0, progress=False)
+    assert law.untied is not None
+    assert dict(law.untied.params) == dict(untied_law(law.fit, runs, law.scatter).params)
+    N, D = np.array([3e8, 1e9, 1e10, 1e11]), np.array([1e10, 2e10, 2e11, 2e12])
+    X = {"N": N, "D": D}
+    confidence = law.interval("confidence", 0.9, **X)
+    assert confidence.method == "delta method + tie bias"
+    sd = np.sqrt(log_prediction_sd(law.fit, law.covariance, X) ** 2
+                 + law.untied.bias_variance(law.fit, law.covariance, X))
+    z = stats.norm.ppf(0.95)
+    point = np.log(law.predict(**X))
+    assert np.log(confidence.low) == pytest.approx(point - z * sd, rel=1e-12)
+    assert np.log(confidence.high) == pytest.approx(point + z * sd, rel=1e-12)
+    plain = point + z * log_prediction_sd(law.fit, law.covariance, X)
+    assert np.all(np.log(confidence.high) >= plain) and np.any(np.log(confidence.high) > plain)
+    prediction = law.interval("prediction", 0.9, warn=False, **X)  # 1e24 FLOP is far out
+    assert np.all(prediction.low <= confidence.low) and np.all(confidence.high <= prediction.high)
+    assert law.uncertainty_dict()["untied"] == law.untied.to_dict()
+    # with draws the confidence interval is their percentiles, as before
+    draws = np.tile(law.fit.form.params_vector(law.params), (3, 1))
+    assert law.interval("confidence", draws=draws, **X).method == "bootstrap percentile"
+    untied = calibrate(sl.fit(runs), runs, n_resamples=0, progress=False)
+    assert untied.untied is None and untied.uncertainty_dict()["untied"] is None
+    assert untied.interval("confidence", **X).method == "delta method"
+
+
+def test_a_tied_fit_that_cannot_be_refitted_untied_says_its_interval_excludes_the_bias(
+        monkeypatch):
+    """When the untied refit fails, calibrate warns naming the tie and recommending the
+    bootstrap, and the interval's method says the bias is excluded."""
+    import scalinglaws.uncertainty.calibrated as calibrated_module
+
+    runs = sl.generate_sweep(rng=0)
+    tied = sl.fit(runs, preset="extrapolate")
+
+    def failing(*args, **kwargs):
+        raise sl.InputError("the fit without the ties did not converge (test)")
+
+    monkeypatch.setattr(calibrated_module, "untied_law", failing)
+    with pytest.warns(sl.ConvergenceWarning, match=r"excludes the bias of the tie beta = alpha.*"
+                                                   r"attach a bootstrap \(n_resamples > 0\)"):
+        law = calibrate(tied, runs, n_resamples=0, rollout=False, progress=False)
+    assert law.untied is None
+    bounds = law.interval("confidence", N=1e9, D=2e10)
+    assert bounds.method == "delta method (tie bias excluded)"

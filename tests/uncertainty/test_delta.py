@@ -8,7 +8,8 @@ import pytest
 import scalinglaws as sl
 from scalinglaws.laws.synthetic import DEFAULT_TRUTH, isoflop_grid
 from scalinglaws.uncertainty.delta import (huber_variance_factor, log_prediction_sd,
-                                           parameter_covariance)
+                                           parameter_covariance, tie_bias_variance,
+                                           untied_law)
 from scalinglaws.uncertainty.scatter import estimate_scatter
 
 TRUTH = DEFAULT_TRUTH["chinchilla"]
@@ -64,3 +65,67 @@ def test_delta_sd_matches_the_spread_of_predictions_over_simulated_sweeps(loss):
     # 60 sweeps: the sample sd has a relative sampling error of 1/sqrt(2 * 59) = 9%, so
     # 20% is about two of its standard errors (measured here: 1.04 for both losses)
     assert np.median(deltas) == pytest.approx(spread, rel=0.2)
+
+
+def _chinchilla_log(params, N, D):
+    """log E + A / N^alpha + B / D^beta, written out (independent of the form's code)."""
+    return np.log(params["E"] + params["A"] / N ** params["alpha"] + params["B"] / D ** params["beta"])
+
+
+def _log_sd_by_differences(params, covariance, N, D, names, log_params, step=1e-6):
+    """sqrt(g^T Cov g) with g by central differences over the internal parameters (logs of
+    the scale parameters), from the written-out law."""
+    grads = []
+    for name in names:
+        up, down = dict(params), dict(params)
+        if name in log_params:
+            up[name], down[name] = params[name] * np.exp(step), params[name] * np.exp(-step)
+        else:
+            up[name], down[name] = params[name] + step, params[name] - step
+        grads.append((_chinchilla_log(up, N, D) - _chinchilla_log(down, N, D)) / (2 * step))
+    g = np.array(grads)
+    return np.sqrt(np.einsum("pn,pq,qn->n", g, covariance, g))
+
+
+def test_the_tie_bias_allowance_is_hausmans_contrast():
+    """max(0, d^2 - (s_u^2 - s_t^2)): d from the two fits' predictions and s_u, s_t by
+    finite differences of the written-out law, on a sweep whose truth breaks the tie
+    (beta = 0.30, alpha = 0.3478)."""
+    runs = sl.generate_sweep(params={**TRUTH, "beta": 0.30}, rng=3)
+    tied = sl.fit(runs, preset="extrapolate")
+    spread = estimate_scatter(tied, runs)
+    cov_t = parameter_covariance(tied, runs, spread)
+    untied = untied_law(tied, runs, spread)
+    assert dict(untied.ties) == {"beta": "alpha"} and untied.describe_ties() == "beta = alpha"
+    # the untied law is the default fit of the same objective on the same runs
+    default = sl.fit(runs)
+    assert dict(untied.params) == pytest.approx(dict(default.params), rel=1e-9)
+    assert np.array_equal(untied.covariance, parameter_covariance(default, runs, spread))
+    N, D = np.array([3e8, 1e9, 1e10, 1e11]), np.array([1e10, 2e10, 2e11, 2e12])
+    names, logs = tied.form.param_names, tied.form.log_params
+    s_t = _log_sd_by_differences(tied.params, cov_t, N, D, names, logs)
+    s_u = _log_sd_by_differences(dict(untied.params), untied.covariance, N, D, names, logs)
+    d = _chinchilla_log(dict(untied.params), N, D) - _chinchilla_log(tied.params, N, D)
+    expected = np.clip(d**2 - np.clip(s_u**2 - s_t**2, 0, None), 0, None)
+    got = tie_bias_variance(tied.form, tied.params, cov_t, untied.params, untied.covariance,
+                            {"N": N, "D": D})
+    assert got == pytest.approx(expected, rel=1e-4, abs=1e-12)
+    assert np.array_equal(untied.bias_variance(tied, cov_t, {"N": N, "D": D}), got)
+    assert np.any(got > 0)  # this tie is wrong enough to show
+    # the same law against itself has no bias to allow for
+    assert np.all(tie_bias_variance(tied.form, tied.params, cov_t, tied.params, cov_t,
+                                    {"N": N, "D": D}) == 0)
+
+
+def test_untied_law_needs_a_tie_and_is_frozen():
+    runs = sl.generate_sweep(rng=0)
+    fit = sl.fit(runs)
+    with pytest.raises(sl.InputError, match="ties no parameters"):
+        untied_law(fit, runs, estimate_scatter(fit, runs))
+    tied = sl.fit(runs, tied={"beta": "alpha"})
+    law = untied_law(tied, runs, estimate_scatter(tied, runs))
+    with pytest.raises(ValueError):
+        law.covariance[0, 0] = 1.0
+    with pytest.raises(TypeError):
+        law.params["alpha"] = 0.3
+    assert law.to_dict()["ties"] == {"beta": "alpha"}

@@ -21,20 +21,45 @@ This is the parameter term of the prediction interval: cheap enough to recompute
 every fold of a rollout, which is how the extrapolation term is calibrated
 (:mod:`.calibration`). The bootstrap (:func:`scalinglaws.bootstrap`) remains the
 reference for confidence intervals of the law.
+
+**A tied fit's bias.** A fit with tied parameters (``preset="extrapolate"`` ties
+:math:`\beta = \alpha`) is a restricted estimator: where the truth breaks the tie it is
+biased, and its variance alone says nothing of that. The same law fitted without the
+ties (:class:`UntiedLaw`) estimates the bias: with
+:math:`d(x) = \log f(x; \hat\theta_u) - \log f(x; \hat\theta_t)`,
+:math:`E[d^2] \approx b(x)^2 + \operatorname{Var} d` and, the tied estimator being the
+efficient one when the tie holds, :math:`\operatorname{Var} d \approx s_u^2 - s_t^2`
+(Hausman 1978). The squared-bias allowance
+
+.. math::
+
+    \hat b(x)^2 = \max\!\big(0,\; d(x)^2 - (s_u(x)^2 - s_t(x)^2)\big)
+
+is added to :math:`s_t^2` in the delta-method confidence interval of the mean loss (an
+estimate of the mean squared error). On sweeps of known truth this took the tied
+interval's coverage of the true mean from 92.6% to 95.1% in range
+(tests/uncertainty/test_extrapolate_preset_coverage.py) and, with the tie far from true
+(:math:`\beta = 0.30`, :math:`\alpha = 0.3478`), from 81% to 94%; a sandwich covariance
+does not help (it sees variance, not bias: 85%).
 """
 
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._exceptions import InputError
+from .._validation import FrozenDict, FrozenOnUnpickle, readonly_array
 from ..data.runs import Runs
 from ..fitting.estimator import LawFitter
 
 __all__ = ["huber_variance_factor", "parameter_covariance", "log_prediction_sd",
-           "draws_log_predictions", "free_parameter_expansion"]
+           "draws_log_predictions", "free_parameter_expansion", "UntiedLaw", "untied_law",
+           "tie_bias_variance"]
 
 _DRAW_CHUNK_ELEMENTS = 2_000_000  # bounds the (draws x points x params) Jacobian memory
 
@@ -136,13 +161,96 @@ def log_prediction_sd(result, covariance: np.ndarray, inputs) -> np.ndarray:
     ``inputs`` maps the form's input names to arrays of equal length (already
     broadcast); returns one value per element.
     """
-    form = result.form
-    theta = form.to_internal(form.params_vector(result.params))[None, :]
+    return np.sqrt(_log_value_and_variance(result.form, result.params, covariance, inputs)[1])
+
+
+def _log_value_and_variance(form, params, covariance, inputs):
+    """``log f(x; theta)`` and its delta-method variance ``g^T Cov g`` (clipped at 0)."""
+    theta = form.to_internal(form.params_vector(params))[None, :]
     with np.errstate(all="ignore"):
-        _, jac = form.log_value_and_jacobian(theta, inputs)
+        value, jac = form.log_value_and_jacobian(theta, inputs)
         g = jac[0]  # (p, n)
         variance = np.einsum("pn,pq,qn->n", g, covariance, g)
-    return np.sqrt(np.clip(variance, 0.0, None))
+    return value[0], np.clip(variance, 0.0, None)
+
+
+@dataclass(frozen=True)
+class UntiedLaw(FrozenOnUnpickle):
+    """A tied fit's law fitted again without its ties, kept to estimate the ties' bias
+    (module notes). Made by :func:`untied_law`; frozen.
+
+    Attributes
+    ----------
+    ties : mapping
+        The ties the tied fit made and this one drops (``{"beta": "alpha"}``).
+    params : mapping
+        The untied fit's parameters (public units).
+    covariance : ndarray, shape (p, p)
+        Its delta-method covariance (internal units, :func:`parameter_covariance`, with
+        the tied fit's scatter).
+    """
+
+    ties: Mapping
+    params: Mapping
+    covariance: np.ndarray = field(repr=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "ties", FrozenDict({str(k): str(v) for k, v in
+                                                     dict(self.ties).items()}))
+        object.__setattr__(self, "params", FrozenDict({str(k): float(v) for k, v in
+                                                       dict(self.params).items()}))
+        object.__setattr__(self, "covariance", readonly_array(self.covariance))
+
+    def describe_ties(self) -> str:
+        """The ties in words: ``'beta = alpha'``."""
+        return ", ".join(f"{name} = {target}" for name, target in self.ties.items())
+
+    def bias_variance(self, result, covariance: np.ndarray, inputs) -> np.ndarray:
+        """The squared-bias allowance of the tied ``result`` (its delta-method
+        ``covariance``) at ``inputs``: :func:`tie_bias_variance`."""
+        return tie_bias_variance(result.form, result.params, covariance, self.params,
+                                 self.covariance, inputs)
+
+    def to_dict(self) -> dict:
+        """Plain-type record (for JSON)."""
+        return {"ties": dict(self.ties), "params": dict(self.params),
+                "covariance": [[float(v) for v in row] for row in np.asarray(self.covariance)]}
+
+
+def tie_bias_variance(form, tied_params, tied_covariance, untied_params, untied_covariance,
+                      inputs) -> np.ndarray:
+    r"""Squared-bias allowance of a tied fit's log-prediction (Hausman's contrast).
+
+    :math:`\max(0,\, d^2 - (s_u^2 - s_t^2))` with :math:`d` the untied minus the tied
+    log-prediction and :math:`s_u, s_t` their delta-method standard deviations (module
+    notes): an estimate of the squared bias, zero where the two fits agree within the
+    noise the tie's own efficiency predicts. One value per element of ``inputs``.
+    """
+    log_tied, var_tied = _log_value_and_variance(form, tied_params, tied_covariance, inputs)
+    log_untied, var_untied = _log_value_and_variance(form, untied_params, untied_covariance,
+                                                     inputs)
+    difference = log_untied - log_tied
+    with np.errstate(invalid="ignore"):
+        return np.clip(difference**2 - np.clip(var_untied - var_tied, 0.0, None), 0.0, None)
+
+
+def untied_law(result, runs: Runs, scatter) -> UntiedLaw:
+    """``result``'s law fitted on ``runs`` with the same objective but none of its ties,
+    and its delta-method covariance with ``scatter``; :class:`~scalinglaws.InputError`
+    when that fit fails (the ties then keep their bias unestimated).
+    """
+    if not result.tied:
+        raise InputError("the fit ties no parameters: there is no tie's bias to estimate")
+    fitter = LawFitter.from_result(result, tied={}, preset=None)
+    with warnings.catch_warnings():  # the auxiliary fit's own warnings are not the user's
+        warnings.simplefilter("ignore")
+        untied = fitter.fit(runs)
+    if not untied.success or not all(np.isfinite(v) for v in untied.params.values()):
+        raise InputError(f"the fit without the ties did not converge ({untied.message})")
+    covariance = parameter_covariance(untied, runs, scatter)
+    if not np.all(np.isfinite(covariance)):
+        raise InputError("the fit without the ties has no finite delta-method covariance")
+    return UntiedLaw(ties=result.tied, params=untied.params, covariance=covariance)
 
 
 def draws_log_predictions(form, draws: np.ndarray, inputs) -> np.ndarray:
