@@ -15,6 +15,8 @@ command takes; the README section "The command line" shows the same table)::
     --form NAME           the law (default chinchilla; `scalinglaws forms` lists them)
     --N/--D/--C V [V ..]  lists of positive numbers with unit suffixes (7B, 1.4T, 1e24);
                           lists of equal length pair up, a single value broadcasts
+    --U/--S-min/--task-loss  the same for the other inputs of a form: unique tokens
+                          (data_constrained), minimum steps (kaplan_ns), a task loss (task forms)
     --group COLUMN        the column labelling groups of runs inside one analysis
                           (bootstrap strata, the held-out group)
     --loss-units U        nats (default) | bits | perplexity: the loss column's units,
@@ -48,17 +50,17 @@ import json
 import math
 import os
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 from ..._exceptions import InputError
+from ..._files import atomic_output
 from ._tables import json_document
 
 __all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "nonnegative_int",
            "positive_float", "probability", "jobs", "add_data_options", "add_fit_argument",
-           "add_form_option", "add_quantity_options", "add_flops_per_token_option",
+           "add_form_option", "add_quantity_options", "quantity_flag", "add_flops_per_token_option",
            "add_json_option", "add_group_option", "add_by_option",
            "add_bootstrap_options", "add_seed_option", "add_jobs_option", "add_output_options",
            "runs_from_args", "optional_runs_from_args", "delimiter", "quantities", "for_each_group",
@@ -109,6 +111,13 @@ def _quantity(text: str) -> float:
     return value
 
 
+def _nonnegative_quantity(text: str) -> float:
+    value = _parse_number(text)
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{text!r} must be a finite number >= 0")
+    return value
+
+
 def _positive_float(text: str) -> float:
     return _quantity(text)
 
@@ -153,6 +162,8 @@ def _jobs(text: str) -> int:
 
 #: ``type=`` of a list flag of positive numbers with unit suffixes (``7B``, ``1e24``)
 quantity = _type(_quantity, "quantity")
+#: ``type=`` of a list flag of numbers >= 0 (a task loss)
+nonnegative_quantity = _type(_nonnegative_quantity, "number >= 0")
 #: ``type=`` of a positive number (unit suffixes allowed)
 positive_float = _type(_positive_float, "positive number")
 #: ``type=`` of an integer >= 1
@@ -259,7 +270,26 @@ def add_form_option(parser, default: str = "chinchilla") -> None:
 
 
 _QUANTITY_HELP = {"N": "parameters, e.g. 7B or 7e9", "D": "training tokens, e.g. 1.4T",
-                  "C": "training compute in FLOP, e.g. 1e24 (1 PF-day = 8.64e19 FLOP)"}
+                  "C": "training compute in FLOP, e.g. 1e24 (1 PF-day = 8.64e19 FLOP)",
+                  "U": "unique tokens available, e.g. 25B (form data_constrained: D/U is the "
+                       "number of epochs; a model sees D tokens drawn from U distinct ones)",
+                  "S_min": "minimum optimisation steps, e.g. 1e5 (form kaplan_ns: Kaplan et al. "
+                           "2020's S_min, steps at batch size much larger than B_crit)",
+                  "task_loss": "task loss in nats per token of the correct answer, e.g. 0.8 "
+                               "(task forms task_sigmoid, task_sigmoid_floor, "
+                               "task_logistic_log: step 2 of the ladder); may be 0"}
+
+#: the flags of an input whose name is not itself the flag (--C has its old spellings)
+_QUANTITY_FLAGS = {"C": ("--C", "--compute", "--budgets"), "S_min": ("--S-min",),
+                   "task_loss": ("--task-loss",)}
+
+#: inputs that may be zero (a task loss at the ladder's anchor); every other is positive
+_NONNEGATIVE_QUANTITIES = frozenset({"task_loss"})
+
+
+def quantity_flag(name: str) -> str:
+    """The flag a user types for the input ``name`` (``S_min`` -> ``--S-min``)."""
+    return _QUANTITY_FLAGS.get(name, (f"--{name}",))[0]
 
 
 def add_quantity_options(parser, names=("N", "D", "C"), *, required=(), help=None) -> None:
@@ -271,9 +301,11 @@ def add_quantity_options(parser, names=("N", "D", "C"), *, required=(), help=Non
     """
     help = help or {}
     for name in names:
-        flags = ["--C", "--compute", "--budgets"] if name == "C" else [f"--{name}"]
-        parser.add_argument(*flags, dest=name, type=quantity, nargs="+",
-                            required=name in required, metavar="FLOP" if name == "C" else name,
+        flags = _QUANTITY_FLAGS.get(name, (f"--{name}",))
+        parser.add_argument(*flags, dest=name, nargs="+", required=name in required,
+                            type=(nonnegative_quantity if name in _NONNEGATIVE_QUANTITIES
+                                  else quantity),
+                            metavar="FLOP" if name == "C" else name,
                             help=help.get(name, _QUANTITY_HELP.get(name, name)))
     parser.set_defaults(quantity_names=tuple(names))
 
@@ -403,14 +435,15 @@ def quantities(args, names=None, *, required=()) -> dict:
     given = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     missing = [n for n in required if n not in given]
     if missing:
-        raise InputError(f"{' and '.join('--' + n for n in missing)} required")
+        raise InputError(f"{' and '.join(quantity_flag(n) for n in missing)} required")
     lengths = {n: len(v) for n, v in given.items()}
     longest = max(lengths.values(), default=1)
     for name, length in lengths.items():
         if length not in (1, longest):
             other = next(n for n, k in lengths.items() if k == longest)
-            raise InputError(f"--{name} has {length} value{'s' * (length != 1)} but --{other} "
-                             f"has {longest}: give one value, or as many as --{other}")
+            flag, other = quantity_flag(name), quantity_flag(other)
+            raise InputError(f"{flag} has {length} value{'s' * (length != 1)} but {other} "
+                             f"has {longest}: give one value, or as many as {other}")
     return {n: np.resize(np.asarray(v, dtype=float), longest) for n, v in given.items()}
 
 
@@ -484,29 +517,11 @@ def check_out(args, path=None):
                              force=getattr(args, "force", False), document=document)
 
 
-@contextlib.contextmanager
-def output_file(out):
-    """A temporary path beside ``out`` (same suffix) that becomes ``out`` only on success.
-
-    Whatever writes to it (``result.save``, ``savefig``, an HTML writer) never leaves a
-    partial ``out`` behind: on an error or an interrupt the temporary file is removed.
-    """
-    out = Path(os.fspath(out))
-    folder = out.parent if str(out.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=folder)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        if out.exists():  # keep the permissions of the file being replaced
-            os.chmod(tmp, out.stat().st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+#: ``with output_file(out) as tmp:`` a temporary path beside ``out`` that becomes ``out``
+#: only on success (fsync, rename; removed on an error or an interrupt): the package's one
+#: atomic writer, :func:`scalinglaws._files.atomic_output`, so a symlink's target is
+#: replaced and the link kept, and a FIFO or ``/dev/stdout`` is written into, not replaced
+output_file = atomic_output
 
 
 def save_figure(fig, path, *, dpi: int = 150) -> Path:

@@ -12,6 +12,7 @@ from ._common import (UNITS, add_bootstrap_options, add_confidence_level_option,
                       add_flops_per_token_option, add_form_option, add_group_option,
                       add_jobs_option, add_json_option, add_output_options,
                       add_quantity_options, add_seed_option, key_values, output_file,
+                      quantity_flag,
                       nonnegative_int, positive_float, print_json, quantities,
                       runs_from_args, show_progress, worker_count, write_output)
 from ._tables import format_table
@@ -79,19 +80,36 @@ def _load_fit(args):
     return load(args.fit)
 
 
+#: every input a built-in form takes, each with its flag (--N, --D, --C, --U, --S-min,
+#: --task-loss: ``_common.add_quantity_options``); ``predict`` accepts them all
+FORM_INPUTS = ("N", "D", "C", "U", "S_min", "task_loss")
+
+
+def _form_inputs(args, form) -> dict:
+    """The inputs ``form`` needs, from their flags; refuses a missing one and one the form
+    does not take, naming the flags."""
+    missing = [n for n in form.inputs if getattr(args, n, None) is None]
+    no_flag = [n for n in missing if n not in FORM_INPUTS]
+    if no_flag:
+        raise InputError(f"form {form.name!r} takes the input{'s' * (len(no_flag) > 1)} "
+                         f"{', '.join(no_flag)}, which has no command-line flag; predict in "
+                         "Python: scalinglaws.load(FIT).predict(...)")
+    if missing:
+        raise InputError(f"form {form.name!r} takes {', '.join(form.inputs)}: give "
+                         f"{' and '.join(quantity_flag(n) for n in missing)}")
+    unused = [n for n in FORM_INPUTS if getattr(args, n, None) is not None
+              and n not in form.inputs]
+    if unused:
+        raise InputError(f"form {form.name!r} takes {', '.join(form.inputs)}, not "
+                         f"{' '.join(quantity_flag(n) for n in unused)}")
+    return quantities(args, form.inputs)
+
+
 def cmd_predict(args) -> int:
     from ...analysis.predict import predict
 
     result = _load_fit(args)
-    missing = [n for n in result.form.inputs if getattr(args, n, None) is None]
-    if missing:
-        raise InputError(f"form {result.form.name!r} needs --{' --'.join(missing)}")
-    unused = [n for n in ("N", "D", "C") if getattr(args, n, None) is not None
-              and n not in result.form.inputs]
-    if unused:
-        raise InputError(f"form {result.form.name!r} takes {', '.join(result.form.inputs)}, not "
-                         f"--{' --'.join(unused)}")
-    used = quantities(args, result.form.inputs)
+    used = _form_inputs(args, result.form)
     prediction = predict(result, confidence_level=args.confidence_level, **used)
     frame = prediction.to_frame()
     _print_table(args, frame)
@@ -126,12 +144,54 @@ def cmd_optimal(args) -> int:
     from ...analysis.allocation import compute_optimal
 
     result = _load_fit(args)
+    if "U" in result.form.inputs:
+        return _data_constrained_optimal(args, result)
+    if args.U is not None:
+        raise InputError(f"--U (unique tokens) is for a data_constrained fit; form "
+                         f"{result.form.name!r} takes {', '.join(result.form.inputs)}")
     budgets = quantities(args, ("C",), required=("C",))["C"]
     allocation = compute_optimal(result, budgets, flops_per_token=args.flops_per_token,
                                  confidence_level=args.confidence_level)
     frame = allocation.to_frame()
     _print_table(args, frame)
     _print_level(args, allocation.confidence_level, allocation.n_draws)
+    write_output(args, frame)
+    return 0
+
+
+def _data_constrained_optimal(args, result) -> int:
+    """``optimal`` of a data-constrained fit: Muennighoff et al.'s allocation of each budget
+    under a limit of U unique tokens (``laws.datablations.data_constrained_optimal``)."""
+    import warnings
+
+    import pandas as pd
+
+    from ..._exceptions import ScalingLawsWarning
+    from ...laws.datablations import DataConstrained, data_constrained_optimal
+
+    form = result.form
+    if not isinstance(form, DataConstrained):
+        raise InputError(f"form {form.name!r} takes {', '.join(form.inputs)}; `optimal` "
+                         "allocates compute only for laws in N and D and for data_constrained")
+    if args.U is None:
+        raise InputError(f"form {form.name!r} allocates compute under a limit of unique "
+                         "tokens: give --U (unique tokens available, e.g. --U 25B)")
+    given = quantities(args, ("C", "U"), required=("C", "U"))
+    law = getattr(result, "fit", result)  # a calibrated fit carries its FitResult
+    best = data_constrained_optimal(law, given["C"], given["U"],
+                                    flops_per_token=args.flops_per_token)
+    frame = pd.DataFrame({
+        "C": given["C"], "U": given["U"], "N": best.N, "D": best.D,
+        "epochs": best.epochs, "loss": best.loss,
+        "tokens_per_parameter": best.D / best.N,
+        "at_search_edge": [bool(e) for e in pd.Series(best.at_search_edge).array]})
+    frame.attrs.update(question="data_constrained_optimal", form=form.name,
+                       flops_per_token=best.flops_per_token, interval="none")
+    if getattr(law, "bootstrap", None) is not None and not args.json:
+        warnings.warn("the data-constrained allocation is the fit's point estimate: no "
+                      "interval is computed for it (the bootstrap draws are not used)",
+                      ScalingLawsWarning, stacklevel=2)
+    _print_table(args, frame)
     write_output(args, frame)
     return 0
 
@@ -253,14 +313,18 @@ def register(sub) -> None:
 
     p = sub.add_parser("predict", help="predict losses from a saved fit",
                        description="Predict the loss (nats/token) of models from a fit saved "
-                                   "with `fit --out`. Give N (parameters) and D (tokens), or "
-                                   "whatever inputs the form needs; lists of equal length pair "
-                                   "up, a single value broadcasts. A fit saved with `fit "
+                                   "with `fit --out`. Give the inputs the fit's form takes "
+                                   "(`scalinglaws forms` lists them): --N (parameters) and --D "
+                                   "(tokens) for chinchilla, also --U (unique tokens) for "
+                                   "data_constrained, --N and --S-min (steps) for kaplan_ns, "
+                                   "--C for kaplan_c, --task-loss for the task forms; lists of "
+                                   "equal length pair up, a single value broadcasts. A fit "
+                                   "saved with `fit "
                                    "--uncertainty` gives confidence_low/high (where the law is) "
                                    "and prediction_low/high (where one new run will land); a fit "
                                    "with a bootstrap gives confidence_low/high. " + UNITS)
     add_fit_argument(p)
-    add_quantity_options(p)
+    add_quantity_options(p, FORM_INPUTS)
     add_confidence_level_option(p, from_fit=True)
     add_output_options(p, None, what="the predictions")
     p.set_defaults(func=cmd_predict)
@@ -268,10 +332,16 @@ def register(sub) -> None:
     p = sub.add_parser("optimal", help="compute-optimal N and D for compute budgets",
                        description="Compute-optimal model size N (parameters), tokens D and the "
                                    "loss there for each budget C in FLOP (e.g. 5.76e23, Gopher's); "
-                                   "intervals when the fit JSON holds a bootstrap. " + UNITS)
+                                   "intervals when the fit JSON holds a bootstrap. A "
+                                   "data_constrained fit also needs --U, the unique tokens "
+                                   "available: the allocation then repeats data (epochs = D/U) "
+                                   "where that pays (Muennighoff et al. 2023; point estimate, "
+                                   "no interval). " + UNITS)
     add_fit_argument(p)
-    add_quantity_options(p, ("C",), required=("C",),
-                         help={"C": "training budgets in FLOP (1 PF-day = 8.64e19 FLOP)"})
+    add_quantity_options(p, ("C", "U"), required=("C",),
+                         help={"C": "training budgets in FLOP (1 PF-day = 8.64e19 FLOP)",
+                               "U": "unique tokens available, for a data_constrained fit, "
+                                    "e.g. 25B; one value, or one per budget"})
     add_flops_per_token_option(p)
     add_confidence_level_option(p, from_fit=True)
     add_output_options(p, None, what="the allocation table")

@@ -1,0 +1,154 @@
+"""`predict` and `optimal` on forms whose inputs are not just N and D (outputs/cli/fitting.py).
+
+`predict` takes every input a built-in form needs (--U for data_constrained, --S-min for
+kaplan_ns, --task-loss for the task forms); `optimal` allocates a data-constrained fit's
+budgets under a limit of unique tokens (--U). Expected values are published ones or the
+law's formula written out by hand here, never the package's own output.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from scalinglaws import FitResult
+from scalinglaws.laws.published import KAPLAN_2020_NS
+from scalinglaws.outputs.cli import main
+
+# huggingface/datablations README "Parametric Fit" / utils/parametric_fit.ipynb outputs
+# (the same values tests/laws/test_datablations.py checks the law against)
+README_PREDICTIONS = [((6.34e9, 242e9, 25e9), 2.2256440889984477),
+                      ((8.67e9, 178e9, 25e9), 2.2269634075087867)]
+# the datablations reference sheet, section 5: a grid search at C = 1e22, U = 25e9
+SHEET_OPTIMUM = {"C": 1e22, "U": 25e9, "N": 7022364735.879969, "D": 237336955477.55075,
+                 "epochs": 9.49347821910203}
+
+
+def _json(capsys):
+    return json.loads(capsys.readouterr().out)
+
+
+@pytest.fixture(scope="module")
+def paper_fit(tmp_path_factory):
+    """Muennighoff et al.'s published data-constrained law as a saved fit."""
+    from scalinglaws.laws.datablations import MUENNIGHOFF_2023
+
+    out = tmp_path_factory.mktemp("dc") / "dc_fit.json"
+    FitResult.from_params("data_constrained", dict(MUENNIGHOFF_2023["params"])).save(out)
+    return out
+
+
+def test_predict_takes_unique_tokens_for_a_data_constrained_fit(paper_fit, capsys):
+    # before: "form 'data_constrained' needs --U", then "unrecognized arguments: --U"
+    (n1, d1, u1), loss1 = README_PREDICTIONS[0]
+    (n2, d2, u2), loss2 = README_PREDICTIONS[1]
+    assert main(["predict", str(paper_fit), "--N", str(n1), str(n2), "--D", str(d1), str(d2),
+                 "--U", "25B", "--json"]) == 0
+    rows = _json(capsys)["rows"]
+    assert [r["U"] for r in rows] == [u1, u2]
+    # the notebook's float64 outputs: the law is the same arithmetic, so 1e-12
+    assert rows[0]["loss"] == pytest.approx(loss1, rel=1e-12)
+    assert rows[1]["loss"] == pytest.approx(loss2, rel=1e-12)
+
+
+def test_predict_names_the_missing_and_the_unused_input_flags(paper_fit, capsys):
+    assert main(["predict", str(paper_fit), "--N", "7e9", "--D", "2.4e11"]) == 2
+    err = capsys.readouterr().err
+    assert "--U" in err and "N, D, U" in err
+    assert main(["predict", str(paper_fit), "--N", "7e9", "--D", "2.4e11", "--U", "25e9",
+                 "--S-min", "1e5"]) == 2
+    assert "not --S-min" in capsys.readouterr().err
+    assert main(["predict", str(paper_fit), "--N", "7e9", "8e9", "9e9", "--D", "2.4e11",
+                 "--U", "1e9", "2e9"]) == 2
+    assert "--U has 2 values but --N has 3" in capsys.readouterr().err
+
+
+def test_the_users_data_constrained_fit_is_usable_from_the_command_line(tmp_path, capsys):
+    # the reported sequence: fit --form data_constrained --fix ... --out, then predict --U
+    from scalinglaws.laws.datablations import MUENNIGHOFF_2023, DataConstrained
+
+    p = dict(MUENNIGHOFF_2023["params"])
+    n = np.repeat([1e8, 3e8, 1e9, 3e9], 6)
+    d = np.tile([1e9, 3e9, 1e10, 3e10, 1e11, 3e11], 4)
+    u = np.resize([1e9, 1e10, 1e11], n.size)
+    loss = DataConstrained().predict(p, N=n, D=d, U=u)  # noise-free: the fit recovers p
+    lines = ["N,D,U,loss"] + [f"{a:.17g},{b:.17g},{c:.17g},{e:.17g}" for a, b, c, e in zip(n, d, u, loss)]
+    (tmp_path / "dc.csv").write_text("\n".join(lines) + "\n")
+    fix = ",".join(f"{k}={p[k]!r}" for k in ("E", "A", "B", "alpha", "beta"))
+    assert main(["fit", str(tmp_path / "dc.csv"), "--form", "data_constrained", "--fix", fix,
+                 "--out", str(tmp_path / "dc_fit.json")]) == 0
+    capsys.readouterr()
+    (n1, d1, u1), loss1 = README_PREDICTIONS[0]
+    assert main(["predict", str(tmp_path / "dc_fit.json"), "--N", str(n1), "--D", str(d1),
+                 "--U", str(u1), "--json"]) == 0
+    # R*_D, R*_N recovered from noise-free runs: the notebook's value to 1e-6
+    assert _json(capsys)["rows"][0]["loss"] == pytest.approx(loss1, rel=1e-6)
+
+
+def test_predict_takes_minimum_steps_for_kaplan_ns(tmp_path, capsys):
+    out = tmp_path / "ns.json"
+    FitResult.from_params("kaplan_ns", dict(KAPLAN_2020_NS)).save(out)
+    assert main(["predict", str(out), "--N", "1e9", "1e8", "--S-min", "1e5", "--json"]) == 0
+    rows = _json(capsys)["rows"]
+    for row, n in zip(rows, (1e9, 1e8)):  # Kaplan et al. 2020 Eq. 1.6, written out
+        law = ((KAPLAN_2020_NS["N_c"] / n) ** KAPLAN_2020_NS["alpha_N"]
+               + (KAPLAN_2020_NS["S_c"] / 1e5) ** KAPLAN_2020_NS["alpha_S"])
+        assert row["S_min"] == 1e5 and row["loss"] == pytest.approx(law, rel=1e-12)
+    assert main(["predict", str(out), "--N", "1e9"]) == 2
+    assert "give --S-min" in capsys.readouterr().err
+
+
+def test_predict_takes_a_task_loss_even_zero(tmp_path, capsys):
+    params = {"a": -0.75, "x0": 0.6, "k": 5.0, "b": 1.0}
+    out = tmp_path / "task.json"
+    FitResult.from_params("task_sigmoid", params).save(out)
+    assert main(["predict", str(out), "--task-loss", "0", "0.6", "2", "--json"]) == 0
+    rows = _json(capsys)["rows"]
+    for row, x in zip(rows, (0.0, 0.6, 2.0)):  # Bhagia et al. 2024 Eq. 2, written out
+        expected = params["a"] / (1 + math.exp(-params["k"] * (x - params["x0"]))) + params["b"]
+        assert row["loss"] == pytest.approx(expected, rel=1e-12)
+    assert main(["predict", str(out), "--task-loss", "-1"]) == 2
+    assert "--task-loss" in capsys.readouterr().err
+
+
+def test_predict_help_lists_every_input_flag_with_its_units(capsys):
+    assert main(["predict", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for flag in ("--U", "--S-min", "--task-loss"):
+        assert flag in text
+    assert "unique tokens" in text and "minimum optimisation steps" in text
+
+
+def test_optimal_allocates_a_data_constrained_fit_under_unique_tokens(paper_fit, capsys):
+    # before: "form 'data_constrained' has inputs (N, D, U); allocating compute ... needs a
+    # law in both N and D", with no command answering data_constrained_optimal
+    assert main(["optimal", str(paper_fit), "--C", "1e22", "--U", "25B", "--json"]) == 0
+    doc = _json(capsys)
+    row = doc["rows"][0]
+    assert doc["question"] == "data_constrained_optimal" and doc["interval"] == "none"
+    # the sheet's 1,000-point grid search: 5e-3 as in tests/laws/test_datablations.py
+    assert row["N"] == pytest.approx(SHEET_OPTIMUM["N"], rel=5e-3)
+    assert row["D"] == pytest.approx(SHEET_OPTIMUM["D"], rel=5e-3)
+    assert row["epochs"] == pytest.approx(SHEET_OPTIMUM["epochs"], rel=5e-3)
+    assert 6 * row["N"] * row["D"] == pytest.approx(1e22, rel=1e-12)
+    assert row["U"] == 25e9 and row["at_search_edge"] is False
+
+
+def test_optimal_of_a_data_constrained_fit_asks_for_unique_tokens(paper_fit, chinchilla_fit,
+                                                                 capsys):
+    assert main(["optimal", str(paper_fit), "--C", "1e22"]) == 2
+    assert "give --U" in capsys.readouterr().err
+    assert main(["optimal", str(chinchilla_fit), "--C", "1e22", "--U", "25B"]) == 2
+    assert "--U (unique tokens) is for a data_constrained fit" in capsys.readouterr().err
+
+
+@pytest.fixture()
+def chinchilla_fit(tmp_path):
+    from scalinglaws.laws.published import HOFFMANN_2022_ROUNDED
+
+    out = tmp_path / "chinchilla.json"
+    FitResult.from_params("chinchilla", dict(HOFFMANN_2022_ROUNDED)).save(out)
+    return out
