@@ -70,6 +70,22 @@ def test_a_header_with_units_is_suggested_quoted_for_the_shell():
     assert fixed.N.tolist() == [7e7, 1.4e8, 2.8e8]
 
 
+def test_a_suggested_header_naming_a_scale_says_to_multiply_it():
+    # The reviewer's case: 'params (M)' was suggested as N with no word that its values are
+    # millions; mapped as suggested, the fit gave A = 3.86 instead of 431.9.
+    runs = load_runs({"params (M)": [70, 140, 280], "tokens": [1.4e9, 2.8e9, 5.6e9],
+                      "loss": LOSS})
+    with pytest.raises(InputError) as caught:
+        _ = runs.N
+    message = str(caught.value)
+    assert "Did you mean 'params (M)'?" in message
+    assert message.endswith(
+        "with the columns option (N='params (M)'). Mind the units of 'params (M)': its header "
+        "says millions, while N is read as a count of parameters: multiply the values by 1e6 "
+        "before loading (or write them with a suffix, as 70M or 1.4B), or if they already are "
+        "parameters, rename the column")
+
+
 def test_no_close_column_gives_the_placeholder():
     runs = load_runs({"N": [7e7, 1.4e8], "loss": [3.9, 3.5], "seed": [0, 1]})
     with pytest.raises(InputError, match=r"Columns: N, loss, seed\. Recognised names for D: .*"

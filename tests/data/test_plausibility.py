@@ -114,6 +114,99 @@ def test_tokens_in_millions_are_caught_by_tokens_per_parameter():
     assert len(said) == 1 and "is column 'D' (D) in millions or billions" in said[0]
 
 
+def test_swapped_n_and_d_warn_and_say_how_to_map_them(tmp_path):
+    # The reviewer's case: Chinchilla's sweep with N and D exchanged fits A and B, alpha
+    # and beta exchanged without a word; its median D/N (0.054) was inside 0.01..1e5.
+    project = Path(__file__).resolve().parents[2]
+    table = pd.read_csv(project / "datasets" / "synthetic_chinchilla_sweep.csv")
+    path = tmp_path / "swapped.csv"
+    pd.DataFrame({"params": table.D, "tokens": table.N, "loss": table.loss}).to_csv(
+        path, index=False)
+    said = quiet_load(path)[1]
+    assert len(said) == 1
+    assert "90 of 108 runs have fewer tokens than parameters (median tokens per " \
+           "parameter D/N 0.0544)" in said[0]
+    assert "are N and D swapped (if so, set the columns option (N=tokens, D=params))" \
+        in said[0]
+    runs, said = quiet_load(path, columns={"N": "tokens", "D": "params"})
+    assert said == [] and runs.N.tolist() == table.N.tolist()
+
+
+def test_fewer_tokens_than_parameters_in_every_run_warns():
+    table = sweep().drop(columns="C")
+    table["D"] = table["N"] / 2  # D/N = 0.5 everywhere: inside the old 0.01..1e5 window
+    said = quiet_load(table)[1]
+    assert len(said) == 1 and "40 of 40 runs have fewer tokens than parameters" in said[0]
+
+
+@pytest.mark.parametrize("share, warned", [(0.45, False), (0.55, True)])
+def test_the_swap_check_asks_most_runs(share, warned):
+    # Porian et al.'s IsoFLOP budgets have up to 44% of their runs with D < N; a sweep is
+    # suspect only when most of them do.
+    n_below = round(40 * share)
+    N = np.geomspace(1e7, 1e9, 40)
+    ratio = np.where(np.arange(40) < n_below, 0.3, 20.0)
+    said = quiet_load({"N": N, "D": ratio * N, "loss": np.linspace(4, 3, 40)})[1]
+    assert bool(said) == warned
+    if warned:
+        assert f"{n_below} of 40 runs have fewer tokens than parameters" in said[0]
+
+
+def test_a_header_naming_a_scale_warns_for_the_column_it_names(tmp_path):
+    # The reviewer's case: params (M) mapped as N was quiet (its largest value, 5e4, is above
+    # the 1e4 floor) while tokens_B warned; the fit gave A = 3.86 instead of 431.9.
+    project = Path(__file__).resolve().parents[2]
+    table = pd.read_csv(project / "datasets" / "synthetic_chinchilla_sweep.csv")
+    path = tmp_path / "units.csv"
+    pd.DataFrame({"params (M)": table.N / 1e6, "tokens_B": table.D / 1e9,
+                  "loss": table.loss}).to_csv(path, index=False)
+    runs, said = quiet_load(path, columns={"N": "params (M)", "D": "tokens_B"})
+    assert len(said) == 2  # one per column, no second warning from the floors or C
+    assert "column 'params (M)' (N): its header says millions, while N is read as a count " \
+           "of parameters: multiply the values by 1e6 before loading" in said[0]
+    assert "column 'tokens_B' (D): its header says billions" in said[1]
+    assert "multiply the values by 1e9" in said[1]
+    assert runs.N.max() == table.N.max() / 1e6  # a warning: values used as given
+    # N alone in millions: the values pass every value check, only the header tells
+    only_n = pd.DataFrame({"params (M)": table.N / 1e6, "D": table.D, "loss": table.loss})
+    said = quiet_load(only_n, columns={"N": "params (M)"})[1]
+    assert len(said) == 1 and "column 'params (M)' (N): its header says millions" in said[0]
+
+
+@pytest.mark.parametrize("header, scale", [
+    ("params (M)", (1e6, "millions")), ("params_M", (1e6, "millions")),
+    ("tokens_B", (1e9, "billions")), ("N [billions]", (1e9, "billions")),
+    ("Params (B)", (1e9, "billions")), ("tokens (in billions)", (1e9, "billions")),
+    ("num_params_millions", (1e6, "millions")), ("tokens (1e9)", (1e9, "units of 1e9")),
+    ("tokens_k", (1e3, "thousands")), ("C (PF-days)", (8.64e19, "PF-days")),
+    ("pf_days", (8.64e19, "PF-days")),
+    # no scale: canonical names, the public tables' headers, a lone letter, a leading one
+    ("N", None), ("M", None), ("B", None), ("n_params", None), ("m_params", None),
+    ("tokens", None), ("Model Size", None), ("Training FLOP", None), ("total_flops", None),
+    ("param_count", None), ("tokens_seen", None), ("n_params_nonembedding", None),
+    ("unique_tokens", None),
+])
+def test_header_scale(header, scale):
+    from scalinglaws.data._plausibility import header_scale
+
+    assert header_scale(header) == scale
+
+
+def test_compute_derived_from_n_and_d_in_millions_blames_n_and_d():
+    # The reviewer's case: both in millions, N reaches 5e4 and D 1e6, not below their
+    # floors; only the derived C is below 6e10, and the file has no C column to fix.
+    project = Path(__file__).resolve().parents[2]
+    table = pd.read_csv(project / "datasets" / "synthetic_chinchilla_sweep.csv")
+    table = pd.DataFrame({"N": table.N / 1e6, "D": table.D / 1e6, "loss": table.loss})
+    assert table["N"].max() > 1e4 and table["D"].max() >= 1e6
+    said = quiet_load(table)[1]
+    assert len(said) == 1
+    assert "every value of C (derived from C = k·N·D) is below 6e10" in said[0]
+    assert "so N and D are not both in parameters and tokens: is column 'N' (N) (largest " \
+           "5e+04) or column 'D' (D) (largest 1e+06)" in said[0]
+    assert "written in millions or billions" in said[0] and "PF-days" not in said[0]
+
+
 @pytest.mark.parametrize("name, floor", [("N", 1e4), ("D", 1e6), ("C", 6e10)])
 def test_the_floors_are_strict(name, floor):
     said = quiet_load({name: [floor / 2, floor], "loss": [3.0, 2.9]})[1]
@@ -320,6 +413,19 @@ def test_public_tables_raise_no_units_or_duplicate_warning(shared_dir):
     ]
     project = Path(__file__).resolve().parents[2]
     loads.append(lambda: load_runs(project / "datasets" / "synthetic_chinchilla_sweep.csv"))
+    # Parts a user may fit alone: each IsoFLOP budget of each of Porian et al.'s settings
+    # (up to 44% of a budget's runs have D < N), each OLMo ladder run's checkpoints (early
+    # checkpoints have D far below N), the compute-optimal pairs.
+    porian = pd.read_csv(root / "porian2024" / "porian2024_isoflop.csv")
+    for _, budget in porian.groupby(["setting", "C"]):
+        loads.append(lambda budget=budget: load_runs(budget[["N", "D", "C", "loss"]]))
+    olmo = pd.read_csv(root / "downstream_evals" / "olmo_ladder_checkpoints.csv")
+    for _, run in olmo.query("tokens > 0").groupby("run_id"):
+        loads.append(lambda run=run: load_runs(run, columns={
+            "N": "n_params", "D": "tokens", "C": "flops", "loss": "c4_en_loss"}))
+    pairs = pd.read_csv(root / "porian2024" / "porian2024_optimal_pairs_repo.csv")
+    loads.append(lambda: load_runs(pairs, columns={"N": "N_opt", "D": "D_opt",
+                                                   "loss": "loss_opt"}, nan_policy="omit"))
     for load in loads:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -4,7 +4,9 @@
   another name (``N (params)``, ``num_tokens``, ``params_M``, ``loss (nats)``), ignoring
   case, spacing, units in brackets and a trailing unit word;
 * :func:`missing_column_message` says a required column is absent, lists the columns
-  present, suggests the close ones and shows the mapping in Python and on the command line;
+  present, suggests the close ones and shows the mapping in Python and on the command line
+  (and, when the suggested header names a scale such as ``params (M)``, that the values
+  must be multiplied first);
 * :func:`refuse_document` refuses a JSON document the package wrote (a fit, a comparison)
   given where a table of runs is expected, and :func:`json_shape_message` says what shape
   a JSON table must have when an object could not be read as one.
@@ -21,7 +23,7 @@ from typing import Any
 
 from .._exceptions import InputError
 from .._files import parse_json
-from ._plausibility import NAMED_LIKE, loss_name_units
+from ._plausibility import NAMED_LIKE, loss_name_units, scale_advice
 from .columns import ALIASES, MEANING, normalise
 from .readers import read_data
 
@@ -101,8 +103,10 @@ def missing_column_message(name: str, source: str, columns: list, how_to_get: st
                f"Columns: {_listing(columns)}.")
     if close:
         message += f" Did you mean {' or '.join(repr(str(column)) for column in close)}?"
-    return (f"{message} Recognised names for {name}: {recognised} (any case); or say which "
-            f"column holds it with {how_to_map(name, close[0] if close else None)}")
+    message = (f"{message} Recognised names for {name}: {recognised} (any case); or say which "
+               f"column holds it with {how_to_map(name, close[0] if close else None)}")
+    advice = scale_advice(close[0], name) if close else ""
+    return f"{message}. Mind the units of {str(close[0])!r}: {advice}" if advice else message
 
 
 def loss_hint(table, columns: Mapping | None) -> str:

@@ -9,9 +9,13 @@ what to do. A warning, never an error: toy models and odd sweeps exist.
 * the loss column is named like a perplexity or a loss in bits (the package fits nats per
   token): :func:`loss_name_units`; ``loss_units=`` converts on loading (:func:`to_nats`);
 * a loss above any cross-entropy a language model reaches (:data:`MAX_PLAUSIBLE_LOSS`);
+* a column of parameters, tokens or compute whose header names a scale (``params (M)``,
+  ``tokens_B``, ``C (PF-days)``: :func:`header_scale`): the values are read as counts;
 * parameters, tokens or compute whose largest value is too small for any sweep
-  (:data:`MIN_LARGEST`), or tokens per parameter far outside every published sweep
-  (:data:`TOKENS_PER_PARAMETER`): values in millions, billions or PF-days.
+  (:data:`MIN_LARGEST`; a derived column blames the columns it came from), or tokens per
+  parameter outside every published sweep (:data:`TOKENS_PER_PARAMETER`): values in
+  millions, billions or PF-days, or N and D swapped (most runs with fewer tokens than
+  parameters).
 
 :func:`repeated_rows` finds rows that repeat an earlier row in every column (a log
 appended twice), which would count as extra runs (``duplicates=``). For training curves,
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 import warnings
 from collections.abc import Callable, Mapping
 
@@ -31,6 +36,7 @@ from .._exceptions import InputError, ScalingLawsWarning, UnitsWarning
 
 __all__ = ["LOSS_UNITS", "DUPLICATES", "MAX_PLAUSIBLE_LOSS", "MIN_LARGEST",
            "TOKENS_PER_PARAMETER", "NAMED_LIKE", "loss_name_units", "to_nats", "warn_units",
+           "header_scale", "scale_advice",
            "repeated_rows", "TAIL_INTERVALS", "loss_tails"]
 
 #: Values of ``loss_units``: what the loss column holds, converted to nats per token.
@@ -62,11 +68,31 @@ _UNIT_ADVICE = {
 }
 
 #: The median tokens per parameter D/N of a sweep lies in this range. Public sweeps have
-#: medians 8 to 214 (/work/shared: Porian et al. 8.2, Muennighoff et al. 20, Epoch's
-#: Chinchilla 22, OLMo ladder 17, Luo et al. 46, Ruan et al.'s base models 214) and the
-#: most overtrained sweeps reach 1e4 (Sardana et al. 2024): ranges 100x wider on each
-#: side. N or D in millions or billions moves the median by 1e6 or 1e9.
-TOKENS_PER_PARAMETER = (1e-2, 1e5)
+#: medians 8 to 704 (/work/shared: Porian et al. 8.2, OLMo ladder checkpoints 17,
+#: Muennighoff et al. 20, Epoch's Chinchilla 22, Luo et al. 46, Ruan et al.'s base models
+#: 214; datasets/: Hoffmann et al. Table 3 21, GPT-3 Table D.1 704) and the most
+#: overtrained sweeps reach 1e4 (Sardana et al. 2024): 100x above. Below, a median under 1
+#: means most runs saw fewer tokens than they have parameters, which no public sweep does:
+#: the largest share of runs with D < N is 21% of Porian et al.'s 1745 runs (44% in one
+#: setting's one budget, 16 runs), 17% of datasets/synthetic_chinchilla_sweep.csv, 4.5% of
+#: Epoch's Chinchilla, 3.3% of the OLMo ladder's 3850 checkpoints (early checkpoints
+#: included; 10% of one run's), 0.6% of Muennighoff et al.'s and none of Luo et al.'s
+#: curves. N and D swapped put the median at 1/20 (0.05), D in millions at 2e-5, N in
+#: millions at 2e7.
+TOKENS_PER_PARAMETER = (1.0, 1e5)
+
+#: Words and brackets in a header that give the scale of its values: ``params (M)``,
+#: ``tokens_B``, ``N [billions]``, ``C (PF-days)``, ``tokens (1e9)``. One letter counts only
+#: at either end of a header of several words (``params_m``), never alone (``M``).
+_SCALE_WORDS = {
+    **dict.fromkeys(("k", "thousand", "thousands"), (1e3, "thousands")),
+    **dict.fromkeys(("m", "mn", "mil", "million", "millions"), (1e6, "millions")),
+    **dict.fromkeys(("b", "bn", "g", "billion", "billions"), (1e9, "billions")),
+    **dict.fromkeys(("t", "tn", "trillion", "trillions"), (1e12, "trillions")),
+}
+_PF_DAYS = re.compile(r"(?:^|[^a-z])(pf|petaflop)[\s_\-/]*(?:s[\s_\-/]*)?days?(?:$|[^a-z])")
+_POWER = re.compile(r"^(?:x\s*)?(?:1e\+?|10\^|10\*\*)(\d{1,2})$")
+_NAMED_QUANTITY = {"N": "parameters", "D": "tokens", "C": "FLOP", "U": "unique tokens"}
 
 _PERPLEXITY = re.compile(r"perplexit|(?:^|[^a-z])(ppl|ppx)(?:$|[^a-z])")
 _PER_BYTE = re.compile(r"(?:^|[^a-z])(bpb|bpc|bits? per (?:byte|char))")
@@ -89,6 +115,43 @@ def loss_name_units(column: object) -> str | None:
     if _BITS.search(name):
         return "bits"
     return None
+
+
+def header_scale(column: object) -> tuple[float, str] | None:
+    """``(factor, words)`` when a column's header names the scale of its values
+    (``"params (M)"`` → ``(1e6, "millions")``, ``"tokens_B"`` → ``(1e9, "billions")``,
+    ``"C (PF-days)"`` → ``(8.64e19, "PF-days")``), else None."""
+    text = str(column).strip().lower()
+    if _PF_DAYS.search(text):
+        return 8.64e19, "PF-days"
+    for inner in re.findall(r"[(\[{]([^)\]}]*)[)\]}]", text):
+        words = [word for word in re.split(r"[\s_]+", inner.strip()) if word not in ("in", "")]
+        if len(words) == 1:
+            power = _POWER.match(words[0])
+            if power:
+                return 10.0 ** int(power.group(1)), f"units of 1e{int(power.group(1))}"
+            if words[0] in _SCALE_WORDS:
+                return _SCALE_WORDS[words[0]]
+    words = [word for word in re.split(r"[\s_\-/.:]+", re.sub(r"[(\[{][^)\]}]*[)\]}]", " ",
+                                                              text)) if word]
+    if len(words) >= 2:
+        for word in (words[-1], words[0]):
+            if word in _SCALE_WORDS and (len(word) > 1 or word != words[0]):
+                return _SCALE_WORDS[word]
+    return None
+
+
+def scale_advice(column: object, name: str) -> str:
+    """What to do about a column whose header names a scale, mapped to canonical ``name``
+    (one of N, D, C, U); "" when its header names none."""
+    scale = header_scale(column)
+    if scale is None or name not in _NAMED_QUANTITY:
+        return ""
+    factor, words = scale
+    return (f"its header says {words}, while {name} is read as a count of "
+            f"{_NAMED_QUANTITY[name]}: multiply the values by {_power(factor)} before loading "
+            f"(or write them with a suffix, as 70M or 1.4B), or if they already are "
+            f"{_NAMED_QUANTITY[name]}, rename the column")
 
 
 def to_nats(values: np.ndarray, units: str, source: str, column: str,
@@ -153,28 +216,71 @@ def warn_units(frame, mapping: Mapping, derived: tuple, source: str,
              f"to 'perplexity': nats = ln(perplexity)), or a sum over a sequence "
              f"rather than a mean per token? {_SILENCE[0].upper()}{_SILENCE[1:]}")
     flagged: set = set()
+    # A header naming a scale (params (M)) says the unit outright; the value checks below
+    # stay quiet for that column (one mistake, one warning).
+    for name in _NAMED_QUANTITY:
+        if name in mapping and name in frame.columns and name not in derived:
+            advice = scale_advice(mapping[name], name)
+            if advice:
+                flagged.add(name)
+                values = frame[name].to_numpy(dtype=np.float64)
+                warn(f"{column_of(name)}: {advice} (its values are used as given: the "
+                     f"largest is {values.max():.4g} {_NAMED_QUANTITY[name]})")
     # Given columns first: a derived one inherits their units, and is checked only when
-    # none of them was flagged (one mistake, one warning).
+    # none of them was flagged.
     for name in sorted(MIN_LARGEST, key=lambda name: name in derived):
         floor = MIN_LARGEST[name]
-        if name not in frame.columns or (name in derived and flagged):
+        if name not in frame.columns or name in flagged or (name in derived and flagged):
             continue
         values = frame[name].to_numpy(dtype=np.float64)
         if values.max() < floor:
             flagged.add(name)
-            warn(f"every value of {column_of(name)} is below {_power(floor)} (largest "
-                 f"{values.max():.4g}, at {where(int(np.argmax(values)))}): "
+            largest = (f"every value of {column_of(name)} is below {_power(floor)} (largest "
+                       f"{values.max():.4g}, at {where(int(np.argmax(values)))})")
+            if name in derived:  # its inputs are in other units: name them, not it
+                inputs = [other for other in ("N", "D", "C")
+                          if other != name and other in frame.columns]
+                shown = " or ".join(
+                    f"{column_of(other)} (largest {frame[other].max():.4g})" for other in inputs)
+                scales = "millions, billions or PF-days" if "C" in inputs else \
+                    "millions or billions"
+                warn(f"{largest}, so {' and '.join(inputs)} are not both in "
+                     f"{' and '.join(_WHAT[other] for other in inputs)}: is {shown} written in "
+                     f"{scales} (a 70M model as 70, 1.4T tokens as 1400)? Write N in "
+                     f"parameters, D in tokens and C in FLOP, as numbers or with a suffix "
+                     f"(70M, 1.4B, 2T); {_SILENCE} (a toy sweep)")
+                continue
+            warn(f"{largest}: "
                  f"{_UNIT_ADVICE[name]}? Write the values in {_WHAT[name]}, as numbers or "
                  f"with a suffix (70M, 1.4B, 2T); {_SILENCE} (a toy sweep)")
     if {"N", "D"} <= set(frame.columns) and not flagged:
-        ratio = float(np.median(frame["D"].to_numpy() / frame["N"].to_numpy()))
-        low, high_ratio = TOKENS_PER_PARAMETER
-        if not low <= ratio <= high_ratio:
-            warn(f"the median tokens per parameter D/N is {ratio:.3g}, outside the "
-                 f"{low:g} to {high_ratio:g} of every published sweep (Chinchilla-optimal "
-                 f"is about 20): is {column_of('N' if ratio > high_ratio else 'D')} in "
-                 f"millions or billions, or {column_of('D' if ratio > high_ratio else 'N')} "
-                 f"in other units? Write N in parameters and D in tokens; {_SILENCE}")
+        _check_tokens_per_parameter(frame, mapping, column_of, warn)
+
+
+def _check_tokens_per_parameter(frame, mapping: Mapping, column_of: Callable[[str], str],
+                                warn: Callable[[str], None]) -> None:
+    """Warn when the median D/N is outside :data:`TOKENS_PER_PARAMETER`: N or D in other
+    units, or (most runs with D < N) the two columns swapped."""
+    ratios = frame["D"].to_numpy() / frame["N"].to_numpy()
+    ratio = float(np.median(ratios))
+    low, high_ratio = TOKENS_PER_PARAMETER
+    if ratio > high_ratio:
+        warn(f"the median tokens per parameter D/N is {ratio:.3g}, above the {high_ratio:g} "
+             f"of every published sweep (Chinchilla-optimal is about 20): is "
+             f"{column_of('N')} in millions or billions, or {column_of('D')} in other units? "
+             f"Write N in parameters and D in tokens; {_SILENCE}")
+    elif ratio < low:
+        fewer = int(np.count_nonzero(ratios < 1.0))
+        swap = ("the columns option (N=" + shlex.quote(str(mapping["D"])) + ", D="
+                + shlex.quote(str(mapping["N"])) + ")") if {"N", "D"} <= set(mapping) else ""
+        swapped = (f"are N and D swapped (if so, set {swap})" if swap
+                   else "are N and D swapped")
+        units = f"is {column_of('D')} in millions or billions"
+        first, second = (units, swapped) if ratio < 1e-3 else (swapped, units)
+        warn(f"{fewer} of {len(ratios)} runs have fewer tokens than parameters (median tokens "
+             f"per parameter D/N {ratio:.3g}); no public sweep has most of its runs there "
+             f"(their medians are 8 to 704; Chinchilla-optimal is about 20): {first}, or "
+             f"{second}? Write N in parameters and D in tokens; {_SILENCE}")
 
 
 _WHAT = {"N": "parameters", "D": "tokens", "C": "FLOP"}

@@ -272,8 +272,10 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
     -----
     UnitsWarning
         A loss column named like a perplexity or bits (unless ``loss_units`` is given), a
-        loss above 14.45 nats, every N < 1e4, D < 1e6 or C < 6e10, a median D/N outside
-        0.01 to 1e5 (why: :mod:`scalinglaws.data._plausibility`); naming file and column.
+        loss above 14.45 nats, a column of N, D, C or U whose header names a scale
+        (``params (M)``, ``tokens_B``), every N < 1e4, D < 1e6 or C < 6e10, a median D/N
+        above 1e5 or below 1 (most runs with fewer tokens than parameters: N and D
+        swapped?) (why: :mod:`scalinglaws.data._plausibility`); naming file and column.
     ScalingLawsWarning
         Rows dropped or repeated (``nan_policy``, ``duplicates``); C far from k·N·D.
 
