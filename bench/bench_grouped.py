@@ -15,7 +15,18 @@ speed (it does on its load: run on a quiet machine). Beside the wall-clock ratio
 script prints the same ratio in CPU time of this process, which other work on a shared
 machine disturbs much less (numpy runs these fits on one thread).
 
+``--jobs`` measures instead what ``n_jobs=2`` buys (issue 18: never more than 10% slower
+than ``n_jobs=1``): 4, 16 and 64 groups of 60-240 runs (each group its own law and sweep)
+and Porian et al.'s 15 settings (``../shared``, or $SCALINGLAWS_SHARED), each fitted
+separately and with alpha and beta shared, ``n_jobs=1`` and ``n_jobs=2`` interleaved,
+medians of ``--repeats``; and whether threads would pay for the separate fits (steps 1-2
+of ``scalinglaws.fitting.grouped``): the groups in halves on two threads against one
+block in-process, and the single-fit refits of groups the batch leaves unconverged, two at
+a time on threads against one after the other. The load average is printed with each line:
+on 2 cores, another process's work takes the second core a thread would use.
+
     python bench/bench_grouped.py [--groups 200] [--repeats 3]
+    python bench/bench_grouped.py --jobs [--repeats 5]
 """
 
 from __future__ import annotations
@@ -23,8 +34,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
 import time
 import warnings
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -60,14 +74,136 @@ def timed(function, repeats: int) -> tuple[float, float, object]:
     return float(np.median(walls)), float(np.median(cpus)), out
 
 
+SHARED = Path(os.environ.get("SCALINGLAWS_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+PORIAN = SHARED / "datasets" / "porian2024" / "porian2024_isoflop.csv"
+
+
+def mixed_groups(n_groups: int, noise: float = 0.01) -> pd.DataFrame:
+    """``n_groups`` groups of 60, 120, 200 and 240 runs in turn (6-12 budgets x 10-20
+    sizes), each with its own E, A, B (alpha, beta the default truth's) and sweep."""
+    rng = np.random.default_rng(0)
+    truth = DEFAULT_TRUTH["chinchilla"]
+    frames = []
+    for g in range(n_groups):
+        params = dict(truth, E=truth["E"] * rng.uniform(0.8, 1.2),
+                      A=truth["A"] * rng.uniform(0.5, 2.0), B=truth["B"] * rng.uniform(0.5, 2.0))
+        n_budgets, n_sizes = ((6, 10), (8, 15), (10, 20), (12, 20))[g % 4]
+        frames.append(sl.generate_sweep(params=params, budgets=np.geomspace(6e18, 3e21, n_budgets),
+                                        n_sizes=n_sizes, noise=noise, rng=g).to_frame()
+                      .assign(task=g))
+    return pd.concat(frames, ignore_index=True)
+
+
+def porian_settings() -> pd.DataFrame | None:
+    """Porian et al.'s IsoFLOP runs, one group per setting (15 groups of 88-132 runs)."""
+    if not PORIAN.exists():
+        return None
+    frame = pd.read_csv(PORIAN)
+    return frame[["N", "D", "C", "loss", "setting"]].rename(columns={"setting": "task"})
+
+
+def load() -> str:
+    return "load %.2f" % os.getloadavg()[0]
+
+
+def interleaved(functions, repeats: int) -> list[float]:
+    """Median wall-clock seconds of each function, the functions called in turn
+    ``repeats`` times (so a change in the machine's load falls on all of them)."""
+    times = [[] for _ in functions]
+    for _ in range(repeats):
+        for function, record in zip(functions, times):
+            start = time.perf_counter()
+            function()
+            record.append(time.perf_counter() - start)
+    return [statistics.median(t) for t in times]
+
+
+def separate_parts(frame):
+    """The grouped fitter and each group's inputs and losses, as ``fit`` splits them."""
+    from scalinglaws.data.runs import as_runs
+    from scalinglaws.fitting.estimator import LawFitter
+    from scalinglaws.fitting.grouped import GroupedFitter
+
+    fitter = GroupedFitter(LawFitter("chinchilla"))
+    _, _, inputs, targets, _, _ = fitter._split(as_runs(frame), "task", None)
+    return fitter, inputs, targets
+
+
+def on_two_threads(function, tasks):
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return [future.result() for future in [pool.submit(function, *t) for t in tasks]]
+
+
+def jobs_section(repeats: int):
+    """``n_jobs=2`` against ``n_jobs=1``, and what threads would do for the separate fits."""
+    from scalinglaws.fitting import grouped
+
+    print(f"\nn_jobs=2 / n_jobs=1, medians of {repeats} interleaved ({load()}):")
+    cases = [(f"{g} groups of 60-240 runs", mixed_groups(g)) for g in (4, 16, 64)]
+    porian = porian_settings()
+    if porian is not None:
+        cases.append(("Porian's 15 settings", porian))
+    for label, frame in cases:
+        for shared in ([], ["alpha", "beta"]):
+            def run(n_jobs, frame=frame, shared=shared):
+                return sl.fit(frame, "chinchilla", groups="task", shared=shared, n_jobs=n_jobs)
+
+            one, two = run(1), run(2)
+            same = one.objective == two.objective and all(
+                one[g].params == two[g].params for g in one.groups)
+            t1, t2 = interleaved([lambda: run(1), lambda: run(2)], repeats)
+            print(f"  {label:26s} {len(frame):6d} runs, {'shared alpha, beta' if shared else 'separate':18s}"
+                  f" n_jobs=1 {t1:7.3f} s; n_jobs=2 {t2 / t1:5.2f}x; same fit: {same}; {load()}",
+                  flush=True)
+
+    print(f"\nthreads for the separate fits (steps 1-2), against in-process, medians of {repeats}:")
+    for label, frame in cases:
+        fitter, inputs, targets = separate_parts(frame)
+        whole = (fitter, inputs, targets, None)
+        cut = len(targets) // 2
+        halves = [(fitter, inputs[:cut], targets[:cut], None),
+                  (fitter, inputs[cut:], targets[cut:], None)]
+        block = grouped._separate_block
+        t_one, t_halves, t_threads = interleaved(
+            [lambda: block(*whole), lambda: [block(*h) for h in halves],
+             lambda: on_two_threads(block, halves)], repeats)
+        print(f"  {label:26s} one block {t_one:6.3f} s; halves in-process {t_halves / t_one:5.2f}x;"
+              f" halves on 2 threads {t_threads / t_one:5.2f}x; {load()}", flush=True)
+
+    # the groups a batch leaves unconverged or on a bound are refitted alone by the full
+    # single-fit search: the one part of the separate fits that is independent per group
+    for label, frame in [("64 groups, 10% noise", mixed_groups(64, noise=0.1))] + (
+            [("Porian's 15 settings", porian)] if porian is not None else []):
+        fitter, inputs, targets = separate_parts(frame)
+        refitted = []
+        single = fitter.fitter.fit_arrays
+        fitter.fitter.fit_arrays = lambda x, t, **k: (refitted.append(id(t)), single(x, t, **k))[1]
+        grouped._separate_block(fitter, inputs, targets, None)
+        fitter.fitter.fit_arrays = single
+        chosen = [g for g, t in enumerate(targets) if id(t) in refitted]
+        if len(chosen) < 2:  # Porian's data leave one group to refit: time two groups' refits
+            chosen = [0, 1]
+        tasks = [(inputs[g], targets[g]) for g in chosen]
+        t_serial, t_threads = interleaved(
+            [lambda: [single(*t) for t in tasks], lambda: on_two_threads(single, tasks)], repeats)
+        print(f"  {label:26s} {len(refitted)} group(s) refitted alone; {len(tasks)} single fits "
+              f"{t_serial:6.3f} s in-process, on 2 threads {t_threads / t_serial:5.2f}x; {load()}",
+              flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--groups", type=int, default=200)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--jobs", action="store_true",
+                        help="measure n_jobs=2 against n_jobs=1 and threads for the separate fits")
     args = parser.parse_args()
     warnings.simplefilter("ignore", sl.ScalingLawsWarning)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"{platform.python_implementation()} {platform.python_version()}, numpy {np.__version__}")
+    if args.jobs:
+        jobs_section(max(args.repeats, 5))
+        return
     for label, own in (("shared runs", False), ("own runs", True)):
         frame = tasks(args.groups, own)
         # one group: the median time of scalinglaws.fit over the first ten groups

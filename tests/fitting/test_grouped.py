@@ -402,6 +402,92 @@ def test_the_grouped_bootstrap_goes_to_threads_when_each_gets_enough_work(monkey
     assert seen[0] == threading.get_ident() and threading.get_ident() not in seen[1:]
 
 
+def _same_fit(one, other):
+    """Two grouped fits equal to the last bit: objectives, every group's parameters and
+    objective, the separate optima."""
+    assert one.objective == other.objective
+    assert one.separate_objective == other.separate_objective
+    assert one.groups == other.groups
+    for g in one.groups:
+        assert one[g].params == other[g].params, g
+        assert one[g].objective == other[g].objective, g
+
+
+def _mixed_sizes(n):
+    """``n`` synthetic groups, the first 50 of 45 and 108 runs in turn, the others of 45
+    (a block of the first 50 groups and one of the rest differ in their widest group, so
+    in the layout of their stacked arrays)."""
+    frames = [generate_sweep(params=dict(TRUTH, A=TRUTH["A"] * (1 + 0.01 * i)), rng=i,
+                             n_sizes=12 if (i < 50 and i % 2) else 5).to_frame()
+              .assign(recipe=f"r{i:02d}") for i in range(n)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_n_jobs_keeps_the_groups_in_one_block_unless_processes_may_pay(monkeypatch):
+    frame = _mixed_sizes(52)
+    blocks = []
+    block = grouped._separate_block
+
+    def spy(*args):
+        blocks.append(len(args[2]))
+        return block(*args)
+
+    monkeypatch.setattr(grouped, "_separate_block", spy)
+    one = sl.fit(frame, "chinchilla", groups="recipe")
+    assert blocks == [52]
+    # 52 groups of 45-108 runs: far too little work for processes, so n_jobs=2 takes the
+    # path of n_jobs=1 (blocks of groups would cost time in one process)
+    two = sl.fit(frame, "chinchilla", groups="recipe", n_jobs=2)
+    assert blocks == [52, 52]
+    _same_fit(one, two)
+    # an estimate that says processes might pay: blocks of 50 groups, the first timed here
+    # (it then shows they do not); groups of other sizes stacked otherwise, the same bits
+    monkeypatch.setattr(grouped, "SECONDS_PER_GROUP_RUN", 1.0)
+    blocked = sl.fit(frame, "chinchilla", groups="recipe", n_jobs=2)
+    assert blocks == [52, 52, 50, 2]
+    _same_fit(one, blocked)
+    threaded = sl.fit(frame, "chinchilla", groups="recipe", n_jobs=2, backend="threading")
+    _same_fit(one, threaded)
+
+
+def test_groups_refitted_alone_go_to_threads_and_give_the_same_fit(monkeypatch):
+    """A lower bound on E above every group's truth puts each group's batched optimum on
+    the bound, so every group is refitted alone by the single-fit search; with n_jobs=2
+    and enough work per thread (the crossover patched to 0) those refits run on threads,
+    the first timed on this thread, and the fit is the same to the last bit."""
+    import threading
+
+    from scalinglaws import _parallel
+
+    frame = _recipes(4, noise=0.01)
+    options = {"groups": "recipe", "shared": ["alpha", "beta"], "bounds": {"E": (2.0, 3.0)}}
+    seen = []
+    alone = grouped._fit_alone
+
+    def spy(*args):
+        seen.append(threading.get_ident())
+        return alone(*args)
+
+    monkeypatch.setattr(grouped, "_fit_alone", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)  # E on its bound, as asked
+        one = sl.fit(frame, "chinchilla", **options)
+        assert seen == [threading.get_ident()] * 4  # every group refitted alone, here
+        assert all(one[g].params["E"] == 2.0 for g in one.groups)
+        monkeypatch.setattr(_parallel, "THREAD_CROSSOVER_SECONDS", 0.0)
+        monkeypatch.setattr(_parallel, "usable_cores", lambda: 2)
+        seen.clear()
+        two = sl.fit(frame, "chinchilla", n_jobs=2, **options)
+    assert len(seen) == 4 and seen[0] == threading.get_ident()
+    assert threading.get_ident() not in seen[1:]  # the other three on threads
+    _same_fit(one, two)
+    # the single fits' warnings stayed silenced on the threads and did not leak out
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sl.fit(frame, "chinchilla", n_jobs=2, **options)
+    assert all("grouped" in str(w.message) for w in caught), [str(w.message) for w in caught]
+
+
 def test_kaplan_form_and_fixed_parameters():
     frame = _recipes(3)
     both = sl.fit(frame, "chinchilla", groups="recipe", shared=["beta"], fixed={"E": 1.8})

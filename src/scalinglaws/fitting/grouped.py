@@ -37,21 +37,30 @@ group, jointly, would be a grid in ``3G + 2`` dimensions):
 
 With ``n_jobs``/``backend`` the separate fits of steps 1-2 run in blocks of groups on
 joblib workers (``backend="dask"`` inside a ``dask.distributed.Client``: a cluster);
-without ``backend``, worker processes start only when the first block, timed in-process,
-shows that each worker would get more work than starting it costs
-(:func:`scalinglaws._parallel.plan_workers`). Step 3 couples all groups and runs in the
+without ``backend``, worker processes start only when each worker would get more work
+than starting it costs (:func:`scalinglaws._parallel.plan_workers`): the work is first
+estimated from the number of runs (:data:`SECONDS_PER_GROUP_RUN`) and, if that says
+processes might pay, measured on the first block of groups, timed in-process. When
+processes do not pay, the groups stay one block in this process, as with ``n_jobs=1``:
+the batched step does not pay on threads (its many small numpy calls hold the GIL; in
+halves on two threads it took 1.1-1.8x the time of one block in ``bench/bench_grouped.py
+--jobs``), but the single-fit refits of step 2, each a pass over Hoffmann's grid, run on
+threads when each thread gets enough work (:func:`scalinglaws._parallel.plan_threads`;
+two of Porian et al.'s groups 0.79x the in-process time). The fit is the same, bit for
+bit, whatever ``n_jobs`` and ``backend``. Step 3 couples all groups and runs in the
 calling process.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 import warnings
 
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
-from .._parallel import map_blocks
+from .._parallel import map_blocks, plan_workers
 from .._validation import as_names, check_numbers
 from ..data.runs import as_runs, fingerprint_arrays
 from ._stacked import StackedGroups, block_lm, labelled_residuals, separable_starts_by_group
@@ -61,7 +70,7 @@ from .grouped_result import GroupedFitResult
 from .identifiability import identifiability
 from .result import FitResult
 
-__all__ = ["GroupedFitResult", "GroupedFitter", "fit", "group_rows"]
+__all__ = ["GroupedFitResult", "GroupedFitter", "fit", "group_rows", "SECONDS_PER_GROUP_RUN"]
 
 _GRID_STARTS = 128  # thinned start grid per group (Hoffmann's grid has 4,500 points)
 _VARPRO_GRID = np.round(np.arange(0.0, 2.0001, 0.25), 10)  # coarse exponent grid per group
@@ -71,6 +80,12 @@ _OWN_CANDIDATES = 3  # up to this many groups, each one's shared values is a joi
 _MEDIAN_CANDIDATE = 10  # ...and up to this many, the median of the groups' values is one too
 _SEARCH_ITERATIONS = 12  # batched search per group; the block LM finishes from its best  # joint problems this small get the engine's scipy polish as well
 _GROUPS_PER_BLOCK = 50  # groups per parallel task
+#: Estimated in-process seconds of the separate fits per run, the upper end of the CPU time
+#: measured on the README's 2-core machine at load 7-10 (16 and 64 groups of 60-240 runs:
+#: 20-28 us with Chinchilla's variable-projection starts, 66-101 us with a parameter fixed
+#: or tied, 128 grid starts per group); high rather than low, so that an estimate which
+#: says processes might pay is then checked by timing the first block
+SECONDS_PER_GROUP_RUN = 1e-4
 _LOAD_KEYS = ("columns", "flops_per_token", "nan_policy", "format", "sep")
 
 
@@ -352,9 +367,18 @@ def _group_starts(gf: GroupedFitter, inputs, targets, weights) -> list:
     return starts
 
 
-def _separate_block(gf: GroupedFitter, inputs, targets, weights, stack=None):
+def _fit_alone(fitter, inputs, targets, weights):
+    """One group's full single-fit search (Hoffmann's grid, variable projection, polish)."""
+    if threading.current_thread() is not threading.main_thread():
+        return fitter.fit_arrays(inputs, targets, weights=weights)  # the caller silences
+    with warnings.catch_warnings():  # in this process or a worker's main thread
+        warnings.simplefilter("ignore")
+        return fitter.fit_arrays(inputs, targets, weights=weights)
+
+
+def _separate_block(gf: GroupedFitter, inputs, targets, weights, stack=None, n_jobs: int = 1):
     """Steps 1-2 for a list of groups (laid out as ``stack`` when given): their separate
-    optima ``(G, q)`` and objectives."""
+    optima ``(G, q)`` and objectives. ``n_jobs`` for the groups refitted alone."""
     fitter = gf.fitter
     stack = StackedGroups(fitter, inputs, targets, weights) if stack is None else stack
     starts = _group_starts(gf, inputs, targets, weights)
@@ -382,11 +406,16 @@ def _separate_block(gf: GroupedFitter, inputs, targets, weights, stack=None):
     on_bound = np.any((best <= fitter.lower + _bound_tolerance(fitter.lower))
                       | (best >= fitter.upper - _bound_tolerance(fitter.upper)), axis=1)
     again = np.flatnonzero(~(finished["gradient"][0] <= GRADIENT_TOLERANCE) | on_bound)
-    for g in again:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            alone = fitter.fit_arrays(inputs[g], targets[g],
-                                      weights=None if weights is None else weights[g])
+    tasks = [(fitter, inputs[g], targets[g], None if weights is None else weights[g])
+             for g in again]
+    # Independent single fits, most of their time in numpy passes over the start grid that
+    # release the GIL: on threads when each gets enough work (the first, timed here, tells).
+    # Warnings are silenced here, around all the threads: catch_warnings swaps the
+    # process's filters and is not safe to enter on several threads at once.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        alone_fits = map_blocks(_fit_alone, tasks, n_jobs=n_jobs, threads=True)
+    for g, alone in zip(again, alone_fits):
         if np.isfinite(alone.objective) and not alone.objective > f[g]:
             free = [fitter.form.param_names.index(n) for n in fitter.free]
             best[g] = fitter.form.to_internal(fitter.form.params_vector(alone.params))[free]
@@ -399,12 +428,20 @@ def _separate_fits(gf, inputs, targets, weights, n_jobs, backend, show, stack=No
     """Steps 1-2 for every group, in blocks of groups (parallel with ``n_jobs``/``backend``);
     one block reuses ``stack``, the layout of every group."""
     n = len(targets)
-    size = n if (n_jobs == 1 and backend is None and not show) else _GROUPS_PER_BLOCK
+    # Processes only when the work per worker pays for starting them: estimated from the
+    # runs first (a 200-group fit takes well under a second on one core), then, if that
+    # says they might, measured on the first block, timed in-process. When they do not
+    # pay, the groups stay one block here, as with n_jobs=1: blocks of groups cost time in
+    # one process (64 groups in two: 1.3x) and do not pay on threads either.
+    seconds = SECONDS_PER_GROUP_RUN * sum(len(t) for t in targets)
+    in_process = backend is None and plan_workers(n_jobs, -(-n // _GROUPS_PER_BLOCK), seconds) == 1
+    size = n if ((n_jobs == 1 or in_process) and backend is None and not show) else _GROUPS_PER_BLOCK
     blocks = [slice(i, min(i + size, n)) for i in range(0, n, size)]
-    args = [(gf, inputs[b], targets[b], None if weights is None else weights[b])
-            + ((stack,) if len(blocks) == 1 and stack is not None else ()) for b in blocks]
-    # processes only when the work per worker pays for starting them (the first block,
-    # timed in-process, tells): a 200-group fit takes well under a second on one core
+    # the one block in this process passes n_jobs on, for its refits on threads; blocks on
+    # workers refit in their own process
+    inner = n_jobs if (len(blocks) == 1 and backend is None) else 1
+    args = [(gf, inputs[b], targets[b], None if weights is None else weights[b],
+             stack if len(blocks) == 1 else None, inner) for b in blocks]
     outputs = map_blocks(_separate_block, args, n_jobs=n_jobs, backend=backend, show=show,
                          desc="grouped fit")
     theta = np.concatenate([o[0] for o in outputs])
