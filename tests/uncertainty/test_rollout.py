@@ -341,3 +341,24 @@ def test_bad_arguments_raise_naming_them(clean, kwargs, message):
 def test_a_form_needing_a_missing_column_is_named(tiny):
     with pytest.raises(InputError, match="'N'"):
         rollout(tiny, "chinchilla", axis="C")
+
+
+def test_a_bootstrap_interval_tuple_keeps_its_description(clean):
+    # the bootstrap's Interval/Estimate are tuples that say what they are: a hook returning
+    # one is read as described bounds, not as a bare (low, high) pair (nor refused for its
+    # three fields)
+    def estimate(fit, runs_train, inputs):
+        boot = sl.bootstrap(fit, runs_train, n_resamples=20, rng=0)
+        n = np.asarray(inputs["N"], dtype=float)
+        return boot.interval(lambda p: np.asarray(p["E"])[..., None] + 0 * n)
+
+    def interval(fit, runs_train, inputs):
+        return estimate(fit, runs_train, inputs).bounds()
+
+    result = rollout(clean, n_cuts=2, starts=FEW_STARTS,
+                     intervals={"estimate": estimate, "interval": interval})
+    for kind in ("estimate", "interval"):
+        assert result.describe_interval(kind) == "95% bootstrap percentile confidence interval"
+    for side in (0, 1):
+        np.testing.assert_array_equal(result.intervals["estimate"][side],
+                                      result.intervals["interval"][side])

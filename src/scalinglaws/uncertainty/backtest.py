@@ -32,7 +32,8 @@ from ..fitting.estimator import FitResult, LawFitter
 from ..laws.forms import Form
 from ..data.runs import Runs, as_runs
 from .prediction import describe_interval
-from .rollout import RolloutResult, described_interval_bounds, rollout as run_rollout
+from .rollout import (RolloutResult, check_same_description, described_interval_bounds,
+                      rollout as run_rollout)
 
 __all__ = ["HOLDOUTS", "BacktestResult", "backtest"]
 
@@ -403,12 +404,8 @@ def backtest(runs, form: str | Form = "chinchilla", holdout: str = "C", threshol
         if interval is not None:
             low, high, described = described_interval_bounds(interval, result, train, inputs,
                                                              len(held), label)
-            if descriptions and described != descriptions[0]:
-                said = [", ".join(f"{key} {value!r}" for key, value in d.items()) if d
-                        else "bare bounds" for d in (described, descriptions[0])]
-                raise InputError(f"`interval` returned {said[0]} for fold {label!r} but "
-                                 f"{said[1]} before: coverage needs one kind and level of "
-                                 "interval")
+            if descriptions:
+                check_same_description(described, descriptions[0], "interval", repr(label))
             descriptions.append(described)
             part["low"], part["high"] = low, high
             part["covered"] = (low <= loss) & (loss <= high)

@@ -35,6 +35,7 @@ from .._validation import FrozenDict, deep_freeze, readonly_array, to_plain
 from ..data.runs import Runs, as_runs
 from ..fitting.estimator import FitResult, LawFitter
 from ..laws.forms import Form
+from .prediction import describe_interval
 
 __all__ = ["AXES", "RolloutResult", "rollout", "rollout_cuts", "check_interval_bounds"]
 
@@ -150,9 +151,8 @@ class RolloutResult(FrozenOnUnpickle):
         described = self.interval_descriptions.get(kind)
         if not described:
             return None
-        level = described["confidence_level"]
-        words = [level and f"{100 * level:g}%", described["method"], described["interval"]]
-        return " ".join(word for word in [*words, "interval"] if word)
+        return describe_interval(described["confidence_level"], described["method"],
+                                 described["interval"])
 
     @property
     def coverage(self) -> dict:
@@ -351,8 +351,9 @@ def described_interval_bounds(hook, fit_result, train, inputs, n_test, where,
     what they are: ``predict(fit, draws=..., **inputs)``, ``CalibratedFit.interval(...)``."""
     try:
         returned = hook(fit_result, train, inputs)
-        if not isinstance(returned, tuple) and hasattr(returned, "low") \
-                and hasattr(returned, "high"):
+        # a described result (a Prediction, or the bootstrap's Interval/Estimate, which
+        # are tuples too) before a bare (low, high) pair
+        if hasattr(returned, "low") and hasattr(returned, "high"):
             low, high, description = returned.low, returned.high, _description(returned)
         else:
             (low, high), description = returned, None
@@ -373,6 +374,16 @@ def described_interval_bounds(hook, fit_result, train, inputs, n_test, where,
     if np.any(low > high):
         raise InputError(f"`{name}` returned low > high for fold {where}")
     return low, high, description
+
+
+def check_same_description(described, before, name: str, where) -> None:
+    """Refuse a hook whose interval changed kind or level between folds: coverage pools
+    one kind and level of interval per hook."""
+    if described != before:
+        said = [", ".join(f"{key} {value!r}" for key, value in d.items()) if d
+                else "bare bounds" for d in (described, before)]
+        raise InputError(f"`{name}` returned {said[0]} for fold {where} but {said[1]} before: "
+                         "coverage needs one kind and level of interval per hook")
 
 
 def _check_intervals(intervals) -> dict:
@@ -538,12 +549,9 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
             low, high, described = described_interval_bounds(
                 hook, fit, train_runs, inputs, len(held), where, f"intervals[{kind!r}]")
             part[kind] = (low, high)
-            if k and described != descriptions[kind]:
-                said = [", ".join(f"{key} {value!r}" for key, value in d.items()) if d
-                        else "bare bounds" for d in (described, descriptions[kind])]
-                raise InputError(f"`intervals[{kind!r}]` returned {said[0]} for fold {where} "
-                                 f"but {said[1]} before: coverage needs one kind and level "
-                                 "of interval per hook")
+            if k:
+                check_same_description(described, descriptions[kind], f"intervals[{kind!r}]",
+                                       where)
             descriptions[kind] = described
         parts.append(part)
         fits.append(fit)
