@@ -311,3 +311,48 @@ def test_report_of_a_calibrated_fit_with_a_rollout(runs, tmp_path):
     assert 'id="fig-corner"' in page  # the calibrated fit's bootstrap draws
     with pytest.raises(sl.InputError, match="`rollout`"):
         make_report(law, runs, tmp_path / "bad.html", rollout="yes")
+
+
+def _one_ratio_runs(seed=0):
+    """Every run at D = N/2 (a sweep along one tokens-per-parameter line): N and D grow
+    together, so no data can separate the N term of the law from its D term."""
+    from scalinglaws.laws.forms import get_form
+    from scalinglaws.laws.published import HOFFMANN_2022_TEX
+
+    rng = np.random.default_rng(seed)
+    n = np.geomspace(1e8, 1e10, 20)
+    loss = get_form("chinchilla").predict(dict(HOFFMANN_2022_TEX), N=n, D=n / 2) * np.exp(
+        0.005 * rng.standard_normal(n.size))
+    return Runs.from_arrays(N=n, D=n / 2, loss=loss)
+
+
+def test_a_fit_the_runs_cannot_identify_is_flagged_above_every_table(tmp_path):
+    # before: the allocation table (N_opt alike at every budget) with no warning beside it,
+    # and "converged: yes" in the diagnostics at the bottom
+    runs = _one_ratio_runs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = fit(runs, "chinchilla")
+    # the design is degenerate by construction; the fit's diagnostics say so, while the
+    # optimiser converged inside the bounds and an allocation table can be computed
+    assert result.diagnostics["identifiable"] is False
+    assert result.success and not result.at_bounds
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        text = make_report(result, runs, tmp_path / "r.html", dpi=30).read_text("utf-8")
+    alert = text.index('<div class="alert" id="identifiability">')
+    assert alert < text.index("<h2>Coefficients</h2>") < text.index("<table")
+    box = text[alert:text.index("</div>", alert)]
+    pair = result.diagnostics["most_correlated"]
+    assert f"{pair['correlation']:+.4f}" in box and " and ".join(pair["params"]) in box
+    assert f"{result.diagnostics['condition_number']:.3g}" in box
+    assert "D/N from 0.5 to 0.5" in box  # the cause: one tokens-per-parameter ratio
+    assert "vary N and D independently" in box and "--fix" in box  # what to do
+    allocation = _section(text, "Compute-optimal allocation")
+    assert allocation.index("Not identified") < allocation.index("<table")
+    assert allocation.count("<tr>") == 7  # the table is still shown, under its warning
+    assert "the parameters are not identified" in text.split("<h2>Fit diagnostics</h2>")[1]
+
+
+def test_an_identified_fit_has_no_warning_box(report_text):
+    assert 'class="alert"' not in report_text and "Not identified" not in report_text

@@ -176,6 +176,70 @@ def _allocation(result, budgets) -> str:
     return text
 
 
+def _tokens_per_parameter_span(runs, form):
+    """``(low, high)`` D/N of the runs when they all lie within a factor 2 (N and D then
+    move together: the fit cannot tell the N term from the D term), else None."""
+    if runs is None or not {"N", "D"} <= set(form.inputs) or not (runs.has("N") and runs.has("D")):
+        return None
+    ratio = np.asarray(runs.D, dtype=float) / np.asarray(runs.N, dtype=float)
+    low, high = float(np.min(ratio)), float(np.max(ratio))
+    return (low, high) if high <= 2 * low else None
+
+
+def _identification_warning(result, runs) -> str:
+    """A warning box for the top of the page when the fit's diagnostics say the runs do not
+    separate its parameters, or its optimum sits on a bound: the coefficients, figures and
+    allocation below are then not determined by the data. Empty otherwise."""
+    from ..fitting.identifiability import ILL_CONDITIONED
+
+    diagnostics = getattr(result, "diagnostics", {}) or {}
+    unidentified = diagnostics.get("identifiable", True) is False
+    at_bounds = [name for name in (getattr(result, "at_bounds", ()) or ())]
+    if not (unidentified or at_bounds):
+        return ""
+    causes, todo = [], []
+    if unidentified:
+        condition = diagnostics.get("condition_number")
+        pair = diagnostics.get("most_correlated") or {}
+        text = ("The runs do not separate the law's parameters: the condition number of the "
+                f"fit's scaled information matrix is {_num(condition, 3)} (above "
+                f"{ILL_CONDITIONED:.0e})")
+        if pair:
+            text += (f", and the estimates of {_e(' and '.join(pair['params']))} correlate at "
+                     f"{pair['correlation']:+.4f}: the data fix a combination of them, not each")
+        causes.append(text + ".")
+        span = _tokens_per_parameter_span(runs, result.form)
+        if span is not None:
+            causes.append(f"Every run has about the same tokens per parameter (D/N from "
+                          f"{_num(span[0], 3)} to {_num(span[1], 3)}): N and D grow together, "
+                          "so the runs cannot tell the parameter term of the law from its data "
+                          "term.")
+        todo.append("add runs that vary N and D independently (several token counts per model "
+                    "size, as an IsoFLOP sweep has: <code>scalinglaws generate</code> writes one), "
+                    "or fix a parameter you know (<code>--fix E=1.69</code>, "
+                    "<code>fixed={'E': 1.69}</code>) or tie the exponents (<code>--tie "
+                    "beta=alpha</code>), then refit")
+    if at_bounds:
+        causes.append(f"The optimum sits on a bound for {_e(', '.join(at_bounds))}: the value "
+                      "there is the bound's, not the data's.")
+        todo.append("widen that parameter's bounds or fix it at a value you can defend")
+    return ('<div class="alert" id="identifiability"><strong>The fitted parameters are not '
+            "identified by these runs.</strong> " + " ".join(causes)
+            + " The coefficients, the frontier and the compute-optimal allocation below are "
+            "one point of a valley of fits the runs score about equally: do not quote them. "
+            f"What to do: {'; '.join(todo)}.</div>")
+
+
+def _not_identified_note(result) -> str:
+    """One line beside a table that depends on the parameters, pointing to the warning."""
+    diagnostics = getattr(result, "diagnostics", {}) or {}
+    if diagnostics.get("identifiable", True) is not False and not getattr(result, "at_bounds",
+                                                                          ()):
+        return ""
+    return ('<p class="warn">Not identified by the runs (see the warning at the top of the '
+            "page): these values are not determined by the data.</p>")
+
+
 def _diagnostics(result, runs) -> str:
     diagnostics = getattr(result, "diagnostics", {}) or {}
     options = getattr(result, "options", {}) or {}
@@ -190,7 +254,9 @@ def _diagnostics(result, runs) -> str:
         ("objective", (f"{_num(result.objective, 10)} (sum of {options.get('loss', '?')} loss, "
                       f"δ = {options.get('delta')}, {options.get('space', '?')} space)")),
         ("status", f"{result.status}: {result.message}"),
-        ("converged", "yes" if result.success else "no"),
+        ("converged", ("no" if not result.success else "yes" if diagnostics.get(
+            "identifiable", True) is not False else "yes: the optimiser stopped at an optimum, "
+            "but the parameters are not identified (see the warning at the top)")),
         ("runs", result.n_runs),
         ("starts", (f"{getattr(result, 'n_starts', 0)} "
                    f"({len(getattr(result, 'best_basin_starts', ()))} reached the best optimum)")),
@@ -225,6 +291,8 @@ td { font-variant-numeric: tabular-nums; }
 .ci { color: #666; font-size: 0.9em; }
 .note { color: #555; font-size: 0.9em; }
 .warn { color: #a40; font-size: 0.9em; }
+.alert { border: 2px solid #b42318; background: #fef3f2; color: #7a271a; padding: 0.7em 1em;
+         margin: 1em 0; border-radius: 4px; }
 figure { margin: 1.2em 0; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; }
@@ -480,7 +548,9 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
         "compute in FLOP, loss in nats per token. Generated "
         f"{_e(datetime.datetime.now().strftime('%Y-%m-%d %H:%M'))} by scalinglaws "
         f"{_e(__version__)}.</p>"),
+        _identification_warning(result, runs),
         "<h2>Coefficients</h2>",
+        _not_identified_note(result),
         coefficients,
         "<h2>Figures</h2>",
     ]
@@ -492,7 +562,7 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
         parts.append(f'<figure id="fig-{_e(kind)}"><img src="data:image/png;base64,{data}" '
                      f'alt="{_e(kind)} figure"><figcaption>{_e(caption)}</figcaption></figure>')
         parts += [f'<p class="warn">Warning: {_e(note)}</p>' for note in notes]
-    parts += ["<h2>Compute-optimal allocation</h2>", allocation]
+    parts += ["<h2>Compute-optimal allocation</h2>", _not_identified_note(result), allocation]
     if _is_calibrated(result):
         parts += ["<h2>Uncertainty of predictions</h2>", _uncertainty(result)]
     if rollouts:
