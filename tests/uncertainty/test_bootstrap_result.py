@@ -429,3 +429,50 @@ def test_a_statistic_of_several_values_must_give_one_row_per_draw(boot):
                                          r"shape \(400,\) over the 200 draws"):
         boot.interval(lambda p: np.concatenate([np.atleast_1d(p["E"]),
                                                 np.atleast_1d(p["A"])]))
+
+
+# --- degenerate resamples (too few distinct runs to identify the parameters) ---
+
+def _with_degenerate(boot, n_degenerate):
+    import dataclasses
+
+    return dataclasses.replace(boot, n_degenerate=n_degenerate)
+
+
+def test_n_degenerate_defaults_to_none_set_aside(boot):
+    assert boot.n_degenerate == 0
+    assert "degenerate" not in boot.summary()
+    assert boot.to_dict()["n_degenerate"] == 0
+
+
+def test_n_degenerate_is_said_and_travels_through_the_document(boot):
+    counted = _with_degenerate(boot, 37)
+    assert counted.summary().splitlines()[0].endswith(
+        ", 37 degenerate (too few distinct runs; left out)")
+    assert counted.to_frame().attrs["n_draws"] == len(counted.draws)
+    doc = counted.to_dict()
+    assert doc["n_degenerate"] == 37
+    again = BootstrapResult.from_dict(doc, counted.form, counted.point)
+    assert again.n_degenerate == 37
+    np.testing.assert_array_equal(again.draws, counted.draws)
+
+
+def test_a_document_written_before_n_degenerate_loads_with_none(boot):
+    doc = boot.to_dict()
+    del doc["n_degenerate"]
+    assert BootstrapResult.from_dict(doc, boot.form, boot.point).n_degenerate == 0
+
+
+@pytest.mark.parametrize("value", [-1, 2.5, "3", True, None])
+def test_a_bad_n_degenerate_in_a_document_is_refused(boot, value):
+    doc = {**boot.to_dict(), "n_degenerate": value}
+    with pytest.raises(InputError, match="malformed bootstrap section.*n_degenerate"):
+        BootstrapResult.from_dict(doc, boot.form, boot.point, source="fit.json")
+
+
+def test_a_result_pickled_before_n_degenerate_reads_back_with_none(boot):
+    state = dict(boot.__dict__)
+    del state["n_degenerate"]
+    old = BootstrapResult.__new__(BootstrapResult)
+    old.__setstate__(state)
+    assert old.n_degenerate == 0 and old.to_dict()["n_degenerate"] == 0

@@ -54,6 +54,14 @@ def _one_value(name: str, value, *, for_many: str, positive: bool = True) -> flo
     return float(array.ravel()[0])
 
 
+def _count(value, name: str) -> int:
+    """A non-negative whole count read from a document, else ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
+            or value != int(value):
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
 @dataclass(frozen=True, eq=False)
 class BootstrapPrediction(Prediction):
     """The :class:`~scalinglaws.uncertainty.prediction.Prediction` that
@@ -115,6 +123,12 @@ class BootstrapResult(FrozenOnUnpickle):
         Column resampled within (None: plain resampling of runs).
     jackknife : ndarray or None, shape (n, p)
         Leave-one-run-out estimates, used by the BCa method.
+    n_degenerate : int
+        Resamples that drew fewer distinct runs (design points) than the law has free
+        parameters: they cannot identify the parameters, are not draws, and are left out
+        of ``draws`` and the intervals (not refitted, not in ``n_failed``). ``draws`` has
+        ``n_resamples - n_degenerate - n_failed`` rows. 0 in documents written before it
+        was counted.
     """
 
     form: Form
@@ -129,6 +143,7 @@ class BootstrapResult(FrozenOnUnpickle):
     seed: int | None = None
     groups: str | None = None
     jackknife: np.ndarray | None = field(default=None, repr=False)
+    n_degenerate: int = 0
 
     def __post_init__(self):
         # deeply frozen like every result: read-only draws, a mapping that refuses changes
@@ -444,7 +459,9 @@ class BootstrapResult(FrozenOnUnpickle):
         """Value [low, high] per parameter."""
         level = f"{100 * self.confidence_level:g}%"
         lines = [f"bootstrap: {self.n_resamples} resamples ({self.method}, {level}), "
-                 f"{self.n_failed} failed, best start differed in {self.n_best_start_changed}"]
+                 f"{self.n_failed} failed, best start differed in {self.n_best_start_changed}"
+                 + (f", {self.n_degenerate} degenerate (too few distinct runs; left out)"
+                    if self.n_degenerate else "")]
         for name, (low, high) in self.intervals.items():
             lines.append(f"{name:<12}{self.point[name]:>14.6g}  [{low:.6g}, {high:.6g}]")
         return "\n".join(lines)
@@ -490,6 +507,7 @@ class BootstrapResult(FrozenOnUnpickle):
                "confidence_level": self.confidence_level, "seed": self.seed,
                "groups": self.groups, "n_failed": self.n_failed,
                "n_best_start_changed": self.n_best_start_changed,
+               "n_degenerate": self.n_degenerate,
                "intervals": {k: list(v) for k, v in self.intervals.items()},
                "standard_errors": self.standard_errors,
                "param_names": list(self.form.param_names),
@@ -520,7 +538,9 @@ class BootstrapResult(FrozenOnUnpickle):
                        method=_check_method(doc["method"]),
                        seed=None if doc.get("seed") is None else int(doc["seed"]),
                        groups=doc.get("groups"),
-                       jackknife=None if jack is None else np.asarray(jack, dtype=float))
+                       jackknife=None if jack is None else np.asarray(jack, dtype=float),
+                       # documents written before degenerate resamples were set aside
+                       n_degenerate=_count(doc.get("n_degenerate", 0), "n_degenerate"))
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, InputError):
                 raise
