@@ -17,7 +17,12 @@ Four 95% intervals are scored, at both places:
   parameter term from the delta method alone), against each new run;
 * ``confidence``: the bootstrap-percentile confidence interval, against the true mean loss;
 * ``confidence, delta method``: the delta-method one (``n_resamples=0``), against the
-  true mean loss.
+  true mean loss; for this tied fit its variance carries the tie's squared-bias allowance
+  from the law refitted untied (``uncertainty/delta.py``). Without it the interval held
+  20,002 of 21,600 (92.6%, Monte Carlo error 0.7%) in range and 950 of 1,000 at 10x:
+  the tied law is biased where the truth has beta != alpha (up to 1.1 standard
+  deviations at some runs of the design), while its variance was right (the delta
+  method's standard deviation 0.97-1.03 times the Monte Carlo spread).
 
 A sweep's coverage is the fraction of its new runs inside; the Monte Carlo error is the
 standard deviation of those fractions over sweeps divided by sqrt(N_SWEEPS) (runs of
@@ -29,6 +34,7 @@ every count is pinned to the measured one.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import warnings
 from pathlib import Path
@@ -51,12 +57,10 @@ MEASURED = {
     ("prediction", "in range"): 20678, ("prediction", "10x"): 968,
     ("prediction, delta method", "in range"): 20622, ("prediction, delta method", "10x"): 964,
     ("confidence", "in range"): 20345, ("confidence", "10x"): 979,
-    ("confidence, delta method", "in range"): 20002, ("confidence, delta method", "10x"): 950,
+    ("confidence, delta method", "in range"): 20546, ("confidence, delta method", "10x"): 969,
 }
 # the sides each case misses by more than 3 Monte Carlo errors (measured; README)
-BELOW = {("confidence, delta method", "in range"):
-         "under-covers the true mean: 92.6% (Monte Carlo error 0.7%); the tied law is "
-         "biased where the truth has beta != alpha, and the delta method sees only variance"}
+BELOW = {}
 ABOVE = {("prediction", "in range"):
          "conservative: 95.7% (0.2%); the bootstrap percentiles widen the parameter term "
          "where they are wider than the delta method's",
@@ -150,3 +154,52 @@ def test_coverage_is_not_above_nominal(kind, place):
     level needs."""
     mean, error = _coverage(kind, place)
     assert mean <= LEVEL + 3 * error, f"{mean:.4f} (Monte Carlo error {error:.4f})"
+
+
+# A tie far from true: beta = 0.30 against alpha = 0.3478 (Chinchilla's other parameters),
+# 40 sweeps (seed 7) of the same design, no bootstrap and no rollout (the confidence
+# interval uses neither). Covered of 40 x 108 / 40 x 5 true means, measured:
+FAR_TIE_SWEEPS, FAR_TIE_BETA = 40, 0.30
+FAR_TIE_MEASURED = {"delta method + tie bias": (4075, 183), "delta method": (3489, 117)}
+
+
+@pytest.mark.slow
+def test_the_tie_bias_allowance_grows_with_the_ties_error():
+    """Where the tie is far from true the delta method alone misses the true mean badly
+    (81% in range, 58% at 10x: the bias dominates); with the allowance the interval holds
+    it within 3 Monte Carlo errors of 95%. The allowance is estimated from the data, so it
+    grows with the tie's error instead of widening every interval by a fixed amount."""
+    from scalinglaws.laws.synthetic import DEFAULT_TRUTH
+
+    truth = {**DEFAULT_TRUTH["chinchilla"], "beta": FAR_TIE_BETA}
+
+    def mean_loss(N, D):
+        return truth["E"] + truth["A"] / N ** truth["alpha"] + truth["B"] / D ** truth["beta"]
+
+    rng = np.random.default_rng(7)
+    covered = {name: np.zeros((FAR_TIE_SWEEPS, 2)) for name in FAR_TIE_MEASURED}
+    for i in range(FAR_TIE_SWEEPS):
+        runs = sl.generate_sweep(params=truth, rng=rng)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+            law = calibrate(sl.fit(runs, preset="extrapolate"), runs, n_resamples=0,
+                            rollout=False, progress=False)
+            new = (sl.generate_sweep(params=truth, rng=rng),
+                   sl.generate_sweep(params=truth, budgets=[3e22], n_sizes=5, span=3.0,
+                                     rng=rng))
+            for j, t in enumerate(new):
+                target = mean_loss(np.asarray(t.N), np.asarray(t.D))
+                with_bias = law.interval("confidence", LEVEL, N=t.N, D=t.D)
+                alone = dataclasses.replace(law, untied=None).interval("confidence", LEVEL,
+                                                                       N=t.N, D=t.D)
+                for name, bounds in (("delta method + tie bias", with_bias),
+                                     ("delta method", alone)):
+                    covered[name][i, j] = np.mean((bounds.low <= target) & (target <= bounds.high))
+    counts = {name: (int(round(v[:, 0].sum() * 108)), int(round(v[:, 1].sum() * 5)))
+              for name, v in covered.items()}
+    assert counts == FAR_TIE_MEASURED
+    fractions = covered["delta method + tie bias"]
+    mean, error = fractions.mean(axis=0), fractions.std(axis=0, ddof=1) / np.sqrt(FAR_TIE_SWEEPS)
+    assert np.all(np.abs(mean - LEVEL) <= 3 * error), (mean, error)
+    alone = covered["delta method"].mean(axis=0)
+    assert np.all(alone < LEVEL - 0.1)  # without it: far below
