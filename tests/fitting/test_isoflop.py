@@ -181,7 +181,39 @@ def test_exponent_intervals_cover_the_truth_at_the_nominal_rate():
         t_opt += t_table.N_low[0] < optimum(far) < t_table.N_high[0]
     for count in (boot, boot_opt, t_opt):
         assert abs(count / m - 0.95) < 3 * math.sqrt(0.95 * 0.05 / m), count
-    assert (boot, boot_opt, t_opt) == (95, 96, 93)  # as the README states
+    # t_opt: 93 with the regression's t alone; 99 since the minima's own errors (here the
+    # resampling SD) widen it where they are wider (conservative, within 3 errors)
+    assert (boot, boot_opt, t_opt) == (95, 96, 99)  # as the README states
+
+
+@pytest.mark.slow
+def test_the_line_interval_without_resamples_covers_at_the_largest_budget_and_beyond():
+    # 600 sweeps at 1% noise, no resamples: the default t interval of N_opt at 1x, 10x and
+    # 100x the largest budget. The parabola minima of the largest budgets are the least
+    # precise (SD of ln N_opt 0.043 at 6e18 FLOP, 0.086 at 3e21), which the regression's
+    # pooled variance averages away: its interval alone held the truth 536 / 547 / 551
+    # times (89.3 / 91.2 / 91.8%, below 3 Monte Carlo errors of 95%: 92.3%). The wider of
+    # it and the minima's own errors carried through the line (the default) held it 577 /
+    # 577 / 584 times (96.2 / 96.2 / 97.3%), within 3 errors (97.7%).
+    from scipy import stats
+
+    n, far = 600, max(DEFAULT_BUDGETS) * np.array([1.0, 10.0, 100.0])
+    held, regression_only, minima_wider = np.zeros(3, int), np.zeros(3, int), 0
+    for seed in range(9000, 9000 + n):
+        result = isoflop_fit(sl.generate_sweep(rng=seed), budget="budget")
+        table = result.predict_optimal(far)
+        held += (table.N_low < optimum(far)) & (optimum(far) < table.N_high)
+        # the regression's own t interval, by hand
+        reg = result.regression["N"]
+        x = np.column_stack([np.ones(3), np.log(far)])
+        se = np.sqrt(np.einsum("ij,jk,ik->i", x, np.asarray(reg["cov"]), x))
+        half = stats.t.ppf(0.975, reg["df_resid"]) * se
+        regression_only += np.abs(x @ np.asarray(reg["params"]) - np.log(optimum(far))) < half
+        minima_wider += bool(np.log(table.N_high[0] / table.N[0]) > half[0] * (1 + 1e-9))
+    low, high = (n * 0.95 + k * 3 * math.sqrt(n * 0.95 * 0.05) for k in (-1, 1))
+    assert all(low <= h <= high for h in held), held
+    assert tuple(held) == (577, 577, 584) and tuple(regression_only) == (536, 547, 551)
+    assert minima_wider == 376  # sweeps where the minima's interval was the wider at 1x
 
 
 # ----------------------------------------------------------------------------- Porian et al.

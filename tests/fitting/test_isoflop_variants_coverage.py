@@ -84,7 +84,9 @@ MEASURED = {
               "N@100x bootstrap": 200, "D@100x bootstrap": 200,
               "N@10x auto": 190, "D@10x auto": 190, "N@100x auto": 188, "D@100x auto": 188},
     "poly3": {"a t": 187, "b t": 187, "G_N t": 188, "G_D t": 188,
-              "N@10x t": 182, "D@10x t": 182, "N@100x t": 184, "D@100x t": 184,
+              # 182 / 184 with the regression's t error alone; the minima's own errors
+              # (their resampling SD) are wider at the largest budgets
+              "N@10x t": 194, "D@10x t": 194, "N@100x t": 194, "D@100x t": 194,
               "a bootstrap": 186, "b bootstrap": 186,
               "N@10x bootstrap": 185, "D@10x bootstrap": 185,
               "N@100x bootstrap": 184, "D@100x bootstrap": 184,

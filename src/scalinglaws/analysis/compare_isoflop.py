@@ -15,8 +15,9 @@ difference. Then
 * one value of ``a`` for every group is tested by Wald's heterogeneity test with the
   bootstrap variances.
 
-Without resampling the regression's standard errors give normal intervals (``a_se``;
-for ``log N_opt(C)`` the line's covariance).
+Without resampling the regressions' standard errors give t intervals on
+Welch-Satterthwaite df (``a_se``; for ``log N_opt(C)`` each line's t error, from the
+minima's own standard errors where those are wider).
 """
 
 from __future__ import annotations
@@ -58,14 +59,6 @@ def log_n_opt_draws(result, compute: np.ndarray) -> np.ndarray | None:
         y_mean = (w * np.where(valid, draws, 0.0)).sum(axis=0) / w.sum(axis=0)
     target = np.log(np.asarray(compute, dtype=float))
     return y_mean[:, None] + slope[:, None] * (target[None, :] - x_mean[:, None])
-
-
-def _line_se(result, compute: np.ndarray) -> np.ndarray:
-    """Standard error of the fitted ``ln N_opt`` at ``compute`` (the regression line)."""
-    reg = result.regression["N"]
-    cov = np.asarray(reg["cov"], dtype=float)
-    x = np.column_stack([np.ones(compute.size), np.log(compute)])
-    return np.sqrt(np.einsum("ij,jk,ik->i", x, cov, x))
 
 
 def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: float = 0.95,
@@ -147,11 +140,10 @@ def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: f
         for i, c in enumerate(budgets):
             if draws is not None and ref_draws is not None:
                 row = difference(point[i] - ref_point[i], draws[:, i] - ref_draws[:, i], level)
-            else:
-                se_g = _line_se(result[g], budgets)[i]
-                se_r = _line_se(result[reference], budgets)[i]
-                df = welch_df(se_g, result[g].regression["N"]["df_resid"], se_r,
-                              result[reference].regression["N"]["df_resid"])
+            else:  # each line's t error (the minima's own where wider, see _line_error)
+                se_g, df_g = (v[i] for v in result[g]._line_error(budgets, "N"))
+                se_r, df_r = (v[i] for v in result[reference]._line_error(budgets, "N"))
+                df = welch_df(se_g, df_g, se_r, df_r)
                 row = difference(point[i] - ref_point[i], None, level,
                                  se=math.hypot(se_g, se_r), df=df)
             failed = 0 if draws is None else int(np.sum(~np.isfinite(
@@ -173,6 +165,7 @@ def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: f
         differences=differences, multipliers=multipliers, test=test, n_resamples=n_resamples,
         fit=result, separate=result, draws=None,
         options={"pairs": pairs, "interval": "percentile of the groups' resampled exponents "
-                 "and minima" if resampled else "t, regression standard errors (differences "
-                 "on Welch-Satterthwaite degrees of freedom)"},
+                 "and minima" if resampled else "t, regression standard errors (N_opt: the "
+                 "minima's own where wider; differences on Welch-Satterthwaite degrees of "
+                 "freedom)"},
         notes=tuple(notes))

@@ -11,10 +11,11 @@ profiles) and a status saying whether it can be trusted.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
-from .._exceptions import InputError
+from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import check_bool, check_int, check_positive
 
 #: Curves :func:`scalinglaws.isoflop_fit` can fit to each IsoFLOP profile.
@@ -283,3 +284,16 @@ def fit_profile(x, y, *, curve, degree, window, bracket, n_resamples, seed_noise
                               f"{100 * (1 - valid.mean()):.0f}% of resamples")
     return out
 
+
+def warn_misfits(label: str, misfits: list, n_used: int, merged) -> None:
+    """Warn that a polynomial misses its runs by more than :data:`MISFIT_RESIDUAL_SD` at
+    ``misfits`` (``(C, residual SD, curve minimum, lowest run)`` per budget); ``merged``
+    joins the per-budget texts."""
+    warnings.warn(f"{label}: the fitted curve misses the runs by more than "
+                  f"{MISFIT_RESIDUAL_SD:.0%} of the loss (residual SD) at {len(misfits)} "
+                  f"of {n_used} budgets, far more than seed noise: a curve of the wrong "
+                  "shape, whose minima are not to be trusted; fit fewer sizes around each "
+                  "minimum (`window`, e.g. 5) or curve='akima'. "
+                  + merged([f"C={c:.4g} (SD {sd:.1%}; minimum {minimum:.4g} vs lowest "
+                            f"run {low:.4g})" for c, sd, minimum, low in misfits]),
+                  ScalingLawsWarning, stacklevel=4)

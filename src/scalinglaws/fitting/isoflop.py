@@ -55,9 +55,11 @@ from ._optima import (
     bootstrap_lines,
     frozen_array,
     loglog_regression,
+    minima_line_error,
     percentile_interval,
 )
-from ._profile import CURVES, MISFIT_RESIDUAL_SD, check_profile_options, fit_profile
+from ._profile import (CURVES, MISFIT_RESIDUAL_SD, check_profile_options, fit_profile,
+                       warn_misfits)
 from .envelope import EnvelopeResult, envelope_fit
 from .isoflop_groups import GroupedIsoFLOPResult
 
@@ -214,6 +216,25 @@ class IsoFLOPResult(OptimaResult, FrozenOnUnpickle):
                                    document=DOCUMENT_KIND)
         atomic_write(target, text)
 
+    def _minima_error(self, compute, name):
+        """The line's error at ``compute`` from the minima's own ``ln_N_opt_se``
+        (:func:`~scalinglaws.fitting._optima.minima_line_error`): only for polynomial
+        profiles with at least 3 residual df each and the unweighted regression; for
+        ``ln D`` only when ``D = C / (k N)``, whose minimum shares ``ln N``'s error."""
+        o = self.options
+        if (not self._polynomial_minima() or o.get("weighted")
+                or (name == "D" and self.flop_model != "flops_per_token")):
+            return None
+        used = self._budgets.loc[self._budgets["used"]].astype({"n_fitted": float})
+        return minima_line_error(used["C"], used["ln_N_opt_se"],
+                                 used["n_fitted"] - o.get("degree", 2) - 1, compute)
+
+    def _polynomial_minima(self) -> bool:
+        """Every minimum a polynomial's on 3+ residual df (not Akima, not a short window)."""
+        o = self.options
+        few = o.get("window") is not None and o["window"] - o.get("degree", 2) - 1 < 3
+        return o.get("curve") != "akima" and not few
+
     def _bootstrap_covers(self) -> bool:
         """``predict_optimal(interval="auto")`` takes the bootstrap only where its resampling
         held the truth (200 sweeps of known truth, N_opt at 10x/100x the largest budget,
@@ -221,9 +242,7 @@ class IsoFLOPResult(OptimaResult, FrozenOnUnpickle):
         resamples (200/200 of 200, far too wide) nor for windows leaving each parabola
         under 3 residual degrees of freedom (window=5: 175/173, too narrow), where the
         regression's t interval held it 188-191 times on the same resampled fits."""
-        o = self.options
-        few = o.get("window") is not None and o["window"] - o.get("degree", 2) - 1 < 3
-        return o.get("curve") != "akima" and not few
+        return self._polynomial_minima()
 
     def summary(self) -> str:
         """A readable report: options, the per-budget table, and the fitted exponents."""
@@ -537,14 +556,7 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
         warnings.warn(f"{label}: only two usable budgets; the exponents have no intervals",
                       ScalingLawsWarning, stacklevel=3)
     if misfits:
-        warnings.warn(f"{label}: the fitted curve misses the runs by more than "
-                      f"{MISFIT_RESIDUAL_SD:.0%} of the loss (residual SD) at {len(misfits)} "
-                      f"of {len(used)} budgets, far more than seed noise: a curve of the wrong "
-                      "shape, whose minima are not to be trusted; fit fewer sizes around each "
-                      "minimum (`window`, e.g. 5) or curve='akima'. "
-                      + _merged([f"C={c:.4g} (SD {sd:.1%}; minimum {minimum:.4g} vs lowest "
-                                 f"run {low:.4g})" for c, sd, minimum, low in misfits]),
-                      ScalingLawsWarning, stacklevel=3)
+        warn_misfits(label, misfits, len(used), _merged)
 
     log_c = np.log(used["C"].to_numpy())
     log_n = np.log(used["N_opt"].to_numpy())
