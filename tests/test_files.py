@@ -4,16 +4,25 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
 from scalinglaws import InputError
-from scalinglaws._files import (MAX_JSON_DEPTH, JsonDocument, atomic_output, atomic_write,
-                                check_output_path, file_kind, parse_json)
+from scalinglaws._files import (
+    MAX_JSON_DEPTH,
+    JsonDocument,
+    atomic_output,
+    atomic_write,
+    check_output_path,
+    file_kind,
+    parse_json,
+)
 
 # ----------------------------------------------------------------------------- atomic_write
 
@@ -83,7 +92,8 @@ def test_atomic_write_unwritable_folder(tmp_path, monkeypatch):
         raise PermissionError(13, "Permission denied")
 
     monkeypatch.setattr(tempfile, "mkstemp", refuse)
-    with pytest.raises(InputError, match=r"out.json: cannot write here \(Permission denied\)"):
+    with pytest.raises(InputError, match=r"out.json: cannot write here: folder .* takes no "
+                                         r"new file \(Permission denied\)"):
         atomic_write(tmp_path / "out.json", "x")
 
 
@@ -100,6 +110,141 @@ def test_a_failing_rename_is_an_input_error_and_cleans_up(tmp_path, monkeypatch)
 def test_atomic_write_refuses_other_data():
     with pytest.raises(InputError, match="data must be text or bytes"):
         atomic_write("x.json", {"a": 1})
+
+
+# ----------------------------------------------------------------------------- special paths
+TEMPORARY = re.compile(r"\.(?P<name>.+)\.scalinglaws-[a-z0-9_]{8}\.tmp(?P<suffix>.*)")
+
+
+def test_temporary_files_are_named_recognisably(tmp_path):
+    with atomic_output(tmp_path / "report.html") as tmp:
+        match = TEMPORARY.fullmatch(tmp.name)
+        assert match and match["name"] == "report.html" and match["suffix"] == ".html", tmp.name
+
+
+def test_a_very_long_name_still_gets_a_temporary_file(tmp_path):
+    path = tmp_path / ("a" * 240 + ".json")  # fine for the file; too long with a suffix added
+    atomic_write(path, "x")
+    assert path.read_text() == "x" and os.listdir(tmp_path) == [path.name]
+
+
+def test_stale_temporaries_of_the_same_target_are_removed_after_a_day(tmp_path):
+    day_old = time.time() - 86400 - 60
+    names = {"stale": ".fit.json.scalinglaws-abcd1234.tmp.json",
+             "nested": "..fit.json.scalinglaws-abcd1234.tmp.json.scalinglaws-0123_xyz.tmp.json",
+             "fresh": ".fit.json.scalinglaws-efgh5678.tmp.json",
+             "other target": ".runs.csv.scalinglaws-abcd1234.tmp.csv",
+             "not ours": ".fit.json.abcd1234.json"}
+    for name in names.values():
+        (tmp_path / name).write_text("")
+        if name != names["fresh"]:
+            os.utime(tmp_path / name, (day_old, day_old))
+    atomic_write(tmp_path / "fit.json", "{}")
+    left = set(os.listdir(tmp_path))
+    assert left == {"fit.json", names["fresh"], names["other target"], names["not ours"]}
+
+
+@pytest.mark.parametrize("path, cli, python", [
+    ("", r"^--out: the path is empty", r"^`path`: the path is empty"),
+    ("-", (r"^--out '-': '-' is not read as standard output; to write there pass --out "
+           r"/dev/stdout \(or --json.*\), or '\./-' for a file named '-'$"),
+     (r"^`path` '-': '-' is not read as standard output; to write there pass '/dev/stdout', "
+      r"or '\./-' for a file named '-'$")),
+])
+def test_empty_and_dash_are_refused_by_name(tmp_path, monkeypatch, path, cli, python):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match=cli):
+        check_output_path(path, kind="fit")
+    with pytest.raises(InputError, match=python):
+        check_output_path(path, kind="fit", argument="`path`")
+    with pytest.raises(InputError, match="empty|'-'"):
+        atomic_write(path, "x")
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="uses /proc, a folder that takes no file")
+def test_an_unwritable_folder_is_refused_before_work_naming_the_path():
+    """Even as root (for whom os.access says yes), /proc takes no new file."""
+    with pytest.raises(InputError, match=r"^--out '/proc/fit.json': cannot write here: folder "
+                                         r"'/proc' takes no new file") as caught:
+        check_output_path("/proc/fit.json", kind="fit")
+    assert "scalinglaws-" not in str(caught.value)  # never the hidden temporary name
+    with pytest.raises(InputError, match=r"^/proc/fit.json: cannot write here"):
+        atomic_write("/proc/fit.json", "x")
+
+
+def _fifo(tmp_path):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("FIFOs are POSIX")
+    path = tmp_path / "fit.json"
+    os.mkfifo(path)
+    return path
+
+
+def test_checking_a_fifo_never_opens_it(tmp_path):
+    """Opening a FIFO to read it waits for a writer forever: the check must not."""
+    fifo = _fifo(tmp_path)
+    code = ("import sys; from scalinglaws._files import check_output_path; "
+            "print(check_output_path(sys.argv[1], kind='fit', document='scalinglaws.fit'))")
+    done = subprocess.run([sys.executable, "-c", code, str(fifo)], capture_output=True,
+                          text=True, timeout=30, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == str(fifo), done.stderr
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode)
+
+
+def test_a_fifo_is_written_into_not_replaced(tmp_path):
+    fifo = _fifo(tmp_path)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)  # the writer's open need not wait
+    try:
+        code = "import sys; from scalinglaws._files import atomic_write; " \
+               "atomic_write(sys.argv[1], 'streamed')"
+        done = subprocess.run([sys.executable, "-c", code, str(fifo)], capture_output=True,
+                              text=True, timeout=60, check=False)
+        received = os.read(reader, 1 << 16)
+    finally:
+        os.close(reader)
+    assert done.returncode == 0, done.stderr
+    assert received == b"streamed"
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and os.listdir(tmp_path) == ["fit.json"]
+
+
+def test_dev_null_is_written_into_never_replaced(monkeypatch):
+    """The real /dev/null: a rename onto it is caught before it happens (as the old code
+    did, as root), and it is still the null device afterwards."""
+    before = os.stat(os.devnull)
+    real_replace = os.replace
+
+    def guarded(source, destination, *args, **kwargs):
+        if os.path.realpath(destination) == os.path.realpath(os.devnull):
+            raise AssertionError("renamed a file onto the null device")
+        return real_replace(source, destination, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", guarded)
+    assert check_output_path(os.devnull, kind="fit", document="scalinglaws.fit") \
+        == Path(os.devnull)
+    atomic_write(os.devnull, "discarded")
+    after = os.stat(os.devnull)
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+    assert after.st_ino == before.st_ino
+
+
+def test_other_special_files_are_refused_even_with_force(tmp_path):
+    import socket
+
+    if not hasattr(socket, "AF_UNIX"):
+        pytest.skip("Unix sockets are POSIX")
+    path = tmp_path / "s.json"
+    with socket.socket(socket.AF_UNIX) as server:
+        server.bind(str(path))
+        for call in (lambda: check_output_path(path, kind="fit", force=True),
+                     lambda: atomic_write(path, "x")):
+            with pytest.raises(InputError, match=r"s.json'? is a socket, not a file"):
+                call()
+        assert stat.S_ISSOCK(os.stat(path).st_mode)
+    # a device that is neither null nor a terminal (never read: force skips the content)
+    with pytest.raises(InputError, match=r"^--out '/dev/zero' is a character device, not a "
+                                         r"file: .*name a file \(or pass --json"):
+        check_output_path("/dev/zero", kind="fit", force=True)
 
 
 WRITER = r"""

@@ -8,6 +8,12 @@ a write that fails part-way leaves the old file untouched; two writers racing le
 complete file. :func:`check_output_path` is called *before* any work by every command
 that writes a file. :func:`parse_json` reads JSON with a nesting limit, refusing
 duplicate keys and, for fit files, ``NaN``/``Infinity`` literals.
+
+Temporaries are named ``.NAME.scalinglaws-XXXXXXXX.tmpSUFFIX`` beside ``NAME``; one a killed
+process left is removed by a write to ``NAME`` a day later. A stream (a FIFO or pipe such as
+``>(gzip > x.gz)``, this process's terminal or standard streams, ``/dev/null``) gets the
+complete content written into it, never read, renamed over or replaced; any other special
+file (a block device, a socket, another device) is refused.
 """
 
 from __future__ import annotations
@@ -17,7 +23,11 @@ import json
 import math
 import os
 import re
+import shutil
+import stat
+import sys
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -37,6 +47,20 @@ _SUFFIX_OF = {"fit": ".json", "json": ".json", "table": ".csv", "html": ".html",
               "image": ".png, .pdf or .svg"}
 #: deepest nesting of arrays/objects accepted in a JSON file (a fit file needs 6)
 MAX_JSON_DEPTH = 64
+_STALE_AFTER = 86400  #: seconds: a temporary file of ours this old was left by a killed writer
+
+
+def _named(out, argument: str) -> Path:
+    """``out`` as a path; the empty name and ``-`` (which names no file) are refused."""
+    shown = os.fspath(out)
+    if shown in ("", b""):
+        raise InputError(f"{argument}: the path is empty; name the file to write")
+    if shown in ("-", b"-"):
+        how = ("--out /dev/stdout (or --json, where the command has it, to print the JSON "
+               "document instead of the table)") if argument.startswith("-") else "'/dev/stdout'"
+        raise InputError(f"{argument} '-': '-' is not read as standard output; to write "
+                         f"there pass {how}, or './-' for a file named '-'")
+    return Path(shown)
 
 
 def _target(path) -> Path:
@@ -49,13 +73,60 @@ def _folder(path: Path) -> Path:
     return path.parent if str(path.parent) else Path(".")
 
 
-def _check_destination(path: Path, shown: str) -> Path:
-    folder = _folder(path)
-    if path.is_dir():
-        raise InputError(f"{shown}: is a folder, not a file")
-    if not folder.is_dir():
-        raise InputError(f"{shown}: folder {os.fspath(folder)!r} does not exist")
-    return folder
+def _is_stream(path: Path, where: str, hint: str = "") -> bool:
+    """Whether ``path`` (links followed) is a stream to write into: a FIFO or pipe, the null
+    device, the controlling terminal or a standard stream; another special file is refused.
+    Never opens ``path`` (opening a FIFO waits for the other end)."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return False
+    mode = info.st_mode
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISFIFO(mode):
+        return stat.S_ISFIFO(mode)
+    if stat.S_ISCHR(mode):
+        for known in (os.devnull, "/dev/tty", 0, 1, 2):
+            with contextlib.suppress(OSError):
+                other = os.fstat(known) if isinstance(known, int) else os.stat(known)
+                if stat.S_ISCHR(other.st_mode) and other.st_rdev == info.st_rdev:
+                    return True
+    what = next((name for test, name in ((stat.S_ISCHR, "a character device"),
+                (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")) if test(mode)),
+                "a special file")
+    raise InputError(f"{where} is {what}, not a file: scalinglaws writes only into files, "
+                     f"pipes (FIFOs), its terminal and {os.devnull}; name a file{hint}")
+
+
+def _short(name: str) -> str:
+    """``name`` as it appears in its temporary file's name (which stays within 255 bytes)."""
+    return os.fsdecode(os.fsencode(name)[:180])
+
+
+def _remove_stale(folder: Path, target: Path) -> None:
+    """Remove this user's temporaries for ``target`` (or nested) left a day ago or more."""
+    one = r"\.scalinglaws-[a-z0-9_]{8}\.tmp" + re.escape(target.suffix)
+    pattern = re.compile(r"\.\.?" + re.escape(_short(target.name)) + f"(?:{one}){{1,2}}")
+    cutoff, uid = time.time() - _STALE_AFTER, getattr(os, "geteuid", lambda: None)()
+    with contextlib.suppress(OSError), os.scandir(folder) as entries:
+        for entry in entries:
+            with contextlib.suppress(OSError):
+                info = entry.stat(follow_symlinks=False) if pattern.fullmatch(entry.name) else None
+                if (info is not None and stat.S_ISREG(info.st_mode) and info.st_mtime < cutoff
+                        and uid in (None, info.st_uid)):
+                    os.unlink(entry.path)
+
+
+def _mkstemp(target: Path, folder, shown: str) -> str:
+    """A new empty temporary file for ``target`` in ``folder``; errors name ``shown``."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{_short(target.name)}.scalinglaws-",
+                                   suffix=f".tmp{target.suffix}", dir=folder)
+    except OSError as exc:  # the user's path, not the temporary one
+        where = f"folder {os.fspath(folder)!r}" if folder else "the temporary folder"
+        raise InputError(f"{shown}: cannot write here: {where} takes no new file "
+                         f"({exc.strerror or exc})") from None
+    os.close(fd)
+    return tmp
 
 
 @contextlib.contextmanager
@@ -64,9 +135,11 @@ def atomic_output(path) -> Iterator[Path]:
 
     For writers that want a path rather than bytes (``fig.savefig(tmp)``,
     ``frame.to_parquet(tmp)``). The temporary file sits in the destination folder (so the
-    rename is atomic) and keeps the destination's suffix (writers that infer the format
-    from it still work). On an exception, including ``KeyboardInterrupt``, it is removed
-    and the destination is untouched.
+    rename is atomic), is named ``.NAME.scalinglaws-XXXXXXXX.tmpSUFFIX`` and keeps the
+    destination's suffix (writers that infer the format from it still work). On an
+    exception, including ``KeyboardInterrupt``, it is removed and the destination is
+    untouched. A symlink is followed: its target is replaced, the link kept. A stream (a
+    FIFO, ``/dev/stdout``, ``/dev/null``) is written into, with no rename (module notes).
 
     Examples
     --------
@@ -78,14 +151,17 @@ def atomic_output(path) -> Iterator[Path]:
     'done'
     """
     shown = os.fspath(path)
+    path = _named(path, "the output path")
+    if _is_stream(path, shown):
+        yield from _stream_output(path, shown)
+        return
     target = _target(path)
-    folder = _check_destination(target, shown)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=f".tmp{target.suffix}",
-                                   dir=folder)
-    except OSError as exc:
-        raise InputError(f"{shown}: cannot write here ({exc.strerror})") from None
-    os.close(fd)
+    folder = _folder(target)
+    if target.is_dir() or not folder.is_dir():
+        raise InputError(f"{shown}: is a folder, not a file" if target.is_dir() else
+                         f"{shown}: folder {os.fspath(folder)!r} does not exist")
+    _remove_stale(folder, target)
+    tmp = _mkstemp(target, folder, shown)
     try:
         yield Path(tmp)
         with open(tmp, "rb+") as handle:  # the writer may not have flushed to disk
@@ -101,6 +177,26 @@ def atomic_output(path) -> Iterator[Path]:
         raise
 
 
+def _stream_output(path: Path, shown: str) -> Iterator[Path]:
+    """:func:`atomic_output` into a stream: a temporary file (system folder), then copied into
+    the stream opened write-only, creating and truncating nothing (a FIFO waits for a reader)."""
+    tmp = _mkstemp(path, None, shown)
+    try:
+        yield Path(tmp)
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # printed text first
+            sys.stdout.flush(), sys.stderr.flush()
+        fd = os.open(path, os.O_WRONLY)
+        with open(fd, "wb") as sink, open(tmp, "rb") as source:
+            if stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for a file since the check
+                raise InputError(f"{shown}: became a file while writing; not written")
+            shutil.copyfileobj(source, sink)
+    except OSError as exc:  # (an InputError is no OSError)
+        raise InputError(f"{shown}: cannot write it ({exc.strerror or exc})") from None
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
 def atomic_write(path, data: str | bytes, *, encoding: str = "utf-8") -> Path:
     """Write ``data`` to ``path`` atomically (temporary file in the same folder, fsync, rename).
 
@@ -108,7 +204,8 @@ def atomic_write(path, data: str | bytes, *, encoding: str = "utf-8") -> Path:
     ----------
     path : str or os.PathLike
         Destination. Its folder must exist. A symlink is followed: its target is
-        replaced, the link kept. An existing file's permissions are kept.
+        replaced, the link kept. An existing file's permissions are kept. A stream (a
+        FIFO, ``/dev/stdout``, ``/dev/null``) is written into, never replaced.
     data : str or bytes
         Content; text is encoded with ``encoding``.
 
@@ -120,8 +217,8 @@ def atomic_write(path, data: str | bytes, *, encoding: str = "utf-8") -> Path:
     Raises
     ------
     InputError
-        When the folder does not exist, the path is a folder, or the file cannot be
-        written (the message names the path and the reason); the old file is untouched.
+        When the path is empty or ``-``, a folder, a special file other than a stream, in
+        no folder, or cannot be written (naming the path and why); the old file is kept.
 
     Examples
     --------
@@ -152,16 +249,12 @@ def _set_mode(tmp: str, target: Path) -> None:
 
 def _sync_folder(folder: Path) -> None:
     """Make the rename itself durable (POSIX); harmless where folders cannot be opened."""
-    try:
+    with contextlib.suppress(OSError):
         fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
 
 # ----------------------------------------------------------------------------- kinds
@@ -190,8 +283,9 @@ def _document_kind(path: Path) -> str | None:
     ``scalinglaws.comparison``...), else None. Read whole: a document that merely quotes a
     fit (a back-test holding its fold fits) is not a fit."""
     try:
-        if path.stat().st_size > _KIND_READ_LIMIT:
-            return None
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _KIND_READ_LIMIT:
+            return None  # a FIFO or device is never opened: reading one may wait forever
         with open(path, "rb") as handle:
             head = handle.read(4096)
             if head.lstrip()[:1] != b"{":
@@ -269,18 +363,20 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
     InputError
         Naming the option, the path and, for a clash, the input or the kind it holds.
     """
-    path = Path(os.fspath(out))
+    path = _named(out, argument)
     shown = os.fspath(path)
     if force_option is None:
         force_option = "--force" if argument.startswith("-") else "force=True"
     if path.is_dir():
         raise InputError(f"{argument} {shown!r} is a folder, not a file")
+    hint = " (or pass --json to print the document)" if argument.startswith("-") else ""
+    if _is_stream(path, f"{argument} {shown!r}", hint):
+        return path  # written into, never replaced: its folder and content do not matter
     target = _target(path)
     folder = _folder(target)
     if not folder.is_dir():
         raise InputError(f"{argument} {shown!r}: folder {os.fspath(folder)!r} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise InputError(f"{argument} {shown!r}: folder {os.fspath(folder)!r} is not writable")
+    os.unlink(_mkstemp(target, folder, f"{argument} {shown!r}"))  # writable? (root or not)
     for source in inputs:
         if source is None:
             continue
@@ -326,10 +422,9 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
 
 def _empty(path: Path) -> bool:
     """An empty file (e.g. a temporary file made for the output) holds nothing to lose."""
-    try:
+    with contextlib.suppress(OSError):
         return path.is_file() and path.stat().st_size == 0
-    except OSError:
-        return False
+    return False
 
 
 #: how the package signs the reports and figures it writes: an HTML ``<meta
@@ -347,7 +442,8 @@ def figure_metadata(fmt: str) -> dict:
 def _signed(path: Path) -> bool:
     """Whether a report or figure carries the package's signature (see :data:`GENERATOR`)."""
     try:
-        if path.stat().st_size > _SIGNED_READ_LIMIT:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _SIGNED_READ_LIMIT:
             return False
         data = path.read_bytes()
     except OSError:
