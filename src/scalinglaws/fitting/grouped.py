@@ -35,19 +35,19 @@ group, jointly, would be a grid in ``3G + 2`` dimensions):
    more by the engine's :func:`~scalinglaws.fitting.polish.polish` on the whole
    objective.
 
-With ``n_jobs``/``backend`` the separate fits of steps 1-2 run in blocks of groups on
+With ``n_jobs``/``backend`` the separate fits of steps 1-2 can run in blocks of groups on
 joblib workers (``backend="dask"`` inside a ``dask.distributed.Client``: a cluster);
-without ``backend``, worker processes start only when each worker would get more work
-than starting it costs (:func:`scalinglaws._parallel.plan_workers`): the work is first
-estimated from the number of runs (:data:`SECONDS_PER_GROUP_RUN`) and, if that says
-processes might pay, measured on the first block of groups, timed in-process. When
-processes do not pay, the groups stay one block in this process, as with ``n_jobs=1``:
-the batched step does not pay on threads (its many small numpy calls hold the GIL; in
-halves on two threads it took 1.1-1.8x the time of one block in ``bench/bench_grouped.py
---jobs``), but the single-fit refits of step 2, each a pass over Hoffmann's grid, run on
-threads when each thread gets enough work (:func:`scalinglaws._parallel.plan_threads`;
-two of Porian et al.'s groups 0.79x the in-process time). The fit is the same, bit for
-bit, whatever ``n_jobs`` and ``backend``. Step 3 couples all groups and runs in the
+the groups are one block unless the work, estimated from the number of runs
+(:data:`SECONDS_PER_GROUP_RUN`), exceeds what starting two workers costs; then they are
+blocks of 50 groups, and without ``backend`` worker processes start only when the first
+block, timed in-process, shows that each worker would get more work than starting it
+costs (:func:`scalinglaws._parallel.plan_workers`). The blocks depend on the data alone,
+so the fit is the same, bit for bit, whatever ``n_jobs`` and ``backend``. The batched
+step does not pay on threads (its many small numpy calls hold the GIL: in halves on two
+threads it took 1.1-1.8x the time of one block, ``bench/bench_grouped.py --jobs``), but
+the single-fit refits of step 2, each a pass over Hoffmann's grid, run on threads when
+each gets enough work (:func:`scalinglaws._parallel.plan_threads`; two of Porian et
+al.'s groups 0.79x the in-process time). Step 3 couples all groups and runs in the
 calling process.
 """
 
@@ -60,7 +60,7 @@ import warnings
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
-from .._parallel import map_blocks, plan_workers
+from .._parallel import PROCESS_CROSSOVER_SECONDS, map_blocks
 from .._validation import as_names, check_numbers
 from ..data.runs import as_runs, fingerprint_arrays
 from ._stacked import StackedGroups, block_lm, labelled_residuals, separable_starts_by_group
@@ -83,8 +83,8 @@ _GROUPS_PER_BLOCK = 50  # groups per parallel task
 #: Estimated in-process seconds of the separate fits per run, the upper end of the CPU time
 #: measured on the README's 2-core machine at load 7-10 (16 and 64 groups of 60-240 runs:
 #: 20-28 us with Chinchilla's variable-projection starts, 66-101 us with a parameter fixed
-#: or tied, 128 grid starts per group); high rather than low, so that an estimate which
-#: says processes might pay is then checked by timing the first block
+#: or tied, 128 grid starts per group); high rather than low, so that a job which might
+#: pay for processes goes in blocks, the first timed to decide
 SECONDS_PER_GROUP_RUN = 1e-4
 _LOAD_KEYS = ("columns", "flops_per_token", "nan_policy", "format", "sep")
 
@@ -428,14 +428,15 @@ def _separate_fits(gf, inputs, targets, weights, n_jobs, backend, show, stack=No
     """Steps 1-2 for every group, in blocks of groups (parallel with ``n_jobs``/``backend``);
     one block reuses ``stack``, the layout of every group."""
     n = len(targets)
-    # Processes only when the work per worker pays for starting them: estimated from the
-    # runs first (a 200-group fit takes well under a second on one core), then, if that
-    # says they might, measured on the first block, timed in-process. When they do not
-    # pay, the groups stay one block here, as with n_jobs=1: blocks of groups cost time in
-    # one process (64 groups in two: 1.3x) and do not pay on threads either.
+    # The blocks depend on the data alone, never on n_jobs, backend or a progress bar: a
+    # group's bits depend on its block's widest group (the stacked arrays' padding). All
+    # groups are one block unless the estimated work is more than two workers' start-up
+    # (a 200-group fit takes well under a second on one core): blocks of groups cost time
+    # in one process (64 groups in two: 1.1-1.5x) and do not pay on threads. Larger jobs
+    # go in blocks of groups (bounded memory, a progress bar), the first timed in-process
+    # to decide whether processes pay for the rest (map_blocks).
     seconds = SECONDS_PER_GROUP_RUN * sum(len(t) for t in targets)
-    in_process = backend is None and plan_workers(n_jobs, -(-n // _GROUPS_PER_BLOCK), seconds) == 1
-    size = n if ((n_jobs == 1 or in_process) and backend is None and not show) else _GROUPS_PER_BLOCK
+    size = n if seconds <= 2 * PROCESS_CROSSOVER_SECONDS else _GROUPS_PER_BLOCK
     blocks = [slice(i, min(i + size, n)) for i in range(0, n, size)]
     # the one block in this process passes n_jobs on, for its refits on threads; blocks on
     # workers refit in their own process
