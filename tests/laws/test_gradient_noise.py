@@ -170,7 +170,9 @@ def test_an_indistinct_gradient_norm_leaves_no_upper_end():
     assert high == np.inf and 0 < low < result.b_simple
     # the lower end is where the t test of tr_i - b |G|^2_i stops rejecting, and every
     # larger b is accepted
-    differences = lambda b: np.asarray(trace) - b * np.asarray(g2)  # noqa: E731
+    def differences(b):
+        return np.asarray(trace) - b * np.asarray(g2)
+
     assert stats.ttest_1samp(differences(low), 0.0).pvalue == pytest.approx(0.05, rel=1e-8)
     assert all(stats.ttest_1samp(differences(b), 0.0).pvalue > 0.05
                for b in (low * 1.01, 10 * low, 1e6))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -60,8 +61,89 @@ def test_noise_from_a_log(tmp_path, capsys):
     truth = variances.sum() / (gradient @ gradient)
     low, high = result["confidence_interval"]
     assert low < truth < high and result["n_steps"] == 500
-    with pytest.raises(InputError, match="no column 'norm_sq_small'"):
+    with pytest.raises(InputError, match=r"no column 'norm_sq_small' \(--small-column\); "
+                                         "columns: 'step', 'g2_local', 'g2_global'"):
         _run(["kaplan", "noise", str(path), "--small-batch", "32", "--big-batch", "128"])
+
+
+_NOISE = ["--small-batch", "16", "--big-batch", "128"]
+
+
+@pytest.mark.parametrize("rows, where, what", [
+    ("5.1,1.52\nabc,1.48\n5.0,1.50\n",
+     r"row 1 \(line 3\), column 'norm_sq_small' \(--small-column\)",
+     "value 'abc' is not a number"),
+    ("5.1,1.52\n4.9,\n5.0,1.50\n", r"row 1 \(line 3\), column 'norm_sq_big' \(--big-column\)",
+     "value is missing"),
+    ("5.1,1.52\n4.9,1.48\n5.0,-1.5\n", r"row 2 \(line 4\), column 'norm_sq_big' \(--big-column\)",
+     "value -1.5 is not positive"),
+    ("5.1,1.52\n\n4.9,inf\n5.0,1.50\n", r"row 1 \(line 4\), column 'norm_sq_big' \(--big-column\)",
+     "value inf is not finite"),
+])
+def test_noise_names_the_file_row_line_and_column_of_a_bad_cell(tmp_path, rows, where, what):
+    # the package's reader (as load_runs): one InputError per table, file, row, line, column
+    path = tmp_path / "log.csv"
+    path.write_text("norm_sq_small,norm_sq_big\n" + rows)
+    with pytest.raises(InputError, match=f"^{re.escape(str(path))}: {where}: {what}"):
+        _run(["kaplan", "noise", str(path), *_NOISE])
+
+
+def test_noise_counts_the_other_bad_cells(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("norm_sq_small,norm_sq_big\nx,1.5\n5,nan\n5,-1\n")
+    with pytest.raises(InputError, match="line 2.*'x'.*; and 2 more bad cells in column "
+                                         "'norm_sq_big'"):
+        _run(["kaplan", "noise", str(path), *_NOISE])
+
+
+def test_noise_reads_a_byte_order_mark_and_other_delimiters(tmp_path, capsys):
+    rows = "5.1,1.52\n4.9,1.48\n5.0,1.50\n5.2,1.51\n"
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + ("norm_sq_small,norm_sq_big\n" + rows).encode())
+    semicolons = tmp_path / "semi.csv"
+    semicolons.write_text(("norm_sq_small,norm_sq_big\n" + rows).replace(",", ";"))
+    for path in (bom, semicolons):
+        assert _run(["kaplan", "noise", str(path), *_NOISE, "--json"]) == 0
+        doc = json.loads(capsys.readouterr().out)
+        # the README's 4 steps: tr(Sigma) / |G|^2 of the step means, by hand
+        small, big = np.array([5.1, 4.9, 5.0, 5.2]), np.array([1.52, 1.48, 1.50, 1.51])
+        g2 = (128 * big - 16 * small) / 112
+        trace = (small - big) / (1 / 16 - 1 / 128)
+        assert doc["b_simple"] == pytest.approx(trace.mean() / g2.mean(), rel=1e-12)
+        assert doc["n_steps"] == 4 and doc["method"] == "Fieller"
+
+
+def test_noise_names_its_flags(tmp_path):
+    path = tmp_path / "log.csv"
+    path.write_text("norm_sq_small,norm_sq_big\n5.1,1.52\n4.9,1.48\n5.0,1.50\n")
+    with pytest.raises(InputError, match=r"^--small-batch \(128\) must be smaller than "
+                                         r"--big-batch \(16\)$"):
+        _run(["kaplan", "noise", str(path), "--small-batch", "128", "--big-batch", "16"])
+    with pytest.raises(InputError, match=r"no column 'g2' \(--big-column\)"):
+        _run(["kaplan", "noise", str(path), *_NOISE, "--big-column", "g2"])
+
+
+def test_noise_omits_steps_missing_a_norm_when_asked(tmp_path, capsys):
+    from scalinglaws import ScalingLawsWarning
+
+    path = tmp_path / "log.csv"
+    path.write_text("norm_sq_small,norm_sq_big\n5.1,1.52\n4.9,\n5.0,1.50\n5.2,1.51\n")
+    with pytest.warns(ScalingLawsWarning, match=r"dropped 1 of 4 rows .* row 1 \(line 3\)"):
+        assert _run(["kaplan", "noise", str(path), *_NOISE, "--nan-policy", "omit",
+                     "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_steps"] == 3
+
+
+def test_noise_with_a_negative_trace_estimate_prints_no_scale(tmp_path, capsys):
+    # the reported log: it printed B_simple = -5.338 [-6.276, -4.4] and no warning
+    from scalinglaws import ScalingLawsWarning
+
+    path = tmp_path / "swamp.csv"
+    path.write_text("norm_sq_small,norm_sq_big\n1.1,1.52\n1.0,1.5\n")
+    with pytest.warns(ScalingLawsWarning, match=r"tr\(Sigma\) .* not positive"):
+        assert _run(["kaplan", "noise", str(path), *_NOISE]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("B_simple undefined") and "-5.338" not in out
 
 
 def test_the_form_is_registered_by_the_command_module():

@@ -5,9 +5,13 @@ the file each row came from, so messages can name it. CSV/TSV files get a struct
 with the :mod:`csv` module before pandas parses the values: it finds repeated header names,
 rows with more fields than the header, and the true line of each record (blank lines
 and quoted fields that span lines included), and it recognises a file separated by
-``;``, tab or ``|`` when the suffix says CSV. JSON is parsed with a nesting limit and
-refuses repeated keys. A file too large to hold in memory is refused before it is read.
-Validating the values is :mod:`scalinglaws.data.runs`' job.
+``;``, tab or ``|`` when the suffix says CSV. A ``;``-separated file (Excel's CSV where
+the decimal mark is a comma) has a column written with decimal commas (``3,425``) read as
+numbers. JSON is parsed with a nesting limit and refuses repeated keys. A file too large to
+hold in memory is refused before it is read; a workbook, a Parquet file, a zip or gzip
+archive under a text suffix is named as such (by its suffix or first bytes). Validating the
+values is :mod:`scalinglaws.data.runs`' job; the text of a cell read as infinite
+(``1e400``, ``Infinity``) is kept for its message (:func:`with_cell_texts`).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +32,7 @@ from .._files import parse_json
 from .._validation import FrozenOnUnpickle, check_fits_in_memory
 
 __all__ = ["Table", "read_data", "read_table", "table_from_json", "table_from_mapping",
-           "checked_frame", "checked_mask", "FORMATS"]
+           "checked_frame", "checked_mask", "number_columns", "FORMATS"]
 
 #: file suffix (or ``format=`` value) -> reader
 FORMATS = {
@@ -40,6 +45,23 @@ _KINDS = sorted(set(FORMATS.values()))
 _MEMORY_PER_FILE_BYTE = {"csv": 6, "tsv": 6, "json": 12, "jsonl": 12, "parquet": 8}
 _SNIFFED = (";", "\t", "|", ",")
 _SAMPLE_LINES = 50
+#: Suffixes of spreadsheet workbooks, which are exported as CSV rather than read.
+_WORKBOOKS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".numbers")
+_EXPORT = ("export the sheet as CSV (in Excel: File > Save As > CSV UTF-8), or read it with "
+           "pandas.read_excel and pass the DataFrame")
+#: What a file is, by its first bytes, when its suffix says text.
+_MAGIC = (
+    (b"PAR1", "a Parquet file (it starts with the bytes PAR1)",
+     "rename it to .parquet, or give the format parquet (format= in Python, --format on the "
+     "command line)"),
+    (b"PK\x03\x04", "a zip archive, such as an Excel workbook (it starts with the bytes PK)",
+     f"if it is a workbook, {_EXPORT}; otherwise unzip it"),
+    (b"\x1f\x8b", "gzip-compressed (it starts with the bytes 1f 8b)", "decompress it first"),
+)
+# A number written with a decimal comma, or without decimals: 3,425 / -0,5 / 1,2e-3 / 42.
+_DECIMAL_COMMA = re.compile(r"^[+-]?(?:\d+(?:,\d*)?|,\d+)(?:[eE][+-]?\d+)?$")
+# ... unless every comma in the column could as well separate thousands (2,500).
+_THOUSANDS_LIKE = re.compile(r"^[+-]?\d{1,3},\d{3}$")
 
 
 @dataclass(frozen=True)
@@ -58,12 +80,17 @@ class Table(FrozenOnUnpickle):
         ``;``-separated file, where it may be a decimal mark).
     hint : str
         Advice to add to a "no such column" message (e.g. about the delimiter), or "".
+    cell_texts : dict or None
+        ``{(row, column): text}`` of the cells of a CSV/TSV file read as infinite
+        (``1e400``, ``Infinity``), so a message can quote what the file says; None when
+        there are none.
     """
 
     frame: Any
     lines: np.ndarray | None = None
     thousands: bool = True
     hint: str = ""
+    cell_texts: Any = None
 
 
 def _names(delimiter: str) -> str:
@@ -125,6 +152,59 @@ def checked_frame(frame, source: str, what: str):
     return frame.reset_index(drop=True)
 
 
+def number_columns(table: Table, source: str, columns: Mapping, what: str, *,
+                   allow_zero: bool = False, nan_policy: str = "raise") -> dict:
+    """The cells of some columns of ``table`` as float64 arrays, checked as
+    :func:`scalinglaws.load_runs` checks N, D, C and loss.
+
+    ``columns`` maps what each column holds (the word shown in messages, e.g. a flag) to
+    its header in ``table.frame``. Refuses, with one :class:`~scalinglaws.InputError`: a
+    column that is absent (listing those present), an empty table (no ``what``, e.g.
+    "steps"), and bad cells (text that is no number, infinite, negative, zero unless
+    ``allow_zero``, missing unless ``nan_policy`` is ``"omit"``), naming the file, row
+    (line) and column of the first and counting the rest. With ``"omit"``, rows missing a
+    value are dropped from every column, with a warning.
+    """
+    import warnings
+
+    from .._exceptions import ScalingLawsWarning
+    from .cells import _bad_cells_message, _row_text, _to_float
+
+    frame = checked_frame(table.frame, source, what)
+    present = list(frame.columns)
+    for meaning, column in columns.items():
+        if column not in present:
+            shown = ", ".join(repr(str(c)) for c in present[:20])
+            more = f" and {len(present) - 20} more" if len(present) > 20 else ""
+            hint = f"; {table.hint}" if table.hint else ""
+            raise InputError(f"{source}: no column {column!r} ({meaning}); columns: "
+                             f"{shown}{more}{hint}")
+    raw = {meaning: _to_float(frame[column], table.thousands)
+           for meaning, column in columns.items()}
+    missing = {meaning: np.isnan(values) & ~not_number
+               for meaning, (values, not_number) in raw.items()}
+    bad = {}
+    for meaning, (values, not_number) in raw.items():
+        with np.errstate(invalid="ignore"):
+            mask = not_number | np.isinf(values) | (values < 0 if allow_zero else values <= 0)
+        if nan_policy != "omit":
+            mask |= missing[meaning]
+        if mask.any():
+            bad[meaning] = mask
+    if bad:
+        raise InputError(_bad_cells_message(bad, frame, dict(columns), source, table.lines, raw,
+                                            nan_policy, table.thousands))
+    keep = ~np.logical_or.reduce(list(missing.values()))
+    if not keep.any():
+        raise InputError(f"{source}: no {what} left: all {len(frame)} rows have missing values")
+    if not keep.all():
+        first = int(np.flatnonzero(~keep)[0])
+        warnings.warn(f"{source}: dropped {int((~keep).sum())} of {len(frame)} rows with "
+                      f"missing values (nan_policy='omit'); the first is "
+                      f"{_row_text(first, table.lines)}", ScalingLawsWarning, stacklevel=2)
+    return {meaning: values[keep] for meaning, (values, _) in raw.items()}
+
+
 def table_from_json(obj: Any, source: str):
     """A DataFrame of parsed JSON: a list of records, an object of columns, or pandas'
     ``split`` orient (``{"columns": [...], "data": [[...], ...]}``)."""
@@ -165,6 +245,9 @@ def _kind(path: str, format: Any, sep: Any) -> str:
     kind = FORMATS.get(suffix.lstrip("."))
     if kind is None and sep is not None:
         return "csv"  # a delimiter was given: a delimited text file whatever its suffix
+    if kind is None and suffix in _WORKBOOKS:
+        raise InputError(f"{path}: a spreadsheet workbook ({suffix}) is not read as a table of "
+                         f"runs: {_EXPORT}")
     if kind is None:
         what = f"the suffix {suffix!r}" if suffix else "a name without a suffix"
         raise InputError(f"{path}: cannot tell the format from {what}; give the format, one "
@@ -221,10 +304,16 @@ def read_table(path: str, *, format: str | None = None, sep: str | None = None) 
             raw = handle.read()
     except OSError as error:
         raise InputError(f"{path}: cannot read it ({error.strerror})") from None
+    for magic, what, advice in _MAGIC:
+        if raw.startswith(magic):
+            raise InputError(f"{path}: this looks like {what}, not {kind.upper()} text; "
+                             f"{advice}")
     if kind == "json":
         return Table(table_from_json(parse_json(raw, path, finite=False), path))
     try:
-        text = raw.decode("utf-8-sig")
+        # Excel's "Unicode text" is UTF-16 with a byte-order mark; anything else is UTF-8.
+        text = (raw.decode("utf-16") if raw[:2] in (b"\xff\xfe", b"\xfe\xff")
+                else raw.decode("utf-8-sig"))
     except UnicodeDecodeError as error:
         raise InputError(f"{path}: not UTF-8 text ({error.reason} at byte {error.start}); "
                          "save it as UTF-8") from None
@@ -295,17 +384,19 @@ def _read_delimited(text: str, path: str, delimiter: str, sniff: bool) -> Table:
             if len(record) > len(header):
                 raise InputError(
                     f"{path}: line {start} has {len(record)} fields but the header (line "
-                    f"{header_line}) has {len(header)}; remove the extra "
-                    f"field{'s' * (len(record) - len(header) > 1)} or name "
-                    f"{'them' if len(record) - len(header) > 1 else 'it'} in the header")
+                    f"{header_line}) has {len(header)}; "
+                    + (_comment_advice(header, header_line, text) or
+                       f"remove the extra field{'s' * (len(record) - len(header) > 1)} or "
+                       f"name {'them' if len(record) - len(header) > 1 else 'it'} in the "
+                       f"header"))
             lines.append(start)
     except csv.Error as error:
         raise InputError(f"{path}: line {reader.line_num}: cannot read it as delimited text "
                          f"({error})") from None
     if header is None:
         raise InputError(f"{path}: no runs (the file is empty)")
-    hint = ""
-    if len(header) == 1:
+    hint = _comment_advice(header, header_line, text)
+    if len(header) == 1 and not hint:
         found = [d for d in _SNIFFED if d != delimiter and d in header[0]]
         if found:
             hint = (f"the header is one column {header[0]!r}: if the file is separated by "
@@ -319,7 +410,92 @@ def _read_delimited(text: str, path: str, delimiter: str, sniff: bool) -> Table:
         raise InputError(f"{path}: cannot read it as {_names(delimiter)}-separated text: "
                          f"{error}") from None
     matched = np.array(lines, dtype=np.int64) if len(lines) == len(frame) else None
-    return Table(frame, matched, thousands=delimiter != ";", hint=hint)
+    if delimiter == ";":
+        frame = _read_decimal_commas(frame)
+    texts = (_infinite_cell_texts(frame, text, delimiter, len(header))
+             if matched is not None else None)
+    return Table(frame, matched, thousands=delimiter != ";", hint=hint, cell_texts=texts)
+
+
+def _comment_advice(header: list, line: int, text: str) -> str:
+    """What to do when the header, line ``line`` of ``text``, starts with ``#`` (a comment
+    above the table), or "" when it does not."""
+    if not header or not header[0].startswith("#") or (header[0] == "#" and len(header) > 1):
+        return ""  # a first column named '#' (row numbers) is a header
+    shown = next(iter(text.splitlines()[line - 1:line]), header[0]).strip()
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return (f"line {line} ({shown!r}) looks like a comment, which is not skipped: the "
+            f"header must be the first line; delete the comment lines, or read the file with "
+            f"pandas.read_csv(path, comment='#') and pass the DataFrame")
+
+
+def _read_decimal_commas(frame):
+    """``frame`` with each text column whose every cell is a number written with a decimal
+    comma (``3,4258``; at least one comma) read as numbers, as pandas' ``decimal=","``
+    would: a ``;``-separated file is how Excel writes CSV where the comma is the decimal
+    mark. A column whose commas all could separate thousands (``2,500``: 2.5 or 2500?),
+    mixes decimal commas and points, or holds other text is left to be refused cell by
+    cell, with a message saying to write a decimal point."""
+    import pandas as pd
+
+    for position, column in enumerate(frame.columns):
+        series = frame.iloc[:, position]
+        if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
+            continue
+        cells = series.dropna()
+        if not len(cells) or not all(isinstance(cell, str) for cell in cells):
+            continue
+        cells = cells.str.strip()
+        commas = cells[cells.str.contains(",", regex=False)]
+        if not len(commas) or not cells.map(lambda cell: bool(_DECIMAL_COMMA.match(cell))).all():
+            continue
+        if commas.map(lambda cell: bool(_THOUSANDS_LIKE.match(cell))).all():
+            continue  # 2,500 may be 2.5 or 2500: left to be refused, cell by cell
+        frame[column] = pd.to_numeric(series.str.strip().str.replace(",", ".", regex=False))
+    return frame
+
+
+def _infinite_cell_texts(frame, text: str, delimiter: str, width: int) -> dict | None:
+    """``{(row, column): text}`` of the cells pandas read as ±inf (``1e400``,
+    ``Infinity``), from a second pass of :mod:`csv` over ``text`` (only when there are
+    such cells); None when there are none or rows and fields cannot be matched."""
+    numeric = frame.select_dtypes("number")
+    if numeric.empty or len(frame.columns) != width:
+        return None
+    infinite = np.isinf(numeric.to_numpy(dtype=np.float64, na_value=np.nan))
+    if not infinite.any():
+        return None
+    wanted: dict = {}
+    for row, place in zip(*np.nonzero(infinite)):
+        column = numeric.columns[place]
+        wanted.setdefault(int(row), []).append((frame.columns.get_loc(column), column))
+    texts, row = {}, -1
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
+                        skipinitialspace=True)
+    for record in reader:
+        if not record or (len(record) == 1 and not record[0].strip()):
+            continue
+        if row >= 0 and row in wanted:
+            for position, column in wanted[row]:
+                if position < len(record):
+                    texts[(row, column)] = record[position].strip()
+        row += 1
+    return texts or None
+
+
+def with_cell_texts(frame, texts: Mapping | None, columns) -> Any:
+    """A copy of ``frame`` whose ``columns`` hold the file's text where ``texts`` (a
+    :attr:`Table.cell_texts`) has it, for a message quoting a bad cell as written;
+    ``frame`` itself when there is nothing to put back."""
+    chosen = {key: text for key, text in (texts or {}).items() if key[1] in set(columns)}
+    if not chosen:
+        return frame
+    frame = frame.copy()
+    for column in {column for _, column in chosen}:
+        frame[column] = frame[column].astype(object)
+    for (row, column), text in chosen.items():
+        frame.at[frame.index[row], column] = text
+    return frame
 
 
 def _check_header(header: list, line: int, path: str) -> None:

@@ -57,33 +57,24 @@ def cmd_overfit(args) -> int:
     return 0
 
 
-def _read_log(path: str):
-    import pandas as pd
-
-    from ..._exceptions import InputError
-
-    suffix = path.lower().rsplit(".", 1)[-1]
-    try:
-        if suffix in ("parquet", "pq"):
-            return pd.read_parquet(path)
-        if suffix in ("json", "jsonl", "ndjson"):
-            return pd.read_json(path, lines=suffix != "json")
-        return pd.read_csv(path, sep=None, engine="python")  # CSV or TSV, sniffed
-    except (OSError, ValueError, ImportError) as exc:
-        raise InputError(f"{path}: cannot read the log ({exc})") from None
-
-
 def cmd_noise(args) -> int:
     from ..._exceptions import InputError
+    from ...data.readers import number_columns, read_table
     from ...laws.gradient_noise import gradient_noise_scale
+    from ._common import delimiter
 
-    table = _read_log(args.log)
-    for column in (args.small_column, args.big_column):
-        if column not in table.columns:
-            raise InputError(f"{args.log}: no column {column!r}; columns: {list(table.columns)}")
-    result = gradient_noise_scale(table[args.small_column].to_numpy(float),
-                                  table[args.big_column].to_numpy(float), args.small_batch,
-                                  args.big_batch, confidence_level=args.confidence_level)
+    if not args.small_batch < args.big_batch:  # flags named, before the file is read
+        raise InputError(f"--small-batch ({args.small_batch:g}) must be smaller than "
+                         f"--big-batch ({args.big_batch:g})")
+    # the package's reader: line numbers, BOM, delimiters; each bad cell named by file,
+    # row (line) and column, as load_runs does
+    table = read_table(args.log, format=args.format, sep=delimiter(args.sep))
+    norms = number_columns(table, args.log, {"--small-column": args.small_column,
+                                             "--big-column": args.big_column},
+                           "steps", allow_zero=True, nan_policy=args.nan_policy)
+    result = gradient_noise_scale(norms["--small-column"], norms["--big-column"],
+                                  args.small_batch, args.big_batch,
+                                  confidence_level=args.confidence_level)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result)
     return 0
 
@@ -128,7 +119,14 @@ def register(sub) -> None:
                    help="column of squared small-batch gradient norms (default norm_sq_small)")
     q.add_argument("--big-column", default="norm_sq_big",
                    help="column of squared big-batch gradient norms (default norm_sq_big)")
+    q.add_argument("--format", choices=["csv", "tsv", "json", "jsonl", "parquet"],
+                   help="format of the log (default: from the file's suffix)")
+    q.add_argument("--sep", metavar="CHAR",
+                   help="field delimiter of a text log, e.g. ';' (default ',', tab for .tsv; "
+                        "a header that splits evenly on ';', tab or '|' is read so)")
+    q.add_argument("--nan-policy", choices=["raise", "omit"], default="raise",
+                   help="'omit' drops steps missing a norm and says how many (default raise)")
     q.add_argument("--confidence-level", type=probability, default=0.95, metavar="P",
-                   help="two-sided level of the interval (default 0.95)")
+                   help="two-sided level of Fieller's interval (default 0.95)")
     add_json_option(q, "print JSON instead of text")
     q.set_defaults(func=cmd_noise)
