@@ -50,12 +50,12 @@ import json
 import math
 import os
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
 
 from ..._exceptions import InputError
+from ..._files import atomic_output
 from ._tables import json_document
 
 __all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "nonnegative_int",
@@ -517,29 +517,11 @@ def check_out(args, path=None):
                              force=getattr(args, "force", False), document=document)
 
 
-@contextlib.contextmanager
-def output_file(out):
-    """A temporary path beside ``out`` (same suffix) that becomes ``out`` only on success.
-
-    Whatever writes to it (``result.save``, ``savefig``, an HTML writer) never leaves a
-    partial ``out`` behind: on an error or an interrupt the temporary file is removed.
-    """
-    out = Path(os.fspath(out))
-    folder = out.parent if str(out.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=out.suffix, dir=folder)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        if out.exists():  # keep the permissions of the file being replaced
-            os.chmod(tmp, out.stat().st_mode & 0o7777)
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, out)
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+#: ``with output_file(out) as tmp:`` a temporary path beside ``out`` that becomes ``out``
+#: only on success (fsync, rename; removed on an error or an interrupt): the package's one
+#: atomic writer, :func:`scalinglaws._files.atomic_output`, so a symlink's target is
+#: replaced and the link kept, and a FIFO or ``/dev/stdout`` is written into, not replaced
+output_file = atomic_output
 
 
 def save_figure(fig, path, *, dpi: int = 150) -> Path:

@@ -1,0 +1,108 @@
+"""`--out` destroys nothing (scalinglaws.outputs.cli._common.output_file, which is
+scalinglaws._files.atomic_output): a symlink keeps pointing at the file it names, a FIFO or
+the null device is written into and never replaced, and paths that name no file (``-``,
+the empty path, a folder that takes no file) are refused before any work, in one line."""
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scalinglaws.fitting import estimator
+from scalinglaws.outputs.cli import main
+
+DATA = Path(__file__).resolve().parents[3] / "datasets" / "synthetic_chinchilla_sweep.csv"
+
+
+@pytest.fixture
+def no_fitting(monkeypatch):
+    """Any fit started by the command fails the test: refusals must come before work."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("the command started fitting before refusing its --out")
+    monkeypatch.setattr(estimator, "fit", refuse)
+
+
+def _one_line_error(capsys, *fragments):
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("scalinglaws: error: "), err
+    for fragment in fragments:
+        assert fragment in err, (fragment, err)
+    return err
+
+
+def test_out_through_a_symlink_replaces_its_target_and_keeps_the_link(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "target").mkdir()
+    assert main(["fit", str(DATA), "--out", "target/real.json"]) == 0
+    assert json.loads((tmp_path / "target/real.json").read_text())["bootstrap"] is None
+    Path("out_link.json").symlink_to("target/real.json")
+    assert main(["fit", str(DATA), "--bootstrap", "10", "--out", "out_link.json"]) == 0
+    assert Path("out_link.json").is_symlink()
+    assert os.readlink("out_link.json") == "target/real.json"
+    assert json.loads((tmp_path / "target/real.json").read_text())["bootstrap"] is not None
+    assert sorted(os.listdir(tmp_path)) == ["out_link.json", "target"]
+    assert os.listdir(tmp_path / "target") == ["real.json"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_out_into_a_fifo_writes_the_fit_and_keeps_the_fifo(tmp_path):
+    """`mkfifo f; scalinglaws fit X --out f` (also what --out >(cat > x) hands over)."""
+    fifo = tmp_path / "fit.json"
+    os.mkfifo(fifo)
+    reader = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+    chunks = []
+    try:
+        process = subprocess.Popen([sys.executable, "-m", "scalinglaws", "fit", str(DATA),
+                                    "--out", str(fifo)], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.PIPE, text=True)
+        try:
+            _, err = process.communicate(timeout=120)
+        finally:
+            process.kill()
+        while chunk := os.read(reader, 1 << 16):
+            chunks.append(chunk)
+    finally:
+        os.close(reader)
+    assert process.returncode == 0, err
+    assert json.loads(b"".join(chunks))["kind"] == "scalinglaws.fit"
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and os.listdir(tmp_path) == ["fit.json"]
+
+
+def test_out_dev_null_discards_and_never_replaces_it(monkeypatch, capsys):
+    before = os.stat(os.devnull)
+    real_replace = os.replace
+
+    def guarded(source, destination, *args, **kwargs):
+        if os.path.realpath(destination) == os.path.realpath(os.devnull):
+            raise AssertionError("renamed a file onto the null device")
+        return real_replace(source, destination, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", guarded)
+    assert main(["fit", str(DATA), "--out", os.devnull]) == 0
+    after = os.stat(os.devnull)
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+    assert after.st_ino == before.st_ino
+    assert f"wrote {os.devnull}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("out, fragments", [
+    ("-", ["--out '-'", "not read as standard output", "--out /dev/stdout", "--json", "./-"]),
+    ("", ["--out: the path is empty"]),
+])
+def test_out_naming_no_file_is_refused_before_work(tmp_path, monkeypatch, capsys, no_fitting,
+                                                   out, fragments):
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", str(DATA), "--out", out]) == 2
+    _one_line_error(capsys, *fragments)
+    assert os.listdir(tmp_path) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="uses /proc, a folder that takes no file")
+def test_out_in_a_folder_that_takes_no_file_is_refused_before_work(capsys, no_fitting):
+    assert main(["fit", str(DATA), "--out", "/proc/fit.json"]) == 2
+    err = _one_line_error(capsys, "--out '/proc/fit.json': cannot write here", "'/proc'")
+    assert "scalinglaws-" not in err and "Traceback" not in err
