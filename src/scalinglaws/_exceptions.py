@@ -58,3 +58,20 @@ class UnitsWarning(ScalingLawsWarning):
     """A table of runs looks like it is not in the package's units (N in parameters, D in
     tokens, C in FLOP, loss in nats per token): a loss column named or sized like a
     perplexity or bits, or parameters, tokens or compute written in millions or billions."""
+
+
+def user_stacklevel() -> int:
+    """The ``stacklevel`` that makes a warning point at the user's line: the first frame
+    outside this package, counted from the function that calls :func:`warnings.warn`
+    (``warnings.warn(..., stacklevel=user_stacklevel())``). A fit's warnings are raised
+    several calls deep (``fit`` -> ``LawFitter.fit`` -> ``fit_arrays`` -> ...), and a
+    fixed stacklevel pointed into the package from some of its entry points."""
+    import os
+    import sys
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    frame, level = sys._getframe(1), 1  # the function that will call warnings.warn
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(
+            package + os.sep):
+        frame, level = frame.f_back, level + 1
+    return level

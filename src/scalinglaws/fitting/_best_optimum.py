@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from .._exceptions import ConvergenceWarning, IdentifiabilityWarning
+from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, user_stacklevel
 from .engine import GRADIENT_TOLERANCE, _bound_tolerance, distinct_optima
 from .identifiability import ILL_CONDITIONED, identifiability
 from .polish import polish
@@ -159,17 +159,18 @@ def flat_to_bound(fitter, residuals, x, f, on_bound, weights):
 
 def warn_about(result: FitResult) -> None:
     """Announce a fit's trouble: a ConvergenceWarning for a nonzero status, an
-    IdentifiabilityWarning for a flat valley to a bound or an ill-conditioned Jacobian.
-    ``stacklevel=3`` as before the split: the line in ``LawFitter.fit_arrays`` that
-    called :func:`result_from_search`."""
+    IdentifiabilityWarning for a flat valley to a bound or an ill-conditioned Jacobian,
+    each pointing at the user's line (:func:`~scalinglaws._exceptions.user_stacklevel`)."""
+    stacklevel = user_stacklevel()
     if result.status != 0:
-        warnings.warn(f"{result.form.name} fit: {result.message}", ConvergenceWarning, stacklevel=3)
+        warnings.warn(f"{result.form.name} fit: {result.message}", ConvergenceWarning,
+                      stacklevel=stacklevel)
     diagnostics = result.diagnostics or {}
     if diagnostics.get("flat_to_bound"):
         names = ", ".join(diagnostics["flat_to_bound"])
         warnings.warn(f"{result.form.name} fit: {names} not identified: the objective does not "
                       f"change from the fitted value to the bound; fix {names} or add runs that "
-                      "separate it", IdentifiabilityWarning, stacklevel=3)
+                      "separate it", IdentifiabilityWarning, stacklevel=stacklevel)
     if diagnostics.get("condition_number", 0) > ILL_CONDITIONED:
         pair = diagnostics.get("most_correlated") or {}
         warnings.warn(f"{result.form.name} fit: the runs cannot separate the parameters "
@@ -177,7 +178,7 @@ def warn_about(result: FitResult) -> None:
                       + (f"; {' and '.join(pair['params'])} correlate at "
                          f"{pair['correlation']:+.6f}" if pair else "")
                       + "): vary N and D independently, add sizes, or fix a parameter",
-                      IdentifiabilityWarning, stacklevel=3)
+                      IdentifiabilityWarning, stacklevel=stacklevel)
 
 
 def worth_polishing(groups, fun) -> list:

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 
-from .._exceptions import InputError, ScalingLawsWarning
+from .._exceptions import InputError, ScalingLawsWarning, user_stacklevel
 from .._validation import check_bool, check_int, check_positive
 
 #: Curves :func:`scalinglaws.isoflop_fit` can fit to each IsoFLOP profile.
@@ -296,4 +296,4 @@ def warn_misfits(label: str, misfits: list, n_used: int, merged) -> None:
                   "minimum (`window`, e.g. 5) or curve='akima'. "
                   + merged([f"C={c:.4g} (SD {sd:.1%}; minimum {minimum:.4g} vs lowest "
                             f"run {low:.4g})" for c, sd, minimum, low in misfits]),
-                  ScalingLawsWarning, stacklevel=4)
+                  ScalingLawsWarning, stacklevel=user_stacklevel())

@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._exceptions import InputError, ScalingLawsWarning
+from .._exceptions import InputError, ScalingLawsWarning, user_stacklevel
 from .._files import atomic_write, check_output_path, json_text
 from .._validation import FrozenOnUnpickle
 from .._validation import (check_confidence_level, check_positive,
@@ -479,7 +479,8 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
     keys, grouping_text = group_budgets(runs, **grouping)
     tokens = TokenModel(runs, flops)
     if tokens.warning:
-        warnings.warn(f"{label}: {tokens.warning}", ScalingLawsWarning, stacklevel=3)
+        warnings.warn(f"{label}: {tokens.warning}", ScalingLawsWarning,
+                      stacklevel=user_stacklevel())
     N, C, L = runs.N, runs.C, runs.loss
     D = runs.D if tokens.kind == "runs" else None
     degree = o["degree"]
@@ -551,10 +552,10 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
         warnings.warn(f"{label}: excluded {len(excluded)} of {len(table)} budgets: "
                       + _merged([f"C={r.C:.4g} ({r.status}: {r.reason})"
                                  for r in excluded.itertuples()]),
-                      ScalingLawsWarning, stacklevel=3)
+                      ScalingLawsWarning, stacklevel=user_stacklevel())
     if len(used) == 2:
         warnings.warn(f"{label}: only two usable budgets; the exponents have no intervals",
-                      ScalingLawsWarning, stacklevel=3)
+                      ScalingLawsWarning, stacklevel=user_stacklevel())
     if misfits:
         warn_misfits(label, misfits, len(used), _merged)
 
