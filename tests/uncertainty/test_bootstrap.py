@@ -539,3 +539,136 @@ def test_a_resample_refine_mode_leaves_unconverged_gets_the_default_search(monke
     assert calls == [(8, 1), (1, 0)]  # the whole block in refine mode, then one retry
     assert boot.n_failed == 0
     np.testing.assert_allclose(boot.draws, honest.draws, rtol=1e-6)
+
+
+# --- few runs: no residual degrees of freedom, degenerate resamples ---
+
+def _rows(runs, rows):
+    return sl.load_runs(runs.frame.iloc[list(rows)].reset_index(drop=True))
+
+
+@pytest.fixture(scope="module")
+def five_runs():
+    """The reviewer's case: five runs of a sweep, which the five-parameter law passes
+    through exactly (every residual zero)."""
+    runs = _rows(sl.generate_sweep(noise=0.01, rng=5), (0, 20, 40, 60, 80))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        return runs, sl.fit(runs)
+
+
+def test_no_more_runs_than_free_parameters_is_refused_naming_both(five_runs):
+    runs, result = five_runs
+    assert result.objective < 1e-20  # an exact fit: nothing left to resample
+    assert result.residual_df == 0
+    with pytest.raises(InputError, match=r"5 runs for 5 free parameters \(E, A, B, alpha, "
+                                         r"beta\): no residual degrees of freedom"):
+        bootstrap(result, runs, 100, rng=0)
+
+
+def test_the_count_is_of_free_parameters(five_runs):
+    """Tying beta to alpha leaves 4 free parameters: 5 runs have one residual degree of
+    freedom and are bootstrapped; only resamples of at least 4 distinct runs are draws."""
+    runs, _ = five_runs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        tied = sl.fit(runs, tied={"beta": "alpha"})
+        boot = bootstrap(tied, runs, 40, rng=0)
+    assert tied.residual_df == 1
+    counts = resample_counts(5, 40, np.random.default_rng(0))
+    assert boot.n_degenerate == int(np.sum(np.count_nonzero(counts, axis=1) < 4))
+    assert boot.n_degenerate + boot.n_failed + len(boot.draws) == 40
+
+
+def test_replicated_runs_at_too_few_points_are_refused():
+    """Eight runs at four distinct (N, D) points (two seeds each) cannot identify five
+    parameters, whatever the resample."""
+    full = sl.generate_sweep(noise=0.01, rng=5)
+    frame = full.frame.iloc[[0, 30, 60, 90] * 2].reset_index(drop=True)
+    frame["loss"] = frame["loss"] * np.exp(np.random.default_rng(0).normal(0, 0.01, 8))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        runs = sl.load_runs(frame)
+        result = sl.fit(runs)
+    with pytest.raises(InputError, match="8 runs at only 4 distinct N/D points for 5 free"):
+        bootstrap(result, runs, 10, rng=0)
+
+
+def test_distinct_points_counts_design_points_not_runs():
+    from scalinglaws.uncertainty.bootstrap import design_points, distinct_points
+
+    inputs = {"N": np.array([1e8, 1e8, 2e8, 3e8]), "D": np.array([1e9, 1e9, 1e9, 2e9])}
+    points = design_points(inputs)
+    assert points[0] == points[1] and len(set(points.tolist())) == 3
+    counts = np.array([[1, 1, 0, 2], [0, 2, 1, 1], [4, 0, 0, 0], [0, 0, 1, 3]], float)
+    np.testing.assert_array_equal(distinct_points(counts, points), [2, 3, 1, 2])
+    # every run at its own point: the runs drawn
+    np.testing.assert_array_equal(distinct_points(counts, np.arange(4)), [3, 3, 1, 2])
+
+
+@pytest.fixture(scope="module")
+def eight_runs():
+    runs = _rows(sl.generate_sweep(noise=0.01, rng=5), np.linspace(0, 107, 8).round().astype(int))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        return runs, sl.fit(runs)
+
+
+def test_degenerate_resamples_are_counted_left_out_and_said(eight_runs):
+    """A resample of 8 runs drawing fewer than 5 distinct ones cannot identify the 5
+    parameters: it is counted (the count computed here from the same stream), left out,
+    and a BootstrapResamplingWarning says how many."""
+    from scalinglaws.uncertainty.bootstrap import BootstrapResamplingWarning
+
+    runs, result = eight_runs
+    counts = resample_counts(8, 60, np.random.default_rng(3))
+    expected = int(np.sum(np.count_nonzero(counts, axis=1) < 5))
+    assert 0 < expected < 60
+    with pytest.warns(BootstrapResamplingWarning,
+                      match=f"{expected} of 60 resamples drew fewer than 5 distinct runs"), \
+            warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # a resample that fails is not this
+        boot = bootstrap(result, runs, 60, rng=3)
+    assert issubclass(BootstrapResamplingWarning, sl.ScalingLawsWarning)
+    assert boot.n_degenerate == expected
+    assert len(boot.draws) == 60 - expected - boot.n_failed
+    assert f"{expected} degenerate" in boot.summary().splitlines()[0]
+    assert boot.to_dict()["n_degenerate"] == expected
+    # the fit's table (what `scalinglaws fit --bootstrap` prints) says it too
+    header = [line for line in result.with_bootstrap(boot).summary().splitlines()
+              if line.startswith("parameter")][0]
+    assert header.endswith(f"60 resamples, {boot.n_failed} failed, {expected} degenerate]")
+
+
+def test_valid_resamples_keep_their_draws_bit_for_bit(eight_runs):
+    """Setting degenerate resamples aside changes no other draw: the draws are those of
+    refitting every resample from the same stream (the former behaviour) with the
+    degenerate rows then removed, bit for bit, whatever the blocks."""
+    from scalinglaws.uncertainty import bootstrap as module
+
+    runs, result = eight_runs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        boot = bootstrap(result, runs, 60, rng=3, chunk_size=7)
+    fitter = sl.LawFitter(result.form, **{k: v for k, v in result.options.items()
+                                         if k in sl.LawFitter.OBJECTIVE_OPTIONS})
+    counts = resample_counts(8, 60, np.random.default_rng(3))
+    starts = module._starts(result, fitter, runs, 0)
+    x, _, ok, _ = module._refit_chunk(fitter, runs.inputs(("N", "D")), runs.loss, starts,
+                                      counts, 200, 1)
+    valid = np.count_nonzero(counts, axis=1) >= 5
+    former = fitter.form.to_public(fitter._expand(x[valid & ok]))
+    assert boot.n_failed == int(np.sum(valid & ~ok))
+    assert np.array_equal(boot.draws, former)
+
+
+def test_an_exact_fit_with_residual_degrees_of_freedom_is_still_bootstrapped():
+    """Noise-free runs (more than the parameters) determine the law exactly: zero-width
+    intervals at the truth are then right, and are not refused."""
+    runs = _rows(sl.generate_sweep(noise=0.0, rng=1), range(0, 108, 9))
+    result = sl.fit(runs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        boot = bootstrap(result, runs, 30, rng=0)
+    low, high = boot.intervals["alpha"]
+    assert high - low < 1e-6 and low == pytest.approx(DEFAULT_TRUTH["chinchilla"]["alpha"])

@@ -197,6 +197,14 @@ class FitResult(FrozenOnUnpickle):
         return dataclasses.replace(self, bootstrap=bootstrap)
 
     @property
+    def residual_df(self) -> int:
+        """Residual degrees of freedom: runs used minus free parameters. At 0 (or below)
+        the law passes through every run: its residuals say nothing of the scatter, so
+        no interval can be made from them (the bootstrap, the scatter and the profile
+        likelihood refuse)."""
+        return int(self.n_runs) - len(self.free_params)
+
+    @property
     def loss(self) -> Loss:
         """The residual loss used."""
         return get_loss(self.options.get("loss", "huber"), self.options.get("delta", 1e-3))
@@ -217,8 +225,10 @@ class FitResult(FrozenOnUnpickle):
         intervals = self.bootstrap.intervals if self.bootstrap is not None else {}
         if intervals:
             b = self.bootstrap
+            degenerate = getattr(b, "n_degenerate", 0)  # the grouped bootstrap's has none
             lines[-2] = (f"{'parameter':<12}{'value':>16}  [{100 * b.confidence_level:g}% {b.method} "
-                         f"interval, {b.n_resamples} resamples, {b.n_failed} failed]")
+                         f"interval, {b.n_resamples} resamples, {b.n_failed} failed"
+                         + (f", {degenerate} degenerate" if degenerate else "") + "]")
         for name in self.form.param_names:
             note = ("fixed" if name in self.fixed else f"= {self.tied[name]}" if name in self.tied
                     else "at bound" if name in self.at_bounds else "")

