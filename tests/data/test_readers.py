@@ -103,6 +103,110 @@ def test_semicolon_file_refuses_commas_in_numbers(tmp_path):
     assert load_runs(comma).N.tolist() == [3e6]  # in a ','-separated file it is thousands
 
 
+def test_semicolon_file_with_decimal_commas_is_read(tmp_path):
+    """Excel's CSV where the comma is the decimal mark: ';' between fields, 3,425884 in
+    cells; refused before, now read as pandas' decimal=',' reads it."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes("N;D;loss;lr\r\n22360680;44721359550;3,425884;0,0003\r\n"
+                     "33986245;29423668300;3,279608;1,5e-4\r\n".encode("utf-8-sig"))
+    runs = load_runs(path)
+    assert runs.loss.tolist() == [3.425884, 3.279608]
+    assert runs.frame["lr"].tolist() == [0.0003, 0.00015]  # an extra column too
+    assert runs.N.tolist() == [22360680, 33986245]
+
+
+@pytest.mark.parametrize("cells, bad", [
+    (["3,425", "3,280"], "'3,425'"),  # every comma could separate thousands: 3.425 or 3425?
+    (["3,425884", "3.279608"], "'3,425884'"),  # decimal commas and points mixed
+])
+def test_semicolon_file_with_ambiguous_commas_is_still_refused(tmp_path, cells, bad):
+    path = write(tmp_path, "runs.csv", "N;D;loss\n1e8;1e9;" + "\n2e8;2e9;".join(cells) + "\n")
+    with pytest.raises(InputError, match=rf"value {bad} is not a number.*a comma may be a "
+                                         "decimal mark, so write the number with a decimal "
+                                         "point"):
+        load_runs(path)
+
+
+def test_a_comment_above_the_header_is_named(tmp_path):
+    path = write(tmp_path, "runs.csv", "# sweep from 2024\nN,D,loss\n1e8,2e9,3.0\n")
+    with pytest.raises(InputError, match=r"runs.csv: line 2 has 3 fields but the header \(line "
+                                         r"1\) has 1; line 1 \('# sweep from 2024'\) looks "
+                                         r"like a comment, which is not skipped: the header "
+                                         r"must be the first line; delete the comment lines, "
+                                         r"or read the file with pandas.read_csv\(path, "
+                                         r"comment='#'\)"):
+        load_runs(path)
+    # a comment with commas (the bundled datasets' source lines) makes a wide false header
+    wide = write(tmp_path, "wide.csv", "# source: a paper, Table 3, typed in\nN,D,loss\n"
+                                       "1e8,2e9,3.0\n")
+    with pytest.raises(InputError, match=r"no loss column\..*Hint: line 1 \('# source: a "
+                                         r"paper, Table 3, typed in'\) looks like a comment"):
+        load_runs(wide)
+    # a header whose first column is named '#' (a row number) is a header
+    numbered = write(tmp_path, "numbered.csv", "#,N,D,loss\n1,1e8,2e9,3.0\n")
+    assert load_runs(numbered).N.tolist() == [1e8]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".xls", ".ods"])
+def test_a_workbook_is_told_to_be_exported_as_csv(tmp_path, suffix):
+    path = tmp_path / f"runs{suffix}"
+    path.write_bytes(b"PK\x03\x04junk")
+    with pytest.raises(InputError, match=rf"runs\{suffix}: a spreadsheet workbook \({suffix}\) "
+                                         r"is not read as a table of runs: export the sheet "
+                                         r"as CSV"):
+        load_runs(path)
+
+
+@pytest.mark.parametrize("name, head, what", [
+    ("runs.csv", b"PAR1", r"a Parquet file \(it starts with the bytes PAR1\), not CSV text; "
+                          r"rename it to .parquet"),
+    ("runs.json", b"PAR1", r"a Parquet file .* not JSON text"),
+    ("runs.csv", b"PK\x03\x04", r"a zip archive, such as an Excel workbook .* export the "
+                                 r"sheet as CSV"),
+    ("runs.csv", b"\x1f\x8b\x08", r"gzip-compressed .* decompress it first"),
+])
+def test_a_binary_file_under_a_text_suffix_is_named(tmp_path, name, head, what):
+    path = tmp_path / name
+    path.write_bytes(head + bytes(range(256)))
+    with pytest.raises(InputError, match=rf"{name}: this looks like {what}"):
+        load_runs(path)
+
+
+def test_a_parquet_file_named_csv_reads_with_its_format(tmp_path):
+    pytest.importorskip("pyarrow")
+    import pandas as pd
+
+    path = tmp_path / "runs.csv"
+    pd.DataFrame({"N": [1e8, 2e8], "D": [2e9, 4e9], "loss": [3.0, 2.9]}).to_parquet(path)
+    with pytest.raises(InputError, match="looks like a Parquet file"):
+        load_runs(path)
+    assert load_runs(path, format="parquet").N.tolist() == [1e8, 2e8]
+
+
+def test_utf16_with_a_byte_order_mark_is_read(tmp_path):
+    """Excel's "Unicode text" export: UTF-16 with a byte-order mark, tab-separated."""
+    path = tmp_path / "runs.tsv"
+    path.write_bytes("N\tD\tloss\r\n1e8\t2e9\t3.0\r\n".encode("utf-16"))
+    assert path.read_bytes()[:2] in (b"\xff\xfe", b"\xfe\xff")
+    assert load_runs(path).D.tolist() == [2e9]
+
+
+@pytest.mark.parametrize("text", ["1e400", "Infinity", "-inf", "INF"])
+def test_an_infinite_cell_is_quoted_as_written(tmp_path, text):
+    rows = ["1e8,2e9,3.0"] * 3 + [f"2e8,{text},2.9"]
+    path = write(tmp_path, "runs.csv", "N,D,loss\n\n" + "\n".join(rows) + "\n")
+    with pytest.raises(InputError, match=rf"runs.csv: row 3 \(line 6\), column 'D' \(D\): "
+                                         rf"value '{re.escape(text)}' is not finite$"):
+        load_runs(path)
+
+
+def test_infinite_cells_of_extra_columns_stay_numbers(tmp_path):
+    path = write(tmp_path, "runs.csv", "N,D,loss,grad_norm\n1e8,2e9,3.0,inf\n2e8,4e9,2.9,1.5\n")
+    runs = load_runs(path)
+    assert runs.frame["grad_norm"].tolist() == [np.inf, 1.5]
+    assert read_table(str(path)).cell_texts == {(0, "grad_norm"): "inf"}
+
+
 def test_unrecognised_delimiter_gets_a_hint(tmp_path):
     """Lines that do not split evenly are not guessed at: the message says what to do."""
     path = write(tmp_path, "runs.csv", "N;D;C;loss;budget\n1e8;1e9;6e17;3\n")

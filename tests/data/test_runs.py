@@ -137,7 +137,7 @@ def test_text_cell_names_file_row_line_and_column(tmp_path):
 @pytest.mark.parametrize("bad, message", [
     ("-3", "value -3 is not positive"),
     ("0", "value 0 is not positive"),
-    ("inf", "value inf is not finite"),
+    ("inf", "value 'inf' is not finite"),
     ("", "value is missing"),
     ("nan", "value is missing"),
 ])

@@ -34,7 +34,7 @@ from ._plausibility import DUPLICATES, LOSS_UNITS, repeated_rows, to_nats, warn_
 from .cells import (_bad_cells_message, _number_text, _parse_cell, _row_text,  # noqa: F401
                     _short, _to_float, _where)
 from .columns import ALIASES, resolve_columns, unused_name
-from .readers import checked_frame, checked_mask, table_from_mapping
+from .readers import checked_frame, checked_mask, table_from_mapping, with_cell_texts
 
 __all__ = ["Runs", "load_runs", "as_runs", "ALIASES", "fingerprint_arrays",
            "COMPUTE_TOLERANCE"]
@@ -61,9 +61,11 @@ _PANDAS_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
                 flops_per_token: float, nan_policy: str, *, lines: np.ndarray | None = None,
                 thousands: bool = True, hint: str = "", checked: bool = False,
-                loss_units: str | None = None, duplicates: str = "keep") -> Runs:
+                loss_units: str | None = None, duplicates: str = "keep",
+                cell_texts: Mapping | None = None) -> Runs:
     """Runs of a table; ``checked`` adds the units checks of :mod:`._plausibility` (with
-    ``loss_units``, None when not given) and ``duplicates`` the policy on repeated rows."""
+    ``loss_units``, None when not given) and ``duplicates`` the policy on repeated rows;
+    ``cell_texts`` is the file's text of cells read as infinite, quoted in messages."""
     table = checked_frame(table, source, "runs")
     # The copies made while validating: only an absurd table trips this.
     check_fits_in_memory(len(table), 64.0 * len(table.columns), task="validating the table",
@@ -83,8 +85,9 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
         if mask.any():
             bad[name] = mask
     if bad:
-        raise InputError(_bad_cells_message(bad, table, mapping, source, lines, raw, nan_policy,
-                                            thousands))
+        raise InputError(_bad_cells_message(bad, with_cell_texts(table, cell_texts,
+                                                                 mapping.values()),
+                                            mapping, source, lines, raw, nan_policy, thousands))
     if loss_units not in (None, "nats"):
         raw["loss"] = (to_nats(raw["loss"][0], loss_units, source, mapping["loss"],
                                lambda row: _row_text(row, lines)), raw["loss"][1])
@@ -304,7 +307,8 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
     table, source = read_explained(data, format=format, sep=sep)
     return _build_runs(table.frame, source, columns, k, nan_policy, lines=table.lines,
                        thousands=table.thousands, hint=table.hint, checked=True,
-                       loss_units=loss_units, duplicates=duplicates)
+                       loss_units=loss_units, duplicates=duplicates,
+                       cell_texts=table.cell_texts)
 
 
 def as_runs(data: Any, **kwargs: Any) -> Runs:
