@@ -32,8 +32,8 @@ from ..fitting.estimator import FitResult, LawFitter
 from ..laws.forms import Form
 from ..data.runs import Runs, as_runs
 from .prediction import describe_interval
-from .rollout import (RolloutResult, check_same_description, described_interval_bounds,
-                      rollout as run_rollout)
+from .interval_hooks import check_same_description, described_interval_bounds
+from .rollout import RolloutResult, rollout as run_rollout
 
 __all__ = ["HOLDOUTS", "BacktestResult", "backtest"]
 

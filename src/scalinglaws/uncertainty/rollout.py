@@ -35,6 +35,8 @@ from .._validation import FrozenDict, deep_freeze, readonly_array, to_plain
 from ..data.runs import Runs, as_runs
 from ..fitting.estimator import FitResult, LawFitter
 from ..laws.forms import Form
+from .interval_hooks import (check_interval_bounds, check_intervals, check_same_description,
+                             described_interval_bounds)
 from .prediction import describe_interval
 
 __all__ = ["AXES", "RolloutResult", "rollout", "rollout_cuts", "check_interval_bounds"]
@@ -321,85 +323,6 @@ def rollout_cuts(values, *, n_cuts: int = 5, min_train: int = 10, min_test: int 
     return admissible[np.unique(nearest)]
 
 
-# -- intervals ---------------------------------------------------------------------
-def check_interval_bounds(hook, fit_result, train, inputs, n_test, where, name="interval"):
-    """Call an interval ``hook`` and return its ``(low, high)`` as arrays of ``n_test``;
-    :class:`InputError` (naming ``name`` and the fold ``where``) for a bad return."""
-    low, high, _ = described_interval_bounds(hook, fit_result, train, inputs, n_test, where,
-                                             name)
-    return low, high
-
-
-def _description(returned) -> FrozenDict | None:
-    """What a returned ``Prediction`` (``interval``, ``confidence_level``, ``method``) or
-    ``IntervalBounds`` (``kind``...) says its interval is; None if neither kind nor level."""
-    kind = next((k for k in (getattr(returned, "interval", None), getattr(returned, "kind", None))
-                 if isinstance(k, str) and k), None)
-    level, method = getattr(returned, "confidence_level", None), getattr(returned, "method", None)
-    level = float(level) if isinstance(level, (int, float)) and not isinstance(level, bool) \
-        else None
-    if kind is None and level is None:
-        return None
-    return FrozenDict({"interval": None if kind is None else str(kind), "confidence_level": level,
-                       "method": str(method) if isinstance(method, str) and method else None})
-
-
-def described_interval_bounds(hook, fit_result, train, inputs, n_test, where,
-                              name="interval"):
-    """:func:`check_interval_bounds` and what the interval is: ``(low, high, description)``.
-    A hook returns ``(low, high)`` (description None) or a result with ``low``, ``high`` and
-    what they are: ``predict(fit, draws=..., **inputs)``, ``CalibratedFit.interval(...)``."""
-    try:
-        returned = hook(fit_result, train, inputs)
-        # a described result (a Prediction, or the bootstrap's Interval/Estimate, which
-        # are tuples too) before a bare (low, high) pair
-        if hasattr(returned, "low") and hasattr(returned, "high"):
-            low, high, description = returned.low, returned.high, _description(returned)
-        else:
-            (low, high), description = returned, None
-    except (TypeError, ValueError) as exc:
-        if isinstance(exc, InputError):
-            raise
-        raise InputError(f"`{name}` must return a (low, high) pair of arrays, or a result "
-                         f"with low and high such as a Prediction ({exc})") from None
-    if low is None or high is None:
-        raise InputError(f"`{name}` returned no interval for fold {where} (low or high is "
-                         "None: a prediction made without draws or a kind of interval?)")
-    try:
-        low = np.broadcast_to(np.asarray(low, dtype=float), (n_test,)).copy()
-        high = np.broadcast_to(np.asarray(high, dtype=float), (n_test,)).copy()
-    except ValueError:
-        raise InputError(f"`{name}` returned bounds of shapes {np.shape(low)} and "
-                         f"{np.shape(high)} for the {n_test} held-out runs of fold {where}") from None
-    if np.any(low > high):
-        raise InputError(f"`{name}` returned low > high for fold {where}")
-    return low, high, description
-
-
-def check_same_description(described, before, name: str, where) -> None:
-    """Refuse a hook whose interval changed kind or level between folds: coverage pools
-    one kind and level of interval per hook."""
-    if described != before:
-        said = [", ".join(f"{key} {value!r}" for key, value in d.items()) if d
-                else "bare bounds" for d in (described, before)]
-        raise InputError(f"`{name}` returned {said[0]} for fold {where} but {said[1]} before: "
-                         "coverage needs one kind and level of interval per hook")
-
-
-def _check_intervals(intervals) -> dict:
-    if intervals is None:
-        return {}
-    if not isinstance(intervals, Mapping):
-        raise InputError("`intervals` must be a dict {kind: hook(fit, runs_train, inputs) -> "
-                         f"(low, high)}}, got {type(intervals).__name__}")
-    for kind, hook in intervals.items():
-        if not isinstance(kind, str) or not kind:
-            raise InputError(f"`intervals` keys must be non-empty strings, got {kind!r}")
-        if not callable(hook):
-            raise InputError(f"`intervals[{kind!r}]` must be callable, got {type(hook).__name__}")
-    return dict(intervals)
-
-
 def _weights_for(weights, runs: Runs, train: np.ndarray):
     """Fit weights of the training runs: from a column name, an array over all runs, or a
     callable ``weights(runs_train) -> array``."""
@@ -509,7 +432,7 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
         raise InputError("`fit_options` must not contain 'form'; pass form= to rollout")
     if "weights" in options:
         raise InputError("pass `weights` to rollout itself, not inside `fit_options`")
-    hooks = _check_intervals(intervals)
+    hooks = check_intervals(intervals)
     if weights is not None and not (isinstance(weights, str) or callable(weights)):
         weights = np.asarray(weights, dtype=float)
     fitter = LawFitter(form, **options)  # validates the options once, up front
