@@ -19,6 +19,7 @@ from ..._exceptions import InputError
 from ...fitting.result import check_same_point
 from ...uncertainty.calibrated import CalibratedFit
 from ...uncertainty.calibration import ExtrapolationCalibration
+from ...uncertainty.delta import UntiedLaw
 from ...uncertainty.scatter import MODELS, Scatter
 
 __all__ = ["uncertainty_to_dict", "calibrated_from_dict"]
@@ -136,4 +137,33 @@ def calibrated_from_dict(doc, fit, bootstrap=None, *, source: str = "fit JSON") 
     return CalibratedFit(fit=fit, scatter=scatter, covariance=matrix, fitted_range=fitted_range,
                          flops_per_token=_number(doc, "flops_per_token", source, "",
                                                  positive=True),
-                         calibration=calibration, bootstrap=bootstrap)
+                         calibration=calibration, bootstrap=bootstrap,
+                         untied=_untied(doc, fit, source))
+
+
+def _untied(doc: Mapping, fit, source: str) -> UntiedLaw | None:
+    """The tied fit's untied law (its ties' bias allowance); None where the document has
+    none (a fit without ties, or one written before the allowance existed)."""
+    section = _mapping(doc, "untied", source, optional=True)
+    if section is None:
+        return None
+    ties, params = section.get("ties"), section.get("params")
+    names = fit.form.param_names
+    if not isinstance(ties, Mapping) or not ties or not all(
+            k in names and v in names for k, v in ties.items()):
+        _fail(source, "untied.ties", f"must map parameters of {fit.form.name!r} to the "
+                                     f"parameters they are tied to, got {ties!r}")
+    if not isinstance(params, Mapping) or set(params) != set(names):
+        _fail(source, "untied.params", f"must give every parameter of {fit.form.name!r} "
+                                       f"({', '.join(names)})")
+    values = {name: _number(params, name, source, "untied.params.") for name in names}
+    try:
+        matrix = np.array(section.get("covariance"), dtype=float)
+    except (TypeError, ValueError):
+        _fail(source, "untied.covariance", "must be a square matrix of numbers")
+    p = len(names)
+    if matrix.shape != (p, p) or not np.all(np.isfinite(matrix)) or not np.allclose(
+            matrix, matrix.T, rtol=1e-9, atol=0) or np.any(np.diag(matrix) < 0):
+        _fail(source, "untied.covariance", f"must be a finite symmetric {p} x {p} matrix with a "
+                                           "non-negative diagonal")
+    return UntiedLaw(ties=dict(ties), params=values, covariance=matrix)
