@@ -111,6 +111,112 @@ def test_fit_vs_data_on_given_axes_and_errors(result, runs):
         plot.fit_vs_data(fit(runs, "kaplan_n"), runs, frontier=True)
 
 
+def _paper_law():
+    from scalinglaws import FitResult
+    from scalinglaws.laws.datablations import MUENNIGHOFF_2023
+
+    return FitResult.from_params("data_constrained", dict(MUENNIGHOFF_2023["params"]))
+
+
+def _data_constrained_sweep(unique_values, n_sizes=9):
+    """An IsoFLOP sweep (5 budgets, C = 6ND) whose runs cycle through ``unique_values`` of
+    U, with losses from Muennighoff et al.'s published law (noise-free)."""
+    from scalinglaws.laws.synthetic import isoflop_grid
+
+    grid = isoflop_grid([6e18, 2e19, 6e19, 2e20, 6e20], n_sizes, 10.0)
+    n, d = grid["N"].to_numpy(), grid["D"].to_numpy()
+    u = np.resize(np.asarray(unique_values, dtype=float), n.size)
+    loss = _paper_law().predict(N=n, D=d, U=u)
+    return Runs.from_arrays(N=n, D=d, U=u, loss=loss)
+
+
+def test_data_constrained_curves_are_drawn_at_stated_unique_tokens(tmp_path):
+    # before: each budget's curve took U from a regression of log U on log N over runs
+    # with three different U, a value no run had, and the legend did not say so
+    law, runs = _paper_law(), _data_constrained_sweep([1e8, 1e9, 1e10])
+    ax = plot.fit_vs_data(law, runs)
+    save(ax, tmp_path, "dc_fit")
+    texts = legend_texts(ax)
+    for u in ("1e8", "1e9", "1e10"):
+        assert f"fit: data_constrained at U = {u} unique tokens" in texts
+    curves = [line for line in ax.get_lines() if len(line.get_xdata()) > 0]
+    assert len(curves) == 5 * 3  # a curve per budget and value of U
+    budgets = np.round(np.log10(runs.C), 6)
+    unique = runs.frame["U"].to_numpy()
+    subsets = [(budgets == c) & (unique == u) for c in np.unique(budgets) for u in (1e8, 1e9, 1e10)]
+    matched = []
+    for line in curves:
+        n, loss = line.get_data()
+        # the curve's runs: one budget and one U, whose sizes the curve spans and whose
+        # law, D = C/(6N) at that U, it is
+        fits = [i for i, inside in enumerate(subsets)
+                if np.allclose([runs.N[inside].min(), runs.N[inside].max()], [n[0], n[-1]])
+                and np.allclose(loss, law.predict(N=n, D=runs.C[inside][0] / (6 * n),
+                                                  U=unique[inside][0]), rtol=1e-9)]
+        assert len(fits) == 1
+        matched += fits
+        # ...so it passes through its runs: the law is the truth here
+        inside = subsets[fits[0]]
+        np.testing.assert_allclose(np.interp(np.log(runs.N[inside]), np.log(n), loss),
+                                   runs.loss[inside], rtol=2e-3)
+    assert sorted(matched) == list(range(15))
+
+
+def test_many_values_of_unique_tokens_are_said_to_come_from_a_fit():
+    law = _paper_law()
+    runs = _data_constrained_sweep(np.geomspace(1e8, 1e10, 6), n_sizes=12)
+    texts = legend_texts(plot.fit_vs_data(law, runs))
+    assert "fit: data_constrained (U from a fit of log U on log N in each group)" in texts
+
+
+def test_iso_d_lines_state_the_unique_tokens_they_are_drawn_at(tmp_path):
+    # before: "fit at D = 1.5e9 tokens" with U from a regression over all runs, unsaid
+    law = _paper_law()
+    rng = np.random.default_rng(3)
+    n, d = 10 ** rng.uniform(7, 10, 40), 10 ** rng.uniform(9, 12, 40)
+    u = 10 ** rng.uniform(8, 11, 40)
+    runs = Runs.from_arrays(N=n, D=d, U=u, loss=law.predict(N=n, D=d, U=u))
+    ax = plot.fit_vs_data(law, runs)
+    save(ax, tmp_path, "dc_iso_d")
+    median_u = float(np.median(u))
+    lines = [line for line in ax.get_lines() if "tokens" in line.get_label()]
+    assert len(lines) == 3
+    for line, q in zip(lines, (0.1, 0.5, 0.9)):
+        d_value = np.quantile(d, q)
+        mantissa, exponent = f"{median_u:.2g}".split("e")
+        assert line.get_label().endswith(
+            f"U = {mantissa}e{int(exponent)} unique tokens (median of the runs)")
+        grid, loss = line.get_data()
+        np.testing.assert_allclose(loss, law.predict(N=grid, D=d_value, U=median_u), rtol=1e-12)
+
+
+def test_budgets_whose_compute_differs_by_rounding_are_one_budget_against_c(result, tmp_path):
+    # before: C = 6ND from N and D written to 10 digits differs by 1.2e-9 (log) inside the
+    # 1e19 and 1e21 budgets, so each was drawn as a "curve" along a vertical sliver of C,
+    # invisible, with a legend entry "fit: chinchilla"
+    from scalinglaws import generate_sweep
+
+    sweep = generate_sweep(rng=0)
+    n = np.array([float(f"{v:.10g}") for v in sweep.N])
+    d = np.array([float(f"{v:.10g}") for v in sweep.D])
+    runs = Runs.from_arrays(N=n, D=d, loss=sweep.loss)  # C derived: 6 N D, rounded
+    assert np.ptp(np.log(runs.C[np.isclose(runs.C, 1e19, rtol=1e-6)])) > 1e-9
+    ax = plot.fit_vs_data(result, runs, x="C")
+    save(ax, tmp_path, "fit_c_rounded")
+    texts = legend_texts(ax)
+    assert "fit: chinchilla" not in texts
+    assert all(np.ptp(np.log(line.get_xdata())) > 1e-3 for line in ax.get_lines())
+    # the law along each budget's profile: a tick at every run, at the run's own N and D
+    (ticks,) = [c for c in ax.collections if c.get_label() == "fit at each run's N, D"]
+    offsets = np.vstack([c.get_offsets() for c in ax.collections[1:]
+                         if c.get_offsets().shape[0] and c is not ax.collections[0]])
+    assert offsets.shape == (len(runs), 2)
+    expected = np.column_stack([runs.C, result.predict(N=n, D=d)])
+    order = np.lexsort(offsets.T[::-1])
+    np.testing.assert_allclose(offsets[order], expected[np.lexsort(expected.T[::-1])],
+                               rtol=1e-12)
+
+
 # ------------------------------------------------------------------ residuals
 def test_residuals_three_panels_with_huber_band(result, runs, tmp_path):
     axes = plot.residuals(result, runs)

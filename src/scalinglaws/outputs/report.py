@@ -313,7 +313,9 @@ def _looks_isoflop(runs) -> bool:
 #: Caption of each figure of the report, by its id on the page.
 _CAPTIONS = {
     "fit": "Observed losses (points) and the fitted law through each group of runs.",
-    "fit_c": ("The same runs against compute, with the fit's compute-optimal loss L*(C)."),
+    "fit_c": ("The same runs against compute: black ticks mark the fitted law at each run's "
+              "N and D (a budget's runs share one C), the dashed line the fit's "
+              "compute-optimal loss L*(C)."),
     "residuals": ("Residuals against N, D and C; the shaded band is the Huber loss's quadratic "
                   "zone ±δ (points outside count as outliers)."),
     "frontier": ("Compute-optimal model size against compute, with the published frontiers; "

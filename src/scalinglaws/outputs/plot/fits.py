@@ -10,6 +10,7 @@ import numpy as np
 
 from ..._exceptions import InputError
 from ..._validation import check_bool
+from ...fitting._budgets import BUDGET_RTOL, group_budgets
 from ._checks import (
     range_shown,
     allocatable,
@@ -25,6 +26,19 @@ from ._style import (CANONICAL, LABELS, log_norm_or_linear, new_axes, ordered_un
 
 __all__ = ["fit_vs_data", "residuals"]
 
+#: line styles of the curves at each stated value of an input such as U
+_STYLES = ("-", "--", ":", "-.")
+
+
+def _same_value_keys(runs, name):
+    """A key per run that runs share when their ``name`` agree: C by the package's budget
+    rule (within :data:`~scalinglaws.fitting._budgets.BUDGET_RTOL`, what ``isoflop_fit``
+    calls one budget: logged FLOP counts differ by rounding), N and D to 3 decimals of
+    log10."""
+    if name == "C":
+        return group_budgets(runs, "C", None, None, BUDGET_RTOL)[0]
+    return np.round(np.log10(runs.inputs(name)[name]), 3)
+
 
 def _group_labels(runs, groups):
     """Labels of the runs' groups (an array), or None when the runs form no groups."""
@@ -32,7 +46,7 @@ def _group_labels(runs, groups):
     if groups is not None:
         if isinstance(groups, str):
             if groups in CANONICAL and runs.has(groups):
-                return np.round(np.log10(runs.inputs(groups)[groups]), 3)
+                return _same_value_keys(runs, groups)
             if groups not in frame.columns:
                 raise InputError(f"`groups` names no column of the runs: {groups!r}; columns: "
                                  f"{list(frame.columns)}")
@@ -47,7 +61,7 @@ def _group_labels(runs, groups):
             return frame[column].to_numpy()
     for name in ("C", "D"):  # an IsoFLOP (few compute values) or fixed-data sweep
         if runs.has(name):
-            keys = np.round(np.log10(runs.inputs(name)[name]), 3)
+            keys = _same_value_keys(runs, name)
             unique, counts = np.unique(keys, return_counts=True)
             if 2 <= unique.size <= max(3, len(runs) // 3) and counts.min() >= 3:
                 return keys
@@ -64,14 +78,42 @@ def _auto_color_by(runs, labels) -> str:
     return "D" if runs.has("D") else ("C" if runs.has("C") else "N")
 
 
-def _curve_inputs(form, runs, x, mask, grid):
-    """Inputs of the law along ``grid`` of ``x`` for the runs in ``mask``: each other input
-    follows the runs' own log-linear relation to ``x`` (exact for C = kND budgets)."""
+#: what an input other than N, D and C counts, in a legend ("U = 4e9 unique tokens")
+_HELD_UNITS = {"U": "unique tokens"}
+
+
+def _held_text(held) -> str:
+    return ", ".join(f"{name} = {sci(value, 2)}" + (f" {_HELD_UNITS[name]}" if name in
+                                                     _HELD_UNITS else "")
+                     for name, value in held.items())
+
+
+def _held_subsets(runs, names, mask):
+    """``[(held, submask)]``: the runs of ``mask`` split by their values of ``names`` (inputs
+    such as U that no budget ties to x), each value the subset's own (runs agreeing to 3
+    decimals of log10 share one)."""
+    if not names:
+        return [({}, mask)]
+    keys = np.column_stack([np.round(np.log10(runs.inputs(n)[n]), 3) for n in names])
+    out = []
+    for key in np.unique(keys[mask], axis=0):
+        sub = mask & np.all(keys == key, axis=1)
+        out.append(({n: float(np.median(runs.inputs(n)[n][sub])) for n in names}, sub))
+    return out
+
+
+def _curve_inputs(form, runs, x, mask, grid, held=None):
+    """Inputs of the law along ``grid`` of ``x`` for the runs in ``mask``: each input in
+    ``held`` at its value there, each other input following the runs' own log-linear
+    relation to ``x`` (exact for C = kND budgets)."""
     values = {}
     log_x = np.log(runs.inputs(x)[x][mask])
     for name in form.inputs:
         if name == x:
             values[name] = grid
+            continue
+        if held and name in held:
+            values[name] = np.full_like(grid, held[name])
             continue
         log_v = np.log(runs.inputs(name)[name][mask])
         if np.ptp(log_v) < 1e-12:
@@ -169,38 +211,68 @@ def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, grou
                         edgecolors="white", linewidths=0.4, zorder=3, label=f"runs ({len(runs)})")
     label = f"fit: {form.name}"
     x_low, x_high = xs.min(), xs.max()
+    # inputs no budget ties to x (U, unique tokens): curves are drawn at stated values
+    extra = [name for name in form.inputs if name not in CANONICAL]
     if form.inputs == (x,):
         grid = np.geomspace(x_low / 1.5, x_high * 1.5, 200)
         ax.plot(grid, result.predict(**{x: grid}), color="black", lw=1.6, label=label, zorder=2)
     elif set(form.inputs) <= set(CANONICAL) | {"U"}:
         groups_list = ([(key, labels == key) for key in ordered_unique(labels)]
                        if labels is not None else [])
-        drawn = 0
+        held_sets = _held_subsets(runs, extra, np.ones(len(runs), bool))
+        # a few values of U: a curve per group and value, a line style per value; many: U
+        # follows the group's runs (a fit of log U on log x), and the legend says so
+        split = len(held_sets) <= len(_STYLES)
+        styles = {_held_text(held): style for (held, _), style in zip(held_sets, _STYLES)}
+        if extra and not split:
+            label = (f"fit: {form.name} ({', '.join(extra)} from a fit of log "
+                     f"{', log '.join(extra)} on log {x} in each group)")
+        drawn, named, ticked = 0, set(), False
         for key, mask in groups_list:
-            group_x = xs[mask]
-            if mask.sum() < 2 or np.ptp(np.log(group_x)) < 1e-9:
-                continue  # one x value: no curve along x
-            grid = np.geomspace(group_x.min(), group_x.max(), 120)
-            along = _curve_inputs(form, runs, x, mask, grid)
-            shade = colormap(norm(np.median(colors[mask])))
-            ax.plot(grid, result.predict(**along), color=shade, lw=1.4, zorder=2,
-                    label=label if drawn == 0 else None)
-            drawn += 1
-        if drawn == 0 and not frontier and "D" in form.inputs and x != "D":
+            for held, sub in (_held_subsets(runs, extra, mask) if split else [({}, mask)]):
+                group_x = xs[sub]
+                if sub.sum() < 1:
+                    continue
+                if group_x.max() <= group_x.min() * (1 + BUDGET_RTOL):
+                    # one x value (an IsoFLOP budget against C): the law at each run of the
+                    # budget's profile, a tick beside its point, not a vertical line
+                    fitted = result.predict(**{n: v[sub] for n, v in inputs.items()})
+                    ax.scatter(group_x, fitted, marker="_", s=110, color="black", lw=1.2,
+                               zorder=4, label=None if ticked else (
+                                   "fit at each run's N, D" + (f", {', '.join(extra)}"
+                                                              if extra else "")))
+                    ticked = True
+                    continue
+                grid = np.geomspace(group_x.min(), group_x.max(), 120)
+                along = _curve_inputs(form, runs, x, sub, grid, held)
+                shade = colormap(norm(np.median(colors[sub])))
+                text = _held_text(held)
+                named.add(text)
+                ax.plot(grid, result.predict(**along), color=shade, lw=1.4, zorder=2,
+                        ls=styles.get(text, "-"),
+                        label=label if not held and drawn == 0 else None)
+                drawn += 1
+        for text, style in styles.items():  # one legend entry per stated value, in black
+            if text and text in named:
+                ax.plot([], [], color="0.15", lw=1.4, ls=style,
+                        label=f"fit: {form.name} at {text}")
+        held = {name: float(np.median(inputs[name])) for name in extra}
+        stated = f", {_held_text(held)} (median of the runs)" if held else ""
+        if drawn == 0 and not ticked and not frontier and "D" in form.inputs and x != "D":
             # no groups: iso-D lines at a few token counts across the range
             for q in (0.1, 0.5, 0.9):
                 d_value = float(np.quantile(inputs["D"], q))
                 grid = np.geomspace(x_low, x_high, 120)
                 mask = np.ones(len(runs), bool)
-                along = _curve_inputs(form, runs, x, mask, grid)
+                along = _curve_inputs(form, runs, x, mask, grid, held)
                 along["D"] = np.full_like(grid, d_value)
                 shade = colormap(norm(d_value)) if color_by == "D" else "0.3"
                 ax.plot(grid, result.predict(**along), color=shade, lw=1.4, zorder=2,
-                        label=f"fit at D = {sci(d_value, 2)} tokens")
-        elif drawn == 0 and not frontier:
+                        label=f"fit at D = {sci(d_value, 2)} tokens{stated}")
+        elif drawn == 0 and not ticked and not frontier:
             grid = np.geomspace(x_low, x_high, 200)
-            along = _curve_inputs(form, runs, x, np.ones(len(runs), bool), grid)
-            ax.plot(grid, result.predict(**along), color="black", lw=1.4, label=label)
+            along = _curve_inputs(form, runs, x, np.ones(len(runs), bool), grid, held)
+            ax.plot(grid, result.predict(**along), color="black", lw=1.4, label=label + stated)
     if frontier:
         from ...analysis.extrapolate import compute_optimal
 
@@ -219,7 +291,7 @@ def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, grou
     ax.set_ylabel(LABELS["loss"])
     colorbar = ax.figure.colorbar(points, ax=ax, pad=0.02)
     colorbar.set_label(LABELS.get(color_by, color_by))
-    ax.legend(loc="lower left", fontsize="small", framealpha=0.9)
+    ax.legend(loc="best", fontsize="small", framealpha=0.9)
     ax.set_title(f"{form.name} fit to {len(runs)} runs", fontsize="medium")
     ax.grid(True, which="major", alpha=0.3)
     return ax
