@@ -4,9 +4,12 @@
 (default ``L0``, a run-specific offset) on each new run's points so far, and predicts the
 loss at the last step of the run's planned schedule. With bootstrap draws of the law
 (:func:`~scalinglaws.uncertainty.curves.bootstrap_curves`), each run gets a percentile
-interval: every draw's parameters, with the same parameters refitted on a moving-block
-resample of the run's own points, predict the final loss, so the interval holds both the
-law's uncertainty and the noise of the run's points so far.
+interval: every draw's parameters, with the same parameters refitted on a pseudo-run (the
+run's fitted curve times noise redrawn from a bias-corrected, studentized AR(1) sieve
+bootstrap of its residuals, :mod:`scalinglaws.uncertainty.run_noise`), predict the final
+loss, so the interval holds both the law's uncertainty and the noise of the run's points
+so far. (``block_length=`` resamples the run's own points in moving blocks instead: with
+a part-way run's few correlated points that understates their noise; README.)
 
 The point estimate and every draw are refitted by one function with the fit's own
 objective (loss, delta, bounds, and ties among refitted parameters), so they answer the
@@ -22,12 +25,25 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
-from .._validation import as_names, check_confidence_level, check_int, check_rng
+from .._validation import (
+    as_names,
+    check_choice,
+    check_confidence_level,
+    check_int,
+    check_rng,
+)
 from ..data.curves import Curves
 from ..fitting.curves import CurveFitResult
 from ..laws.curve_laws import SizeScaled
 
-__all__ = ["predict_final"]
+__all__ = ["RUN_NOISE", "predict_final"]
+
+#: how a run's noise is redrawn for the draws' refits, and what ``attrs["run_points"]``
+#: then says
+RUN_POINTS = {"ar1": "studentized AR(1) sieve bootstrap of the run's residuals "
+                     "(AR coefficient bias-corrected for the run's length and refit)",
+              "blocks": "moving blocks"}
+RUN_NOISE = tuple(RUN_POINTS)
 
 
 def _check_result(result) -> CurveFitResult:
@@ -104,25 +120,56 @@ class _RunRefit:
         self.objective = {"loss": result.options.get("loss", "huber"),
                           "delta": result.options.get("delta", 1e-3)}
 
-    def __call__(self, params: Mapping, weights=None, start: Mapping | None = None):
-        """``(params with the refitted values, converged)``: from ``start``'s values of
-        the refitted parameters (default ``params``')."""
-        from ..fitting.polish import polish
-        from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
+    def _fitter(self, params: Mapping):
+        """The fitter of the refitted parameters with the others held at ``params``, and
+        the indices of its free parameters in the law's order."""
+        from ..fitting.estimator import LawFitter
 
-        law, names = self.law, self.law.param_names
+        names = self.law.param_names
         fixed = {n: float(params[n]) for n in names
                  if n not in self.refit and n not in self.tied}
         fitter = LawFitter(self.bound, space="log", fixed=fixed, tied=self.tied,
                            bounds=self.bounds, **self.objective)
-        free = [names.index(n) for n in fitter.free]  # == self.refit, in the law's order
+        return fitter, [names.index(n) for n in fitter.free]  # == self.refit, law's order
+
+    def __call__(self, params: Mapping, weights=None, start: Mapping | None = None,
+                 target=None):
+        """``(params with the refitted values, converged)``: from ``start``'s values of
+        the refitted parameters (default ``params``'), on ``target`` (default the run's
+        logged losses)."""
+        from ..fitting.polish import polish
+        from ..fitting.estimator import GRADIENT_TOLERANCE
+
+        law, names = self.law, self.law.param_names
+        fitter, free = self._fitter(params)
         origin = law.to_internal(law.params_vector({**params, **(start or {})}))[free]
         origin = np.clip(origin, fitter.lower, fitter.upper)
-        x, _, _, gradient = polish(fitter.array_residual_function(self.inputs, self.target),
+        target = self.target if target is None else target
+        x, _, _, gradient = polish(fitter.array_residual_function(self.inputs, target),
                                    origin, fitter.loss, fitter.lower, fitter.upper,
                                    weights=weights)
         full = law.to_public(fitter._expand(x[None, :]))[0]
         return dict(zip(names, map(float, full))), bool(gradient <= GRADIENT_TOLERANCE)
+
+    def linearized(self, params: Mapping, final_sums):
+        """At refitted ``params``: the derivatives of the run's log fit with respect to the
+        refitted (internal) parameters, ``(n, q)``, and the linear map from the run's log
+        noise to the final loss through the refit, ``g (J'J)^-1 J'`` (Gauss-Newton; ties
+        followed)."""
+        law = self.law
+        fitter, free = self._fitter(params)
+        theta = law.to_internal(law.params_vector(params))
+        x = theta[free][None, :]
+        _, jac = fitter.array_residual_function(self.inputs, self.target)(x)
+        design = jac[0].T
+        _, final_jac = law.evaluate(fitter._expand(x), final_sums)
+        gradient = fitter._contract(final_jac)[0][:, 0]
+        target = gradient @ np.linalg.solve(design.T @ design, design.T)
+        return design, target
+
+    def fitted(self, params: Mapping) -> np.ndarray:
+        """The law's loss at the run's points at ``params``."""
+        return self.law.predict(params, self.sums)
 
     def residuals(self, params: Mapping) -> np.ndarray:
         """Log residuals of the run's points at ``params``."""
@@ -139,8 +186,8 @@ def interval_attrs(level: float, n_draws: int, resampling: str, of: str) -> dict
 
 
 def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draws=None,
-                  confidence_level: float | None = None, block_length: int | None = None,
-                  rng=None):
+                  confidence_level: float | None = None, run_noise: str | None = None,
+                  block_length: int | None = None, rng=None):
     """Where each run of ``curves`` (part-way through) ends, by ``result``'s law.
 
     For each run, the parameters in ``refit`` are fitted on the run's points so far, by
@@ -164,15 +211,24 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
         Bootstrap draws of ``result`` (:func:`~scalinglaws.uncertainty.curves.bootstrap_curves`
         on the curves it was fitted on). With them each run gets a percentile interval of its
         final loss: for every draw, the draw's parameters, with ``refit`` refitted on a
-        moving-block resample of the run's own points (blocks as ``bootstrap_curves`` sizes
-        them, from the autocorrelation of the run's residuals), predict the final loss. The
+        pseudo-run carrying redrawn noise (``run_noise``), predict the final loss. The
         interval holds both the law's uncertainty and the noise of the run's points so far;
-        it is an interval for the law's final loss, not for one noisy logged value, and it
-        covers less than nominal (README: a part-way run's few correlated points).
+        it is an interval for the law's final loss, not for one noisy logged value (README:
+        its coverage in simulations).
     confidence_level : float, optional
         Default: the draws'.
+    run_noise : {"ar1", "blocks"}, optional
+        How the run's noise is redrawn for the draws' refits. ``"ar1"`` (the default): the
+        run's fitted curve times ``exp`` of a log-noise series from a studentized AR(1)
+        sieve bootstrap of its residuals, the AR coefficient bias-corrected for a short
+        series (:func:`~scalinglaws.uncertainty.run_noise.ar1_noise_draws`). ``"blocks"``
+        (the default when ``block_length`` is given): moving-block resamples of the run's
+        own points, blocks as ``bootstrap_curves`` sizes them; with a part-way run's few
+        correlated points they understate its noise (README), so it is kept for
+        comparison and for runs long enough for many blocks.
     block_length : int, optional
-        Points per block of the run's resamples (default: from its residuals).
+        Points per block of the run's resamples (``run_noise="blocks"``; default: from its
+        residuals).
     rng : None, int or Generator
         For the runs' resamples: each run's are seeded by ``rng`` and its run id, so the
         same seed gives the same interval for a run whatever other runs are in ``curves``.
@@ -183,10 +239,33 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
         ``run_id``, ``last_logged_step``, ``last_logged_loss``, ``final_step``,
         ``final_loss``, the refitted values (``refit_<name>``) and, with ``draws``,
         ``final_low``, ``final_high``, ``n_draws`` (the draws whose refit converged; the
-        others are left out and announced with ``ConvergenceWarning``) and
-        ``block_length`` (points per block of the run's resamples; 0 when nothing is
-        refitted). With draws, ``attrs`` say what the interval is (``interval``,
-        ``method``, ``confidence_level``...).
+        others are left out and announced with ``ConvergenceWarning``), ``block_length``
+        (points per block of the run's resamples; 0 unless ``run_noise="blocks"`` and
+        something is refitted) and ``noise_ar1`` (the bias-corrected AR(1) coefficient of
+        the run's residuals; NaN unless ``run_noise="ar1"`` and something is refitted).
+        With draws, ``attrs`` say what the interval is (``interval``, ``method``,
+        ``confidence_level``, ``resampling`` of the law's draws, ``run_points`` for the
+        run's noise...).
+
+    Examples
+    --------
+    >>> from scalinglaws.fitting.curves import fit_curves
+    >>> from scalinglaws.laws.curve_synthetic import default_schedules, synthetic_curves
+    >>> from scalinglaws.uncertainty.curves import bootstrap_curves
+    >>> schedules = default_schedules()
+    >>> wsd = schedules.pop("wsd")
+    >>> finished, truth = synthetic_curves("momentum", schedules=schedules, rng=0,
+    ...                                    noise=0.001, autocorrelation=0.7)
+    >>> law = fit_curves(finished, "momentum")
+    >>> draws = bootstrap_curves(law, finished, 20, rng=0)
+    >>> run, _ = synthetic_curves("momentum", truth, schedules={"new": wsd}, rng=1,
+    ...                           noise=0.001, autocorrelation=0.7)
+    >>> table = predict_final(law, run.truncate(0.5), draws=draws, rng=0)
+    >>> row = table.iloc[0]
+    >>> bool(row.final_low < row.final_loss < row.final_high), int(row.n_draws)
+    (True, 20)
+    >>> table.attrs["run_points"][:33]
+    'studentized AR(1) sieve bootstrap'
     """
     import pandas as pd
 
@@ -198,6 +277,12 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
         confidence_level = check_confidence_level(confidence_level)
     if block_length is not None:
         block_length = check_int("block_length", block_length, 1)
+    if run_noise is None:
+        run_noise = "ar1" if block_length is None else "blocks"
+    run_noise = check_choice("run_noise", run_noise, RUN_NOISE)
+    if block_length is not None and run_noise != "blocks":
+        raise InputError('`block_length` sizes the blocks of run_noise="blocks"; '
+                         f"run_noise={run_noise!r} has none")
     entropy = _seed_entropy(rng)
     if draws is not None:
         _check_draws(draws, result)
@@ -239,19 +324,21 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
                "final_step": final_step, "final_loss": float(final[0]),
                **{f"refit_{p}": params[p] for p in refit}}
         if draws is not None:
-            finals, length = _final_draws(result, part, final_sums, params, refitter, draws,
-                                          block_length, _run_generator(entropy, run))
+            finals, length, coefficient = _final_draws(
+                result, part, final_sums, params, refitter, draws, run_noise, block_length,
+                _run_generator(entropy, run))
             tail = 50 * (1 - level)
             low, high = np.nanpercentile(finals, [tail, 100 - tail]) if finals.size else \
                 (np.nan, np.nan)
             row.update(final_low=float(low), final_high=float(high), n_draws=int(finals.size),
-                       block_length=length)
+                       block_length=length, noise_ar1=coefficient)
         rows.append(row)
     frame = pd.DataFrame(rows)
     if draws is not None:  # what the interval is, for whoever reads a file of the table
         frame.attrs.update(interval_attrs(level, draws.n_draws, draws.method,
                                           "the law's final loss"),
-                           refit=list(refit), run_points="moving blocks" if refit else "")
+                           refit=list(refit),
+                           run_points=RUN_POINTS[run_noise] if refit else "")
     return frame
 
 
@@ -274,27 +361,42 @@ def _final_losses(law, sums, public: np.ndarray) -> np.ndarray:
 
 
 def _final_draws(result, part: Curves, final_sums, params: dict, refitter, draws,
-                 block_length, rng):
+                 run_noise: str, block_length, rng):
     """The final loss of ``part``'s one run (at ``final_sums``) under every draw of the
-    law: the draw's parameters with ``refitter``'s parameters refitted on a moving-block
-    resample of the run's own points (from the run's point estimate ``params``). Draws
-    whose refit does not reach a stationary point are left out and announced. Returns the
-    final losses and the block length (0: nothing refitted, the run's points are not
-    resampled)."""
+    law: the draw's parameters with ``refitter``'s parameters refitted (from the run's
+    point estimate ``params``) on the run's noise redrawn by ``run_noise``: a pseudo-run
+    from :func:`~scalinglaws.uncertainty.run_noise.ar1_noise_draws` (``"ar1"``) or a
+    moving-block resample of its points (``"blocks"``). Draws whose refit does not reach
+    a stationary point are left out and announced. Returns the final losses, the block
+    length (0 unless blocks) and the bias-corrected AR(1) coefficient (NaN unless
+    ``"ar1"``)."""
     from ..uncertainty.curves import block_counts, residual_block_length
+    from ..uncertainty.run_noise import ar1_noise_draws
 
     names = result.law.param_names
     public = np.array(draws.draws, dtype=float)
     ok = np.ones(len(public), dtype=bool)
-    length = 0
+    length, coefficient = 0, float("nan")
     if refitter is not None:
         n = len(refitter.target)
-        length = min(block_length or residual_block_length(refitter.residuals(params), n), n)
-        counts = block_counts(n, length, len(public), rng)
+        counts = targets = None
+        if run_noise == "blocks":
+            length = min(block_length or residual_block_length(refitter.residuals(params), n),
+                         n)
+            counts = block_counts(n, length, len(public), rng)
+        else:
+            design, target = refitter.linearized(params, final_sums)
+            # residuals as noise: log loss - log fit
+            noise = ar1_noise_draws(-refitter.residuals(params), design, len(public),
+                                    target=target, rng=rng)
+            coefficient = noise.coefficient
+            targets = refitter.fitted(params) * np.exp(noise.draws)
         start = {p: params[p] for p in refitter.refit}
         for k in range(len(public)):
-            refitted, ok[k] = refitter(dict(zip(names, public[k])), weights=counts[k],
-                                       start=start)
+            refitted, ok[k] = refitter(
+                dict(zip(names, public[k])), start=start,
+                weights=None if counts is None else counts[k],
+                target=None if targets is None else targets[k])
             public[k] = [refitted[name] for name in names]
         failed = int(np.sum(~ok))
         if failed:
@@ -302,4 +404,4 @@ def _final_draws(result, part: Curves, final_sums, params: dict, refitter, draws
                           f"{part.runs[0]!r} did not converge for {failed} of {len(public)} "
                           "draws; they are left out of its interval", ConvergenceWarning,
                           stacklevel=3)
-    return _final_losses(result.law, final_sums, public[ok]), int(length)
+    return _final_losses(result.law, final_sums, public[ok]), int(length), coefficient
