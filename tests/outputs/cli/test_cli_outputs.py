@@ -106,3 +106,19 @@ def test_out_in_a_folder_that_takes_no_file_is_refused_before_work(capsys, no_fi
     assert main(["fit", str(DATA), "--out", "/proc/fit.json"]) == 2
     err = _one_line_error(capsys, "--out '/proc/fit.json': cannot write here", "'/proc'")
     assert "scalinglaws-" not in err and "Traceback" not in err
+
+
+def test_a_figure_without_an_image_suffix_is_refused_before_drawing(tmp_path, monkeypatch,
+                                                                     capsys):
+    # before: the figure was drawn, then saving failed naming the hidden temporary file
+    monkeypatch.chdir(tmp_path)
+    assert main(["fit", str(DATA), "--out", "fit.json"]) == 0
+    capsys.readouterr()
+    import matplotlib.figure
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the command drew before refusing its --out")
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", refuse)
+    assert main(["plot", "fit", "fit.json", "--data", str(DATA), "--out", "noext"]) != 0
+    _one_line_error(capsys, "--out 'noext': end the name with the image format", ".png")
+    assert not list(tmp_path.glob(".noext*"))

@@ -511,6 +511,13 @@ def check_out(args, path=None):
         kind = _RESULT_SUFFIXES.get(Path(out).suffix.lower())
         if kind is None:
             raise InputError(f"--out {os.fspath(out)!r}: end the name with .csv, .tsv or .json")
+    if kind == "image":  # before any drawing: the format comes from the suffix
+        from matplotlib.backend_bases import FigureCanvasBase
+
+        formats = sorted(FigureCanvasBase.get_supported_filetypes())
+        if Path(out).suffix.lower().lstrip(".") not in formats:
+            raise InputError(f"--out {os.fspath(out)!r}: end the name with the image format, "
+                             f"one of .{', .'.join(formats)}")
     inputs = [getattr(args, name, None) for name in INPUT_ATTRIBUTES]
     document = document_kind(args) if kind in ("json", "fit") else None
     return check_output_path(out, inputs=[p for p in inputs if p], kind=kind,
