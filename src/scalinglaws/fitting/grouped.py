@@ -508,10 +508,12 @@ def fit(runs, form="chinchilla", *, estimator, groups: str | None = None, shared
     weights : array or str, optional
         Weight per run, or the column holding them.
     n_jobs, backend : optional
-        Parallel workers (joblib) for the separate fits, in blocks of groups; without
-        ``backend``, processes start only when the work per worker pays for them (else
-        in-process); ``backend="dask"`` inside a ``dask.distributed.Client`` spreads them
-        over a cluster.
+        Parallel workers (joblib) for the separate fits, in blocks of groups when there
+        is much work; without ``backend``, processes start only when the work per worker
+        pays for them, else the blocks run in-process and the groups refitted alone by
+        the single-fit search run on threads when each gets enough work;
+        ``backend="dask"`` inside a ``dask.distributed.Client`` spreads the blocks over a
+        cluster. The fit is the same to the last bit whatever ``n_jobs`` and ``backend``.
     progress : bool, optional
         tqdm bar over the blocks (default: a terminal and more than 100 groups).
     rank : int
