@@ -104,17 +104,11 @@ def _parse_number(text: str) -> float:
     return value
 
 
-def _quantity(text: str) -> float:
+def _quantity(text: str, allow_zero: bool = False) -> float:
     value = _parse_number(text)
-    if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{text!r} must be a finite positive number")
-    return value
-
-
-def _nonnegative_quantity(text: str) -> float:
-    value = _parse_number(text)
-    if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{text!r} must be a finite number >= 0")
+    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+        kind = "number >= 0" if allow_zero else "positive number"
+        raise ValueError(f"{text!r} must be a finite {kind}")
     return value
 
 
@@ -163,7 +157,7 @@ def _jobs(text: str) -> int:
 #: ``type=`` of a list flag of positive numbers with unit suffixes (``7B``, ``1e24``)
 quantity = _type(_quantity, "quantity")
 #: ``type=`` of a list flag of numbers >= 0 (a task loss)
-nonnegative_quantity = _type(_nonnegative_quantity, "number >= 0")
+nonnegative_quantity = _type(lambda text: _quantity(text, allow_zero=True), "number >= 0")
 #: ``type=`` of a positive number (unit suffixes allowed)
 positive_float = _type(_positive_float, "positive number")
 #: ``type=`` of an integer >= 1
@@ -283,9 +277,6 @@ _QUANTITY_HELP = {"N": "parameters, e.g. 7B or 7e9", "D": "training tokens, e.g.
 _QUANTITY_FLAGS = {"C": ("--C", "--compute", "--budgets"), "S_min": ("--S-min",),
                    "task_loss": ("--task-loss",)}
 
-#: inputs that may be zero (a task loss at the ladder's anchor); every other is positive
-_NONNEGATIVE_QUANTITIES = frozenset({"task_loss"})
-
 
 def quantity_flag(name: str) -> str:
     """The flag a user types for the input ``name`` (``S_min`` -> ``--S-min``)."""
@@ -303,8 +294,8 @@ def add_quantity_options(parser, names=("N", "D", "C"), *, required=(), help=Non
     for name in names:
         flags = _QUANTITY_FLAGS.get(name, (f"--{name}",))
         parser.add_argument(*flags, dest=name, nargs="+", required=name in required,
-                            type=(nonnegative_quantity if name in _NONNEGATIVE_QUANTITIES
-                                  else quantity),
+                            # a task loss may be 0 (the ladder's anchor); the rest are > 0
+                            type=nonnegative_quantity if name == "task_loss" else quantity,
                             metavar="FLOP" if name == "C" else name,
                             help=help.get(name, _QUANTITY_HELP.get(name, name)))
     parser.set_defaults(quantity_names=tuple(names))
