@@ -535,6 +535,12 @@ def test_bad_fit_and_params(rounded):
         X.compute_optimal(law(PowerLaw("N"), N_c=8.8e13, alpha_N=0.076), 1e21)
     with pytest.raises(InputError, match="chinchilla form"):
         X.chinchilla_frontier(law(KaplanND(), **KAPLAN))
+    # a data-constrained law is pointed at the allocation that takes its U
+    from scalinglaws.laws.datablations import MUENNIGHOFF_2023
+
+    constrained = FitResult.from_params("data_constrained", MUENNIGHOFF_2023["params"])
+    with pytest.raises(InputError, match="data_constrained_optimal .*--U"):
+        X.compute_optimal(constrained, 1e21)
 
 
 @pytest.mark.parametrize("kwargs, match", [

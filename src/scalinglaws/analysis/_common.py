@@ -158,8 +158,12 @@ def check_method(method: str, form: Form, flops=None) -> str:
 
 def check_allocatable(form: Form) -> None:
     if set(form.inputs) != {"N", "D"}:
+        hint = ("; for a limited supply of unique tokens U use "
+                "scalinglaws.laws.datablations.data_constrained_optimal (or `scalinglaws "
+                "optimal FIT --C ... --U ...`)" if set(form.inputs) == {"N", "D", "U"} else "")
         raise InputError(f"form {form.name!r} has inputs ({', '.join(form.inputs)}); allocating "
-                         "compute between parameters and tokens needs a law in both N and D")
+                         "compute between parameters and tokens needs a law in both N and D"
+                         + hint)
 
 
 def check_flops(flops) -> Callable | None:
