@@ -173,6 +173,15 @@ def test_a_header_naming_a_scale_warns_for_the_column_it_names(tmp_path):
     assert len(said) == 1 and "column 'params (M)' (N): its header says millions" in said[0]
 
 
+def test_compute_in_pf_days_named_so_says_the_factor_once():
+    table = sweep().drop(columns="D")
+    table["C (PF-days)"] = table.pop("C") / 8.64e19
+    said = quiet_load(table, columns={"C": "C (PF-days)"})[1]
+    assert len(said) == 1  # not also the C floor, nor the derived D
+    assert "column 'C (PF-days)' (C): its header says PF-days, while C is read as a count " \
+           "of FLOP: multiply the values by 8.64e19 before loading, or if" in said[0]
+
+
 @pytest.mark.parametrize("header, scale", [
     ("params (M)", (1e6, "millions")), ("params_M", (1e6, "millions")),
     ("tokens_B", (1e9, "billions")), ("N [billions]", (1e9, "billions")),

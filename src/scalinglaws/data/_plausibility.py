@@ -148,10 +148,11 @@ def scale_advice(column: object, name: str) -> str:
     if scale is None or name not in _NAMED_QUANTITY:
         return ""
     factor, words = scale
+    suffix = "" if words == "PF-days" else " (or write them with a suffix, as 70M or 1.4B)"
     return (f"its header says {words}, while {name} is read as a count of "
-            f"{_NAMED_QUANTITY[name]}: multiply the values by {_power(factor)} before loading "
-            f"(or write them with a suffix, as 70M or 1.4B), or if they already are "
-            f"{_NAMED_QUANTITY[name]}, rename the column")
+            f"{_NAMED_QUANTITY[name]}: multiply the values by "
+            f"{re.sub(r'e[+]0*', 'e', f'{factor:g}')} before loading{suffix}, or if they "
+            f"already are {_NAMED_QUANTITY[name]}, rename the column")
 
 
 def to_nats(values: np.ndarray, units: str, source: str, column: str,
