@@ -133,3 +133,15 @@ def test_few_runs_are_warned_with_the_measured_coverage():
                                        "parameter) are too few")
             assert "sweeps of 6 runs" in texts[0]
             assert "E 82%, alpha 84%, beta 72% of 50 sweeps" in texts[0]
+
+
+def test_readme_states_the_measured_counts():
+    from pathlib import Path
+
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    six = MEASURED[6]
+    assert f"{six['E']}, {six['alpha']}, {six['beta']} of {N_SETS} at 6 runs" in readme
+    covering = [MEASURED[s][n] for s in SIZES if s not in UNDER_COVERING for n in NAMES]
+    assert (f"{min(covering)} to {max(covering)} of {N_SETS} from 8 runs on "
+            f"({LOWEST} to {N_SETS} is within 3 Monte Carlo errors)") in readme
+    assert f"below {ENOUGH_RUNS_PER_PARAMETER:g} runs per free parameter" in readme
