@@ -672,3 +672,19 @@ def test_an_exact_fit_with_residual_degrees_of_freedom_is_still_bootstrapped():
         boot = bootstrap(result, runs, 30, rng=0)
     low, high = boot.intervals["alpha"]
     assert high - low < 1e-6 and low == pytest.approx(DEFAULT_TRUTH["chinchilla"]["alpha"])
+
+
+def test_a_leave_one_out_set_that_cannot_identify_the_parameters_is_no_jackknife_value():
+    """Seven runs at five distinct points (two replicated): leaving out one of the three
+    unreplicated runs leaves four points for five parameters, so its jackknife row is NaN;
+    leaving out a replica keeps all five points and gives a value."""
+    full = sl.generate_sweep(noise=0.01, rng=5)
+    frame = full.frame.iloc[[0, 20, 40, 60, 80, 0, 20]].reset_index(drop=True)
+    frame["loss"] = frame["loss"] * np.exp(np.random.default_rng(1).normal(0, 0.01, 7))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        runs = sl.load_runs(frame, duplicates="keep")
+        result = sl.fit(runs)
+        boot = bootstrap(result, runs, 20, rng=0, jackknife=True)
+    unidentified = np.all(np.isnan(boot.jackknife), axis=1)
+    assert unidentified.tolist() == [False, False, True, True, True, False, False]
