@@ -9,8 +9,7 @@ work (:func:`plan_workers`); an explicit ``backend`` (``"loky"``, ``"threading"`
 result never depends on where it ran, so the choice changes only the time.
 
 Work that spends its time inside numpy calls that release the GIL (elementwise
-operations and ``einsum`` on large arrays: the bootstrap's refits, the single fits of
-groups a grouped fit refits alone) can say so
+operations and ``einsum`` on large arrays: the bootstrap's refits) can say so
 (``threads=True``); when processes do not pay, its blocks then run on threads of this
 process, which start in microseconds and share its memory (:func:`plan_threads`).
 """
@@ -31,9 +30,10 @@ PROCESS_CROSSOVER_SECONDS = 8.0
 # README's 2-core machine with the bootstrap (in halves on 2 threads against in-process,
 # medians of 7): 200 resamples of the 240 Epoch runs 0.68x, 1,000 1.05x, 3,000 1.24x,
 # 10,000 1.33-1.44x; the GIL-bound step logic between numpy calls caps the gain. Grouped
-# fits' batched step of many groups (many small numpy calls) does not pay on threads at
-# any size measured (in halves on 2 threads 1.1-1.8x the time of one block, 4-64 groups of
-# 60-240 runs, bench/bench_grouped.py --jobs); their single-fit refits of hard groups do
+# fits do not use threads: their batched step (many small numpy calls) in halves on 2
+# threads took 1.1-2.1x the time of one block (4-64 groups of 60-240 runs, Porian et al.'s
+# 15 settings; load 0.7-12), their single-fit refits 0.79-1.03x, 0.93-1.03x in 9 of
+# 10 runs (load 6-10; bench/bench_grouped.py --jobs)
 THREAD_CROSSOVER_SECONDS = 0.15
 
 

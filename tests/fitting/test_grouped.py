@@ -459,44 +459,6 @@ def test_blocks_of_groups_depend_on_the_data_alone(monkeypatch):
         assert blocked[g].params == pytest.approx(one[g].params, rel=1e-9), g
 
 
-def test_groups_refitted_alone_go_to_threads_and_give_the_same_fit(monkeypatch):
-    """A lower bound on E above every group's truth puts each group's batched optimum on
-    the bound, so every group is refitted alone by the single-fit search; with n_jobs=2
-    and enough work per thread (the crossover patched to 0) those refits run on threads,
-    the first timed on this thread, and the fit is the same to the last bit."""
-    import threading
-
-    from scalinglaws import _parallel
-
-    frame = _recipes(4, noise=0.01)
-    options = {"groups": "recipe", "shared": ["alpha", "beta"], "bounds": {"E": (2.0, 3.0)}}
-    seen = []
-    alone = grouped._fit_alone
-
-    def spy(*args):
-        seen.append(threading.get_ident())
-        return alone(*args)
-
-    monkeypatch.setattr(grouped, "_fit_alone", spy)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", sl.ScalingLawsWarning)  # E on its bound, as asked
-        one = sl.fit(frame, "chinchilla", **options)
-        assert seen == [threading.get_ident()] * 4  # every group refitted alone, here
-        assert all(one[g].params["E"] == 2.0 for g in one.groups)
-        monkeypatch.setattr(_parallel, "THREAD_CROSSOVER_SECONDS", 0.0)
-        monkeypatch.setattr(_parallel, "usable_cores", lambda: 2)
-        seen.clear()
-        two = sl.fit(frame, "chinchilla", n_jobs=2, **options)
-    assert len(seen) == 4 and seen[0] == threading.get_ident()
-    assert threading.get_ident() not in seen[1:]  # the other three on threads
-    _same_fit(one, two)
-    # the single fits' warnings stayed silenced on the threads and did not leak out
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        sl.fit(frame, "chinchilla", n_jobs=2, **options)
-    assert all("grouped" in str(w.message) for w in caught), [str(w.message) for w in caught]
-
-
 def test_kaplan_form_and_fixed_parameters():
     frame = _recipes(3)
     both = sl.fit(frame, "chinchilla", groups="recipe", shared=["beta"], fixed={"E": 1.8})

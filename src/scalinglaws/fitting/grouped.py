@@ -42,19 +42,17 @@ the groups are one block unless the work, estimated from the number of runs
 blocks of 50 groups, and without ``backend`` worker processes start only when the first
 block, timed in-process, shows that each worker would get more work than starting it
 costs (:func:`scalinglaws._parallel.plan_workers`). The blocks depend on the data alone,
-so the fit is the same, bit for bit, whatever ``n_jobs`` and ``backend``. The batched
-step does not pay on threads (its many small numpy calls hold the GIL: in halves on two
-threads it took 1.1-1.8x the time of one block, ``bench/bench_grouped.py --jobs``), but
-the single-fit refits of step 2, each a pass over Hoffmann's grid, run on threads when
-each gets enough work (:func:`scalinglaws._parallel.plan_threads`; two of Porian et
-al.'s groups 0.79x the in-process time). Step 3 couples all groups and runs in the
-calling process.
+so the fit is the same, bit for bit, whatever ``n_jobs`` and ``backend``. Unlike the
+bootstrap's, these blocks never go to threads, which did not pay on the README's 2-core
+machine (``bench/bench_grouped.py --jobs``): the batched step (many small numpy calls
+that hold the GIL) in halves on two threads took 1.1-2.1x the time of one block, and
+the single-fit refits of step 2, two to four at a time, 0.79-1.03x (0.93-1.03x in 9
+of 10 runs; load 6-10). Step 3 couples all groups and runs in the calling process.
 """
 
 from __future__ import annotations
 
 import sys
-import threading
 import warnings
 
 import numpy as np
@@ -367,18 +365,9 @@ def _group_starts(gf: GroupedFitter, inputs, targets, weights) -> list:
     return starts
 
 
-def _fit_alone(fitter, inputs, targets, weights):
-    """One group's full single-fit search (Hoffmann's grid, variable projection, polish)."""
-    if threading.current_thread() is not threading.main_thread():
-        return fitter.fit_arrays(inputs, targets, weights=weights)  # the caller silences
-    with warnings.catch_warnings():  # in this process or a worker's main thread
-        warnings.simplefilter("ignore")
-        return fitter.fit_arrays(inputs, targets, weights=weights)
-
-
-def _separate_block(gf: GroupedFitter, inputs, targets, weights, stack=None, n_jobs: int = 1):
+def _separate_block(gf: GroupedFitter, inputs, targets, weights, stack=None):
     """Steps 1-2 for a list of groups (laid out as ``stack`` when given): their separate
-    optima ``(G, q)`` and objectives. ``n_jobs`` for the groups refitted alone."""
+    optima ``(G, q)`` and objectives."""
     fitter = gf.fitter
     stack = StackedGroups(fitter, inputs, targets, weights) if stack is None else stack
     starts = _group_starts(gf, inputs, targets, weights)
@@ -406,16 +395,15 @@ def _separate_block(gf: GroupedFitter, inputs, targets, weights, stack=None, n_j
     on_bound = np.any((best <= fitter.lower + _bound_tolerance(fitter.lower))
                       | (best >= fitter.upper - _bound_tolerance(fitter.upper)), axis=1)
     again = np.flatnonzero(~(finished["gradient"][0] <= GRADIENT_TOLERANCE) | on_bound)
-    tasks = [(fitter, inputs[g], targets[g], None if weights is None else weights[g])
-             for g in again]
-    # Independent single fits, most of their time in numpy passes over the start grid that
-    # release the GIL: on threads when each gets enough work (the first, timed here, tells).
-    # Warnings are silenced here, around all the threads: catch_warnings swaps the
-    # process's filters and is not safe to enter on several threads at once.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        alone_fits = map_blocks(_fit_alone, tasks, n_jobs=n_jobs, threads=True)
-    for g, alone in zip(again, alone_fits):
+    # Not on threads: two to four such single fits on 2 threads took 0.79-1.03x the time
+    # of one after the other (0.93-1.03x in 9 of 10 runs, medians of 5-11, load 6-10, on
+    # the README's 2-core machine; bench/bench_grouped.py --jobs), and real data leave few
+    # groups to them (Porian et al.'s 15 settings: one)
+    for g in again:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            alone = fitter.fit_arrays(inputs[g], targets[g],
+                                      weights=None if weights is None else weights[g])
         if np.isfinite(alone.objective) and not alone.objective > f[g]:
             free = [fitter.form.param_names.index(n) for n in fitter.free]
             best[g] = fitter.form.to_internal(fitter.form.params_vector(alone.params))[free]
@@ -438,11 +426,8 @@ def _separate_fits(gf, inputs, targets, weights, n_jobs, backend, show, stack=No
     seconds = SECONDS_PER_GROUP_RUN * sum(len(t) for t in targets)
     size = n if seconds <= 2 * PROCESS_CROSSOVER_SECONDS else _GROUPS_PER_BLOCK
     blocks = [slice(i, min(i + size, n)) for i in range(0, n, size)]
-    # the one block in this process passes n_jobs on, for its refits on threads; blocks on
-    # workers refit in their own process
-    inner = n_jobs if (len(blocks) == 1 and backend is None) else 1
     args = [(gf, inputs[b], targets[b], None if weights is None else weights[b],
-             stack if len(blocks) == 1 else None, inner) for b in blocks]
+             stack if len(blocks) == 1 else None) for b in blocks]
     outputs = map_blocks(_separate_block, args, n_jobs=n_jobs, backend=backend, show=show,
                          desc="grouped fit")
     theta = np.concatenate([o[0] for o in outputs])
@@ -510,8 +495,7 @@ def fit(runs, form="chinchilla", *, estimator, groups: str | None = None, shared
     n_jobs, backend : optional
         Parallel workers (joblib) for the separate fits, in blocks of groups when there
         is much work; without ``backend``, processes start only when the work per worker
-        pays for them, else the blocks run in-process and the groups refitted alone by
-        the single-fit search run on threads when each gets enough work;
+        pays for them, else the blocks run in-process (threads do not pay here);
         ``backend="dask"`` inside a ``dask.distributed.Client`` spreads the blocks over a
         cluster. The fit is the same to the last bit whatever ``n_jobs`` and ``backend``.
     progress : bool, optional
