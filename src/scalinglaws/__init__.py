@@ -21,7 +21,8 @@ from __future__ import annotations
 import importlib
 
 from . import _moved
-from ._exceptions import (ConvergenceWarning, CurveResamplingWarning, DataMismatchWarning,
+from ._exceptions import (BootstrapResamplingWarning, ConvergenceWarning, CurveResamplingWarning,
+                          DataMismatchWarning,
                           ExtrapolationWarning, IdentifiabilityWarning, InputError,
                           SandwichWarning, ScalingLawsDeprecationWarning, ScalingLawsWarning,
                           UnitsWarning)
@@ -82,6 +83,7 @@ _FORMER = {
 __all__ = ["__version__", "InputError", "ScalingLawsWarning", "ConvergenceWarning",
            "IdentifiabilityWarning", "ExtrapolationWarning", "ScalingLawsDeprecationWarning",
            "DataMismatchWarning", "SandwichWarning", "CurveResamplingWarning", "UnitsWarning",
+           "BootstrapResamplingWarning",
            *_PUBLIC]
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 __all__ = ["InputError", "ScalingLawsWarning", "ConvergenceWarning", "IdentifiabilityWarning",
            "ExtrapolationWarning", "ScalingLawsDeprecationWarning",
-           "DataMismatchWarning", "SandwichWarning", "UnitsWarning"]
+           "DataMismatchWarning", "SandwichWarning", "UnitsWarning", "BootstrapResamplingWarning"]
 
 
 class InputError(ValueError):
@@ -58,6 +58,12 @@ class UnitsWarning(ScalingLawsWarning):
     """A table of runs looks like it is not in the package's units (N in parameters, D in
     tokens, C in FLOP, loss in nats per token): a loss column named or sized like a
     perplexity or bits, or parameters, tokens or compute written in millions or billions."""
+
+
+class BootstrapResamplingWarning(ScalingLawsWarning):
+    """A run bootstrap's intervals are not at their nominal level: resamples that could not
+    identify the parameters were left out, or the runs are too few per free parameter for
+    the percentile interval to cover."""
 
 
 def user_stacklevel() -> int:

@@ -318,3 +318,9 @@ def test_arrays_a_log_form_cannot_take_are_refused_by_name():
     result = LawFitter(line, space="linear", loss="squared").fit_arrays(
         {"x": np.array([-1.0, 0.0, 1.0, 2.0])}, np.array([1.0, 2.0, 3.0, 4.0]))
     assert result.params["a"] == pytest.approx(2.0) and result.params["b"] == pytest.approx(1.0)
+
+
+def test_an_unknown_option_is_named_with_the_closest_known_one():
+    # it was Python's TypeError from LawFitter.__init__
+    with pytest.raises(InputError, match="unknown option 'tie'; did you mean 'tied'"):
+        fit(generate_sweep(rng=0), tie={"beta": "alpha"})

@@ -105,3 +105,15 @@ def test_bad_arguments():
         asymptotic_covariance(result, runs, correction="HC3")
     with pytest.raises(InputError, match="fingerprints differ"):
         asymptotic_covariance(result, sl.generate_sweep(noise=0.01, rng=10))
+
+
+def test_an_exact_fit_has_no_sandwich_standard_errors():
+    # 5 runs for 5 free parameters: the law passes through every run, the "meat" is zero,
+    # and HC0 used to give standard errors of about 1e-15 (HC1: inf) instead of refusing
+    runs = sl.load_runs(sl.generate_sweep(rng=0).to_frame().iloc[[0, 20, 40, 60, 80]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        result = sl.fit(runs)
+    for correction in ("HC0", "HC1"):
+        with pytest.raises(InputError, match="5 runs for 5 free parameters leave no residual"):
+            asymptotic_covariance(result, runs, correction=correction)

@@ -157,3 +157,13 @@ def test_a_profile_interval_names_its_kind_frozen_and_in_old_pickles():
     restored.__setstate__(state)
     assert "method" not in vars(restored) and restored.method == "profile likelihood"
     assert not restored.values.flags.writeable
+
+
+def test_an_exact_fit_is_refused_for_its_degrees_of_freedom():
+    # it used to say "no run is in Huber's quadratic zone", false here: all 5 runs are
+    runs = sl.load_runs(sl.generate_sweep(rng=0).to_frame().iloc[[0, 20, 40, 60, 80]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        result = sl.fit(runs)
+    with pytest.raises(InputError, match="5 runs for 5 free parameters leave no residual"):
+        profile_interval(result, runs, "alpha")

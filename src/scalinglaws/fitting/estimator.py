@@ -475,4 +475,20 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
                  "duplicates"}
     load_kwargs = {k: options.pop(k) for k in list(options) if k in load_keys}
     weights = options.pop("weights", None)
+    _check_option_names(options, load_keys | {"weights", "groups", "shared"})
     return LawFitter(form, **options).fit(runs, weights=weights, **load_kwargs)
+
+
+def _check_option_names(options, others) -> None:
+    """An InputError naming an option ``fit`` does not know, with the closest known name
+    (``tie=`` -> ``tied``), instead of Python's TypeError from ``LawFitter``."""
+    import difflib
+    import inspect
+
+    known = set(inspect.signature(LawFitter.__init__).parameters) - {"self", "form"} | others
+    for name in options:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            raise InputError(f"fit() got an unknown option {name!r}"
+                             + (f"; did you mean {close[0]!r}?" if close else "")
+                             + f" (options: {', '.join(sorted(known))})")

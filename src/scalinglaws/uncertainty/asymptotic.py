@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._exceptions import SandwichWarning
+from .._exceptions import InputError, SandwichWarning
 from .._validation import FrozenOnUnpickle
 from .._validation import check_choice, freeze_array_fields
 from ..data.runs import as_runs
@@ -148,8 +148,12 @@ def asymptotic_covariance(result: FitResult, runs, *, correction: str = "HC0") -
     inverse = np.linalg.pinv(bread)
     cov = inverse @ meat @ inverse
     n, p = len(r), len(fitter.free)
+    if n <= p:  # an exact fit: zero residuals give a zero "meat", not a small error
+        raise InputError(f"sandwich covariance: {n} runs for {p} free parameters leave no "
+                         "residual degrees of freedom, so there are no standard errors (fit "
+                         "more runs, or fix or tie parameters)")
     if correction == "HC1":
-        cov = cov * (n / (n - p) if n > p else np.inf)
+        cov = cov * n / (n - p)
     sd = np.sqrt(np.clip(np.diag(cov), 0, None))
     with np.errstate(invalid="ignore", divide="ignore"):
         corr = cov / np.outer(sd, sd)

@@ -45,7 +45,7 @@ import warnings
 
 import numpy as np
 
-from .._exceptions import ConvergenceWarning, InputError, ScalingLawsWarning
+from .._exceptions import BootstrapResamplingWarning, ConvergenceWarning, InputError
 from .._parallel import map_blocks, plan_threads, plan_workers
 from .._validation import check_bool, check_confidence_level as _check_level, check_int, check_rng
 from ..fitting.estimator import GRADIENT_TOLERANCE, FitResult, LawFitter
@@ -72,12 +72,6 @@ _DAMPING = 1e-5
 # in-process against 2.5 s on two fresh workers and 0.84 s on a warm pool
 # (bench/bench_bootstrap.py, load average 2.7); about 0.5 us per run and start.
 SECONDS_PER_RESAMPLE_RUN_START = 0.5e-6
-
-
-class BootstrapResamplingWarning(ScalingLawsWarning):
-    """A run bootstrap's intervals are not at their nominal level: resamples that could not
-    identify the parameters were left out, or the runs are too few per free parameter for
-    the percentile interval to cover."""
 
 
 def distinct_points(counts: np.ndarray, point_of_run: np.ndarray) -> np.ndarray:

@@ -102,8 +102,12 @@ def profile_scale(result: FitResult, runs) -> float:
 
 def _scale(fitter, r):
     n, p = r.size, len(fitter.free)
+    if n <= p:
+        raise InputError(f"{n} runs for {p} free parameters leave no residual degrees of "
+                         "freedom: the profile likelihood ratio has no scale (fit more runs, "
+                         "or fix or tie parameters)")
     curvature = fitter.loss.psi_deriv(r).sum() / n
-    if curvature <= 0 or n <= p:
+    if curvature <= 0:
         raise InputError("no run is in Huber's quadratic zone at the optimum: the profile "
                          "likelihood ratio has no scale (use the bootstrap)")
     return float((fitter.loss.psi(r) ** 2).sum() / (n - p) / curvature)
