@@ -18,8 +18,10 @@ Run from the repository root with ``../shared`` beside it (or $SCALINGLAWS_SHARE
     python bench/bench_curves.py --coverage --method blocks --quantity params
     python bench/bench_curves.py --coverage --method curves      # 3 curves: 10 resamples
     python bench/bench_curves.py --coverage --method blocks --quantity partway   # predict_final
-    python bench/bench_curves.py --coverage --quantity partway --parts   # where it falls short
-    (--rho 0: independent noise; --block-length K: fixed blocks; --resamples, --replicates)
+    python bench/bench_curves.py --coverage --quantity partway --parts   # the two shares
+    python bench/bench_curves.py --coverage --quantity partway --run-noise blocks  # before
+    (--rho 0: independent noise; --block-length K: fixed blocks; --resamples, --replicates;
+    --level 0.95: the level test_curve_final_coverage.py checks)
 """
 
 from __future__ import annotations
@@ -116,7 +118,7 @@ def timing():
 
 def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str = "final",
              replicates: int = 100, resamples: int = 100, rho: float = 0.7, level=0.9,
-             block_length: int | None = None):
+             block_length: int | None = None, run_noise: str | None = None):
     """The coverage simulations behind the README (the tests run shorter versions).
 
     ``law`` simulates and fits that law; ``quantity`` is ``"final"`` (the interval
@@ -142,7 +144,7 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
           f"{block_length or 'from the residuals'}")
     if quantity == "partway":
         return _partway_coverage(law, schedules, held, methods, replicates, resamples, rho,
-                                 level, block_length)
+                                 level, block_length, run_noise)
     for method in methods:
         hits, widths, began = None, [], time.process_time()
         failed, short, on_bound, hits_bound, distinct, errors = 0, 0, 0, 0, [], []
@@ -225,10 +227,12 @@ def _partway_data(law, schedules, held, replicate, resamples, rho, level, method
 
 
 def partway_replicate(law, schedules, held, method, replicate, resamples, rho=0.7, level=0.9,
-                      block_length=None, fractions=PARTWAY_FRACTIONS):
+                      block_length=None, fractions=PARTWAY_FRACTIONS, run_noise=None):
     """One data set of the ``predict_final`` coverage simulation (:func:`_partway_data`),
-    the held-out run cut at each fraction of its steps. Returns ``{fraction: (covered,
-    width, error, points seen, block length)}`` and the fit's status."""
+    the held-out run cut at each fraction of its steps, its noise redrawn by ``run_noise``
+    (``predict_final``'s default: the AR(1) sieve, or blocks when ``block_length`` is
+    given). Returns ``{fraction: (covered, width, error, points seen, block length, AR(1)
+    coefficient)}`` and the fit's status."""
     import warnings
 
     from scalinglaws.analysis.curves import predict_final
@@ -240,42 +244,45 @@ def partway_replicate(law, schedules, held, method, replicate, resamples, rho=0.
         warnings.simplefilter("ignore")  # failed refits are left out of the interval
         for fraction in fractions:
             seen = run.truncate(fraction)
-            row = predict_final(fit, seen, draws=draws, rng=replicate,
+            row = predict_final(fit, seen, draws=draws, rng=replicate, run_noise=run_noise,
                                 block_length=block_length).iloc[0]
             out[fraction] = (bool(row.final_low <= true_final <= row.final_high),
                              row.final_high - row.final_low, row.final_loss - true_final,
-                             len(seen), int(row.block_length))
+                             len(seen), int(row.block_length), float(row.noise_ar1))
     return out, fit.status
 
 
 def _partway_coverage(law, schedules, held, methods, replicates, resamples, rho, level,
-                      block_length):
+                      block_length, run_noise=None):
     for method in methods:
         began = time.process_time()
         results = [partway_replicate(law, schedules, held, method, r, resamples, rho, level,
-                                     block_length) for r in range(replicates)]
+                                     block_length, run_noise=run_noise)
+                   for r in range(replicates)]
         bound = np.array([status == 1 for _, status in results])
         for fraction in PARTWAY_FRACTIONS:
-            hit, width, error, points, length = (np.array(v, dtype=float) for v in
-                                                 zip(*(out[fraction] for out, _ in results)))
+            hit, width, error, points, length, ar1 = (
+                np.array(v, dtype=float) for v in zip(*(out[fraction] for out, _ in results)))
+            noise = (f"blocks of {int(length.min())}-{int(length.max())}" if length.max()
+                     else f"AR(1) sieve, coefficient {np.nanmean(ar1):.2f} on average")
             print(f"{method:>6}: run seen to {fraction:.0%}: {100 * level:g}% intervals of its "
                   f"final loss covered the truth {int(hit.sum())}/{replicates} times (fits on a "
                   f"bound: {int(hit[bound].sum())}/{int(bound.sum())}); median width "
                   f"{np.median(width):.4f} nats; error {error.mean():+.5f} "
                   f"(sd {error.std():.5f}); {int(points.min())}-{int(points.max())} points "
-                  f"seen in blocks of {int(length.min())}-{int(length.max())}")
+                  f"seen, {noise}")
         print(f"        ({time.process_time() - began:.0f} s CPU)")
 
 
 def partway_parts(law="momentum", replicates=100, resamples=100, fraction=0.5, rho=0.7,
-                  level=0.9):
-    """Where the part-way intervals fall short (the README's decomposition): on the
+                  level=0.9, run_noise=None):
+    """The part-way intervals' two shares (the README's decomposition): on the
     simulation's data sets, the actual spread of the final-loss error that comes from the
     run's own noise (L0 refitted on the noisy run, the law at the truth) and from the law
     (the fitted law, L0 refitted on the noise-free run), each beside the spread the
     bootstrap gives it (interval width / (2 z), z the normal quantile of ``level``: the
-    run's blocks with every draw at the truth; the law's draws with the noise-free run
-    not resampled)."""
+    run's noise redrawn by ``run_noise`` with every draw at the truth; the law's draws
+    with the noise-free run not resampled)."""
     import dataclasses
     import warnings
     from statistics import NormalDist
@@ -299,7 +306,8 @@ def partway_parts(law="momentum", replicates=100, resamples=100, fraction=0.5, r
             at_truth = dataclasses.replace(draws, point=dict(exact.params), draws=np.repeat(
                 [[truth[n] for n in fit.law.param_names]], resamples, axis=0))
             seen, seen_clean = noisy.truncate(fraction), clean.truncate(fraction)
-            run = predict_final(exact, seen, draws=at_truth, rng=replicate).iloc[0]
+            run = predict_final(exact, seen, draws=at_truth, rng=replicate,
+                                run_noise=run_noise).iloc[0]
             lawn = predict_final(fit, seen_clean, draws=draws, rng=replicate,
                                  block_length=len(seen_clean)).iloc[0]
         for part, row in (("run", run), ("law", lawn)):
@@ -333,14 +341,20 @@ def main():
     parser.add_argument("--block-length", type=int, help="points per block (default: from "
                                                          "the residuals' autocorrelation)")
     parser.add_argument("--parts", action="store_true",
-                        help="with --quantity partway: where the intervals fall short (the "
-                             "run's noise against the law's share)")
+                        help="with --quantity partway: the spread the bootstrap gives the "
+                             "run's noise and the law, each against the actual one")
+    parser.add_argument("--run-noise", choices=["ar1", "blocks"],
+                        help="with --quantity partway: how predict_final redraws the run's "
+                             "noise (default its own: ar1, or blocks with --block-length)")
+    parser.add_argument("--level", type=float, default=0.9, help="nominal level")
     args = parser.parse_args()
     if args.coverage and args.quantity == "partway" and args.parts:
-        partway_parts(args.law, args.replicates, args.resamples, rho=args.rho)
+        partway_parts(args.law, args.replicates, args.resamples, rho=args.rho,
+                      level=args.level, run_noise=args.run_noise)
     elif args.coverage:
         coverage(args.law, tuple(args.method or ("blocks", "points")), args.quantity,
-                 args.replicates, args.resamples, args.rho, block_length=args.block_length)
+                 args.replicates, args.resamples, args.rho, args.level,
+                 block_length=args.block_length, run_noise=args.run_noise)
     else:
         timing()
 
