@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._exceptions import ConvergenceWarning, InputError
+from .._exceptions import BootstrapResamplingWarning, ConvergenceWarning, InputError
 from .._parallel import map_blocks
 from .._validation import FrozenOnUnpickle
 from .._validation import check_confidence_level, check_int, deep_freeze
@@ -34,7 +34,7 @@ from ..fitting._stacked import StackedGroups, block_lm
 from ..fitting.polish import polish
 from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
 from ..fitting.grouped import GroupedFitResult, GroupedFitter, check_weights
-from .bootstrap import resample_counts
+from .bootstrap import design_points, distinct_points, resample_counts
 from .bootstrap_result import BootstrapResult
 
 __all__ = ["GroupedBootstrapResult", "bootstrap_groups"]
@@ -64,6 +64,10 @@ class GroupedBootstrapResult(FrozenOnUnpickle):
     n_failed : Mapping
         Group value -> resamples whose refit failed for it (excluded, never dropped
         silently).
+    n_degenerate : Mapping
+        Group value -> resamples that drew fewer distinct runs of it than its own free
+        parameters (not identified: excluded, NaN in ``draws``; empty in results made
+        before this was counted).
     confidence_level : float
     seed : int or None
     method : str
@@ -81,9 +85,10 @@ class GroupedBootstrapResult(FrozenOnUnpickle):
     confidence_level: float = 0.95
     seed: int | None = None
     method: str = "percentile"
+    n_degenerate: Mapping = field(default_factory=dict)
 
     def __post_init__(self):
-        for name in ("groups", "shared", "point", "draws", "n_failed"):
+        for name in ("groups", "shared", "point", "draws", "n_failed", "n_degenerate"):
             object.__setattr__(self, name, deep_freeze(getattr(self, name)))
 
     def index(self, group) -> int:
@@ -98,9 +103,11 @@ class GroupedBootstrapResult(FrozenOnUnpickle):
         resamples left out), usable as ``draws=`` of every analysis function."""
         values = self.draws[:, self.index(group)]
         ok = np.all(np.isfinite(values), axis=1)
+        degenerate = int(self.n_degenerate.get(group, 0))
         return BootstrapResult(form=self.form, point=dict(self.point[group]), draws=values[ok],
                                objectives=np.full(int(ok.sum()), np.nan),
-                               n_resamples=self.n_resamples, n_failed=int((~ok).sum()),
+                               n_resamples=self.n_resamples,
+                               n_failed=int((~ok).sum()) - degenerate, n_degenerate=degenerate,
                                n_best_start_changed=0, confidence_level=self.confidence_level,
                                method="percentile", seed=self.seed, groups=self.group_column)
 
@@ -131,6 +138,8 @@ class GroupedBootstrapResult(FrozenOnUnpickle):
                "confidence_level": self.confidence_level, "seed": self.seed,
                "group_column": self.group_column, "shared": list(self.shared),
                "n_failed": [{"group": g, "n_failed": int(self.n_failed[g])} for g in self.groups],
+               "n_degenerate": [{"group": g, "n_degenerate": int(self.n_degenerate.get(g, 0))}
+                                for g in self.groups],
                "param_names": list(self.form.param_names)}
         if include_draws:
             doc["draws"] = [{"group": g, "draws": np.where(np.isfinite(self.draws[:, i]),
@@ -242,7 +251,13 @@ def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
     labels = runs.frame[result.group_column].to_numpy()
     counts = resample_counts(len(runs), n_resamples, generator, labels)
     stack = StackedGroups(fitter, inputs, targets, per_weights)
+    degenerate = _degenerate(keys, rows, inputs, counts, stack.q - len(grouped.shared_index),
+                             result.group_column)
     spread = stack.spread(counts[:, np.concatenate(rows)])  # (R, G, n_max), group order
+    # a group a resample cannot identify is left out of that resample's refit (weight 0),
+    # so its flat directions neither stall the others' shared parameters nor count as a
+    # failed refit
+    spread[degenerate] = 0.0
     free = [fitter.form.param_names.index(n) for n in fitter.free]
     theta0 = np.array([fitter.form.to_internal(fitter.form.params_vector(result[k].params))[free]
                        for k in keys])
@@ -255,8 +270,16 @@ def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
     ok = np.concatenate([o[1] for o in outputs])
     draws = fitter.form.to_public(fitter._expand(theta.reshape(-1, stack.q))).reshape(
         n_resamples, len(keys), -1)
+    ok &= ~degenerate
     draws[~ok] = np.nan
-    failed = {k: int((~ok[:, g]).sum()) for g, k in enumerate(keys)}
+    failed = {k: int((~ok[:, g] & ~degenerate[:, g]).sum()) for g, k in enumerate(keys)}
+    left_out = {k: int(degenerate[:, g].sum()) for g, k in enumerate(keys)}
+    if any(left_out.values()):
+        warnings.warn("grouped bootstrap: " + ", ".join(
+            f"{count} of {n_resamples} resamples of {result.group_column}={k!r}"
+            for k, count in left_out.items() if count) + " drew fewer distinct runs than the "
+            "group's own free parameters, which they cannot identify: left out of its "
+            "intervals (see n_degenerate)", BootstrapResamplingWarning, stacklevel=2)
     if any(failed.values()):
         worst = sum(failed.values())
         warnings.warn(f"grouped bootstrap: {worst} group refits (of {n_resamples * len(keys)}) "
@@ -265,7 +288,24 @@ def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
     return GroupedBootstrapResult(
         form=fitter.form, group_column=result.group_column, groups=tuple(keys),
         shared=result.shared, point={k: dict(result[k].params) for k in keys}, draws=draws,
-        n_resamples=n_resamples, n_failed=failed, confidence_level=level, seed=seed)
+        n_resamples=n_resamples, n_failed=failed, confidence_level=level, seed=seed,
+        n_degenerate=left_out)
+
+
+def _degenerate(keys, rows, inputs, counts, n_own, column) -> np.ndarray:
+    """``(R, G)``: resamples that draw fewer distinct design points of a group than its
+    own (unshared) free parameters ``n_own``. A group whose runs are not more than
+    ``n_own`` is refused: nothing to resample."""
+    out = np.zeros((counts.shape[0], len(keys)), bool)
+    for g, (key, index) in enumerate(zip(keys, rows)):
+        points = design_points(inputs[g])
+        if points.max(initial=-1) + 1 <= n_own:
+            raise InputError(f"group {column}={key!r} has {len(index)} runs at "
+                             f"{points.max(initial=-1) + 1} distinct inputs for its {n_own} own "
+                             "free parameters: no residual degrees of freedom, so nothing to "
+                             "resample (share more parameters, or fix or tie some)")
+        out[:, g] = distinct_points(counts[:, index], points) < n_own
+    return out
 
 
 def _run_chunks(args, chunks, max_iter, n_jobs, backend, show):
