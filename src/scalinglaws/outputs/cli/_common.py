@@ -502,6 +502,10 @@ def check_out(args, path=None):
         kind = _RESULT_SUFFIXES.get(Path(out).suffix.lower())
         if kind is None:
             raise InputError(f"--out {os.fspath(out)!r}: end the name with .csv, .tsv or .json")
+    inputs = [getattr(args, name, None) for name in INPUT_ATTRIBUTES]
+    document = document_kind(args) if kind in ("json", "fit") else None
+    checked = check_output_path(out, inputs=[p for p in inputs if p], kind=kind,
+                                force=getattr(args, "force", False), document=document)
     if kind == "image":  # before any drawing: the format comes from the suffix
         from matplotlib.backend_bases import FigureCanvasBase
 
@@ -509,10 +513,7 @@ def check_out(args, path=None):
         if Path(out).suffix.lower().lstrip(".") not in formats:
             raise InputError(f"--out {os.fspath(out)!r}: end the name with the image format, "
                              f"one of .{', .'.join(formats)}")
-    inputs = [getattr(args, name, None) for name in INPUT_ATTRIBUTES]
-    document = document_kind(args) if kind in ("json", "fit") else None
-    return check_output_path(out, inputs=[p for p in inputs if p], kind=kind,
-                             force=getattr(args, "force", False), document=document)
+    return checked
 
 
 #: ``with output_file(out) as tmp:`` a temporary path beside ``out`` that becomes ``out``
