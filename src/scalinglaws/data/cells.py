@@ -94,7 +94,7 @@ def _bad_cells_message(bad: dict, table: pd.DataFrame, mapping: dict, source: st
     elif math.isnan(value):
         what = "value is missing"
         if nan_policy == "raise":
-            what += "; to drop rows with missing values instead, set nan_policy to omit"
+            what += "; to drop rows with missing values instead, set nan_policy to 'omit'"
     elif math.isinf(value):
         what = f"value {shown} is not finite"
     else:

@@ -115,7 +115,7 @@ def _fraction_column(frame, column: str, name: str, source: str, lines, thousand
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         cell = frame[column].iloc[row]
-        what = ("is missing; to drop rows with missing values instead, set nan_policy to omit"
+        what = ("is missing; to drop rows with missing values instead, set nan_policy to 'omit'"
                 if missing[row] else f"{cell!r} is not a number" if not_number[row]
                 else f"{float(values[row])!r} is not in [0, 1]")
         extra = int(bad.sum()) - 1

@@ -122,3 +122,11 @@ def test_a_figure_without_an_image_suffix_is_refused_before_drawing(tmp_path, mo
     assert main(["plot", "fit", "fit.json", "--data", str(DATA), "--out", "noext"]) != 0
     _one_line_error(capsys, "--out 'noext': end the name with the image format", ".png")
     assert not list(tmp_path.glob(".noext*"))
+
+
+def test_a_missing_cell_names_the_flag_that_drops_it(tmp_path, capsys):
+    # the reader's advice "set nan_policy to omit" was not spelt as the command's flag
+    data = tmp_path / "runs.csv"
+    data.write_text("N,D,loss\n1e8,2e9,3.1\n2e8,,3.0\n")
+    assert main(["fit", str(data)]) != 0
+    _one_line_error(capsys, "row 1 (line 3), column 'D'", "pass --nan-policy omit")
