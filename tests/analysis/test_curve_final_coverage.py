@@ -46,9 +46,11 @@ DESIGN = {"momentum": {"replicates": 200, "resamples": 100},
 # Measured with the seeds above: data sets whose interval held the true final loss, per
 # fraction seen, and data sets whose full-data fit ended on a bound (status 1).
 MEASURED = {"momentum": {0.25: 187, 0.5: 184, 0.75: 184, "on a bound": 0},
-            "mpl": {0.25: None, 0.5: None, 0.75: None, "on a bound": 16}}
-#: checks below the 3-standard-error band (strict xfails), with the measured count
-UNDER_COVERING = {}
+            "mpl": {0.25: 52, 0.5: 49, 0.75: 48, "on a bound": 16}}
+#: checks below the 3-standard-error band (strict xfails), with the measured count: the
+#: Multi-Power Law's 16 fits on a bound covered 13 / 11 / 11, the other 44 39 / 38 / 37
+#: (its law's share, not the run's noise: README)
+UNDER_COVERING = {("mpl", 0.5): 49, ("mpl", 0.75): 48}
 
 
 def band(n):
