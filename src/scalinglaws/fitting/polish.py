@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._blas import one_blas_thread
 from ..laws.losses import Loss
 from .engine import _EXACT_FIT, ResidualFn, _bound_tolerance, _objective, _relative
 
@@ -77,7 +78,18 @@ def polish(residuals: ResidualFn, x: np.ndarray, loss: Loss, lower, upper, *,
     of the magnitudes of the per-run terms that make it up: 0 at an exact
     stationary point and 1 when nothing cancels, whatever the scale of the
     objective.
+
+    BLAS runs on one thread meanwhile (:func:`scalinglaws._blas.one_blas_thread`): the
+    SVDs inside ``least_squares`` on a grouped fit's few thousand runs took 6-10x as
+    long on OpenBLAS's default threads on the loaded 2-core machine
+    (``bench/bench_blas_threads.py``).
     """
+    with one_blas_thread():
+        return _polish(residuals, x, loss, lower, upper, gtol, max_iter, weights)
+
+
+def _polish(residuals, x, loss, lower, upper, gtol, max_iter, weights):
+    """:func:`polish`'s work, on whatever BLAS threads are set."""
     from scipy import optimize
 
     w = 1.0 if weights is None else np.asarray(weights, dtype=float)
