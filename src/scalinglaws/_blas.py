@@ -13,8 +13,8 @@ block runs and restores them after.
 It only ever lowers the thread count, so a user's own ``OPENBLAS_NUM_THREADS``,
 ``OMP_NUM_THREADS`` or ``threadpoolctl.threadpool_limits`` is never widened. The
 number of threads does not change what the package's calls compute on these sizes
-(``tests/test_blas.py`` checks a fit bit for bit). Without ``threadpoolctl`` installed
-it does nothing.
+(``tests/test_blas.py`` checks a fit bit for bit). ``threadpoolctl`` (scikit-learn's
+small pure-Python dependency) does the limiting; it is imported on the first use.
 """
 
 from __future__ import annotations
@@ -39,16 +39,15 @@ _limiter = None
 
 
 def _blas_controller():
-    """A cached ``threadpoolctl.ThreadpoolController`` for the BLAS libraries loaded now,
-    or None without threadpoolctl (creating one scans the loaded libraries: ~1 ms)."""
+    """A cached ``threadpoolctl.ThreadpoolController`` of the BLAS libraries loaded now
+    (creating one scans the process's libraries: ~1 ms; entering its limit ~20 us).
+    ``bench/bench_blas_threads.py`` replaces this by ``lambda: None`` to time the
+    package without the limit."""
     key = tuple(name in sys.modules for name in _BLAS_MODULES)
     if key not in _controllers:
-        try:
-            from threadpoolctl import ThreadpoolController
-        except ImportError:
-            _controllers[key] = None
-        else:
-            _controllers[key] = ThreadpoolController().select(user_api="blas")
+        from threadpoolctl import ThreadpoolController
+
+        _controllers[key] = ThreadpoolController().select(user_api="blas")
     return _controllers[key]
 
 
@@ -56,8 +55,8 @@ def _blas_controller():
 def one_blas_thread():
     """Run the block with every loaded BLAS library limited to one thread.
 
-    A no-op where BLAS already runs on one thread, inside another ``one_blas_thread``,
-    or without ``threadpoolctl``. Safe from several threads at once: the limit holds
+    A no-op where BLAS already runs on one thread or inside another
+    ``one_blas_thread``. Safe from several threads at once: the limit holds
     until the last of them leaves, and that one restores the thread counts seen by the
     first.
 
