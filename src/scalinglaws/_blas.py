@@ -11,7 +11,10 @@ loaded in this process (numpy's and scipy's OpenBLAS, MKL...) to one thread whil
 block runs and restores them after.
 
 It only ever lowers the thread count, so a user's own ``OPENBLAS_NUM_THREADS``,
-``OMP_NUM_THREADS`` or ``threadpoolctl.threadpool_limits`` is never widened. The
+``OMP_NUM_THREADS`` or ``threadpoolctl.threadpool_limits`` is never widened (and while
+another Python thread holds its own ``threadpool_limits`` on OpenBLAS's pthreads
+build, threadpoolctl >= 3.6 leaves that thread's setting alone: the limit is then
+the user's). The
 number of threads does not change what the package's calls compute on these sizes
 (``tests/test_blas.py`` checks a fit bit for bit). ``threadpoolctl`` (scikit-learn's
 small pure-Python dependency) does the limiting; it is imported on the first use.
