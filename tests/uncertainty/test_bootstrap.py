@@ -125,9 +125,22 @@ def test_threads_chosen_by_the_package_give_the_same_draws(synthetic, monkeypatc
         return refit(*args)
 
     monkeypatch.setattr(module, "_refit_chunk", spy)
+    import concurrent.futures
+
+    pools = []
+
+    class Pool(concurrent.futures.ThreadPoolExecutor):
+        def __init__(self, max_workers=None, **kwargs):
+            pools.append(max_workers)
+            super().__init__(max_workers=max_workers, **kwargs)
+
+    monkeypatch.setattr(concurrent.futures, "ThreadPoolExecutor", Pool)
     other = bootstrap(result, runs, 60, rng=3, n_jobs=2)
     assert np.array_equal(one.draws, other.draws)
-    assert threading.get_ident() not in seen and len(seen) == 2  # both blocks on threads
+    # every block off the main thread, in a pool of two (whether the pool starts a second
+    # thread depends on timing: a busy machine may finish the first block before the second
+    # is submitted, and the pool then reuses its idle thread)
+    assert threading.get_ident() not in seen and 1 <= len(seen) <= 2 and pools == [2]
     # 10,000 resamples of one start on 2 threads: 4 blocks of 2,500, not 4,096 + 4,096 + 1,808
     assert module._chunk_size(10_000, 1, 2, None, seconds=10.0) == 2500
     assert module._chunk_size(10_000, 1, 1, None, seconds=10.0) == 3334
