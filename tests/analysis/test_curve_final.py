@@ -96,3 +96,18 @@ def test_linear_map_to_the_final_loss_is_the_refit_s_response(setting):
             return law.predict(p, final_sums)[0]
 
         assert final(moved) - final(params) == pytest.approx(target @ e, rel=0.02)
+
+
+def test_a_run_too_short_for_its_noise_says_so(setting):
+    # 3 points and L0 refitted: 2 residual degrees of freedom, no AR(1) to estimate; the
+    # draws are refitted on the run itself (as one block as long as the run), and it warns
+    fit, draws, part, _, _ = setting
+    three = part.select(mask=np.arange(len(part)) < 3)
+    with pytest.warns(UserWarning, match="too few beyond the 1 refitted"):
+        table = predict_final(fit, three, draws=draws, rng=0)
+    alone = predict_final(fit, three, draws=draws, block_length=3)
+    assert table.final_low[0] == alone.final_low[0]
+    assert table.final_high[0] == alone.final_high[0]
+    assert np.isnan(table.noise_ar1[0])
+    four = predict_final(fit, part.select(mask=np.arange(len(part)) < 4), draws=draws, rng=0)
+    assert np.isfinite(four.noise_ar1[0])

@@ -164,7 +164,7 @@ class _RunRefit:
         design = jac[0].T
         _, final_jac = law.evaluate(fitter._expand(x), final_sums)
         gradient = fitter._contract(final_jac)[0][:, 0]
-        target = gradient @ np.linalg.solve(design.T @ design, design.T)
+        target = gradient @ np.linalg.pinv(design)  # (J'J)^-1 J', safe if J'J is singular
         return design, target
 
     def fitted(self, params: Mapping) -> np.ndarray:
@@ -384,6 +384,13 @@ def _final_draws(result, part: Curves, final_sums, params: dict, refitter, draws
             length = min(block_length or residual_block_length(refitter.residuals(params), n),
                          n)
             counts = block_counts(n, length, len(public), rng)
+        elif n < len(refitter.refit) + 3:
+            # too few points left over to estimate an AR(1): the draws are refitted on the
+            # run itself, and the interval lacks the run's noise
+            warnings.warn(f"predict_final: run {part.runs[0]!r} has {n} point(s), too few "
+                          f"beyond the {len(refitter.refit)} refitted parameter(s) to estimate "
+                          "its noise: its interval holds the law's uncertainty only",
+                          UserWarning, stacklevel=3)
         else:
             design, target = refitter.linearized(params, final_sums)
             # residuals as noise: log loss - log fit
