@@ -12,14 +12,16 @@ medians of ``--repeats`` interleaved calls of
 * the joint fit of Porian et al.'s 15 settings with alpha and beta shared
   (``sl.fit(runs, groups="setting", shared=["alpha", "beta"])``, 1,745 runs, 47
   parameters);
-* ``sl.isoflop_fit`` on Porian's runs (statsmodels OLS on the optima);
-* one ``scipy.linalg.svd`` of a 1,745 x 47 matrix (x20), as ``least_squares`` calls it
-  (outside the package: its ``before`` and ``package`` are the same call),
+* ``sl.isoflop_fit`` on Porian's runs (statsmodels OLS on the optima),
 
 each in three modes: ``before`` (the package's limit switched off: BLAS on its default
 threads, as before the limit), ``package`` (as shipped) and ``user 1`` (the whole call
 inside ``threadpoolctl.threadpool_limits(1)``, what ``OPENBLAS_NUM_THREADS=1`` gives).
-Then the cost of entering the limit: ``one_blas_thread()``, a cached
+Then what one thread could cost where the cores are free: one ``scipy.linalg.svd`` of a
+1,745 x 47 matrix (as ``least_squares`` calls it on the grouped fit) on one thread and
+on BLAS's default threads, ``--svd-calls`` interleaved calls each, the fastest and the
+5th percentile (on a shared machine, the calls that found the cores free; on an idle
+one, all of them). Then the cost of entering the limit: ``one_blas_thread()``, a cached
 ``ThreadpoolController().limit(limits=1, user_api="blas")`` and
 ``threadpool_limits(1)``, against a default fit's time.
 
@@ -28,7 +30,8 @@ threads) and every timing with the load average when it was taken. The case that
 is a machine loaded by other work; ``--busy 2`` adds two busy-loop processes for the run
 when the machine happens to be quiet. Do not set ``OPENBLAS_NUM_THREADS`` for this script.
 
-    python bench/bench_blas_threads.py [--repeats 5] [--busy 0] [--data-dir ../shared]
+    python bench/bench_blas_threads.py [--repeats 5] [--svd-calls 400] [--busy 0]
+                                       [--data-dir ../shared]
 """
 
 from __future__ import annotations
@@ -83,26 +86,36 @@ def _call(function, mode: str) -> float:
 
 def cases(data_dir: Path) -> dict:
     """The calls to time, by name."""
-    from scipy import linalg
-
     epoch = sl.load_runs(data_dir / "datasets" / "chinchilla_epoch" / "svg_extracted_data.csv"
                          ).exclude_top_loss(5)
     porian = sl.load_runs(data_dir / "datasets" / "porian2024" / "porian2024_isoflop.csv",
                           columns={"N": "N"})
-    matrix = np.random.default_rng(0).standard_normal((1745, 47))
-
-    def svd():
-        # scipy.optimize's trf takes the SVD of the scaled Jacobian, blocks not needed
-        for _ in range(20):
-            linalg.svd(matrix, full_matrices=False)
-
     return {
         "fit, Epoch 240 runs": lambda: sl.fit(epoch),
         "grouped, Porian shared alpha beta": lambda: sl.fit(porian, groups="setting",
                                                              shared=["alpha", "beta"]),
         "isoflop_fit, Porian": lambda: sl.isoflop_fit(porian),
-        "svd 1745x47 x20": svd,
     }
+
+
+def svd_times(n_calls: int) -> dict:
+    """Seconds of each of ``n_calls`` SVDs of a 1,745 x 47 matrix, by BLAS threads
+    (1 and the default), interleaved."""
+    from scipy import linalg
+    from threadpoolctl import ThreadpoolController
+
+    controller = ThreadpoolController().select(user_api="blas")
+    default = max(pool["num_threads"] for pool in controller.info())
+    matrix = np.random.default_rng(0).standard_normal((1745, 47))
+    times = {1: [], default: []}
+    for i in range(n_calls):
+        for threads in (1, default) if i % 2 else (default, 1):
+            with controller.limit(limits=threads):
+                start = time.perf_counter()
+                # scipy.optimize's trf takes this SVD of the scaled Jacobian each step
+                linalg.svd(matrix, full_matrices=False)
+                times[threads].append(time.perf_counter() - start)
+    return times
 
 
 def entry_costs(n: int = 300, batches: int = 5) -> dict:
@@ -141,6 +154,7 @@ def entry_costs(n: int = 300, batches: int = 5) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--svd-calls", type=int, default=400)
     parser.add_argument("--busy", type=int, default=0,
                         help="busy-loop processes to start for the run")
     parser.add_argument("--data-dir", type=Path, default=SHARED)
@@ -167,6 +181,8 @@ def main() -> None:
                     line = f"  {name:36s} {mode:8s} {seconds:8.3f} s  {_load()}"
                     lines.append(line)
                     print(line, file=sys.stderr, flush=True)
+        svd_load = _load()
+        svds = svd_times(args.svd_calls)
         costs = entry_costs()
         cost_load = _load()
     finally:
@@ -181,6 +197,17 @@ def main() -> None:
     for name in calls:
         b, p, u = (median[name, mode] for mode in MODES)
         print(f"{name:36s} {b:8.3f}s {p:8.3f}s {u:8.3f}s {b / p:14.2f}x {p / u:14.2f}x")
+    print(f"\nsvd 1745x47, {args.svd_calls} interleaved calls per thread count ({svd_load}):")
+    for threads, seconds in svds.items():
+        fastest, p5, mid = np.min(seconds), *np.percentile(seconds, [5, 50])
+        print(f"  {threads} BLAS thread{'s' if threads > 1 else ' '}  fastest "
+              f"{fastest * 1e3:7.2f} ms  5th percentile {p5 * 1e3:7.2f} ms  median "
+              f"{mid * 1e3:7.2f} ms")
+    if len(svds) > 1:
+        one, many = (np.array(v) for v in svds.values())
+        print(f"  one thread / default: fastest {one.min() / many.min():.2f}x, 5th "
+              f"percentile {np.percentile(one, 5) / np.percentile(many, 5):.2f}x, median "
+              f"{np.median(one) / np.median(many):.2f}x (below 1: one thread is faster)")
     fit_seconds = median["fit, Epoch 240 runs", "package"]
     print(f"\nentering and leaving a one-thread limit ({cost_load}), against the default "
           f"fit's {fit_seconds * 1e3:.0f} ms:")
