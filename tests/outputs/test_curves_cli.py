@@ -259,7 +259,10 @@ def test_final_prints_where_a_run_part_way_through_will_end(synthetic, boot_fit,
     # the level and the kind: percentiles of the draws' final losses (curve_final)
     assert "final_low, final_high: 95% bootstrap percentile intervals of the law's" in printed
     assert "from the fit's bootstrap: 95% bootstrap percentile intervals (blocks, 20 resamples" in printed
-    assert "L0 refitted on blocks of the run's own points" in printed
+    assert ("L0 refitted on the run's own points, their noise redrawn by studentized AR(1) "
+            "sieve bootstrap") in printed
+    assert main(args + ["--run-noise", "blocks"]) == 0
+    assert "their noise redrawn by moving blocks" in capsys.readouterr().out
     assert main(args + ["--json"]) == 0  # the same seed, the same interval
     assert json.loads(capsys.readouterr().out)["rows"][0] == row
     # no planned schedule: refused in one line

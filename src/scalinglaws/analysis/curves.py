@@ -9,7 +9,8 @@ of a run part-way through, and "anytime" scaling points.
   will end: the law fitted on other runs, with ``refit`` parameters (default ``L0``, a
   run-specific offset) refitted on each run's points so far, predicts its loss at the
   last step of its schedule; with bootstrap draws of the law, a percentile interval that
-  also resamples blocks of the run's own points.
+  also redraws the run's own noise (an AR(1) sieve bootstrap of its residuals, or moving
+  blocks).
 * :func:`anytime_points`: points of the curves that can stand for a separately trained
   run, as a table of runs for :func:`scalinglaws.fit`: the end of every LR decay
   (Hägele et al. 2024 cool a constant-LR run down from several checkpoints), the final

@@ -179,7 +179,8 @@ def cmd_final(args) -> int:
     refit = () if args.no_refit else tuple(args.refit)
     frame = predict_final(result, curves, refit=refit, draws=draws,
                           confidence_level=args.confidence_level,
-                          block_length=args.block_length, rng=args.seed)
+                          block_length=args.block_length, rng=args.seed,
+                          **({"run_noise": args.run_noise} if args.run_noise else {}))
     if logged is not None:
         frame["logged_loss"] = [logged[run][1] for run in frame["run_id"]]
         frame["error"] = frame["final_loss"] / frame["logged_loss"] - 1
@@ -190,8 +191,9 @@ def cmd_final(args) -> int:
         if draws is not None:
             if args.confidence_level is not None:
                 draws = dataclasses.replace(draws, confidence_level=args.confidence_level)
-            refitted = (f"; each draw's {', '.join(refit)} refitted on blocks of the run's "
-                        "own points") if refit else ""
+            refitted = (f"; each draw's {', '.join(refit)} refitted on the run's own points, "
+                        f"their noise redrawn by {frame.attrs['run_points']}") \
+                if refit and frame.attrs.get("run_points") else ""
             print(f"\nfinal_low, final_high: {_kind(frame)} of the law's final loss (not of "
                   "one logged value; below nominal coverage in simulations, see the "
                   f"README){refitted}\n  from the fit's bootstrap: {draws.describe()}")
@@ -356,9 +358,13 @@ def register(sub) -> None:
                         "error)")
     e.add_argument("--confidence-level", type=probability, metavar="P",
                    help="two-sided level of the intervals (default: the fit file's draws')")
+    e.add_argument("--run-noise", choices=("ar1", "blocks"), default=None,
+                   help="how each draw redraws the run's own noise before refitting: ar1, a "
+                        "studentized AR(1) sieve bootstrap of its residuals (default), or "
+                        "blocks, moving blocks of its points")
     e.add_argument("--block-length", type=positive_int, metavar="K",
-                   help="points per block of each run's resamples (default: from the "
-                        "autocorrelation of the run's residuals)")
+                   help="points per block with --run-noise blocks (implies it; default: "
+                        "from the autocorrelation of the run's residuals)")
     add_seed_option(e)
     add_output_options(e, None, what="the table of final losses")
     e.set_defaults(func=cmd_final)
