@@ -1,23 +1,24 @@
 """One BLAS thread around the package's own small dense linear algebra.
 
 The package's matrices are small (runs x a few parameters: at most a few thousand rows
-and some tens of columns). For them one BLAS thread is as fast as several on an idle
-machine, and much faster on a busy one: OpenBLAS's threads spin-wait for a core, so on
-the README's 2-core machine at load 8, the SVDs inside scipy's ``least_squares`` on a
-joint grouped fit (Porian et al.'s 15 settings, alpha and beta shared: 1,745 x 47) took
-6-10x as long with OpenBLAS's default two threads as with one
-(``bench/bench_blas_threads.py``). :func:`one_blas_thread` limits the BLAS libraries
+and some tens of columns), and OpenBLAS's threads spin-wait for one another: on the
+README's 2-core machine shared with other work (load 5-9), one SVD of a 1,745 x 47
+matrix (what scipy's ``least_squares`` takes each step of the joint fit of Porian et
+al.'s 15 settings with alpha and beta shared) took 0.7-1.0 s on OpenBLAS's default two
+threads against 2.5 ms on one, and the whole fit 37 s against 2.8 s (medians;
+``bench/bench_blas_threads.py``). :func:`one_blas_thread` limits the BLAS libraries
 loaded in this process (numpy's and scipy's OpenBLAS, MKL...) to one thread while the
-block runs and restores them after.
+block runs and restores them after; entering and leaving it costs 30-80 us.
 
 It only ever lowers the thread count, so a user's own ``OPENBLAS_NUM_THREADS``,
 ``OMP_NUM_THREADS`` or ``threadpoolctl.threadpool_limits`` is never widened (and while
 another Python thread holds its own ``threadpool_limits`` on OpenBLAS's pthreads
 build, threadpoolctl >= 3.6 leaves that thread's setting alone: the limit is then
-the user's). The
-number of threads does not change what the package's calls compute on these sizes
-(``tests/test_blas.py`` checks a fit bit for bit). ``threadpoolctl`` (scikit-learn's
-small pure-Python dependency) does the limiting; it is imported on the first use.
+the user's). The fits checked come out the same bit for bit with and without it
+(``tests/test_blas.py``, ``tests/fitting/test_polish.py``); the SVD's U can differ in
+the last bit between one and two threads, so one thread also keeps a polish from
+depending on the machine's cores. ``threadpoolctl`` (scikit-learn's small pure-Python
+dependency) does the limiting; it is imported on the first use.
 """
 
 from __future__ import annotations
@@ -58,10 +59,9 @@ def _blas_controller():
 def one_blas_thread():
     """Run the block with every loaded BLAS library limited to one thread.
 
-    A no-op where BLAS already runs on one thread or inside another
-    ``one_blas_thread``. Safe from several threads at once: the limit holds
-    until the last of them leaves, and that one restores the thread counts seen by the
-    first.
+    A no-op inside another ``one_blas_thread``. Safe from several threads at once: the
+    limit holds until the last of them leaves, and that one restores the thread counts
+    seen by the first.
 
     Examples
     --------
@@ -74,10 +74,8 @@ def one_blas_thread():
     with _lock:
         if _depth == 0:
             controller = _blas_controller()
-            needed = controller is not None and any(
-                (pool["num_threads"] or 1) > 1 for pool in controller.info())
-            _limiter = (controller.limit(limits=1), threading.current_thread()) if needed \
-                else None
+            _limiter = None if controller is None else (controller.limit(limits=1),
+                                                        threading.current_thread())
         _depth += 1
     try:
         yield

@@ -79,9 +79,10 @@ def polish(residuals: ResidualFn, x: np.ndarray, loss: Loss, lower, upper, *,
     stationary point and 1 when nothing cancels, whatever the scale of the
     objective.
 
-    BLAS runs on one thread meanwhile (:func:`scalinglaws._blas.one_blas_thread`): the
-    SVDs inside ``least_squares`` on a grouped fit's few thousand runs took 6-10x as
-    long on OpenBLAS's default threads on the loaded 2-core machine
+    BLAS runs on one thread meanwhile (:func:`scalinglaws._blas.one_blas_thread`): on
+    OpenBLAS's default two threads the SVDs inside ``least_squares`` made the joint fit
+    of Porian et al.'s 15 settings (1,745 runs, 47 parameters) 8-13x slower in median,
+    up to 108x, on the 2-core machine shared with other work
     (``bench/bench_blas_threads.py``).
     """
     with one_blas_thread():
