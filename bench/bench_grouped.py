@@ -24,10 +24,10 @@ of ``scalinglaws.fitting.grouped``): the groups in halves on two threads against
 block in-process, and the single-fit refits of groups the batch leaves unconverged, two at
 a time on threads against one after the other. The load average is printed with each line:
 on 2 cores, another process's work takes the second core a thread would use. On a loaded
-machine OpenBLAS's own threads make the scipy polish of a joint fit (Porian's settings,
-alpha and beta shared: 47 parameters, 1,745 runs) vary up to 4x between identical calls
-(31 s, then 7.5 s, at load 10; 1.2 s with ``OPENBLAS_NUM_THREADS=1``): set it to 1 for
-ratios that mean something there.
+machine OpenBLAS's own threads used to make the scipy polish of a joint fit (Porian's
+settings, alpha and beta shared: 47 parameters, 1,745 runs) vary up to 4x between
+identical calls (31 s, then 7.5 s, at load 10); the polish now runs on one BLAS thread
+(``scalinglaws._blas.one_blas_thread``; ``bench/bench_blas_threads.py``).
 
     python bench/bench_grouped.py [--groups 200] [--repeats 3]
     python bench/bench_grouped.py --jobs [--repeats 5]
