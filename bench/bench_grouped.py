@@ -51,14 +51,19 @@ import scalinglaws as sl
 from scalinglaws.laws.synthetic import DEFAULT_BUDGETS, DEFAULT_TRUTH
 
 
+def _group_params(rng, truth) -> dict:
+    """A group's own E, A, B drawn around ``truth`` (alpha, beta kept)."""
+    return dict(truth, E=truth["E"] * rng.uniform(0.8, 1.2),
+                A=truth["A"] * rng.uniform(0.5, 2.0), B=truth["B"] * rng.uniform(0.5, 2.0))
+
+
 def tasks(n_groups: int, own_runs: bool) -> pd.DataFrame:
     """``n_groups`` groups with their own E, A, B (and one alpha, beta)."""
     rng = np.random.default_rng(0)
     truth = DEFAULT_TRUTH["chinchilla"]
     frames = []
     for g in range(n_groups):
-        params = dict(truth, E=truth["E"] * rng.uniform(0.8, 1.2),
-                      A=truth["A"] * rng.uniform(0.5, 2.0), B=truth["B"] * rng.uniform(0.5, 2.0))
+        params = _group_params(rng, truth)
         # own runs: each group sweeps its own budgets and sizes (no two groups share a run)
         sizes = {"n_sizes": 10 + g % 5, "span": 8.0 + (g % 7),
                  "budgets": np.array(DEFAULT_BUDGETS) * (1 + 0.01 * g)} if own_runs else {}
@@ -89,8 +94,7 @@ def mixed_groups(n_groups: int, noise: float = 0.01) -> pd.DataFrame:
     truth = DEFAULT_TRUTH["chinchilla"]
     frames = []
     for g in range(n_groups):
-        params = dict(truth, E=truth["E"] * rng.uniform(0.8, 1.2),
-                      A=truth["A"] * rng.uniform(0.5, 2.0), B=truth["B"] * rng.uniform(0.5, 2.0))
+        params = _group_params(rng, truth)
         n_budgets, n_sizes = ((6, 10), (8, 15), (10, 20), (12, 20))[g % 4]
         frames.append(sl.generate_sweep(params=params, budgets=np.geomspace(6e18, 3e21, n_budgets),
                                         n_sizes=n_sizes, noise=noise, rng=g).to_frame()

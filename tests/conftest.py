@@ -168,3 +168,19 @@ def result(plain_result, runs):
     from scalinglaws.uncertainty.bootstrap import bootstrap
 
     return plain_result.with_bootstrap(bootstrap(plain_result, runs, 100, rng=0))
+
+
+@pytest.fixture
+def devnull_guarded(monkeypatch):
+    """``os.replace`` fails the test if anything is renamed onto the null device (as root,
+    the old writer did); yields the device's ``os.stat`` from before."""
+    before = os.stat(os.devnull)
+    real_replace = os.replace
+
+    def guarded(source, destination, *args, **kwargs):
+        if os.path.realpath(destination) == os.path.realpath(os.devnull):
+            raise AssertionError("renamed a file onto the null device")
+        return real_replace(source, destination, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", guarded)
+    return before

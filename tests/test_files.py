@@ -208,18 +208,10 @@ def test_a_fifo_is_written_into_not_replaced(tmp_path):
     assert stat.S_ISFIFO(os.stat(fifo).st_mode) and os.listdir(tmp_path) == ["fit.json"]
 
 
-def test_dev_null_is_written_into_never_replaced(monkeypatch):
+def test_dev_null_is_written_into_never_replaced(devnull_guarded):
     """The real /dev/null: a rename onto it is caught before it happens (as the old code
     did, as root), and it is still the null device afterwards."""
-    before = os.stat(os.devnull)
-    real_replace = os.replace
-
-    def guarded(source, destination, *args, **kwargs):
-        if os.path.realpath(destination) == os.path.realpath(os.devnull):
-            raise AssertionError("renamed a file onto the null device")
-        return real_replace(source, destination, *args, **kwargs)
-
-    monkeypatch.setattr(os, "replace", guarded)
+    before = devnull_guarded
     assert check_output_path(os.devnull, kind="fit", document="scalinglaws.fit") \
         == Path(os.devnull)
     atomic_write(os.devnull, "discarded")
