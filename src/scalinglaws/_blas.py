@@ -8,7 +8,9 @@ al.'s 15 settings with alpha and beta shared) took 0.7-1.0 s on OpenBLAS's defau
 threads against 2.5 ms on one, and the whole fit 37 s against 2.8 s (medians;
 ``bench/bench_blas_threads.py``). :func:`one_blas_thread` limits the BLAS libraries
 loaded in this process (numpy's and scipy's OpenBLAS, MKL...) to one thread while the
-block runs and restores them after; entering and leaving it costs 30-80 us.
+block runs and restores them after; entering and leaving it costs 14-80 us. On the same
+machine idle (load 0.6-0.9) one thread is still the faster: 1.83 ms against 3.08 ms for
+that SVD and 0.74 s against 0.95 s for that fit (medians).
 
 It only ever lowers the thread count, so a user's own ``OPENBLAS_NUM_THREADS``,
 ``OMP_NUM_THREADS`` or ``threadpoolctl.threadpool_limits`` is never widened (and while
