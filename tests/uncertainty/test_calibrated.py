@@ -352,12 +352,12 @@ def test_a_tied_fits_delta_confidence_interval_adds_the_ties_bias():
     assert np.all(np.log(confidence.high) >= plain) and np.any(np.log(confidence.high) > plain)
     prediction = law.interval("prediction", 0.9, warn=False, **X)  # 1e24 FLOP is far out
     assert np.all(prediction.low <= confidence.low) and np.all(confidence.high <= prediction.high)
-    assert law.uncertainty_dict()["untied"] == law.untied.to_dict()
+    assert law.uncertainty_dict()["unrestricted"] == law.untied.to_dict()
     # with draws the confidence interval is their percentiles, as before
     draws = np.tile(law.fit.form.params_vector(law.params), (3, 1))
     assert law.interval("confidence", draws=draws, **X).method == "bootstrap percentile"
     untied = calibrate(sl.fit(runs), runs, n_resamples=0, progress=False)
-    assert untied.untied is None and untied.uncertainty_dict()["untied"] is None
+    assert untied.unrestricted is None and untied.uncertainty_dict()["unrestricted"] is None
     assert untied.interval("confidence", **X).method == "delta method"
 
 
@@ -373,10 +373,77 @@ def test_a_tied_fit_that_cannot_be_refitted_untied_says_its_interval_excludes_th
     def failing(*args, **kwargs):
         raise sl.InputError("the fit without the ties did not converge (test)")
 
-    monkeypatch.setattr(calibrated_module, "untied_law", failing)
+    monkeypatch.setattr(calibrated_module, "unrestricted_law", failing)
     with pytest.warns(sl.ConvergenceWarning, match=r"excludes the bias of the tie beta = alpha.*"
                                                    r"attach a bootstrap \(n_resamples > 0\)"):
         law = calibrate(tied, runs, n_resamples=0, rollout=False, progress=False)
     assert law.untied is None
     bounds = law.interval("confidence", N=1e9, D=2e10)
     assert bounds.method == "delta method (tie bias excluded)"
+
+
+def test_a_fixed_fits_delta_confidence_interval_adds_the_fixed_values_bias():
+    """E fixed 0.1 above the truth: calibrate frees it in the unrestricted refit, the
+    confidence interval's variance adds the contrast, its method names the fixed
+    parameter, and the prediction interval still holds the confidence interval."""
+    from scipy import stats
+
+    from scalinglaws.uncertainty.delta import log_prediction_sd
+
+    runs = sl.generate_sweep(rng=3)
+    law = calibrate(sl.fit(runs, fixed={"E": 1.9172}), runs, n_resamples=0, progress=False)
+    assert law.unrestricted is law.untied and law.unrestricted.describe() == "E fixed at 1.9172"
+    assert dict(law.unrestricted.params) == pytest.approx(dict(sl.fit(runs).params), rel=1e-9)
+    X = {"N": np.array([3e8, 1e9, 1e10, 1e11]), "D": np.array([1e10, 2e10, 2e11, 2e12])}
+    confidence = law.interval("confidence", 0.9, **X)
+    assert confidence.method == "delta method + fixed-parameter bias"
+    plain = log_prediction_sd(law.fit, law.covariance, X)
+    sd = np.sqrt(plain**2 + law.unrestricted.bias_variance(law.fit, law.covariance, X))
+    point = np.log(law.predict(**X))
+    assert np.log(confidence.high) == pytest.approx(point + stats.norm.ppf(0.95) * sd, rel=1e-12)
+    assert np.all(sd >= plain) and np.any(sd > 1.5 * plain)  # 0.1 off shows
+    prediction = law.interval("prediction", 0.9, warn=False, **X)
+    assert np.all(prediction.low <= confidence.low) and np.all(confidence.high <= prediction.high)
+    both = calibrate(sl.fit(runs, preset="extrapolate", fixed={"E": 1.8}), runs, n_resamples=0,
+                     rollout=False, progress=False)
+    assert both.interval("confidence", **X).method == "delta method + tie and fixed-parameter bias"
+
+
+def test_a_fixed_parameter_the_runs_cannot_estimate_warns_and_keeps_the_plain_interval():
+    """Runs of one model size cannot estimate E beside A and alpha: freeing E fails, and
+    calibrate says so (naming the fixed value, which the intervals then take as exact)
+    instead of failing; the interval's method says the bias is excluded."""
+    rng = np.random.default_rng(0)
+    N, D = np.full(20, 1e8), np.geomspace(1e9, 1e11, 20)
+    loss = (1.8172 + 482.01 / N**0.3478 + 2085.43 / D**0.3658) * np.exp(
+        0.01 * rng.standard_normal(20))
+    runs = sl.Runs.from_arrays(N=N, D=D, C=6 * N * D, loss=loss)
+    held = sl.fit(runs, fixed={"E": 1.8172, "A": 482.01})
+    with pytest.warns(sl.ConvergenceWarning, match=r"the fit without the restriction \(E fixed "
+                      r"at 1.8172, A fixed at 482.01\) .*excludes the bias of E fixed at "
+                      r"1.8172, A fixed at 482.01; intervals take the fixed values as exact"):
+        law = calibrate(held, runs, n_resamples=0, rollout=False, progress=False)
+    assert law.unrestricted is None
+    bounds = law.interval("confidence", N=1e8, D=2e10)
+    assert bounds.method == "delta method (fixed-parameter bias excluded)"
+    assert np.all(np.isfinite([bounds.low, bounds.high]))
+
+
+def test_a_calibrated_fit_pickled_before_the_rename_keeps_its_allowance():
+    """The field was `untied` before fixed parameters were freed: an old pickle loads
+    with the law under `unrestricted` and the same interval."""
+    import pickle
+
+    runs = sl.generate_sweep(rng=3)
+    law = calibrate(sl.fit(runs, preset="extrapolate"), runs, n_resamples=0, rollout=False,
+                    progress=False)
+    old = object.__new__(CalibratedFit)
+    state = dict(law.__dict__)
+    state["untied"] = state.pop("unrestricted")
+    old.__dict__.update(state)
+    back = pickle.loads(pickle.dumps(old))
+    assert back.unrestricted is not None and "untied" not in back.__dict__
+    X = {"N": np.array([1e9, 1e11]), "D": np.array([2e10, 2e12])}
+    before, after = (m.interval("confidence", **X) for m in (law, back))
+    assert after.method == before.method == "delta method + tie bias"
+    np.testing.assert_array_equal(after.high, before.high)

@@ -1,15 +1,18 @@
 """Delta-method parameter uncertainty: Huber's efficiency and the Monte-Carlo spread."""
 
 import math
+import pickle
+import warnings
 
 import numpy as np
 import pytest
 
 import scalinglaws as sl
 from scalinglaws.laws.synthetic import DEFAULT_TRUTH, isoflop_grid
-from scalinglaws.uncertainty.delta import (huber_variance_factor, log_prediction_sd,
-                                           parameter_covariance, tie_bias_variance,
-                                           untied_law)
+from scalinglaws.uncertainty.delta import (UnrestrictedLaw, UntiedLaw, huber_variance_factor,
+                                           log_prediction_sd, parameter_covariance,
+                                           restriction_bias_variance, tie_bias_variance,
+                                           unrestricted_law, untied_law)
 from scalinglaws.uncertainty.scatter import estimate_scatter
 
 TRUTH = DEFAULT_TRUTH["chinchilla"]
@@ -117,15 +120,98 @@ def test_the_tie_bias_allowance_is_hausmans_contrast():
                                     {"N": N, "D": D}) == 0)
 
 
-def test_untied_law_needs_a_tie_and_is_frozen():
+def test_the_fixed_parameter_allowance_is_hausmans_contrast_against_the_free_fit():
+    """A fit with E fixed (0.1 above the truth) is restricted like a tied one: its
+    unrestricted law is the default fit (E free) and the allowance is the same contrast,
+    checked by finite differences of the written-out law."""
+    runs = sl.generate_sweep(rng=3)
+    held = sl.fit(runs, fixed={"E": TRUTH["E"] + 0.1})
+    spread = estimate_scatter(held, runs)
+    cov_t = parameter_covariance(held, runs, spread)
+    free = unrestricted_law(held, runs, spread)
+    assert dict(free.fixed) == {"E": TRUTH["E"] + 0.1} and dict(free.ties) == {}
+    assert free.describe() == "E fixed at 1.9172" and free.kind == "fixed-parameter"
+    default = sl.fit(runs)
+    assert dict(free.params) == pytest.approx(dict(default.params), rel=1e-9)
+    assert np.array_equal(free.covariance, parameter_covariance(default, runs, spread))
+    N, D = np.array([3e8, 1e9, 1e10, 2.2e10]), np.array([1e10, 2e10, 2e11, 2.3e11])
+    names, logs = held.form.param_names, held.form.log_params
+    s_t = _log_sd_by_differences(held.params, cov_t, N, D, names, logs)
+    assert s_t == pytest.approx(log_prediction_sd(held, cov_t, {"N": N, "D": D}), rel=1e-4)
+    s_u = _log_sd_by_differences(dict(free.params), free.covariance, N, D, names, logs)
+    d = _chinchilla_log(dict(free.params), N, D) - _chinchilla_log(held.params, N, D)
+    expected = np.clip(d**2 - np.clip(s_u**2 - s_t**2, 0, None), 0, None)
+    got = free.bias_variance(held, cov_t, {"N": N, "D": D})
+    assert got == pytest.approx(expected, rel=1e-4, abs=1e-12)
+    assert np.any(got > 0)  # 0.1 off is enough to show
+    # the former names are the same objects (saved pickles refer to UntiedLaw)
+    assert UntiedLaw is UnrestrictedLaw and untied_law is unrestricted_law
+    assert tie_bias_variance is restriction_bias_variance
+
+
+def test_both_restrictions_are_dropped_together():
+    runs = sl.generate_sweep(rng=0)
+    both = sl.fit(runs, preset="extrapolate", fixed={"E": 1.8})
+    law = unrestricted_law(both, runs, estimate_scatter(both, runs))
+    assert law.describe() == "beta = alpha, E fixed at 1.8"
+    assert law.describe_ties() == "beta = alpha" and law.kind == "tie and fixed-parameter"
+    assert dict(law.params) == pytest.approx(dict(sl.fit(runs).params), rel=1e-9)
+
+
+def _one_size_runs(seed):
+    """20 runs of one model size: E, A and alpha only enter as E + A / N^alpha."""
+    rng = np.random.default_rng(seed)
+    N, D = np.full(20, 1e8), np.geomspace(1e9, 1e11, 20)
+    mean = TRUTH["E"] + TRUTH["A"] / N ** TRUTH["alpha"] + TRUTH["B"] / D ** TRUTH["beta"]
+    return sl.Runs.from_arrays(N=N, D=D, C=6 * N * D,
+                               loss=mean * np.exp(0.01 * rng.standard_normal(20)))
+
+
+@pytest.mark.parametrize("seed, problem", [
+    (0, r"ends on the bound of A, alpha: the runs do not estimate them"),
+    (1, r"do not identify every parameter .* information matrix is singular")])
+def test_a_freed_parameter_the_runs_cannot_estimate_is_an_input_error(seed, problem):
+    """Freeing E on runs of one size: the free fit either runs to a bound or leaves
+    E, A and alpha confounded; either way no covariance is trusted (a pseudo-inverse would
+    give the confounded direction zero variance, and the contrast a spurious bias)."""
+    runs = _one_size_runs(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        held = sl.fit(runs, fixed={"E": TRUTH["E"]})
+    with pytest.raises(sl.InputError, match=r"without the restriction \(E fixed at 1.8172\)"):
+        unrestricted_law(held, runs, estimate_scatter(held, runs, model="constant"))
+    with pytest.raises(sl.InputError, match=problem):
+        unrestricted_law(held, runs, estimate_scatter(held, runs, model="constant"))
+
+
+def test_unrestricted_law_needs_a_restriction_and_is_frozen():
     runs = sl.generate_sweep(rng=0)
     fit = sl.fit(runs)
-    with pytest.raises(sl.InputError, match="ties no parameters"):
-        untied_law(fit, runs, estimate_scatter(fit, runs))
+    with pytest.raises(sl.InputError, match="ties and fixes no parameters"):
+        unrestricted_law(fit, runs, estimate_scatter(fit, runs))
     tied = sl.fit(runs, tied={"beta": "alpha"})
-    law = untied_law(tied, runs, estimate_scatter(tied, runs))
+    law = unrestricted_law(tied, runs, estimate_scatter(tied, runs))
     with pytest.raises(ValueError):
         law.covariance[0, 0] = 1.0
     with pytest.raises(TypeError):
         law.params["alpha"] = 0.3
-    assert law.to_dict()["ties"] == {"beta": "alpha"}
+    with pytest.raises(TypeError):
+        law.fixed["E"] = 1.0
+    assert law.to_dict()["ties"] == {"beta": "alpha"} and law.to_dict()["fixed"] == {}
+
+
+def test_an_untied_law_pickled_before_fixed_parameters_were_freed_loads():
+    """An UntiedLaw pickled by the previous version (class name UntiedLaw, no `fixed`)
+    unpickles as an UnrestrictedLaw with no fixed parameters and locked arrays."""
+    runs = sl.generate_sweep(rng=0)
+    tied = sl.fit(runs, tied={"beta": "alpha"})
+    law = unrestricted_law(tied, runs, estimate_scatter(tied, runs))
+    old = object.__new__(UnrestrictedLaw)
+    old.__dict__.update({"ties": law.ties, "params": law.params, "covariance": law.covariance})
+    # protocol 2 names the class in text, so the old name can be written in
+    data = pickle.dumps(old, protocol=2).replace(b"\nUnrestrictedLaw\n", b"\nUntiedLaw\n")
+    assert b"UntiedLaw" in data
+    back = pickle.loads(data)
+    assert type(back) is UnrestrictedLaw and dict(back.fixed) == {}
+    assert back.describe() == "beta = alpha" and back.kind == "tie"
+    assert not back.covariance.flags.writeable

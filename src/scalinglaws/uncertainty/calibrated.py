@@ -4,9 +4,9 @@ Two kinds of interval answer two questions:
 
 * a **confidence interval** says where the *law* (the mean loss of a model at those
   inputs) is: parameter uncertainty only (bootstrap percentiles when the bootstrap was
-  run, else the delta method; for a fit with tied parameters the delta method's
-  variance gets the ties' squared-bias allowance, estimated from the same law fitted
-  without them, :mod:`.delta`);
+  run, else the delta method; for a fit with tied or fixed parameters the delta
+  method's variance gets the restriction's squared-bias allowance, estimated from the
+  same law fitted without the ties and with the fixed parameters free, :mod:`.delta`);
 * a **prediction interval** says where the loss of *one new run* will land: parameter
   uncertainty, plus the run-to-run scatter (:mod:`.scatter`), plus the extrapolation
   error measured on the sweep's own rollout (:mod:`.calibration`).
@@ -43,10 +43,10 @@ with :math:`h_-, h_+` the distances from :math:`\log \hat L` to the confidence b
 The bootstrap's percentiles are asymmetric and, far out, wider than the delta method's
 (conservative: tests/uncertainty/test_calibrated.py), and a conformal :math:`q` can be
 below the normal quantile of the delta-method confidence interval; only then does a
-side differ from the first formula, and only by widening. A tied fit's bias allowance
-(:mod:`.delta`) is left out of :math:`h_\mp` here, since the scatter (the tied fit's
-residuals) and the rollout's errors (tied folds) already carry that bias; a side is
-widened to the confidence bound only where it would not hold it.
+side differ from the first formula, and only by widening. A tied or fixed fit's bias
+allowance (:mod:`.delta`) is left out of :math:`h_\mp` here, since the scatter (the
+restricted fit's residuals) and the rollout's errors (restricted folds) already carry
+that bias; a side is widened to the confidence bound only where it would not hold it.
 """
 
 from __future__ import annotations
@@ -64,14 +64,15 @@ from ..data.runs import as_runs
 from ..fitting.result import FitResult, check_fitted_on
 from .bootstrap_result import BootstrapResult
 from .calibration import ExtrapolationCalibration, calibrate_extrapolation
-from .delta import (UntiedLaw, draws_log_predictions, log_prediction_sd, parameter_covariance,
-                    untied_law)
+from .delta import (UnrestrictedLaw, describe_restriction, draws_log_predictions,
+                    log_prediction_sd, parameter_covariance, restriction_kind, unrestricted_law)
 from .scatter import MODELS as SCATTER_MODELS
 from .scatter import Scatter, estimate_scatter, outlier_runs
 
 __all__ = ["CalibratedFit", "calibrate", "IntervalBounds"]
 
 _AXES = ("C", "N", "D")
+_WITH_BIAS = "delta method + "  # the confidence method's start when it has the allowance
 
 
 @dataclass(frozen=True)
@@ -125,11 +126,12 @@ class CalibratedFit(FrozenOnUnpickle):
         The rollout calibration (None when it was not run or the sweep is too small).
     bootstrap : BootstrapResult or None
         Bootstrap draws for confidence intervals.
-    untied : UntiedLaw or None
-        For a fit with tied parameters, the same law fitted without the ties: the
-        delta-method confidence interval adds the ties' bias it reveals (None for a fit
-        without ties, or when that fit failed: the interval's method then says the ties'
-        bias is excluded).
+    unrestricted : UnrestrictedLaw or None
+        For a fit with tied or fixed parameters, the same law fitted without the ties and
+        with the fixed parameters free: the delta-method confidence interval adds the
+        restriction's bias it reveals (None for a fit without either, or when that fit
+        failed: the interval's method then says the bias is excluded). ``untied`` is its
+        former name (read-only).
     """
 
     fit: FitResult
@@ -139,12 +141,24 @@ class CalibratedFit(FrozenOnUnpickle):
     flops_per_token: float = 6.0
     calibration: ExtrapolationCalibration | None = None
     bootstrap: BootstrapResult | None = None
-    untied: UntiedLaw | None = None
+    unrestricted: UnrestrictedLaw | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "covariance", readonly_array(self.covariance))
         object.__setattr__(self, "fitted_range", FrozenDict(
             {k: (float(lo), float(hi)) for k, (lo, hi) in dict(self.fitted_range).items()}))
+
+    def __setstate__(self, state: dict) -> None:
+        # pickled before fixed parameters were freed, the field was called `untied`
+        state = dict(state)
+        if "untied" in state:
+            state.setdefault("unrestricted", state.pop("untied"))
+        super().__setstate__({"unrestricted": None, **state})
+
+    @property
+    def untied(self) -> UnrestrictedLaw | None:
+        """Former name of :attr:`unrestricted`."""
+        return self.unrestricted
 
     # the law itself, so a CalibratedFit can stand where a FitResult is expected
     @property
@@ -172,7 +186,7 @@ class CalibratedFit(FrozenOnUnpickle):
                              for k, (lo, hi) in self.fitted_range.items()},
             "flops_per_token": float(self.flops_per_token),
             "calibration": None if self.calibration is None else self.calibration.to_dict(),
-            "untied": None if self.untied is None else self.untied.to_dict(),
+            "unrestricted": None if self.unrestricted is None else self.unrestricted.to_dict(),
             # the point estimate the covariance was computed at (checked on loading)
             "point": {k: float(v) for k, v in self.fit.params.items()},
         }
@@ -284,15 +298,16 @@ class CalibratedFit(FrozenOnUnpickle):
             q_t = float(stats.t.ppf(0.5 + level / 2, df=max(self.scatter.dof, 1.0)))
             q_out = None if self.calibration is None else self.calibration.multiplier(level)
             method = "t" if q_out is None else "t inside the fitted range, conformal beyond"
-            # a tie's bias is already in the scatter (the tied fit's residuals) and, beyond
-            # the range, in the rollout's errors (its folds are tied fits): the parameter
-            # term leaves the confidence interval's bias allowance out, and the bounds are
-            # widened to that interval only where they would not hold it (counted twice,
-            # the Epoch runs' median width went from 3.0% to 3.4% of the loss)
-            with_bias = (lo, hi) if confidence_method == "delta method + tie bias" else None
+            # a restriction's bias is already in the scatter (the restricted fit's
+            # residuals) and, beyond the range, in the rollout's errors (its folds are
+            # restricted fits): the parameter term leaves the confidence interval's bias
+            # allowance out, and the bounds are widened to that interval only where they
+            # would not hold it (counted twice, the Epoch runs' median width of the tied
+            # fit went from 3.0% to 3.4% of the loss)
+            with_bias = (lo, hi) if confidence_method.startswith(_WITH_BIAS) else None
             if with_bias is not None:
                 lo, hi, _ = self._log_confidence(X, log_point, parameter_sd, level, draws,
-                                                 tie_bias=False)
+                                                 restriction_bias=False)
 
             def half_widths(q, rest_sd):
                 # a new run varies more than the mean: each side's parameter term is at
@@ -333,10 +348,11 @@ class CalibratedFit(FrozenOnUnpickle):
                               confidence_level=level, method=method,
                               log_factor=out(log_factor), beyond_calibration=out(beyond).astype(bool))
 
-    def _log_confidence(self, X, log_point, parameter_sd, level, draws, tie_bias=True):
+    def _log_confidence(self, X, log_point, parameter_sd, level, draws,
+                        restriction_bias=True):
         """Log bounds of the confidence interval and how they were made: percentiles of
         the draws' predictions, or the delta method without (enough) draws (with a tied
-        fit's bias allowance unless ``tie_bias`` is false)."""
+        or fixed fit's bias allowance unless ``restriction_bias`` is false)."""
         if draws is not None and len(draws) > 1:
             logs = draws_log_predictions(self.fit.form, draws, X)
             tail = 50.0 * (1.0 - level)
@@ -348,11 +364,13 @@ class CalibratedFit(FrozenOnUnpickle):
 
         z = float(stats.norm.ppf(0.5 + level / 2))
         sd, method = parameter_sd, "delta method"
-        if self.untied is not None and tie_bias:  # a tied fit: its bias too (mean squared error)
-            sd = np.sqrt(parameter_sd**2 + self.untied.bias_variance(self.fit, self.covariance, X))
-            method = "delta method + tie bias"
-        elif self.fit.tied:
-            method = "delta method (tie bias excluded)"
+        law = self.unrestricted
+        if law is not None and restriction_bias:  # a restricted fit: its bias too (mean
+            # squared error): "delta method + tie bias", "+ fixed-parameter bias"...
+            sd = np.sqrt(parameter_sd**2 + law.bias_variance(self.fit, self.covariance, X))
+            method = f"{_WITH_BIAS}{law.kind} bias"
+        elif self.fit.tied or self.fit.fixed:
+            method = f"delta method ({restriction_kind(self.fit.tied, self.fit.fixed)} bias excluded)"
         return log_point - z * sd, log_point + z * sd, method
 
     def _scatter_axis(self, X, x_axis):
@@ -469,7 +487,7 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
         scatter = "ratio" if {"N", "D"} <= set(runs.columns) else "constant"
     spread = estimate_scatter(result, runs, model=scatter, axis=axis, replicates=replicates)
     covariance = parameter_covariance(result, runs, spread)
-    untied = _untied(result, runs, spread)
+    unrestricted = _unrestricted(result, runs, spread)
     fitted_range = {c: (float(np.min(v)), float(np.max(v)))
                     for c in _AXES if c in runs.columns
                     for v in [np.asarray(runs.frame[c], dtype=float)]}
@@ -507,21 +525,29 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
         boot = bootstrap(result, runs, n_resamples, rng=rng, n_jobs=n_jobs, progress=progress)
     return CalibratedFit(fit=result, scatter=spread, covariance=covariance,
                          fitted_range=fitted_range, flops_per_token=k,
-                         calibration=calibration, bootstrap=boot, untied=untied)
+                         calibration=calibration, bootstrap=boot, unrestricted=unrestricted)
 
 
-def _untied(result: FitResult, runs, spread) -> UntiedLaw | None:
-    """The tied ``result``'s law refitted without its ties (None for a fit without
-    ties); when that cannot be done, a warning that the delta-method confidence interval
-    leaves the ties' bias out."""
-    if not result.tied:
+def _unrestricted(result: FitResult, runs, spread) -> UnrestrictedLaw | None:
+    """The tied or fixed ``result``'s law refitted without its ties and with its fixed
+    parameters free (None for a fit with neither); when that cannot be done, a warning that
+    the delta-method confidence interval leaves the restriction's bias out."""
+    if not result.tied and not result.fixed:
         return None
-    ties = ", ".join(f"{name} = {target}" for name, target in result.tied.items())
-    advice = (f"the delta-method confidence interval (n_resamples=0) excludes the bias of the "
-              f"tie {ties}, which under-covers the mean loss where the truth breaks it: "
-              "attach a bootstrap (n_resamples > 0)")
     try:
-        return untied_law(result, runs, spread)
+        return unrestricted_law(result, runs, spread)
     except InputError as exc:
+        what = " and of ".join(
+            ([f"the tie{'s' if len(result.tied) > 1 else ''} "
+              f"{describe_restriction(result.tied, {})}"] if result.tied else [])
+            + ([describe_restriction({}, result.fixed)] if result.fixed else []))
+        advice = (f"the delta-method confidence interval (n_resamples=0) excludes the bias of "
+                  f"{what}")
+        if result.tied:  # the bootstrap's percentiles widen with a wrong tie (README)
+            advice += (", which under-covers the mean loss where the truth breaks it: attach "
+                       "a bootstrap (n_resamples > 0)")
+        if result.fixed:  # the bootstrap holds them fixed too: only the user can vouch
+            advice += ("; intervals take the fixed value"
+                       f"{'s' if len(result.fixed) > 1 else ''} as exact")
         warnings.warn(f"{exc}; {advice}", ConvergenceWarning, stacklevel=3)
         return None

@@ -58,8 +58,9 @@ from ..data.runs import Runs
 from ..fitting.estimator import LawFitter
 
 __all__ = ["huber_variance_factor", "parameter_covariance", "log_prediction_sd",
-           "draws_log_predictions", "free_parameter_expansion", "UntiedLaw", "untied_law",
-           "tie_bias_variance"]
+           "draws_log_predictions", "free_parameter_expansion", "UnrestrictedLaw",
+           "unrestricted_law", "restriction_bias_variance", "restriction_kind",
+           "describe_restriction", "UntiedLaw", "untied_law", "tie_bias_variance"]
 
 _DRAW_CHUNK_ELEMENTS = 2_000_000  # bounds the (draws x points x params) Jacobian memory
 
@@ -125,6 +126,12 @@ def parameter_covariance(result, runs: Runs, scatter) -> np.ndarray:
         In ``result.form.param_names`` order, internal units (logs of scale
         parameters); fixed parameters have zero variance, tied ones equal their source.
     """
+    return _expanded_covariance(result, *_free_information(result, runs, scatter))
+
+
+def _free_information(result, runs: Runs, scatter):
+    """The Gauss-Newton information ``(q, q)`` of the free internal parameters, weighted
+    by the scatter, and the loss's variance factor (module notes)."""
     form = result.form
     fitter = LawFitter.from_result(result, space="log")
     inputs = runs.inputs(form.inputs)
@@ -149,6 +156,12 @@ def parameter_covariance(result, runs: Runs, scatter) -> np.ndarray:
         if options.get("space", "log") == "linear":
             delta = delta / float(np.median(runs.loss))
         factor = huber_variance_factor(delta / float(np.median(sd)))
+    return information, factor
+
+
+def _expanded_covariance(result, information, factor) -> np.ndarray:
+    """``factor`` times the pseudo-inverse of the free parameters' ``information``,
+    expanded to the full internal vector."""
     with np.errstate(all="ignore"):
         cov_free = factor * np.linalg.pinv(information, hermitian=True)
     T = free_parameter_expansion(result)
@@ -174,83 +187,150 @@ def _log_value_and_variance(form, params, covariance, inputs):
     return value[0], np.clip(variance, 0.0, None)
 
 
+def restriction_kind(tied: Mapping, fixed: Mapping) -> str:
+    """What a fit's restriction is, for an interval's method: ``'tie'``,
+    ``'fixed-parameter'`` or ``'tie and fixed-parameter'`` (``''`` for none)."""
+    return " and ".join(kind for kind, present in (("tie", tied), ("fixed-parameter", fixed))
+                        if present)
+
+
+def describe_restriction(tied: Mapping, fixed: Mapping) -> str:
+    """A fit's restriction in words: ``'beta = alpha, E fixed at 1.69'``."""
+    return ", ".join([f"{name} = {target}" for name, target in tied.items()]
+                     + [f"{name} fixed at {float(value):.6g}" for name, value in fixed.items()])
+
+
 @dataclass(frozen=True)
-class UntiedLaw(FrozenOnUnpickle):
-    """A tied fit's law fitted again without its ties, kept to estimate the ties' bias
-    (module notes). Made by :func:`untied_law`; frozen.
+class UnrestrictedLaw(FrozenOnUnpickle):
+    """A restricted fit's law fitted again without its ties and with its fixed parameters
+    free, kept to estimate the restriction's bias (module notes). Made by
+    :func:`unrestricted_law`; frozen. ``UntiedLaw`` is its former name (what it was while
+    only ties were dropped).
 
     Attributes
     ----------
     ties : mapping
-        The ties the tied fit made and this one drops (``{"beta": "alpha"}``).
+        The ties the restricted fit made and this one drops (``{"beta": "alpha"}``).
     params : mapping
-        The untied fit's parameters (public units).
+        The unrestricted fit's parameters (public units).
     covariance : ndarray, shape (p, p)
         Its delta-method covariance (internal units, :func:`parameter_covariance`, with
-        the tied fit's scatter).
+        the restricted fit's scatter).
+    fixed : mapping
+        The values the restricted fit held and this one frees (``{"E": 1.69}``, public
+        units; empty in laws saved before fixed parameters were freed).
     """
 
     ties: Mapping
     params: Mapping
     covariance: np.ndarray = field(repr=False)
+    fixed: Mapping = field(default_factory=dict)
 
     def __post_init__(self):
         object.__setattr__(self, "ties", FrozenDict({str(k): str(v) for k, v in
                                                      dict(self.ties).items()}))
+        object.__setattr__(self, "fixed", FrozenDict({str(k): float(v) for k, v in
+                                                      dict(self.fixed).items()}))
         object.__setattr__(self, "params", FrozenDict({str(k): float(v) for k, v in
                                                        dict(self.params).items()}))
         object.__setattr__(self, "covariance", readonly_array(self.covariance))
 
+    def __setstate__(self, state: dict) -> None:
+        # an UntiedLaw pickled before fixed parameters were freed has no `fixed`
+        super().__setstate__({"fixed": FrozenDict({}), **state})
+
+    def describe(self) -> str:
+        """The restriction in words: ``'beta = alpha, E fixed at 1.69'``."""
+        return describe_restriction(self.ties, self.fixed)
+
     def describe_ties(self) -> str:
-        """The ties in words: ``'beta = alpha'``."""
-        return ", ".join(f"{name} = {target}" for name, target in self.ties.items())
+        """The ties alone in words: ``'beta = alpha'``."""
+        return describe_restriction(self.ties, {})
+
+    @property
+    def kind(self) -> str:
+        """``'tie'``, ``'fixed-parameter'`` or ``'tie and fixed-parameter'``: what the
+        allowance is for (the interval's method names it)."""
+        return restriction_kind(self.ties, self.fixed)
 
     def bias_variance(self, result, covariance: np.ndarray, inputs) -> np.ndarray:
-        """The squared-bias allowance of the tied ``result`` (its delta-method
-        ``covariance``) at ``inputs``: :func:`tie_bias_variance`."""
-        return tie_bias_variance(result.form, result.params, covariance, self.params,
-                                 self.covariance, inputs)
+        """The squared-bias allowance of the restricted ``result`` (its delta-method
+        ``covariance``) at ``inputs``: :func:`restriction_bias_variance`."""
+        return restriction_bias_variance(result.form, result.params, covariance, self.params,
+                                         self.covariance, inputs)
 
     def to_dict(self) -> dict:
         """Plain-type record (for JSON)."""
-        return {"ties": dict(self.ties), "params": dict(self.params),
+        return {"ties": dict(self.ties), "fixed": dict(self.fixed), "params": dict(self.params),
                 "covariance": [[float(v) for v in row] for row in np.asarray(self.covariance)]}
 
 
-def tie_bias_variance(form, tied_params, tied_covariance, untied_params, untied_covariance,
-                      inputs) -> np.ndarray:
-    r"""Squared-bias allowance of a tied fit's log-prediction (Hausman's contrast).
+def restriction_bias_variance(form, restricted_params, restricted_covariance,
+                              unrestricted_params, unrestricted_covariance,
+                              inputs) -> np.ndarray:
+    r"""Squared-bias allowance of a restricted (tied or fixed) fit's log-prediction
+    (Hausman's contrast).
 
-    :math:`\max(0,\, d^2 - (s_u^2 - s_t^2))` with :math:`d` the untied minus the tied
-    log-prediction and :math:`s_u, s_t` their delta-method standard deviations (module
-    notes): an estimate of the squared bias, zero where the two fits agree within the
-    noise the tie's own efficiency predicts. One value per element of ``inputs``.
+    :math:`\max(0,\, d^2 - (s_u^2 - s_t^2))` with :math:`d` the unrestricted minus the
+    restricted log-prediction and :math:`s_u, s_t` their delta-method standard deviations
+    (module notes): an estimate of the squared bias, zero where the two fits agree within
+    the noise the restriction's own efficiency predicts, and near zero where the data
+    hardly identify what the restriction pins (:math:`s_u` is then large). One value per
+    element of ``inputs``. ``tie_bias_variance`` is its former name.
     """
-    log_tied, var_tied = _log_value_and_variance(form, tied_params, tied_covariance, inputs)
-    log_untied, var_untied = _log_value_and_variance(form, untied_params, untied_covariance,
-                                                     inputs)
-    difference = log_untied - log_tied
+    log_t, var_t = _log_value_and_variance(form, restricted_params, restricted_covariance,
+                                           inputs)
+    log_u, var_u = _log_value_and_variance(form, unrestricted_params, unrestricted_covariance,
+                                           inputs)
+    difference = log_u - log_t
     with np.errstate(invalid="ignore"):
-        return np.clip(difference**2 - np.clip(var_untied - var_tied, 0.0, None), 0.0, None)
+        return np.clip(difference**2 - np.clip(var_u - var_t, 0.0, None), 0.0, None)
 
 
-def untied_law(result, runs: Runs, scatter) -> UntiedLaw:
-    """``result``'s law fitted on ``runs`` with the same objective but none of its ties,
-    and its delta-method covariance with ``scatter``; :class:`~scalinglaws.InputError`
-    when that fit fails (the ties then keep their bias unestimated).
+def unrestricted_law(result, runs: Runs, scatter) -> UnrestrictedLaw:
+    """``result``'s law fitted on ``runs`` with the same objective but none of its ties
+    and none of its fixed parameters, and its delta-method covariance with ``scatter``.
+
+    Raises :class:`~scalinglaws.InputError` when there is no restriction, or when that
+    fit cannot estimate the bias: it fails, ends on a bound of a parameter (the delta
+    method does not hold there), or the runs do not identify every parameter (its
+    information matrix is singular, so the covariance would miss a direction). The
+    caller then leaves the restriction's bias unestimated (:func:`~.calibrated.calibrate`
+    warns). ``untied_law`` is its former name.
     """
-    if not result.tied:
-        raise InputError("the fit ties no parameters: there is no tie's bias to estimate")
-    fitter = LawFitter.from_result(result, tied={}, preset=None)
+    if not result.tied and not result.fixed:
+        raise InputError("the fit ties and fixes no parameters: there is no restriction's "
+                         "bias to estimate")
+    what = describe_restriction(result.tied, result.fixed)
+    fitter = LawFitter.from_result(result, tied={}, fixed={}, preset=None)
     with warnings.catch_warnings():  # the auxiliary fit's own warnings are not the user's
         warnings.simplefilter("ignore")
-        untied = fitter.fit(runs)
-    if not untied.success or not all(np.isfinite(v) for v in untied.params.values()):
-        raise InputError(f"the fit without the ties did not converge ({untied.message})")
-    covariance = parameter_covariance(untied, runs, scatter)
+        free = fitter.fit(runs)
+    if not free.success or not all(np.isfinite(v) for v in free.params.values()):
+        raise InputError(f"the fit without the restriction ({what}) did not converge "
+                         f"({free.message})")
+    if free.at_bounds:
+        raise InputError(f"the fit without the restriction ({what}) ends on the bound of "
+                         f"{', '.join(free.at_bounds)}: the runs do not estimate "
+                         f"{'them' if len(free.at_bounds) > 1 else 'it'} there")
+    information, factor = _free_information(free, runs, scatter)
+    q = information.shape[0]
+    if not np.all(np.isfinite(information)) or np.linalg.matrix_rank(
+            information, hermitian=True) < q:
+        raise InputError(f"the runs do not identify every parameter of the fit without the "
+                         f"restriction ({what}): its information matrix is singular")
+    covariance = _expanded_covariance(free, information, factor)
     if not np.all(np.isfinite(covariance)):
-        raise InputError("the fit without the ties has no finite delta-method covariance")
-    return UntiedLaw(ties=result.tied, params=untied.params, covariance=covariance)
+        raise InputError(f"the fit without the restriction ({what}) has no finite "
+                         "delta-method covariance")
+    return UnrestrictedLaw(ties=result.tied, fixed=result.fixed, params=free.params,
+                           covariance=covariance)
+
+
+# former names, from when only ties were dropped (saved pickles refer to UntiedLaw)
+UntiedLaw = UnrestrictedLaw
+untied_law = unrestricted_law
+tie_bias_variance = restriction_bias_variance
 
 
 def draws_log_predictions(form, draws: np.ndarray, inputs) -> np.ndarray:

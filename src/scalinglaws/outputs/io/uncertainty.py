@@ -3,7 +3,9 @@
 A fit saved from a :class:`~scalinglaws.uncertainty.calibrated.CalibratedFit` carries,
 beside the fit itself and its ``"bootstrap"`` section, everything prediction intervals
 need: the scatter model, the delta-method covariance, the fitted range, the runs'
-FLOP per parameter-token and the rollout calibration. Loading such a file returns the
+FLOP per parameter-token, the rollout calibration and, for a fit with tied or fixed
+parameters, the law refitted without them (``unrestricted``; ``untied`` in files written
+before fixed parameters were freed). Loading such a file returns the
 CalibratedFit again; every number is checked (finite, right shape, known names) and a
 problem raises :class:`~scalinglaws.InputError` naming the file and the field.
 """
@@ -19,7 +21,7 @@ from ..._exceptions import InputError
 from ...fitting.result import check_same_point
 from ...uncertainty.calibrated import CalibratedFit
 from ...uncertainty.calibration import ExtrapolationCalibration
-from ...uncertainty.delta import UntiedLaw
+from ...uncertainty.delta import UnrestrictedLaw
 from ...uncertainty.scatter import MODELS, Scatter
 
 __all__ = ["uncertainty_to_dict", "calibrated_from_dict"]
@@ -138,32 +140,42 @@ def calibrated_from_dict(doc, fit, bootstrap=None, *, source: str = "fit JSON") 
                          flops_per_token=_number(doc, "flops_per_token", source, "",
                                                  positive=True),
                          calibration=calibration, bootstrap=bootstrap,
-                         untied=_untied(doc, fit, source))
+                         unrestricted=_unrestricted(doc, fit, source))
 
 
-def _untied(doc: Mapping, fit, source: str) -> UntiedLaw | None:
-    """The tied fit's untied law (its ties' bias allowance); None where the document has
-    none (a fit without ties, or one written before the allowance existed)."""
-    section = _mapping(doc, "untied", source, optional=True)
+def _unrestricted(doc: Mapping, fit, source: str) -> UnrestrictedLaw | None:
+    """The restricted fit's unrestricted law (its ties' and fixed parameters' bias
+    allowance); None where the document has none (a fit with neither, or one written
+    before the allowance existed). Files written while only ties were dropped call the
+    section ``untied`` and have no ``fixed``: they load as they were (the allowance of the
+    ties alone)."""
+    key = "unrestricted" if doc.get("unrestricted") is not None else "untied"
+    section = _mapping(doc, key, source, optional=True)
     if section is None:
         return None
     ties, params = section.get("ties"), section.get("params")
+    fixed = section.get("fixed", {})
     names = fit.form.param_names
-    if not isinstance(ties, Mapping) or not ties or not all(
-            k in names and v in names for k, v in ties.items()):
-        _fail(source, "untied.ties", f"must map parameters of {fit.form.name!r} to the "
-                                     f"parameters they are tied to, got {ties!r}")
+    if not isinstance(ties, Mapping) or dict(ties) != dict(fit.tied):
+        _fail(source, f"{key}.ties", f"must be the fit's ties {dict(fit.tied)!r}, got {ties!r}")
+    if not isinstance(fixed, Mapping) or not all(
+            k in fit.fixed and isinstance(v, (int, float)) and not isinstance(v, bool)
+            and float(v) == float(fit.fixed[k]) for k, v in fixed.items()):
+        _fail(source, f"{key}.fixed", f"must hold fixed parameters of the fit at their values "
+                                      f"{dict(fit.fixed)!r}, got {fixed!r}")
+    if not ties and not fixed:
+        _fail(source, key, "must drop a tie or free a fixed parameter of the fit")
     if not isinstance(params, Mapping) or set(params) != set(names):
-        _fail(source, "untied.params", f"must give every parameter of {fit.form.name!r} "
+        _fail(source, f"{key}.params", f"must give every parameter of {fit.form.name!r} "
                                        f"({', '.join(names)})")
-    values = {name: _number(params, name, source, "untied.params.") for name in names}
+    values = {name: _number(params, name, source, f"{key}.params.") for name in names}
     try:
         matrix = np.array(section.get("covariance"), dtype=float)
     except (TypeError, ValueError):
-        _fail(source, "untied.covariance", "must be a square matrix of numbers")
+        _fail(source, f"{key}.covariance", "must be a square matrix of numbers")
     p = len(names)
     if matrix.shape != (p, p) or not np.all(np.isfinite(matrix)) or not np.allclose(
             matrix, matrix.T, rtol=1e-9, atol=0) or np.any(np.diag(matrix) < 0):
-        _fail(source, "untied.covariance", f"must be a finite symmetric {p} x {p} matrix with a "
-                                           "non-negative diagonal")
-    return UntiedLaw(ties=dict(ties), params=values, covariance=matrix)
+        _fail(source, f"{key}.covariance", f"must be a finite symmetric {p} x {p} matrix with "
+                                           "a non-negative diagonal")
+    return UnrestrictedLaw(ties=dict(ties), fixed=dict(fixed), params=values, covariance=matrix)
