@@ -122,3 +122,72 @@ def test_a_missing_cell_names_the_flag_that_drops_it(tmp_path, capsys):
     data.write_text("N,D,loss\n1e8,2e9,3.1\n2e8,,3.0\n")
     assert main(["fit", str(data)]) != 0
     _one_line_error(capsys, "row 1 (line 3), column 'D'", "pass --nan-policy omit")
+
+
+# --out naming standard output (scalinglaws.outputs.cli._stdout_once): the stream holds the
+# file once. Before, `--json --out /dev/stdout` printed the document twice (json.loads of
+# the output failed with "Extra data"), and `--out /dev/stdout` put the summary around it.
+# Run in a process of their own: under pytest's capture, /dev/stdout is a deleted file.
+
+
+def _run(*argv, **kwargs):
+    """``(stdout, stderr)`` of ``python -m scalinglaws ARGV`` into pipes; fails on an error."""
+    process = subprocess.run([sys.executable, "-m", "scalinglaws", *map(str, argv)],
+                             capture_output=True, text=True, timeout=120, **kwargs)
+    assert process.returncode == 0, process.stderr
+    return process.stdout, process.stderr
+
+
+def test_json_with_out_on_stdout_prints_the_document_once(tmp_path):
+    _run("fit", DATA, "--out", tmp_path / "fit.json")
+    out, err = _run("fit", DATA, "--json", "--out", "/dev/stdout")
+    assert json.loads(out) == json.loads((tmp_path / "fit.json").read_text())  # one document
+    assert err == ""
+
+
+def test_out_on_stdout_without_json_holds_the_file_and_the_summary_goes_to_stderr():
+    out, err = _run("fit", DATA, "--out", "/dev/stdout")
+    assert json.loads(out)["kind"] == "scalinglaws.fit"
+    assert "form       chinchilla" in err and err.rstrip().endswith("wrote /dev/stdout")
+
+
+@pytest.mark.parametrize("command", ["isoflop", "backtest"])
+def test_a_json_document_goes_to_stdout_once(command):
+    # before: the document was printed, then writing it was refused after the work ("end
+    # the name with .json"), exit status 2
+    out, err = _run(command, DATA, "--json", "--out", "/dev/fd/1")
+    assert json.loads(out)["kind"] == f"scalinglaws.{command}" and err == ""
+
+
+def test_out_naming_the_file_stdout_is_redirected_to_holds_one_document(tmp_path):
+    """`scalinglaws fit X --json --out f.json > f.json`: one document in f.json."""
+    target = tmp_path / "f.json"
+    with open(target, "w") as stdout:
+        process = subprocess.run([sys.executable, "-m", "scalinglaws", "fit", str(DATA),
+                                  "--json", "--out", str(target)], stdout=stdout,
+                                 stderr=subprocess.PIPE, text=True, timeout=120)
+    assert process.returncode == 0, process.stderr
+    assert json.loads(target.read_text())["kind"] == "scalinglaws.fit"
+    assert os.listdir(tmp_path) == ["f.json"]
+
+
+def test_out_elsewhere_keeps_the_printed_json(tmp_path, capsys):
+    assert main(["fit", str(DATA), "--json", "--out", str(tmp_path / "fit.json")]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads((tmp_path / "fit.json").read_text())
+
+
+def test_json_and_out_both_on_the_null_device_replace_nothing(devnull_guarded, monkeypatch):
+    before = devnull_guarded
+    with open(os.devnull, "w") as sink:
+        monkeypatch.setattr(sys, "stdout", sink)
+        assert main(["fit", str(DATA), "--json", "--out", os.devnull]) == 0
+    after = os.stat(os.devnull)
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+
+
+def test_reproduce_keeps_its_tables_on_stderr_when_the_fit_goes_to_stdout(epoch_csv):
+    """reproduce's --json prints the comparison with the paper, not the fit --out writes."""
+    out, err = _run("reproduce", "hoffmann", "--data", epoch_csv, "--bootstrap", "0", "--json",
+                    "--out", "/dev/stdout")
+    assert json.loads(out)["kind"] == "scalinglaws.fit"
+    assert json.loads(err)["title"].startswith("Hoffmann et al. (2022)")

@@ -12,7 +12,9 @@ flag vocabulary (:mod:`._common`). Every command:
   accepted anywhere on the line, shows the traceback); a fit that did not converge
   exits with status 1 after printing its result;
 - checks ``--out`` before any work (never an input, never another kind of file
-  unless ``--force``) and writes it atomically;
+  unless ``--force``) and writes it atomically; when ``--out`` names the stream standard
+  output goes to (``/dev/stdout``, or the file stdout is redirected to), that stream holds
+  what ``--out`` writes, once (:func:`_stdout_once`);
 - prints warnings as ``scalinglaws: warning: ...`` (naming the group with ``--by``);
 - ends on Ctrl-C (SIGINT) or SIGTERM with one line, ``scalinglaws: interrupted``, exit
   status 130 or 143, no partial output file and no worker process left behind.
@@ -21,9 +23,13 @@ flag vocabulary (:mod:`._common`). Every command:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
+import io
+import os
 import re
 import signal
+import stat
 import sys
 import warnings
 
@@ -174,10 +180,45 @@ def _positional_dests(parser) -> frozenset:
     return frozenset(names)
 
 
+def _names_stdout(out) -> bool:
+    """Whether the path ``out`` is the stream this process's standard output goes to: the
+    same pipe, file or terminal (``/dev/stdout``, ``/dev/fd/1``, ``/dev/pts/3``, or ``f`` in
+    ``... --out f > f``). False when ``sys.stdout`` is no file (a test's capture)."""
+    try:
+        here, there = os.fstat(sys.stdout.fileno()), os.stat(out)
+    except (AttributeError, OSError, ValueError):  # (io.UnsupportedOperation is both)
+        return False
+    if stat.S_ISCHR(here.st_mode) and stat.S_ISCHR(there.st_mode):
+        return here.st_rdev == there.st_rdev  # one terminal or device, by any of its names
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
+
+
+@contextlib.contextmanager
+def _stdout_once(args):
+    """While the command runs, keep what it prints off the stream ``--out`` writes, when that
+    stream is standard output: ``--out /dev/stdout`` then holds the file, once, as ``--out
+    x.json`` would. The document ``--json`` prints is the one ``--out`` writes, so it is
+    dropped (before, ``--json --out /dev/stdout`` printed it twice); readable text, and a
+    ``--json`` document other than the file (``reproduce``'s tables beside its fit), goes
+    to stderr, as ``tar -v`` lists there when the archive goes to stdout."""
+    out = getattr(args, "out", None)
+    if not out or not _names_stdout(out):
+        yield
+        return
+    sys.stdout.flush()
+    same = getattr(args, "json", False) and getattr(args, "json_is_out", True)
+    saved, sys.stdout = sys.stdout, (io.StringIO() if same else sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout = saved
+
+
 def _run(args) -> int:
     try:
         check_out(args)  # before any work
-        return args.func(args)
+        with _stdout_once(args):
+            return args.func(args)
     except InputError as exc:
         if args.verbose:
             raise

@@ -554,7 +554,8 @@ def write_output(args, result) -> Path | None:
         # full precision: pandas writes each float's repr
         text = result.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",")
     else:
-        if not hasattr(result, "to_csv") and suffix != ".json":
+        if not hasattr(result, "to_csv") and suffix != ".json" \
+                and getattr(args, "out_kind", None) != "json":  # (a JSON command: any name)
             raise InputError(f"--out {args.out!r}: this result is a JSON document; end the "
                              "name with .json")
         text = json.dumps(json_document(result, document_kind(args)), indent=2) + "\n"

@@ -109,7 +109,8 @@ def register(sub) -> None:
     add_seed_option(p)
     add_jobs_option(p)
     add_output_options(p, "fit", what="the refitted law (JSON)")
-    p.set_defaults(func=cmd_reproduce)
+    # --json prints the comparison with the paper, not the fit --out writes
+    p.set_defaults(func=cmd_reproduce, json_is_out=False)
 
     # the kinds of outputs.figures.FIGURE_KINDS, typed here so that --help imports no
     # plotting code (a test checks the two lists agree)
