@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsDeprecationWarning
-from .._validation import check_int, check_nonnegative, check_positive
+from .._validation import check_int, check_nonnegative, check_numbers, check_positive
 from ..data.runs import Runs
+from .data_constrained import MUENNIGHOFF_2023
 from .forms import Form, get_form
 
 __all__ = ["DEFAULT_BUDGETS", "DEFAULT_CURVE_SIZES", "DEFAULT_HORIZONS", "DEFAULT_TRUTH",
@@ -31,7 +32,8 @@ DEFAULT_BUDGETS = (6e18, 1e19, 3e19, 6e19, 1e20, 3e20, 6e20, 1e21, 3e21)
 
 #: Parameters used when none are given: Besiroglu et al. (2024) Table 1 for
 #: Chinchilla, Kaplan et al. (2020) Tables 2 and 5 for the Kaplan forms
-#: (C_c converted from 1.6e7 PF-days to FLOP).
+#: (C_c converted from 1.6e7 PF-days to FLOP), Muennighoff et al. (2023)'s published
+#: constants for the data-constrained law (:data:`~scalinglaws.laws.datablations.MUENNIGHOFF_2023`).
 DEFAULT_TRUTH: dict[str, dict[str, float]] = {
     "chinchilla": {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658},
     "kaplan_n": {"N_c": 8.8e13, "alpha_N": 0.076},
@@ -41,6 +43,8 @@ DEFAULT_TRUTH: dict[str, dict[str, float]] = {
     "kaplan_d_offset": {"E": 1.7, "D_c": 4.0e10, "alpha_D": 0.3},
     "kaplan_c_offset": {"E": 1.7, "C_c": 1.0e20, "alpha_C": 0.18},
     "kaplan_nd": {"N_c": 6.4e13, "D_c": 1.8e13, "alpha_N": 0.076, "alpha_D": 0.103},
+    "data_constrained": dict(MUENNIGHOFF_2023["params"]),
+    "data_constrained_linear_decay": dict(MUENNIGHOFF_2023["params"]),
 }
 
 
@@ -91,13 +95,15 @@ def isoflop_grid(budgets: Sequence[float] = DEFAULT_BUDGETS, n_sizes: int = 12,
 def generate_sweep(form: str | Form = "chinchilla", params: Mapping[str, float] | None = None, *,
                    budgets: Sequence[float] = DEFAULT_BUDGETS, n_sizes: int = 12,
                    span: float = 10.0, noise: float = 0.01, flops_per_token: float = 6.0,
-                   rng=None) -> Runs:
+                   unique_tokens=None, unique_grid: Sequence[float] | None = None,
+                   epochs: Sequence[float] | None = None, rng=None) -> Runs:
     """A synthetic IsoFLOP sweep whose losses follow a known law.
 
     Parameters
     ----------
     form : str or Form
-        The true law (any form whose inputs are among N, D, C).
+        The true law (any form whose inputs are among N, D, C, and U for the
+        data-constrained law of Muennighoff et al. 2023, ``"data_constrained"``).
     params : dict, optional
         True parameters in public units; default :data:`DEFAULT_TRUTH`.
     budgets, n_sizes, span
@@ -107,35 +113,93 @@ def generate_sweep(form: str | Form = "chinchilla", params: Mapping[str, float] 
         (0.01 is about 1%, typical seed-to-seed spread of final losses).
     flops_per_token : float
         ``k`` in ``C = k N D``.
+    unique_tokens : float or sequence, optional
+        For a law of unique tokens ``U``: one ``U`` for every run, or one per run of the
+        IsoFLOP grid (``len(budgets) * n_sizes`` values, in :func:`isoflop_grid`'s order).
+    unique_grid : sequence of float, optional
+        A grid of ``U`` values: every run of the IsoFLOP grid is trained once on each.
+    epochs : sequence of float, optional
+        A grid of epoch counts ``D/U``: every run is trained once at each, on
+        ``U = D / epochs`` unique tokens (an epoch count below 1 means ``U > D``:
+        only ``D`` of them are seen).
     rng : None, int or numpy.random.Generator
         Source of randomness; the same seed gives the same sweep.
+
+    Give exactly one of ``unique_tokens``, ``unique_grid`` and ``epochs`` for a law of
+    ``U``, and none otherwise. The noise is the same log-normal noise for every form.
 
     Returns
     -------
     Runs
-        Columns ``N``, ``D``, ``C``, ``loss`` and ``budget``.
+        Columns ``N``, ``D``, ``C``, ``loss`` and ``budget``; for a law of ``U`` also ``U``
+        and ``epochs`` (``D/U``).
 
     Examples
     --------
     >>> runs = generate_sweep(rng=0)
     >>> len(runs)
     108
+    >>> repeated = generate_sweep("data_constrained", epochs=[1, 4, 16], rng=0)
+    >>> len(repeated), sorted(set(repeated.frame["epochs"].round(6)))
+    (324, [1.0, 4.0, 16.0])
     """
     form = get_form(form)
-    if not set(form.inputs) <= {"N", "D", "C"}:
-        raise InputError(f"form {form.name!r} needs inputs {form.inputs}; the generator makes N, D, C")
+    if not set(form.inputs) <= {"N", "D", "C", "U"}:
+        raise InputError(f"form {form.name!r} needs inputs {form.inputs}; the generator makes "
+                         "N, D, C (and U)")
     if params is None:
         if form.name not in DEFAULT_TRUTH:
             raise InputError(f"no default parameters for form {form.name!r}; pass `params`")
         params = DEFAULT_TRUTH[form.name]
     noise = check_nonnegative("noise", noise)
-    generator = np.random.default_rng(rng)
     grid = isoflop_grid(budgets, n_sizes, span, flops_per_token=flops_per_token)
+    grid = _with_unique_tokens(grid, "U" in form.inputs, unique_tokens, unique_grid, epochs)
+    generator = np.random.default_rng(rng)
     clean = form.predict(dict(params), **{name: grid[name].to_numpy() for name in form.inputs})
     grid["loss"] = clean * np.exp(noise * generator.standard_normal(len(grid)))
+    extra = {name: grid[name].to_numpy() for name in ("U", "epochs") if name in grid}
     return Runs.from_arrays(N=grid["N"].to_numpy(), D=grid["D"].to_numpy(),
                             C=grid["C"].to_numpy(), loss=grid["loss"].to_numpy(),
-                            budget=grid["budget"].to_numpy())
+                            budget=grid["budget"].to_numpy(), **extra)
+
+
+def _with_unique_tokens(grid: pd.DataFrame, needs_unique: bool, unique_tokens, unique_grid,
+                        epochs) -> pd.DataFrame:
+    """The IsoFLOP ``grid`` with the unique tokens ``U`` (and ``epochs = D/U``) of each run
+    from exactly one of ``unique_tokens`` (one, or one per run), ``unique_grid`` (every run
+    once per value) and ``epochs`` (every run once per epoch count); unchanged for a law
+    without ``U``."""
+    given = {name: value for name, value in (("unique_tokens", unique_tokens),
+                                             ("unique_grid", unique_grid), ("epochs", epochs))
+             if value is not None}
+    if not needs_unique:
+        if given:
+            raise InputError(f"`{next(iter(given))}` is for a law of unique tokens U (form "
+                             "'data_constrained'); this form does not take U")
+        return grid
+    if len(given) != 1:
+        raise InputError("a law of unique tokens U needs exactly one of `unique_tokens`, "
+                         "`unique_grid` and `epochs`, got "
+                         + (", ".join(f"`{name}`" for name in given) or "none"))
+    (name, value), = given.items()
+    values = check_numbers(name, value, positive=True)
+    if name == "unique_tokens":
+        if values.ndim == 0 or values.size == 1:
+            one = float(values.ravel()[0])
+            return grid.assign(U=one, epochs=grid["D"] / one)
+        if values.ndim != 1 or values.size != len(grid):
+            raise InputError(f"`unique_tokens` must be one number or one per run ({len(grid)} "
+                             f"runs: len(budgets) * n_sizes), got shape {values.shape}; pass "
+                             "`unique_grid` to train every run on each of several U")
+        return grid.assign(U=values, epochs=grid["D"].to_numpy() / values)
+    if values.ndim > 1 or values.size == 0:
+        raise InputError(f"`{name}` must be a non-empty list of positive numbers, got {value!r}")
+    values = values.ravel()
+    crossed = grid.loc[grid.index.repeat(values.size)].reset_index(drop=True)
+    column = np.tile(values, len(grid))
+    if name == "unique_grid":
+        return crossed.assign(U=column, epochs=crossed["D"].to_numpy() / column)
+    return crossed.assign(U=crossed["D"].to_numpy() / column, epochs=column)
 
 
 #: Default sizes of :func:`synthetic_training_curves`: 70M to 10B, as Hoffmann's Approach 1.
