@@ -283,3 +283,125 @@ def test_x_labels_of_a_short_log_axis_do_not_overlap(result, runs):
     assert {"50M", "100M", "200M", "500M"} <= set(shown)
     for ax in plot.residuals(result, short):
         assert _overlapping_labels(ax) == []
+
+
+# ------------------------------------------------------------------ laws beyond N, D, C, U
+# kaplan_ns takes S_min and the task forms a task loss, read from the runs' column of that
+# name. Before: fit_vs_data raised "unknown input 'S_min'" (and "`x` must be one of N, D,
+# C" for x="task_loss"): no figure for these forms. Expected curves are the laws written
+# out here, not the package's predict.
+from scalinglaws import FitResult  # noqa: E402
+from scalinglaws.laws.forms import available_forms  # noqa: E402
+from scalinglaws.laws.published import KAPLAN_2020_NS  # noqa: E402
+from scalinglaws.laws.synthetic import DEFAULT_TRUTH  # noqa: E402
+
+NS_N = np.repeat([1e7, 1e8, 1e9], 6)
+NS_S = np.tile(np.geomspace(2e3, 2e5, 6), 3)
+
+
+def _kaplan_ns(n, s, p=KAPLAN_2020_NS):
+    """Kaplan et al. (2020) Eq. 1.6."""
+    return (p["N_c"] / n) ** p["alpha_N"] + (p["S_c"] / s) ** p["alpha_S"]
+
+
+@pytest.fixture
+def ns():
+    """Three model sizes, each at the same six S_min (learning-curve checkpoints)."""
+    runs = Runs.from_arrays(N=NS_N, S_min=NS_S, loss=_kaplan_ns(NS_N, NS_S))
+    return FitResult.from_params("kaplan_ns", dict(KAPLAN_2020_NS)), runs
+
+
+def test_kaplan_ns_against_n_draws_the_runs_and_a_curve_per_s_min(ns, tmp_path):
+    result, runs = ns
+    ax = plot.fit_vs_data(result, runs)
+    save(ax, tmp_path, "kaplan_ns_N")
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(),
+                                  np.column_stack([NS_N, runs.loss]))
+    lines = ax.get_lines()
+    assert len(lines) == 6 and ax.get_xscale() == "log"
+    for line, s in zip(lines, np.unique(NS_S)):
+        n, loss = line.get_data()
+        np.testing.assert_allclose([n.min(), n.max()], [1e7, 1e9], rtol=1e-12)
+        np.testing.assert_allclose(loss, _kaplan_ns(n, s), rtol=1e-9)
+    assert "fit: kaplan_ns at each S_min of the runs" in legend_texts(ax)
+    assert colorbar_labels(ax.figure) == ["minimum steps S_min"]
+
+
+def test_kaplan_ns_against_s_min_draws_a_curve_per_model(ns, tmp_path):
+    result, runs = ns
+    ax = plot.fit_vs_data(result, runs, x="S_min")
+    save(ax, tmp_path, "kaplan_ns_S")
+    assert ax.get_xlabel() == "minimum steps S_min" and ax.get_xscale() == "log"
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(),
+                                  np.column_stack([NS_S, runs.loss]))
+    lines = ax.get_lines()
+    assert len(lines) == 3
+    for line, n in zip(lines, (1e7, 1e8, 1e9)):
+        s, loss = line.get_data()
+        np.testing.assert_allclose([s.min(), s.max()], [2e3, 2e5], rtol=1e-12)
+        np.testing.assert_allclose(loss, _kaplan_ns(n, s), rtol=1e-9)
+
+
+def test_kaplan_ns_with_an_s_min_per_run_draws_the_law_at_three_s_min(ns):
+    result, _ = ns
+    s_min = np.geomspace(2e3, 2e5, NS_N.size)[np.random.default_rng(0).permutation(NS_N.size)]
+    runs = Runs.from_arrays(N=NS_N, S_min=s_min, loss=_kaplan_ns(NS_N, s_min))
+    ax = plot.fit_vs_data(result, runs)
+    lines = ax.get_lines()
+    assert len(lines) == 3
+    for line, q in zip(lines, (0.1, 0.5, 0.9)):
+        n, loss = line.get_data()
+        np.testing.assert_allclose(loss, _kaplan_ns(n, np.quantile(s_min, q)), rtol=1e-9)
+
+
+def test_a_task_form_is_drawn_against_its_task_loss(tmp_path):
+    params = {"floor": 0.25, "ceiling": 0.75, "x0": 1.0, "k": 4.0}
+    task_loss = np.linspace(0.6, 1.6, 12)
+
+    def law(x):  # TaskSigmoidFloor: f + (c - f) / (1 + exp(k (x - x0)))
+        return 0.25 + 0.5 / (1 + np.exp(4.0 * (x - 1.0)))
+    runs = Runs.from_arrays(loss=law(task_loss), task_loss=task_loss)
+    ax = plot.fit_vs_data(FitResult.from_params("task_sigmoid_floor", params), runs)
+    save(ax, tmp_path, "task")
+    assert ax.get_xscale() == "linear" and ax.get_ylabel() == "accuracy"
+    assert ax.get_xlabel().startswith("task loss")
+    np.testing.assert_array_equal(ax.collections[0].get_offsets(),
+                                  np.column_stack([task_loss, runs.loss]))
+    (line,) = ax.get_lines()
+    x, accuracy = line.get_data()
+    assert x.min() < 0.6 and x.max() > 1.6
+    np.testing.assert_allclose(accuracy, law(x), rtol=1e-12)
+
+
+def test_a_missing_input_column_or_axis_is_named(ns):
+    result, runs = ns
+    with pytest.raises(InputError, match="no column 'S_min'"):
+        plot.fit_vs_data(result, Runs.from_arrays(N=NS_N, loss=runs.loss))
+    with pytest.raises(InputError, match="`x` must be an input of form 'kaplan_ns'"):
+        plot.fit_vs_data(result, runs, x="D")
+
+
+#: parameters of the registered forms DEFAULT_TRUTH has none for
+_OTHER_PARAMS = {"direct_nd": {"A": 482.01, "B": 2085.43, "alpha": 0.35, "beta": 0.37},
+                 "kaplan_ns": dict(KAPLAN_2020_NS),
+                 "task_sigmoid": {"a": -0.5, "x0": 1.0, "k": 4.0, "b": 0.75},
+                 "task_sigmoid_floor": {"floor": 0.25, "ceiling": 0.75, "x0": 1.0, "k": 4.0},
+                 "task_logistic_log": {"floor": 0.25, "ceiling": 0.75, "x0": 1.0, "k": 4.0}}
+
+
+@pytest.mark.parametrize("name", available_forms())
+def test_every_registered_form_draws_its_runs_and_its_law(name, runs):
+    """No form is left without a figure (kaplan_ns and the task forms had none)."""
+    params = DEFAULT_TRUTH.get(name) or _OTHER_PARAMS[name]
+    result = FitResult.from_params(name, dict(params))
+    rng = np.random.default_rng(0)
+    columns = {"U": runs.D / 2, "S_min": np.geomspace(2e3, 2e5, len(runs))[rng.permutation(
+        len(runs))], "task_loss": np.linspace(0.6, 1.6, len(runs))}
+    given = {n: columns[n] if n in columns else getattr(runs, n) for n in result.form.inputs}
+    extra = {n: v for n, v in columns.items() if n not in given}
+    table = Runs.from_arrays(N=runs.N, D=runs.D, loss=result.predict(**given),
+                             **{n: v for n, v in given.items() if n not in ("N", "D")}, **extra)
+    ax = plot.fit_vs_data(result, table)
+    assert len(ax.collections[0].get_offsets()) == len(runs)
+    drawn = [line for line in ax.get_lines() if np.isfinite(line.get_ydata()).sum() >= 2]
+    assert drawn, f"{name}: no curve drawn"

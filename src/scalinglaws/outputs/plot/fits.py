@@ -1,5 +1,6 @@
-"""The fit against its data: :func:`fit_vs_data` (loss against N, D or C with the law
-through each group of runs) and :func:`residuals` (against N, D and C, with the Huber band).
+"""The fit against its data: :func:`fit_vs_data` (loss against N, D or C, or another input
+of the law such as S_min, with the law through each group of runs) and :func:`residuals`
+(against N, D and C, with the Huber band).
 """
 
 from __future__ import annotations
@@ -28,6 +29,78 @@ __all__ = ["fit_vs_data", "residuals"]
 
 #: line styles of the curves at each stated value of an input such as U
 _STYLES = ("-", "--", ":", "-.")
+
+#: inputs the runs hold as such (``Runs.inputs``); a law's other inputs (``S_min`` of
+#: kaplan_ns, ``task_loss`` of the task forms) are read from the runs' column of that name
+_RUN_INPUTS = CANONICAL + ("U",)
+#: axis labels of those other inputs
+_OTHER_LABELS = {"S_min": "minimum steps S_min",
+                 "task_loss": "task loss (nats/token of the correct answer)"}
+#: inputs spread over decades, drawn on a log axis (a task loss is not: it may be 0)
+_LOG_INPUTS = _RUN_INPUTS + ("S_min",)
+#: most values of a law's other inputs the runs may share for a curve to be drawn at each
+_MAX_STATED = 8
+
+
+def _label(name) -> str:
+    return LABELS.get(name) or _OTHER_LABELS.get(name, name)
+
+
+def _values(runs, name) -> np.ndarray:
+    """The input ``name`` of a law at each run: N, D, C, U as the runs hold them, any other
+    (``S_min``, ``task_loss``) from the runs' column of that name."""
+    if name in _RUN_INPUTS:
+        return runs.inputs((name,))[name]  # InputError names a missing column
+    if not runs.has(name):
+        raise InputError(f"the runs have no column {name!r}, an input of the law; columns: "
+                         f"{runs.columns}")
+    try:
+        values = runs.frame[name].to_numpy(dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(f"column {name!r} of the runs must be numeric") from None
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+        raise InputError(f"column {name!r}: {runs.row_label(int(bad[0]))} is not a number")
+    return values
+
+
+def _grid(low, high, log, size=200):
+    return np.geomspace(low, high, size) if log else np.linspace(low, high, size)
+
+
+def _at_stated_values(ax, result, x, xs, inputs, rest, colors, colormap, norm, label, log):
+    """Draw a law with an input beyond N, D, C and U (kaplan_ns's S_min) against ``x``: a
+    curve at each value of its other inputs ``rest`` that runs share, through those runs'
+    range of ``x`` (Kaplan et al. 2020 Fig. 4: loss against S_min, a curve per N), or,
+    when the runs share few (each its own S_min), the law at three quantiles of the first
+    of ``rest`` (any other at its median) across the runs' range. Returns the curves drawn."""
+    keys = np.column_stack([np.round(np.log10(inputs[n]), 3) if np.all(inputs[n] > 0)
+                            else np.round(inputs[n], 6) for n in rest])
+    unique, inverse, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+    inverse = inverse.ravel()
+    drawn = 0
+    if len(unique) <= _MAX_STATED and counts.min() >= 2:
+        for j in range(len(unique)):
+            sub = inverse == j
+            held = {n: np.median(inputs[n][sub]) for n in rest}
+            if np.ptp(xs[sub]) == 0:
+                continue  # its runs are points at one x: nothing to draw through them
+            grid = _grid(xs[sub].min(), xs[sub].max(), log, 120)
+            along = {x: grid, **{n: np.full_like(grid, v) for n, v in held.items()}}
+            ax.plot(grid, result.predict(**along), lw=1.4, zorder=2,
+                    color=colormap(norm(np.median(colors[sub]))),
+                    label=f"{label} at each {', '.join(rest)} of the runs" if not drawn else None)
+            drawn += 1
+        if drawn:
+            return drawn
+    first, grid = rest[0], _grid(xs.min(), xs.max(), log)
+    held = {n: np.full_like(grid, np.median(inputs[n])) for n in rest[1:]}
+    for q in (0.1, 0.5, 0.9):
+        value = float(np.quantile(inputs[first], q))
+        along = {x: grid, first: np.full_like(grid, value), **held}
+        ax.plot(grid, result.predict(**along), lw=1.4, zorder=2, color=colormap(norm(value)),
+                label=f"fit at {first} = {sci(value, 2)}")
+    return 3
 
 
 def _same_value_keys(runs, name):
@@ -125,7 +198,8 @@ def _curve_inputs(form, runs, x, mask, grid, held=None):
 
 
 @range_shown
-def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, groups=None,
+def fit_vs_data(result, runs, x: str | None = None, color_by: str | None = None, *,
+                groups=None,
                 frontier: bool | None = None, cmap: str = "viridis", ax=None, figsize=None):
     """Observed losses and the fitted law through them.
 
@@ -140,12 +214,16 @@ def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, grou
         The fitted law.
     runs : Runs, DataFrame or path
         The runs (usually those the law was fitted to).
-    x : {"N", "D", "C"}
-        Horizontal axis (log scale).
+    x : {"N", "D", "C"} or str, optional
+        Horizontal axis (log scale): ``"N"`` by default, or any input of the law (``S_min``
+        of ``kaplan_ns``, ``task_loss`` of a task form, the default for those: a linear
+        axis). Inputs other than N, D, C and U are read from the runs' column of that
+        name; a law with one is drawn through the runs sharing each value of its other
+        inputs (kaplan_ns against N: a curve per S_min; against S_min: per N).
     color_by : str, optional
         ``"D"``, ``"C"``, ``"N"``, ``"loss"`` or any numeric column of ``runs.frame``. By
         default ``"C"`` when each group is one compute budget, else ``"D"`` (``"N"`` when
-        ``x="C"``).
+        ``x="C"``); for a law with an input beyond N, D, C and U, its other input.
     groups : str or array, optional
         Column (or labels) grouping the runs into curves. By default a ``budget`` or
         ``group`` column, else C or D when the runs take a few distinct values of it.
@@ -174,15 +252,27 @@ def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, grou
     """
     form = check_result(result)
     runs = check_runs(runs)
-    if not isinstance(x, str) or x not in CANONICAL:
-        raise InputError(f"`x` must be one of N, D, C, got {x!r}")
+    # inputs beyond N, D, C and U (S_min, task_loss): no budget ties them to x
+    other = [name for name in form.inputs if name not in _RUN_INPUTS]
+    if x is None:
+        x = "N" if set(form.inputs) & set(CANONICAL) else form.inputs[0]
+    if not isinstance(x, str) or (x not in CANONICAL and x not in form.inputs):
+        raise InputError(f"`x` must be one of {', '.join(dict.fromkeys(CANONICAL + form.inputs))}"
+                         f", got {x!r}")
+    if other and x not in form.inputs:
+        raise InputError(f"`x` must be an input of form {form.name!r} "
+                         f"({', '.join(form.inputs)}), got {x!r}")
     frontier = check_bool("frontier", frontier, allow_none=True)
     check_cmap("cmap", cmap)
     figsize = check_canvas(ax, figsize)
-    xs = runs.inputs(x)[x]  # InputError names a missing column
-    inputs = runs.inputs(form.inputs)
-    labels = _group_labels(runs, groups)
-    if color_by is None:
+    xs = _values(runs, x)  # InputError names a missing column
+    inputs = {name: _values(runs, name) for name in form.inputs}
+    log_x = x in _LOG_INPUTS
+    labels = None if other else _group_labels(runs, groups)
+    rest = [name for name in form.inputs if name != x]
+    if color_by is None and other:
+        color_by = rest[0] if rest else ("N" if runs.has("N") else "loss")
+    elif color_by is None:
         color_by = "N" if x == "C" else _auto_color_by(runs, labels)
     frame = runs.frame
     if not isinstance(color_by, str):
@@ -214,8 +304,12 @@ def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, grou
     # inputs no budget ties to x (U, unique tokens): curves are drawn at stated values
     extra = [name for name in form.inputs if name not in CANONICAL]
     if form.inputs == (x,):
-        grid = np.geomspace(x_low / 1.5, x_high * 1.5, 200)
+        margin = (x_high - x_low) * 0.1
+        grid = (np.geomspace(x_low / 1.5, x_high * 1.5, 200) if log_x else
+                np.linspace(x_low - margin, x_high + margin, 200))
         ax.plot(grid, result.predict(**{x: grid}), color="black", lw=1.6, label=label, zorder=2)
+    elif other:
+        _at_stated_values(ax, result, x, xs, inputs, rest, colors, colormap, norm, label, log_x)
     elif set(form.inputs) <= set(CANONICAL) | {"U"}:
         groups_list = ([(key, labels == key) for key in ordered_unique(labels)]
                        if labels is not None else [])
@@ -285,12 +379,15 @@ def fit_vs_data(result, runs, x: str = "N", color_by: str | None = None, *, grou
             curve_x = alloc.N if x == "N" else alloc.D
         ax.plot(curve_x, alloc.loss, color="black", ls="--", lw=1.4, zorder=2,
                 label="compute-optimal loss L*(C) (fit)")
-    ax.set_xscale("log")
-    readable_log_ticks(ax, counts=x != "C")
-    ax.set_xlabel(LABELS[x])
-    ax.set_ylabel(LABELS["loss"])
+    if log_x:
+        ax.set_xscale("log")
+        readable_log_ticks(ax, counts=x != "C")
+    ax.set_xlabel(_label(x))
+    # a task form maps task loss to accuracy, the value its runs hold as "loss"
+    y_label = "accuracy" if "task_loss" in form.inputs else LABELS["loss"]
+    ax.set_ylabel(y_label)
     colorbar = ax.figure.colorbar(points, ax=ax, pad=0.02)
-    colorbar.set_label(LABELS.get(color_by, color_by))
+    colorbar.set_label(y_label if color_by == "loss" else _label(color_by))
     ax.legend(loc="best", fontsize="small", framealpha=0.9)
     ax.set_title(f"{form.name} fit to {len(runs)} runs", fontsize="medium")
     ax.grid(True, which="major", alpha=0.3)
