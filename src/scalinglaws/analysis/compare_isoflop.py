@@ -141,8 +141,9 @@ def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: f
             if draws is not None and ref_draws is not None:
                 row = difference(point[i] - ref_point[i], draws[:, i] - ref_draws[:, i], level)
             else:  # each line's t error (the minima's own where wider, see _line_error)
-                se_g, df_g = (v[i] for v in result[g]._line_error(budgets, "N"))
-                se_r, df_r = (v[i] for v in result[reference]._line_error(budgets, "N"))
+                line_g = result[g]._line_error(budgets, "N")
+                line_r = result[reference]._line_error(budgets, "N")
+                se_g, df_g, se_r, df_r = line_g.se[i], line_g.df[i], line_r.se[i], line_r.df[i]
                 df = welch_df(se_g, df_g, se_r, df_r)
                 row = difference(point[i] - ref_point[i], None, level,
                                  se=math.hypot(se_g, se_r), df=df)

@@ -20,7 +20,7 @@ import types
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -89,6 +89,16 @@ def loglog_regression(log_c: np.ndarray, log_y: np.ndarray, weights: np.ndarray 
         "residual_sd": float(np.sqrt(res.scale)) if res.df_resid > 0 else math.nan,
         "n": len(y),
     }
+
+
+class LineError(NamedTuple):
+    """The t interval of a fitted line's log-optimum at some budgets: ``se``, ``df`` and the
+    quantile ``t`` per budget, and the interval's ``kind`` (a key of ``INTERVAL_KINDS``)."""
+
+    se: np.ndarray
+    df: np.ndarray
+    t: np.ndarray
+    kind: str
 
 
 def minima_line_error(budgets: np.ndarray, se: np.ndarray, df: np.ndarray,
@@ -238,24 +248,29 @@ class OptimaResult(FrozenOnUnpickle):
         (Approach 1: its envelope points have none)."""
         return None
 
-    def _line_error(self, compute: np.ndarray, name: str):
-        """Standard error and degrees of freedom of the fitted line's ``ln N`` (``name``
-        "N") or ``ln D`` at ``compute``, for its t interval: the regression's (scatter of
-        the optima about the line), or, where :meth:`_minima_error` knows the optima's
-        own errors and its interval is wider, that one (:func:`minima_line_error`)."""
+    def _line_error(self, compute: np.ndarray, name: str) -> "LineError":
+        """Standard error, degrees of freedom, t quantile and kind of the fitted line's
+        ``ln N`` (``name`` "N") or ``ln D`` at ``compute``, for its t interval: the
+        regression's (scatter of the optima about the line; kind ``"t"``), or, where
+        :meth:`_minima_error` knows the optima's own errors (kind ``"t_minima"``) and
+        their interval is wider, that one (:func:`minima_line_error`)."""
         from scipy import stats
 
         reg = self.regression[name]
         x = np.column_stack([np.ones_like(compute), np.log(compute)])
         se = np.sqrt(np.einsum("ij,jk,ik->i", x, np.asarray(reg["cov"], dtype=float), x))
         df = np.full(compute.shape, float(reg["df_resid"]))
+        q = 0.5 + self.confidence_level / 2
+        with np.errstate(invalid="ignore"):
+            t = np.where(df > 0, stats.t.ppf(q, np.where(df > 0, df, 1.0)), math.nan)
         extra = self._minima_error(compute, name)
         if extra is None or not reg["df_resid"] > 0:
-            return se, df
+            return LineError(se, df, t, "t")
         se_minima, df_minima = extra
-        q = 0.5 + self.confidence_level / 2
-        wider = stats.t.ppf(q, df_minima) * se_minima > stats.t.ppf(q, df) * se
-        return np.where(wider, se_minima, se), np.where(wider, df_minima, df)
+        t_minima = stats.t.ppf(q, df_minima)
+        wider = t_minima * se_minima > t * se
+        return LineError(np.where(wider, se_minima, se), np.where(wider, df_minima, df),
+                         np.where(wider, t_minima, t), "t_minima")
 
     def predict_optimal(self, compute: Any, *, interval: str = "auto") -> pd.DataFrame:
         r"""Compute-optimal N and D at ``compute`` from the fitted power laws.
@@ -289,8 +304,6 @@ class OptimaResult(FrozenOnUnpickle):
             names (``N_opt``, ``N_opt_low``, ``D_opt``..., ``tokens_per_param``)
             still select the same columns, with a ``FutureWarning``.
         """
-        from scipy import stats
-
         try:
             c = np.atleast_1d(np.asarray(compute, dtype=float)).ravel()
         except (TypeError, ValueError):
@@ -307,6 +320,7 @@ class OptimaResult(FrozenOnUnpickle):
                                        or (interval == "auto" and self._bootstrap_covers()))
         x = np.column_stack([np.ones_like(c), np.log(c)])
         out = {"C": c}
+        kind = "t"
         for name in ("N", "D"):
             reg = self.regression[name]
             params = np.asarray(reg["params"])
@@ -318,18 +332,15 @@ class OptimaResult(FrozenOnUnpickle):
                 low, high = (np.percentile(lines @ x.T, [tail, 100.0 - tail], axis=0)
                              if len(lines) else (np.full(c.size, np.nan),) * 2)
             else:
-                se, df = self._line_error(c, name)
-                with np.errstate(invalid="ignore"):
-                    t = np.where(df > 0, stats.t.ppf(0.5 + self.confidence_level / 2,
-                                                     np.where(df > 0, df, 1.0)), math.nan)
-                low, high = centre - t * se, centre + t * se
+                line = self._line_error(c, name)
+                kind = line.kind
+                low, high = centre - line.t * line.se, centre + line.t * line.se
             out[name] = np.exp(centre)
             out[f"{name}_low"] = np.exp(low)
             out[f"{name}_high"] = np.exp(high)
         out["tokens_per_parameter"] = out["D"] / out["N"]
         frame = AllocationFrame(out)
-        kind = "bootstrap" if use_bootstrap else "t_minima" if self._minima_error(
-            c[:1], "N") is not None else "t"
+        kind = "bootstrap" if use_bootstrap else kind
         frame.attrs.update(interval=INTERVAL_KINDS[kind],
                            confidence_level=self.confidence_level)
         return frame
