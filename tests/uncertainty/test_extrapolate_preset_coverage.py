@@ -190,7 +190,7 @@ def test_the_tie_bias_allowance_grows_with_the_ties_error():
             for j, t in enumerate(new):
                 target = mean_loss(np.asarray(t.N), np.asarray(t.D))
                 with_bias = law.interval("confidence", LEVEL, N=t.N, D=t.D)
-                alone = dataclasses.replace(law, untied=None).interval("confidence", LEVEL,
+                alone = dataclasses.replace(law, unrestricted=None).interval("confidence", LEVEL,
                                                                        N=t.N, D=t.D)
                 for name, bounds in (("delta method + tie bias", with_bias),
                                      ("delta method", alone)):
