@@ -87,7 +87,9 @@ class IntervalBounds(FrozenOnUnpickle):
     confidence_level : float
     method : str
         How the bounds were made (``bootstrap percentile``, ``delta method``,
-        ``conformal`` or ``t``).
+        ``conformal`` or ``t``); for a tied or fixed fit's delta method, ``delta method +
+        tie bias`` / ``+ fixed-parameter bias`` / ``+ tie and fixed-parameter bias``, or
+        ``(... bias excluded)`` when the unrestricted refit failed.
     log_factor : ndarray
         ``log(x / x_max)`` along the calibration axis (negative inside the fitted range).
     beyond_calibration : ndarray of bool
@@ -432,8 +434,10 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
         The runs it was fitted on.
     n_resamples : int, default 1000
         Bootstrap resamples for confidence intervals (0 skips the bootstrap;
-        confidence intervals then use the delta method, with, for a fit with tied
-        parameters, an allowance for the ties' bias from the law refitted without them).
+        confidence intervals then use the delta method, with, for a fit with tied or
+        fixed parameters, an allowance for their bias from the law refitted without the
+        ties and with the fixed parameters free; a bootstrap's refits keep the
+        restriction, and its percentiles carry no allowance).
     rng : seed or numpy Generator, optional
         Randomness of the bootstrap.
     axis : {"C", "N", "D"}
