@@ -39,8 +39,8 @@ from pathlib import Path
 import numpy as np
 
 from scalinglaws.data.curves import load_curves
+from scalinglaws.fitting import curves_luo as luo
 from scalinglaws.fitting.curves import fit_curves
-from scalinglaws.laws.curve_laws import get_curve_law
 from scalinglaws.laws.curve_synthetic import LUO_2025_MPL
 from scalinglaws.laws.schedules import attach_schedules
 
@@ -49,13 +49,11 @@ FOLDER = SHARED / "datasets" / "lr_schedule_curves"
 SIZES = ("25M", "100M", "400M")
 NAMES = ("L0", "A", "alpha", "B", "C", "beta", "gamma")
 DELTA = 1e-3
-# src/config.py of their repository: FIT_LR1 (L0, A, B, C), FIT_LR2 (alpha, beta, gamma),
-# FIT_MAX_STEPS, FIT_PATIENCE, FIT_GRAD_NORM_THR, FIT_LOSS_THR; torch.optim.AdamW defaults
-# (betas 0.9/0.999, eps 1e-8, weight_decay 0.01), which mpl_adam_fit does not override.
-LR_GROUPS = np.array([5e-2, 5e-2, 5e-3, 5e-2, 5e-2, 5e-3, 5e-3])
-MAX_STEPS, PATIENCE, GRAD_NORM_THR, LOSS_THR = 200, 20, 1e-5, 0.0
-WEIGHT_DECAY, BETAS, EPS = 0.01, (0.9, 0.999), 1e-8
-PEAK_LR = 3e-4
+# the recipe itself lives in the package (fit_curves(..., method="luo2025")); its pieces:
+MAX_STEPS, WEIGHT_DECAY = luo.MAX_STEPS, luo.WEIGHT_DECAY
+Objective = luo.LuoObjective
+authors_initialisation = luo.luo2025_start
+adamw = luo.luo2025_adamw
 
 
 def _curves():
@@ -70,125 +68,10 @@ def _split(curves, size):
     return curves.select(mask=rows & train), curves.select(mask=rows & ~train)
 
 
-class Objective:
-    """Sum of Huber(log L - log L_hat) over ``curves`` and its gradient in the public
-    (untransformed) parameters, as their ``MPL.forward`` computes it."""
-
-    def __init__(self, curves, *, exact: bool, warmup: str = "include"):
-        self.law = get_curve_law("mpl", warmup=warmup)
-        self.sums = self.law.prepare(curves, quadrature={"exact": True} if exact else None)
-        # their preprocess_data stores the loss as float32
-        loss = curves.frame["loss"].to_numpy(dtype=float).astype(np.float32)
-        self.log_loss = np.log(loss).astype(float)
-
-    def predict(self, params):
-        return self.law.predict(np.asarray(params, dtype=float), self.sums)
-
-    def __call__(self, params, gradient: bool = False):
-        params = np.asarray(params, dtype=float)
-        if np.any(params[[0, 1, 3, 4]] <= 0):
-            return (np.inf, np.full(7, np.nan)) if gradient else np.inf
-        theta = self.law.to_internal(params)[None, :]
-        value, jac = self.law.evaluate(theta, self.sums)
-        pred = value[0]
-        if np.any(~np.isfinite(pred)) or np.any(pred <= 0):
-            return (np.inf, np.full(7, np.nan)) if gradient else np.inf
-        r = self.log_loss - np.log(pred)
-        small = np.abs(r) < DELTA
-        total = float(np.sum(np.where(small, 0.5 * r * r, DELTA * (np.abs(r) - 0.5 * DELTA))))
-        if not gradient:
-            return total
-        psi = np.where(small, r, DELTA * np.sign(r))
-        grad_internal = jac[0] @ (-psi / pred)
-        # d/dp = d/dlog p / p for the parameters the law stores as logs
-        is_log = np.array([n in self.law.log_params for n in NAMES])
-        return total, np.where(is_log, grad_internal / params, grad_internal)
-
-
 def test_prede(params, law, test_sums, test_loss, test_runs):
     pred = law.predict(np.asarray(params, dtype=float), test_sums)
     error = np.abs(test_loss - pred) / test_loss
     return float(np.mean([error[test_runs == run].mean() for run in np.unique(test_runs)]))
-
-
-def authors_initialisation(train):
-    """Their ``initialize_params`` + ``generate_init_params``: a log-log regression fixes a
-    grid over L0, A, alpha (B in 100..1000), each cell minimised by L-BFGS-B on the
-    surrogate L0 + A S1^-alpha - B (peak - lr); then C = 1, beta = gamma = 0.5."""
-    from scipy.optimize import minimize
-    from scipy.special import huber
-    from scipy.stats import linregress
-
-    data = []
-    for run in train.runs:
-        lr = train.lr_array(run)
-        steps = train.steps(run)
-        data.append((np.cumsum(lr)[steps], lr[steps], train.loss(run)))
-    min_loss = min(loss.min() for _, _, loss in data)
-    slope, intercept, *_ = linregress(np.concatenate([np.log(a) for a, _, _ in data]),
-                                      np.concatenate([np.log(y - min_loss + 0.01)
-                                                      for _, _, y in data]))
-
-    def surrogate(p):
-        L0, A, alpha, B = p
-        total = 0.0
-        for area, lr, loss in data:
-            pred = L0 + A * area ** (-alpha) - B * (PEAK_LR - lr)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                total += huber(DELTA, np.log(loss) - np.log(pred)).sum()
-        return total
-
-    grid = [(a, b, c, d) for a in np.linspace(min_loss - 0.2, min_loss + 0.2, 5)
-            for b in np.linspace(np.exp(intercept) - 0.1, np.exp(intercept) + 0.1, 3)
-            for c in np.linspace(-slope - 0.1, -slope + 0.1, 3)
-            for d in np.linspace(100, 1000, 3)]
-    best, best_value = None, np.inf
-    for start in grid:
-        res = minimize(surrogate, start, method="L-BFGS-B", bounds=[(0, np.inf)] * 4,
-                       options={"maxiter": 100000, "ftol": 1e-9, "gtol": 1e-6, "eps": 1e-8})
-        if res.fun < best_value:
-            best, best_value = res.x, res.fun
-    return np.array([*best, 1.0, 0.5, 0.5])
-
-
-def adamw(objective, start, max_steps, *, early_stopping=True, record_every=0,
-          weight_decay=WEIGHT_DECAY):
-    """Their ``mpl_adam_fit`` loop with torch.optim.AdamW's update written in numpy.
-
-    As in their code, the loss is evaluated before each step and the parameters kept as
-    the best are those *after* the step that followed the best loss. Returns the kept
-    parameters, the best loss, the steps run and (every ``record_every`` steps) the
-    parameters before the step.
-    """
-    p = np.array(start, dtype=float)
-    m, v = np.zeros(7), np.zeros(7)
-    best, best_loss, min_loss, no_improve = None, np.inf, np.inf, 0
-    path = []
-    for step in range(max_steps):
-        loss, g = objective(p, gradient=True)
-        if record_every and step % record_every == 0:
-            path.append((step, p.copy(), loss))
-        if not np.isfinite(loss):
-            break
-        # torch.optim.AdamW: decoupled decay, then the bias-corrected Adam step
-        t = step + 1
-        p = p * (1 - LR_GROUPS * weight_decay)
-        m = BETAS[0] * m + (1 - BETAS[0]) * g
-        v = BETAS[1] * v + (1 - BETAS[1]) * g * g
-        m_hat, v_hat = m / (1 - BETAS[0] ** t), v / (1 - BETAS[1] ** t)
-        p = p - LR_GROUPS * m_hat / (np.sqrt(v_hat) + EPS)
-        if early_stopping:
-            if loss < min_loss - LOSS_THR:
-                min_loss, no_improve = loss, 0
-            else:
-                no_improve += 1
-            if step > PATIENCE and no_improve >= PATIENCE:
-                break
-            if np.linalg.norm(g) < GRAD_NORM_THR:
-                break
-        if loss < best_loss:
-            best_loss, best = loss, p.copy()
-    return best, best_loss, step + 1, path
 
 
 def descent(objective, start, levels=(1.0, 0.9, 0.75, 0.5, 0.25, 0.1)):

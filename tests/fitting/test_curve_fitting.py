@@ -88,7 +88,8 @@ def test_the_authors_parameters_are_in_the_basin_of_our_optimum(luo, mpl_fits, s
                    "91-108 steps, not an optimum: bench/study_mpl_authors.py re-runs their code "
                    "and gets their parameters to every digit. The optimum of the same data, "
                    "objective and law, reached from their parameters too, has a 2-13x lower "
-                   "objective and PredE 1.16-1.29x theirs (README)")
+                   "objective and PredE 1.16-1.29x theirs (README). Their own recipe, "
+                   "fit_curves(method='luo2025'), meets it: tests/fitting/test_curves_luo.py")
 def test_mpl_fit_predicts_within_10_percent_of_the_authors(luo, mpl_fits):
     for size in SIZES:
         _, test = _split(luo, size)

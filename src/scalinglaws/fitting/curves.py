@@ -202,7 +202,8 @@ def fit_curves(curves, law: str | CurveLaw = "mpl", *, delta: float = 1e-3,
                fixed: Mapping | None = None, tied: Mapping | None = None,
                bounds: Mapping | None = None, starts=None, quadrature: Mapping | None = None,
                weights=None, max_iter: int = 100, keep: int = 4, polish: bool = True,
-               warmup: str | None = None, load: Mapping | None = None) -> CurveFitResult:
+               warmup: str | None = None, load: Mapping | None = None,
+               method: str = "optimum") -> CurveFitResult:
     """Fit a learning-curve law to training curves.
 
     Parameters
@@ -229,6 +230,14 @@ def fit_curves(curves, law: str | CurveLaw = "mpl", *, delta: float = 1e-3,
         The law's warmup convention (default: the law's own).
     load : dict, optional
         Options for :func:`~scalinglaws.data.curves.load_curves` when ``curves`` is a path.
+    method : {"optimum", "luo2025"}
+        ``"optimum"`` (default): the optimum of the objective, by the package's engine.
+        ``"luo2025"``: Luo et al.'s own recipe for the Multi-Power Law, to reproduce
+        their fits (their start, then AdamW stopped early by their rule, on the exact
+        sums; :mod:`~scalinglaws.fitting.curves_luo`): on their train curves it gives
+        their published parameters to every printed digit. Its point is not an optimum
+        (status 2, with a ``ConvergenceWarning``); ``fixed``, ``tied``, ``bounds``,
+        ``starts``, ``weights`` and ``quadrature`` do not apply to it.
 
     Returns
     -------
@@ -251,6 +260,15 @@ def fit_curves(curves, law: str | CurveLaw = "mpl", *, delta: float = 1e-3,
     """
     law = get_curve_law(law, **({"warmup": warmup} if warmup else {}))
     curves = _as_curves(curves, dict(load or {}))
+    method = check_choice("method", method, ("optimum", "luo2025"))
+    if method == "luo2025":
+        given = [name for name, value in (("fixed", fixed), ("tied", tied), ("bounds", bounds),
+                                          ("starts", starts), ("weights", weights),
+                                          ("quadrature", quadrature)) if value is not None]
+        if given:
+            raise InputError(f"method='luo2025' is Luo et al.'s recipe as they ran it: "
+                             f"{', '.join(given)} do not apply to it")
+        return _fit_luo2025(curves, law, delta, warmup)
     sums = law.prepare(curves, quadrature=quadrature)
     bound = law.bind(sums)
     fitter = LawFitter(bound, loss="huber", delta=delta, space="log", fixed=fixed, tied=tied,
@@ -278,6 +296,25 @@ def fit_curves(curves, law: str | CurveLaw = "mpl", *, delta: float = 1e-3,
         data_fingerprint=fingerprint, nit=int(fit.nit), nfev=int(fit.nfev),
         gradient=float(fit.gradient), diagnostics=dict(fit.diagnostics or {}), run_N=run_N,
         residuals=residuals)
+
+
+def _fit_luo2025(curves: Curves, law, delta: float, warmup) -> CurveFitResult:
+    """``fit_curves(..., method="luo2025")``: their recipe's point as a result."""
+    from .curves_luo import fit_curves_luo2025
+
+    run = fit_curves_luo2025(curves, law, delta=delta, warmup=warmup)
+    law = run["law"]
+    quad = {**law.quadrature, "exact": True}
+    run_N = ({run_id: float(curves.run_value(run_id, "N")) for run_id in curves.runs}
+             if curves.has("N") else {})
+    return CurveFitResult(
+        law=law, params=run["params"], free_params=law.param_names, fixed={}, tied={},
+        objective=curve_objective(law, run["params"], curves, delta=delta,
+                                  quadrature={"exact": True}),
+        runs=tuple(curves.runs), n_points=run["n_points"], success=False, status=2,
+        message=run["message"], options={**run["options"], "quadrature": quad},
+        data_fingerprint=data_fingerprint(curves, quad), nit=run["nit"], nfev=run["nit"],
+        run_N=run_N, residuals=readonly_array(run["residuals"]))
 
 
 def fit_size_scaled(curves, base: str = "mpl", *, scaled=None, reference_N: float | None = None,
