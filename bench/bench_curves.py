@@ -17,6 +17,7 @@ Run from the repository root with ``../shared`` beside it (or $SCALINGLAWS_SHARE
     python bench/bench_curves.py --coverage --law mpl --method blocks --replicates 40
     python bench/bench_curves.py --coverage --method blocks --quantity params
     python bench/bench_curves.py --coverage --method curves      # 3 curves: 10 resamples
+    python bench/bench_curves.py --coverage --method ar1 --quantity params  # AR(1) sieve
     python bench/bench_curves.py --coverage --method blocks --quantity partway   # predict_final
     python bench/bench_curves.py --coverage --quantity partway --parts   # the two shares
     python bench/bench_curves.py --coverage --quantity partway --run-noise blocks  # before
@@ -127,7 +128,9 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
     ``"partway"`` (the interval ``predict_final`` gives for a WSD run seen up to 25%, 50%
     and 75% of its steps, whose L0 is 0.05 nats above the fitted runs'; L0 refitted).
     Beside the coverage it counts the resamples that did not converge and the replicates
-    whose full-data fit sits on a bound (status 1).
+    whose full-data fit sits on a bound (status 1), and prints the spread the bootstrap
+    gives every parameter and the final loss beside their actual spread over the data
+    sets (:func:`_print_spread`).
     """
     import warnings
 
@@ -148,6 +151,7 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
     for method in methods:
         hits, widths, began = None, [], time.process_time()
         failed, short, on_bound, hits_bound, distinct, errors = 0, 0, 0, 0, [], []
+        estimates, spreads = [], []  # per data set: fitted value and the draws' sd
         for replicate in range(replicates):
             curves, truth = synthetic_curves(law, schedules=schedules, rng=replicate,
                                              noise=0.001, autocorrelation=rho)
@@ -160,9 +164,14 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
             failed += draws.n_failed
             short += draws.n_failed > 0
             distinct.append(draws.n_distinct)
+            true_final = CurveFitResult.from_params(law, truth).predict(held, last)[0]
+            finals = predict_curve(fit, held, steps=last, draws=draws, confidence_level=level)
+            values = [fit.params[n] - truth[n] for n in fit.law.param_names]
+            estimates.append(values + [finals.loss[0] - true_final])
+            spreads.append(list(np.nanstd(draws.draws, axis=0)) + [_final_spread(fit, held,
+                                                                                 draws)])
             if quantity == "final":
-                band = predict_curve(fit, held, steps=last, draws=draws, confidence_level=level)
-                true_final = CurveFitResult.from_params(law, truth).predict(held, last)[0]
+                band = finals
                 hit = band.low[0] <= true_final <= band.high[0]
                 widths.append(band.high[0] - band.low[0])
                 hits = (hits or 0) + hit
@@ -191,9 +200,38 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
         else:
             print(f"{method:>6}: {100 * level:g}% parameter intervals covered the truth: "
                   + ", ".join(f"{name} {count}/{replicates}" for name, count in hits.items()))
+        _print_spread(list(fit.law.param_names) + ["final"], estimates, spreads)
         print(f"        {failed} of {replicates * resamples} resamples failed to converge "
               f"(in {short} data sets); distinct resamples per data set: median "
               f"{int(np.median(distinct))}, min {min(distinct)} ({seconds:.0f} s CPU)")
+
+
+def _final_spread(fit, held, draws) -> float:
+    """Standard deviation of the held-out WSD final loss over the draws."""
+    law = fit.law
+    sums = law.make_sums([held.lr_array()], [np.array([held.total_steps - 1])],
+                         quadrature=fit.options.get("quadrature"))
+    values, _ = law.evaluate(law.to_internal(draws.draws), sums)
+    return float(np.nanstd(values[:, 0]))
+
+
+def _print_spread(names, errors, spreads):
+    """The measurement behind an interval's coverage: for each parameter (and the final
+    loss), the actual spread of the fitted value over the data sets (its sd around the
+    truth, and its mean error) beside the spread the bootstrap gives it (the draws' sd:
+    median over the data sets, and the 5th-95th percentiles), and the sd of the
+    t-statistics (error / the draws' sd; 1 when the bootstrap's spread is right)."""
+    errors, spreads = np.array(errors, dtype=float), np.array(spreads, dtype=float)
+    print("        spread: bootstrap sd / actual sd over the data sets, median (5-95%); "
+          "sd of error / bootstrap sd; mean error / actual sd")
+    for i, name in enumerate(names):
+        actual = np.std(errors[:, i])
+        ratio = spreads[:, i] / actual
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = errors[:, i] / spreads[:, i]
+        print(f"        {name:>7}: {np.median(ratio):.2f} ({np.percentile(ratio, 5):.2f}-"
+              f"{np.percentile(ratio, 95):.2f}); t sd {np.nanstd(t):.2f}; bias "
+              f"{np.mean(errors[:, i]) / actual:+.2f}")
 
 
 PARTWAY_FRACTIONS = (0.25, 0.5, 0.75)
@@ -330,7 +368,8 @@ def main():
     parser.add_argument("--coverage", action="store_true",
                         help="the coverage simulation instead of the timing")
     parser.add_argument("--law", choices=["momentum", "mpl"], default="momentum")
-    parser.add_argument("--method", choices=["blocks", "curves", "points"], action="append",
+    parser.add_argument("--method", choices=["ar1", "blocks", "curves", "points"],
+                        action="append",
                         help="resampling scheme (repeatable; default blocks and points)")
     parser.add_argument("--quantity", choices=["final", "params", "partway"], default="final",
                         help="held-out WSD final loss, every parameter, or the final loss "
