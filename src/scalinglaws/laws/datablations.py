@@ -77,8 +77,8 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import (FrozenOnUnpickle, broadcast_together, check_ratio_bounds,
-                           renamed_argument)
+from .._validation import (FrozenDict, FrozenOnUnpickle, broadcast_together,
+                           check_ratio_bounds, renamed_argument)
 # the law itself, its constants and the forms it registers live in data_constrained.py;
 # re-exported here, the module users import (forms.load_builtin_forms reads BUILTIN_FORMS)
 from .data_constrained import BUILTIN_FORMS, MUENNIGHOFF_2023, DataConstrained  # noqa: F401
@@ -99,6 +99,10 @@ __all__ = [
 _SEARCH_RANGE = (1e-4, 1e8)  # default D/N range of the allocation search
 _N_GRID = 1201  # points of the dense log-N grid bracketing each optimum
 _N_GOLDEN = 48  # golden-section steps: the 2-cell bracket shrinks 0.618**48 ~ 1e-10-fold
+# parameter rows searched together: the golden steps evaluate every row of a block at every
+# row's points (the form shares points across rows) and keep the diagonal, so a block costs
+# b^2 evaluations per point; 16 rows keep that small and the arrays in cache
+_ROW_BLOCK = 16
 
 
 # -- public helpers -------------------------------------------------------------------------
@@ -277,6 +281,19 @@ class DataConstrainedAllocation(FrozenOnUnpickle):
     at_search_edge : bool or ndarray
         The minimum sits on the edge of the searched ``D/N`` range (widen
         ``tokens_per_parameter_bounds``).
+    intervals : dict
+        ``{quantity: (low, high)}`` for ``N``, ``D``, ``epochs``, ``loss`` and
+        ``tokens_per_parameter``: empty from :func:`data_constrained_optimal` (a point
+        estimate); bootstrap percentile confidence intervals from
+        :func:`scalinglaws.analysis.data_constrained.data_constrained_allocation`.
+    confidence_level : float or None
+        Two-sided level of the intervals (None without intervals).
+    interval : str
+        What the intervals are, e.g. ``"95% bootstrap percentile confidence interval"``;
+        ``"none"`` without intervals.
+    n_draws, n_failed_draws : int
+        Parameter draws the intervals rest on, and those without a usable optimum
+        (non-finite, or on the edge of the searched range), left out.
     """
 
     N: Any
@@ -288,6 +305,15 @@ class DataConstrainedAllocation(FrozenOnUnpickle):
     flops_per_token: float = 6.0
     at_search_edge: Any = False
     params: dict = field(default_factory=dict, repr=False)
+    intervals: dict = field(default_factory=dict)
+    confidence_level: float | None = None
+    interval: str = "none"
+    n_draws: int = 0
+    n_failed_draws: int = 0
+
+    def __post_init__(self):
+        # the intervals' (low, high) pairs are tuples already (read-only); only the mapping
+        object.__setattr__(self, "intervals", FrozenDict(self.intervals))
 
     def to_dict(self) -> dict:
         """Plain JSON-safe types."""
@@ -298,7 +324,33 @@ class DataConstrainedAllocation(FrozenOnUnpickle):
                                                     "unique_tokens", "at_search_edge")}
         out["flops_per_token"] = float(self.flops_per_token)
         out["params"] = dict(self.params)
+        out["intervals"] = {name: {"low": plain(low), "high": plain(high)}
+                            for name, (low, high) in self.intervals.items()}
+        out.update(confidence_level=self.confidence_level, interval=self.interval,
+                   n_draws=int(self.n_draws), n_failed_draws=int(self.n_failed_draws))
         return out
+
+    def to_frame(self):
+        """One row per (budget, ``U``): ``C, U, N, D, epochs, loss, tokens_per_parameter,
+        at_search_edge``, then ``<name>_low`` / ``<name>_high`` for each interval; what the
+        intervals are in ``attrs`` (``interval``, ``confidence_level``, ``n_draws``)."""
+        import pandas as pd
+
+        columns = {"C": self.compute, "U": self.unique_tokens, "N": self.N, "D": self.D,
+                   "epochs": self.epochs, "loss": self.loss,
+                   "tokens_per_parameter": np.asarray(self.D) / np.asarray(self.N),
+                   "at_search_edge": self.at_search_edge}
+        for name, (low, high) in self.intervals.items():
+            columns[f"{name}_low"], columns[f"{name}_high"] = low, high
+        arrays = np.broadcast_arrays(*(np.asarray(v) for v in columns.values()))
+        frame = pd.DataFrame({k: a.ravel() for k, a in zip(columns, arrays)})
+        frame["at_search_edge"] = frame["at_search_edge"].astype(bool)
+        frame.attrs.update(question="data_constrained_optimal",
+                           flops_per_token=float(self.flops_per_token), interval=self.interval)
+        if self.intervals:
+            frame.attrs.update(confidence_level=self.confidence_level, n_draws=self.n_draws,
+                               n_failed_draws=self.n_failed_draws)
+        return frame
 
 
 def data_constrained_optimal(params, compute, unique_tokens, flops_per_token=6.0, *,
@@ -330,7 +382,10 @@ def data_constrained_optimal(params, compute, unique_tokens, flops_per_token=6.0
     Returns
     -------
     DataConstrainedAllocation
-        ``N``, ``D``, ``epochs = D/U``, ``loss`` (scalars for scalar input).
+        ``N``, ``D``, ``epochs = D/U``, ``loss`` (scalars for scalar input): the point
+        estimate of ``params``, with no interval (a fit's bootstrap is not used here;
+        :func:`scalinglaws.analysis.data_constrained.data_constrained_allocation` gives
+        bootstrap percentile intervals).
 
     Examples
     --------
@@ -347,35 +402,94 @@ def data_constrained_optimal(params, compute, unique_tokens, flops_per_token=6.0
     if np.ndim(flops_per_token) != 0:
         raise InputError(f"`flops_per_token` must be a scalar, got {flops_per_token!r}")
     k = float(_positive("flops_per_token", flops_per_token))
-    low, high = check_ratio_bounds(renamed_argument(
+    bounds = check_ratio_bounds(renamed_argument(
         "tokens_per_param_bounds", "tokens_per_parameter_bounds", tokens_per_param_bounds,
         tokens_per_parameter_bounds, _SEARCH_RANGE))
     budgets, unique = broadcast_together("compute", budgets, "unique_tokens", unique)
     shape = budgets.shape
-    ln_c = np.log(budgets.ravel() / k)[:, None]  # log(N D)
-    ln_u = np.log(unique.ravel())[:, None]
     form = DataConstrained()
-    theta = form.to_internal(form.params_vector(p))[None, :]
+    n, d, loss, edge = (v[0] for v in allocate_rows(
+        form.params_vector(p)[None, :], budgets.ravel(), unique.ravel(), k, bounds))
+
+    def shaped(v):
+        v = np.asarray(v).reshape(shape)
+        return v.item() if v.ndim == 0 else v
+
+    return DataConstrainedAllocation(
+        N=shaped(n), D=shaped(d), epochs=shaped(d / unique.ravel()), loss=shaped(loss),
+        compute=shaped(budgets.ravel()), unique_tokens=shaped(unique.ravel()),
+        flops_per_token=k, at_search_edge=shaped(edge), params=p)
+
+
+def allocate_rows(param_rows, budgets, unique, flops_per_token, bounds=None):
+    r"""The search behind :func:`data_constrained_optimal`, for many parameter vectors at once.
+
+    For every row of ``param_rows`` (public units, :class:`DataConstrained` order) and every
+    (budget, ``U``) pair: a dense grid of 1,201 points over :math:`\log N` with ``D/N`` in
+    ``bounds`` brackets the minimum of :math:`L(N, C/(kN), U)`, then a vectorised
+    golden-section search narrows the bracket ~1e-10-fold; never a point worse than the
+    best grid point. Inputs are trusted (checked by the callers).
+
+    Parameters
+    ----------
+    param_rows : ndarray (m, 7)
+        Finite positive parameter vectors.
+    budgets, unique : ndarray (c,)
+        Budgets in FLOP and unique tokens, paired.
+    flops_per_token : float
+        ``k``.
+    bounds : (float, float), optional
+        ``D/N`` range searched; default 1e-4 to 1e8.
+
+    Returns
+    -------
+    N, D, loss, at_search_edge : ndarray (m, c)
+    """
+    bounds = _SEARCH_RANGE if bounds is None else bounds
+    form = DataConstrained()
+    theta = form.to_internal(np.atleast_2d(np.asarray(param_rows, dtype=float)))
+    ln_c = np.log(np.asarray(budgets, dtype=float) / flops_per_token)  # log(N D)
+    ln_u = np.log(np.asarray(unique, dtype=float))
+    out = [np.empty((theta.shape[0], ln_c.size)) for _ in range(3)]
+    edge = np.empty((theta.shape[0], ln_c.size), bool)
+    for start in range(0, theta.shape[0], _ROW_BLOCK):
+        block = slice(start, start + _ROW_BLOCK)
+        ln_n, ln_loss, edge[block] = _allocate_block(form, theta[block], ln_c, ln_u, bounds)
+        out[0][block] = np.exp(ln_n)
+        out[1][block] = np.exp(ln_c - ln_n)
+        out[2][block] = np.exp(ln_loss)
+    return (*out, edge)
+
+
+def _allocate_block(form, theta, ln_c, ln_u, bounds):
+    """``log N``, ``log L`` and the edge flags ``(b, c)`` of the optima of ``b`` internal
+    parameter rows at ``c`` (budget, ``U``) pairs."""
+    rows = np.arange(theta.shape[0])
 
     def log_loss(ln_n):
-        ln_n, ln_cc, ln_uu = np.broadcast_arrays(ln_n, ln_c, ln_u)
+        """log L of row i at its own points ``ln_n[i]`` ``(c, q)``, for ``ln_n`` ``(b or 1,
+        c, q)``: the form evaluates every row at every point, and row i keeps its own; with
+        one row of points (the shared grid) that is every row's answer."""
+        ln_n, ln_cc, ln_uu = np.broadcast_arrays(ln_n, ln_c[None, :, None], ln_u[None, :, None])
         X = {"N": np.exp(ln_n.ravel()), "D": np.exp((ln_cc - ln_n).ravel()),
              "U": np.exp(ln_uu.ravel())}
-        return form.log_value(theta, X)[0].reshape(ln_n.shape)
+        values = form.log_value(theta, X).reshape((theta.shape[0],) + ln_n.shape)
+        return values[:, 0] if ln_n.shape[0] == 1 else values[rows, rows]
 
+    low, high = bounds
     # ln N = (ln C' - ln r) / 2 for r = D/N
-    lo_n = 0.5 * (ln_c - math.log(high))
-    hi_n = 0.5 * (ln_c - math.log(low))
-    steps = np.linspace(0.0, 1.0, _N_GRID)[None, :]
-    grid = lo_n + (hi_n - lo_n) * steps
+    lo_n = 0.5 * (ln_c - math.log(high))[None, :, None]
+    hi_n = 0.5 * (ln_c - math.log(low))[None, :, None]
+    grid = lo_n + (hi_n - lo_n) * np.linspace(0.0, 1.0, _N_GRID)  # (1, c, q): shared
     with np.errstate(all="ignore"):
         values = log_loss(grid)
     values = np.where(np.isfinite(values), values, np.inf)
-    best = np.argmin(values, axis=1)
+    best = np.argmin(values, axis=2)  # (b, c)
     edge = (best == 0) | (best == _N_GRID - 1)
-    rows = np.arange(grid.shape[0])
-    left = grid[rows, np.maximum(best - 1, 0)][:, None]
-    right = grid[rows, np.minimum(best + 1, _N_GRID - 1)][:, None]
+    grid = np.broadcast_to(grid[0], values.shape)
+    b, c = np.indices(best.shape)
+    left = grid[b, c, np.maximum(best - 1, 0)][..., None]
+    right = grid[b, c, np.minimum(best + 1, _N_GRID - 1)][..., None]
     ratio = (math.sqrt(5.0) - 1.0) / 2.0
     x1 = right - ratio * (right - left)
     x2 = left + ratio * (right - left)
@@ -393,19 +507,8 @@ def data_constrained_optimal(params, compute, unique_tokens, flops_per_token=6.0
         ln_n = 0.5 * (left + right)
         ln_loss = log_loss(ln_n)
     # never report a point worse than the best grid point
-    grid_best = values[rows, best][:, None]
+    grid_best = values[b, c, best][..., None]
     take_grid = ~(ln_loss <= grid_best)
-    ln_n = np.where(take_grid, grid[rows, best][:, None], ln_n)
+    ln_n = np.where(take_grid, grid[b, c, best][..., None], ln_n)
     ln_loss = np.where(take_grid, grid_best, ln_loss)
-
-    def shaped(v):
-        v = np.asarray(v).reshape(shape)
-        return v.item() if v.ndim == 0 else v
-
-    n = np.exp(ln_n[:, 0])
-    d = np.exp(ln_c[:, 0] - ln_n[:, 0])
-    return DataConstrainedAllocation(
-        N=shaped(n), D=shaped(d), epochs=shaped(d / np.exp(ln_u[:, 0])),
-        loss=shaped(np.exp(ln_loss[:, 0])), compute=shaped(budgets.ravel()),
-        unique_tokens=shaped(unique.ravel()), flops_per_token=k,
-        at_search_edge=shaped(edge), params=p)
+    return ln_n[..., 0], ln_loss[..., 0], edge

@@ -161,13 +161,10 @@ def cmd_optimal(args) -> int:
 
 def _data_constrained_optimal(args, result) -> int:
     """``optimal`` of a data-constrained fit: Muennighoff et al.'s allocation of each budget
-    under a limit of U unique tokens (``laws.datablations.data_constrained_optimal``)."""
-    import warnings
-
-    import pandas as pd
-
-    from ..._exceptions import ScalingLawsWarning
-    from ...laws.datablations import DataConstrained, data_constrained_optimal
+    under a limit of U unique tokens, with bootstrap percentile intervals when the fit
+    carries a bootstrap (``analysis.data_constrained.data_constrained_allocation``)."""
+    from ...analysis.data_constrained import data_constrained_allocation
+    from ...laws.datablations import DataConstrained
 
     form = result.form
     if not isinstance(form, DataConstrained):
@@ -178,20 +175,15 @@ def _data_constrained_optimal(args, result) -> int:
                          "tokens: give --U (unique tokens available, e.g. --U 25B)")
     given = quantities(args, ("C", "U"), required=("C", "U"))
     law = getattr(result, "fit", result)  # a calibrated fit carries its FitResult
-    best = data_constrained_optimal(law, given["C"], given["U"],
-                                    flops_per_token=args.flops_per_token)
-    frame = pd.DataFrame({
-        "C": given["C"], "U": given["U"], "N": best.N, "D": best.D,
-        "epochs": best.epochs, "loss": best.loss,
-        "tokens_per_parameter": best.D / best.N,
-        "at_search_edge": [bool(e) for e in pd.Series(best.at_search_edge).array]})
-    frame.attrs.update(question="data_constrained_optimal", form=form.name,
-                       flops_per_token=best.flops_per_token, interval="none")
-    if getattr(law, "bootstrap", None) is not None and not args.json:
-        warnings.warn("the data-constrained allocation is the fit's point estimate: no "
-                      "interval is computed for it (the bootstrap draws are not used)",
-                      ScalingLawsWarning, stacklevel=2)
+    best = data_constrained_allocation(law, given["C"], given["U"],
+                                       flops_per_token=args.flops_per_token,
+                                       confidence_level=args.confidence_level)
+    frame = best.to_frame()
+    frame.attrs.update(form=form.name)
     _print_table(args, frame)
+    if best.n_draws and not args.json:
+        print(f"\nintervals: {best.interval}s (two-sided, over {best.n_draws} bootstrap "
+              f"draws of the fit's parameters, {best.n_failed_draws} left out)")
     write_output(args, frame)
     return 0
 
@@ -335,8 +327,9 @@ def register(sub) -> None:
                                    "intervals when the fit JSON holds a bootstrap. A "
                                    "data_constrained fit also needs --U, the unique tokens "
                                    "available: the allocation then repeats data (epochs = D/U) "
-                                   "where that pays (Muennighoff et al. 2023; point estimate, "
-                                   "no interval). " + UNITS)
+                                   "where that pays (Muennighoff et al. 2023; bootstrap "
+                                   "percentile intervals when the fit holds a bootstrap). "
+                                   + UNITS)
     add_fit_argument(p)
     add_quantity_options(p, ("C", "U"), required=("C",),
                          help={"C": "training budgets in FLOP (1 PF-day = 8.64e19 FLOP)",
