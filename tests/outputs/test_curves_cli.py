@@ -95,6 +95,24 @@ def test_luo_schedules_from_the_shell(shared_dir, tmp_path, capsys):
     assert set(fit.run_N.values()) == {89e6}
 
 
+@pytest.mark.slow
+def test_luo_recipe_from_the_shell(shared_dir, tmp_path, capsys):
+    # --recipe luo2025 reproduces their published 25M parameters (4 printed digits) and
+    # says it is not an optimum: warning, status 2 in the file, exit status 1
+    folder = shared_dir / "datasets" / "lr_schedule_curves"
+    out = tmp_path / "luo25.json"
+    assert main(["curves", "fit", str(folder / "mpl_luo2025_curves.csv"),
+                 "--schedules", str(folder / "mpl_luo2025_schedules.csv"),
+                 "--schedule-key", "schedule_file", "--where", "model_size=25M",
+                 "--where", "paper_split=train", "--columns", "N=n_params",
+                 "--recipe", "luo2025", "--out", str(out)]) == 1
+    assert "early-stopped point, not an optimum" in capsys.readouterr().err
+    fit = load_curve_fit(out)
+    assert fit.status == 2 and fit.options["method"] == "luo2025"
+    for name, printed in LUO_2025_MPL["25M"].items():
+        assert fit.params[name] == pytest.approx(printed, rel=5e-4), name
+
+
 @pytest.mark.parametrize("argv, message", [
     (["curves", "predict", "missing.json", "--schedule", "constant", "--steps", "10",
       "--peak-lr", "1e-3"], "cannot read curve fit file"),
