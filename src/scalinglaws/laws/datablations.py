@@ -89,6 +89,7 @@ __all__ = [
     "MUENNIGHOFF_2023",
     "DataConstrained",
     "DataConstrainedAllocation",
+    "allocate_rows",
     "compute_optimal_n",
     "data_constrained_optimal",
     "effective_data",
