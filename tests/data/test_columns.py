@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -98,3 +99,46 @@ def test_headers_training_code_writes_are_recognised(tmp_path):
     runs = sl.load_runs(table)
     assert list(runs.N) == [1e8, 2e8] and list(runs.D) == [2e9, 1e9]
     assert list(runs.C) == [1.2e18, 1.2e18] and runs.derived == ()
+
+
+def chinchilla_like(n: int = 12) -> pd.DataFrame:
+    """Runs of a Chinchilla-like law (N, D in counts, loss in nats), C not given."""
+    N = np.geomspace(2e7, 2e9, n)
+    D = 20.0 * N * np.geomspace(0.3, 3.0, n)
+    return pd.DataFrame({"N": N, "D": D, "loss": 1.82 + 482.0 / N**0.348 + 2085.0 / D**0.366})
+
+
+@pytest.mark.parametrize("n_header, d_header", [
+    ("total_params", "tokens"), ("params", "num_tokens"), ("num_parameters", "total_tokens"),
+    ("n_parameters", "consumed_tokens"), ("Total Parameters", "tokens")])
+def test_export_spellings_of_n_and_d_are_read_not_derived(n_header, d_header):
+    """Review s27 F1: total_params and num_tokens were ignored, and N (or D) derived from a
+    FLOP column counted another way (3·N·D here): N came out half the file's values."""
+    table = chinchilla_like()
+    frame = pd.DataFrame({n_header: table.N, d_header: table.D, "flops": 3 * table.N * table.D,
+                          "loss": table.loss})
+    runs = load_runs(frame)
+    assert runs.derived == ()
+    assert runs.N.tolist() == table.N.tolist() and runs.D.tolist() == table.D.tolist()
+    assert runs.source_columns["N"] == n_header and runs.source_columns["D"] == d_header
+
+
+@pytest.mark.parametrize("other", ["eval/loss", "train/loss", "val/loss", "eval_loss"])
+def test_a_plain_loss_next_to_a_split_loss_is_refused_alike(other):
+    """Review s27 F1: loss next to eval_loss was refused, next to eval/loss fitted silently."""
+    table = chinchilla_like()
+    frame = pd.DataFrame({"params": table.N, "tokens": table.D, "loss": table.loss * 0.97,
+                          other: table.loss})
+    with pytest.raises(InputError, match=rf"<DataFrame>: columns 'loss' and '{other}' both "
+                                         rf"look like loss \(loss\); say which to use with the "
+                                         rf"columns option \(loss=loss or loss={other}\)"):
+        load_runs(frame)
+    runs = load_runs(frame, {"loss": other})
+    assert runs.loss.tolist() == table.loss.tolist()
+
+
+def test_an_empty_column_name_says_there_is_no_such_column():
+    """--columns N= on the command line arrives as N='' : the same as N=None."""
+    table = {"N": [1e9], "D": [1e10], "C": [1.0], "loss": [2.5]}
+    runs = load_runs(table, columns={"C": ""})
+    assert runs.derived == ("C",) and runs.C.tolist() == [6e19]

@@ -7,6 +7,8 @@ import json
 import re
 import shlex
 
+import numpy as np
+import pandas as pd
 import pytest
 
 import scalinglaws as sl
@@ -41,18 +43,18 @@ def test_unrelated_columns_are_not_suggested(name):
 
 
 def test_missing_tokens_lists_columns_suggests_and_shows_the_mapping(tmp_path):
-    path = tmp_path / "numtokens.csv"
-    path.write_text("num_params,num_tokens,loss\n7e7,1.4e9,3.9\n1.4e8,2.8e9,3.5\n")
+    path = tmp_path / "tokenstrained.csv"
+    path.write_text("num_params,tokens_trained,loss\n7e7,1.4e9,3.9\n1.4e8,2.8e9,3.5\n")
     runs = load_runs(path)  # N is recognised; D is not, but a table may lack D
     with pytest.raises(InputError) as caught:
         _ = runs.D
     assert str(caught.value) == (
         f"runs from {path} have no 'D' column (tokens); give tokens or compute (with "
-        "parameters). Columns: N, loss, num_tokens. Did you mean 'num_tokens'? Recognised "
-        "names for D: d, tokens, n_tokens, training_tokens, train_tokens, data, tokens_seen "
-        "(any case); "
-        "or say which column holds it with the columns option (D=num_tokens)")
-    assert load_runs(path, columns={"D": "num_tokens"}).D.tolist() == [1.4e9, 2.8e9]
+        "parameters). Columns: N, loss, tokens_trained. Did you mean 'tokens_trained'? Recognised "
+        "names for D: d, tokens, n_tokens, training_tokens, train_tokens, data, tokens_seen, "
+        "num_tokens, total_tokens, consumed_tokens (any case); "
+        "or say which column holds it with the columns option (D=tokens_trained)")
+    assert load_runs(path, columns={"D": "tokens_trained"}).D.tolist() == [1.4e9, 2.8e9]
 
 
 def test_a_header_with_units_is_suggested_quoted_for_the_shell():
@@ -164,3 +166,73 @@ def test_a_dict_of_unequal_columns_names_the_lengths():
     with pytest.raises(InputError, match=r"^<dict>: an object is read as a table of columns.* "
                                          r"the lists differ in length \('N': 2, 'loss': 3\)"):
         load_runs({"N": [7e7, 1.4e8], "loss": LOSS})
+
+
+# ----------------------------------------------------------------------------- unused columns
+
+
+def _sweep_with(**columns):
+    """Twelve runs of a Chinchilla-like law, with the named columns made from N, D, loss."""
+
+    N = np.geomspace(2e7, 2e9, 12)
+    D = 20.0 * N * np.geomspace(0.3, 3.0, 12)
+    loss = 1.82 + 482.0 / N**0.348 + 2085.0 / D**0.366
+    return {name: make(N, D, loss) for name, make in columns.items()}, N, D, loss
+
+
+def test_a_column_like_n_left_unused_while_n_is_derived_warns(tmp_path):
+    """Review s27 F1: N derived as C/(6·D) from a FLOP column counted as 3·N·D while the
+    file's own N sat unused under a name not recognised: N came out half the true one."""
+    table, N, D, _ = _sweep_with(nonembedding_params=lambda N, D, L: N,
+                                 tokens=lambda N, D, L: D, flops=lambda N, D, L: 3 * N * D,
+                                 loss=lambda N, D, L: L)
+    path = tmp_path / "wandb.csv"
+    pd.DataFrame(table).to_csv(path, index=False)
+    with pytest.warns(sl.ScalingLawsWarning) as caught:
+        runs = load_runs(path)
+    assert runs.derived == ("N",)  # still derived: a warning, the user says which
+    assert [str(w.message) for w in caught] == [
+        f"{path}: N (parameters) is derived from C = k·N·D using 'tokens' and 'flops', while "
+        "column 'nonembedding_params', which looks like N, is left unused. If it holds N, set "
+        "the columns option (N=nonembedding_params); to derive N anyway, say the table has no "
+        "N column (N=None in the columns option, --columns N= on the command line)"]
+    # either answer silences it, and the mapping gives the file's N
+    assert load_runs(path, columns={"N": "nonembedding_params"}).N.tolist() == N.tolist()
+    for absent in (None, ""):
+        assert load_runs(path, columns={"N": absent}).derived == ("N",)
+
+
+def test_a_column_like_d_left_unused_warns_and_ratios_do_not():
+    table, *_ = _sweep_with(params=lambda N, D, L: N, **{"D (tokens)": lambda N, D, L: D},
+                            flops=lambda N, D, L: 7.8 * N * D, loss=lambda N, D, L: L)
+    with pytest.warns(sl.ScalingLawsWarning, match=r"^<dict>: D \(tokens\) is derived from "
+                      r"C = k·N·D using 'params' and 'flops', while column 'D \(tokens\)', "
+                      r"which looks like D, is left unused\. If it holds D, set the columns "
+                      r"option \(D='D \(tokens\)'\); to derive D anyway"):
+        load_runs(table)
+    # a ratio names tokens but holds no count of them: no warning (warnings are errors here)
+    ratios, *_ = _sweep_with(params=lambda N, D, L: N, flops=lambda N, D, L: 6 * N * D,
+                             tokens_per_param=lambda N, D, L: D / N,
+                             data_repeats=lambda N, D, L: 1 + 0 * N,
+                             loss=lambda N, D, L: L)
+    assert load_runs(ratios).derived == ("D",)
+
+
+def test_a_plain_loss_next_to_another_split_loss_warns():
+    """Review s27 F1: loss (the train loss) fitted without a word next to eval/lm_loss."""
+    table, *_ = _sweep_with(N=lambda N, D, L: N, D=lambda N, D, L: D,
+                            loss=lambda N, D, L: 0.97 * L,
+                            **{"eval/lm_loss": lambda N, D, L: L,
+                               "val_loss_std": lambda N, D, L: 0 * L + 0.01})
+    with pytest.warns(sl.ScalingLawsWarning) as caught:
+        load_runs(table)
+    assert [str(w.message) for w in caught] == [
+        "<dict>: the loss fitted is column 'loss', whose name does not say whether it is a "
+        "training or a validation loss, while 'eval/lm_loss' also holds losses. If "
+        "'eval/lm_loss' is the one to fit, set the columns option (loss=eval/lm_loss); to keep "
+        "'loss', set the columns option (loss=loss)"]
+    assert load_runs(table, columns={"loss": "loss"}).loss.tolist() == table["loss"].tolist()
+    # a loss named for its split next to another split's loss is a common table: quiet
+    named = dict(table)
+    named["val_loss"] = named.pop("loss")
+    load_runs(named)

@@ -441,3 +441,34 @@ def test_public_tables_raise_no_units_or_duplicate_warning(shared_dir):
             load()
         assert units_warnings(caught) == []
         assert not [w for w in caught if "an earlier row in every column" in str(w.message)]
+
+
+def test_a_header_naming_a_scale_is_quiet_when_the_cells_carry_suffixes(tmp_path):
+    """Review s27 F17: '22.36M' under 'model_params_M' is read as 2.236e7 already, yet the
+    advice said to multiply by 1e6 before loading, which would make N 1e6 times too large."""
+    table = sweep()
+    path = tmp_path / "units2.csv"
+    pd.DataFrame({"model_params_M": [f"{n / 1e6:.2f}M" for n in table.N], "D": table.D,
+                  "loss": table.loss}).to_csv(path, index=False)
+    runs, said = quiet_load(path, columns={"N": "model_params_M"})
+    assert said == []
+    np.testing.assert_allclose(runs.N, table.N, rtol=5e-4)  # 2 decimals of millions
+    # the same numbers without the suffix still get the advice
+    plain = pd.DataFrame({"model_params_M": table.N / 1e6, "D": table.D, "loss": table.loss})
+    said = quiet_load(plain, columns={"N": "model_params_M"})[1]
+    assert len(said) == 1 and "multiply the values by 1e6 before loading" in said[0]
+
+
+def test_a_missing_column_message_gives_no_scale_advice_for_suffixed_cells():
+    """The close column a missing N suggests: 'params_M' holding 22.36M needs mapping only."""
+    table = sweep()
+    suffixed = {"params_M": [f"{n / 1e6:.2f}M" for n in table.N], "loss": table.loss}
+    with pytest.raises(sl.InputError) as caught:
+        _ = load_runs(suffixed).N
+    assert str(caught.value).endswith("or say which column holds it with the columns option "
+                                      "(N=params_M)")
+    plain = {"params_M": table.N / 1e6, "loss": table.loss}
+    with pytest.raises(sl.InputError, match=r"\(N=params_M\)\. Mind the units of 'params_M': "
+                                            r"its header says millions.*multiply the values "
+                                            r"by 1e6"):
+        _ = load_runs(plain).N

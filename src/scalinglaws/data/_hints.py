@@ -18,16 +18,19 @@ import difflib
 import os
 import re
 import shlex
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from .._exceptions import InputError
+from .._exceptions import InputError, ScalingLawsWarning
 from .._files import parse_json
 from ._plausibility import NAMED_LIKE, loss_name_units, scale_advice
-from .columns import ALIASES, MEANING, normalise
+from .cells import has_unit_suffix
+from .columns import ALIASES, MEANING, _holds_numbers, normalise
 from .readers import read_data
 
 __all__ = ["close_columns", "how_to_map", "missing_column_message", "loss_hint",
+           "warn_unused_lookalikes",
            "read_explained", "refuse_document", "json_shape_message", "EXPECTED_JSON"]
 
 #: The JSON shapes a table of runs may take.
@@ -94,9 +97,11 @@ def _listing(columns: list) -> str:
     return shown + (f", ... ({len(columns)} in all)" if len(columns) > 20 else "")
 
 
-def missing_column_message(name: str, source: str, columns: list, how_to_get: str) -> str:
+def missing_column_message(name: str, source: str, columns: list, how_to_get: str,
+                           table=None) -> str:
     """``runs from SOURCE have no NAME column``, the ``columns`` present, the close ones
-    among those not holding a canonical quantity, and how to map one."""
+    among those not holding a canonical quantity, and how to map one (with the units of
+    its header, unless ``table``, the cells, shows suffixes such as ``70M``)."""
     close = close_columns(name, [column for column in columns if column not in ALIASES])
     recognised = ", ".join(alias.replace(" ", "_") for alias in ALIASES[name])
     message = (f"runs from {source} have no {name!r} column ({MEANING[name]}); {how_to_get}. "
@@ -105,7 +110,9 @@ def missing_column_message(name: str, source: str, columns: list, how_to_get: st
         message += f" Did you mean {' or '.join(repr(str(column)) for column in close)}?"
     message = (f"{message} Recognised names for {name}: {recognised} (any case); or say which "
                f"column holds it with {how_to_map(name, close[0] if close else None)}")
-    advice = scale_advice(close[0], name) if close else ""
+    suffixed = (table is not None and close and close[0] in getattr(table, "columns", ())
+                and has_unit_suffix(table[close[0]]))
+    advice = scale_advice(close[0], name, bool(suffixed)) if close else ""
     return f"{message}. Mind the units of {str(close[0])!r}: {advice}" if advice else message
 
 
@@ -128,6 +135,67 @@ def loss_hint(table, columns: Mapping | None) -> str:
               f"{how_to_map('loss', column)}, and set loss_units to 'nats', 'bits' or "
               f"'perplexity' to say what it holds" for column in named[:2]]
     return "; ".join(hints)
+
+
+# A header with one of these words holds no count of parameters or tokens, though it
+# names one (tokens_per_param, flops_per_token, data_repeats, epochs).
+_NOT_A_COUNT = {"per", "ratio", "repeats", "repeat", "epochs", "epoch", "fraction"}
+# Words that say which split a loss is on (train/loss, eval_lm_loss, val/loss)...
+_SPLITS = {"train", "training", "eval", "evaluation", "val", "valid", "validation", "test",
+           "dev", "heldout"}
+# ... and words of a column that describes losses rather than holding them (val_loss_std).
+_LOSS_SUMMARIES = {"std", "sd", "stderr", "se", "err", "error", "var", "variance", "ci", "low",
+                   "high", "lower", "upper", "min", "max", "count", "delta", "diff"}
+
+
+def _words(column: Any) -> list:
+    return re.sub(r"[\s_\-/.:()\[\]{}]+", " ", str(column).lower()).split()
+
+
+def warn_unused_lookalikes(table, mapping: Mapping, derived: tuple, columns: Mapping | None,
+                           source: str, *, stacklevel: int) -> None:
+    """Warn (:class:`~scalinglaws.ScalingLawsWarning`) when a number column the loader
+    left unused probably holds what it used otherwise: N or D derived from C = k·N·D while
+    a column such as ``nonembedding_params`` or ``N (params)`` looks like it (the search
+    of :func:`close_columns` that a missing column gets), or a loss column whose name says
+    no split (``loss``) next to one that names a split (``eval/lm_loss``). A quantity the
+    ``columns`` option names (or declares absent) is the user's choice: no warning."""
+    explicit = columns or {}
+    used = set(mapping.values())
+    unused = [column for column in table.columns if column not in used
+              and _holds_numbers(table[column])]
+    if not unused:
+        return
+    given = " and ".join(repr(str(mapping[other])) for other in ("N", "D", "C")
+                         if other in mapping)
+    for name in ("N", "D"):
+        if name not in derived or name in explicit:
+            continue
+        close = close_columns(name, [column for column in unused
+                                     if not _NOT_A_COUNT & set(_words(column))])
+        if close:
+            one = len(close) == 1
+            shown = " and ".join(repr(str(column)) for column in close)
+            warnings.warn(
+                f"{source}: {name} ({MEANING[name]}) is derived from C = k·N·D using {given}, "
+                f"while column{'' if one else 's'} {shown}, which look{'s' if one else ''} "
+                f"like {name}, {'is' if one else 'are'} left unused. If it holds {name}, "
+                f"set {how_to_map(name, close[0])}; to derive {name} anyway, say the table has "
+                f"no {name} column ({name}=None in the columns option, --columns {name}= on "
+                f"the command line)", ScalingLawsWarning, stacklevel=stacklevel + 1)
+    if "loss" in explicit or _SPLITS & set(_words(mapping["loss"])):
+        return
+    others = [column for column in unused if "loss" in _words(column)
+              and _SPLITS & set(_words(column)) and not _LOSS_SUMMARIES & set(_words(column))]
+    if others:
+        shown = " and ".join(repr(str(column)) for column in others[:3])
+        warnings.warn(
+            f"{source}: the loss fitted is column {str(mapping['loss'])!r}, whose name does not "
+            f"say whether it is a training or a validation loss, while {shown} also "
+            f"hold{'s' * (len(others) == 1)} losses. If {str(others[0])!r} is the one to fit, "
+            f"set {how_to_map('loss', others[0])}; to keep {str(mapping['loss'])!r}, set "
+            f"{how_to_map('loss', mapping['loss'])}", ScalingLawsWarning,
+            stacklevel=stacklevel + 1)
 
 
 # ----------------------------------------------------------------------------- documents

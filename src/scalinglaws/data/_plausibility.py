@@ -28,7 +28,7 @@ import math
 import re
 import shlex
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 
 import numpy as np
 
@@ -141,11 +141,13 @@ def header_scale(column: object) -> tuple[float, str] | None:
     return None
 
 
-def scale_advice(column: object, name: str) -> str:
+def scale_advice(column: object, name: str, suffixed: bool = False) -> str:
     """What to do about a column whose header names a scale, mapped to canonical ``name``
-    (one of N, D, C, U); "" when its header names none."""
+    (one of N, D, C, U); "" when its header names none, or when its cells carry unit
+    suffixes (``suffixed``: ``22.36M`` under ``params_M`` is read as 2.236e7 already, and
+    multiplying by 1e6 again would be wrong)."""
     scale = header_scale(column)
-    if scale is None or name not in _NAMED_QUANTITY:
+    if scale is None or name not in _NAMED_QUANTITY or suffixed:
         return ""
     factor, words = scale
     suffix = "" if words == "PF-days" else " (or write them with a suffix, as 70M or 1.4B)"
@@ -190,11 +192,12 @@ def _loss_name_advice(column: str, units: str) -> str:
 
 def warn_units(frame, mapping: Mapping, derived: tuple, source: str,
                where: Callable[[int], str], *, loss_units: str | None,
-               stacklevel: int) -> None:
+               stacklevel: int, suffixed: Collection = ()) -> None:
     """Warn (:class:`UnitsWarning`) about every sign that ``frame``'s canonical columns
     are not parameters, tokens, FLOP and nats per token. ``mapping`` is canonical name →
     source column, ``derived`` the names computed from C = k·N·D, ``loss_units`` the
-    caller's ``loss_units=`` (None when not given), ``where(i)`` labels row ``i``."""
+    caller's ``loss_units=`` (None when not given), ``where(i)`` labels row ``i``,
+    ``suffixed`` names the columns whose cells carry unit suffixes (``70M``)."""
     def column_of(name: str) -> str:
         return (f"column {mapping[name]!r} ({name})" if name in mapping
                 else f"{name} (derived from C = k·N·D)")
@@ -221,7 +224,7 @@ def warn_units(frame, mapping: Mapping, derived: tuple, source: str,
     # stay quiet for that column (one mistake, one warning).
     for name in _NAMED_QUANTITY:
         if name in mapping and name in frame.columns and name not in derived:
-            advice = scale_advice(mapping[name], name)
+            advice = scale_advice(mapping[name], name, name in suffixed)
             if advice:
                 flagged.add(name)
                 values = frame[name].to_numpy(dtype=np.float64)

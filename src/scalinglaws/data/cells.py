@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .._validation import parse_quantity
+from .._exceptions import InputError
+from .._validation import _NUMBER, parse_quantity
 
 __all__ = ["_bad_cells_message", "_number_text", "_parse_cell", "_row_text", "_short",
-           "_to_float", "_where"]
+           "_to_float", "_where", "check_decimal_commas", "has_unit_suffix"]
+
+# A number whose one comma may separate thousands or be a decimal mark: 3,426.
+_COMMA_THREE = re.compile(r"^[+-]?\d{1,3},\d{3}$")
 
 
 def _number_text(value: float) -> str:
@@ -104,3 +109,45 @@ def _bad_cells_message(bad: dict, table: pd.DataFrame, mapping: dict, source: st
     others = [f"{count} more bad cell{'s' * (count > 1)} in column '{column}'"
               for column, count in counts if count]
     return message + ("; and " + ", ".join(others) if others else "")
+
+
+def has_unit_suffix(series: pd.Series) -> bool:
+    """Whether a column's text cells carry a unit suffix (``22.36M``, ``1.4B``): its
+    values are then read in units whatever its header says (``params_M``)."""
+    if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
+        return False
+    for cell in series.head(1000).tolist():
+        match = _NUMBER.fullmatch(cell.strip()) if isinstance(cell, str) else None
+        if match is not None and match.group(2):
+            return True
+    return False
+
+
+def check_decimal_commas(series: pd.Series, source: str, column: str,
+                         lines: np.ndarray | None, largest: float) -> None:
+    """Refuse a loss column written with decimal commas in a file whose commas separate
+    thousands (a ``,``-separated CSV from a spreadsheet in a German or French locale quotes
+    ``"3,426"``): every cell with a comma has one comma and three digits after it, none has a
+    decimal point, and read with a decimal comma every value is at most ``largest`` (a
+    plausible loss), while read as thousands each is 1000 or more."""
+    if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
+        return
+    texts = [(row, cell.strip()) for row, cell in enumerate(series.tolist())
+             if isinstance(cell, str)]
+    commas = [(row, text) for row, text in texts if "," in text]
+    if not commas or any("." in text for _, text in texts) \
+            or not all(_COMMA_THREE.match(text) for _, text in commas):
+        return
+    decimal = [parse_quantity(text.replace(",", "."), thousands=False) for _, text in texts]
+    if not all(value is not None and (math.isnan(value) or abs(value) <= largest)
+               for value in decimal):
+        return
+    row, text = commas[0]
+    raise InputError(
+        f"{_where(source, row, lines)}, column {column!r} (loss): {text!r} reads as "
+        f"{_number_text(parse_quantity(text))} with a comma separating thousands, and "
+        f"{len(commas)} of the column's cells are written so; as a loss it is probably "
+        f"{text.replace(',', '.')} written with a decimal comma. Write the loss with a "
+        f"decimal point, or read the file with pandas.read_csv(path, decimal=',') and pass "
+        f"the DataFrame; if the values are "
+        f"thousands, write them without the comma")

@@ -23,12 +23,20 @@ __all__ = ["ALIASES", "resolve_columns", "unused_name", "normalise"]
 
 #: Header names recognised for each canonical column, after normalisation
 #: (lower case, surrounding whitespace removed, ``_``/``-``/spaces as one space).
+#: Besides the short names, the spellings of W&B, Hugging Face and Megatron exports
+#: (``total_params``, ``num_tokens``, ``eval/loss``; ``/`` is kept by :func:`normalise`,
+#: as in :data:`~scalinglaws.data.curve_logs.CURVE_ALIASES`). Two of them in one table
+#: (``loss`` and ``eval/loss``) are refused as ambiguous, never picked between.
 ALIASES: dict[str, tuple[str, ...]] = {
-    "N": ("n", "params", "n params", "num params", "parameters", "model size", "param count"),
-    "D": ("d", "tokens", "n tokens", "training tokens", "train tokens", "data", "tokens seen"),
+    "N": ("n", "params", "n params", "num params", "parameters", "model size", "param count",
+          "n parameters", "num parameters", "total params", "total parameters"),
+    "D": ("d", "tokens", "n tokens", "training tokens", "train tokens", "data", "tokens seen",
+          "num tokens", "total tokens", "consumed tokens"),
     "C": ("c", "flops", "flop", "compute", "training flop", "training flops", "train flops",
           "total flops"),
-    "loss": ("loss", "val loss", "eval loss", "validation loss", "final loss", "train loss"),
+    "loss": ("loss", "val loss", "eval loss", "validation loss", "final loss", "train loss",
+             "train/loss", "val/loss", "eval/loss", "validation/loss", "loss/train",
+             "loss/val"),
     "U": ("u", "unique tokens"),
     "step": ("step",),
     "group": ("group",),
@@ -112,7 +120,10 @@ def resolve_columns(table, columns: Mapping | None, source: str, hint: str = "")
     if columns is not None and not isinstance(columns, Mapping):
         raise InputError(f"the columns option must map canonical names to columns, such as "
                          f"N to params; got {columns!r}")
-    explicit = dict(columns or {})
+    # An empty column name says "no such column", as None does: --columns N= on the
+    # command line (the task table's CLI reads it the same way).
+    explicit = {name: (None if isinstance(column, str) and not column.strip() else column)
+                for name, column in (columns or {}).items()}
     unknown = [key for key in explicit if key not in ALIASES]
     if unknown:
         raise InputError(f"the columns option names {', '.join(map(repr, map(str, unknown)))}, "

@@ -28,11 +28,12 @@ import pandas as pd
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import (FrozenDict, FrozenOnUnpickle, as_names, check_choice,
                            check_fits_in_memory, check_positive)
-from ._hints import loss_hint, missing_column_message, read_explained
-from ._plausibility import DUPLICATES, LOSS_UNITS, repeated_rows, to_nats, warn_units
+from ._hints import loss_hint, missing_column_message, read_explained, warn_unused_lookalikes
+from ._plausibility import (DUPLICATES, LOSS_UNITS, MAX_PLAUSIBLE_LOSS, repeated_rows, to_nats,
+                            warn_units)
 # cells read as numbers and the words naming rows (re-exported: the stage imports them here)
 from .cells import (_bad_cells_message, _number_text, _parse_cell, _row_text,  # noqa: F401
-                    _short, _to_float, _where)
+                    _short, _to_float, _where, check_decimal_commas, has_unit_suffix)
 from .columns import ALIASES, resolve_columns, unused_name
 from .readers import checked_frame, checked_mask, table_from_mapping, with_cell_texts
 
@@ -74,6 +75,9 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
         hint = "; ".join(text for text in (loss_hint(table, columns), hint) if text)
     mapping = resolve_columns(table, columns, source, hint)
     numeric = [name for name in _NUMERIC if name in mapping]
+    if thousands and loss_units != "perplexity":  # "3,426": 3.426 nats, never 3426
+        check_decimal_commas(table[mapping["loss"]], source, mapping["loss"], lines,
+                             MAX_PLAUSIBLE_LOSS / (math.log(2) if loss_units == "bits" else 1))
     raw = {name: _to_float(table[mapping[name]], thousands) for name in numeric}
     missing = {name: np.isnan(values) & ~not_number for name, (values, not_number) in raw.items()}
     bad = {}
@@ -120,7 +124,9 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
         frame, rows = frame.drop(index=copies).reset_index(drop=True), np.delete(rows, copies)
     derived = _derive(frame, flops_per_token, source, lines, rows)
     if checked:
-        warn_units(frame, mapping, derived, source, label, loss_units=loss_units, stacklevel=4)
+        warn_units(frame, mapping, derived, source, label, loss_units=loss_units, stacklevel=4,
+                   suffixed={name for name in numeric if has_unit_suffix(table[mapping[name]])})
+        warn_unused_lookalikes(table, mapping, derived, columns, source, stacklevel=3)
     if not derived and {"N", "D", "C"} <= set(frame.columns):
         _warn_compute_mismatch(frame, flops_per_token, source, lines, rows)
     ordered = [name for name in ALIASES if name in frame.columns]
@@ -418,7 +424,7 @@ class Runs(FrozenOnUnpickle):
             raise InputError(f"unknown input {name!r}; the canonical inputs are {list(_NUMERIC)}")
         if name not in self._frame.columns:
             raise InputError(missing_column_message(name, self.source, self.columns,
-                                                    _HOW_TO_GET[name]))
+                                                    _HOW_TO_GET[name], self._frame))
         values = self._frame[name].to_numpy(dtype=np.float64, copy=True)
         values.flags.writeable = False
         return values
