@@ -65,7 +65,7 @@ _PUBLIC = {
     "prior_from_fit": "analysis.prior", "active_design": "analysis.active",
     # outputs
     "load": "outputs.io", "save": "outputs.io", "to_json": "outputs.io", "from_json": "outputs.io",
-    "load_isoflop": "outputs.io.isoflop",
+    "load_isoflop": "outputs.io.isoflop", "load_grouped": "outputs.io.grouped",
 }
 
 #: names the top level used to export; still importable, no longer advertised

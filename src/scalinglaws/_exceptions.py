@@ -62,8 +62,10 @@ class UnitsWarning(ScalingLawsWarning):
 
 class BootstrapResamplingWarning(ScalingLawsWarning):
     """A run bootstrap's intervals are not at their nominal level: resamples that could not
-    identify the parameters were left out, or the runs are too few per free parameter for
-    the percentile interval to cover."""
+    identify the parameters were left out, the runs are too few per free parameter for
+    the percentile interval to cover, the draws too few for the level's tails, a stratum
+    holds a single run, or intervals over the draws are percentile ones while the
+    bootstrap's method is another."""
 
 
 def user_stacklevel() -> int:

@@ -458,7 +458,7 @@ def test_level_flags_of_the_commands_that_read_a_fit(boot_file, capsys):
     # a table's intervals say their level (an 80% interval looks like a 95% one otherwise)
     for command, values in (("predict", ["--N", "7B", "--D", "1T"]), ("optimal", ["--C", "1e22"])):
         assert main([command, str(boot_file), *values, "--confidence-level", "0.8"]) == 0
-        assert "confidence intervals: 80% two-sided (over 30 bootstrap draws)" in \
+        assert "confidence intervals: 80% two-sided (bootstrap percentile, over 30 draws)" in \
             capsys.readouterr().out
 
 
@@ -478,7 +478,7 @@ def test_optimal_table_fits_a_terminal(boot_file, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 5 and max(map(len, lines)) <= 100, lines
     assert "[" in lines[1]  # intervals shown as value [low, high]
-    assert lines[4] == "confidence intervals: 95% two-sided (over 30 bootstrap draws)"
+    assert lines[4] == "confidence intervals: 95% two-sided (bootstrap percentile, over 30 draws)"
 
 
 def test_forms_are_aligned_and_distinct(capsys):

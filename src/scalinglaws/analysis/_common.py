@@ -14,6 +14,7 @@ import numpy as np
 
 from .._exceptions import ConvergenceWarning, ExtrapolationWarning, InputError
 from .._validation import check_confidence_level, check_numbers
+from ..uncertainty.draws_caveats import warn_percentile_over
 from ..uncertainty.delta import draws_log_predictions
 from ..laws.forms import Chinchilla, Form, KaplanND
 
@@ -75,6 +76,7 @@ def chosen_draws(fit, draws, confidence_level):
             draws = attached
     elif draws is False or isinstance(draws, np.bool_):
         draws = None
+    warn_percentile_over(draws)  # these intervals are percentiles, whatever its method
     if confidence_level is None:
         bootstrap_level = (getattr(draws, "confidence_level", None)
                            if draws is not None and hasattr(draws, "draws") else None)

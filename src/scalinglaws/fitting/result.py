@@ -236,6 +236,9 @@ class FitResult(FrozenOnUnpickle):
                 low, high = intervals[name]
                 note = f"[{low:.6g}, {high:.6g}]  {note}".rstrip()
             lines.append(f"{name:<12}{self.params[name]:>16.6g}  {note}")
+        caveat = getattr(self.bootstrap, "caveat", None)  # e.g. too few draws for the level
+        if intervals and caveat:
+            lines.append(f"warning: {caveat}")
         return "\n".join(lines)
 
     def to_frame(self):

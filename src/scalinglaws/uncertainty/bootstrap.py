@@ -55,6 +55,7 @@ from ..fitting.engine import _JACOBIAN_ELEMENTS, multistart_minimize
 from ..fitting.polish import polish
 from ..data.runs import Runs, as_runs
 from .bootstrap_result import METHODS, BootstrapResult, _check_method
+from .draws_caveats import warn_few_draws
 
 __all__ = ["BootstrapResult", "BootstrapResamplingWarning", "bootstrap", "resample_counts",
            "distinct_points", "plan_workers", "METHODS"]
@@ -438,6 +439,7 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
             raise InputError(f"`groups` column {groups!r} is not in the runs "
                              f"(columns: {', '.join(map(str, runs.columns))})")
         labels = runs.frame[groups].to_numpy()
+        _warn_singleton_strata(groups, labels)
     seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
     inputs, target = runs.inputs(fitter.form.inputs), runs.loss
     point_of_run = design_points(inputs)
@@ -478,11 +480,29 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
                       "are excluded from the intervals (see n_failed)", ConvergenceWarning,
                       stacklevel=2)
     _warn_small_sample(len(runs), p, n_resamples, n_degenerate)
+    warn_few_draws(len(draws), level, stacklevel=3)
     return BootstrapResult(form=fitter.form, point=dict(result.params), draws=draws,
                            objectives=fun[ok], n_resamples=int(n_resamples), n_failed=n_failed,
                            n_best_start_changed=int(np.sum(best_start[ok] != 0)),
                            confidence_level=level, method=method, seed=seed, groups=groups,
                            jackknife=jack, n_degenerate=n_degenerate)
+
+
+def _warn_singleton_strata(column: str, labels: np.ndarray) -> None:
+    """Warn when a stratum holds one run: every resample redraws that run once, so it adds
+    no variation and the intervals understate the spread (the stratified bootstrap's
+    variance has the factor ``(n_h - 1) / n_h`` per stratum, 0 for ``n_h = 1``)."""
+    names, sizes = np.unique(labels.astype(str), return_counts=True)
+    single = names[sizes == 1]
+    if single.size == 0:
+        return
+    shown = ", ".join(repr(str(name)) for name in single[:10])
+    more = f" and {single.size - 10} more" if single.size > 10 else ""
+    warnings.warn(f"bootstrap: {single.size} of {names.size} strata of `groups` column "
+                  f"{column!r} hold a single run ({shown}{more}); every resample redraws "
+                  "that run, so it adds no variation and the intervals understate the "
+                  "spread: merge small strata (e.g. neighbouring budgets) or resample "
+                  "without `groups`", BootstrapResamplingWarning, stacklevel=3)
 
 
 def _check_degrees_of_freedom(result: FitResult, n_points: int, fitter: LawFitter) -> None:

@@ -15,6 +15,7 @@ from .._validation import freeze_array_fields
 from ..fitting.result import check_same_point
 from ..laws.forms import Form
 from ..laws.frontier import tokens_per_parameter as frontier_ratio
+from .draws_caveats import few_draws_note, warn_few_draws
 from .prediction import Estimate, Interval, Prediction
 
 __all__ = ["BootstrapResult", "BootstrapPrediction", "METHODS"]
@@ -211,6 +212,8 @@ class BootstrapResult(FrozenOnUnpickle):
         estimate, low, high, _ = self._estimate_and_interval(statistic, confidence_level,
                                                              method)
         level = self.confidence_level if confidence_level is None else confidence_level
+        if confidence_level is not None:  # the bootstrap warned about its own level
+            warn_few_draws(len(self.draws), float(level))
         return Estimate(estimate, low, high, confidence_level=float(level), kind="confidence",
                         method=_interval_method(self.method if method is None else method))
 
@@ -464,7 +467,15 @@ class BootstrapResult(FrozenOnUnpickle):
                     if self.n_degenerate else "")]
         for name, (low, high) in self.intervals.items():
             lines.append(f"{name:<12}{self.point[name]:>14.6g}  [{low:.6g}, {high:.6g}]")
+        if self.caveat is not None:
+            lines.append(f"warning: {self.caveat}")
         return "\n".join(lines)
+
+    @property
+    def caveat(self) -> str | None:
+        """Why the intervals hold less than their level from the draws alone (too few
+        draws for the level's tails: :func:`~.draws_caveats.draws_needed`), else None."""
+        return few_draws_note(len(self.draws), self.confidence_level)
 
     def to_frame(self):
         """The parameters as a table, one row per parameter in ``form.param_names`` order.

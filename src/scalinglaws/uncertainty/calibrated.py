@@ -413,7 +413,8 @@ class CalibratedFit(FrozenOnUnpickle):
         if self.bootstrap is not None:
             b = self.bootstrap
             lines.append(f"  bootstrap     {b.n_resamples} resamples ({b.n_failed} failed), "
-                         f"{b.method} intervals")
+                         f"{b.method} parameter intervals; percentile over its draws "
+                         "for predictions")
         return "\n".join(lines)
 
     def __str__(self):

@@ -132,7 +132,9 @@ def _print_level(args, level, n_draws, *, prediction: bool = False) -> None:
     0.95 one otherwise)."""
     if args.json or not (n_draws or prediction):
         return
-    source = f"over {n_draws} bootstrap draws" if n_draws else "delta method"
+    # every interval over draws (predict, optimal) is a percentile one, whatever method
+    # the fit's bootstrap had (scalinglaws.predict warns when that differs): say which
+    source = f"bootstrap percentile, over {n_draws} draws" if n_draws else "delta method"
     print(f"\nconfidence intervals: {100 * level:g}% two-sided ({source})")
     if prediction:
         print(f"prediction intervals: {100 * level:g}% two-sided (delta-method parameter term, "

@@ -43,6 +43,7 @@ _OTHER_LOADERS = {
     "scalinglaws.curve_fit": "; read a learning-curve fit with "
                              "scalinglaws.outputs.io.curves.load_curve_fit",
     "scalinglaws.isoflop": "; read an IsoFLOP analysis with scalinglaws.load_isoflop",
+    "scalinglaws.grouped_fit": "; read a grouped fit with scalinglaws.load_grouped",
 }
 #: a fit file is a few kB (plus bootstrap draws); anything this large is not one
 _MAX_BYTES = 2**30
