@@ -24,8 +24,17 @@ __all__ = ["compute_optimal", "compute_for_loss", "tokens_for_loss", "iso_loss_c
            "inference_optimal"]
 
 
+def fit_flops_per_token(fit, flops_per_token=None) -> float:
+    """``k`` in ``C = k N D``: ``flops_per_token`` when given, else the one the fit records
+    (``FitResult.flops_per_token``: the runs' accounting at fit time; 6 for a fit that
+    records none), so that an allocation uses the FLOP count the law was fitted with."""
+    if flops_per_token is None:
+        flops_per_token = getattr(fit, "flops_per_token", 6.0)
+    return check_scalar("flops_per_token", flops_per_token)
+
+
 @quiet
-def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="auto",
+def compute_optimal(fit, compute, *, flops_per_token=None, flops=None, method="auto",
                     tokens_per_parameter_bounds=None, draws=None, confidence_level=None,
                     tokens_per_param_bounds=None) -> Allocation:
     r"""Model size and tokens that minimise the loss at a compute budget.
@@ -55,8 +64,10 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
         A law with inputs ``N`` and ``D``.
     compute : float or array_like
         Budgets C in FLOP (positive).
-    flops_per_token : float, default 6
-        ``k`` in ``C = k N D``; also the guide for the search range with ``flops``.
+    flops_per_token : float, optional
+        ``k`` in ``C = k N D`` (default: the fit's own, ``fit.flops_per_token``: what the
+        runs were loaded with, 6 unless said otherwise); also the guide for the search
+        range with ``flops``.
     flops : callable, optional
         ``flops(N, D) -> FLOP`` replacing ``k N D``.
     method : {"auto", "closed_form", "numerical"}
@@ -113,7 +124,7 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
     """
     form, point = check_fit(fit, allocatable=True)
     budgets = check_array("compute", compute)
-    k = check_scalar("flops_per_token", flops_per_token)
+    k = fit_flops_per_token(fit, flops_per_token)
     flops = check_flops(flops)
     method = check_method(method, form, flops)
     ratio_bounds = _check_ratio_bounds(renamed_argument(
@@ -138,7 +149,7 @@ def compute_optimal(fit, compute, *, flops_per_token=6.0, flops=None, method="au
 
 
 @quiet
-def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
+def compute_for_loss(fit, target_loss, *, flops_per_token=None, method="auto",
                      tokens_per_parameter_bounds=None, draws=None, confidence_level=None,
                      tokens_per_param_bounds=None) -> Allocation:
     r"""Smallest training compute that reaches a loss, and its compute-optimal N, D.
@@ -172,7 +183,7 @@ def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
     """
     form, point = check_fit(fit, allocatable=True)
     target = check_target(form, point, target_loss)
-    k = check_scalar("flops_per_token", flops_per_token)
+    k = fit_flops_per_token(fit, flops_per_token)
     method = check_method(method, form)
     ratio_bounds = _check_ratio_bounds(renamed_argument(
         "tokens_per_param_bounds", "tokens_per_parameter_bounds", tokens_per_param_bounds,
@@ -202,7 +213,7 @@ def compute_for_loss(fit, target_loss, *, flops_per_token=6.0, method="auto",
 
 
 @quiet
-def tokens_for_loss(fit, target_loss, N=None, *, flops_per_token=6.0, draws=None,
+def tokens_for_loss(fit, target_loss, N=None, *, flops_per_token=None, draws=None,
                     confidence_level=None, n_params=None) -> Allocation:
     r"""Training tokens a model of ``N`` parameters needs to reach a loss.
 
@@ -216,7 +227,7 @@ def tokens_for_loss(fit, target_loss, N=None, *, flops_per_token=6.0, draws=None
         A law with inputs ``N`` and ``D``.
     target_loss, N : float or array_like
         Broadcast together.
-    flops_per_token : float, default 6
+    flops_per_token : float, optional
         ``k`` for the reported compute ``k N D``.
     draws, confidence_level :
         See :func:`compute_optimal` (by default the fit's own bootstrap, at its level);
@@ -234,7 +245,7 @@ def tokens_for_loss(fit, target_loss, N=None, *, flops_per_token=6.0, draws=None
     form, point = check_fit(fit, allocatable=True)
     target = check_target(form, point, target_loss)
     n = check_array("N", renamed_argument("n_params", "N", n_params, N))
-    k = check_scalar("flops_per_token", flops_per_token)
+    k = fit_flops_per_token(fit, flops_per_token)
     rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level)
     target, n = broadcast_together("target_loss", target, "N", n)
     shape = target.shape
@@ -258,7 +269,7 @@ def tokens_for_loss(fit, target_loss, N=None, *, flops_per_token=6.0, draws=None
 
 
 @quiet
-def iso_loss_curve(fit, target_loss, N=None, n_points=50, *, flops_per_token=6.0,
+def iso_loss_curve(fit, target_loss, N=None, n_points=50, *, flops_per_token=None,
                    draws=None, confidence_level=None, n_params=None) -> IsoLossCurve:
     r"""The (N, D) pairs that reach one loss: the iso-loss trade-off.
 
@@ -279,7 +290,7 @@ def iso_loss_curve(fit, target_loss, N=None, n_points=50, *, flops_per_token=6.0
         ``20 N_opt``.
     n_points : int, default 50
         Points of the default grid.
-    flops_per_token : float, default 6
+    flops_per_token : float, optional
         ``k`` in ``C = k N D``.
     draws, confidence_level :
         See :func:`compute_optimal` (by default the fit's own bootstrap, at its level).
@@ -298,7 +309,7 @@ def iso_loss_curve(fit, target_loss, N=None, n_points=50, *, flops_per_token=6.0
     if isinstance(n_points, (bool, np.bool_)) or not isinstance(n_points, (int, np.integer)) \
             or n_points < 2:
         raise InputError(f"`n_points` must be an integer >= 2, got {n_points!r}")
-    k = check_scalar("flops_per_token", flops_per_token)
+    k = fit_flops_per_token(fit, flops_per_token)
     rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level)
     method = check_method("auto", form)
     target_row = np.full((1, 1), float(target))
@@ -330,7 +341,7 @@ def iso_loss_curve(fit, target_loss, N=None, n_points=50, *, flops_per_token=6.0
 
 
 @quiet
-def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0,
+def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=None,
                       inference_flops_per_token=2.0, draws=None,
                       confidence_level=None) -> InferenceAllocation:
     r"""Allocation minimising training plus inference compute at a target loss.
@@ -342,8 +353,9 @@ def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0
         \min_{N, D}\; k N D + k_{inf} N D_{inf}
         \quad\text{subject to}\quad L(N, D) = L_{target},
 
-    with ``k = flops_per_token`` (6) and ``k_inf = inference_flops_per_token`` (2 FLOP per
-    parameter per token, :func:`scalinglaws.flops.inference_flops_per_token`). Along the
+    with ``k = flops_per_token`` (default the fit's, usually 6) and
+    ``k_inf = inference_flops_per_token`` (2 FLOP per parameter per token,
+    :func:`scalinglaws.flops.inference_flops_per_token`). Along the
     iso-loss curve D is a function of N (:func:`tokens_for_loss`), leaving a 1-D
     minimisation over N between the asymptote N_inf and 10x the compute-optimal N (the
     inference term grows with N, so the optimum is never above the compute-optimal N).
@@ -372,7 +384,7 @@ def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=6.0
     form, point = check_fit(fit, allocatable=True)
     target = check_target(form, point, target_loss)
     inference = check_array("inference_tokens", inference_tokens, allow_zero=True)
-    k = check_scalar("flops_per_token", flops_per_token)
+    k = fit_flops_per_token(fit, flops_per_token)
     k_inf = check_scalar("inference_flops_per_token", inference_flops_per_token)
     method = check_method("auto", form)
     rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level,

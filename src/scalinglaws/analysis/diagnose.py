@@ -7,6 +7,7 @@ import numpy as np
 from .._validation import broadcast_together, renamed_argument
 from ._common import (warn_far_beyond, check_array, check_fit, check_method, check_scalar, edge_free, law_loss,
                       quiet, rows_and_level, shaped, summarise, warn_edge)
+from .allocation import fit_flops_per_token
 from .results import Diagnosis
 from .solvers import compute_for_loss_rows, optimal_compute_for_params, optimal_for_compute
 
@@ -14,7 +15,7 @@ __all__ = ["diagnose"]
 
 
 @quiet
-def diagnose(fit, N=None, D=None, *, flops_per_token=6.0, method="auto", draws=None,
+def diagnose(fit, N=None, D=None, *, flops_per_token=None, method="auto", draws=None,
              confidence_level=None, n_params=None, n_tokens=None) -> Diagnosis:
     r"""Under-training diagnosis of an existing model (N, D).
 
@@ -62,7 +63,7 @@ def diagnose(fit, N=None, D=None, *, flops_per_token=6.0, method="auto", draws=N
     form, point = check_fit(fit, allocatable=True)
     n = check_array("N", renamed_argument("n_params", "N", n_params, N))
     d = check_array("D", renamed_argument("n_tokens", "D", n_tokens, D))
-    k = check_scalar("flops_per_token", flops_per_token)
+    k = fit_flops_per_token(fit, flops_per_token)
     method = check_method(method, form)
     rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level,
                                           needs_frontier=method == "closed_form")

@@ -300,8 +300,16 @@ class LawFitter:
                 raise InputError(f"`weights` names column {weights!r}, which the runs do not "
                                  f"have; columns: {list(runs.columns)}")
             weights = runs.frame[weights].to_numpy(dtype=float)
-        return self.fit_arrays(inputs, runs.loss, weights=weights,
-                               fingerprint=runs.fingerprint(self.form.inputs + ("loss",)))
+        result = self.fit_arrays(inputs, runs.loss, weights=weights,
+                                 fingerprint=runs.fingerprint(self.form.inputs + ("loss",)))
+        if {"N", "D"} <= set(self.form.inputs):
+            # the FLOP accounting the runs were loaded with (C = k N D): allocation and
+            # diagnosis of this fit default to it instead of assuming 6
+            import dataclasses
+
+            result = dataclasses.replace(result, options={
+                **result.options, "flops_per_token": float(runs.flops_per_token)})
+        return result
 
     def fit_arrays(self, inputs, target, *, weights=None,
                    fingerprint: str | None = None) -> FitResult:

@@ -197,6 +197,13 @@ class FitResult(FrozenOnUnpickle):
         return dataclasses.replace(self, bootstrap=bootstrap)
 
     @property
+    def flops_per_token(self) -> float:
+        """``k`` in ``C = k N D`` of the runs this law was fitted on (``options``; 6 for a
+        fit that records none: an older file, published coefficients, plain arrays).
+        :func:`~scalinglaws.compute_optimal` and :func:`~scalinglaws.diagnose` default to it."""
+        return float(self.options.get("flops_per_token", 6.0))
+
+    @property
     def residual_df(self) -> int:
         """Residual degrees of freedom: runs used minus free parameters. At 0 (or below)
         the law passes through every run: its residuals say nothing of the scatter, so

@@ -9,9 +9,10 @@ command takes; the README section "The command line" shows the same table)::
     --columns NAME=COL    map canonical names (N, D, C, loss, U, ...) to your headers
     --format F            csv | tsv | json | jsonl | parquet (default: from the suffix)
     --sep CHAR            field delimiter of a text table (default: , or sniffed ; tab |)
-    --flops-per-token K   k in C = k*N*D (default 6)
+    --flops-per-token K   k in C = k*N*D (default 6; a command reading a fit: the fit's)
     --nan-policy P        raise (default) | omit
-    --exclude-top-loss K  drop the K runs with the largest loss
+    --exclude-top-loss K  drop the K runs with the largest loss (`fit` records both in the
+                          fit file; a command given the fit and --data re-applies them)
     --form NAME           the law (default chinchilla; `scalinglaws forms` lists them)
     --N/--D/--C V [V ..]  lists of positive numbers with unit suffixes (7B, 1.4T, 1e24);
                           lists of equal length pair up, a single value broadcasts
@@ -47,7 +48,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import os
 import sys
 import threading
@@ -56,7 +56,14 @@ from pathlib import Path
 
 from ..._exceptions import InputError
 from ..._files import atomic_output
+# the runs-reading flags (._runs) and the value types (._values) are split from here by
+# job and re-exported, so that every command imports its flags from one place
+from ._runs import (add_data_options, add_flops_per_token_option, delimiter,  # noqa: F401
+                    optional_runs_from_args, runs_from_args)
 from ._tables import json_document
+from ._values import (_quantity, _type, key_values, nonnegative_int,  # noqa: F401
+                      nonnegative_quantity, positive_float, positive_int, probability,
+                      quantity)
 
 __all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "nonnegative_int",
            "positive_float", "probability", "jobs", "add_data_options", "add_fit_argument",
@@ -82,62 +89,7 @@ _RESULT_SUFFIXES = {".csv": "table", ".tsv": "table", ".json": "json"}
 
 
 # ------------------------------------------------------------------ value types
-def _type(function, metavar_text: str):
-    """An argparse ``type=`` from a checker; its message is printed after the flag name."""
-    def convert(text):
-        try:
-            return function(text)
-        except (TypeError, ValueError) as exc:
-            raise argparse.ArgumentTypeError(str(exc)) from None
-    convert.__name__ = metavar_text
-    return convert
-
-
-def _parse_number(text: str) -> float:
-    # One parser of numbers-with-suffix for CSV cells and flags (runs.py owns it).
-    from ...data.runs import _parse_cell
-
-    value = _parse_cell(text)
-    if value is None or math.isnan(value):
-        raise ValueError(f"{text!r} is not a number (digits, optionally with a k/M/B/T/P "
-                         "suffix: 7B, 1.4T, 1e24)")
-    return value
-
-
-def _quantity(text: str, allow_zero: bool = False) -> float:
-    value = _parse_number(text)
-    if not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        kind = "number >= 0" if allow_zero else "positive number"
-        raise ValueError(f"{text!r} must be a finite {kind}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    return _quantity(text)
-
-
-def _int(text: str, minimum: int) -> int:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a whole number") from None
-    if not value.is_integer():
-        raise ValueError(f"{text!r} is not a whole number")
-    if value < minimum:
-        raise ValueError(f"{text!r} must be at least {minimum}")
-    return int(value)
-
-
-def _probability(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a number") from None
-    if not 0 < value < 1:
-        raise ValueError(f"{text!r} must be strictly between 0 and 1 (e.g. 0.95)")
-    return value
-
-
+# (argparse types and NAME=VALUE lists live in ._values, shared with ._runs)
 def _cores() -> int:
     from ..._parallel import usable_cores
 
@@ -155,18 +107,6 @@ def _jobs(text: str) -> int:
 
 
 #: ``type=`` of a list flag of positive numbers with unit suffixes (``7B``, ``1e24``)
-quantity = _type(_quantity, "quantity")
-#: ``type=`` of a list flag of numbers >= 0 (a task loss)
-nonnegative_quantity = _type(lambda text: _quantity(text, allow_zero=True), "number >= 0")
-#: ``type=`` of a positive number (unit suffixes allowed)
-positive_float = _type(_positive_float, "positive number")
-#: ``type=`` of an integer >= 1
-positive_int = _type(lambda text: _int(text, 1), "integer >= 1")
-#: ``type=`` of an integer >= 0
-nonnegative_int = _type(lambda text: _int(text, 0), "integer >= 0")
-#: ``type=`` of a number strictly between 0 and 1
-probability = _type(_probability, "number in (0, 1)")
-#: ``type=`` of --jobs: a positive count or -1 (see :func:`worker_count` for the cap)
 jobs = _type(_jobs, "workers")
 
 
@@ -187,67 +127,7 @@ def worker_count(requested: int) -> int:
     return requested
 
 
-def key_values(items, arg, convert=float) -> dict:
-    """``["a=1,b=2", "c=3"]`` -> ``{"a": 1.0, "b": 2.0, "c": 3.0}``; ``arg`` names the flag."""
-    out = {}
-    for item in items or []:
-        for part in item.split(","):
-            if not part.strip():
-                continue
-            if "=" not in part:
-                raise InputError(f"{arg} expects NAME=VALUE pairs, got {part!r}")
-            key, value = (s.strip() for s in part.split("=", 1))
-            try:
-                out[key] = convert(value)
-            except ValueError:
-                raise InputError(f"{arg}: {value!r} is not a number (in {part!r})") from None
-    return out
-
-
 # ------------------------------------------------------------------ flags
-def add_data_options(parser, positional: bool = True) -> None:
-    """PATH (or, with ``positional=False``, ``--data PATH``) and the loading options."""
-    if positional:
-        parser.add_argument("path", metavar="PATH",
-                            help="runs table: .csv, .tsv, .json, .jsonl or .parquet")
-    elif not _has_option(parser, "--data"):
-        parser.add_argument("--data", metavar="PATH", help="the runs table (optional)")
-    parser.add_argument("--columns", action="append", metavar="NAME=COLUMN",
-                        help="map canonical names (N, D, C, loss) to your column names, e.g. "
-                             "--columns N=nonembedding_params,loss=val_loss")
-    parser.add_argument("--format", choices=["csv", "tsv", "json", "jsonl", "parquet"],
-                        help="format of the table (default: from the file's suffix; needed for "
-                             "a name like runs.txt or runs.data)")
-    parser.add_argument("--sep", metavar="CHAR",
-                        help="field delimiter of a text table, e.g. ';' (default ',', tab for "
-                             ".tsv; a header without ',' that splits evenly on ';', tab or '|' "
-                             "is read with that delimiter)")
-    add_flops_per_token_option(parser, "k in C = k*N*D, used to derive D or C when one is "
-                                       "missing (default 6)")
-    parser.add_argument("--nan-policy", choices=["raise", "omit"], default="raise",
-                        help="'omit' drops rows with missing values and says how many "
-                             "(default raise)")
-    parser.add_argument("--exclude-top-loss", type=nonnegative_int, default=0, metavar="K",
-                        help="drop the K runs with the largest loss before fitting (Epoch's "
-                             "replication drops 5 on the Chinchilla data)")
-    parser.add_argument("--loss-units", choices=["nats", "bits", "perplexity"],
-                        help="what the loss column holds, converted to nats per token "
-                             "(bits x ln 2, ln(perplexity)); giving it silences the warning "
-                             "about a loss column named like a perplexity or bits (default: "
-                             "nats)")
-    parser.add_argument("--duplicates", choices=["warn", "keep", "drop", "raise"],
-                        default="warn",
-                        help="rows repeating an earlier row in every column: warn and keep "
-                             "them (default), keep them quietly, drop all but the first (with "
-                             "a warning), or refuse")
-
-
-def add_flops_per_token_option(parser, help: str = "k in C = k*N*D (default 6)") -> None:
-    """``--flops-per-token K``: k in C = k*N*D (default 6)."""
-    parser.add_argument("--flops-per-token", type=positive_float, default=6.0, metavar="K",
-                        help=help)
-
-
 def add_json_option(parser, help: str = "print JSON instead of a table") -> None:
     """``--json``: print JSON instead of a readable table (or text)."""
     parser.add_argument("--json", action="store_true", help=help)
@@ -269,9 +149,11 @@ _QUANTITY_HELP = {"N": "parameters, e.g. 7B or 7e9", "D": "training tokens, e.g.
                        "number of epochs; a model sees D tokens drawn from U distinct ones)",
                   "S_min": "minimum optimisation steps, e.g. 1e5 (form kaplan_ns: Kaplan et al. "
                            "2020's S_min, steps at batch size much larger than B_crit)",
-                  "task_loss": "task loss in nats per token of the correct answer, e.g. 0.8 "
-                               "(task forms task_sigmoid, task_sigmoid_floor, "
-                               "task_logistic_log: step 2 of the ladder); may be 0"}
+                  "task_loss": "task loss in the units of the table the fit was made on "
+                               "(the ladder's: bits per byte of the correct answer, not "
+                               "converted), e.g. 0.8 (task forms task_sigmoid, "
+                               "task_sigmoid_floor, task_logistic_log: step 2 of the "
+                               "ladder); may be 0"}
 
 #: the flags of an input whose name is not itself the flag (--C has its old spellings)
 _QUANTITY_FLAGS = {"C": ("--C", "--compute", "--budgets"), "S_min": ("--S-min",),
@@ -381,38 +263,6 @@ def _has_option(parser, flag: str) -> bool:
 
 
 # ------------------------------------------------------------------ reading
-def runs_from_args(args, path=None):
-    """The runs of PATH (or ``path``) with the loading options of :func:`add_data_options`."""
-    from ...data.runs import load_runs
-
-    runs = load_runs(path if path is not None else args.path,
-                     columns=key_values(args.columns, "--columns", str) or None,
-                     flops_per_token=args.flops_per_token, nan_policy=args.nan_policy,
-                     format=args.format, sep=delimiter(args.sep),
-                     loss_units=getattr(args, "loss_units", None),
-                     duplicates=getattr(args, "duplicates", "warn"))
-    if args.exclude_top_loss:
-        runs = runs.exclude_top_loss(args.exclude_top_loss)
-    return runs
-
-
-def delimiter(sep):
-    """``--sep``: one character, with the shell-friendly names ``tab`` and ``\\t``."""
-    if sep is None:
-        return None
-    sep = {"tab": "\t", "\\t": "\t"}.get(sep, sep)
-    if len(sep) != 1:
-        raise InputError(f"--sep takes one character (or 'tab'), got {sep!r}")
-    return sep
-
-
-def optional_runs_from_args(args):
-    """The runs of ``--data`` (with the usual loading options), or None."""
-    if not getattr(args, "data", None):
-        return None
-    return runs_from_args(args, args.data)
-
-
 def quantities(args, names=None, *, required=()) -> dict:
     """The list flags ``names`` as float arrays of one common length.
 

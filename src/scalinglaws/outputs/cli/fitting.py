@@ -15,6 +15,7 @@ from ._common import (UNITS, add_bootstrap_options, add_confidence_level_option,
                       quantity_flag,
                       nonnegative_int, positive_float, print_json, quantities,
                       runs_from_args, show_progress, worker_count, write_output)
+from ._runs import flops_per_token_for, with_row_selection
 from ._tables import format_table
 
 
@@ -26,24 +27,39 @@ def cmd_fit(args) -> int:
         raise InputError(f"--bootstrap {args.bootstrap} and --resamples {args.resamples} ask for "
                          "two numbers of resamples; give --bootstrap N alone")
     resamples = args.bootstrap if args.bootstrap is not None else args.resamples
+    if args.uncertainty and resamples is None:
+        resamples = 1000
+    _refuse_unused_fit_flags(args, resamples)
     fixed = key_values(args.fix, "--fix") or None
     tied = key_values(args.tie, "--tie", str) or None
     runs = runs_from_args(args)
-    result = fit(runs, args.form, loss=args.loss, delta=args.delta, space=args.space,
+    delta = 1e-3 if args.delta is None else args.delta
+    result = fit(runs, args.form, loss=args.loss, delta=delta, space=args.space,
                  fixed=fixed, tied=tied, preset=args.preset)
+    # the file says which rows of PATH were fitted (--nan-policy, --exclude-top-loss...)
+    result = with_row_selection(result, args, runs)
+    level = 0.95 if args.confidence_level is None else args.confidence_level
+    method = args.ci_method or "percentile"
     if args.uncertainty:
+        from ...uncertainty.bootstrap import bootstrap
         from ...uncertainty.calibrated import calibrate
 
-        resamples = 1000 if resamples is None else resamples
-        law = calibrate(result, runs, n_resamples=resamples, rng=args.seed,
-                        axis=args.axis, scatter=args.scatter, replicates=args.replicates,
+        # calibrate's own bootstrap takes neither a level, a method nor strata: the same
+        # bootstrap (same seed, same draws) is made here with them and attached
+        law = calibrate(result, runs, n_resamples=0, rng=args.seed,
+                        axis=args.axis or "C", scatter=args.scatter, replicates=args.replicates,
                         n_jobs=worker_count(args.jobs), progress=show_progress())
+        if resamples:
+            law = law.with_bootstrap(bootstrap(
+                result, runs, resamples, rng=args.seed, n_jobs=worker_count(args.jobs),
+                method=method, confidence_level=level, groups=args.group,
+                progress=show_progress()))
         if args.json:
             from ..io import to_json
 
             print(to_json(law))
         else:
-            print(f"{runs!r}\n")
+            print(f"{runs!r}{_selection_text(result)}\n")
             print(law.summary())
         if args.out:
             from ..io import save
@@ -57,14 +73,14 @@ def cmd_fit(args) -> int:
         from ...uncertainty.bootstrap import bootstrap
 
         draws = bootstrap(result, runs, resamples, rng=args.seed,
-                          n_jobs=worker_count(args.jobs), method=args.ci_method,
-                          confidence_level=args.confidence_level, groups=args.group,
+                          n_jobs=worker_count(args.jobs), method=method,
+                          confidence_level=level, groups=args.group,
                           progress=show_progress())
         result = result.with_bootstrap(draws)
     if args.json:
         print(result.to_json())
     else:
-        print(f"{runs!r}\n")
+        print(f"{runs!r}{_selection_text(result)}\n")
         print(result.summary())
     if args.out:
         with output_file(args.out) as tmp:
@@ -72,6 +88,48 @@ def cmd_fit(args) -> int:
         if not args.json:
             print(f"\nwrote {args.out}")
     return 0 if result.success else 1
+
+
+def _selection_text(result) -> str:
+    """The rows of the table left out of the fit (recorded in the file's options.rows)."""
+    rows = result.options.get("rows") or {}
+    parts = []
+    if rows.get("dropped_rows"):
+        parts.append(f"{len(rows['dropped_rows'])} row(s) dropped on loading "
+                     f"({_row_list(rows['dropped_rows'])})")
+    if rows.get("excluded_rows"):
+        parts.append(f"the {rows['exclude_top_loss']} of largest loss excluded "
+                     f"(--exclude-top-loss: {_row_list(rows['excluded_rows'])})")
+    return "\nnot fitted: " + "; ".join(parts) if parts else ""
+
+
+def _row_list(rows, shown: int = 10) -> str:
+    """0-based data rows, the first ``shown`` of them."""
+    text = ", ".join(str(r) for r in rows[:shown])
+    return f"rows {text}{', ...' if len(rows) > shown else ''}"
+
+
+def _refuse_unused_fit_flags(args, resamples) -> None:
+    """One clear line for a flag of ``fit`` that the other flags leave without effect
+    (typed, it would otherwise be accepted and ignored)."""
+    if args.delta is not None and args.loss != "huber":
+        raise InputError(f"--delta is the Huber threshold: it has no effect with --loss "
+                         f"{args.loss}")
+    if not args.uncertainty:
+        for flag, value in (("--axis", args.axis), ("--scatter", args.scatter),
+                            ("--replicates", args.replicates)):
+            if value is not None:
+                raise InputError(f"{flag} has no effect without --uncertainty (it sets how "
+                                 "the prediction intervals are calibrated)")
+    if not resamples:
+        why = ("with --bootstrap 0 (delta-method intervals)" if args.uncertainty
+               else "without a bootstrap (--bootstrap N)")
+        for flag, value in (("--ci-method", args.ci_method), ("--group", args.group),
+                            ("--confidence-level", args.confidence_level)):
+            if value is not None:
+                advice = ("; choose the level when predicting (predict --confidence-level)"
+                          if flag == "--confidence-level" else "")
+                raise InputError(f"{flag} has no effect {why}{advice}")
 
 
 def _load_fit(args):
@@ -146,13 +204,16 @@ def cmd_optimal(args) -> int:
     from ...analysis.allocation import compute_optimal
 
     result = _load_fit(args)
+    # k: --flops-per-token when typed (noted if it is not the fit's), else the fit's own
+    k = flops_per_token_for(args, result)
     if "U" in result.form.inputs:
+        args.flops_per_token = result.flops_per_token if k is None else k
         return _data_constrained_optimal(args, result)
     if args.U is not None:
         raise InputError(f"--U (unique tokens) is for a data_constrained fit; form "
                          f"{result.form.name!r} takes {', '.join(result.form.inputs)}")
     budgets = quantities(args, ("C",), required=("C",))["C"]
-    allocation = compute_optimal(result, budgets, flops_per_token=args.flops_per_token,
+    allocation = compute_optimal(result, budgets, flops_per_token=k,
                                  confidence_level=args.confidence_level)
     frame = allocation.to_frame()
     _print_table(args, frame)
@@ -195,7 +256,8 @@ def cmd_diagnose(args) -> int:
 
     result = _load_fit(args)
     models = quantities(args, ("N", "D"), required=("N", "D"))
-    diagnoses = [diagnose(result, n, d, flops_per_token=args.flops_per_token,
+    k = flops_per_token_for(args, result)
+    diagnoses = [diagnose(result, n, d, flops_per_token=k,
                           confidence_level=args.confidence_level)
                  for n, d in zip(models["N"], models["D"])]
     documents = [d.to_dict() for d in diagnoses]
@@ -261,6 +323,11 @@ def _forms_table(forms, width: int = 100) -> str:
     return "\n".join(lines)
 
 
+#: help of --flops-per-token for a command reading a fit
+_FIT_K = ("k in C = k*N*D (default: the k the fit was made with, fit --flops-per-token, "
+          "else 6)")
+
+
 def register(sub) -> None:
     """Add this module's subcommands to the parser's subparsers."""
     p = sub.add_parser("fit", help="fit a law to a table of runs and print its coefficients",
@@ -269,7 +336,7 @@ def register(sub) -> None:
     add_form_option(p)
     p.add_argument("--loss", default="huber", choices=["huber", "squared"],
                    help="loss on each residual (default huber, as Hoffmann et al.)")
-    p.add_argument("--delta", type=positive_float, default=1e-3,
+    p.add_argument("--delta", type=positive_float, default=None,
                    help="Huber threshold in residual units (default 1e-3 on log residuals)")
     p.add_argument("--space", default="log", choices=["log", "linear"],
                    help="residuals log(pred) - log(loss) (default) or pred - loss")
@@ -287,7 +354,7 @@ def register(sub) -> None:
                         "and the extrapolation error measured by a rollout of this estimator on "
                         "these runs; all saved in --out")
     p.add_argument("--resamples", type=nonnegative_int, help=argparse.SUPPRESS)
-    p.add_argument("--axis", default="C", choices=["C", "N", "D"],
+    p.add_argument("--axis", default=None, choices=["C", "N", "D"],
                    help="with --uncertainty: the axis extrapolation is measured along (default C)")
     p.add_argument("--scatter", default=None, choices=["ratio", "constant", "power"],
                    help="with --uncertainty: scatter model (default ratio: grows away from the "
@@ -296,10 +363,13 @@ def register(sub) -> None:
                    help="with --uncertainty: column of seed labels; the scatter then comes from "
                         "the replicas")
     add_bootstrap_options(p, default=None)
-    p.add_argument("--ci-method", default="percentile", choices=["percentile", "basic", "bca"],
-                   help="bootstrap interval method (default percentile)")
+    p.add_argument("--ci-method", default=None, choices=["percentile", "basic", "bca"],
+                   help="bootstrap interval method of the parameters' intervals (default "
+                        "percentile; predictions from the saved fit use percentiles)")
     add_group_option(p, help="resample runs within each value of this column (e.g. a "
                              "compute-budget label)")
+    # None = not typed: a level, method or strata without a bootstrap is refused
+    p.set_defaults(confidence_level=None)
     add_seed_option(p)
     add_jobs_option(p)
     add_output_options(p, "fit", what="the fit (JSON, with the bootstrap draws)")
@@ -337,7 +407,7 @@ def register(sub) -> None:
                          help={"C": "training budgets in FLOP (1 PF-day = 8.64e19 FLOP)",
                                "U": "unique tokens available, for a data_constrained fit, "
                                     "e.g. 25B; one value, or one per budget"})
-    add_flops_per_token_option(p)
+    add_flops_per_token_option(p, _FIT_K)
     add_confidence_level_option(p, from_fit=True)
     add_output_options(p, None, what="the allocation table")
     p.set_defaults(func=cmd_optimal)
@@ -350,7 +420,7 @@ def register(sub) -> None:
     add_fit_argument(p)
     add_quantity_options(p, ("N", "D"), required=("N", "D"),
                          help={"N": "parameters, e.g. 175B", "D": "training tokens, e.g. 300B"})
-    add_flops_per_token_option(p)
+    add_flops_per_token_option(p, _FIT_K)
     add_confidence_level_option(p, from_fit=True)
     add_output_options(p, "json", what="the diagnosis (JSON)")
     p.set_defaults(func=cmd_diagnose)

@@ -59,6 +59,11 @@ def _prior(args):
     if getattr(law, "bootstrap", None) is None and getattr(fit, "bootstrap", None) is None:
         raise InputError(f"{args.fit}: the fit carries no bootstrap draws; write it with "
                          "`scalinglaws fit RUNS --bootstrap 200 --out fit.json`")
+    # the target's C = k N D counts FLOP as the fit did, unless --flops-per-token says
+    from ._runs import flops_per_token_for
+
+    k = flops_per_token_for(args, law)
+    args.flops_per_token = law.flops_per_token if k is None else k
     return prior_from_fit(law, scatter=args.scatter, fresh=args.fresh)
 
 
@@ -167,7 +172,8 @@ def register(sub) -> None:
                    help="prior draws the criteria average over (default 200)")
     p.add_argument("--confidence-level", type=probability, default=0.95, metavar="P",
                    help="level of the widths (default 0.95)")
-    add_flops_per_token_option(p)
+    add_flops_per_token_option(p, "k in C = k*N*D (default: with --prior FIT, the k the fit "
+                                  "was made with, else 6)")
     shapes = p.add_argument_group("shapes (with --shapes)")
     shapes.add_argument("--shapes", action="store_true",
                         help="propose a real shape (layers, width, heads, batch, steps, exact "

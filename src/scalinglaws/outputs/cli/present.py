@@ -65,7 +65,7 @@ def cmd_plot(args) -> int:
 
     out = check_out(args, args.out or f"{args.kind}.png")
     result = load(args.fit)
-    runs = optional_runs_from_args(args)
+    runs = optional_runs_from_args(args, fit=result)
     kwargs = {"x": args.x} if args.kind == "fit" and args.x else {}
     with activity(f"drawing {args.kind}"), output_file(out) as tmp:
         save_figure(args.kind, result, runs, tmp, dpi=args.dpi, **kwargs)
@@ -81,7 +81,7 @@ def cmd_report(args) -> int:
     from ..report import DEFAULT_BUDGETS, make_report
 
     result = load(args.fit)
-    runs = optional_runs_from_args(args)
+    runs = optional_runs_from_args(args, fit=result)
     budgets = DEFAULT_BUDGETS if not args.C else args.C
     with output_file(args.out) as tmp:  # a bar over the figures on a terminal
         make_report(result, runs, tmp, budgets=budgets, title=args.title,

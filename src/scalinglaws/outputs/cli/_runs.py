@@ -1,0 +1,185 @@
+"""The flags that read a runs table (``add_data_options``), the runs they give, and the
+row selection a fit file records so that later commands read the same runs.
+
+A flag left at its default is told apart from the same value typed (:func:`given`): a
+command reading a fit with ``--data`` re-applies the fit's recorded row selection and
+FLOP accounting (``options.rows``, ``options.flops_per_token``) unless a flag says
+otherwise, and ``optimal``/``diagnose`` default to the fit's ``k``.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ..._exceptions import InputError
+from ._values import key_values, nonnegative_int, positive_float
+
+__all__ = ["add_data_options", "add_flops_per_token_option", "runs_from_args",
+           "optional_runs_from_args", "delimiter", "given", "with_row_selection",
+           "flops_per_token_for", "DEFAULT_FLOPS_PER_TOKEN"]
+
+DEFAULT_FLOPS_PER_TOKEN = 6.0
+
+
+# A flag's default, marked: argparse stores the default object itself when a flag is not
+# typed, so these subclasses (equal to and used as the plain value) say "not given".
+class _DefaultFloat(float):
+    pass
+
+
+class _DefaultStr(str):
+    pass
+
+
+class _DefaultInt(int):
+    pass
+
+
+def given(value) -> bool:
+    """Whether a flag's value was typed (not its marked default)."""
+    return value is not None and not isinstance(value, (_DefaultFloat, _DefaultStr, _DefaultInt))
+
+
+def add_data_options(parser, positional: bool = True) -> None:
+    """PATH (or, with ``positional=False``, ``--data PATH``) and the loading options."""
+    if positional:
+        parser.add_argument("path", metavar="PATH",
+                            help="runs table: .csv, .tsv, .json, .jsonl or .parquet")
+    elif "--data" not in parser._option_string_actions:
+        parser.add_argument("--data", metavar="PATH", help="the runs table (optional)")
+    parser.add_argument("--columns", action="append", metavar="NAME=COLUMN",
+                        help="map canonical names (N, D, C, loss) to your column names, e.g. "
+                             "--columns N=nonembedding_params,loss=val_loss")
+    parser.add_argument("--format", choices=["csv", "tsv", "json", "jsonl", "parquet"],
+                        help="format of the table (default: from the file's suffix; needed for "
+                             "a name like runs.txt or runs.data)")
+    parser.add_argument("--sep", metavar="CHAR",
+                        help="field delimiter of a text table, e.g. ';' (default ',', tab for "
+                             ".tsv; a header without ',' that splits evenly on ';', tab or '|' "
+                             "is read with that delimiter)")
+    fit_note = "" if positional else "; default: what the fit records, else "
+    add_flops_per_token_option(parser, "k in C = k*N*D, used to derive D or C when one is "
+                                       f"missing (default{fit_note or ' '}6)")
+    parser.add_argument("--nan-policy", choices=["raise", "omit"], default=_DefaultStr("raise"),
+                        help="'omit' drops rows with missing values and says how many "
+                             f"(default{fit_note or ' '}raise)")
+    parser.add_argument("--exclude-top-loss", type=nonnegative_int, default=_DefaultInt(0),
+                        metavar="K",
+                        help="drop the K runs with the largest loss before fitting (Epoch's "
+                             "replication drops 5 on the Chinchilla data"
+                             + ("; default: what the fit records, else 0)" if fit_note else ")"))
+    parser.add_argument("--loss-units", choices=["nats", "bits", "perplexity"],
+                        help="what the loss column holds, converted to nats per token "
+                             "(bits x ln 2, ln(perplexity)); giving it silences the warning "
+                             "about a loss column named like a perplexity or bits (default: "
+                             "nats)")
+    parser.add_argument("--duplicates", choices=["warn", "keep", "drop", "raise"],
+                        default=_DefaultStr("warn"),
+                        help="rows repeating an earlier row in every column: warn and keep "
+                             "them (default), keep them quietly, drop all but the first (with "
+                             "a warning), or refuse")
+
+
+def add_flops_per_token_option(parser, help: str = "k in C = k*N*D (default 6)") -> None:
+    """``--flops-per-token K``: k in C = k*N*D (default 6, marked as not given)."""
+    parser.add_argument("--flops-per-token", type=positive_float,
+                        default=_DefaultFloat(DEFAULT_FLOPS_PER_TOKEN), metavar="K", help=help)
+
+
+def flops_per_token_for(args, result) -> float | None:
+    """``k`` for an allocation of ``result``: ``--flops-per-token`` when typed (with a note
+    on stderr when it differs from the fit's own), else None (the fit's: the analysis
+    functions default to ``result.flops_per_token``)."""
+    if not given(args.flops_per_token):
+        return None
+    own = getattr(result, "flops_per_token", None)
+    if own is not None and float(own) != float(args.flops_per_token):
+        print(f"scalinglaws: note: --flops-per-token {args.flops_per_token:g} replaces the "
+              f"C = {own:g}*N*D this fit was made with", file=sys.stderr)
+    return float(args.flops_per_token)
+
+
+def _recorded(fit) -> dict:
+    """The loading options a fit records: ``options.rows`` plus its ``flops_per_token``."""
+    if fit is None:
+        return {}
+    options = getattr(fit, "options", None) or {}
+    out = dict(options.get("rows") or {})
+    if "flops_per_token" in options:
+        out["flops_per_token"] = options["flops_per_token"]
+    return out
+
+
+def runs_from_args(args, path=None, *, fit=None):
+    """The runs of PATH (or ``path``) with the loading options of :func:`add_data_options`.
+
+    With ``fit``, a flag left at its default takes the value the fit records (row
+    selection and ``k``), so that ``--data`` gives the runs the fit was made on; a note on
+    stderr says what was re-applied.
+    """
+    from ...data.runs import load_runs
+
+    settings = {"flops_per_token": args.flops_per_token, "nan_policy": args.nan_policy,
+                "duplicates": getattr(args, "duplicates", "warn"),
+                "exclude_top_loss": args.exclude_top_loss}
+    reapplied = []
+    for name, value in _recorded(fit).items():
+        if name in settings and not given(settings[name]) and value != settings[name]:
+            settings[name] = value
+            reapplied.append(f"--{name.replace('_', '-')} {value:g}" if name == "flops_per_token"
+                             else f"--{name.replace('_', '-')} {value}")
+    if reapplied:
+        print(f"scalinglaws: note: reading the runs as the fit was made: {' '.join(reapplied)} "
+              "(recorded in the fit file; type the flag to override)", file=sys.stderr)
+    runs = load_runs(path if path is not None else args.path,
+                     columns=key_values(args.columns, "--columns", str) or None,
+                     flops_per_token=settings["flops_per_token"],
+                     nan_policy=settings["nan_policy"],
+                     format=args.format, sep=delimiter(args.sep),
+                     loss_units=getattr(args, "loss_units", None),
+                     duplicates=settings["duplicates"])
+    if settings["exclude_top_loss"]:
+        runs = runs.exclude_top_loss(int(settings["exclude_top_loss"]))
+    return runs
+
+
+def with_row_selection(result, args, runs):
+    """``result`` recording in ``options.rows`` how ``runs`` were selected from the file:
+    ``nan_policy`` and ``duplicates`` when not the defaults (with the source rows they
+    dropped), ``exclude_top_loss`` (with the source rows it excluded)."""
+    import dataclasses
+
+    rows: dict = {}
+    if args.nan_policy != "raise":
+        rows["nan_policy"] = str(args.nan_policy)
+    if args.duplicates in ("drop", "raise"):
+        rows["duplicates"] = str(args.duplicates)
+    if runs.dropped_rows:
+        rows["dropped_rows"] = [int(r) for r in runs.dropped_rows]
+    if args.exclude_top_loss:
+        kept = set(int(r) for r in runs.row_numbers)
+        rows["exclude_top_loss"] = int(args.exclude_top_loss)
+        # every source row is kept, dropped on loading or excluded here
+        total = len(runs) + int(args.exclude_top_loss) + len(runs.dropped_rows)
+        rows["excluded_rows"] = sorted(set(range(total)) - kept - set(runs.dropped_rows))
+    if not rows:
+        return result
+    return dataclasses.replace(result, options={**result.options, "rows": rows})
+
+
+def delimiter(sep):
+    """``--sep``: one character, with the shell-friendly names ``tab`` and ``\\t``."""
+    if sep is None:
+        return None
+    sep = {"tab": "\t", "\\t": "\t"}.get(sep, sep)
+    if len(sep) != 1:
+        raise InputError(f"--sep takes one character (or 'tab'), got {sep!r}")
+    return sep
+
+
+def optional_runs_from_args(args, fit=None):
+    """The runs of ``--data`` (with the usual loading options, defaulting to what ``fit``
+    records), or None."""
+    if not getattr(args, "data", None):
+        return None
+    return runs_from_args(args, args.data, fit=fit)

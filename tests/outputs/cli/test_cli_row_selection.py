@@ -1,0 +1,82 @@
+"""The fit file records which rows of the table were fitted (``options.rows``), and a
+command given the table with ``--data`` re-applies it (scalinglaws.outputs.cli._runs;
+review s27 F12: ``--exclude-top-loss`` and ``--nan-policy omit`` were lost)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scalinglaws.outputs.cli import main
+
+DATA = Path(__file__).resolve().parents[3] / "datasets" / "synthetic_chinchilla_sweep.csv"
+
+
+def test_exclude_top_loss_is_recorded_with_the_rows_it_left_out(tmp_path, capsys):
+    out = tmp_path / "ex5.json"
+    assert main(["fit", str(DATA), "--exclude-top-loss", "5", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    rows = json.loads(out.read_text())["options"]["rows"]
+    # the five largest losses of the file, found here with pandas
+    largest = sorted(pd.read_csv(DATA)["loss"].nlargest(5).index.tolist())
+    assert rows == {"exclude_top_loss": 5, "excluded_rows": largest}
+    assert json.loads(out.read_text())["n_runs"] == 103
+    assert "not fitted: the 5 of largest loss excluded" in printed
+    assert ", ".join(map(str, largest)) in printed
+
+
+def test_plot_with_the_original_data_reapplies_the_exclusion(tmp_path, capsys):
+    fit = tmp_path / "ex5.json"
+    assert main(["fit", str(DATA), "--exclude-top-loss", "5", "--out", str(fit)]) == 0
+    capsys.readouterr()
+    assert main(["plot", "residuals", str(fit), "--data", str(DATA),
+                 "--out", str(tmp_path / "r.png")]) == 0
+    err = capsys.readouterr().err
+    assert "not the data this fit was made on" not in err
+    assert "reading the runs as the fit was made: --exclude-top-loss 5" in err
+    # a typed flag overrides the record: all 108 runs are then not the fit's data
+    assert main(["plot", "residuals", str(fit), "--data", str(DATA), "--exclude-top-loss",
+                 "0", "--out", str(tmp_path / "r0.png")]) == 0
+    assert "(108 runs) is not the data this fit was made on" in capsys.readouterr().err
+
+
+def test_nan_policy_omit_is_recorded_and_reapplied(tmp_path, capsys):
+    table = pd.read_csv(DATA)
+    table.loc[[3, 40], "loss"] = np.nan
+    path = tmp_path / "holes.csv"
+    table.to_csv(path, index=False)
+    fit = tmp_path / "fit.json"
+    assert main(["fit", str(path), "--nan-policy", "omit", "--out", str(fit)]) == 0
+    assert "2 row(s) dropped on loading (rows 3, 40)" in capsys.readouterr().out
+    assert json.loads(fit.read_text())["options"]["rows"] == {
+        "nan_policy": "omit", "dropped_rows": [3, 40]}
+    # without the record, --data would refuse the NaN rows (nan_policy raise)
+    assert main(["plot", "residuals", str(fit), "--data", str(path),
+                 "--out", str(tmp_path / "r.png")]) == 0
+    err = capsys.readouterr().err
+    assert "--nan-policy omit" in err and "not the data" not in err
+
+
+def test_a_fit_without_a_selection_records_none(tmp_path):
+    out = tmp_path / "fit.json"
+    assert main(["fit", str(DATA), "--out", str(out)]) == 0
+    assert "rows" not in json.loads(out.read_text())["options"]
+
+
+@pytest.mark.parametrize("k", ["8"])
+def test_plot_reads_the_data_with_the_fits_k(tmp_path, capsys, k):
+    """A table of N, C, loss fitted with k = 8: --data derives D with the fit's k, so the
+    runs are the fit's (with k = 6 they would not be)."""
+    sweep = pd.read_csv(DATA)
+    path = tmp_path / "nc.csv"
+    pd.DataFrame({"N": sweep.N, "C": 8 * sweep.N * sweep.D, "loss": sweep.loss}).to_csv(
+        path, index=False)
+    fit = tmp_path / "fit.json"
+    assert main(["fit", str(path), "--flops-per-token", k, "--out", str(fit)]) == 0
+    capsys.readouterr()
+    assert main(["plot", "residuals", str(fit), "--data", str(path),
+                 "--out", str(tmp_path / "r.png")]) == 0
+    err = capsys.readouterr().err
+    assert "--flops-per-token 8" in err and "not the data" not in err

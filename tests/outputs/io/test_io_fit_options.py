@@ -1,0 +1,56 @@
+"""The fit file's record of how its runs were read (scalinglaws.outputs.io.fit and
+schema/fit.schema.json): ``options.flops_per_token`` and ``options.rows`` round-trip,
+files without them (older versions) still load, and malformed ones are refused."""
+
+import copy
+from pathlib import Path
+
+import pytest
+
+import scalinglaws as sl
+from scalinglaws import InputError
+from scalinglaws.outputs.io import fit_from_dict
+
+DATA = Path(__file__).resolve().parents[3] / "datasets" / "synthetic_chinchilla_sweep.csv"
+
+
+@pytest.fixture(scope="module")
+def document():
+    doc = sl.fit(sl.load_runs(DATA, flops_per_token=8)).to_dict()
+    doc = copy.deepcopy(doc)
+    doc["options"] = dict(doc["options"])
+    doc["options"]["rows"] = {"nan_policy": "omit", "dropped_rows": [3],
+                              "exclude_top_loss": 2, "excluded_rows": [0, 7]}
+    return doc
+
+
+def test_the_record_round_trips(document):
+    assert document["options"]["flops_per_token"] == 8.0
+    loaded = fit_from_dict(document)
+    assert loaded.flops_per_token == 8.0
+    assert dict(loaded.options["rows"]) == {"nan_policy": "omit", "dropped_rows": (3,),
+                                            "exclude_top_loss": 2, "excluded_rows": (0, 7)}
+    again = loaded.to_dict()["options"]
+    assert again["flops_per_token"] == 8.0 and list(again["rows"]["excluded_rows"]) == [0, 7]
+
+
+def test_a_file_without_the_record_loads_with_k_6(document):
+    old = copy.deepcopy(document)
+    del old["options"]["flops_per_token"], old["options"]["rows"]
+    loaded = fit_from_dict(old)
+    assert loaded.flops_per_token == 6.0 and "rows" not in loaded.options
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda o: o.__setitem__("flops_per_token", 0), "options.flops_per_token"),
+    (lambda o: o.__setitem__("flops_per_token", "8"), "options.flops_per_token"),
+    (lambda o: o["rows"].__setitem__("exclude_top_loss", -1), "options.rows.exclude_top_loss"),
+    (lambda o: o["rows"].__setitem__("nan_policy", "drop"), "options.rows.nan_policy"),
+    (lambda o: o["rows"].__setitem__("excluded_rows", [1.5]), "options.rows.excluded_rows"),
+    (lambda o: o["rows"].__setitem__("bogus", 1), "options.rows.bogus"),
+])
+def test_a_malformed_record_is_refused_naming_its_field(document, edit, field):
+    bad = copy.deepcopy(document)
+    edit(bad["options"])
+    with pytest.raises(InputError, match=field.replace(".", r"\.")):
+        fit_from_dict(bad, source="f.json")
