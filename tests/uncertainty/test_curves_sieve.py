@@ -120,10 +120,25 @@ def test_momentum_sieve_intervals_cover_at_90_and_95_percent():
     # actual spread (the draws' median sd / the sd of the fitted values over the data
     # sets; about 1.13 of it comes from the simulation's noise, which starts every curve
     # at 0 rather than stationary, so its first points are quieter than the AR(1) the
-    # sieve fits).
+    # sieve fits). Measured when written (load 7): at 90% L0 57, A 57, alpha 58, C 53,
+    # lambda 55, final 56 of 60; at 95% 58, 58, 58, 56, 56, 58; spread 1.42, 1.44, 1.42,
+    # 1.17, 1.19 of the actual.
     hits, ratio = sieve_coverage("momentum", 100, 60, 60)
     for level in (0.9, 0.95):
         for name, count in hits[level].items():
             assert within_three_mc_errors(count, 60, level), (level, name, count)
     for name, value in ratio.items():
         assert 0.9 < value < 1.6, (name, value)
+
+
+@pytest.mark.slow
+def test_mpl_sieve_intervals_of_a_held_out_final_loss_cover():
+    # The README example's law, whose loss-drop term the three curves pin down so weakly
+    # that some fits end on a bound (their refits stay there). Moving blocks covered the
+    # held-out WSD final loss in 76 of 100 data sets at 90% (`--law mpl --method blocks
+    # --resamples 40`); here the sieve on data sets 100-129, 40 resamples: within 3 Monte
+    # Carlo errors of nominal at both levels (at 90%: 23-30 of 30; at 95%: 26-30). The
+    # README's 100 data sets (0-99): 89 and 92 of 100. Passed when written (load 7-14).
+    hits, _ = sieve_coverage("mpl", 100, 30, 40)
+    for level in (0.9, 0.95):
+        assert within_three_mc_errors(hits[level]["final"], 30, level), (level, hits[level])

@@ -60,10 +60,11 @@ def fitted():
 
 def test_same_seed_same_draws_and_intervals_contain_the_estimate(fitted):
     curves, _, fit = fitted
-    first = bootstrap_curves(fit, curves, 30, rng=7)
-    again = bootstrap_curves(fit, curves, 30, rng=7)
+    first = bootstrap_curves(fit, curves, 30, method="blocks", rng=7)
+    again = bootstrap_curves(fit, curves, 30, method="blocks", rng=7)
     np.testing.assert_array_equal(first.draws, again.draws)
-    assert not np.array_equal(first.draws, bootstrap_curves(fit, curves, 30, rng=8).draws)
+    assert not np.array_equal(first.draws, bootstrap_curves(fit, curves, 30, method="blocks",
+                                                            rng=8).draws)
     assert first.n_failed == 0 and first.draws.shape == (30, 5) and not first.draws.flags.writeable
     assert not fit.residuals.flags.writeable
     for name, (low, high) in first.intervals.items():
@@ -149,7 +150,7 @@ def test_failed_resamples_are_counted_left_out_and_said():
                                  autocorrelation=0.7)
     fit = fit_curves(curves, "mpl")
     with pytest.warns(ConvergenceWarning, match="of 40 resamples did not converge"):
-        draws = bootstrap_curves(fit, curves, 40, rng=2, max_iter=200)
+        draws = bootstrap_curves(fit, curves, 40, method="blocks", rng=2, max_iter=200)
     assert draws.n_failed >= 1
     assert draws.n_draws == draws.draws.shape[0] == 40 - draws.n_failed
     assert (f"40 resamples, {draws.n_failed} failed): percentiles of the fitted law "
