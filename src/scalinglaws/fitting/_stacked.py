@@ -39,7 +39,7 @@ from ..laws.losses import Loss
 from .engine import _relative, solve_each
 from .varpro import _ROWS_PER_BLOCK, linear_inner_solve
 
-__all__ = ["StackedGroups", "block_lm", "labelled_residuals"]
+__all__ = ["StackedGroups", "block_lm", "joint_residuals", "labelled_residuals"]
 
 _SINGULAR_FLOOR = 1e-12  # damping scale floor relative to the largest diagonal (as the engine)
 _STALL_RTOL = 1e-12  # relative gain below which an iteration does not count as progress
@@ -264,6 +264,42 @@ def labelled_residuals(stack: StackedGroups):
         return stack.labelled(theta[:, :-1], labels, extra_rows=1)
 
     return residuals
+
+
+def joint_residuals(stack: StackedGroups, shared, per):
+    """The grouped problem as one residual function of the joint vector, for scipy.
+
+    The joint vector is the shared parameters (positions ``shared``) once, then each
+    group's own (positions ``per``) in group order. Returns ``(residuals, pack, unpack,
+    rows)``: ``residuals(vectors (k, s + G p))`` gives the runs' residuals ``(k,
+    N_total)`` and the dense Jacobian ``(k, s + G p, N_total)`` (runs in group order,
+    padding dropped); ``pack(theta (G, q))`` the joint vector and ``unpack(vectors)``
+    ``(k, G, q)``; ``rows`` picks the runs out of a flattened ``(G, n_max)`` array.
+    """
+    shared, per = np.asarray(shared, dtype=int), np.asarray(per, dtype=int)
+    n_groups, s, p = stack.n_groups, shared.size, per.size
+    rows = np.concatenate([np.arange(c) + g * stack.n_max for g, c in enumerate(stack.counts)])
+
+    def unpack(vector):
+        full = np.empty((vector.shape[0], n_groups, stack.q))
+        full[:, :, shared] = vector[:, None, :s]
+        full[:, :, per] = vector[:, s:].reshape(-1, n_groups, p)
+        return full
+
+    def pack(theta):
+        return np.concatenate([theta[0, shared], theta[:, per].ravel()])
+
+    def residuals(vector):
+        r, jac = stack.evaluate(unpack(vector))
+        k = vector.shape[0]
+        dense = np.zeros((k, s + n_groups * p, n_groups, stack.n_max))
+        dense[:, :s] = np.moveaxis(jac[:, :, shared], 2, 1)
+        for g in range(n_groups):
+            dense[:, s + g * p:s + (g + 1) * p, g] = jac[:, g, per]
+        return (r.reshape(k, -1)[:, rows],
+                dense.reshape(k, s + n_groups * p, -1)[:, :, rows])
+
+    return residuals, pack, unpack, rows
 
 
 def _moments(stack: StackedGroups, theta, loss: Loss, weights, groups=None, majoriser=True):

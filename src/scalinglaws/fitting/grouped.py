@@ -61,7 +61,8 @@ from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .._parallel import PROCESS_CROSSOVER_SECONDS, map_blocks
 from .._validation import as_names, check_numbers
 from ..data.runs import as_runs, fingerprint_arrays
-from ._stacked import StackedGroups, block_lm, labelled_residuals, separable_starts_by_group
+from ._stacked import (StackedGroups, block_lm, joint_residuals, labelled_residuals,
+                       separable_starts_by_group)
 from .engine import GRADIENT_TOLERANCE, _bound_tolerance, multistart_minimize
 from .polish import polish
 from .grouped_result import GroupedFitResult
@@ -440,30 +441,12 @@ def _dense_polish(gf: GroupedFitter, stack: StackedGroups, theta, f_block):
     """The engine's scipy polish on the whole joint vector (small problems only)."""
     fitter = gf.fitter
     shared, per = gf.shared_index, np.array([fitter.free.index(n) for n in gf.per_group])
-    n_groups, s, p = stack.n_groups, shared.size, per.size
-    rows = np.concatenate([np.arange(c) + g * stack.n_max for g, c in enumerate(stack.counts)])
-
-    def unpack(vector):
-        full = np.empty((vector.shape[0], n_groups, stack.q))
-        full[:, :, shared] = vector[:, None, :s]
-        full[:, :, per] = vector[:, s:].reshape(-1, n_groups, p)
-        return full
-
-    def residuals(vector):
-        r, jac = stack.evaluate(unpack(vector))
-        k = vector.shape[0]
-        dense = np.zeros((k, s + n_groups * p, n_groups, stack.n_max))
-        dense[:, :s] = np.moveaxis(jac[:, :, shared], 2, 1)
-        for g in range(n_groups):
-            dense[:, s + g * p:s + (g + 1) * p, g] = jac[:, g, per]
-        return (r.reshape(k, -1)[:, rows],
-                dense.reshape(k, s + n_groups * p, -1)[:, :, rows])
-
-    vector = np.concatenate([theta[0, shared], theta[:, per].ravel()])
+    residuals, pack, unpack, rows = joint_residuals(stack, shared, per)
+    n_groups = stack.n_groups
     lower = np.concatenate([fitter.lower[shared], np.tile(fitter.lower[per], n_groups)])
     upper = np.concatenate([fitter.upper[shared], np.tile(fitter.upper[per], n_groups)])
     weights = stack.weights.ravel()[rows] if stack.weighted else None
-    x, f, _, _ = polish(residuals, vector, fitter.loss, lower, upper, weights=weights)
+    x, f, _, _ = polish(residuals, pack(theta), fitter.loss, lower, upper, weights=weights)
     if np.isfinite(f) and f < f_block:
         return unpack(x[None])[0]
     return theta
