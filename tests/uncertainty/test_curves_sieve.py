@@ -40,6 +40,8 @@ def test_same_seed_same_draws_and_the_method_is_said(fitted):
     assert text.startswith("95% bootstrap percentile intervals (AR(1) sieve of each "
                            "curve's residuals, coefficients ")
     assert "distinct" not in text
+    assert text.endswith("assumes the law is right and each curve's log residuals a "
+                         "stationary AR(1)")
     for name, (low, high) in first.intervals.items():
         assert low <= fit.params[name] <= high, name
 

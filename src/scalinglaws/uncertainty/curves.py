@@ -175,6 +175,9 @@ class CurveBootstrap(FrozenOnUnpickle):
         if self.at_bounds:
             text += (f"; the full-data fit is on a bound for {', '.join(self.at_bounds)}: "
                      "the intervals miss how far off such a fit can be")
+        if self.method == "ar1":
+            text += ("; assumes the law is right and each curve's log residuals a stationary "
+                     "AR(1)")
         if self.method == "points":
             text += "; single points of a curve are correlated: too narrow"
         elif self.method == "curves" and self.n_curves is not None \
