@@ -163,6 +163,15 @@ def test_json_round_trip_and_schema(tmp_path):
                                   fit.predict(curves.lr_array("cosine"), [100, 20000]))
     published = CurveFitResult.from_params("mpl", LUO_2025_MPL["25M"])
     assert curve_fit_from_json(curve_fit_to_json(published)).params == published.params
+    # the AR(1) sieve's draws keep their method and each curve's coefficient (describe()
+    # names them)
+    sieve = bootstrap_curves(fit, curves, 10, method="ar1", rng=0)
+    doc = curve_fit_to_dict(fit, sieve)
+    jsonschema.validate(doc, curves_schema())
+    _, again_sieve = curve_fit_from_dict(json.loads(json.dumps(doc)))
+    assert again_sieve.method == "ar1"
+    assert dict(again_sieve.ar1_coefficients) == dict(sieve.ar1_coefficients)
+    assert again_sieve.describe() == sieve.describe()
 
 
 @pytest.mark.parametrize("change, message", [

@@ -85,6 +85,7 @@ def curve_fit_to_dict(result, bootstrap=None) -> dict:
                             "n_failed": bootstrap.n_failed,
                             "confidence_level": bootstrap.confidence_level,
                             "seed": bootstrap.seed, "block_lengths": dict(bootstrap.block_lengths),
+                            "ar1_coefficients": dict(bootstrap.ar1_coefficients),
                             "n_distinct": bootstrap.n_distinct, "n_curves": bootstrap.n_curves,
                             "at_bounds": list(bootstrap.at_bounds),
                             "draws": np.asarray(bootstrap.draws).tolist()}
@@ -189,6 +190,8 @@ def curve_fit_from_dict(doc: Any, *, source: str = "curve fit JSON"):
                                n_failed=int(boot.get("n_failed", 0)),
                                method=str(boot.get("method", "blocks")),
                                block_lengths=dict(boot.get("block_lengths") or {}),
+                               ar1_coefficients={str(k): float(v) for k, v in
+                                                 (boot.get("ar1_coefficients") or {}).items()},
                                confidence_level=float(boot.get("confidence_level", 0.95)),
                                seed=boot.get("seed"),
                                # what the intervals rest on (absent from files of before
