@@ -140,6 +140,14 @@ def epoch_csv(shared_dir: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
+def luo_curves(shared_dir: Path):
+    """Luo et al.'s 27 curves with their schedules (tests/luo_curves.py)."""
+    from luo_curves import load_luo
+
+    return load_luo(shared_dir)
+
+
+@pytest.fixture(scope="session")
 def published(shared_dir: Path) -> dict:
     """The published-coefficients reference sheet (JSON)."""
     import json

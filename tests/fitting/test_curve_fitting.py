@@ -10,7 +10,7 @@ from scalinglaws.analysis.curves import curve_scores
 from scalinglaws.data.curves import load_curves
 from scalinglaws.fitting.curves import CurveFitResult, curve_objective, fit_curves, fit_size_scaled
 from scalinglaws.laws.curve_synthetic import LUO_2025_MPL, default_schedules, synthetic_curves
-from scalinglaws.laws.schedules import attach_schedules
+from luo_curves import split as _split
 
 SIZES = ("25M", "100M", "400M")
 # Luo et al. (2025), repository README: test-set PredE of their fit
@@ -23,17 +23,8 @@ TABLE1_MOMENTUM = {"25M": (0.9904, 0.0047, 0.0060, 0.0014, 0.0047),
 
 
 @pytest.fixture(scope="module")
-def luo(shared_dir):
-    folder = shared_dir / "datasets" / "lr_schedule_curves"
-    curves = load_curves(folder / "mpl_luo2025_curves.csv", columns={"N": "n_params"})
-    return attach_schedules(curves, folder / "mpl_luo2025_schedules.csv", key="schedule_file")
-
-
-def _split(curves, size):
-    frame = curves.frame
-    size_rows = (frame["model_size"] == size).to_numpy()
-    train = (frame["paper_split"] == "train").to_numpy()
-    return curves.select(mask=size_rows & train), curves.select(mask=size_rows & ~train)
+def luo(luo_curves):
+    return luo_curves
 
 
 @pytest.fixture(scope="module")

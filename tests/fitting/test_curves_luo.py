@@ -8,11 +8,10 @@ import pytest
 
 from scalinglaws import ConvergenceWarning, InputError
 from scalinglaws.analysis.curves import curve_scores
-from scalinglaws.data.curves import load_curves
 from scalinglaws.fitting.curves import curve_objective, fit_curves
 from scalinglaws.fitting.curves_luo import LuoObjective, luo2025_adamw
 from scalinglaws.laws.curve_synthetic import LUO_2025_MPL, synthetic_curves
-from scalinglaws.laws.schedules import attach_schedules
+from luo_curves import split as _split
 
 SIZES = ("25M", "100M", "400M")
 # Luo et al. (2025), repository README: test-set PredE of their fit (printed to 5 decimals)
@@ -20,17 +19,8 @@ AUTHORS_PREDE = {"25M": 0.00110, "100M": 0.00142, "400M": 0.00168}
 
 
 @pytest.fixture(scope="module")
-def luo(shared_dir):
-    folder = shared_dir / "datasets" / "lr_schedule_curves"
-    curves = load_curves(folder / "mpl_luo2025_curves.csv", columns={"N": "n_params"})
-    return attach_schedules(curves, folder / "mpl_luo2025_schedules.csv", key="schedule_file")
-
-
-def _split(curves, size):
-    frame = curves.frame
-    size_rows = (frame["model_size"] == size).to_numpy()
-    train = (frame["paper_split"] == "train").to_numpy()
-    return curves.select(mask=size_rows & train), curves.select(mask=size_rows & ~train)
+def luo(luo_curves):
+    return luo_curves
 
 
 @pytest.fixture(scope="module")
