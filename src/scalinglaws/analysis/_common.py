@@ -12,7 +12,8 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from .._exceptions import ConvergenceWarning, ExtrapolationWarning, InputError
+from .._exceptions import (ConvergenceWarning, ExtrapolationWarning,
+                           IdentifiabilityWarning, InputError)
 from .._validation import check_confidence_level, check_numbers
 from ..uncertainty.draws_caveats import warn_percentile_over
 from ..uncertainty.delta import draws_log_predictions
@@ -315,15 +316,48 @@ def far_beyond_shown():
 #: N*D of a run (= C / C_max for any k in C = k N D), or x / x_max for a one-input law; the
 #: rollouts behind the README's studies measured laws up to 100x beyond their runs
 FAR_BEYOND = 100.0
+#: ...and how far each input of a law of several may leave its own fitted range: a factor
+#: 10 below the smallest value (a 1M model from a sweep that starts at 22M: nobody has
+#: measured the law there) or 30 above the largest. 30 lets a compute-optimal N or D reach
+#: 100x the largest run's compute (FAR_BEYOND) quietly: it grows as C^a, 100^0.73 = 29 for
+#: Kaplan's a = 0.73, the steepest published; D at 50x the only token count trained is not
+#: allowed by the product alone
+FAR_BELOW_INPUT = 10.0
+FAR_ABOVE_INPUT = 30.0
 
 
-def warn_far_beyond(fit, X, *, stacklevel: int = 4) -> None:
-    """Warn when a plain fit predicts more than :data:`FAR_BEYOND` times beyond its runs
-    (``stacklevel``: the frame of the user's call; 4 from a :func:`quiet` function: this
-    one, the function, its wrapper, the caller)."""
+def _outside(name, values, low, high, above_factor=FAR_ABOVE_INPUT) -> str:
+    """A phrase for the farthest point of input ``name`` outside its fitted range by more
+    than :data:`FAR_BELOW_INPUT` below or ``above_factor`` above, or ""."""
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size == 0 or low <= 0:
+        return ""  # a signed input: no ratio to speak of
+    span = f"the fitted runs' {name} spans {low:.3g} to {high:.3g}"
+    below, above = low / float(np.min(values)), float(np.max(values)) / high
+    if below > FAR_BELOW_INPUT and below >= above:
+        return f"{name} = {float(np.min(values)):.3g}, {below:.3g}x below the smallest ({span})"
+    if above > above_factor:
+        return f"{name} = {float(np.max(values)):.3g}, {above:.3g}x above the largest ({span})"
+    return ""
+
+
+def warn_far_beyond(fit, X, *, stacklevel: int = 4, subject: str = "",
+                    unsettled: bool = True) -> None:
+    """Warn when a plain fit predicts far outside its runs: more than :data:`FAR_BEYOND`
+    times their compute (N*D, or the input of a one-input law), or an input more than
+    :data:`FAR_BELOW_INPUT` times below or :data:`FAR_ABOVE_INPUT` times above its own
+    fitted range; and, on every use, a fit whose own status or diagnostics say its
+    parameters were not determined (:func:`warn_unsettled`). ``stacklevel``: the frame of
+    the user's call; 4 from a :func:`quiet` function: this one, the function, its
+    wrapper, the caller. ``subject`` names the law in the message (a group's);
+    ``unsettled=False`` leaves the status to the caller (a grouped fit reports its own)."""
+    if unsettled:
+        warn_unsettled(fit, stacklevel=stacklevel + 1, subject=subject)
     if _RANGE_SHOWN.get():
         return
     ranges = getattr(fit, "fitted_range", None) or {}
+    reasons = []
     if "N*D" in ranges and {"N", "D"} <= set(X):
         scale = np.asarray(X["N"], dtype=float) * np.asarray(X["D"], dtype=float)
         largest, what = ranges["N*D"][1], "compute (C = k N D)"
@@ -331,14 +365,52 @@ def warn_far_beyond(fit, X, *, stacklevel: int = 4) -> None:
         (name, values), = X.items()
         scale, largest, what = np.asarray(values, dtype=float), ranges[name][1], name
     else:
-        return
-    if largest <= 0 or scale.size == 0:
-        return  # a law of signed inputs: no ratio to speak of
-    worst = float(np.max(scale)) / largest
-    if worst > FAR_BEYOND:
-        warnings.warn(f"predicting at up to {worst:.3g}x the largest {what} of the fitted "
-                      f"runs, further than any back-test measured ({FAR_BEYOND:g}x); a "
+        scale, largest, what = np.empty(0), 0.0, ""
+    if largest > 0 and scale.size:  # a law of signed inputs: no ratio to speak of
+        worst = float(np.max(scale)) / largest
+        if worst > FAR_BEYOND:
+            reasons.append(f"at up to {worst:.3g}x the largest {what} of the fitted runs, "
+                           f"further than any back-test measured ({FAR_BEYOND:g}x)")
+    for name, values in X.items():
+        if name in ranges:
+            # a one-input law's own ratio above is the compute check's (100x)
+            phrase = _outside(name, values, *ranges[name],
+                              above_factor=FAR_ABOVE_INPUT if len(X) > 1 else np.inf)
+            if phrase:
+                reasons.append(f"at {phrase}")
+    if reasons:
+        warnings.warn(f"{subject + ': ' if subject else ''}predicting "
+                      f"{'; and '.join(reasons)} (warned beyond "
+                      f"{FAR_BEYOND:g}x the compute, {FAR_BELOW_INPUT:g}x below or "
+                      f"{FAR_ABOVE_INPUT:g}x above an input's range); a "
                       "confidence interval holds the parameters' uncertainty only, not the "
                       "law's own error out there: scalinglaws.calibrate(result, runs) (fit "
                       "--uncertainty) gives prediction intervals and flags what it cannot "
                       "vouch for", ExtrapolationWarning, stacklevel=stacklevel)
+
+
+def warn_unsettled(fit, *, stacklevel: int = 4, subject: str = "") -> None:
+    """Warn that ``fit`` is used although its own status or diagnostics say the runs did
+    not determine it: a nonzero status (a parameter on a bound, no convergence), a
+    parameter flat to its bound, an ill-conditioned design or a design that cannot
+    determine the law (``diagnostics["design"]``). The fit warned when it was made; a fit
+    file passed on, or loaded in another session, would otherwise predict in silence."""
+    status = getattr(fit, "status", 0)
+    diagnostics = getattr(fit, "diagnostics", None) or {}
+    problems = []
+    if status not in (0, None):
+        problems.append(f"status {status}: {getattr(fit, 'message', '')}")
+    if diagnostics.get("flat_to_bound") and status == 0:
+        problems.append(f"{', '.join(diagnostics['flat_to_bound'])} not identified")
+    if not diagnostics.get("identifiable", True) and not diagnostics.get("flat_to_bound"):
+        problems.append(f"the runs cannot separate the parameters (condition number "
+                        f"{diagnostics.get('condition_number', float('nan')):.3g})")
+    problems += list(diagnostics.get("design") or ())
+    if not problems:
+        return
+    unidentified = bool(diagnostics.get("design") or diagnostics.get("flat_to_bound")
+                        or not diagnostics.get("identifiable", True))
+    warnings.warn(f"{subject + ': ' if subject else ''}this {fit.form.name} fit was not determined by its runs ("
+                  + "; ".join(problems) + "): its answers are the form's, not the data's, "
+                  "wherever the runs did not reach", IdentifiabilityWarning if unidentified
+                  else ConvergenceWarning, stacklevel=stacklevel)

@@ -30,9 +30,12 @@ Approach 2: the exponent ``a`` of ``N_opt ∝ C^a`` and ``N_opt`` at budgets
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
+
 import numpy as np
 
-from .._exceptions import InputError
+from .._exceptions import ExtrapolationWarning, InputError, user_stacklevel
 from .._validation import check_choice, check_confidence_level, check_int, check_numbers
 from ..data.runs import as_runs
 from ..fitting.estimator import LawFitter
@@ -41,7 +44,8 @@ from ..fitting.grouped import fit as _fit_groups
 from ..fitting.isoflop_groups import GroupedIsoFLOPResult
 from ..laws.frontier import frontier_terms
 from ..uncertainty.grouped import GroupedBootstrapResult, bootstrap_groups
-from ._common import check_allocatable, check_method, summarise
+from ._common import (check_allocatable, check_method, irreducible, summarise,
+                      warn_far_beyond)
 from ._compare_stats import compared_pairs, difference, difference_rows, wald_heterogeneity
 from .compare_result import Comparison
 from .solvers import compute_for_loss_rows, optimal_for_compute
@@ -87,7 +91,7 @@ def _rows(form, draws: GroupedBootstrapResult | None, group, point) -> np.ndarra
 def effective_compute_multiplier(fit: GroupedFitResult, group, reference, *, compute=None,
                                  loss=None, draws: GroupedBootstrapResult | None = None,
                                  flops_per_token: float = 6.0,
-                                 confidence_level: float = 0.95) -> dict:
+                                 confidence_level: float = 0.95, fitted_ranges=None) -> dict:
     r"""Effective-compute multiplier of ``group`` over ``reference``, with an interval.
 
     At budgets ``compute`` (FLOP): ``M(C) = C*_ref(L*_group(C)) / C``; at losses
@@ -95,12 +99,20 @@ def effective_compute_multiplier(fit: GroupedFitResult, group, reference, *, com
     the group and of the reference come from the same resample; a draw under which
     the reference never reaches the group's loss gives ``inf``.
 
+    The fitted laws are asked at the compute-optimal N and D of the group (at ``C``, or
+    for the loss) and of the reference (for the loss): beyond 100x either group's runs
+    an :class:`~scalinglaws.ExtrapolationWarning` says so, as :func:`scalinglaws.predict`
+    does (a grouped fit's laws do not keep their runs' range: ``fitted_ranges``,
+    ``{group: {"N": (low, high), "D": ..., "N*D": ...}}``, gives it; :func:`compare`
+    passes its runs'). A loss at or below a group's fitted floor (its irreducible loss ``E``) is
+    reached by no compute: its multiplier is NaN and an ExtrapolationWarning names it.
+
     Returns a dict: ``multiplier`` (array like the budgets or losses), ``low``,
     ``high`` (percentile interval over the draws, infinite draws included; NaN without
     draws), and per budget or loss ``n_failed_draws`` (draws with no answer: an optimum
     on the edge of the search, left out) and ``n_infinite_draws`` (draws under which the
     reference never reaches the loss, kept: they make ``high`` infinite when they pass
-    the upper tail).
+    the upper tail), and ``unreachable`` (per loss: why no compute reaches it, or "").
     """
     form = fit.form
     check_allocatable(form)
@@ -118,13 +130,24 @@ def effective_compute_multiplier(fit: GroupedFitResult, group, reference, *, com
         if compute is not None:
             given = check_numbers("compute", compute, positive=True)
             own = given.reshape(1, -1)
-            _, _, reached, edge_g = optimal_for_compute(form, group_rows, own, k, method)
+            n_g, d_g, reached, edge_g = optimal_for_compute(form, group_rows, own, k, method)
         else:
             given = check_numbers("loss", loss, positive=True)
             reached = given.reshape(1, -1)
-            own, _, _, edge_g = compute_for_loss_rows(form, group_rows, reached, k, method)
-        needed, _, _, edge_r = compute_for_loss_rows(form, ref_rows, reached, k, method)
+            own, n_g, d_g, edge_g = compute_for_loss_rows(form, group_rows, reached, k, method)
+        needed, n_r, d_r, edge_r = compute_for_loss_rows(form, ref_rows, reached, k, method)
         value = needed / own
+    unreachable = ([""] * given.size if loss is None else
+                   _unreachable(form, fit, {group: group_rows, reference: ref_rows}, given))
+    for name, n, d in ((group, n_g, d_g), (reference, n_r, d_r)):
+        finite = np.isfinite(n[0]) & np.isfinite(d[0])
+        if finite.any():  # the point estimate's own allocation, where one exists
+            law = fit.group_of(name)
+            if not law.fitted_range and (fitted_ranges or {}).get(name):
+                law = dataclasses.replace(law, fitted_range=fitted_ranges[name])
+            warn_far_beyond(law, {"N": n[0][finite], "D": d[0][finite]},
+                            stacklevel=user_stacklevel() + 1, subject=f"{fit.group_column} "
+                            f"{name!r} (effective-compute multiplier)", unsettled=False)
     shape = given.shape
     value = np.where(edge_g | edge_r, np.nan, value)
     point, intervals, _ = summarise({"multiplier": value}, shape, level, n_draws)
@@ -135,7 +158,36 @@ def effective_compute_multiplier(fit: GroupedFitResult, group, reference, *, com
     return {"multiplier": np.asarray(point["multiplier"]), "low": np.asarray(low),
             "high": np.asarray(high),
             "n_failed_draws": np.isnan(drawn).sum(axis=0).reshape(shape),
-            "n_infinite_draws": np.isinf(drawn).sum(axis=0).reshape(shape)}
+            "n_infinite_draws": np.isinf(drawn).sum(axis=0).reshape(shape),
+            "unreachable": np.array(unreachable, dtype=object).reshape(shape)}
+
+
+def _fitted_ranges(runs, column) -> dict:
+    """``{group: fitted_range}`` of each group's runs, as a plain fit keeps it."""
+    if runs is None or not (runs.has("N") and runs.has("D")) or not runs.has(column):
+        return {}
+    out = {}
+    for key, part in runs.groupby(column):
+        n, d = np.asarray(part.N, dtype=float), np.asarray(part.D, dtype=float)
+        out[key] = {"N": (float(n.min()), float(n.max())), "D": (float(d.min()), float(d.max())),
+                    "N*D": (float((n * d).min()), float((n * d).max()))}
+    return out
+
+
+def _unreachable(form, fit, rows: dict, losses) -> list:
+    """Per target loss: why the fitted laws reach it with no compute ("" when they do),
+    warned as an :class:`~scalinglaws.ExtrapolationWarning`."""
+    floors = {name: float(irreducible(form, r[:1])[0, 0]) for name, r in rows.items()}
+    out = []
+    for target in np.ravel(losses):
+        below = [f"E = {floor:.4g} of {name!r}" for name, floor in floors.items()
+                 if target <= floor]
+        out.append(f"loss {target:.4g} is at or below the fitted irreducible loss "
+                   f"{' and '.join(below)}: no compute reaches it" if below else "")
+    for reason in filter(None, out):
+        warnings.warn(f"{fit.group_column} comparison: {reason}; its multiplier is NaN",
+                      ExtrapolationWarning, stacklevel=user_stacklevel())
+    return out
 
 
 def _differences(values: dict, groups, pairs, level: float) -> list[dict]:
@@ -313,6 +365,7 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
     test = _shared_test(separate, separate_draws, names, level, model) if names else {}
     multipliers = []
     if set(model.form.inputs) == {"N", "D"}:
+        ranges = _fitted_ranges(runs, separate.group_column)
         for what, grid in (("C", budgets), ("loss", losses)):
             if grid is None:
                 continue
@@ -323,7 +376,7 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
                     continue
                 out = effective_compute_multiplier(
                     model, group, reference, draws=model_draws, confidence_level=level,
-                    flops_per_token=flops_per_token,
+                    flops_per_token=flops_per_token, fitted_ranges=ranges,
                     **({"compute": grid} if what == "C" else {"loss": grid}))
                 for i, at in enumerate(grid):
                     multipliers.append({
@@ -334,7 +387,9 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
                         "multiplier_low": float(out["low"].ravel()[i]),
                         "multiplier_high": float(out["high"].ravel()[i]),
                         "n_failed_draws": int(out["n_failed_draws"].ravel()[i]),
-                        "n_infinite_draws": int(out["n_infinite_draws"].ravel()[i])})
+                        "n_infinite_draws": int(out["n_infinite_draws"].ravel()[i]),
+                        **({"unreachable": str(out["unreachable"].ravel()[i])}
+                           if what == "loss" else {})})
     notes = []
     if model.shared:
         notes.append(f"multipliers from the fit with {', '.join(model.shared)} shared by every "

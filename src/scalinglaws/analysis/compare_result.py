@@ -149,9 +149,11 @@ class Comparison(JsonDocument, FrozenOnUnpickle):
                 where = (f"C = {row['C']:.3g} FLOP" if row["at"] == "C"
                          else f"loss = {row['loss']:.4g}")
                 failed = row.get("n_failed_draws") or 0
+                why = (f"  (unreachable: {row['unreachable']})" if row.get("unreachable")
+                       else f"  ({failed} draws failed, left out)" if failed else "")
                 lines.append(f"  {row['group']!s:<24} {where:<22} {row['multiplier']:.4g} "
                              f"[{row['multiplier_low']:.4g}, {row['multiplier_high']:.4g}]"
-                             + (f"  ({failed} draws failed, left out)" if failed else ""))
+                             + why)
         if self.differences:
             lines += ["", "differences (group - versus)"]
             for row in self.differences:

@@ -20,11 +20,12 @@ of a run part-way through, and "anytime" scaling points.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
-from .._exceptions import InputError
+from .._exceptions import ExtrapolationWarning, InputError, user_stacklevel
 from .._validation import FrozenOnUnpickle, check_choice, check_confidence_level, check_positive
 from ..data.curves import Curves
 from ..laws.curve_laws import SizeScaled
@@ -40,6 +41,12 @@ __all__ = [
 
 
 _COOLED_ELEMENTS = 1 << 21  # LR steps of the cooled runs predicted at a time (16 MB)
+#: :func:`predict_curve` warns for a schedule longer than this many times the longest
+#: fitted curve (its last logged step), or a peak LR this many times above the largest
+#: fitted peak or below the smallest: the MPL paper's checks (Luo et al. 2025) predict
+#: at most a few times the fitted length, at the fitted sizes' tuned peak LRs
+FAR_LONGER = 4.0
+FAR_PEAK_LR = 2.0
 
 
 def curve_scores(result, curves: Curves, *, quadrature=None):
@@ -163,6 +170,7 @@ def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws
     sums = law.make_sums([lr], [steps], point_inputs=inputs,
                          quadrature=result.options.get("quadrature"))
     loss = law.predict(result.params, sums)
+    _warn_outside(result, lr, steps, loss)
     low = high = None
     level = None
     if draws is not None:
@@ -176,6 +184,39 @@ def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws
                            confidence_level=level,
                            n_draws=0 if draws is None else int(draws.n_draws),
                            resampling="" if draws is None else str(draws.method))
+
+
+def _warn_outside(result, lr: np.ndarray, steps: np.ndarray, loss: np.ndarray) -> None:
+    """An :class:`~scalinglaws.ExtrapolationWarning` when the schedule is more than
+    :data:`FAR_LONGER` times longer than the fitted curves, or its peak LR more than
+    :data:`FAR_PEAK_LR` times outside their peaks (fits made before the range was kept,
+    and given parameters, have none: no warning)."""
+    fitted = (result.diagnostics or {}).get("fitted_range") or {}
+    reasons = []
+    if "steps" in fitted and len(lr) - 1 > FAR_LONGER * fitted["steps"][1]:
+        reasons.append(f"{len(lr) - 1} steps, {(len(lr) - 1) / fitted['steps'][1]:.3g}x the "
+                       f"longest fitted curve ({fitted['steps'][1]:.0f} steps)")
+    if "peak_lr" in fitted:
+        peak, (low, high) = float(np.max(lr)), fitted["peak_lr"]
+        if peak > FAR_PEAK_LR * high or peak * FAR_PEAK_LR < low:
+            reasons.append(f"a peak LR of {peak:.3g}, outside the fitted curves' peaks "
+                           f"({low:.3g} to {high:.3g}) by more than {FAR_PEAK_LR:g}x")
+    if not reasons:
+        return
+    after = np.asarray(steps) >= int(np.argmax(lr))  # past warmup the loss should fall
+    rise = ""
+    if np.count_nonzero(after) > 1:
+        later = np.asarray(loss)[after]
+        i = int(np.argmax(later - np.minimum.accumulate(later)))
+        j = int(np.argmin(later[:i + 1]))
+        if later[i] > later[j] * (1 + 1e-3):
+            rise = (f"; the predicted loss rises during training ({later[j]:.4g} at step "
+                    f"{np.asarray(steps)[after][j]} to {later[i]:.4g} at step "
+                    f"{np.asarray(steps)[after][i]})")
+    warnings.warn(f"predicting a curve with {' and '.join(reasons)} (warned beyond "
+                  f"{FAR_LONGER:g}x the length, {FAR_PEAK_LR:g}x the peak LR): the law was not "
+                  f"fitted there and nothing measured its error{rise}",
+                  ExtrapolationWarning, stacklevel=user_stacklevel())
 
 
 def _decays(lr: np.ndarray, min_drop: float, min_length: float):

@@ -16,7 +16,7 @@ import numpy as np
 
 from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, user_stacklevel
 from .engine import GRADIENT_TOLERANCE, _bound_tolerance, distinct_optima
-from .identifiability import ILL_CONDITIONED, identifiability
+from .identifiability import ILL_CONDITIONED, design_limits, identifiability
 from .polish import polish
 from .result import FitResult
 
@@ -119,6 +119,9 @@ def result_from_search(fitter, n_runs, fingerprint, residuals, search, n_starts,
     if flat:
         diagnostics = {**diagnostics, "flat_to_bound": [fitter.free[i] for i in flat],
                        "identifiable": False}
+    design = design_limits(fitted_range, n_runs, fitter.free)
+    if design:
+        diagnostics = {**diagnostics, "design": design}
     result = FitResult(params=params, objective=float(f_best), success=bool(converged),
                        status=status, message=message, at_bounds=at_bounds,
                        best_basin_starts=tuple(int(i) for i in np.sort(basin)),
@@ -159,7 +162,8 @@ def flat_to_bound(fitter, residuals, x, f, on_bound, weights):
 
 def warn_about(result: FitResult) -> None:
     """Announce a fit's trouble: a ConvergenceWarning for a nonzero status, an
-    IdentifiabilityWarning for a flat valley to a bound or an ill-conditioned Jacobian,
+    IdentifiabilityWarning for a flat valley to a bound, a design that cannot determine
+    the law (:func:`~.identifiability.design_limits`) or an ill-conditioned Jacobian,
     each pointing at the user's line (:func:`~scalinglaws._exceptions.user_stacklevel`)."""
     stacklevel = user_stacklevel()
     if result.status != 0:
@@ -171,6 +175,9 @@ def warn_about(result: FitResult) -> None:
         warnings.warn(f"{result.form.name} fit: {names} not identified: the objective does not "
                       f"change from the fitted value to the bound; fix {names} or add runs that "
                       "separate it", IdentifiabilityWarning, stacklevel=stacklevel)
+    for limit in diagnostics.get("design") or ():
+        warnings.warn(f"{result.form.name} fit: {limit}", IdentifiabilityWarning,
+                      stacklevel=stacklevel)
     if diagnostics.get("condition_number", 0) > ILL_CONDITIONED:
         pair = diagnostics.get("most_correlated") or {}
         warnings.warn(f"{result.form.name} fit: the runs cannot separate the parameters "

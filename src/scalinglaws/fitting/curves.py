@@ -294,8 +294,18 @@ def fit_curves(curves, law: str | CurveLaw = "mpl", *, delta: float = 1e-3,
         status=int(fit.status), message=fit.message, at_bounds=tuple(fit.at_bounds),
         n_starts=int(fit.n_starts), local_optima=tuple(fit.local_optima), options=options,
         data_fingerprint=fingerprint, nit=int(fit.nit), nfev=int(fit.nfev),
-        gradient=float(fit.gradient), diagnostics=dict(fit.diagnostics or {}), run_N=run_N,
-        residuals=residuals)
+        gradient=float(fit.gradient),
+        diagnostics={**dict(fit.diagnostics or {}), "fitted_range": schedule_range(curves)},
+        run_N=run_N, residuals=residuals)
+
+
+def schedule_range(curves: Curves) -> dict:
+    """``{"steps": [smallest, largest], "peak_lr": [smallest, largest]}`` over the fitted
+    curves: their last logged step and the peak of their LR schedule, for
+    :func:`scalinglaws.analysis.curves.predict_curve` to say when a schedule leaves them."""
+    last = [int(np.max(curves.steps(run))) for run in curves.runs]
+    peaks = [float(np.max(curves.lr_array(run))) for run in curves.runs]
+    return {"steps": [min(last), max(last)], "peak_lr": [min(peaks), max(peaks)]}
 
 
 def _fit_luo2025(curves: Curves, law, delta: float, warmup) -> CurveFitResult:
@@ -314,7 +324,8 @@ def _fit_luo2025(curves: Curves, law, delta: float, warmup) -> CurveFitResult:
         runs=tuple(curves.runs), n_points=run["n_points"], success=False, status=2,
         message=run["message"], options={**run["options"], "quadrature": quad},
         data_fingerprint=data_fingerprint(curves, quad), nit=run["nit"], nfev=run["nit"],
-        run_N=run_N, residuals=readonly_array(run["residuals"]))
+        run_N=run_N, residuals=readonly_array(run["residuals"]),
+        diagnostics={"fitted_range": schedule_range(curves)})
 
 
 def fit_size_scaled(curves, base: str = "mpl", *, scaled=None, reference_N: float | None = None,

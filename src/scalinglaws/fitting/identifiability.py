@@ -23,10 +23,13 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["identifiability", "information_matrix", "scaled_condition_number",
-           "ILL_CONDITIONED"]
+__all__ = ["design_limits", "identifiability", "information_matrix", "scaled_condition_number",
+           "ILL_CONDITIONED", "ONE_VALUE_SPREAD"]
 
 ILL_CONDITIONED = 1e8  # condition number of the scaled information matrix beyond which we warn
+#: runs whose largest value of a quantity is within this factor of the smallest share one
+#: value of it (a sweep's logged budgets are rounded: "6e18" runs differ by well under 10%)
+ONE_VALUE_SPREAD = 1.1
 
 
 def information_matrix(jac: np.ndarray, weights=None) -> np.ndarray:
@@ -78,3 +81,54 @@ def identifiability(jac: np.ndarray, names: tuple, weights=None) -> dict:
         out["most_correlated"] = {"params": [names[i], names[j]], "correlation": float(corr[i, j])}
     out["identifiable"] = bool(condition <= ILL_CONDITIONED)
     return out
+
+
+def design_limits(fitted_range, n_runs: int, free: tuple) -> list:
+    """What the runs' design cannot determine, whatever the optimiser finds: one sentence
+    per limit (empty when none).
+
+    A condition number measures how well the runs separate the parameters *near the
+    optimum*; a design can be well conditioned and still say nothing about a direction
+    the law extrapolates along. Two such designs are flagged here:
+
+    - at most as many runs as free parameters: the law passes through every run, so
+      nothing is left to measure its error (the bootstrap and the delta method refuse it);
+    - every run at one compute (N*D within a factor :data:`ONE_VALUE_SPREAD`, a single
+      IsoFLOP budget), or at one N, or at one D, with more than two free parameters: how
+      the loss changes along that quantity is not measured, it comes from the form alone.
+
+    ``fitted_range`` is the fit's ``{input: (smallest, largest)}`` (with ``"N*D"`` for a
+    law of N and D).
+
+    Examples
+    --------
+    >>> design_limits({"N": (1e7, 1e9), "D": (2e10, 2e10), "N*D": (2e17, 2e19)}, 10,
+    ...               ("E", "A", "B", "alpha", "beta"))[0][:32]
+    'every run has D = 2e+10: the runs'
+    >>> design_limits({"N": (1e7, 1e9)}, 2, ("A", "alpha"))[0][:44]
+    '2 runs for 2 free parameters: no residual de'
+    """
+    limits = []
+    if 0 < n_runs <= len(free):
+        limits.append(f"{n_runs} runs for {len(free)} free parameters: no residual degrees "
+                      "of freedom, so the law passes through the runs and nothing measures "
+                      "its error; add runs or fix parameters")
+    if len(free) <= 2:
+        return limits
+    ranges = dict(fitted_range or {})
+    for name, what in (("N*D", "compute (N*D)"), ("N", "N"), ("D", "D")):
+        if name not in ranges or "N*D" not in ranges:
+            continue  # only for a law of N and D
+        low, high = ranges[name]
+        if low > 0 and high <= ONE_VALUE_SPREAD * low:
+            if name == "N*D":
+                limits.append(f"every run has the same compute (N*D {low:.3g} to {high:.3g}, "
+                              "one IsoFLOP budget): the runs cannot determine how the loss "
+                              "falls with compute, so E and the exponents rest on the "
+                              "shape of one curve; add budgets (3 or more) before "
+                              "predicting at another compute")
+            else:
+                limits.append(f"every run has {name} = {low:.3g}: the runs cannot determine "
+                              f"how the loss depends on {name}; vary {name}, or fix the "
+                              f"parameters of its term")
+    return limits

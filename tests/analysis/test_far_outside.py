@@ -1,0 +1,107 @@
+"""Predictions far outside the fitted runs, and fits their runs did not determine, warn on
+every use (review s27, F3): each input's own range is checked below and above, not only
+the compute N*D, and a fit file whose status or diagnostics say it was not determined
+warns when it predicts in another session."""
+
+from __future__ import annotations
+
+import dataclasses
+import warnings
+
+import numpy as np
+import pytest
+
+import scalinglaws as sl
+from scalinglaws.analysis._common import FAR_ABOVE_INPUT, FAR_BELOW_INPUT
+from scalinglaws.laws.forms import get_form
+from scalinglaws.laws.synthetic import DEFAULT_TRUTH
+
+TRUTH = DEFAULT_TRUTH["chinchilla"]
+# the bundled sweep's ranges (datasets/synthetic_chinchilla_sweep.csv, its Runs line)
+RANGE = {"N": (2.2e7, 5e10), "D": (4.5e8, 1e12), "N*D": (1e18, 5e20)}
+
+
+def law_with_range():
+    given = sl.FitResult.from_params("chinchilla", TRUTH)
+    return dataclasses.replace(given, fitted_range=RANGE)
+
+
+def quiet_predict(fit, **inputs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        return sl.predict(fit, **inputs)
+
+
+def test_an_input_far_below_its_range_warns_though_the_compute_is_inside():
+    law = law_with_range()
+    # 1M parameters at 1.4T tokens: N*D = 1.4e18 is inside the runs' compute
+    with pytest.warns(sl.ExtrapolationWarning,
+                      match=r"at N = 1e\+06, 22x below the smallest \(the fitted runs' N "
+                            r"spans 2\.2e\+07 to 5e\+10\)") as caught:
+        sl.predict(law, N=1e6, D=1.4e12)
+    assert caught[0].filename == __file__
+    assert FAR_BELOW_INPUT == 10.0  # the README's factor
+    quiet_predict(law, N=2.2e7 / 9.9, D=1e11)  # 9.9x below: inside the allowance
+
+
+def test_an_input_far_above_its_range_warns_though_the_compute_is_inside():
+    law = law_with_range()
+    # 100x the largest D with the smallest N: N*D = 2.2e21 is 4.4x the runs' compute
+    with pytest.warns(sl.ExtrapolationWarning, match=r"at D = 1e\+14, 100x above the largest"):
+        sl.predict(law, N=2.2e7, D=1e14)
+    assert FAR_ABOVE_INPUT == 30.0
+    quiet_predict(law, N=2.2e7, D=1e12 * 29)  # 29x: quiet
+    # both the compute and an input: one warning naming both
+    with pytest.warns(sl.ExtrapolationWarning) as caught:
+        sl.predict(law, N=5e10 * 40, D=1e12)
+    assert len(caught) == 1
+    assert "4e+03x the largest compute" in str(caught[0].message)
+    assert "N = 2e+12, 40x above the largest" in str(caught[0].message)
+
+
+def test_a_compute_optimal_allocation_within_100x_stays_quiet():
+    # the per-input factor must not undercut the compute one: at 100x the largest run's
+    # compute the optimal N and D of the sweep's own fit stay inside 30x of their ranges
+    runs = sl.generate_sweep(rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = sl.fit(runs)
+        sl.compute_optimal(result, 99 * float(np.max(runs.C)), draws=False)
+
+
+def _one_token_count(seed=3):
+    # the reviewer's oneD.csv: ten sizes, every run at 20B tokens
+    n = np.logspace(7, 9, 10)
+    d = np.full(10, 2e10)
+    loss = get_form("chinchilla").predict(TRUTH, N=n, D=d)
+    return sl.Runs.from_arrays(N=n, D=d, loss=loss * np.exp(
+        np.random.default_rng(seed).normal(0, 0.01, n.size)))
+
+
+def test_a_saved_fit_its_runs_did_not_determine_warns_when_it_predicts(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)  # the fit's own warnings
+        result = sl.fit(_one_token_count())
+    assert result.status == 1 and result.fitted_range["D"] == (2e10, 2e10)
+    path = tmp_path / "oneD.json"
+    sl.save(result, path)
+    loaded = sl.load(path)
+    # at the runs' own D and N: the fit's status and design still warn
+    with pytest.warns(sl.IdentifiabilityWarning,
+                      match=r"this chinchilla fit was not determined by its runs \(status 1: "
+                            r"optimum on a bound for .*every run has D = 2e\+10") as caught:
+        sl.predict(loaded, N=1e8, D=2e10)
+    assert caught[0].filename == __file__
+    # 1T tokens, 50x the only token count trained: also beyond its range
+    with pytest.warns(sl.ExtrapolationWarning, match=r"at D = 1e\+12, 50x above the largest"), \
+            pytest.warns(sl.IdentifiabilityWarning):
+        sl.predict(loaded, N=1e7, D=1e12)
+
+
+def test_a_converged_determined_fit_predicts_quietly_after_loading(tmp_path):
+    runs = sl.generate_sweep(rng=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = sl.fit(runs)
+        sl.save(result, tmp_path / "fit.json")
+        sl.predict(sl.load(tmp_path / "fit.json"), N=1e9, D=2e10)
