@@ -29,8 +29,7 @@ from ..._files import atomic_write, check_output_path, json_text, parse_json, re
 from ..._version import __version__
 from ...fitting.result import DOCUMENT_KIND, SCHEMA_VERSION, FitResult
 from ...data._hints import document_name
-from ...laws.forms import get_form
-from .validate import builtin_forms_registered, check_fit_semantics, check_json_schema
+from .validate import check_fit_semantics, check_json_schema, form_from_doc
 
 __all__ = ["SCHEMA_VERSION", "SUPPORTED_VERSIONS", "fit_to_dict", "fit_from_dict", "to_json",
            "from_json", "save", "load", "schema"]
@@ -112,15 +111,7 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
                          + _OTHER_LOADERS.get(kind, ""))
     _check_version(doc, source)
     check_json_schema(doc, _cached_schema(), source)
-    builtin_forms_registered()
-    form_doc = doc["form"]
-    try:
-        form = get_form(form_doc["name"])
-    except InputError as exc:
-        raise InputError(f"{source}: field form.name: {exc}") from None
-    if form_doc["config"] and form.config() != form_doc["config"]:
-        raise InputError(f"{source}: field form.config: form {form.name!r} registered here has "
-                         f"config {form.config()}, the file has {form_doc['config']}")
+    form = form_from_doc(doc["form"], source)
     check_fit_semantics(doc, form, source)
     values = {name: float(doc["params"][name]) for name in form.param_names}
     loss = doc["loss"]

@@ -29,8 +29,7 @@ from ..._exceptions import InputError
 from ..._files import parse_json, read_bounded
 from ...fitting.grouped_result import _KIND, GroupedFitResult
 from ...fitting.result import FitResult
-from ...laws.forms import get_form
-from .validate import builtin_forms_registered
+from .validate import form_from_doc
 
 __all__ = ["load_grouped", "grouped_from_dict", "grouped_from_json"]
 
@@ -101,16 +100,7 @@ def grouped_from_dict(doc: Any, *, source: str = "grouped fit JSON") -> GroupedF
         raise InputError(f"{source}: not a grouped fit (kind {kind!r}; a grouped fit file is "
                          f"what GroupedFitResult.save writes, kind {_KIND!r}){hint}")
     try:
-        builtin_forms_registered()
-        form_doc = doc["form"]
-        try:
-            form = get_form(form_doc["name"])
-        except InputError as exc:
-            raise InputError(f"{source}: field form.name: {exc}") from None
-        if form_doc.get("config") and form.config() != form_doc["config"]:
-            raise InputError(f"{source}: field form.config: form {form.name!r} registered "
-                             f"here has config {form.config()}, the file has "
-                             f"{form_doc['config']}")
+        form = form_from_doc(doc["form"], source)
         options = dict(doc.get("options") or {})
         shared = tuple(doc.get("shared") or ())
         options["shared"] = shared

@@ -232,6 +232,23 @@ def builtin_forms_registered() -> None:
     load_builtin_forms()
 
 
+def form_from_doc(form_doc: Mapping, source: str):
+    """The registered form a document's ``form`` section names, checked against its
+    ``config`` (a form registered here under that name with another configuration is
+    refused: the parameters would mean something else)."""
+    from ...laws.forms import get_form
+
+    builtin_forms_registered()
+    try:
+        form = get_form(form_doc["name"])
+    except InputError as exc:
+        raise InputError(f"{source}: field form.name: {exc}") from None
+    if form_doc.get("config") and form.config() != form_doc["config"]:
+        raise InputError(f"{source}: field form.config: form {form.name!r} registered here has "
+                         f"config {form.config()}, the file has {form_doc['config']}")
+    return form
+
+
 def _fail(source: str, field: str, problem: str):
     raise InputError(f"{source}: field {field} {problem}")
 
