@@ -9,6 +9,8 @@ from finite_differences import central_differences
 RNG = np.random.default_rng(0)
 X = {"N": np.geomspace(1e7, 1e11, 7), "D": np.geomspace(1e9, 1e12, 7)[::-1],
      "C": np.geomspace(1e18, 1e23, 7)}
+# unique tokens for the data-constrained laws: 1 to 100 epochs of the tokens D above
+X["U"] = X["D"] / np.array([1.0, 2.0, 4.0, 8.0, 16.0, 40.0, 100.0])
 
 
 @pytest.mark.parametrize("name", sorted(DEFAULT_TRUTH))
