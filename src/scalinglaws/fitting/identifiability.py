@@ -103,7 +103,7 @@ def design_limits(fitted_range, n_runs: int, free: tuple) -> list:
     Examples
     --------
     >>> design_limits({"N": (1e7, 1e9), "D": (2e10, 2e10), "N*D": (2e17, 2e19)}, 10,
-    ...               ("E", "A", "B", "alpha", "beta"))[0][:32]
+    ...               ("E", "A", "B", "alpha", "beta"))[0][:33]
     'every run has D = 2e+10: the runs'
     >>> design_limits({"N": (1e7, 1e9)}, 2, ("A", "alpha"))[0][:44]
     '2 runs for 2 free parameters: no residual de'
