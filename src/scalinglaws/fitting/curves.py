@@ -193,9 +193,21 @@ def curve_objective(law, params: Mapping, curves, *, delta: float = 1e-3, quadra
     predicted = law.predict(params, sums)
     with np.errstate(divide="ignore", invalid="ignore"):
         residuals = np.log(predicted) - np.log(curves.frame["loss"].to_numpy(dtype=float))
+    return _huber_objective(residuals, delta)
+
+
+def _huber_objective(residuals: np.ndarray, delta: float) -> float:
+    """Sum of Huber_delta over log ``residuals``; inf where any is not finite."""
     if not np.all(np.isfinite(residuals)):
         return float("inf")
     return float(np.sum(get_loss("huber", delta).rho(residuals)))
+
+
+def _run_N(curves: Curves) -> dict:
+    """N of each run, when the curves carry it."""
+    if not curves.has("N"):
+        return {}
+    return {run: float(curves.run_value(run, "N")) for run in curves.runs}
 
 
 def fit_curves(curves, law: str | CurveLaw = "mpl", *, delta: float = 1e-3,
@@ -281,9 +293,7 @@ def fit_curves(curves, law: str | CurveLaw = "mpl", *, delta: float = 1e-3,
     fit = fitter.fit_arrays({"point": np.arange(sums.n_points, dtype=float)}, target,
                             weights=point_weights, fingerprint=fingerprint)
     residuals = None if fit.residuals is None else readonly_array(fit.residuals)
-    run_N = {}
-    if curves.has("N"):
-        run_N = {run: float(curves.run_value(run, "N")) for run in curves.runs}
+    run_N = _run_N(curves)
     options = {**{k: v for k, v in fit.options.items() if k != "space"},
                "quadrature": quad, "weights": weights if isinstance(weights, str) or
                weights is None else "given"}
@@ -315,16 +325,14 @@ def _fit_luo2025(curves: Curves, law, delta: float, warmup) -> CurveFitResult:
     run = fit_curves_luo2025(curves, law, delta=delta, warmup=warmup)
     law = run["law"]
     quad = {**law.quadrature, "exact": True}
-    run_N = ({run_id: float(curves.run_value(run_id, "N")) for run_id in curves.runs}
-             if curves.has("N") else {})
+    # the residuals are on the recipe's exact sums: the objective without preparing them again
     return CurveFitResult(
         law=law, params=run["params"], free_params=law.param_names, fixed={}, tied={},
-        objective=curve_objective(law, run["params"], curves, delta=delta,
-                                  quadrature={"exact": True}),
+        objective=_huber_objective(run["residuals"], delta),
         runs=tuple(curves.runs), n_points=run["n_points"], success=False, status=2,
         message=run["message"], options={**run["options"], "quadrature": quad},
         data_fingerprint=data_fingerprint(curves, quad), nit=run["nit"], nfev=run["nit"],
-        run_N=run_N, residuals=readonly_array(run["residuals"]),
+        run_N=_run_N(curves), residuals=readonly_array(run["residuals"]),
         diagnostics={"fitted_range": schedule_range(curves)})
 
 
