@@ -38,7 +38,7 @@ import numpy as np
 from .._exceptions import ExtrapolationWarning, InputError, user_stacklevel
 from .._validation import check_choice, check_confidence_level, check_int, check_numbers
 from ..data.runs import as_runs
-from ..fitting.estimator import LawFitter
+from ..fitting.estimator import LawFitter, fitted_range
 from ..fitting.grouped import GroupedFitResult
 from ..fitting.grouped import fit as _fit_groups
 from ..fitting.isoflop_groups import GroupedIsoFLOPResult
@@ -166,12 +166,8 @@ def _fitted_ranges(runs, column) -> dict:
     """``{group: fitted_range}`` of each group's runs, as a plain fit keeps it."""
     if runs is None or not (runs.has("N") and runs.has("D")) or not runs.has(column):
         return {}
-    out = {}
-    for key, part in runs.groupby(column):
-        n, d = np.asarray(part.N, dtype=float), np.asarray(part.D, dtype=float)
-        out[key] = {"N": (float(n.min()), float(n.max())), "D": (float(d.min()), float(d.max())),
-                    "N*D": (float((n * d).min()), float((n * d).max()))}
-    return out
+    return {key: fitted_range({"N": part.N, "D": part.D})
+            for key, part in runs.groupby(column)}
 
 
 def _unreachable(form, fit, rows: dict, losses) -> list:

@@ -27,9 +27,6 @@ __all__ = ["INTERVAL_METHOD", "data_constrained_allocation"]
 #: how the intervals are made (and the words that say so in results and the CLI)
 INTERVAL_METHOD = "bootstrap percentile"
 
-_QUANTITIES = ("N", "D", "epochs", "loss", "tokens_per_parameter")
-
-
 @quiet
 def data_constrained_allocation(fit, compute, unique_tokens, *, flops_per_token=6.0,
                                 tokens_per_parameter_bounds=None, draws=None,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import broadcast_together, renamed_argument
-from ._common import (warn_far_beyond, check_array, check_fit, check_method, check_scalar, edge_free, law_loss,
-                      quiet, rows_and_level, shaped, summarise, warn_edge)
+from ._common import (check_array, check_fit, check_method, edge_free, law_loss, quiet,
+                      rows_and_level, shaped, summarise, warn_edge, warn_far_beyond)
 from .allocation import fit_flops_per_token
 from .results import Diagnosis
 from .solvers import compute_for_loss_rows, optimal_compute_for_params, optimal_for_compute

@@ -8,6 +8,7 @@ starting points at once (see :mod:`scalinglaws.optimize`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +38,17 @@ _REFINED = 8  # distinct end points of the subsample search refined on every row
 # Memory a fit needs per run on top of the data, five free parameters: 1,000,000 runs
 # peaked about 330 MB above the data (bench/bench_rows.py); with a margin
 _BYTES_PER_RUN = 600
+
+
+def fitted_range(inputs: Mapping) -> dict:
+    """``{input: (smallest, largest)}`` of the fitted runs, with ``"N*D"`` for a law of N
+    and D: the largest N and the largest D come from different runs of an IsoFLOP sweep,
+    so how far a prediction reaches is measured in N*D (C / k), run by run."""
+    out = {k: (float(np.min(v)), float(np.max(v))) for k, v in inputs.items()}
+    if {"N", "D"} <= set(inputs):
+        product = np.asarray(inputs["N"], dtype=float) * np.asarray(inputs["D"], dtype=float)
+        out["N*D"] = (float(np.min(product)), float(np.max(product)))
+    return out
 
 
 class LawFitter:
@@ -305,8 +317,6 @@ class LawFitter:
         if {"N", "D"} <= set(self.form.inputs):
             # the FLOP accounting the runs were loaded with (C = k N D): allocation and
             # diagnosis of this fit default to it instead of assuming 6
-            import dataclasses
-
             result = dataclasses.replace(result, options={
                 **result.options, "flops_per_token": float(runs.flops_per_token)})
         return result
@@ -365,14 +375,8 @@ class LawFitter:
                                        self.upper, weights=weights, max_iter=self.max_iter,
                                        prune_after=0)
             search = _merge(first, fine, chosen)
-        fitted_range = {k: (float(np.min(v)), float(np.max(v))) for k, v in inputs.items()}
-        if {"N", "D"} <= set(inputs):
-            # the largest N and the largest D come from different runs of an IsoFLOP sweep:
-            # how far a prediction reaches is measured in N*D (C / k), run by run
-            product = np.asarray(inputs["N"], dtype=float) * np.asarray(inputs["D"], dtype=float)
-            fitted_range["N*D"] = (float(np.min(product)), float(np.max(product)))
         return result_from_search(self, n, fingerprint, residuals, search, len(x0), weights,
-                                  fitted_range)
+                                  fitted_range(inputs))
 
     def _check_arrays(self, inputs, target):
         if not isinstance(inputs, Mapping):
