@@ -452,11 +452,11 @@ def bootstrap_curves(result: CurveFitResult, curves: Curves, n_resamples: int = 
                            counts[k:k + 1], max_iter)
             xs.append(x)
             oks.append(ok)
-    for batch in ([] if method == "ar1" else
-                  tqdm(batches, disable=not show, desc="curve bootstrap", unit="batch")):
-        x, ok = _refit(fitter, residuals, start, batch, max_iter)
-        xs.append(x)
-        oks.append(ok)
+    else:
+        for batch in tqdm(batches, disable=not show, desc="curve bootstrap", unit="batch"):
+            x, ok = _refit(fitter, residuals, start, batch, max_iter)
+            xs.append(x)
+            oks.append(ok)
     x, ok = np.concatenate(xs), np.concatenate(oks)
     draws = law.to_public(fitter._expand(x[ok]))
     n_failed = int(np.sum(~ok))

@@ -106,7 +106,7 @@ def _jobs(text: str) -> int:
     return value
 
 
-#: ``type=`` of a list flag of positive numbers with unit suffixes (``7B``, ``1e24``)
+#: ``type=`` of --jobs: a positive count or -1 (see :func:`worker_count` for the cap)
 jobs = _type(_jobs, "workers")
 
 

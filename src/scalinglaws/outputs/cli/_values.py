@@ -69,6 +69,7 @@ def _probability(text: str) -> float:
     return value
 
 
+#: ``type=`` of a list flag of positive numbers with unit suffixes (``7B``, ``1e24``)
 quantity = _type(_quantity, "quantity")
 #: ``type=`` of a list flag of numbers >= 0 (a task loss)
 nonnegative_quantity = _type(lambda text: _quantity(text, allow_zero=True), "number >= 0")
@@ -80,7 +81,6 @@ positive_int = _type(lambda text: _int(text, 1), "integer >= 1")
 nonnegative_int = _type(lambda text: _int(text, 0), "integer >= 0")
 #: ``type=`` of a number strictly between 0 and 1
 probability = _type(_probability, "number in (0, 1)")
-#: ``type=`` of --jobs: a positive count or -1 (see :func:`worker_count` for the cap)
 def key_values(items, arg, convert=float) -> dict:
     """``["a=1,b=2", "c=3"]`` -> ``{"a": 1.0, "b": 2.0, "c": 3.0}``; ``arg`` names the flag."""
     out, raw = {}, {}
