@@ -39,7 +39,7 @@ from ..laws.losses import Loss
 from .engine import _relative, solve_each
 from .varpro import _ROWS_PER_BLOCK, linear_inner_solve
 
-__all__ = ["StackedGroups", "block_lm", "joint_residuals", "labelled_residuals"]
+__all__ = ["StackedGroups", "block_lm", "joint_bounds", "joint_residuals", "labelled_residuals"]
 
 _SINGULAR_FLOOR = 1e-12  # damping scale floor relative to the largest diagonal (as the engine)
 _STALL_RTOL = 1e-12  # relative gain below which an iteration does not count as progress
@@ -264,6 +264,13 @@ def labelled_residuals(stack: StackedGroups):
         return stack.labelled(theta[:, :-1], labels, extra_rows=1)
 
     return residuals
+
+
+def joint_bounds(lower, upper, shared, per, n_groups: int):
+    """Bounds of the joint vector (the shared parameters once, then each group's own), from
+    one group's ``lower`` and ``upper``: the layout :func:`joint_residuals` packs."""
+    return (np.concatenate([lower[shared], np.tile(lower[per], n_groups)]),
+            np.concatenate([upper[shared], np.tile(upper[per], n_groups)]))
 
 
 def joint_residuals(stack: StackedGroups, shared, per):
@@ -493,9 +500,8 @@ def _gradient(grad, gross, theta, lower, upper, shared, per, coupled):
     joint_gross = np.concatenate([gross[:, :, shared].sum(axis=1),
                                   gross[:, :, per].reshape(k, -1)], axis=1)
     joint_x = np.concatenate([theta[:, 0, shared], theta[:, :, per].reshape(k, -1)], axis=1)
-    low = np.concatenate([lower[shared], np.tile(lower[per], n_groups)])
-    high = np.concatenate([upper[shared], np.tile(upper[per], n_groups)])
-    return _relative(joint_grad, joint_gross, joint_x, low, high)
+    return _relative(joint_grad, joint_gross, joint_x,
+                     *joint_bounds(lower, upper, shared, per, n_groups))
 
 
 def _step(theta, grad, hess, scale, lam, lower, upper, shared, per, coupled):

@@ -61,7 +61,7 @@ from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .._parallel import PROCESS_CROSSOVER_SECONDS, map_blocks
 from .._validation import as_names, check_numbers
 from ..data.runs import as_runs, fingerprint_arrays
-from ._stacked import (StackedGroups, block_lm, joint_residuals, labelled_residuals,
+from ._stacked import (StackedGroups, block_lm, joint_bounds, joint_residuals, labelled_residuals,
                        separable_starts_by_group)
 from .engine import GRADIENT_TOLERANCE, _bound_tolerance, multistart_minimize
 from .polish import polish
@@ -442,9 +442,7 @@ def _dense_polish(gf: GroupedFitter, stack: StackedGroups, theta, f_block):
     fitter = gf.fitter
     shared, per = gf.shared_index, np.array([fitter.free.index(n) for n in gf.per_group])
     residuals, pack, unpack, rows = joint_residuals(stack, shared, per)
-    n_groups = stack.n_groups
-    lower = np.concatenate([fitter.lower[shared], np.tile(fitter.lower[per], n_groups)])
-    upper = np.concatenate([fitter.upper[shared], np.tile(fitter.upper[per], n_groups)])
+    lower, upper = joint_bounds(fitter.lower, fitter.upper, shared, per, stack.n_groups)
     weights = stack.weights.ravel()[rows] if stack.weighted else None
     x, f, _, _ = polish(residuals, pack(theta), fitter.loss, lower, upper, weights=weights)
     if np.isfinite(f) and f < f_block:

@@ -43,7 +43,8 @@ from .._parallel import map_blocks
 from .._validation import FrozenOnUnpickle
 from .._validation import check_confidence_level, check_int, deep_freeze
 from ..data.runs import as_runs
-from ..fitting._stacked import StackedGroups, _gradient, _moments, block_lm, joint_residuals
+from ..fitting._stacked import (StackedGroups, _gradient, _moments, block_lm, joint_bounds,
+                                joint_residuals)
 from ..fitting.engine import _EXACT_FIT
 from ..fitting.polish import polish
 from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
@@ -216,9 +217,7 @@ def _settle(stack, fitter, shared, theta, weights, max_iter):
     per = np.setdiff1d(np.arange(stack.q), shared)
     theta, gradient = _finish(stack, fitter, shared, per, theta, weights, max_iter)
     residuals, pack, unpack, rows = joint_residuals(stack, shared, per)
-    n_groups = stack.n_groups
-    lower = np.concatenate([fitter.lower[shared], np.tile(fitter.lower[per], n_groups)])
-    upper = np.concatenate([fitter.upper[shared], np.tile(fitter.upper[per], n_groups)])
+    lower, upper = joint_bounds(fitter.lower, fitter.upper, shared, per, stack.n_groups)
     again = np.flatnonzero(~(gradient <= _CLEARLY_STATIONARY))
     for i in again:
         f0 = _objective(stack, fitter, theta[i][None], weights[i][None])[0]
