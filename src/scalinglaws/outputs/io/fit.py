@@ -29,7 +29,7 @@ from ..._files import atomic_write, check_output_path, json_text, parse_json, re
 from ..._version import __version__
 from ...fitting.result import DOCUMENT_KIND, SCHEMA_VERSION, FitResult
 from ...data._hints import document_name
-from .validate import check_fit_semantics, check_json_schema, form_from_doc
+from .validate import LOADER_HINTS, check_fit_semantics, check_json_schema, form_from_doc
 
 __all__ = ["SCHEMA_VERSION", "SUPPORTED_VERSIONS", "fit_to_dict", "fit_from_dict", "to_json",
            "from_json", "save", "load", "schema"]
@@ -37,13 +37,6 @@ __all__ = ["SCHEMA_VERSION", "SUPPORTED_VERSIONS", "fit_to_dict", "fit_from_dict
 #: version written; :data:`SUPPORTED_VERSIONS` are read
 SUPPORTED_VERSIONS = (1, 2)
 _KIND = DOCUMENT_KIND
-#: where the documents that are not fits are read, for the message of a fit loader given one
-_OTHER_LOADERS = {
-    "scalinglaws.curve_fit": "; read a learning-curve fit with "
-                             "scalinglaws.outputs.io.curves.load_curve_fit",
-    "scalinglaws.isoflop": "; read an IsoFLOP analysis with scalinglaws.load_isoflop",
-    "scalinglaws.grouped_fit": "; read a grouped fit with scalinglaws.load_grouped",
-}
 #: a fit file is a few kB (plus bootstrap draws); anything this large is not one
 _MAX_BYTES = 2**30
 
@@ -108,7 +101,7 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
         raise InputError(f"{source}: this is a scalinglaws {document_name(kind)} file (kind "
                          f"{kind!r}), not a fit; a fit file is what `scalinglaws fit --out` "
                          "(scalinglaws.save) writes"
-                         + _OTHER_LOADERS.get(kind, ""))
+                         + LOADER_HINTS.get(kind, ""))
     _check_version(doc, source)
     check_json_schema(doc, _cached_schema(), source)
     form = form_from_doc(doc["form"], source)

@@ -29,7 +29,7 @@ from ..._exceptions import InputError
 from ..._files import parse_json, read_bounded
 from ...fitting.grouped_result import _KIND, GroupedFitResult
 from ...fitting.result import FitResult
-from .validate import form_from_doc
+from .validate import LOADER_HINTS, form_from_doc
 
 __all__ = ["load_grouped", "grouped_from_dict", "grouped_from_json"]
 
@@ -94,11 +94,9 @@ def grouped_from_dict(doc: Any, *, source: str = "grouped fit JSON") -> GroupedF
         raise InputError(f"{source}: expected a JSON object, got {type(doc).__name__}")
     kind = doc.get("kind")
     if kind != _KIND:
-        hint = ("; read a fit with scalinglaws.load" if kind == "scalinglaws.fit" else
-                "; read an IsoFLOP analysis with scalinglaws.load_isoflop"
-                if kind == "scalinglaws.isoflop" else "")
         raise InputError(f"{source}: not a grouped fit (kind {kind!r}; a grouped fit file is "
-                         f"what GroupedFitResult.save writes, kind {_KIND!r}){hint}")
+                         f"what GroupedFitResult.save writes, kind {_KIND!r})"
+                         + LOADER_HINTS.get(kind, ""))
     try:
         form = form_from_doc(doc["form"], source)
         options = dict(doc.get("options") or {})

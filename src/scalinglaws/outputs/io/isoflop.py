@@ -39,7 +39,7 @@ from ..._files import parse_json, read_bounded
 from ..._version import __version__
 from ...data._hints import document_name
 from ...fitting.isoflop import DOCUMENT_KIND, SCHEMA_VERSION, IsoFLOPResult
-from .validate import check_json_schema
+from .validate import LOADER_HINTS, check_json_schema
 
 __all__ = ["ISOFLOP_SCHEMA", "isoflop_from_dict", "isoflop_from_json", "isoflop_schema",
            "load_isoflop"]
@@ -220,8 +220,7 @@ def isoflop_from_dict(doc: Any, *, source: str = "IsoFLOP JSON",
         raise InputError(f"{source}: this is a scalinglaws {document_name(kind)} file (kind "
                          f"{kind!r}), not an IsoFLOP analysis; an IsoFLOP file is what "
                          "`scalinglaws isoflop --out` (IsoFLOPResult.save) writes"
-                         + ("; read a fit with scalinglaws.load" if kind == "scalinglaws.fit"
-                            else ""))
+                         + LOADER_HINTS.get(kind, ""))
     version = doc.get("schema_version")
     if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
         raise InputError(f"{source}: schema_version {version} is not supported (this is "

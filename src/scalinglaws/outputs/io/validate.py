@@ -232,6 +232,17 @@ def builtin_forms_registered() -> None:
     load_builtin_forms()
 
 
+#: where each kind of scalinglaws document is read, for the message of a loader given
+#: another kind
+LOADER_HINTS = {
+    "scalinglaws.fit": "; read a fit with scalinglaws.load",
+    "scalinglaws.curve_fit": "; read a learning-curve fit with "
+                             "scalinglaws.outputs.io.curves.load_curve_fit",
+    "scalinglaws.isoflop": "; read an IsoFLOP analysis with scalinglaws.load_isoflop",
+    "scalinglaws.grouped_fit": "; read a grouped fit with scalinglaws.load_grouped",
+}
+
+
 def form_from_doc(form_doc: Mapping, source: str):
     """The registered form a document's ``form`` section names, checked against its
     ``config`` (a form registered here under that name with another configuration is
