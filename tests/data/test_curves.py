@@ -60,7 +60,6 @@ def test_wandb_panel_export_is_read_as_long(tmp_path):
 
 
 def _write_tensorboard(folder):
-    pytest.importorskip("tbparse")
     writer_module = pytest.importorskip("tensorboard.summary.writer.event_file_writer")
     from tensorboard.compat.proto.event_pb2 import Event
     from tensorboard.compat.proto.summary_pb2 import Summary

@@ -11,7 +11,7 @@ libraries are optional extras (``pip install 'scalinglaws[curves]'``), imported 
 inside them.
 
 * TensorBoard: every sub-folder holding event files is a run (read with ``tensorboard``'s
-  event-file loader, which ``tbparse`` installs); ``metric`` and
+  event-file loader, from the ``curves`` extra); ``metric`` and
   ``lr`` are scalar tags (recognised names such as ``val/loss`` or ``lr`` are found
   without them).
 * MLflow: a file store folder (``mlruns``) or a SQLite database file (``mlflow.db``); every
