@@ -19,8 +19,9 @@ from .._validation import broadcast_together, check_ratio_bounds
 from ..laws.datablations import (DataConstrained, DataConstrainedAllocation, allocate_rows,
                                  data_constrained_optimal)
 from ..uncertainty.prediction import Interval, describe_interval
-from ._common import (check_array, check_fit, check_scalar, edge_free, quiet, rows_and_level,
-                      summarise, warn_edge, warn_far_beyond)
+from ._common import (check_array, check_fit, edge_free, quiet, rows_and_level, summarise,
+                      warn_edge, warn_far_beyond)
+from .allocation import fit_flops_per_token
 
 __all__ = ["INTERVAL_METHOD", "data_constrained_allocation"]
 
@@ -28,7 +29,7 @@ __all__ = ["INTERVAL_METHOD", "data_constrained_allocation"]
 INTERVAL_METHOD = "bootstrap percentile"
 
 @quiet
-def data_constrained_allocation(fit, compute, unique_tokens, *, flops_per_token=6.0,
+def data_constrained_allocation(fit, compute, unique_tokens, *, flops_per_token=None,
                                 tokens_per_parameter_bounds=None, draws=None,
                                 confidence_level=None) -> DataConstrainedAllocation:
     r"""Allocation minimising a data-constrained fit's loss at a budget, with intervals.
@@ -48,8 +49,10 @@ def data_constrained_allocation(fit, compute, unique_tokens, *, flops_per_token=
         Budgets ``C`` in FLOP.
     unique_tokens : float or array_like
         Unique tokens ``U`` available; broadcast against ``compute``.
-    flops_per_token : float, default 6
-        ``k`` in ``C = k N D``.
+    flops_per_token : float, optional
+        ``k`` in ``C = k N D``; by default the fit's own (``fit.flops_per_token``: the
+        runs' accounting at fit time, 6 for a fit that records none), as
+        :func:`scalinglaws.compute_optimal`.
     tokens_per_parameter_bounds : (float, float), optional
         Range of ``D/N`` searched (default 1e-4 to 1e8). A draw whose optimum lies on its
         edge is left out (counted in ``n_failed_draws``); the point estimate's is flagged
@@ -90,7 +93,7 @@ def data_constrained_allocation(fit, compute, unique_tokens, *, flops_per_token=
                          "a law in N and D use scalinglaws.compute_optimal)")
     budgets = check_array("compute", compute)
     unique = check_array("unique_tokens", unique_tokens)
-    k = check_scalar("flops_per_token", flops_per_token)
+    k = fit_flops_per_token(fit, flops_per_token)
     bounds = None if tokens_per_parameter_bounds is None else check_ratio_bounds(
         tokens_per_parameter_bounds)
     budgets, unique = broadcast_together("compute", budgets, "unique_tokens", unique)

@@ -207,8 +207,7 @@ def cmd_optimal(args) -> int:
     # k: --flops-per-token when typed (noted if it is not the fit's), else the fit's own
     k = flops_per_token_for(args, result)
     if "U" in result.form.inputs:
-        args.flops_per_token = result.flops_per_token if k is None else k
-        return _data_constrained_optimal(args, result)
+        return _data_constrained_optimal(args, result, k)
     if args.U is not None:
         raise InputError(f"--U (unique tokens) is for a data_constrained fit; form "
                          f"{result.form.name!r} takes {', '.join(result.form.inputs)}")
@@ -222,10 +221,11 @@ def cmd_optimal(args) -> int:
     return 0
 
 
-def _data_constrained_optimal(args, result) -> int:
+def _data_constrained_optimal(args, result, k) -> int:
     """``optimal`` of a data-constrained fit: Muennighoff et al.'s allocation of each budget
     under a limit of U unique tokens, with bootstrap percentile intervals when the fit
-    carries a bootstrap (``analysis.data_constrained.data_constrained_allocation``)."""
+    carries a bootstrap (``analysis.data_constrained.data_constrained_allocation``); ``k``
+    is ``--flops-per-token`` when typed, else None (the fit's own)."""
     from ...analysis.data_constrained import data_constrained_allocation
     from ...laws.datablations import DataConstrained
 
@@ -239,7 +239,7 @@ def _data_constrained_optimal(args, result) -> int:
     given = quantities(args, ("C", "U"), required=("C", "U"))
     law = getattr(result, "fit", result)  # a calibrated fit carries its FitResult
     best = data_constrained_allocation(law, given["C"], given["U"],
-                                       flops_per_token=args.flops_per_token,
+                                       flops_per_token=k,
                                        confidence_level=args.confidence_level)
     frame = best.to_frame()
     frame.attrs.update(form=form.name)
