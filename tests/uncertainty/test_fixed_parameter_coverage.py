@@ -115,7 +115,11 @@ def test_readme_states_the_measured_coverage():
             total = N_SWEEPS * PLACES[place]
             assert f"{100 * count / total:.1f}%" in text, (offset, way, place)
     for phrase in ("mean width 1.10 times the plain one in range and 1.54 times at 10x",
-                   "2.47 times at 3e22 FLOP", "60.8% in range and 0% at 10x (40 sweeps)",
+                   "2.47 times at 3e22 FLOP", "60.8% in range and 0% at 10x, 40 sweeps",
+                   "bootstrap percentile + fixed-parameter bias",
+                   "95.3% in range and 100% at 10x", "92.1% and 94.7% in range",
+                   "65.0% and 74.5% at 10x", "96.5% in range and 98.0% at 10x",
+                   "mean width 1.10 and 1.60 times",
                    "delta method + fixed-parameter bias",
                    "(95.5% in range, 94.4% at 10x), at 1.15 and 2.35 times the width",
                    "delta method (fixed-parameter bias excluded)"):
@@ -221,29 +225,109 @@ def test_where_the_runs_barely_estimate_e_the_allowance_costs_about_freeing_it()
     assert f"{np.mean(growth > 1):.2f}" == "0.28" and f"{np.mean(growth):.2f}" == "2.47"
 
 
-# the same first 40 sweeps (seed 11) with E fixed 0.10 too high, calibrated with a
-# bootstrap of 200 resamples (seed = sweep index): covered true means, measured
-BOOTSTRAP_SWEEPS, BOOTSTRAP_MEASURED = 40, (2625, 0)
+# the same first 40 sweeps (seed 11), E fixed at each offset, calibrated with a bootstrap
+# of 200 resamples (seed = sweep index): covered true means (in range, 10x) of its
+# percentile interval with the allowance on each side and without it, measured (load 1.5,
+# 2-core machine, 35 s for the four offsets)
+BOOTSTRAP_SWEEPS = 40
+BOOTSTRAP_MEASURED = {
+    (0.10, "with the allowance"): (4118, 200), (0.10, "percentiles alone"): (2625, 0),
+    (0.0, "with the allowance"): (4169, 196), (0.0, "percentiles alone"): (4143, 193),
+    (0.05, "with the allowance"): (3979, 130), (0.05, "percentiles alone"): (3574, 5),
+    (-0.05, "with the allowance"): (4093, 149), (-0.05, "percentiles alone"): (3762, 31),
+}
+#: with the allowance, below 95% by more than 3 Monte Carlo errors (as the delta method's)
+BOOTSTRAP_BELOW = {(0.05, "10x"): "65.0% (Monte Carlo error 7.2%): a bias of about the free "
+                                  "fit's own spread at 10x is often clipped to zero",
+                   (-0.05, "10x"): "74.5% (6.4%): as for +0.05"}
 
 
-@pytest.mark.slow
-def test_a_bootstraps_percentiles_hold_the_fixed_value_as_exact_too():
-    """The bootstrap refits with E fixed as well, so its percentile interval (which
-    carries no allowance) misses a wrong value's bias like the plain delta method: 60.8%
-    in range and 0% at 10x (README)."""
+@functools.cache
+def _bootstrap_simulation():
+    """``{(offset, way): covered per sweep, (in range, 10x)}`` and ``{(offset, place):
+    width ratios}`` (with the allowance over the percentiles alone)."""
     rng = np.random.default_rng(SEED)
-    covered = np.zeros(2, int)
+    covered = {(o, w): [] for o in OFFSETS for w in ("with the allowance", "percentiles alone")}
+    ratios = {(o, p): [] for o in OFFSETS for p in PLACES}
     for i in range(BOOTSTRAP_SWEEPS):
         runs = sl.generate_sweep(params=TRUTH, rng=rng)
         new = (sl.generate_sweep(params=TRUTH, rng=rng),
                sl.generate_sweep(params=TRUTH, budgets=[3e22], n_sizes=5, span=3.0, rng=rng))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", sl.ScalingLawsWarning)
-            law = calibrate(sl.fit(runs, fixed={"E": TRUTH["E"] + 0.10}), runs,
-                            n_resamples=200, rng=i, rollout=False, progress=False)
-            for j, t in enumerate(new):
-                bounds = law.interval("confidence", LEVEL, N=t.N, D=t.D)
-                assert bounds.method == "bootstrap percentile"
-                target = _mean_loss(np.asarray(t.N), np.asarray(t.D))
-                covered[j] += np.sum((bounds.low <= target) & (target <= bounds.high))
-    assert tuple(int(c) for c in covered) == BOOTSTRAP_MEASURED
+        for offset in OFFSETS:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+                law = calibrate(sl.fit(runs, fixed={"E": TRUTH["E"] + offset}), runs,
+                                n_resamples=200, rng=i, rollout=False, progress=False)
+                plain = dataclasses.replace(law, unrestricted=None)
+                rows = {"with the allowance": [], "percentiles alone": []}
+                for place, t in zip(PLACES, new):
+                    target = _mean_loss(np.asarray(t.N), np.asarray(t.D))
+                    both = [m.interval("confidence", LEVEL, N=t.N, D=t.D) for m in (law, plain)]
+                    assert both[0].method == "bootstrap percentile + fixed-parameter bias"
+                    assert both[1].method == "bootstrap percentile"
+                    for way, bounds in zip(rows, both):
+                        rows[way].append(
+                            int(np.sum((bounds.low <= target) & (target <= bounds.high))))
+                    ratios[offset, place].append(np.log(both[0].high / both[0].low)
+                                                 / np.log(both[1].high / both[1].low))
+            for way, counts in rows.items():
+                covered[offset, way].append(counts)
+    return ({k: np.array(v) for k, v in covered.items()},
+            {k: np.concatenate(v) for k, v in ratios.items()})
+
+
+@pytest.mark.slow
+def test_a_bootstraps_counts_are_the_measured_ones():
+    covered = _bootstrap_simulation()[0]
+    got = {k: tuple(int(c) for c in v.sum(axis=0)) for k, v in covered.items()}
+    assert got == BOOTSTRAP_MEASURED
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("offset", [o for o in OFFSETS if o])
+def test_a_bootstraps_percentiles_alone_take_the_fixed_value_as_exact(offset):
+    """The bootstrap refits with E fixed as well, so its percentiles alone miss a wrong
+    value's bias like the plain delta method (E 0.10 too high: 60.8% in range and 0% at
+    10x, README)."""
+    covered = _bootstrap_simulation()[0]
+    for j, place in enumerate(PLACES):
+        alone = covered[offset, "percentiles alone"][:, j] / PLACES[place]
+        allowed = covered[offset, "with the allowance"][:, j] / PLACES[place]
+        assert alone.mean() < LEVEL - 0.05 and alone.mean() < allowed.mean() - 0.05, place
+
+
+def _bootstrap_cases():
+    for offset in OFFSETS:
+        for j, place in enumerate(PLACES):
+            if (offset, place) in BOOTSTRAP_BELOW:
+                yield pytest.param(offset, j, marks=pytest.mark.xfail(
+                    strict=True, raises=AssertionError, reason=BOOTSTRAP_BELOW[offset, place]))
+            else:
+                yield offset, j
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("offset, j", list(_bootstrap_cases()))
+def test_a_bootstraps_percentiles_with_the_allowance_hold_the_true_mean(offset, j):
+    """Not below 95% by more than 3 Monte Carlo errors (the xfails: +-0.05 at 10x, as for
+    the delta method). Above it where the bias is large: with E 0.10 too high all 200 true
+    means at 10x fall inside (the percentiles there are already wider than the delta
+    method's, and the allowance is added to them)."""
+    fractions = _bootstrap_simulation()[0][offset, "with the allowance"][:, j] / \
+        PLACES[list(PLACES)[j]]
+    error = fractions.std(ddof=1) / np.sqrt(BOOTSTRAP_SWEEPS)
+    assert fractions.mean() >= LEVEL - 3 * error, f"{fractions.mean():.4f} ({error:.4f})"
+    if offset == 0.0:  # the restriction is right: not above either
+        assert fractions.mean() <= LEVEL + 3 * error
+
+
+@pytest.mark.slow
+def test_a_bootstraps_allowance_leaves_a_right_values_typical_interval_alone():
+    """E fixed at the truth: median width unchanged; mean 1.10x in range and 1.60x at 10x
+    (the sweeps whose contrast exceeds its noise)."""
+    ratios = _bootstrap_simulation()[1]
+    for place, mean_ratio in (("in range", "1.10"), ("10x", "1.60")):
+        r = ratios[0.0, place]
+        assert np.all(r >= 1 - 1e-12)
+        assert np.median(r) == pytest.approx(1.0, abs=1e-9)
+        assert f"{np.mean(r):.2f}" == mean_ratio, place

@@ -6,7 +6,9 @@ Two kinds of interval answer two questions:
   inputs) is: parameter uncertainty only (bootstrap percentiles when the bootstrap was
   run, else the delta method; for a fit with tied or fixed parameters the delta
   method's variance gets the restriction's squared-bias allowance, estimated from the
-  same law fitted without the ties and with the fixed parameters free, :mod:`.delta`);
+  same law fitted without the ties and with the fixed parameters free, :mod:`.delta`,
+  and so, on each side, do the bootstrap percentiles of a fit with fixed parameters,
+  whose refits hold them fixed too);
 * a **prediction interval** says where the loss of *one new run* will land: parameter
   uncertainty, plus the run-to-run scatter (:mod:`.scatter`), plus the extrapolation
   error measured on the sweep's own rollout (:mod:`.calibration`).
@@ -72,7 +74,7 @@ from .scatter import Scatter, estimate_scatter, outlier_runs
 __all__ = ["CalibratedFit", "calibrate", "IntervalBounds"]
 
 _AXES = ("C", "N", "D")
-_WITH_BIAS = "delta method + "  # the confidence method's start when it has the allowance
+_WITH_BIAS = " + "  # in the confidence method's name when it has the bias allowance
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,9 @@ class IntervalBounds(FrozenOnUnpickle):
         How the bounds were made (``bootstrap percentile``, ``delta method``,
         ``conformal`` or ``t``); for a tied or fixed fit's delta method, ``delta method +
         tie bias`` / ``+ fixed-parameter bias`` / ``+ tie and fixed-parameter bias``, or
-        ``(... bias excluded)`` when the unrestricted refit failed.
+        ``(... bias excluded)`` when the unrestricted refit failed; for a fit with fixed
+        parameters, ``bootstrap percentile + fixed-parameter bias`` (or ``+ tie and
+        fixed-parameter bias``).
     log_factor : ndarray
         ``log(x / x_max)`` along the calibration axis (negative inside the fitted range).
     beyond_calibration : ndarray of bool
@@ -306,7 +310,7 @@ class CalibratedFit(FrozenOnUnpickle):
             # allowance out, and the bounds are widened to that interval only where they
             # would not hold it (counted twice, the Epoch runs' median width of the tied
             # fit went from 3.0% to 3.4% of the loss)
-            with_bias = (lo, hi) if confidence_method.startswith(_WITH_BIAS) else None
+            with_bias = (lo, hi) if _WITH_BIAS in confidence_method else None
             if with_bias is not None:
                 lo, hi, _ = self._log_confidence(X, log_point, parameter_sd, level, draws,
                                                  restriction_bias=False)
@@ -354,23 +358,37 @@ class CalibratedFit(FrozenOnUnpickle):
                         restriction_bias=True):
         """Log bounds of the confidence interval and how they were made: percentiles of
         the draws' predictions, or the delta method without (enough) draws (with a tied
-        or fixed fit's bias allowance unless ``restriction_bias`` is false)."""
+        or fixed fit's bias allowance unless ``restriction_bias`` is false; the draws'
+        percentiles of a fit with fixed parameters get it too)."""
+        from scipy import stats
+
+        z = float(stats.norm.ppf(0.5 + level / 2))
+        law = self.unrestricted
         if draws is not None and len(draws) > 1:
             logs = draws_log_predictions(self.fit.form, draws, X)
             tail = 50.0 * (1.0 - level)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 lo, hi = np.nanpercentile(logs, [tail, 100 - tail], axis=0)
-            return lo, hi, "bootstrap percentile"
-        from scipy import stats
-
-        z = float(stats.norm.ppf(0.5 + level / 2))
+            if law is None or not restriction_bias or not self.fit.fixed:
+                # a tie is refitted in every resample, whose percentiles widen where the
+                # truth breaks it (README); only fixed values are held by every refit
+                return lo, hi, "bootstrap percentile"
+            # the refits hold the fixed values too, so the draws carry none of their bias:
+            # each side gets the squared-bias allowance, as the delta method's variance
+            # does (a side widens only where the contrast exceeds its noise)
+            allowance = z**2 * law.bias_variance(self.fit, self.covariance, X)
+            below = np.sqrt(np.clip(log_point - lo, 0.0, None) ** 2 + allowance)
+            above = np.sqrt(np.clip(hi - log_point, 0.0, None) ** 2 + allowance)
+            widen = allowance > 0
+            return (np.where(widen, np.minimum(lo, log_point - below), lo),
+                    np.where(widen, np.maximum(hi, log_point + above), hi),
+                    f"bootstrap percentile + {law.kind} bias")
         sd, method = parameter_sd, "delta method"
-        law = self.unrestricted
         if law is not None and restriction_bias:  # a restricted fit: its bias too (mean
             # squared error): "delta method + tie bias", "+ fixed-parameter bias"...
             sd = np.sqrt(parameter_sd**2 + law.bias_variance(self.fit, self.covariance, X))
-            method = f"{_WITH_BIAS}{law.kind} bias"
+            method = f"delta method{_WITH_BIAS}{law.kind} bias"
         elif self.fit.tied or self.fit.fixed:
             method = f"delta method ({restriction_kind(self.fit.tied, self.fit.fixed)} bias excluded)"
         return log_point - z * sd, log_point + z * sd, method
@@ -437,8 +455,10 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
         Bootstrap resamples for confidence intervals (0 skips the bootstrap;
         confidence intervals then use the delta method, with, for a fit with tied or
         fixed parameters, an allowance for their bias from the law refitted without the
-        ties and with the fixed parameters free; a bootstrap's refits keep the
-        restriction, and its percentiles carry no allowance).
+        ties and with the fixed parameters free). A bootstrap's refits keep the
+        restriction: its percentiles of a fit with fixed parameters get the same
+        allowance on each side; those of a tied fit, which the resamples re-estimate,
+        none.
     rng : seed or numpy Generator, optional
         Randomness of the bootstrap.
     axis : {"C", "N", "D"}
