@@ -58,8 +58,9 @@ from ..._exceptions import InputError
 from ..._files import atomic_output
 # the runs-reading flags (._runs) and the value types (._values) are split from here by
 # job and re-exported, so that every command imports its flags from one place
-from ._runs import (add_data_options, add_flops_per_token_option, delimiter,  # noqa: F401
-                    optional_runs_from_args, runs_from_args)
+from ._runs import (DEFAULT_FLOPS_PER_TOKEN, add_data_options,  # noqa: F401
+                    add_flops_per_token_option, delimiter, optional_runs_from_args,
+                    runs_from_args)
 from ._tables import json_document
 from ._values import (_quantity, _type, key_values, nonnegative_int,  # noqa: F401
                       nonnegative_quantity, positive_float, positive_int, probability,
@@ -76,7 +77,7 @@ __all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "n
            "save_figure", "activity", "show_progress", "worker_count"]
 
 UNITS = ("units: N = parameters (count), D = training tokens, C = training compute in FLOP "
-         "(C = k*N*D, k = 6 by default), loss = nats per token")
+         f"(C = k*N*D, k = {DEFAULT_FLOPS_PER_TOKEN:g} by default), loss = nats per token")
 
 #: the one default seed of every command: without --seed a command is reproducible
 DEFAULT_SEED = 0

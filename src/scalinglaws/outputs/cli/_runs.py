@@ -57,17 +57,18 @@ def add_data_options(parser, positional: bool = True) -> None:
                         help="field delimiter of a text table, e.g. ';' (default ',', tab for "
                              ".tsv; a header without ',' that splits evenly on ';', tab or '|' "
                              "is read with that delimiter)")
-    fit_note = "" if positional else "; default: what the fit records, else "
-    add_flops_per_token_option(parser, "k in C = k*N*D, used to derive D or C when one is "
-                                       f"missing (default{fit_note or ' '}6)")
+    # with --data beside a fit, a flag left untyped takes what the fit records
+    default = "default " if positional else "default: what the fit records, else "
+    add_flops_per_token_option(parser, ", used to derive D or C when one is missing",
+                               from_fit=None if positional else "")
     parser.add_argument("--nan-policy", choices=["raise", "omit"], default=_DefaultStr("raise"),
                         help="'omit' drops rows with missing values and says how many "
-                             f"(default{fit_note or ' '}raise)")
+                             f"({default}raise)")
     parser.add_argument("--exclude-top-loss", type=nonnegative_int, default=_DefaultInt(0),
                         metavar="K",
                         help="drop the K runs with the largest loss before fitting (Epoch's "
                              "replication drops 5 on the Chinchilla data"
-                             + ("; default: what the fit records, else 0)" if fit_note else ")"))
+                             + (")" if positional else f"; {default}0)"))
     parser.add_argument("--loss-units", choices=["nats", "bits", "perplexity"],
                         help="what the loss column holds, converted to nats per token "
                              "(bits x ln 2, ln(perplexity)); giving it silences the warning "
@@ -80,10 +81,30 @@ def add_data_options(parser, positional: bool = True) -> None:
                              "a warning), or refuse")
 
 
-def add_flops_per_token_option(parser, help: str = "k in C = k*N*D (default 6)") -> None:
-    """``--flops-per-token K``: k in C = k*N*D (default 6, marked as not given)."""
+def add_flops_per_token_option(parser, purpose: str = "", *,
+                               from_fit: str | None = None) -> None:
+    """``--flops-per-token K``: k in C = k*N*D (default :data:`DEFAULT_FLOPS_PER_TOKEN`,
+    marked as not given); the one place its help states the default.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        Where the flag goes.
+    purpose : str
+        What else ``k`` does in this command, appended to "k in C = k*N*D" (e.g.
+        ", used to derive D or C when one is missing").
+    from_fit : str, optional
+        For a command whose default is a fit's own ``k``: when it reads one (``""``: always,
+        ``"with --prior FIT, "``); the help then says the default is the k that fit was
+        made with, else 6.
+    """
+    default = f"default {DEFAULT_FLOPS_PER_TOKEN:g}"
+    if from_fit is not None:
+        default = (f"default: {from_fit}the k the fit was made with, fit --flops-per-token, "
+                   f"else {DEFAULT_FLOPS_PER_TOKEN:g}")
     parser.add_argument("--flops-per-token", type=positive_float,
-                        default=_DefaultFloat(DEFAULT_FLOPS_PER_TOKEN), metavar="K", help=help)
+                        default=_DefaultFloat(DEFAULT_FLOPS_PER_TOKEN), metavar="K",
+                        help=f"k in C = k*N*D{purpose} ({default})")
 
 
 def flops_per_token_for(args, result) -> float | None:

@@ -38,56 +38,47 @@ def cmd_fit(args) -> int:
                  fixed=fixed, tied=tied, preset=args.preset)
     # the file says which rows of PATH were fitted (--nan-policy, --exclude-top-loss...)
     result = with_row_selection(result, args, runs)
-    level = 0.95 if args.confidence_level is None else args.confidence_level
-    method = args.ci_method or "percentile"
+    law = result
     if args.uncertainty:
-        from ...uncertainty.bootstrap import bootstrap
         from ...uncertainty.calibrated import calibrate
 
         # calibrate's own bootstrap takes neither a level, a method nor strata: the same
-        # bootstrap (same seed, same draws) is made here with them and attached
+        # bootstrap (same seed, same draws) is made below with them and attached
         law = calibrate(result, runs, n_resamples=0, rng=args.seed,
                         axis=args.axis or "C", scatter=args.scatter, replicates=args.replicates,
                         n_jobs=worker_count(args.jobs), progress=show_progress())
-        if resamples:
-            law = law.with_bootstrap(bootstrap(
-                result, runs, resamples, rng=args.seed, n_jobs=worker_count(args.jobs),
-                method=method, confidence_level=level, groups=args.group,
-                progress=show_progress()))
-        if args.json:
-            from ..io import to_json
-
-            print(to_json(law))
-        else:
-            print(f"{runs!r}{_selection_text(result)}\n")
-            print(law.summary())
-        if args.out:
-            from ..io import save
-
-            with output_file(args.out) as tmp:
-                save(law, tmp)
-            if not args.json:
-                print(f"\nwrote {args.out}")
-        return 0 if result.success else 1
     if resamples:
-        from ...uncertainty.bootstrap import bootstrap
+        law = law.with_bootstrap(_bootstrap(args, result, runs, resamples))
+    _show_fit(args, runs, result, law)
+    return 0 if result.success else 1
 
-        draws = bootstrap(result, runs, resamples, rng=args.seed,
-                          n_jobs=worker_count(args.jobs), method=method,
-                          confidence_level=level, groups=args.group,
-                          progress=show_progress())
-        result = result.with_bootstrap(draws)
+
+def _bootstrap(args, result, runs, resamples):
+    """The bootstrap of ``fit`` (also of ``fit --uncertainty``): ``resamples`` resamples
+    with the flags' seed, workers, interval method, level and strata."""
+    from ...uncertainty.bootstrap import bootstrap
+
+    level = 0.95 if args.confidence_level is None else args.confidence_level
+    return bootstrap(result, runs, resamples, rng=args.seed, n_jobs=worker_count(args.jobs),
+                     method=args.ci_method or "percentile", confidence_level=level,
+                     groups=args.group, progress=show_progress())
+
+
+def _show_fit(args, runs, result, law) -> None:
+    """Print ``law`` (the fit, or the calibrated fit, with any bootstrap) as its JSON or
+    the runs, the rows left out and its summary, and write it to ``--out``."""
+    from ..io import save, to_json
+
     if args.json:
-        print(result.to_json())
+        print(to_json(law))
     else:
         print(f"{runs!r}{_selection_text(result)}\n")
-        print(result.summary())
+        print(law.summary())
     if args.out:
         with output_file(args.out) as tmp:
-            result.save(tmp)
+            save(law, tmp)
         if not args.json:
             print(f"\nwrote {args.out}")
-    return 0 if result.success else 1
 
 
 def _selection_text(result) -> str:
@@ -323,11 +314,6 @@ def _forms_table(forms, width: int = 100) -> str:
     return "\n".join(lines)
 
 
-#: help of --flops-per-token for a command reading a fit
-_FIT_K = ("k in C = k*N*D (default: the k the fit was made with, fit --flops-per-token, "
-          "else 6)")
-
-
 def register(sub) -> None:
     """Add this module's subcommands to the parser's subparsers."""
     p = sub.add_parser("fit", help="fit a law to a table of runs and print its coefficients",
@@ -407,7 +393,7 @@ def register(sub) -> None:
                          help={"C": "training budgets in FLOP (1 PF-day = 8.64e19 FLOP)",
                                "U": "unique tokens available, for a data_constrained fit, "
                                     "e.g. 25B; one value, or one per budget"})
-    add_flops_per_token_option(p, _FIT_K)
+    add_flops_per_token_option(p, from_fit="")
     add_confidence_level_option(p, from_fit=True)
     add_output_options(p, None, what="the allocation table")
     p.set_defaults(func=cmd_optimal)
@@ -420,7 +406,7 @@ def register(sub) -> None:
     add_fit_argument(p)
     add_quantity_options(p, ("N", "D"), required=("N", "D"),
                          help={"N": "parameters, e.g. 175B", "D": "training tokens, e.g. 300B"})
-    add_flops_per_token_option(p, _FIT_K)
+    add_flops_per_token_option(p, from_fit="")
     add_confidence_level_option(p, from_fit=True)
     add_output_options(p, "json", what="the diagnosis (JSON)")
     p.set_defaults(func=cmd_diagnose)

@@ -172,8 +172,7 @@ def register(sub) -> None:
                    help="prior draws the criteria average over (default 200)")
     p.add_argument("--confidence-level", type=probability, default=0.95, metavar="P",
                    help="level of the widths (default 0.95)")
-    add_flops_per_token_option(p, "k in C = k*N*D (default: with --prior FIT, the k the fit "
-                                  "was made with, else 6)")
+    add_flops_per_token_option(p, from_fit="with --prior FIT, ")
     shapes = p.add_argument_group("shapes (with --shapes)")
     shapes.add_argument("--shapes", action="store_true",
                         help="propose a real shape (layers, width, heads, batch, steps, exact "
