@@ -1,4 +1,4 @@
-"""Files, safely: atomic writes, never over an input or another kind of file, bounded JSON.
+"""Files, safely: atomic writes, never over an input or another kind of file.
 
 Every file the package writes goes through :func:`atomic_write` (content in memory) or
 :func:`atomic_output` (a writer that wants a path, such as ``savefig``): the content goes
@@ -13,14 +13,17 @@ Temporaries are named ``.NAME.scalinglaws-XXXXXXXX.tmpSUFFIX`` beside ``NAME``; 
 process left is removed by a write to ``NAME`` a day later. A stream (a FIFO or pipe such as
 ``>(gzip > x.gz)``, this process's terminal or standard streams, ``/dev/null``) gets the
 complete content written into it, never read, renamed over or replaced; any other special
-file (a block device, a socket, another device) is refused.
+file (a block device, a socket, another device) is refused. A name of this process's
+standard output or error (``/dev/stdout``, ``/dev/fd/1``, ``/proc/self/fd/2``) is that
+stream even when the shell redirected it to a file (``> log`` or ``>> log``): the content
+goes through the stream's own descriptor, after what the command printed, instead of
+replacing the file and, with it, what was printed or was there before.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import re
 import shutil
@@ -30,12 +33,14 @@ import tempfile
 import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
 from ._exceptions import InputError
+from ._json_text import MAX_JSON_DEPTH, json_text, parse_json, read_bounded  # noqa: F401
+
+#: (the JSON readers and writer live in :mod:`._json_text`; imported from here as before)
 
 __all__ = ["atomic_write", "atomic_output", "check_output_path", "file_kind", "parse_json",
-           "read_bounded", "MAX_JSON_DEPTH"]
+           "read_bounded", "json_text", "MAX_JSON_DEPTH", "writes_into_stream"]
 
 #: suffix -> kind of file; an existing file is only replaced by one of the same kind
 _KINDS = {".json": "json", ".csv": "table", ".tsv": "table", ".tab": "table",
@@ -45,8 +50,6 @@ _KINDS = {".json": "json", ".csv": "table", ".tsv": "table", ".tab": "table",
 #: the usual suffix of each kind, for messages
 _SUFFIX_OF = {"fit": ".json", "json": ".json", "table": ".csv", "html": ".html",
               "image": ".png, .pdf or .svg"}
-#: deepest nesting of arrays/objects accepted in a JSON file (a fit file needs 6)
-MAX_JSON_DEPTH = 64
 _STALE_AFTER = 86400  #: seconds: a temporary file of ours this old was left by a killed writer
 
 
@@ -73,16 +76,43 @@ def _folder(path: Path) -> Path:
     return path.parent if str(path.parent) else Path(".")
 
 
+def _standard_descriptor(path: Path) -> int | None:
+    """1 or 2 when ``path`` is a link naming this process's standard output or error
+    (``/dev/stdout``, ``/dev/fd/1``...) and that stream is a regular file (redirected with
+    ``>`` or ``>>``); else None. A plain file name is never a stream, even that file's."""
+    with contextlib.suppress(OSError):
+        if not path.is_symlink():
+            return None
+        info = os.stat(path)
+        if stat.S_ISREG(info.st_mode):
+            for fd in (1, 2):
+                with contextlib.suppress(OSError):
+                    other = os.fstat(fd)
+                    if (other.st_dev, other.st_ino) == (info.st_dev, info.st_ino):
+                        return fd
+    return None
+
+
+def writes_into_stream(path) -> bool:
+    """Whether a write to ``path`` goes into a stream (a pipe, a terminal, ``/dev/null``,
+    standard output even when redirected to a file) rather than replacing a file; a
+    special file that is no stream raises :class:`InputError`."""
+    return _is_stream(Path(os.fspath(path)), os.fspath(path))
+
+
 def _is_stream(path: Path, where: str, hint: str = "") -> bool:
     """Whether ``path`` (links followed) is a stream to write into: a FIFO or pipe, the null
-    device, the controlling terminal or a standard stream; another special file is refused.
-    Never opens ``path`` (opening a FIFO waits for the other end)."""
+    device, the controlling terminal or a standard stream (also one redirected to a file,
+    :func:`_standard_descriptor`); another special file is refused. Never opens ``path``
+    (opening a FIFO waits for the other end)."""
     try:
         info = os.stat(path)
     except OSError:
         return False
     mode = info.st_mode
-    if stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISFIFO(mode):
+    if stat.S_ISREG(mode):
+        return _standard_descriptor(path) is not None
+    if stat.S_ISDIR(mode) or stat.S_ISFIFO(mode):
         return stat.S_ISFIFO(mode)
     if stat.S_ISCHR(mode):
         for known in (os.devnull, "/dev/tty", 0, 1, 2):
@@ -185,6 +215,13 @@ def _stream_output(path: Path, shown: str) -> Iterator[Path]:
         yield Path(tmp)
         with contextlib.suppress(AttributeError, OSError, ValueError):  # printed text first
             sys.stdout.flush(), sys.stderr.flush()
+        standard = _standard_descriptor(path)
+        if standard is not None:
+            # a standard stream redirected to a file: through its own descriptor (its
+            # offset, its append mode), not the file opened afresh at offset 0
+            with open(os.dup(standard), "wb") as sink, open(tmp, "rb") as source:
+                shutil.copyfileobj(source, sink)
+            return
         fd = os.open(path, os.O_WRONLY)
         with open(fd, "wb") as sink, open(tmp, "rb") as source:
             if stat.S_ISREG(os.fstat(fd).st_mode):  # swapped for a file since the check
@@ -460,120 +497,6 @@ def _written_by_us(path: Path) -> bool:
     """Whether ``path`` is a JSON document the package wrote (its top-level ``kind`` says
     so), or a report or figure it signed."""
     return _document_kind(path) is not None or _signed(path)
-
-
-# ----------------------------------------------------------------------------- JSON
-
-
-def _no_duplicates(pairs: list) -> dict:
-    seen = {}
-    for key, value in pairs:
-        if key in seen:
-            raise ValueError(f"key {key!r} appears twice in one object")
-        seen[key] = value
-    return seen
-
-
-def _walk(value: Any, finite: bool, max_depth: int) -> tuple[int, str | None]:
-    """Nesting depth of arrays/objects (counted up to just past ``max_depth``) and, with
-    ``finite``, the path of the first non-finite number; iterative, so a deep document
-    cannot recurse."""
-    deepest, stack = 0, [(value, 1, "")]
-    while stack:
-        node, depth, path = stack.pop()
-        if isinstance(node, (dict, list)):
-            deepest = max(deepest, depth)
-            if deepest > max_depth:
-                return deepest, None
-            items = node.items() if isinstance(node, dict) else enumerate(node)
-            children = [(child, depth + 1, _path(path, key) if finite else "")
-                        for key, child in items]
-            stack.extend(reversed(children))  # depth first, in document order
-        elif finite and isinstance(node, float) and not math.isfinite(node):
-            return deepest, path
-    return deepest, None
-
-
-def _path(path: str, key: Any) -> str:
-    if isinstance(key, int):
-        return f"{path}[{key}]"
-    return f"{path}.{key}" if path else str(key)
-
-
-def read_bounded(path, *, what: str, max_bytes: int) -> tuple[str, bytes]:
-    """``(source, content)`` of the file at ``path``, read whole; a folder, a file over
-    ``max_bytes`` or an unreadable one is an :class:`InputError` naming the file and
-    ``what`` it should be (e.g. ``"fit file"``)."""
-    source = os.fspath(path)
-    if os.path.isdir(source):
-        raise InputError(f"{source}: is a folder, not a {what}")
-    try:
-        size = os.path.getsize(source)
-        if size > max_bytes:
-            raise InputError(f"{source}: {size / 2**30:.3g} GiB is far too large for a {what}")
-        with open(source, "rb") as handle:
-            return source, handle.read()
-    except OSError as exc:
-        raise InputError(f"{source}: cannot read {what} ({exc.strerror})") from None
-
-
-def parse_json(text: str | bytes, source: str, *, finite: bool = True,
-               max_depth: int = MAX_JSON_DEPTH) -> Any:
-    """Parse JSON text; any problem is an :class:`InputError` naming ``source``.
-
-    Refuses objects with a repeated key, nesting deeper than ``max_depth`` (instead of a
-    ``RecursionError``) and, with ``finite``, the non-standard literals ``NaN``,
-    ``Infinity``, ``-Infinity`` and numbers that overflow a float (``1e400``), naming
-    the field that holds one (``params.E``).
-    """
-    try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates)
-    except RecursionError:
-        raise InputError(f"{source}: JSON nested more than {max_depth} levels deep") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{source}: not valid JSON ({exc})") from None
-    except UnicodeDecodeError as exc:
-        raise InputError(f"{source}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"{source}: not valid JSON ({exc})") from None
-    depth, bad = _walk(value, finite, max_depth)
-    if depth > max_depth:
-        raise InputError(f"{source}: JSON nested more than {max_depth} levels deep")
-    if bad is not None:
-        raise InputError(f"{source}: field {bad or '(the document)'} is not a finite number "
-                         "(NaN, Infinity and numbers beyond a 64-bit float are not JSON; write "
-                         "null for a missing value)")
-    return value
-
-
-def _unencodable(value: Any, path: str = "") -> str:
-    """Where the first value JSON cannot encode sits, e.g. ``options.callback (function)``."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if not isinstance(key, str):
-                return f"{path or 'the document'} (key {key!r} is not text)"
-            found = _unencodable(item, f"{path}.{key}" if path else key)
-            if found:
-                return found
-    elif isinstance(value, (list, tuple)):
-        for index, item in enumerate(value):
-            found = _unencodable(item, f"{path}[{index}]")
-            if found:
-                return found
-    elif value is not None and not isinstance(value, (str, int, float, bool)):
-        return f"{path} ({type(value).__name__})"
-    return ""
-
-
-def json_text(doc: Any, *, what: str = "the document", **kwargs) -> str:
-    """``doc`` as JSON text (indent 2 unless given); a value JSON cannot hold raises
-    :class:`InputError` naming where it sits."""
-    kwargs.setdefault("indent", 2)
-    try:
-        return json.dumps(doc, allow_nan=False, **kwargs)
-    except (TypeError, ValueError) as exc:
-        where = _unencodable(doc) or str(exc)
-        raise InputError(f"cannot write {what} as JSON: {where} is not a JSON value") from None
 
 
 class JsonDocument:

@@ -3,6 +3,7 @@ scalinglaws._files.atomic_output): a symlink keeps pointing at the file it names
 the null device is written into and never replaced, and paths that name no file (``-``,
 the empty path, a folder that takes no file) are refused before any work, in one line."""
 
+import io
 import json
 import os
 import stat
@@ -169,6 +170,40 @@ def test_out_naming_the_file_stdout_is_redirected_to_holds_one_document(tmp_path
     assert process.returncode == 0, process.stderr
     assert json.loads(target.read_text())["kind"] == "scalinglaws.fit"
     assert os.listdir(tmp_path) == ["f.json"]
+
+
+def test_out_on_stdout_appended_to_a_file_keeps_what_the_file_held(tmp_path):
+    """`scalinglaws fit X --out /dev/stdout >> log`: the document is appended through the
+    stream. Before, /dev/stdout was followed to the log file and the file replaced by the
+    document: the log's earlier lines were lost."""
+    log = tmp_path / "log.txt"
+    log.write_text("an earlier line\n")
+    with open(log, "a") as stdout:
+        process = subprocess.run([sys.executable, "-m", "scalinglaws", "fit", str(DATA),
+                                  "--out", "/dev/stdout"], stdout=stdout,
+                                 stderr=subprocess.PIPE, text=True, timeout=120)
+    assert process.returncode == 0, process.stderr
+    first, rest = log.read_text().split("\n", 1)
+    assert first == "an earlier line"
+    assert json.loads(rest)["kind"] == "scalinglaws.fit"
+    assert os.listdir(tmp_path) == ["log.txt"]
+
+
+def test_a_table_goes_to_stdout_as_csv(tmp_path):
+    """Table commands into a stream named without a suffix: CSV (before: refused, "end the
+    name with .csv, .tsv or .json")."""
+    import pandas as pd
+
+    import scalinglaws as sl
+
+    _run("fit", DATA, "--out", tmp_path / "fit.json")
+    out, err = _run("predict", tmp_path / "fit.json", "--N", "1e9", "3e9", "--D", "2e10",
+                    "6e10", "--out", "/dev/stdout")
+    table = pd.read_csv(io.StringIO(out))
+    expected = sl.load(tmp_path / "fit.json").predict(N=[1e9, 3e9], D=[2e10, 6e10])
+    assert list(table.columns) == ["N", "D", "loss"]
+    assert table.loss.to_numpy() == pytest.approx(expected, rel=1e-15)
+    assert err.splitlines()[0].split() == ["N", "D", "loss"]  # the readable table: stderr
 
 
 def test_out_elsewhere_keeps_the_printed_json(tmp_path, capsys):

@@ -348,9 +348,13 @@ def check_out(args, path=None):
     out = path if path is not None else getattr(args, "out", None)
     if out is None:
         return None
+    from ..._files import writes_into_stream
+
     kind = getattr(args, "out_kind", None)
     if kind is None:
         kind = _RESULT_SUFFIXES.get(Path(out).suffix.lower())
+        if kind is None and writes_into_stream(out):
+            kind = "table"  # /dev/stdout, a pipe: a table goes in as CSV (write_output)
         if kind is None:
             raise InputError(f"--out {os.fspath(out)!r}: end the name with .csv, .tsv or .json")
     inputs = [getattr(args, name, None) for name in INPUT_ATTRIBUTES]
@@ -395,12 +399,18 @@ def write_output(args, result) -> Path | None:
     """Write a result (a DataFrame, or a JSON-able document) to ``--out``, atomically.
 
     Tables go to .csv/.tsv at full precision, or to .json as a document, as documents do
-    (:func:`~._tables.json_document`: what ``--json`` prints).
+    (:func:`~._tables.json_document`: what ``--json`` prints); into a stream named
+    without either (``--out /dev/stdout``, a pipe), a table goes as CSV.
     """
+    from ..._files import writes_into_stream
+
     if not getattr(args, "out", None):
         return None
     out = Path(args.out)
     suffix = out.suffix.lower()
+    if suffix not in (".csv", ".tsv", ".json") and hasattr(result, "to_csv") \
+            and writes_into_stream(out):
+        suffix = ".csv"
     if hasattr(result, "to_csv") and suffix in (".csv", ".tsv"):
         # full precision: pandas writes each float's repr
         text = result.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",")
