@@ -134,18 +134,19 @@ def test_counts_are_the_measured_ones():
     assert got == MEASURED
 
 
-def _cases():
+def _cases(below):
+    """``(offset, place)`` for every offset and place; those in ``below`` as strict xfails."""
     for offset in OFFSETS:
         for place in PLACES:
-            if (offset, place) in BELOW:
+            if (offset, place) in below:
                 yield pytest.param(offset, place, marks=pytest.mark.xfail(
-                    strict=True, raises=AssertionError, reason=BELOW[offset, place]))
+                    strict=True, raises=AssertionError, reason=below[offset, place]))
             else:
                 yield offset, place
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("offset, place", list(_cases()))
+@pytest.mark.parametrize("offset, place", list(_cases(BELOW)))
 def test_the_allowance_holds_the_true_mean(offset, place):
     """Within 3 Monte Carlo errors of 95% on both sides, with E fixed at the truth and
     0.05 or 0.10 away (the xfails: a smaller error at 10x)."""
@@ -296,25 +297,15 @@ def test_a_bootstraps_percentiles_alone_take_the_fixed_value_as_exact(offset):
         assert alone.mean() < LEVEL - 0.05 and alone.mean() < allowed.mean() - 0.05, place
 
 
-def _bootstrap_cases():
-    for offset in OFFSETS:
-        for j, place in enumerate(PLACES):
-            if (offset, place) in BOOTSTRAP_BELOW:
-                yield pytest.param(offset, j, marks=pytest.mark.xfail(
-                    strict=True, raises=AssertionError, reason=BOOTSTRAP_BELOW[offset, place]))
-            else:
-                yield offset, j
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("offset, j", list(_bootstrap_cases()))
-def test_a_bootstraps_percentiles_with_the_allowance_hold_the_true_mean(offset, j):
+@pytest.mark.parametrize("offset, place", list(_cases(BOOTSTRAP_BELOW)))
+def test_a_bootstraps_percentiles_with_the_allowance_hold_the_true_mean(offset, place):
     """Not below 95% by more than 3 Monte Carlo errors (the xfails: +-0.05 at 10x, as for
     the delta method). Above it where the bias is large: with E 0.10 too high all 200 true
     means at 10x fall inside (the percentiles there are already wider than the delta
     method's, and the allowance is added to them)."""
-    fractions = _bootstrap_simulation()[0][offset, "with the allowance"][:, j] / \
-        PLACES[list(PLACES)[j]]
+    j = list(PLACES).index(place)
+    fractions = _bootstrap_simulation()[0][offset, "with the allowance"][:, j] / PLACES[place]
     error = fractions.std(ddof=1) / np.sqrt(BOOTSTRAP_SWEEPS)
     assert fractions.mean() >= LEVEL - 3 * error, f"{fractions.mean():.4f} ({error:.4f})"
     if offset == 0.0:  # the restriction is right: not above either
