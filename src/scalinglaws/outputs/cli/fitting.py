@@ -13,7 +13,7 @@ from ._common import (UNITS, add_bootstrap_options, add_confidence_level_option,
                       add_jobs_option, add_json_option, add_output_options,
                       add_quantity_options, add_seed_option, key_values, output_file,
                       quantity_flag,
-                      nonnegative_int, positive_float, print_json, quantities,
+                      nonnegative_int, positive_float, print_json, quantities, quantity,
                       runs_from_args, show_progress, worker_count, write_output)
 from ._runs import flops_per_token_for, with_row_selection
 from ._tables import format_table
@@ -263,14 +263,40 @@ def cmd_diagnose(args) -> int:
 
 
 def cmd_generate(args) -> int:
+    from ...laws.forms import get_form
     from ...laws.synthetic import generate_sweep
 
-    runs = generate_sweep(args.form, noise=args.noise, rng=args.seed)
+    unique = _generate_unique_tokens(args, get_form(args.form))
+    runs = generate_sweep(args.form, noise=args.noise, rng=args.seed, **unique)
     with output_file(args.out) as tmp:
         runs.to_frame().to_csv(tmp, index=False, float_format="%.10g")
-    print(f"wrote {len(runs)} runs to {args.out} (form {args.form}, noise {args.noise}, "
+    layout = "".join(f", {flag} {' '.join(f'{v:g}' for v in values)}"
+                     for flag, values in (("--U", args.U), ("--epochs", args.epochs)) if values)
+    print(f"wrote {len(runs)} runs to {args.out} (form {args.form}{layout}, noise {args.noise}, "
           f"seed {args.seed})")
     return 0
+
+
+def _generate_unique_tokens(args, form) -> dict:
+    """``generate_sweep``'s unique-token layout from ``--U`` or ``--epochs``: exactly one
+    of them for a law of unique tokens U, neither otherwise (refused naming the flags)."""
+    given = [flag for flag, value in (("--U", args.U), ("--epochs", args.epochs)) if value]
+    if "U" not in form.inputs:
+        if given:
+            raise InputError(f"{given[0]} is for a law of unique tokens (--form "
+                             f"data_constrained); form {form.name!r} takes "
+                             f"{', '.join(form.inputs)}")
+        return {}
+    if len(given) != 1:
+        raise InputError(f"form {form.name!r} trains on a limited number of unique tokens: "
+                         "give --U (unique tokens, e.g. --U 5B) or --epochs (passes over "
+                         "them, e.g. --epochs 1 4 16), "
+                         + ("not both" if given else "got neither"))
+    if args.epochs:
+        return {"epochs": list(args.epochs)}
+    # one U: every run on it; several: every run once on each (the same for one value)
+    return ({"unique_tokens": args.U[0]} if len(args.U) == 1
+            else {"unique_grid": list(args.U)})
 
 
 def cmd_forms(args) -> int:
@@ -413,10 +439,22 @@ def register(sub) -> None:
 
     p = sub.add_parser("generate", help="write a synthetic IsoFLOP sweep from a known law",
                        description="Write a synthetic IsoFLOP sweep (9 budgets 6e18..3e21 FLOP x "
-                                   "12 sizes) whose losses follow a known law. " + UNITS)
+                                   "12 sizes) whose losses follow a known law. The "
+                                   "data_constrained law also needs the unique tokens of each "
+                                   "run: --U or --epochs (every run of the grid once per value; "
+                                   "columns U and epochs). " + UNITS)
     add_form_option(p)
     p.add_argument("--noise", type=float, default=0.01,
                    help="log-normal noise sd on the loss (default 0.01, about 1%%)")
+    unique = p.add_argument_group("unique tokens (--form data_constrained: give one)")
+    unique.add_argument("--U", nargs="+", type=quantity, metavar="TOKENS",
+                        help="unique tokens each run may draw its D training tokens from, "
+                             "e.g. 5B (a count of tokens, not epochs); several values: every "
+                             "run once on each; a run with D > U repeats its data D/U times")
+    unique.add_argument("--epochs", nargs="+", type=positive_float, metavar="E",
+                        help="epochs, passes over the unique data (D/U, a ratio of tokens), "
+                             "e.g. 1 4 16: every run once at each, on U = D/E unique tokens "
+                             "(below 1: U > D, only D of them seen)")
     add_seed_option(p)
     add_output_options(p, "table", what="the runs (CSV)", json_flag=False, required=True)
     p.set_defaults(func=cmd_generate)
