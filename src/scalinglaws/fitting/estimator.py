@@ -23,7 +23,9 @@ from ._best_optimum import result_from_search
 # GRADIENT_TOLERANCE is imported from here by the uncertainty stage
 from .engine import GRADIENT_TOLERANCE, MultiStartResult, distinct_optima  # noqa: F401
 from .engine import multistart_minimize, row_blocks
-from .result import FitResult
+# fitted_range is imported from here by compare; it lives with the result, whose field it
+# fills, so that the grouped fit (which must not import this module) records it too
+from .result import FitResult, fitted_range
 from .varpro import separable_starts
 
 __all__ = ["LawFitter", "FitResult", "fit"]
@@ -38,17 +40,6 @@ _REFINED = 8  # distinct end points of the subsample search refined on every row
 # Memory a fit needs per run on top of the data, five free parameters: 1,000,000 runs
 # peaked about 330 MB above the data (bench/bench_rows.py); with a margin
 _BYTES_PER_RUN = 600
-
-
-def fitted_range(inputs: Mapping) -> dict:
-    """``{input: (smallest, largest)}`` of the fitted runs, with ``"N*D"`` for a law of N
-    and D: the largest N and the largest D come from different runs of an IsoFLOP sweep,
-    so how far a prediction reaches is measured in N*D (C / k), run by run."""
-    out = {k: (float(np.min(v)), float(np.max(v))) for k, v in inputs.items()}
-    if {"N", "D"} <= set(inputs):
-        product = np.asarray(inputs["N"], dtype=float) * np.asarray(inputs["D"], dtype=float)
-        out["N*D"] = (float(np.min(product)), float(np.max(product)))
-    return out
 
 
 class LawFitter:

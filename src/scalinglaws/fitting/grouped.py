@@ -67,7 +67,7 @@ from .engine import GRADIENT_TOLERANCE, _bound_tolerance, multistart_minimize
 from .polish import polish
 from .grouped_result import GroupedFitResult
 from .identifiability import identifiability
-from .result import FitResult
+from .result import FitResult, fitted_range
 
 __all__ = ["GroupedFitResult", "GroupedFitter", "fit", "group_rows", "SECONDS_PER_GROUP_RUN"]
 
@@ -198,8 +198,11 @@ class GroupedFitter:
             nfev += joint_nfev
         final = block_lm(stack, theta[None], self.fitter.loss, self.fitter.lower,
                          self.fitter.upper, self.shared_index, max_iter=0)
-        return self._result(stack, keys, rows, prints, separate, f_sep, final, n_starts, nit,
-                            nfev, groups, per_weights is not None)
+        # each group's own range of inputs: a prediction from a group's law warns when it
+        # reaches far beyond that group's runs, as a single fit's does
+        ranges = [fitted_range(x) for x in inputs]
+        return self._result(stack, keys, rows, prints, ranges, separate, f_sep, final, n_starts,
+                            nit, nfev, groups, per_weights is not None)
 
     def _joint(self, stack, separate):
         """Step 3 of the module docstring: the joint starts and the joint block LM."""
@@ -226,8 +229,8 @@ class GroupedFitter:
             theta = _dense_polish(self, stack, theta, joint["f"][best].sum())
         return theta, nit, nfev
 
-    def _result(self, stack, keys, rows, prints, separate, f_sep, final, n_starts, nit, nfev,
-                column, weighted):
+    def _result(self, stack, keys, rows, prints, ranges, separate, f_sep, final, n_starts, nit,
+                nfev, column, weighted):
         form, fitter = self.fitter.form, self.fitter
         theta = final["theta"][0]
         f_groups = final["f"][0]
@@ -257,7 +260,7 @@ class GroupedFitter:
                 status=status, message=message, at_bounds=at_bounds, n_starts=int(n_starts[g]),
                 options={**options, **grouping, "group": key}, data_fingerprint=prints[g],
                 nit=int(nit), nfev=int(nfev), gradient=float(gradient[g]),
-                residuals=r[g, :count], diagnostics=diagnostics)
+                residuals=r[g, :count], diagnostics=diagnostics, fitted_range=ranges[g])
             if coupled:
                 values = form.to_public(fitter._expand(separate[g][None])[0])
                 separate_results[key] = FitResult.from_params(form, dict(zip(form.param_names,

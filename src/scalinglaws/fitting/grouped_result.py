@@ -168,12 +168,13 @@ class GroupedFitResult(ByGroup, JsonDocument):
     # -- export ------------------------------------------------------------------
     def to_dict(self) -> dict:
         """Plain types: the form, the shared values, the objectives and status, and per
-        group its parameters, objective, runs, status and data fingerprint."""
+        group its parameters, objective, runs, status, data fingerprint and fitted range."""
         def group_doc(key, result):
             return {"group": key, "params": dict(result.params), "objective": result.objective,
                     "n_runs": result.n_runs, "status": result.status,
                     "message": result.message, "at_bounds": list(result.at_bounds),
                     "gradient": result.gradient, "data_fingerprint": result.data_fingerprint,
+                    "fitted_range": {k: list(v) for k, v in result.fitted_range.items()},
                     "diagnostics": dict(result.diagnostics)}
 
         doc = {

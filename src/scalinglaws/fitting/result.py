@@ -18,11 +18,23 @@ from .._version import __version__
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
 
-__all__ = ["FitResult", "SCHEMA_VERSION", "DOCUMENT_KIND", "check_fitted_on", "check_same_point"]
+__all__ = ["FitResult", "SCHEMA_VERSION", "DOCUMENT_KIND", "check_fitted_on", "check_same_point",
+           "fitted_range"]
 
 #: version of the fit document written (see outputs/io for the versions read)
 SCHEMA_VERSION = 2  # 2: fitted_range (version 1 files are read: no range)
 DOCUMENT_KIND = "scalinglaws.fit"
+
+
+def fitted_range(inputs: Mapping) -> dict:
+    """``{input: (smallest, largest)}`` of the fitted runs, with ``"N*D"`` for a law of N
+    and D: the largest N and the largest D come from different runs of an IsoFLOP sweep,
+    so how far a prediction reaches is measured in N*D (C / k), run by run."""
+    out = {k: (float(np.min(v)), float(np.max(v))) for k, v in inputs.items()}
+    if {"N", "D"} <= set(inputs):
+        product = np.asarray(inputs["N"], dtype=float) * np.asarray(inputs["D"], dtype=float)
+        out["N*D"] = (float(np.min(product)), float(np.max(product)))
+    return out
 
 
 def check_fitted_on(result, runs) -> str:

@@ -3,8 +3,9 @@
 ``scalinglaws.grouped_fit``).
 
 The document holds, per group, the parameters (shared values included), the group's
-part of the joint objective, its runs, status, gradient and data fingerprint, and the
-separate optima; the loaded result predicts exactly as the saved one (the parameters are
+part of the joint objective, its runs, status, gradient, data fingerprint and fitted
+range of inputs (whence predictions far beyond the group's runs warn), and the separate
+optima; the loaded result predicts exactly as the saved one (the parameters are
 written with every digit). Not saved, hence not loaded: each group's residuals, local
 optima and the rows of the fitted table (``group_rows`` is empty).
 
@@ -29,6 +30,7 @@ from ..._exceptions import InputError
 from ..._files import parse_json, read_bounded
 from ...fitting.grouped_result import _KIND, GroupedFitResult
 from ...fitting.result import FitResult
+from .fit import _fitted_range
 from .validate import LOADER_HINTS, form_from_doc
 
 __all__ = ["load_grouped", "grouped_from_dict", "grouped_from_json"]
@@ -74,6 +76,9 @@ def _group_result(form, entry: dict, options: dict, free: tuple, source: str,
                      data_fingerprint=str(entry.get("data_fingerprint", "")),
                      nit=int(doc.get("nit", 0)), nfev=int(doc.get("nfev", 0)),
                      gradient=_float(entry.get("gradient")),
+                     # absent in files written before groups kept it: no range, no warning
+                     fitted_range=_fitted_range(entry.get("fitted_range") or {}, form,
+                                                f"{source}: field {field}"),
                      package_version=str(doc.get("package_version", "")),
                      diagnostics=dict(entry.get("diagnostics") or {}))
 
