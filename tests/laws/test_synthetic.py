@@ -27,6 +27,15 @@ def test_isoflop_layout():
     assert first.N.max() / first.N.min() == pytest.approx(100)
 
 
+def test_a_sweep_records_the_flop_accounting_it_was_made_with():
+    """C = k N D with the k given, and the runs (so a fit of them, and its allocation)
+    say so; before, the runs of a k = 8 sweep recorded 6."""
+    runs = generate_sweep(flops_per_token=8, noise=0.0)
+    np.testing.assert_allclose(8 * runs.N * runs.D, runs.C, rtol=1e-12)
+    assert runs.flops_per_token == 8.0
+    assert fit(runs).flops_per_token == 8.0
+
+
 def test_same_seed_same_sweep_and_noise_level():
     a, b = generate_sweep(rng=3), generate_sweep(rng=3)
     assert np.array_equal(a.loss, b.loss)

@@ -160,7 +160,8 @@ def generate_sweep(form: str | Form = "chinchilla", params: Mapping[str, float] 
     extra = {name: grid[name].to_numpy() for name in ("U", "epochs") if name in grid}
     return Runs.from_arrays(N=grid["N"].to_numpy(), D=grid["D"].to_numpy(),
                             C=grid["C"].to_numpy(), loss=grid["loss"].to_numpy(),
-                            budget=grid["budget"].to_numpy(), **extra)
+                            budget=grid["budget"].to_numpy(), flops_per_token=flops_per_token,
+                            **extra)
 
 
 def _with_unique_tokens(grid: pd.DataFrame, needs_unique: bool, unique_tokens, unique_grid,
