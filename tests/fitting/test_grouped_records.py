@@ -93,3 +93,25 @@ def test_a_broken_group_range_is_refused_naming_the_group(grouped):
     with pytest.raises(sl.InputError, match=r"groups\[1\].*fitted_range\.N"):
         grouped_from_dict(doc)
 
+
+
+@pytest.mark.parametrize("shared", [(), ("alpha", "beta")], ids=["separate", "shared"])
+def test_a_groups_allocation_uses_the_runs_flops_per_token(shared, tmp_path):
+    runs = sl.load_runs(_two_scales(flops_per_token=8.0), flops_per_token=8.0)
+    grouped = sl.fit(runs, groups="scale", shared=list(shared))
+    assert grouped.options["flops_per_token"] == 8.0
+    path = tmp_path / "grouped.json"
+    grouped.save(path)
+    loaded = sl.load_grouped(path)
+    assert loaded.options["flops_per_token"] == 8.0
+    C = 3e19  # 3x the small group's largest budget: no extrapolation warning
+    for result in (grouped, loaded):
+        law = result["small"]
+        assert law.flops_per_token == 8.0
+        optimum = sl.compute_optimal(law, C)
+        N, D = float(optimum.N), float(optimum.D)
+        assert 8.0 * N * D == pytest.approx(C, rel=1e-12)
+        # the optimum itself, by brute force along C = 8 N D (grid steps of 0.07%)
+        grid = np.logspace(np.log10(N) - 2, np.log10(N) + 2, 12001)
+        losses = law.predict(N=grid, D=C / (8.0 * grid))
+        assert N == pytest.approx(grid[np.argmin(losses)], rel=1e-3)

@@ -201,8 +201,13 @@ class GroupedFitter:
         # each group's own range of inputs: a prediction from a group's law warns when it
         # reaches far beyond that group's runs, as a single fit's does
         ranges = [fitted_range(x) for x in inputs]
+        recorded = {"weighted": per_weights is not None}
+        if {"N", "D"} <= set(self.fitter.form.inputs):
+            # the FLOP accounting the runs were loaded with (C = k N D), as a single fit
+            # records it: allocation from a group's law defaults to it instead of 6
+            recorded["flops_per_token"] = float(runs.flops_per_token)
         return self._result(stack, keys, rows, prints, ranges, separate, f_sep, final, n_starts,
-                            nit, nfev, groups, per_weights is not None)
+                            nit, nfev, groups, recorded)
 
     def _joint(self, stack, separate):
         """Step 3 of the module docstring: the joint starts and the joint block LM."""
@@ -230,7 +235,7 @@ class GroupedFitter:
         return theta, nit, nfev
 
     def _result(self, stack, keys, rows, prints, ranges, separate, f_sep, final, n_starts, nit,
-                nfev, column, weighted):
+                nfev, column, recorded):
         form, fitter = self.fitter.form, self.fitter
         theta = final["theta"][0]
         f_groups = final["f"][0]
@@ -239,7 +244,7 @@ class GroupedFitter:
                     else final["gradient"][0])
         r, jac = (a[0] for a in stack.evaluate(theta[None]))
         per_index = [fitter.free.index(n) for n in self.per_group]
-        options = {**fitter.options(), "weighted": weighted}
+        options = {**fitter.options(), **recorded}
         grouping = {"groups": column, "shared": list(self.shared)}
         results, separate_results, problems = {}, {}, []
         on_lower = theta <= fitter.lower + _bound_tolerance(fitter.lower)

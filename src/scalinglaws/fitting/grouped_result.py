@@ -73,7 +73,9 @@ class GroupedFitResult(ByGroup, JsonDocument):
         Largest relative projected gradient over the groups (joint, with shared
         parameters).
     options : Mapping
-        The fitting options, ``shared``, ``rank`` and ``groups``.
+        The fitting options, ``shared``, ``rank`` and ``groups``, and for a law of N and
+        D the runs' ``flops_per_token`` (k in C = k N D; each group's result records it
+        too, so that its allocation uses it).
     nit, nfev : int
         Iterations of the joint step and residual evaluations.
     warnings : tuple of str
