@@ -215,25 +215,26 @@ def _settle(stack, fitter, shared, theta, weights, max_iter):
     ``theta`` and whether each resample is now certified stationary.
     """
     per = np.setdiff1d(np.arange(stack.q), shared)
-    theta, gradient = _finish(stack, fitter, shared, per, theta, weights, max_iter)
+    # f: the joint objective at the returned theta, which _finish's stationarity test
+    # computed (the same numbers, row by row, as _objective of each resample alone)
+    theta, gradient, f = _finish(stack, fitter, shared, per, theta, weights, max_iter)
     residuals, pack, unpack, rows = joint_residuals(stack, shared, per)
     lower, upper = joint_bounds(fitter.lower, fitter.upper, shared, per, stack.n_groups)
     again = np.flatnonzero(~(gradient <= _CLEARLY_STATIONARY))
     for i in again:
-        f0 = _objective(stack, fitter, theta[i][None], weights[i][None])[0]
         x, value, _, _ = polish(residuals, pack(theta[i]), fitter.loss, lower, upper,
                                 weights=weights[i].ravel()[rows])
-        if np.isfinite(value) and value <= f0:
+        if np.isfinite(value) and value <= f[i]:
             theta[i] = unpack(x[None])[0]
     if again.size:
-        theta[again], gradient[again] = _finish(stack, fitter, shared, per, theta[again],
-                                                weights[again], max_iter)
+        theta[again], gradient[again], _ = _finish(stack, fitter, shared, per, theta[again],
+                                                   weights[again], max_iter)
     return theta, gradient <= GRADIENT_TOLERANCE
 
 
 def _finish(stack, fitter, shared, per, theta, weights, max_iter):
-    """Cheap last steps of joint refits; returns them and their relative gradient
-    (:func:`_stationary`).
+    """Cheap last steps of joint refits; returns them, their relative gradient and
+    their joint objective (:func:`_stationary`).
 
     Each parameter that the gradient pushes toward a finite bound is tried on the bound
     and kept there if the objective does not rise beyond rounding (a log coefficient
@@ -263,7 +264,7 @@ def _finish(stack, fitter, shared, per, theta, weights, max_iter):
                    weights=weights, max_iter=max_iter)
     better = own["f"].sum(axis=1) <= f
     theta = np.where(better[:, None, None], own["theta"], theta)
-    return theta, _stationary(stack, fitter, shared, per, theta, weights)
+    return (theta, *_stationary(stack, fitter, shared, per, theta, weights))
 
 
 def _objective(stack, fitter, theta, weights, gradient=False):
@@ -274,7 +275,9 @@ def _objective(stack, fitter, theta, weights, gradient=False):
 
 
 def _stationary(stack, fitter, shared, per, theta, weights):
-    """Relative projected gradient ``(K,)`` of joint problems, the engine's measure
+    """Relative projected gradient ``(K,)`` of joint problems, and their joint objective
+    ``(K,)`` (:func:`_objective`'s numbers, from the same evaluation). The gradient is the
+    engine's measure
     except that a group fitted exactly (objective per run drawn at most the engine's
     ``_EXACT_FIT``: residuals at rounding level) is stationary in its own parameters,
     and every parameter when all groups are: a non-negative objective at 0 is at its
@@ -285,7 +288,8 @@ def _stationary(stack, fitter, shared, per, theta, weights):
     gross[..., per] = np.where(exact[..., None], np.inf, gross[..., per])
     gross[..., shared] = np.where(exact.all(axis=1)[:, None, None], np.inf, gross[..., shared])
     relative = _gradient(grad, gross, theta, fitter.lower, fitter.upper, shared, per, True)
-    return np.where(np.isfinite(f.sum(axis=1)), relative, np.inf)
+    total = f.sum(axis=1)
+    return np.where(np.isfinite(total), relative, np.inf), total
 
 
 def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
