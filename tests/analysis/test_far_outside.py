@@ -98,6 +98,19 @@ def test_a_saved_fit_its_runs_did_not_determine_warns_when_it_predicts(tmp_path)
         sl.predict(loaded, N=1e7, D=1e12)
 
 
+def test_a_calibrated_law_of_such_a_fit_warns_too(tmp_path):
+    """Its prediction intervals do not make the fit determined: before, a calibrated law
+    (fit --uncertainty) of an undetermined fit predicted in silence."""
+    runs = _one_token_count()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)  # the fit's own warnings
+        law = sl.calibrate(sl.fit(runs), runs, n_resamples=0, rollout=False, progress=False)
+    with pytest.warns(sl.IdentifiabilityWarning,
+                      match=r"this chinchilla fit was not determined by its runs") as caught:
+        sl.predict(law, N=1e8, D=2e10)
+    assert caught[0].filename == __file__
+
+
 def test_a_converged_determined_fit_predicts_quietly_after_loading(tmp_path):
     runs = sl.generate_sweep(rng=1)
     with warnings.catch_warnings():

@@ -11,7 +11,7 @@ from ..laws.frontier import frontier_terms
 from ..uncertainty.delta import draws_log_predictions
 from ._common import (DEFAULT_LEVEL, warn_far_beyond, check_draws, check_fit, chosen_draws, irreducible,
                       loss_at_shared_inputs, parameter_rows, quiet, require_frontier,
-                      rows_and_level, shaped, summarise)
+                      rows_and_level, shaped, summarise, warn_unsettled)
 from .results import FrontierCoefficients, Prediction
 
 __all__ = ["predict", "chinchilla_frontier", "irreducible_loss"]
@@ -107,6 +107,9 @@ def predict(fit, draws=None, confidence_level=None, *, interval: str | None = No
         raise InputError(f"`interval={interval!r}` asks for an interval and `draws=False` "
                          "for none: drop one")
     if isinstance(fit, CalibratedFit):
+        # its fit's status and diagnostics, as a plain fit's are on every prediction (the
+        # calibrated law warns beyond its range itself)
+        warn_unsettled(fit.fit)
         return _calibrated_prediction(fit, draws, confidence_level, interval, inputs)
     if interval == "prediction":
         raise InputError("prediction intervals need the run-to-run scatter and the "
