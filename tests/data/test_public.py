@@ -56,7 +56,8 @@ def test_unreachable_source_says_what_to_do(monkeypatch, tmp_path):
     info = dataclasses.replace(ds.DATASETS["epoch_chinchilla"],
                                url=(tmp_path / "nowhere.csv").as_uri())
     monkeypatch.setitem(ds.DATASETS, "epoch_chinchilla", info)
-    with pytest.raises(InputError, match="pass its path"):
+    with pytest.raises(InputError, match=r"pass its path instead \(`path=` in Python, "
+                                         r"`--data PATH` to `scalinglaws reproduce`\)"):
         ds.fetch("epoch_chinchilla")
     with pytest.raises(InputError, match="not in the cache"):
         ds.fetch("epoch_chinchilla", download=False)

@@ -90,7 +90,8 @@ def _download(url: str, folder: Path, name: str, deadline: float) -> Path:
             tmp.close()
             os.unlink(tmp.name)
             raise InputError(f"could not download dataset {name} from {url} ({exc}); "
-                             f"pass its path instead: {DATASETS[name].how_to_get}") from None
+                             f"pass its path instead (`path=` in Python, `--data PATH` to "
+                             f"`scalinglaws reproduce`): {DATASETS[name].how_to_get}") from None
     return Path(tmp.name)
 
 
@@ -115,8 +116,9 @@ def fetch(name: str, path=None, *, download: bool = True,
         raise InputError(f"dataset {name} has no downloadable table; pass its path: "
                          f"{info.how_to_get}")
     if not download:
-        raise InputError(f"dataset {name} is not in the cache ({cached}); pass its path or "
-                         "allow the download")
+        raise InputError(f"dataset {name} is not in the cache ({cached}); pass its path "
+                         "(`path=`, or `--data PATH` to `scalinglaws reproduce`) or allow the "
+                         "download")
     if not (isinstance(deadline, (int, float)) and deadline > 0):
         raise InputError(f"`deadline` must be a positive number of seconds, got {deadline!r}")
     cached.parent.mkdir(parents=True, exist_ok=True)
