@@ -158,3 +158,25 @@ def test_the_band_is_at_the_level_of_the_fits_bootstrap(plain_result, runs):
     ax = plot.efficient_frontier(plain_result.with_bootstrap(boot), known_models=False,
                                  confidence_level=0.9)
     assert "90% bootstrap percentile interval (20 draws)" in legend_texts(ax)
+
+
+def test_the_compute_of_the_fitted_runs_is_shaded():
+    """A grey band spans k * N*D of the runs the fit was made on (k = 8 here): beyond it,
+    the line is the law's extrapolation (a reviewer read the line to 1e26 FLOP, 1e6x past
+    the runs, with nothing marking where they end)."""
+    from matplotlib.patches import Polygon, Rectangle
+
+    from scalinglaws import generate_sweep, load_runs
+
+    sweep = generate_sweep(rng=0).to_frame()
+    runs = load_runs(sweep[["N", "D", "loss"]], flops_per_token=8)
+    ax = plot.efficient_frontier(fit(runs), known_models=False, published=False)
+    spans = [p for p in ax.patches + ax.collections if isinstance(p, (Polygon, Rectangle))
+             and p.get_label() == "compute of the fitted runs"]
+    assert len(spans) == 1
+    xs = spans[0].get_xy()[:, 0] if isinstance(spans[0], Polygon) else \
+        [spans[0].get_x(), spans[0].get_x() + spans[0].get_width()]
+    product = sweep.N.to_numpy() * sweep.D.to_numpy()
+    assert (min(xs), max(xs)) == pytest.approx((8 * product.min(), 8 * product.max()),
+                                               rel=1e-12)
+    assert "compute of the fitted runs" in legend_texts(ax)

@@ -55,7 +55,9 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
     Draws the fit's N_opt(C) (:func:`scalinglaws.compute_optimal`, C = 6ND) with its
     bootstrap band, the published frontiers of Kaplan et al. (2020) and Hoffmann et al.
     (2022), and well-known models at their (C, N). A model above the fit's line has more
-    parameters than its compute warrants: it is under-trained (too few tokens).
+    parameters than its compute warrants: it is under-trained (too few tokens). A grey
+    band marks the compute of the fitted runs (a fit that records its range): beyond it
+    the line is the law's extrapolation.
 
     Parameters
     ----------
@@ -94,7 +96,7 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
     >>> import matplotlib; matplotlib.use("Agg")
     >>> from scalinglaws import fit, generate_sweep, plot
     >>> ax = plot.efficient_frontier(fit(generate_sweep(rng=0), "chinchilla"))
-    >>> ax.get_legend().get_texts()[1].get_text()
+    >>> ax.get_legend().get_texts()[2].get_text()
     'Hoffmann et al. 2022: 1.30·(C/6)^0.4565'
     """
     from ...analysis.extrapolate import chinchilla_frontier, compute_optimal
@@ -123,6 +125,12 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
                                dtype=float)
 
     ax = new_axes(ax, figsize, default=(7.2, 5.4))
+    # where the fit has runs: the line and band beyond are the law's extrapolation
+    fitted = (getattr(result, "fitted_range", None) or {}).get("N*D")
+    k = float(getattr(result, "flops_per_token", 6.0) or 6.0)  # compute_optimal's C = k N D
+    if fitted is not None:
+        ax.axvspan(k * fitted[0], k * fitted[1], color="0.82", alpha=0.55, lw=0, zorder=1,
+                   label="compute of the fitted runs")
     ax.plot(compute, alloc.N, color="tab:blue", lw=2.2, zorder=4,
             label=f"this fit ({form.name}): N_opt(C)")
     if "N" in alloc.intervals:
@@ -155,7 +163,7 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(compute.min(), compute.max())
-    ax.set_xlabel(LABELS["C"] + ", C = 6ND")
+    ax.set_xlabel(LABELS["C"] + f", C = {k:g}ND")
     ax.set_ylabel("parameters N (lines: compute-optimal N_opt)")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="upper left", fontsize="small", framealpha=0.92)
