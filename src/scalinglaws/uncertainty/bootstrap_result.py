@@ -417,7 +417,10 @@ class BootstrapResult(FrozenOnUnpickle):
             of points and, given :func:`~scalinglaws.calibrate`'s result, prediction
             intervals. Unpacking it as the tuple ``(estimate, low, high)`` this method
             returned before still works, with a
-            :class:`~scalinglaws.ScalingLawsDeprecationWarning`.
+            :class:`~scalinglaws.ScalingLawsDeprecationWarning`. A bootstrap does not keep
+            the runs' range or the fit's status, so this shortcut does not warn of a
+            prediction far beyond the runs, or of a fit they did not determine, as
+            ``scalinglaws.predict(result.with_bootstrap(boot), ...)`` does.
 
         Raises
         ------
