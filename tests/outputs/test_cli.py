@@ -149,6 +149,24 @@ def test_backtest_command(epoch_csv, capsys, tmp_path):
     assert doc["kind"] == "scalinglaws.backtest"
 
 
+def test_optimal_of_a_tied_fit_says_its_intervals_hold_the_tie(boot_file, tmp_path, capsys):
+    """A preset-extrapolate law ties beta = alpha, which makes N_opt grow as C^0.5 exactly
+    in every bootstrap refit: its interval is conditional on that, and optimal says so
+    (a reviewer took such an interval for the data's). A free fit has no note."""
+    tied = tmp_path / "tied.json"
+    assert main(["fit", str(DEFAULT_DATA), "--preset", "extrapolate", "--bootstrap", "30",
+                 "--seed", "1", "--out", str(tied)]) == 0
+    capsys.readouterr()
+    assert main(["optimal", str(tied), "--C", "1e21"]) == 0
+    out = capsys.readouterr().out
+    assert out.rstrip().splitlines()[-1] == (
+        "note: the intervals hold beta = alpha as exact (every bootstrap refit keeps it; "
+        "with beta = alpha, N_opt and D_opt grow as C^0.5 exactly); a fit without it gives "
+        "the data's own spread")
+    assert main(["optimal", str(boot_file), "--C", "1e21"]) == 0
+    assert "note:" not in capsys.readouterr().out
+
+
 def test_optimal_and_diagnose_commands(boot_file, capsys):
     assert main(["optimal", str(boot_file), "--compute", "5.76e23", "1e24", "--json"]) == 0
     doc = _json(capsys)
