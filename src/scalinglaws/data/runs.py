@@ -27,7 +27,7 @@ import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import (FrozenDict, FrozenOnUnpickle, as_names, check_choice,
-                           check_fits_in_memory, check_positive)
+                           check_fits_in_memory, check_positive, deep_freeze)
 from ._hints import loss_hint, missing_column_message, read_explained, warn_unused_lookalikes
 from ._plausibility import (DUPLICATES, LOSS_UNITS, MAX_PLAUSIBLE_LOSS, repeated_rows, to_nats,
                             warn_units)
@@ -134,9 +134,13 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
     if lines is not None:
         lines = np.asarray(lines, dtype=np.int64).copy()
         lines.flags.writeable = False
+    # how the rows were read (the defaults say nothing): the start of Runs.selection
+    selection = {**({"nan_policy": nan_policy} if nan_policy != "raise" else {}),
+                 **({"duplicates": duplicates} if duplicates in ("drop", "raise") else {}),
+                 **({"dropped_rows": dropped} if dropped else {})}
     return Runs(_frame=frame, source=source, flops_per_token=flops_per_token, derived=derived,
                 n_dropped=len(dropped), dropped_rows=dropped,
-                row_numbers=tuple(int(row) for row in rows),
+                row_numbers=tuple(int(row) for row in rows), selection=deep_freeze(selection),
                 source_columns=FrozenDict(mapping), source_lines=lines)
 
 
@@ -364,6 +368,13 @@ class Runs(FrozenOnUnpickle):
     source_lines : numpy.ndarray or None (read-only)
         Line in the file of each source row (CSV/TSV/JSON lines); None when lines do
         not apply.
+    selection : mapping (read-only)
+        How the runs were chosen from the source table, recorded by a fit of them as
+        ``options["rows"]`` (empty: every row, default loading): ``nan_policy``,
+        ``duplicates`` (not the defaults) and ``dropped_rows`` on loading; since then
+        (:meth:`exclude_top_loss`, :meth:`select`, :meth:`query`, :meth:`groupby`)
+        ``excluded_rows``, ``exclude_top_loss`` (k in all) and, after any other
+        selection, ``steps`` in order. :meth:`with_selection` makes them again.
     """
 
     _frame: pd.DataFrame = field(repr=False)
@@ -375,6 +386,7 @@ class Runs(FrozenOnUnpickle):
     row_numbers: tuple[int, ...] = ()
     source_columns: Mapping = field(default_factory=FrozenDict)
     source_lines: np.ndarray | None = field(default=None, repr=False)
+    selection: Mapping = field(default_factory=FrozenDict, repr=False)
 
     def __post_init__(self) -> None:
         if not self.row_numbers:
@@ -489,9 +501,53 @@ class Runs(FrozenOnUnpickle):
                                  f"{type(error).__name__}: {error}") from error
         if isinstance(mask, pd.Series) and not mask.index.equals(self._frame.index):
             raise InputError("select: the mask Series is not indexed like runs.frame")
-        keep = checked_mask(mask, len(self), "runs")
-        return replace(self, _frame=self._frame.loc[keep].reset_index(drop=True),
-                       row_numbers=tuple(np.asarray(self.row_numbers)[keep].tolist()))
+        return self._subset(checked_mask(mask, len(self), "runs"), None)
+
+    def _subset(self, keep: np.ndarray, step: dict | None) -> Runs:
+        """The runs where ``keep``, recording ``step`` (None: a mask's) in :attr:`selection`."""
+        rows = np.asarray(self.row_numbers)
+        kept = replace(self, _frame=self._frame.loc[keep].reset_index(drop=True),
+                       row_numbers=tuple(rows[keep].tolist()))
+        left_out = tuple(rows[~keep].tolist())
+        if not left_out:
+            return kept
+        record = dict(self.selection)
+        record["excluded_rows"] = tuple(sorted(record.get("excluded_rows", ()) + left_out))
+        step = {"select": left_out} if step is None else step
+        prior = record.get("exclude_top_loss", 0)
+        if "exclude_top_loss" in step:
+            record["exclude_top_loss"] = prior + step["exclude_top_loss"]
+        if "steps" in record or "exclude_top_loss" not in step:
+            # without steps so far, every earlier selection excluded runs of largest loss
+            earlier = record.get("steps", ({"exclude_top_loss": prior},) if prior else ())
+            record["steps"] = (*earlier, step)
+        return replace(kept, selection=deep_freeze(record))
+
+    def with_selection(self, rows: Mapping) -> Runs:
+        """The runs selected as ``rows`` (a fit's ``options["rows"]``) says, step by step;
+        load the table with its ``nan_policy`` and ``duplicates`` first (:func:`load_runs`)."""
+        if not isinstance(rows, Mapping):
+            raise InputError(f"`rows` must be a fit's options['rows'], got {type(rows).__name__}")
+        k, runs = rows.get("exclude_top_loss", 0), self
+        for step in rows.get("steps") or ([{"exclude_top_loss": k}] if k else []):
+            if "exclude_top_loss" in step:
+                runs = runs.exclude_top_loss(int(step["exclude_top_loss"]))
+            elif "query" in step:
+                runs = runs.query(step["query"])
+            elif "select" in step:
+                keep = ~np.isin(runs.row_numbers, list(step["select"]))
+                runs = runs._subset(checked_mask(keep, len(runs), "runs"), None)
+            elif "groupby" in step:  # the group as groupby makes it, recorded alike
+                parts = {_group_step(step["groupby"], key)["value"]: part
+                         for key, part in runs.groupby(step["groupby"])}
+                if step.get("value") not in parts:
+                    raise InputError(f"`rows`: no group {step.get('value')!r} in column "
+                                     f"{step['groupby']!r}")
+                runs = parts[step.get("value")]
+            else:
+                raise InputError(f"`rows`: unknown selection step {dict(step)!r} (known: "
+                                 "exclude_top_loss, query, select, groupby)")
+        return runs
 
     def query(self, expr: str) -> Runs:
         """Runs matching a :meth:`pandas.DataFrame.query` expression, e.g. ``"N > 1e9"``."""
@@ -502,7 +558,8 @@ class Runs(FrozenOnUnpickle):
         # pandas raises many unrelated types (SyntaxError, NameError, KeyError...).
         except Exception as error:
             raise InputError(f"query {expr!r} failed: {error}; columns: {self.columns}") from error
-        return self.select(self._frame.index.isin(picked.index))
+        return self._subset(checked_mask(self._frame.index.isin(picked.index), len(self), "runs"),
+                            {"query": expr})
 
     def exclude_top_loss(self, k: int) -> Runs:
         """Drop the ``k`` runs of largest loss (ties: the earlier row goes first)."""
@@ -514,7 +571,7 @@ class Runs(FrozenOnUnpickle):
             raise InputError(f"exclude_top_loss: k={k} would drop all {len(self)} runs")
         keep = np.ones(len(self), dtype=bool)
         keep[np.argsort(-self.loss, kind="stable")[:k]] = False
-        return self.select(keep)
+        return self._subset(keep, {"exclude_top_loss": int(k)})
 
     def labels(self, column: str, argument: str) -> np.ndarray:
         """The values of ``column``, which the argument ``argument`` names (groups,
@@ -533,7 +590,11 @@ class Runs(FrozenOnUnpickle):
         """``(key, runs)`` for each value of ``column``, sorted by key (NaN keys kept)."""
         if not isinstance(column, str) or column not in self._frame.columns:
             raise InputError(f"groupby: no column {column!r}; columns: {self.columns}")
-        return [
-            (key, self.select(self._frame.index.isin(part.index)))
-            for key, part in self._frame.groupby(column, sort=True, dropna=False)
-        ]
+        return [(key, self._subset(self._frame.index.isin(part.index), _group_step(column, key)))
+                for key, part in self._frame.groupby(column, sort=True, dropna=False)]
+
+
+def _group_step(column: str, key: Any) -> dict:
+    """:meth:`Runs.groupby`'s selection step of group ``key``, plain (None: missing values)."""
+    key = key.item() if isinstance(key, np.generic) else key
+    return {"groupby": column, "value": None if pd.isna(key) else key}

@@ -305,11 +305,15 @@ class LawFitter:
             weights = runs.frame[weights].to_numpy(dtype=float)
         result = self.fit_arrays(inputs, runs.loss, weights=weights,
                                  fingerprint=runs.fingerprint(self.form.inputs + ("loss",)))
+        recorded = {}
         if {"N", "D"} <= set(self.form.inputs):
             # the FLOP accounting the runs were loaded with (C = k N D): allocation and
             # diagnosis of this fit default to it instead of assuming 6
-            result = dataclasses.replace(result, options={
-                **result.options, "flops_per_token": float(runs.flops_per_token)})
+            recorded["flops_per_token"] = float(runs.flops_per_token)
+        if runs.selection:  # which rows of their table the runs are (Runs.selection)
+            recorded["rows"] = runs.selection
+        if recorded:
+            result = dataclasses.replace(result, options={**result.options, **recorded})
         return result
 
     def fit_arrays(self, inputs, target, *, weights=None,

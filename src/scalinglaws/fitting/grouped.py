@@ -206,6 +206,8 @@ class GroupedFitter:
             # the FLOP accounting the runs were loaded with (C = k N D), as a single fit
             # records it: allocation from a group's law defaults to it instead of 6
             recorded["flops_per_token"] = float(runs.flops_per_token)
+        if runs.selection:  # which rows of their table the runs are, as a single fit says
+            recorded["rows"] = runs.selection
         return self._result(stack, keys, rows, prints, ranges, separate, f_sep, final, n_starts,
                             nit, nfev, groups, recorded)
 

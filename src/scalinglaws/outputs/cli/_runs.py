@@ -4,7 +4,11 @@ row selection a fit file records so that later commands read the same runs.
 A flag left at its default is told apart from the same value typed (:func:`given`): a
 command reading a fit with ``--data`` re-applies the fit's recorded row selection and
 FLOP accounting (``options.rows``, ``options.flops_per_token``) unless a flag says
-otherwise, and ``optimal``/``diagnose`` default to the fit's ``k``.
+otherwise, and ``optimal``/``diagnose`` default to the fit's ``k``. The record is the
+runs' own (:attr:`Runs.selection <scalinglaws.data.runs.Runs.selection>`, which every fit
+keeps), made again by :meth:`Runs.with_selection
+<scalinglaws.data.runs.Runs.with_selection>`: a fit made in Python from
+``runs.exclude_top_loss(5)`` (or a query, a mask, a group) reads back as one made here.
 """
 
 from __future__ import annotations
@@ -143,8 +147,14 @@ def runs_from_args(args, path=None, *, fit=None):
     settings = {"flops_per_token": args.flops_per_token, "nan_policy": args.nan_policy,
                 "duplicates": getattr(args, "duplicates", "warn"),
                 "exclude_top_loss": args.exclude_top_loss}
-    reapplied = []
-    for name, value in _recorded(fit).items():
+    recorded = _recorded(fit)
+    # the fit's row selection, made again after loading unless --exclude-top-loss is typed
+    selection = {} if given(args.exclude_top_loss) else dict(
+        (getattr(fit, "options", None) or {}).get("rows") or {})
+    reapplied = [_steps_text(selection["steps"])] if selection.get("steps") else []
+    for name, value in recorded.items():
+        if name == "exclude_top_loss" and reapplied:
+            continue  # said by the steps
         if name in settings and not given(settings[name]) and value != settings[name]:
             settings[name] = value
             reapplied.append(f"--{name.replace('_', '-')} {value:g}" if name == "flops_per_token"
@@ -159,33 +169,34 @@ def runs_from_args(args, path=None, *, fit=None):
                      format=args.format, sep=delimiter(args.sep),
                      loss_units=getattr(args, "loss_units", None),
                      duplicates=settings["duplicates"])
+    if selection:
+        return runs.with_selection(selection)
     if settings["exclude_top_loss"]:
         runs = runs.exclude_top_loss(int(settings["exclude_top_loss"]))
     return runs
 
 
+def _steps_text(steps) -> str:
+    """A fit's recorded selection steps, as the note on re-reading its runs says them."""
+    said = {"exclude_top_loss": lambda s: f"--exclude-top-loss {s['exclude_top_loss']}",
+            "query": lambda s: f"query {s['query']!r}",
+            "select": lambda s: f"select ({len(s['select'])} rows left out)",
+            "groupby": lambda s: f"group {s['groupby']}={s.get('value')!r}"}
+    return "the row selection " + "; ".join(next(text(step) for name, text in said.items()
+                                                 if name in step) for step in steps)
+
+
 def with_row_selection(result, args, runs):
-    """``result`` recording in ``options.rows`` how ``runs`` were selected from the file:
-    ``nan_policy`` and ``duplicates`` when not the defaults (with the source rows they
-    dropped), ``exclude_top_loss`` (with the source rows it excluded)."""
+    """``result`` recording in ``options.rows`` how ``runs`` were selected from the file
+    (:attr:`Runs.selection <scalinglaws.data.runs.Runs.selection>`: ``nan_policy``,
+    ``duplicates``, the rows dropped on loading, ``exclude_top_loss`` and the rows it
+    excluded). A fit records its runs' selection itself; this adds it to a result that
+    lacks it. ``args`` is not read: the runs carry what the flags did."""
     import dataclasses
 
-    rows: dict = {}
-    if args.nan_policy != "raise":
-        rows["nan_policy"] = str(args.nan_policy)
-    if args.duplicates in ("drop", "raise"):
-        rows["duplicates"] = str(args.duplicates)
-    if runs.dropped_rows:
-        rows["dropped_rows"] = [int(r) for r in runs.dropped_rows]
-    if args.exclude_top_loss:
-        kept = set(int(r) for r in runs.row_numbers)
-        rows["exclude_top_loss"] = int(args.exclude_top_loss)
-        # every source row is kept, dropped on loading or excluded here
-        total = len(runs) + int(args.exclude_top_loss) + len(runs.dropped_rows)
-        rows["excluded_rows"] = sorted(set(range(total)) - kept - set(runs.dropped_rows))
-    if not rows:
+    if not runs.selection or "rows" in (result.options or {}):
         return result
-    return dataclasses.replace(result, options={**result.options, "rows": rows})
+    return dataclasses.replace(result, options={**result.options, "rows": runs.selection})
 
 
 def delimiter(sep):
