@@ -19,7 +19,10 @@ Run from the repository root with ``../shared`` beside it (or $SCALINGLAWS_SHARE
     python bench/bench_curves.py --coverage --method curves      # 3 curves: 10 resamples
     python bench/bench_curves.py --coverage --method ar1 --quantity params  # AR(1) sieve
     python bench/bench_curves.py --coverage --method blocks --quantity partway   # predict_final
+    python bench/bench_curves.py --coverage --method ar1 --quantity partway --level 0.95 \
+        --replicates 200   # predict_final with bootstrap_curves' default draws, as tested
     python bench/bench_curves.py --coverage --quantity partway --parts   # the two shares
+        (the law's draws by blocks)
     python bench/bench_curves.py --coverage --quantity partway --run-noise blocks  # before
     (--rho 0: independent noise; --block-length K: fixed blocks; --resamples, --replicates;
     --level 0.95: the level test_curve_final_coverage.py checks)

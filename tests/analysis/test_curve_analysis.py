@@ -95,7 +95,8 @@ def partway():
     curves, truth = synthetic_curves("momentum", schedules=schedules, rng=1, noise=0.001,
                                      autocorrelation=0.7)
     fit = fit_curves(curves, "momentum")
-    draws = bootstrap_curves(fit, curves, 30, rng=1, max_iter=200, confidence_level=0.9)
+    draws = bootstrap_curves(fit, curves, 30, method="blocks", rng=1, max_iter=200,
+                             confidence_level=0.9)
     run, _ = synthetic_curves("momentum", {**truth, "L0": truth["L0"] + 0.05},
                               schedules={"new": held}, rng=7, noise=0.001, autocorrelation=0.7)
     return fit, draws, run.truncate(0.5), held, curves

@@ -20,8 +20,8 @@ from scalinglaws.uncertainty.curves import bootstrap_curves
 
 @pytest.fixture(scope="module")
 def setting():
-    """A momentum-law fit with 30 block-bootstrap draws, and a WSD run with L0 0.05 nats
-    higher, with AR(1) noise and without, seen to half its steps."""
+    """A momentum-law fit with 30 bootstrap draws (the default: AR(1) sieve), and a WSD
+    run with L0 0.05 nats higher, with AR(1) noise and without, seen to half its steps."""
     schedules = default_schedules()
     held = schedules.pop("wsd")
     curves, truth = synthetic_curves("momentum", schedules=schedules, rng=1, noise=0.001,

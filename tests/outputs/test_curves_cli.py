@@ -71,9 +71,12 @@ def test_fit_with_bootstrap_writes_draws_and_predict_prints_the_band(synthetic, 
     out = tmp_path / "boot.json"
     assert main(["curves", "fit", str(path), "--law", "momentum", "--nan-policy", "omit",
                  "--bootstrap", "20", "--seed", "3", "--out", str(out)]) == 0
-    assert "95% bootstrap percentile intervals (blocks, 20 resamples" in capsys.readouterr().out
+    # the AR(1) sieve by default (README), said with each curve's coefficient
+    assert ("95% bootstrap percentile intervals (AR(1) sieve of each curve's residuals, "
+            "coefficients") in capsys.readouterr().out
     draws = load_curve_bootstrap(out)
     assert draws is not None and draws.draws.shape[1] == 5 and not draws.draws.flags.writeable
+    assert draws.method == "ar1" and len(draws.ar1_coefficients) == 4
     csv = tmp_path / "curve.csv"
     assert main(["curves", "predict", str(out), "--schedule", "cosine", "--steps", "10000",
                  "--peak-lr", "3e-4", "--final-lr", "3e-5", "--every", "2500",
@@ -138,7 +141,7 @@ def test_json_round_trip_and_schema(tmp_path):
     jsonschema = pytest.importorskip("jsonschema")
     curves, _ = synthetic_curves("momentum", rng=2, noise=0.001, every=512)
     fit = fit_curves(curves, "momentum", fixed={"lambda": 0.999})
-    draws = bootstrap_curves(fit, curves, 10, rng=0)
+    draws = bootstrap_curves(fit, curves, 10, method="blocks", rng=0)
     doc = curve_fit_to_dict(fit, draws)
     jsonschema.validate(doc, curves_schema())
     again, again_draws = curve_fit_from_dict(json.loads(json.dumps(doc)))
@@ -172,6 +175,12 @@ def test_json_round_trip_and_schema(tmp_path):
     assert again_sieve.method == "ar1"
     assert dict(again_sieve.ar1_coefficients) == dict(sieve.ar1_coefficients)
     assert again_sieve.describe() == sieve.describe()
+    # a file from before the method was recorded holds blocks (the only method then), not
+    # the sieve that is the default now
+    old = curve_fit_to_dict(fit, draws)
+    del old["bootstrap"]["method"]
+    _, old_draws = curve_fit_from_dict(json.loads(json.dumps(old)))
+    assert old_draws.method == "blocks" and old_draws.describe() == draws.describe()
 
 
 @pytest.mark.parametrize("change, message", [
@@ -285,7 +294,8 @@ def test_final_prints_where_a_run_part_way_through_will_end(synthetic, boot_fit,
     printed = capsys.readouterr().out
     # the level and the kind: percentiles of the draws' final losses (curve_final)
     assert "final_low, final_high: 95% bootstrap percentile intervals of the law's" in printed
-    assert "from the fit's bootstrap: 95% bootstrap percentile intervals (blocks, 20 resamples" in printed
+    assert ("from the fit's bootstrap: 95% bootstrap percentile intervals (AR(1) sieve of "
+            "each curve's residuals") in printed
     assert ("L0 refitted on the run's own points, their noise redrawn by studentized AR(1) "
             "sieve bootstrap") in printed
     assert main(args + ["--run-noise", "blocks"]) == 0

@@ -63,6 +63,22 @@ def test_the_fitted_noise_coefficient_is_the_simulated_one(rho):
     assert abs(np.mean(found) - rho) < 0.08, found
 
 
+def test_the_sieve_is_the_default_and_block_length_alone_means_blocks(fitted):
+    # the default changed from blocks to the sieve (README): a call that sized the blocks
+    # still gets the blocks it sized, and a block length for the sieve is refused
+    curves, _, fit = fitted
+    default = bootstrap_curves(fit, curves, 5, rng=4)
+    np.testing.assert_array_equal(default.draws,
+                                  bootstrap_curves(fit, curves, 5, method="ar1", rng=4).draws)
+    sized = bootstrap_curves(fit, curves, 5, block_length=9, rng=4)
+    assert sized.method == "blocks" and set(sized.block_lengths.values()) == {9}
+    np.testing.assert_array_equal(sized.draws, bootstrap_curves(
+        fit, curves, 5, method="blocks", block_length=9, rng=4).draws)
+    with pytest.raises(InputError, match="`block_length` sizes the blocks of "
+                                         "method='blocks'; method='ar1'"):
+        bootstrap_curves(fit, curves, 5, method="ar1", block_length=9, rng=4)
+
+
 def test_short_curves_are_refused(fitted):
     curves, _, _ = fitted
     first = curves.frame.groupby("run_id").cumcount().to_numpy() < 5  # 5 points a curve

@@ -293,13 +293,15 @@ def register(sub) -> None:
                         "al.'s own early-stopped AdamW recipe for the mpl law, to reproduce "
                         "their published fits (about 30 s per 3 curves; not an optimum: "
                         "exit status 1 and a warning say so)")
-    add_bootstrap_options(f, what="blocks of points (or whole curves, --method)")
-    f.add_argument("--method", choices=["blocks", "curves", "points", "ar1"], default="blocks",
-                   help="what the bootstrap resamples: blocks of consecutive points (the "
-                        "default), whole curves (warns below 8 curves: few distinct "
-                        "resamples), single points (warns: correlated points, too narrow; "
-                        "for comparison only) or ar1: each curve's noise redrawn by an AR(1) "
-                        "sieve around the fitted curve (covers better in simulations: README)")
+    add_bootstrap_options(f, what="the curves (--method says how)")
+    f.add_argument("--method", choices=["ar1", "blocks", "curves", "points"], default="ar1",
+                   help="what the bootstrap resamples: ar1 (the default): each curve's noise "
+                        "redrawn by an AR(1) sieve around the fitted curve (covers near "
+                        "nominal in simulations where blocks fall short: README); blocks: "
+                        "moving blocks of consecutive points (the default before); curves: "
+                        "whole curves (warns below 8 curves: few distinct resamples); points: "
+                        "single points (warns: correlated points, too narrow; for comparison "
+                        "only)")
     add_seed_option(f)
     add_output_options(f, "json", what="the fit (JSON, with the bootstrap draws)")
     f.set_defaults(func=cmd_fit)

@@ -188,6 +188,8 @@ def curve_fit_from_dict(doc: Any, *, source: str = "curve fit JSON"):
     bootstrap = CurveBootstrap(law=law, point=dict(values), draws=draws,
                                n_resamples=int(boot.get("n_resamples", len(draws))),
                                n_failed=int(boot.get("n_failed", 0)),
+                               # every file written names it; one without it is from
+                               # before it was recorded, when blocks were the only method
                                method=str(boot.get("method", "blocks")),
                                block_lengths=dict(boot.get("block_lengths") or {}),
                                ar1_coefficients={str(k): float(v) for k, v in
