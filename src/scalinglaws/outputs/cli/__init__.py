@@ -57,6 +57,51 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         self.exit(2, f"scalinglaws: error: {message} (see `{self.prog} --help`)\n")
 
+    def parse_args(self, args=None, namespace=None):
+        # argparse reports unknown options from the top-level parser, with no close match;
+        # here the innermost subcommand reports them, with its own options' close match
+        # (argparse's suggest_on_error is Python 3.14+).
+        argv = sys.argv[1:] if args is None else list(args)
+        namespace, extras = self.parse_known_args(argv, namespace)
+        if extras:
+            command = self._innermost(argv)
+            command.error(f"unrecognized arguments: {' '.join(extras)}"
+                          f"{command._did_you_mean(extras)}")
+        return namespace
+
+    def _innermost(self, argv) -> "argparse.ArgumentParser":
+        """The (sub)command ``argv`` names: ``fit`` in ``fit runs.csv ...``, ``curves fit``
+        in ``curves fit ...``."""
+        parser = self
+        for token in argv:
+            choices = next((a.choices for a in parser._actions
+                            if isinstance(a, argparse._SubParsersAction)), None)
+            if choices is None:
+                break
+            if token in choices:
+                parser = choices[token]
+        return parser
+
+    def _did_you_mean(self, extras) -> str:
+        """``; did you mean --columns?`` for the unknown options among ``extras`` that are
+        close (case-insensitively: ``--d`` is ``--D``) to one of this parser's options."""
+        import difflib
+
+        options = {}
+        for action in self._actions:
+            if action.help is not argparse.SUPPRESS:
+                for option in action.option_strings:
+                    options.setdefault(option.lower(), option)
+        close = []
+        for extra in extras:
+            if not extra.startswith("-") or self._negative_number_matcher.match(extra):
+                continue
+            match = difflib.get_close_matches(extra.split("=", 1)[0].lower(), list(options),
+                                              n=1, cutoff=0.6)
+            if match and options[match[0]] not in close:
+                close.append(options[match[0]])
+        return f"; did you mean {' or '.join(close)}?" if close else ""
+
 
 class _Terminated(BaseException):
     """SIGTERM, raised in the main thread like KeyboardInterrupt for SIGINT."""
