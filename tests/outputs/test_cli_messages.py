@@ -30,3 +30,47 @@ def test_an_unknown_option_with_no_close_match_still_names_the_subcommands_help(
     err = capsys.readouterr().err.strip()
     assert err == ("scalinglaws: error: unrecognized arguments: --no-such-flag "
                    "(see `scalinglaws fit --help`)")
+
+
+def _one_token_count(path):
+    """A reviewer's sweep: ten sizes, every run at 20B tokens, so beta ends on a bound."""
+    import numpy as np
+    import pandas as pd
+
+    from scalinglaws.laws.forms import get_form
+    from scalinglaws.laws.synthetic import DEFAULT_TRUTH
+
+    n, d = np.logspace(7, 9, 10), np.full(10, 2e10)
+    loss = get_form("chinchilla").predict(DEFAULT_TRUTH["chinchilla"], N=n, D=d)
+    loss = loss * np.exp(np.random.default_rng(3).normal(0, 0.01, n.size))
+    pd.DataFrame({"N": n, "D": d, "loss": loss}).to_csv(path, index=False)
+    return path
+
+
+# what to do about a fit on a bound: --fix on the command line, and widening bounds
+# said to be Python's (the command line has no --bounds)
+ON_A_BOUND = ("fix the parameter (fixed= in Python, --fix NAME=VALUE on the command line) or, "
+              "in Python, widen `bounds`")
+
+
+def test_a_fit_on_a_bound_advises_what_the_shell_can_do(tmp_path, capsys):
+    import warnings
+
+    import scalinglaws as sl
+
+    path = _one_token_count(tmp_path / "oneD.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        result = sl.fit(sl.load_runs(path))
+    assert result.status == 1 and ON_A_BOUND in result.message
+    assert main(["fit", str(path)]) == 0  # converged, on a bound: not an error
+    err = capsys.readouterr().err
+    assert "optimum on a bound for" in err and ON_A_BOUND in err, err
+    assert "--bounds" not in err
+
+
+def test_a_grouped_fit_on_a_bound_advises_what_the_shell_can_do():
+    from scalinglaws.fitting.grouped import _status
+
+    status, message = _status(0.0, ("alpha",), 1.0)
+    assert status == 1 and message == f"optimum on a bound for alpha; {ON_A_BOUND}"

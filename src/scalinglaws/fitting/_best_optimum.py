@@ -101,7 +101,8 @@ def result_from_search(fitter, n_runs, fingerprint, residuals, search, n_starts,
                               "point; try more starts, max_iter or other bounds")
     elif at_bounds:
         status, message = 1, (f"optimum on a bound for {', '.join(at_bounds)}; the fit is "
-                              "constrained there, widen `bounds` or fix the parameter")
+                              "constrained there: fix the parameter (fixed= in Python, --fix "
+                              "NAME=VALUE on the command line) or, in Python, widen `bounds`")
         if flat:
             names = ", ".join(fitter.free[i] for i in flat)
             message += (f" ({names}: the objective is flat from the fitted value to the "

@@ -350,8 +350,9 @@ def _status(gradient: float, at_bounds, objective) -> tuple[int, str]:
         return 2, (f"did not converge: relative gradient {gradient:.2g} at the best point; try "
                    "more starts (rank), max_iter or other bounds")
     if at_bounds:
-        return 1, (f"optimum on a bound for {', '.join(at_bounds)}; widen `bounds` or fix the "
-                   "parameter")
+        return 1, (f"optimum on a bound for {', '.join(at_bounds)}; fix the parameter "
+                   "(fixed= in Python, --fix NAME=VALUE on the command line) or, in Python, "
+                   "widen `bounds`")
     return 0, "converged"
 
 
