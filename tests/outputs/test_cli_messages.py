@@ -1,9 +1,13 @@
 """Messages a command-line user reads: an unknown option gets a close match from the
 subcommand's own options and points to that subcommand's help."""
 
+from pathlib import Path
+
 import pytest
 
 from scalinglaws.outputs.cli import main
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "datasets" / "synthetic_chinchilla_sweep.csv"
 
 
 @pytest.mark.parametrize("argv, expected", [
@@ -74,3 +78,25 @@ def test_a_grouped_fit_on_a_bound_advises_what_the_shell_can_do():
 
     status, message = _status(0.0, ("alpha",), 1.0)
     assert status == 1 and message == f"optimum on a bound for alpha; {ON_A_BOUND}"
+
+
+def test_a_missing_groups_column_is_named_in_both_spellings(capsys):
+    import pandas as pd
+
+    import scalinglaws as sl
+    from scalinglaws import InputError
+
+    frame = pd.DataFrame({"N": [1e8, 2e8, 4e8, 8e8, 1.6e9, 3.2e9],
+                          "D": [2e9, 4e9, 8e9, 1.6e10, 3.2e10, 6.4e10],
+                          "loss": [3.4, 3.2, 3.0, 2.85, 2.7, 2.6]})
+    result = sl.FitResult.from_params("chinchilla", {"E": 1.69, "A": 406.4, "B": 410.7,
+                                                     "alpha": 0.34, "beta": 0.28})
+    expected = "`groups` (--group) column 'run' is not in the runs (columns: N, D, C, loss"
+    with pytest.raises(InputError) as caught:
+        sl.bootstrap(result, frame, 5, rng=0, groups="run", progress=False)
+    assert expected in str(caught.value)
+    assert main(["fit", str(DEFAULT_DATA), "--uncertainty", "--bootstrap", "5",
+                 "--group", "run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("scalinglaws: error: `groups` (--group) column 'run' is not in "
+                          "the runs (columns: N, D, C, loss"), err

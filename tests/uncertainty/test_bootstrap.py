@@ -437,7 +437,7 @@ def test_bad_arguments(synthetic):
         bootstrap(result, runs, 10, confidence_level=95)
     with pytest.raises(InputError, match="fingerprints differ"):
         bootstrap(result, sl.generate_sweep(rng=99), 10)
-    with pytest.raises(InputError, match="`groups` column"):
+    with pytest.raises(InputError, match=r"`groups` \(--group\) column 'seed' is not in the runs"):
         bootstrap(result, runs, 10, groups="seed")
     # issue 19: each of these was a raw numpy error or silently accepted
     for kwargs, name in (({"rng": -1}, "rng"), ({"rng": "seed"}, "rng"), ({"rng": 1.5}, "rng"),

@@ -88,8 +88,8 @@ def test_singleton_strata_are_named(sweep):
     frame["grp"] = "big"
     frame.loc[frame.index[:3], "grp"] = ["x1", "x2", "x3"]
     with pytest.warns(BootstrapResamplingWarning,
-                      match=r"3 of 4 strata of `groups` column 'grp' hold a single run "
-                            r"\('x1', 'x2', 'x3'\)"):
+                      match=r"3 of 4 strata of `groups` \(--group\) column 'grp' hold a "
+                            r"single run \('x1', 'x2', 'x3'\)"):
         sl.bootstrap(result, frame, 5, rng=0, groups="grp", progress=False)
 
 

@@ -436,7 +436,7 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
     labels = None
     if groups is not None:
         if groups not in runs.columns:
-            raise InputError(f"`groups` column {groups!r} is not in the runs "
+            raise InputError(f"`groups` (--group) column {groups!r} is not in the runs "
                              f"(columns: {', '.join(map(str, runs.columns))})")
         labels = runs.frame[groups].to_numpy()
         _warn_singleton_strata(groups, labels)
@@ -498,11 +498,11 @@ def _warn_singleton_strata(column: str, labels: np.ndarray) -> None:
         return
     shown = ", ".join(repr(str(name)) for name in single[:10])
     more = f" and {single.size - 10} more" if single.size > 10 else ""
-    warnings.warn(f"bootstrap: {single.size} of {names.size} strata of `groups` column "
-                  f"{column!r} hold a single run ({shown}{more}); every resample redraws "
-                  "that run, so it adds no variation and the intervals understate the "
-                  "spread: merge small strata (e.g. neighbouring budgets) or resample "
-                  "without `groups`", BootstrapResamplingWarning, stacklevel=3)
+    warnings.warn(f"bootstrap: {single.size} of {names.size} strata of `groups` (--group) "
+                  f"column {column!r} hold a single run ({shown}{more}); every resample "
+                  "redraws that run, so it adds no variation and the intervals understate "
+                  "the spread: merge small strata (e.g. neighbouring budgets) or resample "
+                  "without `groups` (--group)", BootstrapResamplingWarning, stacklevel=3)
 
 
 def _check_degrees_of_freedom(result: FitResult, n_points: int, fitter: LawFitter) -> None:
