@@ -100,3 +100,30 @@ def test_a_missing_groups_column_is_named_in_both_spellings(capsys):
     err = capsys.readouterr().err
     assert err.startswith("scalinglaws: error: `groups` (--group) column 'run' is not in "
                           "the runs (columns: N, D, C, loss"), err
+
+
+# a UnitsWarning on values that may be right: Python's way to silence it, and what it means
+# on the command line (no flag silences it: --loss-units nats does not, the values are used)
+SILENCE = ("they are used as given: in Python, silence this with warnings.filterwarnings("
+           "'ignore', category=scalinglaws.UnitsWarning); on the command line it is a warning "
+           "only")
+
+
+def test_a_units_warning_advises_python_and_the_command_line(tmp_path, capsys):
+    import scalinglaws as sl
+
+    toy = tmp_path / "toy.csv"
+    toy.write_text("N,D,loss\n70,1400,3.5\n160,3200,3.2\n410,8200,3.0\n1000,20000,2.8\n"
+                   "2800,56000,2.6\n")
+    with pytest.warns(sl.UnitsWarning) as caught:
+        sl.load_runs(toy)
+    said = [str(w.message) for w in caught if issubclass(w.category, sl.UnitsWarning)]
+    assert said and all(f"if the values are right (a toy sweep), {SILENCE}" in text
+                        for text in said), said
+    high = tmp_path / "high.csv"
+    high.write_text("N,D,loss\n7e7,1.4e9,35\n1.6e8,3.2e9,32\n4.1e8,8.2e9,30\n1e9,2e10,28\n"
+                    "2.8e9,5.6e10,26\n")
+    main(["fit", str(high), "--loss-units", "nats"])
+    err = capsys.readouterr().err
+    assert "exceeds 14.45 nats per token in 5 of 5 rows" in err
+    assert f"If the values are right, {SILENCE}" in err, err

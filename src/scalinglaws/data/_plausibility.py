@@ -100,8 +100,9 @@ _BITS = re.compile(r"(?:^|[^a-z])(bits?|bpt|log2)(?:$|[^a-z])")
 #: How a loss column named like each units reads, and the loss_units that converts it.
 NAMED_LIKE = {"perplexity": "a perplexity", "bits": "a loss in bits",
                "bits per byte": "bits per byte (or character)"}
-_SILENCE = ("if the values are right, silence this with warnings.filterwarnings('ignore', "
-            "category=scalinglaws.UnitsWarning)")
+_SILENCE = ("if the values are right{}, they are used as given: in Python, silence this with "
+            "warnings.filterwarnings('ignore', category=scalinglaws.UnitsWarning); on the "
+            "command line it is a warning only")
 
 
 def loss_name_units(column: object) -> str | None:
@@ -218,7 +219,7 @@ def warn_units(frame, mapping: Mapping, derived: tuple, source: str,
              f"{where(worst)}), more than a model's loss at initialisation, about "
              f"ln(vocabulary size) (ln 256,000 = 12.45). Is it a perplexity (set loss_units "
              f"to 'perplexity': nats = ln(perplexity)), or a sum over a sequence "
-             f"rather than a mean per token? {_SILENCE[0].upper()}{_SILENCE[1:]}")
+             f"rather than a mean per token? {_SILENCE[0].upper()}{_SILENCE[1:].format('')}")
     flagged: set = set()
     # A header naming a scale (params (M)) says the unit outright; the value checks below
     # stay quiet for that column (one mistake, one warning).
@@ -252,11 +253,11 @@ def warn_units(frame, mapping: Mapping, derived: tuple, source: str,
                      f"{' and '.join(_WHAT[other] for other in inputs)}: is {shown} written in "
                      f"{scales} (a 70M model as 70, 1.4T tokens as 1400)? Write N in "
                      f"parameters, D in tokens and C in FLOP, as numbers or with a suffix "
-                     f"(70M, 1.4B, 2T); {_SILENCE} (a toy sweep)")
+                     f"(70M, 1.4B, 2T); {_SILENCE.format(' (a toy sweep)')}")
                 continue
             warn(f"{largest}: "
                  f"{_UNIT_ADVICE[name]}? Write the values in {_WHAT[name]}, as numbers or "
-                 f"with a suffix (70M, 1.4B, 2T); {_SILENCE} (a toy sweep)")
+                 f"with a suffix (70M, 1.4B, 2T); {_SILENCE.format(' (a toy sweep)')}")
     if {"N", "D"} <= set(frame.columns) and not flagged:
         _check_tokens_per_parameter(frame, mapping, column_of, warn)
 
@@ -272,7 +273,7 @@ def _check_tokens_per_parameter(frame, mapping: Mapping, column_of: Callable[[st
         warn(f"the median tokens per parameter D/N is {ratio:.3g}, above the {high_ratio:g} "
              f"of every published sweep (Chinchilla-optimal is about 20): is "
              f"{column_of('N')} in millions or billions, or {column_of('D')} in other units? "
-             f"Write N in parameters and D in tokens; {_SILENCE}")
+             f"Write N in parameters and D in tokens; {_SILENCE.format('')}")
     elif ratio < low:
         fewer = int(np.count_nonzero(ratios < 1.0))
         swap = ("the columns option (N=" + shlex.quote(str(mapping["D"])) + ", D="
@@ -284,7 +285,7 @@ def _check_tokens_per_parameter(frame, mapping: Mapping, column_of: Callable[[st
         warn(f"{fewer} of {len(ratios)} runs have fewer tokens than parameters (median tokens "
              f"per parameter D/N {ratio:.3g}); no public sweep has most of its runs there "
              f"(their medians are 8 to 704; Chinchilla-optimal is about 20): {first}, or "
-             f"{second}? Write N in parameters and D in tokens; {_SILENCE}")
+             f"{second}? Write N in parameters and D in tokens; {_SILENCE.format('')}")
 
 
 _WHAT = {"N": "parameters", "D": "tokens", "C": "FLOP"}
