@@ -100,7 +100,9 @@ def test_missing_loss_suggests_a_header_with_units_and_a_perplexity():
                                          r"the columns option \(loss='loss \(nats\)'\)"):
         load_runs({"N": [7e7, 1.4e8], "loss (nats)": [3.9, 3.5]})
     with pytest.raises(InputError, match=r"Hint: 'val_ppl' looks like a perplexity: set the "
-                                         r"columns option \(loss=val_ppl\), and set loss_units"):
+                                         r"columns option \(loss=val_ppl\), and say what it holds "
+                                         r"with loss_units \(--loss-units on the command "
+                                         r"line\): 'nats', 'bits' or 'perplexity'$"):
         load_runs({"N": [7e7, 1.4e8], "val_ppl": [49.0, 33.0]})
 
 

@@ -271,8 +271,10 @@ def test_loss_names_that_say_other_units(column, units):
 
 
 @pytest.mark.parametrize("column, advice", [
-    ("perplexity", r"nats = ln\(perplexity\): set loss_units to 'perplexity'"),
-    ("loss_bits", r"nats = bits × ln 2 \(0\.693\): set loss_units to 'bits'"),
+    ("perplexity", r"nats = ln\(perplexity\): pass loss_units='perplexity' to convert it, or "
+                   r"loss_units='nats' if it already holds nats$"),
+    ("loss_bits", r"nats = bits × ln 2 \(0\.693\): pass loss_units='bits' to convert it, or "
+                  r"loss_units='nats' if it already holds nats$"),
     ("bpb", "bits per byte .* are per byte, not per token"),
 ])
 def test_a_mapped_loss_named_in_other_units_warns(column, advice):

@@ -127,3 +127,20 @@ def test_a_units_warning_advises_python_and_the_command_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "exceeds 14.45 nats per token in 5 of 5 rows" in err
     assert f"If the values are right, {SILENCE}" in err, err
+
+
+def test_loss_units_advice_reads_as_the_flag_on_the_command_line(tmp_path, capsys):
+    ppl = tmp_path / "ppl.csv"
+    ppl.write_text("N,D,val_ppl\n7e7,1.4e9,49\n1.6e8,3.2e9,33\n4.1e8,8.2e9,25\n1e9,2e10,20\n"
+                   "2.8e9,5.6e10,16\n")
+    assert main(["fit", str(ppl)]) == 2  # no loss column: the hint names the flag
+    err = capsys.readouterr().err
+    assert err.rstrip().endswith("'val_ppl' looks like a perplexity: set the columns option "
+                                 "(loss=val_ppl), and say what it holds with loss_units "
+                                 "(--loss-units on the command line): 'nats', 'bits' or "
+                                 "'perplexity'"), err
+    main(["fit", str(ppl), "--columns", "loss=val_ppl"])
+    err = capsys.readouterr().err
+    assert ("is named like a perplexity, but losses are fitted and reported in nats per token; "
+            "nats = ln(perplexity): pass --loss-units perplexity to convert it, or --loss-units "
+            "nats if it already holds nats\n") in err, err

@@ -132,8 +132,9 @@ def loss_hint(table, columns: Mapping | None) -> str:
     close = close_columns("loss", [column for column in available if column not in named])
     hints = [f"to use {str(column)!r}, set {how_to_map('loss', column)}" for column in close]
     hints += [f"{str(column)!r} looks like {NAMED_LIKE[loss_name_units(column)]}: set "
-              f"{how_to_map('loss', column)}, and set loss_units to 'nats', 'bits' or "
-              f"'perplexity' to say what it holds" for column in named[:2]]
+              f"{how_to_map('loss', column)}, and say what it holds with loss_units "
+              f"(--loss-units on the command line): 'nats', 'bits' or 'perplexity'"
+              for column in named[:2]]
     return "; ".join(hints)
 
 

@@ -180,11 +180,11 @@ def to_nats(values: np.ndarray, units: str, source: str, column: str,
 
 def _loss_name_advice(column: str, units: str) -> str:
     if units == "perplexity":
-        return ("nats = ln(perplexity): set loss_units to 'perplexity' to convert it, or to "
-                "'nats' if it already holds nats")
+        return ("nats = ln(perplexity): pass loss_units='perplexity' to convert it, or "
+                "loss_units='nats' if it already holds nats")
     if units == "bits":
-        return ("nats = bits × ln 2 (0.693): set loss_units to 'bits' to convert it, or to "
-                "'nats' if it already holds nats")
+        return ("nats = bits × ln 2 (0.693): pass loss_units='bits' to convert it, or "
+                "loss_units='nats' if it already holds nats")
     return ("bits per byte (or character) are per byte, not per token: nats per token = "
             "bpb × ln 2 × the tokenizer's bytes per token, which only you know; convert it "
             "and map the new column, or set loss_units to 'bits' to fit nats per byte "
