@@ -42,11 +42,14 @@ class _PriorAction(argparse.Action):
 
 
 def _prior(args):
+    """The prior, and the FLOP per token its target counts with: --flops-per-token, else
+    the fit's own k (a published prior: --flops-per-token as given)."""
     from ..._exceptions import InputError
     from ...analysis.prior import prior_from_fit, published_prior
 
     if args.fit is None:
-        return published_prior(args.prior, scatter=args.scatter or 0.01, rng=args.seed)
+        return (published_prior(args.prior, scatter=args.scatter or 0.01, rng=args.seed),
+                args.flops_per_token)
     import os
 
     if not os.path.exists(args.fit):
@@ -63,11 +66,11 @@ def _prior(args):
     from ._runs import flops_per_token_for
 
     k = flops_per_token_for(args, law)
-    args.flops_per_token = law.flops_per_token if k is None else k
-    return prior_from_fit(law, scatter=args.scatter, fresh=args.fresh)
+    return (prior_from_fit(law, scatter=args.scatter, fresh=args.fresh),
+            law.flops_per_token if k is None else k)
 
 
-def _target(args):
+def _target(args, flops_per_token):
     from ..._exceptions import InputError
     from ...analysis.prior import Target
 
@@ -76,10 +79,10 @@ def _target(args):
         if len(values["N"]) != 1:
             raise InputError("--target loss takes one model: one value each of --N and --D")
         return Target.make("loss", N=float(values["N"][0]), D=float(values["D"][0]),
-                           flops_per_token=args.flops_per_token)
+                           flops_per_token=flops_per_token)
     if args.N is not None or args.D is not None:
         raise InputError(f"--N and --D go with --target loss, not --target {args.target}")
-    return Target.make(args.target, C=args.target_compute, flops_per_token=args.flops_per_token)
+    return Target.make(args.target, C=args.target_compute, flops_per_token=flops_per_token)
 
 
 def cmd_plan(args) -> int:
@@ -89,8 +92,8 @@ def cmd_plan(args) -> int:
     if args.figure:  # before any work, as --out
         check_output_path(args.figure, inputs=[args.fit] if args.fit else (), kind="image",
                           force=args.force, argument="--figure")
-    prior = _prior(args)
-    target = _target(args)
+    prior, flops_per_token = _prior(args)
+    target = _target(args, flops_per_token)
     shape_options = {"accounting": args.accounting, "n_ctx": args.n_ctx, "d_head": args.d_head,
                      "width_multiple": args.width_multiple, "throughput": args.throughput}
     if args.n_vocab is not None:
