@@ -376,3 +376,30 @@ def test_parametric_estimates_and_differences_cover_the_truth():
         assert abs(estimated[name] / (2 * n) - 0.95) <= 3 * math.sqrt(0.95 * 0.05 / (2 * n))
     assert held == {"alpha": 115, "beta": 115, "a": 117, "b": 117}  # as the README states
     assert estimated == {"alpha": 232, "beta": 232, "a": 233, "b": 233}
+
+
+def test_multipliers_use_the_runs_flop_accounting():
+    """Runs made with C = 8 N D: the multipliers' allocation spends C = 8 N D (the k the
+    runs were loaded with, which the grouped fit records), as an explicit
+    flops_per_token=8 does; it used 6 whatever the runs said."""
+    frames = [generate_sweep(rng=i, flops_per_token=8.0).to_frame().assign(recipe=name)
+              for i, name in enumerate(["base", "new"])]
+    runs = sl.load_runs(pd.concat(frames), flops_per_token=8.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        default = compare(runs, "base", groups="recipe", budgets=[1e21], n_resamples=20, rng=0)
+        explicit = compare(runs, "base", groups="recipe", budgets=[1e21], n_resamples=20,
+                           rng=0, flops_per_token=8.0)
+    assert default.options["flops_per_token"] == 8.0
+    assert (default.table_multipliers["multiplier"].to_numpy()
+            == explicit.table_multipliers["multiplier"].to_numpy()).all()
+    # a table given with k: its C and D are derived with it too, not with 6
+    table = pd.concat(frames).drop(columns="C")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from_table = compare(table, "base", groups="recipe", n_resamples=20, rng=0,
+                             flops_per_token=8.0)
+    assert from_table.table_multipliers["C"].iloc[0] == pytest.approx(
+        8.0 * (runs.N * runs.D).max(), rel=1e-12)
+    with pytest.raises(InputError, match="flops_per_token"):
+        compare(runs, "base", groups="recipe", n_resamples=20, flops_per_token=6.0)

@@ -90,7 +90,7 @@ def _rows(form, draws: GroupedBootstrapResult | None, group, point) -> np.ndarra
 
 def effective_compute_multiplier(fit: GroupedFitResult, group, reference, *, compute=None,
                                  loss=None, draws: GroupedBootstrapResult | None = None,
-                                 flops_per_token: float = 6.0,
+                                 flops_per_token: float | None = None,
                                  confidence_level: float = 0.95, fitted_ranges=None) -> dict:
     r"""Effective-compute multiplier of ``group`` over ``reference``, with an interval.
 
@@ -119,6 +119,8 @@ def effective_compute_multiplier(fit: GroupedFitResult, group, reference, *, com
     if (compute is None) == (loss is None):
         raise InputError("give `compute` (budgets in FLOP) or `loss` (target losses), not both")
     level = check_confidence_level(confidence_level)
+    if flops_per_token is None:  # the runs' own accounting, recorded by the grouped fit
+        flops_per_token = fit.options.get("flops_per_token", 6.0)
     k = float(check_numbers("flops_per_token", flops_per_token, positive=True))
     method = check_method("auto", form)
     group_rows = _rows(form, draws, group, fit.group_of(group).params)
@@ -242,7 +244,7 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
             shared=(), budgets=None, losses=None, runs=None,
             bootstrap: GroupedBootstrapResult | None = None, n_resamples: int = 200,
             confidence_level: float = 0.95, rng=None, pairs: str = "reference",
-            flops_per_token: float = 6.0, n_jobs: int = 1, backend: str | None = None,
+            flops_per_token: float | None = None, n_jobs: int = 1, backend: str | None = None,
             progress: bool | None = None, **fit_options) -> Comparison:
     """Compare groups of runs (recipes, settings, data mixtures) with a reference group.
 
@@ -280,8 +282,10 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
         Randomness of the resampling; the same seed gives the same result.
     pairs : {"reference", "all"}
         Compare each group with the reference, or every pair of groups.
-    flops_per_token : float
-        ``k`` in ``C = k N D`` for the allocation.
+    flops_per_token : float, optional
+        ``k`` in ``C = k N D`` for the allocation (and for deriving C or D when loading a
+        table). Default: the k the runs were loaded with (a grouped fit's: the one it
+        records), else 6.
     n_jobs, backend, progress :
         Parallel fits and resamples, as :func:`scalinglaws.fit` and the bootstrap.
     **fit_options
@@ -327,10 +331,14 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
     else:
         if groups is None:
             raise InputError("`groups` must name the column of `data` that defines the groups")
+        if flops_per_token is not None:  # C and D derived with the k the allocation uses
+            load["flops_per_token"] = flops_per_token
         runs = as_runs(data, **load)
         separate = fit_groups(runs, form, groups=groups, **fit_options, **fit_kwargs)
         model = separate if not shared else fit_groups(runs, form, groups=groups, shared=shared,
                                                         **fit_options, **fit_kwargs)
+    if flops_per_token is None:  # the runs' accounting, which the grouped fit records
+        flops_per_token = model.options.get("flops_per_token", 6.0)
     group_list = separate.groups
     reference, chosen = compared_pairs(group_list, reference, pairs, separate.group_column)
     if budgets is None and losses is None and runs is not None:
