@@ -506,3 +506,36 @@ def test_many_groups_converge_and_report_once():
     assert joint.status == 0 and joint.gradient <= 1e-4 and len(joint) == 40
     fitter = GroupedFitter(LawFitter("chinchilla"), shared=["alpha", "beta"])
     assert fitter.per_group == ("E", "A", "B")
+
+
+def test_a_group_whose_runs_cannot_determine_its_own_parameters_is_named():
+    # r1's runs all have one D: how the loss falls with D is not measured there, so its own
+    # B (and beta, when it is its own) come from the form alone, as a single fit says
+    from scalinglaws import IdentifiabilityWarning
+    from scalinglaws.fitting.identifiability import design_limits
+
+    frame = _recipes(2, noise=0.005)
+    r1 = frame["recipe"] == "r1"
+    frame.loc[r1, "D"] = 2e10
+    e, a, b = TRUTH["E"], TRUTH["A"], TRUTH["B"]
+    frame.loc[r1, "loss"] = (e + a / frame.loc[r1, "N"] ** TRUTH["alpha"]
+                             + b / 2e10 ** TRUTH["beta"])
+    frame = frame.drop(columns=[c for c in ("C",) if c in frame.columns])
+    for shared in ((), ("alpha", "beta")):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")  # r1 may also stop short (ConvergenceWarning)
+            joint = sl.fit(frame, "chinchilla", groups="recipe", shared=list(shared))
+        assert any(issubclass(w.category, IdentifiabilityWarning)
+                   and "group 'r1': every run has D = 2e+10" in str(w.message) for w in seen)
+        assert not any("'r0'" in str(w.message) for w in seen)
+        assert not joint["r0"].diagnostics.get("design")
+        expected = design_limits({"N": (frame.loc[r1, "N"].min(), frame.loc[r1, "N"].max()),
+                                  "D": (2e10, 2e10), "N*D": (1, 2)}, 1000,
+                                 joint.results["r1"].free_params if not shared
+                                 else ("E", "A", "B"))
+        assert [t[:30] for t in joint["r1"].diagnostics["design"]] == [t[:30] for t in expected]
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            sl.predict(joint["r1"], N=1e10, D=2e11)
+        assert any(issubclass(w.category, IdentifiabilityWarning)
+                   and "every run has D = 2e+10" in str(w.message) for w in seen)

@@ -66,7 +66,7 @@ from ._stacked import (StackedGroups, block_lm, joint_bounds, joint_residuals, l
 from .engine import GRADIENT_TOLERANCE, _bound_tolerance, multistart_minimize
 from .polish import polish
 from .grouped_result import GroupedFitResult
-from .identifiability import identifiability
+from .identifiability import design_limits, identifiability
 from .result import FitResult, fitted_range
 
 __all__ = ["GroupedFitResult", "GroupedFitter", "fit", "group_rows", "SECONDS_PER_GROUP_RUN"]
@@ -260,6 +260,11 @@ class GroupedFitter:
                 problems.append(f"{key!r} ({message})")
             public = form.to_public(fitter._expand(theta[g][None])[0])
             diagnostics = identifiability(jac[g][per_index][:, :count], self.per_group)
+            # the design check of a single fit, on the group's own runs and parameters: the
+            # shared ones are fixed by the other groups too, so only per-group ones count
+            design = design_limits(ranges[g], int(count), self.per_group)
+            if design:
+                diagnostics = {**diagnostics, "design": design}
             results[key] = FitResult(
                 form=form, params=dict(zip(form.param_names, map(float, public))),
                 free_params=fitter.free, fixed=dict(fitter.fixed), tied=dict(fitter.tied),
@@ -285,6 +290,9 @@ class GroupedFitter:
             messages.append(f"grouped {form.name} fit: the runs of {len(unidentified)} group(s) "
                             f"cannot separate their own parameters ({', '.join(self.per_group)}): "
                             + ", ".join(unidentified[:5]))
+        for key, res in results.items():
+            for limit in res.diagnostics.get("design") or ():
+                messages.append(f"grouped {form.name} fit, group {key!r}: {limit}")
         worst = max((res.status for res in results.values()), default=0)
         overall = float(np.max(gradient)) if len(gradient) else float("nan")
         status, message = (0, "converged") if worst == 0 else (
