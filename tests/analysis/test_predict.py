@@ -226,3 +226,17 @@ def test_a_plain_fit_warns_far_beyond_its_runs(sweep):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         predict(given, N=1e15, D=1e16)
+
+
+def test_a_fixed_fits_percentiles_say_they_take_the_fixed_value_as_exact():
+    # every refit holds E at its fixed value, so the percentiles carry none of its error
+    # (README, "Fixed parameters, simulated": 60.8% in range with E 0.10 too high)
+    runs = sl.generate_sweep(rng=0)
+    for fixed, method in (({"E": 1.9}, "bootstrap percentile (fixed-parameter bias excluded)"),
+                          ({}, "bootstrap percentile")):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+            law = sl.fit(runs, fixed=fixed)
+            law = law.with_bootstrap(sl.bootstrap(law, runs, 30, rng=0, progress=False))
+            p = predict(law, N=3e10, D=6e11)
+        assert p.method == method and p.n_draws == 30

@@ -66,7 +66,7 @@ from ..data.runs import as_runs
 from ..fitting.result import FitResult, check_fitted_on
 from .bootstrap_result import BootstrapResult
 from .calibration import ExtrapolationCalibration, calibrate_extrapolation
-from .delta import (UnrestrictedLaw, describe_restriction, draws_log_predictions,
+from .delta import (FIXED_AS_EXACT, UnrestrictedLaw, describe_restriction, draws_log_predictions,
                     log_prediction_sd, parameter_covariance, restriction_kind, unrestricted_law)
 from .scatter import MODELS as SCATTER_MODELS
 from .scatter import Scatter, estimate_scatter, outlier_runs
@@ -370,10 +370,12 @@ class CalibratedFit(FrozenOnUnpickle):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 lo, hi = np.nanpercentile(logs, [tail, 100 - tail], axis=0)
-            if law is None or not restriction_bias or not self.fit.fixed:
+            if not self.fit.fixed:
                 # a tie is refitted in every resample, whose percentiles widen where the
                 # truth breaks it (README); only fixed values are held by every refit
                 return lo, hi, "bootstrap percentile"
+            if law is None or not restriction_bias:
+                return lo, hi, f"bootstrap percentile{FIXED_AS_EXACT}"
             # the refits hold the fixed values too, so the draws carry none of their bias:
             # each side gets the squared-bias allowance, as the delta method's variance
             # does (a side widens only where the contrast exceeds its noise)

@@ -207,6 +207,11 @@ def _log_value_and_variance(form, params, covariance, inputs):
     return value[0], np.clip(variance, 0.0, None)
 
 
+#: what a bootstrap percentile interval's method adds for a fit with fixed parameters and no
+#: allowance for them: every refit holds the fixed values, so the percentiles take them as exact
+FIXED_AS_EXACT = " (fixed-parameter bias excluded)"
+
+
 def restriction_kind(tied: Mapping, fixed: Mapping) -> str:
     """What a fit's restriction is, for an interval's method: ``'tie'``,
     ``'fixed-parameter'`` or ``'tie and fixed-parameter'`` (``''`` for none)."""
