@@ -298,8 +298,14 @@ def test_final_prints_where_a_run_part_way_through_will_end(synthetic, boot_fit,
             "each curve's residuals") in printed
     assert ("L0 refitted on the run's own points, their noise redrawn by studentized AR(1) "
             "sieve bootstrap") in printed
+    # how such intervals covered (README): the defaults at their level in simulations, not
+    # the law's misfit on real curves; the run's points in moving blocks fell short
+    assert "at its level in simulations where the law holds" in printed
+    assert "18 of 54 logged last losses" in printed and "below nominal" not in printed
     assert main(args + ["--run-noise", "blocks"]) == 0
-    assert "their noise redrawn by moving blocks" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "their noise redrawn by moving blocks" in printed
+    assert "moving blocks: below nominal coverage in simulations" in printed
     assert main(args + ["--json"]) == 0  # the same seed, the same interval
     assert json.loads(capsys.readouterr().out)["rows"][0] == row
     # no planned schedule: refused in one line

@@ -131,6 +131,11 @@ class Schedule:
                                  + ("of the second stage)" if kind == "two_stage"
                                     else "the decay ends at), e.g. 0.1 * peak_lr"))
             final = check_nonnegative("final_lr", final)
+            if kind != "two_stage" and final > peak:
+                # the laws' loss-drop terms read a decay's LR decreases; a rising one is
+                # another schedule (a second stage above the first is a two_stage)
+                raise InputError(f"`final_lr` ({final:g}) is above `peak_lr` ({peak:g}): a "
+                                 f"{kind} schedule decays from the peak LR down to the final one")
         elif final is not None:
             raise InputError(f"`final_lr` does not apply to a {kind} schedule")
         if kind in ("wsd", "two_stage"):
