@@ -55,7 +55,7 @@ def test_predicted_curve_is_the_law_on_the_schedule():
         predict_curve(TRUTH, wsd, steps=[24000])
     scaled = CurveFitResult.from_params(
         SizeScaled("mpl", scaled=("L0",), reference_N=1e8), {**LUO_2025_MPL["25M"], "L0_N": 0.0})
-    with pytest.raises(InputError, match="needs N="):
+    with pytest.raises(InputError, match="a function of the model size: pass N="):
         predict_curve(scaled, wsd)
     # N for a law of one size was ignored: the fitted size's curve, printed as 7B's
     with pytest.raises(InputError, match=r"`N` is given, but the fit is of the 'mpl' law for "
@@ -290,3 +290,32 @@ def test_anytime_points_feed_a_scaling_law_fit():
     law = fit(points, "kaplan_d_offset")
     assert law.status == 0
     assert np.max(np.abs(law.predict(D=points.D) / points.loss - 1)) < 5e-3
+
+
+def test_a_user_law_of_n_and_tokens_predicts_a_new_schedule():
+    # the law written out with numpy at the schedule's own LRs is the independent truth
+    from scalinglaws.laws.curve_custom import Param, define_curve_law
+
+    law = define_curve_law(
+        "of_n_and_tokens", lambda lr, N, tokens, L0, a, b, c:
+        L0 + a * (N / 1e8) ** -0.3 + b * lr * 1e3 + c * 1e9 / (tokens + 1e9),
+        features=("lr", "N", "tokens"),
+        params={"L0": Param(start=2.0), "a": Param(start=0.5), "b": Param(start=0.1),
+                "c": Param(start=1.0)})
+    fit = CurveFitResult.from_params(law, {"L0": 2.0, "a": 0.5, "b": 0.1, "c": 1.0})
+    wsd = Schedule.wsd(3000, 3e-4, final_lr=3e-5, decay_start=2000, warmup_steps=100)
+    steps = np.array([100, 1500, 2999])
+    lr = wsd.lr_array()[steps]
+    tokens = steps * 2.0**20
+    expected = 2.0 + 0.5 * 3.4 ** -0.3 + 0.1 * lr * 1e3 + 1e9 / (tokens + 1e9)
+    got = predict_curve(fit, wsd, steps=steps, N=3.4e8, tokens_per_step=2.0**20)
+    np.testing.assert_allclose(got.loss, expected, rtol=1e-12)
+    np.testing.assert_allclose(fit.predict(wsd, steps, N=3.4e8, tokens_per_step=2.0**20),
+                               expected, rtol=1e-12)
+    with pytest.raises(InputError, match="function of the model size: pass N="):
+        predict_curve(fit, wsd, steps=steps, tokens_per_step=2.0**20)
+    with pytest.raises(InputError, match="function of the tokens seen: pass tokens_per_step="):
+        predict_curve(fit, wsd, steps=steps, N=3.4e8)
+    mpl = CurveFitResult.from_params("mpl", LUO_2025_MPL["25M"])
+    with pytest.raises(InputError, match="`tokens_per_step` is given, but the 'mpl' law"):
+        predict_curve(mpl, wsd, steps=steps, tokens_per_step=2.0**20)

@@ -28,7 +28,7 @@ import numpy as np
 from .._exceptions import ExtrapolationWarning, InputError, user_stacklevel
 from .._validation import FrozenOnUnpickle, check_choice, check_confidence_level, check_positive
 from ..data.curves import Curves
-from ..laws.curve_laws import SizeScaled
+from ..laws.curve_laws import prediction_inputs
 from .curve_final import _check_result, interval_attrs, predict_final
 
 __all__ = [
@@ -129,12 +129,17 @@ def _lr(schedule) -> np.ndarray:
 
 
 def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws=None,
-                  confidence_level: float | None = None) -> CurvePrediction:
+                  confidence_level: float | None = None,
+                  tokens_per_step: float | None = None) -> CurvePrediction:
     """The loss ``result``'s law predicts at ``steps`` (default: 101 steps evenly from the end
     of warmup to the last step) of ``schedule`` (a :class:`~scalinglaws.laws.schedules.Schedule` or an LR
     array); ``N`` for a size-scaled law. With ``draws`` (a
     :class:`~scalinglaws.uncertainty.curves.CurveBootstrap`), ``low``/``high`` are the
     percentile band of the draws' curves at ``confidence_level`` (default: the draws').
+    A user-defined law (:func:`~scalinglaws.laws.curve_custom.define_curve_law`) of the
+    feature ``N`` takes ``N`` too, and one of ``tokens`` takes ``tokens_per_step`` (tokens
+    at step t = t × tokens_per_step, as :func:`~scalinglaws.data.curves.load_curves`
+    derives steps from tokens).
 
     Examples
     --------
@@ -156,16 +161,7 @@ def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws
     steps = np.asarray(steps, dtype=np.int64)
     if steps.ndim != 1 or np.any(steps < 0) or np.any(steps >= len(lr)):
         raise InputError(f"`steps` must lie in 0 … {len(lr) - 1}")
-    inputs = {}
-    if isinstance(result.law, SizeScaled):
-        if N is None:
-            raise InputError("a size-scaled law needs N= (the model size to predict)")
-        inputs["N"] = check_positive("N", N)
-    elif N is not None:  # ignored, it would print the fitted size's curve as N's
-        raise InputError(f"`N` is given, but the fit is of the {result.law.name!r} law for one "
-                         "model size (the size of the curves it was fitted on), which N does not "
-                         "change; to predict other sizes, fit curves of several sizes, each "
-                         "with its N, with fit_size_scaled (a size-scaled law), or leave out N")
+    inputs = prediction_inputs(result.law, steps, N=N, tokens_per_step=tokens_per_step)
     law = result.law
     sums = law.make_sums([lr], [steps], point_inputs=inputs,
                          quadrature=result.options.get("quadrature"))

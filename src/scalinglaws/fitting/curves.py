@@ -28,7 +28,7 @@ from .._exceptions import InputError
 from .._validation import FrozenOnUnpickle, check_choice, deep_freeze, readonly_array
 from .._version import __version__
 from ..data.curves import Curves, load_curves
-from ..laws.curve_laws import CurveLaw, SizeScaled, get_curve_law
+from ..laws.curve_laws import CurveLaw, SizeScaled, get_curve_law, prediction_inputs
 from ..laws.losses import get_loss
 from .estimator import LawFitter
 
@@ -119,16 +119,15 @@ class CurveFitResult(FrozenOnUnpickle):
                    objective=float("nan"), runs=(), n_points=0, success=True, status=0,
                    message="parameters given, not fitted")
 
-    def predict(self, lr, steps=None, *, N: float | None = None, quadrature=None) -> np.ndarray:
+    def predict(self, lr, steps=None, *, N: float | None = None, quadrature=None,
+                tokens_per_step: float | None = None) -> np.ndarray:
         """Predicted loss at ``steps`` (default: every step) of a run whose per-step LR is
-        ``lr`` (an array, or a schedule with ``lr_array()``); ``N`` for a size-scaled law."""
+        ``lr`` (an array, or a schedule with ``lr_array()``); ``N`` for a size-scaled law
+        or a user law of N, ``tokens_per_step`` for a user law of tokens
+        (:func:`~scalinglaws.laws.curve_laws.prediction_inputs`)."""
         lr = np.asarray(lr.lr_array() if hasattr(lr, "lr_array") else lr, dtype=float)
         steps = np.arange(1, len(lr)) if steps is None else np.asarray(steps, dtype=np.int64)
-        inputs = {}
-        if isinstance(self.law, SizeScaled):
-            if N is None:
-                raise InputError("this law depends on N: give N=")
-            inputs["N"] = float(N)
+        inputs = prediction_inputs(self.law, steps, N=N, tokens_per_step=tokens_per_step)
         sums = self.law.make_sums([lr], [steps], point_inputs=inputs,
                                   quadrature=quadrature or self.options.get("quadrature"))
         return self.law.predict(self.params, sums)

@@ -56,6 +56,7 @@ __all__ = [
     "SizeScaled",
     "available_curve_laws",
     "get_curve_law",
+    "prediction_inputs",
     "register_curve_law",
 ]
 
@@ -504,6 +505,37 @@ class SizeScaled(CurveLaw):
 
 _BUILT_IN = {"mpl": MultiPowerLaw, "multi_power": MultiPowerLaw, "momentum": MomentumLaw}
 _REGISTRY: dict[str, CurveLaw] = {}
+
+
+def prediction_inputs(law: CurveLaw, steps: np.ndarray, *, N=None,
+                      tokens_per_step=None) -> dict:
+    """The per-point inputs beyond the schedule that ``law`` predicts a new run's ``steps``
+    with: ``N`` for a size-scaled law or a user law of ``N``, ``tokens`` (step ×
+    ``tokens_per_step``, as ``load_curves`` derives steps from tokens) for a user law of
+    ``tokens``. Refuses a missing one, and one the law would ignore (``N`` for a law of
+    one size would print the fitted size's curve as N's)."""
+    features = set(getattr(law, "features", ()))  # a user-defined law's inputs
+    inputs = {}
+    if isinstance(law, SizeScaled) or "N" in features:
+        if N is None:
+            raise InputError(f"the {law.name!r} law is a function of the model size: pass "
+                             "N= (the model size to predict)")
+        inputs["N"] = np.full(np.shape(steps), check_positive("N", N))
+    elif N is not None:
+        raise InputError(f"`N` is given, but the fit is of the {law.name!r} law for one model "
+                         "size (the size of the curves it was fitted on), which N does not "
+                         "change; to predict other sizes, fit curves of several sizes, each "
+                         "with its N, with fit_size_scaled (a size-scaled law), or leave out N")
+    if "tokens" in features:
+        if tokens_per_step is None:
+            raise InputError(f"the {law.name!r} law is a function of the tokens seen: pass "
+                             "tokens_per_step= (tokens at step t = t x tokens_per_step)")
+        inputs["tokens"] = np.asarray(steps, dtype=float) * check_positive(
+            "tokens_per_step", tokens_per_step)
+    elif tokens_per_step is not None:
+        raise InputError(f"`tokens_per_step` is given, but the {law.name!r} law is not a "
+                         "function of the tokens seen")
+    return inputs
 
 
 def register_curve_law(law: CurveLaw, *, overwrite: bool = False) -> CurveLaw:

@@ -349,7 +349,8 @@ def register(sub) -> None:
                    help="step: the steps where the LR is multiplied by --factor")
     q.add_argument("--factor", type=positive_float,
                    help="step: the multiplier at each milestone")
-    q.add_argument("--N", type=quantity, help="model size, for a size-scaled law")
+    q.add_argument("--N", type=quantity, help="model size (parameters, e.g. 100M), for a "
+                   "size-scaled law or a user law of N")
     where = q.add_mutually_exclusive_group()
     where.add_argument("--every", type=positive_int, metavar="K",
                        help="predict every K steps and at the last step")
