@@ -180,6 +180,22 @@ def test_size_scaled_law_recovers_its_power_laws():
                                           "L0_N": [0.0], "A_N": [0.0], "B_N": [0.0]})
     for name, value in truth.items():
         assert fit.params[name] == pytest.approx(value, rel=1e-5, abs=1e-7), name
+    # the fitted sizes are kept, and a prediction far outside them says so
+    import warnings
+
+    from scalinglaws import ExtrapolationWarning
+    from scalinglaws.analysis.curves import FAR_SIZE, predict_curve
+
+    assert tuple(fit.diagnostics["fitted_range"]["N"]) == (3e7, 3e8)
+    wsd = default_schedules()["wsd"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExtrapolationWarning)
+        predict_curve(fit, wsd, N=3e8 * FAR_SIZE)  # at the edge: quiet
+        predict_curve(fit, wsd, N=3e7 / FAR_SIZE)
+    for far in (3e8 * FAR_SIZE * 1.01, 7e10, 3e7 / FAR_SIZE / 1.01):
+        with pytest.warns(ExtrapolationWarning, match=r"a model size N = .*outside the fitted "
+                                                      r"curves' sizes \(3e\+07 to 3e\+08\)"):
+            predict_curve(fit, wsd, N=far)
 
 
 def test_laws_pickle_with_their_quadrature():

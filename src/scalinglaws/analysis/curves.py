@@ -47,6 +47,9 @@ _COOLED_ELEMENTS = 1 << 21  # LR steps of the cooled runs predicted at a time (1
 #: at most a few times the fitted length, at the fitted sizes' tuned peak LRs
 FAR_LONGER = 4.0
 FAR_PEAK_LR = 2.0
+#: ... or a model size this many times outside the fitted curves' sizes (a law of N: a
+#: size-scaled law's power laws, measured on its fitted sizes only)
+FAR_SIZE = 10.0
 
 
 def curve_scores(result, curves: Curves, *, quadrature=None):
@@ -166,7 +169,7 @@ def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws
     sums = law.make_sums([lr], [steps], point_inputs=inputs,
                          quadrature=result.options.get("quadrature"))
     loss = law.predict(result.params, sums)
-    _warn_outside(result, lr, steps, loss)
+    _warn_outside(result, lr, steps, loss, inputs.get("N"))
     low = high = None
     level = None
     if draws is not None:
@@ -182,13 +185,20 @@ def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws
                            resampling="" if draws is None else str(draws.method))
 
 
-def _warn_outside(result, lr: np.ndarray, steps: np.ndarray, loss: np.ndarray) -> None:
+def _warn_outside(result, lr: np.ndarray, steps: np.ndarray, loss: np.ndarray,
+                  N=None) -> None:
     """An :class:`~scalinglaws.ExtrapolationWarning` when the schedule is more than
-    :data:`FAR_LONGER` times longer than the fitted curves, or its peak LR more than
-    :data:`FAR_PEAK_LR` times outside their peaks (fits made before the range was kept,
+    :data:`FAR_LONGER` times longer than the fitted curves, its peak LR more than
+    :data:`FAR_PEAK_LR` times outside their peaks, or the model size ``N`` (a law of N)
+    more than :data:`FAR_SIZE` times outside theirs (fits made before the range was kept,
     and given parameters, have none: no warning)."""
     fitted = (result.diagnostics or {}).get("fitted_range") or {}
     reasons = []
+    if N is not None and "N" in fitted:
+        size, (low, high) = float(np.max(N)), fitted["N"]
+        if size > FAR_SIZE * high or size * FAR_SIZE < low:
+            reasons.append(f"a model size N = {size:.3g}, outside the fitted curves' sizes "
+                           f"({low:.3g} to {high:.3g}) by more than {FAR_SIZE:g}x")
     if "steps" in fitted and len(lr) - 1 > FAR_LONGER * fitted["steps"][1]:
         reasons.append(f"{len(lr) - 1} steps, {(len(lr) - 1) / fitted['steps'][1]:.3g}x the "
                        f"longest fitted curve ({fitted['steps'][1]:.0f} steps)")
@@ -210,7 +220,8 @@ def _warn_outside(result, lr: np.ndarray, steps: np.ndarray, loss: np.ndarray) -
                     f"{np.asarray(steps)[after][j]} to {later[i]:.4g} at step "
                     f"{np.asarray(steps)[after][i]})")
     warnings.warn(f"predicting a curve with {' and '.join(reasons)} (warned beyond "
-                  f"{FAR_LONGER:g}x the length, {FAR_PEAK_LR:g}x the peak LR): the law was not "
+                  f"{FAR_LONGER:g}x the length, {FAR_PEAK_LR:g}x the peak LR, {FAR_SIZE:g}x the "
+                  f"size): the law was not "
                   f"fitted there and nothing measured its error{rise}",
                   ExtrapolationWarning, stacklevel=user_stacklevel())
 

@@ -310,11 +310,16 @@ def fit_curves(curves, law: str | CurveLaw = "mpl", *, delta: float = 1e-3,
 
 def schedule_range(curves: Curves) -> dict:
     """``{"steps": [smallest, largest], "peak_lr": [smallest, largest]}`` over the fitted
-    curves: their last logged step and the peak of their LR schedule, for
-    :func:`scalinglaws.analysis.curves.predict_curve` to say when a schedule leaves them."""
+    curves: their last logged step and the peak of their LR schedule, and ``"N"`` when the
+    curves have sizes, for :func:`scalinglaws.analysis.curves.predict_curve` to say when a
+    prediction leaves them."""
     last = [int(np.max(curves.steps(run))) for run in curves.runs]
     peaks = [float(np.max(curves.lr_array(run))) for run in curves.runs]
-    return {"steps": [min(last), max(last)], "peak_lr": [min(peaks), max(peaks)]}
+    out = {"steps": [min(last), max(last)], "peak_lr": [min(peaks), max(peaks)]}
+    if curves.has("N"):
+        sizes = curves.frame["N"].to_numpy(dtype=float)
+        out["N"] = [float(np.nanmin(sizes)), float(np.nanmax(sizes))]
+    return out
 
 
 def _fit_luo2025(curves: Curves, law, delta: float, warmup) -> CurveFitResult:
