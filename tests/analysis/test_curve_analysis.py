@@ -319,3 +319,19 @@ def test_a_user_law_of_n_and_tokens_predicts_a_new_schedule():
     mpl = CurveFitResult.from_params("mpl", LUO_2025_MPL["25M"])
     with pytest.raises(InputError, match="`tokens_per_step` is given, but the 'mpl' law"):
         predict_curve(mpl, wsd, steps=steps, tokens_per_step=2.0**20)
+
+
+def test_cooled_points_shared_by_runs_are_counted_once():
+    # wsd and two_stage run at the constant run's LR until they decay: their cooled points
+    # before that are the constant run's, to the bit, and would enter a fit 2-3 times
+    curves, _ = synthetic_curves("mpl", schedules=default_schedules(), noise=0.0, N=1e8)
+    every = anytime_points(curves, kind="cooled", result=TRUTH, tokens_per_step=524288.0)
+    separately = pd.concat([anytime_points(curves.select([run]), kind="cooled", result=TRUTH,
+                                           tokens_per_step=524288.0).frame
+                            for run in ("constant", "wsd", "two_stage")])
+    distinct = separately.drop_duplicates(["N", "D", "loss"])
+    assert len(separately) > len(distinct) == len(every) > 0
+    pd.testing.assert_frame_equal(every.frame[["N", "D", "loss", "run_id", "step"]]
+                                  .reset_index(drop=True),
+                                  distinct[["N", "D", "loss", "run_id", "step"]]
+                                  .reset_index(drop=True))

@@ -20,6 +20,7 @@ of a run part-way through, and "anytime" scaling points.
 
 from __future__ import annotations
 
+import hashlib
 import warnings
 from dataclasses import dataclass
 
@@ -259,7 +260,10 @@ def anytime_points(curves: Curves, *, kind: str = "decay_end", result=None,
         ``final``: the last point of every run; ``cooled``: every logged point of a
         constant-LR stretch, with the loss ``result``'s law predicts had the LR decayed
         linearly to ``final_lr_fraction`` of itself over the last ``cooldown_fraction``
-        of the steps up to there (needs ``result``).
+        of the steps up to there (needs ``result``). A cooled point depends only on N
+        and the LR history up to it, so one whose run shares both with an earlier run
+        (runs of one size that differ only later, e.g. in their decays) is the same
+        value and is kept once, for the first of them.
     tokens_per_step : float, optional
         Used when the curves have no ``tokens`` column.
     """
@@ -271,6 +275,7 @@ def anytime_points(curves: Curves, *, kind: str = "decay_end", result=None,
     if kind == "cooled":
         result = _check_result(result)
     records = {"N": [], "D": [], "loss": [], "run_id": [], "step": [], "kind": []}
+    seen = set()  # cooled points already taken: (N, tokens, LR history up to the point)
     for run in curves.runs:
         steps, loss = curves.steps(run), curves.loss(run)
         tokens = (curves.frame["tokens"].to_numpy()[curves.frame["run_id"].to_numpy() == run]
@@ -300,8 +305,15 @@ def anytime_points(curves: Curves, *, kind: str = "decay_end", result=None,
                 values.append(loss[i])
         else:
             lr = curves.lr_array(run)
-            ends = [i for i, s in enumerate(steps)
-                    if s >= 2 and np.all(lr[round(s * (1 - cooldown_fraction)):s + 1] == lr[s])]
+            ends = []
+            for i, s in enumerate(steps):
+                if s < 2 or np.any(lr[round(s * (1 - cooldown_fraction)):s + 1] != lr[s]):
+                    continue
+                key = (float(curves.run_value(run, "N")), float(tokens[i]),
+                       hashlib.sha1(lr[:s + 1].tobytes()).hexdigest())
+                if key not in seen:  # another run's point, to the bit: counted once
+                    seen.add(key)
+                    ends.append(i)
             picks, values = ends, []
             # the cooled LR arrays in batches of about _COOLED_ELEMENTS steps: one per point
             # of a 72k-step run would hold 150 MB at once
