@@ -10,12 +10,13 @@ unknown header, :func:`check_step_count` tokens read as steps (:data:`MAX_STEPS`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import FrozenOnUnpickle, check_positive, readonly_array
+from .._validation import FrozenOnUnpickle, check_positive, deep_freeze, readonly_array
 from .runs import _number_text, _row_text
 
 __all__ = ["MAX_STEPS", "Places", "apply_spike_policy", "cell_text", "check_step_count",
@@ -36,7 +37,7 @@ class Places(FrozenOnUnpickle):
     #: a reshaped file (a W&B panel export): the file's row of each row read, and
     #: canonical name -> the file's column of each row read (None where it has none)
     file_rows: np.ndarray | None = None
-    headers: dict | None = None
+    headers: Mapping | None = None
 
     def __post_init__(self):
         for name in ("lines", "runs", "steps", "file_rows"):
@@ -44,8 +45,8 @@ class Places(FrozenOnUnpickle):
             if value is not None:
                 object.__setattr__(self, name, readonly_array(value, dtype=None))
         if self.headers is not None:
-            object.__setattr__(self, "headers", {k: readonly_array(v, dtype=None)
-                                                 for k, v in self.headers.items()})
+            object.__setattr__(self, "headers", deep_freeze(
+                {k: np.asarray(v, dtype=object) for k, v in self.headers.items()}))
 
     @property
     def log(self) -> bool:
