@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from scalinglaws import InputError, ScalingLawsWarning
+from scalinglaws import InputError, ScalingLawsWarning, UnitsWarning
 from scalinglaws.data.curves import load_curves
 from scalinglaws.laws.schedules import Schedule
 
@@ -57,6 +58,57 @@ def test_wandb_panel_export_is_read_as_long(tmp_path):
     curves = load_curves(path)
     assert curves.runs == ("r1", "r2")
     np.testing.assert_array_equal(curves.loss("r2"), [4.1, 3.6, 3.3])
+
+
+def _panel(path, n=4, **columns):
+    """A W&B web panel export: one Step column, run 'a' logging a loss at every step."""
+    loss = [4.0 - 0.1 * i for i in range(n)]
+    pd.DataFrame({"Step": range(0, 10 * n, 10), "a - train/loss": loss,
+                  "a - train/loss__MIN": loss, **columns}).to_csv(path, index=False)
+    return path
+
+
+def test_wandb_panel_messages_name_the_file_line_and_column(tmp_path):
+    path = _panel(tmp_path / "panel.csv", **{"b - train/loss": [4.1, 3.6, "abc", 3.1]})
+    with pytest.raises(InputError, match=r"row 2 \(line 4\), column 'b - train/loss' \(loss\): "
+                                         r"value 'abc'"):
+        load_curves(path)
+    path = _panel(tmp_path / "high.csv", **{"b - train/loss": [19.6, 3.6, 3.3, 3.1]})
+    with pytest.warns(UnitsWarning, match=r"at row 0 \(line 2\), column 'b - train/loss'\)"):
+        curves = load_curves(path)
+    assert curves.row_numbers == (0, 1, 2, 3, 0, 1, 2, 3)  # the file's rows
+
+
+def test_wandb_panel_shorter_run_ends_without_a_divergence_warning(tmp_path):
+    b = [4.1, 3.6, 3.4] + [None] * 7  # run b stops at step 20; the export goes on to 90
+    path = _panel(tmp_path / "panel.csv", n=10, **{"b - train/loss": b, "b - train/loss__MAX": b})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        curves = load_curves(path)
+    np.testing.assert_array_equal(curves.steps("b"), [0, 10, 20])
+    assert curves.n_dropped == 0
+    # a real row after its last loss (an LR logged, no loss) still says so
+    path = _panel(tmp_path / "lr.csv", n=10, **{"b - train/loss": b, "b - lr": [1e-4] * 10})
+    with pytest.warns(ScalingLawsWarning, match=r"run 'b' logs no loss after step 20 but goes "
+                                                r"on to step 90"):
+        load_curves(path)
+
+
+@pytest.mark.parametrize("name", ["lr", "learning_rate", "train/learning_rate"])
+def test_wandb_panel_lr_column_is_the_runs_lr(tmp_path, name):
+    path = _panel(tmp_path / "panel.csv", **{f"a - {name}": [1e-4, 2e-4, 3e-4, 3e-4],
+                                             "b - train/loss": [4.1, 3.6, 3.3, 3.1],
+                                             f"b - {name}": [2e-4, 2e-4, 2e-4, 2e-4],
+                                             "b - grad_norm": [1.0, 0.9, 0.8, 0.7]})
+    curves = load_curves(path, lr_policy="interpolate")
+    np.testing.assert_allclose(curves.frame["lr"], [1e-4, 2e-4, 3e-4, 3e-4] + [2e-4] * 4)
+    assert curves.lr_array("a")[[0, 10, 15, 20]].tolist() == pytest.approx(
+        [1e-4, 2e-4, 2.5e-4, 3e-4])
+    # a metric neither used nor recognised is kept under its own name, and said once
+    assert curves.frame["grad_norm"].tolist()[4:] == [1.0, 0.9, 0.8, 0.7]
+    assert [n for n in curves.notes if "'grad_norm'" in n and "not used" in n]
+    with pytest.raises(InputError, match="no metric 'lr_typo'"):
+        load_curves(path, lr="lr_typo")
 
 
 def _write_tensorboard(folder):

@@ -133,36 +133,95 @@ def sniff_directory(path: str) -> str:
                      "store; give format='tensorboard' or 'mlflow', or the path of a table")
 
 
-def from_wide(table, metric: str | None, source: str):
-    """A W&B panel export (``Step``, ``<run> - <metric>``...) in long format, or None."""
+def _filled(column) -> np.ndarray:
+    """Which cells of a column hold something (not missing, not blank)."""
+    filled = column.notna().to_numpy()
+    if column.dtype == object:
+        filled &= column.astype(str).str.strip().ne("").to_numpy()
+    return filled
+
+
+def from_wide(table, metric: str | None, lr: str | None, source: str):
+    """A W&B panel export (``Step``, ``<run> - <metric>``...) in long format, or None.
+
+    Returns ``(long, origin)``: ``long`` has ``run_id``, ``step``, ``loss``, ``lr`` (the
+    metric named ``lr=`` or the one recognised as an LR) and every other metric as a column
+    of its own, as a long table keeps its extra columns (W&B's ``__MIN``/``__MAX`` bands
+    are left out); ``origin`` holds ``rows``, the file's row of each long row, ``headers``,
+    canonical name -> the file's column of each long row (so that messages name the
+    file's own row and column), ``metric`` (the loss's name) and ``notes``. A run's rows
+    are only those where it logged something: the export has one Step column for all runs,
+    and a shorter run's cells are empty at the steps of the others.
+    """
+    import pandas as pd
+
     matches = {c: _WIDE.match(str(c)) for c in table.columns}
-    wide = {c: m for c, m in matches.items() if m and not str(c).endswith(("__MIN", "__MAX"))}
+    bands = ("__MIN", "__MAX", "__min", "__max")
+    wide = {c: m for c, m in matches.items() if m and not str(c).endswith(bands)}
     steps = [c for c in table.columns if normalise(c) in CURVE_ALIASES["step"]]
     if not wide or len(steps) != 1:
         return None
     metrics = sorted({m["metric"] for m in wide.values()})
-    if metric is None and len(metrics) > 1:
-        loss_like = [m for m in metrics if normalise(m) in CURVE_ALIASES["loss"]]
+    if lr is not None and lr not in metrics:
+        raise InputError(f"{source}: the W&B export has no metric {lr!r} (lr=); it has "
+                         f"{', '.join(metrics)}")
+    lr_like = [lr] if lr is not None else [
+        m for m in metrics if normalise(m) in CURVE_ALIASES["lr"] and m != metric]
+    if len(lr_like) > 1:
+        raise InputError(f"{source}: metrics {', '.join(map(repr, lr_like))} of the W&B export "
+                         "all look like the LR; say which with lr=<name>")
+    lr = lr_like[0] if lr_like else None
+    candidates = [m for m in metrics if m != lr]
+    if metric is None and len(candidates) > 1:
+        loss_like = [m for m in candidates if normalise(m) in CURVE_ALIASES["loss"]]
         if len(loss_like) != 1:
             raise InputError(f"{source}: a W&B export of several metrics ({', '.join(metrics)}); "
                              "say which is the loss with metric=<name>")
         metric = loss_like[0]
-    metric = metric or metrics[0]
-    import pandas as pd
-
-    parts = []
-    for column, match in wide.items():
-        if match["metric"] != metric:
-            continue
-        part = pd.DataFrame({"run_id": match["run"], "step": table[steps[0]],
-                             "loss": table[column]})
-        parts.append(part)
-    if not parts:
+    metric = metric or (candidates or metrics)[0]
+    if metric not in metrics:
         raise InputError(f"{source}: the W&B export has no metric {metric!r}; it has "
                          f"{', '.join(metrics)}")
-    wide = pd.concat(parts, ignore_index=True)
-    wide.attrs["metric"] = metric  # the loss's name, for the units checks
-    return wide
+    lr = lr if lr != metric else None  # a panel of the LR alone: it is read as the loss
+    names = {metric: "loss", **({lr: "lr"} if lr else {})}
+    extras = [m for m in metrics if m not in names]
+    for m in extras:  # every other metric under its own name, as a long table's columns
+        names[m] = m if m not in ("run_id", "step", "loss", "lr") else f"{m}_unused"
+    runs: dict = {}
+    for column, match in matches.items():
+        if match:  # bands included: a run logged at a step if any of its cells is filled
+            runs.setdefault(match["run"], []).append(column)
+    parts, rows, headers = [], [], {}
+    step = table[steps[0]].to_numpy(dtype=object)
+    for run, columns in runs.items():
+        by_metric = {wide[c]["metric"]: c for c in columns if c in wide}
+        if metric not in by_metric:
+            continue
+        logged = np.flatnonzero(np.logical_or.reduce([_filled(table[c]) for c in columns]))
+        part = {"run_id": np.full(len(logged), run, dtype=object), "step": step[logged]}
+        part_headers = {"step": steps[0]}
+        for name, as_column in names.items():
+            column = by_metric.get(name)
+            part[as_column] = (table[column].to_numpy(dtype=object)[logged]
+                               if column is not None else np.full(len(logged), np.nan))
+            if column is not None and as_column in ("loss", "lr"):
+                part_headers[as_column] = column
+        parts.append(pd.DataFrame(part))
+        rows.append(logged)
+        for name in ("step", "loss", "lr"):
+            headers.setdefault(name, []).append(
+                np.full(len(logged), part_headers.get(name), dtype=object))
+    long = pd.concat(parts, ignore_index=True)
+    for column in long.columns[2:]:  # numbers stay numbers; a text cell stays as written
+        converted = pd.to_numeric(long[column], errors="coerce")
+        if converted.notna().sum() == long[column].notna().sum():
+            long[column] = converted
+    notes = ([f"metrics {', '.join(map(repr, extras))} of the W&B export are kept as extra "
+              "columns, not used by the curve laws (the loss is "
+              f"{metric!r}{f', the LR {lr!r}' if lr else ''})"] if extras else [])
+    origin = {"rows": np.concatenate(rows), "metric": metric, "notes": notes,
+              "headers": {name: np.concatenate(parts_) for name, parts_ in headers.items()}}
+    return long, origin
 
 
 def _pick(names, wanted, kind, aliases, source):

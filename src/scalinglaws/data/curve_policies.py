@@ -10,12 +10,13 @@ unknown header, :func:`check_step_count` tokens read as steps (:data:`MAX_STEPS`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import FrozenOnUnpickle, check_positive, readonly_array
+from .._validation import FrozenOnUnpickle, check_positive, deep_freeze, readonly_array
 from .runs import _number_text, _row_text
 
 __all__ = ["MAX_STEPS", "Places", "apply_spike_policy", "cell_text", "check_step_count",
@@ -33,31 +34,55 @@ class Places(FrozenOnUnpickle):
     lines: np.ndarray | None = None
     runs: np.ndarray | None = None
     steps: np.ndarray | None = None
+    #: a reshaped file (a W&B panel export): the file's row of each row read, and
+    #: canonical name -> the file's column of each row read (None where it has none)
+    file_rows: np.ndarray | None = None
+    headers: Mapping | None = None
 
     def __post_init__(self):
-        for name in ("lines", "runs", "steps"):
+        for name in ("lines", "runs", "steps", "file_rows"):
             value = getattr(self, name)
             if value is not None:
                 object.__setattr__(self, name, readonly_array(value, dtype=None))
+        if self.headers is not None:
+            object.__setattr__(self, "headers", deep_freeze(
+                {k: np.asarray(v, dtype=object) for k, v in self.headers.items()}))
 
     @property
     def log(self) -> bool:
         return self.runs is not None
 
-    def point(self, row: int) -> str:
-        """``row 3 (line 5)``, or ``run 'a' step 30`` in a log."""
+    def file_row(self, row: int) -> int:
+        """The file's own row of row ``row`` of the table read."""
+        return row if self.file_rows is None else int(self.file_rows[row])
+
+    def header(self, row: int, name: str):
+        """The file's column holding ``name`` at row ``row`` of a reshaped file, or None."""
+        if self.headers is None or name not in self.headers:
+            return None
+        return self.headers[name][row]
+
+    def point(self, row: int, name: str | None = None) -> str:
+        """``row 3 (line 5)``, or ``run 'a' step 30`` in a log; in a reshaped file the
+        file's own row and, given the canonical ``name``, its column."""
         if not self.log:
-            return _row_text(row, self.lines)
+            column = self.header(row, name) if name is not None else None
+            return (_row_text(self.file_row(row), self.lines)
+                    + (f", column '{column}'" if column is not None else ""))
         return f"run {self.runs[row]!r} step {cell_text(self.steps[row])}"
 
     def cell(self, row: int, column, name: str) -> str:
-        """The point and the column (a log's columns are the reader's names)."""
-        return f"{self.point(row)}, " + (name if self.log else f"column '{column}' ({name})")
+        """The point and the column (a log's columns are the reader's names; a reshaped
+        file's, its own headers)."""
+        if self.log:
+            return f"{self.point(row)}, {name}"
+        column = self.header(row, name) or column
+        return f"{self.point(row)}, column '{column}' ({name})"
 
     def row(self, row: int) -> str:
         """``row 3 (line 5): `` before a message that names the run and step; in a log,
         nothing (its rows are the reader's)."""
-        return "" if self.log else f"{_row_text(row, self.lines)}: "
+        return "" if self.log else f"{self.point(row)}: "
 
 
 def cell_text(cell) -> str:
@@ -280,7 +305,7 @@ def apply_spike_policy(frame, source, places, policy, threshold, notes):
     first = int(np.flatnonzero(flagged)[0])
     row = int(frame["_row"].iloc[first])
     where = (f"run {frame['run_id'].iloc[first]!r} step {int(frame['step'].iloc[first])}"
-             + ("" if places.log else f", {_row_text(row, places.lines)}"))
+             + ("" if places.log else f", {places.point(row, 'loss')}"))
     if policy == "raise":
         raise InputError(f"{source}: {int(flagged.sum())} loss spikes (more than "
                          f"{threshold:.0%} above the median of their neighbours), the first at "

@@ -64,7 +64,7 @@ from .curve_policies import (MAX_STEPS, Places, apply_spike_policy, cell_text, c
 from ._plausibility import LOSS_UNITS, loss_tails, to_nats, warn_units
 from .curve_table import Curves, _readonly  # the table itself; re-exported here
 from .readers import checked_frame, read_data, read_table
-from .runs import _row_text, _to_float
+from .runs import _to_float
 
 __all__ = ["CURVE_ALIASES", "MAX_STEPS", "Curves", "load_curves"]
 
@@ -101,7 +101,7 @@ def _numbers(table, column, name, source, places, thousands):
 def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns, metric, lr,
            run, N, tokens_per_step, nan_policy, duplicates, unsorted, spikes,
            spike_threshold, lr_policy, loss_units=None, wandb: bool, log: bool = False,
-           loss_name=None) -> Curves:
+           loss_name=None, origin=None) -> Curves:
     table = checked_frame(table, source, "points")
     columns = dict(columns or {})
     for name, given in (("loss", metric), ("lr", lr)):
@@ -112,7 +112,9 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
             columns[name] = given
     mapping = resolve_curve_columns(table, columns, source, tokens_per_step is not None)
     places = (Places(runs=table[mapping["run_id"]].astype(str).to_numpy(dtype=object),
-                      steps=table[mapping["step"]].to_numpy()) if log else Places(lines))
+                      steps=table[mapping["step"]].to_numpy()) if log else
+              Places(lines, file_rows=origin["rows"], headers=origin["headers"]) if origin else
+              Places(lines))
     values = {name: _numbers(table, column, name, source, places, thousands)
               for name, column in mapping.items() if name != "run_id"}
     if "step" not in mapping:  # the steps from a tokens column
@@ -125,19 +127,19 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
         values["loss"] = to_nats(values["loss"], loss_units, source, loss_name, places.point)
     policy = nan_policy if nan_policy != "auto" else ("omit" if wandb else "raise")
     missing = np.isnan(values["loss"]) | np.isnan(values["step"])
-    notes = []
+    notes = list(origin["notes"]) if origin else []
     if missing.any():
         row = int(np.flatnonzero(missing)[0])
         if policy == "raise":
-            raise InputError(f"{source}: {places.point(row)}: no "
-                             f"{'loss' if np.isnan(values['loss'][row]) else 'step'} value "
+            what = "loss" if np.isnan(values["loss"][row]) else "step"
+            raise InputError(f"{source}: {places.point(row, what)}: no {what} value "
                              f"({int(missing.sum())} such rows); to drop them set nan_policy "
                              "to 'omit'")
     if "run_id" in mapping:
         labels = table[mapping["run_id"]]
         if labels.isna().any():
             row = int(np.flatnonzero(labels.isna().to_numpy())[0])
-            raise InputError(f"{source}: {_row_text(row, lines)}: no run id in column "
+            raise InputError(f"{source}: {places.point(row)}: no run id in column "
                              f"'{mapping['run_id']}'")
         runs = labels.astype(str).to_numpy(dtype=object)
     else:
@@ -170,7 +172,8 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
     # the checks load_runs makes: a loss named or sized like a perplexity or bits
     rows = frame["_row"].to_numpy()
     warn_units(frame[["loss"]], {"loss": loss_name}, (), source,
-               lambda i: places.point(int(rows[i])), loss_units=loss_units, stacklevel=3)
+               lambda i: places.point(int(rows[i]), "loss"), loss_units=loss_units,
+               stacklevel=3)
     frame["step"] = frame["step"].astype(np.int64)
     advice = "" if "run_id" in mapping or run is not None else \
         one_run_advice(frame, table.columns, extras, source, places)
@@ -180,7 +183,7 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
               if "lr" in logged.columns else {})
     frame, spiked = apply_spike_policy(frame, source, places, spikes, spike_threshold, notes)
     frame = _run_level(frame, N, tokens_per_step, source)
-    rows = tuple(int(r) for r in frame.pop("_row"))
+    rows = tuple(places.file_row(int(r)) for r in frame.pop("_row"))
     ordered = [c for c in _CANONICAL if c in frame.columns]
     frame = frame[ordered + [c for c in frame.columns if c not in ordered]]
     for note in notes:
@@ -346,11 +349,13 @@ def _load_path(path: str, format: str | None, options: dict) -> Curves:
                       log=True, loss_name=options["metric"], **given)
     table = read_table(path, format=format)
     frame = table.frame
-    wide = from_wide(frame, options["metric"], path) if options["columns"] is None else None
-    if wide is not None:
+    wide = (from_wide(frame, options["metric"], options["lr"], path)
+            if options["columns"] is None else None)
+    if wide is not None:  # a W&B panel export, reshaped; messages name the file's rows
+        wide, origin = wide
         given = dict(options, metric=None, lr=None)
-        return _build(wide, path, None, table.thousands, wandb=True,
-                      loss_name=wide.attrs.get("metric"), **given)
+        return _build(wide, path, table.lines, table.thousands, wandb=True,
+                      loss_name=origin["metric"], origin=origin, **given)
     return _build(frame, path, table.lines, table.thousands, wandb=is_wandb(frame), **options)
 
 
