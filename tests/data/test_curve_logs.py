@@ -202,3 +202,23 @@ def test_mlflow_batch_logged_at_one_timestamp_reads_in_step_order(tmp_path):
     np.testing.assert_allclose(curves.loss("batched"), 4.0 - 0.02 * np.arange(0, 40, 5))
     np.testing.assert_allclose(curves.lr_array("batched"),
                                1e-3 * np.minimum(1.0, (np.arange(36) + 1) / 10))
+
+
+def test_lightning_lr_monitor_tag_is_the_lr_and_a_missing_lr_says_how_to_name_it(tmp_path):
+    # PyTorch Lightning's LearningRateMonitor logs the LR as lr-<optimizer class>
+    Event, Summary, EventFileWriter = _tensorboard()
+    for folder, lr_tag in (("pl", "lr-AdamW"), ("odd", "my_schedule_value")):
+        writer = EventFileWriter(str(tmp_path / folder / "run"))
+        for step in range(5):
+            writer.add_event(Event(wall_time=time.time(), step=step, summary=Summary(value=[
+                Summary.Value(tag=lr_tag, simple_value=1e-3),
+                Summary.Value(tag="train_loss", simple_value=4.0 - 0.1 * step)])))
+        writer.close()
+    curves = load_curves(tmp_path / "pl")
+    np.testing.assert_allclose(curves.lr_array("run"), [1e-3] * 5, rtol=1e-6)
+    odd = load_curves(tmp_path / "odd")
+    with pytest.raises(InputError, match=r"no learning rates: .*name the logged LR when "
+                                         r"loading \(lr=<column, tag or metric>, --lr\)"):
+        odd.lr_array("run")
+    named = load_curves(tmp_path / "odd", lr="my_schedule_value")
+    np.testing.assert_allclose(named.lr_array("run"), [1e-3] * 5, rtol=1e-6)

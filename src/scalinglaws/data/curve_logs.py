@@ -54,7 +54,10 @@ CURVE_ALIASES: dict[str, tuple[str, ...]] = {
     "loss": ("loss", "val loss", "eval loss", "validation loss", "train loss", "train/loss",
              "val/loss", "eval/loss", "validation/loss", "loss/val", "loss/train", "lm loss"),
     "lr": ("lr", "learning rate", "train/lr", "train/learning rate", "optimizer/lr",
-           "trainer/lr", "lr/0", "lr 0"),
+           "trainer/lr", "lr/0", "lr 0",
+           # PyTorch Lightning's LearningRateMonitor: lr-<optimizer class>
+           "lr adamw", "lr adam", "lr sgd", "lr adafactor", "lr lion", "lr muon",
+           "lr rmsprop"),
     "tokens": ("tokens", "n tokens", "num tokens", "consumed tokens", "tokens seen",
                "train/tokens", "training tokens", "train/consumed tokens"),
     "N": ("n", "params", "n params", "num params", "parameters", "param count",

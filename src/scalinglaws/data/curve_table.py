@@ -150,8 +150,10 @@ class Curves:
         last = int(self._frame["step"].to_numpy()[rows].max())
         if run not in self.lr_log:
             raise InputError(f"run {run!r}: no learning rates: a curve law needs the LR of "
-                             "every step; attach the run's schedule with "
-                             "curves.with_schedules({run: schedule}) (or --schedules)")
+                             "every step; name the logged LR when loading (lr=<column, tag "
+                             "or metric>, --lr) or attach the run's schedule with "
+                             "curves.with_schedules({run: schedule}) (or --schedules)"
+                             + _other_columns(self._frame))
         steps, lr = self.lr_log[run]
         steps, lr = steps[steps <= last], lr[steps <= last]
         if len(steps) == last + 1:
@@ -280,3 +282,11 @@ def _readonly(frame: pd.DataFrame) -> pd.DataFrame:
             except ValueError:  # pandas may hand out a copy; nothing to protect then
                 pass
     return frame
+
+
+def _other_columns(frame) -> str:
+    """The columns beyond a curve's own that may hold the LR (named in the error)."""
+    others = [c for c in frame.columns if c not in ("run_id", "step", "loss", "lr", "tokens",
+                                                    "N")]
+    return f"; other columns loaded: {', '.join(map(str, others[:10]))}" if others else ""
+
