@@ -27,7 +27,8 @@ def luo(luo_curves):
 def recipe_fits(luo):
     fits = {}
     for size in SIZES:
-        with pytest.warns(ConvergenceWarning, match="early-stopped point, not an optimum"):
+        with pytest.warns(ConvergenceWarning, match=r"the parameters one step after the best "
+                          r"objective \(.*\), not those of the best; an early-stopped point"):
             fits[size] = fit_curves(_split(luo, size)[0], "mpl", method="luo2025")
     return fits
 

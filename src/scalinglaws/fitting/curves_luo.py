@@ -199,8 +199,9 @@ def fit_curves_luo2025(curves, law, *, delta: float = DELTA, warmup: str | None 
     law = objective.law
     _, gradient = objective(kept, gradient=True)
     message = (f"Luo et al. (2025)'s recipe: their start, then AdamW stopped by their rule "
-               f"after {n_steps} steps (best objective {best:.6g} on float32 losses); an "
-               f"early-stopped point, not an optimum (gradient norm "
+               f"after {n_steps} steps, keeping, as their code does, the parameters one "
+               f"step after the best objective ({best:.6g} on float32 losses), not those "
+               f"of the best; an early-stopped point, not an optimum (gradient norm "
                f"{float(np.linalg.norm(gradient)):.3g})")
     warnings.warn(f"fit_curves(method='luo2025'): {message}; fit_curves' default method "
                   "gives the optimum of the objective", ConvergenceWarning,
