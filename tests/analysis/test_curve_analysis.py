@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalinglaws import InputError, load_curves
+from scalinglaws import InputError, ScalingLawsWarning, load_curves
 from scalinglaws.analysis.curves import anytime_points, curve_scores, predict_curve, predict_final
 from scalinglaws.fitting.curves import CurveFitResult, fit_curves
 from scalinglaws.laws.curve_laws import SizeScaled
@@ -184,7 +184,7 @@ def test_final_refits_by_the_fit_s_own_objective(partway):
             predict_final(source, part, refit=refit)
     assert predict_final(fit, part, refit="L0").equals(predict_final(fit, part))
     one_point = part.select(mask=np.arange(len(part)) == 0)
-    with pytest.warns(UserWarning, match="1 point.*keeps the law's L0"):
+    with pytest.warns(ScalingLawsWarning, match="1 point.*keeps the law's L0"):
         kept = predict_final(fit, one_point)
     assert kept.refit_L0[0] == fit.params["L0"]
     # the draws' refits too: the names' order does not matter, the interval holds the point

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scalinglaws import InputError
+from scalinglaws import CurveResamplingWarning, InputError
 from scalinglaws.analysis.curve_final import _final_sums, _RunRefit
 from scalinglaws.analysis.curves import predict_final
 from scalinglaws.fitting.curves import fit_curves
@@ -103,7 +103,7 @@ def test_a_run_too_short_for_its_noise_says_so(setting):
     # draws are refitted on the run itself (as one block as long as the run), and it warns
     fit, draws, part, _, _ = setting
     three = part.select(mask=np.arange(len(part)) < 3)
-    with pytest.warns(UserWarning, match="too few beyond the 1 refitted"):
+    with pytest.warns(CurveResamplingWarning, match="too few beyond the 1 refitted"):
         table = predict_final(fit, three, draws=draws, rng=0)
     alone = predict_final(fit, three, draws=draws, block_length=3)
     assert table.final_low[0] == alone.final_low[0]

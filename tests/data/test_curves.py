@@ -490,3 +490,13 @@ def test_rows_of_other_metrics_a_diverged_run_and_steps_counted_from_one(tmp_pat
         load_curves(ones, lr_policy="interpolate").lr_array("a")
     shifted = load_curves(ones.assign(_step=ones["_step"] - 1))
     assert len(shifted.lr_array("a")) == 91  # to its last loss, step 90
+
+
+def test_n_given_as_text_is_read_as_the_command_line_reads_it():
+    frame = pd.DataFrame({"run_id": ["a"] * 3 + ["b"] * 3, "step": [1, 2, 3] * 2,
+                          "loss": [4.0, 3.9, 3.8] * 2, "lr": [1e-3] * 6})
+    assert set(load_curves(frame, N="100M").frame["N"]) == {1e8}
+    assert load_curves(frame, N={"a": "1.4B", "b": 7e7}).frame.groupby("run_id")["N"] \
+        .first().to_dict() == {"a": 1.4e9, "b": 7e7}
+    with pytest.raises(InputError, match="`N` must be a finite positive number, got 'big'"):
+        load_curves(frame, N="big")

@@ -148,3 +148,11 @@ def test_schedules_keyed_by_the_user_s_own_run_column(tmp_path):
         attach_schedules(curves, plans, key="experiment")
     with pytest.raises(InputError, match=r"no column 'schedule' to key the schedules by"):
         read_schedules(plans, key="schedule")
+    # a run the table does not plan: the keys it has are named, to spot a misspelling
+    other = tmp_path / "plans_other.csv"
+    other.write_text("run_id,kind,total_steps,peak_lr\nnew_v2,constant,20,1e-3\n"
+                     "old,constant,20,1e-3\n")
+    with pytest.raises(InputError, match=r"no schedule for 'new'; the schedules are keyed "
+                                         r"'new_v2', 'old' \(matched against the curves' "
+                                         r"'run_id'\)"):
+        attach_schedules(curves, other, check=False)

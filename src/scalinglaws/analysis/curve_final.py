@@ -24,7 +24,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .._exceptions import ConvergenceWarning, InputError
+from .._exceptions import ConvergenceWarning, CurveResamplingWarning, InputError, ScalingLawsWarning
 from .._validation import (
     as_names,
     check_choice,
@@ -306,7 +306,7 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
         if refit and not run_refit:
             warnings.warn(f"predict_final: run {run!r} has {len(part)} point(s), no more than "
                           f"the {len(refit)} refitted parameter(s): it keeps the law's "
-                          f"{', '.join(refit)}", UserWarning, stacklevel=2)
+                          f"{', '.join(refit)}", ScalingLawsWarning, stacklevel=2)
         refitter = _RunRefit(result, part, run_refit) if run_refit else None
         if refitter is not None:
             params, converged = refitter(params)
@@ -390,7 +390,7 @@ def _final_draws(result, part: Curves, final_sums, params: dict, refitter, draws
             warnings.warn(f"predict_final: run {part.runs[0]!r} has {n} point(s), too few "
                           f"beyond the {len(refitter.refit)} refitted parameter(s) to estimate "
                           "its noise: its interval holds the law's uncertainty only",
-                          UserWarning, stacklevel=3)
+                          CurveResamplingWarning, stacklevel=3)
         else:
             design, target = refitter.linearized(params, final_sums)
             # residuals as noise: log loss - log fit

@@ -57,7 +57,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
-from .._validation import check_choice, check_positive
+from .._validation import check_choice, check_positive, parse_quantity
 from .curve_logs import CURVE_ALIASES, from_wide, is_wandb, resolve_curve_columns, sniff_directory
 from .curve_policies import (MAX_STEPS, Places, apply_spike_policy, cell_text, check_step_count,
                              logged_lr, one_run_advice, order_points, steps_of_tokens)
@@ -195,6 +195,15 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
                   lr_policy=lr_policy, headers={k: str(v) for k, v in mapping.items()})
 
 
+def _size(value):
+    """``N=`` as a number: ``"100M"`` and ``"1.4B"`` are read as the CLI's ``--N`` reads
+    them (a table's cells too); anything else goes to the positivity check as given."""
+    if isinstance(value, str):
+        parsed = parse_quantity(value)
+        return value if parsed is None else parsed
+    return value
+
+
 def _run_level(frame, N, tokens_per_step, source):
     """One N per run (column, scalar or mapping); tokens from tokens_per_step if asked."""
     if N is not None:
@@ -204,10 +213,10 @@ def _run_level(frame, N, tokens_per_step, source):
             unknown = [r for r in N if r not in set(frame["run_id"])]
             if unknown:
                 raise InputError(f"`N` names unknown runs {unknown}")
-            frame["N"] = frame["run_id"].map({r: check_positive(f"N[{r!r}]", v)
+            frame["N"] = frame["run_id"].map({r: check_positive(f"N[{r!r}]", _size(v))
                                               for r, v in N.items()}).astype(float)
         else:
-            frame["N"] = check_positive("N", N)
+            frame["N"] = check_positive("N", _size(N))
     if "N" in frame.columns:
         spread = frame.groupby("run_id", sort=False)["N"].agg(["min", "max"])
         varying = spread.index[(spread["min"] != spread["max"]).to_numpy()]

@@ -410,7 +410,11 @@ def attach_schedules(curves, schedules, *, key: str = "run_id", check: bool = Tr
              for run in curves.runs}
     missing = sorted({name for name in names.values() if name not in table})
     if missing:
+        keys = sorted(map(str, table))
         raise InputError(f"no schedule for {', '.join(map(repr, missing[:5]))}"
-                         + (f" ({len(missing)} in all)" if len(missing) > 5 else ""))
+                         + (f" ({len(missing)} in all)" if len(missing) > 5 else "")
+                         + f"; the schedules are keyed {', '.join(map(repr, keys[:10]))}"
+                         + (f" ({len(keys)} in all)" if len(keys) > 10 else "")
+                         + f" (matched against the curves' {column!r})")
     return curves.with_schedules({run: table[name] for run, name in names.items()},
                                  check=check)
