@@ -234,6 +234,20 @@ def test_learning_curve_figure(tmp_path):
     assert "solid = fitted, dashed = predicted for held-out schedules" in ax.get_title()
     alone = plot.learning_curves(fit, curves.select(["constant", "cosine"]))
     assert alone.get_title() == "momentum: solid = fitted"  # no held-out curves, no dashes
+    # the laws' lines lie over the points, the fitted curves over the held-out ones, and a
+    # long log is thinned to about 120 markers a curve by default (every point: a band)
+    assert min(line.get_zorder() for line in ax.lines) > max(
+        c.get_zorder() for c in ax.collections)
+    fitted_line, heldout_line = ax.lines[0], ax.lines[2]
+    assert fitted_line.get_zorder() > heldout_line.get_zorder()
+    dense, truth = synthetic_curves("momentum", rng=0, noise=0.001, every=16)
+    from scalinglaws.fitting.curves import CurveFitResult
+
+    thinned = plot.learning_curves(CurveFitResult.from_params("momentum", truth),
+                                   dense.select(["constant"]), show_lr=False, residuals=False)
+    n_points = len(dense.steps("constant"))
+    (markers,) = thinned.collections
+    assert n_points > 1000 and 100 <= len(markers.get_offsets()) <= 240
     ax.figure.savefig(tmp_path / "curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 10_000
     prediction = predict_curve(fit, curves.lr_array("wsd"), draws=bootstrap_curves(
@@ -248,6 +262,11 @@ def test_learning_curve_figure(tmp_path):
     lowest = relative.get_paths()[0].vertices[:, 1].min()
     assert lowest == pytest.approx(np.min(prediction.low - prediction.loss) / 10.0 ** power)
     assert not hasattr(plot.curve_band(prediction, inset=False), "band_axes")
+    # a label names the curve (and the band) in a legend; without one there is none
+    assert band.get_legend() is None
+    named = plot.curve_band(prediction, label="WSD (predicted)")
+    assert [t.get_text() for t in named.get_legend().get_texts()] == [
+        "WSD (predicted)", "95% bootstrap percentile band"]
     with pytest.raises(InputError, match="give `curves`, `heldout` or both"):
         plot.learning_curves(fit)
 

@@ -19,6 +19,9 @@ from ._style import LABELS, new_axes, pyplot
 
 __all__ = ["curve_band", "learning_curves"]
 
+#: points drawn per curve by default (every point of a 72k-step log is a solid band)
+_POINTS_PER_CURVE = 120
+
 
 def _check(result, curves, name):
     from ...data.curves import Curves
@@ -47,10 +50,14 @@ def _draw(ax, lr_ax, res_ax, result, curves, style, colours, start, x, stride, s
         scale = 1.0 if x == "step" else curves.frame["tokens"].to_numpy()[mask] / np.maximum(
             steps, 1)
         where = steps * scale
-        marker = dict(marker="o", s=9, color=colour, lw=0) if style == "fit" else \
-            dict(marker="o", s=12, facecolors="none", edgecolors=colour, lw=0.8)
-        ax.scatter(where[::stride], curves.loss(run)[::stride], zorder=3, **marker)
-        ax.plot(where, predicted[mask], color=colour, lw=1.6,
+        marker = dict(marker="o", s=9, color=colour, lw=0, alpha=0.6) if style == "fit" \
+            else dict(marker="o", s=12, facecolors="none", edgecolors=colour, lw=0.8, alpha=0.6)
+        # the law's lines over the points, and the fitted curves over the held-out ones
+        # (a held-out run that repeats a fitted one's start would hide it)
+        above = 0.5 if style == "fit" else 0.0
+        every = stride or max(1, len(steps) // _POINTS_PER_CURVE)
+        ax.scatter(where[::every], curves.loss(run)[::every], zorder=2 + above, **marker)
+        ax.plot(where, predicted[mask], color=colour, lw=1.6, zorder=3 + above,
                 ls="-" if style == "fit" else "--",
                 label=f"{run} ({'fitted' if style == 'fit' else 'predicted'})")
         if res_ax is not None:  # where the points leave the law, in % of the loss
@@ -60,7 +67,7 @@ def _draw(ax, lr_ax, res_ax, result, curves, style, colours, start, x, stride, s
             lr = curves.lr_array(run)
             grid = np.arange(len(lr))
             lr_ax.plot(grid * (scale if np.isscalar(scale) else np.median(scale)), lr,
-                       color=colour, lw=0.8, alpha=0.5, ls=":")
+                       color=colour, lw=1.0, alpha=0.7, ls=":")
 
 
 def _loss_range(ax, shown) -> None:
@@ -81,8 +88,8 @@ def _loss_range(ax, shown) -> None:
 
 
 def learning_curves(result, curves=None, heldout=None, *, ax=None, x: str = "step",
-                    show_lr: bool = True, stride: int = 1, figsize=None, legend: bool = True,
-                    residuals: bool | None = None):
+                    show_lr: bool = True, stride: int | None = None, figsize=None,
+                    legend: bool = True, residuals: bool | None = None):
     """Observed against fitted curves, held-out schedules in another style, LR on a twin axis.
 
     Parameters
@@ -97,8 +104,10 @@ def learning_curves(result, curves=None, heldout=None, *, ax=None, x: str = "ste
         Horizontal axis (tokens need a ``tokens`` column).
     show_lr : bool
         Draw every run's LR on a twin axis.
-    stride : int
-        Draw every ``stride``-th point (lines use every point).
+    stride : int, optional
+        Draw every ``stride``-th point (lines use every point). Default: about
+        :data:`_POINTS_PER_CURVE` points per curve, so the laws' lines stay visible
+        between the markers of a 72k-step log.
     residuals : bool, optional
         A panel below the curves with each curve's points relative to the law,
         ``100 (observed / law - 1)`` %: the curves overlap and fall by a nat, their misfits
@@ -122,7 +131,7 @@ def learning_curves(result, curves=None, heldout=None, *, ax=None, x: str = "ste
     for part in (curves, heldout):
         if part is not None and x == "tokens" and not part.has("tokens"):
             raise InputError("x='tokens' needs curves with a tokens column")
-    if not isinstance(stride, (int, np.integer)) or stride < 1:
+    if stride is not None and (not isinstance(stride, (int, np.integer)) or stride < 1):
         raise InputError(f"`stride` must be a positive integer, got {stride!r}")
     if residuals and ax is not None:
         raise InputError("`residuals=True` draws its own panel below the curves: give no "
@@ -197,6 +206,8 @@ def curve_band(prediction, *, ax=None, label: str | None = None, color=None, fig
             width.set_title(f"{band} − predicted ({unit})", fontsize=7)
             width.tick_params(labelsize=6)
             ax.band_axes = width
+    if label:  # the curve's own name, and the band's (the inset is in the upper right)
+        ax.legend(loc="lower left", fontsize=8)
     ax.set_xlabel("optimizer step")
     ax.set_ylabel(LABELS["loss"])
     return ax
