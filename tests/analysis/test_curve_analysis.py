@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scalinglaws import InputError, load_curves
+from scalinglaws import InputError, ScalingLawsWarning, load_curves
 from scalinglaws.analysis.curves import anytime_points, curve_scores, predict_curve, predict_final
 from scalinglaws.fitting.curves import CurveFitResult, fit_curves
 from scalinglaws.laws.curve_laws import SizeScaled
@@ -287,6 +287,8 @@ def test_anytime_points_feed_a_scaling_law_fit():
     # every point whose last 20% of steps ran at constant LR (not the one ending warmup)
     assert len(points) == len(curves) - 1 and points.frame["step"].min() > 1.25 * 2160
     assert np.all(np.diff(points.loss) < 0)
-    law = fit(points, "kaplan_d_offset")
+    # the points are checkpoints of one run: fit says so (the bootstrap resamples whole runs)
+    with pytest.warns(ScalingLawsWarning, match=r"rows are checkpoints of 1 run \(run_id"):
+        law = fit(points, "kaplan_d_offset")
     assert law.status == 0
     assert np.max(np.abs(law.predict(D=points.D) / points.loss - 1)) < 5e-3

@@ -9,12 +9,13 @@ starting points at once (see :mod:`scalinglaws.optimize`).
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from .._exceptions import InputError
+from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import check_bool, check_bounds, check_fits_in_memory, check_number_mapping
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
@@ -483,7 +484,27 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
     load_kwargs = {k: options.pop(k) for k in list(options) if k in load_keys}
     weights = options.pop("weights", None)
     _check_option_names(options, load_keys | {"weights", "groups", "shared"})
-    return LawFitter(form, **options).fit(runs, weights=weights, **load_kwargs)
+    fitter = LawFitter(form, **options)
+    runs = as_runs(runs, **load_kwargs)
+    warn_checkpoints(runs)
+    return fitter.fit(runs, weights=weights)
+
+
+def warn_checkpoints(runs: Runs, stacklevel: int = 3) -> None:
+    """Warn, once per fit, when rows are checkpoints of the same runs (``run_id`` repeats):
+    the fit treats every row alike, but a run's rows share its error, so the bootstrap
+    resamples whole runs (``scalinglaws.bootstrap``'s ``clusters="auto"``)."""
+    if not runs.has("run_id"):
+        return
+    ids = runs.frame["run_id"].dropna()
+    n_runs = ids.nunique()
+    if n_runs == len(ids):
+        return
+    warnings.warn(f"{runs.source}: {len(ids)} rows are checkpoints of {n_runs} run{'s' * (n_runs != 1)} (run_id "
+                  "repeats): a run's checkpoints share its error, so they are not independent "
+                  "runs; scalinglaws.bootstrap resamples whole runs (clusters='auto'; "
+                  "--cluster on the command line), not rows", ScalingLawsWarning,
+                  stacklevel=stacklevel)
 
 
 def _check_option_names(options, others) -> None:

@@ -70,6 +70,7 @@ from .delta import (UnrestrictedLaw, describe_restriction, draws_log_predictions
                     log_prediction_sd, parameter_covariance, restriction_kind, unrestricted_law)
 from .scatter import MODELS as SCATTER_MODELS
 from .scatter import Scatter, estimate_scatter, outlier_runs
+from .resampling import resampled_text
 
 __all__ = ["CalibratedFit", "calibrate", "IntervalBounds"]
 
@@ -430,7 +431,9 @@ class CalibratedFit(FrozenOnUnpickle):
             lines.append("  extrapolation not calibrated (no rollout)")
         if self.bootstrap is not None:
             b = self.bootstrap
-            lines.append(f"  bootstrap     {b.n_resamples} resamples ({b.n_failed} failed), "
+            whole = "" if b.clusters is None else f", {resampled_text(b.clusters)}"
+            lines.append(f"  bootstrap     {b.n_resamples} resamples ({b.n_failed} failed"
+                         f"{whole}), "
                          f"{b.method} parameter intervals; percentile over its draws "
                          "for predictions")
         return "\n".join(lines)
