@@ -19,7 +19,7 @@ The check is against the truth, not against the code: the cluster counts must li
 sweeps, i.e. at least 181 of 200; rows, which take the four checkpoints of a run for
 four independent runs, must cover less than clusters for each quantity.
 
-Measured (200 sweeps x 200 resamples, 2-core x86_64, about 6 minutes): clusters alpha
+Measured (200 sweeps x 200 resamples, 2-core x86_64, about 4 minutes): clusters alpha
 194, beta 199, loss at 10x compute 192 of 200; rows 151, 183 and 156. Some refits fail
 and are left out of the intervals (counted in ``n_failed``): 166 of the 40,000 cluster
 resamples and 14 of the row ones. A resample of whole runs may draw runs at only 7 of the

@@ -171,6 +171,12 @@ class BootstrapResult(FrozenOnUnpickle):
         return {name: values[..., i] for i, name in enumerate(self.form.param_names)}
 
     @property
+    def resampled(self) -> str:
+        """What was resampled, as summaries say it: ``"whole runs (run_id) resampled"``
+        (:attr:`clusters`), or ``"rows resampled"``."""
+        return resampled_text(self.clusters)
+
+    @property
     def interval_method(self) -> str:
         """How the intervals are made, as tables and predictions name it: ``"bootstrap
         percentile"``, ``"bootstrap basic"`` or ``"bootstrap BCa"`` (from ``method``)."""
@@ -479,7 +485,7 @@ class BootstrapResult(FrozenOnUnpickle):
         """Value [low, high] per parameter."""
         level = f"{100 * self.confidence_level:g}%"
         # rows resampled one by one, as always, go unsaid; whole runs are said
-        whole = "" if self.clusters is None else f"; {resampled_text(self.clusters)}"
+        whole = "" if self.clusters is None else f"; {self.resampled}"
         lines = [f"bootstrap: {self.n_resamples} resamples ({self.method}, {level}{whole}), "
                  f"{self.n_failed} failed, best start differed in {self.n_best_start_changed}"
                  + (f", {self.n_degenerate} degenerate (too few distinct runs; left out)"

@@ -70,7 +70,6 @@ from .delta import (UnrestrictedLaw, describe_restriction, draws_log_predictions
                     log_prediction_sd, parameter_covariance, restriction_kind, unrestricted_law)
 from .scatter import MODELS as SCATTER_MODELS
 from .scatter import Scatter, estimate_scatter, outlier_runs
-from .resampling import resampled_text
 
 __all__ = ["CalibratedFit", "calibrate", "IntervalBounds"]
 
@@ -431,7 +430,7 @@ class CalibratedFit(FrozenOnUnpickle):
             lines.append("  extrapolation not calibrated (no rollout)")
         if self.bootstrap is not None:
             b = self.bootstrap
-            whole = "" if b.clusters is None else f", {resampled_text(b.clusters)}"
+            whole = "" if b.clusters is None else f", {b.resampled}"
             lines.append(f"  bootstrap     {b.n_resamples} resamples ({b.n_failed} failed"
                          f"{whole}), "
                          f"{b.method} parameter intervals; percentile over its draws "
