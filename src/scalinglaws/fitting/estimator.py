@@ -486,11 +486,11 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
     _check_option_names(options, load_keys | {"weights", "groups", "shared"})
     fitter = LawFitter(form, **options)
     runs = as_runs(runs, **load_kwargs)
-    warn_checkpoints(runs)
+    _warn_checkpoints(runs)
     return fitter.fit(runs, weights=weights)
 
 
-def warn_checkpoints(runs: Runs, stacklevel: int = 3) -> None:
+def _warn_checkpoints(runs: Runs, stacklevel: int = 3) -> None:
     """Warn, once per fit, when rows are checkpoints of the same runs (``run_id`` repeats):
     the fit treats every row alike, but a run's rows share its error, so the bootstrap
     resamples whole runs (``scalinglaws.bootstrap``'s ``clusters="auto"``)."""

@@ -317,9 +317,10 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
         Two-sided level of the intervals.
     method : {"percentile", "basic", "bca"}
         Interval method (BCa uses a leave-one-run-out jackknife, also
-        computed in one batch; with ``clusters``, leave-one-cluster-out). In simulated sweeps the percentile and BCa
-        intervals held the truth at their level and the basic one did not
-        (A, B, alpha at 87.5-88.5% for 95%; README, "Which method").
+        computed in one batch; with ``clusters``, leave-one-cluster-out). In
+        simulated sweeps the percentile and BCa intervals held the truth at
+        their level and the basic one did not (A, B, alpha at 87.5-88.5% for
+        95%; README, "Which method").
     rng : None, int or numpy.random.Generator
         Source of randomness; the same seed gives the same draws, bit for bit,
         whatever ``n_jobs``, ``backend``, ``chunk_size`` and the number of BLAS
