@@ -463,7 +463,9 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
     to :func:`scalinglaws.load_runs`. With ``groups="column"`` (and optionally
     ``shared=["alpha", "beta"]``) every group of runs is fitted at once and a
     :class:`~scalinglaws.fitting.grouped.GroupedFitResult` is returned
-    (:func:`scalinglaws.fitting.grouped.fit`).
+    (:func:`scalinglaws.fitting.grouped.fit`). When rows are checkpoints of the same
+    runs (a ``run_id`` repeats), a :class:`~scalinglaws.ScalingLawsWarning` says so once:
+    the fit weighs every row alike, and :func:`scalinglaws.bootstrap` resamples whole runs.
 
     Examples
     --------
@@ -500,7 +502,8 @@ def _warn_checkpoints(runs: Runs, stacklevel: int = 3) -> None:
     n_runs = ids.nunique()
     if n_runs == len(ids):
         return
-    warnings.warn(f"{runs.source}: {len(ids)} rows are checkpoints of {n_runs} run{'s' * (n_runs != 1)} (run_id "
+    runs_text = f"{n_runs} run{'s' * (n_runs != 1)}"
+    warnings.warn(f"{runs.source}: {len(ids)} rows are checkpoints of {runs_text} (run_id "
                   "repeats): a run's checkpoints share its error, so they are not independent "
                   "runs; scalinglaws.bootstrap resamples whole runs (clusters='auto'; "
                   "--cluster on the command line), not rows", ScalingLawsWarning,
