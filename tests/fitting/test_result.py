@@ -89,5 +89,5 @@ def test_to_frame_with_a_bootstrap_adds_its_intervals_and_what_they_are(runs):
     assert frame.attrs == {"interval": "confidence", "method": "bootstrap percentile",
                            "confidence_level": 0.8, "n_resamples": 20,
                            "n_draws": len(boot.draws), "n_failed": boot.n_failed,
-                           "groups": None}
+                           "groups": None, "clusters": None}
     assert frame.attrs == boot.to_frame().attrs

@@ -203,7 +203,7 @@ def test_to_frame_is_one_row_per_parameter_with_its_interval(boot):
                                rtol=1e-12)
     assert frame.attrs == {"interval": "confidence", "method": "bootstrap percentile",
                            "confidence_level": 0.9, "n_resamples": 200, "n_draws": 200,
-                           "n_failed": 0, "groups": None}
+                           "n_failed": 0, "groups": None, "clusters": None}
     frame.loc[0, "value"] = -1.0  # the table is the caller's; the result stays as it was
     assert boot.point["E"] == HOFFMANN_2022_ROUNDED["E"]
 

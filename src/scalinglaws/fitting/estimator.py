@@ -9,12 +9,13 @@ starting points at once (see :mod:`scalinglaws.optimize`).
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from .._exceptions import InputError
+from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import check_bool, check_bounds, check_fits_in_memory, check_number_mapping
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
@@ -462,7 +463,9 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
     to :func:`scalinglaws.load_runs`. With ``groups="column"`` (and optionally
     ``shared=["alpha", "beta"]``) every group of runs is fitted at once and a
     :class:`~scalinglaws.fitting.grouped.GroupedFitResult` is returned
-    (:func:`scalinglaws.fitting.grouped.fit`).
+    (:func:`scalinglaws.fitting.grouped.fit`). When rows are checkpoints of the same
+    runs (a ``run_id`` repeats), a :class:`~scalinglaws.ScalingLawsWarning` says so once:
+    the fit weighs every row alike, and :func:`scalinglaws.bootstrap` resamples whole runs.
 
     Examples
     --------
@@ -483,7 +486,28 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
     load_kwargs = {k: options.pop(k) for k in list(options) if k in load_keys}
     weights = options.pop("weights", None)
     _check_option_names(options, load_keys | {"weights", "groups", "shared"})
-    return LawFitter(form, **options).fit(runs, weights=weights, **load_kwargs)
+    fitter = LawFitter(form, **options)
+    runs = as_runs(runs, **load_kwargs)
+    _warn_checkpoints(runs)
+    return fitter.fit(runs, weights=weights)
+
+
+def _warn_checkpoints(runs: Runs, stacklevel: int = 3) -> None:
+    """Warn, once per fit, when rows are checkpoints of the same runs (``run_id`` repeats):
+    the fit treats every row alike, but a run's rows share its error, so the bootstrap
+    resamples whole runs (``scalinglaws.bootstrap``'s ``clusters="auto"``)."""
+    if not runs.has("run_id"):
+        return
+    ids = runs.frame["run_id"].dropna()
+    n_runs = ids.nunique()
+    if n_runs == len(ids):
+        return
+    runs_text = f"{n_runs} run{'s' * (n_runs != 1)}"
+    warnings.warn(f"{runs.source}: {len(ids)} rows are checkpoints of {runs_text} (run_id "
+                  "repeats): a run's checkpoints share its error, so they are not independent "
+                  "runs; scalinglaws.bootstrap resamples whole runs (clusters='auto'; "
+                  "--cluster on the command line), not rows", ScalingLawsWarning,
+                  stacklevel=stacklevel)
 
 
 def _check_option_names(options, others) -> None:

@@ -245,9 +245,11 @@ class FitResult(FrozenOnUnpickle):
         if intervals:
             b = self.bootstrap
             degenerate = getattr(b, "n_degenerate", 0)  # the grouped bootstrap's has none
+            # whole runs resampled (checkpoints of one run together) are said; rows are not
+            whole = f", {b.resampled}" if getattr(b, "clusters", None) is not None else ""
             lines[-2] = (f"{'parameter':<12}{'value':>16}  [{100 * b.confidence_level:g}% {b.method} "
                          f"interval, {b.n_resamples} resamples, {b.n_failed} failed"
-                         + (f", {degenerate} degenerate" if degenerate else "") + "]")
+                         + (f", {degenerate} degenerate" if degenerate else "") + whole + "]")
         for name in self.form.param_names:
             note = ("fixed" if name in self.fixed else f"= {self.tied[name]}" if name in self.tied
                     else "at bound" if name in self.at_bounds else "")

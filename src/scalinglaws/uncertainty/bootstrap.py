@@ -1,7 +1,9 @@
 """Bootstrap confidence intervals for fitted laws, with re-optimisation of every resample.
 
 A resample draws whole runs with replacement (optionally within groups, e.g.
-per compute budget). Drawing runs with replacement is the same as weighting
+per compute budget); when several rows are checkpoints of one run (a repeated
+``run_id``, or the ``clusters`` column), all rows of a run are drawn together
+(:mod:`.resampling`). Drawing runs with replacement is the same as weighting
 each run by its multiplicity, so all resamples share one residual function
 and are refitted together as one batch of the engine (resample x start rows,
 each with its own weight vector): no Python loop over scipy calls.
@@ -56,12 +58,14 @@ from ..fitting.polish import polish
 from ..data.runs import Runs, as_runs
 from .bootstrap_result import METHODS, BootstrapResult, _check_method
 from .draws_caveats import warn_few_draws
+# the resampling itself (re-exported: grouped.py, downstream.py and users import it here)
+from .resampling import (CLUSTERS_DEFAULT, design_points, distinct_points, leave_one_out,
+                         resample_counts, resolve_clusters)
 
 __all__ = ["BootstrapResult", "BootstrapResamplingWarning", "bootstrap", "resample_counts",
            "distinct_points", "plan_workers", "METHODS"]
 
 _CHUNK_ROWS = 4096  # engine rows (resamples x starts) per batch: bounds memory
-_COUNT_BLOCK = 1 << 17  # runs x resamples drawn at a time by resample_counts
 _SAME_BASIN = 1e-8  # relative objective gain below which two starts reached one optimum
 # Initial Levenberg-Marquardt factor of a refit: resamples start at an optimum, where the
 # Newton model is good; on the 240 Epoch runs 1e-5 took the fewest passes (1e-3 to 1e-7
@@ -73,62 +77,6 @@ _DAMPING = 1e-5
 # in-process against 2.5 s on two fresh workers and 0.84 s on a warm pool
 # (bench/bench_bootstrap.py, load average 2.7); about 0.5 us per run and start.
 SECONDS_PER_RESAMPLE_RUN_START = 0.5e-6
-
-
-def distinct_points(counts: np.ndarray, point_of_run: np.ndarray) -> np.ndarray:
-    """Distinct design points drawn by each resample (row of ``counts``), ``(n_resamples,)``.
-
-    ``point_of_run`` numbers each run's design point (runs at the same inputs share one),
-    as :func:`design_points` returns it.
-
-    Examples
-    --------
-    >>> distinct_points(np.array([[2., 0., 1.], [0., 3., 0.]]), np.array([0, 1, 1]))
-    array([2, 1])
-    """
-    counts = np.asarray(counts)
-    n_points = int(point_of_run.max()) + 1 if point_of_run.size else 0
-    if n_points == point_of_run.size:  # every run at its own inputs: count the runs drawn
-        return np.count_nonzero(counts, axis=1)
-    drawn = np.zeros((counts.shape[0], n_points))
-    for run, point in enumerate(point_of_run):
-        drawn[:, point] += counts[:, run]
-    return np.count_nonzero(drawn, axis=1)
-
-
-def design_points(inputs: dict) -> np.ndarray:
-    """Number of each run's design point: runs with equal values of every input (replicas,
-    e.g. seeds) share one. ``inputs`` maps input names to arrays, as ``Runs.inputs`` gives."""
-    table = np.column_stack([np.asarray(v, dtype=float) for v in inputs.values()])
-    return np.unique(table, axis=0, return_inverse=True)[1].ravel()
-
-
-def resample_counts(n_runs: int, n_resamples: int, rng, groups=None) -> np.ndarray:
-    """Multiplicity of each run in each resample, ``(n_resamples, n_runs)``.
-
-    Within ``groups`` (an array of labels), each group is resampled to its own
-    size, so every resample keeps the design (e.g. runs per compute budget).
-    """
-    rows = np.arange(n_resamples)[:, None] * n_runs
-    if groups is None:
-        # in blocks of resamples: the same draws as one call (the generator's stream does
-        # not depend on how it is split), without four (n_resamples, n_runs) temporaries,
-        # whose fresh pages cost more than the counting (10,000 x 240: 130 ms against 30)
-        counts = np.empty((n_resamples, n_runs))
-        block = max(1, _COUNT_BLOCK // max(n_runs, 1))
-        for lo in range(0, n_resamples, block):
-            hi = min(lo + block, n_resamples)
-            picks = rng.integers(0, n_runs, size=(hi - lo, n_runs)) + rows[:hi - lo]
-            counts[lo:hi] = np.bincount(picks.ravel(), minlength=(hi - lo) * n_runs).reshape(
-                hi - lo, n_runs)
-        return counts
-    counts = np.zeros(n_resamples * n_runs)
-    labels = np.asarray(groups)
-    for label in sorted(set(labels.tolist()), key=str):
-        members = np.flatnonzero(labels == label)
-        picks = members[rng.integers(0, members.size, size=(n_resamples, members.size))]
-        counts += np.bincount((rows + picks).ravel(), minlength=n_resamples * n_runs)
-    return counts.reshape(n_resamples, n_runs)
 
 
 def _optima(result: FitResult, fitter: LawFitter) -> list:
@@ -353,7 +301,8 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
               method: str = "percentile", rng=None, groups: str | None = None,
               n_jobs: int = 1, backend: str | None = None, progress: bool | None = None,
               extra_starts: int = 0, max_iter: int = 200, jackknife: bool | None = None,
-              chunk_size: int | None = None) -> BootstrapResult:
+              chunk_size: int | None = None,
+              clusters: str | None = CLUSTERS_DEFAULT) -> BootstrapResult:
     """Bootstrap a fit by resampling whole runs and re-optimising every resample.
 
     Parameters
@@ -368,15 +317,25 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
         Two-sided level of the intervals.
     method : {"percentile", "basic", "bca"}
         Interval method (BCa uses a leave-one-run-out jackknife, also
-        computed in one batch). In simulated sweeps the percentile and BCa
-        intervals held the truth at their level and the basic one did not
-        (A, B, alpha at 87.5-88.5% for 95%; README, "Which method").
+        computed in one batch; with ``clusters``, leave-one-cluster-out). In
+        simulated sweeps the percentile and BCa intervals held the truth at
+        their level and the basic one did not (A, B, alpha at 87.5-88.5% for
+        95%; README, "Which method").
     rng : None, int or numpy.random.Generator
         Source of randomness; the same seed gives the same draws, bit for bit,
         whatever ``n_jobs``, ``backend``, ``chunk_size`` and the number of BLAS
         threads.
     groups : str, optional
         Column of ``runs`` to resample within (e.g. ``"budget"``).
+    clusters : "auto", str or None
+        Rows resampled together. ``"auto"`` (default): when some ``run_id`` repeats
+        (rows are checkpoints of the same runs, e.g. from
+        :func:`~scalinglaws.anytime_points`), whole runs, all their rows together;
+        otherwise rows, as without it (the same draws, bit for bit). A column name (as
+        the runs hold it, or the header it was read from) resamples by its values; None
+        resamples rows. With ``groups``, clusters are resampled within each group.
+        Checkpoints of one run share its error, so resampling them as rows makes the
+        intervals too narrow (README, "Checkpoints: whole runs are resampled").
     n_jobs : int
         Workers over blocks of resamples (joblib's convention: ``-1`` = every
         core). Capped by the cores and the blocks; without ``backend``, worker
@@ -439,7 +398,16 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
             raise InputError(f"`groups` (--group) column {groups!r} is not in the runs "
                              f"(columns: {', '.join(map(str, runs.columns))})")
         labels = runs.frame[groups].to_numpy()
-        _warn_singleton_strata(groups, labels)
+    clusters, codes = resolve_clusters(runs, clusters, labels)
+    n_units = len(runs) if codes is None else int(codes.max()) + 1
+    if codes is not None and n_units < 2:
+        raise InputError(f"bootstrap: every row of the runs is in one cluster of `clusters` "
+                         f"(--cluster) column {clusters!r}, so every resample draws the same "
+                         "rows; give a column that tells the runs apart, or clusters=None "
+                         "(--cluster none) to resample rows")
+    if labels is not None:
+        _warn_singleton_strata(groups, labels if codes is None else labels[
+            np.unique(codes, return_index=True)[1]])
     seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
     inputs, target = runs.inputs(fitter.form.inputs), runs.loss
     point_of_run = design_points(inputs)
@@ -447,7 +415,7 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
     # every resample is drawn, as always (the same stream), and only those that can
     # identify the parameters are refitted: a resample's refit depends on its own weights
     # alone, so each valid draw is the one it was before degenerate ones were set aside
-    counts = resample_counts(len(runs), n_resamples, generator, labels)
+    counts = resample_counts(len(runs), n_resamples, generator, labels, codes)
     valid = distinct_points(counts, point_of_run) >= len(fitter.free)
     n_degenerate = int(n_resamples - np.count_nonzero(valid))
     counts = counts[valid]
@@ -468,7 +436,7 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
     draws = fitter.form.to_public(fitter._expand(x[ok]))
     jack = None
     if jackknife or (jackknife is None and method == "bca"):
-        loo = 1.0 - np.eye(len(runs))
+        loo = leave_one_out(codes, len(runs))
         jx, _, jok, _ = _refit_chunk(fitter, inputs, target, starts[:1], loo, max_iter)
         jack = fitter.form.to_public(fitter._expand(jx))
         # a leave-one-out set that cannot identify the parameters (replicated runs) is no
@@ -479,13 +447,13 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
         warnings.warn(f"bootstrap: {n_failed} of {n_resamples} resamples failed to converge and "
                       "are excluded from the intervals (see n_failed)", ConvergenceWarning,
                       stacklevel=2)
-    _warn_small_sample(len(runs), p, n_resamples, n_degenerate)
+    _warn_small_sample(n_units, p, n_resamples, n_degenerate)
     warn_few_draws(len(draws), level, stacklevel=3)
     return BootstrapResult(form=fitter.form, point=dict(result.params), draws=draws,
                            objectives=fun[ok], n_resamples=int(n_resamples), n_failed=n_failed,
                            n_best_start_changed=int(np.sum(best_start[ok] != 0)),
                            confidence_level=level, method=method, seed=seed, groups=groups,
-                           jackknife=jack, n_degenerate=n_degenerate)
+                           jackknife=jack, n_degenerate=n_degenerate, clusters=clusters)
 
 
 def _warn_singleton_strata(column: str, labels: np.ndarray) -> None:

@@ -17,6 +17,7 @@ from ..laws.forms import Form
 from ..laws.frontier import tokens_per_parameter as frontier_ratio
 from .draws_caveats import few_draws_note, warn_few_draws
 from .prediction import Estimate, Interval, Prediction
+from .resampling import resampled_text
 
 __all__ = ["BootstrapResult", "BootstrapPrediction", "METHODS"]
 
@@ -61,6 +62,13 @@ def _count(value, name: str) -> int:
             or value != int(value):
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
     return int(value)
+
+
+def _column_name(value, name: str) -> str | None:
+    """A column name (or None) read from a document, else ValueError naming ``name``."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"{name} must be a column name or null, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True, eq=False)
@@ -123,13 +131,18 @@ class BootstrapResult(FrozenOnUnpickle):
     groups : str or None
         Column resampled within (None: plain resampling of runs).
     jackknife : ndarray or None, shape (n, p)
-        Leave-one-run-out estimates, used by the BCa method.
+        Leave-one-run-out estimates (one row per cluster left out, with ``clusters``),
+        used by the BCa method.
     n_degenerate : int
         Resamples that drew fewer distinct runs (design points) than the law has free
         parameters: they cannot identify the parameters, are not draws, and are left out
         of ``draws`` and the intervals (not refitted, not in ``n_failed``). ``draws`` has
         ``n_resamples - n_degenerate - n_failed`` rows. 0 in documents written before it
         was counted.
+    clusters : str or None
+        Column whose rows were resampled together (``"run_id"``: whole runs, every
+        checkpoint of a drawn run with it); None: rows resampled one by one (and in
+        documents written before clusters were resampled).
     """
 
     form: Form
@@ -145,6 +158,7 @@ class BootstrapResult(FrozenOnUnpickle):
     groups: str | None = None
     jackknife: np.ndarray | None = field(default=None, repr=False)
     n_degenerate: int = 0
+    clusters: str | None = None
 
     def __post_init__(self):
         # deeply frozen like every result: read-only draws, a mapping that refuses changes
@@ -155,6 +169,12 @@ class BootstrapResult(FrozenOnUnpickle):
     # -- derived quantities ------------------------------------------------
     def _params(self, values: np.ndarray) -> dict:
         return {name: values[..., i] for i, name in enumerate(self.form.param_names)}
+
+    @property
+    def resampled(self) -> str:
+        """What was resampled, as summaries say it: ``"whole runs (run_id) resampled"``
+        (:attr:`clusters`), or ``"rows resampled"``."""
+        return resampled_text(self.clusters)
 
     @property
     def interval_method(self) -> str:
@@ -464,7 +484,9 @@ class BootstrapResult(FrozenOnUnpickle):
     def summary(self) -> str:
         """Value [low, high] per parameter."""
         level = f"{100 * self.confidence_level:g}%"
-        lines = [f"bootstrap: {self.n_resamples} resamples ({self.method}, {level}), "
+        # rows resampled one by one, as always, go unsaid; whole runs are said
+        whole = "" if self.clusters is None else f"; {self.resampled}"
+        lines = [f"bootstrap: {self.n_resamples} resamples ({self.method}, {level}{whole}), "
                  f"{self.n_failed} failed, best start differed in {self.n_best_start_changed}"
                  + (f", {self.n_degenerate} degenerate (too few distinct runs; left out)"
                     if self.n_degenerate else "")]
@@ -488,7 +510,8 @@ class BootstrapResult(FrozenOnUnpickle):
         ``confidence_level``) and ``standard_error`` (:attr:`standard_errors`). Its
         ``attrs`` say what the interval is, as the analysis tables' do: ``interval``
         (``"confidence"``), ``method`` (:attr:`interval_method`), ``confidence_level``,
-        ``n_resamples``, ``n_draws`` (successful resamples), ``n_failed`` and ``groups``.
+        ``n_resamples``, ``n_draws`` (successful resamples), ``n_failed``, ``groups`` and
+        ``clusters``.
         A new DataFrame each time.
 
         Examples
@@ -512,14 +535,14 @@ class BootstrapResult(FrozenOnUnpickle):
         frame.attrs.update(interval="confidence", method=self.interval_method,
                            confidence_level=self.confidence_level,
                            n_resamples=self.n_resamples, n_draws=len(self.draws),
-                           n_failed=self.n_failed, groups=self.groups)
+                           n_failed=self.n_failed, groups=self.groups, clusters=self.clusters)
         return frame
 
     def to_dict(self, *, include_draws: bool = True) -> dict:
         """Plain-type summary (stored under ``"bootstrap"`` in the fit JSON)."""
         doc = {"method": self.method, "n_resamples": self.n_resamples,
                "confidence_level": self.confidence_level, "seed": self.seed,
-               "groups": self.groups, "n_failed": self.n_failed,
+               "groups": self.groups, "clusters": self.clusters, "n_failed": self.n_failed,
                "n_best_start_changed": self.n_best_start_changed,
                "n_degenerate": self.n_degenerate,
                "intervals": {k: list(v) for k, v in self.intervals.items()},
@@ -554,7 +577,9 @@ class BootstrapResult(FrozenOnUnpickle):
                        groups=doc.get("groups"),
                        jackknife=None if jack is None else np.asarray(jack, dtype=float),
                        # documents written before degenerate resamples were set aside
-                       n_degenerate=_count(doc.get("n_degenerate", 0), "n_degenerate"))
+                       n_degenerate=_count(doc.get("n_degenerate", 0), "n_degenerate"),
+                       # documents written before clusters were resampled: rows
+                       clusters=_column_name(doc.get("clusters"), "clusters"))
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, InputError):
                 raise

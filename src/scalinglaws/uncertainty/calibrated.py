@@ -432,7 +432,9 @@ class CalibratedFit(FrozenOnUnpickle):
             lines.append("  extrapolation not calibrated (no rollout)")
         if self.bootstrap is not None:
             b = self.bootstrap
-            lines.append(f"  bootstrap     {b.n_resamples} resamples ({b.n_failed} failed), "
+            whole = "" if b.clusters is None else f", {b.resampled}"
+            lines.append(f"  bootstrap     {b.n_resamples} resamples ({b.n_failed} failed"
+                         f"{whole}), "
                          f"{b.method} parameter intervals; percentile over its draws "
                          "for predictions")
         return "\n".join(lines)

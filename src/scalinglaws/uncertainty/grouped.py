@@ -1,8 +1,10 @@
 """Bootstrap of a grouped fit: runs resampled within each group, every resample refitted.
 
 Each resample draws, in every group, as many runs as the group has, with replacement
-(:func:`~scalinglaws.uncertainty.bootstrap.resample_counts` with the group column as
-strata), so every resample keeps every group and its size. As in the single-fit
+(:func:`~scalinglaws.uncertainty.resampling.resample_counts` with the group column as
+strata), so every resample keeps every group and its size; when rows are checkpoints of
+the same runs (a repeated ``run_id``, or the ``clusters`` column), whole runs are drawn
+within each group, as many as it has. As in the single-fit
 bootstrap, drawing runs is weighting them by their multiplicity, so all resamples
 share the residual functions and are refitted together: each from the full-data
 optimum, by the block Levenberg-Marquardt step of the grouped fit
@@ -49,8 +51,9 @@ from ..fitting.engine import _EXACT_FIT
 from ..fitting.polish import polish
 from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
 from ..fitting.grouped import GroupedFitResult, GroupedFitter, check_weights
-from .bootstrap import design_points, distinct_points, resample_counts
 from .bootstrap_result import BootstrapResult
+from .resampling import (CLUSTERS_DEFAULT, design_points, distinct_points, resample_counts,
+                         resolve_clusters)
 
 __all__ = ["GroupedBootstrapResult", "bootstrap_groups"]
 
@@ -92,6 +95,9 @@ class GroupedBootstrapResult(FrozenOnUnpickle):
     seed : int or None
     method : str
         ``"percentile"``.
+    clusters : str or None
+        Column whose rows were resampled together within each group (``"run_id"``: whole
+        runs); None: rows.
     """
 
     form: object
@@ -106,6 +112,7 @@ class GroupedBootstrapResult(FrozenOnUnpickle):
     seed: int | None = None
     method: str = "percentile"
     n_degenerate: Mapping = field(default_factory=dict)
+    clusters: str | None = None
 
     def __post_init__(self):
         for name in ("groups", "shared", "point", "draws", "n_failed", "n_degenerate"):
@@ -129,7 +136,8 @@ class GroupedBootstrapResult(FrozenOnUnpickle):
                                n_resamples=self.n_resamples,
                                n_failed=int((~ok).sum()) - degenerate, n_degenerate=degenerate,
                                n_best_start_changed=0, confidence_level=self.confidence_level,
-                               method="percentile", seed=self.seed, groups=self.group_column)
+                               method="percentile", seed=self.seed, groups=self.group_column,
+                               clusters=self.clusters)
 
     def parameters(self, group) -> dict:
         """``{name: array (n_resamples,)}`` of one group's draws (NaN where failed)."""
@@ -156,7 +164,8 @@ class GroupedBootstrapResult(FrozenOnUnpickle):
         """Plain types: the settings, the failures per group and (optionally) the draws."""
         doc = {"method": self.method, "n_resamples": self.n_resamples,
                "confidence_level": self.confidence_level, "seed": self.seed,
-               "group_column": self.group_column, "shared": list(self.shared),
+               "group_column": self.group_column, "clusters": self.clusters,
+               "shared": list(self.shared),
                "n_failed": [{"group": g, "n_failed": int(self.n_failed[g])} for g in self.groups],
                "n_degenerate": [{"group": g, "n_degenerate": int(self.n_degenerate.get(g, 0))}
                                 for g in self.groups],
@@ -295,7 +304,8 @@ def _stationary(stack, fitter, shared, per, theta, weights):
 def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
                      confidence_level: float = 0.95, rng=None, weights=None, n_jobs: int = 1,
                      backend: str | None = None, progress: bool | None = None,
-                     max_iter: int = 200, chunk_size: int | None = None) -> GroupedBootstrapResult:
+                     max_iter: int = 200, chunk_size: int | None = None,
+                     clusters: str | None = CLUSTERS_DEFAULT) -> GroupedBootstrapResult:
     """Bootstrap a grouped fit by resampling runs within each group.
 
     Parameters
@@ -325,6 +335,11 @@ def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
         joint refit it leaves unconverged).
     chunk_size : int, optional
         Resamples per batch (default: as many as keep a batch near 4M numbers).
+    clusters : "auto", str or None
+        Rows resampled together, within each group, as
+        :func:`~scalinglaws.bootstrap`'s ``clusters``: ``"auto"`` (default) whole runs
+        when some ``run_id`` repeats, else rows (the same draws as without it); a column
+        name; None for rows.
 
     Returns
     -------
@@ -371,7 +386,8 @@ def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
     seed = int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
     generator = np.random.default_rng(rng)
     labels = runs.frame[result.group_column].to_numpy()
-    counts = resample_counts(len(runs), n_resamples, generator, labels)
+    clusters, codes = resolve_clusters(runs, clusters, labels)
+    counts = resample_counts(len(runs), n_resamples, generator, labels, codes)
     stack = StackedGroups(fitter, inputs, targets, per_weights)
     degenerate = _degenerate(keys, rows, inputs, counts, stack.q - len(grouped.shared_index),
                              result.group_column)
@@ -411,7 +427,7 @@ def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
         form=fitter.form, group_column=result.group_column, groups=tuple(keys),
         shared=result.shared, point={k: dict(result[k].params) for k in keys}, draws=draws,
         n_resamples=n_resamples, n_failed=failed, confidence_level=level, seed=seed,
-        n_degenerate=left_out)
+        n_degenerate=left_out, clusters=clusters)
 
 
 def _degenerate(keys, rows, inputs, counts, n_own, column) -> np.ndarray:

@@ -20,6 +20,8 @@ command takes; the README section "The command line" shows the same table)::
                           (data_constrained), minimum steps (kaplan_ns), a task loss (task forms)
     --group COLUMN        the column labelling groups of runs inside one analysis
                           (bootstrap strata, the held-out group)
+    --cluster COLUMN|none the rows a bootstrap resamples together (default: whole runs
+                          when run_id repeats, else rows; none: rows)
     --loss-units U        nats (default) | bits | perplexity: the loss column's units,
                           converted to nats
     --duplicates P        warn (default) | keep | drop | raise: rows repeating an earlier row

@@ -61,7 +61,16 @@ def _bootstrap(args, result, runs, resamples):
     level = 0.95 if args.confidence_level is None else args.confidence_level
     return bootstrap(result, runs, resamples, rng=args.seed, n_jobs=worker_count(args.jobs),
                      method=args.ci_method or "percentile", confidence_level=level,
-                     groups=args.group, progress=show_progress())
+                     groups=args.group, clusters=_clusters(args.cluster),
+                     progress=show_progress())
+
+
+def _clusters(flag):
+    """``--cluster``'s value as ``bootstrap``'s ``clusters``: not typed, ``"auto"``;
+    ``none`` (any case), None (rows); else the column."""
+    if flag is None:
+        return "auto"
+    return None if flag.strip().lower() == "none" else flag
 
 
 def _show_fit(args, runs, result, law) -> None:
@@ -116,6 +125,7 @@ def _refuse_unused_fit_flags(args, resamples) -> None:
         why = ("with --bootstrap 0 (delta-method intervals)" if args.uncertainty
                else "without a bootstrap (--bootstrap N)")
         for flag, value in (("--ci-method", args.ci_method), ("--group", args.group),
+                            ("--cluster", args.cluster),
                             ("--confidence-level", args.confidence_level)):
             if value is not None:
                 advice = ("; choose the level when predicting (predict --confidence-level)"
@@ -397,6 +407,10 @@ def register(sub) -> None:
                         "percentile; predictions from the saved fit use percentiles)")
     add_group_option(p, help="resample runs within each value of this column (e.g. a "
                              "compute-budget label)")
+    p.add_argument("--cluster", metavar="COLUMN|none",
+                   help="resample the rows sharing a value of this column together (default: "
+                        "whole runs, by run_id, when rows are checkpoints of the same runs, "
+                        "else rows); none resamples rows one by one")
     # None = not typed: a level, method or strata without a bootstrap is refused
     p.set_defaults(confidence_level=None)
     add_seed_option(p)
