@@ -8,7 +8,8 @@ tokens), ``step``, ``group`` and ``run_id`` (which column is which: :mod:`.colum
 Every other column is kept under its original name. Problems raise
 :class:`~scalinglaws.InputError` naming the file, row, line and column; numbers that look
 like other units warn, and repeated rows are announced (:mod:`._plausibility`); how a cell
-is read as a number and how a bad one is named: :mod:`.cells`.
+is read as a number and how a bad one is named: :mod:`.cells`; the one of N, D, C derived
+from C = k·N·D, or the three checked against it: :mod:`.compute`.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import (FrozenDict, FrozenOnUnpickle, as_names, check_choice,
-                           check_fits_in_memory, check_positive, deep_freeze)
+                           check_fits_in_memory, deep_freeze)
 from ._hints import loss_hint, missing_column_message, read_explained, warn_unused_lookalikes
 from ._plausibility import (DUPLICATES, LOSS_UNITS, MAX_PLAUSIBLE_LOSS, repeated_rows, to_nats,
                             warn_units)
@@ -35,6 +36,9 @@ from ._plausibility import (DUPLICATES, LOSS_UNITS, MAX_PLAUSIBLE_LOSS, repeated
 from .cells import (_bad_cells_message, _number_text, _parse_cell, _row_text,  # noqa: F401
                     _short, _to_float, _where, check_decimal_commas, has_unit_suffix)
 from .columns import ALIASES, resolve_columns, unused_name
+# C = k·N·D derived or checked (COMPUTE_TOLERANCE re-exported: it was defined here)
+from .compute import (COMPUTE_TOLERANCE, check_flops_per_token, derive_compute,
+                      warn_compute_mismatch)
 from .readers import checked_frame, checked_mask, table_from_mapping, with_cell_texts
 
 __all__ = ["Runs", "load_runs", "as_runs", "ALIASES", "fingerprint_arrays",
@@ -49,10 +53,6 @@ _HOW_TO_GET = {
     "loss": "give a loss column",
     "U": "give unique tokens",
 }
-#: Given N, D and C may disagree with C = k·N·D by up to this factor (either way) without
-#: a warning: logged FLOPs that count attention and embeddings run up to about 2x of
-#: 6·N·D for small models; a larger gap is a unit or bookkeeping error.
-COMPUTE_TOLERANCE = 2.0
 _PANDAS_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 
 
@@ -122,13 +122,13 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
     if copies.size:
         dropped = tuple(sorted((*dropped, *(int(rows[i]) for i in copies))))
         frame, rows = frame.drop(index=copies).reset_index(drop=True), np.delete(rows, copies)
-    derived = _derive(frame, flops_per_token, source, lines, rows)
+    derived = derive_compute(frame, flops_per_token, source, lines, rows)
     if checked:
         warn_units(frame, mapping, derived, source, label, loss_units=loss_units, stacklevel=4,
                    suffixed={name for name in numeric if has_unit_suffix(table[mapping[name]])})
         warn_unused_lookalikes(table, mapping, derived, columns, source, stacklevel=3)
     if not derived and {"N", "D", "C"} <= set(frame.columns):
-        _warn_compute_mismatch(frame, flops_per_token, source, lines, rows)
+        warn_compute_mismatch(frame, flops_per_token, source, lines, rows)
     ordered = [name for name in ALIASES if name in frame.columns]
     frame = frame[ordered + [column for column in frame.columns if column not in ordered]]
     if lines is not None:
@@ -142,52 +142,6 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
                 n_dropped=len(dropped), dropped_rows=dropped,
                 row_numbers=tuple(int(row) for row in rows), selection=deep_freeze(selection),
                 source_columns=FrozenDict(mapping), source_lines=lines)
-
-
-def _derive(frame: pd.DataFrame, k: float, source: str, lines: np.ndarray | None,
-            rows: np.ndarray) -> tuple[str, ...]:
-    """Fill the one missing member of C = k·N·D in place; return the derived names."""
-    have = {name for name in ("N", "D", "C") if name in frame.columns}
-    recipes = {
-        "D": (("N", "C"), f"C/({k:g}·N)", lambda f: f["C"] / (k * f["N"])),
-        "C": (("N", "D"), f"{k:g}·N·D", lambda f: k * f["N"] * f["D"]),
-        "N": (("C", "D"), f"C/({k:g}·D)", lambda f: f["C"] / (k * f["D"])),
-    }
-    for name, (needs, formula, compute) in recipes.items():
-        if name in have or not set(needs) <= have:
-            continue
-        with np.errstate(over="ignore", under="ignore"):
-            values = compute(frame).to_numpy(dtype=np.float64)
-        broken = np.flatnonzero(~np.isfinite(values) | (values <= 0))
-        if broken.size:
-            raise InputError(
-                f"{_where(source, int(rows[broken[0]]), lines)}: derived {name} = {formula} = "
-                f"{_number_text(values[broken[0]])} is not a finite positive number "
-                f"({broken.size} such rows): float64 over- or underflows")
-        frame[name] = values
-        return (name,)
-    return ()
-
-
-def _warn_compute_mismatch(frame: pd.DataFrame, k: float, source: str,
-                           lines: np.ndarray | None, rows: np.ndarray) -> None:
-    """Warn when given C and k·N·D differ by more than :data:`COMPUTE_TOLERANCE`."""
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        ratio = frame["C"].to_numpy() / (k * frame["N"].to_numpy() * frame["D"].to_numpy())
-        gap = np.abs(np.log(ratio))
-    off = np.flatnonzero(~(gap <= math.log(COMPUTE_TOLERANCE)))
-    if not off.size:
-        return
-    worst = off[np.argmax(np.nan_to_num(gap[off], nan=np.inf))]
-    first = ", ".join(_row_text(int(rows[i]), lines) for i in off[:3])
-    warnings.warn(
-        f"{source}: C differs from {k:g}·N·D by more than a factor {COMPUTE_TOLERANCE:g} in "
-        f"{off.size} of {len(frame)} rows ({first}{', ...' if off.size > 3 else ''}; the "
-        f"largest gap is C/({k:g}·N·D) = {ratio[worst]:.3g} at "
-        f"{_row_text(int(rows[worst]), lines)}). The C column is used as given wherever "
-        f"compute is needed, and N and D as given; check the units of C, or set "
-        f"flops_per_token if a token costs other than {k:g} FLOP per parameter",
-        ScalingLawsWarning, stacklevel=4)
 
 
 def _names_of(names: Any, where: str) -> tuple:
@@ -211,7 +165,7 @@ def fingerprint_arrays(named_arrays: Iterable[tuple[str, Any]]) -> str:
 
 def _check_options(flops_per_token: Any, nan_policy: Any, loss_units: Any = None,
                    duplicates: Any = "keep") -> float:
-    k = check_positive("flops_per_token", flops_per_token)
+    k = check_flops_per_token(flops_per_token)
     check_choice("nan_policy", nan_policy, ("raise", "omit"))
     if loss_units is not None:
         check_choice("loss_units", loss_units, LOSS_UNITS)
