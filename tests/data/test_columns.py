@@ -142,3 +142,30 @@ def test_an_empty_column_name_says_there_is_no_such_column():
     table = {"N": [1e9], "D": [1e10], "C": [1.0], "loss": [2.5]}
     runs = load_runs(table, columns={"C": ""})
     assert runs.derived == ("C",) and runs.C.tolist() == [6e19]
+
+
+def test_empty_optional_columns_are_absent(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_text("N,D,loss,unique_tokens,step,group,run_id,note\n"
+                    "1e8,1e9,3,,,,,a\n2e8,2e9,2.9, ,NA,,,\n")
+    runs = load_runs(path)
+    assert runs.columns == ["N", "D", "C", "loss", "note"]
+    assert not runs.has("U") and not runs.has("group")
+    with pytest.raises(InputError, match=r"have no 'U' column \(unique tokens\)"):
+        runs.U
+
+
+@pytest.mark.parametrize("name, cells", [("U", [np.nan, np.nan]), ("group", [None, None]),
+                                         ("run_id", ["", "  "]), ("step", [None, "n/a"])])
+def test_an_empty_optional_column_mapped_or_recognised_is_absent(name, cells):
+    table = {"N": [1e8, 2e8], "D": [1e9, 2e9], "loss": [3.0, 2.9], "x": cells}
+    assert load_runs(table, {name: "x"}).columns == ["N", "D", "C", "loss"]
+    assert load_runs({**table, name: cells}).columns == ["N", "D", "C", "loss", "x"]
+
+
+def test_an_optional_column_with_one_value_is_kept_and_checked():
+    table = {"N": [1e8, 2e8], "D": [1e9, 2e9], "loss": [3.0, 2.9]}
+    assert load_runs({**table, "group": ["a", None]}).frame["group"].isna().tolist() == [False,
+                                                                                        True]
+    with pytest.raises(InputError, match=r"row 0, column 'U' \(U\): value is missing"):
+        load_runs({**table, "U": [np.nan, 1e9]})

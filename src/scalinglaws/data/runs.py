@@ -35,7 +35,7 @@ from ._plausibility import (DUPLICATES, LOSS_UNITS, MAX_PLAUSIBLE_LOSS, repeated
 # cells read as numbers and the words naming rows (re-exported: the stage imports them here)
 from .cells import (_bad_cells_message, _number_text, _parse_cell, _row_text,  # noqa: F401
                     _short, _to_float, _where, check_decimal_commas, has_unit_suffix)
-from .columns import ALIASES, resolve_columns, unused_name
+from .columns import ALIASES, resolve_columns, unused_name, without_empty_optional
 # C = k·N·D derived or checked (COMPUTE_TOLERANCE re-exported: it was defined here)
 from .compute import (COMPUTE_TOLERANCE, check_flops_per_token, derive_compute,
                       warn_compute_mismatch)
@@ -73,7 +73,7 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
                          where=source, advice="Keep the runs you will fit, or split the table.")
     if checked:
         hint = "; ".join(text for text in (loss_hint(table, columns), hint) if text)
-    mapping = resolve_columns(table, columns, source, hint)
+    table, mapping = without_empty_optional(table, resolve_columns(table, columns, source, hint))
     numeric = [name for name in _NUMERIC if name in mapping]
     if thousands and loss_units != "perplexity":  # "3,426": 3.426 nats, never 3426
         check_decimal_commas(table[mapping["loss"]], source, mapping["loss"], lines,
@@ -193,6 +193,8 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
         a mapping (case, surrounding whitespace and ``_``/``-``/space differences
         are ignored). A column named like a canonical name but mapped away (``N``
         when ``columns={"N": "N_no_embed"}``) stays as an extra called ``N_unused``.
+        A ``U``, ``step``, ``group`` or ``run_id`` column whose every cell is empty is
+        read as absent. In a CSV/TSV file, rows whose every field is empty are skipped.
     flops_per_token : float, default 6.0
         The k in C = k·N·D, used to derive the one of N, D, C that is absent. When
         all three are given they are kept as is; a gap larger than
