@@ -73,6 +73,7 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
                          where=source, advice="Keep the runs you will fit, or split the table.")
     if checked:
         hint = "; ".join(text for text in (loss_hint(table, columns), hint) if text)
+    headers = list(table.columns)
     table, mapping = without_empty_optional(table, resolve_columns(table, columns, source, hint))
     numeric = [name for name in _NUMERIC if name in mapping]
     if thousands and loss_units != "perplexity":  # "3,426": 3.426 nats, never 3426
@@ -114,6 +115,11 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
             renames[column] = unused_name(column, taken)
             taken.add(renames[column])
     frame = table.loc[keep].rename(columns=renames).reset_index(drop=True)
+    read_as = {column: f"read as {name}" for name, column in mapping.items()}
+    read_as.update({column: f"extra, as {renames[column]}" for column in table.columns
+                    if column in renames and column not in read_as})
+    headers = tuple((str(column), read_as.get(column, "extra") if column in table.columns
+                     else "empty: absent") for column in headers)
     for name in numeric:
         frame[name] = raw[name][0][keep]
     rows = np.flatnonzero(keep)
@@ -141,7 +147,7 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
     return Runs(_frame=frame, source=source, flops_per_token=flops_per_token, derived=derived,
                 n_dropped=len(dropped), dropped_rows=dropped,
                 row_numbers=tuple(int(row) for row in rows), selection=deep_freeze(selection),
-                source_columns=FrozenDict(mapping), source_lines=lines)
+                source_columns=FrozenDict(mapping), source_lines=lines, source_headers=headers)
 
 
 def _names_of(names: Any, where: str) -> tuple:
@@ -324,6 +330,10 @@ class Runs(FrozenOnUnpickle):
     source_lines : numpy.ndarray or None (read-only)
         Line in the file of each source row (CSV/TSV/JSON lines); None when lines do
         not apply.
+    source_headers : tuple of (str, str)
+        Each header of the source table, in order, with how it was read: ``"read as N"``
+        (a canonical name), ``"extra"`` (kept under its name), ``"extra, as N_unused"`` or
+        ``"empty: absent"``; a message about a missing column lists them.
     selection : mapping (read-only)
         How the runs were chosen from the source table, recorded by a fit of them as
         ``options["rows"]`` (empty: every row, default loading): ``nan_policy``,
@@ -343,6 +353,7 @@ class Runs(FrozenOnUnpickle):
     source_columns: Mapping = field(default_factory=FrozenDict)
     source_lines: np.ndarray | None = field(default=None, repr=False)
     selection: Mapping = field(default_factory=FrozenDict, repr=False)
+    source_headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if not self.row_numbers:
@@ -392,7 +403,8 @@ class Runs(FrozenOnUnpickle):
             raise InputError(f"unknown input {name!r}; the canonical inputs are {list(_NUMERIC)}")
         if name not in self._frame.columns:
             raise InputError(missing_column_message(name, self.source, self.columns,
-                                                    _HOW_TO_GET[name], self._frame))
+                                                    _HOW_TO_GET[name], self._frame,
+                                                    headers=self.source_headers))
         values = self._frame[name].to_numpy(dtype=np.float64, copy=True)
         values.flags.writeable = False
         return values
