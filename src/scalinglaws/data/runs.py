@@ -143,6 +143,7 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
     # how the rows were read (the defaults say nothing): the start of Runs.selection
     selection = {**({"nan_policy": nan_policy} if nan_policy != "raise" else {}),
                  **({"duplicates": duplicates} if duplicates in ("drop", "raise") else {}),
+                 **({"loss_units": loss_units} if loss_units is not None else {}),
                  **({"dropped_rows": dropped} if dropped else {})}
     return Runs(_frame=frame, source=source, flops_per_token=flops_per_token, derived=derived,
                 n_dropped=len(dropped), dropped_rows=dropped,
@@ -337,7 +338,8 @@ class Runs(FrozenOnUnpickle):
     selection : mapping (read-only)
         How the runs were chosen from the source table, recorded by a fit of them as
         ``options["rows"]`` (empty: every row, default loading): ``nan_policy``,
-        ``duplicates`` (not the defaults) and ``dropped_rows`` on loading; since then
+        ``duplicates`` (not the defaults), ``loss_units`` (when given) and
+        ``dropped_rows`` on loading; since then
         (:meth:`exclude_top_loss`, :meth:`select`, :meth:`query`, :meth:`groupby`)
         ``excluded_rows``, ``exclude_top_loss`` (k in all) and, after any other
         selection, ``steps`` in order. :meth:`with_selection` makes them again.
@@ -493,9 +495,16 @@ class Runs(FrozenOnUnpickle):
 
     def with_selection(self, rows: Mapping) -> Runs:
         """The runs selected as ``rows`` (a fit's ``options["rows"]``) says, step by step;
-        load the table with its ``nan_policy`` and ``duplicates`` first (:func:`load_runs`)."""
+        load the table with its ``nan_policy``, ``duplicates`` and ``loss_units`` first
+        (:func:`load_runs`): a ``loss_units`` other than the one recorded raises."""
         if not isinstance(rows, Mapping):
             raise InputError(f"`rows` must be a fit's options['rows'], got {type(rows).__name__}")
+        units = rows.get("loss_units")
+        if units is not None and self.selection.get("loss_units") != units:
+            raise InputError(
+                f"`rows` says the loss was read with loss_units={units!r}, but these runs were "
+                f"loaded with loss_units={self.selection.get('loss_units')!r}; load the table "
+                f"with load_runs(..., loss_units={units!r}) first")
         k, runs = rows.get("exclude_top_loss", 0), self
         for step in rows.get("steps") or ([{"exclude_top_loss": k}] if k else []):
             if "exclude_top_loss" in step:
