@@ -68,8 +68,9 @@ def test_mapping_mistakes_in_plain_words(columns, message):
 
 
 def test_missing_loss_suggests_a_close_header():
-    with pytest.raises(InputError, match=r"no loss column\. Did you mean 'val_los'\? Columns: "
-                                         r"N, val_los\. Recognised names for the loss: loss, "
+    with pytest.raises(InputError, match=r"no loss column\. Did you mean 'val_los'\? The table "
+                                         r"has: N \(read as N\), val_los \(extra\)\. "
+                                         r"Recognised names for the loss: loss, "
                                          r"val_loss") as caught:
         load_runs({"N": [1e8], "val_los": [3.0]})
     assert "{" not in str(caught.value) and "columns=" not in str(caught.value)
@@ -82,7 +83,8 @@ def test_mapping_must_be_a_mapping():
 
 def test_long_header_lists_are_shortened():
     table = {f"c{i}": [1.0] for i in range(30)}
-    with pytest.raises(InputError, match=r"Columns: c0, c1, .*c19, \.\.\. \(30 in all\)"):
+    with pytest.raises(InputError, match=r"The table has: c0 \(extra\), c1 \(extra\), .*"
+                                         r"c19 \(extra\), \.\.\. \(30 in all\)"):
         load_runs(table)
 
 

@@ -26,11 +26,10 @@ from .._exceptions import InputError, ScalingLawsWarning
 from .._files import parse_json
 from ._plausibility import NAMED_LIKE, loss_name_units, scale_advice
 from .cells import has_unit_suffix
-from .columns import ALIASES, MEANING, _holds_numbers, normalise
+from .columns import ALIASES, MEANING, _holds_numbers, headers_read_as, normalise
 from .readers import read_data
 
-__all__ = ["close_columns", "how_to_map", "missing_column_message", "headers_read_as",
-           "loss_hint",
+__all__ = ["close_columns", "how_to_map", "missing_column_message", "loss_hint",
            "warn_unused_lookalikes",
            "read_explained", "refuse_document", "json_shape_message", "EXPECTED_JSON"]
 
@@ -96,15 +95,6 @@ def how_to_map(name: str, column: Any = None) -> str:
 def _listing(columns: list) -> str:
     shown = ", ".join(str(column) for column in columns[:20])
     return shown + (f", ... ({len(columns)} in all)" if len(columns) > 20 else "")
-
-
-def headers_read_as(source: str, headers) -> str:
-    """``The file has: params (read as N), lr (extra).``: the headers of the source (a
-    file, or a table when ``source`` is ``<DataFrame>``...) with how each was read, from
-    ``(header, how)`` pairs (:attr:`~scalinglaws.data.runs.Runs.source_headers`)."""
-    shown = ", ".join(f"{header} ({how})" for header, how in headers[:20])
-    more = f", ... ({len(headers)} in all)" if len(headers) > 20 else ""
-    return f"The {'table' if source.startswith('<') else 'file'} has: {shown}{more}."
 
 
 def missing_column_message(name: str, source: str, columns: list, how_to_get: str,

@@ -21,7 +21,7 @@ from .._exceptions import InputError
 from .._validation import MISSING_TEXT, parse_quantity
 
 __all__ = ["ALIASES", "OPTIONAL", "resolve_columns", "unused_name", "normalise",
-           "without_empty_optional"]
+           "without_empty_optional", "headers_read_as"]
 
 #: Header names recognised for each canonical column, after normalisation
 #: (lower case, surrounding whitespace removed, ``_``/``-``/spaces as one space).
@@ -69,6 +69,15 @@ def _close(wanted: str, candidates: list) -> list:
         by_key.setdefault(normalise(column), column)
     keys = difflib.get_close_matches(normalise(wanted), list(by_key), n=3, cutoff=0.6)
     return [by_key[key] for key in keys]
+
+
+def headers_read_as(source: str, headers) -> str:
+    """``The file has: params (read as N), lr (extra).``: the headers of the source (a
+    file, or a table when ``source`` is ``<DataFrame>``...) with how each was read, from
+    ``(header, how)`` pairs (:attr:`~scalinglaws.data.runs.Runs.source_headers`)."""
+    shown = ", ".join(f"{header} ({how})" for header, how in headers[:20])
+    more = f", ... ({len(headers)} in all)" if len(headers) > 20 else ""
+    return f"The {'table' if source.startswith('<') else 'file'} has: {shown}{more}."
 
 
 def _did_you_mean(columns: list) -> str:
@@ -163,8 +172,11 @@ def resolve_columns(table, columns: Mapping | None, source: str, hint: str = "")
         near = [column for column in available
                 if difflib.get_close_matches(normalise(column), ALIASES["loss"], n=1, cutoff=0.75)]
         recognised = ", ".join(alias.replace(" ", "_") for alias in ALIASES["loss"])
+        read_as = {column: f"read as {name}" for name, column in mapping.items()}
+        listing = headers_read_as(source, [(str(column), read_as.get(column, "extra"))
+                                           for column in available])
         raise InputError(
-            f"{source}: no loss column.{_did_you_mean(near)} Columns: {_listing(available)}. "
+            f"{source}: no loss column.{_did_you_mean(near)} {listing} "
             f"Recognised names for the loss: {recognised} (any case); or say which column "
             f"holds it with the columns option (loss=<column>)" + (f". Hint: {hint}" if hint else ""))
     return mapping
