@@ -68,8 +68,9 @@ def test_mapping_mistakes_in_plain_words(columns, message):
 
 
 def test_missing_loss_suggests_a_close_header():
-    with pytest.raises(InputError, match=r"no loss column\. Did you mean 'val_los'\? Columns: "
-                                         r"N, val_los\. Recognised names for the loss: loss, "
+    with pytest.raises(InputError, match=r"no loss column\. Did you mean 'val_los'\? The table "
+                                         r"has: N \(read as N\), val_los \(extra\)\. "
+                                         r"Recognised names for the loss: loss, "
                                          r"val_loss") as caught:
         load_runs({"N": [1e8], "val_los": [3.0]})
     assert "{" not in str(caught.value) and "columns=" not in str(caught.value)
@@ -82,7 +83,8 @@ def test_mapping_must_be_a_mapping():
 
 def test_long_header_lists_are_shortened():
     table = {f"c{i}": [1.0] for i in range(30)}
-    with pytest.raises(InputError, match=r"Columns: c0, c1, .*c19, \.\.\. \(30 in all\)"):
+    with pytest.raises(InputError, match=r"The table has: c0 \(extra\), c1 \(extra\), .*"
+                                         r"c19 \(extra\), \.\.\. \(30 in all\)"):
         load_runs(table)
 
 
@@ -142,3 +144,30 @@ def test_an_empty_column_name_says_there_is_no_such_column():
     table = {"N": [1e9], "D": [1e10], "C": [1.0], "loss": [2.5]}
     runs = load_runs(table, columns={"C": ""})
     assert runs.derived == ("C",) and runs.C.tolist() == [6e19]
+
+
+def test_empty_optional_columns_are_absent(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_text("N,D,loss,unique_tokens,step,group,run_id,note\n"
+                    "1e8,1e9,3,,,,,a\n2e8,2e9,2.9, ,NA,,,\n")
+    runs = load_runs(path)
+    assert runs.columns == ["N", "D", "C", "loss", "note"]
+    assert not runs.has("U") and not runs.has("group")
+    with pytest.raises(InputError, match=r"have no 'U' column \(unique tokens\)"):
+        runs.U
+
+
+@pytest.mark.parametrize("name, cells", [("U", [np.nan, np.nan]), ("group", [None, None]),
+                                         ("run_id", ["", "  "]), ("step", [None, "n/a"])])
+def test_an_empty_optional_column_mapped_or_recognised_is_absent(name, cells):
+    table = {"N": [1e8, 2e8], "D": [1e9, 2e9], "loss": [3.0, 2.9], "x": cells}
+    assert load_runs(table, {name: "x"}).columns == ["N", "D", "C", "loss"]
+    assert load_runs({**table, name: cells}).columns == ["N", "D", "C", "loss", "x"]
+
+
+def test_an_optional_column_with_one_value_is_kept_and_checked():
+    table = {"N": [1e8, 2e8], "D": [1e9, 2e9], "loss": [3.0, 2.9]}
+    assert load_runs({**table, "group": ["a", None]}).frame["group"].isna().tolist() == [False,
+                                                                                        True]
+    with pytest.raises(InputError, match=r"row 0, column 'U' \(U\): value is missing"):
+        load_runs({**table, "U": [np.nan, 1e9]})

@@ -50,7 +50,8 @@ def test_missing_tokens_lists_columns_suggests_and_shows_the_mapping(tmp_path):
         _ = runs.D
     assert str(caught.value) == (
         f"runs from {path} have no 'D' column (tokens); give tokens or compute (with "
-        "parameters). Columns: N, loss, tokens_trained. Did you mean 'tokens_trained'? Recognised "
+        "parameters). The file has: num_params (read as N), tokens_trained (extra), loss (read "
+        "as loss). Did you mean 'tokens_trained'? Recognised "
         "names for D: d, tokens, n_tokens, training_tokens, train_tokens, data, tokens_seen, "
         "num_tokens, total_tokens, consumed_tokens (any case); "
         "or say which column holds it with the columns option (D=tokens_trained)")
@@ -61,7 +62,8 @@ def test_a_header_with_units_is_suggested_quoted_for_the_shell():
     table = {"N (params)": [7e7, 1.4e8, 2.8e8], "D (tokens)": [1.4e9, 2.8e9, 5.6e9],
              "loss": LOSS}
     runs = load_runs(table)
-    with pytest.raises(InputError, match=r"Columns: loss, N \(params\), D \(tokens\)\. Did you "
+    with pytest.raises(InputError, match=r"The table has: N \(params\) \(extra\), D \(tokens\) "
+                                         r"\(extra\), loss \(read as loss\)\. Did you "
                                          r"mean 'N \(params\)'\?.* with the columns option "
                                          r"\(N='N \(params\)'\)$") as caught:
         runs.inputs(["N", "D"])
@@ -90,7 +92,8 @@ def test_a_suggested_header_naming_a_scale_says_to_multiply_it():
 
 def test_no_close_column_gives_the_placeholder():
     runs = load_runs({"N": [7e7, 1.4e8], "loss": [3.9, 3.5], "seed": [0, 1]})
-    with pytest.raises(InputError, match=r"Columns: N, loss, seed\. Recognised names for D: .*"
+    with pytest.raises(InputError, match=r"The table has: N \(read as N\), loss \(read as loss\), "
+                                         r"seed \(extra\)\. Recognised names for D: .*"
                                          r"\(D=<column>\)$"):
         _ = runs.D
 
@@ -238,3 +241,17 @@ def test_a_plain_loss_next_to_another_split_loss_warns():
     named = dict(table)
     named["val_loss"] = named.pop("loss")
     load_runs(named)
+
+
+def test_a_missing_column_lists_the_files_headers_and_how_each_was_read(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_text("params,tokns,N,loss,group,lr\n1e8,1e9,5,3.9,,1e-3\n2e8,2e9,5,3.5,,1e-3\n")
+    runs = load_runs(path, columns={"N": "params"})
+    with pytest.raises(InputError, match=re.escape(
+            f"runs from {path} have no 'D' column (tokens); give tokens or compute (with "
+            "parameters). The file has: params (read as N), tokns (extra), N (extra, as "
+            "N_unused), loss (read as loss), group (empty: absent), lr (extra). Did you mean "
+            "'tokns'?")):
+        runs.inputs(["N", "D"])
+    with pytest.raises(InputError, match=r"no 'C' column .*The file has: params \(read as N\)"):
+        runs.C

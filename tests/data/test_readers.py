@@ -74,6 +74,35 @@ def test_line_numbers_survive_dropping_rows(tmp_path):
     assert runs.source_lines.tolist() == [3, 5, 6]
 
 
+@pytest.mark.parametrize("name, text, lines", [
+    ("runs.csv", "N,D,loss\n1e8,1e9,3\n2e8,2e9,2.9\n,,\n,,\n", [2, 3]),     # a sheet's tail
+    ("runs.csv", "N,D,loss\n1e8,1e9,3\n, ,\n2e8,2e9,2.9\n", [2, 4]),        # a separator
+    ("runs.csv", ",,\nN,D,loss\n1e8,1e9,3\n,,,,,\n2e8,2e9,2.9\n", [3, 5]),  # first; wider
+    ("runs.csv", 'N,D,loss\n1e8,1e9,3\n"",,""\n2e8,2e9,2.9\n', [2, 4]),     # quoted empties
+    ("runs.tsv", "N\tD\tloss\n1e8\t1e9\t3\n\t\t\n2e8\t2e9\t2.9\n", [2, 4]),
+    ("runs.csv", "N;D;loss\n1e8;1e9;3\n;;\n2e8;2e9;2,9\n", [2, 4]),        # ';'-separated
+])
+def test_rows_whose_every_field_is_empty_are_dropped(tmp_path, name, text, lines):
+    runs = load_runs(write(tmp_path, name, text))
+    assert runs.N.tolist() == [1e8, 2e8] and runs.loss.tolist() == [3, 2.9]
+    assert runs.source_lines.tolist() == lines and runs.n_dropped == 0
+
+
+def test_an_error_after_an_empty_row_names_its_own_line(tmp_path):
+    path = write(tmp_path, "runs.csv", "N,D,loss\n1e8,1e9,3\n,,\n,,\n2e8,abc,2.9\n,,\n")
+    with pytest.raises(InputError, match=r"runs.csv: row 1 \(line 5\), column 'D'"):
+        load_runs(path)
+    path = write(tmp_path, "runs.csv", "N,D,loss\n1e8,1e9,3\n,,\n2e8,,2.9\n4e8,4e9,2.8\n")
+    with pytest.warns(UserWarning, match=r"the first is row 1 \(line 4\)"):
+        runs = load_runs(path, nan_policy="omit")
+    assert runs.row_label(1) == f"row 2 (line 5) of {path}"
+
+
+def test_a_file_of_empty_rows_has_no_runs(tmp_path):
+    with pytest.raises(InputError, match=r"runs.csv: no runs \(the table is empty\)"):
+        load_runs(write(tmp_path, "runs.csv", "N,D,loss\n,,\n,,\n"))
+
+
 def test_jsonl_rows_name_their_lines(tmp_path):
     path = write(tmp_path, "runs.jsonl", '{"N": 1e8, "loss": 3}\n\n{"N": -1, "loss": 3}\n')
     with pytest.raises(InputError, match=r"runs.jsonl: row 1 \(line 3\), column 'N'"):

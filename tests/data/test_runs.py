@@ -91,7 +91,8 @@ def test_duplicated_meaning_names_both_columns():
 
 
 def test_missing_loss_column_lists_columns_and_names():
-    with pytest.raises(InputError, match=r"no loss column\. Columns: params, tokens\. "
+    with pytest.raises(InputError, match=r"no loss column\. The table has: params \(read as N\), "
+                                         r"tokens \(read as D\)\. "
                                          r"Recognised names for the loss: loss, val_loss.*"
                                          r"with the columns option \(loss=<column>\)$"):
         load_runs({"params": [1e8], "tokens": [1e9]})

@@ -136,3 +136,22 @@ def test_a_grouped_fit_records_the_selection_too(tmp_path):
         for record in (result.options, *(result[g].options for g in result.groups)):
             assert record["rows"]["exclude_top_loss"] == 3
             assert list(record["rows"]["excluded_rows"]) == list(runs.selection["excluded_rows"])
+
+
+def test_loss_units_are_recorded_and_must_match_when_made_again(tmp_path):
+    table = pd.read_csv(DATA).assign(loss=lambda f: np.exp(f["loss"]))
+    runs = sl.load_runs(table, loss_units="perplexity")
+    assert dict(runs.selection) == {"loss_units": "perplexity"}
+    assert dict(runs.exclude_top_loss(2).selection)["loss_units"] == "perplexity"
+    result = sl.fit(runs)
+    assert dict(result.options["rows"]) == {"loss_units": "perplexity"}
+    result.save(tmp_path / "fit.json")
+    rows = sl.load(tmp_path / "fit.json").options["rows"]
+    assert dict(rows) == {"loss_units": "perplexity"}
+    assert sl.load_runs(table, loss_units="perplexity").with_selection(rows).loss.tolist() \
+        == runs.loss.tolist()
+    with pytest.raises(InputError, match=r"loss_units='perplexity', but these runs were loaded "
+                                         r"with loss_units='nats'"):
+        with pytest.warns(sl.UnitsWarning, match="exceeds 14.45 nats"):
+            as_nats = sl.load_runs(table, loss_units="nats")
+        as_nats.with_selection(rows)

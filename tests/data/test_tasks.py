@@ -186,6 +186,9 @@ def test_a_table_without_tokens_is_refused_naming_the_column(tmp_path):
     with pytest.raises(InputError, match=r"evals.csv have no 'D' column \(tokens\); a task "
                                          r"table needs N and D at every checkpoint \(or C"):
         load_tasks(path)
+    with pytest.raises(InputError, match=r"The file has: .*params \(read as N\).*bpb \(read as "
+                                         r"task_loss\)"):
+        load_tasks(path)
     with pytest.raises(InputError, match="Did you mean 'tokens_trained'.*columns option "
                                          r"\(D=tokens_trained\)"):
         load_tasks(_frame().rename(columns={"tokens": "tokens_trained"}))

@@ -144,3 +144,40 @@ def test_loss_units_advice_reads_as_the_flag_on_the_command_line(tmp_path, capsy
     assert ("is named like a perplexity, but losses are fitted and reported in nats per token; "
             "nats = ln(perplexity): pass --loss-units perplexity to convert it, or --loss-units "
             "nats if it already holds nats\n") in err, err
+
+
+def _parsers(parser, path=("scalinglaws",)):
+    """Every parser of the command line, with the words that reach it."""
+    import argparse
+
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, child in action.choices.items():
+                yield from _parsers(child, (*path, name))
+
+
+def test_no_parser_accepts_abbreviated_flags():
+    from scalinglaws.outputs.cli import build_parser
+
+    found = list(_parsers(build_parser()))
+    assert len(found) > 20  # the top level, every command and the nested ones
+    assert {" ".join(path) for path in [p for p, _ in found]} >= {
+        "scalinglaws", "scalinglaws fit", "scalinglaws curves fit", "scalinglaws kaplan noise",
+        "scalinglaws tasks fit"}
+    assert [" ".join(path) for path, parser in found if parser.allow_abbrev] == []
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["fit", "sweep.csv", "--boot", "5"], "--boot 5; did you mean --bootstrap?"),
+    (["fit", "sweep.csv", "--boot=5"], "--boot=5; did you mean --bootstrap?"),
+    (["fit", "sweep.csv", "--flops", "8"], "--flops 8; did you mean --flops-per-token?"),
+    (["fit", "sweep.csv", "--nan", "omit"], "--nan omit; did you mean --nan-policy?"),
+    (["fit", "sweep.csv", "--los", "nats"], "--los nats; did you mean --loss or --loss-units?"),
+    (["curves", "fit", "logs.csv", "--meth", "ar1"], "--meth ar1; did you mean --method?"),
+])
+def test_an_abbreviated_flag_is_refused_naming_the_flag_it_abbreviates(argv, expected, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("scalinglaws: error: "), err
+    assert f"unrecognized arguments: {expected}" in err, err

@@ -3,8 +3,8 @@
 * :func:`close_columns` finds the columns that probably hold a canonical quantity under
   another name (``N (params)``, ``num_tokens``, ``params_M``, ``loss (nats)``), ignoring
   case, spacing, units in brackets and a trailing unit word;
-* :func:`missing_column_message` says a required column is absent, lists the columns
-  present, suggests the close ones and shows the mapping in Python and on the command line
+* :func:`missing_column_message` says a required column is absent, lists the source's
+  headers with how each was read (:func:`headers_read_as`), suggests the close ones and shows the mapping in Python and on the command line
   (and, when the suggested header names a scale such as ``params (M)``, that the values
   must be multiplied first);
 * :func:`refuse_document` refuses a JSON document the package wrote (a fit, a comparison)
@@ -26,7 +26,7 @@ from .._exceptions import InputError, ScalingLawsWarning
 from .._files import parse_json
 from ._plausibility import NAMED_LIKE, loss_name_units, scale_advice
 from .cells import has_unit_suffix
-from .columns import ALIASES, MEANING, _holds_numbers, normalise
+from .columns import ALIASES, MEANING, _holds_numbers, headers_read_as, normalise
 from .readers import read_data
 
 __all__ = ["close_columns", "how_to_map", "missing_column_message", "loss_hint",
@@ -98,14 +98,17 @@ def _listing(columns: list) -> str:
 
 
 def missing_column_message(name: str, source: str, columns: list, how_to_get: str,
-                           table=None) -> str:
-    """``runs from SOURCE have no NAME column``, the ``columns`` present, the close ones
-    among those not holding a canonical quantity, and how to map one (with the units of
-    its header, unless ``table``, the cells, shows suffixes such as ``70M``)."""
+                           table=None, *, headers=()) -> str:
+    """``runs from SOURCE have no NAME column``, the source's ``headers`` with how each
+    was read (``(header, how)`` pairs; without them, the ``columns`` present), the close
+    ones among the columns not holding a canonical quantity, and how to map one (with the
+    units of its header, unless ``table``, the cells, shows suffixes such as ``70M``)."""
     close = close_columns(name, [column for column in columns if column not in ALIASES])
     recognised = ", ".join(alias.replace(" ", "_") for alias in ALIASES[name])
+    listing = (headers_read_as(source, headers) if headers
+               else f"Columns: {_listing(columns)}.")
     message = (f"runs from {source} have no {name!r} column ({MEANING[name]}); {how_to_get}. "
-               f"Columns: {_listing(columns)}.")
+               f"{listing}")
     if close:
         message += f" Did you mean {' or '.join(repr(str(column)) for column in close)}?"
     message = (f"{message} Recognised names for {name}: {recognised} (any case); or say which "

@@ -6,7 +6,8 @@ always wins; otherwise a header is recognised by :data:`ALIASES` (ignoring case,
 surrounding whitespace and ``_``/``-``/space differences). Two columns that both look
 like one quantity are an error naming both, unless one of them holds no number at all
 (a label such as Porian et al.'s ``param_count`` = "kaplan"). Messages are plain words,
-the same in Python and on the command line.
+the same in Python and on the command line. An optional column (``U``, ``step``,
+``group``, ``run_id``) whose every cell is empty is absent (:func:`without_empty_optional`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from typing import Any
 from .._exceptions import InputError
 from .._validation import MISSING_TEXT, parse_quantity
 
-__all__ = ["ALIASES", "resolve_columns", "unused_name", "normalise"]
+__all__ = ["ALIASES", "OPTIONAL", "resolve_columns", "unused_name", "normalise",
+           "without_empty_optional", "headers_read_as"]
 
 #: Header names recognised for each canonical column, after normalisation
 #: (lower case, surrounding whitespace removed, ``_``/``-``/spaces as one space).
@@ -42,6 +44,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "group": ("group",),
     "run_id": ("run id", "run"),
 }
+#: Canonical columns a table of runs may lack whatever law is fitted: one the header names
+#: but whose every cell is empty is read as absent (:func:`without_empty_optional`).
+OPTIONAL = ("U", "step", "group", "run_id")
 _ALIAS_TO_NAME = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 MEANING = {"N": "parameters", "D": "tokens", "C": "compute", "loss": "loss",
            "U": "unique tokens", "step": "step", "group": "group", "run_id": "run id"}
@@ -64,6 +69,15 @@ def _close(wanted: str, candidates: list) -> list:
         by_key.setdefault(normalise(column), column)
     keys = difflib.get_close_matches(normalise(wanted), list(by_key), n=3, cutoff=0.6)
     return [by_key[key] for key in keys]
+
+
+def headers_read_as(source: str, headers) -> str:
+    """``The file has: params (read as N), lr (extra).``: the headers of the source (a
+    file, or a table when ``source`` is ``<DataFrame>``...) with how each was read, from
+    ``(header, how)`` pairs (:attr:`~scalinglaws.data.runs.Runs.source_headers`)."""
+    shown = ", ".join(f"{header} ({how})" for header, how in headers[:20])
+    more = f", ... ({len(headers)} in all)" if len(headers) > 20 else ""
+    return f"The {'table' if source.startswith('<') else 'file'} has: {shown}{more}."
 
 
 def _did_you_mean(columns: list) -> str:
@@ -158,8 +172,38 @@ def resolve_columns(table, columns: Mapping | None, source: str, hint: str = "")
         near = [column for column in available
                 if difflib.get_close_matches(normalise(column), ALIASES["loss"], n=1, cutoff=0.75)]
         recognised = ", ".join(alias.replace(" ", "_") for alias in ALIASES["loss"])
+        read_as = {column: f"read as {name}" for name, column in mapping.items()}
+        listing = headers_read_as(source, [(str(column), read_as.get(column, "extra"))
+                                           for column in available])
         raise InputError(
-            f"{source}: no loss column.{_did_you_mean(near)} Columns: {_listing(available)}. "
+            f"{source}: no loss column.{_did_you_mean(near)} {listing} "
             f"Recognised names for the loss: {recognised} (any case); or say which column "
             f"holds it with the columns option (loss=<column>)" + (f". Hint: {hint}" if hint else ""))
     return mapping
+
+
+def _all_missing(series) -> bool:
+    """Whether every cell of a column is missing: NaN, None, or text such as "" or "NA"."""
+    import pandas as pd
+
+    missing = series.isna().to_numpy()
+    if missing.all():
+        return True
+    if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
+        return False
+    return all(isinstance(cell, str) and cell.strip().lower() in MISSING_TEXT
+               for cell in series[~missing].tolist())
+
+
+def without_empty_optional(table, mapping: Mapping) -> tuple:
+    """``(table, mapping)`` without the :data:`OPTIONAL` columns (``U``, ``step``,
+    ``group``, ``run_id``) whose every cell is missing: a header a spreadsheet or a logger
+    wrote over no values means the table has no such column, not one of missing values.
+    ``mapping`` is what :func:`resolve_columns` returned; both are returned unchanged when
+    no such column is empty."""
+    empty = {name: mapping[name] for name in OPTIONAL
+             if name in mapping and _all_missing(table[mapping[name]])}
+    if not empty:
+        return table, mapping
+    return (table.drop(columns=list(empty.values())),
+            {name: column for name, column in mapping.items() if name not in empty})

@@ -4,7 +4,9 @@
 the file each row came from, so messages can name it. CSV/TSV files get a structural pass
 with the :mod:`csv` module before pandas parses the values: it finds repeated header names,
 rows with more fields than the header, and the true line of each record (blank lines
-and quoted fields that span lines included), and it recognises a file separated by
+and quoted fields that span lines included); it drops the rows whose every field is
+empty (``,,,`` where a spreadsheet export had a blank row), whose lines are not counted as
+runs, while every other row keeps its line in messages; and it recognises a file separated by
 ``;``, tab or ``|`` when the suffix says CSV. A ``;``-separated file (Excel's CSV where
 the decimal mark is a comma) has a column written with decimal commas (``3,425``) read as
 numbers. JSON is parsed with a nesting limit and refuses repeated keys. A file too large to
@@ -370,13 +372,17 @@ def _read_delimited(text: str, path: str, delimiter: str, sniff: bool) -> Table:
     if sniff:
         delimiter = _sniff_delimiter(text, delimiter)
     header, header_line, lines, end = None, 0, [], 0
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter,
-                        skipinitialspace=True)
+    physical = list(io.StringIO(text, newline=""))  # the lines as csv counts them
+    empty = []  # (first, last) line of each record whose every field is empty: dropped
+    reader = csv.reader(iter(physical), delimiter=delimiter, skipinitialspace=True)
     try:
         for record in reader:
             start, end = end + 1, reader.line_num
             if not record or (len(record) == 1 and not record[0].strip()):
                 continue  # a blank line, as pandas skips it
+            if not any(field.strip() for field in record):
+                empty.append((start, end))  # ",,,": a spreadsheet's blank row
+                continue
             if header is None:
                 header, header_line = [name.strip() for name in record], start
                 _check_header(header, header_line, path)
@@ -396,6 +402,10 @@ def _read_delimited(text: str, path: str, delimiter: str, sniff: bool) -> Table:
     if header is None:
         raise InputError(f"{path}: no runs (the file is empty)")
     hint = _comment_advice(header, header_line, text)
+    if empty:  # pandas reads the rest; every kept record keeps its line
+        for first, last in empty:
+            physical[first - 1:last] = [""] * (last - first + 1)
+        text = "".join(physical)
     if len(header) == 1 and not hint:
         found = [d for d in _SNIFFED if d != delimiter and d in header[0]]
         if found:

@@ -8,7 +8,8 @@ tokens), ``step``, ``group`` and ``run_id`` (which column is which: :mod:`.colum
 Every other column is kept under its original name. Problems raise
 :class:`~scalinglaws.InputError` naming the file, row, line and column; numbers that look
 like other units warn, and repeated rows are announced (:mod:`._plausibility`); how a cell
-is read as a number and how a bad one is named: :mod:`.cells`.
+is read as a number and how a bad one is named: :mod:`.cells`; the one of N, D, C derived
+from C = k·N·D, or the three checked against it: :mod:`.compute`.
 """
 
 from __future__ import annotations
@@ -27,14 +28,17 @@ import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import (FrozenDict, FrozenOnUnpickle, as_names, check_choice,
-                           check_fits_in_memory, check_positive, deep_freeze)
+                           check_fits_in_memory, deep_freeze)
 from ._hints import loss_hint, missing_column_message, read_explained, warn_unused_lookalikes
 from ._plausibility import (DUPLICATES, LOSS_UNITS, MAX_PLAUSIBLE_LOSS, repeated_rows, to_nats,
                             warn_units)
 # cells read as numbers and the words naming rows (re-exported: the stage imports them here)
 from .cells import (_bad_cells_message, _number_text, _parse_cell, _row_text,  # noqa: F401
                     _short, _to_float, _where, check_decimal_commas, has_unit_suffix)
-from .columns import ALIASES, resolve_columns, unused_name
+from .columns import ALIASES, resolve_columns, unused_name, without_empty_optional
+# C = k·N·D derived or checked (COMPUTE_TOLERANCE re-exported: it was defined here)
+from .compute import (COMPUTE_TOLERANCE, check_flops_per_token, derive_compute,
+                      warn_compute_mismatch)
 from .readers import checked_frame, checked_mask, table_from_mapping, with_cell_texts
 
 __all__ = ["Runs", "load_runs", "as_runs", "ALIASES", "fingerprint_arrays",
@@ -49,10 +53,6 @@ _HOW_TO_GET = {
     "loss": "give a loss column",
     "U": "give unique tokens",
 }
-#: Given N, D and C may disagree with C = k·N·D by up to this factor (either way) without
-#: a warning: logged FLOPs that count attention and embeddings run up to about 2x of
-#: 6·N·D for small models; a larger gap is a unit or bookkeeping error.
-COMPUTE_TOLERANCE = 2.0
 _PANDAS_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 
 
@@ -73,7 +73,8 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
                          where=source, advice="Keep the runs you will fit, or split the table.")
     if checked:
         hint = "; ".join(text for text in (loss_hint(table, columns), hint) if text)
-    mapping = resolve_columns(table, columns, source, hint)
+    headers = list(table.columns)
+    table, mapping = without_empty_optional(table, resolve_columns(table, columns, source, hint))
     numeric = [name for name in _NUMERIC if name in mapping]
     if thousands and loss_units != "perplexity":  # "3,426": 3.426 nats, never 3426
         check_decimal_commas(table[mapping["loss"]], source, mapping["loss"], lines,
@@ -114,6 +115,11 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
             renames[column] = unused_name(column, taken)
             taken.add(renames[column])
     frame = table.loc[keep].rename(columns=renames).reset_index(drop=True)
+    read_as = {column: f"read as {name}" for name, column in mapping.items()}
+    read_as.update({column: f"extra, as {renames[column]}" for column in table.columns
+                    if column in renames and column not in read_as})
+    headers = tuple((str(column), read_as.get(column, "extra") if column in table.columns
+                     else "empty: absent") for column in headers)
     for name in numeric:
         frame[name] = raw[name][0][keep]
     rows = np.flatnonzero(keep)
@@ -122,13 +128,13 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
     if copies.size:
         dropped = tuple(sorted((*dropped, *(int(rows[i]) for i in copies))))
         frame, rows = frame.drop(index=copies).reset_index(drop=True), np.delete(rows, copies)
-    derived = _derive(frame, flops_per_token, source, lines, rows)
+    derived = derive_compute(frame, flops_per_token, source, lines, rows)
     if checked:
         warn_units(frame, mapping, derived, source, label, loss_units=loss_units, stacklevel=4,
                    suffixed={name for name in numeric if has_unit_suffix(table[mapping[name]])})
         warn_unused_lookalikes(table, mapping, derived, columns, source, stacklevel=3)
     if not derived and {"N", "D", "C"} <= set(frame.columns):
-        _warn_compute_mismatch(frame, flops_per_token, source, lines, rows)
+        warn_compute_mismatch(frame, flops_per_token, source, lines, rows)
     ordered = [name for name in ALIASES if name in frame.columns]
     frame = frame[ordered + [column for column in frame.columns if column not in ordered]]
     if lines is not None:
@@ -137,57 +143,12 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
     # how the rows were read (the defaults say nothing): the start of Runs.selection
     selection = {**({"nan_policy": nan_policy} if nan_policy != "raise" else {}),
                  **({"duplicates": duplicates} if duplicates in ("drop", "raise") else {}),
+                 **({"loss_units": loss_units} if loss_units is not None else {}),
                  **({"dropped_rows": dropped} if dropped else {})}
     return Runs(_frame=frame, source=source, flops_per_token=flops_per_token, derived=derived,
                 n_dropped=len(dropped), dropped_rows=dropped,
                 row_numbers=tuple(int(row) for row in rows), selection=deep_freeze(selection),
-                source_columns=FrozenDict(mapping), source_lines=lines)
-
-
-def _derive(frame: pd.DataFrame, k: float, source: str, lines: np.ndarray | None,
-            rows: np.ndarray) -> tuple[str, ...]:
-    """Fill the one missing member of C = k·N·D in place; return the derived names."""
-    have = {name for name in ("N", "D", "C") if name in frame.columns}
-    recipes = {
-        "D": (("N", "C"), f"C/({k:g}·N)", lambda f: f["C"] / (k * f["N"])),
-        "C": (("N", "D"), f"{k:g}·N·D", lambda f: k * f["N"] * f["D"]),
-        "N": (("C", "D"), f"C/({k:g}·D)", lambda f: f["C"] / (k * f["D"])),
-    }
-    for name, (needs, formula, compute) in recipes.items():
-        if name in have or not set(needs) <= have:
-            continue
-        with np.errstate(over="ignore", under="ignore"):
-            values = compute(frame).to_numpy(dtype=np.float64)
-        broken = np.flatnonzero(~np.isfinite(values) | (values <= 0))
-        if broken.size:
-            raise InputError(
-                f"{_where(source, int(rows[broken[0]]), lines)}: derived {name} = {formula} = "
-                f"{_number_text(values[broken[0]])} is not a finite positive number "
-                f"({broken.size} such rows): float64 over- or underflows")
-        frame[name] = values
-        return (name,)
-    return ()
-
-
-def _warn_compute_mismatch(frame: pd.DataFrame, k: float, source: str,
-                           lines: np.ndarray | None, rows: np.ndarray) -> None:
-    """Warn when given C and k·N·D differ by more than :data:`COMPUTE_TOLERANCE`."""
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-        ratio = frame["C"].to_numpy() / (k * frame["N"].to_numpy() * frame["D"].to_numpy())
-        gap = np.abs(np.log(ratio))
-    off = np.flatnonzero(~(gap <= math.log(COMPUTE_TOLERANCE)))
-    if not off.size:
-        return
-    worst = off[np.argmax(np.nan_to_num(gap[off], nan=np.inf))]
-    first = ", ".join(_row_text(int(rows[i]), lines) for i in off[:3])
-    warnings.warn(
-        f"{source}: C differs from {k:g}·N·D by more than a factor {COMPUTE_TOLERANCE:g} in "
-        f"{off.size} of {len(frame)} rows ({first}{', ...' if off.size > 3 else ''}; the "
-        f"largest gap is C/({k:g}·N·D) = {ratio[worst]:.3g} at "
-        f"{_row_text(int(rows[worst]), lines)}). The C column is used as given wherever "
-        f"compute is needed, and N and D as given; check the units of C, or set "
-        f"flops_per_token if a token costs other than {k:g} FLOP per parameter",
-        ScalingLawsWarning, stacklevel=4)
+                source_columns=FrozenDict(mapping), source_lines=lines, source_headers=headers)
 
 
 def _names_of(names: Any, where: str) -> tuple:
@@ -211,7 +172,7 @@ def fingerprint_arrays(named_arrays: Iterable[tuple[str, Any]]) -> str:
 
 def _check_options(flops_per_token: Any, nan_policy: Any, loss_units: Any = None,
                    duplicates: Any = "keep") -> float:
-    k = check_positive("flops_per_token", flops_per_token)
+    k = check_flops_per_token(flops_per_token)
     check_choice("nan_policy", nan_policy, ("raise", "omit"))
     if loss_units is not None:
         check_choice("loss_units", loss_units, LOSS_UNITS)
@@ -239,6 +200,8 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
         a mapping (case, surrounding whitespace and ``_``/``-``/space differences
         are ignored). A column named like a canonical name but mapped away (``N``
         when ``columns={"N": "N_no_embed"}``) stays as an extra called ``N_unused``.
+        A ``U``, ``step``, ``group`` or ``run_id`` column whose every cell is empty is
+        read as absent. In a CSV/TSV file, rows whose every field is empty are skipped.
     flops_per_token : float, default 6.0
         The k in C = k·N·D, used to derive the one of N, D, C that is absent. When
         all three are given they are kept as is; a gap larger than
@@ -368,10 +331,15 @@ class Runs(FrozenOnUnpickle):
     source_lines : numpy.ndarray or None (read-only)
         Line in the file of each source row (CSV/TSV/JSON lines); None when lines do
         not apply.
+    source_headers : tuple of (str, str)
+        Each header of the source table, in order, with how it was read: ``"read as N"``
+        (a canonical name), ``"extra"`` (kept under its name), ``"extra, as N_unused"`` or
+        ``"empty: absent"``; a message about a missing column lists them.
     selection : mapping (read-only)
         How the runs were chosen from the source table, recorded by a fit of them as
         ``options["rows"]`` (empty: every row, default loading): ``nan_policy``,
-        ``duplicates`` (not the defaults) and ``dropped_rows`` on loading; since then
+        ``duplicates`` (not the defaults), ``loss_units`` (when given) and
+        ``dropped_rows`` on loading; since then
         (:meth:`exclude_top_loss`, :meth:`select`, :meth:`query`, :meth:`groupby`)
         ``excluded_rows``, ``exclude_top_loss`` (k in all) and, after any other
         selection, ``steps`` in order. :meth:`with_selection` makes them again.
@@ -387,6 +355,7 @@ class Runs(FrozenOnUnpickle):
     source_columns: Mapping = field(default_factory=FrozenDict)
     source_lines: np.ndarray | None = field(default=None, repr=False)
     selection: Mapping = field(default_factory=FrozenDict, repr=False)
+    source_headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
 
     def __post_init__(self) -> None:
         if not self.row_numbers:
@@ -436,7 +405,8 @@ class Runs(FrozenOnUnpickle):
             raise InputError(f"unknown input {name!r}; the canonical inputs are {list(_NUMERIC)}")
         if name not in self._frame.columns:
             raise InputError(missing_column_message(name, self.source, self.columns,
-                                                    _HOW_TO_GET[name], self._frame))
+                                                    _HOW_TO_GET[name], self._frame,
+                                                    headers=self.source_headers))
         values = self._frame[name].to_numpy(dtype=np.float64, copy=True)
         values.flags.writeable = False
         return values
@@ -525,9 +495,16 @@ class Runs(FrozenOnUnpickle):
 
     def with_selection(self, rows: Mapping) -> Runs:
         """The runs selected as ``rows`` (a fit's ``options["rows"]``) says, step by step;
-        load the table with its ``nan_policy`` and ``duplicates`` first (:func:`load_runs`)."""
+        load the table with its ``nan_policy``, ``duplicates`` and ``loss_units`` first
+        (:func:`load_runs`): a ``loss_units`` other than the one recorded raises."""
         if not isinstance(rows, Mapping):
             raise InputError(f"`rows` must be a fit's options['rows'], got {type(rows).__name__}")
+        units = rows.get("loss_units")
+        if units is not None and self.selection.get("loss_units") != units:
+            raise InputError(
+                f"`rows` says the loss was read with loss_units={units!r}, but these runs were "
+                f"loaded with loss_units={self.selection.get('loss_units')!r}; load the table "
+                f"with load_runs(..., loss_units={units!r}) first")
         k, runs = rows.get("exclude_top_loss", 0), self
         for step in rows.get("steps") or ([{"exclude_top_loss": k}] if k else []):
             if "exclude_top_loss" in step:

@@ -245,9 +245,12 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
         work = work.drop(columns=column) if column != loss_column else work
     resolved = resolve_columns(work, {**explicit, "loss": loss_column}, source, hint)
     if sum(name in resolved for name in "NDC") < 2:  # the third is C = k·N·D's
+        read_as = {column: f"read as {name}"
+                   for name, column in {**resolved, **mapping}.items() if name != "loss"}
         raise InputError(missing_column_message(
             "N" if "N" not in resolved else "D", source, list(frame.columns), "a task table "
-            "needs N and D at every checkpoint (or C, from which the one missing is derived)"))
+            "needs N and D at every checkpoint (or C, from which the one missing is derived)",
+            headers=[(str(column), read_as.get(column, "extra")) for column in frame.columns]))
     untrained = _untrained_rows(work, resolved, source, thousands,
                                 drop=zero_tokens == "drop", lines=lines)
     runs = _build_runs(work, source, {**explicit, "loss": loss_column}, k, nan_policy,

@@ -80,3 +80,27 @@ def test_plot_reads_the_data_with_the_fits_k(tmp_path, capsys, k):
                  "--out", str(tmp_path / "r.png")]) == 0
     err = capsys.readouterr().err
     assert "--flops-per-token 8" in err and "not the data" not in err
+
+
+@pytest.mark.parametrize("command", ["plot", "report"])
+def test_loss_units_are_recorded_and_reapplied(tmp_path, capsys, command):
+    """A perplexity column fitted with --loss-units perplexity: the fit file records the
+    units in options.rows, and --data converts the column again (without the record the
+    runs read as perplexities are not the fit's)."""
+    sweep = pd.read_csv(DATA)
+    path = tmp_path / "ppl.csv"
+    pd.DataFrame({"N": sweep.N, "D": sweep.D, "loss": np.exp(sweep.loss)}).to_csv(
+        path, index=False)
+    fit = tmp_path / "fit.json"
+    assert main(["fit", str(path), "--loss-units", "perplexity", "--out", str(fit)]) == 0
+    assert json.loads(fit.read_text())["options"]["rows"] == {"loss_units": "perplexity"}
+    capsys.readouterr()
+    out = tmp_path / ("r.png" if command == "plot" else "r.html")
+    args = ["plot", "residuals"] if command == "plot" else ["report"]
+    assert main([*args, str(fit), "--data", str(path), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "--loss-units perplexity" in err and "not the data" not in err
+    # typed, the flag wins: read as nats, the perplexities are not the fit's data
+    assert main([*args, str(fit), "--data", str(path), "--loss-units", "nats",
+                 "--out", str(out)]) == 0
+    assert "not the data this fit was made on" in capsys.readouterr().err

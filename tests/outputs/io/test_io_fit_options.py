@@ -54,3 +54,15 @@ def test_a_malformed_record_is_refused_naming_its_field(document, edit, field):
     edit(bad["options"])
     with pytest.raises(InputError, match=field.replace(".", r"\.")):
         fit_from_dict(bad, source="f.json")
+
+
+def test_the_loss_units_round_trip_and_a_bad_one_is_refused(document):
+    doc = copy.deepcopy(document)
+    doc["options"]["rows"]["loss_units"] = "bits"
+    assert fit_from_dict(doc).options["rows"]["loss_units"] == "bits"
+    assert fit_from_dict(doc).to_dict()["options"]["rows"]["loss_units"] == "bits"
+    doc["options"]["rows"]["loss_units"] = "ppl"
+    with pytest.raises(InputError, match=r"options\.rows\.loss_units"):
+        fit_from_dict(doc, source="f.json")
+    schema = sl.outputs.io.schema()["properties"]["options"]["properties"]["rows"]
+    assert schema["properties"]["loss_units"]["enum"] == ["nats", "bits", "perplexity"]

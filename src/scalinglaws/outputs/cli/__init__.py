@@ -46,10 +46,15 @@ EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
 
 
 class _Parser(argparse.ArgumentParser):
-    """One-line errors (``scalinglaws: error: ...``), and ``-7e9`` read as a value (so
-    that ``--N -7e9`` says the value must be positive instead of "expected one argument")."""
+    """One-line errors (``scalinglaws: error: ...``), ``-7e9`` read as a value (so that
+    ``--N -7e9`` says the value must be positive instead of "expected one argument"), and
+    no abbreviated flags: argparse would read ``--boot 5`` as ``--bootstrap 5``, and an
+    abbreviation that works today breaks when a flag is added; an unknown flag is refused
+    with the close one suggested (``did you mean --bootstrap?``). Subcommands' parsers are
+    of this class too (``add_subparsers`` makes its parsers of the parent's class)."""
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)
         # No option of ours looks like a number: any "-<digit>" or "-.<digit>" is a value.
         self._negative_number_matcher = re.compile(r"^-\.?\d")
@@ -84,7 +89,9 @@ class _Parser(argparse.ArgumentParser):
 
     def _did_you_mean(self, extras) -> str:
         """``; did you mean --columns?`` for the unknown options among ``extras`` that are
-        close (case-insensitively: ``--d`` is ``--D``) to one of this parser's options."""
+        close to one of this parser's options: the same but for case (``--d`` is ``--D``),
+        else those it abbreviates (``--boot`` -> ``--bootstrap``, up to three), else the
+        closest spelling (``--colums`` -> ``--columns``)."""
         import difflib
 
         options = {}
@@ -96,10 +103,17 @@ class _Parser(argparse.ArgumentParser):
         for extra in extras:
             if not extra.startswith("-") or self._negative_number_matcher.match(extra):
                 continue
-            match = difflib.get_close_matches(extra.split("=", 1)[0].lower(), list(options),
-                                              n=1, cutoff=0.6)
-            if match and options[match[0]] not in close:
-                close.append(options[match[0]])
+            typed = extra.split("=", 1)[0].lower()
+            if typed in options:
+                matches = [typed]
+            else:
+                matches = sorted((key for key in options if typed.strip("-")
+                                  and key.startswith(typed)
+                                  and key.startswith("--") == typed.startswith("--")),
+                                 key=len)[:3]
+                matches = matches or difflib.get_close_matches(typed, list(options), n=1,
+                                                               cutoff=0.6)
+            close += [options[key] for key in matches if options[key] not in close]
         return f"; did you mean {' or '.join(close)}?" if close else ""
 
 

@@ -23,7 +23,7 @@ command takes; the README section "The command line" shows the same table)::
     --cluster COLUMN|none the rows a bootstrap resamples together (default: whole runs
                           when run_id repeats, else rows; none: rows)
     --loss-units U        nats (default) | bits | perplexity: the loss column's units,
-                          converted to nats
+                          converted to nats (`fit` records it; --data re-applies it)
     --duplicates P        warn (default) | keep | drop | raise: rows repeating an earlier row
     --by COLUMN           repeat the analysis for each value of COLUMN
     --bootstrap N         resamples (0 = none)

@@ -2,8 +2,8 @@
 row selection a fit file records so that later commands read the same runs.
 
 A flag left at its default is told apart from the same value typed (:func:`given`): a
-command reading a fit with ``--data`` re-applies the fit's recorded row selection and
-FLOP accounting (``options.rows``, ``options.flops_per_token``) unless a flag says
+command reading a fit with ``--data`` re-applies the fit's recorded row selection, loss
+units and FLOP accounting (``options.rows``, ``options.flops_per_token``) unless a flag says
 otherwise, and ``optimal``/``diagnose`` default to the fit's ``k``. The record is the
 runs' own (:attr:`Runs.selection <scalinglaws.data.runs.Runs.selection>`, which every fit
 keeps), made again by :meth:`Runs.with_selection
@@ -76,8 +76,9 @@ def add_data_options(parser, positional: bool = True) -> None:
     parser.add_argument("--loss-units", choices=["nats", "bits", "perplexity"],
                         help="what the loss column holds, converted to nats per token "
                              "(bits x ln 2, ln(perplexity)); giving it silences the warning "
-                             "about a loss column named like a perplexity or bits (default: "
-                             "nats)")
+                             "about a loss column named like a perplexity or bits ("
+                             + ("default: nats)" if positional
+                                else "default: what the fit records, else nats)"))
     parser.add_argument("--duplicates", choices=["warn", "keep", "drop", "raise"],
                         default=_DefaultStr("warn"),
                         help="rows repeating an earlier row in every column: warn and keep "
@@ -146,6 +147,7 @@ def runs_from_args(args, path=None, *, fit=None):
 
     settings = {"flops_per_token": args.flops_per_token, "nan_policy": args.nan_policy,
                 "duplicates": getattr(args, "duplicates", "warn"),
+                "loss_units": getattr(args, "loss_units", None),
                 "exclude_top_loss": args.exclude_top_loss}
     recorded = _recorded(fit)
     # the fit's row selection, made again after loading unless --exclude-top-loss is typed
@@ -167,8 +169,10 @@ def runs_from_args(args, path=None, *, fit=None):
                      flops_per_token=settings["flops_per_token"],
                      nan_policy=settings["nan_policy"],
                      format=args.format, sep=delimiter(args.sep),
-                     loss_units=getattr(args, "loss_units", None),
+                     loss_units=settings["loss_units"],
                      duplicates=settings["duplicates"])
+    if given(getattr(args, "loss_units", None)):  # typed: it replaces the recorded units
+        selection.pop("loss_units", None)
     if selection:
         return runs.with_selection(selection)
     if settings["exclude_top_loss"]:
