@@ -20,6 +20,7 @@ import pandas as pd
 
 from .._exceptions import InputError
 from .._validation import FrozenDict, check_positive, readonly_array
+from .curve_logs import CURVE_ALIASES
 from .runs import _PANDAS_COPY_ON_WRITE, fingerprint_arrays
 
 __all__ = ["Curves"]
@@ -286,7 +287,6 @@ def _readonly(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _other_columns(frame) -> str:
     """The columns beyond a curve's own that may hold the LR (named in the error)."""
-    others = [c for c in frame.columns if c not in ("run_id", "step", "loss", "lr", "tokens",
-                                                    "N")]
+    others = [c for c in frame.columns if c not in CURVE_ALIASES]  # beyond a curve's own
     return f"; other columns loaded: {', '.join(map(str, others[:10]))}" if others else ""
 

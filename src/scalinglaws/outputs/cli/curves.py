@@ -213,14 +213,14 @@ def _coverage_note(frame) -> str:
     draws and the run's noise both by the AR(1) sieve, held the truth at their level in
     simulations where the law holds; moving blocks fell short; on real curves the law's
     misfit is in neither."""
-    sieve = (frame.attrs.get("resampling") == "ar1"
-             and str(frame.attrs.get("run_points", "")).startswith("studentized AR(1)"))
-    if sieve:
+    from ...analysis.curve_final import RUN_POINTS
+
+    law_draws, run_points = frame.attrs.get("resampling"), frame.attrs.get("run_points")
+    if law_draws == "ar1" and run_points == RUN_POINTS["ar1"]:
         return ("at its level in simulations where the law holds, but the law's own misfit "
                 "is not in it: on Luo et al.'s curves it held 18 of 54 logged last losses; "
                 "see the README")
-    if frame.attrs.get("resampling") == "blocks" or "blocks" in str(frame.attrs.get(
-            "run_points", "")):
+    if law_draws == "blocks" or run_points == RUN_POINTS["blocks"]:
         return "moving blocks: below nominal coverage in simulations, see the README"
     return "see the README for its coverage"
 
