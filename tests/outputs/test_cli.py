@@ -162,9 +162,35 @@ def test_optimal_of_a_tied_fit_says_its_intervals_hold_the_tie(boot_file, tmp_pa
     assert out.rstrip().splitlines()[-1] == (
         "note: the intervals hold beta = alpha as exact (every bootstrap refit keeps it; "
         "with beta = alpha, N_opt and D_opt grow as C^0.5 exactly); a fit without it gives "
-        "the data's own spread")
+        "the data's own spread, and a calibrated law (fit --uncertainty) widens them to it")
     assert main(["optimal", str(boot_file), "--C", "1e21"]) == 0
     assert "note:" not in capsys.readouterr().out
+
+
+def test_optimal_of_a_calibrated_tied_law_widens_its_intervals(tmp_path, capsys):
+    """A calibrated preset-extrapolate law carries the fit without the tie: optimal's
+    intervals reach its delta-method interval (analysis/restricted.py), and the table's
+    JSON and the note say so."""
+    tied, law = tmp_path / "tied.json", tmp_path / "law.json"
+    for out, extra in ((tied, []), (law, ["--uncertainty"])):
+        assert main(["fit", str(DEFAULT_DATA), "--preset", "extrapolate", "--bootstrap", "30",
+                     "--seed", "1", *extra, "--out", str(out)]) == 0
+    capsys.readouterr()
+    rows = {}
+    for name, path in (("tied", tied), ("law", law)):
+        assert main(["optimal", str(path), "--C", "1e23", "--json"]) == 0
+        doc = _json(capsys)
+        rows[name] = doc["rows"][0]
+        if name == "law":
+            assert doc["interval"] == ("bootstrap percentile, widened to the fit without the "
+                                       "tie (delta method)")
+    assert rows["law"]["N"] == pytest.approx(rows["tied"]["N"], rel=1e-12)
+    assert rows["law"]["N_low"] <= rows["tied"]["N_low"]
+    assert rows["law"]["N_high"] >= rows["tied"]["N_high"]
+    assert main(["optimal", str(law), "--C", "1e23"]) == 0
+    assert capsys.readouterr().out.rstrip().splitlines()[-1].startswith(
+        "note: the fit holds beta = alpha; with beta = alpha, N_opt and D_opt grow as C^0.5 "
+        "exactly; the intervals are widened to the fit without it")
 
 
 def test_optimal_and_diagnose_commands(boot_file, capsys):

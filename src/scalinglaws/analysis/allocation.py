@@ -16,6 +16,7 @@ from ._common import (warn_far_beyond, BEYOND_OPTIMAL, COMPUTE_SEARCH, NEAREST_A
                       TOKENS_PER_PARAMETER_BOUNDS, check_array, check_fit, check_flops,
                       check_method, check_scalar, check_target, edge_free, edge_out, law_loss,
                       quiet, rows_and_level, shaped, summarise, warn_edge)
+from .restricted import restricted_intervals
 from .results import Allocation, InferenceAllocation, IsoLossCurve
 from .solvers import (compute_for_loss_rows, optimal_for_compute, params_asymptote,
                       tokens_for_loss_rows)
@@ -133,19 +134,27 @@ def compute_optimal(fit, compute, *, flops_per_token=None, flops=None, method="a
     rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level,
                                           needs_frontier=method == "closed_form")
     shape = budgets.shape
-    N, D, loss, at_edge = optimal_for_compute(
-        form, rows, budgets.reshape(1, -1), k, method, flops=flops, ratio_bounds=ratio_bounds)
-    usable = edge_free(at_edge)
-    values = {"N": N * usable, "D": D * usable,
-              "loss": loss * usable, "tokens_per_parameter": D / N * usable}
+    def evaluate(parameter_rows):
+        N, D, loss, at_edge = optimal_for_compute(
+            form, parameter_rows, budgets.reshape(1, -1), k, method, flops=flops,
+            ratio_bounds=ratio_bounds)
+        usable = edge_free(at_edge)
+        return {"N": N * usable, "D": D * usable, "loss": loss * usable,
+                "tokens_per_parameter": D / N * usable}, at_edge
+
+    values, at_edge = evaluate(rows)
+    N, D = values["N"], values["D"]
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
+    intervals, interval_method = restricted_intervals(
+        fit, lambda parameter_rows: evaluate(parameter_rows)[0], intervals, level)
     warn_edge(at_edge[0], "the compute-optimal model size",
                "widen `tokens_per_parameter_bounds` (the optimum of the law lies outside it)")
     warn_far_beyond(fit, {"N": N[0], "D": D[0]})
     return Allocation(question="compute_optimal", C=shaped(budgets, shape),
                       **point_values, method=method, flops_per_token=k,
                       at_search_edge=edge_out(at_edge[0], shape), intervals=intervals,
-                      confidence_level=level, n_draws=n_draws, n_failed_draws=failed)
+                      confidence_level=level, n_draws=n_draws, n_failed_draws=failed,
+                      interval_method=interval_method)
 
 
 @quiet
@@ -191,25 +200,30 @@ def compute_for_loss(fit, target_loss, *, flops_per_token=None, method="auto",
     rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level,
                                           needs_frontier=method == "closed_form")
     shape = target.shape
-    compute, N, D, at_edge = compute_for_loss_rows(form, rows, target.reshape(1, -1),
-                                                             k, method, ratio_bounds)
-    if not np.all(np.isfinite(compute[0])):
+
+    def evaluate(parameter_rows):
+        compute, N, D, at_edge = compute_for_loss_rows(
+            form, parameter_rows, target.reshape(1, -1), k, method, ratio_bounds)
+        usable = edge_free(at_edge)
+        loss = law_loss(form, parameter_rows, N, D)
+        return {"C": compute * usable, "N": N * usable, "D": D * usable,
+                "loss": loss * usable, "tokens_per_parameter": D / N * usable}, at_edge
+
+    values, at_edge = evaluate(rows)
+    if not np.all(np.isfinite(values["C"][0])):
         raise InputError(f"`target_loss` {target.min():.6g} is not reached with less than "
                          f"{COMPUTE_SEARCH[1]:.0e} FLOP")
-    usable = edge_free(at_edge)
-    loss = law_loss(form, rows, N, D)
-    values = {"C": compute * usable, "N": N * usable,
-              "D": D * usable, "loss": loss * usable,
-              "tokens_per_parameter": D / N * usable}
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
     # the loss reached is the target in every draw (to rounding): not an interval to show
     intervals.pop("loss", None)
+    intervals, interval_method = restricted_intervals(
+        fit, lambda parameter_rows: evaluate(parameter_rows)[0], intervals, level)
     warn_edge(at_edge[0], "the compute-optimal model for this loss",
                "widen `tokens_per_parameter_bounds` or check the target loss")
     return Allocation(question="compute_for_loss", **point_values, method=method,
                       flops_per_token=k, at_search_edge=edge_out(at_edge[0], shape),
                       intervals=intervals, confidence_level=level, n_draws=n_draws,
-                      n_failed_draws=failed)
+                      n_failed_draws=failed, interval_method=interval_method)
 
 
 @quiet
@@ -249,23 +263,28 @@ def tokens_for_loss(fit, target_loss, N=None, *, flops_per_token=None, draws=Non
     rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level)
     target, n = broadcast_together("target_loss", target, "N", n)
     shape = target.shape
-    D = tokens_for_loss_rows(form, rows, target.reshape(1, -1), n.reshape(1, -1))
+
+    def evaluate(parameter_rows):
+        D = tokens_for_loss_rows(form, parameter_rows, target.reshape(1, -1), n.reshape(1, -1))
+        n_rows = np.broadcast_to(n.reshape(1, -1), D.shape)
+        return {"C": k * n_rows * D, "D": D, "tokens_per_parameter": D / n_rows}
+
+    values = evaluate(rows)
+    D = values["D"]
     if not np.all(np.isfinite(D[0])):
         asymptote = params_asymptote(form, rows[:1], target.reshape(1, -1))[0]
         bad = np.flatnonzero(~np.isfinite(D[0]))[0]
         raise InputError(f"`N` = {n.ravel()[bad]:.4g} cannot reach `target_loss` = "
                          f"{target.ravel()[bad]:.6g} with any number of tokens: it needs "
                          f"N > {asymptote[bad]:.4g}")
-    n_rows = np.broadcast_to(n.reshape(1, -1), D.shape)
-    values = {"C": k * n_rows * D, "D": D,
-              "tokens_per_parameter": D / n_rows}
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
+    intervals, interval_method = restricted_intervals(fit, evaluate, intervals, level)
     return Allocation(question="tokens_for_loss", N=shaped(n, shape),
                       loss=shaped(target, shape), **point_values, method=(
                           "closed_form" if isinstance(form, Chinchilla) else "numerical"),
                       flops_per_token=k, at_search_edge=edge_out(np.zeros(shape, bool), shape),
                       intervals=intervals, confidence_level=level, n_draws=n_draws,
-                      n_failed_draws=failed)
+                      n_failed_draws=failed, interval_method=interval_method)
 
 
 @quiet

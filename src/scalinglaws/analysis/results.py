@@ -75,6 +75,12 @@ class Allocation(_ResultMixin):
     at_search_edge : bool or ndarray
         The numerical optimum sits at the edge of the searched range (not an optimum of
         the law; widen ``tokens_per_parameter_bounds``).
+    interval_method : str
+        How ``intervals`` were made: ``"bootstrap percentile"``; for a fit with tied or
+        fixed parameters ``"bootstrap percentile (tie bias excluded)"`` (every refit kept
+        the restriction, so the intervals hold it as exact) or, from a calibrated law,
+        ``"bootstrap percentile + tie bias"`` (:mod:`scalinglaws.analysis.restricted`);
+        ``""`` without intervals.
     """
 
     question: str
@@ -90,6 +96,7 @@ class Allocation(_ResultMixin):
     confidence_level: float = 0.95
     n_draws: int = 0
     n_failed_draws: int = 0
+    interval_method: str = ""
     _ELEMENT_FIELDS = ("C", "N", "D", "loss", "tokens_per_parameter",
                        "at_search_edge")
 

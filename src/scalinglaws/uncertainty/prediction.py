@@ -104,7 +104,10 @@ class _ResultMixin(FrozenOnUnpickle):
         arrays = np.broadcast_arrays(*(np.asarray(v) for v in columns.values()))
         frame = pd.DataFrame({k: a.ravel() for k, a in zip(columns, arrays)})
         if self.intervals:
-            frame.attrs.update(interval="bootstrap percentile",
+            # a result that says how its intervals were made (an allocation from a
+            # restricted fit) says so in the table too
+            frame.attrs.update(interval=getattr(self, "interval_method", "")
+                               or "bootstrap percentile",
                                confidence_level=self.confidence_level,
                                n_draws=self.n_draws, n_failed_draws=self.n_failed_draws)
         return frame

@@ -218,25 +218,33 @@ def cmd_optimal(args) -> int:
     frame = allocation.to_frame()
     _print_table(args, frame)
     _print_level(args, allocation.confidence_level, allocation.n_draws)
-    _print_restriction(args, getattr(result, "fit", result), allocation.n_draws)
+    _print_restriction(args, getattr(result, "fit", result), allocation)
     write_output(args, frame)
     return 0
 
 
-def _print_restriction(args, fit, n_draws) -> None:
-    """Under an allocation with intervals from a tied or fixed fit: the bootstrap's refits
-    keep the restriction, so the intervals take it as exact (a reviewer read a preset
-    extrapolate law's N_opt interval, 2.59-3.22B, as the data's; untied, 2.10-5.62B)."""
-    if args.json or not n_draws or not (fit.tied or fit.fixed):
+def _print_restriction(args, fit, allocation) -> None:
+    """Under an allocation with intervals from a tied or fixed fit: what its intervals do
+    with the restriction. A plain fit's bootstrap refits keep it, so they hold it as exact
+    (a reviewer read a preset extrapolate law's N_opt interval, 2.59-3.22B, as the data's;
+    untied, 2.10-5.62B); a calibrated law's are widened to the fit without it
+    (analysis/restricted.py)."""
+    if args.json or not allocation.n_draws or not (fit.tied or fit.fixed):
         return
     from ...uncertainty.delta import describe_restriction
 
+    restriction = describe_restriction(fit.tied, fit.fixed)
     exponent = ("; with beta = alpha, N_opt and D_opt grow as C^0.5 exactly"
                 if dict(fit.tied).get("beta") == "alpha" or dict(fit.tied).get("alpha") == "beta"
                 else "")
-    print(f"note: the intervals hold {describe_restriction(fit.tied, fit.fixed)} as exact "
-          f"(every bootstrap refit keeps it{exponent}); a fit without it gives the data's "
-          "own spread")
+    if "widened" in allocation.interval_method:
+        print(f"note: the fit holds {restriction}{exponent}; the intervals are widened to the "
+              "fit without it (delta method), which is what the runs say where the truth "
+              "breaks it")
+        return
+    print(f"note: the intervals hold {restriction} as exact (every bootstrap refit keeps "
+          f"it{exponent}); a fit without it gives the data's own spread, and a calibrated "
+          "law (fit --uncertainty) widens them to it")
 
 
 def _data_constrained_optimal(args, result, k) -> int:
