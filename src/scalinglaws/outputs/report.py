@@ -167,7 +167,8 @@ def _allocation(result, budgets) -> str:
               "loss (nats/token)"]
     text = _table(header, rows, "allocation")
     note = (f"C = {alloc.flops_per_token:g}·N·D; {_e(alloc.method)} solution"
-            + (f"; brackets: {100 * alloc.confidence_level:g}% bootstrap percentile interval "
+            + (f"; brackets: {100 * alloc.confidence_level:g}% "
+               f"{_e(alloc.interval_method or 'bootstrap percentile')} interval "
                f"over {alloc.n_draws} draws ({alloc.n_failed_draws} failed)"
                if intervals else "; no intervals without bootstrap draws") + ".")
     text += f'<p class="note">{note}</p>'

@@ -136,8 +136,10 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
     if "N" in alloc.intervals:
         low, high = alloc.intervals["N"]
         ax.fill_between(compute, low, high, color="tab:blue", alpha=0.2, lw=0, zorder=3,
-                        label=f"{100 * alloc.confidence_level:g}% bootstrap percentile "
-                              f"interval ({alloc.n_draws} draws)")
+                        label=f"{100 * alloc.confidence_level:g}% " + (
+                            f"bootstrap percentile interval ({alloc.n_draws} draws)"
+                            if alloc.interval_method in ("", "bootstrap percentile")
+                            else f"interval: {alloc.interval_method}; {alloc.n_draws} draws"))
     if published:
         hoffmann = _hoffmann_fit()
         coefficients = chinchilla_frontier(hoffmann)
