@@ -103,6 +103,25 @@ def test_every_allocation_question_widens(laws):
             assert low <= plain.intervals[quantity][0] and high >= plain.intervals[quantity][1]
 
 
+def test_the_frontier_exponents_of_a_tied_fit(laws):
+    """A tied fit's a = 0.5 in every draw: a zero-width interval, labelled; calibrated, it
+    reaches the free fit's delta-method interval of a = beta / (alpha + beta), whose
+    gradient is written out here."""
+    tied, calibrated, _ = laws
+    plain = ex.chinchilla_frontier(tied)
+    assert plain.intervals["a"] == (0.5, 0.5)
+    assert plain.interval_method == "bootstrap percentile (tie bias excluded)"
+    widened = ex.chinchilla_frontier(calibrated)
+    free = calibrated.unrestricted
+    alpha, beta = free.params["alpha"], free.params["beta"]
+    a = beta / (alpha + beta)
+    gradient = np.array([0, 0, 0, -beta, alpha]) / (alpha + beta) ** 2 / a  # of log a
+    sd = math.sqrt(gradient @ np.asarray(free.covariance) @ gradient)
+    z = 1.959963984540054
+    assert widened.intervals["a"][0] == pytest.approx(min(0.5, a * math.exp(-z * sd)), rel=1e-7)
+    assert widened.intervals["a"][1] == pytest.approx(max(0.5, a * math.exp(z * sd)), rel=1e-7)
+
+
 @pytest.mark.slow
 def test_coverage_of_a_tied_fit_allocation():
     """60 sweeps, 200 resamples each, 95% intervals of N_opt (compute_optimal), of the

@@ -12,6 +12,7 @@ from ..uncertainty.delta import FIXED_AS_EXACT, draws_log_predictions
 from ._common import (DEFAULT_LEVEL, warn_far_beyond, check_draws, check_fit, chosen_draws, irreducible,
                       loss_at_shared_inputs, parameter_rows, quiet, require_frontier,
                       rows_and_level, shaped, summarise, warn_unsettled)
+from .restricted import restricted_intervals
 from .results import FrontierCoefficients, Prediction
 
 __all__ = ["predict", "chinchilla_frontier", "irreducible_loss"]
@@ -220,9 +221,16 @@ def chinchilla_frontier(fit, draws=None, confidence_level=None) -> FrontierCoeff
                          f"got form {form.name!r}; use compute_optimal(..., method='numerical')")
     require_frontier(form, point)
     rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level)
-    terms = frontier_terms(rows)
-    values = {"G": np.exp(terms["log_G"]), "a": terms["a"], "b": terms["b"],
-              "gamma": terms["gamma"], "K": np.exp(terms["log_K"])}
-    point_values, intervals, failed = summarise(values, (), level, n_draws)
+
+    def evaluate(parameter_rows):
+        terms = frontier_terms(parameter_rows)
+        return {"G": np.exp(terms["log_G"]), "a": terms["a"], "b": terms["b"],
+                "gamma": terms["gamma"], "K": np.exp(terms["log_K"])}
+
+    point_values, intervals, failed = summarise(evaluate(rows), (), level, n_draws)
+    # a tied fit's a = b = 0.5 in every draw: widened to the fit without the tie when the
+    # law is calibrated, labelled otherwise (analysis/restricted.py)
+    intervals, interval_method = restricted_intervals(fit, evaluate, intervals, level)
     return FrontierCoefficients(**point_values, intervals=intervals, confidence_level=level,
-                                n_draws=n_draws, n_failed_draws=failed)
+                                n_draws=n_draws, n_failed_draws=failed,
+                                interval_method=interval_method)

@@ -35,6 +35,9 @@ class FrontierCoefficients(_ResultMixin):
         ``b = alpha/(alpha+beta)``.
     gamma, K : float
         ``gamma = alpha beta/(alpha+beta)``, ``K = A G^-alpha + B G^beta``.
+    interval_method : str
+        How ``intervals`` were made, as :attr:`Allocation.interval_method` says (a tied
+        fit's a = b = 0.5 in every draw).
     """
 
     G: float
@@ -46,6 +49,7 @@ class FrontierCoefficients(_ResultMixin):
     confidence_level: float = 0.95
     n_draws: int = 0
     n_failed_draws: int = 0
+    interval_method: str = ""
     _ELEMENT_FIELDS = ("G", "a", "b", "gamma", "K")
 
 

@@ -125,8 +125,10 @@ def _coefficients(result) -> str:
                 rows.append(row)
             # the frontier's intervals are percentiles of the coefficients computed from each
             # bootstrap draw (analysis.predict.chinchilla_frontier), whatever interval
-            # method the parameters' own intervals use
-            interval = (f"{100 * coef.confidence_level:g}% bootstrap percentile interval "
+            # method the parameters' own intervals use (a tied fit's: widened or labelled,
+            # analysis/restricted.py)
+            method = coef.interval_method or "bootstrap percentile"
+            interval = (f"{100 * coef.confidence_level:g}% {_e(method)} interval "
                         f"({coef.n_draws} draws)")
             header = (["frontier", "value"] + ([interval] if coef.intervals else [])
                       + ["meaning"])
