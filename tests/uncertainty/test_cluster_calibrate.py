@@ -153,3 +153,15 @@ def test_cli_fit_uncertainty_takes_the_cluster_flag(checkpoints, tmp_path, capsy
     assert sl.load(saved["none"]).clusters is None
     assert main(["fit", str(table), "--cluster", "run_id"]) == 2  # no bootstrap, no --uncertainty
     assert "--cluster has no effect without a bootstrap" in capsys.readouterr().err
+
+
+def test_rows_without_a_run_id_are_runs_of_their_own(checkpoints):
+    """'auto', as the bootstrap reads it: a row with no run id is a run of its own, in the
+    scatter and in every fold of the rollout (not an error naming the row)."""
+    runs, _ = checkpoints
+    frame = runs.to_frame()
+    frame.loc[frame.index[-4:], "run_id"] = np.nan  # the last run's four rows
+    holed = sl.load_runs(frame)
+    law = calibrate(_fit(holed), holed, n_resamples=10, rng=0, progress=False)
+    assert law.clusters == "run_id" and law.bootstrap.clusters == "run_id"
+    assert law.scatter.n_runs == 19 + 4 and law.scatter.dof == 23 - 5

@@ -75,6 +75,7 @@ from .._validation import FrozenDict, check_bool, check_confidence_level, check_
 from ..data.runs import as_runs
 from ..fitting.result import FitResult, check_fitted_on
 from .bootstrap_result import BootstrapResult
+from .calibrated_text import uncertainty_summary
 from .calibration import ExtrapolationCalibration, calibrate_extrapolation
 from .resampling import CLUSTERS_DEFAULT, resolve_clusters
 from .delta import (FIXED_AS_EXACT, UnrestrictedLaw, draws_log_predictions, log_prediction_sd,
@@ -433,34 +434,7 @@ class CalibratedFit(FrozenOnUnpickle):
         fit = self.fit
         if fit.bootstrap is None and self.bootstrap is not None:
             fit = fit.with_bootstrap(self.bootstrap)
-        lines = [fit.summary(), "", "uncertainty"]
-        s = self.scatter
-        shape = {"constant": "", "power": f" x ({s.axis}/{s.reference:.3g})^{s.coefficient:.3g}",
-                 "ratio": f" x exp({s.coefficient:.3g} (log(D/N) - {s.ratio_center:.3g})^2)"}
-        lines.append(f"  scatter       sd(log loss) = {s.sigma:.4g}{shape[s.model]}"
-                     f"  ({s.source}, {s.dof:.0f} dof, {s.n_outliers} outliers set aside)")
-        if self.clusters is not None:
-            lines.append(f"  whole runs ({self.clusters}): {s.n_runs} runs; the scatter is a new "
-                         "run's (dof in runs), the rollout keeps each run on one side of its "
-                         "cuts")
-        if self.calibration is not None:
-            c = self.calibration
-            q = c.multiplier(0.95)
-            lines.append(f"  extrapolation tau = {c.tau:.4g}, kappa = {c.kappa:.4g} per unit "
-                         f"log({c.axis}/{c.axis}_max); "
-                         f"rollout of {c.n_folds} folds, {c.n_points} held-out runs, up to "
-                         f"{np.exp(c.max_log_factor):.3g}x; 95% multiplier "
-                         + (f"{q:.3g} (conformal)" if q is not None else "from Student's t"))
-        else:
-            lines.append("  extrapolation not calibrated (no rollout)")
-        if self.bootstrap is not None:
-            b = self.bootstrap
-            whole = "" if b.clusters is None else f", {b.resampled}"
-            lines.append(f"  bootstrap     {b.n_resamples} resamples ({b.n_failed} failed"
-                         f"{whole}), "
-                         f"{b.method} parameter intervals; percentile over its draws "
-                         "for predictions")
-        return "\n".join(lines)
+        return "\n".join([fit.summary(), "", "uncertainty", *uncertainty_summary(self)])
 
     def __str__(self):
         return self.summary()
@@ -545,9 +519,11 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
         raise InputError(f"`scatter` must be one of {', '.join(SCATTER_MODELS)}, got {scatter!r}")
     if scatter is None:
         scatter = "ratio" if {"N", "D"} <= set(runs.columns) else "constant"
-    clusters, codes = resolve_clusters(runs, clusters)
+    # checked and recorded here; the argument itself goes on (a fold of the rollout reads
+    # "auto" on its own runs, where a missing run id is a run of its own, not an error)
+    column, codes = resolve_clusters(runs, clusters)
     if codes is not None and codes.max() < 1:
-        raise InputError(f"`clusters` column {clusters!r} puts every row in one run: give a "
+        raise InputError(f"`clusters` column {column!r} puts every row in one run: give a "
                          "column that tells the runs apart, or clusters=None (rows)")
     spread = estimate_scatter(result, runs, model=scatter, axis=axis, replicates=replicates,
                               clusters=clusters)
@@ -593,5 +569,5 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
     return CalibratedFit(fit=result, scatter=spread, covariance=covariance,
                          fitted_range=fitted_range, flops_per_token=k,
                          calibration=calibration, bootstrap=boot, unrestricted=unrestricted,
-                         clusters=clusters)
+                         clusters=column)
 

@@ -241,8 +241,8 @@ def calibrate_extrapolation(result, runs, *, axis: str = "C", model: str = "cons
         cuts = rollout_cuts(axis_values[last], n_cuts=n_cuts, min_train=int(min_train))
     back = rollout(runs, result.form, axis=axis, cuts=cuts, n_cuts=n_cuts,
                    min_train=min_train, fit_options=options,
-                   intervals={"sd": _fold_sd_hook(model, axis, column)},
-                   progress=progress, label="calibration", clusters=column)
+                   intervals={"sd": _fold_sd_hook(model, axis, clusters)},
+                   progress=progress, label="calibration", clusters=clusters)
     low, high = back.intervals["sd"]
     parameter_sd = 0.5 * (np.log(high) - np.log(low))
     cut_on = axis_values if codes is None else run_maxima(axis_values, codes)
@@ -252,7 +252,7 @@ def calibrate_extrapolation(result, runs, *, axis: str = "C", model: str = "cons
         in_fold = back.fold == k
         train = runs.select(cut_on <= cut)
         scatter = estimate_scatter(back.fits[k], train, model=model, axis=axis,
-                                   clusters=column)
+                                   clusters=clusters)
         scatter_sd[in_fold] = scatter.sd({c: np.asarray(v)[in_fold] for c, v in back.inputs.items()})
         scored[in_fold] = last[cut_on > cut]  # the fold's records are its held-out rows
     base = np.sqrt(parameter_sd**2 + scatter_sd**2)
