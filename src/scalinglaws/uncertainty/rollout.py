@@ -18,6 +18,7 @@ between fit and test); every level that leaves at least ``min_train`` runs at or
 it and at least ``min_test`` above is admissible; if more than ``n_cuts`` are, the
 cuts are the admissible levels nearest to ``n_cuts`` points evenly spaced in log
 between the smallest and the largest admissible level (both ends included).
+
 With ``clusters`` (rows that are checkpoints of one run, read by
 :func:`~.resampling.resolve_clusters`), a run goes to one side of every cut, the side of
 its largest value along the axis: a fold fits on the runs whose every row is at or below
