@@ -17,9 +17,9 @@ The whole-run counts must lie within 3 Monte Carlo standard errors of nominal,
 sqrt(0.95 x 0.05 x 200) = 3.1 sweeps: at least 181 of 200. Rows are pinned to what they
 were measured at, below the whole-run counts.
 
-Measured (200 sweeps, 2-core x86_64, 295 s in one process): whole runs held the new
-run in 194 of 200 sweeps at the largest run and 188 at 10x compute; rows in 188 and 179
-(10x below the band). The counts are noisy: the mean chance an interval holds a new run
+Measured (200 sweeps, one process on a shared 2-core x86_64: 295 and 399 s in two runs,
+3.6 minutes of CPU): whole runs held the new run in 194 of 200 sweeps at the largest run
+and 188 at 10x compute; rows in 188 and 179 (10x below the band). The counts are noisy: the mean chance an interval holds a new run
 (its bounds against the new run's known normal error, free of the draw's noise) is 95.3%
 and 95.6% with whole runs, 90.9% and 91.0% with rows, whose intervals are too narrow at
 both places. The scatter's mean estimate is 1.07% with whole runs and 0.96% with rows,
