@@ -366,7 +366,7 @@ def test_a_tied_fit_that_cannot_be_refitted_untied_says_its_interval_excludes_th
         monkeypatch):
     """When the untied refit fails, calibrate warns naming the tie and recommending the
     bootstrap, and the interval's method says the bias is excluded."""
-    import scalinglaws.uncertainty.calibrated as calibrated_module
+    import scalinglaws.uncertainty.delta as delta_module  # calibrate's refit and warning
 
     runs = sl.generate_sweep(rng=0)
     tied = sl.fit(runs, preset="extrapolate")
@@ -374,7 +374,7 @@ def test_a_tied_fit_that_cannot_be_refitted_untied_says_its_interval_excludes_th
     def failing(*args, **kwargs):
         raise sl.InputError("the fit without the ties did not converge (test)")
 
-    monkeypatch.setattr(calibrated_module, "unrestricted_law", failing)
+    monkeypatch.setattr(delta_module, "unrestricted_law", failing)
     with pytest.warns(sl.ConvergenceWarning, match=r"excludes the bias of the tie beta = alpha.*"
                                                    r"attach a bootstrap \(n_resamples > 0\)"):
         law = calibrate(tied, runs, n_resamples=0, rollout=False, progress=False)

@@ -194,7 +194,8 @@ def test_fit_warns_once_that_rows_are_checkpoints():
     assert said == ["<dict>: 48 rows are checkpoints of 16 runs (run_id repeats): a run's "
                     "checkpoints share its error, so they are not independent runs; "
                     "scalinglaws.bootstrap resamples whole runs (clusters='auto'; --cluster "
-                    "on the command line), not rows"]
+                    "on the command line), not rows, and calibrate takes whole runs in its "
+                    "scatter and rollout too"]
 
 
 def test_grouped_bootstrap_resamples_whole_runs_within_groups():

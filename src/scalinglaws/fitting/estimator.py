@@ -495,7 +495,8 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
 def _warn_checkpoints(runs: Runs, stacklevel: int = 3) -> None:
     """Warn, once per fit, when rows are checkpoints of the same runs (``run_id`` repeats):
     the fit treats every row alike, but a run's rows share its error, so the bootstrap
-    resamples whole runs (``scalinglaws.bootstrap``'s ``clusters="auto"``)."""
+    resamples whole runs (``scalinglaws.bootstrap``'s ``clusters="auto"``), as calibrate's
+    scatter and rollout take them."""
     if not runs.has("run_id"):
         return
     ids = runs.frame["run_id"].dropna()
@@ -506,7 +507,8 @@ def _warn_checkpoints(runs: Runs, stacklevel: int = 3) -> None:
     warnings.warn(f"{runs.source}: {len(ids)} rows are checkpoints of {runs_text} (run_id "
                   "repeats): a run's checkpoints share its error, so they are not independent "
                   "runs; scalinglaws.bootstrap resamples whole runs (clusters='auto'; "
-                  "--cluster on the command line), not rows", ScalingLawsWarning,
+                  "--cluster on the command line), not rows, and calibrate takes whole runs "
+                  "in its scatter and rollout too", ScalingLawsWarning,
                   stacklevel=stacklevel)
 
 

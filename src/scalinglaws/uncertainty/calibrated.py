@@ -49,6 +49,16 @@ side differ from the first formula, and only by widening. A tied or fixed fit's 
 allowance (:mod:`.delta`) is left out of :math:`h_\mp` here, since the scatter (the
 restricted fit's residuals) and the rollout's errors (restricted folds) already carry
 that bias; a side is widened to the confidence bound only where it would not hold it.
+
+**Checkpoints.** When rows are checkpoints of one training run (``clusters``: ``"auto"``
+finds a repeated ``run_id``, as :func:`~.bootstrap.bootstrap` does, through
+:func:`~.resampling.resolve_clusters`), the interval is for a new *run*: the scatter is
+its spread about the law, run deviation plus row noise, with degrees of freedom (so
+Student's t) counted in runs (:mod:`.scatter`); the rollout puts every run on the side
+of each cut where its largest value along the axis falls, and scores each held-out run
+once, at its last row (:mod:`.calibration`); the bootstrap resamples whole runs.
+:attr:`CalibratedFit.clusters` records the column. Without repeated run ids nothing
+changes, bit for bit.
 """
 
 from __future__ import annotations
@@ -59,15 +69,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._exceptions import ConvergenceWarning, ExtrapolationWarning, InputError
+from .._exceptions import ExtrapolationWarning, InputError
 from .._validation import FrozenOnUnpickle
 from .._validation import FrozenDict, check_bool, check_confidence_level, check_int, readonly_array
 from ..data.runs import as_runs
 from ..fitting.result import FitResult, check_fitted_on
 from .bootstrap_result import BootstrapResult
+from .calibrated_text import uncertainty_summary
 from .calibration import ExtrapolationCalibration, calibrate_extrapolation
-from .delta import (FIXED_AS_EXACT, UnrestrictedLaw, describe_restriction, draws_log_predictions,
-                    log_prediction_sd, parameter_covariance, restriction_kind, unrestricted_law)
+from .resampling import CLUSTERS_DEFAULT, resolve_clusters
+from .delta import (FIXED_AS_EXACT, UnrestrictedLaw, draws_log_predictions, log_prediction_sd,
+                    parameter_covariance, restriction_kind, unrestricted_law_or_warn)
 from .scatter import MODELS as SCATTER_MODELS
 from .scatter import Scatter, estimate_scatter, outlier_runs
 
@@ -138,6 +150,10 @@ class CalibratedFit(FrozenOnUnpickle):
         restriction's bias it reveals (None for a fit without either, or when that fit
         failed: the interval's method then says the bias is excluded). ``untied`` is its
         former name (read-only).
+    clusters : str or None
+        The column whose rows are checkpoints of one run (``run_id``): the scatter, the
+        rollout and the bootstrap took whole runs (module notes); None when every row is a
+        run.
     """
 
     fit: FitResult
@@ -148,6 +164,7 @@ class CalibratedFit(FrozenOnUnpickle):
     calibration: ExtrapolationCalibration | None = None
     bootstrap: BootstrapResult | None = None
     unrestricted: UnrestrictedLaw | None = None
+    clusters: str | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "covariance", readonly_array(self.covariance))
@@ -159,7 +176,7 @@ class CalibratedFit(FrozenOnUnpickle):
         state = dict(state)
         if "untied" in state:
             state.setdefault("unrestricted", state.pop("untied"))
-        super().__setstate__({"unrestricted": None, **state})
+        super().__setstate__({"unrestricted": None, "clusters": None, **state})
 
     @property
     def untied(self) -> UnrestrictedLaw | None:
@@ -177,7 +194,8 @@ class CalibratedFit(FrozenOnUnpickle):
 
     def __getattr__(self, name: str):
         # what is not about uncertainty is the fit's (fixed, tied, status, options...)
-        if name.startswith("__") or name in ("fit", "scatter", "calibration", "bootstrap"):
+        if name.startswith("__") or name in ("fit", "scatter", "calibration", "bootstrap",
+                                             "clusters"):
             raise AttributeError(name)
         return getattr(self.fit, name)
 
@@ -195,6 +213,8 @@ class CalibratedFit(FrozenOnUnpickle):
             "unrestricted": None if self.unrestricted is None else self.unrestricted.to_dict(),
             # the point estimate the covariance was computed at (checked on loading)
             "point": {k: float(v) for k, v in self.fit.params.items()},
+            # only when set: a law of runs without checkpoints is saved as it was
+            **({} if self.clusters is None else {"clusters": self.clusters}),
         }
 
     def to_dict(self) -> dict:
@@ -414,30 +434,7 @@ class CalibratedFit(FrozenOnUnpickle):
         fit = self.fit
         if fit.bootstrap is None and self.bootstrap is not None:
             fit = fit.with_bootstrap(self.bootstrap)
-        lines = [fit.summary(), "", "uncertainty"]
-        s = self.scatter
-        shape = {"constant": "", "power": f" x ({s.axis}/{s.reference:.3g})^{s.coefficient:.3g}",
-                 "ratio": f" x exp({s.coefficient:.3g} (log(D/N) - {s.ratio_center:.3g})^2)"}
-        lines.append(f"  scatter       sd(log loss) = {s.sigma:.4g}{shape[s.model]}"
-                     f"  ({s.source}, {s.dof:.0f} dof, {s.n_outliers} outliers set aside)")
-        if self.calibration is not None:
-            c = self.calibration
-            q = c.multiplier(0.95)
-            lines.append(f"  extrapolation tau = {c.tau:.4g}, kappa = {c.kappa:.4g} per unit "
-                         f"log({c.axis}/{c.axis}_max); "
-                         f"rollout of {c.n_folds} folds, {c.n_points} held-out runs, up to "
-                         f"{np.exp(c.max_log_factor):.3g}x; 95% multiplier "
-                         + (f"{q:.3g} (conformal)" if q is not None else "from Student's t"))
-        else:
-            lines.append("  extrapolation not calibrated (no rollout)")
-        if self.bootstrap is not None:
-            b = self.bootstrap
-            whole = "" if b.clusters is None else f", {b.resampled}"
-            lines.append(f"  bootstrap     {b.n_resamples} resamples ({b.n_failed} failed"
-                         f"{whole}), "
-                         f"{b.method} parameter intervals; percentile over its draws "
-                         "for predictions")
-        return "\n".join(lines)
+        return "\n".join([fit.summary(), "", "uncertainty", *uncertainty_summary(self)])
 
     def __str__(self):
         return self.summary()
@@ -446,7 +443,8 @@ class CalibratedFit(FrozenOnUnpickle):
 def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
               axis: str = "C", scatter: str | None = None, replicates: str | None = None,
               rollout: bool = True, n_cuts: int = 5, n_jobs: int = 1,
-              progress: bool | None = None) -> CalibratedFit:
+              progress: bool | None = None,
+              clusters: str | None = CLUSTERS_DEFAULT) -> CalibratedFit:
     """Everything a fit needs for honest intervals: scatter, extrapolation, bootstrap.
 
     Parameters
@@ -482,6 +480,13 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
         Workers of the bootstrap.
     progress : bool, optional
         Progress bars.
+    clusters : "auto", str or None
+        Rows that are checkpoints of one run, as :func:`~.bootstrap.bootstrap` reads it:
+        ``"auto"`` (default) is ``run_id`` when some run id repeats, else rows (the same
+        law as without it, bit for bit); a column name groups by its values; None takes
+        every row for a run. With clusters, the scatter is a new run's with degrees of
+        freedom in runs, the rollout cuts and scores whole runs, and the bootstrap
+        resamples them (module notes).
 
     Returns
     -------
@@ -514,9 +519,16 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
         raise InputError(f"`scatter` must be one of {', '.join(SCATTER_MODELS)}, got {scatter!r}")
     if scatter is None:
         scatter = "ratio" if {"N", "D"} <= set(runs.columns) else "constant"
-    spread = estimate_scatter(result, runs, model=scatter, axis=axis, replicates=replicates)
+    # checked and recorded here; the argument itself goes on (a fold of the rollout reads
+    # "auto" on its own runs, where a missing run id is a run of its own, not an error)
+    column, codes = resolve_clusters(runs, clusters)
+    if codes is not None and codes.max() < 1:
+        raise InputError(f"`clusters` column {column!r} puts every row in one run: give a "
+                         "column that tells the runs apart, or clusters=None (rows)")
+    spread = estimate_scatter(result, runs, model=scatter, axis=axis, replicates=replicates,
+                              clusters=clusters)
     covariance = parameter_covariance(result, runs, spread)
-    unrestricted = _unrestricted(result, runs, spread)
+    unrestricted = unrestricted_law_or_warn(result, runs, spread)
     fitted_range = {c: (float(np.min(v)), float(np.max(v)))
                     for c in _AXES if c in runs.columns
                     for v in [np.asarray(runs.frame[c], dtype=float)]}
@@ -542,7 +554,8 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
                           "calibrate again", ExtrapolationWarning, stacklevel=2)
         try:
             calibration = calibrate_extrapolation(result, runs, axis=axis, model=scatter,
-                                                  n_cuts=n_cuts, progress=progress)
+                                                  n_cuts=n_cuts, progress=progress,
+                                                  clusters=clusters)
         except InputError as exc:  # too few runs or levels for a rollout of this law
             warnings.warn(f"the extrapolation error was not calibrated ({exc}); prediction "
                           "intervals beyond the fitted range have no extrapolation term and "
@@ -551,32 +564,10 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
     if n_resamples:
         from .bootstrap import bootstrap
 
-        boot = bootstrap(result, runs, n_resamples, rng=rng, n_jobs=n_jobs, progress=progress)
+        boot = bootstrap(result, runs, n_resamples, rng=rng, n_jobs=n_jobs, progress=progress,
+                         clusters=clusters)
     return CalibratedFit(fit=result, scatter=spread, covariance=covariance,
                          fitted_range=fitted_range, flops_per_token=k,
-                         calibration=calibration, bootstrap=boot, unrestricted=unrestricted)
+                         calibration=calibration, bootstrap=boot, unrestricted=unrestricted,
+                         clusters=column)
 
-
-def _unrestricted(result: FitResult, runs, spread) -> UnrestrictedLaw | None:
-    """The tied or fixed ``result``'s law refitted without its ties and with its fixed
-    parameters free (None for a fit with neither); when that cannot be done, a warning that
-    the delta-method confidence interval leaves the restriction's bias out."""
-    if not result.tied and not result.fixed:
-        return None
-    try:
-        return unrestricted_law(result, runs, spread)
-    except InputError as exc:
-        what = " and of ".join(
-            ([f"the tie{'s' if len(result.tied) > 1 else ''} "
-              f"{describe_restriction(result.tied, {})}"] if result.tied else [])
-            + ([describe_restriction({}, result.fixed)] if result.fixed else []))
-        advice = (f"the delta-method confidence interval (n_resamples=0) excludes the bias of "
-                  f"{what}")
-        if result.tied:  # the bootstrap's percentiles widen with a wrong tie (README)
-            advice += (", which under-covers the mean loss where the truth breaks it: attach "
-                       "a bootstrap (n_resamples > 0)")
-        if result.fixed:  # the bootstrap holds them fixed too: only the user can vouch
-            advice += ("; intervals take the fixed value"
-                       f"{'s' if len(result.fixed) > 1 else ''} as exact")
-        warnings.warn(f"{exc}; {advice}", ConvergenceWarning, stacklevel=3)
-        return None

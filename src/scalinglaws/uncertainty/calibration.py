@@ -29,6 +29,14 @@ at level :math:`1-\alpha` uses as its multiplier of :math:`s` the
 :data:`MIN_CONFORMAL` held-out runs. The rollout's records are not exchangeable with a
 future run (folds share runs), so this is a calibration, not a finite-sample guarantee;
 the tests measure the coverage it reaches on synthetic and public sweeps.
+
+With ``clusters`` (rows that are checkpoints of one run), the rollout keeps every run on
+one side of every cut, the side of its largest value along the axis
+(:func:`~.rollout.rollout`), each fold's scatter is a new run's
+(:func:`~.scatter.estimate_scatter`), and each held-out run gives one record, its row of
+largest value along the axis (the last checkpoint: a new run's loss where it ends); the
+first fold fits ``max(q + 3, G / 3)`` runs of the ``G``, and :data:`MIN_CONFORMAL` counts
+held-out runs.
 """
 
 from __future__ import annotations
@@ -43,7 +51,8 @@ from .._validation import check_confidence_level
 from ..data.runs import Runs, as_runs
 from ..fitting.estimator import LawFitter
 from .delta import log_prediction_sd, parameter_covariance
-from .rollout import rollout
+from .resampling import resolve_clusters
+from .rollout import rollout, rollout_cuts, run_maxima
 from .scatter import estimate_scatter
 
 __all__ = ["ExtrapolationCalibration", "calibrate_extrapolation", "MIN_CONFORMAL"]
@@ -73,6 +82,9 @@ class ExtrapolationCalibration:
         Folds of the rollout.
     model : str
         Scatter model used in the folds.
+    clusters : str or None
+        The column whose rows are one run: the rollout cut whole runs and scored each
+        held-out run once (module notes); None when every row is a run.
     """
 
     axis: str
@@ -82,6 +94,7 @@ class ExtrapolationCalibration:
     max_log_factor: float
     n_folds: int
     model: str = "constant"
+    clusters: str | None = None
 
     def extra_sd(self, log_factor) -> np.ndarray:
         """The extrapolation term ``sqrt(tau^2 + (kappa u)^2)`` (0 where ``u <= 0``)."""
@@ -111,14 +124,16 @@ class ExtrapolationCalibration:
         return {"axis": self.axis, "tau": float(self.tau), "kappa": float(self.kappa),
                 "scores": [float(s) for s in self.scores],
                 "max_log_factor": float(self.max_log_factor), "n_folds": int(self.n_folds),
-                "model": self.model}
+                "model": self.model,
+                # only when set: a calibration of rows is recorded as it was
+                **({} if self.clusters is None else {"clusters": self.clusters})}
 
 
-def _fold_sd_hook(model: str, axis: str):
+def _fold_sd_hook(model: str, axis: str, clusters: str | None = None):
     """Rollout interval hook: a one-standard-deviation band from parameter uncertainty."""
 
     def band(fit, train, inputs):
-        scatter = estimate_scatter(fit, train, model=model, axis=axis)
+        scatter = estimate_scatter(fit, train, model=model, axis=axis, clusters=clusters)
         covariance = parameter_covariance(fit, train, scatter)
         X = {n: np.asarray(inputs[n], dtype=float).ravel() for n in fit.form.inputs}
         sd = log_prediction_sd(fit, covariance, X)
@@ -172,7 +187,8 @@ def _runs_to_vary_every_input(runs, inputs, axis) -> int:
 
 def calibrate_extrapolation(result, runs, *, axis: str = "C", model: str = "constant",
                             n_cuts: int = 5, min_train: int | None = None,
-                            progress: bool | None = None) -> ExtrapolationCalibration:
+                            progress: bool | None = None,
+                            clusters: str | None = None) -> ExtrapolationCalibration:
     """Measure how a fitted law's prediction error grows with extrapolation.
 
     Runs a rollout of ``result``'s estimator (same form and options) on ``runs`` along
@@ -194,6 +210,10 @@ def calibrate_extrapolation(result, runs, *, axis: str = "C", model: str = "cons
         that many have not yet taken 3 distinct values of every input of the law.
     progress : bool, optional
         Progress bar over folds.
+    clusters : "auto", str or None
+        Rows that are one run (:func:`~.resampling.resolve_clusters`): whole runs are
+        cut, fitted and scored (module notes), and ``min_train`` counts runs. None
+        (default): every row is a run.
 
     Returns
     -------
@@ -204,28 +224,41 @@ def calibrate_extrapolation(result, runs, *, axis: str = "C", model: str = "cons
         raise InputError("`runs` must be a table of runs")
     options = {k: v for k, v in (result.options or {}).items()
                if k in LawFitter.OBJECTIVE_OPTIONS}
+    column, codes = resolve_clusters(runs, clusters)
+    axis_values = runs.inputs((axis,))[axis]
+    # each run's last row along the axis: with clusters, the one row a run is cut by,
+    # counted by and scored at (without, every row is its own run's last)
+    last = np.ones(len(runs), bool) if codes is None else _last_rows(axis_values, codes)
     if min_train is None:
         # smaller first folds than a plain rollout's (which wants 2 (q + 1) runs): a
         # calibration needs some held-out runs even on a small sweep, and a fold fitted on
         # few runs errs more, which only widens the extrapolation term
-        min_train = max(len(result.free_params) + 3, math.ceil(len(runs) / 3),
-                        _runs_to_vary_every_input(runs, result.form.inputs, axis))
-    back = rollout(runs, result.form, axis=axis, n_cuts=n_cuts, min_train=min_train,
-                   fit_options=options, intervals={"sd": _fold_sd_hook(model, axis)},
-                   progress=progress, label="calibration")
+        final = runs if codes is None else runs.select(last)
+        min_train = max(len(result.free_params) + 3, math.ceil(len(final) / 3),
+                        _runs_to_vary_every_input(final, result.form.inputs, axis))
+    cuts = None
+    if codes is not None:  # chosen among the runs (the rollout's own rule counts rows)
+        cuts = rollout_cuts(axis_values[last], n_cuts=n_cuts, min_train=int(min_train))
+    back = rollout(runs, result.form, axis=axis, cuts=cuts, n_cuts=n_cuts,
+                   min_train=min_train, fit_options=options,
+                   intervals={"sd": _fold_sd_hook(model, axis, clusters)},
+                   progress=progress, label="calibration", clusters=clusters)
     low, high = back.intervals["sd"]
     parameter_sd = 0.5 * (np.log(high) - np.log(low))
-    axis_values = runs.inputs((axis,))[axis]
+    cut_on = axis_values if codes is None else run_maxima(axis_values, codes)
     scatter_sd = np.empty(back.n_records)
+    scored = np.empty(back.n_records, bool)
     for k, cut in enumerate(back.cuts):
         in_fold = back.fold == k
-        train = runs.select(axis_values <= cut)
-        scatter = estimate_scatter(back.fits[k], train, model=model, axis=axis)
+        train = runs.select(cut_on <= cut)
+        scatter = estimate_scatter(back.fits[k], train, model=model, axis=axis,
+                                   clusters=clusters)
         scatter_sd[in_fold] = scatter.sd({c: np.asarray(v)[in_fold] for c, v in back.inputs.items()})
+        scored[in_fold] = last[cut_on > cut]  # the fold's records are its held-out rows
     base = np.sqrt(parameter_sd**2 + scatter_sd**2)
     errors = np.asarray(back.log_error, dtype=float)
     log_factor = np.log(np.asarray(back.factor, dtype=float))
-    usable = np.isfinite(errors) & np.isfinite(base) & (base > 0)
+    usable = scored & np.isfinite(errors) & np.isfinite(base) & (base > 0)
     if usable.sum() < 2:
         raise InputError("the rollout left fewer than 2 usable held-out runs: the "
                          "extrapolation error cannot be calibrated")
@@ -235,4 +268,18 @@ def calibrate_extrapolation(result, runs, *, axis: str = "C", model: str = "cons
     return ExtrapolationCalibration(axis=axis, tau=tau, kappa=kappa,
                                     scores=tuple(float(s) for s in scores),
                                     max_log_factor=float(log_factor.max()),
-                                    n_folds=len(back.cuts), model=model)
+                                    n_folds=len(back.cuts), model=model, clusters=column)
+
+
+def _last_rows(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Which rows are their run's largest value along the axis (the first of equals).
+
+    Examples
+    --------
+    >>> _last_rows(np.array([1.0, 4.0, 2.0, 2.0]), np.array([0, 0, 1, 1]))
+    array([False,  True,  True, False])
+    """
+    order = np.lexsort((np.arange(values.size), -values, codes))  # per run: largest first
+    last = np.zeros(values.size, bool)
+    last[order[np.r_[True, codes[order][1:] != codes[order][:-1]]]] = True
+    return last

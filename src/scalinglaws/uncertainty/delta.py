@@ -72,7 +72,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._exceptions import InputError
+from .._exceptions import ConvergenceWarning, InputError
 from .._validation import FrozenDict, FrozenOnUnpickle, readonly_array
 from ..data.runs import Runs
 from ..fitting.estimator import LawFitter
@@ -80,7 +80,8 @@ from ..fitting.estimator import LawFitter
 __all__ = ["huber_variance_factor", "parameter_covariance", "log_prediction_sd",
            "draws_log_predictions", "free_parameter_expansion", "UnrestrictedLaw",
            "unrestricted_law", "restriction_bias_variance", "restriction_kind",
-           "describe_restriction", "UntiedLaw", "untied_law", "tie_bias_variance"]
+           "describe_restriction", "UntiedLaw", "untied_law", "tie_bias_variance",
+           "unrestricted_law_or_warn"]
 
 _DRAW_CHUNK_ELEMENTS = 2_000_000  # bounds the (draws x points x params) Jacobian memory
 
@@ -378,3 +379,29 @@ def draws_log_predictions(form, draws: np.ndarray, inputs) -> np.ndarray:
             out[start:start + chunk], _ = form.log_value_and_jacobian(
                 theta[start:start + chunk], inputs)
     return out
+
+
+def unrestricted_law_or_warn(result, runs, spread) -> UnrestrictedLaw | None:
+    """The tied or fixed ``result``'s law refitted without its ties and with its fixed
+    parameters free (None for a fit with neither); when that cannot be done, a warning that
+    the delta-method confidence interval leaves the restriction's bias out (for
+    :func:`~.calibrated.calibrate`, whose caller the warning names)."""
+    if not result.tied and not result.fixed:
+        return None
+    try:
+        return unrestricted_law(result, runs, spread)
+    except InputError as exc:
+        what = " and of ".join(
+            ([f"the tie{'s' if len(result.tied) > 1 else ''} "
+              f"{describe_restriction(result.tied, {})}"] if result.tied else [])
+            + ([describe_restriction({}, result.fixed)] if result.fixed else []))
+        advice = (f"the delta-method confidence interval (n_resamples=0) excludes the bias of "
+                  f"{what}")
+        if result.tied:  # the bootstrap's percentiles widen with a wrong tie (README)
+            advice += (", which under-covers the mean loss where the truth breaks it: attach "
+                       "a bootstrap (n_resamples > 0)")
+        if result.fixed:  # the bootstrap holds them fixed too: only the user can vouch
+            advice += ("; intervals take the fixed value"
+                       f"{'s' if len(result.fixed) > 1 else ''} as exact")
+        warnings.warn(f"{exc}; {advice}", ConvergenceWarning, stacklevel=3)
+        return None

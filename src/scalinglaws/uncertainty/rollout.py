@@ -18,6 +18,14 @@ between fit and test); every level that leaves at least ``min_train`` runs at or
 it and at least ``min_test`` above is admissible; if more than ``n_cuts`` are, the
 cuts are the admissible levels nearest to ``n_cuts`` points evenly spaced in log
 between the smallest and the largest admissible level (both ends included).
+
+With ``clusters`` (rows that are checkpoints of one run, read by
+:func:`~.resampling.resolve_clusters`), a run goes to one side of every cut, the side of
+its largest value along the axis: a fold fits on the runs whose every row is at or below
+the cut and holds out every row of the others, their early checkpoints too (whose factor
+can then be below 1). Cut row by row, a fold fitted a run's early checkpoints and was
+scored on its later ones, which share the run's error: the held-out error of a run the
+fit had partly seen.
 """
 
 from __future__ import annotations
@@ -38,8 +46,10 @@ from ..laws.forms import Form
 from .interval_hooks import (check_interval_bounds, check_intervals, check_same_description,
                              described_interval_bounds)
 from .prediction import describe_interval
+from .resampling import resolve_clusters
 
-__all__ = ["AXES", "RolloutResult", "rollout", "rollout_cuts", "check_interval_bounds"]
+__all__ = ["AXES", "RolloutResult", "rollout", "rollout_cuts", "check_interval_bounds",
+           "run_maxima"]
 
 AXES = ("C", "N", "D")
 
@@ -363,7 +373,8 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
             n_cuts: int = 5, min_train: int | None = None, min_test: int = 1,
             rtol: float = 1e-6, fit_options: Mapping | None = None, weights=None,
             intervals: Mapping | None = None, label: str | None = None,
-            progress: bool | None = None, **fit_kwargs) -> RolloutResult:
+            progress: bool | None = None, clusters: str | None = None,
+            **fit_kwargs) -> RolloutResult:
     r"""Expanding-window back-test: for each cut, fit on runs at or below it, predict those above.
 
     Parameters
@@ -403,6 +414,10 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
     progress : bool, optional
         tqdm progress bar over folds; default on for an interactive terminal and
         more than 3 folds.
+    clusters : "auto", str or None
+        Rows that are one run (:func:`~.resampling.resolve_clusters`): each run is cut
+        by its largest value along ``axis``, all its rows on one side (module notes);
+        ``cuts``, ``min_train`` and ``min_test`` still count rows. None (default): rows.
 
     Returns
     -------
@@ -438,6 +453,8 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
     fitter = LawFitter(form, **options)  # validates the options once, up front
     runs.inputs(fitter.form.inputs)  # InputError naming a column the law needs
     values = runs.inputs((axis,))[axis]
+    column, codes = resolve_clusters(runs, clusters)
+    cut_on = values if codes is None else run_maxima(values, codes)
     if min_train is None:
         min_train = max(2 * (len(fitter.free) + 1), math.ceil(len(runs) / 3))
     elif isinstance(min_train, bool) or not isinstance(min_train, (int, np.integer)) \
@@ -445,10 +462,10 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
         raise InputError(f"`min_train` must be an integer > {len(fitter.free)} (the free "
                          f"parameters of {fitter.form.name}), got {min_train!r}")
     if cuts is None:
-        cut_values = rollout_cuts(values, n_cuts=n_cuts, min_train=int(min_train),
+        cut_values = rollout_cuts(cut_on, n_cuts=n_cuts, min_train=int(min_train),
                                   min_test=min_test, rtol=rtol)
     else:
-        cut_values = _check_cuts(cuts, values, len(fitter.free) + 1, axis)
+        cut_values = _check_cuts(cuts, cut_on, len(fitter.free) + 1, axis)
     label = _label(fitter, weights) if label is None else str(label)
 
     show = (sys.stderr.isatty() and len(cut_values) > 3) if progress is None else bool(progress)
@@ -458,7 +475,7 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
     parts, fits, n_train, descriptions = [], [], [], {}
     for k, cut in enumerate(tqdm(cut_values, disable=not show, desc=f"rollout {label}",
                                  unit="fold")):
-        train = values <= cut  # a chosen cut is the largest value of its level
+        train = cut_on <= cut  # a chosen cut is the largest value of its level
         train_runs, held = runs.select(train), runs.select(~train)
         fit = fitter.fit(train_runs, weights=_weights_for(weights, runs, train))
         inputs = held.inputs(fitter.form.inputs)
@@ -507,8 +524,23 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
             "weights": None if weights is None else (
                 weights if isinstance(weights, str)
                 else getattr(weights, "__name__", "callable") if callable(weights) else "given"),
-            "intervals": sorted(hooks)}),
+            "intervals": sorted(hooks),
+            # only when set: a rollout of rows is recorded as it was
+            **({} if column is None else {"clusters": column})}),
     )
+
+
+def run_maxima(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Each row's run's largest value (``codes``: each row's run number, ``0..G-1``).
+
+    Examples
+    --------
+    >>> run_maxima(np.array([1.0, 4.0, 2.0]), np.array([0, 0, 1]))
+    array([4., 4., 2.])
+    """
+    largest = np.full(int(codes.max()) + 1, -np.inf)
+    np.maximum.at(largest, codes, values)
+    return largest[codes]
 
 
 def _check_cuts(cuts, values, needed, axis) -> np.ndarray:

@@ -20,8 +20,9 @@ command takes; the README section "The command line" shows the same table)::
                           (data_constrained), minimum steps (kaplan_ns), a task loss (task forms)
     --group COLUMN        the column labelling groups of runs inside one analysis
                           (bootstrap strata, the held-out group)
-    --cluster COLUMN|none the rows a bootstrap resamples together (default: whole runs
-                          when run_id repeats, else rows; none: rows)
+    --cluster COLUMN|none the rows that are one run: a bootstrap resamples them together,
+                          fit --uncertainty's scatter and rollout take whole runs (default:
+                          by run_id when it repeats, else rows; none: rows)
     --loss-units U        nats (default) | bits | perplexity: the loss column's units,
                           converted to nats (`fit` records it; --data re-applies it)
     --duplicates P        warn (default) | keep | drop | raise: rows repeating an earlier row

@@ -46,7 +46,8 @@ def cmd_fit(args) -> int:
         # bootstrap (same seed, same draws) is made below with them and attached
         law = calibrate(result, runs, n_resamples=0, rng=args.seed,
                         axis=args.axis or "C", scatter=args.scatter, replicates=args.replicates,
-                        n_jobs=worker_count(args.jobs), progress=show_progress())
+                        n_jobs=worker_count(args.jobs), progress=show_progress(),
+                        clusters=_clusters(args.cluster))
     if resamples:
         law = law.with_bootstrap(_bootstrap(args, result, runs, resamples))
     _show_fit(args, runs, result, law)
@@ -66,8 +67,8 @@ def _bootstrap(args, result, runs, resamples):
 
 
 def _clusters(flag):
-    """``--cluster``'s value as ``bootstrap``'s ``clusters``: not typed, ``"auto"``;
-    ``none`` (any case), None (rows); else the column."""
+    """``--cluster``'s value as ``bootstrap``'s and ``calibrate``'s ``clusters``: not
+    typed, ``"auto"``; ``none`` (any case), None (rows); else the column."""
     if flag is None:
         return "auto"
     return None if flag.strip().lower() == "none" else flag
@@ -124,9 +125,11 @@ def _refuse_unused_fit_flags(args, resamples) -> None:
     if not resamples:
         why = ("with --bootstrap 0 (delta-method intervals)" if args.uncertainty
                else "without a bootstrap (--bootstrap N)")
-        for flag, value in (("--ci-method", args.ci_method), ("--group", args.group),
-                            ("--cluster", args.cluster),
-                            ("--confidence-level", args.confidence_level)):
+        # --cluster also tells --uncertainty's scatter and rollout what one run is
+        flags = (("--ci-method", args.ci_method), ("--group", args.group),
+                 *(() if args.uncertainty else (("--cluster", args.cluster),)),
+                 ("--confidence-level", args.confidence_level))
+        for flag, value in flags:
             if value is not None:
                 advice = ("; choose the level when predicting (predict --confidence-level)"
                           if flag == "--confidence-level" else "")
@@ -416,9 +419,10 @@ def register(sub) -> None:
     add_group_option(p, help="resample runs within each value of this column (e.g. a "
                              "compute-budget label)")
     p.add_argument("--cluster", metavar="COLUMN|none",
-                   help="resample the rows sharing a value of this column together (default: "
-                        "whole runs, by run_id, when rows are checkpoints of the same runs, "
-                        "else rows); none resamples rows one by one")
+                   help="the rows sharing a value of this column are one run: the bootstrap "
+                        "resamples them together and, with --uncertainty, the scatter and the "
+                        "rollout take whole runs (default: by run_id when rows are checkpoints "
+                        "of the same runs, else rows); none takes every row for a run")
     # None = not typed: a level, method or strata without a bootstrap is refused
     p.set_defaults(confidence_level=None)
     add_seed_option(p)

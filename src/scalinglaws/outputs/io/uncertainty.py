@@ -5,7 +5,9 @@ beside the fit itself and its ``"bootstrap"`` section, everything prediction int
 need: the scatter model, the delta-method covariance, the fitted range, the runs'
 FLOP per parameter-token, the rollout calibration and, for a fit with tied or fixed
 parameters, the law refitted without them (``unrestricted``; ``untied`` in files written
-before fixed parameters were freed). Loading such a file returns the
+before fixed parameters were freed) and, for runs logged at several checkpoints, the column
+whose rows are one run (``clusters``, also in ``scatter`` and ``calibration``; absent
+otherwise). Loading such a file returns the
 CalibratedFit again; every number is checked (finite, right shape, known names) and a
 problem raises :class:`~scalinglaws.InputError` naming the file and the field.
 """
@@ -61,6 +63,14 @@ def _choice(section: Mapping, key: str, options, source: str, where: str) -> str
     return value
 
 
+def _clusters(section: Mapping, source: str, where: str) -> str | None:
+    """The optional ``clusters`` column name of a section (None when absent)."""
+    value = section.get("clusters")
+    if value is not None and (not isinstance(value, str) or not value):
+        _fail(source, f"{where}clusters", f"must be a column name or null, got {value!r}")
+    return value
+
+
 def _mapping(doc: Mapping, key: str, source: str, optional=False):
     value = doc.get(key)
     if value is None and optional:
@@ -83,7 +93,8 @@ def _scatter(doc: Mapping, source: str) -> Scatter:
         dof=_number(section, "dof", source, where, positive=True, optional=True),
         source=_choice(section, "source", _SOURCES, source, where),
         n_runs=int(_number(section, "n_runs", source, where, non_negative=True)),
-        n_outliers=int(_number(section, "n_outliers", source, where, non_negative=True)))
+        n_outliers=int(_number(section, "n_outliers", source, where, non_negative=True)),
+        clusters=_clusters(section, source, where))
 
 
 def _calibration(doc: Mapping, source: str) -> ExtrapolationCalibration | None:
@@ -103,7 +114,8 @@ def _calibration(doc: Mapping, source: str) -> ExtrapolationCalibration | None:
         scores=tuple(sorted(float(s) for s in scores)),
         max_log_factor=_number(section, "max_log_factor", source, where),
         n_folds=int(_number(section, "n_folds", source, where, non_negative=True)),
-        model=_choice(section, "model", MODELS, source, where))
+        model=_choice(section, "model", MODELS, source, where),
+        clusters=_clusters(section, source, where))
 
 
 def calibrated_from_dict(doc, fit, bootstrap=None, *, source: str = "fit JSON") -> CalibratedFit:
@@ -140,7 +152,8 @@ def calibrated_from_dict(doc, fit, bootstrap=None, *, source: str = "fit JSON") 
                          flops_per_token=_number(doc, "flops_per_token", source, "",
                                                  positive=True),
                          calibration=calibration, bootstrap=bootstrap,
-                         unrestricted=_unrestricted(doc, fit, source))
+                         unrestricted=_unrestricted(doc, fit, source),
+                         clusters=_clusters(doc, source, ""))
 
 
 def _unrestricted(doc: Mapping, fit, source: str) -> UnrestrictedLaw | None:
