@@ -8,6 +8,7 @@ al.'s settings (the Kaplan-style and the tuned setting's published exponents, 0.
 0.497, differ)."""
 
 import json
+from pathlib import Path
 import math
 import warnings
 
@@ -291,6 +292,67 @@ def test_porian_pairs_that_differ_are_the_readme_table(porian):
         assert frozenset(pair) not in differing, pair
     for pair in PORIAN_DIFFER:
         assert frozenset(pair) in differing, pair
+
+
+def _readme_table(header: str) -> list[list[str]]:
+    """The cells of the README table whose header row starts with ``header``, row by row."""
+    import re
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    start = readme.index(header)
+    lines = readme[start:].splitlines()[2:]  # past the header and the --- row
+    rows = []
+    for line in lines:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in re.match(r"^\|(.*)\|\s*$", line).group(1)
+                     .split("|")])
+    return rows
+
+
+def test_porian_tables_of_the_readme_are_the_comparison(porian):
+    """README, Approach 2 by group: every row of the differences from the tuned setting
+    (difference [95% interval] at 3 decimals, Holm p at 2 significant digits, differs) and
+    every cell of the all-pairs matrix (a [95% interval]; differs after Holm or not), at the
+    printed digits. The difference of the Kaplan setting is checked against Porian et al.'s
+    published exponents above; these pin the rest of what the README prints."""
+    _, grouped = porian
+    against_tuned = compare(grouped, TUNED)
+    table = against_tuned.table_differences.query("quantity == 'a'").set_index("group")
+    rows = _readme_table("| setting | a − a(tuned) [95% interval] | Holm p | differs |")
+    assert len(rows) == len(table) == 14
+    assert [row[0].strip("`") for row in rows] == sorted(table.index)
+    for name, interval, p_value, differs in rows:
+        row = table.loc[name.strip("`")]
+        assert interval == (f"{row['difference']:+.3f} [{row['difference_low']:+.3f}, "
+                            f"{row['difference_high']:+.3f}]"), name
+        assert p_value == f"{row['p_adjusted']:.2g}", name
+        assert differs == ("yes" if row["differs"] else "no"), name
+    # the prose: 0.337 [0.270, 0.425], Holm-adjusted p = 6e-16; all but three differ
+    kaplan = table.loc[KAPLAN]
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    assert (f"exceeds the tuned setting's by {kaplan['difference']:.3f} "
+            f"[{kaplan['difference_low']:.3f}, {kaplan['difference_high']:.3f}]") in readme
+    assert f"Holm-adjusted p = {kaplan['p_adjusted']:.0e}" in readme
+    assert (~table["differs"]).sum() == 3 and "all but three settings differ" in readme
+
+    every = compare(grouped, TUNED, pairs="all")
+    estimates = every.table_estimates.query("quantity == 'a'").set_index("group")
+    pairs = every.table_differences.query("quantity == 'a'")
+    differing = {frozenset((g, v)) for g, v, d in zip(pairs["group"], pairs["versus"],
+                                                       pairs["differs"]) if d}
+    matrix = _readme_table("| | setting | a [95% interval] | 1 | 2 |")
+    names = [row[1].strip("`") for row in matrix]
+    assert len(matrix) == 15 and names == sorted(estimates.index)
+    for i, (number, name, interval, *cells) in enumerate(matrix):
+        assert number == str(i + 1)
+        value = estimates.loc[names[i]]
+        assert interval == (f"{value['value']:.3f} [{value['value_low']:.3f}, "
+                            f"{value['value_high']:.3f}]"), name
+        assert cells == ["—" if j == i else ("≠" if frozenset((names[i], other)) in differing
+                                             else "·") for j, other in enumerate(names)], name
+    assert len(differing) == 53 and f"Over all 105 pairs (`--all-pairs`), {len(differing)} differ" \
+        in readme
 
 
 def test_approach_two_without_resampling_uses_standard_errors(porian):

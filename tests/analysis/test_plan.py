@@ -159,12 +159,18 @@ def test_active_design_reaches_the_standard_width_with_half_the_compute_in_simul
         out = np.array([_n_opt_interval(_simulate(design, seed), seed) for seed in range(40)])
         widths[name] = np.median(out[:, 2] - out[:, 1])
         errors[name] = out[:, 0] - true_value
-        # the planner's linearised sd (under the simulated law) against the realised spread:
-        # 40 sweeps give the sd to +-11%; the bench measures 0.112/0.096 and 0.087/0.088
+        # the planner's linearised sd (under the simulated law) against the realised spread.
+        # README (bench/plan_record.json, 100 sweeps): the prediction overstates the grid's
+        # spread by 16% (0.1117 / 0.0959) and matches the active design's within 2%
+        # (0.0865 / 0.0880). An sd over 40 sweeps has a Monte Carlo error of
+        # 1/sqrt(2 * 39) = 11.3%: 3 of them, 34%, around the README's ratio
         realised = np.std(errors[name], ddof=1)
-        assert realised == pytest.approx(design_sd(design, truth, TARGET), rel=0.35)
-        # the intervals are not too narrow: bootstrap percentile intervals cover the truth
-        assert np.mean((out[:, 1] <= true_value) & (true_value <= out[:, 2])) >= 0.85
+        overstated = {"standard": 1.16, "active_half": 1.0}[name]
+        assert realised == pytest.approx(design_sd(design, truth, TARGET) / overstated,
+                                         rel=0.34)
+        # the intervals are not too narrow: the README's coverage is 97% for both designs
+        # (100 sweeps); at 97%, 35 or fewer of 40 covering has binomial probability 0.7%
+        assert np.sum((out[:, 1] <= true_value) & (true_value <= out[:, 2])) >= 36
     assert designs["active_half"].total_compute <= S / 2 * (1 + 1e-12)
     assert widths["active_half"] < widths["standard"]
 
@@ -199,7 +205,13 @@ def test_predicted_shrink_of_a_fitted_sweep_holds():
         predicted.append(plan.shrink)
         realised.append(after / before)
     assert np.mean(predicted) < 0.9  # the runs are worth having
-    assert np.mean(realised) == pytest.approx(np.mean(predicted), rel=0.3)
+    # README (bench/plan_record.json: the same seeds and steps, 40 sweeps): predicted 0.50,
+    # realised 0.54 +- 0.015 (sd of the mean of 40, so a sweep's sd is 0.095 and the mean of
+    # these 12 has a Monte Carlo error of 0.095 / sqrt(12) = 0.027): within 3 of them of
+    # 0.537. The predictions spread less (range 0.37-0.60 over the 40), so the same band is
+    # conservative for their mean. (Before: realised within 30% of predicted.)
+    assert np.mean(realised) == pytest.approx(0.537, abs=0.082)
+    assert np.mean(predicted) == pytest.approx(0.500, abs=0.082)
 
 
 def _draws_sd(result, boot):

@@ -44,10 +44,20 @@ def _objective_at(runs, params, form="chinchilla"):
 def test_epoch_reproduces_published_table1(epoch_runs, epoch_fit):
     assert len(epoch_runs) == 240
     assert epoch_fit.success and epoch_fit.status == 0
+    # README (Reproducing Epoch's refit): "within 0.4% (E, alpha, beta) and 3% (A, B) of the
+    # paper's Table 1" (measured 0.001%, 0.14%, 0.38%; 0.87%, 2.78%)
     for name in ("E", "alpha", "beta"):
-        assert epoch_fit.params[name] == pytest.approx(EPOCH_TABLE1[name], rel=0.005), name
+        assert epoch_fit.params[name] == pytest.approx(EPOCH_TABLE1[name], rel=0.004), name
     for name in ("A", "B"):
         assert epoch_fit.params[name] == pytest.approx(EPOCH_TABLE1[name], rel=0.03), name
+    # ...and the README's "E = 1.8172, A = 477.8, B = 2143.4, alpha = 0.3473, beta = 0.3672"
+    # at its printed digits. These are the package's own fit; the independent check is its
+    # objective, pinned below against Epoch's and independent re-implementations' runs and
+    # in test_no_lower_objective_from_brute_force (slow) against scipy L-BFGS-B from 60
+    # random starts
+    printed = {"E": "1.8172", "A": "477.8", "B": "2143.4", "alpha": "0.3473", "beta": "0.3672"}
+    assert {name: f"{epoch_fit.params[name]:.{len(text.split('.')[1])}f}"
+            for name, text in printed.items()} == printed
     # the objective is no higher than that of the published values
     assert epoch_fit.objective <= _objective_at(epoch_runs, EPOCH_TABLE1)
     # ...and no higher than Epoch's L-BFGS grid run (0.0010182740346, chinchilla_epoch README);

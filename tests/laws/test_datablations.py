@@ -205,8 +205,14 @@ def test_refit_from_the_paper_starts_recovers_published_decays(dl, paper, fit_se
     assert result.n_runs == 182 and result.options["delta"] == 1e-3
     popular = max(result.local_optima, key=lambda o: o["n_starts"])
     assert popular["n_starts"] >= 5  # most of the paper's starts end in the published basin
-    assert popular["params"]["R_D_star"] == pytest.approx(15.387756, rel=0.10)
-    assert popular["params"]["R_N_star"] == pytest.approx(5.309743, rel=0.10)
+    # README: "lands, from the paper's start grid, on R*_D = 15.37, R*_N = 5.32 (published
+    # 15.39, 5.31)", at its printed digits (measured 15.3718, 5.3151); the independent check
+    # is the notebook's published objective, reached to 1e-5 just below, and the published
+    # point's own local refit (next lines)
+    assert f"{popular['params']['R_D_star']:.2f}" == "15.37"
+    assert f"{popular['params']['R_N_star']:.2f}" == "5.32"
+    assert popular["params"]["R_D_star"] == pytest.approx(15.387756, rel=2e-3)
+    assert popular["params"]["R_N_star"] == pytest.approx(5.309743, rel=2e-3)
     assert popular["objective"] == pytest.approx(NOTEBOOK_OBJECTIVE, rel=1e-5)
     # ... and the published point is itself (up to the notebook's float32 L-BFGS) that optimum
     local = sl.fit(fit_set, "data_constrained", fixed=paper.base,
@@ -227,8 +233,14 @@ def test_decay_constants_sit_on_a_flat_ridge(dl, paper, fit_set):
     best = sl.fit(fit_set, "data_constrained", fixed=paper.base)
     assert best.status == 0
     assert best.objective < NOTEBOOK_OBJECTIVE
-    assert best.objective > (1 - 5e-3) * NOTEBOOK_OBJECTIVE
-    assert best.params["R_D_star"] > 30 and best.params["R_N_star"] < 3
+    # README: "the lowest point on this data (R*_D = 95.4, R*_N = 1.71) is 0.13% lower" than
+    # the notebook's published objective, at its printed digits (measured 95.365, 1.7059,
+    # 0.1344%). A brute-force grid of the same objective (241 log-spaced R*_D in 5-2000 x 191
+    # R*_N in 0.5-10, then a 101 x 101 refinement; 2026-12-02, 7 minutes, too slow here)
+    # found its lowest point at (95.32, 1.706), 6e-9 relative above this objective
+    assert f"{best.params['R_D_star']:.1f}" == "95.4"
+    assert f"{best.params['R_N_star']:.2f}" == "1.71"
+    assert f"{100 * (1 - best.objective / NOTEBOOK_OBJECTIVE):.2f}%" == "0.13%"
     assert list(best.diagnostics["most_correlated"]["params"]) == ["R_D_star", "R_N_star"]
     assert best.diagnostics["most_correlated"]["correlation"] < -0.5
     # resampling the runs: R*_D is bounded below only (95% interval ~[5, the 1e10 bound])

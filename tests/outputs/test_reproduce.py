@@ -147,10 +147,15 @@ def test_muennighoff_reproduction(shared_dir, capsys):
     rep = reproduce_muennighoff(shared_dir / "datasets" / "muennighoff2023_datablations")
     decays = rep.tables["decay constants (A, B, E, alpha = beta fixed)"].set_index("fit")
     paper_grid = decays.loc["paper's start grid, most starts"]
-    assert paper_grid["R_D*"] == pytest.approx(15.4, rel=0.1)
-    assert paper_grid["R_N*"] == pytest.approx(5.3, rel=0.1)
+    # README (Data-constrained scaling): R*_D = 15.37, R*_N = 5.32 from the paper's start
+    # grid; the lowest point (95.4, 1.71) is 0.13% lower, at the printed digits (the fits are
+    # checked against the notebook's objective and a brute-force grid in
+    # tests/laws/test_datablations.py)
+    assert (f"{paper_grid['R_D*']:.2f}", f"{paper_grid['R_N*']:.2f}") == ("15.37", "5.32")
+    best = decays.loc["default grid, global optimum"]
+    assert (f"{best['R_D*']:.1f}", f"{best['R_N*']:.2f}") == ("95.4", "1.71")
     # the global optimum of the same objective is lower, elsewhere on a flat valley
-    assert decays.loc["default grid, global optimum", "objective"] <= paper_grid["objective"]
+    assert f"{100 * (1 - best['objective'] / paper_grid['objective']):.2f}" == "0.13"
     checks = rep.tables["worked predictions"]
     assert (abs(checks["published"] - checks["this package"]) < 1e-9).all()
     assert main(["reproduce", "muennighoff", "--data",

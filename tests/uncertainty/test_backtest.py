@@ -39,9 +39,19 @@ def test_epoch_chinchilla_runs_above_1e21_flop_are_predicted_within_3_percent(ep
     assert result.n_held_out == 23 and result.n_train == (217,)
     assert result.fit.n_runs == 217 and result.fit.status == 0
     assert (result.table["C"] > 1e21).all()
-    assert result.median_relative_error < 0.012
-    assert result.max_relative_error < 0.035
-    assert abs(result.bias) < 0.005
+    # README (Back-testing extrapolation): "median relative error of the loss 0.87%, mean
+    # 1.05%, max 2.78%, bias −0.02%", at its printed digits (measured 0.8721%, 1.0513%, 2.7756%,
+    # -0.0165%). The fit behind it is the package's Huber fit, whose objective on these runs
+    # is pinned against an independent minimisation in tests/fitting/test_estimator.py; the
+    # errors themselves are recomputed here from the table's own columns
+    printed = {"median": "0.87", "mean": "1.05", "max": "2.78", "bias": "-0.02"}
+    measured = {"median": result.median_relative_error, "mean": result.mean_relative_error,
+                "max": result.max_relative_error, "bias": result.bias}
+    assert {k: f"{100 * v:.2f}" for k, v in measured.items()} == printed
+    signed = result.table["predicted"] / result.table["loss"] - 1
+    assert np.isclose(np.max(np.abs(signed)), result.max_relative_error, rtol=1e-12)
+    assert np.isclose(np.median(np.abs(signed)), result.median_relative_error, rtol=1e-12)
+    assert np.isclose(np.mean(signed), result.bias, rtol=1e-9)
     assert result.median_relative_error <= result.mean_relative_error <= result.max_relative_error
     # the table rows are the source rows of the held-out runs
     source = runs.to_frame().set_index(pd.Index(runs.row_numbers))
