@@ -59,9 +59,12 @@ def test_the_rollout_keeps_every_run_on_one_side_of_each_cut(checkpoints):
         return leaked
 
     whole = rollout(runs, axis="C", n_cuts=3, min_train=32, clusters="run_id")
-    rows = rollout(runs, axis="C", n_cuts=3, min_train=32)
+    rows = rollout(runs, axis="C", n_cuts=3, min_train=32, clusters=None)
     assert split_runs(whole) == 0 < split_runs(rows)
     assert whole.options["clusters"] == "run_id" and "clusters" not in rows.options
+    # by default, as the bootstrap and calibrate: run_id, which repeats here
+    default = rollout(runs, axis="C", n_cuts=3, min_train=32)
+    assert default.options["clusters"] == "run_id" and split_runs(default) == 0
     # a run's rows are cut by its largest C: a held-out early checkpoint sits below the cut
     assert whole.factor.min() < 1 < whole.factor.max()
     assert np.array_equal(run_maxima(C, np.zeros(C.size, int)), np.full(C.size, C.max()))

@@ -46,7 +46,7 @@ from ..laws.forms import Form
 from .interval_hooks import (check_interval_bounds, check_intervals, check_same_description,
                              described_interval_bounds)
 from .prediction import describe_interval
-from .resampling import resolve_clusters
+from .resampling import CLUSTERS_DEFAULT, resolve_clusters
 
 __all__ = ["AXES", "RolloutResult", "rollout", "rollout_cuts", "check_interval_bounds",
            "run_maxima"]
@@ -373,7 +373,7 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
             n_cuts: int = 5, min_train: int | None = None, min_test: int = 1,
             rtol: float = 1e-6, fit_options: Mapping | None = None, weights=None,
             intervals: Mapping | None = None, label: str | None = None,
-            progress: bool | None = None, clusters: str | None = None,
+            progress: bool | None = None, clusters: str | None = CLUSTERS_DEFAULT,
             **fit_kwargs) -> RolloutResult:
     r"""Expanding-window back-test: for each cut, fit on runs at or below it, predict those above.
 
@@ -417,7 +417,10 @@ def rollout(runs, form: str | Form = "chinchilla", *, axis: str = "C", cuts=None
     clusters : "auto", str or None
         Rows that are one run (:func:`~.resampling.resolve_clusters`): each run is cut
         by its largest value along ``axis``, all its rows on one side (module notes);
-        ``cuts``, ``min_train`` and ``min_test`` still count rows. None (default): rows.
+        ``cuts``, ``min_train`` and ``min_test`` still count rows. ``"auto"`` (default,
+        as for :func:`scalinglaws.bootstrap` and :func:`scalinglaws.calibrate`): ``run_id``
+        when it repeats (checkpoints of one run), rows otherwise; None: rows, so a run's
+        early checkpoints can train the fold that scores its later ones.
 
     Returns
     -------
