@@ -181,3 +181,16 @@ def test_an_abbreviated_flag_is_refused_naming_the_flag_it_abbreviates(argv, exp
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("scalinglaws: error: "), err
     assert f"unrecognized arguments: {expected}" in err, err
+
+
+@pytest.mark.parametrize("argv, expected", [
+    # an unlisted old spelling mistyped: suggested as the flag it stands for, not as a
+    # far-off listed one (--resample was "did you mean --preset?", --levle "--help?")
+    (["fit", "sweep.csv", "--resample", "5"], "--resample 5; did you mean --bootstrap?"),
+    (["predict", "fit.json", "--levle", "0.9"], "--levle 0.9; did you mean --confidence-level?"),
+    (["isoflop", "sweep.csv", "--budget-col", "b"], "--budget-col b; did you mean --budget?"),
+])
+def test_a_mistyped_old_spelling_suggests_the_flag_it_stands_for(argv, expected, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"unrecognized arguments: {expected}" in err, err

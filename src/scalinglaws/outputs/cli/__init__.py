@@ -91,14 +91,25 @@ class _Parser(argparse.ArgumentParser):
         """``; did you mean --columns?`` for the unknown options among ``extras`` that are
         close to one of this parser's options: the same but for case (``--d`` is ``--D``),
         else those it abbreviates (``--boot`` -> ``--bootstrap``, up to three), else the
-        closest spelling (``--colums`` -> ``--columns``)."""
+        closest spelling (``--colums`` -> ``--columns``). An unlisted old spelling
+        (``--level``, ``--resamples``) is matched too and suggested as the flag it stands
+        for: the listed one of its destination, or its ``alias_of``."""
         import difflib
 
-        options = {}
+        options, hidden = {}, []
         for action in self._actions:
-            if action.help is not argparse.SUPPRESS:
+            if action.help is argparse.SUPPRESS:
+                hidden.append(action)
+                continue
+            for option in action.option_strings:
+                options.setdefault(option.lower(), option)
+        for action in hidden:  # an old spelling: suggested as the flag it stands for
+            listed = next((a.option_strings[-1] for a in self._actions
+                           if a.dest == action.dest and a.help is not argparse.SUPPRESS
+                           and a.option_strings), getattr(action, "alias_of", None))
+            if listed is not None:
                 for option in action.option_strings:
-                    options.setdefault(option.lower(), option)
+                    options.setdefault(option.lower(), listed)
         close = []
         for extra in extras:
             if not extra.startswith("-") or self._negative_number_matcher.match(extra):

@@ -392,7 +392,8 @@ def register(sub) -> None:
                         "1000 here; 0 = delta-method confidence intervals), run-to-run scatter "
                         "and the extrapolation error measured by a rollout of this estimator on "
                         "these runs; all saved in --out")
-    p.add_argument("--resamples", type=nonnegative_int, help=argparse.SUPPRESS)
+    p.add_argument("--resamples", type=nonnegative_int,
+                   help=argparse.SUPPRESS).alias_of = "--bootstrap"
     p.add_argument("--axis", default=None, choices=["C", "N", "D"],
                    help="with --uncertainty: the axis extrapolation is measured along (default C)")
     p.add_argument("--scatter", default=None, choices=["ratio", "constant", "power"],
