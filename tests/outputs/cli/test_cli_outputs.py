@@ -206,6 +206,17 @@ def test_a_table_goes_to_stdout_as_csv(tmp_path):
     assert err.splitlines()[0].split() == ["N", "D", "loss"]  # the readable table: stderr
 
 
+def test_a_table_goes_to_stdout_as_json_with_json(tmp_path):
+    """`predict ... --json --out /dev/stdout`: the JSON document --json asks for (before:
+    CSV, with --json ignored)."""
+    _run("fit", DATA, "--out", tmp_path / "fit.json")
+    out, _ = _run("predict", tmp_path / "fit.json", "--N", "1e9", "--D", "2e10", "--json",
+                  "--out", "/dev/stdout")
+    printed, _ = _run("predict", tmp_path / "fit.json", "--N", "1e9", "--D", "2e10", "--json")
+    assert json.loads(out) == json.loads(printed)
+    assert json.loads(out)["kind"] == "scalinglaws.predict"
+
+
 def test_out_elsewhere_keeps_the_printed_json(tmp_path, capsys):
     assert main(["fit", str(DATA), "--json", "--out", str(tmp_path / "fit.json")]) == 0
     assert json.loads(capsys.readouterr().out) == json.loads((tmp_path / "fit.json").read_text())

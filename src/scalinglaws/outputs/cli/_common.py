@@ -356,7 +356,8 @@ def check_out(args, path=None):
     if kind is None:
         kind = _RESULT_SUFFIXES.get(Path(out).suffix.lower())
         if kind is None and writes_into_stream(out):
-            kind = "table"  # /dev/stdout, a pipe: a table goes in as CSV (write_output)
+            # /dev/stdout, a pipe: a table goes in as CSV, or as JSON with --json (write_output)
+            kind = "json" if getattr(args, "json", False) else "table"
         if kind is None:
             raise InputError(f"--out {os.fspath(out)!r}: end the name with .csv, .tsv or .json")
     inputs = [getattr(args, name, None) for name in INPUT_ATTRIBUTES]
@@ -402,7 +403,8 @@ def write_output(args, result) -> Path | None:
 
     Tables go to .csv/.tsv at full precision, or to .json as a document, as documents do
     (:func:`~._tables.json_document`: what ``--json`` prints); into a stream named
-    without either (``--out /dev/stdout``, a pipe), a table goes as CSV.
+    without either (``--out /dev/stdout``, a pipe), a table goes as CSV, or with
+    ``--json`` as that document.
     """
     from ..._files import writes_into_stream
 
@@ -412,7 +414,7 @@ def write_output(args, result) -> Path | None:
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".tsv", ".json") and hasattr(result, "to_csv") \
             and writes_into_stream(out):
-        suffix = ".csv"
+        suffix = ".json" if getattr(args, "json", False) else ".csv"
     if hasattr(result, "to_csv") and suffix in (".csv", ".tsv"):
         # full precision: pandas writes each float's repr
         text = result.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",")
