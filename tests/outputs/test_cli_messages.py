@@ -194,3 +194,17 @@ def test_a_mistyped_old_spelling_suggests_the_flag_it_stands_for(argv, expected,
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert f"unrecognized arguments: {expected}" in err, err
+
+
+@pytest.mark.parametrize("argv, expected", [
+    # argparse kept the last list: `--N 7B --N 70B` predicted 70B alone, without a word
+    (["predict", "fit.json", "--N", "7B", "--N", "70B", "--D", "1.4T"],
+     "--N is given twice, and only the last list would be used; give all its values after "
+     "one flag: --N A B ..."),
+    (["optimal", "fit.json", "--C", "1e22", "--budgets=1e23"],
+     "--C is given twice (--C and --budgets)"),
+])
+def test_a_list_flag_given_twice_is_refused(argv, expected, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and expected in err, err

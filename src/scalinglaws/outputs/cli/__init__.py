@@ -68,11 +68,33 @@ class _Parser(argparse.ArgumentParser):
         # (argparse's suggest_on_error is Python 3.14+).
         argv = sys.argv[1:] if args is None else list(args)
         namespace, extras = self.parse_known_args(argv, namespace)
+        command = self._innermost(argv)
         if extras:
-            command = self._innermost(argv)
             command.error(f"unrecognized arguments: {' '.join(extras)}"
                           f"{command._did_you_mean(extras)}")
+        command._refuse_repeated_lists(argv)
         return namespace
+
+    def _refuse_repeated_lists(self, argv) -> None:
+        """Refuse a list flag given twice (``--N 7B --N 70B``): argparse keeps the last
+        list only, and the first model would be left out without a word."""
+        lists = {option: action for action in self._actions
+                 if isinstance(action, argparse._StoreAction) and action.nargs in ("+", "*")
+                 for option in action.option_strings}
+        seen: dict = {}
+        for token in argv:
+            if token == "--":
+                break
+            flag = token.split("=", 1)[0]
+            action = lists.get(flag)
+            if action is None:
+                continue
+            if action in seen:
+                first = seen[action]
+                again = f"twice ({first} and {flag})" if flag != first else "twice"
+                self.error(f"{first} is given {again}, and only the last list would be used; "
+                           f"give all its values after one flag: {first} A B ...")
+            seen[action] = flag
 
     def _innermost(self, argv) -> "argparse.ArgumentParser":
         """The (sub)command ``argv`` names: ``fit`` in ``fit runs.csv ...``, ``curves fit``
