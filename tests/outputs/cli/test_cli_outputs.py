@@ -217,6 +217,16 @@ def test_a_table_goes_to_stdout_as_json_with_json(tmp_path):
     assert json.loads(out)["kind"] == "scalinglaws.predict"
 
 
+def test_a_document_goes_to_stdout_as_json_prints_it():
+    """`plan --json --out /dev/stdout` (a document, not a table): what --json prints.
+    Before: refused after the work ("end the name with .json")."""
+    argv = ["plan", "--target-compute", "1e23", "--sweep-budget", "1e20", "--max-draws", "30",
+            "--json"]
+    out, _ = _run(*argv, "--out", "/dev/stdout")
+    printed, _ = _run(*argv)
+    assert out == printed and json.loads(out)["kind"] == "scalinglaws.plan"
+
+
 def test_out_elsewhere_keeps_the_printed_json(tmp_path, capsys):
     assert main(["fit", str(DATA), "--json", "--out", str(tmp_path / "fit.json")]) == 0
     assert json.loads(capsys.readouterr().out) == json.loads((tmp_path / "fit.json").read_text())

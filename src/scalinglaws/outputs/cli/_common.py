@@ -412,9 +412,11 @@ def write_output(args, result) -> Path | None:
         return None
     out = Path(args.out)
     suffix = out.suffix.lower()
-    if suffix not in (".csv", ".tsv", ".json") and hasattr(result, "to_csv") \
-            and writes_into_stream(out):
-        suffix = ".json" if getattr(args, "json", False) else ".csv"
+    if suffix not in (".csv", ".tsv", ".json") and writes_into_stream(out):
+        if getattr(args, "json", False):  # what --json prints
+            suffix = ".json"
+        elif hasattr(result, "to_csv"):
+            suffix = ".csv"
     if hasattr(result, "to_csv") and suffix in (".csv", ".tsv"):
         # full precision: pandas writes each float's repr
         text = result.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",")
