@@ -1,6 +1,7 @@
 """Messages a command-line user reads: an unknown option gets a close match from the
 subcommand's own options and points to that subcommand's help."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -189,6 +190,8 @@ def test_an_abbreviated_flag_is_refused_naming_the_flag_it_abbreviates(argv, exp
     (["fit", "sweep.csv", "--resample", "5"], "--resample 5; did you mean --bootstrap?"),
     (["predict", "fit.json", "--levle", "0.9"], "--levle 0.9; did you mean --confidence-level?"),
     (["isoflop", "sweep.csv", "--budget-col", "b"], "--budget-col b; did you mean --budget?"),
+    # fit had no --level at all: "--levl" was "did you mean --help?", "--level" "--seed?"
+    (["fit", "sweep.csv", "--levl", "0.9"], "--levl 0.9; did you mean --confidence-level?"),
 ])
 def test_a_mistyped_old_spelling_suggests_the_flag_it_stands_for(argv, expected, capsys):
     assert main(argv) == 2
@@ -208,3 +211,13 @@ def test_a_list_flag_given_twice_is_refused(argv, expected, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and expected in err, err
+
+
+def test_every_command_with_confidence_level_takes_the_old_level_and_warnings_name_it(capsys):
+    # --level, the old spelling, was accepted by the commands reading a fit only; the
+    # bootstrap's too-few-draws warning said "a lower confidence_level" (the Python name)
+    argv = ["fit", str(DEFAULT_DATA), "--bootstrap", "5", "--level", "0.8", "--json"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["bootstrap"]["confidence_level"] == 0.8
+    assert "(more resamples, or a lower --confidence-level)" in captured.err

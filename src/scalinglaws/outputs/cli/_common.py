@@ -212,10 +212,12 @@ def add_bootstrap_options(parser, *, default: int | None = 0, what: str = "the r
 def add_confidence_level_option(parser, *, from_fit: bool = False) -> None:
     """``--confidence-level P``; with ``from_fit`` (commands reading a saved fit) it
     defaults to the level the fit's bootstrap was made at, else 0.95 (``--level`` is
-    accepted as an old spelling, unlisted)."""
+    accepted as an old spelling, unlisted, in every command that has the flag)."""
     if not from_fit:
         parser.add_argument("--confidence-level", type=probability, default=0.95, metavar="P",
                             help="two-sided level of the intervals (default 0.95)")
+        parser.add_argument("--level", type=probability, dest="confidence_level",
+                            help=argparse.SUPPRESS)
         return
     parser.add_argument("--confidence-level", type=probability, default=None, metavar="P",
                         help="two-sided level of the intervals (default: the level the fit's "
