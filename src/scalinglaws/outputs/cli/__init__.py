@@ -126,7 +126,7 @@ class _Parser(argparse.ArgumentParser):
             for option in action.option_strings:
                 options.setdefault(option.lower(), option)
         for action in hidden:  # an old spelling: suggested as the flag it stands for
-            listed = next((a.option_strings[-1] for a in self._actions
+            listed = next((a.option_strings[0] for a in self._actions
                            if a.dest == action.dest and a.help is not argparse.SUPPRESS
                            and a.option_strings), getattr(action, "alias_of", None))
             if listed is not None:
