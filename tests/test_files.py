@@ -162,6 +162,20 @@ def test_empty_and_dash_are_refused_by_name(tmp_path, monkeypatch, path, cli, py
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.parametrize("path", ["results/", "fit.json/"])
+def test_a_path_ending_with_a_separator_is_refused_as_a_folder(tmp_path, monkeypatch, path):
+    # before: pathlib dropped the '/', and `--out results/` wrote a file named results
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fit.json").write_text("{}")
+    with pytest.raises(InputError, match=rf"^--out '{path}' ends with '/', so it names a "
+                                         rf"folder, not a file; name the file to write in it "
+                                         rf"\({path}NAME\)$"):
+        check_output_path(path, kind="fit")
+    with pytest.raises(InputError, match="names a folder"):
+        atomic_write(path, "x")
+    assert os.listdir(tmp_path) == ["fit.json"] and (tmp_path / "fit.json").read_text() == "{}"
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="uses /proc, a folder that takes no file")
 def test_an_unwritable_folder_is_refused_before_work_naming_the_path():
     """Even as root (for whom os.access says yes), /proc takes no new file."""

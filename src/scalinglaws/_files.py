@@ -54,10 +54,15 @@ _STALE_AFTER = 86400  #: seconds: a temporary file of ours this old was left by 
 
 
 def _named(out, argument: str) -> Path:
-    """``out`` as a path; the empty name and ``-`` (which names no file) are refused."""
+    """``out`` as a path; the empty name, ``-`` (which names no file) and a path ending
+    with a separator (``results/``: a folder, which pathlib would read as a file
+    ``results``) are refused."""
     shown = os.fspath(out)
     if shown in ("", b""):
         raise InputError(f"{argument}: the path is empty; name the file to write")
+    if isinstance(shown, str) and shown.endswith(tuple(filter(None, (os.sep, os.altsep)))):
+        raise InputError(f"{argument} {shown!r} ends with {shown[-1]!r}, so it names a folder, "
+                         f"not a file; name the file to write in it ({shown}NAME)")
     if shown in ("-", b"-"):
         how = ("--out /dev/stdout (or --json, where the command has it, to print the JSON "
                "document instead of the table)") if argument.startswith("-") else "'/dev/stdout'"

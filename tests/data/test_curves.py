@@ -79,6 +79,24 @@ def test_wandb_panel_messages_name_the_file_line_and_column(tmp_path):
     assert curves.row_numbers == (0, 1, 2, 3, 0, 1, 2, 3)  # the file's rows
 
 
+def test_wandb_panel_run_without_the_loss_metric_is_left_out_with_a_warning(tmp_path):
+    # run b logged only its LR: it was left out without a word
+    path = _panel(tmp_path / "panel.csv", **{"b - lr": [1e-4] * 4,
+                                             "c - train/loss": [4.1, 3.6, 3.3, 3.1]})
+    with pytest.warns(ScalingLawsWarning, match=r"panel.csv: 1 run of the W&B export has no "
+                                                r"column for the loss metric 'train/loss' and "
+                                                r"is left out: 'b' \(columns 'b - lr'\)"):
+        curves = load_curves(path)
+    assert curves.runs == ("a", "c")
+
+
+def test_wandb_panel_perplexity_error_names_the_files_column(tmp_path):
+    path = _panel(tmp_path / "panel.csv", **{"b - train/loss": [41.0, 36.0, 0.5, 31.0]})
+    with pytest.raises(InputError, match=r"row 2 \(line 4\), column 'b - train/loss' \(loss\): "
+                                         r"perplexity 0.5 is not above 1"):
+        load_curves(path, loss_units="perplexity")
+
+
 def test_wandb_panel_shorter_run_ends_without_a_divergence_warning(tmp_path):
     b = [4.1, 3.6, 3.4] + [None] * 7  # run b stops at step 20; the export goes on to 90
     path = _panel(tmp_path / "panel.csv", n=10, **{"b - train/loss": b, "b - train/loss__MAX": b})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import numpy as np
@@ -361,3 +362,15 @@ def test_tables_of_ordinary_size_are_not_checked(tmp_path, monkeypatch):
     path = write(tmp_path, "runs.csv", "N,D,loss\n1e8,1e9,3\n")
     assert len(read_table(str(path)).frame) == 1
     assert np.array_equal(read_table(str(path)).lines, [2])
+
+
+def test_standard_input_and_pipes_are_refused_saying_what_to_do(tmp_path):
+    # before: "-: no such file" and "/dev/stdin: not a regular file", with nothing to do
+    with pytest.raises(InputError, match=r"^-: standard input is not read as a table; save "
+                                         r"the table to a file and give the file's path$"):
+        read_table("-")
+    fifo = tmp_path / "pipe.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(InputError, match=r"pipe.csv: not a regular file \(a pipe or a "
+                                         r"device\): a table is read from a file; save"):
+        read_table(str(fifo))

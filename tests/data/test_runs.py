@@ -581,3 +581,28 @@ def test_hostile_arguments_to_runs_methods(call, message):
 def test_declaring_no_loss_column_is_refused_plainly():
     with pytest.raises(InputError, match=r"says the table has no loss column \(loss=None\)"):
         load_runs({"N": [1.0], "loss": [2.0]}, {"loss": None})
+
+
+@pytest.mark.parametrize("kind", ["frame", "text", "json", "jsonl"])
+def test_a_row_whose_every_cell_is_empty_is_dropped_from_any_table(tmp_path, kind):
+    # as a CSV file's ",,," row is; before, a DataFrame's or JSON file's blank row (a
+    # spreadsheet's empty row read by pandas, a {} record) was refused as missing values
+    records = [{"N": 1e8, "D": 1e9, "loss": 3.0}, {"N": 2e8, "D": 2e9, "loss": 2.9}, {},
+               {"N": 4e8, "D": 4e9, "loss": 2.8}]
+    frame = pd.DataFrame(records, columns=["N", "D", "loss"])
+    if kind == "frame":
+        data = frame
+    elif kind == "text":  # blank text cells, as a sheet read without na_values gives
+        data = frame.astype(object)
+        data.iloc[2] = ["", " ", None]
+    elif kind == "json":
+        data = write(tmp_path, "runs.json", json.dumps(records))
+    else:
+        data = write(tmp_path, "runs.jsonl", "\n".join(map(json.dumps, records)))
+    runs = load_runs(data)
+    assert runs.N.tolist() == [1e8, 2e8, 4e8]
+    assert runs.row_numbers == (0, 1, 3) and runs.dropped_rows == (2,)  # said, not hidden
+    with pytest.raises(InputError, match=r"row 3.*column 'D'"):  # later rows keep their number
+        load_runs(frame.assign(D=[1e9, 2e9, np.nan, -1.0]))
+    with pytest.raises(InputError, match=r"no runs \(every row of the table is empty\)"):
+        load_runs(frame.iloc[[2, 2]])

@@ -162,8 +162,8 @@ def test_zero_tokens_raise_or_drop():
     raw = _frame()
     raw.loc[raw["step"] == 100, "tokens"] = 0
     with pytest.raises(InputError, match=r"row 0, column 'tokens': value 0 \(an untrained "
-                                         r"checkpoint\? 6 rows are at 0\); set zero_tokens to "
-                                         "drop"):
+                                         r"checkpoint\? 6 rows are at 0\); to drop them, set "
+                                         "zero_tokens to 'drop'"):
         load_tasks(raw)
     with pytest.warns(ScalingLawsWarning, match="dropped 6 rows at D = 0"):
         table = load_tasks(raw, zero_tokens="drop")

@@ -152,3 +152,18 @@ def chinchilla_fit(tmp_path):
     out = tmp_path / "chinchilla.json"
     FitResult.from_params("chinchilla", dict(HOFFMANN_2022_ROUNDED)).save(out)
     return out
+
+
+def test_generate_writes_tsv_by_the_name_and_refuses_other_formats(tmp_path, capsys):
+    # before: CSV text under every name: runs.tsv comma-separated, runs.parquet not Parquet
+    import pandas as pd
+
+    assert main(["generate", "--out", str(tmp_path / "runs.tsv")]) == 0
+    header = (tmp_path / "runs.tsv").read_text().splitlines()[0]
+    assert header == "N\tD\tC\tloss\tbudget"
+    assert len(pd.read_csv(tmp_path / "runs.tsv", sep="\t")) == 108
+    capsys.readouterr()
+    assert main(["generate", "--out", str(tmp_path / "runs.parquet")]) == 2
+    assert ("generate writes the runs as CSV or TSV, not parquet; end the name with .csv or "
+            ".tsv") in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.tsv"]

@@ -1,6 +1,7 @@
 """Messages a command-line user reads: an unknown option gets a close match from the
 subcommand's own options and points to that subcommand's help."""
 
+import json
 from pathlib import Path
 
 import pytest
@@ -181,3 +182,42 @@ def test_an_abbreviated_flag_is_refused_naming_the_flag_it_abbreviates(argv, exp
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith("scalinglaws: error: "), err
     assert f"unrecognized arguments: {expected}" in err, err
+
+
+@pytest.mark.parametrize("argv, expected", [
+    # an unlisted old spelling mistyped: suggested as the flag it stands for, not as a
+    # far-off listed one (--resample was "did you mean --preset?", --levle "--help?")
+    (["fit", "sweep.csv", "--resample", "5"], "--resample 5; did you mean --bootstrap?"),
+    (["predict", "fit.json", "--levle", "0.9"], "--levle 0.9; did you mean --confidence-level?"),
+    (["isoflop", "sweep.csv", "--budget-col", "b"], "--budget-col b; did you mean --budget?"),
+    # fit had no --level at all: "--levl" was "did you mean --help?", "--level" "--seed?"
+    (["fit", "sweep.csv", "--levl", "0.9"], "--levl 0.9; did you mean --confidence-level?"),
+])
+def test_a_mistyped_old_spelling_suggests_the_flag_it_stands_for(argv, expected, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"unrecognized arguments: {expected}" in err, err
+
+
+@pytest.mark.parametrize("argv, expected", [
+    # argparse kept the last list: `--N 7B --N 70B` predicted 70B alone, without a word
+    (["predict", "fit.json", "--N", "7B", "--N", "70B", "--D", "1.4T"],
+     "--N is given twice, and only the last list would be used; give all its values after "
+     "one flag: --N A B ..."),
+    (["optimal", "fit.json", "--C", "1e22", "--budgets=1e23"],
+     "--C is given twice (--C and --budgets)"),
+])
+def test_a_list_flag_given_twice_is_refused(argv, expected, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and expected in err, err
+
+
+def test_every_command_with_confidence_level_takes_the_old_level_and_warnings_name_it(capsys):
+    # --level, the old spelling, was accepted by the commands reading a fit only; the
+    # bootstrap's too-few-draws warning said "a lower confidence_level" (the Python name)
+    argv = ["fit", str(DEFAULT_DATA), "--bootstrap", "5", "--level", "0.8", "--json"]
+    assert main(argv) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["bootstrap"]["confidence_level"] == 0.8
+    assert "(more resamples, or a lower --confidence-level)" in captured.err

@@ -170,6 +170,33 @@ def test_cli_refuses_to_write_over_its_input(synthetic_csv, capsys):
     assert code == 2 and "is also an input" in capsys.readouterr().err
 
 
+def test_cli_zero_tokens_error_names_the_flag(synthetic_csv, tmp_path, capsys):
+    # before: "set zero_tokens to drop to drop them", the Python argument on the command line
+    import pandas as pd
+
+    frame = pd.read_csv(synthetic_csv)
+    frame.loc[frame.index[:2], "D"] = 0
+    path = tmp_path / "zeros.csv"
+    frame.to_csv(path, index=False)
+    assert main(["tasks", "fit", str(path), "--tasks", "synthetic", "--fit-runs", "",
+                 "--target", "N=7B,D=1T"]) == 2
+    assert "2 rows are at 0); to drop them, pass --zero-tokens drop" in capsys.readouterr().err
+
+
+def test_cli_json_into_stdout_is_the_printed_document(synthetic_csv):
+    """`tasks fit --json --out /dev/stdout`: the document --json prints (before: the table's
+    CSV). In a process of its own: under pytest's capture /dev/stdout is a deleted file."""
+    import subprocess
+    import sys
+
+    argv = [sys.executable, "-m", "scalinglaws", "tasks", "fit", str(synthetic_csv),
+            "--tasks", "synthetic", "--fit-runs", "", "--target", "N=7B,D=1T", "--json"]
+    printed, into = (subprocess.run(argv + extra, capture_output=True, text=True, timeout=300)
+                     for extra in ([], ["--out", "/dev/stdout"]))
+    assert printed.returncode == into.returncode == 0, into.stderr
+    assert into.stdout == printed.stdout and json.loads(into.stdout)
+
+
 def test_cli_reproduces_a_ladder_number(shared_dir, capsys):
     path = shared_dir / "datasets" / "downstream_evals" / "olmo_ladder_tasks.csv"
     code = main(["tasks", "fit", str(path), "--zero-tokens", "drop", "--tasks", "piqa_val",

@@ -158,19 +158,22 @@ def scale_advice(column: object, name: str, suffixed: bool = False) -> str:
             f"already are {_NAMED_QUANTITY[name]}, rename the column")
 
 
-def to_nats(values: np.ndarray, units: str, source: str, column: str,
+def to_nats(values: np.ndarray, units: str, source: str, column: str | Callable[[int], str],
             where: Callable[[int], str]) -> np.ndarray:
     """Loss values given in ``units`` (one of :data:`LOSS_UNITS`) as nats per token:
     bits × ln 2, ln(perplexity). A perplexity not above 1 (a loss not positive) raises,
-    naming the file and, with ``where(row)``, the row; missing values stay missing."""
+    naming the file and, with ``where(row)``, the row, and the column (``column(row)`` when
+    a row's column depends on the row, as in a reshaped W&B export); missing values stay
+    missing."""
     if units == "bits":
         return values * math.log(2.0)
     if units == "perplexity":
         with np.errstate(invalid="ignore"):
             low = np.flatnonzero(values <= 1.0)
         if low.size:
+            name = column(int(low[0])) if callable(column) else column
             raise InputError(
-                f"{source}: {where(int(low[0]))}, column {column!r} (loss): perplexity "
+                f"{source}: {where(int(low[0]))}, column {name!r} (loss): perplexity "
                 f"{values[low[0]]:.6g} is not above 1, so its loss ln(perplexity) is not "
                 f"positive ({low.size} such row{'s' * (low.size > 1)}); does the column "
                 f"hold perplexities, as loss_units says?")

@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Mapping
 from contextlib import contextmanager
 
 import numpy as np
 
-from .._exceptions import InputError
+from .._exceptions import InputError, ScalingLawsWarning
 from .columns import normalise
 
 __all__ = [
@@ -194,11 +195,12 @@ def from_wide(table, metric: str | None, lr: str | None, source: str):
     for column, match in matches.items():
         if match:  # bands included: a run logged at a step if any of its cells is filled
             runs.setdefault(match["run"], []).append(column)
-    parts, rows, headers = [], [], {}
+    parts, rows, headers, without = [], [], {}, []
     step = table[steps[0]].to_numpy(dtype=object)
     for run, columns in runs.items():
         by_metric = {wide[c]["metric"]: c for c in columns if c in wide}
         if metric not in by_metric:
+            without.append(f"{run!r} (columns {', '.join(map(repr, columns))})")
             continue
         logged = np.flatnonzero(np.logical_or.reduce([_filled(table[c]) for c in columns]))
         part = {"run_id": np.full(len(logged), run, dtype=object), "step": step[logged]}
@@ -214,6 +216,13 @@ def from_wide(table, metric: str | None, lr: str | None, source: str):
         for name in ("step", "loss", "lr"):
             headers.setdefault(name, []).append(
                 np.full(len(logged), part_headers.get(name), dtype=object))
+    if without:  # a run of the export without the loss: left out, and said
+        warnings.warn(f"{source}: {len(without)} run{'s' * (len(without) > 1)} of the W&B "
+                      f"export {'have' if len(without) > 1 else 'has'} no column for the loss "
+                      f"metric {metric!r} and {'are' if len(without) > 1 else 'is'} left out: "
+                      f"{'; '.join(without)}; if a run logs its loss under another name, rename "
+                      f"that column to '<run> - {metric}'",
+                      ScalingLawsWarning, stacklevel=3)
     long = pd.concat(parts, ignore_index=True)
     for column in long.columns[2:]:  # numbers stay numbers; a text cell stays as written
         converted = pd.to_numeric(long[column], errors="coerce")

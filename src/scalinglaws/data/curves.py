@@ -124,7 +124,8 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
     check_step_count(values["step"], source, places, mapping.get("step", mapping.get("tokens")))
     loss_name = loss_name or mapping["loss"]  # a log's metric, as the user knows it
     if loss_units not in (None, "nats"):
-        values["loss"] = to_nats(values["loss"], loss_units, source, loss_name, places.point)
+        column = lambda row: places.header(row, "loss") or loss_name  # noqa: E731
+        values["loss"] = to_nats(values["loss"], loss_units, source, column, places.point)
     policy = nan_policy if nan_policy != "auto" else ("omit" if wandb else "raise")
     missing = np.isnan(values["loss"]) | np.isnan(values["step"])
     notes = list(origin["notes"]) if origin else []

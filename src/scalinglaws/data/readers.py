@@ -267,10 +267,14 @@ def _check_path(path: str) -> None:
                   if tables else "; it holds no table file")
         raise InputError(f"{path}: is a folder, not a file: give the path of one table of "
                          f"runs{inside}")
+    save = "save the table to a file and give the file's path"
     if not os.path.exists(path):
+        if path == "-":
+            raise InputError(f"-: standard input is not read as a table; {save}")
         raise InputError(f"{path}: no such file")
-    if not os.path.isfile(path):
-        raise InputError(f"{path}: not a regular file")
+    if not os.path.isfile(path):  # a pipe (cat runs.csv | ... /dev/stdin), a device
+        raise InputError(f"{path}: not a regular file (a pipe or a device): a table is read "
+                         f"from a file; {save}")
 
 
 def _check_size(path: str, kind: str, available: int | None = None) -> None:

@@ -80,11 +80,17 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
         check_decimal_commas(table[mapping["loss"]], source, mapping["loss"], lines,
                              MAX_PLAUSIBLE_LOSS / (math.log(2) if loss_units == "bits" else 1))
     raw = {name: _to_float(table[mapping[name]], thousands) for name in numeric}
-    missing = {name: np.isnan(values) & ~not_number for name, (values, not_number) in raw.items()}
+    # a row whose every cell is empty (a DataFrame's or JSON file's blank row, as a CSV
+    # file's ",,," is skipped by the reader) is no run: dropped, and listed in dropped_rows
+    blank = _blank_rows(table)
+    if blank.all():
+        raise InputError(f"{source}: no runs (every row of the table is empty)")
+    missing = {name: np.isnan(values) & ~not_number & ~blank
+               for name, (values, not_number) in raw.items()}
     bad = {}
     for name, (values, not_number) in raw.items():
         with np.errstate(invalid="ignore"):
-            mask = not_number | np.isinf(values) | (values <= 0)
+            mask = (not_number | np.isinf(values) | (values <= 0)) & ~blank
         if nan_policy == "raise":
             mask |= missing[name]
         if mask.any():
@@ -97,14 +103,16 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
         raw["loss"] = (to_nats(raw["loss"][0], loss_units, source, mapping["loss"],
                                lambda row: _row_text(row, lines)), raw["loss"][1])
 
-    keep = ~np.logical_or.reduce(list(missing.values()))
+    incomplete = np.logical_or.reduce(list(missing.values()))
+    keep = ~incomplete & ~blank
     dropped = tuple(int(row) for row in np.flatnonzero(~keep))
     if len(dropped) == len(table):
         raise InputError(f"{source}: no runs left: all {len(table)} rows have missing values")
-    if dropped:
+    if incomplete.any():
+        first = int(np.flatnonzero(incomplete)[0])
         warnings.warn(
-            f"{source}: dropped {len(dropped)} of {len(table)} rows with missing values "
-            f"(nan_policy='omit'); the first is {_row_text(dropped[0], lines)}",
+            f"{source}: dropped {int(incomplete.sum())} of {len(table)} rows with missing "
+            f"values (nan_policy='omit'); the first is {_row_text(first, lines)}",
             ScalingLawsWarning, stacklevel=3)
 
     # A column called like a canonical name but not used as it stays, renamed, as an extra.
@@ -149,6 +157,19 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
                 n_dropped=len(dropped), dropped_rows=dropped,
                 row_numbers=tuple(int(row) for row in rows), selection=deep_freeze(selection),
                 source_columns=FrozenDict(mapping), source_lines=lines, source_headers=headers)
+
+
+def _blank_rows(table: pd.DataFrame) -> np.ndarray:
+    """Which rows of ``table`` have every cell missing (NaN, None) or blank text."""
+    missing = table.isna().to_numpy()
+    texts = [p for p, dtype in enumerate(table.dtypes)
+             if dtype == object or pd.api.types.is_string_dtype(dtype)]
+    blank = np.delete(missing, texts, axis=1).all(axis=1)
+    for position in texts:  # only the rows still blank: a sweep's table is read once
+        rows = np.flatnonzero(blank & ~missing[:, position])
+        blank[rows] = [isinstance(cell, str) and not cell.strip()
+                       for cell in table.iloc[rows, position].tolist()]
+    return blank
 
 
 def _names_of(names: Any, where: str) -> tuple:
@@ -201,7 +222,9 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
         are ignored). A column named like a canonical name but mapped away (``N``
         when ``columns={"N": "N_no_embed"}``) stays as an extra called ``N_unused``.
         A ``U``, ``step``, ``group`` or ``run_id`` column whose every cell is empty is
-        read as absent. In a CSV/TSV file, rows whose every field is empty are skipped.
+        read as absent. In a CSV/TSV file, rows whose every field is empty are skipped;
+        in any other table, rows whose every cell is missing or blank are dropped and
+        listed in ``dropped_rows``.
     flops_per_token : float, default 6.0
         The k in C = k·N·D, used to derive the one of N, D, C that is absent. When
         all three are given they are kept as is; a gap larger than

@@ -345,7 +345,7 @@ def _untrained_rows(work: pd.DataFrame, mapping: Mapping, source: str, thousands
         if rows:
             raise InputError(f"{_located(source, int(rows[0]), lines)}, column '{column}': "
                              f"value 0 (an untrained checkpoint? {len(rows)} rows are at 0); "
-                             "set zero_tokens to drop to drop them")
+                             "to drop them, set zero_tokens to 'drop'")
         return None
     if zero.any():
         work[column] = work[column].astype(object).where(~zero, 1.0)

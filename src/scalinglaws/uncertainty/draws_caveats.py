@@ -43,7 +43,7 @@ def few_draws_note(n_draws: int, level: float) -> str | None:
     return (f"{n_draws} draws are too few for a {100 * level:g}% percentile interval: its ends "
             f"are interpolations among the most extreme draws, and it holds on average only "
             f"{100 * content:.3g}% of the bootstrap distribution; a {100 * level:g}% interval "
-            f"needs at least {needed} draws (more resamples, or a lower confidence_level)")
+            f"needs at least {needed} draws (more resamples, or a lower `confidence_level`)")
 
 
 def warn_few_draws(n_draws: int, level: float, *, stacklevel: int = 2) -> None:

@@ -206,6 +206,27 @@ def test_a_table_goes_to_stdout_as_csv(tmp_path):
     assert err.splitlines()[0].split() == ["N", "D", "loss"]  # the readable table: stderr
 
 
+def test_a_table_goes_to_stdout_as_json_with_json(tmp_path):
+    """`predict ... --json --out /dev/stdout`: the JSON document --json asks for (before:
+    CSV, with --json ignored)."""
+    _run("fit", DATA, "--out", tmp_path / "fit.json")
+    out, _ = _run("predict", tmp_path / "fit.json", "--N", "1e9", "--D", "2e10", "--json",
+                  "--out", "/dev/stdout")
+    printed, _ = _run("predict", tmp_path / "fit.json", "--N", "1e9", "--D", "2e10", "--json")
+    assert json.loads(out) == json.loads(printed)
+    assert json.loads(out)["kind"] == "scalinglaws.predict"
+
+
+def test_a_document_goes_to_stdout_as_json_prints_it():
+    """`plan --json --out /dev/stdout` (a document, not a table): what --json prints.
+    Before: refused after the work ("end the name with .json")."""
+    argv = ["plan", "--target-compute", "1e23", "--sweep-budget", "1e20", "--max-draws", "30",
+            "--json"]
+    out, _ = _run(*argv, "--out", "/dev/stdout")
+    printed, _ = _run(*argv)
+    assert out == printed and json.loads(out)["kind"] == "scalinglaws.plan"
+
+
 def test_out_elsewhere_keeps_the_printed_json(tmp_path, capsys):
     assert main(["fit", str(DATA), "--json", "--out", str(tmp_path / "fit.json")]) == 0
     assert json.loads(capsys.readouterr().out) == json.loads((tmp_path / "fit.json").read_text())

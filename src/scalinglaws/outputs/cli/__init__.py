@@ -68,11 +68,33 @@ class _Parser(argparse.ArgumentParser):
         # (argparse's suggest_on_error is Python 3.14+).
         argv = sys.argv[1:] if args is None else list(args)
         namespace, extras = self.parse_known_args(argv, namespace)
+        command = self._innermost(argv)
         if extras:
-            command = self._innermost(argv)
             command.error(f"unrecognized arguments: {' '.join(extras)}"
                           f"{command._did_you_mean(extras)}")
+        command._refuse_repeated_lists(argv)
         return namespace
+
+    def _refuse_repeated_lists(self, argv) -> None:
+        """Refuse a list flag given twice (``--N 7B --N 70B``): argparse keeps the last
+        list only, and the first model would be left out without a word."""
+        lists = {option: action for action in self._actions
+                 if isinstance(action, argparse._StoreAction) and action.nargs in ("+", "*")
+                 for option in action.option_strings}
+        seen: dict = {}
+        for token in argv:
+            if token == "--":
+                break
+            flag = token.split("=", 1)[0]
+            action = lists.get(flag)
+            if action is None:
+                continue
+            if action in seen:
+                first = seen[action]
+                again = f"twice ({first} and {flag})" if flag != first else "twice"
+                self.error(f"{first} is given {again}, and only the last list would be used; "
+                           f"give all its values after one flag: {first} A B ...")
+            seen[action] = flag
 
     def _innermost(self, argv) -> "argparse.ArgumentParser":
         """The (sub)command ``argv`` names: ``fit`` in ``fit runs.csv ...``, ``curves fit``
@@ -91,14 +113,25 @@ class _Parser(argparse.ArgumentParser):
         """``; did you mean --columns?`` for the unknown options among ``extras`` that are
         close to one of this parser's options: the same but for case (``--d`` is ``--D``),
         else those it abbreviates (``--boot`` -> ``--bootstrap``, up to three), else the
-        closest spelling (``--colums`` -> ``--columns``)."""
+        closest spelling (``--colums`` -> ``--columns``). An unlisted old spelling
+        (``--level``, ``--resamples``) is matched too and suggested as the flag it stands
+        for: the listed one of its destination, or its ``alias_of``."""
         import difflib
 
-        options = {}
+        options, hidden = {}, []
         for action in self._actions:
-            if action.help is not argparse.SUPPRESS:
+            if action.help is argparse.SUPPRESS:
+                hidden.append(action)
+                continue
+            for option in action.option_strings:
+                options.setdefault(option.lower(), option)
+        for action in hidden:  # an old spelling: suggested as the flag it stands for
+            listed = next((a.option_strings[0] for a in self._actions
+                           if a.dest == action.dest and a.help is not argparse.SUPPRESS
+                           and a.option_strings), getattr(action, "alias_of", None))
+            if listed is not None:
                 for option in action.option_strings:
-                    options.setdefault(option.lower(), option)
+                    options.setdefault(option.lower(), listed)
         close = []
         for extra in extras:
             if not extra.startswith("-") or self._negative_number_matcher.match(extra):

@@ -213,10 +213,12 @@ def add_bootstrap_options(parser, *, default: int | None = 0, what: str = "the r
 def add_confidence_level_option(parser, *, from_fit: bool = False) -> None:
     """``--confidence-level P``; with ``from_fit`` (commands reading a saved fit) it
     defaults to the level the fit's bootstrap was made at, else 0.95 (``--level`` is
-    accepted as an old spelling, unlisted)."""
+    accepted as an old spelling, unlisted, in every command that has the flag)."""
     if not from_fit:
         parser.add_argument("--confidence-level", type=probability, default=0.95, metavar="P",
                             help="two-sided level of the intervals (default 0.95)")
+        parser.add_argument("--level", type=probability, dest="confidence_level",
+                            help=argparse.SUPPRESS)
         return
     parser.add_argument("--confidence-level", type=probability, default=None, metavar="P",
                         help="two-sided level of the intervals (default: the level the fit's "
@@ -357,7 +359,8 @@ def check_out(args, path=None):
     if kind is None:
         kind = _RESULT_SUFFIXES.get(Path(out).suffix.lower())
         if kind is None and writes_into_stream(out):
-            kind = "table"  # /dev/stdout, a pipe: a table goes in as CSV (write_output)
+            # /dev/stdout, a pipe: a table goes in as CSV, or as JSON with --json (write_output)
+            kind = "json" if getattr(args, "json", False) else "table"
         if kind is None:
             raise InputError(f"--out {os.fspath(out)!r}: end the name with .csv, .tsv or .json")
     inputs = [getattr(args, name, None) for name in INPUT_ATTRIBUTES]
@@ -403,7 +406,8 @@ def write_output(args, result) -> Path | None:
 
     Tables go to .csv/.tsv at full precision, or to .json as a document, as documents do
     (:func:`~._tables.json_document`: what ``--json`` prints); into a stream named
-    without either (``--out /dev/stdout``, a pipe), a table goes as CSV.
+    without either (``--out /dev/stdout``, a pipe), a table goes as CSV, or with
+    ``--json`` as that document.
     """
     from ..._files import writes_into_stream
 
@@ -411,9 +415,11 @@ def write_output(args, result) -> Path | None:
         return None
     out = Path(args.out)
     suffix = out.suffix.lower()
-    if suffix not in (".csv", ".tsv", ".json") and hasattr(result, "to_csv") \
-            and writes_into_stream(out):
-        suffix = ".csv"
+    if suffix not in (".csv", ".tsv", ".json") and writes_into_stream(out):
+        if getattr(args, "json", False):  # what --json prints
+            suffix = ".json"
+        elif hasattr(result, "to_csv"):
+            suffix = ".csv"
     if hasattr(result, "to_csv") and suffix in (".csv", ".tsv"):
         # full precision: pandas writes each float's repr
         text = result.to_csv(index=False, sep="\t" if suffix == ".tsv" else ",")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import textwrap
 
 from ..._exceptions import InputError
@@ -304,10 +305,16 @@ def cmd_generate(args) -> int:
     from ...laws.forms import get_form
     from ...laws.synthetic import generate_sweep
 
+    # CSV, or TSV by the name: a Parquet or JSON-lines name would hold CSV text
+    suffix = os.path.splitext(args.out)[1].lower()
+    if suffix in (".parquet", ".pq", ".jsonl", ".ndjson"):
+        raise InputError(f"--out {args.out!r}: generate writes the runs as CSV or TSV, not "
+                         f"{suffix[1:]}; end the name with .csv or .tsv")
     unique = _generate_unique_tokens(args, get_form(args.form))
     runs = generate_sweep(args.form, noise=args.noise, rng=args.seed, **unique)
     with output_file(args.out) as tmp:
-        runs.to_frame().to_csv(tmp, index=False, float_format="%.10g")
+        runs.to_frame().to_csv(tmp, index=False, float_format="%.10g",
+                               sep="\t" if suffix in (".tsv", ".tab") else ",")
     layout = "".join(f", {flag} {' '.join(f'{v:g}' for v in values)}"
                      for flag, values in (("--U", args.U), ("--epochs", args.epochs)) if values)
     print(f"wrote {len(runs)} runs to {args.out} (form {args.form}{layout}, noise {args.noise}, "
@@ -403,7 +410,8 @@ def register(sub) -> None:
                         "1000 here; 0 = delta-method confidence intervals), run-to-run scatter "
                         "and the extrapolation error measured by a rollout of this estimator on "
                         "these runs; all saved in --out")
-    p.add_argument("--resamples", type=nonnegative_int, help=argparse.SUPPRESS)
+    p.add_argument("--resamples", type=nonnegative_int,
+                   help=argparse.SUPPRESS).alias_of = "--bootstrap"
     p.add_argument("--axis", default=None, choices=["C", "N", "D"],
                    help="with --uncertainty: the axis extrapolation is measured along (default C)")
     p.add_argument("--scatter", default=None, choices=["ratio", "constant", "power"],
@@ -499,7 +507,8 @@ def register(sub) -> None:
                              "e.g. 1 4 16: every run once at each, on U = D/E unique tokens "
                              "(below 1: U > D, only D of them seen)")
     add_seed_option(p)
-    add_output_options(p, "table", what="the runs (CSV)", json_flag=False, required=True)
+    add_output_options(p, "table", what="the runs (CSV; TSV for a .tsv name)", json_flag=False,
+                       required=True)
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("forms", help="list the laws that can be fitted")

@@ -110,7 +110,10 @@ def cmd_plan(args) -> int:
         print(plan)
     if args.out:
         suffix = args.out.lower().rsplit(".", 1)[-1]
-        write_output(args, plan.to_dict() if suffix == "json" else _runs_table(plan))
+        # the runs as a table, unless the plan's document is asked for (.json, or --json
+        # into a stream such as /dev/stdout: what --json prints)
+        document = suffix == "json" or (args.json and suffix not in ("csv", "tsv"))
+        write_output(args, plan.to_dict() if document else _runs_table(plan))
     if args.figure:
         import matplotlib
 

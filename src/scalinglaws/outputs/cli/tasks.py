@@ -97,7 +97,8 @@ def cmd_tasks_fit(args) -> int:
         print(f"{table!r}\n")
         print(predictions.summary())
     if args.out:
-        if args.out.lower().endswith(".json"):
+        if args.out.lower().endswith(".json") or (  # or --json into /dev/stdout: as printed
+                args.json and not args.out.lower().endswith((".csv", ".tsv"))):
             with output_file(args.out) as tmp:
                 save_predictions(predictions, tmp, force=True)
         else:
