@@ -20,6 +20,7 @@ from .._validation import check_bool, check_bounds, check_fits_in_memory, check_
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
 from ..data.runs import Runs, as_runs, fingerprint_arrays
+from ..data.run_ids import checkpoint_runs
 from ._best_optimum import result_from_search
 # GRADIENT_TOLERANCE is imported from here by the uncertainty stage
 from .engine import GRADIENT_TOLERANCE, MultiStartResult, distinct_optima  # noqa: F401
@@ -497,14 +498,12 @@ def _warn_checkpoints(runs: Runs, stacklevel: int = 3) -> None:
     the fit treats every row alike, but a run's rows share its error, so the bootstrap
     resamples whole runs (``scalinglaws.bootstrap``'s ``clusters="auto"``), as calibrate's
     scatter and rollout take them."""
-    if not runs.has("run_id"):
+    codes = checkpoint_runs(runs)  # the one answer the bootstrap's clusters="auto" uses
+    if codes is None:
         return
-    ids = runs.frame["run_id"].dropna()
-    n_runs = ids.nunique()
-    if n_runs == len(ids):
-        return
+    n_runs = int(codes.max()) + 1
     runs_text = f"{n_runs} run{'s' * (n_runs != 1)}"
-    warnings.warn(f"{runs.source}: {len(ids)} rows are checkpoints of {runs_text} (run_id "
+    warnings.warn(f"{runs.source}: {codes.size} rows are checkpoints of {runs_text} (run_id "
                   "repeats): a run's checkpoints share its error, so they are not independent "
                   "runs; scalinglaws.bootstrap resamples whole runs (clusters='auto'; "
                   "--cluster on the command line), not rows, and calibrate takes whole runs "

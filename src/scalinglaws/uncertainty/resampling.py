@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._exceptions import InputError
+from ..data.run_ids import checkpoint_runs
+from ..data.run_ids import run_numbers as _numbered
 
 __all__ = ["resample_counts", "distinct_points", "design_points", "resolve_clusters",
            "leave_one_out", "resampled_text", "CLUSTERS_DEFAULT"]
@@ -130,17 +132,6 @@ def leave_one_out(clusters, n_runs: int) -> np.ndarray:
     return (codes[None, :] != np.arange(int(codes.max()) + 1)[:, None]).astype(float)
 
 
-def _numbered(values) -> np.ndarray:
-    """Codes ``0..k-1`` of ``values`` by first appearance (missing values: one each)."""
-    import pandas as pd
-
-    codes = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)[0].copy()
-    missing = codes < 0
-    if missing.any():
-        codes[missing] = codes.max(initial=-1) + 1 + np.arange(np.count_nonzero(missing))
-    return pd.factorize(codes)[0]
-
-
 def _column(runs, clusters: str) -> str:
     """The runs' column that ``clusters`` names: a column as the runs hold it, or the
     header it was read from (``"run"``, read as ``run_id``)."""
@@ -181,10 +172,8 @@ def resolve_clusters(runs, clusters=CLUSTERS_DEFAULT, groups=None):
         raise InputError(f"`clusters` (--cluster) must be 'auto', a column name or None, got "
                          f"{type(clusters).__name__} {clusters!r}")
     if clusters == CLUSTERS_DEFAULT:
-        if not runs.has("run_id"):
-            return None, None
-        codes = _numbered(runs.frame["run_id"].to_numpy())
-        if codes.size == 0 or codes.max() + 1 == codes.size:  # no run id repeats
+        codes = checkpoint_runs(runs)
+        if codes is None:  # no run id repeats
             return None, None
         column = "run_id"
     else:
