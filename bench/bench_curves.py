@@ -18,6 +18,8 @@ Run from the repository root with ``../shared`` beside it (or $SCALINGLAWS_SHARE
     python bench/bench_curves.py --coverage --method blocks --quantity params
     python bench/bench_curves.py --coverage --method curves      # 3 curves: 10 resamples
     python bench/bench_curves.py --coverage --method ar1 --quantity params  # AR(1) sieve
+    python bench/bench_curves.py --coverage --method ar1 --quantity params --rho 0 \
+        --level 0.9 --level 0.95 --replicates 200   # independent noise, both levels
     python bench/bench_curves.py --coverage --method blocks --quantity partway   # predict_final
     python bench/bench_curves.py --coverage --method ar1 --quantity partway --level 0.95 \
         --replicates 200   # predict_final with bootstrap_curves' default draws, as tested
