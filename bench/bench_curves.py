@@ -18,6 +18,8 @@ Run from the repository root with ``../shared`` beside it (or $SCALINGLAWS_SHARE
     python bench/bench_curves.py --coverage --method blocks --quantity params
     python bench/bench_curves.py --coverage --method curves      # 3 curves: 10 resamples
     python bench/bench_curves.py --coverage --method ar1 --quantity params  # AR(1) sieve
+    python bench/bench_curves.py --coverage --method ar1 --quantity params --rho 0 \
+        --level 0.9 --level 0.95 --replicates 200   # independent noise, both levels
     python bench/bench_curves.py --coverage --method blocks --quantity partway   # predict_final
     python bench/bench_curves.py --coverage --method ar1 --quantity partway --level 0.95 \
         --replicates 200   # predict_final with bootstrap_curves' default draws, as tested
@@ -135,6 +137,7 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
     gives every parameter and the final loss beside their actual spread over the data
     sets (:func:`_print_spread`).
     """
+    import dataclasses
     import warnings
 
     from scalinglaws.analysis.curves import predict_curve
@@ -145,15 +148,22 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
     schedules = default_schedules()
     held = schedules.pop("wsd")
     last = [held.total_steps - 1]
+    # the draws do not depend on the level, so one pass scores every level asked for
+    levels = (level,) if np.isscalar(level) else tuple(level)
+    if quantity == "partway" and len(levels) > 1:
+        raise SystemExit("--quantity partway takes one --level")
     print(f"{law}, {replicates} data sets x {resamples} resamples, AR(1) rho {rho}, nominal "
-          f"{100 * level:g}%, {quantity}, block length "
+          f"{' and '.join(f'{100 * lv:g}%' for lv in levels)}, {quantity}, block length "
           f"{block_length or 'from the residuals'}")
     if quantity == "partway":
         return _partway_coverage(law, schedules, held, methods, replicates, resamples, rho,
-                                 level, block_length, run_noise)
+                                 levels[0], block_length, run_noise)
     for method in methods:
-        hits, widths, began = None, [], time.process_time()
-        failed, short, on_bound, hits_bound, distinct, errors = 0, 0, 0, 0, [], []
+        hits = {lv: {} for lv in levels}  # per level: parameter (and "final") -> count
+        widths = {lv: [] for lv in levels}
+        hits_bound = dict.fromkeys(levels, 0)
+        began = time.process_time()
+        failed, short, on_bound, distinct, errors = 0, 0, 0, [], []
         estimates, spreads = [], []  # per data set: fitted value and the draws' sd
         for replicate in range(replicates):
             curves, truth = synthetic_curves(law, schedules=schedules, rng=replicate,
@@ -162,47 +172,48 @@ def coverage(law: str = "momentum", methods=("blocks", "points"), quantity: str 
                 warnings.simplefilter("ignore")
                 fit = fit_curves(curves, law)
                 draws = bootstrap_curves(fit, curves, resamples, method=method, rng=replicate,
-                                         max_iter=200, confidence_level=level,
+                                         max_iter=200, confidence_level=levels[0],
                                          block_length=block_length)
             failed += draws.n_failed
             short += draws.n_failed > 0
             distinct.append(draws.n_distinct)
             true_final = CurveFitResult.from_params(law, truth).predict(held, last)[0]
-            finals = predict_curve(fit, held, steps=last, draws=draws, confidence_level=level)
             values = [fit.params[n] - truth[n] for n in fit.law.param_names]
-            estimates.append(values + [finals.loss[0] - true_final])
+            estimates.append(values + [fit.predict(held, last)[0] - true_final])
             spreads.append(list(np.nanstd(draws.draws, axis=0)) + [_final_spread(fit, held,
                                                                                  draws)])
-            if quantity == "final":
-                band = finals
-                hit = band.low[0] <= true_final <= band.high[0]
-                widths.append(band.high[0] - band.low[0])
-                hits = (hits or 0) + hit
-                errors.append((fit.status == 1, fit.predict(held, last)[0] - true_final))
-                if fit.status == 1:
-                    on_bound += 1
-                    hits_bound += hit
-            else:
-                intervals = draws.intervals
-                if hits is None:
-                    hits = dict.fromkeys(intervals, 0)
-                for name, (low, high) in intervals.items():
-                    hits[name] += low <= truth[name] <= high
+            errors.append((fit.status == 1, fit.predict(held, last)[0] - true_final))
+            on_bound += fit.status == 1
+            for lv in levels:
+                band = predict_curve(fit, held, steps=last, draws=draws, confidence_level=lv)
+                hit = bool(band.low[0] <= true_final <= band.high[0])
+                widths[lv].append(band.high[0] - band.low[0])
+                hits_bound[lv] += hit and fit.status == 1
+                at_level = dataclasses.replace(draws, confidence_level=lv).intervals
+                for name, (low, high) in [*at_level.items(), ("final", (0, 0))]:
+                    covered = hit if name == "final" else low <= truth[name] <= high
+                    hits[lv][name] = hits[lv].get(name, 0) + bool(covered)
         seconds = time.process_time() - began
+        for lv in levels:
+            final = hits[lv]["final"]
+            if quantity == "final":
+                print(f"{method:>6}: {100 * lv:g}% intervals of the held-out WSD final loss "
+                      f"covered the truth {final}/{replicates} times; median width "
+                      f"{np.median(widths[lv]):.4f} nats; full-data fit on a bound in "
+                      f"{on_bound} (covered {hits_bound[lv]}), the others covered "
+                      f"{final - hits_bound[lv]}/{replicates - on_bound}")
+            else:
+                print(f"{method:>6}: {100 * lv:g}% intervals covered the truth: "
+                      + ", ".join(f"{name} {count}/{replicates}"
+                                  for name, count in hits[lv].items())
+                      + f" (final: the held-out WSD final loss; fits on a bound {on_bound}, "
+                        f"their final covered {hits_bound[lv]})")
         if quantity == "final":
-            print(f"{method:>6}: {100 * level:g}% intervals of the held-out WSD final loss "
-                  f"covered the truth {hits}/{replicates} times; median width "
-                  f"{np.median(widths):.4f} nats; full-data fit on a bound in {on_bound} "
-                  f"(covered {hits_bound}), the others covered {hits - hits_bound}/"
-                  f"{replicates - on_bound}")
             bound, error = np.array(errors).T
             bound = bound.astype(bool)
             parts = [f"{label} {error[m].mean():+.5f} (sd {error[m].std():.5f})"
                      for label, m in (("on a bound", bound), ("the others", ~bound)) if m.any()]
             print("        fitted minus true final loss, mean: " + "; ".join(parts))
-        else:
-            print(f"{method:>6}: {100 * level:g}% parameter intervals covered the truth: "
-                  + ", ".join(f"{name} {count}/{replicates}" for name, count in hits.items()))
         _print_spread(list(fit.law.param_names) + ["final"], estimates, spreads)
         print(f"        {failed} of {replicates * resamples} resamples failed to converge "
               f"(in {short} data sets); distinct resamples per data set: median "
@@ -388,14 +399,17 @@ def main():
     parser.add_argument("--run-noise", choices=["ar1", "blocks"],
                         help="with --quantity partway: how predict_final redraws the run's "
                              "noise (default its own: ar1, or blocks with --block-length)")
-    parser.add_argument("--level", type=float, default=0.9, help="nominal level")
+    parser.add_argument("--level", type=float, action="append",
+                        help="nominal level (repeatable: every level from the same draws; "
+                             "default 0.9)")
     args = parser.parse_args()
+    levels = tuple(args.level or (0.9,))
     if args.coverage and args.quantity == "partway" and args.parts:
         partway_parts(args.law, args.replicates, args.resamples, rho=args.rho,
-                      level=args.level, run_noise=args.run_noise)
+                      level=levels[0], run_noise=args.run_noise)
     elif args.coverage:
         coverage(args.law, tuple(args.method or ("blocks", "points")), args.quantity,
-                 args.replicates, args.resamples, args.rho, args.level,
+                 args.replicates, args.resamples, args.rho, levels,
                  block_length=args.block_length, run_noise=args.run_noise)
     else:
         timing()

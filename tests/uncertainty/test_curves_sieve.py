@@ -91,10 +91,10 @@ def test_short_curves_are_refused(fitted):
             bootstrap_curves(fit, short, 5, method="ar1", rng=0)
 
 
-def sieve_coverage(law, first_seed, replicates, resamples, levels=(0.9, 0.95)):
+def sieve_coverage(law, first_seed, replicates, resamples, levels=(0.9, 0.95), rho=0.7):
     """Coverage counts of the AR(1) sieve's percentile intervals over data sets
     ``first_seed`` onwards of the bench's simulation (constant, cosine and two-stage
-    curves, AR(1) log noise with coefficient 0.7 and sd 0.1%): ``{level: {name: hits}}``
+    curves, AR(1) log noise with coefficient ``rho`` and sd 0.1%): ``{level: {name: hits}}``
     for every parameter and ``"final"``, the held-out WSD run's final loss; and the
     actual spread of each fitted value over the data sets beside the draws' median sd."""
     schedules = default_schedules()
@@ -104,7 +104,7 @@ def sieve_coverage(law, first_seed, replicates, resamples, levels=(0.9, 0.95)):
     errors, spreads = [], []
     for replicate in range(first_seed, first_seed + replicates):
         curves, truth = synthetic_curves(law, schedules=schedules, rng=replicate,
-                                         noise=0.001, autocorrelation=0.7)
+                                         noise=0.001, autocorrelation=rho)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # bounds and failed refits: counted by the bench
             fit = fit_curves(curves, law)
@@ -160,3 +160,44 @@ def test_mpl_sieve_intervals_of_a_held_out_final_loss_cover():
     hits, _ = sieve_coverage("mpl", 100, 30, 40)
     for level in (0.9, 0.95):
         assert within_three_mc_errors(hits[level]["final"], 30, level), (level, hits[level])
+
+
+@pytest.mark.slow
+def test_momentum_sieve_intervals_cover_with_independent_noise():
+    # An earlier review read "79 / 84 / 86" (README: predict_final's 95% part-way intervals
+    # with independent noise, the law's draws by moving blocks and the run's own noise left
+    # out of the interval) as the curve bootstrap under-covering with independent noise.
+    # The default sieve's own intervals do not: with AR(1) coefficient 0 the fitted
+    # coefficient is near 0 and every parameter and the held-out WSD final loss cover
+    # within 3 Monte Carlo errors of nominal (README: `python bench/bench_curves.py
+    # --coverage --method ar1 --quantity params --rho 0 --level 0.9 --level 0.95
+    # --replicates 200`, data sets 0-199). Here data sets 1000-1099, 60 resamples (at 90%:
+    # 81-99 of 100; at 95%: 89-100). With white noise the simulation's curves start
+    # stationary, so the draws' spread should match the actual one (1.05-1.08 of it in the
+    # README's run), not exceed it as at coefficient 0.7.
+    hits, ratio = sieve_coverage("momentum", 1000, 100, 60, rho=0.0)
+    for level in (0.9, 0.95):
+        for name, count in hits[level].items():
+            assert within_three_mc_errors(count, 100, level), (level, name, count)
+    for name, value in ratio.items():
+        assert 0.85 < value < 1.3, (name, value)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="with independent noise the Multi-Power Law's held-out final loss "
+                          "is covered below nominal (README: 167 and 179 of 200)")
+def test_mpl_sieve_intervals_with_independent_noise_cover():
+    # The bench's own data sets 0-199 (`python bench/bench_curves.py --coverage --law mpl
+    # --method ar1 --quantity params --rho 0 --level 0.9 --level 0.95 --replicates 200
+    # --resamples 40`), checked against nominal: the held-out WSD final loss was covered
+    # 167 of 200 at 90% (3 Monte Carlo errors allow 168-192) and 179 at 95% (181-199).
+    # Not the AR(1) coefficient (held at 0, the simulated value, 80 of 98 against 79
+    # covered at 90%), nor the refits (polishing every one moved no draw), nor the
+    # multistart (a single start at the truth reached the multistart optimum in 60 of 60
+    # data sets): the draws' sd of the final loss is a median 0.90 of the fitted value's
+    # actual spread, and smallest where the fit is furthest off (README). Strict: passing
+    # means the estimator changed, and the README's figures with it.
+    hits, _ = sieve_coverage("mpl", 0, 200, 40, rho=0.0)
+    for level in (0.9, 0.95):
+        assert within_three_mc_errors(hits[level]["final"], 200, level), (level, hits[level])
