@@ -23,7 +23,7 @@ from .._exceptions import InputError
 from .._validation import _NUMBER, parse_quantity
 
 __all__ = ["_bad_cells_message", "_number_text", "_parse_cell", "_row_text", "_short",
-           "_to_float", "_where", "check_decimal_commas", "has_unit_suffix"]
+           "_to_float", "_where", "blank_cells", "check_decimal_commas", "has_unit_suffix"]
 
 # A number whose one comma may separate thousands or be a decimal mark: 3,426.
 _COMMA_THREE = re.compile(r"^[+-]?\d{1,3},\d{3}$")
@@ -109,6 +109,24 @@ def _bad_cells_message(bad: dict, table: pd.DataFrame, mapping: dict, source: st
     others = [f"{count} more bad cell{'s' * (count > 1)} in column '{column}'"
               for column, count in counts if count]
     return message + ("; and " + ", ".join(others) if others else "")
+
+
+def blank_cells(column: pd.Series) -> np.ndarray:
+    """Which cells of a column are empty: missing (NaN, None) or text of blanks only (a
+    missing-value word such as "NA" is text here; a column of them is read as absent
+    elsewhere, :func:`~.columns.without_empty_optional`).
+
+    Examples
+    --------
+    >>> blank_cells(pd.Series(["a", "", "  ", None, 3], dtype=object)).tolist()
+    [False, True, True, True, False]
+    """
+    blank = column.isna().to_numpy().copy()
+    if column.dtype == object or pd.api.types.is_string_dtype(column.dtype):
+        rows = np.flatnonzero(~blank)
+        blank[rows] = [isinstance(cell, str) and not cell.strip()
+                       for cell in column.iloc[rows].tolist()]
+    return blank
 
 
 def has_unit_suffix(series: pd.Series) -> bool:

@@ -34,6 +34,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from .._exceptions import InputError, ScalingLawsWarning
+from .cells import blank_cells
 from .columns import normalise
 
 __all__ = [
@@ -139,10 +140,7 @@ def sniff_directory(path: str) -> str:
 
 def _filled(column) -> np.ndarray:
     """Which cells of a column hold something (not missing, not blank)."""
-    filled = column.notna().to_numpy()
-    if column.dtype == object:
-        filled &= column.astype(str).str.strip().ne("").to_numpy()
-    return filled
+    return ~blank_cells(column)
 
 
 def from_wide(table, metric: str | None, lr: str | None, source: str):

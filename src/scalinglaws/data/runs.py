@@ -34,7 +34,8 @@ from ._plausibility import (DUPLICATES, LOSS_UNITS, MAX_PLAUSIBLE_LOSS, repeated
                             warn_units)
 # cells read as numbers and the words naming rows (re-exported: the stage imports them here)
 from .cells import (_bad_cells_message, _number_text, _parse_cell, _row_text,  # noqa: F401
-                    _short, _to_float, _where, check_decimal_commas, has_unit_suffix)
+                    _short, _to_float, _where, blank_cells, check_decimal_commas,
+                    has_unit_suffix)
 from .columns import ALIASES, resolve_columns, unused_name, without_empty_optional
 # C = k·N·D derived or checked (COMPUTE_TOLERANCE re-exported: it was defined here)
 from .compute import (COMPUTE_TOLERANCE, check_flops_per_token, derive_compute,
@@ -161,14 +162,10 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
 
 def _blank_rows(table: pd.DataFrame) -> np.ndarray:
     """Which rows of ``table`` have every cell missing (NaN, None) or blank text."""
-    missing = table.isna().to_numpy()
-    texts = [p for p, dtype in enumerate(table.dtypes)
-             if dtype == object or pd.api.types.is_string_dtype(dtype)]
-    blank = np.delete(missing, texts, axis=1).all(axis=1)
-    for position in texts:  # only the rows still blank: a sweep's table is read once
-        rows = np.flatnonzero(blank & ~missing[:, position])
-        blank[rows] = [isinstance(cell, str) and not cell.strip()
-                       for cell in table.iloc[rows, position].tolist()]
+    blank = np.ones(len(table), bool)
+    for position in range(table.shape[1]):  # only the rows still blank are looked at
+        rows = np.flatnonzero(blank)
+        blank[rows] = blank_cells(table.iloc[rows, position])
     return blank
 
 
