@@ -128,6 +128,16 @@ def within_three_mc_errors(count, n, level):
     return abs(count - n * level) <= 3 * np.sqrt(n * level * (1 - level))
 
 
+def _assert_covers_and_spreads(hits, n_sets, ratio, spread_band):
+    """Every parameter's count within 3 Monte Carlo errors of nominal at both levels, and
+    the draws' spread within ``spread_band`` of the actual one."""
+    for level in (0.9, 0.95):
+        for name, count in hits[level].items():
+            assert within_three_mc_errors(count, n_sets, level), (level, name, count)
+    for name, value in ratio.items():
+        assert spread_band[0] < value < spread_band[1], (name, value)
+
+
 @pytest.mark.slow
 def test_momentum_sieve_intervals_cover_at_90_and_95_percent():
     # Every parameter and the held-out WSD final loss, data sets 100-159, 60 resamples
@@ -142,11 +152,7 @@ def test_momentum_sieve_intervals_cover_at_90_and_95_percent():
     # lambda 55, final 56 of 60; at 95% 58, 58, 58, 56, 56, 58; spread 1.42, 1.44, 1.42,
     # 1.17, 1.19 of the actual.
     hits, ratio = sieve_coverage("momentum", 100, 60, 60)
-    for level in (0.9, 0.95):
-        for name, count in hits[level].items():
-            assert within_three_mc_errors(count, 60, level), (level, name, count)
-    for name, value in ratio.items():
-        assert 0.9 < value < 1.6, (name, value)
+    _assert_covers_and_spreads(hits, 60, ratio, (0.9, 1.6))
 
 
 @pytest.mark.slow
@@ -176,11 +182,7 @@ def test_momentum_sieve_intervals_cover_with_independent_noise():
     # stationary, so the draws' spread should match the actual one (1.05-1.08 of it in the
     # README's run), not exceed it as at coefficient 0.7.
     hits, ratio = sieve_coverage("momentum", 1000, 100, 60, rho=0.0)
-    for level in (0.9, 0.95):
-        for name, count in hits[level].items():
-            assert within_three_mc_errors(count, 100, level), (level, name, count)
-    for name, value in ratio.items():
-        assert 0.85 < value < 1.3, (name, value)
+    _assert_covers_and_spreads(hits, 100, ratio, (0.85, 1.3))
 
 
 @pytest.mark.slow
