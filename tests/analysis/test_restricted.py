@@ -42,6 +42,11 @@ def laws():
     return tied.with_bootstrap(calibrated.bootstrap), calibrated, free
 
 
+def _one(value) -> float:
+    """The single value of a scalar or of a one-element array."""
+    return float(np.ravel(value)[0])
+
+
 def _log_n_opt(theta, budget, k=6.0):
     """log N_opt of the Chinchilla law at internal parameters (log E, log A, log B, alpha,
     beta), from Hoffmann et al. 2022 Eq 4 written out here (G = (alpha A / (beta
@@ -58,11 +63,23 @@ def test_an_unrestricted_fit_keeps_its_percentiles(laws):
     assert ex.compute_optimal(free, BUDGETS, draws=False).interval_method == ""
 
 
+def _other_questions(law):
+    """The allocation questions beyond the three simulated first: the iso-loss curve, the
+    diagnosis of a model and the inference-aware allocation."""
+    return (_quiet(ex.iso_loss_curve, law, 2.3, N=[6e8, 1e9, 4e9]),
+            _quiet(ex.diagnose, law, 5e8, 2e10),
+            _quiet(ex.inference_optimal, law, 2.3, 1e11))
+
+
 def test_a_plain_tied_fit_says_its_intervals_hold_the_tie(laws):
-    tied, _, _ = laws
+    tied, _, free = laws
     for allocation in (ex.compute_optimal(tied, BUDGETS), ex.compute_for_loss(tied, 2.3),
-                       ex.tokens_for_loss(tied, 2.3, 5e8)):
+                       ex.tokens_for_loss(tied, 2.3, 5e8), *_other_questions(tied)):
         assert allocation.interval_method == "bootstrap percentile (tie bias excluded)"
+    for allocation in _other_questions(free):
+        assert allocation.interval_method == "bootstrap percentile"
+    assert "tie bias excluded" in str(_other_questions(tied)[1])  # the diagnosis prints it
+    assert "bootstrap percentile" not in str(_other_questions(free)[1])
 
 
 def test_a_calibrated_tied_law_spans_the_free_fit_delta_interval(laws):
@@ -101,6 +118,15 @@ def test_every_allocation_question_widens(laws):
         assert widened.interval_method.startswith("bootstrap percentile, widened"), name
         for quantity, (low, high) in widened.intervals.items():
             assert low <= plain.intervals[quantity][0] and high >= plain.intervals[quantity][1]
+    for plain, widened in zip(_other_questions(tied), _other_questions(calibrated)):
+        name = type(plain).__name__
+        assert widened.interval_method.startswith("bootstrap percentile, widened"), name
+        grew = False
+        for quantity, (low, high) in widened.intervals.items():
+            old_low, old_high = (np.asarray(b) for b in plain.intervals[quantity])
+            assert np.all(low <= old_low) and np.all(high >= old_high), (name, quantity)
+            grew |= bool(np.any(low < old_low) or np.any(high > old_high))
+        assert grew, name  # the tie's own percentiles were narrower somewhere
 
 
 def test_the_frontier_exponents_of_a_tied_fit(laws):
@@ -137,12 +163,19 @@ def test_coverage_of_a_tied_fit_allocation():
     questions = {}
     for budget in BUDGETS:
         optimum = ex.compute_optimal(TRUE_LAW, budget, draws=False)
-        loss, n_half = float(optimum.loss), float(optimum.N) / 2
+        loss, n_opt, d_opt = float(optimum.loss), float(optimum.N), float(optimum.D)
         questions[budget] = (
             ("compute_optimal", "N", lambda law, b=budget: ex.compute_optimal(law, b)),
             ("compute_for_loss", "C", lambda law, v=loss: ex.compute_for_loss(law, v)),
-            ("tokens_for_loss", "D", lambda law, v=loss, n=n_half: ex.tokens_for_loss(law, v, n)))
-    truth = {(budget, name): float(getattr(ask(TRUE_LAW), quantity))
+            ("tokens_for_loss", "D",
+             lambda law, v=loss, n=n_opt / 2: ex.tokens_for_loss(law, v, n)),
+            ("iso_loss_curve", "D",
+             lambda law, v=loss, n=2 * n_opt: ex.iso_loss_curve(law, v, N=[n])),
+            ("diagnose", "tokens_ratio",
+             lambda law, n=n_opt / 2: ex.diagnose(law, n, 20 * n)),
+            ("inference_optimal", "N",
+             lambda law, v=loss, d=d_opt: ex.inference_optimal(law, v, d)))
+    truth = {(budget, name): _one(getattr(ask(TRUE_LAW), quantity))
              for budget, asked in questions.items() for name, quantity, ask in asked}
     plain = {key: 0 for key in truth}
     widened = {key: 0 for key in truth}
@@ -155,7 +188,7 @@ def test_coverage_of_a_tied_fit_allocation():
         for budget, asked in questions.items():
             for name, quantity, ask in asked:
                 for law, tally in ((with_draws, plain), (calibrated, widened)):
-                    low, high = _quiet(ask, law).intervals[quantity]
+                    low, high = map(_one, _quiet(ask, law).intervals[quantity])
                     tally[budget, name] += bool(low <= truth[budget, name] <= high)
     print("plain", plain, "\nwidened", widened)
     floor = n_sweeps * 0.95 - 3 * math.sqrt(n_sweeps * 0.95 * 0.05)  # 51.6

@@ -476,3 +476,64 @@ def test_a_result_pickled_before_n_degenerate_reads_back_with_none(boot):
     old = BootstrapResult.__new__(BootstrapResult)
     old.__setstate__(state)
     assert old.n_degenerate == 0 and old.to_dict()["n_degenerate"] == 0
+
+
+# --------------------------------------------------------------------------- restriction
+def _tied(boot):
+    """Draws of a fit with beta tied to alpha: beta equals alpha in every draw."""
+    import dataclasses
+
+    draws = np.array(boot.draws)
+    draws[:, NAMES.index("beta")] = draws[:, NAMES.index("alpha")]
+    point = {**boot.point, "beta": boot.point["alpha"]}
+    return dataclasses.replace(boot, draws=draws, point=point, restriction="tie")
+
+
+def test_a_free_fit_exponents_are_plain_percentiles(boot, recwarn):
+    a = boot.allocation_exponents()["a"]
+    assert boot.restriction == "" and a.method == "bootstrap percentile"
+    assert a.low < a.estimate < a.high
+    assert not recwarn.list
+
+
+def test_a_tied_fit_exponents_are_said_to_hold_the_tie_and_warn(boot):
+    """beta = alpha gives a = b = 0.5 in every draw (Hoffmann et al. 2022 Eq. 4): the
+    interval has zero width, and its label and a warning say why."""
+    from scalinglaws import ScalingLawsWarning
+
+    tied = _tied(boot)
+    with pytest.warns(ScalingLawsWarning, match="tie holds a = 0.5 and b in every refit"):
+        exponents = tied.allocation_exponents()
+    for name in ("a", "b"):
+        assert tuple(exponents[name]) == (0.5, 0.5, 0.5)
+        assert exponents[name].method == "bootstrap percentile (tie bias excluded)"
+    ratio = tied.tokens_per_parameter(5.88e23)
+    assert ratio.method == "bootstrap percentile (tie bias excluded)"
+    assert ratio.estimate == pytest.approx(_ratio(tied.point, 5.88e23), rel=1e-12)
+    # a parameter's own interval is the refits' spread, as for any fit
+    assert tied.interval("alpha").method == "bootstrap percentile"
+
+
+def test_the_restriction_travels_through_the_document(boot):
+    tied = _tied(boot)
+    doc = tied.to_dict()
+    assert doc["restriction"] == "tie"
+    assert BootstrapResult.from_dict(doc, tied.form, tied.point).restriction == "tie"
+    del doc["restriction"]  # written before it was recorded
+    assert BootstrapResult.from_dict(doc, tied.form, tied.point).restriction == ""
+    with pytest.raises(InputError, match="malformed bootstrap section.*restriction"):
+        BootstrapResult.from_dict({**doc, "restriction": "tied"}, tied.form, tied.point)
+
+
+def test_bootstrap_records_the_fit_restriction():
+    import warnings
+
+    import scalinglaws as sl
+
+    runs = sl.generate_sweep(rng=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        for options, kind in (({"preset": "extrapolate"}, "tie"), ({"fixed": {"E": 1.8}},
+                              "fixed-parameter"), ({}, "")):
+            fit = sl.fit(runs, **options)
+            assert sl.bootstrap(fit, runs, 20, rng=0, progress=False).restriction == kind

@@ -347,16 +347,20 @@ def iso_loss_curve(fit, target_loss, N=None, n_points=50, *, flops_per_token=Non
             raise InputError(f"`N` must all exceed {asymptote:.4g}: a smaller model never "
                              f"reaches `target_loss` = {float(target):.6g}")
     shape = sizes.shape
-    D = tokens_for_loss_rows(form, rows, target_row, sizes.reshape(1, -1))
-    values = {"D": D, "C": k * sizes.reshape(1, -1) * D,
-              "tokens_per_parameter": D / sizes.reshape(1, -1)}
-    point_values, intervals, failed = summarise(values, shape, level, n_draws)
+
+    def evaluate(parameter_rows):
+        D = tokens_for_loss_rows(form, parameter_rows, target_row, sizes.reshape(1, -1))
+        return {"D": D, "C": k * sizes.reshape(1, -1) * D,
+                "tokens_per_parameter": D / sizes.reshape(1, -1)}
+
+    point_values, intervals, failed = summarise(evaluate(rows), shape, level, n_draws)
+    intervals, interval_method = restricted_intervals(fit, evaluate, intervals, level)
     return IsoLossCurve(target_loss=float(target), N=shaped(sizes, shape), **point_values,
                         N_asymptote=asymptote, optimal_N=float(optimal_n[0, 0]),
                         optimal_D=float(optimal_d[0, 0]),
                         optimal_C=float(optimal_c[0, 0]), flops_per_token=k,
                         intervals=intervals, confidence_level=level, n_draws=n_draws,
-                        n_failed_draws=failed)
+                        n_failed_draws=failed, interval_method=interval_method)
 
 
 @quiet
@@ -411,45 +415,56 @@ def inference_optimal(fit, target_loss, inference_tokens, *, flops_per_token=Non
     target, inference = broadcast_together("target_loss", target, "inference_tokens", inference)
     shape = target.shape
     target_row, inference_row = target.reshape(1, -1), inference.reshape(1, -1)
-    _, optimal_n, optimal_d, _ = compute_for_loss_rows(form, rows, target_row, k, method)
-    asymptote = params_asymptote(form, rows, target_row)
-    # search t = log(N/N_inf - 1): N -> N_inf needs unbounded data, so resolve it on a log scale
-    with np.errstate(all="ignore"):
-        lower = np.full(asymptote.shape, math.log(NEAREST_ASYMPTOTE))
-        upper = np.log(BEYOND_OPTIMAL * optimal_n / asymptote - 1.0)
 
-    def sizes(t):
-        return asymptote[..., None] * (1.0 + np.exp(t))
-
-    def log_total_cost(t):
-        n = sizes(t)
-        d = tokens_for_loss_rows(form, rows, target_row[..., None], n)
+    def evaluate(parameter_rows):
+        """Every quantity of the allocation at each parameter row, and where a row's
+        optimum sat on the searched range's edge."""
+        _, optimal_n, optimal_d, _ = compute_for_loss_rows(form, parameter_rows, target_row,
+                                                           k, method)
+        asymptote = params_asymptote(form, parameter_rows, target_row)
+        # search t = log(N/N_inf - 1): N -> N_inf needs unbounded data, so resolve it on a
+        # log scale
         with np.errstate(all="ignore"):
-            return np.log(n) + np.log(k * d + k_inf * inference_row[..., None])
+            lower = np.full(asymptote.shape, math.log(NEAREST_ASYMPTOTE))
+            upper = np.log(BEYOND_OPTIMAL * optimal_n / asymptote - 1.0)
 
-    t, at_edge = minimise_1d(log_total_cost, lower, upper)
-    N = sizes(t[..., None])[..., 0]
-    D = tokens_for_loss_rows(form, rows, target_row, N)
-    training = k * N * D
-    serving = k_inf * N * inference_row
-    total = training + serving
-    chinchilla_total = k * optimal_n * optimal_d + k_inf * optimal_n * inference_row
-    saving = chinchilla_total - total
-    # The compute-optimal model is itself on the iso-loss curve, so the true minimum never
-    # costs more; a deficit at rounding level (D_inf = 0) is reported as no saving.
-    saving = np.where((saving < 0) & (saving > -1e-9 * chinchilla_total), 0.0, saving)
-    usable = edge_free(at_edge)
-    values = {"N": N, "D": D, "training_compute": training,
-              "inference_compute": serving, "total_compute": total,
-              "chinchilla_N": optimal_n, "chinchilla_D": optimal_d,
-              "chinchilla_total_compute": chinchilla_total, "saving": saving,
-              "saving_fraction": saving / chinchilla_total}
-    values = {name: v * usable for name, v in values.items()}
+        def sizes(t):
+            return asymptote[..., None] * (1.0 + np.exp(t))
+
+        def log_total_cost(t):
+            n = sizes(t)
+            d = tokens_for_loss_rows(form, parameter_rows, target_row[..., None], n)
+            with np.errstate(all="ignore"):
+                return np.log(n) + np.log(k * d + k_inf * inference_row[..., None])
+
+        t, at_edge = minimise_1d(log_total_cost, lower, upper)
+        N = sizes(t[..., None])[..., 0]
+        D = tokens_for_loss_rows(form, parameter_rows, target_row, N)
+        training = k * N * D
+        serving = k_inf * N * inference_row
+        total = training + serving
+        chinchilla_total = k * optimal_n * optimal_d + k_inf * optimal_n * inference_row
+        saving = chinchilla_total - total
+        # The compute-optimal model is itself on the iso-loss curve, so the true minimum
+        # never costs more; a deficit at rounding level (D_inf = 0) is reported as no saving.
+        saving = np.where((saving < 0) & (saving > -1e-9 * chinchilla_total), 0.0, saving)
+        usable = edge_free(at_edge)
+        values = {"N": N, "D": D, "training_compute": training,
+                  "inference_compute": serving, "total_compute": total,
+                  "chinchilla_N": optimal_n, "chinchilla_D": optimal_d,
+                  "chinchilla_total_compute": chinchilla_total, "saving": saving,
+                  "saving_fraction": saving / chinchilla_total}
+        return {name: v * usable for name, v in values.items()}, at_edge
+
+    values, at_edge = evaluate(rows)
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
+    intervals, interval_method = restricted_intervals(fit, lambda r: evaluate(r)[0],
+                                                      intervals, level)
     warn_edge(at_edge[0], "the inference-aware model size",
                "the inference demand pushes N to the asymptote of the target loss")
     return InferenceAllocation(target_loss=shaped(target, shape),
                                inference_tokens=shaped(inference, shape), **point_values,
                                flops_per_token=k, inference_flops_per_token=k_inf,
                                at_search_edge=edge_out(at_edge[0], shape), intervals=intervals,
-                               confidence_level=level, n_draws=n_draws, n_failed_draws=failed)
+                               confidence_level=level, n_draws=n_draws, n_failed_draws=failed,
+                               interval_method=interval_method)

@@ -8,6 +8,7 @@ from .._validation import broadcast_together, renamed_argument
 from ._common import (check_array, check_fit, check_method, edge_free, law_loss, quiet,
                       rows_and_level, shaped, summarise, warn_edge, warn_far_beyond)
 from .allocation import fit_flops_per_token
+from .restricted import restricted_intervals
 from .results import Diagnosis
 from .solvers import compute_for_loss_rows, optimal_compute_for_params, optimal_for_compute
 
@@ -71,30 +72,39 @@ def diagnose(fit, N=None, D=None, *, flops_per_token=None, method="auto", draws=
     shape = n.shape
     n_row, d_row = n.reshape(1, -1), d.reshape(1, -1)
     compute = k * n_row * d_row
-    loss = law_loss(form, rows, n_row, d_row)
-    optimal_n, optimal_d, optimal_loss, edge_1 = optimal_for_compute(form, rows, compute, k,
-                                                                      method)
-    optimal_c_for_n = optimal_compute_for_params(form, rows, n_row, k, method)
-    optimal_d_for_n = optimal_c_for_n / (k * n_row)
-    same_c, same_n, same_d, edge_2 = compute_for_loss_rows(form, rows, loss, k, method)
-    at_edge = edge_1 | edge_2
-    usable = edge_free(at_edge)
-    compute_rows = np.broadcast_to(compute, loss.shape)
-    values = {
-        "loss": loss, "optimal_N": optimal_n, "optimal_D": optimal_d,
-        "optimal_loss": optimal_loss, "optimal_C_for_N": optimal_c_for_n,
-        "optimal_D_for_N": optimal_d_for_n,
-        "compute_ratio": optimal_c_for_n / compute_rows,
-        "tokens_ratio": optimal_d_for_n / d_row,
-        "C_for_same_loss": same_c, "N_for_same_loss": same_n,
-        "D_for_same_loss": same_d, "compute_saving_factor": compute_rows / same_c,
-    }
-    values = {name: v * usable for name, v in values.items()}
+
+    def evaluate(parameter_rows):
+        """Every quantity of the diagnosis at each parameter row, and where a row's
+        numerical optimum sat on the searched range's edge."""
+        loss = law_loss(form, parameter_rows, n_row, d_row)
+        optimal_n, optimal_d, optimal_loss, edge_1 = optimal_for_compute(
+            form, parameter_rows, compute, k, method)
+        optimal_c_for_n = optimal_compute_for_params(form, parameter_rows, n_row, k, method)
+        optimal_d_for_n = optimal_c_for_n / (k * n_row)
+        same_c, same_n, same_d, edge_2 = compute_for_loss_rows(form, parameter_rows, loss, k,
+                                                               method)
+        at_edge = edge_1 | edge_2
+        compute_rows = np.broadcast_to(compute, loss.shape)
+        values = {
+            "loss": loss, "optimal_N": optimal_n, "optimal_D": optimal_d,
+            "optimal_loss": optimal_loss, "optimal_C_for_N": optimal_c_for_n,
+            "optimal_D_for_N": optimal_d_for_n,
+            "compute_ratio": optimal_c_for_n / compute_rows,
+            "tokens_ratio": optimal_d_for_n / d_row,
+            "C_for_same_loss": same_c, "N_for_same_loss": same_n,
+            "D_for_same_loss": same_d, "compute_saving_factor": compute_rows / same_c,
+        }
+        usable = edge_free(at_edge)
+        return {name: v * usable for name, v in values.items()}, at_edge
+
+    values, at_edge = evaluate(rows)
     point_values, intervals, failed = summarise(values, shape, level, n_draws)
+    intervals, interval_method = restricted_intervals(fit, lambda r: evaluate(r)[0],
+                                                      intervals, level)
     warn_edge(at_edge[0], "a compute-optimal model in the diagnosis",
                "the law's optimum lies outside the default tokens-per-parameter range")
     warn_far_beyond(fit, {"N": n, "D": d})
     return Diagnosis(N=shaped(n, shape), D=shaped(d, shape),
                      C=shaped(compute, shape), **point_values, flops_per_token=k,
                      method=method, form=form.name, intervals=intervals, confidence_level=level,
-                     n_draws=n_draws, n_failed_draws=failed)
+                     n_draws=n_draws, n_failed_draws=failed, interval_method=interval_method)

@@ -41,7 +41,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from statistics import NormalDist
 
 import numpy as np
 
@@ -59,7 +58,7 @@ from ..fitting.estimator import FitResult
 from ..laws import published
 from ..laws.forms import Chinchilla, Form, get_form
 from ..laws.synthetic import DEFAULT_BUDGETS, isoflop_grid
-from ..uncertainty.delta import free_parameter_expansion, huber_variance_factor
+from ..uncertainty.delta import free_parameter_expansion, huber_variance_factor, normal_quantile
 from ..uncertainty.scatter import Scatter
 from ._common import check_allocatable, check_method
 from .solvers import optimal_for_compute
@@ -89,11 +88,6 @@ TARGETS = ("N_opt", "loss", "exponent")
 FRESH_PRIOR_WEIGHT = 1e-6
 
 _STEP = 1e-5  # central-difference step in internal units (logs and exponents are O(1))
-
-
-def normal_quantile(confidence_level: float) -> float:
-    """Two-sided standard-normal quantile: 1.96 at 0.95."""
-    return NormalDist().inv_cdf(0.5 + confidence_level / 2.0)
 
 
 @dataclass(frozen=True)

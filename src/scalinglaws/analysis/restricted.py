@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
-from ..uncertainty.delta import restriction_kind
+from ..uncertainty.delta import delta_variance, normal_quantile, restriction_kind
 from ._common import shaped
 
 __all__ = ["restricted_intervals"]
@@ -62,8 +62,6 @@ def restricted_intervals(fit, evaluate: Callable[[np.ndarray], Mapping[str, np.n
     if law is None:
         return dict(intervals), (f"bootstrap percentile ({restriction_kind(tied, fixed)} "
                                  "bias excluded)")
-    from scipy import stats
-
     form = restricted.form
     point = form.to_internal(form.params_vector(law.params))
     p = point.size
@@ -72,7 +70,7 @@ def restricted_intervals(fit, evaluate: Callable[[np.ndarray], Mapping[str, np.n
     rows = np.vstack([point[None, :], point + shifts, point - shifts])
     with np.errstate(all="ignore"):
         values = evaluate(form.to_public(rows))
-    z = float(stats.norm.ppf(0.5 + level / 2))
+    z = normal_quantile(level)
     out = {}
     for name, (low, high) in intervals.items():
         shape = np.shape(low)
@@ -81,8 +79,7 @@ def restricted_intervals(fit, evaluate: Callable[[np.ndarray], Mapping[str, np.n
         with np.errstate(all="ignore"):
             logs = np.log(np.asarray(values[name], dtype=float).reshape(len(rows), -1))
             gradient = (logs[1:1 + p] - logs[1 + p:]) / (2 * steps[:, None])  # (p, n)
-            sd = np.sqrt(np.clip(np.einsum("pn,pq,qn->n", gradient,
-                                           np.asarray(law.covariance), gradient), 0.0, None))
+            sd = np.sqrt(delta_variance(gradient, law.covariance))
             free_low, free_high = np.exp(logs[0] - z * sd), np.exp(logs[0] + z * sd)
         # where the free fit has no finite interval (a target it never reaches), the
         # restricted percentiles are all there is

@@ -83,8 +83,10 @@ class Allocation(_ResultMixin):
         How ``intervals`` were made: ``"bootstrap percentile"``; for a fit with tied or
         fixed parameters ``"bootstrap percentile (tie bias excluded)"`` (every refit kept
         the restriction, so the intervals hold it as exact) or, from a calibrated law,
-        ``"bootstrap percentile + tie bias"`` (:mod:`scalinglaws.analysis.restricted`);
-        ``""`` without intervals.
+        ``"bootstrap percentile, widened to the fit without the tie (delta method)"``
+        (:mod:`scalinglaws.analysis.restricted`); ``""`` without intervals. The same in
+        :class:`IsoLossCurve`, :class:`Diagnosis`, :class:`InferenceAllocation` and
+        :class:`FrontierCoefficients`.
     """
 
     question: str
@@ -118,6 +120,8 @@ class IsoLossCurve(_ResultMixin):
         N below which no amount of data reaches the loss.
     optimal_N, optimal_D, optimal_C : float
         The cheapest point of the curve (the compute-optimal model for this loss).
+    interval_method : str
+        How ``intervals`` were made, as :attr:`Allocation.interval_method` says.
     """
 
     target_loss: float
@@ -134,6 +138,7 @@ class IsoLossCurve(_ResultMixin):
     confidence_level: float = 0.95
     n_draws: int = 0
     n_failed_draws: int = 0
+    interval_method: str = ""
     _ELEMENT_FIELDS = ("N", "D", "C", "tokens_per_parameter")
 
 
@@ -165,6 +170,8 @@ class Diagnosis(_ResultMixin):
         ``tokens_ratio`` includes 1 (or could not be computed): the model may then be
         compute-optimal, whatever side the point estimate is on. Without draws the
         verdict is the point estimate's. ``str(result)`` prints the same verdict.
+    interval_method : str
+        How ``intervals`` were made, as :attr:`Allocation.interval_method` says.
     """
 
     N: Any
@@ -189,6 +196,7 @@ class Diagnosis(_ResultMixin):
     confidence_level: float = 0.95
     n_draws: int = 0
     n_failed_draws: int = 0
+    interval_method: str = ""
     verdict: Any = field(default=None, init=False)
     _NUMBER_FIELDS = ("N", "D", "C", "loss", "optimal_N",
                       "optimal_D", "optimal_loss", "optimal_C_for_N",
@@ -263,8 +271,10 @@ class Diagnosis(_ResultMixin):
                 f"{r('compute_saving_factor', fmt_ratio)}",
             ]
             if self.n_draws:
-                lines.append(f"  intervals              {100 * self.confidence_level:g}% over "
-                             f"{self.n_draws} draws ({self.n_failed_draws} failed)")
+                how = ("" if self.interval_method in ("", "bootstrap percentile")
+                       else f" {self.interval_method},")  # a restricted fit's, said
+                lines.append(f"  intervals              {100 * self.confidence_level:g}%{how} "
+                             f"over {self.n_draws} draws ({self.n_failed_draws} failed)")
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks)
 
@@ -287,6 +297,8 @@ class InferenceAllocation(_ResultMixin):
         ``chinchilla_total_compute - total_compute`` and its ratio to the former.
     at_search_edge :
         The optimum sits at the edge of the searched N range.
+    interval_method : str
+        How ``intervals`` were made, as :attr:`Allocation.interval_method` says.
     """
 
     target_loss: Any
@@ -308,6 +320,7 @@ class InferenceAllocation(_ResultMixin):
     confidence_level: float = 0.95
     n_draws: int = 0
     n_failed_draws: int = 0
+    interval_method: str = ""
     _ELEMENT_FIELDS = ("target_loss", "inference_tokens", "N", "D",
                        "training_compute", "inference_compute", "total_compute",
                        "chinchilla_N", "chinchilla_D", "chinchilla_total_compute",

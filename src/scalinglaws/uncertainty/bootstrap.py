@@ -57,6 +57,7 @@ from ..fitting.engine import _JACOBIAN_ELEMENTS, multistart_minimize
 from ..fitting.polish import polish
 from ..data.runs import Runs, as_runs
 from .bootstrap_result import METHODS, BootstrapResult, _check_method
+from .delta import restriction_kind
 from .draws_caveats import warn_few_draws
 # the resampling itself (re-exported: grouped.py, downstream.py and users import it here)
 from .resampling import (CLUSTERS_DEFAULT, design_points, distinct_points, leave_one_out,
@@ -453,7 +454,8 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
                            objectives=fun[ok], n_resamples=int(n_resamples), n_failed=n_failed,
                            n_best_start_changed=int(np.sum(best_start[ok] != 0)),
                            confidence_level=level, method=method, seed=seed, groups=groups,
-                           jackknife=jack, n_degenerate=n_degenerate, clusters=clusters)
+                           jackknife=jack, n_degenerate=n_degenerate, clusters=clusters,
+                           restriction=restriction_kind(result.tied, result.fixed))
 
 
 def _warn_singleton_strata(column: str, labels: np.ndarray) -> None:

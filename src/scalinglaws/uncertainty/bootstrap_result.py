@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._exceptions import InputError, ScalingLawsDeprecationWarning
+from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import FrozenOnUnpickle, check_numbers, check_positive, deep_freeze
 from .._validation import check_confidence_level as _check_level
 from .._validation import freeze_array_fields
@@ -16,7 +16,8 @@ from ..fitting.result import check_same_point
 from ..laws.forms import Form
 from ..laws.frontier import tokens_per_parameter as frontier_ratio
 from .draws_caveats import few_draws_note, warn_few_draws
-from .prediction import Estimate, Interval, Prediction
+from .bootstrap_prediction import BootstrapPrediction
+from .prediction import Estimate, Interval
 from .resampling import resampled_text
 
 __all__ = ["BootstrapResult", "BootstrapPrediction", "METHODS"]
@@ -25,11 +26,6 @@ METHODS = ("percentile", "basic", "bca")
 #: each method as tables, figures and predictions name it ("bootstrap BCa interval")
 _METHOD_NAMES = {"percentile": "percentile", "basic": "basic", "bca": "BCa"}
 
-_FORMER_TUPLE = ("BootstrapResult.predict returns a Prediction, as scalinglaws.predict does: "
-                 "read prediction.loss, prediction.low and prediction.high (or "
-                 "prediction.bounds('loss')); using it as the tuple (estimate, low, high) it "
-                 "used to be (unpacking, indexing, comparing with a tuple) is deprecated and "
-                 "will stop working")
 
 
 def _check_method(method) -> str:
@@ -71,33 +67,13 @@ def _column_name(value, name: str) -> str | None:
     return value
 
 
-@dataclass(frozen=True, eq=False)
-class BootstrapPrediction(Prediction):
-    """The :class:`~scalinglaws.uncertainty.prediction.Prediction` that
-    :meth:`BootstrapResult.predict` returns (the class :func:`scalinglaws.predict` returns,
-    with the same fields and methods), which still reads as the tuple ``(estimate, low,
-    high)`` the method used to return: unpacking, indexing and comparing with a tuple give
-    the former numbers with a :class:`~scalinglaws.ScalingLawsDeprecationWarning`. When
-    that is removed, the method returns a plain ``Prediction``.
-    """
-
-    def _former_tuple(self) -> tuple:
-        # stacklevel 3: the warning points at the caller's line, past this and the dunder
-        warnings.warn(_FORMER_TUPLE, ScalingLawsDeprecationWarning, stacklevel=3)
-        return (self.loss, self.low, self.high)
-
-    def __iter__(self):
-        return iter(self._former_tuple())
-
-    def __getitem__(self, index):
-        return self._former_tuple()[index]
-
-    def __eq__(self, other):
-        if isinstance(other, tuple):
-            return self._former_tuple() == other
-        return NotImplemented  # otherwise identity, as for any Prediction
-
-    __hash__ = Prediction.__hash__  # defining __eq__ would otherwise drop it
+def _restriction(value) -> str:
+    """A restriction's kind read from a document (``restriction_kind``'s words), else
+    ValueError."""
+    if value not in ("", "tie", "fixed-parameter", "tie and fixed-parameter"):
+        raise ValueError(f"restriction must be '', 'tie', 'fixed-parameter' or 'tie and "
+                         f"fixed-parameter', got {value!r}")
+    return value
 
 
 @dataclass(frozen=True)
@@ -143,6 +119,13 @@ class BootstrapResult(FrozenOnUnpickle):
         Column whose rows were resampled together (``"run_id"``: whole runs, every
         checkpoint of a drawn run with it); None: rows resampled one by one (and in
         documents written before clusters were resampled).
+    restriction : str
+        What the fit held in every refit: ``"tie"``, ``"fixed-parameter"`` or ``"tie and
+        fixed-parameter"`` (:func:`~scalinglaws.uncertainty.delta.restriction_kind`);
+        ``""`` for a free fit (and in documents written before it was recorded). The
+        allocation intervals (:meth:`allocation_exponents`,
+        :meth:`tokens_per_parameter`) then hold the restriction as exact and their method
+        says so: ``"bootstrap percentile (tie bias excluded)"``.
     """
 
     form: Form
@@ -159,6 +142,7 @@ class BootstrapResult(FrozenOnUnpickle):
     jackknife: np.ndarray | None = field(default=None, repr=False)
     n_degenerate: int = 0
     clusters: str | None = None
+    restriction: str = ""
 
     def __post_init__(self):
         # deeply frozen like every result: read-only draws, a mapping that refuses changes
@@ -367,8 +351,17 @@ class BootstrapResult(FrozenOnUnpickle):
         if self.form.name != "chinchilla":
             raise InputError("allocation exponents in closed form exist for the chinchilla form "
                              "only; use scalinglaws.extrapolate.compute_optimal with draws")
-        return {"a": self.interval(lambda p: p["beta"] / (p["alpha"] + p["beta"])),
-                "b": self.interval(lambda p: p["alpha"] / (p["alpha"] + p["beta"]))}
+        exponents = {"a": self._allocated(lambda p: p["beta"] / (p["alpha"] + p["beta"])),
+                     "b": self._allocated(lambda p: p["alpha"] / (p["alpha"] + p["beta"]))}
+        a = exponents["a"]
+        if self.restriction and len(self.draws) and a.low == a.high:
+            warnings.warn(f"bootstrap: the fit's {self.restriction} holds a = {a.estimate:.4g} "
+                          "and b in every refit, so their interval has zero width and says "
+                          "nothing of what the runs show about them; fit without the "
+                          "restriction, or calibrate the law (scalinglaws.calibrate), whose "
+                          "allocation intervals are widened to the free fit's "
+                          "(scalinglaws.chinchilla_frontier)", ScalingLawsWarning, stacklevel=2)
+        return exponents
 
     def tokens_per_parameter(self, compute: float, flops_per_token: float = 6.0):
         """Interval of D_opt/N_opt at one compute budget (Chinchilla closed form).
@@ -412,7 +405,19 @@ class BootstrapResult(FrozenOnUnpickle):
             rows = np.column_stack([np.ravel(p[n]) for n in self.form.param_names])
             return frontier_ratio(rows, compute, flops_per_token).reshape(np.shape(p["A"]))
 
-        return self.interval(ratio)
+        return self._allocated(ratio)
+
+    def _allocated(self, statistic) -> Estimate:
+        """:meth:`interval` of an allocated quantity. A restricted fit's refits all keep the
+        restriction (``beta = alpha`` gives a = b = 0.5 in every draw), so such an interval
+        takes it as exact and its method says so, as :func:`scalinglaws.compute_optimal`'s
+        does for a plain restricted fit."""
+        estimate = self.interval(statistic)
+        if not self.restriction:
+            return estimate
+        return Estimate(estimate.estimate, estimate.low, estimate.high,
+                        confidence_level=estimate.confidence_level, kind=estimate.kind,
+                        method=f"{estimate.method} ({self.restriction} bias excluded)")
 
     def predict(self, **inputs) -> BootstrapPrediction:
         """The predicted loss at one point and its confidence interval over the draws,
@@ -544,7 +549,7 @@ class BootstrapResult(FrozenOnUnpickle):
                "confidence_level": self.confidence_level, "seed": self.seed,
                "groups": self.groups, "clusters": self.clusters, "n_failed": self.n_failed,
                "n_best_start_changed": self.n_best_start_changed,
-               "n_degenerate": self.n_degenerate,
+               "n_degenerate": self.n_degenerate, "restriction": self.restriction,
                "intervals": {k: list(v) for k, v in self.intervals.items()},
                "standard_errors": self.standard_errors,
                "param_names": list(self.form.param_names),
@@ -579,7 +584,9 @@ class BootstrapResult(FrozenOnUnpickle):
                        # documents written before degenerate resamples were set aside
                        n_degenerate=_count(doc.get("n_degenerate", 0), "n_degenerate"),
                        # documents written before clusters were resampled: rows
-                       clusters=_column_name(doc.get("clusters"), "clusters"))
+                       clusters=_column_name(doc.get("clusters"), "clusters"),
+                       # documents written before the restriction was recorded: none said
+                       restriction=_restriction(doc.get("restriction", "")))
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, InputError):
                 raise

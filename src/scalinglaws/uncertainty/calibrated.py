@@ -79,7 +79,8 @@ from .calibrated_text import uncertainty_summary
 from .calibration import ExtrapolationCalibration, calibrate_extrapolation
 from .resampling import CLUSTERS_DEFAULT, resolve_clusters
 from .delta import (FIXED_AS_EXACT, UnrestrictedLaw, draws_log_predictions, log_prediction_sd,
-                    parameter_covariance, restriction_kind, unrestricted_law_or_warn)
+                    normal_quantile, parameter_covariance, restriction_kind,
+                    unrestricted_law_or_warn)
 from .scatter import MODELS as SCATTER_MODELS
 from .scatter import Scatter, estimate_scatter, outlier_runs
 
@@ -380,9 +381,7 @@ class CalibratedFit(FrozenOnUnpickle):
         the draws' predictions, or the delta method without (enough) draws (with a tied
         or fixed fit's bias allowance unless ``restriction_bias`` is false; the draws'
         percentiles of a fit with fixed parameters get it too)."""
-        from scipy import stats
-
-        z = float(stats.norm.ppf(0.5 + level / 2))
+        z = normal_quantile(level)
         law = self.unrestricted
         if draws is not None and len(draws) > 1:
             logs = draws_log_predictions(self.fit.form, draws, X)

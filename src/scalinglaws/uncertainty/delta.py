@@ -67,6 +67,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from statistics import NormalDist
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -198,14 +199,27 @@ def log_prediction_sd(result, covariance: np.ndarray, inputs) -> np.ndarray:
     return np.sqrt(_log_value_and_variance(result.form, result.params, covariance, inputs)[1])
 
 
+def normal_quantile(confidence_level: float) -> float:
+    """``z`` of a two-sided normal interval at ``confidence_level`` (1.96 at 0.95): the
+    standard library's inverse normal, so no interval needs scipy.stats for it."""
+    return NormalDist().inv_cdf(0.5 + float(confidence_level) / 2.0)
+
+
+def delta_variance(gradient, covariance) -> np.ndarray:
+    """The delta method's variance ``g^T Cov g`` of each column of ``gradient`` ``(p, n)``
+    (a quantity's gradient in the parameters at ``n`` points), clipped at 0: rounding can
+    make a nearly singular covariance's form slightly negative."""
+    with np.errstate(all="ignore"):
+        variance = np.einsum("pn,pq,qn->n", gradient, np.asarray(covariance), gradient)
+    return np.clip(variance, 0.0, None)
+
+
 def _log_value_and_variance(form, params, covariance, inputs):
     """``log f(x; theta)`` and its delta-method variance ``g^T Cov g`` (clipped at 0)."""
     theta = form.to_internal(form.params_vector(params))[None, :]
     with np.errstate(all="ignore"):
         value, jac = form.log_value_and_jacobian(theta, inputs)
-        g = jac[0]  # (p, n)
-        variance = np.einsum("pn,pq,qn->n", g, covariance, g)
-    return value[0], np.clip(variance, 0.0, None)
+    return value[0], delta_variance(jac[0], covariance)  # jac[0]: (p, n)
 
 
 #: what a bootstrap percentile interval's method adds for a fit with fixed parameters and no
