@@ -422,8 +422,10 @@ def test_a_fixed_parameter_the_runs_cannot_estimate_warns_and_keeps_the_plain_in
     with warnings.catch_warnings():  # the fit's own warning about one size is not this test's
         warnings.simplefilter("ignore", sl.IdentifiabilityWarning)
         held = sl.fit(runs, fixed={"E": 1.8172, "A": 482.01})
+    # freeing them either ends on a bound or leaves the information matrix singular,
+    # whichever rounding decides (numpy builds differ): both are named the same way
     with pytest.warns(sl.ConvergenceWarning, match=r"the fit without the restriction \(E fixed "
-                      r"at 1.8172, A fixed at 482.01\) .*excludes the bias of E fixed at "
+                      r"at 1.8172, A fixed at 482.01\).*excludes the bias of E fixed at "
                       r"1.8172, A fixed at 482.01; intervals take the fixed values as exact"):
         law = calibrate(held, runs, n_resamples=0, rollout=False, progress=False)
     assert law.unrestricted is None
