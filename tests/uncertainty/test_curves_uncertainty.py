@@ -158,16 +158,21 @@ def test_failed_resamples_are_counted_left_out_and_said():
 
 
 def test_a_fit_on_a_bound_is_said():
-    # Multi-Power Law data set 0 of the coverage simulation: C, beta and gamma of the fit end
-    # on their bounds (the constant, cosine and two-stage curves do not pin the loss-drop
-    # term down); its refits all start there.
+    # The first Multi-Power Law data set of the coverage simulation whose fit converges
+    # with gamma on its bound (the constant, cosine and two-stage curves do not pin the
+    # loss-drop term down); its refits all start there. Data set 0 did on one machine and,
+    # with C running to 1e130, stopped short of converging on another (numpy's AVX-512
+    # exp/log round differently), so the test looks for one instead of naming it.
     schedules = default_schedules()
     schedules.pop("wsd")
-    curves, _ = synthetic_curves("mpl", schedules=schedules, rng=0, noise=0.001,
-                                 autocorrelation=0.7)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the fit's own bound and identifiability warnings
-        fit = fit_curves(curves, "mpl")
+    for seed in range(6):
+        curves, _ = synthetic_curves("mpl", schedules=schedules, rng=seed, noise=0.001,
+                                     autocorrelation=0.7)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the fit's own bound and identifiability warnings
+            fit = fit_curves(curves, "mpl")
+        if fit.status == 1 and "gamma" in fit.at_bounds:
+            break
     assert fit.status == 1 and "gamma" in fit.at_bounds
     with pytest.warns(CurveResamplingWarning, match="the fit is on a bound for .*gamma"):
         draws = bootstrap_curves(fit, curves, 20, rng=0, max_iter=200)
