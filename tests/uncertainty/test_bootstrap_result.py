@@ -537,3 +537,33 @@ def test_bootstrap_records_the_fit_restriction():
                               "fixed-parameter"), ({}, "")):
             fit = sl.fit(runs, **options)
             assert sl.bootstrap(fit, runs, 20, rng=0, progress=False).restriction == kind
+
+
+# --------------------------------------------------------------------------- the fit's k
+def test_tokens_per_parameter_uses_the_fit_flops_per_token(tmp_path):
+    """Runs counted at C = 8 N D: the bootstrap's D_opt/N_opt is the one compute_optimal
+    gives with the same draws (both take k from the fit), and Eq. 4 at k = 8 by hand."""
+    import warnings
+
+    import scalinglaws as sl
+
+    frame = sl.generate_sweep(rng=0).frame[["N", "D", "loss"]]
+    runs = sl.load_runs(frame, flops_per_token=8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        fit = sl.fit(runs)
+        boot = sl.bootstrap(fit, runs, 30, rng=0, progress=False)
+        allocation = sl.compute_optimal(fit.with_bootstrap(boot), 1e22)
+    assert boot.flops_per_token == 8.0
+    ratio = boot.tokens_per_parameter(1e22)
+    assert ratio.estimate == pytest.approx(float(allocation.tokens_per_parameter), rel=1e-12)
+    assert ratio.estimate == pytest.approx(_ratio(fit.params, 1e22, k=8.0), rel=1e-12)
+    assert boot.tokens_per_parameter(1e22, flops_per_token=6).estimate == pytest.approx(
+        _ratio(fit.params, 1e22, k=6.0), rel=1e-12)
+    path = tmp_path / "fit.json"
+    sl.save(fit.with_bootstrap(boot), path)
+    assert sl.load(path).bootstrap.flops_per_token == 8.0
+    doc = boot.to_dict()
+    del doc["flops_per_token"]  # written before the bootstrap recorded it: the fit's k
+    assert BootstrapResult.from_dict(doc, boot.form, boot.point,
+                                     flops_per_token=8.0).flops_per_token == 8.0

@@ -455,7 +455,8 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
                            n_best_start_changed=int(np.sum(best_start[ok] != 0)),
                            confidence_level=level, method=method, seed=seed, groups=groups,
                            jackknife=jack, n_degenerate=n_degenerate, clusters=clusters,
-                           restriction=restriction_kind(result.tied, result.fixed))
+                           restriction=restriction_kind(result.tied, result.fixed),
+                           flops_per_token=result.flops_per_token)
 
 
 def _warn_singleton_strata(column: str, labels: np.ndarray) -> None:

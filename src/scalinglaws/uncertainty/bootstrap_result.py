@@ -16,6 +16,7 @@ from ..fitting.result import check_same_point
 from ..laws.forms import Form
 from ..laws.frontier import tokens_per_parameter as frontier_ratio
 from .draws_caveats import few_draws_note, warn_few_draws
+from .bootstrap_bounds import interval_bounds
 from .bootstrap_prediction import BootstrapPrediction
 from .prediction import Estimate, Interval
 from .resampling import resampled_text
@@ -126,6 +127,9 @@ class BootstrapResult(FrozenOnUnpickle):
         allocation intervals (:meth:`allocation_exponents`,
         :meth:`tokens_per_parameter`) then hold the restriction as exact and their method
         says so: ``"bootstrap percentile (tie bias excluded)"``.
+    flops_per_token : float
+        ``k`` in ``C = k N D`` of the fit's runs (:attr:`FitResult.flops_per_token`), the
+        default of :meth:`tokens_per_parameter` as of :func:`scalinglaws.compute_optimal`.
     """
 
     form: Form
@@ -143,6 +147,7 @@ class BootstrapResult(FrozenOnUnpickle):
     n_degenerate: int = 0
     clusters: str | None = None
     restriction: str = ""
+    flops_per_token: float = 6.0
 
     def __post_init__(self):
         # deeply frozen like every result: read-only draws, a mapping that refuses changes
@@ -245,7 +250,7 @@ class BootstrapResult(FrozenOnUnpickle):
         jack = None if method != "bca" else np.asarray(
             statistic(self._params(self.jackknife)), dtype=float)
         if estimate.size == 1:  # one value: every draw's values, flattened, as always
-            low, high = self._bounds(float(estimate.ravel()[0]), values.ravel(),
+            low, high = interval_bounds(float(estimate.ravel()[0]), values.ravel(),
                                      None if jack is None else jack.ravel(), level, method)
             return (float(estimate.ravel()[0]), low, high,
                     int(np.count_nonzero(~np.isfinite(values))))
@@ -258,40 +263,12 @@ class BootstrapResult(FrozenOnUnpickle):
                                  f"{array.shape} over the {rows} {name}; it must give "
                                  f"{(rows, *shape)} (one row per draw)")
         columns = values.reshape(n, -1)
-        bounds = [self._bounds(float(e), columns[:, j],
+        bounds = [interval_bounds(float(e), columns[:, j],
                                None if jack is None else jack.reshape(len(jack), -1)[:, j],
                                level, method) for j, e in enumerate(estimate.ravel())]
         low, high = (np.reshape([b[i] for b in bounds], shape) for i in (0, 1))
         n_not_finite = int(np.count_nonzero(~np.isfinite(columns).all(axis=1)))
         return estimate, low, high, n_not_finite
-
-    @staticmethod
-    def _bounds(estimate: float, values: np.ndarray, jack, level: float, method: str):
-        """``(low, high)`` of one value from its ``values`` over the draws (the non-finite
-        left out) and, for BCa, its leave-one-run-out values ``jack``."""
-        values = values[np.isfinite(values)]
-        if values.size < 2:
-            return float("nan"), float("nan")
-        alpha = (1 - level) / 2
-        if method == "percentile":
-            low, high = np.quantile(values, [alpha, 1 - alpha])
-        elif method == "basic":
-            q_low, q_high = np.quantile(values, [alpha, 1 - alpha])
-            low, high = 2 * estimate - q_high, 2 * estimate - q_low
-        else:
-            jack = jack[np.isfinite(jack)]
-            from scipy import stats
-
-            # Efron's bias correction z0 and acceleration a (scipy.stats.bootstrap's BCa)
-            z0 = stats.norm.ppf((np.sum(values < estimate) + 0.5 * np.sum(values == estimate))
-                                / values.size)
-            spread = jack.mean() - jack
-            denominator = 6 * np.sum(spread**2) ** 1.5
-            accel = np.sum(spread**3) / denominator if denominator > 0 else 0.0
-            z = stats.norm.ppf([alpha, 1 - alpha])
-            adjusted = stats.norm.cdf(z0 + (z0 + z) / (1 - accel * (z0 + z)))
-            low, high = np.quantile(values, np.clip(adjusted, 0, 1))
-        return float(low), float(high)
 
     @property
     def intervals(self) -> dict:
@@ -363,15 +340,15 @@ class BootstrapResult(FrozenOnUnpickle):
                           "(scalinglaws.chinchilla_frontier)", ScalingLawsWarning, stacklevel=2)
         return exponents
 
-    def tokens_per_parameter(self, compute: float, flops_per_token: float = 6.0):
+    def tokens_per_parameter(self, compute: float, flops_per_token: float | None = None):
         """Interval of D_opt/N_opt at one compute budget (Chinchilla closed form).
 
         Parameters
         ----------
         compute : float or str
             One training budget C in FLOP (``1e24`` or ``"1e24"``).
-        flops_per_token : float
-            ``k`` in ``C = k N D``.
+        flops_per_token : float, optional
+            ``k`` in ``C = k N D`` (default: the fit's, :attr:`flops_per_token`).
 
         Returns
         -------
@@ -399,7 +376,8 @@ class BootstrapResult(FrozenOnUnpickle):
             raise InputError("use scalinglaws.extrapolate.compute_optimal with draws for "
                              f"form {self.form.name!r}")
         compute = _one_value("compute", compute, for_many="scalinglaws.compute_optimal")
-        flops_per_token = check_positive("flops_per_token", flops_per_token)
+        flops_per_token = check_positive("flops_per_token", self.flops_per_token
+                                         if flops_per_token is None else flops_per_token)
 
         def ratio(p):
             rows = np.column_stack([np.ravel(p[n]) for n in self.form.param_names])
@@ -550,6 +528,7 @@ class BootstrapResult(FrozenOnUnpickle):
                "groups": self.groups, "clusters": self.clusters, "n_failed": self.n_failed,
                "n_best_start_changed": self.n_best_start_changed,
                "n_degenerate": self.n_degenerate, "restriction": self.restriction,
+               "flops_per_token": self.flops_per_token,
                "intervals": {k: list(v) for k, v in self.intervals.items()},
                "standard_errors": self.standard_errors,
                "param_names": list(self.form.param_names),
@@ -563,8 +542,10 @@ class BootstrapResult(FrozenOnUnpickle):
         return doc
 
     @classmethod
-    def from_dict(cls, doc: Mapping, form: Form, point: Mapping, source: str = "fit JSON"):
-        """Rebuild from :meth:`to_dict` output (needs the draws)."""
+    def from_dict(cls, doc: Mapping, form: Form, point: Mapping, source: str = "fit JSON", *,
+                  flops_per_token: float = 6.0):
+        """Rebuild from :meth:`to_dict` output (needs the draws); ``flops_per_token`` is the
+        fit's, for a document written before the bootstrap recorded it."""
         check_same_point(doc.get("point"), point, source, "bootstrap.point")
         try:
             draws = np.asarray(doc["draws"], dtype=float)
@@ -586,7 +567,9 @@ class BootstrapResult(FrozenOnUnpickle):
                        # documents written before clusters were resampled: rows
                        clusters=_column_name(doc.get("clusters"), "clusters"),
                        # documents written before the restriction was recorded: none said
-                       restriction=_restriction(doc.get("restriction", "")))
+                       restriction=_restriction(doc.get("restriction", "")),
+                       flops_per_token=check_positive(
+                           "flops_per_token", doc.get("flops_per_token", flops_per_token)))
         except (KeyError, TypeError, ValueError) as exc:
             if isinstance(exc, InputError):
                 raise

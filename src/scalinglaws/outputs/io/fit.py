@@ -137,7 +137,8 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
     if doc.get("bootstrap"):
         from ...uncertainty.bootstrap_result import BootstrapResult
 
-        bootstrap = BootstrapResult.from_dict(doc["bootstrap"], form, values, source)
+        bootstrap = BootstrapResult.from_dict(doc["bootstrap"], form, values, source,
+                                              flops_per_token=result.flops_per_token)
     if doc.get("uncertainty") is not None:
         from .uncertainty import calibrated_from_dict
 
