@@ -150,22 +150,30 @@ FORM_INPUTS = ("N", "D", "C", "U", "S_min", "task_loss")
 
 def _form_inputs(args, form) -> dict:
     """The inputs ``form`` needs, from their flags; refuses a missing one and one the form
-    does not take, naming the flags."""
-    missing = [n for n in form.inputs if getattr(args, n, None) is None]
+    does not take, naming the flags. For a law of N and D, --C with one of --N and --D
+    stands for the other (``scalinglaws.predict`` derives it from C = k N D)."""
+    given = {n for n in FORM_INPUTS if getattr(args, n, None) is not None}
+    pair = {"N", "D"} <= set(form.inputs) and "C" not in form.inputs
+    derived = ({"N", "D"} - given).pop() if pair and "C" in given and len({"N", "D"} & given) == 1 \
+        else None
+    missing = [n for n in form.inputs if n not in given and n != derived]
     no_flag = [n for n in missing if n not in FORM_INPUTS]
     if no_flag:
         raise InputError(f"form {form.name!r} takes the input{'s' * (len(no_flag) > 1)} "
                          f"{', '.join(no_flag)}, which has no command-line flag; predict in "
                          "Python: scalinglaws.load(FIT).predict(...)")
+    hint = " (or --C with one of --N and --D)" if pair else ""
     if missing:
         raise InputError(f"form {form.name!r} takes {', '.join(form.inputs)}: give "
-                         f"{' and '.join(quantity_flag(n) for n in missing)}")
-    unused = [n for n in FORM_INPUTS if getattr(args, n, None) is not None
-              and n not in form.inputs]
+                         f"{' and '.join(quantity_flag(n) for n in missing)}{hint}")
+    unused = [n for n in FORM_INPUTS if n in given and n not in form.inputs
+              and not (n == "C" and derived)]
     if unused:
         raise InputError(f"form {form.name!r} takes {', '.join(form.inputs)}, not "
-                         f"{' '.join(quantity_flag(n) for n in unused)}")
-    return quantities(args, form.inputs)
+                         f"{' '.join(quantity_flag(n) for n in unused)}"
+                         + ("; --C stands for the one of --N and --D not given"
+                            if unused == ["C"] and pair else ""))
+    return quantities(args, [n for n in form.inputs if n != derived] + ["C"] * bool(derived))
 
 
 def cmd_predict(args) -> int:
@@ -442,7 +450,8 @@ def register(sub) -> None:
                        description="Predict the loss (nats/token) of models from a fit saved "
                                    "with `fit --out`. Give the inputs the fit's form takes "
                                    "(`scalinglaws forms` lists them): --N (parameters) and --D "
-                                   "(tokens) for chinchilla, also --U (unique tokens) for "
+                                   "(tokens) for chinchilla (or --C with one of them: the other "
+                                   "from C = k N D, k the fit's FLOPs per token), also --U (unique tokens) for "
                                    "data_constrained, --N and --S-min (steps) for kaplan_ns, "
                                    "--C for kaplan_c, --task-loss for the task forms; lists of "
                                    "equal length pair up, a single value broadcasts. A fit "
