@@ -309,6 +309,25 @@ def test_a_perplexity_not_above_one_is_refused_naming_the_cell(tmp_path):
         load_runs(path, columns={"loss": "perplexity"}, loss_units="perplexity")
 
 
+def test_nats_read_as_perplexities_warn(tmp_path):
+    # before: accepted silently, every loss then ln(nats) = 0.6 .. 0.95 nats per token.
+    # Large models' nats (1.9 .. 2.6, below e): as perplexities, every run under 1 nat,
+    # where no public run is (the lowest in /work/shared: 1.018, OLMo's code loss)
+    table = pd.DataFrame({"N": [1e9, 3e9, 1e10, 7e10], "D": [2e10, 6e10, 2e11, 1.4e12],
+                          "loss": [2.6, 2.35, 2.1, 1.9]})
+    path = tmp_path / "nats.csv"
+    table.to_csv(path, index=False)
+    with pytest.warns(UnitsWarning, match=r"nats\.csv: column 'loss' \(loss\) read as "
+                                          r"perplexities \(loss_units\) puts every run below 1 "
+                                          r"nat per token \(the largest perplexity is 2\.6, at "
+                                          r"row 0 \(line 2\), below e = 2\.718\).*drop "
+                                          r"loss_units, or set it to 'nats'"):
+        load_runs(path, loss_units="perplexity")
+    # real perplexities: the sweep's own (12.9 .. 60.9), and one run just above e, are quiet
+    assert quiet_load(sweep().assign(loss=np.exp(sweep()["loss"])), loss_units="perplexity")[1] == []
+    assert quiet_load(table.assign(loss=[2.72, 2.35, 2.1, 1.9]), loss_units="perplexity")[1] == []
+
+
 def test_perplexity_with_missing_cells_omitted():
     table = {"N": [1e8, 2e8, 4e8], "D": [1e10, 2e10, 4e10], "ppl": [30.0, None, 20.0]}
     with pytest.warns(ScalingLawsWarning, match="dropped 1 of 3 rows"):
