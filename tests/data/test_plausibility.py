@@ -124,7 +124,7 @@ def test_swapped_n_and_d_warn_and_say_how_to_map_them(tmp_path):
         path, index=False)
     said = quiet_load(path)[1]
     assert len(said) == 1
-    assert "90 of 108 runs have fewer tokens than parameters (median tokens per " \
+    assert "90 of 108 runs with fewer tokens than parameters (median tokens per " \
            "parameter D/N 0.0544)" in said[0]
     assert "are N and D swapped (if so, set the columns option (N=tokens, D=params))" \
         in said[0]
@@ -136,7 +136,7 @@ def test_fewer_tokens_than_parameters_in_every_run_warns():
     table = sweep().drop(columns="C")
     table["D"] = table["N"] / 2  # D/N = 0.5 everywhere: inside the old 0.01..1e5 window
     said = quiet_load(table)[1]
-    assert len(said) == 1 and "40 of 40 runs have fewer tokens than parameters" in said[0]
+    assert len(said) == 1 and "40 of 40 runs with fewer tokens than parameters" in said[0]
 
 
 @pytest.mark.parametrize("share, warned", [(0.45, False), (0.55, True)])
@@ -149,7 +149,7 @@ def test_the_swap_check_asks_most_runs(share, warned):
     said = quiet_load({"N": N, "D": ratio * N, "loss": np.linspace(4, 3, 40)})[1]
     assert bool(said) == warned
     if warned:
-        assert f"{n_below} of 40 runs have fewer tokens than parameters" in said[0]
+        assert f"{n_below} of 40 runs with fewer tokens than parameters" in said[0]
 
 
 def test_a_header_naming_a_scale_warns_for_the_column_it_names(tmp_path):

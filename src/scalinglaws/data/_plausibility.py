@@ -35,6 +35,7 @@ from collections.abc import Callable, Collection, Mapping
 import numpy as np
 
 from .._exceptions import InputError, ScalingLawsWarning, UnitsWarning
+from .._text import counted
 
 __all__ = ["LOSS_UNITS", "DUPLICATES", "MAX_PLAUSIBLE_LOSS", "MIN_LARGEST_LOSS", "MIN_LARGEST",
            "TOKENS_PER_PARAMETER", "NAMED_LIKE", "loss_name_units", "to_nats", "warn_units",
@@ -301,8 +302,9 @@ def _check_tokens_per_parameter(frame, mapping: Mapping, column_of: Callable[[st
                    else "are N and D swapped")
         units = f"is {column_of('D')} in millions or billions"
         first, second = (units, swapped) if ratio < 1e-3 else (swapped, units)
-        warn(f"{fewer} of {len(ratios)} runs have fewer tokens than parameters (median tokens "
-             f"per parameter D/N {ratio:.3g}); no public sweep has most of its runs there "
+        warn(f"{fewer} of {counted(len(ratios), 'run')} with fewer tokens than parameters "
+             f"(median tokens per parameter D/N {ratio:.3g}); no public sweep has most of its "
+             "runs there "
              f"(their medians are 8 to 704; Chinchilla-optimal is about 20): {first}, or "
              f"{second}? Write N in parameters and D in tokens; {_SILENCE.format('')}")
 

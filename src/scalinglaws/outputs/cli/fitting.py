@@ -8,6 +8,7 @@ import os
 import textwrap
 
 from ..._exceptions import InputError
+from ..._text import counted
 from ._common import (UNITS, add_bootstrap_options, add_confidence_level_option,
                       add_data_options, add_fit_argument,
                       add_flops_per_token_option, add_form_option, add_group_option,
@@ -325,7 +326,8 @@ def cmd_generate(args) -> int:
                                sep="\t" if suffix in (".tsv", ".tab") else ",")
     layout = "".join(f", {flag} {' '.join(f'{v:g}' for v in values)}"
                      for flag, values in (("--U", args.U), ("--epochs", args.epochs)) if values)
-    print(f"wrote {len(runs)} runs to {args.out} (form {args.form}{layout}, noise {args.noise}, "
+    print(f"wrote {counted(len(runs), 'run')} to {args.out} (form {args.form}{layout}, noise "
+          f"{args.noise}, "
           f"seed {args.seed})")
     return 0
 
