@@ -9,14 +9,15 @@ import textwrap
 
 from ..._exceptions import InputError
 from ..._text import counted
-from ._common import (UNITS, add_bootstrap_options, add_confidence_level_option,
-                      add_data_options, add_fit_argument,
+from ._common import (UNITS, add_bootstrap_options, add_cluster_option,
+                      add_confidence_level_option, add_data_options, add_fit_argument,
                       add_flops_per_token_option, add_form_option, add_group_option,
                       add_jobs_option, add_json_option, add_output_options,
                       add_quantity_options, add_seed_option, key_values, output_file,
                       quantity_flag,
                       nonnegative_int, positive_float, print_json, quantities, quantity,
-                      runs_from_args, show_progress, worker_count, write_output)
+                      runs_from_args, show_progress, worker_count, write_output,
+                      clusters_from_flag)
 from ._runs import flops_per_token_for, with_row_selection
 from ._tables import format_table
 
@@ -49,7 +50,7 @@ def cmd_fit(args) -> int:
         law = calibrate(result, runs, n_resamples=0, rng=args.seed,
                         axis=args.axis or "C", scatter=args.scatter, replicates=args.replicates,
                         n_jobs=worker_count(args.jobs), progress=show_progress(),
-                        clusters=_clusters(args.cluster))
+                        clusters=clusters_from_flag(args.cluster))
     if resamples:
         law = law.with_bootstrap(_bootstrap(args, result, runs, resamples))
     _show_fit(args, runs, result, law)
@@ -64,16 +65,8 @@ def _bootstrap(args, result, runs, resamples):
     level = 0.95 if args.confidence_level is None else args.confidence_level
     return bootstrap(result, runs, resamples, rng=args.seed, n_jobs=worker_count(args.jobs),
                      method=args.ci_method or "percentile", confidence_level=level,
-                     groups=args.group, clusters=_clusters(args.cluster),
+                     groups=args.group, clusters=clusters_from_flag(args.cluster),
                      progress=show_progress())
-
-
-def _clusters(flag):
-    """``--cluster``'s value as ``bootstrap``'s and ``calibrate``'s ``clusters``: not
-    typed, ``"auto"``; ``none`` (any case), None (rows); else the column."""
-    if flag is None:
-        return "auto"
-    return None if flag.strip().lower() == "none" else flag
 
 
 def _show_fit(args, runs, result, law) -> None:
@@ -436,11 +429,8 @@ def register(sub) -> None:
                         "percentile; predictions from the saved fit use percentiles)")
     add_group_option(p, help="resample runs within each value of this column (e.g. a "
                              "compute-budget label)")
-    p.add_argument("--cluster", metavar="COLUMN|none",
-                   help="the rows sharing a value of this column are one run: the bootstrap "
-                        "resamples them together and, with --uncertainty, the scatter and the "
-                        "rollout take whole runs (default: by run_id when rows are checkpoints "
-                        "of the same runs, else rows); none takes every row for a run")
+    add_cluster_option(p, "the bootstrap resamples them together and, with --uncertainty, "
+                          "the scatter and the rollout take whole runs")
     # None = not typed: a level, method or strata without a bootstrap is refused
     p.set_defaults(confidence_level=None)
     add_seed_option(p)
