@@ -17,22 +17,33 @@ reported. Every seed is fixed: the same command prints the same table.
 
     python bench/bench_plan.py [--sweeps 100] [--resamples 200] [--truth exact]
     python bench/bench_plan.py --extend 30 --sweeps 40     # next runs of a fitted sweep
+    python bench/bench_plan.py --json bench/plan_record.json   # also write the record
+
+``--json PATH`` writes what was printed as a record (atomically): the main study under
+``"main"``, ``--extend`` under ``"extend"``, each number with the digits printed, and the
+printed lines under ``"printed"``; the other study's section of an existing PATH is kept,
+so the two commands fill one file (``bench/plan_record.json``, which
+``tests/test_bench_records.py`` checks the README against).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import math
 import os
 import platform
+import shlex
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 import scalinglaws as sl
+from scalinglaws._files import atomic_write, json_text
 from scalinglaws.analysis.active import active_design
 from scalinglaws.analysis.designs import design_sd, planned_design, standard_design
 from scalinglaws.analysis.prior import Target, published_prior
@@ -74,7 +85,50 @@ def approach2(runs: Runs, compute: float):
     return math.log(row["N"]), math.log(row["N_low"]), math.log(row["N_high"])
 
 
-def main():
+class Printed:
+    """Print lines and keep them, for the record's ``printed``."""
+
+    def __init__(self):
+        self.lines = []
+
+    def __call__(self, text: str) -> None:
+        print(text)
+        self.lines.append(text)
+
+
+def _printed(value: float, digits: int):
+    """``value`` with the digits the table prints (None for NaN: JSON has none)."""
+    return None if math.isnan(value) else round(float(value), digits)
+
+
+def _command(argv) -> str:
+    """The command that made the record, without its ``--json PATH``."""
+    kept, skip = [], False
+    for token in argv:
+        if skip:
+            skip = False
+        elif token == "--json":
+            skip = True
+        elif not token.startswith("--json="):
+            kept.append(token)
+    return shlex.join(["python", "bench/bench_plan.py", *kept])
+
+
+def write_record(path, section: str, record: dict) -> None:
+    """Put ``record`` under ``section`` of the JSON file ``path`` (atomically), keeping the
+    other study's section of an existing file."""
+    path = Path(path)
+    document = json.loads(path.read_text()) if path.exists() else {}
+    document["_about"] = ("bench/bench_plan.py --json: the printed tables as numbers with "
+                          "the digits printed (4 decimals; width 3; coverage 0.1%); "
+                          "'printed' keeps the lines as printed")
+    document[section] = record
+    atomic_write(path, json_text(document, what="the bench record", indent=1,
+                                 ensure_ascii=False) + "\n")
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sweeps", type=int, default=100)
     parser.add_argument("--resamples", type=int, default=200)
@@ -89,16 +143,21 @@ def main():
                         help="instead: fit small sweeps, choose K more runs with the active "
                              "design, simulate and refit them, and compare the predicted and "
                              "realised shrink of the bootstrap sd of ln N_opt")
-    args = parser.parse_args()
+    parser.add_argument("--json", metavar="PATH",
+                        help="also write the printed tables as a record (module docstring)")
+    args = parser.parse_args(argv)
+    if args.json and not Path(args.json).resolve().parent.is_dir():
+        parser.error(f"--json {args.json}: no such folder")  # before minutes of work
     if args.extend:
-        return extend(args)
+        return extend(args, argv)
+    say = Printed()
     fractions = [float(f) for f in args.fractions.split(",")]
     S, C = args.sweep_budget, args.target_compute
-    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-          f"Python {platform.python_version()}; {datetime.date.today()}")
-    print(f"prior {args.prior}; truth {args.truth} (misspecified.py), noise sd {args.noise}; "
-          f"sweep budget {S:.3g} FLOP; target ln N_opt at {C:.3g} FLOP; {args.sweeps} sweeps x "
-          f"{args.resamples} bootstrap resamples (seeds 0..{args.sweeps - 1})")
+    say(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}; {datetime.date.today()}")
+    say(f"prior {args.prior}; truth {args.truth} (misspecified.py), noise sd {args.noise}; "
+        f"sweep budget {S:.3g} FLOP; target ln N_opt at {C:.3g} FLOP; {args.sweeps} sweeps x "
+        f"{args.resamples} bootstrap resamples (seeds 0..{args.sweeps - 1})")
     start = time.perf_counter()
     prior = published_prior(args.prior, scatter=args.noise, rng=0)
     target = Target.make("N_opt", C=C)
@@ -109,8 +168,8 @@ def main():
                                                         max_run_compute=S / 20)
         designs[f"active x{fraction:g}"] = plan.design()
     reach = full.compute_to_reach(design_sd(designs["standard"], prior, target))
-    print(f"planning: {time.perf_counter() - start:.1f} s; the active design's linearised sd "
-          f"reaches the standard grid's after {reach / S:.2f} of the sweep budget")
+    say(f"planning: {time.perf_counter() - start:.1f} s; the active design's linearised sd "
+        f"reaches the standard grid's after {reach / S:.2f} of the sweep budget")
     truth = true_log_n_opt(args.truth, C)
     # the planner's prediction had it known the truth (exact law only: Besiroglu et al.'s
     # Table 1 is the simulated law)
@@ -144,30 +203,44 @@ def main():
                          math.exp(np.median(widths)), covered / max(n, 1), failed))
             print(f"  {name} {analysis} done ({time.perf_counter() - start:.0f} s)",
                   file=sys.stderr)
-    print(f"{'design':<14} {'fit':<3} {'compute':>7} {'runs':>5} {'pred sd':>8} {'@truth':>7} "
-          f"{'sd':>7} {'rmse':>7} {'bias':>7} {'width':>7} {'cover':>6} {'fail':>4}")
+    say(f"{'design':<14} {'fit':<3} {'compute':>7} {'runs':>5} {'pred sd':>8} {'@truth':>7} "
+        f"{'sd':>7} {'rmse':>7} {'bias':>7} {'width':>7} {'cover':>6} {'fail':>4}")
     for r in rows:
-        print(f"{r[0]:<14} {r[1]:<3} {r[2]:7.3f} {r[3]:5d} {r[4]:8.4f} {r[5]:7.4f} {r[6]:7.4f} "
-              f"{r[7]:7.4f} {r[8]:+7.4f} {r[9]:7.3f} {r[10]:6.1%} {r[11]:4d}")
-    print("pred sd: linearised sd of ln N_opt under the prior (what the planner predicts); "
-          "@truth: the same under a prior centred on the simulated law; sd, "
-          "rmse, bias: of the estimated ln N_opt against the truth over the sweeps; width: "
-          "median 95% interval as a factor high/low (A3: bootstrap percentile; A2: t interval of "
-          "the fitted line); cover: share of intervals containing the true N_opt; fail: sweeps "
-          f"the analysis refused. {time.perf_counter() - start:.0f} s in all.")
+        say(f"{r[0]:<14} {r[1]:<3} {r[2]:7.3f} {r[3]:5d} {r[4]:8.4f} {r[5]:7.4f} {r[6]:7.4f} "
+            f"{r[7]:7.4f} {r[8]:+7.4f} {r[9]:7.3f} {r[10]:6.1%} {r[11]:4d}")
+    seconds = round(time.perf_counter() - start)
+    say("pred sd: linearised sd of ln N_opt under the prior (what the planner predicts); "
+        "@truth: the same under a prior centred on the simulated law; sd, "
+        "rmse, bias: of the estimated ln N_opt against the truth over the sweeps; width: "
+        "median 95% interval as a factor high/low (A3: bootstrap percentile; A2: t interval of "
+        "the fitted line); cover: share of intervals containing the true N_opt; fail: sweeps "
+        f"the analysis refused. {seconds} s in all.")
+    if args.json:
+        names = ("design", "analysis", "compute", "runs", "pred_sd", "pred_sd_at_truth", "sd",
+                 "rmse", "bias", "width", "coverage", "failed")
+        digits = (None, None, 3, None, 4, 4, 4, 4, 4, 3, 3, None)  # as the table prints them
+        write_record(args.json, "main", {
+            "command": _command(argv), "sweeps": args.sweeps, "resamples": args.resamples,
+            "prior": args.prior, "truth": args.truth, "noise": args.noise,
+            "sweep_budget": S, "target_compute": C, "reach_fraction": round(reach / S, 2),
+            "seconds": float(seconds),
+            "rows": [{name: value if places is None else _printed(value, places)
+                      for name, value, places in zip(names, row, digits)} for row in rows],
+            "printed": say.lines})
 
 
-def extend(args):
+def extend(args, argv):
     """Predicted against realised shrink when K active-design runs join a fitted sweep."""
     from scalinglaws.analysis.prior import prior_from_fit, target_values
 
+    say = Printed()
     C = args.target_compute
     target = Target.make("N_opt", C=C)
-    print(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
-          f"Python {platform.python_version()}; {datetime.date.today()}")
-    print(f"{args.sweeps} fitted sweeps (4 budgets 1e18..3e19 x 12 sizes, noise "
-          f"{args.noise}), {args.extend} more runs each (largest 1e20 FLOP), "
-          f"{args.resamples} bootstrap resamples, target ln N_opt at {C:.3g} FLOP")
+    say(f"machine: {os.cpu_count()} cores, {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}; {datetime.date.today()}")
+    say(f"{args.sweeps} fitted sweeps (4 budgets 1e18..3e19 x 12 sizes, noise "
+        f"{args.noise}), {args.extend} more runs each (largest 1e20 FLOP), "
+        f"{args.resamples} bootstrap resamples, target ln N_opt at {C:.3g} FLOP")
     start = time.perf_counter()
     form = sl.get_form("chinchilla")
     from scalinglaws.laws.synthetic import DEFAULT_TRUTH
@@ -204,13 +277,29 @@ def extend(args):
         realised.append(after / sd_of_target(boot))
         added_compute.append(added.total_compute)
     predicted, realised = np.array(predicted), np.array(realised)
-    print(f"added compute per sweep: median {np.median(added_compute):.3g} FLOP "
-          f"(the fitted sweep: {sum(12 * c for c in (1e18, 3e18, 1e19, 3e19)):.3g})")
-    print(f"shrink of the sd of ln N_opt: predicted mean {predicted.mean():.3f} "
-          f"(range {predicted.min():.3f}-{predicted.max():.3f}), realised mean "
-          f"{realised.mean():.3f} (range {realised.min():.3f}-{realised.max():.3f}, "
-          f"sd of the mean {realised.std(ddof=1) / np.sqrt(realised.size):.3f}); "
-          f"{time.perf_counter() - start:.0f} s")
+    fitted = sum(12 * c for c in (1e18, 3e18, 1e19, 3e19))
+    sd_of_mean = realised.std(ddof=1) / np.sqrt(realised.size)
+    seconds = round(time.perf_counter() - start)
+    say(f"added compute per sweep: median {np.median(added_compute):.3g} FLOP "
+        f"(the fitted sweep: {fitted:.3g})")
+    say(f"shrink of the sd of ln N_opt: predicted mean {predicted.mean():.3f} "
+        f"(range {predicted.min():.3f}-{predicted.max():.3f}), realised mean "
+        f"{realised.mean():.3f} (range {realised.min():.3f}-{realised.max():.3f}, "
+        f"sd of the mean {sd_of_mean:.3f}); {seconds} s")
+    if args.json:
+        def g3(value):  # printed with 3 significant digits
+            return float(f"{value:.3g}")
+
+        write_record(args.json, "extend", {
+            "command": _command(argv), "sweeps": args.sweeps, "k": args.extend,
+            "resamples": args.resamples, "added_compute_median": g3(np.median(added_compute)),
+            "fitted_sweep_compute": g3(fitted),
+            "predicted_mean": _printed(predicted.mean(), 3),
+            "predicted_range": [_printed(predicted.min(), 3), _printed(predicted.max(), 3)],
+            "realised_mean": _printed(realised.mean(), 3),
+            "realised_range": [_printed(realised.min(), 3), _printed(realised.max(), 3)],
+            "realised_sd_of_mean": _printed(sd_of_mean, 3), "seconds": float(seconds),
+            "printed": say.lines})
 
 
 if __name__ == "__main__":

@@ -279,8 +279,9 @@ def test_bootstrap_coverage_of_the_estimator_study_is_the_record():
 # ------------------------------------------------ sweep planning (bench/bench_plan.py)
 # bench/plan_record.json: `python bench/bench_plan.py` (100 sweeps x 200 resamples, 268 s on
 # 2 shared cores) and `python bench/bench_plan.py --extend 30 --sweeps 40` (45 s), run on
-# 2026-12-02 and parsed from their printed tables (the bench has no --json); too long for
-# the suite. tests/analysis/test_plan.py reruns a smaller simulation (slow).
+# 2026-12-02 and parsed from their printed tables (the bench had no --json then; it writes
+# the same record with `--json bench/plan_record.json` now: test_bench_plan_json_...); too
+# long for the suite. tests/analysis/test_plan.py reruns a smaller simulation (slow).
 PLAN_ROWS = [("standard", "A3", "1"), ("standard", "A2", "1"), ("planned", "A3", "1"),
              ("planned", "A2", "1"), ("active x1", "A3", "1"), ("active x0.5", "A3", "1/2"),
              ("active x0.25", "A3", "1/4")]
@@ -378,3 +379,46 @@ def test_sweep_planning_prior_and_truth_centres():
     assert (f"its N_opt is {n_opt(HOFFMANN_2022_TEX) / 1e9:.0f}B, the truth's "
             f"{n_opt(BESIROGLU_2024_TABLE1) / 1e9:.0f}B") in PROSE
     assert "its N_opt is 52B, the truth's 96B" in PROSE
+
+
+def _keys(document):
+    """The record's layout: every key, nested (a list's first item stands for all)."""
+    if isinstance(document, dict):
+        return {key: _keys(value) for key, value in document.items()}
+    if isinstance(document, list) and document and isinstance(document[0], dict):
+        return [_keys(document[0])]
+    return type(document).__name__ if document is not None else "float"
+
+
+def test_bench_plan_json_writes_the_record_it_prints(tmp_path, capsys):
+    """`bench_plan.py --json PATH` (before: none; plan_record.json was parsed by hand from
+    the printed tables) writes the record in plan_record.json's layout, each number the one
+    its printed line shows, and --extend adds its section without losing the main one."""
+    bench = load_bench("bench_plan")
+    path = tmp_path / "plan.json"
+    small = ["--sweeps", "2", "--resamples", "5", "--sweep-budget", "1e20", "--fractions", "1"]
+    bench.main([*small, "--json", str(path)])
+    printed = capsys.readouterr().out.splitlines()
+    bench.main(["--extend", "2", "--sweeps", "2", "--resamples", "5", "--json", str(path)])
+    printed_extend = capsys.readouterr().out.splitlines()
+    record, committed = json.loads(path.read_text()), _record("plan_record.json")
+    assert _keys(record["main"]) == _keys(committed["main"])
+    assert _keys(record["extend"]) == _keys(committed["extend"])
+    main, extend = record["main"], record["extend"]
+    assert main["printed"] == printed and extend["printed"] == printed_extend
+    assert main["command"] == "python bench/bench_plan.py " + " ".join(small)
+    assert (main["sweeps"], main["resamples"], main["sweep_budget"]) == (2, 5, 1e20)
+    # each row's numbers, read back from its printed line (the table's own digits)
+    lines = [line for line in printed if line.split()[0] in ("standard", "planned", "active")]
+    assert len(lines) == len(main["rows"]) == 5  # two grids x A3, A2; the active design
+    for line, row in zip(lines, main["rows"]):
+        cells = line.replace(" x", "_x").split()
+        assert cells[0].replace("_x", " x") == row["design"] and cells[1] == row["analysis"]
+        numbers = [float(c.rstrip("%")) for c in cells[2:]]
+        assert numbers[:-2] + [numbers[-2] / 100, numbers[-1]] == [
+            row["compute"], row["runs"], row["pred_sd"], row["pred_sd_at_truth"], row["sd"],
+            row["rmse"], row["bias"], row["width"], row["coverage"], row["failed"]], line
+    shrink = printed_extend[-1]
+    assert f"predicted mean {extend['predicted_mean']:.3f}" in shrink
+    assert f"realised mean {extend['realised_mean']:.3f}" in shrink
+    assert f"sd of the mean {extend['realised_sd_of_mean']:.3f}" in shrink

@@ -240,3 +240,19 @@ def test_a_fixed_fits_percentiles_say_they_take_the_fixed_value_as_exact():
             law = law.with_bootstrap(sl.bootstrap(law, runs, 30, rng=0, progress=False))
             p = predict(law, N=3e10, D=6e11)
         assert p.method == method and p.n_draws == 30
+
+
+def test_a_calibrated_law_takes_compute_with_one_of_n_and_d(calibrated):
+    """C with N stands for D = C / (k N), k the law's flops_per_token (6 for generate_sweep):
+    the same prediction and intervals as with that D written out here."""
+    _, delta = calibrated
+    n, c = np.array([3e8, 1e9]), 1e21
+    d = c / (delta.flops_per_token * n)
+    by_compute, by_tokens = predict(delta, N=n, C=c), predict(delta, N=n, D=d)
+    np.testing.assert_allclose(by_compute.inputs["D"], d, rtol=1e-14)
+    for name in ("loss", "confidence_low", "prediction_low", "prediction_high"):
+        np.testing.assert_allclose(getattr(by_compute, name), getattr(by_tokens, name),
+                                   rtol=1e-12)
+    bounds = delta.interval("prediction", N=n, C=c)
+    np.testing.assert_allclose([bounds.low, bounds.high], [by_tokens.prediction_low,
+                                             by_tokens.prediction_high], rtol=1e-12)

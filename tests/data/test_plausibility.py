@@ -124,7 +124,7 @@ def test_swapped_n_and_d_warn_and_say_how_to_map_them(tmp_path):
         path, index=False)
     said = quiet_load(path)[1]
     assert len(said) == 1
-    assert "90 of 108 runs have fewer tokens than parameters (median tokens per " \
+    assert "90 of 108 runs with fewer tokens than parameters (median tokens per " \
            "parameter D/N 0.0544)" in said[0]
     assert "are N and D swapped (if so, set the columns option (N=tokens, D=params))" \
         in said[0]
@@ -136,7 +136,7 @@ def test_fewer_tokens_than_parameters_in_every_run_warns():
     table = sweep().drop(columns="C")
     table["D"] = table["N"] / 2  # D/N = 0.5 everywhere: inside the old 0.01..1e5 window
     said = quiet_load(table)[1]
-    assert len(said) == 1 and "40 of 40 runs have fewer tokens than parameters" in said[0]
+    assert len(said) == 1 and "40 of 40 runs with fewer tokens than parameters" in said[0]
 
 
 @pytest.mark.parametrize("share, warned", [(0.45, False), (0.55, True)])
@@ -149,7 +149,7 @@ def test_the_swap_check_asks_most_runs(share, warned):
     said = quiet_load({"N": N, "D": ratio * N, "loss": np.linspace(4, 3, 40)})[1]
     assert bool(said) == warned
     if warned:
-        assert f"{n_below} of 40 runs have fewer tokens than parameters" in said[0]
+        assert f"{n_below} of 40 runs with fewer tokens than parameters" in said[0]
 
 
 def test_a_header_naming_a_scale_warns_for_the_column_it_names(tmp_path):
@@ -307,6 +307,25 @@ def test_a_perplexity_not_above_one_is_refused_naming_the_cell(tmp_path):
     with pytest.raises(InputError, match=r"ppl\.csv: row 1 \(line 3\), column 'perplexity' "
                                          r"\(loss\): perplexity 0\.9 is not above 1"):
         load_runs(path, columns={"loss": "perplexity"}, loss_units="perplexity")
+
+
+def test_nats_read_as_perplexities_warn(tmp_path):
+    # before: accepted silently, every loss then ln(nats) = 0.6 .. 0.95 nats per token.
+    # Large models' nats (1.9 .. 2.6, below e): as perplexities, every run under 1 nat,
+    # where no public run is (the lowest in /work/shared: 1.018, OLMo's code loss)
+    table = pd.DataFrame({"N": [1e9, 3e9, 1e10, 7e10], "D": [2e10, 6e10, 2e11, 1.4e12],
+                          "loss": [2.6, 2.35, 2.1, 1.9]})
+    path = tmp_path / "nats.csv"
+    table.to_csv(path, index=False)
+    with pytest.warns(UnitsWarning, match=r"nats\.csv: column 'loss' \(loss\) read as "
+                                          r"perplexities \(loss_units\) puts every run below 1 "
+                                          r"nat per token \(the largest perplexity is 2\.6, at "
+                                          r"row 0 \(line 2\), below e = 2\.718\).*drop "
+                                          r"loss_units, or set it to 'nats'"):
+        load_runs(path, loss_units="perplexity")
+    # real perplexities: the sweep's own (12.9 .. 60.9), and one run just above e, are quiet
+    assert quiet_load(sweep().assign(loss=np.exp(sweep()["loss"])), loss_units="perplexity")[1] == []
+    assert quiet_load(table.assign(loss=[2.72, 2.35, 2.1, 1.9]), loss_units="perplexity")[1] == []
 
 
 def test_perplexity_with_missing_cells_omitted():

@@ -126,7 +126,7 @@ def test_shared_public_tables_load(shared_dir):
 
 def test_muennighoff_names_the_runs_it_leaves_out(shared_dir):
     folder = shared_dir / "datasets" / "muennighoff2023_datablations"
-    with pytest.warns(ScalingLawsWarning, match="9 runs have no loss") as record:
+    with pytest.warns(ScalingLawsWarning, match="9 runs with no loss") as record:
         runs = ds.muennighoff2023(folder)
     assert len(runs) == 308
     message = str(record[0].message)

@@ -1,7 +1,9 @@
-"""fitting/result: check_fitted_on (the uncertainty stage refuses data a fit was not made on)
-and the result's repr."""
+"""fitting/result: check_fitted_on (the uncertainty stage refuses data a fit was not made on),
+the result's repr, and predict's inputs (C with one of N and D; nothing ignored)."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -91,3 +93,39 @@ def test_to_frame_with_a_bootstrap_adds_its_intervals_and_what_they_are(runs):
                            "n_draws": len(boot.draws), "n_failed": boot.n_failed,
                            "groups": None, "clusters": None}
     assert frame.attrs == boot.to_frame().attrs
+
+
+# Hoffmann et al. 2022's printed coefficients (App D.2 Eq 10) and Chinchilla itself:
+# N = 70e9, D = 1.4e12, C = 6 N D = 5.88e23 FLOP, L = 1.9366 (Form.predict's doctest)
+HOFFMANN = dict(E=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28)
+
+
+def test_predict_derives_the_missing_one_of_n_and_d_from_compute():
+    # before: predict(N=..., C=...) ignored C and said "missing D"; predict(N, D, C=...)
+    # ignored C silently
+    law = sl.FitResult.from_params("chinchilla", HOFFMANN)
+    assert float(law.predict(N=70e9, C=5.88e23)) == pytest.approx(1.9366, abs=5e-5)  # 4 printed digits
+    assert float(law.predict(D="1.4T", C=5.88e23)) == pytest.approx(1.9366, abs=5e-5)
+    # arrays broadcast; D = C / (6 N) computed here
+    n, c = np.array([1e9, 1e10]), 1e22
+    np.testing.assert_allclose(law.predict(N=n, C=c), law.predict(N=n, D=c / (6 * n)),
+                               rtol=1e-14)
+    # the fit's own k (a fit of runs loaded with flops_per_token=3) is the one used
+    half = dataclasses.replace(law, options={**law.options, "flops_per_token": 3.0})
+    np.testing.assert_allclose(half.predict(N=n, C=c), law.predict(N=n, D=c / (3 * n)),
+                               rtol=1e-14)
+    # scalinglaws.predict takes it too
+    assert sl.predict(law, N=70e9, C=5.88e23).inputs["D"] == pytest.approx(1.4e12, rel=1e-14)
+
+
+@pytest.mark.parametrize("inputs, says", [
+    (dict(N=7e10, D=1.4e12, C=5.88e23), "drop C, or one of N and D"),
+    (dict(C=5.88e23), "give N or D with it"),
+    (dict(N=7e10, D=1.4e12, tokens=1e9), "unknown input tokens"),
+    (dict(N=[1e9, 2e9, 3e9], C=[1e20, 1e21]), "C and N do not broadcast"),
+])
+def test_predict_refuses_an_input_it_would_not_use(inputs, says):
+    law = sl.FitResult.from_params("chinchilla", HOFFMANN)
+    for call in (lambda: law.predict(**inputs), lambda: sl.predict(law, **inputs)):
+        with pytest.raises(InputError, match=says):
+            call()

@@ -167,3 +167,18 @@ def test_generate_writes_tsv_by_the_name_and_refuses_other_formats(tmp_path, cap
     assert ("generate writes the runs as CSV or TSV, not parquet; end the name with .csv or "
             ".tsv") in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["runs.tsv"]
+
+
+def test_predict_takes_compute_with_one_of_n_and_d(tmp_path, capsys):
+    # before: "--C" was refused for a law of N and D; Python's predict(N=, C=) ignored C
+    out = tmp_path / "hoffmann.json"
+    FitResult.from_params("chinchilla", dict(E=1.69, A=406.4, B=410.7, alpha=0.34,
+                                             beta=0.28)).save(out)
+    assert main(["predict", str(out), "--N", "70B", "--C", "5.88e23", "--json"]) == 0
+    row, = _json(capsys)["rows"]
+    # Chinchilla: D = 5.88e23 / (6 * 70e9) = 1.4e12; Hoffmann's coefficients give 1.9366
+    # (4 printed digits, Form.predict's doctest)
+    assert row["D"] == pytest.approx(1.4e12, rel=1e-14)
+    assert row["loss"] == pytest.approx(1.9366, abs=5e-5)
+    assert main(["predict", str(out), "--N", "70B", "--D", "1.4T", "--C", "5.88e23"]) == 2
+    assert "not --C; --C stands for the one of --N and --D not given" in capsys.readouterr().err

@@ -199,6 +199,39 @@ def test_a_mistyped_old_spelling_suggests_the_flag_it_stands_for(argv, expected,
     assert f"unrecognized arguments: {expected}" in err, err
 
 
+@pytest.mark.parametrize("argv, flag, said_before", [
+    # a flag of another command was respelled as one of this command's (cutoff 0.6):
+    # said_before is the suggestion made then
+    (["fit", "sweep.csv", "--holdout", "N"], "--holdout", "--out"),
+    (["predict", "fit.json", "--form", "chinchilla"], "--form", "--force"),
+    (["predict", "fit.json", "--cluster", "auto"], "--cluster", "--compute"),
+    (["optimal", "fit.json", "--C", "1e22", "--bootstrap", "10"], "--bootstrap", None),
+])
+def test_a_flag_of_another_command_names_the_commands_that_take_it(argv, flag, said_before,
+                                                                   capsys):
+    import re
+
+    from scalinglaws.outputs.cli import build_parser
+
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "did you mean" not in err, err
+    named = re.search(rf"{flag} is a flag of (.*), not of `scalinglaws {argv[0]}`", err)
+    assert named, err
+    commands = re.findall(r"`([^`]+)`", named.group(1))
+    # each command named takes the flag, and is not the one that refused it
+    parsers = {" ".join(path): parser for path, parser in _parsers(build_parser())}
+    assert commands and f"scalinglaws {argv[0]}" not in commands
+    for command in commands:
+        assert flag in parsers[command]._option_string_actions, command
+
+
+def test_a_word_far_from_every_flag_gets_no_suggestion(capsys):
+    assert main(["fit", "sweep.csv", "--frobnicate", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --frobnicate 3 (see `scalinglaws fit --help`)" in err
+
+
 @pytest.mark.parametrize("argv, expected", [
     # argparse kept the last list: `--N 7B --N 70B` predicted 70B alone, without a word
     (["predict", "fit.json", "--N", "7B", "--N", "70B", "--D", "1.4T"],

@@ -115,5 +115,5 @@ def test_an_exact_fit_has_no_sandwich_standard_errors():
         warnings.simplefilter("ignore", sl.ScalingLawsWarning)
         result = sl.fit(runs)
     for correction in ("HC0", "HC1"):
-        with pytest.raises(InputError, match="5 runs for 5 free parameters leave no residual"):
+        with pytest.raises(InputError, match="5 runs for 5 free parameters: no residual"):
             asymptotic_covariance(result, runs, correction=correction)

@@ -168,3 +168,39 @@ def test_rows_without_a_run_id_are_runs_of_their_own(checkpoints):
     law = calibrate(_fit(holed), holed, n_resamples=10, rng=0, progress=False)
     assert law.clusters == "run_id" and law.bootstrap.clusters == "run_id"
     assert law.scatter.n_runs == 19 + 4 and law.scatter.dof == 23 - 5
+
+
+def test_cli_backtest_rollout_takes_the_cluster_flag(checkpoints, tmp_path, capsys):
+    """backtest --rollout --cluster COLUMN|auto|none (before: no such flag, always auto):
+    whole runs keep each run on one side of every cut (checked against the table's run_id),
+    rows do not."""
+    from scalinglaws.outputs.cli import main
+
+    runs, _ = checkpoints
+    table = tmp_path / "runs.csv"
+    runs.to_frame().to_csv(table, index=False)
+    run = runs.frame["run_id"].to_numpy()
+    documents = {}
+    for name, flags in (("default", []), ("auto", ["--cluster", "auto"]),
+                        ("column", ["--cluster", "run_id"]), ("none", ["--cluster", "None"])):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+            assert main(["backtest", str(table), "--rollout", "--cuts", "3", *flags,
+                         "--json"]) == 0, name
+        documents[name] = json.loads(capsys.readouterr().out)
+
+    def leaked(document):
+        records = document["records"]
+        count = 0
+        for k in range(len(document["folds"])):
+            held = {r for r, f in zip(records["row"], records["fold"]) if f == k}
+            fitted = set(range(len(run))) - held
+            count += len({run[r] for r in held} & {run[r] for r in fitted})
+        return count
+
+    for name in ("default", "auto", "column"):
+        assert documents[name]["options"]["clusters"] == "run_id", name
+        assert leaked(documents[name]) == 0, name
+    assert "clusters" not in documents["none"]["options"] and leaked(documents["none"]) > 0
+    assert main(["backtest", str(table), "--cluster", "run_id"]) == 2
+    assert "--cluster applies with --rollout" in capsys.readouterr().err

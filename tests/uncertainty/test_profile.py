@@ -165,5 +165,5 @@ def test_an_exact_fit_is_refused_for_its_degrees_of_freedom():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sl.ScalingLawsWarning)
         result = sl.fit(runs)
-    with pytest.raises(InputError, match="5 runs for 5 free parameters leave no residual"):
+    with pytest.raises(InputError, match="5 runs for 5 free parameters: no residual"):
         profile_interval(result, runs, "alpha")

@@ -25,6 +25,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, CurveResamplingWarning, InputError, ScalingLawsWarning
+from .._text import counted
 from .._validation import (
     as_names,
     check_choice,
@@ -296,7 +297,7 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
         raise InputError(f"run {unplanned[0]!r} has no planned schedule: predict_final needs "
                          "the LR the run will follow to its end; attach it with "
                          "curves.with_schedules({run: schedule}) or give `schedules` "
-                         f"({len(unplanned)} of {len(curves.runs)} runs have none)")
+                         f"({len(unplanned)} of {counted(len(curves.runs), 'run')} without one)")
     rows = []
     for run in curves.runs:
         part = curves.select([run])

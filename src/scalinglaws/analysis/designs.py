@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import InputError, ScalingLawsWarning
+from .._text import counted
 from .._validation import FrozenDict, check_int, check_numbers, check_positive, check_rng
 from ..data.runs import Runs
 from ..fitting.isoflop import isoflop_fit
@@ -131,7 +132,8 @@ class Design:
 
     def summary(self) -> str:
         iso = self._runs.loc[self._runs["budget"] >= 0]
-        lines = [f"{self.kind} design: {self.n_runs} runs, {self.total_compute:.4g} FLOP"]
+        lines = [f"{self.kind} design: {counted(self.n_runs, 'run')}, {self.total_compute:.4g} "
+                 "FLOP"]
         if len(iso):
             lines.append(f"  {iso['budget'].nunique()} IsoFLOP budgets {iso['C'].min():.3g} ... "
                          f"{iso['C'].max():.3g} FLOP, {len(iso) // iso['budget'].nunique()} "

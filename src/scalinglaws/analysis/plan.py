@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import InputError
+from .._text import counted
 from .._validation import FrozenDict, check_confidence_level, check_positive, to_plain
 from ..laws.shapes import propose_shapes
 from .active import ActiveDesign, active_design
@@ -160,7 +161,7 @@ class SweepPlan:
             error = self._shapes["N_error"].abs().fillna(np.inf) if "N_error" in \
                 self._shapes else np.full(len(self._shapes), np.inf)
             off = int(np.sum(error > SHAPE_TOLERANCE))
-            lines.append(f"shapes: {len(self._shapes)} runs"
+            lines.append(f"shapes: {counted(len(self._shapes), 'run')}"
                          + (f", {off} with no shape within {SHAPE_TOLERANCE:.0%} of the planned "
                             "size (the embeddings of the smallest width weigh too much)"
                             if off else ""))

@@ -6,6 +6,8 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._validation import check_confidence_level as _check_level
+from ..fitting.result import law_inputs
+from ..laws.flops import inputs_from_compute
 from ..laws.forms import Chinchilla
 from ..laws.frontier import frontier_terms
 from ..uncertainty.delta import FIXED_AS_EXACT, draws_log_predictions
@@ -64,8 +66,10 @@ def predict(fit, draws=None, confidence_level=None, *, interval: str | None = No
         extrapolation error measured on the sweep's own rollout) and always contains
         the confidence interval at the same level.
     **inputs : array_like
-        The form's inputs by name (``N=..., D=...``); arrays broadcast. With a
-        CalibratedFit, ``C=`` may be added to place the prediction on the compute axis.
+        The form's inputs by name (``N=..., D=...``); arrays broadcast. A law of N and D
+        also takes ``C=`` (FLOP) with one of them, the other derived from ``C = k N D``
+        (k the fit's ``flops_per_token``). With a CalibratedFit, ``C=`` may also be added
+        to N and D to place the prediction on the compute axis.
 
     Returns
     -------
@@ -118,11 +122,9 @@ def predict(fit, draws=None, confidence_level=None, *, interval: str | None = No
                          "instead of the fit")
     form, point = check_fit(fit)
     rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level)
-    unknown = [name for name in inputs if name not in form.inputs]
-    if unknown:
-        raise InputError(f"form {form.name!r} takes inputs {', '.join(form.inputs)}; "
-                         f"unknown input(s) {', '.join(unknown)}")
-    X, shape = form._broadcast_inputs(inputs)
+    # a duck-typed fit (a Form `.form` and `.params`) without k counts 6, as FitResult does
+    k = getattr(fit, "flops_per_token", 6.0)
+    X, shape = form._broadcast_inputs(law_inputs(form, inputs, k))
     warn_far_beyond(fit, X)
     values = loss_at_shared_inputs(form, rows, X)
     point_values, intervals, failed = summarise({"loss": values}, shape, level, n_draws)
@@ -149,6 +151,9 @@ def _calibrated_prediction(law, draws, confidence_level, interval, inputs) -> Pr
     The confidence interval is over the chosen draws (the law's bootstrap by default),
     or by the delta method without any; the prediction interval contains it."""
     form = law.form
+    # C with one of N and D gives the other (the interval's axis too); with both, C
+    # places the prediction on the compute axis (CalibratedFit.interval)
+    inputs = inputs_from_compute(inputs, form.inputs, law.flops_per_token)
     own = {k: v for k, v in inputs.items() if k in form.inputs}
     X, shape = form._broadcast_inputs(own)
     loss = shaped(np.asarray(law.fit.predict(**X), dtype=float), shape)

@@ -8,7 +8,9 @@ what to do. A warning, never an error: toy models and odd sweeps exist.
 
 * the loss column is named like a perplexity or a loss in bits (the package fits nats per
   token): :func:`loss_name_units`; ``loss_units=`` converts on loading (:func:`to_nats`);
-* a loss above any cross-entropy a language model reaches (:data:`MAX_PLAUSIBLE_LOSS`);
+* a loss above any cross-entropy a language model reaches (:data:`MAX_PLAUSIBLE_LOSS`),
+  or perplexities all below e (every loss under :data:`MIN_LARGEST_LOSS`: nats read as
+  perplexities);
 * a column of parameters, tokens or compute whose header names a scale (``params (M)``,
   ``tokens_B``, ``C (PF-days)``: :func:`header_scale`): the values are read as counts;
 * parameters, tokens or compute whose largest value is too small for any sweep
@@ -33,8 +35,9 @@ from collections.abc import Callable, Collection, Mapping
 import numpy as np
 
 from .._exceptions import InputError, ScalingLawsWarning, UnitsWarning
+from .._text import counted
 
-__all__ = ["LOSS_UNITS", "DUPLICATES", "MAX_PLAUSIBLE_LOSS", "MIN_LARGEST",
+__all__ = ["LOSS_UNITS", "DUPLICATES", "MAX_PLAUSIBLE_LOSS", "MIN_LARGEST_LOSS", "MIN_LARGEST",
            "TOKENS_PER_PARAMETER", "NAMED_LIKE", "loss_name_units", "to_nats", "warn_units",
            "header_scale", "scale_advice",
            "repeated_rows", "TAIL_INTERVALS", "loss_tails"]
@@ -52,6 +55,13 @@ DUPLICATES = ("warn", "keep", "drop", "raise")
 #: so 2 nats of margin. Perplexities above e^14.45 ≈ 1.9e6 escape this check; a
 #: perplexity sweep (typically 5 to 100s) does not.
 MAX_PLAUSIBLE_LOSS = math.log(256_000) + 2.0
+
+#: A sweep whose every loss is below this many nats per token is in other units: with
+#: ``loss_units="perplexity"``, a column of nats (1.8 to 2.7 for large models) reads as
+#: perplexities below e. The lowest loss of any run in the public sweeps of /work/shared
+#: is 1.018 (OLMo ladder, dolma_stack code loss; the others' lowest are 1.80 to 2.75),
+#: and every sweep's worst run is far above it (its smallest models, early checkpoints).
+MIN_LARGEST_LOSS = 1.0
 
 #: A sweep whose largest value is below these is written in other units (or is a toy:
 #: hence a warning). N: Kaplan et al. (2020) go down to 768 non-embedding parameters,
@@ -223,6 +233,13 @@ def warn_units(frame, mapping: Mapping, derived: tuple, source: str,
              f"ln(vocabulary size) (ln 256,000 = 12.45). Is it a perplexity (set loss_units "
              f"to 'perplexity': nats = ln(perplexity)), or a sum over a sequence "
              f"rather than a mean per token? {_SILENCE[0].upper()}{_SILENCE[1:].format('')}")
+    if loss_units == "perplexity" and loss.size and loss.max() < MIN_LARGEST_LOSS:
+        worst = int(np.argmax(loss))
+        warn(f"{column_of('loss')} read as perplexities (loss_units) puts every run below "
+             f"{MIN_LARGEST_LOSS:g} nat per token (the largest perplexity is "
+             f"{math.exp(loss[worst]):.4g}, at {where(worst)}, below e = 2.718), where no "
+             f"published sweep's worst run is: does the column hold nats already? Then "
+             f"drop loss_units, or set it to 'nats'; {_SILENCE.format('')}")
     flagged: set = set()
     # A header naming a scale (params (M)) says the unit outright; the value checks below
     # stay quiet for that column (one mistake, one warning).
@@ -285,8 +302,9 @@ def _check_tokens_per_parameter(frame, mapping: Mapping, column_of: Callable[[st
                    else "are N and D swapped")
         units = f"is {column_of('D')} in millions or billions"
         first, second = (units, swapped) if ratio < 1e-3 else (swapped, units)
-        warn(f"{fewer} of {len(ratios)} runs have fewer tokens than parameters (median tokens "
-             f"per parameter D/N {ratio:.3g}); no public sweep has most of its runs there "
+        warn(f"{fewer} of {counted(len(ratios), 'run')} with fewer tokens than parameters "
+             f"(median tokens per parameter D/N {ratio:.3g}); no public sweep has most of its "
+             "runs there "
              f"(their medians are 8 to 704; Chinchilla-optimal is about 20): {first}, or "
              f"{second}? Write N in parameters and D in tokens; {_SILENCE.format('')}")
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError
+from .._text import counted
 from .._validation import FrozenDict, check_positive, readonly_array
 from .curve_logs import CURVE_ALIASES
 from .runs import _PANDAS_COPY_ON_WRITE, fingerprint_arrays
@@ -129,7 +130,7 @@ class Curves:
 
     def __repr__(self) -> str:
         last = self._frame.groupby("run_id", sort=False)["step"].max()
-        return (f"Curves({len(self.runs)} runs, {len(self)} points from "
+        return (f"Curves({counted(len(self.runs), 'run')}, {counted(len(self), 'point')} from "
                 f"{Path(self.source).name if os.sep in self.source else self.source}; "
                 f"steps up to {int(last.max()):,}; loss {self._frame['loss'].min():.4g}–"
                 f"{self._frame['loss'].max():.4g}"

@@ -44,6 +44,7 @@ import warnings
 from pathlib import Path
 
 from .._exceptions import InputError, ScalingLawsWarning
+from .._text import counted
 # the table of datasets and the safe converters have their own modules; re-exported here,
 # where users import them
 from .public_catalog import DATASETS, PublicDataset
@@ -201,7 +202,8 @@ def muennighoff2023(path, *, fit_set_only: bool = False) -> Runs:
     if missing.any():
         names = table.loc[missing, "run_name"].tolist() if "run_name" in table.columns else \
             [f"row {i}" for i in np.flatnonzero(missing)]
-        warnings.warn(f"{source}: {int(missing.sum())} runs have no loss (unfinished; the "
+        warnings.warn(f"{source}: {counted(int(missing.sum()), 'run')} with no loss (unfinished; "
+                      "the "
                       f"authors recorded 0) and are left out: {', '.join(map(str, names))}",
                       ScalingLawsWarning, stacklevel=2)
         table = table[~missing]

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
+from .._text import counted
 from .._validation import (FrozenDict, FrozenOnUnpickle, as_names, check_choice,
                            check_fits_in_memory, deep_freeze)
 from ._hints import loss_hint, missing_column_message, read_explained, warn_unused_lookalikes
@@ -565,7 +566,7 @@ class Runs(FrozenOnUnpickle):
         if k == 0:
             return self
         if k >= len(self):
-            raise InputError(f"exclude_top_loss: k={k} would drop all {len(self)} runs")
+            raise InputError(f"exclude_top_loss: k={k} would drop all {counted(len(self), 'run')}")
         keep = np.ones(len(self), dtype=bool)
         keep[np.argsort(-self.loss, kind="stable")[:k]] = False
         return self._subset(keep, {"exclude_top_loss": int(k)})

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError
+from .._text import counted
 from .._validation import FrozenDict, FrozenOnUnpickle, check_finite, check_int
 from .columns import _listing
 from .readers import checked_mask
@@ -91,7 +92,7 @@ class TaskTable(FrozenOnUnpickle):
 
     def __repr__(self) -> str:
         return (f"TaskTable({len(self)} rows from {os.path.basename(self.source)}: "
-                f"{len(self.run_ids)} runs, {len(self.tasks)} tasks"
+                f"{counted(len(self.run_ids), 'run')}, {counted(len(self.tasks), 'task')}"
                 + (f"; {'; '.join(self.history)}" if self.history else "") + ")")
 
     @property

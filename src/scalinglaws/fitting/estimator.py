@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError, ScalingLawsWarning
+from .._text import counted
 from .._validation import check_bool, check_bounds, check_fits_in_memory, check_number_mapping
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
@@ -330,7 +331,8 @@ class LawFitter:
         if weights is not None:
             fingerprint = None if fingerprint is None else f"{fingerprint}+weights"
         if len(target) < len(self.free):
-            raise InputError(f"{len(target)} runs cannot determine {len(self.free)} free "
+            raise InputError(f"{counted(len(target), 'run')} cannot determine {len(self.free)} "
+                             "free "
                              f"parameters ({', '.join(self.free)}) of form {self.form.name!r}")
         if fingerprint is None:
             fingerprint = fingerprint_arrays([*inputs.items(), ("loss", target)]

@@ -59,6 +59,7 @@ import numpy as np
 
 from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .._parallel import PROCESS_CROSSOVER_SECONDS, map_blocks
+from .._text import counted
 from .._validation import as_names, check_numbers
 from ..data.runs import as_runs, fingerprint_arrays
 from ._stacked import (StackedGroups, block_lm, joint_bounds, joint_residuals, labelled_residuals,
@@ -152,10 +153,12 @@ class GroupedFitter:
         q = len(self.per_group)
         for key, index in zip(keys, rows):
             if len(index) < q:
-                raise InputError(f"group {column}={key!r} has {len(index)} runs, fewer than its "
+                raise InputError(f"group {column}={key!r} has {counted(len(index), 'run')}, fewer "
+                                 "than its "
                                  f"{q} own parameters ({', '.join(self.per_group)})")
         if len(target) < q * len(keys) + len(self.shared):
-            raise InputError(f"{len(target)} runs cannot determine {q * len(keys) + len(self.shared)} "
+            raise InputError(f"{counted(len(target), 'run')} cannot determine "
+                             f"{q * len(keys) + len(self.shared)} "
                              "parameters")
         per_inputs = [{k: v[index] for k, v in inputs.items()} for index in rows]
         per_target = [target[index] for index in rows]

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._text import counted
+
 __all__ = ["design_limits", "identifiability", "information_matrix", "scaled_condition_number",
            "ILL_CONDITIONED", "ONE_VALUE_SPREAD"]
 
@@ -110,7 +112,8 @@ def design_limits(fitted_range, n_runs: int, free: tuple) -> list:
     """
     limits = []
     if 0 < n_runs <= len(free):
-        limits.append(f"{n_runs} runs for {len(free)} free parameters: no residual degrees "
+        limits.append(f"{counted(n_runs, 'run')} for {len(free)} free parameters: no residual "
+                      "degrees "
                       "of freedom, so the law passes through the runs and nothing measures "
                       "its error; add runs or fix parameters")
     if len(free) <= 2:

@@ -43,9 +43,9 @@ import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning, user_stacklevel
 from .._files import atomic_write, check_output_path, json_text
+from .._text import counted
 from .._validation import FrozenOnUnpickle
-from .._validation import (check_confidence_level, check_positive,
-                           check_rng, to_plain)
+from .._validation import check_confidence_level, check_positive, check_rng, to_plain
 from .._version import __version__
 from ..data.runs import Runs, as_runs
 from ..laws.synthetic import DEFAULT_CURVE_SIZES, DEFAULT_HORIZONS, synthetic_training_curves
@@ -503,9 +503,8 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
         rows.append(row)
         distinct = np.unique(n_b).size
         if member.sum() < o["min_points"] or distinct < max(3, degree + 1):
-            row.update(status="too_few_points",
-                       reason=f"{int(member.sum())} runs ({distinct} distinct sizes); "
-                              f"`min_points` is {o['min_points']}")
+            row.update(status="too_few_points", reason=f"{counted(int(member.sum()), 'run')} "
+                       f"({counted(distinct, 'distinct size')}); `min_points` is {o['min_points']}")
             continue
         if distinct < len(n_b):  # repeated sizes: keep the best run of each (as Porian et al.)
             first = np.unique(n_b, return_index=True)[1]

@@ -15,11 +15,12 @@ from .._files import atomic_write, check_output_path, json_text
 from .._validation import FrozenOnUnpickle
 from .._validation import deep_freeze, to_plain
 from .._version import __version__
+from ..laws.flops import inputs_from_compute
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
 
 __all__ = ["FitResult", "SCHEMA_VERSION", "DOCUMENT_KIND", "check_fitted_on", "check_same_point",
-           "fitted_range"]
+           "fitted_range", "law_inputs"]
 
 #: version of the fit document written (see outputs/io for the versions read)
 SCHEMA_VERSION = 2  # 2: fitted_range (version 1 files are read: no range)
@@ -35,6 +36,24 @@ def fitted_range(inputs: Mapping) -> dict:
         product = np.asarray(inputs["N"], dtype=float) * np.asarray(inputs["D"], dtype=float)
         out["N*D"] = (float(np.min(product)), float(np.max(product)))
     return out
+
+
+def law_inputs(form: Form, inputs: Mapping, flops_per_token: float) -> dict:
+    """The inputs of ``form`` from ``inputs``: the one of N and D missing derived from ``C``
+    (:func:`~scalinglaws.laws.flops.inputs_from_compute`); an input the form does not take
+    is refused by name rather than ignored."""
+    out = inputs_from_compute(inputs, form.inputs, flops_per_token)
+    unknown = [name for name in out if name not in form.inputs]
+    if not unknown:
+        return out
+    takes = f"form {form.name!r} takes {', '.join(form.inputs)}"
+    if unknown == ["C"] and {"N", "D"} <= set(form.inputs):
+        given = [name for name in ("N", "D") if name in out]
+        raise InputError(f"{takes}: C (FLOP) is used to derive the one of N and D not given "
+                         f"(C = k N D, k = {flops_per_token:g}); "
+                         + ("drop C, or one of N and D" if len(given) == 2
+                            else "give N or D with it"))
+    raise InputError(f"{takes}; unknown input{'s' * (len(unknown) > 1)} {', '.join(unknown)}")
 
 
 def check_fitted_on(result, runs) -> str:
@@ -198,8 +217,14 @@ class FitResult(FrozenOnUnpickle):
         code (back-tests, calibration) can evaluate a law anywhere without noise. Use
         :func:`scalinglaws.predict` for intervals and for the
         :class:`~scalinglaws.ExtrapolationWarning` beyond 100x the fitted runs.
+
+        A law of N and D also takes ``C`` (FLOP) with one of them: the other is derived
+        from ``C = k N D`` with the fit's :attr:`flops_per_token`, e.g. ``predict(N=7e9,
+        C=1e22)``. An input the law does not take raises :class:`~scalinglaws.InputError`
+        naming it (``C`` with both N and D too: it would not be used).
         """
-        return self.form.predict(self.params, **inputs)
+        return self.form.predict(self.params, **law_inputs(self.form, inputs,
+                                                           self.flops_per_token))
 
     def with_bootstrap(self, bootstrap) -> FitResult:
         """A copy of this result carrying ``bootstrap`` (exported with the fit's JSON)."""

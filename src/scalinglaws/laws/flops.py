@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._exceptions import InputError
-from .._validation import check_bool, renamed_argument
+from .._validation import check_bool, check_numbers, renamed_argument
 # the argument check and return rule (shared by the stage; re-exported from here) and
 # Kaplan's critical batch (its own module; re-exported, the names users import from here)
 from ._quantity_checks import as_output, check_quantity
@@ -49,6 +49,7 @@ __all__ = [
     "training_flops_per_token",
     "tokens_for_compute",
     "params_for_compute",
+    "inputs_from_compute",
     "kaplan_params",
     "kaplan_forward_flops_per_token",
     "kaplan_training_flops_per_token",
@@ -217,6 +218,50 @@ def _other_factor(compute, name, value, flops_per_token):
     x = _check(name, value)
     k = _check("flops_per_token", flops_per_token)
     return _out(c / (k * x))
+
+
+def inputs_from_compute(inputs, names, flops_per_token):
+    """A law's inputs with the one of ``N`` and ``D`` not given derived from ``C = k N D``.
+
+    For a law of ``N`` and ``D`` (``names``, not taking ``C`` itself) given ``C`` and
+    exactly one of ``N``, ``D``: the other is ``C / (k x)`` (:func:`tokens_for_compute`,
+    :func:`params_for_compute`) and ``C`` is dropped, as a user who asks for "the 7B
+    model at 1e22 FLOP" means. Any other ``inputs`` are returned as given (a copy), ``C``
+    included, for the caller to use or refuse.
+
+    Parameters
+    ----------
+    inputs : mapping
+        Input name to value (numbers or text such as ``"7B"``; arrays broadcast).
+    names : sequence of str
+        The law's inputs.
+    flops_per_token : float
+        k in ``C = k N D`` (the fit's :attr:`~scalinglaws.FitResult.flops_per_token`).
+
+    Returns
+    -------
+    dict
+
+    Examples
+    --------
+    >>> inputs_from_compute({"N": 1e9, "C": 1.2e20}, ("N", "D"), 6.0)
+    {'N': 1000000000.0, 'D': 20000000000.0}
+    """
+    out = {name: value for name, value in inputs.items() if value is not None}
+    if ("C" not in out or "C" in names or not {"N", "D"} <= set(names)
+            or ("N" in out) == ("D" in out)):
+        return out
+    given = "N" if "N" in out else "D"
+    compute = check_numbers("C", out.pop("C"), positive=True)
+    value = check_numbers(given, out[given], positive=True)
+    try:
+        np.broadcast_shapes(compute.shape, value.shape)
+    except ValueError:
+        raise InputError(f"inputs C and {given} do not broadcast: shapes {compute.shape} "
+                         f"and {value.shape}") from None
+    derive = tokens_for_compute if given == "N" else params_for_compute
+    out["D" if given == "N" else "N"] = derive(compute, value, flops_per_token)
+    return out
 
 
 def training_flops_per_token(N, *, d_model=None, n_vocab=None, n_layer=None, n_ctx=None):

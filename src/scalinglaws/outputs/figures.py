@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .._exceptions import DataMismatchWarning, InputError
 from .._files import atomic_write, check_output_path, figure_metadata
+from .._text import counted
 from .._validation import check_bool
 from . import plot
 from .plot._checks import check_dpi, check_figsize, check_raster_size, check_result
@@ -156,7 +157,7 @@ def _warn_if_other_data(result, runs, *, stacklevel: int = 3) -> None:
     if pair is not None and pair[0] != pair[1]:
         given, stored = pair
         where = _source_path(runs) or "the runs given"
-        warnings.warn(f"{where} ({len(runs)} runs) is not the data this fit was made on "
+        warnings.warn(f"{where} ({counted(len(runs), 'run')}) is not the data this fit was made on "
                       f"(data fingerprint {given[:19]}... vs the fit's {stored[:19]}...): the "
                       "figures show other runs than the fit's", DataMismatchWarning,
                       stacklevel=stacklevel)

@@ -26,6 +26,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._files import GENERATOR, atomic_write, check_output_path
+from .._text import counted
 from .._validation import check_bool
 from .._version import __version__
 from .figures import (
@@ -275,7 +276,7 @@ def _diagnostics(result, runs) -> str:
         ("report made with", f"scalinglaws {__version__}"),
     ]
     if runs is not None:
-        rows.insert(5, ("data", f"{runs.source} ({len(runs)} runs)"))
+        rows.insert(5, ("data", f"{runs.source} ({counted(len(runs), 'run')})"))
     body = [[f"<th>{_e(k)}</th>", _e(v)] for k, v in rows]
     return ('<table class="diagnostics"><tbody>'
             + "".join(f"<tr>{k}<td>{v}</td></tr>" for k, v in body) + "</tbody></table>")
@@ -549,7 +550,8 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>",
         f"<h1>{_e(title)}</h1>",
         (f'<p class="note"><code>{_e(result.form.formula)}</code> fitted to '
-        f"{_e(result.n_runs)} runs. Units: N = parameters, D = training tokens, C = training "
+        f"{_e(counted(result.n_runs, 'run'))}. Units: N = parameters, D = training tokens, C = "
+        "training "
         "compute in FLOP, loss in nats per token. Generated "
         f"{_e(datetime.datetime.now().strftime('%Y-%m-%d %H:%M'))} by scalinglaws "
         f"{_e(__version__)}.</p>"),

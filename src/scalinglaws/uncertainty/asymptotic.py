@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import InputError, SandwichWarning
+from .._text import counted
 from .._validation import FrozenOnUnpickle
 from .._validation import check_choice, freeze_array_fields
 from ..data.runs import as_runs
@@ -149,7 +150,7 @@ def asymptotic_covariance(result: FitResult, runs, *, correction: str = "HC0") -
     cov = inverse @ meat @ inverse
     n, p = len(r), len(fitter.free)
     if n <= p:  # an exact fit: zero residuals give a zero "meat", not a small error
-        raise InputError(f"sandwich covariance: {n} runs for {p} free parameters leave no "
+        raise InputError(f"sandwich covariance: {counted(n, 'run')} for {p} free parameters: no "
                          "residual degrees of freedom, so there are no standard errors (fit "
                          "more runs, or fix or tie parameters)")
     if correction == "HC1":
@@ -163,7 +164,8 @@ def asymptotic_covariance(result: FitResult, runs, *, correction: str = "HC0") -
         errors[name] = float(abs(factor) * sd[i])
     n_quadratic = int(np.sum(curvature > 0))
     if n_quadratic < MIN_QUADRATIC_PER_PARAMETER * p:
-        warnings.warn(f"sandwich covariance: only {n_quadratic} of {n} runs are in Huber's "
+        warnings.warn(f"sandwich covariance: only {n_quadratic} of {counted(n, 'run')} are in "
+                      "Huber's "
                       f"quadratic zone (|r| <= delta), fewer than {MIN_QUADRATIC_PER_PARAMETER} "
                       f"per free parameter ({p}); its standard errors are rough: use the "
                       "bootstrap", SandwichWarning, stacklevel=2)

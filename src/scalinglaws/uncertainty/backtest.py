@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError
+from .._text import counted
 from ..fitting.estimator import FitResult, LawFitter
 from ..laws.forms import Form
 from ..data.runs import Runs, as_runs
@@ -144,7 +145,8 @@ class BacktestResult:
         if self.holdout == "group":
             held = f"leave-one-{self.group}-out over {len(self.folds)} groups"
         else:
-            held = (f"fit on {self.n_train[0]} runs with {self.holdout} <= {self.threshold:.4g}, "
+            held = (f"fit on {counted(self.n_train[0], 'run')} with {self.holdout} <= "
+                    f"{self.threshold:.4g}, "
                     f"predict the {self.n_held_out} above")
         errors = (f"relative error |predicted - loss| / loss over {self.n_held_out} held-out "
                   f"runs: mean {_percent(self.mean_relative_error)}, "
@@ -230,7 +232,8 @@ def _cut(values: np.ndarray, threshold, fraction: float, column: str) -> float:
         return float(threshold)
     n_held = max(1, round(fraction * len(values)))
     if n_held >= len(values):
-        raise InputError(f"`fraction`={fraction!r} would hold out all {len(values)} runs")
+        raise InputError(f"`fraction`={fraction!r} would hold out all "
+                         f"{counted(len(values), 'run')}")
     # Runs tied with the cut stay in training, so one value of `column` (e.g. one
     # compute budget of an IsoFLOP sweep) is never split between fit and test.
     return float(np.sort(values)[::-1][n_held])

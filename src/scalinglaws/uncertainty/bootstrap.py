@@ -49,6 +49,7 @@ import numpy as np
 
 from .._exceptions import BootstrapResamplingWarning, ConvergenceWarning, InputError
 from .._parallel import map_blocks, plan_threads, plan_workers
+from .._text import counted
 from .._validation import check_bool, check_confidence_level as _check_level, check_int, check_rng
 from ..fitting.estimator import GRADIENT_TOLERANCE, FitResult, LawFitter
 from ..fitting.result import check_fitted_on
@@ -483,13 +484,14 @@ def _check_degrees_of_freedom(result: FitResult, n_points: int, fitter: LawFitte
     points than free parameters (the data themselves do not identify them)."""
     p, free, n_runs = len(fitter.free), ", ".join(fitter.free), result.n_runs
     if result.residual_df <= 0:
-        raise InputError(f"bootstrap: `runs` has {n_runs} runs for {p} free parameters "
+        raise InputError(f"bootstrap: `runs` has {counted(n_runs, 'run')} for {p} free parameters "
                          f"({free}): no residual degrees of freedom, so nothing to resample "
                          f"(the law passes through every run; a resample's refit cannot "
                          f"move, or cannot identify the parameters); the bootstrap needs "
                          f"more than {p} runs (fix or tie parameters to free fewer)")
     if n_points < p:
-        raise InputError(f"bootstrap: `runs` has {n_runs} runs at only {n_points} distinct "
+        raise InputError(f"bootstrap: `runs` has {counted(n_runs, 'run')} at only {n_points} "
+                         "distinct "
                          f"{'/'.join(fitter.form.inputs)} points for {p} free parameters "
                          f"({free}): no resample can identify them")
 
@@ -547,7 +549,8 @@ def _warn_small_sample(n_runs: int, n_free: int, n_resamples: int, n_degenerate:
     measured = max(below) if below else min(SMALL_SAMPLE_COVERAGE)
     held = ", ".join(f"{name} {100 * share:.0f}%"
                      for name, share in SMALL_SAMPLE_COVERAGE[measured].items())
-    warnings.warn(f"bootstrap: {n_runs} runs for {n_free} free parameters ({ratio:.2g} per "
+    warnings.warn(f"bootstrap: {counted(n_runs, 'run')} for {n_free} free parameters ({ratio:.2g} "
+                  "per "
                   "parameter) are too few for the interval to hold its level: in simulated "
                   f"Chinchilla sweeps of {round(5 * measured)} runs ({measured:g} per "
                   f"parameter, 1% noise) the 95% percentile intervals held the truth in "

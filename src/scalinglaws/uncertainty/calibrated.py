@@ -74,6 +74,7 @@ from .._validation import FrozenOnUnpickle
 from .._validation import FrozenDict, check_bool, check_confidence_level, check_int, readonly_array
 from ..data.runs import as_runs
 from ..fitting.result import FitResult, check_fitted_on
+from ..laws.flops import inputs_from_compute
 from .bootstrap_result import BootstrapResult
 from .calibrated_text import uncertainty_summary
 from .calibration import ExtrapolationCalibration, calibrate_extrapolation
@@ -280,7 +281,8 @@ class CalibratedFit(FrozenOnUnpickle):
 
         ``inputs`` are the form's inputs (``N=..., D=...``); ``C=`` may be added to
         place a prediction on the compute axis when the runs' compute is not
-        ``flops_per_token * N * D``. ``draws`` (an array ``(m, p)`` of parameter vectors
+        ``flops_per_token * N * D``, or given with one of N and D for the other
+        (:func:`~scalinglaws.laws.flops.inputs_from_compute`). ``draws`` (an array ``(m, p)`` of parameter vectors
         in ``form.param_names`` order) replaces the bootstrap's draws: the confidence
         interval is then their percentiles. The prediction interval always contains the
         confidence interval at the same level (module notes).
@@ -296,6 +298,7 @@ class CalibratedFit(FrozenOnUnpickle):
                 raise InputError(f"`draws` must have shape (n_draws, {self.fit.form.n_params}),"
                                  f" got {draws.shape}")
         form = self.fit.form
+        inputs = inputs_from_compute(inputs, form.inputs, self.flops_per_token)
         extra = {k: inputs.pop(k) for k in list(inputs) if k not in form.inputs}
         unknown = [k for k in extra if k not in _AXES]
         if unknown:

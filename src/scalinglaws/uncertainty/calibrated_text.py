@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._text import counted
+
 __all__ = ["uncertainty_summary"]
 
 
@@ -18,7 +20,8 @@ def uncertainty_summary(law) -> list[str]:
     lines.append(f"  scatter       sd(log loss) = {s.sigma:.4g}{shape[s.model]}"
                  f"  ({s.source}, {s.dof:.0f} dof, {s.n_outliers} outliers set aside)")
     if law.clusters is not None:
-        lines.append(f"  whole runs ({law.clusters}): {s.n_runs} runs; the scatter is a new "
+        lines.append(f"  whole runs ({law.clusters}): {counted(s.n_runs, 'run')}; the scatter is "
+                     "a new "
                      "run's (dof in runs), the rollout keeps each run on one side of its "
                      "cuts")
     if law.calibration is not None:

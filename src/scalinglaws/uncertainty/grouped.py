@@ -42,6 +42,7 @@ import numpy as np
 
 from .._exceptions import BootstrapResamplingWarning, ConvergenceWarning, InputError
 from .._parallel import map_blocks
+from .._text import counted
 from .._validation import FrozenOnUnpickle
 from .._validation import check_confidence_level, check_int, deep_freeze
 from ..data.runs import as_runs
@@ -438,7 +439,7 @@ def _degenerate(keys, rows, inputs, counts, n_own, column) -> np.ndarray:
     for g, (key, index) in enumerate(zip(keys, rows)):
         points = design_points(inputs[g])
         if points.max(initial=-1) + 1 <= n_own:
-            raise InputError(f"group {column}={key!r} has {len(index)} runs at "
+            raise InputError(f"group {column}={key!r} has {counted(len(index), 'run')} at "
                              f"{points.max(initial=-1) + 1} distinct inputs for its {n_own} own "
                              "free parameters: no residual degrees of freedom, so nothing to "
                              "resample (share more parameters, or fix or tie some)")

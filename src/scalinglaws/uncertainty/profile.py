@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, InputError
+from .._text import counted
 from .._validation import FrozenOnUnpickle
 from .._validation import check_confidence_level, freeze_array_fields
 from ..data.runs import as_runs
@@ -103,8 +104,8 @@ def profile_scale(result: FitResult, runs) -> float:
 def _scale(fitter, r):
     n, p = r.size, len(fitter.free)
     if n <= p:
-        raise InputError(f"{n} runs for {p} free parameters leave no residual degrees of "
-                         "freedom: the profile likelihood ratio has no scale (fit more runs, "
+        raise InputError(f"{counted(n, 'run')} for {p} free parameters: no residual degrees of "
+                         "freedom, so the profile likelihood ratio has no scale (fit more runs, "
                          "or fix or tie parameters)")
     curvature = fitter.loss.psi_deriv(r).sum() / n
     if curvature <= 0:

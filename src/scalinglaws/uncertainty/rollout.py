@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import InputError
+from .._text import counted
 from .._validation import FrozenOnUnpickle
 from .._validation import FrozenDict, deep_freeze, readonly_array, to_plain
 from ..data.runs import Runs, as_runs
@@ -324,8 +325,10 @@ def rollout_cuts(values, *, n_cuts: int = 5, min_train: int = 10, min_test: int 
     n_below = np.searchsorted(np.sort(values), levels, side="right")
     admissible = levels[(n_below >= min_train) & (values.size - n_below >= min_test)]
     if admissible.size == 0:
-        raise InputError(f"no cut leaves {min_train} runs to fit and {min_test} to predict: "
-                         f"there are {values.size} runs on {levels.size} distinct levels")
+        raise InputError(f"no cut leaves {counted(min_train, 'run')} to fit and {min_test} to "
+                         "predict: "
+                         f"there are {counted(values.size, 'run')} on "
+                         f"{counted(levels.size, 'distinct level')}")
     if admissible.size <= n_cuts:
         return admissible
     targets = np.linspace(np.log(admissible[0]), np.log(admissible[-1]), n_cuts)
@@ -556,7 +559,8 @@ def _check_cuts(cuts, values, needed, axis) -> np.ndarray:
     for cut in cut_values:
         n_below = int(np.sum(values <= cut))
         if n_below < needed:
-            raise InputError(f"`cuts` value {cut:.6g} leaves {n_below} runs with {axis} <= "
+            raise InputError(f"`cuts` value {cut:.6g} leaves {counted(n_below, 'run')} with "
+                             f"{axis} <= "
                              f"{cut:.6g} to fit; the law needs at least {needed}")
         if n_below == values.size:
             raise InputError(f"`cuts` value {cut:.6g} holds out no run: the largest {axis} is "

@@ -60,6 +60,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._exceptions import InputError
+from .._text import counted
 from ..data.runs import Runs, as_runs
 from .resampling import resolve_clusters
 
@@ -236,8 +237,8 @@ def estimate_scatter(result, runs, *, model: str = "constant", axis: str = "C",
     r = log_residuals(result, runs)
     n, p = r.size, len(result.free_params)
     if n <= p:
-        raise InputError(f"{n} runs leave no residual degrees of freedom for {p} fitted "
-                         "parameters: the scatter cannot be estimated")
+        raise InputError(f"{counted(n, 'run')} for {p} fitted parameters: no residual degrees of "
+                         "freedom, so the scatter cannot be estimated")
     coefficient, center = 0.0, 0.0
     if model == "power":
         feature = np.log(x / reference)
@@ -278,8 +279,9 @@ def _run_and_row_spread(z: np.ndarray, codes: np.ndarray,
     n_runs = int(codes.max()) + 1 if codes.size else 0
     dof = n_runs - n_params
     if dof < 1:
-        raise InputError(f"{n_runs} runs (whole runs: rows sharing a run id are one run) leave "
-                         f"no degrees of freedom for {n_params} fitted parameters: the scatter "
+        raise InputError(f"{counted(n_runs, 'run')} (whole runs: rows sharing a run id are one "
+                         "run) for "
+                         f"{n_params} fitted parameters: no degrees of freedom, so the scatter "
                          "cannot be estimated")
     rows = np.bincount(codes, minlength=n_runs).astype(float)
     means = np.bincount(codes, weights=z, minlength=n_runs) / rows

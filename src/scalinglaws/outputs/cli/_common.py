@@ -20,9 +20,10 @@ command takes; the README section "The command line" shows the same table)::
                           (data_constrained), minimum steps (kaplan_ns), a task loss (task forms)
     --group COLUMN        the column labelling groups of runs inside one analysis
                           (bootstrap strata, the held-out group)
-    --cluster COLUMN|none the rows that are one run: a bootstrap resamples them together,
-                          fit --uncertainty's scatter and rollout take whole runs (default:
-                          by run_id when it repeats, else rows; none: rows)
+    --cluster COLUMN|auto|none  the rows that are one run: a bootstrap resamples them
+                          together, fit --uncertainty's scatter and rollout and backtest
+                          --rollout take whole runs (default auto: by run_id when it repeats,
+                          else rows; none: rows)
     --loss-units U        nats (default) | bits | perplexity: the loss column's units,
                           converted to nats (`fit` records it; --data re-applies it)
     --duplicates P        warn (default) | keep | drop | raise: rows repeating an earlier row
@@ -185,6 +186,25 @@ def add_quantity_options(parser, names=("N", "D", "C"), *, required=(), help=Non
                             metavar="FLOP" if name == "C" else name,
                             help=help.get(name, _QUANTITY_HELP.get(name, name)))
     parser.set_defaults(quantity_names=tuple(names))
+
+
+def add_cluster_option(parser, what: str) -> None:
+    """``--cluster COLUMN|auto|none`` (``fit``, ``backtest``): the rows that are one run,
+    read back with :func:`clusters_from_flag`; ``what`` says what the command does with
+    whole runs."""
+    parser.add_argument("--cluster", metavar="COLUMN|auto|none",
+                        help=f"the rows sharing a value of this column are one run: {what} "
+                             "(default auto: by run_id when rows are checkpoints of the same "
+                             "runs, else rows); none takes every row for a run")
+
+
+def clusters_from_flag(flag):
+    """``--cluster``'s value as the Python ``clusters`` (``bootstrap``, ``calibrate``,
+    ``rollout``): not typed, ``"auto"``; ``none`` (any case), None (rows); else the
+    column (or ``auto``)."""
+    if flag is None:
+        return "auto"
+    return None if flag.strip().lower() == "none" else flag
 
 
 def add_group_option(parser, help: str) -> None:

@@ -6,10 +6,11 @@ import argparse
 
 from ..._exceptions import InputError
 from ..._files import check_output_path
-from ._common import (UNITS, add_bootstrap_options, add_by_option, add_data_options,
-                      add_form_option, add_group_option, add_output_options, add_seed_option,
+from ._common import (UNITS, add_bootstrap_options, add_by_option, add_cluster_option,
+                      add_data_options, add_form_option, add_group_option, add_output_options, add_seed_option,
                       for_each_group, positive_float, positive_int, print_json, probability,
-                      runs_from_args, show_progress, write_output, save_figure)
+                      runs_from_args, show_progress, write_output, save_figure,
+                      clusters_from_flag)
 
 
 def _budget_options(args) -> dict:
@@ -65,13 +66,18 @@ def cmd_backtest(args) -> int:
         raise InputError("--holdout group needs --group COLUMN")
     if args.plot and not args.rollout:
         raise InputError("--figure draws a rollout: add --rollout")
+    if args.cluster is not None and not args.rollout:
+        # one cut holds out the runs above it whole or in part, as the Python backtest does
+        raise InputError("--cluster applies with --rollout (each run on one side of every "
+                         "cut): add --rollout")
     if args.plot:
         check_output_path(args.plot, inputs=[args.path], kind="image", force=args.force,
                           argument="--figure")
     runs = runs_from_args(args)
     if args.rollout:
         result = backtest(runs, args.form, rollout=True, axis=args.axis, n_cuts=args.cuts,
-                          fit_options={"preset": args.preset}, progress=show_progress())
+                          fit_options={"preset": args.preset}, progress=show_progress(),
+                          clusters=clusters_from_flag(args.cluster))
     else:
         result = backtest(runs, args.form, holdout=args.holdout, threshold=args.threshold,
                           fraction=args.fraction, group=args.group,
@@ -156,6 +162,8 @@ def register(sub) -> None:
                    help="with --rollout: the column the runs are cut along (default C)")
     p.add_argument("--cuts", type=positive_int, default=5, metavar="K",
                    help="with --rollout: most cuts (default 5)")
+    add_cluster_option(p, "with --rollout, each run goes to one side of every cut (the side "
+                          "of its largest value) and is scored once, at its last row")
     p.add_argument("--preset", default="hoffmann", choices=["hoffmann", "extrapolate"],
                    help="the estimator to back-test (see `fit --preset`)")
     p.add_argument("--figure", "--plot", dest="plot", metavar="FILE.png",

@@ -8,14 +8,16 @@ import os
 import textwrap
 
 from ..._exceptions import InputError
-from ._common import (UNITS, add_bootstrap_options, add_confidence_level_option,
-                      add_data_options, add_fit_argument,
+from ..._text import counted
+from ._common import (UNITS, add_bootstrap_options, add_cluster_option,
+                      add_confidence_level_option, add_data_options, add_fit_argument,
                       add_flops_per_token_option, add_form_option, add_group_option,
                       add_jobs_option, add_json_option, add_output_options,
                       add_quantity_options, add_seed_option, key_values, output_file,
                       quantity_flag,
                       nonnegative_int, positive_float, print_json, quantities, quantity,
-                      runs_from_args, show_progress, worker_count, write_output)
+                      runs_from_args, show_progress, worker_count, write_output,
+                      clusters_from_flag)
 from ._runs import flops_per_token_for, with_row_selection
 from ._tables import format_table
 
@@ -48,7 +50,7 @@ def cmd_fit(args) -> int:
         law = calibrate(result, runs, n_resamples=0, rng=args.seed,
                         axis=args.axis or "C", scatter=args.scatter, replicates=args.replicates,
                         n_jobs=worker_count(args.jobs), progress=show_progress(),
-                        clusters=_clusters(args.cluster))
+                        clusters=clusters_from_flag(args.cluster))
     if resamples:
         law = law.with_bootstrap(_bootstrap(args, result, runs, resamples))
     _show_fit(args, runs, result, law)
@@ -63,16 +65,8 @@ def _bootstrap(args, result, runs, resamples):
     level = 0.95 if args.confidence_level is None else args.confidence_level
     return bootstrap(result, runs, resamples, rng=args.seed, n_jobs=worker_count(args.jobs),
                      method=args.ci_method or "percentile", confidence_level=level,
-                     groups=args.group, clusters=_clusters(args.cluster),
+                     groups=args.group, clusters=clusters_from_flag(args.cluster),
                      progress=show_progress())
-
-
-def _clusters(flag):
-    """``--cluster``'s value as ``bootstrap``'s and ``calibrate``'s ``clusters``: not
-    typed, ``"auto"``; ``none`` (any case), None (rows); else the column."""
-    if flag is None:
-        return "auto"
-    return None if flag.strip().lower() == "none" else flag
 
 
 def _show_fit(args, runs, result, law) -> None:
@@ -150,22 +144,30 @@ FORM_INPUTS = ("N", "D", "C", "U", "S_min", "task_loss")
 
 def _form_inputs(args, form) -> dict:
     """The inputs ``form`` needs, from their flags; refuses a missing one and one the form
-    does not take, naming the flags."""
-    missing = [n for n in form.inputs if getattr(args, n, None) is None]
+    does not take, naming the flags. For a law of N and D, --C with one of --N and --D
+    stands for the other (``scalinglaws.predict`` derives it from C = k N D)."""
+    given = {n for n in FORM_INPUTS if getattr(args, n, None) is not None}
+    pair = {"N", "D"} <= set(form.inputs) and "C" not in form.inputs
+    derived = ({"N", "D"} - given).pop() if pair and "C" in given and len({"N", "D"} & given) == 1 \
+        else None
+    missing = [n for n in form.inputs if n not in given and n != derived]
     no_flag = [n for n in missing if n not in FORM_INPUTS]
     if no_flag:
         raise InputError(f"form {form.name!r} takes the input{'s' * (len(no_flag) > 1)} "
                          f"{', '.join(no_flag)}, which has no command-line flag; predict in "
                          "Python: scalinglaws.load(FIT).predict(...)")
+    hint = " (or --C with one of --N and --D)" if pair else ""
     if missing:
         raise InputError(f"form {form.name!r} takes {', '.join(form.inputs)}: give "
-                         f"{' and '.join(quantity_flag(n) for n in missing)}")
-    unused = [n for n in FORM_INPUTS if getattr(args, n, None) is not None
-              and n not in form.inputs]
+                         f"{' and '.join(quantity_flag(n) for n in missing)}{hint}")
+    unused = [n for n in FORM_INPUTS if n in given and n not in form.inputs
+              and not (n == "C" and derived)]
     if unused:
         raise InputError(f"form {form.name!r} takes {', '.join(form.inputs)}, not "
-                         f"{' '.join(quantity_flag(n) for n in unused)}")
-    return quantities(args, form.inputs)
+                         f"{' '.join(quantity_flag(n) for n in unused)}"
+                         + ("; --C stands for the one of --N and --D not given"
+                            if unused == ["C"] and pair else ""))
+    return quantities(args, [n for n in form.inputs if n != derived] + ["C"] * bool(derived))
 
 
 def cmd_predict(args) -> int:
@@ -317,7 +319,8 @@ def cmd_generate(args) -> int:
                                sep="\t" if suffix in (".tsv", ".tab") else ",")
     layout = "".join(f", {flag} {' '.join(f'{v:g}' for v in values)}"
                      for flag, values in (("--U", args.U), ("--epochs", args.epochs)) if values)
-    print(f"wrote {len(runs)} runs to {args.out} (form {args.form}{layout}, noise {args.noise}, "
+    print(f"wrote {counted(len(runs), 'run')} to {args.out} (form {args.form}{layout}, noise "
+          f"{args.noise}, "
           f"seed {args.seed})")
     return 0
 
@@ -426,11 +429,8 @@ def register(sub) -> None:
                         "percentile; predictions from the saved fit use percentiles)")
     add_group_option(p, help="resample runs within each value of this column (e.g. a "
                              "compute-budget label)")
-    p.add_argument("--cluster", metavar="COLUMN|none",
-                   help="the rows sharing a value of this column are one run: the bootstrap "
-                        "resamples them together and, with --uncertainty, the scatter and the "
-                        "rollout take whole runs (default: by run_id when rows are checkpoints "
-                        "of the same runs, else rows); none takes every row for a run")
+    add_cluster_option(p, "the bootstrap resamples them together and, with --uncertainty, "
+                          "the scatter and the rollout take whole runs")
     # None = not typed: a level, method or strata without a bootstrap is refused
     p.set_defaults(confidence_level=None)
     add_seed_option(p)
@@ -442,7 +442,8 @@ def register(sub) -> None:
                        description="Predict the loss (nats/token) of models from a fit saved "
                                    "with `fit --out`. Give the inputs the fit's form takes "
                                    "(`scalinglaws forms` lists them): --N (parameters) and --D "
-                                   "(tokens) for chinchilla, also --U (unique tokens) for "
+                                   "(tokens) for chinchilla (or --C with one of them: the other "
+                                   "from C = k N D, k the fit's FLOPs per token), also --U (unique tokens) for "
                                    "data_constrained, --N and --S-min (steps) for kaplan_ns, "
                                    "--C for kaplan_c, --task-loss for the task forms; lists of "
                                    "equal length pair up, a single value broadcasts. A fit "

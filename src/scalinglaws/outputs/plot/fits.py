@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from ..._exceptions import InputError
+from ..._text import counted
 from ..._validation import check_bool
 from ...fitting._budgets import BUDGET_RTOL, group_budgets
 from ._checks import (
@@ -389,7 +390,7 @@ def fit_vs_data(result, runs, x: str | None = None, color_by: str | None = None,
     colorbar = ax.figure.colorbar(points, ax=ax, pad=0.02)
     colorbar.set_label(y_label if color_by == "loss" else _label(color_by))
     ax.legend(loc="best", fontsize="small", framealpha=0.9)
-    ax.set_title(f"{form.name} fit to {len(runs)} runs", fontsize="medium")
+    ax.set_title(f"{form.name} fit to {counted(len(runs), 'run')}", fontsize="medium")
     ax.grid(True, which="major", alpha=0.3)
     return ax
 
@@ -493,7 +494,7 @@ def residuals(result, runs, axes=None, *, color_by: str | None = "loss", figsize
         bar = axes[-1].figure.colorbar(scatter, ax=list(axes), pad=0.01)
         bar.set_label(LABELS.get(color_by, color_by))
     rms = float(np.sqrt(np.nanmean(r**2)))
-    axes[1].set_title(f"{form.name}: residuals of {len(runs)} runs (rms {rms:.3g}, "
+    axes[1].set_title(f"{form.name}: residuals of {counted(len(runs), 'run')} (rms {rms:.3g}, "
                       f"{options.get('loss', '?')} loss, {space} space)", fontsize="medium")
     return axes
 

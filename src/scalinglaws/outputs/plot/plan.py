@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._exceptions import InputError
+from ..._text import counted
 from ..._validation import check_int
 from ._checks import range_shown, check_canvas, positive_range
 from .landscape import MAX_LEVELS, loss_landscape
@@ -88,12 +89,12 @@ def sweep_plan(plan, *, designs=("standard", "planned", "active"), n_range=None,
             counts = table.groupby(["N", "D"]).size().reset_index(name="times")
             ax.scatter(counts["N"], counts["D"], s=14 * np.sqrt(counts["times"]), marker=marker,
                        facecolors=face, edgecolors=edge, linewidths=0.4, zorder=7,
-                       label=f"{label}: {len(table)} runs, {table['C'].sum():.3g} FLOP")
+                       label=f"{label}: {counted(len(table), 'run')}, {table['C'].sum():.3g} FLOP")
         else:
             ax.scatter(table["N"], table["D"], s=16, marker=marker,
                        facecolors=face if marker != "x" else edge,
                        edgecolors=edge if marker != "x" else None, linewidths=0.8, zorder=6,
-                       label=f"{label}: {len(table)} runs, {table['C'].sum():.3g} FLOP")
+                       label=f"{label}: {counted(len(table), 'run')}, {table['C'].sum():.3g} FLOP")
     what = "N_opt, D_opt" if target.kind != "loss" else "the model"
     ax.plot([goal_n], [goal_d], marker="*", ms=16, color="gold", markeredgecolor="black",
             ls="none", zorder=8, label=f"target ({what}) at C = {budget:.3g} FLOP")
