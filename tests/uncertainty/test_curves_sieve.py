@@ -113,8 +113,7 @@ def sieve_coverage(law, first_seed, replicates, resamples, levels=(0.9, 0.95), r
         truth["final"] = CurveFitResult.from_params(law, truth).predict(held, last)[0]
         names = fit.law.param_names
         for level in levels:
-            tail = 50 * (1 - level)
-            low, high = np.percentile(draws.draws, [tail, 100 - tail], axis=0)
+            low, high = draws.percentile_ends(draws.draws, level)  # as draws.intervals
             band = predict_curve(fit, held, steps=last, draws=draws, confidence_level=level)
             for name, lo, hi in [*zip(names, low, high), ("final", band.low[0], band.high[0])]:
                 hits[level][name] = hits[level].get(name, 0) + bool(lo <= truth[name] <= hi)

@@ -200,8 +200,7 @@ class CurveBootstrap(FrozenOnUnpickle):
     @property
     def intervals(self) -> dict:
         """Percentile interval of every parameter at :attr:`confidence_level`."""
-        tail = 50 * (1 - self.confidence_level)
-        low, high = np.nanpercentile(self.draws, [tail, 100 - tail], axis=0)
+        low, high = self.percentile_ends(self.draws, self.confidence_level)
         return {n: (float(a), float(b)) for n, a, b in zip(self.law.param_names, low, high)}
 
     def interval(self, function, confidence_level: float | None = None):
@@ -211,9 +210,30 @@ class CurveBootstrap(FrozenOnUnpickle):
             check_confidence_level(confidence_level)
         values = np.asarray(function({n: self.draws[:, i]
                                       for i, n in enumerate(self.law.param_names)}), dtype=float)
-        tail = 50 * (1 - level)
-        low, high = np.nanpercentile(values, [tail, 100 - tail], axis=0)
-        return low, high
+        return self.percentile_ends(values, level)
+
+    def percentile_ends(self, values, level: float):
+        """Ends of the percentile interval at ``level`` of ``values`` (one row per draw;
+        nan rows left out), as every interval over these draws takes them
+        (:func:`~scalinglaws.analysis.curves.predict_curve`, ``predict_final``).
+
+        The sieve's (``"ar1"``) are the ``(B + 1) a``-th and ``(B + 1)(1 - a)``-th
+        ordered of ``B`` draws (``a = (1 - level) / 2``; Hyndman and Fan's type 6,
+        interpolated between order statistics): if the truth sits among the estimate's
+        draws as one more draw would, it falls below the ``k``-th of them with probability
+        ``k / (B + 1)``, so these ends hold ``level`` of the bootstrap distribution on
+        average for any ``B`` (Davison and Hinkley 1997, ch. 5, take the
+        ``(R + 1) a``-th ordered replicate; Hall 1986). numpy's default interpolation puts
+        them at order statistics ``(B - 1) a + 1`` and holds ``level (B - 1) / (B + 1)``
+        (:func:`~scalinglaws.uncertainty.draws_caveats.draws_needed`): with 40 draws the
+        Multi-Power Law's held-out final loss was covered 167 and 179 of 200 times at 90
+        and 95% (that is, 86 and 90% of the distribution), with the ``(B + 1) a`` ends 178
+        and 188 (README, **With independent noise**). The other methods keep numpy's
+        interpolation, with which their figures were measured.
+        """
+        tail = (1 - level) / 2
+        rule = "weibull" if self.method == "ar1" else "linear"
+        return np.nanquantile(values, [tail, 1 - tail], axis=0, method=rule)
 
 
 def residual_block_length(residuals, n: int, multiple: float = 4.0) -> int:
