@@ -185,20 +185,23 @@ def test_momentum_sieve_intervals_cover_with_independent_noise():
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="with independent noise the Multi-Power Law's held-out final loss "
-                          "is covered below nominal (README: 167 and 179 of 200)")
 def test_mpl_sieve_intervals_with_independent_noise_cover():
     # The bench's own data sets 0-199 (`python bench/bench_curves.py --coverage --law mpl
     # --method ar1 --quantity params --rho 0 --level 0.9 --level 0.95 --replicates 200
-    # --resamples 40`), checked against nominal: the held-out WSD final loss was covered
-    # 167 of 200 at 90% (3 Monte Carlo errors allow 168-192) and 179 at 95% (181-199).
-    # Not the AR(1) coefficient (held at 0, the simulated value, 80 of 98 against 79
-    # covered at 90%), nor the refits (polishing every one moved no draw), nor the
-    # multistart (a single start at the truth reached the multistart optimum in 60 of 60
-    # data sets): the draws' sd of the final loss is a median 0.90 of the fitted value's
-    # actual spread, and smallest where the fit is furthest off (README). Strict: passing
-    # means the estimator changed, and the README's figures with it.
+    # --resamples 40`): every parameter and the held-out WSD final loss within 3 Monte
+    # Carlo errors of nominal (at 90%: 168-192 of 200; at 95%: 181-199). Was a strict xfail:
+    # with numpy's interpolated percentiles of 40 draws the final loss was covered 167 and
+    # 179 times, beta and gamma 164 and 163 at 90%: those ends hold on average only
+    # level x 39/41 of the draws' distribution (85.6 and 90.4%), and the draws' spread of
+    # the final loss is a median 0.90 of the actual one. With the sieve's ends at the
+    # (B + 1) a-th ordered draw (CurveBootstrap.percentile_ends) the bench counted, at 90%,
+    # L0 191, A 188, alpha 185, B 174, C 175, beta 173, gamma 179, final 178; at 95% 197,
+    # 193, 193, 186, 187, 186, 189, 188 (2-core VM). Tried and worse (README): a bootstrap-t
+    # with the delta-method standard error at each draw (final 165 / 169, C 151, gamma 149
+    # at 90%); leverage-adjusted residuals change nothing here (the sieve's innovations are
+    # standardised and their sd is already corrected for the refit's projection: the
+    # residual sd is 0.000999 against the simulated 0.001).
     hits, _ = sieve_coverage("mpl", 0, 200, 40, rho=0.0)
     for level in (0.9, 0.95):
-        assert within_three_mc_errors(hits[level]["final"], 200, level), (level, hits[level])
+        for name, count in hits[level].items():
+            assert within_three_mc_errors(count, 200, level), (level, name, count)
