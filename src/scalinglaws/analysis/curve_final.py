@@ -328,8 +328,7 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
             finals, length, coefficient = _final_draws(
                 result, part, final_sums, params, refitter, draws, run_noise, block_length,
                 _run_generator(entropy, run))
-            tail = 50 * (1 - level)
-            low, high = np.nanpercentile(finals, [tail, 100 - tail]) if finals.size else \
+            low, high = draws.percentile_ends(finals, level) if finals.size else \
                 (np.nan, np.nan)
             row.update(final_low=float(low), final_high=float(high), n_draws=int(finals.size),
                        block_length=length, noise_ar1=coefficient)

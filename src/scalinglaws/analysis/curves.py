@@ -178,8 +178,7 @@ def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws
             check_confidence_level(confidence_level)
         theta = law.to_internal(draws.draws)
         curves, _ = law.evaluate(theta, sums)
-        tail = 50 * (1 - level)
-        low, high = np.nanpercentile(curves, [tail, 100 - tail], axis=0)
+        low, high = draws.percentile_ends(curves, level)
     return CurvePrediction(steps=steps, lr=lr[steps], loss=loss, low=low, high=high,
                            confidence_level=level,
                            n_draws=0 if draws is None else int(draws.n_draws),
