@@ -16,7 +16,12 @@ E, alpha and beta is checked against the true value. A count of ``N_SETS`` = 50 
 has a Monte Carlo error of sqrt(0.95 x 0.05 x 50) = 1.5 sets, so 43 to 50 is within 3
 errors of nominal.
 
-The counts are pinned (same seeds, same counts) and are the ones the package quotes.
+The counts the package quotes are this simulation's: re-measured, each coverage count must
+agree within ``CPU_ROUNDING`` data sets (numpy's SIMD kernels round differently between
+CPUs, and a few refits near a ridge land elsewhere: beta's count at 6 runs was 36 with
+the AVX2 kernels and 37 with the AVX-512 ones), the degenerate resamples exactly (they
+depend on the resampling alone), and the failed refits stay rare (83 and 114 of 5,000
+with AVX2, 97 and 104 with AVX-512, at 6 and 8 runs).
 """
 
 from __future__ import annotations
@@ -79,10 +84,20 @@ UNDER_COVERING = {size for size, counts in MEASURED.items()
                   if any(counts[name] < LOWEST for name in NAMES)}
 
 
+#: data sets a coverage count may differ by between CPUs (module notes)
+CPU_ROUNDING = 2
+#: failed refits allowed, as a share of all resamples (at most 2.3% measured)
+RARE_FAILURES = 0.03
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("size", SIZES)
 def test_counts_are_the_measured_ones(size):
-    assert tally(size) == MEASURED[size]
+    counts, measured = tally(size), MEASURED[size]
+    for name in NAMES:
+        assert abs(counts[name] - measured[name]) <= CPU_ROUNDING, (name, counts, measured)
+    assert counts["degenerate"] == measured["degenerate"], counts
+    assert counts["failed"] <= RARE_FAILURES * N_SETS * N_RESAMPLES, counts
 
 
 def test_the_package_quotes_the_measured_counts():
