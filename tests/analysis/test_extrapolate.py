@@ -577,8 +577,9 @@ def test_closed_form_unavailable_for_other_laws(kaplan):
 
 
 def test_other_bad_arguments(rounded):
-    with pytest.raises(InputError, match="unknown input"):
-        X.predict(rounded, N=1e9, D=1e10, C=1e20)
+    with pytest.raises(InputError, match="C .FLOP. is used to derive the one of N and D not "
+                                         "given"):
+        X.predict(rounded, N=1e9, D=1e10, C=1e20)  # C beside both: which one was meant?
     with pytest.raises(InputError, match="missing D"):
         X.predict(rounded, N=1e9)
     with pytest.raises(InputError, match="`N` must be positive"):

@@ -121,7 +121,7 @@ def test_cli_reads_a_run_name_column_and_refuses_a_table_without_one(synthetic_c
     named = tmp_path / "run_name.csv"
     frame.rename(columns={"run_id": "run_name"}).to_csv(named, index=False)
     assert main(["tasks", "fit", str(named)] + arguments) == 0
-    assert f"{len(frame)} rows from run_name.csv: {runs} runs, 1 tasks" in capsys.readouterr().out
+    assert f"{len(frame)} rows from run_name.csv: {runs} runs, 1 task" in capsys.readouterr().out
     model = tmp_path / "model.csv"
     frame.rename(columns={"run_id": "model"}).to_csv(model, index=False)
     assert main(["tasks", "fit", str(model)] + arguments) == 2
