@@ -225,7 +225,8 @@ def test_to_frame_intervals_are_the_bootstraps_own_method(boot):
     (dict(N=[7e9, 7e10], D=1.4e12), "`N` must be a single number here.*scalinglaws.predict"),
     (dict(N=7e10, D=np.full((2, 2), 1.4e12)), "`D` must be a single number here"),
     (dict(N=7e10), "needs inputs N, D; missing D"),
-    (dict(n=7e10, D=1.4e12), "unknown input\\(s\\) n"),
+    (dict(n=7e10, D=1.4e12), "unknown input n"),
+    (dict(N=7e10, D=1.4e12, C=5.88e23), "C .FLOP. is used to derive the one of N and D"),
     (dict(N=-7e10, D=1.4e12), "`N` must be positive"),
     (dict(N=7e10, D="lots"), "`D` must be a number"),
     (dict(N=np.nan, D=1.4e12), "`N` must be finite"),
@@ -567,3 +568,15 @@ def test_tokens_per_parameter_uses_the_fit_flops_per_token(tmp_path):
     del doc["flops_per_token"]  # written before the bootstrap recorded it: the fit's k
     assert BootstrapResult.from_dict(doc, boot.form, boot.point,
                                      flops_per_token=8.0).flops_per_token == 8.0
+
+
+def test_predict_takes_c_with_one_of_n_and_d(boot):
+    """Hoffmann's 70B model at 5.88e23 FLOP: D = C / (6 N) = 1.4e12 tokens, written out."""
+    at_c = boot.predict(N=70e9, C=5.88e23)
+    at_d = boot.predict(N=70e9, D=5.88e23 / (6 * 70e9))
+    assert (at_c.loss, at_c.low, at_c.high) == (at_d.loss, at_d.low, at_d.high)
+    import dataclasses
+
+    eight = dataclasses.replace(boot, flops_per_token=8.0)  # the fit's k, not 6
+    assert eight.predict(D=1.4e12, C=5.88e23).loss == pytest.approx(
+        _loss(boot.point, 5.88e23 / (8 * 1.4e12), 1.4e12), rel=1e-12)

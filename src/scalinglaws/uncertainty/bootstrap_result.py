@@ -12,7 +12,7 @@ from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import FrozenOnUnpickle, check_numbers, check_positive, deep_freeze
 from .._validation import check_confidence_level as _check_level
 from .._validation import freeze_array_fields
-from ..fitting.result import check_same_point
+from ..fitting.result import check_same_point, law_inputs
 from ..laws.forms import Form
 from ..laws.frontier import tokens_per_parameter as frontier_ratio
 from .draws_caveats import few_draws_note, warn_few_draws
@@ -404,7 +404,8 @@ class BootstrapResult(FrozenOnUnpickle):
         Parameters
         ----------
         **inputs : float or str
-            One value for each of the form's inputs (``N=7e10, D="1.4T"``).
+            One value for each of the form's inputs (``N=7e10, D="1.4T"``), or ``C`` with
+            one of ``N`` and ``D`` (``C = k N D``, ``k`` the fit's :attr:`flops_per_token`).
 
         Returns
         -------
@@ -440,11 +441,8 @@ class BootstrapResult(FrozenOnUnpickle):
         >>> p.interval, p.method, p.confidence_level, bool(p.low < p.loss < p.high)
         ('confidence', 'bootstrap percentile', 0.95, True)
         """
-        unknown = [name for name in inputs if name not in self.form.inputs]
-        if unknown:
-            raise InputError(f"form {self.form.name!r} takes inputs "
-                             f"{', '.join(self.form.inputs)}; unknown input(s) "
-                             f"{', '.join(unknown)}")
+        # C with one of N and D gives the other (C = k N D, the fit's k), as sl.predict
+        inputs = law_inputs(self.form, inputs, self.flops_per_token)
         X, _ = self.form._broadcast_inputs(inputs)  # names a missing or non-numeric input
         point = {name: _one_value(name, inputs[name], for_many="scalinglaws.predict",
                                   positive=self.form.positive_inputs)
