@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .._exceptions import (ConvergenceWarning, ExtrapolationWarning,
-                           IdentifiabilityWarning, InputError)
+                           IdentifiabilityWarning, InputError, ScalingLawsWarning,
+                           user_stacklevel)
 from .._validation import check_confidence_level, check_numbers
 from ..uncertainty.draws_caveats import warn_percentile_over
 from ..uncertainty.delta import draws_log_predictions
@@ -118,6 +119,14 @@ def rows_and_level(fit, form: Form, point: np.ndarray, draws, confidence_level, 
     ``needs_frontier`` (the closed form), the point must have a frontier."""
     draws, level = chosen_draws(fit, draws, confidence_level)
     rows, n_draws = parameter_rows(form, point, draws)
+    if confidence_level is not None and not n_draws:
+        # a level asked for and no draws to make the interval from: say so, rather than
+        # return no interval beside the level as if one had been made
+        warnings.warn(f"confidence_level={confidence_level!r} was given, but there are no "
+                      "draws (the fit has no bootstrap attached, or draws=False), so no "
+                      "interval is made: bootstrap the fit (scalinglaws.bootstrap, "
+                      "result.with_bootstrap) or pass draws=", ScalingLawsWarning,
+                      stacklevel=user_stacklevel())
     if needs_frontier:
         require_frontier(form, point)
     return rows, n_draws, level
