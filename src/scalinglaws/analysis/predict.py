@@ -14,6 +14,7 @@ from ..uncertainty.delta import FIXED_AS_EXACT, draws_log_predictions
 from ._common import (DEFAULT_LEVEL, warn_far_beyond, check_draws, check_fit, chosen_draws, irreducible,
                       loss_at_shared_inputs, parameter_rows, quiet, require_frontier,
                       rows_and_level, shaped, summarise, warn_unsettled)
+from .allocation import fit_flops_per_token
 from .restricted import restricted_intervals
 from .results import FrontierCoefficients, Prediction
 
@@ -122,9 +123,7 @@ def predict(fit, draws=None, confidence_level=None, *, interval: str | None = No
                          "instead of the fit")
     form, point = check_fit(fit)
     rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level)
-    # a duck-typed fit (a Form `.form` and `.params`) without k counts 6, as FitResult does
-    k = getattr(fit, "flops_per_token", 6.0)
-    X, shape = form._broadcast_inputs(law_inputs(form, inputs, k))
+    X, shape = form._broadcast_inputs(law_inputs(form, inputs, fit_flops_per_token(fit)))
     warn_far_beyond(fit, X)
     values = loss_at_shared_inputs(form, rows, X)
     point_values, intervals, failed = summarise({"loss": values}, shape, level, n_draws)

@@ -332,8 +332,7 @@ class LawFitter:
             fingerprint = None if fingerprint is None else f"{fingerprint}+weights"
         if len(target) < len(self.free):
             raise InputError(f"{counted(len(target), 'run')} cannot determine {len(self.free)} "
-                             "free "
-                             f"parameters ({', '.join(self.free)}) of form {self.form.name!r}")
+                             f"free parameters ({', '.join(self.free)}) of form {self.form.name!r}")
         if fingerprint is None:
             fingerprint = fingerprint_arrays([*inputs.items(), ("loss", target)]
                                              + ([("weights", weights)] if weights is not None else []))

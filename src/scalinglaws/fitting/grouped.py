@@ -154,12 +154,10 @@ class GroupedFitter:
         for key, index in zip(keys, rows):
             if len(index) < q:
                 raise InputError(f"group {column}={key!r} has {counted(len(index), 'run')}, fewer "
-                                 "than its "
-                                 f"{q} own parameters ({', '.join(self.per_group)})")
+                                 f"than its {q} own parameters ({', '.join(self.per_group)})")
         if len(target) < q * len(keys) + len(self.shared):
             raise InputError(f"{counted(len(target), 'run')} cannot determine "
-                             f"{q * len(keys) + len(self.shared)} "
-                             "parameters")
+                             f"{q * len(keys) + len(self.shared)} parameters")
         per_inputs = [{k: v[index] for k, v in inputs.items()} for index in rows]
         per_target = [target[index] for index in rows]
         for g, (x, t) in enumerate(zip(per_inputs, per_target)):

@@ -113,8 +113,7 @@ def design_limits(fitted_range, n_runs: int, free: tuple) -> list:
     limits = []
     if 0 < n_runs <= len(free):
         limits.append(f"{counted(n_runs, 'run')} for {len(free)} free parameters: no residual "
-                      "degrees "
-                      "of freedom, so the law passes through the runs and nothing measures "
+                      "degrees of freedom, so the law passes through the runs and nothing measures "
                       "its error; add runs or fix parameters")
     if len(free) <= 2:
         return limits

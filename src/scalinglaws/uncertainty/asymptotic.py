@@ -165,9 +165,9 @@ def asymptotic_covariance(result: FitResult, runs, *, correction: str = "HC0") -
     n_quadratic = int(np.sum(curvature > 0))
     if n_quadratic < MIN_QUADRATIC_PER_PARAMETER * p:
         warnings.warn(f"sandwich covariance: only {n_quadratic} of {counted(n, 'run')} are in "
-                      "Huber's "
-                      f"quadratic zone (|r| <= delta), fewer than {MIN_QUADRATIC_PER_PARAMETER} "
-                      f"per free parameter ({p}); its standard errors are rough: use the "
+                      f"Huber's quadratic zone (|r| <= delta), fewer than "
+                      f"{MIN_QUADRATIC_PER_PARAMETER} per free parameter ({p}); its standard "
+                      "errors are rough: use the "
                       "bootstrap", SandwichWarning, stacklevel=2)
     return AsymptoticResult(names=fitter.free, covariance_internal=cov, standard_errors=errors,
                             correlation=corr, condition_number=condition, correction=correction,

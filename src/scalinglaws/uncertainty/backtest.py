@@ -146,8 +146,7 @@ class BacktestResult:
             held = f"leave-one-{self.group}-out over {len(self.folds)} groups"
         else:
             held = (f"fit on {counted(self.n_train[0], 'run')} with {self.holdout} <= "
-                    f"{self.threshold:.4g}, "
-                    f"predict the {self.n_held_out} above")
+                    f"{self.threshold:.4g}, predict the {self.n_held_out} above")
         errors = (f"relative error |predicted - loss| / loss over {self.n_held_out} held-out "
                   f"runs: mean {_percent(self.mean_relative_error)}, "
                   f"median {_percent(self.median_relative_error)}, "

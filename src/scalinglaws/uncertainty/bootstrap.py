@@ -491,8 +491,7 @@ def _check_degrees_of_freedom(result: FitResult, n_points: int, fitter: LawFitte
                          f"more than {p} runs (fix or tie parameters to free fewer)")
     if n_points < p:
         raise InputError(f"bootstrap: `runs` has {counted(n_runs, 'run')} at only {n_points} "
-                         "distinct "
-                         f"{'/'.join(fitter.form.inputs)} points for {p} free parameters "
+                         f"distinct {'/'.join(fitter.form.inputs)} points for {p} free parameters "
                          f"({free}): no resample can identify them")
 
 
@@ -549,9 +548,8 @@ def _warn_small_sample(n_runs: int, n_free: int, n_resamples: int, n_degenerate:
     measured = max(below) if below else min(SMALL_SAMPLE_COVERAGE)
     held = ", ".join(f"{name} {100 * share:.0f}%"
                      for name, share in SMALL_SAMPLE_COVERAGE[measured].items())
-    warnings.warn(f"bootstrap: {counted(n_runs, 'run')} for {n_free} free parameters ({ratio:.2g} "
-                  "per "
-                  "parameter) are too few for the interval to hold its level: in simulated "
+    warnings.warn(f"bootstrap: {counted(n_runs, 'run')} for {n_free} free parameters "
+                  f"({ratio:.2g} per parameter) are too few for the interval to hold its level: in simulated "
                   f"Chinchilla sweeps of {round(5 * measured)} runs ({measured:g} per "
                   f"parameter, 1% noise) the 95% percentile intervals held the truth in "
                   f"{held} of 50 sweeps; from {ENOUGH_RUNS_PER_PARAMETER:g} runs per "

@@ -21,8 +21,7 @@ def uncertainty_summary(law) -> list[str]:
                  f"  ({s.source}, {s.dof:.0f} dof, {s.n_outliers} outliers set aside)")
     if law.clusters is not None:
         lines.append(f"  whole runs ({law.clusters}): {counted(s.n_runs, 'run')}; the scatter is "
-                     "a new "
-                     "run's (dof in runs), the rollout keeps each run on one side of its "
+                     "a new run's (dof in runs), the rollout keeps each run on one side of its "
                      "cuts")
     if law.calibration is not None:
         c = law.calibration
