@@ -63,3 +63,31 @@ def test_a_group_with_no_residual_df_is_refused():
     with pytest.raises(InputError, match=r"group recipe='small' has 6 runs at 3 distinct "
                                          r"inputs for its 3 own free parameters"):
         bootstrap_groups(joint, frame, 20, rng=0)
+
+
+def test_a_groups_draws_keep_the_fits_flop_accounting_and_restriction():
+    # runs counted at C = 8 N D, and beta tied to alpha: one group's BootstrapResult must
+    # allocate with k = 8 (as compute_optimal of that group's fit does) and say that its
+    # intervals exclude the tie's bias; before, it fell back to k = 6 and no restriction
+    frame = _frame(30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        runs = sl.load_runs(frame, flops_per_token=8)
+        joint = sl.fit(runs, groups="recipe", tied={"beta": "alpha"})
+        boot = bootstrap_groups(joint, runs, 40, rng=0)
+    one = boot.group("big")
+    assert (one.flops_per_token, one.restriction) == (8.0, "tie")
+    assert (boot.flops_per_token, boot.restriction) == (8.0, "tie")
+    doc = json.loads(json.dumps(boot.to_dict()))
+    assert (doc["flops_per_token"], doc["restriction"]) == (8.0, "tie")
+    # the estimate is the closed form at the group's own point, with k = 8 written out:
+    # N_opt = G (C/k)^a, D_opt = (C/k) / N_opt (Hoffmann et al., Eq. 4)
+    p = joint["big"].params
+    a = p["beta"] / (p["alpha"] + p["beta"])
+    G = (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1 / (p["alpha"] + p["beta"]))
+    n_opt = G * (1e22 / 8) ** a
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        ratio = one.tokens_per_parameter(1e22)
+    assert ratio.estimate == pytest.approx((1e22 / 8) / n_opt ** 2, rel=1e-9)
+    assert "tie bias excluded" in ratio.method

@@ -53,6 +53,7 @@ from ..fitting.polish import polish
 from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
 from ..fitting.grouped import GroupedFitResult, GroupedFitter, check_weights
 from .bootstrap_result import BootstrapResult
+from .delta import restriction_kind
 from .resampling import (CLUSTERS_DEFAULT, design_points, distinct_points, resample_counts,
                          resolve_clusters)
 
@@ -99,6 +100,13 @@ class GroupedBootstrapResult(FrozenOnUnpickle):
     clusters : str or None
         Column whose rows were resampled together within each group (``"run_id"``: whole
         runs); None: rows.
+    flops_per_token : float
+        k in C = k N D of the runs fitted (each group's :meth:`group` result uses it, as
+        the fit's allocation does).
+    restriction : str
+        The fit's ties or fixed parameters (``"tie"``, ``"fixed-parameter"``...; ``""``:
+        none), handed to each group's :meth:`group` result, whose allocation intervals
+        then say that a tie's bias is excluded.
     """
 
     form: object
@@ -114,6 +122,8 @@ class GroupedBootstrapResult(FrozenOnUnpickle):
     method: str = "percentile"
     n_degenerate: Mapping = field(default_factory=dict)
     clusters: str | None = None
+    flops_per_token: float = 6.0
+    restriction: str = ""
 
     def __post_init__(self):
         for name in ("groups", "shared", "point", "draws", "n_failed", "n_degenerate"):
@@ -138,7 +148,8 @@ class GroupedBootstrapResult(FrozenOnUnpickle):
                                n_failed=int((~ok).sum()) - degenerate, n_degenerate=degenerate,
                                n_best_start_changed=0, confidence_level=self.confidence_level,
                                method="percentile", seed=self.seed, groups=self.group_column,
-                               clusters=self.clusters)
+                               clusters=self.clusters, restriction=self.restriction,
+                               flops_per_token=self.flops_per_token)
 
     def parameters(self, group) -> dict:
         """``{name: array (n_resamples,)}`` of one group's draws (NaN where failed)."""
@@ -166,7 +177,8 @@ class GroupedBootstrapResult(FrozenOnUnpickle):
         doc = {"method": self.method, "n_resamples": self.n_resamples,
                "confidence_level": self.confidence_level, "seed": self.seed,
                "group_column": self.group_column, "clusters": self.clusters,
-               "shared": list(self.shared),
+               "shared": list(self.shared), "flops_per_token": self.flops_per_token,
+               "restriction": self.restriction,
                "n_failed": [{"group": g, "n_failed": int(self.n_failed[g])} for g in self.groups],
                "n_degenerate": [{"group": g, "n_degenerate": int(self.n_degenerate.get(g, 0))}
                                 for g in self.groups],
@@ -428,7 +440,9 @@ def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
         form=fitter.form, group_column=result.group_column, groups=tuple(keys),
         shared=result.shared, point={k: dict(result[k].params) for k in keys}, draws=draws,
         n_resamples=n_resamples, n_failed=failed, confidence_level=level, seed=seed,
-        n_degenerate=left_out, clusters=clusters)
+        n_degenerate=left_out, clusters=clusters,
+        flops_per_token=float(result.options.get("flops_per_token", 6.0)),
+        restriction=restriction_kind(fitter.tied, fitter.fixed))
 
 
 def _degenerate(keys, rows, inputs, counts, n_own, column) -> np.ndarray:
