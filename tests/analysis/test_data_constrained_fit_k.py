@@ -1,6 +1,6 @@
 """``data_constrained_allocation`` and ``optimal --U`` count FLOP as the fit did: the
 default ``k`` in ``C = k N D`` is the one the fit records (``FitResult.flops_per_token``),
-as in every other allocation (``analysis.allocation.fit_flops_per_token``); before, the
+as in every other allocation (``analysis._common.fit_flops_per_token``); before, the
 Python function used 6 whatever the fit recorded."""
 
 import json

@@ -154,6 +154,15 @@ def check_scalar(name: str, value) -> float:
     return float(array)
 
 
+def fit_flops_per_token(fit, flops_per_token=None) -> float:
+    """``k`` in ``C = k N D``: ``flops_per_token`` when given, else the one the fit records
+    (``FitResult.flops_per_token``: the runs' accounting at fit time; 6 for a fit that
+    records none), so that an allocation uses the FLOP count the law was fitted with."""
+    if flops_per_token is None:
+        flops_per_token = getattr(fit, "flops_per_token", 6.0)
+    return check_scalar("flops_per_token", flops_per_token)
+
+
 def check_method(method: str, form: Form, flops=None) -> str:
     """Resolve ``method`` to "closed_form" or "numerical" for this form."""
     if method not in _METHODS:

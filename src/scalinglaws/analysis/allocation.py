@@ -14,8 +14,9 @@ from .._validation import broadcast_together, renamed_argument
 from ..laws.forms import Chinchilla
 from ._common import (warn_far_beyond, BEYOND_OPTIMAL, COMPUTE_SEARCH, NEAREST_ASYMPTOTE,
                       TOKENS_PER_PARAMETER_BOUNDS, check_array, check_fit, check_flops,
-                      check_method, check_scalar, check_target, edge_free, edge_out, law_loss,
-                      quiet, rows_and_level, shaped, summarise, warn_edge)
+                      check_method, check_scalar, check_target, edge_free, edge_out,
+                      fit_flops_per_token, law_loss, quiet, rows_and_level, shaped, summarise,
+                      warn_edge)
 from .restricted import restricted_intervals
 from .results import Allocation, InferenceAllocation, IsoLossCurve
 from .solvers import (compute_for_loss_rows, optimal_for_compute, params_asymptote,
@@ -23,15 +24,6 @@ from .solvers import (compute_for_loss_rows, optimal_for_compute, params_asympto
 
 __all__ = ["compute_optimal", "compute_for_loss", "tokens_for_loss", "iso_loss_curve",
            "inference_optimal"]
-
-
-def fit_flops_per_token(fit, flops_per_token=None) -> float:
-    """``k`` in ``C = k N D``: ``flops_per_token`` when given, else the one the fit records
-    (``FitResult.flops_per_token``: the runs' accounting at fit time; 6 for a fit that
-    records none), so that an allocation uses the FLOP count the law was fitted with."""
-    if flops_per_token is None:
-        flops_per_token = getattr(fit, "flops_per_token", 6.0)
-    return check_scalar("flops_per_token", flops_per_token)
 
 
 @quiet

@@ -21,7 +21,7 @@ from ..laws.datablations import (DataConstrained, DataConstrainedAllocation, all
 from ..uncertainty.prediction import Interval, describe_interval
 from ._common import (check_array, check_fit, edge_free, quiet, rows_and_level, summarise,
                       warn_edge, warn_far_beyond)
-from .allocation import fit_flops_per_token
+from ._common import fit_flops_per_token
 
 __all__ = ["INTERVAL_METHOD", "data_constrained_allocation"]
 

@@ -7,7 +7,7 @@ import numpy as np
 from .._validation import broadcast_together, renamed_argument
 from ._common import (check_array, check_fit, check_method, edge_free, law_loss, quiet,
                       rows_and_level, shaped, summarise, warn_edge, warn_far_beyond)
-from .allocation import fit_flops_per_token
+from ._common import fit_flops_per_token
 from .restricted import restricted_intervals
 from .results import Diagnosis
 from .solvers import compute_for_loss_rows, optimal_compute_for_params, optimal_for_compute

@@ -14,7 +14,7 @@ from ..uncertainty.delta import FIXED_AS_EXACT, draws_log_predictions
 from ._common import (DEFAULT_LEVEL, warn_far_beyond, check_draws, check_fit, chosen_draws, irreducible,
                       loss_at_shared_inputs, parameter_rows, quiet, require_frontier,
                       rows_and_level, shaped, summarise, warn_unsettled)
-from .allocation import fit_flops_per_token
+from ._common import fit_flops_per_token
 from .restricted import restricted_intervals
 from .results import FrontierCoefficients, Prediction
 

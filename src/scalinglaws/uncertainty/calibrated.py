@@ -74,7 +74,7 @@ from .._validation import FrozenOnUnpickle
 from .._validation import FrozenDict, check_bool, check_confidence_level, check_int, readonly_array
 from ..data.runs import as_runs
 from ..fitting.result import FitResult, check_fitted_on
-from ..laws.flops import inputs_from_compute
+from ..laws.flops import inputs_from_compute, training_flops
 from .bootstrap_result import BootstrapResult
 from .calibrated_text import uncertainty_summary
 from .calibration import ExtrapolationCalibration, calibrate_extrapolation
@@ -272,7 +272,7 @@ class CalibratedFit(FrozenOnUnpickle):
         if axis in extra and extra[axis] is not None:
             return np.asarray(extra[axis], dtype=float)
         if axis == "C" and "N" in X and "D" in X:
-            return self.flops_per_token * np.asarray(X["N"]) * np.asarray(X["D"])
+            return training_flops(X["N"], X["D"], self.flops_per_token)
         raise InputError(f"the calibration axis is {axis}; give {axis}= with the inputs")
 
     def interval(self, kind: str = "prediction", confidence_level: float = 0.95, *,
@@ -427,7 +427,7 @@ class CalibratedFit(FrozenOnUnpickle):
         if axis in X:
             return np.asarray(X[axis], dtype=float)
         if axis == "C" and "N" in X and "D" in X:
-            return self.flops_per_token * np.asarray(X["N"]) * np.asarray(X["D"])
+            return training_flops(X["N"], X["D"], self.flops_per_token)
         raise InputError(f"the scatter scales with {axis}; give {axis}= with the inputs")
 
     def summary(self) -> str:
