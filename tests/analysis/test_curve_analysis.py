@@ -15,6 +15,11 @@ from scalinglaws.laws.schedules import Schedule
 from scalinglaws.uncertainty.curves import bootstrap_curves
 from bench_modules import load_bench
 
+# these tests take few resamples to stay fast; the warning that few draws narrow a
+# percentile interval is tested in tests/uncertainty/test_curves_few_draws.py
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:curve bootstrap.*too few:scalinglaws.CurveResamplingWarning")
+
 TRUTH = CurveFitResult.from_params("mpl", LUO_2025_MPL["25M"])
 
 

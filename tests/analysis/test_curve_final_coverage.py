@@ -47,6 +47,11 @@ import pytest
 
 from bench_modules import load_bench
 
+# these tests take few resamples to stay fast; the warning that few draws narrow a
+# percentile interval is tested in tests/uncertainty/test_curves_few_draws.py
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:curve bootstrap.*too few:scalinglaws.CurveResamplingWarning")
+
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 LEVEL = 0.95

@@ -17,6 +17,11 @@ from scalinglaws.fitting.curves import CurveFitResult, fit_curves
 from scalinglaws.laws.curve_synthetic import default_schedules, synthetic_curves
 from scalinglaws.uncertainty.curves import bootstrap_curves
 
+# these tests take few resamples to stay fast; the warning that few draws narrow a
+# percentile interval is tested in tests/uncertainty/test_curves_few_draws.py
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:curve bootstrap.*too few:scalinglaws.CurveResamplingWarning")
+
 
 @pytest.fixture(scope="module")
 def fitted():

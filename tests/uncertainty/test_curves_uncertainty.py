@@ -23,6 +23,11 @@ from scalinglaws.uncertainty.curves import (
     residual_block_length,
 )
 
+# these tests take few resamples to stay fast; the warning that few draws narrow a
+# percentile interval is tested in tests/uncertainty/test_curves_few_draws.py
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:curve bootstrap.*too few:scalinglaws.CurveResamplingWarning")
+
 
 def test_block_counts_are_runs_of_consecutive_points():
     rng = np.random.default_rng(0)
@@ -123,6 +128,7 @@ def test_few_curves_and_single_points_warn(fitted):
     assert "too narrow" in draws.describe()
     with warnings.catch_warnings():
         warnings.simplefilter("error", CurveResamplingWarning)
+        warnings.filterwarnings("ignore", "curve bootstrap.*too few", CurveResamplingWarning)
         bootstrap_curves(fit, curves, 10, method="blocks", rng=0)
 
 
@@ -135,6 +141,7 @@ def test_eight_curves_resample_without_warning():
     fit = fit_curves(curves, "momentum")
     with warnings.catch_warnings():
         warnings.simplefilter("error", CurveResamplingWarning)
+        warnings.filterwarnings("ignore", "curve bootstrap.*too few", CurveResamplingWarning)
         draws = bootstrap_curves(fit, curves, 10, method="curves", rng=0)
     assert draws.n_curves == 8 and "distinct resamples possible" not in draws.describe()
 

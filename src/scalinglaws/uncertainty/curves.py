@@ -88,6 +88,7 @@ from ..fitting.curves import CurveFitResult, _weights, data_fingerprint
 from ..fitting.engine import multistart_minimize
 from ..fitting.polish import polish
 from ..fitting.estimator import GRADIENT_TOLERANCE, LawFitter
+from .draws_caveats import few_draws_note, order_statistic_ends_note
 
 __all__ = ["CurveBootstrap", "CurveResamplingWarning", "block_counts", "bootstrap_curves",
            "distinct_curve_resamples", "residual_block_length"]
@@ -210,9 +211,21 @@ class CurveBootstrap(FrozenOnUnpickle):
         name to an array of draws."""
         level = self.confidence_level if confidence_level is None else \
             check_confidence_level(confidence_level)
+        note = None if confidence_level is None else self.few_draws_note(level)
+        if note is not None:  # the bootstrap warned about its own level
+            warnings.warn(f"curve bootstrap: {note}", CurveResamplingWarning, stacklevel=2)
         values = np.asarray(function({n: self.draws[:, i]
                                       for i, n in enumerate(self.law.param_names)}), dtype=float)
         return self.percentile_ends(values, level)
+
+    def few_draws_note(self, level: float) -> str | None:
+        """What is wrong with :attr:`n_draws` draws for an interval at ``level`` under
+        :meth:`percentile_ends`' rule (None when they are enough): numpy's interpolated
+        ends need :func:`~scalinglaws.uncertainty.draws_caveats.draws_needed` draws (151 at
+        95%), the sieve's ``(B + 1) a`` ends ``1 / a - 1`` (39 at 95%)."""
+        if self.method == "ar1":
+            return order_statistic_ends_note(self.n_draws, level)
+        return few_draws_note(self.n_draws, level)
 
     def percentile_ends(self, values, level: float):
         """Ends of the percentile interval at ``level`` of ``values`` (one row per draw;
@@ -502,9 +515,13 @@ def bootstrap_curves(result: CurveFitResult, curves: Curves, n_resamples: int = 
     if n_failed:
         warnings.warn(f"curve bootstrap: {n_failed} of {n_resamples} resamples did not converge "
                       "and are left out of the intervals", ConvergenceWarning, stacklevel=2)
-    return CurveBootstrap(law=law, point=dict(result.params), draws=draws,
+    boot = CurveBootstrap(law=law, point=dict(result.params), draws=draws,
                           n_resamples=n_resamples, n_failed=n_failed, method=method,
                           block_lengths=lengths, confidence_level=level, seed=seed,
                           n_distinct=n_resamples if method == "ar1" else len(np.unique(counts, axis=0)),
                           n_curves=len(curves.runs), at_bounds=tuple(result.at_bounds),
                           ar1_coefficients=coefficients)
+    note = boot.few_draws_note(level)
+    if note is not None:
+        warnings.warn(f"curve bootstrap: {note}", CurveResamplingWarning, stacklevel=2)
+    return boot

@@ -10,7 +10,8 @@ import numpy as np
 
 from .._exceptions import BootstrapResamplingWarning, user_stacklevel
 
-__all__ = ["draws_needed", "few_draws_note", "warn_few_draws", "warn_percentile_over"]
+__all__ = ["draws_needed", "few_draws_note", "order_statistic_ends_note", "warn_few_draws",
+           "warn_percentile_over"]
 
 
 def draws_needed(level: float) -> int:
@@ -42,6 +43,23 @@ def few_draws_note(n_draws: int, level: float) -> str | None:
     content = level * max(n_draws - 1, 0) / (n_draws + 1)
     return (f"{n_draws} draws are too few for a {100 * level:g}% percentile interval: its ends "
             f"are interpolations among the most extreme draws, and it holds on average only "
+            f"{100 * content:.3g}% of the bootstrap distribution; a {100 * level:g}% interval "
+            f"needs at least {needed} draws (more resamples, or a lower `confidence_level`)")
+
+
+def order_statistic_ends_note(n_draws: int, level: float) -> str | None:
+    """:func:`few_draws_note` for percentile ends at the ``(B + 1) a``-th ordered of ``B``
+    draws (``a = (1 - level) / 2``; the curve sieve's, ``CurveBootstrap.percentile_ends``):
+    they hold ``level`` on average for any ``B`` with ``(B + 1) a >= 1``; below that each
+    end is the most extreme draw, which leaves out ``1 / (B + 1)`` of the distribution per
+    tail instead of ``a``. None when the draws are enough (39 at 95%, 199 at 99%)."""
+    tail = (1 - level) / 2
+    needed = int(np.ceil(1 / tail - 1 - 1e-9))
+    if n_draws >= needed or n_draws < 2:
+        return None
+    content = (n_draws - 1) / (n_draws + 1)
+    return (f"{n_draws} draws are too few for a {100 * level:g}% percentile interval with "
+            f"(B + 1) a ends: its ends are the most extreme draws, and it holds on average only "
             f"{100 * content:.3g}% of the bootstrap distribution; a {100 * level:g}% interval "
             f"needs at least {needed} draws (more resamples, or a lower `confidence_level`)")
 
