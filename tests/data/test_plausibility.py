@@ -265,6 +265,10 @@ def test_the_loss_limit_sits_above_a_real_model_at_initialisation():
     ("val_bpc", "bits per byte"), ("bits_per_byte", "bits per byte"),
     ("loss", None), ("val_loss", None), ("loss (nats)", None), ("orbit_loss", None),
     ("habits", None), ("pplx_free", None),
+    # the logarithm of a perplexity is a loss already (the audit's log_ppl column of nats
+    # was called a perplexity, and following the hint took its log again)
+    ("log_ppl", None), ("ln(perplexity)", None), ("val_log_ppl", None), ("logppl", None),
+    ("log2_ppl", "bits"), ("log10_ppl", "perplexity"),
 ])
 def test_loss_names_that_say_other_units(column, units):
     assert loss_name_units(column) == units
@@ -493,3 +497,35 @@ def test_a_missing_column_message_gives_no_scale_advice_for_suffixed_cells():
                                             r"its header says millions.*multiply the values "
                                             r"by 1e6"):
         _ = load_runs(plain).N
+
+
+def test_one_row_in_other_units_is_named(tmp_path):
+    # the audit's case: one row's params written "183" where the others carry "M"; the
+    # column-wide checks (largest value, median D/N) could not see it, and the fit failed
+    # on a bound with advice about starts
+    frame = sweep().drop(columns="C").astype({"N": object})
+    frame["N"] = [f"{n / 1e6:.4g}M" for n in sweep()["N"]]
+    frame.loc[3, "N"] = f"{sweep()['N'][3] / 1e6:.4g}"
+    path = tmp_path / "one_row.csv"
+    frame.to_csv(path, index=False)
+    _, said = quiet_load(path)
+    assert len(said) == 1
+    assert "column 'N' (N) is 97.19 at row 3 (line 5)" in said[0]
+    assert "2.06e+05 times below the smallest value of any other row" in said[0]
+    # and at the top end: one D written in tokens among D in thousands would be far above
+    big = sweep()
+    big.loc[big["D"].idxmax(), "D"] *= 1e4
+    assert any("times above the largest value of any other row" in text for text in quiet_load(
+        big.drop(columns="C"))[1])
+    # every public sweep's sizes sit within half a decade of their neighbours: quiet
+    assert quiet_load(sweep())[1] == []
+
+
+def test_isolated_rows_need_a_gap_of_three_decades():
+    # 1e6 beside sizes from 1.1e9 (3.04 decades) warns; from 9e8 (2.95 decades) does not
+    def said(smallest_next):
+        frame = pd.DataFrame({"N": [1e6, smallest_next, 2e9, 4e9, 8e9],
+                              "D": [2e7, 2e10, 4e10, 8e10, 1.6e11],
+                              "loss": [4.0, 3.0, 2.9, 2.8, 2.7]})
+        return [text for text in quiet_load(frame)[1] if "of any other row" in text]
+    assert len(said(1.1e9)) == 1 and said(9e8) == []

@@ -387,6 +387,23 @@ def test_from_arrays_and_as_runs():
         Runs.from_arrays(N=[1e8, 2e8], loss=[3.0])
 
 
+def test_a_policy_that_would_change_loaded_runs_is_refused_not_ignored():
+    # the audit's case: sl.fit(loaded, duplicates="drop") kept the duplicate rows and fitted
+    # them as extra runs, where sl.fit(path, duplicates="drop") dropped them
+    frame = pd.DataFrame({"N": [1e8, 2e8, 4e8, 4e8], "D": [1e9, 2e9, 4e9, 4e9],
+                          "loss": [3.0, 2.9, 2.8, 2.8]})
+    with pytest.warns(ScalingLawsWarning, match="repeat"):
+        loaded = load_runs(frame)
+    with pytest.warns(ScalingLawsWarning, match="dropped 1 row"):
+        assert len(loaded) == 4 and len(load_runs(frame, duplicates="drop")) == 3
+    for option, value in (("duplicates", "drop"), ("duplicates", "raise"), ("nan_policy", "omit")):
+        with pytest.raises(InputError, match=rf"{option}='{value}' applies when loading a table"):
+            as_runs(loaded, **{option: value})
+    # the policies that change nothing pass: the runs themselves come back
+    assert as_runs(loaded, duplicates="warn", nan_policy="raise") is loaded
+    assert as_runs(loaded, duplicates="keep") is loaded
+
+
 # ----------------------------------------------------------------------------- real data
 
 

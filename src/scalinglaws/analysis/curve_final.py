@@ -258,13 +258,13 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
     >>> finished, truth = synthetic_curves("momentum", schedules=schedules, rng=0,
     ...                                    noise=0.001, autocorrelation=0.7)
     >>> law = fit_curves(finished, "momentum")
-    >>> draws = bootstrap_curves(law, finished, 20, rng=0)
+    >>> draws = bootstrap_curves(law, finished, 40, rng=0)
     >>> run, _ = synthetic_curves("momentum", truth, schedules={"new": wsd}, rng=1,
     ...                           noise=0.001, autocorrelation=0.7)
     >>> table = predict_final(law, run.truncate(0.5), draws=draws, rng=0)
     >>> row = table.iloc[0]
     >>> bool(row.final_low < row.final_loss < row.final_high), int(row.n_draws)
-    (True, 20)
+    (True, 40)
     >>> table.attrs["run_points"][:33]
     'studentized AR(1) sieve bootstrap'
     """

@@ -105,6 +105,8 @@ _POWER = re.compile(r"^(?:x\s*)?(?:1e\+?|10\^|10\*\*)(\d{1,2})$")
 _NAMED_QUANTITY = {"N": "parameters", "D": "tokens", "C": "FLOP", "U": "unique tokens"}
 
 _PERPLEXITY = re.compile(r"perplexit|(?:^|[^a-z])(ppl|ppx)(?:$|[^a-z])")
+#: the logarithm of a perplexity is a loss already: ln(ppl) in nats, log2(ppl) in bits
+_LOG_OF = re.compile(r"(?:^|[^a-z])(?:log|ln)(2)?\s?\(?\s?(?:perplexit|ppl|ppx)")
 _PER_BYTE = re.compile(r"(?:^|[^a-z])(bpb|bpc|bits? per (?:byte|char))")
 _BITS = re.compile(r"(?:^|[^a-z])(bits?|bpt|log2)(?:$|[^a-z])")
 #: How a loss column named like each units reads, and the loss_units that converts it.
@@ -119,6 +121,9 @@ def loss_name_units(column: object) -> str | None:
     """``"perplexity"``, ``"bits per byte"`` or ``"bits"`` when a loss column's name says
     so (``val_ppl``, ``Perplexity``, ``loss_bits``, ``bpb``), else None."""
     name = re.sub(r"[\s_\-/]+", " ", str(column).lower())
+    logarithm = _LOG_OF.search(name)
+    if logarithm:  # log_ppl, ln(perplexity): nats already; log2 of one: bits (log10 is
+        return "bits" if logarithm.group(1) else None  # left to the perplexity warning)
     if _PERPLEXITY.search(name):
         return "perplexity"
     if _PER_BYTE.search(name):
@@ -278,8 +283,45 @@ def warn_units(frame, mapping: Mapping, derived: tuple, source: str,
             warn(f"{largest}: "
                  f"{_UNIT_ADVICE[name]}? Write the values in {_WHAT[name]}, as numbers or "
                  f"with a suffix (70M, 1.4B, 2T); {_SILENCE.format(' (a toy sweep)')}")
+    for name in ("N", "D", "C"):
+        if name in frame.columns and name not in derived and name not in flagged:
+            flagged |= _check_isolated_rows(frame, name, column_of, where, warn)
     if {"N", "D"} <= set(frame.columns) and not flagged:
         _check_tokens_per_parameter(frame, mapping, column_of, warn)
+
+
+#: Decades between a column's most extreme value and the rest above which those rows are
+#: taken for a unit slip (183 written for 183M): sweeps space their sizes by factors of
+#: 1.3 to 10 (the public ones in /work/shared: at most 0.5 decade between neighbouring
+#: sizes, at either end), while a slip between units is a factor of 1,000 or more.
+ISOLATED_DECADES = 3.0
+
+
+def _check_isolated_rows(frame, name: str, column_of: Callable[[str], str],
+                         where: Callable[[int], str], warn: Callable[[str], None]) -> set:
+    """Warn when the rows holding a column's smallest (or largest) value lie more than
+    :data:`ISOLATED_DECADES` from every other row's value, with at least three distinct
+    values beyond: one row written in other units, which the column-wide checks (the
+    largest value, the median D/N) do not see. Returns ``{name}`` when it warned."""
+    values = frame[name].to_numpy(dtype=np.float64)
+    distinct = np.unique(values)
+    if distinct.size < 4:
+        return set()
+    logs = np.log10(distinct)
+    said = set()
+    for end, gap, word in ((distinct[0], logs[1] - logs[0], "below the smallest"),
+                           (distinct[-1], logs[-1] - logs[-2], "above the largest")):
+        if gap <= ISOLATED_DECADES:
+            continue
+        rows = np.flatnonzero(values == end)
+        shown = ", ".join(where(int(i)) for i in rows[:5]) + (
+            f" and {rows.size - 5} more" if rows.size > 5 else "")
+        warn(f"{column_of(name)} is {end:.4g} at {shown}, {10 ** gap:.3g} times {word} "
+             f"value of any other row: is it written in other units (a 183M model as 183, 1.4T "
+             f"tokens as 1.4)? Write {_WHAT[name]} as numbers or with a suffix (70M, 1.4B, "
+             f"2T); {_SILENCE.format('')}")
+        said = {name}
+    return said
 
 
 def _check_tokens_per_parameter(frame, mapping: Mapping, column_of: Callable[[str], str],

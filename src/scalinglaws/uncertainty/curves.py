@@ -136,9 +136,9 @@ class CurveBootstrap(FrozenOnUnpickle):
     >>> from scalinglaws.fitting.curves import fit_curves
     >>> from scalinglaws.laws.curve_synthetic import synthetic_curves
     >>> curves, _ = synthetic_curves("momentum", rng=5, noise=0.001, every=512)
-    >>> draws = bootstrap_curves(fit_curves(curves, "momentum"), curves, 20, rng=0)
+    >>> draws = bootstrap_curves(fit_curves(curves, "momentum"), curves, 40, rng=0)
     >>> draws.n_draws
-    20
+    40
     >>> draws.method, draws.describe()[:47]
     ('ar1', '95% bootstrap percentile intervals (AR(1) sieve')
 
