@@ -308,22 +308,17 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
 def as_runs(data: Any, **kwargs: Any) -> Runs:
     """Return ``data`` if it is already :class:`Runs`, else ``load_runs(data, **kwargs)``.
 
-    Reading options (``columns``, ``format``, ``sep``, ``loss_units``), a ``flops_per_token``
-    other than the runs', and policies that would change the table (``duplicates="drop"``
-    or ``"raise"``, ``nan_policy="omit"``: ignored, they kept duplicates as extra runs)
-    raise :class:`InputError`; the others change nothing and pass.
+    Reading options, a ``flops_per_token`` other than the runs' and policies that would
+    change the table (``duplicates="drop"``, ``nan_policy="omit"``...) raise InputError.
     """
     if not isinstance(data, Runs):
         return load_runs(data, **kwargs)
-    for option in ("columns", "format", "sep", "loss_units"):
-        if kwargs.get(option) is not None:
-            raise InputError(f"{option}= applies when loading a table, not to loaded Runs")
-    for option, acting in (("duplicates", ("drop", "raise")), ("nan_policy", ("omit",))):
-        if kwargs.get(option) in acting:
-            raise InputError(f"{option}={kwargs[option]!r} applies when loading a table, not to "
-                             f"loaded Runs (they were loaded with the policy given to load_runs "
-                             f"then): pass the file or DataFrame, or load_runs(..., "
-                             f"{option}={kwargs[option]!r})")
+    acting = {"duplicates": ("drop", "raise"), "nan_policy": ("omit",)}
+    for option in ("columns", "format", "sep", "loss_units", "duplicates", "nan_policy"):
+        value = kwargs.get(option)
+        if value is not None and value in acting.get(option, (value,)):
+            raise InputError(f"{option}={value!r} applies when loading a table, not to loaded "
+                             f"Runs: pass the file or DataFrame, or give it to load_runs")
     k = kwargs.get("flops_per_token")
     if k is not None and _check_options(k, "raise") != data.flops_per_token:
         raise InputError(f"flops_per_token={k!r} differs from the {data.flops_per_token:g} the "
