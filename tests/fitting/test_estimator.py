@@ -1,5 +1,7 @@
 """Fits checked against independent truths: published values, synthetic truth, brute force."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -336,3 +338,21 @@ def test_an_unknown_option_is_named_with_the_closest_known_one():
     # it was Python's TypeError from LawFitter.__init__
     with pytest.raises(InputError, match="unknown option 'tie'; did you mean 'tied'"):
         fit(generate_sweep(rng=0), tie={"beta": "alpha"})
+
+
+def test_runs_of_several_labelled_groups_fitted_as_one_law_warn():
+    # the audit's case: one sweep twice, labelled web and code, code's losses 0.5 higher;
+    # pooled into one law it fitted alpha = beta = 0.30 and said "converged" without a word
+    frame = sl.generate_sweep(rng=0).to_frame()[["N", "D", "loss"]]
+    both = pd.concat([frame.assign(group="web"),
+                      frame.assign(group="code", loss=frame["loss"] + 0.5)], ignore_index=True)
+    with pytest.warns(sl.ScalingLawsWarning, match=r"column 'group' holds 2 values \('web', "
+                                                   r"'code'\), fitted here as one law: fit "
+                                                   r"each with groups='group'"):
+        sl.fit(both)
+    # the same runs fitted by group, or one group alone, or a label on every run: quiet
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sl.ScalingLawsWarning)
+        sl.fit(both, groups="group")
+        sl.fit(both[both["group"] == "web"])
+        sl.fit(frame.assign(dataset=[f"run{i}" for i in range(len(frame))]))
