@@ -208,7 +208,7 @@ def _doc(text):
                                                       r"best_basin_starts lists"),
     (lambda d: d.update(tied={"beta": "alpha"}), r"field params.beta = .* differs from alpha"),
     (lambda d: d.update(surprise=1), r"field surprise is not a known field"),
-    (lambda d: d.update(bootstrap={"draws": "x"}), r"malformed bootstrap section"),
+    (lambda d: d.update(bootstrap={"draws": "x"}), r"field bootstrap.method is missing"),
 ])
 def test_bad_documents_name_the_field(good_text, mutate, message):
     doc = _doc(good_text)

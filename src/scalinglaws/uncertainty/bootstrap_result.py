@@ -53,30 +53,6 @@ def _one_value(name: str, value, *, for_many: str, positive: bool = True) -> flo
     return float(array.ravel()[0])
 
 
-def _count(value, name: str) -> int:
-    """A non-negative whole count read from a document, else ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
-            or value != int(value):
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
-    return int(value)
-
-
-def _column_name(value, name: str) -> str | None:
-    """A column name (or None) read from a document, else ValueError naming ``name``."""
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"{name} must be a column name or null, got {value!r}")
-    return value
-
-
-def _restriction(value) -> str:
-    """A restriction's kind read from a document (``restriction_kind``'s words), else
-    ValueError."""
-    if value not in ("", "tie", "fixed-parameter", "tie and fixed-parameter"):
-        raise ValueError(f"restriction must be '', 'tie', 'fixed-parameter' or 'tie and "
-                         f"fixed-parameter', got {value!r}")
-    return value
-
-
 @dataclass(frozen=True)
 class BootstrapResult(FrozenOnUnpickle):
     """Bootstrap distribution of a fitted law's parameters. Frozen.
@@ -541,34 +517,21 @@ class BootstrapResult(FrozenOnUnpickle):
 
     @classmethod
     def from_dict(cls, doc: Mapping, form: Form, point: Mapping, source: str = "fit JSON", *,
-                  flops_per_token: float = 6.0):
-        """Rebuild from :meth:`to_dict` output (needs the draws); ``flops_per_token`` is the
-        fit's, for a document written before the bootstrap recorded it."""
-        check_same_point(doc.get("point"), point, source, "bootstrap.point")
-        try:
-            draws = np.asarray(doc["draws"], dtype=float)
-            names = list(doc.get("param_names", form.param_names))
-            if names != list(form.param_names) or draws.ndim != 2 or draws.shape[1] != len(names):
-                raise ValueError("draws do not match the form's parameters")
-            jack = doc.get("jackknife")
-            return cls(form=form, point=dict(point), draws=draws,
-                       objectives=np.full(len(draws), np.nan),
-                       n_resamples=int(doc["n_resamples"]), n_failed=int(doc["n_failed"]),
-                       n_best_start_changed=int(doc.get("n_best_start_changed", 0)),
-                       confidence_level=_check_level(doc["confidence_level"]),
-                       method=_check_method(doc["method"]),
-                       seed=None if doc.get("seed") is None else int(doc["seed"]),
-                       groups=doc.get("groups"),
-                       jackknife=None if jack is None else np.asarray(jack, dtype=float),
-                       # documents written before degenerate resamples were set aside
-                       n_degenerate=_count(doc.get("n_degenerate", 0), "n_degenerate"),
-                       # documents written before clusters were resampled: rows
-                       clusters=_column_name(doc.get("clusters"), "clusters"),
-                       # documents written before the restriction was recorded: none said
-                       restriction=_restriction(doc.get("restriction", "")),
-                       flops_per_token=check_positive(
-                           "flops_per_token", doc.get("flops_per_token", flops_per_token)))
-        except (KeyError, TypeError, ValueError) as exc:
-            if isinstance(exc, InputError):
-                raise
-            raise InputError(f"{source}: malformed bootstrap section ({exc})") from None
+                  flops_per_token: float | None = None, restriction: str | None = None):
+        """Rebuild from :meth:`to_dict` output (needs the draws), checking every field
+        (:func:`~.bootstrap_doc.read_bootstrap_fields`).
+
+        ``flops_per_token`` and ``restriction`` are the fit's (its ``k`` and
+        ``restriction_kind(fit.tied, fit.fixed)``): a document written before the
+        bootstrap recorded them takes them, and one that states others is refused with an
+        :class:`~scalinglaws.InputError` naming the field. None: no fit to compare with.
+        """
+        from .bootstrap_doc import read_bootstrap_fields
+
+        check_same_point(doc.get("point") if isinstance(doc, Mapping) else None, point,
+                         source, "bootstrap.point")
+        fields = read_bootstrap_fields(doc, list(form.param_names), source, methods=METHODS,
+                                       restriction=restriction,
+                                       flops_per_token=flops_per_token)
+        return cls(form=form, point=dict(point),
+                   objectives=np.full(len(fields["draws"]), np.nan), **fields)

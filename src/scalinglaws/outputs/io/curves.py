@@ -22,15 +22,17 @@ from __future__ import annotations
 import json
 import math
 import os
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 import numpy as np
 
 from ..._exceptions import InputError
-from ..._files import atomic_write, check_output_path
+from ..._files import atomic_write, check_output_path, parse_json
 from ..._validation import to_plain
 from ..._version import __version__
+from .validate import check_json_schema
 
 __all__ = [
     "CURVE_SCHEMA_VERSION",
@@ -116,9 +118,29 @@ def _number(value) -> float:
     return float("nan") if value is None else float(value)
 
 
+@lru_cache(maxsize=1)
+def _schema_text() -> str:
+    return resources.files("scalinglaws").joinpath("schema/curves.schema.json").read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
+def _cached_schema() -> dict:
+    return json.loads(_schema_text())
+
+
 def curve_fit_from_dict(doc: Any, *, source: str = "curve fit JSON"):
-    """Rebuild ``(CurveFitResult, CurveBootstrap or None)`` from a document; raises
-    :class:`~scalinglaws.InputError` naming the problem."""
+    """Rebuild ``(CurveFitResult, CurveBootstrap or None)`` from a document.
+
+    The document is checked against the shipped schema (``curves.schema.json``: types,
+    the bootstrap's method and confidence level, unknown fields...) before anything is
+    built, as fit and IsoFLOP files are.
+
+    Raises
+    ------
+    InputError
+        Naming ``source`` and the field (``curves.json: field bootstrap.method must be one
+        of 'blocks', 'curves', 'points', 'ar1', got 'garbage'``).
+    """
     from ...fitting.curves import CurveFitResult
     from ...laws.curve_laws import get_curve_law
     from ...uncertainty.curves import CurveBootstrap
@@ -132,10 +154,14 @@ def curve_fit_from_dict(doc: Any, *, source: str = "curve fit JSON"):
     if version != CURVE_SCHEMA_VERSION:
         raise InputError(f"{source}: schema_version {version} is not supported (scalinglaws "
                          f"{__version__} reads version {CURVE_SCHEMA_VERSION})")
+    check_json_schema(doc, _cached_schema(), source)
     law_doc = _need(doc, "law", dict, source)
     name = _need(law_doc, "name", str, f"{source} law")
     config = _maybe(law_doc, "config", dict, f"{source} law")
-    law = get_curve_law(name, **config)
+    try:
+        law = get_curve_law(name, **config)
+    except InputError as exc:  # the registry's words, with the file and the field
+        raise InputError(f"{source}: field law: {exc}") from None
     params = _need(doc, "params", dict, source)
     values = {}
     for pname in law.param_names:
@@ -179,18 +205,22 @@ def curve_fit_from_dict(doc: Any, *, source: str = "curve fit JSON"):
         return result, None
     if not isinstance(boot, dict):
         raise InputError(f"{source}: key 'bootstrap' must be an object or null")
-    try:
-        draws = np.array(_need(boot, "draws", list, f"{source} bootstrap"), dtype=float)
-    except (TypeError, ValueError):
-        raise InputError(f"{source}: bootstrap draws must be a list of parameter vectors") from None
-    if draws.ndim != 2 or draws.shape[1] != law.n_params:
-        raise InputError(f"{source}: bootstrap draws must have {law.n_params} values each")
+    # the schema made every draw a list of numbers; each must hold one per parameter
+    if any(len(row) != law.n_params for row in boot["draws"]):
+        raise InputError(f"{source}: field bootstrap.draws must have {law.n_params} values "
+                         f"(one per parameter of law {name!r}) in each draw")
+    draws = np.array(boot["draws"], dtype=float).reshape(len(boot["draws"]), law.n_params)
+    n_resamples = int(boot.get("n_resamples", len(draws)))
+    n_failed = int(boot.get("n_failed", 0))
+    if len(draws) + n_failed > n_resamples:
+        raise InputError(f"{source}: field bootstrap.n_resamples = {n_resamples} is fewer than "
+                         f"the draws ({len(draws)}) plus n_failed ({n_failed})")
     bootstrap = CurveBootstrap(law=law, point=dict(values), draws=draws,
-                               n_resamples=int(boot.get("n_resamples", len(draws))),
-                               n_failed=int(boot.get("n_failed", 0)),
-                               # every file written names it; one without it is from
-                               # before it was recorded, when blocks were the only method
-                               method=str(boot.get("method", "blocks")),
+                               n_resamples=n_resamples, n_failed=n_failed,
+                               # the schema names the methods (the quantile rule depends
+                               # on it); a file without it is from before it was recorded,
+                               # when blocks were the only method
+                               method=boot.get("method", "blocks"),
                                block_lengths=dict(boot.get("block_lengths") or {}),
                                ar1_coefficients={str(k): float(v) for k, v in
                                                  (boot.get("ar1_coefficients") or {}).items()},
@@ -215,12 +245,11 @@ def curve_fit_to_json(result, bootstrap=None, **kwargs) -> str:
 
 
 def _parse(text, source: str):
-    try:
-        return json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as exc:
-        raise InputError(f"{source}: not valid JSON ({exc})") from None
-    except RecursionError:
-        raise InputError(f"{source}: JSON nested too deeply") from None
+    """The project's JSON reader: no repeated keys, no NaN/Infinity (the writer makes a
+    value that is not finite null), a nesting limit."""
+    if not isinstance(text, (str, bytes, bytearray)):
+        raise InputError(f"{source}: expected JSON text, got {type(text).__name__}")
+    return parse_json(text, source, finite=True)
 
 
 def curve_fit_from_json(text: str | bytes, *, source: str = "curve fit JSON"):
@@ -257,6 +286,6 @@ def load_curve_bootstrap(path):
 
 
 def curves_schema() -> dict:
-    """The JSON Schema of curve-fit files (``scalinglaws/schema/curves.schema.json``)."""
-    text = resources.files("scalinglaws").joinpath("schema/curves.schema.json").read_text("utf-8")
-    return json.loads(text)
+    """The JSON Schema of curve-fit files (``scalinglaws/schema/curves.schema.json``), a
+    fresh copy."""
+    return json.loads(_schema_text())

@@ -137,8 +137,13 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
     if doc.get("bootstrap"):
         from ...uncertainty.bootstrap_result import BootstrapResult
 
-        bootstrap = BootstrapResult.from_dict(doc["bootstrap"], form, values, source,
-                                              flops_per_token=result.flops_per_token)
+        from ...uncertainty.delta import restriction_kind
+
+        # the fit's k and restriction: a bootstrap section written before it recorded them
+        # takes them, one stating others is refused (its labels would be another fit's)
+        bootstrap = BootstrapResult.from_dict(
+            doc["bootstrap"], form, values, source, flops_per_token=result.flops_per_token,
+            restriction=restriction_kind(result.tied, result.fixed))
     if doc.get("uncertainty") is not None:
         from .uncertainty import calibrated_from_dict
 

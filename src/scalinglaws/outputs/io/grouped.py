@@ -24,19 +24,79 @@ optima and the rows of the fitted table (``group_rows`` is empty).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 from ..._exceptions import InputError
 from ..._files import parse_json, read_bounded
 from ...fitting.grouped_result import _KIND, GroupedFitResult
 from ...fitting.result import FitResult
-from .fit import _fitted_range
-from .validate import LOADER_HINTS, form_from_doc
+from .fit import _cached_schema, _fitted_range
+from .validate import LOADER_HINTS, check_group_semantics, check_json_schema, form_from_doc
 
 __all__ = ["load_grouped", "grouped_from_dict", "grouped_from_json"]
 
 #: a grouped fit file holds a few kB per group; anything this large is not one
 _MAX_BYTES = 2**30
+
+
+@lru_cache(maxsize=1)
+def _schema() -> dict:
+    """The layout of a grouped fit document, in the fit schema's own terms: each group's
+    parameters, counts, status, range and diagnostics as a fit file's, ``options`` as a
+    fit file's (flops_per_token, fixed, tied, bounds...)."""
+    fit = _cached_schema()
+    props = fit["properties"]
+    number_or_null = {"type": ["number", "null"]}
+    group = {"type": "object", "required": ["group", "params", "n_runs", "status"],
+             "properties": {"group": {"type": ["string", "number", "boolean", "null"]},
+                            "params": props["params"], "objective": props["objective"],
+                            "n_runs": props["n_runs"], "status": props["status"],
+                            "message": props["message"], "at_bounds": props["at_bounds"],
+                            "gradient": number_or_null,
+                            "data_fingerprint": props["data_fingerprint"],
+                            "fitted_range": props["fitted_range"],
+                            "diagnostics": props["diagnostics"]}}
+    return {"$defs": fit["$defs"], "type": "object",
+            "required": ["form", "group_column", "groups", "options", "n_runs", "status"],
+            "properties": {
+                "form": props["form"], "options": props["options"],
+                "shared": {"$ref": "#/$defs/names"},
+                "shared_params": {"type": "object", "additionalProperties": {"type": "number"}},
+                "groups": {"type": "array", "minItems": 1, "items": group},
+                "separate": {"type": "array", "items": {
+                    "type": "object", "required": ["group", "params"],
+                    "properties": {"params": props["params"]}}},
+                "objective": number_or_null, "separate_objective": number_or_null,
+                "gradient": number_or_null, "n_runs": props["n_runs"],
+                "status": props["status"], "success": {"type": "boolean"},
+                "message": props["message"], "nit": {"$ref": "#/$defs/count"},
+                "nfev": {"$ref": "#/$defs/count"},
+                "warnings": {"type": "array", "items": {"type": "string"}},
+                "package_version": props["package_version"]}}
+
+
+def _check(doc: dict, form, source: str) -> None:
+    """The document's layout (:func:`_schema`), then what the single-fit loader checks of
+    a fit's parameters, for each group: positive where the form takes the logarithm,
+    inside the bounds, fixed values and ties held (a group breaking them would predict as
+    another law than the one fitted)."""
+    if "options" not in doc:
+        # every version of GroupedFitResult.save wrote it; without it k would fall back to
+        # 6 and the ties and fixed values would be lost, and the groups predict otherwise
+        raise InputError(f"{source}: field options is missing (GroupedFitResult.save always "
+                         "writes it: the fit's flops_per_token, fixed and tied parameters)")
+    check_json_schema(doc, _schema(), source)
+    names = list(form.param_names)
+    for i, name in enumerate(doc.get("shared") or ()):
+        if name not in names:
+            raise InputError(f"{source}: field shared[{i}] = {name!r} is not a parameter of "
+                             f"form {form.name!r} ({', '.join(names)})")
+    for i, entry in enumerate(doc["groups"]):
+        field = f"groups[{i}]"
+        params = _params(form, entry["params"], source, f"{field}.params")
+        check_group_semantics(params, entry.get("at_bounds") or (), doc["options"], form,
+                              source, field)
 
 
 def _float(value: Any) -> float:
@@ -91,9 +151,12 @@ def grouped_from_dict(doc: Any, *, source: str = "grouped fit JSON") -> GroupedF
     ------
     InputError
         Naming ``source`` and the field: not a grouped fit document (another kind names
-        its loader), an unregistered form or another config, a group without every
-        parameter as a finite number, or groups whose shared parameters differ from
-        ``shared_params``.
+        its loader), a field of the wrong type or missing (``options`` included: every
+        writer wrote it), an unregistered form or another config, a group without every
+        parameter as a finite number, a group's parameter that the single-fit loader
+        would refuse (not positive where the form takes its logarithm, outside the
+        bounds, off its fixed value or its tie), or groups whose shared parameters differ
+        from ``shared_params``.
     """
     if not isinstance(doc, dict):
         raise InputError(f"{source}: expected a JSON object, got {type(doc).__name__}")
@@ -102,9 +165,12 @@ def grouped_from_dict(doc: Any, *, source: str = "grouped fit JSON") -> GroupedF
         raise InputError(f"{source}: not a grouped fit (kind {kind!r}; a grouped fit file is "
                          f"what GroupedFitResult.save writes, kind {_KIND!r})"
                          + LOADER_HINTS.get(kind, ""))
+    if not isinstance(doc.get("form"), dict):
+        check_json_schema(doc, _schema(), source)  # names the missing or malformed form
+    form = form_from_doc(doc["form"], source)
+    _check(doc, form, source)
     try:
-        form = form_from_doc(doc["form"], source)
-        options = dict(doc.get("options") or {})
+        options = dict(doc["options"])
         shared = tuple(doc.get("shared") or ())
         options["shared"] = shared
         restricted = set(options.get("fixed") or {}) | set(options.get("tied") or {})
@@ -155,7 +221,8 @@ def grouped_from_json(text: str | bytes, *, source: str = "grouped fit JSON") ->
     """Parse and check a grouped fit document (see :func:`grouped_from_dict`)."""
     if not isinstance(text, (str, bytes, bytearray)):
         raise InputError(f"{source}: expected JSON text, got {type(text).__name__}")
-    return grouped_from_dict(parse_json(text, source, finite=False), source=source)
+    # the writer never wrote NaN (to_plain makes it null), so a NaN literal was not written by it
+    return grouped_from_dict(parse_json(text, source, finite=True), source=source)
 
 
 def load_grouped(path) -> GroupedFitResult:

@@ -21,7 +21,8 @@ import numpy as np
 
 from ..._exceptions import InputError
 
-__all__ = ["check_json_schema", "check_fit_semantics", "builtin_forms_registered"]
+__all__ = ["check_json_schema", "check_fit_semantics", "check_group_semantics",
+           "builtin_forms_registered"]
 
 
 def _shown(value: Any, limit: int = 60) -> str:
@@ -294,39 +295,45 @@ def _check_names(doc: Mapping, form, source: str) -> None:
                   f"= {name!r} is not a parameter of {label}")
 
 
-def _check_constraints(doc: Mapping, form, source: str) -> list:
-    """Fixed and tied values hold; return the free parameters."""
+def _check_constraints(doc: Mapping, form, source: str, at: Mapping | None = None) -> list:
+    """Fixed and tied values hold; return the free parameters. ``at`` maps a section
+    (``params``, ``fixed``, ``tied``, ``at_bounds``) to where it sits in the file, for a
+    document laid out otherwise (a grouped fit's group)."""
     names, params = list(form.param_names), doc["params"]
     fixed, tied = doc.get("fixed") or {}, doc.get("tied") or {}
+    where = {key: (at or {}).get(key, key) for key in ("params", "fixed", "tied", "at_bounds")}
     for name, value in fixed.items():
         if name not in names:
-            _fail(source, f"fixed.{name}", f"is not a parameter of form {form.name!r}")
+            _fail(source, f"{where['fixed']}.{name}", f"is not a parameter of form {form.name!r}")
         if not _same(params[name], value):
-            _fail(source, f"params.{name}", f"= {params[name]!r} differs from its fixed value "
-                  f"{value!r}")
+            _fail(source, f"{where['params']}.{name}", f"= {params[name]!r} differs from its "
+                  f"fixed value {value!r}")
     for name, target in tied.items():
         if name not in names or target not in names or name == target or name in fixed:
-            _fail(source, f"tied.{name}", f"= {target!r} does not tie a parameter of form "
-                  f"{form.name!r} to another one")
+            _fail(source, f"{where['tied']}.{name}", f"= {target!r} does not tie a parameter of "
+                  f"form {form.name!r} to another one")
         if not _same(params[name], params[target]):
-            _fail(source, f"params.{name}", f"= {params[name]!r} differs from {target} = "
-                  f"{params[target]!r}, to which it is tied")
+            _fail(source, f"{where['params']}.{name}", f"= {params[name]!r} differs from "
+                  f"{target} = {params[target]!r}, to which it is tied")
     free = [name for name in names if name not in fixed and name not in tied]
     if "free_params" in doc and list(doc["free_params"]) != free:
         _fail(source, "free_params", f"must be {free} (the parameters neither fixed nor tied), "
               f"got {doc['free_params']}")
     for name in doc.get("at_bounds") or ():
         if name not in free:
-            _fail(source, "at_bounds", f"names {name!r}, which is not a free parameter")
+            _fail(source, where["at_bounds"], f"names {name!r}, which is not a free parameter")
     return free
 
 
-def _check_bounds(doc: Mapping, form, free: list, source: str) -> None:
-    """Log-stored parameters are positive; free ones lie inside the fit's bounds."""
+def _check_bounds(doc: Mapping, form, free: list, source: str,
+                  at: Mapping | None = None) -> None:
+    """Log-stored parameters are positive; free ones lie inside the fit's bounds (``at``:
+    as for :func:`_check_constraints`)."""
     names, params = list(form.param_names), doc["params"]
+    where = (at or {}).get("params", "params")
     for name in names:
         if name in form.log_params and params[name] <= 0:
-            _fail(source, f"params.{name}", f"must be > 0 (form {form.name!r} takes its "
+            _fail(source, f"{where}.{name}", f"must be > 0 (form {form.name!r} takes its "
                   f"logarithm), got {params[name]!r}")
     low, high = (np.array(side, dtype=float) for side in form.default_bounds())
     for name, pair in ((doc.get("options") or {}).get("bounds") or {}).items():
@@ -350,7 +357,7 @@ def _check_bounds(doc: Mapping, form, free: list, source: str) -> None:
         if not low[index] - slack <= internal <= high[index] + slack:
             shown = [math.exp(b) if name in form.log_params else b
                      for b in (low[index], high[index])]
-            _fail(source, f"params.{name}", f"= {value!r} lies outside the fit's bounds "
+            _fail(source, f"{where}.{name}", f"= {value!r} lies outside the fit's bounds "
                   f"[{shown[0]:.6g}, {shown[1]:.6g}]")
 
 
@@ -383,3 +390,17 @@ def check_fit_semantics(doc: Mapping, form, source: str) -> None:
     free = _check_constraints(doc, form, source)
     _check_bounds(doc, form, free, source)
     _check_optimizer_and_options(doc, source)
+
+
+def check_group_semantics(params: Mapping, at_bounds, options: Mapping, form, source: str,
+                          field: str) -> None:
+    """What :func:`check_fit_semantics` checks of a fit's parameters, for one group of a
+    grouped fit (``field``, e.g. ``"groups[0]"``): positive where the form takes the
+    logarithm, inside the fit's bounds, and the fit's fixed values and ties
+    (``options.fixed``, ``options.tied``) held. The document passed its schema first."""
+    doc = {"params": params, "at_bounds": at_bounds, "fixed": options.get("fixed") or {},
+           "tied": options.get("tied") or {}, "options": {"bounds": options.get("bounds")}}
+    at = {"params": f"{field}.params", "fixed": "options.fixed", "tied": "options.tied",
+          "at_bounds": f"{field}.at_bounds"}
+    free = _check_constraints(doc, form, source, at)
+    _check_bounds(doc, form, free, source, at)

@@ -1,0 +1,93 @@
+"""Tests of outputs/io/curves.py: a curve-fit file is read with the project's JSON reader
+and checked against its shipped schema (curves.schema.json) before anything is built, so
+a bad field is one InputError naming the file and the field, never an interval computed
+under a method the file does not name, a numpy error later, or a silently kept extra.
+
+The bootstrap is built by hand (draws around Luo et al.'s 25M parameters, no fit), and a
+loaded file is compared with that object as it was before saving.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from scalinglaws import InputError
+from scalinglaws.fitting.curves import CurveFitResult
+from scalinglaws.laws.curve_synthetic import LUO_2025_MPL
+from scalinglaws.outputs.io.curves import (curve_fit_to_json, load_curve_bootstrap,
+                                           load_curve_fit)
+from scalinglaws.uncertainty.curves import CurveBootstrap
+
+
+@pytest.fixture(scope="module")
+def saved():
+    fit = CurveFitResult.from_params("mpl", LUO_2025_MPL["25M"])
+    names = list(fit.law.param_names)
+    centre = np.array([fit.params[n] for n in names])
+    draws = centre * np.exp(np.random.default_rng(0).normal(0.0, 0.01, (400, len(names))))
+    boot = CurveBootstrap(law=fit.law, point=dict(fit.params), draws=draws, n_resamples=402,
+                          n_failed=2, method="blocks", block_lengths={"run": 5},
+                          confidence_level=0.9, seed=4, n_distinct=400, n_curves=4)
+    return fit, boot, json.loads(curve_fit_to_json(fit, boot))
+
+
+def _write(tmp_path, doc_or_text):
+    path = tmp_path / "curves.json"
+    path.write_text(doc_or_text if isinstance(doc_or_text, str) else json.dumps(doc_or_text))
+    return path
+
+
+def test_a_saved_file_reads_back_as_the_objects_before_saving(saved, tmp_path):
+    fit, boot, doc = saved
+    path = _write(tmp_path, doc)
+    assert load_curve_fit(path).params == fit.params
+    loaded = load_curve_bootstrap(path)
+    np.testing.assert_array_equal(loaded.draws, boot.draws)
+    assert (loaded.method, loaded.confidence_level, loaded.seed) == ("blocks", 0.9, 4)
+    assert loaded.intervals == boot.intervals
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("method", "garbage", r"field bootstrap\.method must be one of 'blocks', 'curves', "
+                          r"'points', 'ar1', got 'garbage'"),
+    ("confidence_level", 1.5, r"field bootstrap\.confidence_level must be < 1, got 1\.5"),
+    ("n_resamples", "x", r"field bootstrap\.n_resamples must be an integer, got text 'x'"),
+    ("ar1_coefficients", "x", r"field bootstrap\.ar1_coefficients must be an object"),
+    ("seed", "garbage", r"field bootstrap\.seed must be an integer or null"),
+    ("n_failed", 500, r"field bootstrap\.n_resamples = 402 is fewer than the draws \(400\) "
+                      r"plus n_failed \(500\)"),
+    ("draws", [[1.0, 2.0]], r"field bootstrap\.draws must have 7 values"),
+    ("surprise", 1, r"field bootstrap\.surprise is not a known field"),
+])
+def test_a_bad_bootstrap_field_is_refused_naming_it(saved, tmp_path, field, value, message):
+    doc = json.loads(json.dumps(saved[2]))
+    doc["bootstrap"][field] = value
+    path = _write(tmp_path, doc)
+    with pytest.raises(InputError, match="^" + str(path).replace(".", r"\.") + ": " + message):
+        load_curve_bootstrap(path)
+
+
+def test_a_missing_method_still_reads_as_blocks(saved, tmp_path):
+    """Files from before the method was recorded (blocks, the only method then) load."""
+    doc = json.loads(json.dumps(saved[2]))
+    del doc["bootstrap"]["method"]
+    assert load_curve_bootstrap(_write(tmp_path, doc)).method == "blocks"
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda text: text.replace('"objective": ', '"objective": NaN, "x": ', 1),
+     r"not a finite number|appears twice"),
+    (lambda text: text.replace('"objective": ', '"objective": 1.0, "objective": ', 1),
+     r"key 'objective' appears twice"),
+    (lambda text: text.replace('"n_points": ', '"surprise": 1, "n_points": ', 1),
+     r"field surprise is not a known field"),
+    (lambda text: text.replace('"name": "mpl"', '"name": "nope"', 1),
+     r"field law: `law` must be one of"),
+])
+def test_bad_text_is_refused_naming_the_file(saved, tmp_path, change, message):
+    path = _write(tmp_path, change(json.dumps(saved[2])))
+    with pytest.raises(InputError, match="^" + str(path).replace(".", r"\.") + ": .*" + message):
+        load_curve_fit(path)
