@@ -426,6 +426,21 @@ def test_grouped_resampling_keeps_group_sizes():
     assert boot.groups == "budget" and boot.n_failed == 0
 
 
+def test_groups_may_name_the_header_a_column_was_read_from():
+    # the audit's case: a table whose compute column is headed 'flops' (read as C); strata
+    # by it were refused as "not in the runs", while clusters= took the header
+    frame = sl.generate_sweep(rng=0).to_frame()[["N", "D", "C", "loss"]]
+    runs = sl.load_runs(frame.rename(columns={"C": "flops"}))
+    assert runs.source_columns["C"] == "flops"
+    result = sl.fit(runs)
+    by_header = bootstrap(result, runs, 20, rng=0, groups="flops")
+    by_name = bootstrap(result, runs, 20, rng=0, groups="C")
+    np.testing.assert_array_equal(by_header.draws, by_name.draws)
+    assert by_header.groups == "C"
+    with pytest.raises(InputError, match="column 'flop' is not in the runs"):
+        bootstrap(result, runs, 20, rng=0, groups="flop")
+
+
 def test_sandwich_standard_errors_agree_with_bootstrap():
     # squared loss, where the asymptotics are sharp: within 30%
     runs = sl.generate_sweep(noise=0.01, rng=9)

@@ -62,7 +62,7 @@ from .delta import restriction_kind
 from .draws_caveats import warn_few_draws
 # the resampling itself (re-exported: grouped.py, downstream.py and users import it here)
 from .resampling import (CLUSTERS_DEFAULT, design_points, distinct_points, leave_one_out,
-                         resample_counts, resolve_clusters)
+                         resample_counts, resolve_clusters, runs_column)
 
 __all__ = ["BootstrapResult", "BootstrapResamplingWarning", "bootstrap", "resample_counts",
            "distinct_points", "plan_workers", "METHODS"]
@@ -396,6 +396,7 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
     check_fitted_on(result, runs)
     labels = None
     if groups is not None:
+        groups = runs_column(runs, groups) or groups  # the header a column was read from too
         if groups not in runs.columns:
             raise InputError(f"`groups` (--group) column {groups!r} is not in the runs "
                              f"(columns: {', '.join(map(str, runs.columns))})")

@@ -18,7 +18,7 @@ from ..laws.frontier import tokens_per_parameter as frontier_ratio
 from .draws_caveats import few_draws_note, warn_few_draws
 from .bootstrap_bounds import interval_bounds
 from .bootstrap_prediction import BootstrapPrediction
-from .prediction import Estimate, Interval
+from .prediction import Estimate
 from .resampling import resampled_text
 
 __all__ = ["BootstrapResult", "BootstrapPrediction", "METHODS"]

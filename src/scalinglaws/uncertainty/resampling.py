@@ -132,15 +132,22 @@ def leave_one_out(clusters, n_runs: int) -> np.ndarray:
     return (codes[None, :] != np.arange(int(codes.max()) + 1)[:, None]).astype(float)
 
 
+def runs_column(runs, name: str) -> str | None:
+    """The runs' column that ``name`` names: a column as the runs hold it, or the header it
+    was read from (``"run"``, read as ``run_id``; ``"flops"``, read as ``C``); None if
+    neither."""
+    if name in runs.columns:
+        return name
+    read_as = [column for column, header in runs.source_columns.items() if header == name
+               and column in runs.columns]
+    return read_as[0] if read_as else None
+
+
 def _column(runs, clusters: str) -> str:
-    """The runs' column that ``clusters`` names: a column as the runs hold it, or the
-    header it was read from (``"run"``, read as ``run_id``)."""
-    if clusters in runs.columns:
-        return clusters
-    read_as = [name for name, header in runs.source_columns.items() if header == clusters
-               and name in runs.columns]
-    if read_as:
-        return read_as[0]
+    """:func:`runs_column` of ``clusters``, or the InputError that names it."""
+    column = runs_column(runs, clusters)
+    if column is not None:
+        return column
     raise InputError(f"`clusters` (--cluster) names column {clusters!r}, which the runs do "
                      f"not have (columns: {', '.join(map(str, runs.columns))}); give a column "
                      "whose value is shared by the rows of one run, 'auto' (run_id when it "
