@@ -140,8 +140,12 @@ def resolve_columns(table, columns: Mapping | None, source: str, hint: str = "")
                 for name, column in (columns or {}).items()}
     unknown = [key for key in explicit if key not in ALIASES]
     if unknown:
+        # params=N: the pair written the wrong way round (canonical name first: N=params)
+        flipped = [f"{explicit[key]}={key}" for key in unknown
+                   if isinstance(explicit[key], str) and explicit[key] in ALIASES]
+        hint = f"; the canonical name comes first: {', '.join(flipped)}" if flipped else ""
         raise InputError(f"the columns option names {', '.join(map(repr, map(str, unknown)))}, "
-                         f"not one of {', '.join(ALIASES)}")
+                         f"not one of {', '.join(ALIASES)}{hint}")
     if "loss" in explicit and explicit["loss"] is None:
         raise InputError("the columns option says the table has no loss column (loss=None), "
                          "but every fit needs one")
