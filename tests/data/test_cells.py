@@ -76,3 +76,18 @@ def test_unit_suffixes_are_seen_in_text_cells_only():
     assert has_unit_suffix(pd.Series(["2.2e7", "1.4 b"]))
     assert not has_unit_suffix(pd.Series(["22.36", "1,400"]))
     assert not has_unit_suffix(pd.Series([22.36, 1.4]))
+
+
+def test_a_repeated_header_is_named_as_one(tmp_path):
+    # the audit's case: two CSVs joined with their headers; the row, line and column were
+    # right, but the message said "value 'params' is not a number"
+    path = tmp_path / "joined.csv"
+    path.write_text("params,tokens,loss\n1e8,2e9,3.1\n2e8,4e9,2.9\n"
+                    "params,tokens,loss\n4e8,8e9,2.7\n8e8,1.6e10,2.6\n")
+    with pytest.raises(InputError, match=r"row 2 \(line 4\), column 'params' \(N\): this row "
+                                         r"repeats the header: remove it"):
+        load_runs(path)
+    # a single text cell is still a cell that is not a number
+    path.write_text("params,tokens,loss\n1e8,2e9,3.1\nparams,4e9,2.9\n")
+    with pytest.raises(InputError, match=r"value 'params' is not a number"):
+        load_runs(path)

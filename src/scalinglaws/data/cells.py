@@ -91,7 +91,12 @@ def _bad_cells_message(bad: dict, table: pd.DataFrame, mapping: dict, source: st
     cell, value = table[mapping[name]].iloc[row], values[row]
     shown = (repr(cell) if isinstance(cell, str)
              else str(cell)[:40] if not_number[row] else _number_text(value))
-    if not_number[row]:
+    repeated = [str(header).strip() for header in order]
+    if not_number[row] and [str(c).strip() for c in table.iloc[row]] == repeated:
+        # a file appended to another with its header (cat a.csv b.csv)
+        what = ("this row repeats the header: remove it (two files joined with their headers, "
+                "as cat a.csv b.csv does)")
+    elif not_number[row]:
         what = f"value {shown} is not a number (give digits, optionally with a k/M/B/G/T/P suffix)"
         if not thousands and isinstance(cell, str) and "," in cell:
             what += ("; in a ';'-separated file a comma may be a decimal mark, so write the "
