@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import scalinglaws as sl
-from scalinglaws._exceptions import InputError
+from scalinglaws._exceptions import InputError, ScalingLawsWarning
 from scalinglaws.data._hints import close_columns
 from scalinglaws.data.runs import load_runs
 
@@ -255,3 +255,18 @@ def test_a_missing_column_lists_the_files_headers_and_how_each_was_read(tmp_path
         runs.inputs(["N", "D"])
     with pytest.raises(InputError, match=r"no 'C' column .*The file has: params \(read as N\)"):
         runs.C
+
+
+@pytest.mark.parametrize("table, name, column", [
+    ({"params": [1e8, 2e8, 4e8], "dataset_size": [2e9, 4e9, 8e9]}, "D", "dataset_size"),
+    ({"size": [1e8, 2e8, 4e8], "tokens": [2e9, 4e9, 8e9]}, "N", "size"),
+])
+def test_a_vague_size_header_left_unused_beside_a_derived_quantity_is_named(table, name, column):
+    # the audit's case: 'size' / 'dataset_size' next to a flops column were left as extra
+    # columns while N or D was derived from C = k N D, without a word (model_params and
+    # D_tokens did warn)
+    table = {**table, "flops": [1.3e18, 5e18, 2e19], "loss": [3.1, 2.9, 2.7]}
+    with pytest.warns(ScalingLawsWarning, match=rf"{name} \(.*\) is derived from C = k·N·D .* "
+                                                rf"column '{column}', which looks like {name}"):
+        runs = load_runs(table)
+    assert runs.derived == (name,)

@@ -60,10 +60,19 @@ def _variants(column: Any) -> set:
     return {variant for variant in found if variant}
 
 
+#: Headers that may well hold a quantity but are too vague to read as it unasked ("size" is
+#: a model's or a data set's): a hint suggests them (the whole header, not a word of it),
+#: the loader does not map them.
+_LOOKALIKES = {"N": ("size", "model size"), "D": ("dataset size", "data size", "data")}
+
+
 def _score(column: Any, name: str) -> float:
-    """How well ``column`` matches the recognised names of canonical ``name`` (0 to 1)."""
+    """How well ``column`` matches the recognised names of canonical ``name`` (0 to 1), or
+    its :data:`_LOOKALIKES`."""
     best = 0.0
     for variant in _variants(column):
+        if variant in _LOOKALIKES.get(name, ()):  # whole headers only ("batch size" is none)
+            best = max(best, _CUTOFF)
         for alias in ALIASES[name]:
             if variant == alias:
                 return 1.0
