@@ -529,3 +529,15 @@ def test_isolated_rows_need_a_gap_of_three_decades():
                               "loss": [4.0, 3.0, 2.9, 2.8, 2.7]})
         return [text for text in quiet_load(frame)[1] if "of any other row" in text]
     assert len(said(1.1e9)) == 1 and said(9e8) == []
+
+
+def test_units_warnings_point_at_the_users_line():
+    # the audit's case: sl.fit(DataFrame) in other units warned from data/runs.py, not from
+    # the line that called it, however deep the loader sat (load_runs, as_runs, fit)
+    frame = sweep().drop(columns="C").assign(N=lambda f: f["N"] / 1e6)
+    for call in (lambda: load_runs(frame), lambda: sl.fit(frame)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        units = [w for w in caught if issubclass(w.category, UnitsWarning)]
+        assert units and all(w.filename == __file__ for w in units), [w.filename for w in units]

@@ -22,7 +22,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any
 
-from .._exceptions import InputError, ScalingLawsWarning
+from .._exceptions import InputError, ScalingLawsWarning, user_stacklevel
 from .._files import parse_json
 from ._plausibility import NAMED_LIKE, loss_name_units, scale_advice
 from .cells import has_unit_suffix
@@ -166,7 +166,7 @@ def _words(column: Any) -> list:
 
 
 def warn_unused_lookalikes(table, mapping: Mapping, derived: tuple, columns: Mapping | None,
-                           source: str, *, stacklevel: int) -> None:
+                           source: str) -> None:
     """Warn (:class:`~scalinglaws.ScalingLawsWarning`) when a number column the loader
     left unused probably holds what it used otherwise: N or D derived from C = k·N·D while
     a column such as ``nonembedding_params`` or ``N (params)`` looks like it (the search
@@ -195,7 +195,7 @@ def warn_unused_lookalikes(table, mapping: Mapping, derived: tuple, columns: Map
                 f"like {name}, {'is' if one else 'are'} left unused. If it holds {name}, "
                 f"set {how_to_map(name, close[0])}; to derive {name} anyway, say the table has "
                 f"no {name} column ({name}=None in the columns option, --columns {name}= on "
-                f"the command line)", ScalingLawsWarning, stacklevel=stacklevel + 1)
+                f"the command line)", ScalingLawsWarning, stacklevel=user_stacklevel())
     if "loss" in explicit or _SPLITS & set(_words(mapping["loss"])):
         return
     others = [column for column in unused if "loss" in _words(column)
@@ -208,7 +208,7 @@ def warn_unused_lookalikes(table, mapping: Mapping, derived: tuple, columns: Map
             f"hold{'s' * (len(others) == 1)} losses. If {str(others[0])!r} is the one to fit, "
             f"set {how_to_map('loss', others[0])}; to keep {str(mapping['loss'])!r}, set "
             f"{how_to_map('loss', mapping['loss'])}", ScalingLawsWarning,
-            stacklevel=stacklevel + 1)
+            stacklevel=user_stacklevel())
 
 
 # ----------------------------------------------------------------------------- documents

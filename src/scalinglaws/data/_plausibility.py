@@ -34,7 +34,7 @@ from collections.abc import Callable, Collection, Mapping
 
 import numpy as np
 
-from .._exceptions import InputError, ScalingLawsWarning, UnitsWarning
+from .._exceptions import InputError, ScalingLawsWarning, UnitsWarning, user_stacklevel
 from .._text import counted
 
 __all__ = ["LOSS_UNITS", "DUPLICATES", "MAX_PLAUSIBLE_LOSS", "MIN_LARGEST_LOSS", "MIN_LARGEST",
@@ -211,7 +211,7 @@ def _loss_name_advice(column: str, units: str) -> str:
 
 def warn_units(frame, mapping: Mapping, derived: tuple, source: str,
                where: Callable[[int], str], *, loss_units: str | None,
-               stacklevel: int, suffixed: Collection = ()) -> None:
+               suffixed: Collection = ()) -> None:
     """Warn (:class:`UnitsWarning`) about every sign that ``frame``'s canonical columns
     are not parameters, tokens, FLOP and nats per token. ``mapping`` is canonical name →
     source column, ``derived`` the names computed from C = k·N·D, ``loss_units`` the
@@ -222,7 +222,7 @@ def warn_units(frame, mapping: Mapping, derived: tuple, source: str,
                 else f"{name} (derived from C = k·N·D)")
 
     def warn(text: str) -> None:
-        warnings.warn(f"{source}: {text}", UnitsWarning, stacklevel=stacklevel + 1)
+        warnings.warn(f"{source}: {text}", UnitsWarning, stacklevel=user_stacklevel())
 
     named = loss_name_units(mapping["loss"])
     if named is not None and loss_units is None:
@@ -392,12 +392,12 @@ def repeated_rows(frame, policy: str, source: str,
         warnings.warn(f"{what}. If they are copies (a log appended twice), set duplicates to "
                       f"'drop'; if they are separate runs that agree, set it to 'keep' (or add "
                       f"a column that tells them apart, such as a seed)",
-                      ScalingLawsWarning, stacklevel=4)
+                      ScalingLawsWarning, stacklevel=user_stacklevel())
         return none
     warnings.warn(f"{source}: dropped {copies.size} row{'s' * (copies.size > 1)} that "
                   f"repeat{'s' * (copies.size == 1)} an earlier row in every column (duplicates='drop'); the first is "
                   f"{where(int(copies[0]))}, a copy of {where(int(first_of[copies[0]]))}",
-                  ScalingLawsWarning, stacklevel=4)
+                  ScalingLawsWarning, stacklevel=user_stacklevel())
     return copies
 
 

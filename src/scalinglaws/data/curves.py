@@ -173,8 +173,7 @@ def _build(table: pd.DataFrame, source: str, lines, thousands: bool, *, columns,
     # the checks load_runs makes: a loss named or sized like a perplexity or bits
     rows = frame["_row"].to_numpy()
     warn_units(frame[["loss"]], {"loss": loss_name}, (), source,
-               lambda i: places.point(int(rows[i]), "loss"), loss_units=loss_units,
-               stacklevel=3)
+               lambda i: places.point(int(rows[i]), "loss"), loss_units=loss_units)
     frame["step"] = frame["step"].astype(np.int64)
     advice = "" if "run_id" in mapping or run is not None else \
         one_run_advice(frame, table.columns, extras, source, places)

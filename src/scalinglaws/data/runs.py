@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._exceptions import InputError, ScalingLawsWarning
+from .._exceptions import InputError, ScalingLawsWarning, user_stacklevel
 from .._text import counted
 from .._validation import (FrozenDict, FrozenOnUnpickle, as_names, check_choice,
                            check_fits_in_memory, deep_freeze)
@@ -115,7 +115,7 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
         warnings.warn(
             f"{source}: dropped {int(incomplete.sum())} of {len(table)} rows with missing "
             f"values (nan_policy='omit'); the first is {_row_text(first, lines)}",
-            ScalingLawsWarning, stacklevel=3)
+            ScalingLawsWarning, stacklevel=user_stacklevel())
 
     # A column called like a canonical name but not used as it stays, renamed, as an extra.
     renames = {column: name for name, column in mapping.items()}
@@ -140,9 +140,9 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
         frame, rows = frame.drop(index=copies).reset_index(drop=True), np.delete(rows, copies)
     derived = derive_compute(frame, flops_per_token, source, lines, rows)
     if checked:
-        warn_units(frame, mapping, derived, source, label, loss_units=loss_units, stacklevel=4,
+        warn_units(frame, mapping, derived, source, label, loss_units=loss_units,
                    suffixed={name for name in numeric if has_unit_suffix(table[mapping[name]])})
-        warn_unused_lookalikes(table, mapping, derived, columns, source, stacklevel=3)
+        warn_unused_lookalikes(table, mapping, derived, columns, source)
     if not derived and {"N", "D", "C"} <= set(frame.columns):
         warn_compute_mismatch(frame, flops_per_token, source, lines, rows)
     ordered = [name for name in ALIASES if name in frame.columns]

@@ -286,7 +286,7 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     sizes, rows = dict(runs.source_columns), out["source_row"].to_numpy()
     warn_units(out[["N", "D", "C"]].astype(float).reset_index(drop=True).assign(loss=np.nan),
                {**sizes, "loss": "task loss"}, runs.derived, source,
-               lambda i: _row_text(int(rows[i]), lines), loss_units="nats", stacklevel=3)
+               lambda i: _row_text(int(rows[i]), lines), loss_units="nats")
     built = "run_id" not in out.columns
     if built:
         if "run_id" not in explicit:  # run_id=None says "each (N, D) is a run", knowingly
