@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from ..._exceptions import InputError
-from ..._files import check_output_path
 from ._common import (UNITS, add_bootstrap_options, add_by_option, add_cluster_option,
                       add_data_options, add_form_option, add_group_option, add_output_options, add_seed_option,
                       for_each_group, positive_float, positive_int, print_json, probability,
@@ -64,15 +63,12 @@ def cmd_backtest(args) -> int:
 
     if args.holdout == "group" and not args.group:
         raise InputError("--holdout group needs --group COLUMN")
-    if args.plot and not args.rollout:
+    if args.figure and not args.rollout:
         raise InputError("--figure draws a rollout: add --rollout")
     if args.cluster is not None and not args.rollout:
         # one cut holds out the runs above it whole or in part, as the Python backtest does
         raise InputError("--cluster applies with --rollout (each run on one side of every "
                          "cut): add --rollout")
-    if args.plot:
-        check_output_path(args.plot, inputs=[args.path], kind="image", force=args.force,
-                          argument="--figure")
     runs = runs_from_args(args)
     if args.rollout:
         result = backtest(runs, args.form, rollout=True, axis=args.axis, n_cuts=args.cuts,
@@ -88,16 +84,16 @@ def cmd_backtest(args) -> int:
     else:
         print(result.summary())
     write_output(args, document)
-    if args.plot:
+    if args.figure:
         import matplotlib
 
         matplotlib.use("Agg")
         from .. import plot
 
         ax = plot.rollout_errors(result)
-        save_figure(ax.figure, args.plot)
+        save_figure(ax.figure, args.figure)
         if not args.json:
-            print(f"wrote {args.plot}")
+            print(f"wrote {args.figure}")
     return 0
 
 
@@ -166,7 +162,7 @@ def register(sub) -> None:
                           "of its largest value) and is scored once, at its last row")
     p.add_argument("--preset", default="hoffmann", choices=["hoffmann", "extrapolate"],
                    help="the estimator to back-test (see `fit --preset`)")
-    p.add_argument("--figure", "--plot", dest="plot", metavar="FILE.png",
+    p.add_argument("--figure", "--plot", metavar="FILE.png",
                    help="with --rollout: draw the errors against the extrapolation factor "
                         "(.png, .pdf or .svg; --plot is the former name)")
     add_output_options(p, "json", what="the back-test (JSON)")

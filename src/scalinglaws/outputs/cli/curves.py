@@ -97,7 +97,7 @@ def cmd_fit(args) -> int:
         print(_text(scores))
     if args.out:
         with output_file(args.out) as tmp:
-            save_curve_fit(result, tmp, draws)
+            save_curve_fit(result, tmp, draws, force=True)  # --out: checked
         if not args.json:
             print(f"\nwrote {args.out}")
     return 0 if result.success else 1
