@@ -27,11 +27,16 @@ def _budget_options(args) -> dict:
 
 
 def cmd_isoflop(args) -> int:
+    from ..._validation import check_rng
     from ...fitting.isoflop import isoflop_fit
 
     budget = _budget_options(args)
     runs = runs_from_args(args)
     documents = []
+    # --by: group i resamples with the i-th child of the seed, as isoflop_fit(groups=...)
+    # does (one call per group here, so that warnings name their group)
+    streams = iter(check_rng("--seed", args.seed).spawn(len(runs.groupby(args.by)))
+                   if args.by else [args.seed])
     for key, subset in for_each_group(args, runs):
         if key is not None and not args.json:
             print(f"\n== {args.by} = {key}", flush=True)
@@ -39,14 +44,19 @@ def cmd_isoflop(args) -> int:
             result = isoflop_fit(subset, **budget, curve=args.curve, degree=args.degree,
                                  min_points=args.min_points, n_resamples=args.bootstrap,
                                  seed_noise=args.seed_noise,
-                                 confidence_level=args.confidence_level, rng=args.seed,
+                                 confidence_level=args.confidence_level, rng=next(streams),
                                  flops_per_token=args.flops_per_token)
         except InputError as exc:
             if "budget='bin'" in str(exc):  # the library names its keywords; say the flags
                 raise InputError(f"{exc} (on the command line: --budget bin with --n-bins K or "
                                  "--bin-width-dex W, or --budget COLUMN)") from None
             raise
-        documents.append({"group": key, **result.to_dict()} if args.by else result.to_dict())
+        document = result.to_dict()
+        if args.by:  # each group drew from a child of --seed: the seed recorded is --seed's,
+            # as isoflop_fit(runs, groups=..., rng=seed) records it
+            document["options"]["seed"] = args.seed
+            document = {"group": key, **document}
+        documents.append(document)
         if not args.json:
             print(result.summary())
     # --by: one document naming its groups (kind scalinglaws.isoflop, like one analysis,
