@@ -40,7 +40,7 @@ from ._json_text import MAX_JSON_DEPTH, json_text, parse_json, read_bounded  # n
 #: (the JSON readers and writer live in :mod:`._json_text`; imported from here as before)
 
 __all__ = ["atomic_write", "atomic_output", "check_output_path", "file_kind", "parse_json",
-           "read_bounded", "json_text", "MAX_JSON_DEPTH", "writes_into_stream"]
+           "read_bounded", "json_text", "MAX_JSON_DEPTH", "writes_into_stream", "same_file"]
 
 #: suffix -> kind of file; an existing file is only replaced by one of the same kind
 _KINDS = {".json": "json", ".csv": "table", ".tsv": "table", ".tab": "table",
@@ -366,7 +366,8 @@ def file_kind(path) -> str | None:
 
 def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
                       force: bool = False, argument: str = "--out",
-                      document: str | None = None, force_option: str | None = None) -> Path:
+                      document: str | None = None, force_option: str | None = None,
+                      outputs: Iterable = ()) -> Path:
     """Refuse, before any work, an output path that would destroy something.
 
     Parameters
@@ -394,6 +395,10 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
         How the caller's user asks to replace, for messages: by default ``--force`` when
         ``argument`` is a command-line option (starts with ``-``), else ``force=True``
         (a Python ``save(path, force=True)``).
+    outputs : iterable of (argument, path)
+        The command's other outputs (``("--out", "fit.json")``): naming the same file as
+        one of them is always refused, ``force`` or not (one write would replace the
+        other), resolved as ``inputs`` are.
 
     Returns
     -------
@@ -420,15 +425,14 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
         raise InputError(f"{argument} {shown!r}: folder {os.fspath(folder)!r} does not exist")
     os.unlink(_mkstemp(target, folder, f"{argument} {shown!r}"))  # writable? (root or not)
     for source in inputs:
-        if source is None:
-            continue
-        source = Path(os.fspath(source))
-        same = path.resolve() == source.resolve()
-        with contextlib.suppress(OSError):
-            same = same or os.path.samefile(path, source)
-        if same:
+        if source is not None and same_file(path, source):
             raise InputError(f"{argument} {shown!r} is also an input of this command "
                              f"({os.fspath(source)!r}); refusing to overwrite it")
+    for other_argument, other in outputs:
+        if other is not None and same_file(path, other):
+            raise InputError(f"{argument} {shown!r} and {other_argument} {os.fspath(other)!r} "
+                             "name the same file: one would replace the other; give each "
+                             "its own name")
     if path.exists() and kind is not None and not force and not _empty(path):
         existing = file_kind(path)
         held = _document_kind(path) if document is not None and existing in ("json", "fit") \
@@ -460,6 +464,16 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
                          f"ends like a {named} file; end it with {_SUFFIX_OF[kind]} (or pass "
                          f"{force_option})")
     return path
+
+
+def same_file(path, other) -> bool:
+    """Whether ``path`` and ``other`` name one file: the same path once relative parts and
+    symlinks are resolved, or hard links to one file."""
+    path, other = Path(os.fspath(path)), Path(os.fspath(other))
+    same = path.resolve() == other.resolve()
+    with contextlib.suppress(OSError):
+        same = same or os.path.samefile(path, other)
+    return same
 
 
 def _empty(path: Path) -> bool:

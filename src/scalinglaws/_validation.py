@@ -159,6 +159,12 @@ def check_choice(name: str, value: Any, choices: Iterable[str]) -> str:
     return value
 
 
+def seed_of(rng: Any) -> int | None:
+    """The integer seed ``rng`` is, for a document to record; None for anything else (a
+    Generator, None: no seed reproduces it)."""
+    return int(rng) if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
+
+
 def check_rng(name: str, value: Any) -> np.random.Generator:
     """``value`` as a :class:`numpy.random.Generator` (scipy's SPEC 7 vocabulary).
 

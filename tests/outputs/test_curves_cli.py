@@ -479,3 +479,19 @@ def test_decay_steps_are_checked_in_their_own_terms(boot_fit, extra, message, ca
                  "--final-lr", "3e-5", "--warmup-steps", "200", *extra]) == 2
     said = capsys.readouterr().err
     assert message in said and "--decay-start" not in said
+
+
+@pytest.mark.parametrize("command, dest", [
+    (["curves", "fit", "logs.csv"], "method"),
+    (["curves", "final", "fit.json", "logs.csv"], "run_noise"),
+])
+def test_method_and_run_noise_are_one_flag_in_both_commands(command, dest):
+    # before: the ar1/blocks choice was --method in curves fit and --run-noise in curves
+    # final, and each command refused the other's name
+    from scalinglaws.outputs.cli import build_parser
+
+    parser = build_parser()
+    for value in ("ar1", "blocks"):
+        by_method = parser.parse_args([*command, "--method", value])
+        by_run_noise = parser.parse_args([*command, "--run-noise", value])
+        assert getattr(by_method, dest) == getattr(by_run_noise, dest) == value

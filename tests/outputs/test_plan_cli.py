@@ -136,3 +136,12 @@ def test_shapes_table_for_a_launcher(tmp_path, capsys):
 def test_bad_flags(capsys, extra, message):
     assert main(BASE + extra) == 2
     assert message in capsys.readouterr().err
+
+
+def test_the_document_records_its_seed(capsys):
+    # before: --seed changed the plan's numbers but the document held no seed
+    doc = _json(capsys, BASE + ["--seed", "4"])
+    assert doc["options"]["seed"] == 4
+    prior = sl.published_prior("hoffmann", scatter=0.01, rng=4)
+    library = sl.plan_sweep(prior, target_compute=1e24, sweep_budget=1e21, max_draws=30, rng=4)
+    assert doc["comparison"] == json.loads(json.dumps(library.to_dict()))["comparison"]

@@ -296,3 +296,25 @@ def test_report_section_escapes_and_embeds(fitted, predictions):
     assert f"<td>{row['accuracy']:.4f}</td>" in page and row["verdict"] in page
     with pytest.raises(InputError, match="`predictions` must be TaskPredictions"):
         tasks_html({"tasks": []})
+
+
+def test_the_document_records_the_bootstrap_seed_and_older_ones_load(synthetic_csv, tmp_path,
+                                                                      capsys):
+    # before: tasks fit --bootstrap 20 --seed 4 differed by seed but held no seed
+    out = tmp_path / "seeded.json"
+    code = main(["tasks", "fit", str(synthetic_csv), "--tasks", "synthetic", "--fit-runs", "",
+                 "--target", "N=7B,D=140B", "--bootstrap", "20", "--seed", "4",
+                 "--out", str(out)])
+    capsys.readouterr()
+    assert code == 0
+    doc = json.loads(out.read_text())
+    assert doc["interval"]["seed"] == 4 and load_predictions(out).seed == 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fit = fit_downstream(load_tasks(synthetic_csv), LADDER, tasks=["synthetic"],
+                             fit_runs=None)
+        library = predict_tasks(fit, 7e9, 1.4e11, n_resamples=20, rng=4)
+    assert library.seed == 4
+    assert doc["tasks"][0]["accuracy_low"] == library.rows[0]["accuracy_low"]
+    del doc["interval"]["seed"]  # written before the field: loads, with no seed
+    assert predictions_from_dict(doc, source="old.json").seed is None

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .._exceptions import InputError
-from .._validation import FrozenDict, check_confidence_level, check_int, check_rng, deep_freeze
+from .._validation import (FrozenDict, check_confidence_level, check_int, check_rng,
+                           deep_freeze, seed_of)
 from ..data.task_table import TaskTable
 from ..uncertainty.downstream import bootstrap_two_step, draw_runs
 from .downstream import DownstreamFit, observed
@@ -56,6 +57,9 @@ class TaskPredictions:
         The procedure (:meth:`DownstreamPreset.to_dict`).
     tolerance : float or None
         Of the verdicts, in accuracy points.
+    seed : int or None
+        The integer ``rng`` the bootstrap drew with (None when a Generator was passed, or
+        for a document written before it was recorded).
     """
 
     target: Mapping
@@ -66,6 +70,7 @@ class TaskPredictions:
     interval_kind: str = INTERVAL_KIND
     preset: Mapping = field(default_factory=FrozenDict)
     tolerance: float | None = None
+    seed: int | None = None
 
     def __post_init__(self):
         for name in ("target", "rows", "preset"):
@@ -268,7 +273,8 @@ def predict_tasks(fit: DownstreamFit, N=None, D=None, *, run: str | None = None,
                            confidence_level=level if n_resamples else None,
                            n_resamples=n_resamples, n_failed=n_failed,
                            preset=fit.preset.to_dict(),
-                           tolerance=_tolerance(verdicts))
+                           tolerance=_tolerance(verdicts),
+                           seed=seed_of(rng) if n_resamples else None)
 
 
 def _tolerance(verdicts) -> float | None:

@@ -27,7 +27,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._text import counted
-from .._validation import FrozenDict, check_confidence_level, check_positive, to_plain
+from .._validation import FrozenDict, check_confidence_level, check_positive, seed_of, to_plain
 from ..laws.shapes import propose_shapes
 from .active import ActiveDesign, active_design
 from .designs import Design, design_sd, planned_design, standard_design
@@ -298,7 +298,8 @@ def plan_sweep(prior: Prior, *, target_compute: float, sweep_budget: float,
             parts.append(part)
         table = pd.concat(parts, ignore_index=True)
     options = {"target_compute": target_compute, "max_run_compute": max_run_compute,
-               "max_draws": max_draws, "shapes": bool(shapes), "shape_options": shape_options}
+               "max_draws": max_draws, "shapes": bool(shapes), "shape_options": shape_options,
+               "seed": seed_of(rng)}
     return SweepPlan(target=target, prior=prior, sweep_budget=sweep_budget,
                      confidence_level=level, standard=standard, planned=planned, active=active,
                      active_compute_to_match=match, _shapes=table, options=options)

@@ -45,7 +45,7 @@ from .._exceptions import InputError, ScalingLawsWarning, user_stacklevel
 from .._files import atomic_write, check_output_path, json_text
 from .._text import counted
 from .._validation import FrozenOnUnpickle
-from .._validation import check_confidence_level, check_positive, check_rng, to_plain
+from .._validation import check_confidence_level, check_positive, check_rng, seed_of, to_plain
 from .._version import __version__
 from ..data.runs import Runs, as_runs
 from ..laws.synthetic import DEFAULT_CURVE_SIZES, DEFAULT_HORIZONS, synthetic_training_curves
@@ -459,6 +459,7 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
     grouping = {"budget": budget, "n_bins": n_bins, "bin_width_dex": bin_width_dex,
                 "budget_rtol": budget_rtol}
     generator = check_rng("rng", rng)
+    options["seed"] = seed_of(rng)  # (with groups: the analysis's; group i takes child i)
     if groups is None:
         return _fit_one(runs, grouping, options, level, flops, generator, "isoflop_fit")
     runs.labels(groups, "groups")

@@ -247,3 +247,96 @@ def test_reproduce_keeps_its_tables_on_stderr_when_the_fit_goes_to_stdout(epoch_
                     "--out", "/dev/stdout")
     assert json.loads(out)["kind"] == "scalinglaws.fit"
     assert json.loads(err)["title"].startswith("Hoffmann et al. (2022)")
+
+
+def _sweep_with_groups(tmp_path):
+    """DATA with a two-valued column ``half`` (for compare --group)."""
+    import pandas as pd
+
+    frame = pd.read_csv(DATA)
+    frame["half"] = ["x", "y"] * (len(frame) // 2) + ["x"] * (len(frame) % 2)
+    path = tmp_path / "runs.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+#: commands with both --out and --figure, and what they need besides (a FIGURE placeholder)
+_FIGURE_COMMANDS = {
+    "backtest": ["backtest", str(DATA), "--rollout"],
+    "compare": ["compare", "RUNS", "--group", "half", "--bootstrap", "20"],
+    "plan": ["plan", "--target-compute", "1e24", "--sweep-budget", "1e21"],
+    "tasks": ["tasks", "fit", str(DATA)],
+}
+
+
+def _figure_argv(name, tmp_path):
+    return [str(_sweep_with_groups(tmp_path)) if a == "RUNS" else a
+            for a in _FIGURE_COMMANDS[name]]
+
+
+@pytest.mark.parametrize("command", sorted(_FIGURE_COMMANDS))
+@pytest.mark.parametrize("spelling", ["same", "relative", "symlink", "hardlink"])
+def test_out_and_figure_naming_one_file_are_refused_before_work(command, spelling, tmp_path,
+                                                               monkeypatch, capsys, no_fitting):
+    # before: backtest --out same.svg --figure same.svg --force exited 0 with the JSON lost
+    # (the figure replaced it); plan wrote the JSON, then failed drawing over it
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    # (the --out of plan and tasks fit is a table or JSON by its suffix)
+    suffix = ".svg" if command in ("backtest", "compare") else ".json"
+    name = "same" + suffix
+    out = tmp_path / name
+    out.write_text("kept")
+    figure = {"same": name, "relative": "sub/../" + name, "symlink": "link" + suffix,
+              "hardlink": "hard" + suffix}[spelling]
+    if spelling == "symlink":
+        Path(figure).symlink_to(name)
+    elif spelling == "hardlink":
+        os.link(name, figure)
+    argv = [*_figure_argv(command, tmp_path), "--out", name, "--figure", figure, "--force"]
+    assert main(argv) == 2
+    _one_line_error(capsys, f"--figure {figure!r} and --out {name!r} name the same file")
+    assert out.read_text() == "kept"
+
+
+@pytest.mark.parametrize("command", sorted(_FIGURE_COMMANDS))
+def test_a_figure_suffix_matplotlib_cannot_write_is_refused_before_work_even_with_force(
+        command, tmp_path, monkeypatch, capsys, no_fitting):
+    # before: with --force the work ran, then "error: ValueError: Format 'txt' is not supported"
+    monkeypatch.chdir(tmp_path)
+    assert main([*_figure_argv(command, tmp_path), "--figure", "fig.txt", "--force"]) == 2
+    _one_line_error(capsys, "--figure 'fig.txt': end the name with the image format", ".png")
+    assert not list(tmp_path.glob("*fig*"))
+
+
+def test_force_replaces_a_table_with_the_fit_instead_of_failing_after_the_work(tmp_path, capsys):
+    # before: the inner save of the temporary file was not given --force, and refused its
+    # .csv name after the fit: "error: `path` '/…/.other.csv.scalinglaws-….tmp.csv': …"
+    import scalinglaws as sl
+
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    assert main(["fit", str(DATA), "--out", str(other), "--force"]) == 0
+    capsys.readouterr()
+    doc = json.loads(other.read_text())
+    assert doc["kind"] == "scalinglaws.fit"
+    library = sl.fit(sl.load_runs(DATA), "chinchilla")
+    assert doc["params"] == pytest.approx(dict(library.params), rel=1e-12)
+    assert not list(tmp_path.glob(".other*"))
+
+
+def test_force_replaces_a_table_with_a_comparison(tmp_path, capsys):
+    # compare's inner result.save(tmp) had the same fault
+    from scalinglaws import compare
+
+    runs = _sweep_with_groups(tmp_path)
+    other = tmp_path / "other.csv"
+    other.write_text("a,b\n1,2\n")
+    assert main(["compare", str(runs), "--group", "half", "--bootstrap", "20", "--out",
+                 str(other), "--force"]) == 0
+    capsys.readouterr()
+    doc = json.loads(other.read_text())
+    import pandas as pd
+
+    library = compare(pd.read_csv(runs), "x", groups="half", n_resamples=20, rng=0)
+    assert doc["multipliers"] == json.loads(library.to_json())["multipliers"]

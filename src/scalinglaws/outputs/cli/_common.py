@@ -362,39 +362,54 @@ def document_kind(args) -> str:
 
 
 def check_out(args, path=None):
-    """Refuse ``--out`` (or ``path``) before any work (see ``scalinglaws._files``).
+    """Refuse ``--out`` (or ``path``) and ``--figure`` before any work (see
+    ``scalinglaws._files``).
 
-    It may not be any input of the command (PATH, FIT, --data), and it may replace an
-    existing file only of the same kind unless ``--force``. Returns the path, or None
-    without ``--out``.
+    Neither may be any input of the command (PATH, FIT, --data), nor may they name the
+    same file (one would replace the other), ``--force`` or not; each may replace an
+    existing file only of the same kind unless ``--force``; a figure's name must end with
+    a format matplotlib writes. Returns the ``--out`` path, or None without ``--out``.
     """
     from ..._files import check_output_path
 
     out = path if path is not None else getattr(args, "out", None)
-    if out is None:
-        return None
-    from ..._files import writes_into_stream
+    inputs = [p for p in (getattr(args, name, None) for name in INPUT_ATTRIBUTES) if p]
+    force = getattr(args, "force", False)
+    checked = None
+    if out is not None:
+        from ..._files import writes_into_stream
 
-    kind = getattr(args, "out_kind", None)
-    if kind is None:
-        kind = _RESULT_SUFFIXES.get(Path(out).suffix.lower())
-        if kind is None and writes_into_stream(out):
-            # /dev/stdout, a pipe: a table goes in as CSV, or as JSON with --json (write_output)
-            kind = "json" if getattr(args, "json", False) else "table"
+        kind = getattr(args, "out_kind", None)
         if kind is None:
-            raise InputError(f"--out {os.fspath(out)!r}: end the name with .csv, .tsv or .json")
-    inputs = [getattr(args, name, None) for name in INPUT_ATTRIBUTES]
-    document = document_kind(args) if kind in ("json", "fit") else None
-    checked = check_output_path(out, inputs=[p for p in inputs if p], kind=kind,
-                                force=getattr(args, "force", False), document=document)
-    if kind == "image":  # before any drawing: the format comes from the suffix
-        from matplotlib.backend_bases import FigureCanvasBase
-
-        formats = sorted(FigureCanvasBase.get_supported_filetypes())
-        if Path(out).suffix.lower().lstrip(".") not in formats:
-            raise InputError(f"--out {os.fspath(out)!r}: end the name with the image format, "
-                             f"one of .{', .'.join(formats)}")
+            kind = _RESULT_SUFFIXES.get(Path(out).suffix.lower())
+            if kind is None and writes_into_stream(out):
+                # /dev/stdout, a pipe: a table goes in as CSV, or as JSON with --json
+                kind = "json" if getattr(args, "json", False) else "table"
+            if kind is None:
+                raise InputError(f"--out {os.fspath(out)!r}: end the name with .csv, .tsv or "
+                                 ".json")
+        document = document_kind(args) if kind in ("json", "fit") else None
+        checked = check_output_path(out, inputs=inputs, kind=kind, force=force,
+                                    document=document)
+        if kind == "image":  # before any drawing: the format comes from the suffix
+            _check_image_format("--out", out)
+    figure = getattr(args, "figure", None)
+    if figure is not None:  # --figure (compare, plan, backtest, tasks fit): the same rules
+        check_output_path(figure, inputs=inputs, kind="image", force=force,
+                          argument="--figure", outputs=[("--out", out)] if out else ())
+        _check_image_format("--figure", figure)
     return checked
+
+
+def _check_image_format(argument: str, path) -> None:
+    """Refuse a figure name whose suffix is no format matplotlib writes (``--force`` or
+    not: the drawing would fail after all the work)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = sorted(FigureCanvasBase.get_supported_filetypes())
+    if Path(path).suffix.lower().lstrip(".") not in formats:
+        raise InputError(f"{argument} {os.fspath(path)!r}: end the name with the image format, "
+                         f"one of .{', .'.join(formats)}")
 
 
 #: ``with output_file(out) as tmp:`` a temporary path beside ``out`` that becomes ``out``

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 
 from ..._exceptions import InputError
-from ..._files import check_output_path
 from ._common import (UNITS, add_bootstrap_options, add_by_option, add_cluster_option,
                       add_data_options, add_form_option, add_group_option, add_output_options, add_seed_option,
                       for_each_group, positive_float, positive_int, print_json, probability,
@@ -28,11 +27,16 @@ def _budget_options(args) -> dict:
 
 
 def cmd_isoflop(args) -> int:
+    from ..._validation import check_rng
     from ...fitting.isoflop import isoflop_fit
 
     budget = _budget_options(args)
     runs = runs_from_args(args)
     documents = []
+    # --by: group i resamples with the i-th child of the seed, as isoflop_fit(groups=...)
+    # does (one call per group here, so that warnings name their group)
+    streams = iter(check_rng("--seed", args.seed).spawn(len(runs.groupby(args.by)))
+                   if args.by else [args.seed])
     for key, subset in for_each_group(args, runs):
         if key is not None and not args.json:
             print(f"\n== {args.by} = {key}", flush=True)
@@ -40,14 +44,19 @@ def cmd_isoflop(args) -> int:
             result = isoflop_fit(subset, **budget, curve=args.curve, degree=args.degree,
                                  min_points=args.min_points, n_resamples=args.bootstrap,
                                  seed_noise=args.seed_noise,
-                                 confidence_level=args.confidence_level, rng=args.seed,
+                                 confidence_level=args.confidence_level, rng=next(streams),
                                  flops_per_token=args.flops_per_token)
         except InputError as exc:
             if "budget='bin'" in str(exc):  # the library names its keywords; say the flags
                 raise InputError(f"{exc} (on the command line: --budget bin with --n-bins K or "
                                  "--bin-width-dex W, or --budget COLUMN)") from None
             raise
-        documents.append({"group": key, **result.to_dict()} if args.by else result.to_dict())
+        document = result.to_dict()
+        if args.by:  # each group drew from a child of --seed: the seed recorded is --seed's,
+            # as isoflop_fit(runs, groups=..., rng=seed) records it
+            document["options"]["seed"] = args.seed
+            document = {"group": key, **document}
+        documents.append(document)
         if not args.json:
             print(result.summary())
     # --by: one document naming its groups (kind scalinglaws.isoflop, like one analysis,
@@ -64,15 +73,12 @@ def cmd_backtest(args) -> int:
 
     if args.holdout == "group" and not args.group:
         raise InputError("--holdout group needs --group COLUMN")
-    if args.plot and not args.rollout:
+    if args.figure and not args.rollout:
         raise InputError("--figure draws a rollout: add --rollout")
     if args.cluster is not None and not args.rollout:
         # one cut holds out the runs above it whole or in part, as the Python backtest does
         raise InputError("--cluster applies with --rollout (each run on one side of every "
                          "cut): add --rollout")
-    if args.plot:
-        check_output_path(args.plot, inputs=[args.path], kind="image", force=args.force,
-                          argument="--figure")
     runs = runs_from_args(args)
     if args.rollout:
         result = backtest(runs, args.form, rollout=True, axis=args.axis, n_cuts=args.cuts,
@@ -88,16 +94,16 @@ def cmd_backtest(args) -> int:
     else:
         print(result.summary())
     write_output(args, document)
-    if args.plot:
+    if args.figure:
         import matplotlib
 
         matplotlib.use("Agg")
         from .. import plot
 
         ax = plot.rollout_errors(result)
-        save_figure(ax.figure, args.plot)
+        save_figure(ax.figure, args.figure)
         if not args.json:
-            print(f"wrote {args.plot}")
+            print(f"wrote {args.figure}")
     return 0
 
 
@@ -166,7 +172,7 @@ def register(sub) -> None:
                           "of its largest value) and is scored once, at its last row")
     p.add_argument("--preset", default="hoffmann", choices=["hoffmann", "extrapolate"],
                    help="the estimator to back-test (see `fit --preset`)")
-    p.add_argument("--figure", "--plot", dest="plot", metavar="FILE.png",
+    p.add_argument("--figure", "--plot", metavar="FILE.png",
                    help="with --rollout: draw the errors against the extrapolation factor "
                         "(.png, .pdf or .svg; --plot is the former name)")
     add_output_options(p, "json", what="the back-test (JSON)")

@@ -33,12 +33,7 @@ def cmd_compare(args) -> int:
     if not args.group:
         raise InputError("--group COLUMN required: the column whose values are the groups "
                          "(--group-column is the same flag)")
-    figure = None
-    if args.figure:
-        from ..._files import check_output_path
-
-        figure = check_output_path(args.figure, inputs=[args.path], kind="image",
-                                   force=args.force, argument="--figure")
+    figure = args.figure  # checked with --out before any work (check_out)
     runs = runs_from_args(args)
     if args.group not in runs.columns:
         raise InputError(f"--group: no column {args.group!r}; columns: {runs.columns}")
@@ -74,7 +69,7 @@ def cmd_compare(args) -> int:
     print(json.dumps(document, indent=2) if args.json else result.summary())
     if args.out:
         with output_file(args.out) as tmp:
-            result.save(tmp)
+            result.save(tmp, force=True)  # --out was checked with --force
     if figure is not None:
         import matplotlib
 

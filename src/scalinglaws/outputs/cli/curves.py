@@ -97,7 +97,7 @@ def cmd_fit(args) -> int:
         print(_text(scores))
     if args.out:
         with output_file(args.out) as tmp:
-            save_curve_fit(result, tmp, draws)
+            save_curve_fit(result, tmp, draws, force=True)  # --out: checked
         if not args.json:
             print(f"\nwrote {args.out}")
     return 0 if result.success else 1
@@ -311,7 +311,9 @@ def register(sub) -> None:
                         "their published fits (about 30 s per 3 curves; not an optimum: "
                         "exit status 1 and a warning say so)")
     add_bootstrap_options(f, what="the curves (--method says how)")
-    f.add_argument("--method", choices=["ar1", "blocks", "curves", "points"], default="ar1",
+    # (--run-noise, curves final's name for its ar1/blocks choice, is accepted here too)
+    f.add_argument("--method", "--run-noise", choices=["ar1", "blocks", "curves", "points"],
+                   default="ar1",
                    help="what the bootstrap resamples: ar1 (the default): each curve's noise "
                         "redrawn by an AR(1) sieve around the fitted curve (covers near "
                         "nominal in simulations where blocks fall short: README); blocks: "
@@ -385,7 +387,8 @@ def register(sub) -> None:
                         "error)")
     e.add_argument("--confidence-level", type=probability, metavar="P",
                    help="two-sided level of the intervals (default: the fit file's draws')")
-    e.add_argument("--run-noise", choices=("ar1", "blocks"), default=None,
+    # (--method, curves fit's name for the same ar1/blocks choice, is accepted here too)
+    e.add_argument("--run-noise", "--method", choices=("ar1", "blocks"), default=None,
                    help="how each draw redraws the run's own noise before refitting: ar1, a "
                         "studentized AR(1) sieve bootstrap of its residuals (default), or "
                         "blocks, moving blocks of its points")

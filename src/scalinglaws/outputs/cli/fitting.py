@@ -81,7 +81,7 @@ def _show_fit(args, runs, result, law) -> None:
         print(law.summary())
     if args.out:
         with output_file(args.out) as tmp:
-            save(law, tmp)
+            save(law, tmp, force=True)  # --out was checked with --force
         if not args.json:
             print(f"\nwrote {args.out}")
 

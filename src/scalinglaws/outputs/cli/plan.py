@@ -86,12 +86,9 @@ def _target(args, flops_per_token):
 
 
 def cmd_plan(args) -> int:
-    from ..._files import check_output_path
     from ...analysis.plan import plan_sweep
 
-    if args.figure:  # before any work, as --out
-        check_output_path(args.figure, inputs=[args.fit] if args.fit else (), kind="image",
-                          force=args.force, argument="--figure")
+    # (--figure is checked with --out before any work: _common.check_out)
     prior, flops_per_token = _prior(args)
     target = _target(args, flops_per_token)
     shape_options = {"accounting": args.accounting, "n_ctx": args.n_ctx, "d_head": args.d_head,

@@ -52,7 +52,7 @@ def cmd_reproduce(args) -> int:
     print(json.dumps(report.to_dict(), indent=2) if args.json else report)
     if args.out and report.fit is not None:
         with output_file(args.out) as tmp:
-            report.fit.save(tmp)
+            report.fit.save(tmp, force=True)  # --out checked with --force
     return 0
 
 

@@ -70,11 +70,6 @@ def cmd_tasks_fit(args) -> int:
     from ...analysis.downstream_preset import PRESETS
 
     target = _target(args)
-    if args.figure:
-        from ..._files import check_output_path
-
-        check_output_path(args.figure, inputs=[args.path], kind="image", force=args.force,
-                          argument="--figure")
     table = _table(args)
     overrides = {}
     if args.fit_runs is not None:

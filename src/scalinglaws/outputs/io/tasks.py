@@ -78,7 +78,7 @@ def predictions_to_dict(predictions: TaskPredictions) -> dict:
             "target": target,
             "interval": {"confidence_level": predictions.confidence_level,
                          "n_resamples": int(predictions.n_resamples),
-                         "n_failed": int(predictions.n_failed),
+                         "n_failed": int(predictions.n_failed), "seed": predictions.seed,
                          "kind": predictions.interval_kind},
             "tolerance": predictions.tolerance, "preset": to_plain(dict(predictions.preset)),
             "tasks": rows}
@@ -159,7 +159,7 @@ def predictions_from_dict(doc: Any, *, source: str = "tasks JSON") -> TaskPredic
                            confidence_level=interval["confidence_level"],
                            n_resamples=interval["n_resamples"], n_failed=interval["n_failed"],
                            interval_kind=interval["kind"], preset=doc["preset"],
-                           tolerance=doc["tolerance"])
+                           tolerance=doc["tolerance"], seed=interval.get("seed"))
 
 
 def predictions_to_json(predictions: TaskPredictions, **kwargs) -> str:
