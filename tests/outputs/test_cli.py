@@ -182,8 +182,9 @@ def test_optimal_of_a_calibrated_tied_law_widens_its_intervals(tmp_path, capsys)
         doc = _json(capsys)
         rows[name] = doc["rows"][0]
         if name == "law":
-            assert doc["interval"] == ("bootstrap percentile, widened to the fit without the "
-                                       "tie (delta method)")
+            assert doc["interval"] == "confidence"
+            assert doc["method"] == ("bootstrap percentile, widened to the fit without the "
+                                     "tie (delta method)")
     assert rows["law"]["N"] == pytest.approx(rows["tied"]["N"], rel=1e-12)
     assert rows["law"]["N_low"] <= rows["tied"]["N_low"]
     assert rows["law"]["N_high"] >= rows["tied"]["N_high"]
@@ -198,7 +199,13 @@ def test_optimal_and_diagnose_commands(boot_file, capsys):
     doc = _json(capsys)
     rows = doc["rows"]
     assert len(rows) == 2 and rows[0]["N_low"] < rows[0]["N"] < rows[0]["N_high"]
-    assert doc["interval"] == "bootstrap percentile" and doc["n_draws"] == 30
+    # the kind and the method, as predict's document has them, and the FLOP accounting:
+    # each row's C is k N_opt D_opt with the k the document states
+    assert (doc["interval"], doc["method"], doc["n_draws"]) == ("confidence",
+                                                                "bootstrap percentile", 30)
+    assert doc["flops_per_token"] == 6.0
+    for row in rows:
+        assert row["C"] == pytest.approx(doc["flops_per_token"] * row["N"] * row["D"], rel=1e-9)
     assert main(["diagnose", str(boot_file), "--N", "175e9", "--D", "300e9"]) == 0
     assert "under-trained" in capsys.readouterr().out
     assert main(["predict", str(boot_file), "--N", "7e10", "--D", "1.4e12", "--json"]) == 0
@@ -239,7 +246,8 @@ def test_json_prints_the_document_that_out_writes(argv, kind, fit_file, boot_fil
     if argv[1] == str(boot_file) and argv[0] in ("predict", "optimal"):
         level = 0.8 if "0.8" in argv else 0.95
         assert (printed["interval"], printed["confidence_level"], printed["n_draws"]) == \
-            ("bootstrap percentile" if argv[0] == "optimal" else "confidence", level, 30)
+            ("confidence", level, 30)
+        assert printed["method"] == "bootstrap percentile"
     # a re-run replaces its own document unasked (it is named inside; a list was not)
     assert main(argv + ["--out", str(out)]) == 0
 

@@ -104,12 +104,17 @@ class _ResultMixin(FrozenOnUnpickle):
         arrays = np.broadcast_arrays(*(np.asarray(v) for v in columns.values()))
         frame = pd.DataFrame({k: a.ravel() for k, a in zip(columns, arrays)})
         if self.intervals:
-            # a result that says how its intervals were made (an allocation from a
-            # restricted fit) says so in the table too
-            frame.attrs.update(interval=getattr(self, "interval_method", "")
+            # the kind and the method, as a prediction's table says them; a result that
+            # says how its intervals were made (an allocation from a restricted fit) says
+            # so in the method
+            frame.attrs.update(interval="confidence",
+                               method=getattr(self, "interval_method", "")
                                or "bootstrap percentile",
                                confidence_level=self.confidence_level,
                                n_draws=self.n_draws, n_failed_draws=self.n_failed_draws)
+        if getattr(self, "flops_per_token", None) is not None:
+            # k in C = k N D: the document's C and N, D can be checked against each other
+            frame.attrs["flops_per_token"] = float(self.flops_per_token)
         return frame
 
 
