@@ -311,7 +311,7 @@ def test_output_over_another_kind_needs_force(tmp_path):
     assert check_output_path(table, kind="fit", force=True) == table
     fit_file = tmp_path / "fit.json"
     fit_file.write_text('{"schema_version": 1, "kind": "scalinglaws.fit"}')
-    with pytest.raises(InputError, match="holds a fit file, not a html file"):
+    with pytest.raises(InputError, match="holds a fit file, not an HTML file"):
         check_output_path(fit_file, kind="html", argument="--report")
     assert check_output_path(fit_file, kind="fit") == fit_file
     assert check_output_path(tmp_path / "new.json", kind="fit") == tmp_path / "new.json"

@@ -339,6 +339,12 @@ def _document_kind(path: Path) -> str | None:
     return kind if isinstance(kind, str) and kind.startswith("scalinglaws.") else None
 
 
+def _a(word: str) -> str:
+    """``word`` with its indefinite article: "an image", "an HTML", "a table"."""
+    shown = "HTML" if word == "html" else "JSON" if word == "json" else word
+    return f"{'an' if shown[0].lower() in 'aeiou' or shown == 'HTML' else 'a'} {shown}"
+
+
 def file_kind(path) -> str | None:
     """The kind of a file: ``fit``, ``json``, ``table``, ``html`` or ``image``; None if unknown.
 
@@ -443,8 +449,8 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
                              f"document ({held!r}, not {document!r}); choose another name or "
                              f"pass {force_option} to replace it")
         if existing is not None and existing != kind:
-            raise InputError(f"{argument} {shown!r} exists and holds a {existing} file, "
-                             f"not a {kind} file; choose another name or pass {force_option}")
+            raise InputError(f"{argument} {shown!r} exists and holds {_a(existing)} file, "
+                             f"not {_a(kind)} file; choose another name or pass {force_option}")
         if existing in ("table", "json", "html", "image", None) and not _written_by_us(path):
             # a table, a JSON file or a file of no known kind may be somebody's data (a
             # sweep, a log export): the package cannot tell its own tables from them, so it

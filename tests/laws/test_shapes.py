@@ -183,7 +183,7 @@ def test_table_saves_csv_and_json(tmp_path):
     with pytest.raises(InputError, match="give a .csv, .tsv or .json"):
         table.save(tmp_path / "shapes.txt")
     (tmp_path / "fit.json").write_text('{"kind": "scalinglaws.fit"}\n')
-    with pytest.raises(InputError, match="holds a fit file, not a json file"):
+    with pytest.raises(InputError, match="holds a fit file, not a JSON file"):
         table.save(tmp_path / "fit.json")
     assert table.save(tmp_path / "fit.json", force=True).exists()
 

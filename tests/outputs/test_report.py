@@ -266,7 +266,7 @@ def test_outputs_never_replace_an_input_or_another_kind(plain_result, runs, tmp_
     assert table.read_bytes() == before
     fit_file = tmp_path / "fit.json"
     save(plain_result, fit_file)
-    with pytest.raises(InputError, match="holds a fit file, not a html file"):
+    with pytest.raises(InputError, match="holds a fit file, not an HTML file"):
         make_report(plain_result, runs, fit_file)
     assert load(fit_file).params == plain_result.params
     # a report or figure the package wrote (signed) is replaced unasked; a page or picture

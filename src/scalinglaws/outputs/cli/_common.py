@@ -27,6 +27,8 @@ command takes; the README section "The command line" shows the same table)::
     --loss-units U        nats (default) | bits | perplexity: the loss column's units,
                           converted to nats (`fit` records it; --data re-applies it)
     --duplicates P        warn (default) | keep | drop | raise: rows repeating an earlier row
+                          (tasks fit: raise | drop; curves: steps logged twice, raise |
+                          first | last | mean)
     --by COLUMN           repeat the analysis for each value of COLUMN
     --bootstrap N         resamples (0 = none)
     --confidence-level P  two-sided level of intervals (default 0.95)
