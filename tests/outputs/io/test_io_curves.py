@@ -91,3 +91,25 @@ def test_bad_text_is_refused_naming_the_file(saved, tmp_path, change, message):
     path = _write(tmp_path, change(json.dumps(saved[2])))
     with pytest.raises(InputError, match="^" + str(path).replace(".", r"\.") + ": .*" + message):
         load_curve_fit(path)
+
+
+def test_restrictions_must_name_parameters_and_hold(saved, tmp_path):
+    # a curve file's fixed and tied sections were read as written: tied={"zzz": "L0"}
+    # loaded, as did a fixed value the parameters contradict
+    fit, _, doc = saved
+    first, second = list(fit.law.param_names)[:2]
+    value = doc["params"][first]
+    assert load_curve_fit(_write(tmp_path, {**doc, "fixed": {first: value}})).fixed == {
+        first: value}
+    cases = [
+        ({"tied": {"zzz": first}}, rf"field tied names \['zzz'\], not parameters of law 'mpl'"),
+        ({"fixed": {"zzz": 1.0}}, r"field fixed names \['zzz'\]"),
+        ({"free_params": ["zzz"]}, r"field free_params names \['zzz'\]"),
+        ({"fixed": {first: value * 1.1}}, rf"field params.{first} = .* differs from its fixed "
+                                          rf"value .* \(field fixed.{first}\)"),
+        ({"tied": {second: first}}, rf"field params.{second} = .* differs from params.{first} "
+                                    rf"= .*, to which it is tied \(field tied.{second}\)"),
+    ]
+    for change, message in cases:
+        with pytest.raises(InputError, match=message):
+            load_curve_fit(_write(tmp_path, {**doc, **change}))
