@@ -120,8 +120,8 @@ def test_a_task_has_one_chance_level():
 
 def test_chance_argument_per_task_and_given_twice():
     raw = _frame().drop(columns="chance")
-    table = load_tasks(raw, chance={"x": 0.5, "y": 0.2})
-    assert table.chance("x") == 0.5 and table.chance("y") == 0.2
+    table = load_tasks(raw, chance={"x": 0.3, "y": 0.2})
+    assert table.chance("x") == 0.3 and table.chance("y") == 0.2
     assert math.isnan(load_tasks(raw).chance("x"))
     with pytest.raises(InputError, match="give chance levels once"):
         load_tasks(_frame(), chance=0.25)
@@ -393,3 +393,20 @@ def test_mmlu_aggregate_reproduces_the_observed_13b_task_loss(ladder):
     last5 = mmlu.only(tasks="mmlu_avg_test", runs="olmo2-13B-5T").last(5).frame
     assert last5["task_loss"].iloc[0] == pytest.approx(0.7488, abs=5e-5)
     assert last5["accuracy"].iloc[0] == pytest.approx(0.5161, abs=5e-5)
+
+
+def test_a_task_wholly_below_chance_is_named():
+    # the audit's case: every hellaswag accuracy set to 0.05 against chance 0.25; the fit
+    # then predicted 1.0 with only a condition-number warning
+    frame = _frame()
+    frame.loc[frame["task"] == "y", "acc"] = 0.05
+    with pytest.warns(ScalingLawsWarning, match=r"every accuracy of task 'y' \(column 'acc'\) "
+                                                r"is below its chance level 0\.25 \(the highest "
+                                                r"is 0\.05\)"):
+        load_tasks(frame)
+    # a few rows below chance are noise: quiet
+    frame = _frame()
+    frame.loc[frame.index[:3], "acc"] = 0.2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ScalingLawsWarning)
+        load_tasks(frame)

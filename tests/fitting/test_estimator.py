@@ -356,3 +356,22 @@ def test_runs_of_several_labelled_groups_fitted_as_one_law_warn():
         sl.fit(both, groups="group")
         sl.fit(both[both["group"] == "web"])
         sl.fit(frame.assign(dataset=[f"run{i}" for i in range(len(frame))]))
+
+
+def test_a_floor_no_language_model_has_warns_about_the_loss_units():
+    # the audit's case: perplexities below 14.45 in a 'loss' column pass the loader's
+    # per-row check (values above 14.45 nats); the law fits E of 3.5 here, 5.5 there
+    frame = sl.generate_sweep(rng=0).to_frame()[["N", "D", "loss"]]
+    frame = frame[np.exp(frame["loss"]) < 14.4].reset_index(drop=True)  # the larger runs
+    perplexities = frame.assign(loss=np.exp(frame["loss"]))
+    assert len(frame) >= 30 and perplexities["loss"].between(5.0, 14.4).all()
+    with pytest.warns(sl.UnitsWarning, match=r"fitted irreducible loss E = .* above 3, beyond "
+                                             r"every published sweep's"):
+        wrong = sl.fit(perplexities)
+    assert wrong.params["E"] > 3.0
+    # converted, or in nats, it is quiet, and E is the sweep's own (the truth, 1.8172)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sl.UnitsWarning)
+        right = sl.fit(perplexities, loss_units="perplexity")
+        assert sl.fit(frame).params["E"] == pytest.approx(right.params["E"], rel=1e-9)
+    assert right.params["E"] == pytest.approx(DEFAULT_TRUTH["chinchilla"]["E"], rel=0.05)

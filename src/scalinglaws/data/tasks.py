@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._exceptions import InputError, ScalingLawsWarning
+from .._exceptions import InputError, ScalingLawsWarning, user_stacklevel
 from .._validation import check_choice, check_finite
 from .columns import (_close, _did_you_mean, _find, _holds_numbers, _listing, normalise,
                       resolve_columns)
@@ -282,6 +282,7 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
                          f"({', '.join(f'{v:.4g}' for v in values[:3])}); a task has one")
     # a missing chance cell takes its task's level
     out["chance"] = out.groupby("task", sort=False)["chance"].transform("first")
+    _warn_all_below_chance(out, mapping["accuracy"], source)
     # load_runs' units checks of N, D, C; a task loss is no loss per token (NaN stands in)
     sizes, rows = dict(runs.source_columns), out["source_row"].to_numpy()
     warn_units(out[["N", "D", "C"]].astype(float).reset_index(drop=True).assign(loss=np.nan),
@@ -297,6 +298,24 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
                        derived=runs.derived, n_dropped=n_dropped, source_lines=lines)
     result._check_consistent(_NO_RUN_COLUMN if built else "")
     return result
+
+
+def _warn_all_below_chance(out: pd.DataFrame, column: str, source: str) -> None:
+    """Warn, naming the task and column, when every accuracy of a task lies below its
+    chance level: the accuracy law (a sigmoid from chance up) has nothing above chance to
+    fit, and its prediction is arbitrary (the audit's case: 1.0 predicted where every
+    checkpoint read 0.05 against chance 0.25). A wrong chance level, an error rate in place
+    of an accuracy, or a ladder too small for the task; single rows below chance are
+    ordinary noise (29 of 3,850 of OLMo's hellaswag rows)."""
+    below = out.dropna(subset=["chance"]).groupby("task", sort=False).agg(
+        top=("accuracy", "max"), chance=("chance", "first"))
+    for task, row in below[below["top"] < below["chance"]].iterrows():
+        warnings.warn(f"{source}: every accuracy of task {task!r} (column {column!r}) is below "
+                      f"its chance level {row['chance']:.4g} (the highest is {row['top']:.4g}): "
+                      f"its accuracy law has nothing above chance to fit and its prediction is "
+                      f"arbitrary; is the chance level right, or the column an error rate? "
+                      f"Leave the task out until the ladder reaches above chance",
+                      ScalingLawsWarning, stacklevel=user_stacklevel())
 
 
 def _check_without_run_column(out: pd.DataFrame, source: str, lines) -> None:

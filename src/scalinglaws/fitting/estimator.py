@@ -492,7 +492,40 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
     runs = as_runs(runs, **load_kwargs)
     _warn_checkpoints(runs)
     _warn_groups(runs)
-    return fitter.fit(runs, weights=weights)
+    result = fitter.fit(runs, weights=weights)
+    _warn_floor_units(result, runs)
+    return result
+
+
+#: An irreducible loss above this many nats per token says the loss column is in other
+#: units: every public sweep in /work/shared has runs below 2.75 nats (its lowest losses are
+#: 1.02 to 2.75), and fitted floors are 1.69 (Hoffmann et al.), 1.82 (Epoch's refit) to
+#: about 2.4. A column of perplexities below 14.45 escapes the loader's per-row check
+#: (values above 14.45 nats) and fits E of 3.5 (a synthetic sweep's larger runs) to 5.5
+#: (the audit's sweep).
+MAX_PLAUSIBLE_FLOOR = 3.0
+
+
+def _warn_floor_units(result: FitResult, runs: Runs, stacklevel: int = 3) -> None:
+    """A :class:`~scalinglaws.UnitsWarning` when a built-in law of N and D fits ``E`` above
+    :data:`MAX_PLAUSIBLE_FLOOR` and the runs were not converted (``loss_units`` not given)."""
+    from .._exceptions import UnitsWarning
+
+    e = result.params.get("E")
+    # the floor of a built-in law of N and D; a law of D alone (one model's curve) has
+    # E + A/N^alpha as its floor, 3 nats and more for small models
+    builtin = (type(result.form).__module__.startswith("scalinglaws.laws.")
+               and {"N", "D"} <= set(result.form.inputs))
+    if (e is None or not builtin or "loss_units" in runs.selection
+            or not e > MAX_PLAUSIBLE_FLOOR):
+        return
+    warnings.warn(f"{runs.source}: the fitted irreducible loss E = {e:.4g} nats per token is "
+                  f"above {MAX_PLAUSIBLE_FLOOR:g}, beyond every published sweep's (1.69-2.4; "
+                  f"each has runs below 2.75): is the loss column a perplexity (set "
+                  f"loss_units to 'perplexity', --loss-units on the command line), bits, or a "
+                  f"loss of another kind? If it is right, silence this with "
+                  f"warnings.filterwarnings('ignore', category=scalinglaws.UnitsWarning)",
+                  UnitsWarning, stacklevel=stacklevel)
 
 
 #: Columns whose values name separate experiments (recipes, data sets, train and validation
