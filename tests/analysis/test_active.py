@@ -153,3 +153,14 @@ def test_bad_prior_and_target(prior):
         active_design({"E": 1.8}, TARGET, k=1)
     with pytest.raises(InputError, match="`target`"):
         active_design(prior, "N_opt", k=1)
+
+
+def test_a_run_cap_above_the_sweep_budget_is_refused(prior):
+    # the audit's case: --max-run-compute 1e22 with --sweep-budget 1e21 planned from
+    # candidates that no budget could afford, and a width 8x the standard grid's
+    with pytest.raises(InputError, match=r"`max_run_compute` \(--max-run-compute\) 1e\+22 FLOP "
+                                         r"is above `sweep_budget` 1e\+21"):
+        active_design(prior, TARGET, sweep_budget=1e21, max_run_compute=1e22, max_draws=10)
+    # at the budget itself it plans
+    assert active_design(prior, TARGET, sweep_budget=1e21, max_run_compute=1e21,
+                         max_draws=10).compute_used <= 1e21 * (1 + 1e-12)

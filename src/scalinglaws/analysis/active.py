@@ -299,6 +299,12 @@ def active_design(prior: Prior, target: Target, *, sweep_budget: float | None = 
                 raise InputError("the default candidates need `max_run_compute` or "
                                  "`sweep_budget`; or pass `candidates`")
             max_run_compute = budget / 20.0
+        elif check_positive("max_run_compute", max_run_compute) > budget:
+            # candidates down to cap/500 only: above the budget, none of them fits it (the
+            # audit's cap of 10x the budget planned a width 8x the standard grid's)
+            raise InputError(f"`max_run_compute` (--max-run-compute) {max_run_compute:.4g} "
+                             f"FLOP is above `sweep_budget` {budget:.4g}: no run can cost "
+                             f"more than the whole sweep")
         candidates = candidate_runs(prior, max_run_compute, flops_per_token=kk)
     elif max_run_compute is not None:
         raise InputError("`max_run_compute` sets the default candidates; not with `candidates`")
