@@ -75,7 +75,7 @@ _ENVELOPE_FLAGS = {"`run_column`": "--run-column", "`n_points`": "--points",
                    "pass bracket=False": "pass --no-bracket"}
 
 
-def _envelope_document(args, result, budgets) -> tuple[dict, "object"]:
+def _envelope_document(result, budgets) -> tuple[dict, "object"]:
     """The analysis as the JSON document ``envelope --out x.json`` writes, and the table a
     .csv ``--out`` writes: with ``--C``, predict_optimal's N_opt and D_opt at those budgets
     (under ``optimal`` in the document), else the envelope (one row per grid compute)."""
@@ -135,7 +135,7 @@ def cmd_envelope(args) -> int:
             for keyword, flag in _ENVELOPE_FLAGS.items():
                 message = message.replace(keyword, flag)
             raise InputError(message) from None
-        document, table = _envelope_document(args, result, budgets)
+        document, table = _envelope_document(result, budgets)
         if args.by:  # each group drew from a child of --seed: the seed recorded is --seed's
             document["options"]["seed"] = args.seed
             document = {"group": key, **document}
