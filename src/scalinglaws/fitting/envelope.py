@@ -22,7 +22,7 @@ import pandas as pd
 from .._exceptions import InputError, ScalingLawsWarning
 from .._validation import FrozenOnUnpickle
 from .._validation import (check_bool, check_confidence_level, check_int, check_positive,
-                           check_rng, to_plain)
+                           check_rng, seed_of, to_plain)
 from ..data.runs import as_runs
 from ._budgets import EXACT_FLOPS_RTOL
 from ._optima import OptimaResult, loglog_regression, percentile_interval
@@ -211,7 +211,8 @@ def envelope_fit(runs: Any, *, run_column: str = "run_id", n_points: int = 1500,
         times, rebuild the envelope and refit, giving percentile intervals
         ``a_bootstrap_interval`` and ``b_bootstrap_interval``.
     rng : None, int or numpy.random.Generator
-        Randomness of the bootstrap.
+        Randomness of the bootstrap; an integer seed is recorded as ``options["seed"]``
+        (None otherwise), as :func:`~scalinglaws.isoflop_fit` records it.
     confidence_level : float
         Two-sided level of every interval.
     flops_per_token : float, optional
@@ -346,7 +347,8 @@ def envelope_fit(runs: Any, *, run_column: str = "run_id", n_points: int = 1500,
 
     options = {"run_column": run_column, "n_points": n_points,
                "bracket": bracket, "n_resamples": n_resamples,
-               "interpolation": "linear loss against ln C"}
+               "interpolation": "linear loss against ln C",
+               "seed": seed_of(rng)}  # as isoflop_fit records it: None for no integer seed
     return EnvelopeResult(
         _envelope=table, a=reg_n["exponent"], a_interval=reg_n["exponent_interval"],
         a_se=reg_n["exponent_se"], b=reg_d["exponent"], b_interval=reg_d["exponent_interval"],

@@ -1,14 +1,17 @@
-"""`scalinglaws isoflop` (scalinglaws.outputs.cli.approaches) against the Python API for the
-same seed: ``--by`` draws each group's resamples as ``isoflop_fit(groups=...)`` does, and
-the document records the seed."""
+"""`scalinglaws isoflop` and `scalinglaws envelope` (scalinglaws.outputs.cli.approaches)
+against the Python API for the same seed: ``--by`` draws each group's resamples as
+``isoflop_fit(groups=...)`` does, and the document records the seed; `envelope` gives
+``envelope_fit``'s numbers and ``predict_optimal``'s table, and names its flags in errors."""
 
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import scalinglaws as sl
+from scalinglaws.isoflop import envelope_fit
 from scalinglaws.outputs.cli import main
 from scalinglaws.outputs.io.isoflop import isoflop_from_dict, load_isoflop
 
@@ -63,3 +66,114 @@ def test_the_document_records_the_seed_and_older_documents_load(tmp_path, capsys
     doc.pop("kind")
     del doc["options"]["seed"]
     assert isoflop_from_dict({"kind": "scalinglaws.isoflop", **doc}).a == doc["a"]
+
+
+# ------------------------------------------------------------------ envelope (Approach 1)
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    """Training curves from a known law (the package's generator): one row per checkpoint,
+    runs named in run_id, and a column ``half`` putting every other run in group b."""
+    from scalinglaws.laws.synthetic import synthetic_training_curves
+
+    frame = synthetic_training_curves(rng=0).to_frame()
+    frame["half"] = ["a" if run % 2 == 0 else "b" for run in frame["run_id"]]
+    path = tmp_path_factory.mktemp("envelope") / "checkpoints.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+def test_envelope_gives_the_python_api_s_numbers_for_the_same_seed(checkpoints, tmp_path,
+                                                                    capsys):
+    out = tmp_path / "envelope.json"
+    assert main(["envelope", str(checkpoints), "--bootstrap", "30", "--seed", "5",
+                 "--C", "1e22", "1e24", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    library = envelope_fit(sl.load_runs(checkpoints), n_resamples=30, rng=5)
+    doc = json.loads(out.read_text())
+    assert doc["kind"] == "scalinglaws.envelope"
+    for name in ("a", "b", "N_coef", "D_coef", "a_interval", "n_points_used", "n_runs"):
+        assert doc[name] == pytest.approx(library.to_dict()[name], rel=1e-12), name
+    assert doc["a_bootstrap"] == library.to_dict()["a_bootstrap"]
+    assert tuple(doc["a_bootstrap_interval"]) == library.a_bootstrap_interval
+    assert doc["options"]["seed"] == library.options["seed"] == 5
+    # the allocation at --C: predict_optimal's rows, intervals and their kind
+    table = library.predict_optimal([1e22, 1e24])
+    assert doc["optimal"] == table.to_dict(orient="records")
+    assert (doc["interval"], doc["method"], doc["n_draws"]) == (
+        "confidence", table.attrs["interval"], 30)
+    assert "bootstrap" in doc["method"]
+    assert doc["flops_per_token"] == 6.0
+    for row in doc["optimal"]:  # C = k N_opt D_opt at the k the document states
+        assert row["C"] == pytest.approx(doc["flops_per_token"] * row["N"] * row["D"], rel=1e-9)
+    # the readable output: the library's summary, then the fitted lines
+    assert library.summary() in printed
+    assert f"N_opt = {library.N_coef:.4g} * C^{library.a:.4f}" in printed
+    # another seed, other resamples
+    assert main(["envelope", str(checkpoints), "--bootstrap", "30", "--seed", "6", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["a_bootstrap"] != doc["a_bootstrap"]
+
+
+def test_envelope_json_is_the_out_document_and_csv_is_the_table(checkpoints, tmp_path, capsys):
+    out = tmp_path / "envelope.json"
+    argv = ["envelope", str(checkpoints), "--points", "200", "--budgets", "1e23"]
+    assert main(argv + ["--json", "--out", str(out)]) == 0
+    assert json.loads(capsys.readouterr().out) == json.loads(out.read_text())
+    library = envelope_fit(sl.load_runs(checkpoints), n_points=200, rng=0)
+    table = tmp_path / "optimal.csv"
+    assert main(argv + ["--out", str(table)]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(table), pd.DataFrame(library.predict_optimal(1e23)))
+    # without --C a table is the envelope, and without --bootstrap the intervals are t
+    assert main(["envelope", str(checkpoints), "--points", "200", "--out",
+                 str(tmp_path / "envelope.csv")]) == 0
+    assert "t interval" in json.loads(out.read_text())["method"]
+    written = pd.read_csv(tmp_path / "envelope.csv")
+    assert list(written["N"]) == list(library.envelope["N"].astype(float))
+    assert written["C"].tolist() == pytest.approx(library.envelope["C"].tolist(), rel=1e-15)
+    capsys.readouterr()
+
+
+def test_envelope_by_draws_each_group_from_a_child_of_the_seed(checkpoints, tmp_path, capsys):
+    assert main(["envelope", str(checkpoints), "--by", "half", "--bootstrap", "20",
+                 "--seed", "3", "--points", "300", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert (doc["kind"], doc["by"]) == ("scalinglaws.envelope", "half")
+    frame = pd.read_csv(checkpoints)
+    children = np.random.default_rng(3).spawn(2)
+    for group, child in zip(doc["groups"], children):
+        subset = frame[frame["half"] == group["group"]]
+        theirs = envelope_fit(subset, n_resamples=20, rng=child, n_points=300)
+        assert group["a_bootstrap"] == theirs.to_dict()["a_bootstrap"]  # (NaN as null)
+        assert group["a"] == theirs.a
+        assert group["options"]["seed"] == 3
+
+
+def test_envelope_help_says_the_units_and_the_rows(capsys):
+    assert main(["envelope", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for words in ("N = parameters", "D = training tokens", "compute in FLOP",
+                  "checkpoint of a training run", "run_id", "--run-column", "--bootstrap",
+                  "--C FLOP"):
+        assert words in text, words
+
+
+@pytest.mark.parametrize("change, argv, words", [
+    (lambda f: f.drop(columns="run_id"), [], ["--run-column 'run_id'", "no such column"]),
+    (lambda f: f, ["--run-column", "runs"], ["--run-column 'runs'", "no such column"]),
+    # a run whose size changes after its 20th checkpoint
+    (lambda f: f.assign(N=f["N"].where((f["run_id"] != 3) | (f["step"] <= 20), 2 * f["N"])),
+     [], ["--run-column", "run 3 has several sizes N", "'run_id'"]),
+    (lambda f: f, ["--run-column", "step"], ["--run-column", "several sizes N", "'step'"]),
+    (lambda f: f, ["--points", "3"], ["--points must be an integer >= 10"]),
+], ids=["no run_id", "no such column", "N changes", "wrong column", "few points"])
+def test_envelope_bad_input_is_one_line_naming_the_flag(change, argv, words, checkpoints,
+                                                        tmp_path, capsys):
+    path = tmp_path / "runs.csv"
+    change(pd.read_csv(checkpoints)).to_csv(path, index=False)
+    assert main(["envelope", str(path), *argv]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("scalinglaws: error:"), lines
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+    assert "run_column`" not in lines[0] and "n_points" not in lines[0]

@@ -1,15 +1,17 @@
-"""Subcommands isoflop (Approach 2) and backtest."""
+"""Subcommands isoflop (Hoffmann's Approach 2), envelope (Approach 1) and backtest."""
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from ..._exceptions import InputError
 from ._common import (UNITS, add_bootstrap_options, add_by_option, add_cluster_option,
-                      add_data_options, add_form_option, add_group_option, add_output_options, add_seed_option,
-                      for_each_group, positive_float, positive_int, print_json, probability,
-                      runs_from_args, show_progress, write_output, save_figure,
-                      clusters_from_flag)
+                      add_data_options, add_form_option, add_group_option, add_output_options,
+                      add_quantity_options, add_seed_option, for_each_group, positive_float,
+                      positive_int, print_json, probability, quantities, runs_from_args,
+                      show_progress, write_output, save_figure, clusters_from_flag)
+from ._tables import format_table, table_records
 
 
 def _budget_options(args) -> dict:
@@ -65,6 +67,94 @@ def cmd_isoflop(args) -> int:
     if args.json:
         print_json(args, document)
     write_output(args, document)
+    return 0
+
+
+#: envelope_fit's keywords -> the flags that set them, for the library's messages
+_ENVELOPE_FLAGS = {"`run_column`": "--run-column", "`n_points`": "--points",
+                   "pass bracket=False": "pass --no-bracket"}
+
+
+def _envelope_document(result, budgets) -> tuple[dict, "object"]:
+    """The analysis as the JSON document ``envelope --out x.json`` writes, and the table a
+    .csv ``--out`` writes: with ``--C``, predict_optimal's N_opt and D_opt at those budgets
+    (under ``optimal`` in the document), else the envelope (one row per grid compute)."""
+    # what the intervals of an allocation from this fit are: predict_optimal's own word
+    # (the bootstrap over runs when there is one, else the regression's t interval)
+    probe = result.predict_optimal(budgets if budgets is not None
+                                   else result.envelope["C"].max())
+    document = {**result.to_dict(), "interval": "confidence", "method": probe.attrs["interval"],
+                "n_draws": result.options["n_resamples"]}
+    if budgets is None:
+        return document, result.to_frame()
+    document["optimal"] = table_records(probe)
+    return document, probe
+
+
+def _print_envelope(result, table, budgets) -> None:
+    level = f"{100 * result.confidence_level:g}%"
+    print(result.summary())
+    print(f"\nfitted lines (C in FLOP; N parameters, D tokens; C = {result.flops_per_token:g} N D)")
+    print(f"  N_opt = {result.N_coef:.4g} * C^{result.a:.4f}")
+    print(f"  D_opt = {result.D_coef:.4g} * C^{result.b:.4f}")
+    if budgets is None:
+        return
+    print(f"\ncompute-optimal allocation at --C ({level} confidence intervals: "
+          f"{table.attrs['interval']})")
+    print(format_table(table))
+    if result.N_line_bootstrap is None:
+        print("note: without --bootstrap these are the regression's t intervals, which take "
+              "the envelope's dependent points as independent and are far too narrow: add "
+              "--bootstrap N (e.g. 200) before quoting them")
+
+
+def cmd_envelope(args) -> int:
+    from ..._validation import check_rng
+    from ...fitting.envelope import envelope_fit
+
+    budgets = quantities(args, ("C",))["C"] if args.C is not None else None
+    runs = runs_from_args(args)
+    if args.run_column not in runs.frame.columns:  # before any group is split off
+        raise InputError(f"--run-column {args.run_column!r}: no such column; every row must "
+                         "be a checkpoint of a training run, with a column naming its run "
+                         f"(columns: {', '.join(map(str, runs.frame.columns))})")
+    documents, tables = [], []
+    # --by: group i resamples with the i-th child of the seed, as isoflop --by does
+    streams = iter(check_rng("--seed", args.seed).spawn(len(runs.groupby(args.by)))
+                   if args.by else [args.seed])
+    for key, subset in for_each_group(args, runs):
+        if key is not None and not args.json:
+            print(f"\n== {args.by} = {key}", flush=True)
+        try:
+            result = envelope_fit(subset, run_column=args.run_column, n_points=args.points,
+                                  bracket=args.bracket, n_resamples=args.bootstrap,
+                                  rng=next(streams), confidence_level=args.confidence_level,
+                                  flops_per_token=args.flops_per_token)
+        except InputError as exc:  # the library names its keywords; say the flags
+            message = str(exc)
+            for keyword, flag in _ENVELOPE_FLAGS.items():
+                message = message.replace(keyword, flag)
+            raise InputError(message) from None
+        document, table = _envelope_document(result, budgets)
+        if args.by:  # each group drew from a child of --seed: the seed recorded is --seed's
+            document["options"]["seed"] = args.seed
+            document = {"group": key, **document}
+            table.insert(0, args.by, key)
+        documents.append(document)
+        tables.append(table)
+        if not args.json:
+            _print_envelope(result, table, budgets)
+    document = {"by": args.by, "groups": documents} if args.by else documents[0]
+    if args.json:
+        print_json(args, document)
+    suffix = Path(args.out).suffix.lower() if args.out else ""
+    if suffix in (".csv", ".tsv") or (args.out and suffix != ".json" and not args.json):
+        # a table (a stream such as /dev/stdout takes it as CSV, or the document with --json)
+        import pandas as pd
+
+        write_output(args, pd.concat(tables, ignore_index=True) if args.by else tables[0])
+    else:
+        write_output(args, document)
     return 0
 
 
@@ -144,6 +234,41 @@ def register(sub) -> None:
     add_seed_option(p)
     add_output_options(p, "json", what="the analysis (JSON)")
     p.set_defaults(func=cmd_isoflop)
+
+    p = sub.add_parser("envelope", help="Hoffmann's Approach 1: minimum over training curves "
+                                        "-> N_opt ~ C^a",
+                       description="Every row is a checkpoint of a training run: the run's id "
+                                   "(--run-column, default run_id), its size N (the same on "
+                                   "every row of a run), the tokens D seen so far (or the "
+                                   "compute C so far) and the loss there. Each run's loss is "
+                                   "interpolated against log C, the lowest loss over the runs "
+                                   "at each compute is the envelope, and N_opt ~ C^a and "
+                                   "D_opt ~ C^b are fitted through the sizes attaining it. "
+                                   "The envelope points are not independent: the regression's "
+                                   "t intervals are far too narrow, and --bootstrap N "
+                                   "(resampling whole runs) gives the intervals to quote. "
+                                   + UNITS)
+    add_data_options(p)
+    p.add_argument("--run-column", default="run_id", metavar="COLUMN",
+                   help="the column naming the training run of each checkpoint (default "
+                        "run_id); N must not change within a run")
+    p.add_argument("--points", type=positive_int, default=1500, metavar="K",
+                   help="log-spaced compute values of the envelope (default 1500, as Hoffmann "
+                        "et al.; at least 10)")
+    p.add_argument("--no-bracket", dest="bracket", action="store_false",
+                   help="also fit the envelope points attained by the smallest or largest "
+                        "run reaching that compute (by default left out: there the optimum "
+                        "may lie outside the sizes trained)")
+    add_quantity_options(p, ("C",), help={
+        "C": "compute budgets in FLOP at which to predict N_opt (parameters) and D_opt "
+             "(tokens), e.g. 1e22 5.76e23 (--budgets and --compute are the same flag)"})
+    add_by_option(p)
+    add_bootstrap_options(p, what="the training runs (whole runs with all their "
+                               "checkpoints; the envelope rebuilt)")
+    add_seed_option(p)
+    add_output_options(p, None, what="the result (a table: with --C the N_opt/D_opt rows, "
+                                     "else the envelope)")
+    p.set_defaults(func=cmd_envelope)
 
     p = sub.add_parser("backtest", help="fit on the smaller runs, predict the larger ones",
                        description="Back-test extrapolation: fit the law on the runs below a "
