@@ -471,6 +471,9 @@ def test_predict_and_final_files_say_the_interval_s_level_and_kind(synthetic, bo
      "--warmup-steps 200)"),
     (["--schedule", "cosine", "--decay-steps", "4000"],
      "--decay-steps applies to a wsd schedule"),
+    # a warmup longer than the run is named, not the negative room it leaves (audit)
+    (["--schedule", "wsd", "--warmup-steps", "30000", "--decay-steps", "1000"],
+     "--warmup-steps 30000 is longer than --steps 24000"),
 ])
 def test_decay_steps_are_checked_in_their_own_terms(boot_fit, extra, message, capsys):
     # they used to be refused as a --decay-start of -6000, a flag and value never typed

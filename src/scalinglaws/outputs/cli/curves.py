@@ -123,6 +123,9 @@ def cmd_predict(args) -> int:
             raise InputError(f"--decay-steps applies to a wsd schedule (the length of its "
                              f"decay; two_stage: of its second stage), not to {args.schedule}")
         room = args.steps - args.warmup_steps
+        if room < 0:  # the first mistake, not the negative room it leaves the decay
+            raise InputError(f"--warmup-steps {args.warmup_steps} is longer than --steps "
+                             f"{args.steps}")
         if args.decay_steps > room:
             raise InputError(f"--decay-steps {args.decay_steps} is longer than the {room} steps "
                              f"after warmup (--steps {args.steps} minus --warmup-steps "
