@@ -28,17 +28,23 @@ def _budget_options(args) -> dict:
     return {"budget": budget, "n_bins": args.n_bins, "bin_width_dex": args.bin_width_dex}
 
 
-def cmd_isoflop(args) -> int:
+def _seed_streams(args, runs):
+    """``--seed`` for each ``--by`` group: group i resamples with the i-th child of the
+    seed, as ``isoflop_fit(groups=...)`` does; without ``--by``, the seed itself."""
     from ..._validation import check_rng
+
+    return iter(check_rng("--seed", args.seed).spawn(len(runs.groupby(args.by)))
+                if args.by else [args.seed])
+
+
+def cmd_isoflop(args) -> int:
     from ...fitting.isoflop import isoflop_fit
 
     budget = _budget_options(args)
     runs = runs_from_args(args)
     documents = []
-    # --by: group i resamples with the i-th child of the seed, as isoflop_fit(groups=...)
-    # does (one call per group here, so that warnings name their group)
-    streams = iter(check_rng("--seed", args.seed).spawn(len(runs.groupby(args.by)))
-                   if args.by else [args.seed])
+    # one call per group (so that warnings name their group), seeded as the library does
+    streams = _seed_streams(args, runs)
     for key, subset in for_each_group(args, runs):
         if key is not None and not args.json:
             print(f"\n== {args.by} = {key}", flush=True)
@@ -109,7 +115,6 @@ def _print_envelope(result, table, budgets) -> None:
 
 
 def cmd_envelope(args) -> int:
-    from ..._validation import check_rng
     from ...fitting.envelope import envelope_fit
 
     budgets = quantities(args, ("C",))["C"] if args.C is not None else None
@@ -119,9 +124,7 @@ def cmd_envelope(args) -> int:
                          "be a checkpoint of a training run, with a column naming its run "
                          f"(columns: {', '.join(map(str, runs.frame.columns))})")
     documents, tables = [], []
-    # --by: group i resamples with the i-th child of the seed, as isoflop --by does
-    streams = iter(check_rng("--seed", args.seed).spawn(len(runs.groupby(args.by)))
-                   if args.by else [args.seed])
+    streams = _seed_streams(args, runs)
     for key, subset in for_each_group(args, runs):
         if key is not None and not args.json:
             print(f"\n== {args.by} = {key}", flush=True)
