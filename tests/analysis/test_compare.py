@@ -10,6 +10,7 @@ al.'s settings (the Kaplan-style and the tuned setting's published exponents, 0.
 import json
 from pathlib import Path
 import math
+import re
 import warnings
 
 import numpy as np
@@ -173,6 +174,68 @@ def test_multiplier_interval_covers_the_truth_at_the_nominal_rate():
         covered += out["low"][0] <= 2.0 <= out["high"][0]
     assert covered == 195
     assert 176 <= covered <= 196
+
+
+def band(n, level=0.95):
+    """Counts of ``n`` simulated sets within 3 Monte Carlo standard errors (binomial) of
+    the nominal ``level``: 181-199 of 200."""
+    error = math.sqrt(level * (1 - level) * n)
+    return math.ceil(level * n - 3 * error), min(n, math.floor(level * n + 3 * error))
+
+
+#: what B (worth twice A's compute) reaches on its true frontier at about 1e21 and 1.3e24
+#: FLOP (2.2488 and 1.9431), where the multiplier at the loss is also 2: C*_A(L) =
+#: C*_B(L) * 2 since L*_B(C) = L*_A(2 C) (``doubled``)
+SEPARATE_LOSSES = (2.25, 1.95)
+#: data sets a count may differ by between CPUs whose numpy kernels round differently
+CPU_ROUNDING = 2
+
+
+def test_the_true_multiplier_at_a_loss_is_two():
+    # the truth the separate-fit simulation below checks its intervals against, at a budget
+    # and at a loss; noise-free laws, so the multiplier's point value is the truth itself
+    frame = two_recipes(0, noise=0.0)
+    joint = quiet(sl.fit, frame, "chinchilla", groups="recipe", shared=["E", "alpha", "beta"])
+    for kwargs in ({"compute": [1e21, 1e24]}, {"loss": list(SEPARATE_LOSSES)}):
+        out = quiet(effective_compute_multiplier, joint, "B", "A", **kwargs)
+        np.testing.assert_allclose(out["multiplier"], 2.0, rtol=1e-5)
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings(
+    "ignore:recipe '.' \\(effective-compute multiplier\\). predicting at up to"
+    ":scalinglaws.ExtrapolationWarning")  # 1e24 FLOP and loss 1.95 lie far beyond the runs
+def test_separate_fit_multipliers_cover_the_truth_at_the_nominal_rate():
+    """``compare`` as the CLI runs it without ``--shared``: separate fits of each recipe,
+    200 resamples (runs within each group), percentile intervals of the multiplier at the
+    budgets 1e21 and 1e24 FLOP (the runs reach 3e21) and at the losses 2.25 and 1.95, on
+    200 simulated pairs of sweeps (1% noise; data set ``i`` from
+    ``default_rng(3000 + i)``, the resampling from ``rng=i``) where B is A with twice the
+    compute: the true multiplier is 2 at every budget and loss. Each count must lie
+    within 3 Monte Carlo standard errors of 95% (181-199 of 200); the README quotes the
+    counts, read back here within ``CPU_ROUNDING`` data sets (fits whose last digits
+    differ between numpy's SIMD kernels)."""
+    held = np.zeros(4, dtype=int)  # 1e21, 1e24, loss 2.25, loss 1.95
+    for i in range(200):
+        frame = two_recipes(np.random.default_rng(3000 + i))
+        result = compare(frame, "A", groups="recipe", budgets=[1e21, 1e24],
+                         losses=list(SEPARATE_LOSSES), n_resamples=200, rng=i)
+        table = result.table_multipliers
+        assert result.fit.shared == () and len(table) == 4
+        held += ((table["multiplier_low"] <= 2.0)
+                 & (2.0 <= table["multiplier_high"])).to_numpy()
+    low, high = band(200)
+    assert all(low <= count <= high for count in held), held.tolist()
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    quoted = re.search(r"From separate fits \(the default; the CLI without `--shared`\), in 200 "
+                       r"other simulated pairs .*? it held 2 in (\d+) and (\d+) of 200 at "
+                       r"1e21 and 1e24 FLOP and in (\d+) and (\d+) at the losses 2\.25 and "
+                       r"1\.95, each within the (\d+)–(\d+) that 3 Monte Carlo standard errors "
+                       r"allow", readme)
+    assert quoted, "the README's sentence changed: update the pattern"
+    figures = [int(x) for x in quoted.groups()]
+    assert tuple(figures[4:]) == (low, high)
+    assert all(abs(a - b) <= CPU_ROUNDING for a, b in zip(figures[:4], held)), held.tolist()
 
 
 @pytest.mark.slow

@@ -4,6 +4,8 @@ the propagated interval in simulation, and the honest table on the OLMo ladder."
 
 from __future__ import annotations
 
+import math
+import re
 import warnings
 from pathlib import Path
 
@@ -132,6 +134,59 @@ def test_propagated_interval_covers_the_true_chained_accuracy():
         hits += bool(low <= truth <= high)
     assert 88 <= hits <= 98, hits
     assert hits == 96  # the README quotes this run
+
+
+def band(n, level=0.95):
+    """Counts of ``n`` simulated ladders within 3 Monte Carlo standard errors (binomial) of
+    the nominal ``level``: 62-70 of 70 (where 70 of 70 cannot be too many)."""
+    error = math.sqrt(level * (1 - level) * n)
+    return math.ceil(level * n - 3 * error), min(n, math.floor(level * n + 3 * error))
+
+
+#: ladders a count may differ by between CPUs whose numpy kernels round differently
+CPU_ROUNDING = 2
+
+
+@pytest.mark.slow
+def test_the_ladder_preset_s_intervals_cover_the_true_accuracy_and_task_loss():
+    """What the README's example and ``scalinglaws tasks fit --tasks synthetic --fit-runs ''
+    --bootstrap 100`` run: the ladder preset (the point (0, 1), step 1 on the mean of each
+    run's last 5 checkpoints, step 2 after dropping 10% and a 5-point trailing mean) and
+    ``predict_tasks``' intervals, on the first 70 synthetic ladders of the simulation above
+    (``rng=seed``) with 100 resamples each (``rng=seed``). The 95% percentile intervals
+    of the chained accuracy and of step 1's task loss at 7B / 140B tokens, from the same
+    draws, must hold the truth within 3 Monte Carlo standard errors of 95% (62-70 of 70);
+    the README quotes the counts, read back here within ``CPU_ROUNDING`` ladders (fits
+    whose last digits differ between numpy's SIMD kernels)."""
+    loss = float(get_form("chinchilla").predict(SYNTHETIC_STEP1, N=N7, D=D7))
+    truth = float(get_form("task_sigmoid").predict(SYNTHETIC_STEP2, task_loss=loss))
+    n = 70
+    held = {"accuracy": 0, "task_loss": 0}
+    for seed in range(n):
+        table = synthetic_task_table(run_sd=0.005, checkpoint_sd=0.002, accuracy_sd=0.005,
+                                     rng=seed)
+        with warnings.catch_warnings():
+            # as above: a noisy ladder may put E on its bound (flagged, as it should be)
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            warnings.simplefilter("ignore", IdentifiabilityWarning)
+            fit = fit_downstream(table, tasks=["synthetic"], fit_runs=None)
+            row = predict_tasks(fit, N=N7, D=D7, n_resamples=100, rng=seed)["synthetic"]
+        held["accuracy"] += bool(row["accuracy_low"] <= truth <= row["accuracy_high"])
+        held["task_loss"] += bool(row["task_loss_low"] <= loss <= row["task_loss_high"])
+    assert fit.preset.anchor == (0.0, 1.0) and fit.preset.step1_last == 5
+    assert (fit.preset.step2_drop_fraction, fit.preset.step2_window) == (0.1, 5)
+    low, high = band(n)
+    assert all(low <= count <= high for count in held.values()), held
+    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    quoted = re.search(r"With the ladder preset itself \(the example and the command above\), "
+                       r"on the first 70 of those ladders .*? the accuracy interval held the truth "
+                       r"in (\d+) of 70 and the task-loss interval in (\d+) \(within the "
+                       r"(\d+)–(\d+) that 3 Monte Carlo standard errors allow", readme)
+    assert quoted, "the README's sentence changed: update the pattern"
+    figures = [int(x) for x in quoted.groups()]
+    assert tuple(figures[2:]) == (low, high)
+    assert abs(figures[0] - held["accuracy"]) <= CPU_ROUNDING, held
+    assert abs(figures[1] - held["task_loss"]) <= CPU_ROUNDING, held
 
 
 # The README's table: does the 95% interval (200 resamples, seed 0) hold what the 7B and
