@@ -28,6 +28,7 @@ from scalinglaws.analysis.compare import (Comparison, _shared_test, compare,
 from scalinglaws.fitting.isoflop import isoflop_fit
 from scalinglaws.laws.synthetic import DEFAULT_TRUTH, generate_sweep
 from scalinglaws.uncertainty.grouped import bootstrap_groups
+from coverage_checks import CPU_ROUNDING, band, readme_words
 
 TRUTH = DEFAULT_TRUTH["chinchilla"]
 KAPLAN = "rw/base/long/kaplan/kaplan/train"
@@ -176,19 +177,10 @@ def test_multiplier_interval_covers_the_truth_at_the_nominal_rate():
     assert 176 <= covered <= 196
 
 
-def band(n, level=0.95):
-    """Counts of ``n`` simulated sets within 3 Monte Carlo standard errors (binomial) of
-    the nominal ``level``: 181-199 of 200."""
-    error = math.sqrt(level * (1 - level) * n)
-    return math.ceil(level * n - 3 * error), min(n, math.floor(level * n + 3 * error))
-
-
 #: what B (worth twice A's compute) reaches on its true frontier at about 1e21 and 1.3e24
 #: FLOP (2.2488 and 1.9431), where the multiplier at the loss is also 2: C*_A(L) =
 #: C*_B(L) * 2 since L*_B(C) = L*_A(2 C) (``doubled``)
 SEPARATE_LOSSES = (2.25, 1.95)
-#: data sets a count may differ by between CPUs whose numpy kernels round differently
-CPU_ROUNDING = 2
 
 
 def test_the_true_multiplier_at_a_loss_is_two():
@@ -226,7 +218,7 @@ def test_separate_fit_multipliers_cover_the_truth_at_the_nominal_rate():
                  & (2.0 <= table["multiplier_high"])).to_numpy()
     low, high = band(200)
     assert all(low <= count <= high for count in held), held.tolist()
-    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    readme = readme_words()
     quoted = re.search(r"From separate fits \(the default; the CLI without `--shared`\), in 200 "
                        r"other simulated pairs .*? it held 2 in (\d+) and (\d+) of 200 at "
                        r"1e21 and 1e24 FLOP and in (\d+) and (\d+) at the losses 2\.25 and "
@@ -393,7 +385,7 @@ def test_porian_tables_of_the_readme_are_the_comparison(porian):
         assert differs == ("yes" if row["differs"] else "no"), name
     # the prose: 0.337 [0.270, 0.425], Holm-adjusted p = 6e-16; all but three differ
     kaplan = table.loc[KAPLAN]
-    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    readme = readme_words()
     assert (f"exceeds the tuned setting's by {kaplan['difference']:.3f} "
             f"[{kaplan['difference_low']:.3f}, {kaplan['difference_high']:.3f}]") in readme
     assert f"Holm-adjusted p = {kaplan['p_adjusted']:.0e}" in readme

@@ -38,7 +38,6 @@ Checks below the band are strict xfails recording the measured counts (none now)
 from __future__ import annotations
 
 import functools
-import math
 import re
 import statistics
 from pathlib import Path
@@ -46,6 +45,7 @@ from pathlib import Path
 import pytest
 
 from bench_modules import load_bench
+from coverage_checks import CPU_ROUNDING, band
 
 # these tests take few resamples to stay fast; the warning that few draws narrow a
 # percentile interval is tested in tests/uncertainty/test_curves_few_draws.py
@@ -74,13 +74,6 @@ DESIGN = {"momentum": {"replicates": 200, "resamples": 100},
 #: with the sieve's draws (with blocks: ("mpl", 0.5): 49, ("mpl", 0.75): 48, module
 #: docstring)
 UNDER_COVERING = {}
-
-
-def band(n):
-    """Counts of ``n`` data sets within 3 Monte Carlo standard errors of the nominal level
-    (binomial): 181-199 of 200; 52-60 of 60 (where 60 of 60 cannot be too many)."""
-    error = math.sqrt(LEVEL * (1 - LEVEL) * n)
-    return math.ceil(LEVEL * n - 3 * error), min(n, math.floor(LEVEL * n + 3 * error))
 
 
 @functools.cache
@@ -112,8 +105,6 @@ def simulate(law):
             "on a bound": on_bound}
 
 
-#: data sets a count may differ by between CPUs whose numpy kernels round differently
-CPU_ROUNDING = 2
 
 
 def readme_figures(text):
@@ -170,7 +161,7 @@ def test_the_draws_measured_are_the_default_ones():
 def test_the_readme_band_is_three_monte_carlo_errors():
     figures = readme_figures(README.read_text())
     for law, design in DESIGN.items():
-        assert tuple(figures[law]["band"]) == band(design["replicates"]), law
+        assert tuple(figures[law]["band"]) == band(design["replicates"], LEVEL), law
 
 
 @pytest.mark.slow
@@ -191,7 +182,7 @@ def test_readme_states_what_the_simulation_gives(law):
 
 def _nominal_cases():
     for law, design in DESIGN.items():
-        low, high = band(design["replicates"])
+        low, high = band(design["replicates"], LEVEL)
         for fraction in FRACTIONS:
             measured = UNDER_COVERING.get((law, fraction))
             marks = () if measured is None else pytest.mark.xfail(
@@ -204,6 +195,6 @@ def _nominal_cases():
 @pytest.mark.slow
 @pytest.mark.parametrize(("law", "fraction"), list(_nominal_cases()))
 def test_final_loss_intervals_cover_the_truth_at_the_nominal_rate(law, fraction):
-    low, high = band(DESIGN[law]["replicates"])
+    low, high = band(DESIGN[law]["replicates"], LEVEL)
     count = simulate(law)["covered"][fraction]
     assert low <= count <= high, (law, fraction, count)

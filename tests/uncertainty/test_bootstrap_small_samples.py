@@ -37,6 +37,7 @@ import scalinglaws as sl
 from scalinglaws.laws.synthetic import DEFAULT_TRUTH
 from scalinglaws.uncertainty.bootstrap import (ENOUGH_RUNS_PER_PARAMETER,
                                                SMALL_SAMPLE_COVERAGE, bootstrap)
+from coverage_checks import CPU_ROUNDING, readme_words
 
 TRUTH = DEFAULT_TRUTH["chinchilla"]
 NAMES = ("E", "alpha", "beta")
@@ -84,8 +85,6 @@ UNDER_COVERING = {size for size, counts in MEASURED.items()
                   if any(counts[name] < LOWEST for name in NAMES)}
 
 
-#: data sets a coverage count may differ by between CPUs (module notes)
-CPU_ROUNDING = 2
 #: failed refits allowed, as a share of all resamples (at most 2.3% measured)
 RARE_FAILURES = 0.03
 
@@ -151,9 +150,7 @@ def test_few_runs_are_warned_with_the_measured_coverage():
 
 
 def test_readme_states_the_measured_counts():
-    from pathlib import Path
-
-    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    readme = readme_words()
     six = MEASURED[6]
     assert f"{six['E']}, {six['alpha']}, {six['beta']} of {N_SETS} at 6 runs" in readme
     covering = [MEASURED[s][n] for s in SIZES if s not in UNDER_COVERING for n in NAMES]

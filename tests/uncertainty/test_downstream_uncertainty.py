@@ -4,7 +4,6 @@ the propagated interval in simulation, and the honest table on the OLMo ladder."
 
 from __future__ import annotations
 
-import math
 import re
 import warnings
 from pathlib import Path
@@ -26,6 +25,7 @@ from scalinglaws.laws.tasks import (
     synthetic_task_table,
 )
 from scalinglaws.uncertainty.downstream import bootstrap_two_step, draw_runs
+from coverage_checks import CPU_ROUNDING, band, readme_words
 
 N7, D7 = 7e9, 1.4e11
 PRESET = preset_with(LADDER, tasks=("synthetic",), fit_runs=None, aggregates={}, step1_last=1,
@@ -136,17 +136,6 @@ def test_propagated_interval_covers_the_true_chained_accuracy():
     assert hits == 96  # the README quotes this run
 
 
-def band(n, level=0.95):
-    """Counts of ``n`` simulated ladders within 3 Monte Carlo standard errors (binomial) of
-    the nominal ``level``: 62-70 of 70 (where 70 of 70 cannot be too many)."""
-    error = math.sqrt(level * (1 - level) * n)
-    return math.ceil(level * n - 3 * error), min(n, math.floor(level * n + 3 * error))
-
-
-#: ladders a count may differ by between CPUs whose numpy kernels round differently
-CPU_ROUNDING = 2
-
-
 @pytest.mark.slow
 def test_the_ladder_preset_s_intervals_cover_the_true_accuracy_and_task_loss():
     """What the README's example and ``scalinglaws tasks fit --tasks synthetic --fit-runs ''
@@ -177,7 +166,7 @@ def test_the_ladder_preset_s_intervals_cover_the_true_accuracy_and_task_loss():
     assert (fit.preset.step2_drop_fraction, fit.preset.step2_window) == (0.1, 5)
     low, high = band(n)
     assert all(low <= count <= high for count in held.values()), held
-    readme = " ".join((Path(__file__).resolve().parents[2] / "README.md").read_text().split())
+    readme = readme_words()
     quoted = re.search(r"With the ladder preset itself \(the example and the command above\), "
                        r"on the first 70 of those ladders .*? the accuracy interval held the truth "
                        r"in (\d+) of 70 and the task-loss interval in (\d+) \(within the "

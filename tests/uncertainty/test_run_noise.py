@@ -16,6 +16,7 @@ import pytest
 
 from scalinglaws import InputError
 from scalinglaws.uncertainty.run_noise import _unit_variance, ar1_noise_draws
+from coverage_checks import band
 
 LEVEL = 0.95
 
@@ -28,12 +29,6 @@ def ar1_series(rng, n, coefficient, k, sd=1e-3):
     for i in range(1, n):
         e[:, i] = coefficient * e[:, i - 1] + rng.normal(size=k)
     return sd * e
-
-
-def band(n):
-    """Counts within 3 binomial Monte Carlo standard errors of the nominal level."""
-    error = math.sqrt(LEVEL * (1 - LEVEL) * n)
-    return math.ceil(LEVEL * n - 3 * error), math.floor(LEVEL * n + 3 * error)
 
 
 def test_unit_variance_is_the_brute_force_quadratic_form():
@@ -111,5 +106,5 @@ def test_interval_for_a_mean_covers(n, phi, studentize):
         low, high = np.percentile(draws, [2.5, 97.5])
         hits += bool(low <= -e.mean() <= high)
     assert hits == MEASURED[(n, phi, studentize)]
-    low, high = band(len(series))
+    low, high = band(len(series), LEVEL)
     assert (low <= hits <= high) == studentize
