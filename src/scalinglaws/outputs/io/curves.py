@@ -32,7 +32,7 @@ from ..._exceptions import InputError
 from ..._files import atomic_write, check_output_path, parse_json
 from ..._validation import to_plain
 from ..._version import __version__
-from .validate import check_json_schema
+from .validate import check_json_schema, check_restrictions
 
 __all__ = [
     "CURVE_SCHEMA_VERSION",
@@ -174,9 +174,8 @@ def curve_fit_from_dict(doc: Any, *, source: str = "curve fit JSON"):
     extra = sorted(set(params) - set(law.param_names))
     if extra:
         raise InputError(f"{source}: unknown parameter(s) {extra} for law {name!r}")
-    _check_restrictions(law, values, _maybe(doc, "fixed", dict, source),
-                        _maybe(doc, "tied", dict, source),
-                        _maybe(doc, "free_params", list, source), source)
+    # the fit files' check: fixed and tied name the law's parameters and hold
+    check_restrictions({**doc, "params": values}, law, source)
     optimizer = _maybe(doc, "optimizer", dict, source)
     try:
         result = CurveFitResult(
@@ -235,36 +234,6 @@ def curve_fit_from_dict(doc: Any, *, source: str = "curve fit JSON"):
                                n_curves=_optional_int(boot.get("n_curves")),
                                at_bounds=tuple(str(n) for n in boot.get("at_bounds") or ()))
     return result, bootstrap
-
-
-def _check_restrictions(law, values: dict, fixed: dict, tied: dict, free: list,
-                        source: str) -> None:
-    """Refuse ``fixed``, ``tied`` and ``free_params`` that name no parameter of ``law`` or
-    that the parameters contradict (a fixed value edited, a tied pair apart): the law
-    would load and predict with a restriction it does not hold, as the fit files' loader
-    refuses (``validate.check_fit_semantics``)."""
-    names = set(law.param_names)
-    for field, given in (("fixed", list(fixed)), ("tied", list(tied) + list(tied.values())),
-                         ("free_params", list(free))):
-        unknown = sorted(str(name) for name in given if name not in names)
-        if unknown:
-            raise InputError(f"{source}: field {field} names {unknown}, not parameters of law "
-                             f"{law.name!r} ({', '.join(law.param_names)})")
-    for name, value in fixed.items():
-        if not _same(values[name], value):
-            raise InputError(f"{source}: field params.{name} = {values[name]!r} differs from "
-                             f"its fixed value {value!r} (field fixed.{name})")
-    for name, target in tied.items():
-        if not _same(values[name], values[target]):
-            raise InputError(f"{source}: field params.{name} = {values[name]!r} differs from "
-                             f"params.{target} = {values[target]!r}, to which it is tied "
-                             f"(field tied.{name})")
-
-
-def _same(a, b) -> bool:
-    """Equal up to the rounding of a value written and read back (the writer stores both)."""
-    return isinstance(b, (int, float)) and not isinstance(b, bool) and math.isclose(
-        float(a), float(b), rel_tol=1e-12, abs_tol=0.0)
 
 
 def _optional_int(value):

@@ -22,7 +22,7 @@ import numpy as np
 from ..._exceptions import InputError
 
 __all__ = ["check_json_schema", "check_fit_semantics", "check_group_semantics",
-           "builtin_forms_registered"]
+           "check_restrictions", "builtin_forms_registered"]
 
 
 def _shown(value: Any, limit: int = 60) -> str:
@@ -295,10 +295,11 @@ def _check_names(doc: Mapping, form, source: str) -> None:
                   f"= {name!r} is not a parameter of {label}")
 
 
-def _check_constraints(doc: Mapping, form, source: str, at: Mapping | None = None) -> list:
-    """Fixed and tied values hold; return the free parameters. ``at`` maps a section
-    (``params``, ``fixed``, ``tied``, ``at_bounds``) to where it sits in the file, for a
-    document laid out otherwise (a grouped fit's group)."""
+def check_restrictions(doc: Mapping, form, source: str, at: Mapping | None = None) -> list:
+    """Fixed and tied values name parameters of ``form`` (a law of runs or of curves) and
+    hold, and ``free_params`` and ``at_bounds`` agree; return the free parameters. ``at``
+    maps a section (``params``, ``fixed``, ``tied``, ``at_bounds``) to where it sits in
+    the file, for a document laid out otherwise (a grouped fit's group)."""
     names, params = list(form.param_names), doc["params"]
     fixed, tied = doc.get("fixed") or {}, doc.get("tied") or {}
     where = {key: (at or {}).get(key, key) for key in ("params", "fixed", "tied", "at_bounds")}
@@ -328,7 +329,7 @@ def _check_constraints(doc: Mapping, form, source: str, at: Mapping | None = Non
 def _check_bounds(doc: Mapping, form, free: list, source: str,
                   at: Mapping | None = None) -> None:
     """Log-stored parameters are positive; free ones lie inside the fit's bounds (``at``:
-    as for :func:`_check_constraints`)."""
+    as for :func:`check_restrictions`)."""
     names, params = list(form.param_names), doc["params"]
     where = (at or {}).get("params", "params")
     for name in names:
@@ -387,7 +388,7 @@ def _check_optimizer_and_options(doc: Mapping, source: str) -> None:
 def check_fit_semantics(doc: Mapping, form, source: str) -> None:
     """What the schema cannot say about a fit document (see the schema's ``$comment``)."""
     _check_names(doc, form, source)
-    free = _check_constraints(doc, form, source)
+    free = check_restrictions(doc, form, source)
     _check_bounds(doc, form, free, source)
     _check_optimizer_and_options(doc, source)
 
@@ -402,5 +403,5 @@ def check_group_semantics(params: Mapping, at_bounds, options: Mapping, form, so
            "tied": options.get("tied") or {}, "options": {"bounds": options.get("bounds")}}
     at = {"params": f"{field}.params", "fixed": "options.fixed", "tied": "options.tied",
           "at_bounds": f"{field}.at_bounds"}
-    free = _check_constraints(doc, form, source, at)
+    free = check_restrictions(doc, form, source, at)
     _check_bounds(doc, form, free, source, at)
