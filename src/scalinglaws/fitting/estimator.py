@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .._exceptions import InputError, ScalingLawsWarning
+from .._exceptions import InputError, ScalingLawsWarning, UnitsWarning
 from .._text import counted
 from .._validation import check_bool, check_bounds, check_fits_in_memory, check_number_mapping
 from ..laws.forms import Form, get_form
@@ -509,8 +509,6 @@ MAX_PLAUSIBLE_FLOOR = 3.0
 def _warn_floor_units(result: FitResult, runs: Runs, stacklevel: int = 3) -> None:
     """A :class:`~scalinglaws.UnitsWarning` when a built-in law of N and D fits ``E`` above
     :data:`MAX_PLAUSIBLE_FLOOR` and the runs were not converted (``loss_units`` not given)."""
-    from .._exceptions import UnitsWarning
-
     e = result.params.get("E")
     # the floor of a built-in law of N and D; a law of D alone (one model's curve) has
     # E + A/N^alpha as its floor, 3 nats and more for small models

@@ -73,7 +73,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._exceptions import ConvergenceWarning, CurveResamplingWarning, InputError
+from .._exceptions import (ConvergenceWarning, CurveResamplingWarning, InputError,
+                           user_stacklevel)
 from .._validation import (
     FrozenOnUnpickle,
     check_choice,
@@ -211,12 +212,19 @@ class CurveBootstrap(FrozenOnUnpickle):
         name to an array of draws."""
         level = self.confidence_level if confidence_level is None else \
             check_confidence_level(confidence_level)
-        note = None if confidence_level is None else self.few_draws_note(level)
-        if note is not None:  # the bootstrap warned about its own level
-            warnings.warn(f"curve bootstrap: {note}", CurveResamplingWarning, stacklevel=2)
+        if confidence_level is not None:  # the bootstrap warned about its own level
+            self.warn_few_draws(level)
         values = np.asarray(function({n: self.draws[:, i]
                                       for i, n in enumerate(self.law.param_names)}), dtype=float)
         return self.percentile_ends(values, level)
+
+    def warn_few_draws(self, level: float) -> None:
+        """Warn (:class:`~scalinglaws.CurveResamplingWarning`) with :meth:`few_draws_note`
+        when the draws are too few for ``level``."""
+        note = self.few_draws_note(level)
+        if note is not None:
+            warnings.warn(f"curve bootstrap: {note}", CurveResamplingWarning,
+                          stacklevel=user_stacklevel())
 
     def few_draws_note(self, level: float) -> str | None:
         """What is wrong with :attr:`n_draws` draws for an interval at ``level`` under
@@ -521,7 +529,5 @@ def bootstrap_curves(result: CurveFitResult, curves: Curves, n_resamples: int = 
                           n_distinct=n_resamples if method == "ar1" else len(np.unique(counts, axis=0)),
                           n_curves=len(curves.runs), at_bounds=tuple(result.at_bounds),
                           ar1_coefficients=coefficients)
-    note = boot.few_draws_note(level)
-    if note is not None:
-        warnings.warn(f"curve bootstrap: {note}", CurveResamplingWarning, stacklevel=2)
+    boot.warn_few_draws(level)
     return boot
