@@ -5,6 +5,7 @@ simulations read their quoted figures back from it."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
 #: data sets a count may differ by between CPUs whose numpy kernels round differently
@@ -26,3 +27,14 @@ def readme_words() -> str:
     """The README with every run of whitespace one space, so that a quoted sentence is
     found however its lines wrap."""
     return " ".join(README.read_text().split())
+
+
+def check_readme_counts(pattern: str, counts, bounds) -> None:
+    """The README sentence ``pattern`` matches quotes ``counts`` (its leading groups, each
+    within :data:`CPU_ROUNDING`) and the band ``bounds`` (its last two groups, exactly)."""
+    quoted = re.search(pattern, readme_words())
+    assert quoted, "the README's sentence changed: update the pattern"
+    figures = [int(x) for x in quoted.groups()]
+    assert tuple(figures[-2:]) == tuple(bounds), figures
+    assert len(figures) - 2 == len(counts), figures
+    assert all(abs(a - b) <= CPU_ROUNDING for a, b in zip(figures, counts)), (figures, counts)

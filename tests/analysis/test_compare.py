@@ -10,7 +10,6 @@ al.'s settings (the Kaplan-style and the tuned setting's published exponents, 0.
 import json
 from pathlib import Path
 import math
-import re
 import warnings
 
 import numpy as np
@@ -28,7 +27,7 @@ from scalinglaws.analysis.compare import (Comparison, _shared_test, compare,
 from scalinglaws.fitting.isoflop import isoflop_fit
 from scalinglaws.laws.synthetic import DEFAULT_TRUTH, generate_sweep
 from scalinglaws.uncertainty.grouped import bootstrap_groups
-from coverage_checks import CPU_ROUNDING, band, readme_words
+from coverage_checks import band, check_readme_counts, readme_words
 
 TRUTH = DEFAULT_TRUTH["chinchilla"]
 KAPLAN = "rw/base/long/kaplan/kaplan/train"
@@ -218,16 +217,12 @@ def test_separate_fit_multipliers_cover_the_truth_at_the_nominal_rate():
                  & (2.0 <= table["multiplier_high"])).to_numpy()
     low, high = band(200)
     assert all(low <= count <= high for count in held), held.tolist()
-    readme = readme_words()
-    quoted = re.search(r"From separate fits \(the default; the CLI without `--shared`\), in 200 "
-                       r"other simulated pairs .*? it held 2 in (\d+) and (\d+) of 200 at "
-                       r"1e21 and 1e24 FLOP and in (\d+) and (\d+) at the losses 2\.25 and "
-                       r"1\.95, each within the (\d+)–(\d+) that 3 Monte Carlo standard errors "
-                       r"allow", readme)
-    assert quoted, "the README's sentence changed: update the pattern"
-    figures = [int(x) for x in quoted.groups()]
-    assert tuple(figures[4:]) == (low, high)
-    assert all(abs(a - b) <= CPU_ROUNDING for a, b in zip(figures[:4], held)), held.tolist()
+    check_readme_counts(
+        r"From separate fits \(the default; the CLI without `--shared`\), in 200 "
+        r"other simulated pairs .*? it held 2 in (\d+) and (\d+) of 200 at "
+        r"1e21 and 1e24 FLOP and in (\d+) and (\d+) at the losses 2\.25 and "
+        r"1\.95, each within the (\d+)–(\d+) that 3 Monte Carlo standard errors "
+        r"allow", held.tolist(), (low, high))
 
 
 @pytest.mark.slow

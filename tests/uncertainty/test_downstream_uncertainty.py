@@ -4,7 +4,6 @@ the propagated interval in simulation, and the honest table on the OLMo ladder."
 
 from __future__ import annotations
 
-import re
 import warnings
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from scalinglaws.laws.tasks import (
     synthetic_task_table,
 )
 from scalinglaws.uncertainty.downstream import bootstrap_two_step, draw_runs
-from coverage_checks import CPU_ROUNDING, band, readme_words
+from coverage_checks import band, check_readme_counts
 
 N7, D7 = 7e9, 1.4e11
 PRESET = preset_with(LADDER, tasks=("synthetic",), fit_runs=None, aggregates={}, step1_last=1,
@@ -166,16 +165,12 @@ def test_the_ladder_preset_s_intervals_cover_the_true_accuracy_and_task_loss():
     assert (fit.preset.step2_drop_fraction, fit.preset.step2_window) == (0.1, 5)
     low, high = band(n)
     assert all(low <= count <= high for count in held.values()), held
-    readme = readme_words()
-    quoted = re.search(r"With the ladder preset itself \(the example and the command above\), "
-                       r"on the first 70 of those ladders .*? the accuracy interval held the truth "
-                       r"in (\d+) of 70 and the task-loss interval in (\d+) \(within the "
-                       r"(\d+)–(\d+) that 3 Monte Carlo standard errors allow", readme)
-    assert quoted, "the README's sentence changed: update the pattern"
-    figures = [int(x) for x in quoted.groups()]
-    assert tuple(figures[2:]) == (low, high)
-    assert abs(figures[0] - held["accuracy"]) <= CPU_ROUNDING, held
-    assert abs(figures[1] - held["task_loss"]) <= CPU_ROUNDING, held
+    check_readme_counts(
+        r"With the ladder preset itself \(the example and the command above\), "
+        r"on the first 70 of those ladders .*? the accuracy interval held the truth "
+        r"in (\d+) of 70 and the task-loss interval in (\d+) \(within the "
+        r"(\d+)–(\d+) that 3 Monte Carlo standard errors allow",
+        [held["accuracy"], held["task_loss"]], (low, high))
 
 
 # The README's table: does the 95% interval (200 resamples, seed 0) hold what the 7B and
