@@ -151,3 +151,51 @@ def test_the_form_is_registered_by_the_command_module():
 
     _run(["kaplan", "allocate", "--C", "1e21"])
     assert "kaplan_ns" in available_forms()
+
+
+def test_kaplan_writes_its_result_with_out(tmp_path, capsys):
+    # every result-producing command writes with --out (atomically, checked before any
+    # work, never over an input, another kind or a user's table unless --force)
+    from scalinglaws.outputs.cli import main
+
+    table = tmp_path / "allocate.csv"
+    assert main(["kaplan", "allocate", "--C", "8.64e19", "--out", str(table)]) == 0
+    rows = pd.read_csv(table)
+    # Table 6 at C_min = 1 PF-day: N = 1.3e9, S_min = 5.4e3 (Kaplan et al. 2020)
+    assert rows["N"][0] == pytest.approx(1.3e9) and rows["S_min"][0] == pytest.approx(5.4e3)
+    document = tmp_path / "overfit.json"
+    assert main(["kaplan", "overfit", "--N", "1e9", "--out", str(document)]) == 0
+    written = json.loads(document.read_text())
+    assert written["kind"] == "scalinglaws.kaplan_overfit" and len(written["rows"]) == 1
+    assert "5e3 N^0.74" in written["notes"][0]
+    capsys.readouterr()
+    # --json prints the document --out writes
+    assert main(["kaplan", "overfit", "--N", "1e9", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == written
+
+    log = tmp_path / "log.csv"
+    log.write_text("norm_sq_small,norm_sq_big\n5.1,1.52\n4.9,1.48\n5.0,1.50\n5.2,1.51\n")
+    original = log.read_text()
+    noise = tmp_path / "noise.json"
+    assert main(["kaplan", "noise", str(log), *_NOISE, "--out", str(noise)]) == 0
+    written = json.loads(noise.read_text())
+    assert written["kind"] == "scalinglaws.kaplan_noise" and written["n_steps"] == 4
+    # the README's 4 steps by hand: tr(Sigma) / |G|^2 of the step means
+    small, big = np.array([5.1, 4.9, 5.0, 5.2]), np.array([1.52, 1.48, 1.50, 1.51])
+    assert written["b_simple"] == pytest.approx(
+        ((small - big) / (1 / 16 - 1 / 128)).mean() / ((128 * big - 16 * small) / 112).mean())
+    from scalinglaws.laws.gradient_noise import NoiseScale
+
+    assert NoiseScale.from_dict(written).n_steps == 4  # the document reads back
+    assert main(["kaplan", "noise", str(log), *_NOISE, "--out", str(noise)]) == 0  # its own
+    capsys.readouterr()
+    # never over the input, --force or not; a user's table only with --force
+    for extra in ([], ["--force"]):
+        assert main(["kaplan", "noise", str(log), *_NOISE, "--out", str(log), *extra]) == 2
+        assert "input" in capsys.readouterr().err and log.read_text() == original
+    sweep = tmp_path / "mine.csv"
+    sweep.write_text("N,D,loss\n1,2,3\n")
+    assert main(["kaplan", "allocate", "--C", "1e21", "--out", str(sweep)]) == 2
+    assert "--force" in capsys.readouterr().err and sweep.read_text() == "N,D,loss\n1,2,3\n"
+    assert main(["kaplan", "allocate", "--C", "1e21", "--out", str(sweep), "--force"]) == 0
+    assert pd.read_csv(sweep)["C_min (FLOP)"][0] == 1e21

@@ -4,23 +4,28 @@ scale from logged gradient norms.
     scalinglaws kaplan allocate --C 8.64e21 8.64e23          Table 6 at these C_min (FLOP)
     scalinglaws kaplan overfit --N 1e9 [--D 2.3e10]           Eq. 4.3-4.4
     scalinglaws kaplan noise LOG.csv --small-batch 16 --big-batch 128
+
+Each writes its result with ``--out`` (allocate, overfit: a .csv/.tsv table or a .json
+document; noise: a JSON document), as every other command does (``_common``).
 """
 
 from __future__ import annotations
 
-import json
+from ._common import (UNITS, add_json_option, add_output_options, add_quantity_options,
+                      positive_float, print_json, probability, write_output)
 
-from ._common import UNITS, add_json_option, add_quantity_options, positive_float, probability
 
-
-def _print(frame, as_json: bool, notes=()) -> None:
-    if as_json:
-        print(json.dumps({"rows": json.loads(frame.to_json(orient="records")),
-                          "notes": list(notes)}, indent=2))
-        return
-    print(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    for note in notes:
-        print(note)
+def _show(args, frame, notes) -> None:
+    """Print the table (or with ``--json`` the document ``--out x.json`` writes, its notes
+    inside) and write it to ``--out``."""
+    frame.attrs["notes"] = list(notes)
+    if args.json:
+        print_json(args, frame)
+    else:
+        print(frame.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        for note in notes:
+            print(note)
+    write_output(args, frame)
 
 
 def cmd_allocate(args) -> int:
@@ -31,7 +36,7 @@ def cmd_allocate(args) -> int:
     frame = compute_efficient(np.array(args.C)).to_frame()
     frame = frame.rename(columns={"compute": "C_min (FLOP)", "compute_pf_days": "C_min (PF-days)",
                                   "batch_size": "B_crit (tokens)", "min_steps": "S_min"})
-    _print(frame, args.json, ["Kaplan et al. (2020) Table 6: N non-embedding; train at B_crit "
+    _show(args, frame, ["Kaplan et al. (2020) Table 6: N non-embedding; train at B_crit "
                               "(2 S_min steps, 2 C_min FLOP) and stop early."])
     return 0
 
@@ -52,7 +57,7 @@ def cmd_overfit(args) -> int:
             raise InputError(f"--D has {d.size} values and --N {n.size}: give one or as many")
         frame["D"] = np.broadcast_to(d, n.shape)
         frame["delta L (Eq. 4.3)"] = overfitting(n, frame["D"].to_numpy())
-    _print(frame, args.json, [f"Eq. 4.4 from Eq. 4.3: D >~ {rule.prefactor:.4g} N^{rule.exponent:.4f}"
+    _show(args, frame, [f"Eq. 4.4 from Eq. 4.3: D >~ {rule.prefactor:.4g} N^{rule.exponent:.4f}"
                               " (printed: 5e3 N^0.74); Table 2 constants."])
     return 0
 
@@ -75,7 +80,11 @@ def cmd_noise(args) -> int:
     result = gradient_noise_scale(norms["--small-column"], norms["--big-column"],
                                   args.small_batch, args.big_batch,
                                   confidence_level=args.confidence_level)
-    print(json.dumps(result.to_dict(), indent=2) if args.json else result)
+    if args.json:
+        print_json(args, result.to_dict())
+    else:
+        print(result)
+    write_output(args, result.to_dict())
     return 0
 
 
@@ -93,7 +102,7 @@ def register(sub) -> None:
     q = group.add_parser("allocate", help="Table 6: N, B_crit, S_min, D and the loss at C_min")
     add_quantity_options(q, ("C",), required=("C",),
                          help={"C": "C_min budgets in FLOP (1 PF-day = 8.64e19)"})
-    add_json_option(q)
+    add_output_options(q, None, what="the allocation table")
     q.set_defaults(func=cmd_allocate)
 
     q = group.add_parser("overfit", help="Eq. 4.3-4.4: tokens that keep overfitting at bay")
@@ -102,7 +111,7 @@ def register(sub) -> None:
     q.add_argument("--threshold", type=positive_float, default=0.02,
                    help="largest acceptable delta L = L(N, D) / L(N, infinite D) - 1, a "
                         "relative excess loss, not nats (default 0.02, Kaplan's seed noise)")
-    add_json_option(q)
+    add_output_options(q, None, what="the table of tokens")
     q.set_defaults(func=cmd_overfit)
 
     q = group.add_parser("noise", help="B_simple = tr(Sigma)/|G|^2 from gradient norms at two "
@@ -128,5 +137,6 @@ def register(sub) -> None:
                    help="'omit' drops steps missing a norm and says how many (default raise)")
     q.add_argument("--confidence-level", type=probability, default=0.95, metavar="P",
                    help="two-sided level of Fieller's interval (default 0.95)")
+    add_output_options(q, "json", what="the noise scale (JSON)", json_flag=False)
     add_json_option(q, "print JSON instead of text")
     q.set_defaults(func=cmd_noise)
