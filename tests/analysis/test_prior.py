@@ -234,3 +234,17 @@ def test_prior_is_frozen(epoch_prior):
         epoch_prior.draws[0, 0] = 1.0
     with pytest.raises(TypeError):
         epoch_prior.params["E"] = 1.0
+
+
+def test_a_prior_records_the_seed_of_its_draws():
+    import numpy as np
+
+    from scalinglaws.analysis.prior import prior_from_fit, published_prior
+
+    assert published_prior("epoch", n_draws=50, rng=7).seed == 7
+    assert published_prior("epoch", n_draws=50, rng=np.random.default_rng(7)).seed is None
+    runs = sl.generate_sweep(rng=0)
+    result = sl.fit(runs)
+    booted = result.with_bootstrap(sl.bootstrap(result, runs, 20, rng=5))
+    assert prior_from_fit(booted).seed == 5
+    assert prior_from_fit(result, draws=booted.bootstrap.draws).seed is None  # an array

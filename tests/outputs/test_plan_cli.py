@@ -145,3 +145,14 @@ def test_the_document_records_its_seed(capsys):
     prior = sl.published_prior("hoffmann", scatter=0.01, rng=4)
     library = sl.plan_sweep(prior, target_compute=1e24, sweep_budget=1e21, max_draws=30, rng=4)
     assert doc["comparison"] == json.loads(json.dumps(library.to_dict()))["comparison"]
+
+
+def test_the_prior_block_records_the_seed_of_its_draws(capsys, fit_file):
+    # the prior's draws (and so its target interval) come from a seed: a published prior
+    # draws with --seed; a fit's are its bootstrap's, drawn with the bootstrap's seed
+    doc = _json(capsys, BASE + ["--seed", "3"])
+    assert doc["prior"]["seed"] == 3 and doc["prior"]["n_draws"] == 1000
+    assert doc["prior"]["target_interval"] != _json(capsys, BASE)["prior"]["target_interval"]
+    with_draws, _ = fit_file
+    doc = _json(capsys, BASE + ["--prior", str(with_draws), "--scatter", "0.01", "--seed", "3"])
+    assert doc["prior"]["seed"] == 0 and doc["prior"]["n_draws"] == 60  # sl.bootstrap(rng=0)

@@ -121,6 +121,7 @@ class SweepPlan:
             "confidence_level": self.confidence_level,
             "prior": {"source": self.prior.source, "params": dict(self.prior.params),
                       "scatter": self.prior.scatter.sigma, "fresh": self.prior.fresh,
+                      "n_draws": int(self.prior.draws.shape[0]), "seed": self.prior.seed,
                       "target": centre, "target_interval": [low, high]},
             "comparison": self.comparison().to_dict(orient="records"),
             "active_compute_to_match_standard": self.active_compute_to_match,

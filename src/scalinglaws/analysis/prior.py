@@ -53,6 +53,7 @@ from .._validation import (
     check_positive,
     check_rng,
     deep_freeze,
+    seed_of,
 )
 from ..fitting.estimator import FitResult
 from ..laws import published
@@ -229,6 +230,10 @@ class Prior(FrozenOnUnpickle):
         to the runs behind the fit.
     source : str
         Where the prior comes from, in words.
+    seed : int or None
+        The seed the draws come from (a published prior's ``rng``; a fit's bootstrap's
+        seed), so that the same prior can be drawn again; None when no seed reproduces
+        them (a Generator, an array of draws).
     """
 
     form: Form
@@ -242,6 +247,7 @@ class Prior(FrozenOnUnpickle):
     precision: np.ndarray = field(repr=False)
     fresh: bool
     source: str
+    seed: int | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "params", FrozenDict(self.params))
@@ -386,7 +392,7 @@ def published_prior(name: str = "epoch", *, scatter: float = 0.01, n_draws: int 
                  huber_factor=_estimator_factor("huber", delta, sigma),
                  precision=np.zeros_like(covariance), fresh=True,
                  source=f"{source}; spread: Besiroglu et al.'s 95% intervals, correlations "
-                        "of Hoffmann's IsoFLOP layout")
+                        "of Hoffmann's IsoFLOP layout", seed=seed_of(rng))
 
 
 def prior_from_fit(law, *, draws=None, scatter=None, fresh: bool = False) -> Prior:
@@ -454,7 +460,8 @@ def prior_from_fit(law, *, draws=None, scatter=None, fresh: bool = False) -> Pri
     return Prior(form=form, params=dict(fit.params), draws=values, covariance=covariance,
                  free=free, expansion=expansion, scatter=spread, huber_factor=factor,
                  precision=precision, fresh=bool(fresh),
-                 source=f"fitted {form.name} law with {n_boot} bootstrap draws")
+                 source=f"fitted {form.name} law with {n_boot} bootstrap draws",
+                 seed=seed_of(getattr(draws, "seed", None)))  # a BootstrapResult's
 
 
 def _law_scatter(law, fit: FitResult, scatter) -> Scatter:
