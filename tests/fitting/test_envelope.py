@@ -113,9 +113,10 @@ def test_bootstrap_interval_covers_the_truth_and_ols_does_not():
 def test_predict_optimal_uses_the_bootstrap_when_there_is_one():
     curves = synthetic_training_curves(rng=1)
     plain, resampled = envelope_fit(curves), envelope_fit(curves, n_resamples=50, rng=3)
-    assert plain.predict_optimal(1e24).attrs["interval"].startswith("t interval")
+    assert plain.predict_optimal(1e24).attrs["method"].startswith("t interval")
     table = resampled.predict_optimal(1e24)
-    assert table.attrs["interval"].startswith("bootstrap percentile")
+    assert table.attrs["interval"] == "confidence"
+    assert table.attrs["method"].startswith("bootstrap percentile")
     assert table.attrs["confidence_level"] == 0.95
     t_table = resampled.predict_optimal(1e24, interval="t")
     pd_columns = ["N", "D", "tokens_per_parameter"]

@@ -161,7 +161,7 @@ def _hits(result, kind):
         tables["auto"] = result.predict_optimal(compute)
         expected = "t" if result.options["curve"] == "akima" or result.options["window"] \
             else "bootstrap"
-        assert tables["auto"].attrs["interval"].startswith(expected)
+        assert tables["auto"].attrs["method"].startswith(expected)
     else:
         assert result.predict_optimal(compute).attrs == tables["t"].attrs
     for name, table in tables.items():

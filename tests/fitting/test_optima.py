@@ -92,3 +92,20 @@ def test_predict_optimal_validates(result):
     for bad in ([], [1e20, np.inf], "big", [0.0]):
         with pytest.raises(InputError, match="`compute` must be finite positive FLOP counts"):
             result.predict_optimal(bad)
+
+
+def test_predict_optimal_says_its_interval_kind_and_method_as_other_allocations(result):
+    # compute_optimal's table (and a prediction's) says interval="confidence", and how
+    # it was made in attrs["method"]; Approaches 1 and 2 said the method in "interval"
+    table = result.predict_optimal([1e22, 1e24])
+    assert table.attrs["interval"] == "confidence"
+    assert table.attrs["method"].startswith("t interval")
+    assert table.attrs["confidence_level"] == 0.95 and table.attrs["flops_per_token"] == 6.0
+    resampled = isoflop_fit(sl.generate_sweep(rng=0), curve="parabola", n_resamples=20, rng=1)
+    table = resampled.predict_optimal([1e22, 1e24], interval="bootstrap")
+    assert (table.attrs["interval"], table.attrs["n_draws"]) == ("confidence", 20)
+    assert table.attrs["method"].startswith("bootstrap percentile")
+    law = sl.fit(sl.generate_sweep(rng=0))
+    assert sl.compute_optimal(law.with_bootstrap(sl.bootstrap(law, sl.generate_sweep(rng=0), 5,
+                                                              rng=0)),
+                              [1e22]).to_frame().attrs["interval"] == "confidence"

@@ -87,3 +87,14 @@ def test_isoflop_frontier(isoflop_result, tmp_path):
         plot.isoflop_frontier(object())
     with pytest.raises(InputError, match="`isoflop_result` must be an IsoFLOPResult"):
         plot.isoflop_profiles({"a": 0.5})
+
+
+def test_isoflop_frontier_names_a_bootstrap_band():
+    # the band's kind is read from predict_optimal's attrs["method"] (its attrs["interval"]
+    # is the kind of interval, "confidence", as every allocation table's)
+    import scalinglaws as sl
+    from scalinglaws.fitting.isoflop import isoflop_fit
+
+    resampled = isoflop_fit(sl.generate_sweep(rng=0), curve="parabola", n_resamples=20, rng=1)
+    ax = plot.isoflop_frontier(resampled)
+    assert "95% bootstrap percentile interval of the fitted line" in legend_texts(ax)

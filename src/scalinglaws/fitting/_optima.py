@@ -29,7 +29,8 @@ from .._exceptions import InputError, ScalingLawsDeprecationWarning
 from .._validation import FrozenOnUnpickle
 from .._validation import deep_freeze, readonly_array
 
-#: what ``predict_optimal``'s interval is, by kind (the table's ``attrs["interval"]``)
+#: how ``predict_optimal``'s interval is made, by kind (the table's ``attrs["method"]``;
+#: its ``attrs["interval"]`` is the kind of interval, "confidence", as every allocation's)
 INTERVAL_KINDS = types.MappingProxyType({
     "bootstrap": "bootstrap percentile (the resampled optima's lines)",
     "t": "t interval of the regression line (optima taken as independent)",
@@ -300,7 +301,10 @@ class OptimaResult(FrozenOnUnpickle):
         pandas.DataFrame
             One row per budget: ``C``, ``N``, ``N_low``, ``N_high``, ``D``,
             ``D_low``, ``D_high``, ``tokens_per_parameter`` (= D/N); ``attrs``
-            holds ``interval`` (which kind) and ``confidence_level``. The former
+            holds, as every allocation table's, ``interval`` ("confidence": an interval
+            for the line), ``method`` (how it is made: bootstrap percentile or which t
+            interval), ``confidence_level``, ``flops_per_token`` (k in C = k N D) and,
+            for the bootstrap, ``n_draws`` (the resampled lines used). The former
             names (``N_opt``, ``N_opt_low``, ``D_opt``..., ``tokens_per_param``)
             still select the same columns, with a ``FutureWarning``.
         """
@@ -320,7 +324,7 @@ class OptimaResult(FrozenOnUnpickle):
                                        or (interval == "auto" and self._bootstrap_covers()))
         x = np.column_stack([np.ones_like(c), np.log(c)])
         out = {"C": c}
-        kind = "t"
+        kind, n_draws = "t", []
         for name in ("N", "D"):
             reg = self.regression[name]
             params = np.asarray(reg["params"])
@@ -328,6 +332,7 @@ class OptimaResult(FrozenOnUnpickle):
             if use_bootstrap:
                 lines = getattr(self, f"{name}_line_bootstrap")
                 lines = lines[np.all(np.isfinite(lines), axis=1)]
+                n_draws.append(len(lines))
                 tail = 50.0 * (1.0 - self.confidence_level)
                 low, high = (np.percentile(lines @ x.T, [tail, 100.0 - tail], axis=0)
                              if len(lines) else (np.full(c.size, np.nan),) * 2)
@@ -341,8 +346,11 @@ class OptimaResult(FrozenOnUnpickle):
         out["tokens_per_parameter"] = out["D"] / out["N"]
         frame = AllocationFrame(out)
         kind = "bootstrap" if use_bootstrap else kind
-        frame.attrs.update(interval=INTERVAL_KINDS[kind],
-                           confidence_level=self.confidence_level)
+        frame.attrs.update(interval="confidence", method=INTERVAL_KINDS[kind],
+                           confidence_level=self.confidence_level,
+                           flops_per_token=float(self.flops_per_token))
+        if use_bootstrap:
+            frame.attrs["n_draws"] = min(n_draws)
         return frame
 
     def _scalar_dict(self) -> dict:

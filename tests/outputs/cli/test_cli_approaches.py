@@ -100,7 +100,7 @@ def test_envelope_gives_the_python_api_s_numbers_for_the_same_seed(checkpoints, 
     table = library.predict_optimal([1e22, 1e24])
     assert doc["optimal"] == table.to_dict(orient="records")
     assert (doc["interval"], doc["method"], doc["n_draws"]) == (
-        "confidence", table.attrs["interval"], 30)
+        "confidence", table.attrs["method"], 30)
     assert "bootstrap" in doc["method"]
     assert doc["flops_per_token"] == 6.0
     for row in doc["optimal"]:  # C = k N_opt D_opt at the k the document states

@@ -89,7 +89,7 @@ def _envelope_document(result, budgets) -> tuple[dict, "object"]:
     # (the bootstrap over runs when there is one, else the regression's t interval)
     probe = result.predict_optimal(budgets if budgets is not None
                                    else result.envelope["C"].max())
-    document = {**result.to_dict(), "interval": "confidence", "method": probe.attrs["interval"],
+    document = {**result.to_dict(), "interval": "confidence", "method": probe.attrs["method"],
                 "n_draws": result.options["n_resamples"]}
     if budgets is None:
         return document, result.to_frame()
@@ -106,7 +106,7 @@ def _print_envelope(result, table, budgets) -> None:
     if budgets is None:
         return
     print(f"\ncompute-optimal allocation at --C ({level} confidence intervals: "
-          f"{table.attrs['interval']})")
+          f"{table.attrs['method']})")
     print(format_table(table))
     if result.N_line_bootstrap is None:
         print("note: without --bootstrap these are the regression's t intervals, which take "

@@ -218,7 +218,7 @@ def isoflop_frontier(isoflop_result, ax=None, *, compute=None, figsize=None):
         if np.all(np.isfinite(band_low)) and np.all(np.isfinite(band_high)):
             ax.fill_between(compute, band_low, band_high, color=colour, alpha=0.18, lw=0,
                             zorder=2)
-    kind = ("bootstrap percentile" if str(lines.attrs.get("interval", "")).startswith("bootstrap")
+    kind = ("bootstrap percentile" if str(lines.attrs.get("method", "")).startswith("bootstrap")
             else "t")
     ax.fill_between([], [], [], color="0.5", alpha=0.3,
                     label=f"{100 * level:g}% {kind} interval of the fitted line")
