@@ -334,7 +334,10 @@ class DataConstrainedAllocation(FrozenOnUnpickle):
     def to_frame(self):
         """One row per (budget, ``U``): ``C, U, N, D, epochs, loss, tokens_per_parameter,
         at_search_edge``, then ``<name>_low`` / ``<name>_high`` for each interval; what the
-        intervals are in ``attrs`` (``interval``, ``confidence_level``, ``n_draws``)."""
+        intervals are in ``attrs``, as in every allocation table (``interval``, the kind:
+        "confidence"; ``method``, e.g. "bootstrap percentile"; ``confidence_level``,
+        ``n_draws``; none of these without intervals). The words of :attr:`interval`
+        ("95% bootstrap percentile confidence interval") are the result's, not the table's."""
         import pandas as pd
 
         columns = {"C": self.compute, "U": self.unique_tokens, "N": self.N, "D": self.D,
@@ -347,9 +350,12 @@ class DataConstrainedAllocation(FrozenOnUnpickle):
         frame = pd.DataFrame({k: a.ravel() for k, a in zip(columns, arrays)})
         frame["at_search_edge"] = frame["at_search_edge"].astype(bool)
         frame.attrs.update(question="data_constrained_optimal",
-                           flops_per_token=float(self.flops_per_token), interval=self.interval)
+                           flops_per_token=float(self.flops_per_token))
         if self.intervals:
-            frame.attrs.update(confidence_level=self.confidence_level, n_draws=self.n_draws,
+            # an Interval says how it was made; a bare (low, high) pair, from the draws
+            method = getattr(next(iter(self.intervals.values())), "method", "")
+            frame.attrs.update(interval="confidence", method=method or "bootstrap percentile",
+                               confidence_level=self.confidence_level, n_draws=self.n_draws,
                                n_failed_draws=self.n_failed_draws)
         return frame
 
