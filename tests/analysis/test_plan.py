@@ -219,3 +219,29 @@ def _draws_sd(result, boot):
 
     values = target_values(TARGET, result.form, boot.draws)
     return float(np.std(values[np.isfinite(values)], ddof=1))
+
+
+def test_a_sweep_below_the_prior_s_runs_warns_that_it_extrapolates_downward():
+    # every run of a 1e17 FLOP sweep trains on fewer tokens than the smallest of Hoffmann
+    # et al.'s runs ("70 million to over 16 billion parameters on 5 to 500 billion
+    # tokens", their abstract): the widths rest on the law's form where nobody measured it
+    from scalinglaws import ExtrapolationWarning
+    from scalinglaws.laws import published
+
+    assert published.HOFFMANN_2022_RUN_RANGE == {"N": (7e7, 1.6e10), "D": (5e9, 5e11)}
+    prior = published_prior("hoffmann", n_draws=100)
+    assert prior.fitted_range == published.HOFFMANN_2022_RUN_RANGE
+    with pytest.warns(ExtrapolationWarning,
+                      match=r"`sweep_budget` 1e\+17: every run .* D below 5e\+09, the "
+                            r"smallest .* runs behind the prior \(5e\+09 to 5e\+11\)"):
+        plan_sweep(prior, target_compute=1e24, sweep_budget=1e17, max_draws=30)
+    plan_sweep(prior, target_compute=1e24, sweep_budget=1e21, max_draws=30)  # quiet
+    # a fitted prior: the fit's own runs (the synthetic sweep's budgets, 6e18 FLOP and up)
+    runs = sl.generate_sweep(rng=0)
+    law = sl.fit(runs)
+    fitted = prior_from_fit(law.with_bootstrap(sl.bootstrap(law, runs, 20, rng=0)),
+                            scatter=0.01)
+    assert fitted.fitted_range == law.fitted_range
+    smallest = runs.frame.eval("N * D").min()
+    with pytest.warns(ExtrapolationWarning, match=r"every run .* N\*D below"):
+        plan_sweep(fitted, target_compute=1e24, sweep_budget=smallest, max_draws=30)

@@ -156,3 +156,14 @@ def test_the_prior_block_records_the_seed_of_its_draws(capsys, fit_file):
     with_draws, _ = fit_file
     doc = _json(capsys, BASE + ["--prior", str(with_draws), "--scatter", "0.01", "--seed", "3"])
     assert doc["prior"]["seed"] == 0 and doc["prior"]["n_draws"] == 60  # sl.bootstrap(rng=0)
+
+
+def test_a_tiny_sweep_budget_warns_naming_the_flag(capsys):
+    # Hoffmann et al.'s runs trained on 5 to 500 billion tokens; a 1e16 FLOP sweep's
+    # largest run trains on far fewer: the plan extrapolates the law downward
+    argv = ["plan", "--target-compute", "1e24", "--sweep-budget", "1e16", "--max-draws", "20"]
+    assert main(argv) == 0
+    err = capsys.readouterr().err
+    assert "warning: --sweep-budget 1e+16: every run of the designs has" in err
+    assert "the plan extrapolates the law downward" in err
+    assert main(BASE) == 0 and "warning" not in capsys.readouterr().err

@@ -21,11 +21,12 @@ sweep").
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._exceptions import InputError
+from .._exceptions import ExtrapolationWarning, InputError, user_stacklevel
 from .._text import counted
 from .._validation import FrozenDict, check_confidence_level, check_positive, seed_of, to_plain
 from ..laws.shapes import propose_shapes
@@ -286,6 +287,7 @@ def plan_sweep(prior: Prior, *, target_compute: float, sweep_budget: float,
                            max_draws=max_draws, rng=rng, progress=progress,
                            flops_per_token=target.flops_per_token)
     match = active.compute_to_reach(standard.predicted_sd)
+    _warn_below_prior(prior, (standard.runs, planned.runs, active.runs), sweep_budget)
     table = None
     if shapes:
         import pandas as pd
@@ -304,3 +306,27 @@ def plan_sweep(prior: Prior, *, target_compute: float, sweep_budget: float,
     return SweepPlan(target=target, prior=prior, sweep_budget=sweep_budget,
                      confidence_level=level, standard=standard, planned=planned, active=active,
                      active_compute_to_match=match, _shapes=table, options=options)
+
+
+def _warn_below_prior(prior: Prior, designs, sweep_budget: float) -> None:
+    """Warn (:class:`~scalinglaws.ExtrapolationWarning`) when every run of the ``designs``
+    (tables with ``N`` and ``D``) lies below the runs the prior's law was measured on
+    (``prior.fitted_range``) in ``N*D``, ``N`` or ``D``: the sweep never reaches the data,
+    so its widths rest on the law's form holding where nobody measured it."""
+    ranges = prior.fitted_range
+    frames = [d for d in designs if len(d)]
+    if not ranges or not frames:
+        return
+    values = {"N": np.concatenate([d["N"].to_numpy(float) for d in frames]),
+              "D": np.concatenate([d["D"].to_numpy(float) for d in frames])}
+    values["N*D"] = values["N"] * values["D"]
+    below = [f"{name} below {ranges[name][0]:.3g}, the smallest {name} of the runs behind "
+             f"the prior ({ranges[name][0]:.3g} to {ranges[name][1]:.3g})"
+             for name in ("N*D", "N", "D")
+             if name in ranges and float(np.max(values[name])) < ranges[name][0]]
+    if below:
+        warnings.warn(f"`sweep_budget` {sweep_budget:.3g}: every run of the designs has "
+                      f"{'; and '.join(below)}: the plan extrapolates the law downward, "
+                      "where it was not measured, and its widths take the law's form to hold "
+                      "there; give a larger sweep budget, or a prior fitted on runs at this "
+                      "scale", ExtrapolationWarning, stacklevel=user_stacklevel())

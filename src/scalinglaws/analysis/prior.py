@@ -230,6 +230,11 @@ class Prior(FrozenOnUnpickle):
         to the runs behind the fit.
     source : str
         Where the prior comes from, in words.
+    fitted_range : Mapping
+        ``{input: (smallest, largest)}`` of the runs the law was measured on (``N``, ``D``
+        and, from a fit, ``N*D``): a fit's ``fitted_range``; for a published prior, the
+        range of Hoffmann et al.'s runs
+        (:data:`~scalinglaws.laws.published.HOFFMANN_2022_RUN_RANGE`). Empty when unknown.
     seed : int or None
         The seed the draws come from (a published prior's ``rng``; a fit's bootstrap's
         seed), so that the same prior can be drawn again; None when no seed reproduces
@@ -248,9 +253,12 @@ class Prior(FrozenOnUnpickle):
     fresh: bool
     source: str
     seed: int | None = None
+    fitted_range: Mapping = field(default_factory=FrozenDict)
 
     def __post_init__(self):
         object.__setattr__(self, "params", FrozenDict(self.params))
+        object.__setattr__(self, "fitted_range", FrozenDict(
+            {k: (float(lo), float(hi)) for k, (lo, hi) in dict(self.fitted_range).items()}))
         for name in ("draws", "covariance", "expansion", "precision"):
             object.__setattr__(self, name, deep_freeze(np.asarray(getattr(self, name), float)))
         object.__setattr__(self, "free", tuple(self.free))
@@ -392,7 +400,8 @@ def published_prior(name: str = "epoch", *, scatter: float = 0.01, n_draws: int 
                  huber_factor=_estimator_factor("huber", delta, sigma),
                  precision=np.zeros_like(covariance), fresh=True,
                  source=f"{source}; spread: Besiroglu et al.'s 95% intervals, correlations "
-                        "of Hoffmann's IsoFLOP layout", seed=seed_of(rng))
+                        "of Hoffmann's IsoFLOP layout", seed=seed_of(rng),
+                 fitted_range=published.HOFFMANN_2022_RUN_RANGE)
 
 
 def prior_from_fit(law, *, draws=None, scatter=None, fresh: bool = False) -> Prior:
@@ -461,7 +470,8 @@ def prior_from_fit(law, *, draws=None, scatter=None, fresh: bool = False) -> Pri
                  free=free, expansion=expansion, scatter=spread, huber_factor=factor,
                  precision=precision, fresh=bool(fresh),
                  source=f"fitted {form.name} law with {n_boot} bootstrap draws",
-                 seed=seed_of(getattr(draws, "seed", None)))  # a BootstrapResult's
+                 seed=seed_of(getattr(draws, "seed", None)),  # a BootstrapResult's
+                 fitted_range=dict(getattr(fit, "fitted_range", None) or {}))
 
 
 def _law_scatter(law, fit: FitResult, scatter) -> Scatter:

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from .._validation import deep_freeze
 
-__all__ = ["HOFFMANN_2022_ROUNDED", "HOFFMANN_2022_TEX", "BESIROGLU_2024_TABLE1",
+__all__ = ["HOFFMANN_2022_ROUNDED", "HOFFMANN_2022_TEX", "HOFFMANN_2022_RUN_RANGE",
+           "BESIROGLU_2024_TABLE1",
            "BESIROGLU_2024_INTERVALS", "KAPLAN_2020", "KAPLAN_2020_ND", "KAPLAN_2020_FRONTIER",
            "GOPHER_BUDGET", "CHINCHILLA_BUDGET_6ND", "PORIAN_2024_A", "KNOWN_MODELS_CSV",
            "kaplan_2020_frontier", "known_models",
@@ -34,6 +35,12 @@ HOFFMANN_2022_ROUNDED = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta
 #: e = 0.5267228, a = 6.0073404, b = 6.0179186), as used by Epoch's replication.
 HOFFMANN_2022_TEX = {"E": math.exp(0.5267228), "A": math.exp(6.0073404),
                      "B": math.exp(6.0179186), "alpha": 0.33917084, "beta": 0.2849083}
+
+#: Hoffmann et al. (2022), arXiv 2203.15556, abstract: the runs behind the Chinchilla law,
+#: "over 400 language models ranging from 70 million to over 16 billion parameters on 5 to
+#: 500 billion tokens" (N counts embeddings). Besiroglu et al. refit runs read from the
+#: same paper's Figure 4, so their law rests on the same range.
+HOFFMANN_2022_RUN_RANGE = {"N": (7e7, 1.6e10), "D": (5e9, 5e11)}
 
 #: Besiroglu, Erdil, Barnett, You (2024), arXiv 2404.10102, Table 1.
 BESIROGLU_2024_TABLE1 = {"E": 1.8172, "A": 482.01, "B": 2085.43, "alpha": 0.3478, "beta": 0.3658}
