@@ -518,3 +518,20 @@ def test_n_given_as_text_is_read_as_the_command_line_reads_it():
         .first().to_dict() == {"a": 1.4e9, "b": 7e7}
     with pytest.raises(InputError, match="`N` must be a finite positive number, got 'big'"):
         load_curves(frame, N="big")
+
+
+def test_an_empty_lr_cell_is_a_step_whose_lr_was_not_logged(tmp_path):
+    # the loaders read an empty (NaN) LR cell as "not logged at this step", as W&B rows of
+    # other metrics are: the log's own LR array then refuses the gap (lr_policy exact), and
+    # a schedule fills it, checked against the steps that did log an LR
+    path = tmp_path / "gap.csv"
+    pd.DataFrame(_table(lr=[0.0, np.nan, 1e-4, 1e-4, 0.0, 2e-4, 2e-4])).to_csv(path, index=False)
+    assert "a,10,3.5,\n" in path.read_text()  # the cell is empty in the file
+    curves = load_curves(path)
+    assert curves.lr_log["a"][0].tolist() == [0, 20, 30]
+    with pytest.raises(InputError, match="logs the LR at 3 of its 31 steps"):
+        curves.lr_array("a")
+    attached = curves.with_schedules({"a": Schedule.constant(40, 1e-4, warmup_steps=2)})
+    assert attached.lr_array("a")[10] == 1e-4
+    with pytest.raises(InputError, match="gives LR 0.0002 at step 20 but the run logged 0.0001"):
+        curves.with_schedules({"a": Schedule.constant(40, 2e-4, warmup_steps=2)})
