@@ -623,3 +623,26 @@ def test_a_row_whose_every_cell_is_empty_is_dropped_from_any_table(tmp_path, kin
         load_runs(frame.assign(D=[1e9, 2e9, np.nan, -1.0]))
     with pytest.raises(InputError, match=r"no runs \(every row of the table is empty\)"):
         load_runs(frame.iloc[[2, 2]])
+
+
+def test_exclude_top_loss_drops_whole_runs_of_checkpoints():
+    # rows that are checkpoints of runs (run_id repeats): the K runs of largest final loss
+    # go, every checkpoint of each; the earliest checkpoints (the largest losses of the
+    # table) are no runs to drop
+    runs = load_runs({"run_id": ["a"] * 3 + ["b"] * 3 + ["c"] * 3,
+                      "N": [1e8] * 3 + [2e8] * 3 + [4e8] * 3,
+                      "D": [1e9, 2e9, 4e9] * 3,
+                      "loss": [5.0, 3.9, 3.5, 4.8, 3.6, 3.2, 4.9, 3.7, 3.3]})
+    dropped = runs.exclude_top_loss(1)  # a ends at 3.5, the largest final loss
+    assert dropped.row_numbers == (3, 4, 5, 6, 7, 8)
+    assert dropped.selection["excluded_rows"] == (0, 1, 2)
+    assert dropped.selection["exclude_top_loss"] == 1
+    assert runs.exclude_top_loss(2).frame["run_id"].unique().tolist() == ["b"]
+    # the final checkpoint is the one of most tokens, in whatever order the rows come
+    shuffled = load_runs(runs.frame.iloc[[2, 1, 0, 3, 4, 5, 6, 7, 8]].reset_index(drop=True))
+    assert set(shuffled.exclude_top_loss(1).frame["run_id"]) == {"b", "c"}
+    with pytest.raises(InputError, match=r"k=3 would drop all 3 runs \(9 rows are their "
+                                         r"checkpoints\)"):
+        runs.exclude_top_loss(3)
+    # reapplied from the record, the same rows go
+    assert runs.with_selection(dropped.selection).row_numbers == dropped.row_numbers

@@ -562,16 +562,15 @@ class Runs(FrozenOnUnpickle):
                             {"query": expr})
 
     def exclude_top_loss(self, k: int) -> Runs:
-        """Drop the ``k`` runs of largest loss (ties: the earlier row goes first)."""
+        """Drop the ``k`` runs of largest loss (ties: the earlier row goes first); rows that
+        are checkpoints (``run_id`` repeats) go by run, ranked by final loss
+        (:func:`.run_ids.without_top_loss`)."""
         if isinstance(k, (bool, np.bool_)) or not isinstance(k, numbers.Integral) or k < 0:
             raise InputError(f"exclude_top_loss: k must be a non-negative integer, got {k!r}")
-        if k == 0:
-            return self
-        if k >= len(self):
-            raise InputError(f"exclude_top_loss: k={k} would drop all {counted(len(self), 'run')}")
-        keep = np.ones(len(self), dtype=bool)
-        keep[np.argsort(-self.loss, kind="stable")[:k]] = False
-        return self._subset(keep, {"exclude_top_loss": int(k)})
+        from .run_ids import without_top_loss
+
+        return self if k == 0 else self._subset(without_top_loss(self, k),
+                                                {"exclude_top_loss": int(k)})
 
     def labels(self, column: str, argument: str) -> np.ndarray:
         """The values of ``column``, which the argument ``argument`` names (groups,

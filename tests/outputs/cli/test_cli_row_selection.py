@@ -104,3 +104,27 @@ def test_loss_units_are_recorded_and_reapplied(tmp_path, capsys, command):
     assert main([*args, str(fit), "--data", str(path), "--loss-units", "nats",
                  "--out", str(out)]) == 0
     assert "not the data this fit was made on" in capsys.readouterr().err
+
+
+def test_exclude_top_loss_on_checkpoints_drops_whole_runs(tmp_path, capsys):
+    # rows that are checkpoints (run_id repeats): --exclude-top-loss 2 drops the two runs
+    # of largest final loss, every checkpoint of each, not two early checkpoints
+    from scalinglaws.laws.synthetic import synthetic_training_curves
+
+    frame = synthetic_training_curves(rng=0).to_frame()
+    path = tmp_path / "checkpoints.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "envelope.json"
+    assert main(["envelope", str(path), "--exclude-top-loss", "2", "--out", str(out)]) == 0
+    capsys.readouterr()
+    # each run's final loss (at its most tokens), and the two largest, found here by pandas
+    final = frame.sort_values("D", kind="stable").groupby("run_id", sort=False)["loss"].last()
+    worst = final.nlargest(2).index
+    dropped = frame.index[frame["run_id"].isin(worst)].tolist()
+    document = json.loads(out.read_text())
+    assert document["n_runs"] == frame["run_id"].nunique() - 2
+    fitted = tmp_path / "fit.json"
+    assert main(["fit", str(path), "--exclude-top-loss", "2", "--out", str(fitted)]) == 0
+    capsys.readouterr()
+    assert json.loads(fitted.read_text())["options"]["rows"] == {
+        "exclude_top_loss": 2, "excluded_rows": dropped}

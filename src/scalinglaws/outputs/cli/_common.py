@@ -11,8 +11,9 @@ command takes; the README section "The command line" shows the same table)::
     --sep CHAR            field delimiter of a text table (default: , or sniffed ; tab |)
     --flops-per-token K   k in C = k*N*D (default 6; a command reading a fit: the fit's)
     --nan-policy P        raise (default) | omit
-    --exclude-top-loss K  drop the K runs with the largest loss (`fit` records both in the
-                          fit file; a command given the fit and --data re-applies them)
+    --exclude-top-loss K  drop the K runs with the largest loss; checkpoints of runs (run_id
+                          repeats) go by whole run, ranked by final loss (`fit` records both
+                          in the fit file; a command given the fit and --data re-applies them)
     --form NAME           the law (default chinchilla; `scalinglaws forms` lists them)
     --N/--D/--C V [V ..]  lists of positive numbers with unit suffixes (7B, 1.4T, 1e24);
                           lists of equal length pair up, a single value broadcasts

@@ -71,7 +71,9 @@ def add_data_options(parser, positional: bool = True) -> None:
     parser.add_argument("--exclude-top-loss", type=nonnegative_int, default=_DefaultInt(0),
                         metavar="K",
                         help="drop the K runs with the largest loss before fitting (Epoch's "
-                             "replication drops 5 on the Chinchilla data"
+                             "replication drops 5 on the Chinchilla data; rows that are "
+                             "checkpoints, run_id repeating, go by whole run, ranked by its "
+                             "final loss"
                              + (")" if positional else f"; {default}0)"))
     parser.add_argument("--loss-units", choices=["nats", "bits", "perplexity"],
                         help="what the loss column holds, converted to nats per token "
