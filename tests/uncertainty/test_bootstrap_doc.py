@@ -82,3 +82,34 @@ def test_a_missing_required_field_is_named(boot, field):
 def test_a_section_that_is_not_an_object_is_named(boot):
     with pytest.raises(InputError, match=r"^fit.json: field bootstrap must be an object"):
         BootstrapResult.from_dict([1], boot.form, boot.point, source="fit.json")
+
+
+def test_an_empty_section_is_refused(boot):
+    with pytest.raises(InputError, match=r"^fit.json: field bootstrap is an empty object"):
+        BootstrapResult.from_dict({}, boot.form, boot.point, source="fit.json")
+
+
+def _with_jackknife(boot, rows: int, **changes) -> dict:
+    jack = np.tile(boot.draws[:1], (rows, 1))  # the values do not matter here, the rows do
+    return {**boot.to_dict(), "method": "bca", "jackknife": jack.tolist(), **changes}
+
+
+def test_jackknife_rows_are_checked_against_the_fits_runs_when_given(boot):
+    doc = _with_jackknife(boot, 30)
+    for n_runs in (None, 30):  # unknown runs: no check; 30 runs: one row each
+        again = BootstrapResult.from_dict(doc, boot.form, boot.point, source="fit.json",
+                                          n_runs=n_runs)
+        assert again.jackknife.shape == (30, 5)
+    with pytest.raises(InputError, match=r"^fit.json: field bootstrap.jackknife has 30 rows, "
+                                         r"but the fit has 31 runs \(one leave-one-out "
+                                         r"estimate per run\)$"):
+        BootstrapResult.from_dict(doc, boot.form, boot.point, source="fit.json", n_runs=31)
+
+
+def test_a_cluster_jackknife_may_have_fewer_rows_than_runs_never_more(boot):
+    doc = _with_jackknife(boot, 30, clusters="run_id")
+    assert len(BootstrapResult.from_dict(doc, boot.form, boot.point, n_runs=90).jackknife) == 30
+    with pytest.raises(InputError, match=r"field bootstrap.jackknife has 30 rows, but the fit "
+                                         r"has 29 runs \(one leave-one-out estimate per cluster "
+                                         r"of 'run_id', each of one run or more\)"):
+        BootstrapResult.from_dict(doc, boot.form, boot.point, source="fit.json", n_runs=29)

@@ -77,7 +77,8 @@ class _Fields:
 
 
 def read_bootstrap_fields(doc: Any, names: list, source: str, *, methods: tuple,
-                          restriction: str | None, flops_per_token: float | None) -> dict:
+                          restriction: str | None, flops_per_token: float | None,
+                          n_runs: int | None = None) -> dict:
     """The keyword arguments of a :class:`BootstrapResult` (all but ``form`` and
     ``point``) from a fit file's bootstrap section, each field checked.
 
@@ -97,6 +98,10 @@ def read_bootstrap_fields(doc: Any, names: list, source: str, *, methods: tuple,
         compute axis counted, for another fit. A section without them (written before
         they were recorded) takes the fit's. None: no fit to compare with; the section's
         own, else ``""`` and 6.
+    n_runs : int, optional
+        The fit's runs, when known: a jackknife has one row per run left out, or with
+        ``clusters`` one per cluster (at most one per run; how many clusters there were
+        the section does not say).
 
     Raises
     ------
@@ -104,12 +109,18 @@ def read_bootstrap_fields(doc: Any, names: list, source: str, *, methods: tuple,
         Naming ``source`` and the field: a missing required field (``draws``,
         ``method``, ``confidence_level``, ``n_resamples``, ``n_failed``), a value of
         the wrong type or range, counts that exceed ``n_resamples``, a BCa bootstrap
-        without a jackknife of one row per left-out run, or a restriction or
-        ``flops_per_token`` other than the fit's.
+        without a jackknife, a jackknife not of one row per left-out run (``n_runs``),
+        an empty section, or a restriction or ``flops_per_token`` other than the fit's.
     """
     if not isinstance(doc, Mapping):
         raise InputError(f"{source}: field bootstrap must be an object, got "
                          f"{type(doc).__name__}")
+    if not doc:
+        # no writer made one (BootstrapResult.to_dict always has the method, the counts and
+        # the draws; no bootstrap is null), so it is not read as "no bootstrap" either
+        raise InputError(f"{source}: field bootstrap is an empty object; a fit without a "
+                         "bootstrap has bootstrap null, and a bootstrap section holds what "
+                         "BootstrapResult.to_dict writes (method, n_resamples, draws...)")
     fields = _Fields(doc, source)
     stated = fields.get("param_names", list(names))
     if stated != list(names):
@@ -142,6 +153,7 @@ def read_bootstrap_fields(doc: Any, names: list, source: str, *, methods: tuple,
     if "jackknife" in doc and doc["jackknife"] is not None:
         # one leave-one-out refit per run (or cluster): at least two to have a spread
         jackknife = fields.matrix("jackknife", len(names), min_rows=2)
+        _check_jackknife_rows(fields, len(jackknife), n_runs)
     elif method == "bca":
         fields.fail("jackknife", "is missing: method 'bca' needs the leave-one-out estimates "
                     "(bootstrap(..., method='bca') writes them); set bootstrap.method to "
@@ -154,6 +166,22 @@ def read_bootstrap_fields(doc: Any, names: list, source: str, *, methods: tuple,
                 clusters=fields.text_or_null("clusters"),
                 restriction=_restriction(fields, restriction),
                 flops_per_token=_flops_per_token(fields, flops_per_token))
+
+
+def _check_jackknife_rows(fields: _Fields, rows: int, n_runs: int | None) -> None:
+    """A jackknife leaves out one run at a time (``bootstrap``'s ``leave_one_out``): one row
+    per run of the fit, or with ``clusters`` one per cluster, of which there are at most as
+    many as runs. Unchecked without the fit's ``n_runs``."""
+    if n_runs is None:
+        return
+    clusters = fields.doc.get("clusters")
+    if clusters is None and rows != n_runs:
+        fields.fail("jackknife", f"has {rows} rows, but the fit has {n_runs} runs (one "
+                    "leave-one-out estimate per run)")
+    if clusters is not None and rows > n_runs:
+        fields.fail("jackknife", f"has {rows} rows, but the fit has {n_runs} runs (one "
+                    f"leave-one-out estimate per cluster of {clusters!r}, each of one run or "
+                    "more)")
 
 
 def _restriction(fields: _Fields, fit_restriction: str | None) -> str:

@@ -517,7 +517,8 @@ class BootstrapResult(FrozenOnUnpickle):
 
     @classmethod
     def from_dict(cls, doc: Mapping, form: Form, point: Mapping, source: str = "fit JSON", *,
-                  flops_per_token: float | None = None, restriction: str | None = None):
+                  flops_per_token: float | None = None, restriction: str | None = None,
+                  n_runs: int | None = None):
         """Rebuild from :meth:`to_dict` output (needs the draws), checking every field
         (:func:`~.bootstrap_doc.read_bootstrap_fields`).
 
@@ -525,6 +526,7 @@ class BootstrapResult(FrozenOnUnpickle):
         ``restriction_kind(fit.tied, fit.fixed)``): a document written before the
         bootstrap recorded them takes them, and one that states others is refused with an
         :class:`~scalinglaws.InputError` naming the field. None: no fit to compare with.
+        ``n_runs``, the fit's runs, checks the jackknife's rows (one per run left out).
         """
         from .bootstrap_doc import read_bootstrap_fields
 
@@ -532,6 +534,6 @@ class BootstrapResult(FrozenOnUnpickle):
                          source, "bootstrap.point")
         fields = read_bootstrap_fields(doc, list(form.param_names), source, methods=METHODS,
                                        restriction=restriction,
-                                       flops_per_token=flops_per_token)
+                                       flops_per_token=flops_per_token, n_runs=n_runs)
         return cls(form=form, point=dict(point),
                    objectives=np.full(len(fields["draws"]), np.nan), **fields)

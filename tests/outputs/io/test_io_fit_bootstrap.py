@@ -5,7 +5,8 @@ others, or a BCa bootstrap without a usable jackknife, is refused naming the fie
 
 The draws are made by hand (no bootstrap run): beta equals alpha and E is 1.7 in every
 draw, as the refits of a fit with ``tied={"beta": "alpha"}, fixed={"E": 1.7}`` would
-be; the expected labels are written out from the documented wording.
+be; the expected labels are written out from the documented wording. The sweep has 108
+runs (``generate_sweep``'s 12 sizes x 9 budgets), so a jackknife has 108 rows.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ def restricted():
     draws = centre * np.exp(rng.normal(0.0, 0.02, size=(60, len(names))))
     draws[:, names.index("E")] = 1.7
     draws[:, names.index("beta")] = draws[:, names.index("alpha")]
-    jack = centre * np.exp(rng.normal(0.0, 0.005, size=(20, len(names))))
+    # one leave-one-out row per run, as bootstrap(..., method="bca") makes them
+    jack = centre * np.exp(rng.normal(0.0, 0.005, size=(fit.n_runs, len(names))))
     boot = BootstrapResult(form=fit.form, point=dict(fit.params), draws=draws,
                            objectives=np.zeros(len(draws)), n_resamples=60, n_failed=0,
                            n_best_start_changed=0, confidence_level=0.9, seed=3,
@@ -97,3 +99,39 @@ def test_a_bca_section_with_its_jackknife_loads_and_summarises(doc, restricted):
     np.testing.assert_array_equal(boot.jackknife, restricted.bootstrap.jackknife)
     assert boot.interval_method == "bootstrap BCa"
     boot.summary()  # a jackknife of the wrong shape used to fail here, after loading
+
+
+def test_the_sweep_has_the_108_runs_the_messages_below_count(restricted):
+    assert restricted.n_runs == 108
+
+
+def test_an_empty_bootstrap_section_is_refused_not_read_as_none(doc):
+    # every writer wrote null (no bootstrap) or BootstrapResult.to_dict (never empty); an
+    # empty object used to load silently as a fit without a bootstrap
+    doc["bootstrap"] = {}
+    with pytest.raises(InputError, match=r"^m.json: field bootstrap is an empty object; a fit "
+                                         r"without a bootstrap has bootstrap null"):
+        from_json(json.dumps(doc), source="m.json")
+
+
+@pytest.mark.parametrize("rows", [20, 107, 109])
+def test_a_jackknife_not_of_one_row_per_run_is_refused(doc, rows):
+    doc["bootstrap"]["method"] = "bca"
+    doc["bootstrap"]["jackknife"] = doc["bootstrap"]["jackknife"][:1] * rows
+    with pytest.raises(InputError, match=rf"^m.json: field bootstrap.jackknife has {rows} rows, "
+                                         r"but the fit has 108 runs \(one leave-one-out "
+                                         r"estimate per run\)"):
+        from_json(json.dumps(doc), source="m.json")
+
+
+def test_a_cluster_jackknife_has_at_most_one_row_per_run(doc):
+    # with clusters there is one row per cluster left out, and the file does not say how
+    # many clusters there were: from 2 up to the fit's runs
+    doc["bootstrap"].update(method="bca", clusters="run_id")
+    doc["bootstrap"]["jackknife"] = doc["bootstrap"]["jackknife"][:12]
+    assert len(fit_from_dict(doc, source="m.json").bootstrap.jackknife) == 12
+    doc["bootstrap"]["jackknife"] = doc["bootstrap"]["jackknife"][:1] * 109
+    with pytest.raises(InputError, match=r"^m.json: field bootstrap.jackknife has 109 rows, but "
+                                         r"the fit has 108 runs \(one leave-one-out estimate "
+                                         r"per cluster of 'run_id', each of one run or more\)"):
+        fit_from_dict(doc, source="m.json")

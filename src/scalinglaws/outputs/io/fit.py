@@ -134,7 +134,7 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
         package_version=doc["package_version"],
     )
     bootstrap = None
-    if doc.get("bootstrap"):
+    if doc.get("bootstrap") is not None:  # an empty section is refused, not read as none
         from ...uncertainty.bootstrap_result import BootstrapResult
 
         from ...uncertainty.delta import restriction_kind
@@ -143,7 +143,7 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
         # takes them, one stating others is refused (its labels would be another fit's)
         bootstrap = BootstrapResult.from_dict(
             doc["bootstrap"], form, values, source, flops_per_token=result.flops_per_token,
-            restriction=restriction_kind(result.tied, result.fixed))
+            restriction=restriction_kind(result.tied, result.fixed), n_runs=result.n_runs)
     if doc.get("uncertainty") is not None:
         from .uncertainty import calibrated_from_dict
 
