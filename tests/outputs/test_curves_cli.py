@@ -180,12 +180,12 @@ def test_json_round_trip_and_schema(tmp_path):
     assert again_sieve.method == "ar1"
     assert dict(again_sieve.ar1_coefficients) == dict(sieve.ar1_coefficients)
     assert again_sieve.describe() == sieve.describe()
-    # a file from before the method was recorded holds blocks (the only method then), not
-    # the sieve that is the default now
-    old = curve_fit_to_dict(fit, draws)
-    del old["bootstrap"]["method"]
-    _, old_draws = curve_fit_from_dict(json.loads(json.dumps(old)))
-    assert old_draws.method == "blocks" and old_draws.describe() == draws.describe()
+    # every writer wrote the method: one without it is refused, not read as blocks (which
+    # the sieve's draws are not; tests/outputs/io/test_io_curves.py checks each such key)
+    edited = curve_fit_to_dict(fit, sieve)
+    del edited["bootstrap"]["method"]
+    with pytest.raises(InputError, match="field bootstrap.method is missing"):
+        curve_fit_from_dict(json.loads(json.dumps(edited)))
 
 
 @pytest.mark.parametrize("change, message", [
@@ -194,7 +194,11 @@ def test_json_round_trip_and_schema(tmp_path):
     (lambda d: d["params"].pop("alpha"), "parameter 'alpha'"),
     (lambda d: d["params"].update(E=1.0), "unknown parameter"),
     (lambda d: d["law"].update(name="nope"), "`law` must be one of"),
-    (lambda d: d.update(bootstrap={"draws": [[1, 2]]}), "must have 7 values"),
+    (lambda d: d.update(bootstrap={"method": "blocks", "n_resamples": 2, "n_failed": 0,
+                                   "confidence_level": 0.95, "seed": None,
+                                   "block_lengths": {}, "draws": [[1, 2]]}),
+     "must have 7 values"),
+    (lambda d: d.update(bootstrap={"draws": [[1, 2]]}), "field bootstrap.method is missing"),
 ])
 def test_malformed_documents_raise_naming_the_problem(change, message):
     doc = curve_fit_to_dict(CurveFitResult.from_params("mpl", LUO_2025_MPL["25M"]))

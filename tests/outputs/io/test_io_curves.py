@@ -70,11 +70,33 @@ def test_a_bad_bootstrap_field_is_refused_naming_it(saved, tmp_path, field, valu
         load_curve_bootstrap(path)
 
 
-def test_a_missing_method_still_reads_as_blocks(saved, tmp_path):
-    """Files from before the method was recorded (blocks, the only method then) load."""
+@pytest.mark.parametrize("field", ["method", "n_resamples", "n_failed", "confidence_level",
+                                   "seed", "block_lengths", "draws"])
+def test_a_missing_required_bootstrap_field_is_refused_naming_it(saved, tmp_path, field):
+    """Every curve-fit writer wrote these (since the format's first commit, 96137a9): a
+    file without one was edited, and a default (the method "blocks", the level 0.95)
+    would give intervals the bootstrap never made. A missing method used to read as
+    blocks."""
     doc = json.loads(json.dumps(saved[2]))
-    del doc["bootstrap"]["method"]
-    assert load_curve_bootstrap(_write(tmp_path, doc)).method == "blocks"
+    del doc["bootstrap"][field]
+    path = _write(tmp_path, doc)
+    with pytest.raises(InputError, match="^" + str(path).replace(".", r"\.")
+                       + rf": field bootstrap\.{field} is missing$"):
+        load_curve_bootstrap(path)
+
+
+def test_a_bootstrap_as_the_first_writer_wrote_it_still_loads(saved, tmp_path):
+    """The keys added later (n_distinct, n_curves and at_bounds in 0392063,
+    ar1_coefficients in efb3b70) are absent from older files, which load: unknown
+    counts, no curve's AR(1) coefficient."""
+    fit, boot, doc = saved
+    doc = json.loads(json.dumps(doc))
+    for field in ("n_distinct", "n_curves", "at_bounds", "ar1_coefficients"):
+        del doc["bootstrap"][field]
+    loaded = load_curve_bootstrap(_write(tmp_path, doc))
+    assert (loaded.method, loaded.n_resamples, loaded.n_failed) == ("blocks", 402, 2)
+    assert (loaded.n_distinct, loaded.n_curves, loaded.ar1_coefficients) == (None, None, {})
+    assert loaded.intervals == boot.intervals
 
 
 @pytest.mark.parametrize("change, message", [

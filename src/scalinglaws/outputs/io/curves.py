@@ -212,22 +212,24 @@ def curve_fit_from_dict(doc: Any, *, source: str = "curve fit JSON"):
         raise InputError(f"{source}: field bootstrap.draws must have {law.n_params} values "
                          f"(one per parameter of law {name!r}) in each draw")
     draws = np.array(boot["draws"], dtype=float).reshape(len(boot["draws"]), law.n_params)
-    n_resamples = int(boot.get("n_resamples", len(draws)))
-    n_failed = int(boot.get("n_failed", 0))
+    # the schema requires what every writer wrote (method, counts, level, seed, block
+    # lengths): a file without one was edited, and no default stands in for it
+    n_resamples, n_failed = int(boot["n_resamples"]), int(boot["n_failed"])
     if len(draws) + n_failed > n_resamples:
         raise InputError(f"{source}: field bootstrap.n_resamples = {n_resamples} is fewer than "
                          f"the draws ({len(draws)}) plus n_failed ({n_failed})")
     bootstrap = CurveBootstrap(law=law, point=dict(values), draws=draws,
                                n_resamples=n_resamples, n_failed=n_failed,
-                               # the schema names the methods (the quantile rule depends
-                               # on it); a file without it is from before it was recorded,
-                               # when blocks were the only method
-                               method=boot.get("method", "blocks"),
-                               block_lengths=dict(boot.get("block_lengths") or {}),
+                               # the quantile rule depends on the method: never assumed
+                               # (every writer wrote it; a missing one used to read as
+                               # "blocks", which the sieve's files are not)
+                               method=boot["method"],
+                               block_lengths=dict(boot["block_lengths"]),
+                               # absent from files written before the AR(1) sieve
                                ar1_coefficients={str(k): float(v) for k, v in
                                                  (boot.get("ar1_coefficients") or {}).items()},
-                               confidence_level=float(boot.get("confidence_level", 0.95)),
-                               seed=boot.get("seed"),
+                               confidence_level=float(boot["confidence_level"]),
+                               seed=boot["seed"],
                                # what the intervals rest on (absent from files of before
                                # these were recorded: unknown, not zero)
                                n_distinct=_optional_int(boot.get("n_distinct")),
