@@ -66,6 +66,7 @@ _PUBLIC = {
     # outputs
     "load": "outputs.io", "save": "outputs.io", "to_json": "outputs.io", "from_json": "outputs.io",
     "load_isoflop": "outputs.io.isoflop", "load_grouped": "outputs.io.grouped",
+    "load_envelope": "outputs.io.envelope",
 }
 
 #: names the top level used to export; still importable, no longer advertised

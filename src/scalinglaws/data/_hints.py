@@ -245,7 +245,8 @@ def document_name(kind: str) -> str:
     return {"scalinglaws.fit": "fit", "scalinglaws.curve_fit": "learning-curve fit",
             "scalinglaws.grouped_fit": "grouped fit", "scalinglaws.tasks": "task predictions",
             "scalinglaws.comparison": "comparison",
-            "scalinglaws.isoflop": "IsoFLOP analysis"}.get(kind, "results")
+            "scalinglaws.isoflop": "IsoFLOP analysis",
+            "scalinglaws.envelope": "Approach 1 (envelope) analysis"}.get(kind, "results")
 
 
 def refuse_document(data: Any) -> None:

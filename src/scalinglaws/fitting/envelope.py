@@ -20,14 +20,20 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
+from .._files import atomic_write, check_output_path, json_text
 from .._validation import FrozenOnUnpickle
 from .._validation import (check_bool, check_confidence_level, check_int, check_positive,
                            check_rng, seed_of, to_plain)
+from .._version import __version__
 from ..data.runs import as_runs
 from ._budgets import EXACT_FLOPS_RTOL
 from ._optima import OptimaResult, loglog_regression, percentile_interval
 
-__all__ = ["EnvelopeResult", "envelope_fit"]
+__all__ = ["DOCUMENT_KIND", "SCHEMA_VERSION", "EnvelopeResult", "envelope_fit"]
+
+#: ``kind`` and ``schema_version`` of :meth:`EnvelopeResult.to_dict` (read:
+#: outputs.io.envelope); ``kind`` is what ``scalinglaws envelope --out`` always named it
+DOCUMENT_KIND, SCHEMA_VERSION = "scalinglaws.envelope", 1
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -102,8 +108,12 @@ class EnvelopeResult(OptimaResult, FrozenOnUnpickle):
                             ).reset_index()
 
     def to_dict(self) -> dict:
-        """Every field as plain types; ``envelope`` as a dict of columns."""
+        """Every field as plain types (NaN as None); ``envelope`` as a dict of columns: the
+        document :meth:`save` writes, which ``outputs.io.envelope`` checks and reads."""
         doc = {
+            "kind": DOCUMENT_KIND,
+            "schema_version": SCHEMA_VERSION,
+            "package_version": __version__,
             "approach": "envelope",
             **self._scalar_dict(),
             "n_points_used": self.n_points_used, "n_runs": self.n_runs,
@@ -112,6 +122,20 @@ class EnvelopeResult(OptimaResult, FrozenOnUnpickle):
             "envelope": {c: self._envelope[c].tolist() for c in self._envelope.columns},
         }
         return to_plain(doc)
+
+    def to_json(self, **kwargs) -> str:
+        """:meth:`to_dict` as JSON text (``kwargs`` go to :func:`json.dumps`)."""
+        return json_text(self.to_dict(), what="the envelope result", **kwargs)
+
+    def save(self, path, *, force: bool = False) -> None:
+        """Write :meth:`to_dict` to ``path`` as JSON, atomically (read back by
+        ``scalinglaws.load_envelope``); an existing file that is not an Approach 1 document
+        (``scalinglaws envelope --out`` writes the same kind) is replaced only with
+        ``force``."""
+        text = self.to_json() + "\n"
+        target = check_output_path(path, kind="json", force=force, argument="`path`",
+                                   document=DOCUMENT_KIND)
+        atomic_write(target, text)
 
     def summary(self) -> str:
         """A readable report: the sizes along the envelope and the fitted exponents."""

@@ -2,7 +2,8 @@
 
 - :mod:`.fit`: fit files (``save``, ``load``, ``to_json``, ``from_json``, the schema).
 - :mod:`.validate`: the checks a document passes before it becomes a result.
-- :mod:`.isoflop`, :mod:`.curves`, :mod:`.tasks`: the other documents (``load_isoflop``...).
+- :mod:`.isoflop`, :mod:`.envelope`, :mod:`.grouped`, :mod:`.curves`, :mod:`.tasks`: the
+  other documents (``load_isoflop``, ``load_envelope``, ``load_grouped``...).
 """
 
 from __future__ import annotations

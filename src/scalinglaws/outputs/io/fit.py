@@ -28,8 +28,7 @@ from ..._exceptions import InputError
 from ..._files import atomic_write, check_output_path, json_text, parse_json, read_bounded
 from ..._version import __version__
 from ...fitting.result import DOCUMENT_KIND, SCHEMA_VERSION, FitResult
-from ...data._hints import document_name
-from .validate import LOADER_HINTS, check_fit_semantics, check_json_schema, form_from_doc
+from .validate import check_fit_semantics, check_json_schema, form_from_doc, refuse_other_kind
 
 __all__ = ["SCHEMA_VERSION", "SUPPORTED_VERSIONS", "fit_to_dict", "fit_from_dict", "to_json",
            "from_json", "save", "load", "schema"]
@@ -96,12 +95,9 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
     """
     if not isinstance(doc, dict):
         raise InputError(f"{source}: expected a JSON object, got {type(doc).__name__}")
-    kind = doc.get("kind")
-    if isinstance(kind, str) and kind.startswith("scalinglaws.") and kind != DOCUMENT_KIND:
-        raise InputError(f"{source}: this is a scalinglaws {document_name(kind)} file (kind "
-                         f"{kind!r}), not a fit; a fit file is what `scalinglaws fit --out` "
-                         "(scalinglaws.save) writes"
-                         + LOADER_HINTS.get(kind, ""))
+    refuse_other_kind(doc, DOCUMENT_KIND, source, what="a fit",
+                      writer="a fit file is what `scalinglaws fit --out` (scalinglaws.save) "
+                             "writes")
     _check_version(doc, source)
     check_json_schema(doc, _cached_schema(), source)
     form = form_from_doc(doc["form"], source)

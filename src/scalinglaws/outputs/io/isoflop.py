@@ -36,10 +36,8 @@ import numpy as np
 
 from ..._exceptions import InputError
 from ..._files import parse_json, read_bounded
-from ..._version import __version__
-from ...data._hints import document_name
 from ...fitting.isoflop import DOCUMENT_KIND, SCHEMA_VERSION, IsoFLOPResult
-from .validate import LOADER_HINTS, check_json_schema
+from .validate import check_json_schema, one_group, refuse_newer_version, refuse_other_kind
 
 __all__ = ["ISOFLOP_SCHEMA", "isoflop_from_dict", "isoflop_from_json", "isoflop_schema",
            "load_isoflop"]
@@ -66,8 +64,9 @@ def _schema_text() -> str:
 #: the package's ``CURVES``, ``STATUSES`` and ``FLOP_MODELS``.
 ISOFLOP_SCHEMA = json.loads(_schema_text())
 
+#: the fields both approaches hold with resampling (Approach 2 adds ``log_N_opt_draws``)
 _RESAMPLED = ("a_bootstrap_interval", "b_bootstrap_interval", "a_bootstrap", "b_bootstrap",
-              "N_line_bootstrap", "D_line_bootstrap", "log_N_opt_draws")
+              "N_line_bootstrap", "D_line_bootstrap")
 
 
 def isoflop_schema() -> dict:
@@ -97,6 +96,67 @@ def _fail(source: str, field: str, problem: str):
     raise InputError(f"{source}: field {field} {problem}")
 
 
+def check_resampled(doc: dict, field: str, rows: int, source: str) -> None:
+    """``field`` is null exactly without resampling (``options.n_resamples`` 0), and
+    otherwise holds ``rows`` rows."""
+    n_resamples, value = doc["options"]["n_resamples"], doc[field]
+    if (value is None) != (n_resamples == 0):
+        _fail(source, field, "must be null without resampling (options.n_resamples 0)"
+              if n_resamples == 0 else f"is missing: options.n_resamples is {n_resamples}")
+    if value is not None and len(value) != rows:
+        _fail(source, field, f"must have {rows} rows, got {len(value)}")
+
+
+def check_lines(doc: dict, used: int, points: str, source: str) -> None:
+    """What the schema cannot say of the lines through the optima, which Approaches 1 and 2
+    share: each regression rests on the ``used`` optima (``points``, e.g. "used budgets"),
+    the exponents and coefficients are the regressions', and the resampled lines are there
+    exactly with resampling, one row per resample, the exponents their slopes."""
+    for name, exponent, coef in (("N", "a", "N_coef"), ("D", "b", "D_coef")):
+        line = doc["regression"][name]
+        if line["n"] != used:
+            _fail(source, f"regression.{name}.n", f"must be the {used} {points}, got "
+                                                  f"{line['n']}")
+        if doc[exponent] != line["exponent"] or line["params"][1] != line["exponent"]:
+            _fail(source, exponent, f"must be regression.{name}.exponent and its slope "
+                                    f"params[1] ({line['exponent']!r}), got {doc[exponent]!r}")
+        if doc[coef] != line["coef"] or not math.isclose(
+                line["coef"], math.exp(line["params"][0]), rel_tol=1e-12):
+            _fail(source, coef, f"must be regression.{name}.coef = exp(params[0]) "
+                                f"({math.exp(line['params'][0])!r}), got {doc[coef]!r}")
+    n_resamples = doc["options"]["n_resamples"]
+    for field in _RESAMPLED:
+        # an interval is a pair, whatever the resamples
+        check_resampled(doc, field, 2 if field.endswith("_interval") else n_resamples, source)
+    if n_resamples:
+        for draws, lines in (("a_bootstrap", "N_line_bootstrap"),
+                             ("b_bootstrap", "D_line_bootstrap")):
+            slopes = [pair[1] for pair in doc[lines]]
+            if not np.array_equal(_array(doc[draws]), _array(slopes), equal_nan=True):
+                _fail(source, draws, f"must be the slopes of {lines} (the second of each pair)")
+
+
+def optima_fields(doc: dict) -> dict:
+    """The fields of :class:`~scalinglaws.fitting._optima.OptimaResult` (what Approaches 1
+    and 2 share) from a checked document."""
+    regression = {name: {key: (value if key == "n" else _nan(value))
+                         for key, value in line.items()}
+                  for name, line in doc["regression"].items()}
+    return dict(
+        a=float(doc["a"]), a_interval=_pair(doc["a_interval"]), a_se=_nan(doc["a_se"]),
+        b=float(doc["b"]), b_interval=_pair(doc["b_interval"]), b_se=_nan(doc["b_se"]),
+        N_coef=float(doc["N_coef"]), N_coef_interval=_pair(doc["N_coef_interval"]),
+        D_coef=float(doc["D_coef"]), D_coef_interval=_pair(doc["D_coef_interval"]),
+        confidence_level=float(doc["confidence_level"]),
+        flops_per_token=float(doc["flops_per_token"]), options=doc["options"],
+        regression=regression,
+        a_bootstrap_interval=_pair(doc["a_bootstrap_interval"]),
+        b_bootstrap_interval=_pair(doc["b_bootstrap_interval"]),
+        a_bootstrap=_array(doc["a_bootstrap"]), b_bootstrap=_array(doc["b_bootstrap"]),
+        N_line_bootstrap=_array(doc["N_line_bootstrap"]),
+        D_line_bootstrap=_array(doc["D_line_bootstrap"]))
+
+
 def _check_meaning(doc: dict, source: str) -> None:
     """What the schema cannot say: counts that agree, exponents that are the regressions',
     and resamples present exactly when the options asked for them, one row each."""
@@ -118,69 +178,12 @@ def _check_meaning(doc: dict, source: str) -> None:
     if len(rows) - used != doc["n_budgets_excluded"]:
         _fail(source, "n_budgets_excluded", f"must be the {len(rows) - used} rows of budgets "
                                             f"not used, got {doc['n_budgets_excluded']}")
-    for name, exponent, coef in (("N", "a", "N_coef"), ("D", "b", "D_coef")):
-        line = doc["regression"][name]
-        if line["n"] != used:
-            _fail(source, f"regression.{name}.n", f"must be the {used} used budgets, got "
-                                                  f"{line['n']}")
-        if doc[exponent] != line["exponent"] or line["params"][1] != line["exponent"]:
-            _fail(source, exponent, f"must be regression.{name}.exponent and its slope "
-                                    f"params[1] ({line['exponent']!r}), got {doc[exponent]!r}")
-        if doc[coef] != line["coef"] or not math.isclose(
-                line["coef"], math.exp(line["params"][0]), rel_tol=1e-12):
-            _fail(source, coef, f"must be regression.{name}.coef = exp(params[0]) "
-                                f"({math.exp(line['params'][0])!r}), got {doc[coef]!r}")
+    check_lines(doc, used, "used budgets", source)
+    # every used budget's minimum in every resample
     n_resamples = doc["options"]["n_resamples"]
-    for field in _RESAMPLED:
-        value = doc[field]
-        if (value is None) != (n_resamples == 0):
-            _fail(source, field, "must be null without resampling (options.n_resamples 0)"
-                  if n_resamples == 0 else
-                  f"is missing: options.n_resamples is {n_resamples}")
-        if value is None or field.endswith("_interval"):
-            continue
-        rows_expected = used if field == "log_N_opt_draws" else n_resamples
-        if len(value) != rows_expected:
-            _fail(source, field, f"must have {rows_expected} rows, got {len(value)}")
-        if field == "log_N_opt_draws" and any(len(row) != n_resamples for row in value):
-            _fail(source, field, f"must have {n_resamples} resamples in each row")
-    if n_resamples:
-        for draws, lines in (("a_bootstrap", "N_line_bootstrap"),
-                             ("b_bootstrap", "D_line_bootstrap")):
-            slopes = [pair[1] for pair in doc[lines]]
-            if not np.array_equal(_array(doc[draws]), _array(slopes), equal_nan=True):
-                _fail(source, draws, f"must be the slopes of {lines} (the second of each pair)")
-
-
-def _one_group(doc: dict, group: Any, source: str) -> dict:
-    """The analysis of ``group`` in a document of ``scalinglaws isoflop --by COLUMN``
-    (``{"kind": "scalinglaws.isoflop", "by": COLUMN, "groups": [{"group": ..., ...}]}``),
-    without its ``group`` field; a document of one analysis is returned as it is."""
-    grouped = "groups" in doc and "a" not in doc
-    if not grouped:
-        if group is not None:
-            raise InputError(f"{source}: holds one IsoFLOP analysis, not one per group; "
-                             f"read it without group= (got group={group!r})")
-        return doc
-    groups, by = doc.get("groups"), doc.get("by")
-    if (not isinstance(groups, list) or not all(isinstance(g, dict) and "group" in g
-                                                for g in groups)):
-        raise InputError(f"{source}: field groups must be a list of analyses, each with its "
-                         "group")
-    labels = [g["group"] for g in groups]
-    shown = ", ".join(repr(label) for label in labels[:20]) + (", ..." if len(labels) > 20
-                                                              else "")
-    if group is None:
-        raise InputError(f"{source}: holds {len(groups)} IsoFLOP analyses, one per value of "
-                         f"{by!r} (`scalinglaws isoflop --by {by}`); read one with "
-                         f"load_isoflop(path, group=...), group one of {shown}")
-    # a label read from JSON may be a number: group=0 and group="0" both find 0
-    found = [g for g in groups if g["group"] == group] or \
-        [g for g in groups if str(g["group"]) == str(group)]
-    if not found:
-        raise InputError(f"{source}: no group {group!r} among the {len(groups)} analyses "
-                         f"(by {by!r}); group is one of {shown}")
-    return {key: value for key, value in found[0].items() if key != "group"}
+    check_resampled(doc, "log_N_opt_draws", used, source)
+    if n_resamples and any(len(row) != n_resamples for row in doc["log_N_opt_draws"]):
+        _fail(source, "log_N_opt_draws", f"must have {n_resamples} resamples in each row")
 
 
 def isoflop_from_dict(doc: Any, *, source: str = "IsoFLOP JSON",
@@ -214,17 +217,12 @@ def isoflop_from_dict(doc: Any, *, source: str = "IsoFLOP JSON",
     if not isinstance(doc, dict):
         raise InputError(f"{source}: expected a JSON object, got {type(doc).__name__}")
     if doc.get("kind") == DOCUMENT_KIND:
-        doc = _one_group(doc, group, source)
-    kind = doc.get("kind")
-    if isinstance(kind, str) and kind.startswith("scalinglaws.") and kind != DOCUMENT_KIND:
-        raise InputError(f"{source}: this is a scalinglaws {document_name(kind)} file (kind "
-                         f"{kind!r}), not an IsoFLOP analysis; an IsoFLOP file is what "
-                         "`scalinglaws isoflop --out` (IsoFLOPResult.save) writes"
-                         + LOADER_HINTS.get(kind, ""))
-    version = doc.get("schema_version")
-    if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
-        raise InputError(f"{source}: schema_version {version} is not supported (this is "
-                         f"scalinglaws {__version__}, which reads version {SCHEMA_VERSION})")
+        doc = one_group(doc, group, source, command="isoflop", loader="load_isoflop",
+                        analysis=("IsoFLOP analysis", "IsoFLOP analyses"))
+    refuse_other_kind(doc, DOCUMENT_KIND, source, what="an IsoFLOP analysis",
+                      writer="an IsoFLOP file is what `scalinglaws isoflop --out` "
+                             "(IsoFLOPResult.save) writes")
+    refuse_newer_version(doc, SCHEMA_VERSION, source)
     check_json_schema(doc, ISOFLOP_SCHEMA, source)
     _check_meaning(doc, source)
     budgets = pd.DataFrame.from_records(doc["budgets"], columns=list(BUDGET_COLUMNS))
@@ -232,23 +230,8 @@ def isoflop_from_dict(doc: Any, *, source: str = "IsoFLOP JSON",
         budgets[name] = [_nan(v) for v in budgets[name]]
     budgets = budgets.astype({"n_points": "int64", "n_fitted": "int64", "used": bool,
                               **{name: float for name in _FLOAT_COLUMNS}})
-    regression = {name: {key: (value if key == "n" else _nan(value))
-                         for key, value in line.items()}
-                  for name, line in doc["regression"].items()}
     return IsoFLOPResult(
-        _budgets=budgets,
-        a=float(doc["a"]), a_interval=_pair(doc["a_interval"]), a_se=_nan(doc["a_se"]),
-        b=float(doc["b"]), b_interval=_pair(doc["b_interval"]), b_se=_nan(doc["b_se"]),
-        N_coef=float(doc["N_coef"]), N_coef_interval=_pair(doc["N_coef_interval"]),
-        D_coef=float(doc["D_coef"]), D_coef_interval=_pair(doc["D_coef_interval"]),
-        confidence_level=float(doc["confidence_level"]),
-        flops_per_token=float(doc["flops_per_token"]), options=doc["options"],
-        regression=regression,
-        a_bootstrap_interval=_pair(doc["a_bootstrap_interval"]),
-        b_bootstrap_interval=_pair(doc["b_bootstrap_interval"]),
-        a_bootstrap=_array(doc["a_bootstrap"]), b_bootstrap=_array(doc["b_bootstrap"]),
-        N_line_bootstrap=_array(doc["N_line_bootstrap"]),
-        D_line_bootstrap=_array(doc["D_line_bootstrap"]),
+        _budgets=budgets, **optima_fields(doc),
         n_budgets_used=doc["n_budgets_used"], n_budgets_excluded=doc["n_budgets_excluded"],
         n_runs=doc["n_runs"], log_N_opt_draws=_array(doc["log_N_opt_draws"]),
         flop_model=doc["flop_model"])

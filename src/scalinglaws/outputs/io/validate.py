@@ -22,7 +22,8 @@ import numpy as np
 from ..._exceptions import InputError
 
 __all__ = ["check_json_schema", "check_fit_semantics", "check_group_semantics",
-           "check_restrictions", "builtin_forms_registered"]
+           "check_restrictions", "builtin_forms_registered", "refuse_other_kind",
+           "refuse_newer_version", "one_group"]
 
 
 def _shown(value: Any, limit: int = 60) -> str:
@@ -241,7 +242,66 @@ LOADER_HINTS = {
                              "scalinglaws.outputs.io.curves.load_curve_fit",
     "scalinglaws.isoflop": "; read an IsoFLOP analysis with scalinglaws.load_isoflop",
     "scalinglaws.grouped_fit": "; read a grouped fit with scalinglaws.load_grouped",
+    "scalinglaws.envelope": "; read an Approach 1 (envelope) analysis with "
+                            "scalinglaws.load_envelope",
 }
+
+
+def refuse_other_kind(doc: Mapping, kind: str, source: str, *, what: str, writer: str) -> None:
+    """Refuse another kind of scalinglaws document, naming it and where it is read
+    (:data:`LOADER_HINTS`); ``what`` is the document expected ("an IsoFLOP analysis"),
+    ``writer`` what writes it. A document without a ``kind`` is left to the schema."""
+    from ...data._hints import document_name
+
+    other = doc.get("kind")
+    if isinstance(other, str) and other.startswith("scalinglaws.") and other != kind:
+        raise InputError(f"{source}: this is a scalinglaws {document_name(other)} file (kind "
+                         f"{other!r}), not {what}; {writer}" + LOADER_HINTS.get(other, ""))
+
+
+def refuse_newer_version(doc: Mapping, version: int, source: str) -> None:
+    """A readable message for a ``schema_version`` above ``version``, the one this package
+    writes and reads (before the schema, which would only say it is not ``version``)."""
+    from ..._version import __version__
+
+    found = doc.get("schema_version")
+    if isinstance(found, int) and not isinstance(found, bool) and found > version:
+        raise InputError(f"{source}: schema_version {found} is not supported (this is "
+                         f"scalinglaws {__version__}, which reads version {version})")
+
+
+def one_group(doc: Mapping, group: Any, source: str, *, command: str, loader: str,
+              analysis: tuple) -> Mapping:
+    """The analysis of ``group`` in a document of ``scalinglaws COMMAND --by COLUMN``
+    (``{"kind": ..., "by": COLUMN, "groups": [{"group": ..., ...}]}``), without its
+    ``group`` field; a document of one analysis is returned as it is. ``analysis`` is what
+    one and several are called (``("IsoFLOP analysis", "IsoFLOP analyses")``), ``loader``
+    the function that reads them."""
+    grouped = "groups" in doc and "a" not in doc
+    if not grouped:
+        if group is not None:
+            raise InputError(f"{source}: holds one {analysis[0]}, not one per group; "
+                             f"read it without group= (got group={group!r})")
+        return doc
+    groups, by = doc.get("groups"), doc.get("by")
+    if (not isinstance(groups, list) or not all(isinstance(g, Mapping) and "group" in g
+                                                for g in groups)):
+        raise InputError(f"{source}: field groups must be a list of analyses, each with its "
+                         "group")
+    labels = [g["group"] for g in groups]
+    shown = ", ".join(repr(label) for label in labels[:20]) + (", ..." if len(labels) > 20
+                                                              else "")
+    if group is None:
+        raise InputError(f"{source}: holds {len(groups)} {analysis[1]}, one per value of "
+                         f"{by!r} (`scalinglaws {command} --by {by}`); read one with "
+                         f"{loader}(path, group=...), group one of {shown}")
+    # a label read from JSON may be a number: group=0 and group="0" both find 0
+    found = [g for g in groups if g["group"] == group] or \
+        [g for g in groups if str(g["group"]) == str(group)]
+    if not found:
+        raise InputError(f"{source}: no group {group!r} among the {len(groups)} analyses "
+                         f"(by {by!r}); group is one of {shown}")
+    return {key: value for key, value in found[0].items() if key != "group"}
 
 
 def form_from_doc(form_doc: Mapping, source: str):
