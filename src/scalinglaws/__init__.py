@@ -67,6 +67,7 @@ _PUBLIC = {
     "load": "outputs.io", "save": "outputs.io", "to_json": "outputs.io", "from_json": "outputs.io",
     "load_isoflop": "outputs.io.isoflop", "load_grouped": "outputs.io.grouped",
     "load_envelope": "outputs.io.envelope",
+    "load_grouped_bootstrap": "outputs.io.grouped_bootstrap",
 }
 
 #: names the top level used to export; still importable, no longer advertised

@@ -246,7 +246,8 @@ def document_name(kind: str) -> str:
             "scalinglaws.grouped_fit": "grouped fit", "scalinglaws.tasks": "task predictions",
             "scalinglaws.comparison": "comparison",
             "scalinglaws.isoflop": "IsoFLOP analysis",
-            "scalinglaws.envelope": "Approach 1 (envelope) analysis"}.get(kind, "results")
+            "scalinglaws.envelope": "Approach 1 (envelope) analysis",
+            "scalinglaws.grouped_bootstrap": "grouped bootstrap"}.get(kind, "results")
 
 
 def refuse_document(data: Any) -> None:

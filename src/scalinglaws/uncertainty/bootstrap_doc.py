@@ -6,7 +6,9 @@ file gets one :class:`~scalinglaws.InputError` naming the file and the field
 (``fit.json: field bootstrap.method must be one of percentile, basic, bca, got
 'garbage'``), never a result that fails later (a BCa bootstrap without its jackknife, a
 jackknife of the wrong shape) or answers for another fit (a restriction or ``k`` other
-than the fit's).
+than the fit's). The grouped bootstrap's reader
+(:mod:`scalinglaws.outputs.io.grouped_bootstrap`) checks its fields with the same
+:class:`SectionFields`, :func:`check_restriction` and :func:`check_flops_per_token`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ import numpy as np
 
 from .._exceptions import InputError
 
-__all__ = ["read_bootstrap_fields"]
+__all__ = ["SectionFields", "check_flops_per_token", "check_restriction",
+           "read_bootstrap_fields"]
 
 #: what ``restriction_kind`` can say; the order is the one its messages list
 _RESTRICTIONS = ("", "tie", "fixed-parameter", "tie and fixed-parameter")
@@ -30,14 +33,16 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-class _Fields:
-    """Reads the fields of one bootstrap section; failures name ``source`` and the field."""
+class SectionFields:
+    """Reads the fields of one bootstrap document or section; failures name ``source`` and
+    the field, after ``prefix`` (``"bootstrap."`` in a fit file; ``""`` for a document of
+    its own, such as a grouped bootstrap's)."""
 
-    def __init__(self, doc: Mapping, source: str):
-        self.doc, self.source = doc, source
+    def __init__(self, doc: Mapping, source: str, prefix: str = "bootstrap."):
+        self.doc, self.source, self.prefix = doc, source, prefix
 
     def fail(self, name: str, problem: str):
-        raise InputError(f"{self.source}: field bootstrap.{name} {problem}")
+        raise InputError(f"{self.source}: field {self.prefix}{name} {problem}")
 
     def get(self, name: str, default: Any = ..., *, required: bool = True) -> Any:
         if name in self.doc:
@@ -53,6 +58,22 @@ class _Fields:
                 or not math.isfinite(value) or value != int(value) or value < minimum:
             self.fail(name, f"must be an integer >= {minimum}, got {_shown(value)}")
         return int(value)
+
+    def level(self, name: str = "confidence_level") -> float:
+        """A number in (0, 1)."""
+        value = self.get(name)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+            self.fail(name, f"must be a number in (0, 1), got {_shown(value)}")
+        return float(value)
+
+    def seed(self, name: str = "seed") -> int | None:
+        """What ``rng=...`` took, when an integer: a non-negative integer (1.5 is not
+        truncated to 1), or null."""
+        value = self.get(name, None)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 0):
+            self.fail(name, f"must be a non-negative integer or null, got {_shown(value)}")
+        return value
 
     def text_or_null(self, name: str) -> str | None:
         value = self.get(name, None)
@@ -121,7 +142,7 @@ def read_bootstrap_fields(doc: Any, names: list, source: str, *, methods: tuple,
         raise InputError(f"{source}: field bootstrap is an empty object; a fit without a "
                          "bootstrap has bootstrap null, and a bootstrap section holds what "
                          "BootstrapResult.to_dict writes (method, n_resamples, draws...)")
-    fields = _Fields(doc, source)
+    fields = SectionFields(doc, source)
     stated = fields.get("param_names", list(names))
     if stated != list(names):
         fields.fail("param_names", f"must be {list(names)} (the form's parameters), got "
@@ -129,9 +150,7 @@ def read_bootstrap_fields(doc: Any, names: list, source: str, *, methods: tuple,
     method = fields.get("method")
     if method not in methods:
         fields.fail("method", f"must be one of {', '.join(methods)}, got {_shown(method)}")
-    level = fields.get("confidence_level")
-    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-        fields.fail("confidence_level", f"must be a number in (0, 1), got {_shown(level)}")
+    level = fields.level()
     draws = fields.matrix("draws", len(names), min_rows=0)
     n_resamples = fields.count("n_resamples", minimum=2)  # bootstrap() draws at least 2
     n_failed = fields.count("n_failed")
@@ -145,10 +164,7 @@ def read_bootstrap_fields(doc: Any, names: list, source: str, *, methods: tuple,
     n_changed = fields.count("n_best_start_changed", 0)
     if n_changed > len(draws):
         fields.fail("n_best_start_changed", f"= {n_changed} exceeds the {len(draws)} draws")
-    seed = fields.get("seed", None)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        # a seed is what rng=... took: a non-negative integer; 1.5 is not truncated to 1
-        fields.fail("seed", f"must be a non-negative integer or null, got {_shown(seed)}")
+    seed = fields.seed()
     jackknife = None
     if "jackknife" in doc and doc["jackknife"] is not None:
         # one leave-one-out refit per run (or cluster): at least two to have a spread
@@ -159,16 +175,16 @@ def read_bootstrap_fields(doc: Any, names: list, source: str, *, methods: tuple,
                     "(bootstrap(..., method='bca') writes them); set bootstrap.method to "
                     "'percentile' or 'basic', or bootstrap again")
     return dict(draws=draws, n_resamples=n_resamples, n_failed=n_failed,
-                n_best_start_changed=n_changed, confidence_level=float(level), method=method,
+                n_best_start_changed=n_changed, confidence_level=level, method=method,
                 seed=seed, groups=fields.text_or_null("groups"), jackknife=jackknife,
                 n_degenerate=n_degenerate,
                 # documents written before clusters were resampled: rows
                 clusters=fields.text_or_null("clusters"),
-                restriction=_restriction(fields, restriction),
-                flops_per_token=_flops_per_token(fields, flops_per_token))
+                restriction=check_restriction(fields, restriction),
+                flops_per_token=check_flops_per_token(fields, flops_per_token))
 
 
-def _check_jackknife_rows(fields: _Fields, rows: int, n_runs: int | None) -> None:
+def _check_jackknife_rows(fields: SectionFields, rows: int, n_runs: int | None) -> None:
     """A jackknife leaves out one run at a time (``bootstrap``'s ``leave_one_out``): one row
     per run of the fit, or with ``clusters`` one per cluster, of which there are at most as
     many as runs. Unchecked without the fit's ``n_runs``."""
@@ -184,7 +200,7 @@ def _check_jackknife_rows(fields: _Fields, rows: int, n_runs: int | None) -> Non
                     "more)")
 
 
-def _restriction(fields: _Fields, fit_restriction: str | None) -> str:
+def check_restriction(fields: SectionFields, fit_restriction: str | None) -> str:
     """The section's restriction, which must be the fit's; the fit's when absent (files
     written before it was recorded: a restricted fit's bootstrap held its restriction in
     every refit all the same, so its allocation intervals carry the label)."""
@@ -199,7 +215,7 @@ def _restriction(fields: _Fields, fit_restriction: str | None) -> str:
     return value
 
 
-def _flops_per_token(fields: _Fields, fit_k: float | None) -> float:
+def check_flops_per_token(fields: SectionFields, fit_k: float | None) -> float:
     """The section's ``k``, which must be the fit's; the fit's when absent."""
     value = fields.get("flops_per_token", 6.0 if fit_k is None else fit_k)
     if isinstance(value, bool) or not isinstance(value, (int, float)) \

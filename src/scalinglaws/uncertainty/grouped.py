@@ -41,10 +41,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._exceptions import BootstrapResamplingWarning, ConvergenceWarning, InputError
+from .._files import atomic_write, check_output_path, json_text
 from .._parallel import map_blocks
 from .._text import counted
 from .._validation import FrozenOnUnpickle
-from .._validation import check_confidence_level, check_int, deep_freeze
+from .._validation import check_confidence_level, check_int, deep_freeze, to_plain
+from .._version import __version__
 from ..data.runs import as_runs
 from ..fitting._stacked import (StackedGroups, _gradient, _moments, block_lm, joint_bounds,
                                 joint_residuals)
@@ -57,7 +59,11 @@ from .delta import restriction_kind
 from .resampling import (CLUSTERS_DEFAULT, design_points, distinct_points, resample_counts,
                          resolve_clusters)
 
-__all__ = ["GroupedBootstrapResult", "bootstrap_groups"]
+__all__ = ["DOCUMENT_KIND", "SCHEMA_VERSION", "GroupedBootstrapResult", "bootstrap_groups"]
+
+#: ``kind`` and ``schema_version`` of :meth:`GroupedBootstrapResult.to_dict` (read:
+#: outputs.io.grouped_bootstrap)
+DOCUMENT_KIND, SCHEMA_VERSION = "scalinglaws.grouped_bootstrap", 1
 
 _CHUNK_ELEMENTS = 1 << 22  # resamples x groups x parameters x runs per batch: bounds memory
 # a parameter is kept on a bound if the objective there rises by at most this (relative):
@@ -173,8 +179,12 @@ class GroupedBootstrapResult(FrozenOnUnpickle):
         return estimate, float(low), float(high)
 
     def to_dict(self, *, include_draws: bool = False) -> dict:
-        """Plain types: the settings, the failures per group and (optionally) the draws."""
-        doc = {"method": self.method, "n_resamples": self.n_resamples,
+        """Plain types: the law, the settings, each group's point estimate and failures,
+        and (optionally: what :meth:`save` writes, and ``load_grouped_bootstrap`` needs)
+        the draws, a null row where a group's refit was left out."""
+        doc = {"kind": DOCUMENT_KIND, "schema_version": SCHEMA_VERSION,
+               "package_version": __version__, "form": self.form.to_dict(),
+               "method": self.method, "n_resamples": self.n_resamples,
                "confidence_level": self.confidence_level, "seed": self.seed,
                "group_column": self.group_column, "clusters": self.clusters,
                "shared": list(self.shared), "flops_per_token": self.flops_per_token,
@@ -182,12 +192,30 @@ class GroupedBootstrapResult(FrozenOnUnpickle):
                "n_failed": [{"group": g, "n_failed": int(self.n_failed[g])} for g in self.groups],
                "n_degenerate": [{"group": g, "n_degenerate": int(self.n_degenerate.get(g, 0))}
                                 for g in self.groups],
-               "param_names": list(self.form.param_names)}
+               "param_names": list(self.form.param_names),
+               # the full-data parameters the draws belong to (a loader given the fit
+               # refuses them under other parameters)
+               "point": [{"group": g, "params": dict(self.point[g])} for g in self.groups]}
         if include_draws:
             doc["draws"] = [{"group": g, "draws": np.where(np.isfinite(self.draws[:, i]),
                                                            self.draws[:, i], None).tolist()}
                             for i, g in enumerate(self.groups)]
-        return doc
+        return to_plain(doc)
+
+    def to_json(self, **kwargs) -> str:
+        """:meth:`to_dict` with the draws, as JSON text (``kwargs`` go to
+        :func:`json.dumps`)."""
+        return json_text(self.to_dict(include_draws=True), what="the grouped bootstrap",
+                         **kwargs)
+
+    def save(self, path, *, force: bool = False) -> None:
+        """Write :meth:`to_json` to ``path``, atomically (read back by
+        ``scalinglaws.load_grouped_bootstrap``); an existing file that is not a grouped
+        bootstrap is replaced only with ``force``."""
+        text = self.to_json() + "\n"
+        target = check_output_path(path, kind="json", force=force, argument="`path`",
+                                   document=DOCUMENT_KIND)
+        atomic_write(target, text)
 
 
 def _refit_chunk(fitter, shared_index, inputs, targets, weights, theta0, counts, max_iter):

@@ -244,6 +244,8 @@ LOADER_HINTS = {
     "scalinglaws.grouped_fit": "; read a grouped fit with scalinglaws.load_grouped",
     "scalinglaws.envelope": "; read an Approach 1 (envelope) analysis with "
                             "scalinglaws.load_envelope",
+    "scalinglaws.grouped_bootstrap": "; read a grouped bootstrap with "
+                                     "scalinglaws.load_grouped_bootstrap",
 }
 
 
