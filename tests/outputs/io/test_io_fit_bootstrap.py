@@ -124,6 +124,15 @@ def test_a_jackknife_not_of_one_row_per_run_is_refused(doc, rows):
         from_json(json.dumps(doc), source="m.json")
 
 
+def test_a_fit_without_a_fingerprint_leaves_the_jackknife_rows_unchecked(doc):
+    # such a fit takes whatever runs the bootstrap is given (check_fitted_on): its n_runs
+    # need not count the runs the jackknife left out
+    doc["bootstrap"]["method"] = "bca"
+    doc["bootstrap"]["jackknife"] = doc["bootstrap"]["jackknife"][:20]
+    doc["data_fingerprint"] = ""
+    assert len(fit_from_dict(doc, source="m.json").bootstrap.jackknife) == 20
+
+
 def test_a_cluster_jackknife_has_at_most_one_row_per_run(doc):
     # with clusters there is one row per cluster left out, and the file does not say how
     # many clusters there were: from 2 up to the fit's runs

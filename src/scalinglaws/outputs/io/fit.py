@@ -139,7 +139,10 @@ def fit_from_dict(doc: Any, *, source: str = "fit JSON"):
         # takes them, one stating others is refused (its labels would be another fit's)
         bootstrap = BootstrapResult.from_dict(
             doc["bootstrap"], form, values, source, flops_per_token=result.flops_per_token,
-            restriction=restriction_kind(result.tied, result.fixed), n_runs=result.n_runs)
+            restriction=restriction_kind(result.tied, result.fixed),
+            # the jackknife left out each of the fit's runs; a fit without a fingerprint
+            # was bootstrapped on whatever runs were given (check_fitted_on), so unchecked
+            n_runs=result.n_runs if result.data_fingerprint else None)
     if doc.get("uncertainty") is not None:
         from .uncertainty import calibrated_from_dict
 
