@@ -69,11 +69,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._exceptions import ExtrapolationWarning, InputError
+from .._exceptions import ExtrapolationWarning, InputError, ScalingLawsWarning
+from .._text import counted
 from .._validation import FrozenOnUnpickle
 from .._validation import FrozenDict, check_bool, check_confidence_level, check_int, readonly_array
 from ..data.runs import as_runs
+from ..fitting.outliers import SET_ASIDE, rows_text
 from ..fitting.result import FitResult, check_fitted_on
+from ..fitting.result import fitted_range as runs_range
 from ..laws.flops import inputs_from_compute, training_flops
 from .bootstrap_result import BootstrapResult
 from .calibrated_text import uncertainty_summary
@@ -546,14 +549,19 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
         # what the extrapolation term measures (leaving them out took the OLMo ladder's
         # calibrated coverage from 100% to 37%). A diverged run among them inflates tau:
         # say so, naming them, so the user can drop it
+        # (a ScalingLawsWarning, as the fit's own about the runs: a run far off the law
+        # is a question about the data, not an extrapolation)
         outliers = outlier_runs(result, runs, spread)
         if outliers.any():
-            rows = ", ".join(str(i) for i in np.flatnonzero(outliers)[:10])
-            warnings.warn(f"{int(outliers.sum())} run(s) lie more than 5 robust standard "
-                          f"deviations off the fit (rows {rows}); the scatter sets them aside "
-                          "but the rollout keeps them, so a diverged or mislogged run among "
-                          "them widens every interval beyond the fitted range: drop it and "
-                          "calibrate again", ExtrapolationWarning, stacklevel=2)
+            n = int(outliers.sum())
+            warnings.warn(f"{runs.source}: {counted(n, 'run')} {'lies' if n == 1 else 'lie'} "
+                          f"more than {SET_ASIDE:g} robust standard deviations off the fit "
+                          f"({rows_text(runs, np.flatnonzero(outliers))}); the scatter sets "
+                          f"{'it' if n == 1 else 'them'} aside but the rollout keeps "
+                          f"{'it' if n == 1 else 'them'}, so a diverged or mislogged run"
+                          f"{'' if n == 1 else ' among them'} widens every interval beyond "
+                          "the fitted range: drop it and "
+                          "calibrate again", ScalingLawsWarning, stacklevel=2)
         try:
             calibration = calibrate_extrapolation(result, runs, axis=axis, model=scatter,
                                                   n_cuts=n_cuts, progress=progress,
