@@ -1,6 +1,6 @@
 """What :func:`scalinglaws.fit` says about the runs themselves, once per fit: a loss
 column that looks like it is in other units (:func:`_warn_floor_units`), a column that
-pools separate experiments (:func:`_warn_groups`), rows that are checkpoints
+pools separate experiments (:func:`_warn_groups`), rows that are checkpoints or replicas
 of fewer runs (:func:`_warn_checkpoints`). A run far off the law is
 :mod:`.outliers`'s."""
 
@@ -78,8 +78,16 @@ def _warn_checkpoints(runs: Runs, stacklevel: int = 3) -> None:
         return
     n_runs = int(codes.max()) + 1
     runs_text = f"{n_runs} run{'s' * (n_runs != 1)}"
-    what = (f"{codes.size} rows are checkpoints of {runs_text} (run_id repeats): a "
-            "run's checkpoints share its error, so they are not independent runs")
+    # rows of one run id at the same inputs are replicas (seeds of a configuration), not
+    # checkpoints, which differ in tokens: say which the table holds
+    inputs = runs.frame[[c for c in ("N", "D", "C") if runs.has(c)]]
+    if not inputs.groupby(codes).nunique().gt(1).any().any():
+        what = (f"{codes.size} rows share their run_id with rows at the same inputs "
+                f"({runs_text}): replicas such as seeds of one configuration, not "
+                "checkpoints; rows of one run_id share its deviation from the law")
+    else:
+        what = (f"{codes.size} rows are checkpoints of {runs_text} (run_id repeats): a "
+                "run's checkpoints share its error, so they are not independent runs")
     warnings.warn(f"{runs.source}: {what}; scalinglaws.bootstrap resamples whole runs "
                   "(clusters='auto'; --cluster on the command line), not rows, and calibrate "
                   "takes whole runs in its scatter and rollout too", ScalingLawsWarning,

@@ -208,7 +208,8 @@ def estimate_scatter(result, runs, *, model: str = "constant", axis: str = "C",
         Rows that are checkpoints of one run (:func:`~.resampling.resolve_clusters`:
         ``"auto"`` is ``run_id`` when it repeats): ``sigma`` is then a new run's scatter,
         run deviation plus row noise, with degrees of freedom counted in runs (module
-        notes). None (default): every row is a run. Not used with ``replicates``.
+        notes). None (default): every row is a run. With ``replicates``, ``sigma`` is the
+        replicas' spread all the same; the clusters only count the runs (``n_runs``).
 
     Returns
     -------
@@ -230,8 +231,10 @@ def estimate_scatter(result, runs, *, model: str = "constant", axis: str = "C",
     column, codes = resolve_clusters(runs, clusters)
     if replicates is not None:
         sigma, dof = _replica_spread(runs, result.form.inputs, replicates)
+        # runs counted as everywhere: whole runs (the clusters) when rows share a run
         return Scatter(sigma=sigma, axis=axis, reference=reference, dof=dof,
-                       source="replicates", n_runs=len(runs))
+                       source="replicates", clusters=column,
+                       n_runs=len(runs) if codes is None else int(codes.max()) + 1)
     r = log_residuals(result, runs)
     n, p = r.size, len(result.free_params)
     if n <= p:
