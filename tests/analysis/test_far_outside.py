@@ -118,3 +118,49 @@ def test_a_converged_determined_fit_predicts_quietly_after_loading(tmp_path):
         result = sl.fit(runs)
         sl.save(result, tmp_path / "fit.json")
         sl.predict(sl.load(tmp_path / "fit.json"), N=1e9, D=2e10)
+
+
+@pytest.fixture(scope="module")
+def calibrated_file(tmp_path_factory):
+    """`fit --uncertainty` of the bundled sweep: its largest run has C = 3e21 FLOP, so
+    N*D = 5e20 (C = 6 N D)."""
+    from scalinglaws.outputs.cli import main
+
+    out = tmp_path_factory.mktemp("law") / "law.json"
+    assert main(["fit", "datasets/synthetic_chinchilla_sweep.csv", "--uncertainty",
+                 "--bootstrap", "20", "--out", str(out)]) == 0
+    return out
+
+
+def test_a_calibrated_law_warns_far_beyond_its_runs_at_every_entry_point(calibrated_file,
+                                                                        tmp_path, capsys):
+    """Its fitted_range lacked N*D, which measures how far out a prediction is: optimal,
+    diagnose, compute_optimal and report were silent 333x beyond the runs where the plain
+    fit warns. 1e24 FLOP is 1e24 / 6 / 5e20 = 333x the runs' largest N*D; 70B parameters
+    on 1.4T tokens 9.8e22 / 5e20 = 196x."""
+    from scalinglaws.analysis.extrapolate import diagnose
+    from scalinglaws.outputs.cli import main
+    from scalinglaws.outputs.report import make_report
+
+    law = sl.load(calibrated_file)
+    assert isinstance(law, sl.CalibratedFit)
+    assert law.fitted_range["N*D"] == pytest.approx((1e18, 5e20), rel=1e-6)
+    far = r"at up to 333x the largest compute \(C = k N D\) of the fitted runs"
+    with pytest.warns(sl.ExtrapolationWarning, match=far) as caught:
+        sl.compute_optimal(law, 1e24)
+    assert "its prediction intervals (scalinglaws.predict" in str(caught[0].message)
+    with pytest.warns(sl.ExtrapolationWarning, match=r"at up to 196x the largest compute"):
+        diagnose(law, N=70e9, D=1.4e12)
+    capsys.readouterr()
+    assert main(["optimal", str(calibrated_file), "--C", "1e24"]) == 0
+    assert "scalinglaws: warning: predicting at up to 333x" in capsys.readouterr().err
+    assert main(["diagnose", str(calibrated_file), "--N", "70B", "--D", "1.4T"]) == 0
+    assert "scalinglaws: warning: predicting at up to 196x" in capsys.readouterr().err
+    # the report shows its allocation's warnings on the page
+    page = make_report(law, None, tmp_path / "r.html", budgets=[1e24], dpi=30)
+    assert "333x the largest compute" in page.read_text("utf-8")
+    # a calibrated law made in Python has it too (one builder of the ranges)
+    runs = sl.load_runs("datasets/synthetic_chinchilla_sweep.csv")
+    made = sl.calibrate(sl.fit(runs), runs, n_resamples=0, rollout=False, progress=False)
+    assert made.fitted_range["N*D"] == law.fitted_range["N*D"]
+    assert "N*D" not in made.uncertainty_dict()["fitted_range"]  # the fit's section has it

@@ -256,3 +256,47 @@ def test_a_calibrated_law_takes_compute_with_one_of_n_and_d(calibrated):
     bounds = delta.interval("prediction", N=n, C=c)
     np.testing.assert_allclose([bounds.low, bounds.high], [by_tokens.prediction_low,
                                              by_tokens.prediction_high], rtol=1e-12)
+
+
+def test_each_interval_says_its_kind_and_method(calibrated, sweep, tmp_path, capsys):
+    """A calibrated prediction carries both intervals and said one method, the prediction
+    interval's: the confidence interval's (bootstrap percentiles, or the delta method
+    without draws, with the tie's bias allowance for a tied fit) appeared nowhere."""
+    from scalinglaws.outputs.cli import main
+
+    booted, delta = calibrated
+    p = predict(booted, N=3e10, D=6e11)
+    assert (p.interval, p.method) == ("prediction", p.prediction_method)
+    assert p.confidence_method == "bootstrap percentile"
+    assert p.prediction_method == "t inside the fitted range, conformal beyond"
+    doc, attrs = p.to_dict(), p.to_frame().attrs
+    for holder in (doc, attrs):  # the old keys stay, each kind's method is added
+        assert holder["method"] == p.prediction_method
+        assert holder["confidence_method"] == "bootstrap percentile"
+        assert holder["prediction_method"] == p.prediction_method
+    confidence = predict(booted, N=3e10, D=6e11, interval="confidence")
+    assert (confidence.method, confidence.confidence_method) == ("bootstrap percentile",) * 2
+    assert confidence.prediction_method == p.prediction_method
+    assert predict(delta, N=3e10, D=6e11).confidence_method == "delta method"
+    runs = sl.generate_sweep(rng=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        tied = calibrate(sl.fit(runs, preset="extrapolate"), runs, n_resamples=0,
+                         progress=False)
+    assert predict(tied, N=3e10, D=6e11).confidence_method == "delta method + tie bias"
+    # a plain fit's one interval is a confidence interval: said under both names
+    runs, result, boot = sweep
+    plain = predict(result.with_bootstrap(boot), N=3e10, D=6e11)
+    assert plain.method == plain.confidence_method == "bootstrap percentile"
+    assert plain.prediction_method == "" and "prediction_method" not in plain.to_frame().attrs
+    # the command line's JSON document: the table's attrs
+    booted.save(tmp_path / "law.json")
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "law.json"), "--N", "7B", "--D", "140B",
+                 "--json"]) == 0
+    import json
+
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["interval"] == "prediction"
+    assert printed["confidence_method"] == "bootstrap percentile"
+    assert printed["prediction_method"] == "t inside the fitted range, conformal beyond"

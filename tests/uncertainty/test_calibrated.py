@@ -251,7 +251,8 @@ def test_too_few_runs_for_a_rollout_warns_and_goes_on_without_calibration():
     runs = sl.generate_sweep(rng=0)
     small = runs.select(runs.C <= runs.C.min())  # one budget: no cut to roll out along
     with pytest.warns(sl.ExtrapolationWarning) as caught, \
-            pytest.warns(sl.IdentifiabilityWarning, match="one IsoFLOP budget"):
+            pytest.warns(sl.IdentifiabilityWarning, match="one IsoFLOP budget"), \
+            pytest.warns(sl.ScalingLawsWarning, match="2 runs lie more than 5 robust"):
         law = calibrate(sl.fit(small), small, n_resamples=0)  # also: 2 runs off the fit
     assert any("not calibrated" in str(w.message) for w in caught)
     assert law.calibration is None
@@ -297,13 +298,41 @@ def test_a_run_the_scatter_sets_aside_is_named_and_stays_in_the_rollout():
     names them for the user to drop a diverged one."""
     runs = sl.generate_sweep(rng=0)
     frame = runs.to_frame()
-    frame.loc[frame.index[frame["C"] == frame["C"].max()][0], "loss"] *= 2.5
+    row = frame.index[frame["C"] == frame["C"].max()][0]
+    frame.loc[row, "loss"] *= 2.5
     diverged = sl.load_runs(frame)
     clean = calibrate(sl.fit(runs), runs, n_resamples=0, progress=False)
-    with pytest.warns(sl.ExtrapolationWarning, match=r"1 run\(s\) lie more than 5 robust"):
-        law = calibrate(sl.fit(diverged), diverged, n_resamples=0, progress=False)
+    with pytest.warns(sl.ScalingLawsWarning, match="1 run lies more than 25"):  # the fit's
+        result = sl.fit(diverged)
+    # a question about the data, not an extrapolation: the package's data warning
+    with pytest.warns(sl.ScalingLawsWarning, match=rf"<DataFrame>: 1 run lies more than 5 "
+                                                   rf"robust .* \(row {row}\)") as caught:
+        law = calibrate(result, diverged, n_resamples=0, progress=False)
+    assert not any(issubclass(w.category, sl.ExtrapolationWarning) for w in caught)
     assert clean.scatter.n_outliers == 0 and law.scatter.n_outliers == 1
     assert law.calibration.n_points == clean.calibration.n_points  # kept in the rollout
+
+
+def test_the_runs_set_aside_are_named_by_their_rows_in_the_file(tmp_path):
+    """The audit's m3.csv: row 5 missing and two repeats dropped on loading, rows 20 and 30
+    diverged. The warning named positions among the kept runs (19, 29); it names the rows
+    of the file and their lines, as the loader's messages do."""
+    import pandas as pd
+
+    frame = pd.read_csv("datasets/synthetic_chinchilla_sweep.csv")
+    frame.loc[5, "loss"] = np.nan
+    frame.loc[20, "loss"], frame.loc[30, "loss"] = 9.5, 7.2
+    pd.concat([frame, frame.iloc[10:12]], ignore_index=True).to_csv(tmp_path / "m3.csv",
+                                                                   index=False)
+    with warnings.catch_warnings():  # the loader's and the fit's, tested where they live
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+        runs = sl.load_runs(tmp_path / "m3.csv", nan_policy="omit", duplicates="drop")
+        result = sl.fit(runs)
+    with pytest.warns(sl.ScalingLawsWarning, match="robust standard deviations") as caught:
+        calibrate(result, runs, n_resamples=0, progress=False)
+    message = str(caught[0].message)
+    assert "m3.csv: 2 runs lie more than 5" in message
+    assert "(row 20 (line 22), row 30 (line 32))" in message
 
 
 def test_the_law_saves_itself_with_its_uncertainty(tmp_path):

@@ -204,3 +204,33 @@ def test_cli_backtest_rollout_takes_the_cluster_flag(checkpoints, tmp_path, caps
     assert "clusters" not in documents["none"]["options"] and leaked(documents["none"]) > 0
     assert main(["backtest", str(table), "--cluster", "run_id"]) == 2
     assert "--cluster applies with --rollout" in capsys.readouterr().err
+
+
+def test_replicas_under_one_run_id_are_counted_as_runs_in_the_summary(tmp_path, capsys):
+    """`fit seeds.csv --uncertainty --replicates seed`, 108 configurations x 3 seeds with
+    run_id the configuration: the summary said 'whole runs (run_id): 324 runs' (the rows)
+    and called the scatter a new run's, where it is the replicas' spread."""
+    import pandas as pd
+
+    from scalinglaws.outputs.cli import main
+
+    frame = pd.read_csv("datasets/synthetic_chinchilla_sweep.csv")
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame([dict(run_id=f"config{i}", seed=s, N=r.N, D=r.D, C=r.C,
+                               loss=r.loss * np.exp(rng.normal(0, 0.005)))
+                          for i, r in frame.iterrows() for s in range(3)])
+    table.to_csv(tmp_path / "seeds.csv", index=False)
+    runs = sl.load_runs(tmp_path / "seeds.csv")
+    law = calibrate(_fit(runs), runs, n_resamples=0, replicates="seed", progress=False)
+    configurations = table["run_id"].nunique()
+    assert configurations == 108
+    assert law.scatter.n_runs == configurations and law.scatter.clusters == "run_id"
+    assert law.scatter.dof == 324 - 108  # two degrees of freedom from each triple
+    assert (f"whole runs (run_id): {configurations} runs; the scatter is the replicas' "
+            "spread" in law.summary())
+    capsys.readouterr()
+    assert main(["fit", str(tmp_path / "seeds.csv"), "--uncertainty", "--replicates",
+                 "seed", "--bootstrap", "0"]) == 0
+    printed = capsys.readouterr()
+    assert "whole runs (run_id): 108 runs" in printed.out
+    assert "replicas such as seeds of one configuration, not checkpoints" in printed.err

@@ -124,6 +124,12 @@ def test_a_bad_clusters_argument_is_refused_naming_it(checkpoints):
     with pytest.raises(InputError, match=r"`clusters` \(--cluster\) names column 'seed', "
                                           r"which the runs do not have \(columns: N, D, C"):
         bootstrap(result, runs, 10, clusters="seed")
+    # a typo: the column it is close to, and None as the command line spells it
+    seeded = sl.load_runs(runs.to_frame().assign(seed=0))
+    with pytest.raises(InputError, match=r"names column 'sed', which the runs do not have: "
+                                         r"did you mean 'seed'\? .*or None \(--cluster none "
+                                         r"on the command line"):
+        bootstrap(result, seeded, 10, clusters="sed")
     with pytest.raises(InputError, match=r"`clusters` \(--cluster\) must be 'auto', a column "
                                          r"name or None, got int 3"):
         bootstrap(result, runs, 10, clusters=3)

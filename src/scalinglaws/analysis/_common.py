@@ -16,6 +16,7 @@ from .._exceptions import (ConvergenceWarning, ExtrapolationWarning,
                            IdentifiabilityWarning, InputError, ScalingLawsWarning,
                            user_stacklevel)
 from .._validation import check_confidence_level, check_numbers
+from ..uncertainty.calibrated import CalibratedFit
 from ..uncertainty.draws_caveats import warn_percentile_over
 from ..uncertainty.delta import draws_log_predictions
 from ..laws.forms import Chinchilla, Form, KaplanND
@@ -397,14 +398,20 @@ def warn_far_beyond(fit, X, *, stacklevel: int = 4, subject: str = "",
             if phrase:
                 reasons.append(f"at {phrase}")
     if reasons:
+        if isinstance(fit, CalibratedFit):  # calibrated already: where its answer is
+            advice = ("its prediction intervals (scalinglaws.predict; predict on the "
+                      "command line) add the extrapolation error its rollout measured and "
+                      "flag what lies beyond it")
+        else:
+            advice = ("scalinglaws.calibrate(result, runs) (fit --uncertainty) gives "
+                      "prediction intervals and flags what it cannot vouch for")
         warnings.warn(f"{subject + ': ' if subject else ''}predicting "
                       f"{'; and '.join(reasons)} (warned beyond "
                       f"{FAR_BEYOND:g}x the compute, {FAR_BELOW_INPUT:g}x below or "
                       f"{FAR_ABOVE_INPUT:g}x above an input's range); a "
                       "confidence interval holds the parameters' uncertainty only, not the "
-                      "law's own error out there: scalinglaws.calibrate(result, runs) (fit "
-                      "--uncertainty) gives prediction intervals and flags what it cannot "
-                      "vouch for", ExtrapolationWarning, stacklevel=stacklevel)
+                      f"law's own error out there: {advice}", ExtrapolationWarning,
+                      stacklevel=stacklevel)
 
 
 def warn_unsettled(fit, *, stacklevel: int = 4, subject: str = "") -> None:

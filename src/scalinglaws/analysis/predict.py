@@ -185,7 +185,8 @@ def _calibrated_prediction(law, draws, confidence_level, interval, inputs) -> Pr
                       extrapolation_factor=out(np.exp(predicted.log_factor)),
                       beyond_calibration=np.asarray(predicted.beyond_calibration).reshape(shape)
                       if shape else bool(predicted.beyond_calibration),
-                      method=chosen_bounds.method)
+                      method=chosen_bounds.method, confidence_method=confident.method,
+                      prediction_method=predicted.method)
 
 
 @quiet

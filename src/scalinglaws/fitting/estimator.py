@@ -9,23 +9,24 @@ starting points at once (see :mod:`scalinglaws.optimize`).
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
-from .._exceptions import InputError, ScalingLawsWarning, UnitsWarning
+from .._exceptions import InputError
 from .._text import counted
 from .._validation import check_bool, check_bounds, check_fits_in_memory, check_number_mapping
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
 from ..data.runs import Runs, as_runs, fingerprint_arrays
-from ..data.run_ids import checkpoint_runs
 from ._best_optimum import result_from_search
 # GRADIENT_TOLERANCE is imported from here by the uncertainty stage
 from .engine import GRADIENT_TOLERANCE, MultiStartResult, distinct_optima  # noqa: F401
 from .engine import multistart_minimize, row_blocks
+from .outliers import diverged_runs, warn_diverged
+# the warnings fit() gives about the runs themselves
+from .run_warnings import _warn_checkpoints, _warn_floor_units, _warn_groups
 # fitted_range is imported from here by compare; it lives with the result, whose field it
 # fills, so that the grouped fit (which must not import this module) records it too
 from .result import FitResult, fitted_range
@@ -308,6 +309,10 @@ class LawFitter:
             weights = runs.frame[weights].to_numpy(dtype=float)
         result = self.fit_arrays(inputs, runs.loss, weights=weights,
                                  fingerprint=runs.fingerprint(self.form.inputs + ("loss",)))
+        outliers = diverged_runs(result, runs)  # runs far off the law, by their rows
+        if outliers:
+            result = dataclasses.replace(result, diagnostics={**result.diagnostics,
+                                                              "outliers": outliers})
         recorded = {}
         if {"N", "D"} <= set(self.form.inputs):
             # the FLOP accounting the runs were loaded with (C = k N D): allocation and
@@ -468,6 +473,8 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
     (:func:`scalinglaws.fitting.grouped.fit`). When rows are checkpoints of the same
     runs (a ``run_id`` repeats), a :class:`~scalinglaws.ScalingLawsWarning` says so once:
     the fit weighs every row alike, and :func:`scalinglaws.bootstrap` resamples whole runs.
+    Runs more than 25 robust standard deviations off the fitted law (a diverged run) are
+    named in a warning and in ``result.diagnostics["outliers"]`` (:mod:`.outliers`).
 
     Examples
     --------
@@ -493,78 +500,9 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
     _warn_checkpoints(runs)
     _warn_groups(runs)
     result = fitter.fit(runs, weights=weights)
+    warn_diverged(result, runs)
     _warn_floor_units(result, runs)
     return result
-
-
-#: An irreducible loss above this many nats per token says the loss column is in other
-#: units: every public sweep in /work/shared has runs below 2.75 nats (its lowest losses are
-#: 1.02 to 2.75), and fitted floors are 1.69 (Hoffmann et al.), 1.82 (Epoch's refit) to
-#: about 2.4. A column of perplexities below 14.45 escapes the loader's per-row check
-#: (values above 14.45 nats) and fits E of 3.5 (a synthetic sweep's larger runs) to 5.5
-#: (the audit's sweep).
-MAX_PLAUSIBLE_FLOOR = 3.0
-
-
-def _warn_floor_units(result: FitResult, runs: Runs, stacklevel: int = 3) -> None:
-    """A :class:`~scalinglaws.UnitsWarning` when a built-in law of N and D fits ``E`` above
-    :data:`MAX_PLAUSIBLE_FLOOR` and the runs were not converted (``loss_units`` not given)."""
-    e = result.params.get("E")
-    # the floor of a built-in law of N and D; a law of D alone (one model's curve) has
-    # E + A/N^alpha as its floor, 3 nats and more for small models
-    builtin = (type(result.form).__module__.startswith("scalinglaws.laws.")
-               and {"N", "D"} <= set(result.form.inputs))
-    if (e is None or not builtin or "loss_units" in runs.selection
-            or not e > MAX_PLAUSIBLE_FLOOR):
-        return
-    warnings.warn(f"{runs.source}: the fitted irreducible loss E = {e:.4g} nats per token is "
-                  f"above {MAX_PLAUSIBLE_FLOOR:g}, beyond every published sweep's (1.69-2.4; "
-                  f"each has runs below 2.75): is the loss column a perplexity (set "
-                  f"loss_units to 'perplexity', --loss-units on the command line), bits, or a "
-                  f"loss of another kind? If it is right, silence this with "
-                  f"warnings.filterwarnings('ignore', category=scalinglaws.UnitsWarning)",
-                  UnitsWarning, stacklevel=stacklevel)
-
-
-#: Columns whose values name separate experiments (recipes, data sets, train and validation
-#: losses: Porian et al.'s table mixes 15 settings and both), each with its own law
-GROUP_COLUMNS = ("group", "setting", "recipe", "dataset", "loss_type", "split", "experiment")
-
-
-def _warn_groups(runs: Runs, stacklevel: int = 3) -> None:
-    """Warn when a column named like :data:`GROUP_COLUMNS` holds several values: the fit
-    pools them into one law without a word otherwise (Porian et al.'s 15 settings fit as
-    one with residuals of 9%), where ``groups=`` fits each (``shared=`` some jointly)."""
-    for column in GROUP_COLUMNS:
-        if column in runs.columns:
-            values = runs.frame[column].astype(str).unique()
-            if 1 < values.size < len(runs):
-                shown = ", ".join(map(repr, values[:5])) + (" ..." if values.size > 5 else "")
-                warnings.warn(f"{runs.source}: column {column!r} holds {values.size} values "
-                              f"({shown}), fitted here as one law: fit each with "
-                              f"groups={column!r} (shared=['alpha', 'beta'] to share exponents; "
-                              f"`scalinglaws compare RUNS --group {column}` on the command "
-                              f"line), or select one",
-                              ScalingLawsWarning, stacklevel=stacklevel)
-                return
-
-
-def _warn_checkpoints(runs: Runs, stacklevel: int = 3) -> None:
-    """Warn, once per fit, when rows are checkpoints of the same runs (``run_id`` repeats):
-    the fit treats every row alike, but a run's rows share its error, so the bootstrap
-    resamples whole runs (``scalinglaws.bootstrap``'s ``clusters="auto"``), as calibrate's
-    scatter and rollout take them."""
-    codes = checkpoint_runs(runs)  # the one answer the bootstrap's clusters="auto" uses
-    if codes is None:
-        return
-    n_runs = int(codes.max()) + 1
-    runs_text = f"{n_runs} run{'s' * (n_runs != 1)}"
-    warnings.warn(f"{runs.source}: {codes.size} rows are checkpoints of {runs_text} (run_id "
-                  "repeats): a run's checkpoints share its error, so they are not independent "
-                  "runs; scalinglaws.bootstrap resamples whole runs (clusters='auto'; "
-                  "--cluster on the command line), not rows, and calibrate takes whole runs "
-                  "in its scatter and rollout too", ScalingLawsWarning,
-                  stacklevel=stacklevel)
 
 
 def _check_option_names(options, others) -> None:

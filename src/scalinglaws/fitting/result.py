@@ -18,6 +18,7 @@ from .._version import __version__
 from ..laws.flops import inputs_from_compute
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
+from .outliers import DIVERGED, outliers_text
 
 __all__ = ["FitResult", "SCHEMA_VERSION", "DOCUMENT_KIND", "check_fitted_on", "check_same_point",
            "fitted_range", "law_inputs"]
@@ -147,7 +148,10 @@ class FitResult(FrozenOnUnpickle):
         Identifiability: ``condition_number`` of the correlation-scaled
         design ``J J^T`` at the optimum, the ``most_correlated`` pair of
         estimates and ``identifiable`` (condition number <= 1e8; otherwise an
-        :class:`IdentifiabilityWarning` was emitted).
+        :class:`IdentifiabilityWarning` was emitted); ``outliers``, when some runs lie
+        more than 25 robust standard deviations off the law (a diverged run: its
+        ``rows`` in the table, ``lines`` in the file, ``log_residuals``, ``robust_sd``;
+        :mod:`scalinglaws.fitting.outliers`), which :func:`scalinglaws.fit` warned of.
     bootstrap : BootstrapResult or None
         Bootstrap draws attached with :meth:`with_bootstrap` (saved in the JSON).
     """
@@ -264,6 +268,10 @@ class FitResult(FrozenOnUnpickle):
                        else "  (ILL-CONDITIONED: parameters not separable)")]
                    if self.diagnostics else []),
                  f"status     {self.status}: {self.message}",
+                 *([f"outliers   {outliers_text(self.diagnostics['outliers'])} (more than "
+                    f"{self.diagnostics['outliers'].get('threshold', DIVERGED):g} robust sd "
+                    "off the law)"]
+                   if (self.diagnostics or {}).get("outliers") else []),
                  f"starts     {self.n_starts} ({len(self.best_basin_starts)} reached the best optimum)",
                  "", f"{'parameter':<12}{'value':>16}  note", "-" * 40]
         intervals = self.bootstrap.intervals if self.bootstrap is not None else {}

@@ -69,11 +69,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._exceptions import ExtrapolationWarning, InputError
+from .._exceptions import ExtrapolationWarning, InputError, ScalingLawsWarning
+from .._text import counted
 from .._validation import FrozenOnUnpickle
 from .._validation import FrozenDict, check_bool, check_confidence_level, check_int, readonly_array
 from ..data.runs import as_runs
+from ..fitting.outliers import SET_ASIDE, rows_text
 from ..fitting.result import FitResult, check_fitted_on
+from ..fitting.result import fitted_range as runs_range
 from ..laws.flops import inputs_from_compute, training_flops
 from .bootstrap_result import BootstrapResult
 from .calibrated_text import uncertainty_summary
@@ -138,7 +141,8 @@ class CalibratedFit(FrozenOnUnpickle):
     covariance : ndarray, shape (p, p)
         Delta-method covariance of the internal parameters (read-only).
     fitted_range : mapping
-        ``{axis: (min, max)}`` of the fitted runs for N, D and C.
+        ``{axis: (min, max)}`` of the fitted runs for N, D and C, and ``"N*D"`` (as a
+        fit's: how far a prediction reaches in compute, run by run) for a law of N and D.
     flops_per_token : float
         Median ``C / (N D)`` of the fitted runs (used to place a prediction given by N
         and D on the compute axis).
@@ -170,8 +174,11 @@ class CalibratedFit(FrozenOnUnpickle):
 
     def __post_init__(self):
         object.__setattr__(self, "covariance", readonly_array(self.covariance))
+        ranges = dict(self.fitted_range)
+        if "N*D" not in ranges and "N*D" in (self.fit.fitted_range or {}):
+            ranges["N*D"] = self.fit.fitted_range["N*D"]  # a file keeps it with the fit
         object.__setattr__(self, "fitted_range", FrozenDict(
-            {k: (float(lo), float(hi)) for k, (lo, hi) in dict(self.fitted_range).items()}))
+            {k: (float(lo), float(hi)) for k, (lo, hi) in ranges.items()}))
 
     def __setstate__(self, state: dict) -> None:
         # pickled before fixed parameters were freed, the field was called `untied`
@@ -208,8 +215,8 @@ class CalibratedFit(FrozenOnUnpickle):
         return {
             "scatter": self.scatter.to_dict(),
             "covariance": [[float(v) for v in row] for row in np.asarray(self.covariance)],
-            "fitted_range": {k: [float(lo), float(hi)]
-                             for k, (lo, hi) in self.fitted_range.items()},
+            "fitted_range": {k: [float(lo), float(hi)]  # N*D is the fit's own section's
+                             for k, (lo, hi) in self.fitted_range.items() if k in _AXES},
             "flops_per_token": float(self.flops_per_token),
             "calibration": None if self.calibration is None else self.calibration.to_dict(),
             "unrestricted": None if self.unrestricted is None else self.unrestricted.to_dict(),
@@ -531,9 +538,10 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
                               clusters=clusters)
     covariance = parameter_covariance(result, runs, spread)
     unrestricted = unrestricted_law_or_warn(result, runs, spread)
-    fitted_range = {c: (float(np.min(v)), float(np.max(v)))
-                    for c in _AXES if c in runs.columns
-                    for v in [np.asarray(runs.frame[c], dtype=float)]}
+    # the one builder of a fit's ranges: with "N*D", which the far-beyond warnings of
+    # predict, compute_optimal, diagnose and report measure compute by
+    fitted_range = runs_range({c: np.asarray(runs.frame[c], dtype=float)
+                               for c in _AXES if c in runs.columns})
     if axis not in fitted_range:
         raise InputError(f"the runs have no {axis} column to calibrate along")
     k = 6.0
@@ -546,14 +554,19 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
         # what the extrapolation term measures (leaving them out took the OLMo ladder's
         # calibrated coverage from 100% to 37%). A diverged run among them inflates tau:
         # say so, naming them, so the user can drop it
+        # (a ScalingLawsWarning, as the fit's own about the runs: a run far off the law
+        # is a question about the data, not an extrapolation)
         outliers = outlier_runs(result, runs, spread)
         if outliers.any():
-            rows = ", ".join(str(i) for i in np.flatnonzero(outliers)[:10])
-            warnings.warn(f"{int(outliers.sum())} run(s) lie more than 5 robust standard "
-                          f"deviations off the fit (rows {rows}); the scatter sets them aside "
-                          "but the rollout keeps them, so a diverged or mislogged run among "
-                          "them widens every interval beyond the fitted range: drop it and "
-                          "calibrate again", ExtrapolationWarning, stacklevel=2)
+            n = int(outliers.sum())
+            warnings.warn(f"{runs.source}: {counted(n, 'run')} {'lies' if n == 1 else 'lie'} "
+                          f"more than {SET_ASIDE:g} robust standard deviations off the fit "
+                          f"({rows_text(runs, np.flatnonzero(outliers))}); the scatter sets "
+                          f"{'it' if n == 1 else 'them'} aside but the rollout keeps "
+                          f"{'it' if n == 1 else 'them'}, so a diverged or mislogged run"
+                          f"{'' if n == 1 else ' among them'} widens every interval beyond "
+                          "the fitted range: drop it and "
+                          "calibrate again", ScalingLawsWarning, stacklevel=2)
         try:
             calibration = calibrate_extrapolation(result, runs, axis=axis, model=scatter,
                                                   n_cuts=n_cuts, progress=progress,

@@ -20,9 +20,13 @@ def uncertainty_summary(law) -> list[str]:
     lines.append(f"  scatter       sd(log loss) = {s.sigma:.4g}{shape[s.model]}"
                  f"  ({s.source}, {s.dof:.0f} dof, {s.n_outliers} outliers set aside)")
     if law.clusters is not None:
-        lines.append(f"  whole runs ({law.clusters}): {counted(s.n_runs, 'run')}; the scatter is "
-                     "a new run's (dof in runs), the rollout keeps each run on one side of its "
-                     "cuts")
+        # the scatter of replicas is their spread at equal inputs, whatever the runs
+        scatter = ("the replicas' spread" if s.source == "replicates"
+                   else "a new run's (dof in runs)")
+        # (a file whose replicas' scatter counted rows does not know how many runs)
+        runs = f": {counted(s.n_runs, 'run')}" if s.clusters == law.clusters else ""
+        lines.append(f"  whole runs ({law.clusters}){runs}; the scatter is {scatter}, "
+                     "the rollout keeps each run on one side of its cuts")
     if law.calibration is not None:
         c = law.calibration
         q = c.multiplier(0.95)

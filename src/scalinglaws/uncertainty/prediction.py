@@ -171,7 +171,13 @@ class Prediction(_ResultMixin):
         Prediction intervals that lie beyond the largest extrapolation the rollout
         measured (an :class:`~scalinglaws.ExtrapolationWarning` was emitted).
     method : str
-        How the interval was made.
+        How the interval in ``low``/``high`` was made (of the kind in ``interval``).
+    confidence_method, prediction_method : str
+        How each kind of interval was made, when there is one (else ``""``): the
+        confidence interval's ``"bootstrap percentile"`` or ``"delta method"`` (``+ tie
+        bias`` ... for a tied or fixed fit), the prediction interval's ``"t"`` or ``"t
+        inside the fitted range, conformal beyond"``. ``method`` is the one of them that
+        ``low``/``high`` hold; ``to_frame().attrs`` says both.
     """
 
     inputs: dict
@@ -190,11 +196,17 @@ class Prediction(_ResultMixin):
     extrapolation_factor: Any = None
     beyond_calibration: Any = None
     method: str = ""
+    confidence_method: str = ""
+    prediction_method: str = ""
 
     def __post_init__(self):
         super().__post_init__()
         if isinstance(self.interval, str):
             object.__setattr__(self, "interval", IntervalKind(self.interval))
+            # the method of the kind held, said under that kind's name too
+            own = f"{self.interval}_method"
+            if own in ("confidence_method", "prediction_method") and not getattr(self, own):
+                object.__setattr__(self, own, self.method)
 
     def bounds(self, name: str = "loss"):
         """``(low, high)`` of the predicted loss, of the kind in ``interval``.
@@ -233,6 +245,10 @@ class Prediction(_ResultMixin):
             frame.attrs.update(interval=str(self.interval), method=self.method,
                                confidence_level=self.confidence_level,
                                n_draws=self.n_draws, n_failed_draws=self.n_failed_draws)
+            # each kind's method, for the columns of both kinds
+            frame.attrs.update({name: getattr(self, name) for name in
+                                ("confidence_method", "prediction_method")
+                                if getattr(self, name)})
         return frame
 
 

@@ -145,13 +145,19 @@ def runs_column(runs, name: str) -> str | None:
 
 def _column(runs, clusters: str) -> str:
     """:func:`runs_column` of ``clusters``, or the InputError that names it."""
+    import difflib
+
     column = runs_column(runs, clusters)
     if column is not None:
         return column
+    names = [str(c) for c in runs.columns]
+    close = difflib.get_close_matches(clusters, names, n=1)
     raise InputError(f"`clusters` (--cluster) names column {clusters!r}, which the runs do "
-                     f"not have (columns: {', '.join(map(str, runs.columns))}); give a column "
-                     "whose value is shared by the rows of one run, 'auto' (run_id when it "
-                     "repeats) or None (resample rows)")
+                     f"not have"
+                     + (f": did you mean {close[0]!r}?" if close else "")
+                     + f" (columns: {', '.join(names)}); give a column whose value is shared "
+                     "by the rows of one run, 'auto' (run_id when it repeats) or None "
+                     "(--cluster none on the command line: every row a run of its own)")
 
 
 def resolve_clusters(runs, clusters=CLUSTERS_DEFAULT, groups=None):

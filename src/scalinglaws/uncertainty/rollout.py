@@ -17,7 +17,10 @@ within ``rtol`` of each other are one level, so an IsoFLOP budget is never split
 between fit and test); every level that leaves at least ``min_train`` runs at or below
 it and at least ``min_test`` above is admissible; if more than ``n_cuts`` are, the
 cuts are the admissible levels nearest to ``n_cuts`` points evenly spaced in log
-between the smallest and the largest admissible level (both ends included).
+between the smallest and the largest admissible level (both ends included), each point
+its own level: where two points are nearest one level, the distinct levels in order
+with the least total log distance (a tie, within 1e-9, going to the lower level), so a
+point at the geometric midpoint of two levels never costs a fold.
 
 With ``clusters`` (rows that are checkpoints of one run, read by
 :func:`~.resampling.resolve_clusters`), a run goes to one side of every cut, the side of
@@ -48,6 +51,8 @@ from .interval_hooks import (check_interval_bounds, check_intervals, check_same_
                              described_interval_bounds)
 from .prediction import describe_interval
 from .resampling import CLUSTERS_DEFAULT, resolve_clusters
+# the choice of cuts has its own module; imported from here by calibration and users
+from .cuts import rollout_cuts
 
 __all__ = ["AXES", "RolloutResult", "rollout", "rollout_cuts", "check_interval_bounds",
            "run_maxima"]
@@ -269,71 +274,6 @@ class RolloutResult(FrozenOnUnpickle):
 
 def _percent(fraction: float, sign: bool = False) -> str:
     return f"{100 * fraction:{'+' if sign else ''}.3g}%"
-
-
-# -- cuts ---------------------------------------------------------------------------
-def _levels(values: np.ndarray, rtol: float) -> np.ndarray:
-    """Sorted distinct values; a value within ``rtol`` (relative) of the level it follows
-    joins that level, which keeps its largest member."""
-    ordered = np.sort(values)
-    levels = [ordered[0]]
-    start = ordered[0]
-    for value in ordered[1:]:
-        if value <= start * (1 + rtol):
-            levels[-1] = value
-        else:
-            levels.append(value)
-            start = value
-    return np.array(levels)
-
-
-def rollout_cuts(values, *, n_cuts: int = 5, min_train: int = 10, min_test: int = 1,
-                 rtol: float = 1e-6) -> np.ndarray:
-    """The cuts of a rollout along ``values`` (see the module notes for the rule).
-
-    Parameters
-    ----------
-    values : array of positive float
-        The axis value of every run.
-    n_cuts : int
-        Most cuts returned.
-    min_train, min_test : int
-        Fewest runs at or below a cut, and above it.
-    rtol : float
-        Values within this relative distance are one level (never split).
-
-    Returns
-    -------
-    ndarray
-        Increasing cut values (each the largest value of its level).
-
-    Examples
-    --------
-    >>> rollout_cuts([1, 1, 2, 2, 4, 4, 8, 8, 16], n_cuts=2, min_train=4)
-    array([2., 8.])
-    """
-    values = np.asarray(values, dtype=float).ravel()
-    if values.size == 0 or not np.all(np.isfinite(values)) or np.any(values <= 0):
-        raise InputError("`values` must be finite positive numbers")
-    for name, value, least in (("n_cuts", n_cuts, 1), ("min_train", min_train, 1),
-                               ("min_test", min_test, 1)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < least:
-            raise InputError(f"`{name}` must be an integer >= {least}, got {value!r}")
-    if isinstance(rtol, bool) or not (isinstance(rtol, (int, float)) and 0 <= rtol < 1):
-        raise InputError(f"`rtol` must be a number in [0, 1), got {rtol!r}")
-    levels = _levels(values, float(rtol))
-    n_below = np.searchsorted(np.sort(values), levels, side="right")
-    admissible = levels[(n_below >= min_train) & (values.size - n_below >= min_test)]
-    if admissible.size == 0:
-        raise InputError(f"no cut leaves {counted(min_train, 'run')} to fit and {min_test} to "
-                         "predict: "
-                         f"there are {counted(values.size, 'run')} on "
-                         f"{counted(levels.size, 'distinct level')}")
-    if admissible.size <= n_cuts:
-        return admissible
-    targets = np.linspace(np.log(admissible[0]), np.log(admissible[-1]), n_cuts)
-    nearest = np.abs(np.log(admissible)[None, :] - targets[:, None]).argmin(axis=1)
-    return admissible[np.unique(nearest)]
 
 
 def _weights_for(weights, runs: Runs, train: np.ndarray):

@@ -62,13 +62,12 @@ import numpy as np
 from .._exceptions import InputError
 from .._text import counted
 from ..data.runs import Runs, as_runs
+from ..fitting.outliers import SET_ASIDE, gross_outliers
 from .resampling import resolve_clusters
 
 __all__ = ["Scatter", "estimate_scatter", "log_residuals", "outlier_runs", "MODELS"]
 
 MODELS = ("constant", "power", "ratio")
-_MAD_TO_SD = 1.482602218505602  # 1 / Phi^-1(3/4): the MAD of a normal sample is 0.6745 sd
-_OUTLIER = 5.0  # robust standard deviations beyond which a residual is a gross outlier
 _AXES = ("C", "N", "D")
 
 
@@ -162,10 +161,9 @@ def log_residuals(result, runs: Runs) -> np.ndarray:
 
 
 def _gross_outliers(z: np.ndarray) -> np.ndarray:
-    """Which of ``z`` lie more than ``_OUTLIER`` robust standard deviations from the median."""
-    centre = np.median(z)
-    robust_sd = _MAD_TO_SD * np.median(np.abs(z - centre))
-    return np.abs(z - centre) > _OUTLIER * robust_sd if robust_sd > 0 else np.zeros(z.size, bool)
+    """Which of ``z`` lie more than 5 robust standard deviations from the median (the
+    rule and its threshold live in :mod:`scalinglaws.fitting.outliers`)."""
+    return gross_outliers(z, SET_ASIDE)
 
 
 def outlier_runs(result, runs, scatter: Scatter) -> np.ndarray:
@@ -210,7 +208,8 @@ def estimate_scatter(result, runs, *, model: str = "constant", axis: str = "C",
         Rows that are checkpoints of one run (:func:`~.resampling.resolve_clusters`:
         ``"auto"`` is ``run_id`` when it repeats): ``sigma`` is then a new run's scatter,
         run deviation plus row noise, with degrees of freedom counted in runs (module
-        notes). None (default): every row is a run. Not used with ``replicates``.
+        notes). None (default): every row is a run. With ``replicates``, ``sigma`` is the
+        replicas' spread all the same; the clusters only count the runs (``n_runs``).
 
     Returns
     -------
@@ -232,8 +231,10 @@ def estimate_scatter(result, runs, *, model: str = "constant", axis: str = "C",
     column, codes = resolve_clusters(runs, clusters)
     if replicates is not None:
         sigma, dof = _replica_spread(runs, result.form.inputs, replicates)
+        # runs counted as everywhere: whole runs (the clusters) when rows share a run
         return Scatter(sigma=sigma, axis=axis, reference=reference, dof=dof,
-                       source="replicates", n_runs=len(runs))
+                       source="replicates", clusters=column,
+                       n_runs=len(runs) if codes is None else int(codes.max()) + 1)
     r = log_residuals(result, runs)
     n, p = r.size, len(result.free_params)
     if n <= p:

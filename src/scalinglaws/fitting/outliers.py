@@ -1,0 +1,139 @@
+r"""Runs far off a fitted law: the one robust rule that finds them, and the words that
+name them.
+
+A residual's **robust deviation** is its distance from the median of the residuals in
+robust standard deviations, :math:`|z_i - \operatorname{med} z| / (1.4826\,
+\operatorname{MAD})` (the MAD of a normal sample is 0.6745 of its sd). Two thresholds
+read it:
+
+* :data:`SET_ASIDE` (5): the scatter of :func:`~scalinglaws.calibrate` leaves such
+  residuals out of its spread (:mod:`scalinglaws.uncertainty.scatter`), and
+  ``calibrate`` names those runs, which its rollout keeps;
+* :data:`DIVERGED` (25): :func:`~scalinglaws.fit` names such runs in a warning and in
+  ``result.diagnostics["outliers"]`` (:func:`diverged_runs`): a diverged or mislogged
+  run that pulls the law.
+
+Why two: residuals of real sweeps are heavy-tailed, and a warning on every fit would
+be noise. Beyond 5 robust sd, a plain fit (log residuals) names runs in every real sweep
+of ``../shared``: 5 of Epoch's 240 Chinchilla runs (largest 10.3 sd), 1 to 10 runs in
+each of Porian et al.'s 15 settings (largest 15.9 sd), 7 of Muennighoff et al.'s 182
+(17.2 sd, their data-constrained law). None of these, nor any of 90 synthetic sweeps
+(0.5-2% noise; largest 4.4 sd), reaches 25; the audit's two diverged runs stand at 88
+and 104 sd, and the two highest-loss runs that Epoch's replication drops from the 245 at
+45 and 34. A fit through runs that it matches to a fraction of a percent (noise-free
+sweeps) has a robust sd near 0: a run must also be :data:`DIVERGED_FLOOR` off in log
+loss to be named.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from .._exceptions import ScalingLawsWarning
+from .._text import counted
+from ..data.cells import _row_text
+
+__all__ = ["MAD_TO_SD", "SET_ASIDE", "DIVERGED", "DIVERGED_FLOOR", "gross_outliers",
+           "robust_deviations", "diverged_runs", "outliers_text", "rows_text",
+           "warn_diverged"]
+
+MAD_TO_SD = 1.482602218505602  # 1 / Phi^-1(3/4): the MAD of a normal sample is 0.6745 sd
+SET_ASIDE = 5.0  # robust sd beyond which the scatter sets a residual aside
+DIVERGED = 25.0  # robust sd beyond which a fit names a run as far off its law
+DIVERGED_FLOOR = 0.02  # ... when it is also this far off in log loss (2% of the loss)
+
+
+def _centre_and_scale(z: np.ndarray) -> tuple[float, float]:
+    centre = float(np.median(z))
+    return centre, MAD_TO_SD * float(np.median(np.abs(z - centre)))
+
+
+def gross_outliers(z, threshold: float = SET_ASIDE) -> np.ndarray:
+    """Which of ``z`` lie more than ``threshold`` robust standard deviations from their
+    median (none when the robust sd is 0)."""
+    z = np.asarray(z, dtype=float)
+    centre, robust_sd = _centre_and_scale(z)
+    return np.abs(z - centre) > threshold * robust_sd if robust_sd > 0 else np.zeros(z.size, bool)
+
+
+def robust_deviations(z) -> np.ndarray:
+    """``|z - median(z)|`` in robust standard deviations (0 everywhere when the robust sd
+    is 0)."""
+    z = np.asarray(z, dtype=float)
+    centre, robust_sd = _centre_and_scale(z)
+    return np.abs(z - centre) / robust_sd if robust_sd > 0 else np.zeros(z.size)
+
+
+def rows_text(runs, indices, shown: int = 10) -> str:
+    """The runs ``indices`` (positions in ``runs``) by their row in the source table, as the
+    loader names a row: ``"row 20 (line 22), row 30 (line 32)"``; past ``shown``, ``...``."""
+    indices = [int(i) for i in np.asarray(indices).ravel()]
+    words = [_row_text(runs.row_numbers[i], runs.source_lines) for i in indices[:shown]]
+    return ", ".join(words) + (f", ... ({len(indices)} in all)" if len(indices) > shown else "")
+
+
+def diverged_runs(result, runs) -> dict | None:
+    """The ``"outliers"`` entry of a fit's diagnostics: the runs whose log residual lies
+    more than :data:`DIVERGED` robust standard deviations (and :data:`DIVERGED_FLOOR`)
+    from the median; None when there is none, or no residual to judge.
+
+    ``rows`` are the runs' rows in their table (``Runs.row_numbers``, 0-based, as the
+    loader's messages count them), ``lines`` their lines in the file (when the table
+    came from one), ``log_residuals`` ``log f - log L`` and ``robust_sd`` how many
+    robust standard deviations each lies off.
+    """
+    if getattr(result, "residuals", None) is None:  # no start gave a finite objective
+        return None
+    with np.errstate(all="ignore"):
+        predicted = np.asarray(result.predict(**runs.inputs(result.form.inputs)), dtype=float)
+        z = np.log(predicted) - np.log(runs.loss)
+    finite = np.isfinite(z)
+    if finite.sum() < 3:
+        return None
+    deviation = np.zeros(z.size)
+    deviation[finite] = robust_deviations(z[finite])
+    centre = float(np.median(z[finite]))
+    far = np.flatnonzero(finite & (deviation > DIVERGED)
+                         & (np.abs(z - centre) > DIVERGED_FLOOR))
+    if far.size == 0:
+        return None
+    rows = [int(runs.row_numbers[i]) for i in far]
+    out = {"rows": rows, "log_residuals": [float(z[i]) for i in far],
+           "robust_sd": [float(deviation[i]) for i in far], "threshold": DIVERGED}
+    if runs.source_lines is not None:
+        out["lines"] = [int(runs.source_lines[row]) for row in rows]
+    return out
+
+
+def outliers_text(outliers: dict, shown: int = 10) -> str:
+    """The runs of a fit's ``diagnostics["outliers"]`` in words: ``"row 20 (line 22): loss
+    2.6x the law's (88 sd)"``, one per run, the first ``shown``."""
+    lines = outliers.get("lines")
+    words = []
+    for k, (row, z, sd) in enumerate(zip(outliers["rows"], outliers["log_residuals"],
+                                         outliers["robust_sd"])):
+        if k == shown:
+            words.append(f"... ({counted(len(outliers['rows']), 'run')} in all)")
+            break
+        where = f"row {row}" + ("" if lines is None else f" (line {lines[k]})")
+        words.append(f"{where}: loss {np.exp(-z):.3g}x the law's ({sd:.0f} sd)")
+    return "; ".join(words)
+
+
+def warn_diverged(result, runs, stacklevel: int = 3) -> None:
+    """A :class:`~scalinglaws.ScalingLawsWarning` naming the runs of
+    ``result.diagnostics["outliers"]`` (:func:`diverged_runs`), if any."""
+    outliers = (result.diagnostics or {}).get("outliers")
+    if not outliers:
+        return
+    n = len(outliers["rows"])
+    warnings.warn(f"{runs.source}: {counted(n, 'run')} {'lies' if n == 1 else 'lie'} more than "
+                  f"{DIVERGED:g} robust standard deviations of the residuals off the fitted "
+                  f"law ({outliers_text(outliers)}): a diverged or mislogged run pulls every "
+                  "parameter. Check them, drop those that are not what the sweep measured "
+                  "(Runs.select or Runs.query; --exclude-top-loss K on the command line when "
+                  "they are the K runs of largest loss) and fit again; "
+                  "result.diagnostics['outliers'] lists them", ScalingLawsWarning,
+                  stacklevel=stacklevel)

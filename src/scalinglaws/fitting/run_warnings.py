@@ -1,0 +1,94 @@
+"""What :func:`scalinglaws.fit` says about the runs themselves, once per fit: a loss
+column that looks like it is in other units (:func:`_warn_floor_units`), a column that
+pools separate experiments (:func:`_warn_groups`), rows that are checkpoints or replicas
+of fewer runs (:func:`_warn_checkpoints`). A run far off the law is
+:mod:`.outliers`'s."""
+
+from __future__ import annotations
+
+import warnings
+
+from .._exceptions import ScalingLawsWarning, UnitsWarning
+from ..data.run_ids import checkpoint_runs
+from ..data.runs import Runs
+from .result import FitResult
+
+__all__ = ["MAX_PLAUSIBLE_FLOOR", "GROUP_COLUMNS"]
+
+
+#: An irreducible loss above this many nats per token says the loss column is in other
+#: units: every public sweep in /work/shared has runs below 2.75 nats (its lowest losses are
+#: 1.02 to 2.75), and fitted floors are 1.69 (Hoffmann et al.), 1.82 (Epoch's refit) to
+#: about 2.4. A column of perplexities below 14.45 escapes the loader's per-row check
+#: (values above 14.45 nats) and fits E of 3.5 (a synthetic sweep's larger runs) to 5.5
+#: (the audit's sweep).
+MAX_PLAUSIBLE_FLOOR = 3.0
+
+
+def _warn_floor_units(result: FitResult, runs: Runs, stacklevel: int = 3) -> None:
+    """A :class:`~scalinglaws.UnitsWarning` when a built-in law of N and D fits ``E`` above
+    :data:`MAX_PLAUSIBLE_FLOOR` and the runs were not converted (``loss_units`` not given)."""
+    e = result.params.get("E")
+    # the floor of a built-in law of N and D; a law of D alone (one model's curve) has
+    # E + A/N^alpha as its floor, 3 nats and more for small models
+    builtin = (type(result.form).__module__.startswith("scalinglaws.laws.")
+               and {"N", "D"} <= set(result.form.inputs))
+    if (e is None or not builtin or "loss_units" in runs.selection
+            or not e > MAX_PLAUSIBLE_FLOOR):
+        return
+    warnings.warn(f"{runs.source}: the fitted irreducible loss E = {e:.4g} nats per token is "
+                  f"above {MAX_PLAUSIBLE_FLOOR:g}, beyond every published sweep's (1.69-2.4; "
+                  f"each has runs below 2.75): is the loss column a perplexity (set "
+                  f"loss_units to 'perplexity', --loss-units on the command line), bits, or a "
+                  f"loss of another kind? If it is right, silence this with "
+                  f"warnings.filterwarnings('ignore', category=scalinglaws.UnitsWarning)",
+                  UnitsWarning, stacklevel=stacklevel)
+
+
+#: Columns whose values name separate experiments (recipes, data sets, train and validation
+#: losses: Porian et al.'s table mixes 15 settings and both), each with its own law
+GROUP_COLUMNS = ("group", "setting", "recipe", "dataset", "loss_type", "split", "experiment")
+
+
+def _warn_groups(runs: Runs, stacklevel: int = 3) -> None:
+    """Warn when a column named like :data:`GROUP_COLUMNS` holds several values: the fit
+    pools them into one law without a word otherwise (Porian et al.'s 15 settings fit as
+    one with residuals of 9%), where ``groups=`` fits each (``shared=`` some jointly)."""
+    for column in GROUP_COLUMNS:
+        if column in runs.columns:
+            values = runs.frame[column].astype(str).unique()
+            if 1 < values.size < len(runs):
+                shown = ", ".join(map(repr, values[:5])) + (" ..." if values.size > 5 else "")
+                warnings.warn(f"{runs.source}: column {column!r} holds {values.size} values "
+                              f"({shown}), fitted here as one law: fit each with "
+                              f"groups={column!r} (shared=['alpha', 'beta'] to share exponents; "
+                              f"`scalinglaws compare RUNS --group {column}` on the command "
+                              f"line), or select one",
+                              ScalingLawsWarning, stacklevel=stacklevel)
+                return
+
+
+def _warn_checkpoints(runs: Runs, stacklevel: int = 3) -> None:
+    """Warn, once per fit, when rows are checkpoints of the same runs (``run_id`` repeats):
+    the fit treats every row alike, but a run's rows share its error, so the bootstrap
+    resamples whole runs (``scalinglaws.bootstrap``'s ``clusters="auto"``), as calibrate's
+    scatter and rollout take them."""
+    codes = checkpoint_runs(runs)  # the one answer the bootstrap's clusters="auto" uses
+    if codes is None:
+        return
+    n_runs = int(codes.max()) + 1
+    runs_text = f"{n_runs} run{'s' * (n_runs != 1)}"
+    # rows of one run id at the same inputs are replicas (seeds of a configuration), not
+    # checkpoints, which differ in tokens: say which the table holds
+    inputs = runs.frame[[c for c in ("N", "D", "C") if runs.has(c)]]
+    if not inputs.groupby(codes).nunique().gt(1).any().any():
+        what = (f"{codes.size} rows share their run_id with rows at the same inputs "
+                f"({runs_text}): replicas such as seeds of one configuration, not "
+                "checkpoints; rows of one run_id share its deviation from the law")
+    else:
+        what = (f"{codes.size} rows are checkpoints of {runs_text} (run_id repeats): a "
+                "run's checkpoints share its error, so they are not independent runs")
+    warnings.warn(f"{runs.source}: {what}; scalinglaws.bootstrap resamples whole runs "
+                  "(clusters='auto'; --cluster on the command line), not rows, and calibrate "
+                  "takes whole runs in its scatter and rollout too", ScalingLawsWarning,
+                  stacklevel=stacklevel)
