@@ -203,7 +203,7 @@ def test_save_figure_every_kind(kind, result, runs, tmp_path):
 def test_save_figure_errors(plain_result, runs, tmp_path):
     with pytest.raises(InputError, match="unknown figure kind 'pie'"):
         save_figure("pie", plain_result, runs, tmp_path / "x.png")
-    with pytest.raises(InputError, match="suffix"):
+    with pytest.raises(InputError, match="`out` .*x.nope.: end the name with the image format"):
         save_figure("fit", plain_result, runs, tmp_path / "x.nope")
     with pytest.raises(InputError, match="needs bootstrap draws"):
         save_figure("corner", plain_result, runs, tmp_path / "x.png")
