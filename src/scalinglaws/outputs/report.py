@@ -325,8 +325,8 @@ _CAPTIONS = {
     "frontier": ("Compute-optimal model size against compute, with the published frontiers; "
                  "models above the fit's line have more parameters than their compute warrants "
                  "(under-trained)."),
-    "landscape": ("Predicted loss over (N, D); dashed: iso-compute lines C = 6ND; red: the "
-                  "compute-optimal path."),
+    "landscape": ("Predicted loss over (N, D); dashed: iso-compute lines C = {k}·N·D (the "
+                  "fit's FLOPs per token); red: the compute-optimal path."),
     "isoflop": ("IsoFLOP profiles (Hoffmann et al. 2022 Approach 2, independent of the fitted "
                 "law): a parabola per budget, its minimum, and the power laws N_opt ∝ C^a, "
                 "D_opt ∝ C^b through the minima."),
@@ -418,7 +418,10 @@ def _figure_plan(result, runs):
         plan.append(("isoflop", "isoflop", {}))
     if getattr(result, "bootstrap", None) is not None:
         plan.append(("corner", "corner", {}))
-    return [(ident, kind, kwargs, _CAPTIONS[ident]) for ident, kind, kwargs in plan]
+    from ..analysis._common import fit_flops_per_token
+
+    k = f"{fit_flops_per_token(result):g}"  # the k the landscape draws, as the table states
+    return [(ident, kind, kwargs, _CAPTIONS[ident].format(k=k)) for ident, kind, kwargs in plan]
 
 
 def _render(plan, result, runs, dpi, show_progress, budgets):

@@ -38,7 +38,7 @@ def _default_budgets(n_range, d_range, k):
 
 @range_shown
 def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=None,
-                   flops_per_token: float = 6.0, levels: int = 18, cmap: str = "viridis_r",
+                   flops_per_token: float | None = None, levels: int = 18, cmap: str = "viridis_r",
                    ax=None, figsize=None):
     """Predicted loss over (N, D), with iso-compute lines and the compute-optimal path.
 
@@ -54,8 +54,10 @@ def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=Non
         its compute-optimal point. Default: every other decade inside the window.
     runs : Runs, DataFrame or path, optional
         Runs drawn on top.
-    flops_per_token : float
-        ``k`` in ``C = kND``.
+    flops_per_token : float, optional
+        ``k`` in ``C = kND``; default the fit's own (``result.flops_per_token``: the
+        runs' FLOP accounting at fit time, 6 for a fit that records none), as
+        :func:`scalinglaws.compute_optimal` takes it.
     levels : int
         Filled contour levels (2 to 200).
     cmap : str
@@ -76,11 +78,12 @@ def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=Non
     >>> [t.get_text() for t in ax.texts if "FLOP" in t.get_text()]
     ['C = 1e21 FLOP']
     """
+    from ...analysis._common import fit_flops_per_token
     from ...analysis.extrapolate import compute_optimal
 
     form = check_result(result)
     require_allocatable(form, "the loss landscape")
-    k = check_positive("flops_per_token", flops_per_token)
+    k = check_positive("flops_per_token", fit_flops_per_token(result, flops_per_token))
     levels = check_int("levels", levels, 2)
     if levels > MAX_LEVELS:
         raise InputError(f"`levels` must be at most {MAX_LEVELS}, got {levels!r}")
