@@ -369,3 +369,11 @@ def test_the_landscape_caption_states_the_fits_own_flops_per_token(runs, tmp_pat
     assert "iso-compute lines C = 8·N·D" in caption and "6ND" not in caption
     assert "C = 8·N·D;" in _section(page, "Compute-optimal allocation")
     assert "6ND" not in page and "6·N·D" not in page
+
+
+def test_the_residuals_caption_says_runs_outside_the_huber_zone_are_down_weighted(report_text):
+    # before: "points outside count as outliers", of a band (δ = 1e-3) that most runs of a
+    # fit with ~1% residuals lie outside: Huber counts them linearly, it sets none aside
+    caption = report_text.split('id="fig-residuals"')[1].split("</figcaption>")[0]
+    assert "quadratic zone ±δ" in caption and "down-weighted" in caption
+    assert "count as outliers" not in caption

@@ -321,7 +321,10 @@ _CAPTIONS = {
               "N and D (a budget's runs share one C), the dashed line the fit's "
               "compute-optimal loss L*(C)."),
     "residuals": ("Residuals against N, D and C; the shaded band is the Huber loss's quadratic "
-                  "zone ±δ (points outside count as outliers)."),
+                  "zone ±δ: a run inside it counts as in least squares, a run outside linearly "
+                  "(down-weighted, not set aside as an outlier). With δ far below the "
+                  "residuals' spread (Hoffmann et al.'s 1e-3) most runs lie outside, and the "
+                  "fit is close to least absolute deviations."),
     "frontier": ("Compute-optimal model size against compute, with the published frontiers; "
                  "models above the fit's line have more parameters than their compute warrants "
                  "(under-trained)."),
