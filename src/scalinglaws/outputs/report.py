@@ -336,7 +336,8 @@ _CAPTIONS = {
     "corner": ("Bootstrap draws: histograms and pairwise scatter with correlations (scale "
                "parameters on log axes)."),
     "rollout": ("Rollout back-test: fitted below each cut, the law predicts every larger run; "
-                "signed error against how far it extrapolates (median and central 80% per bin)."),
+                "signed error (predicted − observed) / observed against how far it "
+                "extrapolates (median and central 80% per bin)."),
 }
 
 
