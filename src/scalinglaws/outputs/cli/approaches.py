@@ -322,6 +322,7 @@ def register(sub) -> None:
                    help="the estimator to back-test (see `fit --preset`)")
     p.add_argument("--figure", "--plot", metavar="FILE.png",
                    help="with --rollout: draw the errors against the extrapolation factor "
-                        "(.png, .pdf or .svg; --plot is the former name)")
+                        "(format from the suffix: .png, .pdf, .svg, .jpg...; --plot is "
+                        "the former name)")
     add_output_options(p, "json", what="the back-test (JSON)")
     p.set_defaults(func=cmd_backtest)
