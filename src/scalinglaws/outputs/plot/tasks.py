@@ -11,7 +11,7 @@ from ..._exceptions import InputError
 from ._checks import check_canvas, check_figsize
 from ._style import new_axes, pyplot, sci
 
-__all__ = ["task_accuracy", "task_accuracy_grid", "task_loss_label"]
+__all__ = ["task_accuracy", "task_accuracy_grid"]
 
 
 def _task_fit(fit, task):
