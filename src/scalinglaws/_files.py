@@ -490,15 +490,23 @@ def _empty(path: Path) -> bool:
 
 
 #: how the package signs the reports and figures it writes: an HTML ``<meta
-#: name="generator">`` and the figure formats' own creator field (:func:`figure_metadata`)
+#: name="generator">`` and the figure formats' own creator field (:func:`figure_signature`)
 GENERATOR = "scalinglaws"
 _SIGNED_READ_LIMIT = 8 * 2**20  # a figure or report larger than this is not searched
 
 
-def figure_metadata(fmt: str) -> dict:
-    """``savefig(metadata=...)`` that signs a figure of format ``fmt`` as the package's."""
-    key = {"png": "Software", "pdf": "Creator", "svg": "Creator"}.get(str(fmt).lower())
-    return {key: GENERATOR} if key else {}
+def figure_signature(fmt: str) -> dict:
+    """The ``savefig`` keywords that sign a figure of format ``fmt`` as the package's: the
+    creator field of PNG, PDF, SVG and PostScript (``metadata``), the comment of JPEG and
+    GIF (Pillow's ``pil_kwargs``); none for a format with no such field matplotlib writes
+    (TIFF, WebP, AVIF, raw, PGF: ``metadata`` there is refused). :func:`_signed` reads
+    each signature back."""
+    fmt = str(fmt).lower()
+    if fmt in ("png", "pdf", "svg", "svgz", "eps", "ps"):
+        return {"metadata": {"Software" if fmt == "png" else "Creator": GENERATOR}}
+    if fmt in ("jpg", "jpeg", "gif"):
+        return {"pil_kwargs": {"comment": GENERATOR}}
+    return {}
 
 
 def _signed(path: Path) -> bool:
@@ -514,6 +522,9 @@ def _signed(path: Path) -> bool:
     return re.search(b'<meta name="generator" content="' + name  # HTML
                      + b"|Software\x00" + name                     # PNG tEXt chunk
                      + b"|/Creator \\(" + name                   # PDF info
+                     + b"|%%Creator: " + name                      # PostScript
+                     + b"|\xff\xfe[\x00-\xff]{2}" + name           # JPEG comment
+                     + b"|!\xfe[\x00-\xff]" + name                 # GIF comment
                      + rb"|<dc:creator>\s*<cc:Agent>\s*<dc:title>" + name,  # SVG
                      data) is not None
 

@@ -410,3 +410,13 @@ def test_a_task_wholly_below_chance_is_named():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ScalingLawsWarning)
         load_tasks(frame)
+
+
+def test_the_table_records_which_column_it_read_as_the_task_loss():
+    # (figures name it, with its unit: the OLMo ladder's task_bpb is bits per byte)
+    frame = pd.DataFrame({"run_id": ["a", "a"], "N": [1e8, 1e8], "D": [1e9, 2e9],
+                          "task": ["t", "t"], "bpb": [1.1, 1.0], "acc": [0.6, 0.62]})
+    table = load_tasks(frame)
+    assert table.task_loss_column == "bpb"
+    assert table.select(lambda f: f["D"] > 1.5e9).task_loss_column == "bpb"
+    assert load_tasks(frame.drop(columns="bpb")).task_loss_column is None

@@ -79,3 +79,29 @@ def test_loss_landscape_defaults_and_errors(result, runs):
         plot.loss_landscape(result, n_range=(1e9, 1e8))
     with pytest.raises(InputError, match="in N and D"):
         plot.loss_landscape(fit(runs, "kaplan_n"))
+
+
+def test_the_landscape_counts_compute_with_the_fits_own_flops_per_token(runs, tmp_path):
+    """A fit made with C = 8 N D draws C = 8ND lines and Eq 4's optimum at C/8 (before: the
+    plot's own default k = 6 put the 1e20 optimum at 8.4e8 parameters, 2e10 tokens, while
+    `optimal` of the same fit said 7.1e8, 1.75e10; the legend said C = 6ND)."""
+    from scalinglaws import load_runs
+
+    law = fit(load_runs(runs.frame[["N", "D", "loss"]], flops_per_token=8), "chinchilla")
+    assert law.flops_per_token == 8
+    ax = plot.loss_landscape(law, budgets=[1e20])
+    save(ax, tmp_path, "landscape_k8")
+    A, B, alpha, beta = (law.params[k] for k in ("A", "B", "alpha", "beta"))
+    G = (alpha * A / (beta * B)) ** (1 / (alpha + beta))
+    n_opt = G * (1e20 / 8) ** (beta / (alpha + beta))  # Eq 4 with C = 8ND
+    (point,) = [line for line in ax.get_lines() if line.get_marker() == "o"]
+    np.testing.assert_allclose(point.get_xdata(), [n_opt], rtol=1e-9)
+    np.testing.assert_allclose(point.get_ydata(), [1e20 / (8 * n_opt)], rtol=1e-9)
+    (dashed,) = [line for line in ax.get_lines() if line.get_linestyle() == "--"
+                 and len(line.get_xdata())]
+    n, d = dashed.get_data()
+    np.testing.assert_allclose(8 * n * d, 1e20, rtol=1e-12)
+    assert "iso-compute C = 8ND" in legend_texts(ax)
+    # an explicit k still wins
+    ax = plot.loss_landscape(law, budgets=[1e20], flops_per_token=6)
+    assert "iso-compute C = 6ND" in legend_texts(ax)

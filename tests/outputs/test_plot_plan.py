@@ -76,3 +76,32 @@ def test_bad_arguments(plan, kwargs, message):
         plot.sweep_plan(plan, **kwargs)
     with pytest.raises(InputError, match="`plan`"):
         plot.sweep_plan("plan")
+
+
+def _label_boxes(ax):
+    """The drawn iso-compute labels ("C = ... FLOP") as display-space boxes, by text."""
+    renderer = ax.figure.canvas.get_renderer()
+    return {t.get_text(): t.get_window_extent(renderer) for t in ax.texts
+            if t.get_text().endswith(" FLOP")}
+
+
+@pytest.mark.parametrize("prior", ["hoffmann", "epoch"])
+def test_the_target_budget_s_label_is_clear_of_the_star_and_inside_the_axes(prior, tmp_path):
+    # before: the star drawn at the optimum hid the end of "C = 1e24 FLOP" ("C = 1e24 FL")
+    plan = plan_sweep(published_prior(prior, n_draws=50), target_compute=1e24,
+                      sweep_budget=1e21, max_draws=20)
+    ax = plot.sweep_plan(plan)
+    save(ax, tmp_path, f"plan_{prior}")
+    ax.figure.canvas.draw()
+    boxes = _label_boxes(ax)
+    label = boxes["C = 1e24 FLOP"]
+    (star,) = [line for line in ax.get_lines() if line.get_marker() == "*"]
+    centre = ax.transData.transform((star.get_xdata()[0], star.get_ydata()[0]))
+    radius = star.get_markersize() / 2 * ax.figure.dpi / 72
+    # the star's disc does not reach the label's box
+    nearest = np.clip(centre, [label.x0, label.y0], [label.x1, label.y1])
+    assert np.hypot(*(nearest - centre)) > radius
+    window = ax.get_window_extent()
+    for box in boxes.values():  # every label whole inside the axes
+        assert window.x0 <= box.x0 and box.x1 <= window.x1
+        assert window.y0 <= box.y0 and box.y1 <= window.y1 + 2

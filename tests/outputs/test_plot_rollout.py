@@ -26,8 +26,10 @@ def test_one_scatter_per_estimator_and_misses_ringed(rollouts):
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert [label.split(":")[0] for label in labels[:2]] == ["huber", "squared"]
     # the line, the band (named with its kind and level) and the rings say what they are
-    assert labels[2:] == ["median error per bin of the factor",
-                          "central 80% of errors per bin (10th–90th percentile)",
+    # (with several estimators the keys are grey, each mark in its estimator's colour)
+    assert labels[2:] == ["median error per bin of the factor (each estimator's colour)",
+                          "central 80% of errors per bin (10th–90th percentile) (each "
+                          "estimator's colour)",
                           "outside its 'band' interval (the rollout's hook)"]
     # per estimator: the points, the ringed misses
     offsets = [c.get_offsets() for c in ax.collections if len(c.get_offsets())]
@@ -108,3 +110,29 @@ def test_the_band_is_the_central_80_percent_of_the_errors_in_each_bin(rollouts):
         assert np.isclose(top, value).any()
     assert "central 80% of errors per bin (10th–90th percentile)" in [
         t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_one_estimator_s_keys_are_its_colour_and_the_error_is_defined(rollouts, tmp_path):
+    """The legend showed a grey patch and a grey line for the blue band and blue line; the
+    axis said "signed error" without saying which sign."""
+    from matplotlib.colors import to_rgba
+
+    ax = plot.rollout_errors(rollouts[0], interval="band")
+    ax.figure.savefig(tmp_path / "rollout_one.png", dpi=60)
+    legend = ax.get_legend()
+    labels = [t.get_text() for t in legend.get_texts()]
+    assert labels[1:3] == ["median error per bin of the factor",
+                           "central 80% of errors per bin (10th–90th percentile)"]
+    (median,) = [line for line in ax.get_lines() if line.get_linewidth() == 2.0]
+    (band,) = [c for c in ax.collections if c.get_label().startswith("_") and
+               type(c).__name__ in ("PolyCollection", "FillBetweenPolyCollection")]
+    line_key, band_key, ring_key = legend.legend_handles[1:4]
+    assert to_rgba(line_key.get_color()) == to_rgba(median.get_color())
+    assert to_rgba(band_key.get_facecolor())[:3] == tuple(band.get_facecolor()[0][:3])
+    assert to_rgba(ring_key.get_markeredgecolor()) == to_rgba(median.get_color())
+    # the sign: (predicted - observed) / observed, as RolloutResult.signed_relative_error
+    assert "(predicted − observed) / observed" in ax.get_ylabel()
+    i = int(np.argmax(np.abs(rollouts[0].signed_relative_error)))
+    predicted, observed = rollouts[0].predicted[i], rollouts[0].loss[i]
+    points = ax.collections[0].get_offsets()
+    assert points[i, 1] == pytest.approx(100 * (predicted - observed) / observed, rel=1e-12)

@@ -203,7 +203,7 @@ def test_save_figure_every_kind(kind, result, runs, tmp_path):
 def test_save_figure_errors(plain_result, runs, tmp_path):
     with pytest.raises(InputError, match="unknown figure kind 'pie'"):
         save_figure("pie", plain_result, runs, tmp_path / "x.png")
-    with pytest.raises(InputError, match="suffix"):
+    with pytest.raises(InputError, match="`out` .*x.nope.: end the name with the image format"):
         save_figure("fit", plain_result, runs, tmp_path / "x.nope")
     with pytest.raises(InputError, match="needs bootstrap draws"):
         save_figure("corner", plain_result, runs, tmp_path / "x.png")
@@ -356,3 +356,24 @@ def test_a_fit_the_runs_cannot_identify_is_flagged_above_every_table(tmp_path):
 
 def test_an_identified_fit_has_no_warning_box(report_text):
     assert 'class="alert"' not in report_text and "Not identified" not in report_text
+
+
+def test_the_landscape_caption_states_the_fits_own_flops_per_token(runs, tmp_path):
+    # before: a fit made with C = 8 N D had its landscape drawn and captioned with C = 6ND
+    # while the page's own allocation table said C = 8·N·D
+    from scalinglaws import load_runs
+
+    law = fit(load_runs(runs.frame[["N", "D", "loss"]], flops_per_token=8), "chinchilla")
+    page = make_report(law, None, tmp_path / "k8.html", dpi=20, progress=False).read_text()
+    caption = page.split('id="fig-landscape"')[1].split("</figcaption>")[0]
+    assert "iso-compute lines C = 8·N·D" in caption and "6ND" not in caption
+    assert "C = 8·N·D;" in _section(page, "Compute-optimal allocation")
+    assert "6ND" not in page and "6·N·D" not in page
+
+
+def test_the_residuals_caption_says_runs_outside_the_huber_zone_are_down_weighted(report_text):
+    # before: "points outside count as outliers", of a band (δ = 1e-3) that most runs of a
+    # fit with ~1% residuals lie outside: Huber counts them linearly, it sets none aside
+    caption = report_text.split('id="fig-residuals"')[1].split("</figcaption>")[0]
+    assert "quadratic zone ±δ" in caption and "down-weighted" in caption
+    assert "count as outliers" not in caption

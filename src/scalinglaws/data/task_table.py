@@ -72,6 +72,9 @@ class TaskTable(FrozenOnUnpickle):
         The processing applied since loading, in order.
     source_lines : numpy.ndarray or None
         Line in the file of each source row, for messages.
+    task_loss_column : str or None
+        The source's column read as ``task_loss`` (``task_bpb``...), whose units are the
+        task loss's (figures name it); None without a task loss or when not known.
     """
 
     _frame: pd.DataFrame = field(repr=False)
@@ -81,6 +84,7 @@ class TaskTable(FrozenOnUnpickle):
     n_dropped: int = 0
     history: tuple = ()
     source_lines: np.ndarray | None = field(default=None, repr=False)
+    task_loss_column: str | None = None
 
     # -- looking ---------------------------------------------------------
     @property

@@ -295,7 +295,9 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
         out["run_id"] = [f"N={n:.6g},D={d:.6g}" for n, d in zip(out["N"], out["D"])]
     out["run_id"] = out["run_id"].astype(str)
     result = TaskTable(_frame=_ordered(out), source=source, flops_per_token=k,
-                       derived=runs.derived, n_dropped=n_dropped, source_lines=lines)
+                       derived=runs.derived, n_dropped=n_dropped, source_lines=lines,
+                       task_loss_column=None if mapping.get("task_loss") is None
+                       else str(mapping["task_loss"]))
     result._check_consistent(_NO_RUN_COLUMN if built else "")
     return result
 

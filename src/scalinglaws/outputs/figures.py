@@ -17,11 +17,12 @@ import warnings
 from pathlib import Path
 
 from .._exceptions import DataMismatchWarning, InputError
-from .._files import atomic_write, check_output_path, figure_metadata
+from .._files import atomic_write, check_output_path
 from .._text import counted
 from .._validation import check_bool
 from . import plot
 from .plot._checks import check_dpi, check_figsize, check_raster_size, check_result
+from .plot._formats import check_image_format, write_figure
 
 __all__ = ["FIGURE_KINDS", "DataMismatchWarning", "save_figure"]
 
@@ -178,8 +179,11 @@ def save_figure(kind: str, result, runs=None, out="figure.png", *, dpi: int = 15
         Runs that are not the fit's data (by fingerprint) draw a
         :class:`DataMismatchWarning`.
     out : str or path
-        Output file; the format follows the suffix (``.png``, ``.pdf``, ``.svg``). Never
-        the runs' own file; an existing file of another kind only with ``force``.
+        Output file; the format follows the suffix: any matplotlib writes (``.png``,
+        ``.pdf``, ``.svg``, ``.eps``, ``.jpg``, ``.tiff``, ``.webp``...; ``.pgf`` with
+        TeX installed), else an InputError before any drawing. Never the runs' own file;
+        an existing file of another kind, or a figure the package did not sign (TIFF, WebP,
+        AVIF, SVGZ and raw figures carry none it reads back), only with ``force``.
     dpi : int
         Resolution of raster output, 10 to 2400; the image may hold at most 1e8 pixels
         (32,768 a side).
@@ -205,8 +209,6 @@ def save_figure(kind: str, result, runs=None, out="figure.png", *, dpi: int = 15
     >>> save_figure("fit", fit(runs, "chinchilla"), runs, out, dpi=50).name
     'fit.png'
     """
-    from matplotlib.backend_bases import FigureCanvasBase
-
     _check_kind(kind)
     check_result(result)
     dpi = check_dpi(dpi)
@@ -217,11 +219,7 @@ def save_figure(kind: str, result, runs=None, out="figure.png", *, dpi: int = 15
     if not isinstance(out, (str, os.PathLike)):
         raise InputError(f"`out` must be a file path, got {type(out).__name__}")
     out = Path(out)
-    suffix = out.suffix.lower().lstrip(".")
-    formats = FigureCanvasBase.get_supported_filetypes()
-    if suffix not in formats:
-        raise InputError(f"{out}: cannot tell the image format from the suffix; use one of "
-                         f"{', '.join('.' + f for f in sorted(formats))}")
+    suffix = check_image_format(out, "`out`")
     if runs is not None:
         from ..data.runs import as_runs
 
@@ -236,8 +234,7 @@ def save_figure(kind: str, result, runs=None, out="figure.png", *, dpi: int = 15
     try:
         check_raster_size(fig.get_size_inches(), dpi)
         buffer = io.BytesIO()
-        fig.savefig(buffer, format=suffix, dpi=dpi, bbox_inches="tight",
-                    metadata=figure_metadata(suffix))
+        write_figure(fig, buffer, suffix, dpi=dpi, bbox_inches="tight")
     finally:
         plt.close(fig)
     try:

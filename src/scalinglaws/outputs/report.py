@@ -321,19 +321,23 @@ _CAPTIONS = {
               "N and D (a budget's runs share one C), the dashed line the fit's "
               "compute-optimal loss L*(C)."),
     "residuals": ("Residuals against N, D and C; the shaded band is the Huber loss's quadratic "
-                  "zone ±δ (points outside count as outliers)."),
+                  "zone ±δ: a run inside it counts as in least squares, a run outside linearly "
+                  "(down-weighted, not set aside as an outlier). With δ far below the "
+                  "residuals' spread (Hoffmann et al.'s 1e-3) most runs lie outside, and the "
+                  "fit is close to least absolute deviations."),
     "frontier": ("Compute-optimal model size against compute, with the published frontiers; "
                  "models above the fit's line have more parameters than their compute warrants "
                  "(under-trained)."),
-    "landscape": ("Predicted loss over (N, D); dashed: iso-compute lines C = 6ND; red: the "
-                  "compute-optimal path."),
+    "landscape": ("Predicted loss over (N, D); dashed: iso-compute lines C = {k}·N·D (the "
+                  "fit's FLOPs per token); red: the compute-optimal path."),
     "isoflop": ("IsoFLOP profiles (Hoffmann et al. 2022 Approach 2, independent of the fitted "
                 "law): a parabola per budget, its minimum, and the power laws N_opt ∝ C^a, "
                 "D_opt ∝ C^b through the minima."),
     "corner": ("Bootstrap draws: histograms and pairwise scatter with correlations (scale "
                "parameters on log axes)."),
     "rollout": ("Rollout back-test: fitted below each cut, the law predicts every larger run; "
-                "signed error against how far it extrapolates (median and central 80% per bin)."),
+                "signed error (predicted − observed) / observed against how far it "
+                "extrapolates (median and central 80% per bin)."),
 }
 
 
@@ -418,7 +422,10 @@ def _figure_plan(result, runs):
         plan.append(("isoflop", "isoflop", {}))
     if getattr(result, "bootstrap", None) is not None:
         plan.append(("corner", "corner", {}))
-    return [(ident, kind, kwargs, _CAPTIONS[ident]) for ident, kind, kwargs in plan]
+    from ..analysis._common import fit_flops_per_token
+
+    k = f"{fit_flops_per_token(result):g}"  # the k the landscape draws, as the table states
+    return [(ident, kind, kwargs, _CAPTIONS[ident].format(k=k)) for ident, kind, kwargs in plan]
 
 
 def _render(plan, result, runs, dpi, show_progress, budgets):

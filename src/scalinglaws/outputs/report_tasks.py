@@ -62,7 +62,9 @@ def tasks_html(predictions, fit=None, *, dpi: int = 90) -> str:
     where = f"N = {target['N']:.4g} parameters, D = {target['D']:.4g} tokens"
     if target.get("run_id"):
         where += f" (run {target['run_id']})"
-    header = ["task", "task loss", "accuracy"]
+    from .plot.tasks import task_loss_label
+
+    header = ["task", task_loss_label(fit), "accuracy"]  # its column and unit when known
     interval = predictions.confidence_level is not None
     if interval:
         header.append(f"{predictions.confidence_level:.0%} interval")

@@ -113,6 +113,38 @@ def test_envelope_gives_the_python_api_s_numbers_for_the_same_seed(checkpoints, 
     assert json.loads(capsys.readouterr().out)["a_bootstrap"] != doc["a_bootstrap"]
 
 
+def test_envelope_on_the_table_s_own_flops_states_no_k(checkpoints, tmp_path, capsys):
+    # before: on a table whose FLOP column is not 6 N D (the OLMo ladder's, about 7-10 N D)
+    # the command printed "C = 6 N D" and the document held "flops_per_token": 6.0 beside
+    # "flop_model": "runs", though no k entered the envelope
+    frame = pd.read_csv(checkpoints)
+    assert "C" in frame.columns
+    per_token = np.where(frame["N"] < frame["N"].median(), 10.0, 7.25)  # FLOPs/(N D)
+    frame["C"] = per_token * frame["N"] * frame["D"]
+    path = tmp_path / "own_flops.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "own.json"
+    assert main(["envelope", str(path), "--points", "300", "--C", "1e22", "--out",
+                 str(out)]) == 0
+    printed = capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert doc["flop_model"] == "runs"
+    assert doc["flops_per_token"] is None
+    low, high = doc["flops_per_token_range"]
+    assert (low, high) == pytest.approx((7.25, 10.0), rel=1e-9)  # the ratios put in the table
+    assert "C = 6 N D" not in printed
+    assert (f"C the table's own FLOP column, not k N D: C/(N D) {low:.3g}-{high:.3g} along "
+            "the envelope" in printed)
+    # C = k N D (the generator's, k = 6): the document and the lines say that k
+    assert main(["envelope", str(checkpoints), "--points", "300", "--json"]) == 0
+    printed = capsys.readouterr().out
+    doc = json.loads(printed)
+    assert (doc["flop_model"], doc["flops_per_token"]) == ("C = k N D", 6.0)
+    assert "flops_per_token_range" not in doc
+    assert main(["envelope", str(checkpoints), "--points", "300"]) == 0
+    assert "C = 6 N D)" in capsys.readouterr().out
+
+
 def test_envelope_json_is_the_out_document_and_csv_is_the_table(checkpoints, tmp_path, capsys):
     out = tmp_path / "envelope.json"
     argv = ["envelope", str(checkpoints), "--points", "200", "--budgets", "1e23"]

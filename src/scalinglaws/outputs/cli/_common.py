@@ -405,14 +405,11 @@ def check_out(args, path=None):
 
 
 def _check_image_format(argument: str, path) -> None:
-    """Refuse a figure name whose suffix is no format matplotlib writes (``--force`` or
-    not: the drawing would fail after all the work)."""
-    from matplotlib.backend_bases import FigureCanvasBase
+    """Refuse a figure name whose suffix is no format matplotlib writes here (``--force``
+    or not: the drawing would fail after all the work)."""
+    from ..plot._formats import check_image_format
 
-    formats = sorted(FigureCanvasBase.get_supported_filetypes())
-    if Path(path).suffix.lower().lstrip(".") not in formats:
-        raise InputError(f"{argument} {os.fspath(path)!r}: end the name with the image format, "
-                         f"one of .{', .'.join(formats)}")
+    check_image_format(path, argument)
 
 
 #: ``with output_file(out) as tmp:`` a temporary path beside ``out`` that becomes ``out``
@@ -425,11 +422,11 @@ output_file = atomic_output
 def save_figure(fig, path, *, dpi: int = 150) -> Path:
     """Write a matplotlib figure to ``path`` (format from its suffix) atomically, signed as
     the package's (so a later run may replace it unasked, and nothing else)."""
-    from ..._files import figure_metadata
+    from ..plot._formats import write_figure
 
     fmt = Path(path).suffix.lower().lstrip(".") or "png"
     with output_file(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=fmt, metadata=figure_metadata(fmt))
+        write_figure(fig, tmp, fmt, dpi=dpi)
     return Path(path)
 
 

@@ -81,16 +81,32 @@ _ENVELOPE_FLAGS = {"`run_column`": "--run-column", "`n_points`": "--points",
                    "pass bracket=False": "pass --no-bracket"}
 
 
+def _table_flops_per_token(result) -> tuple[float, float] | None:
+    """``(low, high)`` of C/(N·D) along the envelope when its C is the table's own FLOP
+    column (``flop_model`` "runs": not k·N·D for any one k, e.g. FLOPs with attention),
+    else None (C = k·N·D with the runs' k)."""
+    if result.flop_model != "runs":
+        return None
+    env = result.envelope.dropna(subset=["N", "D"])
+    ratio = (env["C"] / (env["N"] * env["D"])).to_numpy(float)
+    return float(ratio.min()), float(ratio.max())
+
+
 def _envelope_document(result, budgets) -> tuple[dict, "object"]:
     """The analysis as the JSON document ``envelope --out x.json`` writes, and the table a
     .csv ``--out`` writes: with ``--C``, predict_optimal's N_opt and D_opt at those budgets
-    (under ``optimal`` in the document), else the envelope (one row per grid compute)."""
+    (under ``optimal`` in the document), else the envelope (one row per grid compute).
+    When C is the table's own FLOP column, ``flops_per_token`` is null (no one k made it)
+    and ``flops_per_token_range`` gives C/(N·D) along the envelope."""
     # what the intervals of an allocation from this fit are: predict_optimal's own word
     # (the bootstrap over runs when there is one, else the regression's t interval)
     probe = result.predict_optimal(budgets if budgets is not None
                                    else result.envelope["C"].max())
     document = {**result.to_dict(), "interval": "confidence", "method": probe.attrs["method"],
                 "n_draws": result.options["n_resamples"]}
+    ratios = _table_flops_per_token(result)
+    if ratios is not None:  # (before: the runs' unused default k, 6.0, beside "runs")
+        document.update(flops_per_token=None, flops_per_token_range=list(ratios))
     if budgets is None:
         return document, result.to_frame()
     document["optimal"] = table_records(probe)
@@ -100,7 +116,11 @@ def _envelope_document(result, budgets) -> tuple[dict, "object"]:
 def _print_envelope(result, table, budgets) -> None:
     level = f"{100 * result.confidence_level:g}%"
     print(result.summary())
-    print(f"\nfitted lines (C in FLOP; N parameters, D tokens; C = {result.flops_per_token:g} N D)")
+    ratios = _table_flops_per_token(result)
+    compute = (f"C = {result.flops_per_token:g} N D" if ratios is None else
+               f"C the table's own FLOP column, not k N D: C/(N D) {ratios[0]:.3g}-"
+               f"{ratios[1]:.3g} along the envelope")
+    print(f"\nfitted lines (C in FLOP; N parameters, D tokens; {compute})")
     print(f"  N_opt = {result.N_coef:.4g} * C^{result.a:.4f}")
     print(f"  D_opt = {result.D_coef:.4g} * C^{result.b:.4f}")
     if budgets is None:
@@ -302,6 +322,7 @@ def register(sub) -> None:
                    help="the estimator to back-test (see `fit --preset`)")
     p.add_argument("--figure", "--plot", metavar="FILE.png",
                    help="with --rollout: draw the errors against the extrapolation factor "
-                        "(.png, .pdf or .svg; --plot is the former name)")
+                        "(format from the suffix: .png, .pdf, .svg, .jpg...; --plot is "
+                        "the former name)")
     add_output_options(p, "json", what="the back-test (JSON)")
     p.set_defaults(func=cmd_backtest)

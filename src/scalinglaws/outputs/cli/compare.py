@@ -125,5 +125,6 @@ def register(sub) -> None:
     add_output_options(p, "json", what="the comparison (JSON)")
     p.add_argument("--figure", metavar="PATH",
                    help="also draw loss against compute per group with the fitted frontiers "
-                        "and the multiplier against compute (.png, .pdf, .svg)")
+                        "and the multiplier against compute (format from the suffix: .png, .pdf, "
+                        ".svg, .jpg...)")
     p.set_defaults(func=cmd_compare)

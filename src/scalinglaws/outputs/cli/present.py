@@ -131,7 +131,8 @@ def register(sub) -> None:
                    help="runs table (needed by fit, residuals and isoflop; drawn on landscape)")
     add_data_options(p, positional=False)
     add_output_options(p, "image", what="the figure (format from the suffix: .png, .pdf, "
-                                        ".svg); default KIND.png", json_flag=False)
+                                        ".svg, .eps, .jpg, .tiff, .webp...); default KIND.png",
+                       json_flag=False)
     p.add_argument("--dpi", type=_dpi, default=150,
                    help="resolution of raster images, 10 to 2400 dots per inch (default 150)")
     p.add_argument("--x", choices=["N", "D", "C"], help="horizontal axis of `fit` (default N)")

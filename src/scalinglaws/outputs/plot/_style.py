@@ -71,6 +71,29 @@ def readable_log_ticks(ax, which: str = "x", counts: bool = True) -> None:
                          - rc[f"{key}.minor.size"])
 
 
+def plain_log_ticks(ax, which: str = "y") -> None:
+    """Plain-number ticks on a short log axis, which matplotlib labels too sparsely: under a
+    decade (a multiplier's band 0.97-1.07 had the one label "1", a loss axis 2-3.5 only "2"
+    and "3") round linear steps, 0.98 1 1.02 ... or 2 2.5 3 ...; under two decades the
+    decades and the 2s, 3s and 5s between them. Longer axes keep matplotlib's labels. Call
+    it once the axis holds everything it shows (it reads the limits)."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, NullFormatter, NullLocator
+
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    low, high = ax.get_xlim() if which == "x" else ax.get_ylim()
+    if not (0 < low < high) or high / low >= 100:
+        return
+    plain = FuncFormatter(lambda value, _: f"{value:g}" if value > 0 else "")
+    if high / low < 10:
+        axis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+        axis.set_minor_locator(NullLocator())
+        axis.set_minor_formatter(NullFormatter())
+    else:  # the minor ticks 2, 3 and 5 of each decade (the others would crowd)
+        axis.set_minor_formatter(FuncFormatter(
+            lambda value, _: f"{value:g}" if value > 0 and f"{value:.0e}"[0] in "235" else ""))
+    axis.set_major_formatter(plain)
+
+
 def sci(value: float, digits: int = 3) -> str:
     """Compact scientific text: 1e21, 5.76e23."""
     text = f"{value:.{digits}g}"

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..._exceptions import InputError
 from ._checks import range_shown, check_ax, check_figsize, positive_array
-from ._style import LABELS, pyplot
+from ._style import LABELS, plain_log_ticks, pyplot
 
 __all__ = ["compare_groups"]
 
@@ -101,16 +101,8 @@ def compare_groups(comparison, runs=None, *, compute=None, axes=None, figsize=No
         _isoflop(comparison, grid, left, right, colour)
     right.axhline(1.0, color=colour[comparison.reference], lw=1, ls="--",
                   label=f"{comparison.reference} (reference)")
-    from matplotlib.ticker import FuncFormatter
-
-    plain = FuncFormatter(lambda value, _: f"{value:g}")
-    # label the minor ticks 2, 3 and 5 of each decade (the others would crowd)
-    some = FuncFormatter(lambda value, _: f"{value:g}" if f"{value:.0e}"[0] in "235" else "")
     for ax in (left, right):
-        low, high = ax.get_ylim()
-        if 0 < low and high / low < 100:  # short log axes read better in plain numbers
-            ax.yaxis.set_major_formatter(plain)
-            ax.yaxis.set_minor_formatter(some)
+        plain_log_ticks(ax, "y")  # short log axes read better in plain numbers
         ax.set_xscale("log")
         ax.set_xlabel(LABELS["C"])
         ax.grid(True, which="major", alpha=0.3)

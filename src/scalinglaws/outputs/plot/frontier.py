@@ -52,7 +52,8 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
                        ax=None, figsize=None):
     """Compute-optimal model size N_opt against training compute, with comparisons.
 
-    Draws the fit's N_opt(C) (:func:`scalinglaws.compute_optimal`, C = 6ND) with its
+    Draws the fit's N_opt(C) (:func:`scalinglaws.compute_optimal`, C = kND with the fit's
+    own k, ``result.flops_per_token``, which the C axis's label states) with its
     bootstrap band, the published frontiers of Kaplan et al. (2020) and Hoffmann et al.
     (2022), and well-known models at their (C, N). A model above the fit's line has more
     parameters than its compute warrants: it is under-trained (too few tokens). A grey
@@ -99,6 +100,7 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
     >>> ax.get_legend().get_texts()[2].get_text()
     'Hoffmann et al. 2022: 1.30·(C/6)^0.4565'
     """
+    from ...analysis._common import fit_flops_per_token
     from ...analysis.extrapolate import chinchilla_frontier, compute_optimal
 
     form = check_result(result)
@@ -127,7 +129,7 @@ def efficient_frontier(result, compute=None, draws=None, known_models=True, publ
     ax = new_axes(ax, figsize, default=(7.2, 5.4))
     # where the fit has runs: the line and band beyond are the law's extrapolation
     fitted = (getattr(result, "fitted_range", None) or {}).get("N*D")
-    k = float(getattr(result, "flops_per_token", 6.0) or 6.0)  # compute_optimal's C = k N D
+    k = fit_flops_per_token(result)  # compute_optimal's C = k N D: the fit's own k
     if fitted is not None:
         ax.axvspan(k * fitted[0], k * fitted[1], color="0.82", alpha=0.55, lw=0, zorder=1,
                    label="compute of the fitted runs")

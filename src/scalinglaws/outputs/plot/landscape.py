@@ -27,6 +27,39 @@ __all__ = ["loss_landscape"]
 MAX_LEVELS = 200
 
 
+#: Font size (points) of the iso-compute lines' labels.
+_LABEL_POINTS = 7.5
+
+
+def _label_start(ax, xs, ys, avoid, text, fontsize) -> int:
+    """Where on a visible line segment ``(xs, ys)`` a label ``text`` written along it
+    starts: its whole (estimated) length on the segment and clear of the point ``avoid``
+    (the budget's optimum, where :func:`~scalinglaws.plot.sweep_plan` draws its target
+    star, which hid the end of "C = 1e24 FLOP"), as near a fifth of the way along as
+    that allows."""
+    points = ax.transData.transform(np.column_stack([xs, ys]))
+    along = np.concatenate([[0.0], np.cumsum(np.hypot(*np.diff(points, axis=0).T))])
+    pixels = ax.figure.dpi / 72 * fontsize
+    width = 0.62 * pixels * len(text)  # an estimate of the text's length, in pixels
+    clear = 1.6 * pixels  # around the marker
+    mark = ax.transData.transform(np.asarray(avoid, float).reshape(1, 2))[0]
+    distance = np.hypot(*(points - mark).T)
+    fits = (along >= pixels) & (along + width <= along[-1] - pixels)  # an em from the ends
+    if not fits.any():
+        fits = along + width <= along[-1]
+    candidates = np.flatnonzero(fits) if fits.any() else np.array([0])
+    nearest = int(np.argmin(distance))
+    gap = np.full(candidates.size, np.inf)
+    if distance[nearest] < clear:  # the point is on (or next to) this segment
+        at, start = along[nearest], along[candidates]
+        gap = np.maximum(start - at, at - (start + width))  # < 0: the label covers it
+    clear_of = gap >= clear
+    if clear_of.any():  # as near a fifth of the way as the point allows
+        shown = candidates[clear_of]
+        return int(shown[np.argmin(np.abs(along[shown] - along[-1] / 5))])
+    return int(candidates[np.argmax(gap)])  # no room: as far from the point as it goes
+
+
 def _default_budgets(n_range, d_range, k):
     low = math.ceil(math.log10(k * n_range[0] * d_range[0])) + 1
     high = math.floor(math.log10(k * n_range[1] * d_range[1])) - 1
@@ -38,7 +71,7 @@ def _default_budgets(n_range, d_range, k):
 
 @range_shown
 def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=None,
-                   flops_per_token: float = 6.0, levels: int = 18, cmap: str = "viridis_r",
+                   flops_per_token: float | None = None, levels: int = 18, cmap: str = "viridis_r",
                    ax=None, figsize=None):
     """Predicted loss over (N, D), with iso-compute lines and the compute-optimal path.
 
@@ -54,8 +87,10 @@ def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=Non
         its compute-optimal point. Default: every other decade inside the window.
     runs : Runs, DataFrame or path, optional
         Runs drawn on top.
-    flops_per_token : float
-        ``k`` in ``C = kND``.
+    flops_per_token : float, optional
+        ``k`` in ``C = kND``; default the fit's own (``result.flops_per_token``: the
+        runs' FLOP accounting at fit time, 6 for a fit that records none), as
+        :func:`scalinglaws.compute_optimal` takes it.
     levels : int
         Filled contour levels (2 to 200).
     cmap : str
@@ -76,11 +111,12 @@ def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=Non
     >>> [t.get_text() for t in ax.texts if "FLOP" in t.get_text()]
     ['C = 1e21 FLOP']
     """
+    from ...analysis._common import fit_flops_per_token
     from ...analysis.extrapolate import compute_optimal
 
     form = check_result(result)
     require_allocatable(form, "the loss landscape")
-    k = check_positive("flops_per_token", flops_per_token)
+    k = check_positive("flops_per_token", fit_flops_per_token(result, flops_per_token))
     levels = check_int("levels", levels, 2)
     if levels > MAX_LEVELS:
         raise InputError(f"`levels` must be at most {MAX_LEVELS}, got {levels!r}")
@@ -134,22 +170,24 @@ def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=Non
     ax.plot(path.N, path.D, color="tab:red", lw=2.0, zorder=4,
             label="compute-optimal path (N_opt, D_opt)")
     optimal = compute_optimal(result, budgets, flops_per_token=k, draws=False)
-    ax.plot(np.atleast_1d(optimal.N), np.atleast_1d(optimal.D), "o",
-            color="tab:red", markeredgecolor="white", ms=6, zorder=5)
-    for budget in budgets:
+    optimal_n, optimal_d = np.atleast_1d(optimal.N), np.atleast_1d(optimal.D)
+    ax.plot(optimal_n, optimal_d, "o", color="tab:red", markeredgecolor="white", ms=6,
+            zorder=5)
+    for budget, point in zip(budgets, zip(optimal_n, optimal_d)):
         d_line = budget / (k * n_grid)
         inside = (d_line >= d_range[0]) & (d_line <= d_range[1])
         if not inside.any():
             continue
         ax.plot(n_grid[inside], d_line[inside], color="white", ls="--", lw=1.0, zorder=3)
-        # label near the left end of the visible segment, along the line
+        # along the line, on its visible segment and clear of the budget's optimum
+        text = f"C = {sci(budget)} FLOP"
         idx = np.flatnonzero(inside)
-        j = idx[min(len(idx) - 1, max(0, len(idx) // 5))]
+        j = idx[_label_start(ax, n_grid[idx], d_line[idx], point, text, _LABEL_POINTS)]
         p0 = ax.transData.transform((n_grid[j], d_line[j]))
         p1 = ax.transData.transform((n_grid[min(j + 5, len(n_grid) - 1)],
                                      d_line[min(j + 5, len(n_grid) - 1)]))
         angle = math.degrees(math.atan2(p1[1] - p0[1], p1[0] - p0[0]))
-        ax.text(n_grid[j], d_line[j], f"C = {sci(budget)} FLOP", color="white", fontsize=7.5,
+        ax.text(n_grid[j], d_line[j], text, color="white", fontsize=_LABEL_POINTS,
                 rotation=angle, rotation_mode="anchor", ha="left", va="bottom", zorder=5,
                 path_effects=halo)
     ax.plot([], [], color="0.45", ls="--", lw=1.0, label=f"iso-compute C = {k:g}ND")

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..._exceptions import InputError
 from ._checks import check_canvas
-from ._style import new_axes
+from ._style import new_axes, readable_log_ticks
 
 __all__ = ["rollout_errors"]
 
@@ -92,12 +92,13 @@ def rollout_errors(rollout, ax=None, *, interval: str | None = None, n_bins: int
             ax.fill_between(centres, low, high, color=colour, alpha=0.15, linewidth=0)
     ax.axhline(0.0, color="0.3", lw=0.8)
     ax.set_xscale("log")
+    readable_log_ticks(ax, "x", counts=False)  # a factor of 1.5-100: 2, 5, 10, 20, 50
     axis = items[0].axis
     ax.set_xlabel(f"extrapolation factor ({axis} / largest fitted {axis})")
-    ax.set_ylabel("signed error of predicted loss (%)")
+    ax.set_ylabel("signed error, (predicted − observed) / observed (%)")
     ax.set_title("rollout back-test: fit below each cut, predict above", fontsize=10)
     # below the axes: inside, the longer legend hid the records it explains
-    ax.legend(*_legend(ax, interval, items), fontsize=8, frameon=False, ncols=2,
+    ax.legend(*_legend(ax, interval, items, colours), fontsize=8, frameon=False, ncols=2,
               loc="upper center", bbox_to_anchor=(0.5, -0.13))
     return ax
 
@@ -118,20 +119,24 @@ def _missed(interval, items) -> str:
                         for label, kind in described.items()])
 
 
-def _legend(ax, interval, items):
+def _legend(ax, interval, items, colours):
     """The estimators' points, then what the lines, the bands and the rings are: the band is
     the spread of the records' errors in a bin (their 10th to 90th percentiles), not an
-    interval estimate, and the legend says so (an audit found it unnamed)."""
+    interval estimate, and the legend says so (an audit found it unnamed). Their keys take
+    the one estimator's colour as drawn (grey keys of a blue band and line read as other
+    marks); with several estimators, grey keys say that each is in its estimator's colour."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
+    one = len(items) == 1
+    colour, each = (colours[0], "") if one else ("0.35", " (each estimator's colour)")
     handles, labels = ax.get_legend_handles_labels()
-    handles += [Line2D([], [], color="0.35", lw=2.0),
-                Patch(facecolor="0.35", alpha=0.25, linewidth=0)]
-    labels += ["median error per bin of the factor",
+    handles += [Line2D([], [], color=colour, lw=2.0),
+                Patch(facecolor=colour, alpha=0.15 if one else 0.25, linewidth=0)]
+    labels += [f"median error per bin of the factor{each}",
                f"central {_BAND_HIGH - _BAND_LOW}% of errors per bin "
-               f"({_BAND_LOW}th–{_BAND_HIGH}th percentile)"]
+               f"({_BAND_LOW}th–{_BAND_HIGH}th percentile){each}"]
     if interval is not None:
-        handles.append(Line2D([], [], ls="", marker="o", ms=6, mfc="none", mec="0.35"))
+        handles.append(Line2D([], [], ls="", marker="o", ms=6, mfc="none", mec=colour))
         labels.append(_missed(interval, items))
     return handles, labels

@@ -49,6 +49,22 @@ def _interval_name(predictions) -> str:
     return (f"{100 * level:g}% " if level is not None else "") + f"{kind or 'unnamed'} interval"
 
 
+def task_loss_label(fit) -> str:
+    """What the task loss is, for an axis or a table header: the column it was read from
+    (a DownstreamFit's table records it, :attr:`TaskTable.task_loss_column`) and its unit
+    when the name says it (``bpb``: bits per byte, as the OLMo ladder's ``task_bpb``);
+    plain "task loss" when neither is known (a TaskFit alone, a column named task_loss)."""
+    from ...data.columns import normalise
+
+    column = getattr(getattr(fit, "table", None), "task_loss_column", None)
+    if column is None or normalise(column) == "task loss":
+        return "task loss"
+    words = f" {normalise(column)} "
+    unit = ("bits per byte" if " bpb " in words or "bits per byte" in words
+            else "the column's units")
+    return f"task loss ({column}: {unit})"
+
+
 def _finite(value) -> bool:
     return value is not None and isinstance(value, float) and math.isfinite(value)
 
@@ -134,7 +150,7 @@ def task_accuracy(fit, task: str | None = None, *, predictions=None, ax=None, fi
     if row is not None:
         title += f" at N = {sci(row['N'])}, D = {sci(row['D'])}"
     ax.set_title(title, fontsize=10)
-    ax.set_xlabel("task loss")
+    ax.set_xlabel(task_loss_label(fit))
     ax.set_ylabel("accuracy")
     ax.legend(fontsize=7, loc="best")  # clear of the curve and the target, wherever they are
     return ax
