@@ -132,8 +132,13 @@ def test_chance_argument_per_task_and_given_twice():
 def test_duplicate_checkpoint_and_changing_size_are_refused():
     raw = _frame()
     twice = pd.concat([raw, raw.iloc[[3]]], ignore_index=True)
-    with pytest.raises(InputError, match="row 3 and row 42 are the same checkpoint of run 'r0'"):
-        load_tasks(twice, duplicates="keep")
+    with pytest.raises(InputError, match=r"row 42 repeats row 3\): a second copy of a "
+                                         r"checkpoint on a task, which the table holds once; "
+                                         r"set duplicates to 'drop' to keep the first of each$"):
+        load_tasks(twice)  # 'keep' is not offered: a kept copy is refused below anyway
+    for policy in ("keep", "warn"):  # were accepted, then refused as the same checkpoint
+        with pytest.raises(InputError, match=r"`duplicates` must be one of 'raise', 'drop'"):
+            load_tasks(raw, duplicates=policy)
     again = twice.assign(acc=lambda f: f["acc"].where(f.index < 42, 0.9))  # not a repeat
     with pytest.raises(InputError, match="row 3 and row 42 are the same checkpoint of run 'r0'"):
         load_tasks(again)

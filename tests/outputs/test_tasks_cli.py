@@ -144,7 +144,8 @@ def test_cli_help_speaks_of_task_tables(capsys):
     assert "PATH task table, one row per run, checkpoint and task" in text
     assert ("--columns NAME=COLUMN map canonical names (task, task_loss, accuracy, chance, "
             "run_id, N, D, C, step)") in text
-    assert "--duplicates {warn,keep,drop,raise} rows repeating an earlier row" in text
+    # only what a task table can do with a repeat (keep and warn were listed, then refused)
+    assert "--duplicates {raise,drop} rows repeating an earlier row" in text
     assert "--loss-units" not in text and "--exclude-top-loss" not in text  # refused
 
 
@@ -157,7 +158,12 @@ def test_cli_honours_duplicates(synthetic_csv, tmp_path, capsys):
     arguments = ["tasks", "fit", str(twice), "--tasks", "synthetic", "--fit-runs", "",
                  "--target", "N=7B,D=140B"]
     assert main(arguments) == 2
-    assert "1 row repeats an earlier row in every column" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "1 row repeats an earlier row in every column" in err
+    assert err.rstrip().endswith("pass --duplicates drop to keep the first of each")
+    for policy in ("keep", "warn"):
+        assert main(arguments + ["--duplicates", policy]) == 2
+        assert "invalid choice" in capsys.readouterr().err
     assert main(arguments + ["--duplicates", "drop"]) == 0
     captured = capsys.readouterr()
     assert "dropped 1 row that repeats" in captured.err

@@ -139,8 +139,7 @@ class TaskTable(FrozenOnUnpickle):
             raise InputError(f"{self._row_label(first)} and {other}"
                              f" are the same checkpoint of run {row['run_id']!r} on task "
                              f"{row['task']!r} (D = {row['D']:.6g}); remove one, or give them "
-                             f"different run names (or, for rows repeated in every column, "
-                             f"set duplicates to 'drop'){advice}")
+                             f"different run names{advice}")
         sizes = frame.groupby("run_id", sort=False)["N"].nunique()
         if (sizes > 1).any():
             run = sizes.index[np.argmax(sizes.to_numpy() > 1)]

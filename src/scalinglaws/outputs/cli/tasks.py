@@ -133,6 +133,7 @@ def register(sub) -> None:
         p._option_string_actions[refused].help = argparse.SUPPRESS
     # a repeated row is a second copy of one checkpoint, which a task table refuses anyway
     p.set_defaults(duplicates="raise")
+    p._option_string_actions["--duplicates"].choices = ["raise", "drop"]
     p._option_string_actions["--duplicates"].help = (
         "rows repeating an earlier row in every column (a log appended twice): refuse them "
         "(default), or drop all but the first (with a warning)")
