@@ -264,8 +264,14 @@ def test_a_rule_that_leaves_no_rows_says_which_and_why():
                                          r"of task 'synthetic' in <DataFrame>: each of its 16 "
                                          r"runs has at most 1 checkpoint\."):
         fit_downstream(table, LADDER, tasks=["synthetic"], fit_runs=None)
-    with pytest.raises(InputError, match="step1_drop_fraction=0.5 .*set step1_drop_fraction "
-                                         "to 0"):
+    # step 2's has a flag (tasks fit --step2-drop-fraction), named beside the keyword;
+    # step 1's has none
+    with pytest.raises(InputError, match=r"set step2_drop_fraction to 0 \(a keyword of "
+                                         r"fit_downstream; on the command line "
+                                         r"--step2-drop-fraction 0\)$"):
+        fit_downstream(table, LADDER, tasks=["synthetic"], fit_runs=None)
+    with pytest.raises(InputError, match=r"step1_drop_fraction=0.5 .*set step1_drop_fraction "
+                                         r"to 0 \(a keyword of fit_downstream\)$"):
         fit_downstream(table, _exact_preset(), step1_drop_fraction=0.5)
     with pytest.raises(InputError, match=r"fit_runs \(the runs to fit, preset 'ladder'\): "
                                          r"query 'N > 1e12' selects no row of <DataFrame>; "

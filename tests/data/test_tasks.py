@@ -180,7 +180,11 @@ def test_zero_tokens_raise_or_drop():
 def test_no_task_loss_is_allowed_and_said_when_needed():
     table = load_tasks(_frame().drop(columns="bpb"))
     assert not table.has_task_loss
-    with pytest.raises(InputError, match="no task loss column"):
+    # in plain words that read the same in Python and on the command line (before:
+    # "columns={'task_loss': ...}", no flag spells that)
+    with pytest.raises(InputError, match=r"no task loss column: step 1 needs one \(say which "
+                                         r"column holds it with the columns option, "
+                                         r"task_loss=<column>\)$"):
         table.to_runs("x")
 
 

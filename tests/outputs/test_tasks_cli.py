@@ -136,6 +136,19 @@ def test_cli_reads_a_run_name_column_and_refuses_a_table_without_one(synthetic_c
     error = capsys.readouterr().err
     assert "step2_drop_fraction=0.1 drops the first ceil(0.1 n)" in error
     assert "at most 1 checkpoint" in error and "run column is missing or wrong" in error
+    # the way out it names is a flag (before: only fit_downstream's keyword, no flag had it)
+    assert error.rstrip().endswith("set step2_drop_fraction to 0 (a keyword of "
+                                   "fit_downstream; on the command line --step2-drop-fraction 0)")
+    out = tmp_path / "final.json"
+    assert main(["tasks", "fit", str(model), "--columns", "run_id=", "--step2-drop-fraction", "0",
+                 "--out", str(out)] + arguments) == 0
+    capsys.readouterr()
+    document = json.loads(out.read_text())
+    assert document["preset"]["step2_drop_fraction"] == 0
+    assert 0 < document["tasks"][0]["accuracy"] < 1
+    for bad in ("1", "-0.1", "x"):
+        assert main(["tasks", "fit", str(model), "--step2-drop-fraction", bad] + arguments) == 2
+        assert "--step2-drop-fraction" in capsys.readouterr().err
 
 
 def test_cli_help_speaks_of_task_tables(capsys):

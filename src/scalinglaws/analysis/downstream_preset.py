@@ -131,6 +131,10 @@ class DownstreamPreset:
                 "step2_start": self.step2_start}
 
 
+#: the flags of ``tasks fit`` that set a preset's fields, for messages read on either side
+_ON_THE_COMMAND_LINE = {"step2_drop_fraction": "; on the command line --step2-drop-fraction 0"}
+
+
 def _drop_early(table: TaskTable, fraction: float, option: str) -> TaskTable:
     """:meth:`TaskTable.drop_early`, refusing to leave a task with no checkpoint (its runs
     have one checkpoint each: a table of final evaluations, or runs not told apart)."""
@@ -146,7 +150,7 @@ def _drop_early(table: TaskTable, fraction: float, option: str) -> TaskTable:
             f"{'s' * (most > 1)}. If the runs have more, the table's run column is missing "
             f"or wrong (say which column names the run with the columns option, "
             f"run_id=<column>); if the table holds one evaluation per run, set {option} to 0 (a "
-            f"keyword of fit_downstream)")
+            f"keyword of fit_downstream" + _ON_THE_COMMAND_LINE.get(option, "") + ")")
     return kept
 
 

@@ -304,8 +304,9 @@ class TaskTable(FrozenOnUnpickle):
         """The rows of ``task`` as :class:`~scalinglaws.Runs` (loss = task loss), for a
         step-1 fit with :func:`scalinglaws.fit`."""
         if not self.has_task_loss:
-            raise InputError(f"{self.source} has no task loss column: step 1 needs one "
-                             "(map it with columns={'task_loss': ...})")
+            raise InputError(f"{self.source} has no task loss column: step 1 needs one (say "
+                             "which column holds it with the columns option, "
+                             "task_loss=<column>)")
         rows = self._rows_of(task)
         extra = {name: rows[name].to_numpy() for name in ("run_id", "step") if name in rows}
         return Runs.from_arrays(N=rows["N"].to_numpy(), D=rows["D"].to_numpy(),

@@ -20,6 +20,7 @@ from ._common import (
     add_output_options,
     add_seed_option,
     delimiter,
+    fraction,
     key_values,
     output_file,
     positive_float,
@@ -74,6 +75,8 @@ def cmd_tasks_fit(args) -> int:
     overrides = {}
     if args.fit_runs is not None:
         overrides["fit_runs"] = args.fit_runs or None
+    if args.step2_drop_fraction is not None:
+        overrides["step2_drop_fraction"] = args.step2_drop_fraction
     if args.preset not in PRESETS:
         raise InputError(f"--preset must be one of {', '.join(sorted(PRESETS))}, got "
                          f"{args.preset!r}")
@@ -152,6 +155,10 @@ def register(sub) -> None:
     p.add_argument("--fit-runs", metavar="EXPR",
                    help="which runs to fit, as a query on the table's columns (default: the "
                         "preset's, e.g. \"paper_role == 'ladder_fit'\"; '' fits every run)")
+    p.add_argument("--step2-drop-fraction", type=fraction, metavar="F",
+                   help="step 2 fits each run's checkpoints after dropping its first ceil(F n) "
+                        "of n (default: the preset's, 0.1 for ladder; 0 keeps a table's one "
+                        "evaluation per run)")
     add_bootstrap_options(p, what="the ladder's runs (each with its block of checkpoints)")
     p.add_argument("--verdicts", action="store_true",
                    help="judge each task's predictability (a rollout inside the ladder and "
