@@ -237,3 +237,64 @@ def test_fit_reads_the_task_loss_for_a_task_form(tmp_path, capsys):
     capsys.readouterr()
     params = json.loads(out.read_text())["params"]
     assert params == pytest.approx(truth, rel=1e-5)
+
+
+# ----------------------------------------------- what an interval is: the result's own method
+# Before: the footer always read "bootstrap percentile", while --json said "(fixed-parameter
+# bias excluded)" or "widened to the fit without the tie (delta method)"; predict printed no
+# note on a fixed parameter, optimal did.
+SWEEP = "datasets/synthetic_chinchilla_sweep.csv"
+
+
+@pytest.fixture(scope="module")
+def restricted_fits(tmp_path_factory):
+    import os
+
+    import pandas as pd
+
+    folder = tmp_path_factory.mktemp("restricted")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    pd.read_csv(os.path.join(root, SWEEP))[["N", "D", "loss"]].to_csv(folder / "nd.csv",
+                                                                    index=False)
+    nd = str(folder / "nd.csv")
+    assert main(["fit", nd, "--fix", "E=1.69", "--bootstrap", "30", "--out",
+                 str(folder / "fixE.json")]) == 0
+    assert main(["fit", nd, "--tie", "beta=alpha", "--uncertainty", "--bootstrap", "30",
+                 "--out", str(folder / "tied.json")]) == 0
+    return folder
+
+
+@pytest.mark.parametrize("command, flags", [("predict", ["--N", "7B", "--D", "140B"]),
+                                            ("optimal", ["--C", "1e22"])])
+def test_the_footer_says_the_intervals_method_and_the_fixed_parameter(restricted_fits, capsys,
+                                                                     command, flags):
+    fit = str(restricted_fits / "fixE.json")
+    capsys.readouterr()
+    assert main([command, fit, *flags, "--json"]) == 0
+    method = _json(capsys)["method"]
+    assert method == "bootstrap percentile (fixed-parameter bias excluded)"
+    assert main([command, fit, *flags]) == 0
+    out = capsys.readouterr().out
+    assert f"confidence intervals: 95% two-sided ({method}, over 30 draws)" in out
+    assert ("note: the intervals hold E fixed at 1.69 as exact (every bootstrap refit keeps "
+            "it); a fit without it") in out
+
+
+def test_a_calibrated_tied_law_footer_says_its_widening(restricted_fits, capsys):
+    fit = str(restricted_fits / "tied.json")
+    capsys.readouterr()
+    assert main(["optimal", fit, "--C", "1e22", "--json"]) == 0
+    method = _json(capsys)["method"]
+    assert method == "bootstrap percentile, widened to the fit without the tie (delta method)"
+    assert main(["optimal", fit, "--C", "1e22"]) == 0
+    out = capsys.readouterr().out
+    assert f"confidence intervals: 95% two-sided ({method}, over 30 draws)" in out
+    assert "note: the fit holds beta = alpha" in out and "widened to the fit without it" in out
+    # predict of the law: both kinds, each with its own method (the JSON's is the prediction
+    # interval's, the law's default kind)
+    assert main(["predict", fit, "--N", "7B", "--D", "140B", "--json"]) == 0
+    predicted = _json(capsys)["method"]
+    assert main(["predict", fit, "--N", "7B", "--D", "140B"]) == 0
+    out = capsys.readouterr().out
+    assert f"prediction intervals: 95% two-sided ({predicted}: " in out
+    assert "confidence intervals: 95% two-sided (bootstrap percentile, over 30 draws)" in out
