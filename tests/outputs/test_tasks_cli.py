@@ -145,6 +145,9 @@ def test_cli_reads_a_run_name_column_and_refuses_a_table_without_one(synthetic_c
     capsys.readouterr()
     document = json.loads(out.read_text())
     assert document["preset"]["step2_drop_fraction"] == 0
+    # what was used is recorded: the task fitted, not the ladder's eight (and no MMLU)
+    assert document["preset"]["tasks"] == ["synthetic"]
+    assert document["preset"]["aggregates"] == {} and document["preset"]["fit_runs"] is None
     assert 0 < document["tasks"][0]["accuracy"] < 1
     for bad in ("1", "-0.1", "x"):
         assert main(["tasks", "fit", str(model), "--step2-drop-fraction", bad] + arguments) == 2

@@ -10,7 +10,7 @@ of its fields.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .._exceptions import InputError
 from .._validation import FrozenDict, deep_freeze
@@ -97,6 +97,15 @@ class DownstreamPreset:
                                      "them")
                 table = table.aggregate(name, weights)
         return table
+
+    def used(self, tasks) -> DownstreamPreset:
+        """This preset as a fit of ``tasks`` used it: those tasks, and the aggregates among
+        them (what a fit records: before, a fit of a user's own task kept the ladder's
+        eight tasks and its MMLU aggregate in its JSON)."""
+        tasks = tuple(tasks)
+        return replace(self, tasks=tasks, aggregates={name: weights for name, weights
+                                                      in self.aggregates.items()
+                                                      if name in tasks})
 
     def step1_table(self, table: TaskTable) -> TaskTable:
         """Step 1's points: one per run and task (the mean of its last checkpoints), or,
