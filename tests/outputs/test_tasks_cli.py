@@ -97,6 +97,14 @@ def test_cli_json_flag_csv_out_and_target_run(synthetic_csv, tmp_path, capsys):
     ([], "give --target N=...,D=..."),
     (["--target", "N=abc,D=1T"], "--target: 'abc' is not a number"),
     (["--target", "N=7B,C=1e24"], "--target takes N=... and D=..., not C"),
+    # a value that is a number but not a size says so (before: "'0' is not a number")
+    (["--target", "N=7B,D=0"], "--target: '0' must be a finite positive number (in 'D=0')"),
+    (["--target", "N=7B,D=-1T"], "--target: '-1T' must be a finite positive number"),
+    # names are case-sensitive, as the flags --N and --D; each wrong one is named (before:
+    # only the first in sorted order, 'd', so n looked accepted)
+    (["--target", "n=7B,d=140B"], "--target takes N=... and D=..., not n, d; the names are N "
+                                  "and D, in capitals (as the flags --N and --D)"),
+    (["--target", "N=7B,d=140B"], "not d; the names are N and D, in capitals"),
     (["--target", "N=7B,D=1T", "--exclude-top-loss", "2"], "--exclude-top-loss applies to"),
     (["--target", "N=7B,D=1T", "--tasks", "nope"], "no task 'nope'"),
     (["--target", "N=7B,D=1T", "--loss-units", "bits"], "--loss-units converts the loss of a "

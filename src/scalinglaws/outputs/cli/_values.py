@@ -94,7 +94,9 @@ probability = _type(_probability, "number in (0, 1)")
 #: ``type=`` of a share from 0 up to, not including, 1 (of checkpoints to drop)
 fraction = _type(_fraction, "number in [0, 1)")
 def key_values(items, arg, convert=float) -> dict:
-    """``["a=1,b=2", "c=3"]`` -> ``{"a": 1.0, "b": 2.0, "c": 3.0}``; ``arg`` names the flag."""
+    """``["a=1,b=2", "c=3"]`` -> ``{"a": 1.0, "b": 2.0, "c": 3.0}``; ``arg`` names the flag.
+    A value ``convert`` refuses is named with its message (``'0' must be a finite positive
+    number``), or, for ``float``, as no number."""
     out, raw = {}, {}
     for item in items or []:
         for part in item.split(","):
@@ -109,6 +111,7 @@ def key_values(items, arg, convert=float) -> dict:
             raw[key] = value
             try:
                 out[key] = convert(value)
-            except ValueError:
-                raise InputError(f"{arg}: {value!r} is not a number (in {part!r})") from None
+            except ValueError as exc:  # a checker of this module says what is wrong
+                what = f"{value!r} is not a number" if convert is float else str(exc)
+                raise InputError(f"{arg}: {what} (in {part!r})") from None
     return out

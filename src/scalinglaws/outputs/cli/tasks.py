@@ -57,9 +57,11 @@ def _table(args):
 
 def _target(args) -> dict:
     target = key_values(args.target, "--target", _quantity)
-    unknown = sorted(set(target) - {"N", "D"})
-    if unknown:
-        raise InputError(f"--target takes N=... and D=..., not {unknown[0]}")
+    unknown = [name for name in target if name not in ("N", "D")]
+    if unknown:  # case-sensitive, as the flags --N and --D of the other commands
+        hint = ("; the names are N and D, in capitals (as the flags --N and --D)"
+                if {name.upper() for name in unknown} & {"N", "D"} else "")
+        raise InputError(f"--target takes N=... and D=..., not {', '.join(unknown)}{hint}")
     if args.target_run is None and set(target) != {"N", "D"}:
         raise InputError("give --target N=...,D=... (e.g. N=13.2B,D=5T) or --target-run RUN")
     return target
