@@ -298,3 +298,32 @@ def test_a_calibrated_tied_law_footer_says_its_widening(restricted_fits, capsys)
     out = capsys.readouterr().out
     assert f"prediction intervals: 95% two-sided ({predicted}: " in out
     assert "confidence intervals: 95% two-sided (bootstrap percentile, over 30 draws)" in out
+
+
+# ----------------------------------------------- fit --out over a fit that holds more
+def test_fit_out_replaces_a_bootstrapped_or_calibrated_fit_only_with_force(restricted_fits,
+                                                                          tmp_path, capsys):
+    # the README's --out row: a fit with its bootstrap is replaced only with --force (before:
+    # a plain fit replaced it silently, and with it minutes of resampling)
+    import shutil
+
+    nd = str(restricted_fits / "nd.csv")
+    law = tmp_path / "law.json"
+    shutil.copy(restricted_fits / "fixE.json", law)
+    before = law.read_bytes()
+    capsys.readouterr()
+    assert main(["fit", nd, "--out", str(law)]) == 2
+    assert capsys.readouterr().err == (
+        f"scalinglaws: error: --out {str(law)!r} holds a fit with its bootstrap (30 "
+        "resamples), which this fit, without them, would replace; choose another name or pass "
+        "--force to replace it\n")
+    assert law.read_bytes() == before
+    shutil.copy(restricted_fits / "tied.json", law)
+    assert main(["fit", nd, "--out", str(law), "--bootstrap", "30"]) == 2
+    assert "holds a fit with its calibration (fit --uncertainty)" in capsys.readouterr().err
+    # the same work again replaces its own; --force replaces anything
+    assert main(["fit", nd, "--tie", "beta=alpha", "--uncertainty", "--bootstrap", "30",
+                 "--out", str(law)]) == 0
+    assert main(["fit", nd, "--out", str(law), "--force"]) == 0
+    assert json.loads(law.read_text())["bootstrap"] is None
+    assert main(["fit", nd, "--out", str(law)]) == 0  # a plain fit over a plain fit

@@ -33,6 +33,7 @@ def cmd_fit(args) -> int:
     if args.uncertainty and resamples is None:
         resamples = 1000
     _refuse_unused_fit_flags(args, resamples)
+    _refuse_replacing_more(args, resamples)
     fixed = key_values(args.fix, "--fix") or None
     tied = key_values(args.tie, "--tie", str) or None
     runs = runs_from_args(args)
@@ -55,6 +56,32 @@ def cmd_fit(args) -> int:
         law = law.with_bootstrap(_bootstrap(args, result, runs, resamples))
     _show_fit(args, runs, result, law)
     return 0 if result.success else 1
+
+
+def _refuse_replacing_more(args, resamples) -> None:
+    """``--out`` naming a fit that carries a bootstrap or a calibration this fit will not
+    have (minutes of resampling): replaced only with ``--force``, as the README's --out row
+    says. The shared check (``_files.check_output_path``) replaces a document of the same
+    kind unasked (re-running a command replaces its own), and every fit is a fit."""
+    if not args.out or args.force or not os.path.isfile(args.out):
+        return
+    try:
+        with open(args.out, "rb") as handle:
+            head = handle.read(1)
+            doc = json.loads(head + handle.read()) if head == b"{" else None
+    except (OSError, ValueError, RecursionError):
+        return  # not a JSON document: the shared check has judged it
+    if not isinstance(doc, dict) or doc.get("kind") != "scalinglaws.fit":
+        return
+    boot = doc.get("bootstrap")
+    lost = [*([f"its bootstrap ({boot.get('n_resamples', '?')} resamples)"]
+              if isinstance(boot, dict) and not resamples else []),
+            *(["its calibration (fit --uncertainty)"]
+              if doc.get("uncertainty") and not args.uncertainty else [])]
+    if lost:
+        raise InputError(f"--out {args.out!r} holds a fit with {' and '.join(lost)}, which this "
+                         "fit, without them, would replace; choose another name or pass "
+                         "--force to replace it")
 
 
 def _bootstrap(args, result, runs, resamples):
