@@ -230,7 +230,8 @@ def test_fit_reads_the_task_loss_for_a_task_form(tmp_path, capsys):
     x = np.linspace(0.5, 2.5, 30)
     acc = truth["a"] / (1 + np.exp(-truth["k"] * (x - truth["x0"]))) + truth["b"]  # Eq. 2
     table = tmp_path / "tl.csv"
-    table.write_text("task_loss,accuracy\n" + "".join(f"{a:.17g},{b:.17g}\n" for a, b in zip(x, acc)))
+    table.write_text("task_loss,accuracy\n"
+                     + "".join(f"{a:.17g},{b:.17g}\n" for a, b in zip(x, acc)))
     out = tmp_path / "task.json"
     assert main(["fit", str(table), "--form", "task_sigmoid", "--columns", "loss=accuracy",
                  "--out", str(out)]) == 0

@@ -4,9 +4,9 @@
 ``step``, ``group``, ``run_id``, and the inputs of the laws beyond these: ``S_min`` of
 ``kaplan_ns``, ``task_loss`` of the task forms) to the table's column holding it. An
 explicit mapping always wins; otherwise a header is recognised by :data:`ALIASES`
-(ignoring case, surrounding whitespace and ``_``/``-``/space differences). Two columns that both look
-like one quantity are an error naming both, unless one of them holds no number at all
-(a label such as Porian et al.'s ``param_count`` = "kaplan"). Messages are plain words,
+(ignoring case, surrounding whitespace and ``_``/``-``/space differences). Two columns that
+both look like one quantity are an error naming both, unless one of them holds no number at
+all (a label such as Porian et al.'s ``param_count`` = "kaplan"). Messages are plain words,
 the same in Python and on the command line. An optional column (``U``, ``step``,
 ``group``, ``run_id``, ``S_min``, ``task_loss``) whose every cell is empty is absent
 (:func:`without_empty_optional`).
