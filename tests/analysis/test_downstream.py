@@ -264,13 +264,34 @@ def test_a_rule_that_leaves_no_rows_says_which_and_why():
                                          r"of task 'synthetic' in <DataFrame>: each of its 16 "
                                          r"runs has at most 1 checkpoint\."):
         fit_downstream(table, LADDER, tasks=["synthetic"], fit_runs=None)
-    with pytest.raises(InputError, match="step1_drop_fraction=0.5 .*set step1_drop_fraction "
-                                         "to 0"):
+    # step 2's has a flag (tasks fit --step2-drop-fraction), named beside the keyword;
+    # step 1's has none
+    with pytest.raises(InputError, match=r"set step2_drop_fraction to 0 \(a keyword of "
+                                         r"fit_downstream; on the command line "
+                                         r"--step2-drop-fraction 0\)$"):
+        fit_downstream(table, LADDER, tasks=["synthetic"], fit_runs=None)
+    with pytest.raises(InputError, match=r"step1_drop_fraction=0.5 .*set step1_drop_fraction "
+                                         r"to 0 \(a keyword of fit_downstream\)$"):
         fit_downstream(table, _exact_preset(), step1_drop_fraction=0.5)
     with pytest.raises(InputError, match=r"fit_runs \(the runs to fit, preset 'ladder'\): "
                                          r"query 'N > 1e12' selects no row of <DataFrame>; "
                                          "to fit every run, set fit_runs to None"):
         fit_downstream(table, _exact_preset(), fit_runs="N > 1e12")
+
+
+def test_a_fit_records_the_tasks_it_fitted_not_the_presets():
+    # before: a fit of a user's own task recorded the ladder's eight tasks and its MMLU
+    # aggregate (scalinglaws tasks fit --tasks synthetic --out preds.json wrote them)
+    table = synthetic_task_table(run_sd=0, checkpoint_sd=0, accuracy_sd=0, rng=0)
+    fit = fit_downstream(table, LADDER, tasks=["synthetic"], fit_runs=None)
+    assert fit.preset.tasks == ("synthetic",) and dict(fit.preset.aggregates) == {}
+    assert fit.preset.fit_runs is None and fit.preset.step2_drop_fraction == 0.1
+    direct = fit_direct(table, LADDER, tasks=["synthetic"], fit_runs=None)
+    assert direct.preset.tasks == ("synthetic",) and dict(direct.preset.aggregates) == {}
+    # an aggregate that is fitted stays, with its weights
+    used = LADDER.used(("mmlu_avg_test", "piqa_val"))
+    assert used.tasks == ("mmlu_avg_test", "piqa_val")
+    assert dict(used.aggregates["mmlu_avg_test"]) == dict(LADDER.aggregates["mmlu_avg_test"])
 
 
 def test_direct_law_recovers_accuracies_that_follow_it():

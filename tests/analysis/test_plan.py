@@ -94,9 +94,26 @@ def test_shapes_for_runs_caches_and_reports():
 
 def test_plan_of_the_loss_of_a_model():
     target = Target.make("loss", N=7e10, D=1.4e12)
-    plan = plan_sweep(published_prior("epoch", n_draws=100), target_compute=5.88e23,
-                      sweep_budget=1e20, target=target, max_draws=30)
+    prior = published_prior("epoch", n_draws=100)
+    plan = plan_sweep(prior, target_compute=5.88e23, sweep_budget=1e20, target=target,
+                      max_draws=30)
     assert plan.target.kind == "loss" and plan.active.sd_after <= plan.standard.predicted_sd
+    # the model's compute is 6 N D: target_compute may be left out, or repeat it as rounded
+    alone = plan_sweep(prior, sweep_budget=1e20, target=target, max_draws=30)
+    assert alone.options["target_compute"] == pytest.approx(5.88e23, rel=1e-12)
+    assert alone.active.sd_after == plan.active.sd_after
+    assert plan_sweep(prior, target_compute=6e23, sweep_budget=1e20, target=target,
+                      max_draws=30).options["target_compute"] == 6e23
+    # another model's compute was ignored before (1e22 and 1e25 gave one plan)
+    for other in (1e22, 1e25, 5.8e23):
+        with pytest.raises(InputError, match=r"`target_compute` .* FLOP disagrees with k N D "
+                                             r"= 6 x 7e\+10 x 1\.4e\+12 = 5\.88e\+23 FLOP"):
+            plan_sweep(prior, target_compute=other, sweep_budget=1e20, target=target)
+    with pytest.raises(InputError, match="the target's C = 1e\+24 FLOP"):
+        plan_sweep(prior, target_compute=1e23, sweep_budget=1e20,
+                   target=Target.make("N_opt", C=1e24))
+    with pytest.raises(InputError, match="give `target_compute`"):
+        plan_sweep(prior, sweep_budget=1e20)
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -61,7 +61,8 @@ def test_a_column_declared_absent_does_not_clash_with_the_derived_one():
     ({"tokens": "D"}, r"the columns option names 'tokens', not one of N, D, C, loss"),
     # the pair the wrong way round says which way it goes
     ({"tokens": "D"}, r"not one of N, D, C, loss.*; the canonical name comes first: D=tokens$"),
-    ({"tokenz": "tokens"}, r"names 'tokenz', not one of N, D, C, loss, U, step, group, run_id$"),
+    ({"tokenz": "tokens"}, r"names 'tokenz', not one of N, D, C, loss, U, step, group, "
+                           r"run_id, S_min, task_loss$"),
     ({"N": "N", "D": "N"}, r"the columns option maps both N and D to column 'N'"),
 ])
 def test_mapping_mistakes_in_plain_words(columns, message):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import warnings
 
 import numpy as np
@@ -646,3 +647,52 @@ def test_exclude_top_loss_drops_whole_runs_of_checkpoints():
         runs.exclude_top_loss(3)
     # reapplied from the record, the same rows go
     assert runs.with_selection(dropped.selection).row_numbers == dropped.row_numbers
+
+
+# ---------------------------------------------------------------- a law's inputs beyond N, D, C
+# A law's declared inputs are read by their name: S_min (kaplan_ns), task_loss (the task
+# forms), a custom form's input. Before: "unknown input 'S_min'; the canonical inputs are
+# ['N', 'D', 'C', 'loss', 'U']" (no file), and columns={"S_min": ...} was refused.
+def test_a_laws_other_inputs_are_read_by_name_when_asked():
+    table = {"N": [1e8, 2e8, 4e8], "D": [1e9, 2e9, 4e9], "loss": [3.0, 2.9, 2.8],
+             "S min": ["1k", "2e3", 4000], "task_loss": [0.0, 0.5, 1.5], "x": [-1, 0, 1]}
+    runs = load_runs(table)
+    assert runs.source_columns["S_min"] == "S min"
+    got = runs.inputs(("N", "S_min", "task_loss", "x"))
+    assert got["S_min"].tolist() == [1e3, 2e3, 4e3] and got["task_loss"].tolist() == [0, 0.5, 1.5]
+    assert got["x"].tolist() == [-1.0, 0.0, 1.0]  # a custom form's input, by its column's name
+    assert not got["S_min"].flags.writeable
+    mapped = load_runs({**table, "steps": [5, 6, 7]}, {"S_min": "steps"})
+    assert mapped.inputs(("S_min",))["S_min"].tolist() == [5, 6, 7]
+    assert mapped.frame["S min"].tolist() == ["1k", "2e3", 4000]  # the other stays an extra
+    assert runs.fingerprint(("N", "S_min")) != runs.fingerprint(("N",))
+
+
+def test_a_laws_other_inputs_are_checked_only_when_a_law_takes_them(tmp_path):
+    path = tmp_path / "runs.csv"
+    path.write_text("N,D,loss,S_min,task_loss\n1e8,1e9,3.0,1e3,\n2e8,2e9,2.9,oops,0.4\n")
+    runs = load_runs(path)  # a Chinchilla fit of this table need not read them
+    assert runs.N.tolist() == [1e8, 2e8]
+    with pytest.raises(InputError, match=rf"^{re.escape(str(path))}: row 1 \(line 3\), column "
+                                         r"'S_min' \(S_min, an input of the law\): value 'oops' "
+                                         r"is not a number$"):
+        runs.inputs(("N", "S_min"))
+    with pytest.raises(InputError, match=r"row 0 \(line 2\), column 'task_loss' \(task_loss, an "
+                                         r"input of the law\): value is missing: fill it"):
+        runs.inputs(("task_loss",))
+    with pytest.raises(InputError, match=rf"runs from {re.escape(str(path))} have no column "
+                                         r"'x', an input of the law; columns: \['N', 'D'"):
+        runs.inputs(("x",))
+
+
+def test_fitting_kaplan_ns_from_a_dataframe():
+    from scalinglaws import fit
+    from scalinglaws.laws.published import KAPLAN_2020_NS as p
+
+    n, s = np.repeat(np.geomspace(1e7, 1e9, 4), 5), np.tile(np.geomspace(1e3, 1e5, 5), 4)
+    loss = (p["N_c"] / n) ** p["alpha_N"] + (p["S_c"] / s) ** p["alpha_S"]  # Eq. 1.6
+    frame = pd.DataFrame({"N": n, "D": 20 * n, "S_min": s, "loss": loss})
+    assert fit(frame, "kaplan_ns").params == pytest.approx(dict(p), rel=1e-4)
+    with pytest.raises(InputError, match=r"runs from <DataFrame> have no 'S_min' column "
+                                         r"\(minimum optimisation steps\); form kaplan_ns takes"):
+        fit(frame.drop(columns="S_min"), "kaplan_ns")

@@ -132,8 +132,13 @@ def test_chance_argument_per_task_and_given_twice():
 def test_duplicate_checkpoint_and_changing_size_are_refused():
     raw = _frame()
     twice = pd.concat([raw, raw.iloc[[3]]], ignore_index=True)
-    with pytest.raises(InputError, match="row 3 and row 42 are the same checkpoint of run 'r0'"):
-        load_tasks(twice, duplicates="keep")
+    with pytest.raises(InputError, match=r"row 42 repeats row 3\): a second copy of a "
+                                         r"checkpoint on a task, which the table holds once; "
+                                         r"set duplicates to 'drop' to keep the first of each$"):
+        load_tasks(twice)  # 'keep' is not offered: a kept copy is refused below anyway
+    for policy in ("keep", "warn"):  # were accepted, then refused as the same checkpoint
+        with pytest.raises(InputError, match=r"`duplicates` must be one of 'raise', 'drop'"):
+            load_tasks(raw, duplicates=policy)
     again = twice.assign(acc=lambda f: f["acc"].where(f.index < 42, 0.9))  # not a repeat
     with pytest.raises(InputError, match="row 3 and row 42 are the same checkpoint of run 'r0'"):
         load_tasks(again)
@@ -175,7 +180,11 @@ def test_zero_tokens_raise_or_drop():
 def test_no_task_loss_is_allowed_and_said_when_needed():
     table = load_tasks(_frame().drop(columns="bpb"))
     assert not table.has_task_loss
-    with pytest.raises(InputError, match="no task loss column"):
+    # in plain words that read the same in Python and on the command line (before:
+    # "columns={'task_loss': ...}", no flag spells that)
+    with pytest.raises(InputError, match=r"no task loss column: step 1 needs one \(say which "
+                                         r"column holds it with the columns option, "
+                                         r"task_loss=<column>\)$"):
         table.to_runs("x")
 
 

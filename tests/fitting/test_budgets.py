@@ -124,7 +124,8 @@ def test_error_lists_identical_budgets_once_with_their_count():
     with pytest.raises(InputError) as error:
         isoflop_fit(frame, budget="sweep")
     message = str(error.value)
-    line = "C=1e+20: too_few_points (1 run (1 distinct size); `min_points` is 5)"
+    line = ("C=1e+20: too_few_points (1 run (1 distinct size); a budget needs 5 runs and 3 "
+            "distinct sizes (min_points= in Python, --min-points on the command line))")
     assert f"found 0 of 20: {line} (x20)" in message
     assert message.count("too_few_points") == 1
 

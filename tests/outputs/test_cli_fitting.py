@@ -183,3 +183,148 @@ def test_predict_takes_compute_with_one_of_n_and_d(tmp_path, capsys):
     assert row["loss"] == pytest.approx(1.9366, abs=5e-5)
     assert main(["predict", str(out), "--N", "70B", "--D", "1.4T", "--C", "5.88e23"]) == 2
     assert "not --C; --C stands for the one of --N and --D not given" in capsys.readouterr().err
+
+
+# ----------------------------------------------- fitting forms whose inputs go beyond N, D, C, U
+# Before: `fit nds.csv --form kaplan_ns` said "unknown input 'S_min'; the canonical inputs are
+# [...]" (no file), --columns S_min=... "not one of N, D, C, loss, U", and a task form could
+# not be fitted from any table. The truth is the generating law, written out here.
+def _kaplan_ns_table(path, column="S_min"):
+    n = np.repeat(np.geomspace(1e7, 1e9, 5), 6)
+    s = np.tile(np.geomspace(1e3, 3e5, 6), 5)
+    p = KAPLAN_2020_NS
+    loss = (p["N_c"] / n) ** p["alpha_N"] + (p["S_c"] / s) ** p["alpha_S"]  # Eq. 1.6
+    path.write_text(f"N,{column},loss\n" + "".join(f"{a:.17g},{b:.17g},{c:.17g}\n"
+                                                   for a, b, c in zip(n, s, loss)))
+    return path
+
+
+@pytest.mark.parametrize("column, extra", [("S_min", []), ("s-min", []),
+                                           ("steps", ["--columns", "S_min=steps"])])
+def test_fit_reads_minimum_steps_for_kaplan_ns(tmp_path, capsys, column, extra):
+    table = _kaplan_ns_table(tmp_path / "nds.csv", column)
+    out = tmp_path / "ns.json"
+    assert main(["fit", str(table), "--form", "kaplan_ns", "--out", str(out), *extra]) == 0
+    capsys.readouterr()
+    params = json.loads(out.read_text())["params"]
+    for name, value in KAPLAN_2020_NS.items():  # exact data: Table 3's constants back
+        assert params[name] == pytest.approx(value, rel=1e-4)
+
+
+def test_fit_names_the_file_when_the_minimum_steps_column_is_missing_or_bad(tmp_path, capsys):
+    table = _kaplan_ns_table(tmp_path / "nds.csv", "steps")
+    assert main(["fit", str(table), "--form", "kaplan_ns"]) == 2
+    err = capsys.readouterr().err
+    assert f"runs from {table} have no 'S_min' column" in err
+    assert "steps (extra)" in err and "the columns option (S_min=<column>)" in err
+    lines = table.read_text().splitlines()
+    lines[3] = lines[3].replace(lines[3].split(",")[1], "lots", 1)
+    table.write_text("\n".join(lines) + "\n")
+    assert main(["fit", str(table), "--form", "kaplan_ns", "--columns", "S_min=steps"]) == 2
+    assert (f"{table}: row 2 (line 4), column 'steps' (S_min, an input of the law): value "
+            f"'lots' is not a number") in capsys.readouterr().err
+
+
+def test_fit_reads_the_task_loss_for_a_task_form(tmp_path, capsys):
+    truth = {"a": -0.7, "x0": 1.4, "k": 4.0, "b": 0.95}
+    x = np.linspace(0.5, 2.5, 30)
+    acc = truth["a"] / (1 + np.exp(-truth["k"] * (x - truth["x0"]))) + truth["b"]  # Eq. 2
+    table = tmp_path / "tl.csv"
+    table.write_text("task_loss,accuracy\n"
+                     + "".join(f"{a:.17g},{b:.17g}\n" for a, b in zip(x, acc)))
+    out = tmp_path / "task.json"
+    assert main(["fit", str(table), "--form", "task_sigmoid", "--columns", "loss=accuracy",
+                 "--out", str(out)]) == 0
+    capsys.readouterr()
+    params = json.loads(out.read_text())["params"]
+    assert params == pytest.approx(truth, rel=1e-5)
+
+
+# ----------------------------------------------- what an interval is: the result's own method
+# Before: the footer always read "bootstrap percentile", while --json said "(fixed-parameter
+# bias excluded)" or "widened to the fit without the tie (delta method)"; predict printed no
+# note on a fixed parameter, optimal did.
+SWEEP = "datasets/synthetic_chinchilla_sweep.csv"
+
+
+@pytest.fixture(scope="module")
+def restricted_fits(tmp_path_factory):
+    import os
+
+    import pandas as pd
+
+    folder = tmp_path_factory.mktemp("restricted")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    pd.read_csv(os.path.join(root, SWEEP))[["N", "D", "loss"]].to_csv(folder / "nd.csv",
+                                                                    index=False)
+    nd = str(folder / "nd.csv")
+    assert main(["fit", nd, "--fix", "E=1.69", "--bootstrap", "30", "--out",
+                 str(folder / "fixE.json")]) == 0
+    assert main(["fit", nd, "--tie", "beta=alpha", "--uncertainty", "--bootstrap", "30",
+                 "--out", str(folder / "tied.json")]) == 0
+    return folder
+
+
+@pytest.mark.parametrize("command, flags", [("predict", ["--N", "7B", "--D", "140B"]),
+                                            ("optimal", ["--C", "1e22"])])
+def test_the_footer_says_the_intervals_method_and_the_fixed_parameter(restricted_fits, capsys,
+                                                                     command, flags):
+    fit = str(restricted_fits / "fixE.json")
+    capsys.readouterr()
+    assert main([command, fit, *flags, "--json"]) == 0
+    method = _json(capsys)["method"]
+    assert method == "bootstrap percentile (fixed-parameter bias excluded)"
+    assert main([command, fit, *flags]) == 0
+    out = capsys.readouterr().out
+    assert f"confidence intervals: 95% two-sided ({method}, over 30 draws)" in out
+    assert ("note: the intervals hold E fixed at 1.69 as exact (every bootstrap refit keeps "
+            "it); a fit without it") in out
+
+
+def test_a_calibrated_tied_law_footer_says_its_widening(restricted_fits, capsys):
+    fit = str(restricted_fits / "tied.json")
+    capsys.readouterr()
+    assert main(["optimal", fit, "--C", "1e22", "--json"]) == 0
+    method = _json(capsys)["method"]
+    assert method == "bootstrap percentile, widened to the fit without the tie (delta method)"
+    assert main(["optimal", fit, "--C", "1e22"]) == 0
+    out = capsys.readouterr().out
+    assert f"confidence intervals: 95% two-sided ({method}, over 30 draws)" in out
+    assert "note: the fit holds beta = alpha" in out and "widened to the fit without it" in out
+    # predict of the law: both kinds, each with its own method (the JSON's is the prediction
+    # interval's, the law's default kind)
+    assert main(["predict", fit, "--N", "7B", "--D", "140B", "--json"]) == 0
+    predicted = _json(capsys)["method"]
+    assert main(["predict", fit, "--N", "7B", "--D", "140B"]) == 0
+    out = capsys.readouterr().out
+    assert f"prediction intervals: 95% two-sided ({predicted}: " in out
+    assert "confidence intervals: 95% two-sided (bootstrap percentile, over 30 draws)" in out
+
+
+# ----------------------------------------------- fit --out over a fit that holds more
+def test_fit_out_replaces_a_bootstrapped_or_calibrated_fit_only_with_force(restricted_fits,
+                                                                          tmp_path, capsys):
+    # the README's --out row: a fit with its bootstrap is replaced only with --force (before:
+    # a plain fit replaced it silently, and with it minutes of resampling)
+    import shutil
+
+    nd = str(restricted_fits / "nd.csv")
+    law = tmp_path / "law.json"
+    shutil.copy(restricted_fits / "fixE.json", law)
+    before = law.read_bytes()
+    capsys.readouterr()
+    assert main(["fit", nd, "--out", str(law)]) == 2
+    assert capsys.readouterr().err == (
+        f"scalinglaws: error: --out {str(law)!r} holds a fit with its bootstrap (30 "
+        "resamples), which this fit, without them, would replace; choose another name or pass "
+        "--force to replace it\n")
+    assert law.read_bytes() == before
+    shutil.copy(restricted_fits / "tied.json", law)
+    assert main(["fit", nd, "--out", str(law), "--bootstrap", "30"]) == 2
+    assert "holds a fit with its calibration (fit --uncertainty)" in capsys.readouterr().err
+    # the same work again replaces its own; --force replaces anything
+    assert main(["fit", nd, "--tie", "beta=alpha", "--uncertainty", "--bootstrap", "30",
+                 "--out", str(law)]) == 0
+    assert main(["fit", nd, "--out", str(law), "--force"]) == 0
+    assert json.loads(law.read_text())["bootstrap"] is None
+    assert main(["fit", nd, "--out", str(law)]) == 0  # a plain fit over a plain fit

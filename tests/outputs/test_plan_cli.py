@@ -79,9 +79,23 @@ def test_prior_from_a_fit_file(capsys, fit_file):
 
 
 def test_loss_and_exponent_targets(capsys):
-    doc = _json(capsys, BASE + ["--target", "loss", "--N", "70B", "--D", "1.4T"])
+    # --target loss needs no --target-compute (before: required, then ignored: 1e22 and
+    # 1e25 gave the same plan); given, it must be the model's 6 N D = 5.88e23 as written
+    loss = ["plan", "--sweep-budget", "1e21", "--max-draws", "30", "--target", "loss",
+            "--N", "70B", "--D", "1.4T"]
+    doc = _json(capsys, loss)
     assert doc["target"] == {"kind": "loss", "C": None, "N": 7e10, "D": 1.4e12,
                              "flops_per_token": 6.0}
+    assert doc["options"]["target_compute"] == pytest.approx(6 * 7e10 * 1.4e12, rel=1e-12)
+    for agreeing in ("5.88e23", "5.9e23", "6e23"):
+        assert _json(capsys, loss + ["--target-compute", agreeing])["target"] == doc["target"]
+    for other in ("1e24", "5.8e23", "1e22"):
+        assert main(loss + ["--target-compute", other]) == 2
+        err = capsys.readouterr().err
+        assert f"--target-compute {float(other):.4g} FLOP disagrees with k N D = 6 x 7e+10 x " \
+               "1.4e+12 = 5.88e+23 FLOP" in err and "leave --target-compute out" in err
+    assert main(["plan", "--sweep-budget", "1e21"]) == 2
+    assert "--target N_opt needs --target-compute FLOP" in capsys.readouterr().err
     doc = _json(capsys, BASE + ["--target", "exponent"])
     p = pub.HOFFMANN_2022_TEX
     assert doc["prior"]["target"] == pytest.approx(p["beta"] / (p["alpha"] + p["beta"]))

@@ -97,6 +97,14 @@ def test_cli_json_flag_csv_out_and_target_run(synthetic_csv, tmp_path, capsys):
     ([], "give --target N=...,D=..."),
     (["--target", "N=abc,D=1T"], "--target: 'abc' is not a number"),
     (["--target", "N=7B,C=1e24"], "--target takes N=... and D=..., not C"),
+    # a value that is a number but not a size says so (before: "'0' is not a number")
+    (["--target", "N=7B,D=0"], "--target: '0' must be a finite positive number (in 'D=0')"),
+    (["--target", "N=7B,D=-1T"], "--target: '-1T' must be a finite positive number"),
+    # names are case-sensitive, as the flags --N and --D; each wrong one is named (before:
+    # only the first in sorted order, 'd', so n looked accepted)
+    (["--target", "n=7B,d=140B"], "--target takes N=... and D=..., not n, d; the names are N "
+                                  "and D, in capitals (as the flags --N and --D)"),
+    (["--target", "N=7B,d=140B"], "not d; the names are N and D, in capitals"),
     (["--target", "N=7B,D=1T", "--exclude-top-loss", "2"], "--exclude-top-loss applies to"),
     (["--target", "N=7B,D=1T", "--tasks", "nope"], "no task 'nope'"),
     (["--target", "N=7B,D=1T", "--loss-units", "bits"], "--loss-units converts the loss of a "
@@ -136,6 +144,22 @@ def test_cli_reads_a_run_name_column_and_refuses_a_table_without_one(synthetic_c
     error = capsys.readouterr().err
     assert "step2_drop_fraction=0.1 drops the first ceil(0.1 n)" in error
     assert "at most 1 checkpoint" in error and "run column is missing or wrong" in error
+    # the way out it names is a flag (before: only fit_downstream's keyword, no flag had it)
+    assert error.rstrip().endswith("set step2_drop_fraction to 0 (a keyword of "
+                                   "fit_downstream; on the command line --step2-drop-fraction 0)")
+    out = tmp_path / "final.json"
+    assert main(["tasks", "fit", str(model), "--columns", "run_id=", "--step2-drop-fraction", "0",
+                 "--out", str(out)] + arguments) == 0
+    capsys.readouterr()
+    document = json.loads(out.read_text())
+    assert document["preset"]["step2_drop_fraction"] == 0
+    # what was used is recorded: the task fitted, not the ladder's eight (and no MMLU)
+    assert document["preset"]["tasks"] == ["synthetic"]
+    assert document["preset"]["aggregates"] == {} and document["preset"]["fit_runs"] is None
+    assert 0 < document["tasks"][0]["accuracy"] < 1
+    for bad in ("1", "-0.1", "x"):
+        assert main(["tasks", "fit", str(model), "--step2-drop-fraction", bad] + arguments) == 2
+        assert "--step2-drop-fraction" in capsys.readouterr().err
 
 
 def test_cli_help_speaks_of_task_tables(capsys):
@@ -144,7 +168,8 @@ def test_cli_help_speaks_of_task_tables(capsys):
     assert "PATH task table, one row per run, checkpoint and task" in text
     assert ("--columns NAME=COLUMN map canonical names (task, task_loss, accuracy, chance, "
             "run_id, N, D, C, step)") in text
-    assert "--duplicates {warn,keep,drop,raise} rows repeating an earlier row" in text
+    # only what a task table can do with a repeat (keep and warn were listed, then refused)
+    assert "--duplicates {raise,drop} rows repeating an earlier row" in text
     assert "--loss-units" not in text and "--exclude-top-loss" not in text  # refused
 
 
@@ -157,7 +182,12 @@ def test_cli_honours_duplicates(synthetic_csv, tmp_path, capsys):
     arguments = ["tasks", "fit", str(twice), "--tasks", "synthetic", "--fit-runs", "",
                  "--target", "N=7B,D=140B"]
     assert main(arguments) == 2
-    assert "1 row repeats an earlier row in every column" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "1 row repeats an earlier row in every column" in err
+    assert err.rstrip().endswith("pass --duplicates drop to keep the first of each")
+    for policy in ("keep", "warn"):
+        assert main(arguments + ["--duplicates", policy]) == 2
+        assert "invalid choice" in capsys.readouterr().err
     assert main(arguments + ["--duplicates", "drop"]) == 0
     captured = capsys.readouterr()
     assert "dropped 1 row that repeats" in captured.err

@@ -334,6 +334,7 @@ def fit_downstream(table: TaskTable, preset: DownstreamPreset | None = None, *, 
     """
     preset = preset_with(preset, **overrides)
     rows, tasks = fit_rows(table, preset, tasks)
+    preset = preset.used(tasks)  # recorded: the tasks fitted, not the preset's defaults
     step1_rows, step2_rows = preset.step1_table(rows), preset.step2_table(rows)
     fits = {task: _fit_task(rows, step1_rows, step2_rows, task, preset) for task in tasks}
     return DownstreamFit(preset=preset, fits=fits, table=rows)
@@ -407,6 +408,7 @@ def fit_direct(table: TaskTable, preset: DownstreamPreset | None = None, *, task
     """
     preset = preset_with(preset, **overrides)
     rows, tasks = fit_rows(table, preset, tasks)
+    preset = preset.used(tasks)
     points = preset.step1_table(rows)
     fits, notes = {}, {}
     fitter = LawFitter(form, **dict(options or {}))

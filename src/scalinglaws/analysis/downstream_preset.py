@@ -10,7 +10,7 @@ of its fields.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .._exceptions import InputError
 from .._validation import FrozenDict, deep_freeze
@@ -98,6 +98,15 @@ class DownstreamPreset:
                 table = table.aggregate(name, weights)
         return table
 
+    def used(self, tasks) -> DownstreamPreset:
+        """This preset as a fit of ``tasks`` used it: those tasks, and the aggregates among
+        them (what a fit records: before, a fit of a user's own task kept the ladder's
+        eight tasks and its MMLU aggregate in its JSON)."""
+        tasks = tuple(tasks)
+        return replace(self, tasks=tasks, aggregates={name: weights for name, weights
+                                                      in self.aggregates.items()
+                                                      if name in tasks})
+
     def step1_table(self, table: TaskTable) -> TaskTable:
         """Step 1's points: one per run and task (the mean of its last checkpoints), or,
         with ``step1_drop_fraction``, its later checkpoints smoothed."""
@@ -131,6 +140,10 @@ class DownstreamPreset:
                 "step2_start": self.step2_start}
 
 
+#: the flags of ``tasks fit`` that set a preset's fields, for messages read on either side
+_ON_THE_COMMAND_LINE = {"step2_drop_fraction": "; on the command line --step2-drop-fraction 0"}
+
+
 def _drop_early(table: TaskTable, fraction: float, option: str) -> TaskTable:
     """:meth:`TaskTable.drop_early`, refusing to leave a task with no checkpoint (its runs
     have one checkpoint each: a table of final evaluations, or runs not told apart)."""
@@ -146,7 +159,7 @@ def _drop_early(table: TaskTable, fraction: float, option: str) -> TaskTable:
             f"{'s' * (most > 1)}. If the runs have more, the table's run column is missing "
             f"or wrong (say which column names the run with the columns option, "
             f"run_id=<column>); if the table holds one evaluation per run, set {option} to 0 (a "
-            f"keyword of fit_downstream)")
+            f"keyword of fit_downstream" + _ON_THE_COMMAND_LINE.get(option, "") + ")")
     return kept
 
 

@@ -216,7 +216,7 @@ def shapes_for_runs(N, D, *, loss=None, **shape_options):
     return frame
 
 
-def plan_sweep(prior: Prior, *, target_compute: float, sweep_budget: float,
+def plan_sweep(prior: Prior, *, target_compute: float | None = None, sweep_budget: float,
                target: Target | None = None, shapes: bool = False, shape_options=None,
                max_run_compute: float | None = None, confidence_level: float = 0.95,
                max_draws: int | None = 200, rng=0, progress: bool | None = None) -> SweepPlan:
@@ -226,8 +226,11 @@ def plan_sweep(prior: Prior, *, target_compute: float, sweep_budget: float,
     ----------
     prior : Prior
         :func:`~.prior.published_prior` or :func:`~.prior.prior_from_fit`.
-    target_compute : float
-        The budget (FLOP) of the model the sweep is for.
+    target_compute : float, optional
+        The budget (FLOP) of the model the sweep is for; needed unless ``target`` says it
+        (a loss target's model has k N D). Given with a target of its own compute, it must
+        agree with it to the digits it is written with (6e21 for k N D = 5.88e21; 1e22 is
+        refused).
     sweep_budget : float
         Compute (FLOP) the sweep may spend.
     target : Target, optional
@@ -264,13 +267,17 @@ def plan_sweep(prior: Prior, *, target_compute: float, sweep_budget: float,
     """
     if not isinstance(prior, Prior):
         raise InputError(f"`prior` must be a Prior, got {type(prior).__name__}")
-    target_compute = check_positive("target_compute", target_compute)
     sweep_budget = check_positive("sweep_budget", sweep_budget)
     level = check_confidence_level(confidence_level)
-    if target is None:
-        target = Target.make("N_opt", C=target_compute)
-    elif not isinstance(target, Target):
+    if target is not None and not isinstance(target, Target):
         raise InputError(f"`target` must be a Target, got {type(target).__name__}")
+    if target_compute is None and target is None:
+        raise InputError("give `target_compute` (the FLOP of the model the sweep is for) or "
+                         "a `target`")
+    if target_compute is not None:
+        target_compute = check_positive("target_compute", target_compute)
+    target = Target.make("N_opt", C=target_compute) if target is None else target
+    target_compute = _target_compute(target, target_compute)
     if not isinstance(shapes, (bool, np.bool_)):
         raise InputError(f"`shapes` must be True or False, got {shapes!r}")
     shape_options = dict(shape_options or {})
@@ -306,6 +313,24 @@ def plan_sweep(prior: Prior, *, target_compute: float, sweep_budget: float,
     return SweepPlan(target=target, prior=prior, sweep_budget=sweep_budget,
                      confidence_level=level, standard=standard, planned=planned, active=active,
                      active_compute_to_match=match, _shapes=table, options=options)
+
+
+def _target_compute(target: Target, given: float | None) -> float:
+    """The compute of the model ``target`` is about (a loss target's k N D; the others'
+    C), checked against ``given`` (``target_compute``) to the significant digits it is
+    written with: a plan of one model's loss recorded under another model's compute (before,
+    ``--target-compute`` was required with ``--target loss`` and then ignored)."""
+    own = target.flops_per_token * target.N * target.D if target.kind == "loss" else target.C
+    if given is None:
+        return float(own)
+    digits = len(f"{given:.14e}".split("e")[0].replace(".", "").rstrip("0")) or 1
+    if not math.isclose(float(f"{own:.{digits - 1}e}"), given, rel_tol=1e-9):
+        what = (f"k N D = {target.flops_per_token:g} x {target.N:.4g} x {target.D:.4g} = "
+                f"{own:.4g} FLOP, the compute of the model whose loss is the target"
+                if target.kind == "loss" else f"the target's C = {own:.4g} FLOP")
+        raise InputError(f"`target_compute` {given:.4g} FLOP disagrees with {what}: leave "
+                         "`target_compute` out, or make the two agree")
+    return float(given)
 
 
 def _warn_below_prior(prior: Prior, designs, sweep_budget: float) -> None:

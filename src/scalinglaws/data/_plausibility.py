@@ -360,12 +360,14 @@ def _power(value: float) -> str:
 
 
 def repeated_rows(frame, policy: str, source: str,
-                  where: Callable[[int], str]) -> np.ndarray:
+                  where: Callable[[int], str], *, copy_of: str | None = None) -> np.ndarray:
     """Positions of the rows of ``frame`` that repeat an earlier row in every column,
     after applying ``policy`` (one of :data:`DUPLICATES`): ``"warn"`` warns
     (:class:`~scalinglaws.ScalingLawsWarning`) and keeps them, ``"keep"`` keeps them
     quietly, ``"raise"`` raises :class:`~scalinglaws.InputError`; the positions
-    returned are the rows to drop (empty unless ``policy`` is ``"drop"``)."""
+    returned are the rows to drop (empty unless ``policy`` is ``"drop"``). ``copy_of``
+    (a task table's "a checkpoint on a task") says what a repeat is in a table that holds
+    each such thing once: the message then offers only ``'drop'``."""
     none = np.zeros(0, dtype=np.int64)
     if policy == "keep" or len(frame) < 2:
         return none
@@ -382,12 +384,13 @@ def repeated_rows(frame, policy: str, source: str,
     pairs = "; ".join(f"{where(int(i))} repeats {where(int(first_of[i]))}"
                       for i in copies[:3])
     what = (f"{source}: {copies.size} {'rows repeat' if copies.size > 1 else 'row repeats'} "
-            f"an earlier row in "
-            f"every column ({pairs}{'; ...' if copies.size > 3 else ''}), so each would count "
-            f"as one more run")
+            f"an earlier row in every column ({pairs}{'; ...' if copies.size > 3 else ''})"
+            + (", so each would count as one more run" if copy_of is None else
+               f": a second copy of {copy_of}, which the table holds once"))
     if policy == "raise":
-        raise InputError(f"{what}; set duplicates to 'drop' to keep the first of each, or to "
-                         f"'keep' if they are separate runs that happen to agree")
+        raise InputError(f"{what}; set duplicates to 'drop' to keep the first of each"
+                         + (", or to 'keep' if they are separate runs that happen to agree"
+                            if copy_of is None else ""))
     if policy == "warn":
         warnings.warn(f"{what}. If they are copies (a log appended twice), set duplicates to "
                       f"'drop'; if they are separate runs that agree, set it to 'keep' (or add "

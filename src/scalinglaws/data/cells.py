@@ -23,7 +23,8 @@ from .._exceptions import InputError
 from .._validation import _NUMBER, parse_quantity
 
 __all__ = ["_bad_cells_message", "_number_text", "_parse_cell", "_row_text", "_short",
-           "_to_float", "_where", "blank_cells", "check_decimal_commas", "has_unit_suffix"]
+           "_to_float", "_where", "blank_cells", "blank_rows", "check_decimal_commas",
+           "has_unit_suffix", "input_values"]
 
 # A number whose one comma may separate thousands or be a decimal mark: 3,426.
 _COMMA_THREE = re.compile(r"^[+-]?\d{1,3},\d{3}$")
@@ -132,6 +133,36 @@ def blank_cells(column: pd.Series) -> np.ndarray:
         blank[rows] = [isinstance(cell, str) and not cell.strip()
                        for cell in column.iloc[rows].tolist()]
     return blank
+
+
+def blank_rows(table: pd.DataFrame) -> np.ndarray:
+    """Which rows of ``table`` have every cell missing (NaN, None) or blank text."""
+    blank = np.ones(len(table), bool)
+    for position in range(table.shape[1]):  # only the rows still blank are looked at
+        rows = np.flatnonzero(blank)
+        blank[rows] = blank_cells(table.iloc[rows, position])
+    return blank
+
+
+def input_values(series: pd.Series, name: str, column: Any, source: str,
+                 rows: Any, lines: np.ndarray | None) -> np.ndarray:
+    """A law's input read from its column when the law asks for it (``S_min``,
+    ``task_loss``, a custom form's ``x``): finite numbers, or InputError naming the first
+    bad cell by its source row (``rows``: the source row of each) and line. Missing cells
+    are refused too: loading kept those rows (the column was no input then)."""
+    values, not_number = _to_float(series, True)
+    bad = not_number | ~np.isfinite(values)
+    if not bad.any():
+        return values
+    first = int(np.flatnonzero(bad)[0])
+    cell = series.iloc[first]
+    what = (f"value {cell!r} is not a number" if not_number[first]
+            else "value is missing: fill it, or leave the row out of the table" if
+            math.isnan(values[first]) else f"value {_number_text(values[first])} is not finite")
+    more = int(bad.sum()) - 1
+    tail = f"; and {more} more bad cell{'s' * (more > 1)}" if more else ""
+    raise InputError(f"{_where(source, int(rows[first]), lines)}, column '{column}' ({name}, an "
+                     f"input of the law): {what}{tail}")
 
 
 def has_unit_suffix(series: pd.Series) -> bool:

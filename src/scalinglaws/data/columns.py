@@ -1,13 +1,15 @@
 """Which column holds what: recognised headers, the ``columns`` mapping, suggestions.
 
 :func:`resolve_columns` maps each canonical name (``N``, ``D``, ``C``, ``loss``, ``U``,
-``step``, ``group``, ``run_id``) to the table's column holding it. An explicit mapping
-always wins; otherwise a header is recognised by :data:`ALIASES` (ignoring case,
-surrounding whitespace and ``_``/``-``/space differences). Two columns that both look
-like one quantity are an error naming both, unless one of them holds no number at all
-(a label such as Porian et al.'s ``param_count`` = "kaplan"). Messages are plain words,
+``step``, ``group``, ``run_id``, and the inputs of the laws beyond these: ``S_min`` of
+``kaplan_ns``, ``task_loss`` of the task forms) to the table's column holding it. An
+explicit mapping always wins; otherwise a header is recognised by :data:`ALIASES`
+(ignoring case, surrounding whitespace and ``_``/``-``/space differences). Two columns that
+both look like one quantity are an error naming both, unless one of them holds no number at
+all (a label such as Porian et al.'s ``param_count`` = "kaplan"). Messages are plain words,
 the same in Python and on the command line. An optional column (``U``, ``step``,
-``group``, ``run_id``) whose every cell is empty is absent (:func:`without_empty_optional`).
+``group``, ``run_id``, ``S_min``, ``task_loss``) whose every cell is empty is absent
+(:func:`without_empty_optional`).
 """
 
 from __future__ import annotations
@@ -43,13 +45,18 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "step": ("step",),
     "group": ("group",),
     "run_id": ("run id", "run"),
+    # the inputs of laws beyond N, D, C and U: read as numbers when a law takes them
+    # (Runs.inputs), so that a table fitted with another law may leave them as they are
+    "S_min": ("s min",),
+    "task_loss": ("task loss",),
 }
 #: Canonical columns a table of runs may lack whatever law is fitted: one the header names
 #: but whose every cell is empty is read as absent (:func:`without_empty_optional`).
-OPTIONAL = ("U", "step", "group", "run_id")
+OPTIONAL = ("U", "step", "group", "run_id", "S_min", "task_loss")
 _ALIAS_TO_NAME = {alias: name for name, aliases in ALIASES.items() for alias in aliases}
 MEANING = {"N": "parameters", "D": "tokens", "C": "compute", "loss": "loss",
-           "U": "unique tokens", "step": "step", "group": "group", "run_id": "run id"}
+           "U": "unique tokens", "step": "step", "group": "group", "run_id": "run id",
+           "S_min": "minimum optimisation steps", "task_loss": "task loss"}
 
 
 def normalise(header: Any) -> str:

@@ -14,7 +14,6 @@ from C = k·N·D, or the three checked against it: :mod:`.compute`.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import numbers
 import warnings
@@ -35,12 +34,13 @@ from ._plausibility import (DUPLICATES, LOSS_UNITS, MAX_PLAUSIBLE_LOSS, repeated
                             warn_units)
 # cells read as numbers and the words naming rows (re-exported: the stage imports them here)
 from .cells import (_bad_cells_message, _number_text, _parse_cell, _row_text,  # noqa: F401
-                    _short, _to_float, _where, blank_cells, check_decimal_commas,
-                    has_unit_suffix)
+                    _short, _to_float, _where, blank_cells, blank_rows, check_decimal_commas,
+                    has_unit_suffix, input_values)
 from .columns import ALIASES, resolve_columns, unused_name, without_empty_optional
 # C = k·N·D derived or checked (COMPUTE_TOLERANCE re-exported: it was defined here)
 from .compute import (COMPUTE_TOLERANCE, check_flops_per_token, derive_compute,
                       warn_compute_mismatch)
+from .fingerprint import fingerprint_arrays
 from .readers import checked_frame, checked_mask, table_from_mapping, with_cell_texts
 
 __all__ = ["Runs", "load_runs", "as_runs", "ALIASES", "fingerprint_arrays",
@@ -54,6 +54,8 @@ _HOW_TO_GET = {
     "C": "give compute or parameters and tokens",
     "loss": "give a loss column",
     "U": "give unique tokens",
+    "S_min": "form kaplan_ns takes it",
+    "task_loss": "the task forms take it (a task table: scalinglaws.fit_downstream)",
 }
 _PANDAS_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 
@@ -84,7 +86,7 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
     raw = {name: _to_float(table[mapping[name]], thousands) for name in numeric}
     # a row whose every cell is empty (a DataFrame's or JSON file's blank row, as a CSV
     # file's ",,," is skipped by the reader) is no run: dropped, and listed in dropped_rows
-    blank = _blank_rows(table)
+    blank = blank_rows(table)
     if blank.all():
         raise InputError(f"{source}: no runs (every row of the table is empty)")
     missing = {name: np.isnan(values) & ~not_number & ~blank
@@ -161,32 +163,12 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
                 source_columns=FrozenDict(mapping), source_lines=lines, source_headers=headers)
 
 
-def _blank_rows(table: pd.DataFrame) -> np.ndarray:
-    """Which rows of ``table`` have every cell missing (NaN, None) or blank text."""
-    blank = np.ones(len(table), bool)
-    for position in range(table.shape[1]):  # only the rows still blank are looked at
-        rows = np.flatnonzero(blank)
-        blank[rows] = blank_cells(table.iloc[rows, position])
-    return blank
-
-
 def _names_of(names: Any, where: str) -> tuple:
     """Column names as a tuple: one name, or an iterable of names."""
     return as_names(names, f"{where}: expected a column name or a list of them")
 
 
 # ----------------------------------------------------------------------------- public API
-
-
-def fingerprint_arrays(named_arrays: Iterable[tuple[str, Any]]) -> str:
-    """``"sha256:<hex>"`` of ``(name, array)`` pairs: for each, the UTF-8 text
-    ``"<name>:<count>\\n"`` then the values as little-endian float64 bytes."""
-    digest = hashlib.sha256()
-    for name, values in named_arrays:
-        values = np.ascontiguousarray(values, dtype="<f8")
-        digest.update(f"{name}:{len(values)}\n".encode())
-        digest.update(values.tobytes())
-    return "sha256:" + digest.hexdigest()
 
 
 def _check_options(flops_per_token: Any, nan_policy: Any, loss_units: Any = None,
@@ -215,12 +197,13 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
         Canonical name → the table's column, e.g. ``{"N": "nonembedding_params"}``;
         wins over header detection. ``None`` as a value means the table has no such
         column. Canonical names: ``N``, ``D``, ``C``, ``loss``, ``U``, ``step``,
-        ``group``, ``run_id``; see :data:`ALIASES` for the headers recognised without
-        a mapping (case, surrounding whitespace and ``_``/``-``/space differences
-        are ignored). A column named like a canonical name but mapped away (``N``
-        when ``columns={"N": "N_no_embed"}``) stays as an extra called ``N_unused``.
-        A ``U``, ``step``, ``group`` or ``run_id`` column whose every cell is empty is
-        read as absent. In a CSV/TSV file, rows whose every field is empty are skipped;
+        ``group``, ``run_id``, and ``S_min`` (``kaplan_ns``) and ``task_loss`` (the task
+        forms), read as numbers only when a law takes them; see :data:`ALIASES` for the
+        headers recognised without a mapping (case, surrounding whitespace and
+        ``_``/``-``/space differences are ignored). A column named like a canonical name
+        but mapped away (``N`` when ``columns={"N": "N_no_embed"}``) stays as an extra
+        called ``N_unused``. An optional column (all but N, D, C, loss) whose every cell
+        is empty is read as absent. In a CSV/TSV file, rows whose every field is empty are skipped;
         in any other table, rows whose every cell is missing or blank are dropped and
         listed in ``dropped_rows``.
     flops_per_token : float, default 6.0
@@ -424,13 +407,16 @@ class Runs(FrozenOnUnpickle):
         return f"Runs({count} from {Path(self.source).name}; {', '.join(ranges)})"
 
     def _array(self, name: str) -> np.ndarray:
-        if name not in _NUMERIC:
-            raise InputError(f"unknown input {name!r}; the canonical inputs are {list(_NUMERIC)}")
+        if name not in self._frame.columns and name not in _HOW_TO_GET:
+            raise InputError(f"runs from {self.source} have no column {name!r}, an input of the "
+                             f"law; columns: {self.columns}")
         if name not in self._frame.columns:
             raise InputError(missing_column_message(name, self.source, self.columns,
                                                     _HOW_TO_GET[name], self._frame,
                                                     headers=self.source_headers))
-        values = self._frame[name].to_numpy(dtype=np.float64, copy=True)
+        values = (self._frame[name].to_numpy(dtype=np.float64, copy=True) if name in _NUMERIC
+                  else input_values(self._frame[name], name, self.source_columns.get(name, name),
+                                    self.source, self.row_numbers, self.source_lines))
         values.flags.writeable = False
         return values
 
@@ -450,7 +436,9 @@ class Runs(FrozenOnUnpickle):
         return name in self._frame.columns
 
     def inputs(self, names: Iterable[str]) -> dict[str, np.ndarray]:
-        """Arrays for the canonical ``names`` a law needs; InputError names a missing one."""
+        """Arrays for the ``names`` a law takes; InputError names a missing one or a bad cell.
+        Beyond N, D, C, loss and U (checked on loading), a name is read from its column now
+        (``S_min``, ``task_loss``, a custom form's input by its column's name)."""
         names = _names_of(names, "inputs")
         return {name: self._array(name) for name in names}
 
@@ -476,12 +464,14 @@ class Runs(FrozenOnUnpickle):
 
         For each of ``names`` present, in order, the SHA-256 is fed the UTF-8
         text ``"<name>:<count>\\n"`` and then the column as little-endian
-        float64 bytes. Absent names are skipped; extra columns never count.
+        float64 bytes. Absent names are skipped; extra columns count only when named
+        (a law's input such as ``S_min``).
         """
         names = _names_of(names, "fingerprint")
         for name in names:
-            if name not in _NUMERIC:
-                raise InputError(f"fingerprint: {name!r} is not one of {list(_NUMERIC)}")
+            if name not in _HOW_TO_GET and not self.has(name):
+                raise InputError(f"fingerprint: {name!r} is neither one of {list(_HOW_TO_GET)} "
+                                 f"nor a column of the runs")
         return fingerprint_arrays((name, self._array(name)) for name in names if self.has(name))
 
     def select(self, mask: Any) -> Runs:

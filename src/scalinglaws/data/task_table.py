@@ -143,8 +143,7 @@ class TaskTable(FrozenOnUnpickle):
             raise InputError(f"{self._row_label(first)} and {other}"
                              f" are the same checkpoint of run {row['run_id']!r} on task "
                              f"{row['task']!r} (D = {row['D']:.6g}); remove one, or give them "
-                             f"different run names (or, for rows repeated in every column, "
-                             f"set duplicates to 'drop'){advice}")
+                             f"different run names{advice}")
         sizes = frame.groupby("run_id", sort=False)["N"].nunique()
         if (sizes > 1).any():
             run = sizes.index[np.argmax(sizes.to_numpy() > 1)]
@@ -309,8 +308,9 @@ class TaskTable(FrozenOnUnpickle):
         """The rows of ``task`` as :class:`~scalinglaws.Runs` (loss = task loss), for a
         step-1 fit with :func:`scalinglaws.fit`."""
         if not self.has_task_loss:
-            raise InputError(f"{self.source} has no task loss column: step 1 needs one "
-                             "(map it with columns={'task_loss': ...})")
+            raise InputError(f"{self.source} has no task loss column: step 1 needs one (say "
+                             "which column holds it with the columns option, "
+                             "task_loss=<column>)")
         rows = self._rows_of(task)
         extra = {name: rows[name].to_numpy() for name in ("run_id", "step") if name in rows}
         return Runs.from_arrays(N=rows["N"].to_numpy(), D=rows["D"].to_numpy(),

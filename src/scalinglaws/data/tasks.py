@@ -178,9 +178,11 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
         warning saying how many.
     format, sep
         As in :func:`~scalinglaws.load_runs`.
-    duplicates : {"raise", "drop", "warn", "keep"}, default "raise"
-        Rows repeating an earlier row in every column, as in :func:`~scalinglaws.load_runs`;
-        a repeat is a second copy of a checkpoint, refused anyway unless dropped.
+    duplicates : {"raise", "drop"}, default "raise"
+        Rows repeating an earlier row in every column: raise, or drop all but the first
+        of each with a warning. A repeat is a second copy of a checkpoint on a task, which
+        the table holds once, so :func:`~scalinglaws.load_runs`' ``"warn"`` and ``"keep"``
+        (count it as another run) have no meaning here.
 
     Returns
     -------
@@ -208,7 +210,8 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     >>> table.tasks, table.run_ids, table.frame["checkpoint"].tolist()
     (('piqa',), ('a', 'b'), [0, 1, 0, 1])
     """
-    k = _check_options(flops_per_token, nan_policy, duplicates=duplicates)
+    k = _check_options(flops_per_token, nan_policy)
+    check_choice("duplicates", duplicates, ("raise", "drop"))
     check_choice("zero_tokens", zero_tokens, ("raise", "drop"))
     if columns is not None and not isinstance(columns, Mapping):
         raise InputError(f"the columns option must map canonical names to columns, such as "
@@ -348,7 +351,8 @@ def _check_without_run_column(out: pd.DataFrame, source: str, lines) -> None:
 
 def _repeated_rows(frame: pd.DataFrame, policy: str, source: str, lines) -> np.ndarray:
     """:func:`~._plausibility.repeated_rows` (its warnings point at load_tasks' caller)."""
-    return repeated_rows(frame, policy, source, lambda row: _row_text(int(row), lines))
+    return repeated_rows(frame, policy, source, lambda row: _row_text(int(row), lines),
+                         copy_of="a checkpoint on a task")
 
 
 def _untrained_rows(work: pd.DataFrame, mapping: Mapping, source: str, thousands: bool,

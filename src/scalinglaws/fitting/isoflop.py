@@ -50,14 +50,8 @@ from .._version import __version__
 from ..data.runs import Runs, as_runs
 from ..laws.synthetic import DEFAULT_CURVE_SIZES, DEFAULT_HORIZONS, synthetic_training_curves
 from ._budgets import BUDGET_RTOL, TokenModel, group_budgets
-from ._optima import (
-    OptimaResult,
-    bootstrap_lines,
-    frozen_array,
-    loglog_regression,
-    minima_line_error,
-    percentile_interval,
-)
+from ._optima import (OptimaResult, bootstrap_lines, frozen_array, loglog_regression,
+                      minima_line_error, percentile_interval)
 from ._profile import (CURVES, MISFIT_RESIDUAL_SD, check_profile_options, fit_profile,
                        warn_misfits)
 from .envelope import EnvelopeResult, envelope_fit
@@ -504,8 +498,12 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
         rows.append(row)
         distinct = np.unique(n_b).size
         if member.sum() < o["min_points"] or distinct < max(3, degree + 1):
+            # no keyword in backticks: the command line shows this text in a warning and in
+            # the table alike, and reads the same in both (the flag named beside the keyword)
             row.update(status="too_few_points", reason=f"{counted(int(member.sum()), 'run')} "
-                       f"({counted(distinct, 'distinct size')}); `min_points` is {o['min_points']}")
+                       f"({counted(distinct, 'distinct size')}); a budget needs {o['min_points']} "
+                       f"runs and {max(3, degree + 1)} distinct sizes (min_points= in Python, "
+                       f"--min-points on the command line)")
             continue
         if distinct < len(n_b):  # repeated sizes: keep the best run of each (as Porian et al.)
             first = np.unique(n_b, return_index=True)[1]

@@ -209,3 +209,17 @@ def test_envelope_bad_input_is_one_line_naming_the_flag(change, argv, words, che
     for word in words:
         assert word in lines[0], (word, lines[0])
     assert "run_column`" not in lines[0] and "n_points" not in lines[0]
+
+
+def test_a_budget_with_too_few_runs_reads_the_same_in_the_warning_and_the_table(tmp_path,
+                                                                               capsys):
+    # before: the warning said "--min-points is 5" (translated), the table "`min_points` is 5"
+    frame = pd.read_csv(DATA)
+    first = frame["budget"] == frame["budget"].min()
+    path = tmp_path / "short.csv"
+    frame[~first | (first & (frame.index % 3 == 0))].to_csv(path, index=False)  # 4 of 12
+    assert main(["isoflop", str(path), "--budget", "budget"]) == 0
+    captured = capsys.readouterr()
+    reason = ("too_few_points: 4 runs (4 distinct sizes); a budget needs 5 runs and 3 distinct "
+              "sizes (min_points= in Python, --min-points on the command line)")
+    assert reason in captured.out and f"({reason})" in captured.err

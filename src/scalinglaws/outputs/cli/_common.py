@@ -69,14 +69,14 @@ from ._runs import (DEFAULT_FLOPS_PER_TOKEN, add_data_options,  # noqa: F401
                     add_flops_per_token_option, delimiter, optional_runs_from_args,
                     runs_from_args)
 from ._tables import json_document
-from ._values import (_quantity, _type, key_values, nonnegative_int,  # noqa: F401
+from ._values import (_quantity, _type, fraction, key_values, nonnegative_int,  # noqa: F401
                       nonnegative_quantity, positive_float, positive_int, probability,
                       quantity)
 
 __all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "nonnegative_int",
            "positive_float", "probability", "jobs", "add_data_options", "add_fit_argument",
            "add_form_option", "add_quantity_options", "quantity_flag", "add_flops_per_token_option",
-           "add_json_option", "add_group_option", "add_by_option",
+           "add_json_option", "add_group_option", "add_by_option", "add_budget_options",
            "add_bootstrap_options", "add_seed_option", "add_jobs_option", "add_output_options",
            "runs_from_args", "optional_runs_from_args", "delimiter", "quantities", "for_each_group",
            "group_label", "current_group", "check_out", "output_file", "print_json",
@@ -220,6 +220,24 @@ def add_by_option(parser) -> None:
     parser.add_argument("--by", metavar="COLUMN",
                         help="repeat the analysis for each value of this column (e.g. setting); "
                              "warnings name the group")
+
+
+def add_budget_options(parser) -> None:
+    """``--budget C|bin|COLUMN``, ``--n-bins K``, ``--bin-width-dex W``: how runs form the
+    budgets of IsoFLOP profiles (``isoflop_fit``'s ``budget``, ``n_bins``,
+    ``bin_width_dex``), in the words of ``scalinglaws isoflop``; ``plot isoflop`` takes
+    them too, read by the isoflop command's ``_budget_options``."""
+    parser.add_argument("--budget", metavar="C|bin|COLUMN", default=None,
+                        help="how runs form budgets: C (runs with the same compute), bin (bins "
+                             "of log10 C, see --n-bins / --bin-width-dex), or a column holding "
+                             "each run's budget label (default: C, refusing continuous "
+                             "compute)")
+    parser.add_argument("--n-bins", type=positive_int, default=None, metavar="K",
+                        help="with --budget bin: K equal bins of log10 C between the smallest "
+                             "and largest compute")
+    parser.add_argument("--bin-width-dex", type=positive_float, default=None, metavar="W",
+                        help="with --budget bin: bins W decades wide from the smallest compute "
+                             "(e.g. 0.1)")
 
 
 def add_bootstrap_options(parser, *, default: int | None = 0, what: str = "the runs") -> None:

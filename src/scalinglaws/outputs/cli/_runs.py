@@ -52,7 +52,8 @@ def add_data_options(parser, positional: bool = True) -> None:
     elif "--data" not in parser._option_string_actions:
         parser.add_argument("--data", metavar="PATH", help="the runs table (optional)")
     parser.add_argument("--columns", action="append", metavar="NAME=COLUMN",
-                        help="map canonical names (N, D, C, loss) to your column names, e.g. "
+                        help="map canonical names (N, D, C, loss; U, S_min, task_loss, the "
+                             "inputs of forms that take them) to your column names, e.g. "
                              "--columns N=nonembedding_params,loss=val_loss")
     parser.add_argument("--format", choices=["csv", "tsv", "json", "jsonl", "parquet"],
                         help="format of the table (default: from the file's suffix; needed for "

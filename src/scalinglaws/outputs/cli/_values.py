@@ -10,7 +10,7 @@ import math
 from ..._exceptions import InputError
 
 __all__ = ["quantity", "nonnegative_quantity", "positive_float", "positive_int",
-           "nonnegative_int", "probability", "key_values"]
+           "nonnegative_int", "probability", "fraction", "key_values"]
 
 
 def _type(function, metavar_text: str):
@@ -69,6 +69,16 @@ def _probability(text: str) -> float:
     return value
 
 
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not 0 <= value < 1:
+        raise ValueError(f"{text!r} must be at least 0 and below 1 (e.g. 0.1)")
+    return value
+
+
 #: ``type=`` of a list flag of positive numbers with unit suffixes (``7B``, ``1e24``)
 quantity = _type(_quantity, "quantity")
 #: ``type=`` of a list flag of numbers >= 0 (a task loss)
@@ -81,8 +91,12 @@ positive_int = _type(lambda text: _int(text, 1), "integer >= 1")
 nonnegative_int = _type(lambda text: _int(text, 0), "integer >= 0")
 #: ``type=`` of a number strictly between 0 and 1
 probability = _type(_probability, "number in (0, 1)")
+#: ``type=`` of a share from 0 up to, not including, 1 (of checkpoints to drop)
+fraction = _type(_fraction, "number in [0, 1)")
 def key_values(items, arg, convert=float) -> dict:
-    """``["a=1,b=2", "c=3"]`` -> ``{"a": 1.0, "b": 2.0, "c": 3.0}``; ``arg`` names the flag."""
+    """``["a=1,b=2", "c=3"]`` -> ``{"a": 1.0, "b": 2.0, "c": 3.0}``; ``arg`` names the flag.
+    A value ``convert`` refuses is named with its message (``'0' must be a finite positive
+    number``), or, for ``float``, as no number."""
     out, raw = {}, {}
     for item in items or []:
         for part in item.split(","):
@@ -97,6 +111,7 @@ def key_values(items, arg, convert=float) -> dict:
             raw[key] = value
             try:
                 out[key] = convert(value)
-            except ValueError:
-                raise InputError(f"{arg}: {value!r} is not a number (in {part!r})") from None
+            except ValueError as exc:  # a checker of this module says what is wrong
+                what = f"{value!r} is not a number" if convert is float else str(exc)
+                raise InputError(f"{arg}: {what} (in {part!r})") from None
     return out

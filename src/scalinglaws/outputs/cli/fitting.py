@@ -33,6 +33,7 @@ def cmd_fit(args) -> int:
     if args.uncertainty and resamples is None:
         resamples = 1000
     _refuse_unused_fit_flags(args, resamples)
+    _refuse_replacing_more(args, resamples)
     fixed = key_values(args.fix, "--fix") or None
     tied = key_values(args.tie, "--tie", str) or None
     runs = runs_from_args(args)
@@ -55,6 +56,32 @@ def cmd_fit(args) -> int:
         law = law.with_bootstrap(_bootstrap(args, result, runs, resamples))
     _show_fit(args, runs, result, law)
     return 0 if result.success else 1
+
+
+def _refuse_replacing_more(args, resamples) -> None:
+    """``--out`` naming a fit that carries a bootstrap or a calibration this fit will not
+    have (minutes of resampling): replaced only with ``--force``, as the README's --out row
+    says. The shared check (``_files.check_output_path``) replaces a document of the same
+    kind unasked (re-running a command replaces its own), and every fit is a fit."""
+    if not args.out or args.force or not os.path.isfile(args.out):
+        return
+    try:
+        with open(args.out, "rb") as handle:
+            head = handle.read(1)
+            doc = json.loads(head + handle.read()) if head == b"{" else None
+    except (OSError, ValueError, RecursionError):
+        return  # not a JSON document: the shared check has judged it
+    if not isinstance(doc, dict) or doc.get("kind") != "scalinglaws.fit":
+        return
+    boot = doc.get("bootstrap")
+    lost = [*([f"its bootstrap ({boot.get('n_resamples', '?')} resamples)"]
+              if isinstance(boot, dict) and not resamples else []),
+            *(["its calibration (fit --uncertainty)"]
+              if doc.get("uncertainty") and not args.uncertainty else [])]
+    if lost:
+        raise InputError(f"--out {args.out!r} holds a fit with {' and '.join(lost)}, which this "
+                         "fit, without them, would replace; choose another name or pass "
+                         "--force to replace it")
 
 
 def _bootstrap(args, result, runs, resamples):
@@ -178,8 +205,16 @@ def cmd_predict(args) -> int:
     prediction = predict(result, confidence_level=args.confidence_level, **used)
     frame = prediction.to_frame()
     _print_table(args, frame)
-    _print_level(args, prediction.confidence_level, prediction.n_draws,
-                 prediction=prediction.interval == "prediction")
+    method, predicted = prediction.method, None
+    if prediction.interval == "prediction" and not args.json:
+        # a calibrated law's method is the prediction interval's; the confidence columns
+        # have their own (the draws' percentiles, with or without a restriction's allowance)
+        predicted = method
+        method = predict(result, confidence_level=args.confidence_level,
+                         interval="confidence", **used).method
+    _print_level(args, prediction.confidence_level, prediction.n_draws, method,
+                 prediction_method=predicted)
+    _print_restriction(args, getattr(result, "fit", result), prediction.n_draws, method)
     write_output(args, frame)
     return 0
 
@@ -192,19 +227,23 @@ def _print_table(args, frame) -> None:
         print(format_table(frame))
 
 
-def _print_level(args, level, n_draws, *, prediction: bool = False) -> None:
+def _print_level(args, level, n_draws, method: str, *,
+                 prediction_method: str | None = None) -> None:
     """Under a table with intervals, their level and kind (a 0.8 interval looks like a
-    0.95 one otherwise)."""
-    if args.json or not (n_draws or prediction):
+    0.95 one otherwise), in the words of the result's own ``method`` (the JSON's: a fixed
+    parameter's bias excluded, a tie's widening...); ``prediction_method`` for a
+    calibrated law's prediction intervals."""
+    if args.json or not (n_draws or prediction_method is not None):
         return
     # every interval over draws (predict, optimal) is a percentile one, whatever method
-    # the fit's bootstrap had (scalinglaws.predict warns when that differs): say which
-    source = f"bootstrap percentile, over {n_draws} draws" if n_draws else "delta method"
-    print(f"\nconfidence intervals: {100 * level:g}% two-sided ({source})")
-    if prediction:
-        print(f"prediction intervals: {100 * level:g}% two-sided (delta-method parameter term, "
-              "or the confidence interval where wider, plus run-to-run scatter and the "
-              "rollout's extrapolation term)")
+    # the fit's bootstrap had (scalinglaws.predict warns when that differs)
+    source = method or ("bootstrap percentile" if n_draws else "delta method")
+    over = f", over {n_draws} draws" if n_draws and "bootstrap" in source else ""
+    print(f"\nconfidence intervals: {100 * level:g}% two-sided ({source}{over})")
+    if prediction_method is not None:
+        print(f"prediction intervals: {100 * level:g}% two-sided ({prediction_method}: "
+              "delta-method parameter term, or the confidence interval where wider, plus "
+              "run-to-run scatter and the rollout's extrapolation term)")
 
 
 def cmd_optimal(args) -> int:
@@ -223,34 +262,41 @@ def cmd_optimal(args) -> int:
                                  confidence_level=args.confidence_level)
     frame = allocation.to_frame()
     _print_table(args, frame)
-    _print_level(args, allocation.confidence_level, allocation.n_draws)
-    _print_restriction(args, getattr(result, "fit", result), allocation)
+    _print_level(args, allocation.confidence_level, allocation.n_draws,
+                 allocation.interval_method)
+    _print_restriction(args, getattr(result, "fit", result), allocation.n_draws,
+                       allocation.interval_method, allocation=True)
     write_output(args, frame)
     return 0
 
 
-def _print_restriction(args, fit, allocation) -> None:
-    """Under an allocation with intervals from a tied or fixed fit: what its intervals do
-    with the restriction. A plain fit's bootstrap refits keep it, so they hold it as exact
-    (a reviewer read a preset extrapolate law's N_opt interval, 2.59-3.22B, as the data's;
-    untied, 2.10-5.62B); a calibrated law's are widened to the fit without it
-    (analysis/restricted.py)."""
-    if args.json or not allocation.n_draws or not (fit.tied or fit.fixed):
+def _print_restriction(args, fit, n_draws, method: str, *, allocation: bool = False) -> None:
+    """Under intervals over draws of a tied or fixed fit (``predict``, ``optimal``): what
+    they do with the restriction, as their ``method`` says. A plain fit's bootstrap refits
+    keep it, so they hold it as exact (a reviewer read a preset extrapolate law's N_opt
+    interval, 2.59-3.22B, as the data's; untied, 2.10-5.62B); a calibrated law's are
+    widened to the fit without it (analysis/restricted.py) or, for a prediction, get its
+    bias allowance (uncertainty/calibrated.py)."""
+    if args.json or not n_draws or not (fit.tied or fit.fixed):
         return
     from ...uncertainty.delta import describe_restriction
 
     restriction = describe_restriction(fit.tied, fit.fixed)
+    tied = dict(fit.tied)
     exponent = ("; with beta = alpha, N_opt and D_opt grow as C^0.5 exactly"
-                if dict(fit.tied).get("beta") == "alpha" or dict(fit.tied).get("alpha") == "beta"
+                if allocation and (tied.get("beta") == "alpha" or tied.get("alpha") == "beta")
                 else "")
-    if "widened" in allocation.interval_method:
+    if "widened" in method:
         print(f"note: the fit holds {restriction}{exponent}; the intervals are widened to the "
               "fit without it (delta method), which is what the runs say where the truth "
               "breaks it")
-        return
-    print(f"note: the intervals hold {restriction} as exact (every bootstrap refit keeps "
-          f"it{exponent}); a fit without it gives the data's own spread, and a calibrated "
-          "law (fit --uncertainty) widens them to it")
+    elif " bias excluded" in method:
+        print(f"note: the intervals hold {restriction} as exact (every bootstrap refit keeps "
+              f"it{exponent}); a fit without it gives the data's own spread, and a calibrated "
+              "law (fit --uncertainty) widens them to it")
+    elif " + " in method and "bias" in method:
+        print(f"note: the fit holds {restriction}{exponent}; the confidence intervals add an "
+              "allowance for the bias it may cause, estimated from the fit without it")
 
 
 def _data_constrained_optimal(args, result, k) -> int:

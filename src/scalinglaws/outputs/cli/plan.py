@@ -3,6 +3,7 @@ possible per FLOP (standard grid, planned grid, active design; real shapes).
 
     scalinglaws plan --target-compute 1e24 --sweep-budget 1e21
     scalinglaws plan --target-compute 1e24 --sweep-budget 1e21 --prior fit.json --json
+    scalinglaws plan --target loss --N 7B --D 140B --sweep-budget 1e21
     scalinglaws plan --target-compute 1e24 --sweep-budget 1e21 --shapes --throughput 4e14 \\
         --out plan.csv --figure plan.png
 """
@@ -82,6 +83,9 @@ def _target(args, flops_per_token):
                            flops_per_token=flops_per_token)
     if args.N is not None or args.D is not None:
         raise InputError(f"--N and --D go with --target loss, not --target {args.target}")
+    if args.target_compute is None:
+        raise InputError(f"--target {args.target} needs --target-compute FLOP (the compute of "
+                         "the model the sweep is for, e.g. 1e24)")
     return Target.make(args.target, C=args.target_compute, flops_per_token=flops_per_token)
 
 
@@ -147,8 +151,10 @@ def register(sub) -> None:
                     "target per FLOP. Widths are linearised predictions averaged over the "
                     "prior's draws. " + UNITS,
         formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--target-compute", type=positive_float, required=True, metavar="FLOP",
-                   help="training compute of the model the sweep is for, e.g. 1e24")
+    p.add_argument("--target-compute", type=positive_float, metavar="FLOP",
+                   help="training compute of the model the sweep is for, e.g. 1e24 (with "
+                        "--target loss: k N D of --N/--D, which it may repeat but not "
+                        "contradict)")
     p.add_argument("--sweep-budget", type=positive_float, required=True, metavar="FLOP",
                    help="compute the sweep may spend, e.g. 1e21")
     p.add_argument("--prior", default="hoffmann", action=_PriorAction, metavar="NAME|FIT",

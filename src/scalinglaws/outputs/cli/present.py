@@ -6,10 +6,11 @@ import argparse
 import json
 
 from ..._exceptions import InputError
-from ._common import (DEFAULT_SEED, UNITS, activity, add_bootstrap_options, add_data_options, add_fit_argument,
-                      add_jobs_option, add_output_options, add_seed_option, check_out,
-                      optional_runs_from_args, output_file, quantity, show_progress,
-                      worker_count)
+from ._common import (DEFAULT_SEED, UNITS, activity, add_bootstrap_options, add_budget_options,
+                      add_data_options, add_fit_argument, add_jobs_option, add_output_options,
+                      add_seed_option, check_out, optional_runs_from_args, output_file,
+                      positive_int, quantity, show_progress, worker_count)
+from .approaches import _budget_options  # the isoflop command's reading of the three flags
 
 
 def _dpi(text: str) -> int:
@@ -64,11 +65,26 @@ def cmd_plot(args) -> int:
     from ..report import save_figure
 
     out = check_out(args, args.out or f"{args.kind}.png")
+    kwargs = {"x": args.x} if args.kind == "fit" and args.x else {}
+    budget = {name: value for name, value in _budget_options(args).items() if value is not None}
+    if args.min_points is not None:
+        budget["min_points"] = args.min_points
+    if budget and args.kind != "isoflop":
+        raise InputError("--budget, --n-bins, --bin-width-dex and --min-points say how runs form "
+                         f"the budgets of IsoFLOP profiles: they apply to plot isoflop, not "
+                         f"{args.kind}")
+    if budget:  # else isoflop_fit's default (a budget column when the runs have one, else C)
+        kwargs["isoflop_options"] = budget
     result = load(args.fit)
     runs = optional_runs_from_args(args, fit=result)
-    kwargs = {"x": args.x} if args.kind == "fit" and args.x else {}
-    with activity(f"drawing {args.kind}"), output_file(out) as tmp:
-        save_figure(args.kind, result, runs, tmp, dpi=args.dpi, **kwargs)
+    try:
+        with activity(f"drawing {args.kind}"), output_file(out) as tmp:
+            save_figure(args.kind, result, runs, tmp, dpi=args.dpi, **kwargs)
+    except InputError as exc:
+        if "budget='bin'" in str(exc):  # the library names its keywords; say the flags
+            raise InputError(f"{exc} (on the command line: --budget bin with --n-bins K or "
+                             "--bin-width-dex W, or --budget COLUMN)") from None
+        raise
     print(out)
     return 0
 
@@ -136,6 +152,9 @@ def register(sub) -> None:
     p.add_argument("--dpi", type=_dpi, default=150,
                    help="resolution of raster images, 10 to 2400 dots per inch (default 150)")
     p.add_argument("--x", choices=["N", "D", "C"], help="horizontal axis of `fit` (default N)")
+    add_budget_options(p)  # isoflop: how the runs form budgets, as `scalinglaws isoflop`
+    p.add_argument("--min-points", type=positive_int, default=None, metavar="K",
+                   help="isoflop: fewest runs a budget needs (default 5)")
     p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("report", help="one self-contained HTML report of a saved fit",

@@ -20,6 +20,7 @@ from ._common import (
     add_output_options,
     add_seed_option,
     delimiter,
+    fraction,
     key_values,
     output_file,
     positive_float,
@@ -56,9 +57,11 @@ def _table(args):
 
 def _target(args) -> dict:
     target = key_values(args.target, "--target", _quantity)
-    unknown = sorted(set(target) - {"N", "D"})
-    if unknown:
-        raise InputError(f"--target takes N=... and D=..., not {unknown[0]}")
+    unknown = [name for name in target if name not in ("N", "D")]
+    if unknown:  # case-sensitive, as the flags --N and --D of the other commands
+        hint = ("; the names are N and D, in capitals (as the flags --N and --D)"
+                if {name.upper() for name in unknown} & {"N", "D"} else "")
+        raise InputError(f"--target takes N=... and D=..., not {', '.join(unknown)}{hint}")
     if args.target_run is None and set(target) != {"N", "D"}:
         raise InputError("give --target N=...,D=... (e.g. N=13.2B,D=5T) or --target-run RUN")
     return target
@@ -74,6 +77,8 @@ def cmd_tasks_fit(args) -> int:
     overrides = {}
     if args.fit_runs is not None:
         overrides["fit_runs"] = args.fit_runs or None
+    if args.step2_drop_fraction is not None:
+        overrides["step2_drop_fraction"] = args.step2_drop_fraction
     if args.preset not in PRESETS:
         raise InputError(f"--preset must be one of {', '.join(sorted(PRESETS))}, got "
                          f"{args.preset!r}")
@@ -133,6 +138,7 @@ def register(sub) -> None:
         p._option_string_actions[refused].help = argparse.SUPPRESS
     # a repeated row is a second copy of one checkpoint, which a task table refuses anyway
     p.set_defaults(duplicates="raise")
+    p._option_string_actions["--duplicates"].choices = ["raise", "drop"]
     p._option_string_actions["--duplicates"].help = (
         "rows repeating an earlier row in every column (a log appended twice): refuse them "
         "(default), or drop all but the first (with a warning)")
@@ -151,6 +157,10 @@ def register(sub) -> None:
     p.add_argument("--fit-runs", metavar="EXPR",
                    help="which runs to fit, as a query on the table's columns (default: the "
                         "preset's, e.g. \"paper_role == 'ladder_fit'\"; '' fits every run)")
+    p.add_argument("--step2-drop-fraction", type=fraction, metavar="F",
+                   help="step 2 fits each run's checkpoints after dropping its first ceil(F n) "
+                        "of n (default: the preset's, 0.1 for ladder; 0 keeps a table's one "
+                        "evaluation per run)")
     add_bootstrap_options(p, what="the ladder's runs (each with its block of checkpoints)")
     p.add_argument("--verdicts", action="store_true",
                    help="judge each task's predictability (a rollout inside the ladder and "
