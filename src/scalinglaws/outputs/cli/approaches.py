@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 
 from ..._exceptions import InputError
-from ._common import (UNITS, add_bootstrap_options, add_by_option, add_cluster_option,
-                      add_data_options, add_form_option, add_group_option, add_output_options,
+from ._common import (UNITS, add_bootstrap_options, add_budget_options, add_by_option,
+                      add_cluster_option, add_data_options, add_form_option, add_group_option,
+                      add_output_options,
                       add_quantity_options, add_seed_option, for_each_group, positive_float,
                       positive_int, print_json, probability, quantities, runs_from_args,
                       show_progress, write_output, save_figure, clusters_from_flag)
@@ -230,17 +231,8 @@ def register(sub) -> None:
                                    "Continuous compute values (every run its own C) need "
                                    "--budget bin with --n-bins or --bin-width-dex. " + UNITS)
     add_data_options(p)
-    p.add_argument("--budget", metavar="C|bin|COLUMN", default=None,
-                   help="how runs form budgets: C (runs with the same compute), bin (bins of "
-                        "log10 C, see --n-bins / --bin-width-dex), or a column holding each "
-                        "run's budget label (default: C, refusing continuous compute)")
+    add_budget_options(p)
     p.add_argument("--budget-column", dest="budget", help=argparse.SUPPRESS)
-    p.add_argument("--n-bins", type=positive_int, default=None, metavar="K",
-                   help="with --budget bin: K equal bins of log10 C between the smallest and "
-                        "largest compute")
-    p.add_argument("--bin-width-dex", type=positive_float, default=None, metavar="W",
-                   help="with --budget bin: bins W decades wide from the smallest compute "
-                        "(e.g. 0.1)")
     p.add_argument("--curve", default="parabola", choices=["parabola", "poly", "akima"],
                    help="per-budget curve of loss against log N (default parabola)")
     p.add_argument("--degree", type=positive_int, default=2, metavar="K",
