@@ -110,6 +110,29 @@ def test_a_calibrated_tied_law_spans_the_free_fit_delta_interval(laws):
     assert widened.intervals["N"][0][1] < plain.intervals["N"][0][1]
 
 
+@pytest.mark.parametrize("ties, fixed, fit_words", [
+    ({"beta": "alpha"}, {}, "the fit without the tie"),
+    ({}, {"E": 1.69}, "the fit with the fixed parameters free"),
+    ({"beta": "alpha"}, {"E": 1.69}, "the fit without the tie and with the fixed parameters free"),
+])
+def test_the_widened_method_names_the_unrestricted_fit_in_words(ties, fixed, fit_words):
+    """The method reads as a sentence for every restriction (it once read "the fit without
+    the fixed-parameter (delta method)")."""
+    from types import SimpleNamespace
+
+    from scalinglaws.analysis.restricted import restricted_intervals
+    from scalinglaws.uncertainty.delta import UnrestrictedLaw
+
+    form = TRUE_LAW.form
+    law = UnrestrictedLaw(ties=ties, params=DEFAULT_TRUTH["chinchilla"],
+                          covariance=1e-4 * np.eye(5), fixed=fixed)
+    fit = SimpleNamespace(fit=SimpleNamespace(form=form, tied=ties, fixed=fixed),
+                          unrestricted=law)
+    _, method = restricted_intervals(fit, lambda rows: {"x": np.ones((len(rows), 1))},
+                                     {"x": ([0.5], [2.0])}, 0.95)
+    assert method == f"bootstrap percentile, widened to {fit_words} (delta method)"
+
+
 def test_every_allocation_question_widens(laws):
     tied, calibrated, _ = laws
     for name, ask in (("compute_for_loss", lambda law: ex.compute_for_loss(law, 2.3)),

@@ -86,5 +86,12 @@ def restricted_intervals(fit, evaluate: Callable[[np.ndarray], Mapping[str, np.n
         usable = np.isfinite(free_low) & np.isfinite(free_high)
         out[name] = (shaped(np.where(usable, np.fmin(low_flat, free_low), low_flat), shape),
                      shaped(np.where(usable, np.fmax(high_flat, free_high), high_flat), shape))
-    return out, (f"bootstrap percentile, widened to the fit without the "
-                 f"{law.kind} (delta method)")
+    return out, f"bootstrap percentile, widened to {_unrestricted_fit(law)} (delta method)"
+
+
+def _unrestricted_fit(law) -> str:
+    """The fit ``law`` is, in words for an interval's method: ``'the fit without the
+    tie'``, ``'the fit with the fixed parameters free'`` or both."""
+    parts = (["without the tie"] if law.ties else []) + (
+        ["with the fixed parameters free"] if law.fixed else [])
+    return "the fit " + (" and ".join(parts) or "without the restriction")
