@@ -55,6 +55,22 @@ def test_bootstrap_and_resamples_name_one_number(tmp_path, capsys):
     assert sl.load(out).bootstrap is None
 
 
+def test_fit_uncertainty_warns_once_about_a_diverged_run(tmp_path, capsys):
+    """One run's loss tripled: the fit named it (25 robust sd and more), and calibrate's
+    scatter, which sets it aside, named it again."""
+    import pandas as pd
+
+    frame = pd.read_csv(DATA)
+    frame.loc[20, "loss"] *= 3
+    frame.to_csv(tmp_path / "diverged.csv", index=False)
+    assert main(["fit", str(tmp_path / "diverged.csv"), "--uncertainty", "--bootstrap",
+                 "0"]) == 0
+    warnings = [line for line in capsys.readouterr().err.splitlines()
+                if line.startswith("scalinglaws: warning:")]
+    assert len(warnings) == 1, warnings
+    assert "1 run lies more than 25" in warnings[0] and "row 20 (line 22)" in warnings[0]
+
+
 def test_predict_prints_both_intervals_at_the_level_asked(law_file, capsys):
     assert main(["predict", str(law_file), "--N", "1B", "7B", "--D", "20B", "140B",
                  "--json"]) == 0

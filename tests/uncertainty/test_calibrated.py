@@ -292,42 +292,63 @@ def test_an_interval_does_not_narrow_as_a_run_steps_past_the_largest_fitted_one(
 
 
 def test_a_run_the_scatter_sets_aside_is_named_and_stays_in_the_rollout():
-    """A diverged run (its loss 2.5x the law's) is a gross outlier of the scatter. Leaving
-    such runs out of the rollout took the OLMo ladder's coverage from 100% to 37% (runs the
-    law mispredicts are what the extrapolation term measures), so they stay, and a warning
-    names them for the user to drop a diverged one."""
+    """A run 20% off the law (about 10 robust sd: below the fit's 25) is a gross outlier of
+    the scatter. Leaving such runs out of the rollout took the OLMo ladder's coverage from
+    100% to 37% (runs the law mispredicts are what the extrapolation term measures), so
+    they stay, and a warning names them for the user to drop a diverged one."""
     runs = sl.generate_sweep(rng=0)
     frame = runs.to_frame()
     row = frame.index[frame["C"] == frame["C"].max()][0]
-    frame.loc[row, "loss"] *= 2.5
-    diverged = sl.load_runs(frame)
+    frame.loc[row, "loss"] *= 1.2
+    off = sl.load_runs(frame)
     clean = calibrate(sl.fit(runs), runs, n_resamples=0, progress=False)
-    with pytest.warns(sl.ScalingLawsWarning, match="1 run lies more than 25"):  # the fit's
-        result = sl.fit(diverged)
+    result = sl.fit(off)  # no warning: 25 robust sd is the fit's threshold
+    assert "outliers" not in (result.diagnostics or {})
     # a question about the data, not an extrapolation: the package's data warning
     with pytest.warns(sl.ScalingLawsWarning, match=rf"<DataFrame>: 1 run lies more than 5 "
                                                    rf"robust .* \(row {row}\)") as caught:
-        law = calibrate(result, diverged, n_resamples=0, progress=False)
+        law = calibrate(result, off, n_resamples=0, progress=False)
     assert not any(issubclass(w.category, sl.ExtrapolationWarning) for w in caught)
     assert clean.scatter.n_outliers == 0 and law.scatter.n_outliers == 1
     assert law.calibration.n_points == clean.calibration.n_points  # kept in the rollout
 
 
+def test_a_diverged_run_the_fit_named_is_not_named_again():
+    """A diverged run (its loss 2.5x the law's): the fit's warning names it, and says what
+    it does to calibrated intervals; calibrate, whose scatter sets it aside and whose
+    rollout keeps it, does not name it a second time (`fit --uncertainty` warned twice)."""
+    runs = sl.generate_sweep(rng=0)
+    frame = runs.to_frame()
+    row = frame.index[frame["C"] == frame["C"].max()][0]
+    frame.loc[row, "loss"] *= 2.5
+    diverged = sl.load_runs(frame)
+    with pytest.warns(sl.ScalingLawsWarning, match=r"1 run lies more than 25 .*kept in "
+                                                   r"calibrate's rollout, widens every "
+                                                   r"interval"):
+        result = sl.fit(diverged)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sl.ScalingLawsWarning)
+        law = calibrate(result, diverged, n_resamples=0, progress=False)
+    assert law.scatter.n_outliers == 1 and law.calibration is not None
+
+
 def test_the_runs_set_aside_are_named_by_their_rows_in_the_file(tmp_path):
     """The audit's m3.csv: row 5 missing and two repeats dropped on loading, rows 20 and 30
-    diverged. The warning named positions among the kept runs (19, 29); it names the rows
-    of the file and their lines, as the loader's messages do."""
+    off the law (25% and 30%: set aside, not diverged enough for the fit to name). The
+    warning named positions among the kept runs (19, 29); it names the rows of the file
+    and their lines, as the loader's messages do."""
     import pandas as pd
 
     frame = pd.read_csv("datasets/synthetic_chinchilla_sweep.csv")
     frame.loc[5, "loss"] = np.nan
-    frame.loc[20, "loss"], frame.loc[30, "loss"] = 9.5, 7.2
+    frame.loc[20, "loss"] *= 1.25
+    frame.loc[30, "loss"] *= 1.3
     pd.concat([frame, frame.iloc[10:12]], ignore_index=True).to_csv(tmp_path / "m3.csv",
                                                                    index=False)
-    with warnings.catch_warnings():  # the loader's and the fit's, tested where they live
+    with warnings.catch_warnings():  # the loader's, tested where they live
         warnings.simplefilter("ignore", sl.ScalingLawsWarning)
         runs = sl.load_runs(tmp_path / "m3.csv", nan_policy="omit", duplicates="drop")
-        result = sl.fit(runs)
+    result = sl.fit(runs)
     with pytest.warns(sl.ScalingLawsWarning, match="robust standard deviations") as caught:
         calibrate(result, runs, n_resamples=0, progress=False)
     message = str(caught[0].message)

@@ -132,8 +132,9 @@ def warn_diverged(result, runs, stacklevel: int = 3) -> None:
     warnings.warn(f"{runs.source}: {counted(n, 'run')} {'lies' if n == 1 else 'lie'} more than "
                   f"{DIVERGED:g} robust standard deviations of the residuals off the fitted "
                   f"law ({outliers_text(outliers)}): a diverged or mislogged run pulls every "
-                  "parameter. Check them, drop those that are not what the sweep measured "
-                  "(Runs.select or Runs.query; --exclude-top-loss K on the command line when "
-                  "they are the K runs of largest loss) and fit again; "
+                  "parameter (and, kept in calibrate's rollout, widens every interval beyond "
+                  "the fitted range). Check them, drop those that are not what the sweep "
+                  "measured (Runs.select or Runs.query; --exclude-top-loss K on the command "
+                  "line when they are the K runs of largest loss) and fit again; "
                   "result.diagnostics['outliers'] lists them", ScalingLawsWarning,
                   stacklevel=stacklevel)

@@ -555,8 +555,12 @@ def calibrate(result: FitResult, runs, *, n_resamples: int = 1000, rng=None,
         # calibrated coverage from 100% to 37%). A diverged run among them inflates tau:
         # say so, naming them, so the user can drop it
         # (a ScalingLawsWarning, as the fit's own about the runs: a run far off the law
-        # is a question about the data, not an extrapolation)
+        # is a question about the data, not an extrapolation). Runs the fit's own warning
+        # named (result.diagnostics["outliers"]: fitting.outliers.warn_diverged, which says
+        # what they do here too) are not named again (`fit --uncertainty` warned twice)
         outliers = outlier_runs(result, runs, spread)
+        named = ((result.diagnostics or {}).get("outliers") or {}).get("rows", ())
+        outliers &= ~np.isin(np.asarray(runs.row_numbers), np.asarray(named, dtype=int))
         if outliers.any():
             n = int(outliers.sum())
             warnings.warn(f"{runs.source}: {counted(n, 'run')} {'lies' if n == 1 else 'lie'} "
