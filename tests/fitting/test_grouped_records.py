@@ -115,3 +115,23 @@ def test_a_groups_allocation_uses_the_runs_flops_per_token(shared, tmp_path):
         grid = np.logspace(np.log10(N) - 2, np.log10(N) + 2, 12001)
         losses = law.predict(N=grid, D=C / (8.0 * grid))
         assert N == pytest.approx(grid[np.argmin(losses)], rel=1e-3)
+
+
+@pytest.mark.parametrize("shared", [(), ("alpha", "beta")], ids=["separate", "shared"])
+def test_a_diverged_run_is_named_with_its_group(tmp_path, shared):
+    """Row 20 of the bundled sweep with its loss tripled, in group 'a' of two: the plain
+    fit names such a run (fitting.outliers); the grouped fit gave no warning. It names it
+    now, with its group, its row and its line in the file, and records it in that group's
+    diagnostics only."""
+    table = pd.read_csv("datasets/synthetic_chinchilla_sweep.csv")
+    table["half"] = np.where(np.arange(len(table)) % 2 == 0, "a", "b")  # row 20 is in 'a'
+    table.loc[20, "loss"] *= 3
+    table.to_csv(tmp_path / "halves.csv", index=False)
+    with pytest.warns(sl.ScalingLawsWarning, match=r"halves\.csv, group half='a': 1 run lies "
+                                                   r"more than 25 robust standard deviations "
+                                                   r".*\(row 20 \(line 22\): loss 3") as caught:
+        result = sl.fit(tmp_path / "halves.csv", groups="half", shared=list(shared))
+    assert len([w for w in caught if "robust standard deviations" in str(w.message)]) == 1
+    assert result["a"].diagnostics["outliers"]["rows"] == (20,)
+    assert result["a"].diagnostics["outliers"]["lines"] == (22,)
+    assert "outliers" not in result["b"].diagnostics

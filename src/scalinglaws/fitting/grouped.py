@@ -52,12 +52,13 @@ of 10 runs; load 6-10). Step 3 couples all groups and runs in the calling proces
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import warnings
 
 import numpy as np
 
-from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
+from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError, user_stacklevel
 from .._parallel import PROCESS_CROSSOVER_SECONDS, map_blocks
 from .._text import counted
 from .._validation import as_names, check_numbers
@@ -68,6 +69,7 @@ from .engine import GRADIENT_TOLERANCE, _bound_tolerance, multistart_minimize
 from .polish import polish
 from .grouped_result import GroupedFitResult
 from .identifiability import design_limits, identifiability
+from .outliers import diverged_of, warn_diverged
 from .result import FitResult, fitted_range
 
 __all__ = ["GroupedFitResult", "GroupedFitter", "fit", "group_rows", "SECONDS_PER_GROUP_RUN"]
@@ -210,7 +212,7 @@ class GroupedFitter:
         if runs.selection:  # which rows of their table the runs are, as a single fit says
             recorded["rows"] = runs.selection
         return self._result(stack, keys, rows, prints, ranges, separate, f_sep, final, n_starts,
-                            nit, nfev, groups, recorded)
+                            nit, nfev, groups, recorded, (runs, inputs, targets))
 
     def _joint(self, stack, separate):
         """Step 3 of the module docstring: the joint starts and the joint block LM."""
@@ -238,8 +240,10 @@ class GroupedFitter:
         return theta, nit, nfev
 
     def _result(self, stack, keys, rows, prints, ranges, separate, f_sep, final, n_starts, nit,
-                nfev, column, recorded):
+                nfev, column, recorded, data):
         form, fitter = self.fitter.form, self.fitter
+        runs, inputs, targets = data  # the runs, and each group's inputs and losses
+        row_numbers = np.asarray(runs.row_numbers)  # each run's row in its table
         theta = final["theta"][0]
         f_groups = final["f"][0]
         coupled = bool(self.shared)
@@ -249,7 +253,7 @@ class GroupedFitter:
         per_index = [fitter.free.index(n) for n in self.per_group]
         options = {**fitter.options(), **recorded}
         grouping = {"groups": column, "shared": list(self.shared)}
-        results, separate_results, problems = {}, {}, []
+        results, separate_results, problems, diverged = {}, {}, [], []
         on_lower = theta <= fitter.lower + _bound_tolerance(fitter.lower)
         on_upper = theta >= fitter.upper - _bound_tolerance(fitter.upper)
         bound = (np.isfinite(fitter.lower) & on_lower) | (np.isfinite(fitter.upper) & on_upper)
@@ -274,6 +278,14 @@ class GroupedFitter:
                 options={**options, **grouping, "group": key}, data_fingerprint=prints[g],
                 nit=int(nit), nfev=int(nfev), gradient=float(gradient[g]),
                 residuals=r[g, :count], diagnostics=diagnostics, fitted_range=ranges[g])
+            # runs far off the group's law, by their rows in the table, as a single fit
+            # names them (diagnostics["outliers"] and a warning naming the group, below)
+            outliers = diverged_of(results[key], inputs[g], targets[g],
+                                   row_numbers[rows[g]], runs.source_lines)
+            if outliers:
+                results[key] = dataclasses.replace(results[key], diagnostics={
+                    **diagnostics, "outliers": outliers})
+                diverged.append(key)
             if coupled:
                 values = form.to_public(fitter._expand(separate[g][None])[0])
                 separate_results[key] = FitResult.from_params(form, dict(zip(form.param_names,
@@ -310,6 +322,9 @@ class GroupedFitter:
         for text in messages:
             category = ConvergenceWarning if "converge" in text else IdentifiabilityWarning
             warnings.warn(text, category, stacklevel=4)
+        for key in diverged:
+            warn_diverged(results[key], runs, stacklevel=user_stacklevel() + 1,
+                          group=f"{column}={key!r}")
         return result
 
 
@@ -510,6 +525,10 @@ def fit(runs, form="chinchilla", *, estimator, groups: str | None = None, shared
     Returns
     -------
     GroupedFitResult
+        Runs more than 25 robust standard deviations off their group's law (a diverged
+        run) are named, with the group, in a warning and in that group's
+        ``result[group].diagnostics["outliers"]``, as a single fit names them
+        (:mod:`.outliers`).
 
     Examples
     --------

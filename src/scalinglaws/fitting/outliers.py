@@ -36,7 +36,7 @@ from .._text import counted
 from ..data.cells import _row_text
 
 __all__ = ["MAD_TO_SD", "SET_ASIDE", "DIVERGED", "DIVERGED_FLOOR", "gross_outliers",
-           "robust_deviations", "diverged_runs", "outliers_text", "rows_text",
+           "robust_deviations", "diverged_runs", "diverged_of", "outliers_text", "rows_text",
            "warn_diverged"]
 
 MAD_TO_SD = 1.482602218505602  # 1 / Phi^-1(3/4): the MAD of a normal sample is 0.6745 sd
@@ -84,11 +84,19 @@ def diverged_runs(result, runs) -> dict | None:
     came from one), ``log_residuals`` ``log f - log L`` and ``robust_sd`` how many
     robust standard deviations each lies off.
     """
+    return diverged_of(result, runs.inputs(result.form.inputs), runs.loss, runs.row_numbers,
+                       runs.source_lines)
+
+
+def diverged_of(result, inputs, loss, row_numbers, source_lines=None) -> dict | None:
+    """:func:`diverged_runs` of the runs given as arrays: ``inputs`` (the law's inputs by
+    name), ``loss``, and each run's row in its table (``row_numbers``) and the table's
+    ``source_lines`` (None: not from a file); a grouped fit's group passes its own runs."""
     if getattr(result, "residuals", None) is None:  # no start gave a finite objective
         return None
     with np.errstate(all="ignore"):
-        predicted = np.asarray(result.predict(**runs.inputs(result.form.inputs)), dtype=float)
-        z = np.log(predicted) - np.log(runs.loss)
+        predicted = np.asarray(result.predict(**inputs), dtype=float)
+        z = np.log(predicted) - np.log(np.asarray(loss, dtype=float))
     finite = np.isfinite(z)
     if finite.sum() < 3:
         return None
@@ -99,11 +107,11 @@ def diverged_runs(result, runs) -> dict | None:
                          & (np.abs(z - centre) > DIVERGED_FLOOR))
     if far.size == 0:
         return None
-    rows = [int(runs.row_numbers[i]) for i in far]
+    rows = [int(row_numbers[i]) for i in far]
     out = {"rows": rows, "log_residuals": [float(z[i]) for i in far],
            "robust_sd": [float(deviation[i]) for i in far], "threshold": DIVERGED}
-    if runs.source_lines is not None:
-        out["lines"] = [int(runs.source_lines[row]) for row in rows]
+    if source_lines is not None:
+        out["lines"] = [int(source_lines[row]) for row in rows]
     return out
 
 
@@ -122,14 +130,16 @@ def outliers_text(outliers: dict, shown: int = 10) -> str:
     return "; ".join(words)
 
 
-def warn_diverged(result, runs, stacklevel: int = 3) -> None:
+def warn_diverged(result, runs, stacklevel: int = 3, *, group: str | None = None) -> None:
     """A :class:`~scalinglaws.ScalingLawsWarning` naming the runs of
-    ``result.diagnostics["outliers"]`` (:func:`diverged_runs`), if any."""
+    ``result.diagnostics["outliers"]`` (:func:`diverged_runs`), if any; ``group``
+    (``"setting='a'"``) names the group of a grouped fit whose law ``result`` is."""
     outliers = (result.diagnostics or {}).get("outliers")
     if not outliers:
         return
     n = len(outliers["rows"])
-    warnings.warn(f"{runs.source}: {counted(n, 'run')} {'lies' if n == 1 else 'lie'} more than "
+    where = runs.source if group is None else f"{runs.source}, group {group}"
+    warnings.warn(f"{where}: {counted(n, 'run')} {'lies' if n == 1 else 'lie'} more than "
                   f"{DIVERGED:g} robust standard deviations of the residuals off the fitted "
                   f"law ({outliers_text(outliers)}): a diverged or mislogged run pulls every "
                   "parameter (and, kept in calibrate's rollout, widens every interval beyond "
