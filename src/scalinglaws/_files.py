@@ -47,9 +47,9 @@ _KINDS = {".json": "json", ".csv": "table", ".tsv": "table", ".tab": "table",
           ".jsonl": "table", ".ndjson": "table", ".parquet": "table", ".pq": "table",
           ".html": "html", ".htm": "html", ".png": "image", ".pdf": "image", ".svg": "image",
           ".jpg": "image", ".jpeg": "image"}
-#: the usual suffix of each kind, for messages
-_SUFFIX_OF = {"fit": ".json", "json": ".json", "table": ".csv", "html": ".html",
-              "image": ".png, .pdf or .svg"}
+#: the usual suffix of each kind, for messages (a figure's: any of matplotlib's formats,
+#: which its writers check its name against, outputs.plot._formats.check_image_format)
+_SUFFIX_OF = {"fit": ".json", "json": ".json", "table": ".csv", "html": ".html"}
 _STALE_AFTER = 86400  #: seconds: a temporary file of ours this old was left by a killed writer
 
 
@@ -462,7 +462,9 @@ def check_output_path(out, *, inputs: Iterable = (), kind: str | None = None,
                              f"wrote: fits and its other JSON documents, reports, figures); "
                              f"choose another name or pass {force_option} to replace it")
     named = _KINDS.get(path.suffix.lower())
-    if (kind is not None and named is not None and named != kind and not force
+    # (an image's name is checked against every format matplotlib writes by the callers
+    # that write figures, --force or not: a figure named like a table cannot be drawn)
+    if (kind not in (None, "image") and named is not None and named != kind and not force
             and {named, kind} != {"json", "fit"}):
         # `fit --out fit.csv` would write JSON under a table's name, for the next tool to
         # misread

@@ -309,6 +309,33 @@ def test_a_figure_suffix_matplotlib_cannot_write_is_refused_before_work_even_wit
     assert not list(tmp_path.glob("*fig*"))
 
 
+@pytest.mark.parametrize("command", sorted(_FIGURE_COMMANDS))
+def test_a_figure_named_like_a_table_is_refused_with_every_format_matplotlib_writes(
+        command, tmp_path, monkeypatch, capsys, no_fitting):
+    # before: "end it with .png, .pdf or .svg (or pass --force)", though every format
+    # matplotlib lists is written and --force could not draw a .csv
+    from scalinglaws.outputs.plot._formats import image_formats
+
+    monkeypatch.chdir(tmp_path)
+    assert main([*_figure_argv(command, tmp_path), "--figure", "fig.csv"]) == 2
+    err = _one_line_error(capsys, "--figure 'fig.csv': end the name with the image format, "
+                                  "one of ." + ", .".join(image_formats()))
+    assert "--force" not in err
+
+
+@pytest.mark.parametrize("argv", [["plan"], ["compare"], ["backtest"], ["tasks", "fit"],
+                                  ["plot"]], ids=" ".join)
+def test_a_figure_options_help_names_formats_matplotlib_writes(argv, capsys):
+    # before: plan's --figure help said (.png, .pdf, .svg); each command had its own list
+    from scalinglaws.outputs.cli._common import FIGURE_FORMATS
+    from scalinglaws.outputs.plot._formats import image_formats
+
+    assert main([*argv, "--help"]) == 0
+    assert FIGURE_FORMATS in " ".join(capsys.readouterr().out.split())
+    named = [word.strip(".,") for word in FIGURE_FORMATS.split() if word.startswith(".")]
+    assert len(named) >= 5 and set(named) <= set(image_formats()), named
+
+
 def test_force_replaces_a_table_with_the_fit_instead_of_failing_after_the_work(tmp_path, capsys):
     # before: the inner save of the temporary file was not given --force, and refused its
     # .csv name after the fit: "error: `path` '/…/.other.csv.scalinglaws-….tmp.csv': …"

@@ -73,7 +73,7 @@ from ._values import (_quantity, _type, fraction, key_values, nonnegative_int,  
                       nonnegative_quantity, positive_float, positive_int, probability,
                       quantity)
 
-__all__ = ["UNITS", "DEFAULT_SEED", "key_values", "quantity", "positive_int", "nonnegative_int",
+__all__ = ["UNITS", "DEFAULT_SEED", "FIGURE_FORMATS", "key_values", "quantity", "positive_int", "nonnegative_int",
            "positive_float", "probability", "jobs", "add_data_options", "add_fit_argument",
            "add_form_option", "add_quantity_options", "quantity_flag", "add_flops_per_token_option",
            "add_json_option", "add_group_option", "add_by_option", "add_budget_options",
@@ -88,6 +88,12 @@ UNITS = ("units: N = parameters (count), D = training tokens, C = training compu
 
 #: the one default seed of every command: without --seed a command is reproducible
 DEFAULT_SEED = 0
+
+#: the formats of an option naming a figure (--figure, plot --out), in its help: those of
+#: outputs.plot._formats.image_formats, which is matplotlib's list; --help does not import
+#: matplotlib (seconds) to print it, and a name in another format is refused with it whole
+FIGURE_FORMATS = ("format from the suffix: any that matplotlib writes, such as .png, .pdf, "
+                  ".svg, .eps, .jpg, .tiff, .webp")
 
 #: attributes of the parsed arguments that name files a command reads; --out may be none
 INPUT_ATTRIBUTES = ("path", "fit", "data", "schedules", "log")

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..._exceptions import InputError
+from ._common import FIGURE_FORMATS
 from ._common import (UNITS, add_bootstrap_options, add_budget_options, add_by_option,
                       add_cluster_option, add_data_options, add_form_option, add_group_option,
                       add_output_options,
@@ -314,7 +315,6 @@ def register(sub) -> None:
                    help="the estimator to back-test (see `fit --preset`)")
     p.add_argument("--figure", "--plot", metavar="FILE.png",
                    help="with --rollout: draw the errors against the extrapolation factor "
-                        "(format from the suffix: .png, .pdf, .svg, .jpg...; --plot is "
-                        "the former name)")
+                        f"({FIGURE_FORMATS}; --plot is the former name)")
     add_output_options(p, "json", what="the back-test (JSON)")
     p.set_defaults(func=cmd_backtest)

@@ -6,6 +6,7 @@ import argparse
 import json
 
 from ..._exceptions import InputError
+from ._common import FIGURE_FORMATS
 from ._common import (UNITS, add_bootstrap_options, add_data_options, add_form_option,
                       add_group_option, add_jobs_option, add_output_options, add_seed_option,
                       output_file, positive_float, quantity, runs_from_args, show_progress,
@@ -125,6 +126,5 @@ def register(sub) -> None:
     add_output_options(p, "json", what="the comparison (JSON)")
     p.add_argument("--figure", metavar="PATH",
                    help="also draw loss against compute per group with the fitted frontiers "
-                        "and the multiplier against compute (format from the suffix: .png, .pdf, "
-                        ".svg, .jpg...)")
+                        f"and the multiplier against compute ({FIGURE_FORMATS})")
     p.set_defaults(func=cmd_compare)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 
 from ._common import (
+    FIGURE_FORMATS,
     UNITS,
     activity,
     add_flops_per_token_option,
@@ -201,7 +202,7 @@ def register(sub) -> None:
     add_seed_option(p)
     add_output_options(p, None, what="the plan or its runs")
     p.add_argument("--figure", metavar="PATH",
-                   help="draw the runs over the prior's loss landscape (.png, .pdf, .svg)")
+                   help=f"draw the runs over the prior's loss landscape ({FIGURE_FORMATS})")
     p.set_defaults(func=cmd_plan)
 
 

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from ..._exceptions import InputError
-from ._common import (DEFAULT_SEED, UNITS, activity, add_bootstrap_options, add_budget_options,
+from ._common import (DEFAULT_SEED, FIGURE_FORMATS, UNITS, activity, add_bootstrap_options, add_budget_options,
                       add_data_options, add_fit_argument, add_jobs_option, add_output_options,
                       add_seed_option, check_out, optional_runs_from_args, output_file,
                       positive_int, quantity, show_progress, worker_count)
@@ -146,8 +146,7 @@ def register(sub) -> None:
     p.add_argument("--data", metavar="PATH",
                    help="runs table (needed by fit, residuals and isoflop; drawn on landscape)")
     add_data_options(p, positional=False)
-    add_output_options(p, "image", what="the figure (format from the suffix: .png, .pdf, "
-                                        ".svg, .eps, .jpg, .tiff, .webp...); default KIND.png",
+    add_output_options(p, "image", what=f"the figure ({FIGURE_FORMATS}); default KIND.png",
                        json_flag=False)
     p.add_argument("--dpi", type=_dpi, default=150,
                    help="resolution of raster images, 10 to 2400 dots per inch (default 150)")

@@ -14,6 +14,7 @@ import json
 
 from ..._exceptions import InputError
 from ._common import (
+    FIGURE_FORMATS,
     _quantity,
     add_bootstrap_options,
     add_data_options,
@@ -169,6 +170,7 @@ def register(sub) -> None:
                    help="accuracy points a prediction may miss by, for the verdicts (default 2)")
     add_seed_option(p)
     p.add_argument("--figure", metavar="PNG",
-                   help="also draw accuracy against task loss, one panel per task")
+                   help=f"also draw accuracy against task loss, one panel per task "
+                        f"({FIGURE_FORMATS})")
     add_output_options(p, None, what="the prediction table")
     p.set_defaults(func=cmd_tasks_fit)
