@@ -665,6 +665,40 @@ def test_errors_name_the_flags_the_user_typed(capsys, tmp_path):
     assert "pass --duplicates drop" in capsys.readouterr().err
 
 
+def test_keyword_advice_reads_as_flags(tmp_path, capsys):
+    """budget='bin' (no underscore in the name) stayed a Python keyword in the CLI's
+    errors; a keyword inside a call (``bootstrap(..., method='bca')``) stays as it is."""
+    import argparse
+
+    from scalinglaws.outputs.cli import in_flags
+
+    args = argparse.Namespace(budget=None, n_bins=None, bin_width_dex=None, method=None)
+    assert in_flags("pass budget='bin' with `n_bins`", args) == "pass --budget bin with --n-bins"
+    assert in_flags("run bootstrap(..., method='bca')", args) == "run bootstrap(..., method='bca')"
+
+
+def test_the_isoflop_advice_on_continuous_compute_is_a_command_that_runs(tmp_path, capsys):
+    """Every run at its own compute: isoflop refuses, naming the flags that group the runs;
+    the command with them runs (the error mixed budget='bin' with flags)."""
+    import re
+
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.read_csv(DEFAULT_DATA)
+    frame["C"] *= np.exp(np.random.default_rng(0).normal(0.0, 0.05, len(frame)))
+    continuous = tmp_path / "continuous.csv"
+    frame.drop(columns="budget").to_csv(continuous, index=False)
+    assert main(["isoflop", str(continuous)]) == 2
+    err = capsys.readouterr().err
+    advice = re.search(r"pass (--budget \w+) with (--[a-z-]+) or (--[a-z-]+)", err)
+    assert advice, err
+    budget, width, bins = advice.groups()
+    assert (width, bins) == ("--bin-width-dex", "--n-bins")
+    assert main(["isoflop", str(continuous), *budget.split(), bins, "9", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["options"]["budget"].startswith("9 log10(C) bins")
+
+
 def test_loss_units_and_duplicates_flags(tmp_path, capsys):
     import numpy as np
     import pandas as pd

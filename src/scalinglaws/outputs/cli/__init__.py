@@ -362,9 +362,10 @@ _FLAG_OF = {"fixed": "fix", "tied": "tie", "n_resamples": "bootstrap", "rng": "s
 
 def in_flags(message: str, args) -> str:
     """``message`` with the Python argument names it quotes (`` `fixed` ``, `` `tied['beta']` ``,
-    `` `scatter=` ``, ``lr_policy='interpolate'``) spelt as this command's flags (``--fix``,
-    ``--tie beta``, ``--scatter``, ``--lr-policy interpolate``), so an error read on the
-    command line names what the user typed. Names that are no flag of the command stay."""
+    `` `scatter=` ``, ``lr_policy='interpolate'``, ``budget='bin'``) spelt as this command's
+    flags (``--fix``, ``--tie beta``, ``--scatter``, ``--lr-policy interpolate``, ``--budget
+    bin``), so an error read on the command line names what the user typed. Names that are
+    no flag of the command stay."""
     import re
 
     given = vars(args)
@@ -393,7 +394,8 @@ def in_flags(message: str, args) -> str:
 
     message = re.sub(r"`([A-Za-z_]\w*)(?:\[['\"]?([^'\"\]]*)['\"]?\])?(=)?`", quoted, message)
     message = re.sub(r"\bset ([a-z_]+) to '([^']*)'", setting, message)
-    return re.sub(r"\b([a-z]+_[a-z_]+)='([^']*)'", bare, message)
+    # name='value' as advice (pass budget='bin'), not inside a call (bootstrap(..., method=))
+    return re.sub(r"(?<!\.\.\., )\b([a-z][a-z_]*)='([^']*)'", bare, message)
 
 
 def _in_main_thread() -> bool:

@@ -50,17 +50,12 @@ def cmd_isoflop(args) -> int:
     for key, subset in for_each_group(args, runs):
         if key is not None and not args.json:
             print(f"\n== {args.by} = {key}", flush=True)
-        try:
-            result = isoflop_fit(subset, **budget, curve=args.curve, degree=args.degree,
-                                 min_points=args.min_points, n_resamples=args.bootstrap,
-                                 seed_noise=args.seed_noise,
-                                 confidence_level=args.confidence_level, rng=next(streams),
-                                 flops_per_token=args.flops_per_token)
-        except InputError as exc:
-            if "budget='bin'" in str(exc):  # the library names its keywords; say the flags
-                raise InputError(f"{exc} (on the command line: --budget bin with --n-bins K or "
-                                 "--bin-width-dex W, or --budget COLUMN)") from None
-            raise
+        # (an error's budget='bin' reads as --budget bin on the command line: cli.in_flags)
+        result = isoflop_fit(subset, **budget, curve=args.curve, degree=args.degree,
+                             min_points=args.min_points, n_resamples=args.bootstrap,
+                             seed_noise=args.seed_noise,
+                             confidence_level=args.confidence_level, rng=next(streams),
+                             flops_per_token=args.flops_per_token)
         document = result.to_dict()
         if args.by:  # each group drew from a child of --seed: the seed recorded is --seed's,
             # as isoflop_fit(runs, groups=..., rng=seed) records it
