@@ -4,13 +4,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from scalinglaws import BootstrapResamplingWarning
 from scalinglaws.outputs.cli import main
 from scalinglaws.outputs.reproduce import reproduce_hoffmann
 
 
 @pytest.fixture(scope="module")
 def hoffmann(epoch_csv):
-    return reproduce_hoffmann(epoch_csv, n_resamples=100, rng=0)
+    # 100 resamples keep the test fast, and are fewer than a 95% percentile interval needs
+    # (151 draws: uncertainty.draws_caveats), which the bootstrap rightly says; the
+    # reproduction let that warning past the suite's error filter (-W error too)
+    with pytest.warns(BootstrapResamplingWarning, match="100 draws are too few for a 95% "
+                                                        "percentile interval"):
+        return reproduce_hoffmann(epoch_csv, n_resamples=100, rng=0)
 
 
 def test_hoffmann_reproduction_tables(hoffmann):
@@ -40,6 +46,17 @@ def test_hoffmann_reproduction_tables(hoffmann):
     table3 = hoffmann.tables["Hoffmann Table 3 vs this fit"]
     assert len(table3) == 9 and (table3["tokens/param (this fit)"].between(10, 30)).all()
     assert "Epoch" in str(hoffmann)
+
+
+def test_the_bootstrap_warnings_of_the_reproduction_obey_the_callers_filters(epoch_csv):
+    # it set them to "default" around its bootstrap: shown to a caller who ignored them,
+    # passed by one who made them errors
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", BootstrapResamplingWarning)
+        with pytest.raises(BootstrapResamplingWarning, match="20 draws are too few"):
+            reproduce_hoffmann(epoch_csv, n_resamples=20, rng=0)
 
 
 def test_cli_reproduce_hoffmann(epoch_csv, tmp_path, capsys):
