@@ -389,7 +389,7 @@ def _uncertainty(law) -> str:
     s, c = law.scatter, law.calibration
     rows = [["run-to-run scatter", f"sd(log loss) = {s.sigma:.4g} ({_e(s.model)}"
              + (f", coefficient {s.coefficient:.3g}" if s.coefficient else "")
-             + f"; {s.dof:.0f} dof, {s.n_outliers} outliers set aside)"],
+             + f"; {s.dof:.0f} dof, {counted(s.n_outliers, 'outlier')} set aside)"],
             ["parameters", "delta-method covariance"
              + (f"; bootstrap of {law.bootstrap.n_resamples} resamples for confidence intervals"
                 if law.bootstrap is not None else "")]]

@@ -18,7 +18,7 @@ def uncertainty_summary(law) -> list[str]:
     shape = {"constant": "", "power": f" x ({s.axis}/{s.reference:.3g})^{s.coefficient:.3g}",
              "ratio": f" x exp({s.coefficient:.3g} (log(D/N) - {s.ratio_center:.3g})^2)"}
     lines.append(f"  scatter       sd(log loss) = {s.sigma:.4g}{shape[s.model]}"
-                 f"  ({s.source}, {s.dof:.0f} dof, {s.n_outliers} outliers set aside)")
+                 f"  ({s.source}, {s.dof:.0f} dof, {counted(s.n_outliers, 'outlier')} set aside)")
     if law.clusters is not None:
         # the scatter of replicas is their spread at equal inputs, whatever the runs
         scatter = ("the replicas' spread" if s.source == "replicates"

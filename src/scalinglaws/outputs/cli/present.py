@@ -141,7 +141,7 @@ def register(sub) -> None:
     p.add_argument("--data", metavar="PATH",
                    help="runs table (needed by fit, residuals and isoflop; drawn on landscape)")
     add_data_options(p, positional=False)
-    add_output_options(p, "image", what=f"the figure ({FIGURE_FORMATS}); default KIND.png",
+    add_output_options(p, "image", what=f"the figure ({FIGURE_FORMATS})", default="KIND.png",
                        json_flag=False)
     p.add_argument("--dpi", type=_dpi, default=150,
                    help="resolution of raster images, 10 to 2400 dots per inch (default 150)")
