@@ -280,6 +280,27 @@ def test_tables_json_and_reproducibility(three, tmp_path):
         result.test["p_value"] = 0.0
 
 
+def test_tables_say_what_their_intervals_are_as_every_result_table(three):
+    """Before, the comparison's tables had no attrs, and its document named the method
+    ``options.interval`` with no ``schema_version``."""
+    frame, result = three  # 30 resamples of runs within groups, at the default level
+    expected = {"interval": "confidence", "method": "bootstrap percentile, runs resampled "
+                "within groups", "confidence_level": 0.95, "n_resamples": 30}
+    for table in (result.table_estimates, result.table_differences, result.table_multipliers):
+        assert table.attrs == expected
+    doc = json.loads(result.to_json())
+    assert (doc["kind"], doc["schema_version"]) == ("scalinglaws.comparison", 1)
+    assert doc["package_version"] == sl.__version__
+    assert doc["options"]["method"] == expected["method"] and "interval" not in doc["options"]
+    # Approach 2 without resampling: t intervals from the regressions' standard errors
+    grouped = quiet(isoflop_fit, frame, groups="recipe", budget="budget")
+    isoflop = compare(grouped, "base", budgets=[1e21], confidence_level=0.9)
+    attrs = isoflop.table_multipliers.attrs
+    assert (attrs["interval"], attrs["confidence_level"], attrs["n_resamples"]) == (
+        "confidence", 0.9, 0)
+    assert attrs["method"].startswith("t, regression standard errors")
+
+
 def test_a_grouped_fit_with_its_bootstrap(three):
     frame, _ = three
     separate = quiet(sl.fit, frame, "chinchilla", groups="recipe")

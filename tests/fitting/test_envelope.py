@@ -155,6 +155,37 @@ def test_tokens_follow_each_runs_checkpoints_when_c_is_not_6nd():
     assert envelope_fit(curves).flop_model == "C = k N D"
 
 
+def test_no_k_is_reported_when_c_is_the_table_s_own_column():
+    # before: predict_optimal's attrs and to_dict() said flops_per_token 6.0 (the runs'
+    # unused default) beside flop_model "runs"; the command alone said null
+    curves = synthetic_training_curves(sizes=np.geomspace(1e8, 3e9, 6), noise=0.0)
+    frame = curves.to_frame()
+    per_token = np.where(frame["N"] < 5e8, 10.0, 7.25)  # C/(N D) of each run, by hand
+    frame["C"] = per_token * frame["N"] * frame["D"]
+    result = envelope_fit(frame, n_points=300)
+    assert result.flop_model == "runs" and result.flops_per_token is None
+    sizes = result.envelope.dropna(subset=["N"])["N"]
+    assert sizes.min() < 5e8 < sizes.max()  # runs of both ratios attain the envelope
+    assert result.flops_per_token_range == pytest.approx((7.25, 10.0), rel=1e-9)
+    attrs = result.predict_optimal([1e21, 1e22]).attrs
+    assert attrs["flops_per_token"] is None
+    assert attrs["flops_per_token_range"] == pytest.approx([7.25, 10.0], rel=1e-9)
+    doc = json.loads(result.to_json())
+    assert doc["flops_per_token"] is None
+    assert doc["flops_per_token_range"] == attrs["flops_per_token_range"]
+    # one ratio everywhere, not the runs' k: the range is that ratio; given as k, it is k
+    frame["C"] = 7.25 * frame["N"] * frame["D"]
+    other = envelope_fit(frame, n_points=300)
+    assert other.flops_per_token is None
+    assert other.flops_per_token_range == pytest.approx((7.25, 7.25), rel=1e-9)
+    exact = envelope_fit(frame, n_points=300, flops_per_token=7.25)
+    assert (exact.flop_model, exact.flops_per_token) == ("C = k N D", 7.25)
+    assert exact.flops_per_token_range is None
+    attrs = exact.predict_optimal(1e21).attrs
+    assert attrs["flops_per_token"] == 7.25 and "flops_per_token_range" not in attrs
+    assert "flops_per_token_range" not in exact.to_dict()
+
+
 def test_exports_and_frozen():
     env = envelope_fit(synthetic_training_curves(sizes=np.geomspace(1e8, 3e9, 6), rng=0))
     doc = json.loads(json.dumps(env.to_dict(), allow_nan=False))

@@ -292,7 +292,8 @@ def test_isoflop_command(capsys, shared_dir, tmp_path):
     docs = _json(capsys)
     assert docs == json.loads(grouped.read_text())
     # one document named inside (a bare list carried no kind: a re-run asked for --force)
-    assert list(docs)[:3] == ["kind", "by", "groups"] and docs["by"] == "setting"
+    assert list(docs)[:5] == ["kind", "schema_version", "package_version", "by", "groups"]
+    assert docs["by"] == "setting" and docs["schema_version"] == 1  # IsoFLOPResult's
     assert docs["kind"] == "scalinglaws.isoflop"
     assert len(docs["groups"]) == 15 and all("group" in d for d in docs["groups"])
     assert main([*argv, "--out", str(grouped)]) == 0  # the same command replaces its own file
@@ -426,11 +427,12 @@ def _json_pair(capsys):
 def test_diagnose_takes_lists_like_predict(fit_file, capsys):
     assert main(["diagnose", str(fit_file), "--N", "7B", "175B", "--D", "300B", "--json"]) == 0
     docs = _json(capsys)
-    assert list(docs) == ["kind", "models"] and docs["kind"] == "scalinglaws.diagnose"
+    header = ["kind", "schema_version", "package_version"]
+    assert list(docs) == [*header, "models"] and docs["kind"] == "scalinglaws.diagnose"
     assert len(docs["models"]) == 2
     assert main(["diagnose", str(fit_file), "--N", "175B", "--D", "300B", "--json"]) == 0
-    single = _json(capsys)  # one diagnosis is a document named inside, as --out writes it
-    assert single == {"kind": "scalinglaws.diagnose", **docs["models"][1]}
+    single = _json(capsys)  # one diagnosis is a document headed inside, as --out writes it
+    assert single == {**{name: docs[name] for name in header}, **docs["models"][1]}
 
 
 def test_out_on_every_command_that_produces_a_result(fit_file, tmp_path, capsys):

@@ -15,25 +15,38 @@ def test_format_table_pairs_intervals_and_reads_counts():
 
 
 def test_a_table_is_printed_and_written_as_one_document():
-    """``--json`` and ``--out x.json`` share json_document: a table becomes its kind, what
-    its attrs say of the rows and the rows at full precision; a dict is named unless it
-    names itself, several results under the list they name too; a bare list, which has no
-    place for a kind (a re-run asked for --force), is refused."""
+    """``--json`` and ``--out x.json`` share json_document: a table becomes its header
+    (kind, schema_version, package_version), what its attrs say of the rows and the rows at
+    full precision; a dict is headed unless it names another kind, several results under
+    the list they name too; a bare list, which has no place for a kind (a re-run asked for
+    --force), is refused, and so is a document without an int schema_version."""
     import pandas as pd
 
+    import scalinglaws
     from scalinglaws.outputs.cli._tables import json_document
 
     frame = pd.DataFrame({"N": [7e9], "loss": [2.0123456789012345], "loss_low": [1.9],
                           "loss_high": [float("nan")]})
-    frame.attrs.update(interval="confidence", confidence_level=0.8, n_draws=30)
-    assert json_document(frame, "scalinglaws.predict") == {
-        "kind": "scalinglaws.predict", "interval": "confidence", "confidence_level": 0.8,
-        "n_draws": 30,
+    frame.attrs.update(interval="confidence", confidence_level=0.8, n_draws=30,
+                       kind="not the header's")  # an attr never overrides the header
+    version = scalinglaws.__version__
+    header = {"kind": "scalinglaws.predict", "schema_version": 3, "package_version": version}
+    assert json_document(frame, "scalinglaws.predict", 3) == {
+        **header, "interval": "confidence", "confidence_level": 0.8, "n_draws": 30,
         "rows": [{"N": 7e9, "loss": 2.0123456789012345, "loss_low": 1.9, "loss_high": None}]}
-    assert json_document({"a": 1}, "scalinglaws.x") == {"kind": "scalinglaws.x", "a": 1}
-    assert json_document({"kind": "scalinglaws.fit"}, "scalinglaws.x") == \
+    assert list(json_document(frame, "scalinglaws.predict", 3))[:3] == list(header)
+    assert json_document({"a": 1}, "scalinglaws.x", 1) == {
+        "kind": "scalinglaws.x", "schema_version": 1, "package_version": version, "a": 1}
+    assert json_document({"kind": "scalinglaws.fit"}, "scalinglaws.x", 1) == \
         {"kind": "scalinglaws.fit"}
-    assert json_document({"models": [{"a": 1}, {"a": 2}]}, "scalinglaws.x") == \
-        {"kind": "scalinglaws.x", "models": [{"a": 1}, {"a": 2}]}
+    # a document of the command's kind keeps its own version (an IsoFLOP analysis's)
+    assert json_document({"kind": "scalinglaws.x", "schema_version": 5}, "scalinglaws.x", 1) \
+        == {"kind": "scalinglaws.x", "schema_version": 5, "package_version": version}
+    assert json_document({"models": [{"a": 1}, {"a": 2}]}, "scalinglaws.x", 2) == \
+        {"kind": "scalinglaws.x", "schema_version": 2, "package_version": version,
+         "models": [{"a": 1}, {"a": 2}]}
     with pytest.raises(TypeError, match="got list"):
-        json_document([{"a": 1}], "scalinglaws.x")
+        json_document([{"a": 1}], "scalinglaws.x", 1)
+    for bad in (None, True, 1.0):
+        with pytest.raises(TypeError, match="needs an int schema_version"):
+            json_document({"a": 1}, "scalinglaws.x", bad)

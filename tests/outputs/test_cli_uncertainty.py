@@ -100,7 +100,8 @@ def test_predict_with_a_plain_fit_has_no_prediction_columns(tmp_path, capsys):
     capsys.readouterr()
     assert main(["predict", str(out), "--N", "1B", "--D", "20B", "--json"]) == 0
     doc = _rows(capsys)
-    assert set(doc) == {"kind", "rows"}  # no interval: nothing to say of one
+    # no interval: nothing to say of one
+    assert set(doc) == {"kind", "schema_version", "package_version", "rows"}
     assert set(doc["rows"][0]) == {"N", "D", "loss"}
 
 

@@ -286,6 +286,79 @@ def test_non_json_numbers_are_refused(predictions):
         predictions_from_json(text)
 
 
+def _version_1(document: dict) -> dict:
+    """A version 1 document, as scalinglaws wrote it before every document said what its
+    intervals are in one vocabulary: the interval's fields in one object ``interval``, the
+    method's text as its ``kind``."""
+    old = {key: value for key, value in document.items()
+           if key not in ("interval", "method", "confidence_level", "n_resamples", "n_failed",
+                          "seed")}
+    old["schema_version"] = 1
+    old["interval"] = {"confidence_level": document["confidence_level"],
+                       "n_resamples": document["n_resamples"],
+                       "n_failed": document["n_failed"], "seed": document["seed"],
+                       "kind": document["method"]}
+    return old
+
+
+def test_the_interval_is_its_kind_as_in_every_document_and_version_1_still_loads(
+        predictions):
+    import jsonschema
+
+    from scalinglaws.analysis.downstream_predict import INTERVAL_KIND
+
+    document = predictions_to_dict(predictions)
+    # version 2: interval the kind (a string, as predict's and optimal's), its method and
+    # the bootstrap's settings beside it (20 resamples, rng=0: the fixture's)
+    assert document["schema_version"] == 2
+    assert (document["interval"], document["method"]) == ("confidence", INTERVAL_KIND)
+    assert (document["confidence_level"], document["n_resamples"], document["seed"]) == (
+        0.95, 20, 0)
+    old = _version_1(document)
+    assert isinstance(old["interval"], dict)
+    jsonschema.validate(old, schema())  # the shipped schema describes both versions
+    back = predictions_from_dict(old, source="old.json")
+    assert predictions_to_dict(back) == document  # read as it was, written as version 2
+    # without a bootstrap there is no interval to name
+    import dataclasses
+
+    bare = predictions_to_dict(dataclasses.replace(predictions, confidence_level=None,
+                                                   n_resamples=0, n_failed=0, seed=None))
+    assert (bare["interval"], bare["confidence_level"], bare["n_resamples"]) == (None, None, 0)
+    assert predictions_from_dict(bare).confidence_level is None
+
+
+def _with(document: dict, **changes) -> dict:
+    return {**document, **changes}
+
+
+def _without(document: dict, name: str) -> dict:
+    return {key: value for key, value in document.items() if key != name}
+
+
+def _v1_without_kind(document: dict) -> dict:
+    old = _version_1(document)
+    old["interval"] = _without(old["interval"], "kind")
+    return old
+
+
+@pytest.mark.parametrize("change, message", [
+    # a version 2 document with the version 1 object, or without its fields
+    (lambda d: _with(d, interval={"kind": "x"}), "field interval must be one of "
+                                                 "'confidence', null"),
+    (lambda d: _with(d, interval="prediction"), "field interval must be one of"),
+    (lambda d: _without(d, "method"), "field method is missing"),
+    (lambda d: _without(d, "n_resamples"), "field n_resamples is missing"),
+    # a version 1 document with a version 2 field, or its object incomplete
+    (lambda d: _with(_version_1(d), method="x"), "field method is not allowed here"),
+    (lambda d: _with(_version_1(d), interval="confidence"), "field interval must be an "
+                                                             "object"),
+    (_v1_without_kind, r"field interval.kind is missing"),
+])
+def test_each_version_is_checked_as_itself(predictions, change, message):
+    with pytest.raises(InputError, match=message):
+        predictions_from_dict(change(predictions_to_dict(predictions)), source="p.json")
+
 # ----------------------------------------------------------------------------- figure
 
 
@@ -338,7 +411,7 @@ def test_the_document_records_the_bootstrap_seed_and_older_ones_load(synthetic_c
     capsys.readouterr()
     assert code == 0
     doc = json.loads(out.read_text())
-    assert doc["interval"]["seed"] == 4 and load_predictions(out).seed == 4
+    assert doc["seed"] == 4 and load_predictions(out).seed == 4
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         fit = fit_downstream(load_tasks(synthetic_csv), LADDER, tasks=["synthetic"],
@@ -346,5 +419,5 @@ def test_the_document_records_the_bootstrap_seed_and_older_ones_load(synthetic_c
         library = predict_tasks(fit, 7e9, 1.4e11, n_resamples=20, rng=4)
     assert library.seed == 4
     assert doc["tasks"][0]["accuracy_low"] == library.rows[0]["accuracy_low"]
-    del doc["interval"]["seed"]  # written before the field: loads, with no seed
+    del doc["seed"]  # written before the field: loads, with no seed
     assert predictions_from_dict(doc, source="old.json").seed is None

@@ -408,6 +408,6 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
         differences=differences, multipliers=multipliers, test=test, n_resamples=n_resamples,
         seed=seed, fit=model, separate=separate, draws=model_draws,
         options={"form": separate.form.name, "shared": list(model.shared), "pairs": pairs,
-                 "flops_per_token": float(flops_per_token), "interval": "percentile bootstrap, "
+                 "flops_per_token": float(flops_per_token), "method": "bootstrap percentile, "
                  "runs resampled within groups"},
         notes=tuple(notes))

@@ -165,8 +165,8 @@ def compare_isoflop(result, reference=None, *, budgets=None, confidence_level: f
         reference=reference, confidence_level=level, correction="holm", estimates=estimates,
         differences=differences, multipliers=multipliers, test=test, n_resamples=n_resamples,
         fit=result, separate=result, draws=None,
-        options={"pairs": pairs, "interval": "percentile of the groups' resampled exponents "
-                 "and minima" if resampled else "t, regression standard errors (N_opt: the "
-                 "minima's own where wider; differences on Welch-Satterthwaite degrees of "
-                 "freedom)"},
+        options={"pairs": pairs,
+                 "method": "bootstrap percentile of the groups' resampled exponents and minima"
+                 if resampled else "t, regression standard errors (N_opt: the minima's own "
+                 "where wider; differences on Welch-Satterthwaite degrees of freedom)"},
         notes=tuple(notes))

@@ -11,9 +11,13 @@ from .._validation import FrozenOnUnpickle
 from .._validation import deep_freeze, to_plain
 from .._version import __version__
 
-__all__ = ["DIFFERENCE_COLUMNS", "ESTIMATE_COLUMNS", "MULTIPLIER_COLUMNS", "Comparison"]
+__all__ = ["DIFFERENCE_COLUMNS", "DOCUMENT_KIND", "ESTIMATE_COLUMNS", "MULTIPLIER_COLUMNS",
+           "SCHEMA_VERSION", "Comparison"]
 
-_KIND = "scalinglaws.comparison"
+#: ``kind`` and ``schema_version`` of :meth:`Comparison.to_dict` (what ``compare --out``
+#: writes); version 1 documents written before it carried ``schema_version`` lack it and
+#: name the intervals' method ``options.interval`` (now ``options.method``)
+DOCUMENT_KIND, SCHEMA_VERSION = "scalinglaws.comparison", 1
 
 #: columns of :attr:`Comparison.multipliers`
 MULTIPLIER_COLUMNS = ("group", "reference", "at", "C", "loss", "multiplier", "multiplier_low",
@@ -67,7 +71,8 @@ class Comparison(JsonDocument, FrozenOnUnpickle):
     draws : object
         The ``GroupedBootstrapResult`` of ``fit`` (None without resampling).
     options : Mapping
-        How the comparison was made (form, shared parameters, flops per token...).
+        How the comparison was made (form, shared parameters, flops per token...;
+        ``method``: how the intervals were made, :attr:`interval_method`).
     notes : tuple of str
         What a reader of the numbers must know (e.g. dependent groups).
     """
@@ -99,11 +104,23 @@ class Comparison(JsonDocument, FrozenOnUnpickle):
             object.__setattr__(self, name, deep_freeze(getattr(self, name)))
 
     # -- tables ------------------------------------------------------------------
-    @staticmethod
-    def _frame(rows, columns):
+    @property
+    def interval_method(self) -> str:
+        """How the intervals of every table were made (``options["method"]``): a bootstrap
+        percentile over resamples, or t intervals from the regressions' standard errors."""
+        return str(self.options.get("method", ""))
+
+    def _frame(self, rows, columns):
+        """A table of ``rows``; its ``attrs`` say what its intervals are, as every result
+        table's do: ``interval`` ("confidence"), ``method``, ``confidence_level`` and
+        ``n_resamples`` (0: no resampling)."""
         import pandas as pd
 
-        return pd.DataFrame([dict(r) for r in rows], columns=list(columns))
+        frame = pd.DataFrame([dict(r) for r in rows], columns=list(columns))
+        frame.attrs.update(interval="confidence", method=self.interval_method,
+                           confidence_level=self.confidence_level,
+                           n_resamples=self.n_resamples)
+        return frame
 
     @property
     def table_estimates(self):
@@ -178,7 +195,8 @@ class Comparison(JsonDocument, FrozenOnUnpickle):
     # -- export --------------------------------------------------------------------
     def to_dict(self) -> dict:
         """Plain types: the settings, the three tables (row records), the test and notes."""
-        doc = {"kind": _KIND, "package_version": self.package_version,
+        doc = {"kind": DOCUMENT_KIND, "schema_version": SCHEMA_VERSION,
+               "package_version": self.package_version,
                "approach": self.approach, "group_column": self.group_column,
                "groups": list(self.groups), "reference": self.reference,
                "confidence_level": self.confidence_level, "correction": self.correction,

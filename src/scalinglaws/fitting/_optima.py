@@ -222,7 +222,7 @@ class OptimaResult(FrozenOnUnpickle):
     D_coef: float
     D_coef_interval: tuple
     confidence_level: float
-    flops_per_token: float
+    flops_per_token: float | None
     options: Mapping = field(default_factory=dict)
     regression: Mapping = field(default_factory=dict, repr=False)
     a_bootstrap_interval: tuple | None = None
@@ -237,6 +237,25 @@ class OptimaResult(FrozenOnUnpickle):
         object.__setattr__(self, "regression", deep_freeze(self.regression))
         for name in ("a_bootstrap", "b_bootstrap", "N_line_bootstrap", "D_line_bootstrap"):
             object.__setattr__(self, name, frozen_array(getattr(self, name)))
+
+    @property
+    def flops_per_token_range(self) -> tuple[float, float] | None:
+        """``(low, high)`` of C/(N D) along the optima when no one ``k`` made C (then
+        :attr:`flops_per_token` is None), else None; see
+        :attr:`EnvelopeResult.flops_per_token_range
+        <scalinglaws.fitting.envelope.EnvelopeResult.flops_per_token_range>`."""
+        return None
+
+    def _compute_fields(self) -> dict:
+        """What C = k N D is, as :meth:`to_dict` and :meth:`predict_optimal`'s ``attrs``
+        say it: ``flops_per_token`` (k, or None when C is the table's own FLOP column)
+        and then ``flops_per_token_range`` (C/(N D) along the optima)."""
+        k = self.flops_per_token
+        fields = {"flops_per_token": None if k is None else float(k)}
+        span = self.flops_per_token_range
+        if span is not None:
+            fields["flops_per_token_range"] = [float(span[0]), float(span[1])]
+        return fields
 
     def _bootstrap_covers(self) -> bool:
         """Whether ``interval="auto"`` takes the bootstrap's lines (Approach 1: always; the
@@ -303,8 +322,10 @@ class OptimaResult(FrozenOnUnpickle):
             ``D_low``, ``D_high``, ``tokens_per_parameter`` (= D/N); ``attrs``
             holds, as every allocation table's, ``interval`` ("confidence": an interval
             for the line), ``method`` (how it is made: bootstrap percentile or which t
-            interval), ``confidence_level``, ``flops_per_token`` (k in C = k N D) and,
-            for the bootstrap, ``n_draws`` (the resampled lines used). The former
+            interval), ``confidence_level``, ``flops_per_token`` (k in C = k N D; None
+            when C is the table's own FLOP column, with ``flops_per_token_range``, C/(N D)
+            along the optima) and, for the bootstrap, ``n_draws`` (the resampled lines
+            used). The former
             names (``N_opt``, ``N_opt_low``, ``D_opt``..., ``tokens_per_param``)
             still select the same columns, with a ``FutureWarning``.
         """
@@ -347,8 +368,7 @@ class OptimaResult(FrozenOnUnpickle):
         frame = AllocationFrame(out)
         kind = "bootstrap" if use_bootstrap else kind
         frame.attrs.update(interval="confidence", method=INTERVAL_KINDS[kind],
-                           confidence_level=self.confidence_level,
-                           flops_per_token=float(self.flops_per_token))
+                           confidence_level=self.confidence_level, **self._compute_fields())
         if use_bootstrap:
             frame.attrs["n_draws"] = min(n_draws)
         return frame
@@ -364,7 +384,7 @@ class OptimaResult(FrozenOnUnpickle):
             "b_bootstrap_interval": self.b_bootstrap_interval,
             "a_bootstrap": self.a_bootstrap, "b_bootstrap": self.b_bootstrap,
             "N_line_bootstrap": self.N_line_bootstrap, "D_line_bootstrap": self.D_line_bootstrap,
-            "confidence_level": self.confidence_level, "flops_per_token": self.flops_per_token,
+            "confidence_level": self.confidence_level, **self._compute_fields(),
             "options": self.options, "regression": self.regression,
         }
 

@@ -32,8 +32,11 @@ from ._optima import OptimaResult, loglog_regression, percentile_interval
 __all__ = ["DOCUMENT_KIND", "SCHEMA_VERSION", "EnvelopeResult", "envelope_fit"]
 
 #: ``kind`` and ``schema_version`` of :meth:`EnvelopeResult.to_dict` (read:
-#: outputs.io.envelope); ``kind`` is what ``scalinglaws envelope --out`` always named it
-DOCUMENT_KIND, SCHEMA_VERSION = "scalinglaws.envelope", 1
+#: outputs.io.envelope); ``kind`` is what ``scalinglaws envelope --out`` always named it.
+#: 2: ``flops_per_token`` is null, and ``flops_per_token_range`` gives C/(N D) along the
+#: envelope, when C is the table's own FLOP column (``flop_model`` "runs"; 1 wrote the
+#: runs' unused k there)
+DOCUMENT_KIND, SCHEMA_VERSION = "scalinglaws.envelope", 2
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -68,8 +71,12 @@ class EnvelopeResult(OptimaResult, FrozenOnUnpickle):
         Envelope points in the regression.
     n_runs, n_sizes, n_checkpoints : int
         Training runs, distinct sizes and rows (checkpoints) read.
-    confidence_level, flops_per_token, options, regression
+    confidence_level, options, regression
         As in :class:`~scalinglaws.fitting.isoflop.IsoFLOPResult`.
+    flops_per_token : float or None
+        ``k`` of the runs (``C = k N D``); None when C is the table's own FLOP column
+        (``flop_model`` ``"runs"``): no one k made it, and :attr:`flops_per_token_range`
+        says what C/(N D) is along the envelope.
     flop_model : str
         How ``D`` was obtained: ``"C = k N D"`` or ``"runs"`` (each run's own
         checkpoints, when the logged C is not ``k N D``).
@@ -94,6 +101,19 @@ class EnvelopeResult(OptimaResult, FrozenOnUnpickle):
     def to_frame(self) -> pd.DataFrame:
         """A copy of the envelope table."""
         return self._envelope.copy()
+
+    @property
+    def flops_per_token_range(self) -> tuple[float, float] | None:
+        """``(low, high)`` of C/(N D) over the envelope points a run attains when C is the
+        table's own FLOP column (``flop_model`` ``"runs"``: not ``k N D`` for any one k,
+        e.g. FLOPs that count attention), else None (``C = k N D``, k
+        :attr:`flops_per_token`). :meth:`to_dict` and :meth:`predict_optimal`'s ``attrs``
+        report it beside a null ``flops_per_token``."""
+        if self.flop_model != "runs":
+            return None
+        env = self._envelope.dropna(subset=["N", "D"])
+        ratio = (env["C"] / (env["N"] * env["D"])).to_numpy(float)
+        return float(ratio.min()), float(ratio.max())
 
     def sizes(self) -> pd.DataFrame:
         """Per size on the envelope: the compute range where it is the best run.
@@ -379,7 +399,9 @@ def envelope_fit(runs: Any, *, run_column: str = "run_id", n_points: int = 1500,
         b_se=reg_d["exponent_se"], N_coef=reg_n["coef"], N_coef_interval=reg_n["coef_interval"],
         D_coef=reg_d["coef"], D_coef_interval=reg_d["coef_interval"],
         n_points_used=int(used.sum()), n_runs=len(sizes), n_sizes=int(np.unique(sizes).size),
-        n_checkpoints=len(runs), confidence_level=level, flops_per_token=k, options=options,
+        n_checkpoints=len(runs), confidence_level=level,
+        flops_per_token=k if exact else None,  # the table's own C: no one k made it
+        options=options,
         regression={"N": reg_n, "D": reg_d}, a_bootstrap_interval=a_boot,
         b_bootstrap_interval=b_boot, a_bootstrap=a_draws, b_bootstrap=b_draws,
         N_line_bootstrap=n_lines, D_line_bootstrap=d_lines,

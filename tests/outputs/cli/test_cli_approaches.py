@@ -132,6 +132,13 @@ def test_envelope_on_the_table_s_own_flops_states_no_k(checkpoints, tmp_path, ca
     assert doc["flops_per_token"] is None
     low, high = doc["flops_per_token_range"]
     assert (low, high) == pytest.approx((7.25, 10.0), rel=1e-9)  # the ratios put in the table
+    # the library says the same, and reads the file back (it refused the null before)
+    from scalinglaws import load_envelope
+
+    loaded = load_envelope(out)
+    assert loaded.flops_per_token is None and loaded.flops_per_token_range == (low, high)
+    attrs = loaded.predict_optimal(1e22).attrs
+    assert (attrs["flops_per_token"], attrs["flops_per_token_range"]) == (None, [low, high])
     assert "C = 6 N D" not in printed
     assert (f"C the table's own FLOP column, not k N D: C/(N D) {low:.3g}-{high:.3g} along "
             "the envelope" in printed)

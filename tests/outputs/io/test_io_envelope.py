@@ -77,9 +77,10 @@ def test_a_saved_analysis_loads_back_as_it_was(analyses, name, tmp_path):
 
 def test_the_document_names_itself(analyses):
     doc = analyses["plain"].to_dict()
-    assert (doc["kind"], doc["schema_version"]) == ("scalinglaws.envelope", 1)
+    # version 2: flops_per_token null beside flops_per_token_range when C is the table's own
+    assert (doc["kind"], doc["schema_version"]) == ("scalinglaws.envelope", 2)
     assert doc["package_version"] == sl.__version__
-    assert (DOCUMENT_KIND, SCHEMA_VERSION) == ("scalinglaws.envelope", 1)
+    assert (DOCUMENT_KIND, SCHEMA_VERSION) == ("scalinglaws.envelope", 2)
 
 
 def test_the_schema_ships_as_a_file_and_what_is_written_meets_it(analyses):
@@ -205,13 +206,44 @@ def _unused_covered_point(doc):
     (lambda d: d.update(n_draws=7), r"field n_draws must be options.n_resamples \(30\), got 7"),
     (lambda d: d.update(surprise=1), r"field surprise is not a known field"),
     (lambda d: d.pop("kind"), r"field kind is missing"),
-    (lambda d: d.update(schema_version=2), r"schema_version 2 is not supported"),
+    (lambda d: d.update(schema_version=3), r"schema_version 3 is not supported"),
     (lambda d: d.update(flop_model="flops"), r"field flop_model must be one of 'C = k N D', "
                                              r"'runs', got 'flops'"),
     (lambda d: d["options"].update(n_points=5), r"field options.n_points must be >= 10"),
 ])
 def test_a_bad_field_is_refused_naming_the_file_and_the_field(doc, change, message):
     _refused(_edited(doc, change), message)
+
+
+def test_a_table_s_own_flops_load_as_no_k_in_either_version(analyses):
+    """Version 2 writes null and the range of C/(N D) when C is the table's own column
+    (the "logged" analysis: C = 6 N D (1 + (1e7/N)^(1/3)), one ratio per run); version 1
+    wrote the runs' unused k, 6.0, and loads as no k; a document contradicting itself is
+    refused."""
+    logged = analyses["logged"]
+    doc = json.loads(logged.to_json())
+    sizes = logged.envelope.dropna(subset=["N"])["N"]
+    ratios = 6 * (1 + (1e7 / sizes) ** (1 / 3))  # by hand, per size attaining a point
+    assert doc["flops_per_token"] is None
+    assert doc["flops_per_token_range"] == pytest.approx([ratios.min(), ratios.max()],
+                                                         rel=1e-9)
+    assert envelope_from_dict(doc).flops_per_token is None
+    old = _edited(doc, lambda d: (d.update(schema_version=1, flops_per_token=6.0),
+                                  d.pop("flops_per_token_range")))
+    loaded = envelope_from_dict(old)
+    assert loaded.flops_per_token is None and loaded.to_dict() == logged.to_dict()
+    _refused(_edited(doc, lambda d: d.update(flops_per_token=6.0)),
+             r"field flops_per_token must be null with flop_model 'runs'")
+    _refused(_edited(doc, lambda d: d.pop("flops_per_token_range")),
+             r"field flops_per_token_range is missing")
+    _refused(_edited(doc, lambda d: d.update(flops_per_token_range=[6.0, 7.0])),
+             r"field flops_per_token_range must be the lowest and highest C/\(N D\)")
+    plain = json.loads(analyses["plain"].to_json())
+    assert plain["flops_per_token"] == 6.0 and "flops_per_token_range" not in plain
+    _refused(_edited(plain, lambda d: d.update(flops_per_token=None)),
+             r"field flops_per_token must be k of C = k N D")
+    _refused(_edited(plain, lambda d: d.update(flops_per_token_range=[6.0, 6.0])),
+             r"field flops_per_token_range is for flop_model 'runs'")
 
 
 def test_a_used_point_needs_its_size_tokens_loss_and_run(doc):

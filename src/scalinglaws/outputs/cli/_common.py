@@ -79,8 +79,8 @@ __all__ = ["UNITS", "DEFAULT_SEED", "FIGURE_FORMATS", "key_values", "quantity", 
            "add_json_option", "add_group_option", "add_by_option", "add_budget_options",
            "add_bootstrap_options", "add_seed_option", "add_jobs_option", "add_output_options",
            "runs_from_args", "optional_runs_from_args", "delimiter", "quantities", "for_each_group",
-           "group_label", "current_group", "check_out", "output_file", "print_json",
-           "write_output",
+           "group_label", "current_group", "check_out", "output_file", "command_document",
+           "print_json", "write_output",
            "save_figure", "activity", "show_progress", "worker_count"]
 
 UNITS = ("units: N = parameters (count), D = training tokens, C = training compute in FLOP "
@@ -289,12 +289,14 @@ def add_jobs_option(parser) -> None:
 
 def add_output_options(parser, kind: str | None, *, default: str | None = None,
                        what: str = "the result", json_flag: bool = True,
-                       required: bool = False) -> None:
+                       required: bool = False, schema_version: int | None = None) -> None:
     """``--out`` (checked before any work), ``--force`` and, optionally, ``--json``.
 
     ``kind`` is the kind of file written (``fit``, ``json``, ``table``, ``html``,
     ``image``), or None for a result written as a table (.csv, .tsv) or JSON (.json)
-    by the suffix of ``--out``.
+    by the suffix of ``--out``. ``schema_version`` is that of the JSON document the
+    command prints and writes through :func:`print_json` / :func:`write_output` (the
+    command module's constant; they stamp it in the document's header).
     """
     if kind is None:
         text = f"write {what} to a file: .csv or .tsv (a table) or .json (the whole result)"
@@ -308,7 +310,7 @@ def add_output_options(parser, kind: str | None, *, default: str | None = None,
                              "or JSON file scalinglaws did not write (it may be data)")
     if json_flag:
         add_json_option(parser, "print JSON instead of a readable table")
-    parser.set_defaults(out_kind=kind)
+    parser.set_defaults(out_kind=kind, schema_version=schema_version)
 
 
 def _has_option(parser, flag: str) -> bool:
@@ -454,17 +456,30 @@ def save_figure(fig, path, *, dpi: int = 150) -> Path:
     return Path(path)
 
 
-def print_json(args, result) -> None:
-    """``--json``: print the document ``--out x.json`` writes (:func:`~._tables.json_document`
-    with the command's :func:`document_kind`)."""
-    print(json.dumps(json_document(result, document_kind(args)), indent=2))
+def command_document(args, result, *, schema_version: int | None = None,
+                     kind: str | None = None):
+    """The JSON document of a command's result (:func:`~._tables.json_document`), headed
+    by its ``kind`` (:func:`document_kind`, or ``kind``), its ``schema_version`` (the one
+    the command declared with :func:`add_output_options`, or ``schema_version``: a
+    command whose document's version is its library's, as ``isoflop --by``'s) and the
+    package's version: the one place that stamps that header."""
+    version = schema_version if schema_version is not None else \
+        getattr(args, "schema_version", None)
+    return json_document(result, kind or document_kind(args), version)
 
 
-def write_output(args, result) -> Path | None:
+def print_json(args, result, *, schema_version: int | None = None,
+               kind: str | None = None) -> None:
+    """``--json``: print the document ``--out x.json`` writes (:func:`command_document`)."""
+    document = command_document(args, result, schema_version=schema_version, kind=kind)
+    print(json.dumps(document, indent=2))
+
+
+def write_output(args, result, *, schema_version: int | None = None) -> Path | None:
     """Write a result (a DataFrame, or a JSON-able document) to ``--out``, atomically.
 
     Tables go to .csv/.tsv at full precision, or to .json as a document, as documents do
-    (:func:`~._tables.json_document`: what ``--json`` prints); into a stream named
+    (:func:`command_document`: what ``--json`` prints); into a stream named
     without either (``--out /dev/stdout``, a pipe), a table goes as CSV, or with
     ``--json`` as that document.
     """
@@ -487,7 +502,8 @@ def write_output(args, result) -> Path | None:
                 and getattr(args, "out_kind", None) != "json":  # (a JSON command: any name)
             raise InputError(f"--out {args.out!r}: this result is a JSON document; end the "
                              "name with .json")
-        text = json.dumps(json_document(result, document_kind(args)), indent=2) + "\n"
+        document = command_document(args, result, schema_version=schema_version)
+        text = json.dumps(document, indent=2) + "\n"
     with output_file(out) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return out

@@ -1,8 +1,10 @@
-"""Result tables for a terminal, or as JSON: how every command prints a table."""
+"""Result tables for a terminal, or as JSON: how every command prints a table, and the
+header every JSON document of a command starts with."""
 
 from __future__ import annotations
 
-__all__ = ["format_table", "json_document", "table_document", "table_records"]
+__all__ = ["document_header", "format_table", "json_document", "table_document",
+           "table_records"]
 
 
 def format_table(frame) -> str:
@@ -50,32 +52,51 @@ def _formatter(name: str, values, fmt_count):
     return lambda v: f"{v:.4g}"
 
 
-def json_document(result, kind: str):
-    """The JSON document of a command's result: what ``--out x.json`` writes and
-    ``--json`` prints.
+def document_header(kind: str, schema_version: int) -> dict:
+    """What every JSON document a command prints or writes starts with, as the fit file
+    does: its ``kind`` (``"scalinglaws.predict"``...), ``schema_version`` (an int, raised
+    when the layout changes; each command declares its own, next to its handler) and
+    ``package_version`` (the version that wrote it)."""
+    from ..._version import __version__
 
-    A table (DataFrame) becomes :func:`table_document`; a dict is named inside by
-    ``kind`` unless it names itself (so that running the command again may replace the
-    file unasked: the path check reads the ``kind``). Several results (one per model or
-    ``--by`` group) are a dict naming its list (``{"models": [...]}``), named the same
-    way; a bare list, which has no place for a kind, is refused.
+    if isinstance(schema_version, bool) or not isinstance(schema_version, int):
+        raise TypeError(f"the document {kind!r} needs an int schema_version, got "
+                        f"{schema_version!r} (declare it with add_output_options)")
+    return {"kind": kind, "schema_version": schema_version, "package_version": __version__}
+
+
+def json_document(result, kind: str, schema_version: int):
+    """The JSON document of a command's result: what ``--out x.json`` writes and
+    ``--json`` prints, opened by :func:`document_header`.
+
+    A table (DataFrame) becomes :func:`table_document`; a dict gets the header in front
+    of its own fields, which win (an IsoFLOP analysis keeps the ``schema_version`` of its
+    ``to_dict``); a dict naming another kind of document is left as it is. The ``kind``
+    lets running the command again replace the file unasked (the path check reads it).
+    Several results (one per model or ``--by`` group) are a dict naming its list
+    (``{"models": [...]}``), headed the same way; a bare list, which has no place for a
+    header, is refused.
     """
     if hasattr(result, "to_csv"):
-        return table_document(result, kind)
+        return table_document(result, kind, schema_version)
     if not isinstance(result, dict):
         raise TypeError(f"a command's JSON document is a table or a dict, got "
                         f"{type(result).__name__} (name a list inside a dict)")
-    return result if "kind" in result else {"kind": kind, **result}
+    if result.get("kind", kind) != kind:
+        return result
+    return {**document_header(kind, schema_version), **result}
 
 
-def table_document(frame, kind: str) -> dict:
+def table_document(frame, kind: str, schema_version: int) -> dict:
     """A result table as one JSON document, what ``--out x.json`` writes and ``--json``
-    prints: its ``kind`` (``scalinglaws.predict``...), what the table's ``attrs`` say of
-    its rows (``interval``, ``method``, ``confidence_level``, ``n_draws``...) and its
-    ``rows`` as records at full precision."""
+    prints: its header (:func:`document_header`), what the table's ``attrs`` say of its
+    rows (``interval``, ``method``, ``confidence_level``, ``n_draws``...) and its ``rows``
+    as records at full precision."""
     from ..._validation import to_plain
 
-    return {"kind": kind, **to_plain(dict(frame.attrs)), "rows": table_records(frame)}
+    header = document_header(kind, schema_version)
+    attrs = {k: v for k, v in to_plain(dict(frame.attrs)).items() if k not in header}
+    return {**header, **attrs, "rows": table_records(frame)}
 
 
 def table_records(frame) -> list:

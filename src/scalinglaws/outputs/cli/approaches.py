@@ -6,14 +6,19 @@ import argparse
 from pathlib import Path
 
 from ..._exceptions import InputError
-from ._common import FIGURE_FORMATS
-from ._common import (UNITS, add_bootstrap_options, add_budget_options, add_by_option,
-                      add_cluster_option, add_data_options, add_form_option, add_group_option,
-                      add_output_options,
-                      add_quantity_options, add_seed_option, for_each_group, positive_float,
+from ._common import (FIGURE_FORMATS, UNITS, add_bootstrap_options, add_budget_options,
+                      add_by_option, add_cluster_option, add_data_options, add_form_option,
+                      add_group_option, add_output_options, add_quantity_options, add_seed_option, for_each_group, positive_float,
                       positive_int, print_json, probability, quantities, runs_from_args,
                       show_progress, write_output, save_figure, clusters_from_flag)
 from ._tables import format_table, table_records
+
+#: ``schema_version`` of the document ``backtest`` prints (``--json``) and writes (``--out``),
+#: stamped with its ``kind`` and the package version by ``_common.print_json`` /
+#: ``write_output``; ``isoflop`` and ``envelope`` write their analyses' own documents
+#: (``IsoFLOPResult.to_dict``, ``EnvelopeResult.to_dict``), whose version heads a ``--by``
+#: document too
+BACKTEST_SCHEMA_VERSION = 1
 
 
 def _budget_options(args) -> dict:
@@ -40,7 +45,7 @@ def _seed_streams(args, runs):
 
 
 def cmd_isoflop(args) -> int:
-    from ...fitting.isoflop import isoflop_fit
+    from ...fitting.isoflop import SCHEMA_VERSION, isoflop_fit
 
     budget = _budget_options(args)
     runs = runs_from_args(args)
@@ -68,8 +73,8 @@ def cmd_isoflop(args) -> int:
     # so that a re-run replaces it; load_isoflop(path, group=...) reads one)
     document = {"by": args.by, "groups": documents} if args.by else documents[0]
     if args.json:
-        print_json(args, document)
-    write_output(args, document)
+        print_json(args, document, schema_version=SCHEMA_VERSION)
+    write_output(args, document, schema_version=SCHEMA_VERSION)
     return 0
 
 
@@ -78,32 +83,18 @@ _ENVELOPE_FLAGS = {"`run_column`": "--run-column", "`n_points`": "--points",
                    "pass bracket=False": "pass --no-bracket"}
 
 
-def _table_flops_per_token(result) -> tuple[float, float] | None:
-    """``(low, high)`` of C/(N·D) along the envelope when its C is the table's own FLOP
-    column (``flop_model`` "runs": not k·N·D for any one k, e.g. FLOPs with attention),
-    else None (C = k·N·D with the runs' k)."""
-    if result.flop_model != "runs":
-        return None
-    env = result.envelope.dropna(subset=["N", "D"])
-    ratio = (env["C"] / (env["N"] * env["D"])).to_numpy(float)
-    return float(ratio.min()), float(ratio.max())
-
-
 def _envelope_document(result, budgets) -> tuple[dict, "object"]:
     """The analysis as the JSON document ``envelope --out x.json`` writes, and the table a
     .csv ``--out`` writes: with ``--C``, predict_optimal's N_opt and D_opt at those budgets
     (under ``optimal`` in the document), else the envelope (one row per grid compute).
     When C is the table's own FLOP column, ``flops_per_token`` is null (no one k made it)
-    and ``flops_per_token_range`` gives C/(N·D) along the envelope."""
+    and ``flops_per_token_range`` gives C/(N·D) along the envelope, as ``to_dict`` says."""
     # what the intervals of an allocation from this fit are: predict_optimal's own word
     # (the bootstrap over runs when there is one, else the regression's t interval)
     probe = result.predict_optimal(budgets if budgets is not None
                                    else result.envelope["C"].max())
     document = {**result.to_dict(), "interval": "confidence", "method": probe.attrs["method"],
                 "n_draws": result.options["n_resamples"]}
-    ratios = _table_flops_per_token(result)
-    if ratios is not None:  # (before: the runs' unused default k, 6.0, beside "runs")
-        document.update(flops_per_token=None, flops_per_token_range=list(ratios))
     if budgets is None:
         return document, result.to_frame()
     document["optimal"] = table_records(probe)
@@ -113,7 +104,7 @@ def _envelope_document(result, budgets) -> tuple[dict, "object"]:
 def _print_envelope(result, table, budgets) -> None:
     level = f"{100 * result.confidence_level:g}%"
     print(result.summary())
-    ratios = _table_flops_per_token(result)
+    ratios = result.flops_per_token_range
     compute = (f"C = {result.flops_per_token:g} N D" if ratios is None else
                f"C the table's own FLOP column, not k N D: C/(N D) {ratios[0]:.3g}-"
                f"{ratios[1]:.3g} along the envelope")
@@ -132,7 +123,7 @@ def _print_envelope(result, table, budgets) -> None:
 
 
 def cmd_envelope(args) -> int:
-    from ...fitting.envelope import envelope_fit
+    from ...fitting.envelope import SCHEMA_VERSION, envelope_fit
 
     budgets = quantities(args, ("C",))["C"] if args.C is not None else None
     runs = runs_from_args(args)
@@ -166,15 +157,16 @@ def cmd_envelope(args) -> int:
             _print_envelope(result, table, budgets)
     document = {"by": args.by, "groups": documents} if args.by else documents[0]
     if args.json:
-        print_json(args, document)
+        print_json(args, document, schema_version=SCHEMA_VERSION)
     suffix = Path(args.out).suffix.lower() if args.out else ""
     if suffix in (".csv", ".tsv") or (args.out and suffix != ".json" and not args.json):
         # a table (a stream such as /dev/stdout takes it as CSV, or the document with --json)
         import pandas as pd
 
-        write_output(args, pd.concat(tables, ignore_index=True) if args.by else tables[0])
+        write_output(args, pd.concat(tables, ignore_index=True) if args.by else tables[0],
+                     schema_version=SCHEMA_VERSION)
     else:
-        write_output(args, document)
+        write_output(args, document, schema_version=SCHEMA_VERSION)
     return 0
 
 
@@ -311,5 +303,6 @@ def register(sub) -> None:
     p.add_argument("--figure", "--plot", metavar="FILE.png",
                    help="with --rollout: draw the errors against the extrapolation factor "
                         f"({FIGURE_FORMATS}; --plot is the former name)")
-    add_output_options(p, "json", what="the back-test (JSON)")
+    add_output_options(p, "json", what="the back-test (JSON)",
+                       schema_version=BACKTEST_SCHEMA_VERSION)
     p.set_defaults(func=cmd_backtest)

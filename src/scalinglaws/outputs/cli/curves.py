@@ -29,6 +29,13 @@ from ._common import (
 
 _LAWS = ("mpl", "momentum")
 
+#: ``schema_version`` of the documents ``curves predict`` and ``curves final`` print
+#: (``--json``) and write (``--out x.json``), stamped with their ``kind`` and the package
+#: version by ``_common.print_json`` / ``write_output`` (``curves fit`` writes the curve-fit
+#: document of ``outputs.io.curves``, with its own version)
+PREDICT_SCHEMA_VERSION = 1
+FINAL_SCHEMA_VERSION = 1
+
 
 def _kind(frame) -> str:
     """The level and kind of a curve table's intervals, as its ``attrs`` say
@@ -364,7 +371,8 @@ def register(sub) -> None:
                             "warmup to the last step)")
     q.add_argument("--confidence-level", type=probability, metavar="P",
                    help="two-sided level of the band (default: the fit file's draws')")
-    add_output_options(q, None, what="the predicted curve")
+    add_output_options(q, None, what="the predicted curve",
+                       schema_version=PREDICT_SCHEMA_VERSION)
     q.set_defaults(func=cmd_predict)
 
     e = actions.add_parser("final", help="where runs part-way through will end",
@@ -399,5 +407,6 @@ def register(sub) -> None:
                    help="points per block with --run-noise blocks (implies it; default: "
                         "from the autocorrelation of the run's residuals)")
     add_seed_option(e)
-    add_output_options(e, None, what="the table of final losses")
+    add_output_options(e, None, what="the table of final losses",
+                       schema_version=FINAL_SCHEMA_VERSION)
     e.set_defaults(func=cmd_final)

@@ -21,6 +21,16 @@ from ._common import (UNITS, add_bootstrap_options, add_cluster_option,
 from ._runs import flops_per_token_for, with_row_selection
 from ._tables import format_table
 
+#: ``schema_version`` of the JSON documents ``predict``, ``optimal`` and ``diagnose`` print
+#: (``--json``) and write (``--out x.json``); ``_common.print_json`` / ``write_output``
+#: stamp it with the ``kind`` and the package version. ``diagnose`` 2: its intervals are
+#: said as every document says them, ``interval`` (the kind) and ``method``, and the
+#: closed-form or numerical solution is ``solution`` (1, unversioned: ``interval_method``,
+#: and ``method`` for the solution)
+PREDICT_SCHEMA_VERSION = 1
+OPTIMAL_SCHEMA_VERSION = 1
+DIAGNOSE_SCHEMA_VERSION = 2
+
 
 def cmd_fit(args) -> int:
     from ...fitting.estimator import fit
@@ -338,7 +348,7 @@ def cmd_diagnose(args) -> int:
     diagnoses = [diagnose(result, n, d, flops_per_token=k,
                           confidence_level=args.confidence_level)
                  for n, d in zip(models["N"], models["D"])]
-    documents = [d.to_dict() for d in diagnoses]
+    documents = [_diagnosis_document(d) for d in diagnoses]
     # several models: one document naming its list, so that it carries the kind too
     document = documents[0] if len(documents) == 1 else {"models": documents}
     if args.json:
@@ -347,6 +357,25 @@ def cmd_diagnose(args) -> int:
         print("\n\n".join(str(d) for d in diagnoses))
     write_output(args, document)
     return 0
+
+
+def _diagnosis_document(diagnosis) -> dict:
+    """A diagnosis as ``diagnose`` writes it: the fields of ``Diagnosis.to_dict()``, its
+    intervals said as the tables' ``attrs`` say them (``interval``: "confidence", null
+    without draws; ``method``: how they were made, e.g. "bootstrap percentile"), where
+    ``to_dict`` has ``interval_method``, and the solution ("closed_form", "numerical")
+    under ``solution``, where ``to_dict`` has ``method``."""
+    attrs = diagnosis.to_frame().attrs  # the one place that says what intervals are
+    document = {}
+    for key, value in diagnosis.to_dict().items():
+        if key == "method":
+            document["solution"] = value
+        elif key == "interval_method":
+            document["interval"] = attrs.get("interval")
+            document["method"] = attrs.get("method")
+        else:
+            document[key] = value
+    return document
 
 
 def cmd_generate(args) -> int:
@@ -500,7 +529,8 @@ def register(sub) -> None:
     add_fit_argument(p)
     add_quantity_options(p, FORM_INPUTS)
     add_confidence_level_option(p, from_fit=True)
-    add_output_options(p, None, what="the predictions")
+    add_output_options(p, None, what="the predictions",
+                       schema_version=PREDICT_SCHEMA_VERSION)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("optimal", help="compute-optimal N and D for compute budgets",
@@ -519,7 +549,8 @@ def register(sub) -> None:
                                     "e.g. 25B; one value, or one per budget"})
     add_flops_per_token_option(p, from_fit="")
     add_confidence_level_option(p, from_fit=True)
-    add_output_options(p, None, what="the allocation table")
+    add_output_options(p, None, what="the allocation table",
+                       schema_version=OPTIMAL_SCHEMA_VERSION)
     p.set_defaults(func=cmd_optimal)
 
     p = sub.add_parser("diagnose", help="is a trained model compute-optimal? (under-training)",
@@ -532,7 +563,8 @@ def register(sub) -> None:
                          help={"N": "parameters, e.g. 175B", "D": "training tokens, e.g. 300B"})
     add_flops_per_token_option(p, from_fit="")
     add_confidence_level_option(p, from_fit=True)
-    add_output_options(p, "json", what="the diagnosis (JSON)")
+    add_output_options(p, "json", what="the diagnosis (JSON)",
+                       schema_version=DIAGNOSE_SCHEMA_VERSION)
     p.set_defaults(func=cmd_diagnose)
 
     p = sub.add_parser("generate", help="write a synthetic IsoFLOP sweep from a known law",

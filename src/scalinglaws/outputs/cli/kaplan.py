@@ -14,6 +14,13 @@ from __future__ import annotations
 from ._common import (UNITS, add_json_option, add_output_options, add_quantity_options,
                       positive_float, print_json, probability, write_output)
 
+#: ``schema_version`` of the documents ``kaplan allocate``, ``overfit`` and ``noise`` print
+#: (``--json``) and write (``--out x.json``), stamped with their ``kind`` and the package
+#: version by ``_common.print_json`` / ``write_output``
+ALLOCATE_SCHEMA_VERSION = 1
+OVERFIT_SCHEMA_VERSION = 1
+NOISE_SCHEMA_VERSION = 1
+
 
 def _show(args, frame, notes) -> None:
     """Print the table (or with ``--json`` the document ``--out x.json`` writes, its notes
@@ -102,7 +109,8 @@ def register(sub) -> None:
     q = group.add_parser("allocate", help="Table 6: N, B_crit, S_min, D and the loss at C_min")
     add_quantity_options(q, ("C",), required=("C",),
                          help={"C": "C_min budgets in FLOP (1 PF-day = 8.64e19)"})
-    add_output_options(q, None, what="the allocation table")
+    add_output_options(q, None, what="the allocation table",
+                       schema_version=ALLOCATE_SCHEMA_VERSION)
     q.set_defaults(func=cmd_allocate)
 
     q = group.add_parser("overfit", help="Eq. 4.3-4.4: tokens that keep overfitting at bay")
@@ -111,7 +119,8 @@ def register(sub) -> None:
     q.add_argument("--threshold", type=positive_float, default=0.02,
                    help="largest acceptable delta L = L(N, D) / L(N, infinite D) - 1, a "
                         "relative excess loss, not nats (default 0.02, Kaplan's seed noise)")
-    add_output_options(q, None, what="the table of tokens")
+    add_output_options(q, None, what="the table of tokens",
+                       schema_version=OVERFIT_SCHEMA_VERSION)
     q.set_defaults(func=cmd_overfit)
 
     q = group.add_parser("noise", help="B_simple = tr(Sigma)/|G|^2 from gradient norms at two "
@@ -137,6 +146,7 @@ def register(sub) -> None:
                    help="'omit' drops steps missing a norm and says how many (default raise)")
     q.add_argument("--confidence-level", type=probability, default=0.95, metavar="P",
                    help="two-sided level of Fieller's interval (default 0.95)")
-    add_output_options(q, "json", what="the noise scale (JSON)", json_flag=False)
+    add_output_options(q, "json", what="the noise scale (JSON)", json_flag=False,
+                       schema_version=NOISE_SCHEMA_VERSION)
     add_json_option(q, "print JSON instead of text")
     q.set_defaults(func=cmd_noise)

@@ -33,6 +33,10 @@ from ._common import (
 #: `scalinglaws --help` does not import the analysis stage)
 _PUBLISHED = ("hoffmann", "epoch")
 
+#: ``schema_version`` of the plan's document (``--json``, ``--out plan.json``), stamped with
+#: its ``kind`` and the package version by ``_common.print_json`` / ``write_output``
+SCHEMA_VERSION = 1
+
 
 class _PriorAction(argparse.Action):
     """``--prior``: a published prior's name, or a fit file (then also an input of the
@@ -200,7 +204,8 @@ def register(sub) -> None:
     shapes.add_argument("--throughput", type=positive_float, default=None, metavar="FLOP/S",
                         help="achieved training FLOP/s per accelerator, for accelerator-hours")
     add_seed_option(p)
-    add_output_options(p, None, what="the plan or its runs")
+    add_output_options(p, None, what="the plan or its runs",
+                       schema_version=SCHEMA_VERSION)
     p.add_argument("--figure", metavar="PATH",
                    help=f"draw the runs over the prior's loss landscape ({FIGURE_FORMATS})")
     p.set_defaults(func=cmd_plan)

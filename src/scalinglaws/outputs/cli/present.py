@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from ..._exceptions import InputError
 from ._common import (DEFAULT_SEED, FIGURE_FORMATS, UNITS, activity, add_bootstrap_options, add_budget_options,
                       add_data_options, add_fit_argument, add_jobs_option, add_output_options,
                       add_seed_option, check_out, optional_runs_from_args, output_file,
-                      positive_int, quantity, show_progress, worker_count)
+                      positive_int, print_json, quantity, show_progress, worker_count)
 from .approaches import _budget_options  # the isoflop command's reading of the three flags
+
+#: the ``kind`` and ``schema_version`` of what ``reproduce --json`` prints (the comparison with
+#: the paper; ``--out`` writes the refitted law, a fit document), stamped with the package
+#: version by ``_common.print_json``
+REPRODUCTION_KIND, REPRODUCTION_SCHEMA_VERSION = "scalinglaws.reproduction", 1
 
 
 def _dpi(text: str) -> int:
@@ -50,7 +54,11 @@ def cmd_reproduce(args) -> int:
                              "the tables)")
         kwargs = {}
     report = function(args.data, **kwargs)
-    print(json.dumps(report.to_dict(), indent=2) if args.json else report)
+    if args.json:
+        print_json(args, report.to_dict(), kind=REPRODUCTION_KIND,
+                   schema_version=REPRODUCTION_SCHEMA_VERSION)
+    else:
+        print(report)
     if args.out and report.fit is not None:
         with output_file(args.out) as tmp:
             report.fit.save(tmp, force=True)  # --out checked with --force

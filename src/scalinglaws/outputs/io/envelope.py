@@ -20,7 +20,9 @@ naming the file and the field.
 
 Documents the command wrote before ``to_dict`` carried ``schema_version`` and
 ``package_version`` lack them (they are version 1), and the earliest lack
-``options.seed``: they load as they are.
+``options.seed``: they load as they are. Version 2 writes ``flops_per_token`` null, and
+``flops_per_token_range``, when C is the table's own FLOP column (``flop_model``
+``"runs"``); a version 1 document's k there, the runs' unused default, is read as None.
 
 Examples
 --------
@@ -38,6 +40,7 @@ True
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -125,6 +128,38 @@ def _check_meaning(doc: dict, source: str) -> None:
     if "n_draws" in doc and doc["n_draws"] != n_resamples:
         _fail(source, "n_draws", f"must be options.n_resamples ({n_resamples}), got "
                                  f"{doc['n_draws']}")
+    _check_compute(doc, source)
+
+
+def _check_compute(doc: dict, source: str) -> None:
+    """``flops_per_token`` null and ``flops_per_token_range`` only with ``flop_model``
+    "runs" (C the table's own column), where version 2 has them; the range is C/(N D)
+    over the envelope points a run attains (C increasing, so no point is dropped)."""
+    runs = doc["flop_model"] == "runs"
+    if not runs:
+        if doc["flops_per_token"] is None:
+            _fail(source, "flops_per_token", "must be k of C = k N D (flop_model 'C = k N D'), "
+                                             "got null")
+        if "flops_per_token_range" in doc:
+            _fail(source, "flops_per_token_range", "is for flop_model 'runs' (C the table's "
+                                                   "own FLOP column), not for C = k N D")
+        return
+    if doc.get("schema_version", 1) >= 2:
+        if doc["flops_per_token"] is not None:
+            _fail(source, "flops_per_token", "must be null with flop_model 'runs': C is the "
+                                             "table's own FLOP column, not k N D for one k")
+        if "flops_per_token_range" not in doc:
+            _fail(source, "flops_per_token_range", "is missing (flop_model 'runs')")
+    if "flops_per_token_range" in doc:
+        table = doc["envelope"]
+        ratios = [c / (n * d) for c, n, d in zip(table["C"], table["N"], table["D"])
+                  if n is not None and d is not None]
+        low, high = doc["flops_per_token_range"]
+        if ratios and not (math.isclose(low, min(ratios), rel_tol=1e-9)
+                           and math.isclose(high, max(ratios), rel_tol=1e-9)):
+            _fail(source, "flops_per_token_range", f"must be the lowest and highest C/(N D) "
+                  f"of the envelope, [{min(ratios)!r}, {max(ratios)!r}], got "
+                  f"[{low!r}, {high!r}]")
 
 
 def envelope_from_dict(doc: Any, *, source: str = "envelope JSON",
@@ -173,8 +208,11 @@ def envelope_from_dict(doc: Any, *, source: str = "envelope JSON",
                           for name in ENVELOPE_COLUMNS})
     table = table.astype({"n_covering": "int64", "used": bool,
                           **{name: float for name in ("C", "loss", "N", "D")}})
+    fields = optima_fields(doc)
+    if doc["flop_model"] == "runs":  # version 1 wrote the runs' unused k: no k made C
+        fields["flops_per_token"] = None
     return EnvelopeResult(
-        _envelope=table, **optima_fields(doc), n_points_used=doc["n_points_used"],
+        _envelope=table, **fields, n_points_used=doc["n_points_used"],
         n_runs=doc["n_runs"], n_sizes=doc["n_sizes"], n_checkpoints=doc["n_checkpoints"],
         flop_model=doc["flop_model"])
 

@@ -148,7 +148,8 @@ def optima_fields(doc: dict) -> dict:
         N_coef=float(doc["N_coef"]), N_coef_interval=_pair(doc["N_coef_interval"]),
         D_coef=float(doc["D_coef"]), D_coef_interval=_pair(doc["D_coef_interval"]),
         confidence_level=float(doc["confidence_level"]),
-        flops_per_token=float(doc["flops_per_token"]), options=doc["options"],
+        flops_per_token=None if doc["flops_per_token"] is None else float(
+            doc["flops_per_token"]), options=doc["options"],
         regression=regression,
         a_bootstrap_interval=_pair(doc["a_bootstrap_interval"]),
         b_bootstrap_interval=_pair(doc["b_bootstrap_interval"]),

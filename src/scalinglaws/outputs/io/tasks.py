@@ -2,10 +2,15 @@
 TaskPredictions`): plain types, checked against ``scalinglaws/schema/tasks.schema.json``.
 
 A document holds ``schema_version``, ``kind`` (``"scalinglaws.tasks"``), the package
-version, the target, the interval's description, the verdicts' tolerance, the preset (the
-procedure, field by field) and one row per task. Writing is atomic and never over an input;
-reading checks the schema, then what a schema cannot say (see the schema's ``$comment``),
-and every failure names the file and the field.
+version, the target, what the intervals are (in the words of every other document:
+``interval``, the kind, "confidence", null without a bootstrap; ``method``, how they were
+made; ``confidence_level``, ``n_resamples``, ``n_failed``, ``seed``), the verdicts'
+tolerance, the preset (the procedure, field by field) and one row per task. Writing is
+atomic and never over an input; reading checks the schema, then what a schema cannot say
+(see the schema's ``$comment``), and every failure names the file and the field.
+
+Version 1 documents (written before every document shared that vocabulary) held those
+fields in one object, ``interval`` (its ``kind`` the method's text): they load as they are.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from .validate import check_json_schema
 __all__ = [
     "KIND",
     "SCHEMA_VERSION",
+    "SUPPORTED_VERSIONS",
     "load_predictions",
     "predictions_from_dict",
     "predictions_from_json",
@@ -35,8 +41,16 @@ __all__ = [
     "schema",
 ]
 
-SCHEMA_VERSION = 1
+#: 2: ``interval`` is the kind of the intervals (a string, as in every other document) and
+#: their ``method``, ``confidence_level``, ``n_resamples``, ``n_failed`` and ``seed`` are
+#: fields of the document (1: an object ``interval`` holding them, the method as ``kind``)
+SCHEMA_VERSION = 2
+#: the versions :func:`predictions_from_dict` reads
+SUPPORTED_VERSIONS = (1, 2)
 KIND = "scalinglaws.tasks"
+#: the fields of a version 1 document's ``interval`` object, now fields of the document
+#: (its ``kind`` is the ``method``)
+_INTERVAL_FIELDS = ("confidence_level", "n_resamples", "n_failed", "seed")
 _MAX_BYTES = 2**26  # a table of tasks is a few kB
 
 
@@ -74,12 +88,14 @@ def predictions_to_dict(predictions: TaskPredictions) -> dict:
         rows.append(out)
     target = {"N": float(predictions.target["N"]), "D": float(predictions.target["D"]),
               "run_id": predictions.target.get("run_id")}
+    drawn = predictions.confidence_level is not None
     return {"schema_version": SCHEMA_VERSION, "kind": KIND, "package_version": __version__,
             "target": target,
-            "interval": {"confidence_level": predictions.confidence_level,
-                         "n_resamples": int(predictions.n_resamples),
-                         "n_failed": int(predictions.n_failed), "seed": predictions.seed,
-                         "kind": predictions.interval_kind},
+            "interval": "confidence" if drawn else None,  # parameter uncertainty only
+            "method": predictions.interval_kind,
+            "confidence_level": predictions.confidence_level,
+            "n_resamples": int(predictions.n_resamples),
+            "n_failed": int(predictions.n_failed), "seed": predictions.seed,
             "tolerance": predictions.tolerance, "preset": to_plain(dict(predictions.preset)),
             "tasks": rows}
 
@@ -136,11 +152,17 @@ def predictions_from_dict(doc: Any, *, source: str = "tasks JSON") -> TaskPredic
     if not isinstance(doc, dict):
         raise InputError(f"{source}: expected a JSON object, got {type(doc).__name__}")
     version = doc.get("schema_version")
-    if isinstance(version, int) and not isinstance(version, bool) and version != SCHEMA_VERSION:
+    if isinstance(version, int) and not isinstance(version, bool) \
+            and version not in SUPPORTED_VERSIONS:
         raise InputError(f"{source}: schema_version {version} is not supported (this is "
-                         f"scalinglaws {__version__}, which reads version {SCHEMA_VERSION})")
+                         f"scalinglaws {__version__}, which reads versions "
+                         f"{', '.join(map(str, SUPPORTED_VERSIONS))})")
     check_json_schema(doc, json.loads(_schema_text()), source)
     _check_meaning(doc, source)
+    if version == 1:  # the interval's fields in one object, the method as its kind
+        old = doc["interval"]
+        doc = {**doc, **{name: old.get(name) for name in _INTERVAL_FIELDS},
+               "method": old["kind"]}
     rows = []
     for row in doc["tasks"]:
         full = {}
@@ -154,12 +176,11 @@ def predictions_from_dict(doc: Any, *, source: str = "tasks JSON") -> TaskPredic
     target = {"N": float(doc["target"]["N"]), "D": float(doc["target"]["D"])}
     if doc["target"].get("run_id") is not None:
         target["run_id"] = doc["target"]["run_id"]
-    interval = doc["interval"]
     return TaskPredictions(target=target, rows=tuple(rows),
-                           confidence_level=interval["confidence_level"],
-                           n_resamples=interval["n_resamples"], n_failed=interval["n_failed"],
-                           interval_kind=interval["kind"], preset=doc["preset"],
-                           tolerance=doc["tolerance"], seed=interval.get("seed"))
+                           confidence_level=doc["confidence_level"],
+                           n_resamples=doc["n_resamples"], n_failed=doc["n_failed"],
+                           interval_kind=doc["method"], preset=doc["preset"],
+                           tolerance=doc["tolerance"], seed=doc.get("seed"))
 
 
 def predictions_to_json(predictions: TaskPredictions, **kwargs) -> str:
