@@ -169,8 +169,7 @@ def test_mpl_sieve_intervals_of_a_held_out_final_loss_cover():
     # Carlo errors of nominal at both levels (at 90%: 23-30 of 30; at 95%: 26-30). The
     # README's 100 data sets (0-99): 92 and 93 of 100 (89 and 92 with numpy's interpolated
     # ends). Here 29 and 30 of 30 (2-core VM).
-    hits, ratio = sieve_coverage("mpl", 100, 30, 40)
-    print(f"mpl sieve: final {hits[0.9]['final']}, {hits[0.95]['final']} of 30; spread {ratio}")
+    hits, _ = sieve_coverage("mpl", 100, 30, 40)
     for level in (0.9, 0.95):
         assert within_three_mc_errors(hits[level]["final"], 30, level), (level, hits[level])
 
