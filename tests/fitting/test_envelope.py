@@ -122,8 +122,9 @@ def test_bootstrap_interval_covers_the_truth_and_ols_does_not():
     quoted = re.search(r"the OLS interval is far too narrow \(it contained the true exponent in "
                        r"(\d+) of 100 simulated sets of curves\); the bootstrap over runs "
                        r"\(`n_resamples`\) is conservative \((\d+) of 100, its intervals a median "
-                       r"([\d.]+) times as wide as the estimates' spread calls for\)\..*? it held the "
-                       r"true N_opt in (\d+) of 100 sets, where the t interval held it in (\d+)\.",
+                       r"([\d.]+) times as wide as the estimates' spread calls for\)\..*? "
+                       r"it held the true N_opt in (\d+) of 100 sets, where the t interval "
+                       r"held it in (\d+)\.",
                        readme_words())
     assert quoted, "the README's sentence changed: update the pattern"
     assert [int(quoted[i]) for i in (1, 2, 4, 5)] == [ols, boot, boot_opt, t_opt]
