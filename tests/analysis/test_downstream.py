@@ -53,26 +53,41 @@ REPO_7B = {
 }
 # the data README's refit of step 1 (A, B to 4 significant digits; alpha, beta, E to 4
 # decimals) and of step 2 (a, x0, b to 3 decimals; k to 2)
+# (as printed, strings: the printed digits are the claim; A, B, alpha, beta, E and a, x0,
+# k, b)
 REPO_STEP1 = {
-    "mmlu_avg_test": (38.07, 100.1, 0.2262, 0.2361, 0.4541),
-    "hellaswag_val": (11.23, 60.37, 0.1955, 0.2565, 0.5019),
-    "arc_challenge_test": (7.03e5, 38.45, 0.7877, 0.1970, 0.6546),
-    "arc_easy_test": (7.94e4, 3958, 0.6610, 0.4195, 0.5582),
-    "piqa_val": (405.7, 10.16, 0.3978, 0.1533, 0.7217),
-    "csqa_val": (56.86, 10.91, 0.2350, 0.1111, 0.0000),
-    "socialiqa_val": (1201, 7897, 0.4473, 0.4768, 0.9489),
-    "openbookqa_test": (8.64e4, 137.3, 0.6865, 0.2607, 1.1981),
+    "mmlu_avg_test": ("38.07", "100.1", "0.2262", "0.2361", "0.4541"),
+    "hellaswag_val": ("11.23", "60.37", "0.1955", "0.2565", "0.5019"),
+    "arc_challenge_test": ("7.03e5", "38.45", "0.7877", "0.1970", "0.6546"),
+    "arc_easy_test": ("7.94e4", "3958", "0.6610", "0.4195", "0.5582"),
+    "piqa_val": ("405.7", "10.16", "0.3978", "0.1533", "0.7217"),
+    "csqa_val": ("56.86", "10.91", "0.2350", "0.1111", "0.0000"),
+    "socialiqa_val": ("1201", "7897", "0.4473", "0.4768", "0.9489"),
+    "openbookqa_test": ("8.64e4", "137.3", "0.6865", "0.2607", "1.1981"),
 }
 REPO_STEP2 = {
-    "mmlu_avg_test": (-0.742, 0.616, 4.83, 1.000),
-    "hellaswag_val": (-0.730, 0.767, 12.74, 0.992),
-    "arc_challenge_test": (-0.778, 0.709, 5.91, 1.000),
-    "arc_easy_test": (-0.646, 0.741, 4.13, 1.000),
-    "piqa_val": (-0.459, 0.963, 5.03, 1.000),
-    "csqa_val": (-0.856, 1.131, 2.21, 1.000),
-    "socialiqa_val": (-0.599, 0.894, 7.16, 1.000),
-    "openbookqa_test": (-0.791, 1.081, 4.31, 1.000),
+    "mmlu_avg_test": ("-0.742", "0.616", "4.83", "1.000"),
+    "hellaswag_val": ("-0.730", "0.767", "12.74", "0.992"),
+    "arc_challenge_test": ("-0.778", "0.709", "5.91", "1.000"),
+    "arc_easy_test": ("-0.646", "0.741", "4.13", "1.000"),
+    "piqa_val": ("-0.459", "0.963", "5.03", "1.000"),
+    "csqa_val": ("-0.856", "1.131", "2.21", "1.000"),
+    "socialiqa_val": ("-0.599", "0.894", "7.16", "1.000"),
+    "openbookqa_test": ("-0.791", "1.081", "4.31", "1.000"),
 }
+#: the two coefficients of ours that do not print as the data README prints them (our
+#: README says so), with how far they may be: OpenBookQA's A lies on a ridge with alpha
+#: (correlation ~1; ours 8.635e4, printed 8.64e4: 6e-4 relative, no prediction moves at the
+#: 4th decimal); SocialIQa's b sits at its bound 1, which only the anchor (0, 1) holds
+#: (ours 0.99947, printed 1.000)
+NOT_AS_PRINTED = {("openbookqa_test", "A"): {"rel": 1e-3}, ("socialiqa_val", "b"): {"abs": 1e-3}}
+
+
+def as_printed(value, printed):
+    """``value`` within half a unit of ``printed``'s last digit (rounds to it)."""
+    mantissa, _, exponent = printed.lower().partition("e")
+    unit = 10.0 ** (int(exponent or 0) - len(mantissa.partition(".")[2]))
+    return abs(value - float(printed)) <= 0.5 * unit * (1 + 1e-9)
 # the repository's chained 13B errors in points, as the data README (and the paper) quote
 PUBLISHED_13B_ERRORS = {"mmlu_avg_test": 0.3, "hellaswag_val": 2.1, "piqa_val": 0.9,
                         "socialiqa_val": 1.6, "arc_challenge_test": 11.1,
@@ -133,20 +148,21 @@ def test_7b_predictions_to_4_decimals(ladder_fit, prepared, task):
 
 @pytest.mark.parametrize("task", list(REPO_STEP1))
 def test_fitted_coefficients_as_printed(ladder_fit, task):
+    # every coefficient rounds to the printed one (within half a unit of its last digit),
+    # but the two NOT_AS_PRINTED, which do not (the README names them), within their own
+    # tolerance
     fit = ladder_fit[task]
-    A, B, alpha, beta, E = REPO_STEP1[task]
-    p = fit.step1.params
-    # A and B lie on ridges with alpha and beta (correlations ~1): a relative 1e-3 moves no
-    # prediction at the 4th decimal, and the README's refit of OpenBookQA's A (8.64e4)
-    # and ours (8.635e4) differ by 6e-4
-    assert p["A"] == pytest.approx(A, rel=1e-3) and p["B"] == pytest.approx(B, rel=1e-3)
-    assert (round(p["alpha"], 4), round(p["beta"], 4), round(p["E"], 4)) == (alpha, beta, E)
-    a, x0, k, b = REPO_STEP2[task]
-    q = fit.step2.params
-    assert (round(q["a"], 3), round(q["x0"], 3), round(q["k"], 2)) == (a, x0, k)
-    # b sits at (or within 6e-4 of) its bound 1, where the anchor (0, 1) holds it: only the
-    # anchor's one point determines it (SocialIQa: ours 0.99947, printed 1.000)
-    assert q["b"] == pytest.approx(b, abs=1e-3)
+    ours = {**{name: fit.step1.params[name] for name in ("A", "B", "alpha", "beta", "E")},
+            **{name: fit.step2.params[name] for name in ("a", "x0", "k", "b")}}
+    printed = dict(zip(("A", "B", "alpha", "beta", "E", "a", "x0", "k", "b"),
+                       REPO_STEP1[task] + REPO_STEP2[task]))
+    for name, text in printed.items():
+        exception = NOT_AS_PRINTED.get((task, name))
+        if exception is None:
+            assert as_printed(ours[name], text), (name, ours[name], text)
+        else:
+            assert not as_printed(ours[name], text), (name, "now as printed: update the README")
+            assert ours[name] == pytest.approx(float(text), **exception), (name, ours[name])
 
 
 def test_chained_13b_errors_are_the_published_ones(ladder_fit, prepared):

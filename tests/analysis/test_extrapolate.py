@@ -191,12 +191,16 @@ def test_closed_form_and_numerical_agree(params):
     closed = X.compute_optimal(fit, budgets, method="closed_form")
     numerical = X.compute_optimal(fit, budgets, method="numerical")
     assert numerical.method == "numerical" and not np.any(numerical.at_search_edge)
-    for name in ("N", "D", "loss", "tokens_per_parameter"):
-        np.testing.assert_allclose(getattr(numerical, name), getattr(closed, name), rtol=5e-10)  # README: agree to 3e-10
+    # README: N and D agree to 3e-10, their ratio to 6e-10, the loss to 1e-15 (measured
+    # 1.8e-10, 3.5e-10 and 5.6e-16 at most over these laws and budgets)
+    for name, rtol in (("N", 3e-10), ("D", 3e-10), ("tokens_per_parameter", 6e-10),
+                       ("loss", 1e-15)):
+        np.testing.assert_allclose(getattr(numerical, name), getattr(closed, name), rtol=rtol)
     # the generic (user-form) path, one law evaluation per parameter row, agrees too
+    # (measured 2.7e-10)
     generic = X.compute_optimal(law(ChinchillaByHand(), **params), budgets)
     assert generic.method == "numerical"
-    np.testing.assert_allclose(generic.N, closed.N, rtol=5e-10)
+    np.testing.assert_allclose(generic.N, closed.N, rtol=3e-10)
 
 
 def test_besiroglu_tokens_per_parameter(published, besiroglu):

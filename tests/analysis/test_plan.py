@@ -161,6 +161,20 @@ def _n_opt_interval(runs, seed, resamples=100):
     return math.log(allocation.N), math.log(low), math.log(high)
 
 
+def _readme_width_ratio(design, compute, runs):
+    """The README's table row (Approach 3, bench/bench_plan.py, 100 sweeps): the median
+    95% interval's log width over 2 x 1.96 x the realised sd of ln N_opt."""
+    import re
+
+    from coverage_checks import readme_words
+
+    row = re.search(rf"\| {design} \| Approach 3 \| {compute} \| {runs} \| [\d.]+ \([\d.]+\) \| "
+                    r"([\d.]+) \| [\d.]+ \| [+−][\d.]+ \| ×([\d.]+) \| \d+% \|", readme_words())
+    assert row, "the README's table changed: update the pattern"
+    sd, width = float(row[1]), float(row[2])
+    return math.log(width) / (2 * 1.96 * sd)
+
+
 @pytest.mark.slow
 def test_active_design_reaches_the_standard_width_with_half_the_compute_in_simulation():
     # 40 simulated sweeps per design from the known law (1% scatter), Approach 3 with a
@@ -188,6 +202,14 @@ def test_active_design_reaches_the_standard_width_with_half_the_compute_in_simul
         # the intervals are not too narrow: the README's coverage is 97% for both designs
         # (100 sweeps); at 97%, 35 or fewer of 40 covering has binomial probability 0.7%
         assert np.sum((out[:, 1] <= true_value) & (true_value <= out[:, 2])) >= 36
+        # ...nor too wide (no count of 40 can show it): the median width over the 95% width
+        # the realised spread calls for (2 x 1.96 sd) is the README's (its table's median
+        # width and sd: 1.23 for the grid, 1.03 for the active design), to the same 34%
+        width_ratio = widths[name] / (2 * 1.96 * realised)
+        readme_ratio = _readme_width_ratio(*{"standard": ("standard", "1", "108"),
+                                             "active_half": ("active", "1/2", "201")}[name])
+        print(f"{name}: width ratio {width_ratio:.3f}, README {readme_ratio:.3f}")
+        assert width_ratio == pytest.approx(readme_ratio, rel=0.34), (name, width_ratio)
     assert designs["active_half"].total_compute <= S / 2 * (1 + 1e-12)
     assert widths["active_half"] < widths["standard"]
 

@@ -345,14 +345,15 @@ MODELS = {
 SETTINGS: dict[str, dict] = {
     "Lanczos1": {
         "rss": "decimal",
-        "rss_digits": 5.5,
+        "rss_digits": 5.9,
         "reason": "the certified RSS is 1.43e-25, residuals ~8e-14, while reading y into binary64 "
                   "moves each y by up to 1.6e-16: any float64 RSS is off by ~1e-3 (LRE 2.5-3.0) "
                   "whatever the fit. The parameters are graded as usual (they agree to >= 10.5 "
                   "digits); the RSS is recomputed at the fitted parameters in 40-digit decimal "
-                  "arithmetic from the data as written, which measured 6.0-6.7 digits: where a "
-                  "float64 fit stops along the flat valley is set by the 1e-3 rounding noise of "
-                  "its objective, so the test asks for 5.5 digits of this one RSS",
+                  "arithmetic from the data as written, which measured 5.98 (Start 1) and 6.83 "
+                  "(Start 2) digits: where a float64 fit stops along the flat valley is set by "
+                  "the 1e-3 rounding noise of its objective, so the test asks for 5.9 digits of "
+                  "this one RSS (the README's figure, not 6)",
     },
 }
 

@@ -61,7 +61,8 @@ def test_mpl_fit_predicts_held_out_schedules_within_30_percent_of_the_authors(lu
 @pytest.mark.parametrize("size", SIZES)
 def test_the_authors_parameters_are_in_the_basin_of_our_optimum(luo, mpl_fits, size):
     # Started from Luo et al.'s parameters, the engine descends to the optimum it finds from
-    # its own starts (measured: objective equal to 1e-13, parameters to 3e-7): their point,
+    # its own starts (measured: objective equal to 5e-14, the README's "1e-13", parameters
+    # to 8e-7): their point,
     # where their AdamW run stopped early (bench/study_mpl_authors.py re-runs it), is on
     # the slope of the same basin, not a second local optimum of the objective.
     train, _ = _split(luo, size)
@@ -69,9 +70,9 @@ def test_the_authors_parameters_are_in_the_basin_of_our_optimum(luo, mpl_fits, s
     start = np.array([[LUO_2025_MPL[size][name] for name in ours.law.param_names]])
     from_theirs = fit_curves(train, "mpl", starts=start)
     assert from_theirs.status == 0
-    assert from_theirs.objective == pytest.approx(ours.objective, rel=1e-9)
+    assert from_theirs.objective == pytest.approx(ours.objective, rel=1e-13)
     for name, value in ours.params.items():
-        assert from_theirs.params[name] == pytest.approx(value, rel=1e-5)
+        assert from_theirs.params[name] == pytest.approx(value, rel=2e-6)
 
 
 @pytest.mark.xfail(strict=True, reason="Luo et al.'s parameters are where their AdamW run "

@@ -36,6 +36,20 @@ def test_draws_the_profile_with_the_optimum_marked(fitted):
     contour = [c for c in ax.collections[1:] if hasattr(c, "levels")]
     assert contour and contour[0].levels[0] == pytest.approx(stats.chi2.ppf(0.95, 2))
     assert ax.get_xlabel().startswith("α") and ax.get_ylabel().startswith("β")
+    # the asymptotic 95% region of a Huber fit covered the truth in 51 of 60 simulated
+    # sweeps (README, tests/uncertainty/test_profile.py): the legend says so
+    labels = [line.get_label() for line in ax.lines]
+    assert "joint 95% region (asymptotic; covered about 85% in simulation)" in labels
+
+
+def test_the_regions_label_says_what_the_simulation_measured(fitted):
+    runs, result = fitted
+    squared = sl.fit(runs, loss="squared")
+    for fit, level, label in ((squared, 0.95, "joint 95% region (asymptotic; covered about 93% "
+                                              "in simulation)"),
+                              (result, 0.9, "joint 90% region (asymptotic)")):
+        ax = plot.profile(fit, runs, size=5, confidence_level=level, intervals=False)
+        assert label in [line.get_label() for line in ax.lines]
 
 
 def test_bad_arguments(fitted):

@@ -1,6 +1,7 @@
 """Profile-likelihood intervals: the end points against an independent profile scan,
 the scale against its formula, and (slow) their coverage of a known truth."""
 
+import functools
 import warnings
 
 import numpy as np
@@ -12,6 +13,7 @@ from scalinglaws import InputError
 from scalinglaws.laws.synthetic import DEFAULT_TRUTH
 from scalinglaws.uncertainty.profile import (profile_interval, profile_intervals,
                                              profile_map, profile_scale)
+from coverage_checks import band, check_readme_counts
 
 
 def _independent_profile(runs, alpha, loss="huber"):
@@ -79,21 +81,14 @@ def test_intervals_for_both_exponents_and_bad_arguments():
         profile_interval(result, sl.generate_sweep(noise=0.01, rng=7), "alpha")
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("loss, expected", [
-    ("huber", {"alpha": 54, "beta": 54, "joint": 51}),
-    ("squared", {"alpha": 56, "beta": 57, "joint": 56})])
-def test_coverage_on_simulated_sweeps(loss, expected):
-    """Nominal 95% profile intervals of alpha and beta on 60 simulated sweeps (1% noise):
-    the coverage the README states (Huber delta = 1e-3: 54 and 54 of 60; squared loss: 56
-    and 57), to within 2 sweeps (a few end points sit within rounding of the truth); and
-    the joint 95% region that ``plot.profile`` draws (51 and 56 of 60). The
-    interval is asymptotic and, under Huber, its scale rests on the runs in the quadratic
-    zone (about 10 of 108 here), so it covers somewhat less than nominal."""
+@functools.cache
+def profile_coverage(loss):
+    """Of 60 simulated sweeps (1% noise, ``rng=2000 + seed``), how many nominal 95% profile
+    intervals of alpha and beta, and how many joint 95% regions of (alpha, beta) (the one
+    ``plot.profile`` draws), hold the truth."""
     truth = DEFAULT_TRUTH["chinchilla"]
     hits = {"alpha": 0, "beta": 0, "joint": 0}
-    n_sweeps = 60
-    for seed in range(n_sweeps):
+    for seed in range(N_PROFILE_SWEEPS):
         runs = sl.generate_sweep(noise=0.01, rng=2000 + seed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", sl.ScalingLawsWarning)
@@ -101,10 +96,47 @@ def test_coverage_on_simulated_sweeps(loss, expected):
             intervals = profile_intervals(result, runs)
             at_truth = profile_map(result, runs, [truth["alpha"]], [truth["beta"]])
         for name in ("alpha", "beta"):
-            hits[name] += intervals[name].low <= truth[name] <= intervals[name].high
-        hits["joint"] += at_truth.statistic[0, 0] <= stats.chi2.ppf(0.95, 2)
-    for name, count in hits.items():
-        assert abs(count - expected[name]) <= 2, (name, count)
+            hits[name] += bool(intervals[name].low <= truth[name] <= intervals[name].high)
+        hits["joint"] += bool(at_truth.statistic[0, 0] <= stats.chi2.ppf(0.95, 2))
+    return hits
+
+
+N_PROFILE_SWEEPS = 60
+
+
+@pytest.mark.slow
+def test_coverage_on_simulated_sweeps_is_what_the_readme_states():
+    """The counts the README quotes (Huber delta = 1e-3: alpha and beta 54 and 54 of 60,
+    the joint region 51; squared loss: 56, 57 and 56), each within the counts a CPU's
+    rounding may move (a few end points sit within rounding of the truth)."""
+    low, high = band(N_PROFILE_SWEEPS)
+    huber, squared = profile_coverage("huber"), profile_coverage("squared")
+    check_readme_counts(
+        r"the nominal 95% intervals covered the truth \d+% of the time for both α and β "
+        r"under Huber δ = 1e-3 \((\d+) and (\d+) of 60\), and \d+% and \d+% with squared "
+        r"loss \((\d+) and (\d+)\); the joint 95% region of \(α, β\) that `plot.profile` "
+        r"draws covered the true pair in \d+% \((\d+)\) and \d+% \((\d+)\)\. Within 3 Monte "
+        r"Carlo errors of 95% lie (\d+) to (\d+) of 60",
+        [huber["alpha"], huber["beta"], squared["alpha"], squared["beta"], huber["joint"],
+         squared["joint"]], (low, high))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("loss, name", [
+    ("huber", "alpha"), ("huber", "beta"),
+    pytest.param("huber", "joint", marks=pytest.mark.xfail(
+        strict=True, reason="the joint 95% region under Huber covered 51 of 60 (85%), below "
+                            "the 52-60 of band(60): an asymptotic region whose scale rests on "
+                            "the ~10 runs in Huber's quadratic zone (README, plot label)")),
+    ("squared", "alpha"), ("squared", "beta"), ("squared", "joint")])
+def test_coverage_on_simulated_sweeps_is_nominal(loss, name):
+    """Each count within 3 Monte Carlo errors of the nominal 95%, both sides (``band(60)``:
+    52 to 60 of 60). The interval is asymptotic and, under Huber, its scale rests on the
+    runs in the quadratic zone (about 10 of 108 here), so it covers somewhat less than
+    nominal: the joint region under Huber falls below the band (strict xfail)."""
+    low, high = band(N_PROFILE_SWEEPS)
+    count = profile_coverage(loss)[name]
+    assert low <= count <= high, (loss, name, count)
 
 
 def test_epoch_profile_intervals_as_the_readme_states(epoch_csv):
