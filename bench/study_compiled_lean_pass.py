@@ -155,6 +155,46 @@ class CompiledResampleModel(bootstrap_module.ResampleModel):
         return self._finish(f, grad, gn, second)
 
 
+def compare_passes(result, runs, n_resamples=500, seed=1):
+    """Largest relative difference per row between numpy's lean pass and the compiled one
+    (``CompiledResampleModel.lib`` set) at the points a bootstrap of ``n_resamples`` visits,
+    for the objective, gradient (relative to the sum of its terms' sizes) and both
+    curvatures; and the number of points compared."""
+    captured = []
+    original = bootstrap_module.ResampleModel.lean_pass
+
+    def capture(self, x, weights, rows):
+        out = original(self, x, weights, rows)
+        if len(captured) < 40:
+            captured.append((self, x.copy(), weights, rows.copy(), out))
+        return out
+    bootstrap_module.ResampleModel.lean_pass = capture
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", sl.ScalingLawsWarning)
+            sl.bootstrap(result, runs, n_resamples, rng=seed, progress=False)
+    finally:
+        bootstrap_module.ResampleModel.lean_pass = original
+    worst = {"f": 0.0, "grad": 0.0, "hess": 0.0, "hess_gn": 0.0}
+    for model, x, weights, rows, (f, g, h, hgn) in captured:
+        # a gradient near an optimum is a sum of cancelling terms: its rounding scales
+        # with the sum of their sizes, sum_i w_i |psi_i| |J_i|
+        r, jac = model.blocks[0][0](x)
+        gross = np.einsum("kpn,kn->kp", np.abs(jac),
+                          weights[rows] * np.abs(model.loss.psi(r))).max(axis=1)
+        compiled = CompiledResampleModel.__new__(CompiledResampleModel)
+        compiled.__dict__.update(model.__dict__)
+        compiled.curv = np.ascontiguousarray(model.curvature[0][0])
+        compiled.delta = float(model.loss.delta)
+        cf, cg, ch, chgn = compiled.lean_pass(x, weights, rows)
+        for name, a, b in (("f", f, cf), ("grad", g, cg), ("hess", h, ch),
+                           ("hess_gn", hgn, chgn)):
+            scale = gross if name == "grad" else np.abs(a).reshape(len(a), -1).max(axis=1)
+            gap = np.abs(a - b).reshape(len(a), -1).max(axis=1) / np.maximum(scale, 1e-300)
+            worst[name] = max(worst[name], float(gap.max()))
+    return worst, sum(len(c[1]) for c in captured)
+
+
 def cpu(function, *args, **kwargs):
     start = time.process_time()
     out = function(*args, **kwargs)
@@ -186,40 +226,9 @@ def main():
               f"load average {os.getloadavg()[0]:.2f}; kernel built with: {flags}")
         print(f"one default fit: {1e3 * fit_cpu:.1f} ms CPU (best of 5)")
 
-        # the two passes side by side at the points the bootstrap visits
-        captured = []
-        original = bootstrap_module.ResampleModel.lean_pass
-
-        def capture(self, x, weights, rows):
-            out = original(self, x, weights, rows)
-            if len(captured) < 40:
-                captured.append((self, x.copy(), weights, rows.copy(), out))
-            return out
-        bootstrap_module.ResampleModel.lean_pass = capture
-        try:
-            sl.bootstrap(result, runs, 500, rng=1, progress=False)
-        finally:
-            bootstrap_module.ResampleModel.lean_pass = original
-        worst = {"f": 0.0, "grad": 0.0, "hess": 0.0, "hess_gn": 0.0}
-        for model, x, weights, rows, (f, g, h, hgn) in captured:
-            # a gradient near an optimum is a sum of cancelling terms: its rounding scales
-            # with the sum of their sizes, sum_i w_i |psi_i| |J_i|
-            r, jac = model.blocks[0][0](x)
-            gross = np.einsum("kpn,kn->kp", np.abs(jac),
-                              weights[rows] * np.abs(model.loss.psi(r))).max(axis=1)
-            compiled = CompiledResampleModel.__new__(CompiledResampleModel)
-            compiled.__dict__.update(model.__dict__)
-            compiled.curv = np.ascontiguousarray(model.curvature[0][0])
-            compiled.delta = float(model.loss.delta)
-            cf, cg, ch, chgn = compiled.lean_pass(x, weights, rows)
-            for name, a, b in (("f", f, cf), ("grad", g, cg), ("hess", h, ch),
-                               ("hess_gn", hgn, chgn)):
-                scale = gross if name == "grad" else np.abs(a).reshape(len(a), -1).max(axis=1)
-                gap = np.abs(a - b).reshape(len(a), -1).max(axis=1) / np.maximum(scale, 1e-300)
-                worst[name] = max(worst[name], float(gap.max()))
+        worst, n_points = compare_passes(result, runs)
         print("compiled vs numpy lean pass, largest relative difference per row (the gradient "
-              "relative to the sum of its terms' sizes) on "
-              f"{sum(len(c[1]) for c in captured)} visited points: "
+              f"relative to the sum of its terms' sizes) on {n_points} visited points: "
               + ", ".join(f"{k} {v:.1e}" for k, v in worst.items()))
 
         timings = {}
