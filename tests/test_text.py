@@ -21,7 +21,7 @@ def test_counted(n, noun, plural, text):
 
 def test_a_single_run_is_one_run_in_the_message():
     runs = sl.load_runs({"N": [1e9], "D": [2e10], "loss": [2.5]})
-    with pytest.raises(InputError, match=r"^1 run cannot determine 5 free parameters"):
+    with pytest.raises(InputError, match=r"^<dict>: 1 run cannot determine 5 free parameters"):
         sl.fit(runs)
     with pytest.raises(InputError, match=r"would drop all 1 run$"):
         runs.exclude_top_loss(1)

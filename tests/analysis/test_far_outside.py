@@ -164,3 +164,83 @@ def test_a_calibrated_law_warns_far_beyond_its_runs_at_every_entry_point(calibra
     made = sl.calibrate(sl.fit(runs), runs, n_resamples=0, rollout=False, progress=False)
     assert made.fitted_range["N*D"] == law.fitted_range["N*D"]
     assert "N*D" not in made.uncertainty_dict()["fitted_range"]  # the fit's section has it
+
+
+# ----------------------------------------------------------------- below, and units (s35)
+def test_a_compute_far_below_the_runs_warns_though_each_input_is_inside_10x():
+    """The audit's `optimal fit.json --C 1e15`: 1e15 / 6 / 1e18 = 1/6000 of the smallest
+    run's N*D; its compute-optimal N and D were each less than 10x below their ranges, and
+    the compute was only checked upward, so it answered without a word."""
+    from scalinglaws.analysis._common import FAR_BELOW
+
+    law = law_with_range()
+    with pytest.warns(sl.ExtrapolationWarning,
+                      match=r"at down to 6e\+03x below the smallest compute \(C = k N D\) of "
+                            r"the fitted runs") as caught:
+        allocation = sl.compute_optimal(law, 1e15)
+    assert caught[0].filename == __file__
+    # the premise: neither input alone is 10x outside its range (hand check of the answer)
+    assert RANGE["N"][0] / float(allocation.N) < FAR_BELOW_INPUT
+    assert RANGE["D"][0] / float(allocation.D) < FAR_BELOW_INPUT
+    assert FAR_BELOW == 100.0  # as far below as FAR_BEYOND above
+    # 99x below (N*D = 1e18 / 99) stays quiet: inside the allowance
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sl.compute_optimal(law, 6 * 1e18 / 99)
+
+
+def test_a_typed_value_a_thousand_times_below_asks_about_its_units():
+    """`predict --N 7 --D 140` (billions meant) gave 517 nats and `optimal --C 3640`
+    (PF-days meant) 3.48 parameters with only the generic warning; the loader's words for
+    such columns now come with it."""
+    law = law_with_range()
+    with pytest.warns(sl.ExtrapolationWarning) as caught:
+        sl.predict(law, N=7, D=140)
+    text = str(caught[0].message)
+    assert ("N = 7, 3.14e+06x below the smallest (the fitted runs' N spans 2.2e+07 to 5e+10) "
+            "(is it parameters written in millions or billions (a 70M model as 70)?)") in text
+    assert "(is it tokens written in millions or billions (1.4T tokens as 1400)?)" in text
+    assert text.count("N, D and C are counts") == 1
+    with pytest.warns(sl.ExtrapolationWarning) as caught:
+        sl.compute_optimal(law, 3640)
+    text = str(caught[0].message)
+    # the compute is the value typed: N*D = 3640 / 6 against the runs' smallest 1e18
+    assert f"at down to {1e18 / (3640 / 6):.3g}x below the smallest compute" in text
+    assert "(is it compute in PF-days (1 PF-day = 8.64e19 FLOP) or in units of 1e18 FLOP?)" \
+        in text
+    # N and D are the law's answer, not typed: no question about their units
+    assert "parameters written in" not in text and "tokens written in" not in text
+
+
+def test_a_value_below_but_within_a_thousand_times_asks_nothing():
+    law = law_with_range()
+    with pytest.warns(sl.ExtrapolationWarning) as caught:
+        sl.predict(law, N=2.2e7 / 999, D=1e11)  # 999x below: far, but no units slip
+    assert "is it" not in str(caught[0].message)
+
+
+def test_the_command_line_asks_about_units(calibrated_file, capsys):
+    from scalinglaws.outputs.cli import main
+
+    capsys.readouterr()
+    assert main(["predict", str(calibrated_file), "--N", "7", "--D", "140"]) == 0
+    err = capsys.readouterr().err
+    assert "is it parameters written in millions or billions" in err
+
+
+def test_a_calibrated_law_warns_far_below_its_runs_too(calibrated_file):
+    """Its prediction interval measures how far above the runs its rollout reached, and
+    said nothing of 7 parameters on 140 tokens (an extrapolation factor of 2e-18)."""
+    law = sl.load(calibrated_file)
+    with pytest.warns(sl.ExtrapolationWarning,
+                      match=r"is it parameters written in millions or billions") as caught:
+        sl.predict(law, N=7, D=140)
+    assert caught[0].filename == __file__
+    with warnings.catch_warnings(record=True) as caught:  # above: the law's own interval
+        warnings.simplefilter("always")
+        sl.predict(law, N=7e10, D=1.4e12)
+    said = [str(w.message) for w in caught]
+    assert said and not any("the largest compute" in text for text in said)  # once, its own
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sl.predict(law, N=1e9, D=2e10)  # inside: quiet

@@ -91,3 +91,28 @@ def test_a_repeated_header_is_named_as_one(tmp_path):
     path.write_text("params,tokens,loss\n1e8,2e9,3.1\nparams,4e9,2.9\n")
     with pytest.raises(InputError, match=r"value 'params' is not a number"):
         load_runs(path)
+
+
+def test_a_decimal_comma_with_fewer_than_three_decimals_is_named(tmp_path):
+    """Review s35: "3,28" quoted in a ','-separated file is no number (a comma separating
+    thousands takes three digits), and the message said only "is not a number", where
+    "3,426" got the decimal-comma explanation."""
+    path = tmp_path / "eu2.csv"
+    path.write_text('N,D,loss\n70M,1.4B,"3,28"\n400M,8B,"2,91"\n1B,20B,"2,70"\n')
+    with pytest.raises(InputError) as caught:
+        load_runs(path)
+    assert str(caught.value) == (
+        f"{path}: row 0 (line 2), column 'loss' (loss): value '3,28' is not a number (give "
+        f"digits, optionally with a k/M/B/G/T/P suffix); is it 3.28 written with a decimal "
+        f"comma? Here a comma inside a number separates thousands (groups of three digits): "
+        f"write numbers with a decimal point, or read the file with pandas.read_csv(path, "
+        f"decimal=',') and pass the DataFrame; and 2 more bad cells in column 'loss'")
+    # the fix it names reads the losses
+    runs = load_runs(pd.read_csv(path, decimal=","))
+    assert runs.loss.tolist() == [3.28, 2.91, 2.70]
+
+
+def test_text_that_is_no_number_gets_no_decimal_comma_hint():
+    with pytest.raises(InputError) as caught:
+        load_runs({"N": N[:2], "D": D[:2], "loss": ["abc", "3,28,1"]})
+    assert "decimal comma" not in str(caught.value)

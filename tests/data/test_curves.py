@@ -535,3 +535,26 @@ def test_an_empty_lr_cell_is_a_step_whose_lr_was_not_logged(tmp_path):
     assert attached.lr_array("a")[10] == 1e-4
     with pytest.raises(InputError, match="gives LR 0.0002 at step 20 but the run logged 0.0001"):
         curves.with_schedules({"a": Schedule.constant(40, 2e-4, warmup_steps=2)})
+
+
+def test_a_log_without_step_0_is_not_told_to_interpolate():
+    """Review s35: Luo et al.'s curves (logged from step 2,176, after the warmup) were told
+    to load with --lr-policy interpolate, which then failed: "interpolation needs the LR of
+    step 0". The advice is now the schedule, keyed by the column that names it."""
+    # two runs of one kind of schedule, each its own file (as Luo et al.'s columns)
+    late = {"run_id": ["a"] * 3 + ["b"] * 3, "step": [20, 30, 40] * 2,
+            "loss": [3.5, 3.3, 3.2, 3.6, 3.4, 3.3], "lr": [1e-4] * 6,
+            "schedule": ["cosine"] * 6, "schedule_file": ["cos_40.csv"] * 3 + ["cos_80.csv"] * 3}
+    for policy in ("exact", "interpolate"):
+        with pytest.raises(InputError) as caught:
+            load_curves(late, lr_policy=policy).lr_array("a")
+        assert str(caught.value) == (
+            "run 'a' logs the LR at 3 of its 41 steps 0 … 40; a curve law needs the LR of "
+            "every step: give its schedule with curves.with_schedules({run: schedule}) (or "
+            "--schedules TABLE --schedule-key schedule_file, the column naming each run's "
+            "schedule in both tables); interpolating (lr_policy='interpolate') needs the LR "
+            "of step 0, and its first logged LR is at step 20")
+    # a log from step 0 with gaps is still offered the interpolation
+    with pytest.raises(InputError, match=r"\(or --schedules TABLE --schedule-key COLUMN\), or "
+                                         r"load with lr_policy='interpolate'$"):
+        load_curves(_table()).lr_array("a")

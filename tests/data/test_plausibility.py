@@ -541,3 +541,41 @@ def test_units_warnings_point_at_the_users_line():
             call()
         units = [w for w in caught if issubclass(w.category, UnitsWarning)]
         assert units and all(w.filename == __file__ for w in units), [w.filename for w in units]
+
+
+def test_parameters_in_millions_beside_tokens_in_billions_both_warn(tmp_path):
+    """Review s35: N in millions up to 5e4 (a 50B model) passes N's floor of 1e4, and the
+    D/N check that would see it waits for D's units, so only D was named."""
+    table = sweep().drop(columns="C")
+    table["N"] = np.geomspace(2e7, 5e10, len(table)) / 1e6  # 20 .. 50,000 "millions"
+    table["D"] = table["D"] / 1e9
+    path = tmp_path / "mb.csv"
+    table.to_csv(path, index=False)
+    said = quiet_load(path)[1]
+    assert len(said) == 2
+    assert said[0].startswith(f"{path}: every value of column 'D' (D) is below 1e6")
+    assert said[1].startswith(f"{path}: every value of column 'N' (N) is below 1e6 (largest "
+                              f"5e+04, at row 39 (line 41)), and column 'D' (D) is written in "
+                              f"other units: parameters written in millions or billions")
+    # N in parameters beside D in billions: D alone is named
+    said = quiet_load(table.assign(N=table["N"] * 1e6))[1]
+    assert len(said) == 1 and "column 'D' (D)" in said[0]
+
+
+def test_tokens_in_millions_beside_parameters_in_billions_both_warn():
+    table = sweep().drop(columns="C")
+    # tokens to 8.3e12 (as 8.3e6 "millions", above D's own floor of 1e6), N in billions
+    table["N"], table["D"] = table["N"] / 1e9, 10 * table["D"] / 1e6
+    said = quiet_load(table)[1]
+    assert len(said) == 2
+    assert "column 'N' (N) is below 1e4" in said[0]
+    assert "every value of column 'D' (D) is below 1e9" in said[1]
+    assert "tokens written in millions or billions" in said[1]
+
+
+def test_a_toy_sweep_in_counts_warns_once():
+    """Beside a column that is no scale the other's floor stays its own: a toy sweep of
+    small models (N up to 5e5, D up to 1e8) is not flagged twice."""
+    n = np.geomspace(1e3, 5e5, 8)
+    said = quiet_load({"N": n, "D": 200 * n, "loss": np.linspace(4.0, 3.0, 8)})[1]
+    assert said == []

@@ -696,3 +696,58 @@ def test_fitting_kaplan_ns_from_a_dataframe():
     with pytest.raises(InputError, match=r"runs from <DataFrame> have no 'S_min' column "
                                          r"\(minimum optimisation steps\); form kaplan_ns takes"):
         fit(frame.drop(columns="S_min"), "kaplan_ns")
+
+
+# ----------------------------------------------------------------------------- D = 0 rows
+ZERO = {"run_id": ["a", "a", "a", "b", "b", "b"], "N": [1e8] * 3 + [4e8] * 3,
+        "tokens": [0, 1e9, 2e9, 0, 4e9, 8e9], "flops": [0, 6e17, 1.2e18, 0, 9.6e18, 1.92e19],
+        "loss": [11.0, 3.2, 3.0, 11.1, 2.8, 2.6]}
+
+
+def test_untrained_rows_are_refused_offering_zero_tokens():
+    """Review s35: `envelope olmo_ladder_checkpoints.csv` stopped at its two step-0
+    checkpoints with no way past them; load_tasks had zero_tokens='drop'."""
+    with pytest.raises(InputError) as caught:
+        load_runs(ZERO)
+    assert str(caught.value) == (
+        "<dict>: row 0, column 'tokens' (D): value 0 is not positive; and 1 more bad cell in "
+        "column 'tokens', 2 more bad cells in column 'flops'; 2 rows at D = 0 (untrained "
+        "checkpoints?); to drop them, set zero_tokens to 'drop'")
+
+
+def test_zero_tokens_drop_drops_them_and_records_it():
+    with pytest.warns(ScalingLawsWarning, match=r"^<dict>: dropped 2 rows at D = 0 \(untrained "
+                                                r"checkpoints; zero_tokens='drop'\); the first "
+                                                r"is row 0$"):
+        runs = load_runs(ZERO, zero_tokens="drop")
+    assert runs.D.tolist() == [1e9, 2e9, 4e9, 8e9] and runs.row_numbers == (1, 2, 4, 5)
+    assert runs.dropped_rows == (0, 3) and runs.n_dropped == 2
+    assert dict(runs.selection) == {"zero_tokens": "drop", "dropped_rows": (0, 3)}
+    # a bad cell elsewhere is still refused, and without the offer (no row at 0 is left)
+    with pytest.raises(InputError, match=r"row 1, column 'loss' \(loss\): value -3 is not "
+                                         r"positive$"):
+        load_runs({**ZERO, "loss": [11.0, -3, 3.0, 11.1, 2.8, 2.6]}, zero_tokens="drop")
+    with pytest.raises(InputError, match="`zero_tokens` must be one of"):
+        load_runs(ZERO, zero_tokens="keep")
+
+
+def test_zero_compute_counts_in_a_table_without_tokens():
+    table = {key: value for key, value in ZERO.items() if key != "tokens"}
+    with pytest.raises(InputError, match=r"2 rows at C = 0 \(untrained checkpoints\?\)"):
+        load_runs(table)
+    with pytest.warns(ScalingLawsWarning, match="dropped 2 rows at C = 0"):
+        runs = load_runs(table, zero_tokens="drop")
+    assert len(runs) == 4 and runs.derived == ("D",)
+
+
+def test_every_row_at_zero_leaves_no_runs():
+    with pytest.raises(InputError, match="no runs left: all 2 rows have missing values or "
+                                         "D = 0"):
+        load_runs({"N": [1e8, 2e8], "D": [0, 0], "loss": [11.0, 11.0]}, zero_tokens="drop")
+
+
+def test_zero_tokens_drop_applies_when_loading_not_to_loaded_runs():
+    with pytest.warns(ScalingLawsWarning):
+        runs = load_runs(ZERO, zero_tokens="drop")
+    with pytest.raises(InputError, match="zero_tokens='drop' applies when loading"):
+        as_runs(runs, zero_tokens="drop")

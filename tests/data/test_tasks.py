@@ -429,3 +429,23 @@ def test_the_table_records_which_column_it_read_as_the_task_loss():
     assert table.task_loss_column == "bpb"
     assert table.select(lambda f: f["D"] > 1.5e9).task_loss_column == "bpb"
     assert load_tasks(frame.drop(columns="bpb")).task_loss_column is None
+
+
+def test_a_missing_run_lists_the_runs_like_it_first():
+    """Review s35: `tasks fit ... --target-run peteish7` listed the first 20 of the
+    ladder's 33 runs, the OLMo 2 7B runs beyond them; now those sharing a number or a word
+    with the name come first, with the count."""
+    frame = _frame(n_runs=25, tasks=("x",))
+    names = {f"r{r}": f"ladder-{100 + r}M" for r in range(22)}
+    names.update({"r22": "olmo2-7B-stage1", "r23": "olmo2-7B-4T-anneal", "r24": "olmo2-13B-5T"})
+    table = load_tasks(frame.assign(run=frame["run"].map(names)))
+    with pytest.raises(InputError) as caught:
+        table.only(runs=["peteish7"])
+    message = str(caught.value)
+    assert message.startswith("no run 'peteish7' in <DataFrame>; did you mean "
+                              "'olmo2-7B-stage1' or 'olmo2-7B-4T-anneal'? The 25 runs: "
+                              "olmo2-7B-stage1, olmo2-7B-4T-anneal, ladder-100M, ladder-101M, ")
+    assert message.endswith(", ... (25 in all)")
+    with pytest.raises(InputError,
+                       match=r"did you mean .ladder-103M.\? The 25 runs: ladder-103M, "):
+        table.only(runs=["Ladder-103m"])

@@ -375,3 +375,35 @@ def test_a_floor_no_language_model_has_warns_about_the_loss_units():
         right = sl.fit(perplexities, loss_units="perplexity")
         assert sl.fit(frame).params["E"] == pytest.approx(right.params["E"], rel=1e-9)
     assert right.params["E"] == pytest.approx(DEFAULT_TRUTH["chinchilla"]["E"], rel=0.05)
+
+
+def test_fewer_runs_than_parameters_names_the_file_and_the_way_out(tmp_path, capsys):
+    """Review s35: `fit four.csv` (4 runs, 5 parameters) named neither the file nor what to
+    do; fixing E or tying beta to alpha leaves 4 or 3 free, which 4 runs can fit."""
+    path = tmp_path / "four.csv"
+    generate_sweep(rng=0).frame.head(4).to_csv(path, index=False)
+    with pytest.raises(InputError) as caught:
+        fit(path)
+    assert str(caught.value) == (
+        f"{path}: 4 runs cannot determine 5 free parameters (E, A, B, alpha, beta) of form "
+        f"'chinchilla': fix some with `fixed` (e.g. E=1.69) or tie one to another with "
+        f"`tied` (e.g. beta=alpha), leaving at most 4 free, or add runs")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)  # 4 runs: not determined
+        assert fit(path, fixed={"E": 1.69}).free_params == ("A", "B", "alpha", "beta")
+    # on the command line the advice names the flags
+    from scalinglaws.outputs.cli import main
+
+    assert main(["fit", str(path)]) == 2
+    assert (f"scalinglaws: error: {path}: 4 runs cannot determine 5 free parameters (E, A, B, "
+            f"alpha, beta) of form 'chinchilla': fix some with --fix (e.g. E=1.69) or tie one "
+            f"to another with --tie (e.g. beta=alpha)") in capsys.readouterr().err
+
+
+def test_fewer_runs_than_parameters_of_a_form_without_e():
+    runs = sl.Runs.from_arrays(N=[1e8], D=[2e9], loss=[3.0])
+    with pytest.raises(InputError, match=r"^<arrays>: 1 run cannot determine 2 free parameters "
+                                         r"\(N_c, alpha_N\) of form 'kaplan_n': fix some with "
+                                         r"`fixed` \(e\.g\. N_c=VALUE\) or tie one to another "
+                                         r"with `tied`, leaving at most 1 free"):
+        fit(runs, "kaplan_n")

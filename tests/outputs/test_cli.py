@@ -577,9 +577,13 @@ def test_quantities_broadcast_and_name_both_flags():
 
 @pytest.mark.skipif(os.name != "posix", reason="pipes and signals as on POSIX")
 def test_closed_pipe_is_quiet():
-    done = subprocess.run(f"{sys.executable} -m scalinglaws forms | head -1", shell=True,
+    # with pipefail the status is the command's: 0, as the reader left having read enough
+    # (review s35: `scalinglaws forms | head -1` exited 1)
+    done = subprocess.run(["bash", "-o", "pipefail", "-c",
+                           f"{sys.executable} -m scalinglaws forms | head -1"],
                           capture_output=True, text=True)
     assert done.stdout.startswith("name") and done.stderr == ""
+    assert done.returncode == 0
 
 
 def test_fit_bootstrap_shows_its_progress_bar_on_a_terminal(capsys, monkeypatch):
@@ -722,3 +726,75 @@ def test_loss_units_and_duplicates_flags(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["n_runs"] == len(frame)
     assert main(["fit", str(twice), "--duplicates", "raise"]) == 2
     assert "repeat" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ --zero-tokens (s35)
+def _with_untrained_rows(path):
+    """Checkpoints of two runs, each with its step-0 row at 0 tokens (as the OLMo ladder's
+    olmo_ladder_checkpoints.csv has two)."""
+    import numpy as np
+    import pandas as pd
+
+    rows = []
+    for run, n in zip("abcde", np.geomspace(1e8, 3e9, 5)):
+        for d in (0.0, *np.geomspace(1e9, 3e11, 12)):
+            loss = 11.0 if d == 0 else 1.8 + 400 / n ** 0.34 + 400 / d ** 0.28
+            rows.append({"run_id": run, "N": n, "tokens": d, "flops": 6 * n * d, "loss": loss})
+    frame = pd.DataFrame(rows)
+    # only a and b log their step 0
+    frame = frame[frame["run_id"].isin(["a", "b"]) | (frame["tokens"] > 0)]
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("command", ["fit", "envelope"])
+def test_zero_tokens_is_offered_and_drops_untrained_checkpoints(command, tmp_path, capsys):
+    """Review s35: `envelope olmo_ladder_checkpoints.csv` stopped at its step-0 rows with no
+    flag past them; `tasks fit` had --zero-tokens drop. Every command reading runs has it
+    now, from the shared data options."""
+    path = _with_untrained_rows(tmp_path / "ckpt.csv")
+    assert main([command, str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "column 'tokens' (D): value 0 is not positive" in err
+    assert err.strip().endswith("2 rows at D = 0 (untrained checkpoints?); to drop them, pass "
+                                "--zero-tokens drop")
+    assert main([command, str(path), "--zero-tokens", "drop"]) == 0
+    err = capsys.readouterr().err
+    assert (f"scalinglaws: warning: {path}: dropped 2 rows at D = 0 (untrained checkpoints; "
+            f"--zero-tokens drop); the first is row 0 (line 2)") in err
+
+
+def test_a_fit_records_zero_tokens_and_data_re_applies_it(tmp_path, capsys):
+    path = _with_untrained_rows(tmp_path / "ckpt.csv")
+    out = tmp_path / "fit.json"
+    assert main(["fit", str(path), "--zero-tokens", "drop", "--out", str(out)]) == 0
+    rows = json.loads(out.read_text())["options"]["rows"]
+    assert rows == {"zero_tokens": "drop", "dropped_rows": [0, 13]}
+    capsys.readouterr()
+    assert main(["plot", "fit", str(out), "--data", str(path),
+                 "--out", str(tmp_path / "f.png")]) == 0
+    assert ("reading the runs as the fit was made: --zero-tokens drop"
+            in capsys.readouterr().err)
+
+
+def test_zero_tokens_is_one_flag_in_every_command_reading_runs():
+    import argparse
+
+    from scalinglaws.outputs.cli import build_parser
+
+    def walk(parser, name):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_name, sub in action.choices.items():
+                    yield from walk(sub, f"{name} {sub_name}".strip())
+        yield name, parser
+
+    having = {name: parser._option_string_actions.get("--zero-tokens")
+              for name, parser in walk(build_parser(), "")
+              if "--columns" in parser._option_string_actions}
+    assert {"fit", "envelope", "isoflop", "tasks fit"} <= set(having)
+    # curves read logs, not runs: their own options (no step-0 rows to drop there)
+    missing = sorted(name for name, action in having.items()
+                     if action is None and not name.startswith("curves"))
+    assert missing == []
+    assert {tuple(action.choices) for action in having.values() if action} == {("raise", "drop")}

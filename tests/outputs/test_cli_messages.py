@@ -254,3 +254,16 @@ def test_every_command_with_confidence_level_takes_the_old_level_and_warnings_na
     captured = capsys.readouterr()
     assert json.loads(captured.out)["bootstrap"]["confidence_level"] == 0.8
     assert "(more resamples, or a lower --confidence-level)" in captured.err
+
+
+@pytest.mark.parametrize("command", ["isoflop", "envelope"])
+def test_by_a_column_the_runs_lack_names_the_flag_and_close_columns(command, capsys):
+    """Review s35: `isoflop runs.csv --by nope` said "groupby: no column 'nope'; columns:
+    [...]", the Python method's words, not the flag's."""
+    assert main([command, str(DEFAULT_DATA), "--by", "budgte"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "scalinglaws: error: --by: no column 'budgte'. Did you mean 'budget'? Columns: N, D, "
+        "C, loss, budget")
+    assert main([command, str(DEFAULT_DATA), "--by", "nope"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "scalinglaws: error: --by: no column 'nope'. Columns: N, D, C, loss, budget")

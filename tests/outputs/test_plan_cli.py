@@ -70,7 +70,7 @@ def test_prior_from_a_fit_file(capsys, fit_file):
     assert main(BASE + ["--prior", str(bare)]) == 2
     assert "no bootstrap draws" in capsys.readouterr().err
     assert main(BASE + ["--prior", str(with_draws)]) == 2  # a loaded fit keeps no residuals
-    assert "pass --scatter (sd of log loss" in capsys.readouterr().err
+    assert "or pass --scatter SD (the sd of log loss" in capsys.readouterr().err
     assert main(BASE + ["--prior", "chinchilla"]) == 2
     assert "neither a published prior" in capsys.readouterr().err
     # --out may not replace the fit it reads, checked before any work
@@ -181,3 +181,23 @@ def test_a_tiny_sweep_budget_warns_naming_the_flag(capsys):
     assert "warning: --sweep-budget 1e+16: every run of the designs has" in err
     assert "the plan extrapolates the law downward" in err
     assert main(BASE) == 0 and "warning" not in capsys.readouterr().err
+
+
+def test_a_fit_file_without_scatter_is_told_the_command_that_writes_one(capsys, tmp_path):
+    """Review s35: the README said --prior takes a fit file with a bootstrap (`fit RUNS
+    --bootstrap 200 --out fit.json`), which then stopped with "the run-to-run scatter of a
+    new run is unknown ... pass --scatter"; the message now gives the command that writes
+    a file the planner takes, and that command's file plans."""
+    runs = tmp_path / "runs.csv"
+    sl.generate_sweep(noise=0.01, rng=2).frame.to_csv(runs, index=False)
+    boot, law = tmp_path / "fitb.json", tmp_path / "law.json"
+    assert main(["fit", str(runs), "--bootstrap", "20", "--out", str(boot)]) == 0
+    capsys.readouterr()
+    assert main(BASE + ["--prior", str(boot)]) == 2
+    err = capsys.readouterr().err
+    assert (f"write it with `scalinglaws fit RUNS --uncertainty --bootstrap 200 --out {boot}`, "
+            f"or pass --scatter SD") in err
+    assert main(["fit", str(runs), "--uncertainty", "--bootstrap", "20", "--out", str(law)]) == 0
+    capsys.readouterr()
+    doc = _json(capsys, BASE + ["--prior", str(law)])
+    assert "bootstrap draws" in doc["prior"]["source"]

@@ -17,7 +17,7 @@ import pytest
 from scipy.optimize import minimize_scalar
 from test_plot import _close_figures, colorbar_labels, legend_texts, save  # noqa: F401
 
-from scalinglaws import InputError, Runs, fit, plot
+from scalinglaws import InputError, Runs, ScalingLawsWarning, fit, plot
 
 
 # ------------------------------------------------------------------ fit_vs_data
@@ -72,7 +72,8 @@ def test_fit_vs_data_against_compute_shows_the_optimal_loss(result, runs, tmp_pa
 
 
 def test_fit_vs_data_single_variable_law_and_unstructured_sweep(runs, tmp_path):
-    kaplan = fit(runs, "kaplan_n")
+    with pytest.warns(ScalingLawsWarning, match="is a law of N alone"):  # D varies here
+        kaplan = fit(runs, "kaplan_n")
     ax = plot.fit_vs_data(kaplan, runs)
     save(ax, tmp_path, "kaplan")
     (line,) = ax.get_lines()
@@ -107,8 +108,10 @@ def test_fit_vs_data_on_given_axes_and_errors(result, runs):
         plot.fit_vs_data({"E": 1}, runs)
     with pytest.raises(InputError, match="`groups` names no column"):
         plot.fit_vs_data(result, runs, groups="nope")
+    with pytest.warns(ScalingLawsWarning, match="is a law of N alone"):  # D varies here
+        kaplan = fit(runs, "kaplan_n")
     with pytest.raises(InputError, match="in N and D"):
-        plot.fit_vs_data(fit(runs, "kaplan_n"), runs, frontier=True)
+        plot.fit_vs_data(kaplan, runs, frontier=True)
 
 
 def _paper_law():

@@ -343,11 +343,36 @@ FAR_BEYOND = 100.0
 #: allowed by the product alone
 FAR_BELOW_INPUT = 10.0
 FAR_ABOVE_INPUT = 30.0
+#: ...and how far below the smallest run's compute (N*D): as far as FAR_BEYOND above it
+#: (``compute_optimal`` at 1e15 FLOP from runs of 6e18 and up answered without a word, its
+#: N and D each less than 10x below their runs')
+FAR_BELOW = 100.0
+#: a value the caller typed this many times below the fitted range is more likely written
+#: in other units than a question about models that small (7 for 7B parameters, 3640 for
+#: 3640 PF-days): the warning asks, in the loader's words (data._plausibility.UNIT_ADVICE)
+UNIT_SLIP = 1e3
 
 
-def _outside(name, values, low, high, above_factor=FAR_ABOVE_INPUT) -> str:
+def _unit_hint(name: str, below: float, typed) -> str:
+    """``; is it parameters written in millions or billions (...)?`` for a value of
+    ``name`` typed by the caller (``typed``) :data:`UNIT_SLIP` times or more below the
+    fitted range, else ""."""
+    from ..data._plausibility import UNIT_ADVICE
+
+    if name not in typed or name not in UNIT_ADVICE or below < UNIT_SLIP:
+        return ""
+    return f" ({_UNITS_ASKED}{UNIT_ADVICE[name]}?)"
+
+
+#: the words that open :func:`_unit_hint`'s question, and close the warning that asks it
+_UNITS_ASKED = "is it "
+_COUNTS = "N, D and C are counts: parameters, tokens and FLOP (7B, 1.4T, 1e24)"
+
+
+def _outside(name, values, low, high, above_factor=FAR_ABOVE_INPUT, typed=()) -> str:
     """A phrase for the farthest point of input ``name`` outside its fitted range by more
-    than :data:`FAR_BELOW_INPUT` below or ``above_factor`` above, or ""."""
+    than :data:`FAR_BELOW_INPUT` below or ``above_factor`` above, or ""; far below, with
+    ``name`` in ``typed``, it asks whether the value is in other units (:func:`_unit_hint`)."""
     values = np.asarray(values, dtype=float)
     values = values[np.isfinite(values) & (values > 0)]
     if values.size == 0 or low <= 0:
@@ -355,22 +380,28 @@ def _outside(name, values, low, high, above_factor=FAR_ABOVE_INPUT) -> str:
     span = f"the fitted runs' {name} spans {low:.3g} to {high:.3g}"
     below, above = low / float(np.min(values)), float(np.max(values)) / high
     if below > FAR_BELOW_INPUT and below >= above:
-        return f"{name} = {float(np.min(values)):.3g}, {below:.3g}x below the smallest ({span})"
+        return (f"{name} = {float(np.min(values)):.3g}, {below:.3g}x below the smallest "
+                f"({span}){_unit_hint(name, below, typed)}")
     if above > above_factor:
         return f"{name} = {float(np.max(values)):.3g}, {above:.3g}x above the largest ({span})"
     return ""
 
 
 def warn_far_beyond(fit, X, *, stacklevel: int = 4, subject: str = "",
-                    unsettled: bool = True) -> None:
+                    unsettled: bool = True, typed=(), below_only: bool = False) -> None:
     """Warn when a plain fit predicts far outside its runs: more than :data:`FAR_BEYOND`
-    times their compute (N*D, or the input of a one-input law), or an input more than
-    :data:`FAR_BELOW_INPUT` times below or :data:`FAR_ABOVE_INPUT` times above its own
-    fitted range; and, on every use, a fit whose own status or diagnostics say its
-    parameters were not determined (:func:`warn_unsettled`). ``stacklevel``: the frame of
-    the user's call; 4 from a :func:`quiet` function: this one, the function, its
-    wrapper, the caller. ``subject`` names the law in the message (a group's);
-    ``unsettled=False`` leaves the status to the caller (a grouped fit reports its own)."""
+    times above or :data:`FAR_BELOW` times below their compute (N*D, or the input of a
+    one-input law), or an input more than :data:`FAR_BELOW_INPUT` times below or
+    :data:`FAR_ABOVE_INPUT` times above its own fitted range; and, on every use, a fit
+    whose own status or diagnostics say its parameters were not determined
+    (:func:`warn_unsettled`). ``stacklevel``: the frame of the user's call; 4 from a
+    :func:`quiet` function: this one, the function, its wrapper, the caller. ``subject``
+    names the law in the message (a group's); ``unsettled=False`` leaves the status to the
+    caller (a grouped fit reports its own). ``typed`` names the quantities the caller gave
+    (``("N", "D")`` for a prediction, ``("C",)`` for an allocation, whose N and D are the
+    law's answer): one of them :data:`UNIT_SLIP` times below the runs (C through N*D) is
+    asked about as a value in other units. ``below_only``: the checks below the runs only
+    (a calibrated law's prediction says itself how far above them its rollout measured)."""
     if unsettled:
         warn_unsettled(fit, stacklevel=stacklevel + 1, subject=subject)
     if _RANGE_SHOWN.get():
@@ -387,16 +418,24 @@ def warn_far_beyond(fit, X, *, stacklevel: int = 4, subject: str = "",
         scale, largest, what = np.empty(0), 0.0, ""
     if largest > 0 and scale.size:  # a law of signed inputs: no ratio to speak of
         worst = float(np.max(scale)) / largest
-        if worst > FAR_BEYOND:
+        if worst > FAR_BEYOND and not below_only:
             reasons.append(f"at up to {worst:.3g}x the largest {what} of the fitted runs, "
                            f"further than any back-test measured ({FAR_BEYOND:g}x)")
+        low = float(np.min(scale[scale > 0], initial=np.inf))
+        below = ranges["N*D"][0] / low if what.startswith("compute") else 0.0
+        if below > FAR_BELOW:  # (a one-input law: its input's own check, below)
+            reasons.append(f"at down to {below:.3g}x below the smallest {what} of the fitted "
+                           f"runs{_unit_hint('C', below, typed)}")
     for name, values in X.items():
         if name in ranges:
             # a one-input law's own ratio above is the compute check's (100x)
             phrase = _outside(name, values, *ranges[name],
-                              above_factor=FAR_ABOVE_INPUT if len(X) > 1 else np.inf)
+                              above_factor=FAR_ABOVE_INPUT if len(X) > 1 and not below_only
+                              else np.inf, typed=typed)
             if phrase:
                 reasons.append(f"at {phrase}")
+    if any(f"({_UNITS_ASKED}" in reason for reason in reasons):  # said once, at the end
+        reasons[-1] += f". {_COUNTS}"
     if reasons:
         if isinstance(fit, CalibratedFit):  # calibrated already: where its answer is
             advice = ("its prediction intervals (scalinglaws.predict; predict on the "
@@ -407,7 +446,8 @@ def warn_far_beyond(fit, X, *, stacklevel: int = 4, subject: str = "",
                       "prediction intervals and flags what it cannot vouch for")
         warnings.warn(f"{subject + ': ' if subject else ''}predicting "
                       f"{'; and '.join(reasons)} (warned beyond "
-                      f"{FAR_BEYOND:g}x the compute, {FAR_BELOW_INPUT:g}x below or "
+                      f"{FAR_BEYOND:g}x above or {FAR_BELOW:g}x below the compute, "
+                      f"{FAR_BELOW_INPUT:g}x below or "
                       f"{FAR_ABOVE_INPUT:g}x above an input's range); a "
                       "confidence interval holds the parameters' uncertainty only, not the "
                       f"law's own error out there: {advice}", ExtrapolationWarning,

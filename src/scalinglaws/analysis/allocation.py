@@ -141,7 +141,7 @@ def compute_optimal(fit, compute, *, flops_per_token=None, flops=None, method="a
         fit, lambda parameter_rows: evaluate(parameter_rows)[0], intervals, level)
     warn_edge(at_edge[0], "the compute-optimal model size",
                "widen `tokens_per_parameter_bounds` (the optimum of the law lies outside it)")
-    warn_far_beyond(fit, {"N": N[0], "D": D[0]})
+    warn_far_beyond(fit, {"N": N[0], "D": D[0]}, typed=("C",))
     return Allocation(question="compute_optimal", C=shaped(budgets, shape),
                       **point_values, method=method, flops_per_token=k,
                       at_search_edge=edge_out(at_edge[0], shape), intervals=intervals,

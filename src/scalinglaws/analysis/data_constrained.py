@@ -117,7 +117,7 @@ def data_constrained_allocation(fit, compute, unique_tokens, *, flops_per_token=
     _, intervals, failed = summarise(values, shape, level, n_draws)
     warn_edge(at_edge[0], "the data-constrained compute-optimal model size",
               "widen `tokens_per_parameter_bounds` (the optimum of the law lies outside it)")
-    warn_far_beyond(fit, {"N": N[0], "D": D[0]})
+    warn_far_beyond(fit, {"N": N[0], "D": D[0]}, typed=("C",))
     described = {name: Interval(low, high, confidence_level=level, method=INTERVAL_METHOD)
                  for name, (low, high) in intervals.items()}
     return DataConstrainedAllocation(

@@ -103,7 +103,7 @@ def diagnose(fit, N=None, D=None, *, flops_per_token=None, method="auto", draws=
                                                       intervals, level)
     warn_edge(at_edge[0], "a compute-optimal model in the diagnosis",
                "the law's optimum lies outside the default tokens-per-parameter range")
-    warn_far_beyond(fit, {"N": n, "D": d})
+    warn_far_beyond(fit, {"N": n, "D": d}, typed=("N", "D"))
     return Diagnosis(N=shaped(n, shape), D=shaped(d, shape),
                      C=shaped(compute, shape), **point_values, flops_per_token=k,
                      method=method, form=form.name, intervals=intervals, confidence_level=level,

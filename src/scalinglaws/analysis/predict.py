@@ -124,7 +124,7 @@ def predict(fit, draws=None, confidence_level=None, *, interval: str | None = No
     form, point = check_fit(fit)
     rows, n_draws, level = rows_and_level(fit, form, point, draws, confidence_level)
     X, shape = form._broadcast_inputs(law_inputs(form, inputs, fit_flops_per_token(fit)))
-    warn_far_beyond(fit, X)
+    warn_far_beyond(fit, X, typed=tuple(inputs))
     values = loss_at_shared_inputs(form, rows, X)
     point_values, intervals, failed = summarise({"loss": values}, shape, level, n_draws)
     low, high = intervals.get("loss", (None, None))
@@ -149,12 +149,15 @@ def _calibrated_prediction(law, draws, confidence_level, interval, inputs) -> Pr
 
     The confidence interval is over the chosen draws (the law's bootstrap by default),
     or by the delta method without any; the prediction interval contains it."""
-    form = law.form
+    form, typed = law.form, tuple(inputs)
     # C with one of N and D gives the other (the interval's axis too); with both, C
     # places the prediction on the compute axis (CalibratedFit.interval)
     inputs = inputs_from_compute(inputs, form.inputs, law.flops_per_token)
     own = {k: v for k, v in inputs.items() if k in form.inputs}
     X, shape = form._broadcast_inputs(own)
+    # far below its runs (a value in other units?): the law's interval says only how far
+    # above them its rollout measured
+    warn_far_beyond(law, X, typed=typed, unsettled=False, below_only=True, stacklevel=5)
     loss = shaped(np.asarray(law.fit.predict(**X), dtype=float), shape)
     broadcast = {name: shaped(X[name], shape) for name in form.inputs}
     if draws is False:

@@ -38,14 +38,19 @@ from .._exceptions import InputError, ScalingLawsWarning, UnitsWarning, user_sta
 from .._text import counted
 
 __all__ = ["LOSS_UNITS", "DUPLICATES", "MAX_PLAUSIBLE_LOSS", "MIN_LARGEST_LOSS", "MIN_LARGEST",
+           "BESIDE_A_SCALED_COLUMN",
            "TOKENS_PER_PARAMETER", "NAMED_LIKE", "loss_name_units", "to_nats", "warn_units",
-           "header_scale", "scale_advice",
-           "repeated_rows", "TAIL_INTERVALS", "loss_tails"]
+           "header_scale", "scale_advice", "UNIT_ADVICE", "ZERO_TOKENS", "untrained_advice",
+           "warn_untrained", "repeated_rows", "TAIL_INTERVALS", "loss_tails"]
 
 #: Values of ``loss_units``: what the loss column holds, converted to nats per token.
 LOSS_UNITS = ("nats", "bits", "perplexity")
 #: Values of ``duplicates``: what to do with rows that repeat an earlier row exactly.
 DUPLICATES = ("warn", "keep", "drop", "raise")
+#: Values of ``zero_tokens`` (load_runs, load_tasks; --zero-tokens): rows at D = 0, the
+#: untrained step-0 checkpoint some logs hold, raise as any value that is not positive, or
+#: are dropped with a warning (:func:`warn_untrained`)
+ZERO_TOKENS = ("raise", "drop")
 
 #: A loss above this many nats per token is not a language model's cross-entropy. A model
 #: at initialisation predicts about uniformly, loss ≈ ln V, and training only lowers it;
@@ -71,7 +76,16 @@ MIN_LARGEST_LOSS = 1.0
 #: (Kaplan's smallest data set is 22M tokens; tables give billions). C: the compute of a
 #: run at those two floors, 6·1e4·1e6; Kaplan et al. give compute in PF-days (8.64e19 FLOP).
 MIN_LARGEST = {"N": 1e4, "D": 1e6, "C": 6e10}
-_UNIT_ADVICE = {
+#: ...and the floor of N (of D) in a table whose D (N) is below its own: one column written
+#: in a scale says the table's author wrote in scales. N in millions passes the floor of
+#: 1e4 once the largest model is above 10B (16,000 for Chinchilla's 16B), and the D/N check
+#: that would see it waits for D's units, so N in millions beside D in billions was missed.
+#: No sweep's largest model has under 1e6 parameters, nor its largest run under 1e9 tokens
+#: (Kaplan et al.'s: 1.5e9 parameters, 2.3e10 tokens; /work/shared's: 5e8+ and 1e10+).
+BESIDE_A_SCALED_COLUMN = {"N": 1e6, "D": 1e9}
+#: What a column of each quantity, or a value typed for one, is likely written in when it
+#: is far too small (also the hint of a query far below a fit's runs: analysis._common)
+UNIT_ADVICE = {
     "N": "parameters written in millions or billions (a 70M model as 70)",
     "D": "tokens written in millions or billions (1.4T tokens as 1400)",
     "C": "compute in PF-days (1 PF-day = 8.64e19 FLOP) or in units of 1e18 FLOP",
@@ -281,8 +295,21 @@ def warn_units(frame, mapping: Mapping, derived: tuple, source: str,
                      f"(70M, 1.4B, 2T); {_SILENCE.format(' (a toy sweep)')}")
                 continue
             warn(f"{largest}: "
-                 f"{_UNIT_ADVICE[name]}? Write the values in {_WHAT[name]}, as numbers or "
+                 f"{UNIT_ADVICE[name]}? Write the values in {_WHAT[name]}, as numbers or "
                  f"with a suffix (70M, 1.4B, 2T); {_SILENCE.format(' (a toy sweep)')}")
+    for name, other in (("N", "D"), ("D", "N")):  # the other column written in a scale
+        floor = BESIDE_A_SCALED_COLUMN[name]
+        if (other in flagged and other not in derived and name not in flagged
+                and name in frame.columns and name not in derived
+                and frame[name].max() < floor):
+            flagged.add(name)
+            values = frame[name].to_numpy(dtype=np.float64)
+            warn(f"every value of {column_of(name)} is below {_power(floor)} (largest "
+                 f"{values.max():.4g}, at {where(int(np.argmax(values)))}), and "
+                 f"{column_of(other)} is written in other units: {UNIT_ADVICE[name]}, "
+                 f"too? No sweep's largest {'model' if name == 'N' else 'run'} has under "
+                 f"{_power(floor)} {_WHAT[name]}. Write the values in {_WHAT[name]}, as "
+                 f"numbers or with a suffix (70M, 1.4B, 2T); {_SILENCE.format('')}")
     for name in ("N", "D", "C"):
         if name in frame.columns and name not in derived and name not in flagged:
             flagged |= _check_isolated_rows(frame, name, column_of, where, warn)
@@ -352,6 +379,21 @@ def _check_tokens_per_parameter(frame, mapping: Mapping, column_of: Callable[[st
 
 
 _WHAT = {"N": "parameters", "D": "tokens", "C": "FLOP"}
+
+
+def untrained_advice(count: int, name: str = "D") -> str:
+    """The words that offer ``zero_tokens='drop'`` for ``count`` rows at ``name`` = 0 (D,
+    or C for a table without tokens): on the command line ``--zero-tokens drop``."""
+    return (f"{counted(count, 'row')} at {name} = 0 (untrained checkpoints?); to drop them, "
+            f"set zero_tokens to 'drop'")
+
+
+def warn_untrained(source: str, count: int, first: str, name: str = "D") -> None:
+    """Say that ``count`` rows at ``name`` = 0 were dropped (``zero_tokens='drop'``), the
+    first being ``first`` (its row and line)."""
+    warnings.warn(f"{source}: dropped {counted(count, 'row')} at {name} = 0 (untrained "
+                  f"checkpoints; zero_tokens='drop'); the first is {first}",
+                  ScalingLawsWarning, stacklevel=user_stacklevel())
 
 
 def _power(value: float) -> str:

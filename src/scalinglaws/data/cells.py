@@ -28,6 +28,8 @@ __all__ = ["_bad_cells_message", "_number_text", "_parse_cell", "_row_text", "_s
 
 # A number whose one comma may separate thousands or be a decimal mark: 3,426.
 _COMMA_THREE = re.compile(r"^[+-]?\d{1,3},\d{3}$")
+# A number written with a decimal comma that is no thousands separator: 3,28 or 0,5.
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+(?:[eE][+-]?\d+)?$")
 
 
 def _number_text(value: float) -> str:
@@ -102,6 +104,11 @@ def _bad_cells_message(bad: dict, table: pd.DataFrame, mapping: dict, source: st
         if not thousands and isinstance(cell, str) and "," in cell:
             what += ("; in a ';'-separated file a comma may be a decimal mark, so write the "
                      "number with a decimal point and no thousands separators")
+        elif isinstance(cell, str) and _DECIMAL_COMMA.match(cell.strip()):
+            what += (f"; is it {cell.strip().replace(',', '.')} written with a decimal "
+                     f"comma? Here a comma inside a number separates thousands (groups of "
+                     f"three digits): write numbers with a decimal point, or read the file "
+                     f"with pandas.read_csv(path, decimal=',') and pass the DataFrame")
     elif math.isnan(value):
         what = "value is missing"
         if nan_policy == "raise":

@@ -22,8 +22,8 @@ from typing import Any
 from .._exceptions import InputError
 from .._validation import MISSING_TEXT, parse_quantity
 
-__all__ = ["ALIASES", "OPTIONAL", "resolve_columns", "unused_name", "normalise",
-           "without_empty_optional", "headers_read_as"]
+__all__ = ["ALIASES", "OPTIONAL", "HOW_TO_GET", "resolve_columns", "unused_name", "normalise",
+           "without_empty_optional", "headers_read_as", "no_column_message", "nearest_first"]
 
 #: Header names recognised for each canonical column, after normalisation
 #: (lower case, surrounding whitespace removed, ``_``/``-``/spaces as one space).
@@ -57,6 +57,16 @@ _ALIAS_TO_NAME = {alias: name for name, aliases in ALIASES.items() for alias in 
 MEANING = {"N": "parameters", "D": "tokens", "C": "compute", "loss": "loss",
            "U": "unique tokens", "step": "step", "group": "group", "run_id": "run id",
            "S_min": "minimum optimisation steps", "task_loss": "task loss"}
+#: how to get each canonical column a table lacks (the message naming it missing)
+HOW_TO_GET = {
+    "N": "give parameters or compute (with tokens)",
+    "D": "give tokens or compute (with parameters)",
+    "C": "give compute or parameters and tokens",
+    "loss": "give a loss column",
+    "U": "give unique tokens",
+    "S_min": "form kaplan_ns takes it",
+    "task_loss": "the task forms take it (a task table: scalinglaws.fit_downstream)",
+}
 
 
 def normalise(header: Any) -> str:
@@ -67,6 +77,32 @@ def normalise(header: Any) -> str:
 def _listing(columns: list) -> str:
     shown = ", ".join(str(column) for column in columns[:20])
     return shown + (f", ... ({len(columns)} in all)" if len(columns) > 20 else "")
+
+
+def nearest_first(wanted: Any, names: list, *, shown: int = 20) -> tuple[list, str]:
+    """The ``names`` most like ``wanted`` (a run or task that is not there: difflib's close
+    matches, then names sharing a number or a word with it, ``peteish7`` ->
+    ``olmo2-7B-stage1``), and a listing of all of them, those first, ``shown`` at most
+    with the count: what a message shows instead of the first 20 in table order, which
+    hid the names a user meant."""
+    def words(text: str) -> set:
+        return {w for w in re.findall(r"[a-z]+|\d+(?:\.\d+)?", str(text).lower())
+                if len(w) > 1 or w.isdigit()}
+
+    typed, by_key = words(wanted), {}
+    for name in names:
+        by_key.setdefault(str(name).lower(), name)
+    if str(wanted).lower() in by_key:  # the same name in other case: that one
+        near = [by_key[str(wanted).lower()]]
+    else:
+        close = [by_key[key] for key in difflib.get_close_matches(
+            str(wanted).lower(), list(by_key), n=3, cutoff=0.6)]
+        sharing = sorted((name for name in names if name not in close and typed & words(name)),
+                         key=lambda name: -len(typed & words(name)))
+        near = (close + sharing)[:3]
+    ordered = near + [name for name in names if name not in near]
+    listing = ", ".join(str(name) for name in ordered[:shown])
+    return near, listing + (f", ... ({len(names)} in all)" if len(names) > shown else "")
 
 
 def _close(wanted: str, candidates: list) -> list:
@@ -85,6 +121,14 @@ def headers_read_as(source: str, headers) -> str:
     shown = ", ".join(f"{header} ({how})" for header, how in headers[:20])
     more = f", ... ({len(headers)} in all)" if len(headers) > 20 else ""
     return f"The {'table' if source.startswith('<') else 'file'} has: {shown}{more}."
+
+
+def no_column_message(column: Any, columns: list, argument: str) -> str:
+    """``ARGUMENT: no column 'x'. Did you mean 'y'? Columns: ...``: a column named by an
+    argument (``groupby``, `` `groups` ``, ``--by``) that the table lacks."""
+    close = _close(str(column), [str(c) for c in columns])
+    return (f"{argument}: no column {column!r}.{_did_you_mean(close)} Columns: "
+            f"{_listing(list(columns))}")
 
 
 def _did_you_mean(columns: list) -> str:

@@ -165,11 +165,13 @@ class Curves:
             out = np.interp(np.arange(last + 1), steps, lr)
         else:
             advice = ("give its schedule with curves.with_schedules({run: schedule}) (or "
-                      "--schedules)")
-            if self.lr_policy != "interpolate":
+                      "--schedules TABLE" + _schedule_key_hint(self._frame) + ")")
+            if not len(steps) or steps[0] != 0:  # interpolation would start from nothing
+                advice += (f"; interpolating (lr_policy='interpolate') needs the LR of step 0, "
+                           f"and its first logged LR is at step {int(steps[0]):,}"
+                           if len(steps) else "")
+            elif self.lr_policy != "interpolate":
                 advice += ", or load with lr_policy='interpolate'"
-            elif not len(steps) or steps[0] != 0:
-                advice += "; interpolation needs the LR of step 0"
             if len(steps) == last and steps[0] == 1:  # every step but 0: counted from 1
                 advice = (f"its steps count from 1 (HF Trainer, Megatron), a curve law's from 0: "
                           f"subtract 1 from column {self.headers.get('step', 'step')!r} and load "
@@ -284,6 +286,16 @@ def _readonly(frame: pd.DataFrame) -> pd.DataFrame:
             except ValueError:  # pandas may hand out a copy; nothing to protect then
                 pass
     return frame
+
+
+def _schedule_key_hint(frame) -> str:
+    """`` --schedule-key COLUMN``, naming the column most likely to key each run's schedule:
+    of those named like one, the one with the most values (Luo et al.'s curves:
+    ``schedule_file``, one per schedule, not ``schedule``, one per kind)."""
+    named = sorted((c for c in frame.columns if "schedule" in str(c).lower()),
+                   key=lambda column: -frame[column].nunique())
+    return (f" --schedule-key {named[0]}, the column naming each run's schedule in both tables"
+            if named else " --schedule-key COLUMN")
 
 
 def _other_columns(frame) -> str:

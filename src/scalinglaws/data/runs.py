@@ -29,33 +29,26 @@ from .._exceptions import InputError, ScalingLawsWarning, user_stacklevel
 from .._validation import (FrozenDict, FrozenOnUnpickle, as_names, check_choice,
                            check_fits_in_memory, deep_freeze)
 from ._hints import loss_hint, missing_column_message, read_explained, warn_unused_lookalikes
-from ._plausibility import (DUPLICATES, LOSS_UNITS, MAX_PLAUSIBLE_LOSS, repeated_rows, to_nats,
-                            warn_units)
+from ._plausibility import (DUPLICATES, LOSS_UNITS, MAX_PLAUSIBLE_LOSS, ZERO_TOKENS,
+                            repeated_rows, to_nats, untrained_advice, warn_units, warn_untrained)
 # cells read as numbers and the words naming rows (re-exported: the stage imports them here)
 from .cells import (_bad_cells_message, _number_text, _parse_cell, _row_text,  # noqa: F401
                     _short, _to_float, _where, blank_cells, blank_rows, check_decimal_commas,
                     has_unit_suffix, input_values)
-from .columns import ALIASES, resolve_columns, unused_name, without_empty_optional
+from .columns import (ALIASES, HOW_TO_GET, no_column_message, resolve_columns,
+                      unused_name, without_empty_optional)
 # C = k·N·D derived or checked (COMPUTE_TOLERANCE re-exported: it was defined here)
 from .compute import (COMPUTE_TOLERANCE, check_flops_per_token, derive_compute,
                       warn_compute_mismatch)
 from .fingerprint import fingerprint_arrays
 from .readers import checked_frame, checked_mask, table_from_mapping, with_cell_texts
+from .selection import group_step as _group_step
 
 __all__ = ["Runs", "load_runs", "as_runs", "ALIASES", "fingerprint_arrays",
            "COMPUTE_TOLERANCE"]
 
 # Columns that must hold finite positive numbers; the others are labels kept as given.
 _NUMERIC = ("N", "D", "C", "loss", "U")
-_HOW_TO_GET = {
-    "N": "give parameters or compute (with tokens)",
-    "D": "give tokens or compute (with parameters)",
-    "C": "give compute or parameters and tokens",
-    "loss": "give a loss column",
-    "U": "give unique tokens",
-    "S_min": "form kaplan_ns takes it",
-    "task_loss": "the task forms take it (a task table: scalinglaws.fit_downstream)",
-}
 _PANDAS_COPY_ON_WRITE = int(pd.__version__.split(".")[0]) >= 3
 
 
@@ -66,10 +59,11 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
                 flops_per_token: float, nan_policy: str, *, lines: np.ndarray | None = None,
                 thousands: bool = True, hint: str = "", checked: bool = False,
                 loss_units: str | None = None, duplicates: str = "keep",
-                cell_texts: Mapping | None = None) -> Runs:
+                cell_texts: Mapping | None = None, zero_tokens: str = "raise") -> Runs:
     """Runs of a table; ``checked`` adds the units checks of :mod:`._plausibility` (with
-    ``loss_units``, None when not given) and ``duplicates`` the policy on repeated rows;
-    ``cell_texts`` is the file's text of cells read as infinite, quoted in messages."""
+    ``loss_units``, None when not given), ``duplicates`` the policy on repeated rows and
+    ``zero_tokens`` on rows at D = 0; ``cell_texts`` is the file's text of cells read as
+    infinite, quoted in messages."""
     table = checked_frame(table, source, "runs")
     # The copies made while validating: only an absurd table trips this.
     check_fits_in_memory(len(table), 64.0 * len(table.columns), task="validating the table",
@@ -88,29 +82,40 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
     blank = blank_rows(table)
     if blank.all():
         raise InputError(f"{source}: no runs (every row of the table is empty)")
-    missing = {name: np.isnan(values) & ~not_number & ~blank
+    # rows at D = 0 (C = 0 without a token column): untrained checkpoints, dropped on request
+    tokens = "D" if "D" in raw else "C" if "C" in raw else None
+    untrained = (raw[tokens][0] == 0) & ~blank if tokens else np.zeros(len(table), bool)
+    skipped = blank | untrained if zero_tokens == "drop" else blank
+    missing = {name: np.isnan(values) & ~not_number & ~skipped
                for name, (values, not_number) in raw.items()}
     bad = {}
     for name, (values, not_number) in raw.items():
         with np.errstate(invalid="ignore"):
-            mask = (not_number | np.isinf(values) | (values <= 0)) & ~blank
+            mask = (not_number | np.isinf(values) | (values <= 0)) & ~skipped
         if nan_policy == "raise":
             mask |= missing[name]
         if mask.any():
             bad[name] = mask
     if bad:
+        advice = (f"; {untrained_advice(int(untrained.sum()), tokens)}"
+                  if untrained.any() and zero_tokens == "raise" else "")
         raise InputError(_bad_cells_message(bad, with_cell_texts(table, cell_texts,
                                                                  mapping.values()),
-                                            mapping, source, lines, raw, nan_policy, thousands))
+                                            mapping, source, lines, raw, nan_policy, thousands)
+                         + advice)
     if loss_units not in (None, "nats"):
         raw["loss"] = (to_nats(raw["loss"][0], loss_units, source, mapping["loss"],
                                lambda row: _row_text(row, lines)), raw["loss"][1])
 
     incomplete = np.logical_or.reduce(list(missing.values()))
-    keep = ~incomplete & ~blank
+    keep = ~incomplete & ~skipped
     dropped = tuple(int(row) for row in np.flatnonzero(~keep))
     if len(dropped) == len(table):
-        raise InputError(f"{source}: no runs left: all {len(table)} rows have missing values")
+        raise InputError(f"{source}: no runs left: all {len(table)} rows have missing values"
+                         + (f" or {tokens} = 0" if untrained.any() else ""))
+    if zero_tokens == "drop" and untrained.any():
+        warn_untrained(source, int(untrained.sum()),
+                       _row_text(int(np.flatnonzero(untrained)[0]), lines), tokens)
     if incomplete.any():
         first = int(np.flatnonzero(incomplete)[0])
         warnings.warn(
@@ -155,6 +160,7 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
     selection = {**({"nan_policy": nan_policy} if nan_policy != "raise" else {}),
                  **({"duplicates": duplicates} if duplicates in ("drop", "raise") else {}),
                  **({"loss_units": loss_units} if loss_units is not None else {}),
+                 **({"zero_tokens": zero_tokens} if zero_tokens != "raise" else {}),
                  **({"dropped_rows": dropped} if dropped else {})}
     return Runs(_frame=frame, source=source, flops_per_token=flops_per_token, derived=derived,
                 n_dropped=len(dropped), dropped_rows=dropped,
@@ -171,9 +177,10 @@ def _names_of(names: Any, where: str) -> tuple:
 
 
 def _check_options(flops_per_token: Any, nan_policy: Any, loss_units: Any = None,
-                   duplicates: Any = "keep") -> float:
+                   duplicates: Any = "keep", zero_tokens: Any = "raise") -> float:
     k = check_flops_per_token(flops_per_token)
     check_choice("nan_policy", nan_policy, ("raise", "omit"))
+    check_choice("zero_tokens", zero_tokens, ZERO_TOKENS)
     if loss_units is not None:
         check_choice("loss_units", loss_units, LOSS_UNITS)
     check_choice("duplicates", duplicates, DUPLICATES)
@@ -182,7 +189,8 @@ def _check_options(flops_per_token: Any, nan_policy: Any, loss_units: Any = None
 
 def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: float = 6.0,
               nan_policy: str = "raise", format: str | None = None, sep: str | None = None,
-              loss_units: str | None = None, duplicates: str = "warn") -> Runs:
+              loss_units: str | None = None, duplicates: str = "warn",
+              zero_tokens: str = "raise") -> Runs:
     """Read and validate a table of training runs.
 
     Parameters
@@ -231,6 +239,11 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
         one more run: keep it with a warning naming both rows, keep it quietly, drop it
         (the first of each stays; ``dropped_rows`` lists the rest) or raise. Runs that
         share N and D but differ in loss (seeds) are not repeats.
+    zero_tokens : {"raise", "drop"}, default "raise"
+        Rows at D = 0 (C = 0 without a token column): the untrained step-0 checkpoint some
+        logs hold. Raise, as for any value not positive (the message offers this option),
+        or drop them with a warning saying how many (``dropped_rows`` lists them), as
+        :func:`~scalinglaws.load_tasks` does.
 
     Returns
     -------
@@ -279,12 +292,12 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
     >>> runs.loss.round(3).tolist()
     [3.9, 2.901]
     """
-    k = _check_options(flops_per_token, nan_policy, loss_units, duplicates)
+    k = _check_options(flops_per_token, nan_policy, loss_units, duplicates, zero_tokens)
     table, source = read_explained(data, format=format, sep=sep)
     return _build_runs(table.frame, source, columns, k, nan_policy, lines=table.lines,
                        thousands=table.thousands, hint=table.hint, checked=True,
                        loss_units=loss_units, duplicates=duplicates,
-                       cell_texts=table.cell_texts)
+                       cell_texts=table.cell_texts, zero_tokens=zero_tokens)
 
 
 def as_runs(data: Any, **kwargs: Any) -> Runs:
@@ -295,8 +308,10 @@ def as_runs(data: Any, **kwargs: Any) -> Runs:
     """
     if not isinstance(data, Runs):
         return load_runs(data, **kwargs)
-    acting = {"duplicates": ("drop", "raise"), "nan_policy": ("omit",)}
-    for option in ("columns", "format", "sep", "loss_units", "duplicates", "nan_policy"):
+    acting = {"duplicates": ("drop", "raise"), "nan_policy": ("omit",),
+              "zero_tokens": ("drop",)}
+    for option in ("columns", "format", "sep", "loss_units", "duplicates", "nan_policy",
+                   "zero_tokens"):
         value = kwargs.get(option)
         if value is not None and value in acting.get(option, (value,)):
             raise InputError(f"{option}={value!r} applies when loading a table, not to loaded "
@@ -328,7 +343,8 @@ class Runs(FrozenOnUnpickle):
         Canonical columns computed from C = k·N·D rather than read.
     n_dropped, dropped_rows : int, tuple of int
         Rows (0-based positions in the source) dropped for missing values
-        (``nan_policy="omit"``) or as repeats of an earlier row (``duplicates="drop"``).
+        (``nan_policy="omit"``), as repeats of an earlier row (``duplicates="drop"``) or at
+        D = 0 (``zero_tokens="drop"``).
     row_numbers : tuple of int
         Source position of each kept row, so messages can name the user's row.
     source_columns : mapping (read-only)
@@ -343,8 +359,8 @@ class Runs(FrozenOnUnpickle):
     selection : mapping (read-only)
         How the runs were chosen from the source table, recorded by a fit of them as
         ``options["rows"]`` (empty: every row, default loading): ``nan_policy``,
-        ``duplicates`` (not the defaults), ``loss_units`` (when given) and
-        ``dropped_rows`` on loading; since then
+        ``duplicates``, ``zero_tokens`` (not the defaults), ``loss_units`` (when given)
+        and ``dropped_rows`` on loading; since then
         (:meth:`exclude_top_loss`, :meth:`select`, :meth:`query`, :meth:`groupby`)
         ``excluded_rows``, ``exclude_top_loss`` (k in all) and, after any other
         selection, ``steps`` in order. :meth:`with_selection` makes them again.
@@ -406,12 +422,12 @@ class Runs(FrozenOnUnpickle):
         return f"Runs({count} from {Path(self.source).name}; {', '.join(ranges)})"
 
     def _array(self, name: str) -> np.ndarray:
-        if name not in self._frame.columns and name not in _HOW_TO_GET:
+        if name not in self._frame.columns and name not in HOW_TO_GET:
             raise InputError(f"runs from {self.source} have no column {name!r}, an input of the "
                              f"law; columns: {self.columns}")
         if name not in self._frame.columns:
             raise InputError(missing_column_message(name, self.source, self.columns,
-                                                    _HOW_TO_GET[name], self._frame,
+                                                    HOW_TO_GET[name], self._frame,
                                                     headers=self.source_headers))
         values = (self._frame[name].to_numpy(dtype=np.float64, copy=True) if name in _NUMERIC
                   else input_values(self._frame[name], name, self.source_columns.get(name, name),
@@ -468,8 +484,8 @@ class Runs(FrozenOnUnpickle):
         """
         names = _names_of(names, "fingerprint")
         for name in names:
-            if name not in _HOW_TO_GET and not self.has(name):
-                raise InputError(f"fingerprint: {name!r} is neither one of {list(_HOW_TO_GET)} "
+            if name not in HOW_TO_GET and not self.has(name):
+                raise InputError(f"fingerprint: {name!r} is neither one of {list(HOW_TO_GET)} "
                                  f"nor a column of the runs")
         return fingerprint_arrays((name, self._array(name)) for name in names if self.has(name))
 
@@ -507,36 +523,12 @@ class Runs(FrozenOnUnpickle):
 
     def with_selection(self, rows: Mapping) -> Runs:
         """The runs selected as ``rows`` (a fit's ``options["rows"]``) says, step by step;
-        load the table with its ``nan_policy``, ``duplicates`` and ``loss_units`` first
-        (:func:`load_runs`): a ``loss_units`` other than the one recorded raises."""
-        if not isinstance(rows, Mapping):
-            raise InputError(f"`rows` must be a fit's options['rows'], got {type(rows).__name__}")
-        units = rows.get("loss_units")
-        if units is not None and self.selection.get("loss_units") != units:
-            raise InputError(
-                f"`rows` says the loss was read with loss_units={units!r}, but these runs were "
-                f"loaded with loss_units={self.selection.get('loss_units')!r}; load the table "
-                f"with load_runs(..., loss_units={units!r}) first")
-        k, runs = rows.get("exclude_top_loss", 0), self
-        for step in rows.get("steps") or ([{"exclude_top_loss": k}] if k else []):
-            if "exclude_top_loss" in step:
-                runs = runs.exclude_top_loss(int(step["exclude_top_loss"]))
-            elif "query" in step:
-                runs = runs.query(step["query"])
-            elif "select" in step:
-                keep = ~np.isin(runs.row_numbers, list(step["select"]))
-                runs = runs._subset(checked_mask(keep, len(runs), "runs"), None)
-            elif "groupby" in step:  # the group as groupby makes it, recorded alike
-                parts = {_group_step(step["groupby"], key)["value"]: part
-                         for key, part in runs.groupby(step["groupby"])}
-                if step.get("value") not in parts:
-                    raise InputError(f"`rows`: no group {step.get('value')!r} in column "
-                                     f"{step['groupby']!r}")
-                runs = parts[step.get("value")]
-            else:
-                raise InputError(f"`rows`: unknown selection step {dict(step)!r} (known: "
-                                 "exclude_top_loss, query, select, groupby)")
-        return runs
+        load the table with its ``nan_policy``, ``duplicates``, ``loss_units`` and
+        ``zero_tokens`` first (:func:`load_runs`): a ``loss_units`` other than the one
+        recorded raises (:func:`.selection.replay_selection`)."""
+        from .selection import replay_selection
+
+        return replay_selection(self, rows)
 
     def query(self, expr: str) -> Runs:
         """Runs matching a :meth:`pandas.DataFrame.query` expression, e.g. ``"N > 1e9"``."""
@@ -566,7 +558,7 @@ class Runs(FrozenOnUnpickle):
         budgets, run ids): :class:`InputError` naming it when there is no such column or a
         value is missing (naming the row)."""
         if not isinstance(column, str) or column not in self._frame.columns:
-            raise InputError(f"`{argument}`: no column {column!r}; columns: {self.columns}")
+            raise InputError(no_column_message(column, self.columns, f"`{argument}`"))
         values = self._frame[column]
         if values.isna().any():
             row = int(np.flatnonzero(values.isna().to_numpy())[0])
@@ -577,12 +569,6 @@ class Runs(FrozenOnUnpickle):
     def groupby(self, column: str) -> list[tuple[Any, Runs]]:
         """``(key, runs)`` for each value of ``column``, sorted by key (NaN keys kept)."""
         if not isinstance(column, str) or column not in self._frame.columns:
-            raise InputError(f"groupby: no column {column!r}; columns: {self.columns}")
+            raise InputError(no_column_message(column, self.columns, "groupby"))
         return [(key, self._subset(self._frame.index.isin(part.index), _group_step(column, key)))
                 for key, part in self._frame.groupby(column, sort=True, dropna=False)]
-
-
-def _group_step(column: str, key: Any) -> dict:
-    """:meth:`Runs.groupby`'s selection step of group ``key``, plain (None: missing values)."""
-    key = key.item() if isinstance(key, np.generic) else key
-    return {"groupby": column, "value": None if pd.isna(key) else key}

@@ -18,7 +18,7 @@ import pandas as pd
 from .._exceptions import InputError
 from .._text import counted
 from .._validation import FrozenDict, FrozenOnUnpickle, check_finite, check_int
-from .columns import _listing
+from .columns import _listing, nearest_first
 from .readers import checked_mask
 from .runs import Runs, _row_text
 
@@ -188,8 +188,11 @@ class TaskTable(FrozenOnUnpickle):
             names = [names] if isinstance(names, str) else list(names)
             unknown = [n for n in names if n not in known]
             if unknown:
-                raise InputError(f"no {what} {unknown[0]!r} in {self.source}; {what}s: "
-                                 f"{_listing(list(known))}")
+                near, listing = nearest_first(unknown[0], list(known))
+                raise InputError(f"no {what} {unknown[0]!r} in {self.source}"
+                                 + (f"; did you mean {' or '.join(map(repr, near))}?"
+                                    if near else "")
+                                 + f" The {counted(len(known), what)}: {listing}")
             keep &= frame[column].isin(names).to_numpy()
         return self.select(keep)
 

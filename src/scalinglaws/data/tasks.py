@@ -41,7 +41,7 @@ from .._validation import check_choice, check_finite
 from .columns import (_close, _did_you_mean, _find, _holds_numbers, _listing, normalise,
                       resolve_columns)
 from ._hints import missing_column_message
-from ._plausibility import repeated_rows, warn_units
+from ._plausibility import ZERO_TOKENS, repeated_rows, warn_units, warn_untrained
 from .curve_logs import CURVE_ALIASES
 from .readers import checked_frame, read_data
 from .runs import _build_runs, _check_options, _row_text, _to_float
@@ -212,7 +212,7 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
     """
     k = _check_options(flops_per_token, nan_policy)
     check_choice("duplicates", duplicates, ("raise", "drop"))
-    check_choice("zero_tokens", zero_tokens, ("raise", "drop"))
+    check_choice("zero_tokens", zero_tokens, ZERO_TOKENS)
     if columns is not None and not isinstance(columns, Mapping):
         raise InputError(f"the columns option must map canonical names to columns, such as "
                          f"accuracy to acc_norm; got {columns!r}")
@@ -270,10 +270,7 @@ def load_tasks(data: Any, columns: Mapping | None = None, *, chance: Any = None,
             raise InputError(f"{source}: no rows left: every row is at D = 0")
         out, n_dropped = out.loc[~gone].reset_index(drop=True), n_dropped + int(gone.sum())
         if gone.any() and rows is untrained:
-            warnings.warn(f"{source}: dropped {int(gone.sum())} rows at D = 0 (untrained "
-                          f"checkpoints; zero_tokens='drop'); the first is "
-                          f"{_row_text(int(min(untrained)), lines)}", ScalingLawsWarning,
-                          stacklevel=2)
+            warn_untrained(source, int(gone.sum()), _row_text(int(min(untrained)), lines))
     if chance is not None:
         out["chance"] = out["task"].map(_chance_levels(chance, out["task"].unique()))
     out["chance"] = out["chance"].astype(float)

@@ -27,6 +27,7 @@ from .engine import multistart_minimize, row_blocks
 from .outliers import diverged_runs, warn_diverged
 # the warnings fit() gives about the runs themselves
 from .run_warnings import _warn_checkpoints, _warn_floor_units, _warn_groups
+from .omitted_input import warn_omitted_input
 # fitted_range is imported from here by compare; it lives with the result, whose field it
 # fills, so that the grouped fit (which must not import this module) records it too
 from .result import FitResult, fitted_range
@@ -301,6 +302,8 @@ class LawFitter:
         calibrate, the sandwich covariance) refuses a weighted fit with an InputError.
         """
         runs = as_runs(runs, **load_kwargs)
+        if len(runs) < len(self.free):
+            raise InputError(f"{runs.source}: {self._too_few_runs(len(runs))}")
         inputs = runs.inputs(self.form.inputs)  # raises InputError naming a missing column
         if isinstance(weights, str):
             if weights not in runs.columns:
@@ -324,6 +327,15 @@ class LawFitter:
             result = dataclasses.replace(result, options={**result.options, **recorded})
         return result
 
+    def _too_few_runs(self, n: int) -> str:
+        """Fewer runs than free parameters: what to do (fix or tie some, add runs)."""
+        fix = "E=1.69" if "E" in self.free else f"{self.free[0]}=VALUE"
+        tie = " (e.g. beta=alpha)" if {"alpha", "beta"} <= set(self.free) else ""
+        return (f"{counted(n, 'run')} cannot determine {len(self.free)} free parameters "
+                f"({', '.join(self.free)}) of form {self.form.name!r}: fix some with `fixed` "
+                f"(e.g. {fix}) or tie one to another with `tied`{tie}, leaving at most {n} "
+                f"free, or add runs")
+
     def fit_arrays(self, inputs, target, *, weights=None,
                    fingerprint: str | None = None) -> FitResult:
         """Fit to plain arrays: ``inputs`` maps the form's input names to arrays, ``target``
@@ -336,8 +348,7 @@ class LawFitter:
         if weights is not None:
             fingerprint = None if fingerprint is None else f"{fingerprint}+weights"
         if len(target) < len(self.free):
-            raise InputError(f"{counted(len(target), 'run')} cannot determine {len(self.free)} "
-                             f"free parameters ({', '.join(self.free)}) of form {self.form.name!r}")
+            raise InputError(self._too_few_runs(len(target)))
         if fingerprint is None:
             fingerprint = fingerprint_arrays([*inputs.items(), ("loss", target)]
                                              + ([("weights", weights)] if weights is not None else []))
@@ -491,7 +502,7 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
     options.pop("groups", None)
     options.pop("shared", None)
     load_keys = {"columns", "flops_per_token", "nan_policy", "format", "sep", "loss_units",
-                 "duplicates"}
+                 "duplicates", "zero_tokens"}
     load_kwargs = {k: options.pop(k) for k in list(options) if k in load_keys}
     weights = options.pop("weights", None)
     _check_option_names(options, load_keys | {"weights", "groups", "shared"})
@@ -502,6 +513,7 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
     result = fitter.fit(runs, weights=weights)
     warn_diverged(result, runs)
     _warn_floor_units(result, runs)
+    warn_omitted_input(result, runs)  # L(N) on runs whose D varies and matters
     return result
 
 

@@ -276,11 +276,12 @@ def main(argv=None) -> int:
         _stop_workers()
         print("scalinglaws: interrupted", file=sys.stderr)
         return EXIT_TERMINATED
-    except BrokenPipeError:  # `scalinglaws ... | head`: the reader left; no traceback
-        import os
+    except BrokenPipeError:  # `scalinglaws ... | head`: the reader left, having read what
+        import os  # it wanted: no traceback, and status 0 (not a failure of the command, so
+        # a script under `set -e -o pipefail` goes on)
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        return 0
     finally:
         _running.update(args=None)
         if previous_term is not None:

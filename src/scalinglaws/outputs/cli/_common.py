@@ -30,6 +30,7 @@ command takes; the README section "The command line" shows the same table)::
     --duplicates P        warn (default) | keep | drop | raise: rows repeating an earlier row
                           (tasks fit: raise | drop; curves: steps logged twice, raise |
                           first | last | mean)
+    --zero-tokens P       raise (default) | drop: rows at D = 0 (untrained checkpoints)
     --by COLUMN           repeat the analysis for each value of COLUMN
     --bootstrap N         resamples (0 = none)
     --confidence-level P  two-sided level of intervals (default 0.95)

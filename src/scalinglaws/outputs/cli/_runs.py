@@ -87,6 +87,12 @@ def add_data_options(parser, positional: bool = True) -> None:
                         help="rows repeating an earlier row in every column: warn and keep "
                              "them (default), keep them quietly, drop all but the first (with "
                              "a warning), or refuse")
+    # (load_runs' and load_tasks' zero_tokens: one flag, one meaning for both tables)
+    parser.add_argument("--zero-tokens", choices=["raise", "drop"],
+                        default=_DefaultStr("raise"),
+                        help="rows at D = 0 (untrained step-0 checkpoints; C = 0 in a table "
+                             "without tokens): refuse them, or drop them with a warning "
+                             f"saying how many ({default}raise)")
 
 
 def add_flops_per_token_option(parser, purpose: str = "", *,
@@ -151,6 +157,7 @@ def runs_from_args(args, path=None, *, fit=None):
     settings = {"flops_per_token": args.flops_per_token, "nan_policy": args.nan_policy,
                 "duplicates": getattr(args, "duplicates", "warn"),
                 "loss_units": getattr(args, "loss_units", None),
+                "zero_tokens": getattr(args, "zero_tokens", "raise"),
                 "exclude_top_loss": args.exclude_top_loss}
     recorded = _recorded(fit)
     # the fit's row selection, made again after loading unless --exclude-top-loss is typed
@@ -173,7 +180,12 @@ def runs_from_args(args, path=None, *, fit=None):
                      nan_policy=settings["nan_policy"],
                      format=args.format, sep=delimiter(args.sep),
                      loss_units=settings["loss_units"],
-                     duplicates=settings["duplicates"])
+                     duplicates=settings["duplicates"], zero_tokens=settings["zero_tokens"])
+    by = getattr(args, "by", None)
+    if by is not None and not runs.has(by):  # --by, checked before any work
+        from ...data.columns import no_column_message
+
+        raise InputError(no_column_message(by, runs.columns, "--by"))
     if given(getattr(args, "loss_units", None)):  # typed: it replaces the recorded units
         selection.pop("loss_units", None)
     if selection:

@@ -65,9 +65,19 @@ def _prior(args):
 
     law = load(args.fit)
     fit = getattr(law, "fit", law)
+    # what a fit file must carry: bootstrap draws, and the scatter of a new run, which only
+    # `fit --uncertainty` saves (a fit file keeps no residuals to estimate it from)
+    write = (f"write it with `scalinglaws fit RUNS --uncertainty --bootstrap 200 --out "
+             f"{args.fit}`")
     if getattr(law, "bootstrap", None) is None and getattr(fit, "bootstrap", None) is None:
-        raise InputError(f"{args.fit}: the fit carries no bootstrap draws; write it with "
-                         "`scalinglaws fit RUNS --bootstrap 200 --out fit.json`")
+        raise InputError(f"{args.fit}: the fit carries no bootstrap draws; {write} (the "
+                         "draws and the scatter of a new run, which the planner needs)")
+    if args.scatter is None and getattr(law, "scatter", None) is None \
+            and getattr(fit, "residuals", None) is None:
+        raise InputError(f"{args.fit}: the run-to-run scatter of a new run is unknown for "
+                         f"this fit (a fit file keeps no residuals, and `fit --bootstrap` "
+                         f"alone saves no scatter): {write}, or pass --scatter SD (the sd of "
+                         f"log loss between runs, e.g. --scatter 0.01)")
     # the target's C = k N D counts FLOP as the fit did, unless --flops-per-token says
     from ._runs import flops_per_token_for
 

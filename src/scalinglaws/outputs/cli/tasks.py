@@ -75,6 +75,8 @@ def cmd_tasks_fit(args) -> int:
 
     target = _target(args)
     table = _table(args)
+    if args.target_run is not None:  # a run the table lacks: said before the fits, not after
+        table.only(runs=[args.target_run])
     overrides = {}
     if args.fit_runs is not None:
         overrides["fit_runs"] = args.fit_runs or None
@@ -143,8 +145,6 @@ def register(sub) -> None:
     p._option_string_actions["--duplicates"].help = (
         "rows repeating an earlier row in every column (a log appended twice): refuse them "
         "(default), or drop all but the first (with a warning)")
-    p.add_argument("--zero-tokens", choices=["raise", "drop"], default="raise",
-                   help="rows at D = 0 (untrained checkpoints): raise (default) or drop them")
     p.add_argument("--target", action="append", metavar="N=...,D=...",
                    help="the target model: parameters and tokens with unit suffixes, e.g. "
                         "--target N=13.2B,D=5T")
