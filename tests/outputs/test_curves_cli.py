@@ -23,6 +23,8 @@ from scalinglaws.outputs.io.curves import (
 )
 from scalinglaws.uncertainty.curves import bootstrap_curves
 
+from curve_logs import write_lr_logged_curves
+
 # these tests take few resamples to stay fast; the warning that few draws narrow a
 # percentile interval is tested in tests/uncertainty/test_curves_few_draws.py
 pytestmark = pytest.mark.filterwarnings(
@@ -34,16 +36,7 @@ def synthetic(tmp_path_factory):
     """Noise-free momentum-law curves logged with their LR at every step, as a CSV."""
     folder = tmp_path_factory.mktemp("curves")
     curves, truth = synthetic_curves("momentum", rng=0, noise=0.0, every=512)
-    rows = []
-    for run in curves.runs:
-        lr = curves.lr_array(run)
-        loss = dict(zip(curves.steps(run).tolist(), curves.loss(run).tolist()))
-        rows += [{"run": run, "step": s, "lr": lr[s], "val_loss": loss.get(s, "")}
-                 for s in range(len(lr))]
-    import pandas as pd
-
-    path = folder / "logs.csv"
-    pd.DataFrame(rows).to_csv(path, index=False)
+    path = write_lr_logged_curves(curves, folder / "logs.csv")
     return path, truth
 
 

@@ -17,6 +17,8 @@ import pytest
 import scalinglaws
 from scalinglaws.outputs.cli import main
 
+from curve_logs import write_lr_logged_curves
+
 DATASETS = Path(__file__).resolve().parents[3] / "datasets"
 SWEEP = DATASETS / "synthetic_chinchilla_sweep.csv"
 
@@ -50,14 +52,7 @@ def files(tmp_path_factory):
     pd.concat([synthetic_training_curves(rng=i).to_frame().assign(setting=name)
                for i, name in enumerate(["a", "b"])]).to_csv(paths["settings"], index=False)
     curves, _ = synthetic_curves("momentum", rng=0, noise=0.0, every=512)
-    rows = []
-    for run in curves.runs:
-        lr = curves.lr_array(run)
-        loss = dict(zip(curves.steps(run).tolist(), curves.loss(run).tolist()))
-        rows += [{"run": run, "step": s, "lr": lr[s], "val_loss": loss.get(s, "")}
-                 for s in range(len(lr))]
-    paths["logs"] = folder / "logs.csv"
-    pd.DataFrame(rows).to_csv(paths["logs"], index=False)
+    paths["logs"] = write_lr_logged_curves(curves, folder / "logs.csv")
     paths["curve_fit"] = folder / "curve_fit.json"
     assert main(["curves", "fit", str(paths["logs"]), "--law", "momentum", "--nan-policy",
                  "omit", "--bootstrap", "5", "--out", str(paths["curve_fit"])]) == 0
