@@ -333,7 +333,7 @@ def _data_constrained_optimal(args, result, k) -> int:
     frame.attrs.update(form=form.name)
     _print_table(args, frame)
     if best.n_draws and not args.json:
-        print(f"\nintervals: {best.interval} (two-sided, over {best.n_draws} bootstrap "
+        print(f"\nintervals: {best.interval}s (two-sided, over {best.n_draws} bootstrap "
               f"draws of the fit's parameters, {best.n_failed_draws} left out)")
     write_output(args, frame)
     return 0
