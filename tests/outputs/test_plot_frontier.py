@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from test_plot import _close_figures, legend_texts, save  # noqa: F401
 
-from scalinglaws import InputError, fit, plot
+from scalinglaws import InputError, LackOfFitWarning, fit, plot
 from scalinglaws.laws import published
 
 
@@ -141,8 +141,10 @@ def test_efficient_frontier_options(plain_result, result, runs):
     ax = plot.efficient_frontier(result, compute=compute[::-1], known_models=False)
     np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), compute)
     assert ax.get_xlim() == pytest.approx((1e19, 1e23))
+    with pytest.warns(LackOfFitWarning, match="misfits the runs"):  # a law of N alone
+        kaplan = fit(runs, "kaplan_n")
     with pytest.raises(InputError, match="in N and D"):
-        plot.efficient_frontier(fit(runs, "kaplan_n"))
+        plot.efficient_frontier(kaplan)
     with pytest.raises(InputError, match="`compute` must hold at least 2 values"):
         plot.efficient_frontier(result, compute=[1e20])
     assert math.isfinite(float(ax.get_lines()[0].get_ydata()[0]))

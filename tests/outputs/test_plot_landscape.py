@@ -15,7 +15,7 @@ import pytest
 from matplotlib.contour import ContourSet
 from test_plot import _close_figures, colorbar_labels, legend_texts, save  # noqa: F401
 
-from scalinglaws import InputError, fit, plot
+from scalinglaws import InputError, LackOfFitWarning, fit, plot
 
 
 def _eq4(params, compute):
@@ -77,8 +77,10 @@ def test_loss_landscape_defaults_and_errors(result, runs):
     assert "iso-compute C = 3ND" in legend_texts(ax)
     with pytest.raises(InputError, match="`n_range` must satisfy 0 < low < high"):
         plot.loss_landscape(result, n_range=(1e9, 1e8))
+    with pytest.warns(LackOfFitWarning, match="misfits the runs"):  # a law of N alone
+        kaplan = fit(runs, "kaplan_n")
     with pytest.raises(InputError, match="in N and D"):
-        plot.loss_landscape(fit(runs, "kaplan_n"))
+        plot.loss_landscape(kaplan)
 
 
 def test_the_landscape_counts_compute_with_the_fits_own_flops_per_token(runs, tmp_path):
