@@ -24,8 +24,8 @@ from . import _moved
 from ._exceptions import (BootstrapResamplingWarning, ConvergenceWarning, CurveResamplingWarning,
                           DataMismatchWarning,
                           ExtrapolationWarning, IdentifiabilityWarning, InputError,
-                          SandwichWarning, ScalingLawsDeprecationWarning, ScalingLawsWarning,
-                          UnitsWarning)
+                          LackOfFitWarning, SandwichWarning, ScalingLawsDeprecationWarning,
+                          ScalingLawsWarning, UnitsWarning)
 from ._version import __version__
 
 #: public name -> module (relative to the package) that defines it
@@ -85,7 +85,7 @@ _FORMER = {
 __all__ = ["__version__", "InputError", "ScalingLawsWarning", "ConvergenceWarning",
            "IdentifiabilityWarning", "ExtrapolationWarning", "ScalingLawsDeprecationWarning",
            "DataMismatchWarning", "SandwichWarning", "CurveResamplingWarning", "UnitsWarning",
-           "BootstrapResamplingWarning",
+           "BootstrapResamplingWarning", "LackOfFitWarning",
            *_PUBLIC]
 
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 __all__ = ["InputError", "ScalingLawsWarning", "ConvergenceWarning", "IdentifiabilityWarning",
            "ExtrapolationWarning", "ScalingLawsDeprecationWarning",
-           "DataMismatchWarning", "SandwichWarning", "UnitsWarning", "BootstrapResamplingWarning"]
+           "DataMismatchWarning", "SandwichWarning", "UnitsWarning", "BootstrapResamplingWarning",
+           "LackOfFitWarning"]
 
 
 class InputError(ValueError):
@@ -38,6 +39,12 @@ class ExtrapolationWarning(ScalingLawsWarning):
 class ScalingLawsDeprecationWarning(ScalingLawsWarning, FutureWarning):
     """A name (argument, attribute, column) was used under its former spelling; it still
     works, and will be removed. A ``FutureWarning``, so users see it by default."""
+
+
+class LackOfFitWarning(ScalingLawsWarning):
+    """A fitted law misfits its runs: the residuals trend with compute, model size or data
+    (:mod:`scalinglaws.fitting.lack_of_fit`), so the form does not describe them however
+    well the optimiser converged; extrapolations and intervals from it assume it does."""
 
 
 class DataMismatchWarning(ScalingLawsWarning):

@@ -107,7 +107,10 @@ def test_public_sweeps_name_no_run_but_the_two_epoch_drops(shared_dir):
     csv = data / "chinchilla_epoch" / "svg_extracted_data.csv"
     assert "outliers" not in _fit_quietly(public.epoch_chinchilla(csv)).diagnostics
     every = public.epoch_chinchilla(csv, exclude_top_loss=0)
-    with pytest.warns(sl.ScalingLawsWarning, match="2 runs lie more than 25"):
+    # the five highest-loss runs kept pull the law off the others: 0.7% below the runs of
+    # largest D (fitting/lack_of_fit.py), which the 240 runs alone do not show
+    with pytest.warns(sl.ScalingLawsWarning, match="2 runs lie more than 25"), \
+            pytest.warns(sl.LackOfFitWarning, match="trend with D"):
         result = sl.fit(every)
     highest = np.argsort(-pd.read_csv(csv)["loss"].to_numpy())[:2]
     assert sorted(result.diagnostics["outliers"]["rows"]) == sorted(highest.tolist())

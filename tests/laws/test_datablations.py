@@ -198,11 +198,19 @@ def test_paper_objective_pins_huber_delta_and_log_space(dl, paper, fit_set):
     assert _objective(law, paper.params, fit_set, space="linear") > 3 * NOTEBOOK_OBJECTIVE
 
 
+def _misfit(runs, form, **options):
+    """A fit to the paper's 182 runs, which its law (with the paper's base constants fixed:
+    residuals of 11% RMS; the runs of least compute lie 19% above it) and Chinchilla's (8%)
+    misfit: the lack-of-fit warning says so (fitting/lack_of_fit.py)."""
+    with pytest.warns(sl.LackOfFitWarning, match="the residuals trend with C"):
+        return sl.fit(runs, form, **options)
+
+
 def test_refit_from_the_paper_starts_recovers_published_decays(dl, paper, fit_set):
     # The notebook started L-BFGS at R* in linspace(0, 20, 4)^2 (R* = 0 gives nan there).
     grid = np.linspace(0, 20, 4)[1:]
-    result = sl.fit(fit_set, "data_constrained", fixed=paper.base,
-                    starts={"R_D_star": grid, "R_N_star": grid})
+    result = _misfit(fit_set, "data_constrained", fixed=paper.base,
+                     starts={"R_D_star": grid, "R_N_star": grid})
     assert result.n_runs == 182 and result.options["delta"] == 1e-3
     popular = max(result.local_optima, key=lambda o: o["n_starts"])
     assert popular["n_starts"] >= 5  # most of the paper's starts end in the published basin
@@ -216,22 +224,22 @@ def test_refit_from_the_paper_starts_recovers_published_decays(dl, paper, fit_se
     assert popular["params"]["R_N_star"] == pytest.approx(5.309743, rel=2e-3)
     assert popular["objective"] == pytest.approx(NOTEBOOK_OBJECTIVE, rel=1e-5)
     # ... and the published point is itself (up to the notebook's float32 L-BFGS) that optimum
-    local = sl.fit(fit_set, "data_constrained", fixed=paper.base,
-                   starts=np.array([[15.387756, 5.309743]]))
+    local = _misfit(fit_set, "data_constrained", fixed=paper.base,
+                    starts=np.array([[15.387756, 5.309743]]))
     assert local.success
     assert local.params["R_D_star"] == pytest.approx(15.387756, rel=2e-3)
     assert local.params["R_N_star"] == pytest.approx(5.309743, rel=2e-3)
     assert local.objective <= NOTEBOOK_OBJECTIVE
     # the tied, linear parametrisation the notebook used lands on the same point
-    linear = sl.fit(fit_set, "data_constrained_linear_decay", fixed=paper.base,
-                    starts=np.array([[13.333, 6.667]]))
+    linear = _misfit(fit_set, "data_constrained_linear_decay", fixed=paper.base,
+                     starts=np.array([[13.333, 6.667]]))
     assert linear.params["R_D_star"] == pytest.approx(local.params["R_D_star"], rel=1e-5)
 
 
 def test_decay_constants_sit_on_a_flat_ridge(dl, paper, fit_set):
     # The global optimum of the same objective trades R*_D against R*_N: a lower
     # objective (by ~0.1%) at a much larger R*_D and smaller R*_N.
-    best = sl.fit(fit_set, "data_constrained", fixed=paper.base)
+    best = _misfit(fit_set, "data_constrained", fixed=paper.base)
     assert best.status == 0
     assert best.objective < NOTEBOOK_OBJECTIVE
     # README: "the lowest point on this data (R*_D = 95.4, R*_N = 1.71) is 0.13% lower" than
@@ -263,7 +271,7 @@ def test_plain_chinchilla_is_biased_on_repeated_data(dl, paper, fit_set):
     assert np.median(residual[epochs >= 16]) < np.median(residual[epochs <= 1]) - 0.05
     # refitted freely on these runs, Chinchilla learns that tokens stop helping and tilts the
     # compute-optimal allocation toward parameters: N_opt ~ C^a with a ~ 0.69, not 0.5
-    free = sl.fit(fit_set, "chinchilla")
+    free = _misfit(fit_set, "chinchilla")
     a = free.params["beta"] / (free.params["alpha"] + free.params["beta"])
     assert a > 0.6
 

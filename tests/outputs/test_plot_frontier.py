@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from test_plot import _close_figures, legend_texts, save  # noqa: F401
 
-from scalinglaws import InputError, ScalingLawsWarning, fit, plot
+from scalinglaws import InputError, LackOfFitWarning, ScalingLawsWarning, fit, plot
 from scalinglaws.laws import published
 
 
@@ -141,7 +141,8 @@ def test_efficient_frontier_options(plain_result, result, runs):
     ax = plot.efficient_frontier(result, compute=compute[::-1], known_models=False)
     np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), compute)
     assert ax.get_xlim() == pytest.approx((1e19, 1e23))
-    with pytest.warns(ScalingLawsWarning, match="is a law of N alone"):  # D varies here
+    with pytest.warns(ScalingLawsWarning, match="is a law of N alone"), \
+            pytest.warns(LackOfFitWarning, match="misfits the runs"):  # D varies here
         kaplan = fit(runs, "kaplan_n")
     with pytest.raises(InputError, match="in N and D"):
         plot.efficient_frontier(kaplan)

@@ -15,7 +15,7 @@ import pytest
 from matplotlib.contour import ContourSet
 from test_plot import _close_figures, colorbar_labels, legend_texts, save  # noqa: F401
 
-from scalinglaws import InputError, ScalingLawsWarning, fit, plot
+from scalinglaws import InputError, LackOfFitWarning, ScalingLawsWarning, fit, plot
 
 
 def _eq4(params, compute):
@@ -77,7 +77,8 @@ def test_loss_landscape_defaults_and_errors(result, runs):
     assert "iso-compute C = 3ND" in legend_texts(ax)
     with pytest.raises(InputError, match="`n_range` must satisfy 0 < low < high"):
         plot.loss_landscape(result, n_range=(1e9, 1e8))
-    with pytest.warns(ScalingLawsWarning, match="is a law of N alone"):  # D varies here
+    with pytest.warns(ScalingLawsWarning, match="is a law of N alone"), \
+            pytest.warns(LackOfFitWarning, match="misfits the runs"):  # D varies here
         kaplan = fit(runs, "kaplan_n")
     with pytest.raises(InputError, match="in N and D"):
         plot.loss_landscape(kaplan)

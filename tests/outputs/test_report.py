@@ -93,10 +93,15 @@ def test_report_tables_carry_the_fit(report_text, result):
     for word in ("objective", "status", "condition number", "data fingerprint",
                  "matches the runs shown", result.data_fingerprint, f"scalinglaws {__version__}"):
         assert word in diagnostics
+    size = result.diagnostics["residuals"]  # the bundled sweep's 1% noise: RMS about 1%
+    assert f"<th>residuals</th><td>RMS {100 * size['rms']:.2g}%" in diagnostics
+    assert 0.008 < size["rms"] < 0.011
+    assert "<th>lack of fit</th><td>none found</td>" in diagnostics
 
 
 def test_report_escapes_text_and_single_variable_law(runs, tmp_path):
-    with pytest.warns(ScalingLawsWarning, match="is a law of N alone"):  # D varies here
+    with pytest.warns(ScalingLawsWarning, match="is a law of N alone"), \
+            pytest.warns(sl.LackOfFitWarning, match="misfits the runs"):  # D varies here
         kaplan = fit(runs, "kaplan_n")
     out = make_report(kaplan, runs, tmp_path / "k.html", title="<script>alert(1)</script> & co",
                       dpi=40)
@@ -108,6 +113,7 @@ def test_report_escapes_text_and_single_variable_law(runs, tmp_path):
     assert "no allocation table" in text
     for name in kaplan.form.param_names:
         assert f"<code>{name}</code>" in text
+    assert "<th>lack of fit</th><td>the residuals trend with C" in text
 
 
 def test_report_of_a_loaded_fit_without_bootstrap(plain_result, runs, tmp_path):

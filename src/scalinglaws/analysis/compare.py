@@ -35,17 +35,19 @@ import warnings
 
 import numpy as np
 
-from .._exceptions import ExtrapolationWarning, InputError, user_stacklevel
+from .._exceptions import ExtrapolationWarning, InputError, LackOfFitWarning, user_stacklevel
 from .._validation import check_choice, check_confidence_level, check_int, check_numbers
 from ..data.runs import as_runs
 from ..fitting.estimator import LawFitter, fitted_range
 from ..fitting.grouped import GroupedFitResult
 from ..fitting.grouped import fit as _fit_groups
 from ..fitting.isoflop_groups import GroupedIsoFLOPResult
+from ..fitting.lack_of_fit import warn_lack_of_fit_groups
 from ..laws.frontier import frontier_terms
 from ..uncertainty.grouped import GroupedBootstrapResult, bootstrap_groups
 from ._common import (check_allocatable, check_method, irreducible, summarise,
                       warn_far_beyond)
+from ._compare_caveats import misfit_groups, misfit_note, multiplier_caveats
 from ._compare_stats import compared_pairs, difference, difference_rows, wald_heterogeneity
 from .compare_result import Comparison
 from .solvers import compute_for_loss_rows, optimal_for_compute
@@ -62,6 +64,21 @@ _MIN_RESAMPLES = 20
 def fit_groups(runs, form, **options) -> GroupedFitResult:
     """:func:`scalinglaws.fit` with ``groups`` (the grouped fit with the package's estimator)."""
     return _fit_groups(runs, form, estimator=LawFitter, **options)
+
+
+def _fit_quietly(runs, form, **options) -> GroupedFitResult:
+    """:func:`fit_groups` without its :class:`~scalinglaws.LackOfFitWarning`: the
+    comparison gives one of its own, saying what rests on the laws that misfit."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=LackOfFitWarning)
+        return fit_groups(runs, form, **options)
+
+
+#: what a comparison's lack-of-fit warning says rests on the laws that misfit
+_MISFIT_CONSEQUENCE = ("The effective-compute multipliers and exponent differences of these "
+                       "groups assume forms that fit; a multiplier from a law that misfits can "
+                       "be off by orders of magnitude where the observed losses agree (the "
+                       "summary says why, row by row)")
 
 
 def exponent_names(form, per_group) -> tuple:
@@ -326,7 +343,7 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
         runs = None if runs is None else as_runs(runs, **load)
         options = {k: v for k, v in data.options.items()
                    if k in LawFitter.OBJECTIVE_OPTIONS + _REFIT_ENGINE_OPTIONS}
-        separate = model if not model.shared else fit_groups(
+        separate = model if not model.shared else _fit_quietly(
             runs, data.form, groups=data.group_column, **options, **fit_kwargs)
     else:
         if groups is None:
@@ -334,9 +351,10 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
         if flops_per_token is not None:  # C and D derived with the k the allocation uses
             load["flops_per_token"] = flops_per_token
         runs = as_runs(data, **load)
-        separate = fit_groups(runs, form, groups=groups, **fit_options, **fit_kwargs)
-        model = separate if not shared else fit_groups(runs, form, groups=groups, shared=shared,
-                                                        **fit_options, **fit_kwargs)
+        separate = _fit_quietly(runs, form, groups=groups, **fit_options, **fit_kwargs)
+        model = separate if not shared else _fit_quietly(runs, form, groups=groups,
+                                                          shared=shared, **fit_options,
+                                                          **fit_kwargs)
     if flops_per_token is None:  # the runs' accounting, which the grouped fit records
         flops_per_token = model.options.get("flops_per_token", 6.0)
     group_list = separate.groups
@@ -394,7 +412,15 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
                         "n_infinite_draws": int(out["n_infinite_draws"].ravel()[i]),
                         **({"unreachable": str(out["unreachable"].ravel()[i])}
                            if what == "loss" else {})})
+    multipliers = multiplier_caveats(multipliers, model, runs, flops_per_token,
+                                     check_method("auto", model.form),
+                                     len(model_draws.draws) if model_draws is not None else 0)
     notes = []
+    misfit = misfit_groups(model)
+    if misfit:
+        notes.append(misfit_note(misfit, len(group_list)))
+        warn_lack_of_fit_groups(model.results, runs.source if runs is not None else "compare",
+                                separate.group_column, consequence=_MISFIT_CONSEQUENCE)
     if model.shared:
         notes.append(f"multipliers from the fit with {', '.join(model.shared)} shared by every "
                      "group; exponent comparisons and the test from separate fits")

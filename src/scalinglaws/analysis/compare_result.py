@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +22,7 @@ DOCUMENT_KIND, SCHEMA_VERSION = "scalinglaws.comparison", 1
 
 #: columns of :attr:`Comparison.multipliers`
 MULTIPLIER_COLUMNS = ("group", "reference", "at", "C", "loss", "multiplier", "multiplier_low",
-                      "multiplier_high", "n_failed_draws", "n_infinite_draws")
+                      "multiplier_high", "n_failed_draws", "n_infinite_draws", "caveat")
 #: columns of :attr:`Comparison.estimates`
 ESTIMATE_COLUMNS = ("group", "quantity", "value", "value_low", "value_high", "se")
 #: columns of :attr:`Comparison.differences`
@@ -55,7 +56,10 @@ class Comparison(JsonDocument, FrozenOnUnpickle):
         Rows of :attr:`differences`.
     multipliers : list of dict
         Rows of :attr:`multipliers` (parametric), or of the compute-optimal model size
-        ratio ``N_opt(group) / N_opt(reference)`` (isoflop, in the same columns).
+        ratio ``N_opt(group) / N_opt(reference)`` (isoflop, in the same columns). A
+        parametric row's ``caveat`` says why its multiplier must not be read bare (empty
+        when nothing needs saying): infinite or beyond 100x, an unbounded interval, a law
+        that misfits its runs (:mod:`scalinglaws.analysis._compare_caveats`).
     test : Mapping
         The test that every group shares the compared exponents: ``method``,
         ``quantities``, ``statistic``, ``df``, ``p_value``, ``rejected`` and, for
@@ -138,7 +142,8 @@ class Comparison(JsonDocument, FrozenOnUnpickle):
     @property
     def table_multipliers(self):
         """Parametric: the effective-compute multiplier of each group over the reference
-        at each budget (``at="C"``) or loss (``at="loss"``), with its interval. Isoflop:
+        at each budget (``at="C"``) or loss (``at="loss"``), with its interval and its
+        ``caveat`` (why it must not be read bare, or empty). Isoflop:
         ``N_opt(group) / N_opt(reference)`` at each budget. A new DataFrame."""
         return self._frame(self.multipliers, MULTIPLIER_COLUMNS)
 
@@ -171,6 +176,10 @@ class Comparison(JsonDocument, FrozenOnUnpickle):
                 lines.append(f"  {row['group']!s:<24} {where:<22} {row['multiplier']:.4g} "
                              f"[{row['multiplier_low']:.4g}, {row['multiplier_high']:.4g}]"
                              + why)
+                if row.get("caveat"):  # why the number must not be read bare
+                    lines.append(textwrap.fill(f"why: {row['caveat']}", width=100,
+                                               initial_indent=" " * 4,
+                                               subsequent_indent=" " * 9))
         if self.differences:
             lines += ["", "differences (group - versus)"]
             for row in self.differences:

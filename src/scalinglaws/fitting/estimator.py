@@ -24,6 +24,7 @@ from ._best_optimum import result_from_search
 # GRADIENT_TOLERANCE is imported from here by the uncertainty stage
 from .engine import GRADIENT_TOLERANCE, MultiStartResult, distinct_optima  # noqa: F401
 from .engine import multistart_minimize, row_blocks
+from .lack_of_fit import misfit_diagnostics, warn_lack_of_fit
 from .outliers import diverged_runs, warn_diverged
 # the warnings fit() gives about the runs themselves
 from .run_warnings import _warn_checkpoints, _warn_floor_units, _warn_groups
@@ -313,9 +314,12 @@ class LawFitter:
         result = self.fit_arrays(inputs, runs.loss, weights=weights,
                                  fingerprint=runs.fingerprint(self.form.inputs + ("loss",)))
         outliers = diverged_runs(result, runs)  # runs far off the law, by their rows
-        if outliers:
-            result = dataclasses.replace(result, diagnostics={**result.diagnostics,
-                                                              "outliers": outliers})
+        # the residuals' size, and a trend of them that says the form misfits
+        misfit = misfit_diagnostics(result, inputs, runs.loss,
+                                    runs.C if runs.has("C") else None)
+        if outliers or misfit:
+            result = dataclasses.replace(result, diagnostics={
+                **result.diagnostics, **misfit, **({"outliers": outliers} if outliers else {})})
         recorded = {}
         if {"N", "D"} <= set(self.form.inputs):
             # the FLOP accounting the runs were loaded with (C = k N D): allocation and
@@ -485,7 +489,11 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
     runs (a ``run_id`` repeats), a :class:`~scalinglaws.ScalingLawsWarning` says so once:
     the fit weighs every row alike, and :func:`scalinglaws.bootstrap` resamples whole runs.
     Runs more than 25 robust standard deviations off the fitted law (a diverged run) are
-    named in a warning and in ``result.diagnostics["outliers"]`` (:mod:`.outliers`).
+    named in a warning and in ``result.diagnostics["outliers"]`` (:mod:`.outliers`); the
+    size of the log residuals goes to ``result.diagnostics["residuals"]``, and residuals
+    that trend with C, N or D (a form that misfits, however well it converged) to
+    ``result.diagnostics["lack_of_fit"]`` with a :class:`~scalinglaws.LackOfFitWarning`
+    (:mod:`.lack_of_fit`).
 
     Examples
     --------
@@ -512,6 +520,7 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
     _warn_groups(runs)
     result = fitter.fit(runs, weights=weights)
     warn_diverged(result, runs)
+    warn_lack_of_fit(result, runs.source)
     _warn_floor_units(result, runs)
     warn_omitted_input(result, runs)  # L(N) on runs whose D varies and matters
     return result

@@ -69,6 +69,7 @@ from .engine import GRADIENT_TOLERANCE, _bound_tolerance, multistart_minimize
 from .polish import polish
 from .grouped_result import GroupedFitResult
 from .identifiability import design_limits, identifiability
+from .lack_of_fit import misfit_diagnostics, warn_lack_of_fit_groups
 from .outliers import diverged_of, warn_diverged
 from .result import FitResult, fitted_range
 
@@ -244,6 +245,7 @@ class GroupedFitter:
         form, fitter = self.fitter.form, self.fitter
         runs, inputs, targets = data  # the runs, and each group's inputs and losses
         row_numbers = np.asarray(runs.row_numbers)  # each run's row in its table
+        compute = runs.C if runs.has("C") else None
         theta = final["theta"][0]
         f_groups = final["f"][0]
         coupled = bool(self.shared)
@@ -282,9 +284,13 @@ class GroupedFitter:
             # names them (diagnostics["outliers"] and a warning naming the group, below)
             outliers = diverged_of(results[key], inputs[g], targets[g],
                                    row_numbers[rows[g]], runs.source_lines)
-            if outliers:
+            # the size of its residuals and their trend (a form that misfits), as a single fit
+            misfit = misfit_diagnostics(results[key], inputs[g], targets[g],
+                                        compute[rows[g]] if compute is not None else None)
+            if outliers or misfit:
                 results[key] = dataclasses.replace(results[key], diagnostics={
-                    **diagnostics, "outliers": outliers})
+                    **diagnostics, **misfit, **({"outliers": outliers} if outliers else {})})
+            if outliers:
                 diverged.append(key)
             if coupled:
                 values = form.to_public(fitter._expand(separate[g][None])[0])
@@ -325,6 +331,7 @@ class GroupedFitter:
         for key in diverged:
             warn_diverged(results[key], runs, stacklevel=user_stacklevel() + 1,
                           group=f"{column}={key!r}")
+        warn_lack_of_fit_groups(results, runs.source, column)
         return result
 
 

@@ -157,11 +157,24 @@ class GroupedFitResult(ByGroup, JsonDocument):
                  (f"objective   {self.objective:.10g}  (separate fits: "
                   f"{self.separate_objective:.10g})"),
                  f"status      {self.status}: {self.message}", "",
-                 f"{'group':<{width}}  " + "  ".join(f"{n:>11}" for n in names) + "  status"]
+                 f"{'group':<{width}}  " + "  ".join(f"{n:>11}" for n in names)
+                 + "  status  residuals"]
+        misfit = []
         for key, result in self.results.items():
+            diagnostics = result.diagnostics or {}
+            size = diagnostics.get("residuals")
+            trend = diagnostics.get("lack_of_fit")
+            if trend:
+                misfit.append(key)
             lines.append(f"{key!s:<{width}}  "
                          + "  ".join(f"{result.params[n]:>11.5g}" for n in names)
-                         + f"  {result.status}")
+                         + f"  {result.status:>6}  "
+                         + (f"{100 * size['rms']:>8.2g}%" if size else f"{'':>9}")
+                         + (f"  misfit along {trend['axis']}" if trend else ""))
+        if misfit:
+            lines += ["", f"misfit: the residuals of {len(misfit)} of {len(self)} groups trend "
+                          "with C, N or D (result[group].diagnostics['lack_of_fit']); "
+                          "extrapolations from their laws assume the form fits"]
         return "\n".join(lines)
 
     def __str__(self) -> str:

@@ -36,8 +36,8 @@ from .._text import counted
 from ..data.cells import _row_text
 
 __all__ = ["MAD_TO_SD", "SET_ASIDE", "DIVERGED", "DIVERGED_FLOOR", "gross_outliers",
-           "robust_deviations", "diverged_runs", "diverged_of", "outliers_text", "rows_text",
-           "warn_diverged"]
+           "robust_deviations", "log_residuals", "diverged_mask", "diverged_runs", "diverged_of",
+           "outliers_text", "rows_text", "warn_diverged"]
 
 MAD_TO_SD = 1.482602218505602  # 1 / Phi^-1(3/4): the MAD of a normal sample is 0.6745 sd
 SET_ASIDE = 5.0  # robust sd beyond which the scatter sets a residual aside
@@ -74,6 +74,17 @@ def rows_text(runs, indices, shown: int = 10) -> str:
     return ", ".join(words) + (f", ... ({len(indices)} in all)" if len(indices) > shown else "")
 
 
+def log_residuals(result, inputs, loss) -> np.ndarray | None:
+    """``log f(x_i) - log L_i`` of each run (``inputs``: the law's inputs by name), whatever
+    space the fit was made in; None for a fit without residuals (no start gave a finite
+    objective). NaN where the law or the loss is not positive."""
+    if getattr(result, "residuals", None) is None:
+        return None
+    with np.errstate(all="ignore"):
+        predicted = np.asarray(result.predict(**inputs), dtype=float)
+        return np.log(predicted) - np.log(np.asarray(loss, dtype=float))
+
+
 def diverged_runs(result, runs) -> dict | None:
     """The ``"outliers"`` entry of a fit's diagnostics: the runs whose log residual lies
     more than :data:`DIVERGED` robust standard deviations (and :data:`DIVERGED_FLOOR`)
@@ -88,23 +99,35 @@ def diverged_runs(result, runs) -> dict | None:
                        runs.source_lines)
 
 
+def _diverged(z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Which log residuals ``z`` are diverged runs (more than :data:`DIVERGED` robust sd
+    and :data:`DIVERGED_FLOOR` from the median of the finite ones; none of fewer than 3),
+    and each one's robust deviation (0 where not finite)."""
+    finite = np.isfinite(z)
+    deviation = np.zeros(z.size)
+    if finite.sum() < 3:
+        return np.zeros(z.size, bool), deviation
+    deviation[finite] = robust_deviations(z[finite])
+    centre = float(np.median(z[finite]))
+    with np.errstate(invalid="ignore"):
+        far = finite & (deviation > DIVERGED) & (np.abs(z - centre) > DIVERGED_FLOOR)
+    return far, deviation
+
+
+def diverged_mask(z) -> np.ndarray:
+    """Which of the log residuals ``z`` are diverged runs (:func:`diverged_of`'s rule)."""
+    return _diverged(np.asarray(z, dtype=float))[0]
+
+
 def diverged_of(result, inputs, loss, row_numbers, source_lines=None) -> dict | None:
     """:func:`diverged_runs` of the runs given as arrays: ``inputs`` (the law's inputs by
     name), ``loss``, and each run's row in its table (``row_numbers``) and the table's
     ``source_lines`` (None: not from a file); a grouped fit's group passes its own runs."""
-    if getattr(result, "residuals", None) is None:  # no start gave a finite objective
+    z = log_residuals(result, inputs, loss)
+    if z is None:
         return None
-    with np.errstate(all="ignore"):
-        predicted = np.asarray(result.predict(**inputs), dtype=float)
-        z = np.log(predicted) - np.log(np.asarray(loss, dtype=float))
-    finite = np.isfinite(z)
-    if finite.sum() < 3:
-        return None
-    deviation = np.zeros(z.size)
-    deviation[finite] = robust_deviations(z[finite])
-    centre = float(np.median(z[finite]))
-    far = np.flatnonzero(finite & (deviation > DIVERGED)
-                         & (np.abs(z - centre) > DIVERGED_FLOOR))
+    far, deviation = _diverged(z)
+    far = np.flatnonzero(far)
     if far.size == 0:
         return None
     rows = [int(row_numbers[i]) for i in far]

@@ -18,6 +18,7 @@ from .._version import __version__
 from ..laws.flops import inputs_from_compute
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
+from .lack_of_fit import misfit_text, size_text
 from .outliers import DIVERGED, outliers_text
 
 __all__ = ["FitResult", "SCHEMA_VERSION", "DOCUMENT_KIND", "check_fitted_on", "check_same_point",
@@ -151,7 +152,10 @@ class FitResult(FrozenOnUnpickle):
         :class:`IdentifiabilityWarning` was emitted); ``outliers``, when some runs lie
         more than 25 robust standard deviations off the law (a diverged run: its
         ``rows`` in the table, ``lines`` in the file, ``log_residuals``, ``robust_sd``;
-        :mod:`scalinglaws.fitting.outliers`), which :func:`scalinglaws.fit` warned of.
+        :mod:`scalinglaws.fitting.outliers`), which :func:`scalinglaws.fit` warned of;
+        ``residuals`` (``rms`` and ``max`` of the log residuals) and, when they trend with
+        C, N or D, ``lack_of_fit`` (:mod:`scalinglaws.fitting.lack_of_fit`), which
+        :func:`scalinglaws.fit` warned of with a :class:`~scalinglaws.LackOfFitWarning`.
     bootstrap : BootstrapResult or None
         Bootstrap draws attached with :meth:`with_bootstrap` (saved in the JSON).
     """
@@ -268,6 +272,7 @@ class FitResult(FrozenOnUnpickle):
                        else "  (ILL-CONDITIONED: parameters not separable)")]
                    if self.diagnostics else []),
                  f"status     {self.status}: {self.message}",
+                 *self._fit_lines(),
                  *([f"outliers   {outliers_text(self.diagnostics['outliers'])} (more than "
                     f"{self.diagnostics['outliers'].get('threshold', DIVERGED):g} robust sd "
                     "off the law)"]
@@ -294,6 +299,21 @@ class FitResult(FrozenOnUnpickle):
         if intervals and caveat:
             lines.append(f"warning: {caveat}")
         return "\n".join(lines)
+
+    def _fit_lines(self) -> list:
+        """The summary's lines on how well the law fits its runs: the size of the log
+        residuals and, when they trend, the lack of fit (:mod:`.lack_of_fit`)."""
+        diagnostics = self.diagnostics or {}
+        lines = []
+        if diagnostics.get("residuals"):
+            lines.append(f"residuals  {size_text(diagnostics['residuals'])} (log residuals, "
+                         "% of the loss)")
+        if diagnostics.get("lack_of_fit"):
+            import textwrap
+
+            lines.append(textwrap.fill(f"misfit     {misfit_text(diagnostics['lack_of_fit'])}",
+                                       width=96, subsequent_indent=" " * 11))
+        return lines
 
     def to_frame(self):
         """The parameters as a table, one row per parameter in ``form.param_names`` order.

@@ -245,6 +245,8 @@ def _not_identified_note(result) -> str:
 
 
 def _diagnostics(result, runs) -> str:
+    from ..fitting.lack_of_fit import misfit_text, size_text
+
     diagnostics = getattr(result, "diagnostics", {}) or {}
     options = getattr(result, "options", {}) or {}
     fingerprint = getattr(result, "data_fingerprint", "")
@@ -271,6 +273,10 @@ def _diagnostics(result, runs) -> str:
                                  else " (ILL-CONDITIONED: parameters not separable)"))),
         ("most correlated", (f"{' and '.join(pair['params'])}: {pair['correlation']:+.4f}"
                              if pair else "—")),
+        ("residuals", size_text(diagnostics["residuals"]) if diagnostics.get("residuals")
+         else "—"),
+        ("lack of fit", misfit_text(diagnostics["lack_of_fit"]) if diagnostics.get(
+            "lack_of_fit") else "none found" if diagnostics.get("residuals") else "—"),
         ("data fingerprint", f"{fingerprint}{match}"),
         ("fitted with", f"scalinglaws {getattr(result, 'package_version', '?')}"),
         ("report made with", f"scalinglaws {__version__}"),
