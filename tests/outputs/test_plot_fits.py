@@ -115,8 +115,6 @@ def test_fit_vs_data_on_given_axes_and_errors(result, runs):
         plot.fit_vs_data({"E": 1}, runs)
     with pytest.raises(InputError, match="`groups` names no column"):
         plot.fit_vs_data(result, runs, groups="nope")
-    with pytest.warns(ScalingLawsWarning, match="is a law of N alone"):  # D varies here
-        kaplan = fit(runs, "kaplan_n")
     with pytest.raises(InputError, match="in N and D"):
         plot.fit_vs_data(_kaplan_n(runs), runs, frontier=True)
 
