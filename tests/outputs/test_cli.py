@@ -67,6 +67,30 @@ def test_fit_options(capsys, epoch_csv):
                  "--json"]) == 0
 
 
+def test_fit_says_how_well_the_law_fits(shared_dir, tmp_path, capsys):
+    """The audit's case: Porian et al.'s tuned setting converges (status 0) and misfits; the
+    summary gives the residuals' size and the misfit, the warning the same, and no hint
+    that the loss column is a perplexity."""
+    import pandas as pd
+
+    frame = pd.read_csv(shared_dir / "datasets" / "porian2024" / "porian2024_isoflop.csv")
+    path = tmp_path / "tuned.csv"
+    frame[frame["setting"] == "rw/tuned/short/const/standard/val"][
+        ["N", "D", "C", "loss"]].to_csv(path, index=False)
+    assert main(["fit", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert "status     0: converged" in captured.out
+    assert "residuals  RMS 8.6%, largest 31% (log residuals, % of the loss)" in captured.out
+    assert "misfit     the residuals trend with C" in captured.out
+    warned = captured.err.splitlines()
+    assert len(warned) == 1 and "the fit converged, but the law's form misfits" in warned[0]
+    assert "perplexity" not in captured.err
+    assert main(["fit", str(DEFAULT_DATA)]) == 0  # a law that fits: its residuals, no misfit
+    captured = capsys.readouterr()
+    assert "residuals  RMS 0.95%, largest 2.4%" in captured.out
+    assert "misfit" not in captured.out and not captured.err
+
+
 def test_generate_reproduces_bundled_default_data(tmp_path):
     out = tmp_path / "sweep.csv"
     assert main(["generate", "--out", str(out), "--seed", "0"]) == 0

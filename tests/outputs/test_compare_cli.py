@@ -89,3 +89,22 @@ def test_approach_two_on_porian_settings(shared_dir, tmp_path, capsys):
     assert doc["approach"] == "isoflop" and row["group"] == KAPLAN
     assert row["difference_low"] > 0 and row["differs"]
     assert figure.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_multiplier_from_laws_that_misfit_says_why(shared_dir, tmp_path, capsys):
+    """The audit's command, on two of Porian et al.'s settings: the multiplier 2.23e+04
+    is not printed bare, and one warning names the groups whose laws misfit."""
+    frame = pd.read_csv(shared_dir / "datasets" / "porian2024" / "porian2024_isoflop.csv")
+    two = frame[frame["setting"].isin([TUNED, "rw/base/short/kaplan/standard/val"])]
+    path = tmp_path / "two.csv"
+    two.to_csv(path, index=False)
+    assert main(["compare", str(path), "--group", "setting", "--reference", TUNED,
+                 "--bootstrap", "20"]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    row = next(i for i, line in enumerate(lines) if "rw/base/short/kaplan/standard/val C =" in line)
+    assert "2.23e+04 [" in lines[row]
+    assert lines[row + 1].startswith("    why: 2.23e+04x: the group's law reaches 3.136")
+    assert "observed at this budget: lowest loss 3.104" in captured.out.replace("\n         ", " ")
+    misfit = [line for line in captured.err.splitlines() if "misfits the runs" in line]
+    assert len(misfit) == 1 and "of 2 groups of column 'setting'" in misfit[0]

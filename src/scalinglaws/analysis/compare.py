@@ -416,10 +416,11 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
                                      check_method("auto", model.form),
                                      len(model_draws.draws) if model_draws is not None else 0)
     notes = []
-    misfit = misfit_groups(model)
+    misfit = {**misfit_groups(separate), **misfit_groups(model)}  # exponents, multipliers
     if misfit:
         notes.append(misfit_note(misfit, len(group_list)))
-        warn_lack_of_fit_groups(model.results, runs.source if runs is not None else "compare",
+        warn_lack_of_fit_groups((model if misfit_groups(model) else separate).results,
+                                runs.source if runs is not None else "compare",
                                 separate.group_column, consequence=_MISFIT_CONSEQUENCE)
     if model.shared:
         notes.append(f"multipliers from the fit with {', '.join(model.shared)} shared by every "

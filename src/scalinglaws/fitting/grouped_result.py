@@ -169,7 +169,7 @@ class GroupedFitResult(ByGroup, JsonDocument):
             lines.append(f"{key!s:<{width}}  "
                          + "  ".join(f"{result.params[n]:>11.5g}" for n in names)
                          + f"  {result.status:>6}  "
-                         + (f"{100 * size['rms']:>8.2g}%" if size else f"{'':>9}")
+                         + (f"{100 * size['rms']:>8.2f}%" if size else f"{'':>9}")
                          + (f"  misfit along {trend['axis']}" if trend else ""))
         if misfit:
             lines += ["", f"misfit: the residuals of {len(misfit)} of {len(self)} groups trend "
