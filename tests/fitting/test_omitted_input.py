@@ -35,7 +35,8 @@ def test_l_of_n_on_an_isoflop_sweep_warns():
     r = np.corrcoef(np.log(runs.D), result.residuals)[0, 1]
     assert abs(r) >= OMITTED_CORRELATION and f"(correlation {r:.2f})" in said[0]
     with pytest.warns(sl.ScalingLawsWarning, match="is a law of D alone, which assumes model "
-                                                   "size N is no bottleneck"):
+                                                   "size N is no bottleneck"), \
+            pytest.warns(sl.LackOfFitWarning, match="misfits the runs"):  # one cause, two views
         sl.fit(runs, "kaplan_d_offset")
 
 
