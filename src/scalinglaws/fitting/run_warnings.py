@@ -47,7 +47,7 @@ def _warn_floor_units(result: FitResult, runs: Runs, stacklevel: int = 3) -> Non
     warnings.warn(f"{runs.source}: the fitted irreducible loss E = {e:.4g} nats per token is "
                   f"above {MAX_PLAUSIBLE_FLOOR:g}, beyond every published sweep's (1.69-2.4; "
                   f"each has runs below 2.75): is the loss column a perplexity (set "
-                  f"loss_units to 'perplexity', --loss-units on the command line), bits, or a "
+                  f"loss_units to 'perplexity'), bits, or a "
                   f"loss of another kind? If it is right, silence this with "
                   f"warnings.filterwarnings('ignore', category=scalinglaws.UnitsWarning)",
                   UnitsWarning, stacklevel=stacklevel)
