@@ -1,4 +1,4 @@
-"""No unused import and no undefined name in the source (pyflakes, when installed): an
+"""No unused import and no undefined name in the source (pyflakes, a test extra; skipped only outside CI when missing): an
 import kept on purpose (a re-export, an availability check) says so with ``# noqa``."""
 
 from __future__ import annotations
