@@ -79,3 +79,45 @@ def test_both_panels_of_a_comparison_can_be_read(tmp_path):
         assert high / low < 10
         assert len(_shown(ax)) >= 4
     assert "new" in legend_texts(right)
+
+
+def test_many_groups_get_distinct_colours_and_legends_below_the_panels(tmp_path):
+    # the audit's figure: Porian's 15 settings repeated the style's 10 colours and both
+    # legends covered the runs and curves; a long reference name ran off the y label
+    from matplotlib.colors import to_hex
+
+    from scalinglaws.analysis.compare import compare
+    from scalinglaws.plot import compare_groups
+
+    reference = "a/very/long/reference/setting/name"
+    names = [reference] + [f"recipe {i}" for i in range(11)]
+    frame = pd.concat([generate_sweep(rng=10 + i).to_frame().assign(recipe=name)
+                       for i, name in enumerate(names)])
+    result = compare(frame, reference, groups="recipe", budgets=[1e21],
+                     shared=["E", "alpha", "beta"], n_resamples=20, rng=0)
+    left, right = compare_groups(result, frame)
+    save(left, tmp_path, "many")
+    left.figure.canvas.draw()
+    lines = [line for line in right.get_lines() if line.get_label() in names]
+    assert len(lines) == 11  # every group but the reference (its dashed line)
+    assert len({to_hex(line.get_color()) for line in lines}) == 11
+    for ax in (left, right):
+        box = ax.get_legend().get_window_extent()
+        assert box.y1 < ax.get_window_extent().y0  # below the axes, off the data
+    assert reference not in right.get_ylabel() and "the reference" in right.get_ylabel()
+
+
+def test_a_few_groups_keep_their_legend_inside_and_the_reference_named():
+    from scalinglaws.analysis.compare import compare
+    from scalinglaws.plot import compare_groups
+
+    frame = pd.concat([generate_sweep(rng=1).to_frame().assign(recipe="baseline"),
+                       generate_sweep(rng=2).to_frame().assign(recipe="new")])
+    result = compare(frame, "baseline", groups="recipe", budgets=[1e21],
+                     shared=["E", "alpha", "beta"], n_resamples=20, rng=0)
+    left, right = compare_groups(result, frame)
+    left.figure.canvas.draw()
+    inside = right.get_window_extent()
+    box = right.get_legend().get_window_extent()
+    assert inside.y0 <= box.y0 and box.y1 <= inside.y1
+    assert right.get_ylabel().endswith("baseline")

@@ -18,6 +18,9 @@ from ._style import LABELS, plain_log_ticks, pyplot
 
 __all__ = ["compare_groups"]
 
+# groups whose legend still fits inside a panel; beyond, the legends go below the panels
+_LEGEND_INSIDE_UP_TO = 6
+
 
 def _compute_grid(comparison, runs, compute):
     if compute is not None:
@@ -90,11 +93,13 @@ def compare_groups(comparison, runs=None, *, compute=None, axes=None, figsize=No
         if comparison.group_column not in runs.columns:
             raise InputError(f"`runs` lack the group column {comparison.group_column!r}")
     grid = _compute_grid(comparison, runs, compute)
+    many = len(comparison.groups) > _LEGEND_INSIDE_UP_TO
     if axes is None:
-        _, (left, right) = pyplot().subplots(1, 2, figsize=figsize or (11, 4.6),
+        # many groups: the legends go below the panels, in a taller figure
+        height = 4.6 + (0.17 * (len(comparison.groups) + 2) if many else 0.0)
+        _, (left, right) = pyplot().subplots(1, 2, figsize=figsize or (11, height),
                                                layout="constrained")
-    colours = pyplot().rcParams["axes.prop_cycle"].by_key()["color"]
-    colour = {g: colours[i % len(colours)] for i, g in enumerate(comparison.groups)}
+    colour = _group_colours(comparison.groups)
     if comparison.approach == "parametric":
         _parametric(comparison, runs, grid, left, right, colour)
     else:
@@ -106,8 +111,31 @@ def compare_groups(comparison, runs=None, *, compute=None, axes=None, figsize=No
         ax.set_xscale("log")
         ax.set_xlabel(LABELS["C"])
         ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize=8)
+        if many:
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13))
+        else:
+            ax.legend(fontsize=8)
     return left, right
+
+
+def _group_colours(groups) -> dict:
+    """A colour per group: the style's cycle while it has enough colours, else tab20 (and
+    evenly spaced colours of a continuous map beyond 20), so no two groups share one."""
+    colours = pyplot().rcParams["axes.prop_cycle"].by_key()["color"]
+    if len(groups) > len(colours):
+        from matplotlib import colormaps
+
+        if len(groups) <= 20:
+            colours = list(colormaps["tab20"].colors)
+        else:
+            colours = [colormaps["turbo"](t) for t in np.linspace(0.05, 0.95, len(groups))]
+    return {g: colours[i % len(colours)] for i, g in enumerate(groups)}
+
+
+def _over_reference(text: str, reference) -> str:
+    """``text`` and the reference's name, or "the reference" when the name would not fit
+    beside the axis (the legend names it)."""
+    return f"{text} {reference}" if len(str(reference)) <= 24 else f"{text} the reference"
 
 
 def _band_label(ax, level):
@@ -142,7 +170,7 @@ def _parametric(comparison, runs, grid, left, right, colour):
     left.set_ylabel(LABELS["loss"])
     left.set_title("runs and each group's compute-optimal loss", fontsize=10)
     right.set_yscale("log")
-    right.set_ylabel(f"effective-compute multiplier over {comparison.reference}")
+    right.set_ylabel(_over_reference("effective-compute multiplier over", comparison.reference))
     right.set_title("compute the reference needs for the group's loss / C", fontsize=10)
 
 
@@ -173,5 +201,6 @@ def _isoflop(comparison, grid, left, right, colour):
     left.set_ylabel("compute-optimal " + LABELS["N"])
     left.set_title("IsoFLOP minima and N_opt ∝ C^a per group", fontsize=10)
     right.set_yscale("log")
-    right.set_ylabel(f"N_opt(group) / N_opt({reference})")
+    right.set_ylabel(f"N_opt(group) / N_opt({reference})" if len(str(reference)) <= 24
+                     else "N_opt(group) / N_opt(reference)")
     right.set_title("compute-optimal model size relative to the reference", fontsize=10)
