@@ -108,3 +108,21 @@ def test_the_landscape_counts_compute_with_the_fits_own_flops_per_token(runs, tm
     # an explicit k still wins
     ax = plot.loss_landscape(law, budgets=[1e20], flops_per_token=6)
     assert "iso-compute C = 6ND" in legend_texts(ax)
+
+
+def test_contour_labels_lie_whole_inside_the_frame(result, runs, tmp_path):
+    # the plan figure's "7.20" was cut in half by the frame: labels were placed before the
+    # axes were log-scaled and limited, so some sat on the edge
+    from matplotlib.text import Text
+
+    for window in ({}, {"n_range": (1e6, 1e12), "d_range": (1e7, 1e13)}):
+        ax = plot.loss_landscape(result, runs=runs, **window)
+        save(ax, tmp_path, "labels")
+        ax.figure.canvas.draw()
+        frame = ax.get_window_extent()
+        numbers = [t for t in ax.texts if isinstance(t, Text) and t.get_text()[:1].isdigit()]
+        assert numbers, "no contour label drawn"
+        for text in numbers:
+            box = text.get_window_extent()
+            assert frame.x0 <= box.x0 and box.x1 <= frame.x1, text.get_text()
+            assert frame.y0 <= box.y0 and box.y1 <= frame.y1, text.get_text()

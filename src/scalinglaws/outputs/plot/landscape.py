@@ -29,6 +29,9 @@ MAX_LEVELS = 200
 
 #: Font size (points) of the iso-compute lines' labels.
 _LABEL_POINTS = 7.5
+# contour labels whose centre lies this close to the frame (axes fraction) are dropped:
+# half of a 7-point label would be cut off there
+_LABEL_MARGIN = 0.03
 
 
 def _label_start(ax, xs, ys, avoid, text, fontsize) -> int:
@@ -151,17 +154,23 @@ def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=Non
     contour_levels = contour_levels[(contour_levels <= top)
                                     & (contour_levels > contour_levels[0] - 1)]
     contour_levels = contour_levels[np.searchsorted(contour_levels, finite.min(), "right") - 1:]
+    # the axes' log scales first: contour labels are placed along the lines as drawn
+    ax.set_xscale("log")
+    ax.set_yscale("log")
     filled = ax.contourf(NN, DD, loss, levels=contour_levels, cmap=cmap, extend="max")
     lines = ax.contour(NN, DD, loss, levels=contour_levels[2::3], colors="white",
                        linewidths=0.6, alpha=0.8)
-    for text in ax.clabel(lines, fmt="%.2f", fontsize=7, inline=True):
-        text.set_path_effects(halo)
-    bar = ax.figure.colorbar(filled, ax=ax, pad=0.02, format="%.4g")
-    bar.set_label("predicted " + LABELS["loss"])
-    ax.set_xscale("log")
-    ax.set_yscale("log")
     ax.set_xlim(*n_range)
     ax.set_ylim(*d_range)
+    to_axes = ax.transData + ax.transAxes.inverted()
+    for text in ax.clabel(lines, fmt="%.2f", fontsize=7, inline=True):
+        where = to_axes.transform(text.get_position())
+        if np.any(where < _LABEL_MARGIN) or np.any(where > 1 - _LABEL_MARGIN):
+            text.remove()  # half of it would be cut off at the frame (the plan's "7.20")
+        else:
+            text.set_path_effects(halo)
+    bar = ax.figure.colorbar(filled, ax=ax, pad=0.02, format="%.4g")
+    bar.set_label("predicted " + LABELS["loss"])
 
     # compute-optimal path across the window
     c_low, c_high = k * n_range[0] * d_range[0], k * n_range[1] * d_range[1]
