@@ -1,0 +1,33 @@
+"""Every module a test skips without (``pytest.importorskip``) is installed by the README's
+test command: a runtime dependency or in the ``test`` extra of pyproject.toml. CI turns any
+skip into a failure, so a module missing from the extras fails CI while the quick-start
+command, run without ../shared, skips it among the expected skips (pyflakes did)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+# distributions whose import name differs from the distribution's
+IMPORT_NAME = {"mlflow-skinny": "mlflow"}
+
+
+def _distributions(section: str) -> set[str]:
+    """Import names of the requirements in one ``name = [...]`` list of pyproject.toml."""
+    text = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    body = re.search(rf"^{section} = \[(.*?)^\]", text, re.S | re.M)
+    assert body, f"no {section} list in pyproject.toml"
+    names = re.findall(r'^\s*"([A-Za-z0-9_.-]+)', body.group(1), re.M)
+    return {IMPORT_NAME.get(n, n).replace("-", "_").lower() for n in names}
+
+
+def test_every_importorskip_module_is_installed_by_the_test_command():
+    installed = _distributions("dependencies") | _distributions("test")
+    skipped = set()
+    for path in (ROOT / "tests").rglob("*.py"):
+        for name in re.findall(r"importorskip\(\s*[\"']([A-Za-z0-9_.]+)[\"']",
+                               path.read_text(encoding="utf-8")):
+            skipped.add(name.split(".")[0].lower())
+    assert skipped, "the pattern found no importorskip: this test checks nothing"
+    assert skipped <= installed, sorted(skipped - installed)
