@@ -20,6 +20,8 @@ __all__ = ["compare_groups"]
 
 # groups whose legend still fits inside a panel; beyond, the legends go below the panels
 _LEGEND_INSIDE_UP_TO = 6
+# characters of a reference name that still fit in an axis label beside the panel
+_NAME_ON_AXIS_UP_TO = 24
 
 
 def _compute_grid(comparison, runs, compute):
@@ -132,10 +134,10 @@ def _group_colours(groups) -> dict:
     return {g: colours[i % len(colours)] for i, g in enumerate(groups)}
 
 
-def _over_reference(text: str, reference) -> str:
-    """``text`` and the reference's name, or "the reference" when the name would not fit
+def _reference_on_axis(reference, otherwise: str) -> str:
+    """The reference's name for an axis label, or ``otherwise`` when the name would not fit
     beside the axis (the legend names it)."""
-    return f"{text} {reference}" if len(str(reference)) <= 24 else f"{text} the reference"
+    return str(reference) if len(str(reference)) <= _NAME_ON_AXIS_UP_TO else otherwise
 
 
 def _band_label(ax, level):
@@ -170,7 +172,8 @@ def _parametric(comparison, runs, grid, left, right, colour):
     left.set_ylabel(LABELS["loss"])
     left.set_title("runs and each group's compute-optimal loss", fontsize=10)
     right.set_yscale("log")
-    right.set_ylabel(_over_reference("effective-compute multiplier over", comparison.reference))
+    right.set_ylabel("effective-compute multiplier over "
+                     + _reference_on_axis(comparison.reference, "the reference"))
     right.set_title("compute the reference needs for the group's loss / C", fontsize=10)
 
 
@@ -201,6 +204,5 @@ def _isoflop(comparison, grid, left, right, colour):
     left.set_ylabel("compute-optimal " + LABELS["N"])
     left.set_title("IsoFLOP minima and N_opt ∝ C^a per group", fontsize=10)
     right.set_yscale("log")
-    right.set_ylabel(f"N_opt(group) / N_opt({reference})" if len(str(reference)) <= 24
-                     else "N_opt(group) / N_opt(reference)")
+    right.set_ylabel(f"N_opt(group) / N_opt({_reference_on_axis(reference, 'reference')})")
     right.set_title("compute-optimal model size relative to the reference", fontsize=10)
