@@ -33,7 +33,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
@@ -195,18 +194,14 @@ def compare_passes(result, runs, n_resamples=500, seed=1):
     return worst, sum(len(c[1]) for c in captured)
 
 
-def cpu(function, *args, **kwargs):
-    start = time.process_time()
-    out = function(*args, **kwargs)
-    return out, time.process_time() - start
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(DEFAULT_DATA))
     parser.add_argument("--resamples", type=int, default=10000)
     parser.add_argument("--repeat", type=int, default=3, help="best of this many timings")
     args = parser.parse_args()
+
+    from bench_bootstrap import cpu_timed as cpu  # the benches' one CPU timer
 
     runs = sl.load_runs(args.data)
     with warnings.catch_warnings():
