@@ -7,6 +7,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import scalinglaws as sl
@@ -57,3 +58,27 @@ def test_l_of_n_on_runs_of_one_d_or_converged_runs_is_quiet():
         warnings.simplefilter("error")
         sl.fit(one_d, "kaplan_n_offset")
         sl.fit(converged, "kaplan_n_offset")
+
+
+def test_a_grouped_fit_names_the_groups_whose_residuals_follow_the_omitted_input():
+    """A grouped L(N) fit says it as a single fit does, naming the group: here one recipe
+    is an IsoFLOP sweep (D spans 2,240x) and the other trains every model on one D."""
+    sweep = sl.load_runs(SWEEP).to_frame()[["N", "D", "loss"]]
+    n = np.geomspace(2e7, 5e10, 12)
+    one_d = pd.DataFrame({"N": n, "D": 1e12, "loss": get_form("chinchilla").predict(
+        TRUTH, N=n, D=np.full(n.size, 1e12)) * np.exp(
+        np.random.default_rng(0).normal(0, 0.01, n.size))})
+    table = pd.concat([sweep.assign(recipe="isoflop"), one_d.assign(recipe="one_d")],
+                      ignore_index=True)
+    with pytest.warns(sl.ScalingLawsWarning) as caught:
+        joint = sl.fit(table, "kaplan_n_offset", groups="recipe")
+    said = [str(w.message) for w in caught if "is a law of N alone" in str(w.message)]
+    r = np.corrcoef(np.log(sweep["D"]), joint["isoflop"].residuals)[0, 1]
+    assert said == [f"<DataFrame>: form 'kaplan_n_offset' is a law of N alone, which assumes "
+                    f"training tokens D are no bottleneck (every model trained until more data "
+                    f"would not help, or all on one D); but in 1 of 2 groups of column 'recipe' "
+                    f"D varies and the residuals follow log D: 'isoflop' (D spans 2.24e+03x, "
+                    f"correlation {r:.2f}): the fit mixes the effect of D into its N exponent. "
+                    f"Fit chinchilla or kaplan_nd (a law of N and D), or keep the runs of one D "
+                    f"(or each size's lowest loss)"]
+    assert all(w.filename == __file__ for w in caught)

@@ -40,3 +40,29 @@ def test_checkpoints_are_still_called_checkpoints():
     with pytest.warns(sl.ScalingLawsWarning, match=r"324 rows are checkpoints of 108 runs "
                                                    r"\(run_id repeats\)"):
         sl.fit(table)
+
+
+def test_a_grouped_fit_says_what_a_single_fit_says_about_its_runs():
+    """Stop 36's list: a grouped fit named diverged runs and misfits but not checkpoints or
+    a floor in other units. Seeds of each configuration, in two recipes, one of them
+    logged as perplexities (the floor-units case of test_estimator)."""
+    table = _seeds(2)
+    table = table[np.exp(table["loss"]) < 14.4].reset_index(drop=True)  # the larger runs
+    table["recipe"] = np.where(np.arange(len(table)) % 2 == 0, "nats", "perplexity")
+    table.loc[table["recipe"] == "perplexity", "loss"] = np.exp(
+        table.loc[table["recipe"] == "perplexity", "loss"])
+    with pytest.warns(sl.ScalingLawsWarning) as caught:
+        joint = sl.fit(table, groups="recipe")
+    said = [str(w.message) for w in caught]
+    replicas = [text for text in said if "share their run_id" in text]
+    assert len(replicas) == 1 and all(w.filename == __file__ for w in caught)
+    floor = [text for text in said if "fitted irreducible loss" in text]
+    e = joint["perplexity"].params["E"]
+    assert e > 3.0 > joint["nats"].params["E"]  # the premise: only one group is implausible
+    assert floor == [f"<DataFrame>: the fitted irreducible loss E (nats per token) of 1 of 2 "
+                     f"groups of column 'recipe' ('perplexity' {e:.4g}) is above 3, beyond every "
+                     f"published sweep's (1.69-2.4; each has runs below 2.75): is the loss column "
+                     f"a perplexity (set loss_units to 'perplexity'), bits, or a loss of another "
+                     f"kind? If it is right, silence this with warnings.filterwarnings('ignore', "
+                     f"category=scalinglaws.UnitsWarning)"]
+    assert [w.category for w in caught if "irreducible" in str(w.message)] == [sl.UnitsWarning]

@@ -27,7 +27,7 @@ from .engine import multistart_minimize, row_blocks
 from .lack_of_fit import misfit_diagnostics, warn_lack_of_fit
 from .outliers import diverged_runs, warn_diverged
 # the warnings fit() gives about the runs themselves
-from .run_warnings import _warn_checkpoints, _warn_floor_units, _warn_groups
+from .run_warnings import warn_checkpoints, warn_floor_units, warn_pooled_groups
 from .omitted_input import warn_omitted_input
 # fitted_range is imported from here by compare; it lives with the result, whose field it
 # fills, so that the grouped fit (which must not import this module) records it too
@@ -317,9 +317,7 @@ class LawFitter:
         # the residuals' size, and a trend of them that says the form misfits
         misfit = misfit_diagnostics(result, inputs, runs.loss,
                                     runs.C if runs.has("C") else None)
-        if outliers or misfit:
-            result = dataclasses.replace(result, diagnostics={
-                **result.diagnostics, **misfit, **({"outliers": outliers} if outliers else {})})
+        result = result.with_diagnostics(misfit, outliers=outliers)
         recorded = {}
         if {"N", "D"} <= set(self.form.inputs):
             # the FLOP accounting the runs were loaded with (C = k N D): allocation and
@@ -516,12 +514,12 @@ def fit(runs, form: str | Form = "chinchilla", **options: Any) -> FitResult:
     _check_option_names(options, load_keys | {"weights", "groups", "shared"})
     fitter = LawFitter(form, **options)
     runs = as_runs(runs, **load_kwargs)
-    _warn_checkpoints(runs)
-    _warn_groups(runs)
+    warn_checkpoints(runs)
+    warn_pooled_groups(runs)
     result = fitter.fit(runs, weights=weights)
     warn_diverged(result, runs)
     warn_lack_of_fit(result, runs.source)
-    _warn_floor_units(result, runs)
+    warn_floor_units(result, runs)
     warn_omitted_input(result, runs)  # L(N) on runs whose D varies and matters
     return result
 

@@ -52,7 +52,6 @@ of 10 runs; load 6-10). Step 3 couples all groups and runs in the calling proces
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import warnings
 
@@ -70,8 +69,10 @@ from .polish import polish
 from .grouped_result import GroupedFitResult
 from .identifiability import design_limits, identifiability
 from .lack_of_fit import misfit_diagnostics, warn_lack_of_fit_groups
+from .omitted_input import warn_omitted_input_groups
 from .outliers import diverged_of, warn_diverged
 from .result import FitResult, fitted_range
+from .run_warnings import warn_checkpoints, warn_floor_units_groups
 
 __all__ = ["GroupedFitResult", "GroupedFitter", "fit", "group_rows", "SECONDS_PER_GROUP_RUN"]
 
@@ -181,6 +182,7 @@ class GroupedFitter:
         weight per run or the name of a column holding them.
         """
         runs = as_runs(runs, **load_kwargs)
+        warn_checkpoints(runs)  # rows of one run share its error, as for a single fit
         if isinstance(weights, str):
             if weights not in runs.columns:
                 raise InputError(f"`weights` names column {weights!r}, which the runs do not "
@@ -287,9 +289,7 @@ class GroupedFitter:
             # the size of its residuals and their trend (a form that misfits), as a single fit
             misfit = misfit_diagnostics(results[key], inputs[g], targets[g],
                                         compute[rows[g]] if compute is not None else None)
-            if outliers or misfit:
-                results[key] = dataclasses.replace(results[key], diagnostics={
-                    **diagnostics, **misfit, **({"outliers": outliers} if outliers else {})})
+            results[key] = results[key].with_diagnostics(misfit, outliers=outliers)
             if outliers:
                 diverged.append(key)
             if coupled:
@@ -332,6 +332,9 @@ class GroupedFitter:
             warn_diverged(results[key], runs, stacklevel=user_stacklevel() + 1,
                           group=f"{column}={key!r}")
         warn_lack_of_fit_groups(results, runs.source, column)
+        # what a single fit says about its runs, said once for the groups
+        warn_floor_units_groups(results, runs, column)
+        warn_omitted_input_groups(results, runs, dict(zip(keys, rows)), column)
         return result
 
 

@@ -19,7 +19,8 @@ import numpy as np
 
 from .._exceptions import ScalingLawsWarning, user_stacklevel
 
-__all__ = ["OMITTED_SPAN", "OMITTED_CORRELATION", "warn_omitted_input"]
+__all__ = ["OMITTED_SPAN", "OMITTED_CORRELATION", "warn_omitted_input",
+           "warn_omitted_input_groups"]
 
 #: The omitted quantity matters only when the runs spread it: more than this factor
 #: between its smallest and largest value (a sweep "at one D" logs D within a few percent)
@@ -37,33 +38,84 @@ _OMITTED = {"N": ("D", "training tokens D are no bottleneck (every model trained
                        "enough that size does not limit the loss)")}
 
 
+def _follows_omitted(result, values) -> tuple[float, float] | None:
+    """``(span, correlation)`` when ``values`` of the quantity ``result``'s law leaves out
+    span more than :data:`OMITTED_SPAN` and its residuals follow their logarithm
+    (:data:`OMITTED_CORRELATION`, and 3 standard errors from 0); else None."""
+    residuals = getattr(result, "residuals", None)
+    if residuals is None or len(values) < 5:
+        return None
+    residuals = np.asarray(residuals, dtype=float)
+    span = float(values.max() / values.min())
+    if span <= OMITTED_SPAN or residuals.shape != values.shape or np.ptp(residuals) == 0:
+        return None
+    r = float(np.corrcoef(np.log(values), residuals)[0, 1])
+    t = abs(r) * math.sqrt(len(values) - 2) / math.sqrt(max(1.0 - r * r, 1e-12))
+    return (span, r) if abs(r) >= OMITTED_CORRELATION and t >= 3.0 else None
+
+
+def _omitted(form, runs):
+    """``(input, other, assumption, other's values)`` of a law of N alone or D alone on
+    runs that log the other quantity; else None."""
+    inputs = tuple(form.inputs)
+    if len(inputs) != 1 or inputs[0] not in _OMITTED:
+        return None
+    other, assumption = _OMITTED[inputs[0]]
+    if not runs.has(other):
+        return None
+    return inputs[0], other, assumption, runs.inputs((other,))[other]
+
+
+def _advice(law_input, other, assumption) -> tuple[str, str]:
+    """What the law assumes, and what to fit instead."""
+    keep = ("the runs of one D (or each size's lowest loss)" if other == "D"
+            else "the runs of one N")
+    return (f"is a law of {law_input} alone, which assumes {assumption}",
+            f"the fit mixes the effect of {other} into its {law_input} exponent. Fit "
+            f"chinchilla or kaplan_nd (a law of N and D), or keep {keep}")
+
+
 def warn_omitted_input(result, runs) -> None:
     """Warn (:class:`~scalinglaws.ScalingLawsWarning`) when ``result``, a law of N alone or
     of D alone, was fitted to ``runs`` whose other quantity spans more than
     :data:`OMITTED_SPAN` and whose residuals follow its logarithm
     (:data:`OMITTED_CORRELATION`): the law's assumption does not hold on these runs."""
-    inputs = tuple(result.form.inputs)
-    if len(inputs) != 1 or inputs[0] not in _OMITTED:
+    found = _omitted(result.form, runs)
+    if found is None:
         return
-    other, assumption = _OMITTED[inputs[0]]
-    residuals = getattr(result, "residuals", None)
-    if residuals is None or not runs.has(other) or len(runs) < 5:
+    law_input, other, assumption, values = found
+    follows = _follows_omitted(result, values)
+    if follows is None:
         return
-    values = runs.inputs((other,))[other]
-    residuals = np.asarray(residuals, dtype=float)
-    span = float(values.max() / values.min())
-    if span <= OMITTED_SPAN or residuals.shape != values.shape or np.ptp(residuals) == 0:
+    span, r = follows
+    law, advice = _advice(law_input, other, assumption)
+    warnings.warn(f"{runs.source}: form {result.form.name!r} {law}; but {other} spans "
+                  f"{span:.3g}x here ({values.min():.3g} to {values.max():.3g}) and the "
+                  f"residuals follow log {other} (correlation {r:.2f}): {advice}",
+                  ScalingLawsWarning, stacklevel=user_stacklevel())
+
+
+def warn_omitted_input_groups(results: dict, runs, rows: dict, column: str, *,
+                              shown: int = 5) -> None:
+    """:func:`warn_omitted_input` for a grouped fit: ``results`` maps each group to its
+    FitResult and ``rows`` to the positions of its runs in ``runs``. One warning names
+    the groups whose residuals follow the omitted quantity."""
+    if not results:
         return
-    r = float(np.corrcoef(np.log(values), residuals)[0, 1])
-    t = abs(r) * math.sqrt(len(values) - 2) / math.sqrt(max(1.0 - r * r, 1e-12))
-    if not (abs(r) >= OMITTED_CORRELATION and t >= 3.0):
+    found = _omitted(next(iter(results.values())).form, runs)
+    if found is None:
         return
-    both = "chinchilla or kaplan_nd (a law of N and D)"
-    keep = ("the runs of one D (or each size's lowest loss)" if other == "D"
-            else "the runs of one N")
-    warnings.warn(f"{runs.source}: form {result.form.name!r} is a law of {inputs[0]} alone, "
-                  f"which assumes {assumption}; but {other} spans {span:.3g}x here "
-                  f"({values.min():.3g} to {values.max():.3g}) and the residuals follow "
-                  f"log {other} (correlation {r:.2f}): the fit mixes the effect of {other} "
-                  f"into its {inputs[0]} exponent. Fit {both}, or keep {keep}",
+    law_input, other, assumption, values = found
+    hits = {key: follows for key, res in results.items()
+            if (follows := _follows_omitted(res, values[np.asarray(rows[key])])) is not None}
+    if not hits:
+        return
+    named = "; ".join(f"{key!r} ({other} spans {span:.3g}x, correlation {r:.2f})"
+                      for key, (span, r) in list(hits.items())[:shown])
+    more = f"; and {len(hits) - shown} more" if len(hits) > shown else ""
+    law, advice = _advice(law_input, other, assumption)
+    name = next(iter(results.values())).form.name
+    warnings.warn(f"{runs.source}: form {name!r} {law}; but in {len(hits)} of {len(results)} "
+                  f"groups of column {column!r} {other} varies and the residuals follow "
+                  f"log {other}: {named}{more}: {advice}",
                   ScalingLawsWarning, stacklevel=user_stacklevel())

@@ -241,6 +241,14 @@ class FitResult(FrozenOnUnpickle):
             raise InputError("`bootstrap` was not computed from this fit")
         return dataclasses.replace(self, bootstrap=bootstrap)
 
+    def with_diagnostics(self, entries: Mapping, **named) -> FitResult:
+        """A copy whose ``diagnostics`` also hold ``entries`` and the ``named`` ones that
+        are not empty (``outliers=[]`` adds nothing); this result itself if none are."""
+        extra = {**entries, **{key: value for key, value in named.items() if value}}
+        if not extra:
+            return self
+        return dataclasses.replace(self, diagnostics={**self.diagnostics, **extra})
+
     @property
     def flops_per_token(self) -> float:
         """``k`` in ``C = k N D`` of the runs this law was fitted on (``options``; 6 for a

@@ -1,19 +1,20 @@
 """What :func:`scalinglaws.fit` says about the runs themselves, once per fit: a loss
-column that looks like it is in other units (:func:`_warn_floor_units`), a column that
-pools separate experiments (:func:`_warn_groups`), rows that are checkpoints or replicas
-of fewer runs (:func:`_warn_checkpoints`). A run far off the law is
-:mod:`.outliers`'s."""
+column that looks like it is in other units (:func:`warn_floor_units`; for a grouped fit
+:func:`warn_floor_units_groups`), a column that pools separate experiments
+(:func:`warn_pooled_groups`), rows that are checkpoints or replicas of fewer runs
+(:func:`warn_checkpoints`). A run far off the law is :mod:`.outliers`'s."""
 
 from __future__ import annotations
 
 import warnings
 
-from .._exceptions import ScalingLawsWarning, UnitsWarning
+from .._exceptions import ScalingLawsWarning, UnitsWarning, user_stacklevel
 from ..data.run_ids import checkpoint_runs
 from ..data.runs import Runs
 from .result import FitResult
 
-__all__ = ["MAX_PLAUSIBLE_FLOOR", "GROUP_COLUMNS"]
+__all__ = ["MAX_PLAUSIBLE_FLOOR", "GROUP_COLUMNS", "warn_checkpoints", "warn_floor_units",
+           "warn_floor_units_groups", "warn_pooled_groups"]
 
 
 #: An irreducible loss above this many nats per token says the loss column is in other
@@ -25,17 +26,17 @@ __all__ = ["MAX_PLAUSIBLE_FLOOR", "GROUP_COLUMNS"]
 MAX_PLAUSIBLE_FLOOR = 3.0
 
 
-def _warn_floor_units(result: FitResult, runs: Runs, stacklevel: int = 3) -> None:
-    """A :class:`~scalinglaws.UnitsWarning` when a built-in law of N and D fits ``E`` above
+def _implausible_floor(result: FitResult, runs: Runs) -> float | None:
+    """The fitted ``E`` of a built-in law of N and D when it lies above
     :data:`MAX_PLAUSIBLE_FLOOR` and the runs were not converted (``loss_units`` not given).
 
-    Not when the law misfits its runs (``diagnostics["lack_of_fit"]``, warned of by
+    None when the law misfits its runs (``diagnostics["lack_of_fit"]``, warned of by
     :mod:`.lack_of_fit`): a form that does not fit puts ``E`` anywhere (3.13 for Porian
     et al.'s tuned RefinedWeb setting, above its lowest loss, 3.10), and the hint pointed
     away from the cause. A column of perplexities does not misfit so: the audit's sweep
     as perplexities (five seeds) fits with residuals of 2.3-2.5% RMS and no trend."""
     if (result.diagnostics or {}).get("lack_of_fit"):
-        return
+        return None
     e = result.params.get("E")
     # the floor of a built-in law of N and D; a law of D alone (one model's curve) has
     # E + A/N^alpha as its floor, 3 nats and more for small models
@@ -43,14 +44,40 @@ def _warn_floor_units(result: FitResult, runs: Runs, stacklevel: int = 3) -> Non
                and {"N", "D"} <= set(result.form.inputs))
     if (e is None or not builtin or "loss_units" in runs.selection
             or not e > MAX_PLAUSIBLE_FLOOR):
+        return None
+    return float(e)
+
+
+#: what a floor above MAX_PLAUSIBLE_FLOOR says, and how to silence it (one text for both)
+_FLOOR_ADVICE = (f"above {MAX_PLAUSIBLE_FLOOR:g}, beyond every published sweep's (1.69-2.4; "
+                 "each has runs below 2.75): is the loss column a perplexity (set "
+                 "loss_units to 'perplexity'), bits, or a loss of another kind? If it is "
+                 "right, silence this with warnings.filterwarnings('ignore', "
+                 "category=scalinglaws.UnitsWarning)")
+
+
+def warn_floor_units(result: FitResult, runs: Runs) -> None:
+    """A :class:`~scalinglaws.UnitsWarning` when a built-in law of N and D fits ``E`` above
+    :data:`MAX_PLAUSIBLE_FLOOR` on runs that were not converted (see
+    :func:`_implausible_floor`)."""
+    e = _implausible_floor(result, runs)
+    if e is not None:
+        warnings.warn(f"{runs.source}: the fitted irreducible loss E = {e:.4g} nats per token "
+                      f"is {_FLOOR_ADVICE}", UnitsWarning, stacklevel=user_stacklevel())
+
+
+def warn_floor_units_groups(results: dict, runs: Runs, column: str, *, shown: int = 5) -> None:
+    """:func:`warn_floor_units` for a grouped fit (``results``: group -> FitResult): one
+    :class:`~scalinglaws.UnitsWarning` naming the groups whose ``E`` is implausible."""
+    high = {key: e for key, res in results.items()
+            if (e := _implausible_floor(res, runs)) is not None}
+    if not high:
         return
-    warnings.warn(f"{runs.source}: the fitted irreducible loss E = {e:.4g} nats per token is "
-                  f"above {MAX_PLAUSIBLE_FLOOR:g}, beyond every published sweep's (1.69-2.4; "
-                  f"each has runs below 2.75): is the loss column a perplexity (set "
-                  f"loss_units to 'perplexity'), bits, or a "
-                  f"loss of another kind? If it is right, silence this with "
-                  f"warnings.filterwarnings('ignore', category=scalinglaws.UnitsWarning)",
-                  UnitsWarning, stacklevel=stacklevel)
+    named = ", ".join(f"{key!r} {e:.4g}" for key, e in list(high.items())[:shown])
+    more = f" and {len(high) - shown} more" if len(high) > shown else ""
+    warnings.warn(f"{runs.source}: the fitted irreducible loss E (nats per token) of "
+                  f"{len(high)} of {len(results)} groups of column {column!r} ({named}{more}) "
+                  f"is {_FLOOR_ADVICE}", UnitsWarning, stacklevel=user_stacklevel())
 
 
 #: Columns whose values name separate experiments (recipes, data sets, train and validation
@@ -58,7 +85,7 @@ def _warn_floor_units(result: FitResult, runs: Runs, stacklevel: int = 3) -> Non
 GROUP_COLUMNS = ("group", "setting", "recipe", "dataset", "loss_type", "split", "experiment")
 
 
-def _warn_groups(runs: Runs, stacklevel: int = 3) -> None:
+def warn_pooled_groups(runs: Runs) -> None:
     """Warn when a column named like :data:`GROUP_COLUMNS` holds several values: the fit
     pools them into one law without a word otherwise (Porian et al.'s 15 settings fit as
     one with residuals of 9%), where ``groups=`` fits each (``shared=`` some jointly)."""
@@ -72,11 +99,11 @@ def _warn_groups(runs: Runs, stacklevel: int = 3) -> None:
                               f"groups={column!r} (shared=['alpha', 'beta'] to share exponents; "
                               f"`scalinglaws compare RUNS --group {column}` on the command "
                               f"line), or select one",
-                              ScalingLawsWarning, stacklevel=stacklevel)
+                              ScalingLawsWarning, stacklevel=user_stacklevel())
                 return
 
 
-def _warn_checkpoints(runs: Runs, stacklevel: int = 3) -> None:
+def warn_checkpoints(runs: Runs) -> None:
     """Warn, once per fit, when rows are checkpoints of the same runs (``run_id`` repeats):
     the fit treats every row alike, but a run's rows share its error, so the bootstrap
     resamples whole runs (``scalinglaws.bootstrap``'s ``clusters="auto"``), as calibrate's
@@ -99,4 +126,4 @@ def _warn_checkpoints(runs: Runs, stacklevel: int = 3) -> None:
     warnings.warn(f"{runs.source}: {what}; scalinglaws.bootstrap resamples whole runs "
                   "(clusters='auto'; --cluster on the command line), not rows, and calibrate "
                   "takes whole runs in its scatter and rollout too", ScalingLawsWarning,
-                  stacklevel=stacklevel)
+                  stacklevel=user_stacklevel())
