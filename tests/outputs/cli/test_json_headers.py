@@ -4,8 +4,8 @@ with one header, as the fit file does: ``kind`` (``"scalinglaws.<name>"``), an i
 their intervals are in one vocabulary (``interval``: the kind; ``method``: how made).
 
 Before, ``predict``, ``optimal``, ``diagnose``, ``backtest``, ``plan``, ``isoflop --by``,
-``curves predict`` and ``curves final`` carried no version (several no kind), and
-``diagnose`` said ``interval_method``."""
+``curves predict`` and ``curves final`` carried no version (several no kind),
+``diagnose`` said ``interval_method`` and ``forms`` printed a bare list."""
 
 import json
 from pathlib import Path
@@ -104,10 +104,13 @@ COMMANDS = {
     "kaplan noise": (["kaplan", "noise", "{norms}", "--small-batch", "16", "--big-batch",
                       "128"], "scalinglaws.kaplan_noise"),
     "reproduce kaplan": (["reproduce", "kaplan"], "scalinglaws.reproduction"),
+    # a list of the laws, under the header as every document (it printed a bare list)
+    "forms": (["forms"], "scalinglaws.forms"),
 }
 
-#: commands whose --out writes what --json prints (reproduce --out writes the refitted law)
-SAME_DOCUMENT = set(COMMANDS) - {"reproduce kaplan"}
+#: commands whose --out writes what --json prints (reproduce --out writes the refitted law;
+#: forms writes nothing)
+SAME_DOCUMENT = set(COMMANDS) - {"reproduce kaplan", "forms"}
 
 
 def _argv(name, files):
@@ -164,7 +167,8 @@ def test_a_command_s_version_is_its_declared_constant(files, capsys):
                 "curves fit": curve_io.CURVE_SCHEMA_VERSION,
                 "tasks fit": task_io.SCHEMA_VERSION,
                 "kaplan noise": kaplan.NOISE_SCHEMA_VERSION,
-                "reproduce kaplan": present.REPRODUCTION_SCHEMA_VERSION}
+                "reproduce kaplan": present.REPRODUCTION_SCHEMA_VERSION,
+                "forms": fitting.FORMS_SCHEMA_VERSION}
     for name, version in declared.items():
         capsys.readouterr()
         assert main([*_argv(name, files), "--json"]) in (0, 1)
@@ -198,3 +202,15 @@ def test_diagnose_says_its_intervals_as_the_tables_do(files, capsys):
     plain = json.loads(capsys.readouterr().out)
     assert (plain["interval"], plain["method"], plain["n_draws"]) == (None, None, 0)
     assert "intervals" in plain and plain["intervals"] == {}
+
+
+def test_forms_lists_every_law_under_the_header(capsys):
+    from scalinglaws.laws.forms import available_forms, get_form
+
+    assert main(["forms", "--json"]) == 0
+    forms = json.loads(capsys.readouterr().out)["forms"]
+    assert [f["name"] for f in forms] == available_forms()
+    chinchilla = next(f for f in forms if f["name"] == "chinchilla")
+    assert chinchilla == {"name": "chinchilla", "inputs": ["N", "D"],
+                          "parameters": ["E", "A", "B", "alpha", "beta"],
+                          "formula": get_form("chinchilla").formula}

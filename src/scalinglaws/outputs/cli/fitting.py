@@ -30,6 +30,7 @@ from ._tables import format_table
 PREDICT_SCHEMA_VERSION = 1
 OPTIMAL_SCHEMA_VERSION = 1
 DIAGNOSE_SCHEMA_VERSION = 2
+FORMS_SCHEMA_VERSION = 1
 
 
 def cmd_fit(args) -> int:
@@ -430,10 +431,10 @@ def cmd_forms(args) -> int:
     except ImportError:  # pragma: no cover
         pass
     forms = [get_form(name) for name in available_forms()]
-    if args.json:
-        print(json.dumps([{"name": f.name, "inputs": list(f.inputs),
-                           "parameters": list(f.param_names), "formula": f.formula}
-                          for f in forms], indent=2))
+    if args.json:  # headed as every command's document, the forms a list inside it
+        print_json(args, {"forms": [{"name": f.name, "inputs": list(f.inputs),
+                                     "parameters": list(f.param_names), "formula": f.formula}
+                                    for f in forms]}, schema_version=FORMS_SCHEMA_VERSION)
         return 0
     print(_forms_table(forms))
     return 0
