@@ -98,3 +98,40 @@ def test_isoflop_frontier_names_a_bootstrap_band():
     resampled = isoflop_fit(sl.generate_sweep(rng=0), curve="parabola", n_resamples=20, rng=1)
     ax = plot.isoflop_frontier(resampled)
     assert "95% bootstrap percentile interval of the fitted line" in legend_texts(ax)
+
+
+def _points_under(ax, legend):
+    """Scatter points of ``ax`` (display coordinates) inside ``legend``'s box."""
+    ax.figure.draw_without_rendering()
+    box = legend.get_window_extent()
+    xy = np.concatenate([c.get_offset_transform().transform(c.get_offsets())
+                         for c in ax.collections if len(c.get_offsets())])
+    return int(np.sum((xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1)
+                      & (xy[:, 1] >= box.y0) & (xy[:, 1] <= box.y1)))
+
+
+def test_the_legend_hides_no_run(runs, tmp_path):
+    """Stop 36's list: on Epoch's runs the legend (a long line naming the excluded budgets)
+    sat over the outlier run it names (N = 2.98e9, loss 4.67). A legend that hides a run
+    wherever it goes inside now goes below the axes: so on the sweep as it is (dense
+    valleys, no free corner); with one run far above its budget's valley there is a free
+    corner, and the legend stays inside, in its frame."""
+    import pandas as pd
+
+    import scalinglaws as sl
+
+    frame = runs.to_frame()
+    low = frame.loc[frame["budget"] == frame["budget"].min()].sort_values("N")
+    middle = low.iloc[[len(low) // 2]]
+    diverged = middle.assign(loss=middle["loss"] * 1.3)  # above every other run
+    table = sl.load_runs(pd.concat([frame.drop(diverged.index), diverged], ignore_index=True))
+    with pytest.warns(sl.ScalingLawsWarning, match="outlier"):
+        result = isoflop_fit(table, budget="budget")
+    assert (result.budgets["status"] == "outlier").sum() == 1
+    for ax, inside in ((plot.isoflop_profiles(result, table), True),
+                       (plot.isoflop_profiles(isoflop_fit(runs, budget="budget"), runs), False)):
+        save(ax, tmp_path, "isoflop_profiles_legend")
+        legend = ax.get_legend()
+        assert _points_under(ax, legend) == 0
+        below = legend.get_window_extent().y1 < ax.get_window_extent().y0
+        assert (legend.get_frame_on(), below) == (inside, not inside)

@@ -127,3 +127,27 @@ def ordered_unique(labels):
         return sorted(seen)
     except TypeError:
         return seen
+
+
+def legend_clear_of_points(ax, **options):
+    """``ax.legend(loc="best", **options)``, moved below the axes (frameless) when every place inside hides a point of the Axes' scatters: a wide legend over
+    runs hides the very runs it names (the IsoFLOP figure's excluded outlier sat under it)."""
+    legend = ax.legend(loc="best", **options)
+    figure = ax.figure
+    renderer = figure.canvas.get_renderer()
+    if figure.get_layout_engine() is not None:
+        figure.draw_without_rendering()  # the layout moves the Axes, and "best" with it
+    box = legend.get_window_extent(renderer)
+    points = [collection.get_offset_transform().transform(collection.get_offsets())
+              for collection in ax.collections if len(collection.get_offsets())]
+    if not points:
+        return legend
+    xy = np.concatenate(points)
+    covered = ((xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1) & (xy[:, 1] >= box.y0)
+               & (xy[:, 1] <= box.y1))
+    if not covered.any():
+        return legend
+    legend.remove()
+    options = {key: value for key, value in options.items() if key != "framealpha"}
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False,
+                     **options)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..._exceptions import InputError
 from ._checks import check_canvas, check_cmap, check_isoflop, check_runs, positive_array
-from ._style import LABELS, new_axes, pyplot, sci
+from ._style import LABELS, legend_clear_of_points, new_axes, pyplot, sci
 
 __all__ = ["isoflop_frontier", "isoflop_profiles"]
 
@@ -141,10 +141,10 @@ def isoflop_profiles(isoflop_result, runs=None, ax=None, *, cmap: str = "viridis
     mappable = plt.cm.ScalarMappable(norm=norm, cmap=colormap)
     bar = ax.figure.colorbar(mappable, ax=ax, pad=0.02)
     bar.set_label(LABELS["C"] + ", budget")
-    ax.legend(loc="best", fontsize="small", framealpha=0.9)
     ax.grid(True, alpha=0.3)
     ax.set_title(f"IsoFLOP profiles: {int((table['status'] == 'ok').sum())} of {len(table)} "
                  "budgets used", fontsize="medium")
+    legend_clear_of_points(ax, fontsize="small", framealpha=0.9)  # last: the layout is set
     return ax
 
 
