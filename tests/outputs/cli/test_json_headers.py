@@ -153,7 +153,8 @@ def test_a_command_s_version_is_its_declared_constant(files, capsys):
     that builds it (a layout change raises it there, once)."""
     from scalinglaws.analysis import compare_result
     from scalinglaws.fitting import envelope, isoflop
-    from scalinglaws.outputs.cli import approaches, curves, fitting, kaplan, plan, present
+    from scalinglaws.outputs.cli import (approaches, catalog, curves, fitting, kaplan, plan,
+                                         present)
     from scalinglaws.outputs.io import curves as curve_io, tasks as task_io
 
     declared = {"predict": fitting.PREDICT_SCHEMA_VERSION,
@@ -168,7 +169,7 @@ def test_a_command_s_version_is_its_declared_constant(files, capsys):
                 "tasks fit": task_io.SCHEMA_VERSION,
                 "kaplan noise": kaplan.NOISE_SCHEMA_VERSION,
                 "reproduce kaplan": present.REPRODUCTION_SCHEMA_VERSION,
-                "forms": fitting.FORMS_SCHEMA_VERSION}
+                "forms": catalog.FORMS_SCHEMA_VERSION}
     for name, version in declared.items():
         capsys.readouterr()
         assert main([*_argv(name, files), "--json"]) in (0, 1)

@@ -38,8 +38,8 @@ from ..._version import __version__
 from ._common import UNITS, check_out, current_group
 
 #: modules of this package that add subcommands, in help order
-COMMAND_MODULES = ("fitting", "approaches", "present", "kaplan", "curves", "tasks", "plan",
-                   "compare")
+COMMAND_MODULES = ("fitting", "catalog", "approaches", "present", "kaplan", "curves", "tasks",
+                   "plan", "compare")
 
 #: exit status after SIGINT / SIGTERM (128 + signal number, the shell's convention)
 EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
