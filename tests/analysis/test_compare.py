@@ -540,3 +540,20 @@ def test_multipliers_use_the_runs_flop_accounting():
         8.0 * (runs.N * runs.D).max(), rel=1e-12)
     with pytest.raises(InputError, match="flops_per_token"):
         compare(runs, "base", groups="recipe", n_resamples=20, flops_per_token=6.0)
+
+
+def test_a_warning_about_the_runs_is_given_once_with_shared_parameters():
+    """With ``shared`` the runs are fitted twice (each group alone, then jointly): a
+    table of seeds (run_id repeats at the same inputs) was announced twice."""
+    frame = pd.read_csv(Path(__file__).resolve().parents[2] / "datasets"
+                        / "synthetic_chinchilla_sweep.csv")
+    rng = np.random.default_rng(0)
+    seeds = pd.DataFrame([dict(run_id=f"config{i}", N=r.N, D=r.D, C=r.C,
+                               loss=r.loss * np.exp(rng.normal(0, 0.005)),
+                               recipe="ab"[i % 2])
+                          for i, r in frame.iterrows() for _ in range(2)])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        compare(seeds, "a", groups="recipe", shared=["alpha", "beta"], n_resamples=20, rng=0)
+    replicas = [w for w in caught if "share their run_id" in str(w.message)]
+    assert len(replicas) == 1 and replicas[0].filename == __file__

@@ -66,12 +66,24 @@ def fit_groups(runs, form, **options) -> GroupedFitResult:
     return _fit_groups(runs, form, estimator=LawFitter, **options)
 
 
-def _fit_quietly(runs, form, **options) -> GroupedFitResult:
-    """:func:`fit_groups` without its :class:`~scalinglaws.LackOfFitWarning`: the
-    comparison gives one of its own, saying what rests on the laws that misfit."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=LackOfFitWarning)
-        return fit_groups(runs, form, **options)
+def _fit_quietly(runs, form, *, said: set | None = None, **options) -> GroupedFitResult:
+    """:func:`fit_groups` without its :class:`~scalinglaws.LackOfFitWarning` (the
+    comparison gives one of its own, saying what rests on the laws that misfit) and
+    without repeating a warning in ``said``, the messages an earlier fit of the same runs
+    gave (with shared parameters the runs are fitted twice: their checkpoints, a floor in
+    other units were said twice); the messages given are added to ``said``."""
+    said = set() if said is None else said
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")  # every one is seen here; the caller's filters
+        result = fit_groups(runs, form, **options)  # act on them below
+    for warning in caught:
+        text = str(warning.message)
+        if issubclass(warning.category, LackOfFitWarning) or text in said:
+            continue
+        said.add(text)
+        warnings.warn_explicit(warning.message, warning.category, warning.filename,
+                               warning.lineno)
+    return result
 
 
 #: what a comparison's lack-of-fit warning says rests on the laws that misfit
@@ -351,8 +363,10 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
         if flops_per_token is not None:  # C and D derived with the k the allocation uses
             load["flops_per_token"] = flops_per_token
         runs = as_runs(data, **load)
-        separate = _fit_quietly(runs, form, groups=groups, **fit_options, **fit_kwargs)
-        model = separate if not shared else _fit_quietly(runs, form, groups=groups,
+        said = set()  # a warning about the runs is given once, whichever fit gives it
+        separate = _fit_quietly(runs, form, said=said, groups=groups, **fit_options,
+                                **fit_kwargs)
+        model = separate if not shared else _fit_quietly(runs, form, said=said, groups=groups,
                                                           shared=shared, **fit_options,
                                                           **fit_kwargs)
     if flops_per_token is None:  # the runs' accounting, which the grouped fit records
