@@ -24,6 +24,8 @@ from pathlib import Path
 import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+#: the bundled synthetic IsoFLOP sweep (datasets/)
+SWEEP_CSV = PROJECT_ROOT / "datasets" / "synthetic_chinchilla_sweep.csv"
 
 
 def in_ci() -> bool:
@@ -176,6 +178,33 @@ def result(plain_result, runs):
     from scalinglaws.uncertainty.bootstrap import bootstrap
 
     return plain_result.with_bootstrap(bootstrap(plain_result, runs, 100, rng=0))
+
+
+# The command-line tests' inputs (tests/outputs/test_cli.py and tests/outputs/cli/): the
+# bundled sweep's Chinchilla fit saved by `scalinglaws fit`, without and with bootstrap
+# draws. Here, not in a tests/outputs/conftest.py: a second module named conftest
+# replaced this one for `from conftest import _find_shared` (test_readme.py), whose
+# fixture then failed in a whole-suite run. A module defining a fixture of the same name
+# (test_plan_cli.py's, test_hostile.py's `fit_file`) uses its own.
+@pytest.fixture(scope="session")
+def fit_file(tmp_path_factory):
+    """The synthetic sweep's Chinchilla fit, saved by the CLI."""
+    from scalinglaws.outputs.cli import main
+
+    out = tmp_path_factory.mktemp("fit") / "fit.json"
+    assert main(["fit", str(SWEEP_CSV), "--out", str(out)]) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def boot_file(tmp_path_factory):
+    """The same fit with 30 bootstrap draws (seed 1)."""
+    from scalinglaws.outputs.cli import main
+
+    out = tmp_path_factory.mktemp("boot") / "fit.json"
+    assert main(["fit", str(SWEEP_CSV), "--bootstrap", "30", "--seed", "1",
+                 "--out", str(out)]) == 0
+    return out
 
 
 @pytest.fixture

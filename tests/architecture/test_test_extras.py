@@ -31,3 +31,13 @@ def test_every_importorskip_module_is_installed_by_the_test_command():
             skipped.add(name.split(".")[0].lower())
     assert skipped, "the pattern found no importorskip: this test checks nothing"
     assert skipped <= installed, sorted(skipped - installed)
+
+
+def test_one_conftest_holds_the_shared_fixtures():
+    """A second conftest.py (tests/outputs/, stop 37) is imported under the same module
+    name and replaced the first for `from conftest import _find_shared` in
+    test_readme.py: every README block errored at setup in the whole-suite CI run, while
+    runs of single folders passed. Shared fixtures go in tests/conftest.py."""
+    tests = Path(__file__).resolve().parents[1]
+    assert sorted(p.relative_to(tests).as_posix() for p in tests.rglob("conftest.py")) == [
+        "conftest.py"]

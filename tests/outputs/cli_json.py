@@ -1,4 +1,4 @@
-"""What the command-line tests share beside their fixtures (tests/outputs/conftest.py): the
+"""What the command-line tests share beside their fixtures (tests/conftest.py): the
 bundled sweep they run the commands on, and the JSON document a command printed.
 
 Imported by test_cli.py and by the files split from it under cli/ (test_cli_flags.py,

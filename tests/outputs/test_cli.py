@@ -5,7 +5,7 @@ The rest is split by subject: hostile arguments, output-path safety and signals 
 test_cli_hostile.py; under cli/, `isoflop` in test_cli_isoflop.py, `optimal` and `diagnose`
 in test_cli_optimal.py, and the one flag vocabulary every command shares (unit suffixes,
 level flags, errors in flags, --zero-tokens...) in test_cli_flags.py. The saved fits the
-tests read (`fit_file`, `boot_file`) are fixtures in conftest.py.
+tests read (`fit_file`, `boot_file`) are fixtures in tests/conftest.py.
 """
 
 import json
