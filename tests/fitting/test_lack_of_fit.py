@@ -247,3 +247,41 @@ def test_a_grouped_fit_names_the_groups_that_misfit(shared_dir):
         alone.diagnostics["residuals"]["rms"], rel=1e-6)
     text = joint.summary()
     assert "misfit along C" in text and "misfit: the residuals of 1 of 2 groups" in text
+
+
+def test_clusters_make_each_run_one_unit_of_its_bin():
+    # the by-hand case above, each row now seen twice (two seeds sharing the run's
+    # deviation, a seed-to-seed spread of 0.001): as runs, the bins are the same four runs
+    values = np.repeat([1e18, 1e19, 1e20], 4)
+    noise = np.array([0.01, -0.01, 0.005, -0.005])
+    z = np.concatenate([0.02 + noise, noise, -0.02 + noise])
+    seeds = np.concatenate([z - 0.001, z + 0.001])
+    runs = np.tile(np.arange(12), 2)
+    out = binned_trend(seeds, np.tile(values, 2), "C", clusters=runs)
+    alone = binned_trend(z, values, "C")
+    assert out["p_value"] == pytest.approx(alone["p_value"], rel=1e-9)
+    assert [b["n"] for b in out["bins"]] == [4, 4, 4]
+    # as rows, the eight rows of a bin looked like eight independent runs: 1e-3 to 1e-4
+    assert binned_trend(seeds, np.tile(values, 2), "C")["p_value"] < alone["p_value"] / 10
+
+
+def test_seeds_of_a_law_that_fits_are_no_misfit_and_of_one_that_does_not_are():
+    """Two seeds of every configuration (run_id repeats at the same inputs; the seeds
+    share the configuration's deviation, 1%, and differ by 0.5%): counted as rows, a
+    correct law's residuals trended (p = 8.7e-6 on the larger runs of the bundled sweep);
+    counted as runs they do not, while Kaplan's L(N, D) as the truth is still a misfit."""
+    def seeds(runs):
+        rng = np.random.default_rng(0)
+        rows = [dict(run_id=i, N=r.N, D=r.D, C=r.C, loss=r.loss * np.exp(rng.normal(0, 0.005)))
+                for i, r in runs.to_frame().iterrows() for _ in range(2)]
+        frame = pd.DataFrame(rows)
+        return frame[np.exp(frame["loss"]) < 14.4].reset_index(drop=True)  # larger runs
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", sl.ScalingLawsWarning)  # the seeds' own warning
+        warnings.simplefilter("error", sl.LackOfFitWarning)
+        right = sl.fit(seeds(sl.generate_sweep(rng=0)))
+    assert "lack_of_fit" not in right.diagnostics
+    with pytest.warns(sl.LackOfFitWarning, match="the residuals trend with C"), \
+            pytest.warns(sl.ScalingLawsWarning, match="share their run_id"):
+        sl.fit(seeds(sl.generate_sweep("kaplan_nd", rng=0)))

@@ -3,6 +3,8 @@ share a run id are checkpoints of one run, or replicas (seeds) of one configurat
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -46,16 +48,19 @@ def test_a_grouped_fit_says_what_a_single_fit_says_about_its_runs():
     """Stop 36's list: a grouped fit named diverged runs and misfits but not checkpoints or
     a floor in other units. Seeds of each configuration, in two recipes, one of them
     logged as perplexities (the floor-units case of test_estimator)."""
-    table = _seeds(2)
-    table = table[np.exp(table["loss"]) < 14.4].reset_index(drop=True)  # the larger runs
-    table["recipe"] = np.where(np.arange(len(table)) % 2 == 0, "nats", "perplexity")
-    table.loc[table["recipe"] == "perplexity", "loss"] = np.exp(
-        table.loc[table["recipe"] == "perplexity", "loss"])
+    seeds = _seeds(2)
+    seeds = seeds[np.exp(seeds["loss"]) < 14.4].reset_index(drop=True)  # the larger runs
+    table = pd.concat([seeds.assign(recipe="nats"),
+                       seeds.assign(recipe="perplexity", loss=np.exp(seeds["loss"]))],
+                      ignore_index=True)
     with pytest.warns(sl.ScalingLawsWarning) as caught:
         joint = sl.fit(table, groups="recipe")
     said = [str(w.message) for w in caught]
     replicas = [text for text in said if "share their run_id" in text]
     assert len(replicas) == 1 and all(w.filename == __file__ for w in caught)
+    # the grouped fit's own bootstrap, and no calibrate (it takes single fits)
+    assert "scalinglaws.bootstrap_groups resamples whole runs" in replicas[0]
+    assert "calibrate" not in replicas[0]
     floor = [text for text in said if "fitted irreducible loss" in text]
     e = joint["perplexity"].params["E"]
     assert e > 3.0 > joint["nats"].params["E"]  # the premise: only one group is implausible
@@ -66,3 +71,15 @@ def test_a_grouped_fit_says_what_a_single_fit_says_about_its_runs():
                      f"kind? If it is right, silence this with warnings.filterwarnings('ignore', "
                      f"category=scalinglaws.UnitsWarning)"]
     assert [w.category for w in caught if "irreducible" in str(w.message)] == [sl.UnitsWarning]
+
+
+def test_groups_that_number_their_runs_alike_are_not_checkpoints():
+    """Review s37: each recipe names its runs config0, config1, ... (every id once within
+    its recipe): the ids repeat across groups only, and the grouped fit called them seeds."""
+    frame = pd.read_csv("datasets/synthetic_chinchilla_sweep.csv")
+    table = pd.concat([frame.assign(run_id=[f"config{i}" for i in range(len(frame))],
+                                    recipe=name, loss=frame["loss"] * scale)
+                       for name, scale in (("a", 1.0), ("b", 1.01))], ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", sl.ScalingLawsWarning)
+        sl.fit(table, groups="recipe")

@@ -101,13 +101,20 @@ def test_isoflop_frontier_names_a_bootstrap_band():
 
 
 def _points_under(ax, legend):
-    """Scatter points of ``ax`` (display coordinates) inside ``legend``'s box."""
+    """Scatter points of ``ax`` whose marker (a disc of its drawn size) reaches into
+    ``legend``'s box, in display coordinates."""
     ax.figure.draw_without_rendering()
     box = legend.get_window_extent()
-    xy = np.concatenate([c.get_offset_transform().transform(c.get_offsets())
-                         for c in ax.collections if len(c.get_offsets())])
-    return int(np.sum((xy[:, 0] >= box.x0) & (xy[:, 0] <= box.x1)
-                      & (xy[:, 1] >= box.y0) & (xy[:, 1] <= box.y1)))
+    count = 0
+    for collection in ax.collections:
+        if not len(collection.get_offsets()):
+            continue
+        xy = collection.get_offset_transform().transform(collection.get_offsets())
+        # a marker's size is its area in points^2: radius sqrt(s / pi) points, in pixels
+        radius = np.sqrt(collection.get_sizes() / np.pi) * ax.figure.dpi / 72
+        count += int(np.sum((xy[:, 0] + radius >= box.x0) & (xy[:, 0] - radius <= box.x1)
+                            & (xy[:, 1] + radius >= box.y0) & (xy[:, 1] - radius <= box.y1)))
+    return count
 
 
 def test_the_legend_hides_no_run(runs, tmp_path):
@@ -135,3 +142,28 @@ def test_the_legend_hides_no_run(runs, tmp_path):
         assert _points_under(ax, legend) == 0
         below = legend.get_window_extent().y1 < ax.get_window_extent().y0
         assert (legend.get_frame_on(), below) == (inside, not inside)
+
+
+def test_the_legend_stays_inside_a_figure_without_a_layout_engine(runs):
+    """On the caller's plain figure nothing makes room below the axes (the legend would
+    fall off the canvas): "best" inside it is. A canvas without a renderer of its own
+    (PDF) draws as well."""
+    import matplotlib.pyplot as plt
+    from matplotlib.backends.backend_pdf import FigureCanvasPdf
+    from matplotlib.figure import Figure
+
+    result = isoflop_fit(runs, budget="budget")
+    _fig, ax = plt.subplots()
+    plot.isoflop_profiles(result, runs, ax=ax)
+    assert ax.get_legend().get_frame_on()
+    figure = Figure(layout="constrained")
+    FigureCanvasPdf(figure)
+    ax = plot.isoflop_profiles(result, runs, ax=figure.add_subplot())
+    assert _points_under(ax, ax.get_legend()) == 0
+    # below the axis label, not over the tick labels, in a grid of small panels
+    grid = plt.subplots(2, 2, layout="constrained", figsize=(10, 8))[1].ravel()
+    for panel in grid:
+        plot.isoflop_profiles(result, runs, ax=panel)
+    grid[0].figure.draw_without_rendering()
+    for panel in grid:
+        assert panel.get_legend().get_window_extent().y1 <= panel.xaxis.get_tightbbox().y0

@@ -66,24 +66,12 @@ def fit_groups(runs, form, **options) -> GroupedFitResult:
     return _fit_groups(runs, form, estimator=LawFitter, **options)
 
 
-def _fit_quietly(runs, form, *, said: set | None = None, **options) -> GroupedFitResult:
-    """:func:`fit_groups` without its :class:`~scalinglaws.LackOfFitWarning` (the
-    comparison gives one of its own, saying what rests on the laws that misfit) and
-    without repeating a warning in ``said``, the messages an earlier fit of the same runs
-    gave (with shared parameters the runs are fitted twice: their checkpoints, a floor in
-    other units were said twice); the messages given are added to ``said``."""
-    said = set() if said is None else said
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")  # every one is seen here; the caller's filters
-        result = fit_groups(runs, form, **options)  # act on them below
-    for warning in caught:
-        text = str(warning.message)
-        if issubclass(warning.category, LackOfFitWarning) or text in said:
-            continue
-        said.add(text)
-        warnings.warn_explicit(warning.message, warning.category, warning.filename,
-                               warning.lineno)
-    return result
+def _fit_quietly(runs, form, **options) -> GroupedFitResult:
+    """:func:`fit_groups` without its :class:`~scalinglaws.LackOfFitWarning`: the
+    comparison gives one of its own, saying what rests on the laws that misfit."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=LackOfFitWarning)
+        return fit_groups(runs, form, **options)
 
 
 #: what a comparison's lack-of-fit warning says rests on the laws that misfit
@@ -355,20 +343,21 @@ def compare(data, reference=None, *, groups: str | None = None, form="chinchilla
         runs = None if runs is None else as_runs(runs, **load)
         options = {k: v for k, v in data.options.items()
                    if k in LawFitter.OBJECTIVE_OPTIONS + _REFIT_ENGINE_OPTIONS}
+        # the runs were warned of when `data` was fitted: the refit does not repeat it
         separate = model if not model.shared else _fit_quietly(
-            runs, data.form, groups=data.group_column, **options, **fit_kwargs)
+            runs, data.form, groups=data.group_column, warn_runs=False, **options,
+            **fit_kwargs)
     else:
         if groups is None:
             raise InputError("`groups` must name the column of `data` that defines the groups")
         if flops_per_token is not None:  # C and D derived with the k the allocation uses
             load["flops_per_token"] = flops_per_token
         runs = as_runs(data, **load)
-        said = set()  # a warning about the runs is given once, whichever fit gives it
-        separate = _fit_quietly(runs, form, said=said, groups=groups, **fit_options,
-                                **fit_kwargs)
-        model = separate if not shared else _fit_quietly(runs, form, said=said, groups=groups,
-                                                          shared=shared, **fit_options,
-                                                          **fit_kwargs)
+        separate = _fit_quietly(runs, form, groups=groups, **fit_options, **fit_kwargs)
+        # the same runs again, jointly: what the first fit said about them is not repeated
+        model = separate if not shared else _fit_quietly(runs, form, groups=groups,
+                                                          shared=shared, warn_runs=False,
+                                                          **fit_options, **fit_kwargs)
     if flops_per_token is None:  # the runs' accounting, which the grouped fit records
         flops_per_token = model.options.get("flops_per_token", 6.0)
     group_list = separate.groups

@@ -19,6 +19,7 @@ from .._text import counted
 from .._validation import check_bool, check_bounds, check_fits_in_memory, check_number_mapping
 from ..laws.forms import Form, get_form
 from ..laws.losses import Loss, get_loss
+from ..data.run_ids import checkpoint_runs
 from ..data.runs import Runs, as_runs, fingerprint_arrays
 from ._best_optimum import result_from_search
 # GRADIENT_TOLERANCE is imported from here by the uncertainty stage
@@ -316,7 +317,7 @@ class LawFitter:
         outliers = diverged_runs(result, runs)  # runs far off the law, by their rows
         # the residuals' size, and a trend of them that says the form misfits
         misfit = misfit_diagnostics(result, inputs, runs.loss,
-                                    runs.C if runs.has("C") else None)
+                                    runs.C if runs.has("C") else None, checkpoint_runs(runs))
         result = result.with_diagnostics(misfit, outliers=outliers)
         recorded = {}
         if {"N", "D"} <= set(self.form.inputs):

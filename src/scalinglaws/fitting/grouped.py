@@ -61,6 +61,7 @@ from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
 from .._parallel import PROCESS_CROSSOVER_SECONDS, map_blocks
 from .._text import counted
 from .._validation import as_names, check_numbers
+from ..data.run_ids import checkpoint_runs
 from ..data.runs import as_runs, fingerprint_arrays
 from ._stacked import (StackedGroups, block_lm, joint_bounds, joint_residuals, labelled_residuals,
                        separable_starts_by_group)
@@ -175,14 +176,17 @@ class GroupedFitter:
 
     # -- fitting ------------------------------------------------------------
     def fit(self, runs, *, groups: str, weights=None, n_jobs: int = 1, backend: str | None = None,
-            progress: bool | None = None, **load_kwargs) -> GroupedFitResult:
+            progress: bool | None = None, warn_runs: bool = True,
+            **load_kwargs) -> GroupedFitResult:
         """Fit every group of ``runs`` (a :class:`Runs`, DataFrame or path) at once.
 
         ``groups`` names the column whose values define the groups; ``weights`` is a
-        weight per run or the name of a column holding them.
+        weight per run or the name of a column holding them. ``warn_runs=False`` leaves
+        out the warnings about the runs themselves (checkpoints, runs far off their law, a
+        floor in other units, an omitted input), for a second fit of runs already warned
+        of (a comparison fits them alone and with shared parameters).
         """
         runs = as_runs(runs, **load_kwargs)
-        warn_checkpoints(runs)  # rows of one run share its error, as for a single fit
         if isinstance(weights, str):
             if weights not in runs.columns:
                 raise InputError(f"`weights` names column {weights!r}, which the runs do not "
@@ -192,6 +196,8 @@ class GroupedFitter:
         if not isinstance(n_jobs, (int, np.integer)) or isinstance(n_jobs, bool) or n_jobs == 0:
             raise InputError(f"`n_jobs` must be a non-zero integer, got {n_jobs!r}")
         keys, rows, inputs, targets, per_weights, prints = self._split(runs, groups, weights)
+        if warn_runs:  # rows of one run share its error, as for a single fit
+            warn_checkpoints(runs, groups=groups, bootstrap="scalinglaws.bootstrap_groups")
         stack = StackedGroups(self.fitter, inputs, targets, per_weights)
         show = (sys.stderr.isatty() and len(keys) > 100) if progress is None else bool(progress)
         theta, f_sep, n_starts, nfev = _separate_fits(self, inputs, targets, per_weights,
@@ -215,7 +221,7 @@ class GroupedFitter:
         if runs.selection:  # which rows of their table the runs are, as a single fit says
             recorded["rows"] = runs.selection
         return self._result(stack, keys, rows, prints, ranges, separate, f_sep, final, n_starts,
-                            nit, nfev, groups, recorded, (runs, inputs, targets))
+                            nit, nfev, groups, recorded, (runs, inputs, targets), warn_runs)
 
     def _joint(self, stack, separate):
         """Step 3 of the module docstring: the joint starts and the joint block LM."""
@@ -243,11 +249,12 @@ class GroupedFitter:
         return theta, nit, nfev
 
     def _result(self, stack, keys, rows, prints, ranges, separate, f_sep, final, n_starts, nit,
-                nfev, column, recorded, data):
+                nfev, column, recorded, data, warn_runs=True):
         form, fitter = self.fitter.form, self.fitter
         runs, inputs, targets = data  # the runs, and each group's inputs and losses
         row_numbers = np.asarray(runs.row_numbers)  # each run's row in its table
         compute = runs.C if runs.has("C") else None
+        runs_of = checkpoint_runs(runs)  # each row's run when rows share runs (seeds)
         theta = final["theta"][0]
         f_groups = final["f"][0]
         coupled = bool(self.shared)
@@ -288,7 +295,8 @@ class GroupedFitter:
                                    row_numbers[rows[g]], runs.source_lines)
             # the size of its residuals and their trend (a form that misfits), as a single fit
             misfit = misfit_diagnostics(results[key], inputs[g], targets[g],
-                                        compute[rows[g]] if compute is not None else None)
+                                        compute[rows[g]] if compute is not None else None,
+                                        None if runs_of is None else runs_of[rows[g]])
             results[key] = results[key].with_diagnostics(misfit, outliers=outliers)
             if outliers:
                 diverged.append(key)
@@ -327,14 +335,14 @@ class GroupedFitter:
             group_rows={k: tuple(idx.tolist()) for k, idx in zip(keys, rows)})
         for text in messages:
             category = ConvergenceWarning if "converge" in text else IdentifiabilityWarning
-            warnings.warn(text, category, stacklevel=4)
-        for key in diverged:
+            warnings.warn(text, category, stacklevel=user_stacklevel())
+        for key in diverged if warn_runs else ():
             warn_diverged(results[key], runs, stacklevel=user_stacklevel() + 1,
                           group=f"{column}={key!r}")
         warn_lack_of_fit_groups(results, runs.source, column)
-        # what a single fit says about its runs, said once for the groups
-        warn_floor_units_groups(results, runs, column)
-        warn_omitted_input_groups(results, runs, dict(zip(keys, rows)), column)
+        if warn_runs:  # what a single fit says about its runs, once for the groups
+            warn_floor_units_groups(results, runs, column)
+            warn_omitted_input_groups(results, runs, dict(zip(keys, rows)), column)
         return result
 
 
@@ -497,7 +505,8 @@ def _dense_polish(gf: GroupedFitter, stack: StackedGroups, theta, f_block):
 
 def fit(runs, form="chinchilla", *, estimator, groups: str | None = None, shared=(),
         weights=None, n_jobs: int = 1, backend: str | None = None,
-        progress: bool | None = None, rank: int = 8, **options) -> GroupedFitResult:
+        progress: bool | None = None, rank: int = 8, warn_runs: bool = True,
+        **options) -> GroupedFitResult:
     """Fit a law to every group of runs at once, ``shared`` parameters common to all groups.
 
     Called by :func:`scalinglaws.fit` when it is given ``groups`` (which passes
@@ -528,6 +537,9 @@ def fit(runs, form="chinchilla", *, estimator, groups: str | None = None, shared
         tqdm bar over the blocks (default: a terminal and more than 100 groups).
     rank : int
         Starts per group that iterate after ranking (default 8).
+    warn_runs : bool
+        False leaves out the warnings about the runs themselves (see
+        :meth:`GroupedFitter.fit`): for a second fit of runs already warned of.
     **options
         Fitting options of :class:`~scalinglaws.LawFitter` (loss, delta, space, fixed,
         tied, bounds, ...) and loading options of :func:`~scalinglaws.load_runs`.
@@ -558,4 +570,4 @@ def fit(runs, form="chinchilla", *, estimator, groups: str | None = None, shared
     load_kwargs = {k: options.pop(k) for k in list(options) if k in _LOAD_KEYS}
     fitter = GroupedFitter(estimator(form, **options), shared=shared, rank=rank)
     return fitter.fit(runs, groups=groups, weights=weights, n_jobs=n_jobs, backend=backend,
-                      progress=progress, **load_kwargs)
+                      progress=progress, warn_runs=warn_runs, **load_kwargs)

@@ -17,7 +17,9 @@ The runs are binned along the log of the axis: by its distinct values (an IsoFLO
 sweep's budgets) when there are 3 to :data:`MAX_LEVELS` of them with at least
 :data:`MIN_BIN` runs each, else in quantile bins of about 10 runs (3 to 8 bins). Each
 bin's mean residual :math:`\bar z_b` is compared with the mean of all, in units of the
-bin's own standard error :math:`s_b / \sqrt{n_b}` (its within-bin scatter):
+bin's own standard error :math:`s_b / \sqrt{n_b}` (its within-bin scatter; when rows are
+seeds or checkpoints of fewer runs, a bin's units are its runs, each the mean of its
+rows in the bin):
 :math:`t_b = (\bar z_b - \bar z) / (s_b/\sqrt{n_b})`. Each ``t_b`` goes through its
 t distribution (``n_b - 1`` degrees of freedom) to a two-sided p-value and back to a
 normal score :math:`q_b`; under a law that fits, :math:`\sum_b q_b^2` is at most
@@ -89,12 +91,27 @@ def _bins(values: np.ndarray) -> tuple[np.ndarray, bool]:
     return np.clip(np.searchsorted(edges, logs, side="right") - 1, 0, n_bins - 1), False
 
 
-def binned_trend(z, values, axis: str) -> dict | None:
+def _run_means(z, codes, clusters):
+    """Each (bin, run) pair's mean residual and its bin: the units of the test when rows
+    are several of one run's (``clusters``: each row's run number)."""
+    pairs, which = np.unique(np.column_stack([codes, clusters]), axis=0, return_inverse=True)
+    which = which.ravel()
+    means = np.bincount(which, weights=z) / np.bincount(which)
+    return means, pairs[:, 0]
+
+
+def binned_trend(z, values, axis: str, clusters=None) -> dict | None:
     """The binned-means test of the residuals ``z`` along ``values`` (positive, one per
-    run) named ``axis`` (module notes). None when fewer than 3 bins hold
+    row) named ``axis`` (module notes). None when fewer than 3 bins hold
     :data:`MIN_BIN` runs. Otherwise ``axis``, ``p_value``, ``shift`` (the largest
     ``|mean of a bin - mean of all|``) and ``bins``: per bin ``low`` and ``high`` (its
-    smallest and largest value), ``n`` and ``mean`` (its mean log residual)."""
+    smallest and largest value), ``n`` and ``mean`` (its mean log residual).
+
+    ``clusters`` (each row's run number, when rows are seeds or checkpoints of fewer
+    runs) makes a bin's units its runs, each the mean of its rows in the bin: rows of one
+    run share its deviation from the law, and counted as independent they made a law
+    that fits misfit (two seeds of each of the bundled sweep's configurations: p =
+    8.7e-6, where one seed gave no trend)."""
     from scipy import special
 
     z, values = np.asarray(z, dtype=float), np.asarray(values, dtype=float)
@@ -103,6 +120,10 @@ def binned_trend(z, values, axis: str) -> dict | None:
     if z.size < _FEWEST_BINS * MIN_BIN:
         return None
     codes, _ = _bins(values)
+    low = {b: float(values[codes == b].min()) for b in np.unique(codes)}
+    high = {b: float(values[codes == b].max()) for b in np.unique(codes)}
+    if clusters is not None:
+        z, codes = _run_means(z, codes, np.asarray(clusters)[keep])
     used = [b for b in np.unique(codes) if np.sum(codes == b) >= MIN_BIN]
     if len(used) < _FEWEST_BINS:
         return None
@@ -117,21 +138,21 @@ def binned_trend(z, values, axis: str) -> dict | None:
                 np.inf if mean != centre else 0.0)
         tail = special.stdtr(n - 1, -t)  # one tail of t(n - 1)
         scores.append(special.ndtri(tail) ** 2 if tail > 0 else np.inf)
-        bins.append({"low": float(values[codes == b].min()),
-                     "high": float(values[codes == b].max()), "n": int(n), "mean": mean})
+        bins.append({"low": low[b], "high": high[b], "n": int(n), "mean": mean})
     statistic = float(np.sum(scores))
     return {"axis": axis, "p_value": float(special.chdtrc(len(scores), statistic)),
             "n_bins": len(scores),
             "shift": float(max(abs(b["mean"] - centre) for b in bins)), "bins": bins}
 
 
-def lack_of_fit(z, axes: dict) -> dict | None:
+def lack_of_fit(z, axes: dict, clusters=None) -> dict | None:
     """Whether the residuals ``z`` trend along any of ``axes`` (``{name: values}``, e.g.
-    ``{"C": ..., "N": ..., "D": ...}``): the :func:`binned_trend` of the axis with the
+    ``{"C": ..., "N": ..., "D": ...}``; ``clusters``: each row's run, see
+    :func:`binned_trend`): the :func:`binned_trend` of the axis with the
     smallest p-value among those whose p-value is below :data:`P_VALUE` / (axes tested)
     and whose ``shift`` reaches :data:`MIN_SHIFT`, with ``also`` (the other axes that
     misfit) and ``threshold``; None when the law fits along every axis."""
-    tests = [t for t in (binned_trend(z, v, name) for name, v in axes.items()) if t]
+    tests = [t for t in (binned_trend(z, v, name, clusters) for name, v in axes.items()) if t]
     if not tests:
         return None
     threshold = P_VALUE / len(tests)
@@ -143,10 +164,11 @@ def lack_of_fit(z, axes: dict) -> dict | None:
             "also": [t["axis"] for t in misfit[1:]]}
 
 
-def misfit_diagnostics(result, inputs: dict, loss, compute=None) -> dict:
+def misfit_diagnostics(result, inputs: dict, loss, compute=None, clusters=None) -> dict:
     """What a fit adds to its diagnostics about its fit to the runs (``inputs``: the law's
     inputs by name, ``loss``, ``compute``: each run's FLOP, None to take ``k N D`` for a
-    law of N and D): ``"residuals"`` (:func:`residual_size`) and, when the law misfits,
+    law of N and D; ``clusters``: each row's run when rows are seeds or checkpoints of
+    fewer runs): ``"residuals"`` (:func:`residual_size`) and, when the law misfits,
     ``"lack_of_fit"`` (:func:`lack_of_fit`, the axes ``C`` and the law's inputs)."""
     z = log_residuals(result, inputs, loss)
     if z is None:
@@ -164,7 +186,7 @@ def misfit_diagnostics(result, inputs: dict, loss, compute=None) -> dict:
     if compute is not None:
         axes["C"] = compute
     axes.update({name: values for name, values in inputs.items() if name != "C"})
-    trend = lack_of_fit(z, axes)
+    trend = lack_of_fit(z, axes, clusters)
     if trend is not None:
         low = float(np.min(np.asarray(loss, dtype=float)))
         floor = (result.params or {}).get("E")

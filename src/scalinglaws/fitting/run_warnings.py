@@ -9,7 +9,7 @@ from __future__ import annotations
 import warnings
 
 from .._exceptions import ScalingLawsWarning, UnitsWarning, user_stacklevel
-from ..data.run_ids import checkpoint_runs
+from ..data.run_ids import checkpoint_runs, run_numbers
 from ..data.runs import Runs
 from .result import FitResult
 
@@ -103,12 +103,17 @@ def warn_pooled_groups(runs: Runs) -> None:
                 return
 
 
-def warn_checkpoints(runs: Runs) -> None:
-    """Warn, once per fit, when rows are checkpoints of the same runs (``run_id`` repeats):
-    the fit treats every row alike, but a run's rows share its error, so the bootstrap
-    resamples whole runs (``scalinglaws.bootstrap``'s ``clusters="auto"``), as calibrate's
-    scatter and rollout take them."""
+def warn_checkpoints(runs: Runs, *, groups: str | None = None,
+                     bootstrap: str = "scalinglaws.bootstrap") -> None:
+    """Warn, once per fit, when rows are checkpoints of the same runs (``run_id`` repeats;
+    with ``groups``, the column of a grouped fit, repeats within a group: groups may
+    number their runs alike): the fit treats every row alike, but a run's rows share its
+    error, so the bootstrap (``bootstrap`` names it) resamples whole runs
+    (``clusters="auto"``), as calibrate's scatter and rollout take them."""
     codes = checkpoint_runs(runs)  # the one answer the bootstrap's clusters="auto" uses
+    if codes is not None and groups is not None:  # a run is a run id within its group
+        codes = run_numbers(list(zip(runs.frame[groups].astype(str), codes)))
+        codes = None if codes.max() + 1 == codes.size else codes
     if codes is None:
         return
     n_runs = int(codes.max()) + 1
@@ -123,7 +128,8 @@ def warn_checkpoints(runs: Runs) -> None:
     else:
         what = (f"{codes.size} rows are checkpoints of {runs_text} (run_id repeats): a "
                 "run's checkpoints share its error, so they are not independent runs")
-    warnings.warn(f"{runs.source}: {what}; scalinglaws.bootstrap resamples whole runs "
-                  "(clusters='auto'; --cluster on the command line), not rows, and calibrate "
-                  "takes whole runs in its scatter and rollout too", ScalingLawsWarning,
+    calibrate = ("" if groups is not None else
+                 ", and calibrate takes whole runs in its scatter and rollout too")
+    warnings.warn(f"{runs.source}: {what}; {bootstrap} resamples whole runs (clusters='auto'; "
+                  f"--cluster on the command line), not rows{calibrate}", ScalingLawsWarning,
                   stacklevel=user_stacklevel())

@@ -40,7 +40,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._exceptions import BootstrapResamplingWarning, ConvergenceWarning, InputError
+from .._exceptions import (BootstrapResamplingWarning, ConvergenceWarning, InputError,
+                           user_stacklevel)
 from .._files import atomic_write, check_output_path, json_text
 from .._parallel import map_blocks
 from .._text import counted
@@ -458,12 +459,13 @@ def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
             f"{count} of {n_resamples} resamples of {result.group_column}={k!r}"
             for k, count in left_out.items() if count) + " drew fewer distinct runs than the "
             "group's own free parameters, which they cannot identify: left out of its "
-            "intervals (see n_degenerate)", BootstrapResamplingWarning, stacklevel=2)
+            "intervals (see n_degenerate)", BootstrapResamplingWarning,
+            stacklevel=user_stacklevel())
     if any(failed.values()):
         worst = sum(failed.values())
         warnings.warn(f"grouped bootstrap: {worst} group refits (of {n_resamples * len(keys)}) "
                       "failed to converge and are excluded from the intervals (see n_failed)",
-                      ConvergenceWarning, stacklevel=2)
+                      ConvergenceWarning, stacklevel=user_stacklevel())
     return GroupedBootstrapResult(
         form=fitter.form, group_column=result.group_column, groups=tuple(keys),
         shared=result.shared, point={k: dict(result[k].params) for k in keys}, draws=draws,

@@ -130,14 +130,18 @@ def ordered_unique(labels):
 
 
 def legend_clear_of_points(ax, **options):
-    """``ax.legend(loc="best", **options)``, moved below the axes (frameless) when every place inside hides a point of the Axes' scatters: a wide legend over
-    runs hides the very runs it names (the IsoFLOP figure's excluded outlier sat under it)."""
+    """``ax.legend(loc="best", **options)``, moved below the axes (frameless, under the
+    tick labels and the axis label) when the place matplotlib picks inside still covers
+    the centre of a point of the Axes' scatters: a wide legend over runs hid the very
+    runs it names (the IsoFLOP figure's excluded outlier). Only in a figure with a layout
+    engine (the package's own), which makes room for it; elsewhere (an ``ax`` of the
+    caller's plain figure) a legend below the axes could fall off the canvas."""
     legend = ax.legend(loc="best", **options)
     figure = ax.figure
-    renderer = figure.canvas.get_renderer()
-    if figure.get_layout_engine() is not None:
-        figure.draw_without_rendering()  # the layout moves the Axes, and "best" with it
-    box = legend.get_window_extent(renderer)
+    if figure.get_layout_engine() is None:
+        return legend
+    figure.draw_without_rendering()  # the layout places the Axes, "best" the legend
+    box = legend.get_window_extent()
     points = [collection.get_offset_transform().transform(collection.get_offsets())
               for collection in ax.collections if len(collection.get_offsets())]
     if not points:
@@ -147,7 +151,13 @@ def legend_clear_of_points(ax, **options):
                & (xy[:, 1] <= box.y1))
     if not covered.any():
         return legend
+    from matplotlib.transforms import ScaledTranslation
+
     legend.remove()
+    # below the tick labels and the axis label by their height in inches, which stays
+    # right when the layout then shrinks the Axes to make room
+    gap = (ax.get_window_extent().y0 - ax.xaxis.get_tightbbox().y0) / figure.dpi + 0.05
+    below = ax.transAxes + ScaledTranslation(0, -gap, figure.dpi_scale_trans)
     options = {key: value for key, value in options.items() if key != "framealpha"}
-    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False,
-                     **options)
+    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
+                     frameon=False, **options)
