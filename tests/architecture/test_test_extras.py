@@ -41,3 +41,29 @@ def test_one_conftest_holds_the_shared_fixtures():
     tests = Path(__file__).resolve().parents[1]
     assert sorted(p.relative_to(tests).as_posix() for p in tests.rglob("conftest.py")) == [
         "conftest.py"]
+
+
+def test_a_test_helper_module_is_importable_from_every_test_that_imports_it():
+    """A helper module of the tests (curve_logs.py, cli_json.py) is importable from a test
+    only when it sits in tests/ (put on the path by tests/conftest.py) or beside that
+    test. cli_json.py in tests/outputs/ served tests/outputs/cli/ only when another file
+    had put tests/outputs on the path first: in CI's collection order three files failed
+    to import."""
+    import ast
+
+    tests = Path(__file__).resolve().parents[1]
+    helpers = {p.stem: p.parent for p in tests.rglob("*.py")
+               if not p.name.startswith(("test_", "conftest"))}
+    misplaced = []
+    for path in tests.rglob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([node.module] if isinstance(node, ast.ImportFrom) and node.module
+                     and node.level == 0 else
+                     [alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [])
+            for name in names:
+                home = helpers.get(name.split(".")[0])
+                if home is not None and home not in (tests, path.parent):
+                    misplaced.append(f"{path.relative_to(tests)} imports {name} from "
+                                     f"{home.relative_to(tests)}")
+    assert not misplaced, misplaced
