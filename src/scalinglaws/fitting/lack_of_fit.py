@@ -120,8 +120,10 @@ def binned_trend(z, values, axis: str, clusters=None) -> dict | None:
     if z.size < _FEWEST_BINS * MIN_BIN:
         return None
     codes, _ = _bins(values)
-    low = {b: float(values[codes == b].min()) for b in np.unique(codes)}
-    high = {b: float(values[codes == b].max()) for b in np.unique(codes)}
+    # each bin's range of values, from its rows (before they become runs' means)
+    low, high = {}, {}
+    for b in np.unique(codes):
+        low[b], high[b] = float(values[codes == b].min()), float(values[codes == b].max())
     if clusters is not None:
         z, codes = _run_means(z, codes, np.asarray(clusters)[keep])
     used = [b for b in np.unique(codes) if np.sum(codes == b) >= MIN_BIN]

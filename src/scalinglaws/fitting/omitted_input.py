@@ -102,7 +102,8 @@ def warn_omitted_input_groups(results: dict, runs, rows: dict, column: str, *,
     the groups whose residuals follow the omitted quantity."""
     if not results:
         return
-    found = _omitted(next(iter(results.values())).form, runs)
+    form = next(iter(results.values())).form  # one law for every group
+    found = _omitted(form, runs)
     if found is None:
         return
     law_input, other, assumption, values = found
@@ -114,8 +115,7 @@ def warn_omitted_input_groups(results: dict, runs, rows: dict, column: str, *,
                       for key, (span, r) in list(hits.items())[:shown])
     more = f"; and {len(hits) - shown} more" if len(hits) > shown else ""
     law, advice = _advice(law_input, other, assumption)
-    name = next(iter(results.values())).form.name
-    warnings.warn(f"{runs.source}: form {name!r} {law}; but in {len(hits)} of {len(results)} "
+    warnings.warn(f"{runs.source}: form {form.name!r} {law}; but in {len(hits)} of {len(results)} "
                   f"groups of column {column!r} {other} varies and the residuals follow "
                   f"log {other}: {named}{more}: {advice}",
                   ScalingLawsWarning, stacklevel=user_stacklevel())
