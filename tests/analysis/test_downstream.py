@@ -249,7 +249,7 @@ def test_bad_options_are_named():
     table = load_tasks(table.frame.drop(columns=["paper_role", "checkpoint", "source_row"]))
     with pytest.raises(InputError, match="<DataFrame> does not hold the tasks of preset "
                                          "'ladder' \\(no 'mmlu_avg_test', 'hellaswag_val', "
-                                         "'arc_challenge_test', ...\\): choose the tasks to "
+                                         "'arc_challenge_test' and 5 more\\): choose the tasks to "
                                          "predict with the tasks option \\(on the command line "
                                          "--tasks TASK ...\\) among the table's: synthetic; "
                                          "and the preset fits only the runs where paper_role "

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._text import named_list
 from ._common import irreducible
 from .solvers import optimal_for_compute
 
@@ -37,10 +38,9 @@ def misfit_groups(fit) -> dict:
 def misfit_note(misfit: dict, n_groups: int, shown: int = 6) -> str:
     """A comparison's note naming the groups whose law misfits (``misfit``:
     :func:`misfit_groups`)."""
-    names = ", ".join(f"{k!r} (along {t['axis']})" for k, t in list(misfit.items())[:shown])
-    more = f" and {len(misfit) - shown} more" if len(misfit) > shown else ""
+    names = named_list([f"{k!r} (along {t['axis']})" for k, t in misfit.items()], shown)
     return (f"the laws of {len(misfit)} of {n_groups} groups misfit their runs (their residuals "
-            f"trend; lack-of-fit test): {names}{more}; the multipliers and exponent "
+            f"trend; lack-of-fit test): {names}; the multipliers and exponent "
             "differences that involve them assume forms that do not fit")
 
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, fields, replace
 import numpy as np
 
 from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError
+from .._text import named_list
 from .._validation import FrozenOnUnpickle
 from .._validation import FrozenDict, check_numbers, deep_freeze
 from ..data.runs import Runs
@@ -282,7 +283,7 @@ def _check_preset_tasks(table: TaskTable, preset: DownstreamPreset) -> None:
     if not missing:
         return
     message = (f"{table.source} does not hold the tasks of preset {preset.name!r} (no "
-               f"{', '.join(map(repr, missing[:3]))}{', ...' if len(missing) > 3 else ''}): "
+               f"{named_list([repr(task) for task in missing], 3)}): "
                f"choose the tasks to predict with the tasks option (on the command line "
                f"--tasks TASK ...) among the table's: {', '.join(table.tasks[:20])}")
     if preset.fit_runs:

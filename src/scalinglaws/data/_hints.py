@@ -24,9 +24,10 @@ from typing import Any
 
 from .._exceptions import InputError, ScalingLawsWarning, user_stacklevel
 from .._files import parse_json
+from .._text import named_list
 from ._plausibility import NAMED_LIKE, loss_name_units, scale_advice
 from .cells import has_unit_suffix
-from .columns import ALIASES, MEANING, _holds_numbers, headers_read_as, normalise
+from .columns import ALIASES, MEANING, _holds_numbers, _listing, headers_read_as, normalise
 from .readers import read_data
 
 __all__ = ["close_columns", "how_to_map", "missing_column_message", "loss_hint",
@@ -99,11 +100,6 @@ def how_to_map(name: str, column: Any = None) -> str:
     is quoted as the shell needs it; without a column, ``<column>`` stands for it."""
     shown = "<column>" if column is None else shlex.quote(str(column))
     return f"the columns option ({name}={shown})"
-
-
-def _listing(columns: list) -> str:
-    shown = ", ".join(str(column) for column in columns[:20])
-    return shown + (f", ... ({len(columns)} in all)" if len(columns) > 20 else "")
 
 
 def missing_column_message(name: str, source: str, columns: list, how_to_get: str,
@@ -304,6 +300,6 @@ def json_shape_message(data: Any, source: str) -> str | None:
             f"{key!r}: {length}" for key, length in list(lengths.items())[:5]) + ")")
     if not problems:
         return None  # another problem: the reader's own message says it
-    found = "; ".join(problems[:4]) + ("; ..." if len(problems) > 4 else "")
+    found = named_list(problems, 4, sep="; ")
     return (f"{source}: an object is read as a table of columns, each key holding a list of "
             f"values, all of one length, but here {found}. Expected {EXPECTED_JSON}")

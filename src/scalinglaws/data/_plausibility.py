@@ -35,7 +35,7 @@ from collections.abc import Callable, Collection, Mapping
 import numpy as np
 
 from .._exceptions import InputError, ScalingLawsWarning, UnitsWarning, user_stacklevel
-from .._text import counted
+from .._text import counted, named_list
 
 __all__ = ["LOSS_UNITS", "DUPLICATES", "MAX_PLAUSIBLE_LOSS", "MIN_LARGEST_LOSS", "MIN_LARGEST",
            "BESIDE_A_SCALED_COLUMN",
@@ -341,8 +341,7 @@ def _check_isolated_rows(frame, name: str, column_of: Callable[[str], str],
         if gap <= ISOLATED_DECADES:
             continue
         rows = np.flatnonzero(values == end)
-        shown = ", ".join(where(int(i)) for i in rows[:5]) + (
-            f" and {rows.size - 5} more" if rows.size > 5 else "")
+        shown = named_list((where(int(i)) for i in rows), total=rows.size)
         warn(f"{column_of(name)} is {end:.4g} at {shown}, {10 ** gap:.3g} times {word} "
              f"value of any other row: is it written in other units (a 183M model as 183, 1.4T "
              f"tokens as 1.4)? Write {_WHAT[name]} as numbers or with a suffix (70M, 1.4B, "
@@ -423,10 +422,10 @@ def repeated_rows(frame, policy: str, source: str,
     copies = np.flatnonzero(first_of != np.arange(len(frame)))
     if not copies.size:
         return none
-    pairs = "; ".join(f"{where(int(i))} repeats {where(int(first_of[i]))}"
-                      for i in copies[:3])
+    pairs = named_list((f"{where(int(i))} repeats {where(int(first_of[i]))}" for i in copies),
+                       3, total=copies.size, sep="; ")
     what = (f"{source}: {copies.size} {'rows repeat' if copies.size > 1 else 'row repeats'} "
-            f"an earlier row in every column ({pairs}{'; ...' if copies.size > 3 else ''})"
+            f"an earlier row in every column ({pairs})"
             + (", so each would count as one more run" if copy_of is None else
                f": a second copy of {copy_of}, which the table holds once"))
     if policy == "raise":

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError
+from .._text import named_list
 from .._validation import _NUMBER, parse_quantity
 
 __all__ = ["_bad_cells_message", "_number_text", "_parse_cell", "_row_text", "_short",
@@ -166,10 +167,9 @@ def input_values(series: pd.Series, name: str, column: Any, source: str,
     what = (f"value {cell!r} is not a number" if not_number[first]
             else "value is missing: fill it, or leave the row out of the table" if
             math.isnan(values[first]) else f"value {_number_text(values[first])} is not finite")
-    more = int(bad.sum()) - 1
-    tail = f"; and {more} more bad cell{'s' * (more > 1)}" if more else ""
-    raise InputError(f"{_where(source, int(rows[first]), lines)}, column '{column}' ({name}, an "
-                     f"input of the law): {what}{tail}")
+    raise InputError(named_list([f"{_where(source, int(rows[first]), lines)}, column '{column}' "
+                                 f"({name}, an input of the law): {what}"],
+                                total=int(bad.sum()), sep="; ", noun="bad cell"))
 
 
 def has_unit_suffix(series: pd.Series) -> bool:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .._exceptions import InputError
+from .._text import named_list
 from .._validation import MISSING_TEXT, parse_quantity
 
 __all__ = ["ALIASES", "OPTIONAL", "HOW_TO_GET", "resolve_columns", "unused_name", "normalise",
@@ -75,15 +76,14 @@ def normalise(header: Any) -> str:
 
 
 def _listing(columns: list) -> str:
-    shown = ", ".join(str(column) for column in columns[:20])
-    return shown + (f", ... ({len(columns)} in all)" if len(columns) > 20 else "")
+    return named_list(columns, 20)
 
 
 def nearest_first(wanted: Any, names: list, *, shown: int = 20) -> tuple[list, str]:
     """The ``names`` most like ``wanted`` (a run or task that is not there: difflib's close
     matches, then names sharing a number or a word with it, ``peteish7`` ->
     ``olmo2-7B-stage1``), and a listing of all of them, those first, ``shown`` at most
-    with the count: what a message shows instead of the first 20 in table order, which
+    and how many more: what a message shows instead of the first 20 in table order, which
     hid the names a user meant."""
     def words(text: str) -> set:
         return {w for w in re.findall(r"[a-z]+|\d+(?:\.\d+)?", str(text).lower())
@@ -101,8 +101,7 @@ def nearest_first(wanted: Any, names: list, *, shown: int = 20) -> tuple[list, s
                          key=lambda name: -len(typed & words(name)))
         near = (close + sharing)[:3]
     ordered = near + [name for name in names if name not in near]
-    listing = ", ".join(str(name) for name in ordered[:shown])
-    return near, listing + (f", ... ({len(names)} in all)" if len(names) > shown else "")
+    return near, named_list(ordered, shown)
 
 
 def _close(wanted: str, candidates: list) -> list:
@@ -118,9 +117,8 @@ def headers_read_as(source: str, headers) -> str:
     """``The file has: params (read as N), lr (extra).``: the headers of the source (a
     file, or a table when ``source`` is ``<DataFrame>``...) with how each was read, from
     ``(header, how)`` pairs (:attr:`~scalinglaws.data.runs.Runs.source_headers`)."""
-    shown = ", ".join(f"{header} ({how})" for header, how in headers[:20])
-    more = f", ... ({len(headers)} in all)" if len(headers) > 20 else ""
-    return f"The {'table' if source.startswith('<') else 'file'} has: {shown}{more}."
+    shown = named_list([f"{header} ({how})" for header, how in headers], 20)
+    return f"The {'table' if source.startswith('<') else 'file'} has: {shown}."
 
 
 def no_column_message(column: Any, columns: list, argument: str) -> str:

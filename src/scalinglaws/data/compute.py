@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
+from .._text import named_list
 from .._validation import check_positive
 from .cells import _number_text, _row_text, _where
 
@@ -101,10 +102,10 @@ def warn_compute_mismatch(frame: pd.DataFrame, k: float, source: str,
     if not off.size:
         return
     worst = off[np.argmax(np.nan_to_num(gap[off], nan=np.inf))]
-    first = ", ".join(_row_text(int(rows[i]), lines) for i in off[:3])
+    first = named_list((_row_text(int(rows[i]), lines) for i in off), 3, total=off.size)
     warnings.warn(
         f"{source}: C differs from {k:g}·N·D by more than a factor {COMPUTE_TOLERANCE:g} in "
-        f"{off.size} of {len(frame)} rows ({first}{', ...' if off.size > 3 else ''}; the "
+        f"{off.size} of {len(frame)} rows ({first}; the "
         f"largest gap is C/({k:g}·N·D) = {ratio[worst]:.3g} at "
         f"{_row_text(int(rows[worst]), lines)}). The C column is used as given wherever "
         f"compute is needed, and N and D as given; check the units of C, or set "

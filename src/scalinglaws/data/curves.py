@@ -57,6 +57,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
+from .._text import named_list
 from .._validation import check_choice, check_positive, parse_quantity
 from .curve_logs import CURVE_ALIASES, from_wide, is_wandb, resolve_curve_columns, sniff_directory
 from .curve_policies import (MAX_STEPS, Places, apply_spike_policy, cell_text, check_step_count,
@@ -92,9 +93,9 @@ def _numbers(table, column, name, source, places, thousands):
         what = {"step": "a whole number >= 0", "loss": "a finite number > 0",
                 "N": "a finite number > 0", "tokens": "a finite number >= 0",
                 "lr": "a finite number >= 0"}.get(name, "a number")
-        raise InputError(f"{source}: {places.cell(row, column, name)}: value "
-                         f"{cell_text(cell)} is not {what}"
-                         + (f"; and {int(bad.sum()) - 1} more" if bad.sum() > 1 else ""))
+        first = f"{places.cell(row, column, name)}: value {cell_text(cell)} is not {what}"
+        raise InputError(f"{source}: " + named_list([first], total=int(bad.sum()), sep="; ",
+                                                    noun="bad cell"))
     return values
 
 

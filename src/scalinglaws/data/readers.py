@@ -31,6 +31,7 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._files import parse_json
+from .._text import named_list
 from .._validation import FrozenOnUnpickle, check_fits_in_memory
 
 __all__ = ["Table", "read_data", "read_table", "table_from_json", "table_from_mapping",
@@ -176,11 +177,9 @@ def number_columns(table: Table, source: str, columns: Mapping, what: str, *,
     present = list(frame.columns)
     for meaning, column in columns.items():
         if column not in present:
-            shown = ", ".join(repr(str(c)) for c in present[:20])
-            more = f" and {len(present) - 20} more" if len(present) > 20 else ""
             hint = f"; {table.hint}" if table.hint else ""
             raise InputError(f"{source}: no column {column!r} ({meaning}); columns: "
-                             f"{shown}{more}{hint}")
+                             f"{named_list([repr(str(c)) for c in present], 20)}{hint}")
     raw = {meaning: _to_float(frame[column], table.thousands)
            for meaning, column in columns.items()}
     missing = {meaning: np.isnan(values) & ~not_number
@@ -263,7 +262,7 @@ def _check_path(path: str) -> None:
         tables = sorted(entry.name for entry in os.scandir(path)
                         if entry.is_file() and Path(entry.name).suffix.lower().lstrip(".")
                         in FORMATS)
-        inside = (f"; it holds {', '.join(tables[:5])}{', ...' if len(tables) > 5 else ''}"
+        inside = (f"; it holds {named_list(tables)}"
                   if tables else "; it holds no table file")
         raise InputError(f"{path}: is a folder, not a file: give the path of one table of "
                          f"runs{inside}")

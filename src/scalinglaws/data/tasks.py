@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning, user_stacklevel
+from .._text import named_list
 from .._validation import check_choice, check_finite
 from .columns import (_close, _did_you_mean, _find, _holds_numbers, _listing, normalise,
                       resolve_columns)
@@ -118,10 +119,10 @@ def _fraction_column(frame, column: str, name: str, source: str, lines, thousand
         what = ("is missing; to drop rows with missing values instead, set nan_policy to 'omit'"
                 if missing[row] else f"{cell!r} is not a number" if not_number[row]
                 else f"{float(values[row])!r} is not in [0, 1]")
-        extra = int(bad.sum()) - 1
-        raise InputError(f"{_located(source, row, lines)}, column '{column}' ({name}): value "
-                         f"{what}" + (f"; and {extra} more bad cells in column '{column}'"
-                                      if extra else ""))
+        raise InputError(named_list([f"{_located(source, row, lines)}, column '{column}' "
+                                     f"({name}): value {what}"], total=int(bad.sum()), sep="; ",
+                                    noun=f"bad cell in column '{column}'",
+                                    plural=f"bad cells in column '{column}'"))
     return values, missing
 
 
@@ -333,10 +334,10 @@ def _check_without_run_column(out: pd.DataFrame, source: str, lines) -> None:
                        key=lambda column: -out[column].nunique())
         could = f": {' or '.join(map(repr, map(str, could[:3])))} could be it (one N each)" \
             if could else ""
+        shown = named_list([_row_text(int(r), lines) for r in rows], 3)
         raise InputError(
             f"{source}: no run column, and N = {size:.6g} has {int(spread.max())} values of D "
-            f"on task {task!r} ({', '.join(_row_text(int(r), lines) for r in rows[:3])}"
-            f"{', ...' * (len(rows) > 3)}): checkpoints of one run? Without a run column each "
+            f"on task {task!r} ({shown}): checkpoints of one run? Without a run column each "
             f"(N, D) counts as a run of its own ({len(out.groupby(['N', 'D']))} runs of "
             f"{out['N'].nunique()} sizes here), and the intervals, which draw runs, come out "
             f"far too narrow. Say which column names the run with the columns option "

@@ -21,6 +21,7 @@ import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning
 from .._files import atomic_write, check_output_path, json_text
+from .._text import named_list
 from .._validation import FrozenOnUnpickle
 from .._validation import (check_bool, check_confidence_level, check_int, check_positive,
                            check_rng, seed_of, to_plain)
@@ -343,7 +344,7 @@ def envelope_fit(runs: Any, *, run_column: str = "run_id", n_points: int = 1500,
         names.append(key)
     if single:
         warnings.warn(f"envelope_fit: skipped {len(single)} run(s) with a single checkpoint "
-                      f"(cannot interpolate): {single[:5]}{' ...' if len(single) > 5 else ''}",
+                      f"(cannot interpolate): {named_list([repr(run) for run in single])}",
                       ScalingLawsWarning, stacklevel=2)
     if len(curves) < 2:
         raise InputError(f"envelope_fit needs at least two runs with two or more checkpoints, "

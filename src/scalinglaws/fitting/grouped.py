@@ -59,7 +59,7 @@ import numpy as np
 
 from .._exceptions import ConvergenceWarning, IdentifiabilityWarning, InputError, user_stacklevel
 from .._parallel import PROCESS_CROSSOVER_SECONDS, map_blocks
-from .._text import counted
+from .._text import counted, named_list
 from .._validation import as_names, check_numbers
 from ..data.run_ids import checkpoint_runs
 from ..data.runs import as_runs, fingerprint_arrays
@@ -309,8 +309,7 @@ class GroupedFitter:
         messages = []
         if problems:
             messages.append(f"grouped {form.name} fit: {len(problems)} of {len(keys)} groups did "
-                            f"not converge cleanly: " + "; ".join(problems[:5])
-                            + (" ..." if len(problems) > 5 else ""))
+                            f"not converge cleanly: " + named_list(problems, sep="; "))
         unidentified = [repr(k) for k, res in results.items()
                         if not res.diagnostics.get("identifiable", True)]
         if unidentified:

@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 
 from .._exceptions import ScalingLawsWarning, user_stacklevel
+from .._text import named_list
 
 __all__ = ["OMITTED_SPAN", "OMITTED_CORRELATION", "warn_omitted_input",
            "warn_omitted_input_groups"]
@@ -111,11 +112,10 @@ def warn_omitted_input_groups(results: dict, runs, rows: dict, column: str, *,
             if (follows := _follows_omitted(res, values[np.asarray(rows[key])])) is not None}
     if not hits:
         return
-    named = "; ".join(f"{key!r} ({other} spans {span:.3g}x, correlation {r:.2f})"
-                      for key, (span, r) in list(hits.items())[:shown])
-    more = f"; and {len(hits) - shown} more" if len(hits) > shown else ""
+    named = named_list([f"{key!r} ({other} spans {span:.3g}x, correlation {r:.2f})"
+                        for key, (span, r) in hits.items()], shown, sep="; ")
     law, advice = _advice(law_input, other, assumption)
     warnings.warn(f"{runs.source}: form {form.name!r} {law}; but in {len(hits)} of {len(results)} "
                   f"groups of column {column!r} {other} varies and the residuals follow "
-                  f"log {other}: {named}{more}: {advice}",
+                  f"log {other}: {named}: {advice}",
                   ScalingLawsWarning, stacklevel=user_stacklevel())

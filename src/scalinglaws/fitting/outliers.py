@@ -32,7 +32,7 @@ import warnings
 import numpy as np
 
 from .._exceptions import ScalingLawsWarning
-from .._text import counted
+from .._text import counted, named_list
 from ..data.cells import _row_text
 
 __all__ = ["MAD_TO_SD", "SET_ASIDE", "DIVERGED", "DIVERGED_FLOOR", "gross_outliers",
@@ -68,10 +68,11 @@ def robust_deviations(z) -> np.ndarray:
 
 def rows_text(runs, indices, shown: int = 10) -> str:
     """The runs ``indices`` (positions in ``runs``) by their row in the source table, as the
-    loader names a row: ``"row 20 (line 22), row 30 (line 32)"``; past ``shown``, ``...``."""
-    indices = [int(i) for i in np.asarray(indices).ravel()]
-    words = [_row_text(runs.row_numbers[i], runs.source_lines) for i in indices[:shown]]
-    return ", ".join(words) + (f", ... ({len(indices)} in all)" if len(indices) > shown else "")
+    loader names a row: ``"row 20 (line 22), row 30 (line 32)"``; past ``shown``, how many
+    more."""
+    indices = np.asarray(indices).ravel()
+    return named_list((_row_text(runs.row_numbers[int(i)], runs.source_lines) for i in indices),
+                      shown, total=indices.size)
 
 
 def log_residuals(result, inputs, loss) -> np.ndarray | None:
@@ -140,17 +141,13 @@ def diverged_of(result, inputs, loss, row_numbers, source_lines=None) -> dict | 
 
 def outliers_text(outliers: dict, shown: int = 10) -> str:
     """The runs of a fit's ``diagnostics["outliers"]`` in words: ``"row 20 (line 22): loss
-    2.6x the law's (88 sd)"``, one per run, the first ``shown``."""
+    2.6x the law's (88 sd)"``, one per run, the first ``shown`` and how many more."""
     lines = outliers.get("lines")
-    words = []
-    for k, (row, z, sd) in enumerate(zip(outliers["rows"], outliers["log_residuals"],
-                                         outliers["robust_sd"])):
-        if k == shown:
-            words.append(f"... ({counted(len(outliers['rows']), 'run')} in all)")
-            break
-        where = f"row {row}" + ("" if lines is None else f" (line {lines[k]})")
-        words.append(f"{where}: loss {np.exp(-z):.3g}x the law's ({sd:.0f} sd)")
-    return "; ".join(words)
+    words = (f"row {row}" + ("" if lines is None else f" (line {lines[k]})")
+             + f": loss {np.exp(-z):.3g}x the law's ({sd:.0f} sd)"
+             for k, (row, z, sd) in enumerate(zip(outliers["rows"], outliers["log_residuals"],
+                                                   outliers["robust_sd"])))
+    return named_list(words, shown, total=len(outliers["rows"]), sep="; ", noun="run")
 
 
 def warn_diverged(result, runs, stacklevel: int = 3, *, group: str | None = None) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 from .._exceptions import ScalingLawsWarning, UnitsWarning, user_stacklevel
+from .._text import named_list
 from ..data.run_ids import checkpoint_runs, run_numbers
 from ..data.runs import Runs
 from .result import FitResult
@@ -73,10 +74,9 @@ def warn_floor_units_groups(results: dict, runs: Runs, column: str, *, shown: in
             if (e := _implausible_floor(res, runs)) is not None}
     if not high:
         return
-    named = ", ".join(f"{key!r} {e:.4g}" for key, e in list(high.items())[:shown])
-    more = f" and {len(high) - shown} more" if len(high) > shown else ""
+    named = named_list([f"{key!r} {e:.4g}" for key, e in high.items()], shown)
     warnings.warn(f"{runs.source}: the fitted irreducible loss E (nats per token) of "
-                  f"{len(high)} of {len(results)} groups of column {column!r} ({named}{more}) "
+                  f"{len(high)} of {len(results)} groups of column {column!r} ({named}) "
                   f"is {_FLOOR_ADVICE}", UnitsWarning, stacklevel=user_stacklevel())
 
 
@@ -93,7 +93,7 @@ def warn_pooled_groups(runs: Runs) -> None:
         if column in runs.columns:
             values = runs.frame[column].astype(str).unique()
             if 1 < values.size < len(runs):
-                shown = ", ".join(map(repr, values[:5])) + (" ..." if values.size > 5 else "")
+                shown = named_list([repr(value) for value in values])
                 warnings.warn(f"{runs.source}: column {column!r} holds {values.size} values "
                               f"({shown}), fitted here as one law: fit each with "
                               f"groups={column!r} (shared=['alpha', 'beta'] to share exponents; "

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from .._exceptions import InputError
+from .._text import named_list
 from .._validation import check_choice, check_int, check_nonnegative, check_positive
 
 __all__ = ["DECAY_SHAPES", "KINDS", "Schedule", "attach_schedules", "read_schedules"]
@@ -411,10 +412,8 @@ def attach_schedules(curves, schedules, *, key: str = "run_id", check: bool = Tr
     missing = sorted({name for name in names.values() if name not in table})
     if missing:
         keys = sorted(map(str, table))
-        raise InputError(f"no schedule for {', '.join(map(repr, missing[:5]))}"
-                         + (f" ({len(missing)} in all)" if len(missing) > 5 else "")
-                         + f"; the schedules are keyed {', '.join(map(repr, keys[:10]))}"
-                         + (f" ({len(keys)} in all)" if len(keys) > 10 else "")
-                         + f" (matched against the curves' {column!r})")
+        raise InputError(f"no schedule for {named_list([repr(name) for name in missing])}; the "
+                         f"schedules are keyed {named_list([repr(key) for key in keys], 10)} "
+                         f"(matched against the curves' {column!r})")
     return curves.with_schedules({run: table[name] for run, name in names.items()},
                                  check=check)

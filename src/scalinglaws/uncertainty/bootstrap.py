@@ -49,7 +49,7 @@ import numpy as np
 
 from .._exceptions import BootstrapResamplingWarning, ConvergenceWarning, InputError
 from .._parallel import map_blocks, plan_threads, plan_workers
-from .._text import counted
+from .._text import counted, named_list
 from .._validation import check_bool, check_confidence_level as _check_level, check_int, check_rng
 from ..fitting.estimator import GRADIENT_TOLERANCE, FitResult, LawFitter
 from ..fitting.result import check_fitted_on
@@ -469,10 +469,9 @@ def _warn_singleton_strata(column: str, labels: np.ndarray) -> None:
     single = names[sizes == 1]
     if single.size == 0:
         return
-    shown = ", ".join(repr(str(name)) for name in single[:10])
-    more = f" and {single.size - 10} more" if single.size > 10 else ""
+    shown = named_list([repr(str(name)) for name in single], 10)
     warnings.warn(f"bootstrap: {single.size} of {names.size} strata of `groups` (--group) "
-                  f"column {column!r} hold a single run ({shown}{more}); every resample "
+                  f"column {column!r} hold a single run ({shown}); every resample "
                   "redraws that run, so it adds no variation and the intervals understate "
                   "the spread: merge small strata (e.g. neighbouring budgets) or resample "
                   "without `groups` (--group)", BootstrapResamplingWarning, stacklevel=3)

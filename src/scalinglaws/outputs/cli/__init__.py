@@ -34,6 +34,7 @@ import sys
 import warnings
 
 from ..._exceptions import InputError, ScalingLawsWarning
+from ..._text import named_list
 from ..._version import __version__
 from ._common import UNITS, check_out, current_group
 
@@ -162,7 +163,7 @@ class _Parser(argparse.ArgumentParser):
                 matches = [typed]
             elif typed in (owners or {}):
                 commands = [f"`{prog}`" for prog in owners[typed]]
-                shown = ", ".join(commands[:4]) + (", ..." if len(commands) > 4 else "")
+                shown = named_list(commands, 4)
                 elsewhere.append(f"{extra.split('=', 1)[0]} is a flag of {shown}, not of "
                                  f"`{self.prog}`")
                 continue

@@ -8,6 +8,7 @@ import json
 import os
 
 from ..._exceptions import InputError
+from ..._text import named_list
 from ._common import (UNITS, add_bootstrap_options, add_cluster_option,
                       add_confidence_level_option, add_data_options, add_fit_argument,
                       add_flops_per_token_option, add_form_option, add_group_option,
@@ -136,9 +137,8 @@ def _selection_text(result) -> str:
 
 
 def _row_list(rows, shown: int = 10) -> str:
-    """0-based data rows, the first ``shown`` of them."""
-    text = ", ".join(str(r) for r in rows[:shown])
-    return f"rows {text}{', ...' if len(rows) > shown else ''}"
+    """0-based data rows, the first ``shown`` of them and how many more."""
+    return f"rows {named_list(rows, shown)}"
 
 
 def _refuse_unused_fit_flags(args, resamples) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..._exceptions import InputError
+from ..._text import named_list
 
 __all__ = ["check_json_schema", "check_fit_semantics", "check_group_semantics",
            "check_restrictions", "builtin_forms_registered", "refuse_other_kind",
@@ -291,8 +292,7 @@ def one_group(doc: Mapping, group: Any, source: str, *, command: str, loader: st
         raise InputError(f"{source}: field groups must be a list of analyses, each with its "
                          "group")
     labels = [g["group"] for g in groups]
-    shown = ", ".join(repr(label) for label in labels[:20]) + (", ..." if len(labels) > 20
-                                                              else "")
+    shown = named_list([repr(label) for label in labels], 20)
     if group is None:
         raise InputError(f"{source}: holds {len(groups)} {analysis[1]}, one per value of "
                          f"{by!r} (`scalinglaws {command} --by {by}`); read one with "

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._exceptions import InputError
+from ..._text import named_list
 from ._checks import check_canvas, check_cmap, check_isoflop, check_runs, positive_array
 from ._style import LABELS, legend_clear_of_points, new_axes, pyplot, sci
 
@@ -133,8 +134,7 @@ def isoflop_profiles(isoflop_result, runs=None, ax=None, *, cmap: str = "viridis
         ax.scatter([], [], s=18, color="0.6", label="runs")
     if excluded:
         ax.scatter([], [], s=18, color="none", edgecolors="0.4",
-                   label="excluded: " + "; ".join(excluded[:3])
-                   + (f"; +{len(excluded) - 3} more" if len(excluded) > 3 else ""))
+                   label="excluded: " + named_list(excluded, 3, sep="; "))
     ax.set_xscale("log")
     ax.set_xlabel(LABELS["N"])
     ax.set_ylabel(LABELS["loss"])
