@@ -285,7 +285,7 @@ def _check_preset_tasks(table: TaskTable, preset: DownstreamPreset) -> None:
     message = (f"{table.source} does not hold the tasks of preset {preset.name!r} (no "
                f"{named_list([repr(task) for task in missing], 3)}): "
                f"choose the tasks to predict with the tasks option (on the command line "
-               f"--tasks TASK ...) among the table's: {', '.join(table.tasks[:20])}")
+               f"--tasks TASK ...) among the table's: {named_list(table.tasks, 20)}")
     if preset.fit_runs:
         try:
             table.query(preset.fit_runs)

@@ -197,7 +197,7 @@ def warn_unused_lookalikes(table, mapping: Mapping, derived: tuple, columns: Map
     others = [column for column in unused if "loss" in _words(column)
               and _SPLITS & set(_words(column)) and not _LOSS_SUMMARIES & set(_words(column))]
     if others:
-        shown = " and ".join(repr(str(column)) for column in others[:3])
+        shown = named_list([repr(str(column)) for column in others], 3)
         warnings.warn(
             f"{source}: the loss fitted is column {str(mapping['loss'])!r}, whose name does not "
             f"say whether it is a training or a validation loss, while {shown} also "
@@ -296,8 +296,8 @@ def json_shape_message(data: Any, source: str) -> str | None:
         else:
             lengths[str(key)] = len(value)
     if len(set(lengths.values())) > 1:
-        problems.append("the lists differ in length (" + ", ".join(
-            f"{key!r}: {length}" for key, length in list(lengths.items())[:5]) + ")")
+        problems.append("the lists differ in length (" + named_list(
+            [f"{key!r}: {length}" for key, length in lengths.items()], 5) + ")")
     if not problems:
         return None  # another problem: the reader's own message says it
     found = named_list(problems, 4, sep="; ")

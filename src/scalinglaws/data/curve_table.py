@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError
-from .._text import counted
+from .._text import counted, named_list
 from .._validation import FrozenDict, check_positive, readonly_array
 from .curve_logs import CURVE_ALIASES
 from .runs import _PANDAS_COPY_ON_WRITE, fingerprint_arrays
@@ -301,5 +301,5 @@ def _schedule_key_hint(frame) -> str:
 def _other_columns(frame) -> str:
     """The columns beyond a curve's own that may hold the LR (named in the error)."""
     others = [c for c in frame.columns if c not in CURVE_ALIASES]  # beyond a curve's own
-    return f"; other columns loaded: {', '.join(map(str, others[:10]))}" if others else ""
+    return f"; other columns loaded: {named_list(others, 10)}" if others else ""
 
