@@ -68,6 +68,7 @@ _PUBLIC = {
     "load_isoflop": "outputs.io.isoflop", "load_grouped": "outputs.io.grouped",
     "load_envelope": "outputs.io.envelope",
     "load_grouped_bootstrap": "outputs.io.grouped_bootstrap",
+    "load_curve_fit": "outputs.io.curves", "load_comparison": "outputs.io.comparison",
 }
 
 #: names the top level used to export; still importable, no longer advertised

@@ -239,14 +239,16 @@ def builtin_forms_registered() -> None:
 #: another kind
 LOADER_HINTS = {
     "scalinglaws.fit": "; read a fit with scalinglaws.load",
-    "scalinglaws.curve_fit": "; read a learning-curve fit with "
-                             "scalinglaws.outputs.io.curves.load_curve_fit",
+    "scalinglaws.curve_fit": "; read a learning-curve fit with scalinglaws.load_curve_fit",
     "scalinglaws.isoflop": "; read an IsoFLOP analysis with scalinglaws.load_isoflop",
     "scalinglaws.grouped_fit": "; read a grouped fit with scalinglaws.load_grouped",
     "scalinglaws.envelope": "; read an Approach 1 (envelope) analysis with "
                             "scalinglaws.load_envelope",
     "scalinglaws.grouped_bootstrap": "; read a grouped bootstrap with "
                                      "scalinglaws.load_grouped_bootstrap",
+    "scalinglaws.comparison": "; read a comparison with scalinglaws.load_comparison",
+    "scalinglaws.tasks": "; read task predictions with "
+                         "scalinglaws.outputs.io.tasks.load_predictions",
 }
 
 
