@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +49,7 @@ from .._version import __version__
 from ..data.runs import Runs, as_runs
 from ..laws.synthetic import DEFAULT_CURVE_SIZES, DEFAULT_HORIZONS, synthetic_training_curves
 from ._budgets import BUDGET_RTOL, TokenModel, group_budgets
+from ._isoflop_text import isoflop_summary, merged
 from ._optima import (OptimaResult, bootstrap_lines, frozen_array, loglog_regression,
                       minima_line_error, percentile_interval)
 from ._profile import (CURVES, MISFIT_RESIDUAL_SD, check_profile_options, fit_profile,
@@ -240,35 +240,7 @@ class IsoFLOPResult(OptimaResult, FrozenOnUnpickle):
 
     def summary(self) -> str:
         """A readable report: options, the per-budget table, and the fitted exponents."""
-        o = self.options
-        curve = o["curve"] + (f" (degree {o['degree']})" if o["curve"] == "poly" else "")
-        lines = [
-            "IsoFLOP profiles (Hoffmann et al. 2022, Approach 2)",
-            f"curve      {curve} of {'ln loss' if o['log_loss'] else 'loss'} against ln N"
-            + (f", {o['window']} points around the lowest" if o.get("window") else ""),
-            (f"budgets    {self.n_budgets_used} used, {self.n_budgets_excluded} excluded "
-             f"(grouped by {o['budget']}); {self.n_runs} runs; minima SE: {o['se_method']}"),
-            f"tokens     {o['tokens']}",
-            f"regression {'WLS (1/SE^2)' if o['weighted'] else 'OLS'} of ln N_opt on ln C",
-            "",
-            f"{'C':>10} {'n':>3} {'N_opt':>10} {'±ln':>6} {'D_opt':>10} {'loss_opt':>9}  status",
-        ]
-        for row in self._budgets.itertuples():
-            se = "" if not np.isfinite(row.ln_N_opt_se) else f"{row.ln_N_opt_se:.3f}"
-            n_opt = "" if not np.isfinite(row.N_opt) else f"{row.N_opt:.4g}"
-            d_opt = "" if not np.isfinite(row.D_opt) else f"{row.D_opt:.4g}"
-            loss = "" if not np.isfinite(row.loss_opt) else f"{row.loss_opt:.4f}"
-            status = row.status + (f": {row.reason}" if row.reason else "")
-            lines.append(f"{row.C:>10.4g} {row.n_points:>3d} {n_opt:>10} {se:>6} {d_opt:>10} "
-                         f"{loss:>9}  {status}")
-        return "\n".join(lines + ["", *self._scalar_lines()])
-
-
-def _merged(lines) -> str:
-    """Join lines with "; ", identical ones once with their count ("... (x51)")."""
-    counts = Counter(lines)
-    return "; ".join(line + (f" (x{counts[line]})" if counts[line] > 1 else "")
-                     for line in dict.fromkeys(lines))
+        return isoflop_summary(self)
 
 
 def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = None,
@@ -545,17 +517,17 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
                 for r in table.itertuples()]
     if len(used) < 2:
         raise InputError(f"{label} needs at least two usable budgets, found {len(used)} "
-                         f"of {len(table)}: {_merged(describe)}")
+                         f"of {len(table)}: {merged(describe)}")
     if len(excluded):
         warnings.warn(f"{label}: excluded {len(excluded)} of {len(table)} budgets: "
-                      + _merged([f"C={r.C:.4g} ({r.status}: {r.reason})"
-                                 for r in excluded.itertuples()]),
+                      + merged([f"C={r.C:.4g} ({r.status}: {r.reason})"
+                                for r in excluded.itertuples()]),
                       ScalingLawsWarning, stacklevel=user_stacklevel())
     if len(used) == 2:
         warnings.warn(f"{label}: only two usable budgets; the exponents have no intervals",
                       ScalingLawsWarning, stacklevel=user_stacklevel())
     if misfits:
-        warn_misfits(label, misfits, len(used), _merged)
+        warn_misfits(label, misfits, len(used), merged)
 
     log_c = np.log(used["C"].to_numpy())
     log_n = np.log(used["N_opt"].to_numpy())
