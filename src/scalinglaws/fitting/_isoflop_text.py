@@ -21,7 +21,7 @@ def merged(lines) -> str:
 
 def isoflop_summary(result) -> str:
     """A readable report of an :class:`~scalinglaws.fitting.isoflop.IsoFLOPResult`: options,
-    the per-budget table, and the fitted exponents."""
+    how D* was counted, the per-budget table, and the fitted exponents."""
     o = result.options
     curve = o["curve"] + (f" (degree {o['degree']})" if o["curve"] == "poly" else "")
     lines = [
@@ -31,6 +31,15 @@ def isoflop_summary(result) -> str:
         (f"budgets    {result.n_budgets_used} used, {result.n_budgets_excluded} excluded "
          f"(grouped by {o['budget']}); {result.n_runs} runs; minima SE: {o['se_method']}"),
         f"tokens     {o['tokens']}",
+    ]
+    span = result.flops_per_token_range
+    if span is not None:  # no one k made D*: say what C per parameter and token it was
+        low, high = f"{span[0]:.4g}", f"{span[1]:.4g}"
+        ratios = (f"{low} at every used budget" if low == high
+                  else f"{low}-{high} over the used budgets")
+        lines.append(f"compute    C/(N_opt D_opt) {ratios} (no one k: flop_model "
+                     f"{result.flop_model!r})")
+    lines += [
         f"regression {'WLS (1/SE^2)' if o['weighted'] else 'OLS'} of ln N_opt on ln C",
         "",
         f"{'C':>10} {'n':>3} {'N_opt':>10} {'±ln':>6} {'D_opt':>10} {'loss_opt':>9}  status",
