@@ -5,7 +5,8 @@ profile curves' bias on clean data is negligible against the noise; Porian et al
 (2024) per-budget minima and exponents against the authors' own files; guard rails
 (edge minima, concave profiles, too few points, unstable minima); the minima's standard
 errors against a Monte-Carlo spread; interval coverage; exports; argument errors.
-Budget grouping and the tokens of an optimum are in test_budgets.py, the allocation
+Budget grouping and the tokens of an optimum are in test_budgets.py, the k in C = k N D
+an analysis states (None when no one k made D*) in test_isoflop_compute.py, the allocation
 table in test_optima.py, grouped fits in test_isoflop_groups.py, Approach 1 in
 test_envelope.py.
 """
@@ -715,7 +716,7 @@ def test_save_is_atomic_and_refuses_what_is_not_its_own(sweep, tmp_path):
     (lambda d: d["options"].update(n_resamples=5), r"field a_bootstrap_interval is missing"),
     (lambda d: d.update(kind="scalinglaws.fit"), r"a scalinglaws fit file .* not an IsoFLOP "
                                                  r"analysis.*scalinglaws.load"),
-    (lambda d: d.update(schema_version=2), r"schema_version 2 is not supported"),
+    (lambda d: d.update(schema_version=3), r"schema_version 3 is not supported"),
     (lambda d: d.update(flop_model="guess"), r"field flop_model must be one of"),
 ])
 def test_load_refuses_a_document_whose_numbers_disagree(sweep, tmp_path, edit, message):

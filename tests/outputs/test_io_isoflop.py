@@ -39,7 +39,9 @@ def test_the_schema_s_enums_are_the_package_s():
     shipped = _shipped()
     properties, defs = shipped["properties"], shipped["$defs"]
     assert properties["kind"] == {"const": DOCUMENT_KIND}
-    assert properties["schema_version"] == {"const": SCHEMA_VERSION}
+    # version 2 writes flops_per_token null beside its range where no one k made D_opt;
+    # version 1 still loads (tests/fitting/test_isoflop_compute.py)
+    assert properties["schema_version"] == {"enum": [1, SCHEMA_VERSION]}
     assert properties["flop_model"]["enum"] == list(FLOP_MODELS)
     assert defs["budget_row"]["properties"]["status"]["enum"] == list(STATUSES)
     assert defs["options"]["properties"]["curve"]["enum"] == list(CURVES)

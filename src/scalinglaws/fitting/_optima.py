@@ -240,16 +240,19 @@ class OptimaResult(FrozenOnUnpickle):
 
     @property
     def flops_per_token_range(self) -> tuple[float, float] | None:
-        """``(low, high)`` of C/(N D) along the optima when no one ``k`` made C (then
+        """``(low, high)`` of C/(N D) along the optima when no one ``k`` made their D (then
         :attr:`flops_per_token` is None), else None; see
+        :attr:`IsoFLOPResult.flops_per_token_range
+        <scalinglaws.fitting.isoflop.IsoFLOPResult.flops_per_token_range>` and
         :attr:`EnvelopeResult.flops_per_token_range
         <scalinglaws.fitting.envelope.EnvelopeResult.flops_per_token_range>`."""
         return None
 
     def _compute_fields(self) -> dict:
         """What C = k N D is, as :meth:`to_dict` and :meth:`predict_optimal`'s ``attrs``
-        say it: ``flops_per_token`` (k, or None when C is the table's own FLOP column)
-        and then ``flops_per_token_range`` (C/(N D) along the optima)."""
+        say it: ``flops_per_token`` (k, or None when no one k made the optima's D: C the
+        table's own FLOP column, or a FLOP model of the user's) and then
+        ``flops_per_token_range`` (C/(N D) along the optima)."""
         k = self.flops_per_token
         fields = {"flops_per_token": None if k is None else float(k)}
         span = self.flops_per_token_range
@@ -323,9 +326,10 @@ class OptimaResult(FrozenOnUnpickle):
             holds, as every allocation table's, ``interval`` ("confidence": an interval
             for the line), ``method`` (how it is made: bootstrap percentile or which t
             interval), ``confidence_level``, ``flops_per_token`` (k in C = k N D; None
-            when C is the table's own FLOP column, with ``flops_per_token_range``, C/(N D)
-            along the optima) and, for the bootstrap, ``n_draws`` (the resampled lines
-            used). The former
+            when no one k made the optima's D, with ``flops_per_token_range``, C/(N D)
+            along the optima; D is then the line through the optima's own D, never
+            C/(k N)) and, for the bootstrap, ``n_draws`` (the resampled lines used). The
+            former
             names (``N_opt``, ``N_opt_low``, ``D_opt``..., ``tokens_per_param``)
             still select the same columns, with a ``FutureWarning``.
         """

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,6 +49,7 @@ from .._version import __version__
 from ..data.runs import Runs, as_runs
 from ..laws.synthetic import DEFAULT_CURVE_SIZES, DEFAULT_HORIZONS, synthetic_training_curves
 from ._budgets import BUDGET_RTOL, TokenModel, group_budgets
+from ._isoflop_text import isoflop_summary, merged
 from ._optima import (OptimaResult, bootstrap_lines, frozen_array, loglog_regression,
                       minima_line_error, percentile_interval)
 from ._profile import (CURVES, MISFIT_RESIDUAL_SD, check_profile_options, fit_profile,
@@ -80,8 +80,11 @@ STATUSES = ("ok", "too_few_points", "edge_minimum", "not_convex", "unstable", "o
 #: ``flop_model`` values: how D* was obtained from N* and the budget's C
 FLOP_MODELS = ("flops_per_token", "runs", "flops")
 
-#: ``kind`` and ``schema_version`` of :meth:`IsoFLOPResult.to_dict` (read: outputs.io.isoflop)
-DOCUMENT_KIND, SCHEMA_VERSION = "scalinglaws.isoflop", 1
+#: ``kind`` and ``schema_version`` of :meth:`IsoFLOPResult.to_dict` (read: outputs.io.isoflop).
+#: 2: ``flops_per_token`` is null, and ``flops_per_token_range`` gives C/(N_opt D_opt) over
+#: the used budgets, when D* did not come from one k (``flop_model`` "runs" or "flops"; 1
+#: wrote the runs' unused k there), as the envelope's version 2
+DOCUMENT_KIND, SCHEMA_VERSION = "scalinglaws.isoflop", 2
 
 
 @dataclass(frozen=True, eq=False, kw_only=True)
@@ -137,8 +140,11 @@ class IsoFLOPResult(OptimaResult, FrozenOnUnpickle):
         Runs read.
     confidence_level : float
         Coverage of the intervals.
-    flops_per_token : float
-        ``k`` of the runs (``C = k N D``).
+    flops_per_token : float or None
+        ``k`` of the runs (``C = k N D``) when ``D_opt = C/(k N_opt)`` (``flop_model``
+        ``"flops_per_token"``); None when D* followed the runs' own ``C/(N D)`` or the
+        user's FLOP model: no one k made it, and :attr:`flops_per_token_range` says what
+        ``C/(N_opt D_opt)`` was.
     flop_model : str
         How ``D_opt`` follows from ``N_opt`` and the budget's C (see
         :func:`isoflop_fit`, argument ``flops``): ``"flops_per_token"``
@@ -178,6 +184,17 @@ class IsoFLOPResult(OptimaResult, FrozenOnUnpickle):
     def to_frame(self) -> pd.DataFrame:
         """A copy of the per-budget table :attr:`budgets`."""
         return self._budgets.copy()
+
+    @property
+    def flops_per_token_range(self) -> tuple[float, float] | None:
+        """``(low, high)`` of ``C/(N_opt D_opt)`` (the table's ``flops_per_token``) over the
+        used budgets when D* did not come from one k (``flop_model`` ``"runs"`` or
+        ``"flops"``: :attr:`flops_per_token` is None), else None. :meth:`to_dict`,
+        :meth:`summary` and :meth:`predict_optimal`'s ``attrs`` report it."""
+        if self.flop_model == "flops_per_token":
+            return None
+        ratio = self._budgets.loc[self._budgets["used"], "flops_per_token"].to_numpy(float)
+        return float(ratio.min()), float(ratio.max())
 
     def to_dict(self) -> dict:
         """Every field as plain types (NaN as None; ``budgets`` as row records): the
@@ -239,36 +256,9 @@ class IsoFLOPResult(OptimaResult, FrozenOnUnpickle):
         return self._polynomial_minima()
 
     def summary(self) -> str:
-        """A readable report: options, the per-budget table, and the fitted exponents."""
-        o = self.options
-        curve = o["curve"] + (f" (degree {o['degree']})" if o["curve"] == "poly" else "")
-        lines = [
-            "IsoFLOP profiles (Hoffmann et al. 2022, Approach 2)",
-            f"curve      {curve} of {'ln loss' if o['log_loss'] else 'loss'} against ln N"
-            + (f", {o['window']} points around the lowest" if o.get("window") else ""),
-            (f"budgets    {self.n_budgets_used} used, {self.n_budgets_excluded} excluded "
-             f"(grouped by {o['budget']}); {self.n_runs} runs; minima SE: {o['se_method']}"),
-            f"tokens     {o['tokens']}",
-            f"regression {'WLS (1/SE^2)' if o['weighted'] else 'OLS'} of ln N_opt on ln C",
-            "",
-            f"{'C':>10} {'n':>3} {'N_opt':>10} {'±ln':>6} {'D_opt':>10} {'loss_opt':>9}  status",
-        ]
-        for row in self._budgets.itertuples():
-            se = "" if not np.isfinite(row.ln_N_opt_se) else f"{row.ln_N_opt_se:.3f}"
-            n_opt = "" if not np.isfinite(row.N_opt) else f"{row.N_opt:.4g}"
-            d_opt = "" if not np.isfinite(row.D_opt) else f"{row.D_opt:.4g}"
-            loss = "" if not np.isfinite(row.loss_opt) else f"{row.loss_opt:.4f}"
-            status = row.status + (f": {row.reason}" if row.reason else "")
-            lines.append(f"{row.C:>10.4g} {row.n_points:>3d} {n_opt:>10} {se:>6} {d_opt:>10} "
-                         f"{loss:>9}  {status}")
-        return "\n".join(lines + ["", *self._scalar_lines()])
-
-
-def _merged(lines) -> str:
-    """Join lines with "; ", identical ones once with their count ("... (x51)")."""
-    counts = Counter(lines)
-    return "; ".join(line + (f" (x{counts[line]})" if counts[line] > 1 else "")
-                     for line in dict.fromkeys(lines))
+        """A readable report: options, how D* was counted, the per-budget table, and the
+        fitted exponents."""
+        return isoflop_summary(self)
 
 
 def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = None,
@@ -366,7 +356,8 @@ def isoflop_fit(runs: Any, *, budget: str | None = None, n_bins: int | None = No
         Two-sided level of every interval.
     flops_per_token : float, optional
         ``k`` for loading ``runs`` and for ``D* = C/(k N*)``; default that of
-        the runs (6).
+        the runs (6). The result states it only when D* used it (``flop_model``
+        ``"flops_per_token"``; else None, with ``flops_per_token_range``).
     flops : callable, optional
         ``flops(N, D) -> FLOP``, the training compute of a model of N
         parameters on D tokens (vectorised, proportional to D), as in
@@ -545,17 +536,17 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
                 for r in table.itertuples()]
     if len(used) < 2:
         raise InputError(f"{label} needs at least two usable budgets, found {len(used)} "
-                         f"of {len(table)}: {_merged(describe)}")
+                         f"of {len(table)}: {merged(describe)}")
     if len(excluded):
         warnings.warn(f"{label}: excluded {len(excluded)} of {len(table)} budgets: "
-                      + _merged([f"C={r.C:.4g} ({r.status}: {r.reason})"
-                                 for r in excluded.itertuples()]),
+                      + merged([f"C={r.C:.4g} ({r.status}: {r.reason})"
+                                for r in excluded.itertuples()]),
                       ScalingLawsWarning, stacklevel=user_stacklevel())
     if len(used) == 2:
         warnings.warn(f"{label}: only two usable budgets; the exponents have no intervals",
                       ScalingLawsWarning, stacklevel=user_stacklevel())
     if misfits:
-        warn_misfits(label, misfits, len(used), _merged)
+        warn_misfits(label, misfits, len(used), merged)
 
     log_c = np.log(used["C"].to_numpy())
     log_n = np.log(used["N_opt"].to_numpy())
@@ -591,7 +582,9 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
         b_se=reg_d["exponent_se"], N_coef=reg_n["coef"], N_coef_interval=reg_n["coef_interval"],
         D_coef=reg_d["coef"], D_coef_interval=reg_d["coef_interval"],
         n_budgets_used=len(used), n_budgets_excluded=len(excluded),
-        n_runs=len(runs), confidence_level=level, flops_per_token=tokens.k, options=options,
+        n_runs=len(runs), confidence_level=level, options=options,
+        # only C = k N D gives D* from one k; else the table's C/(N_opt D_opt) says what it was
+        flops_per_token=tokens.k if tokens.kind == "flops_per_token" else None,
         regression={"N": reg_n, "D": reg_d}, a_bootstrap_interval=a_boot,
         b_bootstrap_interval=b_boot, a_bootstrap=a_draws, b_bootstrap=b_draws,
         N_line_bootstrap=n_lines, D_line_bootstrap=d_lines,

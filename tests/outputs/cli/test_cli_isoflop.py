@@ -36,7 +36,7 @@ def test_isoflop_command(capsys, shared_dir, tmp_path):
     assert docs == json.loads(grouped.read_text())
     # one document named inside (a bare list carried no kind: a re-run asked for --force)
     assert list(docs)[:5] == ["kind", "schema_version", "package_version", "by", "groups"]
-    assert docs["by"] == "setting" and docs["schema_version"] == 1  # IsoFLOPResult's
+    assert docs["by"] == "setting" and docs["schema_version"] == 2  # IsoFLOPResult's
     assert docs["kind"] == "scalinglaws.isoflop"
     assert len(docs["groups"]) == 15 and all("group" in d for d in docs["groups"])
     assert main([*argv, "--out", str(grouped)]) == 0  # the same command replaces its own file
@@ -102,3 +102,36 @@ def test_the_isoflop_advice_on_continuous_compute_is_a_command_that_runs(tmp_pat
     assert (width, bins) == ("--bin-width-dex", "--n-bins")
     assert main(["isoflop", str(continuous), *budget.split(), bins, "9", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["options"]["budget"].startswith("9 log10(C) bins")
+
+
+def test_isoflop_on_flops_that_are_not_6nd_states_no_k(tmp_path, capsys):
+    """Before: a table whose C is not 6 N D (here C = 8 N D for one recipe) gave a document
+    with "flops_per_token": 6.0 beside "flop_model": "runs", though D* was C/(8 N*); now
+    that group's k is null with flops_per_token_range, the --by header is version 2, and
+    the printed summary says what C/(N_opt D_opt) was."""
+    import pandas as pd
+
+    from scalinglaws.outputs.io.isoflop import load_isoflop
+
+    frame = pd.read_csv(DEFAULT_DATA)
+    assert ((frame["C"] / (frame["N"] * frame["D"]) - 6).abs() < 1e-6).all()  # 6 N D
+    eight = frame.assign(D=frame["C"] / (8 * frame["N"]))  # the same budgets at C = 8 N D
+    path = tmp_path / "recipes.csv"
+    pd.concat([frame.assign(recipe="six"), eight.assign(recipe="eight")]).to_csv(path,
+                                                                                   index=False)
+    out = tmp_path / "by_recipe.json"
+    assert main(["isoflop", str(path), "--by", "recipe", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    doc = json.loads(out.read_text())
+    assert doc["schema_version"] == 2
+    groups = {g["group"]: g for g in doc["groups"]}
+    assert (groups["six"]["flop_model"], groups["six"]["flops_per_token"]) == (
+        "flops_per_token", 6.0)
+    assert "flops_per_token_range" not in groups["six"]
+    assert (groups["eight"]["flop_model"], groups["eight"]["flops_per_token"]) == ("runs", None)
+    assert groups["eight"]["flops_per_token_range"] == pytest.approx([8.0, 8.0], rel=1e-9)
+    loaded = load_isoflop(out, group="eight")
+    assert loaded.flops_per_token is None
+    assert loaded.flops_per_token_range == pytest.approx((8.0, 8.0), rel=1e-9)
+    assert load_isoflop(out, group="six").flops_per_token == 6.0
+    assert "C/(N_opt D_opt) 8 at every used budget (no one k: flop_model 'runs')" in printed

@@ -12,6 +12,13 @@ per-budget table, the exponents are the regressions', the draws have one row per
 and rebuilds a result that predicts, prints and saves exactly what the saved one did. Every
 failure is an :class:`~scalinglaws.InputError` naming the file and the field.
 
+Version 2 writes ``flops_per_token`` null, and ``flops_per_token_range`` (the lowest and
+highest C/(N_opt D_opt) of the used budgets), when D* did not come from one k
+(``flop_model`` ``"runs"``: the runs' own C/(N D); ``"flops"``: the user's FLOP model);
+version 1 wrote the runs' unused k there and no range, and loads with no k (None), as
+the envelope's version 1 does. ``scalinglaws isoflop --by`` documents hold each group's
+analysis in its own version.
+
 Examples
 --------
 >>> import os, tempfile
@@ -172,6 +179,11 @@ def _check_meaning(doc: dict, source: str) -> None:
         if row["used"] and any(row[name] is None or row[name] <= 0
                                for name in ("N_opt", "D_opt")):
             _fail(source, f"budgets[{i}]", "is used, so its N_opt and D_opt must be positive")
+        if row["used"] and not (row["flops_per_token"] is not None and math.isclose(
+                row["flops_per_token"], row["C"] / (row["N_opt"] * row["D_opt"]),
+                rel_tol=1e-9)):  # what flops_per_token_range and k are checked against
+            _fail(source, f"budgets[{i}].flops_per_token", "must be C/(N_opt D_opt) = "
+                  f"{row['C'] / (row['N_opt'] * row['D_opt'])!r}, got {row['flops_per_token']!r}")
     used = sum(row["used"] for row in rows)
     if used != doc["n_budgets_used"]:
         _fail(source, "n_budgets_used", f"must be the {used} used rows of budgets, got "
@@ -180,11 +192,49 @@ def _check_meaning(doc: dict, source: str) -> None:
         _fail(source, "n_budgets_excluded", f"must be the {len(rows) - used} rows of budgets "
                                             f"not used, got {doc['n_budgets_excluded']}")
     check_lines(doc, used, "used budgets", source)
+    _check_compute(doc, source)
     # every used budget's minimum in every resample
     n_resamples = doc["options"]["n_resamples"]
     check_resampled(doc, "log_N_opt_draws", used, source)
     if n_resamples and any(len(row) != n_resamples for row in doc["log_N_opt_draws"]):
         _fail(source, "log_N_opt_draws", f"must have {n_resamples} resamples in each row")
+
+
+def _check_compute(doc: dict, source: str) -> None:
+    """``flops_per_token`` is k, the used budgets' C/(N_opt D_opt), and
+    ``flops_per_token_range`` absent, with ``flop_model`` "flops_per_token"; with "runs" or
+    "flops" no one k made D*, and version 2 has ``flops_per_token`` null and the range, the
+    lowest and highest C/(N_opt D_opt) of the used budgets (version 1 wrote the runs' k
+    whatever the model, read as None). The budget rows' own ratios are checked first
+    (:func:`_check_meaning`)."""
+    model = doc["flop_model"]
+    ratios = [row["flops_per_token"] for row in doc["budgets"] if row["used"]]
+    if model == "flops_per_token":
+        k = doc["flops_per_token"]
+        if k is None:
+            _fail(source, "flops_per_token", "must be k of C = k N D (flop_model "
+                                             "'flops_per_token'), got null")
+        if not all(math.isclose(ratio, k, rel_tol=1e-9) for ratio in ratios):
+            _fail(source, "flops_per_token", f"must be C/(N_opt D_opt) of every used budget "
+                  f"with flop_model 'flops_per_token' ({min(ratios):.6g}-{max(ratios):.6g}), "
+                  f"got {k!r}")
+        if "flops_per_token_range" in doc:
+            _fail(source, "flops_per_token_range", "is for flop_model 'runs' or 'flops' (D* "
+                                                   "not from one k), not for C = k N D")
+        return
+    if doc["schema_version"] >= 2:
+        if doc["flops_per_token"] is not None:
+            _fail(source, "flops_per_token", f"must be null with flop_model {model!r}: no "
+                                             "one k in C = k N D made D_opt")
+        if "flops_per_token_range" not in doc:
+            _fail(source, "flops_per_token_range", f"is missing (flop_model {model!r})")
+    if "flops_per_token_range" in doc:
+        low, high = doc["flops_per_token_range"]
+        if not (math.isclose(low, min(ratios), rel_tol=1e-9)
+                and math.isclose(high, max(ratios), rel_tol=1e-9)):
+            _fail(source, "flops_per_token_range", f"must be the lowest and highest "
+                  f"C/(N_opt D_opt) of the used budgets, [{min(ratios)!r}, {max(ratios)!r}], "
+                  f"got [{low!r}, {high!r}]")
 
 
 def isoflop_from_dict(doc: Any, *, source: str = "IsoFLOP JSON",
@@ -208,9 +258,11 @@ def isoflop_from_dict(doc: Any, *, source: str = "IsoFLOP JSON",
     ------
     InputError
         Naming ``source`` and the field, for a document that is not an IsoFLOP analysis
-        (another scalinglaws document says which), has another schema version, breaks
+        (another scalinglaws document says which), has a newer schema version, breaks
         :data:`ISOFLOP_SCHEMA` (types, enums, ranges, unknown fields, non-finite numbers)
-        or whose numbers disagree (see the module's docstring); for a ``--by`` document
+        or whose numbers disagree (see the module's docstring; a version 2
+        ``flops_per_token`` must be null, beside its range, exactly when ``flop_model`` is
+        not "flops_per_token"); for a ``--by`` document
         without ``group`` (naming the groups), or a ``group`` it does not hold.
     """
     import pandas as pd
@@ -231,8 +283,11 @@ def isoflop_from_dict(doc: Any, *, source: str = "IsoFLOP JSON",
         budgets[name] = [_nan(v) for v in budgets[name]]
     budgets = budgets.astype({"n_points": "int64", "n_fitted": "int64", "used": bool,
                               **{name: float for name in _FLOAT_COLUMNS}})
+    fields = optima_fields(doc)
+    if doc["flop_model"] != "flops_per_token":  # version 1 wrote the runs' unused k there
+        fields["flops_per_token"] = None
     return IsoFLOPResult(
-        _budgets=budgets, **optima_fields(doc),
+        _budgets=budgets, **fields,
         n_budgets_used=doc["n_budgets_used"], n_budgets_excluded=doc["n_budgets_excluded"],
         n_runs=doc["n_runs"], log_N_opt_draws=_array(doc["log_N_opt_draws"]),
         flop_model=doc["flop_model"])

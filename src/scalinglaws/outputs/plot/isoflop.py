@@ -199,7 +199,9 @@ def isoflop_frontier(isoflop_result, ax=None, *, compute=None, figsize=None):
             ("D", "tab:orange", "b", "b_interval", "tokens")):
         value = table[f"{name}_opt"].to_numpy(float)
         finite = np.isfinite(value)
-        # ln D* = ln C - ln k - ln N*: the same standard error in log space
+        # ln D* = ln C - ln k - ln N*: the same standard error in log space (with the runs'
+        # own C/(N D) or a FLOP model of the user's, k moves with N* too, by a slope the
+        # table does not hold: the bars are then N*'s, approximately D*'s)
         err = np.where(np.isfinite(se), se, 0.0)
         yerr = np.vstack([value - value * np.exp(-z * err), value * np.exp(z * err) - value])
         keep = finite & used
