@@ -167,3 +167,28 @@ def test_the_legend_stays_inside_a_figure_without_a_layout_engine(runs):
     grid[0].figure.draw_without_rendering()
     for panel in grid:
         assert panel.get_legend().get_window_extent().y1 <= panel.xaxis.get_tightbbox().y0
+
+
+def test_a_long_legend_below_keeps_the_colour_bar_beside_its_panel(runs):
+    """A legend moved below the axes was as wide as its longest line (the list of excluded
+    budgets on Epoch's runs: wider than the panel), which widened the layout's column and
+    left the colour bar floating far to the right of its panel. Its lines now wrap to the
+    panel's width."""
+    import matplotlib.pyplot as plt
+
+    from scalinglaws.outputs.plot._style import legend_clear_of_points
+
+    figure = plt.figure(figsize=(6.5, 5), layout="constrained")
+    ax = figure.add_subplot()
+    ax.scatter(np.tile(np.arange(10), 10), np.repeat(np.arange(10), 10), label="runs")
+    label = "excluded: " + "; ".join(f"C = {c:.3g} (edge_minimum)" for c in np.logspace(18, 20, 4))
+    ax.scatter([], [], label=label)
+    bar = figure.colorbar(plt.cm.ScalarMappable(), ax=ax)
+    legend = legend_clear_of_points(ax, fontsize="small")
+    figure.draw_without_rendering()
+    panel = ax.get_window_extent()
+    assert not legend.get_frame_on()  # below: every place inside covers a point
+    assert legend.get_window_extent().width <= panel.width
+    assert (bar.ax.get_window_extent().x0 - panel.x1) / figure.dpi < 0.3  # inches
+    assert "(edge_minimum)" in legend.get_texts()[1].get_text()  # wrapped, not cut
+    plt.close(figure)

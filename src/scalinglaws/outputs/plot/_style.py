@@ -135,11 +135,16 @@ def legend_clear_of_points(ax, **options):
     the centre of a point of the Axes' scatters: a wide legend over runs hid the very
     runs it names (the IsoFLOP figure's excluded outlier). Only in a figure with a layout
     engine (the package's own), which makes room for it; elsewhere (an ``ax`` of the
-    caller's plain figure) a legend below the axes could fall off the canvas."""
-    legend = ax.legend(loc="best", **options)
+    caller's plain figure) a legend below the axes could fall off the canvas. There its
+    lines wrap to the panel's width, inside and below."""
     figure = ax.figure
     if figure.get_layout_engine() is None:
-        return legend
+        return ax.legend(loc="best", **options)
+    # wrapped to the panel's width before the layout: one line wider than the figure
+    # collapses a constrained layout
+    handles, labels = ax.get_legend_handles_labels()
+    legend = ax.legend(handles, _wrapped(labels, ax, options.get("fontsize")), loc="best",
+                       **options)
     figure.draw_without_rendering()  # the layout places the Axes, "best" the legend
     box = legend.get_window_extent()
     points = [collection.get_offset_transform().transform(collection.get_offsets())
@@ -159,5 +164,21 @@ def legend_clear_of_points(ax, **options):
     gap = (ax.get_window_extent().y0 - ax.xaxis.get_tightbbox().y0) / figure.dpi + 0.05
     below = ax.transAxes + ScaledTranslation(0, -gap, figure.dpi_scale_trans)
     options = {key: value for key, value in options.items() if key != "framealpha"}
-    return ax.legend(loc="upper center", bbox_to_anchor=(0.5, 0.0), bbox_transform=below,
-                     frameon=False, **options)
+    handles, labels = ax.get_legend_handles_labels()
+    return ax.legend(handles, _wrapped(labels, ax, options.get("fontsize")), loc="upper center",
+                     bbox_to_anchor=(0.5, 0.0), bbox_transform=below, frameon=False, **options)
+
+
+def _wrapped(labels, ax, fontsize):
+    """``labels`` wrapped to lines no wider than ``ax``: a legend below the axes wider than
+    them widened the layout's column, and the colour bar beside it floated far from its
+    panel (the IsoFLOP profiles' line naming the excluded budgets)."""
+    import textwrap
+
+    from matplotlib.font_manager import FontProperties
+
+    points = FontProperties(size=fontsize).get_size_in_points()
+    inches = ax.get_window_extent().width / ax.figure.dpi - 0.5  # less the marker column
+    # an average character of a sans-serif font is about 0.55 em wide
+    width = max(20, int(inches * 72 / (0.55 * points)))
+    return [textwrap.fill(label, width, break_on_hyphens=False) for label in labels]
