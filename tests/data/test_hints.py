@@ -223,6 +223,33 @@ def test_a_column_like_d_left_unused_warns_and_ratios_do_not():
     assert load_runs(ratios).derived == ("D",)
 
 
+def test_total_and_non_embedding_parameters_say_which_was_taken(tmp_path):
+    """Review s38: a table with params and nonembedding_params fitted total parameters
+    without a word (the look-alike warning fired only for an N derived from C)."""
+    table, N, D, _ = _sweep_with(params=lambda N, D, L: 1.2 * N,
+                                 nonembedding_params=lambda N, D, L: N,
+                                 tokens=lambda N, D, L: D, loss=lambda N, D, L: L)
+    path = tmp_path / "both.csv"
+    pd.DataFrame(table).to_csv(path, index=False)
+    with pytest.warns(sl.ScalingLawsWarning) as caught:
+        runs = load_runs(path)
+    assert runs.N.tolist() == table["params"].tolist()  # still the recognised header
+    assert [str(w.message) for w in caught] == [
+        f"{path}: N (parameters) is read from column 'params', while column "
+        "'nonembedding_params', which looks like N too, is left unused (total and "
+        "non-embedding parameter counts give different laws). To fit 'nonembedding_params', "
+        "set the columns option (N=nonembedding_params); to keep 'params' and silence this, "
+        "set the columns option (N=params)"]
+    # either choice is quiet (warnings are errors here)
+    assert load_runs(path, columns={"N": "nonembedding_params"}).N.tolist() == N.tolist()
+    assert load_runs(path, columns={"N": "params"}).N.tolist() == table["params"].tolist()
+    # a part of the count (embedding parameters alone) or a ratio holds no N: quiet
+    for other in ("embedding_params", "params_per_layer"):
+        quiet = dict(table)
+        quiet[other] = quiet.pop("nonembedding_params")
+        load_runs(quiet)
+
+
 def test_a_plain_loss_next_to_another_split_loss_warns():
     """Review s27 F1: loss (the train loss) fitted without a word next to eval/lm_loss."""
     table, *_ = _sweep_with(N=lambda N, D, L: N, D=lambda N, D, L: D,

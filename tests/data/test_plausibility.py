@@ -28,6 +28,9 @@ def sweep() -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["N", "D", "C", "loss"])
 
 
+SWEEP_CSV = Path(__file__).resolve().parents[2] / "datasets" / "synthetic_chinchilla_sweep.csv"
+
+
 def units_warnings(caught) -> list:
     return [str(w.message) for w in caught if issubclass(w.category, UnitsWarning)]
 
@@ -460,12 +463,34 @@ def test_public_tables_raise_no_units_or_duplicate_warning(shared_dir):
     pairs = pd.read_csv(root / "porian2024" / "porian2024_optimal_pairs_repo.csv")
     loads.append(lambda: load_runs(pairs, columns={"N": "N_opt", "D": "D_opt",
                                                    "loss": "loss_opt"}, nan_policy="omit"))
+    # Review s38: every other table of /work/shared a user may load as runs, under its
+    # recognised headers (the two N of Luo et al.'s curves named), and the bundled tables of
+    # datasets/ that hold N, D or C but no loss (a constant loss added: only their counts
+    # are checked)
+    olmo_all = olmo.query("tokens > 0")
+    for loss in [column for column in olmo.columns if column.endswith("_loss")]:
+        loads.append(lambda loss=loss: load_runs(olmo_all, columns={"loss": loss}))
+    loads.append(lambda: load_runs(root / "downstream_evals" / "olmo_ladder_tasks.csv",
+                                   columns={"loss": "c4_loss"}, zero_tokens="drop"))
+    curves = root / "lr_schedule_curves" / "mpl_luo2025_curves.csv"
+    for n in ("n_params", "n_params_nonembedding"):
+        loads.append(lambda n=n: load_runs(curves, columns={"N": n}))
+    loads.append(lambda: load_runs(root / "porian2024" / "porian2024_isoflop.csv"))
+    loads.append(lambda: load_runs(
+        root / "muennighoff2023_datablations" / "datablations_c4_runs.csv",
+        nan_policy="omit"))
+    for name in ("gpt3_table_d1.csv", "hoffmann2022_table3.csv", "hoffmann2022_table_a9.csv"):
+        table = pd.read_csv(project / "datasets" / name, comment="#").assign(loss=3.0)
+        loads.append(lambda table=table: load_runs(table, duplicates="keep"))
     for load in loads:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             load()
         assert units_warnings(caught) == []
         assert not [w for w in caught if "an earlier row in every column" in str(w.message)]
+        # nor do they look like checkpoints without a run id, or hold two columns of N
+        assert not [w for w in caught if "look like checkpoints" in str(w.message)
+                    or "looks like N too" in str(w.message)]
 
 
 def test_a_header_naming_a_scale_is_quiet_when_the_cells_carry_suffixes(tmp_path):
@@ -519,6 +544,39 @@ def test_one_row_in_other_units_is_named(tmp_path):
         big.drop(columns="C"))[1])
     # every public sweep's sizes sit within half a decade of their neighbours: quiet
     assert quiet_load(sweep())[1] == []
+
+
+def test_a_few_rows_in_other_units_are_named_together_with_the_unit(tmp_path):
+    """Review s38: two rows' N typed in millions (78.5 and 211 among counts from 2.2e7) were
+    named only as diverged runs, "loss 0.54x the law's", with E on a bound: the check saw
+    the smallest value alone, 2.7 times below the next (the other slip)."""
+    table = pd.read_csv(SWEEP_CSV)
+    table.loc[[3, 50], "N"] /= 1e6
+    path = tmp_path / "mixed.csv"
+    table.to_csv(path, index=False)
+    said = quiet_load(path)[1]
+    assert said == [
+        f"{path}: column 'N' (N) is 78.51 at row 3 (line 5) and 210.9 at row 50 (line 52), "
+        "1.06e+05 times below the smallest value of any other row: are they written in "
+        "millions (times 1e6 they lie among the other rows' values, 2.236e+07 to 5e+10)? "
+        "Write parameters as numbers or with a suffix (70M, 1.4B, 2T); if the values are "
+        "right, they are used as given: in Python, silence this with "
+        "warnings.filterwarnings('ignore', category=scalinglaws.UnitsWarning); on the "
+        "command line it is a warning only"]
+    # tokens in billions in three rows of one budget (and no C to compare them with)
+    tokens = pd.read_csv(SWEEP_CSV).drop(columns="C")
+    tokens.loc[[0, 1, 2], "D"] /= 1e9
+    said = quiet_load(tokens)[1]
+    assert len(said) == 1 and said[0].startswith("<DataFrame>: column 'D' (D) is 44.72 at "
+                                                 "row 0, 29.42 at row 1 and 19.36 at row 2")
+    assert "are they written in billions (times 1e9" in said[0]
+    # the rows beyond the gap must be fewer than the rest: two halves three decades apart
+    # are two sweeps, not a slip
+    halves = pd.DataFrame({"N": np.r_[np.geomspace(1e5, 1e6, 6), np.geomspace(1e9, 1e10, 6)],
+                           "D": np.r_[np.geomspace(2e8, 2e9, 6), np.geomspace(2e10, 2e11, 6)],
+                           "loss": np.linspace(4.0, 2.5, 12)})
+    halves.loc[:5, "N"] = np.geomspace(1e5, 5e5, 6)  # 3.3 decades below the other half
+    assert [text for text in quiet_load(halves)[1] if "of any other row" in text] == []
 
 
 def test_isolated_rows_need_a_gap_of_three_decades():

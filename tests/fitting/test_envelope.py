@@ -250,3 +250,13 @@ def test_envelope_bad_inputs():
     lonely.loc[len(lonely)] = {**lonely.iloc[0].to_dict(), "run_id": 99}
     with pytest.warns(ScalingLawsWarning, match="skipped 1 run"):
         envelope_fit(lonely)
+
+
+def test_a_run_column_of_another_name_is_no_cause_for_the_loaders_warning():
+    """Review s38: the loader says when rows look like checkpoints and no column is read as
+    the run id; envelope_fit names its run column itself (run_column), so it stays quiet."""
+    frame = synthetic_training_curves(sizes=[1e8, 2e8, 4e8, 8e8, 1.6e9], rng=0).to_frame()
+    frame["exp_name"] = [f"run-{code}" for code in frame.pop("run_id")]
+    with pytest.warns(sl.ScalingLawsWarning, match="look like checkpoints"):
+        sl.load_runs(frame)
+    assert envelope_fit(frame, run_column="exp_name").options["run_column"] == "exp_name"

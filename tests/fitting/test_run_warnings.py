@@ -83,3 +83,36 @@ def test_groups_that_number_their_runs_alike_are_not_checkpoints():
     with warnings.catch_warnings():
         warnings.simplefilter("error", sl.ScalingLawsWarning)
         sl.fit(table, groups="recipe")
+
+
+def _labelled_by_model(column, n_checkpoints=4, step=False):
+    """48 runs x ``n_checkpoints`` (synthetic_training_curves), the run named in ``column``
+    (one N per value), without a run_id and, unless ``step``, without a step column."""
+    from scalinglaws.laws.synthetic import synthetic_training_curves
+
+    frame = synthetic_training_curves(n_checkpoints=n_checkpoints, rng=0).frame
+    frame[column] = [f"run-{code}" for code in frame.pop("run_id")]
+    return frame.drop(columns=["horizon"] + ([] if step else ["step"]))
+
+
+def test_a_group_column_holding_one_n_per_value_is_not_called_separate_experiments():
+    """Review s38: 'experiment' naming each run (one N per value, several rows each) was
+    called separate experiments to fit with groups='experiment', each a law of one N."""
+    with pytest.warns(sl.ScalingLawsWarning) as caught:
+        sl.fit(_labelled_by_model("experiment"))
+    said = [str(w.message) for w in caught if "'experiment'" in str(w.message)]
+    assert len(said) == 1, said
+    assert "groups=" not in said[0] and "--group" not in said[0]
+    assert said[0].startswith(
+        "<DataFrame>: column 'experiment' holds 48 values in 192 rows, each value at a "
+        "single N: it names runs or models, not separate experiments to fit apart (a law of N "
+        "and D fitted to one value would see one N).")
+    assert ("If its rows are checkpoints of one run per value, set the columns option "
+            "(run_id=experiment): columns={\"run_id\": \"experiment\"} in Python, --columns "
+            "run_id=experiment on the command line") in said[0]
+    # the loader already names it when the rows look like checkpoints (a step column):
+    # one warning about the column, the loader's
+    with pytest.warns(sl.ScalingLawsWarning) as caught:
+        sl.fit(_labelled_by_model("experiment", step=True))
+    said = [str(w.message) for w in caught if "'experiment'" in str(w.message)]
+    assert len(said) == 1 and "look like checkpoints" in said[0], said

@@ -147,8 +147,10 @@ def loss_hint(table, columns: Mapping | None) -> str:
 
 
 # A header with one of these words holds no count of parameters or tokens, though it
-# names one (tokens_per_param, flops_per_token, data_repeats, epochs).
-_NOT_A_COUNT = {"per", "ratio", "repeats", "repeat", "epochs", "epoch", "fraction"}
+# names one (tokens_per_param, flops_per_token, data_repeats, epochs, GPT-3 Table D.1's
+# frac_params_active).
+_NOT_A_COUNT = {"per", "ratio", "repeats", "repeat", "epochs", "epoch", "fraction", "frac",
+                "share", "pct", "percent", "proportion"}
 # Words that say which split a loss is on (train/loss, eval_lm_loss, val/loss)...
 _SPLITS = {"train", "training", "eval", "evaluation", "val", "valid", "validation", "test",
            "dev", "heldout"}
@@ -161,12 +163,30 @@ def _words(column: Any) -> list:
     return re.sub(r"[\s_\-/.:()\[\]{}]+", " ", str(column).lower()).split()
 
 
+# A count of parameters that is one part of a model's (its embeddings alone), unless the
+# header says it leaves them out (non_embedding_params, params_excl_embeddings).
+_PARTS = {"embedding", "embeddings", "embed", "emb", "vocab", "head", "heads", "layer",
+          "attention", "attn", "mlp", "ffn"}
+_LEAVES_OUT = {"non", "no", "excl", "excluding", "without", "ex", "nonembedding",
+               "nonembed"}
+
+
+def _part_of_count(column: Any) -> bool:
+    """Whether a header names the parameters of one part of a model (``embedding_params``,
+    ``attn_params``) rather than of the whole (``nonembedding_params`` names the whole
+    without its embeddings: a model's N in Kaplan et al.)."""
+    words = set(_words(column))
+    return bool(words & _PARTS) and not words & _LEAVES_OUT
+
+
 def warn_unused_lookalikes(table, mapping: Mapping, derived: tuple, columns: Mapping | None,
                            source: str) -> None:
     """Warn (:class:`~scalinglaws.ScalingLawsWarning`) when a number column the loader
     left unused probably holds what it used otherwise: N or D derived from C = k·N·D while
     a column such as ``nonembedding_params`` or ``N (params)`` looks like it (the search
-    of :func:`close_columns` that a missing column gets), or a loss column whose name says
+    of :func:`close_columns` that a missing column gets), N read from a recognised header
+    (``params``) beside another count of parameters (``nonembedding_params``: one
+    warning naming both and the mapping to switch), or a loss column whose name says
     no split (``loss``) next to one that names a split (``eval/lm_loss``). A quantity the
     ``columns`` option names (or declares absent) is the user's choice: no warning."""
     explicit = columns or {}
@@ -178,10 +198,30 @@ def warn_unused_lookalikes(table, mapping: Mapping, derived: tuple, columns: Map
     given = " and ".join(repr(str(mapping[other])) for other in ("N", "D", "C")
                          if other in mapping)
     for name in ("N", "D"):
-        if name not in derived or name in explicit:
+        if name in explicit:
             continue
         close = close_columns(name, [column for column in unused
                                      if not _NOT_A_COUNT & set(_words(column))])
+        if name == "N" and name not in derived and name in mapping:
+            # N read from one recognised header beside another count of parameters
+            # (params and nonembedding_params, total_params and active_params): both are
+            # N, and the laws differ. Not for D: a tokens column has look-alikes that are
+            # no count of a run's tokens (batch_size_tokens, tokens_per_step).
+            close = [column for column in close if not _part_of_count(column)]
+            if close:
+                shown = " and ".join(repr(str(column)) for column in close)
+                warnings.warn(
+                    f"{source}: N (parameters) is read from column {str(mapping['N'])!r}, "
+                    f"while column{'s' * (len(close) > 1)} {shown}, which look"
+                    f"{'s' * (len(close) == 1)} like N too, {'is' if len(close) == 1 else 'are'}"
+                    f" left unused (total and non-embedding parameter counts give different "
+                    f"laws). To fit {str(close[0])!r}, set {how_to_map('N', close[0])}; to "
+                    f"keep {str(mapping['N'])!r} and silence this, set "
+                    f"{how_to_map('N', mapping['N'])}", ScalingLawsWarning,
+                    stacklevel=user_stacklevel())
+            continue
+        if name not in derived:
+            continue
         if close:
             one = len(close) == 1
             shown = " and ".join(repr(str(column)) for column in close)

@@ -17,7 +17,8 @@ what to do. A warning, never an error: toy models and odd sweeps exist.
   (:data:`MIN_LARGEST`; a derived column blames the columns it came from), or tokens per
   parameter outside every published sweep (:data:`TOKENS_PER_PARAMETER`): values in
   millions, billions or PF-days, or N and D swapped (most runs with fewer tokens than
-  parameters).
+  parameters); a few rows 1,000 times or more below (above) all others, typed in other
+  units than the rest (:func:`_check_isolated_rows`).
 
 :func:`repeated_rows` finds rows that repeat an earlier row in every column (a log
 appended twice), which would count as extra runs (``duplicates=``). For training curves,
@@ -317,35 +318,83 @@ def warn_units(frame, mapping: Mapping, derived: tuple, source: str,
         _check_tokens_per_parameter(frame, mapping, column_of, warn)
 
 
-#: Decades between a column's most extreme value and the rest above which those rows are
+#: Decades between the rows at a column's end and the rest above which those rows are
 #: taken for a unit slip (183 written for 183M): sweeps space their sizes by factors of
 #: 1.3 to 10 (the public ones in /work/shared: at most 0.5 decade between neighbouring
 #: sizes, at either end), while a slip between units is a factor of 1,000 or more.
 ISOLATED_DECADES = 3.0
+#: The scales a few rows may be typed in (a unit slip), with their words
+_SLIPS = ((1e3, "thousands"), (1e6, "millions"), (1e9, "billions"), (1e12, "trillions"))
+
+
+def _slip_units(values: np.ndarray, rest: np.ndarray, below: bool) -> list:
+    """The scales of :data:`_SLIPS` that bring every one of ``values`` (the isolated rows)
+    among ``rest`` (within a factor 2 of its range): multiplied for rows ``below`` it,
+    divided for rows above."""
+    low, high = rest.min() / 2.0, rest.max() * 2.0
+    return [(factor, word) for factor, word in _SLIPS
+            if np.all((values * factor if below else values / factor) >= low)
+            and np.all((values * factor if below else values / factor) <= high)]
 
 
 def _check_isolated_rows(frame, name: str, column_of: Callable[[str], str],
                          where: Callable[[int], str], warn: Callable[[str], None]) -> set:
-    """Warn when the rows holding a column's smallest (or largest) value lie more than
-    :data:`ISOLATED_DECADES` from every other row's value, with at least three distinct
-    values beyond: one row written in other units, which the column-wide checks (the
-    largest value, the median D/N) do not see. Returns ``{name}`` when it warned."""
+    """Warn when the rows at a column's low (or high) end lie more than
+    :data:`ISOLATED_DECADES` from every other row's value, are fewer than those rows, and
+    those hold at least three distinct values: a few rows written in other units (two rows
+    of N in millions among counts), which the column-wide checks (the largest value, the
+    median D/N) do not see. Every row beyond the gap nearest the other rows is named, so
+    that two slips (78.5 and 211 among counts from 2.2e7) are one cluster, not a smallest
+    value 0.4 decade from the next; the message says the scale (:data:`_SLIPS`) that
+    brings them among the others. Returns ``{name}`` when it warned."""
     values = frame[name].to_numpy(dtype=np.float64)
     distinct = np.unique(values)
     if distinct.size < 4:
         return set()
-    logs = np.log10(distinct)
+    gaps = np.diff(np.log10(distinct))
+    at_most = np.searchsorted(values, distinct, side="right", sorter=np.argsort(values))
     said = set()
-    for end, gap, word in ((distinct[0], logs[1] - logs[0], "below the smallest"),
-                           (distinct[-1], logs[-1] - logs[-2], "above the largest")):
-        if gap <= ISOLATED_DECADES:
+    for below in (True, False):
+        # a gap j lies between distinct[j] and distinct[j + 1]; the rows beyond it are the
+        # isolated ones: fewer rows than the rest, which holds three distinct values
+        beyond = at_most[:-1] if below else values.size - at_most[:-1]
+        rest_distinct = (distinct.size - 1 - np.arange(gaps.size) if below
+                         else np.arange(gaps.size) + 1)
+        ok = np.flatnonzero((gaps > ISOLATED_DECADES) & (beyond < values.size - beyond)
+                            & (rest_distinct >= 3))
+        if not ok.size:
             continue
-        rows = np.flatnonzero(values == end)
-        shown = named_list((where(int(i)) for i in rows), total=rows.size)
-        warn(f"{column_of(name)} is {end:.4g} at {shown}, {10 ** gap:.3g} times {word} "
-             f"value of any other row: is it written in other units (a 183M model as 183, 1.4T "
-             f"tokens as 1.4)? Write {_WHAT[name]} as numbers or with a suffix (70M, 1.4B, "
-             f"2T); {_SILENCE.format('')}")
+        j = int(ok[-1] if below else ok[0])  # the gap nearest the body of the column
+        rows = np.flatnonzero(values <= distinct[j] if below else values >= distinct[j + 1])
+        rest = values[values > distinct[j]] if below else values[values <= distinct[j]]
+        if np.unique(values[rows]).size == 1:
+            shown = f"{values[rows[0]]:.4g} at " + named_list(
+                (where(int(i)) for i in rows), total=rows.size)
+        else:
+            items = [f"{values[i]:.4g} at {where(int(i))}" for i in rows[:6]]
+            shown = (named_list(items, 5, total=rows.size) if rows.size > 5
+                     else f"{', '.join(items[:-1])} and {items[-1]}")
+        word = "below the smallest" if below else "above the largest"
+        several = rows.size > 1
+        units = _slip_units(values[rows], rest, below)
+        if units:
+            scales = " or ".join(words for _, words in units)
+            factors = " or ".join(_power(factor) for factor, _ in units)
+            how = "times" if below else "divided by"
+            # below: these rows in millions among counts; above: in other units than the
+            # rest (counts among values in millions, or a scale typed twice)
+            guess = (f"{'are they' if several else 'is it'} written in "
+                     f"{scales if below else 'other units than the other rows'} ({how} "
+                     f"{factors} {'they lie' if several else 'it lies'} among the other rows' "
+                     f"values, {rest.min():.4g} to {rest.max():.4g})?")
+        else:
+            guess = (f"{'are they' if several else 'is it'} written in other units (a 183M "
+                     f"model as 183, 1.4T tokens as 1.4)?")
+        gap = np.log10(rest.min() / values[rows].max()) if below else \
+            np.log10(values[rows].min() / rest.max())
+        warn(f"{column_of(name)} is {shown}, {10 ** gap:.3g} times {word} value of any "
+             f"other row: {guess} Write {_WHAT[name]} as numbers or with a suffix (70M, "
+             f"1.4B, 2T); {_SILENCE.format('')}")
         said = {name}
     return said
 

@@ -45,6 +45,13 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "U": ("u", "unique tokens"),
     "step": ("step",),
     "group": ("group",),
+    # Only these two. An alias renames its column run_id, which the fit's bootstrap and
+    # calibrate then take whole runs by (clusters="auto"), so it must never catch a column
+    # that is no run: "name" and "model" label a model size in sweeps (one per N, at several
+    # D: separate runs), "experiment" and "exp name" a recipe or setting in others (a group:
+    # fitting.run_warnings.GROUP_COLUMNS), and "run name" is Muennighoff et al.'s unique
+    # name per run, which users query by. When rows look like checkpoints and no run id is
+    # read, the loader names the columns that could be it instead (run_ids.warn_unnamed_runs).
     "run_id": ("run id", "run"),
     # the inputs of laws beyond N, D, C and U: read as numbers when a law takes them
     # (Runs.inputs), so that a table fitted with another law may leave them as they are

@@ -42,6 +42,7 @@ from .compute import (COMPUTE_TOLERANCE, check_flops_per_token, derive_compute,
                       warn_compute_mismatch)
 from .fingerprint import fingerprint_arrays
 from .readers import checked_frame, checked_mask, table_from_mapping, with_cell_texts
+from .run_ids import warn_unnamed_runs
 from .selection import group_step as _group_step
 
 __all__ = ["Runs", "load_runs", "as_runs", "ALIASES", "fingerprint_arrays",
@@ -149,6 +150,7 @@ def _build_runs(table: pd.DataFrame, source: str, columns: Mapping | None,
         warn_units(frame, mapping, derived, source, label, loss_units=loss_units,
                    suffixed={name for name in numeric if has_unit_suffix(table[mapping[name]])})
         warn_unused_lookalikes(table, mapping, derived, columns, source)
+        warn_unnamed_runs(frame, mapping, columns, source)  # checkpoints counted as runs
     if not derived and {"N", "D", "C"} <= set(frame.columns):
         warn_compute_mismatch(frame, flops_per_token, source, lines, rows)
     ordered = [name for name in ALIASES if name in frame.columns]
@@ -267,9 +269,13 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
         loss above 14.45 nats, a column of N, D, C or U whose header names a scale
         (``params (M)``, ``tokens_B``), every N < 1e4, D < 1e6 or C < 6e10, a median D/N
         above 1e5 or below 1 (most runs with fewer tokens than parameters: N and D
-        swapped?) (why: :mod:`scalinglaws.data._plausibility`); naming file and column.
+        swapped?), a few rows 1,000 times beyond all others (why:
+        :mod:`scalinglaws.data._plausibility`); naming file and column.
     ScalingLawsWarning
-        Rows dropped or repeated (``nan_policy``, ``duplicates``); C far from k·N·D.
+        Rows dropped or repeated (``nan_policy``, ``duplicates``); C far from k·N·D; a
+        column like N left unused (``nonembedding_params`` beside ``params``); rows that
+        look like checkpoints with no run id read (:mod:`.run_ids`, naming the columns
+        that could be it).
 
     Notes
     -----

@@ -26,6 +26,7 @@ from .._validation import FrozenOnUnpickle
 from .._validation import (check_bool, check_confidence_level, check_int, check_positive,
                            check_rng, seed_of, to_plain)
 from .._version import __version__
+from ..data.run_ids import runs_named_by_caller
 from ..data.runs import as_runs
 from ._budgets import EXACT_FLOPS_RTOL
 from ._optima import OptimaResult, loglog_regression, percentile_interval
@@ -305,8 +306,9 @@ def envelope_fit(runs: Any, *, run_column: str = "run_id", n_points: int = 1500,
     >>> round(result.a, 3)  # the law's 0.513 less the staircase of 12 sizes (Notes)
     0.502
     """
-    runs = as_runs(runs) if flops_per_token is None else \
-        as_runs(runs, flops_per_token=check_positive("flops_per_token", flops_per_token))
+    with runs_named_by_caller():  # run_column names the runs, whatever the loader reads
+        runs = as_runs(runs) if flops_per_token is None else \
+            as_runs(runs, flops_per_token=check_positive("flops_per_token", flops_per_token))
     if not isinstance(run_column, str) or run_column not in runs.frame.columns:
         raise InputError(f"`run_column`: no column {run_column!r} identifying the run of each "
                          f"checkpoint; columns: {runs.columns}")

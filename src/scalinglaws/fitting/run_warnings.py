@@ -10,7 +10,7 @@ import warnings
 
 from .._exceptions import ScalingLawsWarning, UnitsWarning, user_stacklevel
 from .._text import named_list
-from ..data.run_ids import checkpoint_runs, run_numbers
+from ..data.run_ids import checkpoint_runs, run_id_advice, run_numbers, unnamed_runs
 from ..data.runs import Runs
 from .result import FitResult
 
@@ -81,26 +81,53 @@ def warn_floor_units_groups(results: dict, runs: Runs, column: str, *, shown: in
 
 
 #: Columns whose values name separate experiments (recipes, data sets, train and validation
-#: losses: Porian et al.'s table mixes 15 settings and both), each with its own law
+#: losses: Porian et al.'s table mixes 15 settings and both), each with its own law; one
+#: whose every value sits at a single N names runs or models instead (warn_pooled_groups)
 GROUP_COLUMNS = ("group", "setting", "recipe", "dataset", "loss_type", "split", "experiment")
+
+
+def _one_n_each(runs: Runs, column: str) -> bool:
+    """Whether every value of ``column`` sits at a single N, some with several rows: it
+    names runs (their checkpoints) or models, and a law of N and D fitted to one value
+    would see one N."""
+    if not runs.has("N"):
+        return False
+    frame = runs.frame
+    return bool(frame.groupby(column, sort=False)["N"].nunique().max() == 1
+                and frame[column].nunique() < len(frame))
 
 
 def warn_pooled_groups(runs: Runs) -> None:
     """Warn when a column named like :data:`GROUP_COLUMNS` holds several values: the fit
     pools them into one law without a word otherwise (Porian et al.'s 15 settings fit as
-    one with residuals of 9%), where ``groups=`` fits each (``shared=`` some jointly)."""
+    one with residuals of 9%), where ``groups=`` fits each (``shared=`` some jointly). A
+    column whose every value sits at one N (``experiment`` naming each run) is no such
+    grouping: the warning says it may name the runs (``run_id=``), unless the loader
+    said so already (:func:`~scalinglaws.data.run_ids.warn_unnamed_runs`)."""
     for column in GROUP_COLUMNS:
-        if column in runs.columns:
-            values = runs.frame[column].astype(str).unique()
-            if 1 < values.size < len(runs):
-                shown = named_list([repr(value) for value in values])
-                warnings.warn(f"{runs.source}: column {column!r} holds {values.size} values "
-                              f"({shown}), fitted here as one law: fit each with "
-                              f"groups={column!r} (shared=['alpha', 'beta'] to share exponents; "
-                              f"`scalinglaws compare RUNS --group {column}` on the command "
-                              f"line), or select one",
-                              ScalingLawsWarning, stacklevel=user_stacklevel())
-                return
+        if column not in runs.columns:
+            continue
+        values = runs.frame[column].astype(str).unique()
+        if not 1 < values.size < len(runs):
+            continue
+        if not _one_n_each(runs, column):
+            shown = named_list([repr(value) for value in values])
+            warnings.warn(f"{runs.source}: column {column!r} holds {values.size} values "
+                          f"({shown}), fitted here as one law: fit each with "
+                          f"groups={column!r} (shared=['alpha', 'beta'] to share exponents; "
+                          f"`scalinglaws compare RUNS --group {column}` on the command "
+                          f"line), or select one",
+                          ScalingLawsWarning, stacklevel=user_stacklevel())
+        elif column not in (unnamed_runs(runs.frame) or {"columns": ()})["columns"]:
+            warnings.warn(
+                f"{runs.source}: column {column!r} holds {values.size} values in {len(runs)} "
+                f"rows, each value at a single N: it names runs or models, not separate "
+                f"experiments to fit apart (a law of N and D fitted to one value would see "
+                f"one N). If its rows are checkpoints of one run per value, "
+                f"{run_id_advice(column)}, so that the bootstrap resamples whole runs; if "
+                f"each row is a run of its own, nothing is wrong",
+                ScalingLawsWarning, stacklevel=user_stacklevel())
+        return
 
 
 def warn_checkpoints(runs: Runs, *, groups: str | None = None,

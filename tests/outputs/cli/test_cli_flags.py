@@ -205,6 +205,27 @@ def test_loss_units_and_duplicates_flags(tmp_path, capsys):
     assert "repeat" in capsys.readouterr().err
 
 
+def test_checkpoints_without_a_run_id_are_named_on_the_command_line(tmp_path, capsys):
+    """Review s38: `scalinglaws fit ckpt.csv --bootstrap 50` resampled the checkpoints of
+    exp_name's runs as rows without a word; --columns run_id=exp_name makes them runs, and
+    --cluster exp_name (the column named to the bootstrap itself) needs no warning."""
+    from scalinglaws.laws.synthetic import synthetic_training_curves
+
+    frame = synthetic_training_curves(n_checkpoints=4, rng=0).frame.drop(columns="horizon")
+    frame["exp_name"] = [f"run-{code}" for code in frame.pop("run_id")]
+    path = tmp_path / "ckpt.csv"
+    frame.to_csv(path, index=False)
+    assert main(["fit", str(path), "--bootstrap", "20", "--json"]) == 0
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if "look like checkpoints" in line]
+    assert len(said) == 1 and "--columns run_id=exp_name on the command line" in said[0]
+    for flags in (["--columns", "run_id=exp_name"], ["--cluster", "exp_name"]):
+        assert main(["fit", str(path), "--bootstrap", "20", *flags, "--json"]) == 0
+        captured = capsys.readouterr()
+        assert "look like checkpoints" not in captured.err
+        assert json.loads(captured.out)["bootstrap"]["clusters"] in ("run_id", "exp_name")
+
+
 # ------------------------------------------------------------------ --zero-tokens (s35)
 def _with_untrained_rows(path):
     """Checkpoints of two runs, each with its step-0 row at 0 tokens (as the OLMo ladder's

@@ -13,6 +13,7 @@ keeps), made again by :meth:`Runs.with_selection
 
 from __future__ import annotations
 
+import contextlib
 import sys
 
 from ..._exceptions import InputError
@@ -152,6 +153,7 @@ def runs_from_args(args, path=None, *, fit=None):
     selection and ``k``), so that ``--data`` gives the runs the fit was made on; a note on
     stderr says what was re-applied.
     """
+    from ...data.run_ids import runs_named_by_caller
     from ...data.runs import load_runs
 
     settings = {"flops_per_token": args.flops_per_token, "nan_policy": args.nan_policy,
@@ -174,13 +176,19 @@ def runs_from_args(args, path=None, *, fit=None):
     if reapplied:
         print(f"scalinglaws: note: reading the runs as the fit was made: {' '.join(reapplied)} "
               "(recorded in the fit file; type the flag to override)", file=sys.stderr)
-    runs = load_runs(path if path is not None else args.path,
-                     columns=key_values(args.columns, "--columns", str) or None,
-                     flops_per_token=settings["flops_per_token"],
-                     nan_policy=settings["nan_policy"],
-                     format=args.format, sep=delimiter(args.sep),
-                     loss_units=settings["loss_units"],
-                     duplicates=settings["duplicates"], zero_tokens=settings["zero_tokens"])
+    # a command told which column names the runs (envelope's --run-column, --cluster
+    # COLUMN or none) needs no word that none is read as the run id
+    cluster = getattr(args, "cluster", None)
+    named = hasattr(args, "run_column") or (cluster is not None
+                                            and str(cluster).lower() != "auto")
+    with runs_named_by_caller() if named else contextlib.nullcontext():
+        runs = load_runs(path if path is not None else args.path,
+                         columns=key_values(args.columns, "--columns", str) or None,
+                         flops_per_token=settings["flops_per_token"],
+                         nan_policy=settings["nan_policy"],
+                         format=args.format, sep=delimiter(args.sep),
+                         loss_units=settings["loss_units"],
+                         duplicates=settings["duplicates"], zero_tokens=settings["zero_tokens"])
     by = getattr(args, "by", None)
     if by is not None and not runs.has(by):  # --by, checked before any work
         from ...data.columns import no_column_message
