@@ -107,7 +107,7 @@ def without_top_loss(runs, k: int) -> np.ndarray:
 
 #: Rows of one run a column's typical value (its median) must hold for a table without a
 #: step column to look like checkpoints: an ordinary sweep trains a model at a few token
-#: counts (the public sweeps of /work/shared: at most 16 for one N, Muennighoff et al.;
+#: counts (the public sweeps of ../shared: at most 16 for one N, Muennighoff et al.;
 #: Porian et al. 11, Epoch's Chinchilla 5), a logged run holds tens to hundreds of
 #: checkpoints (the OLMo ladder's: 37 to 202). Also the steps one N must reach when no
 #: column could name the runs.
