@@ -57,21 +57,21 @@ ZERO_TOKENS = ("raise", "drop")
 #: at initialisation predicts about uniformly, loss ≈ ln V, and training only lowers it;
 #: the largest vocabularies in use have about 256k tokens (Gemma: 256,000, ln = 12.45).
 #: Initial logits are not exactly uniform: OLMo-2 13B's step-0 checkpoint has 12.58 nats
-#: with V = 100,278 (ln V = 11.52; /work/shared olmo_ladder_checkpoints.csv), 1.06 above,
+#: with V = 100,278 (ln V = 11.52; ../shared olmo_ladder_checkpoints.csv), 1.06 above,
 #: so 2 nats of margin. Perplexities above e^14.45 ≈ 1.9e6 escape this check; a
 #: perplexity sweep (typically 5 to 100s) does not.
 MAX_PLAUSIBLE_LOSS = math.log(256_000) + 2.0
 
 #: A sweep whose every loss is below this many nats per token is in other units: with
 #: ``loss_units="perplexity"``, a column of nats (1.8 to 2.7 for large models) reads as
-#: perplexities below e. The lowest loss of any run in the public sweeps of /work/shared
+#: perplexities below e. The lowest loss of any run in the public sweeps of ../shared
 #: is 1.018 (OLMo ladder, dolma_stack code loss; the others' lowest are 1.80 to 2.75),
 #: and every sweep's worst run is far above it (its smallest models, early checkpoints).
 MIN_LARGEST_LOSS = 1.0
 
 #: A sweep whose largest value is below these is written in other units (or is a toy:
 #: hence a warning). N: Kaplan et al. (2020) go down to 768 non-embedding parameters,
-#: but every language-model sweep reaches far beyond 1e4 (the public ones in /work/shared:
+#: but every language-model sweep reaches far beyond 1e4 (the public ones in ../shared:
 #: 5e8 to 4e11); papers' tables give millions or billions (Hoffmann et al. Table A9,
 #: Brown et al. Table D.1). D: 1e6 tokens is 500 steps of one 2048-token sequence
 #: (Kaplan's smallest data set is 22M tokens; tables give billions). C: the compute of a
@@ -82,7 +82,7 @@ MIN_LARGEST = {"N": 1e4, "D": 1e6, "C": 6e10}
 #: 1e4 once the largest model is above 10B (16,000 for Chinchilla's 16B), and the D/N check
 #: that would see it waits for D's units, so N in millions beside D in billions was missed.
 #: No sweep's largest model has under 1e6 parameters, nor its largest run under 1e9 tokens
-#: (Kaplan et al.'s: 1.5e9 parameters, 2.3e10 tokens; /work/shared's: 5e8+ and 1e10+).
+#: (Kaplan et al.'s: 1.5e9 parameters, 2.3e10 tokens; ../shared's: 5e8+ and 1e10+).
 BESIDE_A_SCALED_COLUMN = {"N": 1e6, "D": 1e9}
 #: What a column of each quantity, or a value typed for one, is likely written in when it
 #: is far too small (also the hint of a query far below a fit's runs: analysis._common)
@@ -93,7 +93,7 @@ UNIT_ADVICE = {
 }
 
 #: The median tokens per parameter D/N of a sweep lies in this range. Public sweeps have
-#: medians 8 to 704 (/work/shared: Porian et al. 8.2, OLMo ladder checkpoints 17,
+#: medians 8 to 704 (../shared: Porian et al. 8.2, OLMo ladder checkpoints 17,
 #: Muennighoff et al. 20, Epoch's Chinchilla 22, Luo et al. 46, Ruan et al.'s base models
 #: 214; datasets/: Hoffmann et al. Table 3 21, GPT-3 Table D.1 704) and the most
 #: overtrained sweeps reach 1e4 (Sardana et al. 2024): 100x above. Below, a median under 1
@@ -320,7 +320,7 @@ def warn_units(frame, mapping: Mapping, derived: tuple, source: str,
 
 #: Decades between the rows at a column's end and the rest above which those rows are
 #: taken for a unit slip (183 written for 183M): sweeps space their sizes by factors of
-#: 1.3 to 10 (the public ones in /work/shared: at most 0.5 decade between neighbouring
+#: 1.3 to 10 (the public ones in ../shared: at most 0.5 decade between neighbouring
 #: sizes, at either end), while a slip between units is a factor of 1,000 or more.
 ISOLATED_DECADES = 3.0
 #: The scales a few rows may be typed in (a unit slip), with their words

@@ -19,7 +19,7 @@ __all__ = ["MAX_PLAUSIBLE_FLOOR", "GROUP_COLUMNS", "warn_checkpoints", "warn_flo
 
 
 #: An irreducible loss above this many nats per token says the loss column is in other
-#: units: every public sweep in /work/shared has runs below 2.75 nats (its lowest losses are
+#: units: every public sweep in ../shared has runs below 2.75 nats (its lowest losses are
 #: 1.02 to 2.75), and fitted floors are 1.69 (Hoffmann et al.), 1.82 (Epoch's refit) to
 #: about 2.4. A column of perplexities below 14.45 escapes the loader's per-row check
 #: (values above 14.45 nats) and fits E of 3.5 (a synthetic sweep's larger runs) to 5.5
