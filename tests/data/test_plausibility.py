@@ -319,7 +319,7 @@ def test_a_perplexity_not_above_one_is_refused_naming_the_cell(tmp_path):
 def test_nats_read_as_perplexities_warn(tmp_path):
     # before: accepted silently, every loss then ln(nats) = 0.6 .. 0.95 nats per token.
     # Large models' nats (1.9 .. 2.6, below e): as perplexities, every run under 1 nat,
-    # where no public run is (the lowest in /work/shared: 1.018, OLMo's code loss)
+    # where no public run is (the lowest in ../shared: 1.018, OLMo's code loss)
     table = pd.DataFrame({"N": [1e9, 3e9, 1e10, 7e10], "D": [2e10, 6e10, 2e11, 1.4e12],
                           "loss": [2.6, 2.35, 2.1, 1.9]})
     path = tmp_path / "nats.csv"
@@ -463,7 +463,7 @@ def test_public_tables_raise_no_units_or_duplicate_warning(shared_dir):
     pairs = pd.read_csv(root / "porian2024" / "porian2024_optimal_pairs_repo.csv")
     loads.append(lambda: load_runs(pairs, columns={"N": "N_opt", "D": "D_opt",
                                                    "loss": "loss_opt"}, nan_policy="omit"))
-    # Review s38: every other table of /work/shared a user may load as runs, under its
+    # Review s38: every other table of ../shared a user may load as runs, under its
     # recognised headers (the two N of Luo et al.'s curves named), and the bundled tables of
     # datasets/ that hold N, D or C but no loss (a constant loss added: only their counts
     # are checked)
