@@ -22,6 +22,11 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "datasets" / "synthetic_chi
     # nested: the innermost subcommand's options and help
     (["curves", "fit", "logs.csv", "--metod", "ar1"],
      "did you mean --method? (see `scalinglaws curves fit --help`)"),
+    # predict's --N and --D: one flag in tasks fit, which says so once (it named the
+    # commands that take them, as if tasks fit had no target)
+    (["tasks", "fit", "tasks.csv", "--N", "7B", "--D", "140B"],
+     "unrecognized arguments: --N 7B --D 140B; the target model is one flag here: --target "
+     "N=7B,D=140B (several targets: repeat --target) (see `scalinglaws tasks fit --help`)"),
 ])
 def test_an_unknown_option_gets_the_subcommands_close_match(argv, expected, capsys):
     assert main(argv) == 2

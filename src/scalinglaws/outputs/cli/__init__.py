@@ -59,6 +59,10 @@ class _Parser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
         # No option of ours looks like a number: any "-<digit>" or "-.<digit>" is a value.
         self._negative_number_matcher = re.compile(r"^-\.?\d")
+        #: flags of other commands that mean one of this command's, lower case -> what to
+        #: say (``tasks fit``: "--n" -> "the target model is --target N=...,D=..."), said
+        #: in place of the commands that take them
+        self.flag_hints: dict = {}
 
     def error(self, message):
         self.exit(2, f"scalinglaws: error: {message} (see `{self.prog} --help`)\n")
@@ -161,6 +165,10 @@ class _Parser(argparse.ArgumentParser):
             typed = extra.split("=", 1)[0].lower()
             if typed in options:
                 matches = [typed]
+            elif typed in self.flag_hints:
+                if self.flag_hints[typed] not in elsewhere:
+                    elsewhere.append(self.flag_hints[typed])
+                continue
             elif typed in (owners or {}):
                 commands = [f"`{prog}`" for prog in owners[typed]]
                 shown = named_list(commands, 4)

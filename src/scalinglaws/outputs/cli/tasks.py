@@ -148,6 +148,9 @@ def register(sub) -> None:
     p.add_argument("--target", action="append", metavar="N=...,D=...",
                    help="the target model: parameters and tokens with unit suffixes, e.g. "
                         "--target N=13.2B,D=5T")
+    hint = ("the target model is one flag here: --target N=7B,D=140B (several targets: "
+            "repeat --target)")
+    p.flag_hints.update({"--n": hint, "--d": hint})
     p.add_argument("--target-run", metavar="RUN",
                    help="a run of the table to compare with (its N and D unless --target "
                         "gives them): what it reached, and the errors")
