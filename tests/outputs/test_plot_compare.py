@@ -101,6 +101,20 @@ def test_many_groups_get_distinct_colours_and_legends_below_the_panels(tmp_path)
     lines = [line for line in right.get_lines() if line.get_label() in names]
     assert len(lines) == 11  # every group but the reference (its dashed line)
     assert len({to_hex(line.get_color()) for line in lines}) == 11
+    # tab20 in its own order put each light colour beside its strong twin, both solid
+    # (Porian's 15 settings read as pairs): twins now differ in line style
+    from matplotlib import colormaps
+
+    tab20 = [to_hex(c) for c in colormaps["tab20"].colors]
+    pair = {line: tab20.index(to_hex(line.get_color())) // 2 for line in lines}
+    for i, one in enumerate(lines):
+        for other in lines[i + 1:]:
+            if pair[one] == pair[other]:  # a strong colour and its light twin
+                assert one.get_linestyle() != other.get_linestyle()
+    # the bands' one entry follows every group's line, before the reference's
+    texts = legend_texts(right)
+    band = [i for i, t in enumerate(texts) if "bootstrap percentile" in t]
+    assert band == [len(texts) - 2] and texts[-1].endswith("(reference)")
     for ax in (left, right):
         box = ax.get_legend().get_window_extent()
         assert box.y1 < ax.get_window_extent().y0  # below the axes, off the data

@@ -101,12 +101,13 @@ def compare_groups(comparison, runs=None, *, compute=None, axes=None, figsize=No
         height = 4.6 + (0.17 * (len(comparison.groups) + 2) if many else 0.0)
         _, (left, right) = pyplot().subplots(1, 2, figsize=figsize or (11, height),
                                                layout="constrained")
-    colour = _group_colours(comparison.groups)
+    style = _group_styles(comparison.groups)
     if comparison.approach == "parametric":
-        _parametric(comparison, runs, grid, left, right, colour)
+        banded = _parametric(comparison, runs, grid, left, right, style)
     else:
-        _isoflop(comparison, grid, left, right, colour)
-    right.axhline(1.0, color=colour[comparison.reference], lw=1, ls="--",
+        banded = _isoflop(comparison, grid, left, right, style)
+    _band_legend(right, comparison.confidence_level, banded)
+    right.axhline(1.0, color=style[comparison.reference]["color"], lw=1, ls="--",
                   label=f"{comparison.reference} (reference)")
     for ax in (left, right):
         plain_log_ticks(ax, "y")  # short log axes read better in plain numbers
@@ -120,18 +121,39 @@ def compare_groups(comparison, runs=None, *, compute=None, axes=None, figsize=No
     return left, right
 
 
-def _group_colours(groups) -> dict:
-    """A colour per group: the style's cycle while it has enough colours, else tab20 (and
-    evenly spaced colours of a continuous map beyond 20), so no two groups share one."""
+def _group_styles(groups) -> dict:
+    """A line style per group (``color``, ``ls``): the style's colour cycle while it has
+    enough colours, solid; else tab20's ten strong colours solid, then its ten light ones
+    dashed (tab20 in its own order puts each light colour beside its strong one, and
+    Porian's 15 settings read as pairs of near-twins), and evenly spaced colours of a
+    continuous map beyond 20; so no two groups share a colour."""
     colours = pyplot().rcParams["axes.prop_cycle"].by_key()["color"]
-    if len(groups) > len(colours):
-        from matplotlib import colormaps
+    if len(groups) <= len(colours):
+        return {g: {"color": colours[i], "ls": "-"} for i, g in enumerate(groups)}
+    from matplotlib import colormaps
 
-        if len(groups) <= 20:
-            colours = list(colormaps["tab20"].colors)
-        else:
-            colours = [colormaps["turbo"](t) for t in np.linspace(0.05, 0.95, len(groups))]
-    return {g: colours[i % len(colours)] for i, g in enumerate(groups)}
+    if len(groups) <= 20:
+        tab20 = list(colormaps["tab20"].colors)
+        colours = tab20[0::2] + tab20[1::2]
+        return {g: {"color": colours[i], "ls": "-" if i < 10 else (0, (4, 1.5))}
+                for i, g in enumerate(groups)}
+    colours = [colormaps["turbo"](t) for t in np.linspace(0.05, 0.95, len(groups))]
+    return {g: {"color": colours[i], "ls": "-"} for i, g in enumerate(groups)}
+
+
+def _band_alpha(n_groups: int) -> float:
+    """Opacity of one group's band: 0.2 for a few groups; fainter for many, so a dozen
+    overlapping bands stay light enough for the lines to read through."""
+    return max(0.06, 0.2 * min(1.0, _LEGEND_INSIDE_UP_TO / max(n_groups, 1)))
+
+
+def _band_legend(ax, level, drawn: bool):
+    """One legend entry for every band, after the groups' lines (a zero-area band at the
+    reference's 1, which every panel's range holds)."""
+    if drawn:
+        x = ax.get_lines()[0].get_xdata()[:1]
+        ax.fill_between(x, 1.0, 1.0, color="0.5", alpha=0.3, lw=0,
+                        label=f"{100 * level:g}% bootstrap percentile intervals (shaded)")
 
 
 def _reference_on_axis(reference, otherwise: str) -> str:
@@ -140,34 +162,28 @@ def _reference_on_axis(reference, otherwise: str) -> str:
     return str(reference) if len(str(reference)) <= _NAME_ON_AXIS_UP_TO else otherwise
 
 
-def _band_label(ax, level):
-    """The band's legend entry, once per panel."""
-    if getattr(ax, "_scalinglaws_band", False):
-        return None
-    ax._scalinglaws_band = True
-    return f"{100 * level:g}% bootstrap percentile intervals (shaded)"
-
-
-def _parametric(comparison, runs, grid, left, right, colour):
+def _parametric(comparison, runs, grid, left, right, style) -> bool:
+    """Draws the panels; whether any band was drawn."""
     from ...analysis.compare import effective_compute_multiplier
     from ...analysis.extrapolate import compute_optimal
 
     fit, draws, level = comparison.fit, comparison.draws, comparison.confidence_level
+    alpha = _band_alpha(len(comparison.groups))
     for group in comparison.groups:
+        colour = {group: style[group]["color"]}
         if runs is not None:
             mask = runs.frame[comparison.group_column].to_numpy() == group
             left.scatter(runs.C[mask], runs.loss[mask], s=9, alpha=0.5, color=colour[group])
         left.plot(grid, compute_optimal(fit[group], grid, draws=False).loss,
-                  color=colour[group], lw=1.8, label=f"{group}: L*(C)")
+                  lw=1.8, label=f"{group}: L*(C)", **style[group])
         if group == comparison.reference:
             continue
         out = effective_compute_multiplier(fit, group, comparison.reference, compute=grid,
                                            draws=draws, confidence_level=level)
-        right.plot(grid, out["multiplier"], color=colour[group], lw=1.8, label=str(group))
+        right.plot(grid, out["multiplier"], lw=1.8, label=str(group), **style[group])
         if draws is not None:
             high = np.where(np.isfinite(out["high"]), out["high"], np.nan)
-            right.fill_between(grid, out["low"], high, color=colour[group], alpha=0.2, lw=0,
-                               label=_band_label(right, level))
+            right.fill_between(grid, out["low"], high, color=colour[group], alpha=alpha, lw=0)
     left.set_yscale("log")
     left.set_ylabel(LABELS["loss"])
     left.set_title("runs and each group's compute-optimal loss", fontsize=10)
@@ -175,9 +191,11 @@ def _parametric(comparison, runs, grid, left, right, colour):
     right.set_ylabel("effective-compute multiplier over "
                      + _reference_on_axis(comparison.reference, "the reference"))
     right.set_title("compute the reference needs for the group's loss / C", fontsize=10)
+    return draws is not None and len(comparison.groups) > 1
 
 
-def _isoflop(comparison, grid, left, right, colour):
+def _isoflop(comparison, grid, left, right, style) -> bool:
+    """Draws the panels; whether any band was drawn."""
     from ...analysis.compare_isoflop import log_n_opt_draws
 
     result, level = comparison.fit, comparison.confidence_level
@@ -185,24 +203,28 @@ def _isoflop(comparison, grid, left, right, colour):
     ref_line = np.log(result[reference].predict_optimal(grid)["N"].to_numpy())
     ref_draws = log_n_opt_draws(result[reference], grid)
     tail = 50 * (1 - level)
+    alpha, banded = _band_alpha(len(comparison.groups)), False
     for group in comparison.groups:
+        colour = {group: style[group]["color"]}
         table = result[group].budgets
         used = table[table["used"]]
         line = np.log(result[group].predict_optimal(grid)["N"].to_numpy())
         left.scatter(used["C"], used["N_opt"], s=16, color=colour[group])
-        left.plot(grid, np.exp(line), color=colour[group], lw=1.5,
-                  label=f"{group}: a = {result[group].a:.3f}")
+        left.plot(grid, np.exp(line), lw=1.5, label=f"{group}: a = {result[group].a:.3f}",
+                  **style[group])
         if group == reference:
             continue
-        right.plot(grid, np.exp(line - ref_line), color=colour[group], lw=1.8, label=str(group))
+        right.plot(grid, np.exp(line - ref_line), lw=1.8, label=str(group), **style[group])
         draws = log_n_opt_draws(result[group], grid)
         if draws is not None and ref_draws is not None:
             low, high = np.nanpercentile(draws - ref_draws, [tail, 100 - tail], axis=0)
-            right.fill_between(grid, np.exp(low), np.exp(high), color=colour[group], alpha=0.2,
-                               lw=0, label=_band_label(right, level))
+            right.fill_between(grid, np.exp(low), np.exp(high), color=colour[group],
+                               alpha=alpha, lw=0)
+            banded = True
     left.set_yscale("log")
     left.set_ylabel("compute-optimal " + LABELS["N"])
     left.set_title("IsoFLOP minima and N_opt ∝ C^a per group", fontsize=10)
     right.set_yscale("log")
     right.set_ylabel(f"N_opt(group) / N_opt({_reference_on_axis(reference, 'reference')})")
     right.set_title("compute-optimal model size relative to the reference", fontsize=10)
+    return banded
