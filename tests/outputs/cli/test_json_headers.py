@@ -91,6 +91,7 @@ COMMANDS = {
               "20"], "scalinglaws.plan"),
     "isoflop": (["isoflop", "{sweep}"], "scalinglaws.isoflop"),
     "isoflop --by": (["isoflop", "{recipes}", "--by", "recipe"], "scalinglaws.isoflop"),
+    "isoflop --C": (["isoflop", "{sweep}", "--C", "1e22"], "scalinglaws.isoflop"),
     "envelope": (["envelope", "{checkpoints}", "--points", "300", "--C", "1e22"],
                  "scalinglaws.envelope"),
     "envelope --by": (["envelope", "{settings}", "--points", "300", "--by", "setting"],

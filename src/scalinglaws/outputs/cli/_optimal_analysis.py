@@ -11,8 +11,8 @@ its intervals are; ``--json`` and ``--out x.json`` the ``scalinglaws.optimal`` d
 ``attrs``: ``interval``, ``method``, ``confidence_level``, ``flops_per_token``,
 ``n_draws``, then ``rows``); ``--out x.csv`` the rows. ``--group VALUE`` picks one
 analysis of an ``isoflop --by`` / ``envelope --by`` document, as ``group=`` does for
-``load_isoflop`` and ``load_envelope``. ``envelope --C`` prints the same lines after its
-analysis (:func:`allocation_lines`).
+``load_isoflop`` and ``load_envelope``. ``isoflop --C`` and ``envelope --C`` print the same
+lines after their analysis (:func:`allocation_lines`).
 """
 
 from __future__ import annotations
