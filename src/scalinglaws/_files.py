@@ -39,8 +39,9 @@ from ._json_text import MAX_JSON_DEPTH, json_text, parse_json, read_bounded  # n
 
 #: (the JSON readers and writer live in :mod:`._json_text`; imported from here as before)
 
-__all__ = ["atomic_write", "atomic_output", "check_output_path", "file_kind", "parse_json",
-           "read_bounded", "json_text", "MAX_JSON_DEPTH", "writes_into_stream", "same_file"]
+__all__ = ["atomic_write", "atomic_output", "check_output_path", "document_kind", "file_kind",
+           "parse_json", "read_bounded", "json_text", "MAX_JSON_DEPTH", "writes_into_stream",
+           "same_file"]
 
 #: suffix -> kind of file; an existing file is only replaced by one of the same kind
 _KINDS = {".json": "json", ".csv": "table", ".tsv": "table", ".tab": "table",
@@ -337,6 +338,14 @@ def _document_kind(path: Path) -> str | None:
         return None
     kind = doc.get("kind") if isinstance(doc, dict) else None
     return kind if isinstance(kind, str) and kind.startswith("scalinglaws.") else None
+
+
+def document_kind(path) -> str | None:
+    """The top-level ``kind`` of the scalinglaws JSON document at ``path``
+    (``"scalinglaws.fit"``, ``"scalinglaws.isoflop"``...), else None (not a regular file,
+    not a JSON object, unreadable, or no such kind): for a command that reads several
+    kinds of document and dispatches on it (``optimal``: a fit or an analysis)."""
+    return _document_kind(Path(os.fspath(path)))
 
 
 def _a(word: str) -> str:

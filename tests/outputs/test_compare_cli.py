@@ -59,7 +59,7 @@ def test_group_flag_table_out_and_figure(recipes, tmp_path, capsys):
     ([], "--group COLUMN required"),
     (["--group", "recipe", "--bootstrap", "5"], "give at least 20 resamples"),
     (["--group", "nope"], "--group: no column 'nope'"),
-    (["--group", "recipe", "--approach", "isoflop", "--bootstrap", "10"],
+    (["--group", "recipe", "--approach", "isoflop", "--curve", "akima", "--bootstrap", "10"],
      "give --seed-noise SD"),
 ])
 def test_errors_are_one_line(recipes, capsys, extra, message):
@@ -82,13 +82,38 @@ def test_approach_two_on_porian_settings(shared_dir, tmp_path, capsys):
         path, index=False)
     figure = tmp_path / "isoflop.png"
     assert main(["compare", str(path), "--group", "setting", "--reference", TUNED,
-                 "--approach", "isoflop", "--seed-noise", "0.005", "--bootstrap", "100",
+                 "--approach", "isoflop", "--curve", "akima", "--seed-noise", "0.005",
+                 "--bootstrap", "100",
                  "--json", "--figure", str(figure)]) == 0
     doc = json.loads(capsys.readouterr().out.split("\n" + str(figure))[0])
     row = next(r for r in doc["differences"] if r["quantity"] == "a")
     assert doc["approach"] == "isoflop" and row["group"] == KAPLAN
     assert row["difference_low"] > 0 and row["differs"]
     assert figure.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_curve_means_what_it_means_in_isoflop(recipes, capsys):
+    """`--curve` had two defaults: parabola in `isoflop`, akima in `compare --approach
+    isoflop`, which then refused to bootstrap without --seed-noise. One default now, and
+    the comparison's analyses are `isoflop`'s for the same flags."""
+    from scalinglaws.outputs.cli import build_parser
+
+    def default(command):
+        parser = next(a for a in build_parser()._actions if hasattr(a, "choices")
+                      and isinstance(a.choices, dict) and command in a.choices).choices[command]
+        action = next(a for a in parser._actions if "--curve" in a.option_strings)
+        return action.default, action.help
+
+    (iso, iso_help), (cmp, cmp_help) = default("isoflop"), default("compare")
+    assert iso == cmp == "parabola"
+    assert "default parabola" in iso_help and "default parabola" in cmp_help
+    path, _ = recipes
+    assert main(["compare", str(path), "--group", "recipe", "--approach", "isoflop",
+                 "--bootstrap", "20", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["approach"] == "isoflop"
+    assert json.dumps(doc).count('"curve": "parabola"') >= 1
+    assert '"curve": "akima"' not in json.dumps(doc)
 
 
 def test_a_multiplier_from_laws_that_misfit_says_why(shared_dir, tmp_path, capsys):

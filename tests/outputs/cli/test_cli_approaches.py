@@ -230,3 +230,56 @@ def test_a_budget_with_too_few_runs_reads_the_same_in_the_warning_and_the_table(
     reason = ("too_few_points: 4 runs (4 distinct sizes); a budget needs 5 runs and 3 distinct "
               "sizes (min_points= in Python, --min-points on the command line)")
     assert reason in captured.out and f"({reason})" in captured.err
+
+
+def test_isoflop_C_gives_predict_optimal_at_those_budgets(halves, tmp_path, capsys):
+    """`isoflop --C`, as `envelope --C`: after the analysis, N_opt and D_opt at each budget
+    with predict_optimal's intervals, printed as `optimal` prints them and under
+    ``optimal`` in the document (with ``interval``, ``method`` and ``n_draws``), which
+    loads back and gives `optimal` the same rows. Before, isoflop had no --C."""
+    from scalinglaws.outputs.cli._tables import format_table
+
+    out = tmp_path / "iso.json"
+    assert main(["isoflop", str(DATA), "--bootstrap", "30", "--C", "1e22", "1e23",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    library = sl.isoflop_fit(sl.load_runs(DATA), n_resamples=30, rng=0)
+    table = library.predict_optimal([1e22, 1e23])
+    doc = json.loads(out.read_text())
+    assert doc["optimal"] == table.to_dict(orient="records")
+    assert (doc["interval"], doc["method"], doc["n_draws"]) == (
+        "confidence", table.attrs["method"], 30)
+    assert library.summary() in printed
+    assert "compute-optimal allocation at --C" in printed and format_table(table) in printed
+    assert "confidence intervals: 95% two-sided (bootstrap percentile" in printed
+    # the document is still the analysis: it loads, and `optimal` on it gives those rows
+    loaded = load_isoflop(out)
+    assert loaded.to_dict() == {key: value for key, value in doc.items()
+                                if key not in ("interval", "method", "n_draws", "optimal")}
+    assert main(["optimal", str(out), "--C", "1e22", "1e23", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["rows"] == doc["optimal"]
+    # a t interval (no resamples) has no draws behind it; --by: each group its own rows
+    assert main(["isoflop", str(halves), "--by", "half", "--C", "1e22", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    for group in doc["groups"]:
+        theirs = isoflop_from_dict({"kind": doc["kind"], **{
+            k: v for k, v in group.items() if k != "group"}}).predict_optimal(1e22)
+        assert group["optimal"] == theirs.to_dict(orient="records")
+        assert (group["method"], group["n_draws"]) == (theirs.attrs["method"], 0)
+    # without --C the document is the analysis' own, as before
+    assert main(["isoflop", str(DATA), "--json"]) == 0
+    assert not {"optimal", "interval", "method", "n_draws"} & set(
+        json.loads(capsys.readouterr().out))
+
+
+def test_a_document_s_n_draws_is_at_most_its_resamples(tmp_path, capsys):
+    out = tmp_path / "iso.json"
+    assert main(["isoflop", str(DATA), "--bootstrap", "20", "--C", "1e22", "--out",
+                 str(out)]) == 0
+    capsys.readouterr()
+    doc = json.loads(out.read_text())
+    doc["n_draws"] = 21
+    out.write_text(json.dumps(doc))
+    with pytest.raises(sl.InputError, match=r"field n_draws must be at most options.n_resamples "
+                                            r"\(20\), got 21"):
+        load_isoflop(out)

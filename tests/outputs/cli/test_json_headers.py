@@ -48,6 +48,11 @@ def files(tmp_path_factory):
 
     paths["checkpoints"] = folder / "checkpoints.csv"
     synthetic_training_curves(rng=0).to_frame().to_csv(paths["checkpoints"], index=False)
+    paths["isoflop"] = folder / "isoflop.json"
+    assert main(["isoflop", str(SWEEP), "--out", str(paths["isoflop"])]) == 0
+    paths["envelope"] = folder / "envelope.json"
+    assert main(["envelope", str(paths["checkpoints"]), "--points", "300", "--out",
+                 str(paths["envelope"])]) == 0
     paths["settings"] = folder / "settings.csv"
     pd.concat([synthetic_training_curves(rng=i).to_frame().assign(setting=name)
                for i, name in enumerate(["a", "b"])]).to_csv(paths["settings"], index=False)
@@ -75,6 +80,9 @@ COMMANDS = {
     "fit": (["fit", "{sweep}"], "scalinglaws.fit"),
     "predict": (["predict", "{fit}", "--N", "1B", "--D", "20B"], "scalinglaws.predict"),
     "optimal": (["optimal", "{fit}", "--C", "1e21"], "scalinglaws.optimal"),
+    # N_opt and D_opt of an analysis (Approach 2, Approach 1): the same document
+    "optimal isoflop": (["optimal", "{isoflop}", "--C", "1e21"], "scalinglaws.optimal"),
+    "optimal envelope": (["optimal", "{envelope}", "--C", "1e21"], "scalinglaws.optimal"),
     "diagnose": (["diagnose", "{fit}", "--N", "1B", "--D", "20B"], "scalinglaws.diagnose"),
     "diagnose several": (["diagnose", "{fit}", "--N", "1B", "2B", "--D", "20B"],
                          "scalinglaws.diagnose"),
@@ -83,6 +91,7 @@ COMMANDS = {
               "20"], "scalinglaws.plan"),
     "isoflop": (["isoflop", "{sweep}"], "scalinglaws.isoflop"),
     "isoflop --by": (["isoflop", "{recipes}", "--by", "recipe"], "scalinglaws.isoflop"),
+    "isoflop --C": (["isoflop", "{sweep}", "--C", "1e22"], "scalinglaws.isoflop"),
     "envelope": (["envelope", "{checkpoints}", "--points", "300", "--C", "1e22"],
                  "scalinglaws.envelope"),
     "envelope --by": (["envelope", "{settings}", "--points", "300", "--by", "setting"],

@@ -3,8 +3,8 @@ header every JSON document of a command starts with."""
 
 from __future__ import annotations
 
-__all__ = ["document_header", "format_table", "json_document", "table_document",
-           "table_records"]
+__all__ = ["document_header", "format_table", "interval_line", "json_document",
+           "table_document", "table_records"]
 
 
 def format_table(frame) -> str:
@@ -33,6 +33,16 @@ def format_table(frame) -> str:
     for i in range(len(frame)):
         lines.append("  ".join(shown[n][i].rjust(widths[n]) for n in shown))
     return "\n".join(lines)
+
+
+def interval_line(level: float, method: str | None, n_draws: int | None = 0) -> str:
+    """The line under a table with confidence intervals: their level and how they were
+    made, in the words of the result's own ``method`` (a 0.8 interval looks like a 0.95
+    one otherwise); without a ``method``, a bootstrap percentile one over draws, else the
+    delta method. ``optimal`` and ``predict`` print it, of a fit or of an analysis."""
+    source = method or ("bootstrap percentile" if n_draws else "delta method")
+    over = f", over {n_draws} draws" if n_draws and "bootstrap" in source else ""
+    return f"confidence intervals: {100 * level:g}% two-sided ({source}{over})"
 
 
 def _formatter(name: str, values, fmt_count):

@@ -11,7 +11,8 @@ from ._common import (FIGURE_FORMATS, UNITS, add_bootstrap_options, add_budget_o
                       add_group_option, add_output_options, add_quantity_options, add_seed_option, for_each_group, positive_float,
                       positive_int, print_json, probability, quantities, runs_from_args,
                       show_progress, write_output, save_figure, clusters_from_flag)
-from ._tables import format_table, table_records
+from ._optimal_analysis import allocation_lines
+from ._tables import table_records
 
 #: ``schema_version`` of the document ``backtest`` prints (``--json``) and writes (``--out``),
 #: stamped with its ``kind`` and the package version by ``_common.print_json`` /
@@ -44,10 +45,31 @@ def _seed_streams(args, runs):
                 if args.by else [args.seed])
 
 
+def _with_allocation(document: dict, result, budgets):
+    """``isoflop --C``: the analysis' document with predict_optimal's rows at ``budgets``
+    under ``optimal`` and what their intervals are (``interval``, ``method``, ``n_draws``:
+    the resampled lines behind them, 0 for a t interval), as ``envelope --C`` writes them;
+    and that table (None without --C, the document then the analysis' own)."""
+    if budgets is None:
+        return document, None
+    table = result.predict_optimal(budgets)
+    return {**document, "interval": table.attrs["interval"], "method": table.attrs["method"],
+            "n_draws": table.attrs.get("n_draws", 0), "optimal": table_records(table)}, table
+
+
+def _print_allocation(result, table) -> None:
+    """The rows at --C after an analysis (``isoflop``, ``envelope``), as ``optimal`` on
+    its saved document prints them."""
+    if table is not None:
+        print("\ncompute-optimal allocation at --C")
+        print("\n".join(allocation_lines(result, table)))
+
+
 def cmd_isoflop(args) -> int:
     from ...fitting.isoflop import SCHEMA_VERSION, isoflop_fit
 
     budget = _budget_options(args)
+    budgets = quantities(args, ("C",))["C"] if args.C is not None else None
     runs = runs_from_args(args)
     documents = []
     # one call per group (so that warnings name their group), seeded as the library does
@@ -61,7 +83,7 @@ def cmd_isoflop(args) -> int:
                              seed_noise=args.seed_noise,
                              confidence_level=args.confidence_level, rng=next(streams),
                              flops_per_token=args.flops_per_token)
-        document = result.to_dict()
+        document, table = _with_allocation(result.to_dict(), result, budgets)
         if args.by:  # each group drew from a child of --seed: the seed recorded is --seed's,
             # as isoflop_fit(runs, groups=..., rng=seed) records it
             document["options"]["seed"] = args.seed
@@ -69,6 +91,7 @@ def cmd_isoflop(args) -> int:
         documents.append(document)
         if not args.json:
             print(result.summary())
+            _print_allocation(result, table)
     # --by: one document naming its groups (kind scalinglaws.isoflop, like one analysis,
     # so that a re-run replaces it; load_isoflop(path, group=...) reads one)
     document = {"by": args.by, "groups": documents} if args.by else documents[0]
@@ -102,7 +125,6 @@ def _envelope_document(result, budgets) -> tuple[dict, "object"]:
 
 
 def _print_envelope(result, table, budgets) -> None:
-    level = f"{100 * result.confidence_level:g}%"
     print(result.summary())
     ratios = result.flops_per_token_range
     compute = (f"C = {result.flops_per_token:g} N D" if ratios is None else
@@ -111,15 +133,7 @@ def _print_envelope(result, table, budgets) -> None:
     print(f"\nfitted lines (C in FLOP; N parameters, D tokens; {compute})")
     print(f"  N_opt = {result.N_coef:.4g} * C^{result.a:.4f}")
     print(f"  D_opt = {result.D_coef:.4g} * C^{result.b:.4f}")
-    if budgets is None:
-        return
-    print(f"\ncompute-optimal allocation at --C ({level} confidence intervals: "
-          f"{table.attrs['method']})")
-    print(format_table(table))
-    if result.N_line_bootstrap is None:
-        print("note: without --bootstrap these are the regression's t intervals, which take "
-              "the envelope's dependent points as independent and are far too narrow: add "
-              "--bootstrap N (e.g. 200) before quoting them")
+    _print_allocation(result, table if budgets is not None else None)
 
 
 def cmd_envelope(args) -> int:
@@ -227,6 +241,10 @@ def register(sub) -> None:
                    help="polynomial degree for --curve poly (default 2)")
     p.add_argument("--min-points", type=positive_int, default=5, metavar="K",
                    help="fewest runs a budget needs (default 5)")
+    add_quantity_options(p, ("C",), help={
+        "C": "compute budgets in FLOP at which to predict N_opt (parameters) and D_opt "
+             "(tokens) after the analysis, e.g. 1e22 5.76e23 (as `optimal` on its --out "
+             "file; --budgets and --compute are the same flag)"})
     add_by_option(p)
     add_bootstrap_options(p, what="each budget's profile (residuals of the polynomial, or "
                                "--seed-noise)")
@@ -235,7 +253,8 @@ def register(sub) -> None:
                         "each profile with (e.g. 0.005; needed with --curve akima, which has "
                         "no residuals to resample)")
     add_seed_option(p)
-    add_output_options(p, "json", what="the analysis (JSON)")
+    add_output_options(p, "json", what="the analysis (JSON; with --C its rows under "
+                                        "optimal)")
     p.set_defaults(func=cmd_isoflop)
 
     p = sub.add_parser("envelope", help="Hoffmann's Approach 1: minimum over training curves "

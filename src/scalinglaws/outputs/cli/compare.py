@@ -46,8 +46,8 @@ def cmd_compare(args) -> int:
             raise InputError("--shared and --losses apply to --approach parametric")
         if args.curve == "akima" and args.bootstrap and args.seed_noise is None:
             raise InputError("--approach isoflop with --curve akima resamples the losses by seed "
-                             "noise (it is the default curve here, as in Porian et al.): give "
-                             "--seed-noise SD (e.g. 0.005), --curve parabola for a residual "
+                             "noise (Akima's interpolant has no residuals): give --seed-noise "
+                             "SD (e.g. 0.005), --curve parabola (the default) for a residual "
                              "bootstrap, or --bootstrap 0 for intervals from the regression's "
                              "standard errors")
         analysis = isoflop_fit(runs, groups=args.group, curve=args.curve,
@@ -115,11 +115,16 @@ def register(sub) -> None:
                    help="losses at which to give the multipliers (nats per token)")
     p.add_argument("--all-pairs", action="store_true",
                    help="compare every pair of groups, not only each group with the reference")
-    p.add_argument("--curve", default="akima", choices=["parabola", "poly", "akima"],
-                   help="--approach isoflop: the per-budget curve (default akima)")
+    # the same default as `isoflop --curve` (it was akima here, which then refused to
+    # bootstrap without --seed-noise): one flag, one meaning
+    p.add_argument("--curve", default="parabola", choices=["parabola", "poly", "akima"],
+                   help="--approach isoflop: the per-budget curve of loss against log N, as "
+                        "in `isoflop` (default parabola; akima, as Porian et al., needs "
+                        "--seed-noise to bootstrap)")
     p.add_argument("--seed-noise", type=positive_float, default=None, metavar="SD",
-                   help="--approach isoflop with --curve akima: relative seed-to-seed SD of "
-                        "the loss for the resampling (e.g. 0.005)")
+                   help="--approach isoflop with --bootstrap: relative seed-to-seed SD of the "
+                        "loss to resample each profile with, as in `isoflop` (e.g. 0.005; "
+                        "needed with --curve akima)")
     add_bootstrap_options(p, default=200, what="the runs within each group")
     add_seed_option(p)
     add_jobs_option(p)

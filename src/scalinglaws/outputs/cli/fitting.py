@@ -19,7 +19,7 @@ from ._common import (UNITS, add_bootstrap_options, add_cluster_option,
                       runs_from_args, show_progress, worker_count, write_output,
                       clusters_from_flag)
 from ._runs import flops_per_token_for, with_row_selection
-from ._tables import format_table
+from ._tables import format_table, interval_line
 
 #: ``schema_version`` of the JSON documents ``predict``, ``optimal`` and ``diagnose`` print
 #: (``--json``) and write (``--out x.json``); ``_common.print_json`` / ``write_output``
@@ -246,9 +246,7 @@ def _print_level(args, level, n_draws, method: str, *,
         return
     # every interval over draws (predict, optimal) is a percentile one, whatever method
     # the fit's bootstrap had (scalinglaws.predict warns when that differs)
-    source = method or ("bootstrap percentile" if n_draws else "delta method")
-    over = f", over {n_draws} draws" if n_draws and "bootstrap" in source else ""
-    print(f"\nconfidence intervals: {100 * level:g}% two-sided ({source}{over})")
+    print("\n" + interval_line(level, method, n_draws))
     if prediction_method is not None:
         print(f"prediction intervals: {100 * level:g}% two-sided ({prediction_method}: "
               "delta-method parameter term, or the confidence interval where wider, plus "
@@ -257,7 +255,16 @@ def _print_level(args, level, n_draws, method: str, *,
 
 def cmd_optimal(args) -> int:
     from ...analysis.allocation import compute_optimal
+    from ._optimal_analysis import optimal_of_analysis, refuse_other_document
 
+    # FILE is a fit, or an IsoFLOP or envelope analysis (by its document's kind)
+    kind = refuse_other_document(args.fit)
+    if kind is not None:
+        return optimal_of_analysis(args, kind)
+    if args.group is not None:
+        raise InputError(f"--group {args.group!r} picks one analysis of an `isoflop --by` or "
+                         f"`envelope --by` document; {args.fit} is not one (a fit has no "
+                         "groups): leave --group out")
     result = _load_fit(args)
     # k: --flops-per-token when typed (noted if it is not the fit's), else the fit's own
     k = flops_per_token_for(args, result)
@@ -455,14 +462,26 @@ def register(sub) -> None:
                                    "available: the allocation then repeats data (epochs = D/U) "
                                    "where that pays (Muennighoff et al. 2023; bootstrap "
                                    "percentile intervals when the fit holds a bootstrap). "
+                                   "Also from an IsoFLOP analysis (`isoflop --out`, "
+                                   "Approach 2) or an envelope analysis (`envelope --out`, "
+                                   "Approach 1): N and D from its power laws through the "
+                                   "optima, with the intervals it gives (the resampled "
+                                   "lines', else the line's t interval) at its own level; "
+                                   "--group VALUE picks one analysis of a --by document. "
                                    + UNITS)
-    add_fit_argument(p)
+    p.add_argument("fit", metavar="FILE",
+                   help="a fit written by `scalinglaws fit --out`, or an analysis written by "
+                        "`scalinglaws isoflop --out` or `scalinglaws envelope --out`")
     add_quantity_options(p, ("C", "U"), required=("C",),
                          help={"C": "training budgets in FLOP (1 PF-day = 8.64e19 FLOP)",
                                "U": "unique tokens available, for a data_constrained fit, "
                                     "e.g. 25B; one value, or one per budget"})
     add_flops_per_token_option(p, from_fit="")
     add_confidence_level_option(p, from_fit=True)
+    p.add_argument("--group", metavar="VALUE",
+                   help="with an `isoflop --by` or `envelope --by` document: the group whose "
+                        "analysis to use (as load_isoflop(path, group=...)); without it the "
+                        "error lists the groups")
     add_output_options(p, None, what="the allocation table",
                        schema_version=OPTIMAL_SCHEMA_VERSION)
     p.set_defaults(func=cmd_optimal)

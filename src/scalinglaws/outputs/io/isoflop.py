@@ -17,7 +17,10 @@ highest C/(N_opt D_opt) of the used budgets), when D* did not come from one k
 (``flop_model`` ``"runs"``: the runs' own C/(N D); ``"flops"``: the user's FLOP model);
 version 1 wrote the runs' unused k there and no range, and loads with no k (None), as
 the envelope's version 1 does. ``scalinglaws isoflop --by`` documents hold each group's
-analysis in its own version.
+analysis in its own version. ``scalinglaws isoflop --C`` adds ``predict_optimal``'s rows at
+those budgets (``optimal``) and what their intervals are (``interval``, ``method``,
+``n_draws``: the resampled lines behind them, 0 for a t interval), as ``envelope --C``
+does; the loader checks them and leaves them (they follow from the analysis).
 
 Examples
 --------
@@ -198,6 +201,9 @@ def _check_meaning(doc: dict, source: str) -> None:
     check_resampled(doc, "log_N_opt_draws", used, source)
     if n_resamples and any(len(row) != n_resamples for row in doc["log_N_opt_draws"]):
         _fail(source, "log_N_opt_draws", f"must have {n_resamples} resamples in each row")
+    if doc.get("n_draws", 0) > n_resamples:  # `isoflop --C`: the lines behind its intervals
+        _fail(source, "n_draws", f"must be at most options.n_resamples ({n_resamples}), got "
+                                 f"{doc['n_draws']}")
 
 
 def _check_compute(doc: dict, source: str) -> None:
