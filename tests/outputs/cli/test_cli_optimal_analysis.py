@@ -127,7 +127,7 @@ def test_group_picks_one_analysis_of_a_by_document(name, loader, command, docume
                                                    capsys):
     capsys.readouterr()
     path = documents[name]
-    assert main(["optimal", str(path), "--group", "b", "--C", "1e22", "--json"]) == 0
+    assert main(["optimal", str(path), "--group-value", "b", "--C", "1e22", "--json"]) == 0
     doc = _json(capsys)
     table = loader(path, group="b").predict_optimal(1e22)
     assert doc["rows"] == table.to_dict(orient="records")
@@ -135,28 +135,28 @@ def test_group_picks_one_analysis_of_a_by_document(name, loader, command, docume
     assert doc["rows"] != loader(path, group="a").predict_optimal(1e22).to_dict(
         orient="records")
     # the readable table says which analysis it came from
-    assert main(["optimal", str(path), "--group", "b", "--C", "1e22"]) == 0
+    assert main(["optimal", str(path), "--group-value", "b", "--C", "1e22"]) == 0
     assert "half = b" in capsys.readouterr().out
     # without --group: the groups, and the flag that picks one (not Python's group=)
     assert main(["optimal", str(path), "--C", "1e22"]) == 2
     message = _error(capsys)
     assert f"one per value of 'half' (`scalinglaws {command} --by half`)" in message
-    assert "--group VALUE" in message and "'a', 'b'" in message
+    assert "--group-value VALUE" in message and "'a', 'b'" in message
     assert "group=" not in message
-    assert main(["optimal", str(path), "--group", "c", "--C", "1e22"]) == 2
+    assert main(["optimal", str(path), "--group-value", "c", "--C", "1e22"]) == 2
     message = _error(capsys)
-    assert "--group 'c'" in message and "'a', 'b'" in message and "group=" not in message
+    assert "--group-value 'c'" in message and "'a', 'b'" in message and "group=" not in message
 
 
 def test_group_is_refused_where_there_is_no_group_to_pick(documents, fit_file, capsys):
     capsys.readouterr()
-    assert main(["optimal", str(documents["iso"]), "--group", "a", "--C", "1e22"]) == 2
+    assert main(["optimal", str(documents["iso"]), "--group-value", "a", "--C", "1e22"]) == 2
     message = _error(capsys)
-    assert "--group 'a'" in message and "one IsoFLOP analysis" in message
+    assert "--group-value 'a'" in message and "one IsoFLOP analysis" in message
     assert "group=" not in message
-    assert main(["optimal", str(fit_file), "--group", "a", "--C", "1e22"]) == 2
+    assert main(["optimal", str(fit_file), "--group-value", "a", "--C", "1e22"]) == 2
     message = _error(capsys)
-    assert "--group" in message and "a fit" in message and "--by" in message
+    assert "--group-value" in message and "a fit" in message and "--by" in message
 
 
 @pytest.mark.parametrize("extra, words", [

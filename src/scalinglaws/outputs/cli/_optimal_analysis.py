@@ -9,7 +9,7 @@ the shapes of ``optimal`` on a fit (:mod:`.fitting`): the table and the line say
 its intervals are; ``--json`` and ``--out x.json`` the ``scalinglaws.optimal`` document
 (header, ``approach``, with a ``--by`` document ``by`` and ``group``, the table's
 ``attrs``: ``interval``, ``method``, ``confidence_level``, ``flops_per_token``,
-``n_draws``, then ``rows``); ``--out x.csv`` the rows. ``--group VALUE`` picks one
+``n_draws``, then ``rows``); ``--out x.csv`` the rows. ``--group-value VALUE`` picks one
 analysis of an ``isoflop --by`` / ``envelope --by`` document, as ``group=`` does for
 ``load_isoflop`` and ``load_envelope``. ``isoflop --C`` and ``envelope --C`` print the same
 lines after their analysis (:func:`allocation_lines`).
@@ -69,17 +69,18 @@ def _refuse_fit_flags(args, kind: str) -> None:
 
 
 def _pick_group(flag, doc, source: str, kind: str):
-    """The group's label ``--group`` names in a ``--by`` document (None in a document of
-    one analysis), in the flag's words: a ``--by`` document without ``--group`` lists its
-    groups, a ``--group`` it does not hold is refused with them, and ``--group`` on one
+    """The group's label ``--group-value`` names in a ``--by`` document (None in a document
+    of one analysis), in the flag's words: a ``--by`` document without it lists its
+    groups, a value it does not hold is refused with them, and ``--group-value`` on one
     analysis is refused. A malformed ``groups`` field is left to the loader."""
     command, one, several, _ = ANALYSES[kind]
     grouped = isinstance(doc, dict) and "groups" in doc and "a" not in doc  # as one_group
     if not grouped:
         if flag is not None:
-            raise InputError(f"--group {flag!r}: {source} holds one {one}, not one per group "
+            raise InputError(f"--group-value {flag!r}: {source} holds one {one}, not one per "
+                             "group "
                              f"(what `scalinglaws {command} --by COLUMN` writes): leave "
-                             "--group out")
+                             "--group-value out")
         return None
     groups = doc.get("groups")
     if not isinstance(groups, list) or not all(isinstance(g, dict) and "group" in g
@@ -89,25 +90,26 @@ def _pick_group(flag, doc, source: str, kind: str):
     by, shown = doc.get("by"), named_list([repr(label) for label in labels], 20)
     if flag is None:
         raise InputError(f"{source}: holds {len(labels)} {several}, one per value of {by!r} "
-                         f"(`scalinglaws {command} --by {by}`): pick one with --group VALUE, "
+                         f"(`scalinglaws {command} --by {by}`): pick one with --group-value "
+                         "VALUE, "
                          f"one of {shown}")
     found = [label for label in labels if str(label) == flag]  # a number given as text
     if not found:
-        raise InputError(f"--group {flag!r}: {source} has no such group among its "
-                         f"{len(labels)} {several} (by {by!r}); --group is one of {shown}")
+        raise InputError(f"--group-value {flag!r}: {source} has no such group among its "
+                         f"{len(labels)} {several} (by {by!r}); --group-value is one of {shown}")
     return found[0]
 
 
 def _load(args, kind: str):
-    """``(analysis, by, group)``: the analysis FILE holds (the ``--group`` one of a ``--by``
-    document), read and checked as ``load_isoflop(path, group=...)`` /
+    """``(analysis, by, group)``: the analysis FILE holds (the ``--group-value`` one of a
+    ``--by`` document), read and checked as ``load_isoflop(path, group=...)`` /
     ``load_envelope(path, group=...)`` read it."""
     from ..._files import parse_json, read_bounded
 
     command, one, _, _ = ANALYSES[kind]
     source, text = read_bounded(args.fit, what=f"{command} file", max_bytes=_MAX_BYTES)
     doc = parse_json(text, source, finite=True)
-    group = _pick_group(args.group, doc, source, kind)
+    group = _pick_group(args.group_value, doc, source, kind)
     if kind == "scalinglaws.isoflop":
         from ..io.isoflop import isoflop_from_dict as from_dict
     else:

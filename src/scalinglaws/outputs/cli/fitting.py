@@ -261,10 +261,10 @@ def cmd_optimal(args) -> int:
     kind = refuse_other_document(args.fit)
     if kind is not None:
         return optimal_of_analysis(args, kind)
-    if args.group is not None:
-        raise InputError(f"--group {args.group!r} picks one analysis of an `isoflop --by` or "
-                         f"`envelope --by` document; {args.fit} is not one (a fit has no "
-                         "groups): leave --group out")
+    if args.group_value is not None:
+        raise InputError(f"--group-value {args.group_value!r} picks one analysis of an "
+                         f"`isoflop --by` or `envelope --by` document; {args.fit} is not one "
+                         "(a fit has no groups): leave --group-value out")
     result = _load_fit(args)
     # k: --flops-per-token when typed (noted if it is not the fit's), else the fit's own
     k = flops_per_token_for(args, result)
@@ -439,8 +439,8 @@ def register(sub) -> None:
                                    "with `fit --out`. Give the inputs the fit's form takes "
                                    "(`scalinglaws forms` lists them): --N (parameters) and --D "
                                    "(tokens) for chinchilla (or --C with one of them: the other "
-                                   "from C = k N D, k the fit's FLOPs per token), also --U (unique tokens) for "
-                                   "data_constrained, --N and --S-min (steps) for kaplan_ns, "
+                                   "from C = k N D, k the fit's FLOPs per token), also --U "
+                                   "(unique tokens) for data_constrained, --N and --S-min (steps) for kaplan_ns, "
                                    "--C for kaplan_c, --task-loss for the task forms; lists of "
                                    "equal length pair up, a single value broadcasts. A fit "
                                    "saved with `fit "
@@ -467,7 +467,7 @@ def register(sub) -> None:
                                    "Approach 1): N and D from its power laws through the "
                                    "optima, with the intervals it gives (the resampled "
                                    "lines', else the line's t interval) at its own level; "
-                                   "--group VALUE picks one analysis of a --by document. "
+                                   "--group-value VALUE picks one analysis of a --by document. "
                                    + UNITS)
     p.add_argument("fit", metavar="FILE",
                    help="a fit written by `scalinglaws fit --out`, or an analysis written by "
@@ -478,7 +478,7 @@ def register(sub) -> None:
                                     "e.g. 25B; one value, or one per budget"})
     add_flops_per_token_option(p, from_fit="")
     add_confidence_level_option(p, from_fit=True)
-    p.add_argument("--group", metavar="VALUE",
+    p.add_argument("--group-value", metavar="VALUE",
                    help="with an `isoflop --by` or `envelope --by` document: the group whose "
                         "analysis to use (as load_isoflop(path, group=...)); without it the "
                         "error lists the groups")
