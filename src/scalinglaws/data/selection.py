@@ -1,7 +1,9 @@
 """A fit's record of how its runs were chosen from their table (``options["rows"]``:
 :attr:`Runs.selection <scalinglaws.data.runs.Runs.selection>`), made again on the runs of
 that table: :meth:`Runs.with_selection <scalinglaws.data.runs.Runs.with_selection>`, which
-a command given a fit and ``--data`` uses to read the runs the fit was made on.
+a command given a fit and ``--data`` uses to read the runs the fit was made on; and the
+words for the rows the record leaves out (:func:`left_out_text`: the fit's summary and its
+report).
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError
+from .._text import named_list
 from .readers import checked_mask
 
-__all__ = ["group_step", "replay_selection"]
+__all__ = ["group_step", "replay_selection", "steps_text", "left_out_text"]
 
 
 def group_step(column: str, key: Any) -> dict:
@@ -55,3 +58,39 @@ def replay_selection(runs, rows: Mapping):
             raise InputError(f"`rows`: unknown selection step {dict(step)!r} (known: "
                              "exclude_top_loss, query, select, groupby)")
     return runs
+
+
+def steps_text(steps) -> str:
+    """A record's selection steps in words: ``--exclude-top-loss 5; query 'N > 1e9'``."""
+    said = {"exclude_top_loss": lambda s: f"--exclude-top-loss {s['exclude_top_loss']}",
+            "query": lambda s: f"query {s['query']!r}",
+            "select": lambda s: f"select ({len(s['select'])} rows left out)",
+            "groupby": lambda s: f"group {s['groupby']}={s.get('value')!r}"}
+    return "; ".join(next(text(step) for name, text in said.items() if name in step)
+                     for step in steps)
+
+
+def left_out_text(rows: Mapping) -> str:
+    """The rows of the table a fit's record ``rows`` (``options["rows"]``) leaves out, and
+    why: ``2 row(s) dropped on loading (rows 3, 40); the 5 of largest loss excluded
+    (--exclude-top-loss: rows 0, 1, 10, 11, 23)``; ``""`` when none were (what ``fit``
+    prints after "not fitted:", and the report of the fit says)."""
+    rows = rows or {}
+    parts = []
+    if rows.get("dropped_rows"):
+        parts.append(f"{len(rows['dropped_rows'])} row(s) dropped on loading "
+                     f"({_row_list(rows['dropped_rows'])})")
+    if rows.get("excluded_rows"):
+        excluded = rows["excluded_rows"]
+        if rows.get("steps"):  # a query, a mask or a group, perhaps besides the largest losses
+            parts.append(f"{len(excluded)} row(s) left out by the row selection "
+                         f"({steps_text(rows['steps'])}: {_row_list(excluded)})")
+        else:
+            parts.append(f"the {rows.get('exclude_top_loss', len(excluded))} of largest loss "
+                         f"excluded (--exclude-top-loss: {_row_list(excluded)})")
+    return "; ".join(parts)
+
+
+def _row_list(rows, shown: int = 10) -> str:
+    """0-based data rows, the first ``shown`` of them and how many more."""
+    return f"rows {named_list(rows, shown)}"

@@ -153,6 +153,7 @@ def runs_from_args(args, path=None, *, fit=None):
     stderr says what was re-applied.
     """
     from ...data.runs import load_runs
+    from ...data.selection import steps_text
 
     settings = {"flops_per_token": args.flops_per_token, "nan_policy": args.nan_policy,
                 "duplicates": getattr(args, "duplicates", "warn"),
@@ -163,7 +164,8 @@ def runs_from_args(args, path=None, *, fit=None):
     # the fit's row selection, made again after loading unless --exclude-top-loss is typed
     selection = {} if given(args.exclude_top_loss) else dict(
         (getattr(fit, "options", None) or {}).get("rows") or {})
-    reapplied = [_steps_text(selection["steps"])] if selection.get("steps") else []
+    reapplied = ([f"the row selection {steps_text(selection['steps'])}"]
+                 if selection.get("steps") else [])
     for name, value in recorded.items():
         if name == "exclude_top_loss" and reapplied:
             continue  # said by the steps
@@ -193,16 +195,6 @@ def runs_from_args(args, path=None, *, fit=None):
     if settings["exclude_top_loss"]:
         runs = runs.exclude_top_loss(int(settings["exclude_top_loss"]))
     return runs
-
-
-def _steps_text(steps) -> str:
-    """A fit's recorded selection steps, as the note on re-reading its runs says them."""
-    said = {"exclude_top_loss": lambda s: f"--exclude-top-loss {s['exclude_top_loss']}",
-            "query": lambda s: f"query {s['query']!r}",
-            "select": lambda s: f"select ({len(s['select'])} rows left out)",
-            "groupby": lambda s: f"group {s['groupby']}={s.get('value')!r}"}
-    return "the row selection " + "; ".join(next(text(step) for name, text in said.items()
-                                                 if name in step) for step in steps)
 
 
 def with_row_selection(result, args, runs):
