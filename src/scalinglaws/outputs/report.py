@@ -39,7 +39,7 @@ from .figures import (
     _warn_if_other_data,
     save_figure,
 )
-from .plot._checks import check_dpi, check_result
+from .plot._checks import check_dpi, check_result, fitted_runs
 
 __all__ = ["DEFAULT_BUDGETS", "FIGURE_KINDS", "DataMismatchWarning", "make_report",
            "save_figure"]
@@ -352,9 +352,10 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
     result : FitResult
         The fit.
     runs : Runs, DataFrame, path or None
-        The runs it was fitted to (None: no data figures). Runs that are not the fit's
-        data (by fingerprint) draw a :class:`DataMismatchWarning`, and the diagnostics say
-        so.
+        The runs it was fitted to (None: no data figures); a table (path, DataFrame) is
+        read with the fit's column mapping, as :func:`save_figure` reads it. Runs that
+        are not the fit's data (by fingerprint) draw a :class:`DataMismatchWarning`, and
+        the diagnostics say so.
     out : str or path
         The HTML file to write (atomically). Never the runs' own file; an existing file of
         another kind only with ``force``.
@@ -393,10 +394,7 @@ def make_report(result, runs, out="report.html", budgets=DEFAULT_BUDGETS, title=
     '<!DOCTYPE html>'
     """
     check_result(result)
-    if runs is not None:
-        from ..data.runs import as_runs
-
-        runs = as_runs(runs)
+    runs = fitted_runs(runs, result)  # a table: read with the column mapping the fit records
     try:
         budgets = np.atleast_1d(np.asarray(budgets, dtype=float))
     except (TypeError, ValueError):
