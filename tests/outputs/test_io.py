@@ -347,7 +347,7 @@ STRUCTURAL = {
     "form without config": _drop("form", "config"),
     "empty form name": _set(["form", "name"], ""),
     "unknown top key": _set(["surprise"], 1),
-    "version 3": _set(["schema_version"], 3),
+    "version 4": _set(["schema_version"], 4),
     "kind other": _set(["kind"], "other"),
     "missing status": _drop("status"),
     "bootstrap list": _set(["bootstrap"], [1]),

@@ -384,3 +384,65 @@ def test_the_residuals_caption_says_runs_outside_the_huber_zone_are_down_weighte
     caption = report_text.split('id="fig-residuals"')[1].split("</figcaption>")[0]
     assert "quadratic zone ±δ" in caption and "down-weighted" in caption
     assert "count as outliers" not in caption
+
+
+# ------------------------------------------------------------------ the rows of the fit
+SWEEP = sl.outputs.report.Path(__file__).resolve().parents[2] / "datasets" / \
+    "synthetic_chinchilla_sweep.csv"
+
+
+def test_the_report_states_the_rows_read_fitted_and_left_out(tmp_path):
+    """review s38: a report of a fit made with --exclude-top-loss said "(103 runs)" of a
+    108-row file and never named the runs left out, which the fit's summary lists."""
+    import pandas as pd
+
+    table = pd.read_csv(SWEEP)
+    table.loc[[3, 40], "loss"] = np.nan
+    path = tmp_path / "holes.csv"
+    table.to_csv(path, index=False)
+    with pytest.warns(ScalingLawsWarning, match="dropped 2"):
+        runs = sl.load_runs(path, nan_policy="omit").exclude_top_loss(5)
+    result = fit(runs, "chinchilla")
+    largest = sorted(table["loss"].nlargest(5).index.tolist())
+    left_out = ("101 of the 108 rows read; not fitted: 2 row(s) dropped on loading (rows 3, "
+                "40); the 5 of largest loss excluded (--exclude-top-loss: rows "
+                f"{', '.join(map(str, largest))})")
+    for shown in (runs, None):  # the fit's own record: with the runs or without
+        text = make_report(result, shown, tmp_path / "r.html", dpi=30).read_text("utf-8")
+        assert f"fitted to {left_out}." in text
+        assert f"<th>runs</th><td>{left_out}</td>" in _section(text, "Fit diagnostics")
+    # nothing left out: the count alone, as before
+    plain = make_report(fit(sl.load_runs(SWEEP), "chinchilla"), None, tmp_path / "p.html",
+                        dpi=30).read_text("utf-8")
+    assert "fitted to 108 runs." in plain and "not fitted" not in plain
+
+
+def _two_size_columns(tmp_path):
+    import pandas as pd
+
+    sweep = pd.read_csv(SWEEP)
+    path = tmp_path / "ne.csv"
+    pd.DataFrame({"nonembedding_params": sweep.N, "tokens": sweep.D, "loss": sweep.loss,
+                  "params": 1.2 * sweep.N}).to_csv(path, index=False)
+    return path
+
+
+def test_a_table_given_by_path_is_read_with_the_fits_column_mapping(tmp_path):
+    """review s38: make_report / save_figure / the plot functions given a path read it
+    without the mapping the fit was made with (``params`` as N): a DataMismatchWarning."""
+    path = _two_size_columns(tmp_path)
+    result = fit(sl.load_runs(path, columns={"N": "nonembedding_params"}), "chinchilla")
+    text = make_report(result, path, tmp_path / "r.html", dpi=30).read_text("utf-8")
+    assert "(matches the runs shown)" in text
+    save_figure("fit", result, path, tmp_path / "fit.png", dpi=30)
+    sl.plot.residuals(result, path)
+    sl.plot.fit_vs_data(result, str(path))
+    # runs loaded with another mapping are used as given, with a warning naming both
+    with pytest.warns(DataMismatchWarning) as caught:
+        save_figure("fit", result, sl.load_runs(path), tmp_path / "fit.png", dpi=30)
+    said = [str(w.message) for w in caught]
+    assert any(re.search(r"N from column 'params'.*'nonembedding_params'", m) for m in said)
+    assert any("not the data this fit was made on" in m for m in said)
+    # a table without the recorded column: the message says where the mapping came from
+    with pytest.raises(InputError, match=r"no such column.*the column mapping the fit records"):
+        save_figure("fit", result, sl.generate_sweep(rng=0).frame, tmp_path / "x.png", dpi=30)

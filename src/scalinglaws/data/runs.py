@@ -43,6 +43,7 @@ from .compute import (COMPUTE_TOLERANCE, check_flops_per_token, derive_compute,
 from .fingerprint import fingerprint_arrays
 from .readers import checked_frame, checked_mask, table_from_mapping, with_cell_texts
 from .run_ids import warn_unnamed_runs
+from .selection import columns_record
 from .selection import group_step as _group_step
 
 __all__ = ["Runs", "load_runs", "as_runs", "ALIASES", "fingerprint_arrays",
@@ -211,7 +212,10 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
         headers recognised without a mapping (case, surrounding whitespace and
         ``_``/``-``/space differences are ignored). A column named like a canonical name
         but mapped away (``N`` when ``columns={"N": "N_no_embed"}``) stays as an extra
-        called ``N_unused``. An optional column (all but N, D, C, loss) whose every cell
+        called ``N_unused``. The mapping given is recorded in :attr:`Runs.selection`
+        (``columns``), so a fit of the runs records it and its data is read again with it
+        (``scalinglaws plot``/``report --data``, a table given to a figure or report of
+        the fit). An optional column (all but N, D, C, loss) whose every cell
         is empty is read as absent. In a CSV/TSV file, rows whose every field is empty are skipped;
         in any other table, rows whose every cell is missing or blank are dropped and
         listed in ``dropped_rows``.
@@ -300,10 +304,14 @@ def load_runs(data: Any, columns: Mapping | None = None, *, flops_per_token: flo
     """
     k = _check_options(flops_per_token, nan_policy, loss_units, duplicates, zero_tokens)
     table, source = read_explained(data, format=format, sep=sep)
-    return _build_runs(table.frame, source, columns, k, nan_policy, lines=table.lines,
+    runs = _build_runs(table.frame, source, columns, k, nan_policy, lines=table.lines,
                        thousands=table.thousands, hint=table.hint, checked=True,
                        loss_units=loss_units, duplicates=duplicates,
                        cell_texts=table.cell_texts, zero_tokens=zero_tokens)
+    # the mapping given, recorded with the rows (a fit's data is read again with it)
+    record = columns_record(columns, runs.source_columns)
+    return replace(runs, selection=deep_freeze({"columns": record, **runs.selection})) \
+        if record else runs
 
 
 def as_runs(data: Any, **kwargs: Any) -> Runs:
@@ -365,8 +373,9 @@ class Runs(FrozenOnUnpickle):
     selection : mapping (read-only)
         How the runs were chosen from the source table, recorded by a fit of them as
         ``options["rows"]`` (empty: every row, default loading): ``nan_policy``,
-        ``duplicates``, ``zero_tokens`` (not the defaults), ``loss_units`` (when given)
-        and ``dropped_rows`` on loading; since then
+        ``duplicates``, ``zero_tokens`` (not the defaults), ``loss_units`` and
+        ``columns`` (when given: each canonical name mapped, with the header read or
+        None) and ``dropped_rows`` on loading; since then
         (:meth:`exclude_top_loss`, :meth:`select`, :meth:`query`, :meth:`groupby`)
         ``excluded_rows``, ``exclude_top_loss`` (k in all) and, after any other
         selection, ``steps`` in order. :meth:`with_selection` makes them again.
@@ -529,9 +538,11 @@ class Runs(FrozenOnUnpickle):
 
     def with_selection(self, rows: Mapping) -> Runs:
         """The runs selected as ``rows`` (a fit's ``options["rows"]``) says, step by step;
-        load the table with its ``nan_policy``, ``duplicates``, ``loss_units`` and
-        ``zero_tokens`` first (:func:`load_runs`): a ``loss_units`` other than the one
-        recorded raises (:func:`.selection.replay_selection`)."""
+        load the table with its ``columns``, ``nan_policy``, ``duplicates``, ``loss_units``
+        and ``zero_tokens`` first (:func:`load_runs`): a ``loss_units`` other than the one
+        recorded raises, runs that read another column than its ``columns`` warn
+        (:class:`~scalinglaws.DataMismatchWarning`, naming both;
+        :func:`.selection.replay_selection`)."""
         from .selection import replay_selection
 
         return replay_selection(self, rows)

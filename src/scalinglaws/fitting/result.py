@@ -25,7 +25,8 @@ __all__ = ["FitResult", "SCHEMA_VERSION", "DOCUMENT_KIND", "check_fitted_on", "c
            "fitted_range", "law_inputs"]
 
 #: version of the fit document written (see outputs/io for the versions read)
-SCHEMA_VERSION = 2  # 2: fitted_range (version 1 files are read: no range)
+SCHEMA_VERSION = 3  # 2: fitted_range (version 1 files are read: no range); 3:
+# options.rows.columns, the column mapping (version 2 files are read: none recorded)
 DOCUMENT_KIND = "scalinglaws.fit"
 
 

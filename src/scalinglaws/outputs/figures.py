@@ -21,7 +21,8 @@ from .._files import atomic_write, check_output_path
 from .._text import counted
 from .._validation import check_bool
 from . import plot
-from .plot._checks import check_dpi, check_figsize, check_raster_size, check_result
+from .plot._checks import (check_dpi, check_figsize, check_raster_size, check_result,
+                           fitted_runs)
 from .plot._formats import check_image_format, write_figure
 
 __all__ = ["FIGURE_KINDS", "DataMismatchWarning", "save_figure"]
@@ -176,7 +177,9 @@ def save_figure(kind: str, result, runs=None, out="figure.png", *, dpi: int = 15
         The fit (e.g. :func:`scalinglaws.load` of a fit JSON).
     runs : Runs, DataFrame, path or None
         The runs; needed by ``fit``, ``residuals`` and ``isoflop``, drawn on ``landscape``.
-        Runs that are not the fit's data (by fingerprint) draw a
+        A table (path, DataFrame) is read with the column mapping the fit's runs were
+        read with (``result.options["rows"]["columns"]``). Runs that are not the fit's
+        data (by fingerprint), or read another column than that mapping, draw a
         :class:`DataMismatchWarning`.
     out : str or path
         Output file; the format follows the suffix: any matplotlib writes (``.png``,
@@ -220,10 +223,7 @@ def save_figure(kind: str, result, runs=None, out="figure.png", *, dpi: int = 15
         raise InputError(f"`out` must be a file path, got {type(out).__name__}")
     out = Path(out)
     suffix = check_image_format(out, "`out`")
-    if runs is not None:
-        from ..data.runs import as_runs
-
-        runs = as_runs(runs)
+    runs = fitted_runs(runs, result)  # a table: read with the column mapping the fit records
     check_output_path(out, inputs=[_source_path(runs)], kind="image", force=force,
                       argument="`out`")
     if kind in _FIT_WITH_RUNS:

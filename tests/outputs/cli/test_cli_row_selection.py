@@ -128,3 +128,85 @@ def test_exclude_top_loss_on_checkpoints_drops_whole_runs(tmp_path, capsys):
     capsys.readouterr()
     assert json.loads(fitted.read_text())["options"]["rows"] == {
         "exclude_top_loss": 2, "excluded_rows": dropped}
+
+
+def _table(tmp_path, **columns):
+    """The sweep under other headers: each keyword a column (a function of the sweep)."""
+    sweep = pd.read_csv(DATA)
+    path = tmp_path / "table.csv"
+    pd.DataFrame({name: make(sweep) for name, make in columns.items()}).to_csv(path,
+                                                                               index=False)
+    return path
+
+
+# review s38: the fit's --columns was not recorded, so --data read `params` (1.2 N) as N,
+# or `train_loss` as the loss, and said only "not the data this fit was made on"
+TABLES = {
+    "N": ({"nonembedding_params": lambda s: s.N, "tokens": lambda s: s.D,
+           "loss": lambda s: s.loss, "params": lambda s: 1.2 * s.N},
+          "N=nonembedding_params", {"N": "nonembedding_params"}),
+    "loss": ({"N": lambda s: s.N, "D": lambda s: s.D, "my_loss": lambda s: s.loss,
+              "train_loss": lambda s: s.loss - 0.26},
+             "loss=my_loss", {"loss": "my_loss"}),
+}
+
+
+@pytest.mark.parametrize("command", ["plot", "report"])
+@pytest.mark.parametrize("which", list(TABLES))
+def test_the_column_mapping_is_recorded_and_reapplied(tmp_path, capsys, command, which):
+    columns, flag, record = TABLES[which]
+    path = _table(tmp_path, **columns)
+    fit = tmp_path / "fit.json"
+    assert main(["fit", str(path), "--columns", flag, "--out", str(fit)]) == 0
+    assert json.loads(fit.read_text())["options"]["rows"] == {"columns": record}
+    capsys.readouterr()
+    out = tmp_path / ("r.png" if command == "plot" else "r.html")
+    args = ["plot", "residuals"] if command == "plot" else ["report"]
+    assert main([*args, str(fit), "--data", str(path), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert f"reading the runs as the fit was made: --columns {flag}" in err
+    assert "warning" not in err
+    # the same mapping typed: the same runs, nothing to say about the columns
+    assert main([*args, str(fit), "--data", str(path), "--columns", flag,
+                 "--out", str(out)]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_typed_mapping_wins_and_a_different_one_is_named_beside_the_fits(tmp_path, capsys):
+    columns, flag, _ = TABLES["N"]
+    path = _table(tmp_path, **columns)
+    fit = tmp_path / "fit.json"
+    assert main(["fit", str(path), "--columns", flag, "--out", str(fit)]) == 0
+    capsys.readouterr()
+    assert main(["plot", "residuals", str(fit), "--data", str(path), "--columns", "N=params",
+                 "--out", str(tmp_path / "r.png")]) == 0
+    err = capsys.readouterr().err
+    assert ("these runs read N from column 'params', but the fit was made reading it from "
+            "'nonembedding_params' (these runs' column mapping: N=params; the fit's: "
+            "N=nonembedding_params)") in err
+    assert err.count("these runs read N") == 1
+    assert "(108 runs) is not the data this fit was made on" in err  # the typed one was used
+
+
+def test_a_recorded_column_missing_from_the_data_says_where_the_mapping_came_from(
+        tmp_path, capsys):
+    columns, flag, _ = TABLES["N"]
+    path = _table(tmp_path, **columns)
+    fit = tmp_path / "fit.json"
+    assert main(["fit", str(path), "--columns", flag, "--out", str(fit)]) == 0
+    capsys.readouterr()
+    other = _table(tmp_path, N=lambda s: s.N, D=lambda s: s.D, loss=lambda s: s.loss)
+    assert main(["plot", "residuals", str(fit), "--data", str(other),
+                 "--out", str(tmp_path / "r.png")]) == 2
+    err = capsys.readouterr().err
+    assert "no such column" in err and "the column mapping the fit records" in err
+    assert "type --columns" in err
+
+
+@pytest.mark.parametrize("command", ["plot", "report"])
+def test_the_help_says_a_fits_data_is_read_with_its_recorded_options(capsys, command):
+    assert main([command, "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "what the fit records, else warn" in text  # --duplicates
+    assert "warn and keep them (default)" not in text
+    assert "default: the mapping the fit records" in text  # --columns

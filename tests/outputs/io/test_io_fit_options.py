@@ -66,3 +66,31 @@ def test_the_loss_units_round_trip_and_a_bad_one_is_refused(document):
         fit_from_dict(doc, source="f.json")
     schema = sl.outputs.io.schema()["properties"]["options"]["properties"]["rows"]
     assert schema["properties"]["loss_units"]["enum"] == ["nats", "bits", "perplexity"]
+
+
+def test_the_column_mapping_round_trips_and_a_bad_one_is_refused(document):
+    """options.rows.columns (load_runs columns, fit --columns): canonical name -> the header
+    read, null for "no such column" (review s38: the mapping was not recorded)."""
+    doc = copy.deepcopy(document)
+    doc["options"]["rows"]["columns"] = {"N": "nonembedding_params", "C": None}
+    loaded = fit_from_dict(doc)
+    assert dict(loaded.options["rows"]["columns"]) == {"N": "nonembedding_params", "C": None}
+    assert loaded.to_dict()["options"]["rows"]["columns"] == {"N": "nonembedding_params",
+                                                              "C": None}
+    for bad in ({"N": 3}, "N=nonembedding_params", {}):
+        doc["options"]["rows"]["columns"] = bad
+        with pytest.raises(InputError, match=r"options\.rows\.columns"):
+            fit_from_dict(doc, source="f.json")
+
+
+def test_files_hold_schema_version_3_and_version_2_files_still_load(document):
+    """The column mapping is a field older readers refuse: the files that can hold it say
+    they are version 3, so that such a reader says "newer version" (as for version 2's
+    fitted_range); version 2 files (without it) load unchanged."""
+    from scalinglaws.outputs.io import SCHEMA_VERSION, SUPPORTED_VERSIONS
+
+    assert SCHEMA_VERSION == 3 and SUPPORTED_VERSIONS == (1, 2, 3)
+    assert document["schema_version"] == 3
+    old = copy.deepcopy(document)
+    old["schema_version"] = 2
+    assert fit_from_dict(old).params == fit_from_dict(document).params

@@ -7,6 +7,7 @@ command takes; the README section "The command line" shows the same table)::
     FIT                   a fit file written by `scalinglaws fit --out` (positional)
     --data PATH           the runs table, for commands whose first input is a fit
     --columns NAME=COL    map canonical names (N, D, C, loss, U, ...) to your headers
+                          (`fit` records it; a command given the fit and --data re-applies it)
     --format F            csv | tsv | json | jsonl | parquet (default: from the suffix)
     --sep CHAR            field delimiter of a text table (default: , or sniffed ; tab |)
     --flops-per-token K   k in C = k*N*D (default 6; a command reading a fit: the fit's)

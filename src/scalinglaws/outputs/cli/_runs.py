@@ -2,11 +2,11 @@
 row selection a fit file records so that later commands read the same runs.
 
 A flag left at its default is told apart from the same value typed (:func:`given`): a
-command reading a fit with ``--data`` re-applies the fit's recorded row selection, loss
-units and FLOP accounting (``options.rows``, ``options.flops_per_token``) unless a flag says
-otherwise, and ``optimal``/``diagnose`` default to the fit's ``k``. The record is the
-runs' own (:attr:`Runs.selection <scalinglaws.data.runs.Runs.selection>`, which every fit
-keeps), made again by :meth:`Runs.with_selection
+command reading a fit with ``--data`` re-applies the fit's recorded column mapping, row
+selection, loss units and FLOP accounting (``options.rows``, ``options.flops_per_token``)
+unless a flag says otherwise, and ``optimal``/``diagnose`` default to the fit's ``k``. The
+record is the runs' own (:attr:`Runs.selection <scalinglaws.data.runs.Runs.selection>`,
+which every fit keeps), made again by :meth:`Runs.with_selection
 <scalinglaws.data.runs.Runs.with_selection>`: a fit made in Python from
 ``runs.exclude_top_loss(5)`` (or a query, a mask, a group) reads back as one made here.
 """
@@ -55,7 +55,10 @@ def add_data_options(parser, positional: bool = True) -> None:
     parser.add_argument("--columns", action="append", metavar="NAME=COLUMN",
                         help="map canonical names (N, D, C, loss; U, S_min, task_loss, the "
                              "inputs of forms that take them) to your column names, e.g. "
-                             "--columns N=nonembedding_params,loss=val_loss")
+                             "--columns N=nonembedding_params,loss=val_loss"
+                             + ("" if positional else " (default: the mapping the fit records, "
+                                "else headers read by their names; typed, it replaces the "
+                                "fit's, with a warning where they read other columns)"))
     parser.add_argument("--format", choices=["csv", "tsv", "json", "jsonl", "parquet"],
                         help="format of the table (default: from the file's suffix; needed for "
                              "a name like runs.txt or runs.data)")
@@ -86,8 +89,8 @@ def add_data_options(parser, positional: bool = True) -> None:
     parser.add_argument("--duplicates", choices=["warn", "keep", "drop", "raise"],
                         default=_DefaultStr("warn"),
                         help="rows repeating an earlier row in every column: warn and keep "
-                             "them (default), keep them quietly, drop all but the first (with "
-                             "a warning), or refuse")
+                             "them, keep them quietly, drop all but the first (with a "
+                             f"warning), or refuse ({default}warn)")
     # (load_runs' and load_tasks' zero_tokens: one flag, one meaning for both tables)
     parser.add_argument("--zero-tokens", choices=["raise", "drop"],
                         default=_DefaultStr("raise"),
@@ -149,12 +152,15 @@ def _recorded(fit) -> dict:
 def runs_from_args(args, path=None, *, fit=None):
     """The runs of PATH (or ``path``) with the loading options of :func:`add_data_options`.
 
-    With ``fit``, a flag left at its default takes the value the fit records (row
-    selection and ``k``), so that ``--data`` gives the runs the fit was made on; a note on
-    stderr says what was re-applied.
+    With ``fit``, a flag left at its default takes the value the fit records (column
+    mapping, row selection and ``k``), so that ``--data`` gives the runs the fit was made
+    on; a note on stderr says what was re-applied. A typed ``--columns`` wins; where it
+    reads other columns than the fit's record, the figure or report of these runs warns
+    naming both (:func:`~scalinglaws.outputs.plot._checks.fitted_runs`).
     """
     from ...data.run_ids import runs_named_by_caller
     from ...data.runs import load_runs
+    from ...data.selection import columns_text, steps_text
 
     settings = {"flops_per_token": args.flops_per_token, "nan_policy": args.nan_policy,
                 "duplicates": getattr(args, "duplicates", "warn"),
@@ -165,9 +171,19 @@ def runs_from_args(args, path=None, *, fit=None):
     # the fit's row selection, made again after loading unless --exclude-top-loss is typed
     selection = {} if given(args.exclude_top_loss) else dict(
         (getattr(fit, "options", None) or {}).get("rows") or {})
-    reapplied = [_steps_text(selection["steps"])] if selection.get("steps") else []
+    # the fit's column mapping, read with unless --columns is typed (the figure or report
+    # then compares the runs with it: fitted_runs)
+    selection.pop("columns", None)
+    fit_columns = dict(recorded.get("columns") or {})
+    columns = key_values(args.columns, "--columns", str) or None
+    from_fit = columns is None and bool(fit_columns)
+    reapplied = [f"--columns {columns_text(fit_columns)}"] if from_fit else []
+    if from_fit:
+        columns = fit_columns
+    if selection.get("steps"):
+        reapplied.append(f"the row selection {steps_text(selection['steps'])}")
     for name, value in recorded.items():
-        if name == "exclude_top_loss" and reapplied:
+        if name == "exclude_top_loss" and selection.get("steps"):
             continue  # said by the steps
         if name in settings and not given(settings[name]) and value != settings[name]:
             settings[name] = value
@@ -181,14 +197,21 @@ def runs_from_args(args, path=None, *, fit=None):
     cluster = getattr(args, "cluster", None)
     named = hasattr(args, "run_column") or (cluster is not None
                                             and str(cluster).lower() != "auto")
-    with runs_named_by_caller() if named else contextlib.nullcontext():
-        runs = load_runs(path if path is not None else args.path,
-                         columns=key_values(args.columns, "--columns", str) or None,
-                         flops_per_token=settings["flops_per_token"],
-                         nan_policy=settings["nan_policy"],
-                         format=args.format, sep=delimiter(args.sep),
-                         loss_units=settings["loss_units"],
-                         duplicates=settings["duplicates"], zero_tokens=settings["zero_tokens"])
+    try:
+        with runs_named_by_caller() if named else contextlib.nullcontext():
+            runs = load_runs(path if path is not None else args.path, columns=columns,
+                             flops_per_token=settings["flops_per_token"],
+                             nan_policy=settings["nan_policy"],
+                             format=args.format, sep=delimiter(args.sep),
+                             loss_units=settings["loss_units"],
+                             duplicates=settings["duplicates"],
+                             zero_tokens=settings["zero_tokens"])
+    except InputError as error:
+        if not from_fit or "the columns option" not in str(error):
+            raise
+        raise InputError(f"{error} (the column mapping the fit records, --columns "
+                         f"{columns_text(fit_columns)}; type --columns to read the table "
+                         "otherwise)") from None
     by = getattr(args, "by", None)
     if by is not None and not runs.has(by):  # --by, checked before any work
         from ...data.columns import no_column_message
@@ -201,16 +224,6 @@ def runs_from_args(args, path=None, *, fit=None):
     if settings["exclude_top_loss"]:
         runs = runs.exclude_top_loss(int(settings["exclude_top_loss"]))
     return runs
-
-
-def _steps_text(steps) -> str:
-    """A fit's recorded selection steps, as the note on re-reading its runs says them."""
-    said = {"exclude_top_loss": lambda s: f"--exclude-top-loss {s['exclude_top_loss']}",
-            "query": lambda s: f"query {s['query']!r}",
-            "select": lambda s: f"select ({len(s['select'])} rows left out)",
-            "groupby": lambda s: f"group {s['groupby']}={s.get('value')!r}"}
-    return "the row selection " + "; ".join(next(text(step) for name, text in said.items()
-                                                 if name in step) for step in steps)
 
 
 def with_row_selection(result, args, runs):

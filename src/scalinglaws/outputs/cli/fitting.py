@@ -8,7 +8,6 @@ import json
 import os
 
 from ..._exceptions import InputError
-from ..._text import named_list
 from ._common import (UNITS, add_bootstrap_options, add_cluster_option,
                       add_confidence_level_option, add_data_options, add_fit_argument,
                       add_flops_per_token_option, add_form_option, add_group_option,
@@ -125,20 +124,10 @@ def _show_fit(args, runs, result, law) -> None:
 
 def _selection_text(result) -> str:
     """The rows of the table left out of the fit (recorded in the file's options.rows)."""
-    rows = result.options.get("rows") or {}
-    parts = []
-    if rows.get("dropped_rows"):
-        parts.append(f"{len(rows['dropped_rows'])} row(s) dropped on loading "
-                     f"({_row_list(rows['dropped_rows'])})")
-    if rows.get("excluded_rows"):
-        parts.append(f"the {rows['exclude_top_loss']} of largest loss excluded "
-                     f"(--exclude-top-loss: {_row_list(rows['excluded_rows'])})")
-    return "\nnot fitted: " + "; ".join(parts) if parts else ""
+    from ...data.selection import left_out_text
 
-
-def _row_list(rows, shown: int = 10) -> str:
-    """0-based data rows, the first ``shown`` of them and how many more."""
-    return f"rows {named_list(rows, shown)}"
+    text = left_out_text(result.options.get("rows") or {})
+    return f"\nnot fitted: {text}" if text else ""
 
 
 def _refuse_unused_fit_flags(args, resamples) -> None:

@@ -34,7 +34,7 @@ __all__ = ["SCHEMA_VERSION", "SUPPORTED_VERSIONS", "fit_to_dict", "fit_from_dict
            "from_json", "save", "load", "schema"]
 
 #: version written; :data:`SUPPORTED_VERSIONS` are read
-SUPPORTED_VERSIONS = (1, 2)
+SUPPORTED_VERSIONS = (1, 2, 3)
 _KIND = DOCUMENT_KIND
 #: a fit file is a few kB (plus bootstrap draws); anything this large is not one
 _MAX_BYTES = 2**30

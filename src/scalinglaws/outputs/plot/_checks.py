@@ -171,13 +171,42 @@ def check_result(result, name: str = "result"):
     return form
 
 
-def check_runs(runs, name: str = "runs"):
-    """``runs`` as :class:`~scalinglaws.Runs` (required)."""
-    from ...data.runs import as_runs
-
+def check_runs(runs, name: str = "runs", *, fit=None):
+    """``runs`` as :class:`~scalinglaws.Runs` (required); with ``fit``, a table is read
+    with the column mapping the fit records (:func:`fitted_runs`; Runs are compared with
+    it, as with the fit's fingerprint, by save_figure and the report, not by each
+    figure)."""
     if runs is None:
         raise InputError(f"`{name}` is required: the runs the law was fitted to")
-    return as_runs(runs)
+    return fitted_runs(runs, fit, check=False)
+
+
+def fitted_runs(data, fit, *, check: bool = True):
+    """``data`` (Runs, a path, a DataFrame or a dict of columns; None stays None) as the
+    runs of ``fit``: a table is read with the column mapping the fit's runs were read with
+    (``fit.options["rows"]["columns"]``, when it records one); Runs are taken as they
+    were loaded, with (``check``) a :class:`~scalinglaws.DataMismatchWarning` naming both
+    mappings where they read another column than the fit's record
+    (:func:`scalinglaws.data.selection.warn_other_columns`)."""
+    if data is None:
+        return None
+    from ...data.runs import Runs, as_runs
+    from ...data.selection import warn_other_columns
+
+    rows = (getattr(fit, "options", None) or {}).get("rows") or {}
+    columns = dict(rows.get("columns") or {})
+    if not isinstance(data, Runs):
+        try:
+            return as_runs(data, columns=columns or None)
+        except InputError as error:
+            if not columns or "the columns option" not in str(error):
+                raise
+            raise InputError(f"{error} (the column mapping the fit records, options['rows']"
+                             f"['columns'] = {columns!r}; pass Runs loaded with "
+                             "load_runs(..., columns=...) to read the table otherwise)") from None
+    if columns and check:
+        warn_other_columns(data, columns)
+    return data
 
 
 def allocatable(form) -> bool:

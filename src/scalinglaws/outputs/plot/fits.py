@@ -252,7 +252,7 @@ def fit_vs_data(result, runs, x: str | None = None, color_by: str | None = None,
     'parameters N'
     """
     form = check_result(result)
-    runs = check_runs(runs)
+    runs = check_runs(runs, fit=result)
     # inputs beyond N, D, C and U (S_min, task_loss): no budget ties them to x
     other = [name for name in form.inputs if name not in _RUN_INPUTS]
     if x is None:
@@ -435,7 +435,7 @@ def residuals(result, runs, axes=None, *, color_by: str | None = "loss", figsize
     ['parameters N', 'training tokens D', 'training compute C (FLOP)']
     """
     form = check_result(result)
-    runs = check_runs(runs)
+    runs = check_runs(runs, fit=result)
     if axes is not None:
         from matplotlib.axes import Axes
 

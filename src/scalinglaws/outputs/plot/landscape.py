@@ -125,7 +125,7 @@ def loss_landscape(result, n_range=None, d_range=None, budgets=None, *, runs=Non
         raise InputError(f"`levels` must be at most {MAX_LEVELS}, got {levels!r}")
     check_cmap("cmap", cmap)
     figsize = check_canvas(ax, figsize)
-    run_table = check_runs(runs) if runs is not None else None
+    run_table = check_runs(runs, fit=result) if runs is not None else None
     default_n, default_d = (1e7, 1e12), (1e9, 1e14)
     if run_table is not None:
         default_n = (run_table.N.min() / 3, run_table.N.max() * 30)

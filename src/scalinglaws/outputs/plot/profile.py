@@ -60,11 +60,10 @@ def profile(result, runs, *, alphas=None, betas=None, size: int = 41,
     """
     from scipy import stats
 
-    from ...data.runs import as_runs
     from ...uncertainty.profile import profile_intervals, profile_map
 
     check_result(result)
-    runs = as_runs(check_runs(runs))
+    runs = check_runs(runs, fit=result)
     level = check_confidence_level(confidence_level)
     size = check_int("size", size, 5)
     if size > 201:
