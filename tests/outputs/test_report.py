@@ -438,8 +438,10 @@ def test_a_table_given_by_path_is_read_with_the_fits_column_mapping(tmp_path):
     sl.plot.residuals(result, path)
     sl.plot.fit_vs_data(result, str(path))
     # runs loaded with another mapping are used as given, with a warning naming both
+    with pytest.warns(sl.ScalingLawsWarning, match="looks like N too"):  # the loader's
+        runs = sl.load_runs(path)
     with pytest.warns(DataMismatchWarning) as caught:
-        save_figure("fit", result, sl.load_runs(path), tmp_path / "fit.png", dpi=30)
+        save_figure("fit", result, runs, tmp_path / "fit.png", dpi=30)
     said = [str(w.message) for w in caught]
     assert any(re.search(r"N from column 'params'.*'nonembedding_params'", m) for m in said)
     assert any("not the data this fit was made on" in m for m in said)
