@@ -400,7 +400,9 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
         if groups not in runs.columns:
             raise InputError(f"`groups` (--group) column {groups!r} is not in the runs "
                              f"(columns: {', '.join(map(str, runs.columns))})")
-        labels = runs.frame[groups].to_numpy()
+        # a run with no label would be in the point fit and in no resample: refused, naming
+        # its row, as `clusters` and compare's `groups` refuse it
+        labels = runs.labels(groups, "groups")
     clusters, codes = resolve_clusters(runs, clusters, labels)
     n_units = len(runs) if codes is None else int(codes.max()) + 1
     if codes is not None and n_units < 2:
