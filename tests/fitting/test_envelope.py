@@ -237,8 +237,10 @@ def test_envelope_bad_inputs():
         envelope_fit(curves, n_points=5)
     with pytest.raises(InputError, match="`bracket` must be True or False"):
         envelope_fit(curves, bracket=None)
-    with pytest.raises(InputError, match="`n_resamples` must be an integer >= 0"):
-        envelope_fit(curves, n_resamples=1.5)
+    for bad in (1.5, 1, -1):  # one resample gave a zero-width interval
+        with pytest.raises(InputError, match=r"`n_resamples` must be 0 \(no resampling\) or an "
+                                             r"integer >= 2, got "):
+            envelope_fit(curves, n_resamples=bad)
     with pytest.raises(InputError, match=r"bracketed envelope is attained by 0 size\(s\)"):
         envelope_fit(synthetic_training_curves(sizes=[1e8, 1e9, 1e10], horizons=[20], rng=0))
     missing = frame.copy()
@@ -250,3 +252,9 @@ def test_envelope_bad_inputs():
     lonely.loc[len(lonely)] = {**lonely.iloc[0].to_dict(), "run_id": 99}
     with pytest.warns(ScalingLawsWarning, match="skipped 1 run"):
         envelope_fit(lonely)
+
+
+def test_few_resamples_are_warned_about_as_the_bootstraps_are():
+    with pytest.warns(sl.BootstrapResamplingWarning,
+                      match=r"envelope_fit: 10 draws are too few for a 95% percentile interval"):
+        envelope_fit(synthetic_training_curves(rng=1), n_resamples=10, rng=3)

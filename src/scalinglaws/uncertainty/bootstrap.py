@@ -47,6 +47,7 @@ import warnings
 
 import numpy as np
 
+from .._draws import check_n_resamples
 from .._exceptions import BootstrapResamplingWarning, ConvergenceWarning, InputError
 from .._parallel import map_blocks, plan_threads, plan_workers
 from .._text import counted, named_list
@@ -376,7 +377,7 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
     runs = as_runs(runs)
     if not isinstance(result, FitResult):
         raise InputError(f"`result` must be a FitResult, got {type(result).__name__}")
-    n_resamples = check_int("n_resamples", n_resamples, 2)
+    n_resamples = check_n_resamples(n_resamples)
     level = _check_level(confidence_level)
     method = _check_method(method)
     generator = check_rng("rng", rng)

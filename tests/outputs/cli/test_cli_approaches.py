@@ -230,3 +230,11 @@ def test_a_budget_with_too_few_runs_reads_the_same_in_the_warning_and_the_table(
     reason = ("too_few_points: 4 runs (4 distinct sizes); a budget needs 5 runs and 3 distinct "
               "sizes (min_points= in Python, --min-points on the command line)")
     assert reason in captured.out and f"({reason})" in captured.err
+
+
+def test_envelope_refuses_one_resample_as_fit_does(checkpoints, capsys):
+    # it printed a zero-width "95% bootstrap percentile" interval that excluded the estimate
+    assert main(["envelope", str(checkpoints), "--bootstrap", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("scalinglaws: error: --bootstrap must be 0 (no resampling) or an integer "
+                   ">= 2, got 1"), err

@@ -102,3 +102,23 @@ def test_the_isoflop_advice_on_continuous_compute_is_a_command_that_runs(tmp_pat
     assert (width, bins) == ("--bin-width-dex", "--n-bins")
     assert main(["isoflop", str(continuous), *budget.split(), bins, "9", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["options"]["budget"].startswith("9 log10(C) bins")
+
+
+@pytest.mark.parametrize("argv", [
+    ["isoflop", str(DEFAULT_DATA), "--budget", "budget", "--bootstrap", "1"],
+    ["compare", str(DEFAULT_DATA), "--group", "budget", "--approach", "isoflop", "--curve",
+     "parabola", "--bootstrap", "1"],
+])
+def test_one_resample_is_refused_as_fit_refuses_it(argv, capsys):
+    # it printed a zero-width "95% bootstrap percentile" interval ([nan, nan] in compare)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("scalinglaws: error: --bootstrap must be 0 (no resampling) or an integer "
+                   ">= 2, got 1"), err
+
+
+def test_few_resamples_are_warned_about_on_the_command_line(capsys):
+    assert main(["isoflop", str(DEFAULT_DATA), "--budget", "budget", "--bootstrap", "10"]) == 0
+    err = capsys.readouterr().err
+    assert ("scalinglaws: warning: isoflop_fit: 10 draws are too few for a 95% percentile "
+            "interval") in err, err
