@@ -29,16 +29,14 @@ MIN_RESAMPLES = 2
 
 def check_n_resamples(value, *, none: bool = False, name: str = "n_resamples") -> int:
     """``value`` as a number of resamples, at least :data:`MIN_RESAMPLES`; with ``none``,
-    also 0 (no resampling: the estimators whose resampling is optional).
+    also 0 (no resampling: the estimators whose resampling is optional). Otherwise an
+    :class:`~scalinglaws.InputError`: "`n_resamples` must be 0 (no resampling) or an
+    integer >= 2, got 1".
 
     Examples
     --------
     >>> check_n_resamples(200), check_n_resamples(0, none=True)
     (200, 0)
-    >>> check_n_resamples(1, none=True)
-    Traceback (most recent call last):
-    ...
-    scalinglaws._exceptions.InputError: `n_resamples` must be 0 (no resampling) or an integer >= 2, got 1
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral) \
             or not (value >= MIN_RESAMPLES or (none and value == 0)):

@@ -354,7 +354,7 @@ def test_draws_false_is_no_interval_as_everywhere_else(partway):
     np.testing.assert_array_equal(off.loss, plain.loss)
     assert off.to_frame().attrs == {}
     for bad, kind in ((True, "bool"), ("draws", "str")):
-        with pytest.raises(InputError, match=rf"^`draws` must be None or False \(no intervals\) "
-                                             rf"or a CurveBootstrap \(bootstrap_curves\), "
-                                             rf"got {kind}$"):
+        with pytest.raises(InputError, match=rf"^`draws` must be a CurveBootstrap "
+                                             rf"\(bootstrap_curves\), or None or False for no "
+                                             rf"intervals; got {kind}$"):
             predict_curve(fit, held, steps=[10], draws=bad)

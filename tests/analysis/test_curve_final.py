@@ -126,6 +126,6 @@ def test_draws_false_is_no_interval_as_everywhere_else(setting):
     off = predict_final(fit, part, draws=False)
     pd.testing.assert_frame_equal(off, predict_final(fit, part))
     assert "final_low" not in off.columns and off.attrs == {}
-    with pytest.raises(InputError, match=r"^`draws` must be None or False \(no intervals\) or "
-                                         r"a CurveBootstrap \(bootstrap_curves\), got bool$"):
+    with pytest.raises(InputError, match=r"^`draws` must be a CurveBootstrap \(bootstrap_curves\), "
+                                         r"or None or False for no intervals; got bool$"):
         predict_final(fit, part, draws=True)

@@ -15,7 +15,7 @@ import numpy as np
 from .._exceptions import (ConvergenceWarning, ExtrapolationWarning,
                            IdentifiabilityWarning, InputError, ScalingLawsWarning,
                            user_stacklevel)
-from .._validation import check_confidence_level, check_draws, check_numbers, given_draws
+from .._validation import check_confidence_level, check_numbers, given_draws
 from ..uncertainty.calibrated import CalibratedFit
 from ..uncertainty.draws_caveats import warn_percentile_over
 from ..uncertainty.delta import draws_log_predictions

@@ -83,8 +83,8 @@ def curve_draws(draws, result: CurveFitResult | None = None):
     if draws is None or (isinstance(draws, (bool, np.bool_)) and not draws):
         return None
     if not isinstance(draws, CurveBootstrap):
-        raise InputError(f"`draws` must be None or False (no intervals) or a CurveBootstrap "
-                         f"(bootstrap_curves), got {type(draws).__name__}")
+        raise InputError(f"`draws` must be a CurveBootstrap (bootstrap_curves), or None or "
+                         f"False for no intervals; got {type(draws).__name__}")
     if result is None:
         return draws
     if draws.law.name != result.law.name or any(

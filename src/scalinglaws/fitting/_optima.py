@@ -7,8 +7,9 @@ the log-log regressions
 
 (Hoffmann et al. 2022, Sec 3.1-3.2, Table 2). This module holds that shared end: the
 regression (statsmodels OLS or WLS, t intervals), the vectorised slope of resampled
-optima, percentile intervals (warned about when the draws are few), :class:`OptimaResult` (the fields and methods both
-results share, ``predict_optimal`` among them), and the allocation table with the package's one vocabulary
+optima, percentile intervals (warned about when the draws are few),
+:class:`OptimaResult` (the fields and methods both results share, ``predict_optimal``
+among them), and the allocation table with the package's one vocabulary
 (``C``, ``N``, ``D``, ``tokens_per_parameter``, ``N_low``...), whose former column
 names (``N_opt``, ``tokens_per_param``...) still work with a ``FutureWarning``.
 """

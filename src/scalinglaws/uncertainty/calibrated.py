@@ -293,8 +293,8 @@ class CalibratedFit(FrozenOnUnpickle):
         (:func:`~scalinglaws.laws.flops.inputs_from_compute`). ``draws`` (an array ``(m, p)`` of parameter vectors
         in ``form.param_names`` order) replaces the bootstrap's draws: the confidence
         interval is then their percentiles; ``draws=False`` leaves the bootstrap out (the
-        delta method's confidence interval, as without one). The prediction interval always contains the
-        confidence interval at the same level (module notes).
+        delta method's confidence interval, as without one). The prediction interval
+        always contains the confidence interval at the same level (module notes).
         """
         if kind not in ("confidence", "prediction"):
             raise InputError(f"`interval` must be 'confidence' or 'prediction', got {kind!r}")
