@@ -23,6 +23,7 @@ checker                    accepts
 ``check_bounds``           ``{"E": (1.0, None)}``: (low, high) pairs, None = unbounded
 ``check_fits_in_memory``   a count of items whose working memory fits in what is free
 ``check_confidence_level`` a number in (0, 1)
+``check_draws``            ``draws=``: None, False (no intervals) or draws; True refused
 =========================  =============================================================
 
 :class:`FrozenDict` and :func:`deep_freeze` make the read-only (and picklable) mappings
@@ -69,6 +70,25 @@ def check_confidence_level(value: Any) -> float:
     if not 0 < float(value) < 1:
         raise InputError(f"`confidence_level` must be in (0, 1), got {value!r}")
     return float(value)
+
+
+def check_draws(draws):
+    """``draws`` as given, after the up-front check of its kind: None (a fit's own
+    bootstrap, where it carries one; else no draws), False (no draws, hence no intervals,
+    wherever ``draws=`` is taken), or draws (a bootstrap result, a DataFrame, an array).
+    True is refused: it names no draws."""
+    if isinstance(draws, (bool, np.bool_)) and draws:
+        raise InputError("`draws` must be None (the fit's own bootstrap, if any), False (no "
+                         "intervals), a bootstrap result or an array (n_draws, n_params) of "
+                         "parameter vectors; got True")
+    return draws
+
+
+def given_draws(draws):
+    """:func:`check_draws`, then None for False: the draws passed, for the functions and
+    branches where None does not mean an attached bootstrap to look up."""
+    draws = check_draws(draws)
+    return None if isinstance(draws, (bool, np.bool_)) else draws
 
 
 def check_ratio_bounds(bounds) -> tuple[float, float]:

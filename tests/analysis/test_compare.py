@@ -557,3 +557,16 @@ def test_a_warning_about_the_runs_is_given_once_with_shared_parameters():
         compare(seeds, "a", groups="recipe", shared=["alpha", "beta"], n_resamples=20, rng=0)
     replicas = [w for w in caught if "share their run_id" in str(w.message)]
     assert len(replicas) == 1 and replicas[0].filename == __file__
+
+
+def test_multiplier_with_draws_false_has_no_interval_as_without_draws():
+    # draws=False (the package's "no intervals") raised AttributeError: 'bool' object has
+    # no attribute 'draws'
+    frame = two_recipes(0, noise=0.0)
+    joint = quiet(sl.fit, frame, "chinchilla", groups="recipe")
+    plain = effective_compute_multiplier(joint, "B", "A", compute=[1e21])
+    off = effective_compute_multiplier(joint, "B", "A", compute=[1e21], draws=False)
+    assert off["multiplier"] == pytest.approx(plain["multiplier"], rel=1e-12)
+    assert np.isnan(off["low"]).all() and np.isnan(off["high"]).all()
+    with pytest.raises(InputError, match=r"`draws` must be None .*got True"):
+        effective_compute_multiplier(joint, "B", "A", compute=[1e21], draws=True)

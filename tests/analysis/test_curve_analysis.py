@@ -342,3 +342,19 @@ def test_cooled_points_shared_by_runs_are_counted_once():
                                   .reset_index(drop=True),
                                   distinct[["N", "D", "loss", "run_id", "step"]]
                                   .reset_index(drop=True))
+
+
+def test_draws_false_is_no_interval_as_everywhere_else(partway):
+    # predict_curve(fit, schedule, draws=False) raised AttributeError: 'bool' object has no
+    # attribute 'confidence_level'; draws=False is the package's "no intervals"
+    fit, _, _, held, _ = partway
+    plain = predict_curve(fit, held, steps=[10, 20])
+    off = predict_curve(fit, held, steps=[10, 20], draws=False)
+    assert off.low is None and off.high is None and off.n_draws == 0
+    np.testing.assert_array_equal(off.loss, plain.loss)
+    assert off.to_frame().attrs == {}
+    for bad, kind in ((True, "bool"), ("draws", "str")):
+        with pytest.raises(InputError, match=rf"^`draws` must be a CurveBootstrap "
+                                             rf"\(bootstrap_curves\), or None or False for no "
+                                             rf"intervals; got {kind}$"):
+            predict_curve(fit, held, steps=[10], draws=bad)

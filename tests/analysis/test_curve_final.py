@@ -8,6 +8,7 @@ coverage in test_curve_final_coverage.py.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from scalinglaws import CurveResamplingWarning, InputError
@@ -116,3 +117,15 @@ def test_a_run_too_short_for_its_noise_says_so(setting):
     assert np.isnan(table.noise_ar1[0])
     four = predict_final(fit, part.select(mask=np.arange(len(part)) < 4), draws=draws, rng=0)
     assert np.isfinite(four.noise_ar1[0])
+
+
+def test_draws_false_is_no_interval_as_everywhere_else(setting):
+    # draws=False was refused ("must be a CurveBootstrap, got bool"); it is the package's
+    # "no intervals"
+    fit, _, part, _, _ = setting
+    off = predict_final(fit, part, draws=False)
+    pd.testing.assert_frame_equal(off, predict_final(fit, part))
+    assert "final_low" not in off.columns and off.attrs == {}
+    with pytest.raises(InputError, match=r"^`draws` must be a CurveBootstrap \(bootstrap_curves\), "
+                                         r"or None or False for no intervals; got bool$"):
+        predict_final(fit, part, draws=True)

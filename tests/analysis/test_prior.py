@@ -248,3 +248,15 @@ def test_a_prior_records_the_seed_of_its_draws():
     booted = result.with_bootstrap(sl.bootstrap(result, runs, 20, rng=5))
     assert prior_from_fit(booted).seed == 5
     assert prior_from_fit(result, draws=booted.bootstrap.draws).seed is None  # an array
+
+
+def test_prior_from_fit_with_draws_false_says_a_prior_needs_draws(sweep_fit):
+    # draws=False (the package's "no draws") read as an array: "must have shape (n_draws
+    # >= 3, 5), got ()"; and with a bootstrap attached it must not take that one instead
+    _, result, boot = sweep_fit
+    for law in (result, result.with_bootstrap(boot)):
+        with pytest.raises(InputError, match=r"^`draws`=False gives no draws, and a prior is "
+                                             r"made of draws: pass `draws=`"):
+            prior_from_fit(law, draws=False, scatter=0.02)
+    with pytest.raises(InputError, match=r"`draws` must be None .*got True"):
+        prior_from_fit(result, draws=True, scatter=0.02)

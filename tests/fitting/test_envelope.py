@@ -237,8 +237,10 @@ def test_envelope_bad_inputs():
         envelope_fit(curves, n_points=5)
     with pytest.raises(InputError, match="`bracket` must be True or False"):
         envelope_fit(curves, bracket=None)
-    with pytest.raises(InputError, match="`n_resamples` must be an integer >= 0"):
-        envelope_fit(curves, n_resamples=1.5)
+    for bad in (1.5, 1, -1):  # one resample gave a zero-width interval
+        with pytest.raises(InputError, match=r"`n_resamples` must be 0 \(no resampling\) or an "
+                                             r"integer >= 2, got "):
+            envelope_fit(curves, n_resamples=bad)
     with pytest.raises(InputError, match=r"bracketed envelope is attained by 0 size\(s\)"):
         envelope_fit(synthetic_training_curves(sizes=[1e8, 1e9, 1e10], horizons=[20], rng=0))
     missing = frame.copy()
@@ -260,3 +262,9 @@ def test_a_run_column_of_another_name_is_no_cause_for_the_loaders_warning():
     with pytest.warns(sl.ScalingLawsWarning, match="look like checkpoints"):
         sl.load_runs(frame)
     assert envelope_fit(frame, run_column="exp_name").options["run_column"] == "exp_name"
+
+
+def test_few_resamples_are_warned_about_as_the_bootstraps_are():
+    with pytest.warns(sl.BootstrapResamplingWarning,
+                      match=r"envelope_fit: 10 draws are too few for a 95% percentile interval"):
+        envelope_fit(synthetic_training_curves(rng=1), n_resamples=10, rng=3)

@@ -582,7 +582,7 @@ def test_old_import_paths_still_work():
     ({"window": 2}, "`window` must be an integer >= 3"),
     ({"curve": "akima", "n_resamples": 10}, "give `seed_noise`"),
     ({"curve": "akima", "weighted": True}, "`weighted`=True needs standard errors"),
-    ({"n_resamples": -1}, "`n_resamples` must be an integer >= 0"),
+    ({"n_resamples": -1}, "`n_resamples` must be 0"),  # (no resampling) or >= 2
     ({"seed_noise": 0.0}, "`seed_noise` must be a finite positive number"),
     ({"confidence_level": 1.5}, "`confidence_level` must be in"),
     ({"log_loss": "yes"}, "`log_loss` must be True or False"),
@@ -751,3 +751,15 @@ def test_load_refuses_nan_literals_lists_and_other_files(sweep, tmp_path):
         sl.load(iso)
     with pytest.raises(InputError, match=r"got IsoFLOPResult \(it saves itself"):
         sl.save(isoflop_fit(sweep, budget="budget"), tmp_path / "other.json")
+
+
+def test_resampling_takes_the_bootstraps_minimum_and_few_draws_warning(sweep):
+    # one resample gave a zero-width "95% percentile interval" that excluded the estimate
+    with pytest.raises(InputError, match=r"`n_resamples` must be 0 \(no resampling\) or an "
+                                         r"integer >= 2, got 1"):
+        isoflop_fit(sweep, budget="budget", n_resamples=1)
+    with pytest.warns(sl.BootstrapResamplingWarning,
+                      match=r"isoflop_fit: 10 draws are too few for a 95% percentile interval"):
+        result = isoflop_fit(sweep, budget="budget", n_resamples=10, rng=0)
+    low, high = result.a_bootstrap_interval
+    assert low < high

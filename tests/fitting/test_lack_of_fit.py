@@ -6,6 +6,7 @@ misfits), on sweeps from another law, and on the public sweeps that fit."""
 from __future__ import annotations
 
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +17,8 @@ import scalinglaws as sl
 from scalinglaws.fitting.lack_of_fit import (MIN_SHIFT, P_VALUE, binned_trend, lack_of_fit,
                                              misfit_text, residual_size)
 from scalinglaws.laws.misspecified import misspecified_sweep
+
+SWEEP_CSV = Path(__file__).resolve().parents[2] / "datasets" / "synthetic_chinchilla_sweep.csv"
 
 TUNED = "rw/tuned/short/const/standard/val"
 
@@ -149,6 +152,23 @@ def test_the_false_alarm_rate_is_below_one_in_a_thousand():
 
 
 # ----------------------------------------------------------------------------- verdicts
+
+
+def test_a_fit_with_a_nonzero_status_that_misfits_reads_as_a_sentence(tmp_path):
+    # two runs' N written in millions: the fit ends on a bound (status 1) and misfits; the
+    # warning read "the fit the law's form misfits the runs"
+    frame = pd.read_csv(SWEEP_CSV)
+    frame.loc[[5, 50], "N"] /= 1e6
+    path = tmp_path / "mixed.csv"
+    frame.to_csv(path, index=False)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = sl.fit(path)
+    assert result.status != 0
+    said = [str(w.message) for w in caught if issubclass(w.category, sl.LackOfFitWarning)]
+    assert len(said) == 1 and said[0].startswith(
+        f"{path}: the law's form misfits the runs: the residuals trend with N (binned means "
+        "against their within-bin scatter, p = "), said[0]
 
 
 def test_porian_tuned_setting_converges_and_misfits(shared_dir, tmp_path):

@@ -109,3 +109,20 @@ def test_predict_optimal_says_its_interval_kind_and_method_as_other_allocations(
     assert sl.compute_optimal(law.with_bootstrap(sl.bootstrap(law, sl.generate_sweep(rng=0), 5,
                                                               rng=0)),
                               [1e22]).to_frame().attrs["interval"] == "confidence"
+
+
+def test_one_finite_draw_is_no_interval():
+    # a single resampled draw gave a zero-width "percentile interval" beside the estimate
+    from scalinglaws.fitting._optima import percentile_interval
+
+    assert np.isnan(percentile_interval(np.array([0.52, np.nan, np.nan]), 0.95)).all()
+    assert percentile_interval(np.array([0.50, 0.54]), 0.95) == pytest.approx((0.501, 0.539))
+    resampled = isoflop_fit(sl.generate_sweep(rng=0), n_resamples=2, rng=0)
+    lines = np.array(resampled.N_line_bootstrap)
+    lines[1] = np.nan  # one of the two resampled lines failed
+    import dataclasses
+
+    one = dataclasses.replace(resampled, N_line_bootstrap=lines)
+    table = one.predict_optimal([1e22], interval="bootstrap")
+    assert table[["N_low", "N_high"]].isna().all(axis=None) and table.attrs["n_draws"] == 1
+    assert table[["D_low", "D_high"]].notna().all(axis=None)

@@ -61,6 +61,9 @@ def test_group_flag_table_out_and_figure(recipes, tmp_path, capsys):
     (["--group", "nope"], "--group: no column 'nope'"),
     (["--group", "recipe", "--approach", "isoflop", "--curve", "akima", "--bootstrap", "10"],
      "give --seed-noise SD"),
+    # one resample printed intervals [nan, nan] and p_adj = nan
+    (["--group", "recipe", "--approach", "isoflop", "--curve", "parabola", "--bootstrap", "1"],
+     "--bootstrap must be 0 (no resampling) or an integer >= 2, got 1"),
 ])
 def test_errors_are_one_line(recipes, capsys, extra, message):
     path, _ = recipes

@@ -1,5 +1,6 @@
 """Prediction intervals that contain the truth: public runs and simulations."""
 
+import dataclasses
 import re
 import warnings
 
@@ -550,3 +551,20 @@ def test_a_calibrated_fit_pickled_before_the_rename_keeps_its_allowance():
     before, after = (m.interval("confidence", **X) for m in (law, back))
     assert after.method == before.method == "delta method + tie bias"
     np.testing.assert_array_equal(after.high, before.high)
+
+
+def test_interval_with_draws_false_leaves_the_bootstrap_out_as_predict_does():
+    # draws=False (the package's "no draws") was read as an array: "`draws` must have shape
+    # (n_draws, 5), got ()"; without draws the confidence interval is the delta method's
+    runs = sl.generate_sweep(rng=0)
+    law = calibrate(sl.fit(runs), runs, n_resamples=50, rng=0, progress=False)
+    assert law.bootstrap is not None
+    drawn = law.interval("confidence", N=1e9, D=2e10)
+    off = law.interval("confidence", N=1e9, D=2e10, draws=False)
+    assert drawn.method.startswith("bootstrap") and not off.method.startswith("bootstrap")
+    bare = dataclasses.replace(law, bootstrap=None).interval("confidence", N=1e9, D=2e10)
+    assert (off.low, off.high, off.method) == (bare.low, bare.high, bare.method)
+    predicted = law.interval("prediction", N=1e9, D=2e10, draws=False)
+    assert predicted.low < off.low and off.high < predicted.high
+    with pytest.raises(sl.InputError, match=r"`draws` must be None .*got True"):
+        law.interval("confidence", N=1e9, D=2e10, draws=True)

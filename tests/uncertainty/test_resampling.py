@@ -4,6 +4,7 @@ and ``clusters=`` through bootstrap, bootstrap_groups, the fit JSON and the CLI.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 import warnings
 
 import numpy as np
@@ -247,3 +248,47 @@ def test_cli_fit_cluster_flag(tmp_path, capsys):
         capsys.readouterr().err
     assert main(["fit", str(table), "--bootstrap", "20", "--cluster", "seed"]) == 2
     assert "names column 'seed', which the runs do not have" in capsys.readouterr().err
+
+
+# --- strata with an empty label --------------------------------------------------------
+
+
+def test_resample_counts_refuses_a_missing_stratum_label():
+    # a run whose group is NaN matched no stratum and was never drawn (an all-zero column)
+    with pytest.raises(InputError, match=r"`groups` is missing at rows 6, 7, 8 \(a run with no "
+                                         r"stratum would never be drawn\)"):
+        resample_counts(9, 5, np.random.default_rng(0),
+                        groups=[0, 0, 0, 1, 1, 1, np.nan, np.nan, np.nan])
+    with pytest.raises(InputError, match=r"`groups` is missing at row 1 "):
+        resample_counts(3, 5, np.random.default_rng(0), groups=np.array(["a", None, "a"],
+                                                                          dtype=object))
+
+
+def _budgets_with_holes(tmp_path, rows=(3, 7, 11, 20, 30)):
+    table = tmp_path / "holed.csv"
+    frame = pd.read_csv(Path(__file__).resolve().parents[2] / "datasets"
+                        / "synthetic_chinchilla_sweep.csv")
+    frame.loc[list(rows), "budget"] = np.nan
+    frame.to_csv(table, index=False)
+    return table
+
+
+def test_bootstrap_groups_refuses_runs_with_an_empty_group_cell(tmp_path):
+    # they were in the point fit and silently in no resample (count 0 in every one)
+    table = _budgets_with_holes(tmp_path)
+    runs = sl.load_runs(table)
+    result = sl.fit(runs)
+    with pytest.raises(InputError) as caught:
+        bootstrap(result, runs, 20, rng=0, groups="budget", progress=False)
+    assert str(caught.value) == ("`groups`: column 'budget' is missing at row 3 (line 5), "
+                                 f"row 7 (line 9), row 11 (line 13) and 2 more rows of {table}")
+
+
+def test_cli_fit_group_refuses_an_empty_group_cell(tmp_path, capsys):
+    from scalinglaws.outputs.cli import main
+
+    table = _budgets_with_holes(tmp_path, rows=(3, 7, 11))
+    assert main(["fit", str(table), "--bootstrap", "20", "--group", "budget"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("scalinglaws: error: `groups`: column 'budget' is missing at row 3 (line 5), "
+                   f"row 7 (line 9), row 11 (line 13) of {table}"), err

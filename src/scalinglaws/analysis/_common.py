@@ -15,7 +15,7 @@ import numpy as np
 from .._exceptions import (ConvergenceWarning, ExtrapolationWarning,
                            IdentifiabilityWarning, InputError, ScalingLawsWarning,
                            user_stacklevel)
-from .._validation import check_confidence_level, check_numbers
+from .._validation import check_confidence_level, check_numbers, given_draws
 from ..uncertainty.calibrated import CalibratedFit
 from ..uncertainty.draws_caveats import warn_percentile_over
 from ..uncertainty.delta import draws_log_predictions
@@ -50,16 +50,6 @@ def check_fit(fit, *, allocatable: bool = False) -> tuple[Form, np.ndarray]:
     return form, vector
 
 
-def check_draws(draws):
-    """``draws`` as given, after the up-front check of its kind: None (the fit's own
-    bootstrap), False (no intervals), a bootstrap result, a DataFrame or an array."""
-    if isinstance(draws, (bool, np.bool_)) and draws:
-        raise InputError("`draws` must be None (the fit's own bootstrap, if any), False (no "
-                         "intervals), a bootstrap result or an array (n_draws, n_params) of "
-                         "parameter vectors; got True")
-    return draws
-
-
 def chosen_draws(fit, draws, confidence_level):
     """The draws the intervals rest on and the level to use, by the package's one rule.
 
@@ -72,13 +62,12 @@ def chosen_draws(fit, draws, confidence_level):
     are a bootstrap result (attached or passed), else 0.95; a number always wins.
     Returns ``(draws or None, level)``.
     """
-    draws = check_draws(draws)
     if draws is None:
         attached = getattr(fit, "bootstrap", None)
         if attached is not None and len(getattr(attached, "draws", ())) > 0:
             draws = attached
-    elif draws is False or isinstance(draws, np.bool_):
-        draws = None
+    else:
+        draws = given_draws(draws)  # False: None (True refused)
     warn_percentile_over(draws)  # these intervals are percentiles, whatever its method
     if confidence_level is None:
         bootstrap_level = (getattr(draws, "confidence_level", None)

@@ -36,7 +36,8 @@ import warnings
 import numpy as np
 
 from .._exceptions import ExtrapolationWarning, InputError, LackOfFitWarning, user_stacklevel
-from .._validation import check_choice, check_confidence_level, check_int, check_numbers
+from .._validation import (check_choice, check_confidence_level, check_int, check_numbers,
+                           given_draws)
 from ..data.runs import as_runs
 from ..fitting.estimator import LawFitter, fitted_range
 from ..fitting.grouped import GroupedFitResult
@@ -133,6 +134,7 @@ def effective_compute_multiplier(fit: GroupedFitResult, group, reference, *, com
     """
     form = fit.form
     check_allocatable(form)
+    draws = given_draws(draws)  # False: no draws, as None here
     if (compute is None) == (loss is None):
         raise InputError("give `compute` (budgets in FLOP) or `loss` (target losses), not both")
     level = check_confidence_level(confidence_level)

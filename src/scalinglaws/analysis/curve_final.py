@@ -74,12 +74,19 @@ def _check_refit(result: CurveFitResult, refit) -> tuple:
     return tuple(p for p in names if p in refit)
 
 
-def _check_draws(draws, result: CurveFitResult) -> None:
+def curve_draws(draws, result: CurveFitResult | None = None):
+    """``draws=`` of a curve prediction: None for None or False (no intervals, as
+    ``draws=False`` is everywhere), else a CurveBootstrap, checked to be draws of
+    ``result`` when given (and to hold a converged refit)."""
     from ..uncertainty.curves import CurveBootstrap
 
+    if draws is None or (isinstance(draws, (bool, np.bool_)) and not draws):
+        return None
     if not isinstance(draws, CurveBootstrap):
-        raise InputError(f"`draws` must be a CurveBootstrap (bootstrap_curves), got "
-                         f"{type(draws).__name__}")
+        raise InputError(f"`draws` must be a CurveBootstrap (bootstrap_curves), or None or "
+                         f"False for no intervals; got {type(draws).__name__}")
+    if result is None:
+        return draws
     if draws.law.name != result.law.name or any(
             not np.isclose(draws.point[name], value, rtol=1e-12, atol=0.0)
             for name, value in result.params.items()):
@@ -87,6 +94,7 @@ def _check_draws(draws, result: CurveFitResult) -> None:
                          "parameters): bootstrap this fit with bootstrap_curves")
     if draws.n_draws == 0:
         raise InputError("`draws` hold no converged refit: no interval can rest on them")
+    return draws
 
 
 def _seed_entropy(rng) -> int:
@@ -208,7 +216,7 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
         offset, e.g. another data mix); not ones the fit fixed or tied.
     schedules : mapping, optional
         Run id -> planned :class:`~scalinglaws.laws.schedules.Schedule` or LR array.
-    draws : CurveBootstrap, optional
+    draws : CurveBootstrap, None or False, optional
         Bootstrap draws of ``result`` (:func:`~scalinglaws.uncertainty.curves.bootstrap_curves`
         on the curves it was fitted on). With them each run gets a percentile interval of its
         final loss: for every draw, the draw's parameters, with ``refit`` refitted on a
@@ -285,8 +293,8 @@ def predict_final(result, curves: Curves, *, refit=("L0",), schedules=None, draw
         raise InputError('`block_length` sizes the blocks of run_noise="blocks"; '
                          f"run_noise={run_noise!r} has none")
     entropy = _seed_entropy(rng)
+    draws = curve_draws(draws, result)
     if draws is not None:
-        _check_draws(draws, result)
         level = draws.confidence_level if confidence_level is None else confidence_level
     if schedules:
         curves = curves.with_schedules(schedules)

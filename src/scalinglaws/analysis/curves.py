@@ -30,7 +30,7 @@ from .._exceptions import ExtrapolationWarning, InputError, user_stacklevel
 from .._validation import FrozenOnUnpickle, check_choice, check_confidence_level, check_positive
 from ..data.curves import Curves
 from ..laws.curve_laws import prediction_inputs
-from .curve_final import _check_result, interval_attrs, predict_final
+from .curve_final import _check_result, curve_draws, interval_attrs, predict_final
 
 __all__ = [
     "CurvePrediction",
@@ -139,7 +139,8 @@ def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws
     of warmup to the last step) of ``schedule`` (a :class:`~scalinglaws.laws.schedules.Schedule` or an LR
     array); ``N`` for a size-scaled law. With ``draws`` (a
     :class:`~scalinglaws.uncertainty.curves.CurveBootstrap`), ``low``/``high`` are the
-    percentile band of the draws' curves at ``confidence_level`` (default: the draws').
+    percentile band of the draws' curves at ``confidence_level`` (default: the draws');
+    ``draws=None`` (default) or ``False`` gives no band.
     A user-defined law (:func:`~scalinglaws.laws.curve_custom.define_curve_law`) of the
     feature ``N`` takes ``N`` too, and one of ``tokens`` takes ``tokens_per_step`` (tokens
     at step t = t × tokens_per_step, as :func:`~scalinglaws.data.curves.load_curves`
@@ -173,6 +174,7 @@ def predict_curve(result, schedule, *, steps=None, N: float | None = None, draws
     _warn_outside(result, lr, steps, loss, inputs.get("N"))
     low = high = None
     level = None
+    draws = curve_draws(draws)  # None or False: no intervals
     if draws is not None:
         level = draws.confidence_level if confidence_level is None else \
             check_confidence_level(confidence_level)

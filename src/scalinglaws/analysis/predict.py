@@ -6,12 +6,13 @@ import numpy as np
 
 from .._exceptions import InputError
 from .._validation import check_confidence_level as _check_level
+from .._validation import check_draws
 from ..fitting.result import law_inputs
 from ..laws.flops import inputs_from_compute
 from ..laws.forms import Chinchilla
 from ..laws.frontier import frontier_terms
 from ..uncertainty.delta import FIXED_AS_EXACT, draws_log_predictions
-from ._common import (DEFAULT_LEVEL, warn_far_beyond, check_draws, check_fit, chosen_draws, irreducible,
+from ._common import (DEFAULT_LEVEL, warn_far_beyond, check_fit, chosen_draws, irreducible,
                       loss_at_shared_inputs, parameter_rows, quiet, require_frontier,
                       rows_and_level, shaped, summarise, warn_unsettled)
 from ._common import fit_flops_per_token

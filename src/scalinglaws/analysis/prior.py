@@ -49,6 +49,7 @@ from .._validation import FrozenOnUnpickle
 from .._validation import (
     FrozenDict,
     check_choice,
+    check_draws,
     check_int,
     check_positive,
     check_rng,
@@ -414,7 +415,8 @@ def prior_from_fit(law, *, draws=None, scatter=None, fresh: bool = False) -> Pri
         scatter model (e.g. scatter growing away from the sweep's tokens per parameter).
     draws : BootstrapResult or array, optional
         Parameter draws (public units); default the bootstrap attached to ``law``
-        (``result.with_bootstrap(...)``, or the CalibratedFit's).
+        (``result.with_bootstrap(...)``, or the CalibratedFit's). ``False`` (no draws)
+        is refused: a prior is made of draws.
     scatter : float, optional
         Sd of the log loss of a new run; default the CalibratedFit's scatter, else the
         root-mean-square log residual of the fit (with ``n - q`` degrees of freedom).
@@ -443,6 +445,10 @@ def prior_from_fit(law, *, draws=None, scatter=None, fresh: bool = False) -> Pri
     check_allocatable(form)
     if not isinstance(fresh, (bool, np.bool_)):
         raise InputError(f"`fresh` must be True or False, got {fresh!r}")
+    if isinstance(check_draws(draws), (bool, np.bool_)):  # False (True is refused)
+        raise InputError("`draws`=False gives no draws, and a prior is made of draws: pass "
+                         "`draws=` (a bootstrap or an array of parameter vectors) or leave it "
+                         "None for the bootstrap attached to `law`")
     if draws is None:
         draws = getattr(law, "bootstrap", None) or getattr(fit, "bootstrap", None)
         if draws is None:

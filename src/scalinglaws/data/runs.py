@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from .._exceptions import InputError, ScalingLawsWarning, user_stacklevel
+from .._text import named_list
 from .._validation import (FrozenDict, FrozenOnUnpickle, as_names, check_choice,
                            check_fits_in_memory, deep_freeze)
 from ._hints import loss_hint, missing_column_message, read_explained, warn_unused_lookalikes
@@ -572,15 +573,18 @@ class Runs(FrozenOnUnpickle):
 
     def labels(self, column: str, argument: str) -> np.ndarray:
         """The values of ``column``, which the argument ``argument`` names (groups,
-        budgets, run ids): :class:`InputError` naming it when there is no such column or a
-        value is missing (naming the row)."""
+        budgets, run ids, clusters): :class:`InputError` naming it when there is no such
+        column or a value is missing (naming the first three such rows, and how many more,
+        and the file)."""
         if not isinstance(column, str) or column not in self._frame.columns:
             raise InputError(no_column_message(column, self.columns, f"`{argument}`"))
         values = self._frame[column]
         if values.isna().any():
-            row = int(np.flatnonzero(values.isna().to_numpy())[0])
-            raise InputError(f"`{argument}`: column {column!r} is missing at "
-                             f"{self.row_label(row)}")
+            missing = np.flatnonzero(values.isna().to_numpy())
+            rows = named_list((_row_text(self.row_numbers[i], self.source_lines)
+                               for i in missing[:3]), 3, total=missing.size, noun="row")
+            raise InputError(f"`{argument}`: column {column!r} is missing at {rows} of "
+                             f"{self.source}")
         return values.to_numpy()
 
     def groupby(self, column: str) -> list[tuple[Any, Runs]]:

@@ -7,8 +7,9 @@ the log-log regressions
 
 (Hoffmann et al. 2022, Sec 3.1-3.2, Table 2). This module holds that shared end: the
 regression (statsmodels OLS or WLS, t intervals), the vectorised slope of resampled
-optima, percentile intervals, :class:`OptimaResult` (the fields and methods both
-results share, ``predict_optimal`` among them), and the allocation table with the package's one vocabulary
+optima, percentile intervals (warned about when the draws are few),
+:class:`OptimaResult` (the fields and methods both results share, ``predict_optimal``
+among them), and the allocation table with the package's one vocabulary
 (``C``, ``N``, ``D``, ``tokens_per_parameter``, ``N_low``...), whose former column
 names (``N_opt``, ``tokens_per_param``...) still work with a ``FutureWarning``.
 """
@@ -25,7 +26,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from .._exceptions import InputError, ScalingLawsDeprecationWarning
+from .._draws import warn_few_draws
+from .._exceptions import InputError, ScalingLawsDeprecationWarning, user_stacklevel
 from .._validation import FrozenOnUnpickle
 from .._validation import deep_freeze, readonly_array
 
@@ -158,13 +160,23 @@ def bootstrap_slopes(log_c: np.ndarray, draws: np.ndarray,
 
 
 def percentile_interval(values: np.ndarray, level: float) -> tuple[float, float]:
-    """Equal-tailed percentile interval of the finite ``values`` (NaNs if none)."""
+    """Equal-tailed percentile interval of the finite ``values`` (NaNs if fewer than two,
+    as the bootstrap's: one draw is no interval, and gave one of zero width)."""
     values = values[np.isfinite(values)]
-    if values.size == 0:
+    if values.size < 2:
         return (math.nan, math.nan)
     tail = 50.0 * (1.0 - level)
     low, high = np.percentile(values, [tail, 100.0 - tail])
     return (float(low), float(high))
+
+
+def resampled_intervals(a_draws: np.ndarray, b_draws: np.ndarray, level: float,
+                        label: str) -> tuple[tuple, tuple]:
+    """:func:`percentile_interval` of the resampled exponents ``a`` and ``b``, with the
+    bootstrap's warning when their finite draws are too few for ``level``
+    (:func:`scalinglaws._draws.warn_few_draws`, its message starting with ``label``)."""
+    warn_few_draws(np.isfinite(a_draws).sum(), level, label=label, stacklevel=user_stacklevel())
+    return percentile_interval(a_draws, level), percentile_interval(b_draws, level)
 
 
 # =========================================================================== the allocation table
@@ -360,7 +372,7 @@ class OptimaResult(FrozenOnUnpickle):
                 n_draws.append(len(lines))
                 tail = 50.0 * (1.0 - self.confidence_level)
                 low, high = (np.percentile(lines @ x.T, [tail, 100.0 - tail], axis=0)
-                             if len(lines) else (np.full(c.size, np.nan),) * 2)
+                             if len(lines) >= 2 else (np.full(c.size, np.nan),) * 2)
             else:
                 line = self._line_error(c, name)
                 kind = line.kind

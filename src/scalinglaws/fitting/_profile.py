@@ -15,6 +15,7 @@ import warnings
 
 import numpy as np
 
+from .._draws import check_n_resamples
 from .._exceptions import InputError, ScalingLawsWarning, user_stacklevel
 from .._validation import check_bool, check_int, check_positive
 
@@ -62,7 +63,7 @@ def check_profile_options(*, curve, degree, window, log_loss, min_points, bracke
     log_loss = (curve == "akima") if log_loss is None else check_bool("log_loss", log_loss)
     weighted = check_bool("weighted", weighted)
     bracket = check_bool("bracket", bracket)
-    n_resamples = check_int("n_resamples", n_resamples, 0)
+    n_resamples = check_n_resamples(n_resamples, none=True)  # the bootstrap's minimum
     if seed_noise is not None:
         seed_noise = check_positive("seed_noise", seed_noise)
     if curve == "akima" and n_resamples and seed_noise is None:

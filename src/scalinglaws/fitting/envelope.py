@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._draws import check_n_resamples
 from .._exceptions import InputError, ScalingLawsWarning
 from .._files import atomic_write, check_output_path, json_text
 from .._text import named_list
@@ -29,7 +30,7 @@ from .._version import __version__
 from ..data.run_ids import runs_named_by_caller
 from ..data.runs import as_runs
 from ._budgets import EXACT_FLOPS_RTOL
-from ._optima import OptimaResult, loglog_regression, percentile_interval
+from ._optima import OptimaResult, loglog_regression, resampled_intervals
 
 __all__ = ["DOCUMENT_KIND", "SCHEMA_VERSION", "EnvelopeResult", "envelope_fit"]
 
@@ -255,7 +256,10 @@ def envelope_fit(runs: Any, *, run_column: str = "run_id", n_points: int = 1500,
     n_resamples : int
         Bootstrap over runs: resample the runs with replacement this many
         times, rebuild the envelope and refit, giving percentile intervals
-        ``a_bootstrap_interval`` and ``b_bootstrap_interval``.
+        ``a_bootstrap_interval`` and ``b_bootstrap_interval``. 0 (default) for none,
+        else at least 2, as :func:`~scalinglaws.bootstrap`; fewer draws than the level
+        needs (151 at 95%) are warned about as the bootstrap's are
+        (:class:`~scalinglaws.BootstrapResamplingWarning`).
     rng : None, int or numpy.random.Generator
         Randomness of the bootstrap; an integer seed is recorded as ``options["seed"]``
         (None otherwise), as :func:`~scalinglaws.isoflop_fit` records it.
@@ -314,7 +318,7 @@ def envelope_fit(runs: Any, *, run_column: str = "run_id", n_points: int = 1500,
                          f"checkpoint; columns: {runs.columns}")
     n_points = check_int("n_points", n_points, 10)
     bracket = check_bool("bracket", bracket)
-    n_resamples = check_int("n_resamples", n_resamples, 0)
+    n_resamples = check_n_resamples(n_resamples, none=True)  # the bootstrap's minimum
     level = check_confidence_level(confidence_level)
     generator = check_rng("rng", rng)
     k = runs.flops_per_token
@@ -389,8 +393,7 @@ def envelope_fit(runs: Any, *, run_column: str = "run_id", n_points: int = 1500,
                               np.polyfit(x, _log_tokens(grid, run_r, n_r, log_k,
                                                         token_matrix)[used_r], 1)[::-1])
         a_draws, b_draws = n_lines[:, 1].copy(), d_lines[:, 1].copy()
-        a_boot = percentile_interval(a_draws, level)
-        b_boot = percentile_interval(b_draws, level)
+        a_boot, b_boot = resampled_intervals(a_draws, b_draws, level, "envelope_fit")
 
     options = {"run_column": run_column, "n_points": n_points,
                "bracket": bracket, "n_resamples": n_resamples,

@@ -51,7 +51,7 @@ from ..laws.synthetic import DEFAULT_CURVE_SIZES, DEFAULT_HORIZONS, synthetic_tr
 from ._budgets import BUDGET_RTOL, TokenModel, group_budgets
 from ._isoflop_text import isoflop_summary, merged
 from ._optima import (OptimaResult, bootstrap_lines, frozen_array, loglog_regression,
-                      minima_line_error, percentile_interval)
+                      minima_line_error, resampled_intervals)
 from ._profile import (CURVES, MISFIT_RESIDUAL_SD, check_profile_options, fit_profile,
                        warn_misfits)
 from .envelope import EnvelopeResult, envelope_fit
@@ -569,8 +569,7 @@ def _fit_one(runs: Runs, grouping: dict, o: dict, level: float, flops, generator
             d_lines = bootstrap_lines(log_c, np.where(np.isfinite(matrix), log_d_draws, np.nan),
                                       weights)
         a_draws, b_draws = n_lines[:, 1], d_lines[:, 1]
-        a_boot = percentile_interval(a_draws, level)
-        b_boot = percentile_interval(b_draws, level)
+        a_boot, b_boot = resampled_intervals(a_draws, b_draws, level, label)
 
     options = {"budget": grouping_text, **o,
                "se_method": ("none" if o["curve"] == "akima" and not o["n_resamples"]

@@ -271,8 +271,10 @@ def warn_lack_of_fit(result, source: str, *, group: str | None = None,
         return
     where = source if group is None else f"{source}, group {group}"
     size = diagnostics.get("residuals")
-    status = "converged, but " if result.status == 0 else ""
-    warnings.warn(f"{where}: the fit {status}the law's form misfits the runs: "
+    # status 0: the misfit is the form's, not the search's; otherwise the status has its
+    # own warning, and the sentence is the plain finding
+    lead = "the fit converged, but the law's form" if result.status == 0 else "the law's form"
+    warnings.warn(f"{where}: {lead} misfits the runs: "
                   f"{misfit_text(trend)}" + (f"; residuals {size_text(size)}" if size else "")
                   + f". {consequence}; result.diagnostics['lack_of_fit'] holds the bins",
                   LackOfFitWarning, stacklevel=user_stacklevel())

@@ -47,6 +47,7 @@ import warnings
 
 import numpy as np
 
+from .._draws import check_n_resamples
 from .._exceptions import BootstrapResamplingWarning, ConvergenceWarning, InputError
 from .._parallel import map_blocks, plan_threads, plan_workers
 from .._text import counted, named_list
@@ -376,7 +377,7 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
     runs = as_runs(runs)
     if not isinstance(result, FitResult):
         raise InputError(f"`result` must be a FitResult, got {type(result).__name__}")
-    n_resamples = check_int("n_resamples", n_resamples, 2)
+    n_resamples = check_n_resamples(n_resamples)
     level = _check_level(confidence_level)
     method = _check_method(method)
     generator = check_rng("rng", rng)
@@ -400,7 +401,9 @@ def bootstrap(result: FitResult, runs, n_resamples: int = 1000, *, confidence_le
         if groups not in runs.columns:
             raise InputError(f"`groups` (--group) column {groups!r} is not in the runs "
                              f"(columns: {', '.join(map(str, runs.columns))})")
-        labels = runs.frame[groups].to_numpy()
+        # a run with no label would be in the point fit and in no resample: refused, naming
+        # its row, as `clusters` and compare's `groups` refuse it
+        labels = runs.labels(groups, "groups")
     clusters, codes = resolve_clusters(runs, clusters, labels)
     n_units = len(runs) if codes is None else int(codes.max()) + 1
     if codes is not None and n_units < 2:

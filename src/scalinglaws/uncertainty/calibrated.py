@@ -72,7 +72,8 @@ import numpy as np
 from .._exceptions import ExtrapolationWarning, InputError, ScalingLawsWarning
 from .._text import counted
 from .._validation import FrozenOnUnpickle
-from .._validation import FrozenDict, check_bool, check_confidence_level, check_int, readonly_array
+from .._validation import (FrozenDict, check_bool, check_confidence_level, check_int, given_draws,
+                           readonly_array)
 from ..data.runs import as_runs
 from ..fitting.outliers import SET_ASIDE, rows_text
 from ..fitting.result import FitResult, check_fitted_on
@@ -291,14 +292,16 @@ class CalibratedFit(FrozenOnUnpickle):
         ``flops_per_token * N * D``, or given with one of N and D for the other
         (:func:`~scalinglaws.laws.flops.inputs_from_compute`). ``draws`` (an array ``(m, p)`` of parameter vectors
         in ``form.param_names`` order) replaces the bootstrap's draws: the confidence
-        interval is then their percentiles. The prediction interval always contains the
-        confidence interval at the same level (module notes).
+        interval is then their percentiles; ``draws=False`` leaves the bootstrap out (the
+        delta method's confidence interval, as without one). The prediction interval
+        always contains the confidence interval at the same level (module notes).
         """
         if kind not in ("confidence", "prediction"):
             raise InputError(f"`interval` must be 'confidence' or 'prediction', got {kind!r}")
         level = check_confidence_level(confidence_level)
         if draws is None and self.bootstrap is not None:
             draws = self.bootstrap.draws
+        draws = given_draws(draws)  # False: no draws (the delta method), True refused
         if draws is not None:
             draws = np.asarray(draws, dtype=float)
             if draws.ndim != 2 or draws.shape[1] != self.fit.form.n_params:

@@ -73,6 +73,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._draws import check_n_resamples
 from .._exceptions import (ConvergenceWarning, CurveResamplingWarning, InputError,
                            user_stacklevel)
 from .._validation import (
@@ -440,7 +441,7 @@ def bootstrap_curves(result: CurveFitResult, curves: Curves, n_resamples: int = 
         raise InputError(f"`result` must be a CurveFitResult, got {type(result).__name__}")
     if not isinstance(curves, Curves):
         raise InputError(f"`curves` must be Curves, got {type(curves).__name__}")
-    n_resamples = check_int("n_resamples", n_resamples, 2)
+    n_resamples = check_n_resamples(n_resamples)
     if block_length is not None:
         block_length = check_int("block_length", block_length, 1)
     if method is None:  # block_length alone still means the blocks it sizes, as before

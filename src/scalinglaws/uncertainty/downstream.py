@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._draws import check_n_resamples
 from .._exceptions import ConvergenceWarning, InputError
 from .._validation import FrozenOnUnpickle
-from .._validation import (check_confidence_level, check_int, check_numbers, check_rng,
+from .._validation import (check_confidence_level, check_numbers, check_rng,
                            freeze_array_fields)
 from ..data.runs import Runs
 from ..fitting.estimator import FitResult, LawFitter
@@ -183,7 +184,7 @@ def bootstrap_two_step(step1: FitResult, step1_runs: Runs, step2: FitResult, ste
     if unknown:
         raise InputError(f"step-2 point of run {unknown[0]!r}, which has no step-1 point")
     if counts is None:
-        n_resamples = check_int("n_resamples", n_resamples, 2)
+        n_resamples = check_n_resamples(n_resamples)
         counts = draw_runs(len(run_ids), n_resamples, rng)
     counts = np.asarray(counts, dtype=float)
     if counts.ndim != 2 or counts.shape[1] != len(run_ids):

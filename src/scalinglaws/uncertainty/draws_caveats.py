@@ -8,43 +8,13 @@ import warnings
 
 import numpy as np
 
+# the few-draws rule lives in the package's _draws (the fitting stage's resampling takes it
+# too); its names are still imported from here
+from .._draws import draws_needed, few_draws_note, warn_few_draws  # noqa: F401
 from .._exceptions import BootstrapResamplingWarning, user_stacklevel
 
 __all__ = ["draws_needed", "few_draws_note", "order_statistic_ends_note", "warn_few_draws",
            "warn_percentile_over"]
-
-
-def draws_needed(level: float) -> int:
-    """Fewest draws whose percentile interval at ``level`` leaves out at most a quarter more
-    of the bootstrap distribution than the nominal ``1 - level``.
-
-    Why this rule: from ``n`` draws, numpy's interpolated quantile at ``q`` sits at order
-    statistic ``(n - 1) q + 1``, and the ``i``-th of ``n`` draws has ``E F(x_(i)) = i/(n + 1)``,
-    so the interval ``[q_(a/2), q_(1-a/2)]`` holds on average ``level (n - 1)/(n + 1)`` of the
-    distribution: it leaves out ``2 level/(n + 1)`` more than ``1 - level``. Asking that
-    excess to be at most ``(1 - level)/4`` gives ``n >= 8 level/(1 - level) - 1``: 151 draws
-    at 95% (about two draws expected beyond each end), 791 at 99%, 31 at 80%. Below it the
-    ends are interpolations among the few most extreme draws (5 draws at 99%: 66% of the
-    distribution on average), and the interval is too narrow from the draws alone.
-
-    Examples
-    --------
-    >>> draws_needed(0.95), draws_needed(0.99), draws_needed(0.8)
-    (151, 791, 31)
-    """
-    return int(np.ceil(8 * level / (1 - level) - 1 - 1e-9))
-
-
-def few_draws_note(n_draws: int, level: float) -> str | None:
-    """What :func:`warn_few_draws` says when ``n_draws`` are too few for ``level``, else None."""
-    needed = draws_needed(level)
-    if n_draws >= needed or n_draws < 2:  # fewer than 2: no interval at all (nan bounds)
-        return None
-    content = level * max(n_draws - 1, 0) / (n_draws + 1)
-    return (f"{n_draws} draws are too few for a {100 * level:g}% percentile interval: its ends "
-            f"are interpolations among the most extreme draws, and it holds on average only "
-            f"{100 * content:.3g}% of the bootstrap distribution; a {100 * level:g}% interval "
-            f"needs at least {needed} draws (more resamples, or a lower `confidence_level`)")
 
 
 def order_statistic_ends_note(n_draws: int, level: float) -> str | None:
@@ -62,14 +32,6 @@ def order_statistic_ends_note(n_draws: int, level: float) -> str | None:
             f"(B + 1) a ends: its ends are the most extreme draws, and it holds on average only "
             f"{100 * content:.3g}% of the bootstrap distribution; a {100 * level:g}% interval "
             f"needs at least {needed} draws (more resamples, or a lower `confidence_level`)")
-
-
-def warn_few_draws(n_draws: int, level: float, *, stacklevel: int = 2) -> None:
-    """Warn (:class:`~scalinglaws.BootstrapResamplingWarning`) when ``n_draws`` converged
-    draws are fewer than :func:`draws_needed` for the two-sided ``level``."""
-    note = few_draws_note(n_draws, level)
-    if note is not None:
-        warnings.warn(f"bootstrap: {note}", BootstrapResamplingWarning, stacklevel=stacklevel + 1)
 
 
 def warn_percentile_over(draws) -> None:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._draws import check_n_resamples
 from .._exceptions import (BootstrapResamplingWarning, ConvergenceWarning, InputError,
                            user_stacklevel)
 from .._files import atomic_write, check_output_path, json_text
@@ -401,7 +402,7 @@ def bootstrap_groups(result: GroupedFitResult, runs, n_resamples: int = 1000, *,
     if not isinstance(result, GroupedFitResult):
         raise InputError(f"`result` must be a GroupedFitResult, got {type(result).__name__}")
     runs = as_runs(runs)
-    n_resamples = check_int("n_resamples", n_resamples, 2)
+    n_resamples = check_n_resamples(n_resamples)
     level = check_confidence_level(confidence_level)
     max_iter = check_int("max_iter", max_iter, 1)
     if chunk_size is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._exceptions import InputError
+from .._text import named_list
 from ..data.run_ids import checkpoint_runs
 from ..data.run_ids import run_numbers as _numbered
 
@@ -89,6 +90,8 @@ def resample_counts(n_runs: int, n_resamples: int, rng, groups=None,
     >>> bool(np.all(counts[:, 0] == counts[:, 1]) and np.all(counts.sum(axis=1) == 4))
     True
     """
+    if groups is not None:
+        _check_labelled(groups)
     if clusters is not None:
         codes = np.asarray(clusters)
         first = np.unique(codes, return_index=True)[1]  # a row of each cluster, in order
@@ -114,6 +117,19 @@ def resample_counts(n_runs: int, n_resamples: int, rng, groups=None,
         picks = members[rng.integers(0, members.size, size=(n_resamples, members.size))]
         counts += np.bincount((rows + picks).ravel(), minlength=n_resamples * n_runs)
     return counts.reshape(n_resamples, n_runs)
+
+
+def _check_labelled(groups) -> None:
+    """Refuse ``groups`` with a missing label (NaN, None): its run would match no stratum
+    and never be drawn. Runs' columns are checked first, naming the file's rows
+    (:meth:`~scalinglaws.data.runs.Runs.labels`); this guards the positions given here."""
+    import pandas as pd
+
+    missing = np.flatnonzero(pd.isna(np.asarray(groups, dtype=object)))
+    if missing.size:
+        where = ("row " if missing.size == 1 else "rows ") + named_list(missing.tolist(), 5)
+        raise InputError(f"`groups` is missing at {where} (a run with no stratum would never "
+                         "be drawn): give every run a label")
 
 
 def leave_one_out(clusters, n_runs: int) -> np.ndarray:

@@ -283,3 +283,11 @@ def test_a_document_s_n_draws_is_at_most_its_resamples(tmp_path, capsys):
     with pytest.raises(sl.InputError, match=r"field n_draws must be at most options.n_resamples "
                                             r"\(20\), got 21"):
         load_isoflop(out)
+
+
+def test_envelope_refuses_one_resample_as_fit_does(checkpoints, capsys):
+    # it printed a zero-width "95% bootstrap percentile" interval that excluded the estimate
+    assert main(["envelope", str(checkpoints), "--bootstrap", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("scalinglaws: error: --bootstrap must be 0 (no resampling) or an integer "
+                   ">= 2, got 1"), err

@@ -135,3 +135,18 @@ def test_isoflop_on_flops_that_are_not_6nd_states_no_k(tmp_path, capsys):
     assert loaded.flops_per_token_range == pytest.approx((8.0, 8.0), rel=1e-9)
     assert load_isoflop(out, group="six").flops_per_token == 6.0
     assert "C/(N_opt D_opt) 8 at every used budget (no one k: flop_model 'runs')" in printed
+
+
+def test_one_resample_is_refused_as_fit_refuses_it(capsys):
+    # it printed a zero-width "95% bootstrap percentile" interval that left out the estimate
+    assert main(["isoflop", str(DEFAULT_DATA), "--budget", "budget", "--bootstrap", "1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("scalinglaws: error: --bootstrap must be 0 (no resampling) or an integer "
+                   ">= 2, got 1"), err
+
+
+def test_few_resamples_are_warned_about_on_the_command_line(capsys):
+    assert main(["isoflop", str(DEFAULT_DATA), "--budget", "budget", "--bootstrap", "10"]) == 0
+    err = capsys.readouterr().err
+    assert ("scalinglaws: warning: isoflop_fit: 10 draws are too few for a 95% percentile "
+            "interval") in err, err
