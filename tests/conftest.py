@@ -180,6 +180,19 @@ def result(plain_result, runs):
     return plain_result.with_bootstrap(bootstrap(plain_result, runs, 100, rng=0))
 
 
+# A sweep whose N is `nonembedding_params`, beside a `params` column (1.2 N) that a table
+# read without a column mapping takes as N (the column-mapping tests of data and report).
+@pytest.fixture
+def two_size_columns(tmp_path):
+    import pandas as pd
+
+    sweep = pd.read_csv(SWEEP_CSV)
+    path = tmp_path / "ne.csv"
+    pd.DataFrame({"nonembedding_params": sweep.N, "tokens": sweep.D, "loss": sweep.loss,
+                  "params": 1.2 * sweep.N}).to_csv(path, index=False)
+    return path
+
+
 # The command-line tests' inputs (tests/outputs/test_cli.py and tests/outputs/cli/): the
 # bundled sweep's Chinchilla fit saved by `scalinglaws fit`, without and with bootstrap
 # draws. Here, not in a tests/outputs/conftest.py: a second module named conftest

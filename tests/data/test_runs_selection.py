@@ -157,26 +157,17 @@ def test_loss_units_are_recorded_and_must_match_when_made_again(tmp_path):
         as_nats.with_selection(rows)
 
 
-def _two_size_columns(tmp_path):
-    """A sweep whose N is ``nonembedding_params``, beside a ``params`` column (1.2 N) that
-    a table read without a mapping takes as N."""
-    sweep = pd.read_csv(DATA)
-    path = tmp_path / "ne.csv"
-    pd.DataFrame({"nonembedding_params": sweep.N, "tokens": sweep.D, "loss": sweep.loss,
-                  "params": 1.2 * sweep.N}).to_csv(path, index=False)
-    return path
-
-
-def test_the_column_mapping_is_recorded_and_made_again(tmp_path):
+def test_the_column_mapping_is_recorded_and_made_again(tmp_path, two_size_columns):
     """review s38: a fit made with columns={"N": "nonembedding_params"} recorded no mapping,
     so its data read again took ``params`` as N."""
-    path = _two_size_columns(tmp_path)
+    path = two_size_columns
     runs = sl.load_runs(path, columns={"N": "nonembedding_params"})
     assert dict(runs.selection) == {"columns": {"N": "nonembedding_params"}}
     # the header as read (any case), and "no such column" as None
     assert dict(sl.load_runs(path, columns={"N": "NonEmbedding_Params", "C": ""})
                 .selection["columns"]) == {"N": "nonembedding_params", "C": None}
-    assert dict(sl.load_runs(path).selection) == {}  # no mapping given: none recorded
+    with pytest.warns(sl.ScalingLawsWarning, match="looks like N too"):  # two N columns
+        assert dict(sl.load_runs(path).selection) == {}  # no mapping given: none recorded
     result = sl.fit(runs)
     assert dict(result.options["rows"]) == {"columns": {"N": "nonembedding_params"}}
     result.save(tmp_path / "fit.json")
@@ -186,12 +177,14 @@ def test_the_column_mapping_is_recorded_and_made_again(tmp_path):
     assert again.fingerprint(("N", "D", "loss")) == result.data_fingerprint
 
 
-def test_runs_read_with_another_mapping_warn_naming_both(tmp_path):
-    path = _two_size_columns(tmp_path)
+def test_runs_read_with_another_mapping_warn_naming_both(tmp_path, two_size_columns):
+    path = two_size_columns
     rows = sl.fit(sl.load_runs(path, columns={"N": "nonembedding_params"})).options["rows"]
+    with pytest.warns(sl.ScalingLawsWarning, match="looks like N too"):  # two N columns
+        unmapped = sl.load_runs(path)
     with pytest.warns(sl.DataMismatchWarning,
                       match=r"N from column 'params'.*'nonembedding_params'.*N=nonembedding_params"):
-        sl.load_runs(path).with_selection(rows)
+        unmapped.with_selection(rows)
     with pytest.warns(sl.DataMismatchWarning, match="N from column 'params'"):
         sl.load_runs(path, columns={"N": "params"}).with_selection(rows)
     # the same columns read, however the mapping was given: silent

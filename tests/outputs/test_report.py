@@ -417,20 +417,10 @@ def test_the_report_states_the_rows_read_fitted_and_left_out(tmp_path):
     assert "fitted to 108 runs." in plain and "not fitted" not in plain
 
 
-def _two_size_columns(tmp_path):
-    import pandas as pd
-
-    sweep = pd.read_csv(SWEEP)
-    path = tmp_path / "ne.csv"
-    pd.DataFrame({"nonembedding_params": sweep.N, "tokens": sweep.D, "loss": sweep.loss,
-                  "params": 1.2 * sweep.N}).to_csv(path, index=False)
-    return path
-
-
-def test_a_table_given_by_path_is_read_with_the_fits_column_mapping(tmp_path):
+def test_a_table_given_by_path_is_read_with_the_fits_column_mapping(tmp_path, two_size_columns):
     """review s38: make_report / save_figure / the plot functions given a path read it
     without the mapping the fit was made with (``params`` as N): a DataMismatchWarning."""
-    path = _two_size_columns(tmp_path)
+    path = two_size_columns
     result = fit(sl.load_runs(path, columns={"N": "nonembedding_params"}), "chinchilla")
     text = make_report(result, path, tmp_path / "r.html", dpi=30).read_text("utf-8")
     assert "(matches the runs shown)" in text

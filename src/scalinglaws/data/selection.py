@@ -22,7 +22,7 @@ from .readers import checked_mask
 
 __all__ = ["group_step", "replay_selection", "columns_record", "columns_text",
            "column_differences", "differences_text", "warn_other_columns", "steps_text",
-           "left_out_text"]
+           "left_out_text", "read_with_recorded_columns"]
 
 
 def group_step(column: str, key: Any) -> dict:
@@ -47,6 +47,20 @@ def columns_text(columns: Mapping) -> str:
     """A column mapping as ``--columns`` takes it: ``N=nonembedding_params,C=``."""
     return ",".join(f"{name}={'' if column is None else column}"
                     for name, column in columns.items())
+
+
+def read_with_recorded_columns(read, recorded: bool, where: str, otherwise: str):
+    """``read()``, the runs of a table read with a fit's recorded column mapping; an error
+    about the table's columns (a mapped column it lacks) says, when ``recorded``, that the
+    mapping came from the fit (``where``: how its caller names the record) and how to read
+    the table otherwise (``otherwise``). Other errors pass as they are."""
+    try:
+        return read()
+    except InputError as error:
+        if not recorded or "the columns option" not in str(error):
+            raise
+        raise InputError(f"{error} (the column mapping the fit records, {where}; "
+                         f"{otherwise})") from None
 
 
 def column_differences(runs, columns: Mapping) -> list:

@@ -160,7 +160,7 @@ def runs_from_args(args, path=None, *, fit=None):
     """
     from ...data.run_ids import runs_named_by_caller
     from ...data.runs import load_runs
-    from ...data.selection import columns_text, steps_text
+    from ...data.selection import columns_text, read_with_recorded_columns, steps_text
 
     settings = {"flops_per_token": args.flops_per_token, "nan_policy": args.nan_policy,
                 "duplicates": getattr(args, "duplicates", "warn"),
@@ -197,21 +197,18 @@ def runs_from_args(args, path=None, *, fit=None):
     cluster = getattr(args, "cluster", None)
     named = hasattr(args, "run_column") or (cluster is not None
                                             and str(cluster).lower() != "auto")
-    try:
+    def read():
         with runs_named_by_caller() if named else contextlib.nullcontext():
-            runs = load_runs(path if path is not None else args.path, columns=columns,
+            return load_runs(path if path is not None else args.path, columns=columns,
                              flops_per_token=settings["flops_per_token"],
                              nan_policy=settings["nan_policy"],
                              format=args.format, sep=delimiter(args.sep),
                              loss_units=settings["loss_units"],
                              duplicates=settings["duplicates"],
                              zero_tokens=settings["zero_tokens"])
-    except InputError as error:
-        if not from_fit or "the columns option" not in str(error):
-            raise
-        raise InputError(f"{error} (the column mapping the fit records, --columns "
-                         f"{columns_text(fit_columns)}; type --columns to read the table "
-                         "otherwise)") from None
+    runs = read_with_recorded_columns(
+        read, from_fit, where=f"--columns {columns_text(fit_columns)}",
+        otherwise="type --columns to read the table otherwise")
     by = getattr(args, "by", None)
     if by is not None and not runs.has(by):  # --by, checked before any work
         from ...data.columns import no_column_message

@@ -191,19 +191,16 @@ def fitted_runs(data, fit, *, check: bool = True):
     if data is None:
         return None
     from ...data.runs import Runs, as_runs
-    from ...data.selection import warn_other_columns
+    from ...data.selection import read_with_recorded_columns, warn_other_columns
 
     rows = (getattr(fit, "options", None) or {}).get("rows") or {}
     columns = dict(rows.get("columns") or {})
     if not isinstance(data, Runs):
-        try:
-            return as_runs(data, columns=columns or None)
-        except InputError as error:
-            if not columns or "the columns option" not in str(error):
-                raise
-            raise InputError(f"{error} (the column mapping the fit records, options['rows']"
-                             f"['columns'] = {columns!r}; pass Runs loaded with "
-                             "load_runs(..., columns=...) to read the table otherwise)") from None
+        return read_with_recorded_columns(
+            lambda: as_runs(data, columns=columns or None), bool(columns),
+            where=f"options['rows']['columns'] = {columns!r}",
+            otherwise="pass Runs loaded with load_runs(..., columns=...) to read the table "
+                      "otherwise")
     if columns and check:
         warn_other_columns(data, columns)
     return data
