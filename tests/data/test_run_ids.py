@@ -176,3 +176,19 @@ def test_a_sweep_with_each_runs_final_step_beside_a_model_label_is_ambiguous():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         sl.load_runs(frame, columns={"run_id": None})
+
+
+def test_a_column_of_lists_is_no_run_label(tmp_path):
+    """Review s38: the checkpoint check counted a JSON export's list-valued field (W&B
+    tags) and load_runs raised a bare TypeError (unhashable type: 'list') on tables it
+    read before."""
+    import pandas as pd
+
+    frame = pd.read_csv(SWEEP_CSV)
+    frame["tags"] = [["x", "y"]] * len(frame)
+    frame["config"] = [{"lr": 1e-3}] * len(frame)
+    path = tmp_path / "runs.jsonl"
+    frame.to_json(path, orient="records", lines=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(sl.load_runs(frame)) == len(sl.load_runs(path)) == len(frame)

@@ -145,6 +145,8 @@ def _could_name_runs(frame, column, key, steps: bool) -> bool:
     if column in ALIASES or str(column).endswith("_unused") or pd.api.types.is_bool_dtype(
             values.dtype):
         return False
+    if values.dtype == object and not values.dropna().map(np.isscalar).all():
+        return False  # lists or objects in cells (a JSON export's tags) are no run labels
     if pd.api.types.is_numeric_dtype(values.dtype):
         whole = values.dropna()
         if not (_words(column) & _RUN_WORDS) or not np.all(np.mod(whole, 1) == 0):
