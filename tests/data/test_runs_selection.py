@@ -5,6 +5,7 @@ in Python reads back, and refits, on the same runs (review: ``sl.fit(runs.exclud
 recorded nothing)."""
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -189,3 +190,20 @@ def test_runs_read_with_another_mapping_warn_naming_both(tmp_path, two_size_colu
         sl.load_runs(path, columns={"N": "params"}).with_selection(rows)
     # the same columns read, however the mapping was given: silent
     sl.load_runs(path, columns={"N": "nonembedding_params", "loss": "loss"}).with_selection(rows)
+
+
+def test_a_mapped_column_read_as_absent_is_recorded_as_none(tmp_path):
+    """Review s38: a mapped optional column whose every cell is empty is read as absent;
+    the record kept its header, and the same file read again with the same mapping warned
+    that the runs read U 'from no column, but the fit was made reading it from uniq'."""
+    table = pd.read_csv(DATA).assign(uniq=np.nan)
+    path = tmp_path / "uniq.csv"
+    table.to_csv(path, index=False)
+    runs = sl.load_runs(path, columns={"U": "uniq"})
+    assert dict(runs.selection["columns"]) == {"U": None}
+    rows = sl.fit(runs).options["rows"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        again = sl.load_runs(path, columns=dict(rows["columns"])).with_selection(rows)
+        sl.load_runs(path, columns={"U": "uniq"}).with_selection(rows)
+    assert len(again) == len(runs)

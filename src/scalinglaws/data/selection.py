@@ -35,11 +35,13 @@ def columns_record(columns: Mapping | None, read: Mapping) -> dict:
     """The ``columns`` given to :func:`~scalinglaws.load_runs` as a fit records them
     (``options["rows"]["columns"]``): each canonical name given, with the header it was
     read from (``read``: :attr:`Runs.source_columns`, the file's spelling), or None for
-    "no such column" (None or an empty name). Empty when no mapping was given."""
+    "no such column" (None or an empty name, or an optional column read as absent since
+    every cell of it is empty: what the runs read, so reading the table again with the
+    record reads the same). Empty when no mapping was given."""
     out = {}
     for name, column in (columns or {}).items():
         missing = column is None or (isinstance(column, str) and not column.strip())
-        out[str(name)] = None if missing else str(read.get(name, column))
+        out[str(name)] = None if missing or read.get(name) is None else str(read[name])
     return out
 
 
