@@ -103,6 +103,15 @@ def test_a_non_finite_number_comes_back_as_nan(parametric):
      r"field estimates\[0\].value must be a number or null"),
     (lambda d: d.update(confidence_level=95), "field confidence_level must be a number in"),
     (lambda d: d["fit"].update(form={"name": "no such form"}), r"\(field fit\)"),
+    # review s38: each of these loaded (or crashed later, in a figure)
+    (lambda d: d.update(schema_version="1"), "field schema_version must be an integer"),
+    (lambda d: d.update(schema_version=-3), "field schema_version must be an integer"),
+    (lambda d: d.update(extra=1), r"unknown field\(s\) extra"),
+    (lambda d: d.update(groups=["base", "base", "new"]), "field groups names a group twice"),
+    (lambda d: d.update(groups=[["base"], "new", "other"]), "field groups must be a non-empty"),
+    (lambda d: d.update(package_version=3), "field package_version must be text"),
+    (lambda d: d["differences"][0].update(differs="yes"), r"differences\[0\].differs must be"),
+    (lambda d: d["estimates"][0].update(quantity=1), r"estimates\[0\].quantity must be text"),
 ])
 def test_a_bad_document_is_refused_naming_the_field(parametric, change, message):
     doc = json.loads(parametric.to_json())
@@ -116,3 +125,17 @@ def test_other_loaders_name_this_one(parametric, tmp_path):
     parametric.save(path)
     with pytest.raises(InputError, match=r"not a fit.* scalinglaws.load_comparison"):
         sl.load(path)
+
+
+def test_a_fit_of_other_groups_is_refused(parametric, isoflop):
+    """Review s38: a document whose fit held other groups loaded, and its figure failed
+    with a KeyError; an IsoFLOP fit's list-valued group raised a bare TypeError."""
+    doc = json.loads(parametric.to_json())
+    doc["groups"] = ["base", "new", "zzz"]
+    doc["reference"] = "base"
+    with pytest.raises(InputError, match=r"field fit holds the groups .* not the compared"):
+        comparison_from_dict(doc, source="c.json")
+    doc = json.loads(isoflop.to_json())
+    doc["fit"]["groups"][0]["group"] = ["base"]
+    with pytest.raises(InputError, match=r"field fit.groups must be a list of IsoFLOP"):
+        comparison_from_dict(doc, source="c.json")

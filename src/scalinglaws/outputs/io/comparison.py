@@ -41,6 +41,12 @@ from .validate import refuse_newer_version, refuse_other_kind
 __all__ = ["comparison_from_dict", "comparison_from_json", "load_comparison"]
 
 _MAX_BYTES = 2**30
+#: the fields :meth:`Comparison.to_dict` writes; any other is refused, as every loader does
+_FIELDS = {"kind", "schema_version", "package_version", "approach", "group_column", "groups",
+           "reference", "confidence_level", "correction", "n_resamples", "seed", "options",
+           "estimates", "differences", "multipliers", "test", "notes", "fit"}
+#: columns holding text, and the one holding a decision
+_TEXT_COLUMNS = {"quantity", "at", "caveat"}
 _APPROACHES = ("parametric", "isoflop")
 #: the columns of each table that hold text, flags or labels; every other column is a
 #: number, written as null where it was not finite (NaN, inf), read back as NaN
@@ -68,6 +74,10 @@ def _table(fields: SectionFields, name: str) -> tuple:
             fields.fail(f"{name}[{i}]", f"lacks the column(s) {', '.join(missing)}")
         parsed = dict(row)
         for column, value in row.items():
+            if column in _TEXT_COLUMNS and not isinstance(value, str):
+                fields.fail(f"{name}[{i}].{column}", f"must be text, got {value!r}")
+            if column == "differs" and not isinstance(value, bool):
+                fields.fail(f"{name}[{i}].differs", f"must be true or false, got {value!r}")
             if column in _NOT_NUMBERS:
                 continue
             if value is None:
@@ -78,32 +88,53 @@ def _table(fields: SectionFields, name: str) -> tuple:
     return tuple(out)
 
 
-def _fit(doc: dict, approach: str, source: str):
+def _label(value) -> bool:
+    """A group's label as JSON holds one: text, a number or a flag (not a list, an object
+    or null)."""
+    return isinstance(value, (str, int, float, bool))
+
+
+def _fit(doc: dict, approach: str, groups: list, source: str):
     """The fit the multipliers came from: a grouped fit (parametric) or every group's
-    IsoFLOP analysis (isoflop); None when the document holds none."""
+    IsoFLOP analysis (isoflop), holding exactly the compared ``groups``; None when the
+    document holds none."""
     fit = doc.get("fit")
     if fit is None:
         return None
     where = f"{source} (field fit)"
+    fields = SectionFields(fit if isinstance(fit, dict) else {}, source, "fit.")
+    if not isinstance(fit, dict):
+        raise InputError(f"{source}: field fit must be an object or null")
     if approach == "parametric":
         from .grouped import grouped_from_dict
 
-        return grouped_from_dict(fit, source=where)
-    from ...fitting.isoflop_groups import GroupedIsoFLOPResult
-    from .isoflop import isoflop_from_dict
+        result = grouped_from_dict(fit, source=where)
+        held = list(result.groups)
+    else:
+        from ...fitting.isoflop_groups import GroupedIsoFLOPResult
+        from .isoflop import isoflop_from_dict
 
-    fields = SectionFields(fit, source, "fit.")
-    entries = fields.get("groups")
-    if not isinstance(entries, list) or not all(isinstance(e, dict) and "group" in e
-                                                for e in entries):
-        fields.fail("groups", "must be a list of IsoFLOP analyses, each with its group")
-    results = {e["group"]: isoflop_from_dict({k: v for k, v in e.items() if k != "group"},
-                                             source=f"{where}, group {e['group']!r}")
-               for e in entries}
-    return GroupedIsoFLOPResult(
-        group_column=fields.get("group_column"), results=results,
-        confidence_level=fields.level(), n_runs=fields.count("n_runs"),
-        options=dict(fields.get("options", {})))
+        entries = fields.get("groups")
+        if not isinstance(entries, list) or not all(
+                isinstance(e, dict) and _label(e.get("group")) for e in entries):
+            fields.fail("groups", "must be a list of IsoFLOP analyses, each with its group "
+                                  "(text or a number)")
+        if not isinstance(fields.get("group_column"), str):
+            fields.fail("group_column", f"must be text, got {fields.get('group_column')!r}")
+        held = [e["group"] for e in entries]
+        if len(set(held)) < len(held):
+            fields.fail("groups", "names a group twice")
+        result = GroupedIsoFLOPResult(
+            group_column=fields.get("group_column"),
+            results={e["group"]: isoflop_from_dict(
+                {k: v for k, v in e.items() if k != "group"},
+                source=f"{where}, group {e['group']!r}") for e in entries},
+            confidence_level=fields.level(), n_runs=fields.count("n_runs"),
+            options=dict(fields.get("options", {})))
+    if sorted(map(repr, held)) != sorted(map(repr, groups)):
+        raise InputError(f"{source}: field fit holds the groups {held!r}, not the compared "
+                         f"groups {groups!r}")
+    return result
 
 
 def comparison_from_dict(doc: Any, *, source: str = "comparison JSON") -> Comparison:
@@ -128,6 +159,15 @@ def comparison_from_dict(doc: Any, *, source: str = "comparison JSON") -> Compar
                          f"{DOCUMENT_KIND!r}, got {doc.get('kind')!r})")
     refuse_newer_version(doc, SCHEMA_VERSION, source)
     fields = SectionFields(doc, source, "")
+    version = doc.get("schema_version", 1)  # version 1 was first written without it
+    if isinstance(version, bool) or not isinstance(version, int) or \
+            not 1 <= version <= SCHEMA_VERSION:
+        fields.fail("schema_version", f"must be an integer from 1 to {SCHEMA_VERSION}, got "
+                                      f"{version!r}")
+    unknown = sorted(set(doc) - _FIELDS)
+    if unknown:
+        raise InputError(f"{source}: unknown field(s) {', '.join(unknown)} (a comparison "
+                         f"holds {', '.join(sorted(_FIELDS))})")
     approach = fields.get("approach")
     if approach not in _APPROACHES:
         fields.fail("approach", f"must be one of {', '.join(_APPROACHES)}, got {approach!r}")
@@ -135,8 +175,11 @@ def comparison_from_dict(doc: Any, *, source: str = "comparison JSON") -> Compar
         if not isinstance(fields.get(name), str):
             fields.fail(name, f"must be text, got {fields.get(name)!r}")
     groups = fields.get("groups")
-    if not isinstance(groups, list) or not groups:
-        fields.fail("groups", "must be a non-empty list of the groups compared")
+    if not isinstance(groups, list) or not groups or not all(map(_label, groups)):
+        fields.fail("groups", "must be a non-empty list of the groups compared (text or "
+                              "numbers)")
+    if len(set(groups)) < len(groups):
+        fields.fail("groups", "names a group twice")
     if fields.get("reference") not in groups:
         fields.fail("reference", f"= {fields.get('reference')!r} is not one of the groups")
     test = fields.get("test")
@@ -151,14 +194,16 @@ def comparison_from_dict(doc: Any, *, source: str = "comparison JSON") -> Compar
     if "method" not in options and "interval" in options:  # version 1 before the field's name
         options = {**options, "method": options["interval"]}
     package_version = fields.get("package_version", None)
+    if package_version is not None and not isinstance(package_version, str):
+        fields.fail("package_version", f"must be text, got {package_version!r}")
     return Comparison(
         approach=approach, group_column=doc["group_column"], groups=tuple(groups),
         reference=doc["reference"], confidence_level=fields.level(),
         correction=doc["correction"], estimates=_table(fields, "estimates"),
         differences=_table(fields, "differences"), multipliers=_table(fields, "multipliers"),
         test=test, n_resamples=fields.count("n_resamples"), seed=fields.seed(),
-        fit=_fit(doc, approach, source), options=options, notes=tuple(notes),
-        **({} if package_version is None else {"package_version": str(package_version)}))
+        fit=_fit(doc, approach, groups, source), options=options, notes=tuple(notes),
+        **({} if package_version is None else {"package_version": package_version}))
 
 
 def comparison_from_json(text: str | bytes, *, source: str = "comparison JSON") -> Comparison:
