@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from .._exceptions import InputError
-from .._validation import (FrozenDict, check_confidence_level, check_int, check_rng,
-                           deep_freeze, seed_of)
+from .._draws import check_n_resamples
+from .._validation import (FrozenDict, check_confidence_level, check_rng, deep_freeze,
+                           seed_of)
 from ..data.task_table import TaskTable
 from ..uncertainty.downstream import bootstrap_two_step, draw_runs
 from .downstream import DownstreamFit, observed
@@ -219,9 +220,7 @@ def predict_tasks(fit: DownstreamFit, N=None, D=None, *, run: str | None = None,
     if not isinstance(fit, DownstreamFit):
         raise InputError(f"`fit` must be a DownstreamFit (see fit_downstream), got "
                          f"{type(fit).__name__}")
-    n_resamples = check_int("n_resamples", n_resamples, 0)
-    if n_resamples == 1:
-        raise InputError("`n_resamples` must be 0 (no intervals) or at least 2")
+    n_resamples = check_n_resamples(n_resamples, none=True)  # the package's one rule
     level = check_confidence_level(confidence_level)
     target, full = _target(fit, N, D, run, table)
     if verdicts is True:
