@@ -42,8 +42,10 @@ def refuse_other_document(path) -> str | None:
     from ..._files import document_kind
 
     kind = document_kind(path)
-    if kind is None or kind == "scalinglaws.fit" or kind in ANALYSES:
-        return kind if kind in ANALYSES else None
+    if kind in ANALYSES:
+        return kind
+    if kind is None or kind == "scalinglaws.fit":
+        return None
     from ...data._hints import document_name
 
     raise InputError(f"{path}: this is a scalinglaws {document_name(kind)} file (kind "

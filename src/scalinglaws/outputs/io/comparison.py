@@ -101,10 +101,10 @@ def _fit(doc: dict, approach: str, groups: list, source: str):
     fit = doc.get("fit")
     if fit is None:
         return None
-    where = f"{source} (field fit)"
-    fields = SectionFields(fit if isinstance(fit, dict) else {}, source, "fit.")
     if not isinstance(fit, dict):
         raise InputError(f"{source}: field fit must be an object or null")
+    where = f"{source} (field fit)"
+    fields = SectionFields(fit, source, "fit.")
     if approach == "parametric":
         from .grouped import grouped_from_dict
 
